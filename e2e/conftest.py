@@ -1,0 +1,67 @@
+"""Browser tests: a real studio served over HTTP in a thread, driven by Debian's Chromium.
+
+The server uses a file SQLite database (an in-memory one would be invisible to the
+server thread), migrated and seeded with the demo workspace exactly as a new user's is.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from studio import create_app, migrate
+from studio.db import get_database
+from studio.demo import seed_demo
+
+
+def _chromium() -> str:
+    path = os.environ.get("STUDIO_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        pytest.exit("Browser tests need Debian's chromium: run scripts/install --dev", returncode=4)
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    return {
+        **browser_type_launch_args,
+        "executable_path": _chromium(),
+        "args": ["--disable-gpu", "--disable-quic", "--disable-background-networking",
+                 "--no-first-run", "--disable-component-update", "--disable-sync"],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    return {**browser_context_args, "locale": "en-US", "timezone_id": "UTC",
+            "viewport": {"width": 1280, "height": 860}}
+
+
+@pytest.fixture(scope="session")
+def live_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("e2e")
+    url = f"sqlite:///{folder / 'studio.sqlite3'}"
+    migrate.upgrade(url)
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance"})
+    session = get_database(app).session()
+    seed_demo(session)
+    session.close()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def base_url(live_studio: str) -> str:
+    return live_studio

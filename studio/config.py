@@ -1,0 +1,69 @@
+"""Configuration read from the environment, with safe defaults for a laptop.
+
+`STUDIO_DATABASE_URL` picks the database (SQLite in the instance folder by default).
+The secret key is generated once and kept in the instance folder, so sessions survive
+restarts without anybody having to invent a secret.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    dev_mode: bool
+    session_hours: int = 8
+    max_failed_logins: int = 5
+    lockout_minutes: int = 15
+
+
+def instance_secret(instance_path: Path) -> str:
+    """Return the instance's secret key, creating it (mode 0600) on first use."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return key_file.read_text().strip()
+
+
+def default_database_url(instance_path: Path) -> str:
+    return f"sqlite:///{instance_path / 'studio.sqlite3'}"
+
+
+def load_settings(instance_path: Path, overrides: dict | None = None) -> Settings:
+    overrides = overrides or {}
+    database_url = (
+        overrides.get("DATABASE_URL")
+        or os.environ.get("STUDIO_DATABASE_URL")
+        or default_database_url(instance_path)
+    )
+    secret_key = (
+        overrides.get("SECRET_KEY")
+        or os.environ.get("STUDIO_SECRET_KEY")
+        or instance_secret(instance_path)
+    )
+    dev_mode = bool(overrides.get("DEV_MODE", os.environ.get("STUDIO_DEV", "") == "1"))
+    return Settings(database_url=database_url, secret_key=secret_key, dev_mode=dev_mode)
+
+
+def flask_config(settings: Settings) -> dict:
+    """The subset of settings Flask itself reads."""
+    return {
+        "SECRET_KEY": settings.secret_key,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("STUDIO_SECURE_COOKIES", "") == "1",
+        "SESSION_COOKIE_NAME": "studio_session",
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=settings.session_hours),
+        "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 2 * 1024 * 1024,
+    }

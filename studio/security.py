@@ -1,0 +1,151 @@
+"""Sessions, CSRF and security headers, applied to every request in one place.
+
+CSRF: a random token lives in the signed session; every state-changing request must
+send it back, either as the `csrf_token` form field or as the `X-CSRF-Token` header
+(htmx sends the header, set once on <body> through `hx-headers`).
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, abort, g, redirect, request, session, url_for
+from werkzeug.wrappers import Response
+
+from studio.db import db_session
+from studio.models import User
+from studio.roles import AREAS_BY_KEY
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "frame-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'self'",
+    ]
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+def _csrf_ok() -> bool:
+    expected = session.get("csrf")
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
+    return bool(expected) and hmac.compare_digest(str(expected), str(sent))
+
+
+def current_user() -> User | None:
+    return g.get("user")
+
+
+def sign_in_session(user: User) -> None:
+    session.clear()
+    session.permanent = True
+    session["uid"] = user.id
+    session["csrf"] = secrets.token_urlsafe(32)
+
+
+def public(view: F) -> F:
+    """Mark a view as reachable without signing in."""
+    view._studio_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def signed_in(view: F) -> F:
+    """Any signed-in person may use this view (home, own account)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if current_user() is None:
+            return _to_sign_in()
+        return view(*args, **kwargs)
+
+    wrapper._studio_area = None  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def requires(area_key: str) -> Callable[[F], F]:
+    """Only people holding one of the area's roles may use the view; others get 403."""
+    area = AREAS_BY_KEY[area_key]
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if user is None:
+                return _to_sign_in()
+            if not (user.roles & area.roles):
+                abort(403, description=f"{area.label} is for: "
+                      + ", ".join(sorted(r.replace('_', ' ') for r in area.roles)) + ".")
+            return view(*args, **kwargs)
+
+        wrapper._studio_area = area_key  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def _to_sign_in() -> Response:
+    if request.headers.get("HX-Request"):
+        response = Response("Your session has ended. Sign in again.", status=401)
+        response.headers["HX-Redirect"] = url_for("auth.sign_in", next=request.full_path)
+        return response
+    return redirect(url_for("auth.sign_in", next=request.full_path))
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _load_user() -> None:
+        g.user = None
+        uid = session.get("uid")
+        if isinstance(uid, int):
+            user = db_session().get(User, uid)
+            if user is not None and user.active:
+                g.user = user
+            else:
+                session.clear()
+
+    @app.before_request
+    def _check_csrf() -> None:
+        if request.method in SAFE_METHODS or request.blueprint == "api":
+            return
+        if not _csrf_ok():
+            abort(400, description="This form has expired or did not come from the studio. "
+                  "Reload the page and try again; nothing was saved.")
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if g.get("user") is not None:
+            headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["current_user"] = current_user

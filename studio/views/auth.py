@@ -1,0 +1,70 @@
+"""Sign in and sign out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.wrappers import Response
+
+from studio import audit, security
+from studio.db import db_session
+from studio.services import accounts
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only follow local paths after sign-in, never another site."""
+    if not target:
+        return url_for("home.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("home.index")
+    return target
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@security.public
+def sign_in() -> str | Response | tuple[str, int]:
+    if security.current_user() is not None and request.method == "GET":
+        return redirect(url_for("home.index"))
+    settings = current_app.config["STUDIO_SETTINGS"]
+    email = request.form.get("email", "")[:300]
+    if request.method == "POST":
+        result = accounts.sign_in(
+            db_session(),
+            email,
+            request.form.get("password", ""),
+            max_failures=settings.max_failed_logins,
+            lockout=timedelta(minutes=settings.lockout_minutes),
+        )
+        if result.user is not None:
+            security.sign_in_session(result.user)
+            return redirect(_safe_next(request.args.get("next")))
+        return render_template("auth/sign_in.html", error=result.error, email=email), 401
+    return render_template("auth/sign_in.html", error=None, email=email)
+
+
+@bp.post("/sign-out")
+@security.public
+def sign_out() -> Response:
+    user = security.current_user()
+    if user is not None:
+        session_db = db_session()
+        audit.record(session_db, "auth.sign_out", actor_id=user.id, object_type="user",
+                     object_id=user.id)
+        session_db.commit()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.sign_in"))

@@ -1,0 +1,67 @@
+"""The application factory, configuration, and error pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from studio import create_app
+from studio.config import load_settings
+
+
+def test_secret_key_is_generated_once_and_kept_in_the_instance_folder(tmp_path: Path) -> None:
+    first = load_settings(tmp_path)
+    second = load_settings(tmp_path)
+    assert first.secret_key == second.secret_key and len(first.secret_key) == 64
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_database_defaults_to_sqlite_in_the_instance_folder(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("STUDIO_DATABASE_URL", raising=False)
+    settings = load_settings(tmp_path)
+    assert settings.database_url == f"sqlite:///{tmp_path / 'studio.sqlite3'}"
+
+
+def test_database_url_comes_from_the_environment(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("STUDIO_DATABASE_URL", "sqlite:////tmp/elsewhere.sqlite3")
+    assert load_settings(tmp_path).database_url == "sqlite:////tmp/elsewhere.sqlite3"
+
+
+def test_factory_builds_independent_apps(tmp_path: Path) -> None:
+    one = create_app({"INSTANCE_PATH": tmp_path / "a", "DATABASE_URL": "sqlite://"})
+    two = create_app({"INSTANCE_PATH": tmp_path / "b", "DATABASE_URL": "sqlite://"})
+    assert one is not two and one.config["SECRET_KEY"] != two.config["SECRET_KEY"]
+
+
+def test_unknown_url_gets_a_helpful_404_page(app: Flask) -> None:
+    response = app.test_client().get("/no/such/page")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "Page not found" in html and "start from home" in html
+
+
+def test_wrong_method_gets_405_not_500(app: Flask) -> None:
+    assert app.test_client().put("/sign-in").status_code in {400, 405}
+
+
+def test_oversized_request_body_gets_413(app: Flask) -> None:
+    response = app.test_client().post("/sign-in", data="x" * (9 * 1024 * 1024),
+                                      content_type="application/octet-stream")
+    assert response.status_code == 413
+
+
+def test_unexpected_error_renders_the_500_page_without_details(app: Flask) -> None:
+    @app.get("/boom")
+    def boom() -> str:
+        raise RuntimeError("secret internals")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    html = response.get_data(as_text=True)
+    assert "Something went wrong" in html and "secret internals" not in html
+
+
+def test_health_endpoint_answers_without_signing_in(app: Flask) -> None:
+    assert app.test_client().get("/healthz").get_json() == {"status": "ok"}

@@ -1,0 +1,138 @@
+"""Signing in and out, lockout, CSRF, and security headers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+
+from studio.models import AuditEvent, User
+from tests.factories import PASSWORD, make_user, post, sign_in_as
+
+
+def _csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "form has no CSRF field"
+    return match.group(1)
+
+
+def _sign_in(client, email: str, password: str, next_url: str = ""):  # type: ignore[no-untyped-def]
+    page = client.get("/sign-in")
+    token = _csrf_from(page.get_data(as_text=True))
+    url = "/sign-in" + (f"?next={next_url}" if next_url else "")
+    return client.post(url, data={"email": email, "password": password, "csrf_token": token})
+
+
+def test_person_signs_in_with_right_password_and_lands_home(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+    user = make_user(session, "marketer", email="ana@example.com", name="Ana")
+    client = app.test_client()
+    response = _sign_in(client, "  ANA@example.com ", PASSWORD)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    home = client.get("/").get_data(as_text=True)
+    assert "Welcome, Ana" in home
+    session.expire_all()
+    assert session.get(User, user.id).last_login_at is not None
+
+
+def test_wrong_password_gets_a_clear_message_and_no_session(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+    make_user(session, "marketer", email="ana@example.com")
+    client = app.test_client()
+    response = _sign_in(client, "ana@example.com", "wrong password")
+    assert response.status_code == 401
+    assert "do not match an active account" in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+def test_unknown_email_gets_the_same_message_as_a_wrong_password(app: Flask) -> None:
+    response = _sign_in(app.test_client(), "nobody@example.com", "whatever123")
+    assert response.status_code == 401
+    assert "do not match an active account" in response.get_data(as_text=True)
+
+
+def test_account_locks_after_five_failures_even_for_the_right_password(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+    make_user(session, "marketer", email="ana@example.com")
+    client = app.test_client()
+    for _ in range(5):
+        _sign_in(client, "ana@example.com", "guess-guess")
+    response = _sign_in(client, "ana@example.com", PASSWORD)
+    assert response.status_code == 401
+    assert "Too many failed sign-ins. Try again in 15 minute(s)." in response.get_data(as_text=True)
+    failures = session.query(AuditEvent).filter_by(action="auth.sign_in_failed").count()
+    assert failures == 5
+
+
+def test_deactivated_account_cannot_sign_in(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+    make_user(session, "marketer", email="ana@example.com", active=False)
+    assert _sign_in(app.test_client(), "ana@example.com", PASSWORD).status_code == 401
+
+
+def test_sign_in_follows_a_local_next_but_never_another_site(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+    make_user(session, "admin", email="ana@example.com")
+    local = _sign_in(app.test_client(), "ana@example.com", PASSWORD, "/admin/users")
+    assert local.headers["Location"] == "/admin/users"
+    for hostile in ("https://evil.example/", "//evil.example/", "javascript:alert(1)"):
+        response = _sign_in(app.test_client(), "ana@example.com", PASSWORD, hostile)
+        assert response.headers["Location"] == "/", hostile
+
+
+def test_sign_out_ends_the_session(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+    client = sign_in_as(app.test_client(), make_user(session, "marketer"))
+    assert client.get("/").status_code == 200
+    assert post(client, "/sign-out").status_code == 302
+    assert client.get("/").status_code == 302
+
+
+@pytest.mark.parametrize("token", [None, "", "forged-token"])
+def test_state_changing_request_without_the_right_csrf_token_is_refused(
+    app: Flask, session, token: str | None  # type: ignore[no-untyped-def]
+) -> None:
+    admin = make_user(session, "admin")
+    client = sign_in_as(app.test_client(), admin)
+    data = {"email": "new@example.com", "name": "New", "password": "long enough pw",
+            "roles": ["marketer"]}
+    if token is not None:
+        data["csrf_token"] = token
+    response = client.post("/admin/users/new", data=data)
+    assert response.status_code == 400
+    assert "nothing was saved" in response.get_data(as_text=True)
+    assert session.query(User).filter_by(email="new@example.com").count() == 0
+
+
+def test_htmx_request_may_send_the_csrf_token_as_a_header(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+    client = sign_in_as(app.test_client(), make_user(session, "admin"))
+    response = client.post(
+        "/admin/users/new",
+        data={"email": "new@example.com", "name": "New", "password": "long enough pw",
+              "roles": ["marketer"]},
+        headers={"X-CSRF-Token": "test-csrf-token", "HX-Request": "true"},
+    )
+    assert response.status_code == 302
+    assert session.query(User).filter_by(email="new@example.com").count() == 1
+
+
+def test_sign_in_form_itself_is_csrf_protected(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+    make_user(session, "marketer", email="ana@example.com")
+    response = app.test_client().post("/sign-in", data={"email": "ana@example.com",
+                                                         "password": PASSWORD})
+    assert response.status_code == 400
+
+
+def test_pages_carry_a_csp_without_inline_script_and_other_security_headers(app: Flask) -> None:
+    response = app.test_client().get("/sign-in")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+    html = response.get_data(as_text=True)
+    assert re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html) is None, "inline script found"
+    assert " on" + "click=" not in html
+
+
+def test_session_cookie_is_http_only_and_same_site(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+    make_user(session, "marketer", email="ana@example.com")
+    client = app.test_client()
+    response = _sign_in(client, "ana@example.com", PASSWORD)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
