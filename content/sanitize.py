@@ -16,6 +16,7 @@ survive: they are simply not on the list.
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from typing import Final
 
 import nh3
@@ -139,3 +140,52 @@ def safe_url(value: object) -> str:
         return BLOCKED_URL if ":" in head or "&" in head else text
     return text if scheme in ALLOWED_URL_SCHEMES else BLOCKED_URL
 
+
+
+class _PolicyAudit(HTMLParser):
+    """Walks HTML and records, with line numbers, what `clean_html` would take out."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.findings: list[tuple[int, str]] = []
+
+    def _note(self, what: str) -> None:
+        if len(self.findings) < 20:
+            self.findings.append((self.getpos()[0], what))
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ALLOWED_TAGS:
+            self._note(f"<{tag}> tag")
+            return
+        allowed = ALLOWED_ATTRIBUTES["*"] | ALLOWED_ATTRIBUTES.get(tag, frozenset())
+        restricted = ALLOWED_ATTRIBUTE_VALUES.get(tag, {})
+        for name, value in attrs:
+            value = value or ""
+            if name in restricted:
+                if value not in restricted[name]:
+                    self._note(f"{name}=\"{value}\" on <{tag}>")
+            elif name not in allowed:
+                self._note(f"{name} attribute on <{tag}>")
+            elif name in {"href", "src"} and safe_url(value) == BLOCKED_URL and value != "#":
+                self._note(f"{name} with a {url_scheme(value) or 'malformed'} URL on <{tag}>")
+            elif name == "style":
+                kept = {d.split(":", 1)[0] for d in clean_style(value).split(";") if d}
+                for declaration in value.split(";"):
+                    prop = declaration.partition(":")[0].strip().lower()
+                    if prop and prop not in kept:
+                        self._note(f"style property {prop!r} on <{tag}>")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+
+def policy_violations(html: str) -> list[tuple[int, str]]:
+    """What the policy would remove from `html`, as (line, description) pairs.
+
+    `clean_html` silently repairs; an editor needs to say what it removed and where, so
+    marketing learns why a ``<script>`` or an ``onclick`` disappeared.
+    """
+    audit = _PolicyAudit()
+    audit.feed(html)
+    audit.close()
+    return audit.findings

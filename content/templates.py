@@ -27,7 +27,7 @@ from __future__ import annotations
 import difflib
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -38,6 +38,8 @@ from typing import Any, Final
 import jinja2
 from jinja2 import nodes
 from jinja2.filters import FILTERS as JINJA_FILTERS
+from jinja2.utils import htmlsafe_json_dumps
+from jinja2.visitor import NodeTransformer
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
 
@@ -139,7 +141,6 @@ class LenientUndefined(jinja2.ChainableUndefined):
         return False
 
     __lt__ = __le__ = __gt__ = __ge__ = _compare
-    __hash__ = jinja2.ChainableUndefined.__hash__
 
 
 # --- plain data --------------------------------------------------------------------------
@@ -313,9 +314,7 @@ def _string(value: Any) -> str:
 
 def _tojson(value: Any) -> Markup:
     _measure(value, _budget())
-    return JINJA_FILTERS["tojson"].__wrapped__(value) if hasattr(
-        JINJA_FILTERS["tojson"], "__wrapped__"
-    ) else jinja2.utils.htmlsafe_json_dumps(value)
+    return htmlsafe_json_dumps(value, sort_keys=True)
 
 
 def _url_filter(value: Any) -> str:
@@ -346,6 +345,21 @@ _STR_METHODS: Final = frozenset({
     "striptags", "unescape",
 })
 _CONTAINER_METHODS: Final = frozenset({"get", "items", "keys", "values", "index", "count"})
+
+
+class _Guards(NodeTransformer):
+    """Route every loop through `_loop_guard` and every ``~`` through `_concat_guard`."""
+
+    def visit_For(self, node: nodes.For) -> nodes.For:
+        self.generic_visit(node)
+        node.iter = nodes.Filter(node.iter, "loop_guard", [], [], None, None,
+                                 lineno=node.lineno)
+        return node
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Filter:
+        self.generic_visit(node)
+        return nodes.Filter(nodes.List(node.nodes, lineno=node.lineno), "concat_guard", [], [],
+                            None, None, lineno=node.lineno)
 
 
 class BoundedEnvironment(ImmutableSandboxedEnvironment):
@@ -383,17 +397,8 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         self.globals = {"range": _bounded_range, "dict": dict}
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
-        tree = super()._parse(source, name, filename)
-        for loop in tree.find_all(nodes.For):
-            loop.iter = nodes.Filter(loop.iter, "loop_guard", [], [], None, None,
-                                     lineno=loop.lineno)
-        for concat in list(tree.find_all(nodes.Concat)):
-            replacement = nodes.Filter(nodes.List(concat.nodes, lineno=concat.lineno),
-                                       "concat_guard", [], [], None, None, lineno=concat.lineno)
-            concat.__class__ = nodes.Filter
-            concat.__dict__.clear()
-            for attr in replacement.fields + replacement.attributes:
-                setattr(concat, attr, getattr(replacement, attr))
+        tree = _Guards().visit(super()._parse(source, name, filename))
+        tree.set_environment(self)
         return tree
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
@@ -402,6 +407,10 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         if isinstance(obj, dict | list | tuple) and callable(value):
             return attr in _CONTAINER_METHODS
         return super().is_safe_attribute(obj, attr, value)
+
+    def wrap_str_format(self, value: Any) -> None:
+        """``str.format`` can pad to any width before a bound could be checked: not offered."""
+        return None
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
         _budget().tick()
@@ -495,6 +504,7 @@ def _compile_cached(source: str, name: str, html: bool, names: frozenset[str]) -
     filename = _filename(name)
     try:
         tree = env.parse(source, name, filename)
+        _check_structure(tree, name)
         _check_names(tree, env, names, name)
         code = env.compile(tree, name, filename)
         jinja_template = env.template_class.from_code(env, code, env.make_globals(None))
@@ -520,6 +530,25 @@ def _syntax_diagnostic(exc: jinja2.TemplateSyntaxError, name: str) -> Diagnostic
         hint = f"did you mean '{close[0]}'?" if close else "filters: money, date, percent, url, ..."
         message = f"unknown filter '{unknown_filter.group(1)}'"
     return Diagnostic("template-syntax", message, field=name, line=exc.lineno, hint=hint)
+
+
+_NOT_OFFERED: Final = {
+    nodes.Include: "include", nodes.Import: "import", nodes.FromImport: "import",
+    nodes.Extends: "extends",
+}
+
+
+def _check_structure(tree: nodes.Template, name: str) -> None:
+    """Templates are self-contained: one offer or layout, no include, import or extends."""
+    diagnostics = [
+        Diagnostic("template-unsupported", f"'{{% {keyword} %}}' is not available in content",
+                   field=name, line=node.lineno,
+                   hint="use the layout's slots or a macro defined in the same template")
+        for node_type, keyword in _NOT_OFFERED.items()
+        for node in tree.find_all(node_type)
+    ]
+    if diagnostics:
+        raise ContentError(sorted(diagnostics, key=lambda d: d.line or 0))
 
 
 def _check_names(tree: nodes.Template, env: BoundedEnvironment, extra: frozenset[str],
@@ -606,35 +635,20 @@ def _runtime_diagnostic(exc: BaseException, template: Template, code: str,
 
 
 def _template_line(exc: BaseException, template: Template) -> int | None:
-    """The template line of the innermost frame Jinja attributed to this template."""
+    """The template line of the innermost frame Jinja attributed to this template.
+
+    Jinja rewrites tracebacks so that frames carry the template's file name and line.
+    """
     filename = _filename(template.name)
-    line = None
-    tb = exc.__traceback__
+    line, tb = None, exc.__traceback__
     while tb is not None:
         if tb.tb_frame.f_code.co_filename == filename:
             line = tb.tb_lineno
         tb = tb.tb_next
-    if line is None:
-        debug_info = template.jinja.debug_info
-        frame_line = _last_generated_line(exc, template)
-        for template_line, code_line in reversed(debug_info):
-            if frame_line is not None and code_line <= frame_line:
-                return template_line
     return line
-
-
-def _last_generated_line(exc: BaseException, template: Template) -> int | None:
-    tb, found = exc.__traceback__, None
-    while tb is not None:
-        if tb.tb_frame.f_globals.get("__jinja_template__") is not None:
-            found = tb.tb_lineno
-        tb = tb.tb_next
-    return found
 
 
 def helper_names() -> tuple[str, ...]:
     """Every name a template may read: the vocabulary, the helpers and the globals."""
     return (*VOCABULARY, *HELPERS, *environment(True).globals)
 
-
-HelperFunction = Callable[..., str]

@@ -35,12 +35,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from studio.views import admin, auth, home, placeholders
+    """Register `bp` from every module in studio.views; areas without one get a placeholder."""
+    from studio import views
+    from studio.views import placeholders
 
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(home.bp)
-    app.register_blueprint(admin.bp)
-    for blueprint in placeholders.blueprints():
+    for module in views.modules():
+        blueprint = getattr(module, "bp", None)
+        if blueprint is not None:
+            app.register_blueprint(blueprint)
+    for blueprint in placeholders.blueprints(exclude=set(app.blueprints)):
         app.register_blueprint(blueprint)
 
 

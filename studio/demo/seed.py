@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -37,7 +39,33 @@ class SeedReport:
 
 
 def seed_demo(session: Session) -> SeedReport:
-    """Create whatever part of the demo workspace is missing; commit once."""
+    """Create whatever part of the demo workspace is missing; commit once.
+
+    People come first; then every other module in `studio.demo` that defines
+    `seed(session, people) -> list[str]` adds its part (offers, rules, samples, ...) and
+    returns what it created. Each part must skip what already exists.
+    """
+    report = seed_people(session)
+    people = {
+        user.email: user
+        for user in session.scalars(select(User).where(
+            User.email.in_([p.email for p in DEMO_PEOPLE])))
+    }
+    import studio.demo as package
+
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        if info.name == "seed" or info.ispkg:
+            continue
+        module = importlib.import_module(f"studio.demo.{info.name}")
+        part = getattr(module, "seed", None)
+        if part is not None:
+            report.created.extend(part(session, people))
+            session.flush()
+    session.commit()
+    return report
+
+
+def seed_people(session: Session) -> SeedReport:
     report = SeedReport(created=[], existing=[])
     for person in DEMO_PEOPLE:
         if session.scalar(select(User.id).where(User.email == person.email)) is not None:
@@ -52,5 +80,5 @@ def seed_demo(session: Session) -> SeedReport:
             actor_id=None,
         )
         report.created.append(person.email)
-    session.commit()
+    session.flush()
     return report

@@ -1,0 +1,639 @@
+"""Source text -> typed AST, or diagnostics.
+
+The grammar lives in `grammar.lark` and is parsed with Lark's LALR(1) parser. Tokens
+come from a small scanner built from the grammar's own terminal patterns: one
+compiled regular expression, with keywords looked up in a table, is several times
+faster than Lark's contextual lexer, which matters for 5,000-rule files.
+
+Hostile input is handled before Lark sees it: the source is capped in size and token
+count, control and bidi characters are refused, and nesting depth is counted up front
+so neither Lark's tree building nor the recursive passes after it can run out of
+stack. Every failure becomes a `Diagnostic`; `DSLError` is the only exception raised.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from lark import Lark, Token, Transformer
+from lark.exceptions import UnexpectedInput, UnexpectedToken
+from lark.lexer import Lexer
+
+from dsl import ast
+from dsl.diagnostics import Diagnostic, DSLError, Span, make, quote
+
+#: Largest source accepted, in characters (a 5,000-rule file is about 1 MB).
+MAX_SOURCE_CHARS = 2_000_000
+#: Most tokens accepted; bounds parse time on dense input.
+MAX_TOKENS = 300_000
+#: Deepest nesting of parentheses and `not` accepted.
+MAX_DEPTH = 64
+#: Largest magnitude a number literal may have.
+MAX_NUMBER = 1e15
+
+_FORBIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x85\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]"
+)
+_FORBIDDEN_NAMES = {
+    "\x00": "a NUL byte",
+    "\u202e": "a right-to-left override (bidi control)",
+    "\u202d": "a left-to-right override (bidi control)",
+    "\u202a": "a left-to-right embedding (bidi control)",
+    "\u202b": "a right-to-left embedding (bidi control)",
+    "\u202c": "a bidi pop (bidi control)",
+    "\u2066": "a bidi isolate (bidi control)",
+    "\u2067": "a bidi isolate (bidi control)",
+    "\u2068": "a bidi isolate (bidi control)",
+    "\u2069": "a bidi isolate (bidi control)",
+    "\u200b": "a zero-width space",
+    "\ufeff": "a zero-width no-break space",
+}
+_NESTING = re.compile(
+    r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|#[^\n]*|[()\[\]]|[A-Za-z0-9_.-]+"
+)
+_ESCAPES = {'"': '"', "'": "'", "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+_ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|.)", re.DOTALL)
+
+#: Plain words for the grammar's terminals, used in "expected ..." messages.
+_TERMINAL_WORDS = {
+    "NAME": "a name",
+    "STRING": "a quoted text",
+    "NUMBER": "a number",
+    "COMPARE": "a comparison such as `<`",
+    "LPAR": "`(`",
+    "RPAR": "`)`",
+    "LSQB": "`[`",
+    "RSQB": "`]`",
+    "COMMA": "`,`",
+    "DOT": "`.`",
+    "PERCENT": "`%`",
+    "UNIT": "`days`, `hours` or `weeks`",
+    "$END": "the end of the file",
+}
+
+
+class _ScanError(Exception):
+    """Raised by the scanner; turned into a diagnostic by `_parse`."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        self.diagnostic = diagnostic
+
+
+@cache
+def _grammar() -> str:
+    return Path(__file__).with_name("grammar.lark").read_text(encoding="utf-8")
+
+
+class _Scanner(Lexer):
+    """One-regex scanner over the grammar's terminals (see module docstring)."""
+
+    def __init__(self, lexer_conf) -> None:  # noqa: ANN001 - Lark's own protocol
+        keywords: dict[str, str] = {}
+        patterns: dict[str, str] = {}
+        for term in lexer_conf.terminals:
+            if term.pattern.type == "str" and re.fullmatch(r"[a-z]+", term.pattern.value):
+                keywords[term.pattern.value] = term.name
+            elif term.name == "UNIT":
+                for word in re.findall(r"[a-z]+", term.pattern.value):
+                    keywords[word] = "UNIT"
+            else:
+                patterns[term.name] = term.pattern.to_regexp()
+        order = ("WS", "COMMENT", "STRING", "NUMBER", "NAME", "COMPARE")
+        parts = [f"(?P<{name}>{patterns[name]})" for name in order]
+        singles = {v: k for k, v in patterns.items() if k not in order}
+        parts.append("(?P<PUNCT>[" + re.escape("".join(re.sub(r"\\", "", s) for s in singles)) + "])")
+        self.master = re.compile("|".join(parts))
+        self.keywords = keywords
+        self.punct = {re.sub(r"\\", "", v): k for v, k in singles.items()}
+        self.comments: list[ast.Comment] = []
+        self.blank_lines: list[int] = []
+
+    def fresh(self) -> _Scanner:
+        """A scanner sharing this one's compiled tables, with empty comment lists."""
+        clone = object.__new__(_Scanner)
+        clone.master, clone.keywords, clone.punct = self.master, self.keywords, self.punct
+        clone.comments, clone.blank_lines = [], []
+        return clone
+
+    def lex(self, data: str) -> Iterator[Token]:  # type: ignore[override]
+        match = self.master.match
+        keywords = self.keywords
+        punct = self.punct
+        comments = self.comments
+        blank_lines = self.blank_lines
+        pos = 0
+        line = 1
+        line_start = 0
+        count = 0
+        end = len(data)
+        while pos < end:
+            m = match(data, pos)
+            if m is None:
+                raise _ScanError(_bad_character(data, pos, line, pos - line_start + 1))
+            kind = m.lastgroup
+            text = m.group()
+            new_pos = m.end()
+            if kind == "WS":
+                newlines = text.count("\n")
+                if newlines:
+                    if newlines > 1:
+                        blank_lines.append(line + 1)
+                    line += newlines
+                    line_start = pos + text.rindex("\n") + 1
+                pos = new_pos
+                continue
+            column = pos - line_start + 1
+            if kind == "COMMENT":
+                comments.append(ast.Comment(text, line, column))
+                pos = new_pos
+                continue
+            count += 1
+            if count > MAX_TOKENS:
+                raise _ScanError(
+                    make(
+                        "E103",
+                        f"this source has more than {MAX_TOKENS:,} words and symbols, too many to check",
+                        Span(line, column, line, column + 1),
+                        hint="split it into several rulesets",
+                    )
+                )
+            if kind == "NAME":
+                kind = keywords.get(text, "NAME")
+            elif kind == "PUNCT":
+                kind = punct[text]
+            yield Token(kind, text, pos, line, column, line, column + len(text), new_pos)
+            pos = new_pos
+
+
+def _bad_character(data: str, pos: int, line: int, column: int) -> Diagnostic:
+    ch = data[pos]
+    span = Span(line, column, line, column + 1)
+    if ch in "\"'":
+        return make(
+            "E102",
+            "this text is missing its closing quote",
+            span,
+            hint=f"close it with {ch} on the same line",
+        )
+    if ch == "-":
+        return make("E101", "a `-` must be followed by a number here", span)
+    shown = ch if ch.isprintable() else f"U+{ord(ch):04X}"
+    hint = None
+    if ch in "“”‘’":
+        hint = 'use straight quotes: "like this"'
+    elif ch == "=":
+        hint = "write `is` or `==` to compare"
+    elif ch in "&|!":
+        hint = "write `and`, `or` and `not`"
+    return make("E101", f"the character `{shown}` is not allowed here", span, hint=hint)
+
+
+class _ParseState(threading.local):
+    """Per-thread diagnostics of the parse in progress (Lark's callbacks are shared)."""
+
+    diagnostics: list[Diagnostic]
+
+    def __init__(self) -> None:
+        self.diagnostics = []
+
+
+_state = _ParseState()
+
+
+class _AstBuilder(Transformer):
+    """Lark callbacks building `dsl.ast` nodes while the LALR parser reduces.
+
+    One instance is bound into the cached Lark parser; anything a parse reports goes
+    to the thread-local `_state`, so concurrent parses never mix diagnostics.
+    """
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return _state.diagnostics
+
+    # Positions -------------------------------------------------------------
+
+    @staticmethod
+    def _span(node) -> Span:  # noqa: ANN001 - token or node
+        if isinstance(node, Token):
+            return Span(node.line, node.column, node.end_line, node.end_column)
+        return node.span
+
+    def _join(self, first, last) -> Span:  # noqa: ANN001
+        return self._span(first).to(self._span(last))
+
+    # Literals --------------------------------------------------------------
+
+    def _number(self, token: Token) -> int | float:
+        text = str(token)
+        span = self._span(token)
+        if len(text) > 40:
+            self.diagnostics.append(make("E106", "this number is too long", span))
+            return 0
+        value: int | float
+        value = float(text) if any(c in text for c in ".eE") else int(text)
+        if not math.isfinite(value) or abs(value) > MAX_NUMBER:
+            self.diagnostics.append(
+                make(
+                    "E106",
+                    f"the number {quote(text)} is out of range",
+                    span,
+                    hint=f"numbers must lie between -{MAX_NUMBER:g} and {MAX_NUMBER:g}",
+                )
+            )
+            return 0
+        return value
+
+    def _string(self, token: Token) -> str:
+        body = str(token)[1:-1]
+        if "\\" not in body:
+            return body
+        span = self._span(token)
+
+        def unescape(m: re.Match[str]) -> str:
+            seq = m.group(1)
+            if seq[0] == "u" and len(seq) == 5:
+                ch = chr(int(seq[1:], 16))
+                if 0xD800 <= ord(ch) <= 0xDFFF:
+                    self.diagnostics.append(
+                        make("E107", f"{quote(m.group())} is half of a surrogate pair", span)
+                    )
+                    return "?"
+                return ch
+            if seq in _ESCAPES:
+                return _ESCAPES[seq]
+            self.diagnostics.append(
+                make(
+                    "E107",
+                    f"{quote(m.group())} is not a known escape",
+                    span,
+                    hint='write \\\\ for a backslash, \\" for a quote, \\n for a new line',
+                )
+            )
+            return seq
+
+        return _ESCAPE.sub(unescape, body)
+
+    def string(self, children: list) -> ast.Literal:
+        (tok,) = children
+        return ast.Literal(self._string(tok), "string", span=self._span(tok))
+
+    def number(self, children: list) -> ast.Literal:
+        (tok,) = children
+        return ast.Literal(self._number(tok), "number", span=self._span(tok))
+
+    def true(self, children: list) -> ast.Literal:
+        return ast.Literal(True, "boolean", span=self._span(children[0]))
+
+    def false(self, children: list) -> ast.Literal:
+        return ast.Literal(False, "boolean", span=self._span(children[0]))
+
+    def symbol(self, children: list) -> ast.Symbol:
+        (tok,) = children
+        return ast.Symbol(str(tok), span=self._span(tok))
+
+    def path(self, children: list) -> ast.Path:
+        words = tuple(str(c) for c in children if c.type != "DOT")
+        return ast.Path(words, span=self._join(children[0], children[-1]))
+
+    def list(self, children: list) -> ast.ListValue:
+        items = tuple(c for c in children if not isinstance(c, Token))
+        return ast.ListValue(items, span=self._join(children[0], children[-1]))
+
+    def key(self, children: list) -> Token:
+        return children[0]
+
+    # Expressions -----------------------------------------------------------
+
+    def _compare(self, op: str, children: list, right) -> ast.Compare:  # noqa: ANN001
+        return ast.Compare(op, children[0], right, span=self._join(children[0], children[-1]))
+
+    def is_(self, children: list) -> ast.Compare:
+        return self._compare("is", children, children[2])
+
+    def is_not(self, children: list) -> ast.Compare:
+        return self._compare("is not", children, children[3])
+
+    def in_(self, children: list) -> ast.Compare:
+        return self._compare("in", children, children[2])
+
+    def not_in(self, children: list) -> ast.Compare:
+        return self._compare("not in", children, children[3])
+
+    def contains(self, children: list) -> ast.Compare:
+        return self._compare("contains", children, children[2])
+
+    def compare(self, children: list) -> ast.Compare:
+        return self._compare(str(children[1]), children, children[2])
+
+    def truthy(self, children: list) -> ast.Compare:
+        return self._compare("truthy", children, None)
+
+    def group(self, children: list) -> ast.Expr:
+        inner = children[1]
+        return inner
+
+    def negation(self, children: list) -> ast.Not:
+        return ast.Not(children[1], span=self._join(children[0], children[1]))
+
+    def _chain(self, cls: type, children: list) -> ast.And | ast.Or:
+        items: list[ast.Expr] = []
+        for child in children:
+            if isinstance(child, Token):
+                continue
+            if isinstance(child, cls):
+                items.extend(child.items)
+            else:
+                items.append(child)
+        return cls(tuple(items), span=self._join(children[0], children[-1]))
+
+    def and_expr(self, children: list) -> ast.And:
+        return self._chain(ast.And, children)
+
+    def or_expr(self, children: list) -> ast.Or:
+        return self._chain(ast.Or, children)
+
+    # Statements ------------------------------------------------------------
+
+    def _duration(self, amount: Token, unit: Token) -> ast.Duration:
+        word = str(unit).rstrip("s")
+        return ast.Duration(self._number(amount), word, span=self._join(amount, unit))  # type: ignore[arg-type]
+
+    def guard(self, children: list) -> ast.Guard:
+        return ast.Guard(children[3], span=self._join(children[0], children[-1]))
+
+    def limit(self, children: list) -> ast.Limit:
+        count = self._number(children[3])
+        period = self._duration(children[7], children[8])
+        return ast.Limit(count, period, span=self._join(children[0], children[-1]))
+
+    def cap(self, children: list) -> ast.ResponseCap:
+        return ast.ResponseCap(self._number(children[2]), span=self._join(children[0], children[-1]))
+
+    def rule(self, children: list) -> ast.Rule:
+        name_tok = children[1]
+        return ast.Rule(
+            self._string(name_tok),
+            tuple(children[2:]),
+            span=self._join(children[0], children[-1]),
+            name_span=self._span(name_tok),
+        )
+
+    def when_clause(self, children: list) -> ast.When:
+        return ast.When(children[1], span=self._join(children[0], children[1]))
+
+    def rollout(self, children: list) -> tuple[int | float, Span]:
+        return self._number(children[1]), self._join(children[1], children[2])
+
+    def offer_clause(self, children: list) -> ast.OfferClause:
+        key = children[1]
+        percent, percent_span = children[2] if len(children) > 2 else (None, ast.NO_SPAN)
+        end = children[-1] if len(children) == 2 else percent_span
+        return ast.OfferClause(
+            str(key),
+            percent,
+            span=self._span(children[0]).to(self._span(end) if isinstance(end, Token) else end),
+            key_span=self._span(key),
+            percent_span=percent_span,
+        )
+
+    def follow_clause(self, children: list) -> ast.FollowUp:
+        key = children[-1]
+        return ast.FollowUp(
+            str(key),
+            self._duration(children[3], children[4]),
+            offer_keyword=len(children) == 8,
+            span=self._join(children[0], key),
+            key_span=self._span(key),
+        )
+
+    def priority_clause(self, children: list) -> ast.Priority:
+        return ast.Priority(self._number(children[1]), span=self._join(children[0], children[1]))
+
+    def start(self, children: list) -> tuple:
+        return tuple(children)
+
+    def expression_start(self, children: list) -> ast.Expr:
+        return children[0]
+
+
+@cache
+def _lark() -> Lark:
+    return Lark(
+        _grammar(),
+        parser="lalr",
+        lexer=_Scanner,
+        start=["start", "expression_start"],
+        maybe_placeholders=False,
+        transformer=_AstBuilder(),
+    )
+
+
+@cache
+def _scanner_table() -> _Scanner:
+    return _Scanner(_lark().lexer_conf)
+
+
+def _normalize(source: str) -> str:
+    if source.startswith("\ufeff"):
+        source = source[1:]
+    if "\r" in source:
+        source = source.replace("\r\n", "\n").replace("\r", "\n")
+    return source
+
+
+def _position(source: str, index: int) -> tuple[int, int]:
+    line = source.count("\n", 0, index) + 1
+    return line, index - (source.rfind("\n", 0, index) + 1) + 1
+def _prescan(source: str) -> list[Diagnostic]:
+    """Refuse oversize sources, invisible characters and deep nesting, cheaply."""
+    if len(source) > MAX_SOURCE_CHARS:
+        return [
+            make(
+                "E103",
+                f"this source is {len(source):,} characters long; the limit is {MAX_SOURCE_CHARS:,}",
+                Span(1, 1, 1, 2),
+                hint="split it into several rulesets",
+            )
+        ]
+    found: list[Diagnostic] = []
+    for m in _FORBIDDEN.finditer(source):
+        ch = m.group()
+        line, column = _position(source, m.start())
+        name = _FORBIDDEN_NAMES.get(ch, f"the invisible character U+{ord(ch):04X}")
+        found.append(
+            make(
+                "E105",
+                f"this line contains {name}, which could hide what the rule really says",
+                Span(line, column, line, column + 1),
+                hint="delete it; write it as an escape such as \\u202e inside quotes if it is really wanted",
+            )
+        )
+        if len(found) >= 5:
+            break
+    if found:
+        return found
+    depth = 0
+    nots = 0
+    for m in _NESTING.finditer(source):
+        text = m.group()
+        first = text[0]
+        if first == "(" or first == "[":
+            depth += 1
+        elif first == ")" or first == "]":
+            depth = max(depth - 1, 0)
+            nots = 0
+        elif text == "not":
+            nots += 1
+        elif first != "#":
+            nots = 0
+        if depth + nots > MAX_DEPTH:
+            line, column = _position(source, m.start())
+            return [
+                make(
+                    "E104",
+                    f"parentheses and `not` are nested more than {MAX_DEPTH} levels deep here",
+                    Span(line, column, line, column + len(text)),
+                    hint="flatten the condition, or split it across several rules",
+                )
+            ]
+    return []
+
+
+_NAME_LIKE = frozenset(
+    {"CUSTOMER", "AT", "OFFERS", "TO", "PER", "MOST", "RESPONSE", "OF", "CUSTOMERS", "UP", "AFTER",
+     "WITH", "UNIT", "NEVER", "LIMIT", "RULE", "WHEN", "OFFER", "FOLLOW", "PRIORITY", "NOT", "TRUE",
+     "FALSE", "AND", "OR", "IS", "IN", "CONTAINS"}
+)
+
+
+def _expected_words(expected: set[str]) -> str:
+    """Plain words for the set of terminals the parser would have accepted."""
+    names = "NAME" in expected
+    keywords = sorted(
+        f"`{t.lower()}`"
+        for t in expected
+        if t.isalpha() and t.isupper() and t not in _TERMINAL_WORDS
+        and t != "UNIT" and not (names and t in _NAME_LIKE and t not in ("NOT", "TRUE", "FALSE"))
+    )
+    if "UNIT" in expected and not names:
+        keywords.append(_TERMINAL_WORDS["UNIT"])
+    symbols = [_TERMINAL_WORDS[t] for t in _TERMINAL_WORDS if t in expected and t != "UNIT"]
+    words = keywords + symbols
+    if not words:
+        return "something else"
+    if len(words) > 8:
+        words = words[:7] + ["…"]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _syntax_diagnostic(err: UnexpectedToken, source: str) -> Diagnostic:
+    token = err.token
+    expected = set(getattr(err, "accepts", None) or err.expected)
+    if token.type == "$END":
+        line, column = _position(source, len(source))
+        span = Span(line, column, line, column + 1)
+        return make(
+            "E108",
+            f"the source ends too early: expected {_expected_words(expected)}",
+            span,
+        )
+    span = Span(token.line, token.column, token.end_line, token.end_column)
+    found = quote(str(token))
+    hint = None
+    if token.type in ("NAME", "CUSTOMER") and expected == {"STRING"}:
+        hint = f'rule names are written in quotes: rule "{str(token)[:40]}"'
+    elif "STRING" in expected and token.type != "STRING" and "RULE" in expected:
+        hint = None
+    elif token.type == "STRING" and "NAME" not in expected and "STRING" not in expected:
+        hint = "offer keys are written without quotes"
+    elif expected & {"NEVER", "LIMIT", "RULE", "AT"} and token.type == "NAME":
+        hint = "a statement starts with `rule`, `never offer when`, `limit offers to` or `at most`"
+    elif token.type == "COMPARE" and str(token) == "=":
+        hint = "write `is` or `==` to compare"
+    if "IS" in expected and token.type in ("NAME", "STRING", "NUMBER"):
+        hint = "conditions are joined with `and` / `or`; compare values with `is`, `in`, `contains` or `<`"
+    return make(
+        "E100",
+        f"unexpected {found}: expected {_expected_words(expected)}",
+        span,
+        hint=hint,
+    )
+
+
+@dataclass
+class ParseOutcome:
+    """What `_parse` found: a value (statements or an expression) or diagnostics."""
+
+    value: object
+    diagnostics: list[Diagnostic]
+    comments: tuple[ast.Comment, ...] = ()
+    blank_lines: tuple[int, ...] = ()
+
+
+def _parse(source: str, start: str) -> ParseOutcome:
+    source = _normalize(source)
+    problems = _prescan(source)
+    if problems:
+        return ParseOutcome(None, problems)
+    lark = _lark()
+    scanner = _scanner_table().fresh()
+    _state.diagnostics = diagnostics = []
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        parser = lark.parse_interactive(start=start)
+        feed = parser.parser_state.feed_token
+        last = None
+        for token in scanner.lex(source):
+            feed(token)
+            last = token
+        value = parser.feed_eof(last)
+    except _ScanError as err:
+        return ParseOutcome(None, [err.diagnostic])
+    except UnexpectedToken as err:
+        return ParseOutcome(None, [_syntax_diagnostic(err, source)])
+    except UnexpectedInput as err:
+        line, column = getattr(err, "line", 1) or 1, getattr(err, "column", 1) or 1
+        span = Span(line, column, line, column + 1)
+        return ParseOutcome(None, [make("E100", "this could not be read", span)])
+    finally:
+        _state.diagnostics = []
+        if gc_was_enabled:
+            gc.enable()
+    return ParseOutcome(value, diagnostics, tuple(scanner.comments), tuple(scanner.blank_lines))
+
+
+def parse_ruleset(source: str) -> tuple[ast.Ruleset | None, list[Diagnostic]]:
+    """Parse a ruleset; the AST is None when there are syntax errors."""
+    outcome = _parse(source, "start")
+    if outcome.value is None or any(d.is_error for d in outcome.diagnostics):
+        return None, outcome.diagnostics
+    statements: tuple[ast.Statement, ...] = outcome.value  # type: ignore[assignment]
+    blank = frozenset(
+        i for i, stmt in enumerate(statements) if stmt.span.line - 1 in outcome.blank_lines
+    )
+    return ast.Ruleset(statements, outcome.comments, blank), outcome.diagnostics
+
+
+def parse_expression(source: str) -> tuple[ast.Expr | None, list[Diagnostic]]:
+    """Parse one expression (an offer's eligibility), or return diagnostics."""
+    outcome = _parse(source, "expression_start")
+    if outcome.value is None or any(d.is_error for d in outcome.diagnostics):
+        return None, outcome.diagnostics
+    return outcome.value, outcome.diagnostics  # type: ignore[return-value]
+
+
+def parse_ruleset_or_raise(source: str) -> ast.Ruleset:
+    """Like `parse_ruleset` but raising `DSLError` on syntax errors."""
+    tree, diagnostics = parse_ruleset(source)
+    if tree is None:
+        raise DSLError(diagnostics)
+    return tree

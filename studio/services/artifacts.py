@@ -1,0 +1,178 @@
+"""Authored artifacts and their immutable revisions, with optimistic concurrency.
+
+Every save writes a new revision numbered one past the head. The caller passes the
+head number it started from (`base_number`); if somebody else saved in between, the
+save is refused with an `EditConflict` that carries their revision, so the editor can
+show both versions and let the person merge by hand. A race that slips past the check
+is caught by the database (unique revision numbers, the artifact's version counter).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from studio import audit
+from studio.models import ARTIFACT_KINDS, Artifact, Revision, utcnow
+
+
+class EditConflict(Exception):
+    """Somebody saved the artifact after the editor loaded it."""
+
+    def __init__(self, artifact: Artifact, base_number: int, theirs: Revision | None) -> None:
+        super().__init__(
+            f"{artifact.name} was changed by someone else (revision {artifact.head_number}) "
+            f"after you started editing revision {base_number}."
+        )
+        self.artifact = artifact
+        self.base_number = base_number
+        self.theirs = theirs
+
+
+@dataclass(frozen=True)
+class ArtifactPage:
+    items: list[Artifact]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def find(session: Session, kind: str, key: str) -> Artifact | None:
+    return session.scalar(select(Artifact).where(Artifact.kind == kind, Artifact.key == key))
+
+
+def create(
+    session: Session,
+    *,
+    kind: str,
+    key: str,
+    name: str,
+    body: dict[str, Any],
+    actor_id: int | None,
+    summary: str = "Created",
+) -> Artifact:
+    """Create an artifact with its first revision. The caller has validated `body`."""
+    if kind not in ARTIFACT_KINDS:
+        raise ValueError(f"unknown artifact kind {kind!r}")
+    artifact = Artifact(kind=kind, key=key, name=name, owner_id=actor_id, head_number=1)
+    session.add(artifact)
+    session.flush()
+    session.add(Revision(artifact_id=artifact.id, number=1, body=body, summary=summary[:200],
+                         author_id=actor_id))
+    session.flush()
+    audit.record(session, f"{kind}.create", actor_id=actor_id, object_type=kind,
+                 object_id=key, revision=1)
+    return artifact
+
+
+def save(
+    session: Session,
+    artifact: Artifact,
+    *,
+    body: dict[str, Any],
+    base_number: int,
+    actor_id: int | None,
+    name: str | None = None,
+    summary: str = "",
+) -> Revision:
+    """Write the next revision, or raise EditConflict if `base_number` is not the head."""
+    if base_number != artifact.head_number:
+        raise EditConflict(artifact, base_number, head(session, artifact))
+    number = artifact.head_number + 1
+    revision = Revision(artifact_id=artifact.id, number=number, body=body,
+                        summary=summary[:200], author_id=actor_id)
+    artifact.head_number = number
+    artifact.updated_at = utcnow()
+    if name is not None:
+        artifact.name = name
+    session.add(revision)
+    try:
+        session.flush()
+    except (IntegrityError, StaleDataError) as race:
+        session.rollback()
+        fresh = session.get(Artifact, artifact.id)
+        assert fresh is not None
+        raise EditConflict(fresh, base_number, head(session, fresh)) from race
+    audit.record(session, f"{artifact.kind}.edit", actor_id=actor_id,
+                 object_type=artifact.kind, object_id=artifact.key, revision=number)
+    return revision
+
+
+def head(session: Session, artifact: Artifact) -> Revision:
+    found = revision(session, artifact, artifact.head_number)
+    assert found is not None, f"artifact {artifact.id} has no head revision"
+    return found
+
+
+def revision(session: Session, artifact: Artifact, number: int) -> Revision | None:
+    return session.scalar(
+        select(Revision).where(Revision.artifact_id == artifact.id, Revision.number == number)
+    )
+
+
+def history(session: Session, artifact: Artifact) -> list[Revision]:
+    return list(session.scalars(
+        select(Revision).where(Revision.artifact_id == artifact.id)
+        .order_by(Revision.number.desc())
+    ))
+
+
+def set_archived(session: Session, artifact: Artifact, archived: bool, *,
+                 actor_id: int | None) -> None:
+    artifact.archived = archived
+    artifact.updated_at = utcnow()
+    audit.record(session, f"{artifact.kind}.{'archive' if archived else 'restore'}",
+                 actor_id=actor_id, object_type=artifact.kind, object_id=artifact.key)
+
+
+def listing(
+    session: Session,
+    kind: str,
+    *,
+    query: str = "",
+    archived: bool | None = False,
+    page: int = 1,
+    per_page: int = 25,
+) -> ArtifactPage:
+    """A page of artifacts of one kind, searched by key or name."""
+    stmt = select(Artifact).where(Artifact.kind == kind)
+    if archived is not None:
+        stmt = stmt.where(Artifact.archived == archived)
+    query = query.strip()[:100]
+    if query:
+        like = f"%{query.lower()}%"
+        stmt = stmt.where(or_(func.lower(Artifact.key).like(like),
+                              func.lower(Artifact.name).like(like)))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    items = list(session.scalars(
+        stmt.order_by(Artifact.name, Artifact.id).offset((page - 1) * per_page).limit(per_page)
+    ))
+    return ArtifactPage(items=items, page=page, per_page=per_page, total=total)
+
+
+def body_text(body: dict[str, Any]) -> str:
+    """A revision body as reviewable text: the source for rulesets and layouts, else JSON."""
+    if isinstance(body.get("source"), str) and len(body) <= 2:
+        return body["source"]
+    return json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def unified_diff(before: dict[str, Any] | None, after: dict[str, Any], *,
+                 before_label: str, after_label: str) -> list[str]:
+    """Line diff between two revision bodies (an empty `before` for a new artifact)."""
+    old = body_text(before).splitlines() if before is not None else []
+    new = body_text(after).splitlines()
+    return list(difflib.unified_diff(old, new, before_label, after_label, lineterm=""))
