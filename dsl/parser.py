@@ -14,6 +14,7 @@ stack. Every failure becomes a `Diagnostic`; `DSLError` is the only exception ra
 from __future__ import annotations
 
 import gc
+import itertools
 import math
 import re
 import threading
@@ -22,8 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from lark import Lark, Token, Transformer
-from lark.exceptions import UnexpectedInput, UnexpectedToken
+from lark import Lark, Transformer
 from lark.lexer import Lexer
 
 from dsl import ast
@@ -79,6 +79,30 @@ _TERMINAL_WORDS = {
 }
 
 
+_MOST = re.compile(r"[ \t\n]+most(?![A-Za-z0-9_.-])")
+
+
+class _Tok:
+    """A token: just what Lark's LALR loop (`type`) and our diagnostics need."""
+
+    __slots__ = ("type", "value", "line", "column", "end_column", "start_pos")
+
+    def __init__(self, type: str, value: str, line: int, column: int, end_column: int, start_pos: int) -> None:  # noqa: A002
+        self.type = type
+        self.value = value
+        self.line = line
+        self.column = column
+        self.end_column = end_column
+        self.start_pos = start_pos
+
+    @property
+    def end_line(self) -> int:
+        return self.line
+
+    def __str__(self) -> str:
+        return self.value
+
+
 class _ScanError(Exception):
     """Raised by the scanner; turned into a diagnostic by `_parse`."""
 
@@ -122,7 +146,7 @@ class _Scanner(Lexer):
         clone.comments, clone.blank_lines = [], []
         return clone
 
-    def lex(self, data: str) -> Iterator[Token]:  # type: ignore[override]
+    def lex(self, data: str) -> Iterator[_Tok]:  # type: ignore[override]
         match = self.master.match
         keywords = self.keywords
         punct = self.punct
@@ -166,9 +190,11 @@ class _Scanner(Lexer):
                 )
             if kind == "NAME":
                 kind = keywords.get(text, "NAME")
+                if kind == "AT" and not _MOST.match(data, new_pos):
+                    kind = "NAME"
             elif kind == "PUNCT":
                 kind = punct[text]
-            yield Token(kind, text, pos, line, column, line, column + len(text), new_pos)
+            yield _Tok(kind, text, line, column, column + len(text), pos)
             pos = new_pos
 
 
@@ -222,8 +248,8 @@ class _AstBuilder(Transformer):
 
     @staticmethod
     def _span(node) -> Span:  # noqa: ANN001 - token or node
-        if isinstance(node, Token):
-            return Span(node.line, node.column, node.end_line, node.end_column)
+        if isinstance(node, _Tok):
+            return Span(node.line, node.column, node.line, node.end_column)
         return node.span
 
     def _join(self, first, last) -> Span:  # noqa: ANN001
@@ -231,7 +257,7 @@ class _AstBuilder(Transformer):
 
     # Literals --------------------------------------------------------------
 
-    def _number(self, token: Token) -> int | float:
+    def _number(self, token: _Tok) -> int | float:
         text = str(token)
         span = self._span(token)
         if len(text) > 40:
@@ -251,7 +277,7 @@ class _AstBuilder(Transformer):
             return 0
         return value
 
-    def _string(self, token: Token) -> str:
+    def _string(self, token: _Tok) -> str:
         body = str(token)[1:-1]
         if "\\" not in body:
             return body
@@ -300,14 +326,14 @@ class _AstBuilder(Transformer):
         return ast.Symbol(str(tok), span=self._span(tok))
 
     def path(self, children: list) -> ast.Path:
-        words = tuple(str(c) for c in children if c.type != "DOT")
-        return ast.Path(words, span=self._join(children[0], children[-1]))
+        (tok,) = children
+        return ast.Path(tuple(tok.value.split(".")), span=self._span(tok))
 
     def list(self, children: list) -> ast.ListValue:
-        items = tuple(c for c in children if not isinstance(c, Token))
+        items = tuple(c for c in children if not isinstance(c, _Tok))
         return ast.ListValue(items, span=self._join(children[0], children[-1]))
 
-    def key(self, children: list) -> Token:
+    def key(self, children: list) -> _Tok:
         return children[0]
 
     # Expressions -----------------------------------------------------------
@@ -346,7 +372,7 @@ class _AstBuilder(Transformer):
     def _chain(self, cls: type, children: list) -> ast.And | ast.Or:
         items: list[ast.Expr] = []
         for child in children:
-            if isinstance(child, Token):
+            if isinstance(child, _Tok):
                 continue
             if isinstance(child, cls):
                 items.extend(child.items)
@@ -362,7 +388,7 @@ class _AstBuilder(Transformer):
 
     # Statements ------------------------------------------------------------
 
-    def _duration(self, amount: Token, unit: Token) -> ast.Duration:
+    def _duration(self, amount: _Tok, unit: _Tok) -> ast.Duration:
         word = str(unit).rstrip("s")
         return ast.Duration(self._number(amount), word, span=self._join(amount, unit))  # type: ignore[arg-type]
 
@@ -399,7 +425,7 @@ class _AstBuilder(Transformer):
         return ast.OfferClause(
             str(key),
             percent,
-            span=self._span(children[0]).to(self._span(end) if isinstance(end, Token) else end),
+            span=self._span(children[0]).to(self._span(end) if isinstance(end, _Tok) else end),
             key_span=self._span(key),
             percent_span=percent_span,
         )
@@ -534,12 +560,9 @@ def _expected_words(expected: set[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
-def _syntax_diagnostic(err: UnexpectedToken, source: str) -> Diagnostic:
-    token = err.token
-    expected = set(getattr(err, "accepts", None) or err.expected)
+def _syntax_diagnostic(token: _Tok, expected: set[str]) -> Diagnostic:
     if token.type == "$END":
-        line, column = _position(source, len(source))
-        span = Span(line, column, line, column + 1)
+        span = Span(token.line, token.column, token.line, token.end_column)
         return make(
             "E108",
             f"the source ends too early: expected {_expected_words(expected)}",
@@ -578,32 +601,128 @@ class ParseOutcome:
     blank_lines: tuple[int, ...] = ()
 
 
+class _SyntaxError(Exception):
+    """Raised by the LALR loop when a token has no action in the current state."""
+
+    def __init__(self, token: _Tok, expected: set[str]) -> None:
+        self.token = token
+        self.expected = expected
+
+
+@dataclass(frozen=True)
+class _Table:
+    """Lark's LALR table for one start symbol, flattened for a tight loop.
+
+    Each state maps a symbol name to `(True, next_state)` for a shift or goto, or to
+    `(False, (size, callback, origin))` for a reduction.
+    """
+
+    states: dict[int, dict[str, tuple[bool, object]]]
+    start_state: int
+    end_state: int
+
+
+@cache
+def _table(start: str) -> _Table:
+    from lark.parsers.lalr_analysis import Shift
+
+    frontend = _lark().parser.parser  # type: ignore[attr-defined]
+    table = frontend.parser.parse_table
+    callbacks = frontend.parser.callbacks
+    reductions: dict[int, tuple[int, object, str]] = {}
+    states: dict[int, dict[str, tuple[bool, object]]] = {}
+    for state, actions in table.states.items():
+        row: dict[str, tuple[bool, object]] = {}
+        for symbol, (action, arg) in actions.items():
+            if action is Shift:
+                row[str(symbol)] = (True, arg)
+            else:
+                key = id(arg)
+                if key not in reductions:
+                    reductions[key] = (len(arg.expansion), callbacks[arg], str(arg.origin.name))
+                row[str(symbol)] = (False, reductions[key])
+        states[state] = row
+    return _Table(states, table.start_states[start], table.end_states[start])
+
+
+def _accepts(table: _Table, stack: list[int]) -> set[str]:
+    """The terminals that would be shifted from this stack (for "expected ..." words)."""
+    accepted = set()
+    for terminal in {s for row in table.states.values() for s in row if s.isupper() or s == "$END"}:
+        states = list(stack)
+        while True:
+            entry = table.states[states[-1]].get(terminal)
+            if entry is None:
+                break
+            shift, arg = entry
+            if shift:
+                accepted.add(terminal)
+                break
+            size, _callback, origin = arg  # type: ignore[misc]
+            if size:
+                del states[-size:]
+            goto = table.states[states[-1]].get(origin)
+            if goto is None:
+                break
+            states.append(goto[1])  # type: ignore[arg-type]
+            if states[-1] == table.end_state:
+                accepted.add(terminal)
+                break
+    return accepted
+
+
+def _run_lalr(table: _Table, tokens: Iterator[_Tok], end: _Tok) -> object:
+    """Lark's LALR(1) driver loop, specialised to plain-string symbol lookups."""
+    states = table.states
+    end_state = table.end_state
+    state_stack = [table.start_state]
+    value_stack: list[object] = []
+    push_state = state_stack.append
+    push_value = value_stack.append
+    for token in itertools.chain(tokens, (end,)):
+        kind = token.type
+        while True:
+            entry = states[state_stack[-1]].get(kind)
+            if entry is None:
+                raise _SyntaxError(token, _accepts(table, state_stack))
+            shift, arg = entry
+            if shift:
+                push_state(arg)  # type: ignore[arg-type]
+                push_value(token)
+                break
+            size, callback, origin = arg  # type: ignore[misc]
+            if size:
+                children = value_stack[-size:]
+                del state_stack[-size:]
+                del value_stack[-size:]
+            else:
+                children = []
+            value = callback(children)
+            push_state(states[state_stack[-1]][origin][1])  # type: ignore[arg-type]
+            push_value(value)
+            if kind == "$END" and state_stack[-1] == end_state:
+                return value_stack[-1]
+    raise AssertionError("unreachable: $END always reduces to the start symbol or fails")
+
+
 def _parse(source: str, start: str) -> ParseOutcome:
     source = _normalize(source)
     problems = _prescan(source)
     if problems:
         return ParseOutcome(None, problems)
-    lark = _lark()
+    table = _table(start)
     scanner = _scanner_table().fresh()
     _state.diagnostics = diagnostics = []
+    line, column = _position(source, len(source))
+    end = _Tok("$END", "", line, column, column + 1, len(source))
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        parser = lark.parse_interactive(start=start)
-        feed = parser.parser_state.feed_token
-        last = None
-        for token in scanner.lex(source):
-            feed(token)
-            last = token
-        value = parser.feed_eof(last)
+        value = _run_lalr(table, scanner.lex(source), end)
     except _ScanError as err:
         return ParseOutcome(None, [err.diagnostic])
-    except UnexpectedToken as err:
-        return ParseOutcome(None, [_syntax_diagnostic(err, source)])
-    except UnexpectedInput as err:
-        line, column = getattr(err, "line", 1) or 1, getattr(err, "column", 1) or 1
-        span = Span(line, column, line, column + 1)
-        return ParseOutcome(None, [make("E100", "this could not be read", span)])
+    except _SyntaxError as err:
+        return ParseOutcome(None, [_syntax_diagnostic(err.token, err.expected)])
     finally:
         _state.diagnostics = []
         if gc_was_enabled:
@@ -617,8 +736,9 @@ def parse_ruleset(source: str) -> tuple[ast.Ruleset | None, list[Diagnostic]]:
     if outcome.value is None or any(d.is_error for d in outcome.diagnostics):
         return None, outcome.diagnostics
     statements: tuple[ast.Statement, ...] = outcome.value  # type: ignore[assignment]
+    blank_lines = set(outcome.blank_lines)
     blank = frozenset(
-        i for i, stmt in enumerate(statements) if stmt.span.line - 1 in outcome.blank_lines
+        i for i, stmt in enumerate(statements) if stmt.span.line - 1 in blank_lines
     )
     return ast.Ruleset(statements, outcome.comments, blank), outcome.diagnostics
 

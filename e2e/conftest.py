@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,6 +53,7 @@ def live_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     session = get_database(app).session()
     seed_demo(session)
     session.close()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
