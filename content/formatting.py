@@ -9,7 +9,7 @@ so the same offer renders the same in every channel and in the preview.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Final
 
 CURRENCY_SYMBOLS: Final = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$",
@@ -40,22 +40,32 @@ def format_money(value: Any, currency: str = "USD", digits: int | None = None) -
         max(int(digits), 0), 4)
     symbol = CURRENCY_SYMBOLS.get(code, f"{code} ")
     sign = "-" if number < 0 else ""
-    return f"{sign}{symbol}{abs(number):,.{places}f}"
+    return f"{sign}{symbol}{_rounded(abs(number), places):,.{places}f}"
 
 
-def format_percent(value: Any, digits: int = 0, ratio: bool = False) -> str:
-    """``12.5|percent(1)`` -> ``12.5%``; ``0.15|percent(ratio=True)`` -> ``15%``.
+def _rounded(number: Decimal, places: int) -> Decimal:
+    """Round half up, as people and receipts do (8.405 -> 8.41), not half to even."""
+    return number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def format_percent(value: Any, digits: int | None = None, ratio: bool = False) -> str:
+    """``12.5|percent`` -> ``12.5%``; ``20|percent`` -> ``20%``; ``0.15|percent(ratio=True)``
+    -> ``15%``.
 
     Values are percentages by default because payloads carry them that way
-    (``data.refill.savings_pct``); pass ``ratio=True`` for fractions.
+    (``data.refill.savings_pct``); pass ``ratio=True`` for fractions. Without `digits`,
+    whole numbers show none and others one.
     """
     number = _number(value)
     if number is None:
         return ""
     if ratio:
         number *= 100
-    places = min(max(int(digits), 0), 4)
-    return f"{number:,.{places}f}%"
+    if digits is None:
+        places = 0 if number == number.to_integral_value() else 1
+    else:
+        places = min(max(int(digits), 0), 4)
+    return f"{_rounded(number, places):,.{places}f}%"
 
 
 def _as_date(value: Any) -> date | None:

@@ -18,6 +18,7 @@ from typing import Final
 from mjml import mjml2html
 
 from content.diagnostics import ContentError, Diagnostic, errors_only
+from content.placeholders import protect_jinja, restore_jinja
 
 MAX_MJML_CHARS: Final = 200_000
 
@@ -189,28 +190,6 @@ def check_mjml(source: str) -> list[Diagnostic]:
 
 
 _POSITION: Final = re.compile(r"\s*at position (\d+):(\d+)")
-_JINJA: Final = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
-_PLACEHOLDER: Final = re.compile(r"zzjinja(\d+)zz")
-
-
-def protect_jinja(source: str) -> tuple[str, list[str]]:
-    """Swap Jinja for inert ASCII placeholders before MJML sees it.
-
-    MJML parses as XML-ish markup, so ``{% if a < b %}`` would break it; the placeholders
-    pass through unchanged in text and attributes and `restore_jinja` swaps them back.
-    """
-    saved: list[str] = []
-
-    def stash(match: re.Match[str]) -> str:
-        saved.append(match.group(0))
-        return f"zzjinja{len(saved) - 1}zz"
-
-    return _JINJA.sub(stash, source), saved
-
-
-def restore_jinja(html: str, saved: list[str]) -> str:
-    """Put back the Jinja `protect_jinja` took out."""
-    return _PLACEHOLDER.sub(lambda m: saved[int(m.group(1))], html) if saved else html
 
 
 def compile_mjml(source: str) -> str:
@@ -225,11 +204,11 @@ def compile_mjml(source: str) -> str:
     try:
         html = mjml2html(protected)
     except (ValueError, RuntimeError) as exc:
-        raise ContentError([_mrml_diagnostic(str(exc), protected, source)]) from None
+        raise ContentError([_mrml_diagnostic(str(exc), protected)]) from None
     return restore_jinja(html, saved)
 
 
-def _mrml_diagnostic(message: str, protected: str, source: str) -> Diagnostic:
+def _mrml_diagnostic(message: str, protected: str) -> Diagnostic:
     match = _POSITION.search(message)
     text = _POSITION.sub("", message).replace(" in root template", "")
     if match:

@@ -16,7 +16,13 @@ from datetime import date
 from typing import Any, Final, Literal
 
 from content.diagnostics import ContentError, Diagnostic, errors_only
-from content.sanitize import BLOCKED_URL, clean_html, policy_violations, safe_url, url_scheme
+from content.sanitize import (
+    BLOCKED_URL,
+    clean_template_html,
+    policy_violations,
+    safe_url,
+    url_scheme,
+)
 from content.templates import compile_template
 
 OfferStatus = Literal["draft", "active", "paused", "archived"]
@@ -128,7 +134,7 @@ class Offer:
             status=d.get("status") or "draft",
             blocks=ContentBlocks(
                 headline=_text(blocks.get("headline")),
-                body_html=clean_html(_text(blocks.get("body_html"))),
+                body_html=clean_template_html(_text(blocks.get("body_html"))),
                 image_url=_text(blocks.get("image_url")),
                 image_alt=_text(blocks.get("image_alt")),
                 cta_label=_text(blocks.get("cta_label")),

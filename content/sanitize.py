@@ -21,6 +21,8 @@ from typing import Final
 
 import nh3
 
+from content.placeholders import protect_jinja, restore_jinja
+
 ALLOWED_TAGS: Final = frozenset({
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "div", "em", "h1", "h2", "h3",
     "h4", "hr", "i", "img", "li", "ol", "p", "s", "small", "span", "strong", "sub", "sup",
@@ -98,6 +100,18 @@ def clean_html(html: str) -> str:
     return _CLEANER.clean(html)
 
 
+def clean_template_html(source: str) -> str:
+    """`clean_html` for HTML that holds Jinja: the template logic is kept intact.
+
+    Used on the way in (saving an offer body); the rendered result is cleaned again with
+    `clean_html`, so values that arrive through the template are held to the same policy.
+    """
+    if "{" not in source:
+        return clean_html(source)
+    protected, saved = protect_jinja(source)
+    return restore_jinja(clean_html(protected), saved)
+
+
 def clean_style(style: str) -> str:
     """Keep the allowed CSS declarations of an inline ``style`` whose values are inert."""
     kept = []
@@ -161,6 +175,8 @@ class _PolicyAudit(HTMLParser):
         restricted = ALLOWED_ATTRIBUTE_VALUES.get(tag, {})
         for name, value in attrs:
             value = value or ""
+            if name == "rel" and tag == "a":
+                continue  # set by the sanitizer itself (noopener noreferrer)
             if name in restricted:
                 if value not in restricted[name]:
                     self._note(f"{name}=\"{value}\" on <{tag}>")

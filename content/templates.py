@@ -38,9 +38,9 @@ from typing import Any, Final
 import jinja2
 from jinja2 import nodes
 from jinja2.filters import FILTERS as JINJA_FILTERS
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.utils import htmlsafe_json_dumps
 from jinja2.visitor import NodeTransformer
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
 
 from content.diagnostics import ContentError, Diagnostic

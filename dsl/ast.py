@@ -223,7 +223,7 @@ class Comment:
 class Ruleset:
     statements: tuple[Statement, ...]
     comments: tuple[Comment, ...] = field(default=(), compare=False, repr=False)
-    blank_before: frozenset[int] = field(default=frozenset(), compare=False, repr=False)
+    blank_lines: frozenset[int] = field(default=frozenset(), compare=False, repr=False)
 
     @property
     def guards(self) -> tuple[Guard, ...]:

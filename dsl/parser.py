@@ -82,25 +82,10 @@ _TERMINAL_WORDS = {
 _MOST = re.compile(r"[ \t\n]+most(?![A-Za-z0-9_.-])")
 
 
-class _Tok:
-    """A token: just what Lark's LALR loop (`type`) and our diagnostics need."""
-
-    __slots__ = ("type", "value", "line", "column", "end_column", "start_pos")
-
-    def __init__(self, type: str, value: str, line: int, column: int, end_column: int, start_pos: int) -> None:  # noqa: A002
-        self.type = type
-        self.value = value
-        self.line = line
-        self.column = column
-        self.end_column = end_column
-        self.start_pos = start_pos
-
-    @property
-    def end_line(self) -> int:
-        return self.line
-
-    def __str__(self) -> str:
-        return self.value
+#: A token is a plain tuple: (type, text, line, column, end_column). Lark's LALR
+#: tables only need the type, and tuples are the cheapest thing Python can build.
+_Tok = tuple
+TYPE, TEXT, LINE, COLUMN, END_COLUMN = range(5)
 
 
 class _ScanError(Exception):
@@ -133,7 +118,8 @@ class _Scanner(Lexer):
         parts = [f"(?P<{name}>{patterns[name]})" for name in order]
         singles = {v: k for k, v in patterns.items() if k not in order}
         parts.append("(?P<PUNCT>[" + re.escape("".join(re.sub(r"\\", "", s) for s in singles)) + "])")
-        self.master = re.compile("|".join(parts))
+        parts.append("(?P<ERROR>.)")
+        self.master = re.compile("|".join(parts), re.DOTALL)
         self.keywords = keywords
         self.punct = {re.sub(r"\\", "", v): k for v, k in singles.items()}
         self.comments: list[ast.Comment] = []
@@ -147,37 +133,40 @@ class _Scanner(Lexer):
         return clone
 
     def lex(self, data: str) -> Iterator[_Tok]:  # type: ignore[override]
-        match = self.master.match
         keywords = self.keywords
         punct = self.punct
         comments = self.comments
         blank_lines = self.blank_lines
-        pos = 0
+        most = _MOST.match
         line = 1
         line_start = 0
         count = 0
-        end = len(data)
-        while pos < end:
-            m = match(data, pos)
-            if m is None:
-                raise _ScanError(_bad_character(data, pos, line, pos - line_start + 1))
+        for m in self.master.finditer(data):
             kind = m.lastgroup
-            text = m.group()
-            new_pos = m.end()
             if kind == "WS":
+                text = m.group()
                 newlines = text.count("\n")
                 if newlines:
                     if newlines > 1:
                         blank_lines.append(line + 1)
+                        blank_lines.append(line + newlines - 1)
                     line += newlines
-                    line_start = pos + text.rindex("\n") + 1
-                pos = new_pos
+                    line_start = m.start() + text.rindex("\n") + 1
                 continue
+            pos = m.start()
             column = pos - line_start + 1
-            if kind == "COMMENT":
+            text = m.group()
+            if kind == "NAME":
+                kind = keywords.get(text, "NAME")
+                if kind == "AT" and not most(data, m.end()):
+                    kind = "NAME"
+            elif kind == "PUNCT":
+                kind = punct[text]
+            elif kind == "COMMENT":
                 comments.append(ast.Comment(text, line, column))
-                pos = new_pos
                 continue
+            elif kind == "ERROR":
+                raise _ScanError(_bad_character(data, pos, line, column))
             count += 1
             if count > MAX_TOKENS:
                 raise _ScanError(
@@ -188,14 +177,7 @@ class _Scanner(Lexer):
                         hint="split it into several rulesets",
                     )
                 )
-            if kind == "NAME":
-                kind = keywords.get(text, "NAME")
-                if kind == "AT" and not _MOST.match(data, new_pos):
-                    kind = "NAME"
-            elif kind == "PUNCT":
-                kind = punct[text]
-            yield _Tok(kind, text, line, column, column + len(text), pos)
-            pos = new_pos
+            yield (kind, text, line, column, column + len(text))
 
 
 def _bad_character(data: str, pos: int, line: int, column: int) -> Diagnostic:
@@ -219,6 +201,12 @@ def _bad_character(data: str, pos: int, line: int, column: int) -> Diagnostic:
     elif ch in "&|!":
         hint = "write `and`, `or` and `not`"
     return make("E101", f"the character `{shown}` is not allowed here", span, hint=hint)
+
+
+@dataclass(frozen=True)
+class _Rollout:
+    percent: int | float
+    span: Span
 
 
 class _ParseState(threading.local):
@@ -248,8 +236,8 @@ class _AstBuilder(Transformer):
 
     @staticmethod
     def _span(node) -> Span:  # noqa: ANN001 - token or node
-        if isinstance(node, _Tok):
-            return Span(node.line, node.column, node.line, node.end_column)
+        if type(node) is tuple:
+            return Span(node[LINE], node[COLUMN], node[LINE], node[END_COLUMN])
         return node.span
 
     def _join(self, first, last) -> Span:  # noqa: ANN001
@@ -258,7 +246,7 @@ class _AstBuilder(Transformer):
     # Literals --------------------------------------------------------------
 
     def _number(self, token: _Tok) -> int | float:
-        text = str(token)
+        text = token[TEXT]
         span = self._span(token)
         if len(text) > 40:
             self.diagnostics.append(make("E106", "this number is too long", span))
@@ -278,7 +266,7 @@ class _AstBuilder(Transformer):
         return value
 
     def _string(self, token: _Tok) -> str:
-        body = str(token)[1:-1]
+        body = token[TEXT][1:-1]
         if "\\" not in body:
             return body
         span = self._span(token)
@@ -323,14 +311,14 @@ class _AstBuilder(Transformer):
 
     def symbol(self, children: list) -> ast.Symbol:
         (tok,) = children
-        return ast.Symbol(str(tok), span=self._span(tok))
+        return ast.Symbol(tok[TEXT], span=self._span(tok))
 
     def path(self, children: list) -> ast.Path:
         (tok,) = children
-        return ast.Path(tuple(tok.value.split(".")), span=self._span(tok))
+        return ast.Path(tuple(tok[TEXT].split(".")), span=self._span(tok))
 
     def list(self, children: list) -> ast.ListValue:
-        items = tuple(c for c in children if not isinstance(c, _Tok))
+        items = tuple(c for c in children if type(c) is not tuple)
         return ast.ListValue(items, span=self._join(children[0], children[-1]))
 
     def key(self, children: list) -> _Tok:
@@ -357,7 +345,7 @@ class _AstBuilder(Transformer):
         return self._compare("contains", children, children[2])
 
     def compare(self, children: list) -> ast.Compare:
-        return self._compare(str(children[1]), children, children[2])
+        return self._compare(children[1][TEXT], children, children[2])
 
     def truthy(self, children: list) -> ast.Compare:
         return self._compare("truthy", children, None)
@@ -372,7 +360,7 @@ class _AstBuilder(Transformer):
     def _chain(self, cls: type, children: list) -> ast.And | ast.Or:
         items: list[ast.Expr] = []
         for child in children:
-            if isinstance(child, _Tok):
+            if type(child) is tuple:
                 continue
             if isinstance(child, cls):
                 items.extend(child.items)
@@ -389,7 +377,7 @@ class _AstBuilder(Transformer):
     # Statements ------------------------------------------------------------
 
     def _duration(self, amount: _Tok, unit: _Tok) -> ast.Duration:
-        word = str(unit).rstrip("s")
+        word = unit[TEXT].rstrip("s")
         return ast.Duration(self._number(amount), word, span=self._join(amount, unit))  # type: ignore[arg-type]
 
     def guard(self, children: list) -> ast.Guard:
@@ -415,25 +403,24 @@ class _AstBuilder(Transformer):
     def when_clause(self, children: list) -> ast.When:
         return ast.When(children[1], span=self._join(children[0], children[1]))
 
-    def rollout(self, children: list) -> tuple[int | float, Span]:
-        return self._number(children[1]), self._join(children[1], children[2])
+    def rollout(self, children: list) -> _Rollout:
+        return _Rollout(self._number(children[1]), self._join(children[1], children[2]))
 
     def offer_clause(self, children: list) -> ast.OfferClause:
         key = children[1]
-        percent, percent_span = children[2] if len(children) > 2 else (None, ast.NO_SPAN)
-        end = children[-1] if len(children) == 2 else percent_span
+        rollout = children[2] if len(children) > 2 else None
         return ast.OfferClause(
-            str(key),
-            percent,
-            span=self._span(children[0]).to(self._span(end) if isinstance(end, _Tok) else end),
+            key[TEXT],
+            rollout.percent if rollout else None,
+            span=self._span(children[0]).to(rollout.span if rollout else self._span(key)),
             key_span=self._span(key),
-            percent_span=percent_span,
+            percent_span=rollout.span if rollout else ast.NO_SPAN,
         )
 
     def follow_clause(self, children: list) -> ast.FollowUp:
         key = children[-1]
         return ast.FollowUp(
-            str(key),
+            key[TEXT],
             self._duration(children[3], children[4]),
             offer_keyword=len(children) == 8,
             span=self._join(children[0], key),
@@ -561,34 +548,20 @@ def _expected_words(expected: set[str]) -> str:
 
 
 def _syntax_diagnostic(token: _Tok, expected: set[str]) -> Diagnostic:
-    if token.type == "$END":
-        span = Span(token.line, token.column, token.line, token.end_column)
-        return make(
-            "E108",
-            f"the source ends too early: expected {_expected_words(expected)}",
-            span,
-        )
-    span = Span(token.line, token.column, token.end_line, token.end_column)
-    found = quote(str(token))
+    kind, text, line, column, end_column = token
+    span = Span(line, column, line, end_column)
+    if kind == "$END":
+        return make("E108", f"the source ends too early: expected {_expected_words(expected)}", span)
     hint = None
-    if token.type in ("NAME", "CUSTOMER") and expected == {"STRING"}:
-        hint = f'rule names are written in quotes: rule "{str(token)[:40]}"'
-    elif "STRING" in expected and token.type != "STRING" and "RULE" in expected:
-        hint = None
-    elif token.type == "STRING" and "NAME" not in expected and "STRING" not in expected:
+    if kind in ("NAME", "CUSTOMER") and expected == {"STRING"}:
+        hint = f'rule names are written in quotes: rule "{text[:40]}"'
+    elif kind == "STRING" and expected == {"NAME"}:
         hint = "offer keys are written without quotes"
-    elif expected & {"NEVER", "LIMIT", "RULE", "AT"} and token.type == "NAME":
+    elif kind == "NAME" and expected & {"NEVER", "LIMIT", "RULE"}:
         hint = "a statement starts with `rule`, `never offer when`, `limit offers to` or `at most`"
-    elif token.type == "COMPARE" and str(token) == "=":
-        hint = "write `is` or `==` to compare"
-    if "IS" in expected and token.type in ("NAME", "STRING", "NUMBER"):
-        hint = "conditions are joined with `and` / `or`; compare values with `is`, `in`, `contains` or `<`"
-    return make(
-        "E100",
-        f"unexpected {found}: expected {_expected_words(expected)}",
-        span,
-        hint=hint,
-    )
+    elif kind in ("NAME", "STRING", "NUMBER") and "IS" in expected:
+        hint = "compare with `is`, `in`, `contains` or `<`, and join conditions with `and` / `or`"
+    return make("E100", f"unexpected {quote(text)}: expected {_expected_words(expected)}", span, hint=hint)
 
 
 @dataclass
@@ -680,7 +653,7 @@ def _run_lalr(table: _Table, tokens: Iterator[_Tok], end: _Tok) -> object:
     push_state = state_stack.append
     push_value = value_stack.append
     for token in itertools.chain(tokens, (end,)):
-        kind = token.type
+        kind = token[0]
         while True:
             entry = states[state_stack[-1]].get(kind)
             if entry is None:
@@ -714,7 +687,7 @@ def _parse(source: str, start: str) -> ParseOutcome:
     scanner = _scanner_table().fresh()
     _state.diagnostics = diagnostics = []
     line, column = _position(source, len(source))
-    end = _Tok("$END", "", line, column, column + 1, len(source))
+    end = ("$END", "", line, column, column + 1)
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -736,11 +709,7 @@ def parse_ruleset(source: str) -> tuple[ast.Ruleset | None, list[Diagnostic]]:
     if outcome.value is None or any(d.is_error for d in outcome.diagnostics):
         return None, outcome.diagnostics
     statements: tuple[ast.Statement, ...] = outcome.value  # type: ignore[assignment]
-    blank_lines = set(outcome.blank_lines)
-    blank = frozenset(
-        i for i, stmt in enumerate(statements) if stmt.span.line - 1 in blank_lines
-    )
-    return ast.Ruleset(statements, outcome.comments, blank), outcome.diagnostics
+    return ast.Ruleset(statements, outcome.comments, frozenset(outcome.blank_lines)), outcome.diagnostics
 
 
 def parse_expression(source: str) -> tuple[ast.Expr | None, list[Diagnostic]]:

@@ -93,7 +93,7 @@ def users_create(email: str, name: str, roles: tuple[str, ...], password: str) -
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--dev/--no-dev", default=False, help="Print demo sign-ins and reload on change.")
+@click.option("--dev/--no-dev", default=False, help="Development mode: print the demo sign-ins.")
 def serve(host: str, port: int, dev: bool) -> None:
     """Serve the studio (a development server; use gunicorn in production)."""
     from studio.demo import DEMO_PASSWORD, DEMO_PEOPLE
@@ -104,7 +104,7 @@ def serve(host: str, port: int, dev: bool) -> None:
         for person in DEMO_PEOPLE:
             click.echo(f"  {person.email:<22} {', '.join(person.roles)}")
     click.echo(f"Studio at http://{host}:{port}/  (Ctrl+C to stop)")
-    app.run(host=host, port=port, debug=False, use_reloader=dev, threaded=True)
+    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
 
 
 def _display_url(url: str) -> str:

@@ -1,0 +1,199 @@
+"""Rules: the service team writes when-to-offer rulesets and the interaction schema."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from studio import security
+from studio.db import db_session
+from studio.errors import ValidationFailed
+from studio.models import Artifact
+from studio.services import artifacts, rulesets
+
+bp = Blueprint("rules", __name__, url_prefix="/rules")
+
+
+def _is_htmx() -> bool:
+    return bool(request.headers.get("HX-Request"))
+
+
+def _actor_id() -> int:
+    user = security.current_user()
+    assert user is not None
+    return user.id
+
+
+def _ruleset(session: Session, key: str) -> Artifact:
+    artifact = artifacts.find(session, "ruleset", key)
+    if artifact is None:
+        abort(404)
+    return artifact
+
+
+def _int_arg(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default
+
+
+@bp.get("/")
+@security.requires("rules")
+def index() -> str:
+    query = request.args.get("q", "")
+    show_archived = request.args.get("archived") == "1"
+    page = artifacts.listing(db_session(), "ruleset", query=query, archived=show_archived,
+                             page=_int_arg(request.args.get("page"), 1))
+    template = "rules/_list.html" if _is_htmx() else "rules/index.html"
+    return render_template(template, page=page, q=query, show_archived=show_archived)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@security.requires("rules")
+def new() -> str | Response | tuple[str, int]:
+    session = db_session()
+    form = {"key": request.form.get("key", ""), "name": request.form.get("name", ""),
+            "source": request.form.get("source", rulesets.STARTER_SOURCE)}
+    if request.method == "POST":
+        try:
+            artifact = rulesets.create(session, key=form["key"], name=form["name"],
+                                       source=form["source"], actor_id=_actor_id())
+        except ValidationFailed as failed:
+            session.rollback()
+            return render_template("rules/new.html", form=form, errors=failed.by_field(),
+                                   report=rulesets.check(session, form["source"])), 422
+        session.commit()
+        flash(f"Ruleset {artifact.name} created.", "success")
+        return redirect(url_for("rules.edit", key=artifact.key))
+    return render_template("rules/new.html", form=form, errors={},
+                           report=rulesets.check(session, form["source"]))
+
+
+@bp.get("/<key>")
+@security.requires("rules")
+def edit(key: str) -> str:
+    session = db_session()
+    artifact = _ruleset(session, key)
+    head = artifacts.head(session, artifact)
+    source = head.body.get("source", "")
+    return render_template("rules/edit.html", artifact=artifact, head=head, source=source,
+                           name=artifact.name, errors={}, conflict=None,
+                           report=rulesets.check(session, source, name=artifact.name))
+
+
+@bp.post("/<key>")
+@security.requires("rules")
+def save(key: str) -> str | Response | tuple[str, int]:
+    session = db_session()
+    artifact = _ruleset(session, key)
+    source = request.form.get("source", "")
+    name = request.form.get("name", artifact.name)
+    base = _int_arg(request.form.get("base_number"), -1)
+    try:
+        revision = rulesets.save(session, artifact, name=name, source=source, base_number=base,
+                                 actor_id=_actor_id(), summary=request.form.get("summary", ""))
+    except ValidationFailed as failed:
+        session.rollback()
+        return _editor(session, artifact, source, name, errors=failed.by_field()), 422
+    except artifacts.EditConflict as conflict:
+        session.rollback()
+        return _editor(session, conflict.artifact, source, name, conflict=conflict), 409
+    session.commit()
+    report = rulesets.check(session, source, name=name)
+    if report.errors:
+        flash(f"Saved revision {revision.number} with {report.errors} error(s): fix them "
+              "before submitting it for review.", "error")
+    else:
+        flash(f"Saved revision {revision.number}.", "success")
+    return redirect(url_for("rules.edit", key=key))
+
+
+def _editor(session: Session, artifact: Artifact, source: str, name: str, *,
+            errors: dict[str, str] | None = None,
+            conflict: artifacts.EditConflict | None = None) -> str:
+    """Re-show the editor with what the person typed, never losing it."""
+    head = artifacts.head(session, artifact)
+    return render_template("rules/edit.html", artifact=artifact, head=head, source=source,
+                           name=name, errors=errors or {}, conflict=conflict,
+                           report=rulesets.check(session, source, name=name))
+
+
+@bp.post("/check")
+@security.requires("rules")
+def check() -> str:
+    """Live diagnostics for the editor (htmx, debounced as the person types)."""
+    report = rulesets.check(db_session(), request.form.get("source", ""),
+                            name=request.form.get("name", "ruleset"))
+    return render_template("rules/_diagnostics.html", report=report)
+
+
+@bp.post("/format")
+@security.requires("rules")
+def format_source() -> str | tuple[str, int]:
+    source = request.form.get("source", "")
+    formatted = rulesets.format_source(source)
+    if formatted is None:
+        return render_template("rules/_source.html", source=source,
+                               format_error="Fix the errors first: only a ruleset that "
+                               "parses can be formatted."), 422
+    return render_template("rules/_source.html", source=formatted, format_error=None)
+
+
+@bp.route("/<key>/archive", methods=["GET", "POST"])
+@security.requires("rules")
+def archive(key: str) -> str | Response:
+    session = db_session()
+    artifact = _ruleset(session, key)
+    if request.method == "GET":
+        return render_template("rules/confirm_archive.html", artifact=artifact)
+    artifacts.set_archived(session, artifact, True, actor_id=_actor_id())
+    session.commit()
+    flash(f"{artifact.name} is archived. It stays in history and can be restored.", "success")
+    return redirect(url_for("rules.index"))
+
+
+@bp.post("/<key>/restore")
+@security.requires("rules")
+def restore(key: str) -> Response:
+    session = db_session()
+    artifact = _ruleset(session, key)
+    artifacts.set_archived(session, artifact, False, actor_id=_actor_id())
+    session.commit()
+    flash(f"{artifact.name} is restored.", "success")
+    return redirect(url_for("rules.edit", key=key))
+
+
+@bp.route("/schema", methods=["GET", "POST"])
+@security.requires("rules")
+def schema() -> str | Response | tuple[str, int]:
+    session = db_session()
+    artifact = artifacts.find(session, "schema", rulesets.SCHEMA_KEY)
+    if request.method == "GET":
+        text = json.dumps(rulesets.current_schema(session).to_dict(), indent=2)
+        return render_template("rules/schema.html", text=text, artifact=artifact, errors={})
+    text = request.form.get("schema", "")
+    try:
+        body = json.loads(text)
+        if not isinstance(body, dict):
+            raise ValueError("the schema must be a JSON object")
+    except ValueError as bad:
+        return render_template("rules/schema.html", text=text, artifact=artifact,
+                               errors={"schema": f"This is not valid JSON: {bad}"}), 422
+    try:
+        rulesets.save_schema(session, body, actor_id=_actor_id(),
+                             base_number=_int_arg(request.form.get("base_number"), 0))
+    except ValidationFailed as failed:
+        session.rollback()
+        return render_template("rules/schema.html", text=text, artifact=artifact,
+                               errors={"schema": " ".join(e.message for e in failed.errors)}), 422
+    except artifacts.EditConflict as conflict:
+        session.rollback()
+        return render_template("rules/schema.html", text=text, artifact=conflict.artifact,
+                               errors={"schema": str(conflict)}), 409
+    session.commit()
+    flash("Interaction schema saved.", "success")
+    return redirect(url_for("rules.schema"))

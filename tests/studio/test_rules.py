@@ -1,0 +1,161 @@
+"""Service leads write rulesets in the studio: checked as they type, saved as revisions."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from studio.models import Artifact, Revision
+from studio.services import artifacts
+from tests.factories import make_user, post, sign_in_as
+
+GOOD = """never offer when tone is distressed
+
+rule "Platinum customers can always reach a person"
+  when customer.authenticated and customer.tier is platinum
+  offer realtime_contact
+  priority 100
+"""
+
+
+@pytest.fixture
+def lead(app: Flask, session):  # type: ignore[no-untyped-def]
+    user = make_user(session, "service_lead")
+    artifacts.create(session, kind="offer", key="realtime_contact", name="Real-time contact",
+                     body={"key": "realtime_contact", "value": 10}, actor_id=user.id)
+    session.commit()
+    return sign_in_as(app.test_client(), user), user
+
+
+def test_rules_page_shows_an_empty_state_with_a_way_to_start(lead) -> None:  # type: ignore[no-untyped-def]
+    client, _ = lead
+    html = client.get("/rules/").get_data(as_text=True)
+    assert "No rulesets yet." in html and "Write the first ruleset" in html
+
+
+def test_service_lead_creates_a_ruleset_and_sees_it_compile(lead, session) -> None:  # type: ignore[no-untyped-def]
+    client, _ = lead
+    response = post(client, "/rules/new", {"key": "retail_banking", "name": "Retail banking",
+                                           "source": GOOD})
+    assert response.status_code == 302
+    page = client.get("/rules/retail_banking").get_data(as_text=True)
+    assert "Compiles cleanly: 1 rule" in page
+    assert session.query(Artifact).filter_by(kind="ruleset").count() == 1
+
+
+def test_live_check_names_the_typo_with_line_column_and_suggestion(lead) -> None:  # type: ignore[no-untyped-def]
+    client, _ = lead
+    source = 'rule "x"\n  when inquiry.category is transactonal\n  offer realtime_contact\n'
+    html = post(client, "/rules/check", {"source": source},
+                headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "1 error" in html
+    assert "line 2, column 28" in html
+    assert "transactional" in html
+    assert "<html" not in html
+
+
+def test_live_check_flags_an_offer_that_is_not_in_the_library(lead) -> None:  # type: ignore[no-untyped-def]
+    client, _ = lead
+    source = 'rule "x"\n  when tone is positive\n  offer golden_parachute\n'
+    html = post(client, "/rules/check", {"source": source}).get_data(as_text=True)
+    assert "golden_parachute" in html and "error" in html
+
+
+def test_saving_keeps_every_revision_and_flags_errors(lead, session) -> None:  # type: ignore[no-untyped-def]
+    client, _ = lead
+    post(client, "/rules/new", {"key": "retail_banking", "name": "Retail banking", "source": GOOD})
+    broken = GOOD.replace("platinum", "platnum")
+    response = post(client, "/rules/retail_banking",
+                    {"name": "Retail banking", "source": broken, "base_number": "1"})
+    assert response.status_code == 302
+    page = client.get("/rules/retail_banking").get_data(as_text=True)
+    assert "with 1 error(s)" in page and "platnum" in page
+    assert session.query(Revision).count() == 3  # the offer, and two ruleset revisions
+
+
+def test_second_editor_gets_a_conflict_with_both_versions_and_keeps_their_text(lead, session) -> None:  # type: ignore[no-untyped-def]
+    client, _ = lead
+    post(client, "/rules/new", {"key": "retail_banking", "name": "Retail banking", "source": GOOD})
+    post(client, "/rules/retail_banking", {"name": "Retail banking", "source": GOOD + "\n# first",
+                                           "base_number": "1"})
+    response = post(client, "/rules/retail_banking",
+                    {"name": "Retail banking", "source": GOOD + "\n# second", "base_number": "1"})
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "Not saved" in html and "# first" in html and "# second" in html
+    ruleset = artifacts.find(session, "ruleset", "retail_banking")
+    assert artifacts.head(session, ruleset).body["source"].endswith("# first")
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"key": "Bad Key", "name": "X"}, "Use 2-64 lowercase letters"),
+        ({"key": "schema", "name": "X"}, "reserved word"),
+        ({"key": "ok_key", "name": "  "}, "Give the ruleset a name."),
+        ({"key": "ok_key", "name": "X", "source": "x" * (300 * 1024)}, "split it into several"),
+    ],
+)
+def test_bad_new_ruleset_is_refused_with_a_message_and_saves_nothing(
+    lead, session, form: dict, message: str  # type: ignore[no-untyped-def]
+) -> None:
+    client, _ = lead
+    response = post(client, "/rules/new", {"source": GOOD, **form})
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert session.query(Artifact).filter_by(kind="ruleset").count() == 0
+
+
+def test_duplicate_key_is_refused(lead) -> None:  # type: ignore[no-untyped-def]
+    client, _ = lead
+    post(client, "/rules/new", {"key": "retail_banking", "name": "A", "source": GOOD})
+    response = post(client, "/rules/new", {"key": "retail_banking", "name": "B", "source": GOOD})
+    assert response.status_code == 422
+    assert "already exists" in response.get_data(as_text=True)
+
+
+def test_format_returns_the_canonical_layout(lead) -> None:  # type: ignore[no-untyped-def]
+    client, _ = lead
+    messy = 'rule "x"   when tone is positive\n offer realtime_contact'
+    response = post(client, "/rules/format", {"source": messy})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'rule &#34;x&#34;\n  when tone is positive\n  offer realtime_contact' in html
+
+
+def test_format_refuses_source_that_does_not_parse_and_keeps_it(lead) -> None:  # type: ignore[no-untyped-def]
+    client, _ = lead
+    response = post(client, "/rules/format", {"source": "rule rule rule"})
+    assert response.status_code == 422
+    assert "rule rule rule" in response.get_data(as_text=True)
+
+
+def test_archive_asks_first_then_hides_the_ruleset(lead, session) -> None:  # type: ignore[no-untyped-def]
+    client, _ = lead
+    post(client, "/rules/new", {"key": "retail_banking", "name": "Retail banking", "source": GOOD})
+    assert "Archive Retail banking?" in client.get("/rules/retail_banking/archive").get_data(
+        as_text=True)
+    post(client, "/rules/retail_banking/archive")
+    assert "No rulesets yet." in client.get("/rules/").get_data(as_text=True)
+    assert "Retail banking" in client.get("/rules/?archived=1").get_data(as_text=True)
+
+
+def test_schema_editor_refuses_invalid_json_and_keeps_the_text(lead, session) -> None:  # type: ignore[no-untyped-def]
+    client, _ = lead
+    response = post(client, "/rules/schema", {"schema": '{"fields": [', "base_number": "0"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "This is not valid JSON" in html and "{&#34;fields&#34;: [" in html
+    assert session.query(Artifact).filter_by(kind="schema").count() == 0
+
+
+def test_schema_editor_saves_the_default_as_a_first_revision(lead, session) -> None:  # type: ignore[no-untyped-def]
+    client, _ = lead
+    page = client.get("/rules/schema").get_data(as_text=True)
+    assert "built-in default" in page
+    import html as html_lib
+    import re
+
+    text = html_lib.unescape(re.search(r'name="schema"[^>]*>(.*?)</textarea>', page, re.S).group(1))
+    assert post(client, "/rules/schema", {"schema": text, "base_number": "0"}).status_code == 302
+    assert session.query(Artifact).filter_by(kind="schema").count() == 1
