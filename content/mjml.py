@@ -38,7 +38,7 @@ UNSUPPORTED_FEATURES: Final = (
     UnsupportedFeature(
         "mj-html-attributes",
         re.compile(r"<mj-html-attributes\b"),
-        "<mj-html-attributes> is not supported by mjml-python: its attributes are not applied",
+        "<mj-html-attributes> is not supported by mjml-python: the block is left out",
         "set the attributes on the elements themselves, or use mj-raw",
         "warning",
     ),
@@ -200,12 +200,21 @@ def compile_mjml(source: str) -> str:
     errors = errors_only(check_mjml(source))
     if errors:
         raise ContentError(errors)
-    protected, saved = protect_jinja(source)
+    protected, saved = protect_jinja(_without_html_attributes(source))
     try:
         html = mjml2html(protected)
     except (ValueError, RuntimeError) as exc:
         raise ContentError([_mrml_diagnostic(str(exc), protected)]) from None
     return restore_jinja(html, saved)
+
+
+_HTML_ATTRIBUTES_BLOCK: Final = re.compile(
+    r"<mj-html-attributes\b.*?(?:</mj-html-attributes\s*>|/>)", re.S)
+
+
+def _without_html_attributes(source: str) -> str:
+    """Drop ``<mj-html-attributes>`` (MRML refuses it), keeping the line count for errors."""
+    return _HTML_ATTRIBUTES_BLOCK.sub(lambda m: "\n" * m.group(0).count("\n"), source)
 
 
 def _mrml_diagnostic(message: str, protected: str) -> Diagnostic:

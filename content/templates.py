@@ -255,18 +255,20 @@ def _finalize(context: jinja2.runtime.Context, value: Any) -> Any:
     return value
 
 
-def _join(value: Iterable[Any], separator: str = "", attribute: str | None = None) -> str:
+def _join(value: Iterable[Any], separator: str, attribute: str | None, html: bool) -> str:
     budget = _budget()
     parts: list[str] = []
     total = 0
     for item in value:
         if attribute is not None:
             item = item.get(attribute) if isinstance(item, Mapping) else None
-        text = str(item) if not isinstance(item, list | tuple | dict) else _printed(item, budget)
+        text = _printed(item, budget) if isinstance(item, list | tuple | dict) else str(item)
+        if html:
+            text = escape(item) if not isinstance(item, list | tuple | dict) else escape(text)
         total += len(text) + len(separator)
         budget.check_size(total, "joined text")
         parts.append(text)
-    return separator.join(parts)
+    return Markup(separator).join(parts) if html else separator.join(parts)
 
 
 @jinja2.pass_eval_context
@@ -277,9 +279,8 @@ def _join_filter(
     attribute: str | None = None,
 ) -> str:
     if eval_ctx.autoescape:
-        escaped = [escape(v) if not isinstance(v, Mapping) else v for v in value]
-        return Markup(_join(escaped, escape(d), attribute))
-    return _join(value, d, attribute)
+        return _join(value, escape(d), attribute, html=True)
+    return _join(value, d, attribute, html=False)
 
 
 def _printed(value: Any, budget: _Budget) -> str:

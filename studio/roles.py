@@ -48,6 +48,8 @@ AREAS: tuple[Area, ...] = (
     Area("analytics", "Analytics", "analytics.index",
          frozenset({MARKETER, SERVICE_LEAD, REVIEWER}),
          "How offers perform: shown, accepted, declined, complaints, NPS."),
+    Area("audit", "Audit log", "audit.index", frozenset({REVIEWER, ADMIN}),
+         "Every sign-in, edit, review, publish and rollback, append-only."),
     Area("admin", "Admin", "admin.users", frozenset({ADMIN}),
          "People, roles, API tokens and settings."),
 )

@@ -1,0 +1,517 @@
+"""Static checks: names and types against the schema, offers, structure, logic.
+
+The checker turns a parsed ruleset (or one eligibility expression) into
+diagnostics. Errors stop compilation; warnings (unreachable and shadowed rules, an
+inactive offer, a guard that always fires) are reported alongside a compiled result.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from itertools import combinations
+
+from dsl import ast, logic
+from dsl.diagnostics import Diagnostic, Span, make, quote
+from dsl.formatter import format_expr, format_value
+from dsl.schema import FieldSpec, Schema, parse_datetime
+from dsl.suggest import did_you_mean
+
+#: Upper bound on pairwise implication checks for shadowed rules in one ruleset.
+MAX_SHADOW_CHECKS = 20_000
+MAX_PRIORITY = 1_000_000
+
+_ORDERED = ("number", "datetime", "any")
+
+
+@dataclass
+class _Context:
+    schema: Schema
+    diagnostics: list[Diagnostic]
+
+    def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
+        self.diagnostics.append(make(code, message, span, hint))
+
+
+def _field(ctx: _Context, path: ast.Path) -> FieldSpec | None:
+    """The spec of a path used as a value, reporting unknown or non-value fields."""
+    dotted = path.dotted
+    spec = ctx.schema.lookup(dotted)
+    if spec is not None and spec.type != "history":
+        return spec
+    if spec is not None:
+        ctx.error("E209", f"`{dotted}` is {spec.describe()}; rules cannot test it directly", path.span,
+                  hint="limits read it: write `limit offers to N per customer per D days`")
+        return None
+    children = [s.path for s in ctx.schema.fields if s.path.startswith(dotted + ".")]
+    if children or dotted in ctx.schema.free_roots:
+        shown = ", ".join(f"`{c}`" for c in children[:4]) or f"`{dotted}.something`"
+        ctx.error("E209", f"`{dotted}` is a group of fields, not a single value", path.span,
+                  hint=f"name one of its fields, such as {shown}")
+        return None
+    ctx.error("E200", f"there is no field {quote(dotted, 60)}", path.span,
+              hint=did_you_mean(dotted, ctx.schema.names()))
+    return None
+
+
+def _value_kind(node: ast.Literal | ast.Symbol) -> str:
+    return "symbol" if isinstance(node, ast.Symbol) else node.kind
+
+
+def _describe_value(node: ast.Literal | ast.Symbol | ast.Path) -> str:
+    if isinstance(node, ast.Symbol):
+        return f"the word {quote(node.name)}"
+    if isinstance(node, ast.Path):
+        return f"the field `{node.dotted}`"
+    if node.kind == "number":
+        return f"the number {format_value(node)}"
+    if node.kind == "boolean":
+        return f"`{format_value(node)}`"
+    return f"the text {quote(format_value(node))}"
+
+
+def _check_value(ctx: _Context, spec: FieldSpec, node: ast.Literal | ast.Symbol, op: str) -> bool:
+    """Whether `node` can be compared with `spec` by equality; reports why not."""
+    kind = _value_kind(node)
+    name = spec.path
+    if spec.type == "enum":
+        if kind in ("symbol", "string"):
+            word = node.name if isinstance(node, ast.Symbol) else str(node.value)
+            if word not in spec.values:
+                ctx.error("E201", f"{quote(word)} is not a {name.rsplit('.', 1)[-1]}: `{name}` is {spec.describe()}",
+                          node.span, hint=did_you_mean(word, spec.values))
+                return False
+            return True
+    elif spec.type in ("string", "any"):
+        if kind == "symbol":
+            word = node.name  # type: ignore[union-attr]
+            ctx.error("E210", f"{quote(word)} is compared with the text field `{name}`, so it needs quotes",
+                      node.span, hint=f'write "{word[:60]}"')
+            return False
+        if spec.type == "any" or kind == "string":
+            return True
+    elif spec.type == "number":
+        if kind == "number":
+            return True
+    elif spec.type == "boolean":
+        if kind == "boolean":
+            return True
+    elif spec.type == "datetime":
+        if kind == "string" and parse_datetime(node.value) is not None:
+            return True
+        if kind == "string":
+            ctx.error("E202", f"{quote(str(node.value))} is not a date such as \"2026-11-20\"", node.span)
+            return False
+    hint = None
+    if spec.type == "list":
+        hint = f"to test membership write `{name} contains ...`"
+    elif spec.type == "boolean" and kind == "symbol":
+        hint = f"write `{name} is true` or `{name} is false`"
+    ctx.error("E202", f"`{name}` is {spec.describe()}; it cannot be compared with {_describe_value(node)}",
+              node.span, hint=hint)
+    return False
+
+
+def _check_compare(ctx: _Context, c: ast.Compare) -> None:
+    op = c.op
+    left = c.left
+    if isinstance(left, ast.Literal):
+        if op in ("is", "is not", "in", "not in", "contains", "truthy"):
+            ctx.error("E202", f"a condition must start with a field, not {_describe_value(left)}", left.span)
+            return
+        spec = None
+    else:
+        spec = _field(ctx, left)
+        if spec is None:
+            return
+    if op == "truthy":
+        if spec.type not in ("boolean", "any"):  # type: ignore[union-attr]
+            example = {"enum": f"is {spec.values[0]}" if spec.values else "is ...", "list": 'contains "..."',
+                       "number": "> 0"}.get(spec.type, 'is "..."')  # type: ignore[union-attr]
+            ctx.error("E202", f"`{spec.path}` is {spec.describe()}, not true or false", c.span,  # type: ignore[union-attr]
+                      hint=f"compare it, for example `{spec.path} {example}`")  # type: ignore[union-attr]
+        return
+    if op in ("is", "is not"):
+        _check_value(ctx, spec, c.right, op)  # type: ignore[arg-type]
+        return
+    if op in ("in", "not in"):
+        for item in c.right.items:  # type: ignore[union-attr]
+            _check_value(ctx, spec, item, op)  # type: ignore[arg-type]
+        return
+    if op == "contains":
+        right = c.right
+        if spec.type == "list" or spec.type == "string" or spec.type == "any":  # type: ignore[union-attr]
+            if isinstance(right, ast.Symbol):
+                ctx.error("E210", f"{quote(right.name)} needs quotes here", right.span, hint=f'write "{right.name[:60]}"')
+            elif right.kind != "string" and spec.type != "any":  # type: ignore[union-attr]
+                ctx.error("E202", f"`{spec.path}` holds texts; it cannot contain {_describe_value(right)}",  # type: ignore[union-attr]
+                          right.span)
+            return
+        ctx.error("E202", f"`{spec.path}` is {spec.describe()}; `contains` needs a list or a text",  # type: ignore[union-attr]
+                  c.span, hint="use `is` or `in` instead")
+        return
+    _check_ordered(ctx, c, spec)
+
+
+def _operand_spec(ctx: _Context, node: ast.Path | ast.Literal) -> FieldSpec | None:
+    if isinstance(node, ast.Path):
+        return _field(ctx, node)
+    return FieldSpec("", {"string": "string", "number": "number", "boolean": "boolean"}[node.kind])
+
+
+def _check_ordered(ctx: _Context, c: ast.Compare, left: FieldSpec | None) -> None:
+    """`==`, `!=`, `<`, `<=`, `>`, `>=` between two operands."""
+    right_node = c.right
+    if isinstance(right_node, ast.Path) and len(right_node.segments) == 1 and left is not None \
+            and left.type == "enum" and ctx.schema.lookup(right_node.dotted) is None:
+        ctx.error("E200", f"there is no field {quote(right_node.dotted)}", right_node.span,
+                  hint=f"to compare with the value write `{left.path} is {right_node.dotted}`")
+        return
+    if left is None:
+        left = _operand_spec(ctx, c.left)  # type: ignore[arg-type]
+    right = _operand_spec(ctx, right_node)  # type: ignore[arg-type]
+    if left is None or right is None:
+        return
+    if isinstance(right_node, ast.Literal) and left.path and c.op in ("==", "!="):
+        _check_value(ctx, left, right_node, c.op)
+        return
+    lt, rt = left.type, right.type
+    ordered = c.op not in ("==", "!=")
+
+    def label(spec: FieldSpec, node) -> str:  # noqa: ANN001
+        return f"`{spec.path}` ({spec.describe()})" if spec.path else _describe_value(node)
+
+    if ordered:
+        ok_types = {"number", "datetime", "any"}
+        if lt not in ok_types or rt not in ok_types and not (rt == "string" and lt == "datetime"):
+            bad = left if lt not in ok_types else right
+            node = c.left if bad is left else right_node
+            if bad.path:
+                ctx.error("E202", f"`{bad.path}` is {bad.describe()}; it cannot be compared with `{c.op}`",
+                          c.span, hint=_order_hint(bad))
+            elif bad is right and left.path:
+                ctx.error("E202", f"`{left.path}` is {left.describe()}; it cannot be compared with {_describe_value(node)}",
+                          node.span)
+            else:
+                ctx.error("E202", f"{label(bad, node)} cannot be compared with `{c.op}`", c.span)
+            return
+        if lt == "datetime" and rt == "string" and isinstance(right_node, ast.Literal):
+            if parse_datetime(right_node.value) is None:
+                ctx.error("E202", f"{quote(str(right_node.value))} is not a date such as \"2026-11-20\"", right_node.span)
+            return
+        if lt != rt and "any" not in (lt, rt):
+            ctx.error("E202", f"{label(left, c.left)} cannot be compared with {label(right, right_node)}", c.span)
+        return
+    if lt != rt and "any" not in (lt, rt) and not (lt == "enum" and rt == "string") \
+            and not (lt == "string" and rt == "enum"):
+        ctx.error("E202", f"{label(left, c.left)} cannot be compared with {label(right, right_node)}", c.span)
+
+
+def _order_hint(spec: FieldSpec) -> str | None:
+    if spec.type == "enum":
+        return f"compare it with `is` or `in`, for example `{spec.path} in [{', '.join(spec.values[-2:])}]`"
+    if spec.type == "string":
+        return f"compare it with `is`, for example `{spec.path} is \"...\"`"
+    return None
+
+
+def check_expr(ctx: _Context, expr: ast.Expr) -> None:
+    """Report every name and type problem in an expression."""
+    for c in ast.walk(expr):
+        _check_compare(ctx, c)
+
+
+# Logic ----------------------------------------------------------------------
+
+_BOOL_UNIVERSE = frozenset({True, False, logic.NULL})
+
+
+def _literal(node: ast.Literal | ast.Symbol) -> object:
+    return node.name if isinstance(node, ast.Symbol) else node.value
+
+
+def formula(expr: ast.Expr, schema: Schema) -> logic.Formula:
+    """The expression as a logic formula over the schema's fields (see `dsl.logic`)."""
+    if isinstance(expr, ast.And):
+        return logic.AndF(tuple(formula(i, schema) for i in expr.items))
+    if isinstance(expr, ast.Or):
+        return logic.OrF(tuple(formula(i, schema) for i in expr.items))
+    if isinstance(expr, ast.Not):
+        return logic.NotF(formula(expr.operand, schema))
+    return _atom(expr, schema)
+
+
+def _opaque(c: ast.Compare, text: str) -> logic.Atom:
+    return logic.Atom(("opaque", text), logic.Finite(frozenset({True, False}), frozenset({True})), text)
+
+
+def _atom(c: ast.Compare, schema: Schema) -> logic.Formula:
+    text = format_expr(c)
+    if not isinstance(c.left, ast.Path):
+        return _opaque(c, text)
+    spec = schema.lookup(c.left.dotted)
+    if spec is None or isinstance(c.right, ast.Path):
+        return _opaque(c, text)
+    key: object = spec.path
+    op = c.op
+    kind = spec.type
+    if op == "contains":
+        universe = _BOOL_UNIVERSE
+        return logic.Atom((spec.path, "contains", _literal(c.right)), logic.Finite(universe, frozenset({True})), text)  # type: ignore[arg-type]
+    if op == "truthy":
+        op, values = "is", [True]
+    elif op in ("in", "not in"):
+        values = [_literal(v) for v in c.right.items]  # type: ignore[union-attr]
+    else:
+        values = [_literal(c.right)]  # type: ignore[arg-type]
+    positive = {"is": True, "==": True, "in": True, "is not": False, "!=": False, "not in": False}.get(op)
+    if kind in ("enum", "boolean"):
+        universe = frozenset(spec.values) | {logic.NULL} if kind == "enum" else _BOOL_UNIVERSE
+        if positive is None:
+            return _opaque(c, text)
+        chosen = frozenset(values) & universe
+        members = chosen if positive else universe - chosen - {logic.NULL}
+        return logic.Atom(key, logic.Finite(universe, members), text)
+    if kind == "number" and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        nums = [float(v) for v in values]  # type: ignore[arg-type]
+        if positive is True:
+            return logic.Atom(key, logic.Numbers.points(nums), text)
+        if positive is False:
+            return logic.Atom(key, logic.Numbers(logic.Numbers.points(nums).complement().intervals), text)
+        v = nums[0]
+        inf = float("inf")
+        bounds = {"<": (-inf, False, v, False), "<=": (-inf, False, v, True),
+                  ">": (v, False, inf, False), ">=": (v, True, inf, False)}[op]
+        return logic.Atom(key, logic.Numbers.between(*bounds), text)
+    if kind in ("string", "any") and positive is not None:
+        elements = frozenset((type(v).__name__, v) for v in values)
+        if positive:
+            return logic.Atom((key, "eq"), logic.Open(False, elements), text)
+        return logic.Atom((key, "eq"), logic.Open(True, elements | {logic.NULL}), text)
+    return _opaque(c, text)
+
+
+# Rulesets -------------------------------------------------------------------
+
+
+def _whole(ctx: _Context, value: int | float, span: Span, what: str, low: float, high: float) -> bool:
+    if isinstance(value, float) and not value.is_integer() or not low <= value <= high:
+        ctx.error("E208", f"{what} must be a whole number from {int(low):,} to {int(high):,}; got {format_value(ast.Literal(value, 'number'))}",
+                  span)
+        return False
+    return True
+
+
+def _check_contradiction(ctx: _Context, expr: ast.Expr, what: str) -> logic.Formula:
+    f = formula(expr, ctx.schema)
+    result = logic.satisfiable(f)
+    if isinstance(result, logic.Conflict):
+        texts = [t for t in result.texts if t]
+        if len(texts) >= 2:
+            shown = " and ".join(f"`{t}`" for t in texts[:3])
+            message = f"{what} can never be true: {shown} cannot all hold at once"
+        elif texts:
+            message = f"{what} can never be true: `{texts[0]}` never holds"
+        else:
+            message = f"{what} can never be true"
+        ctx.error("E205", message, expr.span, hint="remove or correct one of the conditions")
+    return f
+
+
+def _offer_status(offers: Mapping[str, str | None] | None, key: str) -> tuple[bool, str | None]:
+    if offers is None:
+        return True, None
+    if key not in offers:
+        return False, None
+    return True, offers[key]
+
+
+def _check_offer_key(ctx: _Context, offers: Mapping[str, str | None] | None, key: str, span: Span) -> None:
+    known, status = _offer_status(offers, key)
+    if not known:
+        ctx.error("E203", f"there is no offer {quote(key)}", span, hint=did_you_mean(key, offers or ()))
+    elif status not in (None, "active"):
+        ctx.diagnostics.append(make("W402", f"the offer `{key}` is {status}, so this rule will not make it", span))
+
+
+def _check_rule(ctx: _Context, rule: ast.Rule, offers: Mapping[str, str | None] | None, clean: set[int]) -> None:
+    if not rule.name.strip():
+        ctx.error("E211", "a rule needs a name", rule.name_span, hint='for example rule "Card protection after a stolen card"')
+    seen: dict[str, ast.Clause] = {}
+    offered: set[str] = set()
+    for clause in rule.clauses:
+        if isinstance(clause, ast.When | ast.Priority):
+            word = "when" if isinstance(clause, ast.When) else "priority"
+            if word in seen:
+                ctx.error("E207", f"this rule already has a `{word}` clause (line {seen[word].span.line})", clause.span,
+                          hint="join the conditions with `and`" if word == "when" else None)
+            seen[word] = clause
+        if isinstance(clause, ast.When):
+            before = len(ctx.diagnostics)
+            check_expr(ctx, clause.condition)
+            if len(ctx.diagnostics) == before:
+                clean.add(id(clause.condition))
+        elif isinstance(clause, ast.Priority):
+            _whole(ctx, clause.value, clause.span, "a priority", -MAX_PRIORITY, MAX_PRIORITY)
+        elif isinstance(clause, ast.OfferClause):
+            if clause.key in offered:
+                ctx.error("E207", f"this rule already offers `{clause.key}`", clause.span)
+            offered.add(clause.key)
+            _check_offer_key(ctx, offers, clause.key, clause.key_span)
+            if clause.percent is not None and not 0 < clause.percent <= 100:
+                ctx.error("E208", f"a share of customers must be more than 0% and at most 100%; got {format_value(ast.Literal(clause.percent, 'number'))}%",
+                          clause.percent_span)
+        else:
+            _check_offer_key(ctx, offers, clause.key, clause.key_span)
+            _whole(ctx, clause.after.amount, clause.after.span, "a follow-up delay", 1, 10_000)
+    if not rule.offers and not rule.follow_ups:
+        ctx.error("E206", f"the rule \"{rule.name[:60]}\" neither offers nor follows up", rule.name_span,
+                  hint="add `offer KEY` or `follow up after N days with KEY`")
+
+
+def _index_signature(rule: ast.Rule, schema: Schema) -> frozenset:
+    """(field, value) pairs a rule requires by plain equality on an indexed field."""
+    cond = rule.condition
+    items = cond.items if isinstance(cond, ast.And) else (cond,) if cond is not None else ()
+    pairs = set()
+    for item in items:
+        if isinstance(item, ast.Compare) and item.op in ("is", "==") and isinstance(item.left, ast.Path) \
+                and isinstance(item.right, ast.Literal | ast.Symbol):
+            spec = schema.lookup(item.left.dotted)
+            if spec is not None and spec.path in schema.index:
+                pairs.add((spec.path, _literal(item.right)))
+    return frozenset(pairs)
+
+
+def check_ruleset(tree: ast.Ruleset, schema: Schema, offers: Mapping[str, str | None] | None = None) -> list[Diagnostic]:
+    """Every diagnostic for a parsed ruleset. `offers` maps known keys to their status."""
+    ctx = _Context(schema, [])
+    clean: set[int] = set()
+    names: dict[str, ast.Rule] = {}
+    caps: list[ast.ResponseCap] = []
+    for stmt in tree.statements:
+        if isinstance(stmt, ast.Guard):
+            before = len(ctx.diagnostics)
+            check_expr(ctx, stmt.condition)
+            if len(ctx.diagnostics) == before:
+                clean.add(id(stmt.condition))
+        elif isinstance(stmt, ast.Limit):
+            _whole(ctx, stmt.count, stmt.span, "a limit", 1, 1_000_000)
+            _whole(ctx, stmt.period.amount, stmt.period.span, "a limit's period", 1, 100_000)
+        elif isinstance(stmt, ast.ResponseCap):
+            if caps:
+                ctx.error("E207", f"`at most` is already set on line {caps[0].span.line}", stmt.span)
+            caps.append(stmt)
+            _whole(ctx, stmt.count, stmt.span, "`at most`", 1, 1000)
+        else:
+            if stmt.name in names:
+                ctx.error("E204", f"another rule is already called \"{stmt.name[:60]}\" (line {names[stmt.name].span.line})",
+                          stmt.name_span, hint="give each rule its own name; decisions and traces refer to rules by name")
+            else:
+                names[stmt.name] = stmt
+            _check_rule(ctx, stmt, offers, clean)
+    if any(d.is_error for d in ctx.diagnostics):
+        for expr in [g.condition for g in tree.guards] + [r.condition for r in tree.rules if r.condition]:
+            if id(expr) in clean:
+                _check_contradiction(ctx, expr, "this condition")
+        return ctx.diagnostics
+    _check_logic(ctx, tree)
+    return ctx.diagnostics
+
+
+def _check_logic(ctx: _Context, tree: ast.Ruleset) -> None:
+    schema = ctx.schema
+    guard_formulas: list[tuple[ast.Guard, logic.Formula]] = []
+    for guard in tree.guards:
+        f = _check_contradiction(ctx, guard.condition, "this guard")
+        if logic.always(f):
+            ctx.diagnostics.append(make("W403", "this guard fires on every interaction, so no rule will ever make an immediate offer",
+                                        guard.condition.span))
+        else:
+            guard_formulas.append((guard, f))
+    rule_formulas: dict[int, logic.Formula] = {}
+    for i, rule in enumerate(tree.rules):
+        cond = rule.condition
+        if cond is None:
+            rule_formulas[i] = logic.Const(True, "")
+            continue
+        before = len(ctx.diagnostics)
+        f = _check_contradiction(ctx, cond, "this rule's condition")
+        rule_formulas[i] = f
+        if len(ctx.diagnostics) > before:
+            del rule_formulas[i]
+            continue
+        if not rule.offers or not guard_formulas:
+            continue
+        firing = [g for g, gf in guard_formulas if logic.implies(f, gf)]
+        if not firing:
+            if len(guard_formulas) > 1 and logic.implies(f, logic.OrF(tuple(gf for _, gf in guard_formulas))):
+                firing = [g for g, _ in guard_formulas]
+        if firing:
+            lines = ", ".join(str(g.span.line) for g in firing)
+            where = f"the guard on line {lines} fires" if len(firing) == 1 else f"one of the guards on lines {lines} fires"
+            ctx.diagnostics.append(make("W400", f"the rule \"{rule.name[:60]}\" can never make its offer: whenever it matches, {where}",
+                                        rule.name_span, hint="guards stop immediate offers; a follow-up would still be scheduled"))
+    _check_shadowing(ctx, tree, rule_formulas, schema)
+
+
+def _check_shadowing(ctx: _Context, tree: ast.Ruleset, formulas: dict[int, logic.Formula], schema: Schema) -> None:
+    """Warn when a rule's offer is always claimed by a stronger rule offering the same key."""
+    rules = tree.rules
+    by_offer: dict[str, list[int]] = defaultdict(list)
+    for i, rule in enumerate(rules):
+        for clause in rule.offers:
+            by_offer[clause.key].append(i)
+    budget = MAX_SHADOW_CHECKS
+    reported: set[int] = set()
+    for key, members in by_offer.items():
+        if len(members) < 2:
+            continue
+        signatures = {i: _index_signature(rules[i], schema) for i in members}
+        by_signature: dict[frozenset, list[int]] = defaultdict(list)
+        for i in members:
+            by_signature[signatures[i]].append(i)
+        for b in members:
+            if b in reported:
+                continue
+            sig = sorted(signatures[b])
+            candidates = []
+            for size in range(len(sig) + 1):
+                for subset in combinations(sig, size):
+                    candidates.extend(by_signature.get(frozenset(subset), ()))
+            if b not in formulas:
+                continue
+            for a in candidates:
+                if a == b or a not in formulas or not _outranks(rules[a], a, rules[b], b) or _rollout(rules[a], key) is not None:
+                    continue
+                if budget <= 0:
+                    return
+                budget -= 1
+                if logic.implies(formulas[b], formulas[a]):
+                    ctx.diagnostics.append(make(
+                        "W401",
+                        f"the rule \"{rules[b].name[:60]}\" is shadowed: whenever it matches, the rule \"{rules[a].name[:60]}\" (line {rules[a].span.line}) also offers `{key}` and ranks higher",
+                        rules[b].name_span, hint="raise this rule's priority, narrow the other rule, or remove this one"))
+                    reported.add(b)
+                    break
+
+
+def _rollout(rule: ast.Rule, key: str) -> float | None:
+    for clause in rule.offers:
+        if clause.key == key:
+            return clause.percent
+    return None
+
+
+def _outranks(a: ast.Rule, ai: int, b: ast.Rule, bi: int) -> bool:
+    return (a.priority, -ai) > (b.priority, -bi)
+
+
+def check_expression_ast(expr: ast.Expr, schema: Schema) -> list[Diagnostic]:
+    """Every diagnostic for an eligibility expression."""
+    ctx = _Context(schema, [])
+    check_expr(ctx, expr)
+    if not any(d.is_error for d in ctx.diagnostics):
+        _check_contradiction(ctx, expr, "this condition")
+    return ctx.diagnostics

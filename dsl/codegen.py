@@ -1,0 +1,399 @@
+"""Validated IR -> Python source -> one compiled module per ruleset.
+
+Why generate code: a probe measured per-bundle generated code at about 200x the
+best Python rule engine, and per-rule closures at only 2-4x. The generated module
+reads each field the ruleset tests once, normalises its type (so a comparison can
+never raise), evaluates the guards and the rules nobody indexed inline, and hands
+the rest to per-bucket functions found by a dict lookup on the indexed fields'
+values (intent, category, channel): a decision touches only candidate rules.
+
+Safety: the only inputs are a validated IR (`dsl.ir`) and its schema. Literals
+enter the source only through `repr` of str / int / float / bool values, field
+paths only as `repr`'d dictionary keys, and every identifier is generated here
+(`v0`, `_b3`, ...). The module runs with empty builtins and a fixed helper table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from dsl.ir import is_scalar
+from dsl.schema import FieldSpec, Schema, parse_datetime
+
+_EMPTY: dict = {}
+_NUM = (int, float)
+
+
+def _timestamp(value: Any) -> float | None:
+    parsed = parse_datetime(value)
+    return parsed.timestamp() if parsed is not None else None
+
+
+def _is_num(value: Any) -> bool:
+    return type(value) is int or type(value) is float
+
+
+def _any_eq(a: Any, b: Any) -> bool:
+    if type(b) is bool or type(a) is bool:
+        return a is b
+    if _is_num(b):
+        return _is_num(a) and a == b
+    return type(a) is type(b) and a == b
+
+
+def _any_in(a: Any, values: frozenset) -> bool:
+    if type(a) is str or _is_num(a):
+        return a in values
+    if type(a) is bool:
+        return any(v is a for v in values)
+    return False
+
+
+def _any_contains(a: Any, b: Any) -> bool:
+    if type(a) is list:
+        return any(_any_eq(x, b) for x in a)
+    if type(a) is str and type(b) is str:
+        return b.casefold() in a.casefold()
+    return False
+
+
+def _rel(op: str, a: Any, b: Any) -> bool:
+    """Field-to-field comparison: numbers with numbers, texts with texts, else false."""
+    if a is None or b is None:
+        return False
+    if op == "eq":
+        return _any_eq(a, b)
+    if op == "ne":
+        return not _any_eq(a, b) and type(a) is type(b)
+    if not ((_is_num(a) and _is_num(b)) or (type(a) is str and type(b) is str)):
+        return False
+    if type(a) is bool or type(b) is bool:
+        return False
+    return {"lt": a < b, "le": a <= b, "gt": a > b, "ge": a >= b}[op]
+
+
+def _any_order(op: str, a: Any, b: float) -> bool:
+    if not _is_num(a) or type(a) is bool:
+        return False
+    return {"lt": a < b, "le": a <= b, "gt": a > b, "ge": a >= b}[op]
+
+
+HELPERS: dict[str, Any] = {
+    "__builtins__": {},
+    "_E": _EMPTY,
+    "_ts": _timestamp,
+    "_eq": _any_eq,
+    "_in": _any_in,
+    "_has": _any_contains,
+    "_rel": _rel,
+    "_ord": _any_order,
+    "type": type,
+    "dict": dict,
+    "str": str,
+    "int": int,
+    "float": float,
+    "bool": bool,
+    "list": list,
+}
+
+_SYMBOL = {"lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+
+
+def _lit(value: Any) -> str:
+    """The only way a literal enters generated code."""
+    if not is_scalar(value):
+        raise ValueError("not a scalar literal")
+    return repr(value)
+
+
+class FieldSlots:
+    """Assigns a local variable to each field and emits the code that reads it."""
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+        self.slots: dict[str, int] = {}
+
+    def slot(self, path: str) -> str:
+        if path not in self.slots:
+            spec = self.schema.lookup(path)
+            if spec is not None and spec.derive_from:
+                self.slot(spec.derive_from)
+            self.slots[path] = len(self.slots)
+        return f"v{self.slots[path]}"
+
+    def spec(self, path: str) -> FieldSpec:
+        spec = self.schema.lookup(path)
+        assert spec is not None
+        return spec
+
+    def extraction(self, indent: str = "    ") -> list[str]:
+        lines = [f"{indent}if type(i) is not dict: i = _E"]
+        parents: dict[tuple[str, ...], str] = {(): "i"}
+        for path, n in self.slots.items():
+            segments = tuple(path.split("."))
+            for depth in range(1, len(segments)):
+                prefix = segments[:depth]
+                if prefix not in parents:
+                    name = f"r{len(parents)}"
+                    lines.append(f"{indent}{name} = {parents[prefix[:-1]]}.get({_lit(prefix[-1])})")
+                    lines.append(f"{indent}if type({name}) is not dict: {name} = _E")
+                    parents[prefix] = name
+            var = f"v{n}"
+            lines.append(f"{indent}{var} = {parents[segments[:-1]]}.get({_lit(segments[-1])})")
+            spec = self.spec(path)
+            kind = spec.type
+            if kind in ("string", "enum"):
+                lines.append(f"{indent}if type({var}) is not str: {var} = None")
+            elif kind == "number":
+                lines.append(f"{indent}if type({var}) is not int and type({var}) is not float: {var} = None")
+            elif kind == "boolean":
+                lines.append(f"{indent}if type({var}) is not bool: {var} = None")
+                if spec.derive_from:
+                    source = f"v{self.slots[spec.derive_from]}"
+                    lines.append(
+                        f"{indent}if {var} is None and {source} is not None: {var} = {source} == {_lit(spec.derive_equals)}"
+                    )
+            elif kind == "list":
+                lines.append(f"{indent}if type({var}) is not list: {var} = None")
+            elif kind == "datetime":
+                lines.append(f"{indent}{var} = _ts({var})")
+        return lines
+
+    def values_tuple(self) -> str:
+        names = [f"v{n}" for n in self.slots.values()]
+        return "(" + "".join(f"{name}, " for name in names) + ")"
+
+    def unpack(self, paths: Sequence[str], indent: str = "    ") -> list[str]:
+        return [f"{indent}v{self.slots[p]} = V[{self.slots[p]}]" for p in paths]
+
+
+def expr_fields(node: dict[str, Any], out: list[str]) -> list[str]:
+    """Every field an expression reads, in order of first use."""
+    if "and" in node or "or" in node:
+        for item in node.get("and") or node.get("or"):
+            expr_fields(item, out)
+    elif "not" in node:
+        expr_fields(node["not"], out)
+    elif "test" in node:
+        for key in ("field", "other"):
+            if key in node and node[key] not in out:
+                out.append(node[key])
+    return out
+
+
+def expr_code(node: dict[str, Any], slots: FieldSlots) -> str:
+    """A Python expression for an IR expression; total (never raises) by construction."""
+    if "and" in node:
+        return "(" + " and ".join(expr_code(item, slots) for item in node["and"]) + ")"
+    if "or" in node:
+        return "(" + " or ".join(expr_code(item, slots) for item in node["or"]) + ")"
+    if "not" in node:
+        return f"(not {expr_code(node['not'], slots)})"
+    if "const" in node:
+        return "True" if node["const"] else "False"
+    op = node["test"]
+    path = node["field"]
+    a = slots.slot(path)
+    kind = slots.spec(path).type
+    if op == "true":
+        return f"({a} is True)"
+    if "other" in node:
+        return f"_rel({_lit(op)}, {a}, {slots.slot(node['other'])})"
+    if op in ("in", "not_in"):
+        values = node["values"]
+        if kind == "datetime":
+            values = [t for t in (_timestamp(v) for v in values) if t is not None]
+        shown = "{" + ", ".join(_lit(v) for v in values) + "}" if values else "()"
+        if kind in ("any", "list"):
+            test = f"_in({a}, frozenset({shown}))" if values else "False"
+        else:
+            test = f"({a} in {shown})"
+        return test if op == "in" else f"({a} is not None and not {test})"
+    value = node["value"]
+    if kind == "datetime":
+        stamp = _timestamp(value) if type(value) is str else None
+        if stamp is None or not math.isfinite(stamp):
+            return "False"
+        value = stamp
+    if op == "contains":
+        if kind == "list":
+            return f"({a} is not None and {_lit(value)} in {a})"
+        if kind == "string" and type(value) is str:
+            return f"({a} is not None and {_lit(value.casefold())} in {a}.casefold())"
+        return f"_has({a}, {_lit(value)})"
+    if kind in ("any", "list"):
+        if op == "eq":
+            return f"_eq({a}, {_lit(value)})"
+        if op == "ne":
+            return f"({a} is not None and not _eq({a}, {_lit(value)}))"
+        return f"_ord({_lit(op)}, {a}, {_lit(value)})"
+    if op == "eq":
+        return f"({a} == {_lit(value)})"
+    if op == "ne":
+        return f"({a} is not None and {a} != {_lit(value)})"
+    if type(value) not in (int, float) or kind not in ("number", "datetime"):
+        return "False"
+    return f"({a} is not None and {a} {_SYMBOL[op]} {_lit(value)})"
+
+
+def conjuncts(node: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if node is None:
+        return []
+    return list(node["and"]) if "and" in node else [node]
+
+
+@dataclass(frozen=True)
+class RulePlan:
+    """Where a rule lives: its index field and value (or none), and its conjuncts."""
+
+    rule_id: int
+    index_field: str | None
+    index_value: str | None
+    parts: list[dict[str, Any]]
+    skip: int  # the conjunct the index already decided, or -1
+
+
+def plan_rules(rules: Sequence[dict[str, Any]], schema: Schema) -> list[RulePlan]:
+    plans = []
+    for rule_id, rule in enumerate(rules):
+        parts = conjuncts(rule["when"])
+        chosen: tuple[int, str, str] | None = None
+        for position, part in enumerate(parts):
+            if part.get("test") != "eq" or part["field"] not in schema.index or type(part.get("value")) is not str:
+                continue
+            rank = schema.index.index(part["field"])
+            if chosen is None or rank < schema.index.index(chosen[1]):
+                chosen = (position, part["field"], part["value"])
+        if chosen is None:
+            plans.append(RulePlan(rule_id, None, None, parts, -1))
+        else:
+            plans.append(RulePlan(rule_id, chosen[1], chosen[2], parts, chosen[0]))
+    return plans
+
+
+@dataclass(frozen=True)
+class Generated:
+    """The compiled entry points of one ruleset."""
+
+    match: Callable[[Any], tuple[list[int], list[int]]]
+    explain: Callable[[Any], tuple[list[bool], list[tuple[int, int]], tuple, tuple]]
+    slots: dict[str, int]
+    source: str
+
+
+def _rule_match_code(plan: RulePlan, slots: FieldSlots, indent: str) -> list[str]:
+    parts = [p for k, p in enumerate(plan.parts) if k != plan.skip]
+    if not parts:
+        return [f"{indent}m.append({plan.rule_id})"]
+    cond = " and ".join(expr_code(p, slots) for p in parts)
+    return [f"{indent}if {cond}: m.append({plan.rule_id})"]
+
+
+def _rule_explain_code(plan: RulePlan, slots: FieldSlots, indent: str) -> list[str]:
+    lines = []
+    keyword = "if"
+    for k, part in enumerate(plan.parts):
+        if k == plan.skip:
+            continue
+        lines.append(f"{indent}{keyword} not {expr_code(part, slots)}: t.append(({plan.rule_id}, {k}))")
+        keyword = "elif"
+    if lines:
+        lines.append(f"{indent}else: t.append(({plan.rule_id}, -1))")
+    else:
+        lines.append(f"{indent}t.append(({plan.rule_id}, -1))")
+    return lines
+
+
+def generate(schema: Schema, guards: Sequence[dict[str, Any]], rules: Sequence[dict[str, Any]]) -> Generated:
+    """Compile a validated ruleset IR's guards and rules into Python functions."""
+    slots = FieldSlots(schema)
+    for index_field in schema.index:
+        slots.slot(index_field)
+    for guard in guards:
+        for path in expr_fields(guard["when"], []):
+            slots.slot(path)
+    plans = plan_rules(rules, schema)
+    for plan in plans:
+        for part in plan.parts:
+            for path in expr_fields(part, []):
+                slots.slot(path)
+    buckets: dict[tuple[str, str], list[RulePlan]] = {}
+    free: list[RulePlan] = []
+    for plan in plans:
+        if plan.index_field is None:
+            free.append(plan)
+        else:
+            buckets.setdefault((plan.index_field, plan.index_value), []).append(plan)  # type: ignore[arg-type]
+    lines: list[str] = []
+    tables: dict[str, dict[str, tuple[str, str]]] = {f: {} for f in schema.index}
+    for number, ((index_field, value), members) in enumerate(buckets.items()):
+        used: list[str] = []
+        for plan in members:
+            for part in plan.parts:
+                expr_fields(part, used)
+        lines.append(f"def _b{number}(V, m):")
+        lines.extend(slots.unpack(used))
+        for plan in members:
+            lines.extend(_rule_match_code(plan, slots, "    "))
+        lines.append(f"def _x{number}(V, t):")
+        lines.extend(slots.unpack(used))
+        for plan in members:
+            lines.extend(_rule_explain_code(plan, slots, "    "))
+        tables[index_field][value] = (f"_b{number}", f"_x{number}")
+    dispatch = [(f, slots.slot(f), table) for f, table in tables.items() if table]
+    for n, (_f, _var, table) in enumerate(dispatch):
+        lines.append(f"_D{n} = {{" + ", ".join(f"{_lit(v)}: {b}" for v, (b, _x) in table.items()) + "}")
+        lines.append(f"_X{n} = {{" + ", ".join(f"{_lit(v)}: {x}" for v, (_b, x) in table.items()) + "}")
+    guard_code = [expr_code(g["when"], slots) for g in guards]
+    for name, explain in (("_match", False), ("_explain", True)):
+        lines.append(f"def {name}(i):")
+        lines.extend(slots.extraction())
+        if dispatch or explain:
+            lines.append(f"    V = {slots.values_tuple()}")
+        if explain:
+            lines.append("    g = [" + "".join(f"{code}, " for code in guard_code) + "]")
+            lines.append("    t = []")
+            for plan in free:
+                lines.extend(_rule_explain_code(plan, slots, "    "))
+            for n, (_f, var, _table) in enumerate(dispatch):
+                lines.append(f"    f = _X{n}.get({var})")
+                lines.append("    if f is not None: f(V, t)")
+            index_values = "(" + "".join(f"{var}, " for _f, var, _t in dispatch) + ")"
+            lines.append(f"    return g, t, V, {index_values}")
+        else:
+            lines.append("    g = []")
+            for k, code in enumerate(guard_code):
+                lines.append(f"    if {code}: g.append({k})")
+            lines.append("    m = []")
+            for plan in free:
+                lines.extend(_rule_match_code(plan, slots, "    "))
+            for n, (_f, var, _table) in enumerate(dispatch):
+                lines.append(f"    f = _D{n}.get({var})")
+                lines.append("    if f is not None: f(V, m)")
+            lines.append("    return g, m")
+    source = "\n".join(lines) + "\n"
+    namespace = dict(HELPERS)
+    exec(compile(source, "<ruleset>", "exec"), namespace)  # noqa: S102 - source built from validated IR only
+    return Generated(namespace["_match"], namespace["_explain"], dict(slots.slots), source)
+
+
+@dataclass(frozen=True)
+class Predicate:
+    """A compiled eligibility expression: call it with an interaction."""
+
+    test: Callable[[Any], bool]
+    fields: tuple[str, ...]
+
+
+def generate_predicate(schema: Schema, when: dict[str, Any]) -> Predicate:
+    slots = FieldSlots(schema)
+    for path in expr_fields(when, []):
+        slots.slot(path)
+    code = expr_code(when, slots)
+    lines = ["def _test(i):", *slots.extraction(), f"    return {code}"]
+    namespace = dict(HELPERS)
+    exec(compile("\n".join(lines) + "\n", "<eligibility>", "exec"), namespace)  # noqa: S102 - validated IR only
+    return Predicate(namespace["_test"], tuple(slots.slots))

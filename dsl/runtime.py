@@ -1,0 +1,358 @@
+"""Loading a compiled ruleset and deciding: which offers, which follow-ups, and why.
+
+`load_ruleset` validates the IR, generates one Python module for it
+(`dsl.codegen`) and returns a `Ruleset`. `Ruleset.decide` runs the generated
+matcher, then applies the language's semantics in plain Python over the (few)
+matched rules:
+
+1. Guards that fire stop immediate offers; follow-ups are still scheduled.
+2. A matched rule's offer is a candidate when the offer exists, is active, its
+   eligibility holds and the interaction's moment is inside its validity window.
+3. `to P% of customers`: a deterministic hash of customer id and rule name puts the
+   customer in or out; out means a holdout, recorded and not offered.
+4. Candidates are ranked by rule priority, then offer value, then offer key (then
+   source order); one offer appears once.
+5. Limits count the customer's offers in the window before the interaction's `at`;
+   the response keeps at most the smallest allowance and `at most N per response`.
+
+Evaluation is total: a missing or mistyped field reads as null, comparisons with
+null are false, and nothing about an interaction can make `decide` raise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from dsl import codegen
+from dsl.diagnostics import DSLError, make
+from dsl.ir import validate_expression_ir, validate_ir
+from dsl.offers import OfferInfo, offer_catalog
+from dsl.schema import Schema
+
+
+def _get_path(data: Any, path: str) -> Any:
+    current = data
+    for segment in path.split("."):
+        if type(current) is not dict:
+            return None
+        current = current.get(segment)
+    return current
+
+
+def bucket(customer_id: str, rule_name: str) -> float:
+    """Where a customer falls for a rule's rollout, in [0, 100): stable across runs."""
+    digest = hashlib.sha256(f"{customer_id}\x1f{rule_name}".encode("utf-8", "surrogatepass")).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 * 100
+
+
+class _PredicateCache:
+    """Compiled eligibility expressions, shared by every ruleset with the same schema."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        self.limit = limit
+        self.items: dict[tuple[int, str], codegen.Predicate] = {}
+        self.lock = threading.Lock()
+
+    def get(self, schema: Schema, when: str | Mapping[str, Any]) -> codegen.Predicate:
+        text = when if isinstance(when, str) else json.dumps(when, sort_keys=True)
+        key = (hash(schema), ("s:" if isinstance(when, str) else "i:") + text)
+        found = self.items.get(key)
+        if found is not None:
+            return found
+        if isinstance(when, str):
+            from dsl import check_expression
+
+            result = check_expression(when, schema=schema)
+            if not result.ok:
+                raise DSLError(result.diagnostics)
+            ir = result.ir
+        else:
+            ir = when
+        predicate = codegen.generate_predicate(schema, validate_expression_ir(ir, schema))
+        with self.lock:
+            if len(self.items) >= self.limit:
+                self.items.clear()
+            self.items[key] = predicate
+        return predicate
+
+
+_PREDICATES = _PredicateCache()
+
+
+class Ruleset:
+    """A loaded, ready-to-run ruleset. Build it with `load_ruleset`."""
+
+    def __init__(self, ir: dict[str, Any], schema: Schema) -> None:
+        self.ir = ir
+        self.schema = schema
+        self.name: str = ir.get("name", "ruleset")
+        self.guards: list[dict[str, Any]] = ir["guards"]
+        self.rules: list[dict[str, Any]] = ir["rules"]
+        self.limits: list[dict[str, Any]] = ir["limits"]
+        self.max_offers: int | None = ir["max_offers"]
+        self._generated = codegen.generate(schema, self.guards, self.rules)
+        self._plans = codegen.plan_rules(self.rules, schema)
+        self._skip_tables: list[tuple[str, dict[str, tuple[int, int]], tuple[str, ...]]] | None = None
+        self._rule_offers = [
+            [(o["offer"], o.get("percent")) for o in rule["offers"]] for rule in self.rules
+        ]
+
+    @property
+    def source(self) -> str:
+        """The generated Python source, for debugging and review."""
+        return self._generated.source
+
+    # Deciding --------------------------------------------------------------
+
+    def decide(
+        self,
+        interaction: dict[str, Any],
+        offers: Mapping[str, OfferInfo] | Iterable[Any],
+        *,
+        explain: bool = False,
+    ) -> dict[str, Any]:
+        """The decision for one interaction, as JSON-ready data (see docs/rules.md)."""
+        catalog = offers if _is_catalog(offers) else offer_catalog(offers)
+        if explain:
+            fired_flags, traced, values, index_values = self._generated.explain(interaction)
+            fired = [k for k, flag in enumerate(fired_flags) if flag]
+            matched = [rule_id for rule_id, failed in traced if failed < 0]
+        else:
+            fired, matched = self._generated.match(interaction)
+        moment = codegen._timestamp(_get_path(interaction, self.schema.time_field)) if self.schema.time_field else None
+        matched.sort()
+        rules = self.rules
+        candidates: list[tuple[tuple, dict[str, Any]]] = []
+        holdouts: list[dict[str, Any]] = []
+        follow_ups: list[dict[str, Any]] = []
+        notes: list[dict[str, Any]] = [] if explain else None  # type: ignore[assignment]
+        customer_id = _get_path(interaction, self.schema.customer_id_field) if self.schema.customer_id_field else None
+        if type(customer_id) is int:
+            customer_id = str(customer_id)
+        for rule_id in matched:
+            rule = rules[rule_id]
+            for follow in rule["follow_ups"]:
+                key = follow["offer"]
+                when = None if moment is None else moment + follow["seconds"]
+                problem = self._unavailable(catalog, key, interaction, when, moment is None)
+                if problem:
+                    if explain:
+                        notes.append({"offer": key, "rule": rule["name"], "kind": "follow_up", "outcome": problem})
+                    continue
+                follow_ups.append({"offer": key, "rule": rule["name"], "after": follow["after"]})
+            for key, percent in self._rule_offers[rule_id]:
+                problem = self._unavailable(catalog, key, interaction, moment, False)
+                if problem:
+                    if explain:
+                        notes.append({"offer": key, "rule": rule["name"], "kind": "offer", "outcome": problem})
+                    continue
+                if fired:
+                    if explain:
+                        notes.append({"offer": key, "rule": rule["name"], "kind": "offer", "outcome": "stopped by a guard"})
+                    continue
+                if percent is not None and (
+                    type(customer_id) is not str or bucket(customer_id, rule["name"]) >= percent
+                ):
+                    holdouts.append({"offer": key, "rule": rule["name"]})
+                    if explain:
+                        notes.append({"offer": key, "rule": rule["name"], "kind": "offer", "outcome": "holdout"})
+                    continue
+                value = catalog[key].value
+                rank = (-rule["priority"], -value, key, rule_id)
+                candidates.append((rank, {"offer": key, "rule": rule["name"], "priority": rule["priority"], "value": value}))
+        candidates.sort(key=lambda c: c[0])
+        chosen: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        allowance, reached = self._allowance(interaction, moment)
+        limit = allowance if self.max_offers is None else min(allowance, self.max_offers)
+        for _rank, entry in candidates:
+            if entry["offer"] in seen:
+                if explain:
+                    notes.append({"offer": entry["offer"], "rule": entry["rule"], "kind": "offer",
+                                  "outcome": "outranked by another rule making the same offer"})
+                continue
+            seen.add(entry["offer"])
+            if len(chosen) >= limit:
+                if explain:
+                    capped = self.max_offers is not None and len(chosen) >= self.max_offers
+                    outcome = f"over `at most {self.max_offers}` per response" if capped else "over the customer's contact limit"
+                    notes.append({"offer": entry["offer"], "rule": entry["rule"], "kind": "offer", "outcome": outcome})
+                continue
+            chosen.append(entry)
+            if explain:
+                notes.append({"offer": entry["offer"], "rule": entry["rule"], "kind": "offer", "outcome": "offered"})
+        unique_follow: list[dict[str, Any]] = []
+        followed: set[str] = set()
+        for entry in sorted(follow_ups, key=lambda f: self._rank_of(f["rule"])):
+            if entry["offer"] not in followed:
+                followed.add(entry["offer"])
+                unique_follow.append(entry)
+        decision: dict[str, Any] = {
+            "ruleset": self.name,
+            "offers": chosen,
+            "follow_ups": unique_follow,
+            "guards": [{"line": self.guards[k].get("line", 0), "text": self.guards[k].get("text", "")} for k in fired],
+            "holdouts": holdouts,
+            "limits": reached,
+        }
+        if explain:
+            decision["trace"] = self._trace(interaction, fired_flags, traced, values, index_values, notes)
+        return decision
+
+    def _rank_of(self, rule_name: str) -> tuple:
+        index = self._rule_index()[rule_name]
+        return (-self.rules[index]["priority"], index)
+
+    def _rule_index(self) -> dict[str, int]:
+        cached = self.__dict__.get("_names")
+        if cached is None:
+            cached = {rule["name"]: i for i, rule in enumerate(self.rules)}
+            self.__dict__["_names"] = cached
+        return cached
+
+    def _unavailable(self, catalog: Mapping[str, OfferInfo], key: str, interaction: Any,
+                     moment: float | None, unknown_time: bool) -> str | None:
+        info = catalog.get(key)
+        if info is None:
+            return "unknown offer"
+        if info.status != "active":
+            return f"offer is {info.status}"
+        if unknown_time and (info.window[0] is not None or info.window[1] is not None):
+            return "not valid: the interaction has no `at`"
+        if not unknown_time and not info.valid_at(moment):
+            return "outside the offer's validity window"
+        if info.eligible_when is not None and not self._eligible(info, interaction):
+            return "not eligible"
+        return None
+
+    def _eligible(self, info: OfferInfo, interaction: Any) -> bool:
+        cache = info.__dict__.setdefault("_predicates", {})
+        predicate = cache.get(self.schema)
+        if predicate is None:
+            predicate = _PREDICATES.get(self.schema, info.eligible_when)  # type: ignore[arg-type]
+            cache[self.schema] = predicate
+        return predicate.test(interaction)
+
+    def _allowance(self, interaction: Any, moment: float | None) -> tuple[int | float, list[dict[str, Any]]]:
+        if not self.limits:
+            return float("inf"), []
+        history = _get_path(interaction, self.schema.history_field) if self.schema.history_field else None
+        stamps: list[float | None] = []
+        if type(history) is list:
+            for entry in history:
+                at = entry.get("at") if type(entry) is dict else None
+                stamps.append(codegen._timestamp(at))
+        allowance: int | float = float("inf")
+        reached = []
+        for limit in self.limits:
+            if moment is None:
+                used = len(stamps)
+            else:
+                start = moment - limit["seconds"]
+                used = sum(1 for s in stamps if s is None or start < s <= moment)
+            left = max(limit["count"] - used, 0)
+            if left == 0:
+                reached.append({"line": limit.get("line", 0), "count": limit["count"],
+                                "period": limit.get("period", ""), "used": used})
+            allowance = min(allowance, left)
+        return allowance, reached
+
+    # Explaining ------------------------------------------------------------
+
+    def _skip(self) -> list[tuple[str, dict[str, tuple[int, int]], tuple[str, ...]]]:
+        if self._skip_tables is None:
+            tables = []
+            for index_field in self.schema.index:
+                groups: dict[str, list[str]] = {}
+                for plan in self._plans:
+                    if plan.index_field == index_field:
+                        groups.setdefault(plan.index_value, []).append(self.rules[plan.rule_id]["name"])  # type: ignore[arg-type]
+                if not groups:
+                    continue
+                flat: list[str] = []
+                offsets: dict[str, tuple[int, int]] = {}
+                for value, names in groups.items():
+                    offsets[value] = (len(flat), len(flat) + len(names))
+                    flat.extend(names)
+                tables.append((index_field, offsets, tuple(flat)))
+            self._skip_tables = tables
+        return self._skip_tables
+
+    def _actual(self, interaction: Any, fields: Iterable[str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        aliased = {target.rsplit(".", 1)[0] for _alias, target in self.schema.aliases}
+        for path in fields:
+            out[path] = _json_safe(_get_path(interaction, path))
+            root = path.rsplit(".", 1)[0]
+            if root in aliased:
+                for spec in self.schema.fields:
+                    if spec.path.startswith(root + ".") and spec.path not in out:
+                        found = _get_path(interaction, spec.path)
+                        if found is not None:
+                            out[spec.path] = _json_safe(found)
+        return out
+
+    def _trace(self, interaction: Any, fired_flags: list[bool], traced: list[tuple[int, int]],
+               values: tuple, index_values: tuple, notes: list[dict[str, Any]]) -> dict[str, Any]:
+        rules_out = []
+        for rule_id, failed in sorted(traced):
+            rule = self.rules[rule_id]
+            entry: dict[str, Any] = {"rule": rule["name"], "line": rule.get("line", 0), "matched": failed < 0}
+            if failed >= 0:
+                part = codegen.conjuncts(rule["when"])[failed]
+                entry["failed"] = _text_of(part)
+                entry["actual"] = self._actual(interaction, codegen.expr_fields(part, []))
+            rules_out.append(entry)
+        skipped = []
+        for n, (index_field, offsets, flat) in enumerate(self._skip()):
+            actual = index_values[n]
+            span = offsets.get(actual) if actual is not None else None
+            names = flat[: span[0]] + flat[span[1]:] if span else flat
+            if names:
+                skipped.append({"field": index_field, "actual": _json_safe(_get_path(interaction, index_field)),
+                                "rules": list(names)})
+        guards = []
+        for k, guard in enumerate(self.guards):
+            guards.append({"line": guard.get("line", 0), "text": guard.get("text", ""), "fired": bool(fired_flags[k]),
+                           "actual": self._actual(interaction, codegen.expr_fields(guard["when"], []))})
+        return {"rules": rules_out, "skipped": skipped, "guards": guards, "offers": notes}
+
+
+def _text_of(node: dict[str, Any]) -> str:
+    if "text" in node:
+        return node["text"]
+    if "not" in node:
+        return f"not ({_text_of(node['not'])})"
+    word = "and" if "and" in node else "or"
+    return f" {word} ".join(f"({_text_of(item)})" for item in node[word])
+
+
+def _json_safe(value: Any) -> Any:
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    try:
+        return json.loads(json.dumps(value, default=str))
+    except (TypeError, ValueError, RecursionError):
+        return repr(value)[:200]
+
+
+def _is_catalog(offers: Any) -> bool:
+    if not isinstance(offers, Mapping):
+        return False
+    for info in offers.values():
+        return isinstance(info, OfferInfo)
+    return True
+
+
+def load_ruleset(ir: Any) -> Ruleset:
+    """Validate a compiled ruleset IR and make it runnable; raise `DSLError` if damaged."""
+    schema = validate_ir(ir)
+    try:
+        return Ruleset(ir, schema)
+    except (ValueError, SyntaxError, RecursionError, MemoryError) as err:
+        raise DSLError([make("E301", f"the compiled ruleset could not be loaded: {type(err).__name__}")]) from None
+

@@ -1,0 +1,120 @@
+"""Token authentication for the API, cheap enough for the hottest path.
+
+Every API call presents `Authorization: Bearer <token>`. Looking the token up costs a
+query, and the busiest call (`GET /bundles/current` answered 304) should cost none, so
+each worker remembers what it found for a token hash for a short time. The bound on
+staleness: a token revoked in another worker stops working there within
+`API_TOKEN_CACHE_SECONDS` (default 2 s); in the worker that revoked it, at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Final, TypeVar
+
+from flask import current_app, g, request
+
+from studio.api.errors import ApiError
+from studio.db import db_session
+from studio.services import api_tokens
+from studio.services.api_tokens import Credential
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_TTL_SECONDS: Final = 2.0
+MAX_ENTRIES: Final = 10_000
+_EXTENSION: Final = "studio.api.token_cache"
+
+
+class TokenCache:
+    """Token hash -> what the database said about it, for `ttl` seconds (unknown too)."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, Credential | None]] = {}
+        self._lock = threading.Lock()
+
+    def lookup(self, token_hash: str, load: Callable[[str], Credential | None]
+               ) -> Credential | None:
+        now = time.monotonic()
+        entry = self._entries.get(token_hash)
+        if entry is not None and now - entry[0] < self.ttl:
+            return entry[1]
+        found = load(token_hash)
+        with self._lock:
+            if len(self._entries) >= MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[token_hash] = (now, found)
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def token_cache() -> TokenCache:
+    """This app's cache (one per app, so test apps never share what they saw)."""
+    cache = current_app.extensions.get(_EXTENSION)
+    if cache is None:
+        ttl = float(current_app.config.get("API_TOKEN_CACHE_SECONDS", DEFAULT_TTL_SECONDS))
+        cache = current_app.extensions.setdefault(_EXTENSION, TokenCache(ttl))
+    return cache
+
+
+def forget_tokens() -> None:
+    """Drop what this worker remembers, e.g. right after a revocation."""
+    token_cache().clear()
+
+
+def _load(token_hash: str) -> Credential | None:
+    session = db_session()
+    found = api_tokens.find(session, token_hash)
+    session.commit()
+    return found
+
+
+def authenticate(scope: str) -> Credential | ApiError:
+    """The request's credential if its token is valid and holds `scope`."""
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret:
+        return ApiError(401, "unauthenticated",
+                        "Send an API token as 'Authorization: Bearer <token>'. "
+                        "An admin issues tokens in the studio under Admin > API tokens.",
+                        headers={"WWW-Authenticate": 'Bearer realm="studio"'})
+    credential = None
+    if len(secret) <= 200:
+        credential = token_cache().lookup(api_tokens.hash_token(secret), _load)
+    if credential is None or not credential.active:
+        return ApiError(401, "invalid_token", "This API token is not valid or has been revoked.",
+                        headers={"WWW-Authenticate":
+                                 'Bearer realm="studio", error="invalid_token"'})
+    if scope not in credential.scopes:
+        return ApiError(403, "insufficient_scope",
+                        f"This API token lacks the '{scope}' scope; an admin can issue one "
+                        "that has it.",
+                        headers={"WWW-Authenticate":
+                                 f'Bearer realm="studio", error="insufficient_scope", '
+                                 f'scope="{scope}"'})
+    g.api_credential = credential
+    return credential
+
+
+def token_required(scope: str) -> Callable[[F], F]:
+    """Refuse the call with a JSON 401/403 unless its token holds `scope`."""
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            found = authenticate(scope)
+            if isinstance(found, ApiError):
+                return found.to_response()
+            return view(*args, **kwargs)
+
+        wrapper._api_scope = scope  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

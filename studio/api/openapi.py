@@ -1,0 +1,409 @@
+"""The OpenAPI 3.1 document for the downstream API, built from the code's own constants.
+
+Scopes, event types, variants, size limits and the interaction's fields come from the
+modules that enforce them, so the document cannot drift from the behaviour. The JSON
+served at `/api/v1/openapi.json` and the human page at `/api/docs` both read `document()`.
+The interaction schema describes the built-in interaction schema; a studio whose schema
+was edited checks interactions against the schema shipped in its current bundle.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any, Final
+
+from content.channels import VARIANTS
+from content.model import LAYOUT_CHANNELS
+from dsl.schema import FieldSpec, Schema, default_schema
+from studio.api.body import MAX_BODY_BYTES
+from studio.services.api_tokens import SCOPE_LABELS, SCOPES
+from studio.services.events import EVENT_TYPES, MAX_EVENTS, MAX_PAYLOAD_BYTES, TEXT_LIMITS
+from studio_client.runtime import CHANNEL_VARIANTS
+
+VERSION: Final = "1.0.0"
+JSON: Final = "application/json"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": _ref("Error")}}}
+
+
+_ERRORS: Final = {
+    "400": "The body is malformed, has an unknown field or a wrong value; `field` says which.",
+    "401": "No token, or the token is not valid or was revoked.",
+    "403": "The token lacks the scope this operation needs.",
+    "404": "There is no such bundle (or nothing has been published yet).",
+    "405": "The operation does not accept this method.",
+    "413": "The body is larger than 1 MB (or has more than 500 events).",
+    "415": "The body is not JSON.",
+    "503": "The stored bundle failed verification or cannot be loaded; it is not served.",
+}
+
+
+def _responses(ok: dict[str, Any], *statuses: str) -> dict[str, Any]:
+    out = {**ok}
+    for status in statuses:
+        out[status] = _error(_ERRORS[status])
+    return out
+
+
+def _field_schema(spec: FieldSpec) -> dict[str, Any]:
+    kind = spec.type
+    if kind == "enum":
+        out: dict[str, Any] = {"type": "string", "enum": list(spec.values)}
+    elif kind == "string":
+        out = {"type": "string", "maxLength": 2000}
+    elif kind == "number":
+        out = {"type": "number"}
+    elif kind == "boolean":
+        out = {"type": "boolean"}
+    elif kind == "list":
+        out = {"type": "array", "items": {"type": "string", "maxLength": 200}, "maxItems": 50}
+    elif kind == "datetime":
+        out = {"type": "string", "format": "date-time", "examples": ["2026-03-02T10:15:00Z"]}
+    elif kind == "history":
+        out = {"type": "array", "maxItems": 50, "items": {
+            "type": "object", "required": ["offer", "at"], "additionalProperties": False,
+            "properties": {"offer": {"type": "string", "maxLength": 64},
+                           "at": {"type": "string", "format": "date-time"}}}}
+    else:
+        out = {}
+    out = {**out, "type": [out["type"], "null"]} if "type" in out else out
+    if spec.doc:
+        out["description"] = spec.doc
+    return out
+
+
+def interaction_schema(schema: Schema) -> dict[str, Any]:
+    """A JSON Schema for interactions that fit `schema` (nested objects per dotted path)."""
+    root: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": False}
+    for spec in schema.fields:
+        node = root
+        for segment in spec.segments[:-1]:
+            node = node["properties"].setdefault(
+                segment, {"type": "object", "properties": {}, "additionalProperties": False})
+        node["properties"][spec.segments[-1]] = _field_schema(spec)
+    for free in schema.free_roots:
+        root["properties"][free] = {
+            "type": "object", "description": "Extra data for templates and rules, free-form."}
+    root["description"] = ("One customer-service contact. Missing fields read as null. "
+                           "Fields are checked against the schema in the bundle.")
+    return root
+
+
+def _components() -> dict[str, Any]:
+    variant_channels = {"type": "string", "enum": list(VARIANTS)}
+    return {
+        "securitySchemes": {
+            "token": {
+                "type": "http", "scheme": "bearer",
+                "description": "An API token issued by an admin in the studio (Admin > API "
+                               "tokens). Scopes: " + "; ".join(
+                                   f"`{s}`: {SCOPE_LABELS[s]}" for s in SCOPES) + ".",
+            },
+        },
+        "schemas": {
+            "Error": {
+                "type": "object", "required": ["error"], "additionalProperties": False,
+                "properties": {"error": {
+                    "type": "object", "required": ["code", "message", "field"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "code": {"type": "string", "description": "Stable, machine-readable."},
+                        "message": {"type": "string", "description": "What to fix, in words."},
+                        "field": {"type": ["string", "null"],
+                                  "description": "Dotted path of the field at fault."},
+                    },
+                }},
+            },
+            "Bundle": {
+                "type": "object", "required": ["format", "version"],
+                "description": "The signed bundle, byte for byte as signed (canonical JSON).",
+                "properties": {
+                    "format": {"const": "pos-studio-bundle/1"},
+                    "version": {"type": "integer", "minimum": 1},
+                    "published_at": {"type": "string"},
+                    "schema": {"type": "object"}, "lexicon": {"type": "object"},
+                    "offers": {"type": "array", "items": {"type": "object"}},
+                    "layouts": {"type": "array", "items": {"type": "object"}},
+                    "rulesets": {"type": "array", "items": {"type": "object"}},
+                    "revisions": {"type": "object"},
+                },
+            },
+            "Signature": {
+                "type": "object", "additionalProperties": False,
+                "required": ["version", "digest", "key_id", "algorithm", "signature"],
+                "properties": {
+                    "version": {"type": "integer"},
+                    "digest": {"type": "string", "description": "sha256 (hex) of the bundle bytes."},
+                    "key_id": {"type": "string"},
+                    "algorithm": {"const": "Ed25519"},
+                    "signature": {"type": "string", "description": "base64 Ed25519 signature "
+                                  "over the exact bundle bytes."},
+                },
+            },
+            "PublicKey": {
+                "type": "object", "required": ["key_id", "algorithm", "public_key"],
+                "properties": {"key_id": {"type": "string"}, "algorithm": {"const": "Ed25519"},
+                               "public_key": {"type": "string",
+                                              "description": "Raw 32-byte key, base64."}},
+            },
+            "KeyList": {
+                "type": "object", "required": ["keys"], "additionalProperties": False,
+                "properties": {"keys": {"type": "array", "items": _ref("PublicKey")}},
+            },
+            "Interaction": interaction_schema(default_schema()),
+            "DecideRequest": {
+                "type": "object", "required": ["interaction"], "additionalProperties": False,
+                "properties": {
+                    "interaction": _ref("Interaction"),
+                    "channels": {"type": "array", "items": variant_channels, "maxItems": 6,
+                                 "description": "Variants to render. Default: the ones for "
+                                 "the interaction's channel (" + ", ".join(
+                                     f"{c}: {'+'.join(v)}" for c, v in CHANNEL_VARIANTS.items())
+                                 + ")."},
+                    "explain": {"type": "boolean", "default": False,
+                                "description": "Add each rule's trace."},
+                    "version": {"type": "integer", "minimum": 1,
+                                "description": "Decide on this bundle version instead of "
+                                               "the current one."},
+                    "layouts": {"type": "object", "additionalProperties": False,
+                                "properties": {c: {"type": "string", "maxLength": 64}
+                                               for c in LAYOUT_CHANNELS},
+                                "description": "A layout key per layout channel; default: "
+                                               "the bundle's first layout of that channel."},
+                },
+            },
+            "Variant": {
+                "type": "object", "required": ["channel", "ok", "diagnostics"],
+                "properties": {
+                    "channel": variant_channels, "ok": {"type": "boolean"},
+                    "html": {"type": "string"}, "text": {"type": "string"},
+                    "buttons": {"type": "array", "items": {"type": "object"}},
+                    "sms": {"type": "object"},
+                    "diagnostics": {"type": "array", "items": {"type": "object"}},
+                },
+            },
+            "Decision": {
+                "type": "object", "required": ["bundle", "channels", "offers", "follow_ups",
+                                               "rulesets"],
+                "properties": {
+                    "bundle": {"type": "object", "required": ["version", "digest"],
+                               "properties": {"version": {"type": "integer"},
+                                              "digest": {"type": "string"}}},
+                    "channels": {"type": "array", "items": variant_channels},
+                    "offers": {"type": "array", "items": {
+                        "type": "object", "required": ["ruleset", "variants"],
+                        "properties": {"ruleset": {"type": "string"},
+                                       "variants": {"type": "object",
+                                                    "additionalProperties": _ref("Variant")}},
+                    }},
+                    "follow_ups": {"type": "array", "items": {"type": "object"}},
+                    "rulesets": {"type": "array", "items": {
+                        "type": "object", "required": ["key", "name"],
+                        "description": "Each ruleset's own decision: offers, follow-ups, "
+                                       "guards that fired, holdouts, and the trace when asked.",
+                    }},
+                },
+            },
+            "Event": {
+                "type": "object", "required": ["event_id", "type"], "additionalProperties": False,
+                "properties": {
+                    "event_id": {"type": "string", "minLength": 1,
+                                 "maxLength": TEXT_LIMITS["event_id"],
+                                 "description": "Unique per event: a retried event is stored once."},
+                    "type": {"type": "string", "enum": list(EVENT_TYPES)},
+                    "offer_key": {"type": "string", "maxLength": TEXT_LIMITS["offer_key"],
+                                  "description": "Required except for nps."},
+                    "rule": {"type": "string", "maxLength": TEXT_LIMITS["rule"]},
+                    "channel": {"type": "string", "maxLength": TEXT_LIMITS["channel"]},
+                    "category": {"type": "string", "maxLength": TEXT_LIMITS["category"]},
+                    "bundle_version": {"type": ["integer", "null"], "minimum": 1},
+                    "customer_id": {"type": "string", "maxLength": TEXT_LIMITS["customer_id"]},
+                    "score": {"type": ["integer", "null"], "minimum": 0, "maximum": 10,
+                              "description": "nps only: the answer, 0 to 10."},
+                    "at": {"type": "string", "format": "date-time",
+                           "description": "When it happened; default: when received."},
+                    "payload": {"type": "object", "description":
+                                f"Anything else, up to {MAX_PAYLOAD_BYTES // 1024} KB."},
+                },
+            },
+            "EventBatch": {
+                "type": "object", "required": ["events"], "additionalProperties": False,
+                "properties": {"events": {"type": "array", "items": _ref("Event"),
+                                          "maxItems": MAX_EVENTS}},
+            },
+            "EventReport": {
+                "type": "object", "required": ["stored", "duplicates", "rejected", "results"],
+                "properties": {
+                    "stored": {"type": "integer"}, "duplicates": {"type": "integer"},
+                    "rejected": {"type": "integer"},
+                    "results": {"type": "array", "items": {
+                        "type": "object", "required": ["index", "event_id", "status"],
+                        "properties": {
+                            "index": {"type": "integer"},
+                            "event_id": {"type": ["string", "null"]},
+                            "status": {"enum": ["stored", "duplicate", "rejected"]},
+                            "error": {"$ref": "#/components/schemas/Error/properties/error"},
+                        },
+                    }},
+                },
+            },
+        },
+    }
+
+
+def _bundle_headers() -> dict[str, Any]:
+    text = {"schema": {"type": "string"}}
+    return {
+        "ETag": {**text, "description": "The bundle's digest (sha256 hex), a strong ETag."},
+        "Cache-Control": text,
+        "X-Bundle-Signature": {**text, "description": "`keyid=<key id>,sig=<base64>`: "
+                               "the detached Ed25519 signature of the body bytes."},
+        "X-Bundle-Version": {"schema": {"type": "integer"}},
+    }
+
+
+def _bundle_operation(summary: str, description: str, *, path_version: bool) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = [{
+        "name": "If-None-Match", "in": "header", "required": False,
+        "schema": {"type": "string", "maxLength": 200},
+        "description": "The ETag you hold; answered 304 when it is still current.",
+    }]
+    if path_version:
+        parameters.insert(0, _version_parameter())
+    return {
+        "tags": ["Bundles"], "summary": summary, "description": description,
+        "operationId": "getBundleVersion" if path_version else "getCurrentBundle",
+        "security": [{"token": ["bundles:read"]}],
+        "parameters": parameters,
+        "responses": _responses({
+            "200": {"description": "The bundle.", "headers": _bundle_headers(),
+                    "content": {JSON: {"schema": _ref("Bundle")}}},
+            "304": {"description": "Not modified: the ETag you sent is still current.",
+                    "headers": _bundle_headers()},
+        }, "401", "403", "404", "503"),
+    }
+
+
+def _version_parameter() -> dict[str, Any]:
+    return {"name": "version", "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647}}
+
+
+def _signature_operation(*, path_version: bool) -> dict[str, Any]:
+    return {
+        "tags": ["Bundles"], "summary": "The bundle's detached signature",
+        "description": "The same signature as the `X-Bundle-Signature` header, as JSON, for "
+                       "systems that store it next to the bundle file.",
+        "operationId": "getBundleVersionSignature" if path_version else "getCurrentSignature",
+        "security": [{"token": ["bundles:read"]}],
+        "parameters": [_version_parameter()] if path_version else [],
+        "responses": _responses({"200": {"description": "The signature.",
+                                         "content": {JSON: {"schema": _ref("Signature")}}}},
+                                "401", "403", "404", "503"),
+    }
+
+
+@functools.cache
+def _document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Point-of-service studio API",
+            "version": VERSION,
+            "description": (
+                "Downstream systems fetch the signed rule bundle and decide locally, or ask "
+                "the studio to decide; they send back what happened. Every call but the "
+                "key list and this document needs an API token with the right scope. "
+                "Errors are always JSON: `{\"error\": {\"code\", \"message\", \"field\"}}`. "
+                f"Bodies are capped at {MAX_BODY_BYTES // 1024} KB."),
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+        },
+        "servers": [{"url": "/"}],
+        "tags": [
+            {"name": "Bundles", "description": "Signed, immutable snapshots of everything "
+                                               "published."},
+            {"name": "Decisions", "description": "Ask the studio to decide on a bundle."},
+            {"name": "Events", "description": "Feedback from the systems that showed offers."},
+            {"name": "Keys", "description": "Public keys that verify bundle signatures."},
+        ],
+        "paths": {
+            "/api/v1/bundles/current": {"get": _bundle_operation(
+                "The current bundle",
+                "The bundle downstream systems should use now. Revalidate with "
+                "`If-None-Match`: a 304 is answered from memory. A publish is visible "
+                "within about a second on every worker.", path_version=False)},
+            "/api/v1/bundles/current/signature": {"get": _signature_operation(path_version=False)},
+            "/api/v1/bundles/{version}": {"get": _bundle_operation(
+                "One bundle version",
+                "Any published version, for pinning or auditing. Versions never change, so "
+                "the answer may be cached for good.", path_version=True)},
+            "/api/v1/bundles/{version}/signature": {"get": _signature_operation(
+                path_version=True)},
+            "/api/v1/keys": {"get": {
+                "tags": ["Keys"], "summary": "Public keys",
+                "description": "Every key that may have signed a bundle, newest last. "
+                               "Configure clients with these out of band; do not trust a key "
+                               "fetched alongside the bundle it verifies.",
+                "operationId": "listKeys", "security": [],
+                "responses": {"200": {"description": "The keys.",
+                                      "content": {JSON: {"schema": _ref("KeyList")}}}},
+            }},
+            "/api/v1/decide": {"post": {
+                "tags": ["Decisions"], "summary": "Decide for one interaction",
+                "description": "Runs every ruleset of the current (or named) bundle against "
+                               "the interaction and renders each offer for the interaction's "
+                               "channel, or for the variants asked for. `explain` adds the "
+                               "trace. The Python client's local decision runs the same code.",
+                "operationId": "decide", "security": [{"token": ["decide"]}],
+                "requestBody": {"required": True, "content": {JSON: {
+                    "schema": _ref("DecideRequest"),
+                    "example": {"interaction": {
+                        "inquiry": {"category": "transactional", "intent": "order_checkbook",
+                                    "channel": "email", "resolution": "confirmed"},
+                        "tone": {"label": "neutral", "score": 0.1},
+                        "customer": {"id": "c-1001", "authenticated": True, "tier": "gold",
+                                     "products": ["checking"]}}}}}},
+                "responses": _responses({"200": {"description": "The decision.", "content": {
+                    JSON: {"schema": _ref("Decision")}}}},
+                    "400", "401", "403", "404", "413", "415", "503"),
+            }},
+            "/api/v1/events": {"post": {
+                "tags": ["Events"], "summary": "Send feedback events",
+                "description": f"Up to {MAX_EVENTS} events per call. Each is stored once per "
+                               "`event_id` (a retried batch is safe) and checked on its own: "
+                               "a bad event is reported in `results` without refusing the "
+                               "good ones.",
+                "operationId": "sendEvents", "security": [{"token": ["events:write"]}],
+                "requestBody": {"required": True, "content": {JSON: {
+                    "schema": _ref("EventBatch"),
+                    "example": {"events": [
+                        {"event_id": "0b6f3c1e-shown", "type": "shown",
+                         "offer_key": "overdraft_protection", "channel": "email",
+                         "category": "transactional", "bundle_version": 3,
+                         "customer_id": "c-1001", "at": "2026-03-02T10:15:00Z"},
+                        {"event_id": "0b6f3c1e-nps", "type": "nps", "score": 9}]}}}},
+                "responses": _responses({"200": {"description": "What happened to each event.",
+                                                 "content": {JSON: {"schema": _ref("EventReport")}}}},
+                                        "400", "401", "403", "413", "415"),
+            }},
+            "/api/v1/openapi.json": {"get": {
+                "tags": ["Keys"], "summary": "This document", "operationId": "openapi",
+                "security": [],
+                "responses": {"200": {"description": "OpenAPI 3.1.",
+                                      "content": {JSON: {"schema": {"type": "object"}}}}},
+            }},
+        },
+        "components": _components(),
+    }
+
+
+def document() -> dict[str, Any]:
+    """A fresh copy of the document (callers may not mutate the shared one)."""
+    return copy.deepcopy(_document())

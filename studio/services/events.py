@@ -1,0 +1,218 @@
+"""Feedback events from downstream systems, stored once each, checked one by one.
+
+Downstream systems send what happened to the offers they showed (shown, clicked,
+accepted, declined, complaint, an NPS answer) in batches, and retry a batch when an
+answer is lost. So every event carries an id, and an id already stored is reported as a
+duplicate, not stored twice. One malformed event must not cost the good ones: each
+event gets its own result, with the field at fault when it is refused.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from studio.api.body import check_object, expect_types, is_int
+from studio.api.errors import ApiError
+from studio.models import FeedbackEvent
+
+EVENT_TYPES: Final = ("shown", "clicked", "accepted", "declined", "complaint", "nps")
+#: Event types that are about one offer and must name it.
+OFFER_EVENTS: Final = frozenset({"shown", "clicked", "accepted", "declined", "complaint"})
+MAX_EVENTS: Final = 500
+MAX_PAYLOAD_BYTES: Final = 16 * 1024
+TEXT_LIMITS: Final = {"event_id": 100, "offer_key": 64, "rule": 200, "channel": 32,
+                      "category": 32, "customer_id": 100}
+EVENT_FIELDS: Final = (*TEXT_LIMITS, "type", "bundle_version", "score", "at", "payload")
+
+
+@dataclass(frozen=True)
+class EventResult:
+    index: int
+    event_id: str | None
+    status: str
+    error: ApiError | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"index": self.index, "event_id": self.event_id,
+                               "status": self.status}
+        if self.error is not None:
+            out["error"] = self.error.to_dict()["error"]
+        return out
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    results: list[EventResult]
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"stored": self.count("stored"), "duplicates": self.count("duplicate"),
+                "rejected": self.count("rejected"),
+                "results": [r.to_dict() for r in self.results]}
+
+
+def ingest(session: Session, body: Any, *, now: datetime | None = None
+           ) -> IngestReport | ApiError:
+    """Store each well-formed, new event (flushed, not committed); report on all of them.
+
+    The batch itself must be readable (an object with a list of at most `MAX_EVENTS`
+    events); within it, each event stands or falls alone.
+    """
+    problem = check_object(body, "", allowed=("events",), required=("events",))
+    if problem is not None:
+        return problem
+    events = body["events"]
+    if not isinstance(events, list):
+        return ApiError(400, "invalid_type", "'events' must be a list.", field="events")
+    if len(events) > MAX_EVENTS:
+        return ApiError(413, "too_many_events",
+                        f"Send at most {MAX_EVENTS} events per request (got {len(events)}).",
+                        field="events")
+    now = now or datetime.now(UTC)
+    results: dict[int, EventResult] = {}
+    rows: dict[int, FeedbackEvent] = {}
+    for index, raw in enumerate(events):
+        parsed = _event_row(raw, f"events[{index}]", now)
+        if isinstance(parsed, ApiError):
+            event_id = raw.get("event_id") if isinstance(raw, Mapping) else None
+            results[index] = EventResult(index, event_id if isinstance(event_id, str) else None,
+                                         "rejected", parsed)
+        else:
+            rows[index] = parsed
+    results.update(_store(session, rows))
+    return IngestReport([results[i] for i in sorted(results)])
+
+
+def _store(session: Session, rows: Mapping[int, FeedbackEvent], attempts: int = 3
+           ) -> dict[int, EventResult]:
+    """Add the events whose ids are new (flushed); an id seen twice is a duplicate.
+
+    Ids are checked with one query first. If a concurrent batch stores one of the same
+    ids in between, the flush fails on the unique id; then the whole step is rolled
+    back and done again, so no event is ever stored twice.
+    """
+    for attempt in range(attempts):
+        seen = _stored_ids(session, [row.event_id for row in rows.values()])
+        out: dict[int, EventResult] = {}
+        fresh = []
+        for index, row in rows.items():
+            if row.event_id in seen:
+                out[index] = EventResult(index, row.event_id, "duplicate")
+            else:
+                seen.add(row.event_id)
+                fresh.append(row if attempt == 0 else _copy(row))
+                out[index] = EventResult(index, row.event_id, "stored")
+        session.add_all(fresh)
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            if attempt == attempts - 1:
+                raise
+            continue
+        return out
+    raise AssertionError("unreachable")
+
+
+def _stored_ids(session: Session, event_ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(event_ids), 200):
+        chunk = event_ids[start:start + 200]
+        found.update(session.scalars(select(FeedbackEvent.event_id)
+                                     .where(FeedbackEvent.event_id.in_(chunk))))
+    return found
+
+
+def _copy(row: FeedbackEvent) -> FeedbackEvent:
+    columns = ("event_id", "type", "offer_key", "rule", "channel", "category",
+               "bundle_version", "customer_id", "score", "at", "received_at", "payload")
+    return FeedbackEvent(**{name: getattr(row, name) for name in columns})
+
+
+def _event_row(raw: Any, where: str, now: datetime) -> FeedbackEvent | ApiError:
+    problem = check_object(raw, where, allowed=EVENT_FIELDS, required=("event_id", "type")) \
+        or expect_types(raw, where, {**{name: (str,) for name in TEXT_LIMITS},
+                                     "type": (str,), "bundle_version": (int,),
+                                     "score": (int, float), "at": (str,), "payload": (dict,)})
+    if problem is not None:
+        return problem
+    for name, limit in TEXT_LIMITS.items():
+        value = raw.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            return ApiError(400, "too_long", f"'{name}' has {len(value)} characters "
+                            f"(at most {limit}).", field=f"{where}.{name}")
+    if not raw["event_id"].strip():
+        return ApiError(400, "missing_field", "'event_id' must not be empty; give every "
+                        "event a unique id so a retried batch is stored once.",
+                        field=f"{where}.event_id")
+    kind = raw["type"]
+    if kind not in EVENT_TYPES:
+        return ApiError(400, "unknown_event_type",
+                        f"{str(kind)[:40]!r} is not an event type; use one of "
+                        f"{', '.join(EVENT_TYPES)}.", field=f"{where}.type")
+    problem = _check_offer_and_score(raw, kind, where)
+    if problem is not None:
+        return problem
+    version = raw.get("bundle_version")
+    if version is not None and (not is_int(version) or not 1 <= version <= 2**31 - 1):
+        return ApiError(400, "invalid_version", "'bundle_version' must be a bundle version.",
+                        field=f"{where}.bundle_version")
+    at = _moment(raw.get("at"), now)
+    if at is None:
+        return ApiError(400, "invalid_time", "'at' must be an ISO 8601 date-time such as "
+                        "2026-03-01T09:30:00Z.", field=f"{where}.at")
+    payload = raw.get("payload") or {}
+    if len(json.dumps(payload)) > MAX_PAYLOAD_BYTES:
+        return ApiError(400, "too_long", f"'payload' is larger than {MAX_PAYLOAD_BYTES // 1024} KB.",
+                        field=f"{where}.payload")
+    score = raw.get("score")
+    return FeedbackEvent(
+        event_id=raw["event_id"], type=kind, offer_key=raw.get("offer_key") or "",
+        rule=raw.get("rule") or "", channel=raw.get("channel") or "",
+        category=raw.get("category") or "", bundle_version=version,
+        customer_id=raw.get("customer_id") or "",
+        score=float(score) if score is not None else None, at=at, received_at=now,
+        payload=payload)
+
+
+def _check_offer_and_score(raw: Mapping[str, Any], kind: str, where: str) -> ApiError | None:
+    if kind in OFFER_EVENTS and not raw.get("offer_key"):
+        return ApiError(400, "missing_field", f"A '{kind}' event names the offer it is about "
+                        "in 'offer_key'.", field=f"{where}.offer_key")
+    score = raw.get("score")
+    if kind == "nps":
+        if score is None:
+            return ApiError(400, "missing_field", "An 'nps' event carries the answer in "
+                            "'score' (0 to 10).", field=f"{where}.score")
+        if not 0 <= score <= 10 or score != int(score):
+            return ApiError(400, "invalid_score", "'score' is a whole number from 0 to 10.",
+                            field=f"{where}.score")
+    elif score is not None:
+        return ApiError(400, "unexpected_field", "Only 'nps' events carry a 'score'.",
+                        field=f"{where}.score")
+    return None
+
+
+def _moment(value: Any, now: datetime) -> datetime | None:
+    if value is None:
+        return now
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+    return moment if 1970 <= moment.year <= 9999 else None

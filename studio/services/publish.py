@@ -1,0 +1,477 @@
+"""Publishing: compile every approved head into one signed bundle, all or nothing.
+
+`prepare` does all the checking and compiling without writing anything, so the publish
+confirmation page can show exactly what would ship and every diagnostic. `publish` runs
+the same preparation inside the caller's transaction, refuses with the diagnostics if
+anything is an error, and otherwise stores the bundle, moves the "current" mark and
+records what went live. Any exception before the caller commits leaves the previous
+current bundle untouched: the caller rolls back the one transaction.
+
+Rollback makes an earlier bundle current again by republishing its verified content as
+a new, higher version (so downstream caches, which compare versions and ETags, always
+move forward); `rollback_of` says which bundle it restores.
+
+The rule language and content libraries are reached through `Toolchain`, a small seam
+that keeps this module's logic testable with a fake compiler and lets the libraries
+evolve behind one adapter (`DslToolchain`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from studio import audit
+from studio.models import Artifact, Bundle, ChangeRequest, User
+from studio.roles import ADMIN, REVIEWER
+from studio.services import bundles, notifications, signing, workspace
+from studio.services.reviews import NotAllowed
+
+PUBLISHERS = frozenset({REVIEWER, ADMIN})
+
+
+# --- the seam to the rule language and content libraries ---------------------------------
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A compile result as plain data: diagnostics are dicts (code, severity, message,
+    line, column, hint), `ir` is JSON-ready or None when there were errors."""
+
+    ok: bool
+    diagnostics: list[dict[str, Any]]
+    ir: Any = None
+
+
+@dataclass(frozen=True)
+class OfferRef:
+    """A place where a ruleset names an offer."""
+
+    key: str
+    line: int | None
+    column: int | None
+    rule: str
+
+
+class Toolchain(Protocol):
+    def default_schema(self) -> dict[str, Any]: ...
+
+    def compile_ruleset(self, source: str, *, schema: Mapping[str, Any],
+                        offers: Mapping[str, Mapping[str, Any]], name: str) -> Compiled: ...
+
+    def compile_eligibility(self, source: str, *, schema: Mapping[str, Any]) -> Compiled: ...
+
+    def offer_refs(self, source: str) -> list[OfferRef]: ...
+
+    def compile_mjml(self, source: str) -> str: ...
+
+    def decide(self, ir: Mapping[str, Any], interaction: Mapping[str, Any],
+               offers: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]: ...
+
+
+class DslToolchain:
+    """The real compilers: `dsl` for rules and eligibility, `content` for MJML."""
+
+    def default_schema(self) -> dict[str, Any]:
+        from dsl.schema import default_schema
+
+        return default_schema().to_dict()
+
+    @staticmethod
+    def _schema(schema: Mapping[str, Any]) -> Any:
+        from dsl.schema import Schema
+
+        return Schema.from_dict(dict(schema))
+
+    @staticmethod
+    def _catalog(offers: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+        import dsl
+
+        catalog = {}
+        for key, body in offers.items():
+            try:
+                catalog[key] = dsl.OfferInfo.from_dict({**body, "key": key})
+            except dsl.DSLError:
+                catalog[key] = dsl.OfferInfo.from_dict({"key": key, "value": 0})
+        return catalog
+
+    @staticmethod
+    def _plain(result: Any) -> Compiled:
+        return Compiled(ok=bool(result.ok), diagnostics=[d.to_dict() for d in result.diagnostics],
+                        ir=result.ir if result.ok else None)
+
+    def compile_ruleset(self, source: str, *, schema: Mapping[str, Any],
+                        offers: Mapping[str, Mapping[str, Any]], name: str) -> Compiled:
+        import dsl
+
+        try:
+            result = dsl.compile_ruleset(source, schema=self._schema(schema),
+                                         offers=self._catalog(offers), name=name)
+        except dsl.DSLError as failed:
+            return Compiled(False, [d.to_dict() for d in failed.diagnostics])
+        return self._plain(result)
+
+    def compile_eligibility(self, source: str, *, schema: Mapping[str, Any]) -> Compiled:
+        import dsl
+
+        compile_expression = getattr(dsl, "compile_expression", None) or dsl.check_expression
+        try:
+            result = compile_expression(source, schema=self._schema(schema))
+        except dsl.DSLError as failed:
+            return Compiled(False, [d.to_dict() for d in failed.diagnostics])
+        return self._plain(result)
+
+    def offer_refs(self, source: str) -> list[OfferRef]:
+        from dsl.parser import parse_ruleset
+
+        tree, _diagnostics = parse_ruleset(source)
+        if tree is None:
+            return []
+        refs = []
+        for rule in tree.rules:
+            for clause in rule.offers:
+                refs.append(OfferRef(clause.key, clause.key_span.line, clause.key_span.column,
+                                     rule.name))
+            for follow in rule.follow_ups:
+                if follow.offer_keyword:
+                    refs.append(OfferRef(follow.key, follow.key_span.line,
+                                         follow.key_span.column, rule.name))
+        return refs
+
+    def compile_mjml(self, source: str) -> str:
+        from content.mjml import compile_mjml
+
+        return compile_mjml(source)
+
+    def decide(self, ir: Mapping[str, Any], interaction: Mapping[str, Any],
+               offers: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+        import dsl
+
+        return dsl.load_ruleset(dict(ir)).decide(dict(interaction), self._catalog(offers),
+                                                 explain=False)
+
+
+def default_toolchain() -> Toolchain:
+    return DslToolchain()
+
+
+# --- problems, plans, refusals ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One diagnostic about one artifact, as the publish page shows it."""
+
+    severity: str
+    code: str
+    message: str
+    ref: str
+    line: int | None = None
+    column: int | None = None
+    hint: str | None = None
+
+    @classmethod
+    def from_diagnostic(cls, ref: str, d: Mapping[str, Any]) -> Problem:
+        return cls(severity=str(d.get("severity", "error")), code=str(d.get("code", "")),
+                   message=str(d.get("message", "")), ref=ref, line=d.get("line"),
+                   column=d.get("column"), hint=d.get("hint"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"severity": self.severity, "code": self.code, "message": self.message,
+                "ref": self.ref, "line": self.line, "column": self.column, "hint": self.hint}
+
+
+class PublishRefused(Exception):
+    """Something does not compile or is not approved; nothing was stored."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        errors = [p for p in problems if p.severity == "error"]
+        super().__init__(f"publishing refused: {len(errors)} error(s)")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What publishing now would ship, and everything found wrong with it."""
+
+    body: dict[str, Any]
+    problems: list[Problem]
+    changes: dict[str, list[str]]
+    previous_version: int | None
+    workspace: workspace.Workspace = field(repr=False)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity != "error"]
+
+    @property
+    def has_changes(self) -> bool:
+        return any(self.changes.values())
+
+
+def _may_publish(actor: User) -> None:
+    if not actor.roles & PUBLISHERS:
+        raise NotAllowed("Only reviewers and admins publish bundles.")
+
+
+def _offer_window_problem(ref: str, key: str, body: Mapping[str, Any], today: date,
+                          line: int | None, column: int | None) -> Problem | None:
+    try:
+        start = date.fromisoformat(str(body.get("valid_from")))
+    except ValueError:
+        start = None
+    end_raw = body.get("valid_to")
+    try:
+        end = date.fromisoformat(str(end_raw)) if end_raw else None
+    except ValueError:
+        end = None
+    if start is not None and today < start:
+        return Problem("warning", "offer-not-yet-valid",
+                       f"offer {key} is not valid until {start.isoformat()}", ref, line, column,
+                       "the rule will not make this offer before then")
+    if end is not None and today > end:
+        return Problem("warning", "offer-expired", f"offer {key} expired on {end.isoformat()}",
+                       ref, line, column, "extend its validity window or remove the rule")
+    return None
+
+
+def _compile_offers(ws: workspace.Workspace, schema: Mapping[str, Any],
+                    toolchain: Toolchain) -> tuple[list[dict[str, Any]], list[Problem]]:
+    out: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    for key, entry in sorted(ws.of_kind("offer").items()):
+        if entry.archived:
+            continue
+        ref = workspace.ref("offer", key)
+        offer = workspace.thaw(entry.body)
+        offer["key"] = key
+        source = str(offer.get("eligible_when") or "").strip()
+        eligibility = None
+        if source:
+            compiled = toolchain.compile_eligibility(source, schema=schema)
+            problems += [Problem.from_diagnostic(ref, d) for d in compiled.diagnostics]
+            eligibility = compiled.ir
+        offer["eligibility"] = eligibility
+        offer["revision"] = entry.number
+        out.append(offer)
+    return out, problems
+
+
+def _compile_layouts(ws: workspace.Workspace,
+                     toolchain: Toolchain) -> tuple[list[dict[str, Any]], list[Problem]]:
+    from content.diagnostics import ContentError
+
+    out: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    for key, entry in sorted(ws.of_kind("layout").items()):
+        if entry.archived:
+            continue
+        body = workspace.thaw(entry.body)
+        html = body.get("compiled_html")
+        if not html and str(body.get("source", "")).lstrip().startswith("<mjml"):
+            try:
+                html = toolchain.compile_mjml(body["source"])
+            except ContentError as failed:
+                problems += [Problem.from_diagnostic(f"layout:{key}", d.to_dict())
+                             for d in failed.diagnostics]
+        if not html:
+            problems.append(Problem("error", "layout-not-compiled",
+                                    f"layout {key} has no compiled HTML", f"layout:{key}",
+                                    hint="open the layout and save it again"))
+        out.append({"key": key, "name": entry.name, "channel": body.get("channel", ""),
+                    "compiled_html": html or "", "revision": entry.number})
+    return out, problems
+
+
+def _compile_rulesets(ws: workspace.Workspace, schema: Mapping[str, Any], today: date,
+                      toolchain: Toolchain) -> tuple[list[dict[str, Any]], list[Problem]]:
+    offers = ws.of_kind("offer")
+    catalog = {key: workspace.thaw(e.body) | ({"status": "archived"} if e.archived else {})
+               for key, e in offers.items()}
+    out: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    for key, entry in sorted(ws.of_kind("ruleset").items()):
+        if entry.archived:
+            continue
+        ref = workspace.ref("ruleset", key)
+        source = str(entry.body.get("source", ""))
+        compiled = toolchain.compile_ruleset(source, schema=schema, offers=catalog,
+                                             name=entry.name)
+        problems += [Problem.from_diagnostic(ref, d) for d in compiled.diagnostics]
+        problems += _reference_problems(ref, source, ws, today, toolchain)
+        out.append({"key": key, "name": entry.name, "source": source, "ir": compiled.ir,
+                    "revision": entry.number})
+    return out, problems
+
+
+def _reference_problems(ref: str, source: str, ws: workspace.Workspace, today: date,
+                        toolchain: Toolchain) -> list[Problem]:
+    """Offers a ruleset names that will not be live: unapproved is an error; missing,
+    archived or outside the validity window is a warning (the rule just will not fire)."""
+    offers = ws.of_kind("offer")
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for found in toolchain.offer_refs(source):
+        if found.key in seen:
+            continue
+        seen.add(found.key)
+        entry = offers.get(found.key)
+        where = (found.line, found.column)
+        if entry is None and workspace.ref("offer", found.key) in ws.unavailable:
+            problems.append(Problem(
+                "error", "offer-not-approved",
+                f"rule \"{found.rule}\" offers {found.key}, which has never been approved",
+                ref, *where, "submit the offer for review, or remove it from the rule"))
+        elif entry is None:
+            problems.append(Problem("warning", "offer-missing",
+                                    f"rule \"{found.rule}\" offers {found.key}, which does not "
+                                    "exist", ref, *where, "the rule will never make this offer"))
+        elif entry.archived:
+            problems.append(Problem("warning", "offer-archived",
+                                    f"rule \"{found.rule}\" offers {found.key}, which is "
+                                    "archived", ref, *where, "the rule will never make this offer"))
+        else:
+            window = _offer_window_problem(ref, found.key, entry.body, today, *where)
+            if window is not None:
+                problems.append(window)
+    return problems
+
+
+def prepare(session: Session, *, toolchain: Toolchain | None = None,
+            today: date | None = None) -> Plan:
+    """Check and compile the approved workspace; writes nothing."""
+    toolchain = toolchain or default_toolchain()
+    today = today or datetime.now(UTC).date()
+    ws = workspace.snapshot(session, which="approved")
+    schema = workspace.thaw(ws.schema) if ws.schema is not None else toolchain.default_schema()
+    lexicon = workspace.thaw(ws.lexicon) if ws.lexicon is not None else {}
+    offers, offer_problems = _compile_offers(ws, schema, toolchain)
+    layouts, layout_problems = _compile_layouts(ws, toolchain)
+    rulesets, ruleset_problems = _compile_rulesets(ws, schema, today, toolchain)
+    problems = offer_problems + layout_problems + ruleset_problems
+    current = bundles.current(session)
+    previous = _revisions_of(current)
+    revisions = ws.revisions
+    changes = bundles.changes(previous, revisions)
+    if current is not None and not any(changes.values()):
+        problems.append(Problem("error", "nothing-to-publish",
+                                f"nothing was approved since v{current.version}", "",
+                                hint="approve a change request first"))
+    elif not revisions:
+        problems.append(Problem("error", "nothing-to-publish", "nothing has been approved yet",
+                                "", hint="approve a change request first"))
+    body = {"format": bundles.FORMAT, "schema": schema, "lexicon": lexicon, "offers": offers,
+            "layouts": layouts, "rulesets": rulesets, "revisions": revisions}
+    return Plan(body=body, problems=problems, changes=changes,
+                previous_version=current.version if current else None, workspace=ws)
+
+
+def _revisions_of(bundle: Bundle | None) -> dict[str, int] | None:
+    if bundle is None:
+        return None
+    return dict((bundle.summary or {}).get("revisions") or {})
+
+
+def publish(session: Session, *, actor: User, ring: signing.KeyRing,
+            toolchain: Toolchain | None = None, today: date | None = None,
+            now: datetime | None = None) -> Bundle:
+    """Compile, sign and store the next bundle in the caller's transaction.
+
+    Raises NotAllowed (wrong role) or PublishRefused (with every problem); the caller
+    commits on success and rolls back on any exception.
+    """
+    _may_publish(actor)
+    plan = prepare(session, toolchain=toolchain, today=today)
+    if plan.errors:
+        raise PublishRefused(plan.problems)
+    now = now or datetime.now(UTC)
+    version = bundles.latest_version(session) + 1
+    body = {**plan.body, "version": version, "published_at": now.isoformat(),
+            "rollback_of": None, "warnings": [p.to_dict() for p in plan.warnings]}
+    summary = {"changes": plan.changes, "revisions": plan.body["revisions"],
+               "counts": _counts(body), "warnings": len(plan.warnings)}
+    bundle = bundles.store(session, body, ring=ring, actor_id=actor.id, summary=summary)
+    published = _mark_published(session, version)
+    audit.record(session, "bundle.publish", actor_id=actor.id, object_type="bundle",
+                 object_id=version, digest=bundle.digest, changes=plan.changes,
+                 change_requests=[cr.id for cr in published])
+    for request in published:
+        notifications.notify(session, [request.author], kind="published",
+                             message=f"\"{request.title}\" is live in bundle v{version}.",
+                             link=f"/bundles/{version}", exclude=actor.id)
+    return bundle
+
+
+def _counts(body: Mapping[str, Any]) -> dict[str, int]:
+    return {name: len(body[name]) for name in ("offers", "layouts", "rulesets")}
+
+
+def _mark_published(session: Session, version: int) -> list[ChangeRequest]:
+    """Record which revisions went live and close the change requests that carried them."""
+    for artifact in session.scalars(select(Artifact).where(Artifact.approved_number.is_not(None))):
+        if artifact.published_number != artifact.approved_number:
+            artifact.published_number = artifact.approved_number
+    requests = list(session.scalars(select(ChangeRequest)
+                                    .where(ChangeRequest.status == "approved")))
+    for request in requests:
+        request.status = "published"
+        request.published_version = version
+    session.flush()
+    return requests
+
+
+def rollback(session: Session, *, actor: User, version: int, ring: signing.KeyRing,
+             now: datetime | None = None) -> Bundle:
+    """Make bundle `version` current again, as a new version carrying its content.
+
+    The restored content is verified first, so a tampered bundle is never republished.
+    Live artifacts go back to the restored revisions; changes approved but not yet
+    published stay approved.
+    """
+    from studio.errors import FieldError, ValidationFailed
+
+    if not actor.roles & PUBLISHERS:
+        raise NotAllowed("Only reviewers and admins roll back bundles.")
+    target = bundles.get(session, version)
+    if target is None:
+        raise ValidationFailed([FieldError("version", f"There is no bundle v{version}.")])
+    if target.is_current:
+        raise ValidationFailed([FieldError("version", f"v{version} is already current.")])
+    old = bundles.load_verified(target, ring.public_keys())
+    now = now or datetime.now(UTC)
+    current = bundles.current(session)
+    new_version = bundles.latest_version(session) + 1
+    body = {**old, "version": new_version, "published_at": now.isoformat(),
+            "rollback_of": version}
+    revisions = {str(k): int(v) for k, v in (old.get("revisions") or {}).items()}
+    changes = bundles.changes(_revisions_of(current), revisions)
+    summary = {"changes": changes, "revisions": revisions, "counts": _counts(body),
+               "warnings": len(old.get("warnings") or [])}
+    bundle = bundles.store(session, body, ring=ring, actor_id=actor.id, summary=summary,
+                           rollback_of=version)
+    _restore_revisions(session, revisions)
+    audit.record(session, "bundle.rollback", actor_id=actor.id, object_type="bundle",
+                 object_id=new_version, restores=version,
+                 replaced=current.version if current else None, digest=bundle.digest)
+    return bundle
+
+
+def _restore_revisions(session: Session, revisions: Mapping[str, int]) -> None:
+    for artifact in session.scalars(select(Artifact)):
+        live = revisions.get(workspace.ref(artifact.kind, artifact.key))
+        pending = artifact.approved_number != artifact.published_number
+        if not pending and artifact.approved_number != live:
+            artifact.approved_number = live
+        if artifact.published_number != live:
+            artifact.published_number = live
+    session.flush()
+

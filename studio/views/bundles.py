@@ -1,0 +1,101 @@
+"""Bundles: published versions, what changed, publishing and rollback (both confirmed)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from studio import security
+from studio.db import db_session
+from studio.errors import ValidationFailed
+from studio.models import User
+from studio.services import bundles, publish, signing
+from studio.services.reviews import NotAllowed
+
+bp = Blueprint("bundles", __name__, url_prefix="/bundles")
+
+
+def _page_arg() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def _me() -> User:
+    user = security.current_user()
+    assert user is not None
+    return user
+
+
+def _ring() -> signing.KeyRing:
+    return signing.load_or_create_keys(current_app.instance_path)
+
+
+@bp.get("/")
+@security.requires("bundles")
+def index() -> str:
+    page = bundles.listing(db_session(), page=_page_arg())
+    template = "bundles/_list.html" if request.headers.get("HX-Request") else "bundles/index.html"
+    return render_template(template, page=page, keys=_ring().public_keys())
+
+
+@bp.get("/<int:version>")
+@security.requires("bundles")
+def show(version: int) -> str:
+    bundle = bundles.get(db_session(), version)
+    if bundle is None:
+        abort(404)
+    try:
+        body = bundles.load_verified(bundle, _ring().public_keys())
+        tampered = None
+    except bundles.BundleTampered as failed:
+        body, tampered = None, failed.reason
+    return render_template("bundles/show.html", bundle=bundle, body=body, tampered=tampered)
+
+
+@bp.route("/publish", methods=["GET", "POST"])
+@security.requires("bundles")
+def publish_now() -> str | Response | tuple[str, int]:
+    session = db_session()
+    if request.method == "GET":
+        return render_template("bundles/publish.html", plan=publish.prepare(session))
+    try:
+        bundle = publish.publish(session, actor=_me(), ring=_ring())
+    except NotAllowed as refused:
+        session.rollback()
+        abort(403, description=str(refused))
+    except publish.PublishRefused:
+        session.rollback()
+        return render_template("bundles/publish.html", plan=publish.prepare(session),
+                               refused=True), 422
+    session.commit()
+    flash(f"Published bundle v{bundle.version}. Downstream systems will pick it up.", "success")
+    return redirect(url_for("bundles.show", version=bundle.version))
+
+
+@bp.route("/<int:version>/rollback", methods=["GET", "POST"])
+@security.requires("bundles")
+def rollback(version: int) -> str | Response | tuple[str, int]:
+    session = db_session()
+    target = bundles.get(session, version)
+    if target is None:
+        abort(404)
+    current = bundles.current(session)
+    if request.method == "GET":
+        return render_template("bundles/confirm_rollback.html", target=target, current=current,
+                               errors={})
+    try:
+        bundle = publish.rollback(session, actor=_me(), version=version, ring=_ring())
+    except NotAllowed as refused:
+        session.rollback()
+        abort(403, description=str(refused))
+    except (ValidationFailed, bundles.BundleTampered) as failed:
+        session.rollback()
+        errors = failed.by_field() if isinstance(failed, ValidationFailed) \
+            else {"version": str(failed)}
+        return render_template("bundles/confirm_rollback.html", target=target,
+                               current=current, errors=errors), 422
+    session.commit()
+    flash(f"v{version} is current again, republished as v{bundle.version}.", "success")
+    return redirect(url_for("bundles.index"))

@@ -1,0 +1,173 @@
+"""Layouts: marketing edits the per-channel templates that carry an offer."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from studio import security
+from studio.db import db_session
+from studio.errors import ValidationFailed
+from studio.models import Artifact
+from studio.services import artifacts, layouts, offers
+from studio.views.offers import sandboxed_document
+
+bp = Blueprint("layouts", __name__, url_prefix="/layouts")
+
+
+def _is_htmx() -> bool:
+    return bool(request.headers.get("HX-Request"))
+
+
+def _actor_id() -> int:
+    user = security.current_user()
+    assert user is not None
+    return user.id
+
+
+def _layout(session: Session, key: str) -> Artifact:
+    artifact = artifacts.find(session, "layout", key)
+    if artifact is None:
+        abort(404)
+    return artifact
+
+
+def _int_arg(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default
+
+
+def _page(template: str, status: int = 200, **context: object) -> tuple[str, int]:
+    context.setdefault("errors", {})
+    context.setdefault("conflict", None)
+    return render_template(template, channels=layouts.CHANNELS, slots=layouts.SLOTS,
+                           mjml_notes=layouts.MJML_NOTES, **context), status
+
+
+@bp.get("/")
+@security.requires("layouts")
+def index() -> str:
+    session = db_session()
+    query = request.args.get("q", "")
+    show_archived = request.args.get("archived") == "1"
+    page = artifacts.listing(session, "layout", query=query, archived=show_archived,
+                             page=_int_arg(request.args.get("page"), 1))
+    channel_of = layouts.channels_by_key(session, [a.key for a in page.items])
+    template = "layouts/_list.html" if _is_htmx() else "layouts/index.html"
+    return render_template(template, page=page, q=query, show_archived=show_archived,
+                           channel_of=channel_of, channels=layouts.CHANNELS)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@security.requires("layouts")
+def new() -> str | Response | tuple[str, int]:
+    channel = request.values.get("channel", "email_html")
+    if channel not in layouts.CHANNELS:
+        channel = "email_html"
+    form = {"key": request.form.get("key", ""), "name": request.form.get("name", ""),
+            "channel": channel,
+            "source": request.form.get("source", layouts.STARTERS[channel])}
+    if request.method == "GET":
+        return _page("layouts/new.html", form=form,
+                     report=layouts.check(form["source"], channel))
+    session = db_session()
+    try:
+        artifact = layouts.create(session, key=form["key"], name=form["name"], channel=channel,
+                                  source=form["source"], actor_id=_actor_id())
+    except ValidationFailed as failed:
+        session.rollback()
+        return _page("layouts/new.html", 422, form=form, errors=failed.by_field(),
+                     report=layouts.check(form["source"], channel))
+    session.commit()
+    flash(f"Layout {artifact.name} created.", "success")
+    return redirect(url_for("layouts.edit", key=artifact.key))
+
+
+@bp.get("/<key>")
+@security.requires("layouts")
+def edit(key: str) -> str | tuple[str, int]:
+    session = db_session()
+    artifact = _layout(session, key)
+    head = artifacts.head(session, artifact)
+    channel = str(head.body.get("channel", ""))
+    source = str(head.body.get("source", ""))
+    return _page("layouts/edit.html", artifact=artifact, head=head, channel=channel,
+                 name=artifact.name, source=source, base_number=head.number,
+                 report=layouts.check(source, channel))
+
+
+@bp.post("/<key>")
+@security.requires("layouts")
+def save(key: str) -> Response | tuple[str, int]:
+    session = db_session()
+    artifact = _layout(session, key)
+    channel = layouts.channel_of(session, artifact)
+    source = request.form.get("source", "")
+    name = request.form.get("name", artifact.name)
+    base = _int_arg(request.form.get("base_number"), -1)
+    try:
+        revision = layouts.save(session, artifact, name=name, source=source, base_number=base,
+                                actor_id=_actor_id(), summary=request.form.get("summary", ""))
+    except ValidationFailed as failed:
+        session.rollback()
+        return _page("layouts/edit.html", 422, artifact=artifact,
+                     head=artifacts.head(session, artifact), channel=channel, name=name,
+                     source=source, base_number=base, errors=failed.by_field(),
+                     report=layouts.check(source, channel))
+    except artifacts.EditConflict as conflict:
+        session.rollback()
+        fresh = _layout(session, key)
+        return _page("layouts/edit.html", 409, artifact=fresh,
+                     head=artifacts.head(session, fresh), channel=channel, name=name,
+                     source=source, base_number=fresh.head_number, conflict=conflict,
+                     report=layouts.check(source, channel))
+    session.commit()
+    flash(f"Saved revision {revision.number}.", "success")
+    return redirect(url_for("layouts.edit", key=key))
+
+
+@bp.post("/check")
+@security.requires("layouts")
+def check() -> str:
+    """Live compile errors for the editor (htmx, debounced as the person types)."""
+    report = layouts.check(request.form.get("source", ""),
+                           request.form.get("channel", "email_html"))
+    return render_template("layouts/_diagnostics.html", report=report)
+
+
+@bp.get("/<key>/preview.html")
+@security.requires("layouts")
+def preview(key: str) -> Response:
+    """The saved layout with a sample offer, as its own document for a sandboxed frame."""
+    session = db_session()
+    html = offers.layout_preview(session, _layout(session, key)) or (
+        "<!doctype html><title>No preview</title><p>Add an offer to the library to see "
+        "this layout filled in.</p>")
+    return sandboxed_document(html)
+
+
+@bp.route("/<key>/archive", methods=["GET", "POST"])
+@security.requires("layouts")
+def archive(key: str) -> str | Response:
+    session = db_session()
+    artifact = _layout(session, key)
+    if request.method == "GET":
+        return render_template("layouts/confirm_archive.html", artifact=artifact)
+    artifacts.set_archived(session, artifact, True, actor_id=_actor_id())
+    session.commit()
+    flash(f"{artifact.name} is archived. It stays in history and can be restored.", "success")
+    return redirect(url_for("layouts.index"))
+
+
+@bp.post("/<key>/restore")
+@security.requires("layouts")
+def restore(key: str) -> Response:
+    session = db_session()
+    artifact = _layout(session, key)
+    artifacts.set_archived(session, artifact, False, actor_id=_actor_id())
+    session.commit()
+    flash(f"{artifact.name} is restored.", "success")
+    return redirect(url_for("layouts.edit", key=key))

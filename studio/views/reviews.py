@@ -1,0 +1,219 @@
+"""Reviews: change requests, their diffs and rendered before/after, verdicts; artifact
+history and comparison; the review settings page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from studio import security
+from studio.db import db_session
+from studio.errors import ValidationFailed
+from studio.models import ChangeRequest, User
+from studio.services import reviews
+
+bp = Blueprint("reviews", __name__)
+
+EMAIL_PREVIEW_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
+                     "font-src https: data:; sandbox")
+
+
+def _page_arg() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def _me() -> User:
+    user = security.current_user()
+    assert user is not None
+    return user
+
+
+def _request_or_404(request_id: int) -> ChangeRequest:
+    found = reviews.find_request(db_session(), request_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/reviews/")
+@security.requires("reviews")
+def index() -> str:
+    user = _me()
+    queue = request.args.get("queue", "waiting" if "reviewer" in user.roles else "open")
+    if queue not in reviews.QUEUES and queue != "mine":
+        queue = "open"
+    page = reviews.listing(db_session(), queue="open" if queue == "mine" else queue,
+                           mine_for=user if queue == "mine" else None, page=_page_arg())
+    template = "reviews/_list.html" if request.headers.get("HX-Request") else "reviews/index.html"
+    return render_template(template, page=page, queue=queue, labels=reviews.STATUS_LABELS)
+
+
+@bp.route("/reviews/new", methods=["GET", "POST"])
+@security.requires("reviews")
+def new() -> str | Response | tuple[str, int]:
+    session = db_session()
+    user = _me()
+    form = {"title": "", "description": "", "artifacts": request.args.getlist("artifact")}
+    if request.method == "POST":
+        form = {"title": request.form.get("title", ""),
+                "description": request.form.get("description", ""),
+                "artifacts": request.form.getlist("artifact")}
+        try:
+            created = reviews.submit(session, author=user, title=form["title"],
+                                     description=form["description"],
+                                     artifact_ids=form["artifacts"])
+        except ValidationFailed as failed:
+            session.rollback()
+            return render_template("reviews/new.html", form=form, errors=failed.by_field(),
+                                   drafts=reviews.pending_drafts(session, user),
+                                   kinds=reviews.KIND_LABELS), 422
+        session.commit()
+        flash("Submitted for review. Reviewers have been told.", "success")
+        return redirect(url_for("reviews.show", request_id=created.id))
+    return render_template("reviews/new.html", form=form, errors={},
+                           drafts=reviews.pending_drafts(session, user),
+                           kinds=reviews.KIND_LABELS)
+
+
+@bp.get("/reviews/<int:request_id>")
+@security.requires("reviews")
+def show(request_id: int) -> str:
+    session = db_session()
+    change = _request_or_404(request_id)
+    view = reviews.detail(session, change, viewer=_me())
+    return render_template("reviews/show.html", view=view, errors={},
+                           impact=reviews.impact(session, change),
+                           labels=reviews.STATUS_LABELS, kinds=reviews.KIND_LABELS)
+
+
+@bp.get("/reviews/<int:request_id>/render/<int:item_id>/<side>")
+@security.requires("reviews")
+def render_email(request_id: int, item_id: int, side: str) -> Response:
+    """An offer's email rendered alone, for a sandboxed iframe on the review page."""
+    change = _request_or_404(request_id)
+    if side not in ("before", "after"):
+        abort(404)
+    html = reviews.email_preview(db_session(), change, item_id, side,
+                                 request.args.get("sample", ""))
+    if html is None:
+        abort(404)
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = EMAIL_PREVIEW_CSP
+    return response
+
+
+def _redisplay(change: ChangeRequest, errors: dict[str, str]) -> tuple[str, int]:
+    session = db_session()
+    session.rollback()
+    session.refresh(change)
+    view = reviews.detail(session, change, viewer=_me())
+    return render_template("reviews/show.html", view=view, errors=errors,
+                           impact=reviews.impact(session, change),
+                           labels=reviews.STATUS_LABELS, kinds=reviews.KIND_LABELS), 422
+
+
+@bp.post("/reviews/<int:request_id>/comments")
+@security.requires("reviews")
+def add_comment(request_id: int) -> Response | str | tuple[str, int]:
+    session = db_session()
+    change = _request_or_404(request_id)
+    try:
+        reviews.comment(session, change, author=_me(), body=request.form.get("body", ""),
+                        artifact_id=request.form.get("artifact_id"),
+                        line=request.form.get("line"))
+    except ValidationFailed as failed:
+        return _redisplay(change, failed.by_field())
+    session.commit()
+    flash("Comment added.", "success")
+    anchor = f"item-{request.form.get('artifact_id')}" if request.form.get("artifact_id") \
+        else "conversation"
+    return redirect(url_for("reviews.show", request_id=request_id, _anchor=anchor))
+
+
+@bp.post("/reviews/<int:request_id>/verdict")
+@security.requires("reviews")
+def verdict(request_id: int) -> Response | str | tuple[str, int]:
+    session = db_session()
+    change = _request_or_404(request_id)
+    try:
+        reviews.review(session, change, reviewer=_me(),
+                       verdict=request.form.get("verdict", ""),
+                       body=request.form.get("body", ""), seen=request.form.get("seen", ""))
+    except reviews.NotAllowed as refused:
+        session.rollback()
+        abort(403, description=str(refused))
+    except ValidationFailed as failed:
+        return _redisplay(change, failed.by_field())
+    session.commit()
+    flash(f"Thanks. The request is now {reviews.STATUS_LABELS[change.status].lower()}.",
+          "success")
+    return redirect(url_for("reviews.show", request_id=request_id))
+
+
+@bp.route("/reviews/<int:request_id>/withdraw", methods=["GET", "POST"])
+@security.requires("reviews")
+def withdraw(request_id: int) -> Response | str | tuple[str, int]:
+    session = db_session()
+    change = _request_or_404(request_id)
+    if change.author_id != _me().id:
+        abort(403, description="Only the author withdraws a change request.")
+    if request.method == "GET":
+        return render_template("reviews/confirm_withdraw.html", change=change)
+    try:
+        reviews.withdraw(session, change, actor=_me())
+    except ValidationFailed as failed:
+        return _redisplay(change, failed.by_field())
+    session.commit()
+    flash("Withdrawn. Its drafts can be submitted again.", "success")
+    return redirect(url_for("reviews.show", request_id=request_id))
+
+
+@bp.route("/reviews/settings", methods=["GET", "POST"])
+@security.requires("admin")
+def settings() -> Response | str | tuple[str, int]:
+    session = db_session()
+    if request.method == "POST":
+        raw = request.form.get("required_approvals", "")
+        try:
+            reviews.set_required_approvals(session, raw, actor=_me())
+        except ValidationFailed as failed:
+            session.rollback()
+            return render_template("reviews/settings.html", value=raw,
+                                   errors=failed.by_field()), 422
+        session.commit()
+        flash("Review settings saved.", "success")
+        return redirect(url_for("reviews.settings"))
+    return render_template("reviews/settings.html", value=reviews.required_approvals(session),
+                           errors={})
+
+
+@bp.get("/history/<kind>/<key>")
+@security.signed_in
+def history(kind: str, key: str) -> str:
+    if not reviews.may_view_kind(_me().roles, kind) and kind in reviews.KIND_EDITORS:
+        abort(403, description="Your roles do not include this kind of work.")
+    found = reviews.history(db_session(), kind, key)
+    if found is None:
+        abort(404)
+    artifact, revisions = found
+    return render_template("reviews/history.html", artifact=artifact, revisions=revisions,
+                           marks=reviews.revision_labels(db_session(), artifact),
+                           kinds=reviews.KIND_LABELS)
+
+
+@bp.get("/history/<kind>/<key>/compare")
+@security.signed_in
+def compare(kind: str, key: str) -> str:
+    if not reviews.may_view_kind(_me().roles, kind) and kind in reviews.KIND_EDITORS:
+        abort(403, description="Your roles do not include this kind of work.")
+    try:
+        a, b = int(request.args.get("a", "")), int(request.args.get("b", ""))
+    except ValueError:
+        abort(404)
+    comparison = reviews.compare(db_session(), kind, key, a, b)
+    if comparison is None:
+        abort(404)
+    return render_template("reviews/compare.html", cmp=comparison, kinds=reviews.KIND_LABELS)

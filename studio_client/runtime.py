@@ -1,0 +1,291 @@
+"""A published bundle turned into something that decides: one code path for everyone.
+
+The studio's `POST /api/v1/decide` and the Python client's local `decide` both build a
+`BundleRuntime` from the same verified bundle JSON and call the same `decide`, so a
+downstream system that decides locally gets exactly the answer the studio would give.
+Nothing here knows Flask, HTTP or a database: a bundle dict goes in, plain JSON-ready
+dicts come out.
+
+Loading is the expensive part (every ruleset's IR becomes generated code, every offer
+and layout is parsed once), so callers load once per bundle version and keep the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import dsl
+from content.channels import VARIANTS, RenderContext, Variant, render_variants
+from content.diagnostics import ContentError
+from content.model import LAYOUT_CHANNELS, Layout, Offer
+from dsl.schema import Schema, default_schema, validate_interaction
+
+BUNDLE_FORMAT: Final = "pos-studio-bundle/1"
+
+#: Which variants an interaction's channel is answered in when the caller names none.
+CHANNEL_VARIANTS: Final[Mapping[str, tuple[str, ...]]] = {
+    "email": ("email_html", "email_text"),
+    "chat": ("chat",),
+    "social": ("chat",),
+    "sms": ("sms",),
+    "phone": ("agent",),
+    "web": ("message_center",),
+}
+
+
+class BundleLoadError(Exception):
+    """The bundle is well signed but cannot be turned into a runtime (e.g. a newer format).
+
+    `where` names the part of the bundle at fault, such as ``offers[3]`` or
+    ``rulesets[retail_banking].ir``.
+    """
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+        self.where = where
+        self.message = message
+
+
+@dataclass(frozen=True)
+class InteractionProblem:
+    """One reason an interaction does not fit the bundle's schema, at a dotted path."""
+
+    field: str
+    message: str
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class LoadedRuleset:
+    key: str
+    name: str
+    runtime: Any
+
+
+@dataclass(frozen=True)
+class BundleRuntime:
+    """Everything a decision needs from one bundle, parsed and compiled once."""
+
+    version: int
+    digest: str
+    schema: Schema
+    rulesets: tuple[LoadedRuleset, ...]
+    offer_infos: Mapping[str, Any]
+    offers: Mapping[str, Offer]
+    layouts: Mapping[str, Layout]
+    default_layouts: Mapping[str, str]
+
+    @classmethod
+    def from_bundle(cls, bundle: Mapping[str, Any], *, digest: str = "") -> BundleRuntime:
+        """Compile a verified bundle; raise `BundleLoadError` naming the part that failed."""
+        if bundle.get("format") != BUNDLE_FORMAT:
+            raise BundleLoadError("format", f"expected {BUNDLE_FORMAT!r}, "
+                                  f"got {bundle.get('format')!r}")
+        version = bundle.get("version")
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise BundleLoadError("version", "expected a whole number")
+        schema = _load_schema(bundle.get("schema"))
+        offer_dicts = _offer_dicts(bundle.get("offers"))
+        offer_infos: dict[str, Any] = {}
+        offers: dict[str, Offer] = {}
+        for where, item in offer_dicts:
+            try:
+                offer_infos[item["key"]] = dsl.OfferInfo.from_dict(_rule_view(item))
+                offers[item["key"]] = Offer.from_dict(_content_fields(item))
+            except (dsl.DSLError, ContentError, KeyError, TypeError, ValueError) as exc:
+                raise BundleLoadError(where, str(exc)) from exc
+        layouts, defaults = _load_layouts(bundle.get("layouts"), bundle.get("default_layouts"))
+        rulesets = []
+        for index, item in enumerate(_as_list(bundle.get("rulesets"), "rulesets")):
+            key = str(item.get("key") or index) if isinstance(item, Mapping) else str(index)
+            where = f"rulesets[{key}]"
+            if not isinstance(item, Mapping):
+                raise BundleLoadError(where, "expected an object")
+            try:
+                runtime = dsl.load_ruleset(item.get("ir"))
+            except dsl.DSLError as exc:
+                raise BundleLoadError(f"{where}.ir", str(exc)) from exc
+            rulesets.append(LoadedRuleset(key, str(item.get("name") or key), runtime))
+        return cls(version=version, digest=digest, schema=schema, rulesets=tuple(rulesets),
+                   offer_infos=offer_infos, offers=offers, layouts=layouts,
+                   default_layouts=defaults)
+
+    def check_interaction(self, interaction: Any) -> list[InteractionProblem]:
+        """Why an interaction does not fit this bundle's schema; empty when it does."""
+        out = []
+        for diag in validate_interaction(self.schema, interaction):
+            path, _, why = diag.message.partition(": ")
+            field = "interaction" if path == "interaction" else f"interaction.{path}"
+            out.append(InteractionProblem(field, why or diag.message, diag.hint))
+        return out
+
+    def variants_for(self, interaction: Mapping[str, Any]) -> tuple[str, ...]:
+        """The variants an interaction is answered in, from `inquiry.channel`."""
+        inquiry = interaction.get("inquiry")
+        channel = inquiry.get("channel") if isinstance(inquiry, Mapping) else None
+        return CHANNEL_VARIANTS.get(str(channel), ())
+
+    def decide(self, interaction: Mapping[str, Any], *, channels: Iterable[str] | None = None,
+               explain: bool = False, layouts: Mapping[str, str] | None = None,
+               context: RenderContext | None = None) -> dict[str, Any]:
+        """Decide every ruleset against `interaction` and render each immediate offer.
+
+        Each ruleset is decided independently (its guards and limits are its own); the
+        offers they make are listed together, each with the ruleset and rule that made
+        it and its rendered variants: those named in `channels`, or by default the ones
+        the interaction's channel is answered in. `layouts` picks a layout per layout
+        channel (``{"email_html": "promotional_email"}``), else the bundle's default.
+        """
+        wanted = tuple(channels) if channels is not None else self.variants_for(interaction)
+        unknown = [c for c in wanted if c not in VARIANTS]
+        if unknown:
+            raise ValueError(f"'{unknown[0]}' is not a variant; variants: {', '.join(VARIANTS)}")
+        chosen_layouts = self._layouts_for(layouts or {})
+        render_context = context or _render_context(interaction)
+        offers: list[dict[str, Any]] = []
+        follow_ups: list[dict[str, Any]] = []
+        per_ruleset: list[dict[str, Any]] = []
+        for loaded in self.rulesets:
+            result = dict(loaded.runtime.decide(interaction, self.offer_infos, explain=explain))
+            per_ruleset.append({"key": loaded.key, "name": loaded.name, **result})
+            for made in _entries(result.get("offers")):
+                key = _offer_key(made)
+                offer = self.offers.get(key) if key else None
+                variants = (render_variants(offer, chosen_layouts, render_context, wanted)
+                            if offer is not None and wanted else {})
+                offers.append({**made, "ruleset": loaded.key,
+                               "variants": {c: variant_to_dict(v) for c, v in variants.items()}})
+            follow_ups.extend({**f, "ruleset": loaded.key}
+                              for f in _entries(result.get("follow_ups")))
+        return {
+            "bundle": {"version": self.version, "digest": self.digest},
+            "channels": list(wanted),
+            "offers": offers,
+            "follow_ups": follow_ups,
+            "rulesets": per_ruleset,
+        }
+
+    def _layouts_for(self, asked: Mapping[str, str]) -> dict[str, Layout]:
+        out: dict[str, Layout] = {}
+        for channel in LAYOUT_CHANNELS:
+            key = asked.get(channel) or self.default_layouts.get(channel)
+            layout = self.layouts.get(key) if key else None
+            if layout is not None and layout.channel == channel:
+                out[channel] = layout
+        return out
+
+    def unknown_layouts(self, asked: Mapping[str, str]) -> list[tuple[str, str]]:
+        """(channel, message) for each asked layout the bundle cannot supply."""
+        out = []
+        for channel, key in asked.items():
+            layout = self.layouts.get(key)
+            if layout is None:
+                out.append((channel, f"the bundle has no layout '{key}'"))
+            elif layout.channel != channel:
+                out.append((channel, f"layout '{key}' is for {layout.channel}, not {channel}"))
+        return out
+
+
+def variant_to_dict(variant: Variant) -> dict[str, Any]:
+    """A rendered variant as JSON-ready data (no dataclasses, no Markup)."""
+    out: dict[str, Any] = {"channel": variant.channel, "ok": variant.ok}
+    if variant.html is not None:
+        out["html"] = str(variant.html)
+    if variant.text is not None:
+        out["text"] = variant.text
+    if variant.buttons:
+        out["buttons"] = [b.to_dict() for b in variant.buttons]
+    if variant.sms is not None:
+        out["sms"] = {"encoding": variant.sms.encoding, "characters": variant.sms.characters,
+                      "segments": variant.sms.segments}
+    out["diagnostics"] = [d.to_dict() for d in variant.diagnostics]
+    return out
+
+
+def _render_context(interaction: Mapping[str, Any]) -> RenderContext:
+    def part(name: str) -> Mapping[str, Any]:
+        value = interaction.get(name)
+        return value if isinstance(value, Mapping) else {}
+
+    return RenderContext(customer=part("customer"), inquiry=part("inquiry"), data=part("data"))
+
+
+def _entries(value: Any) -> list[dict[str, Any]]:
+    return [dict(v) for v in value or () if isinstance(v, Mapping)]
+
+
+def _offer_key(made: Mapping[str, Any]) -> str | None:
+    key = made.get("offer", made.get("key"))
+    return key if isinstance(key, str) else None
+
+
+def _as_list(value: Any, where: str) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, Mapping):
+        return list(value.values())
+    if isinstance(value, list):
+        return value
+    raise BundleLoadError(where, "expected a list")
+
+
+def _load_schema(value: Any) -> Schema:
+    if value is None:
+        return default_schema()
+    try:
+        return Schema.from_dict(value)
+    except dsl.DSLError as exc:
+        raise BundleLoadError("schema", str(exc)) from exc
+
+
+def _offer_dicts(value: Any) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for index, item in enumerate(_as_list(value, "offers")):
+        if not isinstance(item, Mapping) or not isinstance(item.get("key"), str):
+            raise BundleLoadError(f"offers[{index}]", "expected an offer object with a key")
+        out.append((f"offers[{item['key']}]", dict(item)))
+    return out
+
+
+_OFFER_FIELDS: Final = frozenset({"key", "name", "description", "owner", "valid_from",
+                                  "valid_to", "value", "eligible_when", "status", "blocks",
+                                  "overrides"})
+
+
+def _rule_view(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The offer as the rules see it: compiled eligibility when the bundle carries it."""
+    status = item.get("status") or "active"
+    return {**item, "eligible_when": item.get("eligibility") or item.get("eligible_when") or None,
+            "status": "retired" if status == "archived" else status}
+
+
+def _content_fields(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The offer as the content library knows it (the compiled eligibility is dsl's)."""
+    return {k: v for k, v in item.items() if k in _OFFER_FIELDS}
+
+
+def _load_layouts(value: Any, defaults: Any) -> tuple[dict[str, Layout], dict[str, str]]:
+    layouts: dict[str, Layout] = {}
+    first: dict[str, str] = {}
+    for index, item in enumerate(_as_list(value, "layouts")):
+        where = f"layouts[{index}]"
+        if not isinstance(item, Mapping) or not isinstance(item.get("key"), str):
+            raise BundleLoadError(where, "expected a layout object with a key")
+        channel = item.get("channel")
+        if channel not in LAYOUT_CHANNELS:
+            raise BundleLoadError(f"layouts[{item['key']}].channel",
+                                  f"expected one of {', '.join(LAYOUT_CHANNELS)}")
+        html = item.get("compiled_html", item.get("html"))
+        if not isinstance(html, str):
+            raise BundleLoadError(f"layouts[{item['key']}]", "has no compiled HTML")
+        layouts[item["key"]] = Layout(key=item["key"], name=str(item.get("name") or item["key"]),
+                                      channel=channel, source=str(item.get("source") or ""),
+                                      compiled_html=html)
+        first.setdefault(channel, item["key"])
+    chosen = dict(first)
+    if isinstance(defaults, Mapping):
+        chosen.update({c: k for c, k in defaults.items()
+                       if isinstance(k, str) and k in layouts and layouts[k].channel == c})
+    return layouts, chosen
