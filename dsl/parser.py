@@ -141,6 +141,7 @@ class _Scanner(Lexer):
         line = 1
         line_start = 0
         count = 0
+        previous = ""
         for m in self.master.finditer(data):
             kind = m.lastgroup
             if kind == "WS":
@@ -160,6 +161,8 @@ class _Scanner(Lexer):
                 kind = keywords.get(text, "NAME")
                 if kind == "AT" and not most(data, m.end()):
                     kind = "NAME"
+                elif kind == "CUSTOMER" and previous != "PER":
+                    kind = "NAME"
             elif kind == "PUNCT":
                 kind = punct[text]
             elif kind == "COMMENT":
@@ -177,6 +180,7 @@ class _Scanner(Lexer):
                         hint="split it into several rulesets",
                     )
                 )
+            previous = kind
             yield (kind, text, line, column, column + len(text))
 
 

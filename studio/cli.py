@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from dsl.commands import check, decide, fmt
 from studio.app import create_app
 from studio.db import get_database
 
@@ -13,6 +14,11 @@ from studio.db import get_database
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """The point-of-service marketing studio."""
+
+
+main.add_command(check)
+main.add_command(fmt)
+main.add_command(decide)
 
 
 @main.group()

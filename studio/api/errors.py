@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+import dataclasses
 from typing import Any
 
 from werkzeug.exceptions import HTTPException
@@ -31,7 +31,7 @@ HTTP_CODES: Mapping[int, tuple[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class ApiError:
     """A refused request, as a value: views return it, `to_response` renders it."""
 
@@ -39,7 +39,7 @@ class ApiError:
     code: str
     message: str
     field: str | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": self.message, "field": self.field}}

@@ -407,3 +407,83 @@ def _document() -> dict[str, Any]:
 def document() -> dict[str, Any]:
     """A fresh copy of the document (callers may not mutate the shared one)."""
     return copy.deepcopy(_document())
+
+
+# --- the human page, read from the same document ---------------------------------------
+
+
+def _type_of(schema: dict[str, Any]) -> str:
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[-1] if "/properties/" not in schema["$ref"] \
+            else "Error.error"
+    if "const" in schema:
+        return f"= {schema['const']!r}"
+    if "enum" in schema:
+        return "one of " + ", ".join(str(v) for v in schema["enum"])
+    kind = schema.get("type", "any")
+    kinds = kind if isinstance(kind, list) else [kind]
+    words = []
+    for item in kinds:
+        if item == "array":
+            words.append(f"list of {_type_of(schema.get('items', {}))}")
+        elif item == "object" and isinstance(schema.get("additionalProperties"), dict):
+            words.append(f"map of {_type_of(schema['additionalProperties'])}")
+        else:
+            words.append(str(item))
+    return " or ".join(words)
+
+
+def _limits(schema: dict[str, Any]) -> str:
+    parts = []
+    for key, word in (("minimum", "≥"), ("maximum", "≤"), ("maxLength", "max length"),
+                      ("maxItems", "max items"), ("minLength", "min length")):
+        if key in schema:
+            parts.append(f"{word} {schema[key]}")
+    if "format" in schema:
+        parts.append(schema["format"])
+    return ", ".join(parts)
+
+
+def _rows(schema: dict[str, Any], prefix: str = "") -> list[dict[str, Any]]:
+    rows = []
+    required = set(schema.get("required", []))
+    for name, prop in schema.get("properties", {}).items():
+        path = f"{prefix}{name}"
+        rows.append({"name": path, "type": _type_of(prop), "required": name in required,
+                     "limits": _limits(prop), "description": prop.get("description", "")})
+        if prop.get("type") == "object" and prop.get("properties"):
+            rows.extend(_rows(prop, f"{path}."))
+    return rows
+
+
+def page_model(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document as plain rows for the server-rendered reference page."""
+    operations = []
+    for path, methods in doc["paths"].items():
+        for method, op in methods.items():
+            security = op.get("security", [])
+            scopes = [scope for entry in security for scope in next(iter(entry.values()), [])]
+            body = op.get("requestBody", {}).get("content", {}).get(JSON, {})
+            operations.append({
+                "id": op["operationId"], "method": method.upper(), "path": path,
+                "tag": op.get("tags", [""])[0], "summary": op.get("summary", ""),
+                "description": op.get("description", ""),
+                "auth": "token with " + ", ".join(f"`{s}`" for s in scopes) if scopes else "none",
+                "parameters": [{"name": p["name"], "in": p["in"], "required": p.get("required", False),
+                                "type": _type_of(p["schema"]), "limits": _limits(p["schema"]),
+                                "description": p.get("description", "")}
+                               for p in op.get("parameters", [])],
+                "body": _type_of(body["schema"]) if body else None,
+                "example": body.get("example"),
+                "responses": [{"status": status, "description": response["description"],
+                               "type": _type_of(response.get("content", {}).get(JSON, {})
+                                                .get("schema", {})) if response.get("content")
+                               else "", "headers": list(response.get("headers", {}))}
+                              for status, response in op["responses"].items()],
+            })
+    schemas = [{"name": name, "description": schema.get("description", ""),
+                "rows": _rows(schema)}
+               for name, schema in doc["components"]["schemas"].items()]
+    return {"info": doc["info"], "tags": doc["tags"], "operations": operations,
+            "schemas": schemas,
+            "auth": doc["components"]["securitySchemes"]["token"]["description"]}

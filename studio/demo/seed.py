@@ -43,7 +43,8 @@ def seed_demo(session: Session) -> SeedReport:
 
     People come first; then every other module in `studio.demo` that defines
     `seed(session, people) -> list[str]` adds its part (offers, rules, samples, ...) and
-    returns what it created. Each part must skip what already exists.
+    returns what it created. Each part must skip what already exists. Parts run in the
+    order of their `SEED_ORDER` (default 50), so that, say, publishing comes last.
     """
     report = seed_people(session)
     people = {
@@ -51,16 +52,9 @@ def seed_demo(session: Session) -> SeedReport:
         for user in session.scalars(select(User).where(
             User.email.in_([p.email for p in DEMO_PEOPLE])))
     }
-    import studio.demo as package
-
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-        if info.name == "seed" or info.ispkg:
-            continue
-        module = importlib.import_module(f"studio.demo.{info.name}")
-        part = getattr(module, "seed", None)
-        if part is not None:
-            report.created.extend(part(session, people))
-            session.flush()
+    for module in _seed_modules():
+        report.created.extend(module.seed(session, people))
+        session.flush()
     session.commit()
     return report
 
@@ -82,3 +76,16 @@ def seed_people(session: Session) -> SeedReport:
         report.created.append(person.email)
     session.flush()
     return report
+
+
+def _seed_modules() -> list:  # type: ignore[type-arg]
+    import studio.demo as package
+
+    modules = []
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name == "seed" or info.ispkg:
+            continue
+        module = importlib.import_module(f"studio.demo.{info.name}")
+        if callable(getattr(module, "seed", None)):
+            modules.append(module)
+    return sorted(modules, key=lambda m: (getattr(m, "SEED_ORDER", 50), m.__name__))

@@ -9,12 +9,18 @@ from studio.roles import AREAS_BY_KEY, ROLES
 from tests.factories import make_user, sign_in_as
 
 PUBLIC_ENDPOINTS = {"static", "auth.sign_in", "auth.sign_out", "home.health"}
+# Token-authenticated API views and the public API reference: not session pages.
+PUBLIC_BLUEPRINTS = {"api", "api_docs"}
+
+
+def _is_public(endpoint: str) -> bool:
+    return endpoint in PUBLIC_ENDPOINTS or endpoint.partition(".")[0] in PUBLIC_BLUEPRINTS
 
 
 def _get_routes(app: Flask) -> list[tuple[str, str, object, bool]]:
     routes = []
     for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.endpoint in PUBLIC_ENDPOINTS:
+        if "GET" not in rule.methods or _is_public(rule.endpoint):
             continue
         view = app.view_functions[rule.endpoint]
         args = {arg: 1 for arg in rule.arguments}
@@ -32,7 +38,7 @@ def test_every_view_declares_who_may_use_it(app: Flask) -> None:
     assert undeclared == [], "views without @requires/@signed_in/@public: " + ", ".join(undeclared)
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
-        if rule.endpoint in PUBLIC_ENDPOINTS and rule.endpoint != "static":
+        if _is_public(rule.endpoint) and rule.endpoint != "static":
             assert getattr(view, "_studio_public", False), rule.endpoint
 
 

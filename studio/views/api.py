@@ -1,0 +1,199 @@
+"""The downstream API, `/api/v1`: signed bundles, decisions, feedback events.
+
+Token-authenticated (`Authorization: Bearer`), never session-authenticated, so these
+views are `@security.public` for the studio's page guard and CSRF skips the blueprint
+named "api". Every answer is JSON, including routing errors and oversized bodies, which
+`_api_preflight` answers before the studio's page hooks can render an HTML error.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, current_app, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
+from werkzeug.wrappers import Response
+
+from studio import security
+from studio.api import openapi
+from studio.api.auth import token_required
+from studio.api.body import MAX_BODY_BYTES, read_json, too_large
+from studio.api.bundle_cache import Pointer, ServedBundle, bundle_cache
+from studio.api.errors import ApiError, from_http_exception, json_response
+from studio.db import db_session
+from studio.services import decisions, events, signing
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+PREFIX = "/api/v1/"
+MAX_VERSION = 2**31 - 1
+CURRENT_CACHE = "private, no-cache"
+VERSION_CACHE = "private, max-age=31536000, immutable"
+
+
+def _api_preflight() -> Response | None:
+    """Answer API routing errors and oversized bodies in JSON, before any page hook."""
+    if not request.path.startswith(PREFIX):
+        return None
+    failure = request.routing_exception
+    if isinstance(failure, HTTPException) and not isinstance(failure, RequestRedirect):
+        return from_http_exception(failure).to_response()
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        return too_large().to_response()
+    return None
+
+
+@bp.record_once
+def _install_preflight(state) -> None:  # type: ignore[no-untyped-def]
+    state.app.before_request_funcs.setdefault(None, []).insert(0, _api_preflight)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> Response:
+    return from_http_exception(error).to_response()
+
+
+@bp.errorhandler(Exception)
+def _unexpected(error: Exception) -> Response:
+    current_app.logger.exception("API error", exc_info=error)
+    return ApiError(500, "internal", "Something went wrong on our side; the error has been "
+                    "logged and nothing was stored.").to_response()
+
+
+def _answer(result: object) -> Response:
+    if isinstance(result, ApiError):
+        return result.to_response()
+    return json_response(result)
+
+
+# --- bundles ---------------------------------------------------------------------------
+
+
+def _bundle_headers(pointer: Pointer, cache_control: str) -> dict[str, str]:
+    return {"ETag": f'"{pointer.digest}"', "Cache-Control": cache_control,
+            "X-Bundle-Signature": pointer.signature_header,
+            "X-Bundle-Version": str(pointer.version), "Vary": "Authorization"}
+
+
+def _not_modified(pointer: Pointer) -> bool:
+    return request.if_none_match.contains_weak(pointer.digest)
+
+
+def _bundle_response(served: ServedBundle, cache_control: str) -> Response:
+    response = Response(served.data, mimetype="application/json")
+    response.headers.update(_bundle_headers(served.pointer, cache_control))
+    return response
+
+
+def _unmodified_response(pointer: Pointer, cache_control: str) -> Response:
+    response = Response(status=304)
+    response.headers.update(_bundle_headers(pointer, cache_control))
+    return response
+
+
+def _no_bundle() -> Response:
+    return ApiError(404, "no_bundle", "Nothing has been published yet: publish a bundle in "
+                    "the studio first.").to_response()
+
+
+@bp.get("/bundles/current")
+@security.public
+@token_required("bundles:read")
+def current_bundle() -> Response:
+    cache = bundle_cache()
+    pointer = cache.current(db_session)
+    if pointer is None:
+        return _no_bundle()
+    if _not_modified(pointer):
+        return _unmodified_response(pointer, CURRENT_CACHE)
+    served = decisions.served_bundle(db_session, cache, pointer.version)
+    if isinstance(served, ApiError):
+        return served.to_response()
+    return _bundle_response(served, CURRENT_CACHE)
+
+
+@bp.get(f"/bundles/<int(min=1, max={MAX_VERSION}):version>")
+@security.public
+@token_required("bundles:read")
+def bundle_version(version: int) -> Response:
+    served = decisions.served_bundle(db_session, bundle_cache(), version)
+    if isinstance(served, ApiError):
+        return served.to_response()
+    if _not_modified(served.pointer):
+        return _unmodified_response(served.pointer, VERSION_CACHE)
+    return _bundle_response(served, VERSION_CACHE)
+
+
+def _signature(version: int | None) -> Response:
+    served = decisions.served_bundle(db_session, bundle_cache(), version)
+    if isinstance(served, ApiError):
+        return served.to_response()
+    pointer = served.pointer
+    return json_response({"version": pointer.version, "digest": pointer.digest,
+                          "key_id": pointer.key_id, "algorithm": signing.ALGORITHM,
+                          "signature": pointer.signature})
+
+
+@bp.get("/bundles/current/signature")
+@security.public
+@token_required("bundles:read")
+def current_signature() -> Response:
+    return _signature(None)
+
+
+@bp.get(f"/bundles/<int(min=1, max={MAX_VERSION}):version>/signature")
+@security.public
+@token_required("bundles:read")
+def version_signature(version: int) -> Response:
+    return _signature(version)
+
+
+@bp.get("/keys")
+@security.public
+def keys() -> Response:
+    return json_response({"keys": signing.public_keys()},
+                         headers={"Cache-Control": "public, max-age=300"})
+
+
+# --- decisions and events -----------------------------------------------------------------
+
+
+@bp.post("/decide")
+@security.public
+@token_required("decide")
+def decide() -> Response:
+    body = read_json(request)
+    if isinstance(body, ApiError):
+        return body.to_response()
+    parsed = decisions.parse_request(body)
+    if isinstance(parsed, ApiError):
+        return parsed.to_response()
+    return _answer(decisions.decide(db_session, bundle_cache(), parsed))
+
+
+@bp.post("/events")
+@security.public
+@token_required("events:write")
+def post_events() -> Response:
+    body = read_json(request)
+    if isinstance(body, ApiError):
+        return body.to_response()
+    session = db_session()
+    report = events.ingest(session, body)
+    if isinstance(report, ApiError):
+        session.rollback()
+        return report.to_response()
+    session.commit()
+    return json_response(report.to_dict())
+
+
+# --- the document -----------------------------------------------------------------------
+
+
+@bp.get("/openapi.json")
+@security.public
+def openapi_document() -> Response:
+    data = json.dumps(openapi.document(), separators=(",", ":"))
+    return Response(data, mimetype="application/json",
+                    headers={"Cache-Control": "public, max-age=300"})

@@ -1,0 +1,66 @@
+"""Admin: API tokens for downstream systems (issue, show once, revoke with a confirmation)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from studio import security
+from studio.api.auth import forget_tokens
+from studio.db import db_session
+from studio.errors import ValidationFailed
+from studio.services import api_tokens
+
+bp = Blueprint("tokens", __name__, url_prefix="/admin/tokens")
+
+
+def _actor_id() -> int:
+    actor = security.current_user()
+    assert actor is not None
+    return actor.id
+
+
+@bp.get("/")
+@security.requires("admin")
+def index() -> str:
+    return render_template("tokens/index.html", tokens=api_tokens.listing(db_session()))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@security.requires("admin")
+def new() -> str | tuple[str, int]:
+    form = {"name": "", "scopes": list(api_tokens.SCOPES)}
+    if request.method == "GET":
+        return render_template("tokens/new.html", form=form, errors={},
+                               scopes=api_tokens.SCOPE_LABELS)
+    form = {"name": request.form.get("name", ""), "scopes": request.form.getlist("scopes")}
+    session = db_session()
+    try:
+        issued = api_tokens.create(session, name=form["name"], scopes=form["scopes"],
+                                   actor_id=_actor_id())
+    except ValidationFailed as failed:
+        session.rollback()
+        return render_template("tokens/new.html", form=form, errors=failed.by_field(),
+                               scopes=api_tokens.SCOPE_LABELS), 422
+    session.commit()
+    return render_template("tokens/created.html", issued=issued,
+                           scopes=api_tokens.SCOPE_LABELS), 201
+
+
+@bp.route("/<int:token_id>/revoke", methods=["GET", "POST"])
+@security.requires("admin")
+def revoke(token_id: int) -> str | Response:
+    session = db_session()
+    if request.method == "GET":
+        token = api_tokens.get(session, token_id)
+        if token is None:
+            abort(404)
+        return render_template("tokens/confirm_revoke.html", token=token)
+    revoked = api_tokens.revoke(session, token_id, actor_id=_actor_id())
+    if revoked is None:
+        abort(404)
+    session.commit()
+    forget_tokens()
+    flash(f"“{revoked.name}” ({revoked.prefix}…) is revoked; calls using it now get 401.",
+          "success")
+    return redirect(url_for("tokens.index"))
