@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+import itertools
 from itertools import combinations
 
 from dsl import ast, logic
@@ -21,6 +22,8 @@ from dsl.suggest import did_you_mean
 #: Upper bound on pairwise implication checks for shadowed rules in one ruleset.
 MAX_SHADOW_CHECKS = 20_000
 MAX_PRIORITY = 1_000_000
+#: Conditions with more tests than this are not analysed for contradictions.
+MAX_ANALYSED_TESTS = 500
 
 _ORDERED = ("number", "datetime", "any")
 
@@ -71,15 +74,15 @@ def _describe_value(node: ast.Literal | ast.Symbol | ast.Path) -> str:
     return f"the text {quote(format_value(node))}"
 
 
-def _check_value(ctx: _Context, spec: FieldSpec, node: ast.Literal | ast.Symbol, op: str) -> bool:
+def _check_value(ctx: _Context, spec: FieldSpec, node: ast.Literal | ast.Symbol, written: str) -> bool:
     """Whether `node` can be compared with `spec` by equality; reports why not."""
     kind = _value_kind(node)
-    name = spec.path
+    name = written or spec.path
     if spec.type == "enum":
         if kind in ("symbol", "string"):
             word = node.name if isinstance(node, ast.Symbol) else str(node.value)
             if word not in spec.values:
-                ctx.error("E201", f"{quote(word)} is not a {name.rsplit('.', 1)[-1]}: `{name}` is {spec.describe()}",
+                ctx.error("E201", f"{quote(word)} is not a possible `{name}`: it is {spec.describe()}",
                           node.span, hint=did_you_mean(word, spec.values))
                 return False
             return True
@@ -132,12 +135,13 @@ def _check_compare(ctx: _Context, c: ast.Compare) -> None:
             ctx.error("E202", f"`{spec.path}` is {spec.describe()}, not true or false", c.span,  # type: ignore[union-attr]
                       hint=f"compare it, for example `{spec.path} {example}`")  # type: ignore[union-attr]
         return
+    written = left.dotted if isinstance(left, ast.Path) else ""
     if op in ("is", "is not"):
-        _check_value(ctx, spec, c.right, op)  # type: ignore[arg-type]
+        _check_value(ctx, spec, c.right, written)  # type: ignore[arg-type]
         return
     if op in ("in", "not in"):
         for item in c.right.items:  # type: ignore[union-attr]
-            _check_value(ctx, spec, item, op)  # type: ignore[arg-type]
+            _check_value(ctx, spec, item, written)  # type: ignore[arg-type]
         return
     if op == "contains":
         right = c.right
@@ -174,7 +178,7 @@ def _check_ordered(ctx: _Context, c: ast.Compare, left: FieldSpec | None) -> Non
     if left is None or right is None:
         return
     if isinstance(right_node, ast.Literal) and left.path and c.op in ("==", "!="):
-        _check_value(ctx, left, right_node, c.op)
+        _check_value(ctx, left, right_node, c.left.dotted if isinstance(c.left, ast.Path) else "")
         return
     lt, rt = left.type, right.type
     ordered = c.op not in ("==", "!=")
@@ -242,12 +246,12 @@ def formula(expr: ast.Expr, schema: Schema) -> logic.Formula:
     return _atom(expr, schema)
 
 
-def _opaque(c: ast.Compare, text: str) -> logic.Atom:
-    return logic.Atom(("opaque", text), logic.Finite(frozenset({True, False}), frozenset({True})), text)
+def _opaque(c: ast.Compare, text: object) -> logic.Atom:
+    return logic.Atom(("opaque", format_expr(c)), logic.Finite(frozenset({True, False}), frozenset({True})), text)
 
 
 def _atom(c: ast.Compare, schema: Schema) -> logic.Formula:
-    text = format_expr(c)
+    text = c
     if not isinstance(c.left, ast.Path):
         return _opaque(c, text)
     spec = schema.lookup(c.left.dotted)
@@ -303,11 +307,23 @@ def _whole(ctx: _Context, value: int | float, span: Span, what: str, low: float,
     return True
 
 
+def _conflict_text(entry: tuple[object, bool]) -> str:
+    source, negated = entry
+    text = format_expr(source) if isinstance(source, ast.Compare) else str(source or "")
+    return f"not {text}" if negated and text else text
+
+
+def _too_big(expr: ast.Expr) -> bool:
+    return sum(1 for _ in itertools.islice(ast.walk(expr), MAX_ANALYSED_TESTS + 1)) > MAX_ANALYSED_TESTS
+
+
 def _check_contradiction(ctx: _Context, expr: ast.Expr, what: str) -> logic.Formula:
+    if _too_big(expr):
+        return logic.Const(True, None)
     f = formula(expr, ctx.schema)
     result = logic.satisfiable(f)
     if isinstance(result, logic.Conflict):
-        texts = [t for t in result.texts if t]
+        texts = [t for t in map(_conflict_text, result.texts) if t]
         if len(texts) >= 2:
             shown = " and ".join(f"`{t}`" for t in texts[:3])
             message = f"{what} can never be true: {shown} cannot all hold at once"
@@ -434,7 +450,7 @@ def _check_logic(ctx: _Context, tree: ast.Ruleset) -> None:
     for i, rule in enumerate(tree.rules):
         cond = rule.condition
         if cond is None:
-            rule_formulas[i] = logic.Const(True, "")
+            rule_formulas[i] = logic.Const(True, None)
             continue
         before = len(ctx.diagnostics)
         f = _check_contradiction(ctx, cond, "this rule's condition")

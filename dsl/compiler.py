@@ -24,6 +24,15 @@ _FLIP = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le", "eq": "eq", "ne": "ne"}
 _SECONDS = {"hour": 3600, "day": 86400, "week": 604800}
 
 
+#: Longest source text kept in the IR for traces; longer conditions are cut.
+MAX_TRACE_TEXT = 1000
+
+
+def _text(expr: ast.Expr) -> str:
+    text = format_expr(expr)
+    return text if len(text) <= MAX_TRACE_TEXT else text[: MAX_TRACE_TEXT - 1] + "…"
+
+
 def _value(node: ast.Literal | ast.Symbol) -> Any:
     return node.name if isinstance(node, ast.Symbol) else node.value
 
@@ -45,7 +54,7 @@ def compile_expr(expr: ast.Expr, schema: Schema) -> dict[str, Any]:
         return {"or": [compile_expr(item, schema) for item in expr.items]}
     if isinstance(expr, ast.Not):
         return {"not": compile_expr(expr.operand, schema)}
-    text = format_expr(expr)
+    text = _text(expr)
     op = _OPS[expr.op]
     left, right = expr.left, expr.right
     if isinstance(left, ast.Literal):
@@ -79,7 +88,7 @@ def compile_ruleset(tree: ast.Ruleset, schema: Schema, name: str = "ruleset") ->
         "name": name,
         "schema": schema.to_dict(),
         "guards": [
-            {"line": g.span.line, "text": format_expr(g.condition), "when": compile_expr(g.condition, schema)}
+            {"line": g.span.line, "text": _text(g.condition), "when": compile_expr(g.condition, schema)}
             for g in tree.guards
         ],
         "limits": [

@@ -140,15 +140,21 @@ ValueSet = Finite | Open | Numbers
 class Atom:
     """One comparison as a constraint: dimension `key` must take a value in `values`.
 
-    `text` is the comparison's source, used to explain a contradiction.
+    `source` is whatever the caller uses to name the comparison in a message (the
+    checker passes the AST node and formats it only when a conflict is reported).
     """
 
     key: Hashable
     values: ValueSet
-    text: str
+    source: object
+    negated: bool = False
 
     def negate(self) -> Atom:
-        return Atom(self.key, self.values.complement(), f"not {self.text}")
+        return Atom(self.key, self.values.complement(), self.source, not self.negated)
+
+    @property
+    def text(self) -> tuple[object, bool]:
+        return (self.source, self.negated)
 
 
 @dataclass(frozen=True)
@@ -156,7 +162,7 @@ class Const:
     """A comparison whose outcome is known without data (`1 < 2`)."""
 
     value: bool
-    text: str
+    text: object
 
 
 @dataclass(frozen=True)
@@ -192,9 +198,12 @@ def _nnf(f: Formula, negated: bool = False) -> Formula:
 
 @dataclass(frozen=True)
 class Conflict:
-    """Why a conjunction can never hold: these comparisons cannot all be true."""
+    """Why a conjunction can never hold: these comparisons cannot all be true.
 
-    texts: tuple[str, ...]
+    Each entry is an atom's `text`: (source, negated).
+    """
+
+    texts: tuple
 
 
 Term = dict  # key -> (ValueSet, texts)
@@ -206,9 +215,9 @@ def _conjoin(a: Term, b: Term) -> Term | Conflict:
         if key in out:
             mine, my_texts = out[key]
             values = mine.intersect(values)
-            texts = my_texts + texts
+            texts = my_texts if len(my_texts) >= 3 else (my_texts + texts)[:3]
         if values.empty:
-            return Conflict(tuple(dict.fromkeys(texts)))
+            return Conflict(tuple(dict.fromkeys(texts, None)))
         out[key] = (values, texts)
     return out
 

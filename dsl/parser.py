@@ -263,7 +263,7 @@ class _AstBuilder(Transformer):
                     "E106",
                     f"the number {quote(text)} is out of range",
                     span,
-                    hint=f"numbers must lie between -{MAX_NUMBER:g} and {MAX_NUMBER:g}",
+                    hint=f"numbers must lie between -{MAX_NUMBER:,.0f} and {MAX_NUMBER:,.0f}",
                 )
             )
             return 0

@@ -34,7 +34,7 @@ def read_json(request: Request) -> Any | ApiError:
                         "Send the body as JSON with 'Content-Type: application/json'.")
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         return too_large()
-    request.max_content_length = MAX_BODY_BYTES
+    request.max_content_length = MAX_BODY_BYTES + 1  # one byte over tells "too large"
     try:
         data = request.get_data(cache=True)
     except RequestEntityTooLarge:

@@ -63,8 +63,6 @@ SVG_ATTRIBUTES: Final = frozenset({
 })
 _LOCAL_REF: Final = re.compile(r"^#[\w.-]+$")
 _PAINT_URL: Final = re.compile(r"url\(\s*(?!#)", re.I)
-_SVG_START: Final = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<svg[\s>]",
-                               re.S)
 _DIMENSION: Final = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(px)?\s*$")
 
 
@@ -107,7 +105,8 @@ def sniff(data: bytes) -> str | None:
         return "gif"
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "webp"
-    if _SVG_START.match(data[:4096]):
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith((b"<svg", b"<?xml", b"<!DOCTYPE svg", b"<!--")) and b"<svg" in head:
         return "svg"
     return None
 

@@ -146,6 +146,9 @@ def _event_row(raw: Any, where: str, now: datetime) -> FeedbackEvent | ApiError:
                                      "score": (int, float), "at": (str,), "payload": (dict,)})
     if problem is not None:
         return problem
+    for name in ("event_id", "type"):
+        if not isinstance(raw[name], str):
+            return ApiError(400, "invalid_type", f"'{name}' must be text.", field=f"{where}.{name}")
     for name, limit in TEXT_LIMITS.items():
         value = raw.get(name)
         if isinstance(value, str) and len(value) > limit:

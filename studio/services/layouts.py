@@ -194,13 +194,14 @@ def to_layout(artifact: Artifact, body: dict[str, Any]) -> Layout:
 
 
 def available(session: Session) -> dict[str, list[Layout]]:
-    """Every live layout at its head revision, grouped by channel, in name order."""
+    """Every live layout at its head revision, grouped by channel, oldest first: the first
+    layout made for a channel is the one previews use unless another is chosen."""
     rows = session.execute(
         select(Artifact, Revision)
         .join(Revision, (Revision.artifact_id == Artifact.id)
               & (Revision.number == Artifact.head_number))
         .where(Artifact.kind == "layout", Artifact.archived.is_(False))
-        .order_by(Artifact.name, Artifact.id)
+        .order_by(Artifact.id)
     ).all()
     grouped: dict[str, list[Layout]] = {channel: [] for channel in CHANNELS}
     for artifact, revision in rows:

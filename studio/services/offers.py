@@ -198,11 +198,12 @@ def _message(diagnostic: Diagnostic, body: Mapping[str, Any]) -> str:
         return f"{_label(name)} is not a date; use the date picker or YYYY-MM-DD."
     if code == "bad-value":
         return "Enter the business value as a number of 0 or more, like 120."
-    text = diagnostic.message
+    text = diagnostic.message.replace(" and will be removed", "")
     for raw in sorted(FIELD_LABELS, key=len, reverse=True):
         text = text.replace(raw, FIELD_LABELS[raw])
-    text = text[:1].upper() + text[1:]
     where = f"Line {diagnostic.line}: " if diagnostic.line and name != "key" else ""
+    if not where:
+        text = text[:1].upper() + text[1:]
     hint = f" ({diagnostic.hint})" if diagnostic.hint else ""
     return f"{where}{text}{hint}."
 

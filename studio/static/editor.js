@@ -224,6 +224,8 @@ function choose(item) {
     if (input) {
       input.value = url;
       input.dispatchEvent(new Event("input", { bubbles: true }));
+      const preview = document.querySelector(`[data-image-preview="${input.id}"]`);
+      if (preview) { preview.src = url; preview.hidden = false; }
       input.focus();
     }
   }

@@ -1,0 +1,250 @@
+"""Preview in the studio: the pure `preview` library fed from the database and the editor.
+
+Every editor (offer, layout, ruleset) and every sample page carries the same preview
+pane. Its requests bring the editor's unsaved form, the chosen sample interaction (or
+that sample's JSON as edited in the pane) and the email layout to show; this module
+turns them into plain values, runs `preview.preview`, and keeps each rendered email and
+message-center page in a short-lived cache so its sandboxed frame can load it from its
+own URL, under its own strict policy.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from sqlalchemy.orm import Session
+
+import preview as preview_lib
+from preview.matrix import Matrix, Sample, run_matrix
+from studio.errors import FieldError
+from studio.models import SampleInteraction
+from studio.services import offers, samples, workspace
+
+PREFERRED_EMAIL_LAYOUT: Final = "email_response_footer"
+FRAME_CHANNELS: Final = ("email_html", "message_center")
+VARIANT_LABELS: Final = {"email_html": "Email", "email_text": "Plain-text email",
+                         "sms": "SMS", "chat": "Chat", "agent": "Agent card",
+                         "message_center": "Message center"}
+#: Form fields that tell a draft apart from a request for the saved artifact.
+DRAFT_MARKERS: Final = {"offer": "blocks.headline", "layout": "source", "ruleset": "source"}
+
+
+# --- the frames' documents ------------------------------------------------------------------
+
+
+class DocumentCache:
+    """Rendered documents by random id, for one person, for a few minutes.
+
+    A sandboxed frame must load its document from a URL (so the document gets its own
+    Content-Security-Policy); the preview that rendered it is gone by then, so the HTML
+    waits here. Ids are 128-bit random and bound to the person who asked, so one
+    person's preview is never shown to another.
+    """
+
+    def __init__(self, ttl: float = 600.0, size: int = 2_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._items: OrderedDict[str, tuple[float, int, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, html: str, owner: int) -> str:
+        key = secrets.token_urlsafe(16)
+        now = time.monotonic()
+        with self._lock:
+            self._items[key] = (now + self.ttl, owner, html)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return key
+
+    def get(self, key: str, owner: int) -> str | None:
+        with self._lock:
+            found = self._items.get(key)
+        if found is None:
+            return None
+        expires, who, html = found
+        if who != owner or expires < time.monotonic():
+            return None
+        return html
+
+
+DOCUMENTS: Final = DocumentCache()
+
+
+# --- the workspace as plain data -------------------------------------------------------------
+
+
+def plain_workspace(session: Session) -> preview_lib.Workspace:
+    """Heads of everything authored (archived artifacts left out), as plain dicts."""
+    ws = workspace.snapshot(session, which="head")
+    layouts = {key: {**workspace.thaw(entry.body), "name": entry.name}
+               for key, entry in ws.of_kind("layout").items() if not entry.archived}
+    return preview_lib.Workspace(
+        offers={key: workspace.thaw(body) for key, body in ws.offers.items()},
+        layouts=layouts,
+        rulesets=ws.rulesets,
+        schema=workspace.thaw(ws.schema) if ws.schema is not None else None,
+        lexicon=workspace.thaw(ws.lexicon) if ws.lexicon is not None else None,
+    )
+
+
+def email_layout_choices(ws: preview_lib.Workspace) -> list[tuple[str, str]]:
+    found = [(key, str(body.get("name") or key)) for key, body in ws.layouts.items()
+             if body.get("channel") == "email_html"]
+    return sorted(found, key=lambda kv: (kv[1], kv[0]))
+
+
+def default_email_layout(choices: list[tuple[str, str]]) -> str | None:
+    keys = [k for k, _ in choices]
+    if PREFERRED_EMAIL_LAYOUT in keys:
+        return PREFERRED_EMAIL_LAYOUT
+    return keys[0] if keys else None
+
+
+# --- the pane -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pane:
+    """The pane's controls: which sample, its JSON as edited here, which email layout."""
+
+    samples: list[tuple[str, str]]
+    sample_key: str | None
+    sample_name: str
+    interaction_text: str
+    json_error: FieldError | None
+    email_layouts: list[tuple[str, str]]
+    email_layout: str | None
+    focus_kind: str = ""
+    focus_key: str = ""
+    editor_changed: bool = False
+
+
+@dataclass(frozen=True)
+class PreviewView:
+    pane: Pane
+    result: preview_lib.Preview | None
+    documents: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=lambda: VARIANT_LABELS)
+    elapsed_ms: float = 0.0
+    saved: bool = True
+
+
+def _interaction(sample: SampleInteraction | None, form: Mapping[str, str],
+                 ) -> tuple[dict[str, Any], str, FieldError | None, bool]:
+    """The interaction to preview: the JSON edited in the pane when it belongs to the
+    chosen sample, else the sample as stored. Also says whether the editor box must be
+    refilled (another sample was chosen)."""
+    stored = dict(sample.body) if sample is not None and isinstance(sample.body, dict) else {}
+    loaded = form.get("preview_loaded")
+    text = form.get("preview_interaction")
+    chosen = sample.key if sample is not None else ""
+    if text is None or loaded != chosen:
+        return stored, json.dumps(stored, indent=2, ensure_ascii=False), None, loaded is not None
+    body, error = samples.parse_json(text)
+    if error is not None or body is None:
+        return {}, text, error, False
+    return body, text, None, False
+
+
+def _draft(kind: str, key: str, form: Mapping[str, str],
+           ws: preview_lib.Workspace) -> preview_lib.Draft:
+    """The edited artifact from the editor's form; only the focus when no form came."""
+    if DRAFT_MARKERS[kind] not in form:
+        return preview_lib.Draft(kind, key)  # type: ignore[arg-type]
+    if kind == "offer":
+        body = offers.body_from_form({**offers.form_from_request(form), "key": key})
+        return preview_lib.Draft("offer", key, body)
+    if kind == "layout":
+        stored = ws.layouts.get(key, {})
+        channel = str(stored.get("channel") or form.get("channel") or "email_html")
+        return preview_lib.Draft("layout", key, {"name": form.get("name", key),
+                                                 "channel": channel,
+                                                 "source": form.get("source", "")})
+    return preview_lib.Draft("ruleset", key, {"name": form.get("name") or key,
+                                              "source": form.get("source", "")})
+
+
+def render(session: Session, *, form: Mapping[str, str], owner: int,
+           kind: str | None = None, key: str | None = None,
+           sample_key: str | None = None) -> PreviewView:
+    """The preview for the pane: `kind`/`key` name the artifact being edited, if any."""
+    started = time.perf_counter()
+    ws = plain_workspace(session)
+    choices = samples.choices(session)
+    wanted = form.get("preview_sample") or sample_key
+    sample = samples.get(session, wanted) if wanted else None
+    if sample is None and choices:
+        sample = samples.get(session, choices[0][0])
+    layouts = email_layout_choices(ws)
+    email_layout = form.get("preview_layout")
+    if email_layout not in {k for k, _ in layouts}:
+        email_layout = default_email_layout(layouts)
+    focus_kind = kind or form.get("focus_kind", "")
+    focus_key = key or form.get("focus_key", "")
+    if focus_kind not in preview_lib.engine.KINDS:
+        focus_kind, focus_key = "", ""
+    interaction, text, json_error, changed = _interaction(sample, form)
+    pane = Pane(samples=choices, sample_key=sample.key if sample else None,
+                sample_name=sample.name if sample else "", interaction_text=text,
+                json_error=json_error, email_layouts=layouts, email_layout=email_layout,
+                focus_kind=focus_kind if not kind else "",
+                focus_key=focus_key if not kind else "", editor_changed=changed)
+    if sample is None or json_error is not None:
+        return PreviewView(pane, None)
+    draft = _draft(focus_kind, focus_key, form, ws) if focus_kind else None
+    if kind is None and draft is not None:
+        draft = preview_lib.Draft(draft.kind, draft.key)
+    result = preview_lib.preview(ws, interaction, draft=draft, email_layout=email_layout)
+    documents: dict[tuple[str, str], str] = {}
+    for rendered in result.rendered:
+        for channel in FRAME_CHANNELS:
+            variant = rendered.variants.get(channel)
+            if variant is not None and variant.html:
+                documents[(rendered.key, channel)] = DOCUMENTS.put(variant.html, owner)
+    return PreviewView(pane, result, documents,
+                       elapsed_ms=(time.perf_counter() - started) * 1000,
+                       saved=draft is None or draft.body is None)
+
+
+def document(doc_id: str, owner: int) -> str | None:
+    return DOCUMENTS.get(doc_id, owner)
+
+
+# --- the matrix -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MatrixView:
+    kind: str
+    key: str
+    matrix: Matrix | None
+    rulesets: list[tuple[str, str]]
+    offers: list[tuple[str, str]]
+    elapsed_ms: float = 0.0
+    sample_count: int = 0
+
+
+def matrix(session: Session, *, kind: str, key: str) -> MatrixView:
+    """One ruleset or one offer against every sample; no target yet shows the choices."""
+    started = time.perf_counter()
+    ws = plain_workspace(session)
+    ruleset_choices = sorted(((k, str(b.get("name") or k)) for k, b in ws.rulesets.items()),
+                             key=lambda kv: kv[1])
+    offer_choices = sorted(((k, str(b.get("name") or k)) for k, b in ws.offers.items()),
+                           key=lambda kv: kv[1])
+    rows = samples.all_samples(session)
+    if kind not in ("ruleset", "offer") or not key:
+        return MatrixView(kind, key, None, ruleset_choices, offer_choices,
+                          sample_count=len(rows))
+    result = run_matrix(ws, [Sample(s.key, s.name, s.body if isinstance(s.body, dict) else {},
+                                    tuple(s.tags or ())) for s in rows],
+                        kind=kind, key=key)  # type: ignore[arg-type]
+    return MatrixView(kind, key, result, ruleset_choices, offer_choices,
+                      elapsed_ms=(time.perf_counter() - started) * 1000, sample_count=len(rows))

@@ -1,0 +1,222 @@
+"""The Python client against a live studio over real HTTP.
+
+A bundle is published through the governance services; the client fetches it with an
+ETag, verifies its signature against keys it was given, caches it on disk, decides the
+stolen-card and checkbook interactions locally with the same answer as `/decide`, keeps
+deciding when the studio goes away, sends events idempotently, and refuses any bundle
+whose signature is missing, stripped, wrong or whose bytes were touched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from studio import create_app, migrate
+from studio.db import get_database
+from studio.services import api_tokens, signing
+from studio_client import BundleRejected, NoBundle, StudioClient
+from tests.api.conftest import CHECKBOOK, STOLEN_CARD, publish_demo
+
+
+@dataclass
+class LiveStudio:
+    url: str
+    token: str
+    keys: list[dict[str, str]]
+    app: Flask
+
+
+@pytest.fixture(scope="module")
+def live_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStudio]:
+    folder = tmp_path_factory.mktemp("live-api")
+    url = f"sqlite:///{folder / 'studio.sqlite3'}"
+    migrate.upgrade(url)
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance",
+                      "SECRET_KEY": "x"})
+    session = get_database(app).session()
+    with app.app_context():
+        publish_demo(app, session)
+        keys = signing.public_keys()
+    token = api_tokens.create(session, name="e2e", scopes=api_tokens.SCOPES, actor_id=None).secret
+    session.commit()
+    session.close()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LiveStudio(f"http://127.0.0.1:{server.server_port}", token, keys, app)
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        get_database(app).engine.dispose()
+
+
+def _client(studio: LiveStudio, cache: Path, url: str | None = None, **options) -> StudioClient:  # type: ignore[no-untyped-def]
+    return StudioClient(url or studio.url, studio.token, studio.keys, cache, timeout=5,
+                        sleep=lambda _s: None, **options)
+
+
+def _without_bundle(decision: dict) -> dict:
+    return {k: v for k, v in decision.items() if k != "bundle"}
+
+
+def test_client_fetches_verifies_and_decides_like_the_studio(
+        live_studio: LiveStudio, tmp_path: Path) -> None:
+    client = _client(live_studio, tmp_path)
+    assert client.refresh() == "updated"
+    assert client.refresh() == "not_modified"
+    for interaction in (CHECKBOOK, STOLEN_CARD):
+        for explain in (False, True):
+            local = client.decide(interaction, explain=explain)
+            remote = client.decide_remote(interaction, explain=explain)
+            assert local == remote
+    checkbook = client.decide(CHECKBOOK)
+    assert [o["offer"] for o in checkbook["offers"]] == ["overdraft_protection"]
+    stolen = client.decide(STOLEN_CARD)
+    assert stolen["offers"] == []
+    assert any(f["offer"] == "card_protection_plan" for f in stolen["follow_ups"])
+
+
+def test_client_keeps_deciding_on_the_cached_bundle_when_the_studio_is_down(
+        live_studio: LiveStudio, tmp_path: Path) -> None:
+    _client(live_studio, tmp_path).refresh()
+    offline = _client(live_studio, tmp_path, url="http://127.0.0.1:9", max_age=0)
+    assert offline.refresh() == "offline"
+    decision = offline.decide(CHECKBOOK)
+    assert decision["offers"][0]["offer"] == "overdraft_protection"
+    assert offline.last_error and "cannot reach" in offline.last_error
+
+
+def test_client_without_any_bundle_says_so(live_studio: LiveStudio, tmp_path: Path) -> None:
+    offline = _client(live_studio, tmp_path, url="http://127.0.0.1:9")
+    with pytest.raises(NoBundle):
+        offline.decide(CHECKBOOK)
+
+
+def test_a_tampered_disk_cache_is_ignored(live_studio: LiveStudio, tmp_path: Path) -> None:
+    _client(live_studio, tmp_path).refresh()
+    cached = tmp_path / "bundle.json"
+    cached.write_bytes(cached.read_bytes().replace(b"Never bounce", b"Always bounce"))
+    offline = _client(live_studio, tmp_path, url="http://127.0.0.1:9")
+    with pytest.raises(NoBundle):
+        offline.decide(CHECKBOOK)
+
+
+def test_events_are_sent_and_a_retried_batch_is_stored_once(
+        live_studio: LiveStudio, tmp_path: Path) -> None:
+    client = _client(live_studio, tmp_path)
+    client.refresh()
+    events = [{"event_id": "e2e-shown-1", "type": "shown", "offer_key": "overdraft_protection",
+               "channel": "email", "category": "transactional", "customer_id": "c-1001"},
+              {"type": "nps", "score": 9, "customer_id": "c-1001"}]
+    first = client.send_events(events)
+    assert (first["stored"], first["rejected"]) == (2, 0)
+    again = client.send_events(events[:1])
+    assert (again["stored"], again["duplicates"]) == (0, 1)
+
+
+# --- a studio impersonator serving altered answers ----------------------------------------
+
+
+class _Tamper:
+    """Fetch the real answer, then change it the way an attacker or a bad proxy would."""
+
+    def __init__(self, upstream: str, token: str, how: str) -> None:
+        import urllib.request
+
+        request = urllib.request.Request(f"{upstream}/api/v1/bundles/current",
+                                         headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request) as answer:  # noqa: S310
+            self.body = answer.read()
+            self.headers = dict(answer.headers.items())
+        self.how = how
+
+    def answer(self) -> tuple[bytes, dict[str, str]]:
+        body, headers = self.body, dict(self.headers)
+        if self.how == "missing signature":
+            headers.pop("X-Bundle-Signature")
+        elif self.how == "stripped signature":
+            headers["X-Bundle-Signature"] = "keyid=,sig="
+        elif self.how == "wrong signature":
+            key_id = headers["X-Bundle-Signature"].split(",")[0]
+            headers["X-Bundle-Signature"] = f"{key_id},sig=" + "A" * 86 + "=="
+        elif self.how == "unknown key":
+            headers["X-Bundle-Signature"] = headers["X-Bundle-Signature"].replace(
+                "keyid=", "keyid=0000")
+        elif self.how == "one byte changed, same etag":
+            body = body.replace(b'"value":120.0', b'"value":120.5', 1)
+        elif self.how == "one byte changed, matching etag":
+            import hashlib
+
+            body = body.replace(b'"value":120.0', b'"value":120.5', 1)
+            headers["ETag"] = f'"{hashlib.sha256(body).hexdigest()}"'
+        elif self.how == "missing etag":
+            headers.pop("ETag")
+        return body, headers
+
+
+@pytest.fixture
+def impersonator(request: pytest.FixtureRequest, live_studio: LiveStudio) -> Iterator[str]:
+    tamper = _Tamper(live_studio.url, live_studio.token, request.param)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body, headers = tamper.answer()
+            self.send_response(200)
+            for name, value in headers.items():
+                if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args) -> None:  # type: ignore[no-untyped-def]
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+TAMPERING = ["missing signature", "stripped signature", "wrong signature", "unknown key",
+             "one byte changed, same etag", "one byte changed, matching etag", "missing etag"]
+
+
+@pytest.mark.parametrize("impersonator", TAMPERING, indirect=True)
+def test_a_tampered_bundle_is_refused_and_never_cached(
+        live_studio: LiveStudio, impersonator: str, tmp_path: Path) -> None:
+    client = _client(live_studio, tmp_path, url=impersonator)
+    with pytest.raises(BundleRejected):
+        client.refresh()
+    assert not (tmp_path / "bundle.json").exists()
+    with pytest.raises(NoBundle):
+        client.runtime  # noqa: B018
+
+
+@pytest.mark.parametrize("impersonator", ["wrong signature"], indirect=True)
+def test_a_tampered_update_leaves_the_last_good_bundle_in_use(
+        live_studio: LiveStudio, impersonator: str, tmp_path: Path) -> None:
+    good = _client(live_studio, tmp_path)
+    good.refresh()
+    version = good.bundle_version
+    client = _client(live_studio, tmp_path, url=impersonator, max_age=0)
+    decision = client.decide(CHECKBOOK)
+    assert decision["bundle"]["version"] == version
+    assert client.last_error and "signature" in client.last_error
+    assert json.loads((tmp_path / "bundle.json").read_bytes())["version"] == version

@@ -1,0 +1,125 @@
+"""`POST /api/v1/decide`: decisions on the published bundle, with rendered variants."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from studio.models import Bundle
+from tests.api.conftest import CHECKBOOK, STOLEN_CARD, StoreBundle
+
+
+def _decide(client: FlaskClient, auth: dict[str, str], **body: Any):  # type: ignore[no-untyped-def]
+    return client.post("/api/v1/decide", json=body, headers=auth)
+
+
+def test_checkbook_order_gets_overdraft_protection_rendered_for_email(
+        client: FlaskClient, published: Bundle, auth: dict[str, str]) -> None:
+    response = _decide(client, auth, interaction=CHECKBOOK)
+    assert response.status_code == 200
+    decision = response.get_json()
+    assert decision["bundle"] == {"version": published.version, "digest": published.digest}
+    assert decision["channels"] == ["email_html", "email_text"]
+    [offer] = decision["offers"]
+    assert offer["offer"] == "overdraft_protection" and offer["ruleset"] == "retail_banking"
+    assert set(offer["variants"]) == {"email_html", "email_text"}
+    assert "bounce a check" in offer["variants"]["email_text"]["text"]
+    assert "trace" not in decision["rulesets"][0]
+
+
+def test_stolen_card_makes_no_offer_but_schedules_card_protection(
+        client: FlaskClient, published: Bundle, auth: dict[str, str]) -> None:
+    decision = _decide(client, auth, interaction=STOLEN_CARD).get_json()
+    assert decision["offers"] == []
+    assert {"offer": "card_protection_plan", "ruleset": "retail_banking"}.items() <= \
+        next(f for f in decision["follow_ups"] if f["ruleset"] == "retail_banking").items()
+    banking = next(r for r in decision["rulesets"] if r["key"] == "retail_banking")
+    assert banking["guards"]
+
+
+def test_explain_adds_the_trace_of_every_ruleset(
+        client: FlaskClient, published: Bundle, auth: dict[str, str]) -> None:
+    decision = _decide(client, auth, interaction=CHECKBOOK, explain=True).get_json()
+    assert all("trace" in ruleset for ruleset in decision["rulesets"])
+
+
+def test_variants_asked_for_replace_the_channels_defaults(
+        client: FlaskClient, published: Bundle, auth: dict[str, str]) -> None:
+    decision = _decide(client, auth, interaction=CHECKBOOK,
+                       channels=["sms", "chat", "agent"]).get_json()
+    variants = decision["offers"][0]["variants"]
+    assert set(variants) == {"sms", "chat", "agent"}
+    assert variants["sms"]["sms"]["segments"] >= 1
+    assert variants["chat"]["buttons"]
+
+
+def test_a_named_layout_carries_the_email(
+        client: FlaskClient, published: Bundle, auth: dict[str, str]) -> None:
+    decision = _decide(client, auth, interaction=CHECKBOOK, channels=["email_html"],
+                       layouts={"email_html": "promotional_email"}).get_json()
+    assert decision["offers"][0]["variants"]["email_html"]["ok"]
+
+
+def test_an_older_version_can_be_named(client: FlaskClient, store_bundle: StoreBundle,
+                                       auth: dict[str, str]) -> None:
+    first = store_bundle()
+    store_bundle()
+    decision = _decide(client, auth, interaction=CHECKBOOK, version=first.version).get_json()
+    assert decision["bundle"]["version"] == first.version
+
+
+def _with(path: str, value: Any) -> dict[str, Any]:
+    interaction = copy.deepcopy(CHECKBOOK)
+    node = interaction
+    *parents, last = path.split(".")
+    for name in parents:
+        node = node.setdefault(name, {})
+    node[last] = value
+    return interaction
+
+
+@pytest.mark.parametrize(("body", "status", "code", "field"), [
+    ({}, 400, "missing_field", "interaction"),
+    ({"interaction": CHECKBOOK, "colour": "red"}, 400, "unknown_field", "colour"),
+    ({"interaction": []}, 400, "invalid_type", "interaction"),
+    ({"interaction": None}, 400, "invalid_type", "interaction"),
+    ({"interaction": CHECKBOOK, "explain": "yes"}, 400, "invalid_type", "explain"),
+    ({"interaction": CHECKBOOK, "channels": ["fax"]}, 400, "unknown_channel", "channels[0]"),
+    ({"interaction": CHECKBOOK, "version": 0}, 400, "invalid_version", "version"),
+    ({"interaction": CHECKBOOK, "version": 42}, 404, "unknown_version", "version"),
+    ({"interaction": CHECKBOOK, "layouts": {"sms": "x"}}, 400, "unknown_layout_channel",
+     "layouts.sms"),
+    ({"interaction": CHECKBOOK, "layouts": {"email_html": "nope"}}, 400, "unknown_layout",
+     "layouts.email_html"),
+    ({"interaction": CHECKBOOK, "layouts": {"email_html": "message_center_page"}}, 400,
+     "unknown_layout", "layouts.email_html"),
+    ({"interaction": _with("tone.label", "furious")}, 400, "invalid_interaction",
+     "interaction.tone.label"),
+    ({"interaction": _with("inquiry.categroy", "transactional")}, 400, "invalid_interaction",
+     "interaction.inquiry.categroy"),
+    ({"interaction": _with("customer.products", "checking")}, 400, "invalid_interaction",
+     "interaction.customer.products"),
+])
+def test_bad_requests_point_at_the_field(
+        client: FlaskClient, published: Bundle, auth: dict[str, str], body: dict[str, Any],
+        status: int, code: str, field: str) -> None:
+    response = client.post("/api/v1/decide", json=body, headers=auth)
+    assert response.status_code == status
+    error = response.get_json()["error"]
+    assert (error["code"], error["field"]) == (code, field)
+    assert error["message"]
+
+
+def test_before_any_publish_decide_is_404(client: FlaskClient, auth: dict[str, str]) -> None:
+    response = _decide(client, auth, interaction=CHECKBOOK)
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "no_bundle"
+
+
+def test_unknown_interaction_field_gets_a_suggestion(
+        client: FlaskClient, published: Bundle, auth: dict[str, str]) -> None:
+    response = _decide(client, auth, interaction=_with("inquiry.categroy", "transactional"))
+    assert "inquiry.category" in response.get_json()["error"]["message"]
