@@ -31,6 +31,7 @@ from content.diagnostics import ContentError
 from content.diagnostics import Diagnostic as ContentDiagnostic
 from content.layouts import build_layout
 from content.model import LAYOUT_CHANNELS, Layout, Offer, validate_offer
+from dsl import codegen
 from dsl.schema import Schema, default_schema, validate_interaction
 from preview.cache import Memo
 from preview.tone import Lexicon, Tone, with_inferred_tone
@@ -371,8 +372,17 @@ def _rulesets(workspace: Workspace, draft: Draft | None) -> list[tuple[str, str,
             for key, body in sorted(workspace.rulesets.items())]
 
 
+def _index_condition(rule: Mapping[str, Any], field_path: str) -> str:
+    """The condition of `rule` that tests `field_path`, which the runtime's index skipped."""
+    for part in codegen.conjuncts(rule["when"]):
+        if field_path in codegen.expr_fields(part, []) and isinstance(part.get("text"), str):
+            return part["text"]
+    return f"{field_path} is the value this rule tests"
+
+
 def _trace_rows(runtime: dsl.Ruleset, trace: Mapping[str, Any]) -> tuple[TraceRow, ...]:
-    lines = {rule["name"]: rule.get("line", 0) for rule in runtime.rules}
+    by_name = {rule["name"]: rule for rule in runtime.rules}
+    lines = {name: rule.get("line", 0) for name, rule in by_name.items()}
     rows = [TraceRow(rule=entry["rule"], line=entry.get("line", 0), matched=entry["matched"],
                      failed=entry.get("failed", ""), actual=entry.get("actual", {}))
             for entry in trace.get("rules", [])]
@@ -383,7 +393,8 @@ def _trace_rows(runtime: dsl.Ruleset, trace: Mapping[str, Any]) -> tuple[TraceRo
                 continue
             seen.add(name)
             rows.append(TraceRow(rule=name, line=lines.get(name, 0), matched=False,
-                                 failed=f"tests {skip['field']} for another value",
+                                 failed=_index_condition(by_name[name], skip["field"])
+                                 if name in by_name else skip["field"],
                                  actual={skip["field"]: skip.get("actual")},
                                  skipped_by=skip["field"]))
     return tuple(sorted(rows, key=lambda r: (r.line, r.rule)))
@@ -471,7 +482,8 @@ def preview(workspace: Workspace, interaction: Mapping[str, Any], *,
             continue
         tag = {"ruleset": outcome.key, "ruleset_name": outcome.name}
         offers += [{**o, **tag} for o in outcome.decision["offers"]]
-        follow_ups += [{**f, **tag} for f in outcome.decision["follow_ups"]]
+        follow_ups += [{**f, **tag, "after_text": _duration(f.get("after", ""))}
+                       for f in outcome.decision["follow_ups"]]
         guards += [{**g, **tag} for g in outcome.decision["guards"]]
         holdouts += [{**h, **tag} for h in outcome.decision["holdouts"]]
         limits += [{**x, **tag} for x in outcome.decision["limits"]]

@@ -89,7 +89,8 @@ def _ruleset_cell(outcome: RulesetOutcome) -> Cell:
         if note.get("outcome") not in ("offered", "stopped by a guard", "holdout"):
             reasons.append(f"{note['offer']}: {note['outcome']}")
     if reasons:
-        status: Status = "follow_up" if follow_ups else "stopped"
+        stopped = bool(decision.get("guards") or decision.get("limits"))
+        status: Status = "follow_up" if follow_ups else ("stopped" if stopped else "none")
         return Cell(status, (), follow_ups, "; ".join(dict.fromkeys(reasons)))
     matched = sum(1 for row in outcome.trace if row.matched)
     if follow_ups:

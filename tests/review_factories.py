@@ -19,7 +19,6 @@ from studio.models import Artifact, Bundle, ChangeRequest, User, UserRole
 from studio.services import artifacts, publish, reviews, signing
 from studio.services.publish import Compiled, OfferRef
 
-
 _people = itertools.count(1)
 
 

@@ -8,9 +8,9 @@ never answers with an HTML page, whatever went wrong.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
-import dataclasses
 from typing import Any
 
 from werkzeug.exceptions import HTTPException

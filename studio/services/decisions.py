@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from sqlalchemy.orm import Session
+
 import dsl
 from content.channels import VARIANTS
 from content.model import LAYOUT_CHANNELS
-from sqlalchemy.orm import Session
 from studio.api.body import check_object, expect_types, is_int
 from studio.api.bundle_cache import BundleCache, ServedBundle
 from studio.api.errors import ApiError

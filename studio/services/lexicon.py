@@ -108,3 +108,10 @@ def try_text(terms_text: str, text: str) -> TryOut:
         return TryOut(text, None, errors)
     usable = Lexicon.from_dict({"distress": terms})
     return TryOut(text, infer_tone(text, usable), errors)
+
+
+def infer(session: Session, text: str) -> Tone | None:
+    """The tone the studio infers for `text` with the stored lexicon; None without text."""
+    if not text.strip():
+        return None
+    return infer_tone(text, current(session))

@@ -22,6 +22,7 @@ from typing import Any, Final
 from sqlalchemy.orm import Session
 
 import preview as preview_lib
+from preview.engine import KINDS
 from preview.matrix import Matrix, Sample, run_matrix
 from studio.errors import FieldError
 from studio.models import SampleInteraction
@@ -171,6 +172,21 @@ def _draft(kind: str, key: str, form: Mapping[str, str],
                                               "source": form.get("source", "")})
 
 
+def _telling_sample(session: Session, ws: preview_lib.Workspace, kind: str,
+                    key: str) -> str | None:
+    """A sample where the offer or ruleset makes an offer, so a new pane shows one."""
+    rows = samples.all_samples(session)
+    if not rows:
+        return None
+    result = run_matrix(ws, [Sample(s.key, s.name, s.body if isinstance(s.body, dict) else {})
+                             for s in rows], kind=kind, key=key)  # type: ignore[arg-type]
+    for status in ("offer", "follow_up"):
+        for row in result.rows:
+            if row.cell.status == status:
+                return row.sample.key
+    return None
+
+
 def render(session: Session, *, form: Mapping[str, str], owner: int,
            kind: str | None = None, key: str | None = None,
            sample_key: str | None = None) -> PreviewView:
@@ -179,6 +195,8 @@ def render(session: Session, *, form: Mapping[str, str], owner: int,
     ws = plain_workspace(session)
     choices = samples.choices(session)
     wanted = form.get("preview_sample") or sample_key
+    if not wanted and kind in ("offer", "ruleset") and key:
+        wanted = _telling_sample(session, ws, kind, key)
     sample = samples.get(session, wanted) if wanted else None
     if sample is None and choices:
         sample = samples.get(session, choices[0][0])
@@ -188,7 +206,7 @@ def render(session: Session, *, form: Mapping[str, str], owner: int,
         email_layout = default_email_layout(layouts)
     focus_kind = kind or form.get("focus_kind", "")
     focus_key = key or form.get("focus_key", "")
-    if focus_kind not in preview_lib.engine.KINDS:
+    if focus_kind not in KINDS:
         focus_kind, focus_key = "", ""
     interaction, text, json_error, changed = _interaction(sample, form)
     pane = Pane(samples=choices, sample_key=sample.key if sample else None,

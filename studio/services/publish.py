@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from studio import audit
+from studio.errors import FieldError, ValidationFailed
 from studio.models import Artifact, Bundle, ChangeRequest, User
 from studio.roles import ADMIN, REVIEWER
 from studio.services import bundles, notifications, signing, workspace
@@ -119,9 +120,8 @@ class DslToolchain:
     def compile_eligibility(self, source: str, *, schema: Mapping[str, Any]) -> Compiled:
         import dsl
 
-        compile_expression = getattr(dsl, "compile_expression", None) or dsl.check_expression
         try:
-            result = compile_expression(source, schema=self._schema(schema))
+            result = dsl.check_expression(source, schema=self._schema(schema))
         except dsl.DSLError as failed:
             return Compiled(False, [d.to_dict() for d in failed.diagnostics])
         return self._plain(result)
@@ -437,8 +437,6 @@ def rollback(session: Session, *, actor: User, version: int, ring: signing.KeyRi
     Live artifacts go back to the restored revisions; changes approved but not yet
     published stay approved.
     """
-    from studio.errors import FieldError, ValidationFailed
-
     if not actor.roles & PUBLISHERS:
         raise NotAllowed("Only reviewers and admins roll back bundles.")
     target = bundles.get(session, version)

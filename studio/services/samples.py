@@ -468,3 +468,97 @@ def _name_for(body: Mapping[str, Any], number: int) -> str:
     if intent:
         return f"{intent.capitalize()}{f' by {channel}' if channel else ''}"[:200]
     return f"Imported interaction {number}"
+
+
+# --- what an editor submitted ----------------------------------------------------------------
+
+MODES: Final = ("form", "json")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A sample as typed into the editor, in either mode, kept verbatim for re-display."""
+
+    mode: str
+    key: str = ""
+    name: str = ""
+    tags: str = ""
+    json_text: str = ""
+    values: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EditorSpec:
+    """The schema-driven inputs, grouped by what they describe."""
+
+    groups: list[tuple[str, list[FormField]]]
+    free_roots: tuple[str, ...]
+
+
+GROUP_TITLES: Final = {"inquiry": "The inquiry", "tone": "Tone",
+                       "customer": "The customer", "": "The contact"}
+
+
+def editor_spec(session: Session) -> EditorSpec:
+    schema = rulesets.current_schema(session)
+    groups: dict[str, list[FormField]] = {}
+    for spec in form_fields(schema):
+        root = spec.path.split(".", 1)[0] if "." in spec.path else ""
+        groups.setdefault(root, []).append(spec)
+    ordered = sorted(groups.items(), key=lambda kv: ("", "inquiry", "tone", "customer").index(
+        kv[0]) if kv[0] in ("", "inquiry", "tone", "customer") else 9)
+    return EditorSpec([(GROUP_TITLES.get(root, root.capitalize()), fields)
+                       for root, fields in ordered], schema.free_roots)
+
+
+def submission(form: Mapping[str, str], mode: str) -> Submission:
+    mode = mode if mode in MODES else "form"
+    return Submission(mode=mode, key=str(form.get("key", "")).strip(),
+                      name=str(form.get("name", "")), tags=str(form.get("tags", "")),
+                      json_text=str(form.get("json", "")),
+                      values={k: str(v) for k, v in form.items()})
+
+
+def submission_for(session: Session, sample: SampleInteraction | None, mode: str) -> Submission:
+    """The editor's starting values: a stored sample, or an empty one."""
+    body = dict(sample.body) if sample is not None and isinstance(sample.body, dict) else {}
+    schema = rulesets.current_schema(session)
+    return Submission(mode=mode if mode in MODES else "form",
+                      key=sample.key if sample else "", name=sample.name if sample else "",
+                      tags=", ".join(sample.tags or ()) if sample else "",
+                      json_text=json.dumps(body or STARTER, indent=2, ensure_ascii=False),
+                      values=form_from_body(schema, body))
+
+
+STARTER: Final = {
+    "inquiry": {"category": "transactional", "intent": "order_checkbook", "channel": "chat",
+                "resolution": "confirmed", "text": "Please send me a new checkbook."},
+    "customer": {"id": "c-1", "authenticated": True, "tier": "silver", "products": []},
+}
+
+
+def _body_of(session: Session, sub: Submission) -> tuple[dict[str, Any] | None,
+                                                        list[FieldError]]:
+    if sub.mode == "json":
+        body, error = parse_json(sub.json_text)
+        return body, [error] if error else []
+    body, errors = body_from_form(rulesets.current_schema(session), sub.values)
+    return (None if errors else body), errors
+
+
+def create_from(session: Session, sub: Submission, *, actor_id: int | None
+                ) -> SampleInteraction:
+    body, errors = _body_of(session, sub)
+    if body is None:
+        raise ValidationFailed(errors)
+    return create(session, key=sub.key, name=sub.name, tags=sub.tags, body=body,
+                  actor_id=actor_id)
+
+
+def update_from(session: Session, sample: SampleInteraction, sub: Submission, *,
+                lock_version: int, actor_id: int | None) -> SampleInteraction:
+    body, errors = _body_of(session, sub)
+    if body is None:
+        raise ValidationFailed(errors)
+    return update(session, sample, name=sub.name, tags=sub.tags, body=body,
+                  lock_version=lock_version, actor_id=actor_id)

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from studio.errors import ValidationFailed
 from studio.models import Artifact, AuditEvent, Bundle, ChangeRequest
 from studio.services import artifacts, bundles, publish, signing, workspace
 from tests.factories import post, sign_in_as
@@ -151,7 +152,7 @@ def test_rollback_republishes_an_earlier_bundle_as_the_current_one(app, session,
     fresh = session.get(Artifact, offer.id)
     assert (fresh.published_number, fresh.approved_number) == (1, 1)
     assert session.scalar(select(AuditEvent).where(AuditEvent.action == "bundle.rollback"))
-    with pytest.raises(publish.ValidationFailed):
+    with pytest.raises(ValidationFailed):
         publish.rollback(session, actor=people["alex"], version=3, ring=ring(app))
 
 

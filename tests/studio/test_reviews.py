@@ -203,7 +203,7 @@ def test_concurrent_edits_of_an_artifact_in_review_lose_nothing(app, session, pe
     lock = threading.Lock()
 
     def editor(n: int) -> None:
-        for attempt in range(20):
+        for _attempt in range(20):
             own = database.session()
             try:
                 target = own.get(Artifact, offer.id)
@@ -218,7 +218,7 @@ def test_concurrent_edits_of_an_artifact_in_review_lose_nothing(app, session, pe
                 own.rollback()
             finally:
                 own.close()
-        raise AssertionError(f"editor {n} never saved after {attempt + 1} attempts")
+        raise AssertionError(f"editor {n} never saved after 20 attempts")
 
     threads = [threading.Thread(target=editor, args=(n,)) for n in range(4)]
     for thread in threads:

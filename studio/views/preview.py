@@ -1,0 +1,76 @@
+"""Preview endpoints: the pane in every editor asks here as the person types.
+
+One endpoint per kind of artifact, each guarded by that artifact's area, so a
+marketer previews offers and layouts and a service lead previews rulesets. The
+sample pages use the `sample` endpoint. Rendered emails and message-center pages are
+served from their own URL with a policy that lets them draw but never run anything.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+from werkzeug.wrappers import Response
+
+from studio import security
+from studio.db import db_session
+from studio.services import artifacts, previews
+
+bp = Blueprint("preview", __name__, url_prefix="/preview")
+
+DOCUMENT_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
+
+
+def _owner() -> int:
+    user = security.current_user()
+    assert user is not None
+    return user.id
+
+
+def _pane(kind: str | None = None, key: str | None = None) -> str:
+    """The whole pane on first load (`part=pane`), else only the result below it."""
+    if kind is not None and key is not None and artifacts.find(db_session(), kind, key) is None:
+        abort(404, description=f"There is no {kind} with the key {key}.")
+    view = previews.render(db_session(), form=request.form, owner=_owner(), kind=kind, key=key)
+    template = "preview/_pane_body.html" if request.form.get("part") == "pane" \
+        else "preview/_result.html"
+    return render_template(template, view=view, pv_url=request.path)
+
+
+@bp.post("/offers/<key>")
+@security.requires("offers")
+def offer(key: str) -> str:
+    return _pane("offer", key)
+
+
+@bp.post("/layouts/<key>")
+@security.requires("layouts")
+def layout(key: str) -> str:
+    return _pane("layout", key)
+
+
+@bp.post("/rules/<key>")
+@security.requires("rules")
+def ruleset(key: str) -> str:
+    return _pane("ruleset", key)
+
+
+@bp.post("/samples")
+@security.requires("interactions")
+def sample() -> str:
+    return _pane()
+
+
+@bp.get("/documents/<doc_id>")
+@security.signed_in
+def document(doc_id: str) -> Response:
+    """A rendered email or page, for a `sandbox=""` frame: it may draw, never run."""
+    html = previews.document(doc_id, _owner())
+    if html is None:
+        html = ("<!doctype html><title>Preview expired</title><p style=\"font-family:"
+                "sans-serif;color:#6b7488\">This preview has expired. Change anything in "
+                "the editor, or reload the page, to render it again.</p>")
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = DOCUMENT_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Cache-Control"] = "no-store"
+    return response
