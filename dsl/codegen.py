@@ -27,9 +27,22 @@ _EMPTY: dict = {}
 _NUM = (int, float)
 
 
+_STAMPS: dict[str, float | None] = {}
+
+
 def _timestamp(value: Any) -> float | None:
+    """Epoch seconds of an ISO 8601 text, memoised: interactions repeat their formats."""
+    if type(value) is not str:
+        return None
+    found = _STAMPS.get(value, _STAMPS)
+    if found is not _STAMPS:
+        return found  # type: ignore[return-value]
     parsed = parse_datetime(value)
-    return parsed.timestamp() if parsed is not None else None
+    stamp = parsed.timestamp() if parsed is not None else None
+    if len(_STAMPS) >= 16_384:
+        _STAMPS.clear()
+    _STAMPS[value] = stamp
+    return stamp
 
 
 def _is_num(value: Any) -> bool:
@@ -276,10 +289,9 @@ def plan_rules(rules: Sequence[dict[str, Any]], schema: Schema) -> list[RulePlan
 
 @dataclass(frozen=True)
 class Generated:
-    """The compiled entry points of one ruleset."""
+    """One compiled entry point of a ruleset (`match` or `explain`) and its source."""
 
-    match: Callable[[Any], tuple[list[int], list[int]]]
-    explain: Callable[[Any], tuple[list[bool], list[tuple[int, int]], tuple, tuple]]
+    run: Callable[[Any], tuple]
     slots: dict[str, int]
     source: str
 
@@ -307,8 +319,15 @@ def _rule_explain_code(plan: RulePlan, slots: FieldSlots, indent: str) -> list[s
     return lines
 
 
-def generate(schema: Schema, guards: Sequence[dict[str, Any]], rules: Sequence[dict[str, Any]]) -> Generated:
-    """Compile a validated ruleset IR's guards and rules into Python functions."""
+def generate(schema: Schema, guards: Sequence[dict[str, Any]], rules: Sequence[dict[str, Any]],
+             *, explain: bool = False) -> Generated:
+    """Compile a validated ruleset IR's guards and rules into one Python function.
+
+    `match(i)` returns (fired guard numbers, matched rule numbers). `explain(i)`
+    returns (every guard's outcome, (rule, first failed conjunct or -1) for every
+    evaluated rule, the field values, the indexed fields' values). Explain code is
+    only generated when first asked for, which halves load time.
+    """
     slots = FieldSlots(schema)
     for index_field in schema.index:
         slots.slot(index_field)
@@ -327,57 +346,52 @@ def generate(schema: Schema, guards: Sequence[dict[str, Any]], rules: Sequence[d
             free.append(plan)
         else:
             buckets.setdefault((plan.index_field, plan.index_value), []).append(plan)  # type: ignore[arg-type]
+    rule_code = _rule_explain_code if explain else _rule_match_code
+    prefix = "_x" if explain else "_b"
+    sink = "t" if explain else "m"
     lines: list[str] = []
-    tables: dict[str, dict[str, tuple[str, str]]] = {f: {} for f in schema.index}
+    tables: dict[str, dict[str, str]] = {f: {} for f in schema.index}
     for number, ((index_field, value), members) in enumerate(buckets.items()):
         used: list[str] = []
         for plan in members:
-            for part in plan.parts:
-                expr_fields(part, used)
-        lines.append(f"def _b{number}(V, m):")
+            for k, part in enumerate(plan.parts):
+                if k != plan.skip:
+                    expr_fields(part, used)
+        lines.append(f"def {prefix}{number}(V, {sink}):")
         lines.extend(slots.unpack(used))
         for plan in members:
-            lines.extend(_rule_match_code(plan, slots, "    "))
-        lines.append(f"def _x{number}(V, t):")
-        lines.extend(slots.unpack(used))
-        for plan in members:
-            lines.extend(_rule_explain_code(plan, slots, "    "))
-        tables[index_field][value] = (f"_b{number}", f"_x{number}")
-    dispatch = [(f, slots.slot(f), table) for f, table in tables.items() if table]
-    for n, (_f, _var, table) in enumerate(dispatch):
-        lines.append(f"_D{n} = {{" + ", ".join(f"{_lit(v)}: {b}" for v, (b, _x) in table.items()) + "}")
-        lines.append(f"_X{n} = {{" + ", ".join(f"{_lit(v)}: {x}" for v, (_b, x) in table.items()) + "}")
+            lines.extend(rule_code(plan, slots, "    "))
+        tables[index_field][value] = f"{prefix}{number}"
+    dispatch = [(slots.slot(f), table) for f, table in tables.items() if table]
+    for n, (_var, table) in enumerate(dispatch):
+        lines.append(f"_D{n} = {{" + ", ".join(f"{_lit(v)}: {fn}" for v, fn in table.items()) + "}")
     guard_code = [expr_code(g["when"], slots) for g in guards]
-    for name, explain in (("_match", False), ("_explain", True)):
-        lines.append(f"def {name}(i):")
-        lines.extend(slots.extraction())
-        if dispatch or explain:
-            lines.append(f"    V = {slots.values_tuple()}")
-        if explain:
-            lines.append("    g = [" + "".join(f"{code}, " for code in guard_code) + "]")
-            lines.append("    t = []")
-            for plan in free:
-                lines.extend(_rule_explain_code(plan, slots, "    "))
-            for n, (_f, var, _table) in enumerate(dispatch):
-                lines.append(f"    f = _X{n}.get({var})")
-                lines.append("    if f is not None: f(V, t)")
-            index_values = "(" + "".join(f"{var}, " for _f, var, _t in dispatch) + ")"
-            lines.append(f"    return g, t, V, {index_values}")
-        else:
-            lines.append("    g = []")
-            for k, code in enumerate(guard_code):
-                lines.append(f"    if {code}: g.append({k})")
-            lines.append("    m = []")
-            for plan in free:
-                lines.extend(_rule_match_code(plan, slots, "    "))
-            for n, (_f, var, _table) in enumerate(dispatch):
-                lines.append(f"    f = _D{n}.get({var})")
-                lines.append("    if f is not None: f(V, m)")
-            lines.append("    return g, m")
+    lines.append("def _run(i):")
+    lines.extend(slots.extraction())
+    if dispatch or explain:
+        lines.append(f"    V = {slots.values_tuple()}")
+    if explain:
+        lines.append("    g = [" + "".join(f"{code}, " for code in guard_code) + "]")
+        lines.append("    t = []")
+    else:
+        lines.append("    g = []")
+        for k, code in enumerate(guard_code):
+            lines.append(f"    if {code}: g.append({k})")
+        lines.append("    m = []")
+    for plan in free:
+        lines.extend(rule_code(plan, slots, "    "))
+    for n, (var, _table) in enumerate(dispatch):
+        lines.append(f"    f = _D{n}.get({var})")
+        lines.append(f"    if f is not None: f(V, {sink})")
+    if explain:
+        index_values = "(" + "".join(f"{var}, " for var, _t in dispatch) + ")"
+        lines.append(f"    return g, t, V, {index_values}")
+    else:
+        lines.append("    return g, m")
     source = "\n".join(lines) + "\n"
     namespace = dict(HELPERS)
     exec(compile(source, "<ruleset>", "exec"), namespace)  # noqa: S102 - source built from validated IR only
-    return Generated(namespace["_match"], namespace["_explain"], dict(slots.slots), source)
+    return Generated(namespace["_run"], dict(slots.slots), source)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,9 @@ from dsl.offers import OfferInfo, offer_catalog
 from dsl.schema import Schema
 
 
+_MISSING = object()
+
+
 def _get_path(data: Any, path: str) -> Any:
     current = data
     for segment in path.split("."):
@@ -95,6 +98,9 @@ class Ruleset:
         self.limits: list[dict[str, Any]] = ir["limits"]
         self.max_offers: int | None = ir["max_offers"]
         self._generated = codegen.generate(schema, self.guards, self.rules)
+        self._explainer: codegen.Generated | None = None
+        self._last_catalog: object = None
+        self._lock = threading.Lock()
         self._plans = codegen.plan_rules(self.rules, schema)
         self._skip_tables: list[tuple[str, dict[str, tuple[int, int]], tuple[str, ...]]] | None = None
         self._rule_offers = [
@@ -106,6 +112,13 @@ class Ruleset:
         """The generated Python source, for debugging and review."""
         return self._generated.source
 
+    def _explain_code(self) -> codegen.Generated:
+        if self._explainer is None:
+            with self._lock:
+                if self._explainer is None:
+                    self._explainer = codegen.generate(self.schema, self.guards, self.rules, explain=True)
+        return self._explainer
+
     # Deciding --------------------------------------------------------------
 
     def decide(
@@ -116,23 +129,24 @@ class Ruleset:
         explain: bool = False,
     ) -> dict[str, Any]:
         """The decision for one interaction, as JSON-ready data (see docs/rules.md)."""
-        catalog = offers if _is_catalog(offers) else offer_catalog(offers)
+        catalog = offers if offers is self._last_catalog or _is_catalog(offers) else offer_catalog(offers)
         if explain:
-            fired_flags, traced, values, index_values = self._generated.explain(interaction)
+            fired_flags, traced, values, index_values = self._explain_code().run(interaction)
             fired = [k for k, flag in enumerate(fired_flags) if flag]
             matched = [rule_id for rule_id, failed in traced if failed < 0]
         else:
-            fired, matched = self._generated.match(interaction)
+            fired, matched = self._generated.run(interaction)
+        self._last_catalog = catalog
         moment = codegen._timestamp(_get_path(interaction, self.schema.time_field)) if self.schema.time_field else None
+        if not matched and not explain:
+            return self._empty_decision(fired, moment, interaction)
         matched.sort()
         rules = self.rules
         candidates: list[tuple[tuple, dict[str, Any]]] = []
         holdouts: list[dict[str, Any]] = []
         follow_ups: list[dict[str, Any]] = []
         notes: list[dict[str, Any]] = [] if explain else None  # type: ignore[assignment]
-        customer_id = _get_path(interaction, self.schema.customer_id_field) if self.schema.customer_id_field else None
-        if type(customer_id) is int:
-            customer_id = str(customer_id)
+        customer_id: Any = _MISSING
         for rule_id in matched:
             rule = rules[rule_id]
             for follow in rule["follow_ups"]:
@@ -154,6 +168,8 @@ class Ruleset:
                     if explain:
                         notes.append({"offer": key, "rule": rule["name"], "kind": "offer", "outcome": "stopped by a guard"})
                     continue
+                if percent is not None and customer_id is _MISSING:
+                    customer_id = self._customer_id(interaction)
                 if percent is not None and (
                     type(customer_id) is not str or bucket(customer_id, rule["name"]) >= percent
                 ):
@@ -202,6 +218,21 @@ class Ruleset:
         if explain:
             decision["trace"] = self._trace(interaction, fired_flags, traced, values, index_values, notes)
         return decision
+
+    def _customer_id(self, interaction: Any) -> str | None:
+        found = _get_path(interaction, self.schema.customer_id_field) if self.schema.customer_id_field else None
+        return str(found) if type(found) is int else found
+
+    def _empty_decision(self, fired: list[int], moment: float | None, interaction: Any) -> dict[str, Any]:
+        """The decision when no rule matched (the common case), without the machinery."""
+        return {
+            "ruleset": self.name,
+            "offers": [],
+            "follow_ups": [],
+            "guards": [{"line": self.guards[k].get("line", 0), "text": self.guards[k].get("text", "")} for k in fired],
+            "holdouts": [],
+            "limits": self._allowance(interaction, moment)[1] if self.limits else [],
+        }
 
     def _rank_of(self, rule_name: str) -> tuple:
         index = self._rule_index()[rule_name]

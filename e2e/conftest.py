@@ -50,9 +50,10 @@ def live_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"sqlite:///{folder / 'studio.sqlite3'}"
     migrate.upgrade(url)
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance"})
-    session = get_database(app).session()
-    seed_demo(session)
-    session.close()
+    with app.app_context():
+        session = get_database(app).session()
+        seed_demo(session)
+        session.close()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -35,9 +35,12 @@ def _settle(page: Page) -> None:
 
 
 def _toolbar(page: Page, name: str) -> None:
+    """Click a formatting button; those that format hand the cursor back to the text."""
     page.get_by_role("toolbar", name="Formatting").get_by_role("button", name=name,
                                                                exact=True).click()
     _settle(page)
+    if name not in ("Link", "Image"):
+        expect(_body_editor(page)).to_be_focused()
 
 
 def _body_editor(page: Page):  # type: ignore[no-untyped-def]
@@ -54,6 +57,7 @@ def test_marketer_writes_an_offer_in_the_rich_editor_and_sees_every_variant(page
         page.keyboard.press("Shift+ArrowLeft")
     _toolbar(page, "Bold")
     expect(body.locator("strong")).to_have_text("no foreign fees")
+    expect(body).to_be_focused()
     page.keyboard.press("End")
     page.keyboard.type(". Read the details")
     page.keyboard.press("Shift+Home")
@@ -61,6 +65,8 @@ def test_marketer_writes_an_offer_in_the_rich_editor_and_sees_every_variant(page
     page.get_by_label("Link address").fill("https://bank.example/travel")
     page.get_by_role("button", name="Apply link").click()
     _settle(page)
+    expect(body).to_be_focused()
+    expect(body.locator("a[href='https://bank.example/travel']")).to_contain_text("Pay abroad")
     page.keyboard.press("End")
     page.keyboard.press("Enter")
     _toolbar(page, "• List")

@@ -36,9 +36,10 @@ def main() -> None:
         url = f"sqlite:///{folder}/studio.sqlite3"
         migrate.upgrade(url)
         app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": Path(folder) / "instance"})
-        session = get_database(app).session()
-        seed_demo(session)
-        session.close()
+        with app.app_context():
+            session = get_database(app).session()
+            seed_demo(session)
+            session.close()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()

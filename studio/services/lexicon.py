@@ -13,8 +13,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from preview.tone import DEFAULT_DISTRESS_TERMS, Lexicon, Tone, infer_tone, lexicon_problems, \
-    normalize_term
+from preview.tone import (
+    DEFAULT_DISTRESS_TERMS,
+    Lexicon,
+    Tone,
+    infer_tone,
+    lexicon_problems,
+    normalize_term,
+)
 from studio.errors import FieldError, ValidationFailed
 from studio.models import Artifact, Revision
 from studio.services import artifacts

@@ -19,13 +19,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import preview as preview_lib
+from preview.cache import Memo
 from preview.engine import KINDS
 from preview.matrix import Matrix, Sample, run_matrix
 from studio.errors import FieldError
-from studio.models import SampleInteraction
+from studio.models import Artifact, SampleInteraction
 from studio.services import offers, samples, workspace
 
 PREFERRED_EMAIL_LAYOUT: Final = "email_response_footer"
@@ -81,8 +83,25 @@ DOCUMENTS: Final = DocumentCache()
 # --- the workspace as plain data -------------------------------------------------------------
 
 
+_WORKSPACES: Final[Memo[preview_lib.Workspace]] = Memo(8)
+
+
 def plain_workspace(session: Session) -> preview_lib.Workspace:
-    """Heads of everything authored (archived artifacts left out), as plain dicts."""
+    """Heads of everything authored (archived artifacts left out), as plain dicts.
+
+    A preview runs on every keystroke while the workspace rarely changes, so the copy is
+    kept, keyed by which revision of each artifact is head: reading those numbers is one
+    small query, and any save or archive anywhere changes the key (so does its time).
+    """
+    versions = tuple(session.execute(
+        select(Artifact.id, Artifact.kind, Artifact.key, Artifact.head_number,
+               Artifact.archived, Artifact.name, Artifact.updated_at).order_by(Artifact.id)))
+    bind = session.get_bind()
+    key = (str(bind.url), versions)
+    return _WORKSPACES.get(key, lambda: _read_workspace(session))
+
+
+def _read_workspace(session: Session) -> preview_lib.Workspace:
     ws = workspace.snapshot(session, which="head")
     layouts = {key: {**workspace.thaw(entry.body), "name": entry.name}
                for key, entry in ws.of_kind("layout").items() if not entry.archived}

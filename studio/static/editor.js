@@ -141,7 +141,9 @@ function mountRichEditor(host) {
       link.message.textContent = "Links start with https://, http://, mailto: or tel:.";
       return;
     } else {
+      // Put the cursor after the link, so typing goes on in plain text.
       editor.chain().focus().extendMarkRange("link").setLink({ href }).run();
+      editor.chain().setTextSelection(editor.state.selection.to).unsetMark("link").run();
     }
     link.row.hidden = true;
   }

@@ -31,9 +31,13 @@ def _stored(session) -> tuple[int, int]:  # type: ignore[no-untyped-def]
             session.scalar(select(func.count(Bundle.id))))
 
 
-@pytest.mark.parametrize(("method", "url", "body", "scope"), CALLS)
-@pytest.mark.parametrize("header", [None, "Bearer", "Bearer pst_not-a-real-token", "Basic dXNlcjpwYXNz",
-                                    "Bearer " + "x" * 500])
+BAD_HEADERS = [None, "Bearer", "Bearer pst_not-a-real-token", "Basic dXNlcjpwYXNz",
+               "Bearer " + "x" * 500]
+
+
+@pytest.mark.parametrize(("method", "url", "body", "scope", "header"),
+                         [(*call, header) for call in CALLS[3:] for header in BAD_HEADERS[:3]]
+                         + [(*CALLS[0], header) for header in BAD_HEADERS])
 def test_missing_or_unknown_token_is_401_and_stores_nothing(
         client: FlaskClient, session, published, method: str, url: str, body: dict | None,  # type: ignore[no-untyped-def]
         scope: str, header: str | None) -> None:

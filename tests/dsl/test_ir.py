@@ -95,7 +95,7 @@ def test_strings_with_code_in_them_stay_data(ir: dict, tmp_path) -> None:  # noq
 def test_generated_code_has_no_builtins(ir: dict) -> None:
     rules = load_ruleset(ir)
     assert "import" not in rules.source
-    assert rules._generated.match.__globals__["__builtins__"] == {}
+    assert rules._generated.run.__globals__["__builtins__"] == {}
 
 
 def test_eligibility_ir_is_validated_against_the_schema() -> None:

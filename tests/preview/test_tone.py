@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from preview.tone import DISTRESS_CEILING, Lexicon, infer_tone, lexicon_problems, \
-    with_inferred_tone
+from preview.tone import DISTRESS_CEILING, Lexicon, infer_tone, lexicon_problems, with_inferred_tone
 
 
 def test_a_distress_term_makes_the_tone_distressed_whatever_the_politeness() -> None:

@@ -354,3 +354,20 @@ def test_comments_from_the_page_are_stored_and_bad_ones_are_422(app, session, pe
     assert [c.body for c in session.scalars(select(Comment))] == ["Why?"]
     outsider = sign_in_as(app.test_client(), people["alex"])
     assert post(outsider, f"/reviews/{request.id}/comments", {"body": "x"}).status_code == 403
+
+
+def test_the_conflict_partial_shows_both_versions_and_their_diff(app, session, people) -> None:  # type: ignore[no-untyped-def]
+    from flask import render_template
+
+    offer = make_offer(session, people["mara"], "rewards_card")
+    edit_offer(session, offer, people["omar"], name="Omar's name")
+    with pytest.raises(artifacts.EditConflict) as conflict:
+        artifacts.save(session, offer, body={"name": "Mara's name"}, base_number=1,
+                       actor_id=people["mara"].id)
+    theirs = artifacts.body_text(conflict.value.theirs.body)
+    mine = artifacts.body_text({"name": "Mara's name"})
+    with app.test_request_context():
+        html = render_template("_conflict.html", conflict=conflict.value, mine=mine,
+                               theirs_text=theirs, lines=reviews.diff_lines(theirs, mine))
+    assert "Someone else saved this" in html and "Omar" in html
+    assert "Mara&#39;s name" in html and 'class="diff"' in html
