@@ -8,7 +8,9 @@ facade the studio, the preview and the downstream SDK use; see docs/rules.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import gc
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +59,18 @@ class CompileResult:
         return tuple(d for d in self.diagnostics if not d.is_error)
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while building a big AST: its passes would rescan it again and again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _offer_statuses(offers: Mapping[str, OfferInfo] | Iterable[str] | None) -> dict[str, str | None] | None:
     if offers is None:
         return None
@@ -85,7 +99,12 @@ def compile_ruleset(
     """
     if not isinstance(source, str):
         raise TypeError("source must be a str")
-    schema = schema or default_schema()
+    with _gc_paused():
+        return _compile(source, schema or default_schema(), offers, name)
+
+
+def _compile(source: str, schema: Schema, offers: Mapping[str, OfferInfo] | Iterable[str] | None,
+             name: str) -> CompileResult:
     tree, diagnostics = parse_ruleset(source)
     if tree is None:
         return _result(diagnostics, None)

@@ -7,10 +7,10 @@ inactive offer, a guard that always fires) are reported alongside a compiled res
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-import itertools
 from itertools import combinations
 
 from dsl import ast, logic
@@ -183,7 +183,7 @@ def _check_ordered(ctx: _Context, c: ast.Compare, left: FieldSpec | None) -> Non
     lt, rt = left.type, right.type
     ordered = c.op not in ("==", "!=")
 
-    def label(spec: FieldSpec, node) -> str:  # noqa: ANN001
+    def label(spec: FieldSpec, node: ast.Path | ast.Literal | ast.Symbol) -> str:
         return f"`{spec.path}` ({spec.describe()})" if spec.path else _describe_value(node)
 
     if ordered:

@@ -390,7 +390,7 @@ def generate(schema: Schema, guards: Sequence[dict[str, Any]], rules: Sequence[d
         lines.append("    return g, m")
     source = "\n".join(lines) + "\n"
     namespace = dict(HELPERS)
-    exec(compile(source, "<ruleset>", "exec"), namespace)  # noqa: S102 - source built from validated IR only
+    exec(compile(source, "<ruleset>", "exec"), namespace)  # source built from a validated IR only
     return Generated(namespace["_run"], dict(slots.slots), source)
 
 
@@ -409,5 +409,5 @@ def generate_predicate(schema: Schema, when: dict[str, Any]) -> Predicate:
     code = expr_code(when, slots)
     lines = ["def _test(i):", *slots.extraction(), f"    return {code}"]
     namespace = dict(HELPERS)
-    exec(compile("\n".join(lines) + "\n", "<eligibility>", "exec"), namespace)  # noqa: S102 - validated IR only
+    exec(compile("\n".join(lines) + "\n", "<eligibility>", "exec"), namespace)  # source built from a validated IR only
     return Predicate(namespace["_test"], tuple(slots.slots))

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from dsl import check_expression, compile_ruleset, load_ruleset
-from dsl.diagnostics import Diagnostic, DSLError, format_diagnostic
+from dsl.diagnostics import DSLError, format_diagnostic
 from dsl.formatter import format_source
 from dsl.offers import OfferInfo, offer_catalog
 from dsl.schema import Schema, default_schema
@@ -150,7 +150,3 @@ def decide(rules_path: str, offers_path: str, interaction_path: str, schema_path
         raise SystemExit(1) from None
     click.echo(json.dumps(decision, indent=2, ensure_ascii=False))
 
-
-def diagnostics_json(diagnostics: list[Diagnostic]) -> str:
-    """Diagnostics as a JSON list (for tools that parse `check` output)."""
-    return json.dumps([d.to_dict() for d in diagnostics])

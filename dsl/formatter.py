@@ -33,11 +33,7 @@ def format_string(text: str) -> str:
 def format_number(value: int | float) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if value.is_integer() and abs(value) < 1e15:
-        return repr(value)
-    return repr(value)
+    return str(value) if isinstance(value, int) else repr(value)
 
 
 def format_value(node: ast.Literal | ast.Symbol | ast.Path) -> str:

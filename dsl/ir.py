@@ -15,7 +15,7 @@ from typing import Any
 
 from dsl.compiler import EXPR_KIND, IR_KIND, IR_VERSION
 from dsl.diagnostics import DSLError, make
-from dsl.schema import Schema, parse_datetime
+from dsl.schema import FieldSpec, Schema, parse_datetime
 
 MAX_DEPTH = 80
 MAX_ITEMS = 100_000
@@ -118,7 +118,7 @@ def validate_expr(node: Any, schema: Schema, where: str = "when", depth: int = 0
         _require(type(value) is str or spec.type == "any", where, "`contains` looks for a text")
 
 
-def _field(path: Any, schema: Schema, where: str):  # noqa: ANN202
+def _field(path: Any, schema: Schema, where: str) -> FieldSpec:
     _require(type(path) is str and len(path) <= 300, where, "expected a field path")
     spec = schema.lookup(path)
     _require(spec is not None and spec.type != "history" and schema.resolve(path) == path,

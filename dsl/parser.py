@@ -8,7 +8,7 @@ faster than Lark's contextual lexer, which matters for 5,000-rule files.
 Hostile input is handled before Lark sees it: the source is capped in size and token
 count, control and bidi characters are refused, and nesting depth is counted up front
 so neither Lark's tree building nor the recursive passes after it can run out of
-stack. Every failure becomes a `Diagnostic`; `DSLError` is the only exception raised.
+stack. Every failure becomes a `Diagnostic`: parsing returns them, it never raises.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from lark import Lark, Transformer
 from lark.lexer import Lexer
 
 from dsl import ast
-from dsl.diagnostics import Diagnostic, DSLError, Span, make, quote
+from dsl.diagnostics import Diagnostic, Span, make, quote
 
 #: Largest source accepted, in characters (a 5,000-rule file is about 1 MB).
 MAX_SOURCE_CHARS = 2_000_000
@@ -85,7 +86,7 @@ _MOST = re.compile(r"[ \t\n]+most(?![A-Za-z0-9_.-])")
 #: A token is a plain tuple: (type, text, line, column, end_column). Lark's LALR
 #: tables only need the type, and tuples are the cheapest thing Python can build.
 _Tok = tuple
-TYPE, TEXT, LINE, COLUMN, END_COLUMN = range(5)
+_TYPE, TEXT, LINE, COLUMN, END_COLUMN = range(5)
 
 
 class _ScanError(Exception):
@@ -103,7 +104,7 @@ def _grammar() -> str:
 class _Scanner(Lexer):
     """One-regex scanner over the grammar's terminals (see module docstring)."""
 
-    def __init__(self, lexer_conf) -> None:  # noqa: ANN001 - Lark's own protocol
+    def __init__(self, lexer_conf: Any) -> None:
         keywords: dict[str, str] = {}
         patterns: dict[str, str] = {}
         for term in lexer_conf.terminals:
@@ -239,12 +240,12 @@ class _AstBuilder(Transformer):
     # Positions -------------------------------------------------------------
 
     @staticmethod
-    def _span(node) -> Span:  # noqa: ANN001 - token or node
+    def _span(node: Any) -> Span:
         if type(node) is tuple:
             return Span(node[LINE], node[COLUMN], node[LINE], node[END_COLUMN])
         return node.span
 
-    def _join(self, first, last) -> Span:  # noqa: ANN001
+    def _join(self, first: Any, last: Any) -> Span:
         return self._span(first).to(self._span(last))
 
     # Literals --------------------------------------------------------------
@@ -330,7 +331,7 @@ class _AstBuilder(Transformer):
 
     # Expressions -----------------------------------------------------------
 
-    def _compare(self, op: str, children: list, right) -> ast.Compare:  # noqa: ANN001
+    def _compare(self, op: str, children: list, right: Any) -> ast.Compare:
         return ast.Compare(op, children[0], right, span=self._join(children[0], children[-1]))
 
     def is_(self, children: list) -> ast.Compare:
@@ -723,10 +724,3 @@ def parse_expression(source: str) -> tuple[ast.Expr | None, list[Diagnostic]]:
         return None, outcome.diagnostics
     return outcome.value, outcome.diagnostics  # type: ignore[return-value]
 
-
-def parse_ruleset_or_raise(source: str) -> ast.Ruleset:
-    """Like `parse_ruleset` but raising `DSLError` on syntax errors."""
-    tree, diagnostics = parse_ruleset(source)
-    if tree is None:
-        raise DSLError(diagnostics)
-    return tree

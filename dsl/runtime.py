@@ -33,7 +33,6 @@ from dsl.ir import validate_expression_ir, validate_ir
 from dsl.offers import OfferInfo, offer_catalog
 from dsl.schema import Schema
 
-
 _MISSING = object()
 
 
@@ -100,6 +99,7 @@ class Ruleset:
         self._generated = codegen.generate(schema, self.guards, self.rules)
         self._explainer: codegen.Generated | None = None
         self._last_catalog: object = None
+        self._skip_memo: dict[int, dict[str, tuple[str, ...]]] = {}
         self._lock = threading.Lock()
         self._plans = codegen.plan_rules(self.rules, schema)
         self._skip_tables: list[tuple[str, dict[str, tuple[int, int]], tuple[str, ...]]] | None = None
@@ -313,6 +313,24 @@ class Ruleset:
             self._skip_tables = tables
         return self._skip_tables
 
+    def _skipped_names(self, n: int, actual: Any, offsets: dict[str, tuple[int, int]],
+                       flat: tuple[str, ...]) -> tuple[str, ...]:
+        """Names of the rules indexed on field `n` under values other than `actual`.
+
+        The tuple is immutable and memoised per value, so a trace over thousands of
+        rules costs a dictionary lookup, not a copy of every name.
+        """
+        span = offsets.get(actual) if type(actual) is str else None
+        if span is None:
+            return flat
+        memo = self._skip_memo.setdefault(n, {})
+        names = memo.get(actual)
+        if names is None:
+            if len(memo) >= 256:
+                memo.clear()
+            names = memo[actual] = flat[: span[0]] + flat[span[1]:]
+        return names
+
     def _actual(self, interaction: Any, fields: Iterable[str]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         aliased = {target.rsplit(".", 1)[0] for _alias, target in self.schema.aliases}
@@ -340,12 +358,10 @@ class Ruleset:
             rules_out.append(entry)
         skipped = []
         for n, (index_field, offsets, flat) in enumerate(self._skip()):
-            actual = index_values[n]
-            span = offsets.get(actual) if actual is not None else None
-            names = flat[: span[0]] + flat[span[1]:] if span else flat
+            names = self._skipped_names(n, index_values[n], offsets, flat)
             if names:
                 skipped.append({"field": index_field, "actual": _json_safe(_get_path(interaction, index_field)),
-                                "rules": list(names)})
+                                "rules": names})
         guards = []
         for k, guard in enumerate(self.guards):
             guards.append({"line": guard.get("line", 0), "text": guard.get("text", ""), "fired": bool(fired_flags[k]),

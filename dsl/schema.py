@@ -8,7 +8,7 @@ runtime read it, so a new channel or tier is a schema change, not a code change.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -93,19 +93,32 @@ class Schema:
     customer_id_field: str | None = None
     history_field: str | None = None
     _by_path: dict[str, FieldSpec] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _alias_map: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _lookups: dict[str, FieldSpec | None] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_path", {spec.path: spec for spec in self.fields})
+        object.__setattr__(self, "_alias_map", dict(self.aliases))
+        object.__setattr__(self, "_lookups", {})
 
     def __hash__(self) -> int:
         return hash((self.fields, self.aliases, self.free_roots, self.index))
 
     def resolve(self, path: str) -> str:
         """The field a path stands for, following aliases."""
-        return dict(self.aliases).get(path, path)
+        return self._alias_map.get(path, path)
 
     def lookup(self, path: str) -> FieldSpec | None:
         """The spec for a path (after aliases), `any` under a free root, else None."""
+        found = self._lookups.get(path, self._lookups)
+        if found is not self._lookups:
+            return found  # type: ignore[return-value]
+        spec = self._lookup(path)
+        if len(self._lookups) < 10_000:
+            self._lookups[path] = spec
+        return spec
+
+    def _lookup(self, path: str) -> FieldSpec | None:
         path = self.resolve(path)
         spec = self._by_path.get(path)
         if spec is not None:
@@ -232,7 +245,7 @@ def _valid_path(path: str) -> bool:
     return 0 < len(parts) <= _MAX_SEGMENTS and all(_SEGMENT.fullmatch(p) for p in parts)
 
 
-def _field_from_dict(path: Any, raw: Any, bad) -> FieldSpec | None:  # noqa: ANN001
+def _field_from_dict(path: Any, raw: Any, bad: Callable[..., None]) -> FieldSpec | None:
     where = f"schema.fields.{str(path)[:60]}"
     if not isinstance(path, str) or not _valid_path(path):
         bad(where, "is not a valid field path (names of letters, digits and _ joined by dots)")

@@ -431,7 +431,8 @@ def decide(workspace: Workspace, interaction: Mapping[str, Any], *, draft: Draft
     return outcomes, catalog, None, ""
 
 
-def _context(interaction: Mapping[str, Any]) -> RenderContext:
+def render_context(interaction: Mapping[str, Any]) -> RenderContext:
+    """What the content library's templates may read of an interaction, as plain data."""
     def part(name: str) -> Mapping[str, Any]:
         value = interaction.get(name)
         return value if isinstance(value, Mapping) else {}
@@ -521,7 +522,7 @@ def _render(catalog: _Catalog, layouts: Mapping[str, Layout], interaction: Mappi
             wanted.append((stand_in, "stand_in",
                            "no offer is made for this interaction; a sample offer fills "
                            "the layout"))
-    context = _context(interaction)
+    context = render_context(interaction)
     out: list[RenderedOffer] = []
     seen: set[str] = set()
     for key, role, note in wanted:

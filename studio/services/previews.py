@@ -23,9 +23,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import preview as preview_lib
+from content.channels import RenderContext
 from preview.cache import Memo
 from preview.engine import KINDS
+from preview.engine import render_context as context_for
 from preview.matrix import Matrix, Sample, run_matrix
+from preview.tone import Lexicon, with_inferred_tone
 from studio.errors import FieldError
 from studio.models import Artifact, SampleInteraction
 from studio.services import offers, samples, workspace
@@ -285,3 +288,21 @@ def matrix(session: Session, *, kind: str, key: str) -> MatrixView:
                         kind=kind, key=key)  # type: ignore[arg-type]
     return MatrixView(kind, key, result, ruleset_choices, offer_choices,
                       elapsed_ms=(time.perf_counter() - started) * 1000, sample_count=len(rows))
+
+
+def sample_context(session: Session, sample_key: str | None = None) -> RenderContext | None:
+    """The render context of a sample interaction (the first one by name when no key is
+    given), with its tone inferred; None when the library is empty.
+
+    For panels that render one offer outside the pane, such as the offer page's variants
+    panel (`offers.render_context`), so they can show a real sample instead of a made-up one.
+    """
+    sample = samples.get(session, sample_key) if sample_key else None
+    if sample is None:
+        choices = samples.choices(session)
+        sample = samples.get(session, choices[0][0]) if choices else None
+    if sample is None or not isinstance(sample.body, dict):
+        return None
+    ws = plain_workspace(session)
+    filled, _tone = with_inferred_tone(sample.body, Lexicon.from_dict(ws.lexicon))
+    return context_for(filled)

@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from dsl.schema import FieldSpec, Schema, validate_interaction
+from preview.tone import Lexicon, with_inferred_tone
 from studio import audit
 from studio.errors import FieldError, ValidationFailed
 from studio.models import SampleInteraction, utcnow
-from studio.services import rulesets
+from studio.services import artifacts, rulesets
 
 KEY_RE: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 TAG_RE: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -60,6 +61,7 @@ class SampleRow:
     channel: str
     tone: str
     text: str
+    tone_inferred: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,13 +84,15 @@ def _part(body: Mapping[str, Any], *path: str) -> str:
     return "" if value is None else str(value)
 
 
-def _row(sample: SampleInteraction) -> SampleRow:
+def _row(sample: SampleInteraction, lexicon: Lexicon) -> SampleRow:
     body = sample.body if isinstance(sample.body, Mapping) else {}
+    _filled, inferred = with_inferred_tone(body, lexicon)
     return SampleRow(key=sample.key, name=sample.name, tags=tuple(sample.tags or ()),
                      category=_part(body, "inquiry", "category"),
                      intent=_part(body, "inquiry", "intent"),
                      channel=_part(body, "inquiry", "channel"),
-                     tone=_part(body, "tone", "label"), text=_part(body, "inquiry", "text"))
+                     tone=inferred.label if inferred else _part(body, "tone", "label"),
+                     text=_part(body, "inquiry", "text"), tone_inferred=inferred is not None)
 
 
 def listing(session: Session, *, query: str = "", tag: str = "", page: int = 1,
@@ -98,7 +102,8 @@ def listing(session: Session, *, query: str = "", tag: str = "", page: int = 1,
     Tags live in a JSON column that SQLite and PostgreSQL query differently; a sample
     library holds hundreds of contacts, so filtering happens here in one portable pass.
     """
-    rows = [_row(s) for s in session.scalars(
+    lexicon = Lexicon.from_dict(_lexicon_body(session))
+    rows = [_row(s, lexicon) for s in session.scalars(
         select(SampleInteraction).order_by(SampleInteraction.name, SampleInteraction.id))]
     tags = sorted({t for row in rows for t in row.tags})
     needle = query.strip().lower()[:100]
@@ -111,6 +116,11 @@ def listing(session: Session, *, query: str = "", tag: str = "", page: int = 1,
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     return SamplePage(rows[(page - 1) * per_page: page * per_page], page, per_page, total, tags)
+
+
+def _lexicon_body(session: Session) -> dict[str, Any] | None:
+    artifact = artifacts.find(session, "lexicon", "tone")
+    return dict(artifacts.head(session, artifact).body) if artifact is not None else None
 
 
 def get(session: Session, key: str) -> SampleInteraction | None:

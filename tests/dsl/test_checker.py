@@ -10,11 +10,11 @@ from .conftest import codes
 OFFERS = ["overdraft_protection", "rewards_card", "check_in", "realtime_contact"]
 
 
-def diagnostics(source: str, offers=OFFERS):  # noqa: ANN001, ANN201
+def diagnostics(source: str, offers=OFFERS):
     return dsl.compile_ruleset(source, offers=offers).diagnostics
 
 
-def test_example_compiles_cleanly_against_example_offers(example_source: str, example_offers) -> None:  # noqa: ANN001
+def test_example_compiles_cleanly_against_example_offers(example_source: str, example_offers) -> None:
     result = dsl.compile_ruleset(example_source, offers=example_offers)
     assert result.ok and result.diagnostics == ()
 

@@ -14,7 +14,7 @@ RULES = str(EXAMPLES / "retail_banking.rules")
 OFFERS = str(EXAMPLES / "offers.json")
 
 
-def run(*args: str, stdin: str | None = None):  # noqa: ANN201
+def run(*args: str, stdin: str | None = None):
     return CliRunner().invoke(main, list(args), input=stdin)
 
 
@@ -23,7 +23,7 @@ def test_check_passes_the_example() -> None:
     assert result.exit_code == 0 and result.output == ""
 
 
-def test_check_prints_file_line_column_then_excerpt(tmp_path) -> None:  # noqa: ANN001
+def test_check_prints_file_line_column_then_excerpt(tmp_path) -> None:
     path = tmp_path / "bad.rules"
     path.write_text('rule "r"\n  when inquiry.category is transactonal\n  offer rewards_card\n')
     result = run("check", str(path))
@@ -35,7 +35,7 @@ def test_check_prints_file_line_column_then_excerpt(tmp_path) -> None:  # noqa: 
     assert lines[3] == "     = hint: did you mean `transactional`?"
 
 
-def test_check_exits_zero_on_warnings_only(tmp_path) -> None:  # noqa: ANN001
+def test_check_exits_zero_on_warnings_only(tmp_path) -> None:
     path = tmp_path / "warn.rules"
     path.write_text('never offer when tone is distressed\nrule "r" when tone is distressed offer x\n')
     result = run("check", str(path))
@@ -43,14 +43,14 @@ def test_check_exits_zero_on_warnings_only(tmp_path) -> None:  # noqa: ANN001
     assert re.match(rf"{re.escape(str(path))}:2:6: warning W400: ", result.output)
 
 
-def test_check_reports_unknown_offers_against_the_offers_file(tmp_path) -> None:  # noqa: ANN001
+def test_check_reports_unknown_offers_against_the_offers_file(tmp_path) -> None:
     path = tmp_path / "r.rules"
     path.write_text('rule "r" when customer.authenticated offer rewards_crd\n')
     result = run("check", str(path), "--offers", OFFERS)
     assert result.exit_code == 1 and "E203" in result.output and "rewards_card" in result.output
 
 
-def test_fmt_check_accepts_canonical_and_rejects_other_layouts(tmp_path) -> None:  # noqa: ANN001
+def test_fmt_check_accepts_canonical_and_rejects_other_layouts(tmp_path) -> None:
     assert run("fmt", "--check", RULES).exit_code == 0
     messy = tmp_path / "messy.rules"
     messy.write_text('rule "r" when   customer.authenticated    offer x')
@@ -58,7 +58,7 @@ def test_fmt_check_accepts_canonical_and_rejects_other_layouts(tmp_path) -> None
     assert result.exit_code == 1 and "not in canonical layout" in result.output
 
 
-def test_fmt_prints_and_writes_canonical_layout(tmp_path) -> None:  # noqa: ANN001
+def test_fmt_prints_and_writes_canonical_layout(tmp_path) -> None:
     messy = tmp_path / "messy.rules"
     messy.write_text('rule "r" when   customer.authenticated    offer x')
     expected = 'rule "r"\n  when customer.authenticated\n  offer x\n'
@@ -67,7 +67,7 @@ def test_fmt_prints_and_writes_canonical_layout(tmp_path) -> None:  # noqa: ANN0
     assert messy.read_text() == expected
 
 
-def test_fmt_reports_syntax_errors(tmp_path) -> None:  # noqa: ANN001
+def test_fmt_reports_syntax_errors(tmp_path) -> None:
     bad = tmp_path / "bad.rules"
     bad.write_text("rule x")
     result = run("fmt", str(bad))
@@ -93,19 +93,19 @@ def test_decide_reads_the_interaction_from_a_file() -> None:
     assert json.loads(result.output)["offers"][0]["offer"] == "realtime_contact"
 
 
-def test_decide_refuses_rules_with_errors(tmp_path) -> None:  # noqa: ANN001
+def test_decide_refuses_rules_with_errors(tmp_path) -> None:
     bad = tmp_path / "bad.rules"
     bad.write_text('rule "r" when tone is sad offer rewards_card')
     result = run("decide", "--rules", str(bad), "--offers", OFFERS, "--interaction", "-", stdin="{}")
     assert result.exit_code == 1 and "E201" in result.output
 
 
-def test_decide_reports_bad_json(tmp_path) -> None:  # noqa: ANN001
+def test_decide_reports_bad_json(tmp_path) -> None:
     result = run("decide", "--rules", RULES, "--offers", OFFERS, "--interaction", "-", stdin="{nope")
     assert result.exit_code == 1 and "not valid JSON" in result.output
 
 
-def test_decide_reports_bad_offer_eligibility(tmp_path) -> None:  # noqa: ANN001
+def test_decide_reports_bad_offer_eligibility(tmp_path) -> None:
     offers = tmp_path / "offers.json"
     offers.write_text(json.dumps([{"key": "x", "value": 1, "eligible_when": "customer.tier is dimond"}]))
     result = run("decide", "--rules", RULES, "--offers", str(offers), "--interaction", "-", stdin="{}")

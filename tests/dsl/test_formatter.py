@@ -60,7 +60,7 @@ values = st.one_of(
 )
 
 
-def _compare(draw_values):  # noqa: ANN001, ANN202
+def _compare(draw_values):
     return st.one_of(
         st.tuples(words, st.sampled_from(["is", "is not", "contains"]), draw_values).map(" ".join),
         st.tuples(words, st.sampled_from(["in", "not in"]), st.lists(draw_values, max_size=3)).map(

@@ -78,7 +78,7 @@ def test_deeply_nested_ir_is_refused(ir: dict) -> None:
         load_ruleset(_set(ir, ("rules", 0, "when"), node))
 
 
-def test_strings_with_code_in_them_stay_data(ir: dict, tmp_path) -> None:  # noqa: ANN001
+def test_strings_with_code_in_them_stay_data(ir: dict, tmp_path) -> None:
     marker = tmp_path / "pwned"
     payload = f"'); open({str(marker)!r}, 'w'); ('"
     ir = _set(ir, ("rules", 0, "when", "and", 0, "value"), payload)

@@ -19,20 +19,20 @@ rule "later" when inquiry.category is transactional follow up after 7 days with 
 """
 
 
-def test_guard_blocks_offer_when_tone_is_distressed(ruleset, interaction) -> None:  # noqa: ANN001
+def test_guard_blocks_offer_when_tone_is_distressed(ruleset, interaction) -> None:
     decision = ruleset(GUARDED).decide(interaction(tone={"label": "distressed"}),
                                        simple_offers("rewards_card", "card_protection_plan"))
     assert decision["offers"] == []
     assert decision["guards"] == [{"line": 2, "text": "tone is distressed"}]
 
 
-def test_guard_does_not_stop_follow_ups(ruleset, interaction) -> None:  # noqa: ANN001
+def test_guard_does_not_stop_follow_ups(ruleset, interaction) -> None:
     decision = ruleset(GUARDED).decide(interaction(tone={"label": "distressed"}),
                                        simple_offers("rewards_card", "card_protection_plan"))
     assert decision["follow_ups"] == [{"offer": "card_protection_plan", "rule": "later", "after": "P7D"}]
 
 
-def test_offer_is_made_when_no_guard_fires(ruleset, interaction) -> None:  # noqa: ANN001
+def test_offer_is_made_when_no_guard_fires(ruleset, interaction) -> None:
     decision = ruleset(GUARDED).decide(interaction(), simple_offers("rewards_card", "card_protection_plan"))
     assert [o["offer"] for o in decision["offers"]] == ["rewards_card"]
     assert decision["guards"] == []
@@ -51,19 +51,19 @@ rule "tie-b" when customer.authenticated offer tie_a priority 50
     ("n", "expected"),
     [(1, ["dear"]), (2, ["dear", "tie_a"]), (4, ["dear", "tie_a", "tie_b", "cheap"])],
 )
-def test_arbitration_ranks_by_priority_then_value_then_key(ruleset, interaction, n, expected) -> None:  # noqa: ANN001
+def test_arbitration_ranks_by_priority_then_value_then_key(ruleset, interaction, n, expected) -> None:
     offers = simple_offers(cheap=1, dear=1, tie_a=5, tie_b=5)
     decision = ruleset(ARBITRATION.format(n=n)).decide(interaction(), offers)
     assert [o["offer"] for o in decision["offers"]] == expected
 
 
-def test_equal_priority_prefers_higher_value(ruleset, interaction) -> None:  # noqa: ANN001
+def test_equal_priority_prefers_higher_value(ruleset, interaction) -> None:
     source = 'rule "a" when customer.authenticated offer small\nrule "b" when customer.authenticated offer big'
     decision = ruleset(source).decide(interaction(), simple_offers(small=1, big=2))
     assert [o["offer"] for o in decision["offers"]] == ["big", "small"]
 
 
-def test_same_offer_from_two_rules_is_made_once_by_the_stronger_rule(ruleset, interaction) -> None:  # noqa: ANN001
+def test_same_offer_from_two_rules_is_made_once_by_the_stronger_rule(ruleset, interaction) -> None:
     source = 'rule "a" when customer.authenticated offer x priority 1\nrule "b" when inquiry.resolved offer x priority 2'
     decision = ruleset(source).decide(interaction(), simple_offers("x"))
     assert decision["offers"] == [{"offer": "x", "rule": "b", "priority": 2, "value": 10}]
@@ -87,7 +87,7 @@ rule "r" when customer.authenticated offer x
         ([{"offer": "y", "at": "not a date"}], False),
     ],
 )
-def test_limits_count_recent_offers_relative_to_at(ruleset, interaction, history, offered) -> None:  # noqa: ANN001
+def test_limits_count_recent_offers_relative_to_at(ruleset, interaction, history, offered) -> None:
     decision = ruleset(LIMITED).decide(interaction(customer={"recent_offers": history}), simple_offers("x"))
     assert bool(decision["offers"]) is offered
     assert bool(decision["limits"]) is not offered
@@ -96,7 +96,7 @@ def test_limits_count_recent_offers_relative_to_at(ruleset, interaction, history
 ROLLOUT = 'rule "pilot" when customer.authenticated offer x to 30% of customers'
 
 
-def test_rollout_is_deterministic_and_records_holdouts(ruleset, interaction) -> None:  # noqa: ANN001
+def test_rollout_is_deterministic_and_records_holdouts(ruleset, interaction) -> None:
     rules = ruleset(ROLLOUT)
     offered = held = 0
     for n in range(400):
@@ -111,7 +111,7 @@ def test_rollout_is_deterministic_and_records_holdouts(ruleset, interaction) -> 
     assert 80 < offered < 160
 
 
-def test_rollout_without_customer_id_is_a_holdout(ruleset, interaction) -> None:  # noqa: ANN001
+def test_rollout_without_customer_id_is_a_holdout(ruleset, interaction) -> None:
     decision = ruleset(ROLLOUT).decide(interaction(customer={"id": None}), simple_offers("x"))
     assert decision["offers"] == [] and decision["holdouts"] == [{"offer": "x", "rule": "pilot"}]
 
@@ -130,18 +130,18 @@ def test_rollout_without_customer_id_is_a_holdout(ruleset, interaction) -> None:
         (OfferInfo("x", 1, eligible_when=dsl.check_expression("data.refill.savings_pct > 50").ir), False),
     ],
 )
-def test_offer_status_validity_and_eligibility_filter_candidates(ruleset, interaction, offer, offered) -> None:  # noqa: ANN001
+def test_offer_status_validity_and_eligibility_filter_candidates(ruleset, interaction, offer, offered) -> None:
     decision = ruleset('rule "r" when customer.authenticated offer x').decide(interaction(), {"x": offer})
     assert bool(decision["offers"]) is offered
 
 
-def test_offers_may_be_given_as_a_list_of_dicts(ruleset, interaction) -> None:  # noqa: ANN001
+def test_offers_may_be_given_as_a_list_of_dicts(ruleset, interaction) -> None:
     decision = ruleset('rule "r" when customer.authenticated offer x').decide(
         interaction(), [{"key": "x", "value": 3, "eligible_when": "customer.tier is gold"}])
     assert decision["offers"][0]["value"] == 3
 
 
-def test_follow_up_validity_is_checked_at_the_follow_up_time(ruleset, interaction) -> None:  # noqa: ANN001
+def test_follow_up_validity_is_checked_at_the_follow_up_time(ruleset, interaction) -> None:
     rules = ruleset('rule "r" when customer.authenticated follow up after 7 days with x')
     ends_soon = {"x": OfferInfo("x", 1, valid_to="2026-11-22")}
     assert rules.decide(interaction(), ends_soon)["follow_ups"] == []
@@ -169,7 +169,7 @@ def test_follow_up_validity_is_checked_at_the_follow_up_time(ruleset, interactio
         ("tone.score < data.limit", {"data": {"limit": "1"}}, False),
     ],
 )
-def test_missing_or_mistyped_fields_read_as_null(ruleset, interaction, condition, changes, matched) -> None:  # noqa: ANN001
+def test_missing_or_mistyped_fields_read_as_null(ruleset, interaction, condition, changes, matched) -> None:
     decision = ruleset(f'rule "r" when {condition} offer x').decide(interaction(**changes), simple_offers("x"))
     assert bool(decision["offers"]) is matched
 
@@ -188,14 +188,14 @@ junk = st.fixed_dictionaries(
 
 @settings(max_examples=150, deadline=None)
 @given(junk)
-def test_decide_never_raises_on_any_interaction(example_source, example_offers, value) -> None:  # noqa: ANN001
+def test_decide_never_raises_on_any_interaction(example_source, example_offers, value) -> None:
     rules = dsl.load_ruleset(dsl.compile_ruleset(example_source).ir)
     decision = rules.decide(value, example_offers, explain=True)
     json.dumps(decision)
     assert {k: v for k, v in decision.items() if k != "trace"} == rules.decide(value, example_offers)
 
 
-def test_explain_traces_every_rule(ruleset, interaction, example_source, example_offers) -> None:  # noqa: ANN001
+def test_explain_traces_every_rule(ruleset, interaction, example_source, example_offers) -> None:
     rules = dsl.load_ruleset(dsl.compile_ruleset(example_source).ir)
     trace = rules.decide(interaction(tone={"label": "negative", "score": -0.72, "words": ["furious"]}),
                          example_offers, explain=True)["trace"]
@@ -207,14 +207,14 @@ def test_explain_traces_every_rule(ruleset, interaction, example_source, example
     assert {"field": "inquiry.category", "actual": "transactional"}.items() <= trace["skipped"][-1].items()
 
 
-def test_explain_reports_why_offers_were_not_made(ruleset, interaction) -> None:  # noqa: ANN001
+def test_explain_reports_why_offers_were_not_made(ruleset, interaction) -> None:
     trace = ruleset(GUARDED).decide(interaction(tone={"label": "distressed"}),
                                     simple_offers("rewards_card", "card_protection_plan"), explain=True)["trace"]
     assert trace["offers"] == [{"offer": "rewards_card", "rule": "offer", "kind": "offer", "outcome": "stopped by a guard"}]
     assert trace["guards"][0]["fired"] is True
 
 
-def test_example_interactions_decide_as_documented(example_source, example_offers) -> None:  # noqa: ANN001
+def test_example_interactions_decide_as_documented(example_source, example_offers) -> None:
     from .conftest import EXAMPLES
 
     rules = dsl.load_ruleset(dsl.compile_ruleset(example_source, offers=example_offers).ir)
@@ -226,7 +226,7 @@ def test_example_interactions_decide_as_documented(example_source, example_offer
     assert [f["offer"] for f in email["follow_ups"]] == ["check_in"]
 
 
-def test_many_rules_are_indexed_and_only_candidates_are_evaluated(ruleset, interaction) -> None:  # noqa: ANN001
+def test_many_rules_are_indexed_and_only_candidates_are_evaluated(ruleset, interaction) -> None:
     source = "\n".join(f'rule "r{n}" when inquiry.intent is "i{n}" offer x priority {n}' for n in range(300))
     rules = ruleset(source)
     decision = rules.decide(interaction(inquiry={"intent": "i42"}), simple_offers("x"), explain=True)
