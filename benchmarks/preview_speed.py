@@ -108,19 +108,24 @@ def measure_requests(repeat: int) -> tuple[dict[str, Any], Workspace]:
         for key in keys * 3:
             client.post("/preview/samples", data={"part": "result", "preview_sample": key},
                         headers=headers)
+        bodies = {s["key"]: json.dumps(s["interaction"], indent=2) for s in demo_samples()}
         timings: list[float] = []
         for n in range(repeat):
             key = keys[n % len(keys)]
+            # What the pane sends on each keystroke: its controls, with the sample's JSON.
+            form = {"part": "result", "preview_sample": key, "preview_loaded": key,
+                    "preview_interaction": bodies[key],
+                    "preview_layout": "email_response_footer", "focus_kind": "",
+                    "focus_key": ""}
             started = time.perf_counter()
-            response = client.post("/preview/samples", headers=headers,
-                                   data={"part": "result", "preview_sample": key})
+            response = client.post("/preview/samples", headers=headers, data=form)
             timings.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200
         library: list[float] = []
-        bodies = [s["interaction"] for s in demo_samples()]
+        interactions = [s["interaction"] for s in demo_samples()]
         for n in range(repeat):
             started = time.perf_counter()
-            preview(ws, bodies[n % len(bodies)])
+            preview(ws, interactions[n % len(interactions)])
             library.append((time.perf_counter() - started) * 1000)
         get_database(app).engine.dispose()
     return {"request_ms": _stats(timings), "library_ms": _stats(library)}, ws

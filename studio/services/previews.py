@@ -30,7 +30,7 @@ from preview.engine import render_context as context_for
 from preview.matrix import Matrix, Sample, run_matrix
 from preview.tone import Lexicon, with_inferred_tone
 from studio.errors import FieldError
-from studio.models import Artifact, SampleInteraction
+from studio.models import Artifact
 from studio.services import offers, samples, workspace
 
 PREFERRED_EMAIL_LAYOUT: Final = "email_response_footer"
@@ -159,17 +159,20 @@ class PreviewView:
     saved: bool = True
 
 
-def _interaction(sample: SampleInteraction | None, form: Mapping[str, str],
+def _interaction(session: Session, chosen: str | None, form: Mapping[str, str],
                  ) -> tuple[dict[str, Any], str, FieldError | None, bool]:
     """The interaction to preview: the JSON edited in the pane when it belongs to the
-    chosen sample, else the sample as stored. Also says whether the editor box must be
-    refilled (another sample was chosen)."""
-    stored = dict(sample.body) if sample is not None and isinstance(sample.body, dict) else {}
+    chosen sample (every keystroke request carries it, so the library is not read),
+    else the sample as stored. Also says whether the editor box must be refilled
+    (another sample was chosen)."""
     loaded = form.get("preview_loaded")
     text = form.get("preview_interaction")
-    chosen = sample.key if sample is not None else ""
-    if text is None or loaded != chosen:
-        return stored, json.dumps(stored, indent=2, ensure_ascii=False), None, loaded is not None
+    if text is None or loaded != (chosen or ""):
+        sample = samples.get(session, chosen) if chosen else None
+        stored = dict(sample.body) if sample is not None and isinstance(sample.body,
+                                                                        dict) else {}
+        return stored, json.dumps(stored, indent=2, ensure_ascii=False), None, \
+            loaded is not None
     body, error = samples.parse_json(text)
     if error is not None or body is None:
         return {}, text, error, False
@@ -219,9 +222,8 @@ def render(session: Session, *, form: Mapping[str, str], owner: int,
     wanted = form.get("preview_sample") or sample_key
     if not wanted and kind in ("offer", "ruleset") and key:
         wanted = _telling_sample(session, ws, kind, key)
-    sample = samples.get(session, wanted) if wanted else None
-    if sample is None and choices:
-        sample = samples.get(session, choices[0][0])
+    names = dict(choices)
+    chosen = wanted if wanted in names else (choices[0][0] if choices else None)
     layouts = email_layout_choices(ws)
     email_layout = form.get("preview_layout")
     if email_layout not in {k for k, _ in layouts}:
@@ -230,13 +232,13 @@ def render(session: Session, *, form: Mapping[str, str], owner: int,
     focus_key = key or form.get("focus_key", "")
     if focus_kind not in KINDS:
         focus_kind, focus_key = "", ""
-    interaction, text, json_error, changed = _interaction(sample, form)
-    pane = Pane(samples=choices, sample_key=sample.key if sample else None,
-                sample_name=sample.name if sample else "", interaction_text=text,
+    interaction, text, json_error, changed = _interaction(session, chosen, form)
+    pane = Pane(samples=choices, sample_key=chosen,
+                sample_name=names.get(chosen or "", ""), interaction_text=text,
                 json_error=json_error, email_layouts=layouts, email_layout=email_layout,
                 focus_kind=focus_kind if not kind else "",
                 focus_key=focus_key if not kind else "", editor_changed=changed)
-    if sample is None or json_error is not None:
+    if chosen is None or json_error is not None:
         return PreviewView(pane, None)
     draft = _draft(focus_kind, focus_key, form, ws) if focus_kind else None
     if kind is None and draft is not None:

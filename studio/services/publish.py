@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from studio import audit
 from studio.errors import FieldError, ValidationFailed
-from studio.models import Artifact, Bundle, ChangeRequest, User
+from studio.models import Artifact, Bundle, ChangeRequest, Setting, User
 from studio.roles import ADMIN, REVIEWER
 from studio.services import bundles, notifications, signing, workspace
 from studio.services.reviews import NotAllowed
@@ -370,9 +370,32 @@ def prepare(session: Session, *, toolchain: Toolchain | None = None,
         problems.append(Problem("error", "nothing-to-publish", "nothing has been approved yet",
                                 "", hint="approve a change request first"))
     body = {"format": bundles.FORMAT, "schema": schema, "lexicon": lexicon, "offers": offers,
-            "layouts": layouts, "rulesets": rulesets, "revisions": revisions}
+            "layouts": layouts, "default_layouts": default_layouts(session, layouts),
+            "rulesets": rulesets, "revisions": revisions}
     return Plan(body=body, problems=problems, changes=changes,
                 previous_version=current.version if current else None, workspace=ws)
+
+
+def default_layouts(session: Session, layouts: list[dict[str, Any]]) -> dict[str, str]:
+    """The layout each channel uses when a decision names none.
+
+    An admin's choice (the `default_layouts` setting) wins where it names a layout that
+    is in the bundle; otherwise the first layout ever made for the channel is its default.
+    """
+    in_bundle = {layout["key"]: layout["channel"] for layout in layouts}
+    chosen: dict[str, str] = {}
+    setting = session.get(Setting, "default_layouts")
+    if setting is not None and isinstance(setting.value, dict):
+        for channel, key in setting.value.items():
+            if in_bundle.get(key) == channel:
+                chosen[channel] = key
+    first_made = session.scalars(
+        select(Artifact.key).where(Artifact.kind == "layout", Artifact.key.in_(in_bundle))
+        .order_by(Artifact.id)
+    )
+    for key in first_made:
+        chosen.setdefault(in_bundle[key], key)
+    return chosen
 
 
 def _revisions_of(bundle: Bundle | None) -> dict[str, int] | None:
