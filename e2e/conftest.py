@@ -6,9 +6,9 @@ server thread), migrated and seeded with the demo workspace exactly as a new use
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
-import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path

@@ -5,10 +5,10 @@ Run: .venv/bin/python scripts/screenshots.py   (writes docs/screenshots/*.png)
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sys
 import tempfile
-import logging
 import threading
 from pathlib import Path
 

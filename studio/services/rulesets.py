@@ -23,7 +23,7 @@ from studio.services import artifacts
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 MAX_SOURCE = 256 * 1024
 SCHEMA_KEY = "interaction"
-RESERVED_KEYS = frozenset({"new", "check", "format", "schema"})
+RESERVED_KEYS = frozenset({"new", "check", "format", "schema", "lexicon"})
 
 STARTER_SOURCE = """# When to offer. Lines starting with # are comments.
 
@@ -146,7 +146,9 @@ def save_schema(session: Session, text_body: dict[str, Any], *, base_number: int
     try:
         schema = Schema.from_dict(text_body)
     except dsl.DSLError as failed:
-        raise ValidationFailed([FieldError("schema", d.message) for d in failed.diagnostics])
+        raise ValidationFailed(
+            [FieldError("schema", d.message) for d in failed.diagnostics]
+        ) from failed
     body = schema.to_dict()
     artifact = artifacts.find(session, "schema", SCHEMA_KEY)
     if artifact is None:
