@@ -164,8 +164,9 @@ def listing(
 
 
 def body_text(body: dict[str, Any]) -> str:
-    """A revision body as reviewable text: the source for rulesets and layouts, else JSON."""
-    if isinstance(body.get("source"), str) and len(body) <= 2:
+    """A revision body as reviewable text: the source for rulesets and layouts (what people
+    wrote, not the compiled HTML derived from it), else the body as sorted JSON."""
+    if isinstance(body.get("source"), str):
         return body["source"]
     return json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False, default=str)
 

@@ -8,7 +8,7 @@ from flask import Flask
 from studio.roles import AREAS_BY_KEY, ROLES
 from tests.factories import make_user, sign_in_as
 
-PUBLIC_ENDPOINTS = {"static", "auth.sign_in", "auth.sign_out", "home.health"}
+PUBLIC_ENDPOINTS = {"static", "auth.sign_in", "auth.sign_out", "home.health", "assets.serve"}
 # Token-authenticated API views and the public API reference: not session pages.
 PUBLIC_BLUEPRINTS = {"api", "api_docs"}
 
