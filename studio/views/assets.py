@@ -13,28 +13,18 @@ from studio import security
 from studio.db import db_session
 from studio.errors import ValidationFailed
 from studio.services import assets
+from studio.web import actor_id, int_arg
 
 bp = Blueprint("assets", __name__, url_prefix="/assets")
 
 ONE_YEAR = 365 * 24 * 3600
 
 
-def _actor_id() -> int:
-    user = security.current_user()
-    assert user is not None
-    return user.id
-
-
-def _int_arg(value: str | None, default: int) -> int:
-    try:
-        return int(value) if value is not None else default
-    except ValueError:
-        return default
 
 
 def _library(status: int = 200, errors: dict[str, str] | None = None) -> tuple[str, int]:
     query = request.args.get("q", "")
-    page = assets.listing(db_session(), query=query, page=_int_arg(request.args.get("page"), 1))
+    page = assets.listing(db_session(), query=query, page=int_arg(request.args.get("page"), 1))
     template = "assets/_grid.html" if request.headers.get("HX-Request") and status == 200 \
         else "assets/index.html"
     return render_template(template, page=page, q=query, errors=errors or {},
@@ -60,7 +50,7 @@ def upload() -> Response | tuple[str, int]:
     data = upload.stream.read(assets.MAX_BYTES + 1)
     try:
         stored = assets.store(session, filename=upload.filename, data=data,
-                              actor_id=_actor_id())
+                              actor_id=actor_id())
     except ValidationFailed as failed:
         session.rollback()
         return _library(422, failed.by_field())
@@ -78,7 +68,7 @@ def upload() -> Response | tuple[str, int]:
 def picker() -> str:
     """The library as a list of choices, for the image field and the rich-text editor."""
     page = assets.listing(db_session(), query=request.args.get("q", ""),
-                          page=_int_arg(request.args.get("page"), 1), per_page=12)
+                          page=int_arg(request.args.get("page"), 1), per_page=12)
     return render_template("assets/_picker.html", page=page, q=request.args.get("q", ""),
                            url_for_asset=assets.url_for_asset,
                            target=request.args.get("target", "blocks.image_url"))

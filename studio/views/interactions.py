@@ -11,20 +11,13 @@ from studio.db import db_session
 from studio.errors import ValidationFailed
 from studio.models import SampleInteraction
 from studio.services import lexicon, previews, samples
+from studio.web import actor_id, int_arg, is_htmx
 
 bp = Blueprint("interactions", __name__, url_prefix="/interactions")
 
 MAX_UPLOAD = 2 * 1024 * 1024
 
 
-def _is_htmx() -> bool:
-    return bool(request.headers.get("HX-Request"))
-
-
-def _actor_id() -> int:
-    user = security.current_user()
-    assert user is not None
-    return user.id
 
 
 def _sample(session: Session, key: str) -> SampleInteraction:
@@ -34,20 +27,14 @@ def _sample(session: Session, key: str) -> SampleInteraction:
     return sample
 
 
-def _int_arg(value: str | None, default: int) -> int:
-    try:
-        return int(value) if value is not None else default
-    except ValueError:
-        return default
-
 
 @bp.get("/")
 @security.requires("interactions")
 def index() -> str:
     query, tag = request.args.get("q", ""), request.args.get("tag", "")
     page = samples.listing(db_session(), query=query, tag=tag,
-                           page=_int_arg(request.args.get("page"), 1))
-    template = "interactions/_list.html" if _is_htmx() else "interactions/index.html"
+                           page=int_arg(request.args.get("page"), 1))
+    template = "interactions/_list.html" if is_htmx() else "interactions/index.html"
     return render_template(template, page=page, q=query, tag=tag)
 
 
@@ -61,7 +48,7 @@ def new() -> str | Response | tuple[str, int]:
             session, None, mode), spec=samples.editor_spec(session), errors={})
     sub = samples.submission(request.form, mode)
     try:
-        sample = samples.create_from(session, sub, actor_id=_actor_id())
+        sample = samples.create_from(session, sub, actor_id=actor_id())
     except ValidationFailed as failed:
         session.rollback()
         return render_template("interactions/new.html", sub=sub,
@@ -92,7 +79,7 @@ def import_lines() -> str | tuple[str, int]:
                                tags=request.form.get("tags", ""),
                                error="Choose a .jsonl file or paste JSON lines."), 422
     session = db_session()
-    report = samples.import_lines(session, text, actor_id=_actor_id(),
+    report = samples.import_lines(session, text, actor_id=actor_id(),
                                   tags=request.form.get("tags", ""))
     session.commit()
     status = 200 if report.created or not report.problems else 422
@@ -107,7 +94,7 @@ def matrix() -> str:
     if request.args.get("offer"):
         kind, key = "offer", request.args["offer"]
     view = previews.matrix(db_session(), kind=kind, key=key)
-    template = "interactions/_matrix.html" if _is_htmx() else "interactions/matrix.html"
+    template = "interactions/_matrix.html" if is_htmx() else "interactions/matrix.html"
     return render_template(template, view=view)
 
 
@@ -143,10 +130,10 @@ def edit(key: str) -> str | Response | tuple[str, int]:
                                spec=samples.editor_spec(session), errors={}, conflict=False,
                                lock_version=sample.lock_version)
     sub = samples.submission(request.form, mode)
-    lock_version = _int_arg(request.form.get("lock_version"), -1)
+    lock_version = int_arg(request.form.get("lock_version"), -1)
     try:
         samples.update_from(session, sample, sub, lock_version=lock_version,
-                            actor_id=_actor_id())
+                            actor_id=actor_id())
     except ValidationFailed as failed:
         session.rollback()
         return render_template("interactions/edit.html", sample=_sample(session, key), sub=sub,
@@ -175,7 +162,7 @@ def duplicate(key: str) -> str | Response | tuple[str, int]:
                                errors={})
     try:
         copy = samples.duplicate(session, sample, key=form["key"], name=form["name"],
-                                 actor_id=_actor_id())
+                                 actor_id=actor_id())
     except ValidationFailed as failed:
         session.rollback()
         return render_template("interactions/duplicate.html", sample=sample, form=form,
@@ -192,7 +179,7 @@ def delete(key: str) -> str | Response:
     sample = _sample(session, key)
     if request.method == "GET":
         return render_template("interactions/confirm_delete.html", sample=sample)
-    samples.delete(session, sample, actor_id=_actor_id())
+    samples.delete(session, sample, actor_id=actor_id())
     session.commit()
     flash(f"“{sample.name}” deleted.", "success")
     return redirect(url_for("interactions.index"))

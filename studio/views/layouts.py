@@ -2,42 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy.orm import Session
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from studio import security
 from studio.db import db_session
 from studio.errors import ValidationFailed
-from studio.models import Artifact
 from studio.services import artifacts, layouts, offers
 from studio.views.offers import sandboxed_document
+from studio.web import actor_id, artifact_or_404, int_arg, is_htmx
 
 bp = Blueprint("layouts", __name__, url_prefix="/layouts")
 
 
-def _is_htmx() -> bool:
-    return bool(request.headers.get("HX-Request"))
 
 
-def _actor_id() -> int:
-    user = security.current_user()
-    assert user is not None
-    return user.id
-
-
-def _layout(session: Session, key: str) -> Artifact:
-    artifact = artifacts.find(session, "layout", key)
-    if artifact is None:
-        abort(404)
-    return artifact
-
-
-def _int_arg(value: str | None, default: int) -> int:
-    try:
-        return int(value) if value is not None else default
-    except ValueError:
-        return default
 
 
 def _page(template: str, status: int = 200, **context: object) -> tuple[str, int]:
@@ -54,9 +33,9 @@ def index() -> str:
     query = request.args.get("q", "")
     show_archived = request.args.get("archived") == "1"
     page = artifacts.listing(session, "layout", query=query, archived=show_archived,
-                             page=_int_arg(request.args.get("page"), 1))
+                             page=int_arg(request.args.get("page"), 1))
     channel_of = layouts.channels_by_key(session, [a.key for a in page.items])
-    template = "layouts/_list.html" if _is_htmx() else "layouts/index.html"
+    template = "layouts/_list.html" if is_htmx() else "layouts/index.html"
     return render_template(template, page=page, q=query, show_archived=show_archived,
                            channel_of=channel_of, channels=layouts.CHANNELS)
 
@@ -76,7 +55,7 @@ def new() -> str | Response | tuple[str, int]:
     session = db_session()
     try:
         artifact = layouts.create(session, key=form["key"], name=form["name"], channel=channel,
-                                  source=form["source"], actor_id=_actor_id())
+                                  source=form["source"], actor_id=actor_id())
     except ValidationFailed as failed:
         session.rollback()
         return _page("layouts/new.html", 422, form=form, errors=failed.by_field(),
@@ -90,7 +69,7 @@ def new() -> str | Response | tuple[str, int]:
 @security.requires("layouts")
 def edit(key: str) -> str | tuple[str, int]:
     session = db_session()
-    artifact = _layout(session, key)
+    artifact = artifact_or_404(session, "layout", key)
     head = artifacts.head(session, artifact)
     channel = str(head.body.get("channel", ""))
     source = str(head.body.get("source", ""))
@@ -103,14 +82,14 @@ def edit(key: str) -> str | tuple[str, int]:
 @security.requires("layouts")
 def save(key: str) -> Response | tuple[str, int]:
     session = db_session()
-    artifact = _layout(session, key)
+    artifact = artifact_or_404(session, "layout", key)
     channel = layouts.channel_of(session, artifact)
     source = request.form.get("source", "")
     name = request.form.get("name", artifact.name)
-    base = _int_arg(request.form.get("base_number"), -1)
+    base = int_arg(request.form.get("base_number"), -1)
     try:
         revision = layouts.save(session, artifact, name=name, source=source, base_number=base,
-                                actor_id=_actor_id(), summary=request.form.get("summary", ""))
+                                actor_id=actor_id(), summary=request.form.get("summary", ""))
     except ValidationFailed as failed:
         session.rollback()
         return _page("layouts/edit.html", 422, artifact=artifact,
@@ -119,7 +98,7 @@ def save(key: str) -> Response | tuple[str, int]:
                      report=layouts.check(source, channel))
     except artifacts.EditConflict as conflict:
         session.rollback()
-        fresh = _layout(session, key)
+        fresh = artifact_or_404(session, "layout", key)
         return _page("layouts/edit.html", 409, artifact=fresh,
                      head=artifacts.head(session, fresh), channel=channel, name=name,
                      source=source, base_number=fresh.head_number, conflict=conflict,
@@ -143,7 +122,7 @@ def check() -> str:
 def preview(key: str) -> Response:
     """The saved layout with a sample offer, as its own document for a sandboxed frame."""
     session = db_session()
-    html = offers.layout_preview(session, _layout(session, key)) or (
+    html = offers.layout_preview(session, artifact_or_404(session, "layout", key)) or (
         "<!doctype html><title>No preview</title><p>Add an offer to the library to see "
         "this layout filled in.</p>")
     return sandboxed_document(html)
@@ -153,10 +132,10 @@ def preview(key: str) -> Response:
 @security.requires("layouts")
 def archive(key: str) -> str | Response:
     session = db_session()
-    artifact = _layout(session, key)
+    artifact = artifact_or_404(session, "layout", key)
     if request.method == "GET":
         return render_template("layouts/confirm_archive.html", artifact=artifact)
-    artifacts.set_archived(session, artifact, True, actor_id=_actor_id())
+    artifacts.set_archived(session, artifact, True, actor_id=actor_id())
     session.commit()
     flash(f"{artifact.name} is archived. It stays in history and can be restored.", "success")
     return redirect(url_for("layouts.index"))
@@ -166,8 +145,8 @@ def archive(key: str) -> str | Response:
 @security.requires("layouts")
 def restore(key: str) -> Response:
     session = db_session()
-    artifact = _layout(session, key)
-    artifacts.set_archived(session, artifact, False, actor_id=_actor_id())
+    artifact = artifact_or_404(session, "layout", key)
+    artifacts.set_archived(session, artifact, False, actor_id=actor_id())
     session.commit()
     flash(f"{artifact.name} is restored.", "success")
     return redirect(url_for("layouts.edit", key=key))

@@ -9,15 +9,10 @@ from studio import security
 from studio.db import db_session
 from studio.errors import ValidationFailed
 from studio.services import artifacts, lexicon
+from studio.web import int_arg
 
 bp = Blueprint("lexicon", __name__, url_prefix="/rules/lexicon")
 
-
-def _int_arg(value: str | None, default: int) -> int:
-    try:
-        return int(value) if value is not None else default
-    except ValueError:
-        return default
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -33,7 +28,7 @@ def edit() -> str | Response | tuple[str, int]:
     user = security.current_user()
     assert user is not None
     try:
-        lexicon.save(session, text, base_number=_int_arg(request.form.get("base_number"), -1),
+        lexicon.save(session, text, base_number=int_arg(request.form.get("base_number"), -1),
                      actor_id=user.id, summary=request.form.get("summary", ""))
     except ValidationFailed as failed:
         session.rollback()

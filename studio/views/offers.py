@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from studio import security
 from studio.db import db_session
 from studio.errors import ValidationFailed
-from studio.models import Artifact
 from studio.services import artifacts, offers
+from studio.web import actor_id, artifact_or_404, int_arg, is_htmx
 
 bp = Blueprint("offers", __name__, url_prefix="/offers")
 
@@ -36,28 +35,8 @@ def sandboxed_document(html: str) -> Response:
     return response
 
 
-def _is_htmx() -> bool:
-    return bool(request.headers.get("HX-Request"))
 
 
-def _actor_id() -> int:
-    user = security.current_user()
-    assert user is not None
-    return user.id
-
-
-def _offer(session: Session, key: str) -> Artifact:
-    artifact = artifacts.find(session, "offer", key)
-    if artifact is None:
-        abort(404)
-    return artifact
-
-
-def _int_arg(value: str | None, default: int) -> int:
-    try:
-        return int(value) if value is not None else default
-    except ValueError:
-        return default
 
 
 def _editor(template: str, *, status: int = 200, **context: object) -> tuple[str, int]:
@@ -74,10 +53,10 @@ def index() -> str:
     filters = offers.OfferFilters(
         q=request.args.get("q", ""), status=request.args.get("status", ""),
         owner=request.args.get("owner", ""), channel=request.args.get("channel", ""),
-        validity=request.args.get("validity", ""), page=_int_arg(request.args.get("page"), 1),
+        validity=request.args.get("validity", ""), page=int_arg(request.args.get("page"), 1),
     )
     page = offers.listing(db_session(), filters)
-    template = "offers/_list.html" if _is_htmx() else "offers/index.html"
+    template = "offers/_list.html" if is_htmx() else "offers/index.html"
     return render_template(template, page=page, filters=filters,
                            status_labels=offers.STATUS_LABELS,
                            coverage_labels=offers.COVERAGE_LABELS,
@@ -92,7 +71,7 @@ def new() -> str | Response | tuple[str, int]:
     session = db_session()
     form = offers.form_from_request(request.form)
     try:
-        artifact = offers.create(session, offers.body_from_form(form), actor_id=_actor_id())
+        artifact = offers.create(session, offers.body_from_form(form), actor_id=actor_id())
     except ValidationFailed as failed:
         session.rollback()
         return _editor("offers/new.html", status=422, form=form, errors=failed.by_field())
@@ -106,10 +85,10 @@ def new() -> str | Response | tuple[str, int]:
 def show(key: str) -> str:
     """The offer and its variants; htmx asks for the variants panel alone."""
     session = db_session()
-    artifact = _offer(session, key)
+    artifact = artifact_or_404(session, "offer", key)
     head = artifacts.head(session, artifact)
     view = offers.variants(session, artifact, email_layout=request.args.get("layout"))
-    if _is_htmx():
+    if is_htmx():
         return render_template("offers/_variants.html", artifact=artifact, view=view,
                                labels=offers.VARIANT_LABELS)
     return render_template("offers/show.html", artifact=artifact, head=head, body=head.body,
@@ -127,7 +106,7 @@ def variant_document(key: str, channel: str) -> Response:
     if channel not in ("email_html", "message_center"):
         abort(404)
     session = db_session()
-    html = offers.variant_document(session, _offer(session, key), channel,
+    html = offers.variant_document(session, artifact_or_404(session, "offer", key), channel,
                                    email_layout=request.args.get("layout"))
     if html is None:
         html = ("<!doctype html><title>No preview</title><p style=\"font-family:sans-serif;"
@@ -140,17 +119,17 @@ def variant_document(key: str, channel: str) -> Response:
 @security.requires("offers")
 def edit(key: str) -> str | Response | tuple[str, int]:
     session = db_session()
-    artifact = _offer(session, key)
+    artifact = artifact_or_404(session, "offer", key)
     head = artifacts.head(session, artifact)
     if request.method == "GET":
         return _editor("offers/edit.html", artifact=artifact, head=head,
                        form=offers.form_from_body(key, head.body))
     form = offers.form_from_request(request.form)
     form["key"] = key
-    base = _int_arg(request.form.get("base_number"), -1)
+    base = int_arg(request.form.get("base_number"), -1)
     try:
         revision = offers.save(session, artifact, offers.body_from_form(form),
-                               base_number=base, actor_id=_actor_id(),
+                               base_number=base, actor_id=actor_id(),
                                summary=request.form.get("summary", ""))
     except ValidationFailed as failed:
         session.rollback()
@@ -158,7 +137,7 @@ def edit(key: str) -> str | Response | tuple[str, int]:
                        errors=failed.by_field(), base_number=base)
     except artifacts.EditConflict as conflict:
         session.rollback()
-        fresh = _offer(session, key)
+        fresh = artifact_or_404(session, "offer", key)
         return _editor("offers/edit.html", status=409, artifact=fresh,
                        head=artifacts.head(session, fresh), form=form, conflict=conflict,
                        theirs=artifacts.body_text(conflict.theirs.body) if conflict.theirs
@@ -172,14 +151,14 @@ def edit(key: str) -> str | Response | tuple[str, int]:
 @security.requires("offers")
 def duplicate(key: str) -> str | Response | tuple[str, int]:
     session = db_session()
-    artifact = _offer(session, key)
+    artifact = artifact_or_404(session, "offer", key)
     form = {"key": request.form.get("key", f"{key}_copy"[:64]),
             "name": request.form.get("name", f"{artifact.name} (copy)")}
     if request.method == "GET":
         return render_template("offers/duplicate.html", artifact=artifact, form=form, errors={})
     try:
         copy = offers.duplicate(session, artifact, key=form["key"], name=form["name"],
-                                actor_id=_actor_id())
+                                actor_id=actor_id())
     except ValidationFailed as failed:
         session.rollback()
         return render_template("offers/duplicate.html", artifact=artifact, form=form,
@@ -193,10 +172,10 @@ def duplicate(key: str) -> str | Response | tuple[str, int]:
 @security.requires("offers")
 def archive(key: str) -> str | Response:
     session = db_session()
-    artifact = _offer(session, key)
+    artifact = artifact_or_404(session, "offer", key)
     if request.method == "GET":
         return render_template("offers/confirm_archive.html", artifact=artifact)
-    artifacts.set_archived(session, artifact, True, actor_id=_actor_id())
+    artifacts.set_archived(session, artifact, True, actor_id=actor_id())
     session.commit()
     flash(f"{artifact.name} is archived. It stays in history and can be restored.", "success")
     return redirect(url_for("offers.index"))
@@ -206,8 +185,8 @@ def archive(key: str) -> str | Response:
 @security.requires("offers")
 def restore(key: str) -> Response:
     session = db_session()
-    artifact = _offer(session, key)
-    artifacts.set_archived(session, artifact, False, actor_id=_actor_id())
+    artifact = artifact_or_404(session, "offer", key)
+    artifacts.set_archived(session, artifact, False, actor_id=actor_id())
     session.commit()
     flash(f"{artifact.name} is restored.", "success")
     return redirect(url_for("offers.show", key=key))

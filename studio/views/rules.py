@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
@@ -13,32 +13,13 @@ from studio.db import db_session
 from studio.errors import ValidationFailed
 from studio.models import Artifact
 from studio.services import artifacts, rulesets
+from studio.web import actor_id, artifact_or_404, int_arg, is_htmx
 
 bp = Blueprint("rules", __name__, url_prefix="/rules")
 
 
-def _is_htmx() -> bool:
-    return bool(request.headers.get("HX-Request"))
 
 
-def _actor_id() -> int:
-    user = security.current_user()
-    assert user is not None
-    return user.id
-
-
-def _ruleset(session: Session, key: str) -> Artifact:
-    artifact = artifacts.find(session, "ruleset", key)
-    if artifact is None:
-        abort(404)
-    return artifact
-
-
-def _int_arg(value: str | None, default: int) -> int:
-    try:
-        return int(value) if value is not None else default
-    except ValueError:
-        return default
 
 
 @bp.get("/")
@@ -47,8 +28,8 @@ def index() -> str:
     query = request.args.get("q", "")
     show_archived = request.args.get("archived") == "1"
     page = artifacts.listing(db_session(), "ruleset", query=query, archived=show_archived,
-                             page=_int_arg(request.args.get("page"), 1))
-    template = "rules/_list.html" if _is_htmx() else "rules/index.html"
+                             page=int_arg(request.args.get("page"), 1))
+    template = "rules/_list.html" if is_htmx() else "rules/index.html"
     return render_template(template, page=page, q=query, show_archived=show_archived)
 
 
@@ -61,7 +42,7 @@ def new() -> str | Response | tuple[str, int]:
     if request.method == "POST":
         try:
             artifact = rulesets.create(session, key=form["key"], name=form["name"],
-                                       source=form["source"], actor_id=_actor_id())
+                                       source=form["source"], actor_id=actor_id())
         except ValidationFailed as failed:
             session.rollback()
             return render_template("rules/new.html", form=form, errors=failed.by_field(),
@@ -77,7 +58,7 @@ def new() -> str | Response | tuple[str, int]:
 @security.requires("rules")
 def edit(key: str) -> str:
     session = db_session()
-    artifact = _ruleset(session, key)
+    artifact = artifact_or_404(session, "ruleset", key)
     head = artifacts.head(session, artifact)
     source = head.body.get("source", "")
     return render_template("rules/edit.html", artifact=artifact, head=head, source=source,
@@ -89,13 +70,13 @@ def edit(key: str) -> str:
 @security.requires("rules")
 def save(key: str) -> str | Response | tuple[str, int]:
     session = db_session()
-    artifact = _ruleset(session, key)
+    artifact = artifact_or_404(session, "ruleset", key)
     source = request.form.get("source", "")
     name = request.form.get("name", artifact.name)
-    base = _int_arg(request.form.get("base_number"), -1)
+    base = int_arg(request.form.get("base_number"), -1)
     try:
         revision = rulesets.save(session, artifact, name=name, source=source, base_number=base,
-                                 actor_id=_actor_id(), summary=request.form.get("summary", ""))
+                                 actor_id=actor_id(), summary=request.form.get("summary", ""))
     except ValidationFailed as failed:
         session.rollback()
         return _editor(session, artifact, source, name, errors=failed.by_field()), 422
@@ -147,10 +128,10 @@ def format_source() -> str | tuple[str, int]:
 @security.requires("rules")
 def archive(key: str) -> str | Response:
     session = db_session()
-    artifact = _ruleset(session, key)
+    artifact = artifact_or_404(session, "ruleset", key)
     if request.method == "GET":
         return render_template("rules/confirm_archive.html", artifact=artifact)
-    artifacts.set_archived(session, artifact, True, actor_id=_actor_id())
+    artifacts.set_archived(session, artifact, True, actor_id=actor_id())
     session.commit()
     flash(f"{artifact.name} is archived. It stays in history and can be restored.", "success")
     return redirect(url_for("rules.index"))
@@ -160,8 +141,8 @@ def archive(key: str) -> str | Response:
 @security.requires("rules")
 def restore(key: str) -> Response:
     session = db_session()
-    artifact = _ruleset(session, key)
-    artifacts.set_archived(session, artifact, False, actor_id=_actor_id())
+    artifact = artifact_or_404(session, "ruleset", key)
+    artifacts.set_archived(session, artifact, False, actor_id=actor_id())
     session.commit()
     flash(f"{artifact.name} is restored.", "success")
     return redirect(url_for("rules.edit", key=key))
@@ -184,8 +165,8 @@ def schema() -> str | Response | tuple[str, int]:
         return render_template("rules/schema.html", text=text, artifact=artifact,
                                errors={"schema": f"This is not valid JSON: {bad}"}), 422
     try:
-        rulesets.save_schema(session, body, actor_id=_actor_id(),
-                             base_number=_int_arg(request.form.get("base_number"), 0))
+        rulesets.save_schema(session, body, actor_id=actor_id(),
+                             base_number=int_arg(request.form.get("base_number"), 0))
     except ValidationFailed as failed:
         session.rollback()
         return render_template("rules/schema.html", text=text, artifact=artifact,

@@ -10,14 +10,10 @@ from studio.api.auth import forget_tokens
 from studio.db import db_session
 from studio.errors import ValidationFailed
 from studio.services import api_tokens
+from studio.web import actor_id
 
 bp = Blueprint("tokens", __name__, url_prefix="/admin/tokens")
 
-
-def _actor_id() -> int:
-    actor = security.current_user()
-    assert actor is not None
-    return actor.id
 
 
 @bp.get("/")
@@ -37,7 +33,7 @@ def new() -> str | tuple[str, int]:
     session = db_session()
     try:
         issued = api_tokens.create(session, name=form["name"], scopes=form["scopes"],
-                                   actor_id=_actor_id())
+                                   actor_id=actor_id())
     except ValidationFailed as failed:
         session.rollback()
         return render_template("tokens/new.html", form=form, errors=failed.by_field(),
@@ -56,7 +52,7 @@ def revoke(token_id: int) -> str | Response:
         if token is None:
             abort(404)
         return render_template("tokens/confirm_revoke.html", token=token)
-    revoked = api_tokens.revoke(session, token_id, actor_id=_actor_id())
+    revoked = api_tokens.revoke(session, token_id, actor_id=actor_id())
     if revoked is None:
         abort(404)
     session.commit()

@@ -1,0 +1,37 @@
+"""Small request helpers every area's views share."""
+
+from __future__ import annotations
+
+from flask import abort, request
+from sqlalchemy.orm import Session
+
+from studio import security
+from studio.models import Artifact
+from studio.services import artifacts
+
+
+def is_htmx() -> bool:
+    """True for requests htmx makes: the view answers with the partial, not the page."""
+    return bool(request.headers.get("HX-Request"))
+
+
+def actor_id() -> int:
+    """The signed-in person's id (views that call this are behind @requires)."""
+    user = security.current_user()
+    assert user is not None
+    return user.id
+
+
+def int_arg(value: str | None, default: int) -> int:
+    """A number from a query string or form, or the default when it is missing or garbage."""
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default
+
+
+def artifact_or_404(session: Session, kind: str, key: str) -> Artifact:
+    artifact = artifacts.find(session, kind, key)
+    if artifact is None:
+        abort(404)
+    return artifact
