@@ -1,47 +1,19 @@
 """A change goes from a marketer's edit through review to a published, then rolled-back,
 bundle: what a marketer and a reviewer actually do in the browser.
 
-This module serves its own studio so that the demo seed runs inside an app context and
-publishes the seeded workspace as bundle v1 (studio/demo/review.py), which the rollback
-at the end restores.
+The shared studio's demo seed publishes the seeded workspace as bundle v1
+(studio/demo/review.py), which the rollback at the end restores.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Iterator
 
-import pytest
 from playwright.sync_api import Browser, Page, expect
-from werkzeug.serving import make_server
 
 from e2e.pages import sign_in
-from studio import create_app, migrate
-from studio.db import get_database
-from studio.demo import seed_demo
 
 OFFER = "overdraft_protection"
-
-
-@pytest.fixture(scope="session")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("e2e-review")
-    url = f"sqlite:///{folder / 'studio.sqlite3'}"
-    migrate.upgrade(url)
-    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance"})
-    with app.app_context():
-        session = get_database(app).session()
-        seed_demo(session)
-        session.close()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 def _edit_headline(page: Page, headline: str) -> None:

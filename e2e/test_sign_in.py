@@ -21,7 +21,7 @@ def test_each_role_signs_in_and_sees_its_areas(page: Page, person) -> None:  # t
     nav = page.get_by_role("navigation", name="Main")
     expected = [area.label for area in areas_for(frozenset(person.roles))]
     expect(nav.get_by_role("link")).to_have_text(expected)
-    expect(page.locator(".usermenu .badge")).to_have_text([ROLE_LABELS[person.roles[0]]])
+    expect(page.locator(".usermenu .roles .badge")).to_have_text([ROLE_LABELS[person.roles[0]]])
 
 
 def test_wrong_password_shows_a_clear_message_and_keeps_the_email(page: Page) -> None:
