@@ -25,6 +25,12 @@ from studio.demo import DEMO_PASSWORD, seed_demo  # noqa: E402
 # (file name, who signs in, path, full page?)
 SHOTS: list[tuple[str, str, str]] = [
     ("home-marketer", "mara@demo.studio", "/"),
+    ("offers", "mara@demo.studio", "/offers/"),
+    ("offer-variants", "mara@demo.studio", "/offers/refill_savings"),
+    ("ruleset-editor", "sam@demo.studio", "/rules/retail_banking"),
+    ("samples", "sam@demo.studio", "/interactions/"),
+    ("matrix", "sam@demo.studio", "/interactions/matrix?ruleset=retail_banking"),
+    ("bundles", "rita@demo.studio", "/bundles/"),
     ("admin-people", "alex@demo.studio", "/admin/users"),
 ]
 
@@ -57,6 +63,7 @@ def main() -> None:
                 page.get_by_role("button", name="Sign in").click()
                 page.goto(base + path)
                 page.wait_for_load_state("networkidle")
+                page.wait_for_timeout(800)
                 page.screenshot(path=str(out / f"{name}.png"))
                 page.close()
                 print(f"wrote docs/screenshots/{name}.png")

@@ -35,16 +35,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    """Register `bp` from every module in studio.views; areas without one get a placeholder."""
+    """Register `bp` from every module in studio.views (one module per area)."""
     from studio import views
-    from studio.views import placeholders
 
     for module in views.modules():
         blueprint = getattr(module, "bp", None)
         if blueprint is not None:
             app.register_blueprint(blueprint)
-    for blueprint in placeholders.blueprints(exclude=set(app.blueprints)):
-        app.register_blueprint(blueprint)
 
 
 def _register_error_pages(app: Flask) -> None:
