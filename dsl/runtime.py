@@ -361,7 +361,7 @@ class Ruleset:
             names = self._skipped_names(n, index_values[n], offsets, flat)
             if names:
                 skipped.append({"field": index_field, "actual": _json_safe(_get_path(interaction, index_field)),
-                                "rules": list(names)})
+                                "rules": names})
         guards = []
         for k, guard in enumerate(self.guards):
             guards.append({"line": guard.get("line", 0), "text": guard.get("text", ""), "fired": bool(fired_flags[k]),
