@@ -159,3 +159,10 @@ def test_schema_editor_saves_the_default_as_a_first_revision(lead, session) -> N
     text = html_lib.unescape(re.search(r'name="schema"[^>]*>(.*?)</textarea>', page, re.S).group(1))
     assert post(client, "/rules/schema", {"schema": text, "base_number": "0"}).status_code == 302
     assert session.query(Artifact).filter_by(kind="schema").count() == 1
+
+
+def test_unapproved_revision_offers_a_way_to_submit_it_for_review(lead) -> None:  # type: ignore[no-untyped-def]
+    client, _ = lead
+    post(client, "/rules/new", {"key": "retail_banking", "name": "Retail banking", "source": GOOD})
+    page = client.get("/rules/retail_banking").get_data(as_text=True)
+    assert "Submit for review…" in page and "/reviews/new?artifact=" in page
