@@ -214,11 +214,8 @@ def test_rollback_through_the_pages_asks_first(app, session, people, monkeypatch
     assert "rollback to v1" in listing and "v3" in listing
 
 
-def test_the_real_toolchain_compiles_a_ruleset_when_the_dsl_facade_exists(app, session,  # type: ignore[no-untyped-def]
-                                                                         people) -> None:
-    dsl = pytest.importorskip("dsl")
-    if not hasattr(dsl, "compile_ruleset"):
-        pytest.skip("dsl.compile_ruleset is not written yet")
+def test_the_real_toolchain_compiles_a_ruleset_into_the_bundle(app, session,  # type: ignore[no-untyped-def]
+                                                               people) -> None:
     approved_offer(session, people["mara"], people["rita"], "overdraft_protection")
     _approved_ruleset(session, people, 'rule "Checkbook"\n  when inquiry.category is '
                       'transactional\n  offer overdraft_protection\n')
