@@ -85,13 +85,18 @@ def save(
     actor_id: int | None,
     name: str | None = None,
     summary: str = "",
+    archived: bool | None = None,
 ) -> Revision:
-    """Write the next revision, or raise EditConflict if `base_number` is not the head."""
+    """Write the next revision, or raise EditConflict if `base_number` is not the head.
+
+    The revision keeps the artifact's archived state unless `archived` changes it.
+    """
     if base_number != artifact.head_number:
         raise EditConflict(artifact, base_number, head(session, artifact))
     number = artifact.head_number + 1
     revision = Revision(artifact_id=artifact.id, number=number, body=body,
-                        summary=summary[:200], author_id=actor_id)
+                        summary=summary[:200], author_id=actor_id,
+                        archived=artifact.archived if archived is None else archived)
     artifact.head_number = number
     artifact.updated_at = utcnow()
     if name is not None:
@@ -129,11 +134,21 @@ def history(session: Session, artifact: Artifact) -> list[Revision]:
 
 
 def set_archived(session: Session, artifact: Artifact, archived: bool, *,
-                 actor_id: int | None) -> None:
+                 actor_id: int | None) -> Revision:
+    """Archive or restore as a new revision, so the change is reviewed before it goes live.
+
+    The artifact leaves the studio's lists at once; it leaves the published bundle only
+    when a reviewer approves the archiving revision and it is published.
+    """
+    revision = save(session, artifact, body=dict(head(session, artifact).body),
+                    base_number=artifact.head_number, actor_id=actor_id,
+                    summary="Archived" if archived else "Restored from the archive",
+                    archived=archived)
     artifact.archived = archived
-    artifact.updated_at = utcnow()
     audit.record(session, f"{artifact.kind}.{'archive' if archived else 'restore'}",
-                 actor_id=actor_id, object_type=artifact.kind, object_id=artifact.key)
+                 actor_id=actor_id, object_type=artifact.kind, object_id=artifact.key,
+                 revision=revision.number)
+    return revision
 
 
 def listing(

@@ -108,7 +108,7 @@ def snapshot(session: Session, *, which: Which = "head") -> Workspace:
         raise ValueError(f"unknown workspace state {which!r}")
     number = Artifact.head_number if which == "head" else Artifact.approved_number
     rows = session.execute(
-        select(Artifact.kind, Artifact.key, Artifact.name, Artifact.archived, Revision.number,
+        select(Artifact.kind, Artifact.key, Artifact.name, Revision.archived, Revision.number,
                Revision.body)
         .join(Revision, and_(Revision.artifact_id == Artifact.id, Revision.number == number))
         .order_by(Artifact.kind, Artifact.key)

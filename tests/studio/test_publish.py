@@ -79,8 +79,10 @@ def test_rules_naming_offers_that_will_not_be_live_publish_with_a_warning(  # ty
     offer = approved_offer(session, people["mara"], people["rita"], "card_plan",
                            **fields.get(case, {}))
     if case == "archived":
+        publish_now(app, session, people["rita"], today=date(2026, 1, 1))
         artifacts.set_archived(session, offer, True, actor_id=people["mara"].id)
         session.commit()
+        approve(session, submit(session, people["mara"], offer), people["rita"])
     key = "ghost" if case == "missing" else "card_plan"
     _approved_ruleset(session, people, f"when x offer {key}")
     bundle = publish_now(app, session, people["rita"], today=date(2026, 1, 1))
@@ -222,3 +224,17 @@ def test_the_real_toolchain_compiles_a_ruleset_into_the_bundle(app, session,  # 
     bundle = publish.publish(session, actor=people["rita"], ring=ring(app))
     body = json.loads(bundle.body)
     assert body["rulesets"][0]["ir"] and body["revisions"]["ruleset:retail"] == 1
+
+
+def test_archiving_reaches_the_bundle_only_once_a_reviewer_approves_it(  # type: ignore[no-untyped-def]
+        app, session, people) -> None:
+    offer = approved_offer(session, people["mara"], people["rita"], "card_plan")
+    publish_now(app, session, people["rita"])
+    artifacts.set_archived(session, offer, True, actor_id=people["mara"].id)
+    session.commit()
+    approved_offer(session, people["mara"], people["rita"], "rewards_card")
+    unreviewed = json.loads(publish_now(app, session, people["rita"]).body)
+    assert "card_plan" in [o["key"] for o in unreviewed["offers"]]
+    approve(session, submit(session, people["mara"], offer), people["rita"])
+    reviewed = json.loads(publish_now(app, session, people["rita"]).body)
+    assert "card_plan" not in [o["key"] for o in reviewed["offers"]]
