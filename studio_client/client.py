@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from studio_client.runtime import BundleRuntime
+from studio_client.runtime import BundleLoadError, BundleRuntime
 from studio_client.verify import (
     SIGNATURE_HEADER,
     BundleRejected,
@@ -128,6 +128,9 @@ class StudioClient:
         try:
             response = self._send("GET", "/api/v1/bundles/current", headers=headers)
         except StudioUnavailable as exc:
+            # Count the attempt, so decisions keep running locally instead of waiting on
+            # a dead studio at every call; the next try comes after max_age.
+            self._checked_at = self._clock()
             self.last_error = str(exc)
             return "offline"
         self._checked_at = self._clock()
@@ -145,6 +148,12 @@ class StudioClient:
             self.last_error = exc.reason
             log.warning("refused a bundle from %s: %s", self.base_url, exc.reason)
             raise
+        except BundleLoadError as exc:
+            # Signed by the studio but not something this client can run (say, a newer
+            # bundle format): refuse it like a bad bundle and keep the one in use.
+            self.last_error = f"cannot load bundle: {exc}"
+            log.warning("refused a bundle from %s: %s", self.base_url, self.last_error)
+            raise BundleRejected(self.last_error) from exc
         self._use(verified, runtime)
         self._save(verified)
         self.last_error = None
@@ -214,7 +223,7 @@ class StudioClient:
             runtime = BundleRuntime.from_bundle(verified.body, digest=verified.digest)
         except FileNotFoundError:
             return
-        except (BundleRejected, ValueError, KeyError, TypeError) as exc:
+        except (BundleRejected, BundleLoadError, ValueError, KeyError, TypeError) as exc:
             self.last_error = f"ignored the cached bundle: {exc}"
             log.warning("%s", self.last_error)
             return
