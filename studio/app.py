@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from studio import db, security
 from studio.config import flask_config, load_settings
@@ -28,10 +29,20 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app, settings.database_url)
     security.init_app(app)
+    app.url_map.converters["int"] = DatabaseInt
     _register_blueprints(app)
     _register_error_pages(app)
     _register_template_helpers(app)
     return app
+
+
+class DatabaseInt(IntegerConverter):
+    """`<int:...>` that only matches ids a database column can hold, so an absurd id in
+    the address is a 404 instead of an overflow deep in the driver."""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
+                 max: int | None = 2**31 - 1, signed: bool = False) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
 
 
 def _register_blueprints(app: Flask) -> None:

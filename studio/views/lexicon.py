@@ -22,23 +22,26 @@ def edit() -> str | Response | tuple[str, int]:
     if request.method == "GET":
         state = lexicon.state(session)
         return render_template("lexicon/edit.html", state=state, text=state.text, errors=[],
-                               conflict=None,
+                               conflict=None, base_number=state.base_number,
                                trial=lexicon.try_text(state.text, lexicon.SAMPLE_TEXT))
     text = request.form.get("terms", "")
     user = security.current_user()
     assert user is not None
+    base = int_arg(request.form.get("base_number"), -1)
     try:
-        lexicon.save(session, text, base_number=int_arg(request.form.get("base_number"), -1),
+        lexicon.save(session, text, base_number=base,
                      actor_id=user.id, summary=request.form.get("summary", ""))
     except ValidationFailed as failed:
         session.rollback()
         return render_template("lexicon/edit.html", state=lexicon.state(session), text=text,
                                errors=[e.message for e in failed.errors], conflict=None,
+                               base_number=base,
                                trial=lexicon.try_text(text, request.form.get("sample", ""))), 422
     except artifacts.EditConflict as conflict:
         session.rollback()
-        return render_template("lexicon/edit.html", state=lexicon.state(session), text=text,
-                               errors=[], conflict=conflict,
+        fresh = lexicon.state(session)
+        return render_template("lexicon/edit.html", state=fresh, text=text,
+                               errors=[], conflict=conflict, base_number=fresh.base_number,
                                trial=lexicon.try_text(text, request.form.get("sample", ""))), 409
     session.commit()
     flash("Tone lexicon saved. Submit it for review to ship it in the next bundle.", "success")

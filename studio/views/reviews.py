@@ -213,6 +213,8 @@ def compare(kind: str, key: str) -> str:
         a, b = int(request.args.get("a", "")), int(request.args.get("b", ""))
     except ValueError:
         abort(404)
+    if not (0 < a < 2**31 and 0 < b < 2**31):
+        abort(404)
     comparison = reviews.compare(db_session(), kind, key, a, b)
     if comparison is None:
         abort(404)

@@ -63,6 +63,7 @@ def edit(key: str) -> str:
     source = head.body.get("source", "")
     return render_template("rules/edit.html", artifact=artifact, head=head, source=source,
                            name=artifact.name, errors={}, conflict=None,
+                           base_number=head.number,
                            report=rulesets.check(session, source, name=artifact.name))
 
 
@@ -79,10 +80,13 @@ def save(key: str) -> str | Response | tuple[str, int]:
                                  actor_id=actor_id(), summary=request.form.get("summary", ""))
     except ValidationFailed as failed:
         session.rollback()
-        return _editor(session, artifact, source, name, errors=failed.by_field()), 422
+        return _editor(session, artifact, source, name, base_number=base,
+                       errors=failed.by_field()), 422
     except artifacts.EditConflict as conflict:
         session.rollback()
-        return _editor(session, conflict.artifact, source, name, conflict=conflict), 409
+        # Saving again after merging by hand builds on their revision.
+        return _editor(session, conflict.artifact, source, name,
+                       base_number=conflict.artifact.head_number, conflict=conflict), 409
     session.commit()
     report = rulesets.check(session, source, name=name)
     if report.errors:
@@ -94,12 +98,14 @@ def save(key: str) -> str | Response | tuple[str, int]:
 
 
 def _editor(session: Session, artifact: Artifact, source: str, name: str, *,
-            errors: dict[str, str] | None = None,
+            base_number: int, errors: dict[str, str] | None = None,
             conflict: artifacts.EditConflict | None = None) -> str:
-    """Re-show the editor with what the person typed, never losing it."""
+    """Re-show the editor with what the person typed, never losing it, and with the
+    revision they started from (so a later save still detects someone else's edit)."""
     head = artifacts.head(session, artifact)
     return render_template("rules/edit.html", artifact=artifact, head=head, source=source,
                            name=name, errors=errors or {}, conflict=conflict,
+                           base_number=base_number,
                            report=rulesets.check(session, source, name=name))
 
 
@@ -155,25 +161,29 @@ def schema() -> str | Response | tuple[str, int]:
     artifact = artifacts.find(session, "schema", rulesets.SCHEMA_KEY)
     if request.method == "GET":
         text = json.dumps(rulesets.current_schema(session).to_dict(), indent=2)
-        return render_template("rules/schema.html", text=text, artifact=artifact, errors={})
+        return render_template("rules/schema.html", text=text, artifact=artifact, errors={},
+                               base_number=artifact.head_number if artifact else 0)
     text = request.form.get("schema", "")
+    base = int_arg(request.form.get("base_number"), 0)
     try:
         body = json.loads(text)
         if not isinstance(body, dict):
             raise ValueError("the schema must be a JSON object")
     except ValueError as bad:
         return render_template("rules/schema.html", text=text, artifact=artifact,
+                               base_number=base,
                                errors={"schema": f"This is not valid JSON: {bad}"}), 422
     try:
-        rulesets.save_schema(session, body, actor_id=actor_id(),
-                             base_number=int_arg(request.form.get("base_number"), 0))
+        rulesets.save_schema(session, body, actor_id=actor_id(), base_number=base)
     except ValidationFailed as failed:
         session.rollback()
         return render_template("rules/schema.html", text=text, artifact=artifact,
+                               base_number=base,
                                errors={"schema": " ".join(e.message for e in failed.errors)}), 422
     except artifacts.EditConflict as conflict:
         session.rollback()
         return render_template("rules/schema.html", text=text, artifact=conflict.artifact,
+                               base_number=conflict.artifact.head_number,
                                errors={"schema": str(conflict)}), 409
     session.commit()
     flash("Interaction schema saved.", "success")

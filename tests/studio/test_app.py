@@ -65,3 +65,15 @@ def test_unexpected_error_renders_the_500_page_without_details(app: Flask) -> No
 
 def test_health_endpoint_answers_without_signing_in(app: Flask) -> None:
     assert app.test_client().get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_an_absurd_id_in_the_address_is_404_not_a_database_overflow(app: Flask) -> None:
+    from studio.db import get_database
+    from tests.factories import make_user, sign_in_as
+
+    session = get_database(app).session()
+    client = sign_in_as(app.test_client(), make_user(session, "admin", "reviewer"))
+    session.close()
+    for url in ("/admin/users/99999999999999999999", "/bundles/99999999999999999999",
+                "/history/offer/x/compare?a=1&b=99999999999999999999"):
+        assert client.get(url).status_code == 404, url

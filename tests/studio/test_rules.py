@@ -166,3 +166,17 @@ def test_unapproved_revision_offers_a_way_to_submit_it_for_review(lead) -> None:
     post(client, "/rules/new", {"key": "retail_banking", "name": "Retail banking", "source": GOOD})
     page = client.get("/rules/retail_banking").get_data(as_text=True)
     assert "Submit for review…" in page and "/reviews/new?artifact=" in page
+
+
+def test_a_refused_save_keeps_the_revision_the_editor_started_from(lead, session) -> None:  # type: ignore[no-untyped-def]
+    client, _ = lead
+    post(client, "/rules/new", {"key": "retail_banking", "name": "Retail banking", "source": GOOD})
+    post(client, "/rules/retail_banking", {"name": "Retail banking", "source": GOOD + "# theirs",
+                                           "base_number": "1"})
+    refused = post(client, "/rules/retail_banking", {"name": " ", "source": GOOD + "# mine",
+                                                     "base_number": "1"})
+    assert refused.status_code == 422
+    assert 'name="base_number" value="1"' in refused.get_data(as_text=True)
+    again = post(client, "/rules/retail_banking", {"name": "Retail banking",
+                                                   "source": GOOD + "# mine", "base_number": "1"})
+    assert again.status_code == 409
