@@ -105,12 +105,15 @@ def render_email(request_id: int, item_id: int, side: str) -> Response:
     return response
 
 
-def _redisplay(change: ChangeRequest, errors: dict[str, str]) -> tuple[str, int]:
+def _redisplay(change: ChangeRequest, errors: dict[str, str],
+               typed_form: str = "") -> tuple[str, int]:
+    """Show the request again with the errors, keeping the note the person was writing."""
     session = db_session()
     session.rollback()
     session.refresh(change)
     view = reviews.detail(session, change, viewer=_me())
     return render_template("reviews/show.html", view=view, errors=errors,
+                           typed_form=typed_form, typed_body=request.form.get("body", ""),
                            impact=reviews.impact(session, change),
                            labels=reviews.STATUS_LABELS, kinds=reviews.KIND_LABELS), 422
 
@@ -125,7 +128,8 @@ def add_comment(request_id: int) -> Response | str | tuple[str, int]:
                         artifact_id=request.form.get("artifact_id"),
                         line=request.form.get("line"))
     except ValidationFailed as failed:
-        return _redisplay(change, failed.by_field())
+        form = "line-comment" if request.form.get("artifact_id") else "comment"
+        return _redisplay(change, failed.by_field(), form)
     session.commit()
     flash("Comment added.", "success")
     anchor = f"item-{request.form.get('artifact_id')}" if request.form.get("artifact_id") \
@@ -146,7 +150,7 @@ def verdict(request_id: int) -> Response | str | tuple[str, int]:
         session.rollback()
         abort(403, description=str(refused))
     except ValidationFailed as failed:
-        return _redisplay(change, failed.by_field())
+        return _redisplay(change, failed.by_field(), "verdict")
     session.commit()
     flash(f"Thanks. The request is now {reviews.STATUS_LABELS[change.status].lower()}.",
           "success")

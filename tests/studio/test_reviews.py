@@ -279,6 +279,16 @@ def test_a_stale_review_form_is_refused_with_422_and_a_message(app, session, peo
     assert b"edited after you opened it" in response.data
 
 
+def test_a_refused_verdict_keeps_the_note_the_reviewer_wrote(app, session, people) -> None:  # type: ignore[no-untyped-def]
+    request, _ = _request_with_offer(session, people)
+    client = sign_in_as(app.test_client(), people["rita"])
+    response = post(client, f"/reviews/{request.id}/verdict",
+                    {"verdict": "request_changes", "body": "Shorter headline, please.",
+                     "seen": "offer:rewards_card=99"})
+    assert response.status_code == 422
+    assert b"Shorter headline, please.</textarea>" in response.data
+
+
 def test_review_page_shows_diff_rendered_preview_and_conversation(app, session, people) -> None:  # type: ignore[no-untyped-def]
     request, offer = _request_with_offer(session, people)
     client = sign_in_as(app.test_client(), people["rita"])
