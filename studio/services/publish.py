@@ -423,7 +423,7 @@ def publish(session: Session, *, actor: User, ring: signing.KeyRing,
     summary = {"changes": plan.changes, "revisions": plan.body["revisions"],
                "counts": _counts(body), "warnings": len(plan.warnings)}
     bundle = bundles.store(session, body, ring=ring, actor_id=actor.id, summary=summary)
-    published = _mark_published(session, version)
+    published = _mark_published(session, version, plan.body["revisions"])
     audit.record(session, "bundle.publish", actor_id=actor.id, object_type="bundle",
                  object_id=version, digest=bundle.digest, changes=plan.changes,
                  change_requests=[cr.id for cr in published])
@@ -438,13 +438,24 @@ def _counts(body: Mapping[str, Any]) -> dict[str, int]:
     return {name: len(body[name]) for name in ("offers", "layouts", "rulesets")}
 
 
-def _mark_published(session: Session, version: int) -> list[ChangeRequest]:
-    """Record which revisions went live and close the change requests that carried them."""
-    for artifact in session.scalars(select(Artifact).where(Artifact.approved_number.is_not(None))):
-        if artifact.published_number != artifact.approved_number:
-            artifact.published_number = artifact.approved_number
-    requests = list(session.scalars(select(ChangeRequest)
-                                    .where(ChangeRequest.status == "approved")))
+def _mark_published(session: Session, version: int,
+                    revisions: Mapping[str, int]) -> list[ChangeRequest]:
+    """Record which revisions went live and close the change requests that carried them.
+
+    Works from the revisions actually in the bundle, not from what is approved now: an
+    approval that landed while the bundle was compiling stays approved for the next one.
+    """
+    live: dict[int, int] = {}
+    for artifact in session.scalars(select(Artifact)):
+        number = revisions.get(workspace.ref(artifact.kind, artifact.key))
+        if number is not None:
+            live[artifact.id] = number
+            artifact.published_number = number
+    requests = [
+        request for request in session.scalars(
+            select(ChangeRequest).where(ChangeRequest.status == "approved"))
+        if all(live.get(item.artifact_id, -1) >= item.revision_number for item in request.items)
+    ]
     for request in requests:
         request.status = "published"
         request.published_version = version

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from studio import security
@@ -62,6 +64,9 @@ def publish_now() -> str | Response | tuple[str, int]:
         return render_template("bundles/publish.html", plan=publish.prepare(session))
     try:
         bundle = publish.publish(session, actor=_me(), ring=_ring())
+        session.commit()
+    except IntegrityError:
+        return _lost_race(session)
     except NotAllowed as refused:
         session.rollback()
         abort(403, description=str(refused))
@@ -69,7 +74,6 @@ def publish_now() -> str | Response | tuple[str, int]:
         session.rollback()
         return render_template("bundles/publish.html", plan=publish.prepare(session),
                                refused=True), 422
-    session.commit()
     flash(f"Published bundle v{bundle.version}. Downstream systems will pick it up.", "success")
     return redirect(url_for("bundles.show", version=bundle.version))
 
@@ -87,6 +91,9 @@ def rollback(version: int) -> str | Response | tuple[str, int]:
                                errors={})
     try:
         bundle = publish.rollback(session, actor=_me(), version=version, ring=_ring())
+        session.commit()
+    except IntegrityError:
+        return _lost_race(session)
     except NotAllowed as refused:
         session.rollback()
         abort(403, description=str(refused))
@@ -96,6 +103,15 @@ def rollback(version: int) -> str | Response | tuple[str, int]:
             else {"version": str(failed)}
         return render_template("bundles/confirm_rollback.html", target=target,
                                current=current, errors=errors), 422
-    session.commit()
     flash(f"v{version} is current again, republished as v{bundle.version}.", "success")
+    return redirect(url_for("bundles.index"))
+
+
+
+def _lost_race(session: Session) -> Response:
+    """Two publishes (or rollbacks) at the same moment cannot both take a version
+    number; the one that loses is told so instead of seeing an error page."""
+    session.rollback()
+    flash("Someone else published at the same moment, so nothing changed. Check the "
+          "current bundle, then try again if your change is not in it.", "error")
     return redirect(url_for("bundles.index"))

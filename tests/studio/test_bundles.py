@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from studio.services import bundles, signing
+from tests.factories import post, sign_in_as
 from tests.review_factories import approved_offer, person, publish_now, ring
 
 
@@ -76,3 +77,18 @@ def test_the_tampered_bundle_page_warns_instead_of_showing_content(app, session,
 def test_changes_between_revision_maps() -> None:
     assert bundles.changes({"offer:a": 1, "offer:b": 1}, {"offer:a": 2, "offer:c": 1}) == {
         "added": ["offer:c"], "changed": ["offer:a"], "removed": ["offer:b"]}
+
+
+def test_losing_a_race_to_publish_says_so_instead_of_erroring(app, session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import IntegrityError
+
+    from studio.services import publish as publish_service
+
+    def raced(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise IntegrityError("INSERT INTO bundles", {}, Exception("duplicate version"))
+
+    monkeypatch.setattr(publish_service, "publish", raced)
+    client = sign_in_as(app.test_client(), person(session, "reviewer"))
+    response = post(client, "/bundles/publish", follow_redirects=True)
+    assert response.status_code == 200
+    assert b"Someone else published at the same moment" in response.data
