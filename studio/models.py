@@ -132,8 +132,10 @@ class Revision(Base):
     number: Mapped[int] = mapped_column(Integer)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     summary: Mapped[str] = mapped_column(String(200), default="")
-    # Archiving is a change like any other: it is a revision, reviewed and published.
+    # Archiving and renaming are changes like any other: part of a revision, reviewed
+    # and published with it.
     archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    name: Mapped[str | None] = mapped_column(String(200), default=None)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

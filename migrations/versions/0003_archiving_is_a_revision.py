@@ -1,4 +1,4 @@
-"""archiving is a revision
+"""archiving and renaming are part of a revision
 
 Revision ID: 0003
 Revises: 0002
@@ -21,8 +21,10 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("archived", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
+        batch_op.add_column(sa.Column("name", sa.String(length=200), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("revisions", schema=None) as batch_op:
+        batch_op.drop_column("name")
         batch_op.drop_column("archived")

@@ -69,7 +69,7 @@ def create(
     session.add(artifact)
     session.flush()
     session.add(Revision(artifact_id=artifact.id, number=1, body=body, summary=summary[:200],
-                         author_id=actor_id))
+                         author_id=actor_id, name=name))
     session.flush()
     audit.record(session, f"{kind}.create", actor_id=actor_id, object_type=kind,
                  object_id=key, revision=1)
@@ -89,18 +89,19 @@ def save(
 ) -> Revision:
     """Write the next revision, or raise EditConflict if `base_number` is not the head.
 
-    The revision keeps the artifact's archived state unless `archived` changes it.
+    The revision records the artifact's name and archived state, so a rename or an
+    archiving is reviewed and published with the revision that carries it.
     """
     if base_number != artifact.head_number:
         raise EditConflict(artifact, base_number, head(session, artifact))
     number = artifact.head_number + 1
+    if name is not None:
+        artifact.name = name
     revision = Revision(artifact_id=artifact.id, number=number, body=body,
-                        summary=summary[:200], author_id=actor_id,
+                        summary=summary[:200], author_id=actor_id, name=artifact.name,
                         archived=artifact.archived if archived is None else archived)
     artifact.head_number = number
     artifact.updated_at = utcnow()
-    if name is not None:
-        artifact.name = name
     session.add(revision)
     try:
         session.flush()

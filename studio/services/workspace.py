@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from studio.models import Artifact, Revision
@@ -108,8 +108,8 @@ def snapshot(session: Session, *, which: Which = "head") -> Workspace:
         raise ValueError(f"unknown workspace state {which!r}")
     number = Artifact.head_number if which == "head" else Artifact.approved_number
     rows = session.execute(
-        select(Artifact.kind, Artifact.key, Artifact.name, Revision.archived, Revision.number,
-               Revision.body)
+        select(Artifact.kind, Artifact.key, func.coalesce(Revision.name, Artifact.name),
+               Revision.archived, Revision.number, Revision.body)
         .join(Revision, and_(Revision.artifact_id == Artifact.id, Revision.number == number))
         .order_by(Artifact.kind, Artifact.key)
     ).all()

@@ -238,3 +238,21 @@ def test_archiving_reaches_the_bundle_only_once_a_reviewer_approves_it(  # type:
     approve(session, submit(session, people["mara"], offer), people["rita"])
     reviewed = json.loads(publish_now(app, session, people["rita"]).body)
     assert "card_plan" not in [o["key"] for o in reviewed["offers"]]
+
+
+def test_a_rename_reaches_the_bundle_only_with_its_approved_revision(  # type: ignore[no-untyped-def]
+        app, session, people) -> None:
+    ruleset = _approved_ruleset(session, people, 'rule "Checkbook"\n  when inquiry.category is '
+                                'transactional\n  offer overdraft_protection\n')
+    approved_offer(session, people["mara"], people["rita"], "overdraft_protection")
+    publish_now(app, session, people["rita"])
+    artifacts.save(session, ruleset, body=dict(artifacts.head(session, ruleset).body),
+                   base_number=ruleset.head_number, actor_id=people["sam"].id,
+                   name="Renamed without review")
+    session.commit()
+    approved_offer(session, people["mara"], people["rita"], "rewards_card")
+    unreviewed = json.loads(publish_now(app, session, people["rita"]).body)
+    assert unreviewed["rulesets"][0]["name"] != "Renamed without review"
+    approve(session, submit(session, people["sam"], ruleset), people["rita"])
+    reviewed = json.loads(publish_now(app, session, people["rita"]).body)
+    assert reviewed["rulesets"][0]["name"] == "Renamed without review"
