@@ -6,7 +6,7 @@ from flask import abort, request
 from sqlalchemy.orm import Session
 
 from studio import security
-from studio.models import Artifact
+from studio.models import Artifact, User
 from studio.services import artifacts
 
 
@@ -15,11 +15,21 @@ def is_htmx() -> bool:
     return bool(request.headers.get("HX-Request"))
 
 
-def actor_id() -> int:
-    """The signed-in person's id (views that call this are behind @requires)."""
+def me() -> User:
+    """The signed-in person (views that call this are behind @requires or @signed_in)."""
     user = security.current_user()
     assert user is not None
-    return user.id
+    return user
+
+
+def actor_id() -> int:
+    """The signed-in person's id."""
+    return me().id
+
+
+def page_arg() -> int:
+    """The `page` query argument: 1 when missing, garbage or below 1."""
+    return max(1, int_arg(request.args.get("page"), 1))
 
 
 def int_arg(value: str | None, default: int) -> int:

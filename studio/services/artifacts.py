@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,30 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from studio import audit
+from studio.errors import FieldError
 from studio.models import ARTIFACT_KINDS, Artifact, Revision, utcnow
+
+KEY_RE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+MAX_NAME = 200
+
+
+def key_and_name_errors(key: str | None, name: str, *, noun: str, example: str,
+                        reserved: frozenset[str] = frozenset()) -> list[FieldError]:
+    """The rules every artifact's key and name follow; `key` None means it is not changing.
+
+    `reserved` lists the keys that would clash with the area's own URLs (new, check, ...).
+    """
+    errors: list[FieldError] = []
+    if key is not None and not KEY_RE.match(key):
+        errors.append(FieldError("key", "Use 2-64 lowercase letters, digits or _, starting "
+                                 f"with a letter, like {example}."))
+    elif key is not None and key in reserved:
+        errors.append(FieldError("key", f"{key} is a reserved word; choose another key."))
+    if not name.strip():
+        errors.append(FieldError("name", f"Give the {noun} a name."))
+    elif len(name) > MAX_NAME:
+        errors.append(FieldError("name", f"Keep the name under {MAX_NAME} characters."))
+    return errors
 
 
 class EditConflict(Exception):

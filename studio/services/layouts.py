@@ -8,7 +8,6 @@ never have to compile MJML again.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -23,7 +22,6 @@ from studio.errors import FieldError, ValidationFailed
 from studio.models import Artifact, Revision
 from studio.services import artifacts
 
-KEY_RE: Final = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 RESERVED_KEYS: Final = frozenset({"new", "check"})
 MAX_SOURCE: Final = 200_000
 
@@ -129,16 +127,8 @@ def check(source: str, channel: str) -> LayoutReport:
 
 
 def _validate(key: str | None, name: str, channel: str) -> list[FieldError]:
-    errors: list[FieldError] = []
-    if key is not None and not KEY_RE.match(key):
-        errors.append(FieldError("key", "Use 2-64 lowercase letters, digits or _, starting "
-                                 "with a letter, like promo_email."))
-    elif key is not None and key in RESERVED_KEYS:
-        errors.append(FieldError("key", f"{key} is a reserved word; choose another key."))
-    if not name.strip():
-        errors.append(FieldError("name", "Give the layout a name."))
-    elif len(name) > 200:
-        errors.append(FieldError("name", "Keep the name under 200 characters."))
+    errors = artifacts.key_and_name_errors(key, name, noun="layout", example="promo_email",
+                                           reserved=RESERVED_KEYS)
     if channel not in CHANNELS:
         errors.append(FieldError("channel", "Choose the channel this layout is for."))
     return errors

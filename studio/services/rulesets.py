@@ -7,7 +7,6 @@ shows its diagnostics everywhere and cannot be published until they are fixed.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +19,6 @@ from studio.errors import FieldError, ValidationFailed
 from studio.models import Artifact, Revision
 from studio.services import artifacts
 
-KEY_RE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 MAX_SOURCE = 256 * 1024
 SCHEMA_KEY = "interaction"
 RESERVED_KEYS = frozenset({"new", "check", "format", "schema", "lexicon"})
@@ -94,16 +92,8 @@ def check(session: Session, source: str, *, name: str = "ruleset") -> CheckRepor
 
 
 def _validate(key: str | None, name: str, source: str) -> list[FieldError]:
-    errors: list[FieldError] = []
-    if key is not None and not KEY_RE.match(key):
-        errors.append(FieldError("key", "Use 2-64 lowercase letters, digits or _, starting "
-                                 "with a letter, like retail_banking."))
-    elif key is not None and key in RESERVED_KEYS:
-        errors.append(FieldError("key", f"{key} is a reserved word; choose another key."))
-    if not name.strip():
-        errors.append(FieldError("name", "Give the ruleset a name."))
-    elif len(name) > 200:
-        errors.append(FieldError("name", "Keep the name under 200 characters."))
+    errors = artifacts.key_and_name_errors(key, name, noun="ruleset",
+                                           example="retail_banking", reserved=RESERVED_KEYS)
     if len(source) > MAX_SOURCE:
         errors.append(FieldError("source", f"The source is over {MAX_SOURCE // 1024} KB; "
                                  "split it into several rulesets."))

@@ -12,15 +12,10 @@ from studio.errors import ValidationFailed
 from studio.models import User
 from studio.roles import ROLES
 from studio.services import accounts
+from studio.web import page_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-
-def _page_arg() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
 
 
 def _get_user(session: Session, user_id: int) -> User:
@@ -34,7 +29,7 @@ def _get_user(session: Session, user_id: int) -> User:
 @security.requires("admin")
 def users() -> str:
     query = request.args.get("q", "")
-    page = accounts.search_users(db_session(), query, _page_arg())
+    page = accounts.search_users(db_session(), query, page_arg())
     template = "admin/_users_table.html" if request.headers.get("HX-Request") else "admin/users.html"
     return render_template(template, page=page, q=query)
 

@@ -10,24 +10,13 @@ from werkzeug.wrappers import Response
 from studio import security
 from studio.db import db_session
 from studio.errors import ValidationFailed
-from studio.models import User
 from studio.services import bundles, publish, signing
 from studio.services.reviews import NotAllowed
+from studio.web import me, page_arg
 
 bp = Blueprint("bundles", __name__, url_prefix="/bundles")
 
 
-def _page_arg() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
-
-
-def _me() -> User:
-    user = security.current_user()
-    assert user is not None
-    return user
 
 
 def _ring() -> signing.KeyRing:
@@ -37,7 +26,7 @@ def _ring() -> signing.KeyRing:
 @bp.get("/")
 @security.requires("bundles")
 def index() -> str:
-    page = bundles.listing(db_session(), page=_page_arg())
+    page = bundles.listing(db_session(), page=page_arg())
     template = "bundles/_list.html" if request.headers.get("HX-Request") else "bundles/index.html"
     return render_template(template, page=page, keys=_ring().public_keys())
 
@@ -63,7 +52,7 @@ def publish_now() -> str | Response | tuple[str, int]:
     if request.method == "GET":
         return render_template("bundles/publish.html", plan=publish.prepare(session))
     try:
-        bundle = publish.publish(session, actor=_me(), ring=_ring())
+        bundle = publish.publish(session, actor=me(), ring=_ring())
         session.commit()
     except IntegrityError:
         return _lost_race(session)
@@ -90,7 +79,7 @@ def rollback(version: int) -> str | Response | tuple[str, int]:
         return render_template("bundles/confirm_rollback.html", target=target, current=current,
                                errors={})
     try:
-        bundle = publish.rollback(session, actor=_me(), version=version, ring=_ring())
+        bundle = publish.rollback(session, actor=me(), version=version, ring=_ring())
         session.commit()
     except IntegrityError:
         return _lost_race(session)

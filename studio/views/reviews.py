@@ -9,8 +9,9 @@ from werkzeug.wrappers import Response
 from studio import security
 from studio.db import db_session
 from studio.errors import ValidationFailed
-from studio.models import ChangeRequest, User
+from studio.models import ChangeRequest
 from studio.services import reviews
+from studio.web import me, page_arg
 
 bp = Blueprint("reviews", __name__)
 
@@ -18,17 +19,6 @@ EMAIL_PREVIEW_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src htt
                      "font-src https: data:; sandbox")
 
 
-def _page_arg() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
-
-
-def _me() -> User:
-    user = security.current_user()
-    assert user is not None
-    return user
 
 
 def _request_or_404(request_id: int) -> ChangeRequest:
@@ -41,12 +31,12 @@ def _request_or_404(request_id: int) -> ChangeRequest:
 @bp.get("/reviews/")
 @security.requires("reviews")
 def index() -> str:
-    user = _me()
+    user = me()
     queue = request.args.get("queue", "waiting" if "reviewer" in user.roles else "open")
     if queue not in reviews.QUEUES and queue != "mine":
         queue = "open"
     page = reviews.listing(db_session(), queue="open" if queue == "mine" else queue,
-                           mine_for=user if queue == "mine" else None, page=_page_arg())
+                           mine_for=user if queue == "mine" else None, page=page_arg())
     template = "reviews/_list.html" if request.headers.get("HX-Request") else "reviews/index.html"
     return render_template(template, page=page, queue=queue, labels=reviews.STATUS_LABELS)
 
@@ -55,7 +45,7 @@ def index() -> str:
 @security.requires("reviews")
 def new() -> str | Response | tuple[str, int]:
     session = db_session()
-    user = _me()
+    user = me()
     form = {"title": "", "description": "", "artifacts": request.args.getlist("artifact")}
     if request.method == "POST":
         form = {"title": request.form.get("title", ""),
@@ -83,7 +73,7 @@ def new() -> str | Response | tuple[str, int]:
 def show(request_id: int) -> str:
     session = db_session()
     change = _request_or_404(request_id)
-    view = reviews.detail(session, change, viewer=_me())
+    view = reviews.detail(session, change, viewer=me())
     return render_template("reviews/show.html", view=view, errors={},
                            impact=reviews.impact(session, change),
                            labels=reviews.STATUS_LABELS, kinds=reviews.KIND_LABELS)
@@ -111,7 +101,7 @@ def _redisplay(change: ChangeRequest, errors: dict[str, str],
     session = db_session()
     session.rollback()
     session.refresh(change)
-    view = reviews.detail(session, change, viewer=_me())
+    view = reviews.detail(session, change, viewer=me())
     return render_template("reviews/show.html", view=view, errors=errors,
                            typed_form=typed_form, typed_body=request.form.get("body", ""),
                            impact=reviews.impact(session, change),
@@ -124,7 +114,7 @@ def add_comment(request_id: int) -> Response | str | tuple[str, int]:
     session = db_session()
     change = _request_or_404(request_id)
     try:
-        reviews.comment(session, change, author=_me(), body=request.form.get("body", ""),
+        reviews.comment(session, change, author=me(), body=request.form.get("body", ""),
                         artifact_id=request.form.get("artifact_id"),
                         line=request.form.get("line"))
     except ValidationFailed as failed:
@@ -143,7 +133,7 @@ def verdict(request_id: int) -> Response | str | tuple[str, int]:
     session = db_session()
     change = _request_or_404(request_id)
     try:
-        reviews.review(session, change, reviewer=_me(),
+        reviews.review(session, change, reviewer=me(),
                        verdict=request.form.get("verdict", ""),
                        body=request.form.get("body", ""), seen=request.form.get("seen", ""))
     except reviews.NotAllowed as refused:
@@ -162,12 +152,12 @@ def verdict(request_id: int) -> Response | str | tuple[str, int]:
 def withdraw(request_id: int) -> Response | str | tuple[str, int]:
     session = db_session()
     change = _request_or_404(request_id)
-    if change.author_id != _me().id:
+    if change.author_id != me().id:
         abort(403, description="Only the author withdraws a change request.")
     if request.method == "GET":
         return render_template("reviews/confirm_withdraw.html", change=change)
     try:
-        reviews.withdraw(session, change, actor=_me())
+        reviews.withdraw(session, change, actor=me())
     except ValidationFailed as failed:
         return _redisplay(change, failed.by_field())
     session.commit()
@@ -182,7 +172,7 @@ def settings() -> Response | str | tuple[str, int]:
     if request.method == "POST":
         raw = request.form.get("required_approvals", "")
         try:
-            reviews.set_required_approvals(session, raw, actor=_me())
+            reviews.set_required_approvals(session, raw, actor=me())
         except ValidationFailed as failed:
             session.rollback()
             return render_template("reviews/settings.html", value=raw,
@@ -197,7 +187,7 @@ def settings() -> Response | str | tuple[str, int]:
 @bp.get("/history/<kind>/<key>")
 @security.signed_in
 def history(kind: str, key: str) -> str:
-    if not reviews.may_view_kind(_me().roles, kind) and kind in reviews.KIND_EDITORS:
+    if not reviews.may_view_kind(me().roles, kind) and kind in reviews.KIND_EDITORS:
         abort(403, description="Your roles do not include this kind of work.")
     found = reviews.history(db_session(), kind, key)
     if found is None:
@@ -211,7 +201,7 @@ def history(kind: str, key: str) -> str:
 @bp.get("/history/<kind>/<key>/compare")
 @security.signed_in
 def compare(kind: str, key: str) -> str:
-    if not reviews.may_view_kind(_me().roles, kind) and kind in reviews.KIND_EDITORS:
+    if not reviews.may_view_kind(me().roles, kind) and kind in reviews.KIND_EDITORS:
         abort(403, description="Your roles do not include this kind of work.")
     try:
         a, b = int(request.args.get("a", "")), int(request.args.get("b", ""))
