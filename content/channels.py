@@ -80,6 +80,25 @@ class RenderContext:
         for name in ("customer", "inquiry", "data"):
             object.__setattr__(self, name, plain_data(getattr(self, name) or {}, path=name))
 
+    @classmethod
+    def from_interaction(cls, interaction: Any, *, message_center_url: LinkBuilder | None = None,
+                         nps_url: LinkBuilder | None = None,
+                         limits: Limits | None = None) -> RenderContext:
+        """What templates may read of an interaction: its `customer`, `inquiry` and `data`.
+
+        The one place an interaction becomes a context. A part that is missing or not an
+        object reads as empty (the rule language reads it as null alike); the link
+        builders and limits keep their defaults unless given.
+        """
+        def part(name: str) -> Mapping[str, Any]:
+            value = interaction.get(name) if isinstance(interaction, Mapping) else None
+            return value if isinstance(value, Mapping) else {}
+
+        given: dict[str, Any] = {"message_center_url": message_center_url, "nps_url": nps_url,
+                                 "limits": limits}
+        return cls(customer=part("customer"), inquiry=part("inquiry"), data=part("data"),
+                   **{name: value for name, value in given.items() if value is not None})
+
 
 @dataclass(frozen=True, slots=True)
 class Variant:

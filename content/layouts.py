@@ -20,7 +20,7 @@ from typing import Final
 
 from content.diagnostics import ContentError, Diagnostic, errors_only
 from content.mjml import check_mjml, compile_mjml
-from content.model import LAYOUT_CHANNELS, Layout
+from content.model import LAYOUT_CHANNELS, Layout, is_layout_channel
 from content.sanitize import BLOCKED_URL, safe_url, url_scheme
 from content.templates import compile_template
 
@@ -181,7 +181,7 @@ def build_layout(key: str, name: str, channel: str, source: str) -> Layout:
     Email layouts are MJML; the message-center page is HTML. The returned layout carries
     its warnings (e.g. MJML features mjml-python lacks) for the editor to show.
     """
-    if channel not in LAYOUT_CHANNELS:
+    if not is_layout_channel(channel):
         raise ContentError.single("layout-channel", f"'{channel}' is not a layout channel",
                                   field="channel", hint=f"use one of {', '.join(LAYOUT_CHANNELS)}")
     diagnostics: list[Diagnostic] = []
@@ -206,5 +206,5 @@ def build_layout(key: str, name: str, channel: str, source: str) -> Layout:
     html = compile_mjml(source) if is_mjml else source
     compiled = guard_url_attributes(html)
     compile_template(compiled, name=f"{_LAYOUT_NAME}:{key}", html=True)
-    return Layout(key=key, name=name, channel=channel, source=source,  # type: ignore[arg-type]
+    return Layout(key=key, name=name, channel=channel, source=source,
                   compiled_html=compiled, warnings=tuple(diagnostics))

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeGuard
 
 from content.diagnostics import ContentError, Diagnostic, errors_only
 from content.sanitize import (
@@ -195,6 +195,26 @@ class Layout:
     compiled_html: str
     warnings: tuple[Diagnostic, ...] = ()
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Layout:
+        """A layout from its stored or shipped form, as `to_dict` writes it.
+
+        ``{"key", "name", "channel", "source", "compiled_html"}``: the name defaults to
+        the key, a missing source or compiled HTML to empty text. Raises `ContentError`
+        when the key is missing or the channel is not a layout channel. It does not
+        compile anything: `compiled_html` is trusted as the output of `build_layout`.
+        """
+        key = d.get("key")
+        if not isinstance(key, str) or not key:
+            raise ContentError.single("layout-key", "a layout needs a key", field="key")
+        channel = d.get("channel")
+        if not is_layout_channel(channel):
+            raise ContentError.single("layout-channel", f"'{channel}' is not a layout channel",
+                                      field="channel",
+                                      hint=f"use one of {', '.join(LAYOUT_CHANNELS)}")
+        return cls(key=key, name=_text(d.get("name")) or key, channel=channel,
+                   source=_text(d.get("source")), compiled_html=_text(d.get("compiled_html")))
+
     @property
     def is_mjml(self) -> bool:
         return self.source.lstrip().startswith("<mjml")
@@ -202,6 +222,11 @@ class Layout:
     def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, "name": self.name, "channel": self.channel,
                 "source": self.source, "compiled_html": self.compiled_html}
+
+
+def is_layout_channel(value: object) -> TypeGuard[LayoutChannel]:
+    """Whether `value` names a channel that has layouts (email HTML, message center)."""
+    return value in LAYOUT_CHANNELS
 
 
 # --- validation ----------------------------------------------------------------------------

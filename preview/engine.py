@@ -26,11 +26,12 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 import dsl
-from content.channels import LinkBuilder, RenderContext, Variant, render_variants
+from content.channels import LinkBuilder, RenderContext, Variant
 from content.diagnostics import ContentError
 from content.diagnostics import Diagnostic as ContentDiagnostic
 from content.layouts import build_layout
 from content.model import LAYOUT_CHANNELS, Layout, Offer, validate_offer
+from content.rendering import render_offer
 from dsl import codegen
 from dsl.schema import Schema, default_schema, validate_interaction
 from preview.cache import Memo
@@ -211,11 +212,8 @@ class Compiler:
         name = str(body.get("name") or key)
         channel = str(body.get("channel") or "")
         source = str(body.get("source") or "")
-        if not draft:
-            html = body.get("compiled_html")
-            if channel in LAYOUT_CHANNELS and isinstance(html, str):
-                return Layout(key=key, name=name, channel=channel,  # type: ignore[arg-type]
-                              source=source, compiled_html=html), ()
+        if not draft and channel in LAYOUT_CHANNELS and isinstance(body.get("compiled_html"), str):
+            return Layout.from_dict({**body, "key": key}), ()
         return self.layouts.get((key, channel, source), lambda: _build_layout(
             key, name, channel, source))
 
@@ -432,13 +430,9 @@ def decide(workspace: Workspace, interaction: Mapping[str, Any], *, draft: Draft
 
 
 def render_context(interaction: Mapping[str, Any]) -> RenderContext:
-    """What the content library's templates may read of an interaction, as plain data."""
-    def part(name: str) -> Mapping[str, Any]:
-        value = interaction.get(name)
-        return value if isinstance(value, Mapping) else {}
-
-    return RenderContext(customer=part("customer"), inquiry=part("inquiry"), data=part("data"),
-                         message_center_url=MESSAGE_CENTER)
+    """What the content library's templates may read of an interaction, as plain data,
+    with message-center links that lead to the preview's stand-in page."""
+    return RenderContext.from_interaction(interaction, message_center_url=MESSAGE_CENTER)
 
 
 def _why_not(key: str, outcomes: Iterable[RulesetOutcome]) -> str:
@@ -537,7 +531,7 @@ def _render(catalog: _Catalog, layouts: Mapping[str, Layout], interaction: Mappi
                                          "cannot be rendered", code="unknown-offer"),)))
             continue
         out.append(RenderedOffer(key, offer.name, role, note,  # type: ignore[arg-type]
-                                 variants=render_variants(offer, layouts, context)))
+                                 variants=render_offer(offer, layouts, context)))
     return out
 
 

@@ -4,15 +4,16 @@
     client = StudioClient(url, token, trusted_keys, cache_dir)
     decision = client.decide(interaction)
 
-Needs only the standard library, `cryptography`, and the project's pure `dsl` and
-`content` libraries; see docs/api.md.
+Needs only the standard library, `cryptography`, and the project's pure `bundle`,
+`dsl` and `content` libraries (its own distribution, `pos-studio-client`, carries a
+copy of them); see docs/api.md.
 """
 
 from __future__ import annotations
 
+from bundle.runtime import BundleLoadError, BundleRuntime
+from bundle.verify import BundleRejected, verify_bundle
 from studio_client.client import ClientError, NoBundle, StudioClient, StudioUnavailable
-from studio_client.runtime import BundleLoadError, BundleRuntime
-from studio_client.verify import BundleRejected, verify_bundle
 
 __all__ = [
     "BundleLoadError",

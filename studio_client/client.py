@@ -25,15 +25,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from studio_client.runtime import BundleLoadError, BundleRuntime
-from studio_client.verify import (
-    SIGNATURE_HEADER,
-    BundleRejected,
-    Signature,
-    VerifiedBundle,
-    parse_signature_header,
-    verify_bundle,
-)
+from bundle.format import SIGNATURE_HEADER, Signature
+from bundle.runtime import BundleLoadError, BundleRuntime
+from bundle.verify import BundleRejected, VerifiedBundle, parse_signature_header, verify_bundle
 
 log = logging.getLogger("studio_client")
 
@@ -153,7 +147,7 @@ class StudioClient:
             # bundle format): refuse it like a bad bundle and keep the one in use.
             self.last_error = f"cannot load bundle: {exc}"
             log.warning("refused a bundle from %s: %s", self.base_url, self.last_error)
-            raise BundleRejected(self.last_error) from exc
+            raise BundleRejected(self.last_error, "cannot-load") from exc
         self._use(verified, runtime)
         self._save(verified)
         self.last_error = None
@@ -308,7 +302,8 @@ def _headers(message: Any) -> dict[str, str]:
 
 def _etag_digest(etag: str | None) -> str | None:
     if not etag:
-        raise BundleRejected("the response carries no ETag (the bundle's digest)")
+        raise BundleRejected("the response carries no ETag (the bundle's digest)",
+                             "missing-digest")
     return etag.strip().removeprefix("W/").strip('"')
 
 

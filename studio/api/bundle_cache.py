@@ -10,7 +10,7 @@ Three layers, cheapest first:
   host, sees a publish or a rollback within that TTL.
 - the *served bundle*: the exact signed bytes of a version, checked against its digest
   and signature once, then kept (bundles are immutable, so a version never changes).
-- the *runtime*: the bundle compiled for deciding (`studio_client.runtime`), built once
+- the *runtime*: the bundle compiled for deciding (`bundle.runtime`), built once
   per version.
 
 Each app keeps its own caches (tests create many apps); the publish signal is
@@ -32,9 +32,9 @@ from flask import current_app
 from sqlalchemy import event, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from bundle.runtime import BundleRuntime
 from studio.models import Bundle
 from studio.services import bundles, signing
-from studio_client.runtime import BundleRuntime
 
 DEFAULT_TTL_SECONDS: Final = 1.0
 KEEP_VERSIONS: Final = 8

@@ -13,13 +13,13 @@ import copy
 import functools
 from typing import Any, Final
 
+from bundle.runtime import CHANNEL_VARIANTS
 from content.channels import VARIANTS
 from content.model import LAYOUT_CHANNELS
 from dsl.schema import FieldSpec, Schema, default_schema
 from studio.api.body import MAX_BODY_BYTES
 from studio.services.api_tokens import SCOPE_LABELS, SCOPES
 from studio.services.events import EVENT_TYPES, MAX_EVENTS, MAX_PAYLOAD_BYTES, TEXT_LIMITS
-from studio_client.runtime import CHANNEL_VARIANTS
 
 VERSION: Final = "1.0.0"
 JSON: Final = "application/json"

@@ -1,26 +1,33 @@
-"""Published bundles: canonical bytes, content address, signature, and verified loading.
+"""Published bundles in the database: storing, listing and verified loading.
 
 A bundle row keeps the canonical JSON text exactly as it was hashed and signed, so the
 bytes a client downloads are the bytes that were signed: the digest (sha256 hex of those
-bytes) is the strong ETag, and the Ed25519 signature is detached. Loading re-checks both,
-so one changed byte in storage is refused instead of served.
+bytes) is the strong ETag, and the Ed25519 signature is detached. The format itself
+(canonical bytes, digest, signature checks) is the neutral `bundle` package's, the one
+the client verifies with. Loading re-checks everything, so one changed byte in storage
+is refused instead of served.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bundle.format import Signature, canonical_json, digest
+from bundle.verify import BundleRejected, verify_bundle
 from studio.models import Bundle
 from studio.services import signing
 
-FORMAT = "pos-studio-bundle/1"
+#: How a stored bundle that fails verification is described, by `BundleRejected.code`.
+_TAMPERED: Final = {
+    "digest-mismatch": "its content does not match its digest",
+    "not-json": "its content is not JSON",
+    "not-a-bundle": "its content is not this bundle",
+}
 
 
 class BundleTampered(Exception):
@@ -30,17 +37,6 @@ class BundleTampered(Exception):
         super().__init__(f"bundle v{version} failed verification: {reason}")
         self.version = version
         self.reason = reason
-
-
-def canonical_json(obj: Any) -> bytes:
-    """The one byte form of a JSON value that is hashed and signed (RFC 8785-like:
-    sorted keys, no spaces, UTF-8 without escapes)."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
-
-
-def digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def current(session: Session) -> Bundle | None:
@@ -97,19 +93,16 @@ def store(session: Session, body: dict[str, Any], *, ring: signing.KeyRing,
 
 def load_verified(bundle: Bundle, public_keys: Iterable[Mapping[str, str]]) -> dict[str, Any]:
     """The bundle's JSON, after checking its digest and signature; raises BundleTampered."""
-    data = bundle.body.encode("utf-8")
-    if digest(data) != bundle.digest:
-        raise BundleTampered(bundle.version, "its content does not match its digest")
-    if not signing.verify(data, bundle.key_id, bundle.signature, public_keys):
-        raise BundleTampered(bundle.version, "its signature does not verify")
     try:
-        body = json.loads(data)
-    except ValueError as exc:
-        raise BundleTampered(bundle.version, "its content is not JSON") from exc
-    if not isinstance(body, dict) or body.get("format") != FORMAT \
-            or body.get("version") != bundle.version:
+        verified = verify_bundle(bundle.body.encode("utf-8"),
+                                 Signature(bundle.key_id, bundle.signature), public_keys,
+                                 expected_digest=bundle.digest)
+    except BundleRejected as rejected:
+        reason = _TAMPERED.get(rejected.code, "its signature does not verify")
+        raise BundleTampered(bundle.version, reason) from rejected
+    if verified.version != bundle.version:
         raise BundleTampered(bundle.version, "its content is not this bundle")
-    return body
+    return verified.body
 
 
 def changes(before: Mapping[str, int] | None, after: Mapping[str, int]) -> dict[str, list[str]]:

@@ -2,7 +2,7 @@
 
 A decision served to customers must come from what reviewers approved and the studio
 signed, never from drafts, so `/decide` loads a stored bundle, verifies it, and runs the
-very runtime the Python client runs locally (`studio_client.runtime`). Verification and
+very runtime the Python client runs locally (`bundle.runtime`). Verification and
 compilation happen once per version per worker (`studio.api.bundle_cache`); a decision
 then costs only the rules and the rendering.
 """
@@ -16,13 +16,13 @@ from typing import Any, Final
 from sqlalchemy.orm import Session
 
 import dsl
+from bundle.runtime import BundleLoadError, BundleRuntime
 from content.channels import VARIANTS
 from content.model import LAYOUT_CHANNELS
 from studio.api.body import check_object, expect_types, is_int
 from studio.api.bundle_cache import BundleCache, ServedBundle
 from studio.api.errors import ApiError
 from studio.services.bundles import BundleTampered
-from studio_client.runtime import BundleLoadError, BundleRuntime
 
 REQUEST_FIELDS: Final = ("interaction", "channels", "explain", "version", "layouts")
 

@@ -178,9 +178,8 @@ def channel_of(session: Session, artifact: Artifact) -> str:
 
 def to_layout(artifact: Artifact, body: dict[str, Any]) -> Layout:
     """The content library's plain Layout value for a stored revision body."""
-    return Layout(key=artifact.key, name=artifact.name, channel=body.get("channel", "email_html"),
-                  source=str(body.get("source", "")),
-                  compiled_html=str(body.get("compiled_html", "")))
+    return Layout.from_dict({"channel": "email_html", **body, "key": artifact.key,
+                             "name": artifact.name})
 
 
 def available(session: Session) -> dict[str, list[Layout]]:

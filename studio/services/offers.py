@@ -20,9 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import dsl
-from content.channels import RenderContext, Variant, render_variants
+from content.channels import RenderContext, Variant
 from content.diagnostics import ContentError, Diagnostic
 from content.model import MAX_CHAT_BUTTONS, MAX_LENGTHS, Offer, validate_offer
+from content.rendering import render_offer
 from studio.errors import FieldError, ValidationFailed
 from studio.models import Artifact, Revision
 from studio.services import artifacts, layouts, rulesets
@@ -78,6 +79,8 @@ SAMPLE_DATA: Final = {
     "tenure_years": 6,
     "warranty": {"price": 49},
 }
+SAMPLE_INTERACTION: Final = {"customer": SAMPLE_CUSTOMER, "inquiry": SAMPLE_INQUIRY,
+                             "data": SAMPLE_DATA}
 
 
 # --- forms ------------------------------------------------------------------------------
@@ -450,7 +453,7 @@ def render_context(session: Session, offer_key: str | None = None) -> RenderCont
     This is the one place that decides it, so a sample-interaction picker can replace the
     built-in sample without touching the views or templates.
     """
-    return RenderContext(customer=SAMPLE_CUSTOMER, inquiry=SAMPLE_INQUIRY, data=SAMPLE_DATA)
+    return RenderContext.from_interaction(SAMPLE_INTERACTION)
 
 
 @dataclass(frozen=True)
@@ -495,8 +498,7 @@ def variants(session: Session, artifact: Artifact, *, email_layout: str | None =
     except ContentError as failed:
         return dataclasses.replace(base, problems=[_message(d, revision.body)
                                                    for d in failed.diagnostics if d.is_error])
-    rendered = render_variants(offer, {k: v for k, v in chosen_layouts.items() if v},
-                               render_context(session, artifact.key))
+    rendered = render_offer(offer, chosen_layouts, render_context(session, artifact.key))
     return dataclasses.replace(base, variants=rendered)
 
 
@@ -524,9 +526,8 @@ def layout_preview(session: Session, layout_artifact: Artifact) -> str | None:
             offer = offer_value(offer_body, artifact.key)
         except ContentError:
             continue
-        rendered = render_variants(offer, {layout.channel: layout},
-                                   render_context(session, artifact.key),
-                                   channels=[layout.channel])
+        rendered = render_offer(offer, {layout.channel: layout},
+                                render_context(session, artifact.key), [layout.channel])
         return rendered[layout.channel].html
     return None
 

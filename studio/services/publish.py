@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bundle import format as bundle_format
 from studio import audit
 from studio.errors import FieldError, ValidationFailed
 from studio.models import Artifact, Bundle, ChangeRequest, Setting, User
@@ -369,7 +370,7 @@ def prepare(session: Session, *, toolchain: Toolchain | None = None,
     elif not revisions:
         problems.append(Problem("error", "nothing-to-publish", "nothing has been approved yet",
                                 "", hint="approve a change request first"))
-    body = {"format": bundles.FORMAT, "schema": schema, "lexicon": lexicon, "offers": offers,
+    body = {"format": bundle_format.FORMAT, "schema": schema, "lexicon": lexicon, "offers": offers,
             "layouts": layouts, "default_layouts": default_layouts(session, layouts),
             "rulesets": rulesets, "revisions": revisions}
     return Plan(body=body, problems=problems, changes=changes,

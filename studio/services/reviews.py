@@ -663,9 +663,9 @@ def render_offer(body: Mapping[str, Any] | None, sample: Mapping[str, Any],
     channel -> {"html" | "text", "problems"}; None when there is no such revision."""
     if body is None:
         return None
-    from content.channels import RenderContext, render_variants
     from content.diagnostics import ContentError
-    from content.model import Layout, Offer
+    from content.model import Layout, Offer, is_layout_channel
+    from content.rendering import render_offer
 
     try:
         offer = Offer.from_dict(dict(body))
@@ -673,15 +673,11 @@ def render_offer(body: Mapping[str, Any] | None, sample: Mapping[str, Any],
         return {"error": "; ".join(d.message for d in failed.diagnostics)}
     chosen: dict[str, Layout] = {}
     for key, layout in sorted(layouts.items()):
-        channel = str(layout.get("channel", ""))
-        if channel and channel not in chosen:
-            chosen[channel] = Layout(key=key, name=str(layout.get("name", key)), channel=channel,  # type: ignore[arg-type]
-                                     source=str(layout.get("source", "")),
-                                     compiled_html=str(layout.get("compiled_html", "")))
-    context = RenderContext(customer=sample.get("customer") or {},
-                            inquiry=sample.get("inquiry") or {}, data=sample.get("data") or {})
+        channel = layout.get("channel")
+        if is_layout_channel(channel) and channel not in chosen:
+            chosen[channel] = Layout.from_dict({**layout, "key": key})
     try:
-        variants = render_variants(offer, chosen, context, channels=RENDER_CHANNELS)
+        variants = render_offer(offer, chosen, sample, RENDER_CHANNELS)
     except ContentError as failed:
         return {"error": "; ".join(d.message for d in failed.diagnostics)}
     return {

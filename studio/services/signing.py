@@ -1,10 +1,8 @@
-"""Ed25519 signing keys for bundles, kept in the instance folder.
+"""The studio's Ed25519 signing keys for bundles, kept in the instance folder.
 
-The scheme is deliberately small so that any client can check it with a stock Ed25519
-library: the signature is made over the exact canonical JSON bytes of the bundle (the
-same bytes whose sha256 is the bundle's digest), and is shipped base64-encoded next to
-the id of the key that made it. A key id is the first 16 hex digits of the sha256 of
-the raw 32-byte public key, so a client can pick the right key from the published list.
+The signing scheme (what is signed, key ids, the published key entries) belongs to the
+neutral `bundle` package, which the client verifies with; this module only keeps the
+keys.
 
 Keys live in `<instance>/signing/<key_id>.pem` (private, mode 0600). The newest key
 signs; older keys stay listed so bundles they signed still verify after a rotation.
@@ -12,36 +10,27 @@ signs; older keys stay listed so bundles they signed still verify after a rotati
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import os
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
 
-ALGORITHM = "Ed25519"
+from bundle import signing as bundle_sign
+from bundle.format import ALGORITHM, Signature
+from bundle.verify import signature_is_valid
+
+__all__ = ["ALGORITHM", "KeyRing", "SigningKey", "load_or_create_keys", "public_keys", "rotate",
+           "sign", "verify"]
+
 KEY_FOLDER = "signing"
 
 _cache: dict[Path, KeyRing] = {}
 _cache_lock = threading.Lock()
-
-
-def key_id_for(public_raw: bytes) -> str:
-    return hashlib.sha256(public_raw).hexdigest()[:16]
-
-
-def _raw_public(key: Ed25519PublicKey) -> bytes:
-    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
 @dataclass(frozen=True)
@@ -52,7 +41,7 @@ class SigningKey:
 
     @property
     def public_raw(self) -> bytes:
-        return _raw_public(self.private.public_key())
+        return bundle_sign.raw_public_key(self.private.public_key())
 
 
 class KeyRing:
@@ -66,16 +55,12 @@ class KeyRing:
 
     def sign(self, data: bytes) -> tuple[str, str]:
         """Sign `data` with the active key: (key_id, base64 signature)."""
-        signature = self.active.private.sign(data)
-        return self.active.key_id, base64.b64encode(signature).decode("ascii")
+        signature = bundle_sign.sign(data, self.active.private)
+        return signature.key_id, signature.value
 
     def public_keys(self) -> list[dict[str, str]]:
         """Every key a client should trust, newest last, as JSON-ready dicts."""
-        return [
-            {"key_id": key.key_id, "algorithm": ALGORITHM,
-             "public_key": base64.b64encode(key.public_raw).decode("ascii")}
-            for key in self.keys
-        ]
+        return [bundle_sign.public_key_entry(key.private.public_key()) for key in self.keys]
 
     def verify(self, data: bytes, key_id: str, signature_b64: str) -> bool:
         return verify(data, key_id, signature_b64, self.public_keys())
@@ -113,14 +98,13 @@ def _read_keys(folder: Path) -> list[SigningKey]:
         private = serialization.load_pem_private_key(path.read_bytes(), password=None)
         if not isinstance(private, Ed25519PrivateKey):
             continue
-        keys.append(SigningKey(key_id_for(_raw_public(private.public_key())), private,
-                               path.stat().st_mtime))
+        keys.append(SigningKey(_key_id(private), private, path.stat().st_mtime))
     return keys
 
 
 def _generate(folder: Path) -> SigningKey:
     private = Ed25519PrivateKey.generate()
-    key_id = key_id_for(_raw_public(private.public_key()))
+    key_id = _key_id(private)
     pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
     path = folder / f"{key_id}.pem"
@@ -128,6 +112,10 @@ def _generate(folder: Path) -> SigningKey:
     with os.fdopen(fd, "wb") as handle:
         handle.write(pem)
     return SigningKey(key_id, private, path.stat().st_mtime)
+
+
+def _key_id(private: Ed25519PrivateKey) -> str:
+    return bundle_sign.key_id_for(bundle_sign.raw_public_key(private.public_key()))
 
 
 def _app_ring(instance_path: str | os.PathLike[str] | None) -> KeyRing:
@@ -146,18 +134,5 @@ def public_keys(*, instance_path: str | os.PathLike[str] | None = None) -> list[
 
 def verify(data: bytes, key_id: str, signature_b64: str,
            public_keys: Iterable[Mapping[str, str]]) -> bool:
-    """Whether `signature_b64` is a valid Ed25519 signature of `data` by key `key_id`.
-
-    Needs only the published key list, so clients can call it without the studio.
-    """
-    for entry in public_keys:
-        if entry.get("key_id") != key_id or entry.get("algorithm", ALGORITHM) != ALGORITHM:
-            continue
-        try:
-            raw = base64.b64decode(entry["public_key"], validate=True)
-            signature = base64.b64decode(signature_b64, validate=True)
-            Ed25519PublicKey.from_public_bytes(raw).verify(signature, data)
-        except (InvalidSignature, ValueError, binascii.Error, KeyError):
-            return False
-        return True
-    return False
+    """Whether `signature_b64` is a valid Ed25519 signature of `data` by key `key_id`."""
+    return signature_is_valid(data, Signature(key_id, signature_b64), public_keys)

@@ -3,8 +3,9 @@
 The studio's `POST /api/v1/decide` and the Python client's local `decide` both build a
 `BundleRuntime` from the same verified bundle JSON and call the same `decide`, so a
 downstream system that decides locally gets exactly the answer the studio would give.
-Nothing here knows Flask, HTTP or a database: a bundle dict goes in, plain JSON-ready
-dicts come out.
+Offers are rendered by `content.rendering.render_offer`, the path the studio's own pages
+take. Nothing here knows Flask, HTTP or a database: a bundle dict goes in, plain
+JSON-ready dicts come out.
 
 Loading is the expensive part (every ruleset's IR becomes generated code, every offer
 and layout is parsed once), so callers load once per bundle version and keep the result.
@@ -17,12 +18,12 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import dsl
-from content.channels import VARIANTS, RenderContext, Variant, render_variants
+from bundle.format import FORMAT
+from content.channels import VARIANTS, RenderContext, Variant
 from content.diagnostics import ContentError
 from content.model import LAYOUT_CHANNELS, Layout, Offer
+from content.rendering import render_offer
 from dsl.schema import Schema, default_schema, validate_interaction
-
-BUNDLE_FORMAT: Final = "pos-studio-bundle/1"
 
 #: Which variants an interaction's channel is answered in when the caller names none.
 CHANNEL_VARIANTS: Final[Mapping[str, tuple[str, ...]]] = {
@@ -80,8 +81,8 @@ class BundleRuntime:
     @classmethod
     def from_bundle(cls, bundle: Mapping[str, Any], *, digest: str = "") -> BundleRuntime:
         """Compile a verified bundle; raise `BundleLoadError` naming the part that failed."""
-        if bundle.get("format") != BUNDLE_FORMAT:
-            raise BundleLoadError("format", f"expected {BUNDLE_FORMAT!r}, "
+        if bundle.get("format") != FORMAT:
+            raise BundleLoadError("format", f"expected {FORMAT!r}, "
                                   f"got {bundle.get('format')!r}")
         version = bundle.get("version")
         if not isinstance(version, int) or isinstance(version, bool):
@@ -143,7 +144,7 @@ class BundleRuntime:
         if unknown:
             raise ValueError(f"'{unknown[0]}' is not a variant; variants: {', '.join(VARIANTS)}")
         chosen_layouts = self._layouts_for(layouts or {})
-        render_context = context or _render_context(interaction)
+        render_context = context or RenderContext.from_interaction(interaction)
         offers: list[dict[str, Any]] = []
         follow_ups: list[dict[str, Any]] = []
         per_ruleset: list[dict[str, Any]] = []
@@ -153,7 +154,7 @@ class BundleRuntime:
             for made in _entries(result.get("offers")):
                 key = _offer_key(made)
                 offer = self.offers.get(key) if key else None
-                variants = (render_variants(offer, chosen_layouts, render_context, wanted)
+                variants = (render_offer(offer, chosen_layouts, render_context, wanted)
                             if offer is not None and wanted else {})
                 offers.append({**made, "ruleset": loaded.key,
                                "variants": {c: variant_to_dict(v) for c, v in variants.items()}})
@@ -202,14 +203,6 @@ def variant_to_dict(variant: Variant) -> dict[str, Any]:
                       "segments": variant.sms.segments}
     out["diagnostics"] = [d.to_dict() for d in variant.diagnostics]
     return out
-
-
-def _render_context(interaction: Mapping[str, Any]) -> RenderContext:
-    def part(name: str) -> Mapping[str, Any]:
-        value = interaction.get(name)
-        return value if isinstance(value, Mapping) else {}
-
-    return RenderContext(customer=part("customer"), inquiry=part("inquiry"), data=part("data"))
 
 
 def _entries(value: Any) -> list[dict[str, Any]]:
@@ -280,9 +273,7 @@ def _load_layouts(value: Any, defaults: Any) -> tuple[dict[str, Layout], dict[st
         html = item.get("compiled_html", item.get("html"))
         if not isinstance(html, str):
             raise BundleLoadError(f"layouts[{item['key']}]", "has no compiled HTML")
-        layouts[item["key"]] = Layout(key=item["key"], name=str(item.get("name") or item["key"]),
-                                      channel=channel, source=str(item.get("source") or ""),
-                                      compiled_html=html)
+        layouts[item["key"]] = Layout.from_dict({**item, "compiled_html": html})
         first.setdefault(channel, item["key"])
     chosen = dict(first)
     if isinstance(defaults, Mapping):
