@@ -9,13 +9,17 @@ PostgreSQL alike).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
 
 import dsl
 from studio import create_app, migrate
@@ -144,3 +148,38 @@ def auth(issue_token: IssueToken) -> dict[str, str]:
 def bearer(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
 
+
+@dataclass
+class LiveStudio:
+    """A studio serving the published demo bundle over real HTTP on 127.0.0.1."""
+
+    url: str
+    token: str
+    keys: list[dict[str, str]]
+    app: Flask
+
+
+@pytest.fixture(scope="module")
+def live_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStudio]:
+    folder = tmp_path_factory.mktemp("live-api")
+    url = f"sqlite:///{folder / 'studio.sqlite3'}"
+    migrate.upgrade(url)
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance",
+                      "SECRET_KEY": "x"})
+    session = get_database(app).session()
+    with app.app_context():
+        publish_demo(app, session)
+        keys = signing.public_keys()
+    token = api_tokens.create(session, name="e2e", scopes=api_tokens.SCOPES, actor_id=None).secret
+    session.commit()
+    session.close()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LiveStudio(f"http://127.0.0.1:{server.server_port}", token, keys, app)
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        get_database(app).engine.dispose()

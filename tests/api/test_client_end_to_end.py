@@ -10,56 +10,15 @@ whose signature is missing, stripped, wrong or whose bytes were touched.
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from flask import Flask
-from werkzeug.serving import make_server
 
-from studio import create_app, migrate
-from studio.db import get_database
-from studio.services import api_tokens, signing
 from studio_client import BundleRejected, NoBundle, StudioClient
-from tests.api.conftest import CHECKBOOK, STOLEN_CARD, publish_demo
-
-
-@dataclass
-class LiveStudio:
-    url: str
-    token: str
-    keys: list[dict[str, str]]
-    app: Flask
-
-
-@pytest.fixture(scope="module")
-def live_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStudio]:
-    folder = tmp_path_factory.mktemp("live-api")
-    url = f"sqlite:///{folder / 'studio.sqlite3'}"
-    migrate.upgrade(url)
-    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance",
-                      "SECRET_KEY": "x"})
-    session = get_database(app).session()
-    with app.app_context():
-        publish_demo(app, session)
-        keys = signing.public_keys()
-    token = api_tokens.create(session, name="e2e", scopes=api_tokens.SCOPES, actor_id=None).secret
-    session.commit()
-    session.close()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield LiveStudio(f"http://127.0.0.1:{server.server_port}", token, keys, app)
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        get_database(app).engine.dispose()
+from tests.api.conftest import CHECKBOOK, STOLEN_CARD, LiveStudio
 
 
 def _client(studio: LiveStudio, cache: Path, url: str | None = None, **options) -> StudioClient:  # type: ignore[no-untyped-def]
