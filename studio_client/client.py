@@ -172,7 +172,8 @@ class StudioClient:
         response = self._send_json("POST", "/api/v1/decide", body)
         if response.status != 200:
             raise _client_error(response)
-        return response.json()
+        decision: dict[str, Any] = response.json()
+        return decision
 
     def _refresh_if_due(self) -> None:
         due = self._checked_at is None or self._clock() - self._checked_at >= self.max_age
@@ -259,7 +260,8 @@ class StudioClient:
                 if response.status < 500 and response.status != 429:
                     if response.status != 200:
                         raise _client_error(response)
-                    return response.json()
+                    answer: dict[str, Any] = response.json()
+                    return answer
                 problem: Exception = StudioUnavailable(f"the studio answered {response.status}")
             except StudioUnavailable as exc:
                 problem = exc
