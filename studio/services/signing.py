@@ -27,7 +27,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from flask import current_app
 
 ALGORITHM = "Ed25519"
 KEY_FOLDER = "signing"
@@ -130,18 +129,14 @@ def _generate(folder: Path) -> SigningKey:
     return SigningKey(key_id, private, path.stat().st_mtime)
 
 
-def _app_ring(instance_path: str | os.PathLike[str] | None) -> KeyRing:
-    return load_or_create_keys(instance_path or current_app.instance_path)
+def sign(data: bytes, *, instance_path: str | os.PathLike[str]) -> tuple[str, str]:
+    """Sign with the active key of the instance at `instance_path`."""
+    return load_or_create_keys(instance_path).sign(data)
 
 
-def sign(data: bytes, *, instance_path: str | os.PathLike[str] | None = None) -> tuple[str, str]:
-    """Sign with the instance's active key (the running app's, unless a folder is given)."""
-    return _app_ring(instance_path).sign(data)
-
-
-def public_keys(*, instance_path: str | os.PathLike[str] | None = None) -> list[dict[str, str]]:
+def public_keys(*, instance_path: str | os.PathLike[str]) -> list[dict[str, str]]:
     """The keys downstream clients should trust, for the API and the bundles page."""
-    return _app_ring(instance_path).public_keys()
+    return load_or_create_keys(instance_path).public_keys()
 
 
 def verify(data: bytes, key_id: str, signature_b64: str,

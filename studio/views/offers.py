@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from studio import security
 from studio.db import db_session
-from studio.errors import ValidationFailed
+from studio.errors import EditConflict, ValidationFailed
 from studio.services import artifacts, offers
 from studio.web import actor_id, artifact_or_404, int_arg, is_htmx
 
@@ -135,7 +135,7 @@ def edit(key: str) -> str | Response | tuple[str, int]:
         session.rollback()
         return _editor("offers/edit.html", status=422, artifact=artifact, head=head, form=form,
                        errors=failed.by_field(), base_number=base)
-    except artifacts.EditConflict as conflict:
+    except EditConflict as conflict:
         session.rollback()
         fresh = artifact_or_404(session, "offer", key)
         return _editor("offers/edit.html", status=409, artifact=fresh,

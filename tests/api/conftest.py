@@ -21,8 +21,9 @@ import dsl
 from studio import create_app, migrate
 from studio.db import get_database
 from studio.demo import seed_demo
+from studio.errors import PublishRefused
 from studio.models import Artifact, Bundle, User
-from studio.services import api_tokens, bundles, publish, signing
+from studio.services import api_tokens, bundles, publish, signing, toolchain
 
 ALL_SCOPES = tuple(api_tokens.SCOPES)
 
@@ -44,15 +45,15 @@ STOLEN_CARD = {
 }
 
 
-class _Toolchain(publish.DslToolchain):
+class _Toolchain(toolchain.DslToolchain):
     """The real compilers, reaching eligibility through `dsl.check_expression` (the source
     form; `dsl.compile_expression` is the AST-level compiler)."""
 
-    def compile_eligibility(self, source: str, *, schema: Mapping[str, Any]) -> publish.Compiled:
+    def compile_eligibility(self, source: str, *, schema: Mapping[str, Any]) -> toolchain.Compiled:
         try:
             result = dsl.check_expression(source, schema=self._schema(schema))
         except dsl.DSLError as failed:
-            return publish.Compiled(False, [d.to_dict() for d in failed.diagnostics])
+            return toolchain.Compiled(False, [d.to_dict() for d in failed.diagnostics])
         return self._plain(result)
 
 
@@ -73,7 +74,7 @@ def publish_demo(app: Flask, session: Session) -> Bundle:
     ring = signing.load_or_create_keys(app.instance_path)
     try:
         bundle = publish.publish(session, actor=admin, ring=ring, toolchain=_Toolchain())
-    except publish.PublishRefused as refused:
+    except PublishRefused as refused:
         errors = [p.to_dict() for p in refused.problems if p.severity == "error"]
         raise AssertionError(f"the demo workspace does not publish: {errors}") from refused
     session.commit()

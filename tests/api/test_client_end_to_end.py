@@ -46,7 +46,7 @@ def live_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStudio
     session = get_database(app).session()
     with app.app_context():
         publish_demo(app, session)
-        keys = signing.public_keys()
+        keys = signing.public_keys(instance_path=app.instance_path)
     token = api_tokens.create(session, name="e2e", scopes=api_tokens.SCOPES, actor_id=None).secret
     session.commit()
     session.close()
