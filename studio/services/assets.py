@@ -41,10 +41,6 @@ KINDS: Final = {
 }
 EXTENSIONS: Final = {ext: content_type for content_type, ext, _ in KINDS.values()}
 
-# What an asset response may do: nothing but draw itself. `sandbox` also stops an SVG
-# opened directly in a tab from running anything, whatever slipped past the allowlist.
-ASSET_CSP: Final = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
-
 SVG_NS: Final = "http://www.w3.org/2000/svg"
 XLINK_NS: Final = "http://www.w3.org/1999/xlink"
 SVG_ELEMENTS: Final = frozenset({

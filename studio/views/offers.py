@@ -13,26 +13,11 @@ from studio.web import actor_id, artifact_or_404, int_arg, is_htmx
 
 bp = Blueprint("offers", __name__, url_prefix="/offers")
 
-# The email and message-center variants are whole documents with their own <style>; they
-# are shown in `sandbox=""` frames and served with a policy that lets them draw, never run.
-VARIANT_CSP = "; ".join([
-    "default-src 'none'",
-    "img-src 'self' {origin} https: data:",
-    "style-src 'unsafe-inline'",
-    "font-src https: data:",
-    "frame-ancestors 'self'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "sandbox",
-])
-
 
 def sandboxed_document(html: str) -> Response:
     """A rendered variant as its own page, with a policy that lets it draw, never run."""
     response = Response(html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = VARIANT_CSP.format(
-        origin=request.host_url.rstrip("/"))
-    return response
+    return security.frame_policy(response, security.variant_policy(request.host_url.rstrip("/")))
 
 
 

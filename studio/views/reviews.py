@@ -23,11 +23,6 @@ from studio.web import me, page_arg
 
 bp = Blueprint("reviews", __name__)
 
-EMAIL_PREVIEW_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
-                     "font-src https: data:; sandbox")
-
-
-
 
 def _request_or_404(request_id: int) -> ChangeRequest:
     found = review_reading.find_request(db_session(), request_id)
@@ -99,8 +94,7 @@ def render_email(request_id: int, item_id: int, side: str) -> Response:
     if html is None:
         abort(404)
     response = Response(html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = EMAIL_PREVIEW_CSP
-    return response
+    return security.frame_policy(response, security.REVIEW_EMAIL_POLICY)
 
 
 def _redisplay(change: ChangeRequest, errors: dict[str, str],
