@@ -74,7 +74,7 @@ class EditConflict(StudioError):
             f"{artifact.name} was changed by someone else (revision {artifact.head_number}) "
             f"after you started editing revision {base_number}.",
             location=f"{artifact.kind}:{artifact.key}",
-            hint="Compare your text with theirs, then save again on top of their revision.")
+            hint="compare the two versions, merge by hand, then save again")
         self.artifact = artifact
         self.base_number = base_number
         self.theirs = theirs
@@ -88,7 +88,7 @@ class SampleConflict(StudioError):
     def __init__(self, sample: SampleInteraction) -> None:
         super().__init__(f"{sample.name} was changed by someone else after you opened it.",
                          location=f"sample:{sample.key}",
-                         hint="Reload the sample to see their change, then edit again.")
+                         hint="open their version, merge by hand, and save again")
         self.sample = sample
 
 
