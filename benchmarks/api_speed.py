@@ -35,7 +35,7 @@ from studio import create_app, migrate
 from studio.db import get_database
 from studio.demo import seed_demo
 from studio.models import Artifact, User
-from studio.services import api_tokens, bundles, publish, signing
+from studio.services import api_tokens, bundles, publish, signing, toolchain
 from studio_client import StudioClient
 
 CHECKBOOK = {
@@ -48,14 +48,14 @@ CHECKBOOK = {
 }
 
 
-class _Toolchain(publish.DslToolchain):
+class _Toolchain(toolchain.DslToolchain):
     """Eligibility through `dsl.check_expression`, the source-level compiler."""
 
-    def compile_eligibility(self, source: str, *, schema: Mapping[str, Any]) -> publish.Compiled:
+    def compile_eligibility(self, source: str, *, schema: Mapping[str, Any]) -> toolchain.Compiled:
         try:
             result = dsl.check_expression(source, schema=self._schema(schema))
         except dsl.DSLError as failed:
-            return publish.Compiled(False, [d.to_dict() for d in failed.diagnostics])
+            return toolchain.Compiled(False, [d.to_dict() for d in failed.diagnostics])
         return self._plain(result)
 
 

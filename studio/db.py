@@ -2,6 +2,12 @@
 
 Views never open sessions themselves; they call `db_session()` which hands out the
 request's session and closes it at teardown.
+
+The studio's rules that run on every save (an edit voids the verdicts on it, mail goes
+out only after a commit, a published bundle is announced to the API's caches) are ORM
+listeners attached to the studio's own sessionmaker when a `Database` is made, never to
+SQLAlchemy's global `Session` at import time: they hold in every process that opens the
+database through this module, whatever it imported, and in no other session.
 """
 
 from __future__ import annotations
@@ -10,15 +16,25 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from studio.services import bundle_cache, notifications, verdict_voiding
+
 
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine: Engine = make_engine(url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        register_listeners(self.sessionmaker)
 
     def session(self) -> Session:
         return self.sessionmaker()
+
+
+def register_listeners(sessions: sessionmaker[Session]) -> None:
+    """Attach the studio's save-time rules to every session `sessions` makes."""
+    verdict_voiding.register_listeners(sessions)
+    notifications.register_listeners(sessions)
+    bundle_cache.register_listeners(sessions)
 
 
 def make_engine(url: str) -> Engine:

@@ -1,5 +1,10 @@
 """Sessions, CSRF and security headers, applied to every request in one place.
 
+Every Content-Security-Policy the studio sends is named here: the page policy every
+response gets by default, and the frame policies for documents shown in sandboxed
+frames or opened on their own (rendered previews and variants, uploaded assets, charts).
+Views pick one with `frame_policy`; none writes a policy of its own.
+
 CSRF: a random token lives in the signed session; every state-changing request must
 send it back, either as the `csrf_token` form field or as the `X-CSRF-Token` header
 (htmx sends the header, set once on <body> through `hx-headers`).
@@ -37,6 +42,47 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'self'",
     ]
 )
+
+#: A rendered preview document (the preview pane's frames): draws itself, never runs.
+PREVIEW_DOCUMENT_POLICY = ("default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
+                           "sandbox")
+
+#: An offer or layout variant (email, message center) as its own page, shown in
+#: `sandbox=""` frames: its own <style>, images from the studio and the web, nothing runs.
+#: `{origin}` is the studio's own origin (`variant_policy` fills it in).
+VARIANT_POLICY = "; ".join([
+    "default-src 'none'",
+    "img-src 'self' {origin} https: data:",
+    "style-src 'unsafe-inline'",
+    "font-src https: data:",
+    "frame-ancestors 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "sandbox",
+])
+
+#: An offer's email rendered for a review's before/after frames.
+REVIEW_EMAIL_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
+                       "font-src https: data:; sandbox")
+
+#: An uploaded asset: nothing but draw itself. `sandbox` also stops an SVG opened
+#: directly in a tab from running anything, whatever slipped past the allowlist.
+ASSET_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+
+#: A server-drawn SVG chart: inline styles only.
+CHART_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+
+
+def variant_policy(origin: str) -> str:
+    """The variant policy for a studio served at `origin` (scheme and host, no slash)."""
+    return VARIANT_POLICY.format(origin=origin)
+
+
+def frame_policy(response: Response, policy: str) -> Response:
+    """Send `response` under `policy` (one of the policies above) instead of the page one."""
+    response.headers["Content-Security-Policy"] = policy
+    return response
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 

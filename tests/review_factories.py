@@ -16,8 +16,8 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from studio.models import Artifact, Bundle, ChangeRequest, User, UserRole
-from studio.services import artifacts, publish, reviews, signing
-from studio.services.publish import Compiled, OfferRef
+from studio.services import approvals, artifacts, publish, signing, submission, verdicts
+from studio.services.toolchain import Compiled, OfferRef
 
 _people = itertools.count(1)
 
@@ -72,15 +72,15 @@ def edit_offer(session: Session, artifact: Artifact, author: User, **fields: Any
 
 def submit(session: Session, author: User, *items: Artifact,
            title: str = "A change") -> ChangeRequest:
-    request = reviews.submit(session, author=author, title=title, description="",
+    request = submission.submit(session, author=author, title=title, description="",
                              artifact_ids=[a.id for a in items])
     session.commit()
     return request
 
 
 def approve(session: Session, request: ChangeRequest, reviewer: User) -> None:
-    reviews.review(session, request, reviewer=reviewer, verdict="approve", body="",
-                   seen=reviews.pins_token(request))
+    verdicts.review(session, request, reviewer=reviewer, verdict="approve", body="",
+                   seen=approvals.pins_token(request))
     session.commit()
 
 

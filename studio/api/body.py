@@ -9,7 +9,6 @@ at fault, before anything is stored.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from flask import Request
@@ -90,52 +89,3 @@ def _encodable(text: str) -> bool:
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
-
-
-def check_object(value: Any, where: str, *, allowed: Iterable[str],
-                 required: Iterable[str] = ()) -> ApiError | None:
-    """Refuse a non-object, a missing required field or any field not in `allowed`."""
-    if not isinstance(value, Mapping):
-        return ApiError(400, "invalid_type", f"{where or 'The body'} must be a JSON object.",
-                        field=where or None)
-    allowed = set(allowed)
-    for name in value:
-        if name not in allowed:
-            path = f"{where}.{name}" if where else str(name)
-            return ApiError(400, "unknown_field",
-                            f"'{name}' is not a field here; expected one of "
-                            f"{', '.join(sorted(allowed))}.", field=path)
-    for name in required:
-        if name not in value:
-            path = f"{where}.{name}" if where else name
-            return ApiError(400, "missing_field", f"'{name}' is required.", field=path)
-    return None
-
-
-def is_int(value: Any) -> bool:
-    """A JSON whole number (booleans are not numbers here)."""
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def expect_types(value: Mapping[str, Any], where: str,
-                 types: Mapping[str, tuple[type, ...]]) -> ApiError | None:
-    """Refuse a present, non-null field whose JSON type is not among `types[name]`."""
-    for name, kinds in types.items():
-        if name not in value or value[name] is None:
-            continue
-        item = value[name]
-        if isinstance(item, bool) and bool not in kinds:
-            ok = False
-        else:
-            ok = isinstance(item, kinds)
-        if not ok:
-            path = f"{where}.{name}" if where else name
-            return ApiError(400, "invalid_type", f"'{name}' must be {_describe(kinds)}.",
-                            field=path)
-    return None
-
-
-def _describe(kinds: tuple[type, ...]) -> str:
-    words = {str: "text", int: "a whole number", float: "a number", bool: "true or false",
-             dict: "an object", list: "a list"}
-    return " or ".join(dict.fromkeys(words.get(k, k.__name__) for k in kinds))

@@ -16,6 +16,8 @@ from typing import Any
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from studio.errors import Refusal
+
 #: The stable codes for HTTP-level failures, by status.
 HTTP_CODES: Mapping[int, tuple[str, str]] = {
     400: ("bad_request", "The request could not be read."),
@@ -51,6 +53,17 @@ class ApiError:
         for name, value in self.headers.items():
             response.headers[name] = value
         return response
+
+
+#: The status of each kind of `Refusal` a service returns.
+REFUSAL_STATUS: Mapping[str, int] = {"invalid": 400, "too_large": 413, "not_found": 404,
+                                     "unavailable": 503}
+
+
+def from_refusal(refusal: Refusal) -> ApiError:
+    """The JSON form of a service's refusal."""
+    return ApiError(REFUSAL_STATUS[refusal.kind], refusal.code, refusal.message,
+                    field=refusal.field)
 
 
 def from_http_exception(error: HTTPException) -> ApiError:

@@ -15,8 +15,9 @@ from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from studio.errors import PublishRefused
 from studio.models import Bundle, User
-from studio.services import notifications, publish, reviews, signing
+from studio.services import approvals, notifications, publish, signing, submission, verdicts
 
 SEED_ORDER = 90
 
@@ -35,14 +36,14 @@ def seed(session: Session, people: dict[str, User]) -> list[str]:
         author = people.get(email)
         if author is None:
             continue
-        drafts = reviews.pending_drafts(session, author)
+        drafts = submission.pending_drafts(session, author)
         if not drafts:
             continue
-        request = reviews.submit(session, author=author, title=title,
+        request = submission.submit(session, author=author, title=title,
                                  description="The demo workspace as it was first published.",
                                  artifact_ids=[a.id for a in drafts])
-        reviews.review(session, request, reviewer=reviewer, verdict="approve",
-                       body="Demo approval.", seen=reviews.pins_token(request))
+        verdicts.review(session, request, reviewer=reviewer, verdict="approve",
+                       body="Demo approval.", seen=approvals.pins_token(request))
         created.append(f"change request {request.id}")
     if not created:
         return []
@@ -50,7 +51,7 @@ def seed(session: Session, people: dict[str, User]) -> list[str]:
     try:
         with session.begin_nested():
             bundle = publish.publish(session, actor=reviewer, ring=ring)
-    except publish.PublishRefused as refused:
+    except PublishRefused as refused:
         log.warning("Demo content not published: %s",
                     "; ".join(p.message for p in refused.problems if p.severity == "error"))
         return created

@@ -14,6 +14,7 @@ from studio import audit
 from studio.errors import FieldError, ValidationFailed
 from studio.models import User, UserRole
 from studio.roles import ROLES
+from studio.services.pagination import Page, clamp
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,188}\.[^@\s]{2,63}$")
 MIN_PASSWORD = 10
@@ -177,27 +178,14 @@ def set_active(session: Session, user: User, active: bool, *, actor_id: int) -> 
                  actor_id=actor_id, object_type="user", object_id=user.id)
 
 
-@dataclass(frozen=True)
-class Page:
-    items: list[User]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
-def search_users(session: Session, query: str = "", page: int = 1, per_page: int = 25) -> Page:
+def search_users(session: Session, query: str = "", page: int = 1, per_page: int = 25) -> Page[User]:
     stmt = select(User)
     query = query.strip()[:100]
     if query:
         like = f"%{query.lower()}%"
         stmt = stmt.where(or_(func.lower(User.email).like(like), func.lower(User.name).like(like)))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
+    page = clamp(page, total=total, per_page=per_page)
     items = list(
         session.scalars(stmt.order_by(User.name, User.id).offset((page - 1) * per_page)
                         .limit(per_page))

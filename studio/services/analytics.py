@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+import pygal
+from pygal.style import Style
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -138,9 +140,6 @@ def _add_nps(row: Row, score: float | None, count: int) -> None:
 
 def acceptance_chart(report: Report) -> str:
     """An SVG bar chart of acceptance and complaint rates per offer (server-side, no JS)."""
-    import pygal
-    from pygal.style import Style
-
     style = Style(background="white", plot_background="white", foreground="#1d2433",
                   foreground_strong="#1d2433", foreground_subtle="#6b7488",
                   colors=("#3b5bdb", "#c0362c"), font_family="sans-serif")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -21,8 +20,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from studio import audit
-from studio.errors import FieldError
+from studio.errors import EditConflict, FieldError
 from studio.models import ARTIFACT_KINDS, Artifact, Revision, utcnow
+from studio.services.pagination import Page, clamp
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 MAX_NAME = 200
@@ -45,31 +45,6 @@ def key_and_name_errors(key: str | None, name: str, *, noun: str, example: str,
     elif len(name) > MAX_NAME:
         errors.append(FieldError("name", f"Keep the name under {MAX_NAME} characters."))
     return errors
-
-
-class EditConflict(Exception):
-    """Somebody saved the artifact after the editor loaded it."""
-
-    def __init__(self, artifact: Artifact, base_number: int, theirs: Revision | None) -> None:
-        super().__init__(
-            f"{artifact.name} was changed by someone else (revision {artifact.head_number}) "
-            f"after you started editing revision {base_number}."
-        )
-        self.artifact = artifact
-        self.base_number = base_number
-        self.theirs = theirs
-
-
-@dataclass(frozen=True)
-class ArtifactPage:
-    items: list[Artifact]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def find(session: Session, kind: str, key: str) -> Artifact | None:
@@ -184,7 +159,7 @@ def listing(
     archived: bool | None = False,
     page: int = 1,
     per_page: int = 25,
-) -> ArtifactPage:
+) -> Page[Artifact]:
     """A page of artifacts of one kind, searched by key or name."""
     stmt = select(Artifact).where(Artifact.kind == kind)
     if archived is not None:
@@ -195,12 +170,11 @@ def listing(
         stmt = stmt.where(or_(func.lower(Artifact.key).like(like),
                               func.lower(Artifact.name).like(like)))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
+    page = clamp(page, total=total, per_page=per_page)
     items = list(session.scalars(
         stmt.order_by(Artifact.name, Artifact.id).offset((page - 1) * per_page).limit(per_page)
     ))
-    return ArtifactPage(items=items, page=page, per_page=per_page, total=total)
+    return Page(items=items, page=page, per_page=per_page, total=total)
 
 
 def body_text(body: dict[str, Any]) -> str:

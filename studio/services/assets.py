@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, defer
 from studio import audit
 from studio.errors import FieldError, ValidationFailed
 from studio.models import Asset
+from studio.services.pagination import Page, clamp
 
 MAX_BYTES: Final = 5 * 1024 * 1024
 MAX_PIXELS: Final = 40_000_000
@@ -39,10 +40,6 @@ KINDS: Final = {
     "svg": ("image/svg+xml", "svg", None),
 }
 EXTENSIONS: Final = {ext: content_type for content_type, ext, _ in KINDS.values()}
-
-# What an asset response may do: nothing but draw itself. `sandbox` also stops an SVG
-# opened directly in a tab from running anything, whatever slipped past the allowlist.
-ASSET_CSP: Final = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
 
 SVG_NS: Final = "http://www.w3.org/2000/svg"
 XLINK_NS: Final = "http://www.w3.org/1999/xlink"
@@ -64,18 +61,6 @@ SVG_ATTRIBUTES: Final = frozenset({
 _LOCAL_REF: Final = re.compile(r"^#[\w.-]+$")
 _PAINT_URL: Final = re.compile(r"url\(\s*(?!#)", re.I)
 _DIMENSION: Final = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(px)?\s*$")
-
-
-@dataclass(frozen=True)
-class AssetPage:
-    items: list[Asset]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 @dataclass(frozen=True)
@@ -257,16 +242,15 @@ def get(session: Session, sha256: str, extension: str) -> Asset | None:
     return asset
 
 
-def listing(session: Session, *, query: str = "", page: int = 1, per_page: int = 24) -> AssetPage:
+def listing(session: Session, *, query: str = "", page: int = 1, per_page: int = 24) -> Page[Asset]:
     """A page of the library, newest first, searched by file name."""
     stmt = select(Asset)
     query = query.strip()[:100]
     if query:
         stmt = stmt.where(func.lower(Asset.filename).like(f"%{query.lower()}%"))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
+    page = clamp(page, total=total, per_page=per_page)
     items = list(session.scalars(stmt.options(defer(Asset.data))
                                  .order_by(Asset.created_at.desc(), Asset.id.desc())
                                  .offset((page - 1) * per_page).limit(per_page)))
-    return AssetPage(items=items, page=page, per_page=per_page, total=total)
+    return Page(items=items, page=page, per_page=per_page, total=total)

@@ -6,7 +6,7 @@ way to edit or delete an entry: there is no such service function and no such ro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from studio.errors import FieldError, ValidationFailed
 from studio.models import AuditEvent, User
+from studio.services.pagination import Page, clamp
 
 
 @dataclass(frozen=True)
@@ -62,16 +63,8 @@ def parse_filters(args: dict[str, str]) -> Filters:
 
 
 @dataclass(frozen=True)
-class EventPage:
-    items: list[AuditEvent]
-    actors: dict[int, User]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+class EventPage(Page[AuditEvent]):
+    actors: dict[int, User] = field(default_factory=dict)
 
 
 def search(session: Session, filters: Filters, *, page: int = 1, per_page: int = 50) -> EventPage:
@@ -94,14 +87,13 @@ def search(session: Session, filters: Filters, *, page: int = 1, per_page: int =
         stmt = stmt.where(AuditEvent.at < datetime.combine(filters.until + timedelta(days=1),
                                                            time.min, UTC))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
+    page = clamp(page, total=total, per_page=per_page)
     items = list(session.scalars(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
                                  .offset((page - 1) * per_page).limit(per_page)))
     ids = {e.actor_id for e in items if e.actor_id}
     actors = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))} \
         if ids else {}
-    return EventPage(items, actors, page, per_page, total)
+    return EventPage(items, page, per_page, total, actors=actors)
 
 
 def people(session: Session) -> list[User]:

@@ -11,7 +11,6 @@ is refused instead of served.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import func, select
@@ -19,8 +18,10 @@ from sqlalchemy.orm import Session
 
 from bundle.format import Signature, canonical_json, digest
 from bundle.verify import BundleRejected, verify_bundle
+from studio.errors import BundleTampered
 from studio.models import Bundle
 from studio.services import signing
+from studio.services.pagination import Page, clamp
 
 #: How a stored bundle that fails verification is described, by `BundleRejected.code`.
 _TAMPERED: Final = {
@@ -30,13 +31,6 @@ _TAMPERED: Final = {
 }
 
 
-class BundleTampered(Exception):
-    """A stored bundle no longer matches its digest or signature: it must not be served."""
-
-    def __init__(self, version: int, reason: str) -> None:
-        super().__init__(f"bundle v{version} failed verification: {reason}")
-        self.version = version
-        self.reason = reason
 
 
 def current(session: Session) -> Bundle | None:
@@ -53,26 +47,13 @@ def latest_version(session: Session) -> int:
     return session.scalar(select(func.max(Bundle.version))) or 0
 
 
-@dataclass(frozen=True)
-class BundlePage:
-    items: list[Bundle]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
-def listing(session: Session, *, page: int = 1, per_page: int = 20) -> BundlePage:
+def listing(session: Session, *, page: int = 1, per_page: int = 20) -> Page[Bundle]:
     """Bundles newest first, a page at a time."""
     total = session.scalar(select(func.count(Bundle.id))) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
+    page = clamp(page, total=total, per_page=per_page)
     items = list(session.scalars(select(Bundle).order_by(Bundle.version.desc())
                                  .offset((page - 1) * per_page).limit(per_page)))
-    return BundlePage(items=items, page=page, per_page=per_page, total=total)
+    return Page(items=items, page=page, per_page=per_page, total=total)
 
 
 def store(session: Session, body: dict[str, Any], *, ring: signing.KeyRing,

@@ -19,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from studio.api.body import check_object, expect_types, is_int
-from studio.api.errors import ApiError
+from studio.errors import Refusal
 from studio.models import FeedbackEvent
+from studio.services.json_shape import check_object, expect_types, is_int
 
 EVENT_TYPES: Final = ("shown", "clicked", "accepted", "declined", "complaint", "nps")
 #: Event types that are about one offer and must name it.
@@ -38,13 +38,14 @@ class EventResult:
     index: int
     event_id: str | None
     status: str
-    error: ApiError | None = None
+    error: Refusal | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"index": self.index, "event_id": self.event_id,
                                "status": self.status}
         if self.error is not None:
-            out["error"] = self.error.to_dict()["error"]
+            out["error"] = {"code": self.error.code, "message": self.error.message,
+                            "field": self.error.field}
         return out
 
 
@@ -62,7 +63,7 @@ class IngestReport:
 
 
 def ingest(session: Session, body: Any, *, now: datetime | None = None
-           ) -> IngestReport | ApiError:
+           ) -> IngestReport | Refusal:
     """Store each well-formed, new event (flushed, not committed); report on all of them.
 
     The batch itself must be readable (an object with a list of at most `MAX_EVENTS`
@@ -73,17 +74,18 @@ def ingest(session: Session, body: Any, *, now: datetime | None = None
         return problem
     events = body["events"]
     if not isinstance(events, list):
-        return ApiError(400, "invalid_type", "'events' must be a list.", field="events")
+        return Refusal("invalid_type", "'events' must be a list.", field="events")
     if len(events) > MAX_EVENTS:
-        return ApiError(413, "too_many_events",
-                        f"Send at most {MAX_EVENTS} events per request (got {len(events)}).",
-                        field="events")
+        return Refusal("too_many_events",
+                       f"Send at most {MAX_EVENTS} events per request (got {len(events)}).",
+                       field="events",
+                       kind="too_large")
     now = now or datetime.now(UTC)
     results: dict[int, EventResult] = {}
     rows: dict[int, FeedbackEvent] = {}
     for index, raw in enumerate(events):
         parsed = _event_row(raw, f"events[{index}]", now)
-        if isinstance(parsed, ApiError):
+        if isinstance(parsed, Refusal):
             event_id = raw.get("event_id") if isinstance(raw, Mapping) else None
             results[index] = EventResult(index, event_id if isinstance(event_id, str) else None,
                                          "rejected", parsed)
@@ -139,7 +141,7 @@ def _copy(row: FeedbackEvent) -> FeedbackEvent:
     return FeedbackEvent(**{name: getattr(row, name) for name in columns})
 
 
-def _event_row(raw: Any, where: str, now: datetime) -> FeedbackEvent | ApiError:
+def _event_row(raw: Any, where: str, now: datetime) -> FeedbackEvent | Refusal:
     problem = check_object(raw, where, allowed=EVENT_FIELDS, required=("event_id", "type")) \
         or expect_types(raw, where, {**{name: (str,) for name in TEXT_LIMITS},
                                      "type": (str,), "bundle_version": (int,),
@@ -148,36 +150,36 @@ def _event_row(raw: Any, where: str, now: datetime) -> FeedbackEvent | ApiError:
         return problem
     for name in ("event_id", "type"):
         if not isinstance(raw[name], str):
-            return ApiError(400, "invalid_type", f"'{name}' must be text.", field=f"{where}.{name}")
+            return Refusal("invalid_type", f"'{name}' must be text.", field=f"{where}.{name}")
     for name, limit in TEXT_LIMITS.items():
         value = raw.get(name)
         if isinstance(value, str) and len(value) > limit:
-            return ApiError(400, "too_long", f"'{name}' has {len(value)} characters "
-                            f"(at most {limit}).", field=f"{where}.{name}")
+            return Refusal("too_long", f"'{name}' has {len(value)} characters "
+                           f"(at most {limit}).", field=f"{where}.{name}")
     if not raw["event_id"].strip():
-        return ApiError(400, "missing_field", "'event_id' must not be empty; give every "
-                        "event a unique id so a retried batch is stored once.",
-                        field=f"{where}.event_id")
+        return Refusal("missing_field", "'event_id' must not be empty; give every "
+                       "event a unique id so a retried batch is stored once.",
+                       field=f"{where}.event_id")
     kind = raw["type"]
     if kind not in EVENT_TYPES:
-        return ApiError(400, "unknown_event_type",
-                        f"{str(kind)[:40]!r} is not an event type; use one of "
-                        f"{', '.join(EVENT_TYPES)}.", field=f"{where}.type")
+        return Refusal("unknown_event_type",
+                       f"{str(kind)[:40]!r} is not an event type; use one of "
+                       f"{', '.join(EVENT_TYPES)}.", field=f"{where}.type")
     problem = _check_offer_and_score(raw, kind, where)
     if problem is not None:
         return problem
     version = raw.get("bundle_version")
     if version is not None and (not is_int(version) or not 1 <= version <= 2**31 - 1):
-        return ApiError(400, "invalid_version", "'bundle_version' must be a bundle version.",
-                        field=f"{where}.bundle_version")
+        return Refusal("invalid_version", "'bundle_version' must be a bundle version.",
+                       field=f"{where}.bundle_version")
     at = _moment(raw.get("at"), now)
     if at is None:
-        return ApiError(400, "invalid_time", "'at' must be an ISO 8601 date-time such as "
-                        "2026-03-01T09:30:00Z.", field=f"{where}.at")
+        return Refusal("invalid_time", "'at' must be an ISO 8601 date-time such as "
+                       "2026-03-01T09:30:00Z.", field=f"{where}.at")
     payload = raw.get("payload") or {}
     if len(json.dumps(payload)) > MAX_PAYLOAD_BYTES:
-        return ApiError(400, "too_long", f"'payload' is larger than {MAX_PAYLOAD_BYTES // 1024} KB.",
-                        field=f"{where}.payload")
+        return Refusal("too_long", f"'payload' is larger than {MAX_PAYLOAD_BYTES // 1024} KB.",
+                       field=f"{where}.payload")
     score = raw.get("score")
     return FeedbackEvent(
         event_id=raw["event_id"], type=kind, offer_key=raw.get("offer_key") or "",
@@ -188,21 +190,21 @@ def _event_row(raw: Any, where: str, now: datetime) -> FeedbackEvent | ApiError:
         payload=payload)
 
 
-def _check_offer_and_score(raw: Mapping[str, Any], kind: str, where: str) -> ApiError | None:
+def _check_offer_and_score(raw: Mapping[str, Any], kind: str, where: str) -> Refusal | None:
     if kind in OFFER_EVENTS and not raw.get("offer_key"):
-        return ApiError(400, "missing_field", f"A '{kind}' event names the offer it is about "
-                        "in 'offer_key'.", field=f"{where}.offer_key")
+        return Refusal("missing_field", f"A '{kind}' event names the offer it is about "
+                       "in 'offer_key'.", field=f"{where}.offer_key")
     score = raw.get("score")
     if kind == "nps":
         if score is None:
-            return ApiError(400, "missing_field", "An 'nps' event carries the answer in "
-                            "'score' (0 to 10).", field=f"{where}.score")
+            return Refusal("missing_field", "An 'nps' event carries the answer in "
+                           "'score' (0 to 10).", field=f"{where}.score")
         if not 0 <= score <= 10 or score != int(score):
-            return ApiError(400, "invalid_score", "'score' is a whole number from 0 to 10.",
-                            field=f"{where}.score")
+            return Refusal("invalid_score", "'score' is a whole number from 0 to 10.",
+                           field=f"{where}.score")
     elif score is not None:
-        return ApiError(400, "unexpected_field", "Only 'nps' events carry a 'score'.",
-                        field=f"{where}.score")
+        return Refusal("unexpected_field", "Only 'nps' events carry a 'score'.",
+                       field=f"{where}.score")
     return None
 
 

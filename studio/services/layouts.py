@@ -164,7 +164,7 @@ def create(session: Session, *, key: str, name: str, channel: str, source: str,
 
 def save(session: Session, artifact: Artifact, *, name: str, source: str, base_number: int,
          actor_id: int | None, summary: str = "") -> Revision:
-    """Store the next revision; raises ValidationFailed or artifacts.EditConflict."""
+    """Store the next revision; raises ValidationFailed or EditConflict."""
     channel = str(artifacts.head(session, artifact).body.get("channel", ""))
     errors = _validate(None, name, channel)
     body = _compiled_body(artifact.key, name.strip(), channel, source, errors)

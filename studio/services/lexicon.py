@@ -83,7 +83,7 @@ def save(session: Session, text: str, *, base_number: int, actor_id: int | None,
          summary: str = "") -> Revision | Artifact:
     """Store the terms as the next revision (the first save creates the artifact).
 
-    Raises ValidationFailed or artifacts.EditConflict.
+    Raises ValidationFailed or EditConflict.
     """
     terms, errors = parse_terms(text)
     if errors:

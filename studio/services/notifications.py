@@ -25,18 +25,16 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import event, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from studio.models import Notification, User, utcnow
+from studio.errors import HeaderInjection
+from studio.models import Notification, User, UserRole, utcnow
+from studio.services.pagination import Page, clamp
 
 log = logging.getLogger(__name__)
 
 OUTBOX = "studio.outbox"
 DEFAULT_SENDER = "studio@localhost"
-
-
-class HeaderInjection(ValueError):
-    """A header value contained CR or LF."""
 
 
 @dataclass(frozen=True)
@@ -140,8 +138,12 @@ def _drop_after_rollback(session: Session, _transaction: Any) -> None:
     _drop_outbox(session)
 
 
-event.listen(Session, "after_commit", _flush_outbox)
-event.listen(Session, "after_soft_rollback", _drop_after_rollback)
+def register_listeners(sessions: sessionmaker[Session]) -> None:
+    """Send the outbox when a session of `sessions` commits, drop it when it rolls back."""
+    for name, listener in (("after_commit", _flush_outbox),
+                           ("after_soft_rollback", _drop_after_rollback)):
+        if not event.contains(sessions, name, listener):
+            event.listen(sessions, name, listener)
 
 
 def _queue(session: Session, mail: Mail) -> None:
@@ -176,16 +178,8 @@ def unread_count(session: Session, user_id: int) -> int:
 
 
 @dataclass(frozen=True)
-class InboxPage:
-    items: list[Notification]
-    page: int
-    per_page: int
-    total: int
-    unread: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+class InboxPage(Page[Notification]):
+    unread: int = 0
 
 
 def inbox(session: Session, user_id: int, *, page: int = 1, per_page: int = 25,
@@ -194,12 +188,11 @@ def inbox(session: Session, user_id: int, *, page: int = 1, per_page: int = 25,
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
+    page = clamp(page, total=total, per_page=per_page)
     items = list(session.scalars(stmt.order_by(Notification.created_at.desc(),
                                                Notification.id.desc())
                                  .offset((page - 1) * per_page).limit(per_page)))
-    return InboxPage(items, page, per_page, total, unread_count(session, user_id))
+    return InboxPage(items, page, per_page, total, unread=unread_count(session, user_id))
 
 
 def mark_read(session: Session, user_id: int, notification_id: int | None = None) -> int:
@@ -221,8 +214,6 @@ def find(session: Session, user_id: int, notification_id: int) -> Notification |
 
 
 def people_with_roles(session: Session, roles: Iterable[str]) -> list[User]:
-    from studio.models import UserRole
-
     return list(session.scalars(
         select(User).join(UserRole).where(UserRole.role.in_(list(roles)), User.active.is_(True))
         .distinct().order_by(User.id)

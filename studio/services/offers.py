@@ -27,6 +27,7 @@ from content.rendering import render_offer
 from studio.errors import FieldError, ValidationFailed
 from studio.models import Artifact, Revision
 from studio.services import artifacts, layouts, rulesets
+from studio.services.pagination import Page, clamp
 
 RESERVED_KEYS: Final = frozenset({"new"})
 EDITABLE_STATUSES: Final = ("draft", "active", "paused")
@@ -287,7 +288,7 @@ def create(session: Session, body: dict[str, Any], *, actor_id: int | None,
 
 def save(session: Session, artifact: Artifact, body: dict[str, Any], *, base_number: int,
          actor_id: int | None, summary: str = "") -> Revision:
-    """Store the next revision; raises ValidationFailed or artifacts.EditConflict."""
+    """Store the next revision; raises ValidationFailed or EditConflict."""
     body = {**body, "key": artifact.key}
     stored = _normalized(session, body)
     return artifacts.save(session, artifact, body=stored, base_number=base_number,
@@ -347,16 +348,8 @@ class OfferRow:
 
 
 @dataclass(frozen=True)
-class OfferPage:
-    items: list[OfferRow]
-    page: int
-    per_page: int
-    total: int
+class OfferPage(Page[OfferRow]):
     owners: list[str] = field(default_factory=list)
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def coverage(body: Mapping[str, Any]) -> tuple[str, ...]:
@@ -438,8 +431,7 @@ def listing(session: Session, filters: OfferFilters, *, per_page: int = 20,
     if filters.validity in VALIDITY_LABELS:
         rows = [r for r in rows if r.validity == filters.validity]
     total = len(rows)
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, filters.page), pages)
+    page = clamp(filters.page, total=total, per_page=per_page)
     return OfferPage(items=rows[(page - 1) * per_page: page * per_page], page=page,
                      per_page=per_page, total=total, owners=owners)
 

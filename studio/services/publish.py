@@ -11,9 +11,8 @@ Rollback makes an earlier bundle current again by republishing its verified cont
 a new, higher version (so downstream caches, which compare versions and ETags, always
 move forward); `rollback_of` says which bundle it restores.
 
-The rule language and content libraries are reached through `Toolchain`, a small seam
-that keeps this module's logic testable with a fake compiler and lets the libraries
-evolve behind one adapter (`DslToolchain`).
+The rule language and content libraries are reached through the `Toolchain` seam
+(`studio.services.toolchain`), so this module's logic is testable with a fake compiler.
 """
 
 from __future__ import annotations
@@ -21,179 +20,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bundle import format as bundle_format
+from content.diagnostics import ContentError
 from studio import audit
-from studio.errors import FieldError, ValidationFailed
+from studio.errors import FieldError, NotAllowed, Problem, PublishRefused, ValidationFailed
 from studio.models import Artifact, Bundle, ChangeRequest, Setting, User
 from studio.roles import ADMIN, REVIEWER
 from studio.services import bundles, notifications, signing, workspace
-from studio.services.reviews import NotAllowed
+from studio.services.toolchain import Toolchain, default_toolchain
 
 PUBLISHERS = frozenset({REVIEWER, ADMIN})
 
 
-# --- the seam to the rule language and content libraries ---------------------------------
-
-
-@dataclass(frozen=True)
-class Compiled:
-    """A compile result as plain data: diagnostics are dicts (code, severity, message,
-    line, column, hint), `ir` is JSON-ready or None when there were errors."""
-
-    ok: bool
-    diagnostics: list[dict[str, Any]]
-    ir: Any = None
-
-
-@dataclass(frozen=True)
-class OfferRef:
-    """A place where a ruleset names an offer."""
-
-    key: str
-    line: int | None
-    column: int | None
-    rule: str
-
-
-class Toolchain(Protocol):
-    def default_schema(self) -> dict[str, Any]: ...
-
-    def compile_ruleset(self, source: str, *, schema: Mapping[str, Any],
-                        offers: Mapping[str, Mapping[str, Any]], name: str) -> Compiled: ...
-
-    def compile_eligibility(self, source: str, *, schema: Mapping[str, Any]) -> Compiled: ...
-
-    def offer_refs(self, source: str) -> list[OfferRef]: ...
-
-    def compile_mjml(self, source: str) -> str: ...
-
-    def decide(self, ir: Mapping[str, Any], interaction: Mapping[str, Any],
-               offers: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]: ...
-
-
-class DslToolchain:
-    """The real compilers: `dsl` for rules and eligibility, `content` for MJML."""
-
-    def default_schema(self) -> dict[str, Any]:
-        from dsl.schema import default_schema
-
-        return default_schema().to_dict()
-
-    @staticmethod
-    def _schema(schema: Mapping[str, Any]) -> Any:
-        from dsl.schema import Schema
-
-        return Schema.from_dict(dict(schema))
-
-    @staticmethod
-    def _catalog(offers: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-        import dsl
-
-        catalog = {}
-        for key, body in offers.items():
-            try:
-                catalog[key] = dsl.OfferInfo.from_dict({**body, "key": key})
-            except dsl.DSLError:
-                catalog[key] = dsl.OfferInfo.from_dict({"key": key, "value": 0})
-        return catalog
-
-    @staticmethod
-    def _plain(result: Any) -> Compiled:
-        return Compiled(ok=bool(result.ok), diagnostics=[d.to_dict() for d in result.diagnostics],
-                        ir=result.ir if result.ok else None)
-
-    def compile_ruleset(self, source: str, *, schema: Mapping[str, Any],
-                        offers: Mapping[str, Mapping[str, Any]], name: str) -> Compiled:
-        import dsl
-
-        try:
-            result = dsl.compile_ruleset(source, schema=self._schema(schema),
-                                         offers=self._catalog(offers), name=name)
-        except dsl.DSLError as failed:
-            return Compiled(False, [d.to_dict() for d in failed.diagnostics])
-        return self._plain(result)
-
-    def compile_eligibility(self, source: str, *, schema: Mapping[str, Any]) -> Compiled:
-        import dsl
-
-        try:
-            result = dsl.check_expression(source, schema=self._schema(schema))
-        except dsl.DSLError as failed:
-            return Compiled(False, [d.to_dict() for d in failed.diagnostics])
-        return self._plain(result)
-
-    def offer_refs(self, source: str) -> list[OfferRef]:
-        from dsl.parser import parse_ruleset
-
-        tree, _diagnostics = parse_ruleset(source)
-        if tree is None:
-            return []
-        refs = []
-        for rule in tree.rules:
-            for clause in rule.offers:
-                refs.append(OfferRef(clause.key, clause.key_span.line, clause.key_span.column,
-                                     rule.name))
-            for follow in rule.follow_ups:
-                if follow.offer_keyword:
-                    refs.append(OfferRef(follow.key, follow.key_span.line,
-                                         follow.key_span.column, rule.name))
-        return refs
-
-    def compile_mjml(self, source: str) -> str:
-        from content.mjml import compile_mjml
-
-        return compile_mjml(source)
-
-    def decide(self, ir: Mapping[str, Any], interaction: Mapping[str, Any],
-               offers: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-        import dsl
-
-        return dsl.load_ruleset(dict(ir)).decide(dict(interaction), self._catalog(offers),
-                                                 explain=False)
-
-
-def default_toolchain() -> Toolchain:
-    return DslToolchain()
-
-
 # --- problems, plans, refusals ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One diagnostic about one artifact, as the publish page shows it."""
-
-    severity: str
-    code: str
-    message: str
-    ref: str
-    line: int | None = None
-    column: int | None = None
-    hint: str | None = None
-
-    @classmethod
-    def from_diagnostic(cls, ref: str, d: Mapping[str, Any]) -> Problem:
-        return cls(severity=str(d.get("severity", "error")), code=str(d.get("code", "")),
-                   message=str(d.get("message", "")), ref=ref, line=d.get("line"),
-                   column=d.get("column"), hint=d.get("hint"))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"severity": self.severity, "code": self.code, "message": self.message,
-                "ref": self.ref, "line": self.line, "column": self.column, "hint": self.hint}
-
-
-class PublishRefused(Exception):
-    """Something does not compile or is not approved; nothing was stored."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        errors = [p for p in problems if p.severity == "error"]
-        super().__init__(f"publishing refused: {len(errors)} error(s)")
-        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -269,8 +113,6 @@ def _compile_offers(ws: workspace.Workspace, schema: Mapping[str, Any],
 
 def _compile_layouts(ws: workspace.Workspace,
                      toolchain: Toolchain) -> tuple[list[dict[str, Any]], list[Problem]]:
-    from content.diagnostics import ContentError
-
     out: list[dict[str, Any]] = []
     problems: list[Problem] = []
     for key, entry in sorted(ws.of_kind("layout").items()):

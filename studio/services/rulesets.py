@@ -114,7 +114,7 @@ def create(session: Session, *, key: str, name: str, source: str,
 
 def save(session: Session, artifact: Artifact, *, name: str, source: str, base_number: int,
          actor_id: int | None, summary: str = "") -> Revision:
-    """Save a new revision; raises ValidationFailed or artifacts.EditConflict."""
+    """Save a new revision; raises ValidationFailed or EditConflict."""
     errors = _validate(None, name, source)
     if errors:
         raise ValidationFailed(errors)

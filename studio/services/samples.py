@@ -23,9 +23,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from dsl.schema import FieldSpec, Schema, validate_interaction
 from preview.tone import Lexicon, with_inferred_tone
 from studio import audit
-from studio.errors import FieldError, ValidationFailed
+from studio.errors import FieldError, SampleConflict, ValidationFailed
 from studio.models import SampleInteraction, utcnow
 from studio.services import artifacts, rulesets
+from studio.services.pagination import Page, clamp
 
 KEY_RE: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 TAG_RE: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -36,14 +37,6 @@ MAX_IMPORT_LINES: Final = 2_000
 PER_PAGE: Final = 20
 #: Fields whose form input is a multi-line text box.
 LONG_TEXT: Final = frozenset({"inquiry.text"})
-
-
-class SampleConflict(Exception):
-    """Somebody saved the sample after the editor loaded it."""
-
-    def __init__(self, sample: SampleInteraction) -> None:
-        super().__init__(f"{sample.name} was changed by someone else after you opened it.")
-        self.sample = sample
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -65,16 +58,8 @@ class SampleRow:
 
 
 @dataclass(frozen=True)
-class SamplePage:
-    items: list[SampleRow]
-    page: int
-    per_page: int
-    total: int
+class SamplePage(Page[SampleRow]):
     tags: list[str] = field(default_factory=list)
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def _part(body: Mapping[str, Any], *path: str) -> str:
@@ -113,9 +98,9 @@ def listing(session: Session, *, query: str = "", tag: str = "", page: int = 1,
     if tag:
         rows = [r for r in rows if tag in r.tags]
     total = len(rows)
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    return SamplePage(rows[(page - 1) * per_page: page * per_page], page, per_page, total, tags)
+    page = clamp(page, total=total, per_page=per_page)
+    return SamplePage(rows[(page - 1) * per_page: page * per_page], page, per_page, total,
+                      tags=tags)
 
 
 def _lexicon_body(session: Session) -> dict[str, Any] | None:

@@ -18,7 +18,6 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from flask import current_app
 
 from bundle import signing as bundle_sign
 from bundle.format import ALGORITHM, Signature
@@ -118,18 +117,14 @@ def _key_id(private: Ed25519PrivateKey) -> str:
     return bundle_sign.key_id_for(bundle_sign.raw_public_key(private.public_key()))
 
 
-def _app_ring(instance_path: str | os.PathLike[str] | None) -> KeyRing:
-    return load_or_create_keys(instance_path or current_app.instance_path)
+def sign(data: bytes, *, instance_path: str | os.PathLike[str]) -> tuple[str, str]:
+    """Sign with the active key of the instance at `instance_path`."""
+    return load_or_create_keys(instance_path).sign(data)
 
 
-def sign(data: bytes, *, instance_path: str | os.PathLike[str] | None = None) -> tuple[str, str]:
-    """Sign with the instance's active key (the running app's, unless a folder is given)."""
-    return _app_ring(instance_path).sign(data)
-
-
-def public_keys(*, instance_path: str | os.PathLike[str] | None = None) -> list[dict[str, str]]:
+def public_keys(*, instance_path: str | os.PathLike[str]) -> list[dict[str, str]]:
     """The keys downstream clients should trust, for the API and the bundles page."""
-    return _app_ring(instance_path).public_keys()
+    return load_or_create_keys(instance_path).public_keys()
 
 
 def verify(data: bytes, key_id: str, signature_b64: str,

@@ -28,6 +28,6 @@ def index() -> str:
 @security.requires("analytics")
 def chart() -> Response:
     response = Response(analytics.acceptance_chart(_report()), mimetype="image/svg+xml")
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    security.frame_policy(response, security.CHART_POLICY)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -19,10 +19,12 @@ from studio import security
 from studio.api import openapi
 from studio.api.auth import token_required
 from studio.api.body import MAX_BODY_BYTES, read_json, too_large
-from studio.api.bundle_cache import Pointer, ServedBundle, bundle_cache
-from studio.api.errors import ApiError, from_http_exception, json_response
+from studio.api.bundle_cache import bundle_cache
+from studio.api.errors import ApiError, from_http_exception, from_refusal, json_response
 from studio.db import db_session
+from studio.errors import Refusal
 from studio.services import decisions, events, signing
+from studio.services.bundle_cache import Pointer, ServedBundle
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -62,8 +64,8 @@ def _unexpected(error: Exception) -> Response:
 
 
 def _answer(result: object) -> Response:
-    if isinstance(result, ApiError):
-        return result.to_response()
+    if isinstance(result, Refusal):
+        return from_refusal(result).to_response()
     return json_response(result)
 
 
@@ -108,8 +110,8 @@ def current_bundle() -> Response:
     if _not_modified(pointer):
         return _unmodified_response(pointer, CURRENT_CACHE)
     served = decisions.served_bundle(db_session, cache, pointer.version)
-    if isinstance(served, ApiError):
-        return served.to_response()
+    if isinstance(served, Refusal):
+        return from_refusal(served).to_response()
     return _bundle_response(served, CURRENT_CACHE)
 
 
@@ -118,8 +120,8 @@ def current_bundle() -> Response:
 @token_required("bundles:read")
 def bundle_version(version: int) -> Response:
     served = decisions.served_bundle(db_session, bundle_cache(), version)
-    if isinstance(served, ApiError):
-        return served.to_response()
+    if isinstance(served, Refusal):
+        return from_refusal(served).to_response()
     if _not_modified(served.pointer):
         return _unmodified_response(served.pointer, VERSION_CACHE)
     return _bundle_response(served, VERSION_CACHE)
@@ -127,8 +129,8 @@ def bundle_version(version: int) -> Response:
 
 def _signature(version: int | None) -> Response:
     served = decisions.served_bundle(db_session, bundle_cache(), version)
-    if isinstance(served, ApiError):
-        return served.to_response()
+    if isinstance(served, Refusal):
+        return from_refusal(served).to_response()
     pointer = served.pointer
     return json_response({"version": pointer.version, "digest": pointer.digest,
                           "key_id": pointer.key_id, "algorithm": signing.ALGORITHM,
@@ -152,7 +154,7 @@ def version_signature(version: int) -> Response:
 @bp.get("/keys")
 @security.public
 def keys() -> Response:
-    return json_response({"keys": signing.public_keys()},
+    return json_response({"keys": signing.public_keys(instance_path=current_app.instance_path)},
                          headers={"Cache-Control": "public, max-age=300"})
 
 
@@ -167,8 +169,8 @@ def decide() -> Response:
     if isinstance(body, ApiError):
         return body.to_response()
     parsed = decisions.parse_request(body)
-    if isinstance(parsed, ApiError):
-        return parsed.to_response()
+    if isinstance(parsed, Refusal):
+        return from_refusal(parsed).to_response()
     return _answer(decisions.decide(db_session, bundle_cache(), parsed))
 
 
@@ -181,9 +183,9 @@ def post_events() -> Response:
         return body.to_response()
     session = db_session()
     report = events.ingest(session, body)
-    if isinstance(report, ApiError):
+    if isinstance(report, Refusal):
         session.rollback()
-        return report.to_response()
+        return from_refusal(report).to_response()
     session.commit()
     return json_response(report.to_dict())
 

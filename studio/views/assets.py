@@ -87,7 +87,7 @@ def serve(sha256: str, extension: str) -> Response:
     response.set_etag(asset.sha256)
     response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = assets.ASSET_CSP
+    security.frame_policy(response, security.ASSET_POLICY)
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     response.headers["Content-Disposition"] = "inline"
     return response

@@ -9,9 +9,8 @@ from werkzeug.wrappers import Response
 
 from studio import security
 from studio.db import db_session
-from studio.errors import ValidationFailed
+from studio.errors import BundleTampered, NotAllowed, PublishRefused, ValidationFailed
 from studio.services import bundles, publish, signing
-from studio.services.reviews import NotAllowed
 from studio.web import me, page_arg
 
 bp = Blueprint("bundles", __name__, url_prefix="/bundles")
@@ -40,7 +39,7 @@ def show(version: int) -> str:
     try:
         body = bundles.load_verified(bundle, _ring().public_keys())
         tampered = None
-    except bundles.BundleTampered as failed:
+    except BundleTampered as failed:
         body, tampered = None, failed.reason
     return render_template("bundles/show.html", bundle=bundle, body=body, tampered=tampered)
 
@@ -59,7 +58,7 @@ def publish_now() -> str | Response | tuple[str, int]:
     except NotAllowed as refused:
         session.rollback()
         abort(403, description=str(refused))
-    except publish.PublishRefused:
+    except PublishRefused:
         session.rollback()
         return render_template("bundles/publish.html", plan=publish.prepare(session),
                                refused=True), 422
@@ -86,7 +85,7 @@ def rollback(version: int) -> str | Response | tuple[str, int]:
     except NotAllowed as refused:
         session.rollback()
         abort(403, description=str(refused))
-    except (ValidationFailed, bundles.BundleTampered) as failed:
+    except (ValidationFailed, BundleTampered) as failed:
         session.rollback()
         errors = failed.by_field() if isinstance(failed, ValidationFailed) \
             else {"version": str(failed)}

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from studio import security
 from studio.db import db_session
-from studio.errors import ValidationFailed
+from studio.errors import SampleConflict, ValidationFailed
 from studio.models import SampleInteraction
 from studio.services import lexicon, previews, samples
 from studio.web import actor_id, int_arg, is_htmx
@@ -139,7 +139,7 @@ def edit(key: str) -> str | Response | tuple[str, int]:
         return render_template("interactions/edit.html", sample=_sample(session, key), sub=sub,
                                spec=samples.editor_spec(session), errors=failed.by_field(),
                                conflict=False, lock_version=lock_version), 422
-    except samples.SampleConflict:
+    except SampleConflict:
         session.rollback()
         fresh = _sample(session, key)
         return render_template("interactions/edit.html", sample=fresh, sub=sub,

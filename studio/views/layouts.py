@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from studio import security
 from studio.db import db_session
-from studio.errors import ValidationFailed
+from studio.errors import EditConflict, ValidationFailed
 from studio.services import artifacts, layouts, offers
 from studio.views.offers import sandboxed_document
 from studio.web import actor_id, artifact_or_404, int_arg, is_htmx
@@ -96,7 +96,7 @@ def save(key: str) -> Response | tuple[str, int]:
                      head=artifacts.head(session, artifact), channel=channel, name=name,
                      source=source, base_number=base, errors=failed.by_field(),
                      report=layouts.check(source, channel))
-    except artifacts.EditConflict as conflict:
+    except EditConflict as conflict:
         session.rollback()
         fresh = artifact_or_404(session, "layout", key)
         return _page("layouts/edit.html", 409, artifact=fresh,

@@ -7,8 +7,8 @@ from werkzeug.wrappers import Response
 
 from studio import security
 from studio.db import db_session
-from studio.errors import ValidationFailed
-from studio.services import artifacts, lexicon
+from studio.errors import EditConflict, ValidationFailed
+from studio.services import lexicon
 from studio.web import int_arg
 
 bp = Blueprint("lexicon", __name__, url_prefix="/rules/lexicon")
@@ -37,7 +37,7 @@ def edit() -> str | Response | tuple[str, int]:
                                errors=[e.message for e in failed.errors], conflict=None,
                                base_number=base,
                                trial=lexicon.try_text(text, request.form.get("sample", ""))), 422
-    except artifacts.EditConflict as conflict:
+    except EditConflict as conflict:
         session.rollback()
         fresh = lexicon.state(session)
         return render_template("lexicon/edit.html", state=fresh, text=text,

@@ -7,32 +7,17 @@ from werkzeug.wrappers import Response
 
 from studio import security
 from studio.db import db_session
-from studio.errors import ValidationFailed
+from studio.errors import EditConflict, ValidationFailed
 from studio.services import artifacts, offers
 from studio.web import actor_id, artifact_or_404, int_arg, is_htmx
 
 bp = Blueprint("offers", __name__, url_prefix="/offers")
 
-# The email and message-center variants are whole documents with their own <style>; they
-# are shown in `sandbox=""` frames and served with a policy that lets them draw, never run.
-VARIANT_CSP = "; ".join([
-    "default-src 'none'",
-    "img-src 'self' {origin} https: data:",
-    "style-src 'unsafe-inline'",
-    "font-src https: data:",
-    "frame-ancestors 'self'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "sandbox",
-])
-
 
 def sandboxed_document(html: str) -> Response:
     """A rendered variant as its own page, with a policy that lets it draw, never run."""
     response = Response(html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = VARIANT_CSP.format(
-        origin=request.host_url.rstrip("/"))
-    return response
+    return security.frame_policy(response, security.variant_policy(request.host_url.rstrip("/")))
 
 
 
@@ -135,7 +120,7 @@ def edit(key: str) -> str | Response | tuple[str, int]:
         session.rollback()
         return _editor("offers/edit.html", status=422, artifact=artifact, head=head, form=form,
                        errors=failed.by_field(), base_number=base)
-    except artifacts.EditConflict as conflict:
+    except EditConflict as conflict:
         session.rollback()
         fresh = artifact_or_404(session, "offer", key)
         return _editor("offers/edit.html", status=409, artifact=fresh,

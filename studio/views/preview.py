@@ -17,8 +17,6 @@ from studio.services import artifacts, previews
 
 bp = Blueprint("preview", __name__, url_prefix="/preview")
 
-DOCUMENT_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
-
 
 def _owner() -> int:
     user = security.current_user()
@@ -70,7 +68,7 @@ def document(doc_id: str) -> Response:
                 "sans-serif;color:#6b7488\">This preview has expired. Change anything in "
                 "the editor, or reload the page, to render it again.</p>")
     response = Response(html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = DOCUMENT_CSP
+    security.frame_policy(response, security.PREVIEW_DOCUMENT_POLICY)
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     response.headers["Cache-Control"] = "no-store"
     return response

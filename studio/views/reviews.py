@@ -8,21 +8,24 @@ from werkzeug.wrappers import Response
 
 from studio import security
 from studio.db import db_session
-from studio.errors import ValidationFailed
+from studio.errors import NotAllowed, ValidationFailed
 from studio.models import ChangeRequest
-from studio.services import reviews
+from studio.services import (
+    permissions,
+    rendered_impact,
+    review_reading,
+    review_settings,
+    review_states,
+    submission,
+    verdicts,
+)
 from studio.web import me, page_arg
 
 bp = Blueprint("reviews", __name__)
 
-EMAIL_PREVIEW_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
-                     "font-src https: data:; sandbox")
-
-
-
 
 def _request_or_404(request_id: int) -> ChangeRequest:
-    found = reviews.find_request(db_session(), request_id)
+    found = review_reading.find_request(db_session(), request_id)
     if found is None:
         abort(404)
     return found
@@ -33,12 +36,12 @@ def _request_or_404(request_id: int) -> ChangeRequest:
 def index() -> str:
     user = me()
     queue = request.args.get("queue", "waiting" if "reviewer" in user.roles else "open")
-    if queue not in reviews.QUEUES and queue != "mine":
+    if queue not in review_reading.QUEUES and queue != "mine":
         queue = "open"
-    page = reviews.listing(db_session(), queue="open" if queue == "mine" else queue,
+    page = review_reading.listing(db_session(), queue="open" if queue == "mine" else queue,
                            mine_for=user if queue == "mine" else None, page=page_arg())
     template = "reviews/_list.html" if request.headers.get("HX-Request") else "reviews/index.html"
-    return render_template(template, page=page, queue=queue, labels=reviews.STATUS_LABELS)
+    return render_template(template, page=page, queue=queue, labels=review_states.STATUS_LABELS)
 
 
 @bp.route("/reviews/new", methods=["GET", "POST"])
@@ -52,20 +55,20 @@ def new() -> str | Response | tuple[str, int]:
                 "description": request.form.get("description", ""),
                 "artifacts": request.form.getlist("artifact")}
         try:
-            created = reviews.submit(session, author=user, title=form["title"],
+            created = submission.submit(session, author=user, title=form["title"],
                                      description=form["description"],
                                      artifact_ids=form["artifacts"])
         except ValidationFailed as failed:
             session.rollback()
             return render_template("reviews/new.html", form=form, errors=failed.by_field(),
-                                   drafts=reviews.pending_drafts(session, user),
-                                   kinds=reviews.KIND_LABELS), 422
+                                   drafts=submission.pending_drafts(session, user),
+                                   kinds=permissions.KIND_LABELS), 422
         session.commit()
         flash("Submitted for review. Reviewers have been told.", "success")
         return redirect(url_for("reviews.show", request_id=created.id))
     return render_template("reviews/new.html", form=form, errors={},
-                           drafts=reviews.pending_drafts(session, user),
-                           kinds=reviews.KIND_LABELS)
+                           drafts=submission.pending_drafts(session, user),
+                           kinds=permissions.KIND_LABELS)
 
 
 @bp.get("/reviews/<int:request_id>")
@@ -73,10 +76,10 @@ def new() -> str | Response | tuple[str, int]:
 def show(request_id: int) -> str:
     session = db_session()
     change = _request_or_404(request_id)
-    view = reviews.detail(session, change, viewer=me())
+    view = review_reading.detail(session, change, viewer=me())
     return render_template("reviews/show.html", view=view, errors={},
-                           impact=reviews.impact(session, change),
-                           labels=reviews.STATUS_LABELS, kinds=reviews.KIND_LABELS)
+                           impact=rendered_impact.impact(session, change),
+                           labels=review_states.STATUS_LABELS, kinds=permissions.KIND_LABELS)
 
 
 @bp.get("/reviews/<int:request_id>/render/<int:item_id>/<side>")
@@ -86,13 +89,12 @@ def render_email(request_id: int, item_id: int, side: str) -> Response:
     change = _request_or_404(request_id)
     if side not in ("before", "after"):
         abort(404)
-    html = reviews.email_preview(db_session(), change, item_id, side,
+    html = rendered_impact.email_preview(db_session(), change, item_id, side,
                                  request.args.get("sample", ""))
     if html is None:
         abort(404)
     response = Response(html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = EMAIL_PREVIEW_CSP
-    return response
+    return security.frame_policy(response, security.REVIEW_EMAIL_POLICY)
 
 
 def _redisplay(change: ChangeRequest, errors: dict[str, str],
@@ -101,11 +103,11 @@ def _redisplay(change: ChangeRequest, errors: dict[str, str],
     session = db_session()
     session.rollback()
     session.refresh(change)
-    view = reviews.detail(session, change, viewer=me())
+    view = review_reading.detail(session, change, viewer=me())
     return render_template("reviews/show.html", view=view, errors=errors,
                            typed_form=typed_form, typed_body=request.form.get("body", ""),
-                           impact=reviews.impact(session, change),
-                           labels=reviews.STATUS_LABELS, kinds=reviews.KIND_LABELS), 422
+                           impact=rendered_impact.impact(session, change),
+                           labels=review_states.STATUS_LABELS, kinds=permissions.KIND_LABELS), 422
 
 
 @bp.post("/reviews/<int:request_id>/comments")
@@ -114,7 +116,7 @@ def add_comment(request_id: int) -> Response | str | tuple[str, int]:
     session = db_session()
     change = _request_or_404(request_id)
     try:
-        reviews.comment(session, change, author=me(), body=request.form.get("body", ""),
+        verdicts.comment(session, change, author=me(), body=request.form.get("body", ""),
                         artifact_id=request.form.get("artifact_id"),
                         line=request.form.get("line"))
     except ValidationFailed as failed:
@@ -133,16 +135,16 @@ def verdict(request_id: int) -> Response | str | tuple[str, int]:
     session = db_session()
     change = _request_or_404(request_id)
     try:
-        reviews.review(session, change, reviewer=me(),
+        verdicts.review(session, change, reviewer=me(),
                        verdict=request.form.get("verdict", ""),
                        body=request.form.get("body", ""), seen=request.form.get("seen", ""))
-    except reviews.NotAllowed as refused:
+    except NotAllowed as refused:
         session.rollback()
         abort(403, description=str(refused))
     except ValidationFailed as failed:
         return _redisplay(change, failed.by_field(), "verdict")
     session.commit()
-    flash(f"Thanks. The request is now {reviews.STATUS_LABELS[change.status].lower()}.",
+    flash(f"Thanks. The request is now {review_states.STATUS_LABELS[change.status].lower()}.",
           "success")
     return redirect(url_for("reviews.show", request_id=request_id))
 
@@ -157,7 +159,7 @@ def withdraw(request_id: int) -> Response | str | tuple[str, int]:
     if request.method == "GET":
         return render_template("reviews/confirm_withdraw.html", change=change)
     try:
-        reviews.withdraw(session, change, actor=me())
+        submission.withdraw(session, change, actor=me())
     except ValidationFailed as failed:
         return _redisplay(change, failed.by_field())
     session.commit()
@@ -172,7 +174,7 @@ def settings() -> Response | str | tuple[str, int]:
     if request.method == "POST":
         raw = request.form.get("required_approvals", "")
         try:
-            reviews.set_required_approvals(session, raw, actor=me())
+            review_settings.set_required_approvals(session, raw, actor=me())
         except ValidationFailed as failed:
             session.rollback()
             return render_template("reviews/settings.html", value=raw,
@@ -180,28 +182,28 @@ def settings() -> Response | str | tuple[str, int]:
         session.commit()
         flash("Review settings saved.", "success")
         return redirect(url_for("reviews.settings"))
-    return render_template("reviews/settings.html", value=reviews.required_approvals(session),
+    return render_template("reviews/settings.html", value=review_settings.required_approvals(session),
                            errors={})
 
 
 @bp.get("/history/<kind>/<key>")
 @security.signed_in
 def history(kind: str, key: str) -> str:
-    if not reviews.may_view_kind(me().roles, kind) and kind in reviews.KIND_EDITORS:
+    if not permissions.may_view_kind(me().roles, kind) and kind in permissions.KIND_EDITORS:
         abort(403, description="Your roles do not include this kind of work.")
-    found = reviews.history(db_session(), kind, key)
+    found = review_reading.history(db_session(), kind, key)
     if found is None:
         abort(404)
     artifact, revisions = found
     return render_template("reviews/history.html", artifact=artifact, revisions=revisions,
-                           marks=reviews.revision_labels(db_session(), artifact),
-                           kinds=reviews.KIND_LABELS)
+                           marks=review_reading.revision_labels(db_session(), artifact),
+                           kinds=permissions.KIND_LABELS)
 
 
 @bp.get("/history/<kind>/<key>/compare")
 @security.signed_in
 def compare(kind: str, key: str) -> str:
-    if not reviews.may_view_kind(me().roles, kind) and kind in reviews.KIND_EDITORS:
+    if not permissions.may_view_kind(me().roles, kind) and kind in permissions.KIND_EDITORS:
         abort(403, description="Your roles do not include this kind of work.")
     try:
         a, b = int(request.args.get("a", "")), int(request.args.get("b", ""))
@@ -209,7 +211,7 @@ def compare(kind: str, key: str) -> str:
         abort(404)
     if not (0 < a < 2**31 and 0 < b < 2**31):
         abort(404)
-    comparison = reviews.compare(db_session(), kind, key, a, b)
+    comparison = review_reading.compare(db_session(), kind, key, a, b)
     if comparison is None:
         abort(404)
-    return render_template("reviews/compare.html", cmp=comparison, kinds=reviews.KIND_LABELS)
+    return render_template("reviews/compare.html", cmp=comparison, kinds=permissions.KIND_LABELS)

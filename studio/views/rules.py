@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from studio import security
 from studio.db import db_session
-from studio.errors import ValidationFailed
+from studio.errors import EditConflict, ValidationFailed
 from studio.models import Artifact
 from studio.services import artifacts, rulesets
 from studio.web import actor_id, artifact_or_404, int_arg, is_htmx
@@ -82,7 +82,7 @@ def save(key: str) -> str | Response | tuple[str, int]:
         session.rollback()
         return _editor(session, artifact, source, name, base_number=base,
                        errors=failed.by_field()), 422
-    except artifacts.EditConflict as conflict:
+    except EditConflict as conflict:
         session.rollback()
         # Saving again after merging by hand builds on their revision.
         return _editor(session, conflict.artifact, source, name,
@@ -99,7 +99,7 @@ def save(key: str) -> str | Response | tuple[str, int]:
 
 def _editor(session: Session, artifact: Artifact, source: str, name: str, *,
             base_number: int, errors: dict[str, str] | None = None,
-            conflict: artifacts.EditConflict | None = None) -> str:
+            conflict: EditConflict | None = None) -> str:
     """Re-show the editor with what the person typed, never losing it, and with the
     revision they started from (so a later save still detects someone else's edit)."""
     head = artifacts.head(session, artifact)
@@ -180,7 +180,7 @@ def schema() -> str | Response | tuple[str, int]:
         return render_template("rules/schema.html", text=text, artifact=artifact,
                                base_number=base,
                                errors={"schema": " ".join(e.message for e in failed.errors)}), 422
-    except artifacts.EditConflict as conflict:
+    except EditConflict as conflict:
         session.rollback()
         return render_template("rules/schema.html", text=text, artifact=conflict.artifact,
                                base_number=conflict.artifact.head_number,

@@ -25,8 +25,9 @@ import dsl
 from studio import create_app, migrate
 from studio.db import get_database
 from studio.demo import seed_demo
+from studio.errors import PublishRefused
 from studio.models import Artifact, Bundle, User
-from studio.services import api_tokens, bundles, publish, signing
+from studio.services import api_tokens, bundles, publish, signing, toolchain
 
 ALL_SCOPES = tuple(api_tokens.SCOPES)
 
@@ -48,15 +49,15 @@ STOLEN_CARD = {
 }
 
 
-class _Toolchain(publish.DslToolchain):
+class _Toolchain(toolchain.DslToolchain):
     """The real compilers, reaching eligibility through `dsl.check_expression` (the source
     form; `dsl.compile_expression` is the AST-level compiler)."""
 
-    def compile_eligibility(self, source: str, *, schema: Mapping[str, Any]) -> publish.Compiled:
+    def compile_eligibility(self, source: str, *, schema: Mapping[str, Any]) -> toolchain.Compiled:
         try:
             result = dsl.check_expression(source, schema=self._schema(schema))
         except dsl.DSLError as failed:
-            return publish.Compiled(False, [d.to_dict() for d in failed.diagnostics])
+            return toolchain.Compiled(False, [d.to_dict() for d in failed.diagnostics])
         return self._plain(result)
 
 
@@ -77,7 +78,7 @@ def publish_demo(app: Flask, session: Session) -> Bundle:
     ring = signing.load_or_create_keys(app.instance_path)
     try:
         bundle = publish.publish(session, actor=admin, ring=ring, toolchain=_Toolchain())
-    except publish.PublishRefused as refused:
+    except PublishRefused as refused:
         errors = [p.to_dict() for p in refused.problems if p.severity == "error"]
         raise AssertionError(f"the demo workspace does not publish: {errors}") from refused
     session.commit()
@@ -169,7 +170,7 @@ def live_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStudio
     session = get_database(app).session()
     with app.app_context():
         publish_demo(app, session)
-        keys = signing.public_keys()
+        keys = signing.public_keys(instance_path=app.instance_path)
     token = api_tokens.create(session, name="e2e", scopes=api_tokens.SCOPES, actor_id=None).secret
     session.commit()
     session.close()

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from studio.db import get_database
+from studio.errors import EditConflict
 from studio.models import Artifact, AuditEvent, Revision
 from studio.services import artifacts
 from tests.factories import make_user
@@ -37,7 +38,7 @@ def test_save_from_a_stale_revision_is_refused_with_the_other_persons_version(se
     offer = _offer(session, mara.id)
     artifacts.save(session, offer, body={"headline": "Mara's"}, base_number=1, actor_id=mara.id)
     session.commit()
-    with pytest.raises(artifacts.EditConflict) as conflict:
+    with pytest.raises(EditConflict) as conflict:
         artifacts.save(session, offer, body={"headline": "Omar's"}, base_number=1,
                        actor_id=omar.id)
     assert conflict.value.theirs is not None
@@ -62,7 +63,7 @@ def test_concurrent_editors_never_lose_an_update(app, session) -> None:  # type:
                            actor_id=mara.id)
             own.commit()
             result = "saved"
-        except artifacts.EditConflict:
+        except EditConflict:
             own.rollback()
             result = "conflict"
         finally:

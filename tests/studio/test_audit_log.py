@@ -10,7 +10,7 @@ from sqlalchemy import select
 from studio import audit
 from studio.errors import ValidationFailed
 from studio.models import AuditEvent
-from studio.services import audit_log, publish, reviews
+from studio.services import audit_log, publish, review_settings
 from tests.factories import sign_in_as
 from tests.review_factories import (
     approve,
@@ -33,7 +33,7 @@ def test_edits_submissions_reviews_publish_rollback_and_settings_are_recorded(ap
     approve(session, submit(session, mara, offer), rita)
     publish_now(app, session, rita)
     publish.rollback(session, actor=alex, version=1, ring=ring(app))
-    reviews.set_required_approvals(session, 2, actor=alex)
+    review_settings.set_required_approvals(session, 2, actor=alex)
     session.commit()
     actions = set(session.scalars(select(AuditEvent.action)))
     assert {"offer.create", "offer.edit", "change_request.submit", "change_request.approve",

@@ -7,6 +7,7 @@ import json
 import pytest
 from sqlalchemy import text
 
+from studio.errors import BundleTampered
 from studio.services import bundles, signing
 from tests.factories import post, sign_in_as
 from tests.review_factories import approved_offer, person, publish_now, ring
@@ -44,7 +45,7 @@ def test_one_changed_byte_in_storage_is_detected_on_load(app, session, published
                     {"b": raw.decode("utf-8", errors="replace")})
     session.commit()
     session.expire_all()
-    with pytest.raises(bundles.BundleTampered):
+    with pytest.raises(BundleTampered):
         bundles.load_verified(bundles.get(session, 1), ring(app).public_keys())
 
 
@@ -54,13 +55,13 @@ def test_a_recomputed_digest_does_not_hide_tampering(app, session, published) ->
     forged = bundles.canonical_json(body)
     published.body, published.digest = forged.decode(), bundles.digest(forged)
     session.commit()
-    with pytest.raises(bundles.BundleTampered, match="signature"):
+    with pytest.raises(BundleTampered, match="signature"):
         bundles.load_verified(published, ring(app).public_keys())
 
 
 def test_a_bundle_signed_by_an_unknown_key_is_refused(app, session, published, tmp_path) -> None:  # type: ignore[no-untyped-def]
     stranger = signing.load_or_create_keys(tmp_path / "elsewhere")
-    with pytest.raises(bundles.BundleTampered):
+    with pytest.raises(BundleTampered):
         bundles.load_verified(published, stranger.public_keys())
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from studio.errors import HeaderInjection
 from studio.models import Notification
 from studio.services import notifications
 from tests.factories import post, sign_in_as
@@ -35,9 +36,9 @@ def test_reviewers_hear_of_new_requests_and_authors_of_verdicts(session, outbox)
 def test_no_email_leaves_before_the_change_commits(session, outbox) -> None:  # type: ignore[no-untyped-def]
     mara, _rita = person(session, "marketer"), person(session, "reviewer")
     offer = make_offer(session, mara, "rewards_card")
-    from studio.services import reviews
+    from studio.services import submission
 
-    reviews.submit(session, author=mara, title="Rolled back", description="",
+    submission.submit(session, author=mara, title="Rolled back", description="",
                    artifact_ids=[offer.id])
     session.rollback()
     session.commit()
@@ -50,7 +51,7 @@ def test_headers_with_cr_or_lf_are_refused(field) -> None:  # type: ignore[no-un
     values = {"to_name": "Rita", "to_email": "rita@example.com", "subject": "Hello",
               "body": "Body"}
     values[field] = values[field] + "\r\nBcc: evil@example.com"
-    with pytest.raises(notifications.HeaderInjection):
+    with pytest.raises(HeaderInjection):
         notifications.build_message(notifications.Mail(**values), sender="studio@example.com")
 
 

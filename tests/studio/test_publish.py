@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from studio.errors import ValidationFailed
+from studio.errors import BundleTampered, PublishRefused, ValidationFailed
 from studio.models import Artifact, AuditEvent, Bundle, ChangeRequest
 from studio.services import artifacts, bundles, publish, signing, workspace
 from tests.factories import post, sign_in_as
@@ -61,7 +61,7 @@ def test_a_rule_naming_an_unapproved_offer_is_refused_and_nothing_is_stored(app,
                      actor_id=people["mara"].id)
     session.commit()
     _approved_ruleset(session, people, "when x offer draft_offer")
-    with pytest.raises(publish.PublishRefused) as refused:
+    with pytest.raises(PublishRefused) as refused:
         publish.publish(session, actor=people["rita"], ring=ring(app), toolchain=FakeToolchain())
     session.rollback()
     codes = {(p.severity, p.code, p.line) for p in refused.value.problems}
@@ -101,7 +101,7 @@ def test_a_ruleset_that_does_not_compile_is_refused_with_its_diagnostics(app, se
 def test_publishing_twice_without_new_approvals_is_refused(app, session, people) -> None:  # type: ignore[no-untyped-def]
     approved_offer(session, people["mara"], people["rita"], "rewards_card")
     publish_now(app, session, people["rita"])
-    with pytest.raises(publish.PublishRefused) as refused:
+    with pytest.raises(PublishRefused) as refused:
         publish_now(app, session, people["rita"])
     assert [p.code for p in refused.value.problems] == ["nothing-to-publish"]
 
@@ -166,7 +166,7 @@ def test_rollback_refuses_to_restore_a_tampered_bundle(app, session, people) -> 
     publish_now(app, session, people["rita"])
     first.body = first.body.replace("Rewards", "Rewardz", 1)
     session.commit()
-    with pytest.raises(bundles.BundleTampered):
+    with pytest.raises(BundleTampered):
         publish.rollback(session, actor=people["alex"], version=1, ring=ring(app))
 
 

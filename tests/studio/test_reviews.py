@@ -8,8 +8,17 @@ import pytest
 from sqlalchemy import select
 
 from studio.db import get_database
+from studio.errors import EditConflict, NotAllowed, ValidationFailed
 from studio.models import Artifact, AuditEvent, ChangeRequest, Comment, Review
-from studio.services import artifacts, reviews
+from studio.services import (
+    approvals,
+    artifacts,
+    diffs,
+    review_reading,
+    review_settings,
+    submission,
+    verdicts,
+)
 from tests.factories import post, sign_in_as
 from tests.review_factories import (
     approve,
@@ -38,15 +47,15 @@ def test_submitting_drafts_puts_them_in_review_pinned_to_their_heads(session, pe
     edit_offer(session, offer, people["mara"], name="Rewards card 2")
     request = submit(session, people["mara"], offer, title="Launch rewards")
     assert request.status == "in_review"
-    assert reviews.pins(request) == {"offer:rewards_card": 2}
+    assert approvals.pins(request) == {"offer:rewards_card": 2}
     assert request.items[0].base_number is None
-    assert reviews.pending_drafts(session, people["mara"]) == []
+    assert submission.pending_drafts(session, people["mara"]) == []
 
 
 def test_an_author_may_only_submit_kinds_their_role_edits(session, people) -> None:  # type: ignore[no-untyped-def]
     ruleset = make_ruleset(session, people["sam"], "retail", "when x offer rewards_card")
-    with pytest.raises(reviews.ValidationFailed) as refused:
-        reviews.submit(session, author=people["mara"], title="Sneaky", description="",
+    with pytest.raises(ValidationFailed) as refused:
+        submission.submit(session, author=people["mara"], title="Sneaky", description="",
                        artifact_ids=[ruleset.id])
     assert "artifacts" in refused.value.by_field()
 
@@ -57,8 +66,8 @@ def test_an_author_may_only_submit_kinds_their_role_edits(session, people) -> No
 ])
 def test_bad_submissions_are_refused_field_by_field(session, people, title, ids, field) -> None:  # type: ignore[no-untyped-def]
     offer = make_offer(session, people["mara"], "rewards_card")
-    with pytest.raises(reviews.ValidationFailed) as refused:
-        reviews.submit(session, author=people["mara"], title=title, description="",
+    with pytest.raises(ValidationFailed) as refused:
+        submission.submit(session, author=people["mara"], title=title, description="",
                        artifact_ids=[offer.id] if ids is None else ids)
     assert field in refused.value.by_field()
     session.rollback()
@@ -83,19 +92,19 @@ def test_nobody_approves_their_own_change(session, people, who) -> None:  # type
         offer = make_offer(session, people["mara"], "rewards_card")
         edit_offer(session, offer, omar, name="Omar was here")
         request = submit(session, people["mara"], offer)
-    with pytest.raises(reviews.NotAllowed):
-        reviews.review(session, request, reviewer=omar, verdict="approve", body="",
-                       seen=reviews.pins_token(request))
+    with pytest.raises(NotAllowed):
+        verdicts.review(session, request, reviewer=omar, verdict="approve", body="",
+                       seen=approvals.pins_token(request))
     assert request.status == "in_review"
 
 
 def test_an_approval_from_a_stale_page_is_refused(session, people) -> None:  # type: ignore[no-untyped-def]
     offer = make_offer(session, people["mara"], "rewards_card")
     request = submit(session, people["mara"], offer)
-    seen = reviews.pins_token(request)
+    seen = approvals.pins_token(request)
     edit_offer(session, offer, people["mara"], name="Changed meanwhile")
-    with pytest.raises(reviews.ValidationFailed) as refused:
-        reviews.review(session, request, reviewer=people["rita"], verdict="approve", body="",
+    with pytest.raises(ValidationFailed) as refused:
+        verdicts.review(session, request, reviewer=people["rita"], verdict="approve", body="",
                        seen=seen)
     assert "seen" in refused.value.by_field()
 
@@ -107,7 +116,7 @@ def test_a_later_edit_voids_the_approval_and_sends_the_request_back(session, peo
     edit_offer(session, offer, people["mara"], name="After approval")
     session.refresh(request)
     assert request.status == "in_review"
-    assert reviews.pins(request) == {"offer:rewards_card": 2}
+    assert approvals.pins(request) == {"offer:rewards_card": 2}
     assert session.get(Artifact, offer.id).approved_number is None
     assert all(r.voided for r in session.scalars(select(Review)))
     assert session.scalar(select(AuditEvent).where(
@@ -117,11 +126,11 @@ def test_a_later_edit_voids_the_approval_and_sends_the_request_back(session, peo
 def test_request_changes_then_fix_then_approve(session, people) -> None:  # type: ignore[no-untyped-def]
     offer = make_offer(session, people["mara"], "rewards_card")
     request = submit(session, people["mara"], offer)
-    with pytest.raises(reviews.ValidationFailed):
-        reviews.review(session, request, reviewer=people["rita"], verdict="request_changes",
-                       body="", seen=reviews.pins_token(request))
-    reviews.review(session, request, reviewer=people["rita"], verdict="request_changes",
-                   body="Headline too long", seen=reviews.pins_token(request))
+    with pytest.raises(ValidationFailed):
+        verdicts.review(session, request, reviewer=people["rita"], verdict="request_changes",
+                       body="", seen=approvals.pins_token(request))
+    verdicts.review(session, request, reviewer=people["rita"], verdict="request_changes",
+                   body="Headline too long", seen=approvals.pins_token(request))
     session.commit()
     assert request.status == "changes_requested"
     edit_offer(session, offer, people["mara"], name="Shorter")
@@ -133,7 +142,7 @@ def test_request_changes_then_fix_then_approve(session, people) -> None:  # type
 
 
 def test_required_approvals_counts_distinct_reviewers(session, people) -> None:  # type: ignore[no-untyped-def]
-    reviews.set_required_approvals(session, "2", actor=people["alex"])
+    review_settings.set_required_approvals(session, "2", actor=people["alex"])
     session.commit()
     offer = make_offer(session, people["mara"], "rewards_card")
     request = submit(session, people["mara"], offer)
@@ -146,16 +155,16 @@ def test_required_approvals_counts_distinct_reviewers(session, people) -> None: 
 
 @pytest.mark.parametrize("value", ["0", "6", "two", ""])
 def test_required_approvals_must_be_between_one_and_five(session, people, value) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(reviews.ValidationFailed):
-        reviews.set_required_approvals(session, value, actor=people["alex"])
-    assert reviews.required_approvals(session) == 1
+    with pytest.raises(ValidationFailed):
+        review_settings.set_required_approvals(session, value, actor=people["alex"])
+    assert review_settings.required_approvals(session) == 1
 
 
 def test_an_artifact_is_in_at_most_one_open_request(session, people) -> None:  # type: ignore[no-untyped-def]
     offer = make_offer(session, people["mara"], "rewards_card")
     submit(session, people["mara"], offer)
-    with pytest.raises(reviews.ValidationFailed):
-        reviews.submit(session, author=people["omar"], title="Again", description="",
+    with pytest.raises(ValidationFailed):
+        submission.submit(session, author=people["omar"], title="Again", description="",
                        artifact_ids=[offer.id])
 
 
@@ -163,31 +172,31 @@ def test_withdrawing_frees_the_drafts_and_drops_the_approval(session, people) ->
     offer = make_offer(session, people["mara"], "rewards_card")
     request = submit(session, people["mara"], offer)
     approve(session, request, people["rita"])
-    with pytest.raises(reviews.NotAllowed):
-        reviews.withdraw(session, request, actor=people["omar"])
-    reviews.withdraw(session, request, actor=people["mara"])
+    with pytest.raises(NotAllowed):
+        submission.withdraw(session, request, actor=people["omar"])
+    submission.withdraw(session, request, actor=people["mara"])
     session.commit()
     assert request.status == "withdrawn"
     assert session.get(Artifact, offer.id).approved_number is None
-    assert [a.id for a in reviews.pending_drafts(session, people["mara"])] == [offer.id]
+    assert [a.id for a in submission.pending_drafts(session, people["mara"])] == [offer.id]
 
 
 def test_line_comments_attach_to_an_item_line(session, people) -> None:  # type: ignore[no-untyped-def]
     offer = make_offer(session, people["mara"], "rewards_card")
     request = submit(session, people["mara"], offer)
-    reviews.comment(session, request, author=people["rita"], body="Typo here",
+    verdicts.comment(session, request, author=people["rita"], body="Typo here",
                     artifact_id=offer.id, line=3)
     session.commit()
-    view = reviews.detail(session, request, viewer=people["rita"])
+    view = review_reading.detail(session, request, viewer=people["rita"])
     assert [c.body for c in view.items[0].comments[3]] == ["Typo here"]
     for bad in ({"body": ""}, {"body": "x", "artifact_id": 999}, {"body": "x", "line": 2},
                 {"body": "x", "artifact_id": offer.id, "line": "zero"}):
-        with pytest.raises(reviews.ValidationFailed):
-            reviews.comment(session, request, author=people["rita"], **bad)
+        with pytest.raises(ValidationFailed):
+            verdicts.comment(session, request, author=people["rita"], **bad)
 
 
 def test_diff_lines_number_both_sides() -> None:
-    lines = reviews.diff_lines("a\nb\nc", "a\nB\nc\nd")
+    lines = diffs.diff_lines("a\nb\nc", "a\nB\nc\nd")
     assert [(d.kind, d.old, d.new, d.text) for d in lines] == [
         ("context", 1, 1, "a"), ("delete", 2, None, "b"), ("add", None, 2, "B"),
         ("context", 3, 3, "c"), ("add", None, 4, "d")]
@@ -214,7 +223,7 @@ def test_concurrent_edits_of_an_artifact_in_review_lose_nothing(app, session, pe
                 with lock:
                     saved.append(f"edit {n}")
                 return
-            except artifacts.EditConflict:
+            except EditConflict:
                 own.rollback()
             finally:
                 own.close()
@@ -230,7 +239,7 @@ def test_concurrent_edits_of_an_artifact_in_review_lose_nothing(app, session, pe
     names = [r.body["name"] for r in artifacts.history(session, fresh)][:-1]
     assert sorted(names) == sorted(saved) and len(saved) == 4
     request = session.get(ChangeRequest, request.id)
-    assert reviews.pins(request) == {"offer:rewards_card": fresh.head_number}
+    assert approvals.pins(request) == {"offer:rewards_card": fresh.head_number}
     assert request.status == "in_review"
 
 
@@ -250,7 +259,7 @@ def test_only_reviewers_other_than_the_author_may_approve_by_post(app, session, 
     request, _ = _request_with_offer(session, people)
     client = sign_in_as(app.test_client(), people[who])
     response = post(client, f"/reviews/{request.id}/verdict",
-                    {"verdict": "approve", "seen": reviews.pins_token(request)})
+                    {"verdict": "approve", "seen": approvals.pins_token(request)})
     assert response.status_code == status
     session.expire_all()
     expected = "approved" if status == 302 else "in_review"
@@ -265,7 +274,7 @@ def test_the_author_posting_an_approval_gets_403_and_nothing_changes(app, sessio
     assert b"You cannot review a change you made" in page.data
     assert b'value="approve"' not in page.data
     response = post(client, f"/reviews/{request.id}/verdict",
-                    {"verdict": "approve", "seen": reviews.pins_token(request)})
+                    {"verdict": "approve", "seen": approvals.pins_token(request)})
     assert response.status_code == 403
     assert session.scalar(select(Review)) is None
 
@@ -335,7 +344,7 @@ def test_only_admins_change_the_required_approvals(app, session, people, who, st
     assert client.get("/reviews/settings").status_code == status
     response = post(client, "/reviews/settings", {"required_approvals": "2"})
     assert response.status_code == (302 if status == 200 else 403)
-    assert reviews.required_approvals(session) == (2 if status == 200 else 1)
+    assert review_settings.required_approvals(session) == (2 if status == 200 else 1)
     if status == 200:
         assert post(client, "/reviews/settings", {"required_approvals": "9"}).status_code == 422
 
@@ -371,13 +380,13 @@ def test_the_conflict_partial_shows_both_versions_and_their_diff(app, session, p
 
     offer = make_offer(session, people["mara"], "rewards_card")
     edit_offer(session, offer, people["omar"], name="Omar's name")
-    with pytest.raises(artifacts.EditConflict) as conflict:
+    with pytest.raises(EditConflict) as conflict:
         artifacts.save(session, offer, body={"name": "Mara's name"}, base_number=1,
                        actor_id=people["mara"].id)
     theirs = artifacts.body_text(conflict.value.theirs.body)
     mine = artifacts.body_text({"name": "Mara's name"})
     with app.test_request_context():
         html = render_template("_conflict.html", conflict=conflict.value, mine=mine,
-                               theirs_text=theirs, lines=reviews.diff_lines(theirs, mine))
+                               theirs_text=theirs, lines=diffs.diff_lines(theirs, mine))
     assert "Someone else saved this" in html and "Omar" in html
     assert "Mara&#39;s name" in html and 'class="diff"' in html

@@ -39,7 +39,7 @@ def test_after_rotation_new_bundles_use_the_new_key_and_old_ones_still_verify(tm
     assert rotated.verify(b"v1", old_id, old_sig)
 
 
-def test_the_app_helpers_use_the_instance_folder(app) -> None:  # type: ignore[no-untyped-def]
-    with app.app_context():
-        key_id, signature = signing.sign(b"x")
-        assert signing.verify(b"x", key_id, signature, signing.public_keys())
+def test_signing_and_published_keys_use_the_given_instance_folder(app) -> None:  # type: ignore[no-untyped-def]
+    key_id, signature = signing.sign(b"x", instance_path=app.instance_path)
+    assert signing.verify(b"x", key_id, signature,
+                          signing.public_keys(instance_path=app.instance_path))

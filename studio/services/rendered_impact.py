@@ -1,0 +1,176 @@
+"""What a change does, rendered: offers before and after for sample interactions, and
+for rulesets, which sample decisions change. Reviewers see it beside the source diff.
+
+Content problems never raise here; they are shown as the render's problems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from markupsafe import escape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from content.diagnostics import ContentError
+from content.model import Layout, Offer, is_layout_channel
+from content.rendering import render_offer as render_offer_variants
+from studio.models import Artifact, ChangeRequest, Revision, SampleInteraction
+from studio.services import artifacts, workspace
+from studio.services.toolchain import Toolchain, default_toolchain
+
+SAMPLE_RENDERS = 3
+SAMPLE_DECISIONS = 200
+RENDER_CHANNELS = ("email_html", "sms", "chat", "agent")
+
+
+@dataclass(frozen=True)
+class SampleRender:
+    """One offer item rendered for one sample interaction, before and after."""
+
+    sample_key: str
+    sample_name: str
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DecisionChange:
+    sample_key: str
+    sample_name: str
+    before: list[str]
+    after: list[str]
+
+
+@dataclass(frozen=True)
+class Impact:
+    renders: dict[int, list[SampleRender]] = field(default_factory=dict)
+    decisions: dict[int, list[DecisionChange]] = field(default_factory=dict)
+    checked: dict[int, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _samples(session: Session, limit: int) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(s.key, s.name, dict(s.body or {})) for s in session.scalars(
+        select(SampleInteraction).order_by(SampleInteraction.key).limit(limit))]
+
+
+def render_offer(body: Mapping[str, Any] | None, sample: Mapping[str, Any],
+                 layouts: Mapping[str, Mapping[str, Any]]) -> dict[str, Any] | None:
+    """An offer revision rendered for one sample in the review's channels, as plain data:
+    channel -> {"html" | "text", "problems"}; None when there is no such revision."""
+    if body is None:
+        return None
+    try:
+        offer = Offer.from_dict(dict(body))
+    except ContentError as failed:
+        return {"error": "; ".join(d.message for d in failed.diagnostics)}
+    chosen: dict[str, Layout] = {}
+    for key, layout in sorted(layouts.items()):
+        channel = layout.get("channel")
+        if is_layout_channel(channel) and channel not in chosen:
+            chosen[channel] = Layout.from_dict({**layout, "key": key})
+    try:
+        variants = render_offer_variants(offer, chosen, sample, RENDER_CHANNELS)
+    except ContentError as failed:
+        return {"error": "; ".join(d.message for d in failed.diagnostics)}
+    return {
+        channel: {"html": v.html, "text": v.text,
+                  "buttons": [b.label for b in v.buttons],
+                  "problems": [d.message for d in v.diagnostics if d.is_error]}
+        for channel, v in variants.items()
+    }
+
+
+def _offer_keys(decision: Mapping[str, Any]) -> list[str]:
+    keys = []
+    for group in ("offers", "follow_ups"):
+        for entry in decision.get(group) or []:
+            key = entry.get("offer") or entry.get("key") if isinstance(entry, Mapping) else entry
+            if key:
+                keys.append(f"{key} (later)" if group == "follow_ups" else str(key))
+    return keys
+
+
+def impact(session: Session, request: ChangeRequest, *,
+           toolchain: Toolchain | None = None) -> Impact:
+    """What the change does: offers rendered before/after for sample interactions, and
+    for rulesets, which sample decisions change. Never raises for content problems."""
+    toolchain = toolchain or default_toolchain()
+    head = workspace.snapshot(session, which="head")
+    layouts = head.layouts
+    result = Impact()
+    samples = _samples(session, SAMPLE_DECISIONS)
+    if not samples:
+        result.notes.append("There are no sample interactions yet, so offers render with "
+                            "empty customer data and no decisions can be compared.")
+    render_with = samples[:SAMPLE_RENDERS] or [("", "No sample", {})]
+    for item in request.items:
+        artifact = item.artifact
+        before = (artifacts.revision(session, artifact, item.base_number)
+                  if item.base_number else None)
+        after = artifacts.revision(session, artifact, item.revision_number)
+        if after is None:
+            continue
+        if artifact.kind == "offer":
+            result.renders[artifact.id] = [
+                SampleRender(key, name,
+                             render_offer({**before.body, "key": artifact.key} if before else None,
+                                          body, layouts),
+                             render_offer({**after.body, "key": artifact.key}, body, layouts) or {})
+                for key, name, body in render_with]
+        elif artifact.kind == "ruleset" and samples:
+            _decision_changes(result, artifact, before, after, head, samples, toolchain)
+    return result
+
+
+def _decision_changes(result: Impact, artifact: Artifact, before: Revision | None,
+                      after: Revision, head: Any, samples: list[tuple[str, str, dict[str, Any]]],
+                      toolchain: Toolchain) -> None:
+    schema = head.schema
+    try:
+        schema = dict(schema) if schema is not None else toolchain.default_schema()
+        offers = head.offers
+        compiled = [toolchain.compile_ruleset(str(rev.body.get("source", "")), schema=schema,
+                                              offers=offers, name=artifact.name)
+                    if rev is not None else None for rev in (before, after)]
+        if compiled[1] is None or compiled[1].ir is None:
+            result.notes.append(f"{artifact.name} does not compile yet, so its decisions "
+                                "cannot be compared.")
+            return
+        changes = []
+        for key, name, body in samples:
+            old = _offer_keys(toolchain.decide(compiled[0].ir, body, offers)) \
+                if compiled[0] is not None and compiled[0].ir is not None else []
+            new = _offer_keys(toolchain.decide(compiled[1].ir, body, offers))
+            if old != new:
+                changes.append(DecisionChange(key, name, old, new))
+    except (ImportError, AttributeError) as missing:
+        result.notes.append(f"Decisions cannot be compared here yet ({missing}).")
+        return
+    result.decisions[artifact.id] = changes
+    result.checked[artifact.id] = len(samples)
+
+
+def email_preview(session: Session, request: ChangeRequest, item_id: int, side: str,
+                  sample_key: str) -> str | None:
+    """One offer item's email rendered for one sample, as a whole HTML document."""
+    item = next((i for i in request.items if i.id == item_id), None)
+    if item is None or item.artifact.kind != "offer":
+        return None
+    number = item.revision_number if side == "after" else item.base_number
+    revision = artifacts.revision(session, item.artifact, number) if number else None
+    if revision is None:
+        return None
+    samples = {key: body for key, _name, body in _samples(session, SAMPLE_DECISIONS)}
+    sample = samples.get(sample_key, {})
+    rendered = render_offer({**revision.body, "key": item.artifact.key}, sample,
+                            workspace.snapshot(session, which="head").layouts) or {}
+    email = rendered.get("email_html") or {}
+    if email.get("html"):
+        return str(email["html"])
+    problems = rendered.get("error") or "; ".join(email.get("problems") or []) \
+        or "This offer has no email layout to render into."
+    return f"<!doctype html><p style=\"font-family:sans-serif\">{escape(problems)}</p>"
