@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -110,6 +111,16 @@ def load_verified(bundle: Bundle, public_keys: Iterable[Mapping[str, str]]) -> d
             or body.get("version") != bundle.version:
         raise BundleTampered(bundle.version, "its content is not this bundle")
     return body
+
+
+def key_ring(session: Session, instance_path: str | os.PathLike[str]) -> signing.KeyRing:
+    """The signing keys to publish with: a first key is made only for a first bundle.
+
+    Once bundles exist, a missing key folder raises `signing.KeysMissing` instead of
+    minting a key that could not verify anything stored (a restored database without
+    its keys, a lost volume).
+    """
+    return signing.load_or_create_keys(instance_path, create=latest_version(session) == 0)
 
 
 def changes(before: Mapping[str, int] | None, after: Mapping[str, int]) -> dict[str, list[str]]:
