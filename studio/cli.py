@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sys
+import time
+from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -111,6 +114,90 @@ def serve(host: str, port: int, dev: bool) -> None:
             click.echo(f"  {person.email:<22} {', '.join(person.roles)}")
     click.echo(f"Studio at http://{host}:{port}/  (Ctrl+C to stop)")
     app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+
+
+@main.command("backup")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Archive to write (default: studio-backup-<time>.tar.gz).")
+def backup_command(output: Path | None) -> None:
+    """Back up the database, signing keys and secret into one archive (online)."""
+    from studio.services import backup
+
+    app = create_app()
+    if output is None:
+        output = Path(f"studio-backup-{time.strftime('%Y%m%d-%H%M%S')}.tar.gz")
+    try:
+        report = backup.backup(get_database(app).url, Path(app.instance_path), output)
+    except backup.BackupError as refused:
+        _fail(refused.message, refused.hint)
+    click.echo(f"Backed up the {report.database_kind} database (schema {report.revision}, "
+               f"{report.bundles} bundle(s)) and {len(report.key_ids)} signing key(s) to "
+               f"{report.path} ({report.bytes:,} bytes, {report.seconds:.1f} s).")
+    click.echo("The archive holds private signing keys: store it like a secret.")
+
+
+@main.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True,
+              help="Replace a database and key folder that already hold data.")
+def restore_command(archive: Path, force: bool) -> None:
+    """Restore a backup made by `studio backup` (stop the studio first)."""
+    from studio.services import backup
+
+    app = create_app()
+    get_database(app).engine.dispose()
+    try:
+        report = backup.restore(archive, get_database(app).url, Path(app.instance_path),
+                                force=force)
+    except backup.BackupError as refused:
+        _fail(refused.message, refused.hint)
+    click.echo(f"Restored the {report.database_kind} database (schema {report.revision}) "
+               f"and {len(report.key_ids)} signing key(s); {report.bundles_verified} "
+               "bundle(s) verified.")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if report.warnings:
+        sys.exit(1)
+    click.echo("Run `studio db upgrade` if this studio is newer than the backup.")
+
+
+@main.group()
+def keys() -> None:
+    """Bundle signing keys."""
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """List the signing keys, oldest first; the last one signs."""
+    from studio.services import signing
+
+    app = create_app()
+    try:
+        ring = signing.load_or_create_keys(app.instance_path, create=False)
+    except signing.KeysMissing as missing:
+        _fail(str(missing), None)
+    for key in ring.keys:
+        marker = "signs" if key is ring.active else "verifies"
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(key.created))
+        click.echo(f"{key.key_id}  created {stamp} UTC  {marker}")
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Make a new signing key; older keys keep verifying what they signed."""
+    from studio.services import signing
+
+    app = create_app()
+    ring = signing.rotate(app.instance_path)
+    click.echo(f"New signing key {ring.active.key_id}. Running workers sign with it within "
+               f"{signing.REFRESH_SECONDS:g} s; /api/v1/keys lists {len(ring.keys)} key(s).")
+
+
+def _fail(message: str, hint: str | None) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    if hint:
+        click.echo(f"hint: {hint}", err=True)
+    sys.exit(1)
 
 
 def _display_url(url: str) -> str:

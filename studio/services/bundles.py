@@ -10,6 +10,7 @@ is refused instead of served.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -84,6 +85,24 @@ def load_verified(bundle: Bundle, public_keys: Iterable[Mapping[str, str]]) -> d
     if verified.version != bundle.version:
         raise BundleTampered(bundle.version, "its content is not this bundle")
     return verified.body
+
+
+def key_ring(session: Session, instance_path: str | os.PathLike[str]) -> signing.KeyRing:
+    """The signing keys to publish with: a first key is made only for a first bundle.
+
+    Once bundles exist, a missing key folder raises `signing.KeysMissing` instead of
+    minting a key that could not verify anything stored (a restored database without
+    its keys, a lost volume).
+    """
+    return signing.load_or_create_keys(instance_path, create=latest_version(session) == 0)
+
+
+def trusted_keys(session: Session, instance_path: str | os.PathLike[str]) -> list[dict[str, str]]:
+    """The public keys downstream clients should trust (none when the key folder is lost)."""
+    try:
+        return key_ring(session, instance_path).public_keys()
+    except signing.KeysMissing:
+        return []
 
 
 def changes(before: Mapping[str, int] | None, after: Mapping[str, int]) -> dict[str, list[str]]:

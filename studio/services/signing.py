@@ -6,13 +6,23 @@ keys.
 
 Keys live in `<instance>/signing/<key_id>.pem` (private, mode 0600). The newest key
 signs; older keys stay listed so bundles they signed still verify after a rotation.
+
+Several worker processes share one folder, so the first key is made under an exclusive
+file lock (`signing/.lock`): however many workers start at once, exactly one key is
+created. A rotation done by any process (`studio keys rotate`) adds a file, which changes
+the folder's modification time; every process re-reads the folder when it sees that
+change (checked at most once per `REFRESH_SECONDS`), so running workers sign with the
+new key within seconds, without a restart.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import threading
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,13 +32,34 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from bundle import signing as bundle_sign
 from bundle.format import ALGORITHM, Signature
 from bundle.verify import signature_is_valid
+from studio.errors import StudioError
 
 __all__ = ["ALGORITHM", "KeyRing", "SigningKey", "load_or_create_keys", "public_keys", "rotate",
            "sign", "verify"]
 
 KEY_FOLDER = "signing"
+LOCK_FILE = ".lock"
+REFRESH_SECONDS = 2.0
 
-_cache: dict[Path, KeyRing] = {}
+
+class KeysMissing(StudioError):
+    """The instance has no signing key although bundles were signed before.
+
+    Minting a new key here would make every stored bundle unverifiable, so the studio
+    refuses and says what to do instead.
+    """
+
+    code = "keys_missing"
+
+
+@dataclass
+class _Cached:
+    ring: KeyRing
+    folder_mtime_ns: int
+    checked_at: float
+
+
+_cache: dict[Path, _Cached] = {}
 _cache_lock = threading.Lock()
 
 
@@ -65,30 +96,72 @@ class KeyRing:
         return verify(data, key_id, signature_b64, self.public_keys())
 
 
-def load_or_create_keys(instance_path: str | os.PathLike[str]) -> KeyRing:
-    """The instance's key ring, generating a first key on first use (cached per folder)."""
-    folder = Path(instance_path).resolve() / KEY_FOLDER
+def key_folder(instance_path: str | os.PathLike[str]) -> Path:
+    return Path(instance_path).resolve() / KEY_FOLDER
+
+
+def load_or_create_keys(instance_path: str | os.PathLike[str], *,
+                        create: bool = True) -> KeyRing:
+    """The instance's key ring, generating a first key on first use (cached per folder).
+
+    With `create=False` a folder without keys raises `KeysMissing` instead: callers that
+    know bundles were already signed (publish, restore) use it so a lost key folder is
+    reported, not silently replaced.
+    """
+    folder = key_folder(instance_path)
+    now = time.monotonic()
     with _cache_lock:
-        ring = _cache.get(folder)
-        if ring is not None and all((folder / f"{k.key_id}.pem").exists() for k in ring.keys):
-            return ring
+        cached = _cache.get(folder)
+        if cached is not None and now - cached.checked_at < REFRESH_SECONDS:
+            return cached.ring
+        if cached is not None and _mtime_ns(folder) == cached.folder_mtime_ns \
+                and all((folder / f"{k.key_id}.pem").exists() for k in cached.ring.keys):
+            cached.checked_at = now
+            return cached.ring
         folder.mkdir(parents=True, exist_ok=True)
-        keys = _read_keys(folder)
-        if not keys:
-            keys = [_generate(folder)]
+        with _folder_lock(folder):
+            keys = _read_keys(folder)
+            if not keys:
+                if not create:
+                    raise KeysMissing(
+                        f"no signing key in {folder}: restore the signing folder from a "
+                        "backup (studio restore) instead of creating a new key",
+                        location=str(folder), hint="see docs/operations.md, Signing keys")
+                keys = [_generate(folder)]
+            mtime = _mtime_ns(folder)
         ring = KeyRing(keys)
-        _cache[folder] = ring
+        _cache[folder] = _Cached(ring, mtime, now)
         return ring
 
 
 def rotate(instance_path: str | os.PathLike[str]) -> KeyRing:
     """Add a new signing key; older keys keep verifying the bundles they signed."""
-    folder = Path(instance_path).resolve() / KEY_FOLDER
+    folder = key_folder(instance_path)
     folder.mkdir(parents=True, exist_ok=True)
     with _cache_lock:
-        _generate(folder)
+        with _folder_lock(folder):
+            _generate(folder)
         _cache.pop(folder, None)
     return load_or_create_keys(instance_path)
+
+
+def _mtime_ns(folder: Path) -> int:
+    try:
+        return folder.stat().st_mtime_ns
+    except FileNotFoundError:
+        return -1
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """An exclusive lock shared by every process using this key folder."""
+    fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
 
 def _read_keys(folder: Path) -> list[SigningKey]:
@@ -123,8 +196,15 @@ def sign(data: bytes, *, instance_path: str | os.PathLike[str]) -> tuple[str, st
 
 
 def public_keys(*, instance_path: str | os.PathLike[str]) -> list[dict[str, str]]:
-    """The keys downstream clients should trust, for the API and the bundles page."""
-    return load_or_create_keys(instance_path).public_keys()
+    """The keys downstream clients should trust, for the API and the bundles page.
+
+    Never creates a key: with none on disk the list is empty (and nothing verifies), so
+    a lost key folder cannot be papered over by a fresh key nobody signed with.
+    """
+    try:
+        return load_or_create_keys(instance_path, create=False).public_keys()
+    except KeysMissing:
+        return []
 
 
 def verify(data: bytes, key_id: str, signature_b64: str,

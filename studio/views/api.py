@@ -23,7 +23,7 @@ from studio.api.bundle_cache import bundle_cache
 from studio.api.errors import ApiError, from_http_exception, from_refusal, json_response
 from studio.db import db_session
 from studio.errors import Refusal
-from studio.services import decisions, events, signing
+from studio.services import bundles, decisions, events, signing
 from studio.services.bundle_cache import Pointer, ServedBundle
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -154,7 +154,8 @@ def version_signature(version: int) -> Response:
 @bp.get("/keys")
 @security.public
 def keys() -> Response:
-    return json_response({"keys": signing.public_keys(instance_path=current_app.instance_path)},
+    keys = bundles.trusted_keys(db_session(), current_app.instance_path)
+    return json_response({"keys": keys},
                          headers={"Cache-Control": "public, max-age=300"})
 
 

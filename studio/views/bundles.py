@@ -19,7 +19,15 @@ bp = Blueprint("bundles", __name__, url_prefix="/bundles")
 
 
 def _ring() -> signing.KeyRing:
-    return signing.load_or_create_keys(current_app.instance_path)
+    return bundles.key_ring(db_session(), current_app.instance_path)
+
+
+@bp.errorhandler(signing.KeysMissing)
+def _keys_missing(missing: signing.KeysMissing) -> tuple[str, int]:
+    """Bundles exist but their keys are gone: say so instead of minting a new key."""
+    return render_template("error.html", code=503, title="Signing keys are missing",
+                           description=f"{missing} See docs/operations.md, Backup and "
+                           "restore."), 503
 
 
 @bp.get("/")
