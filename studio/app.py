@@ -43,7 +43,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 class StudioApp(Flask):
     """Flask with one unit of work per request: the view's answer decides the commit."""
 
-    def dispatch_request(self) -> Response:  # type: ignore[override]
+    def dispatch_request(self) -> Response:
         """Run the view, then commit its work if it answered below 400, else roll back.
 
         Committing here, inside the dispatch, means a failed commit is handled like any
