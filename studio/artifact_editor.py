@@ -93,14 +93,15 @@ class Refused:
         return [error.message for error in self.errors]
 
 
+#: Draws the editor again for a refused save (the area's own template and status).
 Redraw = Callable[[Refused], ResponseReturnValue]
-
-
+#: The flash message and its category for what a successful save returned.
 Saved = Callable[[Any], tuple[str, str]]
 
 
 def saved_revision(stored: Revision | Artifact) -> tuple[str, str]:
-    """The usual success message (a first save of the schema or lexicon is revision 1)."""
+    """The usual success message; the first save of the schema or lexicon creates the
+    artifact, which is then at revision 1."""
     number = stored.number if isinstance(stored, Revision) else stored.head_number
     return f"Saved revision {number}.", "success"
 

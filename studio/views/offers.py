@@ -131,9 +131,9 @@ def edit(key: str) -> ResponseReturnValue:
     body = offers.body_from_form(form)
 
     def redraw(refused: Refused) -> tuple[str, int]:
-        artifact = refused.artifact or artifact_or_404(session, "offer", key)
-        return _editor("offers/edit.html", status=refused.status, artifact=artifact,
-                       head=artifacts.head(session, artifact), form=form,
+        shown = refused.artifact or artifact
+        return _editor("offers/edit.html", status=refused.status, artifact=shown,
+                       head=artifacts.head(session, shown), form=form,
                        errors=refused.by_field(), conflict=refused.conflict,
                        base_number=refused.base_number)
 
