@@ -53,6 +53,7 @@ def _install_preflight(state) -> None:  # type: ignore[no-untyped-def]
 
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
+    roll_back_request()
     return from_http_exception(error).to_response()
 
 
