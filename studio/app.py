@@ -6,13 +6,16 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, render_template
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
+from werkzeug.wrappers import Response
 
 from studio import db, security
 from studio.config import flask_config, load_settings
+from studio.errors import NotAllowed, ValidationFailed
 from studio.roles import ROLE_LABELS, areas_for
+from studio.web import is_htmx
 
 DEFAULT_INSTANCE = Path(os.environ.get("STUDIO_INSTANCE_PATH", Path.cwd() / "instance"))
 
@@ -21,7 +24,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build a studio app. `overrides` may set DATABASE_URL, SECRET_KEY, DEV_MODE, INSTANCE_PATH."""
     overrides = overrides or {}
     instance_path = Path(overrides.get("INSTANCE_PATH", DEFAULT_INSTANCE)).resolve()
-    app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
+    app = StudioApp(__name__, instance_path=str(instance_path), instance_relative_config=True)
     settings = load_settings(instance_path, overrides)
     app.config.update(flask_config(settings))
     app.config["STUDIO_SETTINGS"] = settings
@@ -34,6 +37,21 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_error_pages(app)
     _register_template_helpers(app)
     return app
+
+
+class StudioApp(Flask):
+    """Flask with one unit of work per request: the view's answer decides the commit."""
+
+    def dispatch_request(self) -> Response:
+        """Run the view, then commit its work if it answered below 400, else roll back.
+
+        Committing here, inside the dispatch, means a failed commit is handled like any
+        error a view raises (the error page, with every security header), and a view's
+        exception never reaches a commit at all.
+        """
+        response = self.make_response(super().dispatch_request())
+        db.end_unit_of_work(response.status_code)
+        return response
 
 
 class DatabaseInt(IntegerConverter):
@@ -56,36 +74,57 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_error_pages(app: Flask) -> None:
+    """Error pages, and the refusals services raise, answered once for every view.
+
+    Each handler first rolls back the request's unit of work, so nothing of a refused
+    request is stored and the page is drawn from what is. The API blueprint answers the
+    same refusals in JSON (its own handlers in studio/views/api.py take precedence).
+    """
     titles = {
         400: "That request could not be used",
         403: "You do not have access to this page",
         404: "Page not found",
         405: "That action is not allowed here",
         413: "That upload is too large",
+        422: "That could not be saved",
         500: "Something went wrong on our side",
     }
 
+    def page(code: int, description: str | None, *, title: str | None = None,
+             **context: Any) -> tuple[str, int]:
+        template = "_error.html" if is_htmx() else "error.html"
+        return render_template(template, code=code, title=title or titles.get(code, "Error"),
+                               description=description, **context), code
+
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> tuple[str, int]:
+        db.roll_back_request()
         code = error.code or 500
-        template = "_error.html" if request.headers.get("HX-Request") else "error.html"
-        return render_template(
-            template,
-            code=code,
-            title=titles.get(code, error.name),
-            description=error.description if code != 404 else
-            "The page you asked for does not exist. Check the address, or start from home.",
-        ), code
+        return page(code, error.description if code != 404 else
+                    "The page you asked for does not exist. Check the address, or start "
+                    "from home.", title=titles.get(code, error.name))
+
+    @app.errorhandler(NotAllowed)
+    def _not_allowed(refused: NotAllowed) -> tuple[str, int]:
+        db.roll_back_request()
+        return page(403, str(refused))
+
+    @app.errorhandler(ValidationFailed)
+    def _invalid(failed: ValidationFailed) -> tuple[str, int]:
+        db.roll_back_request()
+        return page(422, "Nothing was saved. Go back, fix what is listed, and try again.",
+                    problems=failed.errors)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> tuple[str, int]:
+        db.roll_back_request()
         app.logger.exception("Unhandled error", exc_info=error)
         return render_template(
             "error.html",
             code=500,
             title=titles[500],
-            description="The error has been logged. Your last change may not have been saved; "
-            "reload the page to check.",
+            description="The error has been logged, and nothing this request changed was "
+            "saved. Reload the page to check, then try again.",
         ), 500
 
 

@@ -1,4 +1,4 @@
-"""The database handle: one engine per app, one session per request.
+"""The database handle: one engine per app, one session and one unit of work per request.
 
 Views never open sessions themselves; they call `db_session()` which hands out the
 request's session and closes it at teardown.
@@ -8,15 +8,29 @@ out only after a commit, a published bundle is announced to the API's caches) ar
 listeners attached to the studio's own sessionmaker when a `Database` is made, never to
 SQLAlchemy's global `Session` at import time: they hold in every process that opens the
 database through this module, whatever it imported, and in no other session.
+
+The app ends the unit of work once the view has answered
+(`end_unit_of_work`, called from `studio.app.StudioApp.dispatch_request`): an answer
+below 400 commits everything the request did; a refusal the view chose (4xx, 5xx) and
+any exception roll it all back, so a form shown again with its errors never leaves
+half-made rows behind. Views and services do not commit or roll back by hand; the few
+documented exceptions are listed in docs/architecture.md ("Database").
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, current_app, g
+from flask import session as cookie_session
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from studio.services import bundle_cache, notifications, verdict_voiding
+
+_SESSION = "db_session"
+_KEEP = "db_keep_refused"
+_AFTER = "db_after_commit"
 
 
 class Database:
@@ -59,7 +73,9 @@ def init_app(app: Flask, url: str) -> Database:
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:
-        session = g.pop("db_session", None)
+        # Whatever the unit of work did not commit (an exception, a refusal) is rolled
+        # back here at the latest: closing a session rolls back its open transaction.
+        session = g.pop(_SESSION, None)
         if session is not None:
             session.close()
 
@@ -72,6 +88,60 @@ def get_database(app: Flask | None = None) -> Database:
 
 def db_session() -> Session:
     """The current request's session (created on first use)."""
-    if "db_session" not in g:
+    if _SESSION not in g:
         g.db_session = get_database().session()
     return g.db_session
+
+
+def keep_refused_changes() -> None:
+    """Commit this request's changes even though the view answers with a refusal (4xx).
+
+    For the rare refusal that must leave a trace: a failed sign-in counts towards the
+    lockout although the person is answered 401. An exception still rolls back.
+    """
+    g.setdefault(_KEEP, True)
+
+
+def after_commit(action: Callable[[], None]) -> None:
+    """Run `action` once this request's changes are committed, never if they roll back.
+
+    For what must follow the commit, not precede it: dropping a cache entry the change
+    made stale (a revoked API token) before the commit would let a concurrent request
+    cache the old row again.
+    """
+    g.setdefault(_AFTER, []).append(action)
+
+
+def end_unit_of_work(status: int) -> None:
+    """Commit the request's session after an answer below 400, else roll it back.
+
+    A commit that fails is rolled back and re-raised, so the person sees the error page
+    (which says the change may not have been saved), and messages the view flashed for a
+    success that did not happen are dropped.
+    """
+    session: Session | None = g.get(_SESSION)
+    actions: list[Callable[[], None]] = g.pop(_AFTER, [])
+    if status >= 400 and not g.pop(_KEEP, False):
+        if session is not None:
+            session.rollback()
+        return
+    if session is not None:
+        try:
+            session.commit()
+        except Exception:
+            session.rollback()
+            cookie_session.pop("_flashes", None)
+            raise
+    for action in actions:
+        action()
+
+
+def roll_back_request() -> None:
+    """Undo everything the request did so far (error pages call this before drawing).
+
+    The page that explains a refusal or an error is then drawn from what is stored, and
+    a session left unusable by a failed flush can be read again.
+    """
+    session: Session | None = g.get(_SESSION)
+    if session is not None:
+        session.rollback()

@@ -134,13 +134,11 @@ def sign_in(
             detail["locked_until"] = user.locked_until.isoformat()
         audit.record(session, "auth.sign_in_failed", actor_id=user.id, object_type="user",
                      object_id=user.id, **detail)
-        session.commit()
         return SignInResult(None, generic)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
     audit.record(session, "auth.sign_in", actor_id=user.id, object_type="user", object_id=user.id)
-    session.commit()
     return SignInResult(user)
 
 

@@ -12,7 +12,7 @@ from studio.errors import ValidationFailed
 from studio.models import User
 from studio.roles import ROLES
 from studio.services import accounts
-from studio.web import page_arg
+from studio.web import is_htmx, page_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -30,7 +30,7 @@ def _get_user(session: Session, user_id: int) -> User:
 def users() -> str:
     query = request.args.get("q", "")
     page = accounts.search_users(db_session(), query, page_arg())
-    template = "admin/_users_table.html" if request.headers.get("HX-Request") else "admin/users.html"
+    template = "admin/_users_table.html" if is_htmx() else "admin/users.html"
     return render_template(template, page=page, q=query)
 
 
@@ -57,10 +57,8 @@ def new_user() -> str | Response | tuple[str, int]:
                 actor_id=actor.id if actor else None,
             )
         except ValidationFailed as failed:
-            session.rollback()
             errors = failed.by_field()
         else:
-            session.commit()
             flash(f"{user.name} can now sign in as {user.email}.", "success")
             return redirect(url_for("admin.user", user_id=user.id))
         return render_template("admin/new_user.html", form=form, errors=errors, roles=ROLES), 422
@@ -84,11 +82,8 @@ def update_roles(user_id: int) -> Response | tuple[str, int]:
     try:
         accounts.set_roles(session, target, request.form.getlist("roles"), actor_id=actor.id)
     except ValidationFailed as failed:
-        session.rollback()
-        session.refresh(target)
         return render_template("admin/user.html", user=target, roles=ROLES,
                                errors=failed.by_field()), 422
-    session.commit()
     flash(f"Roles for {target.name} saved.", "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
@@ -105,10 +100,8 @@ def deactivate(user_id: int) -> str | Response | tuple[str, int]:
     try:
         accounts.set_active(session, target, False, actor_id=actor.id)
     except ValidationFailed as failed:
-        session.rollback()
         return render_template("admin/user.html", user=target, roles=ROLES,
                                errors=failed.by_field()), 422
-    session.commit()
     flash(f"{target.name} can no longer sign in.", "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
@@ -121,6 +114,5 @@ def activate(user_id: int) -> Response:
     actor = security.current_user()
     assert actor is not None
     accounts.set_active(session, target, True, actor_id=actor.id)
-    session.commit()
     flash(f"{target.name} can sign in again.", "success")
     return redirect(url_for("admin.user", user_id=user_id))

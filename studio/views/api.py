@@ -21,8 +21,8 @@ from studio.api.auth import token_required
 from studio.api.body import MAX_BODY_BYTES, read_json, too_large
 from studio.api.bundle_cache import bundle_cache
 from studio.api.errors import ApiError, from_http_exception, from_refusal, json_response
-from studio.db import db_session
-from studio.errors import Refusal
+from studio.db import db_session, roll_back_request
+from studio.errors import FieldError, NotAllowed, Refusal, ValidationFailed
 from studio.services import bundles, decisions, events, signing
 from studio.services.bundle_cache import Pointer, ServedBundle
 
@@ -53,11 +53,30 @@ def _install_preflight(state) -> None:  # type: ignore[no-untyped-def]
 
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
+    roll_back_request()
     return from_http_exception(error).to_response()
+
+
+@bp.errorhandler(NotAllowed)
+def _not_allowed(refused: NotAllowed) -> Response:
+    """The app answers NotAllowed with a 403 page; the API, in its own JSON shape."""
+    roll_back_request()
+    return ApiError(403, "forbidden", str(refused)).to_response()
+
+
+@bp.errorhandler(ValidationFailed)
+def _invalid(failed: ValidationFailed) -> Response:
+    """The first problem, with the field it is about, as every API error names one."""
+    roll_back_request()
+    first = failed.errors[0] if failed.errors else FieldError("", str(failed))
+    more = f" (and {len(failed.errors) - 1} more)" if len(failed.errors) > 1 else ""
+    return ApiError(422, "invalid", first.message + more,
+                    field=first.field or None).to_response()
 
 
 @bp.errorhandler(Exception)
 def _unexpected(error: Exception) -> Response:
+    roll_back_request()
     current_app.logger.exception("API error", exc_info=error)
     return ApiError(500, "internal", "Something went wrong on our side; the error has been "
                     "logged and nothing was stored.").to_response()
@@ -182,12 +201,9 @@ def post_events() -> Response:
     body = read_json(request)
     if isinstance(body, ApiError):
         return body.to_response()
-    session = db_session()
-    report = events.ingest(session, body)
+    report = events.ingest(db_session(), body)
     if isinstance(report, Refusal):
-        session.rollback()
         return from_refusal(report).to_response()
-    session.commit()
     return json_response(report.to_dict())
 
 

@@ -13,7 +13,7 @@ from studio import security
 from studio.db import db_session
 from studio.errors import ValidationFailed
 from studio.services import assets
-from studio.web import actor_id, int_arg
+from studio.web import actor_id, is_htmx, page_arg
 
 bp = Blueprint("assets", __name__, url_prefix="/assets")
 
@@ -24,9 +24,8 @@ ONE_YEAR = 365 * 24 * 3600
 
 def _library(status: int = 200, errors: dict[str, str] | None = None) -> tuple[str, int]:
     query = request.args.get("q", "")
-    page = assets.listing(db_session(), query=query, page=int_arg(request.args.get("page"), 1))
-    template = "assets/_grid.html" if request.headers.get("HX-Request") and status == 200 \
-        else "assets/index.html"
+    page = assets.listing(db_session(), query=query, page=page_arg())
+    template = "assets/_grid.html" if is_htmx() and status == 200 else "assets/index.html"
     return render_template(template, page=page, q=query, errors=errors or {},
                            url_for_asset=assets.url_for_asset,
                            max_mb=assets.MAX_BYTES // 1_048_576), status
@@ -52,9 +51,7 @@ def upload() -> Response | tuple[str, int]:
         stored = assets.store(session, filename=upload.filename, data=data,
                               actor_id=actor_id())
     except ValidationFailed as failed:
-        session.rollback()
         return _library(422, failed.by_field())
-    session.commit()
     if stored.existing:
         flash(f"This image is already in the library as {stored.asset.filename}.", "info")
     else:
@@ -68,7 +65,7 @@ def upload() -> Response | tuple[str, int]:
 def picker() -> str:
     """The library as a list of choices, for the image field and the rich-text editor."""
     page = assets.listing(db_session(), query=request.args.get("q", ""),
-                          page=int_arg(request.args.get("page"), 1), per_page=12)
+                          page=page_arg(), per_page=12)
     return render_template("assets/_picker.html", page=page, q=request.args.get("q", ""),
                            url_for_asset=assets.url_for_asset,
                            target=request.args.get("target", "blocks.image_url"))

@@ -18,7 +18,7 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from studio import audit, security
-from studio.db import db_session
+from studio.db import db_session, keep_refused_changes
 from studio.services import accounts
 
 bp = Blueprint("auth", __name__)
@@ -52,6 +52,7 @@ def sign_in() -> str | Response | tuple[str, int]:
         if result.user is not None:
             security.sign_in_session(result.user)
             return redirect(_safe_next(request.args.get("next")))
+        keep_refused_changes()  # the failure counts towards the lockout
         return render_template("auth/sign_in.html", error=result.error, email=email), 401
     return render_template("auth/sign_in.html", error=None, email=email)
 
@@ -64,7 +65,6 @@ def sign_out() -> Response:
         session_db = db_session()
         audit.record(session_db, "auth.sign_out", actor_id=user.id, object_type="user",
                      object_id=user.id)
-        session_db.commit()
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.sign_in"))

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from studio import security
-from studio.db import db_session
-from studio.errors import BundleTampered, NotAllowed, PublishRefused, ValidationFailed
+from studio.db import db_session, roll_back_request
+from studio.errors import BundleTampered, PublishRefused, ValidationFailed
 from studio.services import bundles, publish, signing
-from studio.web import me, page_arg
+from studio.web import is_htmx, me, page_arg
 
 bp = Blueprint("bundles", __name__, url_prefix="/bundles")
 
@@ -34,7 +33,7 @@ def _keys_missing(missing: signing.KeysMissing) -> tuple[str, int]:
 @security.requires("bundles")
 def index() -> str:
     page = bundles.listing(db_session(), page=page_arg())
-    template = "bundles/_list.html" if request.headers.get("HX-Request") else "bundles/index.html"
+    template = "bundles/_list.html" if is_htmx() else "bundles/index.html"
     return render_template(template, page=page, keys=_ring().public_keys())
 
 
@@ -60,14 +59,9 @@ def publish_now() -> str | Response | tuple[str, int]:
         return render_template("bundles/publish.html", plan=publish.prepare(session))
     try:
         bundle = publish.publish(session, actor=me(), ring=_ring())
-        session.commit()
     except IntegrityError:
-        return _lost_race(session)
-    except NotAllowed as refused:
-        session.rollback()
-        abort(403, description=str(refused))
+        return _lost_race()
     except PublishRefused:
-        session.rollback()
         return render_template("bundles/publish.html", plan=publish.prepare(session),
                                refused=True), 422
     flash(f"Published bundle v{bundle.version}. Downstream systems will pick it up.", "success")
@@ -87,14 +81,9 @@ def rollback(version: int) -> str | Response | tuple[str, int]:
                                errors={})
     try:
         bundle = publish.rollback(session, actor=me(), version=version, ring=_ring())
-        session.commit()
     except IntegrityError:
-        return _lost_race(session)
-    except NotAllowed as refused:
-        session.rollback()
-        abort(403, description=str(refused))
+        return _lost_race()
     except (ValidationFailed, BundleTampered) as failed:
-        session.rollback()
         errors = failed.by_field() if isinstance(failed, ValidationFailed) \
             else {"version": str(failed)}
         return render_template("bundles/confirm_rollback.html", target=target,
@@ -104,10 +93,15 @@ def rollback(version: int) -> str | Response | tuple[str, int]:
 
 
 
-def _lost_race(session: Session) -> Response:
+def _lost_race() -> Response:
     """Two publishes (or rollbacks) at the same moment cannot both take a version
-    number; the one that loses is told so instead of seeing an error page."""
-    session.rollback()
+    number; the one that loses is told so instead of seeing an error page.
+
+    The clash surfaces when the publish flushes the new bundle row (the unique version),
+    inside the service call, so no commit is needed to see it. The failed flush leaves
+    the transaction unusable: it is rolled back here, before the redirect commits the
+    (now empty) unit of work."""
+    roll_back_request()
     flash("Someone else published at the same moment, so nothing changed. Check the "
           "current bundle, then try again if your change is not in it.", "error")
     return redirect(url_for("bundles.index"))

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from studio import security
 from studio.db import db_session
 from studio.services import notifications
+from studio.web import is_htmx, page_arg
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 
@@ -32,13 +33,9 @@ def _inbox_badge() -> dict[str, Any]:
 def index() -> str:
     user = security.current_user()
     assert user is not None
-    try:
-        page_no = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page_no = 1
     unread_only = request.args.get("show") == "unread"
-    page = notifications.inbox(db_session(), user.id, page=page_no, unread_only=unread_only)
-    template = "inbox/_items.html" if request.headers.get("HX-Request") else "inbox/index.html"
+    page = notifications.inbox(db_session(), user.id, page=page_arg(), unread_only=unread_only)
+    template = "inbox/_items.html" if is_htmx() else "inbox/index.html"
     return render_template(template, page=page, unread_only=unread_only)
 
 
@@ -53,7 +50,6 @@ def open_note(note_id: int) -> Response:
     if note is None:
         abort(404)
     notifications.mark_read(session, user.id, note_id)
-    session.commit()
     link = note.link if note.link.startswith("/") and not note.link.startswith("//") else ""
     return redirect(link or url_for("inbox.index"))
 
@@ -63,7 +59,5 @@ def open_note(note_id: int) -> Response:
 def read_all() -> Response:
     user = security.current_user()
     assert user is not None
-    session = db_session()
-    notifications.mark_read(session, user.id)
-    session.commit()
+    notifications.mark_read(db_session(), user.id)
     return redirect(url_for("inbox.index"))

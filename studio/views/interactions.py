@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from studio import security
+from studio.artifact_editor import sample_conflict_box
 from studio.db import db_session
 from studio.errors import SampleConflict, ValidationFailed
 from studio.models import SampleInteraction
-from studio.services import lexicon, previews, samples
-from studio.web import actor_id, int_arg, is_htmx
+from studio.services import lexicon, previews, rulesets, samples
+from studio.web import actor_id, int_arg, is_htmx, page_arg
 
 bp = Blueprint("interactions", __name__, url_prefix="/interactions")
 
@@ -32,8 +35,7 @@ def _sample(session: Session, key: str) -> SampleInteraction:
 @security.requires("interactions")
 def index() -> str:
     query, tag = request.args.get("q", ""), request.args.get("tag", "")
-    page = samples.listing(db_session(), query=query, tag=tag,
-                           page=int_arg(request.args.get("page"), 1))
+    page = samples.listing(db_session(), query=query, tag=tag, page=page_arg())
     template = "interactions/_list.html" if is_htmx() else "interactions/index.html"
     return render_template(template, page=page, q=query, tag=tag)
 
@@ -50,11 +52,9 @@ def new() -> str | Response | tuple[str, int]:
     try:
         sample = samples.create_from(session, sub, actor_id=actor_id())
     except ValidationFailed as failed:
-        session.rollback()
         return render_template("interactions/new.html", sub=sub,
                                spec=samples.editor_spec(session),
                                errors=failed.by_field()), 422
-    session.commit()
     flash(f"Sample “{sample.name}” added.", "success")
     return redirect(url_for("interactions.show", key=sample.key))
 
@@ -81,7 +81,6 @@ def import_lines() -> str | tuple[str, int]:
     session = db_session()
     report = samples.import_lines(session, text, actor_id=actor_id(),
                                   tags=request.form.get("tags", ""))
-    session.commit()
     status = 200 if report.created or not report.problems else 422
     return render_template("interactions/import.html", report=report, text="",
                            tags=request.form.get("tags", "")), status
@@ -127,7 +126,7 @@ def edit(key: str) -> str | Response | tuple[str, int]:
     if request.method == "GET":
         return render_template("interactions/edit.html", sample=sample,
                                sub=samples.submission_for(session, sample, mode),
-                               spec=samples.editor_spec(session), errors={}, conflict=False,
+                               spec=samples.editor_spec(session), errors={}, conflict=None,
                                lock_version=sample.lock_version)
     sub = samples.submission(request.form, mode)
     lock_version = int_arg(request.form.get("lock_version"), -1)
@@ -135,19 +134,28 @@ def edit(key: str) -> str | Response | tuple[str, int]:
         samples.update_from(session, sample, sub, lock_version=lock_version,
                             actor_id=actor_id())
     except ValidationFailed as failed:
-        session.rollback()
         return render_template("interactions/edit.html", sample=_sample(session, key), sub=sub,
                                spec=samples.editor_spec(session), errors=failed.by_field(),
-                               conflict=False, lock_version=lock_version), 422
-    except SampleConflict:
-        session.rollback()
+                               conflict=None, lock_version=lock_version), 422
+    except SampleConflict as conflict:
         fresh = _sample(session, key)
+        box = sample_conflict_box(
+            fresh, message=str(conflict), base_version=lock_version,
+            mine=_typed_body(session, sub),
+            theirs=json.dumps(fresh.body, indent=2, ensure_ascii=False))
         return render_template("interactions/edit.html", sample=fresh, sub=sub,
-                               spec=samples.editor_spec(session), errors={}, conflict=True,
+                               spec=samples.editor_spec(session), errors={}, conflict=box,
                                lock_version=fresh.lock_version), 409
-    session.commit()
     flash("Sample saved.", "success")
     return redirect(url_for("interactions.show", key=key))
+
+
+def _typed_body(session: Session, sub: samples.Submission) -> str:
+    """The interaction the person tried to save, as JSON text for the conflict box."""
+    if sub.mode == "json":
+        return sub.json_text
+    body, _errors = samples.body_from_form(rulesets.current_schema(session), sub.values)
+    return json.dumps(body, indent=2, ensure_ascii=False)
 
 
 @bp.route("/<key>/duplicate", methods=["GET", "POST"])
@@ -164,10 +172,8 @@ def duplicate(key: str) -> str | Response | tuple[str, int]:
         copy = samples.duplicate(session, sample, key=form["key"], name=form["name"],
                                  actor_id=actor_id())
     except ValidationFailed as failed:
-        session.rollback()
         return render_template("interactions/duplicate.html", sample=sample, form=form,
                                errors=failed.by_field()), 422
-    session.commit()
     flash(f"“{copy.name}” created as a copy.", "success")
     return redirect(url_for("interactions.edit", key=copy.key))
 
@@ -180,6 +186,5 @@ def delete(key: str) -> str | Response:
     if request.method == "GET":
         return render_template("interactions/confirm_delete.html", sample=sample)
     samples.delete(session, sample, actor_id=actor_id())
-    session.commit()
     flash(f"“{sample.name}” deleted.", "success")
     return redirect(url_for("interactions.index"))

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from studio import security
+from studio.artifact_editor import ArtifactEditor, Refused
 from studio.db import db_session
-from studio.errors import EditConflict, ValidationFailed
+from studio.errors import ValidationFailed
 from studio.services import artifacts, layouts, offers
 from studio.views.offers import sandboxed_document
-from studio.web import actor_id, artifact_or_404, int_arg, is_htmx
+from studio.web import actor_id, artifact_or_404, is_htmx, page_arg
 
 bp = Blueprint("layouts", __name__, url_prefix="/layouts")
+EDITOR = ArtifactEditor("layout", page="layouts.edit", index="layouts.index",
+                        confirm_archive="layouts/confirm_archive.html")
 
 
 
@@ -33,7 +37,7 @@ def index() -> str:
     query = request.args.get("q", "")
     show_archived = request.args.get("archived") == "1"
     page = artifacts.listing(session, "layout", query=query, archived=show_archived,
-                             page=int_arg(request.args.get("page"), 1))
+                             page=page_arg())
     channel_of = layouts.channels_by_key(session, [a.key for a in page.items])
     template = "layouts/_list.html" if is_htmx() else "layouts/index.html"
     return render_template(template, page=page, q=query, show_archived=show_archived,
@@ -57,10 +61,8 @@ def new() -> str | Response | tuple[str, int]:
         artifact = layouts.create(session, key=form["key"], name=form["name"], channel=channel,
                                   source=form["source"], actor_id=actor_id())
     except ValidationFailed as failed:
-        session.rollback()
         return _page("layouts/new.html", 422, form=form, errors=failed.by_field(),
                      report=layouts.check(form["source"], channel))
-    session.commit()
     flash(f"Layout {artifact.name} created.", "success")
     return redirect(url_for("layouts.edit", key=artifact.key))
 
@@ -80,32 +82,27 @@ def edit(key: str) -> str | tuple[str, int]:
 
 @bp.post("/<key>")
 @security.requires("layouts")
-def save(key: str) -> Response | tuple[str, int]:
+def save(key: str) -> ResponseReturnValue:
     session = db_session()
     artifact = artifact_or_404(session, "layout", key)
     channel = layouts.channel_of(session, artifact)
     source = request.form.get("source", "")
     name = request.form.get("name", artifact.name)
-    base = int_arg(request.form.get("base_number"), -1)
-    try:
-        revision = layouts.save(session, artifact, name=name, source=source, base_number=base,
-                                actor_id=actor_id(), summary=request.form.get("summary", ""))
-    except ValidationFailed as failed:
-        session.rollback()
-        return _page("layouts/edit.html", 422, artifact=artifact,
-                     head=artifacts.head(session, artifact), channel=channel, name=name,
-                     source=source, base_number=base, errors=failed.by_field(),
+
+    def redraw(refused: Refused) -> tuple[str, int]:
+        shown = refused.artifact or artifact
+        return _page("layouts/edit.html", refused.status, artifact=shown,
+                     head=artifacts.head(session, shown), channel=channel, name=name,
+                     source=source, base_number=refused.base_number,
+                     errors=refused.by_field(), conflict=refused.conflict,
                      report=layouts.check(source, channel))
-    except EditConflict as conflict:
-        session.rollback()
-        fresh = artifact_or_404(session, "layout", key)
-        return _page("layouts/edit.html", 409, artifact=fresh,
-                     head=artifacts.head(session, fresh), channel=channel, name=name,
-                     source=source, base_number=fresh.head_number, conflict=conflict,
-                     report=layouts.check(source, channel))
-    session.commit()
-    flash(f"Saved revision {revision.number}.", "success")
-    return redirect(url_for("layouts.edit", key=key))
+
+    return EDITOR.save(
+        artifact,
+        lambda base: layouts.save(session, artifact, name=name, source=source,
+                                  base_number=base, actor_id=actor_id(),
+                                  summary=request.form.get("summary", "")),
+        mine=source, redraw=redraw, then=url_for("layouts.edit", key=key))
 
 
 @bp.post("/check")
@@ -130,23 +127,11 @@ def preview(key: str) -> Response:
 
 @bp.route("/<key>/archive", methods=["GET", "POST"])
 @security.requires("layouts")
-def archive(key: str) -> str | Response:
-    session = db_session()
-    artifact = artifact_or_404(session, "layout", key)
-    if request.method == "GET":
-        return render_template("layouts/confirm_archive.html", artifact=artifact)
-    artifacts.set_archived(session, artifact, True, actor_id=actor_id())
-    session.commit()
-    flash(f"{artifact.name} is archived. It stays in history and can be restored.", "success")
-    return redirect(url_for("layouts.index"))
+def archive(key: str) -> ResponseReturnValue:
+    return EDITOR.archive(key)
 
 
 @bp.post("/<key>/restore")
 @security.requires("layouts")
 def restore(key: str) -> Response:
-    session = db_session()
-    artifact = artifact_or_404(session, "layout", key)
-    artifacts.set_archived(session, artifact, False, actor_id=actor_id())
-    session.commit()
-    flash(f"{artifact.name} is restored.", "success")
-    return redirect(url_for("layouts.edit", key=key))
+    return EDITOR.restore(key)

@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response
+from collections.abc import Mapping
+from typing import Any
 
+from flask import Blueprint, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from preview.tone import Lexicon
 from studio import security
+from studio.artifact_editor import ArtifactEditor, Refused
 from studio.db import db_session
-from studio.errors import EditConflict, ValidationFailed
 from studio.services import lexicon
-from studio.web import int_arg
+from studio.web import actor_id
 
 bp = Blueprint("lexicon", __name__, url_prefix="/rules/lexicon")
 
 
+def _terms_text(body: Mapping[str, Any]) -> str:
+    """A stored lexicon as the editor shows it: one term a line."""
+    return "\n".join(Lexicon.from_dict(body).distress)
+
+
+EDITOR = ArtifactEditor("lexicon", text_of=_terms_text)
+
 
 @bp.route("", methods=["GET", "POST"])
 @security.requires("rules")
-def edit() -> str | Response | tuple[str, int]:
+def edit() -> ResponseReturnValue:
     session = db_session()
     if request.method == "GET":
         state = lexicon.state(session)
@@ -25,27 +36,21 @@ def edit() -> str | Response | tuple[str, int]:
                                conflict=None, base_number=state.base_number,
                                trial=lexicon.try_text(state.text, lexicon.SAMPLE_TEXT))
     text = request.form.get("terms", "")
-    user = security.current_user()
-    assert user is not None
-    base = int_arg(request.form.get("base_number"), -1)
-    try:
-        lexicon.save(session, text, base_number=base,
-                     actor_id=user.id, summary=request.form.get("summary", ""))
-    except ValidationFailed as failed:
-        session.rollback()
+
+    def redraw(refused: Refused) -> tuple[str, int]:
         return render_template("lexicon/edit.html", state=lexicon.state(session), text=text,
-                               errors=[e.message for e in failed.errors], conflict=None,
-                               base_number=base,
-                               trial=lexicon.try_text(text, request.form.get("sample", ""))), 422
-    except EditConflict as conflict:
-        session.rollback()
-        fresh = lexicon.state(session)
-        return render_template("lexicon/edit.html", state=fresh, text=text,
-                               errors=[], conflict=conflict, base_number=fresh.base_number,
-                               trial=lexicon.try_text(text, request.form.get("sample", ""))), 409
-    session.commit()
-    flash("Tone lexicon saved. Submit it for review to ship it in the next bundle.", "success")
-    return redirect(url_for("lexicon.edit"))
+                               errors=refused.messages(), conflict=refused.conflict,
+                               base_number=refused.base_number,
+                               trial=lexicon.try_text(text, request.form.get("sample", ""))
+                               ), refused.status
+
+    return EDITOR.save(
+        None,
+        lambda base: lexicon.save(session, text, base_number=base, actor_id=actor_id(),
+                                  summary=request.form.get("summary", "")),
+        mine=text, redraw=redraw, then=url_for("lexicon.edit"),
+        saved=lambda _stored: ("Tone lexicon saved. Submit it for review to ship it in the "
+                               "next bundle.", "success"))
 
 
 @bp.post("/try")

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from studio import security
+from studio.artifact_editor import ArtifactEditor, Refused
 from studio.db import db_session
-from studio.errors import EditConflict, ValidationFailed
+from studio.errors import ValidationFailed
 from studio.services import artifacts, offers
-from studio.web import actor_id, artifact_or_404, int_arg, is_htmx
+from studio.web import actor_id, artifact_or_404, is_htmx, page_arg
 
 bp = Blueprint("offers", __name__, url_prefix="/offers")
+EDITOR = ArtifactEditor("offer", page="offers.show", index="offers.index",
+                        confirm_archive="offers/confirm_archive.html")
 
 
 def sandboxed_document(html: str) -> Response:
@@ -38,7 +42,7 @@ def index() -> str:
     filters = offers.OfferFilters(
         q=request.args.get("q", ""), status=request.args.get("status", ""),
         owner=request.args.get("owner", ""), channel=request.args.get("channel", ""),
-        validity=request.args.get("validity", ""), page=int_arg(request.args.get("page"), 1),
+        validity=request.args.get("validity", ""), page=page_arg(),
     )
     page = offers.listing(db_session(), filters)
     template = "offers/_list.html" if is_htmx() else "offers/index.html"
@@ -58,9 +62,7 @@ def new() -> str | Response | tuple[str, int]:
     try:
         artifact = offers.create(session, offers.body_from_form(form), actor_id=actor_id())
     except ValidationFailed as failed:
-        session.rollback()
         return _editor("offers/new.html", status=422, form=form, errors=failed.by_field())
-    session.commit()
     flash(f"Offer {artifact.name} created as revision 1.", "success")
     return redirect(url_for("offers.show", key=artifact.key))
 
@@ -102,7 +104,7 @@ def variant_document(key: str, channel: str) -> Response:
 
 @bp.route("/<key>/edit", methods=["GET", "POST"])
 @security.requires("offers")
-def edit(key: str) -> str | Response | tuple[str, int]:
+def edit(key: str) -> ResponseReturnValue:
     session = db_session()
     artifact = artifact_or_404(session, "offer", key)
     head = artifacts.head(session, artifact)
@@ -111,25 +113,20 @@ def edit(key: str) -> str | Response | tuple[str, int]:
                        form=offers.form_from_body(key, head.body))
     form = offers.form_from_request(request.form)
     form["key"] = key
-    base = int_arg(request.form.get("base_number"), -1)
-    try:
-        revision = offers.save(session, artifact, offers.body_from_form(form),
-                               base_number=base, actor_id=actor_id(),
-                               summary=request.form.get("summary", ""))
-    except ValidationFailed as failed:
-        session.rollback()
-        return _editor("offers/edit.html", status=422, artifact=artifact, head=head, form=form,
-                       errors=failed.by_field(), base_number=base)
-    except EditConflict as conflict:
-        session.rollback()
-        fresh = artifact_or_404(session, "offer", key)
-        return _editor("offers/edit.html", status=409, artifact=fresh,
-                       head=artifacts.head(session, fresh), form=form, conflict=conflict,
-                       theirs=artifacts.body_text(conflict.theirs.body) if conflict.theirs
-                       else "", base_number=fresh.head_number)
-    session.commit()
-    flash(f"Saved revision {revision.number}.", "success")
-    return redirect(url_for("offers.show", key=key))
+    body = offers.body_from_form(form)
+
+    def redraw(refused: Refused) -> tuple[str, int]:
+        shown = refused.artifact or artifact
+        return _editor("offers/edit.html", status=refused.status, artifact=shown,
+                       head=artifacts.head(session, shown), form=form,
+                       errors=refused.by_field(), conflict=refused.conflict,
+                       base_number=refused.base_number)
+
+    return EDITOR.save(
+        artifact,
+        lambda base: offers.save(session, artifact, body, base_number=base,
+                                 actor_id=actor_id(), summary=request.form.get("summary", "")),
+        mine=artifacts.body_text(body), redraw=redraw, then=url_for("offers.show", key=key))
 
 
 @bp.route("/<key>/duplicate", methods=["GET", "POST"])
@@ -145,33 +142,19 @@ def duplicate(key: str) -> str | Response | tuple[str, int]:
         copy = offers.duplicate(session, artifact, key=form["key"], name=form["name"],
                                 actor_id=actor_id())
     except ValidationFailed as failed:
-        session.rollback()
         return render_template("offers/duplicate.html", artifact=artifact, form=form,
                                errors=failed.by_field()), 422
-    session.commit()
     flash(f"{copy.name} created as a draft copy of {artifact.name}.", "success")
     return redirect(url_for("offers.show", key=copy.key))
 
 
 @bp.route("/<key>/archive", methods=["GET", "POST"])
 @security.requires("offers")
-def archive(key: str) -> str | Response:
-    session = db_session()
-    artifact = artifact_or_404(session, "offer", key)
-    if request.method == "GET":
-        return render_template("offers/confirm_archive.html", artifact=artifact)
-    artifacts.set_archived(session, artifact, True, actor_id=actor_id())
-    session.commit()
-    flash(f"{artifact.name} is archived. It stays in history and can be restored.", "success")
-    return redirect(url_for("offers.index"))
+def archive(key: str) -> ResponseReturnValue:
+    return EDITOR.archive(key)
 
 
 @bp.post("/<key>/restore")
 @security.requires("offers")
 def restore(key: str) -> Response:
-    session = db_session()
-    artifact = artifact_or_404(session, "offer", key)
-    artifacts.set_archived(session, artifact, False, actor_id=actor_id())
-    session.commit()
-    flash(f"{artifact.name} is restored.", "success")
-    return redirect(url_for("offers.show", key=key))
+    return EDITOR.restore(key)

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from studio import security
 from studio.db import db_session
-from studio.errors import NotAllowed, ValidationFailed
+from studio.errors import ValidationFailed
 from studio.models import ChangeRequest
 from studio.services import (
     permissions,
@@ -19,7 +19,7 @@ from studio.services import (
     submission,
     verdicts,
 )
-from studio.web import me, page_arg
+from studio.web import is_htmx, me, page_arg
 
 bp = Blueprint("reviews", __name__)
 
@@ -40,7 +40,7 @@ def index() -> str:
         queue = "open"
     page = review_reading.listing(db_session(), queue="open" if queue == "mine" else queue,
                            mine_for=user if queue == "mine" else None, page=page_arg())
-    template = "reviews/_list.html" if request.headers.get("HX-Request") else "reviews/index.html"
+    template = "reviews/_list.html" if is_htmx() else "reviews/index.html"
     return render_template(template, page=page, queue=queue, labels=review_states.STATUS_LABELS)
 
 
@@ -59,11 +59,9 @@ def new() -> str | Response | tuple[str, int]:
                                      description=form["description"],
                                      artifact_ids=form["artifacts"])
         except ValidationFailed as failed:
-            session.rollback()
             return render_template("reviews/new.html", form=form, errors=failed.by_field(),
                                    drafts=submission.pending_drafts(session, user),
                                    kinds=permissions.KIND_LABELS), 422
-        session.commit()
         flash("Submitted for review. Reviewers have been told.", "success")
         return redirect(url_for("reviews.show", request_id=created.id))
     return render_template("reviews/new.html", form=form, errors={},
@@ -99,10 +97,10 @@ def render_email(request_id: int, item_id: int, side: str) -> Response:
 
 def _redisplay(change: ChangeRequest, errors: dict[str, str],
                typed_form: str = "") -> tuple[str, int]:
-    """Show the request again with the errors, keeping the note the person was writing."""
+    """Show the request again with the errors, keeping the note the person was writing.
+
+    Services refuse before they change anything, and the 422 rolls the request back."""
     session = db_session()
-    session.rollback()
-    session.refresh(change)
     view = review_reading.detail(session, change, viewer=me())
     return render_template("reviews/show.html", view=view, errors=errors,
                            typed_form=typed_form, typed_body=request.form.get("body", ""),
@@ -122,7 +120,6 @@ def add_comment(request_id: int) -> Response | str | tuple[str, int]:
     except ValidationFailed as failed:
         form = "line-comment" if request.form.get("artifact_id") else "comment"
         return _redisplay(change, failed.by_field(), form)
-    session.commit()
     flash("Comment added.", "success")
     anchor = f"item-{request.form.get('artifact_id')}" if request.form.get("artifact_id") \
         else "conversation"
@@ -138,12 +135,8 @@ def verdict(request_id: int) -> Response | str | tuple[str, int]:
         verdicts.review(session, change, reviewer=me(),
                        verdict=request.form.get("verdict", ""),
                        body=request.form.get("body", ""), seen=request.form.get("seen", ""))
-    except NotAllowed as refused:
-        session.rollback()
-        abort(403, description=str(refused))
     except ValidationFailed as failed:
         return _redisplay(change, failed.by_field(), "verdict")
-    session.commit()
     flash(f"Thanks. The request is now {review_states.STATUS_LABELS[change.status].lower()}.",
           "success")
     return redirect(url_for("reviews.show", request_id=request_id))
@@ -162,7 +155,6 @@ def withdraw(request_id: int) -> Response | str | tuple[str, int]:
         submission.withdraw(session, change, actor=me())
     except ValidationFailed as failed:
         return _redisplay(change, failed.by_field())
-    session.commit()
     flash("Withdrawn. Its drafts can be submitted again.", "success")
     return redirect(url_for("reviews.show", request_id=request_id))
 
@@ -176,10 +168,8 @@ def settings() -> Response | str | tuple[str, int]:
         try:
             review_settings.set_required_approvals(session, raw, actor=me())
         except ValidationFailed as failed:
-            session.rollback()
             return render_template("reviews/settings.html", value=raw,
                                    errors=failed.by_field()), 422
-        session.commit()
         flash("Review settings saved.", "success")
         return redirect(url_for("reviews.settings"))
     return render_template("reviews/settings.html", value=review_settings.required_approvals(session),

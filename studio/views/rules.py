@@ -5,17 +5,22 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from studio import security
+from studio.artifact_editor import ArtifactEditor, ConflictBox, Refused
 from studio.db import db_session
-from studio.errors import EditConflict, ValidationFailed
-from studio.models import Artifact
+from studio.errors import FieldError, ValidationFailed
+from studio.models import Artifact, Revision
 from studio.services import artifacts, rulesets
-from studio.web import actor_id, artifact_or_404, int_arg, is_htmx
+from studio.web import actor_id, artifact_or_404, is_htmx, page_arg
 
 bp = Blueprint("rules", __name__, url_prefix="/rules")
+EDITOR = ArtifactEditor("ruleset", page="rules.edit", index="rules.index",
+                        confirm_archive="rules/confirm_archive.html")
+SCHEMA_EDITOR = ArtifactEditor("schema")
 
 
 
@@ -28,7 +33,7 @@ def index() -> str:
     query = request.args.get("q", "")
     show_archived = request.args.get("archived") == "1"
     page = artifacts.listing(db_session(), "ruleset", query=query, archived=show_archived,
-                             page=int_arg(request.args.get("page"), 1))
+                             page=page_arg())
     template = "rules/_list.html" if is_htmx() else "rules/index.html"
     return render_template(template, page=page, q=query, show_archived=show_archived)
 
@@ -44,10 +49,8 @@ def new() -> str | Response | tuple[str, int]:
             artifact = rulesets.create(session, key=form["key"], name=form["name"],
                                        source=form["source"], actor_id=actor_id())
         except ValidationFailed as failed:
-            session.rollback()
             return render_template("rules/new.html", form=form, errors=failed.by_field(),
                                    report=rulesets.check(session, form["source"])), 422
-        session.commit()
         flash(f"Ruleset {artifact.name} created.", "success")
         return redirect(url_for("rules.edit", key=artifact.key))
     return render_template("rules/new.html", form=form, errors={},
@@ -69,37 +72,35 @@ def edit(key: str) -> str:
 
 @bp.post("/<key>")
 @security.requires("rules")
-def save(key: str) -> str | Response | tuple[str, int]:
+def save(key: str) -> ResponseReturnValue:
     session = db_session()
     artifact = artifact_or_404(session, "ruleset", key)
     source = request.form.get("source", "")
     name = request.form.get("name", artifact.name)
-    base = int_arg(request.form.get("base_number"), -1)
-    try:
-        revision = rulesets.save(session, artifact, name=name, source=source, base_number=base,
-                                 actor_id=actor_id(), summary=request.form.get("summary", ""))
-    except ValidationFailed as failed:
-        session.rollback()
-        return _editor(session, artifact, source, name, base_number=base,
-                       errors=failed.by_field()), 422
-    except EditConflict as conflict:
-        session.rollback()
-        # Saving again after merging by hand builds on their revision.
-        return _editor(session, conflict.artifact, source, name,
-                       base_number=conflict.artifact.head_number, conflict=conflict), 409
-    session.commit()
-    report = rulesets.check(session, source, name=name)
-    if report.errors:
-        flash(f"Saved revision {revision.number} with {report.errors} error(s): fix them "
-              "before submitting it for review.", "error")
-    else:
-        flash(f"Saved revision {revision.number}.", "success")
-    return redirect(url_for("rules.edit", key=key))
+
+    def redraw(refused: Refused) -> tuple[str, int]:
+        return _editor(session, refused.artifact or artifact, source, name,
+                       base_number=refused.base_number, errors=refused.by_field(),
+                       conflict=refused.conflict), refused.status
+
+    def saved(revision: Revision) -> tuple[str, str]:
+        report = rulesets.check(session, source, name=name)
+        if report.errors:
+            return (f"Saved revision {revision.number} with {report.errors} error(s): fix "
+                    "them before submitting it for review.", "error")
+        return f"Saved revision {revision.number}.", "success"
+
+    return EDITOR.save(
+        artifact,
+        lambda base: rulesets.save(session, artifact, name=name, source=source,
+                                   base_number=base, actor_id=actor_id(),
+                                   summary=request.form.get("summary", "")),
+        mine=source, redraw=redraw, saved=saved, then=url_for("rules.edit", key=key))
 
 
 def _editor(session: Session, artifact: Artifact, source: str, name: str, *,
             base_number: int, errors: dict[str, str] | None = None,
-            conflict: EditConflict | None = None) -> str:
+            conflict: ConflictBox | None = None) -> str:
     """Re-show the editor with what the person typed, never losing it, and with the
     revision they started from (so a later save still detects someone else's edit)."""
     head = artifacts.head(session, artifact)
@@ -132,26 +133,14 @@ def format_source() -> str | tuple[str, int]:
 
 @bp.route("/<key>/archive", methods=["GET", "POST"])
 @security.requires("rules")
-def archive(key: str) -> str | Response:
-    session = db_session()
-    artifact = artifact_or_404(session, "ruleset", key)
-    if request.method == "GET":
-        return render_template("rules/confirm_archive.html", artifact=artifact)
-    artifacts.set_archived(session, artifact, True, actor_id=actor_id())
-    session.commit()
-    flash(f"{artifact.name} is archived. It stays in history and can be restored.", "success")
-    return redirect(url_for("rules.index"))
+def archive(key: str) -> ResponseReturnValue:
+    return EDITOR.archive(key)
 
 
 @bp.post("/<key>/restore")
 @security.requires("rules")
 def restore(key: str) -> Response:
-    session = db_session()
-    artifact = artifact_or_404(session, "ruleset", key)
-    artifacts.set_archived(session, artifact, False, actor_id=actor_id())
-    session.commit()
-    flash(f"{artifact.name} is restored.", "success")
-    return redirect(url_for("rules.edit", key=key))
+    return EDITOR.restore(key)
 
 
 @bp.route("/schema", methods=["GET", "POST"])
@@ -164,27 +153,25 @@ def schema() -> str | Response | tuple[str, int]:
         return render_template("rules/schema.html", text=text, artifact=artifact, errors={},
                                base_number=artifact.head_number if artifact else 0)
     text = request.form.get("schema", "")
-    base = int_arg(request.form.get("base_number"), 0)
+    base = SCHEMA_EDITOR.base_number(0)
+
+    def redraw(refused: Refused) -> tuple[str, int]:
+        message = " ".join(refused.messages())
+        return render_template("rules/schema.html", text=text,
+                               artifact=refused.artifact or artifact,
+                               base_number=refused.base_number, conflict=refused.conflict,
+                               errors={"schema": message} if message else {}), refused.status
+
     try:
         body = json.loads(text)
         if not isinstance(body, dict):
             raise ValueError("the schema must be a JSON object")
     except ValueError as bad:
-        return render_template("rules/schema.html", text=text, artifact=artifact,
-                               base_number=base,
-                               errors={"schema": f"This is not valid JSON: {bad}"}), 422
-    try:
-        rulesets.save_schema(session, body, actor_id=actor_id(), base_number=base)
-    except ValidationFailed as failed:
-        session.rollback()
-        return render_template("rules/schema.html", text=text, artifact=artifact,
-                               base_number=base,
-                               errors={"schema": " ".join(e.message for e in failed.errors)}), 422
-    except EditConflict as conflict:
-        session.rollback()
-        return render_template("rules/schema.html", text=text, artifact=conflict.artifact,
-                               base_number=conflict.artifact.head_number,
-                               errors={"schema": str(conflict)}), 409
-    session.commit()
-    flash("Interaction schema saved.", "success")
-    return redirect(url_for("rules.schema"))
+        return redraw(Refused(422, artifact, base, [
+            FieldError("schema", f"This is not valid JSON: {bad}")]))
+    return SCHEMA_EDITOR.save(
+        artifact,
+        lambda base: rulesets.save_schema(session, body, actor_id=actor_id(), base_number=base),
+        mine=artifacts.body_text(body), redraw=redraw, base=base,
+        saved=lambda _stored: ("Interaction schema saved.", "success"),
+        then=url_for("rules.schema"))

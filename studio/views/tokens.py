@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from studio import security
 from studio.api.auth import forget_tokens
-from studio.db import db_session
+from studio.db import after_commit, db_session
 from studio.errors import ValidationFailed
 from studio.services import api_tokens
 from studio.web import actor_id
@@ -35,10 +35,8 @@ def new() -> str | tuple[str, int]:
         issued = api_tokens.create(session, name=form["name"], scopes=form["scopes"],
                                    actor_id=actor_id())
     except ValidationFailed as failed:
-        session.rollback()
         return render_template("tokens/new.html", form=form, errors=failed.by_field(),
                                scopes=api_tokens.SCOPE_LABELS), 422
-    session.commit()
     return render_template("tokens/created.html", issued=issued,
                            scopes=api_tokens.SCOPE_LABELS), 201
 
@@ -55,8 +53,7 @@ def revoke(token_id: int) -> str | Response:
     revoked = api_tokens.revoke(session, token_id, actor_id=actor_id())
     if revoked is None:
         abort(404)
-    session.commit()
-    forget_tokens()
+    after_commit(forget_tokens)
     flash(f"“{revoked.name}” ({revoked.prefix}…) is revoked; calls using it now get 401.",
           "success")
     return redirect(url_for("tokens.index"))

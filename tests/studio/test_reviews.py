@@ -7,6 +7,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
+from studio.artifact_editor import conflict_box
 from studio.db import get_database
 from studio.errors import EditConflict, NotAllowed, ValidationFailed
 from studio.models import Artifact, AuditEvent, ChangeRequest, Comment, Review
@@ -383,10 +384,9 @@ def test_the_conflict_partial_shows_both_versions_and_their_diff(app, session, p
     with pytest.raises(EditConflict) as conflict:
         artifacts.save(session, offer, body={"name": "Mara's name"}, base_number=1,
                        actor_id=people["mara"].id)
-    theirs = artifacts.body_text(conflict.value.theirs.body)
     mine = artifacts.body_text({"name": "Mara's name"})
     with app.test_request_context():
-        html = render_template("_conflict.html", conflict=conflict.value, mine=mine,
-                               theirs_text=theirs, lines=diffs.diff_lines(theirs, mine))
+        html = render_template("_conflict.html",
+                               conflict=conflict_box(conflict.value, mine=mine))
     assert "Someone else saved this" in html and "Omar" in html
     assert "Mara&#39;s name" in html and 'class="diff"' in html
