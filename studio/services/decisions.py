@@ -16,7 +16,7 @@ from typing import Any, Final
 from sqlalchemy.orm import Session
 
 import dsl
-from content.channels import VARIANTS
+from content.channels import VARIANTS, RenderContext
 from content.model import LAYOUT_CHANNELS
 from studio.api.body import check_object, expect_types, is_int
 from studio.api.bundle_cache import BundleCache, ServedBundle
@@ -106,8 +106,12 @@ def runtime_for(session: Callable[[], Session], cache: BundleCache,
 
 
 def decide(session: Callable[[], Session], cache: BundleCache,
-           request: DecideRequest) -> dict[str, Any] | ApiError:
-    """The decision for one interaction, with the rendered variants of each offer."""
+           request: DecideRequest, *, context: RenderContext | None = None
+           ) -> dict[str, Any] | ApiError:
+    """The decision for one interaction, with the rendered variants of each offer.
+
+    `context` carries the customer's own links when a message is opened with the
+    decision; without it the variants carry the bundle's placeholder links."""
     runtime = runtime_for(session, cache, request.version)
     if isinstance(runtime, ApiError):
         return runtime
@@ -120,7 +124,8 @@ def decide(session: Callable[[], Session], cache: BundleCache,
         return ApiError(400, "unknown_layout", message, field=f"layouts.{channel}")
     try:
         return runtime.decide(request.interaction, channels=request.channels,
-                              explain=request.explain, layouts=request.layouts)
+                              explain=request.explain, layouts=request.layouts,
+                              context=context)
     except dsl.DSLError as exc:
         return ApiError(400, "invalid_interaction", _first_message(exc), field="interaction")
 
