@@ -30,7 +30,7 @@ class Embedded:
 
 def embed(document: str) -> Embedded:
     """The layout's body (with `main` as a `section`, `h1` as `h2`) and its scoped CSS."""
-    css = "\n".join(scope_css(block) for block in _STYLE.findall(document)).replace("<", "")
+    css = "\n".join(scope_css(block) for block in _STYLE.findall(document))
     found = _BODY.search(document)
     body = found.group(1) if found else _STYLE.sub("", document)
     body = _MAIN.sub(lambda m: f"<{m.group(1)}section", body)
@@ -41,7 +41,7 @@ def embed(document: str) -> Embedded:
 def scope_css(css: str) -> str:
     """Every rule's selectors prefixed with the layout's scope; @media and @supports
     groups are scoped inside; any other at-rule (@import, @font-face, ...) is dropped."""
-    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S).replace("<", "")
     out: list[str] = []
     index = 0
     while index < len(css):
