@@ -9,13 +9,13 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.api.conftest import (  # noqa: F401  (fixtures)
+    CHECKBOOK,
     auth,
     demo_bundle_body,
     issue_token,
     published,
     store_bundle,
 )
-from tests.api.conftest import CHECKBOOK
 
 OpenMessage = Callable[..., dict[str, Any]]
 
