@@ -36,27 +36,24 @@ class MessageLinks:
 
 
 def nps_survey_html(score_url: object, *, asked: bool = True) -> Markup:
-    """The one-question survey as email-safe HTML: eleven score links in one row.
+    """The one-question survey as email-safe HTML: eleven score links in a row that
+    wraps on a narrow screen.
 
     `score_url(score)` gives each link. Inline styles only, since email clients drop
     style sheets; the scale's ends are labelled in words for screen readers and for
-    readers who see no colour.
+    readers who see no colour. The derived plain text keeps every link.
     """
     if not asked:
         return Markup("")
-    cells = "".join(
-        '<td style="padding:2px" align="center">'
+    links = " ".join(
         f'<a href="{escape(score_url(score))}" title="{score} out of 10" '  # type: ignore[operator]
-        'style="display:block;padding:8px 0;width:30px;border:1px solid #9aa5b1;'
-        'border-radius:4px;color:#1f2933;text-decoration:none;font-weight:bold">'
-        f"{score}</a></td>"
+        'style="display:inline-block;min-width:28px;padding:6px 4px;margin:0 2px 4px 0;'
+        'border:1px solid #9aa5b1;border-radius:4px;color:#1f2933;text-align:center;'
+        f'text-decoration:none;font-weight:bold">{score}</a>'
         for score in NPS_SCORES)
     return Markup(
-        '<table role="presentation" cellpadding="0" cellspacing="0" border="0" '
-        'style="border-collapse:collapse;margin:8px 0">'
-        '<caption style="text-align:left;padding-bottom:6px;font-weight:bold">'
-        "How likely are you to recommend us to a friend?</caption>"
-        f"<tr>{cells}</tr>"
-        '<tr><td colspan="5" style="font-size:12px;color:#52606d">0 = not at all likely</td>'
-        '<td></td><td colspan="5" align="right" style="font-size:12px;color:#52606d">'
-        "10 = extremely likely</td></tr></table>")
+        '<p style="margin:8px 0 6px;font-weight:bold">'
+        "How likely are you to recommend us to a friend?</p>"
+        f'<p style="margin:0">{links}</p>'
+        '<p style="margin:2px 0 8px;font-size:12px;color:#52606d">'
+        "0 = not at all likely, 10 = extremely likely</p>")
