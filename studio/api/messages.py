@@ -45,6 +45,23 @@ def may_open() -> ApiError | None:
     return None
 
 
+MAX_DEPTH: Final = 8
+
+
+def _too_deep(value: Any, where: str, depth: int = 0) -> ApiError | None:
+    """Template data is kept shallow: a customer record is not a document store."""
+    if depth > MAX_DEPTH:
+        return ApiError(400, "too_deep", f"'{where}' nests more than {MAX_DEPTH} levels deep.",
+                        field=where)
+    items = value.values() if isinstance(value, Mapping) else value \
+        if isinstance(value, list) else ()
+    for item in items:
+        problem = _too_deep(item, where, depth + 1)
+        if problem is not None:
+            return problem
+    return None
+
+
 def _customer(value: Any, where: str) -> Mapping[str, Any] | ApiError:
     if not isinstance(value, Mapping):
         return ApiError(400, "invalid_type", "'customer' must be an object with an 'id'.",
@@ -58,6 +75,9 @@ def _customer(value: Any, where: str) -> Mapping[str, Any] | ApiError:
     if len(str(customer_id)) > 100:
         return ApiError(400, "too_long", "The customer's 'id' is at most 100 characters.",
                         field=f"{where}.id")
+    problem = _too_deep(value, where)
+    if problem is not None:
+        return problem
     return {**value, "id": str(customer_id).strip()}
 
 
@@ -138,6 +158,10 @@ def parse_message(body: Any) -> tuple[MessageSpec, str | None] | ApiError:
         if isinstance(decided, ApiError):
             return decided
         version, offers = decided
+    for name in ("inquiry", "data"):
+        problem = _too_deep(body.get(name), name)
+        if problem is not None:
+            return problem
     inquiry = body.get("inquiry") or {}
     category = inquiry.get("category") if isinstance(inquiry.get("category"), str) else ""
     spec = MessageSpec(customer=customer, channel=channel, response_text=response[0],
