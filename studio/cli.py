@@ -177,7 +177,13 @@ def serve(host: str, port: int, dev: bool) -> None:
     """Serve the studio (a development server; use gunicorn in production)."""
     from studio.demo import DEMO_PASSWORD, DEMO_PEOPLE
 
-    app = create_app({"DEV_MODE": dev} if dev else None)
+    from studio.config import ConfigError
+
+    try:
+        app = create_app({"DEV_MODE": dev} if dev else None)
+    except ConfigError as problem:
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(2)
     if dev:
         click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
         for person in DEMO_PEOPLE:

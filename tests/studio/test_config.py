@@ -53,3 +53,20 @@ def test_message_lifetime_must_be_a_sensible_number_of_days(tmp_path: Path, days
 def test_unknown_environment_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="STUDIO_ENV"):
         load_settings(tmp_path, {"SECRET_KEY": "x", "ENV": "staging"})
+
+
+def test_serve_in_production_without_a_base_url_says_what_to_set(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from studio.cli import main
+
+    monkeypatch.setenv("STUDIO_ENV", "production")
+    monkeypatch.delenv("STUDIO_PUBLIC_BASE_URL", raising=False)
+    monkeypatch.setenv("STUDIO_SECRET_KEY", "x")
+    import studio.app
+
+    monkeypatch.setattr(studio.app, "DEFAULT_INSTANCE", tmp_path / "instance")
+    monkeypatch.setenv("STUDIO_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    result = CliRunner().invoke(main, ["serve"])
+    assert result.exit_code == 2
+    assert "STUDIO_PUBLIC_BASE_URL is not set" in result.output
