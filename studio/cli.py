@@ -175,9 +175,8 @@ def tokens_revoke(token_id: int) -> None:
 @click.option("--dev/--no-dev", default=False, help="Development mode: print the demo sign-ins.")
 def serve(host: str, port: int, dev: bool) -> None:
     """Serve the studio (a development server; use gunicorn in production)."""
-    from studio.demo import DEMO_PASSWORD, DEMO_PEOPLE
-
     from studio.config import ConfigError
+    from studio.demo import DEMO_PASSWORD, DEMO_PEOPLE
 
     try:
         app = create_app({"DEV_MODE": dev} if dev else None)
