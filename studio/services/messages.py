@@ -28,8 +28,9 @@ from content.links import NPS_SCORES, MessageLinks
 from content.sanitize import clean_html
 from studio import audit
 from studio.errors import FieldError, ValidationFailed
-from studio.models import FeedbackEvent, Message
-from studio.services import events, surveys
+from studio.models import Artifact, FeedbackEvent, Message
+from studio.roles import MARKETER
+from studio.services import events, notifications, surveys
 
 TOKEN_BYTES: Final = 16
 TOKEN_SHAPE: Final = re.compile(r"[A-Za-z0-9_-]{22}")
@@ -351,7 +352,25 @@ def complain(session: Session, message: Message, offer_key: str, *,
         return None
     now = now or datetime.now(UTC)
     [stored] = _ingest(session, [_event(message, "complaint", "complaint", offer, now)])
+    if stored:
+        _tell_owner(session, message, offer)
     return Outcome(stored, page(session, message))
+
+
+def _tell_owner(session: Session, message: Message, offer: Mapping[str, Any]) -> None:
+    """A complaint is an exception report: the offer's owner hears of it at once (the
+    marketers when the offer has no owner), in the inbox and by email when configured."""
+    artifact = session.scalar(select(Artifact).where(Artifact.kind == "offer",
+                                                     Artifact.key == offer["key"]))
+    owner = artifact.owner if artifact is not None else None
+    people = [owner] if owner is not None else notifications.people_with_roles(
+        session, [MARKETER])
+    rule = f" (rule “{offer.get('rule')}”)" if offer.get("rule") else ""
+    notifications.notify(
+        session, people, kind="complaint",
+        message=f"A customer said the offer “{offer.get('name') or offer['key']}”{rule} "
+                f"was not welcome, on message {message.id} ({message.channel}).",
+        link=f"/offers/{offer['key']}")
 
 
 def parse_score(raw: object) -> int | None:

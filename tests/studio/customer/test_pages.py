@@ -11,8 +11,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from studio.models import FeedbackEvent, Message
+from studio.models import FeedbackEvent, Message, Notification
 from studio.services import messages, surveys
+from tests.factories import make_user
 from tests.studio.customer.conftest import OpenMessage
 
 
@@ -84,8 +85,9 @@ def test_an_offer_not_in_the_message_is_refused_and_nothing_is_stored(
     assert _events(session, "accepted") == []
 
 
-def test_complaint_asks_then_records_once(
+def test_complaint_asks_then_records_once_and_tells_marketing(
         client: FlaskClient, open_message: OpenMessage, session: Session) -> None:
+    marketer = make_user(session, "marketer")
     path = open_message()["path"]
     page = client.get(f"{path}/offers/overdraft_protection/not-welcome")
     assert page.status_code == 200 and "Tell them" in page.get_data(as_text=True)
@@ -94,6 +96,10 @@ def test_complaint_asks_then_records_once(
         done = client.post(f"{path}/offers/overdraft_protection/not-welcome")
         assert "Thank you for telling us" in done.get_data(as_text=True)
     assert len(_events(session, "complaint")) == 1
+    notes = list(session.scalars(select(Notification).where(Notification.kind == "complaint")))
+    assert [n.user_id for n in notes] == [marketer.id]
+    assert "was not welcome" in notes[0].message
+    assert notes[0].link == "/offers/overdraft_protection"
 
 
 def test_nps_form_then_comment_stored_as_text_and_shown_escaped(
