@@ -183,6 +183,8 @@ def nps_form(token: str) -> Response | tuple[str, int]:
     found = _message(token)
     if not isinstance(found, Message):
         return found
+    if not found.survey:
+        return redirect(url_for("customer.show", token=token), 303)
     session = db_session()
     score = messages.parse_score(request.form.get("score"))
     if score is None:
@@ -200,7 +202,7 @@ def nps_click(token: str, raw_score: str) -> tuple[str, int]:
     found = _message(token)
     if not isinstance(found, Message):
         return found
-    score = messages.parse_score(raw_score)
+    score = messages.parse_score(raw_score) if found.survey else None
     secret = current_app.config["STUDIO_SETTINGS"].secret_key
     if score is None or not surveys.signature_ok(secret, token, score,
                                                  request.args.get("s", "")):

@@ -227,3 +227,13 @@ def test_survey_is_not_asked_twice_within_the_frequency_window(
     assert "How likely are you" not in client.get(second["path"]).get_data(as_text=True)
     assert not re.search(r"/nps/\d+\?s=", second["offers"][0]["variants"]["sms"]["text"])
     assert session.scalar(select(func.count()).select_from(Message)) == 2
+
+
+def test_a_message_that_does_not_ask_refuses_scores(
+        client: FlaskClient, open_message: OpenMessage, session: Session) -> None:
+    open_message()
+    quiet = open_message()
+    assert quiet["message"]["survey"] is False
+    response = client.post(f"{quiet['path']}/nps", data={"score": "9"})
+    assert response.status_code == 303
+    assert _events(session, "nps") == []
