@@ -112,6 +112,7 @@ def test_customer_accepts_rates_and_comments_once_and_analytics_counts_it(
         "Quick <b>answer</b>, thanks!")
     customer.get_by_role("button", name="Send comment").click()
     expect(customer.locator("blockquote")).to_have_text("Quick <b>answer</b>, thanks!")
+    customer.screenshot(path=str(tmp_path / "thanks-375.png"), full_page=True)
 
     # Replays: the same clicks again (a second tab, a reload, a retried form) count once.
     token_path = url.removeprefix(base_url)
@@ -126,6 +127,7 @@ def test_customer_accepts_rates_and_comments_once_and_analytics_counts_it(
     customer.goto(f"{url}/offers/overdraft_protection/not-welcome")
     expect(customer.get_by_role("heading", name="This offer was not welcome")).to_be_visible()
     _axe(customer)
+    customer.screenshot(path=str(tmp_path / "complaint-375.png"), full_page=True)
 
     wide = _phone(browser, base_url, width=1280)
     desk = wide.new_page()
