@@ -9,6 +9,7 @@ works without JavaScript.
 
 from __future__ import annotations
 
+import os
 from typing import Final
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
@@ -62,12 +63,22 @@ STATUS: Final = {"unknown": 404, "expired": 410, "withdrawn": 410, "busy": 429,
                  "bad_link": 400}
 
 
+def _limit(name: str, default: int) -> int:
+    """A limit from the app config or `STUDIO_<NAME>`; anything but a positive whole
+    number keeps the default (a typo never lifts the limit)."""
+    raw = current_app.config.get(name) or os.environ.get(f"STUDIO_{name}") or default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        return default
+    return value if value > 0 else default
+
+
 def _limiters() -> tuple[RateLimiter, RateLimiter]:
     found = current_app.extensions.get("studio.customer.limits")
     if found is None:
-        config = current_app.config
-        found = (RateLimiter(int(config.get("CUSTOMER_TOKEN_LIMIT", DEFAULT_TOKEN_LIMIT))),
-                 RateLimiter(int(config.get("CUSTOMER_ADDRESS_LIMIT", DEFAULT_ADDRESS_LIMIT))))
+        found = (RateLimiter(_limit("CUSTOMER_TOKEN_LIMIT", DEFAULT_TOKEN_LIMIT)),
+                 RateLimiter(_limit("CUSTOMER_ADDRESS_LIMIT", DEFAULT_ADDRESS_LIMIT)))
         current_app.extensions["studio.customer.limits"] = found
     return found
 
