@@ -23,6 +23,7 @@ from markupsafe import Markup
 
 from content.diagnostics import ContentError, Diagnostic
 from content.layouts import guard_url_attributes
+from content.links import MessageLinks, nps_survey_html
 from content.model import MAX_CHAT_BUTTONS, ChatButton, Layout, Offer
 from content.plaintext import html_to_text, tidy_text
 from content.sanitize import clean_html, safe_url
@@ -75,6 +76,9 @@ class RenderContext:
     message_center_url: LinkBuilder = LinkBuilder("/messages")
     nps_url: LinkBuilder = LinkBuilder("/nps")
     limits: Limits = DEFAULT_LIMITS
+    #: The customer's message, when one is opened for this decision: its links replace
+    #: the placeholder builders above in every variant.
+    message: MessageLinks | None = None
 
     def __post_init__(self) -> None:
         for name in ("customer", "inquiry", "data"):
@@ -133,6 +137,7 @@ class _Renderer:
             "offer": meta,
             "message_center_url": self.message_center_link,
             "nps_url": self.nps_link,
+            "nps_survey": self.nps_survey,
         }
         blocks = offer.blocks
         self.headline = self.text("blocks.headline", blocks.headline)
@@ -150,10 +155,20 @@ class _Renderer:
         self.layout_vars = {**self.base, "offer": self.layout_offer}
 
     def message_center_link(self, offer_key: str | None = None) -> str:
+        if self.context.message is not None:
+            return self.context.message.page
         return self.context.message_center_url("offers", offer_key or self.offer.key)
 
     def nps_link(self, score: int | None = None) -> str:
+        if self.context.message is not None:
+            return self.context.message.nps(score)
         return self.context.nps_url(score=score)
+
+    def nps_survey(self) -> Markup:
+        """Eleven one-click score links (email layouts); empty when this customer is
+        not to be asked now."""
+        message = self.context.message
+        return nps_survey_html(self.nps_link, asked=message is None or message.survey)
 
     def _note(self, field_name: str, diagnostics: Iterable[Diagnostic]) -> None:
         self.diagnostics.setdefault(field_name, []).extend(diagnostics)

@@ -6,6 +6,7 @@ server thread), migrated and seeded with the demo workspace exactly as a new use
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import shutil
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from werkzeug.serving import make_server
 
 from studio import create_app, migrate
@@ -45,7 +47,8 @@ def browser_context_args(browser_context_args: dict) -> dict:
 
 
 @pytest.fixture(scope="session")
-def live_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, str]]:
+    """The served app and its address; customer links start with that address."""
     folder = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{folder / 'studio.sqlite3'}"
     migrate.upgrade(url)
@@ -57,12 +60,20 @@ def live_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
+    address = f"http://127.0.0.1:{server.server_port}"
+    app.config["STUDIO_SETTINGS"] = dataclasses.replace(app.config["STUDIO_SETTINGS"],
+                                                        public_base_url=address)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield app, address
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def live_studio(live_app: tuple[Flask, str]) -> str:
+    return live_app[1]
 
 
 @pytest.fixture(scope="session")

@@ -65,12 +65,13 @@ class DatabaseInt(IntegerConverter):
 
 def _register_blueprints(app: Flask) -> None:
     """Register `bp` from every module in studio.views (one module per area)."""
-    from studio import views
+    from studio import customer, views
 
     for module in views.modules():
         blueprint = getattr(module, "bp", None)
         if blueprint is not None:
             app.register_blueprint(blueprint)
+    app.register_blueprint(customer.bp)
 
 
 def _register_error_pages(app: Flask) -> None:

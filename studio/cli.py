@@ -99,15 +99,93 @@ def users_create(email: str, name: str, roles: tuple[str, ...], password: str) -
     click.echo(f"{name} can sign in as {email}.")
 
 
+@main.group()
+def tokens() -> None:
+    """Issue, list and revoke API tokens for downstream systems (as on Admin > API tokens)."""
+
+
+@tokens.command("create")
+@click.option("--name", required=True, help="The system that will use it.")
+@click.option("--scope", "scopes", multiple=True, required=True,
+              help="What it may do; repeat for several: bundles:read, decide, events:write, "
+              "messages:write.")
+def tokens_create(name: str, scopes: tuple[str, ...]) -> None:
+    """Issue a token and print it once: it is stored hashed and cannot be shown again."""
+    from studio.errors import ValidationFailed
+    from studio.services import api_tokens
+
+    app = create_app()
+    session = get_database(app).session()
+    try:
+        issued = api_tokens.create(session, name=name, scopes=list(scopes), actor_id=None)
+        session.commit()
+    except ValidationFailed as failed:
+        session.rollback()
+        for error in failed.errors:
+            click.echo(f"error: {error.field}: {error.message}", err=True)
+        sys.exit(1)
+    finally:
+        session.close()
+    click.echo(issued.secret)
+    click.echo(f"Token {issued.summary.id} \u201c{issued.summary.name}\u201d "
+               f"({', '.join(issued.summary.scopes)}). Store it now: it is not shown again.",
+               err=True)
+
+
+@tokens.command("list")
+def tokens_list() -> None:
+    """Every token: id, prefix, scopes, last use, status (never the secret)."""
+    from studio.services import api_tokens
+
+    app = create_app()
+    session = get_database(app).session()
+    try:
+        rows = api_tokens.listing(session)
+    finally:
+        session.close()
+    if not rows:
+        click.echo("No API tokens yet.")
+    for token in rows:
+        used = token.last_used_at.strftime("%Y-%m-%d %H:%M") if token.last_used_at else "never"
+        status = "active" if token.active else f"revoked {token.revoked_at:%Y-%m-%d}"
+        click.echo(f"{token.id:>4}  {token.prefix}\u2026  {token.name}  "
+                   f"[{', '.join(token.scopes)}]  last used {used}  {status}")
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+def tokens_revoke(token_id: int) -> None:
+    """Revoke token TOKEN_ID (from `studio tokens list`); calls using it get 401."""
+    from studio.services import api_tokens
+
+    app = create_app()
+    session = get_database(app).session()
+    try:
+        revoked = api_tokens.revoke(session, token_id, actor_id=None)
+        session.commit()
+    finally:
+        session.close()
+    if revoked is None:
+        click.echo(f"error: there is no token {token_id}; see `studio tokens list`.", err=True)
+        sys.exit(1)
+    click.echo(f"Token {revoked.id} \u201c{revoked.name}\u201d ({revoked.prefix}\u2026) "
+               "is revoked; other workers stop accepting it within seconds.")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--dev/--no-dev", default=False, help="Development mode: print the demo sign-ins.")
 def serve(host: str, port: int, dev: bool) -> None:
     """Serve the studio (a development server; use gunicorn in production)."""
+    from studio.config import ConfigError
     from studio.demo import DEMO_PASSWORD, DEMO_PEOPLE
 
-    app = create_app({"DEV_MODE": dev} if dev else None)
+    try:
+        app = create_app({"DEV_MODE": dev} if dev else None)
+    except ConfigError as problem:
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(2)
     if dev:
         click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
         for person in DEMO_PEOPLE:

@@ -12,6 +12,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Final
+from urllib.parse import urlsplit
+
+DEV_PUBLIC_BASE_URL: Final = "http://127.0.0.1:5000"
+DEFAULT_MESSAGE_DAYS: Final = 30
+
+
+class ConfigError(Exception):
+    """A setting the studio cannot start with; the message says which and how to fix it."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +31,11 @@ class Settings:
     session_hours: int = 8
     max_failed_logins: int = 5
     lockout_minutes: int = 15
+    #: Where customers reach the studio: every link in a customer's message starts here.
+    public_base_url: str = DEV_PUBLIC_BASE_URL
+    production: bool = False
+    #: How long a customer's message link works.
+    message_days: int = DEFAULT_MESSAGE_DAYS
 
 
 def instance_secret(instance_path: Path) -> str:
@@ -52,7 +66,58 @@ def load_settings(instance_path: Path, overrides: dict | None = None) -> Setting
         or instance_secret(instance_path)
     )
     dev_mode = bool(overrides.get("DEV_MODE", os.environ.get("STUDIO_DEV", "") == "1"))
-    return Settings(database_url=database_url, secret_key=secret_key, dev_mode=dev_mode)
+    environment = str(overrides.get("ENV") or os.environ.get("STUDIO_ENV") or "development")
+    if environment not in ("development", "production"):
+        raise ConfigError(f"STUDIO_ENV is {environment!r}; use 'production' or 'development'.")
+    production = environment == "production"
+    public_base_url = public_base_url_setting(
+        overrides.get("PUBLIC_BASE_URL") or os.environ.get("STUDIO_PUBLIC_BASE_URL") or "",
+        production=production)
+    message_days = _whole_days(overrides.get("MESSAGE_DAYS")
+                               or os.environ.get("STUDIO_MESSAGE_DAYS")
+                               or DEFAULT_MESSAGE_DAYS)
+    return Settings(database_url=database_url, secret_key=secret_key, dev_mode=dev_mode,
+                    public_base_url=public_base_url, production=production,
+                    message_days=message_days)
+
+
+def public_base_url_setting(value: str, *, production: bool) -> str:
+    """The checked public base URL (no trailing slash); refuse what customers cannot open.
+
+    In production there is no default: a studio that guessed its own address would send
+    customers links that lead nowhere.
+    """
+    value = value.strip()
+    if not value:
+        if production:
+            raise ConfigError(
+                "STUDIO_PUBLIC_BASE_URL is not set. In production the studio must know the "
+                "address customers reach it at, e.g. STUDIO_PUBLIC_BASE_URL="
+                "https://messages.example.com; every link in SMS, email and the message "
+                "center starts with it.")
+        return DEV_PUBLIC_BASE_URL
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
+            or parts.fragment or any(c.isspace() for c in value):
+        raise ConfigError(
+            f"STUDIO_PUBLIC_BASE_URL is {value!r}; it must be an absolute http(s) address "
+            "without query or fragment, e.g. https://messages.example.com.")
+    if production and parts.scheme != "https":
+        raise ConfigError(
+            f"STUDIO_PUBLIC_BASE_URL is {value!r}; in production customer links must use "
+            "https, or their tokens travel in clear.")
+    return value.rstrip("/")
+
+
+def _whole_days(value: object) -> int:
+    try:
+        days = int(str(value))
+    except ValueError:
+        days = 0
+    if not 1 <= days <= 3650:
+        raise ConfigError(f"STUDIO_MESSAGE_DAYS is {value!r}; give a whole number of days "
+                          "from 1 to 3650 (default 30).")
+    return days
 
 
 def flask_config(settings: Settings) -> dict:

@@ -339,3 +339,40 @@ class Setting(Base):
     value: Mapped[Any] = mapped_column(JSON)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- Customer messages ----------------------------------------------------------------
+
+
+class Message(Base):
+    """One service response opened for a customer at `/m/<token>`.
+
+    Only the sha256 of the token is stored: the raw token exists in the customer's link
+    and nowhere else, so a database leak opens no customer's page. `decision` keeps what
+    the offers on the page came from (bundle version, ruleset, rule, offer keys), so
+    every answer the customer gives is tied to it in the analytics.
+    """
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_id: Mapped[str] = mapped_column(String(100))
+    customer_hash: Mapped[str] = mapped_column(String(64), index=True)
+    channel: Mapped[str] = mapped_column(String(32), default="")
+    category: Mapped[str] = mapped_column(String(32), default="")
+    response_text: Mapped[str] = mapped_column(Text, default="")
+    response_html: Mapped[str] = mapped_column(Text, default="")
+    decision: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    bundle_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    survey: Mapped[bool] = mapped_column(Boolean, default=False)
+    nps_comment: Mapped[str | None] = mapped_column(Text, default=None)
+    created_by_token: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"),
+                                                         default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    withdrawn_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)

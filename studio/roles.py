@@ -48,6 +48,9 @@ AREAS: tuple[Area, ...] = (
     Area("analytics", "Analytics", "analytics.index",
          frozenset({MARKETER, SERVICE_LEAD, REVIEWER}),
          "How offers perform: shown, accepted, declined, complaints, NPS."),
+    Area("messages", "Messages", "messages.index", frozenset({SERVICE_LEAD, ADMIN}),
+         "Service responses opened for customers at their own link; withdraw one sent "
+         "by mistake."),
     Area("audit", "Audit log", "audit.index", frozenset({REVIEWER, ADMIN}),
          "Every sign-in, edit, review, publish and rollback, append-only."),
     Area("admin", "Admin", "admin.users", frozenset({ADMIN}),

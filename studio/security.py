@@ -26,6 +26,9 @@ from studio.models import User
 from studio.roles import AREAS_BY_KEY
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Blueprints authorized by a token instead of a staff session: the API (bearer tokens)
+#: and the customer's pages (the message token in the address).
+TOKEN_BLUEPRINTS = frozenset({"api", "customer"})
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -174,7 +177,7 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _check_csrf() -> None:
-        if request.method in SAFE_METHODS or request.blueprint == "api":
+        if request.method in SAFE_METHODS or request.blueprint in TOKEN_BLUEPRINTS:
             return
         if not _csrf_ok():
             abort(400, description="This form has expired or did not come from the studio. "

@@ -20,6 +20,7 @@ from dsl.schema import FieldSpec, Schema, default_schema
 from studio.api.body import MAX_BODY_BYTES
 from studio.services.api_tokens import SCOPE_LABELS, SCOPES
 from studio.services.events import EVENT_TYPES, MAX_EVENTS, MAX_PAYLOAD_BYTES, TEXT_LIMITS
+from studio.services.messages import MAX_RESPONSE_CHARS
 
 VERSION: Final = "1.0.0"
 JSON: Final = "application/json"
@@ -172,11 +173,65 @@ def _components() -> dict[str, Any]:
                     "version": {"type": "integer", "minimum": 1,
                                 "description": "Decide on this bundle version instead of "
                                                "the current one."},
+                    "open_message": _ref("OpenMessage"),
                     "layouts": {"type": "object", "additionalProperties": False,
                                 "properties": {c: {"type": "string", "maxLength": 64}
                                                for c in LAYOUT_CHANNELS},
                                 "description": "A layout key per layout channel; default: "
                                                "the bundle's first layout of that channel."},
+                },
+            },
+            "ServiceResponse": {
+                "type": "object", "additionalProperties": False,
+                "description": "What the customer came to read: text, HTML (sanitized with "
+                               "the studio's policy) or both; at least one.",
+                "properties": {"text": {"type": "string", "maxLength": MAX_RESPONSE_CHARS},
+                               "html": {"type": "string", "maxLength": MAX_RESPONSE_CHARS}},
+            },
+            "MessageCustomer": {
+                "type": "object", "required": ["id"],
+                "description": "The customer; `id` counts answers and survey frequency, the "
+                               "rest is available to the layout as `customer`.",
+                "properties": {"id": {"type": "string", "minLength": 1, "maxLength": 100}},
+            },
+            "OpenMessage": {
+                "type": "object", "required": ["response"], "additionalProperties": False,
+                "description": "Open a message with this decision; needs `messages:write`. "
+                               "Customer and channel default to the interaction's. Every "
+                               "variant then links to the customer's page.",
+                "properties": {"customer": _ref("MessageCustomer"),
+                               "channel": {"type": "string", "minLength": 1, "maxLength": 32},
+                               "response": _ref("ServiceResponse")},
+            },
+            "MessageRequest": {
+                "type": "object", "required": ["customer", "channel", "response"],
+                "additionalProperties": False,
+                "properties": {
+                    "customer": _ref("MessageCustomer"),
+                    "channel": {"type": "string", "minLength": 1, "maxLength": 32,
+                                "description": "Where the customer was answered."},
+                    "response": _ref("ServiceResponse"),
+                    "decision": {"type": "object", "description": "The answer /decide gave "
+                                 "(its `bundle.version` and `offers[].offer`, `rule`, "
+                                 "`ruleset` are read)."},
+                    "inquiry": {"type": "object", "description": "For the layout and the "
+                                "analytics' inquiry category."},
+                    "data": {"type": "object", "description": "Extra data for the layout."},
+                    "layout": {"type": "string", "maxLength": 64,
+                               "description": "A message-center layout key; default: the "
+                                              "bundle's."},
+                },
+            },
+            "Message": {
+                "type": "object", "required": ["id", "url", "expires_at", "survey"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "url": {"type": "string", "description": "The customer's link: "
+                            "`<STUDIO_PUBLIC_BASE_URL>/m/<token>`, a 22-character token "
+                            "shown only here."},
+                    "expires_at": {"type": "string", "format": "date-time"},
+                    "survey": {"type": "boolean", "description": "Whether this message asks "
+                               "the NPS question (the survey frequency allows it)."},
                 },
             },
             "Variant": {
@@ -210,6 +265,10 @@ def _components() -> dict[str, Any]:
                                        "guards that fired, holdouts, and the trace when asked.",
                     }},
                 },
+            },
+            "DecisionWithMessage": {
+                "allOf": [_ref("Decision"), {"type": "object", "required": ["message"],
+                                             "properties": {"message": _ref("Message")}}],
             },
             "Event": {
                 "type": "object", "required": ["event_id", "type"], "additionalProperties": False,
@@ -331,6 +390,8 @@ def _document() -> dict[str, Any]:
                                                "published."},
             {"name": "Decisions", "description": "Ask the studio to decide on a bundle."},
             {"name": "Events", "description": "Feedback from the systems that showed offers."},
+            {"name": "Messages", "description": "A service response opened for the customer "
+                                                "at their own link, `/m/<token>`."},
             {"name": "Keys", "description": "Public keys that verify bundle signatures."},
         ],
         "paths": {
@@ -370,8 +431,38 @@ def _document() -> dict[str, Any]:
                         "tone": {"label": "neutral", "score": 0.1},
                         "customer": {"id": "c-1001", "authenticated": True, "tier": "gold",
                                      "products": ["checking"]}}}}}},
-                "responses": _responses({"200": {"description": "The decision.", "content": {
-                    JSON: {"schema": _ref("Decision")}}}},
+                "responses": _responses({
+                    "200": {"description": "The decision.", "content": {
+                        JSON: {"schema": _ref("Decision")}}},
+                    "201": {"description": "The decision, and the message opened with it "
+                                           "(`open_message` was sent).", "content": {
+                        JSON: {"schema": _ref("DecisionWithMessage")}}}},
+                    "400", "401", "403", "404", "413", "415", "503"),
+            }},
+            "/api/v1/messages": {"post": {
+                "tags": ["Messages"], "summary": "Open a message for a customer",
+                "description": "Stores a service response (text and/or HTML, sanitized) and "
+                               "the decision it came with, and answers with the customer's "
+                               "link. The offers are rendered in the message-center layout of "
+                               "the decision's bundle. The link works for "
+                               "`STUDIO_MESSAGE_DAYS` days (default 30) unless staff withdraw "
+                               "the message.",
+                "operationId": "openMessage", "security": [{"token": ["messages:write"]}],
+                "requestBody": {"required": True, "content": {JSON: {
+                    "schema": _ref("MessageRequest"),
+                    "example": {"customer": {"id": "c-1001", "first_name": "Ann"},
+                                "channel": "sms",
+                                "response": {"text": "Your new checks are on their way."},
+                                "decision": {"bundle": {"version": 3}, "offers": [
+                                    {"offer": "overdraft_protection",
+                                     "rule": "Overdraft protection with a checkbook order",
+                                     "ruleset": "retail_banking"}]}}}}},
+                "responses": _responses({"201": {
+                    "description": "The message; `Location` is the customer's link.",
+                    "headers": {"Location": {"schema": {"type": "string"}}},
+                    "content": {JSON: {"schema": {
+                        "type": "object", "required": ["message"],
+                        "properties": {"message": _ref("Message")}}}}}},
                     "400", "401", "403", "404", "413", "415", "503"),
             }},
             "/api/v1/events": {"post": {

@@ -23,11 +23,12 @@ from studio import audit
 from studio.errors import FieldError, ValidationFailed
 from studio.models import ApiToken, User
 
-SCOPES: Final = ("bundles:read", "decide", "events:write")
+SCOPES: Final = ("bundles:read", "decide", "events:write", "messages:write")
 SCOPE_LABELS: Final = {
     "bundles:read": "Fetch signed bundles and public keys",
     "decide": "Ask the studio for decisions",
     "events:write": "Send feedback events",
+    "messages:write": "Open customer messages (the /m/<token> page)",
 }
 TOKEN_PREFIX: Final = "pst_"
 PREFIX_LENGTH: Final = 12

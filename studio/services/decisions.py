@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 import dsl
 from bundle.runtime import BundleLoadError, BundleRuntime
-from content.channels import VARIANTS
+from content.channels import VARIANTS, RenderContext
 from content.model import LAYOUT_CHANNELS
 from studio.errors import BundleTampered, Refusal
 from studio.services.bundle_cache import BundleCache, ServedBundle
@@ -110,8 +110,12 @@ def runtime_for(session: Callable[[], Session], cache: BundleCache,
 
 
 def decide(session: Callable[[], Session], cache: BundleCache,
-           request: DecideRequest) -> dict[str, Any] | Refusal:
-    """The decision for one interaction, with the rendered variants of each offer."""
+           request: DecideRequest, *, context: RenderContext | None = None
+           ) -> dict[str, Any] | Refusal:
+    """The decision for one interaction, with the rendered variants of each offer.
+
+    `context` carries the customer's own links when a message is opened with the
+    decision; without it the variants carry the bundle's placeholder links."""
     runtime = runtime_for(session, cache, request.version)
     if isinstance(runtime, Refusal):
         return runtime
@@ -124,7 +128,8 @@ def decide(session: Callable[[], Session], cache: BundleCache,
         return Refusal("unknown_layout", message, field=f"layouts.{channel}")
     try:
         return runtime.decide(request.interaction, channels=request.channels,
-                              explain=request.explain, layouts=request.layouts)
+                              explain=request.explain, layouts=request.layouts,
+                              context=context)
     except dsl.DSLError as exc:
         return Refusal("invalid_interaction", _first_message(exc), field="interaction")
 

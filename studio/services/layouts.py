@@ -42,6 +42,7 @@ SLOTS: Final = (
     ("inquiry.category / inquiry.channel", "what the contact was about"),
     ("data.…", "extra payload sent with the interaction"),
     ("message_center_url() / nps_url()", "the customer's message-center page and survey"),
+    ("nps_survey()", "the NPS question with eleven one-click score links (email)"),
 )
 
 MJML_NOTES: Final = UNSUPPORTED_FEATURE_NOTES

@@ -16,6 +16,7 @@ from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
 
 from studio import security
+from studio.api import messages as api_messages
 from studio.api import openapi
 from studio.api.auth import token_required
 from studio.api.body import MAX_BODY_BYTES, read_json, too_large
@@ -188,10 +189,38 @@ def decide() -> Response:
     body = read_json(request)
     if isinstance(body, ApiError):
         return body.to_response()
+    open_raw = body.pop("open_message", None) if isinstance(body, dict) else None
     parsed = decisions.parse_request(body)
     if isinstance(parsed, Refusal):
         return from_refusal(parsed).to_response()
-    return _answer(decisions.decide(db_session, bundle_cache(), parsed))
+    if open_raw is None:
+        return _answer(decisions.decide(db_session, bundle_cache(), parsed))
+    spec = api_messages.may_open() or api_messages.parse_open(open_raw, parsed.interaction)
+    if isinstance(spec, ApiError):
+        return spec.to_response()
+    result = api_messages.decide_and_open(db_session(), db_session, bundle_cache(), parsed,
+                                          spec)
+    if isinstance(result, ApiError):
+        return result.to_response()
+    return json_response(result, status=201)
+
+
+@bp.post("/messages")
+@security.public
+@token_required(api_messages.SCOPE)
+def post_message() -> Response:
+    body = read_json(request)
+    if isinstance(body, ApiError):
+        return body.to_response()
+    parsed = api_messages.parse_message(body)
+    if isinstance(parsed, ApiError):
+        return parsed.to_response()
+    spec, layout = parsed
+    result = api_messages.open_message(db_session(), db_session, bundle_cache(), spec, layout)
+    if isinstance(result, ApiError):
+        return result.to_response()
+    return json_response({"message": result}, status=201,
+                         headers={"Location": result["url"]})
 
 
 @bp.post("/events")

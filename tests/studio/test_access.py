@@ -9,8 +9,9 @@ from studio.roles import AREAS_BY_KEY, ROLES
 from tests.factories import make_user, sign_in_as
 
 PUBLIC_ENDPOINTS = {"static", "auth.sign_in", "auth.sign_out", "home.health", "assets.serve"}
-# Token-authenticated API views and the public API reference: not session pages.
-PUBLIC_BLUEPRINTS = {"api", "api_docs"}
+# Token-authenticated API views, the public API reference and the customer pages
+# (authorized by the message token in the address): not session pages.
+PUBLIC_BLUEPRINTS = {"api", "api_docs", "customer"}
 
 
 def _is_public(endpoint: str) -> bool:
@@ -38,7 +39,7 @@ def test_every_view_declares_who_may_use_it(app: Flask) -> None:
     assert undeclared == [], "views without @requires/@signed_in/@public: " + ", ".join(undeclared)
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
-        if _is_public(rule.endpoint) and rule.endpoint != "static":
+        if _is_public(rule.endpoint) and rule.endpoint not in ("static", "customer.static"):
             assert getattr(view, "_studio_public", False), rule.endpoint
 
 

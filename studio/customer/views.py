@@ -1,0 +1,257 @@
+"""`/m/<token>`: the full service response, the offers with Accept / Not for me, a
+one-question NPS survey, and a way to say an offer was not welcome.
+
+State changes are POST forms authorized by the token in the address, answered with a
+redirect back to the page; the only GET that records anything is the signed one-click
+score link from an email, which is safe to replay (the first answer stands). Every page
+works without JavaScript.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Final
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from studio import security
+from studio.customer.layout_embed import embed
+from studio.customer.rate_limit import RateLimiter
+from studio.db import db_session
+from studio.errors import ValidationFailed
+from studio.models import Message
+from studio.services import messages, surveys
+
+bp = Blueprint("customer", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/m-static")
+
+CONTENT_SECURITY_POLICY: Final = "; ".join([
+    "default-src 'none'",
+    "script-src 'none'",
+    # The message-center layout and offer copy carry inline styles (email-style markup).
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' https: data:",
+    "font-src 'self'",
+    "form-action 'self'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+])
+DEFAULT_TOKEN_LIMIT: Final = 60
+DEFAULT_ADDRESS_LIMIT: Final = 300
+TITLES: Final = {
+    "unknown": ("We could not find this message",
+                "The link may be incomplete: check that you opened the whole link from "
+                "your text or email. If it still does not work, contact us and we will "
+                "send it again."),
+    "expired": ("This message has expired",
+                "Links to your messages work for a limited time to keep them private. "
+                "Contact us if you still need this answer; nothing about your account "
+                "has changed."),
+    "withdrawn": ("This message was withdrawn",
+                  "We took this message back, usually because it was sent by mistake. "
+                  "Contact us if you have a question about it."),
+    "busy": ("Too many requests",
+             "This link was opened very many times in a short while. Wait a minute and "
+             "try again."),
+    "bad_link": ("This survey link is not complete",
+                 "Part of the link seems to be missing. Open the message instead and "
+                 "answer there."),
+}
+STATUS: Final = {"unknown": 404, "expired": 410, "withdrawn": 410, "busy": 429,
+                 "bad_link": 400}
+
+
+def _limit(name: str, default: int) -> int:
+    """A limit from the app config or `STUDIO_<NAME>`; anything but a positive whole
+    number keeps the default (a typo never lifts the limit)."""
+    raw = current_app.config.get(name) or os.environ.get(f"STUDIO_{name}") or default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        return default
+    return value if value > 0 else default
+
+
+def _limiters() -> tuple[RateLimiter, RateLimiter]:
+    found = current_app.extensions.get("studio.customer.limits")
+    if found is None:
+        found = (RateLimiter(_limit("CUSTOMER_TOKEN_LIMIT", DEFAULT_TOKEN_LIMIT)),
+                 RateLimiter(_limit("CUSTOMER_ADDRESS_LIMIT", DEFAULT_ADDRESS_LIMIT)))
+        current_app.extensions["studio.customer.limits"] = found
+    return found
+
+
+@bp.before_request
+def _rate_limit() -> Response | tuple[str, int, dict[str, str]] | None:
+    if request.endpoint == "customer.static":
+        return None
+    by_token, by_address = _limiters()
+    token = (request.view_args or {}).get("token", "")
+    verdicts = [by_address.hit(f"addr:{request.remote_addr}")]
+    if token:
+        verdicts.append(by_token.hit(f"token:{messages.hash_token(str(token))[:32]}"))
+    refused = [v for v in verdicts if not v.allowed]
+    if refused:
+        page, status = _unavailable("busy")
+        return page, status, {"Retry-After": str(max(v.retry_after for v in refused))}
+    return None
+
+
+@bp.after_request
+def _headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    if request.endpoint != "customer.static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _unavailable(reason: str) -> tuple[str, int]:
+    title, text = TITLES[reason]
+    return render_template("customer/unavailable.html", title=title, text=text,
+                           reason=reason), STATUS[reason]
+
+
+def _message(token: str) -> Message | tuple[str, int]:
+    found = messages.lookup(db_session(), token)
+    if isinstance(found, messages.Unavailable):
+        return _unavailable(found.reason)
+    return found
+
+
+def _render_page(token: str, page: messages.MessagePage, *, status: int = 200,
+                 nps_error: str | None = None) -> tuple[str, int]:
+    offers = []
+    css = []
+    for offer in page.offers:
+        embedded = embed(offer.html) if offer.html else None
+        if embedded is not None:
+            css.append(embedded.css)
+        offers.append((offer, Markup(embedded.html) if embedded else None))
+    return render_template(
+        "customer/message.html", token=token, page=page, offers=offers,
+        layout_css=Markup("\n".join(css)), response_html=Markup(page.response_html),
+        nps_error=nps_error), status
+
+
+@bp.get("/m/<token>")
+@security.public
+def show(token: str) -> tuple[str, int]:
+    found = _message(token)
+    if not isinstance(found, Message):
+        return found
+    session = db_session()
+    page = messages.open_page(session, found)
+    return _render_page(token, page)
+
+
+@bp.route("/m/<token>/offers/<offer_key>/<any(accept, decline):choice>",
+          methods=["GET", "POST"])
+@security.public
+def answer(token: str, offer_key: str, choice: str) -> Response | tuple[str, int]:
+    found = _message(token)
+    if not isinstance(found, Message):
+        return found
+    if request.method == "GET":
+        return redirect(url_for("customer.show", token=token), 303)
+    session = db_session()
+    outcome = messages.answer(session, found, offer_key, accepted=choice == "accept")
+    if outcome is None:
+        return _unavailable("unknown")
+    return redirect(url_for("customer.show", token=token, _anchor=f"offer-{offer_key}"), 303)
+
+
+@bp.route("/m/<token>/offers/<offer_key>/not-welcome", methods=["GET", "POST"])
+@security.public
+def complaint(token: str, offer_key: str) -> tuple[str, int]:
+    found = _message(token)
+    if not isinstance(found, Message):
+        return found
+    session = db_session()
+    if request.method == "POST":
+        outcome = messages.complain(session, found, offer_key)
+        if outcome is None:
+            return _unavailable("unknown")
+        page = outcome.page
+    else:
+        page = messages.page(session, found)
+    offer = page.offer(offer_key)
+    if offer is None:
+        return _unavailable("unknown")
+    return render_template("customer/complaint.html", token=token, offer=offer), 200
+
+
+@bp.post("/m/<token>/nps")
+@security.public
+def nps_form(token: str) -> Response | tuple[str, int]:
+    found = _message(token)
+    if not isinstance(found, Message):
+        return found
+    if not found.survey:
+        return redirect(url_for("customer.show", token=token), 303)
+    session = db_session()
+    score = messages.parse_score(request.form.get("score"))
+    if score is None:
+        page = messages.page(session, found)
+        return _render_page(token, page, status=400,
+                            nps_error="Choose a number from 0 to 10, then press Send.")
+    messages.rate(session, found, score)
+    return redirect(url_for("customer.thanks", token=token), 303)
+
+
+@bp.get("/m/<token>/nps/<raw_score>")
+@security.public
+def nps_click(token: str, raw_score: str) -> tuple[str, int]:
+    found = _message(token)
+    if not isinstance(found, Message):
+        return found
+    score = messages.parse_score(raw_score) if found.survey else None
+    secret = current_app.config["STUDIO_SETTINGS"].secret_key
+    if score is None or not surveys.signature_ok(secret, token, score,
+                                                 request.args.get("s", "")):
+        return _unavailable("bad_link")
+    session = db_session()
+    outcome = messages.rate(session, found, score)
+    return _thanks(token, outcome.page)
+
+
+@bp.get("/m/<token>/thanks")
+@security.public
+def thanks(token: str) -> tuple[str, int]:
+    found = _message(token)
+    if not isinstance(found, Message):
+        return found
+    return _thanks(token, messages.page(db_session(), found))
+
+
+@bp.post("/m/<token>/comment")
+@security.public
+def comment(token: str) -> Response | tuple[str, int]:
+    found = _message(token)
+    if not isinstance(found, Message):
+        return found
+    session = db_session()
+    text = request.form.get("comment", "")
+    try:
+        messages.add_comment(session, found, text)
+    except ValidationFailed as failed:
+        return _thanks(token, messages.page(session, found), typed=text[:20_000],
+                       error=failed.by_field().get("comment"), status=422)
+    return redirect(url_for("customer.thanks", token=token), 303)
+
+
+def _thanks(token: str, page: messages.MessagePage, *, typed: str = "",
+            error: str | None = None, status: int = 200) -> tuple[str, int]:
+    return render_template("customer/thanks.html", token=token, page=page, typed=typed,
+                           error=error, max_comment=messages.MAX_COMMENT), status
+
+
+@bp.route("/m/", defaults={"rest": ""})
+@bp.route("/m/<path:rest>", methods=["GET", "POST"])
+@security.public
+def anything_else(rest: str) -> tuple[str, int]:
+    return _unavailable("unknown")

@@ -1,0 +1,62 @@
+"""Staff: the Messages page lists customers' messages and withdraws one, with a
+confirmation; marketers set the survey frequency."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from studio.models import Message
+from studio.services import messages, surveys
+from studio.services.messages import MessageSpec
+from tests.factories import make_user, post, sign_in_as
+
+
+def _message(session: Session, customer: str) -> tuple[int, str]:
+    spec = MessageSpec(customer={"id": customer}, channel="sms", response_text="Hi")
+    opening = messages.prepare(session, spec, base_url="http://x", secret="s", days=30)
+    opened = messages.store(session, spec, opening, [])
+    session.commit()
+    return opened.id, opening.token
+
+
+def test_service_lead_finds_a_message_by_customer_and_withdraws_it(
+        app: Flask, session: Session) -> None:
+    first, token = _message(session, "c-100")
+    _message(session, "c-200")
+    client = sign_in_as(app.test_client(), make_user(session, "service_lead"))
+    listing = client.get("/messages/?q=c-100").get_data(as_text=True)
+    assert "c-100" in listing and "c-200" not in listing
+    confirm = client.get(f"/messages/{first}/withdraw")
+    assert "Withdraw message" in confirm.get_data(as_text=True)
+    assert session.get(Message, first).withdrawn is False  # type: ignore[union-attr]
+    response = post(client, f"/messages/{first}/withdraw")
+    assert response.status_code == 302
+    session.expire_all()
+    assert session.get(Message, first).withdrawn is True  # type: ignore[union-attr]
+    assert app.test_client().get(f"/m/{token}").status_code == 410
+
+
+def test_withdraw_without_the_form_token_is_refused(app: Flask, session: Session) -> None:
+    first, _token = _message(session, "c-1")
+    client = sign_in_as(app.test_client(), make_user(session, "admin"))
+    assert client.post(f"/messages/{first}/withdraw").status_code == 400
+    session.expire_all()
+    assert session.get(Message, first).withdrawn is False  # type: ignore[union-attr]
+
+
+def test_marketers_cannot_open_messages(app: Flask, session: Session) -> None:
+    client = sign_in_as(app.test_client(), make_user(session, "marketer"))
+    assert client.get("/messages/").status_code == 403
+
+
+def test_marketer_sets_the_survey_frequency_and_nonsense_is_refused(
+        app: Flask, session: Session) -> None:
+    client = sign_in_as(app.test_client(), make_user(session, "marketer"))
+    assert post(client, "/survey-settings/", {"nps_every_days": "30"}).status_code == 302
+    session.expire_all()
+    assert surveys.every_days(session) == 30
+    refused = post(client, "/survey-settings/", {"nps_every_days": "ninety"})
+    assert refused.status_code == 422 and "whole number of days" in refused.get_data(as_text=True)
+    session.expire_all()
+    assert surveys.every_days(session) == 30
