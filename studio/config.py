@@ -2,7 +2,10 @@
 
 `STUDIO_DATABASE_URL` picks the database (SQLite in the instance folder by default).
 The secret key is generated once and kept in the instance folder, so sessions survive
-restarts without anybody having to invent a secret.
+restarts without anybody having to invent a secret. Passwords are always hashed with
+werkzeug's scrypt at its default cost; only a test app (`TESTING`) may choose a cheaper
+method, through the `PASSWORD_HASH_METHOD` override (there is no environment variable
+for it, so a deployment cannot lower the cost by accident).
 """
 
 from __future__ import annotations
@@ -13,6 +16,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from werkzeug.security import generate_password_hash
+
+# werkzeug's default: scrypt with N=2**15, r=8, p=1 (about 32 MiB and 0.1-0.2 s a hash).
+DEFAULT_PASSWORD_HASH = "scrypt:32768:8:1"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -22,6 +30,7 @@ class Settings:
     session_hours: int = 8
     max_failed_logins: int = 5
     lockout_minutes: int = 15
+    password_hash_method: str = DEFAULT_PASSWORD_HASH
 
 
 def instance_secret(instance_path: Path) -> str:
@@ -52,7 +61,32 @@ def load_settings(instance_path: Path, overrides: dict | None = None) -> Setting
         or instance_secret(instance_path)
     )
     dev_mode = bool(overrides.get("DEV_MODE", os.environ.get("STUDIO_DEV", "") == "1"))
-    return Settings(database_url=database_url, secret_key=secret_key, dev_mode=dev_mode)
+    return Settings(database_url=database_url, secret_key=secret_key, dev_mode=dev_mode,
+                    password_hash_method=password_hash_method(overrides))
+
+
+def password_hash_method(overrides: dict) -> str:
+    """The method new password hashes use: the default unless a test app asks otherwise.
+
+    Raises ValueError for a cheaper method outside `TESTING`, or for a method werkzeug
+    does not know, so a mistake stops the app at start-up instead of weakening hashes.
+    """
+    method = overrides.get("PASSWORD_HASH_METHOD")
+    if method is None or method == DEFAULT_PASSWORD_HASH:
+        return DEFAULT_PASSWORD_HASH
+    if not overrides.get("TESTING"):
+        raise ValueError(
+            f"PASSWORD_HASH_METHOD={method!r} is accepted only together with TESTING: "
+            f"production always hashes with {DEFAULT_PASSWORD_HASH}."
+        )
+    try:
+        generate_password_hash("probe", method)
+    except ValueError as unknown:
+        raise ValueError(
+            f"PASSWORD_HASH_METHOD={method!r} is not a werkzeug hash method "
+            "(for example 'pbkdf2:sha256:1' or 'scrypt:1024:8:1')."
+        ) from unknown
+    return str(method)
 
 
 def flask_config(settings: Settings) -> dict:

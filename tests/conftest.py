@@ -1,8 +1,20 @@
 """Fixtures shared by the database-backed tests.
 
 Every test that uses `app` runs on SQLite, and on PostgreSQL too when
-STUDIO_TEST_POSTGRES_URL points at a server where we may create databases. Each run
-creates a uniquely named PostgreSQL database and drops it at the end.
+STUDIO_TEST_POSTGRES_URL points at a server where we may create databases.
+
+Each database is migrated once per test session (per pytest-xdist worker): SQLite in a
+temporary file, PostgreSQL in a uniquely named database dropped at the end. A test then
+runs inside one outer transaction on one connection, rolled back when the test ends.
+Every session the app hands out (the test's `session`, each request's) joins that
+transaction through a SAVEPOINT (SQLAlchemy's "joining a session into an external
+transaction" recipe), so a view that commits or rolls back ends only its savepoint, and
+the next test finds the database exactly as the migrations left it.
+
+Tests that need real, separate connections (threads that race each other, a server in
+another thread, migrations) are marked `@pytest.mark.committed`: their `app` gets its own
+database where commits are real (a fresh copy of the migrated SQLite file; the session's
+PostgreSQL database, emptied before and after the test).
 """
 
 from __future__ import annotations
@@ -16,12 +28,14 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
-from studio import create_app, migrate
-from studio.db import get_database
+from studio import migrate
+from studio.db import get_database, make_engine
 from studio.models import Base
+from tests.factories.apps import make_app
 
 POSTGRES_ENV = "STUDIO_TEST_POSTGRES_URL"
 POSTGRES_SKIP = (
@@ -37,7 +51,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated SQLite file, copied for each test (migrating once keeps tests fast)."""
+    """A migrated SQLite file: shared by the transactional tests, copied for committed ones."""
     path = tmp_path_factory.mktemp("template") / "studio.sqlite3"
     migrate.upgrade(f"sqlite:///{path}")
     return path
@@ -65,20 +79,55 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_engine(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+                  ) -> Iterator[Engine]:
+    """The engine for transactional SQLite tests, on a copy of the template made once.
+
+    pysqlite opens and ends transactions on its own, which breaks SAVEPOINTs; SQLAlchemy's
+    documented fix is to switch that off and emit BEGIN ourselves.
+    """
+    path = tmp_path_factory.mktemp("shared") / "studio.sqlite3"
+    shutil.copy(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+
+    @event.listens_for(engine, "connect")
+    def _no_implicit_transactions(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection) -> None:  # type: ignore[no-untyped-def]
+        connection.exec_driver_sql("BEGIN")
+
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgresql_engine(postgres_url: str) -> Iterator[Engine]:
+    engine = make_engine(postgres_url)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
 def db_backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
 @pytest.fixture
-def database_url(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+def database_url(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest
+                 ) -> Iterator[str]:
+    """A database of the test's own where commits are real (see `committed`)."""
     if db_backend == "sqlite":
         path = tmp_path / "studio.sqlite3"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite:///{path}"
+        yield f"sqlite:///{path}"
+        return
     url = request.getfixturevalue("postgres_url")
     _truncate_all(url)
-    return url
+    yield url
+    _truncate_all(url)
 
 
 def _truncate_all(url: str) -> None:
@@ -90,19 +139,35 @@ def _truncate_all(url: str) -> None:
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = create_app({
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "test-secret",
-        "INSTANCE_PATH": tmp_path / "instance",
-        "TESTING": True,
-    })
-    yield app
-    get_database(app).engine.dispose()
+def app(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    if request.node.get_closest_marker("committed"):
+        app = make_app(request.getfixturevalue("database_url"), tmp_path / "instance")
+        yield app
+        get_database(app).engine.dispose()
+        return
+    engine: Engine = request.getfixturevalue(f"{db_backend}_engine")
+    app = make_app(engine.url.render_as_string(hide_password=False), tmp_path / "instance")
+    with engine.connect() as connection:
+        outer = connection.begin()
+        _join_outer_transaction(app, engine, connection)
+        try:
+            yield app
+        finally:
+            if outer.is_active:
+                outer.rollback()
+
+
+def _join_outer_transaction(app: Flask, engine: Engine, connection) -> None:  # type: ignore[no-untyped-def]
+    """Hand out sessions bound to the test's connection, each inside its own SAVEPOINT."""
+    database = get_database(app)
+    database.engine.dispose()
+    database.engine = engine
+    database.sessionmaker = sessionmaker(bind=connection, expire_on_commit=False,
+                                         join_transaction_mode="create_savepoint")
 
 
 @pytest.fixture
-def session(app: Flask):  # type: ignore[no-untyped-def]
+def session(app: Flask) -> Iterator[Session]:
     db = get_database(app).session()
     yield db
     db.close()

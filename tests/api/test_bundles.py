@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import Flask
 from flask.testing import FlaskClient
@@ -70,6 +71,7 @@ def test_an_old_etag_gets_the_new_bundle_right_after_a_publish_in_this_process(
     assert response.headers["X-Bundle-Version"] == str(new.version) != str(old.version)
 
 
+@pytest.mark.committed
 def test_a_publish_elsewhere_is_seen_within_the_pointer_ttl(
         app: Flask, client: FlaskClient, store_bundle: StoreBundle, session,  # type: ignore[no-untyped-def]
         auth: dict[str, str]) -> None:

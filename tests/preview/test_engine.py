@@ -8,7 +8,7 @@ import pytest
 
 from preview import Draft, preview
 from preview.engine import Compiler
-from tests.sample_factories import demo_offers, demo_workspace, sample_body
+from tests.factories.samples import demo_offers, demo_workspace, sample_body
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 
 from preview import Sample, run_matrix
 from studio.demo.samples import demo_samples
-from tests.sample_factories import demo_workspace
+from tests.factories.samples import demo_workspace
 
 
 @pytest.fixture(scope="module")

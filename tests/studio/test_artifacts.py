@@ -46,6 +46,7 @@ def test_save_from_a_stale_revision_is_refused_with_the_other_persons_version(se
     assert artifacts.head(session, offer).body == {"headline": "Mara's"}
 
 
+@pytest.mark.committed
 def test_concurrent_editors_never_lose_an_update(app, session) -> None:  # type: ignore[no-untyped-def]
     """Threads race to save from the same base: exactly one wins each round."""
     mara = make_user(session, "marketer")

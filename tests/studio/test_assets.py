@@ -10,7 +10,7 @@ from flask import Flask
 from studio.models import Asset
 from studio.services import assets
 from tests.factories import make_user, post, sign_in_as
-from tests.offer_factories import image_bytes
+from tests.factories.offers import image_bytes
 
 HOSTILE_SVG = b"""<?xml version="1.0"?>
 <svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="60" height="30" onload="alert(1)">

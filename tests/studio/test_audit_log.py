@@ -11,12 +11,11 @@ from studio import audit
 from studio.errors import ValidationFailed
 from studio.models import AuditEvent
 from studio.services import audit_log, publish, reviews
-from tests.factories import sign_in_as
-from tests.review_factories import (
+from tests.factories import make_user, sign_in_as
+from tests.factories.reviews import (
     approve,
     edit_offer,
     make_offer,
-    person,
     publish_now,
     ring,
     submit,
@@ -24,8 +23,8 @@ from tests.review_factories import (
 
 
 def test_edits_submissions_reviews_publish_rollback_and_settings_are_recorded(app, session) -> None:  # type: ignore[no-untyped-def]
-    mara, rita, alex = person(session, "marketer"), person(session, "reviewer"), \
-        person(session, "admin")
+    mara, rita, alex = make_user(session, "marketer"), make_user(session, "reviewer"), \
+        make_user(session, "admin")
     offer = make_offer(session, mara, "rewards_card")
     approve(session, submit(session, mara, offer), rita)
     publish_now(app, session, rita)
@@ -43,7 +42,7 @@ def test_edits_submissions_reviews_publish_rollback_and_settings_are_recorded(ap
 
 @pytest.fixture
 def log(session):  # type: ignore[no-untyped-def]
-    mara, rita = person(session, "marketer", name="Mara"), person(session, "reviewer")
+    mara, rita = make_user(session, "marketer", name="Mara"), make_user(session, "reviewer")
     now = datetime.now(UTC)
     for n in range(60):
         audit.record(session, "offer.edit", actor_id=mara.id, object_type="offer",
@@ -78,7 +77,7 @@ def test_bad_filters_are_refused_field_by_field(args, field) -> None:  # type: i
 @pytest.mark.parametrize("role, status", [("reviewer", 200), ("admin", 200), ("marketer", 403),
                                           ("service_lead", 403)])
 def test_reviewers_and_admins_read_the_log(app, session, log, role, status) -> None:  # type: ignore[no-untyped-def]
-    client = sign_in_as(app.test_client(), person(session, role))
+    client = sign_in_as(app.test_client(), make_user(session, role))
     response = client.get(f"/audit/?person={log['mara'].id}&page=2")
     assert response.status_code == status
     if status == 200:
@@ -87,7 +86,7 @@ def test_reviewers_and_admins_read_the_log(app, session, log, role, status) -> N
 
 
 def test_the_log_cannot_be_changed_from_the_studio(app, session, log) -> None:  # type: ignore[no-untyped-def]
-    client = sign_in_as(app.test_client(), person(session, "admin"))
+    client = sign_in_as(app.test_client(), make_user(session, "admin"))
     event_id = session.scalar(select(AuditEvent.id))
     for method in ("post", "put", "delete", "patch"):
         for url in ("/audit/", f"/audit/{event_id}"):

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import text
 
 from studio.services import bundles, signing
-from tests.factories import post, sign_in_as
-from tests.review_factories import approved_offer, person, publish_now, ring
+from tests.factories import make_user, post, sign_in_as
+from tests.factories.reviews import approved_offer, publish_now, ring
 
 
 def test_canonical_json_is_sorted_compact_utf8() -> None:
@@ -24,7 +24,7 @@ def test_canonical_json_refuses_nan() -> None:
 
 @pytest.fixture
 def published(app, session):  # type: ignore[no-untyped-def]
-    mara, rita = person(session, "marketer"), person(session, "reviewer")
+    mara, rita = make_user(session, "marketer"), make_user(session, "reviewer")
     approved_offer(session, mara, rita, "rewards_card", headline="Café rewards")
     return publish_now(app, session, rita)
 
@@ -69,7 +69,7 @@ def test_the_tampered_bundle_page_warns_instead_of_showing_content(app, session,
 
     published.body = published.body.replace("Café", "Cafe", 1)
     session.commit()
-    client = sign_in_as(app.test_client(), person(session, "reviewer"))
+    client = sign_in_as(app.test_client(), make_user(session, "reviewer"))
     page = client.get("/bundles/1")
     assert page.status_code == 200 and b"failed verification" in page.data
 
@@ -88,7 +88,7 @@ def test_losing_a_race_to_publish_says_so_instead_of_erroring(app, session, monk
         raise IntegrityError("INSERT INTO bundles", {}, Exception("duplicate version"))
 
     monkeypatch.setattr(publish_service, "publish", raced)
-    client = sign_in_as(app.test_client(), person(session, "reviewer"))
+    client = sign_in_as(app.test_client(), make_user(session, "reviewer"))
     response = post(client, "/bundles/publish", follow_redirects=True)
     assert response.status_code == 200
     assert b"Someone else published at the same moment" in response.data

@@ -8,7 +8,7 @@ from flask import Flask
 from studio.models import Artifact, Revision
 from studio.services import artifacts
 from tests.factories import make_user, post, sign_in_as
-from tests.offer_factories import EMAIL_LAYOUT, make_layout, make_offer
+from tests.factories.offers import EMAIL_LAYOUT, make_layout, make_offer
 
 BROKEN = EMAIL_LAYOUT.replace("</mj-column>\n", "", 1)
 

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from studio.models import Notification
 from studio.services import notifications
-from tests.factories import post, sign_in_as
-from tests.review_factories import approve, make_offer, person, submit
+from tests.factories import make_user, post, sign_in_as
+from tests.factories.reviews import approve, make_offer, submit
 
 
 @pytest.fixture
@@ -20,8 +20,8 @@ def outbox():  # type: ignore[no-untyped-def]
 
 
 def test_reviewers_hear_of_new_requests_and_authors_of_verdicts(session, outbox) -> None:  # type: ignore[no-untyped-def]
-    mara, rita = person(session, "marketer", name="Mara"), person(session, "reviewer")
-    omar = person(session, "marketer", "reviewer")
+    mara, rita = make_user(session, "marketer", name="Mara"), make_user(session, "reviewer")
+    omar = make_user(session, "marketer", "reviewer")
     request = submit(session, mara, make_offer(session, mara, "rewards_card"), title="Launch")
     notes = {n.user_id: n.message for n in session.scalars(select(Notification))}
     assert set(notes) == {rita.id, omar.id}
@@ -33,7 +33,7 @@ def test_reviewers_hear_of_new_requests_and_authors_of_verdicts(session, outbox)
 
 
 def test_no_email_leaves_before_the_change_commits(session, outbox) -> None:  # type: ignore[no-untyped-def]
-    mara, _rita = person(session, "marketer"), person(session, "reviewer")
+    mara, _rita = make_user(session, "marketer"), make_user(session, "reviewer")
     offer = make_offer(session, mara, "rewards_card")
     from studio.services import reviews
 
@@ -69,7 +69,7 @@ def test_smtp_url_must_be_smtp() -> None:
 
 
 def test_the_top_bar_shows_the_unread_count_and_opening_marks_read(app, session) -> None:  # type: ignore[no-untyped-def]
-    mara, rita = person(session, "marketer"), person(session, "reviewer")
+    mara, rita = make_user(session, "marketer"), make_user(session, "reviewer")
     request = submit(session, mara, make_offer(session, mara, "rewards_card"))
     client = sign_in_as(app.test_client(), rita)
     page = client.get("/inbox/")
@@ -81,7 +81,7 @@ def test_the_top_bar_shows_the_unread_count_and_opening_marks_read(app, session)
 
 
 def test_nobody_can_open_or_read_another_persons_notes(app, session) -> None:  # type: ignore[no-untyped-def]
-    mara, rita = person(session, "marketer"), person(session, "reviewer")
+    mara, rita = make_user(session, "marketer"), make_user(session, "reviewer")
     submit(session, mara, make_offer(session, mara, "rewards_card"))
     note = session.scalar(select(Notification).where(Notification.user_id == rita.id))
     client = sign_in_as(app.test_client(), mara)

@@ -10,7 +10,7 @@ from flask import Flask
 from studio.models import Artifact, Revision
 from studio.services import artifacts
 from tests.factories import make_user, post, sign_in_as
-from tests.offer_factories import make_layout, make_offer, offer_body, offer_form
+from tests.factories.offers import make_layout, make_offer, offer_body, offer_form
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from studio.services import offers
 from tests.factories import make_user, post, sign_in_as
-from tests.sample_factories import demo_offers, seed_preview_workspace
+from tests.factories.samples import demo_offers, seed_preview_workspace
 
 HX = {"HX-Request": "true"}
 

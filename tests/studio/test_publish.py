@@ -11,14 +11,13 @@ from sqlalchemy import func, select
 from studio.errors import ValidationFailed
 from studio.models import Artifact, AuditEvent, Bundle, ChangeRequest
 from studio.services import artifacts, bundles, publish, signing, workspace
-from tests.factories import post, sign_in_as
-from tests.review_factories import (
+from tests.factories import make_user, post, sign_in_as
+from tests.factories.reviews import (
     FakeToolchain,
     approve,
     approved_offer,
     edit_offer,
     make_ruleset,
-    person,
     publish_now,
     ring,
     submit,
@@ -27,8 +26,8 @@ from tests.review_factories import (
 
 @pytest.fixture
 def people(session):  # type: ignore[no-untyped-def]
-    return {"mara": person(session, "marketer"), "sam": person(session, "service_lead"),
-            "rita": person(session, "reviewer"), "alex": person(session, "admin")}
+    return {"mara": make_user(session, "marketer"), "sam": make_user(session, "service_lead"),
+            "rita": make_user(session, "reviewer"), "alex": make_user(session, "admin")}
 
 
 def _approved_ruleset(session, people, source: str):  # type: ignore[no-untyped-def]

@@ -10,13 +10,12 @@ from sqlalchemy import select
 from studio.db import get_database
 from studio.models import Artifact, AuditEvent, ChangeRequest, Comment, Review
 from studio.services import artifacts, reviews
-from tests.factories import post, sign_in_as
-from tests.review_factories import (
+from tests.factories import make_user, post, sign_in_as
+from tests.factories.reviews import (
     approve,
     edit_offer,
     make_offer,
     make_ruleset,
-    person,
     submit,
 )
 
@@ -24,12 +23,12 @@ from tests.review_factories import (
 @pytest.fixture
 def people(session):  # type: ignore[no-untyped-def]
     return {
-        "mara": person(session, "marketer", name="Mara"),
-        "sam": person(session, "service_lead", name="Sam"),
-        "rita": person(session, "reviewer", name="Rita"),
-        "ravi": person(session, "reviewer", name="Ravi"),
-        "alex": person(session, "admin", name="Alex"),
-        "omar": person(session, "marketer", "reviewer", name="Omar"),
+        "mara": make_user(session, "marketer", name="Mara"),
+        "sam": make_user(session, "service_lead", name="Sam"),
+        "rita": make_user(session, "reviewer", name="Rita"),
+        "ravi": make_user(session, "reviewer", name="Ravi"),
+        "alex": make_user(session, "admin", name="Alex"),
+        "omar": make_user(session, "marketer", "reviewer", name="Omar"),
     }
 
 
@@ -193,6 +192,7 @@ def test_diff_lines_number_both_sides() -> None:
         ("context", 3, 3, "c"), ("add", None, 4, "d")]
 
 
+@pytest.mark.committed
 def test_concurrent_edits_of_an_artifact_in_review_lose_nothing(app, session, people) -> None:  # type: ignore[no-untyped-def]
     """Editors race; every save that succeeds is in history and the request follows the head."""
     offer = make_offer(session, people["mara"], "rewards_card")

@@ -13,7 +13,7 @@ from studio.demo.samples import demo_samples
 from studio.models import SampleInteraction
 from studio.services import samples
 from tests.factories import make_user, post, sign_in_as
-from tests.sample_factories import seed_preview_workspace
+from tests.factories.samples import seed_preview_workspace
 
 HX = {"HX-Request": "true"}
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from studio.services import artifacts, workspace
-from tests.review_factories import approved_offer, edit_offer, person
+from tests.factories import make_user
+from tests.factories.reviews import approved_offer, edit_offer
 
 
 def test_head_and_approved_views_differ_by_the_unapproved_draft(session) -> None:  # type: ignore[no-untyped-def]
-    mara, rita = person(session, "marketer"), person(session, "reviewer")
+    mara, rita = make_user(session, "marketer"), make_user(session, "reviewer")
     offer = approved_offer(session, mara, rita, "rewards_card")
     edit_offer(session, offer, mara, name="Draft name")
     artifacts.create(session, kind="offer", key="brand_new", name="New", body={"key": "x"},
@@ -25,7 +26,7 @@ def test_head_and_approved_views_differ_by_the_unapproved_draft(session) -> None
 
 
 def test_the_snapshot_is_frozen_and_copies_are_plain(session) -> None:  # type: ignore[no-untyped-def]
-    mara, rita = person(session, "marketer"), person(session, "reviewer")
+    mara, rita = make_user(session, "marketer"), make_user(session, "reviewer")
     approved_offer(session, mara, rita, "rewards_card")
     view = workspace.snapshot(session, which="approved")
     entry = view.entries["offer:rewards_card"]
@@ -38,7 +39,7 @@ def test_the_snapshot_is_frozen_and_copies_are_plain(session) -> None:  # type: 
 
 
 def test_schema_and_lexicon_are_none_when_absent_and_archived_offers_are_left_out(session) -> None:  # type: ignore[no-untyped-def]
-    mara = person(session, "marketer")
+    mara = make_user(session, "marketer")
     offer = artifacts.create(session, kind="offer", key="old", name="Old", body={},
                              actor_id=mara.id)
     artifacts.set_archived(session, offer, True, actor_id=mara.id)
