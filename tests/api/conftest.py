@@ -18,11 +18,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 import dsl
-from studio import create_app, migrate
+from studio import migrate
 from studio.db import get_database
 from studio.demo import seed_demo
 from studio.models import Artifact, Bundle, User
 from studio.services import api_tokens, bundles, publish, signing
+from tests.factories.apps import make_app
 
 ALL_SCOPES = tuple(api_tokens.SCOPES)
 
@@ -85,8 +86,7 @@ def demo_bundle_body(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]
     folder = tmp_path_factory.mktemp("demo-bundle")
     url = f"sqlite:///{folder / 'studio.sqlite3'}"
     migrate.upgrade(url)
-    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance",
-                      "SECRET_KEY": "x", "TESTING": True})
+    app = make_app(url, folder / "instance")
     session = get_database(app).session()
     with app.app_context():
         bundle = publish_demo(app, session)

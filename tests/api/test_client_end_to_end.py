@@ -21,11 +21,12 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from studio import create_app, migrate
+from studio import migrate
 from studio.db import get_database
 from studio.services import api_tokens, signing
 from studio_client import BundleRejected, NoBundle, StudioClient
 from tests.api.conftest import CHECKBOOK, STOLEN_CARD, publish_demo
+from tests.factories.apps import make_app
 
 
 @dataclass
@@ -41,8 +42,7 @@ def live_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStudio
     folder = tmp_path_factory.mktemp("live-api")
     url = f"sqlite:///{folder / 'studio.sqlite3'}"
     migrate.upgrade(url)
-    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance",
-                      "SECRET_KEY": "x"})
+    app = make_app(url, folder / "instance")
     session = get_database(app).session()
     with app.app_context():
         publish_demo(app, session)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from flask import Flask
 
 from studio import create_app
-from studio.config import load_settings
+from studio.config import DEFAULT_PASSWORD_HASH, load_settings
+from studio.services import accounts
 
 
 def test_secret_key_is_generated_once_and_kept_in_the_instance_folder(tmp_path: Path) -> None:
@@ -32,6 +34,25 @@ def test_factory_builds_independent_apps(tmp_path: Path) -> None:
     one = create_app({"INSTANCE_PATH": tmp_path / "a", "DATABASE_URL": "sqlite://"})
     two = create_app({"INSTANCE_PATH": tmp_path / "b", "DATABASE_URL": "sqlite://"})
     assert one is not two and one.config["SECRET_KEY"] != two.config["SECRET_KEY"]
+
+
+def test_outside_tests_passwords_are_hashed_with_scrypt_at_its_default_cost(
+        tmp_path: Path) -> None:
+    assert load_settings(tmp_path).password_hash_method == DEFAULT_PASSWORD_HASH
+    create_app({"INSTANCE_PATH": tmp_path, "DATABASE_URL": "sqlite://"})
+    assert accounts.hash_password("a long password").startswith("scrypt:32768:8:1$")
+
+
+def test_a_cheaper_password_hash_is_refused_unless_the_app_is_a_test_app(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="only together with TESTING"):
+        create_app({"INSTANCE_PATH": tmp_path, "DATABASE_URL": "sqlite://",
+                    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1"})
+
+
+def test_an_unknown_password_hash_method_is_refused_at_start_up(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not a werkzeug hash method"):
+        create_app({"INSTANCE_PATH": tmp_path, "DATABASE_URL": "sqlite://", "TESTING": True,
+                    "PASSWORD_HASH_METHOD": "rot13"})
 
 
 def test_unknown_url_gets_a_helpful_404_page(app: Flask) -> None:
