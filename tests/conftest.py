@@ -92,11 +92,11 @@ def sqlite_engine(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactor
     engine = make_engine(f"sqlite:///{path}")
 
     @event.listens_for(engine, "connect")
-    def _no_implicit_transactions(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _no_implicit_transactions(dbapi_connection, _record) -> None:
         dbapi_connection.isolation_level = None
 
     @event.listens_for(engine, "begin")
-    def _begin(connection) -> None:  # type: ignore[no-untyped-def]
+    def _begin(connection) -> None:
         connection.exec_driver_sql("BEGIN")
 
     yield engine
@@ -157,7 +157,7 @@ def app(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
                 outer.rollback()
 
 
-def _join_outer_transaction(app: Flask, engine: Engine, connection) -> None:  # type: ignore[no-untyped-def]
+def _join_outer_transaction(app: Flask, engine: Engine, connection) -> None:
     """Hand out sessions bound to the test's connection, each inside its own SAVEPOINT."""
     database = get_database(app)
     database.engine.dispose()

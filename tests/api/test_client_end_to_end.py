@@ -62,7 +62,7 @@ def live_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStudio
         get_database(app).engine.dispose()
 
 
-def _client(studio: LiveStudio, cache: Path, url: str | None = None, **options) -> StudioClient:  # type: ignore[no-untyped-def]
+def _client(studio: LiveStudio, cache: Path, url: str | None = None, **options) -> StudioClient:
     return StudioClient(url or studio.url, studio.token, studio.keys, cache, timeout=5,
                         sleep=lambda _s: None, **options)
 
@@ -108,7 +108,7 @@ def test_a_down_studio_is_asked_at_most_once_per_max_age_while_deciding_locally(
     attempts = []
     real_send = offline._send
 
-    def counting_send(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def counting_send(*args, **kwargs):
         attempts.append(now[0])
         return real_send(*args, **kwargs)
 
@@ -215,7 +215,7 @@ def impersonator(request: pytest.FixtureRequest, live_studio: LiveStudio) -> Ite
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, *_args) -> None:  # type: ignore[no-untyped-def]
+        def log_message(self, *_args) -> None:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

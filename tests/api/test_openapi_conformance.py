@@ -57,6 +57,6 @@ schema = schemathesis.openapi.from_dict(openapi.document())
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
-def test_no_request_breaks_the_api_or_its_document(case, conformance_app) -> None:  # type: ignore[no-untyped-def]
+def test_no_request_breaks_the_api_or_its_document(case, conformance_app) -> None:
     app, secret = conformance_app
     case.call_and_validate(headers={"Authorization": f"Bearer {secret}"}, checks=CHECKS, app=app)

@@ -19,13 +19,13 @@ def test_secret_key_is_generated_once_and_kept_in_the_instance_folder(tmp_path: 
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
 
 
-def test_database_defaults_to_sqlite_in_the_instance_folder(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_database_defaults_to_sqlite_in_the_instance_folder(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("STUDIO_DATABASE_URL", raising=False)
     settings = load_settings(tmp_path)
     assert settings.database_url == f"sqlite:///{tmp_path / 'studio.sqlite3'}"
 
 
-def test_database_url_comes_from_the_environment(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_database_url_comes_from_the_environment(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("STUDIO_DATABASE_URL", "sqlite:////tmp/elsewhere.sqlite3")
     assert load_settings(tmp_path).database_url == "sqlite:////tmp/elsewhere.sqlite3"
 
