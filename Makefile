@@ -8,7 +8,7 @@ LOCK_ARGS ?=
 PYTEST := $(BIN)/pytest -p no:cacheprovider -n $(WORKERS)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup hooks serve test e2e lint format lock ci
+.PHONY: help setup hooks serve test e2e lint format lock ci migration
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -47,3 +47,10 @@ lock: ## recompile requirements/*.txt (pinned, hashed) from pyproject.toml; LOCK
 
 ci: ## what CI runs: .ci/run (install if needed, ruff, every test, PostgreSQL included)
 	bash .ci/run
+
+migration: ## draft a migration from the models: make migration REV=0004 MESSAGE="what changes"
+	@test -n "$(REV)" && test -n "$(MESSAGE)" || { echo 'usage: make migration REV=0004 MESSAGE="what changes"'; exit 2; }
+	$(BIN)/python -c 'import sys, tempfile; from alembic import command; from studio import migrate; \
+	url = f"sqlite:///{tempfile.mkdtemp()}/draft.sqlite3"; migrate.upgrade(url); \
+	command.revision(migrate.alembic_config(url), message=sys.argv[1], autogenerate=True, rev_id=sys.argv[2])' \
+	  "$(MESSAGE)" "$(REV)"
