@@ -11,10 +11,16 @@ transaction through a SAVEPOINT (SQLAlchemy's "joining a session into an externa
 transaction" recipe), so a view that commits or rolls back ends only its savepoint, and
 the next test finds the database exactly as the migrations left it.
 
+Building a Flask app costs more than most tests (werkzeug compiles every route), so
+`app` is one app per database per session: each test gets it with its configuration,
+extensions (caches) and instance folder (signing keys) as they were after start-up and
+put back afterwards. A test that changes the app's set-up (adds a route or a handler) is
+marked `@pytest.mark.own_app` and gets a freshly built app.
+
 Tests that need real, separate connections (threads that race each other, a server in
-another thread, migrations) are marked `@pytest.mark.committed`: their `app` gets its own
-database where commits are real (a fresh copy of the migrated SQLite file; the session's
-PostgreSQL database, emptied before and after the test).
+another thread, migrations) are marked `@pytest.mark.committed`: their `app` is built
+for them on a database of their own where commits are real (a fresh copy of the migrated
+SQLite file; the session's PostgreSQL database, emptied before and after the test).
 """
 
 from __future__ import annotations
@@ -23,12 +29,13 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -138,6 +145,26 @@ def _truncate_all(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_app(sqlite_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    return _app_on(sqlite_engine, tmp_path_factory.mktemp("sqlite-app") / "instance")
+
+
+@pytest.fixture(scope="session")
+def postgresql_app(postgresql_engine: Engine, tmp_path_factory: pytest.TempPathFactory
+                   ) -> Flask:
+    return _app_on(postgresql_engine, tmp_path_factory.mktemp("postgresql-app") / "instance")
+
+
+def _app_on(engine: Engine, instance_path: Path) -> Flask:
+    """A test app whose database handle uses the session's engine."""
+    app = make_app(engine.url.render_as_string(hide_password=False), instance_path)
+    database = get_database(app)
+    database.engine.dispose()
+    database.engine = engine
+    return app
+
+
 @pytest.fixture
 def app(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
     if request.node.get_closest_marker("committed"):
@@ -146,24 +173,38 @@ def app(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
         get_database(app).engine.dispose()
         return
     engine: Engine = request.getfixturevalue(f"{db_backend}_engine")
-    app = make_app(engine.url.render_as_string(hide_password=False), tmp_path / "instance")
+    if request.node.get_closest_marker("own_app"):
+        app = _app_on(engine, tmp_path / "instance")
+    else:
+        app = request.getfixturevalue(f"{db_backend}_app")
     with engine.connect() as connection:
         outer = connection.begin()
-        _join_outer_transaction(app, engine, connection)
         try:
-            yield app
+            with _one_test(app, connection, tmp_path / "instance"):
+                yield app
         finally:
             if outer.is_active:
                 outer.rollback()
 
 
-def _join_outer_transaction(app: Flask, engine: Engine, connection) -> None:
-    """Hand out sessions bound to the test's connection, each inside its own SAVEPOINT."""
+@contextmanager
+def _one_test(app: Flask, connection: Connection, instance_path: Path) -> Iterator[None]:
+    """Lend the app to one test: sessions inside the test's transaction, each in its own
+    SAVEPOINT, a fresh instance folder, and configuration and extensions put back after."""
     database = get_database(app)
-    database.engine.dispose()
-    database.engine = engine
+    config, extensions = dict(app.config), dict(app.extensions)
+    before = (app.instance_path, database.sessionmaker)
+    app.instance_path = str(instance_path)
     database.sessionmaker = sessionmaker(bind=connection, expire_on_commit=False,
                                          join_transaction_mode="create_savepoint")
+    try:
+        yield
+    finally:
+        app.instance_path, database.sessionmaker = before
+        app.config.clear()
+        app.config.update(config)
+        app.extensions.clear()
+        app.extensions.update(extensions)
 
 
 @pytest.fixture

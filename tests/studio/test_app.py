@@ -72,6 +72,7 @@ def test_oversized_request_body_gets_413(app: Flask) -> None:
     assert response.status_code == 413
 
 
+@pytest.mark.own_app
 def test_unexpected_error_renders_the_500_page_without_details(app: Flask) -> None:
     @app.get("/boom")
     def boom() -> str:
