@@ -18,9 +18,10 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from studio import create_app, migrate
+from studio import migrate
 from studio.db import get_database
 from studio.demo import seed_demo
+from tests.factories.apps import make_app
 
 
 def _chromium() -> str:
@@ -52,7 +53,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, 
     folder = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{folder / 'studio.sqlite3'}"
     migrate.upgrade(url)
-    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance"})
+    app = make_app(url, folder / "instance")
     with app.app_context():
         session = get_database(app).session()
         seed_demo(session)

@@ -43,7 +43,7 @@ def _toolbar(page: Page, name: str) -> None:
         expect(_body_editor(page)).to_be_focused()
 
 
-def _body_editor(page: Page):  # type: ignore[no-untyped-def]
+def _body_editor(page: Page):
     return page.get_by_role("textbox", name="Body")
 
 

@@ -24,7 +24,7 @@ def test_typo_in_a_category_shows_a_diagnostic_with_its_suggestion_as_you_type(p
     expect(source).to_be_focused()
 
 
-def test_saving_from_a_stale_page_shows_a_conflict_and_keeps_the_typed_text(page: Page, browser) -> None:  # type: ignore[no-untyped-def]
+def test_saving_from_a_stale_page_shows_a_conflict_and_keeps_the_typed_text(page: Page, browser) -> None:
     sign_in(page, "sam@demo.studio")
     page.goto("/rules/retail_banking")
     other = browser.new_page(base_url=page.url.split("/rules")[0])

@@ -15,7 +15,7 @@ SINGLE_ROLE_PEOPLE = [person for person in DEMO_PEOPLE if len(person.roles) == 1
 
 
 @pytest.mark.parametrize("person", SINGLE_ROLE_PEOPLE, ids=lambda p: p.roles[0])
-def test_each_role_signs_in_and_sees_its_areas(page: Page, person) -> None:  # type: ignore[no-untyped-def]
+def test_each_role_signs_in_and_sees_its_areas(page: Page, person) -> None:
     sign_in(page, person.email)
     expect(page.get_by_role("heading", name=f"Welcome, {person.name}")).to_be_visible()
     nav = page.get_by_role("navigation", name="Main")
@@ -47,7 +47,7 @@ def test_marketer_typing_an_admin_address_gets_a_403_page(page: Page) -> None:
     expect(page.get_by_role("heading", name="You do not have access to this page")).to_be_visible()
 
 
-def test_admin_adds_a_person_who_then_signs_in(page: Page, browser) -> None:  # type: ignore[no-untyped-def]
+def test_admin_adds_a_person_who_then_signs_in(page: Page, browser) -> None:
     sign_in(page, "alex@demo.studio")
     page.get_by_role("link", name="Admin").first.click()
     page.get_by_role("link", name="Add a person").click()

@@ -15,13 +15,15 @@ from studio import db, security
 from studio.config import flask_config, load_settings
 from studio.errors import NotAllowed, ValidationFailed
 from studio.roles import ROLE_LABELS, areas_for
+from studio.services import accounts
 from studio.web import is_htmx
 
 DEFAULT_INSTANCE = Path(os.environ.get("STUDIO_INSTANCE_PATH", Path.cwd() / "instance"))
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
-    """Build a studio app. `overrides` may set DATABASE_URL, SECRET_KEY, DEV_MODE, INSTANCE_PATH."""
+    """Build a studio app. `overrides` may set DATABASE_URL, SECRET_KEY, DEV_MODE, INSTANCE_PATH,
+    TESTING, and (test apps only) PASSWORD_HASH_METHOD."""
     overrides = overrides or {}
     instance_path = Path(overrides.get("INSTANCE_PATH", DEFAULT_INSTANCE)).resolve()
     app = StudioApp(__name__, instance_path=str(instance_path), instance_relative_config=True)
@@ -29,6 +31,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(flask_config(settings))
     app.config["STUDIO_SETTINGS"] = settings
     app.config["TESTING"] = bool(overrides.get("TESTING", False))
+    accounts.use_password_hash(settings.password_hash_method)
 
     db.init_app(app, settings.database_url)
     security.init_app(app)

@@ -2,7 +2,10 @@
 
 `STUDIO_DATABASE_URL` picks the database (SQLite in the instance folder by default).
 The secret key is generated once and kept in the instance folder, so sessions survive
-restarts without anybody having to invent a secret.
+restarts without anybody having to invent a secret. Passwords are always hashed with
+werkzeug's scrypt at its default cost; only a test app (`TESTING`) may choose a cheaper
+method, through the `PASSWORD_HASH_METHOD` override (there is no environment variable
+for it, so a deployment cannot lower the cost by accident).
 """
 
 from __future__ import annotations
@@ -22,6 +25,11 @@ DEFAULT_MESSAGE_DAYS: Final = 30
 class ConfigError(Exception):
     """A setting the studio cannot start with; the message says which and how to fix it."""
 
+from werkzeug.security import generate_password_hash
+
+# werkzeug's default: scrypt with N=2**15, r=8, p=1 (about 32 MiB and 0.1-0.2 s a hash).
+DEFAULT_PASSWORD_HASH = "scrypt:32768:8:1"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -36,6 +44,7 @@ class Settings:
     production: bool = False
     #: How long a customer's message link works.
     message_days: int = DEFAULT_MESSAGE_DAYS
+    password_hash_method: str = DEFAULT_PASSWORD_HASH
 
 
 def instance_secret(instance_path: Path) -> str:
@@ -78,7 +87,8 @@ def load_settings(instance_path: Path, overrides: dict | None = None) -> Setting
                                or DEFAULT_MESSAGE_DAYS)
     return Settings(database_url=database_url, secret_key=secret_key, dev_mode=dev_mode,
                     public_base_url=public_base_url, production=production,
-                    message_days=message_days)
+                    message_days=message_days,
+                    password_hash_method=password_hash_method(overrides))
 
 
 def public_base_url_setting(value: str, *, production: bool) -> str:
@@ -118,6 +128,30 @@ def _whole_days(value: object) -> int:
         raise ConfigError(f"STUDIO_MESSAGE_DAYS is {value!r}; give a whole number of days "
                           "from 1 to 3650 (default 30).")
     return days
+
+
+def password_hash_method(overrides: dict) -> str:
+    """The method new password hashes use: the default unless a test app asks otherwise.
+
+    Raises ValueError for a cheaper method outside `TESTING`, or for a method werkzeug
+    does not know, so a mistake stops the app at start-up instead of weakening hashes.
+    """
+    method = overrides.get("PASSWORD_HASH_METHOD")
+    if method is None or method == DEFAULT_PASSWORD_HASH:
+        return DEFAULT_PASSWORD_HASH
+    if not overrides.get("TESTING"):
+        raise ValueError(
+            f"PASSWORD_HASH_METHOD={method!r} is accepted only together with TESTING: "
+            f"production always hashes with {DEFAULT_PASSWORD_HASH}."
+        )
+    try:
+        generate_password_hash("probe", method)
+    except ValueError as unknown:
+        raise ValueError(
+            f"PASSWORD_HASH_METHOD={method!r} is not a werkzeug hash method "
+            "(for example 'pbkdf2:sha256:1' or 'scrypt:1024:8:1')."
+        ) from unknown
+    return str(method)
 
 
 def flask_config(settings: Settings) -> dict:

@@ -1,8 +1,26 @@
 """Fixtures shared by the database-backed tests.
 
 Every test that uses `app` runs on SQLite, and on PostgreSQL too when
-STUDIO_TEST_POSTGRES_URL points at a server where we may create databases. Each run
-creates a uniquely named PostgreSQL database and drops it at the end.
+STUDIO_TEST_POSTGRES_URL points at a server where we may create databases.
+
+Each database is migrated once per test session (per pytest-xdist worker): SQLite in a
+temporary file, PostgreSQL in a uniquely named database dropped at the end. A test then
+runs inside one outer transaction on one connection, rolled back when the test ends.
+Every session the app hands out (the test's `session`, each request's) joins that
+transaction through a SAVEPOINT (SQLAlchemy's "joining a session into an external
+transaction" recipe), so a view that commits or rolls back ends only its savepoint, and
+the next test finds the database exactly as the migrations left it.
+
+Building a Flask app costs more than most tests (werkzeug compiles every route), so
+`app` is one app per database per session: each test gets it with its configuration,
+extensions (caches) and instance folder (signing keys) as they were after start-up and
+put back afterwards. A test that changes the app's set-up (adds a route or a handler) is
+marked `@pytest.mark.own_app` and gets a freshly built app.
+
+Tests that need real, separate connections (threads that race each other, a server in
+another thread, migrations) are marked `@pytest.mark.committed`: their `app` is built
+for them on a database of their own where commits are real (a fresh copy of the migrated
+SQLite file; the session's PostgreSQL database, emptied before and after the test).
 """
 
 from __future__ import annotations
@@ -11,17 +29,20 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
-from studio import create_app, migrate
-from studio.db import get_database
+from studio import migrate
+from studio.db import get_database, make_engine
 from studio.models import Base
+from tests.factories.apps import make_app
 
 POSTGRES_ENV = "STUDIO_TEST_POSTGRES_URL"
 POSTGRES_SKIP = (
@@ -37,7 +58,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated SQLite file, copied for each test (migrating once keeps tests fast)."""
+    """A migrated SQLite file: shared by the transactional tests, copied for committed ones."""
     path = tmp_path_factory.mktemp("template") / "studio.sqlite3"
     migrate.upgrade(f"sqlite:///{path}")
     return path
@@ -65,20 +86,55 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_engine(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+                  ) -> Iterator[Engine]:
+    """The engine for transactional SQLite tests, on a copy of the template made once.
+
+    pysqlite opens and ends transactions on its own, which breaks SAVEPOINTs; SQLAlchemy's
+    documented fix is to switch that off and emit BEGIN ourselves.
+    """
+    path = tmp_path_factory.mktemp("shared") / "studio.sqlite3"
+    shutil.copy(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+
+    @event.listens_for(engine, "connect")
+    def _no_implicit_transactions(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgresql_engine(postgres_url: str) -> Iterator[Engine]:
+    engine = make_engine(postgres_url)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
 def db_backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
 @pytest.fixture
-def database_url(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+def database_url(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest
+                 ) -> Iterator[str]:
+    """A database of the test's own where commits are real (see `committed`)."""
     if db_backend == "sqlite":
         path = tmp_path / "studio.sqlite3"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite:///{path}"
+        yield f"sqlite:///{path}"
+        return
     url = request.getfixturevalue("postgres_url")
     _truncate_all(url)
-    return url
+    yield url
+    _truncate_all(url)
 
 
 def _truncate_all(url: str) -> None:
@@ -89,20 +145,70 @@ def _truncate_all(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = create_app({
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "test-secret",
-        "INSTANCE_PATH": tmp_path / "instance",
-        "TESTING": True,
-    })
-    yield app
-    get_database(app).engine.dispose()
+@pytest.fixture(scope="session")
+def sqlite_app(sqlite_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    return _app_on(sqlite_engine, tmp_path_factory.mktemp("sqlite-app") / "instance")
+
+
+@pytest.fixture(scope="session")
+def postgresql_app(postgresql_engine: Engine, tmp_path_factory: pytest.TempPathFactory
+                   ) -> Flask:
+    return _app_on(postgresql_engine, tmp_path_factory.mktemp("postgresql-app") / "instance")
+
+
+def _app_on(engine: Engine, instance_path: Path) -> Flask:
+    """A test app whose database handle uses the session's engine."""
+    app = make_app(engine.url.render_as_string(hide_password=False), instance_path)
+    database = get_database(app)
+    database.engine.dispose()
+    database.engine = engine
+    return app
 
 
 @pytest.fixture
-def session(app: Flask):  # type: ignore[no-untyped-def]
+def app(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    if request.node.get_closest_marker("committed"):
+        app = make_app(request.getfixturevalue("database_url"), tmp_path / "instance")
+        yield app
+        get_database(app).engine.dispose()
+        return
+    engine: Engine = request.getfixturevalue(f"{db_backend}_engine")
+    if request.node.get_closest_marker("own_app"):
+        app = _app_on(engine, tmp_path / "instance")
+    else:
+        app = request.getfixturevalue(f"{db_backend}_app")
+    with engine.connect() as connection:
+        outer = connection.begin()
+        try:
+            with _one_test(app, connection, tmp_path / "instance"):
+                yield app
+        finally:
+            if outer.is_active:
+                outer.rollback()
+
+
+@contextmanager
+def _one_test(app: Flask, connection: Connection, instance_path: Path) -> Iterator[None]:
+    """Lend the app to one test: sessions inside the test's transaction, each in its own
+    SAVEPOINT, a fresh instance folder, and configuration and extensions put back after."""
+    database = get_database(app)
+    config, extensions = dict(app.config), dict(app.extensions)
+    before = (app.instance_path, database.sessionmaker)
+    app.instance_path = str(instance_path)
+    database.sessionmaker = sessionmaker(bind=connection, expire_on_commit=False,
+                                         join_transaction_mode="create_savepoint")
+    try:
+        yield
+    finally:
+        app.instance_path, database.sessionmaker = before
+        app.config.clear()
+        app.config.update(config)
+        app.extensions.clear()
+        app.extensions.update(extensions)
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
     db = get_database(app).session()
     yield db
     db.close()

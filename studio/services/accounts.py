@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from studio import audit
+from studio.config import DEFAULT_PASSWORD_HASH
 from studio.errors import FieldError, ValidationFailed
 from studio.models import User, UserRole
 from studio.roles import ROLES
@@ -22,9 +24,25 @@ MAX_PASSWORD = 256
 MAX_NAME = 120
 MAX_EMAIL = 254
 
-# A real hash to compare against when the email is unknown, so a wrong email costs the
-# same time as a wrong password and does not reveal which accounts exist.
-_DUMMY_HASH = generate_password_hash("not-a-real-password-0000")
+_hash_method = DEFAULT_PASSWORD_HASH
+
+
+def use_password_hash(method: str) -> None:
+    """Hash new passwords with `method` (the app factory passes `Settings.password_hash_method`,
+    which is the scrypt default everywhere except in test apps)."""
+    global _hash_method
+    _hash_method = method
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, _hash_method)
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    """A real hash to compare against when the email is unknown, so a wrong email costs the
+    same time as a wrong password and does not reveal which accounts exist."""
+    return generate_password_hash("not-a-real-password-0000", method)
 
 
 @dataclass(frozen=True)
@@ -89,7 +107,7 @@ def create_user(
     user = User(
         email=normalize_email(email),
         name=name.strip(),
-        password_hash=generate_password_hash(password),
+        password_hash=hash_password(password),
         active=True,
         failed_logins=0,
     )
@@ -117,7 +135,7 @@ def sign_in(
         return SignInResult(None, generic)
     user = session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None or not user.active:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(_hash_method), password)
         return SignInResult(None, generic)
     locked_until = _aware(user.locked_until)
     if locked_until is not None and locked_until > now:

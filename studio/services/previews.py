@@ -100,7 +100,7 @@ def plain_workspace(session: Session) -> preview_lib.Workspace:
         select(Artifact.id, Artifact.kind, Artifact.key, Artifact.head_number,
                Artifact.archived, Artifact.name, Artifact.updated_at).order_by(Artifact.id)))
     bind = session.get_bind()
-    key = (str(bind.url), versions)
+    key = (str(bind.engine.url), versions)  # an Engine, or a Connection in tests
     return _WORKSPACES.get(key, lambda: _read_workspace(session))
 
 

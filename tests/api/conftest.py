@@ -22,12 +22,13 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 import dsl
-from studio import create_app, migrate
+from studio import migrate
 from studio.db import get_database
 from studio.demo import seed_demo
 from studio.errors import PublishRefused
 from studio.models import Artifact, Bundle, User
 from studio.services import api_tokens, bundles, publish, signing, toolchain
+from tests.factories.apps import make_app
 
 ALL_SCOPES = tuple(api_tokens.SCOPES)
 
@@ -90,8 +91,7 @@ def demo_bundle_body(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]
     folder = tmp_path_factory.mktemp("demo-bundle")
     url = f"sqlite:///{folder / 'studio.sqlite3'}"
     migrate.upgrade(url)
-    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance",
-                      "SECRET_KEY": "x", "TESTING": True})
+    app = make_app(url, folder / "instance")
     session = get_database(app).session()
     with app.app_context():
         bundle = publish_demo(app, session)

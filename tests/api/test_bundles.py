@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import Flask
 from flask.testing import FlaskClient
@@ -22,7 +23,7 @@ def counting_queries(app: Flask) -> Iterator[list[str]]:
     statements: list[str] = []
     engine = get_database(app).engine
 
-    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+    def count(_conn, _cursor, statement, *_args) -> None:
         statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", count)
@@ -70,8 +71,9 @@ def test_an_old_etag_gets_the_new_bundle_right_after_a_publish_in_this_process(
     assert response.headers["X-Bundle-Version"] == str(new.version) != str(old.version)
 
 
+@pytest.mark.committed
 def test_a_publish_elsewhere_is_seen_within_the_pointer_ttl(
-        app: Flask, client: FlaskClient, store_bundle: StoreBundle, session,  # type: ignore[no-untyped-def]
+        app: Flask, client: FlaskClient, store_bundle: StoreBundle, session,
         auth: dict[str, str]) -> None:
     store_bundle()
     app.config["API_BUNDLE_POINTER_TTL_SECONDS"] = 0.0
@@ -124,7 +126,7 @@ def test_unknown_version_is_a_json_404_naming_the_version(
 
 
 def test_a_bundle_changed_in_storage_is_refused_not_served(
-        client: FlaskClient, published: Bundle, session, auth: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+        client: FlaskClient, published: Bundle, session, auth: dict[str, str]) -> None:
     published.body = published.body.replace("Never bounce a check", "Never bounce a cheque")
     session.commit()
     response = client.get("/api/v1/bundles/current", headers=auth)

@@ -21,7 +21,7 @@ from studio_client import BundleRejected, NoBundle, StudioClient
 from tests.api.conftest import CHECKBOOK, STOLEN_CARD, LiveStudio
 
 
-def _client(studio: LiveStudio, cache: Path, url: str | None = None, **options) -> StudioClient:  # type: ignore[no-untyped-def]
+def _client(studio: LiveStudio, cache: Path, url: str | None = None, **options) -> StudioClient:
     return StudioClient(url or studio.url, studio.token, studio.keys, cache, timeout=5,
                         sleep=lambda _s: None, **options)
 
@@ -67,7 +67,7 @@ def test_a_down_studio_is_asked_at_most_once_per_max_age_while_deciding_locally(
     attempts = []
     real_send = offline._send
 
-    def counting_send(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def counting_send(*args, **kwargs):
         attempts.append(now[0])
         return real_send(*args, **kwargs)
 
@@ -174,7 +174,7 @@ def impersonator(request: pytest.FixtureRequest, live_studio: LiveStudio) -> Ite
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, *_args) -> None:  # type: ignore[no-untyped-def]
+        def log_message(self, *_args) -> None:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -12,7 +12,7 @@ from studio.models import Bundle
 from tests.api.conftest import CHECKBOOK, STOLEN_CARD, StoreBundle
 
 
-def _decide(client: FlaskClient, auth: dict[str, str], **body: Any):  # type: ignore[no-untyped-def]
+def _decide(client: FlaskClient, auth: dict[str, str], **body: Any):
     return client.post("/api/v1/decide", json=body, headers=auth)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from studio.models import FeedbackEvent
 
 
-def _error(response) -> dict:  # type: ignore[no-untyped-def]
+def _error(response) -> dict:
     assert response.mimetype == "application/json", response.data[:200]
     body = response.get_json()
     assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "field"}
@@ -41,7 +41,7 @@ def test_method_not_allowed_says_which_methods_are(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize("url", ["/api/v1/decide", "/api/v1/events"])
 def test_body_over_one_megabyte_is_413_and_nothing_is_stored(
-        client: FlaskClient, session, auth: dict[str, str], url: str) -> None:  # type: ignore[no-untyped-def]
+        client: FlaskClient, session, auth: dict[str, str], url: str) -> None:
     padding = "x" * (1024 * 1024)
     body = '{"events": [{"event_id": "big", "type": "shown", "offer_key": "a", "payload": {"p": "' \
         + padding + '"}}]}'

@@ -17,15 +17,15 @@ SHOWN = {"event_id": "evt-1", "type": "shown", "offer_key": "overdraft_protectio
 NPS = {"event_id": "evt-2", "type": "nps", "score": 9, "customer_id": "c-1001"}
 
 
-def _send(client: FlaskClient, auth: dict[str, str], events: list[Any]):  # type: ignore[no-untyped-def]
+def _send(client: FlaskClient, auth: dict[str, str], events: list[Any]):
     return client.post("/api/v1/events", json={"events": events}, headers=auth)
 
 
-def _count(session) -> int:  # type: ignore[no-untyped-def]
+def _count(session) -> int:
     return session.scalar(select(func.count(FeedbackEvent.id)))
 
 
-def test_a_batch_is_stored_with_every_field(client: FlaskClient, session, auth) -> None:  # type: ignore[no-untyped-def]
+def test_a_batch_is_stored_with_every_field(client: FlaskClient, session, auth) -> None:
     response = _send(client, auth, [SHOWN, NPS])
     assert response.status_code == 200
     assert response.get_json() == {
@@ -42,14 +42,14 @@ def test_a_batch_is_stored_with_every_field(client: FlaskClient, session, auth) 
     assert nps.score == 9.0
 
 
-def test_a_retried_batch_is_stored_once(client: FlaskClient, session, auth) -> None:  # type: ignore[no-untyped-def]
+def test_a_retried_batch_is_stored_once(client: FlaskClient, session, auth) -> None:
     _send(client, auth, [SHOWN, NPS])
     again = _send(client, auth, [SHOWN, NPS, {**SHOWN, "event_id": "evt-3"}]).get_json()
     assert (again["stored"], again["duplicates"]) == (1, 2)
     assert _count(session) == 3
 
 
-def test_the_same_id_twice_in_one_batch_is_stored_once(client: FlaskClient, session, auth) -> None:  # type: ignore[no-untyped-def]
+def test_the_same_id_twice_in_one_batch_is_stored_once(client: FlaskClient, session, auth) -> None:
     report = _send(client, auth, [SHOWN, SHOWN]).get_json()
     assert [r["status"] for r in report["results"]] == ["stored", "duplicate"]
     assert _count(session) == 1
@@ -79,7 +79,7 @@ def test_the_same_id_twice_in_one_batch_is_stored_once(client: FlaskClient, sess
      "too_long", "events[1].payload"),
 ])
 def test_a_bad_event_is_refused_alone_with_its_field(
-        client: FlaskClient, session, auth, event: Any, code: str, field: str) -> None:  # type: ignore[no-untyped-def]
+        client: FlaskClient, session, auth, event: Any, code: str, field: str) -> None:
     report = _send(client, auth, [SHOWN, event, NPS]).get_json()
     assert [r["status"] for r in report["results"]] == ["stored", "rejected", "stored"]
     error = report["results"][1]["error"]
@@ -93,7 +93,7 @@ def test_a_bad_event_is_refused_alone_with_its_field(
     ({"events": [], "extra": 1}, 400, "extra"),
     ({"events": [NPS] * 501}, 413, "events"),
 ])
-def test_an_unreadable_batch_is_refused_whole(client: FlaskClient, session, auth,  # type: ignore[no-untyped-def]
+def test_an_unreadable_batch_is_refused_whole(client: FlaskClient, session, auth,
                                               body: dict, status: int, field: str) -> None:
     response = client.post("/api/v1/events", json=body, headers=auth)
     assert response.status_code == status

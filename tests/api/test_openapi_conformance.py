@@ -21,10 +21,11 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from studio import create_app, migrate
+from studio import migrate
 from studio.api import openapi
 from studio.db import get_database
 from studio.services import api_tokens, bundles, signing
+from tests.factories.apps import make_app
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
@@ -36,8 +37,7 @@ def conformance_app(tmp_path_factory: pytest.TempPathFactory,
     folder = tmp_path_factory.mktemp("conformance")
     url = f"sqlite:///{folder / 'studio.sqlite3'}"
     migrate.upgrade(url)
-    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance",
-                      "SECRET_KEY": "x", "TESTING": True})
+    app = make_app(url, folder / "instance")
     session = get_database(app).session()
     bundles.store(session, demo_bundle_body, ring=signing.load_or_create_keys(app.instance_path),
                   actor_id=None, summary={})
@@ -57,6 +57,6 @@ schema = schemathesis.openapi.from_dict(openapi.document())
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
-def test_no_request_breaks_the_api_or_its_document(case, conformance_app) -> None:  # type: ignore[no-untyped-def]
+def test_no_request_breaks_the_api_or_its_document(case, conformance_app) -> None:
     app, secret = conformance_app
     case.call_and_validate(headers={"Authorization": f"Bearer {secret}"}, checks=CHECKS, app=app)

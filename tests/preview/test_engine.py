@@ -8,15 +8,15 @@ import pytest
 
 from preview import Draft, preview
 from preview.engine import Compiler
-from tests.sample_factories import demo_offers, demo_workspace, sample_body
+from tests.factories.samples import demo_offers, demo_workspace, sample_body
 
 
 @pytest.fixture(scope="module")
-def ws():  # type: ignore[no-untyped-def]
+def ws():
     return demo_workspace()
 
 
-def test_the_stolen_card_gets_no_offer_but_the_card_protection_follow_up(ws) -> None:  # type: ignore[no-untyped-def]
+def test_the_stolen_card_gets_no_offer_but_the_card_protection_follow_up(ws) -> None:
     result = preview(ws, sample_body("stolen-card-distress"))
     assert result.tone is not None and result.tone.label == "distressed"
     assert result.offers == ()
@@ -28,7 +28,7 @@ def test_the_stolen_card_gets_no_offer_but_the_card_protection_follow_up(ws) -> 
                                       "message_center"}
 
 
-def test_a_checkbook_order_is_offered_overdraft_protection_in_every_channel(ws) -> None:  # type: ignore[no-untyped-def]
+def test_a_checkbook_order_is_offered_overdraft_protection_in_every_channel(ws) -> None:
     result = preview(ws, sample_body("checkbook-order"))
     assert [o["offer"] for o in result.offers] == ["overdraft_protection"]
     variants = result.rendered[0].variants
@@ -37,7 +37,7 @@ def test_a_checkbook_order_is_offered_overdraft_protection_in_every_channel(ws) 
     assert [b.label for b in variants["chat"].buttons][:1] == ["Turn it on"]
 
 
-def test_the_trace_names_the_first_failing_condition_with_actual_values(ws) -> None:  # type: ignore[no-untyped-def]
+def test_the_trace_names_the_first_failing_condition_with_actual_values(ws) -> None:
     result = preview(ws, sample_body("checkbook-order"), draft=Draft("ruleset", "retail_banking"))
     rows = {row.rule: row for row in result.rulesets[0].trace}
     platinum = rows["Platinum customers can always reach a person"]
@@ -49,7 +49,7 @@ def test_the_trace_names_the_first_failing_condition_with_actual_values(ws) -> N
     assert skipped.actual == {"inquiry.intent": "order_checkbook"}
 
 
-def test_an_unsaved_headline_reaches_email_and_sms(ws) -> None:  # type: ignore[no-untyped-def]
+def test_an_unsaved_headline_reaches_email_and_sms(ws) -> None:
     body = {**demo_offers()["overdraft_protection"]}
     body["blocks"] = {**body["blocks"], "headline": "Checks that never bounce"}
     body["overrides"] = {**body["overrides"], "sms_text": ""}
@@ -60,7 +60,7 @@ def test_an_unsaved_headline_reaches_email_and_sms(ws) -> None:  # type: ignore[
     assert variants["sms"].text.startswith("Checks that never bounce")
 
 
-def test_an_offer_that_is_not_made_is_still_rendered_with_the_reason(ws) -> None:  # type: ignore[no-untyped-def]
+def test_an_offer_that_is_not_made_is_still_rendered_with_the_reason(ws) -> None:
     result = preview(ws, sample_body("anonymous-web-question"),
                      draft=Draft("offer", "rewards_card", demo_offers()["rewards_card"]))
     focus = result.rendered[0]
@@ -75,7 +75,7 @@ def test_an_offer_that_is_not_made_is_still_rendered_with_the_reason(ws) -> None
     ('rule "a" when\n', None, None),
 ])
 def test_a_ruleset_draft_that_does_not_compile_shows_diagnostics_instead(
-        ws, source: str, code: str | None, hint: str | None) -> None:  # type: ignore[no-untyped-def]
+        ws, source: str, code: str | None, hint: str | None) -> None:
     result = preview(ws, sample_body("checkbook-order"),
                      draft=Draft("ruleset", "retail_banking", {"name": "x", "source": source}))
     assert result.blocked and result.rendered == ()
@@ -88,7 +88,7 @@ def test_a_ruleset_draft_that_does_not_compile_shows_diagnostics_instead(
         assert first.hint == hint
 
 
-def test_an_offer_draft_with_a_template_error_shows_the_field_and_line(ws) -> None:  # type: ignore[no-untyped-def]
+def test_an_offer_draft_with_a_template_error_shows_the_field_and_line(ws) -> None:
     body = {**demo_offers()["overdraft_protection"]}
     body["blocks"] = {**body["blocks"], "headline": "Hi {{ custmer.name }"}
     result = preview(ws, sample_body("checkbook-order"),
@@ -97,7 +97,7 @@ def test_an_offer_draft_with_a_template_error_shows_the_field_and_line(ws) -> No
     assert any(p.where.startswith("blocks.headline") for p in result.blocking)
 
 
-def test_a_layout_draft_that_does_not_compile_points_at_the_line(ws) -> None:  # type: ignore[no-untyped-def]
+def test_a_layout_draft_that_does_not_compile_points_at_the_line(ws) -> None:
     draft = Draft("layout", "email_response_footer",
                   {"channel": "email_html", "source": "<mjml>\n<mj-body>\n<mj-section>\n</mjml>"})
     result = preview(ws, sample_body("checkbook-order"), draft=draft)
@@ -105,7 +105,7 @@ def test_a_layout_draft_that_does_not_compile_points_at_the_line(ws) -> None:  #
     assert any(p.line for p in result.blocking)
 
 
-def test_a_layout_draft_is_previewed_with_a_sample_offer_when_none_is_made(ws) -> None:  # type: ignore[no-untyped-def]
+def test_a_layout_draft_is_previewed_with_a_sample_offer_when_none_is_made(ws) -> None:
     layout = ws.layouts["promotional_email"]
     source = layout["source"].replace("{{ offer.headline }}", "NEW {{ offer.headline }}", 1)
     result = preview(ws, sample_body("anonymous-web-question"), draft=Draft(
@@ -122,14 +122,14 @@ def test_a_layout_draft_is_previewed_with_a_sample_offer_when_none_is_made(ws) -
     {"inquiry": {"category": "transactonal", "channel": 7}, "custmer": {}},
 ])
 def test_an_interaction_missing_or_mangling_fields_still_gets_a_decision(
-        ws, interaction: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+        ws, interaction: dict[str, Any]) -> None:
     result = preview(ws, interaction)
     assert not result.blocked and len(result.rulesets) == 4
     if "custmer" in interaction:
         assert any(p.where == "custmer" and p.hint for p in result.interaction_problems)
 
 
-def test_hostile_text_in_a_headline_is_escaped_in_the_email(ws) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_text_in_a_headline_is_escaped_in_the_email(ws) -> None:
     body = {**demo_offers()["overdraft_protection"]}
     body["blocks"] = {**body["blocks"], "headline": "<script>alert(1)</script><img src=x onerror=alert(2)>"}
     result = preview(ws, sample_body("checkbook-order"),

@@ -6,11 +6,11 @@ import pytest
 
 from preview import Sample, run_matrix
 from studio.demo.samples import demo_samples
-from tests.sample_factories import demo_workspace
+from tests.factories.samples import demo_workspace
 
 
 @pytest.fixture(scope="module")
-def ws():  # type: ignore[no-untyped-def]
+def ws():
     return demo_workspace()
 
 
@@ -19,11 +19,11 @@ def samples() -> list[Sample]:
     return [Sample(s["key"], s["name"], s["interaction"], tuple(s["tags"])) for s in demo_samples()]
 
 
-def _cells(matrix):  # type: ignore[no-untyped-def]
+def _cells(matrix):
     return {row.sample.key: row.cell for row in matrix.rows}
 
 
-def test_a_ruleset_matrix_says_who_gets_what_and_why_not(ws, samples) -> None:  # type: ignore[no-untyped-def]
+def test_a_ruleset_matrix_says_who_gets_what_and_why_not(ws, samples) -> None:
     cells = _cells(run_matrix(ws, samples, kind="ruleset", key="retail_banking"))
     assert cells["checkbook-order"].offers == ("overdraft_protection",)
     stolen = cells["stolen-card-distress"]
@@ -32,7 +32,7 @@ def test_a_ruleset_matrix_says_who_gets_what_and_why_not(ws, samples) -> None:  
     assert cells["anonymous-web-question"].why == "no rule matched"
 
 
-def test_an_offer_matrix_shows_where_it_is_made_and_why_elsewhere_not(ws, samples) -> None:  # type: ignore[no-untyped-def]
+def test_an_offer_matrix_shows_where_it_is_made_and_why_elsewhere_not(ws, samples) -> None:
     matrix = run_matrix(ws, samples, kind="offer", key="refill_savings")
     cells = _cells(matrix)
     assert cells["pharmacy-refill-8pct"].status == "offer"
@@ -42,12 +42,12 @@ def test_an_offer_matrix_shows_where_it_is_made_and_why_elsewhere_not(ws, sample
 
 @pytest.mark.parametrize(("kind", "key", "title"), [
     ("offer", "no_such_offer", "Unknown offer"), ("ruleset", "nope", "Unknown ruleset")])
-def test_an_unknown_key_is_a_message_not_an_error(ws, samples, kind, key, title) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_key_is_a_message_not_an_error(ws, samples, kind, key, title) -> None:
     matrix = run_matrix(ws, samples, kind=kind, key=key)
     assert matrix.blocked and matrix.blocking_title == title
 
 
-def test_a_ruleset_saved_with_errors_is_reported_with_its_diagnostics(samples) -> None:  # type: ignore[no-untyped-def]
+def test_a_ruleset_saved_with_errors_is_reported_with_its_diagnostics(samples) -> None:
     ws = demo_workspace(rulesets={"broken": {"name": "Broken", "source": "rule \"a\" when x\n"}})
     matrix = run_matrix(ws, samples, kind="ruleset", key="broken")
     assert matrix.blocked and matrix.problems[0].line == 1

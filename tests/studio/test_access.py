@@ -44,7 +44,7 @@ def test_every_view_declares_who_may_use_it(app: Flask) -> None:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_each_role_reaches_exactly_its_areas(app: Flask, session, role: str) -> None:  # type: ignore[no-untyped-def]
+def test_each_role_reaches_exactly_its_areas(app: Flask, session, role: str) -> None:
     # A second person so that pages with an id in the URL find someone.
     make_user(session, "marketer")
     user = make_user(session, role)
@@ -71,14 +71,14 @@ def test_htmx_request_with_expired_session_gets_401_and_a_redirect_header(app: F
     assert response.headers["HX-Redirect"].startswith("/sign-in")
 
 
-def test_forbidden_page_explains_who_may_use_it(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+def test_forbidden_page_explains_who_may_use_it(app: Flask, session) -> None:
     client = sign_in_as(app.test_client(), make_user(session, "marketer"))
     response = client.get("/admin/users")
     assert response.status_code == 403
     assert "Admin is for: admin" in response.get_data(as_text=True)
 
 
-def test_deactivated_person_is_signed_out_on_next_request(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+def test_deactivated_person_is_signed_out_on_next_request(app: Flask, session) -> None:
     user = make_user(session, "admin")
     client = sign_in_as(app.test_client(), user)
     assert client.get("/admin/users").status_code == 200

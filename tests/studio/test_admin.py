@@ -13,12 +13,12 @@ GOOD = {"name": "Nia Brown", "email": "nia@example.com", "password": "a long pas
 
 
 @pytest.fixture
-def admin_client(app: Flask, session):  # type: ignore[no-untyped-def]
+def admin_client(app: Flask, session):
     admin = make_user(session, "admin", name="Admin")
     return sign_in_as(app.test_client(), admin), admin
 
 
-def test_admin_adds_a_person_who_can_then_sign_in(admin_client, session) -> None:  # type: ignore[no-untyped-def]
+def test_admin_adds_a_person_who_can_then_sign_in(admin_client, session) -> None:
     client, _ = admin_client
     response = post(client, "/admin/users/new", GOOD)
     assert response.status_code == 302
@@ -41,7 +41,7 @@ def test_admin_adds_a_person_who_can_then_sign_in(admin_client, session) -> None
     ],
 )
 def test_bad_new_person_form_says_what_is_wrong_and_saves_nothing(
-    admin_client, session, change: dict, field: str, message: str  # type: ignore[no-untyped-def]
+    admin_client, session, change: dict, field: str, message: str
 ) -> None:
     client, _ = admin_client
     before = session.query(User).count()
@@ -53,7 +53,7 @@ def test_bad_new_person_form_says_what_is_wrong_and_saves_nothing(
     assert session.query(User).count() == before
 
 
-def test_duplicate_email_is_refused_with_a_message(admin_client, session) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_email_is_refused_with_a_message(admin_client, session) -> None:
     client, _ = admin_client
     make_user(session, "marketer", email="nia@example.com")
     response = post(client, "/admin/users/new", {**GOOD, "email": "NIA@example.com"})
@@ -62,7 +62,7 @@ def test_duplicate_email_is_refused_with_a_message(admin_client, session) -> Non
     assert session.query(User).filter_by(email="nia@example.com").count() == 1
 
 
-def test_admin_gives_and_takes_roles(admin_client, session) -> None:  # type: ignore[no-untyped-def]
+def test_admin_gives_and_takes_roles(admin_client, session) -> None:
     client, _ = admin_client
     person = make_user(session, "marketer")
     response = post(client, f"/admin/users/{person.id}/roles", {"roles": ["service_lead", "reviewer"]})
@@ -73,7 +73,7 @@ def test_admin_gives_and_takes_roles(admin_client, session) -> None:  # type: ig
     assert event.detail == {"before": ["marketer"], "after": ["reviewer", "service_lead"]}
 
 
-def test_admin_cannot_remove_their_own_admin_role(admin_client, session) -> None:  # type: ignore[no-untyped-def]
+def test_admin_cannot_remove_their_own_admin_role(admin_client, session) -> None:
     client, admin = admin_client
     response = post(client, f"/admin/users/{admin.id}/roles", {"roles": ["marketer"]})
     assert response.status_code == 422
@@ -82,7 +82,7 @@ def test_admin_cannot_remove_their_own_admin_role(admin_client, session) -> None
     assert session.get(User, admin.id).roles == {"admin"}
 
 
-def test_deactivation_asks_for_confirmation_first(admin_client, session) -> None:  # type: ignore[no-untyped-def]
+def test_deactivation_asks_for_confirmation_first(admin_client, session) -> None:
     client, _ = admin_client
     person = make_user(session, "marketer", name="Pat")
     page = client.get(f"/admin/users/{person.id}/deactivate")
@@ -92,7 +92,7 @@ def test_deactivation_asks_for_confirmation_first(admin_client, session) -> None
     assert session.get(User, person.id).active is True
 
 
-def test_admin_deactivates_and_reactivates_an_account(admin_client, session) -> None:  # type: ignore[no-untyped-def]
+def test_admin_deactivates_and_reactivates_an_account(admin_client, session) -> None:
     client, _ = admin_client
     person = make_user(session, "marketer")
     assert post(client, f"/admin/users/{person.id}/deactivate").status_code == 302
@@ -103,7 +103,7 @@ def test_admin_deactivates_and_reactivates_an_account(admin_client, session) -> 
     assert session.get(User, person.id).active is True
 
 
-def test_admin_cannot_deactivate_themselves(admin_client, session) -> None:  # type: ignore[no-untyped-def]
+def test_admin_cannot_deactivate_themselves(admin_client, session) -> None:
     client, admin = admin_client
     response = post(client, f"/admin/users/{admin.id}/deactivate")
     assert response.status_code == 422
@@ -111,7 +111,7 @@ def test_admin_cannot_deactivate_themselves(admin_client, session) -> None:  # t
     assert session.get(User, admin.id).active is True
 
 
-def test_people_list_searches_and_paginates(admin_client, session) -> None:  # type: ignore[no-untyped-def]
+def test_people_list_searches_and_paginates(admin_client, session) -> None:
     client, _ = admin_client
     for n in range(30):
         make_user(session, "marketer", name=f"Zed {n:02d}", email=f"zed{n}@example.com")
@@ -123,18 +123,18 @@ def test_people_list_searches_and_paginates(admin_client, session) -> None:  # t
     assert "Nobody matches" in nobody
 
 
-def test_people_search_answers_htmx_with_just_the_table(admin_client) -> None:  # type: ignore[no-untyped-def]
+def test_people_search_answers_htmx_with_just_the_table(admin_client) -> None:
     client, _ = admin_client
     html = client.get("/admin/users?q=admin", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<table" in html and "<html" not in html
 
 
-def test_unknown_person_is_404(admin_client) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_person_is_404(admin_client) -> None:
     client, _ = admin_client
     assert client.get("/admin/users/99999").status_code == 404
     assert post(client, "/admin/users/99999/roles", {"roles": ["marketer"]}).status_code == 404
 
 
-def test_garbage_page_number_shows_the_first_page(admin_client) -> None:  # type: ignore[no-untyped-def]
+def test_garbage_page_number_shows_the_first_page(admin_client) -> None:
     client, _ = admin_client
     assert client.get("/admin/users?page=abc").status_code == 200

@@ -14,7 +14,7 @@ from tests.factories import make_user, sign_in_as
 DAY = datetime(2026, 11, 10, 12, tzinfo=UTC)
 
 
-def _events(session, offer: str, channel: str, **counts: int) -> None:  # type: ignore[no-untyped-def]
+def _events(session, offer: str, channel: str, **counts: int) -> None:
     for kind, count in counts.items():
         for n in range(count):
             session.add(FeedbackEvent(event_id=f"{offer}-{channel}-{kind}-{n}", type=kind,
@@ -23,7 +23,7 @@ def _events(session, offer: str, channel: str, **counts: int) -> None:  # type: 
     session.commit()
 
 
-def _nps(session, *scores: int) -> None:  # type: ignore[no-untyped-def]
+def _nps(session, *scores: int) -> None:
     for n, score in enumerate(scores):
         session.add(FeedbackEvent(event_id=f"nps-{n}", type="nps", offer_key="refill_savings",
                                   score=score, at=DAY))
@@ -33,7 +33,7 @@ def _nps(session, *scores: int) -> None:  # type: ignore[no-untyped-def]
 WINDOW = analytics.Window(date(2026, 11, 1), date(2026, 11, 30))
 
 
-def test_rates_are_per_shown_and_split_by_channel(session) -> None:  # type: ignore[no-untyped-def]
+def test_rates_are_per_shown_and_split_by_channel(session) -> None:
     _events(session, "refill_savings", "sms", shown=20, accepted=5, complaint=1)
     _events(session, "refill_savings", "chat", shown=10, declined=4)
     report = analytics.report(session, WINDOW)
@@ -44,14 +44,14 @@ def test_rates_are_per_shown_and_split_by_channel(session) -> None:  # type: ign
     assert offer.counts["shown"] == 30 and offer.rate("declined") == pytest.approx(4 / 30)
 
 
-def test_nps_counts_promoters_minus_detractors(session) -> None:  # type: ignore[no-untyped-def]
+def test_nps_counts_promoters_minus_detractors(session) -> None:
     _nps(session, 10, 9, 8, 3)
     report = analytics.report(session, WINDOW)
     assert report.overall_nps == pytest.approx(25.0)
     assert report.nps_answers == 4
 
 
-def test_events_outside_the_window_are_left_out(session) -> None:  # type: ignore[no-untyped-def]
+def test_events_outside_the_window_are_left_out(session) -> None:
     _events(session, "refill_savings", "sms", shown=3)
     october = analytics.Window(date(2026, 10, 1), date(2026, 10, 31))
     assert analytics.report(session, october).total_events == 0
@@ -66,18 +66,18 @@ def test_events_outside_the_window_are_left_out(session) -> None:  # type: ignor
         ("2000-01-01", "2026-11-22", (date(2025, 11, 22), date(2026, 11, 22))),
     ],
 )
-def test_window_falls_back_to_something_sensible(start, end, expected) -> None:  # type: ignore[no-untyped-def]
+def test_window_falls_back_to_something_sensible(start, end, expected) -> None:
     window = analytics.window_from(start, end, today=date(2026, 11, 22))
     assert (window.start, window.end) == expected
 
 
-def test_page_shows_an_empty_state_that_says_how_events_arrive(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+def test_page_shows_an_empty_state_that_says_how_events_arrive(app: Flask, session) -> None:
     client = sign_in_as(app.test_client(), make_user(session, "marketer"))
     html = client.get("/analytics/").get_data(as_text=True)
     assert "No feedback between" in html and "POST /api/v1/events" in html
 
 
-def test_page_and_chart_show_the_figures(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+def test_page_and_chart_show_the_figures(app: Flask, session) -> None:
     _events(session, "refill_savings", "sms", shown=20, accepted=5)
     client = sign_in_as(app.test_client(), make_user(session, "marketer"))
     html = client.get("/analytics/?start=2026-11-01&end=2026-11-30").get_data(as_text=True)
@@ -87,7 +87,7 @@ def test_page_and_chart_show_the_figures(app: Flask, session) -> None:  # type: 
     assert b"<script" not in chart.data and b"refill_savings" in chart.data
 
 
-def test_partial_is_served_to_htmx(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+def test_partial_is_served_to_htmx(app: Flask, session) -> None:
     client = sign_in_as(app.test_client(), make_user(session, "service_lead"))
     html = client.get("/analytics/", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in html and "No feedback" in html

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from studio.models import User
 from studio.services import artifacts, rulesets, samples
-from tests.factories import post, sign_in_as
-from tests.offer_factories import EMAIL_LAYOUT, make_layout, make_offer, offer_form
-from tests.review_factories import make_ruleset, person
+from tests.factories import make_user, post, sign_in_as
+from tests.factories.offers import EMAIL_LAYOUT, make_layout, make_offer, offer_form
+from tests.factories.reviews import make_ruleset
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ STALE_SAVES = {
 
 @pytest.fixture
 def author(app: Flask, session: Session) -> tuple[FlaskClient, User]:
-    user = person(session, "marketer", "service_lead", name="Casey Both")
+    user = make_user(session, "marketer", "service_lead", name="Casey Both")
     return sign_in_as(app.test_client(), user), user
 
 

@@ -21,7 +21,7 @@ def _offer(session: Session, author_id: int) -> Artifact:
     return artifact
 
 
-def test_each_save_adds_a_revision_and_history_lists_them_newest_first(session) -> None:  # type: ignore[no-untyped-def]
+def test_each_save_adds_a_revision_and_history_lists_them_newest_first(session) -> None:
     mara = make_user(session, "marketer")
     offer = _offer(session, mara.id)
     artifacts.save(session, offer, body={"headline": "Earn 3% back"}, base_number=1,
@@ -32,7 +32,7 @@ def test_each_save_adds_a_revision_and_history_lists_them_newest_first(session) 
     assert session.query(AuditEvent).filter_by(action="offer.edit").count() == 1
 
 
-def test_save_from_a_stale_revision_is_refused_with_the_other_persons_version(session) -> None:  # type: ignore[no-untyped-def]
+def test_save_from_a_stale_revision_is_refused_with_the_other_persons_version(session) -> None:
     mara = make_user(session, "marketer")
     omar = make_user(session, "marketer")
     offer = _offer(session, mara.id)
@@ -47,7 +47,8 @@ def test_save_from_a_stale_revision_is_refused_with_the_other_persons_version(se
     assert artifacts.head(session, offer).body == {"headline": "Mara's"}
 
 
-def test_concurrent_editors_never_lose_an_update(app, session) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.committed
+def test_concurrent_editors_never_lose_an_update(app, session) -> None:
     """Threads race to save from the same base: exactly one wins each round."""
     mara = make_user(session, "marketer")
     offer = _offer(session, mara.id)
@@ -83,7 +84,7 @@ def test_concurrent_editors_never_lose_an_update(app, session) -> None:  # type:
     assert session.query(Revision).filter_by(artifact_id=offer.id).count() == 4
 
 
-def test_listing_searches_by_key_and_name_and_hides_archived(session) -> None:  # type: ignore[no-untyped-def]
+def test_listing_searches_by_key_and_name_and_hides_archived(session) -> None:
     mara = make_user(session, "marketer")
     for key, name in [("rewards_card", "Rewards card"), ("mobile_alerts", "Mobile alerts"),
                       ("retention_discount", "Retention discount")]:

@@ -10,7 +10,7 @@ from flask import Flask
 from studio.models import Asset
 from studio.services import assets
 from tests.factories import make_user, post, sign_in_as
-from tests.offer_factories import image_bytes
+from tests.factories.offers import image_bytes
 
 HOSTILE_SVG = b"""<?xml version="1.0"?>
 <svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="60" height="30" onload="alert(1)">
@@ -24,23 +24,23 @@ HOSTILE_SVG = b"""<?xml version="1.0"?>
 
 
 @pytest.fixture
-def marketer(app: Flask, session):  # type: ignore[no-untyped-def]
+def marketer(app: Flask, session):
     user = make_user(session, "marketer")
     return sign_in_as(app.test_client(), user), user
 
 
-def _upload(client, data: bytes, filename: str = "banner.png",  # type: ignore[no-untyped-def]
+def _upload(client, data: bytes, filename: str = "banner.png",
             content_type: str = "image/png"):
     return post(client, "/assets/", {"file": (io.BytesIO(data), filename, content_type)},
                 content_type="multipart/form-data")
 
 
-def test_empty_library_says_how_to_start(marketer) -> None:  # type: ignore[no-untyped-def]
+def test_empty_library_says_how_to_start(marketer) -> None:
     client, _ = marketer
     assert "No images yet." in client.get("/assets/").get_data(as_text=True)
 
 
-def test_an_uploaded_png_is_stored_with_its_real_size_and_served_safely(marketer, session) -> None:  # type: ignore[no-untyped-def]
+def test_an_uploaded_png_is_stored_with_its_real_size_and_served_safely(marketer, session) -> None:
     client, _ = marketer
     data = image_bytes(64, 32)
     assert _upload(client, data).status_code == 302
@@ -58,21 +58,21 @@ def test_an_uploaded_png_is_stored_with_its_real_size_and_served_safely(marketer
     assert again.status_code == 304
 
 
-def test_assets_are_served_to_people_who_are_not_signed_in(app: Flask, marketer, session) -> None:  # type: ignore[no-untyped-def]
+def test_assets_are_served_to_people_who_are_not_signed_in(app: Flask, marketer, session) -> None:
     client, _ = marketer
     _upload(client, image_bytes())
     url = assets.url_for_asset(session.query(Asset).one())
     assert app.test_client().get(url).status_code == 200
 
 
-def test_the_type_comes_from_the_bytes_not_the_name(marketer, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_type_comes_from_the_bytes_not_the_name(marketer, session) -> None:
     client, _ = marketer
     _upload(client, image_bytes(kind="JPEG"), filename="photo.png", content_type="image/png")
     asset = session.query(Asset).one()
     assert asset.content_type == "image/jpeg" and asset.filename == "photo.jpg"
 
 
-def test_uploading_the_same_image_twice_keeps_one_copy(marketer, session) -> None:  # type: ignore[no-untyped-def]
+def test_uploading_the_same_image_twice_keeps_one_copy(marketer, session) -> None:
     client, _ = marketer
     _upload(client, image_bytes(), "a.png")
     _upload(client, image_bytes(), "b.png")
@@ -93,7 +93,7 @@ def test_uploading_the_same_image_twice_keeps_one_copy(marketer, session) -> Non
                  "no size", id="svg-without-size"),
 ])
 def test_uploads_that_are_not_usable_images_are_refused_next_to_the_field(
-        marketer, session, data, filename, message) -> None:  # type: ignore[no-untyped-def]
+        marketer, session, data, filename, message) -> None:
     client, _ = marketer
     response = _upload(client, data, filename)
     assert response.status_code == 422
@@ -102,14 +102,14 @@ def test_uploads_that_are_not_usable_images_are_refused_next_to_the_field(
     assert session.query(Asset).count() == 0
 
 
-def test_an_upload_without_a_file_is_refused(marketer) -> None:  # type: ignore[no-untyped-def]
+def test_an_upload_without_a_file_is_refused(marketer) -> None:
     client, _ = marketer
     response = post(client, "/assets/", {}, content_type="multipart/form-data")
     assert response.status_code == 422
     assert "Choose an image file" in response.get_data(as_text=True)
 
 
-def test_svg_is_rebuilt_without_anything_that_could_run_or_fetch(marketer, session) -> None:  # type: ignore[no-untyped-def]
+def test_svg_is_rebuilt_without_anything_that_could_run_or_fetch(marketer, session) -> None:
     client, _ = marketer
     assert _upload(client, HOSTILE_SVG, "logo.svg", "image/svg+xml").status_code == 302
     asset = session.query(Asset).one()
@@ -125,19 +125,19 @@ def test_svg_is_rebuilt_without_anything_that_could_run_or_fetch(marketer, sessi
     "/assets/" + "0" * 64 + ".png",
     "/assets/not-a-hash.png",
 ])
-def test_unknown_asset_addresses_are_not_found(marketer, path) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_asset_addresses_are_not_found(marketer, path) -> None:
     client, _ = marketer
     assert client.get(path).status_code == 404
 
 
-def test_an_asset_is_only_served_under_its_own_extension(marketer, session) -> None:  # type: ignore[no-untyped-def]
+def test_an_asset_is_only_served_under_its_own_extension(marketer, session) -> None:
     client, _ = marketer
     _upload(client, image_bytes())
     asset = session.query(Asset).one()
     assert client.get(f"/assets/{asset.sha256}.svg").status_code == 404
 
 
-def test_the_picker_offers_library_images_for_the_editor(marketer) -> None:  # type: ignore[no-untyped-def]
+def test_the_picker_offers_library_images_for_the_editor(marketer) -> None:
     client, _ = marketer
     _upload(client, image_bytes(), "summer-sale.png")
     html = client.get("/assets/picker?target=editor").get_data(as_text=True)
@@ -145,7 +145,7 @@ def test_the_picker_offers_library_images_for_the_editor(marketer) -> None:  # t
     assert "<html" not in html
 
 
-def test_the_library_is_searched_and_paginated(marketer) -> None:  # type: ignore[no-untyped-def]
+def test_the_library_is_searched_and_paginated(marketer) -> None:
     client, _ = marketer
     for n in range(26):
         _upload(client, image_bytes(10 + n, 10), f"img-{n:02d}.png")
@@ -155,7 +155,7 @@ def test_the_library_is_searched_and_paginated(marketer) -> None:  # type: ignor
     assert "img-07.png" in found and "img-08.png" not in found
 
 
-def test_only_marketers_upload(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+def test_only_marketers_upload(app: Flask, session) -> None:
     client = sign_in_as(app.test_client(), make_user(session, "service_lead"))
     assert _upload(client, image_bytes()).status_code == 403
     assert session.query(Asset).count() == 0

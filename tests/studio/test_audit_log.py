@@ -11,21 +11,20 @@ from studio import audit
 from studio.errors import ValidationFailed
 from studio.models import AuditEvent
 from studio.services import audit_log, publish, review_settings
-from tests.factories import sign_in_as
-from tests.review_factories import (
+from tests.factories import make_user, sign_in_as
+from tests.factories.reviews import (
     approve,
     edit_offer,
     make_offer,
-    person,
     publish_now,
     ring,
     submit,
 )
 
 
-def test_edits_submissions_reviews_publish_rollback_and_settings_are_recorded(app, session) -> None:  # type: ignore[no-untyped-def]
-    mara, rita, alex = person(session, "marketer"), person(session, "reviewer"), \
-        person(session, "admin")
+def test_edits_submissions_reviews_publish_rollback_and_settings_are_recorded(app, session) -> None:
+    mara, rita, alex = make_user(session, "marketer"), make_user(session, "reviewer"), \
+        make_user(session, "admin")
     offer = make_offer(session, mara, "rewards_card")
     approve(session, submit(session, mara, offer), rita)
     publish_now(app, session, rita)
@@ -42,8 +41,8 @@ def test_edits_submissions_reviews_publish_rollback_and_settings_are_recorded(ap
 
 
 @pytest.fixture
-def log(session):  # type: ignore[no-untyped-def]
-    mara, rita = person(session, "marketer", name="Mara"), person(session, "reviewer")
+def log(session):
+    mara, rita = make_user(session, "marketer", name="Mara"), make_user(session, "reviewer")
     now = datetime.now(UTC)
     for n in range(60):
         audit.record(session, "offer.edit", actor_id=mara.id, object_type="offer",
@@ -54,7 +53,7 @@ def log(session):  # type: ignore[no-untyped-def]
     return {"mara": mara, "rita": rita, "now": now}
 
 
-def test_filters_by_person_object_and_time_and_paginates(session, log) -> None:  # type: ignore[no-untyped-def]
+def test_filters_by_person_object_and_time_and_paginates(session, log) -> None:
     page = audit_log.search(session, audit_log.Filters(person=log["mara"].id), per_page=25)
     assert (page.total, page.pages, len(page.items)) == (60, 3, 25)
     assert audit_log.search(session, audit_log.Filters(object="offer:o1")).total == 20
@@ -69,7 +68,7 @@ def test_filters_by_person_object_and_time_and_paginates(session, log) -> None: 
     ({"since": "yesterday"}, "since"), ({"person": "x"}, "person"),
     ({"since": "2026-02-01", "until": "2026-01-01"}, "until"),
 ])
-def test_bad_filters_are_refused_field_by_field(args, field) -> None:  # type: ignore[no-untyped-def]
+def test_bad_filters_are_refused_field_by_field(args, field) -> None:
     with pytest.raises(ValidationFailed) as refused:
         audit_log.parse_filters(args)
     assert field in refused.value.by_field()
@@ -77,8 +76,8 @@ def test_bad_filters_are_refused_field_by_field(args, field) -> None:  # type: i
 
 @pytest.mark.parametrize("role, status", [("reviewer", 200), ("admin", 200), ("marketer", 403),
                                           ("service_lead", 403)])
-def test_reviewers_and_admins_read_the_log(app, session, log, role, status) -> None:  # type: ignore[no-untyped-def]
-    client = sign_in_as(app.test_client(), person(session, role))
+def test_reviewers_and_admins_read_the_log(app, session, log, role, status) -> None:
+    client = sign_in_as(app.test_client(), make_user(session, role))
     response = client.get(f"/audit/?person={log['mara'].id}&page=2")
     assert response.status_code == status
     if status == 200:
@@ -86,8 +85,8 @@ def test_reviewers_and_admins_read_the_log(app, session, log, role, status) -> N
         assert client.get("/audit/?since=nope").status_code == 422
 
 
-def test_the_log_cannot_be_changed_from_the_studio(app, session, log) -> None:  # type: ignore[no-untyped-def]
-    client = sign_in_as(app.test_client(), person(session, "admin"))
+def test_the_log_cannot_be_changed_from_the_studio(app, session, log) -> None:
+    client = sign_in_as(app.test_client(), make_user(session, "admin"))
     event_id = session.scalar(select(AuditEvent.id))
     for method in ("post", "put", "delete", "patch"):
         for url in ("/audit/", f"/audit/{event_id}"):

@@ -17,14 +17,14 @@ def _csrf_from(html: str) -> str:
     return match.group(1)
 
 
-def _sign_in(client, email: str, password: str, next_url: str = ""):  # type: ignore[no-untyped-def]
+def _sign_in(client, email: str, password: str, next_url: str = ""):
     page = client.get("/sign-in")
     token = _csrf_from(page.get_data(as_text=True))
     url = "/sign-in" + (f"?next={next_url}" if next_url else "")
     return client.post(url, data={"email": email, "password": password, "csrf_token": token})
 
 
-def test_person_signs_in_with_right_password_and_lands_home(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+def test_person_signs_in_with_right_password_and_lands_home(app: Flask, session) -> None:
     user = make_user(session, "marketer", email="ana@example.com", name="Ana")
     client = app.test_client()
     response = _sign_in(client, "  ANA@example.com ", PASSWORD)
@@ -36,7 +36,7 @@ def test_person_signs_in_with_right_password_and_lands_home(app: Flask, session)
     assert session.get(User, user.id).last_login_at is not None
 
 
-def test_wrong_password_gets_a_clear_message_and_no_session(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_password_gets_a_clear_message_and_no_session(app: Flask, session) -> None:
     make_user(session, "marketer", email="ana@example.com")
     client = app.test_client()
     response = _sign_in(client, "ana@example.com", "wrong password")
@@ -51,7 +51,7 @@ def test_unknown_email_gets_the_same_message_as_a_wrong_password(app: Flask) -> 
     assert "do not match an active account" in response.get_data(as_text=True)
 
 
-def test_account_locks_after_five_failures_even_for_the_right_password(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+def test_account_locks_after_five_failures_even_for_the_right_password(app: Flask, session) -> None:
     make_user(session, "marketer", email="ana@example.com")
     client = app.test_client()
     for _ in range(5):
@@ -63,12 +63,12 @@ def test_account_locks_after_five_failures_even_for_the_right_password(app: Flas
     assert failures == 5
 
 
-def test_deactivated_account_cannot_sign_in(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+def test_deactivated_account_cannot_sign_in(app: Flask, session) -> None:
     make_user(session, "marketer", email="ana@example.com", active=False)
     assert _sign_in(app.test_client(), "ana@example.com", PASSWORD).status_code == 401
 
 
-def test_sign_in_follows_a_local_next_but_never_another_site(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+def test_sign_in_follows_a_local_next_but_never_another_site(app: Flask, session) -> None:
     make_user(session, "admin", email="ana@example.com")
     local = _sign_in(app.test_client(), "ana@example.com", PASSWORD, "/admin/users")
     assert local.headers["Location"] == "/admin/users"
@@ -77,7 +77,7 @@ def test_sign_in_follows_a_local_next_but_never_another_site(app: Flask, session
         assert response.headers["Location"] == "/", hostile
 
 
-def test_sign_out_ends_the_session(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+def test_sign_out_ends_the_session(app: Flask, session) -> None:
     client = sign_in_as(app.test_client(), make_user(session, "marketer"))
     assert client.get("/").status_code == 200
     assert post(client, "/sign-out").status_code == 302
@@ -86,7 +86,7 @@ def test_sign_out_ends_the_session(app: Flask, session) -> None:  # type: ignore
 
 @pytest.mark.parametrize("token", [None, "", "forged-token"])
 def test_state_changing_request_without_the_right_csrf_token_is_refused(
-    app: Flask, session, token: str | None  # type: ignore[no-untyped-def]
+    app: Flask, session, token: str | None
 ) -> None:
     admin = make_user(session, "admin")
     client = sign_in_as(app.test_client(), admin)
@@ -100,7 +100,7 @@ def test_state_changing_request_without_the_right_csrf_token_is_refused(
     assert session.query(User).filter_by(email="new@example.com").count() == 0
 
 
-def test_htmx_request_may_send_the_csrf_token_as_a_header(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+def test_htmx_request_may_send_the_csrf_token_as_a_header(app: Flask, session) -> None:
     client = sign_in_as(app.test_client(), make_user(session, "admin"))
     response = client.post(
         "/admin/users/new",
@@ -112,7 +112,7 @@ def test_htmx_request_may_send_the_csrf_token_as_a_header(app: Flask, session) -
     assert session.query(User).filter_by(email="new@example.com").count() == 1
 
 
-def test_sign_in_form_itself_is_csrf_protected(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+def test_sign_in_form_itself_is_csrf_protected(app: Flask, session) -> None:
     make_user(session, "marketer", email="ana@example.com")
     response = app.test_client().post("/sign-in", data={"email": "ana@example.com",
                                                          "password": PASSWORD})
@@ -130,7 +130,7 @@ def test_pages_carry_a_csp_without_inline_script_and_other_security_headers(app:
     assert " on" + "click=" not in html
 
 
-def test_session_cookie_is_http_only_and_same_site(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+def test_session_cookie_is_http_only_and_same_site(app: Flask, session) -> None:
     make_user(session, "marketer", email="ana@example.com")
     client = app.test_client()
     response = _sign_in(client, "ana@example.com", PASSWORD)

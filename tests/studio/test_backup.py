@@ -22,12 +22,17 @@ from sqlalchemy.orm import Session
 from studio.cli import main
 from studio.models import Bundle, User
 from studio.services import backup, bundles, signing
-from tests.review_factories import approved_offer, person, publish_now
+from tests.factories import make_user
+from tests.factories.reviews import approved_offer, publish_now
+
+# A backup reads the database through its own connection (SQLite's backup API, pg_dump),
+# so these tests need rows that are really committed.
+pytestmark = pytest.mark.committed
 
 
 def _published(app: Flask, session: Session) -> Bundle:
-    author = person(session, "marketer")
-    reviewer = person(session, "reviewer")
+    author = make_user(session, "marketer")
+    reviewer = make_user(session, "reviewer")
     approved_offer(session, author, reviewer, "cashback")
     session.commit()
     return publish_now(app, session, reviewer)

@@ -8,30 +8,30 @@ from flask import Flask
 from studio.models import Artifact, Revision
 from studio.services import artifacts
 from tests.factories import make_user, post, sign_in_as
-from tests.offer_factories import EMAIL_LAYOUT, make_layout, make_offer
+from tests.factories.offers import EMAIL_LAYOUT, make_layout, make_offer
 
 BROKEN = EMAIL_LAYOUT.replace("</mj-column>\n", "", 1)
 
 
 @pytest.fixture
-def marketer(app: Flask, session):  # type: ignore[no-untyped-def]
+def marketer(app: Flask, session):
     user = make_user(session, "marketer")
     return sign_in_as(app.test_client(), user), user
 
 
-def _new(client, key: str = "promo_email", source: str = EMAIL_LAYOUT,  # type: ignore[no-untyped-def]
+def _new(client, key: str = "promo_email", source: str = EMAIL_LAYOUT,
          channel: str = "email_html"):
     return post(client, "/layouts/new", {"key": key, "name": "Promo email", "channel": channel,
                                          "source": source})
 
 
-def test_empty_layouts_page_offers_a_first_layout(marketer) -> None:  # type: ignore[no-untyped-def]
+def test_empty_layouts_page_offers_a_first_layout(marketer) -> None:
     client, _ = marketer
     html = client.get("/layouts/").get_data(as_text=True)
     assert "No layouts yet." in html and "Write the first email layout" in html
 
 
-def test_a_layout_that_compiles_is_stored_with_its_html(marketer, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_layout_that_compiles_is_stored_with_its_html(marketer, session) -> None:
     client, _ = marketer
     assert _new(client).status_code == 302
     body = artifacts.head(session, artifacts.find(session, "layout", "promo_email")).body
@@ -50,7 +50,7 @@ def test_a_layout_that_compiles_is_stored_with_its_html(marketer, session) -> No
     pytest.param("<p>{{ offer.headline }}</p>", "MJML", id="email-not-mjml"),
 ])
 def test_a_layout_that_does_not_compile_is_refused_with_a_line_number(marketer, session, source,
-                                                                        message) -> None:  # type: ignore[no-untyped-def]
+                                                                        message) -> None:
     client, _ = marketer
     response = _new(client, source=source)
     assert response.status_code == 422
@@ -60,7 +60,7 @@ def test_a_layout_that_does_not_compile_is_refused_with_a_line_number(marketer, 
     assert session.query(Artifact).filter_by(kind="layout").count() == 0
 
 
-def test_live_check_reports_compile_errors_by_line_and_column(marketer) -> None:  # type: ignore[no-untyped-def]
+def test_live_check_reports_compile_errors_by_line_and_column(marketer) -> None:
     client, _ = marketer
     html = post(client, "/layouts/check", {"source": BROKEN, "channel": "email_html"},
                 headers={"HX-Request": "true"}).get_data(as_text=True)
@@ -70,7 +70,7 @@ def test_live_check_reports_compile_errors_by_line_and_column(marketer) -> None:
     assert "Compiles cleanly" in ok.get_data(as_text=True)
 
 
-def test_unsupported_mjml_features_are_named_in_the_editor_and_flagged_in_use(marketer) -> None:  # type: ignore[no-untyped-def]
+def test_unsupported_mjml_features_are_named_in_the_editor_and_flagged_in_use(marketer) -> None:
     client, _ = marketer
     page = client.get("/layouts/new").get_data(as_text=True)
     assert "mj-html-attributes" in page and "mj-style inline" in page
@@ -79,7 +79,7 @@ def test_unsupported_mjml_features_are_named_in_the_editor_and_flagged_in_use(ma
     assert "is not inlined by mjml-python" in html
 
 
-def test_message_center_pages_are_html(marketer, session) -> None:  # type: ignore[no-untyped-def]
+def test_message_center_pages_are_html(marketer, session) -> None:
     client, _ = marketer
     assert "<!doctype html>" in client.get("/layouts/new?channel=message_center").get_data(as_text=True)
     source = '<html><body><h1>{{ offer.headline }}</h1><a href="{{ offer.cta_url }}">Go</a></body></html>'
@@ -88,7 +88,7 @@ def test_message_center_pages_are_html(marketer, session) -> None:  # type: igno
     assert "url_attribute" in body["compiled_html"]
 
 
-def test_saving_makes_a_revision_and_a_broken_save_stores_nothing(marketer, session) -> None:  # type: ignore[no-untyped-def]
+def test_saving_makes_a_revision_and_a_broken_save_stores_nothing(marketer, session) -> None:
     client, user = marketer
     make_layout(session, user, "promo_email")
     changed = EMAIL_LAYOUT.replace("Hello", "Hi")
@@ -101,7 +101,7 @@ def test_saving_makes_a_revision_and_a_broken_save_stores_nothing(marketer, sess
     assert session.query(Revision).count() == 2
 
 
-def test_a_concurrent_layout_edit_gets_a_conflict_keeping_the_source(marketer, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_concurrent_layout_edit_gets_a_conflict_keeping_the_source(marketer, session) -> None:
     client, user = marketer
     make_layout(session, user, "promo_email")
     post(client, "/layouts/promo_email", {"name": "Promo", "source": EMAIL_LAYOUT.replace("Hello", "Hey"),
@@ -114,7 +114,7 @@ def test_a_concurrent_layout_edit_gets_a_conflict_keeping_the_source(marketer, s
     assert "Dear {{ customer.first_name }}" in html and "Hey {{ customer.first_name }}" in html
 
 
-def test_layout_preview_fills_a_sample_offer_in_a_sandboxed_document(marketer, session) -> None:  # type: ignore[no-untyped-def]
+def test_layout_preview_fills_a_sample_offer_in_a_sandboxed_document(marketer, session) -> None:
     client, user = marketer
     make_layout(session, user, "promo_email")
     make_offer(session, user, "overdraft_protection")
@@ -124,7 +124,7 @@ def test_layout_preview_fills_a_sample_offer_in_a_sandboxed_document(marketer, s
     assert "Never bounce a check again" in response.get_data(as_text=True)
 
 
-def test_archiving_a_layout_asks_first(marketer, session) -> None:  # type: ignore[no-untyped-def]
+def test_archiving_a_layout_asks_first(marketer, session) -> None:
     client, user = marketer
     make_layout(session, user, "promo_email")
     assert "Archive Promo Email?" in client.get("/layouts/promo_email/archive").get_data(as_text=True)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
 from studio import migrate
 from studio.models import Base
+
+# Migrations open their own connections and change the schema: a real database each.
+pytestmark = pytest.mark.committed
 
 
 def _diff(url: str) -> list:

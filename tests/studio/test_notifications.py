@@ -8,21 +8,21 @@ from sqlalchemy import select
 from studio.errors import HeaderInjection
 from studio.models import Notification
 from studio.services import notifications
-from tests.factories import post, sign_in_as
-from tests.review_factories import approve, make_offer, person, submit
+from tests.factories import make_user, post, sign_in_as
+from tests.factories.reviews import approve, make_offer, submit
 
 
 @pytest.fixture
-def outbox():  # type: ignore[no-untyped-def]
+def outbox():
     sent: list = []
     notifications.set_sender_for_tests(lambda messages: sent.extend(messages))
     yield sent
     notifications.set_sender_for_tests(None)
 
 
-def test_reviewers_hear_of_new_requests_and_authors_of_verdicts(session, outbox) -> None:  # type: ignore[no-untyped-def]
-    mara, rita = person(session, "marketer", name="Mara"), person(session, "reviewer")
-    omar = person(session, "marketer", "reviewer")
+def test_reviewers_hear_of_new_requests_and_authors_of_verdicts(session, outbox) -> None:
+    mara, rita = make_user(session, "marketer", name="Mara"), make_user(session, "reviewer")
+    omar = make_user(session, "marketer", "reviewer")
     request = submit(session, mara, make_offer(session, mara, "rewards_card"), title="Launch")
     notes = {n.user_id: n.message for n in session.scalars(select(Notification))}
     assert set(notes) == {rita.id, omar.id}
@@ -33,8 +33,8 @@ def test_reviewers_hear_of_new_requests_and_authors_of_verdicts(session, outbox)
         [rita.email, omar.email, mara.email]
 
 
-def test_no_email_leaves_before_the_change_commits(session, outbox) -> None:  # type: ignore[no-untyped-def]
-    mara, _rita = person(session, "marketer"), person(session, "reviewer")
+def test_no_email_leaves_before_the_change_commits(session, outbox) -> None:
+    mara, _rita = make_user(session, "marketer"), make_user(session, "reviewer")
     offer = make_offer(session, mara, "rewards_card")
     from studio.services import submission
 
@@ -47,7 +47,7 @@ def test_no_email_leaves_before_the_change_commits(session, outbox) -> None:  # 
 
 
 @pytest.mark.parametrize("field", ["subject", "to_name", "to_email"])
-def test_headers_with_cr_or_lf_are_refused(field) -> None:  # type: ignore[no-untyped-def]
+def test_headers_with_cr_or_lf_are_refused(field) -> None:
     values = {"to_name": "Rita", "to_email": "rita@example.com", "subject": "Hello",
               "body": "Body"}
     values[field] = values[field] + "\r\nBcc: evil@example.com"
@@ -69,8 +69,8 @@ def test_smtp_url_must_be_smtp() -> None:
         notifications.smtp_sender("http://mail.example.com")
 
 
-def test_the_top_bar_shows_the_unread_count_and_opening_marks_read(app, session) -> None:  # type: ignore[no-untyped-def]
-    mara, rita = person(session, "marketer"), person(session, "reviewer")
+def test_the_top_bar_shows_the_unread_count_and_opening_marks_read(app, session) -> None:
+    mara, rita = make_user(session, "marketer"), make_user(session, "reviewer")
     request = submit(session, mara, make_offer(session, mara, "rewards_card"))
     client = sign_in_as(app.test_client(), rita)
     page = client.get("/inbox/")
@@ -81,8 +81,8 @@ def test_the_top_bar_shows_the_unread_count_and_opening_marks_read(app, session)
     assert notifications.unread_count(session, rita.id) == 0
 
 
-def test_nobody_can_open_or_read_another_persons_notes(app, session) -> None:  # type: ignore[no-untyped-def]
-    mara, rita = person(session, "marketer"), person(session, "reviewer")
+def test_nobody_can_open_or_read_another_persons_notes(app, session) -> None:
+    mara, rita = make_user(session, "marketer"), make_user(session, "reviewer")
     submit(session, mara, make_offer(session, mara, "rewards_card"))
     note = session.scalar(select(Notification).where(Notification.user_id == rita.id))
     client = sign_in_as(app.test_client(), mara)

@@ -10,40 +10,40 @@ from flask import Flask
 from studio.models import Artifact, Revision
 from studio.services import artifacts
 from tests.factories import make_user, post, sign_in_as
-from tests.offer_factories import make_layout, make_offer, offer_body, offer_form
+from tests.factories.offers import make_layout, make_offer, offer_body, offer_form
 
 
 @pytest.fixture
-def marketer(app: Flask, session):  # type: ignore[no-untyped-def]
+def marketer(app: Flask, session):
     user = make_user(session, "marketer", name="Mara Lopez")
     return sign_in_as(app.test_client(), user), user
 
 
 @pytest.fixture
-def with_layouts(marketer, session):  # type: ignore[no-untyped-def]
+def with_layouts(marketer, session):
     _, user = marketer
     make_layout(session, user, "email_footer", "email_html")
     make_layout(session, user, "center_page", "message_center")
     return marketer
 
 
-def _offer_count(session) -> int:  # type: ignore[no-untyped-def]
+def _offer_count(session) -> int:
     return session.query(Artifact).filter_by(kind="offer").count()
 
 
-def test_empty_library_shows_a_way_to_start(marketer) -> None:  # type: ignore[no-untyped-def]
+def test_empty_library_shows_a_way_to_start(marketer) -> None:
     client, _ = marketer
     html = client.get("/offers/").get_data(as_text=True)
     assert "No offers yet." in html and "Create the first offer" in html
 
 
-def test_people_without_the_marketer_role_cannot_open_offers(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+def test_people_without_the_marketer_role_cannot_open_offers(app: Flask, session) -> None:
     client = sign_in_as(app.test_client(), make_user(session, "service_lead"))
     assert client.get("/offers/").status_code == 403
     assert post(client, "/offers/new", offer_form("x_offer")).status_code == 403
 
 
-def test_marketer_creates_an_offer_and_sees_it_in_every_channel(with_layouts, session) -> None:  # type: ignore[no-untyped-def]
+def test_marketer_creates_an_offer_and_sees_it_in_every_channel(with_layouts, session) -> None:
     client, user = with_layouts
     response = post(client, "/offers/new", offer_form("overdraft_protection"))
     assert response.status_code == 302
@@ -57,7 +57,7 @@ def test_marketer_creates_an_offer_and_sees_it_in_every_channel(with_layouts, se
     assert artifact.owner_id == user.id and artifact.head_number == 1
 
 
-def test_the_rich_body_is_stored_sanitized_with_its_template_logic_intact(marketer, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_rich_body_is_stored_sanitized_with_its_template_logic_intact(marketer, session) -> None:
     client, _ = marketer
     body = ('<p>{% if data.refill.savings_pct > 5 %}You <strong>save</strong>'
             '{% endif %} <a href="https://x.example">more</a></p>')
@@ -93,7 +93,7 @@ BAD_INPUT = [
 
 @pytest.mark.parametrize(("changes", "field", "message"), BAD_INPUT)
 def test_bad_input_gets_a_message_next_to_the_field_and_nothing_is_stored(
-        marketer, session, changes, field, message) -> None:  # type: ignore[no-untyped-def]
+        marketer, session, changes, field, message) -> None:
     client, _ = marketer
     response = post(client, "/offers/new", {**offer_form("new_offer"), **changes})
     assert response.status_code == 422
@@ -105,7 +105,7 @@ def test_bad_input_gets_a_message_next_to_the_field_and_nothing_is_stored(
     assert _offer_count(session) == 0
 
 
-def test_an_offer_key_that_exists_is_refused_next_to_the_key(marketer, session) -> None:  # type: ignore[no-untyped-def]
+def test_an_offer_key_that_exists_is_refused_next_to_the_key(marketer, session) -> None:
     client, user = marketer
     make_offer(session, user, "overdraft_protection")
     response = post(client, "/offers/new", offer_form("overdraft_protection"))
@@ -114,7 +114,7 @@ def test_an_offer_key_that_exists_is_refused_next_to_the_key(marketer, session) 
     assert _offer_count(session) == 1
 
 
-def test_a_refused_form_keeps_everything_the_person_typed(marketer) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_form_keeps_everything_the_person_typed(marketer) -> None:
     client, _ = marketer
     response = post(client, "/offers/new", offer_form(
         "kept", name="Kept name", valid_to="2025-01-01",
@@ -123,7 +123,7 @@ def test_a_refused_form_keeps_everything_the_person_typed(marketer) -> None:  # 
     assert 'value="Kept name"' in html and "Say this exactly" in html
 
 
-def test_editing_saves_the_next_revision(marketer, session) -> None:  # type: ignore[no-untyped-def]
+def test_editing_saves_the_next_revision(marketer, session) -> None:
     client, user = marketer
     make_offer(session, user, "overdraft_protection")
     form = offer_form("overdraft_protection", name="Overdraft cover", base_number="1")
@@ -134,7 +134,7 @@ def test_editing_saves_the_next_revision(marketer, session) -> None:  # type: ig
     assert artifact.head_number == 2 and artifact.name == "Overdraft cover"
 
 
-def test_an_edit_with_bad_input_changes_nothing(marketer, session) -> None:  # type: ignore[no-untyped-def]
+def test_an_edit_with_bad_input_changes_nothing(marketer, session) -> None:
     client, user = marketer
     make_offer(session, user, "overdraft_protection")
     form = offer_form("overdraft_protection", base_number="1",
@@ -144,7 +144,7 @@ def test_an_edit_with_bad_input_changes_nothing(marketer, session) -> None:  # t
     assert session.query(Revision).count() == 1
 
 
-def test_a_concurrent_edit_gets_a_conflict_that_keeps_the_persons_input(marketer, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_concurrent_edit_gets_a_conflict_that_keeps_the_persons_input(marketer, session) -> None:
     client, user = marketer
     make_offer(session, user, "overdraft_protection")
     first = offer_form("overdraft_protection", name="Their name", base_number="1")
@@ -161,7 +161,7 @@ def test_a_concurrent_edit_gets_a_conflict_that_keeps_the_persons_input(marketer
     assert session.query(Revision).count() == 2
 
 
-def test_duplicate_makes_a_draft_copy_under_a_new_key(marketer, session) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_makes_a_draft_copy_under_a_new_key(marketer, session) -> None:
     client, user = marketer
     make_offer(session, user, "overdraft_protection")
     assert 'value="overdraft_protection_copy"' in client.get(
@@ -173,7 +173,7 @@ def test_duplicate_makes_a_draft_copy_under_a_new_key(marketer, session) -> None
     assert copy["status"] == "draft" and copy["blocks"]["headline"] == "Never bounce a check again"
 
 
-def test_duplicating_onto_an_existing_key_is_refused(marketer, session) -> None:  # type: ignore[no-untyped-def]
+def test_duplicating_onto_an_existing_key_is_refused(marketer, session) -> None:
     client, user = marketer
     make_offer(session, user, "overdraft_protection")
     make_offer(session, user, "rewards_card")
@@ -184,7 +184,7 @@ def test_duplicating_onto_an_existing_key_is_refused(marketer, session) -> None:
     assert _offer_count(session) == 2
 
 
-def test_archive_asks_first_then_hides_the_offer_until_restored(marketer, session) -> None:  # type: ignore[no-untyped-def]
+def test_archive_asks_first_then_hides_the_offer_until_restored(marketer, session) -> None:
     client, user = marketer
     make_offer(session, user, "overdraft_protection", name="Overdraft protection")
     assert "Archive Overdraft protection?" in client.get(
@@ -203,7 +203,7 @@ def test_archive_asks_first_then_hides_the_offer_until_restored(marketer, sessio
     ("channel=sms", "Rewards card", "Overdraft protection"),
     ("validity=expired", "Old promo", "Rewards card"),
 ])
-def test_the_library_is_searched_and_filtered(marketer, session, query, expected, hidden) -> None:  # type: ignore[no-untyped-def]
+def test_the_library_is_searched_and_filtered(marketer, session, query, expected, hidden) -> None:
     client, user = marketer
     make_offer(session, user, "overdraft_protection", name="Overdraft protection",
                valid_to=None)
@@ -216,7 +216,7 @@ def test_the_library_is_searched_and_filtered(marketer, session, query, expected
     assert "<html" not in html
 
 
-def test_the_library_is_paginated_keeping_the_filters(marketer, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_library_is_paginated_keeping_the_filters(marketer, session) -> None:
     client, user = marketer
     for n in range(23):
         make_offer(session, user, f"offer_{n:02d}", name=f"Offer {n:02d}")
@@ -226,7 +226,7 @@ def test_the_library_is_paginated_keeping_the_filters(marketer, session) -> None
     assert "Offer 22" in second and "Offer 00" not in second
 
 
-def test_the_variants_panel_is_a_partial_for_htmx(with_layouts, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_variants_panel_is_a_partial_for_htmx(with_layouts, session) -> None:
     client, user = with_layouts
     make_offer(session, user, "overdraft_protection")
     html = client.get("/offers/overdraft_protection?layout=email_footer",
@@ -234,7 +234,7 @@ def test_the_variants_panel_is_a_partial_for_htmx(with_layouts, session) -> None
     assert 'id="variants"' in html and "<html" not in html
 
 
-def test_the_email_variant_is_its_own_document_that_cannot_run_script(with_layouts, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_email_variant_is_its_own_document_that_cannot_run_script(with_layouts, session) -> None:
     client, user = with_layouts
     make_offer(session, user, "overdraft_protection")
     response = client.get("/offers/overdraft_protection/variants/email_html.html")
@@ -245,7 +245,7 @@ def test_the_email_variant_is_its_own_document_that_cannot_run_script(with_layou
     assert client.get("/offers/overdraft_protection/variants/agent.html").status_code == 404
 
 
-def test_a_long_sms_shows_its_parts_and_a_warning(with_layouts, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_long_sms_shows_its_parts_and_a_warning(with_layouts, session) -> None:
     client, user = with_layouts
     make_offer(session, user, "chatty", overrides={"sms_text": "Save now “today” " * 12})
     html = client.get("/offers/chatty").get_data(as_text=True)
@@ -253,7 +253,7 @@ def test_a_long_sms_shows_its_parts_and_a_warning(with_layouts, session) -> None
     assert re.search(r"This SMS is sent as \d+ parts", html)
 
 
-def test_without_layouts_the_email_variants_explain_what_is_missing(marketer, session) -> None:  # type: ignore[no-untyped-def]
+def test_without_layouts_the_email_variants_explain_what_is_missing(marketer, session) -> None:
     client, user = marketer
     make_offer(session, user, "overdraft_protection")
     html = client.get("/offers/overdraft_protection").get_data(as_text=True)
@@ -271,7 +271,7 @@ HOSTILE = {
 }
 
 
-def test_hostile_text_is_stored_as_text_and_never_reaches_a_page_as_markup(with_layouts, session) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_text_is_stored_as_text_and_never_reaches_a_page_as_markup(with_layouts, session) -> None:
     client, _ = with_layouts
     response = post(client, "/offers/new", offer_form("hostile", **HOSTILE))
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
@@ -285,7 +285,7 @@ def test_hostile_text_is_stored_as_text_and_never_reaches_a_page_as_markup(with_
             assert raw not in html
 
 
-def test_the_demo_seed_creates_offers_layouts_and_images_once(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_demo_seed_creates_offers_layouts_and_images_once(app: Flask, session) -> None:
     from studio.demo import seed_demo
 
     first = seed_demo(session)

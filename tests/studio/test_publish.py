@@ -11,14 +11,13 @@ from sqlalchemy import func, select
 from studio.errors import BundleTampered, PublishRefused, ValidationFailed
 from studio.models import Artifact, AuditEvent, Bundle, ChangeRequest
 from studio.services import artifacts, bundles, publish, signing, workspace
-from tests.factories import post, sign_in_as
-from tests.review_factories import (
+from tests.factories import make_user, post, sign_in_as
+from tests.factories.reviews import (
     FakeToolchain,
     approve,
     approved_offer,
     edit_offer,
     make_ruleset,
-    person,
     publish_now,
     ring,
     submit,
@@ -26,18 +25,18 @@ from tests.review_factories import (
 
 
 @pytest.fixture
-def people(session):  # type: ignore[no-untyped-def]
-    return {"mara": person(session, "marketer"), "sam": person(session, "service_lead"),
-            "rita": person(session, "reviewer"), "alex": person(session, "admin")}
+def people(session):
+    return {"mara": make_user(session, "marketer"), "sam": make_user(session, "service_lead"),
+            "rita": make_user(session, "reviewer"), "alex": make_user(session, "admin")}
 
 
-def _approved_ruleset(session, people, source: str):  # type: ignore[no-untyped-def]
+def _approved_ruleset(session, people, source: str):
     ruleset = make_ruleset(session, people["sam"], "retail", source)
     approve(session, submit(session, people["sam"], ruleset, title="Rules"), people["rita"])
     return ruleset
 
 
-def test_publish_ships_the_approved_heads_as_a_signed_bundle(app, session, people) -> None:  # type: ignore[no-untyped-def]
+def test_publish_ships_the_approved_heads_as_a_signed_bundle(app, session, people) -> None:
     offer = approved_offer(session, people["mara"], people["rita"], "rewards_card",
                            eligible_when='customer.state not in ["NY"]')
     _approved_ruleset(session, people, "when order_checkbook offer rewards_card")
@@ -55,7 +54,7 @@ def test_publish_ships_the_approved_heads_as_a_signed_bundle(app, session, peopl
     assert {cr.status for cr in session.scalars(select(ChangeRequest))} == {"published"}
 
 
-def test_a_rule_naming_an_unapproved_offer_is_refused_and_nothing_is_stored(app, session,  # type: ignore[no-untyped-def]
+def test_a_rule_naming_an_unapproved_offer_is_refused_and_nothing_is_stored(app, session,
                                                                              people) -> None:
     artifacts.create(session, kind="offer", key="draft_offer", name="Draft", body={},
                      actor_id=people["mara"].id)
@@ -73,7 +72,7 @@ def test_a_rule_naming_an_unapproved_offer_is_refused_and_nothing_is_stored(app,
     ("missing", "offer-missing"), ("archived", "offer-archived"),
     ("expired", "offer-expired"), ("future", "offer-not-yet-valid"),
 ])
-def test_rules_naming_offers_that_will_not_be_live_publish_with_a_warning(  # type: ignore[no-untyped-def]
+def test_rules_naming_offers_that_will_not_be_live_publish_with_a_warning(
         app, session, people, case, code) -> None:
     fields = {"expired": {"valid_to": "2021-01-01"}, "future": {"valid_from": "2999-01-01"}}
     offer = approved_offer(session, people["mara"], people["rita"], "card_plan",
@@ -91,14 +90,14 @@ def test_rules_naming_offers_that_will_not_be_live_publish_with_a_warning(  # ty
     assert bundle.summary["warnings"] == 1
 
 
-def test_a_ruleset_that_does_not_compile_is_refused_with_its_diagnostics(app, session,  # type: ignore[no-untyped-def]
+def test_a_ruleset_that_does_not_compile_is_refused_with_its_diagnostics(app, session,
                                                                           people) -> None:
     _approved_ruleset(session, people, "this is an error")
     plan = publish.prepare(session, toolchain=FakeToolchain())
     assert [(p.ref, p.code, p.line) for p in plan.errors] == [("ruleset:retail", "E100", 1)]
 
 
-def test_publishing_twice_without_new_approvals_is_refused(app, session, people) -> None:  # type: ignore[no-untyped-def]
+def test_publishing_twice_without_new_approvals_is_refused(app, session, people) -> None:
     approved_offer(session, people["mara"], people["rita"], "rewards_card")
     publish_now(app, session, people["rita"])
     with pytest.raises(PublishRefused) as refused:
@@ -115,14 +114,14 @@ STEPS = [
 
 
 @pytest.mark.parametrize("target, name", STEPS, ids=[name for _, name in STEPS])
-def test_a_failure_at_any_step_leaves_no_partial_bundle(app, session, people, monkeypatch,  # type: ignore[no-untyped-def]
+def test_a_failure_at_any_step_leaves_no_partial_bundle(app, session, people, monkeypatch,
                                                         target, name) -> None:
     offer = approved_offer(session, people["mara"], people["rita"], "rewards_card")
     first = publish_now(app, session, people["rita"])
     edit_offer(session, offer, people["mara"], name="Second")
     approve(session, submit(session, people["mara"], offer), people["rita"])
 
-    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def broken(*args, **kwargs):
         raise RuntimeError(f"injected failure in {name}")
 
     monkeypatch.setattr(target, name, broken)
@@ -139,7 +138,7 @@ def test_a_failure_at_any_step_leaves_no_partial_bundle(app, session, people, mo
     assert publish_now(app, session, people["rita"]).version == 2
 
 
-def test_rollback_republishes_an_earlier_bundle_as_the_current_one(app, session, people) -> None:  # type: ignore[no-untyped-def]
+def test_rollback_republishes_an_earlier_bundle_as_the_current_one(app, session, people) -> None:
     offer = approved_offer(session, people["mara"], people["rita"], "rewards_card")
     first = publish_now(app, session, people["rita"])
     edit_offer(session, offer, people["mara"], name="Second")
@@ -158,7 +157,7 @@ def test_rollback_republishes_an_earlier_bundle_as_the_current_one(app, session,
         publish.rollback(session, actor=people["alex"], version=3, ring=ring(app))
 
 
-def test_rollback_refuses_to_restore_a_tampered_bundle(app, session, people) -> None:  # type: ignore[no-untyped-def]
+def test_rollback_refuses_to_restore_a_tampered_bundle(app, session, people) -> None:
     offer = approved_offer(session, people["mara"], people["rita"], "rewards_card")
     first = publish_now(app, session, people["rita"])
     edit_offer(session, offer, people["mara"], name="Second")
@@ -172,7 +171,7 @@ def test_rollback_refuses_to_restore_a_tampered_bundle(app, session, people) -> 
 
 @pytest.mark.parametrize("who, allowed", [("mara", False), ("sam", False), ("rita", True),
                                           ("alex", True)])
-def test_who_may_publish_and_roll_back_by_post(app, session, people, monkeypatch, who,  # type: ignore[no-untyped-def]
+def test_who_may_publish_and_roll_back_by_post(app, session, people, monkeypatch, who,
                                               allowed) -> None:
     monkeypatch.setattr(publish, "default_toolchain", FakeToolchain)
     approved_offer(session, people["mara"], people["rita"], "rewards_card")
@@ -188,7 +187,7 @@ def test_who_may_publish_and_roll_back_by_post(app, session, people, monkeypatch
         assert post(client, "/bundles/1/rollback").status_code == 403
 
 
-def test_publish_page_shows_the_plan_and_refuses_with_diagnostics(app, session, people,  # type: ignore[no-untyped-def]
+def test_publish_page_shows_the_plan_and_refuses_with_diagnostics(app, session, people,
                                                                  monkeypatch) -> None:
     monkeypatch.setattr(publish, "default_toolchain", FakeToolchain)
     _approved_ruleset(session, people, "an error here")
@@ -200,7 +199,7 @@ def test_publish_page_shows_the_plan_and_refuses_with_diagnostics(app, session, 
     assert session.scalar(select(func.count(Bundle.id))) == 0
 
 
-def test_rollback_through_the_pages_asks_first(app, session, people, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_rollback_through_the_pages_asks_first(app, session, people, monkeypatch) -> None:
     monkeypatch.setattr(publish, "default_toolchain", FakeToolchain)
     offer = approved_offer(session, people["mara"], people["rita"], "rewards_card")
     publish_now(app, session, people["rita"])
@@ -216,7 +215,7 @@ def test_rollback_through_the_pages_asks_first(app, session, people, monkeypatch
     assert "rollback to v1" in listing and "v3" in listing
 
 
-def test_the_real_toolchain_compiles_a_ruleset_into_the_bundle(app, session,  # type: ignore[no-untyped-def]
+def test_the_real_toolchain_compiles_a_ruleset_into_the_bundle(app, session,
                                                                people) -> None:
     approved_offer(session, people["mara"], people["rita"], "overdraft_protection")
     _approved_ruleset(session, people, 'rule "Checkbook"\n  when inquiry.category is '
@@ -226,7 +225,7 @@ def test_the_real_toolchain_compiles_a_ruleset_into_the_bundle(app, session,  # 
     assert body["rulesets"][0]["ir"] and body["revisions"]["ruleset:retail"] == 1
 
 
-def test_archiving_reaches_the_bundle_only_once_a_reviewer_approves_it(  # type: ignore[no-untyped-def]
+def test_archiving_reaches_the_bundle_only_once_a_reviewer_approves_it(
         app, session, people) -> None:
     offer = approved_offer(session, people["mara"], people["rita"], "card_plan")
     publish_now(app, session, people["rita"])
@@ -240,7 +239,7 @@ def test_archiving_reaches_the_bundle_only_once_a_reviewer_approves_it(  # type:
     assert "card_plan" not in [o["key"] for o in reviewed["offers"]]
 
 
-def test_a_rename_reaches_the_bundle_only_with_its_approved_revision(  # type: ignore[no-untyped-def]
+def test_a_rename_reaches_the_bundle_only_with_its_approved_revision(
         app, session, people) -> None:
     ruleset = _approved_ruleset(session, people, 'rule "Checkbook"\n  when inquiry.category is '
                                 'transactional\n  offer overdraft_protection\n')

@@ -20,30 +20,29 @@ from studio.services import (
     submission,
     verdicts,
 )
-from tests.factories import post, sign_in_as
-from tests.review_factories import (
+from tests.factories import make_user, post, sign_in_as
+from tests.factories.reviews import (
     approve,
     edit_offer,
     make_offer,
     make_ruleset,
-    person,
     submit,
 )
 
 
 @pytest.fixture
-def people(session):  # type: ignore[no-untyped-def]
+def people(session):
     return {
-        "mara": person(session, "marketer", name="Mara"),
-        "sam": person(session, "service_lead", name="Sam"),
-        "rita": person(session, "reviewer", name="Rita"),
-        "ravi": person(session, "reviewer", name="Ravi"),
-        "alex": person(session, "admin", name="Alex"),
-        "omar": person(session, "marketer", "reviewer", name="Omar"),
+        "mara": make_user(session, "marketer", name="Mara"),
+        "sam": make_user(session, "service_lead", name="Sam"),
+        "rita": make_user(session, "reviewer", name="Rita"),
+        "ravi": make_user(session, "reviewer", name="Ravi"),
+        "alex": make_user(session, "admin", name="Alex"),
+        "omar": make_user(session, "marketer", "reviewer", name="Omar"),
     }
 
 
-def test_submitting_drafts_puts_them_in_review_pinned_to_their_heads(session, people) -> None:  # type: ignore[no-untyped-def]
+def test_submitting_drafts_puts_them_in_review_pinned_to_their_heads(session, people) -> None:
     offer = make_offer(session, people["mara"], "rewards_card")
     edit_offer(session, offer, people["mara"], name="Rewards card 2")
     request = submit(session, people["mara"], offer, title="Launch rewards")
@@ -53,7 +52,7 @@ def test_submitting_drafts_puts_them_in_review_pinned_to_their_heads(session, pe
     assert submission.pending_drafts(session, people["mara"]) == []
 
 
-def test_an_author_may_only_submit_kinds_their_role_edits(session, people) -> None:  # type: ignore[no-untyped-def]
+def test_an_author_may_only_submit_kinds_their_role_edits(session, people) -> None:
     ruleset = make_ruleset(session, people["sam"], "retail", "when x offer rewards_card")
     with pytest.raises(ValidationFailed) as refused:
         submission.submit(session, author=people["mara"], title="Sneaky", description="",
@@ -65,7 +64,7 @@ def test_an_author_may_only_submit_kinds_their_role_edits(session, people) -> No
     ("", None, "title"), ("x" * 201, None, "title"), ("Fine", [], "artifacts"),
     ("Fine", ["nope"], "artifacts"),
 ])
-def test_bad_submissions_are_refused_field_by_field(session, people, title, ids, field) -> None:  # type: ignore[no-untyped-def]
+def test_bad_submissions_are_refused_field_by_field(session, people, title, ids, field) -> None:
     offer = make_offer(session, people["mara"], "rewards_card")
     with pytest.raises(ValidationFailed) as refused:
         submission.submit(session, author=people["mara"], title=title, description="",
@@ -75,7 +74,7 @@ def test_bad_submissions_are_refused_field_by_field(session, people, title, ids,
     assert session.scalar(select(ChangeRequest)) is None
 
 
-def test_one_approval_approves_and_marks_the_revision_approved(session, people) -> None:  # type: ignore[no-untyped-def]
+def test_one_approval_approves_and_marks_the_revision_approved(session, people) -> None:
     offer = make_offer(session, people["mara"], "rewards_card")
     request = submit(session, people["mara"], offer)
     approve(session, request, people["rita"])
@@ -84,7 +83,7 @@ def test_one_approval_approves_and_marks_the_revision_approved(session, people) 
 
 
 @pytest.mark.parametrize("who", ["author", "co_author"])
-def test_nobody_approves_their_own_change(session, people, who) -> None:  # type: ignore[no-untyped-def]
+def test_nobody_approves_their_own_change(session, people, who) -> None:
     omar = people["omar"]
     if who == "author":
         offer = make_offer(session, omar, "rewards_card")
@@ -99,7 +98,7 @@ def test_nobody_approves_their_own_change(session, people, who) -> None:  # type
     assert request.status == "in_review"
 
 
-def test_an_approval_from_a_stale_page_is_refused(session, people) -> None:  # type: ignore[no-untyped-def]
+def test_an_approval_from_a_stale_page_is_refused(session, people) -> None:
     offer = make_offer(session, people["mara"], "rewards_card")
     request = submit(session, people["mara"], offer)
     seen = approvals.pins_token(request)
@@ -110,7 +109,7 @@ def test_an_approval_from_a_stale_page_is_refused(session, people) -> None:  # t
     assert "seen" in refused.value.by_field()
 
 
-def test_a_later_edit_voids_the_approval_and_sends_the_request_back(session, people) -> None:  # type: ignore[no-untyped-def]
+def test_a_later_edit_voids_the_approval_and_sends_the_request_back(session, people) -> None:
     offer = make_offer(session, people["mara"], "rewards_card")
     request = submit(session, people["mara"], offer)
     approve(session, request, people["rita"])
@@ -124,7 +123,7 @@ def test_a_later_edit_voids_the_approval_and_sends_the_request_back(session, peo
         AuditEvent.action == "change_request.reopened")) is not None
 
 
-def test_request_changes_then_fix_then_approve(session, people) -> None:  # type: ignore[no-untyped-def]
+def test_request_changes_then_fix_then_approve(session, people) -> None:
     offer = make_offer(session, people["mara"], "rewards_card")
     request = submit(session, people["mara"], offer)
     with pytest.raises(ValidationFailed):
@@ -142,7 +141,7 @@ def test_request_changes_then_fix_then_approve(session, people) -> None:  # type
     assert session.get(Artifact, offer.id).approved_number == 2
 
 
-def test_required_approvals_counts_distinct_reviewers(session, people) -> None:  # type: ignore[no-untyped-def]
+def test_required_approvals_counts_distinct_reviewers(session, people) -> None:
     review_settings.set_required_approvals(session, "2", actor=people["alex"])
     session.commit()
     offer = make_offer(session, people["mara"], "rewards_card")
@@ -155,13 +154,13 @@ def test_required_approvals_counts_distinct_reviewers(session, people) -> None: 
 
 
 @pytest.mark.parametrize("value", ["0", "6", "two", ""])
-def test_required_approvals_must_be_between_one_and_five(session, people, value) -> None:  # type: ignore[no-untyped-def]
+def test_required_approvals_must_be_between_one_and_five(session, people, value) -> None:
     with pytest.raises(ValidationFailed):
         review_settings.set_required_approvals(session, value, actor=people["alex"])
     assert review_settings.required_approvals(session) == 1
 
 
-def test_an_artifact_is_in_at_most_one_open_request(session, people) -> None:  # type: ignore[no-untyped-def]
+def test_an_artifact_is_in_at_most_one_open_request(session, people) -> None:
     offer = make_offer(session, people["mara"], "rewards_card")
     submit(session, people["mara"], offer)
     with pytest.raises(ValidationFailed):
@@ -169,7 +168,7 @@ def test_an_artifact_is_in_at_most_one_open_request(session, people) -> None:  #
                        artifact_ids=[offer.id])
 
 
-def test_withdrawing_frees_the_drafts_and_drops_the_approval(session, people) -> None:  # type: ignore[no-untyped-def]
+def test_withdrawing_frees_the_drafts_and_drops_the_approval(session, people) -> None:
     offer = make_offer(session, people["mara"], "rewards_card")
     request = submit(session, people["mara"], offer)
     approve(session, request, people["rita"])
@@ -182,7 +181,7 @@ def test_withdrawing_frees_the_drafts_and_drops_the_approval(session, people) ->
     assert [a.id for a in submission.pending_drafts(session, people["mara"])] == [offer.id]
 
 
-def test_line_comments_attach_to_an_item_line(session, people) -> None:  # type: ignore[no-untyped-def]
+def test_line_comments_attach_to_an_item_line(session, people) -> None:
     offer = make_offer(session, people["mara"], "rewards_card")
     request = submit(session, people["mara"], offer)
     verdicts.comment(session, request, author=people["rita"], body="Typo here",
@@ -203,7 +202,8 @@ def test_diff_lines_number_both_sides() -> None:
         ("context", 3, 3, "c"), ("add", None, 4, "d")]
 
 
-def test_concurrent_edits_of_an_artifact_in_review_lose_nothing(app, session, people) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.committed
+def test_concurrent_edits_of_an_artifact_in_review_lose_nothing(app, session, people) -> None:
     """Editors race; every save that succeeds is in history and the request follows the head."""
     offer = make_offer(session, people["mara"], "rewards_card")
     request = submit(session, people["mara"], offer)
@@ -247,7 +247,7 @@ def test_concurrent_edits_of_an_artifact_in_review_lose_nothing(app, session, pe
 # --- the role x action matrix, through the pages and direct POSTs ----------------------
 
 
-def _request_with_offer(session, people):  # type: ignore[no-untyped-def]
+def _request_with_offer(session, people):
     offer = make_offer(session, people["mara"], "rewards_card")
     return submit(session, people["mara"], offer), offer
 
@@ -255,7 +255,7 @@ def _request_with_offer(session, people):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("who, status", [
     ("mara", 403), ("sam", 403), ("alex", 403), ("rita", 302), ("omar", 302),
 ])
-def test_only_reviewers_other_than_the_author_may_approve_by_post(app, session, people, who,  # type: ignore[no-untyped-def]
+def test_only_reviewers_other_than_the_author_may_approve_by_post(app, session, people, who,
                                                                    status) -> None:
     request, _ = _request_with_offer(session, people)
     client = sign_in_as(app.test_client(), people[who])
@@ -267,7 +267,7 @@ def test_only_reviewers_other_than_the_author_may_approve_by_post(app, session, 
     assert session.get(ChangeRequest, request.id).status == expected
 
 
-def test_the_author_posting_an_approval_gets_403_and_nothing_changes(app, session, people) -> None:  # type: ignore[no-untyped-def]
+def test_the_author_posting_an_approval_gets_403_and_nothing_changes(app, session, people) -> None:
     offer = make_offer(session, people["omar"], "rewards_card")
     request = submit(session, people["omar"], offer)
     client = sign_in_as(app.test_client(), people["omar"])
@@ -280,7 +280,7 @@ def test_the_author_posting_an_approval_gets_403_and_nothing_changes(app, sessio
     assert session.scalar(select(Review)) is None
 
 
-def test_a_stale_review_form_is_refused_with_422_and_a_message(app, session, people) -> None:  # type: ignore[no-untyped-def]
+def test_a_stale_review_form_is_refused_with_422_and_a_message(app, session, people) -> None:
     request, _ = _request_with_offer(session, people)
     client = sign_in_as(app.test_client(), people["rita"])
     response = post(client, f"/reviews/{request.id}/verdict",
@@ -289,7 +289,7 @@ def test_a_stale_review_form_is_refused_with_422_and_a_message(app, session, peo
     assert b"edited after you opened it" in response.data
 
 
-def test_a_refused_verdict_keeps_the_note_the_reviewer_wrote(app, session, people) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_verdict_keeps_the_note_the_reviewer_wrote(app, session, people) -> None:
     request, _ = _request_with_offer(session, people)
     client = sign_in_as(app.test_client(), people["rita"])
     response = post(client, f"/reviews/{request.id}/verdict",
@@ -299,7 +299,7 @@ def test_a_refused_verdict_keeps_the_note_the_reviewer_wrote(app, session, peopl
     assert b"Shorter headline, please.</textarea>" in response.data
 
 
-def test_review_page_shows_diff_rendered_preview_and_conversation(app, session, people) -> None:  # type: ignore[no-untyped-def]
+def test_review_page_shows_diff_rendered_preview_and_conversation(app, session, people) -> None:
     request, offer = _request_with_offer(session, people)
     client = sign_in_as(app.test_client(), people["rita"])
     post(client, f"/reviews/{request.id}/comments",
@@ -315,7 +315,7 @@ def test_review_page_shows_diff_rendered_preview_and_conversation(app, session, 
     assert client.get(f"/reviews/{request.id}/render/{request.items[0].id}/before").status_code == 404
 
 
-def test_submitting_through_the_page_and_bad_input_is_a_422(app, session, people) -> None:  # type: ignore[no-untyped-def]
+def test_submitting_through_the_page_and_bad_input_is_a_422(app, session, people) -> None:
     offer = make_offer(session, people["mara"], "rewards_card")
     client = sign_in_as(app.test_client(), people["mara"])
     assert b"Rewards card" in client.get("/reviews/new").data or b"rewards_card" in \
@@ -327,7 +327,7 @@ def test_submitting_through_the_page_and_bad_input_is_a_422(app, session, people
     assert good.status_code == 302
 
 
-def test_withdraw_asks_for_confirmation_and_only_the_author_may(app, session, people) -> None:  # type: ignore[no-untyped-def]
+def test_withdraw_asks_for_confirmation_and_only_the_author_may(app, session, people) -> None:
     request, _ = _request_with_offer(session, people)
     other = sign_in_as(app.test_client(), people["omar"])
     assert other.get(f"/reviews/{request.id}/withdraw").status_code == 403
@@ -340,7 +340,7 @@ def test_withdraw_asks_for_confirmation_and_only_the_author_may(app, session, pe
 
 
 @pytest.mark.parametrize("who, status", [("alex", 200), ("rita", 403), ("mara", 403)])
-def test_only_admins_change_the_required_approvals(app, session, people, who, status) -> None:  # type: ignore[no-untyped-def]
+def test_only_admins_change_the_required_approvals(app, session, people, who, status) -> None:
     client = sign_in_as(app.test_client(), people[who])
     assert client.get("/reviews/settings").status_code == status
     response = post(client, "/reviews/settings", {"required_approvals": "2"})
@@ -350,7 +350,7 @@ def test_only_admins_change_the_required_approvals(app, session, people, who, st
         assert post(client, "/reviews/settings", {"required_approvals": "9"}).status_code == 422
 
 
-def test_history_and_compare_pages_show_every_revision(app, session, people) -> None:  # type: ignore[no-untyped-def]
+def test_history_and_compare_pages_show_every_revision(app, session, people) -> None:
     offer = make_offer(session, people["mara"], "rewards_card")
     edit_offer(session, offer, people["mara"], name="Second")
     edit_offer(session, offer, people["mara"], name="Third")
@@ -366,7 +366,7 @@ def test_history_and_compare_pages_show_every_revision(app, session, people) -> 
     assert lead.get("/history/offer/rewards_card").status_code == 403
 
 
-def test_comments_from_the_page_are_stored_and_bad_ones_are_422(app, session, people) -> None:  # type: ignore[no-untyped-def]
+def test_comments_from_the_page_are_stored_and_bad_ones_are_422(app, session, people) -> None:
     request, _ = _request_with_offer(session, people)
     client = sign_in_as(app.test_client(), people["sam"])
     assert post(client, f"/reviews/{request.id}/comments", {"body": ""}).status_code == 422
@@ -376,7 +376,7 @@ def test_comments_from_the_page_are_stored_and_bad_ones_are_422(app, session, pe
     assert post(outsider, f"/reviews/{request.id}/comments", {"body": "x"}).status_code == 403
 
 
-def test_the_conflict_partial_shows_both_versions_and_their_diff(app, session, people) -> None:  # type: ignore[no-untyped-def]
+def test_the_conflict_partial_shows_both_versions_and_their_diff(app, session, people) -> None:
     from flask import render_template
 
     offer = make_offer(session, people["mara"], "rewards_card")

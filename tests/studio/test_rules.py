@@ -19,7 +19,7 @@ rule "Platinum customers can always reach a person"
 
 
 @pytest.fixture
-def lead(app: Flask, session):  # type: ignore[no-untyped-def]
+def lead(app: Flask, session):
     user = make_user(session, "service_lead")
     artifacts.create(session, kind="offer", key="realtime_contact", name="Real-time contact",
                      body={"key": "realtime_contact", "value": 10}, actor_id=user.id)
@@ -27,13 +27,13 @@ def lead(app: Flask, session):  # type: ignore[no-untyped-def]
     return sign_in_as(app.test_client(), user), user
 
 
-def test_rules_page_shows_an_empty_state_with_a_way_to_start(lead) -> None:  # type: ignore[no-untyped-def]
+def test_rules_page_shows_an_empty_state_with_a_way_to_start(lead) -> None:
     client, _ = lead
     html = client.get("/rules/").get_data(as_text=True)
     assert "No rulesets yet." in html and "Write the first ruleset" in html
 
 
-def test_service_lead_creates_a_ruleset_and_sees_it_compile(lead, session) -> None:  # type: ignore[no-untyped-def]
+def test_service_lead_creates_a_ruleset_and_sees_it_compile(lead, session) -> None:
     client, _ = lead
     response = post(client, "/rules/new", {"key": "retail_banking", "name": "Retail banking",
                                            "source": GOOD})
@@ -43,7 +43,7 @@ def test_service_lead_creates_a_ruleset_and_sees_it_compile(lead, session) -> No
     assert session.query(Artifact).filter_by(kind="ruleset").count() == 1
 
 
-def test_live_check_names_the_typo_with_line_column_and_suggestion(lead) -> None:  # type: ignore[no-untyped-def]
+def test_live_check_names_the_typo_with_line_column_and_suggestion(lead) -> None:
     client, _ = lead
     source = 'rule "x"\n  when inquiry.category is transactonal\n  offer realtime_contact\n'
     html = post(client, "/rules/check", {"source": source},
@@ -54,14 +54,14 @@ def test_live_check_names_the_typo_with_line_column_and_suggestion(lead) -> None
     assert "<html" not in html
 
 
-def test_live_check_flags_an_offer_that_is_not_in_the_library(lead) -> None:  # type: ignore[no-untyped-def]
+def test_live_check_flags_an_offer_that_is_not_in_the_library(lead) -> None:
     client, _ = lead
     source = 'rule "x"\n  when tone is positive\n  offer golden_parachute\n'
     html = post(client, "/rules/check", {"source": source}).get_data(as_text=True)
     assert "golden_parachute" in html and "error" in html
 
 
-def test_saving_keeps_every_revision_and_flags_errors(lead, session) -> None:  # type: ignore[no-untyped-def]
+def test_saving_keeps_every_revision_and_flags_errors(lead, session) -> None:
     client, _ = lead
     post(client, "/rules/new", {"key": "retail_banking", "name": "Retail banking", "source": GOOD})
     broken = GOOD.replace("platinum", "platnum")
@@ -73,7 +73,7 @@ def test_saving_keeps_every_revision_and_flags_errors(lead, session) -> None:  #
     assert session.query(Revision).count() == 3  # the offer, and two ruleset revisions
 
 
-def test_second_editor_gets_a_conflict_with_both_versions_and_keeps_their_text(lead, session) -> None:  # type: ignore[no-untyped-def]
+def test_second_editor_gets_a_conflict_with_both_versions_and_keeps_their_text(lead, session) -> None:
     client, _ = lead
     post(client, "/rules/new", {"key": "retail_banking", "name": "Retail banking", "source": GOOD})
     post(client, "/rules/retail_banking", {"name": "Retail banking", "source": GOOD + "\n# first",
@@ -97,7 +97,7 @@ def test_second_editor_gets_a_conflict_with_both_versions_and_keeps_their_text(l
     ],
 )
 def test_bad_new_ruleset_is_refused_with_a_message_and_saves_nothing(
-    lead, session, form: dict, message: str  # type: ignore[no-untyped-def]
+    lead, session, form: dict, message: str
 ) -> None:
     client, _ = lead
     response = post(client, "/rules/new", {"source": GOOD, **form})
@@ -106,7 +106,7 @@ def test_bad_new_ruleset_is_refused_with_a_message_and_saves_nothing(
     assert session.query(Artifact).filter_by(kind="ruleset").count() == 0
 
 
-def test_duplicate_key_is_refused(lead) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_key_is_refused(lead) -> None:
     client, _ = lead
     post(client, "/rules/new", {"key": "retail_banking", "name": "A", "source": GOOD})
     response = post(client, "/rules/new", {"key": "retail_banking", "name": "B", "source": GOOD})
@@ -114,7 +114,7 @@ def test_duplicate_key_is_refused(lead) -> None:  # type: ignore[no-untyped-def]
     assert "already exists" in response.get_data(as_text=True)
 
 
-def test_format_returns_the_canonical_layout(lead) -> None:  # type: ignore[no-untyped-def]
+def test_format_returns_the_canonical_layout(lead) -> None:
     client, _ = lead
     messy = 'rule "x"   when tone is positive\n offer realtime_contact'
     response = post(client, "/rules/format", {"source": messy})
@@ -123,14 +123,14 @@ def test_format_returns_the_canonical_layout(lead) -> None:  # type: ignore[no-u
     assert 'rule &#34;x&#34;\n  when tone is positive\n  offer realtime_contact' in html
 
 
-def test_format_refuses_source_that_does_not_parse_and_keeps_it(lead) -> None:  # type: ignore[no-untyped-def]
+def test_format_refuses_source_that_does_not_parse_and_keeps_it(lead) -> None:
     client, _ = lead
     response = post(client, "/rules/format", {"source": "rule rule rule"})
     assert response.status_code == 422
     assert "rule rule rule" in response.get_data(as_text=True)
 
 
-def test_archive_asks_first_then_hides_the_ruleset(lead, session) -> None:  # type: ignore[no-untyped-def]
+def test_archive_asks_first_then_hides_the_ruleset(lead, session) -> None:
     client, _ = lead
     post(client, "/rules/new", {"key": "retail_banking", "name": "Retail banking", "source": GOOD})
     assert "Archive Retail banking?" in client.get("/rules/retail_banking/archive").get_data(
@@ -140,7 +140,7 @@ def test_archive_asks_first_then_hides_the_ruleset(lead, session) -> None:  # ty
     assert "Retail banking" in client.get("/rules/?archived=1").get_data(as_text=True)
 
 
-def test_schema_editor_refuses_invalid_json_and_keeps_the_text(lead, session) -> None:  # type: ignore[no-untyped-def]
+def test_schema_editor_refuses_invalid_json_and_keeps_the_text(lead, session) -> None:
     client, _ = lead
     response = post(client, "/rules/schema", {"schema": '{"fields": [', "base_number": "0"})
     assert response.status_code == 422
@@ -149,7 +149,7 @@ def test_schema_editor_refuses_invalid_json_and_keeps_the_text(lead, session) ->
     assert session.query(Artifact).filter_by(kind="schema").count() == 0
 
 
-def test_schema_editor_saves_the_default_as_a_first_revision(lead, session) -> None:  # type: ignore[no-untyped-def]
+def test_schema_editor_saves_the_default_as_a_first_revision(lead, session) -> None:
     client, _ = lead
     page = client.get("/rules/schema").get_data(as_text=True)
     assert "built-in default" in page
@@ -161,14 +161,14 @@ def test_schema_editor_saves_the_default_as_a_first_revision(lead, session) -> N
     assert session.query(Artifact).filter_by(kind="schema").count() == 1
 
 
-def test_unapproved_revision_offers_a_way_to_submit_it_for_review(lead) -> None:  # type: ignore[no-untyped-def]
+def test_unapproved_revision_offers_a_way_to_submit_it_for_review(lead) -> None:
     client, _ = lead
     post(client, "/rules/new", {"key": "retail_banking", "name": "Retail banking", "source": GOOD})
     page = client.get("/rules/retail_banking").get_data(as_text=True)
     assert "Submit for review…" in page and "/reviews/new?artifact=" in page
 
 
-def test_a_refused_save_keeps_the_revision_the_editor_started_from(lead, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_save_keeps_the_revision_the_editor_started_from(lead, session) -> None:
     client, _ = lead
     post(client, "/rules/new", {"key": "retail_banking", "name": "Retail banking", "source": GOOD})
     post(client, "/rules/retail_banking", {"name": "Retail banking", "source": GOOD + "# theirs",

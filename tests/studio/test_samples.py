@@ -13,18 +13,18 @@ from studio.demo.samples import demo_samples
 from studio.models import SampleInteraction
 from studio.services import samples
 from tests.factories import make_user, post, sign_in_as
-from tests.sample_factories import seed_preview_workspace
+from tests.factories.samples import seed_preview_workspace
 
 HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def lead(app: Flask, session):  # type: ignore[no-untyped-def]
+def lead(app: Flask, session):
     user = make_user(session, "service_lead", name="Sam Okafor")
     return sign_in_as(app.test_client(), user), user
 
 
-def _stored(session, key: str) -> SampleInteraction | None:  # type: ignore[no-untyped-def]
+def _stored(session, key: str) -> SampleInteraction | None:
     session.expire_all()
     return samples.get(session, key)
 
@@ -40,7 +40,7 @@ def test_the_demo_ships_the_white_papers_situations_and_they_fit_the_schema() ->
         assert "tone" not in sample["interaction"], "demo samples let the studio infer tone"
 
 
-def test_the_demo_seed_adds_samples_once(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_demo_seed_adds_samples_once(app: Flask, session) -> None:
     from studio.demo.samples import seed
 
     assert len(seed(session, {})) == len(demo_samples())
@@ -48,18 +48,18 @@ def test_the_demo_seed_adds_samples_once(app: Flask, session) -> None:  # type: 
     assert seed(session, {}) == []
 
 
-def test_people_outside_marketing_and_service_cannot_open_samples(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+def test_people_outside_marketing_and_service_cannot_open_samples(app: Flask, session) -> None:
     client = sign_in_as(app.test_client(), make_user(session, "reviewer"))
     assert client.get("/interactions/").status_code == 403
     assert post(client, "/interactions/new", {"name": "x"}).status_code == 403
 
 
-def test_an_empty_library_offers_a_way_to_start(lead) -> None:  # type: ignore[no-untyped-def]
+def test_an_empty_library_offers_a_way_to_start(lead) -> None:
     html = lead[0].get("/interactions/").get_data(as_text=True)
     assert "No sample interactions yet." in html and "Import JSON lines" in html
 
 
-def test_a_sample_made_in_the_form_is_stored_typed(lead, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_sample_made_in_the_form_is_stored_typed(lead, session) -> None:
     client, _ = lead
     response = post(client, "/interactions/new", {
         "mode": "form", "name": "Checkbook order", "tags": "Banking, chat",
@@ -77,7 +77,7 @@ def test_a_sample_made_in_the_form_is_stored_typed(lead, session) -> None:  # ty
     assert stored.body["data"] == {"refill": {"savings_pct": 8}}
 
 
-def test_form_errors_sit_next_to_their_field_and_keep_the_input(lead, session) -> None:  # type: ignore[no-untyped-def]
+def test_form_errors_sit_next_to_their_field_and_keep_the_input(lead, session) -> None:
     response = post(lead[0], "/interactions/new", {
         "mode": "form", "name": "", "tone.score": "very", "customer.tier": "diamond",
         "inquiry.intent": "kept_intent"})
@@ -94,14 +94,14 @@ def test_form_errors_sit_next_to_their_field_and_keep_the_input(lead, session) -
     ('{"inquiry": {"category": "transactonal"}}', "inquiry.category"),
     ('{"custmer": {"tier": "gold"}}', "did you mean"),
 ])
-def test_raw_json_is_checked_against_the_schema_with_errors_per_field(lead, text, message) -> None:  # type: ignore[no-untyped-def]
+def test_raw_json_is_checked_against_the_schema_with_errors_per_field(lead, text, message) -> None:
     response = post(lead[0], "/interactions/new?mode=json",
                     {"mode": "json", "name": "Raw", "json": text})
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
 
 
-def test_the_list_is_searched_filtered_by_tag_and_paginated(lead, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_list_is_searched_filtered_by_tag_and_paginated(lead, session) -> None:
     client, user = lead
     seed_preview_workspace(session, user, offers=(), rulesets=())
     for n in range(25):
@@ -119,7 +119,7 @@ def test_the_list_is_searched_filtered_by_tag_and_paginated(lead, session) -> No
     assert "No sample matches “zebra”" in nothing
 
 
-def test_editing_saves_and_a_stale_edit_is_refused_keeping_the_input(lead, session) -> None:  # type: ignore[no-untyped-def]
+def test_editing_saves_and_a_stale_edit_is_refused_keeping_the_input(lead, session) -> None:
     client, user = lead
     sample = samples.create(session, key="s1", name="One", tags="", body={}, actor_id=user.id)
     session.commit()
@@ -131,7 +131,7 @@ def test_editing_saves_and_a_stale_edit_is_refused_keeping_the_input(lead, sessi
     assert stale.status_code == 409 and "Mine" in stale.get_data(as_text=True)
 
 
-def test_duplicate_copies_fields_and_tags_under_a_new_key(lead, session) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_copies_fields_and_tags_under_a_new_key(lead, session) -> None:
     client, user = lead
     samples.create(session, key="orig", name="Original", tags="x, y",
                    body={"inquiry": {"channel": "web"}}, actor_id=user.id)
@@ -145,7 +145,7 @@ def test_duplicate_copies_fields_and_tags_under_a_new_key(lead, session) -> None
     assert again.status_code == 422 and "already exists" in again.get_data(as_text=True)
 
 
-def test_delete_asks_first_then_removes_the_sample(lead, session) -> None:  # type: ignore[no-untyped-def]
+def test_delete_asks_first_then_removes_the_sample(lead, session) -> None:
     client, user = lead
     samples.create(session, key="gone", name="Gone soon", tags="", body={}, actor_id=user.id)
     session.commit()
@@ -156,7 +156,7 @@ def test_delete_asks_first_then_removes_the_sample(lead, session) -> None:  # ty
     assert client.get("/interactions/gone").status_code == 404
 
 
-def test_json_lines_import_keeps_good_lines_and_reports_bad_ones_by_number(lead, session) -> None:  # type: ignore[no-untyped-def]
+def test_json_lines_import_keeps_good_lines_and_reports_bad_ones_by_number(lead, session) -> None:
     client, user = lead
     samples.create(session, key="exists", name="Exists", tags="", body={}, actor_id=user.id)
     session.commit()
@@ -181,12 +181,12 @@ def test_json_lines_import_keeps_good_lines_and_reports_bad_ones_by_number(lead,
     assert _stored(session, "a-1").name == "Order checkbook by chat"
 
 
-def test_an_empty_import_is_refused_with_a_message(lead) -> None:  # type: ignore[no-untyped-def]
+def test_an_empty_import_is_refused_with_a_message(lead) -> None:
     response = post(lead[0], "/interactions/import", {"text": "  "})
     assert response.status_code == 422 and "paste JSON lines" in response.get_data(as_text=True)
 
 
-def test_the_form_shows_the_tone_the_studio_would_infer(lead) -> None:  # type: ignore[no-untyped-def]
+def test_the_form_shows_the_tone_the_studio_would_infer(lead) -> None:
     html = post(lead[0], "/interactions/tone", {"inquiry.text": "They robbed me"},
                 headers=HX).get_data(as_text=True)
     assert "distressed" in html and "robbed" in html

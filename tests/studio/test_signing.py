@@ -8,7 +8,7 @@ import stat
 from studio.services import signing
 
 
-def test_keys_are_made_once_private_and_reused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_keys_are_made_once_private_and_reused(tmp_path) -> None:
     first = signing.load_or_create_keys(tmp_path)
     files = list((tmp_path / "signing").glob("*.pem"))
     assert len(files) == 1
@@ -18,7 +18,7 @@ def test_keys_are_made_once_private_and_reused(tmp_path) -> None:  # type: ignor
     assert again.public_keys() == first.public_keys()
 
 
-def test_a_signature_verifies_with_only_the_public_key_list(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_signature_verifies_with_only_the_public_key_list(tmp_path) -> None:
     ring = signing.load_or_create_keys(tmp_path)
     key_id, signature = ring.sign(b"bundle bytes")
     keys = ring.public_keys()
@@ -30,7 +30,7 @@ def test_a_signature_verifies_with_only_the_public_key_list(tmp_path) -> None:  
     assert not signing.verify(b"bundle bytes", key_id, "not base64!", keys)
 
 
-def test_after_rotation_new_bundles_use_the_new_key_and_old_ones_still_verify(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_after_rotation_new_bundles_use_the_new_key_and_old_ones_still_verify(tmp_path) -> None:
     ring = signing.load_or_create_keys(tmp_path)
     old_id, old_sig = ring.sign(b"v1")
     rotated = signing.rotate(tmp_path)
@@ -39,7 +39,7 @@ def test_after_rotation_new_bundles_use_the_new_key_and_old_ones_still_verify(tm
     assert rotated.verify(b"v1", old_id, old_sig)
 
 
-def test_signing_and_published_keys_use_the_given_instance_folder(app) -> None:  # type: ignore[no-untyped-def]
+def test_signing_and_published_keys_use_the_given_instance_folder(app) -> None:
     key_id, signature = signing.sign(b"x", instance_path=app.instance_path)
     assert signing.verify(b"x", key_id, signature,
                           signing.public_keys(instance_path=app.instance_path))

@@ -13,11 +13,11 @@ from tests.factories import make_user, post, sign_in_as
 
 
 @pytest.fixture
-def admin(app: Flask, session):  # type: ignore[no-untyped-def]
+def admin(app: Flask, session):
     return sign_in_as(app.test_client(), make_user(session, "admin", name="Alex Admin"))
 
 
-def test_issuing_a_token_shows_it_once_and_stores_only_its_hash(admin, session) -> None:  # type: ignore[no-untyped-def]
+def test_issuing_a_token_shows_it_once_and_stores_only_its_hash(admin, session) -> None:
     response = post(admin, "/admin/tokens/new",
                     {"name": "Email responder", "scopes": ["bundles:read", "events:write"]})
     assert response.status_code == 201
@@ -40,14 +40,14 @@ def test_issuing_a_token_shows_it_once_and_stores_only_its_hash(admin, session) 
     ({"name": "Chat"}, "scopes", "at least one"),
     ({"name": "Chat", "scopes": ["admin"]}, "scopes", "not a scope"),
 ])
-def test_a_refused_token_says_why_and_issues_nothing(admin, session, form, field, message) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_token_says_why_and_issues_nothing(admin, session, form, field, message) -> None:
     response = post(admin, "/admin/tokens/new", form)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert session.scalar(select(ApiToken)) is None
 
 
-def test_revoking_asks_first_then_marks_the_token_revoked(admin, session) -> None:  # type: ignore[no-untyped-def]
+def test_revoking_asks_first_then_marks_the_token_revoked(admin, session) -> None:
     post(admin, "/admin/tokens/new", {"name": "Chat bot", "scopes": ["decide"]})
     token = session.scalar(select(ApiToken))
     confirm = admin.get(f"/admin/tokens/{token.id}/revoke")
@@ -63,20 +63,20 @@ def test_revoking_asks_first_then_marks_the_token_revoked(admin, session) -> Non
     assert "Revoked" in listing and "is revoked" in listing
 
 
-def test_revoking_an_unknown_token_is_404(admin) -> None:  # type: ignore[no-untyped-def]
+def test_revoking_an_unknown_token_is_404(admin) -> None:
     assert admin.get("/admin/tokens/999/revoke").status_code == 404
     assert post(admin, "/admin/tokens/999/revoke").status_code == 404
 
 
 @pytest.mark.parametrize("role", ["marketer", "service_lead", "reviewer"])
-def test_only_admins_manage_tokens(app: Flask, session, role: str) -> None:  # type: ignore[no-untyped-def]
+def test_only_admins_manage_tokens(app: Flask, session, role: str) -> None:
     client = sign_in_as(app.test_client(), make_user(session, role))
     assert client.get("/admin/tokens/").status_code == 403
     assert post(client, "/admin/tokens/new", {"name": "x", "scopes": ["decide"]}).status_code == 403
     assert session.scalar(select(ApiToken)) is None
 
 
-def test_people_page_links_to_api_tokens(admin) -> None:  # type: ignore[no-untyped-def]
+def test_people_page_links_to_api_tokens(admin) -> None:
     assert 'href="/admin/tokens/"' in admin.get("/admin/users").get_data(as_text=True)
 
 

@@ -7,8 +7,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from tests.factories import sign_in_as
-from tests.review_factories import person
+from tests.factories import make_user, sign_in_as
 
 LIST_PAGES = ["/offers/", "/layouts/", "/rules/", "/interactions/", "/assets/", "/reviews/",
               "/bundles/", "/admin/users", "/audit/", "/inbox/"]
@@ -16,7 +15,7 @@ LIST_PAGES = ["/offers/", "/layouts/", "/rules/", "/interactions/", "/assets/", 
 
 @pytest.fixture
 def everyone(app: Flask, session: Session) -> FlaskClient:
-    user = person(session, "marketer", "service_lead", "reviewer", "admin")
+    user = make_user(session, "marketer", "service_lead", "reviewer", "admin")
     return sign_in_as(app.test_client(), user)
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from studio.services import artifacts, workspace
-from tests.review_factories import approved_offer, edit_offer, person
+from tests.factories import make_user
+from tests.factories.reviews import approved_offer, edit_offer
 
 
-def test_head_and_approved_views_differ_by_the_unapproved_draft(session) -> None:  # type: ignore[no-untyped-def]
-    mara, rita = person(session, "marketer"), person(session, "reviewer")
+def test_head_and_approved_views_differ_by_the_unapproved_draft(session) -> None:
+    mara, rita = make_user(session, "marketer"), make_user(session, "reviewer")
     offer = approved_offer(session, mara, rita, "rewards_card")
     edit_offer(session, offer, mara, name="Draft name")
     artifacts.create(session, kind="offer", key="brand_new", name="New", body={"key": "x"},
@@ -24,8 +25,8 @@ def test_head_and_approved_views_differ_by_the_unapproved_draft(session) -> None
     assert head.revisions == {"offer:brand_new": 1, "offer:rewards_card": 2}
 
 
-def test_the_snapshot_is_frozen_and_copies_are_plain(session) -> None:  # type: ignore[no-untyped-def]
-    mara, rita = person(session, "marketer"), person(session, "reviewer")
+def test_the_snapshot_is_frozen_and_copies_are_plain(session) -> None:
+    mara, rita = make_user(session, "marketer"), make_user(session, "reviewer")
     approved_offer(session, mara, rita, "rewards_card")
     view = workspace.snapshot(session, which="approved")
     entry = view.entries["offer:rewards_card"]
@@ -37,8 +38,8 @@ def test_the_snapshot_is_frozen_and_copies_are_plain(session) -> None:  # type: 
     assert isinstance(workspace.thaw(entry.body)["blocks"], dict)
 
 
-def test_schema_and_lexicon_are_none_when_absent_and_archived_offers_are_left_out(session) -> None:  # type: ignore[no-untyped-def]
-    mara = person(session, "marketer")
+def test_schema_and_lexicon_are_none_when_absent_and_archived_offers_are_left_out(session) -> None:
+    mara = make_user(session, "marketer")
     offer = artifacts.create(session, kind="offer", key="old", name="Old", body={},
                              actor_id=mara.id)
     artifacts.set_archived(session, offer, True, actor_id=mara.id)
@@ -48,6 +49,6 @@ def test_schema_and_lexicon_are_none_when_absent_and_archived_offers_are_left_ou
     assert head.offers == {} and head.revisions == {}
 
 
-def test_an_unknown_state_is_a_programming_error(session) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_state_is_a_programming_error(session) -> None:
     with pytest.raises(ValueError):
         workspace.snapshot(session, which="published")  # type: ignore[arg-type]

@@ -3,11 +3,11 @@
 `FakeToolchain` stands in for the rule language and MJML compilers so these tests pin
 the studio's own rules (approval, pinning, all-or-nothing publishing) and stay fast;
 one test in test_publish.py runs the real `DslToolchain` when the dsl facade exists.
+People come from `tests.factories.make_user`.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -15,22 +15,9 @@ from typing import Any
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from studio.models import Artifact, Bundle, ChangeRequest, User, UserRole
+from studio.models import Artifact, Bundle, ChangeRequest, User
 from studio.services import approvals, artifacts, publish, signing, submission, verdicts
 from studio.services.toolchain import Compiled, OfferRef
-
-_people = itertools.count(1)
-
-
-def person(session: Session, *roles: str, name: str | None = None) -> User:
-    """A person who signs in through `sign_in_as` only: no password hashing, so fast."""
-    n = next(_people)
-    user = User(email=f"reviewer-test-{n}@example.com", name=name or f"Person {n}",
-                password_hash="!unusable", active=True)
-    user.role_rows = [UserRole(role=role) for role in roles]
-    session.add(user)
-    session.commit()
-    return user
 
 
 def offer_body(key: str, headline: str = "Earn 2% back", **fields: Any) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from studio.demo.samples import demo_samples
 from studio.models import SampleInteraction, User
 from studio.services import artifacts
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "studio" / "demo"
 RULESETS = {
     "retail_banking": ("Retail banking", ROOT / "dsl" / "examples" / "retail_banking.rules"),
