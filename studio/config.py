@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
 
+from werkzeug.security import generate_password_hash
+
 DEV_PUBLIC_BASE_URL: Final = "http://127.0.0.1:5000"
 DEFAULT_MESSAGE_DAYS: Final = 30
 
@@ -25,7 +27,6 @@ DEFAULT_MESSAGE_DAYS: Final = 30
 class ConfigError(Exception):
     """A setting the studio cannot start with; the message says which and how to fix it."""
 
-from werkzeug.security import generate_password_hash
 
 # werkzeug's default: scrypt with N=2**15, r=8, p=1 (about 32 MiB and 0.1-0.2 s a hash).
 DEFAULT_PASSWORD_HASH = "scrypt:32768:8:1"

@@ -40,7 +40,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from studio import migrate
-from studio.db import get_database, make_engine
+from studio.db import get_database, make_engine, register_listeners
 from studio.models import Base
 from tests.factories.apps import make_app
 
@@ -197,6 +197,7 @@ def _one_test(app: Flask, connection: Connection, instance_path: Path) -> Iterat
     app.instance_path = str(instance_path)
     database.sessionmaker = sessionmaker(bind=connection, expire_on_commit=False,
                                          join_transaction_mode="create_savepoint")
+    register_listeners(database.sessionmaker)
     try:
         yield
     finally:

@@ -165,8 +165,7 @@ def live_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStudio
     folder = tmp_path_factory.mktemp("live-api")
     url = f"sqlite:///{folder / 'studio.sqlite3'}"
     migrate.upgrade(url)
-    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance",
-                      "SECRET_KEY": "x"})
+    app = make_app(url, folder / "instance")
     session = get_database(app).session()
     with app.app_context():
         publish_demo(app, session)

@@ -111,12 +111,12 @@ def test_a_template_that_cannot_render_names_its_line(source: str, code: str, li
     "{{ " + "+".join(["'aaaaaaaaaa'"] * 2000) + " }}",
 ])
 def test_saving_a_template_never_folds_huge_constants(source: str) -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     try:
         compile_template(source, name="t")
     except ContentError as exc:
         assert exc.diagnostics[0].code == "template-too-complex"
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
 
 
 def test_compile_refuses_oversized_and_overnested_sources() -> None:
@@ -137,9 +137,15 @@ def test_compile_refuses_oversized_and_overnested_sources() -> None:
     ("{{ (range(10000)|list)|join('x' * 1000) }}", "output-too-large"),
 ])
 def test_renders_are_bounded(source: str, code: str) -> None:
-    started = time.perf_counter()
-    assert error_of(source).code == code
-    assert time.perf_counter() - started < 2.0
+    # The wall-clock render deadline is tested on its own below; here only the cost bound
+    # under test may stop the render, however loaded the machine is.
+    patient = Limits(render_ms=60_000)
+    started = time.process_time()
+    with pytest.raises(ContentError) as caught:
+        render_template(compile_template(source, name="t", limits=patient), VARIABLES,
+                        limits=patient)
+    assert caught.value.diagnostics[0].code == code
+    assert time.process_time() - started < 2.0
 
 
 def test_the_render_deadline_stops_slow_templates() -> None:
@@ -157,7 +163,7 @@ _SECRETS = ("__", "class", "subclasses", "globals", "builtins", "do not print", 
 
 @pytest.mark.parametrize("source", corpus("template_injection.txt"))
 def test_template_injection_corpus_is_refused_or_harmless(source: str) -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     try:
         output = render(source)
     except ContentError as exc:
@@ -167,7 +173,7 @@ def test_template_injection_corpus_is_refused_or_harmless(source: str) -> None:
         assert not any(s in lowered for s in _SECRETS if s != "do not print" or
                        "customer }}" not in source), output
         assert len(output) < 10_000
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
 
 
 class _OrmRow:

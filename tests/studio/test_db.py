@@ -20,6 +20,9 @@ from studio.errors import FieldError, NotAllowed, ValidationFailed
 from studio.models import AuditEvent, User
 from tests.factories import make_user
 
+# The probe views are added to the app, so each test needs an app of its own.
+pytestmark = pytest.mark.own_app
+
 
 def _write(marker: str) -> None:
     audit.record(db_session(), "probe.write", actor_id=None, object_type="probe",
