@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
-from studio import db, security
+from studio import db, jobs, security
 from studio.config import flask_config, load_settings
 from studio.errors import NotAllowed, ValidationFailed
 from studio.roles import ROLE_LABELS, areas_for
@@ -34,6 +34,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     accounts.use_password_hash(settings.password_hash_method)
 
     db.init_app(app, settings.database_url)
+    jobs.init_app(app, overrides)
     security.init_app(app)
     app.url_map.converters["int"] = DatabaseInt
     _register_blueprints(app)

@@ -12,6 +12,7 @@ import click
 from dsl.commands import check, decide, fmt
 from studio.app import create_app
 from studio.db import get_database
+from studio.jobs import get_jobs
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -176,7 +177,9 @@ def tokens_revoke(token_id: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--dev/--no-dev", default=False, help="Development mode: print the demo sign-ins.")
-def serve(host: str, port: int, dev: bool) -> None:
+@click.option("--worker/--no-worker", default=True, show_default=True,
+              help="Run background jobs in this process too.")
+def serve(host: str, port: int, dev: bool, worker: bool) -> None:
     """Serve the studio (a development server; use gunicorn in production)."""
     from studio.config import ConfigError
     from studio.demo import DEMO_PASSWORD, DEMO_PEOPLE
@@ -191,7 +194,25 @@ def serve(host: str, port: int, dev: bool) -> None:
         for person in DEMO_PEOPLE:
             click.echo(f"  {person.email:<22} {', '.join(person.roles)}")
     click.echo(f"Studio at http://{host}:{port}/  (Ctrl+C to stop)")
+    if worker:
+        get_jobs(app).start_consumer(workers=2)
+        click.echo("Background jobs run in this process (use --no-worker with `studio worker`).")
     app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+
+
+@main.command()
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Jobs run at once by this worker.")
+@click.option("--processes/--threads", default=False, show_default=True,
+              help="Run jobs in processes instead of threads.")
+def worker(workers: int, processes: bool) -> None:
+    """Run background jobs (imports, backtests, webhooks, auto-pause) until stopped."""
+    app = create_app()
+    huey = get_jobs(app).huey
+    click.echo(f"Worker for {huey.storage.__class__.__name__} with {workers} "
+               f"{'process' if processes else 'thread'}(es); Ctrl+C to stop.")
+    huey.create_consumer(workers=workers, worker_type="process" if processes else "thread",
+                         periodic=True).run()
 
 
 @main.command("backup")

@@ -19,6 +19,7 @@ TEST_CONFIG: dict[str, Any] = {
     "SECRET_KEY": "test-secret",
     "TESTING": True,
     "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH,
+    "JOBS_IMMEDIATE": True,
 }
 
 

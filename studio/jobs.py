@@ -1,0 +1,156 @@
+"""Background work: huey, on SQLite by default and on Redis at scale.
+
+Why huey: it is a maintained job library with the two storages this studio needs (a
+SQLite file for the embedded default, so a laptop needs no extra service; Redis when
+`STUDIO_REDIS_URL` is set, so several machines share one queue), retries with a delay,
+periodic tasks, revocation (cancel), and results; jobs are kept in the storage, so they
+survive a restart of the studio or the worker. docs/operations.md says how to run it.
+
+Services register plain functions with `@job("name")` at import time; they know nothing
+of huey. `init_app` wraps each registered function into a huey task that runs it inside
+an app context with a database session of its own: committed when the function returns,
+rolled back when it raises (then huey retries it if the job allows retries).
+
+- `studio serve` runs a consumer in the same process (threads), so the embedded default
+  needs nothing else; `studio worker` runs consumers on their own (more workers, other
+  machines with Redis).
+- Tests set `STUDIO_JOBS_IMMEDIATE=1` (or the `JOBS_IMMEDIATE` override): jobs run at once,
+  in the caller's thread, against the same storage code paths.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from flask import Flask, current_app
+from huey import Huey, RedisHuey, SqliteHuey, crontab
+from huey.api import Result
+from huey.consumer import Consumer
+from sqlalchemy.orm import Session
+
+from studio.db import get_database
+
+_EXTENSION: Final = "studio.jobs"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A function registered as a job, with how huey should treat it."""
+
+    name: str
+    function: Callable[..., Any]
+    retries: int = 0
+    retry_delay: int = 0
+    periodic: str | None = None  # a crontab "minute hour day month day_of_week"
+
+
+_REGISTRY: dict[str, JobSpec] = {}
+
+
+def job(name: str, *, retries: int = 0, retry_delay: int = 0,
+        periodic: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register `function(session, **kwargs)` as the job `name` (import time, no huey)."""
+
+    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        if name in _REGISTRY and _REGISTRY[name].function is not function:
+            raise ValueError(f"a job named {name!r} is already registered")
+        _REGISTRY[name] = JobSpec(name, function, retries, retry_delay, periodic)
+        return function
+
+    return register
+
+
+def registered() -> dict[str, JobSpec]:
+    return dict(_REGISTRY)
+
+
+class Jobs:
+    """The app's queue: one huey instance and a task per registered job."""
+
+    def __init__(self, app: Flask, huey: Huey) -> None:
+        self.app = app
+        self.huey = huey
+        self._tasks: dict[str, Any] = {}
+        self._consumer: Consumer | None = None
+        for spec in _REGISTRY.values():
+            self._wrap(spec)
+
+    def _wrap(self, spec: JobSpec) -> None:
+        app = self.app
+
+        def run(**kwargs: Any) -> Any:
+            with app.app_context():
+                session: Session = get_database(app).session()
+                try:
+                    result = spec.function(session, **kwargs)
+                    session.commit()
+                    return result
+                except BaseException:
+                    session.rollback()
+                    raise
+                finally:
+                    session.close()
+
+        run.__name__ = spec.name.replace(".", "_")
+        options: dict[str, Any] = {"retries": spec.retries, "retry_delay": spec.retry_delay,
+                                   "name": spec.name}
+        if spec.periodic:
+            minute, hour, day, month, weekday = spec.periodic.split()
+            self._tasks[spec.name] = self.huey.periodic_task(
+                crontab(minute, hour, day, month, weekday), **options)(run)
+        else:
+            self._tasks[spec.name] = self.huey.task(**options)(run)
+
+    def enqueue(self, name: str, *, delay: float | None = None, **kwargs: Any) -> Result | None:
+        """Queue the job `name` with keyword arguments (run at once in immediate mode)."""
+        task = self._tasks[name]
+        if delay:
+            return task.schedule(kwargs=kwargs, delay=delay)
+        return task(**kwargs)
+
+    def revoke(self, result: Result) -> None:
+        result.revoke()
+
+    def start_consumer(self, workers: int = 2) -> None:
+        """Run a consumer in background threads of this process (`studio serve`)."""
+        if self.huey.immediate or self._consumer is not None:
+            return
+        consumer = self.huey.create_consumer(workers=workers, worker_type="thread",
+                                             periodic=True, check_worker_health=True)
+        self._consumer = consumer
+        consumer.start()  # worker and scheduler threads; `run()` would also claim signals
+
+    def stop_consumer(self) -> None:
+        if self._consumer is not None:
+            self._consumer.stop(graceful=True)
+            self._consumer = None
+
+
+def _make_huey(app: Flask, overrides: dict[str, Any]) -> Huey:
+    immediate = bool(overrides.get("JOBS_IMMEDIATE",
+                                   os.environ.get("STUDIO_JOBS_IMMEDIATE", "") == "1"))
+    redis_url = overrides.get("REDIS_URL") or os.environ.get("STUDIO_REDIS_URL")
+    if redis_url:
+        huey: Huey = RedisHuey("studio", url=redis_url, immediate=immediate,
+                               results=True, utc=True)
+    else:
+        path = Path(app.instance_path) / "jobs.sqlite3"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        huey = SqliteHuey("studio", filename=str(path), immediate=immediate, results=True,
+                          utc=True, timeout=15)
+    return huey
+
+
+def init_app(app: Flask, overrides: dict[str, Any] | None = None) -> Jobs:
+    jobs = Jobs(app, _make_huey(app, overrides or {}))
+    app.extensions[_EXTENSION] = jobs
+    return jobs
+
+
+def get_jobs(app: Flask | None = None) -> Jobs:
+    jobs: Jobs = (app or current_app).extensions[_EXTENSION]
+    return jobs
