@@ -38,7 +38,7 @@ def index() -> str:
 def new() -> str | Response | tuple[str, int]:
     session = db_session()
     form = {"key": request.form.get("key", ""), "name": request.form.get("name", ""),
-            "source": request.form.get("source", rulesets.STARTER_SOURCE)}
+            "source": request.form.get("source", "")}
     if request.method == "POST":
         try:
             artifact = rulesets.create(session, key=form["key"], name=form["name"],
@@ -46,11 +46,12 @@ def new() -> str | Response | tuple[str, int]:
         except ValidationFailed as failed:
             session.rollback()
             return render_template("rules/new.html", form=form, errors=failed.by_field(),
+                                   starter=rulesets.STARTER_SOURCE,
                                    report=rulesets.check(session, form["source"])), 422
         session.commit()
         flash(f"Ruleset {artifact.name} created.", "success")
         return redirect(url_for("rules.edit", key=artifact.key))
-    return render_template("rules/new.html", form=form, errors={},
+    return render_template("rules/new.html", form=form, errors={}, starter=rulesets.STARTER_SOURCE,
                            report=rulesets.check(session, form["source"]))
 
 
