@@ -5,14 +5,28 @@
 // CSP: no inline script, no eval; the server answers JSON only.
 import { EditorState, EditorSelection } from "@codemirror/state";
 import { EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter,
-  drawSelection, hoverTooltip, ViewPlugin, Decoration, MatchDecorator } from "@codemirror/view";
+  drawSelection, hoverTooltip, ViewPlugin, Decoration, MatchDecorator, placeholder } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { StreamLanguage, syntaxHighlighting, defaultHighlightStyle, bracketMatching,
-  indentOnInput } from "@codemirror/language";
+  indentOnInput, HighlightStyle } from "@codemirror/language";
+import { tags } from "@lezer/highlight";
 import { linter, lintGutter, lintKeymap } from "@codemirror/lint";
 import { autocompletion, completionKeymap, closeBrackets, closeBracketsKeymap } from "@codemirror/autocomplete";
 import { searchKeymap, highlightSelectionMatches } from "@codemirror/search";
 import { html } from "@codemirror/lang-html";
+
+// CodeMirror writes its base theme into a <style> element, which the studio's CSP
+// (style-src 'self', no inline style) refuses to apply. The same rules go into a
+// constructed stylesheet instead (CSSOM, which the policy allows), kept in step with
+// the element as CodeMirror adds rules for tooltips, panels and the lint gutter.
+const cmSheet = new CSSStyleSheet();
+document.adoptedStyleSheets = [...document.adoptedStyleSheets, cmSheet];
+function adoptStyles() {
+  let text = "";
+  document.head.querySelectorAll("style").forEach((tag) => { if (!tag.nonce) text += tag.textContent + "\n"; });
+  cmSheet.replaceSync(text);
+}
+new MutationObserver(adoptStyles).observe(document.head, { childList: true, subtree: true, characterData: true });
 
 function csrfToken() {
   const field = document.querySelector("input[name=csrf_token]");
@@ -47,6 +61,18 @@ function offsetOf(doc, line, column) {
   const prefix = chars.slice(0, Math.max(0, column - 1)).join("");
   return Math.min(info.from + prefix.length, info.to);
 }
+
+// Colours chosen for at least 4.5:1 on white (WCAG AA).
+const ruleHighlight = HighlightStyle.define([
+  { tag: tags.keyword, color: "#7a1fa2", fontWeight: "600" },
+  { tag: tags.string, color: "#a3341c" },
+  { tag: tags.number, color: "#0b6e4f" },
+  { tag: tags.bool, color: "#0b6e4f" },
+  { tag: tags.comment, color: "#5b6475", fontStyle: "italic" },
+  { tag: tags.propertyName, color: "#1d4ed8", class: "cm-field" },
+  { tag: tags.atom, color: "#1d2433", class: "cm-word" },
+  { tag: tags.operator, color: "#7a1fa2" },
+]);
 
 // --- the rule language ---------------------------------------------------------------
 
@@ -90,13 +116,13 @@ function ruleCompletions(vocabUrl) {
     if (compared) {
       const field = vocab.fields.find((f) => f.path === compared[1]);
       if (field && field.values.length) {
-        return { from, options: field.values.map((v) => ({ label: v, type: "enum", detail: field.path })) };
+        return { from, options: field.values.map((v) => ({ label: v, type: "enum", detail: field.path })), validFor: /^[A-Za-z0-9_-]*$/ };
       }
     }
     // `offer <key>` and `follow up ... with [offer] <key>`: offer keys.
     if (/(?:^|\s)(?:offer|with(?:\s+offer)?)\s+$/.test(before) && !/never\s+offer\s+$/.test(before)) {
       return { from, options: vocab.offers.map((o) => ({ label: o.key, type: "offer",
-        detail: o.status || "", info: offerDoc(o) })) };
+        detail: o.status || "", info: offerDoc(o) })), validFor: /^[A-Za-z0-9_-]*$/ };
     }
     const options = vocab.fields.map((f) => ({ label: f.path, type: "property", detail: f.describe, info: f.doc || undefined }));
     for (const root of vocab.free_roots || []) options.push({ label: root + ".", type: "namespace", detail: "free-form data" });
@@ -247,9 +273,10 @@ function mount(textarea) {
       textarea.dispatchEvent(new Event("input", { bubbles: true }));
     }),
   ];
+  if (textarea.placeholder) extensions.push(placeholder(textarea.placeholder));
   if (kind === "rules") {
     const vocabUrl = textarea.dataset.vocabularyUrl;
-    extensions.push(ruleLanguage(RULE_KEYWORDS));
+    extensions.push(ruleLanguage(RULE_KEYWORDS), syntaxHighlighting(ruleHighlight));
     extensions.push(autocompletion({ override: [ruleCompletions(vocabUrl)], activateOnTyping: true }));
     extensions.push(ruleHover(vocabUrl));
   } else {
@@ -266,7 +293,12 @@ function mount(textarea) {
   textarea.hidden = true;
   textarea.codeEditor = view;
   textarea.dataset.mounted = "1";
-  if (label) label.addEventListener("click", () => view.focus());
+  adoptStyles();
+  if (label) {
+    // The label now names the editor (aria-labelledby), not the hidden textarea.
+    label.removeAttribute("for");
+    label.addEventListener("click", () => view.focus());
+  }
   if (textarea.hasAttribute("autofocus")) view.focus();
   // Someone replaced the textarea's value (a restored draft): show it, undoably.
   textarea.addEventListener("code-editor:set", () => {
@@ -313,6 +345,7 @@ function jumpTo(target) {
 }
 
 function init() {
+  adoptStyles();
   document.querySelectorAll("textarea[data-code-editor]").forEach((t) => { if (!t.dataset.mounted) mount(t); });
   document.querySelectorAll("[data-format-url]").forEach((b) => { b.hidden = false; });
 }
