@@ -104,3 +104,20 @@ def test_ctrl_s_saves_the_ruleset(page: Page) -> None:
     page.keyboard.press("Control+s")
     expect(page.get_by_text(re.compile(r"Saved revision \d+"))).to_be_visible()
     assert "# saved with the keyboard" in source_text(page)
+
+
+def test_layout_editor_completes_the_template_vocabulary_inside_braces(page: Page) -> None:
+    sign_in(page, "mara@demo.studio")
+    page.goto("/layouts/")
+    page.get_by_role("link", name="Email response footer").click()
+    editor = code_editor(page, "MJML source")
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.insert_text("\n{{ customer.")
+    page.keyboard.press("Control+Space")
+    expect(page.locator(".cm-tooltip-autocomplete")).to_contain_text("customer.tier")
+    page.keyboard.press("Escape")
+    page.keyboard.insert_text("tier | ")
+    page.keyboard.press("Control+Space")
+    expect(page.locator(".cm-tooltip-autocomplete")).to_contain_text("money")
+    page.screenshot(path="/tmp/editors-layout-1366.png")

@@ -291,6 +291,7 @@ function mount(textarea) {
   view.dom.classList.add("code-editor-cm");
   textarea.after(view.dom);
   textarea.hidden = true;
+  textarea.style.display = "none";
   textarea.codeEditor = view;
   textarea.dataset.mounted = "1";
   adoptStyles();
