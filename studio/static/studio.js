@@ -38,6 +38,7 @@ function formFields(form) {
   const fields = {};
   for (const el of form.elements) {
     if (!el.name || el.name === "csrf_token" || el.name === "base_number" || el.disabled) continue;
+    if (el.closest(".preview-pane")) continue;  // the preview's own controls are not the work
     if (el.type === "file" || el.type === "submit" || el.type === "button" || el.type === "password") continue;
     if ((el.type === "checkbox" || el.type === "radio") && !el.checked) continue;
     fields[el.name] = fields[el.name] === undefined ? el.value : fields[el.name] + "\u0000" + el.value;

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from studio import security
 from studio.db import db_session
-from studio.services import layouts, rule_editor, rulesets, template_vocabulary
+from studio.services import layouts, previews, rule_editor, rulesets, template_vocabulary
 
 bp = Blueprint("editor", __name__, url_prefix="/editor")
 
@@ -76,3 +76,32 @@ def token() -> Response:
 def signed_in() -> str:
     """Where signing in again from a refused save lands: back to the other tab."""
     return render_template("editor/signed_in.html")
+
+
+def _new_preview(kind: str) -> str:
+    """The preview pane for an artifact that has not been saved yet, from the form."""
+    user = security.current_user()
+    assert user is not None
+    key = request.form.get("key", "").strip() or f"new_{kind}"
+    view = previews.render(db_session(), form=request.form, owner=user.id, kind=kind, key=key)
+    template = "preview/_pane_body.html" if request.form.get("part") == "pane" \
+        else "preview/_result.html"
+    return render_template(template, view=view, pv_url=request.path)
+
+
+@bp.post("/preview/new-offer")
+@security.requires("offers")
+def preview_new_offer() -> str:
+    return _new_preview("offer")
+
+
+@bp.post("/preview/new-ruleset")
+@security.requires("rules")
+def preview_new_ruleset() -> str:
+    return _new_preview("ruleset")
+
+
+@bp.post("/preview/new-layout")
+@security.requires("layouts")
+def preview_new_layout() -> str:
+    return _new_preview("layout")
