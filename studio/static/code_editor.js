@@ -7,7 +7,7 @@ import { EditorState, EditorSelection } from "@codemirror/state";
 import { EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter,
   drawSelection, hoverTooltip, ViewPlugin, Decoration, MatchDecorator, placeholder } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
-import { StreamLanguage, syntaxHighlighting, defaultHighlightStyle, bracketMatching,
+import { StreamLanguage, syntaxHighlighting, bracketMatching,
   indentOnInput, HighlightStyle } from "@codemirror/language";
 import { tags } from "@lezer/highlight";
 import { linter, lintGutter, lintKeymap } from "@codemirror/lint";
@@ -62,16 +62,23 @@ function offsetOf(doc, line, column) {
   return Math.min(info.from + prefix.length, info.to);
 }
 
-// Colours chosen for at least 4.5:1 on white (WCAG AA).
-const ruleHighlight = HighlightStyle.define([
-  { tag: tags.keyword, color: "#7a1fa2", fontWeight: "600" },
-  { tag: tags.string, color: "#a3341c" },
-  { tag: tags.number, color: "#0b6e4f" },
-  { tag: tags.bool, color: "#0b6e4f" },
-  { tag: tags.comment, color: "#5b6475", fontStyle: "italic" },
+// One highlight style for every editor, every colour at least 4.5:1 on white and on the
+// active line's tint (WCAG AA); CodeMirror's default style has some that are not.
+const studioHighlight = HighlightStyle.define([
+  { tag: [tags.keyword, tags.operator, tags.controlKeyword], color: "#7a1fa2" },
+  { tag: [tags.string, tags.attributeValue, tags.special(tags.string)], color: "#a3341c" },
+  { tag: [tags.number, tags.bool, tags.null], color: "#0b6e4f" },
+  { tag: [tags.comment, tags.meta], color: "#5b6475", fontStyle: "italic" },
   { tag: tags.propertyName, color: "#1d4ed8", class: "cm-field" },
-  { tag: tags.atom, color: "#1d2433", class: "cm-word" },
-  { tag: tags.operator, color: "#7a1fa2" },
+  { tag: [tags.atom, tags.variableName, tags.name], color: "#1d2433" },
+  { tag: [tags.tagName, tags.typeName, tags.namespace], color: "#0a6b4a" },
+  { tag: tags.attributeName, color: "#8a4b00" },
+  { tag: [tags.angleBracket, tags.punctuation, tags.bracket], color: "#4a5468" },
+  { tag: tags.invalid, color: "#b3261e" },
+  { tag: tags.link, color: "#1d4ed8", textDecoration: "underline" },
+  { tag: tags.heading, fontWeight: "bold" },
+  { tag: tags.emphasis, fontStyle: "italic" },
+  { tag: tags.strong, fontWeight: "bold" },
 ]);
 
 // --- the rule language ---------------------------------------------------------------
@@ -256,7 +263,7 @@ function mount(textarea) {
   const extensions = [
     lineNumbers(), highlightActiveLineGutter(), highlightActiveLine(), drawSelection(), history(),
     bracketMatching(), closeBrackets(), indentOnInput(), highlightSelectionMatches(), lintGutter(),
-    syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+    syntaxHighlighting(studioHighlight),
     EditorView.lineWrapping,
     EditorView.contentAttributes.of({
       "aria-labelledby": label ? label.id : "", "aria-multiline": "true", role: "textbox",
@@ -276,7 +283,7 @@ function mount(textarea) {
   if (textarea.placeholder) extensions.push(placeholder(textarea.placeholder));
   if (kind === "rules") {
     const vocabUrl = textarea.dataset.vocabularyUrl;
-    extensions.push(ruleLanguage(RULE_KEYWORDS), syntaxHighlighting(ruleHighlight));
+    extensions.push(ruleLanguage(RULE_KEYWORDS));
     extensions.push(autocompletion({ override: [ruleCompletions(vocabUrl)], activateOnTyping: true }));
     extensions.push(ruleHover(vocabUrl));
   } else {
