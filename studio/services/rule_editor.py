@@ -5,8 +5,9 @@ keywords) that completion and hover docs are built from.
 
 from __future__ import annotations
 
+import json
 import re
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 import dsl
 from dsl.fixes import fixes_for
+from dsl.schema import Schema
 from studio.models import Artifact, Revision
 from studio.services import rulesets
 
@@ -31,16 +33,39 @@ def keywords() -> tuple[str, ...]:
 
 
 def diagnostics(session: Session, source: str, *, name: str = "ruleset") -> dict[str, Any]:
-    """Every diagnostic of `source`, each with its range and one-click fixes."""
-    report = rulesets.check(session, source, name=name)
+    """Every diagnostic of `source`, each with its range and one-click fixes.
+
+    The answer is remembered for the last few (source, schema, offer library) triples:
+    the editor's inline markers and its problems list ask about the same text.
+    """
+    if len(source) > rulesets.MAX_SOURCE:
+        source = source[: rulesets.MAX_SOURCE + 1]
+    schema = rulesets.current_schema(session)
+    catalog = rulesets.offer_catalog(session)
+    offers_key = tuple(sorted((k, v.status) for k, v in catalog.items()))
+    schema_key = json.dumps(schema.to_dict(), sort_keys=True)
+    _SCHEMAS.setdefault(schema_key, schema)
+    if len(_SCHEMAS) > 8:
+        _SCHEMAS.pop(next(iter(_SCHEMAS)))
+    return _diagnose(source, name, schema_key, offers_key)
+
+
+_SCHEMAS: dict[str, Schema] = {}
+
+
+@lru_cache(maxsize=16)
+def _diagnose(source: str, name: str, schema_key: str,
+              offers_key: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    schema = _SCHEMAS.get(schema_key) or Schema.from_dict(json.loads(schema_key))
+    offers = {key: dsl.OfferInfo(key=key, status=status) for key, status in offers_key}
+    result = dsl.compile_ruleset(source, schema=schema, offers=offers, name=name)
     lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    out = []
-    for item in report.diagnostics:
-        diag = dsl.Diagnostic(**{k: item[k] for k in (
-            "code", "severity", "message", "line", "column", "end_line", "end_column", "hint")})
-        out.append({**diag.to_dict(), "fixes": [f.to_dict() for f in fixes_for(lines, diag)]})
-    return {"ok": report.ok, "errors": report.errors, "warnings": report.warnings,
-            "rules": report.rules, "diagnostics": out}
+    out = [{**d.to_dict(), "fixes": [f.to_dict() for f in fixes_for(lines, d)]}
+           for d in result.diagnostics]
+    errors = sum(1 for d in result.diagnostics if d.is_error)
+    rules = len(result.ir.get("rules", [])) if result.ir else 0
+    return {"ok": result.ok, "errors": errors, "warnings": len(out) - errors,
+            "rules": rules, "diagnostics": out}
 
 
 def vocabulary(session: Session) -> dict[str, Any]:
