@@ -121,3 +121,13 @@ def test_layout_editor_completes_the_template_vocabulary_inside_braces(page: Pag
     page.keyboard.press("Control+Space")
     expect(page.locator(".cm-tooltip-autocomplete")).to_contain_text("money")
     page.screenshot(path="/tmp/editors-layout-1366.png")
+
+
+def test_on_a_phone_the_rules_editor_fits_the_screen(page: Page) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    _open_ruleset(page)
+    replace_source(page, TYPOS)
+    expect(page.locator(".cm-lintRange-error")).to_have_count(4, timeout=5000)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    code_editor(page).scroll_into_view_if_needed()
+    page.screenshot(path="/tmp/editors-rules-390.png")
