@@ -5,7 +5,7 @@ Prints p50 / p95 (milliseconds) for a 1,000-rule ruleset:
 - the same with six typos spread through it (the parser's statement recovery runs);
 - `GET /editor/rules/vocabulary` (completion and hover data);
 - peer in the same run: the htmx problems list `POST /rules/check` for the same source;
-and the editor bundle's size, raw and gzipped, when it has been built.
+and the editor bundles' sizes (rules, templates), raw and gzipped, when they have been built.
 
 Run: .venv/bin/python benchmarks/editor_speed.py [--rules 1000] [--runs 40]
 The target is p95 <= 100 ms for diagnostics and vocabulary at 1,000 rules.
@@ -137,10 +137,12 @@ def main() -> None:
         p50, p95, size = timed(call, args.runs)
         verdict = "" if label.startswith("peer") else ("  ok (<= 100 ms)" if p95 <= 100 else "  OVER 100 ms")
         print(f"  {label:<28} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   {size:>8,} bytes{verdict}")
-    bundle = ROOT / "studio" / "static" / "vendor" / "code-editor.js"
-    if bundle.exists():
-        raw = bundle.read_bytes()
-        print(f"editor bundle: {len(raw) / 1024:.0f} KB, {len(gzip.compress(raw, 9)) / 1024:.0f} KB gzipped")
+    for name in ("rules", "templates"):
+        bundle = ROOT / "studio" / "static" / "vendor" / f"code-editor-{name}.js"
+        if bundle.exists():
+            raw = bundle.read_bytes()
+            print(f"editor bundle code-editor-{name}.js: {len(raw) / 1024:.0f} KB, "
+                  f"{len(gzip.compress(raw, 9)) / 1024:.0f} KB gzipped")
     server.shutdown()
 
 

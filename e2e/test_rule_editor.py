@@ -115,11 +115,11 @@ def test_layout_editor_completes_the_template_vocabulary_inside_braces(page: Pag
     page.keyboard.press("Control+End")
     page.keyboard.insert_text("\n{{ customer.")
     page.keyboard.press("Control+Space")
-    expect(page.locator(".cm-tooltip-autocomplete")).to_contain_text("customer.tier")
+    expect(page.locator(".cm-tooltip-autocomplete")).to_contain_text("customer.tier", timeout=10000)
     page.keyboard.press("Escape")
     page.keyboard.insert_text("tier | ")
     page.keyboard.press("Control+Space")
-    expect(page.locator(".cm-tooltip-autocomplete")).to_contain_text("money")
+    expect(page.locator(".cm-tooltip-autocomplete")).to_contain_text("money", timeout=10000)
     page.screenshot(path="/tmp/editors-layout-1366.png")
 
 

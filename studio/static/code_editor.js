@@ -1,5 +1,7 @@
-// The code editor for rulesets, layouts and templates: CodeMirror 6, bundled at setup
-// by scripts/install into static/vendor/code-editor.js. It mounts over a plain
+// The code editor for rulesets, layouts and templates: CodeMirror 6. Two small entry
+// files start it: code_editor_rules.js (the rule language only) and
+// code_editor_templates.js (adds HTML/MJML), bundled at setup by scripts/install into
+// static/vendor/, so the rules page does not download the HTML parser. It mounts over a plain
 // <textarea data-code-editor> and writes every change back to it, so the form posts,
 // htmx previews and the no-JavaScript fallback keep working unchanged.
 // CSP: no inline script, no eval; the server answers JSON only.
@@ -13,7 +15,6 @@ import { tags } from "@lezer/highlight";
 import { linter, lintGutter, lintKeymap } from "@codemirror/lint";
 import { autocompletion, completionKeymap, closeBrackets, closeBracketsKeymap } from "@codemirror/autocomplete";
 import { searchKeymap, highlightSelectionMatches } from "@codemirror/search";
-import { html } from "@codemirror/lang-html";
 
 // CodeMirror writes its base theme into a <style> element, which the studio's CSP
 // (style-src 'self', no inline style) refuses to apply. The same rules go into a
@@ -251,6 +252,8 @@ function submitForm(form) {
   return true;
 }
 
+const options = { templateLanguage: () => [] };
+
 function mount(textarea) {
   const form = textarea.form;
   const kind = textarea.dataset.codeEditor;
@@ -287,7 +290,7 @@ function mount(textarea) {
     extensions.push(autocompletion({ override: [ruleCompletions(vocabUrl)], activateOnTyping: true }));
     extensions.push(ruleHover(vocabUrl));
   } else {
-    extensions.push(html({ autoCloseTags: true }), jinjaHighlight);
+    extensions.push(...options.templateLanguage(), jinjaHighlight);
     extensions.push(autocompletion({ override: [templateCompletions(textarea.dataset.vocabularyUrl)] }));
   }
   if (textarea.dataset.diagnosticsUrl) extensions.push(serverLinter(textarea.dataset.diagnosticsUrl, extra));
@@ -365,4 +368,8 @@ document.addEventListener("click", (event) => {
   if (jump && jumpTo(jump)) event.stopImmediatePropagation();
 }, true);
 
-if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();
+// Start the editors on this page; `templateLanguage` gives the layout editor its language.
+export function start(settings = {}) {
+  Object.assign(options, settings);
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();
+}
