@@ -16,7 +16,7 @@ def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
 
 def code_editor(page: Page, label: str = "Source"):  # type: ignore[no-untyped-def]
     """The code editor (CodeMirror) that replaces a source textarea, found by its label."""
-    return page.get_by_role("textbox", name=label, exact=True)
+    return page.get_by_role("textbox", name=label, exact=True).and_(page.locator(".cm-content"))
 
 
 def source_text(page: Page) -> str:

@@ -157,7 +157,7 @@ def test_layout_editor_shows_mjml_errors_with_line_numbers_as_you_type(page: Pag
     expect(page.get_by_text("mj-html-attributes", exact=False).first).to_be_visible()
     text = source_text(page)
     replace_source(page, text.replace("</mj-column>", "", 1), label="MJML source")
-    expect(page.locator(".cm-lintRange-error").first).to_be_visible()
+    expect(page.locator(".cm-lintRange-error").first).to_be_visible(timeout=10000)
     expect(page.locator(".diag-summary")).to_contain_text("Does not compile")
     expect(page.locator(".diag-loc").first).to_contain_text(re.compile(r"line \d+"))
     page.get_by_role("button", name="Save revision").click()

@@ -60,12 +60,20 @@ def _diagnose(source: str, name: str, schema_key: str,
     offers = {key: dsl.OfferInfo(key=key, status=status) for key, status in offers_key}
     result = dsl.compile_ruleset(source, schema=schema, offers=offers, name=name)
     lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    out = [{**d.to_dict(), "fixes": [f.to_dict() for f in fixes_for(lines, d)]}
-           for d in result.diagnostics]
+    out = [{**d.to_dict(), "fixes": [f.to_dict() for f in fixes_for(lines, d)],
+            "excerpt": dsl.render_excerpt(source, d)} for d in result.diagnostics]
     errors = sum(1 for d in result.diagnostics if d.is_error)
     rules = len(result.ir.get("rules", [])) if result.ir else 0
     return {"ok": result.ok, "errors": errors, "warnings": len(out) - errors,
             "rules": rules, "diagnostics": out}
+
+
+def report(session: Session, source: str, *, name: str = "ruleset") -> rulesets.CheckReport:
+    """The same answer as `diagnostics`, shaped for the problems list partial."""
+    found = diagnostics(session, source, name=name)
+    return rulesets.CheckReport(ok=found["ok"], diagnostics=found["diagnostics"],
+                                errors=found["errors"], warnings=found["warnings"],
+                                rules=found["rules"])
 
 
 def vocabulary(session: Session) -> dict[str, Any]:

@@ -237,6 +237,7 @@ function serverLinter(url, extra) {
       const { status, data } = await postJSON(url, { source: doc.toString(), ...extra() });
       if (status !== 200 || !data) return [];
       if (view.state.doc !== doc) return [];
+      view.dom.dispatchEvent(new CustomEvent("code-editor:lint-done", { bubbles: true }));
       return data.diagnostics.filter((d) => d.line >= 1).map((d) => toCodeMirror(doc, d));
     } catch (error) {
       return [];
@@ -302,7 +303,15 @@ function mount(textarea) {
   textarea.after(view.dom);
   textarea.hidden = true;
   textarea.style.display = "none";
+  // The problems list follows the markers: it is asked for once their answer is in, and
+  // the server then answers both from one compile.
+  if (kind === "rules" && textarea.getAttribute("hx-trigger") && textarea.dataset.diagnosticsUrl) {
+    textarea.setAttribute("hx-trigger", "code-editor:checked");
+  }
   textarea.codeEditor = view;
+  view.dom.addEventListener("code-editor:lint-done", () => {
+    textarea.dispatchEvent(new Event("code-editor:checked"));
+  });
   textarea.dataset.mounted = "1";
   adoptStyles();
   if (label) {

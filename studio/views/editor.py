@@ -31,6 +31,15 @@ def rule_diagnostics() -> Response:
                                            name=_text("name") or "ruleset"))
 
 
+@bp.post("/rules/problems")
+@security.requires("rules")
+def rule_problems() -> str:
+    """The problems list (htmx partial), from the same remembered answer as the markers."""
+    return render_template("rules/_diagnostics.html",
+                           report=rule_editor.report(db_session(), _text("source"),
+                                                     name=_text("name") or "ruleset"))
+
+
 @bp.get("/rules/vocabulary")
 @security.requires("rules")
 def rule_vocabulary() -> Response:

@@ -103,3 +103,11 @@ def test_new_ruleset_box_starts_empty_with_the_starter_offered_separately(lead) 
     textarea = html.split('id="source"')[1].split("</textarea>")[0]
     assert textarea.rstrip().endswith(">") and "never offer" not in textarea
     assert "Replace the source with this starter" in html and "OFFER_KEY" in html
+
+
+def test_problems_partial_lists_every_error_with_its_excerpt(lead) -> None:  # type: ignore[no-untyped-def]
+    source = 'rule a\n  offer realtime_contact\nrule "b"\n  when tone is furios\n  offer realtime_contact\n'
+    html = post(lead, "/editor/rules/problems", {"source": source},
+                headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "2 errors" in html and "line 1, column 6" in html and "line 4, column 16" in html
+    assert "4 |   when tone is furios" in html and "<html" not in html
