@@ -21,6 +21,7 @@ from dsl.diagnostics import CODES, Diagnostic, DSLError, render_excerpt, sort_ke
 from dsl.formatter import format_source
 from dsl.offers import OfferInfo
 from dsl.parser import parse_expression, parse_ruleset
+from dsl.recovery import STOPPING_CODES, recover_ruleset
 from dsl.runtime import Ruleset, load_ruleset
 from dsl.schema import Schema, default_schema, validate_interaction
 
@@ -107,7 +108,13 @@ def _compile(source: str, schema: Schema, offers: Mapping[str, OfferInfo] | Iter
              name: str) -> CompileResult:
     tree, diagnostics = parse_ruleset(source)
     if tree is None:
-        return _result(diagnostics, None)
+        if not any(d.code in STOPPING_CODES for d in diagnostics):
+            return _result(diagnostics, None)
+        # Keep reading after a syntax error, and check what did parse, so an author
+        # sees every problem at once; the result is never compiled.
+        recovered = recover_ruleset(source)
+        checked = check_ruleset(recovered.ruleset, schema, _offer_statuses(offers))
+        return _result(list(dict.fromkeys([*diagnostics, *recovered.diagnostics, *checked])), None)
     diagnostics = diagnostics + check_ruleset(tree, schema, _offer_statuses(offers))
     if any(d.is_error for d in diagnostics):
         return _result(diagnostics, None)

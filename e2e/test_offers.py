@@ -9,7 +9,7 @@ import re
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from e2e.pages import sign_in
+from e2e.pages import replace_source, sign_in, source_text
 
 XSS_MARKER = "XSS-MARKER"
 
@@ -155,14 +155,14 @@ def test_layout_editor_shows_mjml_errors_with_line_numbers_as_you_type(page: Pag
     page.get_by_role("link", name="Email response footer").click()
     expect(page.locator(".diag-summary")).to_contain_text("Compiles")
     expect(page.get_by_text("mj-html-attributes", exact=False).first).to_be_visible()
-    source = page.get_by_label("MJML source")
-    text = source.input_value()
-    source.fill(text.replace("</mj-column>", "", 1))
+    text = source_text(page)
+    replace_source(page, text.replace("</mj-column>", "", 1), label="MJML source")
+    expect(page.locator(".cm-lintRange-error").first).to_be_visible(timeout=10000)
     expect(page.locator(".diag-summary")).to_contain_text("Does not compile")
     expect(page.locator(".diag-loc").first).to_contain_text(re.compile(r"line \d+"))
     page.get_by_role("button", name="Save revision").click()
     expect(page.locator("#source-error")).to_contain_text("Line")
-    expect(source).to_have_value(text.replace("</mj-column>", "", 1))
+    expect(page.locator("#source")).to_have_value(text.replace("</mj-column>", "", 1))
 
 
 HOSTILE = {

@@ -6,7 +6,7 @@ import time
 
 from playwright.sync_api import Page, expect
 
-from e2e.pages import sign_in
+from e2e.pages import replace_source, sign_in, source_text
 
 XSS_MARKER = "preview-xss-marker"
 
@@ -40,13 +40,12 @@ def test_a_typo_in_a_rule_shows_the_diagnostic_with_its_suggestion_in_the_previe
     sign_in(page, "sam@demo.studio")
     page.goto("/rules/retail_banking")
     _pane_ready(page)
-    source = page.get_by_label("Source")
-    source.fill(source.input_value().replace("is transactional", "is transactonal", 1))
+    replace_source(page, source_text(page).replace("is transactional", "is transactonal", 1))
     blocked = page.locator("#preview-result .preview-blocked")
     expect(blocked).to_contain_text("This ruleset does not compile yet", timeout=3000)
     expect(blocked).to_contain_text("transactonal")
     expect(blocked).to_contain_text("did you mean `transactional`?")
-    source.fill(source.input_value().replace("is transactonal", "is transactional", 1))
+    replace_source(page, source_text(page).replace("is transactonal", "is transactional", 1))
     expect(page.locator("#preview-result .pv-decision")).to_be_visible(timeout=3000)
 
 

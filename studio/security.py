@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response
 
 from studio.db import db_session
 from studio.models import User
+from studio.refused_save import refused_save
 from studio.roles import AREAS_BY_KEY
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -176,12 +177,12 @@ def init_app(app: Flask) -> None:
                 session.clear()
 
     @app.before_request
-    def _check_csrf() -> None:
+    def _check_csrf() -> Response | None:
         if request.method in SAFE_METHODS or request.blueprint in TOKEN_BLUEPRINTS:
-            return
+            return None
         if not _csrf_ok():
-            abort(400, description="This form has expired or did not come from the studio. "
-                  "Reload the page and try again; nothing was saved.")
+            return refused_save()
+        return None
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

@@ -2,7 +2,7 @@
 // variant preview width. Bundled by esbuild into static/vendor/editor.js (scripts/install).
 // Everything here enhances a form that already works without JavaScript: the body is a
 // plain <textarea> of HTML until the editor replaces it, and stays the field that is posted.
-import { Editor } from "@tiptap/core";
+import { Editor, Node } from "@tiptap/core";
 import StarterKit from "@tiptap/starter-kit";
 import Image from "@tiptap/extension-image";
 
@@ -15,6 +15,52 @@ function restoreTemplateTags(html) {
   return html.replace(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g, (tag) =>
     tag.replace(/&gt;/g, ">").replace(/&lt;/g, "<").replace(/&quot;/g, '"')
       .replace(/&#39;/g, "'").replace(/&nbsp;|\u00a0/g, " ").replace(/&amp;/g, "&"));
+}
+
+// A template statement on its own ({% if ... %}, {% for ... %}, {% endif %}, ...) is a
+// block of code between paragraphs, not a paragraph: it is kept as a template block in
+// the editor and written back bare, so "{% if %}<p>..</p>{% endif %}" stays exactly that.
+const BLOCK_TAG = /\{%-?\s*(?:if|elif|else|endif|for|endfor|set|with|endwith)\b[\s\S]*?-?%\}/;
+const TemplateBlock = Node.create({
+  name: "templateBlock",
+  group: "block",
+  atom: true,
+  selectable: true,
+  draggable: false,
+  addAttributes() {
+    return { code: { default: "", parseHTML: (el) => el.getAttribute("data-template-block") || "" } };
+  },
+  parseHTML() { return [{ tag: "div[data-template-block]" }]; },
+  renderHTML({ HTMLAttributes }) {
+    return ["div", { "data-template-block": HTMLAttributes.code, class: "template-block" }, HTMLAttributes.code];
+  },
+});
+
+function escapeAttribute(text) {
+  return text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+// Stored HTML -> editor HTML: block template tags (bare between blocks, or alone in a
+// paragraph, as older saves wrapped them) become template-block elements.
+function templateBlocksIn(html) {
+  const unwrapped = html.replace(new RegExp(`<p>\\s*(${BLOCK_TAG.source})\\s*<\\/p>`, "g"), "$1");
+  const tags = new RegExp(BLOCK_TAG.source, "g");
+  let out = "";
+  let last = 0;
+  for (let m = tags.exec(unwrapped); m; m = tags.exec(unwrapped)) {
+    out += unwrapped.slice(last, m.index);
+    const soFar = out.replace(/\s+$/, "");
+    const atBlockBoundary = soFar === "" || /<\/(?:p|ul|ol|h[1-6]|blockquote|div)>$/.test(soFar);
+    out += atBlockBoundary ? `<div data-template-block="${escapeAttribute(m[0])}"></div>` : m[0];
+    last = m.index + m[0].length;
+  }
+  return out + unwrapped.slice(last);
+}
+
+// Editor HTML -> stored HTML: template blocks written back as the bare tag.
+function templateBlocksOut(html) {
+  return html.replace(/<div data-template-block="([^"]*)"[^>]*>[\s\S]*?<\/div>/g, (m, code) =>
+    code.replace(/&quot;/g, '"').replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&"));
 }
 
 function button(label, command, extra = {}) {
@@ -87,8 +133,9 @@ function mountRichEditor(host) {
   const editor = new Editor({
     element: surface,
     injectCSS: false,
-    content: textarea.value,
+    content: templateBlocksIn(textarea.value),
     extensions: [
+      TemplateBlock,
       StarterKit.configure({
         codeBlock: false,
         heading: { levels: [2, 3] },
@@ -111,7 +158,7 @@ function mountRichEditor(host) {
       },
     },
     onUpdate: ({ editor: current }) => {
-      textarea.value = current.isEmpty ? "" : restoreTemplateTags(current.getHTML());
+      textarea.value = current.isEmpty ? "" : restoreTemplateTags(templateBlocksOut(current.getHTML()));
     },
     onTransaction: () => refresh(),
     onFocus: () => { activeEditor = editor; },
@@ -160,7 +207,7 @@ function mountRichEditor(host) {
   function toggleSource(tool) {
     const showingSource = tool.getAttribute("aria-pressed") === "true";
     if (showingSource) {
-      editor.commands.setContent(textarea.value, { emitUpdate: false });
+      editor.commands.setContent(templateBlocksIn(textarea.value), { emitUpdate: false });
       textarea.hidden = true;
       surface.hidden = false;
       editor.commands.focus();

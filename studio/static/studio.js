@@ -27,3 +27,177 @@ document.addEventListener("click", (event) => {
   const lineHeight = parseFloat(getComputedStyle(source).lineHeight) || 20;
   source.scrollTop = Math.max(0, (line - 5) * lineHeight);
 });
+
+// --- Never lose typed work --------------------------------------------------------------
+// Forms marked data-keep-work="<kind>:<key>" keep a draft in this browser's local storage
+// as the person types, warn before leaving with unsaved changes, and offer the draft back
+// when the page shows something else (after a crash, a closed tab or an expired session).
+const DRAFT_PREFIX = "studio-draft:";
+
+function formFields(form) {
+  const fields = {};
+  for (const el of form.elements) {
+    if (!el.name || el.name === "csrf_token" || el.name === "base_number" || el.disabled) continue;
+    if (el.closest(".preview-pane")) continue;  // the preview's own controls are not the work
+    if (el.type === "file" || el.type === "submit" || el.type === "button" || el.type === "password") continue;
+    if ((el.type === "checkbox" || el.type === "radio") && !el.checked) continue;
+    fields[el.name] = fields[el.name] === undefined ? el.value : fields[el.name] + "\u0000" + el.value;
+  }
+  return fields;
+}
+
+function sameFields(a, b) {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const k of keys) if ((a[k] || "") !== (b[k] || "")) return false;
+  return true;
+}
+
+function setField(form, name, value) {
+  const el = form.elements[name];
+  if (!el || el.length !== undefined && !el.tagName) return;
+  if (el.type === "checkbox" || el.type === "radio" || el.type === "file" || el.type === "hidden") return;
+  el.value = value;
+  el.dispatchEvent(new Event("code-editor:set"));
+  el.dispatchEvent(new Event("input", { bubbles: true }));
+}
+
+function readDraft(key) {
+  try { return JSON.parse(localStorage.getItem(DRAFT_PREFIX + key) || "null"); } catch (e) { return null; }
+}
+
+function keepWork(form) {
+  const key = form.dataset.keepWork;
+  const initial = formFields(form);
+  let submitting = false;
+  let dirty = form.dataset.unsaved === "1";
+  const draft = readDraft(key);
+  if (draft && draft.fields && !sameFields(draft.fields, initial)) offerDraft(form, key, draft);
+  else if (draft) localStorage.removeItem(DRAFT_PREFIX + key);
+
+  const save = () => {
+    const now = formFields(form);
+    dirty = !sameFields(now, initial);
+    try {
+      if (dirty) localStorage.setItem(DRAFT_PREFIX + key, JSON.stringify({ fields: now, saved_at: new Date().toISOString() }));
+      else localStorage.removeItem(DRAFT_PREFIX + key);
+    } catch (e) { /* storage full or disabled: the unsaved-changes prompt still protects the text */ }
+  };
+  let timer = null;
+  form.addEventListener("input", () => { dirty = true; clearTimeout(timer); timer = setTimeout(save, 400); });
+  form.addEventListener("change", () => { clearTimeout(timer); timer = setTimeout(save, 100); });
+  form.addEventListener("submit", (event) => {
+    if (event.defaultPrevented) return;
+    clearTimeout(timer);
+    save();
+    submitting = true;
+  });
+  window.addEventListener("beforeunload", (event) => {
+    if (submitting || !dirty || sameFields(formFields(form), initial)) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
+}
+
+function offerDraft(form, key, draft) {
+  const box = document.createElement("div");
+  box.className = "alert alert-warn draft-offer";
+  box.setAttribute("role", "region");
+  box.setAttribute("aria-label", "Unsaved draft");
+  const when = new Date(draft.saved_at);
+  const text = document.createElement("p");
+  text.textContent = "This browser kept a draft you did not save (" + when.toLocaleString() + "). Restore it, or discard it to keep what is shown.";
+  const restore = document.createElement("button");
+  restore.type = "button";
+  restore.className = "btn btn-primary";
+  restore.textContent = "Restore my draft";
+  const discard = document.createElement("button");
+  discard.type = "button";
+  discard.className = "btn";
+  discard.textContent = "Discard the draft";
+  restore.addEventListener("click", () => {
+    for (const [name, value] of Object.entries(draft.fields)) if (!value.includes("\u0000")) setField(form, name, value);
+    box.remove();
+    form.dataset.unsaved = "1";
+  });
+  discard.addEventListener("click", () => { localStorage.removeItem(DRAFT_PREFIX + key); box.remove(); });
+  const actions = document.createElement("p");
+  actions.className = "actions";
+  actions.append(restore, discard);
+  box.append(text, actions);
+  form.before(box);
+}
+
+// --- Length limits: a counter before the limit, a refusal (never a silent cut) after it --
+function limitCounter(field) {
+  const limit = Number(field.getAttribute("maxlength"));
+  if (!limit || field.type === "search" || field.type === "password" || field.type === "email") return;
+  field.removeAttribute("maxlength");
+  field.dataset.limit = String(limit);
+  const counter = document.createElement("p");
+  counter.className = "counter small";
+  counter.id = (field.id || field.name.replace(/\W/g, "-")) + "-counter";
+  counter.setAttribute("aria-live", "polite");
+  field.after(counter);
+  const described = field.getAttribute("aria-describedby");
+  field.setAttribute("aria-describedby", (described ? described + " " : "") + counter.id);
+  const update = () => {
+    const length = Array.from(field.value).length;
+    const over = length - limit;
+    if (over > 0) {
+      const message = "Too long: " + length.toLocaleString() + " of at most " + limit.toLocaleString() + " characters. Remove " + over.toLocaleString() + " to save.";
+      counter.textContent = message;
+      counter.classList.add("is-over");
+      field.setAttribute("aria-invalid", "true");
+      field.setCustomValidity(message);
+    } else {
+      counter.textContent = length >= limit * 0.8 ? length.toLocaleString() + " / " + limit.toLocaleString() + " characters" : "";
+      counter.classList.remove("is-over");
+      if (field.dataset.serverInvalid !== "1") field.removeAttribute("aria-invalid");
+      field.setCustomValidity("");
+    }
+  };
+  if (field.getAttribute("aria-invalid") === "true") field.dataset.serverInvalid = "1";
+  field.addEventListener("input", update);
+  update();
+}
+
+// The starter ruleset is only put in the editor when the person asks for it.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-use-starter]");
+  if (!button) return;
+  const source = document.getElementById(button.dataset.useStarter);
+  const target = document.getElementById(button.dataset.target);
+  if (!source || !target) return;
+  target.value = source.textContent;
+  target.dispatchEvent(new Event("code-editor:set"));
+  target.dispatchEvent(new Event("input", { bubbles: true }));
+});
+
+function keepWorkInit() {
+  document.querySelectorAll("main form input[maxlength], main form textarea[maxlength]").forEach(limitCounter);
+  document.querySelectorAll("form[data-keep-work]").forEach(keepWork);
+}
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", keepWorkInit); else keepWorkInit();
+
+// A save refused after the session ended: fetch the fresh form token (after the person
+// signed in again in another tab), then send the kept text again.
+document.addEventListener("submit", async (event) => {
+  const form = event.target.closest("form[data-refresh-token]");
+  if (!form || form.dataset.tokenFresh === "1") return;
+  event.preventDefault();
+  const status = form.querySelector("[role=status]");
+  try {
+    const response = await fetch(form.dataset.refreshToken, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const json = (response.headers.get("Content-Type") || "").includes("json");
+    const data = response.ok && !response.redirected && json ? await response.json() : {};
+    if (!data.csrf_token) {
+      if (status) status.textContent = "Not signed in yet: sign in again in the other tab first, then press Save again.";
+      return;
+    }
+    form.elements.csrf_token.value = data.csrf_token;
+    form.dataset.tokenFresh = "1";
+    form.requestSubmit();
+  } catch (error) {
+    if (status) status.textContent = "The studio did not answer; your text is still here. Try again in a moment.";
+  }
+});

@@ -43,17 +43,18 @@ def index() -> str:
 def new() -> str | Response | tuple[str, int]:
     session = db_session()
     form = {"key": request.form.get("key", ""), "name": request.form.get("name", ""),
-            "source": request.form.get("source", rulesets.STARTER_SOURCE)}
+            "source": request.form.get("source", "")}
     if request.method == "POST":
         try:
             artifact = rulesets.create(session, key=form["key"], name=form["name"],
                                        source=form["source"], actor_id=actor_id())
         except ValidationFailed as failed:
             return render_template("rules/new.html", form=form, errors=failed.by_field(),
+                                   starter=rulesets.STARTER_SOURCE,
                                    report=rulesets.check(session, form["source"])), 422
         flash(f"Ruleset {artifact.name} created.", "success")
         return redirect(url_for("rules.edit", key=artifact.key))
-    return render_template("rules/new.html", form=form, errors={},
+    return render_template("rules/new.html", form=form, errors={}, starter=rulesets.STARTER_SOURCE,
                            report=rulesets.check(session, form["source"]))
 
 

@@ -1,0 +1,108 @@
+"""What the code editor needs from the server, as plain JSON-ready dicts: diagnostics
+with ranges and quick fixes, and the vocabulary (fields, enum values, offers,
+keywords) that completion and hover docs are built from.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import dsl
+from dsl.fixes import fixes_for
+from dsl.schema import Schema
+from studio.models import Artifact, Revision
+from studio.services import rulesets
+
+
+@cache
+def keywords() -> tuple[str, ...]:
+    """Every keyword of the rule language, read from the grammar itself."""
+    grammar = (Path(dsl.__file__).with_name("grammar.lark")).read_text(encoding="utf-8")
+    words: list[str] = []
+    for line in grammar.splitlines():
+        if re.match(r"^[A-Z]+:\s*\"", line):
+            words.extend(re.findall(r"\"([a-z]+)\"", line))
+    return tuple(dict.fromkeys(words))
+
+
+def diagnostics(session: Session, source: str, *, name: str = "ruleset") -> dict[str, Any]:
+    """Every diagnostic of `source`, each with its range and one-click fixes.
+
+    The answer is remembered for the last few (source, schema, offer library) triples:
+    the editor's inline markers and its problems list ask about the same text.
+    """
+    if len(source) > rulesets.MAX_SOURCE:
+        source = source[: rulesets.MAX_SOURCE + 1]
+    schema = rulesets.current_schema(session)
+    catalog = rulesets.offer_catalog(session)
+    offers_key = tuple(sorted((k, v.status) for k, v in catalog.items()))
+    schema_key = json.dumps(schema.to_dict(), sort_keys=True)
+    _SCHEMAS.setdefault(schema_key, schema)
+    if len(_SCHEMAS) > 8:
+        _SCHEMAS.pop(next(iter(_SCHEMAS)))
+    return _diagnose(source, name, schema_key, offers_key)
+
+
+_SCHEMAS: dict[str, Schema] = {}
+
+
+@lru_cache(maxsize=16)
+def _diagnose(source: str, name: str, schema_key: str,
+              offers_key: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    schema = _SCHEMAS.get(schema_key) or Schema.from_dict(json.loads(schema_key))
+    offers = {key: dsl.OfferInfo(key=key, status=status) for key, status in offers_key}
+    result = dsl.compile_ruleset(source, schema=schema, offers=offers, name=name)
+    lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    out = [{**d.to_dict(), "fixes": [f.to_dict() for f in fixes_for(lines, d)],
+            "excerpt": dsl.render_excerpt(source, d)} for d in result.diagnostics]
+    errors = sum(1 for d in result.diagnostics if d.is_error)
+    rules = len(result.ir.get("rules", [])) if result.ir else 0
+    return {"ok": result.ok, "errors": errors, "warnings": len(out) - errors,
+            "rules": rules, "diagnostics": out}
+
+
+def report(session: Session, source: str, *, name: str = "ruleset") -> rulesets.CheckReport:
+    """The same answer as `diagnostics`, shaped for the problems list partial."""
+    found = diagnostics(session, source, name=name)
+    return rulesets.CheckReport(ok=found["ok"], diagnostics=found["diagnostics"],
+                                errors=found["errors"], warnings=found["warnings"],
+                                rules=found["rules"])
+
+
+def vocabulary(session: Session) -> dict[str, Any]:
+    """Fields (type, values, doc), offers (title, owner, status, validity) and keywords."""
+    schema = rulesets.current_schema(session)
+    fields = [{"path": spec.path, "type": spec.type, "values": list(spec.values),
+               "doc": spec.doc, "describe": spec.describe()} for spec in schema.fields]
+    by_path = {spec.path: spec for spec in schema.fields}
+    for alias, target in schema.aliases:
+        spec = by_path.get(target)
+        if spec is not None:
+            fields.append({"path": alias, "type": spec.type, "values": list(spec.values),
+                           "doc": f"Another name for {target}. {spec.doc}".strip(),
+                           "describe": spec.describe()})
+    rows = session.execute(
+        select(Artifact, Revision)
+        .join(Revision, (Revision.artifact_id == Artifact.id)
+              & (Revision.number == Artifact.head_number))
+        .where(Artifact.kind == "offer").order_by(Artifact.key)
+    ).all()
+    offers = []
+    for artifact, revision in rows:
+        body = revision.body or {}
+        offers.append({
+            "key": artifact.key, "title": artifact.name, "owner": str(body.get("owner", "")),
+            "status": "archived" if artifact.archived else str(body.get("status", "")),
+            "valid_from": str(body.get("valid_from") or ""),
+            "valid_to": str(body.get("valid_to") or ""),
+            "approved": bool(artifact.approved_number),
+        })
+    return {"keywords": list(keywords()), "fields": fields, "offers": offers,
+            "free_roots": list(schema.free_roots)}
