@@ -66,7 +66,8 @@ def test_template_vocabulary_names_roots_filters_and_helpers(lead) -> None:  # t
     names = {n["name"] for n in data["names"]}
     assert {"customer", "offer.headline", "inquiry.category", "data."} <= names
     assert "money" in data["filters"] and "loop_guard" not in data["filters"]
-    assert {h["name"] for h in data["helpers"]} == {"message_center_url()", "nps_url()"}
+    assert {h["name"] for h in data["helpers"]} == {"message_center_url()", "nps_url()",
+                                                   "nps_survey()"}
 
 
 def test_editor_endpoints_are_for_signed_in_people_only(app: Flask) -> None:
