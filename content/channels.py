@@ -25,7 +25,7 @@ from content.diagnostics import ContentError, Diagnostic
 from content.layouts import guard_url_attributes
 from content.model import MAX_CHAT_BUTTONS, ChatButton, Layout, Offer
 from content.plaintext import html_to_text, tidy_text
-from content.sanitize import clean_html, safe_url
+from content.sanitize import clean_html, safe_url, sanitize_document
 from content.sms import SmsInfo, analyze_sms
 from content.templates import (
     DEFAULT_LIMITS,
@@ -170,7 +170,7 @@ class _Renderer:
             rendered = render_template(template, self.layout_vars, limits=self.context.limits)
         except ContentError as exc:
             return None, exc.diagnostics
-        return rendered.text, list(rendered.warnings)
+        return sanitize_document(rendered.text), list(rendered.warnings)
 
 
 _BLOCK_FIELDS: Final = ("blocks.headline", "blocks.body_html", "blocks.image_url",
