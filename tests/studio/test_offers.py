@@ -88,6 +88,10 @@ BAD_INPUT = [
                  id="eligibility-typo"),
     pytest.param({"overrides.chat_buttons[0].label": "Yes"}, "overrides.chat_buttons[0]",
                  "either a url or an action", id="button-without-target"),
+    pytest.param({"overrides.sms_text": "Visit {{ message_center_url }}"}, "overrides.sms_text",
+                 "printing it would show code", id="printed-helper"),
+    pytest.param({"blocks.headline": "Hi {{ customer.items }}"}, "blocks.headline",
+                 "printing it would show code", id="printed-method"),
 ]
 
 
@@ -302,3 +306,16 @@ def test_offer_body_factory_builds_a_valid_offer() -> None:
     from content.model import validate_offer
 
     assert [d for d in validate_offer(offer_body("x_offer")) if d.is_error] == []
+
+
+def test_a_method_printed_without_calling_it_shows_an_error_never_a_python_repr(with_layouts, session) -> None:  # type: ignore[no-untyped-def]
+    client, _ = with_layouts
+    form = offer_form("reprs", **{"blocks.headline": "Hi {{ customer.first_name.upper }}",
+                                  "overrides.sms_text": "{{ (customer.first_name or '').title }}"})
+    assert post(client, "/offers/new", form).status_code == 302
+    pages = [client.get(url).get_data(as_text=True) for url in (
+        "/offers/reprs", "/offers/reprs/variants/email_html.html",
+        "/offers/reprs/variants/message_center.html")]
+    for html in pages:
+        assert "built-in method" not in html and "object at 0x" not in html
+    assert "prints a method, not a value" in pages[0]
