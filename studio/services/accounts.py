@@ -14,6 +14,7 @@ from studio import audit
 from studio.errors import FieldError, ValidationFailed
 from studio.models import User, UserRole
 from studio.roles import ROLES
+from studio.services.notifications import header_text_problem
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,188}\.[^@\s]{2,63}$")
 MIN_PASSWORD = 10
@@ -52,6 +53,8 @@ def validate_new_user(
         errors.append(FieldError("name", "Enter the person's name."))
     elif len(name) > MAX_NAME:
         errors.append(FieldError("name", f"Keep the name under {MAX_NAME} characters."))
+    elif (problem := header_text_problem(name)) is not None:
+        errors.append(FieldError("name", f"The name is used in email headers. {problem}"))
     errors.extend(password_errors(password))
     errors.extend(role_errors(roles))
     return errors
