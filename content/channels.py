@@ -26,7 +26,7 @@ from content.layouts import guard_url_attributes
 from content.model import MAX_CHAT_BUTTONS, ChatButton, Layout, Offer
 from content.plaintext import html_to_text, tidy_text
 from content.sanitize import clean_html, safe_url, sanitize_document
-from content.sms import SmsInfo, analyze_sms
+from content.sms import SmsInfo, analyze_sms, without_unsafe_characters
 from content.templates import (
     DEFAULT_LIMITS,
     Limits,
@@ -219,6 +219,7 @@ def _sms(r: _Renderer) -> Variant:
         text = " ".join(r.render("overrides.sms_text", override).split())
     else:
         text = " ".join(f"{r.headline} {r.cta_label}".split())
+    text = without_unsafe_characters(text)
     if link not in text:
         text = f"{text} {link}".strip()
     diagnostics = r.collect("overrides.sms_text") if override else r.collect(
@@ -241,10 +242,11 @@ def _chat(r: _Renderer) -> Variant:
     else:
         text = tidy_text("\n\n".join(p for p in (r.headline, html_to_text(r.body)) if p))
         fields = ["blocks.headline", "blocks.body_html"]
+    text = without_unsafe_characters(text)
     buttons = []
     for i, button in enumerate(overrides.chat_buttons[:MAX_CHAT_BUTTONS]):
         where = f"overrides.chat_buttons[{i}]"
-        label = r.text(f"{where}.label", button.label)
+        label = without_unsafe_characters(r.text(f"{where}.label", button.label))
         url = r.url(f"{where}.url", button.url) if button.url else ""
         fields += [f"{where}.label", f"{where}.url"]
         if label and (url or button.action):
