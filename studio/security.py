@@ -63,6 +63,7 @@ def sign_in_session(user: User) -> None:
     session.clear()
     session.permanent = True
     session["uid"] = user.id
+    session["sv"] = user.session_version
     session["csrf"] = secrets.token_urlsafe(32)
 
 
@@ -121,7 +122,7 @@ def init_app(app: Flask) -> None:
         uid = session.get("uid")
         if isinstance(uid, int):
             user = db_session().get(User, uid)
-            if user is not None and user.active:
+            if user is not None and user.active and session.get("sv") == user.session_version:
                 g.user = user
             else:
                 session.clear()

@@ -169,10 +169,30 @@ def set_roles(session: Session, user: User, roles: list[str], *, actor_id: int) 
                  object_id=user.id, before=before, after=wanted)
 
 
+def end_sessions(user: User) -> None:
+    """Make every session cookie issued to `user` so far stop working (checked per request)."""
+    user.session_version = (user.session_version or 1) + 1
+
+
+def set_password(session: Session, user: User, password: str, *, actor_id: int | None) -> None:
+    """Give `user` a new password and end their sessions, or raise `ValidationFailed`."""
+    errors = password_errors(password)
+    if errors:
+        raise ValidationFailed(errors)
+    user.password_hash = generate_password_hash(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    end_sessions(user)
+    audit.record(session, "user.password", actor_id=actor_id, object_type="user",
+                 object_id=user.id)
+
+
 def set_active(session: Session, user: User, active: bool, *, actor_id: int) -> None:
     if user.id == actor_id and not active:
         raise ValidationFailed([FieldError("active", "You cannot deactivate your own account.")])
     user.active = active
+    if not active:
+        end_sessions(user)
     if active:
         user.failed_logins = 0
         user.locked_until = None
