@@ -42,7 +42,7 @@ from studio.models import (
     utcnow,
 )
 from studio.roles import ADMIN, MARKETER, REVIEWER, SERVICE_LEAD
-from studio.services import artifacts, notifications
+from studio.services import artifacts, notifications, review_diffs
 
 OPEN_STATUSES = ("draft", "in_review", "changes_requested", "approved")
 REVIEWABLE_STATUSES = ("in_review", "changes_requested", "approved")
@@ -491,7 +491,9 @@ def diff_lines(before: str | None, after: str, *, context: int = 3) -> list[Diff
     """A side-aware line diff with old and new line numbers, for display and line comments."""
     old = before.splitlines() if before is not None else []
     new = after.splitlines()
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    # Exact (no junk heuristic) for ordinary sizes; for large sources the heuristic keeps
+    # the quadratic worst case of repeated lines away from the review page.
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=len(old) + len(new) > 2_000)
     out: list[DiffLine] = []
     for n, group in enumerate(matcher.get_grouped_opcodes(context)):
         if n:
@@ -517,6 +519,7 @@ class ItemView:
     lines: list[DiffLine]
     comments: dict[int, list[Comment]]
     item_comments: list[Comment]
+    diff: review_diffs.BoundedDiff = field(default_factory=review_diffs.BoundedDiff)
 
     @property
     def ref(self) -> str:
@@ -559,8 +562,9 @@ def detail(session: Session, request: ChangeRequest, *, viewer: User) -> Request
                   if item.base_number else None)
         after = artifacts.revision(session, artifact, item.revision_number)
         assert after is not None
-        lines = diff_lines(artifacts.body_text(before.body) if before else None,
-                           artifacts.body_text(after.body))
+        diff = review_diffs.bounded_diff(artifacts.body_text(before.body) if before else None,
+                                         artifacts.body_text(after.body))
+        lines = diff.lines
         by_line: dict[int, list[Comment]] = {}
         whole: list[Comment] = []
         for note in all_comments:
@@ -570,7 +574,7 @@ def detail(session: Session, request: ChangeRequest, *, viewer: User) -> Request
                 whole.append(note)
             else:
                 by_line.setdefault(note.line, []).append(note)
-        items.append(ItemView(item, artifact, before, after, lines, by_line, whole))
+        items.append(ItemView(item, artifact, before, after, lines, by_line, whole, diff))
     verdicts = request_reviews(request)
     general = [c for c in all_comments if c.artifact_id is None]
     timeline = sorted([*verdicts, *general], key=lambda x: (x.created_at, x.id))
@@ -579,6 +583,19 @@ def detail(session: Session, request: ChangeRequest, *, viewer: User) -> Request
         approvals=len({r.reviewer_id for r in approvals(session, request)}),
         required=required_approvals(session), token=pins_token(request),
         refusal=review_refusal(session, request, viewer), timeline=timeline)
+
+
+def item_diff_text(session: Session, item: ChangeRequestItem) -> str:
+    """The complete unified diff of one change-request item (the review page's download)."""
+    artifact = item.artifact
+    before = artifacts.revision(session, artifact, item.base_number) if item.base_number else None
+    after = artifacts.revision(session, artifact, item.revision_number)
+    assert after is not None
+    ref = f"{artifact.kind}:{artifact.key}"
+    return "\n".join(artifacts.unified_diff(
+        before.body if before else None, after.body,
+        before_label=f"{ref}@{item.base_number}" if before else "/dev/null",
+        after_label=f"{ref}@{item.revision_number}")) + "\n"
 
 
 @dataclass(frozen=True)
