@@ -411,7 +411,7 @@ def test_a_huge_change_shows_a_bounded_page_with_a_download_of_the_whole_diff(ap
     assert "attachment" in download.headers["Content-Disposition"]
     text = download.get_data(as_text=True)
     assert sum(1 for line in text.splitlines() if line.startswith("+") and
-               not line.startswith("+++")) == source.count("\n") + 1
+               not line.startswith("+++")) == len(source.splitlines())
 
 
 def test_line_comment_forms_load_on_demand_and_the_comment_lands_on_the_line(app, session, people) -> None:  # type: ignore[no-untyped-def]
