@@ -9,7 +9,6 @@ changes meaning: parse(format(x)) == parse(x) is property-tested.
 from __future__ import annotations
 
 import bisect
-
 from dataclasses import dataclass, field
 
 from dsl import ast

@@ -140,3 +140,17 @@ def test_a_hostile_layout_stored_before_the_sanitizer_reaches_customers_inert(
     assert "bounce a check" in html.lower() or "<h1>" in html
     for active in ("onerror", "<svg", "<style", "refresh", "position", "<meta http-equiv"):
         assert active not in html, html
+
+
+def test_without_at_the_decision_uses_the_server_time_and_says_so(
+        client: FlaskClient, published: Bundle, auth: dict[str, str]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    interaction = {k: v for k, v in CHECKBOOK.items() if k != "at"}
+    decision = _decide(client, auth, interaction=interaction).get_json()
+    assert decision["at"]["source"] == "server"
+    moment = datetime.fromisoformat(decision["at"]["value"].replace("Z", "+00:00"))
+    assert abs(moment - datetime.now(UTC)) < timedelta(minutes=1)
+    assert [o["offer"] for o in decision["offers"]] == ["overdraft_protection"]
+    given = _decide(client, auth, interaction=CHECKBOOK).get_json()
+    assert given["at"] == {"value": CHECKBOOK["at"], "source": "interaction"}
