@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import re
 import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -37,6 +38,25 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'self'",
     ]
 )
+
+# Variant and layout previews (`/offers/<key>/variants/*.html`, `/layouts/<key>/preview.html`)
+# are whole documents shown in `sandbox=""` frames. They may draw, never run, and load
+# nothing from another site: images from the studio itself (and data: URLs) only, no
+# fonts at all, until the person asks for remote images ("Load images"), which allows
+# https images for that one view. Fonts are never loaded from anywhere.
+PREVIEW_DOCUMENT_CSP = "; ".join([
+    "default-src 'none'",
+    "img-src 'self' data:",
+    "style-src 'unsafe-inline'",
+    "font-src 'none'",
+    "frame-ancestors 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "sandbox",
+])
+PREVIEW_DOCUMENT_WITH_IMAGES_CSP = PREVIEW_DOCUMENT_CSP.replace(
+    "img-src 'self' data:", "img-src 'self' https: data:")
+REMOTE_IMAGE = re.compile(r"""\ssrc\s*=\s*["']?\s*(?:https?:)?//""", re.I)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

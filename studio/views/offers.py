@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from markupsafe import escape
 from werkzeug.wrappers import Response
 
 from studio import security
@@ -13,25 +16,23 @@ from studio.web import actor_id, artifact_or_404, int_arg, is_htmx
 
 bp = Blueprint("offers", __name__, url_prefix="/offers")
 
-# The email and message-center variants are whole documents with their own <style>; they
-# are shown in `sandbox=""` frames and served with a policy that lets them draw, never run.
-VARIANT_CSP = "; ".join([
-    "default-src 'none'",
-    "img-src 'self' {origin} https: data:",
-    "style-src 'unsafe-inline'",
-    "font-src https: data:",
-    "frame-ancestors 'self'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "sandbox",
-])
-
-
 def sandboxed_document(html: str) -> Response:
-    """A rendered variant as its own page, with a policy that lets it draw, never run."""
+    """A rendered variant as its own page: it draws, never runs, and loads nothing remote.
+
+    Remote images wait for the person: a bar at the top says they are blocked and links
+    to the same page with ``images=1`` (policies in `security.PREVIEW_DOCUMENT_CSP`).
+    """
+    load_images = request.args.get("images") == "1"
+    if not load_images and security.REMOTE_IMAGE.search(html):
+        query = urlencode({**request.args.to_dict(), "images": "1"})
+        bar = ('<p style="margin:0;padding:6px 10px;font:13px sans-serif;background:#fff4ce;'
+               'color:#3d3000">Remote images are not loaded in previews. '
+               f'<a href="?{escape(query)}">Load images</a></p>')
+        html = html.replace("<body>", "<body>" + bar, 1) if "<body>" in html else bar + html
     response = Response(html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = VARIANT_CSP.format(
-        origin=request.host_url.rstrip("/"))
+    response.headers["Content-Security-Policy"] = (
+        security.PREVIEW_DOCUMENT_WITH_IMAGES_CSP if load_images
+        else security.PREVIEW_DOCUMENT_CSP)
     return response
 
 

@@ -15,8 +15,7 @@ from studio.web import me, page_arg
 
 bp = Blueprint("reviews", __name__)
 
-EMAIL_PREVIEW_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
-                     "font-src https: data:; sandbox")
+EMAIL_PREVIEW_CSP = security.PREVIEW_DOCUMENT_CSP
 
 
 

@@ -323,3 +323,24 @@ def test_a_method_printed_without_calling_it_shows_an_error_never_a_python_repr(
     for html in pages:
         assert "built-in method" not in html and "object at 0x" not in html
     assert "prints a method, not a value" in pages[0]
+
+
+def test_previews_load_no_remote_images_or_fonts_until_asked(marketer, session) -> None:  # type: ignore[no-untyped-def]
+    client, user = marketer
+    make_layout(session, user, "img_page", "message_center",
+                source='<img src="{{ offer.image_url }}" alt="x"><h1>{{ offer.headline }}</h1>')
+    make_offer(session, user, "overdraft_protection",
+               blocks={"image_url": "https://images.example/banner.png"})
+    url = "/offers/overdraft_protection/variants/message_center.html"
+    for preview in (url, "/layouts/img_page/preview.html"):
+        policy = client.get(preview).headers["Content-Security-Policy"]
+        assert "img-src 'self' data:;" in policy and "font-src 'none'" in policy, preview
+        assert "https:" not in policy
+    blocked = client.get(url).get_data(as_text=True)
+    assert "https://images.example/banner.png" in blocked
+    assert "Remote images are not loaded in previews." in blocked
+    assert 'href="?images=1">Load images</a>' in blocked
+    loaded = client.get(url + "?images=1")
+    assert "img-src 'self' https: data:" in loaded.headers["Content-Security-Policy"]
+    assert "font-src 'none'" in loaded.headers["Content-Security-Policy"]
+    assert "Load images" not in loaded.get_data(as_text=True)
