@@ -260,6 +260,9 @@ _PRINTABLE = (str, int, float, bool, type(None), date, datetime, Decimal, list, 
               jinja2.Undefined)
 
 
+_PLAIN_SCALARS = frozenset({str, Markup, int, float, bool, type(None), date, datetime, Decimal})
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, type):
         return "a type"
@@ -270,6 +273,8 @@ def _describe(value: Any) -> str:
 
 def _require_plain(value: Any) -> Any:
     """Refuse `value` unless it is plain data, all the way down: never print a repr of code."""
+    if type(value) in _PLAIN_SCALARS or isinstance(value, jinja2.Undefined):
+        return value
     stack = [value]
     while stack:
         item = stack.pop()

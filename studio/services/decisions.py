@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Final
 
 from sqlalchemy.orm import Session
@@ -112,8 +111,7 @@ def decide(session: Callable[[], Session], cache: BundleCache,
     runtime = runtime_for(session, cache, request.version)
     if isinstance(runtime, ApiError):
         return runtime
-    interaction, at_source = _with_moment(request.interaction)
-    problems = runtime.check_interaction(interaction)
+    problems = runtime.check_interaction(request.interaction)
     if problems:
         first = problems[0]
         hint = f" ({first.hint})" if first.hint else ""
@@ -121,19 +119,10 @@ def decide(session: Callable[[], Session], cache: BundleCache,
     for channel, message in runtime.unknown_layouts(request.layouts):
         return ApiError(400, "unknown_layout", message, field=f"layouts.{channel}")
     try:
-        decision = runtime.decide(interaction, channels=request.channels,
-                                  explain=request.explain, layouts=request.layouts)
+        return runtime.decide(request.interaction, channels=request.channels,
+                              explain=request.explain, layouts=request.layouts)
     except dsl.DSLError as exc:
         return ApiError(400, "invalid_interaction", _first_message(exc), field="interaction")
-    return {**decision, "at": {"value": interaction["at"], "source": at_source}}
-
-
-def _with_moment(interaction: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    """The interaction with its moment: its own `at`, else the server's time (and which)."""
-    if interaction.get("at") not in (None, ""):
-        return interaction, "interaction"
-    now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    return {**interaction, "at": now}, "server"
 
 
 def _first_message(exc: Any) -> str:
