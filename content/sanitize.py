@@ -253,7 +253,10 @@ DOCUMENT_TAGS: Final = ALLOWED_TAGS | frozenset({
 })
 DOCUMENT_ATTRIBUTES: Final = {
     **ALLOWED_ATTRIBUTES,
-    "*": ALLOWED_ATTRIBUTES["*"] | frozenset({"align"}),
+    # role and aria-* keep emails readable by screen readers (MJML marks the message
+    # role="article"); they change nothing a browser runs or loads.
+    "*": ALLOWED_ATTRIBUTES["*"] | frozenset({"align", "role", "aria-label", "aria-hidden",
+                                             "aria-roledescription"}),
     "td": ALLOWED_ATTRIBUTES["td"] | frozenset({"width", "height", "bgcolor"}),
     "th": ALLOWED_ATTRIBUTES["th"] | frozenset({"width", "height", "bgcolor"}),
     "table": ALLOWED_ATTRIBUTES["table"] | frozenset({"bgcolor"}),

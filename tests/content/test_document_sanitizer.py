@@ -120,6 +120,8 @@ def test_a_full_document_shell_is_accepted_and_replaced_by_the_studios() -> None
 
 
 def test_body_css_is_bounded() -> None:
+    assert '<div role="article" aria-roledescription="email">' in sanitize_document(
+        '<div role="article" aria-roledescription="email" onclick="x">')
     shipped = sanitize_document(
         '<div style="margin:-10px;width:5000px;font-size:200px;height:100vh;color:red;'
         'padding:8px;max-width:100%">x</div>')
