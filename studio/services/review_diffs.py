@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # reviews imports this module; the line diff itself lives the
     from studio.services.reviews import DiffLine
 
 MAX_COMPARED_LINES: Final = 20_000
-MAX_SHOWN_LINES: Final = 1_000
+MAX_SHOWN_LINES: Final = 500
 COLLAPSE_LINES: Final = 40
 
 
