@@ -96,12 +96,13 @@ def measure_requests(repeat: int) -> tuple[dict[str, Any], Workspace]:
         session = get_database(app).session()
         seed_demo(session)
         user = session.query(User).filter_by(email="omar@demo.studio").one()
-        uid = user.id
+        uid, version = user.id, user.session_version
         ws = previews.plain_workspace(session)
         session.close()
         client = app.test_client()
         with client.session_transaction() as flask_session:
             flask_session["uid"] = uid
+            flask_session["sv"] = version
             flask_session["csrf"] = "bench"
         headers = {"X-CSRF-Token": "bench", "HX-Request": "true"}
         keys = [s["key"] for s in demo_samples()]

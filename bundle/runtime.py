@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import dsl
@@ -139,6 +140,7 @@ class BundleRuntime:
         the interaction's channel is answered in. `layouts` picks a layout per layout
         channel (``{"email_html": "promotional_email"}``), else the bundle's default.
         """
+        interaction, at_source = with_moment(interaction)
         wanted = tuple(channels) if channels is not None else self.variants_for(interaction)
         unknown = [c for c in wanted if c not in VARIANTS]
         if unknown:
@@ -166,6 +168,7 @@ class BundleRuntime:
             "offers": offers,
             "follow_ups": follow_ups,
             "rulesets": per_ruleset,
+            "at": {"value": interaction["at"], "source": at_source},
         }
 
     def _layouts_for(self, asked: Mapping[str, str]) -> dict[str, Layout]:
@@ -280,3 +283,15 @@ def _load_layouts(value: Any, defaults: Any) -> tuple[dict[str, Layout], dict[st
         chosen.update({c: k for c, k in defaults.items()
                        if isinstance(k, str) and k in layouts and layouts[k].channel == c})
     return layouts, chosen
+
+
+def with_moment(interaction: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:
+    """The interaction with its moment: its own `at`, else this machine's time (and which).
+
+    An interaction without `at` is decided now, so offer validity windows and limits are
+    judged at a real date instead of as if the interaction had none.
+    """
+    if interaction.get("at") not in (None, ""):
+        return interaction, "interaction"
+    now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return {**interaction, "at": now}, "server"

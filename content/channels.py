@@ -26,8 +26,8 @@ from content.layouts import guard_url_attributes
 from content.links import MessageLinks, nps_survey_html
 from content.model import MAX_CHAT_BUTTONS, ChatButton, Layout, Offer
 from content.plaintext import html_to_text, tidy_text
-from content.sanitize import clean_html, safe_url
-from content.sms import SmsInfo, analyze_sms
+from content.sanitize import clean_html, safe_url, sanitize_document
+from content.sms import SmsInfo, analyze_sms, without_unsafe_characters
 from content.templates import (
     DEFAULT_LIMITS,
     Limits,
@@ -204,7 +204,7 @@ class _Renderer:
             rendered = render_template(template, self.layout_vars, limits=self.context.limits)
         except ContentError as exc:
             return None, exc.diagnostics
-        return rendered.text, list(rendered.warnings)
+        return sanitize_document(rendered.text), list(rendered.warnings)
 
 
 _BLOCK_FIELDS: Final = ("blocks.headline", "blocks.body_html", "blocks.image_url",
@@ -253,6 +253,7 @@ def _sms(r: _Renderer) -> Variant:
         text = " ".join(r.render("overrides.sms_text", override).split())
     else:
         text = " ".join(f"{r.headline} {r.cta_label}".split())
+    text = without_unsafe_characters(text)
     if link not in text:
         text = f"{text} {link}".strip()
     diagnostics = r.collect("overrides.sms_text") if override else r.collect(
@@ -275,10 +276,11 @@ def _chat(r: _Renderer) -> Variant:
     else:
         text = tidy_text("\n\n".join(p for p in (r.headline, html_to_text(r.body)) if p))
         fields = ["blocks.headline", "blocks.body_html"]
+    text = without_unsafe_characters(text)
     buttons = []
     for i, button in enumerate(overrides.chat_buttons[:MAX_CHAT_BUTTONS]):
         where = f"overrides.chat_buttons[{i}]"
-        label = r.text(f"{where}.label", button.label)
+        label = without_unsafe_characters(r.text(f"{where}.label", button.label))
         url = r.url(f"{where}.url", button.url) if button.url else ""
         fields += [f"{where}.label", f"{where}.url"]
         if label and (url or button.action):

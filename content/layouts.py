@@ -21,7 +21,7 @@ from typing import Final
 from content.diagnostics import ContentError, Diagnostic, errors_only
 from content.mjml import check_mjml, compile_mjml
 from content.model import LAYOUT_CHANNELS, Layout, is_layout_channel
-from content.sanitize import BLOCKED_URL, safe_url, url_scheme
+from content.sanitize import BLOCKED_URL, document_violations, safe_url, url_scheme
 from content.templates import compile_template
 
 URL_ATTRIBUTES: Final = frozenset({"href", "src", "action", "formaction", "poster", "cite",
@@ -175,6 +175,51 @@ def guard_url_attributes(html: str) -> str:
     return html
 
 
+# MJML elements whose content is HTML that ships as written.
+_MJML_HTML_CONTENT: Final = re.compile(
+    r"<(mj-text|mj-button|mj-raw|mj-table|mj-navbar-link|mj-accordion-title|mj-accordion-text"
+    r"|mj-social-element)\b[^>]*(?<!/)>(.*?)</\1\s*>", re.S)
+# MJML elements whose output the document policy removes entirely: refused so the author
+# sees at save what would otherwise silently not ship.
+_MJML_DROPPED: Final = {
+    "mj-style": "style sheets do not ship; set styles with mj-attributes or on the elements",
+    "mj-font": "web fonts are not loaded; use a font stack such as Helvetica, Arial, sans-serif",
+    "mj-html-attributes": "it is not supported; set the attributes on the elements themselves",
+}
+_MJML_DROPPED_TAG: Final = re.compile(r"<(mj-style|mj-font|mj-html-attributes)\b")
+
+
+def sanitizer_diagnostics(source: str, *, mjml: bool) -> list[Diagnostic]:
+    """What the document sanitizer would change in a layout source, by line, as errors.
+
+    An HTML layout is checked whole; an MJML layout is checked element by element: the HTML
+    inside mj-text, mj-button, mj-raw and the other content elements, and the elements
+    whose output never ships. The rendered layout is sanitized again on every render.
+    """
+    out: list[Diagnostic] = []
+
+    def report(line: int, what: str, offset_line: int = 0) -> None:
+        out.append(Diagnostic(
+            "layout-not-shippable", f"the sanitizer would remove {what}", field=_LAYOUT_NAME,
+            line=line + offset_line, column=1,
+            hint="what the sanitizer changes does not reach customers; see docs/content.md"))
+
+    if not mjml:
+        for line, what in document_violations(source):
+            report(line, what)
+        return out
+    for match in _MJML_DROPPED_TAG.finditer(source):
+        tag = match.group(1)
+        out.append(Diagnostic("layout-not-shippable", f"<{tag}> does not ship: {_MJML_DROPPED[tag]}",
+                              field=_LAYOUT_NAME, line=_line_col(source, match.start())[0],
+                              column=_line_col(source, match.start())[1]))
+    for match in _MJML_HTML_CONTENT.finditer(source):
+        first_line = source.count("\n", 0, match.start(2))
+        for line, what in document_violations(match.group(2)):
+            report(line, what, first_line)
+    return out
+
+
 def build_layout(key: str, name: str, channel: str, source: str) -> Layout:
     """Check and compile a layout once, on save, or raise `ContentError` with line numbers.
 
@@ -197,6 +242,7 @@ def build_layout(key: str, name: str, channel: str, source: str) -> Layout:
     if is_mjml:
         diagnostics += [d.with_field(_LAYOUT_NAME) for d in check_mjml(source)]
     diagnostics += lint_layout(source)
+    diagnostics += sanitizer_diagnostics(source, mjml=is_mjml)
     if "offer" not in source:
         diagnostics.append(Diagnostic("layout-no-offer", "the layout never shows the offer",
                                       field=_LAYOUT_NAME, severity="warning",

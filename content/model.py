@@ -23,6 +23,7 @@ from content.sanitize import (
     safe_url,
     url_scheme,
 )
+from content.sms import unsafe_characters
 from content.templates import compile_template
 
 OfferStatus = Literal["draft", "active", "paused", "archived"]
@@ -282,7 +283,32 @@ def validate_offer(d: Mapping[str, Any], *, existing_keys: Iterable[str] = ()) -
     out += _check_urls(flat)
     out += _check_buttons(_mapping(d.get("overrides")).get("chat_buttons"))
     out += _check_body(flat.get("blocks.body_html"))
+    out += _check_message_text(flat)
     out += _check_templates(flat)
+    return out
+
+
+# Text that reaches SMS and chat as written (the SMS is the headline and the button
+# label when there is no SMS text).
+MESSAGE_TEXT_FIELDS: Final = ("overrides.sms_text", "overrides.chat_text", "blocks.headline",
+                              "blocks.cta_label")
+
+
+def _check_message_text(flat: Mapping[str, Any]) -> list[Diagnostic]:
+    out = []
+    buttons = flat.get("overrides.chat_buttons")
+    labels = {f"overrides.chat_buttons[{i}].label": b.get("label")
+              for i, b in enumerate(buttons if isinstance(buttons, list) else [])
+              if isinstance(b, Mapping)}
+    for name, value in {**{n: flat.get(n) for n in MESSAGE_TEXT_FIELDS}, **labels}.items():
+        if not isinstance(value, str):
+            continue
+        found = unsafe_characters(value)
+        for line, column, what in found[:3]:
+            out.append(Diagnostic(
+                "text-control-character", f"{name} holds a {what} at line {line}, "
+                f"column {column}", field=name, line=line, column=column,
+                hint="delete it: phones would show the text in another order or garbled"))
     return out
 
 

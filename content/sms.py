@@ -10,6 +10,8 @@ editor shows the count and warns past one part.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -25,6 +27,29 @@ SINGLE: Final = {"GSM-7": 160, "UCS-2": 70}
 PART: Final = {"GSM-7": 153, "UCS-2": 67}
 
 Encoding = Literal["GSM-7", "UCS-2"]
+
+# Characters that never belong in a short message: C0/C1 controls other than line breaks
+# and tabs (NUL, ESC sequences, form feed), and the bidirectional embeddings, overrides,
+# isolates and marks that make a phone show text in another order than it was written.
+UNSAFE_TEXT: Final = re.compile(
+    "[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def unsafe_characters(text: str) -> list[tuple[int, int, str]]:
+    """Every control or bidi character in `text` as (line, column, name), 1-based."""
+    out = []
+    for match in UNSAFE_TEXT.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+        char = match.group(0)
+        name = unicodedata.name(char, "control character")
+        out.append((line, column, f"{name.lower()} (U+{ord(char):04X})"))
+    return out
+
+
+def without_unsafe_characters(text: str) -> str:
+    """`text` with control and bidi characters removed (for values a template inserts)."""
+    return UNSAFE_TEXT.sub("", text)
 
 
 @dataclass(frozen=True, slots=True)

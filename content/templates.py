@@ -25,6 +25,7 @@ Errors come back as `ContentError` with the template line, never as a Jinja trac
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -220,6 +221,7 @@ def _bounded_range(*args: int) -> range:
 
 
 def _loop_guard(iterable: Any) -> Iterator[Any]:
+    _refuse_callable_input(iterable)
     budget = _budget()
     cap = budget.limits.max_loop_iterations
     for item in iterable:
@@ -238,6 +240,10 @@ def _loop_guard(iterable: Any) -> Iterator[Any]:
 def _concat_guard(eval_ctx: jinja2.nodes.EvalContext, parts: list[Any]) -> str:
     budget = _budget()
     budget.tick()
+    for part in parts:
+        if isinstance(part, list | tuple | dict):
+            _measure(part, budget)
+        _require_plain(part)
     if eval_ctx.autoescape:
         pieces: list[str] = [escape(p) for p in parts]
     else:
@@ -246,12 +252,67 @@ def _concat_guard(eval_ctx: jinja2.nodes.EvalContext, parts: list[Any]) -> str:
     return Markup("").join(pieces) if eval_ctx.autoescape else "".join(pieces)
 
 
+class _NotPlain(Exception):
+    """A template printed something that is not a value (a function, a method, an object)."""
+
+
+_PRINTABLE = (str, int, float, bool, type(None), date, datetime, Decimal, list, tuple, dict,
+              jinja2.Undefined)
+
+
+_PLAIN_SCALARS = frozenset({str, Markup, int, float, bool, type(None), date, datetime, Decimal})
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, type):
+        return "a type"
+    if callable(value):
+        return "a method" if hasattr(value, "__self__") else "a function"
+    return "an object"
+
+
+def _require_plain(value: Any) -> Any:
+    """Refuse `value` unless it is plain data, all the way down: never print a repr of code."""
+    if type(value) in _PLAIN_SCALARS or isinstance(value, jinja2.Undefined):
+        return value
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, _PRINTABLE):
+            raise _NotPlain(f"the template prints {_describe(item)}, not a value")
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return value
+
+
+def _refuse_callable_input(value: Any) -> None:
+    if callable(value) and not isinstance(value, jinja2.Undefined):
+        raise _NotPlain(f"the template passes {_describe(value)} to a filter, not a value")
+
+
+def _plain_input(f: Any) -> Any:
+    """Wrap a filter so that a function or method never reaches it (its repr would print)."""
+    skip = 1 if getattr(f, "jinja_pass_arg", None) is not None else 0
+
+    @functools.wraps(f)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if len(args) > skip:
+            _refuse_callable_input(args[skip])
+        return f(*args, **kwargs)
+
+    return guarded
+
+
 @jinja2.pass_context
 def _finalize(context: jinja2.runtime.Context, value: Any) -> Any:
     budget = _budget()
     budget.tick()
     if isinstance(value, list | tuple | dict | set | frozenset):
         _measure(value, budget)
+    _require_plain(value)
     return value
 
 
@@ -262,6 +323,7 @@ def _join(value: Iterable[Any], separator: str, attribute: str | None, html: boo
     for item in value:
         if attribute is not None:
             item = item.get(attribute) if isinstance(item, Mapping) else None
+        _require_plain(item)
         text = _printed(item, budget) if isinstance(item, list | tuple | dict) else str(item)
         if html:
             text = escape(item) if not isinstance(item, list | tuple | dict) else escape(text)
@@ -310,6 +372,9 @@ def _sum_numbers(value: Iterable[Any], attribute: str | None = None, start: floa
 
 
 def _string(value: Any) -> str:
+    if isinstance(value, list | tuple | dict):
+        _measure(value, _budget())
+    _require_plain(value)
     return _printed(value, _budget()) if isinstance(value, list | tuple | dict) else str(value)
 
 
@@ -380,17 +445,17 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
             cache_size=0,
             keep_trailing_newline=True,
         )
-        self.filters = {name: JINJA_FILTERS[name] for name in _SAFE_FILTERS}
+        self.filters = {name: _plain_input(JINJA_FILTERS[name]) for name in _SAFE_FILTERS}
         self.filters.update({
-            "join": _join_filter,
-            "replace": _replace,
+            "join": _plain_input(_join_filter),
+            "replace": _plain_input(_replace),
             "string": _string,
-            "sum": _sum_numbers,
-            "tojson": _tojson,
-            "money": format_money,
-            "date": format_date,
-            "percent": format_percent,
-            "url": _url_filter,
+            "sum": _plain_input(_sum_numbers),
+            "tojson": _plain_input(_tojson),
+            "money": _plain_input(format_money),
+            "date": _plain_input(format_date),
+            "percent": _plain_input(format_percent),
+            "url": _plain_input(_url_filter),
             "loop_guard": _loop_guard,
             "concat_guard": _concat_guard,
             "url_attribute": _url_attribute,
@@ -539,9 +604,35 @@ _NOT_OFFERED: Final = {
 }
 
 
+# Jinja looks attributes up before keys, so on a dict these always name the method.
+_DICT_METHODS: Final = frozenset({"get", "items", "keys", "values"})
+_NOT_PLAIN_HINT: Final = ("print a field such as customer.first_name, or call a helper: "
+                          "message_center_url()")
+
+
+def _printed_callables(tree: nodes.Template, name: str) -> list[Diagnostic]:
+    """Output expressions that name a helper or a container method without calling it."""
+    callables = set(HELPERS) | {"range", "dict"}
+    out = []
+    for output in tree.find_all(nodes.Output):
+        for node in output.nodes:
+            target = node.node if isinstance(node, nodes.Filter) and node.node is not None \
+                else node
+            if isinstance(target, nodes.Name) and target.name in callables:
+                what = f"'{target.name}' is a helper"
+            elif isinstance(target, nodes.Getattr) and target.attr in _DICT_METHODS:
+                what = f"'.{target.attr}' is a method"
+            else:
+                continue
+            out.append(Diagnostic("template-not-plain",
+                                  f"{what}: printing it would show code, not a value",
+                                  field=name, line=target.lineno, hint=_NOT_PLAIN_HINT))
+    return out
+
+
 def _check_structure(tree: nodes.Template, name: str) -> None:
     """Templates are self-contained: one offer or layout, no include, import or extends."""
-    diagnostics = [
+    diagnostics = _printed_callables(tree, name) + [
         Diagnostic("template-unsupported", f"'{{% {keyword} %}}' is not available in content",
                    field=name, line=node.lineno,
                    hint="use the layout's slots or a macro defined in the same template")
@@ -602,6 +693,9 @@ def render_template(
         text = "".join(chunks)
     except _LimitExceeded as exc:
         raise ContentError([_runtime_diagnostic(exc, template, exc.code, exc.hint)]) from None
+    except _NotPlain as exc:
+        raise ContentError([_runtime_diagnostic(exc, template, "template-not-plain", _NOT_PLAIN_HINT)]
+                           ) from None
     except SecurityError as exc:
         raise ContentError([_runtime_diagnostic(exc, template, "template-unsafe",
                                                 "templates can read data but not call into it")]

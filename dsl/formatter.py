@@ -8,6 +8,7 @@ changes meaning: parse(format(x)) == parse(x) is property-tested.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 from dsl import ast
@@ -133,15 +134,26 @@ def format_ruleset(tree: ast.Ruleset, source: str = "") -> str:
     lines = source.split("\n") if source else []
     blank = tree.blank_lines
     trailer: list[tuple[int, str]] = []
+    # Comment placement is looked up, not scanned: a large ruleset with a comment per rule
+    # stays linear (the owner of each line, and the first slot starting after a line).
+    owner_of: dict[int, tuple[int, int, _Slot]] = {}
+    for i, slot in enumerate(slots):
+        for line in range(slot.start, slot.end + 1):
+            if line not in owner_of or (slot.start, i) > owner_of[line][:2]:
+                owner_of[line] = (slot.start, i, slot)
+    starts = [slot.start for slot in slots]
+    ordered = all(a <= b for a, b in zip(starts, starts[1:], strict=False))
     for comment in tree.comments:
         text = comment.text.rstrip()
         before = lines[comment.line - 1][: comment.column - 1] if comment.line <= len(lines) else ""
-        if before.strip():
-            owners = [(s.start, i, s) for i, s in enumerate(slots) if s.start <= comment.line <= s.end]
-            if owners:
-                max(owners, key=lambda o: (o[0], o[1]))[2].trailing.append(text)
-                continue
-        following = next((s for s in slots if s.start > comment.line), None)
+        if before.strip() and comment.line in owner_of:
+            owner_of[comment.line][2].trailing.append(text)
+            continue
+        if ordered:
+            at = bisect.bisect_right(starts, comment.line)
+            following = slots[at] if at < len(slots) else None
+        else:
+            following = next((s for s in slots if s.start > comment.line), None)
         if following is None:
             trailer.append((comment.line, text))
         else:

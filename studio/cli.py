@@ -100,6 +100,36 @@ def users_create(email: str, name: str, roles: tuple[str, ...], password: str) -
     click.echo(f"{name} can sign in as {email}.")
 
 
+@users.command("set-password")
+@click.option("--email", required=True)
+@click.password_option()
+def users_set_password(email: str, password: str) -> None:
+    """Give a person a new password; every session they have ends."""
+    from sqlalchemy import select
+
+    from studio.errors import ValidationFailed
+    from studio.models import User
+    from studio.services import accounts
+
+    app = create_app()
+    session = get_database(app).session()
+    try:
+        user = session.scalar(select(User).where(User.email == accounts.normalize_email(email)))
+        if user is None:
+            click.echo(f"error: email: nobody has the email {email}", err=True)
+            sys.exit(1)
+        accounts.set_password(session, user, password, actor_id=None)
+        session.commit()
+    except ValidationFailed as failed:
+        session.rollback()
+        for error in failed.errors:
+            click.echo(f"error: {error.field}: {error.message}", err=True)
+        sys.exit(1)
+    finally:
+        session.close()
+    click.echo(f"New password set for {email}; their sessions have ended.")
+
+
 @main.group()
 def tokens() -> None:
     """Issue, list and revoke API tokens for downstream systems (as on Admin > API tokens)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import re
 import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -51,23 +52,31 @@ CONTENT_SECURITY_POLICY = "; ".join(
 PREVIEW_DOCUMENT_POLICY = ("default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
                            "sandbox")
 
-#: An offer or layout variant (email, message center) as its own page, shown in
-#: `sandbox=""` frames: its own <style>, images from the studio and the web, nothing runs.
-#: `{origin}` is the studio's own origin (`variant_policy` fills it in).
+#: Variant and layout previews (`/offers/<key>/variants/*.html`, `/layouts/<key>/preview.html`)
+#: are whole documents shown in `sandbox=""` frames. They may draw, never run, and load
+#: nothing from another site: images from the studio itself (and data: URLs) only, no
+#: fonts at all, until the person asks for remote images ("Load images"), which allows
+#: https images for that one view. Fonts are never loaded from anywhere. `{origin}` is the
+#: studio's own origin (`variant_policy` fills it in: 'self' alone does not match inside a
+#: sandboxed frame, whose origin is opaque).
 VARIANT_POLICY = "; ".join([
     "default-src 'none'",
-    "img-src 'self' {origin} https: data:",
+    "img-src 'self' {origin} data:",
     "style-src 'unsafe-inline'",
-    "font-src https: data:",
+    "font-src 'none'",
     "frame-ancestors 'self'",
     "base-uri 'none'",
     "form-action 'none'",
     "sandbox",
 ])
 
-#: An offer's email rendered for a review's before/after frames.
-REVIEW_EMAIL_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
-                       "font-src https: data:; sandbox")
+#: The same document once the person asked for remote images.
+VARIANT_WITH_IMAGES_POLICY = VARIANT_POLICY.replace("img-src 'self' {origin} data:",
+                                                    "img-src 'self' {origin} https: data:")
+REMOTE_IMAGE = re.compile(r"""\ssrc\s*=\s*["']?\s*(?:https?:)?//""", re.I)
+
+#: An offer's email rendered for a review's before/after frames: the preview rules.
+REVIEW_EMAIL_POLICY = VARIANT_POLICY.replace(" {origin}", "")
 
 #: An uploaded asset: nothing but draw itself. `sandbox` also stops an SVG opened
 #: directly in a tab from running anything, whatever slipped past the allowlist.
@@ -77,9 +86,9 @@ ASSET_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sa
 CHART_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 
 
-def variant_policy(origin: str) -> str:
+def variant_policy(origin: str, *, images: bool = False) -> str:
     """The variant policy for a studio served at `origin` (scheme and host, no slash)."""
-    return VARIANT_POLICY.format(origin=origin)
+    return (VARIANT_WITH_IMAGES_POLICY if images else VARIANT_POLICY).format(origin=origin)
 
 
 def frame_policy(response: Response, policy: str) -> Response:
@@ -113,6 +122,7 @@ def sign_in_session(user: User) -> None:
     session.clear()
     session.permanent = True
     session["uid"] = user.id
+    session["sv"] = user.session_version
     session["csrf"] = secrets.token_urlsafe(32)
 
 
@@ -171,7 +181,7 @@ def init_app(app: Flask) -> None:
         uid = session.get("uid")
         if isinstance(uid, int):
             user = db_session().get(User, uid)
-            if user is not None and user.active:
+            if user is not None and user.active and session.get("sv") == user.session_version:
                 g.user = user
             else:
                 session.clear()

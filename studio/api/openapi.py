@@ -259,6 +259,13 @@ def _components() -> dict[str, Any]:
                                                     "additionalProperties": _ref("Variant")}},
                     }},
                     "follow_ups": {"type": "array", "items": {"type": "object"}},
+                    "at": {"type": "object", "required": ["value", "source"],
+                           "description": "The moment decided for: the interaction's `at`, "
+                                          "or the server's time when it had none (offer "
+                                          "validity windows and limits are judged at it).",
+                           "properties": {"value": {"type": "string", "format": "date-time"},
+                                          "source": {"type": "string",
+                                                     "enum": ["interaction", "server"]}}},
                     "rulesets": {"type": "array", "items": {
                         "type": "object", "required": ["key", "name"],
                         "description": "Each ruleset's own decision: offers, follow-ups, "

@@ -16,6 +16,7 @@ from studio.config import DEFAULT_PASSWORD_HASH
 from studio.errors import FieldError, ValidationFailed
 from studio.models import User, UserRole
 from studio.roles import ROLES
+from studio.services.notifications import header_text_problem
 from studio.services.pagination import Page, clamp
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,188}\.[^@\s]{2,63}$")
@@ -71,6 +72,8 @@ def validate_new_user(
         errors.append(FieldError("name", "Enter the person's name."))
     elif len(name) > MAX_NAME:
         errors.append(FieldError("name", f"Keep the name under {MAX_NAME} characters."))
+    elif (problem := header_text_problem(name)) is not None:
+        errors.append(FieldError("name", f"The name is used in email headers. {problem}"))
     errors.extend(password_errors(password))
     errors.extend(role_errors(roles))
     return errors
@@ -183,10 +186,30 @@ def set_roles(session: Session, user: User, roles: list[str], *, actor_id: int) 
                  object_id=user.id, before=before, after=wanted)
 
 
+def end_sessions(user: User) -> None:
+    """Make every session cookie issued to `user` so far stop working (checked per request)."""
+    user.session_version = (user.session_version or 1) + 1
+
+
+def set_password(session: Session, user: User, password: str, *, actor_id: int | None) -> None:
+    """Give `user` a new password and end their sessions, or raise `ValidationFailed`."""
+    errors = password_errors(password)
+    if errors:
+        raise ValidationFailed(errors)
+    user.password_hash = generate_password_hash(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    end_sessions(user)
+    audit.record(session, "user.password", actor_id=actor_id, object_type="user",
+                 object_id=user.id)
+
+
 def set_active(session: Session, user: User, active: bool, *, actor_id: int) -> None:
     if user.id == actor_id and not active:
         raise ValidationFailed([FieldError("active", "You cannot deactivate your own account.")])
     user.active = active
+    if not active:
+        end_sessions(user)
     if active:
         user.failed_logins = 0
         user.locked_until = None

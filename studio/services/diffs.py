@@ -18,7 +18,9 @@ def diff_lines(before: str | None, after: str, *, context: int = 3) -> list[Diff
     """A side-aware line diff with old and new line numbers, for display and line comments."""
     old = before.splitlines() if before is not None else []
     new = after.splitlines()
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    # Exact (no junk heuristic) for ordinary sizes; for large sources the heuristic keeps
+    # the quadratic worst case of repeated lines away from the review page.
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=len(old) + len(new) > 2_000)
     out: list[DiffLine] = []
     for n, group in enumerate(matcher.get_grouped_opcodes(context)):
         if n:

@@ -7,14 +7,20 @@ and never undoes the change.
 
 Email: set STUDIO_SMTP_URL to `smtp://user:password@host:587` (STARTTLS),
 `smtps://...:465` (TLS) or `smtp://host:25` (plain, for a local relay), and optionally
-STUDIO_SMTP_FROM. Headers are built with `email.headerregistry.Address`; any value with
-CR or LF is refused, so user-typed text can never add a header.
+STUDIO_SMTP_FROM. Headers are built with `email.headerregistry` objects (`Address`,
+and the policy's header factory for Subject). Text that becomes a header (a person's
+name, a change-request title) is refused where it is typed when it holds CR, LF, another
+control character or ``=?``: Python's email package before 3.11.10/3.12.5/3.13.0
+(CVE-2024-6923) decodes an RFC 2047 encoded word such as ``=?utf-8?q?=0D=0A...?=`` and
+writes the decoded line break raw, which adds a header. `build_message` refuses such
+values too, so mail built from older stored text cannot carry one either.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import smtplib
 import ssl
 from collections.abc import Callable, Iterable
@@ -37,6 +43,26 @@ OUTBOX = "studio.outbox"
 DEFAULT_SENDER = "studio@localhost"
 
 
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def header_text_problem(value: str) -> str | None:
+    """Why `value` cannot become part of a mail header, or None when it can.
+
+    Used by the forms that store such text, so the person sees the message and nothing
+    is stored; `build_message` applies it again.
+    """
+    control = _CONTROL.search(value)
+    if control is not None:
+        what = "line breaks" if control.group(0) in "\r\n\u2028\u2029" else "control characters"
+        return f"It cannot contain {what} (found at character {control.start() + 1})."
+    if "=?" in value:
+        return ("It cannot contain '=?': mail programs read it as the start of an encoded "
+                "word.")
+    return None
+
+
 @dataclass(frozen=True)
 class Mail:
     to_name: str
@@ -46,13 +72,14 @@ class Mail:
 
 
 def _clean_header(value: str, what: str) -> str:
-    if "\r" in value or "\n" in value:
-        raise HeaderInjection(f"{what} must be a single line")
+    problem = header_text_problem(value)
+    if problem is not None:
+        raise HeaderInjection(f"the {what} is refused: {problem}")
     return value
 
 
 def build_message(mail: Mail, *, sender: str) -> EmailMessage:
-    """An RFC 5322 message; raises HeaderInjection if any header holds CR or LF."""
+    """An RFC 5322 message; raises HeaderInjection if a header value could add a header."""
     to_name = _clean_header(mail.to_name, "recipient name")
     to_email = _clean_header(mail.to_email, "recipient address")
     subject = _clean_header(mail.subject, "subject")

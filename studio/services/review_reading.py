@@ -19,7 +19,7 @@ from studio.models import (
     Revision,
     User,
 )
-from studio.services import approvals, artifacts
+from studio.services import approvals, artifacts, review_diffs
 from studio.services.diffs import DiffLine, diff_lines
 from studio.services.pagination import Page, clamp
 from studio.services.permissions import review_refusal
@@ -59,6 +59,7 @@ class ItemView:
     lines: list[DiffLine]
     comments: dict[int, list[Comment]]
     item_comments: list[Comment]
+    diff: review_diffs.BoundedDiff = field(default_factory=review_diffs.BoundedDiff)
 
     @property
     def ref(self) -> str:
@@ -101,8 +102,9 @@ def detail(session: Session, request: ChangeRequest, *, viewer: User) -> Request
                   if item.base_number else None)
         after = artifacts.revision(session, artifact, item.revision_number)
         assert after is not None
-        lines = diff_lines(artifacts.body_text(before.body) if before else None,
-                           artifacts.body_text(after.body))
+        diff = review_diffs.bounded_diff(artifacts.body_text(before.body) if before else None,
+                                         artifacts.body_text(after.body))
+        lines = diff.lines
         by_line: dict[int, list[Comment]] = {}
         whole: list[Comment] = []
         for note in all_comments:
@@ -112,7 +114,7 @@ def detail(session: Session, request: ChangeRequest, *, viewer: User) -> Request
                 whole.append(note)
             else:
                 by_line.setdefault(note.line, []).append(note)
-        items.append(ItemView(item, artifact, before, after, lines, by_line, whole))
+        items.append(ItemView(item, artifact, before, after, lines, by_line, whole, diff))
     verdicts = approvals.request_reviews(request)
     general = [c for c in all_comments if c.artifact_id is None]
     timeline = sorted([*verdicts, *general], key=lambda x: (x.created_at, x.id))
@@ -160,3 +162,16 @@ def revision_labels(session: Session, artifact: Artifact) -> Mapping[int, str]:
     if artifact.published_number:
         labels[artifact.published_number] = "live"
     return labels
+
+
+def item_diff_text(session: Session, item: ChangeRequestItem) -> str:
+    """The complete unified diff of one change-request item (the review page's download)."""
+    artifact = item.artifact
+    before = artifacts.revision(session, artifact, item.base_number) if item.base_number else None
+    after = artifacts.revision(session, artifact, item.revision_number)
+    assert after is not None
+    ref = f"{artifact.kind}:{artifact.key}"
+    return "\n".join(artifacts.unified_diff(
+        before.body if before else None, after.body,
+        before_label=f"{ref}@{item.base_number}" if before else "/dev/null",
+        after_label=f"{ref}@{item.revision_number}")) + "\n"

@@ -59,10 +59,13 @@ def open_request_for(session: Session, artifact_id: int) -> ChangeRequest | None
 def submit(session: Session, *, author: User, title: str, description: str,
            artifact_ids: Iterable[int | str]) -> ChangeRequest:
     """Create a change request from drafts and put it in front of reviewers."""
+    problem = notifications.header_text_problem(title)
     title = " ".join(title.split())
     description = description.strip()
     errors: list[FieldError] = []
-    if not title:
+    if problem is not None:
+        errors.append(FieldError("title", f"The title becomes the subject of email. {problem}"))
+    elif not title:
         errors.append(FieldError("title", "Give the change a title reviewers will recognise."))
     elif len(title) > MAX_TITLE:
         errors.append(FieldError("title", f"Keep the title under {MAX_TITLE} characters."))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -24,13 +25,19 @@ from studio.services import accounts
 bp = Blueprint("auth", __name__)
 
 
+# Anything a browser or a Location header could read differently: controls (CR/LF would
+# split the header), spaces, backslashes (browsers read "/\\evil" as "//evil").
+_UNSAFE_NEXT = re.compile(r"[\x00-\x20\x7f-\x9f\\\u2028\u2029]")
+
+
 def _safe_next(target: str | None) -> str:
-    """Only follow local paths after sign-in, never another site."""
-    if not target:
-        return url_for("home.index")
+    """Only follow a same-site path after sign-in; anything else goes home (never a 500)."""
+    home = url_for("home.index")
+    if not target or len(target) > 2000 or _UNSAFE_NEXT.search(target):
+        return home
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("home.index")
+        return home
     return target
 
 
@@ -63,6 +70,7 @@ def sign_out() -> Response:
     user = security.current_user()
     if user is not None:
         session_db = db_session()
+        accounts.end_sessions(user)
         audit.record(session_db, "auth.sign_out", actor_id=user.id, object_type="user",
                      object_id=user.id)
     session.clear()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from markupsafe import escape
 from werkzeug.wrappers import Response
 
 from studio import security
@@ -19,9 +22,21 @@ EDITOR = ArtifactEditor("offer", page="offers.show", index="offers.index",
 
 
 def sandboxed_document(html: str) -> Response:
-    """A rendered variant as its own page, with a policy that lets it draw, never run."""
+    """A rendered variant as its own page: it draws, never runs, and loads nothing remote.
+
+    Remote images wait for the person: a bar at the top says they are blocked and links
+    to the same page with ``images=1`` (policies in `security.VARIANT_POLICY`).
+    """
+    load_images = request.args.get("images") == "1"
+    if not load_images and security.REMOTE_IMAGE.search(html):
+        query = urlencode({**request.args.to_dict(), "images": "1"})
+        bar = ('<p style="margin:0;padding:6px 10px;font:13px sans-serif;background:#fff4ce;'
+               'color:#3d3000">Remote images are not loaded in previews. '
+               f'<a href="?{escape(query)}">Load images</a></p>')
+        html = html.replace("<body>", "<body>" + bar, 1) if "<body>" in html else bar + html
     response = Response(html, mimetype="text/html")
-    return security.frame_policy(response, security.variant_policy(request.host_url.rstrip("/")))
+    return security.frame_policy(response, security.variant_policy(
+        request.host_url.rstrip("/"), images=load_images))
 
 
 

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from studio import security
 from studio.db import db_session
 from studio.errors import ValidationFailed
-from studio.models import ChangeRequest
+from studio.models import ChangeRequest, ChangeRequestItem
 from studio.services import (
     permissions,
     rendered_impact,
@@ -93,6 +93,40 @@ def render_email(request_id: int, item_id: int, side: str) -> Response:
         abort(404)
     response = Response(html, mimetype="text/html")
     return security.frame_policy(response, security.REVIEW_EMAIL_POLICY)
+
+
+def _item_or_404(change: ChangeRequest, item_id: int) -> ChangeRequestItem:
+    item = next((i for i in change.items if i.id == item_id), None)
+    if item is None:
+        abort(404)
+    return item
+
+
+@bp.get("/reviews/<int:request_id>/items/<int:item_id>/diff.txt")
+@security.requires("reviews")
+def download_diff(request_id: int, item_id: int) -> Response:
+    """The complete unified diff of one item, for changes too large to show in the page."""
+    text = review_reading.item_diff_text(db_session(), _item_or_404(_request_or_404(request_id),
+                                                             item_id))
+    response = Response(text, mimetype="text/plain")
+    response.headers["Content-Disposition"] = f'attachment; filename="change-{request_id}-' \
+        f'item-{item_id}.diff"'
+    return response
+
+
+@bp.get("/reviews/<int:request_id>/line-comment")
+@security.requires("reviews")
+def line_comment_form(request_id: int) -> str:
+    """The comment form for one diff line, loaded on demand (a fragment for htmx)."""
+    change = _request_or_404(request_id)
+    artifact_id = request.args.get("artifact_id", type=int)
+    line = request.args.get("line", type=int)
+    if artifact_id is None or line is None or line < 1 or \
+            artifact_id not in {i.artifact_id for i in change.items}:
+        abort(404)
+    template = "reviews/_line_comment.html" if is_htmx() \
+        else "reviews/line_comment.html"
+    return render_template(template, change=change, artifact_id=artifact_id, line=line)
 
 
 def _redisplay(change: ChangeRequest, errors: dict[str, str],

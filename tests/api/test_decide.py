@@ -123,3 +123,34 @@ def test_unknown_interaction_field_gets_a_suggestion(
         client: FlaskClient, published: Bundle, auth: dict[str, str]) -> None:
     response = _decide(client, auth, interaction=_with("inquiry.categroy", "transactional"))
     assert "inquiry.category" in response.get_json()["error"]["message"]
+
+
+def test_a_hostile_layout_stored_before_the_sanitizer_reaches_customers_inert(
+        client: FlaskClient, store_bundle: StoreBundle, demo_bundle_body: dict[str, Any],
+        auth: dict[str, str]) -> None:
+    hostile = ('<h1>{{ offer.headline }}</h1><svg><p><style><img src=x onerror=alert(1)>'
+               '</style></p></svg><img src=x {# c #}onerror=alert(2)>'
+               '<meta http-equiv="refresh" content="0;url=javascript:alert(3)">'
+               '<div style="position:fixed;top:0;width:100%;height:100%">{{ offer.body }}</div>')
+    layouts = [dict(layout, compiled_html=hostile) if layout["channel"] == "message_center"
+               else layout for layout in demo_bundle_body["layouts"]]
+    store_bundle(layouts=layouts)
+    decision = _decide(client, auth, interaction=CHECKBOOK, channels=["message_center"]).get_json()
+    html = decision["offers"][0]["variants"]["message_center"]["html"]
+    assert "bounce a check" in html.lower() or "<h1>" in html
+    for active in ("onerror", "<svg", "<style", "refresh", "position", "<meta http-equiv"):
+        assert active not in html, html
+
+
+def test_without_at_the_decision_uses_the_server_time_and_says_so(
+        client: FlaskClient, published: Bundle, auth: dict[str, str]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    interaction = {k: v for k, v in CHECKBOOK.items() if k != "at"}
+    decision = _decide(client, auth, interaction=interaction).get_json()
+    assert decision["at"]["source"] == "server"
+    moment = datetime.fromisoformat(decision["at"]["value"].replace("Z", "+00:00"))
+    assert abs(moment - datetime.now(UTC)) < timedelta(minutes=1)
+    assert [o["offer"] for o in decision["offers"]] == ["overdraft_protection"]
+    given = _decide(client, auth, interaction=CHECKBOOK).get_json()
+    assert given["at"] == {"value": CHECKBOOK["at"], "source": "interaction"}

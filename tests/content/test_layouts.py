@@ -84,12 +84,15 @@ def test_a_layout_that_never_shows_the_offer_warns() -> None:
     assert [w.code for w in layout.warnings] == ["layout-no-offer"]
 
 
-def test_unsupported_mjml_features_become_layout_warnings() -> None:
-    source = ('<mjml><mj-head><mj-style inline="inline">.a { color: red }</mj-style></mj-head>'
+def test_mjml_style_sheets_are_refused_because_they_never_ship() -> None:
+    source = ('<mjml><mj-head>\n<mj-style inline="inline">.a { color: red }</mj-style></mj-head>'
               "<mj-body><mj-section><mj-column><mj-text>{{ offer.headline }}</mj-text>"
               "</mj-column></mj-section></mj-body></mjml>")
-    layout = build_layout("promo", "Promo", "email_html", source)
-    assert [w.code for w in layout.warnings] == ["mjml-unsupported-mj-style-inline"]
+    with pytest.raises(ContentError) as caught:
+        build_layout("promo", "Promo", "email_html", source)
+    refused = [d for d in caught.value.diagnostics if d.code == "layout-not-shippable"]
+    assert [(d.line, "style sheets do not ship" in d.message) for d in refused] == [(2, True)]
+    assert "mjml-unsupported-mj-style-inline" in [d.code for d in caught.value.diagnostics]
 
 
 def test_unknown_channels_are_refused() -> None:

@@ -65,3 +65,15 @@ def test_gsm_text_fits_in_its_segments(text: str) -> None:
 def test_any_text_is_analyzed(text: str) -> None:
     info = analyze_sms(text)
     assert info.segments >= (1 if text else 0)
+
+
+def test_control_and_bidi_characters_a_template_inserts_are_removed_and_counted_out() -> None:
+    from content.channels import RenderContext, render_variants
+    from tests.content.conftest import make_offer
+
+    offer = make_offer(overrides={"sms_text": "Hi {{ customer.first_name }}, see you"})
+    context = RenderContext(customer={"first_name": "Ann\u202e\u2066\x00\x1b[2J"})
+    sms = render_variants(offer, {}, context, ["sms"])["sms"]
+    assert sms.text is not None and sms.text.startswith("Hi Ann[2J, see you")
+    assert sms.sms is not None and sms.sms.encoding == "GSM-7"
+    assert sms.sms.characters == len(sms.text)

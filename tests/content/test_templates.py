@@ -195,3 +195,32 @@ def test_plain_data_copies_mappings_and_tuples() -> None:
 def test_join_escapes_items_in_html_even_through_attributes() -> None:
     variables = {"data": {"items": [{"n": "<b>"}, {"n": "x"}]}}
     assert render("{{ data['items']|join(', ', attribute='n') }}", variables) == "&lt;b&gt;, x"
+
+
+@pytest.mark.parametrize("source", [
+    "{{ customer.first_name.upper }}", "{{ customer.first_name.upper|upper }}",
+    "{{ '' ~ customer.first_name.split }}", "{% set f = customer.first_name.strip %}{{ f }}",
+    "{{ [customer.first_name.upper] }}", "{{ customer.first_name.split|join(',') }}",
+    "{% for x in customer.first_name.split %}{{ x }}{% endfor %}",
+    "{{ customer.first_name.upper|string }}",
+])
+def test_printing_a_method_is_a_template_error_not_a_repr(source: str) -> None:
+    with pytest.raises(ContentError) as refused:
+        render_template(compile_template(source), {"customer": {"first_name": "ann"}})
+    [diagnostic] = refused.value.diagnostics
+    assert diagnostic.code == "template-not-plain" and diagnostic.line == 1
+    assert "0x" not in diagnostic.message and "str" not in diagnostic.message
+
+
+@pytest.mark.parametrize("source", ["{{ message_center_url }}", "{{ nps_url|upper }}",
+                                    "{{ data.items }}", "{{ range }}"])
+def test_printing_a_helper_or_a_dict_method_is_refused_when_saved(source: str) -> None:
+    with pytest.raises(ContentError) as refused:
+        compile_template(source)
+    assert refused.value.diagnostics[0].code == "template-not-plain"
+
+
+def test_plain_values_and_called_methods_still_print() -> None:
+    template = compile_template("{{ customer.first_name.upper() }} {{ data }} {{ data.n|money }}")
+    text = render_template(template, {"customer": {"first_name": "ann"}, "data": {"n": 2}}).text
+    assert text == "ANN {&#39;n&#39;: 2} $2.00"

@@ -14,6 +14,7 @@ def sign_in_as(client: FlaskClient, user: User) -> FlaskClient:
     """Put the person's id and a known CSRF token in the client's session."""
     with client.session_transaction() as flask_session:
         flask_session["uid"] = user.id
+        flask_session["sv"] = user.session_version
         flask_session["csrf"] = CSRF
     return client
 

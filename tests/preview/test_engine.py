@@ -107,7 +107,8 @@ def test_a_layout_draft_that_does_not_compile_points_at_the_line(ws) -> None:
 
 def test_a_layout_draft_is_previewed_with_a_sample_offer_when_none_is_made(ws) -> None:
     layout = ws.layouts["promotional_email"]
-    source = layout["source"].replace("{{ offer.headline }}", "NEW {{ offer.headline }}", 1)
+    head, _, tail = layout["source"].rpartition("{{ offer.headline }}")
+    source = f"{head}NEW {{{{ offer.headline }}}}{tail}"
     result = preview(ws, sample_body("anonymous-web-question"), draft=Draft(
         "layout", "promotional_email", {"channel": "email_html", "source": source}))
     assert result.rendered[0].role == "stand_in"

@@ -136,3 +136,77 @@ def test_session_cookie_is_http_only_and_same_site(app: Flask, session) -> None:
     response = _sign_in(client, "ana@example.com", PASSWORD)
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+@pytest.mark.parametrize("hostile", [
+    "/admin%0d%0aSet-Cookie:x=1", "/admin\r\nSet-Cookie: x=1", "/a\nb", "/a\x00b", "/\\evil.example",
+    "/\t/evil.example", "/a b", "/a\u2028b", "/a\x85b",
+])
+def test_next_with_control_characters_or_odd_paths_goes_home_never_a_500(  # type: ignore[no-untyped-def]
+        app: Flask, session, hostile: str) -> None:
+    from urllib.parse import quote
+
+    make_user(session, "admin", email="ana@example.com")
+    for next_value in (quote(hostile, safe=""), quote(hostile, safe="/%")):
+        response = _sign_in(app.test_client(), "ana@example.com", PASSWORD, next_value)
+        assert response.status_code == 302, hostile
+        location = response.headers["Location"]
+        assert location.startswith("/") and not location.startswith(("//", "/\\")), location
+        assert not re.search(r"[\x00-\x20\x7f-\x9f\\]", location), location
+
+
+def _copied_cookie(client) -> str:  # type: ignore[no-untyped-def]
+    cookie = client.get_cookie("studio_session")
+    assert cookie is not None
+    return cookie.value
+
+
+def _with_cookie(app: Flask, value: str):  # type: ignore[no-untyped-def]
+    other = app.test_client()
+    other.set_cookie("studio_session", value)
+    return other
+
+
+def test_a_cookie_copied_before_sign_out_no_longer_works(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+    make_user(session, "marketer", email="ana@example.com")
+    client = app.test_client()
+    assert _sign_in(client, "ana@example.com", PASSWORD).status_code == 302
+    copied = _copied_cookie(client)
+    assert _with_cookie(app, copied).get("/").status_code == 200
+    home = client.get("/").get_data(as_text=True)
+    assert post(client, "/sign-out", {"csrf_token": _csrf_from(home)}).status_code == 302
+    thief = _with_cookie(app, copied)
+    assert thief.get("/").status_code == 302
+    assert thief.get("/offers/").status_code == 302
+
+
+def test_deactivation_ends_the_persons_sessions(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+    ana = make_user(session, "marketer", email="ana@example.com")
+    client = app.test_client()
+    _sign_in(client, "ana@example.com", PASSWORD)
+    copied = _copied_cookie(client)
+    admin = sign_in_as(app.test_client(), make_user(session, "admin"))
+    assert post(admin, f"/admin/users/{ana.id}/deactivate").status_code == 302
+    assert post(admin, f"/admin/users/{ana.id}/activate").status_code == 302
+    assert _with_cookie(app, copied).get("/").status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_a_new_password_from_the_cli_ends_the_persons_sessions(app: Flask, session,  # type: ignore[no-untyped-def]
+                                                                monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    import studio.cli
+    from studio.cli import main
+
+    make_user(session, "marketer", email="ana@example.com")
+    client = app.test_client()
+    _sign_in(client, "ana@example.com", PASSWORD)
+    copied = _copied_cookie(client)
+    monkeypatch.setattr(studio.cli, "create_app", lambda: app)
+    result = CliRunner().invoke(main, ["users", "set-password", "--email", "ana@example.com",
+                                       "--password", "another long password"])
+    assert result.exit_code == 0, result.output
+    assert _with_cookie(app, copied).get("/").status_code == 302
+    assert _sign_in(app.test_client(), "ana@example.com", "another long password"
+                    ).status_code == 302

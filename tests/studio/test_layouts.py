@@ -131,3 +131,30 @@ def test_archiving_a_layout_asks_first(marketer, session) -> None:
     post(client, "/layouts/promo_email/archive")
     assert artifacts.find(session, "layout", "promo_email").archived
     assert "No layouts yet." in client.get("/layouts/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("hostile", [
+    '<p title="<!--"><img src=x onerror=alert(1)>--></p>',
+    "<svg><p><style><img src=x onerror=alert(1)>",
+    "<img src=x {# c #}onerror=alert(1)>",
+    '<table background="javascript:alert(1)"><tr><td>x</td></tr></table>',
+    '<meta http-equiv="refresh" content="0;url=https://evil.example/">',
+    '<div style="position:fixed;top:0;left:0;width:100%;height:100%">x</div>',
+])
+def test_a_layout_the_sanitizer_would_change_is_refused_with_its_line(  # type: ignore[no-untyped-def]
+        marketer, session, hostile: str) -> None:
+    client, _ = marketer
+    source = f"<h1>{{{{ offer.headline }}}}</h1>\n<p>fine</p>\n{hostile}\n{{{{ offer.body }}}}"
+    response = _new(client, "center", source, "message_center")
+    assert response.status_code == 422
+    assert "Line 3" in response.get_data(as_text=True)
+    assert artifacts.find(session, "layout", "center") is None
+
+
+def test_an_mjml_layout_with_hostile_raw_html_is_refused_with_its_line(marketer, session) -> None:  # type: ignore[no-untyped-def]
+    client, _ = marketer
+    source = EMAIL_LAYOUT.replace("</mj-column>", "<mj-raw>\n<img src=x onerror=alert(1)></mj-raw>"
+                                  "</mj-column>", 1)
+    line = source[:source.index("<img src=x")].count("\n") + 1
+    response = _new(client, source=source)
+    assert response.status_code == 422 and f"Line {line}" in response.get_data(as_text=True)

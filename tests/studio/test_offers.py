@@ -88,6 +88,14 @@ BAD_INPUT = [
                  id="eligibility-typo"),
     pytest.param({"overrides.chat_buttons[0].label": "Yes"}, "overrides.chat_buttons[0]",
                  "either a url or an action", id="button-without-target"),
+    pytest.param({"overrides.sms_text": "Pay \u202egnp.exe now"}, "overrides.sms_text",
+                 "right-to-left override (U+202E) at line 1, column 5", id="sms-bidi-override"),
+    pytest.param({"overrides.chat_text": "Hi\x00 there\x1b[2J"}, "overrides.chat_text",
+                 "(U+0000) at line 1, column 3", id="chat-control-character"),
+    pytest.param({"overrides.sms_text": "Visit {{ message_center_url }}"}, "overrides.sms_text",
+                 "printing it would show code", id="printed-helper"),
+    pytest.param({"blocks.headline": "Hi {{ customer.items }}"}, "blocks.headline",
+                 "printing it would show code", id="printed-method"),
 ]
 
 
@@ -302,3 +310,37 @@ def test_offer_body_factory_builds_a_valid_offer() -> None:
     from content.model import validate_offer
 
     assert [d for d in validate_offer(offer_body("x_offer")) if d.is_error] == []
+
+
+def test_a_method_printed_without_calling_it_shows_an_error_never_a_python_repr(with_layouts, session) -> None:  # type: ignore[no-untyped-def]
+    client, _ = with_layouts
+    form = offer_form("reprs", **{"blocks.headline": "Hi {{ customer.first_name.upper }}",
+                                  "overrides.sms_text": "{{ (customer.first_name or '').title }}"})
+    assert post(client, "/offers/new", form).status_code == 302
+    pages = [client.get(url).get_data(as_text=True) for url in (
+        "/offers/reprs", "/offers/reprs/variants/email_html.html",
+        "/offers/reprs/variants/message_center.html")]
+    for html in pages:
+        assert "built-in method" not in html and "object at 0x" not in html
+    assert "prints a method, not a value" in pages[0]
+
+
+def test_previews_load_no_remote_images_or_fonts_until_asked(marketer, session) -> None:  # type: ignore[no-untyped-def]
+    client, user = marketer
+    make_layout(session, user, "img_page", "message_center",
+                source='<img src="{{ offer.image_url }}" alt="x"><h1>{{ offer.headline }}</h1>')
+    make_offer(session, user, "overdraft_protection",
+               blocks={"image_url": "https://images.example/banner.png"})
+    url = "/offers/overdraft_protection/variants/message_center.html"
+    for preview in (url, "/layouts/img_page/preview.html"):
+        policy = client.get(preview).headers["Content-Security-Policy"]
+        assert "img-src 'self' data:;" in policy and "font-src 'none'" in policy, preview
+        assert "https:" not in policy
+    blocked = client.get(url).get_data(as_text=True)
+    assert "https://images.example/banner.png" in blocked
+    assert "Remote images are not loaded in previews." in blocked
+    assert 'href="?images=1">Load images</a>' in blocked
+    loaded = client.get(url + "?images=1")
+    assert "img-src 'self' https: data:" in loaded.headers["Content-Security-Policy"]
+    assert "font-src 'none'" in loaded.headers["Content-Security-Policy"]
+    assert "Load images" not in loaded.get_data(as_text=True)

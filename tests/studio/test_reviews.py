@@ -390,3 +390,61 @@ def test_the_conflict_partial_shows_both_versions_and_their_diff(app, session, p
                                conflict=conflict_box(conflict.value, mine=mine))
     assert "Someone else saved this" in html and "Omar" in html
     assert "Mara&#39;s name" in html and 'class="diff"' in html
+
+
+def _huge_ruleset(rules: int) -> str:
+    return "\n".join(f'rule "Rule {n}"\n  when customer.tier is gold\n  offer realtime_contact\n'
+                     for n in range(rules))
+
+
+def test_a_huge_change_shows_a_bounded_page_with_a_download_of_the_whole_diff(app, session, people) -> None:  # type: ignore[no-untyped-def]
+    from studio.services import review_diffs
+
+    source = _huge_ruleset(3_000)
+    ruleset = make_ruleset(session, people["sam"], "huge", source)
+    request = submit(session, people["sam"], ruleset, title="Huge")
+    client = sign_in_as(app.test_client(), people["rita"])
+    page = client.get(f"/reviews/{request.id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert len(page.data) < 1_000_000
+    shown = review_diffs.bounded_diff(None, source).shown_lines
+    assert review_diffs.MAX_SHOWN_LINES - 1 <= shown <= review_diffs.MAX_SHOWN_LINES
+    assert html.count('class="diff-add"') == shown
+    assert "more diff lines are not shown here" in html
+    assert '<details class="diff-hunk">' in html
+    assert 'name="line"' not in html  # line comment forms load on demand
+    item = request.items[0]
+    download = client.get(f"/reviews/{request.id}/items/{item.id}/diff.txt")
+    assert download.status_code == 200 and download.mimetype == "text/plain"
+    assert "attachment" in download.headers["Content-Disposition"]
+    text = download.get_data(as_text=True)
+    assert sum(1 for line in text.splitlines() if line.startswith("+") and
+               not line.startswith("+++")) == len(source.splitlines())
+
+
+def test_line_comment_forms_load_on_demand_and_the_comment_lands_on_the_line(app, session, people) -> None:  # type: ignore[no-untyped-def]
+    offer = make_offer(session, people["mara"], "rewards_card")
+    request = submit(session, people["mara"], offer)
+    client = sign_in_as(app.test_client(), people["rita"])
+    html = client.get(f"/reviews/{request.id}").get_data(as_text=True)
+    link = f"/reviews/{request.id}/line-comment?artifact_id={offer.id}&amp;line=3"
+    assert f'hx-get="{link}"' in html
+    fragment = client.get(link.replace("&amp;", "&"), headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert b'name="line" value="3"' in fragment.data and b"<html" not in fragment.data
+    full = client.get(link.replace("&amp;", "&"))
+    assert b"<html" in full.data and b'name="line" value="3"' in full.data
+    assert post(client, f"/reviews/{request.id}/comments",
+                {"artifact_id": str(offer.id), "line": "3", "body": "Why?"}).status_code == 302
+    assert "on line 3" in client.get(f"/reviews/{request.id}").get_data(as_text=True)
+    assert client.get(f"/reviews/{request.id}/line-comment?artifact_id=999999&line=3"
+                      ).status_code == 404
+
+
+def test_an_edit_too_large_to_compare_on_the_page_says_so_and_offers_the_download() -> None:
+    from studio.services import review_diffs
+
+    before = _huge_ruleset(10_000)
+    diff = review_diffs.bounded_diff(before, before.replace("Rule 5\"", "Rule five\""))
+    assert not diff.compared and diff.hunks == [] and diff.old_lines > 20_000
