@@ -187,11 +187,18 @@ def app(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
                 outer.rollback()
 
 
+_PER_TEST_EXTENSIONS = ("studio.api.bundle_cache",)
+
+
 @contextmanager
 def _one_test(app: Flask, connection: Connection, instance_path: Path) -> Iterator[None]:
     """Lend the app to one test: sessions inside the test's transaction, each in its own
     SAVEPOINT, a fresh instance folder, and configuration and extensions put back after."""
     database = get_database(app)
+    # Per-test caches (the API's bundle cache remembers versions, which every test
+    # numbers from 1 again) must not outlive the test that filled them.
+    for name in _PER_TEST_EXTENSIONS:
+        app.extensions.pop(name, None)
     config, extensions = dict(app.config), dict(app.extensions)
     before = (app.instance_path, database.sessionmaker)
     app.instance_path = str(instance_path)
