@@ -58,8 +58,10 @@ def _any_eq(a: Any, b: Any) -> bool:
 
 
 def _any_in(a: Any, values: frozenset) -> bool:
-    if type(a) is str or _is_num(a):
+    if type(a) is str:
         return a in values
+    if _is_num(a):
+        return any(_is_num(v) and v == a for v in values)  # 1 is not in [true]
     if type(a) is bool:
         return any(v is a for v in values)
     return False
@@ -110,6 +112,7 @@ HELPERS: dict[str, Any] = {
     "float": float,
     "bool": bool,
     "list": list,
+    "frozenset": frozenset,
 }
 
 _SYMBOL = {"lt": "<", "le": "<=", "gt": ">", "ge": ">="}
@@ -128,14 +131,35 @@ class FieldSlots:
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
         self.slots: dict[str, int] = {}
+        #: For each `any`-typed field (`data.*`), the slots holding its value as a number
+        #: (or None) and as a text (or None), typed once per decision so that every
+        #: comparison with it is one inline operation.
+        self.typed: dict[str, tuple[int, int]] = {}
+        self.count = 0
+
+    def _next(self) -> int:
+        self.count += 1
+        return self.count - 1
 
     def slot(self, path: str) -> str:
         if path not in self.slots:
             spec = self.schema.lookup(path)
             if spec is not None and spec.derive_from:
                 self.slot(spec.derive_from)
-            self.slots[path] = len(self.slots)
+            self.slots[path] = self._next()
+            if spec is not None and spec.type == "any":
+                self.typed[path] = (self._next(), self._next())
         return f"v{self.slots[path]}"
+
+    def as_number(self, path: str) -> str:
+        """The variable holding an `any` field's value when it is a number (not a bool)."""
+        self.slot(path)
+        return f"v{self.typed[path][0]}"
+
+    def as_text(self, path: str) -> str:
+        """The variable holding an `any` field's value when it is a text."""
+        self.slot(path)
+        return f"v{self.typed[path][1]}"
 
     def spec(self, path: str) -> FieldSpec:
         spec = self.schema.lookup(path)
@@ -173,14 +197,21 @@ class FieldSlots:
                 lines.append(f"{indent}if type({var}) is not list: {var} = None")
             elif kind == "datetime":
                 lines.append(f"{indent}{var} = _ts({var})")
+            elif path in self.typed:
+                number, text = self.typed[path]
+                lines.append(f"{indent}v{number} = {var} if type({var}) is int or type({var}) is float else None")
+                lines.append(f"{indent}v{text} = {var} if type({var}) is str else None")
         return lines
 
     def values_tuple(self) -> str:
-        names = [f"v{n}" for n in self.slots.values()]
-        return "(" + "".join(f"{name}, " for name in names) + ")"
+        return "(" + "".join(f"v{n}, " for n in range(self.count)) + ")"
 
     def unpack(self, paths: Sequence[str], indent: str = "    ") -> list[str]:
-        return [f"{indent}v{self.slots[p]} = V[{self.slots[p]}]" for p in paths]
+        lines = []
+        for p in paths:
+            numbers = (self.slots[p], *self.typed.get(p, ()))
+            lines.extend(f"{indent}v{n} = V[{n}]" for n in numbers)
+        return lines
 
 
 def expr_fields(node: dict[str, Any], out: list[str]) -> list[str]:
@@ -220,7 +251,11 @@ def expr_code(node: dict[str, Any], slots: FieldSlots) -> str:
         if kind == "datetime":
             values = [t for t in (_timestamp(v) for v in values) if t is not None]
         shown = "{" + ", ".join(_lit(v) for v in values) + "}" if values else "()"
-        if kind in ("any", "list"):
+        if kind == "any" and values and all(type(v) is str for v in values):
+            test = f"({slots.as_text(path)} in {shown})"
+        elif kind == "any" and values and all(type(v) in (int, float) for v in values):
+            test = f"({slots.as_number(path)} in {shown})"
+        elif kind in ("any", "list"):
             test = f"_in({a}, frozenset({shown}))" if values else "False"
         else:
             test = f"({a} in {shown})"
@@ -237,6 +272,17 @@ def expr_code(node: dict[str, Any], slots: FieldSlots) -> str:
         if kind == "string" and type(value) is str:
             return f"({a} is not None and {_lit(value.casefold())} in {a}.casefold())"
         return f"_has({a}, {_lit(value)})"
+    if kind == "any" and op in ("eq", "ne") and type(value) in (str, int, float, bool):
+        typed = (a if type(value) is bool else slots.as_text(path) if type(value) is str
+                 else slots.as_number(path))
+        same = f"{typed} is {_lit(value)}" if type(value) is bool else f"{typed} == {_lit(value)}"
+        if op == "eq":
+            return f"({same})"
+        differs = f"{typed} is not {_lit(value)}" if type(value) is bool else f"{typed} != {_lit(value)}"
+        return f"({a} is not None and {differs})"
+    if kind == "any" and type(value) in (int, float):
+        number = slots.as_number(path)
+        return f"({number} is not None and {number} {_SYMBOL[op]} {_lit(value)})"
     if kind in ("any", "list"):
         if op == "eq":
             return f"_eq({a}, {_lit(value)})"
