@@ -21,6 +21,8 @@ from dsl.suggest import did_you_mean
 
 #: Upper bound on pairwise implication checks for shadowed rules in one ruleset.
 MAX_SHADOW_CHECKS = 20_000
+#: Rules testing more fields than this are not checked for being shadowed.
+MAX_SHADOW_FIELDS = 10
 MAX_PRIORITY = 1_000_000
 #: Conditions with more tests than this are not analysed for contradictions.
 MAX_ANALYSED_TESTS = 500
@@ -472,32 +474,87 @@ def _check_logic(ctx: _Context, tree: ast.Ruleset) -> None:
     _check_shadowing(ctx, tree, rule_formulas, schema)
 
 
+def _fields(expr: ast.Expr | None, schema: Schema, out: set[str]) -> set[str]:
+    """Every field a condition reads (after aliases)."""
+    if isinstance(expr, ast.And | ast.Or):
+        for item in expr.items:
+            _fields(item, schema, out)
+    elif isinstance(expr, ast.Not):
+        _fields(expr.operand, schema, out)
+    elif isinstance(expr, ast.Compare):
+        for side in (expr.left, expr.right):
+            if isinstance(side, ast.Path):
+                spec = schema.lookup(side.dotted)
+                out.add(spec.path if spec is not None else side.dotted)
+    return out
+
+
+def _shadow_keys(rule: ast.Rule, schema: Schema) -> tuple[frozenset, frozenset]:
+    """What a rule requires, for finding the rules that may shadow it.
+
+    A rule `a` can shadow `b` only if `b` implies each of `a`'s tests, so `b` must test
+    every field `a` tests, with the same value where `a` tests an indexed field by
+    equality or containment of a text. Returns (`a`'s key: its text requirements plus
+    its other fields; what `b` offers: its text requirements plus all its fields). A tautological
+    test (which the rule language has no reason to write) is the one way this misses
+    a shadowed rule; the warning is advice, and the index keeps it linear in rules.
+    """
+    pairs = _text_requirements(rule, schema)
+    fields = _fields(rule.condition, schema, set())
+    keyed = {field for field, _op, _value in pairs}
+    return frozenset(pairs | (fields - keyed)), frozenset(pairs | fields)
+
+
+def _text_requirements(rule: ast.Rule, schema: Schema) -> set[tuple[str, str, object]]:
+    """(field, op, text) for each top-level `is` or `contains` test of a text or word:
+    only the same test implies it."""
+    cond = rule.condition
+    items = cond.items if isinstance(cond, ast.And) else (cond,) if cond is not None else ()
+    pairs = set()
+    for item in items:
+        if isinstance(item, ast.Compare) and item.op in ("is", "==", "contains") and isinstance(item.left, ast.Path) \
+                and isinstance(item.right, ast.Literal | ast.Symbol):
+            value = _literal(item.right)
+            if type(value) is str:
+                spec = schema.lookup(item.left.dotted)
+                op = "contains" if item.op == "contains" else "is"
+                pairs.add((spec.path if spec is not None else item.left.dotted, op, value))
+    return pairs
+
+
 def _check_shadowing(ctx: _Context, tree: ast.Ruleset, formulas: dict[int, logic.Formula], schema: Schema) -> None:
-    """Warn when a rule's offer is always claimed by a stronger rule offering the same key."""
+    """Warn when a rule's offer is always claimed by a stronger rule offering the same key.
+
+    Only rules with the same offer whose requirements fit (`_shadow_keys`) are compared,
+    and at most `MAX_SHADOW_CHECKS` implications per ruleset plus 4 per rule are tested:
+    compile time stays linear in rules and the warning stays useful at any size.
+    """
     rules = tree.rules
     by_offer: dict[str, list[int]] = defaultdict(list)
     for i, rule in enumerate(rules):
         for clause in rule.offers:
             by_offer[clause.key].append(i)
-    budget = MAX_SHADOW_CHECKS
+    budget = MAX_SHADOW_CHECKS + 4 * len(rules)
     reported: set[int] = set()
+    keys: dict[int, tuple[frozenset, frozenset]] = {}
     for key, members in by_offer.items():
         if len(members) < 2:
             continue
-        signatures = {i: _index_signature(rules[i], schema) for i in members}
-        by_signature: dict[frozenset, list[int]] = defaultdict(list)
+        by_requirement: dict[frozenset, list[int]] = defaultdict(list)
         for i in members:
-            by_signature[signatures[i]].append(i)
+            if i not in keys:
+                keys[i] = _shadow_keys(rules[i], schema)
+            by_requirement[keys[i][0]].append(i)
         for b in members:
-            if b in reported:
+            if b in reported or b not in formulas:
                 continue
-            sig = sorted(signatures[b])
+            offered = sorted(keys[b][1], key=repr)
+            if len(offered) > MAX_SHADOW_FIELDS:
+                continue
             candidates = []
-            for size in range(len(sig) + 1):
-                for subset in combinations(sig, size):
-                    candidates.extend(by_signature.get(frozenset(subset), ()))
-            if b not in formulas:
-                continue
+            for size in range(len(offered) + 1):
+                for subset in combinations(offered, size):
+                    candidates.extend(by_requirement.get(frozenset(subset), ()))
             for a in candidates:
                 if a == b or a not in formulas or not _outranks(rules[a], a, rules[b], b) or _rollout(rules[a], key) is not None:
                     continue
