@@ -30,10 +30,11 @@ from lark.lexer import Lexer
 from dsl import ast
 from dsl.diagnostics import Diagnostic, Span, make, quote
 
-#: Largest source accepted, in characters (a 5,000-rule file is about 1 MB).
-MAX_SOURCE_CHARS = 2_000_000
-#: Most tokens accepted; bounds parse time on dense input.
-MAX_TOKENS = 300_000
+#: Largest source accepted, in characters (a 50,000-rule file is about 8 MB).
+MAX_SOURCE_CHARS = 16_000_000
+#: Most tokens accepted (a 50,000-rule file has about 1.2 million). Parsing and
+#: checking are linear in tokens, so this bounds compile time on any input.
+MAX_TOKENS = 2_000_000
 #: Deepest nesting of parentheses and `not` accepted.
 MAX_DEPTH = 64
 #: Largest magnitude a number literal may have.
