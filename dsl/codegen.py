@@ -57,7 +57,7 @@ def _any_eq(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def _any_in(a: Any, values: frozenset) -> bool:
+def _any_in(a: Any, values: tuple) -> bool:
     if type(a) is str:
         return a in values
     if _is_num(a):
@@ -112,7 +112,6 @@ HELPERS: dict[str, Any] = {
     "float": float,
     "bool": bool,
     "list": list,
-    "frozenset": frozenset,
 }
 
 _SYMBOL = {"lt": "<", "le": "<=", "gt": ">", "ge": ">="}
@@ -256,7 +255,9 @@ def expr_code(node: dict[str, Any], slots: FieldSlots) -> str:
         elif kind == "any" and values and all(type(v) in (int, float) for v in values):
             test = f"({slots.as_number(path)} in {shown})"
         elif kind in ("any", "list"):
-            test = f"_in({a}, frozenset({shown}))" if values else "False"
+            # a tuple, not a set: a set would fold `false` into `0`
+            items = "(" + "".join(f"{_lit(v)}, " for v in values) + ")"
+            test = f"_in({a}, {items})" if values else "False"
         else:
             test = f"({a} in {shown})"
         return test if op == "in" else f"({a} is not None and not {test})"

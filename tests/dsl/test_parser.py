@@ -3,7 +3,14 @@ from __future__ import annotations
 import pytest
 
 from dsl import ast
-from dsl.parser import MAX_DEPTH, MAX_SOURCE_CHARS, MAX_TOKENS, _scanner_table, parse_expression, parse_ruleset
+from dsl.parser import (
+    MAX_DEPTH,
+    MAX_SOURCE_CHARS,
+    MAX_TOKENS,
+    _scanner_table,
+    parse_expression,
+    parse_ruleset,
+)
 
 
 def only(source: str):
