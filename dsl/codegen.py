@@ -351,29 +351,47 @@ def _rule_match_code(plan: RulePlan, slots: FieldSlots, indent: str) -> list[str
     return [f"{indent}if {cond}: m.append({plan.rule_id})"]
 
 
+@dataclass(frozen=True)
+class ExplainRows:
+    """What explain code writes into each trace row, as data handed to the generated
+    module (never spliced into its source): per rule its name and line, per conjunct its
+    text and the number of the set of fields the row shows."""
+
+    names: Sequence[str]
+    lines: Sequence[int]
+    texts: Sequence[Sequence[str]]
+    shown: Sequence[Sequence[int]]
+
+
 def _rule_explain_code(plan: RulePlan, slots: FieldSlots, indent: str) -> list[str]:
+    r = plan.rule_id
+    head = f'"rule": N[{r}], "line": L[{r}], "matched":'
     lines = []
     keyword = "if"
     for k, part in enumerate(plan.parts):
         if k == plan.skip:
             continue
-        lines.append(f"{indent}{keyword} not {expr_code(part, slots)}: t.append(({plan.rule_id}, {k}))")
+        row = f'{{{head} False, "failed": T[{r}][{k}], "actual": A[S[{r}][{k}]] or _A(S[{r}][{k}])}}'
+        lines.append(f"{indent}{keyword} not {expr_code(part, slots)}: t.append(({r}, {row}))")
         keyword = "elif"
-    if lines:
-        lines.append(f"{indent}else: t.append(({plan.rule_id}, -1))")
-    else:
-        lines.append(f"{indent}t.append(({plan.rule_id}, -1))")
+    matched = f"t.append(({r}, {{{head} True}})); m.append({r})"
+    lines.append(f"{indent}else: {matched}" if lines else f"{indent}{matched}")
     return lines
 
 
+_EXPLAIN_LOCALS = "    N, L, T, S = _N, _L, _T, _S"
+
+
 def generate(schema: Schema, guards: Sequence[dict[str, Any]], rules: Sequence[dict[str, Any]],
-             *, explain: bool = False) -> Generated:
+             *, explain: ExplainRows | None = None) -> Generated:
     """Compile a validated ruleset IR's guards and rules into one Python function.
 
-    `match(i)` returns (fired guard numbers, matched rule numbers). `explain(i)`
-    returns (every guard's outcome, (rule, first failed conjunct or -1) for every
-    evaluated rule, the field values, the indexed fields' values). Explain code is
-    only generated when first asked for, which halves load time.
+    `match(i)` returns (fired guard numbers, matched rule numbers). With `explain`,
+    `run(i, A, _A)` returns (every guard's outcome, (rule number, trace row) for every
+    evaluated rule, the matched rule numbers, the indexed fields' values); a failed row's
+    `actual` is `A[s]`, filled by calling `_A(s)` the first time set `s` of shown fields
+    is needed. Explain code is only generated when first asked for, which halves load
+    time.
     """
     slots = FieldSlots(schema)
     for index_field in schema.index:
@@ -395,7 +413,6 @@ def generate(schema: Schema, guards: Sequence[dict[str, Any]], rules: Sequence[d
             buckets.setdefault((plan.index_field, plan.index_value), []).append(plan)  # type: ignore[arg-type]
     rule_code = _rule_explain_code if explain else _rule_match_code
     prefix = "_x" if explain else "_b"
-    sink = "t" if explain else "m"
     lines: list[str] = []
     tables: dict[str, dict[str, str]] = {f: {} for f in schema.index}
     for number, ((index_field, value), members) in enumerate(buckets.items()):
@@ -404,7 +421,11 @@ def generate(schema: Schema, guards: Sequence[dict[str, Any]], rules: Sequence[d
             for k, part in enumerate(plan.parts):
                 if k != plan.skip:
                     expr_fields(part, used)
-        lines.append(f"def {prefix}{number}(V, {sink}):")
+        if explain:
+            lines.append(f"def {prefix}{number}(V, t, m, A, _A):")
+            lines.append(_EXPLAIN_LOCALS)
+        else:
+            lines.append(f"def {prefix}{number}(V, m):")
         lines.extend(slots.unpack(used))
         for plan in members:
             lines.extend(rule_code(plan, slots, "    "))
@@ -413,13 +434,15 @@ def generate(schema: Schema, guards: Sequence[dict[str, Any]], rules: Sequence[d
     for n, (_var, table) in enumerate(dispatch):
         lines.append(f"_D{n} = {{" + ", ".join(f"{_lit(v)}: {fn}" for v, fn in table.items()) + "}")
     guard_code = [expr_code(g["when"], slots) for g in guards]
-    lines.append("def _run(i):")
+    lines.append("def _run(i, A, _A):" if explain else "def _run(i):")
     lines.extend(slots.extraction())
     if dispatch or explain:
         lines.append(f"    V = {slots.values_tuple()}")
     if explain:
         lines.append("    g = [" + "".join(f"{code}, " for code in guard_code) + "]")
         lines.append("    t = []")
+        lines.append("    m = []")
+        lines.append(_EXPLAIN_LOCALS)
     else:
         lines.append("    g = []")
         for k, code in enumerate(guard_code):
@@ -429,14 +452,17 @@ def generate(schema: Schema, guards: Sequence[dict[str, Any]], rules: Sequence[d
         lines.extend(rule_code(plan, slots, "    "))
     for n, (var, _table) in enumerate(dispatch):
         lines.append(f"    f = _D{n}.get({var})")
-        lines.append(f"    if f is not None: f(V, {sink})")
+        lines.append("    if f is not None: f(V, t, m, A, _A)" if explain else "    if f is not None: f(V, m)")
     if explain:
         index_values = "(" + "".join(f"{var}, " for var, _t in dispatch) + ")"
-        lines.append(f"    return g, t, V, {index_values}")
+        lines.append(f"    return g, t, m, {index_values}")
     else:
         lines.append("    return g, m")
     source = "\n".join(lines) + "\n"
     namespace = dict(HELPERS)
+    if explain:
+        namespace.update(_N=tuple(explain.names), _L=tuple(explain.lines),
+                         _T=tuple(map(tuple, explain.texts)), _S=tuple(map(tuple, explain.shown)))
     exec(compile(source, "<ruleset>", "exec"), namespace)  # source built from a validated IR only
     return Generated(namespace["_run"], dict(slots.slots), source)
 

@@ -117,7 +117,13 @@ class Ruleset:
         if self._explainer is None:
             with self._lock:
                 if self._explainer is None:
-                    self._explainer = codegen.generate(self.schema, self.guards, self.rules, explain=True)
+                    tables = self._explain_tables()
+                    rows = codegen.ExplainRows(
+                        names=[rule["name"] for rule in self.rules],
+                        lines=[rule.get("line", 0) for rule in self.rules],
+                        texts=[[text for text, _shown in parts] for _name, _line, parts in tables.rows],
+                        shown=[[shown for _text, shown in parts] for _name, _line, parts in tables.rows])
+                    self._explainer = codegen.generate(self.schema, self.guards, self.rules, explain=rows)
         return self._explainer
 
     # Deciding --------------------------------------------------------------
@@ -132,9 +138,17 @@ class Ruleset:
         """The decision for one interaction, as JSON-ready data (see docs/rules.md)."""
         catalog = offers if offers is self._last_catalog or _is_catalog(offers) else offer_catalog(offers)
         if explain:
-            fired_flags, traced, _values, index_values = self._explain_code().run(interaction)
+            code = self._explain_code()
+            tables = self._explain_tables()
+            actual = _Actual(interaction)
+            shown_values: list[dict[str, Any] | None] = [None] * len(tables.shown)
+
+            def show(n: int) -> dict[str, Any]:
+                values = shown_values[n] = actual.of(tables.shown[n])
+                return values
+
+            fired_flags, traced, matched, index_values = code.run(interaction, shown_values, show)
             fired = [k for k, flag in enumerate(fired_flags) if flag]
-            matched = [rule_id for rule_id, failed in traced if failed < 0]
         else:
             fired, matched = self._generated.run(interaction)
         self._last_catalog = catalog
@@ -217,7 +231,7 @@ class Ruleset:
             "limits": reached,
         }
         if explain:
-            decision["trace"] = self._trace(interaction, fired_flags, traced, index_values, notes)
+            decision["trace"] = self._trace(actual, fired_flags, traced, index_values, notes)
         return decision
 
     def _customer_id(self, interaction: Any) -> str | None:
@@ -341,25 +355,11 @@ class Ruleset:
             self._explain_tables_cache = tables
         return tables
 
-    def _trace(self, interaction: Any, fired_flags: list[bool], traced: list[tuple[int, int]],
+    def _trace(self, actual: _Actual, fired_flags: list[bool], traced: list[tuple[int, dict[str, Any]]],
                index_values: tuple, notes: list[dict[str, Any]]) -> dict[str, Any]:
         tables = self._explain_tables()
-        actual = _Actual(interaction)
-        shown_of = actual.of
-        memo: list[dict[str, Any] | None] = [None] * len(tables.shown)
-        rows = tables.rows
-        rules_out = []
-        append = rules_out.append
-        for rule_id, failed in sorted(traced):
-            name, line, parts = rows[rule_id]
-            if failed < 0:
-                append({"rule": name, "line": line, "matched": True})
-            else:
-                text, shown = parts[failed]
-                values = memo[shown]
-                if values is None:
-                    values = memo[shown] = shown_of(tables.shown[shown])
-                append({"rule": name, "line": line, "matched": False, "failed": text, "actual": values})
+        traced.sort(key=_first)
+        rules_out = [row for _rule_id, row in traced]
         skipped = []
         for n, (index_field, offsets, flat) in enumerate(self._skip()):
             names = self._skipped_names(n, index_values[n], offsets, flat)
@@ -437,6 +437,10 @@ class _Actual:
                 if found is not None:
                     done[path] = found
         return done
+
+
+def _first(pair: tuple[int, Any]) -> int:
+    return pair[0]
 
 
 def _text_of(node: dict[str, Any]) -> str:
