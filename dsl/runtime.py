@@ -358,7 +358,7 @@ class Ruleset:
     def _trace(self, actual: _Actual, fired_flags: list[bool], traced: list[tuple[int, dict[str, Any]]],
                index_values: tuple, notes: list[dict[str, Any]]) -> dict[str, Any]:
         tables = self._explain_tables()
-        traced.sort(key=_first)
+        traced.sort()  # runs already in rule order; rule numbers are unique, rows never compared
         rules_out = [row for _rule_id, row in traced]
         skipped = []
         for n, (index_field, offsets, flat) in enumerate(self._skip()):
@@ -437,10 +437,6 @@ class _Actual:
                 if found is not None:
                     done[path] = found
         return done
-
-
-def _first(pair: tuple[int, Any]) -> int:
-    return pair[0]
 
 
 def _text_of(node: dict[str, Any]) -> str:
