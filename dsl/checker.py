@@ -8,10 +8,9 @@ inactive offer, a guard that always fires) are reported alongside a compiled res
 from __future__ import annotations
 
 import itertools
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from itertools import combinations
 
 from dsl import ast, logic
 from dsl.diagnostics import Diagnostic, Span, make, quote
@@ -474,52 +473,60 @@ def _check_logic(ctx: _Context, tree: ast.Ruleset) -> None:
     _check_shadowing(ctx, tree, rule_formulas, schema)
 
 
-def _fields(expr: ast.Expr | None, schema: Schema, out: set[str]) -> set[str]:
+class _Resolver:
+    """Field paths after aliases, worked out once per distinct path in a ruleset."""
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+        self.known: dict[tuple[str, ...], str] = {}
+
+    def __call__(self, path: ast.Path) -> str:
+        found = self.known.get(path.segments)
+        if found is None:
+            spec = self.schema.lookup(path.dotted)
+            found = self.known[path.segments] = spec.path if spec is not None else path.dotted
+        return found
+
+
+def _fields(expr: ast.Expr | None, resolve: _Resolver, out: set[str]) -> set[str]:
     """Every field a condition reads (after aliases)."""
-    if isinstance(expr, ast.And | ast.Or):
+    if isinstance(expr, ast.Compare):
+        if isinstance(expr.left, ast.Path):
+            out.add(resolve(expr.left))
+        if isinstance(expr.right, ast.Path):
+            out.add(resolve(expr.right))
+    elif isinstance(expr, ast.And | ast.Or):
         for item in expr.items:
-            _fields(item, schema, out)
+            _fields(item, resolve, out)
     elif isinstance(expr, ast.Not):
-        _fields(expr.operand, schema, out)
-    elif isinstance(expr, ast.Compare):
-        for side in (expr.left, expr.right):
-            if isinstance(side, ast.Path):
-                spec = schema.lookup(side.dotted)
-                out.add(spec.path if spec is not None else side.dotted)
+        _fields(expr.operand, resolve, out)
     return out
 
 
-def _shadow_keys(rule: ast.Rule, schema: Schema) -> tuple[frozenset, frozenset]:
+def _shadow_keys(rule: ast.Rule, resolve: _Resolver) -> tuple[frozenset, frozenset]:
     """What a rule requires, for finding the rules that may shadow it.
 
     A rule `a` can shadow `b` only if `b` implies each of `a`'s tests, so `b` must test
-    every field `a` tests, with the same value where `a` tests an indexed field by
-    equality or containment of a text. Returns (`a`'s key: its text requirements plus
-    its other fields; what `b` offers: its text requirements plus all its fields). A tautological
-    test (which the rule language has no reason to write) is the one way this misses
-    a shadowed rule; the warning is advice, and the index keeps it linear in rules.
+    every field `a` tests, with the same text where `a` requires one by `is` or
+    `contains` at the top of its condition. Returns (`a`'s key: its text requirements
+    plus its other fields; what `b` offers: its text requirements plus all its fields).
+    A tautological test (which the rule language has no reason to write) is the one way
+    this misses a shadowed rule; the warning is advice, and the index keeps it linear.
     """
-    pairs = _text_requirements(rule, schema)
-    fields = _fields(rule.condition, schema, set())
-    keyed = {field for field, _op, _value in pairs}
-    return frozenset(pairs | (fields - keyed)), frozenset(pairs | fields)
-
-
-def _text_requirements(rule: ast.Rule, schema: Schema) -> set[tuple[str, str, object]]:
-    """(field, op, text) for each top-level `is` or `contains` test of a text or word:
-    only the same test implies it."""
     cond = rule.condition
     items = cond.items if isinstance(cond, ast.And) else (cond,) if cond is not None else ()
-    pairs = set()
+    pairs: set[object] = set()
+    keyed = set()
     for item in items:
         if isinstance(item, ast.Compare) and item.op in ("is", "==", "contains") and isinstance(item.left, ast.Path) \
                 and isinstance(item.right, ast.Literal | ast.Symbol):
             value = _literal(item.right)
             if type(value) is str:
-                spec = schema.lookup(item.left.dotted)
-                op = "contains" if item.op == "contains" else "is"
-                pairs.add((spec.path if spec is not None else item.left.dotted, op, value))
-    return pairs
+                field = resolve(item.left)
+                pairs.add((field, "contains" if item.op == "contains" else "is", value))
+                keyed.add(field)
+    fields = _fields(cond, resolve, set())
+    return frozenset(pairs | (fields - keyed)), frozenset(pairs | fields)
 
 
 def _check_shadowing(ctx: _Context, tree: ast.Ruleset, formulas: dict[int, logic.Formula], schema: Schema) -> None:
@@ -537,24 +544,31 @@ def _check_shadowing(ctx: _Context, tree: ast.Ruleset, formulas: dict[int, logic
     budget = MAX_SHADOW_CHECKS + 4 * len(rules)
     reported: set[int] = set()
     keys: dict[int, tuple[frozenset, frozenset]] = {}
+    resolve = _Resolver(schema)
     for key, members in by_offer.items():
         if len(members) < 2:
             continue
-        by_requirement: dict[frozenset, list[int]] = defaultdict(list)
         for i in members:
             if i not in keys:
-                keys[i] = _shadow_keys(rules[i], schema)
-            by_requirement[keys[i][0]].append(i)
+                keys[i] = _shadow_keys(rules[i], resolve)
+        # Each rule is filed under its rarest requirement; a rule it could shadow has
+        # that requirement too, so looking up each of a rule's own requirements finds
+        # every candidate, and usually only a few.
+        counts = Counter(item for i in members for item in keys[i][0])
+        anchored: dict[object, list[int]] = defaultdict(list)
+        for i in members:
+            key_a = keys[i][0]
+            anchor = min(key_a, key=lambda item: (counts[item], repr(item))) if key_a else None
+            anchored[anchor].append(i)
         for b in members:
             if b in reported or b not in formulas:
                 continue
-            offered = sorted(keys[b][1], key=repr)
+            offered = keys[b][1]
             if len(offered) > MAX_SHADOW_FIELDS:
                 continue
-            candidates = []
-            for size in range(len(offered) + 1):
-                for subset in combinations(offered, size):
-                    candidates.extend(by_requirement.get(frozenset(subset), ()))
+            candidates = [a for item in (None, *offered) for a in anchored.get(item, ())
+                          if keys[a][0] <= offered]
+            candidates.sort()
             for a in candidates:
                 if a == b or a not in formulas or not _outranks(rules[a], a, rules[b], b) or _rollout(rules[a], key) is not None:
                     continue
