@@ -62,7 +62,7 @@ def _ordered(op: str, a: Any, b: Any) -> bool:
     return {"lt": a < b, "le": a <= b, "gt": a > b, "ge": a >= b}[op]
 
 
-def test_holds(schema: Schema, node: dict[str, Any], interaction: Any) -> bool:
+def atom_holds(schema: Schema, node: dict[str, Any], interaction: Any) -> bool:
     op = node["test"]
     kind = schema.lookup(node["field"]).type  # type: ignore[union-attr]
     a = read(schema, interaction, node["field"])
@@ -114,7 +114,7 @@ def holds(schema: Schema, node: dict[str, Any], interaction: Any) -> bool:
         return not holds(schema, node["not"], interaction)
     if "const" in node:
         return bool(node["const"])
-    return test_holds(schema, node, interaction)
+    return atom_holds(schema, node, interaction)
 
 
 def conjuncts(node: dict[str, Any]) -> list[dict[str, Any]]:
