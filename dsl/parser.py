@@ -608,8 +608,37 @@ def _parse(source: str, start: str) -> ParseOutcome:
     return ParseOutcome(value, diagnostics, tuple(scanner.comments), tuple(scanner.blank_lines))
 
 
+#: The last few large sources parsed, and what they gave (the AST is immutable). A
+#: publish compiles a ruleset and then reads its offer references from the same text.
+_RECENT: dict[str, tuple[ast.Ruleset | None, tuple[Diagnostic, ...]]] = {}
+_RECENT_SIZE = 8
+_RECENT_MIN_CHARS = 10_000
+_recent_lock = threading.Lock()
+
+
+def forget_recent() -> None:
+    """Drop the remembered parses (benchmarks time a cold parse)."""
+    with _recent_lock:
+        _RECENT.clear()
+
+
 def parse_ruleset(source: str) -> tuple[ast.Ruleset | None, list[Diagnostic]]:
     """Parse a ruleset; the AST is None when there are syntax errors."""
+    remember = len(source) >= _RECENT_MIN_CHARS
+    if remember:
+        found = _RECENT.get(source)
+        if found is not None:
+            return found[0], list(found[1])
+    tree, diagnostics = _parse_ruleset(source)
+    if remember:
+        with _recent_lock:
+            if len(_RECENT) >= _RECENT_SIZE:
+                _RECENT.pop(next(iter(_RECENT)))
+            _RECENT[source] = (tree, tuple(diagnostics))
+    return tree, diagnostics
+
+
+def _parse_ruleset(source: str) -> tuple[ast.Ruleset | None, list[Diagnostic]]:
     outcome = _parse(source, "start")
     if outcome.value is None or any(d.is_error for d in outcome.diagnostics):
         return None, outcome.diagnostics
