@@ -127,3 +127,13 @@ def test_unquoted_rule_name_gets_a_hint() -> None:
 def test_expected_words_are_plain() -> None:
     _, diagnostics = parse_ruleset("limit offers to 1 per customer per 7")
     assert diagnostics[0].message == "the source ends too early: expected `days`, `hours` or `weeks`"
+
+
+def test_a_large_source_parsed_again_gives_the_same_tree_and_its_own_diagnostics_list() -> None:
+    source = "".join(f'rule "r{k}" when inquiry.intent is "i{k}" offer o\n' for k in range(400))
+    source += "rule oops when a offer b\n"
+    first_tree, first = parse_ruleset(source)
+    first.clear()
+    second_tree, second = parse_ruleset(source)
+    assert first_tree is None and second_tree is None
+    assert [d.code for d in second] == ["E100"]
