@@ -26,6 +26,7 @@ from content.layouts import guard_url_attributes
 from content.links import MessageLinks, nps_survey_html
 from content.model import MAX_CHAT_BUTTONS, ChatButton, Layout, Offer
 from content.plaintext import html_to_text, tidy_text
+from content.render_cache import RenderMemo, context_key
 from content.sanitize import clean_html, safe_url, sanitize_document
 from content.sms import SmsInfo, analyze_sms, without_unsafe_characters
 from content.templates import (
@@ -311,6 +312,9 @@ def _agent(r: _Renderer) -> Variant:
                    diagnostics=_dedupe(r.collect(*fields, "blocks.cta_url", "blocks.terms")))
 
 
+RENDERED: Final = RenderMemo()
+
+
 def render_variants(
     offer: Offer,
     layouts: Mapping[str, Layout],
@@ -322,13 +326,29 @@ def render_variants(
     `layouts` maps a layout channel (``email_html``, ``message_center``) to the layout
     chosen for this interaction, e.g. the response footer for a service reply or the
     check-in note for a follow-up. Never raises for a template problem: each variant
-    carries its own diagnostics.
+    carries its own diagnostics. Identical inputs are rendered once and then served
+    from a bounded memo (`content.render_cache`).
     """
     wanted = tuple(VARIANTS if channels is None else channels)
     unknown = [c for c in wanted if c not in VARIANTS]
     if unknown:
         raise ContentError.single("unknown-channel", f"'{unknown[0]}' is not a variant",
                                   hint=f"variants: {', '.join(VARIANTS)}")
+    data = context_key(context.customer, context.inquiry, context.data)
+    if data is None:
+        return _render(offer, layouts, context, wanted)
+    key = (offer, tuple(sorted(layouts.items())), data, context.message_center_url,
+           context.nps_url, context.limits, wanted)
+    return dict(RENDERED.get_or_render(key, lambda: _render(offer, layouts, context, wanted),
+                                       _complete))
+
+
+def _complete(variants: Mapping[str, Variant]) -> bool:
+    return not any(d.code == "render-timeout" for v in variants.values() for d in v.diagnostics)
+
+
+def _render(offer: Offer, layouts: Mapping[str, Layout], context: RenderContext,
+            wanted: tuple[str, ...]) -> dict[str, Variant]:
     r = _Renderer(offer, context)
     out: dict[str, Variant] = {}
     needs_email_html = "email_html" in wanted or (

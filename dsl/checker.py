@@ -8,10 +8,9 @@ inactive offer, a guard that always fires) are reported alongside a compiled res
 from __future__ import annotations
 
 import itertools
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from itertools import combinations
 
 from dsl import ast, logic
 from dsl.diagnostics import Diagnostic, Span, make, quote
@@ -21,6 +20,8 @@ from dsl.suggest import did_you_mean
 
 #: Upper bound on pairwise implication checks for shadowed rules in one ruleset.
 MAX_SHADOW_CHECKS = 20_000
+#: Rules testing more fields than this are not checked for being shadowed.
+MAX_SHADOW_FIELDS = 10
 MAX_PRIORITY = 1_000_000
 #: Conditions with more tests than this are not analysed for contradictions.
 MAX_ANALYSED_TESTS = 500
@@ -472,32 +473,102 @@ def _check_logic(ctx: _Context, tree: ast.Ruleset) -> None:
     _check_shadowing(ctx, tree, rule_formulas, schema)
 
 
+class _Resolver:
+    """Field paths after aliases, worked out once per distinct path in a ruleset."""
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+        self.known: dict[tuple[str, ...], str] = {}
+
+    def __call__(self, path: ast.Path) -> str:
+        found = self.known.get(path.segments)
+        if found is None:
+            spec = self.schema.lookup(path.dotted)
+            found = self.known[path.segments] = spec.path if spec is not None else path.dotted
+        return found
+
+
+def _fields(expr: ast.Expr | None, resolve: _Resolver, out: set[str]) -> set[str]:
+    """Every field a condition reads (after aliases)."""
+    if isinstance(expr, ast.Compare):
+        if isinstance(expr.left, ast.Path):
+            out.add(resolve(expr.left))
+        if isinstance(expr.right, ast.Path):
+            out.add(resolve(expr.right))
+    elif isinstance(expr, ast.And | ast.Or):
+        for item in expr.items:
+            _fields(item, resolve, out)
+    elif isinstance(expr, ast.Not):
+        _fields(expr.operand, resolve, out)
+    return out
+
+
+def _shadow_keys(rule: ast.Rule, resolve: _Resolver) -> tuple[frozenset, frozenset]:
+    """What a rule requires, for finding the rules that may shadow it.
+
+    A rule `a` can shadow `b` only if `b` implies each of `a`'s tests, so `b` must test
+    every field `a` tests, with the same text where `a` requires one by `is` or
+    `contains` at the top of its condition. Returns (`a`'s key: its text requirements
+    plus its other fields; what `b` offers: its text requirements plus all its fields).
+    A tautological test (which the rule language has no reason to write) is the one way
+    this misses a shadowed rule; the warning is advice, and the index keeps it linear.
+    """
+    cond = rule.condition
+    items = cond.items if isinstance(cond, ast.And) else (cond,) if cond is not None else ()
+    pairs: set[object] = set()
+    keyed = set()
+    for item in items:
+        if isinstance(item, ast.Compare) and item.op in ("is", "==", "contains") and isinstance(item.left, ast.Path) \
+                and isinstance(item.right, ast.Literal | ast.Symbol):
+            value = _literal(item.right)
+            if type(value) is str:
+                field = resolve(item.left)
+                pairs.add((field, "contains" if item.op == "contains" else "is", value))
+                keyed.add(field)
+    fields = _fields(cond, resolve, set())
+    return frozenset(pairs | (fields - keyed)), frozenset(pairs | fields)
+
+
 def _check_shadowing(ctx: _Context, tree: ast.Ruleset, formulas: dict[int, logic.Formula], schema: Schema) -> None:
-    """Warn when a rule's offer is always claimed by a stronger rule offering the same key."""
+    """Warn when a rule's offer is always claimed by a stronger rule offering the same key.
+
+    Only rules with the same offer whose requirements fit (`_shadow_keys`) are compared,
+    and at most `MAX_SHADOW_CHECKS` implications per ruleset plus 4 per rule are tested:
+    compile time stays linear in rules and the warning stays useful at any size.
+    """
     rules = tree.rules
     by_offer: dict[str, list[int]] = defaultdict(list)
     for i, rule in enumerate(rules):
         for clause in rule.offers:
             by_offer[clause.key].append(i)
-    budget = MAX_SHADOW_CHECKS
+    budget = MAX_SHADOW_CHECKS + 4 * len(rules)
     reported: set[int] = set()
+    keys: dict[int, tuple[frozenset, frozenset]] = {}
+    resolve = _Resolver(schema)
     for key, members in by_offer.items():
         if len(members) < 2:
             continue
-        signatures = {i: _index_signature(rules[i], schema) for i in members}
-        by_signature: dict[frozenset, list[int]] = defaultdict(list)
         for i in members:
-            by_signature[signatures[i]].append(i)
+            if i not in keys:
+                keys[i] = _shadow_keys(rules[i], resolve)
+        # Each rule is filed under its rarest requirement; a rule it could shadow has
+        # that requirement too, so looking up each of a rule's own requirements finds
+        # every candidate, and usually only a few.
+        counts = Counter(item for i in members for item in keys[i][0])
+        anchored: dict[object, list[int]] = defaultdict(list)
+        for i in members:
+            key_a = keys[i][0]
+            anchor = min(key_a, key=lambda item: (counts[item], repr(item))) if key_a else None
+            anchored[anchor].append(i)
         for b in members:
-            if b in reported:
+            if b in reported or b not in formulas:
                 continue
-            sig = sorted(signatures[b])
-            candidates = []
-            for size in range(len(sig) + 1):
-                for subset in combinations(sig, size):
-                    candidates.extend(by_signature.get(frozenset(subset), ()))
-            if b not in formulas:
+            offered = keys[b][1]
+            if len(offered) > MAX_SHADOW_FIELDS:
                 continue
+            candidates = [a for item in (None, *offered) for a in anchored.get(item, ())
+                          if keys[a][0] <= offered]
+            candidates.sort()
             for a in candidates:
                 if a == b or a not in formulas or not _outranks(rules[a], a, rules[b], b) or _rollout(rules[a], key) is not None:
                     continue

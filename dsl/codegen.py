@@ -57,9 +57,11 @@ def _any_eq(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def _any_in(a: Any, values: frozenset) -> bool:
-    if type(a) is str or _is_num(a):
+def _any_in(a: Any, values: tuple) -> bool:
+    if type(a) is str:
         return a in values
+    if _is_num(a):
+        return any(_is_num(v) and v == a for v in values)  # 1 is not in [true]
     if type(a) is bool:
         return any(v is a for v in values)
     return False
@@ -128,14 +130,35 @@ class FieldSlots:
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
         self.slots: dict[str, int] = {}
+        #: For each `any`-typed field (`data.*`), the slots holding its value as a number
+        #: (or None) and as a text (or None), typed once per decision so that every
+        #: comparison with it is one inline operation.
+        self.typed: dict[str, tuple[int, int]] = {}
+        self.count = 0
+
+    def _next(self) -> int:
+        self.count += 1
+        return self.count - 1
 
     def slot(self, path: str) -> str:
         if path not in self.slots:
             spec = self.schema.lookup(path)
             if spec is not None and spec.derive_from:
                 self.slot(spec.derive_from)
-            self.slots[path] = len(self.slots)
+            self.slots[path] = self._next()
+            if spec is not None and spec.type == "any":
+                self.typed[path] = (self._next(), self._next())
         return f"v{self.slots[path]}"
+
+    def as_number(self, path: str) -> str:
+        """The variable holding an `any` field's value when it is a number (not a bool)."""
+        self.slot(path)
+        return f"v{self.typed[path][0]}"
+
+    def as_text(self, path: str) -> str:
+        """The variable holding an `any` field's value when it is a text."""
+        self.slot(path)
+        return f"v{self.typed[path][1]}"
 
     def spec(self, path: str) -> FieldSpec:
         spec = self.schema.lookup(path)
@@ -173,14 +196,21 @@ class FieldSlots:
                 lines.append(f"{indent}if type({var}) is not list: {var} = None")
             elif kind == "datetime":
                 lines.append(f"{indent}{var} = _ts({var})")
+            elif path in self.typed:
+                number, text = self.typed[path]
+                lines.append(f"{indent}v{number} = {var} if type({var}) is int or type({var}) is float else None")
+                lines.append(f"{indent}v{text} = {var} if type({var}) is str else None")
         return lines
 
     def values_tuple(self) -> str:
-        names = [f"v{n}" for n in self.slots.values()]
-        return "(" + "".join(f"{name}, " for name in names) + ")"
+        return "(" + "".join(f"v{n}, " for n in range(self.count)) + ")"
 
     def unpack(self, paths: Sequence[str], indent: str = "    ") -> list[str]:
-        return [f"{indent}v{self.slots[p]} = V[{self.slots[p]}]" for p in paths]
+        lines = []
+        for p in paths:
+            numbers = (self.slots[p], *self.typed.get(p, ()))
+            lines.extend(f"{indent}v{n} = V[{n}]" for n in numbers)
+        return lines
 
 
 def expr_fields(node: dict[str, Any], out: list[str]) -> list[str]:
@@ -220,8 +250,14 @@ def expr_code(node: dict[str, Any], slots: FieldSlots) -> str:
         if kind == "datetime":
             values = [t for t in (_timestamp(v) for v in values) if t is not None]
         shown = "{" + ", ".join(_lit(v) for v in values) + "}" if values else "()"
-        if kind in ("any", "list"):
-            test = f"_in({a}, frozenset({shown}))" if values else "False"
+        if kind == "any" and values and all(type(v) is str for v in values):
+            test = f"({slots.as_text(path)} in {shown})"
+        elif kind == "any" and values and all(type(v) in (int, float) for v in values):
+            test = f"({slots.as_number(path)} in {shown})"
+        elif kind in ("any", "list"):
+            # a tuple, not a set: a set would fold `false` into `0`
+            items = "(" + "".join(f"{_lit(v)}, " for v in values) + ")"
+            test = f"_in({a}, {items})" if values else "False"
         else:
             test = f"({a} in {shown})"
         return test if op == "in" else f"({a} is not None and not {test})"
@@ -237,6 +273,17 @@ def expr_code(node: dict[str, Any], slots: FieldSlots) -> str:
         if kind == "string" and type(value) is str:
             return f"({a} is not None and {_lit(value.casefold())} in {a}.casefold())"
         return f"_has({a}, {_lit(value)})"
+    if kind == "any" and op in ("eq", "ne") and type(value) in (str, int, float, bool):
+        typed = (a if type(value) is bool else slots.as_text(path) if type(value) is str
+                 else slots.as_number(path))
+        same = f"{typed} is {_lit(value)}" if type(value) is bool else f"{typed} == {_lit(value)}"
+        if op == "eq":
+            return f"({same})"
+        differs = f"{typed} is not {_lit(value)}" if type(value) is bool else f"{typed} != {_lit(value)}"
+        return f"({a} is not None and {differs})"
+    if kind == "any" and type(value) in (int, float):
+        number = slots.as_number(path)
+        return f"({number} is not None and {number} {_SYMBOL[op]} {_lit(value)})"
     if kind in ("any", "list"):
         if op == "eq":
             return f"_eq({a}, {_lit(value)})"
@@ -304,29 +351,47 @@ def _rule_match_code(plan: RulePlan, slots: FieldSlots, indent: str) -> list[str
     return [f"{indent}if {cond}: m.append({plan.rule_id})"]
 
 
+@dataclass(frozen=True)
+class ExplainRows:
+    """What explain code writes into each trace row, as data handed to the generated
+    module (never spliced into its source): per rule its name and line, per conjunct its
+    text and the number of the set of fields the row shows."""
+
+    names: Sequence[str]
+    lines: Sequence[int]
+    texts: Sequence[Sequence[str]]
+    shown: Sequence[Sequence[int]]
+
+
 def _rule_explain_code(plan: RulePlan, slots: FieldSlots, indent: str) -> list[str]:
+    r = plan.rule_id
+    head = f'"rule": N[{r}], "line": L[{r}], "matched":'
     lines = []
     keyword = "if"
     for k, part in enumerate(plan.parts):
         if k == plan.skip:
             continue
-        lines.append(f"{indent}{keyword} not {expr_code(part, slots)}: t.append(({plan.rule_id}, {k}))")
+        row = f'{{{head} False, "failed": T[{r}][{k}], "actual": A[S[{r}][{k}]] or _A(S[{r}][{k}])}}'
+        lines.append(f"{indent}{keyword} not {expr_code(part, slots)}: t.append(({r}, {row}))")
         keyword = "elif"
-    if lines:
-        lines.append(f"{indent}else: t.append(({plan.rule_id}, -1))")
-    else:
-        lines.append(f"{indent}t.append(({plan.rule_id}, -1))")
+    matched = f"t.append(({r}, {{{head} True}})); m.append({r})"
+    lines.append(f"{indent}else: {matched}" if lines else f"{indent}{matched}")
     return lines
 
 
+_EXPLAIN_LOCALS = "    N, L, T, S = _N, _L, _T, _S"
+
+
 def generate(schema: Schema, guards: Sequence[dict[str, Any]], rules: Sequence[dict[str, Any]],
-             *, explain: bool = False) -> Generated:
+             *, explain: ExplainRows | None = None) -> Generated:
     """Compile a validated ruleset IR's guards and rules into one Python function.
 
-    `match(i)` returns (fired guard numbers, matched rule numbers). `explain(i)`
-    returns (every guard's outcome, (rule, first failed conjunct or -1) for every
-    evaluated rule, the field values, the indexed fields' values). Explain code is
-    only generated when first asked for, which halves load time.
+    `match(i)` returns (fired guard numbers, matched rule numbers). With `explain`,
+    `run(i, A, _A)` returns (every guard's outcome, (rule number, trace row) for every
+    evaluated rule, the matched rule numbers, the indexed fields' values); a failed row's
+    `actual` is `A[s]`, filled by calling `_A(s)` the first time set `s` of shown fields
+    is needed. Explain code is only generated when first asked for, which halves load
+    time.
     """
     slots = FieldSlots(schema)
     for index_field in schema.index:
@@ -348,7 +413,6 @@ def generate(schema: Schema, guards: Sequence[dict[str, Any]], rules: Sequence[d
             buckets.setdefault((plan.index_field, plan.index_value), []).append(plan)  # type: ignore[arg-type]
     rule_code = _rule_explain_code if explain else _rule_match_code
     prefix = "_x" if explain else "_b"
-    sink = "t" if explain else "m"
     lines: list[str] = []
     tables: dict[str, dict[str, str]] = {f: {} for f in schema.index}
     for number, ((index_field, value), members) in enumerate(buckets.items()):
@@ -357,7 +421,11 @@ def generate(schema: Schema, guards: Sequence[dict[str, Any]], rules: Sequence[d
             for k, part in enumerate(plan.parts):
                 if k != plan.skip:
                     expr_fields(part, used)
-        lines.append(f"def {prefix}{number}(V, {sink}):")
+        if explain:
+            lines.append(f"def {prefix}{number}(V, t, m, A, _A):")
+            lines.append(_EXPLAIN_LOCALS)
+        else:
+            lines.append(f"def {prefix}{number}(V, m):")
         lines.extend(slots.unpack(used))
         for plan in members:
             lines.extend(rule_code(plan, slots, "    "))
@@ -366,13 +434,15 @@ def generate(schema: Schema, guards: Sequence[dict[str, Any]], rules: Sequence[d
     for n, (_var, table) in enumerate(dispatch):
         lines.append(f"_D{n} = {{" + ", ".join(f"{_lit(v)}: {fn}" for v, fn in table.items()) + "}")
     guard_code = [expr_code(g["when"], slots) for g in guards]
-    lines.append("def _run(i):")
+    lines.append("def _run(i, A, _A):" if explain else "def _run(i):")
     lines.extend(slots.extraction())
     if dispatch or explain:
         lines.append(f"    V = {slots.values_tuple()}")
     if explain:
         lines.append("    g = [" + "".join(f"{code}, " for code in guard_code) + "]")
         lines.append("    t = []")
+        lines.append("    m = []")
+        lines.append(_EXPLAIN_LOCALS)
     else:
         lines.append("    g = []")
         for k, code in enumerate(guard_code):
@@ -382,14 +452,17 @@ def generate(schema: Schema, guards: Sequence[dict[str, Any]], rules: Sequence[d
         lines.extend(rule_code(plan, slots, "    "))
     for n, (var, _table) in enumerate(dispatch):
         lines.append(f"    f = _D{n}.get({var})")
-        lines.append(f"    if f is not None: f(V, {sink})")
+        lines.append("    if f is not None: f(V, t, m, A, _A)" if explain else "    if f is not None: f(V, m)")
     if explain:
         index_values = "(" + "".join(f"{var}, " for var, _t in dispatch) + ")"
-        lines.append(f"    return g, t, V, {index_values}")
+        lines.append(f"    return g, t, m, {index_values}")
     else:
         lines.append("    return g, m")
     source = "\n".join(lines) + "\n"
     namespace = dict(HELPERS)
+    if explain:
+        namespace.update(_N=tuple(explain.names), _L=tuple(explain.lines),
+                         _T=tuple(map(tuple, explain.texts)), _S=tuple(map(tuple, explain.shown)))
     exec(compile(source, "<ruleset>", "exec"), namespace)  # source built from a validated IR only
     return Generated(namespace["_run"], dict(slots.slots), source)
 

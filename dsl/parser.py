@@ -1,9 +1,11 @@
 """Source text -> typed AST, or diagnostics.
 
-The grammar lives in `grammar.lark` and is parsed with Lark's LALR(1) parser. Tokens
+The grammar lives in `grammar.lark` and is parsed with Lark's LALR(1) tables. Tokens
 come from a small scanner built from the grammar's own terminal patterns: one
 compiled regular expression, with keywords looked up in a table, is several times
-faster than Lark's contextual lexer, which matters for 5,000-rule files.
+faster than Lark's contextual lexer, which matters for 50,000-rule files. The tables
+are driven by `dsl.lalr`, the one module that reads Lark's private attributes (see
+there why, and how a Lark upgrade is caught).
 
 Hostile input is handled before Lark sees it: the source is capped in size and token
 count, control and bidi characters are refused, and nesting depth is counted up front
@@ -27,13 +29,14 @@ from typing import Any
 from lark import Lark, Transformer
 from lark.lexer import Lexer
 
-from dsl import ast
+from dsl import ast, lalr
 from dsl.diagnostics import Diagnostic, Span, make, quote
 
-#: Largest source accepted, in characters (a 5,000-rule file is about 1 MB).
-MAX_SOURCE_CHARS = 2_000_000
-#: Most tokens accepted; bounds parse time on dense input.
-MAX_TOKENS = 300_000
+#: Largest source accepted, in characters (a 50,000-rule file is about 8 MB).
+MAX_SOURCE_CHARS = 16_000_000
+#: Most tokens accepted (a 50,000-rule file has about 1.2 million). Parsing and
+#: checking are linear in tokens, so this bounds compile time on any input.
+MAX_TOKENS = 2_000_000
 #: Deepest nesting of parentheses and `not` accepted.
 MAX_DEPTH = 64
 #: Largest magnitude a number literal may have.
@@ -322,7 +325,7 @@ class _AstBuilder(Transformer):
         (tok,) = children
         return ast.Path(tuple(tok[TEXT].split(".")), span=self._span(tok))
 
-    def list(self, children: list) -> ast.ListValue:
+    def list_value(self, children: list) -> ast.ListValue:
         items = tuple(c for c in children if type(c) is not tuple)
         return ast.ListValue(items, span=self._join(children[0], children[-1]))
 
@@ -579,116 +582,12 @@ class ParseOutcome:
     blank_lines: tuple[int, ...] = ()
 
 
-class _SyntaxError(Exception):
-    """Raised by the LALR loop when a token has no action in the current state."""
-
-    def __init__(self, token: _Tok, expected: set[str]) -> None:
-        self.token = token
-        self.expected = expected
-
-
-@dataclass(frozen=True)
-class _Table:
-    """Lark's LALR table for one start symbol, flattened for a tight loop.
-
-    Each state maps a symbol name to `(True, next_state)` for a shift or goto, or to
-    `(False, (size, callback, origin))` for a reduction.
-    """
-
-    states: dict[int, dict[str, tuple[bool, object]]]
-    start_state: int
-    end_state: int
-
-
-@cache
-def _table(start: str) -> _Table:
-    from lark.parsers.lalr_analysis import Shift
-
-    frontend = _lark().parser.parser  # type: ignore[attr-defined]
-    table = frontend.parser.parse_table
-    callbacks = frontend.parser.callbacks
-    reductions: dict[int, tuple[int, object, str]] = {}
-    states: dict[int, dict[str, tuple[bool, object]]] = {}
-    for state, actions in table.states.items():
-        row: dict[str, tuple[bool, object]] = {}
-        for symbol, (action, arg) in actions.items():
-            if action is Shift:
-                row[str(symbol)] = (True, arg)
-            else:
-                key = id(arg)
-                if key not in reductions:
-                    reductions[key] = (len(arg.expansion), callbacks[arg], str(arg.origin.name))
-                row[str(symbol)] = (False, reductions[key])
-        states[state] = row
-    return _Table(states, table.start_states[start], table.end_states[start])
-
-
-def _accepts(table: _Table, stack: list[int]) -> set[str]:
-    """The terminals that would be shifted from this stack (for "expected ..." words)."""
-    accepted = set()
-    for terminal in {s for row in table.states.values() for s in row if s.isupper() or s == "$END"}:
-        states = list(stack)
-        while True:
-            entry = table.states[states[-1]].get(terminal)
-            if entry is None:
-                break
-            shift, arg = entry
-            if shift:
-                accepted.add(terminal)
-                break
-            size, _callback, origin = arg  # type: ignore[misc]
-            if size:
-                del states[-size:]
-            goto = table.states[states[-1]].get(origin)
-            if goto is None:
-                break
-            states.append(goto[1])  # type: ignore[arg-type]
-            if states[-1] == table.end_state:
-                accepted.add(terminal)
-                break
-    return accepted
-
-
-def _run_lalr(table: _Table, tokens: Iterator[_Tok], end: _Tok) -> object:
-    """Lark's LALR(1) driver loop, specialised to plain-string symbol lookups."""
-    states = table.states
-    end_state = table.end_state
-    state_stack = [table.start_state]
-    value_stack: list[object] = []
-    push_state = state_stack.append
-    push_value = value_stack.append
-    for token in itertools.chain(tokens, (end,)):
-        kind = token[0]
-        while True:
-            entry = states[state_stack[-1]].get(kind)
-            if entry is None:
-                raise _SyntaxError(token, _accepts(table, state_stack))
-            shift, arg = entry
-            if shift:
-                push_state(arg)  # type: ignore[arg-type]
-                push_value(token)
-                break
-            size, callback, origin = arg  # type: ignore[misc]
-            if size:
-                children = value_stack[-size:]
-                del state_stack[-size:]
-                del value_stack[-size:]
-            else:
-                children = []
-            value = callback(children)
-            push_state(states[state_stack[-1]][origin][1])  # type: ignore[arg-type]
-            push_value(value)
-            if kind == "$END" and state_stack[-1] == end_state:
-                return value_stack[-1]
-    raise AssertionError("unreachable: $END always reduces to the start symbol or fails")
-
-
 def _parse(source: str, start: str) -> ParseOutcome:
     source = _normalize(source)
     problems = _prescan(source)
     if problems:
         return ParseOutcome(None, problems)
-    table = _table(start)
+    table = lalr.table(_lark(), start)
     scanner = _scanner_table().fresh()
     _state.diagnostics = diagnostics = []
     line, column = _position(source, len(source))
@@ -696,11 +595,12 @@ def _parse(source: str, start: str) -> ParseOutcome:
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        value = _run_lalr(table, scanner.lex(source), end)
+        value = lalr.run(table, scanner.lex(source), end)
     except _ScanError as err:
         return ParseOutcome(None, [err.diagnostic])
-    except _SyntaxError as err:
-        return ParseOutcome(None, [_syntax_diagnostic(err.token, err.expected)])
+    except lalr.SyntaxFailure as err:
+        expected = lalr.expected_before(table, itertools.chain(_scanner_table().fresh().lex(source), (end,)), err.token)
+        return ParseOutcome(None, [_syntax_diagnostic(err.token, expected)])
     finally:
         _state.diagnostics = []
         if gc_was_enabled:
@@ -708,8 +608,37 @@ def _parse(source: str, start: str) -> ParseOutcome:
     return ParseOutcome(value, diagnostics, tuple(scanner.comments), tuple(scanner.blank_lines))
 
 
+#: The last few large sources parsed, and what they gave (the AST is immutable). A
+#: publish compiles a ruleset and then reads its offer references from the same text.
+_RECENT: dict[str, tuple[ast.Ruleset | None, tuple[Diagnostic, ...]]] = {}
+_RECENT_SIZE = 8
+_RECENT_MIN_CHARS = 10_000
+_recent_lock = threading.Lock()
+
+
+def forget_recent() -> None:
+    """Drop the remembered parses (benchmarks time a cold parse)."""
+    with _recent_lock:
+        _RECENT.clear()
+
+
 def parse_ruleset(source: str) -> tuple[ast.Ruleset | None, list[Diagnostic]]:
     """Parse a ruleset; the AST is None when there are syntax errors."""
+    remember = len(source) >= _RECENT_MIN_CHARS
+    if remember:
+        found = _RECENT.get(source)
+        if found is not None:
+            return found[0], list(found[1])
+    tree, diagnostics = _parse_ruleset(source)
+    if remember:
+        with _recent_lock:
+            if len(_RECENT) >= _RECENT_SIZE:
+                _RECENT.pop(next(iter(_RECENT)))
+            _RECENT[source] = (tree, tuple(diagnostics))
+    return tree, diagnostics
+
+
+def _parse_ruleset(source: str) -> tuple[ast.Ruleset | None, list[Diagnostic]]:
     outcome = _parse(source, "start")
     if outcome.value is None or any(d.is_error for d in outcome.diagnostics):
         return None, outcome.diagnostics

@@ -103,6 +103,7 @@ class Ruleset:
         self._lock = threading.Lock()
         self._plans = codegen.plan_rules(self.rules, schema)
         self._skip_tables: list[tuple[str, dict[str, tuple[int, int]], tuple[str, ...]]] | None = None
+        self._explain_tables_cache: _ExplainTables | None = None
         self._rule_offers = [
             [(o["offer"], o.get("percent")) for o in rule["offers"]] for rule in self.rules
         ]
@@ -116,7 +117,13 @@ class Ruleset:
         if self._explainer is None:
             with self._lock:
                 if self._explainer is None:
-                    self._explainer = codegen.generate(self.schema, self.guards, self.rules, explain=True)
+                    tables = self._explain_tables()
+                    rows = codegen.ExplainRows(
+                        names=[rule["name"] for rule in self.rules],
+                        lines=[rule.get("line", 0) for rule in self.rules],
+                        texts=[[text for text, _shown in parts] for _name, _line, parts in tables.rows],
+                        shown=[[shown for _text, shown in parts] for _name, _line, parts in tables.rows])
+                    self._explainer = codegen.generate(self.schema, self.guards, self.rules, explain=rows)
         return self._explainer
 
     # Deciding --------------------------------------------------------------
@@ -131,9 +138,17 @@ class Ruleset:
         """The decision for one interaction, as JSON-ready data (see docs/rules.md)."""
         catalog = offers if offers is self._last_catalog or _is_catalog(offers) else offer_catalog(offers)
         if explain:
-            fired_flags, traced, values, index_values = self._explain_code().run(interaction)
+            code = self._explain_code()
+            tables = self._explain_tables()
+            actual = _Actual(interaction)
+            shown_values: list[dict[str, Any] | None] = [None] * len(tables.shown)
+
+            def show(n: int) -> dict[str, Any]:
+                values = shown_values[n] = actual.of(tables.shown[n])
+                return values
+
+            fired_flags, traced, matched, index_values = code.run(interaction, shown_values, show)
             fired = [k for k, flag in enumerate(fired_flags) if flag]
-            matched = [rule_id for rule_id, failed in traced if failed < 0]
         else:
             fired, matched = self._generated.run(interaction)
         self._last_catalog = catalog
@@ -216,7 +231,7 @@ class Ruleset:
             "limits": reached,
         }
         if explain:
-            decision["trace"] = self._trace(interaction, fired_flags, traced, values, index_values, notes)
+            decision["trace"] = self._trace(actual, fired_flags, traced, index_values, notes)
         return decision
 
     def _customer_id(self, interaction: Any) -> str | None:
@@ -331,42 +346,97 @@ class Ruleset:
             names = memo[actual] = flat[: span[0]] + flat[span[1]:]
         return names
 
-    def _actual(self, interaction: Any, fields: Iterable[str]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        aliased = {target.rsplit(".", 1)[0] for _alias, target in self.schema.aliases}
-        for path in fields:
-            out[path] = _json_safe(_get_path(interaction, path))
-            root = path.rsplit(".", 1)[0]
-            if root in aliased:
-                for spec in self.schema.fields:
-                    if spec.path.startswith(root + ".") and spec.path not in out:
-                        found = _get_path(interaction, spec.path)
-                        if found is not None:
-                            out[spec.path] = _json_safe(found)
-        return out
+    def _explain_tables(self) -> _ExplainTables:
+        """What a trace shows for each rule and guard, worked out once per ruleset: the
+        text of every conjunct and the fields whose values it shows."""
+        tables = self._explain_tables_cache
+        if tables is None:
+            tables = _ExplainTables(self.schema, self.rules, self.guards)
+            self._explain_tables_cache = tables
+        return tables
 
-    def _trace(self, interaction: Any, fired_flags: list[bool], traced: list[tuple[int, int]],
-               values: tuple, index_values: tuple, notes: list[dict[str, Any]]) -> dict[str, Any]:
-        rules_out = []
-        for rule_id, failed in sorted(traced):
-            rule = self.rules[rule_id]
-            entry: dict[str, Any] = {"rule": rule["name"], "line": rule.get("line", 0), "matched": failed < 0}
-            if failed >= 0:
-                part = codegen.conjuncts(rule["when"])[failed]
-                entry["failed"] = _text_of(part)
-                entry["actual"] = self._actual(interaction, codegen.expr_fields(part, []))
-            rules_out.append(entry)
+    def _trace(self, actual: _Actual, fired_flags: list[bool], traced: list[tuple[int, dict[str, Any]]],
+               index_values: tuple, notes: list[dict[str, Any]]) -> dict[str, Any]:
+        tables = self._explain_tables()
+        traced.sort()  # runs already in rule order; rule numbers are unique, rows never compared
+        rules_out = [row for _rule_id, row in traced]
         skipped = []
         for n, (index_field, offsets, flat) in enumerate(self._skip()):
             names = self._skipped_names(n, index_values[n], offsets, flat)
             if names:
-                skipped.append({"field": index_field, "actual": _json_safe(_get_path(interaction, index_field)),
-                                "rules": names})
+                skipped.append({"field": index_field, "actual": actual.value(index_field), "rules": names})
         guards = []
-        for k, guard in enumerate(self.guards):
-            guards.append({"line": guard.get("line", 0), "text": guard.get("text", ""), "fired": bool(fired_flags[k]),
-                           "actual": self._actual(interaction, codegen.expr_fields(guard["when"], []))})
+        for k, (line, text, shown) in enumerate(tables.guards):
+            guards.append({"line": line, "text": text, "fired": bool(fired_flags[k]), "actual": actual.of(shown)})
         return {"rules": rules_out, "skipped": skipped, "guards": guards, "offers": notes}
+
+
+#: The fields a trace line shows, in order: (path, always). A path shown only
+#: sometimes is a field beside an alias's target, shown when it has a value.
+_Shown = tuple[tuple[str, bool], ...]
+
+
+class _ExplainTables:
+    """Per ruleset: for each rule a row template and, per conjunct, its text and the
+    fields it shows (`tone` also shows `tone.score` and `tone.words`: the fields beside
+    an alias's target explain it)."""
+
+    def __init__(self, schema: Schema, rules: list[dict[str, Any]], guards: list[dict[str, Any]]) -> None:
+        aliased = {target.rsplit(".", 1)[0] for _alias, target in schema.aliases}
+        siblings = {root: tuple(spec.path for spec in schema.fields if spec.path.startswith(root + "."))
+                    for root in aliased}
+        interned: dict[tuple[str, ...], int] = {}
+        #: Every distinct set of shown fields; rows refer to them by number.
+        self.shown: list[_Shown] = []
+
+        def shown(node: dict[str, Any]) -> int:
+            fields = tuple(codegen.expr_fields(node, []))
+            found = interned.get(fields)
+            if found is None:
+                order: list[tuple[str, bool]] = []
+                for path in fields:
+                    order.append((path, True))
+                    order.extend((other, False) for other in siblings.get(path.rsplit(".", 1)[0], ()))
+                found = interned[fields] = len(self.shown)
+                self.shown.append(tuple(order))
+            return found
+
+        self.rows: list[tuple[str, int, list[tuple[str, int]]]] = [
+            (rule["name"], rule.get("line", 0), [(_text_of(part), shown(part)) for part in codegen.conjuncts(rule["when"])])
+            for rule in rules
+        ]
+        self.guards = [(g.get("line", 0), g.get("text", ""), self.shown[shown(g["when"])]) for g in guards]
+
+
+class _Actual:
+    """The values a trace shows, read from one interaction at most once per field.
+
+    Trace lines that show the same fields share one `actual` dict: a trace is read, or
+    serialised, never edited."""
+
+    __slots__ = ("interaction", "values")
+
+    def __init__(self, interaction: Any) -> None:
+        self.interaction = interaction
+        self.values: dict[str, Any] = {}
+
+    def value(self, path: str) -> Any:
+        values = self.values
+        if path in values:
+            return values[path]
+        found = values[path] = _json_safe(_get_path(self.interaction, path))
+        return found
+
+    def of(self, shown: _Shown) -> dict[str, Any]:
+        done: dict[str, Any] = {}
+        for path, always in shown:
+            if always:
+                done[path] = self.value(path)
+            elif path not in done:
+                found = self.value(path)
+                if found is not None:
+                    done[path] = found
+        return done
 
 
 def _text_of(node: dict[str, Any]) -> str:

@@ -116,6 +116,8 @@ class RulesetOutcome:
     trace: tuple[TraceRow, ...] = ()
     guards: tuple[Mapping[str, Any], ...] = ()
     notes: tuple[Mapping[str, Any], ...] = ()
+    #: How many rules matched (known even when the trace rows were not built).
+    matched: int = 0
 
     @property
     def compiled(self) -> bool:
@@ -399,12 +401,14 @@ def _trace_rows(runtime: dsl.Ruleset, trace: Mapping[str, Any]) -> tuple[TraceRo
 
 
 def decide(workspace: Workspace, interaction: Mapping[str, Any], *, draft: Draft | None = None,
-           compiler: Compiler = DEFAULT_COMPILER, explain: bool = True,
+           compiler: Compiler = DEFAULT_COMPILER, explain: bool = True, rows: bool = True,
            ) -> tuple[list[RulesetOutcome], _Catalog, tuple[Problem, ...] | None, str]:
     """Decide every ruleset (or only the draft ruleset); the matrix uses this directly.
 
     Returns the outcomes, the offer catalog, the draft's blocking problems (or None) and
-    a title for them.
+    a title for them. `rows=False` keeps the runtime's notes on every offer but skips
+    building a trace row per rule, which only the preview pane shows (the matrix grid
+    of 500 samples x 1,000 rules would otherwise build half a million of them).
     """
     schema, schema_key, _ = compiler.schema(workspace.schema)
     catalog, offer_blocking = _catalog(workspace, draft, schema, schema_key, compiler)
@@ -423,8 +427,9 @@ def decide(workspace: Workspace, interaction: Mapping[str, Any], *, draft: Draft
         trace = decision.get("trace", {})
         outcomes.append(RulesetOutcome(
             key, name, problems=compiled.problems, decision=decision,
-            trace=_trace_rows(compiled.runtime, trace) if explain else (),
+            trace=_trace_rows(compiled.runtime, trace) if explain and rows else (),
             guards=tuple(trace.get("guards", ())), notes=tuple(trace.get("offers", ())),
+            matched=sum(1 for entry in trace.get("rules", ()) if entry["matched"]),
         ))
     return outcomes, catalog, None, ""
 

@@ -92,7 +92,7 @@ def _ruleset_cell(outcome: RulesetOutcome) -> Cell:
         stopped = bool(decision.get("guards") or decision.get("limits"))
         status: Status = "follow_up" if follow_ups else ("stopped" if stopped else "none")
         return Cell(status, (), follow_ups, "; ".join(dict.fromkeys(reasons)))
-    matched = sum(1 for row in outcome.trace if row.matched)
+    matched = outcome.matched
     if follow_ups:
         return Cell("follow_up", (), follow_ups, "no immediate offer")
     return Cell("none", why="no rule matched" if not matched else "matched rules make no offer")
@@ -135,7 +135,7 @@ def run_matrix(workspace: Workspace, samples: Iterable[Sample], *,
         body = sample.body if isinstance(sample.body, Mapping) else {}
         filled, _ = with_inferred_tone(body, lexicon)
         outcomes, _catalog, blocking, title = decide(workspace, filled, draft=draft,
-                                                     compiler=compiler)
+                                                     compiler=compiler, rows=False)
         if blocking is not None:
             return Matrix(kind, key, problems=blocking, blocking_title=title)
         if kind == "ruleset":

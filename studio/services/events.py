@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from studio.errors import Refusal
@@ -95,50 +95,35 @@ def ingest(session: Session, body: Any, *, now: datetime | None = None
     return IngestReport([results[i] for i in sorted(results)])
 
 
-def _store(session: Session, rows: Mapping[int, FeedbackEvent], attempts: int = 3
-           ) -> dict[int, EventResult]:
-    """Add the events whose ids are new (flushed); an id seen twice is a duplicate.
+#: The columns an event row is inserted with.
+_COLUMNS: Final = ("event_id", "type", "offer_key", "rule", "channel", "category",
+                   "bundle_version", "customer_id", "score", "at", "received_at", "payload")
 
-    Ids are checked with one query first. If a concurrent batch stores one of the same
-    ids in between, the flush fails on the unique id; then the whole step is rolled
-    back and done again, so no event is ever stored twice.
+
+def _store(session: Session, rows: Mapping[int, FeedbackEvent]) -> dict[int, EventResult]:
+    """Insert the events whose ids are new; an id already stored is a duplicate.
+
+    One `INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING event_id` per batch: the
+    unique index decides, so the cost per event does not grow with the events stored, and
+    a concurrent batch with some of the same ids can neither store one twice nor fail.
     """
-    for attempt in range(attempts):
-        seen = _stored_ids(session, [row.event_id for row in rows.values()])
-        out: dict[int, EventResult] = {}
-        fresh = []
-        for index, row in rows.items():
-            if row.event_id in seen:
-                out[index] = EventResult(index, row.event_id, "duplicate")
-            else:
-                seen.add(row.event_id)
-                fresh.append(row if attempt == 0 else _copy(row))
-                out[index] = EventResult(index, row.event_id, "stored")
-        session.add_all(fresh)
-        try:
-            session.flush()
-        except IntegrityError:
-            session.rollback()
-            if attempt == attempts - 1:
-                raise
-            continue
+    out: dict[int, EventResult] = {}
+    first: dict[str, int] = {}
+    for index, row in rows.items():
+        if row.event_id in first:
+            out[index] = EventResult(index, row.event_id, "duplicate")
+        else:
+            first[row.event_id] = index
+    if not first:
         return out
-    raise AssertionError("unreachable")
-
-
-def _stored_ids(session: Session, event_ids: list[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(event_ids), 200):
-        chunk = event_ids[start:start + 200]
-        found.update(session.scalars(select(FeedbackEvent.event_id)
-                                     .where(FeedbackEvent.event_id.in_(chunk))))
-    return found
-
-
-def _copy(row: FeedbackEvent) -> FeedbackEvent:
-    columns = ("event_id", "type", "offer_key", "rule", "channel", "category",
-               "bundle_version", "customer_id", "score", "at", "received_at", "payload")
-    return FeedbackEvent(**{name: getattr(row, name) for name in columns})
+    values = [{name: getattr(rows[index], name) for name in _COLUMNS} for index in first.values()]
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (insert(FeedbackEvent).on_conflict_do_nothing(index_elements=["event_id"])
+                 .returning(FeedbackEvent.event_id))
+    stored = set(session.scalars(statement, values))
+    for event_id, index in first.items():
+        out[index] = EventResult(index, event_id, "stored" if event_id in stored else "duplicate")
+    return out
 
 
 def _event_row(raw: Any, where: str, now: datetime) -> FeedbackEvent | Refusal:

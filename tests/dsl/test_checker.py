@@ -194,3 +194,16 @@ def test_custom_schema_changes_the_vocabulary() -> None:
     data["fields"]["customer.tier"]["values"].append("diamond")
     schema = dsl.Schema.from_dict(data)
     assert dsl.compile_ruleset('rule "r" when customer.tier is diamond offer x', schema=schema).ok
+
+
+def test_a_shadowed_rule_is_found_after_thousands_of_unrelated_rules_with_the_same_offer() -> None:
+    unrelated = "".join(
+        f'rule "u{k}" when data.segment is "s{k}" and tone.score > 0 offer rewards_card priority 5\n'
+        for k in range(3_000)
+    )
+    source = unrelated + (
+        'rule "broad" when data.segment is "vip" offer rewards_card priority 50\n'
+        'rule "narrow" when data.segment is "vip" and customer.authenticated offer rewards_card priority 10'
+    )
+    (diag,) = diagnostics(source)
+    assert (diag.code, diag.line) == ("W401", 3_002)

@@ -3,7 +3,14 @@ from __future__ import annotations
 import pytest
 
 from dsl import ast
-from dsl.parser import MAX_DEPTH, parse_expression, parse_ruleset
+from dsl.parser import (
+    MAX_DEPTH,
+    MAX_SOURCE_CHARS,
+    MAX_TOKENS,
+    _scanner_table,
+    parse_expression,
+    parse_ruleset,
+)
 
 
 def only(source: str):
@@ -100,8 +107,16 @@ def test_bad_source_reports_code_and_position(source: str, code: str, line: int,
 
 
 def test_oversized_source_is_refused_before_parsing() -> None:
-    tree, diagnostics = parse_ruleset("#" * 2_000_001)
+    tree, diagnostics = parse_ruleset("#" * (MAX_SOURCE_CHARS + 1))
     assert tree is None and diagnostics[0].code == "E103"
+
+
+def test_a_fifty_thousand_rule_ruleset_fits_the_limits() -> None:
+    rule = ('rule "Overdraft protection {k}"\n  when inquiry.intent is "order_checkbook_{k}"\n'
+            '   and data.basket_total > 120 and tone is not negative\n  offer overdraft_protection\n  priority 60\n')
+    source = "".join(rule.format(k=k) for k in range(50_000))
+    tokens = sum(1 for _ in _scanner_table().fresh().lex(source))
+    assert len(source) <= MAX_SOURCE_CHARS and tokens <= MAX_TOKENS
 
 
 def test_unquoted_rule_name_gets_a_hint() -> None:
@@ -112,3 +127,13 @@ def test_unquoted_rule_name_gets_a_hint() -> None:
 def test_expected_words_are_plain() -> None:
     _, diagnostics = parse_ruleset("limit offers to 1 per customer per 7")
     assert diagnostics[0].message == "the source ends too early: expected `days`, `hours` or `weeks`"
+
+
+def test_a_large_source_parsed_again_gives_the_same_tree_and_its_own_diagnostics_list() -> None:
+    source = "".join(f'rule "r{k}" when inquiry.intent is "i{k}" offer o\n' for k in range(400))
+    source += "rule oops when a offer b\n"
+    first_tree, first = parse_ruleset(source)
+    first.clear()
+    second_tree, second = parse_ruleset(source)
+    assert first_tree is None and second_tree is None
+    assert [d.code for d in second] == ["E100"]

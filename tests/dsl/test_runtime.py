@@ -233,3 +233,15 @@ def test_many_rules_are_indexed_and_only_candidates_are_evaluated(ruleset, inter
     assert decision["offers"][0]["rule"] == "r42"
     assert [r["rule"] for r in decision["trace"]["rules"]] == ["r42"]
     assert len(decision["trace"]["skipped"][0]["rules"]) == 299
+
+
+@pytest.mark.parametrize(("value", "offered"), [
+    (False, True), (0, True), (0.0, True), ("0", False), (True, False), (1, False), (None, False),
+])
+def test_free_data_in_a_mixed_list_matches_by_type_and_value(value, offered) -> None:
+    ruleset = dsl.load_ruleset(
+        dsl.compile_ruleset('rule "r" when data.flag in [0, false] offer a', offers={"a": OfferInfo("a")}).ir
+    )
+    for explain in (False, True):
+        decision = ruleset.decide({"data": {"flag": value}}, {"a": OfferInfo("a")}, explain=explain)
+        assert bool(decision["offers"]) is offered
