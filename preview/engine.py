@@ -373,8 +373,9 @@ def _rulesets(workspace: Workspace, draft: Draft | None) -> list[tuple[str, str,
 def _index_condition(rule: Mapping[str, Any], field_path: str) -> str:
     """The condition of `rule` that tests `field_path`, which the runtime's index skipped."""
     for part in codegen.conjuncts(rule["when"]):
-        if field_path in codegen.expr_fields(part, []) and isinstance(part.get("text"), str):
-            return part["text"]
+        text = part.get("text")
+        if field_path in codegen.expr_fields(part, []) and isinstance(text, str):
+            return text
     return f"{field_path} is the value this rule tests"
 
 
