@@ -355,7 +355,7 @@ def _render(offer: Offer, layouts: Mapping[str, Layout], context: RenderContext,
         "email_text" in wanted and not offer.overrides.email_text)
     email_html = _layout_variant(r, "email_html", layouts) if needs_email_html else None
     builders: dict[str, Callable[[], Variant]] = {
-        "email_html": lambda: email_html,  # type: ignore[return-value]
+        "email_html": lambda: email_html or _layout_variant(r, "email_html", layouts),
         "email_text": lambda: _email_text(r, email_html),
         "sms": lambda: _sms(r),
         "chat": lambda: _chat(r),

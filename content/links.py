@@ -8,6 +8,7 @@ renderer falls back to relative placeholder links.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -35,7 +36,7 @@ class MessageLinks:
         return f"{self.page}#nps" if self.survey else self.page
 
 
-def nps_survey_html(score_url: object, *, asked: bool = True) -> Markup:
+def nps_survey_html(score_url: Callable[[int], str], *, asked: bool = True) -> Markup:
     """The one-question survey as email-safe HTML: eleven score links in a row that
     wraps on a narrow screen.
 
@@ -46,7 +47,7 @@ def nps_survey_html(score_url: object, *, asked: bool = True) -> Markup:
     if not asked:
         return Markup("")
     links = " ".join(
-        f'<a href="{escape(score_url(score))}" title="{score} out of 10" '  # type: ignore[operator]
+        f'<a href="{escape(score_url(score))}" title="{score} out of 10" '
         'style="display:inline-block;min-width:28px;padding:6px 4px;margin:0 2px 4px 0;'
         'border:1px solid #9aa5b1;border-radius:4px;color:#1f2933;text-align:center;'
         f'text-decoration:none;font-weight:bold">{score}</a>'

@@ -17,7 +17,7 @@ from typing import Final
 
 from mjml import mjml2html
 
-from content.diagnostics import ContentError, Diagnostic, errors_only
+from content.diagnostics import ContentError, Diagnostic, Severity, errors_only
 from content.placeholders import protect_jinja, restore_jinja
 
 MAX_MJML_CHARS: Final = 200_000
@@ -31,7 +31,7 @@ class UnsupportedFeature:
     pattern: re.Pattern[str]
     message: str
     hint: str
-    severity: str
+    severity: Severity
 
 
 UNSUPPORTED_FEATURES: Final = (
@@ -97,10 +97,10 @@ class _Lines:
 
 
 def _error(code: str, message: str, lines: _Lines, offset: int, hint: str | None = None,
-           severity: str = "error") -> Diagnostic:
+           severity: Severity = "error") -> Diagnostic:
     line, column = lines.at(offset)
     return Diagnostic(code, message, line=line, column=column, hint=hint,
-                      severity=severity)  # type: ignore[arg-type]
+                      severity=severity)
 
 
 def check_structure(source: str) -> list[Diagnostic]:

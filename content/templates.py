@@ -141,7 +141,8 @@ class LenientUndefined(jinja2.ChainableUndefined):
         self._note()
         return False
 
-    __lt__ = __le__ = __gt__ = __ge__ = _compare
+    # jinja2 types Undefined's comparisons as always raising; this lenient one answers False.
+    __lt__ = __le__ = __gt__ = __ge__ = _compare  # type: ignore[assignment]
 
 
 # --- plain data --------------------------------------------------------------------------
@@ -361,7 +362,7 @@ def _replace(value: Any, old: str, new: str, count: int | None = None) -> str:
 
 
 def _sum_numbers(value: Iterable[Any], attribute: str | None = None, start: float = 0) -> Any:
-    total = start
+    total: Any = start
     for item in _loop_guard(value):
         if attribute is not None:
             item = item.get(attribute) if isinstance(item, Mapping) else None
@@ -432,7 +433,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
     """The sandbox with compile-time folding disabled and every costly operation bounded."""
 
     intercepted_binops = frozenset({"+", "-", "*", "/", "//", "%", "**"})
-    concat = staticmethod(_bounded_concat)  # type: ignore[assignment]
+    concat = staticmethod(_bounded_concat)
 
     def __init__(self, *, autoescape: bool) -> None:
         super().__init__(
@@ -463,7 +464,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         self.globals = {"range": _bounded_range, "dict": dict}
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
-        tree = _Guards().visit(super()._parse(source, name, filename))
+        tree: nodes.Template = _Guards().visit(super()._parse(source, name, filename))
         tree.set_environment(self)
         return tree
 
@@ -652,7 +653,7 @@ def _check_names(tree: nodes.Template, env: BoundedEnvironment, extra: frozenset
     if not unknown:
         return
     diagnostics = []
-    first_line = {}
+    first_line: dict[str, int] = {}
     for node in tree.find_all(nodes.Name):
         if node.name in unknown and node.ctx == "load":
             first_line.setdefault(node.name, node.lineno)

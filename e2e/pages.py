@@ -14,7 +14,7 @@ def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
-def code_editor(page: Page, label: str = "Source"):  # type: ignore[no-untyped-def]
+def code_editor(page: Page, label: str = "Source"):
     """The code editor (CodeMirror) that replaces a source textarea, found by its label."""
     return page.get_by_role("textbox", name=label, exact=True).and_(page.locator(".cm-content"))
 

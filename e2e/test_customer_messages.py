@@ -24,7 +24,7 @@ from studio.services import api_tokens
 
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 CHANNEL = "text_message"
-CHECKBOOK = {
+CHECKBOOK: dict[str, Any] = {
     "id": "i-e2e-checkbook", "at": "2026-03-02T10:15:00Z",
     "inquiry": {"category": "transactional", "intent": "order_checkbook", "channel": "email",
                 "resolution": "confirmed"},

@@ -46,7 +46,7 @@ def test_leaving_with_unsaved_changes_asks_first_and_the_draft_comes_back(page: 
     page.wait_for_timeout(600)  # the draft is written 400 ms after the last keystroke
     dialogs: list[str] = []
 
-    def answer(dialog) -> None:  # type: ignore[no-untyped-def]
+    def answer(dialog) -> None:
         dialogs.append(dialog.type)
         dialog.dismiss()
 

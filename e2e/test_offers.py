@@ -7,7 +7,7 @@ import io
 import re
 
 from PIL import Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 
 from e2e.pages import replace_source, sign_in, source_text
 
@@ -179,7 +179,12 @@ HOSTILE = {
 def test_hostile_content_never_runs_in_the_offer_page_or_the_email_frame(page: Page) -> None:
     dialogs: list[str] = []
     console: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def dismiss(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
     page.on("console", lambda message: console.append(message.text))
     sign_in(page, "mara@demo.studio")
     _new_offer(page, "hostile_offer", "placeholder", "placeholder")

@@ -38,6 +38,7 @@ from preview.cache import Memo
 from preview.tone import Lexicon, Tone, with_inferred_tone
 
 Kind = Literal["offer", "layout", "ruleset"]
+OfferRole = Literal["offered", "follow_up", "focus", "stand_in"]
 KINDS: Final = ("offer", "layout", "ruleset")
 MAX_RENDERED: Final = 4
 #: dsl statuses for the content library's offer statuses.
@@ -130,7 +131,7 @@ class RenderedOffer:
 
     key: str
     name: str
-    role: Literal["offered", "follow_up", "focus", "stand_in"]
+    role: OfferRole
     note: str
     variants: Mapping[str, Variant] = field(default_factory=dict)
     problems: tuple[Problem, ...] = ()
@@ -375,8 +376,9 @@ def _rulesets(workspace: Workspace, draft: Draft | None) -> list[tuple[str, str,
 def _index_condition(rule: Mapping[str, Any], field_path: str) -> str:
     """The condition of `rule` that tests `field_path`, which the runtime's index skipped."""
     for part in codegen.conjuncts(rule["when"]):
-        if field_path in codegen.expr_fields(part, []) and isinstance(part.get("text"), str):
-            return part["text"]
+        text = part.get("text")
+        if field_path in codegen.expr_fields(part, []) and isinstance(text, str):
+            return text
     return f"{field_path} is the value this rule tests"
 
 
@@ -500,7 +502,7 @@ def _render(catalog: _Catalog, layouts: Mapping[str, Layout], interaction: Mappi
             draft: Draft | None, offers: list[dict[str, Any]],
             follow_ups: list[dict[str, Any]],
             outcomes: list[RulesetOutcome]) -> list[RenderedOffer]:
-    wanted: list[tuple[str, str, str]] = []
+    wanted: list[tuple[str, OfferRole, str]] = []
     made = {o["offer"] for o in offers}
     if draft is not None and draft.kind == "offer":
         note = "offered to this interaction" if draft.key in made else \
@@ -530,12 +532,12 @@ def _render(catalog: _Catalog, layouts: Mapping[str, Layout], interaction: Mappi
         seen.add(key)
         offer = catalog.offers.get(key)
         if offer is None:
-            out.append(RenderedOffer(key, catalog.names.get(key, key), role,  # type: ignore[arg-type]
+            out.append(RenderedOffer(key, catalog.names.get(key, key), role,
                                      note, problems=(Problem(
                                          "error", "this offer is not in the library, or "
                                          "cannot be rendered", code="unknown-offer"),)))
             continue
-        out.append(RenderedOffer(key, offer.name, role, note,  # type: ignore[arg-type]
+        out.append(RenderedOffer(key, offer.name, role, note,
                                  variants=render_offer(offer, layouts, context)))
     return out
 

@@ -149,5 +149,5 @@ def run_matrix(workspace: Workspace, samples: Iterable[Sample], *,
         tone = filled.get("tone")
         label = str(tone.get("label") or "") if isinstance(tone, Mapping) else ""
         rows.append(Row(sample, label, cell))
-    counts = Counter(row.cell.status for row in rows)
+    counts: Counter[str] = Counter(row.cell.status for row in rows)
     return Matrix(kind, key, tuple(rows), problems, counts=dict(counts))

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask, render_template
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 from studio import db, jobs, security
@@ -62,7 +62,7 @@ class DatabaseInt(IntegerConverter):
     """`<int:...>` that only matches ids a database column can hold, so an absurd id in
     the address is a 404 instead of an overflow deep in the driver."""
 
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
                  max: int | None = 2**31 - 1, signed: bool = False) -> None:
         super().__init__(map, fixed_digits, min, max, signed)
 

@@ -128,7 +128,7 @@ def sign_in_session(user: User) -> None:
 
 def public(view: F) -> F:
     """Mark a view as reachable without signing in."""
-    view._studio_public = True  # type: ignore[attr-defined]
+    view._studio_public = True  # type: ignore[attr-defined]  # a marker on the view
     return view
 
 
@@ -141,8 +141,8 @@ def signed_in(view: F) -> F:
             return _to_sign_in()
         return view(*args, **kwargs)
 
-    wrapper._studio_area = None  # type: ignore[attr-defined]
-    return wrapper  # type: ignore[return-value]
+    wrapper._studio_area = None  # type: ignore[attr-defined]  # a marker on the view
+    return wrapper  # type: ignore[return-value]  # wraps keeps the signature of F
 
 
 def requires(area_key: str) -> Callable[[F], F]:
@@ -160,8 +160,8 @@ def requires(area_key: str) -> Callable[[F], F]:
                       + ", ".join(sorted(r.replace('_', ' ') for r in area.roles)) + ".")
             return view(*args, **kwargs)
 
-        wrapper._studio_area = area_key  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+        wrapper._studio_area = area_key  # type: ignore[attr-defined]  # a marker on the view
+        return wrapper  # type: ignore[return-value]  # wraps keeps the signature of F
 
     return decorate
 

@@ -114,7 +114,7 @@ def token_required(scope: str) -> Callable[[F], F]:
                 return found.to_response()
             return view(*args, **kwargs)
 
-        wrapper._api_scope = scope  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+        wrapper._api_scope = scope  # type: ignore[attr-defined]  # a marker on the view
+        return wrapper  # type: ignore[return-value]  # wraps keeps the signature of F
 
     return decorate

@@ -153,20 +153,21 @@ def parse_message(body: Any) -> tuple[MessageSpec, str | None] | ApiError:
     response = _response(body["response"], "response")
     if isinstance(response, ApiError):
         return response
-    version, offers = None, ()
+    version: int | None = None
+    offers: tuple[DecidedOffer, ...] = ()
     if body.get("decision") is not None:
         decided = _decided(body["decision"], "decision")
         if isinstance(decided, ApiError):
             return decided
         version, offers = decided
     for name in ("inquiry", "data"):
-        problem = _too_deep(body.get(name), name)
-        if problem is not None:
-            return problem
+        too_deep = _too_deep(body.get(name), name)
+        if too_deep is not None:
+            return too_deep
     inquiry = body.get("inquiry") or {}
-    category = inquiry.get("category") if isinstance(inquiry.get("category"), str) else ""
+    category = _category(inquiry)
     spec = MessageSpec(customer=customer, channel=channel, response_text=response[0],
-                       response_html=response[1], category=category[:32],
+                       response_html=response[1], category=category,
                        bundle_version=version, offers=offers, inquiry=inquiry,
                        data=body.get("data") or {})
     return spec, body.get("layout")
@@ -178,8 +179,7 @@ def parse_open(value: Any, interaction: Mapping[str, Any]) -> MessageSpec | ApiE
     problem = check_object(value, where, allowed=OPEN_FIELDS, required=("response",))
     if problem is not None:
         return from_refusal(problem)
-    inquiry = interaction.get("inquiry") if isinstance(interaction.get("inquiry"), Mapping) \
-        else {}
+    inquiry = _mapping(interaction.get("inquiry"))
     customer = _customer(value.get("customer", interaction.get("customer")),
                          f"{where}.customer")
     if isinstance(customer, ApiError):
@@ -190,11 +190,21 @@ def parse_open(value: Any, interaction: Mapping[str, Any]) -> MessageSpec | ApiE
     response = _response(value["response"], f"{where}.response")
     if isinstance(response, ApiError):
         return response
-    category = inquiry.get("category") if isinstance(inquiry.get("category"), str) else ""
-    data = interaction.get("data") if isinstance(interaction.get("data"), Mapping) else {}
+    category = _category(inquiry)
+    data = _mapping(interaction.get("data"))
     return MessageSpec(customer=customer, channel=channel, response_text=response[0],
-                       response_html=response[1], category=category[:32], inquiry=inquiry,
+                       response_html=response[1], category=category, inquiry=inquiry,
                        data=data)
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _category(inquiry: Mapping[str, Any]) -> str:
+    """The inquiry's category as a message keeps it: text, at most 32 characters."""
+    category = inquiry.get("category")
+    return category[:32] if isinstance(category, str) else ""
 
 
 def _token_id() -> int | None:

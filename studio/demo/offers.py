@@ -59,10 +59,10 @@ def _seed_layouts(session: Session, actor_id: int | None) -> list[str]:
 
 def _seed_offers(session: Session, actor_id: int | None, urls: dict[str, str]) -> list[str]:
     created = []
-    for body in json.loads((DEMO / "offers.json").read_text(encoding="utf-8")):
-        if artifacts.find(session, "offer", body["key"]) is not None:
+    for entry in json.loads((DEMO / "offers.json").read_text(encoding="utf-8")):
+        if artifacts.find(session, "offer", entry["key"]) is not None:
             continue
-        body: dict[str, Any] = {**body, "blocks": dict(body.get("blocks") or {})}
+        body: dict[str, Any] = {**entry, "blocks": dict(entry.get("blocks") or {})}
         image = body["blocks"].get("image_url", "")
         body["blocks"]["image_url"] = urls.get(image, image)
         try:

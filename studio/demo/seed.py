@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from dataclasses import dataclass
+from types import ModuleType
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -78,10 +79,10 @@ def seed_people(session: Session) -> SeedReport:
     return report
 
 
-def _seed_modules() -> list:  # type: ignore[type-arg]
+def _seed_modules() -> list[ModuleType]:
     import studio.demo as package
 
-    modules = []
+    modules: list[ModuleType] = []
     for info in pkgutil.iter_modules(package.__path__):
         if info.name == "seed" or info.ispkg:
             continue

@@ -148,7 +148,7 @@ def sign_in(
         )
     if not check_password_hash(user.password_hash, password):
         user.failed_logins += 1
-        detail = {"failures": user.failed_logins}
+        detail: dict[str, int | str] = {"failures": user.failed_logins}
         if user.failed_logins >= max_failures:
             user.locked_until = now + lockout
             user.failed_logins = 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -177,7 +178,7 @@ def listing(
     return Page(items=items, page=page, per_page=per_page, total=total)
 
 
-def body_text(body: dict[str, Any]) -> str:
+def body_text(body: Mapping[str, Any]) -> str:
     """A revision body as reviewable text: the source for rulesets and layouts (what people
     wrote, not the compiled HTML derived from it), else the body as sorted JSON."""
     if isinstance(body.get("source"), str):

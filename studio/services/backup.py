@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import URL, make_url
@@ -267,7 +268,7 @@ def _pg_restore(dump: Path, url: URL) -> None:
           str(dump)], env, "pg_restore")
 
 
-def _extract(archive_path: Path, work_dir: Path) -> dict:  # type: ignore[type-arg]
+def _extract(archive_path: Path, work_dir: Path) -> dict[str, Any]:
     """Unpack only the members a backup may hold, after checking them against the manifest."""
     allowed = {MANIFEST, SQLITE_MEMBER, POSTGRES_MEMBER, SECRET_MEMBER}
     try:

@@ -103,15 +103,16 @@ def smtp_sender(url: str) -> Sender:
     parts = urlsplit(url)
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
         raise ValueError("STUDIO_SMTP_URL must look like smtp://user:password@host:587")
+    host = parts.hostname
 
     def send(messages: list[EmailMessage]) -> None:
         port = parts.port or (465 if parts.scheme == "smtps" else 587)
         context = ssl.create_default_context()
         client: smtplib.SMTP
         if parts.scheme == "smtps":
-            client = smtplib.SMTP_SSL(parts.hostname, port, context=context, timeout=10)
+            client = smtplib.SMTP_SSL(host, port, context=context, timeout=10)
         else:
-            client = smtplib.SMTP(parts.hostname, port, timeout=10)
+            client = smtplib.SMTP(host, port, timeout=10)
         with client:
             if parts.scheme == "smtp" and port != 25:
                 client.starttls(context=context)

@@ -17,7 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Literal, TypeGuard
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 import preview as preview_lib
 from content.channels import RenderContext
 from preview.cache import Memo
-from preview.engine import KINDS
+from preview.engine import KINDS, Kind
 from preview.engine import render_context as context_for
 from preview.matrix import Matrix, Sample, run_matrix
 from preview.tone import Lexicon, with_inferred_tone
@@ -179,11 +179,20 @@ def _interaction(session: Session, chosen: str | None, form: Mapping[str, str],
     return body, text, None, False
 
 
-def _draft(kind: str, key: str, form: Mapping[str, str],
+def _is_kind(kind: str) -> TypeGuard[Kind]:
+    return kind in KINDS
+
+
+def _has_matrix(kind: str | None) -> TypeGuard[Literal["offer", "ruleset"]]:
+    """Only an offer or a ruleset decides anything, so only they have a matrix."""
+    return kind in ("offer", "ruleset")
+
+
+def _draft(kind: Kind, key: str, form: Mapping[str, str],
            ws: preview_lib.Workspace) -> preview_lib.Draft:
     """The edited artifact from the editor's form; only the focus when no form came."""
     if DRAFT_MARKERS[kind] not in form:
-        return preview_lib.Draft(kind, key)  # type: ignore[arg-type]
+        return preview_lib.Draft(kind, key)
     if kind == "offer":
         body = offers.body_from_form({**offers.form_from_request(form), "key": key})
         return preview_lib.Draft("offer", key, body)
@@ -197,14 +206,15 @@ def _draft(kind: str, key: str, form: Mapping[str, str],
                                               "source": form.get("source", "")})
 
 
-def _telling_sample(session: Session, ws: preview_lib.Workspace, kind: str,
+def _telling_sample(session: Session, ws: preview_lib.Workspace,
+                    kind: Literal["offer", "ruleset"],
                     key: str) -> str | None:
     """A sample where the offer or ruleset makes an offer, so a new pane shows one."""
     rows = samples.all_samples(session)
     if not rows:
         return None
     result = run_matrix(ws, [Sample(s.key, s.name, s.body if isinstance(s.body, dict) else {})
-                             for s in rows], kind=kind, key=key)  # type: ignore[arg-type]
+                             for s in rows], kind=kind, key=key)
     for status in ("offer", "follow_up"):
         for row in result.rows:
             if row.cell.status == status:
@@ -220,7 +230,7 @@ def render(session: Session, *, form: Mapping[str, str], owner: int,
     ws = plain_workspace(session)
     choices = samples.choices(session)
     wanted = form.get("preview_sample") or sample_key
-    if not wanted and kind in ("offer", "ruleset") and key:
+    if not wanted and _has_matrix(kind) and key:
         wanted = _telling_sample(session, ws, kind, key)
     names = dict(choices)
     chosen = wanted if wanted in names else (choices[0][0] if choices else None)
@@ -240,7 +250,7 @@ def render(session: Session, *, form: Mapping[str, str], owner: int,
                 focus_key=focus_key if not kind else "", editor_changed=changed)
     if chosen is None or json_error is not None:
         return PreviewView(pane, None)
-    draft = _draft(focus_kind, focus_key, form, ws) if focus_kind else None
+    draft = _draft(focus_kind, focus_key, form, ws) if _is_kind(focus_kind) else None
     if kind is None and draft is not None:
         draft = preview_lib.Draft(draft.kind, draft.key)
     result = preview_lib.preview(ws, interaction, draft=draft, email_layout=email_layout)
@@ -282,12 +292,12 @@ def matrix(session: Session, *, kind: str, key: str) -> MatrixView:
     offer_choices = sorted(((k, str(b.get("name") or k)) for k, b in ws.offers.items()),
                            key=lambda kv: kv[1])
     rows = samples.all_samples(session)
-    if kind not in ("ruleset", "offer") or not key:
+    if not _has_matrix(kind) or not key:
         return MatrixView(kind, key, None, ruleset_choices, offer_choices,
                           sample_count=len(rows))
     result = run_matrix(ws, [Sample(s.key, s.name, s.body if isinstance(s.body, dict) else {},
                                     tuple(s.tags or ())) for s in rows],
-                        kind=kind, key=key)  # type: ignore[arg-type]
+                        kind=kind, key=key)
     return MatrixView(kind, key, result, ruleset_choices, offer_choices,
                       elapsed_ms=(time.perf_counter() - started) * 1000, sample_count=len(rows))
 

@@ -117,7 +117,8 @@ def detail(session: Session, request: ChangeRequest, *, viewer: User) -> Request
         items.append(ItemView(item, artifact, before, after, lines, by_line, whole, diff))
     verdicts = approvals.request_reviews(request)
     general = [c for c in all_comments if c.artifact_id is None]
-    timeline = sorted([*verdicts, *general], key=lambda x: (x.created_at, x.id))
+    timeline: list[Review | Comment] = sorted([*verdicts, *general],
+                                              key=lambda x: (x.created_at, x.id))
     return RequestView(
         request=request, items=items, reviews=verdicts, comments=general,
         approvals=len({r.reviewer_id for r in approvals.approvals(session, request)}),

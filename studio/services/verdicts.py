@@ -35,14 +35,14 @@ def comment(session: Session, request: ChangeRequest, *, author: User, body: str
     number: int | None = None
     if artifact_id not in (None, ""):
         try:
-            target = int(artifact_id)  # type: ignore[arg-type]
+            target = int(artifact_id)
         except (TypeError, ValueError):
             target = -1
         if target not in {item.artifact_id for item in request.items}:
             errors.append(FieldError("artifact_id", "That item is not part of this request."))
     if line not in (None, ""):
         try:
-            number = int(line)  # type: ignore[arg-type]
+            number = int(line)
         except (TypeError, ValueError):
             number = 0
         if number < 1 or target is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -37,7 +39,7 @@ def users() -> str:
 @bp.route("/users/new", methods=["GET", "POST"])
 @security.requires("admin")
 def new_user() -> str | Response | tuple[str, int]:
-    form = {"email": "", "name": "", "roles": []}
+    form: dict[str, Any] = {"email": "", "name": "", "roles": []}
     errors: dict[str, str] = {}
     if request.method == "POST":
         form = {

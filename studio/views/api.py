@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, current_app, request
+from flask.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
@@ -48,7 +49,7 @@ def _api_preflight() -> Response | None:
 
 
 @bp.record_once
-def _install_preflight(state) -> None:  # type: ignore[no-untyped-def]
+def _install_preflight(state: BlueprintSetupState) -> None:
     state.app.before_request_funcs.setdefault(None, []).insert(0, _api_preflight)
 
 

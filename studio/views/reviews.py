@@ -3,6 +3,8 @@ history and comparison; the review settings page."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
@@ -49,7 +51,7 @@ def index() -> str:
 def new() -> str | Response | tuple[str, int]:
     session = db_session()
     user = me()
-    form = {"title": "", "description": "", "artifacts": request.args.getlist("artifact")}
+    form: dict[str, Any] = {"title": "", "description": "", "artifacts": request.args.getlist("artifact")}
     if request.method == "POST":
         form = {"title": request.form.get("title", ""),
                 "description": request.form.get("description", ""),

@@ -146,7 +146,7 @@ def restore(key: str) -> Response:
 
 @bp.route("/schema", methods=["GET", "POST"])
 @security.requires("rules")
-def schema() -> str | Response | tuple[str, int]:
+def schema() -> ResponseReturnValue:
     session = db_session()
     artifact = artifacts.find(session, "schema", rulesets.SCHEMA_KEY)
     if request.method == "GET":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
@@ -25,7 +27,7 @@ def index() -> str:
 @bp.route("/new", methods=["GET", "POST"])
 @security.requires("admin")
 def new() -> str | tuple[str, int]:
-    form = {"name": "", "scopes": list(api_tokens.SCOPES)}
+    form: dict[str, Any] = {"name": "", "scopes": list(api_tokens.SCOPES)}
     if request.method == "GET":
         return render_template("tokens/new.html", form=form, errors={},
                                scopes=api_tokens.SCOPE_LABELS)

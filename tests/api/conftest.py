@@ -32,7 +32,7 @@ from tests.factories.apps import make_app
 
 ALL_SCOPES = tuple(api_tokens.SCOPES)
 
-CHECKBOOK = {
+CHECKBOOK: dict[str, Any] = {
     "id": "i-checkbook", "at": "2026-03-02T10:15:00Z",
     "inquiry": {"category": "transactional", "intent": "order_checkbook", "channel": "email",
                 "resolution": "confirmed"},

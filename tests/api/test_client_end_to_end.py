@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -99,9 +100,10 @@ def test_events_are_sent_and_a_retried_batch_is_stored_once(
         live_studio: LiveStudio, tmp_path: Path) -> None:
     client = _client(live_studio, tmp_path)
     client.refresh()
-    events = [{"event_id": "e2e-shown-1", "type": "shown", "offer_key": "overdraft_protection",
-               "channel": "email", "category": "transactional", "customer_id": "c-1001"},
-              {"type": "nps", "score": 9, "customer_id": "c-1001"}]
+    events: list[dict[str, Any]] = [
+        {"event_id": "e2e-shown-1", "type": "shown", "offer_key": "overdraft_protection",
+         "channel": "email", "category": "transactional", "customer_id": "c-1001"},
+        {"type": "nps", "score": 9, "customer_id": "c-1001"}]
     first = client.send_events(events)
     assert (first["stored"], first["rejected"]) == (2, 0)
     again = client.send_events(events[:1])

@@ -22,7 +22,7 @@ OPEN = {"response": {"text": "Your new checks are on their way.",
                      "html": "<p>Your new <b>checks</b> are on their way.</p>"}}
 
 
-def _decide(client: FlaskClient, auth: dict[str, str], **body: Any):  # type: ignore[no-untyped-def]
+def _decide(client: FlaskClient, auth: dict[str, str], **body: Any):
     return client.post("/api/v1/decide", json=body, headers=auth)
 
 
@@ -33,7 +33,7 @@ def test_decide_opens_a_message_and_every_variant_links_to_it(
     assert response.status_code == 201
     answer = response.get_json()
     url = answer["message"]["url"]
-    token = PAGE.fullmatch(url).group(1)  # type: ignore[union-attr]
+    token = PAGE.fullmatch(url).group(1)
     [offer] = answer["offers"]
     sms = offer["variants"]["sms"]
     assert url in sms["text"] and "/messages/offers/" not in sms["text"]

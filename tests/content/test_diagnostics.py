@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from content.diagnostics import ContentError, Diagnostic, errors_only
+from content.diagnostics import ContentError, Diagnostic, Severity, errors_only
 
 
 def test_a_diagnostic_reads_as_location_code_message_and_hint() -> None:
@@ -23,8 +23,8 @@ def test_content_error_carries_every_diagnostic() -> None:
 
 @pytest.mark.parametrize(("severity", "blocks"), [("error", True), ("warning", False),
                                                    ("info", False)])
-def test_only_errors_block(severity: str, blocks: bool) -> None:
-    diagnostic = Diagnostic("x", "y", severity=severity)  # type: ignore[arg-type]
+def test_only_errors_block(severity: Severity, blocks: bool) -> None:
+    diagnostic = Diagnostic("x", "y", severity=severity)
     assert (errors_only([diagnostic]) == [diagnostic]) is blocks
 
 

@@ -52,7 +52,7 @@ def test_source_that_does_not_parse_raises_dsl_error() -> None:
 words = st.sampled_from(["tone", "customer.tier", "data.x.y", "inquiry.intent", "at", "customer.id"])
 values = st.one_of(
     st.sampled_from(["gold", "negative", "transactional"]),
-    st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=6).map(
+    st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=6).map(
         lambda s: '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") + '"'),
     st.integers(-1000, 1000).map(str),
     st.floats(-1e6, 1e6, allow_nan=False).map(lambda f: repr(round(f, 3))),

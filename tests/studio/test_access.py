@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask import Flask
 
@@ -18,13 +20,13 @@ def _is_public(endpoint: str) -> bool:
     return endpoint in PUBLIC_ENDPOINTS or endpoint.partition(".")[0] in PUBLIC_BLUEPRINTS
 
 
-def _get_routes(app: Flask) -> list[tuple[str, str, object, bool]]:
+def _get_routes(app: Flask) -> list[tuple[str, str, str | None, bool]]:
     routes = []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or _is_public(rule.endpoint):
             continue
         view = app.view_functions[rule.endpoint]
-        args = {arg: 1 for arg in rule.arguments}
+        args: dict[str, Any] = {arg: 1 for arg in rule.arguments}
         with app.test_request_context():
             from flask import url_for
 

@@ -140,6 +140,6 @@ def test_archive_asks_first_then_restore_brings_it_back_as_new_revisions(
         restored.headers["Location"]).get_data(as_text=True)
 
 
-def _fresh(session: Session, kind: str, key: str):  # type: ignore[no-untyped-def]
+def _fresh(session: Session, kind: str, key: str):
     session.expire_all()
     return artifacts.find(session, kind, key)

@@ -119,7 +119,7 @@ def _notes(path: Path) -> list[tuple[str]] | None:
 def _rewrite_without_keys(archive: Path, target: Path) -> None:
     """The same archive with its key files removed and its manifest made consistent."""
     with tarfile.open(archive, "r:gz") as source, tarfile.open(target, "w:gz") as out:
-        manifest = json.loads(source.extractfile(backup.MANIFEST).read())  # type: ignore[union-attr]
+        manifest = json.loads(source.extractfile(backup.MANIFEST).read())
         manifest["files"] = {k: v for k, v in manifest["files"].items()
                              if not k.startswith("signing/")}
         data = json.dumps(manifest).encode()
@@ -178,7 +178,7 @@ def test_a_lost_key_folder_is_reported_instead_of_replaced_by_a_new_key(
 
 
 def test_the_cli_backs_up_and_restores_the_demo_workspace(tmp_path: Path,
-                                                          monkeypatch) -> None:  # type: ignore[no-untyped-def]
+                                                          monkeypatch) -> None:
     import studio.app
 
     def use(name: str) -> str:

@@ -15,7 +15,7 @@ from studio.services import api_tokens
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch) -> str:  # type: ignore[no-untyped-def]
+def env(tmp_path: Path, monkeypatch) -> str:
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     monkeypatch.setenv("STUDIO_DATABASE_URL", url)
     monkeypatch.setenv("STUDIO_INSTANCE_PATH", str(tmp_path / "instance"))

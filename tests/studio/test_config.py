@@ -10,7 +10,7 @@ from studio import create_app
 from studio.config import DEV_PUBLIC_BASE_URL, ConfigError, load_settings
 
 
-def test_development_defaults_to_the_local_address(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_development_defaults_to_the_local_address(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("STUDIO_PUBLIC_BASE_URL", raising=False)
     monkeypatch.delenv("STUDIO_ENV", raising=False)
     settings = load_settings(tmp_path, {"SECRET_KEY": "x"})
@@ -18,7 +18,7 @@ def test_development_defaults_to_the_local_address(tmp_path: Path, monkeypatch) 
     assert settings.message_days == 30 and not settings.production
 
 
-def test_production_refuses_to_start_without_a_public_base_url(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_production_refuses_to_start_without_a_public_base_url(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("STUDIO_PUBLIC_BASE_URL", raising=False)
     monkeypatch.setenv("STUDIO_ENV", "production")
     with pytest.raises(ConfigError, match="STUDIO_PUBLIC_BASE_URL is not set"):
@@ -26,7 +26,7 @@ def test_production_refuses_to_start_without_a_public_base_url(tmp_path: Path, m
                     "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
 
 
-def test_production_takes_an_https_base_url_without_its_trailing_slash(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_production_takes_an_https_base_url_without_its_trailing_slash(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("STUDIO_ENV", "production")
     monkeypatch.setenv("STUDIO_PUBLIC_BASE_URL", "https://messages.bank.example/")
     assert load_settings(tmp_path, {"SECRET_KEY": "x"}).public_base_url == \
@@ -55,7 +55,7 @@ def test_unknown_environment_is_refused(tmp_path: Path) -> None:
         load_settings(tmp_path, {"SECRET_KEY": "x", "ENV": "staging"})
 
 
-def test_serve_in_production_without_a_base_url_says_what_to_set(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_serve_in_production_without_a_base_url_says_what_to_set(tmp_path: Path, monkeypatch) -> None:
     from click.testing import CliRunner
 
     from studio.cli import main

@@ -11,8 +11,10 @@ from collections.abc import Callable
 import pytest
 from flask import Blueprint, Flask, flash, redirect
 from flask.testing import FlaskClient
+from flask.typing import RouteCallable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 
 from studio import audit, security
 from studio.db import after_commit, db_session, get_database, keep_refused_changes
@@ -32,7 +34,7 @@ def _write(marker: str) -> None:
 def _probe_app(app: Flask, calls: list[str]) -> Flask:
     probe = Blueprint("probe", __name__, url_prefix="/probe")
 
-    def route(rule: str) -> Callable[[Callable[..., object]], object]:
+    def route(rule: str) -> Callable[[RouteCallable], RouteCallable]:
         """A public GET probe (GET needs no CSRF token; the unit of work ignores methods)."""
         return lambda view: probe.get(rule)(security.public(view))
 
@@ -42,7 +44,7 @@ def _probe_app(app: Flask, calls: list[str]) -> Flask:
         return "stored"
 
     @route("/redirect")
-    def moved() -> object:
+    def moved() -> Response:
         _write("redirect")
         return redirect("/sign-in")
 
@@ -92,7 +94,7 @@ def _probe_app(app: Flask, calls: list[str]) -> Flask:
         return "refused", 409
 
     @route("/commit-fails")
-    def commit_fails() -> object:
+    def commit_fails() -> Response:
         # Two people with one email: the unique key refuses the row at commit time.
         session = db_session()
         taken = session.scalars(select(User)).first()

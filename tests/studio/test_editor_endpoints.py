@@ -12,7 +12,7 @@ from tests.factories import CSRF, make_user, post, sign_in_as
 
 
 @pytest.fixture
-def lead(app: Flask, session):  # type: ignore[no-untyped-def]
+def lead(app: Flask, session):
     user = make_user(session, "service_lead")
     artifacts.create(session, kind="offer", key="realtime_contact", name="Real-time contact",
                      body={"key": "realtime_contact", "value": 10, "owner": "Service",
@@ -21,11 +21,11 @@ def lead(app: Flask, session):  # type: ignore[no-untyped-def]
     return sign_in_as(app.test_client(), user)
 
 
-def _json_post(client, url: str, body: dict):  # type: ignore[no-untyped-def]
+def _json_post(client, url: str, body: dict):
     return client.post(url, json=body, headers={"X-CSRF-Token": CSRF})
 
 
-def test_diagnostics_endpoint_returns_every_error_with_range_and_fix(lead) -> None:  # type: ignore[no-untyped-def]
+def test_diagnostics_endpoint_returns_every_error_with_range_and_fix(lead) -> None:
     source = ('rule "a"\n  when inquiry.category is transactonal\n  offer realtime_contact\n'
               'rule b\n  offer realtime_contact\n')
     data = _json_post(lead, "/editor/rules/diagnostics", {"source": source}).get_json()
@@ -38,12 +38,12 @@ def test_diagnostics_endpoint_returns_every_error_with_range_and_fix(lead) -> No
     assert second["fixes"][0]["insert"] == '"b"'
 
 
-def test_diagnostics_endpoint_also_takes_a_form_post(lead) -> None:  # type: ignore[no-untyped-def]
+def test_diagnostics_endpoint_also_takes_a_form_post(lead) -> None:
     data = post(lead, "/editor/rules/diagnostics", {"source": "rule"}).get_json()
     assert data["diagnostics"][0]["code"] == "E108"
 
 
-def test_vocabulary_lists_fields_with_types_enum_values_offers_and_keywords(lead) -> None:  # type: ignore[no-untyped-def]
+def test_vocabulary_lists_fields_with_types_enum_values_offers_and_keywords(lead) -> None:
     data = lead.get("/editor/rules/vocabulary").get_json()
     category = next(f for f in data["fields"] if f["path"] == "inquiry.category")
     assert category["type"] == "enum" and "transactional" in category["values"]
@@ -54,14 +54,14 @@ def test_vocabulary_lists_fields_with_types_enum_values_offers_and_keywords(lead
     assert {"rule", "when", "offer", "never", "contains"} <= set(data["keywords"])
 
 
-def test_format_endpoint_returns_the_canonical_layout_or_a_422(lead) -> None:  # type: ignore[no-untyped-def]
+def test_format_endpoint_returns_the_canonical_layout_or_a_422(lead) -> None:
     good = _json_post(lead, "/editor/rules/format", {"source": 'rule "a"   when tone is positive offer x'})
     assert good.status_code == 200 and good.get_json()["source"].startswith('rule "a"\n')
     bad = _json_post(lead, "/editor/rules/format", {"source": "rule"})
     assert bad.status_code == 422 and "Fix the errors first" in bad.get_json()["error"]
 
 
-def test_template_vocabulary_names_roots_filters_and_helpers(lead) -> None:  # type: ignore[no-untyped-def]
+def test_template_vocabulary_names_roots_filters_and_helpers(lead) -> None:
     data = lead.get("/editor/templates/vocabulary").get_json()
     names = {n["name"] for n in data["names"]}
     assert {"customer", "offer.headline", "inquiry.category", "data."} <= names
@@ -76,7 +76,7 @@ def test_editor_endpoints_are_for_signed_in_people_only(app: Flask) -> None:
 
 
 def test_save_after_the_session_ended_keeps_every_typed_field_and_stores_nothing(
-    lead, app: Flask, session  # type: ignore[no-untyped-def]
+    lead, app: Flask, session
 ) -> None:
     post(lead, "/rules/new", {"key": "retail", "name": "Retail", "source": ""})
     typed = 'rule "kept"\n  when tone is positive\n  offer realtime_contact\n'
@@ -99,14 +99,14 @@ def test_a_refused_sign_in_never_echoes_the_password(app: Flask) -> None:
     assert "secret-pass-1" not in html and "a@example.com" in html
 
 
-def test_new_ruleset_box_starts_empty_with_the_starter_offered_separately(lead) -> None:  # type: ignore[no-untyped-def]
+def test_new_ruleset_box_starts_empty_with_the_starter_offered_separately(lead) -> None:
     html = lead.get("/rules/new").get_data(as_text=True)
     textarea = html.split('id="source"')[1].split("</textarea>")[0]
     assert textarea.rstrip().endswith(">") and "never offer" not in textarea
     assert "Replace the source with this starter" in html and "OFFER_KEY" in html
 
 
-def test_problems_partial_lists_every_error_with_its_excerpt(lead) -> None:  # type: ignore[no-untyped-def]
+def test_problems_partial_lists_every_error_with_its_excerpt(lead) -> None:
     source = 'rule a\n  offer realtime_contact\nrule "b"\n  when tone is furios\n  offer realtime_contact\n'
     html = post(lead, "/editor/rules/problems", {"source": source},
                 headers={"HX-Request": "true"}).get_data(as_text=True)

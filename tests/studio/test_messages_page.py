@@ -29,11 +29,11 @@ def test_service_lead_finds_a_message_by_customer_and_withdraws_it(
     assert "c-100" in listing and "c-200" not in listing
     confirm = client.get(f"/messages/{first}/withdraw")
     assert "Withdraw message" in confirm.get_data(as_text=True)
-    assert session.get(Message, first).withdrawn is False  # type: ignore[union-attr]
+    assert session.get(Message, first).withdrawn is False
     response = post(client, f"/messages/{first}/withdraw")
     assert response.status_code == 302
     session.expire_all()
-    assert session.get(Message, first).withdrawn is True  # type: ignore[union-attr]
+    assert session.get(Message, first).withdrawn is True
     assert app.test_client().get(f"/m/{token}").status_code == 410
 
 
@@ -42,7 +42,7 @@ def test_withdraw_without_the_form_token_is_refused(app: Flask, session: Session
     client = sign_in_as(app.test_client(), make_user(session, "admin"))
     assert client.post(f"/messages/{first}/withdraw").status_code == 400
     session.expire_all()
-    assert session.get(Message, first).withdrawn is False  # type: ignore[union-attr]
+    assert session.get(Message, first).withdrawn is False
 
 
 def test_marketers_cannot_open_messages(app: Flask, session: Session) -> None:

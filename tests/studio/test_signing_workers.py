@@ -12,7 +12,7 @@ import pytest
 from studio.services import signing
 
 
-def _start_worker(folder: str, barrier, results) -> None:  # type: ignore[no-untyped-def]
+def _start_worker(folder: str, barrier, results) -> None:
     barrier.wait()
     results.put(signing.load_or_create_keys(folder).active.key_id)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ PROJECT_FILES = ("pyproject.toml", "README.md", "MANIFEST.in", "_build")
 LEFT_OUT = {"dsl": {"commands.py", "__main__.py", "examples"}}
 
 
-def _ignore(package: str) -> Any:
+def _ignore(package: str) -> Callable[[str, list[str]], set[str]]:
     top = REPOSITORY / package
 
     def ignore(folder: str, names: list[str]) -> set[str]:

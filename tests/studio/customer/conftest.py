@@ -21,7 +21,7 @@ OpenMessage = Callable[..., dict[str, Any]]
 
 
 @pytest.fixture
-def open_message(client: FlaskClient, published, auth: dict[str, str]) -> OpenMessage:  # type: ignore[no-untyped-def]  # noqa: F811
+def open_message(client: FlaskClient, published, auth: dict[str, str]) -> OpenMessage:  # noqa: F811
     """Decide the checkbook interaction and open a message; returns the decide answer
     with `token` and `path` added."""
 

@@ -174,7 +174,7 @@ def test_tampered_score_links_are_refused(
     lambda t: "../admin", lambda t: "x" * 500,
 ])
 def test_forged_or_truncated_tokens_get_the_customer_page_not_the_staff_404(
-        client: FlaskClient, open_message: OpenMessage, session: Session, mangle) -> None:  # type: ignore[no-untyped-def]
+        client: FlaskClient, open_message: OpenMessage, session: Session, mangle) -> None:
     token = open_message()["token"]
     response = client.get(f"/m/{mangle(token)}")
     assert response.status_code == 404
@@ -190,7 +190,7 @@ def test_expired_and_withdrawn_messages_say_so(
     session.execute(update(Message).where(Message.id == first["message"]["id"])
                     .values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
     session.commit()
-    messages.withdraw(session, second["message"]["id"], actor_id=None)  # type: ignore[arg-type]
+    messages.withdraw(session, second["message"]["id"], actor_id=None)
     session.commit()
     expired = client.get(first["path"])
     assert expired.status_code == 410 and "This message has expired" in expired.get_data(as_text=True)
