@@ -339,8 +339,9 @@ def render_variants(
         return _render(offer, layouts, context, wanted)
     key = (offer, tuple(sorted(layouts.items())), data, context.message_center_url,
            context.nps_url, context.limits, wanted)
-    return dict(RENDERED.get_or_render(key, lambda: _render(offer, layouts, context, wanted),
-                                       _complete))
+    variants: dict[str, Variant] = RENDERED.get_or_render(
+        key, lambda: _render(offer, layouts, context, wanted), _complete)
+    return dict(variants)
 
 
 def _complete(variants: Mapping[str, Variant]) -> bool:

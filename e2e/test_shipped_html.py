@@ -12,7 +12,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import Page, Route
+from playwright.sync_api import Dialog, Page, Route
 
 from tests.shipped_html import cases, shipped_html
 
@@ -48,12 +48,16 @@ RAW_CONTROL = "<p>unsanitized</p><img src=x onerror=alert(1)>"
 class MailClient:
     """One Chromium page that opens documents from a plain origin and records what runs."""
 
+    def _dialog(self, dialog: Dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
     def __init__(self, page: Page) -> None:
         self.page = page
         self.documents: dict[str, str] = {}
         self.dialogs: list[str] = []
         self.foreign: list[str] = []
-        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        page.on("dialog", self._dialog)
         page.route("**/*", self._serve)
 
     def _serve(self, route: Route) -> None:
@@ -82,7 +86,7 @@ class MailClient:
 
 
 @pytest.fixture(scope="module")
-def mail_client(browser):  # type: ignore[no-untyped-def]
+def mail_client(browser):
     context = browser.new_context(bypass_csp=True)
     context.add_init_script(HOOKS)
     page = context.new_page()

@@ -66,7 +66,7 @@ def markup_problems(html: str) -> list[str]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_every_hostile_layout_ships_inert_and_sanitizing_again_changes_nothing(case) -> None:  # type: ignore[no-untyped-def]
+def test_every_hostile_layout_ships_inert_and_sanitizing_again_changes_nothing(case) -> None:
     html = shipped_html(case)
     if html is None:
         return
@@ -76,7 +76,7 @@ def test_every_hostile_layout_ships_inert_and_sanitizing_again_changes_nothing(c
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_a_hostile_layout_is_refused_at_save_with_a_line_unless_it_ships_as_written(case) -> None:  # type: ignore[no-untyped-def]
+def test_a_hostile_layout_is_refused_at_save_with_a_line_unless_it_ships_as_written(case) -> None:
     try:
         build_layout("hostile", "Hostile", case.channel, case.source)
     except ContentError as refused:

@@ -57,16 +57,26 @@ def test_changing_the_returned_dict_does_not_change_what_the_next_caller_gets(
 def test_the_memo_keeps_at_most_its_size_and_forgets_the_least_recently_used() -> None:
     memo = RenderMemo(size=2)
     for key in ("a", "b", "a", "c"):
-        memo.get_or_render(key, lambda key=key: key.upper(), lambda _result: True)
+        memo.get_or_render(key, key.upper, lambda _result: True)
     assert len(memo) == 2
-    calls = []
-    memo.get_or_render("b", lambda: calls.append("b") or "B", lambda _result: True)
+    calls: list[str] = []
+
+    def render_b() -> str:
+        calls.append("b")
+        return "B"
+
+    memo.get_or_render("b", render_b, lambda _result: True)
     assert calls == ["b"]  # "b" was the least recently used, so it had been forgotten
 
 
 def test_a_result_that_should_not_be_kept_is_rendered_again() -> None:
     memo = RenderMemo()
-    calls = []
+    calls: list[int] = []
+
+    def render() -> str:
+        calls.append(1)
+        return "timed out"
+
     for _ in range(2):
-        memo.get_or_render("k", lambda: calls.append(1) or "timed out", lambda _result: False)
+        memo.get_or_render("k", render, lambda _result: False)
     assert len(calls) == 2

@@ -64,7 +64,7 @@ def _ordered(op: str, a: Any, b: Any) -> bool:
 
 def atom_holds(schema: Schema, node: dict[str, Any], interaction: Any) -> bool:
     op = node["test"]
-    kind = schema.lookup(node["field"]).type  # type: ignore[union-attr]
+    kind = schema.lookup(node["field"]).type
     a = read(schema, interaction, node["field"])
     if op == "true":
         return a is True

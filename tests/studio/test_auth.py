@@ -142,7 +142,7 @@ def test_session_cookie_is_http_only_and_same_site(app: Flask, session) -> None:
     "/admin%0d%0aSet-Cookie:x=1", "/admin\r\nSet-Cookie: x=1", "/a\nb", "/a\x00b", "/\\evil.example",
     "/\t/evil.example", "/a b", "/a\u2028b", "/a\x85b",
 ])
-def test_next_with_control_characters_or_odd_paths_goes_home_never_a_500(  # type: ignore[no-untyped-def]
+def test_next_with_control_characters_or_odd_paths_goes_home_never_a_500(
         app: Flask, session, hostile: str) -> None:
     from urllib.parse import quote
 
@@ -155,19 +155,19 @@ def test_next_with_control_characters_or_odd_paths_goes_home_never_a_500(  # typ
         assert not re.search(r"[\x00-\x20\x7f-\x9f\\]", location), location
 
 
-def _copied_cookie(client) -> str:  # type: ignore[no-untyped-def]
+def _copied_cookie(client) -> str:
     cookie = client.get_cookie("studio_session")
     assert cookie is not None
     return cookie.value
 
 
-def _with_cookie(app: Flask, value: str):  # type: ignore[no-untyped-def]
+def _with_cookie(app: Flask, value: str):
     other = app.test_client()
     other.set_cookie("studio_session", value)
     return other
 
 
-def test_a_cookie_copied_before_sign_out_no_longer_works(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_cookie_copied_before_sign_out_no_longer_works(app: Flask, session) -> None:
     make_user(session, "marketer", email="ana@example.com")
     client = app.test_client()
     assert _sign_in(client, "ana@example.com", PASSWORD).status_code == 302
@@ -180,7 +180,7 @@ def test_a_cookie_copied_before_sign_out_no_longer_works(app: Flask, session) ->
     assert thief.get("/offers/").status_code == 302
 
 
-def test_deactivation_ends_the_persons_sessions(app: Flask, session) -> None:  # type: ignore[no-untyped-def]
+def test_deactivation_ends_the_persons_sessions(app: Flask, session) -> None:
     ana = make_user(session, "marketer", email="ana@example.com")
     client = app.test_client()
     _sign_in(client, "ana@example.com", PASSWORD)
@@ -192,7 +192,7 @@ def test_deactivation_ends_the_persons_sessions(app: Flask, session) -> None:  #
     assert client.get("/").status_code == 302
 
 
-def test_a_new_password_from_the_cli_ends_the_persons_sessions(app: Flask, session,  # type: ignore[no-untyped-def]
+def test_a_new_password_from_the_cli_ends_the_persons_sessions(app: Flask, session,
                                                                 monkeypatch) -> None:
     from click.testing import CliRunner
 

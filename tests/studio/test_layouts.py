@@ -141,7 +141,7 @@ def test_archiving_a_layout_asks_first(marketer, session) -> None:
     '<meta http-equiv="refresh" content="0;url=https://evil.example/">',
     '<div style="position:fixed;top:0;left:0;width:100%;height:100%">x</div>',
 ])
-def test_a_layout_the_sanitizer_would_change_is_refused_with_its_line(  # type: ignore[no-untyped-def]
+def test_a_layout_the_sanitizer_would_change_is_refused_with_its_line(
         marketer, session, hostile: str) -> None:
     client, _ = marketer
     source = f"<h1>{{{{ offer.headline }}}}</h1>\n<p>fine</p>\n{hostile}\n{{{{ offer.body }}}}"
@@ -151,7 +151,7 @@ def test_a_layout_the_sanitizer_would_change_is_refused_with_its_line(  # type: 
     assert artifacts.find(session, "layout", "center") is None
 
 
-def test_an_mjml_layout_with_hostile_raw_html_is_refused_with_its_line(marketer, session) -> None:  # type: ignore[no-untyped-def]
+def test_an_mjml_layout_with_hostile_raw_html_is_refused_with_its_line(marketer, session) -> None:
     client, _ = marketer
     source = EMAIL_LAYOUT.replace("</mj-column>", "<mj-raw>\n<img src=x onerror=alert(1)></mj-raw>"
                                   "</mj-column>", 1)

@@ -109,7 +109,7 @@ EXPECTED_HEADERS = ["From", "To", "Subject", "Content-Type", "Content-Transfer-E
                     "MIME-Version"]
 
 
-def _parsed_back(mail: notifications.Mail):  # type: ignore[no-untyped-def]
+def _parsed_back(mail: notifications.Mail):
     from email import message_from_bytes, policy
 
     built = notifications.build_message(mail, sender="studio@example.com")
@@ -163,7 +163,7 @@ def test_the_guard_is_needed_exactly_where_the_library_bug_is() -> None:
                                     sender="studio@example.com")
 
 
-def test_a_title_with_an_encoded_word_is_refused_on_the_form_and_nothing_is_stored(app, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_title_with_an_encoded_word_is_refused_on_the_form_and_nothing_is_stored(app, session) -> None:
     from studio.models import ChangeRequest
 
     mara = make_user(session, "marketer")
@@ -178,7 +178,7 @@ def test_a_title_with_an_encoded_word_is_refused_on_the_form_and_nothing_is_stor
 
 @pytest.mark.parametrize("name", ["Rita\r\nBcc: evil@example.com", "=?utf-8?q?R=0A?=",
                                   "Rita\x00"])
-def test_a_display_name_that_could_add_a_header_is_refused_on_the_form(app, session, name) -> None:  # type: ignore[no-untyped-def]
+def test_a_display_name_that_could_add_a_header_is_refused_on_the_form(app, session, name) -> None:
     from studio.models import User
 
     admin = make_user(session, "admin")

@@ -312,7 +312,7 @@ def test_offer_body_factory_builds_a_valid_offer() -> None:
     assert [d for d in validate_offer(offer_body("x_offer")) if d.is_error] == []
 
 
-def test_a_method_printed_without_calling_it_shows_an_error_never_a_python_repr(with_layouts, session) -> None:  # type: ignore[no-untyped-def]
+def test_a_method_printed_without_calling_it_shows_an_error_never_a_python_repr(with_layouts, session) -> None:
     client, _ = with_layouts
     form = offer_form("reprs", **{"blocks.headline": "Hi {{ customer.first_name.upper }}",
                                   "overrides.sms_text": "{{ (customer.first_name or '').title }}"})
@@ -325,7 +325,7 @@ def test_a_method_printed_without_calling_it_shows_an_error_never_a_python_repr(
     assert "prints a method, not a value" in pages[0]
 
 
-def test_previews_load_no_remote_images_or_fonts_until_asked(marketer, session) -> None:  # type: ignore[no-untyped-def]
+def test_previews_load_no_remote_images_or_fonts_until_asked(marketer, session) -> None:
     client, user = marketer
     make_layout(session, user, "img_page", "message_center",
                 source='<img src="{{ offer.image_url }}" alt="x"><h1>{{ offer.headline }}</h1>')

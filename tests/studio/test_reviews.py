@@ -397,7 +397,7 @@ def _huge_ruleset(rules: int) -> str:
                      for n in range(rules))
 
 
-def test_a_huge_change_shows_a_bounded_page_with_a_download_of_the_whole_diff(app, session, people) -> None:  # type: ignore[no-untyped-def]
+def test_a_huge_change_shows_a_bounded_page_with_a_download_of_the_whole_diff(app, session, people) -> None:
     from studio.services import review_diffs
 
     source = _huge_ruleset(3_000)
@@ -423,7 +423,7 @@ def test_a_huge_change_shows_a_bounded_page_with_a_download_of_the_whole_diff(ap
                not line.startswith("+++")) == len(source.splitlines())
 
 
-def test_line_comment_forms_load_on_demand_and_the_comment_lands_on_the_line(app, session, people) -> None:  # type: ignore[no-untyped-def]
+def test_line_comment_forms_load_on_demand_and_the_comment_lands_on_the_line(app, session, people) -> None:
     offer = make_offer(session, people["mara"], "rewards_card")
     request = submit(session, people["mara"], offer)
     client = sign_in_as(app.test_client(), people["rita"])
