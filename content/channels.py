@@ -338,7 +338,7 @@ def render_variants(
     if data is None:
         return _render(offer, layouts, context, wanted)
     key = (offer, tuple(sorted(layouts.items())), data, context.message_center_url,
-           context.nps_url, context.limits, wanted)
+           context.nps_url, context.message, context.limits, wanted)
     variants: dict[str, Variant] = RENDERED.get_or_render(
         key, lambda: _render(offer, layouts, context, wanted), _complete)
     return dict(variants)

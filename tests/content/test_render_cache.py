@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from content.channels import RENDERED, LinkBuilder, RenderContext, render_variants
+from content.links import MessageLinks
 from content.model import Layout, Offer
 from content.render_cache import RenderMemo
 
@@ -44,6 +45,18 @@ def test_a_different_personal_link_renders_anew(
     other = render_variants(refill, footer_layouts, context_factory(
         message_center_url=LinkBuilder("https://bank.example/messages", "tok-2")), channels=["sms"])
     assert "tok-1" in (one["sms"].text or "") and "tok-2" in (other["sms"].text or "")
+
+
+def test_each_customer_message_gets_its_own_link_never_a_remembered_one(
+    refill: Offer, footer_layouts: dict[str, Layout], context_factory: Callable[..., RenderContext],
+) -> None:
+    first = render_variants(refill, footer_layouts, context_factory(
+        message=MessageLinks(page="https://m.example/m/first-token")), channels=["sms"])
+    second = render_variants(refill, footer_layouts, context_factory(
+        message=MessageLinks(page="https://m.example/m/second-token")), channels=["sms"])
+    assert "first-token" in (first["sms"].text or "")
+    assert "second-token" in (second["sms"].text or "")
+    assert "first-token" not in (second["sms"].text or "")
 
 
 def test_changing_the_returned_dict_does_not_change_what_the_next_caller_gets(
