@@ -37,10 +37,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from studio import migrate
-from studio.db import get_database, make_engine, register_listeners
+from studio.db import get_database, make_engine
 from studio.models import Base
 from tests.factories.apps import make_app
 
@@ -200,15 +200,17 @@ def _one_test(app: Flask, connection: Connection, instance_path: Path) -> Iterat
     for name in _PER_TEST_EXTENSIONS:
         app.extensions.pop(name, None)
     config, extensions = dict(app.config), dict(app.extensions)
-    before = (app.instance_path, database.sessionmaker)
+    before = app.instance_path
     app.instance_path = str(instance_path)
-    database.sessionmaker = sessionmaker(bind=connection, expire_on_commit=False,
-                                         join_transaction_mode="create_savepoint")
-    register_listeners(database.sessionmaker)
+    # The app's own sessionmaker (with the listeners the studio attached to it) is bound
+    # to the test's connection for the test, then given its engine back.
+    database.sessionmaker.configure(bind=connection, join_transaction_mode="create_savepoint")
     try:
         yield
     finally:
-        app.instance_path, database.sessionmaker = before
+        database.sessionmaker.configure(bind=database.engine,
+                                        join_transaction_mode="conservative_savepoint")
+        app.instance_path = before
         app.config.clear()
         app.config.update(config)
         app.extensions.clear()
