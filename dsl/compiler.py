@@ -41,7 +41,8 @@ def _literal_result(op: str, a: Any, b: Any) -> bool:
     if type(a) is not type(b) and not (isinstance(a, int | float) and isinstance(b, int | float)):
         return False if op != "ne" else True
     try:
-        return {"eq": a == b, "ne": a != b, "lt": a < b, "le": a <= b, "gt": a > b, "ge": a >= b}[op]
+        results: dict[str, bool] = {"eq": a == b, "ne": a != b, "lt": a < b, "le": a <= b, "gt": a > b, "ge": a >= b}
+        return results[op]
     except TypeError:
         return False
 
