@@ -340,7 +340,7 @@ def plan_rules(rules: Sequence[dict[str, Any]], schema: Schema) -> list[RulePlan
 class Generated:
     """One compiled entry point of a ruleset (`match` or `explain`) and its source."""
 
-    run: Callable[[Any], tuple[Any, ...]]
+    run: Callable[..., tuple[Any, ...]]
     slots: dict[str, int]
     source: str
 

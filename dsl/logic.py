@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 NULL = ("null",)  # a sentinel element: tuples never collide with field values
 
@@ -203,7 +204,7 @@ class Conflict:
     Each entry is an atom's `text`: (source, negated).
     """
 
-    texts: tuple[object, ...]
+    texts: tuple[Any, ...]  # an Atom's (source, negated), or a Const's text
 
 
 Term = dict[Hashable, tuple[ValueSet, tuple[object, ...]]]  # key -> (ValueSet, texts)
