@@ -90,7 +90,7 @@ def _check_value(ctx: _Context, spec: FieldSpec, node: ast.Literal | ast.Symbol,
             return True
     elif spec.type in ("string", "any"):
         if kind == "symbol":
-            word = node.name  # type: ignore[union-attr]
+            word = node.name  # type: ignore[union-attr]  # kind "symbol" means a Symbol
             ctx.error("E210", f"{quote(word)} is compared with the text field `{name}`, so it needs quotes",
                       node.span, hint=f'write "{word[:60]}"')
             return False
@@ -140,10 +140,10 @@ def _check_compare(ctx: _Context, c: ast.Compare) -> None:
         return
     written = left.dotted if isinstance(left, ast.Path) else ""
     if op in ("is", "is not"):
-        _check_value(ctx, spec, c.right, written)  # type: ignore[arg-type]
+        _check_value(ctx, spec, c.right, written)  # type: ignore[arg-type]  # `operand IS value` in the grammar
         return
     if op in ("in", "not in"):
-        for item in c.right.items:  # type: ignore[union-attr]
+        for item in c.right.items:  # type: ignore[union-attr]  # `operand IN list_value` in the grammar
             _check_value(ctx, spec, item, written)
         return
     if op == "contains":
@@ -265,14 +265,14 @@ def _atom(c: ast.Compare, schema: Schema) -> logic.Formula:
     kind = spec.type
     if op == "contains":
         universe = _BOOL_UNIVERSE
-        return logic.Atom((spec.path, "contains", _literal(c.right)), logic.Finite(universe, frozenset({True})), text)  # type: ignore[arg-type]
+        return logic.Atom((spec.path, "contains", _literal(c.right)), logic.Finite(universe, frozenset({True})), text)  # type: ignore[arg-type]  # `operand CONTAINS value` in the grammar
     values: list[object]
     if op == "truthy":
         op, values = "is", [True]
     elif op in ("in", "not in"):
-        values = [_literal(v) for v in c.right.items]  # type: ignore[union-attr]
+        values = [_literal(v) for v in c.right.items]  # type: ignore[union-attr]  # `operand IN list_value` in the grammar
     else:
-        values = [_literal(c.right)]  # type: ignore[arg-type]
+        values = [_literal(c.right)]  # type: ignore[arg-type]  # a value here, a Path was refused above
     positive = {"is": True, "==": True, "in": True, "is not": False, "!=": False, "not in": False}.get(op)
     if kind in ("enum", "boolean"):
         universe = frozenset(spec.values) | {logic.NULL} if kind == "enum" else _BOOL_UNIVERSE

@@ -36,7 +36,7 @@ def _timestamp(value: Any) -> float | None:
         return None
     found = _STAMPS.get(value, _STAMPS)
     if found is not _STAMPS:
-        return found  # type: ignore[return-value]
+        return found  # type: ignore[return-value]  # the cache itself is the miss sentinel
     parsed = parse_datetime(value)
     stamp = parsed.timestamp() if parsed is not None else None
     if len(_STAMPS) >= 16_384:
@@ -412,7 +412,7 @@ def generate(schema: Schema, guards: Sequence[dict[str, Any]], rules: Sequence[d
         if plan.index_field is None:
             free.append(plan)
         else:
-            buckets.setdefault((plan.index_field, plan.index_value), []).append(plan)  # type: ignore[arg-type]
+            buckets.setdefault((plan.index_field, plan.index_value), []).append(plan)  # type: ignore[arg-type]  # index_value is set whenever index_field is
     rule_code = _rule_explain_code if explain else _rule_match_code
     prefix = "_x" if explain else "_b"
     lines: list[str] = []

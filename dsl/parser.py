@@ -393,7 +393,7 @@ class _AstBuilder(Transformer[_Tok, object]):
 
     def _duration(self, amount: _Tok, unit: _Tok) -> ast.Duration:
         word = unit[TEXT].rstrip("s")
-        return ast.Duration(self._number(amount), word, span=self._join(amount, unit))  # type: ignore[arg-type]
+        return ast.Duration(self._number(amount), word, span=self._join(amount, unit))  # type: ignore[arg-type]  # the grammar's UNIT is hour(s), day(s) or week(s)
 
     def guard(self, children: list[Any]) -> ast.Guard:
         return ast.Guard(children[3], span=self._join(children[0], children[-1]))
@@ -651,7 +651,7 @@ def _parse_ruleset(source: str) -> tuple[ast.Ruleset | None, list[Diagnostic]]:
     outcome = _parse(source, "start")
     if outcome.value is None or any(d.is_error for d in outcome.diagnostics):
         return None, outcome.diagnostics
-    statements: tuple[ast.Statement, ...] = outcome.value  # type: ignore[assignment]
+    statements: tuple[ast.Statement, ...] = outcome.value  # type: ignore[assignment]  # what the `start` rule builds
     return ast.Ruleset(statements, outcome.comments, frozenset(outcome.blank_lines)), outcome.diagnostics
 
 
@@ -660,5 +660,5 @@ def parse_expression(source: str) -> tuple[ast.Expr | None, list[Diagnostic]]:
     outcome = _parse(source, "expression_start")
     if outcome.value is None or any(d.is_error for d in outcome.diagnostics):
         return None, outcome.diagnostics
-    return outcome.value, outcome.diagnostics  # type: ignore[return-value]
+    return outcome.value, outcome.diagnostics  # type: ignore[return-value]  # what `expression_start` builds
 

@@ -160,7 +160,7 @@ class Ruleset:
         candidates: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
         holdouts: list[dict[str, Any]] = []
         follow_ups: list[dict[str, Any]] = []
-        notes: list[dict[str, Any]] = [] if explain else None  # type: ignore[assignment]
+        notes: list[dict[str, Any]] = [] if explain else None  # type: ignore[assignment]  # used only when explaining
         customer_id: Any = _MISSING
         for rule_id in matched:
             rule = rules[rule_id]
@@ -317,7 +317,7 @@ class Ruleset:
                 groups: dict[str, list[str]] = {}
                 for plan in self._plans:
                     if plan.index_field == index_field:
-                        groups.setdefault(plan.index_value, []).append(self.rules[plan.rule_id]["name"])  # type: ignore[arg-type]
+                        groups.setdefault(plan.index_value, []).append(self.rules[plan.rule_id]["name"])  # type: ignore[arg-type]  # index_value is set whenever index_field is
                 if not groups:
                     continue
                 flat: list[str] = []

@@ -112,7 +112,7 @@ class Schema:
         """The spec for a path (after aliases), `any` under a free root, else None."""
         found = self._lookups.get(path, self._lookups)
         if found is not self._lookups:
-            return found  # type: ignore[return-value]
+            return found  # type: ignore[return-value]  # the cache itself is the miss sentinel
         spec = self._lookup(path)
         if len(self._lookups) < 10_000:
             self._lookups[path] = spec
