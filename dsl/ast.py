@@ -8,6 +8,7 @@ formatter's round-trip property (parse(format(x)) == parse(x)) rests on that.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal as TypingLiteral
 
@@ -242,7 +243,7 @@ class Ruleset:
         return tuple(s for s in self.statements if isinstance(s, Rule))
 
 
-def walk(expr: Expr):
+def walk(expr: Expr) -> Iterator[Compare]:
     """Every comparison in an expression, left to right."""
     stack = [expr]
     while stack:

@@ -11,6 +11,7 @@ import itertools
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
 from dsl import ast, logic
 from dsl.diagnostics import Diagnostic, Span, make, quote
@@ -89,7 +90,7 @@ def _check_value(ctx: _Context, spec: FieldSpec, node: ast.Literal | ast.Symbol,
             return True
     elif spec.type in ("string", "any"):
         if kind == "symbol":
-            word = node.name  # type: ignore[union-attr]
+            word = node.name  # type: ignore[union-attr]  # kind "symbol" means a Symbol
             ctx.error("E210", f"{quote(word)} is compared with the text field `{name}`, so it needs quotes",
                       node.span, hint=f'write "{word[:60]}"')
             return False
@@ -101,7 +102,7 @@ def _check_value(ctx: _Context, spec: FieldSpec, node: ast.Literal | ast.Symbol,
     elif spec.type == "boolean":
         if kind == "boolean":
             return True
-    elif spec.type == "datetime":
+    elif spec.type == "datetime" and isinstance(node, ast.Literal):
         if kind == "string" and parse_datetime(node.value) is not None:
             return True
         if kind == "string":
@@ -124,36 +125,37 @@ def _check_compare(ctx: _Context, c: ast.Compare) -> None:
         if op in ("is", "is not", "in", "not in", "contains", "truthy"):
             ctx.error("E202", f"a condition must start with a field, not {_describe_value(left)}", left.span)
             return
-        spec = None
+        _check_ordered(ctx, c, None)  # only an ordered comparison may start with a literal
+        return
     else:
         spec = _field(ctx, left)
         if spec is None:
             return
     if op == "truthy":
-        if spec.type not in ("boolean", "any"):  # type: ignore[union-attr]
+        if spec.type not in ("boolean", "any"):
             example = {"enum": f"is {spec.values[0]}" if spec.values else "is ...", "list": 'contains "..."',
-                       "number": "> 0"}.get(spec.type, 'is "..."')  # type: ignore[union-attr]
-            ctx.error("E202", f"`{spec.path}` is {spec.describe()}, not true or false", c.span,  # type: ignore[union-attr]
-                      hint=f"compare it, for example `{spec.path} {example}`")  # type: ignore[union-attr]
+                       "number": "> 0"}.get(spec.type, 'is "..."')
+            ctx.error("E202", f"`{spec.path}` is {spec.describe()}, not true or false", c.span,
+                      hint=f"compare it, for example `{spec.path} {example}`")
         return
     written = left.dotted if isinstance(left, ast.Path) else ""
     if op in ("is", "is not"):
-        _check_value(ctx, spec, c.right, written)  # type: ignore[arg-type]
+        _check_value(ctx, spec, c.right, written)  # type: ignore[arg-type]  # `operand IS value` in the grammar
         return
     if op in ("in", "not in"):
-        for item in c.right.items:  # type: ignore[union-attr]
-            _check_value(ctx, spec, item, written)  # type: ignore[arg-type]
+        for item in c.right.items:  # type: ignore[union-attr]  # `operand IN list_value` in the grammar
+            _check_value(ctx, spec, item, written)
         return
     if op == "contains":
-        right = c.right
-        if spec.type == "list" or spec.type == "string" or spec.type == "any":  # type: ignore[union-attr]
+        right = cast(ast.Value, c.right)  # `operand CONTAINS value` in the grammar
+        if spec.type == "list" or spec.type == "string" or spec.type == "any":
             if isinstance(right, ast.Symbol):
                 ctx.error("E210", f"{quote(right.name)} needs quotes here", right.span, hint=f'write "{right.name[:60]}"')
-            elif right.kind != "string" and spec.type != "any":  # type: ignore[union-attr]
-                ctx.error("E202", f"`{spec.path}` holds texts; it cannot contain {_describe_value(right)}",  # type: ignore[union-attr]
+            elif right.kind != "string" and spec.type != "any":
+                ctx.error("E202", f"`{spec.path}` holds texts; it cannot contain {_describe_value(right)}",
                           right.span)
             return
-        ctx.error("E202", f"`{spec.path}` is {spec.describe()}; `contains` needs a list or a text",  # type: ignore[union-attr]
+        ctx.error("E202", f"`{spec.path}` is {spec.describe()}; `contains` needs a list or a text",
                   c.span, hint="use `is` or `in` instead")
         return
     _check_ordered(ctx, c, spec)
@@ -167,15 +169,15 @@ def _operand_spec(ctx: _Context, node: ast.Path | ast.Literal) -> FieldSpec | No
 
 def _check_ordered(ctx: _Context, c: ast.Compare, left: FieldSpec | None) -> None:
     """`==`, `!=`, `<`, `<=`, `>`, `>=` between two operands."""
-    right_node = c.right
+    right_node = cast(ast.Operand, c.right)  # `operand COMPARE operand` in the grammar
     if isinstance(right_node, ast.Path) and len(right_node.segments) == 1 and left is not None \
             and left.type == "enum" and ctx.schema.lookup(right_node.dotted) is None:
         ctx.error("E200", f"there is no field {quote(right_node.dotted)}", right_node.span,
                   hint=f"to compare with the value write `{left.path} is {right_node.dotted}`")
         return
     if left is None:
-        left = _operand_spec(ctx, c.left)  # type: ignore[arg-type]
-    right = _operand_spec(ctx, right_node)  # type: ignore[arg-type]
+        left = _operand_spec(ctx, c.left)
+    right = _operand_spec(ctx, right_node)
     if left is None or right is None:
         return
     if isinstance(right_node, ast.Literal) and left.path and c.op in ("==", "!="):
@@ -263,13 +265,14 @@ def _atom(c: ast.Compare, schema: Schema) -> logic.Formula:
     kind = spec.type
     if op == "contains":
         universe = _BOOL_UNIVERSE
-        return logic.Atom((spec.path, "contains", _literal(c.right)), logic.Finite(universe, frozenset({True})), text)  # type: ignore[arg-type]
+        return logic.Atom((spec.path, "contains", _literal(c.right)), logic.Finite(universe, frozenset({True})), text)  # type: ignore[arg-type]  # `operand CONTAINS value` in the grammar
+    values: list[object]
     if op == "truthy":
         op, values = "is", [True]
     elif op in ("in", "not in"):
-        values = [_literal(v) for v in c.right.items]  # type: ignore[union-attr]
+        values = [_literal(v) for v in c.right.items]  # type: ignore[union-attr]  # `operand IN list_value` in the grammar
     else:
-        values = [_literal(c.right)]  # type: ignore[arg-type]
+        values = [_literal(c.right)]  # type: ignore[arg-type]  # a value here, a Path was refused above
     positive = {"is": True, "==": True, "in": True, "is not": False, "!=": False, "not in": False}.get(op)
     if kind in ("enum", "boolean"):
         universe = frozenset(spec.values) | {logic.NULL} if kind == "enum" else _BOOL_UNIVERSE
@@ -279,7 +282,7 @@ def _atom(c: ast.Compare, schema: Schema) -> logic.Formula:
         members = chosen if positive else universe - chosen - {logic.NULL}
         return logic.Atom(key, logic.Finite(universe, members), text)
     if kind == "number" and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
-        nums = [float(v) for v in values]  # type: ignore[arg-type]
+        nums = [float(v) for v in values]  # type: ignore[arg-type]  # every value is a number, tested just above
         if positive is True:
             return logic.Atom(key, logic.Numbers.points(nums), text)
         if positive is False:
@@ -387,11 +390,11 @@ def _check_rule(ctx: _Context, rule: ast.Rule, offers: Mapping[str, str | None] 
                   hint="add `offer KEY` or `follow up after N days with KEY`")
 
 
-def _index_signature(rule: ast.Rule, schema: Schema) -> frozenset:
+def _index_signature(rule: ast.Rule, schema: Schema) -> frozenset[tuple[str, object]]:
     """(field, value) pairs a rule requires by plain equality on an indexed field."""
     cond = rule.condition
     items = cond.items if isinstance(cond, ast.And) else (cond,) if cond is not None else ()
-    pairs = set()
+    pairs: set[tuple[str, object]] = set()
     for item in items:
         if isinstance(item, ast.Compare) and item.op in ("is", "==") and isinstance(item.left, ast.Path) \
                 and isinstance(item.right, ast.Literal | ast.Symbol):
@@ -503,7 +506,7 @@ def _fields(expr: ast.Expr | None, resolve: _Resolver, out: set[str]) -> set[str
     return out
 
 
-def _shadow_keys(rule: ast.Rule, resolve: _Resolver) -> tuple[frozenset, frozenset]:
+def _shadow_keys(rule: ast.Rule, resolve: _Resolver) -> tuple[frozenset[object], frozenset[object]]:
     """What a rule requires, for finding the rules that may shadow it.
 
     A rule `a` can shadow `b` only if `b` implies each of `a`'s tests, so `b` must test
@@ -543,7 +546,7 @@ def _check_shadowing(ctx: _Context, tree: ast.Ruleset, formulas: dict[int, logic
             by_offer[clause.key].append(i)
     budget = MAX_SHADOW_CHECKS + 4 * len(rules)
     reported: set[int] = set()
-    keys: dict[int, tuple[frozenset, frozenset]] = {}
+    keys: dict[int, tuple[frozenset[object], frozenset[object]]] = {}
     resolve = _Resolver(schema)
     for key, members in by_offer.items():
         if len(members) < 2:

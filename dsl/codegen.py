@@ -23,7 +23,7 @@ from typing import Any
 from dsl.ir import is_scalar
 from dsl.schema import FieldSpec, Schema, parse_datetime
 
-_EMPTY: dict = {}
+_EMPTY: dict[str, Any] = {}
 _NUM = (int, float)
 
 
@@ -36,7 +36,7 @@ def _timestamp(value: Any) -> float | None:
         return None
     found = _STAMPS.get(value, _STAMPS)
     if found is not _STAMPS:
-        return found  # type: ignore[return-value]
+        return found  # type: ignore[return-value]  # the cache itself is the miss sentinel
     parsed = parse_datetime(value)
     stamp = parsed.timestamp() if parsed is not None else None
     if len(_STAMPS) >= 16_384:
@@ -57,7 +57,7 @@ def _any_eq(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def _any_in(a: Any, values: tuple) -> bool:
+def _any_in(a: Any, values: tuple[Any, ...]) -> bool:
     if type(a) is str:
         return a in values
     if _is_num(a):
@@ -87,13 +87,15 @@ def _rel(op: str, a: Any, b: Any) -> bool:
         return False
     if type(a) is bool or type(b) is bool:
         return False
-    return {"lt": a < b, "le": a <= b, "gt": a > b, "ge": a >= b}[op]
+    results: dict[str, bool] = {"lt": a < b, "le": a <= b, "gt": a > b, "ge": a >= b}
+    return results[op]
 
 
 def _any_order(op: str, a: Any, b: float) -> bool:
     if not _is_num(a) or type(a) is bool:
         return False
-    return {"lt": a < b, "le": a <= b, "gt": a > b, "ge": a >= b}[op]
+    results: dict[str, bool] = {"lt": a < b, "le": a <= b, "gt": a > b, "ge": a >= b}
+    return results[op]
 
 
 HELPERS: dict[str, Any] = {
@@ -206,7 +208,7 @@ class FieldSlots:
         return "(" + "".join(f"v{n}, " for n in range(self.count)) + ")"
 
     def unpack(self, paths: Sequence[str], indent: str = "    ") -> list[str]:
-        lines = []
+        lines: list[str] = []
         for p in paths:
             numbers = (self.slots[p], *self.typed.get(p, ()))
             lines.extend(f"{indent}v{n} = V[{n}]" for n in numbers)
@@ -216,7 +218,7 @@ class FieldSlots:
 def expr_fields(node: dict[str, Any], out: list[str]) -> list[str]:
     """Every field an expression reads, in order of first use."""
     if "and" in node or "or" in node:
-        for item in node.get("and") or node.get("or"):
+        for item in node.get("and") or node["or"]:
             expr_fields(item, out)
     elif "not" in node:
         expr_fields(node["not"], out)
@@ -338,7 +340,7 @@ def plan_rules(rules: Sequence[dict[str, Any]], schema: Schema) -> list[RulePlan
 class Generated:
     """One compiled entry point of a ruleset (`match` or `explain`) and its source."""
 
-    run: Callable[[Any], tuple]
+    run: Callable[..., tuple[Any, ...]]
     slots: dict[str, int]
     source: str
 
@@ -410,7 +412,7 @@ def generate(schema: Schema, guards: Sequence[dict[str, Any]], rules: Sequence[d
         if plan.index_field is None:
             free.append(plan)
         else:
-            buckets.setdefault((plan.index_field, plan.index_value), []).append(plan)  # type: ignore[arg-type]
+            buckets.setdefault((plan.index_field, plan.index_value), []).append(plan)  # type: ignore[arg-type]  # index_value is set whenever index_field is
     rule_code = _rule_explain_code if explain else _rule_match_code
     prefix = "_x" if explain else "_b"
     lines: list[str] = []

@@ -41,7 +41,8 @@ def _literal_result(op: str, a: Any, b: Any) -> bool:
     if type(a) is not type(b) and not (isinstance(a, int | float) and isinstance(b, int | float)):
         return False if op != "ne" else True
     try:
-        return {"eq": a == b, "ne": a != b, "lt": a < b, "le": a <= b, "gt": a > b, "ge": a >= b}[op]
+        results: dict[str, bool] = {"eq": a == b, "ne": a != b, "lt": a < b, "le": a <= b, "gt": a > b, "ge": a >= b}
+        return results[op]
     except TypeError:
         return False
 
@@ -60,17 +61,17 @@ def compile_expr(expr: ast.Expr, schema: Schema) -> dict[str, Any]:
     if isinstance(left, ast.Literal):
         if isinstance(right, ast.Literal):
             return {"const": _literal_result(op, left.value, right.value), "text": text}
-        left, right, op = right, left, _FLIP[op]  # type: ignore[assignment]
-    field = schema.resolve(left.dotted)  # type: ignore[union-attr]
+        left, right, op = right, left, _FLIP[op]  # type: ignore[assignment]  # flipped only when the right side is a Path
+    field = schema.resolve(left.dotted)  # type: ignore[union-attr]  # a Path after the flip above
     node: dict[str, Any] = {"test": op, "field": field, "text": text}
     if op == "true":
         return node
     if op in ("in", "not_in"):
-        node["values"] = [_value(v) for v in right.items]  # type: ignore[union-attr]
+        node["values"] = [_value(v) for v in right.items]  # type: ignore[union-attr]  # `operand IN list_value` in the grammar
     elif isinstance(right, ast.Path):
         node["other"] = schema.resolve(right.dotted)
     else:
-        node["value"] = _value(right)  # type: ignore[arg-type]
+        node["value"] = _value(right)  # type: ignore[arg-type]  # a Literal or Symbol for these operators
     return node
 
 

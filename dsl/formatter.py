@@ -43,10 +43,10 @@ def format_value(node: ast.Literal | ast.Symbol | ast.Path) -> str:
     if isinstance(node, ast.Path):
         return node.dotted
     if node.kind == "string":
-        return format_string(node.value)  # type: ignore[arg-type]
+        return format_string(node.value)  # type: ignore[arg-type]  # kind "string" holds a str
     if node.kind == "boolean":
         return "true" if node.value else "false"
-    return format_number(node.value)  # type: ignore[arg-type]
+    return format_number(node.value)  # type: ignore[arg-type]  # kind "number" holds an int or float
 
 
 def format_expr(expr: ast.Expr) -> str:
@@ -59,7 +59,7 @@ def format_expr(expr: ast.Expr) -> str:
         if isinstance(right, ast.ListValue):
             shown = "[" + ", ".join(format_value(item) for item in right.items) + "]"
         else:
-            shown = format_value(right)  # type: ignore[arg-type]
+            shown = format_value(right)  # type: ignore[arg-type]  # a Literal or Symbol, as the grammar allows here
         return f"{left} {expr.op} {shown}"
     if isinstance(expr, ast.Not):
         inner = format_expr(expr.operand)

@@ -37,7 +37,7 @@ def _require(cond: bool, where: str, message: str) -> None:
         raise _Invalid(where, message)
 
 
-def _keys(node: dict, where: str, allowed: set[str], required: set[str]) -> None:
+def _keys(node: dict[str, Any], where: str, allowed: set[str], required: set[str]) -> None:
     extra = set(node) - allowed
     _require(not extra, where, f"unexpected keys {sorted(map(str, extra))[:5]}")
     missing = required - set(node)
@@ -123,6 +123,7 @@ def _field(path: Any, schema: Schema, where: str) -> FieldSpec:
     spec = schema.lookup(path)
     _require(spec is not None and spec.type != "history" and schema.resolve(path) == path,
              where, f"{path[:80]!r} is not a field of the schema")
+    assert spec is not None  # _require has refused a missing field
     return spec
 
 
@@ -216,5 +217,6 @@ def validate_expression_ir(ir: Any, schema: Schema) -> dict[str, Any]:
         validate_expr(ir["when"], schema, "eligibility.when")
     except _Invalid as err:
         raise DSLError([make("E301", f"the compiled eligibility is damaged: {err}")]) from None
-    return ir["when"]
+    when: dict[str, Any] = ir["when"]
+    return when
 

@@ -18,15 +18,21 @@ an upgrade is a deliberate, tested change.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from lark import Lark
 
 #: The only Lark release this module is known to read correctly.
 LARK_VERSION = "1.3.1"
 
-Token = tuple  # (kind, text, line, column, end_column), see dsl.parser
+Token = tuple[str, str, int, int, int]  # (kind, text, line, column, end_column), see dsl.parser
+#: A reduction: (how many symbols it pops, the transformer's callback, the rule's name).
+Reduction = tuple[int, Callable[[list[object]], object], str]
+#: `(True, next_state)` or `(False, Reduction)`. The flag, not the type, tells them apart
+#: in the loops below (no isinstance there), so the second item is typed where unpacked.
+Action = tuple[bool, Any]
 
 
 class SyntaxFailure(Exception):
@@ -45,7 +51,7 @@ class Table:
     `(False, (size, callback, origin))` for a reduction.
     """
 
-    states: dict[int, dict[str, tuple[bool, object]]]
+    states: dict[int, dict[str, Action]]
     start_state: int
     end_state: int
     terminals: frozenset[str]
@@ -62,13 +68,13 @@ def table(lark: Lark, start: str) -> Table:
         return found
     from lark.parsers.lalr_analysis import Shift
 
-    frontend = lark.parser.parser  # type: ignore[attr-defined]
+    frontend = lark.parser.parser
     parse_table = frontend.parser.parse_table
     callbacks = frontend.parser.callbacks
-    reductions: dict[int, tuple[int, object, str]] = {}
-    states: dict[int, dict[str, tuple[bool, object]]] = {}
+    reductions: dict[int, Reduction] = {}
+    states: dict[int, dict[str, Action]] = {}
     for state, actions in parse_table.states.items():
-        row: dict[str, tuple[bool, object]] = {}
+        row: dict[str, Action] = {}
         for symbol, (action, arg) in actions.items():
             if action is Shift:
                 row[str(symbol)] = (True, arg)
@@ -86,7 +92,7 @@ def table(lark: Lark, start: str) -> Table:
 
 def accepts(table: Table, stack: list[int]) -> set[str]:
     """The terminals that would be shifted from this stack (for "expected ..." words)."""
-    accepted = set()
+    accepted: set[str] = set()
     for terminal in table.terminals:
         states = list(stack)
         while True:
@@ -97,13 +103,13 @@ def accepts(table: Table, stack: list[int]) -> set[str]:
             if shift:
                 accepted.add(terminal)
                 break
-            size, _callback, origin = arg  # type: ignore[misc]
+            size, _callback, origin = arg
             if size:
                 del states[-size:]
             goto = table.states[states[-1]].get(origin)
             if goto is None:
                 break
-            states.append(goto[1])  # type: ignore[arg-type]
+            states.append(goto[1])
             if states[-1] == table.end_state:
                 accepted.add(terminal)
                 break
@@ -126,12 +132,12 @@ def expected_before(table: Table, tokens: Iterator[Token], failing: Token) -> se
                 return accepts(table, stack)
             shift, arg = entry
             if shift:
-                stack.append(arg)  # type: ignore[arg-type]
+                stack.append(arg)
                 break
-            size, _callback, origin = arg  # type: ignore[misc]
+            size, _callback, origin = arg
             if size:
                 del stack[-size:]
-            stack.append(states[stack[-1]][origin][1])  # type: ignore[arg-type]
+            stack.append(states[stack[-1]][origin][1])
     return accepts(table, stack)
 
 
@@ -141,6 +147,9 @@ def run(table: Table, tokens: Iterator[Token], end: Token) -> object:
     end_state = table.end_state
     state_stack = [table.start_state]
     value_stack: list[object] = []
+    size: int
+    callback: Callable[[list[object]], object]
+    origin: str
     push_state = state_stack.append
     push_value = value_stack.append
     for token in itertools.chain(tokens, (end,)):
@@ -151,18 +160,18 @@ def run(table: Table, tokens: Iterator[Token], end: Token) -> object:
                 raise SyntaxFailure(token, accepts(table, state_stack))
             shift, arg = entry
             if shift:
-                push_state(arg)  # type: ignore[arg-type]
+                push_state(arg)
                 push_value(token)
                 break
-            size, callback, origin = arg  # type: ignore[misc]
+            size, callback, origin = arg
             if size:
                 children = value_stack[-size:]
                 del state_stack[-size:]
                 del value_stack[-size:]
             else:
                 children = []
-            value = callback(children)  # type: ignore[operator]
-            push_state(states[state_stack[-1]][origin][1])  # type: ignore[arg-type]
+            value = callback(children)
+            push_state(states[state_stack[-1]][origin][1])
             push_value(value)
             if kind == "$END" and state_stack[-1] == end_state:
                 return value_stack[-1]

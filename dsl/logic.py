@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 NULL = ("null",)  # a sentinel element: tuples never collide with field values
 
@@ -32,8 +33,8 @@ MAX_TERMS = 256
 class Finite:
     """A subset of a known finite universe (enum values, booleans), NULL included."""
 
-    universe: frozenset
-    members: frozenset
+    universe: frozenset[Hashable]
+    members: frozenset[Hashable]
 
     def complement(self) -> Finite:
         return Finite(self.universe, self.universe - self.members)
@@ -52,7 +53,7 @@ class Open:
     """A finite or co-finite set over an unbounded domain (texts, free data)."""
 
     cofinite: bool
-    elements: frozenset
+    elements: frozenset[Hashable]
 
     def complement(self) -> Open:
         return Open(not self.cofinite, self.elements)
@@ -203,10 +204,10 @@ class Conflict:
     Each entry is an atom's `text`: (source, negated).
     """
 
-    texts: tuple
+    texts: tuple[Any, ...]  # an Atom's (source, negated), or a Const's text
 
 
-Term = dict  # key -> (ValueSet, texts)
+Term = dict[Hashable, tuple[ValueSet, tuple[object, ...]]]  # key -> (ValueSet, texts)
 
 
 def _conjoin(a: Term, b: Term) -> Term | Conflict:

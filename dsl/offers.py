@@ -74,7 +74,8 @@ class OfferInfo:
     @property
     def window(self) -> tuple[float | None, float | None]:
         """(start, end) in epoch seconds; end is exclusive."""
-        return self.__dict__["_window"]
+        window: tuple[float | None, float | None] = self.__dict__["_window"]
+        return window
 
     def valid_at(self, moment: float | None) -> bool:
         start, end = self.window

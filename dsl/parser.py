@@ -24,13 +24,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, TypeVar
 
 from lark import Lark, Transformer
 from lark.lexer import Lexer
 
 from dsl import ast, lalr
-from dsl.diagnostics import Diagnostic, Span, make, quote
+from dsl.diagnostics import NO_SPAN, Diagnostic, Span, make, quote
 
 #: Largest source accepted, in characters (a 50,000-rule file is about 8 MB).
 MAX_SOURCE_CHARS = 16_000_000
@@ -88,8 +88,13 @@ _MOST = re.compile(r"[ \t\n]+most(?![A-Za-z0-9_.-])")
 
 #: A token is a plain tuple: (type, text, line, column, end_column). Lark's LALR
 #: tables only need the type, and tuples are the cheapest thing Python can build.
-_Tok = tuple
-_TYPE, TEXT, LINE, COLUMN, END_COLUMN = range(5)
+_Tok = tuple[str, str, int, int, int]
+_TYPE: Final = 0  # Final, so that token[TEXT] is known to be a str and token[LINE] an int
+TEXT: Final = 1
+LINE: Final = 2
+COLUMN: Final = 3
+END_COLUMN: Final = 4
+_Chained = TypeVar("_Chained", ast.And, ast.Or)
 
 
 class _ScanError(Exception):
@@ -136,7 +141,7 @@ class _Scanner(Lexer):
         clone.comments, clone.blank_lines = [], []
         return clone
 
-    def lex(self, data: str) -> Iterator[_Tok]:  # type: ignore[override]
+    def lex(self, data: str) -> Iterator[_Tok]:  # type: ignore[override]  # plain tuples, not Lark Tokens (see module docstring)
         keywords = self.keywords
         punct = self.punct
         comments = self.comments
@@ -147,7 +152,7 @@ class _Scanner(Lexer):
         count = 0
         previous = ""
         for m in self.master.finditer(data):
-            kind = m.lastgroup
+            kind: str = m.lastgroup  # type: ignore[assignment]  # every alternative of `master` is a named group
             if kind == "WS":
                 text = m.group()
                 newlines = text.count("\n")
@@ -229,7 +234,7 @@ class _ParseState(threading.local):
 _state = _ParseState()
 
 
-class _AstBuilder(Transformer):
+class _AstBuilder(Transformer[_Tok, object]):
     """Lark callbacks building `dsl.ast` nodes while the LALR parser reduces.
 
     One instance is bound into the cached Lark parser; anything a parse reports goes
@@ -246,7 +251,8 @@ class _AstBuilder(Transformer):
     def _span(node: Any) -> Span:
         if type(node) is tuple:
             return Span(node[LINE], node[COLUMN], node[LINE], node[END_COLUMN])
-        return node.span
+        span: Span = node.span
+        return span
 
     def _join(self, first: Any, last: Any) -> Span:
         return self._span(first).to(self._span(last))
@@ -303,69 +309,70 @@ class _AstBuilder(Transformer):
 
         return _ESCAPE.sub(unescape, body)
 
-    def string(self, children: list) -> ast.Literal:
+    def string(self, children: list[Any]) -> ast.Literal:
         (tok,) = children
         return ast.Literal(self._string(tok), "string", span=self._span(tok))
 
-    def number(self, children: list) -> ast.Literal:
+    def number(self, children: list[Any]) -> ast.Literal:
         (tok,) = children
         return ast.Literal(self._number(tok), "number", span=self._span(tok))
 
-    def true(self, children: list) -> ast.Literal:
+    def true(self, children: list[Any]) -> ast.Literal:
         return ast.Literal(True, "boolean", span=self._span(children[0]))
 
-    def false(self, children: list) -> ast.Literal:
+    def false(self, children: list[Any]) -> ast.Literal:
         return ast.Literal(False, "boolean", span=self._span(children[0]))
 
-    def symbol(self, children: list) -> ast.Symbol:
+    def symbol(self, children: list[Any]) -> ast.Symbol:
         (tok,) = children
         return ast.Symbol(tok[TEXT], span=self._span(tok))
 
-    def path(self, children: list) -> ast.Path:
+    def path(self, children: list[Any]) -> ast.Path:
         (tok,) = children
         return ast.Path(tuple(tok[TEXT].split(".")), span=self._span(tok))
 
-    def list_value(self, children: list) -> ast.ListValue:
+    def list_value(self, children: list[Any]) -> ast.ListValue:
         items = tuple(c for c in children if type(c) is not tuple)
         return ast.ListValue(items, span=self._join(children[0], children[-1]))
 
-    def key(self, children: list) -> _Tok:
-        return children[0]
+    def key(self, children: list[Any]) -> _Tok:
+        tok: _Tok = children[0]
+        return tok
 
     # Expressions -----------------------------------------------------------
 
-    def _compare(self, op: str, children: list, right: Any) -> ast.Compare:
+    def _compare(self, op: str, children: list[Any], right: Any) -> ast.Compare:
         return ast.Compare(op, children[0], right, span=self._join(children[0], children[-1]))
 
-    def is_(self, children: list) -> ast.Compare:
+    def is_(self, children: list[Any]) -> ast.Compare:
         return self._compare("is", children, children[2])
 
-    def is_not(self, children: list) -> ast.Compare:
+    def is_not(self, children: list[Any]) -> ast.Compare:
         return self._compare("is not", children, children[3])
 
-    def in_(self, children: list) -> ast.Compare:
+    def in_(self, children: list[Any]) -> ast.Compare:
         return self._compare("in", children, children[2])
 
-    def not_in(self, children: list) -> ast.Compare:
+    def not_in(self, children: list[Any]) -> ast.Compare:
         return self._compare("not in", children, children[3])
 
-    def contains(self, children: list) -> ast.Compare:
+    def contains(self, children: list[Any]) -> ast.Compare:
         return self._compare("contains", children, children[2])
 
-    def compare(self, children: list) -> ast.Compare:
+    def compare(self, children: list[Any]) -> ast.Compare:
         return self._compare(children[1][TEXT], children, children[2])
 
-    def truthy(self, children: list) -> ast.Compare:
+    def truthy(self, children: list[Any]) -> ast.Compare:
         return self._compare("truthy", children, None)
 
-    def group(self, children: list) -> ast.Expr:
-        inner = children[1]
+    def group(self, children: list[Any]) -> ast.Expr:
+        inner: ast.Expr = children[1]
         return inner
 
-    def negation(self, children: list) -> ast.Not:
+    def negation(self, children: list[Any]) -> ast.Not:
         return ast.Not(children[1], span=self._join(children[0], children[1]))
 
-    def _chain(self, cls: type, children: list) -> ast.And | ast.Or:
+    def _chain(self, cls: type[_Chained], children: list[Any]) -> _Chained:
         items: list[ast.Expr] = []
         for child in children:
             if type(child) is tuple:
@@ -376,30 +383,30 @@ class _AstBuilder(Transformer):
                 items.append(child)
         return cls(tuple(items), span=self._join(children[0], children[-1]))
 
-    def and_expr(self, children: list) -> ast.And:
+    def and_expr(self, children: list[Any]) -> ast.And:
         return self._chain(ast.And, children)
 
-    def or_expr(self, children: list) -> ast.Or:
+    def or_expr(self, children: list[Any]) -> ast.Or:
         return self._chain(ast.Or, children)
 
     # Statements ------------------------------------------------------------
 
     def _duration(self, amount: _Tok, unit: _Tok) -> ast.Duration:
         word = unit[TEXT].rstrip("s")
-        return ast.Duration(self._number(amount), word, span=self._join(amount, unit))  # type: ignore[arg-type]
+        return ast.Duration(self._number(amount), word, span=self._join(amount, unit))  # type: ignore[arg-type]  # the grammar's UNIT is hour(s), day(s) or week(s)
 
-    def guard(self, children: list) -> ast.Guard:
+    def guard(self, children: list[Any]) -> ast.Guard:
         return ast.Guard(children[3], span=self._join(children[0], children[-1]))
 
-    def limit(self, children: list) -> ast.Limit:
+    def limit(self, children: list[Any]) -> ast.Limit:
         count = self._number(children[3])
         period = self._duration(children[7], children[8])
         return ast.Limit(count, period, span=self._join(children[0], children[-1]))
 
-    def cap(self, children: list) -> ast.ResponseCap:
+    def cap(self, children: list[Any]) -> ast.ResponseCap:
         return ast.ResponseCap(self._number(children[2]), span=self._join(children[0], children[-1]))
 
-    def rule(self, children: list) -> ast.Rule:
+    def rule(self, children: list[Any]) -> ast.Rule:
         name_tok = children[1]
         return ast.Rule(
             self._string(name_tok),
@@ -408,13 +415,13 @@ class _AstBuilder(Transformer):
             name_span=self._span(name_tok),
         )
 
-    def when_clause(self, children: list) -> ast.When:
+    def when_clause(self, children: list[Any]) -> ast.When:
         return ast.When(children[1], span=self._join(children[0], children[1]))
 
-    def rollout(self, children: list) -> _Rollout:
+    def rollout(self, children: list[Any]) -> _Rollout:
         return _Rollout(self._number(children[1]), self._join(children[1], children[2]))
 
-    def offer_clause(self, children: list) -> ast.OfferClause:
+    def offer_clause(self, children: list[Any]) -> ast.OfferClause:
         key = children[1]
         rollout = children[2] if len(children) > 2 else None
         return ast.OfferClause(
@@ -422,10 +429,10 @@ class _AstBuilder(Transformer):
             rollout.percent if rollout else None,
             span=self._span(children[0]).to(rollout.span if rollout else self._span(key)),
             key_span=self._span(key),
-            percent_span=rollout.span if rollout else ast.NO_SPAN,
+            percent_span=rollout.span if rollout else NO_SPAN,
         )
 
-    def follow_clause(self, children: list) -> ast.FollowUp:
+    def follow_clause(self, children: list[Any]) -> ast.FollowUp:
         key = children[-1]
         return ast.FollowUp(
             key[TEXT],
@@ -435,14 +442,15 @@ class _AstBuilder(Transformer):
             key_span=self._span(key),
         )
 
-    def priority_clause(self, children: list) -> ast.Priority:
+    def priority_clause(self, children: list[Any]) -> ast.Priority:
         return ast.Priority(self._number(children[1]), span=self._join(children[0], children[1]))
 
-    def start(self, children: list) -> tuple:
+    def start(self, children: list[Any]) -> tuple[ast.Statement, ...]:
         return tuple(children)
 
-    def expression_start(self, children: list) -> ast.Expr:
-        return children[0]
+    def expression_start(self, children: list[Any]) -> ast.Expr:
+        expr: ast.Expr = children[0]
+        return expr
 
 
 @cache
@@ -589,7 +597,8 @@ def _parse(source: str, start: str) -> ParseOutcome:
         return ParseOutcome(None, problems)
     table = lalr.table(_lark(), start)
     scanner = _scanner_table().fresh()
-    _state.diagnostics = diagnostics = []
+    diagnostics: list[Diagnostic] = []
+    _state.diagnostics = diagnostics
     line, column = _position(source, len(source))
     end = ("$END", "", line, column, column + 1)
     gc_was_enabled = gc.isenabled()
@@ -642,7 +651,7 @@ def _parse_ruleset(source: str) -> tuple[ast.Ruleset | None, list[Diagnostic]]:
     outcome = _parse(source, "start")
     if outcome.value is None or any(d.is_error for d in outcome.diagnostics):
         return None, outcome.diagnostics
-    statements: tuple[ast.Statement, ...] = outcome.value  # type: ignore[assignment]
+    statements: tuple[ast.Statement, ...] = outcome.value  # type: ignore[assignment]  # what the `start` rule builds
     return ast.Ruleset(statements, outcome.comments, frozenset(outcome.blank_lines)), outcome.diagnostics
 
 
@@ -651,5 +660,5 @@ def parse_expression(source: str) -> tuple[ast.Expr | None, list[Diagnostic]]:
     outcome = _parse(source, "expression_start")
     if outcome.value is None or any(d.is_error for d in outcome.diagnostics):
         return None, outcome.diagnostics
-    return outcome.value, outcome.diagnostics  # type: ignore[return-value]
+    return outcome.value, outcome.diagnostics  # type: ignore[return-value]  # what `expression_start` builds
 

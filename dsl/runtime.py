@@ -25,7 +25,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from dsl import codegen
 from dsl.diagnostics import DSLError, make
@@ -71,7 +71,7 @@ class _PredicateCache:
             result = check_expression(when, schema=schema)
             if not result.ok:
                 raise DSLError(result.diagnostics)
-            ir = result.ir
+            ir: Mapping[str, Any] | None = result.ir
         else:
             ir = when
         predicate = codegen.generate_predicate(schema, validate_expression_ir(ir, schema))
@@ -136,7 +136,7 @@ class Ruleset:
         explain: bool = False,
     ) -> dict[str, Any]:
         """The decision for one interaction, as JSON-ready data (see docs/rules.md)."""
-        catalog = offers if offers is self._last_catalog or _is_catalog(offers) else offer_catalog(offers)
+        catalog = cast(Mapping[str, OfferInfo], offers) if offers is self._last_catalog or _is_catalog(offers) else offer_catalog(offers)
         if explain:
             code = self._explain_code()
             tables = self._explain_tables()
@@ -157,10 +157,10 @@ class Ruleset:
             return self._empty_decision(fired, moment, interaction)
         matched.sort()
         rules = self.rules
-        candidates: list[tuple[tuple, dict[str, Any]]] = []
+        candidates: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
         holdouts: list[dict[str, Any]] = []
         follow_ups: list[dict[str, Any]] = []
-        notes: list[dict[str, Any]] = [] if explain else None  # type: ignore[assignment]
+        notes: list[dict[str, Any]] = [] if explain else None  # type: ignore[assignment]  # used only when explaining
         customer_id: Any = _MISSING
         for rule_id in matched:
             rule = rules[rule_id]
@@ -249,7 +249,7 @@ class Ruleset:
             "limits": self._allowance(interaction, moment)[1] if self.limits else [],
         }
 
-    def _rank_of(self, rule_name: str) -> tuple:
+    def _rank_of(self, rule_name: str) -> tuple[int, int]:
         index = self._rule_index()[rule_name]
         return (-self.rules[index]["priority"], index)
 
@@ -277,9 +277,10 @@ class Ruleset:
 
     def _eligible(self, info: OfferInfo, interaction: Any) -> bool:
         cache = info.__dict__.setdefault("_predicates", {})
-        predicate = cache.get(self.schema)
+        predicate: codegen.Predicate | None = cache.get(self.schema)
         if predicate is None:
-            predicate = _PREDICATES.get(self.schema, info.eligible_when)  # type: ignore[arg-type]
+            assert info.eligible_when is not None  # the caller asks only about offers with a condition
+            predicate = _PREDICATES.get(self.schema, info.eligible_when)
             cache[self.schema] = predicate
         return predicate.test(interaction)
 
@@ -316,7 +317,7 @@ class Ruleset:
                 groups: dict[str, list[str]] = {}
                 for plan in self._plans:
                     if plan.index_field == index_field:
-                        groups.setdefault(plan.index_value, []).append(self.rules[plan.rule_id]["name"])  # type: ignore[arg-type]
+                        groups.setdefault(plan.index_value, []).append(self.rules[plan.rule_id]["name"])  # type: ignore[arg-type]  # index_value is set whenever index_field is
                 if not groups:
                     continue
                 flat: list[str] = []
@@ -356,7 +357,7 @@ class Ruleset:
         return tables
 
     def _trace(self, actual: _Actual, fired_flags: list[bool], traced: list[tuple[int, dict[str, Any]]],
-               index_values: tuple, notes: list[dict[str, Any]]) -> dict[str, Any]:
+               index_values: tuple[Any, ...], notes: list[dict[str, Any]]) -> dict[str, Any]:
         tables = self._explain_tables()
         traced.sort()  # runs already in rule order; rule numbers are unique, rows never compared
         rules_out = [row for _rule_id, row in traced]
@@ -441,7 +442,8 @@ class _Actual:
 
 def _text_of(node: dict[str, Any]) -> str:
     if "text" in node:
-        return node["text"]
+        text: str = node["text"]
+        return text
     if "not" in node:
         return f"not ({_text_of(node['not'])})"
     word = "and" if "and" in node else "or"

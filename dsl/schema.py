@@ -112,7 +112,7 @@ class Schema:
         """The spec for a path (after aliases), `any` under a free root, else None."""
         found = self._lookups.get(path, self._lookups)
         if found is not self._lookups:
-            return found  # type: ignore[return-value]
+            return found  # type: ignore[return-value]  # the cache itself is the miss sentinel
         spec = self._lookup(path)
         if len(self._lookups) < 10_000:
             self._lookups[path] = spec
@@ -412,7 +412,7 @@ def validate_interaction(schema: Schema, interaction: Any) -> list[Diagnostic]:
     declared = {s.path for s in schema.fields}
     prefixes = {".".join(s.segments[:i]) for s in schema.fields for i in range(1, len(s.segments))}
 
-    def walk(obj: Mapping, prefix: str) -> None:
+    def walk(obj: Mapping[object, object], prefix: str) -> None:
         for key, value in obj.items():
             path = f"{prefix}{key}" if isinstance(key, str) else f"{prefix}?"
             if len(problems) >= 100:
