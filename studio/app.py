@@ -16,6 +16,7 @@ from studio.config import flask_config, load_settings
 from studio.errors import NotAllowed, ValidationFailed
 from studio.roles import ROLE_LABELS, areas_for
 from studio.services import accounts
+from studio.services import history_jobs as _history_jobs  # noqa: F401  (registers jobs)
 from studio.web import is_htmx
 
 DEFAULT_INSTANCE = Path(os.environ.get("STUDIO_INSTANCE_PATH", Path.cwd() / "instance"))

@@ -1,0 +1,155 @@
+"""Backtests: the drafts replayed against the published bundle over a slice of history.
+
+A backtest row records the slice (history search parameters, or the sample library when
+there is no history), the candidate, its progress and, when done, the tally of
+`bundle.replay`. The job decides in chunks; with `processes` > 1 the chunks run in a
+process pool, each process loading both bundles once. Progress and cancel are checked
+between chunks; like the import, a run commits after each chunk so the page sees it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bundle.replay import merge, replay_bundles
+from studio.jobs import job
+from studio.models import Backtest, Interaction, utcnow
+from studio.services import bundles, publish, samples
+from studio.services.history_search import SearchParams, conditions
+
+CHUNK: Final = 2_000
+DEFAULT_DAYS: Final = 30
+
+
+class BacktestRefused(ValueError):
+    """Nothing to compare: no published bundle, or drafts that do not compile."""
+
+
+def default_slice(now: datetime | None = None) -> dict[str, str]:
+    start = (now or datetime.now(UTC)) - timedelta(days=DEFAULT_DAYS)
+    return {"date_from": start.date().isoformat()}
+
+
+def create(session: Session, *, params: SearchParams, actor_id: int | None,
+           change_request_id: int | None = None) -> Backtest:
+    row = Backtest(candidate="drafts", slice=params.to_args(), status="queued",
+                   created_by=actor_id, change_request_id=change_request_id, result={})
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get(session: Session, backtest_id: int) -> Backtest | None:
+    return session.get(Backtest, backtest_id)
+
+
+def recent(session: Session, limit: int = 20) -> list[Backtest]:
+    return list(session.scalars(select(Backtest).order_by(Backtest.id.desc()).limit(limit)))
+
+
+def latest_for_change(session: Session, change_request_id: int) -> Backtest | None:
+    return session.scalar(select(Backtest).where(Backtest.change_request_id == change_request_id)
+                          .order_by(Backtest.id.desc()).limit(1))
+
+
+def request_cancel(backtest: Backtest) -> None:
+    if backtest.status in ("queued", "running"):
+        backtest.status = "cancelling"
+
+
+def bundles_to_compare(session: Session) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(published, drafts) bundle bodies; BacktestRefused when there is nothing to compare."""
+    current = bundles.current(session)
+    if current is None:
+        raise BacktestRefused("nothing is published yet; a backtest compares the drafts "
+                              "with the published bundle")
+    before = json.loads(current.body)
+    plan = publish.prepare(session, which="head")
+    errors = [p for p in plan.errors if p.code != "nothing-to-publish"]
+    if errors:
+        raise BacktestRefused(f"the drafts do not compile: {errors[0].message}")
+    after = {**plan.body, "version": before.get("version", 0) + 1}
+    return before, after
+
+
+def slice_rows(session: Session, params: SearchParams) -> Iterator[dict[str, Any]]:
+    """The interactions of the slice, oldest first; the sample library when history is empty."""
+    has_history = session.scalar(select(Interaction.id).limit(1)) is not None
+    if not has_history:
+        for sample in samples.all_samples(session):
+            yield dict(sample.body)
+        return
+    where, _problems = conditions(session, params)
+    yield from session.scalars(select(Interaction.body).where(*where)
+                                .order_by(Interaction.at, Interaction.id)
+                                .execution_options(yield_per=CHUNK))
+
+
+def _chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def run(session: Session, backtest_id: int, *, processes: int = 1,
+        chunk_size: int = CHUNK) -> Backtest:
+    backtest = session.get(Backtest, backtest_id)
+    if backtest is None or backtest.status in ("done", "cancelled"):
+        return backtest  # type: ignore[return-value]
+    backtest.status = "running"
+    session.commit()
+    try:
+        before, after = bundles_to_compare(session)
+    except BacktestRefused as refused:
+        backtest.status, backtest.message = "failed", str(refused)
+        backtest.finished_at = utcnow()
+        session.commit()
+        return backtest
+    params = SearchParams.from_args(backtest.slice or {})
+    chunks = list(_chunks(slice_rows(session, params), chunk_size))
+    backtest.total = sum(len(c) for c in chunks)
+    session.commit()
+    tallies: list[dict[str, Any]] = []
+    pool = ProcessPoolExecutor(processes) if processes > 1 else None
+    try:
+        results = (pool.map(replay_bundles, [before] * len(chunks), [after] * len(chunks), chunks)
+                   if pool is not None else (replay_bundles(before, after, c) for c in chunks))
+        for tally in results:
+            tallies.append(tally)
+            backtest.done += tally["decided"] + tally["refused"]
+            session.commit()
+            session.refresh(backtest, ["status"])
+            if backtest.status == "cancelling":
+                backtest.status = "cancelled"
+                backtest.result = merge(tallies)
+                backtest.message = f"Cancelled after {backtest.done:,} interactions."
+                backtest.finished_at = utcnow()
+                session.commit()
+                return backtest
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    backtest.result = merge(tallies)
+    backtest.status = "done"
+    backtest.message = (f"{backtest.result['decided']:,} interactions decided; "
+                        f"{backtest.result['changed']:,} decisions change.")
+    backtest.finished_at = utcnow()
+    session.commit()
+    return backtest
+
+
+@job("backtests.run")
+def backtest_job(session: Session, *, backtest_id: int, processes: int = 1) -> str:
+    return run(session, backtest_id, processes=processes).status
