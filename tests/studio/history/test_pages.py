@@ -1,0 +1,65 @@
+"""The History pages: upload and import, search with facets, timelines, hidden text."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from tests.factories.interactions import history, interaction
+from tests.factories.people import make_user
+from tests.factories.web import post, sign_in_as
+
+
+def _upload(client: FlaskClient, rows: list, name: str = "h.jsonl"):
+    data = "\n".join(json.dumps(r) for r in rows).encode()
+    return post(client, "/history/imports", {"file": (io.BytesIO(data), name)},
+                content_type="multipart/form-data")
+
+
+def test_an_uploaded_file_is_imported_by_the_job_and_reported(session: Session,
+                                                              client: FlaskClient) -> None:
+    sign_in_as(client, make_user(session, "service_lead"))
+    bad = interaction(99)
+    bad["inquiry"]["channel"] = "fax"
+    answer = _upload(client, history(30) + [bad])
+    assert answer.status_code == 302
+    page = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "done" in page and "30 imported" in page and "1 rows refused" in page
+    assert "inquiry.channel" in page
+    problems = client.get(answer.headers["Location"] + "/problems.csv").get_data(as_text=True)
+    assert problems.splitlines()[1].startswith("31,inquiry.channel,")
+
+
+def test_a_wrong_file_type_is_refused_with_a_message(session: Session,
+                                                     client: FlaskClient) -> None:
+    sign_in_as(client, make_user(session, "service_lead"))
+    answer = _upload(client, history(2), name="h.xlsx")
+    assert answer.status_code == 422
+    assert ".jsonl or .csv" in answer.get_data(as_text=True)
+
+
+def test_search_filters_counts_facets_and_opens_a_timeline(session: Session,
+                                                           client: FlaskClient) -> None:
+    sign_in_as(client, make_user(session, "service_lead"))
+    _upload(client, history(40) + [interaction(500, text="My card was stolen at the mall")])
+    page = client.get("/history/?q=stolen+cards").get_data(as_text=True)
+    assert "1 interactions" in page and "stolen at the mall" in page
+    page = client.get("/history/?channel=phone").get_data(as_text=True)
+    assert "8 interactions" in page
+    timeline = client.get("/history/customers/c-3").get_data(as_text=True)
+    assert "Customer c-3" in timeline and "i-3" in timeline
+
+
+def test_a_marketer_searches_but_does_not_see_raw_text(session: Session,
+                                                       client: FlaskClient) -> None:
+    sign_in_as(client, make_user(session, "service_lead"))
+    _upload(client, [interaction(1, text="secret words here")])
+    sign_in_as(client, make_user(session, "marketer"))
+    page = client.get("/history/?q=secret").get_data(as_text=True)
+    assert "1 interactions" in page and "secret words here" not in page
+    assert "hidden for your role" in page
+    export = client.get("/history/export.csv?q=secret").get_data(as_text=True)
+    assert "i-1" in export and "secret words" not in export
