@@ -10,9 +10,12 @@ between chunks; like the import, a run commits after each chunk so the page sees
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import select
@@ -103,8 +106,15 @@ def _chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str
         yield chunk
 
 
+def dask_scheduler() -> str | None:
+    """The Dask scheduler backtests run on (`STUDIO_DASK_SCHEDULER`), if any."""
+    return os.environ.get("STUDIO_DASK_SCHEDULER") or None
+
+
 def run(session: Session, backtest_id: int, *, processes: int = 1,
-        chunk_size: int = CHUNK) -> Backtest:
+        chunk_size: int = CHUNK, scheduler: str | None = None,
+        partitions_folder: Path | None = None) -> Backtest:
+    """Replay the backtest's slice; on the Dask cluster at `scheduler` when given."""
     backtest = session.get(Backtest, backtest_id)
     if backtest is None or backtest.status in ("done", "cancelled"):
         return backtest  # type: ignore[return-value]
@@ -118,6 +128,9 @@ def run(session: Session, backtest_id: int, *, processes: int = 1,
         session.commit()
         return backtest
     params = SearchParams.from_args(backtest.slice or {})
+    if scheduler:
+        return _run_on_cluster(session, backtest, before, after, params, scheduler,
+                               partitions_folder or Path(tempfile.mkdtemp(prefix="backtest-")))
     chunks = list(_chunks(slice_rows(session, params), chunk_size))
     backtest.total = sum(len(c) for c in chunks)
     session.commit()
@@ -141,10 +154,31 @@ def run(session: Session, backtest_id: int, *, processes: int = 1,
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-    backtest.result = merge(tallies)
+    return _finish(session, backtest, merge(tallies))
+
+
+def _run_on_cluster(session: Session, backtest: Backtest, before: dict[str, Any],
+                    after: dict[str, Any], params: SearchParams, scheduler: str,
+                    folder: Path) -> Backtest:
+    """Write the slice as Parquet partitions, decide them on the Dask workers, reduce."""
+    from distributed import Client
+
+    from bundle.replay_cluster import replay_on_cluster, write_partitions
+
+    paths = write_partitions(slice_rows(session, params), folder)
+    with Client(scheduler) as client:
+        result = replay_on_cluster(client, before, after, paths)
+    backtest.total = backtest.done = result["decided"] + result["refused"]
+    return _finish(session, backtest, result, where=f" on the Dask cluster ({len(paths)} "
+                   "partitions)")
+
+
+def _finish(session: Session, backtest: Backtest, result: dict[str, Any],
+            where: str = "") -> Backtest:
+    backtest.result = result
     backtest.status = "done"
-    backtest.message = (f"{backtest.result['decided']:,} interactions decided; "
-                        f"{backtest.result['changed']:,} decisions change.")
+    backtest.message = (f"{result['decided']:,} interactions decided{where}; "
+                        f"{result['changed']:,} decisions change.")
     backtest.finished_at = utcnow()
     session.commit()
     return backtest
@@ -152,4 +186,4 @@ def run(session: Session, backtest_id: int, *, processes: int = 1,
 
 @job("backtests.run")
 def backtest_job(session: Session, *, backtest_id: int, processes: int = 1) -> str:
-    return run(session, backtest_id, processes=processes).status
+    return run(session, backtest_id, processes=processes, scheduler=dask_scheduler()).status
