@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bundle.replay import merge, replay_bundles
-from studio.jobs import job
+from studio.job_registry import job
 from studio.models import Backtest, Interaction, utcnow
 from studio.services import bundles, publish, samples
 from studio.services.history_search import SearchParams, conditions
@@ -47,6 +47,14 @@ def create(session: Session, *, params: SearchParams, actor_id: int | None,
     session.add(row)
     session.flush()
     return row
+
+
+def create_for_change(session: Session, change_request_id: int, *,
+                      actor_id: int | None) -> Backtest:
+    """The backtest every change request carries: the last 30 days of history (all the
+    samples when there is none), queued by the caller after the commit."""
+    return create(session, params=SearchParams.from_args(default_slice()), actor_id=actor_id,
+                  change_request_id=change_request_id)
 
 
 def get(session: Session, backtest_id: int) -> Backtest | None:

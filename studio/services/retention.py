@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from studio import audit
 from studio.errors import FieldError, ValidationFailed
-from studio.jobs import job
+from studio.job_registry import job
 from studio.models import Interaction, Setting, utcnow
 
 KEY = "history.retention_days"

@@ -20,9 +20,9 @@ from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response
 
 from studio import security
-from studio.db import after_commit, db_session
+from studio.db import db_session
 from studio.errors import FieldError, ValidationFailed
-from studio.jobs import get_jobs
+from studio.jobs import enqueue_after_commit
 from studio.roles import RAW_TEXT_ROLES
 from studio.services import (
     backtest_charts,
@@ -37,12 +37,6 @@ from studio.web import actor_id, is_htmx, me, page_arg
 bp = Blueprint("history", __name__, url_prefix="/history")
 
 MAX_UPLOAD = 4 * 1024 * 1024 * 1024
-
-
-def _enqueue_after_commit(name: str, **kwargs: int) -> None:
-    """Queue a job once the row it reads is committed (the job has its own session)."""
-    jobs = get_jobs()
-    after_commit(lambda: jobs.enqueue(name, **kwargs))
 
 
 def _raw_text() -> bool:
@@ -146,7 +140,7 @@ def upload() -> Response:
     except interaction_import.ImportRefused as refused:
         Path(path).unlink(missing_ok=True)
         raise ValidationFailed([FieldError("file", str(refused))]) from None
-    _enqueue_after_commit("interactions.import", import_id=record.id)
+    enqueue_after_commit("interactions.import", import_id=record.id)
     return redirect(url_for("history.import_status", import_id=record.id))
 
 
@@ -180,7 +174,7 @@ def resume_import(import_id: int) -> Response:
         abort(404)
     if record.status != "done":
         record.status = "queued"
-        _enqueue_after_commit("interactions.import", import_id=import_id)
+        enqueue_after_commit("interactions.import", import_id=import_id)
     return redirect(url_for("history.import_status", import_id=import_id))
 
 
@@ -198,6 +192,14 @@ def import_problems(import_id: int) -> Response:
 # --- backtests ------------------------------------------------------------------------------
 
 
+@bp.app_context_processor
+def _review_backtest() -> dict[str, object]:
+    """`review_backtest(change_id)` for reviews/_backtest.html: the latest backtest."""
+    return {"review_backtest": lambda change_id: backtests.latest_for_change(db_session(),
+                                                                          change_id),
+            "default_backtest_from": backtests.default_slice()["date_from"]}
+
+
 @bp.post("/backtests")
 @security.requires("history")
 def start_backtest() -> Response:
@@ -205,7 +207,7 @@ def start_backtest() -> Response:
     change = request.form.get("change_request_id", "")
     row = backtests.create(db_session(), params=params, actor_id=actor_id(),
                            change_request_id=int(change) if change.isdigit() else None)
-    _enqueue_after_commit("backtests.run", backtest_id=row.id)
+    enqueue_after_commit("backtests.run", backtest_id=row.id)
     return redirect(url_for("history.backtest", backtest_id=row.id))
 
 
