@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     stream_with_context,
     url_for,
 )
@@ -51,7 +53,8 @@ def index() -> str:
     template = "history/_results.html" if is_htmx() else "history/index.html"
     return render_template(template, params=params, result=result, raw_text=_raw_text(),
                            saved=history_search.saved_for(db_session(), actor_id()),
-                           args=params.to_args())
+                           args=params.to_args(),
+                           parquet=history_search.parquet_available())
 
 
 @bp.get("/export.csv")
@@ -61,6 +64,23 @@ def export() -> Response:
     rows = history_search.export_csv(db_session(), params, raw_text=_raw_text())
     return Response(stream_with_context(rows), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=interactions.csv"})
+
+
+@bp.get("/export.parquet")
+@security.requires("history")
+def export_parquet() -> Response:
+    if not history_search.parquet_available():
+        abort(404, description="Parquet export needs pyarrow: install the studio with its "
+              "cluster extra (pip install '.[cluster]').")
+    params = history_search.SearchParams.from_args(request.args)
+    handle = tempfile.NamedTemporaryFile(suffix=".parquet", delete=False)  # noqa: SIM115
+    handle.close()
+    path = Path(handle.name)
+    history_search.export_parquet(db_session(), params, path, raw_text=_raw_text())
+    response = send_file(path, mimetype="application/vnd.apache.parquet", as_attachment=True,
+                         download_name="interactions.parquet")
+    response.call_on_close(lambda: path.unlink(missing_ok=True))
+    return response
 
 
 @bp.post("/saved")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from studio.services import history_search
 from tests.factories.interactions import history, interaction
 from tests.factories.people import make_user
 from tests.factories.web import post, sign_in_as
@@ -63,3 +65,20 @@ def test_a_marketer_searches_but_does_not_see_raw_text(session: Session,
     assert "hidden for your role" in page
     export = client.get("/history/export.csv?q=secret").get_data(as_text=True)
     assert "i-1" in export and "secret words" not in export
+
+
+@pytest.mark.skipif(not history_search.parquet_available(),
+                    reason="Parquet export needs pyarrow: pip install -e '.[cluster]'")
+def test_a_search_exports_to_parquet_with_every_match(session: Session, client: FlaskClient,
+                                                      tmp_path) -> None:
+    import pyarrow.parquet as pq
+
+    sign_in_as(client, make_user(session, "service_lead"))
+    _upload(client, history(30))
+    answer = client.get("/history/export.parquet?channel=phone")
+    assert answer.status_code == 200
+    path = tmp_path / "out.parquet"
+    path.write_bytes(answer.get_data())
+    table = pq.read_table(path)
+    assert table.num_rows == 6 and set(table.column("channel").to_pylist()) == {"phone"}
+    assert table.column("text").to_pylist()[0].startswith("Contact number")
