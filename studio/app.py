@@ -16,7 +16,6 @@ from studio.config import flask_config, load_settings
 from studio.errors import NotAllowed, ValidationFailed
 from studio.roles import ROLE_LABELS, areas_for
 from studio.services import accounts
-from studio.services import history_jobs as _history_jobs  # noqa: F401  (registers jobs)
 from studio.web import is_htmx
 
 DEFAULT_INSTANCE = Path(os.environ.get("STUDIO_INSTANCE_PATH", Path.cwd() / "instance"))
@@ -35,6 +34,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     accounts.use_password_hash(settings.password_hash_method)
 
     db.init_app(app, settings.database_url)
+    from studio.services import history_jobs  # noqa: F401  (registers its jobs: needed
+    #                                            before the queue is built, not at import)
     jobs.init_app(app, overrides)
     security.init_app(app)
     app.url_map.converters["int"] = DatabaseInt

@@ -26,6 +26,7 @@ from studio.job_registry import job
 from studio.models import Backtest, Interaction, utcnow
 from studio.services import bundles, publish, samples
 from studio.services.history_search import SearchParams, conditions
+from studio.services.rendered_impact import as_of_today
 
 CHUNK: Final = 2_000
 DEFAULT_DAYS: Final = 30
@@ -93,9 +94,10 @@ def bundles_to_compare(session: Session) -> tuple[dict[str, Any], dict[str, Any]
 def slice_rows(session: Session, params: SearchParams) -> Iterator[dict[str, Any]]:
     """The interactions of the slice, oldest first; the sample library when history is empty."""
     has_history = session.scalar(select(Interaction.id).limit(1)) is not None
-    if not has_history:
+    if not has_history:  # samples are examples: decide them as if they happened today
+        now = datetime.now(UTC)
         for sample in samples.all_samples(session):
-            yield dict(sample.body)
+            yield as_of_today(dict(sample.body), now)
         return
     where, _problems = conditions(session, params)
     yield from session.scalars(select(Interaction.body).where(*where)
