@@ -194,6 +194,13 @@ def _finish(session: Session, backtest: Backtest, result: dict[str, Any],
     return backtest
 
 
+def processes_setting() -> int:
+    """How many processes a backtest job decides in (`STUDIO_BACKTEST_PROCESSES`, 1-64)."""
+    raw = os.environ.get("STUDIO_BACKTEST_PROCESSES", "1")
+    return min(64, max(1, int(raw))) if raw.isdigit() else 1
+
+
 @job("backtests.run")
-def backtest_job(session: Session, *, backtest_id: int, processes: int = 1) -> str:
-    return run(session, backtest_id, processes=processes, scheduler=dask_scheduler()).status
+def backtest_job(session: Session, *, backtest_id: int) -> str:
+    return run(session, backtest_id, processes=processes_setting(),
+               scheduler=dask_scheduler()).status
