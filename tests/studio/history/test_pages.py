@@ -82,3 +82,16 @@ def test_a_search_exports_to_parquet_with_every_match(session: Session, client: 
     table = pq.read_table(path)
     assert table.num_rows == 6 and set(table.column("channel").to_pylist()) == {"phone"}
     assert table.column("text").to_pylist()[0].startswith("Contact number")
+
+
+def test_an_interaction_is_copied_to_the_sample_library_redacted(session: Session,
+                                                                 client: FlaskClient) -> None:
+    from studio.services import samples
+
+    sign_in_as(client, make_user(session, "service_lead"))
+    _upload(client, [interaction(7, text="Call me on 415 555 0100 about card 4111111111111111")])
+    answer = post(client, "/history/i/i-7/promote", {"name": "Card worry"})
+    assert answer.status_code == 302
+    sample = samples.get(session, "history-i-7")
+    assert sample.name == "Card worry" and sample.tags == ["history"]
+    assert sample.body["inquiry"]["text"] == "Call me on [phone] about card [card]"
