@@ -185,7 +185,8 @@ def _run_on_cluster(session: Session, backtest: Backtest, before: dict[str, Any]
 
 def _finish(session: Session, backtest: Backtest, result: dict[str, Any],
             where: str = "") -> Backtest:
-    backtest.result = result
+    has_history = session.scalar(select(Interaction.id).limit(1)) is not None
+    backtest.result = {**result, "source": "history" if has_history else "samples"}
     backtest.status = "done"
     backtest.message = (f"{result['decided']:,} interactions decided{where}; "
                         f"{result['changed']:,} decisions change.")
