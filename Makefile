@@ -42,7 +42,7 @@ format: ## apply ruff format and ruff's safe fixes
 lock: ## recompile requirements/*.txt (pinned, hashed) from pyproject.toml; LOCK_ARGS=--upgrade for newest
 	$(BIN)/uv pip compile pyproject.toml --generate-hashes --universal --python-version 3.11 \
 	  --quiet $(LOCK_ARGS) -o requirements/runtime.txt
-	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra cluster --generate-hashes --universal \
 	  --python-version 3.11 --quiet $(LOCK_ARGS) -o requirements/dev.txt
 
 ci: ## what CI runs: .ci/run (install if needed, ruff, every test, PostgreSQL included)

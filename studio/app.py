@@ -34,6 +34,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     accounts.use_password_hash(settings.password_hash_method)
 
     db.init_app(app, settings.database_url)
+    from studio.services import history_jobs  # noqa: F401  (registers its jobs: needed
+    #                                            before the queue is built, not at import)
     jobs.init_app(app, overrides)
     security.init_app(app)
     app.url_map.converters["int"] = DatabaseInt

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -338,3 +338,87 @@ def _display_url(url: str) -> str:
 
 if __name__ == "__main__":
     main()
+
+
+@main.group()
+def interactions() -> None:
+    """Interaction history: import files, keep them for a set time."""
+
+
+@interactions.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--redact", is_flag=True, help="Replace emails, phone and card numbers in text.")
+@click.option("--restart", is_flag=True,
+              help="Start over instead of continuing an unfinished import of FILE.")
+def interactions_import(file: Path, redact: bool, restart: bool) -> None:
+    """Import interaction history from FILE (.jsonl or .csv, optionally .gz).
+
+    Rows are checked against the interaction schema; refused rows are reported with
+    their line and field, duplicates (same interaction id) are skipped. A killed import
+    continues where it stopped when run again with the same FILE.
+    """
+    from studio.services import interaction_import
+
+    app = create_app()
+    path = file.resolve()
+    with app.app_context():
+        session = get_database(app).session()
+        try:
+            record = None if restart else interaction_import.unfinished_for(session, path)
+            if record is not None:
+                click.echo(f"Continuing import #{record.id} of {path.name} from line "
+                           f"{record.line:,} ({record.imported:,} rows already imported).")
+            else:
+                try:
+                    record = interaction_import.create(session, path=path, filename=path.name,
+                                                       redact=redact, actor_id=None)
+                except interaction_import.ImportRefused as refused:
+                    session.rollback()
+                    _fail(str(refused), "name the file .jsonl or .csv (optionally .gz)")
+                session.commit()
+
+            def show(progress_record: Any) -> None:
+                share = interaction_import.progress_fraction(progress_record)
+                click.echo(f"\r{share:6.1%}  line {progress_record.line:,}: "
+                           f"{progress_record.imported:,} imported, "
+                           f"{progress_record.duplicates:,} duplicates, "
+                           f"{progress_record.failed:,} refused", nl=False, err=True)
+
+            record = interaction_import.run(session, record.id, progress=show)
+            click.echo("", err=True)
+            for problem in interaction_import.first_problems(session, record, limit=10):
+                click.echo(f"line {problem.line}: {problem.field}: {problem.message}")
+            if record.failed > 10:
+                click.echo(f"... and more: {record.failed:,} rows refused in all (download "
+                           f"them from the History page, import #{record.id}).")
+            click.echo(f"Import #{record.id} {record.status}: {record.message}")
+            if record.status != "done":
+                sys.exit(1)
+        finally:
+            session.close()
+
+
+@interactions.command("retention")
+@click.option("--days", default=None, help="Keep interactions this many days; empty to keep all.")
+@click.option("--apply", "apply_now", is_flag=True, help="Delete older interactions now.")
+def interactions_retention(days: str | None, apply_now: bool) -> None:
+    """Show or set how long imported interactions are kept (a daily job deletes older ones)."""
+    from studio.errors import ValidationFailed
+    from studio.services import retention
+
+    app = create_app()
+    with app.app_context():
+        session = get_database(app).session()
+        try:
+            if days is not None:
+                try:
+                    retention.set_retention_days(session, days, actor_id=None)
+                except ValidationFailed as failed:
+                    _fail(failed.errors[0].message, None)
+            kept = retention.retention_days(session)
+            deleted = retention.apply(session) if apply_now else 0
+            session.commit()
+        finally:
+            session.close()
+    click.echo(f"Interactions are kept {f'{kept} days' if kept else 'until deleted'}."
+               + (f" Deleted {deleted:,} older ones." if apply_now else ""))

@@ -21,8 +21,6 @@ rolled back when it raises (then huey retries it if the job allows retries).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -32,40 +30,10 @@ from huey.api import Result
 from huey.consumer import Consumer
 from sqlalchemy.orm import Session
 
-from studio.db import get_database
+from studio.db import after_commit, get_database
+from studio.job_registry import _REGISTRY, JobSpec, job, registered  # noqa: F401
 
 _EXTENSION: Final = "studio.jobs"
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """A function registered as a job, with how huey should treat it."""
-
-    name: str
-    function: Callable[..., Any]
-    retries: int = 0
-    retry_delay: int = 0
-    periodic: str | None = None  # a crontab "minute hour day month day_of_week"
-
-
-_REGISTRY: dict[str, JobSpec] = {}
-
-
-def job(name: str, *, retries: int = 0, retry_delay: int = 0,
-        periodic: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register `function(session, **kwargs)` as the job `name` (import time, no huey)."""
-
-    def register(function: Callable[..., Any]) -> Callable[..., Any]:
-        if name in _REGISTRY and _REGISTRY[name].function is not function:
-            raise ValueError(f"a job named {name!r} is already registered")
-        _REGISTRY[name] = JobSpec(name, function, retries, retry_delay, periodic)
-        return function
-
-    return register
-
-
-def registered() -> dict[str, JobSpec]:
-    return dict(_REGISTRY)
 
 
 class Jobs:
@@ -149,6 +117,13 @@ def init_app(app: Flask, overrides: dict[str, Any] | None = None) -> Jobs:
     jobs = Jobs(app, _make_huey(app, overrides or {}))
     app.extensions[_EXTENSION] = jobs
     return jobs
+
+
+def enqueue_after_commit(name: str, **kwargs: Any) -> None:
+    """Queue the job `name` once this request's unit of work commits (never if it rolls
+    back), so the job, which has its own session, finds the rows the request wrote."""
+    jobs = get_jobs()
+    after_commit(lambda: jobs.enqueue(name, **kwargs))
 
 
 def get_jobs(app: Flask | None = None) -> Jobs:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -379,3 +380,119 @@ class Message(Base):
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
     withdrawn_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+# --- Interaction history (imported, searchable, replayed by backtests) ------------------
+
+#: Database objects the migration makes for full-text search that no model declares:
+#: SQLite's FTS5 table (and the shadow tables FTS5 keeps), PostgreSQL's generated
+#: tsvector column and its GIN index. The no-drift test leaves exactly these out.
+SEARCH_INDEX_TABLES = frozenset({"interactions_fts", "interactions_fts_data",
+                                 "interactions_fts_idx", "interactions_fts_docsize",
+                                 "interactions_fts_config", "interactions_fts_content"})
+SEARCH_INDEX_COLUMNS = frozenset({("interactions", "search_vector")})
+SEARCH_INDEX_INDEXES = frozenset({"ix_interactions_search_vector"})
+
+
+class Interaction(Base):
+    """One real customer contact, imported from history. Never edited after import."""
+
+    __tablename__ = "interactions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    interaction_id: Mapped[str] = mapped_column(String(128), unique=True)
+    customer_id: Mapped[str] = mapped_column(String(100), default="", index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    category: Mapped[str] = mapped_column(String(32), default="", index=True)
+    intent: Mapped[str] = mapped_column(String(64), default="", index=True)
+    channel: Mapped[str] = mapped_column(String(32), default="", index=True)
+    tone: Mapped[str] = mapped_column(String(32), default="", index=True)
+    resolution: Mapped[str] = mapped_column(String(32), default="", index=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    import_id: Mapped[int | None] = mapped_column(
+        ForeignKey("interaction_imports.id", ondelete="SET NULL"), default=None, index=True)
+    redacted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+IMPORT_STATUSES = ("queued", "running", "cancelling", "cancelled", "done", "failed")
+
+
+class InteractionImport(Base):
+    """One file being imported: where it is, how far the import got, what it found.
+
+    `byte_offset` and `line` are written in the same transaction as each batch of rows,
+    so a killed import continues exactly after the last stored batch.
+    """
+
+    __tablename__ = "interaction_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_path: Mapped[str] = mapped_column(Text)
+    format: Mapped[str] = mapped_column(String(8))
+    compressed: Mapped[bool] = mapped_column(Boolean, default=False)
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    redact: Mapped[bool] = mapped_column(Boolean, default=False)
+    byte_offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    read_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    line: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    header: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class InteractionImportProblem(Base):
+    """A row an import refused: its line, the field at fault, and why."""
+
+    __tablename__ = "interaction_import_problems"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    import_id: Mapped[int] = mapped_column(
+        ForeignKey("interaction_imports.id", ondelete="CASCADE"), index=True)
+    line: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str] = mapped_column(String(200), default="")
+    message: Mapped[str] = mapped_column(Text)
+
+
+class SavedSearch(Base):
+    """A named history search someone wants to run again."""
+
+    __tablename__ = "saved_searches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None,
+                                                 index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+BACKTEST_STATUSES = ("queued", "running", "cancelling", "cancelled", "done", "failed")
+
+
+class Backtest(Base):
+    """A replay of a candidate (drafts or a change request) against the published bundle
+    over a slice of history; its counts and example changes are kept in `result`."""
+
+    __tablename__ = "backtests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    change_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("change_requests.id", ondelete="CASCADE"), default=None, index=True)
+    candidate: Mapped[str] = mapped_column(String(32), default="drafts")
+    slice: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)

@@ -12,6 +12,9 @@ SERVICE_LEAD = "service_lead"
 REVIEWER = "reviewer"
 ADMIN = "admin"
 
+#: Who reads the raw text of imported interactions (others see every other field).
+RAW_TEXT_ROLES: frozenset[str] = frozenset({SERVICE_LEAD, ADMIN})
+
 ROLES: tuple[str, ...] = (MARKETER, SERVICE_LEAD, REVIEWER, ADMIN)
 
 ROLE_LABELS: dict[str, str] = {
@@ -41,6 +44,9 @@ AREAS: tuple[Area, ...] = (
     Area("interactions", "Sample interactions", "interactions.index",
          frozenset({MARKETER, SERVICE_LEAD}),
          "Customer contacts to preview offers and rules against."),
+    Area("history", "History", "history.index",
+         frozenset({MARKETER, SERVICE_LEAD, REVIEWER, ADMIN}),
+         "Real customer interactions: import, search, customer timelines, backtests."),
     Area("reviews", "Reviews", "reviews.index", frozenset({MARKETER, SERVICE_LEAD, REVIEWER}),
          "Change requests waiting for a second pair of eyes."),
     Area("bundles", "Bundles", "bundles.index", frozenset({REVIEWER, ADMIN}),

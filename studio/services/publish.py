@@ -190,11 +190,12 @@ def _reference_problems(ref: str, source: str, ws: workspace.Workspace, today: d
 
 
 def prepare(session: Session, *, toolchain: Toolchain | None = None,
-            today: date | None = None) -> Plan:
-    """Check and compile the approved workspace; writes nothing."""
+            today: date | None = None, which: workspace.Which = "approved") -> Plan:
+    """Check and compile the approved workspace (or, for a backtest, the drafts at their
+    head revisions); writes nothing."""
     toolchain = toolchain or default_toolchain()
     today = today or datetime.now(UTC).date()
-    ws = workspace.snapshot(session, which="approved")
+    ws = workspace.snapshot(session, which=which)
     schema = workspace.thaw(ws.schema) if ws.schema is not None else toolchain.default_schema()
     lexicon = workspace.thaw(ws.lexicon) if ws.lexicon is not None else {}
     offers, offer_problems = _compile_offers(ws, schema, toolchain)

@@ -1,24 +1,31 @@
 """What a change does, rendered: offers before and after for sample interactions, and
 for rulesets, which sample decisions change. Reviewers see it beside the source diff.
 
-Content problems never raise here; they are shown as the render's problems.
+An offer renders in the layout each channel really uses (the bundle's default layout per
+channel, `publish.default_layouts`), for the samples the drafts actually make that offer
+to (decided with the drafts' bundle runtime), falling back to the first samples when
+none gets it. Samples are decided as if they happened today, so a new offer whose
+validity starts today is seen as offered. Content problems never raise here; they are
+shown as the render's problems.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bundle.runtime import BundleLoadError, BundleRuntime
 from content.diagnostics import ContentError
 from content.model import Layout, Offer, is_layout_channel
 from content.rendering import render_offer as render_offer_variants
 from studio.models import Artifact, ChangeRequest, Revision, SampleInteraction
-from studio.services import artifacts, workspace
+from studio.services import artifacts, publish, workspace
 from studio.services.toolchain import Toolchain, default_toolchain
 
 SAMPLE_RENDERS = 3
@@ -57,10 +64,25 @@ def _samples(session: Session, limit: int) -> list[tuple[str, str, dict[str, Any
         select(SampleInteraction).order_by(SampleInteraction.key).limit(limit))]
 
 
+def as_of_today(sample: Mapping[str, Any], now: datetime | None = None) -> dict[str, Any]:
+    """The sample as if the contact happened now (its own date is an example's date)."""
+    moment = (now or datetime.now(UTC)).replace(microsecond=0)
+    return {**sample, "at": moment.isoformat().replace("+00:00", "Z")}
+
+
+def _default_keys(session: Session, layouts: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    listed = [{"key": key, "channel": layout.get("channel")} for key, layout in layouts.items()]
+    return publish.default_layouts(session, listed)
+
+
 def render_offer(body: Mapping[str, Any] | None, sample: Mapping[str, Any],
-                 layouts: Mapping[str, Mapping[str, Any]]) -> dict[str, Any] | None:
+                 layouts: Mapping[str, Mapping[str, Any]],
+                 defaults: Mapping[str, str] | None = None) -> dict[str, Any] | None:
     """An offer revision rendered for one sample in the review's channels, as plain data:
-    channel -> {"html" | "text", "problems"}; None when there is no such revision."""
+    channel -> {"html" | "text", "problems"}; None when there is no such revision.
+
+    Each layout channel renders in `defaults[channel]` (the bundle's default layout) when
+    given and present, else in the alphabetically first layout for the channel."""
     if body is None:
         return None
     try:
@@ -68,6 +90,10 @@ def render_offer(body: Mapping[str, Any] | None, sample: Mapping[str, Any],
     except ContentError as failed:
         return {"error": "; ".join(d.message for d in failed.diagnostics)}
     chosen: dict[str, Layout] = {}
+    for channel, key in (defaults or {}).items():
+        layout = layouts.get(key)
+        if layout is not None and layout.get("channel") == channel and is_layout_channel(channel):
+            chosen[channel] = Layout.from_dict({**layout, "key": key})
     for key, layout in sorted(layouts.items()):
         channel = layout.get("channel")
         if is_layout_channel(channel) and channel not in chosen:
@@ -106,7 +132,8 @@ def impact(session: Session, request: ChangeRequest, *,
     if not samples:
         result.notes.append("There are no sample interactions yet, so offers render with "
                             "empty customer data and no decisions can be compared.")
-    render_with = samples[:SAMPLE_RENDERS] or [("", "No sample", {})]
+    defaults = _default_keys(session, layouts)
+    offered = _offered_to(session, samples)
     for item in request.items:
         artifact = item.artifact
         before = (artifacts.revision(session, artifact, item.base_number)
@@ -115,15 +142,39 @@ def impact(session: Session, request: ChangeRequest, *,
         if after is None:
             continue
         if artifact.kind == "offer":
+            render_with = ([s for s in samples if artifact.key in offered.get(s[0], ())]
+                           [:SAMPLE_RENDERS] or samples[:SAMPLE_RENDERS]
+                           or [("", "No sample", {})])
             result.renders[artifact.id] = [
                 SampleRender(key, name,
                              render_offer({**before.body, "key": artifact.key} if before else None,
-                                          body, layouts),
-                             render_offer({**after.body, "key": artifact.key}, body, layouts) or {})
+                                          body, layouts, defaults),
+                             render_offer({**after.body, "key": artifact.key}, body, layouts,
+                                          defaults) or {})
                 for key, name, body in render_with]
         elif artifact.kind == "ruleset" and samples:
             _decision_changes(result, artifact, before, after, head, samples, toolchain)
     return result
+
+
+def _offered_to(session: Session, samples: list[tuple[str, str, dict[str, Any]]]
+                ) -> dict[str, set[str]]:
+    """sample key -> the offers the drafts make it today; empty if the drafts do not build."""
+    if not samples:
+        return {}
+    try:
+        plan = publish.prepare(session, which="head")
+        runtime = BundleRuntime.from_bundle({**plan.body, "version": 0})
+    except (BundleLoadError, ValueError, TypeError, KeyError):
+        return {}
+    out: dict[str, set[str]] = {}
+    for key, _name, body in samples:
+        try:
+            decision = runtime.decide(as_of_today(body), channels=())
+        except (ValueError, TypeError, KeyError):
+            continue
+        out[key] = {str(o.get("offer")) for o in decision["offers"]}
+    return out
 
 
 def _decision_changes(result: Impact, artifact: Artifact, before: Revision | None,
@@ -166,8 +217,9 @@ def email_preview(session: Session, request: ChangeRequest, item_id: int, side: 
         return None
     samples = {key: body for key, _name, body in _samples(session, SAMPLE_DECISIONS)}
     sample = samples.get(sample_key, {})
+    layouts = workspace.snapshot(session, which="head").layouts
     rendered = render_offer({**revision.body, "key": item.artifact.key}, sample,
-                            workspace.snapshot(session, which="head").layouts) or {}
+                            layouts, _default_keys(session, layouts)) or {}
     email = rendered.get("email_html") or {}
     if email.get("html"):
         return str(email["html"])

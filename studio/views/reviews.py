@@ -11,8 +11,10 @@ from werkzeug.wrappers import Response
 from studio import security
 from studio.db import db_session
 from studio.errors import ValidationFailed
+from studio.jobs import enqueue_after_commit
 from studio.models import ChangeRequest, ChangeRequestItem
 from studio.services import (
+    backtests,
     permissions,
     rendered_impact,
     review_reading,
@@ -64,6 +66,8 @@ def new() -> str | Response | tuple[str, int]:
             return render_template("reviews/new.html", form=form, errors=failed.by_field(),
                                    drafts=submission.pending_drafts(session, user),
                                    kinds=permissions.KIND_LABELS), 422
+        review_backtest = backtests.create_for_change(session, created.id, actor_id=user.id)
+        enqueue_after_commit("backtests.run", backtest_id=review_backtest.id)
         flash("Submitted for review. Reviewers have been told.", "success")
         return redirect(url_for("reviews.show", request_id=created.id))
     return render_template("reviews/new.html", form=form, errors={},

@@ -1,0 +1,89 @@
+"""Replaying history through two bundles and counting what changes: the backtest's core.
+
+Pure: bundle dicts and interaction dicts in, a JSON-ready tally out. Both sides decide
+with `BundleRuntime.decide`, the code path of `POST /api/v1/decide`, without rendering
+(a backtest counts decisions). Tallies of chunks add up with `merge`, so a run can be
+split over processes or Dask workers and reduced in any order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+from bundle.runtime import BundleRuntime
+
+MAX_EXAMPLES: Final = 25
+_COUNTERS: Final = ("offers", "rules", "guards", "holdouts")
+
+
+def empty_tally() -> dict[str, Any]:
+    side = {name: {} for name in _COUNTERS}
+    return {"decided": 0, "changed": 0, "refused": 0,
+            "before": {**side, "reached": 0}, "after": {**{k: {} for k in _COUNTERS},
+                                                        "reached": 0},
+            "examples": []}
+
+
+def _count(into: dict[str, Any], decision: Mapping[str, Any]) -> tuple[str, ...]:
+    offers = tuple(sorted(str(o.get("offer")) for o in decision.get("offers", ())))
+    for made in decision.get("offers", ()):
+        key = str(made.get("offer"))
+        into["offers"][key] = into["offers"].get(key, 0) + 1
+        rule = f"{made.get('ruleset')}/{made.get('rule')}"
+        into["rules"][rule] = into["rules"].get(rule, 0) + 1
+    for ruleset in decision.get("rulesets", ()):
+        for guard in ruleset.get("guards", ()) or ():
+            text = f"{ruleset.get('key')}: {guard.get('text') or guard.get('line')}"
+            into["guards"][text] = into["guards"].get(text, 0) + 1
+        for held in ruleset.get("holdouts", ()) or ():
+            key = str(held.get("offer"))
+            into["holdouts"][key] = into["holdouts"].get(key, 0) + 1
+    if offers:
+        into["reached"] += 1
+    return offers
+
+
+def replay(before: BundleRuntime, after: BundleRuntime,
+           interactions: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Decide each interaction with both runtimes and tally both sides and the changes."""
+    tally = empty_tally()
+    for interaction in interactions:
+        try:
+            old = before.decide(interaction, channels=())
+            new = after.decide(interaction, channels=())
+        except (ValueError, TypeError, KeyError):
+            tally["refused"] += 1
+            continue
+        tally["decided"] += 1
+        was, now = _count(tally["before"], old), _count(tally["after"], new)
+        if was != now:
+            tally["changed"] += 1
+            if len(tally["examples"]) < MAX_EXAMPLES:
+                tally["examples"].append({"id": str(interaction.get("id", "")),
+                                          "before": list(was), "after": list(now)})
+    return tally
+
+
+def replay_bundles(before: Mapping[str, Any], after: Mapping[str, Any],
+                   interactions: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """`replay` from bundle dicts: what a worker process or Dask task runs."""
+    return replay(BundleRuntime.from_bundle(before), BundleRuntime.from_bundle(after),
+                  interactions)
+
+
+def merge(tallies: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The sum of chunk tallies (examples kept up to MAX_EXAMPLES, in order given)."""
+    total = empty_tally()
+    for tally in tallies:
+        for name in ("decided", "changed", "refused"):
+            total[name] += tally[name]
+        for side in ("before", "after"):
+            total[side]["reached"] += tally[side]["reached"]
+            for counter in _COUNTERS:
+                into = total[side][counter]
+                for key, n in tally[side][counter].items():
+                    into[key] = into.get(key, 0) + n
+        room = MAX_EXAMPLES - len(total["examples"])
+        total["examples"].extend(tally["examples"][:max(0, room)])
+    return total

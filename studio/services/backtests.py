@@ -1,0 +1,207 @@
+"""Backtests: the drafts replayed against the published bundle over a slice of history.
+
+A backtest row records the slice (history search parameters, or the sample library when
+there is no history), the candidate, its progress and, when done, the tally of
+`bundle.replay`. The job decides in chunks; with `processes` > 1 the chunks run in a
+process pool, each process loading both bundles once. Progress and cancel are checked
+between chunks; like the import, a run commits after each chunk so the page sees it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bundle.replay import merge, replay_bundles
+from studio.job_registry import job
+from studio.models import Backtest, Interaction, utcnow
+from studio.services import bundles, publish, samples
+from studio.services.history_search import SearchParams, conditions
+from studio.services.rendered_impact import as_of_today
+
+CHUNK: Final = 2_000
+DEFAULT_DAYS: Final = 30
+
+
+class BacktestRefused(ValueError):
+    """Nothing to compare: no published bundle, or drafts that do not compile."""
+
+
+def default_slice(now: datetime | None = None) -> dict[str, str]:
+    start = (now or datetime.now(UTC)) - timedelta(days=DEFAULT_DAYS)
+    return {"date_from": start.date().isoformat()}
+
+
+def create(session: Session, *, params: SearchParams, actor_id: int | None,
+           change_request_id: int | None = None) -> Backtest:
+    row = Backtest(candidate="drafts", slice=params.to_args(), status="queued",
+                   created_by=actor_id, change_request_id=change_request_id, result={})
+    session.add(row)
+    session.flush()
+    return row
+
+
+def create_for_change(session: Session, change_request_id: int, *,
+                      actor_id: int | None) -> Backtest:
+    """The backtest every change request carries: the last 30 days of history (all the
+    samples when there is none), queued by the caller after the commit."""
+    return create(session, params=SearchParams.from_args(default_slice()), actor_id=actor_id,
+                  change_request_id=change_request_id)
+
+
+def get(session: Session, backtest_id: int) -> Backtest | None:
+    return session.get(Backtest, backtest_id)
+
+
+def recent(session: Session, limit: int = 20) -> list[Backtest]:
+    return list(session.scalars(select(Backtest).order_by(Backtest.id.desc()).limit(limit)))
+
+
+def latest_for_change(session: Session, change_request_id: int) -> Backtest | None:
+    return session.scalar(select(Backtest).where(Backtest.change_request_id == change_request_id)
+                          .order_by(Backtest.id.desc()).limit(1))
+
+
+def request_cancel(backtest: Backtest) -> None:
+    if backtest.status in ("queued", "running"):
+        backtest.status = "cancelling"
+
+
+def bundles_to_compare(session: Session) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(published, drafts) bundle bodies; BacktestRefused when there is nothing to compare."""
+    current = bundles.current(session)
+    if current is None:
+        raise BacktestRefused("nothing is published yet; a backtest compares the drafts "
+                              "with the published bundle")
+    before = json.loads(current.body)
+    plan = publish.prepare(session, which="head")
+    errors = [p for p in plan.errors if p.code != "nothing-to-publish"]
+    if errors:
+        raise BacktestRefused(f"the drafts do not compile: {errors[0].message}")
+    after = {**plan.body, "version": before.get("version", 0) + 1}
+    return before, after
+
+
+def slice_rows(session: Session, params: SearchParams) -> Iterator[dict[str, Any]]:
+    """The interactions of the slice, oldest first; the sample library when history is empty."""
+    has_history = session.scalar(select(Interaction.id).limit(1)) is not None
+    if not has_history:  # samples are examples: decide them as if they happened today
+        now = datetime.now(UTC)
+        for sample in samples.all_samples(session):
+            yield as_of_today(dict(sample.body), now)
+        return
+    where, _problems = conditions(session, params)
+    yield from session.scalars(select(Interaction.body).where(*where)
+                                .order_by(Interaction.at, Interaction.id)
+                                .execution_options(yield_per=CHUNK))
+
+
+def _chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def dask_scheduler() -> str | None:
+    """The Dask scheduler backtests run on (`STUDIO_DASK_SCHEDULER`), if any."""
+    return os.environ.get("STUDIO_DASK_SCHEDULER") or None
+
+
+def run(session: Session, backtest_id: int, *, processes: int = 1,
+        chunk_size: int = CHUNK, scheduler: str | None = None,
+        partitions_folder: Path | None = None) -> Backtest:
+    """Replay the backtest's slice; on the Dask cluster at `scheduler` when given."""
+    backtest = session.get(Backtest, backtest_id)
+    if backtest is None or backtest.status in ("done", "cancelled"):
+        return backtest  # type: ignore[return-value]
+    backtest.status = "running"
+    session.commit()
+    try:
+        before, after = bundles_to_compare(session)
+    except BacktestRefused as refused:
+        backtest.status, backtest.message = "failed", str(refused)
+        backtest.finished_at = utcnow()
+        session.commit()
+        return backtest
+    params = SearchParams.from_args(backtest.slice or {})
+    if scheduler:
+        return _run_on_cluster(session, backtest, before, after, params, scheduler,
+                               partitions_folder or Path(tempfile.mkdtemp(prefix="backtest-")))
+    chunks = list(_chunks(slice_rows(session, params), chunk_size))
+    backtest.total = sum(len(c) for c in chunks)
+    session.commit()
+    tallies: list[dict[str, Any]] = []
+    pool = ProcessPoolExecutor(processes) if processes > 1 else None
+    try:
+        results = (pool.map(replay_bundles, [before] * len(chunks), [after] * len(chunks), chunks)
+                   if pool is not None else (replay_bundles(before, after, c) for c in chunks))
+        for tally in results:
+            tallies.append(tally)
+            backtest.done += tally["decided"] + tally["refused"]
+            session.commit()
+            session.refresh(backtest, ["status"])
+            if backtest.status == "cancelling":
+                backtest.status = "cancelled"
+                backtest.result = merge(tallies)
+                backtest.message = f"Cancelled after {backtest.done:,} interactions."
+                backtest.finished_at = utcnow()
+                session.commit()
+                return backtest
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    return _finish(session, backtest, merge(tallies))
+
+
+def _run_on_cluster(session: Session, backtest: Backtest, before: dict[str, Any],
+                    after: dict[str, Any], params: SearchParams, scheduler: str,
+                    folder: Path) -> Backtest:
+    """Write the slice as Parquet partitions, decide them on the Dask workers, reduce."""
+    from distributed import Client
+
+    from bundle.replay_cluster import replay_on_cluster, write_partitions
+
+    paths = write_partitions(slice_rows(session, params), folder)
+    with Client(scheduler) as client:
+        result = replay_on_cluster(client, before, after, paths)
+    backtest.total = backtest.done = result["decided"] + result["refused"]
+    return _finish(session, backtest, result, where=f" on the Dask cluster ({len(paths)} "
+                   "partitions)")
+
+
+def _finish(session: Session, backtest: Backtest, result: dict[str, Any],
+            where: str = "") -> Backtest:
+    has_history = session.scalar(select(Interaction.id).limit(1)) is not None
+    backtest.result = {**result, "source": "history" if has_history else "samples"}
+    backtest.status = "done"
+    backtest.message = (f"{result['decided']:,} interactions decided{where}; "
+                        f"{result['changed']:,} decisions change.")
+    backtest.finished_at = utcnow()
+    session.commit()
+    return backtest
+
+
+def processes_setting() -> int:
+    """How many processes a backtest job decides in (`STUDIO_BACKTEST_PROCESSES`, 1-64)."""
+    raw = os.environ.get("STUDIO_BACKTEST_PROCESSES", "1")
+    return min(64, max(1, int(raw))) if raw.isdigit() else 1
+
+
+@job("backtests.run")
+def backtest_job(session: Session, *, backtest_id: int) -> str:
+    return run(session, backtest_id, processes=processes_setting(),
+               scheduler=dask_scheduler()).status

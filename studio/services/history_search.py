@@ -1,0 +1,335 @@
+"""Searching and slicing imported history: full-text search plus filters, facet counts,
+pagination, saved searches, a customer's timeline, and CSV export.
+
+Full-text search uses the database's own index (the migration makes both): SQLite's FTS5
+table `interactions_fts` (porter stemming), PostgreSQL's generated `search_vector`
+(english) with a GIN index. Every word must match; punctuation is ignored, so what
+people type never reaches either engine as query syntax.
+
+"received offer X" and "complained" join the downstream events (`feedback_events`) on
+the customer id: a customer matches when an event of that kind exists for them.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import Select, and_, exists, func, literal_column, select, table, text
+from sqlalchemy.orm import Session
+
+from studio.errors import FieldError
+from studio.models import FeedbackEvent, Interaction, SavedSearch
+from studio.services.pagination import Page, clamp
+
+PER_PAGE: Final = 25
+FACETS: Final = ("category", "intent", "channel", "tone", "resolution")
+FACET_LIMIT: Final = 12
+MAX_WORDS: Final = 20
+ATTRIBUTE_RE: Final = re.compile(r"^([a-z][a-z0-9_]{0,40})=(.{1,100})$")
+EXPORT_COLUMNS: Final = ("interaction_id", "at", "customer_id", "category", "intent",
+                         "channel", "tone", "resolution", "text")
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """What someone asked for: free text and filters, all optional."""
+
+    q: str = ""
+    category: str = ""
+    intent: str = ""
+    channel: str = ""
+    tone: str = ""
+    resolution: str = ""
+    date_from: str = ""
+    date_to: str = ""
+    customer: str = ""
+    attribute: str = ""  # customer attribute, "tier=gold"
+    received_offer: str = ""
+    complained: str = ""  # "1" when only customers who complained
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, Any]) -> SearchParams:
+        names = cls.__dataclass_fields__
+        return cls(**{k: str(args.get(k, "") or "").strip()[:200] for k in names})
+
+    def to_args(self) -> dict[str, str]:
+        return {k: v for k, v in asdict(self).items() if v}
+
+    @property
+    def empty(self) -> bool:
+        return not self.to_args()
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: int
+    interaction_id: str
+    customer_id: str
+    at: datetime
+    category: str
+    intent: str
+    channel: str
+    tone: str
+    resolution: str
+    text: str | None  # None when the reader's roles do not see raw text
+
+
+@dataclass(frozen=True)
+class SearchResult(Page[Hit]):
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    problems: list[FieldError] = field(default_factory=list)
+
+
+def words(query: str) -> list[str]:
+    return re.findall(r"\w+", query.lower())[:MAX_WORDS]
+
+
+def _day(value: str, name: str, problems: list[FieldError]) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        problems.append(FieldError(name, f"{value[:20]} is not a date; write it like 2026-11-30."))
+        return None
+
+
+def conditions(session: Session, params: SearchParams) -> tuple[list[Any], list[FieldError]]:
+    """The WHERE clauses for `params`, and the problems with what was asked."""
+    problems: list[FieldError] = []
+    where: list[Any] = []
+    for name in FACETS:
+        value = getattr(params, name)
+        if value:
+            where.append(getattr(Interaction, name) == value)
+    start, end = _day(params.date_from, "date_from", problems), _day(params.date_to,
+                                                                      "date_to", problems)
+    if start:
+        where.append(Interaction.at >= datetime.combine(start, datetime.min.time(), UTC))
+    if end:
+        where.append(Interaction.at < datetime.combine(end + timedelta(days=1),
+                                                       datetime.min.time(), UTC))
+    if params.customer:
+        where.append(Interaction.customer_id == params.customer)
+    if params.attribute:
+        match = ATTRIBUTE_RE.match(params.attribute)
+        if match is None:
+            problems.append(FieldError("attribute", "Write a customer attribute as name=value, "
+                                       "like tier=gold or state=CA."))
+        else:
+            name, value = match.groups()
+            where.append(Interaction.body["customer"][name].as_string() == value)
+    if params.received_offer:
+        where.append(exists().where(and_(
+            FeedbackEvent.customer_id == Interaction.customer_id,
+            FeedbackEvent.offer_key == params.received_offer,
+            FeedbackEvent.type.in_(("shown", "clicked", "accepted", "declined")))))
+    if params.complained:
+        where.append(exists().where(and_(FeedbackEvent.customer_id == Interaction.customer_id,
+                                         FeedbackEvent.type == "complaint")))
+    terms = words(params.q)
+    if terms:
+        if session.get_bind().dialect.name == "postgresql":
+            where.append(text("interactions.search_vector @@ plainto_tsquery('english', :fts)")
+                         .bindparams(fts=" ".join(terms)))
+        else:
+            matched = (select(literal_column("rowid")).select_from(table("interactions_fts"))
+                       .where(text("interactions_fts MATCH :fts")
+                              .bindparams(fts=" ".join(f'"{w}"' for w in terms))))
+            where.append(Interaction.id.in_(matched))
+    return where, problems
+
+
+def _hit(row: Any, raw_text: bool) -> Hit:
+    return Hit(row.id, row.interaction_id, row.customer_id, _aware(row.at), row.category,
+               row.intent, row.channel, row.tone, row.resolution,
+               row.text if raw_text else None)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+_COLUMNS: Final = (Interaction.id, Interaction.interaction_id, Interaction.customer_id,
+                   Interaction.at, Interaction.category, Interaction.intent,
+                   Interaction.channel, Interaction.tone, Interaction.resolution,
+                   Interaction.text)
+
+
+def search(session: Session, params: SearchParams, *, page: int = 1, per_page: int = PER_PAGE,
+           raw_text: bool = False, facets: bool = True) -> SearchResult:
+    """A page of interactions matching `params`, newest first, with facet counts."""
+    where, problems = conditions(session, params)
+    if problems:
+        return SearchResult([], 1, per_page, 0, problems=problems)
+    total = int(session.scalar(select(func.count()).select_from(Interaction).where(*where)) or 0)
+    page = clamp(page, total=total, per_page=per_page)
+    rows = session.execute(select(*_COLUMNS).where(*where)
+                           .order_by(Interaction.at.desc(), Interaction.id.desc())
+                           .limit(per_page).offset((page - 1) * per_page))
+    counts = facet_counts(session, where) if facets and total else {}
+    return SearchResult([_hit(r, raw_text) for r in rows], page, per_page, total, facets=counts)
+
+
+#: Above this many distinct (category, intent, channel, tone, resolution) combinations the
+#: facets are counted one GROUP BY each instead of from one grouped scan.
+MAX_COMBINATIONS: Final = 5_000
+
+
+def facet_counts(session: Session, where: list[Any]) -> dict[str, list[tuple[str, int]]]:
+    """Counts per value of each facet over the matches: one grouped scan, added up here."""
+    columns = [getattr(Interaction, name) for name in FACETS]
+    rows = session.execute(select(*columns, func.count()).where(*where).group_by(*columns)
+                           .limit(MAX_COMBINATIONS + 1)).all()
+    if len(rows) > MAX_COMBINATIONS:
+        return _facet_counts_each(session, where)
+    totals: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+    for row in rows:
+        n = int(row[-1])
+        for index, name in enumerate(FACETS):
+            value = row[index] or "(none)"
+            totals[name][value] = totals[name].get(value, 0) + n
+    return {name: sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
+            for name, counts in totals.items()}
+
+
+def _facet_counts_each(session: Session, where: list[Any]) -> dict[str, list[tuple[str, int]]]:
+    out: dict[str, list[tuple[str, int]]] = {}
+    for name in FACETS:
+        column = getattr(Interaction, name)
+        number = func.count()
+        rows = session.execute(select(column, number).where(*where).group_by(column)
+                               .order_by(number.desc(), column).limit(FACET_LIMIT))
+        out[name] = [(value or "(none)", int(n)) for value, n in rows]
+    return out
+
+
+def matching(session: Session, params: SearchParams) -> Select[Any]:
+    """The SELECT of every matching interaction (for export and backtests)."""
+    where, _problems = conditions(session, params)
+    return select(Interaction).where(*where).order_by(Interaction.at, Interaction.id)
+
+
+def export_csv(session: Session, params: SearchParams, *, raw_text: bool) -> Iterator[str]:
+    """Every matching interaction as CSV, streamed in pages of 1,000 rows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    where, _problems = conditions(session, params)
+    rows = session.execute(select(*_COLUMNS).where(*where)
+                           .order_by(Interaction.at, Interaction.id)
+                           .execution_options(yield_per=1000))
+    yield buffer.getvalue()
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([row.interaction_id, _aware(row.at).isoformat(), row.customer_id,
+                         row.category, row.intent, row.channel, row.tone, row.resolution,
+                         row.text if raw_text else ""])
+        yield buffer.getvalue()
+
+
+def parquet_available() -> bool:
+    """Parquet export needs pyarrow (the `cluster` extra)."""
+    return importlib.util.find_spec("pyarrow") is not None
+
+
+def export_parquet(session: Session, params: SearchParams, path: Path, *,
+                   raw_text: bool, batch: int = 10_000) -> int:
+    """Every matching interaction written to `path` as Parquet; the row count.
+
+    Written in row groups of `batch` rows, so memory stays bounded however many match.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([(name, pa.timestamp("us", tz="UTC") if name == "at" else pa.string())
+                        for name in EXPORT_COLUMNS])
+    where, _problems = conditions(session, params)
+    rows = session.execute(select(*_COLUMNS).where(*where)
+                           .order_by(Interaction.at, Interaction.id)
+                           .execution_options(yield_per=batch))
+    count = 0
+    with pq.ParquetWriter(path, schema) as writer:
+        for part in rows.partitions(batch):
+            columns: dict[str, list[Any]] = {name: [] for name in EXPORT_COLUMNS}
+            for row in part:
+                for name in EXPORT_COLUMNS:
+                    value = getattr(row, name)
+                    if name == "at":
+                        value = _aware(value)
+                    elif name == "text" and not raw_text:
+                        value = ""
+                    columns[name].append(value)
+            writer.write_table(pa.table(columns, schema=schema))
+            count += len(part)
+    return count
+
+
+# --- a customer's timeline -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # "interaction" or an event type (shown, accepted, complaint, ...)
+    title: str
+    detail: str
+    interaction_id: str = ""
+
+
+def timeline(session: Session, customer_id: str, *, raw_text: bool,
+             limit: int = 500) -> list[TimelineEntry]:
+    """The customer's interactions and the events about them, oldest first."""
+    entries = [TimelineEntry(_aware(r.at), "interaction",
+                             f"{r.intent or r.category} by {r.channel or 'unknown channel'}",
+                             (r.text if raw_text else "") or "", r.interaction_id)
+               for r in session.execute(select(*_COLUMNS)
+                                        .where(Interaction.customer_id == customer_id)
+                                        .order_by(Interaction.at.desc()).limit(limit))]
+    for event in session.scalars(select(FeedbackEvent)
+                                 .where(FeedbackEvent.customer_id == customer_id)
+                                 .order_by(FeedbackEvent.at.desc()).limit(limit)):
+        what = f"offer {event.offer_key}" if event.offer_key else event.type
+        entries.append(TimelineEntry(_aware(event.at), event.type, f"{event.type}: {what}",
+                                     event.rule or "", ""))
+    return sorted(entries, key=lambda e: e.at)
+
+
+def interaction(session: Session, interaction_id: str) -> Interaction | None:
+    return session.scalar(select(Interaction).where(Interaction.interaction_id == interaction_id))
+
+
+# --- saved searches ---------------------------------------------------------------------------
+
+
+def save(session: Session, *, name: str, params: SearchParams, owner_id: int | None
+         ) -> SavedSearch | FieldError:
+    name = name.strip()
+    if not name or len(name) > 200:
+        return FieldError("name", "Name the search (up to 200 characters), like "
+                          "“Complaints by phone in November”.")
+    if params.empty:
+        return FieldError("q", "Search for something first, then save it.")
+    saved = SavedSearch(name=name, params=params.to_args(), owner_id=owner_id)
+    session.add(saved)
+    session.flush()
+    return saved
+
+
+def saved_for(session: Session, owner_id: int | None) -> list[SavedSearch]:
+    return list(session.scalars(select(SavedSearch).where(SavedSearch.owner_id == owner_id)
+                                .order_by(SavedSearch.name, SavedSearch.id)))
+
+
+def params_of(saved: SavedSearch) -> SearchParams:
+    return replace(SearchParams(), **{k: str(v) for k, v in (saved.params or {}).items()
+                                      if k in SearchParams.__dataclass_fields__})

@@ -1,0 +1,181 @@
+"""Reading an interaction history file as a stream: JSON lines or CSV, plain or gzip.
+
+Memory stays bounded whatever the file's size: lines are read one at a time with a cap
+(`MAX_ROW`), a longer line is skipped in chunks and reported, bytes that are not UTF-8
+are reported for their line, a byte-order mark is dropped, and LF and CRLF line endings
+may be mixed. Every record carries the byte offset just after it, so an import can stop
+and continue there (for gzip the offset is in the decompressed stream).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Final
+
+from dsl.schema import Schema
+from studio.services.interaction_rows import RowProblem, body_from_cells
+
+MAX_ROW: Final = 1024 * 1024
+_SKIP_CHUNK: Final = 256 * 1024
+_BOM: Final = b"\xef\xbb\xbf"
+FORMATS: Final = ("jsonl", "csv")
+
+csv.field_size_limit(MAX_ROW)
+
+
+@dataclass
+class Record:
+    """One row of the file: where it starts, where the next begins, what it holds."""
+
+    line: int
+    end_offset: int
+    body: dict[str, Any] | None
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+def format_of(filename: str) -> str | None:
+    """jsonl or csv from a file name (`.gz` allowed after it), else None."""
+    name = filename.lower().removesuffix(".gz").removesuffix(".gzip")
+    if name.endswith((".jsonl", ".ndjson", ".json", ".jsonlines")):
+        return "jsonl"
+    if name.endswith(".csv"):
+        return "csv"
+    return None
+
+
+def is_gzip(path: Path) -> bool:
+    with path.open("rb") as raw:
+        return raw.read(2) == b"\x1f\x8b"
+
+
+class Stream:
+    """The file opened for reading at an offset, knowing how far the raw file is read."""
+
+    def __init__(self, path: Path, offset: int) -> None:
+        self._raw = path.open("rb")
+        self.compressed = self._raw.read(2) == b"\x1f\x8b"
+        self._raw.seek(0)
+        self.data: IO[bytes] = (gzip.GzipFile(fileobj=self._raw, mode="rb")
+                                if self.compressed else self._raw)
+        if offset:
+            self.data.seek(offset)
+
+    @property
+    def raw_position(self) -> int:
+        return self._raw.tell()
+
+    def close(self) -> None:
+        self.data.close()
+        self._raw.close()
+
+
+class Lines:
+    """Decoded lines from a stream, counting lines and bytes; problems flagged per line."""
+
+    def __init__(self, stream: Stream, offset: int, line: int) -> None:
+        self.stream = stream
+        self.offset = offset
+        self.line = line
+        self.flag: RowProblem | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        data = self.stream.data
+        while True:
+            raw = data.readline(MAX_ROW + 1)
+            if not raw:
+                return
+            start = self.offset
+            self.offset += len(raw)
+            self.line += 1
+            if len(raw) > MAX_ROW and not raw.endswith(b"\n"):
+                size = len(raw)
+                while True:
+                    more = data.readline(_SKIP_CHUNK)
+                    self.offset += len(more)
+                    size += len(more)
+                    if not more or more.endswith(b"\n"):
+                        break
+                self.flag = RowProblem("row", f"is {size / 1024 / 1024:.1f} MB; a row may be "
+                                       f"at most {MAX_ROW // 1024 // 1024} MB")
+                yield "\n"
+                continue
+            if start == 0 and raw.startswith(_BOM):
+                raw = raw[len(_BOM):]
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                self.flag = RowProblem("row", f"is not UTF-8 text (byte {bad.start + 1} of "
+                                       "the line); save the file as UTF-8")
+                yield "\n"
+                continue
+            yield text
+
+
+def json_records(lines: Lines) -> Iterator[Record]:
+    for text in lines:
+        number, flag = lines.line, lines.flag
+        lines.flag = None
+        if flag is not None:
+            yield Record(number, lines.offset, None, [flag])
+            continue
+        text = text.strip()
+        if not text:
+            continue
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as bad:
+            yield Record(number, lines.offset, None,
+                         [RowProblem("row", f"is not valid JSON: {bad.msg} at column "
+                                     f"{bad.colno}")])
+            continue
+        except RecursionError:
+            yield Record(number, lines.offset, None, [RowProblem("row", "is nested too deeply")])
+            continue
+        if not isinstance(value, dict):
+            yield Record(number, lines.offset, None,
+                         [RowProblem("row", "is not a JSON object (one interaction per line)")])
+            continue
+        yield Record(number, lines.offset, value)
+
+
+def read_header(lines: Lines) -> tuple[list[str] | None, RowProblem | None]:
+    """The CSV header (the file's first record)."""
+    reader = csv.reader(lines)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return None, RowProblem("header", "the file is empty")
+    except csv.Error as bad:
+        return None, RowProblem("header", f"cannot be read as CSV: {bad}")
+    if lines.flag is not None:
+        return None, RowProblem("header", lines.flag.message)
+    return [name.strip() for name in header], None
+
+
+def csv_records(lines: Lines, schema: Schema, header: list[str]) -> Iterator[Record]:
+    reader = csv.reader(lines)
+    while True:
+        first = lines.line + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as bad:
+            lines.flag = None
+            yield Record(first, lines.offset, None, [RowProblem("row", f"is not valid CSV: {bad}")])
+            reader = csv.reader(lines)
+            continue
+        flag, lines.flag = lines.flag, None
+        if flag is not None:
+            yield Record(first, lines.offset, None, [flag])
+            continue
+        if not cells or cells == [""]:
+            continue
+        body, problems = body_from_cells(schema, header, cells)
+        yield Record(first, lines.offset, body if not problems else None, problems)
+

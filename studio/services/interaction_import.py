@@ -1,0 +1,342 @@
+"""Importing interaction history: streamed, in batches, resumable, every bad row reported.
+
+An import is a row in `interaction_imports` pointing at a file (an upload stored in the
+instance folder, or a path given to `studio interactions import`). `run` reads the file
+from the recorded byte offset, checks each row against the interaction schema, stores
+the good rows in batches and the refused ones (line, field, message) beside them, and
+writes the new offset in the same transaction as each batch: a killed import continues
+after the last stored batch when it is run again, and never stores a row twice.
+
+This is one of the documented exceptions to "services never commit" (docs/history.md):
+a run commits after every batch, so progress is visible to the page polling it and
+survives a crash.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from studio.job_registry import job
+from studio.models import Interaction, InteractionImport, InteractionImportProblem, utcnow
+from studio.services import rulesets
+from studio.services.interaction_files import (
+    Lines,
+    Record,
+    Stream,
+    csv_records,
+    format_of,
+    is_gzip,
+    json_records,
+    read_header,
+)
+from studio.services.interaction_rows import RowChecker, check_header, row_of
+from studio.services.redaction import redact_body
+
+BATCH: Final = 2_000
+#: Refused rows kept per import (each later one is still counted).
+MAX_STORED_PROBLEMS: Final = 100_000
+UNFINISHED: Final = ("queued", "running", "failed", "cancelled", "cancelling")
+
+Progress = Callable[[InteractionImport], None]
+
+
+class ImportRefused(ValueError):
+    """The file cannot be imported at all (unknown format, bad header, missing)."""
+
+
+def create(session: Session, *, path: Path, filename: str, redact: bool,
+           actor_id: int | None) -> InteractionImport:
+    """Record an import of `path` (not started); raises ImportRefused for a wrong file."""
+    fmt = format_of(filename)
+    if fmt is None:
+        raise ImportRefused(f"{filename[:100]}: name the file .jsonl or .csv (optionally "
+                            ".gz); the name says how it is read")
+    if not path.is_file():
+        raise ImportRefused(f"{path}: there is no such file")
+    record = InteractionImport(filename=filename[:255], stored_path=str(path), format=fmt,
+                               compressed=is_gzip(path), size_bytes=path.stat().st_size,
+                               redact=redact, created_by=actor_id, status="queued")
+    session.add(record)
+    session.flush()
+    return record
+
+
+def unfinished_for(session: Session, path: Path) -> InteractionImport | None:
+    """The last import of this same file (path and size) that did not finish."""
+    size = path.stat().st_size if path.is_file() else -1
+    return session.scalar(
+        select(InteractionImport)
+        .where(InteractionImport.stored_path == str(path),
+               InteractionImport.size_bytes == size,
+               InteractionImport.status.in_(UNFINISHED))
+        .order_by(InteractionImport.id.desc()).limit(1))
+
+
+def get(session: Session, import_id: int) -> InteractionImport | None:
+    return session.get(InteractionImport, import_id)
+
+
+def recent(session: Session, limit: int = 20) -> list[InteractionImport]:
+    return list(session.scalars(select(InteractionImport)
+                                .order_by(InteractionImport.id.desc()).limit(limit)))
+
+
+def request_cancel(session: Session, record: InteractionImport) -> None:
+    if record.status in ("queued", "running"):
+        record.status = "cancelling"
+        record.updated_at = utcnow()
+
+
+def progress_fraction(record: InteractionImport) -> float:
+    if record.status == "done":
+        return 1.0
+    if not record.size_bytes:
+        return 0.0
+    return min(1.0, record.read_bytes / record.size_bytes)
+
+
+@dataclass
+class _Batch:
+    rows: list[dict[str, Any]]
+    problems: list[dict[str, Any]]
+    end_offset: int
+    line: int
+    failed: int
+
+
+def run(session: Session, import_id: int, *, batch_size: int = BATCH,
+        progress: Progress | None = None) -> InteractionImport:
+    """Import (or continue importing) the file of import `import_id`."""
+    record = session.get(InteractionImport, import_id)
+    if record is None:
+        raise ImportRefused(f"there is no import #{import_id}")
+    if record.status == "done":
+        return record
+    record.status = "running"
+    record.message = ""
+    record.updated_at = utcnow()
+    session.commit()
+    try:
+        _run(session, record, batch_size, progress)
+    except (OSError, EOFError, ImportRefused) as failure:
+        session.rollback()
+        record = session.get(InteractionImport, import_id) or record
+        record.status = "failed"
+        record.message = (f"{failure}. {record.imported:,} rows were imported up to line "
+                          f"{record.line:,}; run the import again to continue from there.")
+        record.updated_at = utcnow()
+        session.commit()
+    return record
+
+
+def _run(session: Session, record: InteractionImport, batch_size: int,
+         progress: Progress | None) -> None:
+    path = Path(record.stored_path)
+    if not path.is_file():
+        raise ImportRefused(f"the file {record.filename} is no longer there")
+    schema = rulesets.current_schema(session)
+    checker = RowChecker(schema)
+    stream = Stream(path, record.byte_offset)
+    try:
+        lines = Lines(stream, record.byte_offset, record.line)
+        if record.format == "csv":
+            if record.header is None:
+                header, problem = read_header(lines)
+                problems = [problem] if problem else check_header(schema, header or [])
+                if problems:
+                    raise ImportRefused("the CSV header cannot be used: " + "; ".join(
+                        f"{p.field} {p.message}" for p in problems))
+                record.header = header
+                record.byte_offset, record.line = lines.offset, lines.line
+            records: Iterator[Record] = csv_records(lines, schema, list(record.header or []))
+        else:
+            records = json_records(lines)
+        stored = int(session.scalar(select(func.count()).select_from(InteractionImportProblem)
+                                    .where(InteractionImportProblem.import_id == record.id)) or 0)
+        for batch in _batches(records, checker, record.redact, batch_size, record, stored):
+            _store(session, record, batch, stream.raw_position)
+            session.commit()
+            if progress is not None:
+                progress(record)
+            session.refresh(record, ["status"])
+            if record.status == "cancelling":
+                record.status = "cancelled"
+                record.message = (f"Cancelled at line {record.line:,}; run it again to "
+                                  "continue from there.")
+                session.commit()
+                return
+        record.byte_offset, record.line = lines.offset, max(record.line, lines.line)
+        record.read_bytes = record.size_bytes
+        record.status = "done"
+        record.message = _summary(record)
+        record.updated_at = utcnow()
+        session.commit()
+        if progress is not None:
+            progress(record)
+    finally:
+        stream.close()
+
+
+def _batches(records: Iterator[Record], checker: RowChecker, redact: bool, size: int,
+             record: InteractionImport, stored_problems: int) -> Iterator[_Batch]:
+    batch = _Batch([], [], record.byte_offset, record.line, 0)
+    for item in records:
+        problems = item.problems
+        if item.body is not None and not problems:
+            problems = checker.problems(item.body)
+        if problems:
+            batch.failed += 1
+            for problem in problems:
+                if stored_problems < MAX_STORED_PROBLEMS:
+                    batch.problems.append({"import_id": record.id, "line": item.line,
+                                           "field": problem.field[:200],
+                                           "message": problem.message[:2000]})
+                    stored_problems += 1
+        else:
+            assert item.body is not None
+            body = redact_body(item.body) if redact else item.body
+            row = row_of(body)
+            batch.rows.append({
+                "interaction_id": row.interaction_id, "customer_id": row.customer_id,
+                "at": row.at, "category": row.category, "intent": row.intent,
+                "channel": row.channel, "tone": row.tone, "resolution": row.resolution,
+                "text": row.text, "body": row.body, "import_id": record.id,
+                "redacted": redact})
+        batch.end_offset, batch.line = item.end_offset, item.line
+        if len(batch.rows) + batch.failed >= size:
+            yield batch
+            batch = _Batch([], [], batch.end_offset, batch.line, 0)
+    if batch.rows or batch.failed or batch.problems:
+        yield batch
+
+
+_COLUMNS: Final = ("interaction_id", "customer_id", "at", "category", "intent", "channel",
+                   "tone", "resolution", "text", "body", "import_id", "redacted")
+
+
+def _insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert through the driver's executemany: the same values SQLAlchemy would bind
+    (its own bind processors, JSON text, a cast on PostgreSQL), without its per-row cost.
+    Rows whose interaction id is taken meanwhile are left out, not errors."""
+    connection = session.connection()
+    dialect = connection.dialect
+    table = Interaction.__table__
+    processors = {name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+                  for name in _COLUMNS if name not in ("body", "text")}
+    columns = ", ".join(_COLUMNS)
+    if dialect.name == "postgresql":
+        values = ", ".join("CAST(%s AS JSON)" if c == "body" else "%s" for c in _COLUMNS)
+    else:
+        values = ", ".join("?" for _ in _COLUMNS)
+    sql = (f"INSERT INTO interactions ({columns}) VALUES ({values}) "
+           "ON CONFLICT (interaction_id) DO NOTHING")
+    dumps = json.dumps
+    params = []
+    for row in rows:
+        item = []
+        for name in _COLUMNS:
+            value = row[name]
+            if name == "body":
+                value = dumps(value, ensure_ascii=False)
+            else:
+                processor = processors.get(name)
+                if processor is not None:
+                    value = processor(value)
+            item.append(value)
+        params.append(tuple(item))
+    connection.exec_driver_sql(sql, params)
+
+
+def _store(session: Session, record: InteractionImport, batch: _Batch,
+           raw_position: int) -> None:
+    fresh = _without_duplicates(session, batch.rows)
+    if fresh:
+        _insert_rows(session, fresh)
+    if batch.problems:
+        session.execute(InteractionImportProblem.__table__.insert(), batch.problems)
+    record.imported += len(fresh)
+    record.duplicates += len(batch.rows) - len(fresh)
+    record.failed += batch.failed
+    record.byte_offset, record.line = batch.end_offset, batch.line
+    record.read_bytes = min(raw_position, record.size_bytes)
+    record.updated_at = utcnow()
+
+
+def _without_duplicates(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows whose interaction id is neither stored already nor earlier in the batch."""
+    if not rows:
+        return []
+    ids = list({row["interaction_id"] for row in rows})
+    taken: set[str] = set()
+    for start in range(0, len(ids), 1000):
+        taken.update(session.scalars(select(Interaction.interaction_id)
+                                     .where(Interaction.interaction_id.in_(ids[start:start + 1000]))))
+    out = []
+    for row in rows:
+        if row["interaction_id"] in taken:
+            continue
+        taken.add(row["interaction_id"])
+        out.append(row)
+    return out
+
+
+def _summary(record: InteractionImport) -> str:
+    parts = [f"{record.imported:,} imported", f"{record.duplicates:,} duplicates skipped",
+             f"{record.failed:,} rows refused"]
+    text = ", ".join(parts) + "."
+    if record.failed > MAX_STORED_PROBLEMS:
+        text += f" The first {MAX_STORED_PROBLEMS:,} problems are kept for download."
+    return text
+
+
+def problems_csv(session: Session, record: InteractionImport) -> Iterator[str]:
+    """The refused rows as CSV (line, field, message), streamed."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["line", "field", "message"])
+    yield buffer.getvalue()
+    rows = session.execute(
+        select(InteractionImportProblem.line, InteractionImportProblem.field,
+               InteractionImportProblem.message)
+        .where(InteractionImportProblem.import_id == record.id)
+        .order_by(InteractionImportProblem.line, InteractionImportProblem.id)
+        .execution_options(yield_per=1000))
+    for line, field_, message in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([line, field_, message])
+        yield buffer.getvalue()
+
+
+def first_problems(session: Session, record: InteractionImport, limit: int = 20
+                   ) -> list[InteractionImportProblem]:
+    return list(session.scalars(
+        select(InteractionImportProblem).where(InteractionImportProblem.import_id == record.id)
+        .order_by(InteractionImportProblem.line, InteractionImportProblem.id).limit(limit)))
+
+
+def uploads_folder(instance_path: str | os.PathLike[str]) -> Path:
+    folder = Path(instance_path) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def total_interactions(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Interaction)) or 0)
+
+
+@job("interactions.import")
+def import_job(session: Session, *, import_id: int) -> dict[str, Any]:
+    record = run(session, import_id)
+    return {"status": record.status, "imported": record.imported,
+            "duplicates": record.duplicates, "failed": record.failed}

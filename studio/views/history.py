@@ -1,0 +1,252 @@
+"""Interaction history: import files, search and slice, customer timelines, backtests."""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+from werkzeug.utils import secure_filename
+from werkzeug.wrappers import Response
+
+from studio import security
+from studio.db import db_session
+from studio.errors import FieldError, ValidationFailed
+from studio.jobs import enqueue_after_commit
+from studio.roles import RAW_TEXT_ROLES
+from studio.services import (
+    backtest_charts,
+    backtests,
+    history_search,
+    interaction_import,
+    redaction,
+    samples,
+)
+from studio.web import actor_id, is_htmx, me, page_arg
+
+bp = Blueprint("history", __name__, url_prefix="/history")
+
+MAX_UPLOAD = 4 * 1024 * 1024 * 1024
+
+
+def _raw_text() -> bool:
+    return bool(me().roles & RAW_TEXT_ROLES)
+
+
+@bp.get("/")
+@security.requires("history")
+def index() -> str:
+    params = history_search.SearchParams.from_args(request.args)
+    result = history_search.search(db_session(), params, page=page_arg(), raw_text=_raw_text())
+    template = "history/_results.html" if is_htmx() else "history/index.html"
+    return render_template(template, params=params, result=result, raw_text=_raw_text(),
+                           saved=history_search.saved_for(db_session(), actor_id()),
+                           args=params.to_args(),
+                           parquet=history_search.parquet_available())
+
+
+@bp.get("/export.csv")
+@security.requires("history")
+def export() -> Response:
+    params = history_search.SearchParams.from_args(request.args)
+    rows = history_search.export_csv(db_session(), params, raw_text=_raw_text())
+    return Response(stream_with_context(rows), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=interactions.csv"})
+
+
+@bp.get("/export.parquet")
+@security.requires("history")
+def export_parquet() -> Response:
+    if not history_search.parquet_available():
+        abort(404, description="Parquet export needs pyarrow: install the studio with its "
+              "cluster extra (pip install '.[cluster]').")
+    params = history_search.SearchParams.from_args(request.args)
+    handle = tempfile.NamedTemporaryFile(suffix=".parquet", delete=False)  # noqa: SIM115
+    handle.close()
+    path = Path(handle.name)
+    history_search.export_parquet(db_session(), params, path, raw_text=_raw_text())
+    response = send_file(path, mimetype="application/vnd.apache.parquet", as_attachment=True,
+                         download_name="interactions.parquet")
+    response.call_on_close(lambda: path.unlink(missing_ok=True))
+    return response
+
+
+@bp.post("/saved")
+@security.requires("history")
+def save_search() -> Response:
+    params = history_search.SearchParams.from_args(request.form)
+    saved = history_search.save(db_session(), name=request.form.get("name", ""), params=params,
+                                owner_id=actor_id())
+    if isinstance(saved, FieldError):
+        raise ValidationFailed([saved])
+    flash(f"Saved the search “{saved.name}”.")
+    return redirect(url_for("history.index", **params.to_args()))
+
+
+@bp.get("/customers/<customer_id>")
+@security.requires("history")
+def customer(customer_id: str) -> str:
+    entries = history_search.timeline(db_session(), customer_id[:100], raw_text=_raw_text())
+    if not entries:
+        abort(404, description=f"There is no history for the customer {customer_id[:100]}.")
+    return render_template("history/customer.html", customer_id=customer_id, entries=entries,
+                           raw_text=_raw_text())
+
+
+@bp.get("/i/<interaction_id>")
+@security.requires("history")
+def interaction(interaction_id: str) -> str:
+    row = history_search.interaction(db_session(), interaction_id)
+    if row is None:
+        abort(404, description=f"There is no interaction {interaction_id[:128]}.")
+    return render_template("history/interaction.html", row=row, raw_text=_raw_text())
+
+
+@bp.post("/i/<interaction_id>/promote")
+@security.requires("interactions")
+def promote(interaction_id: str) -> Response:
+    """Copy a real interaction into the sample library, redacted."""
+    row = history_search.interaction(db_session(), interaction_id)
+    if row is None:
+        abort(404, description=f"There is no interaction {interaction_id[:128]}.")
+    body = redaction.redact_body(dict(row.body))
+    key = samples.slug(f"history-{interaction_id}")
+    sample = samples.create(db_session(), key=key, name=request.form.get("name", "").strip()
+                            or f"From history: {row.intent or row.category}",
+                            tags="history", body=body, actor_id=actor_id())
+    flash(f"Added {sample.key} to the sample library (redacted).")
+    return redirect(url_for("interactions.show", key=sample.key))
+
+
+# --- imports --------------------------------------------------------------------------------
+
+
+@bp.get("/imports")
+@security.requires("history")
+def imports() -> str:
+    return render_template("history/imports.html",
+                           records=interaction_import.recent(db_session()),
+                           total=interaction_import.total_interactions(db_session()))
+
+
+@bp.post("/imports")
+@security.requires("history")
+def upload() -> Response:
+    request.max_content_length = MAX_UPLOAD
+    upload_file = request.files.get("file")
+    if upload_file is None or not upload_file.filename:
+        raise ValidationFailed([FieldError("file", "Choose a .jsonl or .csv file "
+                                           "(optionally .gz) to import.")])
+    name = secure_filename(upload_file.filename) or "upload"
+    folder = interaction_import.uploads_folder(current_app.instance_path)
+    path = folder / f"{uuid.uuid4().hex}-{name}"
+    upload_file.save(path)
+    try:
+        record = interaction_import.create(db_session(), path=path, filename=name,
+                                           redact=request.form.get("redact") == "1",
+                                           actor_id=actor_id())
+    except interaction_import.ImportRefused as refused:
+        Path(path).unlink(missing_ok=True)
+        raise ValidationFailed([FieldError("file", str(refused))]) from None
+    enqueue_after_commit("interactions.import", import_id=record.id)
+    return redirect(url_for("history.import_status", import_id=record.id))
+
+
+@bp.get("/imports/<int:import_id>")
+@security.requires("history")
+def import_status(import_id: int) -> str:
+    record = interaction_import.get(db_session(), import_id)
+    if record is None:
+        abort(404, description=f"There is no import #{import_id}.")
+    problems = interaction_import.first_problems(db_session(), record)
+    template = "history/_import.html" if is_htmx() else "history/import.html"
+    return render_template(template, record=record, problems=problems,
+                           fraction=interaction_import.progress_fraction)
+
+
+@bp.post("/imports/<int:import_id>/cancel")
+@security.requires("history")
+def cancel_import(import_id: int) -> Response:
+    record = interaction_import.get(db_session(), import_id)
+    if record is None:
+        abort(404)
+    interaction_import.request_cancel(db_session(), record)
+    return redirect(url_for("history.import_status", import_id=import_id))
+
+
+@bp.post("/imports/<int:import_id>/resume")
+@security.requires("history")
+def resume_import(import_id: int) -> Response:
+    record = interaction_import.get(db_session(), import_id)
+    if record is None:
+        abort(404)
+    if record.status != "done":
+        record.status = "queued"
+        enqueue_after_commit("interactions.import", import_id=import_id)
+    return redirect(url_for("history.import_status", import_id=import_id))
+
+
+@bp.get("/imports/<int:import_id>/problems.csv")
+@security.requires("history")
+def import_problems(import_id: int) -> Response:
+    record = interaction_import.get(db_session(), import_id)
+    if record is None:
+        abort(404)
+    rows = interaction_import.problems_csv(db_session(), record)
+    return Response(stream_with_context(rows), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=import-{import_id}-problems.csv"})
+
+
+# --- backtests ------------------------------------------------------------------------------
+
+
+@bp.app_context_processor
+def _review_backtest() -> dict[str, object]:
+    """`review_backtest(change_id)` for reviews/_backtest.html: the latest backtest."""
+    return {"review_backtest": lambda change_id: backtests.latest_for_change(db_session(),
+                                                                          change_id),
+            "default_backtest_from": backtests.default_slice()["date_from"]}
+
+
+@bp.post("/backtests")
+@security.requires("history")
+def start_backtest() -> Response:
+    params = history_search.SearchParams.from_args(request.form)
+    change = request.form.get("change_request_id", "")
+    row = backtests.create(db_session(), params=params, actor_id=actor_id(),
+                           change_request_id=int(change) if change.isdigit() else None)
+    enqueue_after_commit("backtests.run", backtest_id=row.id)
+    return redirect(url_for("history.backtest", backtest_id=row.id))
+
+
+@bp.get("/backtests/<int:backtest_id>")
+@security.requires("history")
+def backtest(backtest_id: int) -> str:
+    row = backtests.get(db_session(), backtest_id)
+    if row is None:
+        abort(404, description=f"There is no backtest #{backtest_id}.")
+    charts = backtest_charts.charts(row.result) if row.status == "done" else {}
+    template = "history/_backtest.html" if is_htmx() else "history/backtest.html"
+    return render_template(template, row=row, charts=charts)
+
+
+@bp.post("/backtests/<int:backtest_id>/cancel")
+@security.requires("history")
+def cancel_backtest(backtest_id: int) -> Response:
+    row = backtests.get(db_session(), backtest_id)
+    if row is None:
+        abort(404)
+    backtests.request_cancel(row)
+    return redirect(url_for("history.backtest", backtest_id=backtest_id))

@@ -1,0 +1,112 @@
+"""Backtests in the studio: drafts against the published bundle, in-process and on Dask."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from bundle.runtime import BundleRuntime
+from studio.services import artifacts, backtests, interaction_import
+from studio.services.history_search import SearchParams
+from tests.api.conftest import publish_demo
+from tests.factories.interactions import write_jsonl
+
+DEMO = Path(__file__).parents[2] / "studio" / "demo" / "interactions.json"
+HAS_DASK = importlib.util.find_spec("distributed") is not None and \
+    importlib.util.find_spec("pyarrow") is not None
+
+
+def _drop_refill_savings_rule(session: Session) -> None:
+    artifact = artifacts.find(session, "ruleset", "pharmacy")
+    source = artifacts.head(session, artifact).body["source"]
+    start = source.index('rule "Refill savings')
+    end = source.index("rule ", start + 5)
+    artifacts.save(session, artifact, body={"source": source[:start] + source[end:]},
+                   base_number=artifact.head_number, actor_id=None, summary="no savings")
+    session.commit()
+
+
+def _history(session: Session, tmp_path: Path, copies: int = 15) -> list[dict]:
+    samples = [entry["interaction"] for entry in json.loads(DEMO.read_text())]
+    rows = [{**s, "id": f"{s['id']}-{n}"} for n in range(copies) for s in samples]
+    path = write_jsonl(tmp_path / "h.jsonl", rows)
+    record = interaction_import.create(session, path=path, filename=path.name, redact=False,
+                                       actor_id=None)
+    assert interaction_import.run(session, record.id).imported == len(rows)
+    return rows
+
+
+def _direct(session: Session, rows: list[dict]) -> tuple[int, dict[str, int]]:
+    before_body, after_body = backtests.bundles_to_compare(session)
+    before, after = BundleRuntime.from_bundle(before_body), BundleRuntime.from_bundle(after_body)
+    changed, offers = 0, {}
+    for row in rows:
+        old = sorted(o["offer"] for o in before.decide(row, channels=())["offers"])
+        new = sorted(o["offer"] for o in after.decide(row, channels=())["offers"])
+        changed += old != new
+        for key in new:
+            offers[key] = offers.get(key, 0) + 1
+    return changed, offers
+
+
+def test_a_backtest_counts_what_a_direct_loop_over_the_same_rows_counts(
+        app: Flask, session: Session, tmp_path: Path) -> None:
+    with app.app_context():
+        publish_demo(app, session)
+        _drop_refill_savings_rule(session)
+        rows = _history(session, tmp_path)
+        row = backtests.create(session, params=SearchParams(), actor_id=None)
+        done = backtests.run(session, row.id, chunk_size=40)
+        changed, offers = _direct(session, rows)
+    assert done.status == "done" and done.total == len(rows)
+    assert done.result["decided"] == len(rows)
+    assert done.result["changed"] == changed > 0
+    assert done.result["after"]["offers"] == offers
+    assert "refill_savings" not in done.result["after"]["offers"]
+
+
+def test_without_history_a_backtest_replays_the_sample_library(
+        app: Flask, session: Session) -> None:
+    with app.app_context():
+        publish_demo(app, session)
+        _drop_refill_savings_rule(session)
+        row = backtests.create(session, params=SearchParams(), actor_id=None)
+        done = backtests.run(session, row.id)
+    samples = json.loads(DEMO.read_text())
+    assert done.result["decided"] == len(samples) and done.result["changed"] >= 1
+
+
+def test_nothing_published_fails_the_backtest_with_the_reason(app: Flask,
+                                                              session: Session) -> None:
+    with app.app_context():
+        row = backtests.create(session, params=SearchParams(), actor_id=None)
+        done = backtests.run(session, row.id)
+    assert done.status == "failed" and "nothing is published yet" in done.message
+
+
+@pytest.mark.skipif(not HAS_DASK, reason="the Dask backtest needs the cluster extra: "
+                    "pip install -e '.[cluster]'")
+def test_the_same_backtest_on_a_dask_cluster_gives_the_same_counts(
+        app: Flask, session: Session, tmp_path: Path) -> None:
+    from distributed import LocalCluster
+
+    with app.app_context():
+        publish_demo(app, session)
+        _drop_refill_savings_rule(session)
+        _history(session, tmp_path)
+        local = backtests.run(session, backtests.create(session, params=SearchParams(),
+                                                        actor_id=None).id)
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                          dashboard_address=None) as cluster:
+            on_dask = backtests.run(
+                session, backtests.create(session, params=SearchParams(), actor_id=None).id,
+                scheduler=cluster.scheduler_address, partitions_folder=tmp_path / "parts")
+    assert on_dask.status == "done" and "Dask cluster" in on_dask.message
+    assert len(list((tmp_path / "parts").glob("*.parquet"))) >= 1
+    strip = lambda r: {k: v for k, v in r.items() if k != "examples"}  # noqa: E731
+    assert strip(on_dask.result) == strip(local.result)

@@ -1,0 +1,97 @@
+"""The History pages: upload and import, search with facets, timelines, hidden text."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from studio.services import history_search
+from tests.factories.interactions import history, interaction
+from tests.factories.people import make_user
+from tests.factories.web import post, sign_in_as
+
+
+def _upload(client: FlaskClient, rows: list, name: str = "h.jsonl"):
+    data = "\n".join(json.dumps(r) for r in rows).encode()
+    return post(client, "/history/imports", {"file": (io.BytesIO(data), name)},
+                content_type="multipart/form-data")
+
+
+def test_an_uploaded_file_is_imported_by_the_job_and_reported(session: Session,
+                                                              client: FlaskClient) -> None:
+    sign_in_as(client, make_user(session, "service_lead"))
+    bad = interaction(99)
+    bad["inquiry"]["channel"] = "fax"
+    answer = _upload(client, history(30) + [bad])
+    assert answer.status_code == 302
+    page = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "done" in page and "30 imported" in page and "1 rows refused" in page
+    assert "inquiry.channel" in page
+    problems = client.get(answer.headers["Location"] + "/problems.csv").get_data(as_text=True)
+    assert problems.splitlines()[1].startswith("31,inquiry.channel,")
+
+
+def test_a_wrong_file_type_is_refused_with_a_message(session: Session,
+                                                     client: FlaskClient) -> None:
+    sign_in_as(client, make_user(session, "service_lead"))
+    answer = _upload(client, history(2), name="h.xlsx")
+    assert answer.status_code == 422
+    assert ".jsonl or .csv" in answer.get_data(as_text=True)
+
+
+def test_search_filters_counts_facets_and_opens_a_timeline(session: Session,
+                                                           client: FlaskClient) -> None:
+    sign_in_as(client, make_user(session, "service_lead"))
+    _upload(client, history(40) + [interaction(500, text="My card was stolen at the mall")])
+    page = client.get("/history/?q=stolen+cards").get_data(as_text=True)
+    assert "1 interactions" in page and "stolen at the mall" in page
+    page = client.get("/history/?channel=phone").get_data(as_text=True)
+    assert "8 interactions" in page
+    timeline = client.get("/history/customers/c-3").get_data(as_text=True)
+    assert "Customer c-3" in timeline and "i-3" in timeline
+
+
+def test_a_marketer_searches_but_does_not_see_raw_text(session: Session,
+                                                       client: FlaskClient) -> None:
+    sign_in_as(client, make_user(session, "service_lead"))
+    _upload(client, [interaction(1, text="secret words here")])
+    sign_in_as(client, make_user(session, "marketer"))
+    page = client.get("/history/?q=secret").get_data(as_text=True)
+    assert "1 interactions" in page and "secret words here" not in page
+    assert "hidden for your role" in page
+    export = client.get("/history/export.csv?q=secret").get_data(as_text=True)
+    assert "i-1" in export and "secret words" not in export
+
+
+@pytest.mark.skipif(not history_search.parquet_available(),
+                    reason="Parquet export needs pyarrow: pip install -e '.[cluster]'")
+def test_a_search_exports_to_parquet_with_every_match(session: Session, client: FlaskClient,
+                                                      tmp_path) -> None:
+    import pyarrow.parquet as pq
+
+    sign_in_as(client, make_user(session, "service_lead"))
+    _upload(client, history(30))
+    answer = client.get("/history/export.parquet?channel=phone")
+    assert answer.status_code == 200
+    path = tmp_path / "out.parquet"
+    path.write_bytes(answer.get_data())
+    table = pq.read_table(path)
+    assert table.num_rows == 6 and set(table.column("channel").to_pylist()) == {"phone"}
+    assert table.column("text").to_pylist()[0].startswith("Contact number")
+
+
+def test_an_interaction_is_copied_to_the_sample_library_redacted(session: Session,
+                                                                 client: FlaskClient) -> None:
+    from studio.services import samples
+
+    sign_in_as(client, make_user(session, "service_lead"))
+    _upload(client, [interaction(7, text="Call me on 415 555 0100 about card 4111111111111111")])
+    answer = post(client, "/history/i/i-7/promote", {"name": "Card worry"})
+    assert answer.status_code == 302
+    sample = samples.get(session, "history-i-7")
+    assert sample.name == "Card worry" and sample.tags == ["history"]
+    assert sample.body["inquiry"]["text"] == "Call me on [phone] about card [card]"
