@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
 
+from bundle.format import KEYS_SIGNATURE_HEADER
 from studio import security
 from studio.api import messages as api_messages
 from studio.api import openapi
@@ -174,9 +175,11 @@ def version_signature(version: int) -> Response:
 @bp.get("/keys")
 @security.public
 def keys() -> Response:
-    keys = bundles.trusted_keys(db_session(), current_app.instance_path)
-    return json_response({"keys": keys},
-                         headers={"Cache-Control": "public, max-age=300"})
+    data, signatures = bundles.key_announcement(db_session(), current_app.instance_path)
+    headers = {"Cache-Control": "public, max-age=300"}
+    if signatures:
+        headers[KEYS_SIGNATURE_HEADER] = signatures
+    return Response(data, mimetype="application/json", headers=headers)
 
 
 # --- decisions and events -----------------------------------------------------------------
