@@ -32,6 +32,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 PREFIX = "/api/v1/"
 MAX_VERSION = 2**31 - 1
+#: Below gunicorn's own 8190-byte field limit, so the API's answer is always this JSON.
+MAX_HEADER_BYTES = 4096
 CURRENT_CACHE = "private, no-cache"
 VERSION_CACHE = "private, max-age=31536000, immutable"
 
@@ -45,6 +47,11 @@ def _api_preflight() -> Response | None:
         return from_http_exception(failure).to_response()
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         return too_large().to_response()
+    for name, value in request.headers.items():
+        if len(name) + len(value) > MAX_HEADER_BYTES:
+            return ApiError(431, "header_too_large",
+                            f"The {name} header is {len(value)} bytes long; the API accepts "
+                            f"headers up to {MAX_HEADER_BYTES} bytes.", field=name).to_response()
     return None
 
 
