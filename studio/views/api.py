@@ -25,6 +25,7 @@ from studio.api.bundle_cache import bundle_cache
 from studio.api.errors import ApiError, from_http_exception, from_refusal, json_response
 from studio.db import db_session, roll_back_request
 from studio.errors import FieldError, NotAllowed, Refusal, ValidationFailed
+from studio.outages import database_unavailable
 from studio.services import bundles, decisions, events, signing
 from studio.services.bundle_cache import Pointer, ServedBundle
 
@@ -85,7 +86,16 @@ def _invalid(failed: ValidationFailed) -> Response:
 
 @bp.errorhandler(Exception)
 def _unexpected(error: Exception) -> Response:
-    roll_back_request()
+    try:
+        roll_back_request()
+    except Exception:  # noqa: BLE001 - with the database gone the rollback may fail too
+        current_app.logger.warning("API rollback failed")
+    if database_unavailable(error):
+        current_app.logger.error("API: database unavailable: %s", type(error).__name__)
+        return ApiError(503, "database_unavailable",
+                        "The studio's database is unreachable and this answer needs it; "
+                        "try again in a moment. Bundles already served keep working.",
+                        headers={"Retry-After": "5"}).to_response()
     current_app.logger.exception("API error", exc_info=error)
     return ApiError(500, "internal", "Something went wrong on our side; the error has been "
                     "logged and nothing was stored.").to_response()
