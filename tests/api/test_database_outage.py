@@ -161,10 +161,12 @@ def test_bundles_304s_and_decide_answer_from_memory_while_the_database_is_down(
             assert page.status_code == 503
             assert "database is unreachable" in page.get_data(as_text=True)
             assert page.mimetype == "text/html"
+    # 40 stale token checks and 5 failed pages: each kind logged at most once in the
+    # window (the filter is per logger, so an earlier test in the window may have used it).
     token_notes = [r for r in caplog.records if "token check from" in r.getMessage()]
-    assert 1 <= len(token_notes) <= 2, [r.getMessage() for r in token_notes]
+    assert len(token_notes) <= 1, [r.getMessage() for r in token_notes]
     page_errors = [r for r in caplog.records if r.getMessage().startswith("Database unavailable")]
-    assert len(page_errors) == 1
+    assert len(page_errors) <= 1
 
     up()
     assert client.get("/readyz").status_code == 200
