@@ -21,6 +21,8 @@ from typing import Any, Final
 FORMAT: Final = "pos-studio-bundle/1"
 ALGORITHM: Final = "Ed25519"
 SIGNATURE_HEADER: Final = "X-Bundle-Signature"
+#: On `GET /api/v1/keys`: the key list's bytes signed by every key in it, `;`-separated.
+KEYS_SIGNATURE_HEADER: Final = "X-Keys-Signatures"
 
 
 def canonical_json(obj: Any) -> bytes:

@@ -96,6 +96,35 @@ def check_signature(data: bytes, signature: Signature,
         raise BundleRejected("the bundle's signature does not verify", "bad-signature") from exc
 
 
+def parse_signatures_header(value: str | None) -> list[Signature]:
+    """Read `keyid=...,sig=...; keyid=...,sig=...` (the key announcement's signatures)."""
+    if not value or not value.strip():
+        raise BundleRejected("the key list carries no signature", "missing-signature")
+    return [parse_signature_header(piece) for piece in value.split(";") if piece.strip()]
+
+
+def verify_key_announcement(data: bytes, signatures: Iterable[Signature],
+                            trusted_keys: Iterable[Mapping[str, str]]) -> list[dict[str, str]]:
+    """The keys `GET /api/v1/keys` announces, if a key already trusted signed the list.
+
+    This is how a client follows a rotation without being reconfigured: the studio signs
+    its key list with every key on it, so during the overlap the old key vouches for the
+    new one. Raises `BundleRejected` when no signature is by a trusted key and verifies.
+    """
+    trusted = list(trusted_keys)
+    if not any(signature_is_valid(data, s, trusted) for s in signatures):
+        raise BundleRejected("the key list is not signed by a key this client trusts",
+                             "untrusted-key")
+    try:
+        body = json.loads(data)
+        keys = body["keys"]
+        entries = [{"key_id": str(k["key_id"]), "algorithm": str(k["algorithm"]),
+                    "public_key": str(k["public_key"])} for k in keys]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BundleRejected("the signed key list is not a key list", "not-json") from exc
+    return [e for e in entries if e["algorithm"] == ALGORITHM]
+
+
 def signature_is_valid(data: bytes, signature: Signature,
                        trusted_keys: Iterable[Mapping[str, str]]) -> bool:
     """Whether `check_signature` passes, for callers that only need yes or no."""

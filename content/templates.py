@@ -148,6 +148,8 @@ class LenientUndefined(jinja2.ChainableUndefined):
 # --- plain data --------------------------------------------------------------------------
 
 _SCALARS = (str, int, float, bool, type(None), date, datetime, Decimal)
+#: How deep plain data may nest (callers checking input up front use the same bound).
+MAX_DATA_DEPTH = 20
 
 
 def plain_data(value: Any, *, path: str = "value", depth: int = 0) -> Any:
@@ -158,8 +160,9 @@ def plain_data(value: Any, *, path: str = "value", depth: int = 0) -> Any:
     """
     if isinstance(value, _SCALARS):
         return value
-    if depth > 20:
-        raise ContentError.single("data-too-deep", f"{path} is nested more than 20 levels")
+    if depth > MAX_DATA_DEPTH:
+        raise ContentError.single("data-too-deep",
+                                  f"{path} is nested more than {MAX_DATA_DEPTH} levels")
     if isinstance(value, Mapping):
         return {
             str(k): plain_data(v, path=f"{path}.{k}", depth=depth + 1) for k, v in value.items()

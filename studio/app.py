@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from werkzeug.wrappers import Response
 from studio import db, jobs, security
 from studio.config import flask_config, load_settings
 from studio.errors import NotAllowed, ValidationFailed
+from studio.outages import database_unavailable, install_repeat_filter
 from studio.roles import ROLE_LABELS, areas_for
 from studio.services import accounts
 from studio.web import is_htmx
@@ -42,6 +44,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_error_pages(app)
     _register_template_helpers(app)
+    for name in (app.logger.name, "studio.api.auth", "studio.services.bundle_cache"):
+        install_repeat_filter(logging.getLogger(name))
     return app
 
 
@@ -123,16 +127,39 @@ def _register_error_pages(app: Flask) -> None:
                     problems=failed.errors)
 
     @app.errorhandler(Exception)
-    def _unexpected(error: Exception) -> tuple[str, int]:
-        db.roll_back_request()
+    def _unexpected(error: Exception) -> tuple[str, int, dict[str, str]] | tuple[str, int]:
+        _roll_back_quietly()
+        if database_unavailable(error):
+            app.logger.error("Database unavailable: %s", type(error).__name__)
+            # The full page needs the database (who is signed in, the menu): this one not.
+            return _standalone_page(
+                app, code=503, title="The studio's database is unreachable",
+                description="Nothing this request changed was saved. The studio will be "
+                "back as soon as its database is; try again in a moment.",
+            ), 503, {"Retry-After": "5"}
         app.logger.exception("Unhandled error", exc_info=error)
-        return render_template(
-            "error.html",
-            code=500,
-            title=titles[500],
-            description="The error has been logged, and nothing this request changed was "
-            "saved. Reload the page to check, then try again.",
-        ), 500
+        description = ("The error has been logged, and nothing this request changed was "
+                       "saved. Reload the page to check, then try again.")
+        try:
+            return render_template("error.html", code=500, title=titles[500],
+                                   description=description), 500
+        except Exception:  # noqa: BLE001 - the error page itself must never fail
+            _roll_back_quietly()
+            return _standalone_page(app, code=500, title=titles[500],
+                                    description=description), 500
+
+
+def _standalone_page(app: Flask, **context: Any) -> str:
+    """The error page without the context processors, which need the database."""
+    return app.jinja_env.get_template("error_standalone.html").render(**context)
+
+
+def _roll_back_quietly() -> None:
+    """Roll the request back; with the database gone the rollback itself may fail."""
+    try:
+        db.roll_back_request()
+    except Exception as exc:  # noqa: BLE001 - the error page comes first
+        logging.getLogger(__name__).warning("rollback failed: %s", type(exc).__name__)
 
 
 def _register_template_helpers(app: Flask) -> None:

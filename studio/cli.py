@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -209,10 +210,18 @@ def tokens_revoke(token_id: int) -> None:
 @click.option("--dev/--no-dev", default=False, help="Development mode: print the demo sign-ins.")
 @click.option("--worker/--no-worker", default=True, show_default=True,
               help="Run background jobs in this process too.")
-def serve(host: str, port: int, dev: bool, worker: bool) -> None:
-    """Serve the studio (a development server; use gunicorn in production)."""
+@click.option("--production", is_flag=True, default=False,
+              help="Serve with gunicorn and studio/gunicorn.conf.py (threaded workers, "
+                   "time-boxed request bodies); run `studio worker` for jobs.")
+def serve(host: str, port: int, dev: bool, worker: bool, production: bool) -> None:
+    """Serve the studio: a development server, or gunicorn with --production."""
     from studio.config import ConfigError
     from studio.demo import DEMO_PASSWORD, DEMO_PEOPLE
+
+    if production:
+        config = Path(__file__).with_name("gunicorn.conf.py")
+        os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "-c", str(config),
+                                   "--bind", f"{host}:{port}", "studio:create_app()"])
 
     try:
         app = create_app({"DEV_MODE": dev} if dev else None)

@@ -3,6 +3,7 @@
     from studio_client import StudioClient
     client = StudioClient(url, token, trusted_keys, cache_dir)
     decision = client.decide(interaction)
+    client.send_events([{"type": "shown", "offer_key": "...", "customer_id": "..."}])
 
 Needs only the standard library, `cryptography`, and the project's pure `bundle`,
 `dsl` and `content` libraries (its own distribution, `pos-studio-client`, carries a
@@ -14,6 +15,7 @@ from __future__ import annotations
 from bundle.runtime import BundleLoadError, BundleRuntime
 from bundle.verify import BundleRejected, verify_bundle
 from studio_client.client import ClientError, NoBundle, StudioClient, StudioUnavailable
+from studio_client.outbox import OutboxFull, Rejection
 
 __all__ = [
     "BundleLoadError",
@@ -21,6 +23,8 @@ __all__ = [
     "BundleRuntime",
     "ClientError",
     "NoBundle",
+    "OutboxFull",
+    "Rejection",
     "StudioClient",
     "StudioUnavailable",
     "verify_bundle",

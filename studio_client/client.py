@@ -7,6 +7,18 @@ now and then (a 304 costs the studio almost nothing), refuses any bundle whose b
 signature do not check out against the keys it was configured with, and keeps deciding
 on the last good bundle while the studio is unreachable or serving something suspect.
 
+`decide()` never waits on the network once a bundle is held: a revalidation that falls
+due runs in a background thread while the decision is made on the bundle in hand. Only
+the very first decision of a client with no bundle at all (nothing cached) fetches
+inline, bounded by `timeout`. The client never goes back to an older bundle: the
+highest version it ever accepted is kept in its cache folder, and a lower one (a
+replayed old bundle, a worker whose pointer lags a publish) is refused. It follows a key
+rotation when the studio's key list is signed by a key it already trusts.
+
+Events and other reports go through a SQLite outbox in the cache folder
+(`studio_client.outbox`): durable before `send_events` returns, delivered in the
+background until the studio acknowledges each one.
+
 Standard library HTTP only (urllib), so it drops into any Python service.
 """
 
@@ -15,23 +27,32 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from bundle.format import SIGNATURE_HEADER, Signature
+from bundle.format import KEYS_SIGNATURE_HEADER, SIGNATURE_HEADER, Signature
 from bundle.runtime import BundleLoadError, BundleRuntime
-from bundle.verify import BundleRejected, VerifiedBundle, parse_signature_header, verify_bundle
+from bundle.verify import (
+    BundleRejected,
+    VerifiedBundle,
+    parse_signature_header,
+    parse_signatures_header,
+    verify_bundle,
+    verify_key_announcement,
+)
+from studio_client.outbox import DEFAULT_CAPACITY, Answer, Outbox
 
 log = logging.getLogger("studio_client")
 
-EVENT_BATCH: Final = 500
+EVENTS_PATH: Final = "/api/v1/events"
 USER_AGENT: Final = "pos-studio-client/1"
 
 
@@ -69,29 +90,41 @@ class StudioClient:
 
     `trusted_keys` are the studio's public keys as `GET /api/v1/keys` lists them
     (``{"key_id", "algorithm", "public_key"}``), handed to the client out of band: a key
-    fetched next to the bundle would prove nothing. `max_age` is how many seconds a
-    bundle is used before `decide` revalidates it.
+    fetched next to the bundle would prove nothing (keys announced later are trusted
+    only when a key already trusted signed the announcement). `max_age` is how many
+    seconds a bundle is used before a decision starts a background revalidation.
+    `backoff` is the first wait of the outbox after a failed delivery (doubling up to
+    `max_backoff`); `outbox_capacity` bounds how many reports may wait on disk.
     """
 
     def __init__(self, base_url: str, token: str, trusted_keys: Iterable[Mapping[str, str]],
                  cache_dir: str | os.PathLike[str], *, timeout: float = 5.0,
-                 max_age: float = 60.0, retries: int = 3, backoff: float = 0.5,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 max_age: float = 60.0, backoff: float = 0.5, max_backoff: float = 60.0,
+                 outbox_capacity: int = DEFAULT_CAPACITY,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
-        self.trusted_keys = [dict(k) for k in trusted_keys]
+        self.configured_keys = [dict(k) for k in trusted_keys]
+        self.trusted_keys = list(self.configured_keys)
         self.cache_dir = Path(cache_dir)
         self.timeout = timeout
         self.max_age = max_age
-        self.retries = retries
-        self.backoff = backoff
         self._clock = clock
-        self._sleep = sleep
         self._bundle: VerifiedBundle | None = None
         self._runtime: BundleRuntime | None = None
         self._checked_at: float | None = None
+        self._refresh_lock = threading.Lock()
+        self._spawn_lock = threading.Lock()
+        self._refresher: threading.Thread | None = None
         self.last_error: str | None = None
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        self._load_announced_keys()
+        self.highest_version = self._read_highest()
+        self.outbox = Outbox(self.cache_dir / "outbox.sqlite3", self._deliver,
+                             capacity=outbox_capacity, backoff=backoff,
+                             max_backoff=max_backoff)
+        if self.outbox.waiting:
+            self.outbox.start()
 
     # --- bundle ---------------------------------------------------------------------
 
@@ -109,11 +142,18 @@ class StudioClient:
         return self._runtime
 
     def refresh(self) -> str:
-        """Revalidate the bundle: "updated", "not_modified" or "offline".
+        """Revalidate the bundle: "updated", "not_modified", "offline" or "older".
 
-        Raises `BundleRejected` if the studio served a bundle that fails verification;
-        the last good bundle stays in use either way.
+        "older" means the studio served a validly signed bundle with a lower version
+        than one this client already accepted (a replay, or a worker that has not seen
+        the last publish yet): it is not used. Raises `BundleRejected` if the studio
+        served a bundle that fails verification; the last good bundle stays in use
+        either way.
         """
+        with self._refresh_lock:
+            return self._refresh()
+
+    def _refresh(self) -> str:
         if self._bundle is None:
             self._load_cached()
         headers = {"Accept": "application/json"}
@@ -134,9 +174,14 @@ class StudioClient:
         if response.status != 200:
             raise _client_error(response)
         try:
-            verified = verify_bundle(
-                response.body, parse_signature_header(response.headers.get(SIGNATURE_HEADER)),
-                self.trusted_keys, expected_digest=_etag_digest(response.headers.get("ETag")))
+            verified = self._verify_following_rotation(response)
+            if verified.version < self.highest_version or (
+                    self._bundle is not None and verified.version == self._bundle.version
+                    and verified.digest != self._bundle.digest):
+                self.last_error = (f"refused bundle v{verified.version}: this client already "
+                                   f"accepted v{self.highest_version}")
+                log.warning("%s", self.last_error)
+                return "older"
             runtime = BundleRuntime.from_bundle(verified.body, digest=verified.digest)
         except BundleRejected as exc:
             self.last_error = exc.reason
@@ -153,9 +198,97 @@ class StudioClient:
         self.last_error = None
         return "updated"
 
+    def _verify_following_rotation(self, response: _Response) -> VerifiedBundle:
+        """Verify; on an unknown key, learn announced keys once and verify again."""
+        signature = parse_signature_header(response.headers.get(SIGNATURE_HEADER))
+        expected = _etag_digest(response.headers.get("ETag"))
+        try:
+            return verify_bundle(response.body, signature, self.trusted_keys,
+                                 expected_digest=expected)
+        except BundleRejected as exc:
+            if exc.code != "untrusted-key":
+                raise
+            try:
+                self.refresh_keys()
+            except (BundleRejected, StudioUnavailable, ClientError) as failed:
+                log.warning("could not follow a key rotation: %s", failed)
+                raise exc from failed
+            return verify_bundle(response.body, signature, self.trusted_keys,
+                                 expected_digest=expected)
+
+    # --- keys -------------------------------------------------------------------------
+
+    @property
+    def _keys_path(self) -> Path:
+        return self.cache_dir / "announced_keys.json"
+
+    def refresh_keys(self) -> list[str]:
+        """Trust keys from `GET /api/v1/keys` when a trusted key signed the list.
+
+        Returns the ids of keys newly trusted. The accepted announcements are kept in
+        the cache folder as a chain (each one signed by a key the previous ones, or the
+        configured keys, vouch for) and re-checked from the configured keys on start,
+        so an edited file trusts nothing. Raises `BundleRejected` for an unsigned list,
+        or one signed only by keys this client does not trust.
+        """
+        response = self._send("GET", "/api/v1/keys", headers={"Accept": "application/json"})
+        if response.status != 200:
+            raise _client_error(response)
+        signatures = parse_signatures_header(response.headers.get(KEYS_SIGNATURE_HEADER))
+        announced = verify_key_announcement(response.body, signatures, self.trusted_keys)
+        known = {k.get("key_id") for k in self.trusted_keys}
+        new = [k for k in announced if k["key_id"] not in known]
+        if new:
+            chain = self._read_chain()
+            chain.append({"data": response.body.decode("utf-8"),
+                          "signatures": [s.header() for s in signatures]})
+            _atomic_write(self._keys_path, json.dumps(chain).encode("utf-8"))
+            self.trusted_keys += new
+            log.info("now trusting keys %s, announced by a trusted key",
+                     ", ".join(k["key_id"] for k in new))
+        return [k["key_id"] for k in new]
+
+    def _read_chain(self) -> list[dict[str, Any]]:
+        try:
+            chain = json.loads(self._keys_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return []
+        except ValueError:
+            return []
+        return chain if isinstance(chain, list) else []
+
+    def _load_announced_keys(self) -> None:
+        """Replay the stored announcements from the configured keys; stop at any doubt."""
+        for link in self._read_chain():
+            try:
+                data = str(link["data"]).encode("utf-8")
+                signatures = [parse_signature_header(h) for h in link["signatures"]]
+                announced = verify_key_announcement(data, signatures, self.trusted_keys)
+            except (BundleRejected, KeyError, TypeError) as exc:
+                log.warning("ignored stored key announcements: %s", exc)
+                return
+            known = {k.get("key_id") for k in self.trusted_keys}
+            self.trusted_keys += [k for k in announced if k["key_id"] not in known]
+
+    # --- the highest version seen -----------------------------------------------------
+
+    @property
+    def _highest_path(self) -> Path:
+        return self.cache_dir / "highest_version"
+
+    def _read_highest(self) -> int:
+        try:
+            return int(self._highest_path.read_text(encoding="ascii").strip())
+        except (FileNotFoundError, ValueError):
+            return 0
+
     def decide(self, interaction: Mapping[str, Any], *, channels: Iterable[str] | None = None,
                explain: bool = False, layouts: Mapping[str, str] | None = None) -> dict[str, Any]:
-        """Decide locally, revalidating first when the bundle is older than `max_age`."""
+        """Decide locally; a due revalidation runs in the background, never in this call.
+
+        Only a client holding no bundle at all (first start, nothing cached) fetches
+        inline, once, within `timeout`, and raises `NoBundle` if that fails.
+        """
         self._refresh_if_due()
         return self.runtime.decide(interaction, channels=channels, explain=explain,
                                    layouts=layouts)
@@ -176,9 +309,31 @@ class StudioClient:
         return decision
 
     def _refresh_if_due(self) -> None:
-        due = self._checked_at is None or self._clock() - self._checked_at >= self.max_age
-        if not due and self._runtime is not None:
+        if self._runtime is None:
+            self._load_cached()
+        if self._runtime is None:
+            self._refresh_quietly()
             return
+        due = self._checked_at is None or self._clock() - self._checked_at >= self.max_age
+        if not due:
+            return
+        self._checked_at = self._clock()
+        with self._spawn_lock:
+            if self._refresher is not None and self._refresher.is_alive():
+                return
+            self._refresher = threading.Thread(target=self._refresh_quietly,
+                                               name="studio-refresh", daemon=True)
+            self._refresher.start()
+
+    def wait_for_refresh(self, timeout: float) -> bool:
+        """Wait for a background revalidation to finish; True when none is running."""
+        refresher = self._refresher
+        if refresher is not None:
+            refresher.join(timeout)
+            return not refresher.is_alive()
+        return True
+
+    def _refresh_quietly(self) -> None:
         try:
             self.refresh()
         except (BundleRejected, ClientError) as exc:
@@ -207,6 +362,9 @@ class StudioClient:
                 "signature": verified.signature.value, "version": verified.version}
         _atomic_write(self._data_path, verified.data)
         _atomic_write(self._meta_path, json.dumps(meta).encode("utf-8"))
+        if verified.version > self.highest_version:
+            self.highest_version = verified.version
+            _atomic_write(self._highest_path, str(verified.version).encode("ascii"))
 
     def _load_cached(self) -> None:
         """Use the bundle on disk if it still verifies; a tampered cache is ignored."""
@@ -215,6 +373,9 @@ class StudioClient:
             meta = json.loads(self._meta_path.read_text(encoding="utf-8"))
             verified = verify_bundle(data, Signature(meta["key_id"], meta["signature"]),
                                      self.trusted_keys, expected_digest=meta["digest"])
+            if verified.version < self.highest_version:
+                raise BundleRejected(f"the cached bundle v{verified.version} is older than "
+                                     f"v{self.highest_version}, already accepted", "older")
             runtime = BundleRuntime.from_bundle(verified.body, digest=verified.digest)
         except FileNotFoundError:
             return
@@ -224,27 +385,50 @@ class StudioClient:
             return
         self._use(verified, runtime)
 
-    # --- events -----------------------------------------------------------------------
+    # --- events and other reports -----------------------------------------------------
 
     def send_events(self, events: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-        """Send feedback events in batches; retried batches are stored once.
+        """Queue feedback events durably; they are delivered in the background.
 
-        Each event gets an `event_id` (and an `at`) before the first attempt, so a retry
-        after a lost answer carries the same ids and the studio skips what it already
-        has. Returns the summed counts and every per-event result.
+        Each event gets its `event_id` (and `at`, and the bundle version in use) here,
+        once: the id is also written into the caller's dict when it is a plain mutable
+        mapping, so even a caller that sends the same events again sends the same ids,
+        and the studio stores each id once. When this returns the events are on disk
+        (the outbox file); a crash or a down studio loses none of them. Returns
+        ``{"queued": new, "event_ids": [...]}``; raises `OutboxFull` (queuing none)
+        when the outbox holds `outbox_capacity` undelivered reports.
         """
         prepared = [self._prepare_event(e) for e in events]
-        total: dict[str, Any] = {"stored": 0, "duplicates": 0, "rejected": 0, "results": []}
-        for start in range(0, len(prepared), EVENT_BATCH):
-            batch = prepared[start:start + EVENT_BATCH]
-            answer = self._post_with_retries("/api/v1/events", {"events": batch})
-            for name in ("stored", "duplicates", "rejected"):
-                total[name] += int(answer.get(name, 0))
-            total["results"] += [{**r, "index": r.get("index", 0) + start}
-                                 for r in answer.get("results", [])]
-        return total
+        return self.send_reports(EVENTS_PATH, "events", prepared, id_field="event_id")
+
+    def send_reports(self, path: str, field: str, items: Iterable[Mapping[str, Any]], *,
+                     id_field: str) -> dict[str, Any]:
+        """Queue reports for ``POST path {field: [...]}``, identified by `id_field`.
+
+        The generic form of `send_events` for any batch endpoint that answers per item
+        the way `/api/v1/events` does (``results[i].status`` stored, duplicate or
+        rejected) and dedupes by id; every item must already carry its id.
+        """
+        pairs = []
+        for index, item in enumerate(items):
+            item_id = item.get(id_field)
+            if not isinstance(item_id, str) or not item_id:
+                raise ValueError(f"report {index} has no {id_field!r}")
+            pairs.append((item_id, item))
+        queued = self.outbox.add(path, field, pairs)
+        return {"queued": queued, f"{id_field}s": [item_id for item_id, _ in pairs]}
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wait up to `timeout` seconds until every queued report is acknowledged."""
+        return self.outbox.flush(timeout)
+
+    def close(self) -> None:
+        """Stop the delivery thread; undelivered reports stay on disk for the next start."""
+        self.outbox.close()
 
     def _prepare_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        if isinstance(event, MutableMapping) and not event.get("event_id"):
+            event["event_id"] = uuid.uuid4().hex
         out = dict(event)
         out.setdefault("event_id", uuid.uuid4().hex)
         out.setdefault("at", datetime.now(UTC).isoformat(timespec="seconds"))
@@ -252,24 +436,29 @@ class StudioClient:
             out.setdefault("bundle_version", self._bundle.version)
         return out
 
-    def _post_with_retries(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        delay = self.backoff
-        for attempt in range(self.retries + 1):
+    def _deliver(self, path: str, body: Mapping[str, Any]) -> Answer:
+        """One delivery attempt for the outbox: what the studio said about each item."""
+        try:
+            response = self._send_json("POST", path, body)
+        except StudioUnavailable as exc:
+            return Answer(retry=True, error=str(exc))
+        if response.status == 200:
             try:
-                response = self._send_json("POST", path, body)
-                if response.status < 500 and response.status != 429:
-                    if response.status != 200:
-                        raise _client_error(response)
-                    answer: dict[str, Any] = response.json()
-                    return answer
-                problem: Exception = StudioUnavailable(f"the studio answered {response.status}")
-            except StudioUnavailable as exc:
-                problem = exc
-            if attempt == self.retries:
-                raise problem
-            self._sleep(delay)
-            delay *= 2
-        raise AssertionError("unreachable")
+                answer = response.json()
+                results = {int(r["index"]): (str(r["status"]), r.get("error"))
+                           for r in answer["results"]}
+            except (ValueError, KeyError, TypeError):
+                return Answer(retry=True, error="the studio's answer lists no results")
+            return Answer(retry=False, results=results)
+        error = _client_error(response)
+        if response.status in (401, 403, 404, 408, 409, 425, 429):
+            # A token to fix, a studio still starting: the reports wait, nothing is lost.
+            return Answer(retry=True, error=str(error))
+        # The batch itself was refused (never the case for well-formed items): each item
+        # moves to the rejected list with the studio's reason, so the queue is not stuck.
+        refusal = {"code": error.code, "message": error.message, "field": error.field}
+        return Answer(retry=False, results={i: ("rejected", refusal)
+                                            for i in range(len(body[next(iter(body))]))})
 
     # --- HTTP -------------------------------------------------------------------------
 

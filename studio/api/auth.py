@@ -5,35 +5,51 @@ query, and the busiest call (`GET /bundles/current` answered 304) should cost no
 each worker remembers what it found for a token hash for a short time. The bound on
 staleness: a token revoked in another worker stops working there within
 `API_TOKEN_CACHE_SECONDS` (default 2 s); in the worker that revoked it, at once.
+
+Through a database outage, a token this worker checked within the last
+`API_TOKEN_STALE_SECONDS` (default 300 s) keeps its last answer, so bundle downloads,
+304s and `/decide` go on from memory; a token not seen in that time gets a JSON 503.
+Noting a token's last use (at most once a minute) is never fatal: if that write fails,
+the call is answered anyway and the write is tried again on a later call.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, Final, TypeVar
 
 from flask import current_app, g, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from studio.api.errors import ApiError
 from studio.db import db_session
+from studio.outages import database_unavailable
 from studio.services import api_tokens
 from studio.services.api_tokens import Credential
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_TTL_SECONDS: Final = 2.0
+DEFAULT_STALE_SECONDS: Final = 300.0
 MAX_ENTRIES: Final = 10_000
 _EXTENSION: Final = "studio.api.token_cache"
 
+log = logging.getLogger("studio.api.auth")
+
 
 class TokenCache:
-    """Token hash -> what the database said about it, for `ttl` seconds (unknown too)."""
+    """Token hash -> what the database said about it, for `ttl` seconds (unknown too).
 
-    def __init__(self, ttl: float) -> None:
+    While the database is unavailable, an answer up to `stale` seconds old is used.
+    """
+
+    def __init__(self, ttl: float, stale: float = DEFAULT_STALE_SECONDS) -> None:
         self.ttl = ttl
+        self.stale = stale
         self._entries: dict[str, tuple[float, Credential | None]] = {}
         self._lock = threading.Lock()
 
@@ -43,7 +59,14 @@ class TokenCache:
         entry = self._entries.get(token_hash)
         if entry is not None and now - entry[0] < self.ttl:
             return entry[1]
-        found = load(token_hash)
+        try:
+            found = load(token_hash)
+        except SQLAlchemyError as exc:
+            if entry is None or now - entry[0] >= self.stale or not database_unavailable(exc):
+                raise
+            log.warning("database unavailable; using a token check from %.0f s ago",
+                        now - entry[0])
+            return entry[1]
         with self._lock:
             if len(self._entries) >= MAX_ENTRIES:
                 self._entries.clear()
@@ -60,7 +83,8 @@ def token_cache() -> TokenCache:
     cache = current_app.extensions.get(_EXTENSION)
     if cache is None:
         ttl = float(current_app.config.get("API_TOKEN_CACHE_SECONDS", DEFAULT_TTL_SECONDS))
-        cache = current_app.extensions.setdefault(_EXTENSION, TokenCache(ttl))
+        stale = float(current_app.config.get("API_TOKEN_STALE_SECONDS", DEFAULT_STALE_SECONDS))
+        cache = current_app.extensions.setdefault(_EXTENSION, TokenCache(ttl, stale))
     return cache
 
 
@@ -71,8 +95,17 @@ def forget_tokens() -> None:
 
 def _load(token_hash: str) -> Credential | None:
     session = db_session()
-    found = api_tokens.find(session, token_hash)
-    session.commit()
+    try:
+        found = api_tokens.find(session, token_hash)
+    except SQLAlchemyError:
+        session.rollback()
+        raise
+    try:
+        session.commit()
+    except SQLAlchemyError as exc:
+        # Only the last-use note was pending: the token check stands without it.
+        session.rollback()
+        log.warning("could not note a token's last use: %s", type(exc).__name__)
     return found
 
 

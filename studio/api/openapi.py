@@ -42,13 +42,14 @@ _ERRORS: Final = {
     "405": "The operation does not accept this method.",
     "413": "The body is larger than 1 MB (or has more than 500 events).",
     "415": "The body is not JSON.",
+    "431": "A request header is longer than 4096 bytes; `field` names it.",
     "503": "The stored bundle failed verification or cannot be loaded; it is not served.",
 }
 
 
 def _responses(ok: dict[str, Any], *statuses: str) -> dict[str, Any]:
     out = {**ok}
-    for status in statuses:
+    for status in (*statuses, "431"):
         out[status] = _error(_ERRORS[status])
     return out
 

@@ -24,6 +24,7 @@ from studio import audit
 from studio.errors import EditConflict, FieldError
 from studio.models import ARTIFACT_KINDS, Artifact, Revision, utcnow
 from studio.services.pagination import Page, clamp
+from studio.services.write_lock import take_workspace_lock
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 MAX_NAME = 200
@@ -92,6 +93,7 @@ def save(
     The revision records the artifact's name and archived state, so a rename or an
     archiving is reviewed and published with the revision that carries it.
     """
+    take_workspace_lock(session)
     if base_number != artifact.head_number:
         raise EditConflict(artifact, base_number, head(session, artifact))
     number = artifact.head_number + 1

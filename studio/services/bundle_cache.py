@@ -7,7 +7,9 @@ Three layers, cheapest first:
   refreshed by a one-row query of those columns only, at most every
   `API_BUNDLE_POINTER_TTL_SECONDS` (default 1 s), and at once after this process
   commits any change to a bundle row. **Staleness bound:** another worker, or another
-  host, sees a publish or a rollback within that TTL.
+  host, sees a publish or a rollback within that TTL. While the database is unavailable
+  the last pointer read stays in use (asked again once per TTL), so 304s and downloads
+  of versions in memory keep working through an outage.
 - the *served bundle*: the exact signed bytes of a version, checked against its digest
   and signature once, then kept (bundles are immutable, so a version never changes).
 - the *runtime*: the bundle compiled for deciding (`bundle.runtime`), built once
@@ -21,6 +23,7 @@ The database layer attaches the listeners that raise it (`register_listeners`).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -31,11 +34,15 @@ from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import event, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from bundle.runtime import BundleRuntime
 from studio.models import Bundle
+from studio.outages import database_unavailable
 from studio.services import bundles, signing
+
+log = logging.getLogger("studio.services.bundle_cache")
 
 DEFAULT_TTL_SECONDS: Final = 1.0
 KEEP_VERSIONS: Final = 8
@@ -122,10 +129,19 @@ class BundleCache:
         if cached is not None and cached[1] == _generation and now - cached[0] < self.ttl:
             return cached[2]
         generation = _generation
-        row = session().execute(
-            select(Bundle.version, Bundle.digest, Bundle.signature, Bundle.key_id)
-            .where(Bundle.is_current.is_(True)).order_by(Bundle.version.desc()).limit(1)
-        ).first()
+        try:
+            row = session().execute(
+                select(Bundle.version, Bundle.digest, Bundle.signature, Bundle.key_id)
+                .where(Bundle.is_current.is_(True)).order_by(Bundle.version.desc()).limit(1)
+            ).first()
+        except SQLAlchemyError as exc:
+            if cached is None or not database_unavailable(exc):
+                raise
+            session().rollback()
+            log.warning("database unavailable; serving the last known current bundle v%s",
+                        cached[2].version if cached[2] else None)
+            self._pointer = (now, generation, cached[2])
+            return cached[2]
         pointer = Pointer(*row) if row else None
         self._pointer = (now, generation, pointer)
         return pointer

@@ -105,6 +105,22 @@ def trusted_keys(session: Session, instance_path: str | os.PathLike[str]) -> lis
         return []
 
 
+def key_announcement(session: Session, instance_path: str | os.PathLike[str]
+                     ) -> tuple[bytes, str]:
+    """The key list's canonical bytes and the header carrying every key's signature of them.
+
+    A client that trusts the old key accepts the new one during a rotation's overlap
+    (`bundle.verify.verify_key_announcement`). With the key folder lost the list is empty
+    and unsigned.
+    """
+    try:
+        ring = key_ring(session, instance_path)
+    except signing.KeysMissing:
+        return canonical_json({"keys": []}), ""
+    data = canonical_json({"keys": ring.public_keys()})
+    return data, "; ".join(s.header() for s in ring.sign_with_every_key(data))
+
+
 def changes(before: Mapping[str, int] | None, after: Mapping[str, int]) -> dict[str, list[str]]:
     """What changed between two bundles' revision maps ("offer:key" -> number)."""
     before = before or {}

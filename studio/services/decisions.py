@@ -20,10 +20,12 @@ import dsl
 from bundle.runtime import BundleLoadError, BundleRuntime
 from content.channels import VARIANTS, RenderContext
 from content.model import LAYOUT_CHANNELS
+from content.templates import MAX_DATA_DEPTH
 from studio.errors import BundleTampered, Refusal
 from studio.services.bundle_cache import BundleCache, ServedBundle
 from studio.services.json_shape import check_object, expect_types, is_int
 
+MAX_VERSION: Final = 2**31 - 1
 REQUEST_FIELDS: Final = ("interaction", "channels", "explain", "version", "layouts")
 
 
@@ -46,6 +48,11 @@ def parse_request(body: Any) -> DecideRequest | Refusal:
     if body["interaction"] is None:
         return Refusal("invalid_type", "'interaction' must be an object.",
                        field="interaction")
+    # Templates see `interaction.data` (and its siblings) as their own top level.
+    too_deep = _deeper_than(body["interaction"], MAX_DATA_DEPTH + 1, "interaction", 0)
+    if too_deep is not None:
+        return Refusal("too_deep", f"The interaction nests more than {MAX_DATA_DEPTH} levels "
+                       "deep; templates cannot use data that deep.", field=too_deep)
     channels = body.get("channels")
     if channels is not None:
         for index, channel in enumerate(channels):
@@ -55,9 +62,9 @@ def parse_request(body: Any) -> DecideRequest | Refusal:
                                f"{', '.join(VARIANTS)}.", field=f"channels[{index}]")
         channels = tuple(dict.fromkeys(channels))
     version = body.get("version")
-    if version is not None and (not is_int(version) or version < 1):
-        return Refusal("invalid_version", "'version' must be a bundle version (1 or more).",
-                       field="version")
+    if version is not None and (not is_int(version) or not 1 <= version <= MAX_VERSION):
+        return Refusal("invalid_version", "'version' must be a bundle version (1 to "
+                       f"{MAX_VERSION}).", field="version")
     layouts = body.get("layouts") or {}
     for channel, key in layouts.items():
         if channel not in LAYOUT_CHANNELS:
@@ -70,6 +77,23 @@ def parse_request(body: Any) -> DecideRequest | Refusal:
     return DecideRequest(interaction=body["interaction"], channels=channels,
                          explain=bool(body.get("explain", False)), version=version,
                          layouts=dict(layouts))
+
+
+def _deeper_than(value: Any, limit: int, path: str, depth: int) -> str | None:
+    """The path of the first container nested deeper than `limit`, if any."""
+    if isinstance(value, dict):
+        items: Any = ((f"{path}.{k}", v) for k, v in value.items())
+    elif isinstance(value, list):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    if depth > limit:
+        return path
+    for where, item in items:
+        found = _deeper_than(item, limit, where, depth + 1)
+        if found is not None:
+            return found
+    return None
 
 
 def served_bundle(session: Callable[[], Session], cache: BundleCache,

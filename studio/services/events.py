@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -30,6 +30,10 @@ MAX_EVENTS: Final = 500
 MAX_PAYLOAD_BYTES: Final = 16 * 1024
 TEXT_LIMITS: Final = {"event_id": 100, "offer_key": 64, "rule": 200, "channel": 32,
                       "category": 32, "customer_id": 100}
+#: How far from the studio's clock an event's `at` may be: clocks drift and outboxes
+#: hold events through outages, but a date years off is a bug in the sender.
+MAX_FUTURE: Final = timedelta(days=1)
+MAX_PAST: Final = timedelta(days=5 * 365)
 EVENT_FIELDS: Final = (*TEXT_LIMITS, "type", "bundle_version", "score", "at", "payload")
 
 
@@ -161,6 +165,11 @@ def _event_row(raw: Any, where: str, now: datetime) -> FeedbackEvent | Refusal:
     if at is None:
         return Refusal("invalid_time", "'at' must be an ISO 8601 date-time such as "
                        "2026-03-01T09:30:00Z.", field=f"{where}.at")
+    if at > now + MAX_FUTURE or at < now - MAX_PAST:
+        return Refusal("time_out_of_range",
+                       f"'at' is {'in the future' if at > now else 'more than 5 years back'}"
+                       f" ({at.isoformat()}); events are accepted from 5 years back to 1 day "
+                       "ahead of the studio's clock.", field=f"{where}.at")
     payload = raw.get("payload") or {}
     if len(json.dumps(payload)) > MAX_PAYLOAD_BYTES:
         return Refusal("too_long", f"'payload' is larger than {MAX_PAYLOAD_BYTES // 1024} KB.",

@@ -33,6 +33,7 @@ from studio.models import Artifact, Bundle, ChangeRequest, Setting, User
 from studio.roles import ADMIN, REVIEWER
 from studio.services import bundles, notifications, signing, workspace
 from studio.services.toolchain import Toolchain, default_toolchain
+from studio.services.write_lock import take_workspace_lock
 
 PUBLISHERS = frozenset({REVIEWER, ADMIN})
 
@@ -257,6 +258,8 @@ def publish(session: Session, *, actor: User, ring: signing.KeyRing,
     commits on success and rolls back on any exception.
     """
     _may_publish(actor)
+    # Serialised: a second publish of the same approval waits, then finds nothing new.
+    take_workspace_lock(session)
     plan = prepare(session, toolchain=toolchain, today=today)
     if plan.errors:
         raise PublishRefused(plan.problems)
@@ -317,6 +320,7 @@ def rollback(session: Session, *, actor: User, version: int, ring: signing.KeyRi
     """
     if not actor.roles & PUBLISHERS:
         raise NotAllowed("Only reviewers and admins roll back bundles.")
+    take_workspace_lock(session)
     target = bundles.get(session, version)
     if target is None:
         raise ValidationFailed([FieldError("version", f"There is no bundle v{version}.")])

@@ -88,6 +88,10 @@ class KeyRing:
         signature = bundle_sign.sign(data, self.active.private)
         return signature.key_id, signature.value
 
+    def sign_with_every_key(self, data: bytes) -> list[Signature]:
+        """Sign `data` with each key, so a client trusting any one of them can check it."""
+        return [bundle_sign.sign(data, key.private) for key in self.keys]
+
     def public_keys(self) -> list[dict[str, str]]:
         """Every key a client should trust, newest last, as JSON-ready dicts."""
         return [bundle_sign.public_key_entry(key.private.public_key()) for key in self.keys]

@@ -18,6 +18,7 @@ from studio.services import approvals, notifications
 from studio.services.permissions import review_refusal
 from studio.services.review_settings import required_approvals
 from studio.services.review_states import VERDICTS
+from studio.services.write_lock import take_workspace_lock
 
 MAX_COMMENT: Final = 5_000
 
@@ -65,6 +66,7 @@ def comment(session: Session, request: ChangeRequest, *, author: User, body: str
 def review(session: Session, request: ChangeRequest, *, reviewer: User, verdict: str,
            body: str, seen: str) -> Review:
     """Approve or request changes on exactly the revisions the reviewer saw (`seen`)."""
+    take_workspace_lock(session)
     refusal = review_refusal(session, request, reviewer)
     if refusal is not None:
         raise NotAllowed(refusal)

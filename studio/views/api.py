@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
 
+from bundle.format import KEYS_SIGNATURE_HEADER
 from studio import security
 from studio.api import messages as api_messages
 from studio.api import openapi
@@ -25,6 +26,7 @@ from studio.api.bundle_cache import bundle_cache
 from studio.api.errors import ApiError, from_http_exception, from_refusal, json_response
 from studio.db import db_session, roll_back_request
 from studio.errors import FieldError, NotAllowed, Refusal, ValidationFailed
+from studio.outages import database_unavailable
 from studio.services import bundles, decisions, events, signing
 from studio.services.bundle_cache import Pointer, ServedBundle
 
@@ -32,6 +34,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 PREFIX = "/api/v1/"
 MAX_VERSION = 2**31 - 1
+#: Below gunicorn's own 8190-byte field limit, so the API's answer is always this JSON.
+MAX_HEADER_BYTES = 4096
 CURRENT_CACHE = "private, no-cache"
 VERSION_CACHE = "private, max-age=31536000, immutable"
 
@@ -45,6 +49,11 @@ def _api_preflight() -> Response | None:
         return from_http_exception(failure).to_response()
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         return too_large().to_response()
+    for name, value in request.headers.items():
+        if len(name) + len(value) > MAX_HEADER_BYTES:
+            return ApiError(431, "header_too_large",
+                            f"The {name} header is {len(value)} bytes long; the API accepts "
+                            f"headers up to {MAX_HEADER_BYTES} bytes.", field=name).to_response()
     return None
 
 
@@ -78,7 +87,16 @@ def _invalid(failed: ValidationFailed) -> Response:
 
 @bp.errorhandler(Exception)
 def _unexpected(error: Exception) -> Response:
-    roll_back_request()
+    try:
+        roll_back_request()
+    except Exception:  # noqa: BLE001 - with the database gone the rollback may fail too
+        current_app.logger.warning("API rollback failed")
+    if database_unavailable(error):
+        current_app.logger.error("API: database unavailable: %s", type(error).__name__)
+        return ApiError(503, "database_unavailable",
+                        "The studio's database is unreachable and this answer needs it; "
+                        "try again in a moment. Bundles already served keep working.",
+                        headers={"Retry-After": "5"}).to_response()
     current_app.logger.exception("API error", exc_info=error)
     return ApiError(500, "internal", "Something went wrong on our side; the error has been "
                     "logged and nothing was stored.").to_response()
@@ -175,9 +193,11 @@ def version_signature(version: int) -> Response:
 @bp.get("/keys")
 @security.public
 def keys() -> Response:
-    keys = bundles.trusted_keys(db_session(), current_app.instance_path)
-    return json_response({"keys": keys},
-                         headers={"Cache-Control": "public, max-age=300"})
+    data, signatures = bundles.key_announcement(db_session(), current_app.instance_path)
+    headers = {"Cache-Control": "public, max-age=300"}
+    if signatures:
+        headers[KEYS_SIGNATURE_HEADER] = signatures
+    return Response(data, mimetype="application/json", headers=headers)
 
 
 # --- decisions and events -----------------------------------------------------------------

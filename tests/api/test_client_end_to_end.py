@@ -24,7 +24,7 @@ from tests.api.conftest import CHECKBOOK, STOLEN_CARD, LiveStudio
 
 def _client(studio: LiveStudio, cache: Path, url: str | None = None, **options) -> StudioClient:
     return StudioClient(url or studio.url, studio.token, studio.keys, cache, timeout=5,
-                        sleep=lambda _s: None, **options)
+                        **options)
 
 
 def _without_bundle(decision: dict) -> dict:
@@ -75,9 +75,11 @@ def test_a_down_studio_is_asked_at_most_once_per_max_age_while_deciding_locally(
     offline._send = counting_send  # type: ignore[method-assign]
     for _ in range(5):
         assert offline.decide(CHECKBOOK)["offers"][0]["offer"] == "overdraft_protection"
+        assert offline.wait_for_refresh(5)
     assert attempts == [1000.0]
     now[0] += 61
     offline.decide(CHECKBOOK)
+    assert offline.wait_for_refresh(5)
     assert attempts == [1000.0, 1061.0]
 
 
@@ -96,7 +98,7 @@ def test_a_tampered_disk_cache_is_ignored(live_studio: LiveStudio, tmp_path: Pat
         offline.decide(CHECKBOOK)
 
 
-def test_events_are_sent_and_a_retried_batch_is_stored_once(
+def test_events_are_sent_and_a_resent_event_is_stored_once(
         live_studio: LiveStudio, tmp_path: Path) -> None:
     client = _client(live_studio, tmp_path)
     client.refresh()
@@ -105,9 +107,26 @@ def test_events_are_sent_and_a_retried_batch_is_stored_once(
          "channel": "email", "category": "transactional", "customer_id": "c-1001"},
         {"type": "nps", "score": 9, "customer_id": "c-1001"}]
     first = client.send_events(events)
-    assert (first["stored"], first["rejected"]) == (2, 0)
-    again = client.send_events(events[:1])
-    assert (again["stored"], again["duplicates"]) == (0, 1)
+    assert first["queued"] == 2
+    assert client.flush(10)
+    again = client.send_events(events)
+    assert again["event_ids"] == first["event_ids"]
+    assert client.flush(10)
+    assert stored_event_ids(live_studio, first["event_ids"]) == sorted(first["event_ids"])
+    assert client.outbox.rejected() == []
+    client.close()
+
+
+def stored_event_ids(studio: LiveStudio, event_ids: list[str]) -> list[str]:
+    """The ids among `event_ids` the studio's database holds, one entry per stored row."""
+    from sqlalchemy import select
+
+    from studio.db import get_database
+    from studio.models import FeedbackEvent
+
+    with get_database(studio.app).session() as session:
+        return sorted(session.scalars(select(FeedbackEvent.event_id)
+                                      .where(FeedbackEvent.event_id.in_(event_ids))))
 
 
 # --- a studio impersonator serving altered answers ----------------------------------------
@@ -152,7 +171,8 @@ class _Tamper:
             from studio.services import bundles as studio_bundles
             from studio.services import signing as studio_signing
 
-            newer = {**json.loads(body), "rulesets": "not a list"}
+            old = json.loads(body)
+            newer = {**old, "version": old["version"] + 1, "rulesets": "not a list"}
             body = studio_bundles.canonical_json(newer)
             key_id, signature = studio_signing.sign(body, instance_path=self.instance_path)
             headers["ETag"] = f'"{studio_bundles.digest(body)}"'
@@ -214,6 +234,7 @@ def test_a_tampered_update_leaves_the_last_good_bundle_in_use(
     client = _client(live_studio, tmp_path, url=impersonator, max_age=0)
     decision = client.decide(CHECKBOOK)
     assert decision["bundle"]["version"] == version
+    assert client.wait_for_refresh(10)
     assert client.last_error and ("signature" in client.last_error
                                   or "cannot load bundle" in client.last_error), client.last_error
     assert json.loads((tmp_path / "bundle.json").read_bytes())["version"] == version

@@ -10,7 +10,8 @@ from flask import Flask
 from studio.roles import AREAS_BY_KEY, ROLES
 from tests.factories import make_user, sign_in_as
 
-PUBLIC_ENDPOINTS = {"static", "auth.sign_in", "auth.sign_out", "home.health", "assets.serve"}
+PUBLIC_ENDPOINTS = {"static", "auth.sign_in", "auth.sign_out", "home.health", "home.ready",
+                    "assets.serve"}
 # Token-authenticated API views, the public API reference and the customer pages
 # (authorized by the message token in the address): not session pages.
 PUBLIC_BLUEPRINTS = {"api", "api_docs", "customer"}
