@@ -299,6 +299,65 @@ def restore_command(archive: Path, force: bool) -> None:
     click.echo("Run `studio db upgrade` if this studio is newer than the backup.")
 
 
+@main.group("workspace")
+def workspace_group() -> None:
+    """The workspace as plain files: export for review or moving, import as drafts."""
+
+
+@workspace_group.command("export")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--approved", is_flag=True, help="Export the approved revisions, not the heads.")
+def workspace_export(folder: Path, approved: bool) -> None:
+    """Write offers, layouts, rulesets, schema and lexicon into FOLDER."""
+    from studio.services import workspace_files
+
+    app = create_app()
+    session = get_database(app).session()
+    try:
+        report = workspace_files.export(session, folder, which="approved" if approved else "head")
+    finally:
+        session.close()
+    counts = ", ".join(f"{n} {kind}(s)" for kind, n in sorted(report.counts.items()))
+    click.echo(f"Exported the {report.which} workspace to {folder}: {counts or 'nothing'}.")
+
+
+@workspace_group.command("import")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--author", "email", required=True,
+              help="Email of the person the drafts are recorded for (they submit them).")
+def workspace_import(folder: Path, email: str) -> None:
+    """Store every changed file in FOLDER as a draft revision (all or nothing)."""
+    from sqlalchemy import select
+
+    from studio.models import User
+    from studio.services import accounts, workspace_files
+
+    app = create_app()
+    session = get_database(app).session()
+    try:
+        author = session.scalar(select(User).where(User.email == accounts.normalize_email(email)))
+        if author is None:
+            _fail(f"nobody has the email {email}", "create the person first (studio users create)")
+        try:
+            report = workspace_files.import_folder(session, folder, actor_id=author.id)
+        except workspace_files.WorkspaceFilesError as refused:
+            session.rollback()
+            _fail(refused.message, refused.hint)
+        if report.problems:
+            session.rollback()
+            for problem in report.problems:
+                click.echo(f"error: {problem.field}: {problem.message}", err=True)
+            click.echo("Nothing was imported: fix the files above and run the import again.",
+                       err=True)
+            sys.exit(1)
+        session.commit()
+    finally:
+        session.close()
+    click.echo(f"Imported {folder}: {len(report.created)} created, {len(report.updated)} "
+               f"updated (as drafts), {len(report.unchanged)} unchanged. Submit the drafts for "
+               "review to publish them.")
+
+
 @main.group()
 def keys() -> None:
     """Bundle signing keys."""
