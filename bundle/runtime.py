@@ -23,7 +23,14 @@ from content.channels import VARIANTS, RenderContext, Variant
 from content.diagnostics import ContentError
 from content.model import LAYOUT_CHANNELS, Layout, Offer
 from content.rendering import render_offer
-from dsl.schema import Schema, default_schema, validate_interaction
+from dsl.interaction import (
+    InteractionProblem,
+    InvalidInteraction,
+    PreparedInteraction,
+    prepare_interaction,
+)
+from dsl.schema import Schema, default_schema
+from dsl.tone import distress_terms
 
 #: Which variants an interaction's channel is answered in when the caller names none.
 CHANNEL_VARIANTS: Final[Mapping[str, tuple[str, ...]]] = {
@@ -49,13 +56,8 @@ class BundleLoadError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
-class InteractionProblem:
-    """One reason an interaction does not fit the bundle's schema, at a dotted path."""
-
-    field: str
-    message: str
-    hint: str | None = None
+__all__ = ["CHANNEL_VARIANTS", "BundleLoadError", "BundleRuntime", "InteractionProblem",
+           "InvalidInteraction", "LoadedRuleset", "variant_to_dict"]
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ class BundleRuntime:
     offers: Mapping[str, Offer]
     layouts: Mapping[str, Layout]
     default_layouts: Mapping[str, str]
+    #: The bundle's distress lexicon: decide-time tone inference (`dsl.tone`).
+    distress_terms: tuple[str, ...] = ()
 
     @classmethod
     def from_bundle(cls, bundle: Mapping[str, Any], *, digest: str = "") -> BundleRuntime:
@@ -111,16 +115,19 @@ class BundleRuntime:
             rulesets.append(LoadedRuleset(key, str(item.get("name") or key), runtime))
         return cls(version=version, digest=digest, schema=schema, rulesets=tuple(rulesets),
                    offer_infos=offer_infos, offers=offers, layouts=layouts,
-                   default_layouts=defaults)
+                   default_layouts=defaults,
+                   distress_terms=distress_terms(bundle.get("lexicon")))
+
+    def prepare(self, interaction: Any) -> PreparedInteraction:
+        """The interaction as every decider reads it (`dsl.interaction`)."""
+        return prepare_interaction(self.schema, interaction, self.distress_terms)
 
     def check_interaction(self, interaction: Any) -> list[InteractionProblem]:
-        """Why an interaction does not fit this bundle's schema; empty when it does."""
-        out = []
-        for diag in validate_interaction(self.schema, interaction):
-            path, _, why = diag.message.partition(": ")
-            field = "interaction" if path == "interaction" else f"interaction.{path}"
-            out.append(InteractionProblem(field, why or diag.message, diag.hint))
-        return out
+        """Why an interaction does not fit this bundle's schema; empty when it does.
+
+        Shorthands the schema allows (``"tone": "distressed"``) are not problems.
+        """
+        return list(self.prepare(interaction).problems)
 
     def variants_for(self, interaction: Mapping[str, Any]) -> tuple[str, ...]:
         """The variants an interaction is answered in, from `inquiry.channel`."""
@@ -130,8 +137,14 @@ class BundleRuntime:
 
     def decide(self, interaction: Mapping[str, Any], *, channels: Iterable[str] | None = None,
                explain: bool = False, layouts: Mapping[str, str] | None = None,
-               context: RenderContext | None = None) -> dict[str, Any]:
+               context: RenderContext | None = None,
+               allow_invalid: bool = False) -> dict[str, Any]:
         """Decide every ruleset against `interaction` and render each immediate offer.
+
+        The interaction is prepared first (`prepare`): an interaction that does not fit
+        the bundle's schema raises `InvalidInteraction` listing every field at fault,
+        unless `allow_invalid` is true; then the decision is made on what fits and its
+        ``interaction`` entry records the problems and ``"allowed_invalid": true``.
 
         Each ruleset is decided independently (its guards and limits are its own); the
         offers they make are listed together, each with the ruleset and rule that made
@@ -139,6 +152,10 @@ class BundleRuntime:
         the interaction's channel is answered in. `layouts` picks a layout per layout
         channel (``{"email_html": "promotional_email"}``), else the bundle's default.
         """
+        prepared = self.prepare(interaction)
+        if prepared.problems and not allow_invalid:
+            raise InvalidInteraction(prepared.problems)
+        interaction = prepared.interaction
         wanted = tuple(channels) if channels is not None else self.variants_for(interaction)
         unknown = [c for c in wanted if c not in VARIANTS]
         if unknown:
@@ -166,6 +183,7 @@ class BundleRuntime:
             "offers": offers,
             "follow_ups": follow_ups,
             "rulesets": per_ruleset,
+            "interaction": prepared.record(allowed_invalid=allow_invalid),
         }
 
     def _layouts_for(self, asked: Mapping[str, str]) -> dict[str, Layout]:

@@ -11,7 +11,7 @@ copy of them); see docs/api.md.
 
 from __future__ import annotations
 
-from bundle.runtime import BundleLoadError, BundleRuntime
+from bundle.runtime import BundleLoadError, BundleRuntime, InteractionProblem, InvalidInteraction
 from bundle.verify import BundleRejected, verify_bundle
 from studio_client.client import ClientError, NoBundle, StudioClient, StudioUnavailable
 
@@ -20,6 +20,8 @@ __all__ = [
     "BundleRejected",
     "BundleRuntime",
     "ClientError",
+    "InteractionProblem",
+    "InvalidInteraction",
     "NoBundle",
     "StudioClient",
     "StudioUnavailable",

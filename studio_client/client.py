@@ -154,11 +154,18 @@ class StudioClient:
         return "updated"
 
     def decide(self, interaction: Mapping[str, Any], *, channels: Iterable[str] | None = None,
-               explain: bool = False, layouts: Mapping[str, str] | None = None) -> dict[str, Any]:
-        """Decide locally, revalidating first when the bundle is older than `max_age`."""
+               explain: bool = False, layouts: Mapping[str, str] | None = None,
+               allow_invalid: bool = False) -> dict[str, Any]:
+        """Decide locally, revalidating first when the bundle is older than `max_age`.
+
+        An interaction that does not fit the bundle's schema raises `InvalidInteraction`
+        (its `problems` name every field at fault), exactly as `/api/v1/decide` refuses
+        it. `allow_invalid=True` decides anyway; the decision's ``interaction`` entry
+        then lists the problems with ``"allowed_invalid": true``.
+        """
         self._refresh_if_due()
         return self.runtime.decide(interaction, channels=channels, explain=explain,
-                                   layouts=layouts)
+                                   layouts=layouts, allow_invalid=allow_invalid)
 
     def decide_remote(self, interaction: Mapping[str, Any], *,
                       channels: Iterable[str] | None = None, explain: bool = False,

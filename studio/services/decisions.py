@@ -123,7 +123,11 @@ def decide(session: Callable[[], Session], cache: BundleCache,
     if problems:
         first = problems[0]
         hint = f" ({first.hint})" if first.hint else ""
-        return Refusal("invalid_interaction", f"{first.message}{hint}", field=first.field)
+        more = (f" {len(problems) - 1} more field(s) do not fit the schema either: "
+                + ", ".join(p.field for p in problems[1:6]) + "."
+                if len(problems) > 1 else "")
+        return Refusal("invalid_interaction", f"{first.message}{hint}.{more}",
+                       field=first.field)
     for channel, message in runtime.unknown_layouts(request.layouts):
         return Refusal("unknown_layout", message, field=f"layouts.{channel}")
     try:
