@@ -215,3 +215,31 @@ def test_a_tampered_update_leaves_the_last_good_bundle_in_use(
     assert client.last_error and ("signature" in client.last_error
                                   or "cannot load bundle" in client.last_error), client.last_error
     assert json.loads((tmp_path / "bundle.json").read_bytes())["version"] == version
+
+
+def test_the_client_refuses_a_malformed_interaction_like_the_studio(
+        live_studio: LiveStudio, tmp_path: Path) -> None:
+    from studio_client import ClientError, InvalidInteraction
+
+    client = _client(live_studio, tmp_path)
+    client.refresh()
+    bad = {**CHECKBOOK, "tone": {"label": "furious"}, "custmer": {}}
+    with pytest.raises(InvalidInteraction) as caught:
+        client.decide(bad)
+    assert sorted(p.field for p in caught.value.problems) == ["interaction.custmer",
+                                                              "interaction.tone.label"]
+    with pytest.raises(ClientError) as remote:
+        client.decide_remote(bad)
+    assert remote.value.field in {p.field for p in caught.value.problems}
+    anyway = client.decide(bad, allow_invalid=True)
+    assert anyway["interaction"]["allowed_invalid"] is True
+
+
+def test_the_client_reads_a_tone_label_string_like_the_studio(
+        live_studio: LiveStudio, tmp_path: Path) -> None:
+    client = _client(live_studio, tmp_path)
+    client.refresh()
+    distressed = {**CHECKBOOK, "tone": "distressed"}
+    local = client.decide(distressed)
+    assert local["offers"] == []
+    assert json.loads(json.dumps(local)) == client.decide_remote(distressed)

@@ -110,3 +110,47 @@ def test_decide_reports_bad_offer_eligibility(tmp_path) -> None:
     offers.write_text(json.dumps([{"key": "x", "value": 1, "eligible_when": "customer.tier is dimond"}]))
     result = run("decide", "--rules", RULES, "--offers", str(offers), "--interaction", "-", stdin="{}")
     assert result.exit_code == 1 and "E201" in result.output
+
+
+def test_decide_reads_a_tone_label_string_so_the_distress_guard_fires() -> None:
+    body = json.loads((EXAMPLES / "checkbook_order.json").read_text())
+    body["tone"] = "distressed"
+    result = run("decide", "--rules", RULES, "--offers", OFFERS, "--interaction", "-", stdin=json.dumps(body))
+    assert result.exit_code == 0, result.output
+    decision = json.loads(result.output)
+    assert decision["offers"] == [] and decision["guards"]
+    assert decision["interaction"] == {"valid": True, "expanded": ["tone"]}
+
+
+def test_decide_refuses_an_interaction_that_does_not_fit_naming_the_field() -> None:
+    body = json.loads((EXAMPLES / "checkbook_order.json").read_text())
+    body["tone"] = {"label": "furious"}
+    body["customer"]["tier"] = "diamond"
+    result = run("decide", "--rules", RULES, "--offers", OFFERS, "--interaction", "-", stdin=json.dumps(body))
+    assert result.exit_code == 1
+    assert "-: interaction.tone.label: 'furious' is not one of" in result.output
+    assert "interaction.customer.tier" in result.output and "nothing was decided" in result.output
+
+
+def test_decide_with_allow_invalid_records_the_problems(tmp_path) -> None:
+    body = json.loads((EXAMPLES / "checkbook_order.json").read_text())
+    body["customer"]["tier"] = "diamond"
+    result = run("decide", "--rules", RULES, "--offers", OFFERS, "--interaction", "-", "--allow-invalid",
+                 stdin=json.dumps(body))
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output)["interaction"]
+    assert record["valid"] is False and record["allowed_invalid"] is True
+    assert record["problems"][0]["field"] == "interaction.customer.tier"
+
+
+def test_decide_infers_a_distressed_tone_from_text_with_the_given_lexicon(tmp_path) -> None:
+    body = json.loads((EXAMPLES / "checkbook_order.json").read_text())
+    del body["tone"]
+    body["inquiry"]["text"] = "I lost my job, please send the checkbook"
+    lexicon = tmp_path / "lexicon.json"
+    lexicon.write_text(json.dumps({"distress": ["lost my job"]}))
+    args = ["decide", "--rules", RULES, "--offers", OFFERS, "--interaction", "-"]
+    with_lexicon = json.loads(run(*args, "--lexicon", str(lexicon), stdin=json.dumps(body)).output)
+    assert with_lexicon["offers"] == [] and with_lexicon["interaction"]["inferred_tone"]["label"] == "distressed"
+    default = json.loads(run(*args, stdin=json.dumps(body)).output)
+    assert "inferred_tone" not in default["interaction"]
