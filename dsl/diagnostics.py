@@ -59,6 +59,7 @@ _REGISTRY = (
     CodeInfo("W401", "warning", "rule is shadowed"),
     CodeInfo("W402", "warning", "offer is not active"),
     CodeInfo("W403", "warning", "condition is always true"),
+    CodeInfo("W404", "warning", "tone is guarded but unknown tone is not"),
 )
 
 #: Every diagnostic code the library can emit, by code.

@@ -264,6 +264,20 @@ def _components() -> dict[str, Any]:
                         "description": "Each ruleset's own decision: offers, follow-ups, "
                                        "guards that fired, holdouts, and the trace when asked.",
                     }},
+                    "interaction": {
+                        "type": "object", "required": ["valid"],
+                        "description": "What preparing the interaction found: shorthands "
+                                       "expanded (`tone` given as a label), the tone inferred "
+                                       "from the bundle's distress lexicon, and problems when "
+                                       "a local caller decided anyway (`allow_invalid`).",
+                        "properties": {
+                            "valid": {"type": "boolean"},
+                            "expanded": {"type": "array", "items": {"type": "string"}},
+                            "inferred_tone": {"type": "object"},
+                            "problems": {"type": "array", "items": {"type": "object"}},
+                            "allowed_invalid": {"type": "boolean"},
+                        },
+                    },
                 },
             },
             "DecisionWithMessage": {

@@ -37,7 +37,8 @@ def test_check_prints_file_line_column_then_excerpt(tmp_path) -> None:
 
 def test_check_exits_zero_on_warnings_only(tmp_path) -> None:
     path = tmp_path / "warn.rules"
-    path.write_text('never offer when tone is distressed\nrule "r" when tone is distressed offer x\n')
+    path.write_text('never offer when tone is distressed\nrule "r" when tone is distressed offer x\n'
+                    'never offer when tone is unknown\n')
     result = run("check", str(path))
     assert result.exit_code == 0
     assert re.match(rf"{re.escape(str(path))}:2:6: warning W400: ", result.output)
@@ -84,7 +85,7 @@ def test_decide_prints_the_decision_as_json(explain: bool) -> None:
     assert decision["offers"] == []
     assert decision["follow_ups"] == [{"offer": "card_protection_plan",
                                        "rule": "Card protection a week after a stolen card", "after": "P7D"}]
-    assert [g["line"] for g in decision["guards"]] == [3, 4]
+    assert [g["line"] for g in decision["guards"]] == [3, 5]
     assert ("trace" in decision) is explain
 
 
