@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import dsl
+from bundle.disposal import OnUnavailable, dispose
 from bundle.format import FORMAT
+from bundle.history import HistoryStore
 from content.channels import VARIANTS, RenderContext, Variant
 from content.diagnostics import ContentError
 from content.model import LAYOUT_CHANNELS, Layout, Offer
@@ -29,6 +31,7 @@ from dsl.interaction import (
     PreparedInteraction,
     prepare_interaction,
 )
+from dsl.policy import Policy, compile_policy, load_policy
 from dsl.schema import Schema, default_schema
 from dsl.tone import distress_terms
 
@@ -81,6 +84,8 @@ class BundleRuntime:
     default_layouts: Mapping[str, str]
     #: The bundle's distress lexicon: decide-time tone inference (`dsl.tone`).
     distress_terms: tuple[str, ...] = ()
+    #: The workspace contact policy (`dsl.policy`), applied after every ruleset.
+    policy: Policy | None = None
 
     @classmethod
     def from_bundle(cls, bundle: Mapping[str, Any], *, digest: str = "") -> BundleRuntime:
@@ -116,7 +121,8 @@ class BundleRuntime:
         return cls(version=version, digest=digest, schema=schema, rulesets=tuple(rulesets),
                    offer_infos=offer_infos, offers=offers, layouts=layouts,
                    default_layouts=defaults,
-                   distress_terms=distress_terms(bundle.get("lexicon")))
+                   distress_terms=distress_terms(bundle.get("lexicon")),
+                   policy=_load_policy(bundle.get("policy")))
 
     def prepare(self, interaction: Any) -> PreparedInteraction:
         """The interaction as every decider reads it (`dsl.interaction`)."""
@@ -138,13 +144,22 @@ class BundleRuntime:
     def decide(self, interaction: Mapping[str, Any], *, channels: Iterable[str] | None = None,
                explain: bool = False, layouts: Mapping[str, str] | None = None,
                context: RenderContext | None = None,
-               allow_invalid: bool = False) -> dict[str, Any]:
+               allow_invalid: bool = False, history: HistoryStore | None = None,
+               now: float | None = None, decision_id: str | None = None,
+               on_unavailable: OnUnavailable = "deny") -> dict[str, Any]:
         """Decide every ruleset against `interaction` and render each immediate offer.
 
         The interaction is prepared first (`prepare`): an interaction that does not fit
         the bundle's schema raises `InvalidInteraction` listing every field at fault,
         unless `allow_invalid` is true; then the decision is made on what fits and its
         ``interaction`` entry records the problems and ``"allowed_invalid": true``.
+
+        With a contact policy in the bundle (or a `history` store), the rulesets'
+        offers are disposed of by the policy (`bundle.disposal`): the decision's
+        ``offers`` are what it kept, ``policy`` lists what it removed and why, and the
+        kept offers are recorded in `history` (checked again atomically). `now` is the
+        moment when the interaction has no `at`; `on_unavailable` is what to do when
+        the store is down ("deny" or "ignore").
 
         Each ruleset is decided independently (its guards and limits are its own); the
         offers they make are listed together, each with the ruleset and rule that made
@@ -162,22 +177,33 @@ class BundleRuntime:
             raise ValueError(f"'{unknown[0]}' is not a variant; variants: {', '.join(VARIANTS)}")
         chosen_layouts = self._layouts_for(layouts or {})
         render_context = context or RenderContext.from_interaction(interaction)
-        offers: list[dict[str, Any]] = []
+        proposed: list[dict[str, Any]] = []
         follow_ups: list[dict[str, Any]] = []
         per_ruleset: list[dict[str, Any]] = []
+        stopped = False
         for loaded in self.rulesets:
             result = dict(loaded.runtime.decide(interaction, self.offer_infos, explain=explain))
             per_ruleset.append({"key": loaded.key, "name": loaded.name, **result})
-            for made in _entries(result.get("offers")):
-                key = _offer_key(made)
-                offer = self.offers.get(key) if key else None
-                variants = (render_offer(offer, chosen_layouts, render_context, wanted)
-                            if offer is not None and wanted else {})
-                offers.append({**made, "ruleset": loaded.key,
-                               "variants": {c: variant_to_dict(v) for c, v in variants.items()}})
+            stopped = stopped or bool(result.get("guards"))
+            proposed.extend({**made, "ruleset": loaded.key} for made in _entries(result.get("offers")))
             follow_ups.extend({**f, "ruleset": loaded.key}
                               for f in _entries(result.get("follow_ups")))
-        return {
+        policy_entry: dict[str, Any] | None = None
+        policy = self.policy if self.policy is not None else (_EMPTY_POLICY if history is not None else None)
+        if policy is not None:
+            values = {k: float(info.value) for k, info in self.offer_infos.items()}
+            proposed, policy_entry = dispose(policy, self.schema, interaction, proposed,
+                                             stopped_by_rulesets=stopped, values=values, store=history,
+                                             now=now, decision_id=decision_id,
+                                             on_unavailable=on_unavailable)
+        offers: list[dict[str, Any]] = []
+        for made in proposed:
+            key = _offer_key(made)
+            offer = self.offers.get(key) if key else None
+            variants = (render_offer(offer, chosen_layouts, render_context, wanted)
+                        if offer is not None and wanted else {})
+            offers.append({**made, "variants": {c: variant_to_dict(v) for c, v in variants.items()}})
+        decision = {
             "bundle": {"version": self.version, "digest": self.digest},
             "channels": list(wanted),
             "offers": offers,
@@ -185,6 +211,9 @@ class BundleRuntime:
             "rulesets": per_ruleset,
             "interaction": prepared.record(allowed_invalid=allow_invalid),
         }
+        if policy_entry is not None:
+            decision["policy"] = policy_entry
+        return decision
 
     def _layouts_for(self, asked: Mapping[str, str]) -> dict[str, Layout]:
         out: dict[str, Layout] = {}
@@ -221,6 +250,18 @@ def variant_to_dict(variant: Variant) -> dict[str, Any]:
                       "segments": variant.sms.segments}
     out["diagnostics"] = [d.to_dict() for d in variant.diagnostics]
     return out
+
+
+def _load_policy(value: Any) -> Policy | None:
+    if value is None:
+        return None
+    try:
+        return load_policy(value)
+    except dsl.DSLError as exc:
+        raise BundleLoadError("policy", str(exc.diagnostics[0].message)) from exc
+
+
+_EMPTY_POLICY: Final = load_policy(compile_policy("").ir)
 
 
 def _entries(value: Any) -> list[dict[str, Any]]:
