@@ -22,6 +22,7 @@ from content.channels import VARIANTS, RenderContext
 from content.model import LAYOUT_CHANNELS
 from studio.errors import BundleTampered, Refusal
 from studio.services.bundle_cache import BundleCache, ServedBundle
+from studio.services.contact_history import DatabaseHistory
 from studio.services.json_shape import check_object, expect_types, is_int
 
 REQUEST_FIELDS: Final = ("interaction", "channels", "explain", "version", "layouts")
@@ -133,7 +134,7 @@ def decide(session: Callable[[], Session], cache: BundleCache,
     try:
         return runtime.decide(request.interaction, channels=request.channels,
                               explain=request.explain, layouts=request.layouts,
-                              context=context)
+                              context=context, history=DatabaseHistory(session()))
     except dsl.DSLError as exc:
         return Refusal("invalid_interaction", _first_message(exc), field="interaction")
 
