@@ -89,7 +89,7 @@ class AuditEvent(Base):
 
 # --- Authored artifacts and their revisions -----------------------------------------
 
-ARTIFACT_KINDS = ("offer", "layout", "ruleset", "schema", "lexicon")
+ARTIFACT_KINDS = ("offer", "layout", "ruleset", "schema", "lexicon", "policy")
 
 
 class Artifact(Base):
