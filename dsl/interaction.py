@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from dsl.diagnostics import DSLError, make
-from dsl.schema import Schema, validate_interaction
+from dsl.schema import FieldSpec, Schema, _check_value, _kind, validate_interaction
+from dsl.suggest import did_you_mean
 from dsl.tone import DEFAULT_DISTRESS_TERMS, lexicon_tone
 
 TONE_FIELD = "tone"
@@ -103,14 +104,76 @@ def expand_shorthands(schema: Schema, interaction: Mapping[str, Any]) -> tuple[d
     return out, tuple(expanded)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What checking an interaction against one schema needs, worked out once."""
+
+    specs: Mapping[str, tuple[int, FieldSpec]]
+    prefixes: frozenset[str]
+    free: frozenset[str]
+
+
+_PLANS: dict[int, tuple[Schema, _Plan]] = {}
+
+
+def _plan(schema: Schema) -> _Plan:
+    found = _PLANS.get(id(schema))
+    if found is not None and found[0] is schema:
+        return found[1]
+    plan = _Plan({spec.path: (n, spec) for n, spec in enumerate(schema.fields)},
+                 frozenset(".".join(s.segments[:i]) for s in schema.fields for i in range(1, len(s.segments))),
+                 frozenset(schema.free_roots))
+    if len(_PLANS) > 64:
+        _PLANS.clear()
+    _PLANS[id(schema)] = (schema, plan)
+    return plan
+
+
 def problems_of(schema: Schema, interaction: Any) -> tuple[InteractionProblem, ...]:
-    """Every field of `interaction` that does not fit `schema` (after no expansion)."""
-    out = []
-    for diag in validate_interaction(schema, interaction):
-        path, _, why = diag.message.partition(": ")
-        where = "interaction" if path == "interaction" else f"interaction.{path}"
-        out.append(InteractionProblem(where, why or diag.message, diag.hint))
-    return tuple(out)
+    """Every field of `interaction` that does not fit `schema` (after no expansion).
+
+    The same problems, in the same order, as `dsl.schema.validate_interaction` (wrong
+    values in schema order, then unknown fields), in one walk over the interaction.
+    """
+    if not isinstance(interaction, Mapping):
+        return tuple(_problem(d) for d in validate_interaction(schema, interaction))
+    plan = _plan(schema)
+    typed: list[tuple[int, InteractionProblem]] = []
+    unknown: list[InteractionProblem] = []
+
+    def walk(obj: Mapping[Any, Any], prefix: str) -> None:
+        for key, value in obj.items():
+            if len(typed) + len(unknown) >= 100:
+                return
+            path = f"{prefix}{key}" if isinstance(key, str) else f"{prefix}?"
+            entry = plan.specs.get(path)
+            if entry is not None:
+                if value is not None:
+                    why = _check_value(entry[1], value)
+                    if why:
+                        typed.append((entry[0], InteractionProblem(f"interaction.{path}", why)))
+                continue
+            if not prefix and path in plan.free:
+                continue
+            if path in plan.prefixes:
+                if isinstance(value, Mapping):
+                    walk(value, path + ".")
+                elif value is not None:
+                    unknown.append(InteractionProblem(f"interaction.{path}",
+                                                      f"expected an object, got {_kind(value)}"))
+                continue
+            unknown.append(InteractionProblem(f"interaction.{path[:80]}", "is not a field of the schema",
+                                              did_you_mean(path, plan.specs)))
+
+    walk(interaction, "")
+    typed.sort(key=lambda pair: pair[0])
+    return tuple(p for _n, p in typed) + tuple(unknown)
+
+
+def _problem(diag: Any) -> InteractionProblem:
+    path, _, why = diag.message.partition(": ")
+    where = "interaction" if path == "interaction" else f"interaction.{path}"
+    return InteractionProblem(where, why or diag.message, diag.hint)
 
 
 def _needs_tone(interaction: Mapping[str, Any]) -> str | None:

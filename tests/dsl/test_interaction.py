@@ -73,3 +73,18 @@ def test_preparing_never_changes_the_callers_interaction() -> None:
     body: dict[str, Any] = {"tone": "negative", "inquiry": {"text": "robbed"}}
     prepare_interaction(SCHEMA, body)
     assert body == {"tone": "negative", "inquiry": {"text": "robbed"}}
+
+
+@pytest.mark.parametrize("interaction", [
+    {"tone": 3},
+    {"custmer": {}, "customer": {"tier": "diamond", "x": 1}, "inquiry": "no"},
+    {"tone": {"label": "sad", "score": "x"}, "at": "bad", "data": {"q": 1}, 5: 1},
+    {"customer": {"recent_offers": [{"offer": 1}]}, "inquiry": {"channel": None}},
+])
+def test_the_one_walk_check_reports_what_validate_interaction_reports(interaction: dict) -> None:
+    from dsl.interaction import problems_of
+    from dsl.schema import validate_interaction
+
+    expected = [(f"interaction.{d.message.partition(': ')[0]}", d.message.partition(": ")[2], d.hint)
+                for d in validate_interaction(SCHEMA, interaction)]
+    assert [(p.field, p.message, p.hint) for p in problems_of(SCHEMA, interaction)] == expected
