@@ -176,7 +176,7 @@ class BundleRuntime:
         if unknown:
             raise ValueError(f"'{unknown[0]}' is not a variant; variants: {', '.join(VARIANTS)}")
         chosen_layouts = self._layouts_for(layouts or {})
-        render_context = context or RenderContext.from_interaction(interaction)
+        render_context = context or (RenderContext.from_interaction(interaction) if wanted else None)
         proposed: list[dict[str, Any]] = []
         follow_ups: list[dict[str, Any]] = []
         per_ruleset: list[dict[str, Any]] = []
