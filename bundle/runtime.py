@@ -13,7 +13,7 @@ and layout is parsed once), so callers load once per bundle version and keep the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -191,9 +191,9 @@ class BundleRuntime:
         policy_entry: dict[str, Any] | None = None
         policy = self.policy if self.policy is not None else (_EMPTY_POLICY if history is not None else None)
         if policy is not None:
-            values = {k: float(info.value) for k, info in self.offer_infos.items()}
             proposed, policy_entry = dispose(policy, self.schema, interaction, proposed,
-                                             stopped_by_rulesets=stopped, values=values, store=history,
+                                             stopped_by_rulesets=stopped, values=_Values(self.offer_infos),
+                                             store=history,
                                              now=now, decision_id=decision_id,
                                              on_unavailable=on_unavailable)
         offers: list[dict[str, Any]] = []
@@ -262,6 +262,22 @@ def _load_policy(value: Any) -> Policy | None:
 
 
 _EMPTY_POLICY: Final = load_policy(compile_policy("").ir)
+
+
+class _Values(Mapping[str, float]):
+    """Offers' business values, read only for the one offer a fallback needs."""
+
+    def __init__(self, infos: Mapping[str, Any]) -> None:
+        self._infos = infos
+
+    def __getitem__(self, key: str) -> float:
+        return float(self._infos[key].value)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._infos)
+
+    def __len__(self) -> int:
+        return len(self._infos)
 
 
 def _entries(value: Any) -> list[dict[str, Any]]:

@@ -145,7 +145,7 @@ def problems_of(schema: Schema, interaction: Any) -> tuple[InteractionProblem, .
         for key, value in obj.items():
             if len(typed) + len(unknown) >= 100:
                 return
-            path = f"{prefix}{key}" if isinstance(key, str) else f"{prefix}?"
+            path = prefix + key if type(key) is str else f"{prefix}?"
             entry = plan.specs.get(path)
             if entry is not None:
                 if value is not None:
@@ -156,7 +156,7 @@ def problems_of(schema: Schema, interaction: Any) -> tuple[InteractionProblem, .
             if not prefix and path in plan.free:
                 continue
             if path in plan.prefixes:
-                if isinstance(value, Mapping):
+                if type(value) is dict or isinstance(value, Mapping):
                     walk(value, path + ".")
                 elif value is not None:
                     unknown.append(InteractionProblem(f"interaction.{path}",
