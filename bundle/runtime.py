@@ -201,7 +201,7 @@ class BundleRuntime:
             key = _offer_key(made)
             offer = self.offers.get(key) if key else None
             variants = (render_offer(offer, chosen_layouts, render_context, wanted)
-                        if offer is not None and wanted else {})
+                        if offer is not None and wanted and render_context is not None else {})
             offers.append({**made, "variants": {c: variant_to_dict(v) for c, v in variants.items()}})
         decision = {
             "bundle": {"version": self.version, "digest": self.digest},

@@ -524,7 +524,7 @@ class Policy:
     def needs_history(self) -> bool:
         return bool(self.caps or self.suppressions)
 
-    def _rank_key(self, entry: Mapping[str, Any], position: int) -> tuple:
+    def _rank_key(self, entry: Mapping[str, Any], position: int) -> tuple[Any, ...]:
         priority, value = float(entry.get("priority", 0)), float(entry.get("value", 0))
         if self.rank is None:
             return (-priority, -value, str(entry.get("offer")), position)
