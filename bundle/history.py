@@ -62,15 +62,18 @@ def accept(contacts: Sequence[Contact], caps: Sequence[Cap], existing: Sequence[
     """Which of `contacts` fit every cap, given what is already recorded (in order)."""
     taken: list[Contact] = []
     out = []
+    counted: dict[int, int] = {}
     for contact in contacts:
         fits = True
-        for cap in caps:
+        for index, cap in enumerate(caps):
             if not cap.covers(contact.offer, contact.channel):
                 continue
             if cap.scope == "day":
                 used = day_totals.get(contact.offer, 0) + sum(1 for t in taken if t.offer == contact.offer)
             else:
-                used = count_contacts(existing, cap, now) + count_contacts(taken, cap, now)
+                if index not in counted:
+                    counted[index] = count_contacts(existing, cap, now)
+                used = counted[index] + count_contacts(taken, cap, now)
             if used >= cap.count:
                 fits = False
                 break

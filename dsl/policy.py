@@ -552,6 +552,7 @@ class Policy:
                 drop(entry, "stopped by a policy guard", fired[0]["line"], fired[0]["text"])
             return {"offers": [], "removed": removed, "guards": fired, "fallback": None}
         ranked = sorted(enumerate(candidates), key=lambda pair: self._rank_key(pair[1], pair[0]))
+        counted: dict[int, int] = {}  # history counts per cap: the same for every candidate
         kept: list[dict[str, Any]] = []
         seen: dict[str, Mapping[str, Any]] = {}
         at_most = self.at_most.get(channel) if channel in self.at_most else None
@@ -564,7 +565,7 @@ class Policy:
                      "which ranks higher", 0, "one offer once per response")
                 continue
             seen[key] = entry
-            why = self.refusal(key, channel, history, moment, kept)
+            why = self.refusal(key, channel, history, moment, kept, counted)
             if why is not None:
                 drop(entry, *why)
                 continue
@@ -577,7 +578,7 @@ class Policy:
         if not kept and not stopped_by_rulesets:
             chosen = self.fallbacks.get(channel) if channel in self.fallbacks else self.fallbacks.get(None)
             if chosen is not None and chosen["offer"] is not None:
-                why = self.refusal(chosen["offer"], channel, history, moment, kept)
+                why = self.refusal(chosen["offer"], channel, history, moment, kept, counted)
                 if why is None:
                     fallback = {"offer": chosen["offer"], "line": chosen["line"], "text": chosen["text"]}
                     kept.append({"offer": chosen["offer"], "rule": None, "ruleset": None, "priority": 0,
@@ -591,7 +592,8 @@ class Policy:
         return {"offers": kept, "removed": removed, "guards": fired, "fallback": fallback}
 
     def refusal(self, key: str, channel: str | None, history: History, moment: float,
-                kept: Sequence[Mapping[str, Any]]) -> tuple[str, int, str] | None:
+                kept: Sequence[Mapping[str, Any]], counted: dict[int, int] | None = None
+                ) -> tuple[str, int, str] | None:
         """Why a suppression or cap removes `key` now (reason, line, text), or None."""
         if not history.complete:
             for rule in self.suppressions:
@@ -610,12 +612,18 @@ class Policy:
                 if outcome.kind == rule["outcome"] and (rule["offer"] is None or outcome.offer == key) \
                         and min(outcome.at, moment) > since:
                     return (f"suppressed: {rule['outcome']} within the window", rule["line"], rule["text"])
-        for cap in self.caps:
+        counted = {} if counted is None else counted
+        for index, cap in enumerate(self.caps):
             if not cap.covers(key, channel):
                 continue
             made_now = sum(1 for k in kept if cap.covers(str(k.get("offer")), channel))
-            used = made_now + (history.day_totals.get(key, 0) if cap.scope == "day" else count_contacts(
-                history.contacts, cap, moment))
+            if cap.scope == "day":
+                before = history.day_totals.get(key, 0)
+            else:
+                before = counted.get(index, -1)
+                if before < 0:
+                    before = counted[index] = count_contacts(history.contacts, cap, moment)
+            used = made_now + before
             if used >= cap.count:
                 return (f"over the limit: {used} of {cap.count}", cap.line, cap.text)
         return None
