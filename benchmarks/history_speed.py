@@ -174,10 +174,10 @@ def run(n: int, budget: float, samples: int) -> None:
                          budget, repeats=3)
         spent: list[float] = []
 
-        def one(s: TimedStore = store) -> None:
+        def one(s: TimedStore = store, out: list[float] = spent) -> None:
             before = s.spent
             with_policy.decide(next_interaction(), channels=(), history=s)
-            spent.append(s.spent - before)
+            out.append(s.spent - before)
 
         p50, p95 = percentiles(one, samples)
         spent.sort()
