@@ -13,18 +13,28 @@ and layout is parsed once), so callers load once per bundle version and keep the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
 import dsl
+from bundle.disposal import OnUnavailable, dispose
 from bundle.format import FORMAT
+from bundle.history import HistoryStore
 from content.channels import VARIANTS, RenderContext, Variant
 from content.diagnostics import ContentError
 from content.model import LAYOUT_CHANNELS, Layout, Offer
 from content.rendering import render_offer
-from dsl.schema import Schema, default_schema, validate_interaction
+from dsl.interaction import (
+    InteractionProblem,
+    InvalidInteraction,
+    PreparedInteraction,
+    prepare_interaction,
+)
+from dsl.policy import Policy, compile_policy, load_policy
+from dsl.schema import Schema, default_schema
+from dsl.tone import distress_terms
 
 #: Which variants an interaction's channel is answered in when the caller names none.
 CHANNEL_VARIANTS: Final[Mapping[str, tuple[str, ...]]] = {
@@ -50,13 +60,8 @@ class BundleLoadError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
-class InteractionProblem:
-    """One reason an interaction does not fit the bundle's schema, at a dotted path."""
-
-    field: str
-    message: str
-    hint: str | None = None
+__all__ = ["CHANNEL_VARIANTS", "BundleLoadError", "BundleRuntime", "InteractionProblem",
+           "InvalidInteraction", "LoadedRuleset", "variant_to_dict"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,10 @@ class BundleRuntime:
     offers: Mapping[str, Offer]
     layouts: Mapping[str, Layout]
     default_layouts: Mapping[str, str]
+    #: The bundle's distress lexicon: decide-time tone inference (`dsl.tone`).
+    distress_terms: tuple[str, ...] = ()
+    #: The workspace contact policy (`dsl.policy`), applied after every ruleset.
+    policy: Policy | None = None
 
     @classmethod
     def from_bundle(cls, bundle: Mapping[str, Any], *, digest: str = "") -> BundleRuntime:
@@ -112,16 +121,20 @@ class BundleRuntime:
             rulesets.append(LoadedRuleset(key, str(item.get("name") or key), runtime))
         return cls(version=version, digest=digest, schema=schema, rulesets=tuple(rulesets),
                    offer_infos=offer_infos, offers=offers, layouts=layouts,
-                   default_layouts=defaults)
+                   default_layouts=defaults,
+                   distress_terms=distress_terms(bundle.get("lexicon")),
+                   policy=_load_policy(bundle.get("policy")))
+
+    def prepare(self, interaction: Any) -> PreparedInteraction:
+        """The interaction as every decider reads it (`dsl.interaction`)."""
+        return prepare_interaction(self.schema, interaction, self.distress_terms)
 
     def check_interaction(self, interaction: Any) -> list[InteractionProblem]:
-        """Why an interaction does not fit this bundle's schema; empty when it does."""
-        out = []
-        for diag in validate_interaction(self.schema, interaction):
-            path, _, why = diag.message.partition(": ")
-            field = "interaction" if path == "interaction" else f"interaction.{path}"
-            out.append(InteractionProblem(field, why or diag.message, diag.hint))
-        return out
+        """Why an interaction does not fit this bundle's schema; empty when it does.
+
+        Shorthands the schema allows (``"tone": "distressed"``) are not problems.
+        """
+        return list(self.prepare(interaction).problems)
 
     def variants_for(self, interaction: Mapping[str, Any]) -> tuple[str, ...]:
         """The variants an interaction is answered in, from `inquiry.channel`."""
@@ -131,8 +144,23 @@ class BundleRuntime:
 
     def decide(self, interaction: Mapping[str, Any], *, channels: Iterable[str] | None = None,
                explain: bool = False, layouts: Mapping[str, str] | None = None,
-               context: RenderContext | None = None) -> dict[str, Any]:
+               context: RenderContext | None = None,
+               allow_invalid: bool = False, history: HistoryStore | None = None,
+               now: float | None = None, decision_id: str | None = None,
+               on_unavailable: OnUnavailable = "deny") -> dict[str, Any]:
         """Decide every ruleset against `interaction` and render each immediate offer.
+
+        The interaction is prepared first (`prepare`): an interaction that does not fit
+        the bundle's schema raises `InvalidInteraction` listing every field at fault,
+        unless `allow_invalid` is true; then the decision is made on what fits and its
+        ``interaction`` entry records the problems and ``"allowed_invalid": true``.
+
+        With a contact policy in the bundle (or a `history` store), the rulesets'
+        offers are disposed of by the policy (`bundle.disposal`): the decision's
+        ``offers`` are what it kept, ``policy`` lists what it removed and why, and the
+        kept offers are recorded in `history` (checked again atomically). `now` is the
+        moment when the interaction has no `at`; `on_unavailable` is what to do when
+        the store is down ("deny" or "ignore").
 
         Each ruleset is decided independently (its guards and limits are its own); the
         offers they make are listed together, each with the ruleset and rule that made
@@ -140,36 +168,55 @@ class BundleRuntime:
         the interaction's channel is answered in. `layouts` picks a layout per layout
         channel (``{"email_html": "promotional_email"}``), else the bundle's default.
         """
+        prepared = self.prepare(interaction)
+        if prepared.problems and not allow_invalid:
+            raise InvalidInteraction(prepared.problems)
+        interaction = prepared.interaction
         interaction, at_source = with_moment(interaction)
         wanted = tuple(channels) if channels is not None else self.variants_for(interaction)
         unknown = [c for c in wanted if c not in VARIANTS]
         if unknown:
             raise ValueError(f"'{unknown[0]}' is not a variant; variants: {', '.join(VARIANTS)}")
         chosen_layouts = self._layouts_for(layouts or {})
-        render_context = context or RenderContext.from_interaction(interaction)
-        offers: list[dict[str, Any]] = []
+        render_context = context or (RenderContext.from_interaction(interaction) if wanted else None)
+        proposed: list[dict[str, Any]] = []
         follow_ups: list[dict[str, Any]] = []
         per_ruleset: list[dict[str, Any]] = []
+        stopped = False
         for loaded in self.rulesets:
             result = dict(loaded.runtime.decide(interaction, self.offer_infos, explain=explain))
             per_ruleset.append({"key": loaded.key, "name": loaded.name, **result})
-            for made in _entries(result.get("offers")):
-                key = _offer_key(made)
-                offer = self.offers.get(key) if key else None
-                variants = (render_offer(offer, chosen_layouts, render_context, wanted)
-                            if offer is not None and wanted else {})
-                offers.append({**made, "ruleset": loaded.key,
-                               "variants": {c: variant_to_dict(v) for c, v in variants.items()}})
+            stopped = stopped or bool(result.get("guards"))
+            proposed.extend({**made, "ruleset": loaded.key} for made in _entries(result.get("offers")))
             follow_ups.extend({**f, "ruleset": loaded.key}
                               for f in _entries(result.get("follow_ups")))
-        return {
+        policy_entry: dict[str, Any] | None = None
+        policy = self.policy if self.policy is not None else (_EMPTY_POLICY if history is not None else None)
+        if policy is not None:
+            proposed, policy_entry = dispose(policy, self.schema, interaction, proposed,
+                                             stopped_by_rulesets=stopped, values=_Values(self.offer_infos),
+                                             store=history,
+                                             now=now, decision_id=decision_id,
+                                             on_unavailable=on_unavailable)
+        offers: list[dict[str, Any]] = []
+        for made in proposed:
+            key = _offer_key(made)
+            offer = self.offers.get(key) if key else None
+            variants = (render_offer(offer, chosen_layouts, render_context, wanted)
+                        if offer is not None and wanted and render_context is not None else {})
+            offers.append({**made, "variants": {c: variant_to_dict(v) for c, v in variants.items()}})
+        decision = {
             "bundle": {"version": self.version, "digest": self.digest},
             "channels": list(wanted),
             "offers": offers,
             "follow_ups": follow_ups,
             "rulesets": per_ruleset,
             "at": {"value": interaction["at"], "source": at_source},
+            "interaction": prepared.record(allowed_invalid=allow_invalid),
         }
+        if policy_entry is not None:
+            decision["policy"] = policy_entry
+        return decision
 
     def _layouts_for(self, asked: Mapping[str, str]) -> dict[str, Layout]:
         out: dict[str, Layout] = {}
@@ -206,6 +253,34 @@ def variant_to_dict(variant: Variant) -> dict[str, Any]:
                       "segments": variant.sms.segments}
     out["diagnostics"] = [d.to_dict() for d in variant.diagnostics]
     return out
+
+
+def _load_policy(value: Any) -> Policy | None:
+    if value is None:
+        return None
+    try:
+        return load_policy(value)
+    except dsl.DSLError as exc:
+        raise BundleLoadError("policy", str(exc.diagnostics[0].message)) from exc
+
+
+_EMPTY_POLICY: Final = load_policy(compile_policy("").ir)
+
+
+class _Values(Mapping[str, float]):
+    """Offers' business values, read only for the one offer a fallback needs."""
+
+    def __init__(self, infos: Mapping[str, Any]) -> None:
+        self._infos = infos
+
+    def __getitem__(self, key: str) -> float:
+        return float(self._infos[key].value)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._infos)
+
+    def __len__(self) -> int:
+        return len(self._infos)
 
 
 def _entries(value: Any) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from dsl.diagnostics import Diagnostic, Span, make, quote
 from dsl.formatter import format_expr, format_value
 from dsl.schema import FieldSpec, Schema, parse_datetime
 from dsl.suggest import did_you_mean
+from dsl.unknown import names_unknown, unknown_tone_warnings
 
 #: Upper bound on pairwise implication checks for shadowed rules in one ruleset.
 MAX_SHADOW_CHECKS = 20_000
@@ -140,7 +141,8 @@ def _check_compare(ctx: _Context, c: ast.Compare) -> None:
         return
     written = left.dotted if isinstance(left, ast.Path) else ""
     if op in ("is", "is not"):
-        _check_value(ctx, spec, c.right, written)  # type: ignore[arg-type]  # `operand IS value` in the grammar
+        if not names_unknown(spec, c.right):
+            _check_value(ctx, spec, c.right, written)  # type: ignore[arg-type]  # `operand IS value` in the grammar
         return
     if op in ("in", "not in"):
         for item in c.right.items:  # type: ignore[union-attr]  # `operand IN list_value` in the grammar
@@ -274,6 +276,10 @@ def _atom(c: ast.Compare, schema: Schema) -> logic.Formula:
     else:
         values = [_literal(c.right)]  # type: ignore[arg-type]  # a value here, a Path was refused above
     positive = {"is": True, "==": True, "in": True, "is not": False, "!=": False, "not in": False}.get(op)
+    if names_unknown(spec, c.right) and op in ("is", "is not"):
+        universe = frozenset(spec.values) | {logic.NULL}
+        return logic.Atom(key, logic.Finite(universe, frozenset({logic.NULL}) if positive
+                                            else universe - {logic.NULL}), text)
     if kind in ("enum", "boolean"):
         universe = frozenset(spec.values) | {logic.NULL} if kind == "enum" else _BOOL_UNIVERSE
         if positive is None:
@@ -437,6 +443,7 @@ def check_ruleset(tree: ast.Ruleset, schema: Schema, offers: Mapping[str, str | 
                 _check_contradiction(ctx, expr, "this condition")
         return ctx.diagnostics
     _check_logic(ctx, tree)
+    ctx.diagnostics.extend(unknown_tone_warnings(tree, schema, formula))
     return ctx.diagnostics
 
 

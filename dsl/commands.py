@@ -15,8 +15,10 @@ import click
 from dsl import check_expression, compile_ruleset, load_ruleset
 from dsl.diagnostics import DSLError, format_diagnostic
 from dsl.formatter import format_source
+from dsl.interaction import prepare_interaction
 from dsl.offers import OfferInfo, offer_catalog
 from dsl.schema import Schema, default_schema
+from dsl.tone import DEFAULT_DISTRESS_TERMS, distress_terms
 
 MAX_FILE_BYTES = 4_000_000
 
@@ -133,8 +135,17 @@ def fmt(files: tuple[str, ...], check_only: bool, write: bool) -> None:
               help="Interaction JSON file, or - for standard input.")
 @click.option("--schema", "schema_path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--explain", is_flag=True, help="Add a trace: why each rule matched or not.")
-def decide(rules_path: str, offers_path: str, interaction_path: str, schema_path: str | None, explain: bool) -> None:
-    """Decide offers and follow-ups for one interaction; print the decision as JSON."""
+@click.option("--lexicon", "lexicon_path", type=click.Path(exists=True, dir_okay=False),
+              help='Tone lexicon as JSON ({"distress": [...]}; default: the built-in terms).')
+@click.option("--allow-invalid", is_flag=True,
+              help="Decide even when the interaction does not fit the schema (recorded in the decision).")
+def decide(rules_path: str, offers_path: str, interaction_path: str, schema_path: str | None, explain: bool,
+           lexicon_path: str | None = None, allow_invalid: bool = False) -> None:
+    """Decide offers and follow-ups for one interaction; print the decision as JSON.
+
+    The interaction is checked against the schema first, as `/api/v1/decide` and the
+    client check it: a field that does not fit is an error (exit 1) naming the field.
+    """
     schema = _schema(schema_path)
     offers = _offers(offers_path, schema)
     source = _read(rules_path)
@@ -142,11 +153,20 @@ def decide(rules_path: str, offers_path: str, interaction_path: str, schema_path
     if not result.ok:
         _print_diagnostics(rules_path, source, result.diagnostics, err=True)
         raise SystemExit(1)
-    interaction = _load_json(interaction_path, "interaction")
+    terms = distress_terms(_load_json(lexicon_path, "lexicon")) if lexicon_path else DEFAULT_DISTRESS_TERMS
+    prepared = prepare_interaction(schema, _load_json(interaction_path, "interaction"), terms)
+    if prepared.problems and not allow_invalid:
+        for problem in prepared.problems:
+            hint = f" ({problem.hint})" if problem.hint else ""
+            click.echo(f"{interaction_path}: {problem.field}: {problem.message}{hint}", err=True)
+        click.echo(f"{interaction_path}: the interaction does not fit the schema; nothing was decided "
+                   "(--allow-invalid decides anyway)", err=True)
+        raise SystemExit(1)
     try:
-        decision = load_ruleset(result.ir).decide(interaction, offers, explain=explain)
+        decision = load_ruleset(result.ir).decide(prepared.interaction, offers, explain=explain)
     except DSLError as err:
         _print_diagnostics(offers_path, None, err.diagnostics, err=True)
         raise SystemExit(1) from None
+    decision = {**decision, "interaction": prepared.record(allowed_invalid=allow_invalid)}
     click.echo(json.dumps(decision, indent=2, ensure_ascii=False))
 

@@ -13,6 +13,7 @@ from typing import Any
 from dsl import ast
 from dsl.formatter import format_expr
 from dsl.schema import Schema
+from dsl.unknown import compile_unknown
 
 IR_KIND = "pos-rules"
 EXPR_KIND = "pos-expr"
@@ -56,6 +57,9 @@ def compile_expr(expr: ast.Expr, schema: Schema) -> dict[str, Any]:
     if isinstance(expr, ast.Not):
         return {"not": compile_expr(expr.operand, schema)}
     text = _text(expr)
+    unknown = compile_unknown(expr, schema, text)
+    if unknown is not None:
+        return unknown
     op = _OPS[expr.op]
     left, right = expr.left, expr.right
     if isinstance(left, ast.Literal):

@@ -55,10 +55,18 @@ _REGISTRY = (
     CodeInfo("E301", "error", "invalid compiled ruleset (IR)"),
     CodeInfo("E302", "error", "invalid interaction"),
     CodeInfo("E303", "error", "invalid offer"),
+    CodeInfo("E220", "error", "unknown policy statement"),
+    CodeInfo("E221", "error", "impossible window"),
+    CodeInfo("E222", "error", "unknown channel"),
+    CodeInfo("E223", "error", "unknown outcome"),
+    CodeInfo("E224", "error", "bad ranking expression"),
+    CodeInfo("E304", "error", "invalid compiled policy"),
     CodeInfo("W400", "warning", "rule can never make an immediate offer"),
     CodeInfo("W401", "warning", "rule is shadowed"),
     CodeInfo("W402", "warning", "offer is not active"),
     CodeInfo("W403", "warning", "condition is always true"),
+    CodeInfo("W404", "warning", "tone is guarded but unknown tone is not"),
+    CodeInfo("W405", "warning", "cap never allows an offer"),
 )
 
 #: Every diagnostic code the library can emit, by code.

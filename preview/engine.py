@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal
 
 import dsl
@@ -33,6 +33,7 @@ from content.layouts import build_layout
 from content.model import LAYOUT_CHANNELS, Layout, Offer, validate_offer
 from content.rendering import render_offer
 from dsl import codegen
+from dsl.interaction import expand_shorthands
 from dsl.schema import Schema, default_schema, validate_interaction
 from preview.cache import Memo
 from preview.tone import Lexicon, Tone, with_inferred_tone
@@ -468,8 +469,15 @@ def preview(workspace: Workspace, interaction: Mapping[str, Any], *,
     if not isinstance(interaction, Mapping):
         interaction = {}
     schema, _, _ = compiler.schema(workspace.schema)
-    filled, tone = with_inferred_tone(interaction, Lexicon.from_dict(workspace.lexicon))
+    expanded, _ = expand_shorthands(schema, interaction)
+    filled, tone = with_inferred_tone(expanded, Lexicon.from_dict(workspace.lexicon))
     problems = _interaction_problems(schema, filled)
+    if problems:
+        # Every decider refuses an interaction that does not fit the schema (a guard
+        # must never read a malformed field as null), so the preview does not decide.
+        return Preview(filled, tone, problems,
+                       blocking=tuple(replace(p, severity="error") for p in problems),
+                       blocking_title="This interaction does not fit the schema")
     layouts, layout_blocking = _layouts(workspace, draft, email_layout, compiler)
     if layout_blocking is not None:
         return Preview(filled, tone, problems, blocking=layout_blocking,

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+from dsl.interaction import expand_shorthands
 from preview.engine import (
     DEFAULT_COMPILER,
     Compiler,
@@ -128,12 +129,13 @@ def run_matrix(workspace: Workspace, samples: Iterable[Sample], *,
             "error", f"There is no ruleset with the key {key}.", code="unknown-ruleset",
             hint="Pick a ruleset from the list."),), blocking_title="Unknown ruleset")
     lexicon = Lexicon.from_dict(workspace.lexicon)
+    schema, _, _ = compiler.schema(workspace.schema)
     draft = Draft("ruleset", key) if kind == "ruleset" else None
     rows: list[Row] = []
     problems: tuple[Problem, ...] = ()
     for sample in samples:
         body = sample.body if isinstance(sample.body, Mapping) else {}
-        filled, _ = with_inferred_tone(body, lexicon)
+        filled, _ = with_inferred_tone(expand_shorthands(schema, body)[0], lexicon)
         outcomes, _catalog, blocking, title = decide(workspace, filled, draft=draft,
                                                      compiler=compiler, rows=False)
         if blocking is not None:

@@ -20,25 +20,23 @@ from typing import Any, Final
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from dsl.tone import (
+    DEFAULT_DISTRESS_TERMS,
+    DISTRESS_CEILING,
+    MAX_TERM_LENGTH,
+    MAX_TERMS,
+    MAX_TEXT,
+    MAX_WORDS_SHOWN,
+    TERM,
+    distress_words,
+    normalize_term,
+)
+
 #: VADER's own recommended thresholds on the compound score.
 POSITIVE_AT: Final = 0.05
 NEGATIVE_AT: Final = -0.05
-#: A distressed exchange scores at most this, however polite the words around it.
-DISTRESS_CEILING: Final = -0.6
-MAX_TEXT: Final = 20_000
-MAX_TERMS: Final = 500
-MAX_TERM_LENGTH: Final = 60
-MAX_WORDS_SHOWN: Final = 6
 
-DEFAULT_DISTRESS_TERMS: Final = (
-    "stolen", "robbed", "robbery", "mugged", "assaulted", "attacked", "threatened",
-    "died", "dead", "death", "passed away", "funeral", "bereavement",
-    "fraud", "scam*", "identity theft", "hospital*", "emergency", "desperate",
-    "evicted", "afraid", "terrified", "scared",
-)
-
-_TERM = re.compile(r"^[\w'][\w' -]*\*?$")
-
+_TERM = TERM
 
 @dataclass(frozen=True)
 class Lexicon:
@@ -82,10 +80,6 @@ class Tone:
         return {"label": self.label, "score": self.score, "words": list(self.words)}
 
 
-def normalize_term(term: str) -> str:
-    return " ".join(term.lower().split())
-
-
 def lexicon_problems(terms: Iterable[str]) -> list[tuple[int, str]]:
     """(index, reason) for each term the matcher cannot use, for the lexicon editor."""
     problems: list[tuple[int, str]] = []
@@ -115,18 +109,6 @@ def _analyzer() -> SentimentIntensityAnalyzer:
     return SentimentIntensityAnalyzer()
 
 
-@functools.lru_cache(maxsize=64)
-def _matcher(terms: tuple[str, ...]) -> re.Pattern[str] | None:
-    parts = []
-    for term in sorted(terms, key=len, reverse=True):
-        wildcard = term.endswith("*")
-        body = r"\s+".join(re.escape(word) for word in term.rstrip("*").split())
-        parts.append(body + (r"\w*" if wildcard else r"\b"))
-    if not parts:
-        return None
-    return re.compile(r"\b(?:" + "|".join(parts) + ")", re.IGNORECASE)
-
-
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 
 
@@ -147,13 +129,7 @@ def _driving_words(text: str, compound: float) -> list[str]:
 @functools.lru_cache(maxsize=2048)
 def _infer(text: str, terms: tuple[str, ...]) -> Tone:
     compound = round(float(_analyzer().polarity_scores(text)["compound"]), 3)
-    matcher = _matcher(terms)
-    found: list[str] = []
-    if matcher is not None:
-        for match in matcher.finditer(text):
-            word = " ".join(match.group().lower().split())
-            if word not in found:
-                found.append(word)
+    found = distress_words(text, terms)
     drivers = _driving_words(text, compound)
     if found:
         score = min(compound, DISTRESS_CEILING)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -92,7 +93,7 @@ class AuditEvent(Base):
 
 # --- Authored artifacts and their revisions -----------------------------------------
 
-ARTIFACT_KINDS = ("offer", "layout", "ruleset", "schema", "lexicon")
+ARTIFACT_KINDS = ("offer", "layout", "ruleset", "schema", "lexicon", "policy")
 
 
 class Artifact(Base):
@@ -496,3 +497,33 @@ class Backtest(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+# --- Contact history ------------------------------------------------------------------
+
+
+class ContactHistory(Base):
+    """One entry of a customer's contact history: an offer made, or an outcome event.
+
+    The contact policy's caps and suppressions count these (`studio.services.
+    contact_history`). `kind` is ``offer`` for an offer made by a decision (the
+    studio's `/api/v1/decide`, or a client's report), else the outcome event's type
+    (``declined``, ``complaint``, ...). An offer is stored once per decision id and offer
+    (`dedupe_key`), an outcome once per event id. The decision log (`decisions`, issue
+    13) may link to `decision_id`.
+    """
+
+    __tablename__ = "contact_history"
+    __table_args__ = (Index("ix_contact_history_customer_at", "customer_id", "at"),
+                      Index("ix_contact_history_offer_at", "offer_key", "at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    offer_key: Mapped[str] = mapped_column(String(64), default="")
+    channel: Mapped[str] = mapped_column(String(32), default="")
+    decision_id: Mapped[str] = mapped_column(String(100), default="")
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    source: Mapped[str] = mapped_column(String(16), default="studio")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -12,7 +12,7 @@ copy of them); see docs/api.md.
 
 from __future__ import annotations
 
-from bundle.runtime import BundleLoadError, BundleRuntime
+from bundle.runtime import BundleLoadError, BundleRuntime, InteractionProblem, InvalidInteraction
 from bundle.verify import BundleRejected, verify_bundle
 from studio_client.client import ClientError, NoBundle, StudioClient, StudioUnavailable
 from studio_client.outbox import OutboxFull, Rejection
@@ -22,6 +22,8 @@ __all__ = [
     "BundleRejected",
     "BundleRuntime",
     "ClientError",
+    "InteractionProblem",
+    "InvalidInteraction",
     "NoBundle",
     "OutboxFull",
     "Rejection",

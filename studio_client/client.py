@@ -32,13 +32,16 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from bundle.disposal import OnUnavailable
 from bundle.format import KEYS_SIGNATURE_HEADER, SIGNATURE_HEADER, Signature
+from bundle.history import HistoryStore
 from bundle.runtime import BundleLoadError, BundleRuntime
 from bundle.verify import (
     BundleRejected,
@@ -53,6 +56,11 @@ from studio_client.outbox import DEFAULT_CAPACITY, Answer, Outbox
 log = logging.getLogger("studio_client")
 
 EVENTS_PATH: Final = "/api/v1/events"
+REPORT_BATCH: Final = 500
+#: Contacts kept for `report_decisions` at most; older ones are dropped (and counted).
+MAX_PENDING_REPORTS: Final = 10_000
+#: `history=DEFAULT_HISTORY` (the default): a SQLite file in the cache folder.
+DEFAULT_HISTORY: Final = "sqlite"
 USER_AGENT: Final = "pos-studio-client/1"
 
 
@@ -101,7 +109,8 @@ class StudioClient:
                  cache_dir: str | os.PathLike[str], *, timeout: float = 5.0,
                  max_age: float = 60.0, backoff: float = 0.5, max_backoff: float = 60.0,
                  outbox_capacity: int = DEFAULT_CAPACITY,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 history: HistoryStore | str | None = DEFAULT_HISTORY) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.configured_keys = [dict(k) for k in trusted_keys]
@@ -125,6 +134,21 @@ class StudioClient:
                              max_backoff=max_backoff)
         if self.outbox.waiting:
             self.outbox.start()
+        self._report_backoff = backoff
+        self._history_choice = history
+        self._history: HistoryStore | None = None if isinstance(history, str) else history
+        self._reports: deque[dict[str, Any]] = deque(maxlen=MAX_PENDING_REPORTS)
+        self.reports_dropped = 0
+
+    @property
+    def history(self) -> HistoryStore | None:
+        """The contact history caps are counted from (`studio_client.history`)."""
+        if self._history is None and self._history_choice == DEFAULT_HISTORY:
+            from studio_client.history import SQLiteHistory
+
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            self._history = SQLiteHistory(self.cache_dir / "history.sqlite")
+        return self._history
 
     # --- bundle ---------------------------------------------------------------------
 
@@ -283,15 +307,89 @@ class StudioClient:
             return 0
 
     def decide(self, interaction: Mapping[str, Any], *, channels: Iterable[str] | None = None,
-               explain: bool = False, layouts: Mapping[str, str] | None = None) -> dict[str, Any]:
+               explain: bool = False, layouts: Mapping[str, str] | None = None,
+               allow_invalid: bool = False, on_unavailable: OnUnavailable = "deny") -> dict[str, Any]:
         """Decide locally; a due revalidation runs in the background, never in this call.
 
         Only a client holding no bundle at all (first start, nothing cached) fetches
         inline, once, within `timeout`, and raises `NoBundle` if that fails.
+
+        An interaction that does not fit the bundle's schema raises `InvalidInteraction`
+        (its `problems` name every field at fault), exactly as `/api/v1/decide` refuses
+        it. `allow_invalid=True` decides anyway; the decision's ``interaction`` entry
+        then lists the problems with ``"allowed_invalid": true``.
+
+        Caps and suppressions of the bundle's contact policy are counted from
+        `history` (by default a SQLite file in the cache folder), and the offers made are
+        kept for `report_decisions`, which sends them to the studio's contact history.
         """
         self._refresh_if_due()
-        return self.runtime.decide(interaction, channels=channels, explain=explain,
-                                   layouts=layouts)
+        decision = self.runtime.decide(interaction, channels=channels, explain=explain,
+                                       layouts=layouts, allow_invalid=allow_invalid,
+                                       history=self.history, on_unavailable=on_unavailable)
+        self._keep_report(interaction, decision)
+        return decision
+
+    # --- decision reports ---------------------------------------------------------------
+
+    def _keep_report(self, interaction: Mapping[str, Any], decision: Mapping[str, Any]) -> None:
+        customer = interaction.get("customer")
+        customer_id = customer.get("id") if isinstance(customer, Mapping) else None
+        if not isinstance(customer_id, str) or not decision.get("offers"):
+            return
+        inquiry = interaction.get("inquiry")
+        channel = inquiry.get("channel") if isinstance(inquiry, Mapping) else None
+        decision_id = (decision.get("policy") or {}).get("history", {}).get("decision_id") \
+            or uuid.uuid4().hex
+        at = interaction.get("at") if isinstance(interaction.get("at"), str) else \
+            datetime.now(UTC).isoformat(timespec="seconds")
+        for offer in decision["offers"]:
+            if len(self._reports) == self._reports.maxlen:
+                self.reports_dropped += 1
+            self._reports.append({"decision_id": decision_id, "customer_id": customer_id,
+                                  "offer_key": offer.get("offer"), "channel": channel, "at": at,
+                                  "bundle_version": self.bundle_version})
+
+    @property
+    def pending_reports(self) -> int:
+        return len(self._reports)
+
+    def report_decisions(self) -> dict[str, Any]:
+        """Send the offers decided locally to the studio's contact history, in batches.
+
+        Each batch is tried up to three times (with backoff); the studio records a
+        contact once per decision id and offer, so a retried batch never counts twice.
+        What could not be sent stays pending in memory (at most `MAX_PENDING_REPORTS`)
+        for the next call: unlike events, these reports are not kept in the outbox.
+        """
+        total = {"stored": 0, "duplicates": 0, "rejected": 0}
+        while self._reports:
+            batch = [self._reports[i] for i in range(min(REPORT_BATCH, len(self._reports)))]
+            answer = self._post_with_retries("/api/v1/contacts", {"contacts": batch})
+            for _ in batch:
+                self._reports.popleft()
+            for name in total:
+                total[name] += int(answer.get(name, 0))
+        return total
+
+    def _post_with_retries(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST `body`, retrying a down or overloaded studio twice with backoff."""
+        delay = self._report_backoff
+        for attempt in range(3):
+            try:
+                response = self._send_json("POST", path, body)
+            except StudioUnavailable:
+                if attempt == 2:
+                    raise
+            else:
+                if response.status == 200:
+                    answer: dict[str, Any] = response.json()
+                    return answer
+                if response.status < 500 and response.status != 429 or attempt == 2:
+                    raise _client_error(response)
+            time.sleep(delay)
+            delay *= 2
+        raise StudioUnavailable(f"{path} did not answer")
 
     def decide_remote(self, interaction: Mapping[str, Any], *,
                       channels: Iterable[str] | None = None, explain: bool = False,

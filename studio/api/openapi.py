@@ -272,6 +272,20 @@ def _components() -> dict[str, Any]:
                         "description": "Each ruleset's own decision: offers, follow-ups, "
                                        "guards that fired, holdouts, and the trace when asked.",
                     }},
+                    "interaction": {
+                        "type": "object", "required": ["valid"],
+                        "description": "What preparing the interaction found: shorthands "
+                                       "expanded (`tone` given as a label), the tone inferred "
+                                       "from the bundle's distress lexicon, and problems when "
+                                       "a local caller decided anyway (`allow_invalid`).",
+                        "properties": {
+                            "valid": {"type": "boolean"},
+                            "expanded": {"type": "array", "items": {"type": "string"}},
+                            "inferred_tone": {"type": "object"},
+                            "problems": {"type": "array", "items": {"type": "object"}},
+                            "allowed_invalid": {"type": "boolean"},
+                        },
+                    },
                 },
             },
             "DecisionWithMessage": {
@@ -490,6 +504,43 @@ def _document() -> dict[str, Any]:
                         {"event_id": "0b6f3c1e-nps", "type": "nps", "score": 9}]}}}},
                 "responses": _responses({"200": {"description": "What happened to each event.",
                                                  "content": {JSON: {"schema": _ref("EventReport")}}}},
+                                        "400", "401", "403", "413", "415"),
+            }},
+            "/api/v1/contacts": {"post": {
+                "tags": ["Events"], "summary": "Report offers decided locally",
+                "description": "Up to 1000 contacts per call: offers a client decided locally, "
+                               "added to the studio's contact history so caps count them. Each "
+                               "is stored once per `decision_id` and `offer_key` (a retried "
+                               "batch is safe); a contact dated in the future is stored at the "
+                               "moment it arrives.",
+                "operationId": "reportContacts", "security": [{"token": ["events:write"]}],
+                "requestBody": {"required": True, "content": {JSON: {
+                    "schema": {"type": "object", "required": ["contacts"],
+                               "additionalProperties": False,
+                               "properties": {"contacts": {"type": "array", "maxItems": 1000, "items": {
+                                   "type": "object", "additionalProperties": False,
+                                   "required": ["decision_id", "customer_id", "offer_key", "at"],
+                                   "properties": {
+                                       "decision_id": {"type": "string", "minLength": 1, "maxLength": 100},
+                                       "customer_id": {"type": "string", "minLength": 1, "maxLength": 100},
+                                       "offer_key": {"type": "string", "minLength": 1, "maxLength": 64},
+                                       "channel": {"type": ["string", "null"], "maxLength": 32},
+                                       "at": {"type": "string", "format": "date-time"},
+                                       "bundle_version": {"type": ["integer", "null"]}}}}}},
+                    "example": {"contacts": [
+                        {"decision_id": "5f0c2a", "customer_id": "c-1001",
+                         "offer_key": "overdraft_protection", "channel": "email",
+                         "at": "2026-03-02T10:15:00Z"}]}}}},
+                "responses": _responses({"200": {"description": "How many were stored.",
+                                                 "content": {JSON: {"schema": {
+                                                     "type": "object",
+                                                     "required": ["stored", "duplicates", "rejected"],
+                                                     "properties": {
+                                                         "stored": {"type": "integer"},
+                                                         "duplicates": {"type": "integer"},
+                                                         "rejected": {"type": "integer"},
+                                                         "results": {"type": "array",
+                                                                     "items": {"type": "object"}}}}}}}},
                                         "400", "401", "403", "413", "415"),
             }},
             "/api/v1/openapi.json": {"get": {

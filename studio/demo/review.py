@@ -32,7 +32,7 @@ def seed(session: Session, people: dict[str, User]) -> list[str]:
         return []
     created: list[str] = []
     for email, title in (("mara@demo.studio", "Demo offers and layouts"),
-                         ("sam@demo.studio", "Demo rulesets, schema and lexicon")):
+                         ("sam@demo.studio", "Demo rulesets, schema, lexicon and contact policy")):
         author = people.get(email)
         if author is None:
             continue

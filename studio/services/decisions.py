@@ -23,6 +23,7 @@ from content.model import LAYOUT_CHANNELS
 from content.templates import MAX_DATA_DEPTH
 from studio.errors import BundleTampered, Refusal
 from studio.services.bundle_cache import BundleCache, ServedBundle
+from studio.services.contact_history import DatabaseHistory
 from studio.services.json_shape import check_object, expect_types, is_int
 
 MAX_VERSION: Final = 2**31 - 1
@@ -147,13 +148,17 @@ def decide(session: Callable[[], Session], cache: BundleCache,
     if problems:
         first = problems[0]
         hint = f" ({first.hint})" if first.hint else ""
-        return Refusal("invalid_interaction", f"{first.message}{hint}", field=first.field)
+        more = (f" {len(problems) - 1} more field(s) do not fit the schema either: "
+                + ", ".join(p.field for p in problems[1:6]) + "."
+                if len(problems) > 1 else "")
+        return Refusal("invalid_interaction", f"{first.message}{hint}.{more}",
+                       field=first.field)
     for channel, message in runtime.unknown_layouts(request.layouts):
         return Refusal("unknown_layout", message, field=f"layouts.{channel}")
     try:
         return runtime.decide(request.interaction, channels=request.channels,
                               explain=request.explain, layouts=request.layouts,
-                              context=context)
+                              context=context, history=DatabaseHistory(session()))
     except dsl.DSLError as exc:
         return Refusal("invalid_interaction", _first_message(exc), field="interaction")
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from studio.errors import Refusal
 from studio.models import FeedbackEvent
+from studio.services import contact_history
 from studio.services.json_shape import check_object, expect_types, is_int
 
 EVENT_TYPES: Final = ("shown", "clicked", "accepted", "declined", "complaint", "nps")
@@ -95,7 +96,10 @@ def ingest(session: Session, body: Any, *, now: datetime | None = None
                                          "rejected", parsed)
         else:
             rows[index] = parsed
-    results.update(_store(session, rows))
+    stored = _store(session, rows)
+    results.update(stored)
+    contact_history.record_event_outcomes(
+        session, (rows[i] for i, r in stored.items() if r.status == "stored"))
     return IngestReport([results[i] for i in sorted(results)])
 
 

@@ -18,10 +18,11 @@ from studio.services.review_states import REVIEWABLE_STATUSES, STATUS_LABELS
 
 KIND_EDITORS: Final[dict[str, str]] = {
     "offer": MARKETER, "layout": MARKETER,
-    "ruleset": SERVICE_LEAD, "schema": SERVICE_LEAD, "lexicon": SERVICE_LEAD,
+    "ruleset": SERVICE_LEAD, "schema": SERVICE_LEAD, "lexicon": SERVICE_LEAD, "policy": SERVICE_LEAD,
 }
 KIND_LABELS: Final = {"offer": "Offer", "layout": "Layout", "ruleset": "Ruleset",
-                      "schema": "Interaction schema", "lexicon": "Tone lexicon"}
+                      "schema": "Interaction schema", "lexicon": "Tone lexicon",
+                      "policy": "Contact policy"}
 
 
 def editable_kinds(roles: Iterable[str]) -> set[str]:

@@ -27,6 +27,9 @@ from sqlalchemy.orm import Session
 
 from bundle import format as bundle_format
 from content.diagnostics import ContentError
+from dsl.diagnostics import DSLError
+from dsl.policy import compile_policy
+from dsl.schema import Schema
 from studio import audit
 from studio.errors import FieldError, NotAllowed, Problem, PublishRefused, ValidationFailed
 from studio.models import Artifact, Bundle, ChangeRequest, Setting, User
@@ -157,6 +160,22 @@ def _compile_rulesets(ws: workspace.Workspace, schema: Mapping[str, Any], today:
     return out, problems
 
 
+def _compile_policy(ws: workspace.Workspace, schema: Mapping[str, Any]
+                    ) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """The workspace contact policy's IR (None without a policy), and its problems."""
+    body = ws.policy
+    if body is None:
+        return None, []
+    ref = workspace.ref("policy", workspace.POLICY_KEY)
+    try:
+        checked_schema = Schema.from_dict(schema)
+    except DSLError:
+        return None, []  # the schema's own problems are reported by the rulesets
+    offers = [k for k, e in ws.of_kind("offer").items() if not e.archived]
+    compiled = compile_policy(str(body.get("source", "")), schema=checked_schema, offers=offers)
+    return compiled.ir, [Problem.from_diagnostic(ref, d.to_dict()) for d in compiled.diagnostics]
+
+
 def _reference_problems(ref: str, source: str, ws: workspace.Workspace, today: date,
                         toolchain: Toolchain) -> list[Problem]:
     """Offers a ruleset names that will not be live: unapproved is an error; missing,
@@ -202,7 +221,8 @@ def prepare(session: Session, *, toolchain: Toolchain | None = None,
     offers, offer_problems = _compile_offers(ws, schema, toolchain)
     layouts, layout_problems = _compile_layouts(ws, toolchain)
     rulesets, ruleset_problems = _compile_rulesets(ws, schema, today, toolchain)
-    problems = offer_problems + layout_problems + ruleset_problems
+    policy, policy_problems = _compile_policy(ws, schema)
+    problems = offer_problems + layout_problems + ruleset_problems + policy_problems
     current = bundles.current(session)
     previous = _revisions_of(current)
     revisions = ws.revisions
@@ -217,6 +237,8 @@ def prepare(session: Session, *, toolchain: Toolchain | None = None,
     body = {"format": bundle_format.FORMAT, "schema": schema, "lexicon": lexicon, "offers": offers,
             "layouts": layouts, "default_layouts": default_layouts(session, layouts),
             "rulesets": rulesets, "revisions": revisions}
+    if policy is not None:
+        body["policy"] = policy
     return Plan(body=body, problems=problems, changes=changes,
                 previous_version=current.version if current else None, workspace=ws)
 

@@ -22,6 +22,7 @@ Which = Literal["head", "approved"]
 
 SCHEMA_KEY = "interaction"
 LEXICON_KEY = "tone"
+POLICY_KEY = "contact"
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,12 @@ class Workspace:
     def lexicon(self) -> dict[str, Any] | None:
         entry = self.entries.get(f"lexicon:{LEXICON_KEY}")
         return dict(entry.body) if entry else None
+
+    @property
+    def policy(self) -> dict[str, Any] | None:
+        """The workspace contact policy's body (``{"source": ...}``), if there is one."""
+        entry = self.entries.get(f"policy:{POLICY_KEY}")
+        return dict(entry.body) if entry and not entry.archived else None
 
     @property
     def revisions(self) -> dict[str, int]:

@@ -27,7 +27,7 @@ from studio.api.errors import ApiError, from_http_exception, from_refusal, json_
 from studio.db import db_session, roll_back_request
 from studio.errors import FieldError, NotAllowed, Refusal, ValidationFailed
 from studio.outages import database_unavailable
-from studio.services import bundles, decisions, events, signing
+from studio.services import bundles, contact_history, decisions, events, signing
 from studio.services.bundle_cache import Pointer, ServedBundle
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -252,6 +252,19 @@ def post_events() -> Response:
     if isinstance(body, ApiError):
         return body.to_response()
     report = events.ingest(db_session(), body)
+    if isinstance(report, Refusal):
+        return from_refusal(report).to_response()
+    return json_response(report.to_dict())
+
+
+@bp.post("/contacts")
+@security.public
+@token_required("events:write")
+def post_contacts() -> Response:
+    body = read_json(request)
+    if isinstance(body, ApiError):
+        return body.to_response()
+    report = contact_history.ingest_reports(db_session(), body)
     if isinstance(report, Refusal):
         return from_refusal(report).to_response()
     return json_response(report.to_dict())

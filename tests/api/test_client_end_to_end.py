@@ -27,6 +27,10 @@ def _client(studio: LiveStudio, cache: Path, url: str | None = None, **options) 
                         **options)
 
 
+def _without_history(decision: dict) -> dict:
+    return {**decision, "policy": {k: v for k, v in decision["policy"].items() if k != "history"}}
+
+
 def _without_bundle(decision: dict) -> dict:
     return {k: v for k, v in decision.items() if k != "bundle"}
 
@@ -41,7 +45,10 @@ def test_client_fetches_verifies_and_decides_like_the_studio(
             local = client.decide(interaction, explain=explain)
             remote = client.decide_remote(interaction, explain=explain)
             # The same JSON: the local trace shares read-only tuples where JSON has lists.
-            assert json.loads(json.dumps(local)) == remote
+            # Only the contact history differs: the client's SQLite file, the studio's table.
+            assert _without_history(json.loads(json.dumps(local))) == _without_history(remote)
+            assert (local["policy"]["history"]["store"], remote["policy"]["history"]["store"]) == \
+                ("sqlite", "database")
     checkbook = client.decide(CHECKBOOK)
     assert [o["offer"] for o in checkbook["offers"]] == ["overdraft_protection"]
     stolen = client.decide(STOLEN_CARD)
@@ -238,3 +245,32 @@ def test_a_tampered_update_leaves_the_last_good_bundle_in_use(
     assert client.last_error and ("signature" in client.last_error
                                   or "cannot load bundle" in client.last_error), client.last_error
     assert json.loads((tmp_path / "bundle.json").read_bytes())["version"] == version
+
+
+def test_the_client_refuses_a_malformed_interaction_like_the_studio(
+        live_studio: LiveStudio, tmp_path: Path) -> None:
+    from studio_client import ClientError, InvalidInteraction
+
+    client = _client(live_studio, tmp_path)
+    client.refresh()
+    bad = {**CHECKBOOK, "tone": {"label": "furious"}, "custmer": {}}
+    with pytest.raises(InvalidInteraction) as caught:
+        client.decide(bad)
+    assert sorted(p.field for p in caught.value.problems) == ["interaction.custmer",
+                                                              "interaction.tone.label"]
+    with pytest.raises(ClientError) as remote:
+        client.decide_remote(bad)
+    assert remote.value.field in {p.field for p in caught.value.problems}
+    anyway = client.decide(bad, allow_invalid=True)
+    assert anyway["interaction"]["allowed_invalid"] is True
+
+
+def test_the_client_reads_a_tone_label_string_like_the_studio(
+        live_studio: LiveStudio, tmp_path: Path) -> None:
+    client = _client(live_studio, tmp_path)
+    client.refresh()
+    distressed = {**CHECKBOOK, "tone": "distressed"}
+    local = client.decide(distressed)
+    assert local["offers"] == []
+    assert _without_history(json.loads(json.dumps(local))) == \
+        _without_history(client.decide_remote(distressed))

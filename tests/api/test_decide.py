@@ -154,3 +154,31 @@ def test_without_at_the_decision_uses_the_server_time_and_says_so(
     assert [o["offer"] for o in decision["offers"]] == ["overdraft_protection"]
     given = _decide(client, auth, interaction=CHECKBOOK).get_json()
     assert given["at"] == {"value": CHECKBOOK["at"], "source": "interaction"}
+
+
+def test_a_tone_label_string_is_read_as_the_tone_so_the_guard_fires(
+        client: FlaskClient, published: Bundle, auth: dict[str, str]) -> None:
+    response = _decide(client, auth, interaction={**CHECKBOOK, "tone": "distressed"})
+    assert response.status_code == 200
+    decision = response.get_json()
+    assert decision["offers"] == []
+    assert decision["interaction"] == {"valid": True, "expanded": ["tone"]}
+
+
+def test_text_without_tone_gets_the_bundle_lexicons_tone(
+        client: FlaskClient, published: Bundle, auth: dict[str, str]) -> None:
+    body = {k: v for k, v in CHECKBOOK.items() if k != "tone"}
+    body["inquiry"] = {**CHECKBOOK["inquiry"], "text": "I was robbed yesterday, new checks please"}
+    decision = _decide(client, auth, interaction=body).get_json()
+    assert decision["offers"] == []
+    assert decision["interaction"]["inferred_tone"]["words"] == ["robbed"]
+
+
+def test_every_field_at_fault_is_counted_in_the_refusal(
+        client: FlaskClient, published: Bundle, auth: dict[str, str]) -> None:
+    body = _with("tone.label", "furious")
+    body["customer"]["tier"] = "diamond"
+    error = _decide(client, auth, interaction=body).get_json()["error"]
+    fields = {"interaction.tone.label", "interaction.customer.tier"}
+    assert error["field"] in fields
+    assert (fields - {error["field"]}).pop() in error["message"]

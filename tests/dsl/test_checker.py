@@ -150,7 +150,8 @@ def test_rule_always_stopped_by_a_guard_is_unreachable() -> None:
 
 
 def test_rule_with_only_follow_ups_is_not_unreachable() -> None:
-    source = 'never offer when tone is distressed\nrule "r" when tone is distressed follow up after 7 days with check_in'
+    source = ('never offer when tone is distressed\nnever offer when tone is unknown\n'
+              'rule "r" when tone is distressed follow up after 7 days with check_in')
     assert diagnostics(source) == ()
 
 

@@ -37,7 +37,8 @@ def test_check_prints_file_line_column_then_excerpt(tmp_path) -> None:
 
 def test_check_exits_zero_on_warnings_only(tmp_path) -> None:
     path = tmp_path / "warn.rules"
-    path.write_text('never offer when tone is distressed\nrule "r" when tone is distressed offer x\n')
+    path.write_text('never offer when tone is distressed\nrule "r" when tone is distressed offer x\n'
+                    'never offer when tone is unknown\n')
     result = run("check", str(path))
     assert result.exit_code == 0
     assert re.match(rf"{re.escape(str(path))}:2:6: warning W400: ", result.output)
@@ -84,7 +85,7 @@ def test_decide_prints_the_decision_as_json(explain: bool) -> None:
     assert decision["offers"] == []
     assert decision["follow_ups"] == [{"offer": "card_protection_plan",
                                        "rule": "Card protection a week after a stolen card", "after": "P7D"}]
-    assert [g["line"] for g in decision["guards"]] == [3, 4]
+    assert [g["line"] for g in decision["guards"]] == [3, 5]
     assert ("trace" in decision) is explain
 
 
@@ -110,3 +111,47 @@ def test_decide_reports_bad_offer_eligibility(tmp_path) -> None:
     offers.write_text(json.dumps([{"key": "x", "value": 1, "eligible_when": "customer.tier is dimond"}]))
     result = run("decide", "--rules", RULES, "--offers", str(offers), "--interaction", "-", stdin="{}")
     assert result.exit_code == 1 and "E201" in result.output
+
+
+def test_decide_reads_a_tone_label_string_so_the_distress_guard_fires() -> None:
+    body = json.loads((EXAMPLES / "checkbook_order.json").read_text())
+    body["tone"] = "distressed"
+    result = run("decide", "--rules", RULES, "--offers", OFFERS, "--interaction", "-", stdin=json.dumps(body))
+    assert result.exit_code == 0, result.output
+    decision = json.loads(result.output)
+    assert decision["offers"] == [] and decision["guards"]
+    assert decision["interaction"] == {"valid": True, "expanded": ["tone"]}
+
+
+def test_decide_refuses_an_interaction_that_does_not_fit_naming_the_field() -> None:
+    body = json.loads((EXAMPLES / "checkbook_order.json").read_text())
+    body["tone"] = {"label": "furious"}
+    body["customer"]["tier"] = "diamond"
+    result = run("decide", "--rules", RULES, "--offers", OFFERS, "--interaction", "-", stdin=json.dumps(body))
+    assert result.exit_code == 1
+    assert "-: interaction.tone.label: 'furious' is not one of" in result.output
+    assert "interaction.customer.tier" in result.output and "nothing was decided" in result.output
+
+
+def test_decide_with_allow_invalid_records_the_problems(tmp_path) -> None:
+    body = json.loads((EXAMPLES / "checkbook_order.json").read_text())
+    body["customer"]["tier"] = "diamond"
+    result = run("decide", "--rules", RULES, "--offers", OFFERS, "--interaction", "-", "--allow-invalid",
+                 stdin=json.dumps(body))
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output)["interaction"]
+    assert record["valid"] is False and record["allowed_invalid"] is True
+    assert record["problems"][0]["field"] == "interaction.customer.tier"
+
+
+def test_decide_infers_a_distressed_tone_from_text_with_the_given_lexicon(tmp_path) -> None:
+    body = json.loads((EXAMPLES / "checkbook_order.json").read_text())
+    del body["tone"]
+    body["inquiry"]["text"] = "I lost my job, please send the checkbook"
+    lexicon = tmp_path / "lexicon.json"
+    lexicon.write_text(json.dumps({"distress": ["lost my job"]}))
+    args = ["decide", "--rules", RULES, "--offers", OFFERS, "--interaction", "-"]
+    with_lexicon = json.loads(run(*args, "--lexicon", str(lexicon), stdin=json.dumps(body)).output)
+    assert with_lexicon["offers"] == [] and with_lexicon["interaction"]["inferred_tone"]["label"] == "distressed"
+    default = json.loads(run(*args, stdin=json.dumps(body)).output)
+    assert "inferred_tone" not in default["interaction"]

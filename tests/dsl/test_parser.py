@@ -22,7 +22,7 @@ def only(source: str):
 def test_example_ruleset_parses_into_guards_limits_cap_and_rules(example_source: str) -> None:
     tree, diagnostics = parse_ruleset(example_source)
     assert diagnostics == []
-    assert len(tree.guards) == 2 and len(tree.limits) == 2 and len(tree.caps) == 1
+    assert len(tree.guards) == 3 and len(tree.limits) == 2 and len(tree.caps) == 1
     assert [r.name for r in tree.rules][0] == "Overdraft protection with a checkbook order"
     assert tree.rules[0].priority == 60
 

@@ -119,15 +119,32 @@ def test_a_layout_draft_is_previewed_with_a_sample_offer_when_none_is_made(ws) -
 @pytest.mark.parametrize("interaction", [
     {},
     {"inquiry": {"text": "hello"}},
-    {"inquiry": "not an object", "customer": [1, 2], "tone": 3},
-    {"inquiry": {"category": "transactonal", "channel": 7}, "custmer": {}},
+    {"tone": "distressed"},
 ])
-def test_an_interaction_missing_or_mangling_fields_still_gets_a_decision(
+def test_an_interaction_missing_fields_or_using_shorthands_gets_a_decision(
         ws, interaction: dict[str, Any]) -> None:
     result = preview(ws, interaction)
     assert not result.blocked and len(result.rulesets) == 4
-    if "custmer" in interaction:
-        assert any(p.where == "custmer" and p.hint for p in result.interaction_problems)
+    assert not result.interaction_problems
+
+
+def test_a_tone_given_as_a_label_fires_the_distress_guard(ws) -> None:
+    body = {**sample_body("checkbook-order"), "tone": "distressed"}
+    result = preview(ws, body)
+    assert result.interaction["tone"] == {"label": "distressed"}
+    assert result.offers == () and result.guards
+
+
+@pytest.mark.parametrize(("interaction", "field"), [
+    ({"inquiry": "not an object", "customer": [1, 2], "tone": 3}, "inquiry"),
+    ({"inquiry": {"category": "transactonal", "channel": 7}, "custmer": {}}, "custmer"),
+])
+def test_a_malformed_interaction_is_refused_naming_the_field(
+        ws, interaction: dict[str, Any], field: str) -> None:
+    result = preview(ws, interaction)
+    assert result.blocked and result.rulesets == ()
+    assert result.blocking_title == "This interaction does not fit the schema"
+    assert any(p.where == field for p in result.blocking)
 
 
 def test_hostile_text_in_a_headline_is_escaped_in_the_email(ws) -> None:

@@ -103,8 +103,16 @@ def test_choosing_another_sample_refills_the_editor_box_out_of_band(both) -> Non
 def test_an_interaction_missing_most_fields_still_gets_a_preview(both) -> None:
     html = _pane(both, "/preview/samples", {"preview_sample": "checkbook-order",
                                             "preview_loaded": "checkbook-order",
+                                            "preview_interaction": '{"tone": "neutral"}'})
+    assert "Decision" in html and "This interaction does not fit the schema" not in html
+
+
+def test_a_field_that_does_not_fit_the_schema_is_shown_instead_of_a_decision(both) -> None:
+    html = _pane(both, "/preview/samples", {"preview_sample": "checkbook-order",
+                                            "preview_loaded": "checkbook-order",
                                             "preview_interaction": '{"custmer": 1}'})
-    assert "Decision" in html and "do not fit the interaction schema" in html
+    assert "This interaction does not fit the schema" in html and "custmer" in html
+    assert "Offers made" not in html
 
 
 def test_a_layout_draft_that_does_not_compile_shows_its_line(both) -> None:

@@ -15,6 +15,8 @@ rule "Platinum customers can always reach a person"
   when customer.authenticated and customer.tier is platinum
   offer realtime_contact
   priority 100
+
+never offer when tone is unknown
 """
 
 

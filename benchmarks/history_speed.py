@@ -1,0 +1,201 @@
+"""Contact policy and history speed: a full decision with policy, caps and history.
+
+At 1,000 and 5,000 rules, one interaction that matches exactly one rule is decided:
+
+- `ruleset decide` (the peer): `dsl.Ruleset.decide`, today's full decision of one
+  ruleset (guards, eligibility, arbitration, its own limits);
+- `bundle, no policy`: `BundleRuntime.decide` without a policy (interaction prepared
+  and checked against the schema, every ruleset decided; no rendering, `channels=()`);
+- `policy + memory`: with a contact policy (a guard, a suppression, caps per offer, per
+  channel and per day, `at most`, a ranking, a fallback) and `MemoryHistory`;
+- `policy + sqlite` and `policy + redis` (Redis on 127.0.0.1:6379, skipped when absent).
+
+Each decision uses one of 1,000 customers in turn, so the store is read and written
+every time. Printed: the best mean per decision, the ratio to the peer, and for the
+stores the p50 / p95 of one decision and of the store's own work (read + record).
+
+    .venv/bin/python benchmarks/history_speed.py           # about a minute
+    .venv/bin/python benchmarks/history_speed.py --quick   # 1,000 rules only
+
+Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import dsl
+from bundle.format import FORMAT
+from bundle.history import MemoryHistory
+from bundle.runtime import BundleRuntime
+from dsl.policy import compile_policy
+
+POLICY = """
+never offer when tone is distressed
+never offer anything again after complaint within 180 days
+never offer o1 again after declined within 30 days
+limit o1 to 1 per customer per 7 days
+limit offers by chat to 50 per customer per 30 days
+limit o2 to 1000000 per day
+at most 2 offers per response
+rank by priority * value
+when nothing qualifies offer o2
+"""
+
+
+def rules_source(n: int) -> str:
+    lines = ["never offer when tone is distressed", "never offer when tone is unknown"]
+    for k in range(n):
+        lines.append(f'rule "r{k}"\n  when inquiry.category is transactional\n   and inquiry.intent is "i{k}"\n'
+                     f"   and inquiry.resolved and tone.score > -0.5 and customer.authenticated\n"
+                     f"  offer o{k % 3}\n  priority {k % 7}")
+    return "\n".join(lines) + "\n"
+
+
+OFFERS = [{"key": f"o{k}", "name": f"o{k}", "owner": "m", "valid_from": "2026-01-01", "value": 10 * (k + 1),
+           "blocks": {"headline": f"o{k}"}} for k in range(3)]
+
+
+def interaction(n: int, customer: str) -> dict[str, Any]:
+    return {"at": "2026-06-01T12:00:00Z",
+            "inquiry": {"category": "transactional", "intent": f"i{n // 2}", "channel": "chat",
+                        "resolution": "confirmed"},
+            "tone": {"label": "positive", "score": 0.4},
+            "customer": {"id": customer, "authenticated": True}}
+
+
+def best_mean(fn: Callable[[], Any], budget: float, repeats: int = 5) -> float:
+    fn()
+    start = time.perf_counter()
+    fn()
+    once = max(time.perf_counter() - start, 1e-7)
+    loops = max(1, min(50_000, int(budget / once)))
+    best = float("inf")
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter()
+        for _ in range(loops):
+            fn()
+        best = min(best, (time.perf_counter() - start) / loops)
+    return best
+
+
+def percentiles(fn: Callable[[], Any], count: int) -> tuple[float, float]:
+    samples = []
+    for _ in range(count):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    samples.sort()
+    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+
+
+class TimedStore:
+    """Wraps a store to time its own work (read + record) per decision."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.name = store.name
+        self.spent = 0.0
+
+    def read(self, *args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return self.store.read(*args, **kwargs)
+        finally:
+            self.spent += time.perf_counter() - start
+
+    def record(self, *args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return self.store.record(*args, **kwargs)
+        finally:
+            self.spent += time.perf_counter() - start
+
+    def record_outcome(self, *args: Any, **kwargs: Any) -> Any:
+        return self.store.record_outcome(*args, **kwargs)
+
+
+def us(seconds: float) -> str:
+    return f"{seconds * 1e6:9.1f} us"
+
+
+def run(n: int, budget: float, samples: int) -> None:
+    compiled = dsl.compile_ruleset(rules_source(n), offers=[o["key"] for o in OFFERS], name="bench")
+    assert compiled.ok, compiled.errors[:3]
+    body = {"format": FORMAT, "version": 1, "offers": OFFERS, "rulesets": [{"key": "bench", "ir": compiled.ir}]}
+    plain = BundleRuntime.from_bundle(body)
+    policy = compile_policy(POLICY, offers=[o["key"] for o in OFFERS])
+    assert policy.ok, policy.diagnostics
+    with_policy = BundleRuntime.from_bundle({**body, "policy": policy.ir})
+    ruleset = dsl.load_ruleset(compiled.ir)
+    catalog = plain.offer_infos
+    customers = [f"c-{k}" for k in range(1000)]
+    turn = iter(range(10**9))
+
+    def next_interaction() -> dict[str, Any]:
+        return interaction(n, customers[next(turn) % len(customers)])
+
+    fixed = interaction(n, "c-0")
+    peer = best_mean(lambda: ruleset.decide(fixed, catalog), budget)
+    print(f"\n{n:,} rules")
+    print(f"  ruleset decide (peer)    {us(peer)}")
+    no_policy = best_mean(lambda: plain.decide(fixed, channels=()), budget)
+    print(f"  bundle, no policy        {us(no_policy)}   {no_policy / peer:5.2f}x peer")
+    memory = MemoryHistory()
+    mem = best_mean(lambda: with_policy.decide(next_interaction(), channels=(), history=memory), budget)
+    print(f"  policy + memory          {us(mem)}   {mem / peer:5.2f}x peer")
+
+    stores: list[tuple[str, Callable[[], Any]]] = []
+    folder = Path(tempfile.mkdtemp())
+    stores.append(("sqlite", lambda: __import__("studio_client.history", fromlist=["SQLiteHistory"])
+                   .SQLiteHistory(folder / f"{uuid.uuid4().hex}.sqlite")))
+    try:
+        import redis
+
+        redis.Redis(host="127.0.0.1", port=6379, socket_timeout=0.5).ping()
+        from studio_client.history import RedisHistory
+
+        prefix = f"bench-{uuid.uuid4().hex}"
+        stores.append(("redis", lambda: RedisHistory(prefix=prefix, timeout=0.5)))
+    except Exception as exc:  # noqa: BLE001 - the figure is simply not printed
+        print(f"  policy + redis           skipped: {exc}")
+    for name, make in stores:
+        store = TimedStore(make())
+        mean = best_mean(lambda s=store: with_policy.decide(next_interaction(), channels=(), history=s),
+                         budget, repeats=3)
+        spent: list[float] = []
+
+        def one(s: TimedStore = store, out: list[float] = spent) -> None:
+            before = s.spent
+            with_policy.decide(next_interaction(), channels=(), history=s)
+            out.append(s.spent - before)
+
+        p50, p95 = percentiles(one, samples)
+        spent.sort()
+        print(f"  policy + {name:<15} {us(mean)}   {mean / peer:5.2f}x peer   decision p50 {us(p50)}  "
+              f"p95 {us(p95)}   store p50 {us(statistics.median(spent))}  p95 "
+              f"{us(spent[int(len(spent) * 0.95) - 1])}")
+        if name == "redis":
+            for key in store.store.redis.scan_iter(f"{store.store.prefix}:*"):
+                store.store.redis.delete(key)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="1,000 rules only, shorter runs")
+    args = parser.parse_args()
+    for n in (1000,) if args.quick else (1000, 5000):
+        run(n, budget=0.05 if args.quick else 0.15, samples=1000 if args.quick else 3000)
+
+
+if __name__ == "__main__":
+    main()

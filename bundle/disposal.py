@@ -1,0 +1,116 @@
+"""The contact policy's step of a decision: the rulesets propose, the policy disposes.
+
+`dispose` takes every ruleset's proposed offers, reads the customer's contact history
+(once: one round trip to the store), applies the workspace policy (`dsl.policy`), and
+records what is kept, checking each cap again atomically in the store, so two deciders
+sharing a store never exceed a cap between them. Semantics: docs/rules.md ("The contact
+policy").
+
+When the store cannot be read or written in time, `on_unavailable` says what happens:
+``"deny"`` (the default) removes every offer a cap or suppression covers, ``"ignore"``
+decides without history; either way the decision's ``policy.history`` says so. A cap is
+never silently exceeded.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, Literal
+
+from bundle.history import HistoryStore, HistoryUnavailable, merge_caller_history
+from dsl.policy import Contact, History, Policy
+from dsl.schema import Schema, parse_datetime
+
+OnUnavailable = Literal["deny", "ignore"]
+ON_UNAVAILABLE: Final = ("deny", "ignore")
+
+
+def _get(data: Any, path: str | None) -> Any:
+    if path is None:
+        return None
+    for part in path.split("."):
+        if not isinstance(data, Mapping):
+            return None
+        data = data.get(part)
+    return data
+
+
+def moment_of(schema: Schema, interaction: Mapping[str, Any], now: float | None) -> float:
+    """The decision's moment: the interaction's `at`, else the caller's clock."""
+    at = parse_datetime(_get(interaction, schema.time_field))
+    if at is not None:
+        return at.timestamp()
+    return time.time() if now is None else now
+
+
+def caller_contacts(schema: Schema, interaction: Mapping[str, Any]) -> list[Contact]:
+    """The history the caller sent (`customer.recent_offers`), as contacts."""
+    out = []
+    entries = _get(interaction, schema.history_field)
+    for entry in entries if isinstance(entries, list) else ():
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("offer"), str):
+            continue
+        at = parse_datetime(entry.get("at"))
+        channel = entry.get("channel")
+        if at is not None:
+            out.append(Contact(entry["offer"], channel if isinstance(channel, str) else None, at.timestamp()))
+    return out
+
+
+def dispose(policy: Policy, schema: Schema, interaction: Mapping[str, Any],
+            proposed: Sequence[Mapping[str, Any]], *, stopped_by_rulesets: bool,
+            values: Mapping[str, float], store: HistoryStore | None = None,
+            now: float | None = None, decision_id: str | None = None,
+            on_unavailable: OnUnavailable = "deny") -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The offers kept, and the decision's ``policy`` entry (what was removed and why)."""
+    moment = moment_of(schema, interaction, now)
+    channel = _get(interaction, "inquiry.channel")
+    channel = channel if isinstance(channel, str) else None
+    customer = _get(interaction, schema.customer_id_field)
+    customer = customer if isinstance(customer, str) and customer else None
+    status: dict[str, Any] = {"store": store.name if store is not None else None, "ok": True}
+    history = History()
+    if policy.needs_history:
+        if customer is None:
+            history = History(complete=False)
+            status.update(ok=False, error="the interaction has no customer id")
+        elif store is not None:
+            try:
+                history = store.read(customer, since=moment - policy.window_seconds, now=moment,
+                                     daily_offers=policy.daily_offers)
+            except HistoryUnavailable as exc:
+                status.update(ok=False, error=str(exc), fallback=on_unavailable)
+                history = History(complete=on_unavailable == "ignore")
+        history = merge_caller_history(history, caller_contacts(schema, interaction))
+    result = policy.apply(proposed, interaction, history, moment, channel=channel,
+                          stopped_by_rulesets=stopped_by_rulesets, values=values)
+    kept: list[dict[str, Any]] = result["offers"]
+    if store is not None and customer is not None and kept and status["ok"]:
+        decision_id = decision_id or uuid.uuid4().hex
+        contacts = [Contact(str(o["offer"]), channel, moment) for o in kept]
+        try:
+            fits = store.record(customer, decision_id, contacts, policy.caps, moment)
+        except HistoryUnavailable as exc:
+            status.update(ok=False, error=str(exc), fallback=on_unavailable)
+            fits = [on_unavailable == "ignore" or not _capped(policy, o, channel) for o in kept]
+        still = []
+        for entry, ok in zip(kept, fits, strict=True):
+            if ok:
+                still.append(entry)
+            else:
+                result["removed"].append({"offer": entry.get("offer"), "ruleset": entry.get("ruleset"),
+                                          "rule": entry.get("rule"), "line": 0, "text": "",
+                                          "reason": "a limit was used up by another decision at the same "
+                                                    "moment, or the history could not be written"})
+        kept = still
+        status["decision_id"] = decision_id
+    return kept, {"guards": result["guards"], "removed": result["removed"],
+                  "fallback": result["fallback"], "history": status}
+
+
+def _capped(policy: Policy, entry: Mapping[str, Any], channel: str | None) -> bool:
+    key = str(entry.get("offer"))
+    return any(c.covers(key, channel) for c in policy.caps) or any(
+        s["offer"] in (None, key) for s in policy.suppressions)

@@ -1,0 +1,151 @@
+"""Contact history for caps and suppression: what a decider reads and records per customer.
+
+The contact policy (`dsl.policy`) caps offers per customer, per channel and per day and
+suppresses offers after outcomes, so a decider must know what each customer was offered
+and how they answered. A `HistoryStore` gives it that in two steps per decision:
+
+- `read(customer_id, since=, now=, daily_offers=)`: the customer's contacts and outcomes
+  in the longest window the policy looks back (never more: at most `MAX_READ` entries
+  of each, the most recent), and today's totals of the offers capped per day;
+- `record(customer_id, decision_id, contacts, caps, now)`: check every cap again and
+  record the contacts that still fit, **atomically**, so two deciders sharing a store
+  never exceed a cap between them. It answers which contacts were recorded; a decider
+  drops the others from its decision.
+
+Outcomes are recorded with `record_outcome`, idempotent by event id.
+
+`MemoryHistory` (one process) lives here; the SQLite and Redis stores are the client's
+(`studio_client.history`), and the studio keeps its own table (`contact_history`).
+Pure: no Flask, no database driver.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Final, Protocol
+
+from dsl.policy import Cap, Contact, History, Outcome, count_contacts
+
+#: The most entries of each kind one read returns (the most recent in the window). Per
+#: customer caps are at most this (`dsl.policy.MAX_CUSTOMER_COUNT`), so a cut-off read
+#: still sees every cap that is reached.
+MAX_READ: Final = 10_000
+DAY: Final = 86400
+
+
+class HistoryUnavailable(Exception):
+    """The store could not be read or written in time (down, slow, locked)."""
+
+
+class HistoryStore(Protocol):
+    name: str
+
+    def read(self, customer_id: str, *, since: float, now: float,
+             daily_offers: Sequence[str]) -> History: ...
+
+    def record(self, customer_id: str, decision_id: str, contacts: Sequence[Contact],
+               caps: Sequence[Cap], now: float) -> list[bool]: ...
+
+    def record_outcome(self, customer_id: str, event_id: str, outcome: Outcome) -> bool: ...
+
+
+def day_of(moment: float) -> int:
+    """The UTC day number of a moment: per-day limits count from midnight UTC."""
+    return int(moment // DAY)
+
+
+def accept(contacts: Sequence[Contact], caps: Sequence[Cap], existing: Sequence[Contact],
+           day_totals: Mapping[str, int], now: float) -> list[bool]:
+    """Which of `contacts` fit every cap, given what is already recorded (in order)."""
+    taken: list[Contact] = []
+    out = []
+    counted: dict[int, int] = {}
+    for contact in contacts:
+        fits = True
+        for index, cap in enumerate(caps):
+            if not cap.covers(contact.offer, contact.channel):
+                continue
+            if cap.scope == "day":
+                used = day_totals.get(contact.offer, 0) + sum(1 for t in taken if t.offer == contact.offer)
+            else:
+                if index not in counted:
+                    counted[index] = count_contacts(existing, cap, now)
+                used = counted[index] + count_contacts(taken, cap, now)
+            if used >= cap.count:
+                fits = False
+                break
+        out.append(fits)
+        if fits:
+            taken.append(contact)
+    return out
+
+
+class MemoryHistory:
+    """History in this process's memory: one lock, exact, lost on exit."""
+
+    name = "memory"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        # Sorted (at, offer, channel or "") and (at, kind, offer or "") per customer.
+        self._contacts: dict[str, list[tuple[float, str, str]]] = defaultdict(list)
+        self._outcomes: dict[str, list[tuple[float, str, str]]] = defaultdict(list)
+        self._events: set[str] = set()
+        self._decisions: set[tuple[str, str]] = set()
+        self._totals: dict[tuple[str, int], int] = defaultdict(int)
+
+    def read(self, customer_id: str, *, since: float, now: float,
+             daily_offers: Sequence[str] = ()) -> History:
+        with self._lock:
+            contacts = _window(self._contacts.get(customer_id, []), since)
+            outcomes = _window(self._outcomes.get(customer_id, []), since)
+            day = day_of(now)
+            totals = {key: self._totals.get((key, day), 0) for key in daily_offers}
+        return History(tuple(Contact(o, c or None, at) for at, o, c in contacts),
+                       tuple(Outcome(o or None, k, at) for at, k, o in outcomes), totals)
+
+    def record(self, customer_id: str, decision_id: str, contacts: Sequence[Contact],
+               caps: Sequence[Cap], now: float) -> list[bool]:
+        with self._lock:
+            if (customer_id, decision_id) in self._decisions:
+                return [False] * len(contacts)
+            since = now - max((c.seconds for c in caps if c.scope == "customer"), default=0)
+            existing = [Contact(o, c or None, at)
+                        for at, o, c in _window(self._contacts.get(customer_id, []), since)]
+            day = day_of(now)
+            totals = {c.offer: self._totals.get((c.offer, day), 0) for c in contacts}
+            fits = accept(contacts, caps, existing, totals, now)
+            rows = self._contacts[customer_id]
+            for contact, ok in zip(contacts, fits, strict=True):
+                if ok:
+                    bisect.insort(rows, (min(contact.at, now), contact.offer, contact.channel or ""))
+                    self._totals[(contact.offer, day)] += 1
+            self._decisions.add((customer_id, decision_id))
+            return fits
+
+    def record_outcome(self, customer_id: str, event_id: str, outcome: Outcome) -> bool:
+        with self._lock:
+            if event_id in self._events:
+                return False
+            self._events.add(event_id)
+            bisect.insort(self._outcomes[customer_id], (outcome.at, outcome.kind, outcome.offer or ""))
+            return True
+
+
+def _window(rows: list, since: float) -> list:
+    """Rows (sorted by time first) after `since`, the most recent `MAX_READ` of them."""
+    start = bisect.bisect_right(rows, (since, "\uffff", "\uffff"))
+    return rows[max(start, len(rows) - MAX_READ):]
+
+
+def merge_caller_history(history: History, entries: Iterable[Contact]) -> History:
+    """The store's history plus what the caller sent (`customer.recent_offers`), without
+    counting an entry twice when the store holds the same offer at the same moment."""
+    known = {(c.offer, round(c.at)) for c in history.contacts}
+    extra = tuple(c for c in entries if (c.offer, round(c.at)) not in known)
+    if not extra:
+        return history
+    return History(history.contacts + extra, history.outcomes, history.day_totals)

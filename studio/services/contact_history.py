@@ -1,0 +1,189 @@
+"""The studio's contact history: every offer a decision made and every outcome, per customer.
+
+The workspace contact policy's caps and suppressions (`dsl.policy`) count this table
+(`contact_history`, migration 0005): `/api/v1/decide` reads and records through
+`DatabaseHistory`, a `bundle.history.HistoryStore`; feedback events add outcomes
+(`record_event_outcomes`); clients report the offers they decided locally
+(`POST /api/v1/contacts`, `ingest_reports`). An offer is stored once per decision id and
+offer, an outcome once per event id, so retries never count twice.
+
+Check-and-record runs in the request's transaction; on PostgreSQL it first takes a
+transaction-scoped advisory lock on the customer, so two workers never exceed a cap
+between them (SQLite serialises writers itself).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from bundle.history import DAY, MAX_READ, accept, day_of
+from dsl.policy import OUTCOMES, Cap, Contact, History, Outcome
+from dsl.schema import parse_datetime
+from studio.errors import Refusal
+from studio.models import ContactHistory, FeedbackEvent
+from studio.services.json_shape import check_object
+
+MAX_REPORTS: Final = 1000
+_TEXT: Final = {"decision_id": 100, "customer_id": 100, "offer_key": 64, "channel": 32}
+
+
+def _when(moment: float) -> datetime:
+    return datetime.fromtimestamp(moment, UTC)
+
+
+def _seconds(at: datetime) -> float:
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()
+
+
+class DatabaseHistory:
+    """`HistoryStore` over the `contact_history` table, inside the caller's session."""
+
+    name = "database"
+
+    def __init__(self, session: Session, *, source: str = "studio") -> None:
+        self.session = session
+        self.source = source
+
+    def _rows(self, customer_id: str, since: float, offers: bool) -> list[ContactHistory]:
+        kind = ContactHistory.kind == "offer" if offers else ContactHistory.kind != "offer"
+        return list(self.session.scalars(
+            select(ContactHistory).where(ContactHistory.customer_id == customer_id, kind,
+                                         ContactHistory.at > _when(since))
+            .order_by(ContactHistory.at.desc()).limit(MAX_READ)))
+
+    def _day_totals(self, offers: Iterable[str], now: float) -> dict[str, int]:
+        keys = sorted(set(offers))
+        if not keys:
+            return {}
+        start = _when(day_of(now) * DAY)
+        rows = self.session.execute(
+            select(ContactHistory.offer_key, func.count()).where(
+                ContactHistory.kind == "offer", ContactHistory.offer_key.in_(keys),
+                ContactHistory.at >= start, ContactHistory.at < _when(day_of(now) * DAY + DAY))
+            .group_by(ContactHistory.offer_key))
+        found = {key: int(count) for key, count in rows}
+        return {key: found.get(key, 0) for key in keys}
+
+    def read(self, customer_id: str, *, since: float, now: float,
+             daily_offers: Sequence[str] = ()) -> History:
+        contacts = tuple(Contact(r.offer_key, r.channel or None, _seconds(r.at))
+                         for r in self._rows(customer_id, since, True))
+        outcomes = tuple(Outcome(r.offer_key or None, r.kind, _seconds(r.at))
+                         for r in self._rows(customer_id, since, False))
+        return History(contacts, outcomes, self._day_totals(daily_offers, now))
+
+    def record(self, customer_id: str, decision_id: str, contacts: Sequence[Contact],
+               caps: Sequence[Cap], now: float) -> list[bool]:
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:c))"), {"c": customer_id})
+        seen = self.session.scalar(select(func.count()).select_from(ContactHistory).where(
+            ContactHistory.customer_id == customer_id, ContactHistory.decision_id == decision_id,
+            ContactHistory.kind == "offer"))
+        if seen:
+            return [False] * len(contacts)
+        window = max((c.seconds for c in caps if c.scope == "customer"), default=0)
+        existing = [Contact(r.offer_key, r.channel or None, _seconds(r.at))
+                    for r in self._rows(customer_id, now - window, True)] if window else []
+        fits = accept(contacts, caps, existing, self._day_totals((c.offer for c in contacts), now), now)
+        for index, (contact, ok) in enumerate(zip(contacts, fits, strict=True)):
+            if ok:
+                self.session.add(ContactHistory(
+                    customer_id=customer_id, kind="offer", offer_key=contact.offer,
+                    channel=contact.channel or "", decision_id=decision_id, source=self.source,
+                    dedupe_key=f"offer:{decision_id}:{index}:{contact.offer}"[:200],
+                    at=_when(min(contact.at, now))))
+        self.session.flush()
+        return fits
+
+    def record_outcome(self, customer_id: str, event_id: str, outcome: Outcome) -> bool:
+        key = f"event:{event_id}"[:200]
+        if self.session.scalar(select(ContactHistory.id).where(ContactHistory.dedupe_key == key)):
+            return False
+        self.session.add(ContactHistory(customer_id=customer_id, kind=outcome.kind,
+                                        offer_key=outcome.offer or "", channel="",
+                                        decision_id="", dedupe_key=key, source=self.source,
+                                        at=_when(outcome.at)))
+        self.session.flush()
+        return True
+
+
+def record_event_outcomes(session: Session, rows: Iterable[FeedbackEvent]) -> int:
+    """Add the outcome events just stored (declined, complaint, ...) to the history."""
+    store = DatabaseHistory(session, source="event")
+    added = 0
+    for row in rows:
+        if row.type in OUTCOMES and row.customer_id:
+            added += store.record_outcome(row.customer_id, row.event_id,
+                                          Outcome(row.offer_key or None, row.type, _seconds(row.at)))
+    return added
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    stored: int
+    duplicates: int
+    rejected: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"stored": self.stored, "duplicates": self.duplicates,
+                "rejected": len(self.rejected), "results": self.rejected}
+
+
+def ingest_reports(session: Session, body: Any, *, now: datetime | None = None) -> ReportResult | Refusal:
+    """Contacts decided by clients (`POST /api/v1/contacts`), stored once each.
+
+    Each report is ``{"decision_id", "customer_id", "offer_key", "channel", "at"}``;
+    a report that does not fit is rejected alone (its index and field are listed). A
+    report dated in the future is stored at the moment it arrives.
+    """
+    problem = check_object(body, "", allowed=("contacts",), required=("contacts",))
+    if problem is not None:
+        return problem
+    reports = body["contacts"]
+    if not isinstance(reports, list):
+        return Refusal("invalid_type", "'contacts' must be a list.", field="contacts")
+    if len(reports) > MAX_REPORTS:
+        return Refusal("too_many_contacts", f"Send at most {MAX_REPORTS} contacts per request "
+                       f"(got {len(reports)}).", field="contacts", kind="too_large")
+    now = now or datetime.now(UTC)
+    stored = duplicates = 0
+    rejected: list[dict[str, Any]] = []
+    for index, raw in enumerate(reports):
+        why = _report_problem(raw)
+        if why is not None:
+            rejected.append({"index": index, "field": f"contacts[{index}].{why[0]}", "message": why[1]})
+            continue
+        at = min(parse_datetime(raw["at"]) or now, now)
+        key = f"offer:{raw['decision_id']}:{raw['offer_key']}"[:200]
+        if session.scalar(select(ContactHistory.id).where(ContactHistory.dedupe_key == key)):
+            duplicates += 1
+            continue
+        session.add(ContactHistory(customer_id=raw["customer_id"], kind="offer", offer_key=raw["offer_key"],
+                                   channel=raw.get("channel") or "", decision_id=raw["decision_id"],
+                                   dedupe_key=key, source="client", at=at))
+        session.flush()
+        stored += 1
+    return ReportResult(stored, duplicates, rejected)
+
+
+def _report_problem(raw: Any) -> tuple[str, str] | None:
+    if not isinstance(raw, Mapping):
+        return "", "a contact is an object"
+    for name, most in _TEXT.items():
+        value = raw.get(name)
+        if name == "channel" and value is None:
+            continue
+        if not isinstance(value, str) or not value or len(value) > most:
+            return name, f"'{name}' must be a text of 1 to {most} characters"
+    if parse_datetime(raw.get("at")) is None:
+        return "at", "'at' must be an ISO 8601 date and time"
+    extra = set(raw) - {*_TEXT, "at", "bundle_version"}
+    if extra:
+        return sorted(extra)[0], "is not a field of a contact"
+    return None

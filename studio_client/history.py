@@ -1,0 +1,296 @@
+"""Contact history stores for the client: a SQLite file (the default) or Redis (shared).
+
+The workspace contact policy caps offers per customer, per channel and per day and
+suppresses offers after outcomes (`dsl.policy`). A client deciding locally counts those
+caps from a history store it is given (`bundle.history.HistoryStore`):
+
+- `bundle.history.MemoryHistory`: one process, exact, lost on exit;
+- `SQLiteHistory(path)`: every process on one machine (the default: a file in the
+  client's cache folder); check-and-record runs in one `BEGIN IMMEDIATE` transaction;
+- `RedisHistory(url)`: every process on every machine, the store ad servers use for
+  frequency capping. A read is one pipelined round trip; check-and-record is one Lua
+  script, atomic in Redis, so two processes never exceed a cap between them. Needs
+  the `redis` package (`pip install "pos-studio-client[redis]"`).
+
+Every call is bounded in time (`timeout`, default 50 ms for Redis, 200 ms for SQLite);
+a store that is down, locked or slow raises `HistoryUnavailable`, and the decider then
+denies capped offers (or, if asked, decides without history), saying so in the decision.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from bundle.history import DAY, MAX_READ, HistoryUnavailable, accept, day_of
+from dsl.policy import MAX_WINDOW_SECONDS, Cap, Contact, History, Outcome
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS contacts (
+    customer TEXT NOT NULL, decision_id TEXT NOT NULL, offer TEXT NOT NULL,
+    channel TEXT NOT NULL DEFAULT '', at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS contacts_by_customer ON contacts (customer, at);
+CREATE TABLE IF NOT EXISTS decisions (
+    customer TEXT NOT NULL, decision_id TEXT NOT NULL, PRIMARY KEY (customer, decision_id));
+CREATE TABLE IF NOT EXISTS outcomes (
+    event_id TEXT PRIMARY KEY, customer TEXT NOT NULL, offer TEXT NOT NULL DEFAULT '',
+    kind TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS outcomes_by_customer ON outcomes (customer, at);
+CREATE TABLE IF NOT EXISTS day_totals (
+    offer TEXT NOT NULL, day INTEGER NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (offer, day));
+"""
+
+
+class SQLiteHistory:
+    """Contact history in one SQLite file, safe across threads and processes."""
+
+    name = "sqlite"
+
+    def __init__(self, path: str | Path, *, timeout: float = 0.2) -> None:
+        self.path = str(path)
+        self.timeout = timeout
+        self._local = threading.local()
+        with self._connection() as db:
+            db.executescript(_SCHEMA)
+
+    def _connection(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            try:
+                db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None,
+                                     check_same_thread=False)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+            except sqlite3.Error as exc:
+                raise HistoryUnavailable(f"cannot open the history file {self.path}: {exc}") from exc
+            self._local.db = db
+        return db
+
+    def read(self, customer_id: str, *, since: float, now: float,
+             daily_offers: Sequence[str] = ()) -> History:
+        try:
+            db = self._connection()
+            contacts = db.execute(
+                "SELECT offer, channel, at FROM contacts WHERE customer = ? AND at > ? "
+                "ORDER BY at DESC LIMIT ?", (customer_id, since, MAX_READ)).fetchall()
+            outcomes = db.execute(
+                "SELECT offer, kind, at FROM outcomes WHERE customer = ? AND at > ? "
+                "ORDER BY at DESC LIMIT ?", (customer_id, since, MAX_READ)).fetchall()
+            totals = {}
+            day = day_of(now)
+            for key in daily_offers:
+                row = db.execute("SELECT count FROM day_totals WHERE offer = ? AND day = ?",
+                                 (key, day)).fetchone()
+                totals[key] = row[0] if row else 0
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(f"cannot read the history: {exc}") from exc
+        return History(tuple(Contact(o, c or None, at) for o, c, at in contacts),
+                       tuple(Outcome(o or None, k, at) for o, k, at in outcomes), totals)
+
+    def record(self, customer_id: str, decision_id: str, contacts: Sequence[Contact],
+               caps: Sequence[Cap], now: float) -> list[bool]:
+        db = self._connection()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                seen = db.execute("INSERT OR IGNORE INTO decisions VALUES (?, ?)",
+                                  (customer_id, decision_id)).rowcount
+                if not seen:
+                    db.execute("COMMIT")
+                    return [False] * len(contacts)
+                window = max((c.seconds for c in caps if c.scope == "customer"), default=0)
+                rows = db.execute(
+                    "SELECT offer, channel, at FROM contacts WHERE customer = ? AND at > ? "
+                    "ORDER BY at DESC LIMIT ?", (customer_id, now - window, MAX_READ)).fetchall() \
+                    if window else []
+                existing = [Contact(o, c or None, at) for o, c, at in rows]
+                day = day_of(now)
+                totals = {}
+                for contact in contacts:
+                    row = db.execute("SELECT count FROM day_totals WHERE offer = ? AND day = ?",
+                                     (contact.offer, day)).fetchone()
+                    totals[contact.offer] = row[0] if row else 0
+                fits = accept(contacts, caps, existing, totals, now)
+                for contact, ok in zip(contacts, fits, strict=True):
+                    if not ok:
+                        continue
+                    db.execute("INSERT INTO contacts VALUES (?, ?, ?, ?, ?)",
+                               (customer_id, decision_id, contact.offer, contact.channel or "",
+                                min(contact.at, now)))
+                    db.execute("INSERT INTO day_totals VALUES (?, ?, 1) ON CONFLICT (offer, day) "
+                               "DO UPDATE SET count = count + 1", (contact.offer, day))
+                db.execute("COMMIT")
+                return fits
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(f"cannot record in the history: {exc}") from exc
+
+    def record_outcome(self, customer_id: str, event_id: str, outcome: Outcome) -> bool:
+        try:
+            cursor = self._connection().execute(
+                "INSERT OR IGNORE INTO outcomes VALUES (?, ?, ?, ?, ?)",
+                (event_id, customer_id, outcome.offer or "", outcome.kind, outcome.at))
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(f"cannot record the outcome: {exc}") from exc
+        return cursor.rowcount == 1
+
+
+#: KEYS: contacts zset, decision marker, then one day-total key per contact.
+#: ARGV: now, window, caps (JSON), contacts (JSON), decision id, max read, marker ttl.
+_RECORD_LUA: Final = """
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local caps = cjson.decode(ARGV[3])
+local contacts = cjson.decode(ARGV[4])
+local decision = ARGV[5]
+local max_read = tonumber(ARGV[6])
+local flags = {}
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', tonumber(ARGV[7])) == false then
+  for i = 1, #contacts do flags[i] = 0 end
+  return flags
+end
+local existing = {}
+if window > 0 then
+  local rows = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', '(' .. (now - window),
+                          'WITHSCORES', 'LIMIT', 0, max_read)
+  for i = 1, #rows, 2 do
+    local offer, channel = string.match(rows[i], '^[^|]*|[^|]*|([^|]*)|([^|]*)$')
+    existing[#existing + 1] = {offer, channel, tonumber(rows[i + 1])}
+  end
+end
+local taken = {}
+local function covers(cap, offer, channel)
+  return (cap.offer == cjson.null or cap.offer == offer)
+     and (cap.channel == cjson.null or cap.channel == channel)
+end
+for i, c in ipairs(contacts) do
+  local offer, channel = c[1], c[2]
+  local fits = true
+  for _, cap in ipairs(caps) do
+    if covers(cap, offer, channel) then
+      local used = 0
+      if cap.scope == 'day' then
+        used = tonumber(redis.call('GET', KEYS[2 + i]) or '0')
+        for _, t in ipairs(taken) do if t[1] == offer then used = used + 1 end end
+      else
+        local since = now - cap.seconds
+        for _, e in ipairs(existing) do
+          if covers(cap, e[1], e[2]) and e[3] > since then used = used + 1 end
+        end
+        for _, t in ipairs(taken) do
+          if covers(cap, t[1], t[2]) then used = used + 1 end
+        end
+      end
+      if used >= cap.count then fits = false break end
+    end
+  end
+  if fits then
+    taken[#taken + 1] = {offer, channel}
+    redis.call('ZADD', KEYS[1], now, decision .. '|' .. i .. '|' .. offer .. '|' .. channel)
+    redis.call('INCR', KEYS[2 + i])
+    redis.call('EXPIRE', KEYS[2 + i], 172800)
+    flags[i] = 1
+  else
+    flags[i] = 0
+  end
+end
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[7]))
+return flags
+"""
+
+#: KEYS: outcome marker, outcomes zset. ARGV: member, score, ttl.
+_OUTCOME_LUA: Final = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[3])) == false then return 0 end
+redis.call('ZADD', KEYS[2], tonumber(ARGV[2]), ARGV[1])
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]))
+return 1
+"""
+
+
+class RedisHistory:
+    """Contact history in Redis, shared by every process that points at it.
+
+    Keys start with `prefix`: ``{prefix}:c:{customer}`` (contacts, a sorted set scored
+    by time), ``{prefix}:o:{customer}`` (outcomes), ``{prefix}:d:{offer}:{day}`` (per-day
+    totals) and markers that make decisions and outcome events idempotent. Entries expire
+    after the longest window a policy may use.
+    """
+
+    name = "redis"
+
+    def __init__(self, url: str = "redis://127.0.0.1:6379/0", *, prefix: str = "pos",
+                 timeout: float = 0.05, client: Any = None) -> None:
+        try:
+            import redis
+        except ImportError as exc:  # the optional extra is not installed
+            raise HistoryUnavailable('RedisHistory needs the redis package: '
+                                     'pip install "pos-studio-client[redis]"') from exc
+        self._errors = (redis.RedisError, OSError)
+        self.prefix = prefix
+        self.redis = client or redis.Redis.from_url(url, socket_timeout=timeout,
+                                                    socket_connect_timeout=timeout)
+        self._record = self.redis.register_script(_RECORD_LUA)
+        self._outcome = self.redis.register_script(_OUTCOME_LUA)
+        self.ttl = MAX_WINDOW_SECONDS + DAY
+
+    def _key(self, *parts: Any) -> str:
+        return ":".join([self.prefix, *map(str, parts)])
+
+    def read(self, customer_id: str, *, since: float, now: float,
+             daily_offers: Sequence[str] = ()) -> History:
+        day = day_of(now)
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.zrevrangebyscore(self._key("c", customer_id), "+inf", f"({since}", start=0,
+                                  num=MAX_READ, withscores=True)
+            pipe.zrevrangebyscore(self._key("o", customer_id), "+inf", f"({since}", start=0,
+                                  num=MAX_READ, withscores=True)
+            for key in daily_offers:
+                pipe.get(self._key("d", key, day))
+            answers = pipe.execute()
+        except self._errors as exc:
+            raise HistoryUnavailable(f"cannot read the history from Redis: {exc}") from exc
+        contacts = []
+        for member, score in answers[0]:
+            _decision, _n, offer, channel = member.decode().split("|", 3)
+            contacts.append(Contact(offer, channel or None, float(score)))
+        outcomes = []
+        for member, score in answers[1]:
+            _event, kind, offer = member.decode().split("|", 2)
+            outcomes.append(Outcome(offer or None, kind, float(score)))
+        totals = {key: int(value or 0) for key, value in zip(daily_offers, answers[2:], strict=True)}
+        return History(tuple(contacts), tuple(outcomes), totals)
+
+    def record(self, customer_id: str, decision_id: str, contacts: Sequence[Contact],
+               caps: Sequence[Cap], now: float) -> list[bool]:
+        if not contacts:
+            return []
+        day = day_of(now)
+        keys = [self._key("c", customer_id), self._key("m", customer_id, decision_id)]
+        keys += [self._key("d", c.offer, day) for c in contacts]
+        window = max((c.seconds for c in caps if c.scope == "customer"), default=0)
+        cap_data = [c.to_dict() for c in caps]
+        contact_data = [[c.offer, c.channel or ""] for c in contacts]
+        try:
+            flags = self._record(keys=keys, args=[
+                repr(float(now)), window, json.dumps(cap_data), json.dumps(contact_data),
+                decision_id.replace("|", "/"), MAX_READ, self.ttl])
+        except self._errors as exc:
+            raise HistoryUnavailable(f"cannot record in Redis: {exc}") from exc
+        return [bool(int(f)) for f in flags]
+
+    def record_outcome(self, customer_id: str, event_id: str, outcome: Outcome) -> bool:
+        member = f"{event_id.replace('|', '/')}|{outcome.kind}|{outcome.offer or ''}"
+        try:
+            done = self._outcome(keys=[self._key("e", event_id), self._key("o", customer_id)],
+                                 args=[member, repr(float(outcome.at)), self.ttl])
+        except self._errors as exc:
+            raise HistoryUnavailable(f"cannot record the outcome in Redis: {exc}") from exc
+        return bool(int(done))

@@ -1,0 +1,216 @@
+"""Contact history stores: caps hold in every store, across processes with Redis.
+
+The Redis tests run against the Redis on 127.0.0.1:6379 (each test uses its own key
+prefix); where no Redis answers there, or the `redis` package is not installed, they
+are skipped with that reason and the memory and SQLite stores are still tested.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bundle.history import MAX_READ, HistoryStore, HistoryUnavailable, MemoryHistory
+from dsl.policy import Cap, Contact, Outcome
+from dsl.schema import parse_datetime
+from studio_client.history import RedisHistory, SQLiteHistory
+from tests.bundle.policy_helpers import AT, interaction, runtime
+
+MOMENT = parse_datetime(AT).timestamp()  # type: ignore[union-attr]
+DAY = 86400.0
+WEEK_CAP = Cap(1, "limit refill_generic to 1 per customer per 7 days", "customer", "refill_generic", None, 1,
+               7 * 86400)
+
+
+def _redis_reason() -> str | None:
+    try:
+        import redis
+    except ImportError:
+        return "the redis package is not installed (pip install 'pos-studio-client[redis]')"
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, socket_timeout=0.5, socket_connect_timeout=0.5).ping()
+    except (redis.RedisError, OSError) as exc:
+        return f"no Redis answers on 127.0.0.1:6379 ({exc})"
+    return None
+
+
+REDIS_REASON = _redis_reason()
+needs_redis = pytest.mark.skipif(REDIS_REASON is not None, reason=REDIS_REASON or "")
+
+
+def _redis_store(prefix: str | None = None) -> RedisHistory:
+    return RedisHistory("redis://127.0.0.1:6379/0", prefix=prefix or f"test-{uuid.uuid4().hex}", timeout=0.5)
+
+
+def _drop_prefix(store: RedisHistory) -> None:
+    for key in store.redis.scan_iter(f"{store.prefix}:*"):
+        store.redis.delete(key)
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=needs_redis)])
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], HistoryStore]]:
+    made: list[Any] = []
+
+    def make() -> HistoryStore:
+        if request.param == "memory":
+            store: Any = MemoryHistory()
+        elif request.param == "sqlite":
+            store = SQLiteHistory(tmp_path / f"{uuid.uuid4().hex}.sqlite")
+        else:
+            store = _redis_store()
+        made.append(store)
+        return store
+
+    yield make
+    for store in made:
+        if isinstance(store, RedisHistory):
+            _drop_prefix(store)
+
+
+def _all_contacts(store: HistoryStore, customer: str) -> list[Contact]:
+    return list(store.read(customer, since=-1e12, now=MOMENT + 400 * DAY).contacts)
+
+
+operations = st.lists(st.one_of(
+    st.tuples(st.just("decide"), st.floats(-5, 90), st.sampled_from(["sms", "chat", "email"])),
+    st.tuples(st.just("outcome"), st.floats(-5, 90), st.sampled_from(["declined", "complaint", "shown"])),
+), min_size=1, max_size=25)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=operations)
+def test_no_sequence_of_decisions_and_outcomes_exceeds_a_declared_cap(
+        make_store: Callable[[], HistoryStore], ops: list[tuple[str, float, str]]) -> None:
+    store, rt = make_store(), runtime()
+    for index, (kind, day, detail) in enumerate(ops):
+        moment = MOMENT + day * DAY
+        if kind == "decide":
+            rt.decide(interaction(channel=detail, at=_at(moment)), channels=(), history=store,
+                      decision_id=f"d{index}")
+        else:
+            # The same event id now and then: an outcome is recorded once.
+            store.record_outcome("c-1", f"e{index % 3}", Outcome("refill_generic", detail, moment))
+    contacts = _all_contacts(store, "c-1")
+    refills = sorted(c.at for c in contacts if c.offer == "refill_generic")
+    assert all(b - a >= 7 * DAY for a, b in zip(refills, refills[1:], strict=False))
+    sms = sorted(c.at for c in contacts if c.channel == "sms")
+    assert all(sms[i + 2] - sms[i] >= 30 * DAY for i in range(len(sms) - 2))
+
+
+def _at(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).isoformat()
+
+
+def test_decisions_give_back_exactly_what_was_recorded(make_store: Callable[[], HistoryStore]) -> None:
+    store, rt = make_store(), runtime()
+    made = [o["offer"] for day in range(10)
+            for o in rt.decide(interaction(at=_at(MOMENT + day * DAY)), channels=(), history=store)["offers"]]
+    assert sorted(made) == sorted(c.offer for c in _all_contacts(store, "c-1"))
+    assert made.count("refill_generic") == 2  # days 0 and 7
+
+
+def test_a_duplicate_outcome_event_is_recorded_once(make_store: Callable[[], HistoryStore]) -> None:
+    store = make_store()
+    outcome = Outcome("refill_generic", "declined", MOMENT)
+    assert store.record_outcome("c-1", "evt-1", outcome) is True
+    assert store.record_outcome("c-1", "evt-1", outcome) is False
+    assert len(store.read("c-1", since=MOMENT - DAY, now=MOMENT).outcomes) == 1
+
+
+def test_a_retried_decision_is_recorded_once(make_store: Callable[[], HistoryStore]) -> None:
+    store = make_store()
+    contact = [Contact("mobile_alerts", "chat", MOMENT)]
+    assert store.record("c-1", "same-id", contact, [], MOMENT) == [True]
+    assert store.record("c-1", "same-id", contact, [], MOMENT) == [False]
+    assert len(_all_contacts(store, "c-1")) == 1
+
+
+def test_an_event_from_the_future_counts_as_now(make_store: Callable[[], HistoryStore]) -> None:
+    store = make_store()
+    # A downstream clock ten days ahead recorded a refill "in the future".
+    assert store.record("c-1", "skewed", [Contact("refill_generic", "chat", MOMENT + 10 * DAY)], [WEEK_CAP],
+                        MOMENT + 10 * DAY) == [True]
+    decision = runtime().decide(interaction(), channels=(), history=store)
+    assert "refill_generic" not in [o["offer"] for o in decision["offers"]]
+
+
+def test_a_huge_history_is_read_only_within_the_window_and_still_caps(
+        make_store: Callable[[], HistoryStore]) -> None:
+    store = make_store()
+    old = [Contact("mobile_alerts", "chat", MOMENT - 60 * DAY + i) for i in range(MAX_READ + 500)]
+    assert all(store.record("c-1", "bulk-old", old, [], MOMENT - 50 * DAY))
+    recent = [Contact("refill_generic", "chat", MOMENT - DAY + i) for i in range(MAX_READ + 5)]
+    assert all(store.record("c-1", "bulk-recent", recent, [], MOMENT - DAY + 1))
+    history = store.read("c-1", since=MOMENT - 7 * DAY, now=MOMENT)
+    assert len(history.contacts) == MAX_READ
+    assert {c.offer for c in history.contacts} == {"refill_generic"}
+    decision = runtime().decide(interaction(), channels=(), history=store)
+    assert "refill_generic" not in [o["offer"] for o in decision["offers"]]
+
+
+def test_a_locked_sqlite_file_is_unavailable_within_its_timeout(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "h.sqlite"
+    store = SQLiteHistory(path, timeout=0.05)
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(HistoryUnavailable):
+            store.record("c-1", "d", [Contact("refill_generic", "chat", MOMENT)], [WEEK_CAP], MOMENT)
+        decision = runtime().decide(interaction(), channels=(), history=store)
+        assert decision["policy"]["history"]["ok"] is False
+        assert "refill_generic" not in [o["offer"] for o in decision["offers"]]
+    finally:
+        blocker.execute("ROLLBACK")
+
+
+@needs_redis
+def test_a_redis_that_is_down_denies_capped_offers_within_the_timeout() -> None:
+    store = RedisHistory("redis://127.0.0.1:1/0", timeout=0.05)
+    with pytest.raises(HistoryUnavailable):
+        store.read("c-1", since=0, now=MOMENT)
+    decision = runtime().decide(interaction(), channels=(), history=store)
+    assert decision["offers"] == []
+    assert decision["policy"]["history"]["ok"] is False
+
+
+def _decide_many(prefix: str, runs: int, start: Any, results: Any) -> None:
+    store, rt = _redis_store(prefix), runtime()
+    start.wait()
+    made = 0
+    for n in range(runs):
+        decision = rt.decide(interaction(channel="sms"), channels=(), history=store,
+                             decision_id=f"{multiprocessing.current_process().name}-{n}")
+        made += sum(1 for o in decision["offers"] if o["offer"] == "refill_generic")
+    results.put(made)
+
+
+@needs_redis
+def test_two_processes_sharing_redis_never_exceed_a_cap_between_them() -> None:
+    prefix = f"test-{uuid.uuid4().hex}"
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Barrier(2), context.Queue()
+    workers = [context.Process(target=_decide_many, args=(prefix, 40, start, results)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    store = _redis_store(prefix)
+    try:
+        made = results.get(timeout=5) + results.get(timeout=5)
+        recorded = _all_contacts(store, "c-1")
+        assert made == 1  # `limit refill_generic to 1 per customer per 7 days`
+        # 80 decisions in all: `limit offers by sms to 2 per customer per 30 days` held.
+        assert len([c for c in recorded if c.channel == "sms"]) == 2
+        assert len([c for c in recorded if c.offer == "refill_generic"]) == 1
+    finally:
+        _drop_prefix(store)
