@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bundle.replay import merge, replay_bundles
+from preview.tone import with_inferred_tone
 from studio.job_registry import job
 from studio.models import Backtest, Interaction, utcnow
 from studio.services import bundles, publish, samples
@@ -97,7 +98,10 @@ def slice_rows(session: Session, params: SearchParams) -> Iterator[dict[str, Any
     if not has_history:  # samples are examples: decide them as if they happened today
         now = datetime.now(UTC)
         for sample in samples.all_samples(session):
-            yield as_of_today(dict(sample.body), now)
+            # The preview reads a sample's tone from its text (VADER and the lexicon);
+            # the backtest decides the sample as the preview shows it.
+            filled, _tone = with_inferred_tone(sample.body)
+            yield as_of_today(filled, now)
         return
     where, _problems = conditions(session, params)
     yield from session.scalars(select(Interaction.body).where(*where)

@@ -20,9 +20,10 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from bundle.history import DAY, MAX_READ, accept, day_of
+from bundle.history import DAY, MAX_READ, HistoryUnavailable, accept, day_of
 from dsl.policy import OUTCOMES, Cap, Contact, History, Outcome
 from dsl.schema import parse_datetime
 from studio.errors import Refusal
@@ -72,6 +73,16 @@ class DatabaseHistory:
 
     def read(self, customer_id: str, *, since: float, now: float,
              daily_offers: Sequence[str] = ()) -> History:
+        """The window of history caps need; a database that cannot answer is reported as
+        `HistoryUnavailable`, which the contact policy turns into its documented choice
+        (deny the capped offers) instead of an error."""
+        try:
+            return self._read(customer_id, since=since, now=now, daily_offers=daily_offers)
+        except DBAPIError as exc:
+            raise HistoryUnavailable(f"the studio's contact history is unreachable: {exc}") from exc
+
+    def _read(self, customer_id: str, *, since: float, now: float,
+              daily_offers: Sequence[str] = ()) -> History:
         contacts = tuple(Contact(r.offer_key, r.channel or None, _seconds(r.at))
                          for r in self._rows(customer_id, since, True))
         outcomes = tuple(Outcome(r.offer_key or None, r.kind, _seconds(r.at))
@@ -80,6 +91,13 @@ class DatabaseHistory:
 
     def record(self, customer_id: str, decision_id: str, contacts: Sequence[Contact],
                caps: Sequence[Cap], now: float) -> list[bool]:
+        try:
+            return self._record(customer_id, decision_id, contacts, caps, now)
+        except DBAPIError as exc:
+            raise HistoryUnavailable(f"the studio's contact history is unreachable: {exc}") from exc
+
+    def _record(self, customer_id: str, decision_id: str, contacts: Sequence[Contact],
+                caps: Sequence[Cap], now: float) -> list[bool]:
         if self.session.get_bind().dialect.name == "postgresql":
             self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:c))"), {"c": customer_id})
         seen = self.session.scalar(select(func.count()).select_from(ContactHistory).where(

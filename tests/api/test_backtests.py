@@ -33,7 +33,10 @@ def _drop_refill_savings_rule(session: Session) -> None:
 
 def _history(session: Session, tmp_path: Path, copies: int = 15) -> list[dict]:
     samples = [entry["interaction"] for entry in json.loads(DEMO.read_text())]
-    rows = [{**s, "id": f"{s['id']}-{n}"} for n in range(copies) for s in samples]
+    # History rows carry the tone the contact centre measured (the demo rulesets never
+    # offer when the tone is unknown).
+    rows = [{**s, "id": f"{s['id']}-{n}", "tone": s.get("tone") or {"label": "neutral", "score": 0.0}}
+            for n in range(copies) for s in samples]
     path = write_jsonl(tmp_path / "h.jsonl", rows)
     record = interaction_import.create(session, path=path, filename=path.name, redact=False,
                                        actor_id=None)
