@@ -8,7 +8,7 @@ split over processes or Dask workers and reduced in any order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 from bundle.runtime import BundleRuntime
@@ -18,7 +18,7 @@ _COUNTERS: Final = ("offers", "rules", "guards", "holdouts")
 
 
 def empty_tally() -> dict[str, Any]:
-    side = {name: {} for name in _COUNTERS}
+    side: dict[str, Any] = {name: {} for name in _COUNTERS}
     return {"decided": 0, "changed": 0, "refused": 0,
             "before": {**side, "reached": 0}, "after": {**{k: {} for k in _COUNTERS},
                                                         "reached": 0},
@@ -66,7 +66,7 @@ def replay(before: BundleRuntime, after: BundleRuntime,
 
 
 def replay_bundles(before: Mapping[str, Any], after: Mapping[str, Any],
-                   interactions: list[Mapping[str, Any]]) -> dict[str, Any]:
+                   interactions: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """`replay` from bundle dicts: what a worker process or Dask task runs."""
     return replay(BundleRuntime.from_bundle(before), BundleRuntime.from_bundle(after),
                   interactions)

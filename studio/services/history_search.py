@@ -141,6 +141,7 @@ def conditions(session: Session, params: SearchParams) -> tuple[list[Any], list[
             where.append(text("interactions.search_vector @@ plainto_tsquery('english', :fts)")
                          .bindparams(fts=" ".join(terms)))
         else:
+            matched: Select[Any]
             matched = (select(literal_column("rowid")).select_from(table("interactions_fts"))
                        .where(text("interactions_fts MATCH :fts")
                               .bindparams(fts=" ".join(f'"{w}"' for w in terms))))

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import Any, Final
 
 from dsl.schema import Schema
 from studio.services.interaction_rows import RowProblem, body_from_cells
@@ -60,7 +61,7 @@ class Stream:
         self._raw = path.open("rb")
         self.compressed = self._raw.read(2) == b"\x1f\x8b"
         self._raw.seek(0)
-        self.data: IO[bytes] = (gzip.GzipFile(fileobj=self._raw, mode="rb")
+        self.data: io.BufferedIOBase = (gzip.GzipFile(fileobj=self._raw, mode="rb")
                                 if self.compressed else self._raw)
         if offset:
             self.data.seek(offset)

@@ -21,9 +21,9 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from studio.job_registry import job
@@ -263,7 +263,7 @@ def _store(session: Session, record: InteractionImport, batch: _Batch,
     if fresh:
         _insert_rows(session, fresh)
     if batch.problems:
-        session.execute(InteractionImportProblem.__table__.insert(), batch.problems)
+        session.execute(cast(Table, InteractionImportProblem.__table__).insert(), batch.problems)
     record.imported += len(fresh)
     record.duplicates += len(batch.rows) - len(fresh)
     record.failed += batch.failed

@@ -94,7 +94,7 @@ class RowChecker:
     def problems(self, body: Any) -> list[RowProblem]:
         """Why `body` cannot be imported; empty when it can."""
         if isinstance(body, dict) and self._tree and self._fits(self._tree, body, True):
-            out = []
+            out: list[RowProblem] = []
         else:
             out = []
             for d in validate_interaction(self.schema, body)[:MAX_PROBLEMS_PER_ROW]:
@@ -118,11 +118,15 @@ def _text(value: Any, limit: int) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
 
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def row_of(body: dict[str, Any]) -> Row:
     """The stored columns of a checked interaction."""
-    inquiry = body.get("inquiry") if isinstance(body.get("inquiry"), dict) else {}
-    customer = body.get("customer") if isinstance(body.get("customer"), dict) else {}
-    tone = body.get("tone") if isinstance(body.get("tone"), dict) else {}
+    inquiry = _object(body.get("inquiry"))
+    customer = _object(body.get("customer"))
+    tone = _object(body.get("tone"))
     at = parse_datetime(body.get("at"))
     assert at is not None  # RowChecker refused rows without one
     return Row(interaction_id=body["id"], customer_id=_text(customer.get("id"), 100), at=at,

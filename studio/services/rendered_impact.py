@@ -95,9 +95,9 @@ def render_offer(body: Mapping[str, Any] | None, sample: Mapping[str, Any],
         if layout is not None and layout.get("channel") == channel and is_layout_channel(channel):
             chosen[channel] = Layout.from_dict({**layout, "key": key})
     for key, layout in sorted(layouts.items()):
-        channel = layout.get("channel")
-        if is_layout_channel(channel) and channel not in chosen:
-            chosen[channel] = Layout.from_dict({**layout, "key": key})
+        named = layout.get("channel")
+        if is_layout_channel(named) and named not in chosen:
+            chosen[named] = Layout.from_dict({**layout, "key": key})
     try:
         variants = render_offer_variants(offer, chosen, sample, RENDER_CHANNELS)
     except ContentError as failed:

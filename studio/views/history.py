@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -92,7 +93,8 @@ def save_search() -> Response:
     if isinstance(saved, FieldError):
         raise ValidationFailed([saved])
     flash(f"Saved the search “{saved.name}”.")
-    return redirect(url_for("history.index", **params.to_args()))
+    args: dict[str, Any] = params.to_args()  # filters only, never url_for's own _external...
+    return redirect(url_for("history.index", **args))
 
 
 @bp.get("/customers/<customer_id>")

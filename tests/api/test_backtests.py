@@ -47,7 +47,8 @@ def _history(session: Session, tmp_path: Path, copies: int = 15) -> list[dict]:
 def _direct(session: Session, rows: list[dict]) -> tuple[int, dict[str, int]]:
     before_body, after_body = backtests.bundles_to_compare(session)
     before, after = BundleRuntime.from_bundle(before_body), BundleRuntime.from_bundle(after_body)
-    changed, offers = 0, {}
+    changed = 0
+    offers: dict[str, int] = {}
     for row in rows:
         old = sorted(o["offer"] for o in before.decide(row, channels=())["offers"])
         new = sorted(o["offer"] for o in after.decide(row, channels=())["offers"])

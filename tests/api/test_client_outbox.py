@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from studio_client import OutboxFull, StudioClient
 from tests.api.conftest import CHECKBOOK, LiveStudio
@@ -41,7 +41,7 @@ class _Studio:
         self.studio = studio
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
-        self._server = None
+        self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:

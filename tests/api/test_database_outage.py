@@ -27,6 +27,7 @@ from sqlalchemy import create_engine, make_url, text
 
 from studio import migrate
 from studio.db import get_database, make_engine
+from studio.models import User
 from studio.services import api_tokens, bundles, signing
 from tests.api.conftest import CHECKBOOK
 from tests.conftest import POSTGRES_ENV, POSTGRES_SKIP
@@ -99,7 +100,7 @@ def _postgres_studio(tmp_path: Path) -> Iterator[tuple[Flask, Outage, Outage]]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def studio_with_outage(request: pytest.FixtureRequest, tmp_path: Path,
                        sqlite_template: Path, demo_bundle_body: dict[str, Any]
-                       ) -> Iterator[tuple[Flask, str, Outage, Outage]]:
+                       ) -> Iterator[tuple[Flask, str, User, Outage, Outage]]:
     """A studio with the demo bundle and a token, and switches for its database."""
     maker = (_sqlite_studio(tmp_path, sqlite_template) if request.param == "sqlite"
              else _postgres_studio(tmp_path))

@@ -19,7 +19,7 @@ from studio.models import (
 pytestmark = pytest.mark.committed
 
 
-def _declared(obj, name, type_, reflected, _compare_to) -> bool:  # type: ignore[no-untyped-def]
+def _declared(obj, name, type_, reflected, _compare_to) -> bool:
     """Leave out the full-text search objects no model can declare (see studio.models)."""
     if type_ == "table":
         return name not in SEARCH_INDEX_TABLES

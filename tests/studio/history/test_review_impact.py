@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from studio.demo import seed_demo
-from studio.models import Setting, User
+from studio.models import ChangeRequest, Setting, User
 from studio.services import artifacts, rendered_impact, submission
 from studio.services.rendered_impact import as_of_today
 
 
-def _change_offer(session: Session, key: str, **fields) -> object:
+def _change_offer(session: Session, key: str, **fields) -> ChangeRequest:
     author = session.scalar(select(User).where(User.email == "mara@demo.studio"))
     offer = artifacts.find(session, "offer", key)
     body = {**artifacts.head(session, offer).body, **fields}

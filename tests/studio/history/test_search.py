@@ -6,7 +6,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from studio.models import FeedbackEvent, utcnow
+from studio.errors import FieldError
+from studio.models import FeedbackEvent, SavedSearch, utcnow
 from studio.services import history_search, interaction_import
 from studio.services.history_search import SearchParams
 from tests.factories.interactions import history, interaction, write_jsonl
@@ -80,7 +81,9 @@ def test_saved_searches_come_back_with_their_filters(session: Session) -> None:
     saved = history_search.save(session, name="Phone complaints",
                                 params=SearchParams(channel="phone", complained="1"),
                                 owner_id=None)
+    assert isinstance(saved, SavedSearch)
     assert [s.name for s in history_search.saved_for(session, None)] == ["Phone complaints"]
     assert history_search.params_of(saved) == SearchParams(channel="phone", complained="1")
     refused = history_search.save(session, name="Empty", params=SearchParams(), owner_id=None)
+    assert isinstance(refused, FieldError)
     assert refused.field == "q"
