@@ -330,6 +330,7 @@ class FeedbackEvent(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    decision_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
 
 
 class Setting(Base):
@@ -376,3 +377,49 @@ class Message(Base):
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
     withdrawn_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+# --- The closed loop: decisions, webhooks ---------------------------------------------
+
+
+class Decision(Base):
+    """One decision as it was made (by `/decide` or reported by a client), for attribution.
+
+    The customer is kept as a hash; `customer_id` is filled only when the workspace
+    setting `decision_log_raw_customer_ids` allows it.
+    """
+
+    __tablename__ = "decisions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    bundle_version: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
+    bundle_digest: Mapped[str] = mapped_column(String(100), default="")
+    channel: Mapped[str] = mapped_column(String(32), default="")
+    category: Mapped[str] = mapped_column(String(32), default="")
+    customer_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    rules: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    offers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    guards: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    holdouts: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    trace: Mapped[Any] = mapped_column(JSON, default=None, nullable=True)
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One exception report sent (or being sent) to the admin-configured webhook URL."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    url: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_status: Mapped[int | None] = mapped_column(Integer, default=None)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

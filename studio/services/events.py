@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from studio.errors import Refusal
 from studio.models import FeedbackEvent
+from studio.services import outcomes
 from studio.services.json_shape import check_object, expect_types, is_int
 
 EVENT_TYPES: Final = ("shown", "clicked", "accepted", "declined", "complaint", "nps")
@@ -29,7 +30,7 @@ OFFER_EVENTS: Final = frozenset({"shown", "clicked", "accepted", "declined", "co
 MAX_EVENTS: Final = 500
 MAX_PAYLOAD_BYTES: Final = 16 * 1024
 TEXT_LIMITS: Final = {"event_id": 100, "offer_key": 64, "rule": 200, "channel": 32,
-                      "category": 32, "customer_id": 100}
+                      "category": 32, "customer_id": 100, "decision_id": 64}
 EVENT_FIELDS: Final = (*TEXT_LIMITS, "type", "bundle_version", "score", "at", "payload")
 
 
@@ -39,10 +40,14 @@ class EventResult:
     event_id: str | None
     status: str
     error: Refusal | None = None
+    warnings: tuple[Refusal, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"index": self.index, "event_id": self.event_id,
                                "status": self.status}
+        if self.warnings:
+            out["warnings"] = [{"code": w.code, "message": w.message, "field": w.field}
+                               for w in self.warnings]
         if self.error is not None:
             out["error"] = {"code": self.error.code, "message": self.error.message,
                             "field": self.error.field}
@@ -92,6 +97,9 @@ def ingest(session: Session, body: Any, *, now: datetime | None = None
         else:
             rows[index] = parsed
     results.update(_store(session, rows))
+    stored = {i: rows[i] for i, r in results.items() if r.status == "stored" and i in rows}
+    for index, found in outcomes.events_stored(session, stored).items():
+        results[index] = replace(results[index], warnings=found)
     return IngestReport([results[i] for i in sorted(results)])
 
 
@@ -137,7 +145,8 @@ def _stored_ids(session: Session, event_ids: list[str]) -> set[str]:
 
 def _copy(row: FeedbackEvent) -> FeedbackEvent:
     columns = ("event_id", "type", "offer_key", "rule", "channel", "category",
-               "bundle_version", "customer_id", "score", "at", "received_at", "payload")
+               "bundle_version", "customer_id", "score", "at", "received_at", "payload",
+               "decision_id")
     return FeedbackEvent(**{name: getattr(row, name) for name in columns})
 
 
@@ -187,7 +196,7 @@ def _event_row(raw: Any, where: str, now: datetime) -> FeedbackEvent | Refusal:
         category=raw.get("category") or "", bundle_version=version,
         customer_id=raw.get("customer_id") or "",
         score=float(score) if score is not None else None, at=at, received_at=now,
-        payload=payload)
+        payload=payload, decision_id=raw.get("decision_id") or None)
 
 
 def _check_offer_and_score(raw: Mapping[str, Any], kind: str, where: str) -> Refusal | None:

@@ -1,0 +1,80 @@
+"""the closed loop: the decision log, decision ids on events, webhook deliveries
+
+Revision ID: 0006_decision_log
+Revises: 0004_messages
+Create Date: 2026-12-02 02:50:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006_decision_log"
+down_revision = "0004_messages"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "decisions",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("bundle_version", sa.Integer(), nullable=True),
+        sa.Column("bundle_digest", sa.String(length=100), nullable=False),
+        sa.Column("channel", sa.String(length=32), nullable=False),
+        sa.Column("category", sa.String(length=32), nullable=False),
+        sa.Column("customer_hash", sa.String(length=64), nullable=False),
+        sa.Column("customer_id", sa.String(length=100), nullable=True),
+        sa.Column("rules", sa.JSON(), nullable=False),
+        sa.Column("offers", sa.JSON(), nullable=False),
+        sa.Column("guards", sa.JSON(), nullable=False),
+        sa.Column("holdouts", sa.JSON(), nullable=False),
+        sa.Column("trace", sa.JSON(), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_decisions")),
+    )
+    with op.batch_alter_table("decisions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_decisions_bundle_version"), ["bundle_version"],
+                              unique=False)
+        batch_op.create_index(batch_op.f("ix_decisions_customer_hash"), ["customer_hash"],
+                              unique=False)
+        batch_op.create_index(batch_op.f("ix_decisions_decided_at"), ["decided_at"],
+                              unique=False)
+    with op.batch_alter_table("feedback_events", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("decision_id", sa.String(length=64), nullable=True))
+        batch_op.create_index(batch_op.f("ix_feedback_events_decision_id"), ["decision_id"],
+                              unique=False)
+    op.create_table(
+        "webhook_deliveries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("url", sa.String(length=500), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_status", sa.Integer(), nullable=True),
+        sa.Column("last_error", sa.String(length=500), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
+    )
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_webhook_deliveries_status"), ["status"],
+                              unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_webhook_deliveries_status"))
+    op.drop_table("webhook_deliveries")
+    with op.batch_alter_table("feedback_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_feedback_events_decision_id"))
+        batch_op.drop_column("decision_id")
+    with op.batch_alter_table("decisions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_decisions_decided_at"))
+        batch_op.drop_index(batch_op.f("ix_decisions_customer_hash"))
+        batch_op.drop_index(batch_op.f("ix_decisions_bundle_version"))
+    op.drop_table("decisions")

@@ -1,0 +1,53 @@
+"""What the studio does as outcome events arrive: check what they refer to, and act.
+
+Called by `events.ingest` with the events it has just stored (flushed, same
+transaction). An event naming a decision the log does not hold yet, or an offer the
+studio does not know, is still stored (a client's decision report may arrive after its
+events; an offer may have been deleted): the event's result carries a warning saying
+so, and the event is counted, once, like any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from studio.errors import Refusal
+from studio.models import Artifact, Decision, FeedbackEvent
+
+
+def events_stored(session: Session, stored: Mapping[int, FeedbackEvent]
+                  ) -> dict[int, tuple[Refusal, ...]]:
+    """Warnings per stored event (by batch index) about what it refers to."""
+    if not stored:
+        return {}
+    decision_ids = sorted({e.decision_id for e in stored.values() if e.decision_id})
+    offer_keys = sorted({e.offer_key for e in stored.values() if e.offer_key})
+    known_decisions = _existing(session, Decision.id, decision_ids)
+    known_offers = _existing(session, Artifact.key, offer_keys, Artifact.kind == "offer")
+    out: dict[int, tuple[Refusal, ...]] = {}
+    for index, event in stored.items():
+        found: list[Refusal] = []
+        if event.decision_id and event.decision_id not in known_decisions:
+            found.append(Refusal(
+                "unknown_decision", f"No decision {event.decision_id!r} is logged (yet); "
+                "the event is stored and joins the decision when it is reported.",
+                field=f"events[{index}].decision_id"))
+        if event.offer_key and event.offer_key not in known_offers:
+            found.append(Refusal(
+                "unknown_offer", f"The studio has no offer {event.offer_key!r}; the event "
+                "is stored but no owner is told about it.",
+                field=f"events[{index}].offer_key"))
+        if found:
+            out[index] = tuple(found)
+    return out
+
+
+def _existing(session: Session, column, values: list[str], *where) -> set[str]:  # type: ignore[no-untyped-def]
+    found: set[str] = set()
+    for start in range(0, len(values), 200):
+        found.update(session.scalars(select(column).where(
+            column.in_(values[start:start + 200]), *where)))
+    return found
