@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from bundle.decision_record import decision_record, new_decision_id
 from bundle.format import SIGNATURE_HEADER, Signature
 from bundle.runtime import BundleLoadError, BundleRuntime
 from bundle.verify import BundleRejected, VerifiedBundle, parse_signature_header, verify_bundle
@@ -92,6 +93,8 @@ class StudioClient:
         self._runtime: BundleRuntime | None = None
         self._checked_at: float | None = None
         self.last_error: str | None = None
+        #: Local decisions not yet reported to the studio (`send_decisions`).
+        self.pending_decisions: list[dict[str, Any]] = []
 
     # --- bundle ---------------------------------------------------------------------
 
@@ -155,10 +158,17 @@ class StudioClient:
 
     def decide(self, interaction: Mapping[str, Any], *, channels: Iterable[str] | None = None,
                explain: bool = False, layouts: Mapping[str, str] | None = None) -> dict[str, Any]:
-        """Decide locally, revalidating first when the bundle is older than `max_age`."""
+        """Decide locally, revalidating first when the bundle is older than `max_age`.
+
+        The answer carries a fresh `decision_id`; its log record waits in
+        `pending_decisions` until `send_decisions` reports it."""
         self._refresh_if_due()
-        return self.runtime.decide(interaction, channels=channels, explain=explain,
-                                   layouts=layouts)
+        decision = self.runtime.decide(interaction, channels=channels, explain=explain,
+                                       layouts=layouts)
+        decision["decision_id"] = new_decision_id()
+        self.pending_decisions.append(decision_record(decision, interaction,
+                                                      decision_id=decision["decision_id"]))
+        return decision
 
     def decide_remote(self, interaction: Mapping[str, Any], *,
                       channels: Iterable[str] | None = None, explain: bool = False,
@@ -244,8 +254,31 @@ class StudioClient:
                                  for r in answer.get("results", [])]
         return total
 
+    def send_decisions(self) -> dict[str, Any]:
+        """Report the local decisions still pending (`POST /api/v1/decisions`).
+
+        Decision ids are made before the first attempt, so a retried batch is stored
+        once. Reported records leave `pending_decisions` only when the studio answered."""
+        total: dict[str, Any] = {"stored": 0, "duplicates": 0, "rejected": 0, "results": []}
+        while self.pending_decisions:
+            batch = self.pending_decisions[:EVENT_BATCH]
+            answer = self._post_with_retries("/api/v1/decisions", {"decisions": batch})
+            del self.pending_decisions[:len(batch)]
+            for name in ("stored", "duplicates", "rejected"):
+                total[name] += int(answer.get(name, 0))
+            total["results"] += answer.get("results", [])
+        return total
+
     def _prepare_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
         out = dict(event)
+        decision = out.pop("decision", None)
+        if isinstance(decision, Mapping):
+            # The caller names the decision the event is about; the client fills in its id.
+            if decision.get("decision_id"):
+                out.setdefault("decision_id", decision["decision_id"])
+            version = (decision.get("bundle") or {}).get("version")
+            if version:
+                out.setdefault("bundle_version", version)
         out.setdefault("event_id", uuid.uuid4().hex)
         out.setdefault("at", datetime.now(UTC).isoformat(timespec="seconds"))
         if self._bundle is not None:

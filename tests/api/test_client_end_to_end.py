@@ -39,7 +39,9 @@ def test_client_fetches_verifies_and_decides_like_the_studio(
         for explain in (False, True):
             local = client.decide(interaction, explain=explain)
             remote = client.decide_remote(interaction, explain=explain)
-            # The same JSON: the local trace shares read-only tuples where JSON has lists.
+            # Each decision has its own id; apart from it, the same JSON (the local trace
+            # shares read-only tuples where JSON has lists).
+            assert local.pop("decision_id") != remote.pop("decision_id")
             assert json.loads(json.dumps(local)) == remote
     checkbook = client.decide(CHECKBOOK)
     assert [o["offer"] for o in checkbook["offers"]] == ["overdraft_protection"]
@@ -106,6 +108,26 @@ def test_events_are_sent_and_a_retried_batch_is_stored_once(
     assert (first["stored"], first["rejected"]) == (2, 0)
     again = client.send_events(events[:1])
     assert (again["stored"], again["duplicates"]) == (0, 1)
+
+
+def test_local_decisions_are_reported_once_and_events_carry_their_id(
+        live_studio: LiveStudio, tmp_path: Path) -> None:
+    client = _client(live_studio, tmp_path)
+    client.refresh()
+    decision = client.decide(CHECKBOOK)
+    pending = list(client.pending_decisions)
+    assert [p["decision_id"] for p in pending] == [decision["decision_id"]]
+    assert pending[0]["offers"] == [{"ruleset": "retail_banking",
+                                     "offer": "overdraft_protection",
+                                     "rule": decision["offers"][0]["rule"]}]
+    assert client.send_decisions()["stored"] == 1
+    assert client.pending_decisions == []
+    client.pending_decisions = pending  # a retry after a lost answer
+    assert client.send_decisions()["duplicates"] == 1
+    sent = client.send_events([{"type": "accepted", "offer_key": "overdraft_protection",
+                                "decision": decision}])
+    [result] = sent["results"]
+    assert result["status"] == "stored" and "warnings" not in result
 
 
 # --- a studio impersonator serving altered answers ----------------------------------------
