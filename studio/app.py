@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
-from studio import db, jobs, security
+from studio import db, jobs, loop_jobs, security  # noqa: F401 (loop_jobs registers jobs)
 from studio.config import flask_config, load_settings
 from studio.errors import NotAllowed, ValidationFailed
 from studio.roles import ROLE_LABELS, areas_for

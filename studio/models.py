@@ -421,5 +421,29 @@ class WebhookDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_status: Mapped[int | None] = mapped_column(Integer, default=None)
     last_error: Mapped[str] = mapped_column(String(500), default="")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                             default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OfferPause(Base):
+    """An offer the studio paused by itself, and the review that keeps or undoes it.
+
+    `status`: "paused" (awaiting review), "kept" (a reviewer confirmed) or "undone" (a
+    reviewer put the offer back). `offer_entry` is the offer as it was in the bundle,
+    so undoing restores exactly what was live.
+    """
+
+    __tablename__ = "offer_pauses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    offer_key: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="paused", index=True)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    offer_entry: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    paused_version: Mapped[int] = mapped_column(Integer)
+    restored_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)

@@ -57,6 +57,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_status", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.String(length=500), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
@@ -64,9 +65,33 @@ def upgrade() -> None:
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_webhook_deliveries_status"), ["status"],
                               unique=False)
+    op.create_table(
+        "offer_pauses",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("offer_key", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("evidence", sa.JSON(), nullable=False),
+        sa.Column("offer_entry", sa.JSON(), nullable=False),
+        sa.Column("paused_version", sa.Integer(), nullable=False),
+        sa.Column("restored_version", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("decided_by", sa.Integer(), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["decided_by"], ["users.id"],
+                                name=op.f("fk_offer_pauses_decided_by_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_offer_pauses")),
+    )
+    with op.batch_alter_table("offer_pauses", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_offer_pauses_offer_key"), ["offer_key"],
+                              unique=False)
+        batch_op.create_index(batch_op.f("ix_offer_pauses_status"), ["status"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("offer_pauses", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_offer_pauses_status"))
+        batch_op.drop_index(batch_op.f("ix_offer_pauses_offer_key"))
+    op.drop_table("offer_pauses")
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_webhook_deliveries_status"))
     op.drop_table("webhook_deliveries")

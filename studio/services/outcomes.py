@@ -5,6 +5,12 @@ transaction). An event naming a decision the log does not hold yet, or an offer 
 studio does not know, is still stored (a client's decision report may arrive after its
 events; an offer may have been deleted): the event's result carries a warning saying
 so, and the event is counted, once, like any other.
+
+A complaint about a known offer is an exception report: the offer's owner (or, with no
+owner, every marketer) gets an inbox note at once (and an email when SMTP is set), the
+configured webhook gets a signed report, and a check of the offer's complaint threshold
+is queued (`auto_pause`). Jobs are noted on the session and enqueued by the caller once
+the ingest commits.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from studio.errors import Refusal
 from studio.models import Artifact, Decision, FeedbackEvent
+from studio.roles import MARKETER
+from studio.services import notifications, webhooks
 
 
 def events_stored(session: Session, stored: Mapping[int, FeedbackEvent]
@@ -42,7 +50,36 @@ def events_stored(session: Session, stored: Mapping[int, FeedbackEvent]
                 field=f"events[{index}].offer_key"))
         if found:
             out[index] = tuple(found)
+    complaints = [e for e in stored.values()
+                  if e.type == "complaint" and e.offer_key in known_offers]
+    if complaints:
+        _report_complaints(session, complaints)
     return out
+
+
+def _report_complaints(session: Session, complaints: list[FeedbackEvent]) -> None:
+    offers = {a.key: a for a in session.scalars(select(Artifact).where(
+        Artifact.kind == "offer", Artifact.key.in_({e.offer_key for e in complaints})))}
+    marketers = None
+    for event in complaints:
+        offer = offers[event.offer_key]
+        if offer.owner is not None:
+            people = [offer.owner]
+        else:
+            marketers = marketers or notifications.people_with_roles(session, [MARKETER])
+            people = marketers
+        link = f"/decisions/{event.decision_id}" if event.decision_id else "/analytics/"
+        where = " ".join(part for part in (event.channel, event.category) if part)
+        notifications.notify(session, people, kind="complaint", link=link,
+                             message=f"A customer complained about offer {event.offer_key}"
+                                     f"{' (' + where + ')' if where else ''}.")
+        webhooks.queue_report(session, "complaint", {
+            "offer": event.offer_key, "event_id": event.event_id,
+            "decision_id": event.decision_id, "channel": event.channel,
+            "category": event.category, "bundle_version": event.bundle_version,
+            "at": event.at.isoformat()})
+    for offer_key in sorted({e.offer_key for e in complaints}):
+        webhooks.intend(session, "loop.pause_check", offer_key=offer_key)
 
 
 def _existing(session: Session, column, values: list[str], *where) -> set[str]:  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
 
-from studio import security
+from studio import loop_jobs, security
 from studio.api import messages as api_messages
 from studio.api import openapi
 from studio.api.auth import token_required
@@ -239,6 +239,7 @@ def post_events() -> Response:
     report = events.ingest(db_session(), body)
     if isinstance(report, Refusal):
         return from_refusal(report).to_response()
+    loop_jobs.enqueue_after_commit(db_session())
     return json_response(report.to_dict())
 
 
