@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -331,6 +332,7 @@ class FeedbackEvent(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     decision_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    value_cents: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class Setting(Base):
@@ -447,3 +449,34 @@ class OfferPause(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class DecisionRollup(Base):
+    """Counts per day x offer x rule x channel x category x bundle x arm, kept as
+    decisions and events arrive (same transaction), so Analytics never scans raw rows.
+
+    `arm` is "treatment" (the offer was made) or "holdout" (the rule matched, the
+    customer was held out). Outcomes count events that name a logged decision and an
+    offer that decision made or held out; `value_cents` sums accepted events' values.
+    """
+
+    __tablename__ = "decision_rollups"
+    __table_args__ = (UniqueConstraint("day", "offer_key", "ruleset", "rule", "channel",
+                                       "category", "bundle_version", "arm",
+                                       name="uq_decision_rollups_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    offer_key: Mapped[str] = mapped_column(String(64), index=True)
+    ruleset: Mapped[str] = mapped_column(String(64))
+    rule: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(32))
+    bundle_version: Mapped[int] = mapped_column(Integer)
+    arm: Mapped[str] = mapped_column(String(16))
+    decisions: Mapped[int] = mapped_column(Integer, default=0)
+    shown: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    declined: Mapped[int] = mapped_column(Integer, default=0)
+    complaints: Mapped[int] = mapped_column(Integer, default=0)
+    value_cents: Mapped[int] = mapped_column(Integer, default=0)

@@ -45,6 +45,7 @@ def upgrade() -> None:
                               unique=False)
     with op.batch_alter_table("feedback_events", schema=None) as batch_op:
         batch_op.add_column(sa.Column("decision_id", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("value_cents", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_feedback_events_decision_id"), ["decision_id"],
                               unique=False)
     op.create_table(
@@ -85,9 +86,38 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_offer_pauses_offer_key"), ["offer_key"],
                               unique=False)
         batch_op.create_index(batch_op.f("ix_offer_pauses_status"), ["status"], unique=False)
+    op.create_table(
+        "decision_rollups",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("offer_key", sa.String(length=64), nullable=False),
+        sa.Column("ruleset", sa.String(length=64), nullable=False),
+        sa.Column("rule", sa.String(length=200), nullable=False),
+        sa.Column("channel", sa.String(length=32), nullable=False),
+        sa.Column("category", sa.String(length=32), nullable=False),
+        sa.Column("bundle_version", sa.Integer(), nullable=False),
+        sa.Column("arm", sa.String(length=16), nullable=False),
+        sa.Column("decisions", sa.Integer(), nullable=False),
+        sa.Column("shown", sa.Integer(), nullable=False),
+        sa.Column("accepted", sa.Integer(), nullable=False),
+        sa.Column("declined", sa.Integer(), nullable=False),
+        sa.Column("complaints", sa.Integer(), nullable=False),
+        sa.Column("value_cents", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_decision_rollups")),
+        sa.UniqueConstraint("day", "offer_key", "ruleset", "rule", "channel", "category",
+                            "bundle_version", "arm", name="uq_decision_rollups_key"),
+    )
+    with op.batch_alter_table("decision_rollups", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_decision_rollups_day"), ["day"], unique=False)
+        batch_op.create_index(batch_op.f("ix_decision_rollups_offer_key"), ["offer_key"],
+                              unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("decision_rollups", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_decision_rollups_offer_key"))
+        batch_op.drop_index(batch_op.f("ix_decision_rollups_day"))
+    op.drop_table("decision_rollups")
     with op.batch_alter_table("offer_pauses", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_offer_pauses_status"))
         batch_op.drop_index(batch_op.f("ix_offer_pauses_offer_key"))
@@ -97,6 +127,7 @@ def downgrade() -> None:
     op.drop_table("webhook_deliveries")
     with op.batch_alter_table("feedback_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_feedback_events_decision_id"))
+        batch_op.drop_column("value_cents")
         batch_op.drop_column("decision_id")
     with op.batch_alter_table("decisions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_decisions_decided_at"))

@@ -23,6 +23,7 @@ from studio import audit
 from studio.errors import NotAllowed, Refusal
 from studio.models import Decision, FeedbackEvent, Setting, User, utcnow
 from studio.roles import ADMIN
+from studio.services import rollups
 from studio.services.json_shape import check_object, expect_types, is_int
 from studio.services.messages import hash_customer
 
@@ -63,9 +64,11 @@ def record_decision(session: Session, decision: Mapping[str, Any],
     """Store a decision `/decide` just made (flushed, not committed); return its id."""
     record = decision_record(decision, interaction, decision_id=new_decision_id(),
                              decided_at=now)
-    session.add(_row(session, record, "studio", now or datetime.now(UTC),
-                     raw=raw_ids_allowed(session)))
+    row = _row(session, record, "studio", now or datetime.now(UTC),
+               raw=raw_ids_allowed(session))
+    session.add(row)
     session.flush()
+    rollups.decisions_stored(session, [row], early_events=False)
     return str(record["decision_id"])
 
 
@@ -152,6 +155,7 @@ def ingest(session: Session, body: Any, *, now: datetime | None = None
         results.append(ItemResult(index, key, "stored"))
     session.add_all(fresh.values())
     session.flush()
+    rollups.decisions_stored(session, list(fresh.values()))
     return DecisionReport(sorted(results, key=lambda r: r.index))
 
 

@@ -31,7 +31,8 @@ MAX_EVENTS: Final = 500
 MAX_PAYLOAD_BYTES: Final = 16 * 1024
 TEXT_LIMITS: Final = {"event_id": 100, "offer_key": 64, "rule": 200, "channel": 32,
                       "category": 32, "customer_id": 100, "decision_id": 64}
-EVENT_FIELDS: Final = (*TEXT_LIMITS, "type", "bundle_version", "score", "at", "payload")
+EVENT_FIELDS: Final = (*TEXT_LIMITS, "type", "bundle_version", "score", "at", "payload",
+                       "value")
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ def _stored_ids(session: Session, event_ids: list[str]) -> set[str]:
 def _copy(row: FeedbackEvent) -> FeedbackEvent:
     columns = ("event_id", "type", "offer_key", "rule", "channel", "category",
                "bundle_version", "customer_id", "score", "at", "received_at", "payload",
-               "decision_id")
+               "decision_id", "value_cents")
     return FeedbackEvent(**{name: getattr(row, name) for name in columns})
 
 
@@ -189,6 +190,9 @@ def _event_row(raw: Any, where: str, now: datetime) -> FeedbackEvent | Refusal:
     if len(json.dumps(payload)) > MAX_PAYLOAD_BYTES:
         return Refusal("too_long", f"'payload' is larger than {MAX_PAYLOAD_BYTES // 1024} KB.",
                        field=f"{where}.payload")
+    value = outcomes.value_cents(raw, kind, f"{where}.value")
+    if isinstance(value, Refusal):
+        return value
     score = raw.get("score")
     return FeedbackEvent(
         event_id=raw["event_id"], type=kind, offer_key=raw.get("offer_key") or "",
@@ -196,7 +200,7 @@ def _event_row(raw: Any, where: str, now: datetime) -> FeedbackEvent | Refusal:
         category=raw.get("category") or "", bundle_version=version,
         customer_id=raw.get("customer_id") or "",
         score=float(score) if score is not None else None, at=at, received_at=now,
-        payload=payload, decision_id=raw.get("decision_id") or None)
+        payload=payload, decision_id=raw.get("decision_id") or None, value_cents=value)
 
 
 def _check_offer_and_score(raw: Mapping[str, Any], kind: str, where: str) -> Refusal | None:

@@ -15,7 +15,9 @@ the ingest commits.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,7 +25,7 @@ from sqlalchemy.orm import Session
 from studio.errors import Refusal
 from studio.models import Artifact, Decision, FeedbackEvent
 from studio.roles import MARKETER
-from studio.services import notifications, webhooks
+from studio.services import notifications, rollups, webhooks
 
 
 def events_stored(session: Session, stored: Mapping[int, FeedbackEvent]
@@ -50,6 +52,7 @@ def events_stored(session: Session, stored: Mapping[int, FeedbackEvent]
                 field=f"events[{index}].offer_key"))
         if found:
             out[index] = tuple(found)
+    rollups.events_stored(session, stored.values())
     complaints = [e for e in stored.values()
                   if e.type == "complaint" and e.offer_key in known_offers]
     if complaints:
@@ -80,6 +83,28 @@ def _report_complaints(session: Session, complaints: list[FeedbackEvent]) -> Non
             "at": event.at.isoformat()})
     for offer_key in sorted({e.offer_key for e in complaints}):
         webhooks.intend(session, "loop.pause_check", offer_key=offer_key)
+
+
+_AMOUNT = re.compile(r"^(0|[1-9][0-9]{0,8})(\.[0-9]{1,2})?$")
+
+
+def value_cents(raw: Mapping[str, Any], kind: str, where: str) -> int | None | Refusal:
+    """An accepted event's `value`, in cents of the workspace currency, or a refusal.
+
+    The value is a decimal string with a dot and at most two decimals ("12.50"): a
+    number in JSON would round, a comma or a currency sign is ambiguous."""
+    value = raw.get("value")
+    if value is None:
+        return None
+    if kind != "accepted":
+        return Refusal("unexpected_field", "Only 'accepted' events carry a 'value'.",
+                       field=where)
+    if not isinstance(value, str) or not _AMOUNT.match(value):
+        return Refusal("invalid_value", "'value' is an amount as text with a dot and at "
+                       "most two decimals, without a currency sign, such as \"12.50\".",
+                       field=where)
+    whole, _, cents = value.partition(".")
+    return int(whole) * 100 + int((cents + "00")[:2])
 
 
 def _existing(session: Session, column, values: list[str], *where) -> set[str]:  # type: ignore[no-untyped-def]

@@ -112,3 +112,28 @@ def test_an_event_for_a_decision_not_logged_yet_is_stored_with_a_warning(
     explained = decision_log.explain(session, "later-0001")
     assert [e.event_id for e in explained.events] == ["e-1"]
     assert session.scalar(select(func.count(FeedbackEvent.id))) == 1
+
+
+@pytest.mark.parametrize(("value", "cents"), [("12.50", 1250), ("0.5", 50), ("7", 700)])
+def test_an_accepted_event_carries_its_value_in_cents(client: FlaskClient, session, auth,
+                                                      value, cents) -> None:
+    event = {"event_id": "v-1", "type": "accepted", "offer_key": "autopay", "value": value}
+    client.post("/api/v1/events", json={"events": [event]}, headers=auth)
+    assert session.scalar(select(FeedbackEvent.value_cents)) == cents
+
+
+@pytest.mark.parametrize(("event", "code"), [
+    ({"type": "accepted", "value": "12,50"}, "invalid_value"),
+    ({"type": "accepted", "value": "$12"}, "invalid_value"),
+    ({"type": "accepted", "value": 12.5}, "invalid_value"),
+    ({"type": "accepted", "value": "1.005"}, "invalid_value"),
+    ({"type": "shown", "value": "3.00"}, "unexpected_field"),
+])
+def test_a_value_in_the_wrong_format_refuses_that_event_alone(client: FlaskClient, session,
+                                                              auth, event, code) -> None:
+    good = {"event_id": "ok-1", "type": "shown", "offer_key": "autopay"}
+    bad = {"event_id": "bad-1", "offer_key": "autopay", **event}
+    body = client.post("/api/v1/events", json={"events": [good, bad]}, headers=auth).get_json()
+    assert (body["stored"], body["rejected"]) == (1, 1)
+    assert body["results"][1]["error"] == {**body["results"][1]["error"], "code": code,
+                                           "field": "events[1].value"}
