@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from studio.db import after_commit
 from studio.jobs import get_jobs, job
-from studio.services import auto_pause, bundles, webhooks
+from studio.services import auto_pause, bundles, scale_up, webhooks
 
 
 def enqueue_after_commit(session: Session) -> None:
@@ -71,3 +71,8 @@ def _enqueue_reports(session: Session) -> None:
     jobs = get_jobs()
     for name, kwargs in intents:
         jobs.enqueue(name, **kwargs)
+
+
+@job("loop.scale_up", periodic="7 * * * *")
+def flag_scale_up(session: Session) -> int:
+    return len(scale_up.flag(session))

@@ -91,3 +91,20 @@ def test_csv_exports_carry_the_rollups_and_the_raw_logs(app: Flask, session) -> 
     assert len(decisions) == 11
     logged = client.get(base + "&table=events").get_data(as_text=True).splitlines()
     assert len(logged) == 2 and "acc--cmd-t-0" in logged[1]
+
+
+def test_the_owner_is_told_once_when_an_offer_qualifies_to_scale_up(session) -> None:
+    from datetime import UTC, datetime
+
+    from studio.models import Notification
+    from studio.services import scale_up
+    from tests.factories.offers import make_offer
+
+    owner = make_user(session, "marketer")
+    make_offer(session, owner, "autopay")
+    _log(session, 200, 200, 60, 20)
+    today = datetime(2026, 11, 25, tzinfo=UTC)
+    assert scale_up.flag(session, today=today) == ["autopay"]
+    assert scale_up.flag(session, today=today) == []
+    [note] = session.query(Notification).filter_by(user_id=owner.id, kind="scale_up").all()
+    assert "does better than its holdout" in note.message
