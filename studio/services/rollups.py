@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -119,25 +119,61 @@ def events_stored(session: Session, events: Iterable[FeedbackEvent]) -> None:
 
 
 def _apply(session: Session, counts: dict[Key, Counter[str]]) -> None:
-    for key, counter in sorted(counts.items()):
-        where = and_(*(getattr(DecisionRollup, c) == v for c, v in zip(KEY_COLUMNS, key,
-                                                                       strict=True)))
-        values = {name: getattr(DecisionRollup, name) + n for name, n in counter.items() if n}
-        if not values:
-            continue
-        for _attempt in range(3):
-            result = session.execute(update(DecisionRollup).where(where).values(values)
-                                     .execution_options(synchronize_session=False))
-            if getattr(result, "rowcount", 0):
-                break
-            row = DecisionRollup(**dict(zip(KEY_COLUMNS, key, strict=True)),
-                                 **{name: counter.get(name, 0) for name in COUNTS})
-            try:
-                with session.begin_nested():
-                    session.add(row)
-            except IntegrityError:
-                continue  # a concurrent ingest inserted it first: add to its row
-            break
+    """Add `counts` to their rows: one executemany UPDATE for rows that exist, inserts
+    for new keys; a key a concurrent ingest inserted first is added to its row."""
+    counts = {k: c for k, c in counts.items() if any(c.values())}
+    if not counts:
+        return
+    existing = _existing_ids(session, list(counts))
+    fresh = sorted(k for k in counts if k not in existing)
+    if fresh:
+        try:
+            with session.begin_nested():
+                session.add_all([_new_row(k, counts[k]) for k in fresh])
+        except IntegrityError:
+            # A concurrent ingest inserted some of these keys: one at a time, adding to
+            # the row it made where it won.
+            for key in fresh:
+                try:
+                    with session.begin_nested():
+                        session.add(_new_row(key, counts[key]))
+                except IntegrityError:
+                    existing.update(_existing_ids(session, [key]))
+    _increment(session, {k: counts[k] for k in existing}, existing)
+
+
+def _new_row(key: Key, counts: Counter[str]) -> DecisionRollup:
+    return DecisionRollup(**dict(zip(KEY_COLUMNS, key, strict=True)),
+                          **{name: counts.get(name, 0) for name in COUNTS})
+
+
+_TABLE = DecisionRollup.__table__
+_INCREMENT = (update(_TABLE).where(_TABLE.c.id == bindparam("rid"))
+              .values({name: _TABLE.c[name] + bindparam(f"d_{name}") for name in COUNTS}))
+
+
+def _increment(session: Session, counts: dict[Key, Counter[str]], ids: dict[Key, int]) -> None:
+    if not counts:
+        return
+    session.flush()
+    params = [{"rid": ids[k], **{f"d_{n}": c.get(n, 0) for n in COUNTS}}
+              for k, c in sorted(counts.items())]
+    session.execute(_INCREMENT, params, execution_options={"synchronize_session": False})
+    for held in list(session.identity_map.values()):
+        if isinstance(held, DecisionRollup):
+            session.expire(held)
+
+
+def _existing_ids(session: Session, keys: list[Key]) -> dict[Key, int]:
+    session.flush()
+    columns = [getattr(DecisionRollup, c) for c in KEY_COLUMNS]
+    found: dict[Key, int] = {}
+    for start in range(0, len(keys), 100):
+        chunk = keys[start:start + 100]
+        for row_id, *key in session.execute(select(DecisionRollup.id, *columns)
+                                            .where(tuple_(*columns).in_(chunk))):
+            found[tuple(key)] = row_id  # type: ignore[index]
+    return found
 
 
 def recount(session: Session) -> dict[Key, dict[str, int]]:
