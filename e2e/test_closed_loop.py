@@ -3,15 +3,22 @@ reviewer undoes the pause; the offer is back in the next bundle and in decisions
 
 from __future__ import annotations
 
+import re
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect
+from werkzeug.serving import make_server
 
 from e2e.pages import sign_in
+from studio import migrate
 from studio.db import get_database
+from studio.demo import seed_demo
 from studio.services import api_tokens
+from tests.factories.apps import make_app
 
 OFFER = "overdraft_protection"
 CHECKBOOK = {
@@ -25,8 +32,30 @@ CHECKBOOK = {
 
 
 @pytest.fixture(scope="module")
-def token(live_app: tuple[Flask, str]) -> str:
-    app, _ = live_app
+def loop_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, str]]:
+    """A studio of its own: pausing and undoing publish bundles, which the shared
+    studio's other tests count on being theirs."""
+    folder = tmp_path_factory.mktemp("e2e-loop")
+    url = f"sqlite:///{folder / 'studio.sqlite3'}"
+    migrate.upgrade(url)
+    app = make_app(url, folder / "instance")
+    with app.app_context():
+        session = get_database(app).session()
+        seed_demo(session)
+        session.close()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield app, f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def token(loop_studio: tuple[Flask, str]) -> str:
+    app, _ = loop_studio
     session = get_database(app).session()
     try:
         secret = api_tokens.create(session, name="E2E loop", scopes=["bundles:read", "decide", "events:write"],
@@ -50,8 +79,9 @@ def _bundle_offers(page: Page, token: str) -> set[str]:
     return {o["key"] for o in answer.json()["offers"]}
 
 
-def test_complaints_pause_the_offer_and_a_reviewer_undoes_it(browser: Browser, base_url: str,
-                                                             token: str) -> None:
+def test_complaints_pause_the_offer_and_a_reviewer_undoes_it(
+        browser: Browser, loop_studio: tuple[Flask, str], token: str) -> None:
+    base_url = loop_studio[1]
     marketer = browser.new_context(base_url=base_url).new_page()
     sign_in(marketer, "mara@demo.studio")
     marketer.goto("/pauses/")
@@ -76,11 +106,13 @@ def test_complaints_pause_the_offer_and_a_reviewer_undoes_it(browser: Browser, b
     expect(marketer.get_by_text("was paused automatically").first).to_be_visible()
     expect(marketer.get_by_text("A customer complained about offer overdraft_protection").first
            ).to_be_visible()
+    marketer.get_by_role("button", name=re.compile(r"^Mark all \d+ as read")).click()
 
     reviewer = browser.new_context(base_url=base_url).new_page()
     sign_in(reviewer, "rita@demo.studio")
-    reviewer.goto("/pauses/")
-    reviewer.get_by_role("link", name=OFFER).first.click()
+    reviewer.goto("/inbox/")
+    reviewer.get_by_role("button", name=re.compile(f"Offer {OFFER} was paused automatically")
+                         ).first.click()
     expect(reviewer.get_by_role("heading", name=f"Offer {OFFER}: paused")).to_be_visible()
     reviewer.get_by_role("button", name="Undo the pause").click()
     expect(reviewer.get_by_text(f"Pause undone: {OFFER} is back in bundle")).to_be_visible()
