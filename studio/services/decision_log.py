@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bundle.decision_record import decision_record, new_decision_id
@@ -153,10 +154,32 @@ def ingest(session: Session, body: Any, *, now: datetime | None = None
             continue
         fresh[key] = _row(session, item, "client", now, raw=raw)
         results.append(ItemResult(index, key, "stored"))
-    session.add_all(fresh.values())
-    session.flush()
-    rollups.decisions_stored(session, list(fresh.values()))
+    stored_rows = _add(session, fresh)
+    results = [ItemResult(r.index, r.decision_id, "duplicate")
+               if r.status == "stored" and r.decision_id not in stored_rows else r
+               for r in results]
+    rollups.decisions_stored(session, list(stored_rows.values()))
     return DecisionReport(sorted(results, key=lambda r: r.index))
+
+
+def _add(session: Session, fresh: dict[str, Decision]) -> dict[str, Decision]:
+    """Add the new decisions; one a concurrent report stored first is left out."""
+    try:
+        with session.begin_nested():
+            session.add_all(fresh.values())
+        return fresh
+    except IntegrityError:
+        pass
+    kept: dict[str, Decision] = {}
+    for key, row in fresh.items():
+        copy = Decision(**{c.key: getattr(row, c.key) for c in Decision.__table__.columns})
+        try:
+            with session.begin_nested():
+                session.add(copy)
+            kept[key] = copy
+        except IntegrityError:
+            continue
+    return kept
 
 
 def _check(item: Any, where: str) -> Refusal | None:

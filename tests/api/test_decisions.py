@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -137,3 +138,17 @@ def test_a_value_in_the_wrong_format_refuses_that_event_alone(client: FlaskClien
     assert (body["stored"], body["rejected"]) == (1, 1)
     assert body["results"][1]["error"] == {**body["results"][1]["error"], "code": code,
                                            "field": "events[1].value"}
+
+
+def test_a_decision_stored_meanwhile_by_a_concurrent_report_counts_as_a_duplicate(
+        session) -> None:
+    first = decision_log.ingest(session, {"decisions": [_record("race-0001")]})
+    assert first.count("stored") == 1
+    # The id check ran before the other report committed: the insert itself collides.
+    fresh = {"race-0001": decision_log._row(session, _record("race-0001"), "client",
+                                            datetime.now(UTC), raw=False),
+             "race-0002": decision_log._row(session, _record("race-0002"), "client",
+                                            datetime.now(UTC), raw=False)}
+    kept = decision_log._add(session, fresh)
+    assert list(kept) == ["race-0002"]
+    assert session.scalar(select(func.count(Decision.id))) == 2
