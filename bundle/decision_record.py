@@ -3,7 +3,7 @@
 `/api/v1/decide` and the Python client's local `decide` both turn the runtime's answer
 into this record, so a decision reported by a client (`POST /api/v1/decisions`) reads
 exactly like one the studio made. The record names the bundle, the interaction's
-channel and category, the customer, the rules that matched, the offers made, the
+channel, category and tone, the customer, the rules that matched, the offers made, the
 guards that fired and the holdout arms, each with the ruleset it came from.
 Nothing here knows Flask or a database.
 """
@@ -28,6 +28,8 @@ def decision_record(decision: Mapping[str, Any], interaction: Mapping[str, Any],
     inquiry = inquiry if isinstance(inquiry, Mapping) else {}
     customer = interaction.get("customer") if isinstance(interaction, Mapping) else None
     customer_id = customer.get("id") if isinstance(customer, Mapping) else None
+    tone = interaction.get("tone") if isinstance(interaction, Mapping) else None
+    tone_label = tone.get("label") if isinstance(tone, Mapping) else None
     bundle = decision.get("bundle") or {}
     offers: list[dict[str, Any]] = []
     guards: list[dict[str, Any]] = []
@@ -61,6 +63,7 @@ def decision_record(decision: Mapping[str, Any], interaction: Mapping[str, Any],
         "bundle_digest": str(bundle.get("digest") or ""),
         "channel": str(inquiry.get("channel") or "")[:32],
         "category": str(inquiry.get("category") or "")[:32],
+        "tone": str(tone_label or "")[:32],
         "customer_id": None if customer_id is None else str(customer_id)[:100],
         "rules": rules,
         "offers": offers,

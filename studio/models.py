@@ -399,6 +399,7 @@ class Decision(Base):
     bundle_digest: Mapped[str] = mapped_column(String(100), default="")
     channel: Mapped[str] = mapped_column(String(32), default="")
     category: Mapped[str] = mapped_column(String(32), default="")
+    tone: Mapped[str] = mapped_column(String(32), default="")
     customer_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
     customer_id: Mapped[str | None] = mapped_column(String(100), default=None)
     rules: Mapped[list[Any]] = mapped_column(JSON, default=list)

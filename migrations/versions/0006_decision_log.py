@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("bundle_digest", sa.String(length=100), nullable=False),
         sa.Column("channel", sa.String(length=32), nullable=False),
         sa.Column("category", sa.String(length=32), nullable=False),
+        sa.Column("tone", sa.String(length=32), nullable=False),
         sa.Column("customer_hash", sa.String(length=64), nullable=False),
         sa.Column("customer_id", sa.String(length=100), nullable=True),
         sa.Column("rules", sa.JSON(), nullable=False),

@@ -312,6 +312,7 @@ def _components() -> dict[str, Any]:
                     "bundle_digest": {"type": "string", "maxLength": 100},
                     "channel": {"type": "string", "maxLength": 32},
                     "category": {"type": "string", "maxLength": 32},
+                    "tone": {"type": "string", "maxLength": 32},
                     "customer_id": {"type": "string", "maxLength": 100, "description":
                                     "Stored as a hash unless an admin allows raw ids."},
                     "rules": {"type": "array", "items": {"type": "object"}},

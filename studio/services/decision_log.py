@@ -32,7 +32,7 @@ RAW_IDS: Final = "decision_log_raw_customer_ids"
 MAX_DECISIONS: Final = 500
 ID_PATTERN: Final = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 RECORD_FIELDS: Final = ("decision_id", "decided_at", "bundle_version", "bundle_digest",
-                        "channel", "category", "customer_id", "rules", "offers", "guards",
+                        "channel", "category", "tone", "customer_id", "rules", "offers", "guards",
                         "holdouts", "trace")
 LIST_FIELDS: Final = ("rules", "offers", "guards", "holdouts")
 MAX_LIST: Final = 200
@@ -80,7 +80,7 @@ def _row(session: Session, record: Mapping[str, Any], source: str, now: datetime
     return Decision(
         id=record["decision_id"], source=source, bundle_version=record.get("bundle_version"),
         bundle_digest=record.get("bundle_digest") or "", channel=record.get("channel") or "",
-        category=record.get("category") or "",
+        category=record.get("category") or "", tone=record.get("tone") or "",
         customer_hash=hash_customer(customer) if customer else "",
         customer_id=customer if raw and customer else None,
         rules=list(record.get("rules") or []), offers=list(record.get("offers") or []),
@@ -188,7 +188,7 @@ def _check(item: Any, where: str) -> Refusal | None:
         or expect_types(item, where, {"decision_id": (str,), "decided_at": (str,),
                                       "bundle_version": (int,), "bundle_digest": (str,),
                                       "channel": (str,), "category": (str,),
-                                      "customer_id": (str,), "trace": (dict,),
+                                      "tone": (str,), "customer_id": (str,), "trace": (dict,),
                                       **{name: (list,) for name in LIST_FIELDS}})
     if problem is not None:
         return problem
@@ -203,7 +203,7 @@ def _check(item: Any, where: str) -> Refusal | None:
     if item.get("decided_at") is not None and _moment(item["decided_at"]) is None:
         return Refusal("invalid_time", "'decided_at' must be an ISO 8601 date-time such as "
                        "2026-03-01T09:30:00Z.", field=f"{where}.decided_at")
-    for name, limit in (("bundle_digest", 100), ("channel", 32), ("category", 32),
+    for name, limit in (("bundle_digest", 100), ("channel", 32), ("category", 32), ("tone", 32),
                         ("customer_id", 100)):
         value = item.get(name)
         if isinstance(value, str) and len(value) > limit:

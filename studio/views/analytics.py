@@ -10,7 +10,7 @@ from flask import Blueprint, Response, render_template, request, stream_with_con
 
 from studio import security
 from studio.db import db_session
-from studio.services import analytics, attribution
+from studio.services import analytics, attribution, harm
 from studio.web import is_htmx
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
@@ -98,3 +98,11 @@ def export() -> Response:
     name = table if table in ("decisions", "events") else "rollups"
     return Response(stream_with_context(generate()), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename={name}-{window.start}-{window.end}.csv"})
+
+
+@bp.get("/harm")
+@security.requires("analytics")
+def harm_page() -> str:
+    window = analytics.window_from(request.args.get("start"), request.args.get("end"))
+    return render_template("analytics/harm.html", window=window,
+                           found=harm.report(db_session(), window))
