@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
-from studio import db, jobs, security
+from studio import db, jobs, loop_jobs, security  # noqa: F401 (loop_jobs registers jobs)
 from studio.config import flask_config, load_settings
 from studio.errors import NotAllowed, ValidationFailed
 from studio.outages import database_unavailable, install_repeat_filter

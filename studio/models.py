@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -335,6 +336,8 @@ class FeedbackEvent(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    decision_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    value_cents: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class Setting(Base):
@@ -445,6 +448,51 @@ class InteractionImport(Base):
     header: Mapped[list[str] | None] = mapped_column(JSON, default=None)
     message: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+# --- The closed loop: decisions, webhooks ---------------------------------------------
+
+
+class Decision(Base):
+    """One decision as it was made (by `/decide` or reported by a client), for attribution.
+
+    The customer is kept as a hash; `customer_id` is filled only when the workspace
+    setting `decision_log_raw_customer_ids` allows it.
+    """
+
+    __tablename__ = "decisions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    bundle_version: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
+    bundle_digest: Mapped[str] = mapped_column(String(100), default="")
+    channel: Mapped[str] = mapped_column(String(32), default="")
+    category: Mapped[str] = mapped_column(String(32), default="")
+    tone: Mapped[str] = mapped_column(String(32), default="")
+    customer_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    rules: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    offers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    guards: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    holdouts: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    trace: Mapped[Any] = mapped_column(JSON, default=None, nullable=True)
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One exception report sent (or being sent) to the admin-configured webhook URL."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    url: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_status: Mapped[int | None] = mapped_column(Integer, default=None)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                             default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -527,3 +575,54 @@ class ContactHistory(Base):
     source: Mapped[str] = mapped_column(String(16), default="studio")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+class OfferPause(Base):
+    """An offer the studio paused by itself, and the review that keeps or undoes it.
+
+    `status`: "paused" (awaiting review), "kept" (a reviewer confirmed) or "undone" (a
+    reviewer put the offer back). `offer_entry` is the offer as it was in the bundle,
+    so undoing restores exactly what was live.
+    """
+
+    __tablename__ = "offer_pauses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    offer_key: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="paused", index=True)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    offer_entry: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    paused_version: Mapped[int] = mapped_column(Integer)
+    restored_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class DecisionRollup(Base):
+    """Counts per day x offer x rule x channel x category x bundle x arm, kept as
+    decisions and events arrive (same transaction), so Analytics never scans raw rows.
+
+    `arm` is "treatment" (the offer was made) or "holdout" (the rule matched, the
+    customer was held out). Outcomes count events that name a logged decision and an
+    offer that decision made or held out; `value_cents` sums accepted events' values.
+    """
+
+    __tablename__ = "decision_rollups"
+    __table_args__ = (UniqueConstraint("day", "offer_key", "ruleset", "rule", "channel",
+                                       "category", "bundle_version", "arm",
+                                       name="uq_decision_rollups_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    offer_key: Mapped[str] = mapped_column(String(64), index=True)
+    ruleset: Mapped[str] = mapped_column(String(64))
+    rule: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(32))
+    bundle_version: Mapped[int] = mapped_column(Integer)
+    arm: Mapped[str] = mapped_column(String(16))
+    decisions: Mapped[int] = mapped_column(Integer, default=0)
+    shown: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    declined: Mapped[int] = mapped_column(Integer, default=0)
+    complaints: Mapped[int] = mapped_column(Integer, default=0)
+    value_cents: Mapped[int] = mapped_column(Integer, default=0)

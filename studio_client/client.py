@@ -39,6 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from bundle.decision_record import decision_record, new_decision_id
 from bundle.disposal import OnUnavailable
 from bundle.format import KEYS_SIGNATURE_HEADER, SIGNATURE_HEADER, Signature
 from bundle.history import HistoryStore
@@ -135,6 +136,8 @@ class StudioClient:
         if self.outbox.waiting:
             self.outbox.start()
         self._report_backoff = backoff
+        #: Local decisions not yet reported to the studio (`send_decisions`).
+        self.pending_decisions: list[dict[str, Any]] = []
         self._history_choice = history
         self._history: HistoryStore | None = None if isinstance(history, str) else history
         self._reports: deque[dict[str, Any]] = deque(maxlen=MAX_PENDING_REPORTS)
@@ -322,11 +325,17 @@ class StudioClient:
         Caps and suppressions of the bundle's contact policy are counted from
         `history` (by default a SQLite file in the cache folder), and the offers made are
         kept for `report_decisions`, which sends them to the studio's contact history.
+
+        The answer carries a fresh `decision_id`; its log record waits in
+        `pending_decisions` until `send_decisions` reports it.
         """
         self._refresh_if_due()
         decision = self.runtime.decide(interaction, channels=channels, explain=explain,
                                        layouts=layouts, allow_invalid=allow_invalid,
                                        history=self.history, on_unavailable=on_unavailable)
+        decision["decision_id"] = new_decision_id()
+        self.pending_decisions.append(decision_record(decision, interaction,
+                                                      decision_id=decision["decision_id"]))
         self._keep_report(interaction, decision)
         return decision
 
@@ -524,10 +533,33 @@ class StudioClient:
         """Stop the delivery thread; undelivered reports stay on disk for the next start."""
         self.outbox.close()
 
+    def send_decisions(self) -> dict[str, Any]:
+        """Report the local decisions still pending (`POST /api/v1/decisions`).
+
+        Decision ids are made before the first attempt, so a retried batch is stored
+        once. Reported records leave `pending_decisions` only when the studio answered."""
+        total: dict[str, Any] = {"stored": 0, "duplicates": 0, "rejected": 0, "results": []}
+        while self.pending_decisions:
+            batch = self.pending_decisions[:REPORT_BATCH]
+            answer = self._post_with_retries("/api/v1/decisions", {"decisions": batch})
+            del self.pending_decisions[:len(batch)]
+            for name in ("stored", "duplicates", "rejected"):
+                total[name] += int(answer.get(name, 0))
+            total["results"] += answer.get("results", [])
+        return total
+
     def _prepare_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(event, MutableMapping) and not event.get("event_id"):
             event["event_id"] = uuid.uuid4().hex
         out = dict(event)
+        decision = out.pop("decision", None)
+        if isinstance(decision, Mapping):
+            # The caller names the decision the event is about; the client fills in its id.
+            if decision.get("decision_id"):
+                out.setdefault("decision_id", decision["decision_id"])
+            version = (decision.get("bundle") or {}).get("version")
+            if version:
+                out.setdefault("bundle_version", version)
         out.setdefault("event_id", uuid.uuid4().hex)
         out.setdefault("at", datetime.now(UTC).isoformat(timespec="seconds"))
         if self._bundle is not None:

@@ -19,6 +19,7 @@ from content.model import LAYOUT_CHANNELS
 from dsl.schema import FieldSpec, Schema, default_schema
 from studio.api.body import MAX_BODY_BYTES
 from studio.services.api_tokens import SCOPE_LABELS, SCOPES
+from studio.services.decision_log import MAX_DECISIONS
 from studio.services.events import EVENT_TYPES, MAX_EVENTS, MAX_PAYLOAD_BYTES, TEXT_LIMITS
 from studio.services.messages import MAX_RESPONSE_CHARS
 
@@ -252,6 +253,9 @@ def _components() -> dict[str, Any]:
                     "bundle": {"type": "object", "required": ["version", "digest"],
                                "properties": {"version": {"type": "integer"},
                                               "digest": {"type": "string"}}},
+                    "decision_id": {"type": "string", "description":
+                                    "The decision's id in the decision log; send it with "
+                                    "the events about this decision."},
                     "channels": {"type": "array", "items": variant_channels},
                     "offers": {"type": "array", "items": {
                         "type": "object", "required": ["ruleset", "variants"],
@@ -312,6 +316,53 @@ def _components() -> dict[str, Any]:
                            "description": "When it happened; default: when received."},
                     "payload": {"type": "object", "description":
                                 f"Anything else, up to {MAX_PAYLOAD_BYTES // 1024} KB."},
+                    "decision_id": {"type": "string", "maxLength": TEXT_LIMITS["decision_id"],
+                                    "description": "The decision this event is about (from "
+                                                   "/decide or the client's local decide)."},
+                    "value": {"type": "string", "pattern": r"^(0|[1-9][0-9]{0,8})(\.[0-9]{1,2})?$",
+                              "description": "accepted only: the amount, as text with a dot "
+                                             "and at most two decimals (\"12.50\")."},
+                },
+            },
+            "DecisionRecord": {
+                "type": "object", "required": ["decision_id", "bundle_version"],
+                "additionalProperties": False,
+                "properties": {
+                    "decision_id": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{8,64}$"},
+                    "decided_at": {"type": "string", "format": "date-time"},
+                    "bundle_version": {"type": "integer", "minimum": 1},
+                    "bundle_digest": {"type": "string", "maxLength": 100},
+                    "channel": {"type": "string", "maxLength": 32},
+                    "category": {"type": "string", "maxLength": 32},
+                    "tone": {"type": "string", "maxLength": 32},
+                    "customer_id": {"type": "string", "maxLength": 100, "description":
+                                    "Stored as a hash unless an admin allows raw ids."},
+                    "rules": {"type": "array", "items": {"type": "object"}},
+                    "offers": {"type": "array", "items": {"type": "object"}},
+                    "guards": {"type": "array", "items": {"type": "object"}},
+                    "holdouts": {"type": "array", "items": {"type": "object"}},
+                    "trace": {"type": "object"},
+                },
+            },
+            "DecisionBatch": {
+                "type": "object", "required": ["decisions"], "additionalProperties": False,
+                "properties": {"decisions": {"type": "array", "items": _ref("DecisionRecord"),
+                                             "maxItems": MAX_DECISIONS}},
+            },
+            "DecisionReport": {
+                "type": "object", "required": ["stored", "duplicates", "rejected", "results"],
+                "properties": {
+                    "stored": {"type": "integer"}, "duplicates": {"type": "integer"},
+                    "rejected": {"type": "integer"},
+                    "results": {"type": "array", "items": {
+                        "type": "object", "required": ["index", "decision_id", "status"],
+                        "properties": {
+                            "index": {"type": "integer"},
+                            "decision_id": {"type": ["string", "null"]},
+                            "status": {"enum": ["stored", "duplicate", "rejected"]},
+                            "error": {"$ref": "#/components/schemas/Error/properties/error"},
+                        },
+                    }},
                 },
             },
             "EventBatch": {
@@ -331,6 +382,11 @@ def _components() -> dict[str, Any]:
                             "event_id": {"type": ["string", "null"]},
                             "status": {"enum": ["stored", "duplicate", "rejected"]},
                             "error": {"$ref": "#/components/schemas/Error/properties/error"},
+                            "warnings": {"type": "array", "description":
+                                         "A stored event naming a decision not logged (yet) "
+                                         "or an unknown offer.",
+                                         "items": {"$ref": "#/components/schemas/Error/"
+                                                           "properties/error"}},
                         },
                     }},
                 },
@@ -541,6 +597,18 @@ def _document() -> dict[str, Any]:
                                                          "rejected": {"type": "integer"},
                                                          "results": {"type": "array",
                                                                      "items": {"type": "object"}}}}}}}},
+                                        "400", "401", "403", "413", "415"),
+            }},
+            "/api/v1/decisions": {"post": {
+                "tags": ["Events"], "summary": "Report decisions made locally",
+                "description": f"Up to {MAX_DECISIONS} decision records per call, as the "
+                               "Python client builds them (`send_decisions`). Each is stored "
+                               "once per `decision_id` and checked on its own.",
+                "operationId": "reportDecisions", "security": [{"token": ["events:write"]}],
+                "requestBody": {"required": True, "content": {JSON: {
+                    "schema": _ref("DecisionBatch")}}},
+                "responses": _responses({"200": {"description": "What happened to each record.",
+                                                 "content": {JSON: {"schema": _ref("DecisionReport")}}}},
                                         "400", "401", "403", "413", "415"),
             }},
             "/api/v1/openapi.json": {"get": {

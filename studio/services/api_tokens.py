@@ -27,7 +27,7 @@ SCOPES: Final = ("bundles:read", "decide", "events:write", "messages:write")
 SCOPE_LABELS: Final = {
     "bundles:read": "Fetch signed bundles and public keys",
     "decide": "Ask the studio for decisions",
-    "events:write": "Send feedback events",
+    "events:write": "Send feedback events and report decisions",
     "messages:write": "Open customer messages (the /m/<token> page)",
 }
 TOKEN_PREFIX: Final = "pst_"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from studio.errors import Refusal
 from studio.models import FeedbackEvent
-from studio.services import contact_history
+from studio.services import contact_history, outcomes
 from studio.services.json_shape import check_object, expect_types, is_int
 
 EVENT_TYPES: Final = ("shown", "clicked", "accepted", "declined", "complaint", "nps")
@@ -30,12 +30,13 @@ OFFER_EVENTS: Final = frozenset({"shown", "clicked", "accepted", "declined", "co
 MAX_EVENTS: Final = 500
 MAX_PAYLOAD_BYTES: Final = 16 * 1024
 TEXT_LIMITS: Final = {"event_id": 100, "offer_key": 64, "rule": 200, "channel": 32,
-                      "category": 32, "customer_id": 100}
+                      "category": 32, "customer_id": 100, "decision_id": 64}
 #: How far from the studio's clock an event's `at` may be: clocks drift and outboxes
 #: hold events through outages, but a date years off is a bug in the sender.
 MAX_FUTURE: Final = timedelta(days=1)
 MAX_PAST: Final = timedelta(days=5 * 365)
-EVENT_FIELDS: Final = (*TEXT_LIMITS, "type", "bundle_version", "score", "at", "payload")
+EVENT_FIELDS: Final = (*TEXT_LIMITS, "type", "bundle_version", "score", "at", "payload",
+                       "value")
 
 
 @dataclass(frozen=True)
@@ -44,10 +45,14 @@ class EventResult:
     event_id: str | None
     status: str
     error: Refusal | None = None
+    warnings: tuple[Refusal, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"index": self.index, "event_id": self.event_id,
                                "status": self.status}
+        if self.warnings:
+            out["warnings"] = [{"code": w.code, "message": w.message, "field": w.field}
+                               for w in self.warnings]
         if self.error is not None:
             out["error"] = {"code": self.error.code, "message": self.error.message,
                             "field": self.error.field}
@@ -100,12 +105,16 @@ def ingest(session: Session, body: Any, *, now: datetime | None = None
     results.update(stored)
     contact_history.record_event_outcomes(
         session, (rows[i] for i, r in stored.items() if r.status == "stored"))
+    kept = {i: rows[i] for i, r in results.items() if r.status == "stored" and i in rows}
+    for index, found in outcomes.events_stored(session, kept).items():
+        results[index] = replace(results[index], warnings=found)
     return IngestReport([results[i] for i in sorted(results)])
 
 
 #: The columns an event row is inserted with.
 _COLUMNS: Final = ("event_id", "type", "offer_key", "rule", "channel", "category",
-                   "bundle_version", "customer_id", "score", "at", "received_at", "payload")
+                   "bundle_version", "customer_id", "score", "at", "received_at", "payload",
+                   "decision_id", "value_cents")
 
 
 def _store(session: Session, rows: Mapping[int, FeedbackEvent]) -> dict[int, EventResult]:
@@ -178,6 +187,9 @@ def _event_row(raw: Any, where: str, now: datetime) -> FeedbackEvent | Refusal:
     if len(json.dumps(payload)) > MAX_PAYLOAD_BYTES:
         return Refusal("too_long", f"'payload' is larger than {MAX_PAYLOAD_BYTES // 1024} KB.",
                        field=f"{where}.payload")
+    value = outcomes.value_cents(raw, kind, f"{where}.value")
+    if isinstance(value, Refusal):
+        return value
     score = raw.get("score")
     return FeedbackEvent(
         event_id=raw["event_id"], type=kind, offer_key=raw.get("offer_key") or "",
@@ -185,7 +197,7 @@ def _event_row(raw: Any, where: str, now: datetime) -> FeedbackEvent | Refusal:
         category=raw.get("category") or "", bundle_version=version,
         customer_id=raw.get("customer_id") or "",
         score=float(score) if score is not None else None, at=at, received_at=now,
-        payload=payload)
+        payload=payload, decision_id=raw.get("decision_id") or None, value_cents=value)
 
 
 def _check_offer_and_score(raw: Mapping[str, Any], kind: str, where: str) -> Refusal | None:

@@ -34,7 +34,7 @@ from studio import audit
 from studio.errors import FieldError, NotAllowed, Problem, PublishRefused, ValidationFailed
 from studio.models import Artifact, Bundle, ChangeRequest, Setting, User
 from studio.roles import ADMIN, REVIEWER
-from studio.services import bundles, notifications, signing, workspace
+from studio.services import auto_pause, bundles, notifications, signing, workspace
 from studio.services.toolchain import Toolchain, default_toolchain
 from studio.services.write_lock import take_workspace_lock
 
@@ -223,9 +223,11 @@ def prepare(session: Session, *, toolchain: Toolchain | None = None,
     rulesets, ruleset_problems = _compile_rulesets(ws, schema, today, toolchain)
     policy, policy_problems = _compile_policy(ws, schema)
     problems = offer_problems + layout_problems + ruleset_problems + policy_problems
+    paused = {workspace.ref("offer", key) for key in auto_pause.paused_offers(session)}
+    offers = [offer for offer in offers if workspace.ref("offer", offer["key"]) not in paused]
     current = bundles.current(session)
     previous = _revisions_of(current)
-    revisions = ws.revisions
+    revisions = {ref: number for ref, number in ws.revisions.items() if ref not in paused}
     changes = bundles.changes(previous, revisions)
     if current is not None and not any(changes.values()):
         problems.append(Problem("error", "nothing-to-publish",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+import csv
+import io
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, render_template, request, stream_with_context
 
 from studio import security
 from studio.db import db_session
-from studio.services import analytics
+from studio.services import analytics, attribution, harm
 from studio.web import is_htmx
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
@@ -31,3 +35,74 @@ def chart() -> Response:
     security.frame_policy(response, security.CHART_POLICY)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _lift_args() -> tuple[analytics.Window, attribution.Filters]:
+    window = analytics.window_from(request.args.get("start"), request.args.get("end"))
+    return window, attribution.Filters.from_args(request.args)
+
+
+@bp.get("/lift")
+@security.requires("analytics")
+def lift_page() -> str:
+    window, filters = _lift_args()
+    found = attribution.attribution(db_session(), window, filters)
+    return render_template("analytics/lift.html", window=window, filters=filters,
+                           found=found, dimension=request.args.get("by", "offer"),
+                           grain=request.args.get("grain", "day"),
+                           dimensions=attribution.DIMENSIONS, grains=attribution.GRAINS)
+
+
+@bp.get("/trend.svg")
+@security.requires("analytics")
+def trend_chart() -> Response:
+    window, filters = _lift_args()
+    found = attribution.trend(db_session(), window, filters,
+                              dimension=request.args.get("by", "offer"),
+                              grain=request.args.get("grain", "day"))
+    response = Response(attribution.trend_chart(found), mimetype="image/svg+xml")
+    security.frame_policy(response, security.CHART_POLICY)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: object) -> object:
+    # A spreadsheet runs a cell that starts like a formula; quote it as text instead.
+    if isinstance(value, str) and value.startswith(_FORMULA):
+        return "'" + value
+    return "" if value is None else value
+
+
+@bp.get("/export.csv")
+@security.requires("analytics")
+def export() -> Response:
+    window, filters = _lift_args()
+    table = request.args.get("table", "rollups")
+    session = db_session()
+    rows = {"decisions": lambda: attribution.raw_decisions(session, window),
+            "events": lambda: attribution.raw_events(session, window)}.get(
+        table, lambda: attribution.rollup_rows(session, window, filters))()
+
+    def generate() -> Iterator[str]:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        for row in rows:
+            writer.writerow([_csv_cell(v) for v in row])
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+
+    name = table if table in ("decisions", "events") else "rollups"
+    return Response(stream_with_context(generate()), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename={name}-{window.start}-{window.end}.csv"})
+
+
+@bp.get("/harm")
+@security.requires("analytics")
+def harm_page() -> str:
+    window = analytics.window_from(request.args.get("start"), request.args.get("end"))
+    return render_template("analytics/harm.html", window=window,
+                           found=harm.report(db_session(), window))

@@ -17,7 +17,7 @@ from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
 
 from bundle.format import KEYS_SIGNATURE_HEADER
-from studio import security
+from studio import loop_jobs, security
 from studio.api import messages as api_messages
 from studio.api import openapi
 from studio.api.auth import token_required
@@ -27,7 +27,7 @@ from studio.api.errors import ApiError, from_http_exception, from_refusal, json_
 from studio.db import db_session, roll_back_request
 from studio.errors import FieldError, NotAllowed, Refusal, ValidationFailed
 from studio.outages import database_unavailable
-from studio.services import bundles, contact_history, decisions, events, signing
+from studio.services import bundles, contact_history, decision_log, decisions, events, signing
 from studio.services.bundle_cache import Pointer, ServedBundle
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -215,7 +215,11 @@ def decide() -> Response:
     if isinstance(parsed, Refusal):
         return from_refusal(parsed).to_response()
     if open_raw is None:
-        return _answer(decisions.decide(db_session, bundle_cache(), parsed))
+        answer = decisions.decide(db_session, bundle_cache(), parsed)
+        if not isinstance(answer, Refusal):
+            answer["decision_id"] = decision_log.record_decision(db_session(), answer,
+                                                                 parsed.interaction)
+        return _answer(answer)
     spec = api_messages.may_open() or api_messages.parse_open(open_raw, parsed.interaction)
     if isinstance(spec, ApiError):
         return spec.to_response()
@@ -223,6 +227,8 @@ def decide() -> Response:
                                           spec)
     if isinstance(result, ApiError):
         return result.to_response()
+    result["decision_id"] = decision_log.record_decision(db_session(), result,
+                                                         parsed.interaction)
     return json_response(result, status=201)
 
 
@@ -252,6 +258,20 @@ def post_events() -> Response:
     if isinstance(body, ApiError):
         return body.to_response()
     report = events.ingest(db_session(), body)
+    if isinstance(report, Refusal):
+        return from_refusal(report).to_response()
+    loop_jobs.enqueue_after_commit(db_session())
+    return json_response(report.to_dict())
+
+
+@bp.post("/decisions")
+@security.public
+@token_required("events:write")
+def post_decisions() -> Response:
+    body = read_json(request)
+    if isinstance(body, ApiError):
+        return body.to_response()
+    report = decision_log.ingest(db_session(), body)
     if isinstance(report, Refusal):
         return from_refusal(report).to_response()
     return json_response(report.to_dict())

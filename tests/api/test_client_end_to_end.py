@@ -44,8 +44,10 @@ def test_client_fetches_verifies_and_decides_like_the_studio(
         for explain in (False, True):
             local = client.decide(interaction, explain=explain)
             remote = client.decide_remote(interaction, explain=explain)
-            # The same JSON: the local trace shares read-only tuples where JSON has lists.
-            # Only the contact history differs: the client's SQLite file, the studio's table.
+            # Each decision has its own id; apart from it, the same JSON (the local trace
+            # shares read-only tuples where JSON has lists). Only the contact history
+            # differs too: the client's SQLite file, the studio's table.
+            assert local.pop("decision_id") != remote.pop("decision_id")
             assert _without_history(json.loads(json.dumps(local))) == _without_history(remote)
             assert (local["policy"]["history"]["store"], remote["policy"]["history"]["store"]) == \
                 ("sqlite", "database")
@@ -134,6 +136,26 @@ def stored_event_ids(studio: LiveStudio, event_ids: list[str]) -> list[str]:
     with get_database(studio.app).session() as session:
         return sorted(session.scalars(select(FeedbackEvent.event_id)
                                       .where(FeedbackEvent.event_id.in_(event_ids))))
+
+
+def test_local_decisions_are_reported_once_and_events_carry_their_id(
+        live_studio: LiveStudio, tmp_path: Path) -> None:
+    client = _client(live_studio, tmp_path)
+    client.refresh()
+    decision = client.decide(CHECKBOOK)
+    pending = list(client.pending_decisions)
+    assert [p["decision_id"] for p in pending] == [decision["decision_id"]]
+    assert pending[0]["offers"] == [{"ruleset": "retail_banking",
+                                     "offer": "overdraft_protection",
+                                     "rule": decision["offers"][0]["rule"]}]
+    assert client.send_decisions()["stored"] == 1
+    assert client.pending_decisions == []
+    client.pending_decisions = pending  # a retry after a lost answer
+    assert client.send_decisions()["duplicates"] == 1
+    sent = client.send_events([{"type": "accepted", "offer_key": "overdraft_protection",
+                                "decision": decision}])
+    [result] = sent["results"]
+    assert result["status"] == "stored" and "warnings" not in result
 
 
 # --- a studio impersonator serving altered answers ----------------------------------------

@@ -30,7 +30,11 @@ def test_a_batch_is_stored_with_every_field(client: FlaskClient, session, auth) 
     assert response.status_code == 200
     assert response.get_json() == {
         "stored": 2, "duplicates": 0, "rejected": 0,
-        "results": [{"index": 0, "event_id": "evt-1", "status": "stored"},
+        "results": [{"index": 0, "event_id": "evt-1", "status": "stored",
+                     "warnings": [{"code": "unknown_offer", "field": "events[0].offer_key",
+                                   "message": "The studio has no offer 'overdraft_protection'"
+                                              "; the event is stored but no owner is told "
+                                              "about it."}]},
                     {"index": 1, "event_id": "evt-2", "status": "stored"}]}
     shown = session.scalar(select(FeedbackEvent).where(FeedbackEvent.event_id == "evt-1"))
     assert (shown.type, shown.offer_key, shown.channel, shown.category, shown.bundle_version,

@@ -1,0 +1,73 @@
+"""A decision as the decision log keeps it: one plain record, the same from every maker.
+
+`/api/v1/decide` and the Python client's local `decide` both turn the runtime's answer
+into this record, so a decision reported by a client (`POST /api/v1/decisions`) reads
+exactly like one the studio made. The record names the bundle, the interaction's
+channel, category and tone, the customer, the rules that matched, the offers made, the
+guards that fired and the holdout arms, each with the ruleset it came from.
+Nothing here knows Flask or a database.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+
+def new_decision_id() -> str:
+    """A fresh decision id (32 hex characters, random)."""
+    return uuid.uuid4().hex
+
+
+def decision_record(decision: Mapping[str, Any], interaction: Mapping[str, Any], *,
+                    decision_id: str, decided_at: datetime | None = None) -> dict[str, Any]:
+    """The log record of `decision` (a `BundleRuntime.decide` answer) for `interaction`."""
+    inquiry = interaction.get("inquiry") if isinstance(interaction, Mapping) else None
+    inquiry = inquiry if isinstance(inquiry, Mapping) else {}
+    customer = interaction.get("customer") if isinstance(interaction, Mapping) else None
+    customer_id = customer.get("id") if isinstance(customer, Mapping) else None
+    tone = interaction.get("tone") if isinstance(interaction, Mapping) else None
+    tone_label = tone.get("label") if isinstance(tone, Mapping) else None
+    bundle = decision.get("bundle") or {}
+    offers: list[dict[str, Any]] = []
+    guards: list[dict[str, Any]] = []
+    holdouts: list[dict[str, Any]] = []
+    rules: list[dict[str, Any]] = []
+    traces: dict[str, Any] = {}
+    for ruleset in decision.get("rulesets") or ():
+        key = str(ruleset.get("key", ""))
+        for made in ruleset.get("offers") or ():
+            offers.append({"ruleset": key, "offer": made.get("offer"), "rule": made.get("rule")})
+        for guard in ruleset.get("guards") or ():
+            guards.append({"ruleset": key, "line": guard.get("line", 0),
+                           "text": guard.get("text", "")})
+        for held in ruleset.get("holdouts") or ():
+            holdouts.append({"ruleset": key, "offer": held.get("offer"),
+                             "rule": held.get("rule")})
+        names = [e.get("rule") for e in (*(ruleset.get("offers") or ()),
+                                         *(ruleset.get("holdouts") or ()),
+                                         *(ruleset.get("follow_ups") or ()))]
+        trace = ruleset.get("trace")
+        if isinstance(trace, Mapping):
+            traces[key] = trace
+            names += [r.get("rule") for r in trace.get("rules") or () if r.get("matched")]
+        for name in dict.fromkeys(n for n in names if n):
+            rules.append({"ruleset": key, "rule": name})
+    moment = (decided_at or datetime.now(UTC)).astimezone(UTC)
+    return {
+        "decision_id": decision_id,
+        "decided_at": moment.isoformat(timespec="seconds"),
+        "bundle_version": bundle.get("version"),
+        "bundle_digest": str(bundle.get("digest") or ""),
+        "channel": str(inquiry.get("channel") or "")[:32],
+        "category": str(inquiry.get("category") or "")[:32],
+        "tone": str(tone_label or "")[:32],
+        "customer_id": None if customer_id is None else str(customer_id)[:100],
+        "rules": rules,
+        "offers": offers,
+        "guards": guards,
+        "holdouts": holdouts,
+        **({"trace": traces} if traces else {}),
+    }

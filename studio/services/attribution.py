@@ -1,0 +1,240 @@
+"""Attribution, trends and exports, read from the rollups (never from raw rows).
+
+- `attribution`: per offer, and per rule making it, the treatment arm against the
+  holdout arm: decisions, acceptance, decline and complaint rates per decision, the
+  difference with its 95% interval and a verdict (`studio.services.lift`), and value per
+  decision where accepted events carry values (ARPU lift: treatment minus holdout).
+- `trend`: decisions and acceptance per day or week, split by offer, channel,
+  category, bundle version or rule; `trend_chart` draws it as SVG (pygal, no script).
+- `rollup_rows` / `raw_decisions` / `raw_events`: the tables behind the page, as rows
+  for CSV export to BI tools.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Final
+
+import pygal
+from pygal.style import Style
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from studio.models import Decision, DecisionRollup, FeedbackEvent
+from studio.services import lift
+from studio.services.analytics import Window
+
+DIMENSIONS: Final = {"offer": DecisionRollup.offer_key, "channel": DecisionRollup.channel,
+                     "category": DecisionRollup.category,
+                     "bundle": DecisionRollup.bundle_version, "rule": DecisionRollup.rule}
+GRAINS: Final = ("day", "week")
+MEASURES: Final = ("decisions", "shown", "accepted", "declined", "complaints", "value_cents")
+_SCRIPT = re.compile(r"<script\b.*?</script>", re.S | re.I)
+
+
+@dataclass(frozen=True)
+class Filters:
+    offer: str = ""
+    channel: str = ""
+    category: str = ""
+    bundle: int | None = None
+
+    @classmethod
+    def from_args(cls, args: Any) -> Filters:
+        bundle = str(args.get("bundle", "")).strip()
+        return cls(offer=str(args.get("offer", ""))[:64], channel=str(args.get("channel", ""))[:32],
+                   category=str(args.get("category", ""))[:32],
+                   bundle=int(bundle) if bundle.isdigit() and len(bundle) < 10 else None)
+
+    def where(self, window: Window) -> list[Any]:
+        out = [DecisionRollup.day >= window.start, DecisionRollup.day <= window.end]
+        if self.offer:
+            out.append(DecisionRollup.offer_key == self.offer)
+        if self.channel:
+            out.append(DecisionRollup.channel == self.channel)
+        if self.category:
+            out.append(DecisionRollup.category == self.category)
+        if self.bundle is not None:
+            out.append(DecisionRollup.bundle_version == self.bundle)
+        return out
+
+
+@dataclass
+class Arm:
+    decisions: int = 0
+    shown: int = 0
+    accepted: int = 0
+    declined: int = 0
+    complaints: int = 0
+    value_cents: int = 0
+
+    def add(self, values: dict[str, int]) -> None:
+        for name in MEASURES:
+            setattr(self, name, getattr(self, name) + int(values.get(name) or 0))
+
+
+@dataclass
+class Line:
+    """One offer (rule empty) or one rule making an offer, treatment against holdout."""
+
+    offer_key: str
+    ruleset: str = ""
+    rule: str = ""
+    treatment: Arm = field(default_factory=Arm)
+    holdout: Arm = field(default_factory=Arm)
+
+    def compare(self, measure: str) -> lift.Comparison:
+        return lift.compare(getattr(self.treatment, measure), self.treatment.decisions,
+                            getattr(self.holdout, measure), self.holdout.decisions,
+                            higher_is_better=measure == "accepted")
+
+    @property
+    def acceptance(self) -> lift.Comparison:
+        return self.compare("accepted")
+
+    @property
+    def declines(self) -> lift.Comparison:
+        return self.compare("declined")
+
+    @property
+    def complaints(self) -> lift.Comparison:
+        return self.compare("complaints")
+
+    @property
+    def arpu_lift_cents(self) -> float | None:
+        """Value per decision, treatment minus holdout, when values were reported."""
+        if not (self.treatment.value_cents or self.holdout.value_cents):
+            return None
+        if not self.treatment.decisions or not self.holdout.decisions:
+            return None
+        return (self.treatment.value_cents / self.treatment.decisions
+                - self.holdout.value_cents / self.holdout.decisions)
+
+    @property
+    def scale_up(self) -> bool:
+        return self.acceptance.verdict == "better than holdout" and \
+            self.complaints.verdict != "worse than holdout"
+
+
+@dataclass(frozen=True)
+class Attribution:
+    offers: list[Line]
+    rules: list[Line]
+
+
+def attribution(session: Session, window: Window, filters: Filters) -> Attribution:
+    stmt = (select(DecisionRollup.offer_key, DecisionRollup.ruleset, DecisionRollup.rule,
+                   DecisionRollup.arm, *(func.sum(getattr(DecisionRollup, m)) for m in MEASURES))
+            .where(*filters.where(window))
+            .group_by(DecisionRollup.offer_key, DecisionRollup.ruleset, DecisionRollup.rule,
+                      DecisionRollup.arm))
+    offers: dict[str, Line] = {}
+    rules: dict[tuple[str, str, str], Line] = {}
+    for offer_key, ruleset, rule, arm, *sums in session.execute(stmt):
+        values = dict(zip(MEASURES, sums, strict=True))
+        for line in (offers.setdefault(offer_key, Line(offer_key)),
+                     rules.setdefault((offer_key, ruleset, rule),
+                                      Line(offer_key, ruleset, rule))):
+            (line.treatment if arm == "treatment" else line.holdout).add(values)
+    order = sorted(offers.values(), key=lambda line: (-line.treatment.decisions, line.offer_key))
+    return Attribution(order, sorted(rules.values(), key=lambda line: (line.offer_key,
+                                                                       line.ruleset, line.rule)))
+
+
+@dataclass(frozen=True)
+class Trend:
+    grain: str
+    dimension: str
+    periods: list[date]
+    series: dict[str, dict[date, tuple[int, int]]]  # label -> period -> (decisions, accepted)
+
+
+def _period(day: date, grain: str) -> date:
+    return day - timedelta(days=day.weekday()) if grain == "week" else day
+
+
+def trend(session: Session, window: Window, filters: Filters, *, dimension: str = "offer",
+          grain: str = "day") -> Trend:
+    dimension = dimension if dimension in DIMENSIONS else "offer"
+    grain = grain if grain in GRAINS else "day"
+    column = DIMENSIONS[dimension]
+    stmt = (select(DecisionRollup.day, column, func.sum(DecisionRollup.decisions),
+                   func.sum(DecisionRollup.accepted))
+            .where(*filters.where(window), DecisionRollup.arm == "treatment")
+            .group_by(DecisionRollup.day, column))
+    series: dict[str, dict[date, tuple[int, int]]] = {}
+    for day, label, decisions, accepted in session.execute(stmt):
+        name = (f"v{label}" if dimension == "bundle" else str(label)) or "–"
+        period = _period(day, grain)
+        before = series.setdefault(name, {}).get(period, (0, 0))
+        series[name][period] = (before[0] + int(decisions or 0), before[1] + int(accepted or 0))
+    periods = []
+    cursor = _period(window.start, grain)
+    while cursor <= window.end:
+        periods.append(cursor)
+        cursor += timedelta(days=7 if grain == "week" else 1)
+    return Trend(grain, dimension, periods, series)
+
+
+def trend_chart(found: Trend, *, top: int = 8) -> str:
+    """Acceptance per 100 decisions over time, one line per label (the busiest `top`)."""
+    style = Style(background="white", plot_background="white", foreground="#1d2433",
+                  foreground_strong="#1d2433", foreground_subtle="#6b7488",
+                  font_family="sans-serif")
+    chart = pygal.Line(style=style, js=[], width=760, height=320, legend_at_bottom=True,
+                       x_label_rotation=30, show_minor_x_labels=False, allow_interruptions=True,
+                       value_formatter=lambda v: f"{v:.1f}%")
+    chart.title = f"Accepted per 100 decisions, by {found.dimension}, per {found.grain}"
+    chart.x_labels = [p.isoformat() for p in found.periods]
+    chart.x_labels_major = chart.x_labels[::max(1, len(found.periods) // 8)]
+    busiest = sorted(found.series.items(), key=lambda kv: -sum(d for d, _ in kv[1].values()))
+    for label, points in busiest[:top]:
+        values = []
+        for period in found.periods:
+            decisions, accepted = points.get(period, (0, 0))
+            # A period with fewer than 5 decisions is left as a gap, not drawn as 0% or 100%.
+            values.append(round(accepted * 100 / decisions, 1) if decisions >= 5 else None)
+        chart.add(label[:40], values)
+    return _SCRIPT.sub("", chart.render(is_unicode=True))
+
+
+ROLLUP_COLUMNS: Final = ("day", "offer_key", "ruleset", "rule", "channel", "category",
+                         "bundle_version", "arm", *MEASURES)
+
+
+def rollup_rows(session: Session, window: Window, filters: Filters) -> Iterator[list[Any]]:
+    yield list(ROLLUP_COLUMNS)
+    stmt = (select(*(getattr(DecisionRollup, c) for c in ROLLUP_COLUMNS))
+            .where(*filters.where(window))
+            .order_by(DecisionRollup.day, DecisionRollup.offer_key, DecisionRollup.id))
+    for row in session.execute(stmt.execution_options(yield_per=2000)):
+        yield list(row)
+
+
+def raw_decisions(session: Session, window: Window) -> Iterator[list[Any]]:
+    start = datetime.combine(window.start, time.min, tzinfo=UTC)
+    end = datetime.combine(window.end + timedelta(days=1), time.min, tzinfo=UTC)
+    yield ["decision_id", "decided_at", "source", "bundle_version", "channel", "category",
+           "customer_hash", "offers", "holdouts", "guards"]
+    stmt = (select(Decision).where(Decision.decided_at >= start, Decision.decided_at < end)
+            .order_by(Decision.decided_at, Decision.id))
+    for d in session.scalars(stmt.execution_options(yield_per=2000)):
+        yield [d.id, d.decided_at.isoformat(), d.source, d.bundle_version, d.channel,
+               d.category, d.customer_hash, ";".join(str(o.get("offer")) for o in d.offers),
+               ";".join(str(o.get("offer")) for o in d.holdouts),
+               ";".join(f"{g.get('ruleset')}:{g.get('line')}" for g in d.guards)]
+
+
+def raw_events(session: Session, window: Window) -> Iterator[list[Any]]:
+    start = datetime.combine(window.start, time.min, tzinfo=UTC)
+    end = datetime.combine(window.end + timedelta(days=1), time.min, tzinfo=UTC)
+    yield ["event_id", "at", "type", "offer_key", "decision_id", "channel", "category",
+           "bundle_version", "score", "value_cents"]
+    stmt = (select(FeedbackEvent).where(FeedbackEvent.at >= start, FeedbackEvent.at < end)
+            .order_by(FeedbackEvent.at, FeedbackEvent.id))
+    for e in session.scalars(stmt.execution_options(yield_per=2000)):
+        yield [e.event_id, e.at.isoformat(), e.type, e.offer_key, e.decision_id or "",
+               e.channel, e.category, e.bundle_version, e.score, e.value_cents]

@@ -1,0 +1,110 @@
+"""Against holdout, trends and exports, read from the rollups."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from flask import Flask
+
+from studio.services import analytics, attribution, decision_log, events
+from tests.factories import make_user, sign_in_as
+
+WINDOW = analytics.Window(date(2026, 11, 1), date(2026, 11, 30))
+
+
+def _log(session, n_treated: int, n_held: int, accepted_treated: int, accepted_held: int,
+         *, offer: str = "autopay", value: str | None = None) -> None:
+    records, outcomes = [], []
+    for arm, count, accepted in (("t", n_treated, accepted_treated),
+                                 ("h", n_held, accepted_held)):
+        for n in range(count):
+            entry = {"ruleset": "billing", "offer": offer, "rule": "Late fee"}
+            records.append({"decision_id": f"{offer}-{arm}-{n:05d}", "bundle_version": 2,
+                            "decided_at": f"2026-11-{1 + n % 20:02d}T09:00:00Z",
+                            "channel": "chat", "category": "billing",
+                            "offers": [entry] if arm == "t" else [],
+                            "holdouts": [entry] if arm == "h" else []})
+            if n < accepted:
+                event = {"event_id": f"acc-{offer}-{arm}-{n}", "type": "accepted",
+                         "offer_key": offer, "decision_id": f"{offer}-{arm}-{n:05d}",
+                         "at": "2026-11-21T10:00:00Z"}
+                if value:
+                    event["value"] = value
+                outcomes.append(event)
+    for start in range(0, len(records), 500):
+        decision_log.ingest(session, {"decisions": records[start:start + 500]})
+    for start in range(0, len(outcomes), 500):
+        events.ingest(session, {"events": outcomes[start:start + 500]})
+    session.commit()
+
+
+def test_an_offer_clearly_better_than_holdout_is_flagged_scale_up(session) -> None:
+    _log(session, 200, 200, 60, 20, value="10.00")
+    found = attribution.attribution(session, WINDOW, attribution.Filters())
+    [line] = found.offers
+    assert (line.treatment.decisions, line.holdout.decisions) == (200, 200)
+    assert line.acceptance.verdict == "better than holdout" and line.scale_up
+    assert line.acceptance.difference.estimate == pytest.approx(0.2)
+    assert line.arpu_lift_cents == (600_00 - 200_00) / 200
+    [rule] = found.rules
+    assert rule.rule == "Late fee"
+
+
+def test_a_small_sample_is_shown_as_counts_with_the_exposures_still_needed(
+        app: Flask, session) -> None:
+    _log(session, 3, 1, 3, 0)
+    client = sign_in_as(app.test_client(), make_user(session, "marketer"))
+    html = client.get("/analytics/lift?start=2026-11-01&end=2026-11-30").get_data(as_text=True)
+    assert "3 of 3" in html and "small sample" in html and "100.0%" not in html
+    assert "not enough data yet: 56 more exposures needed" in html
+
+
+def test_the_trend_chart_is_an_svg_without_script(app: Flask, session) -> None:
+    _log(session, 100, 20, 30, 2)
+    client = sign_in_as(app.test_client(), make_user(session, "service_lead"))
+    chart = client.get("/analytics/trend.svg?start=2026-11-01&end=2026-11-30&by=channel&grain=week")
+    assert chart.mimetype == "image/svg+xml" and b"<script" not in chart.data
+    assert b"chat" in chart.data
+
+
+def test_trends_split_by_week_and_filter_by_channel(session) -> None:
+    _log(session, 40, 0, 10, 0)
+    by_week = attribution.trend(session, WINDOW, attribution.Filters(), grain="week")
+    assert sum(d for d, _ in by_week.series["autopay"].values()) == 40
+    assert all(p.weekday() == 0 for p in by_week.series["autopay"])
+    none = attribution.trend(session, WINDOW, attribution.Filters(channel="sms"))
+    assert none.series == {}
+
+
+def test_csv_exports_carry_the_rollups_and_the_raw_logs(app: Flask, session) -> None:
+    _log(session, 5, 5, 1, 0, offer="-cmd")
+    client = sign_in_as(app.test_client(), make_user(session, "reviewer"))
+    base = "/analytics/export.csv?start=2026-11-01&end=2026-11-30"
+    rollups = list(csv.reader(io.StringIO(client.get(base).get_data(as_text=True))))
+    assert rollups[0][:3] == ["day", "offer_key", "ruleset"]
+    assert sum(int(r[8]) for r in rollups[1:]) == 10, rollups
+    assert all(r[1] == "'-cmd" for r in rollups[1:])  # no formula reaches a spreadsheet
+    decisions = client.get(base + "&table=decisions").get_data(as_text=True).splitlines()
+    assert len(decisions) == 11
+    logged = client.get(base + "&table=events").get_data(as_text=True).splitlines()
+    assert len(logged) == 2 and "acc--cmd-t-0" in logged[1]
+
+
+def test_the_owner_is_told_once_when_an_offer_qualifies_to_scale_up(session) -> None:
+    from datetime import UTC, datetime
+
+    from studio.models import Notification
+    from studio.services import scale_up
+    from tests.factories.offers import make_offer
+
+    owner = make_user(session, "marketer")
+    make_offer(session, owner, "autopay")
+    _log(session, 200, 200, 60, 20)
+    today = datetime(2026, 11, 25, tzinfo=UTC)
+    assert scale_up.flag(session, today=today) == ["autopay"]
+    assert scale_up.flag(session, today=today) == []
+    [note] = session.query(Notification).filter_by(user_id=owner.id, kind="scale_up").all()
+    assert "does better than its holdout" in note.message
