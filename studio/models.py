@@ -448,6 +448,10 @@ class InteractionImport(Base):
     header: Mapped[list[str] | None] = mapped_column(JSON, default=None)
     message: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 # --- The closed loop: decisions, webhooks ---------------------------------------------
 
 
