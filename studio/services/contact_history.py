@@ -79,6 +79,7 @@ class DatabaseHistory:
         try:
             return self._read(customer_id, since=since, now=now, daily_offers=daily_offers)
         except DBAPIError as exc:
+            self.session.rollback()
             raise HistoryUnavailable(f"the studio's contact history is unreachable: {exc}") from exc
 
     def _read(self, customer_id: str, *, since: float, now: float,
@@ -94,6 +95,7 @@ class DatabaseHistory:
         try:
             return self._record(customer_id, decision_id, contacts, caps, now)
         except DBAPIError as exc:
+            self.session.rollback()
             raise HistoryUnavailable(f"the studio's contact history is unreachable: {exc}") from exc
 
     def _record(self, customer_id: str, decision_id: str, contacts: Sequence[Contact],

@@ -24,6 +24,7 @@ from bundle.runtime import BundleLoadError, BundleRuntime
 from content.diagnostics import ContentError
 from content.model import Layout, Offer, is_layout_channel
 from content.rendering import render_offer as render_offer_variants
+from preview.tone import with_inferred_tone
 from studio.models import Artifact, ChangeRequest, Revision, SampleInteraction
 from studio.services import artifacts, publish, workspace
 from studio.services.toolchain import Toolchain, default_toolchain
@@ -60,7 +61,9 @@ class Impact:
 
 
 def _samples(session: Session, limit: int) -> list[tuple[str, str, dict[str, Any]]]:
-    return [(s.key, s.name, dict(s.body or {})) for s in session.scalars(
+    """The samples as the preview decides them: a tone read from the text when none is
+    given (rules that never offer when the tone is unknown would skip them all)."""
+    return [(s.key, s.name, with_inferred_tone(dict(s.body or {}))[0]) for s in session.scalars(
         select(SampleInteraction).order_by(SampleInteraction.key).limit(limit))]
 
 

@@ -9,13 +9,16 @@ named "api". Every answer is JSON, including routing errors and oversized bodies
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask import Blueprint, current_app, request
 from flask.blueprints import BlueprintSetupState
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
 
+from bundle.decision_record import new_decision_id
 from bundle.format import KEYS_SIGNATURE_HEADER
 from studio import loop_jobs, security
 from studio.api import messages as api_messages
@@ -203,6 +206,18 @@ def keys() -> Response:
 # --- decisions and events -----------------------------------------------------------------
 
 
+def _log_decision(answer: dict[str, Any], interaction: Any) -> str:
+    """Store the decision in the decision log; with the database down the decision is
+    still answered (from the bundle in memory) with an id, marked as not logged."""
+    try:
+        return decision_log.record_decision(db_session(), answer, interaction)
+    except DBAPIError:
+        roll_back_request()
+        current_app.logger.warning("decision answered but not logged: the database is down")
+        answer["decision_logged"] = False
+        return new_decision_id()
+
+
 @bp.post("/decide")
 @security.public
 @token_required("decide")
@@ -217,8 +232,7 @@ def decide() -> Response:
     if open_raw is None:
         answer = decisions.decide(db_session, bundle_cache(), parsed)
         if not isinstance(answer, Refusal):
-            answer["decision_id"] = decision_log.record_decision(db_session(), answer,
-                                                                 parsed.interaction)
+            answer["decision_id"] = _log_decision(answer, parsed.interaction)
         return _answer(answer)
     spec = api_messages.may_open() or api_messages.parse_open(open_raw, parsed.interaction)
     if isinstance(spec, ApiError):

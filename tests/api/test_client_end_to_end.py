@@ -154,8 +154,18 @@ def test_local_decisions_are_reported_once_and_events_carry_their_id(
     assert client.send_decisions()["duplicates"] == 1
     sent = client.send_events([{"type": "accepted", "offer_key": "overdraft_protection",
                                 "decision": decision}])
-    [result] = sent["results"]
-    assert result["status"] == "stored" and "warnings" not in result
+    assert client.flush(10)
+    assert client.outbox.rejected() == []
+    from sqlalchemy import select
+
+    from studio.db import get_database
+    from studio.models import FeedbackEvent
+
+    with get_database(live_studio.app).session() as session:
+        stored = session.scalars(select(FeedbackEvent.decision_id)
+                                 .where(FeedbackEvent.event_id.in_(sent["event_ids"]))).all()
+    assert stored == [decision["decision_id"]]
+    client.close()
 
 
 # --- a studio impersonator serving altered answers ----------------------------------------
@@ -293,6 +303,7 @@ def test_the_client_reads_a_tone_label_string_like_the_studio(
     client.refresh()
     distressed = {**CHECKBOOK, "tone": "distressed"}
     local = client.decide(distressed)
+    remote = client.decide_remote(distressed)
     assert local["offers"] == []
-    assert _without_history(json.loads(json.dumps(local))) == \
-        _without_history(client.decide_remote(distressed))
+    assert local.pop("decision_id") != remote.pop("decision_id")
+    assert _without_history(json.loads(json.dumps(local))) == _without_history(remote)

@@ -15,7 +15,11 @@ DEMO = Path(__file__).parents[2] / "studio" / "demo" / "interactions.json"
 
 def _rows() -> list[dict[str, Any]]:
     samples = [entry["interaction"] for entry in json.loads(DEMO.read_text())]
-    return [{**s, "id": f"{s['id']}-{n}"} for n in range(20) for s in samples]
+    # Real history carries the tone the contact centre measured (the demo rulesets never
+    # offer when the tone is unknown).
+    return [{**s, "id": f"{s['id']}-{n}", "tone": s.get("tone") or {"label": "neutral",
+                                                                     "score": 0.0}}
+            for n in range(20) for s in samples]
 
 
 def _without_first_ruleset(body: dict[str, Any]) -> dict[str, Any]:
