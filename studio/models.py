@@ -88,7 +88,7 @@ class AuditEvent(Base):
 
 # --- Authored artifacts and their revisions -----------------------------------------
 
-ARTIFACT_KINDS = ("offer", "layout", "ruleset", "schema", "lexicon")
+ARTIFACT_KINDS = ("offer", "layout", "ruleset", "schema", "lexicon", "survey")
 
 
 class Artifact(Base):
@@ -376,3 +376,36 @@ class Message(Base):
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
     withdrawn_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+# --- Narrow-cast surveys ------------------------------------------------------------
+
+
+class SurveyResponse(Base):
+    """One customer's answer to one survey asked in one message: at most one each."""
+
+    __tablename__ = "survey_responses"
+    __table_args__ = (UniqueConstraint("message_id", "survey_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    survey_key: Mapped[str] = mapped_column(String(64), index=True)
+    bundle_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    rule: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 index=True)
+
+
+class SurveyAnswer(Base):
+    """One question's answer, kept as text (a scale point, the option chosen, or what the
+    customer wrote), always shown escaped."""
+
+    __tablename__ = "survey_answers"
+    __table_args__ = (UniqueConstraint("response_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("survey_responses.id"), index=True)
+    survey_key: Mapped[str] = mapped_column(String(64), index=True)
+    question_id: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(8))
+    value: Mapped[str] = mapped_column(Text)
