@@ -14,7 +14,7 @@ and layout is parsed once), so callers load once per bundle version and keep the
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 import dsl
@@ -23,6 +23,7 @@ from content.channels import VARIANTS, RenderContext, Variant
 from content.diagnostics import ContentError
 from content.model import LAYOUT_CHANNELS, Layout, Offer
 from content.rendering import render_offer
+from content.surveys import Survey
 from dsl.schema import Schema, default_schema, validate_interaction
 
 #: Which variants an interaction's channel is answered in when the caller names none.
@@ -77,6 +78,7 @@ class BundleRuntime:
     offers: Mapping[str, Offer]
     layouts: Mapping[str, Layout]
     default_layouts: Mapping[str, str]
+    surveys: Mapping[str, Survey] = field(default_factory=dict)
 
     @classmethod
     def from_bundle(cls, bundle: Mapping[str, Any], *, digest: str = "") -> BundleRuntime:
@@ -111,7 +113,7 @@ class BundleRuntime:
             rulesets.append(LoadedRuleset(key, str(item.get("name") or key), runtime))
         return cls(version=version, digest=digest, schema=schema, rulesets=tuple(rulesets),
                    offer_infos=offer_infos, offers=offers, layouts=layouts,
-                   default_layouts=defaults)
+                   default_layouts=defaults, surveys=_load_surveys(bundle.get("surveys")))
 
     def check_interaction(self, interaction: Any) -> list[InteractionProblem]:
         """Why an interaction does not fit this bundle's schema; empty when it does."""
@@ -148,8 +150,20 @@ class BundleRuntime:
         offers: list[dict[str, Any]] = []
         follow_ups: list[dict[str, Any]] = []
         per_ruleset: list[dict[str, Any]] = []
-        for loaded in self.rulesets:
-            result = dict(loaded.runtime.decide(interaction, self.offer_infos, explain=explain))
+        surveys: list[dict[str, Any]] = []
+        results = [(loaded, dict(loaded.runtime.decide(interaction, self.offer_infos,
+                                                        explain=explain)))
+                   for loaded in self.rulesets]
+        for loaded, result in results:
+            asked = {s["survey"] for s in surveys}
+            surveys.extend({**s, "ruleset": loaded.key} for s in _entries(result.get("surveys"))
+                           if s.get("survey") in self.surveys and s["survey"] not in asked)
+        if render_context.message is not None and surveys:
+            # The customer's links know which surveys were asked, so `survey_url()` in a
+            # variant leads to the survey this decision asks.
+            render_context = replace(render_context, message=replace(
+                render_context.message, surveys=tuple(s["survey"] for s in surveys)))
+        for loaded, result in results:
             per_ruleset.append({"key": loaded.key, "name": loaded.name, **result})
             for made in _entries(result.get("offers")):
                 key = _offer_key(made)
@@ -165,6 +179,7 @@ class BundleRuntime:
             "channels": list(wanted),
             "offers": offers,
             "follow_ups": follow_ups,
+            "surveys": surveys,
             "rulesets": per_ruleset,
         }
 
@@ -257,6 +272,20 @@ def _rule_view(item: Mapping[str, Any]) -> dict[str, Any]:
 def _content_fields(item: Mapping[str, Any]) -> dict[str, Any]:
     """The offer as the content library knows it (the compiled eligibility is dsl's)."""
     return {k: v for k, v in item.items() if k in _OFFER_FIELDS}
+
+
+def _load_surveys(value: Any) -> dict[str, Survey]:
+    """The bundle's narrow-cast surveys by key (bundles before surveys carry none)."""
+    surveys: dict[str, Survey] = {}
+    for index, item in enumerate(_as_list(value, "surveys")):
+        key = item.get("key") if isinstance(item, Mapping) else None
+        where = f"surveys[{key if isinstance(key, str) else index}]"
+        try:
+            survey = Survey.from_dict(item)
+        except ContentError as exc:
+            raise BundleLoadError(where, str(exc)) from exc
+        surveys[survey.key] = survey
+    return surveys
 
 
 def _load_layouts(value: Any, defaults: Any) -> tuple[dict[str, Layout], dict[str, str]]:

@@ -19,11 +19,12 @@ from content.channels import RenderContext
 from studio.api.errors import ApiError, from_refusal
 from studio.config import Settings
 from studio.errors import Refusal
-from studio.services import decisions, messages
+from studio.services import decisions, messages, survey_answers
 from studio.services.bundle_cache import BundleCache
 from studio.services.decisions import DecideRequest
 from studio.services.json_shape import check_object, expect_types, is_int
 from studio.services.messages import DecidedOffer, MessageSpec
+from studio.services.survey_answers import DecidedSurvey
 
 SCOPE: Final = "messages:write"
 MESSAGE_FIELDS: Final = ("customer", "channel", "response", "decision", "inquiry", "data",
@@ -137,6 +138,28 @@ def _decided(value: Any, where: str) -> tuple[int | None, tuple[DecidedOffer, ..
     return version, tuple(dict.fromkeys(offers))
 
 
+def _decided_surveys(value: Mapping[str, Any], where: str
+                     ) -> tuple[DecidedSurvey, ...] | ApiError:
+    """The narrow-cast surveys a decision asked (`surveys` as `/decide` answered it)."""
+    raw = value.get("surveys") or []
+    if not isinstance(raw, list) or len(raw) > survey_answers.MAX_PER_MESSAGE:
+        return ApiError(400, "invalid_type", "'surveys' must be a list of at most "
+                        f"{survey_answers.MAX_PER_MESSAGE} surveys.", field=f"{where}.surveys")
+    out = []
+    for index, item in enumerate(raw):
+        key = item.get("survey") if isinstance(item, Mapping) else None
+        rule = item.get("rule") or "" if isinstance(item, Mapping) else ""
+        ruleset = item.get("ruleset") or "" if isinstance(item, Mapping) else ""
+        if not isinstance(key, str) or not key or len(key) > 64:
+            return ApiError(400, "missing_field", "Each survey names its key in 'survey'.",
+                            field=f"{where}.surveys[{index}].survey")
+        if not isinstance(rule, str) or not isinstance(ruleset, str):
+            return ApiError(400, "invalid_type", "'rule' and 'ruleset' are text.",
+                            field=f"{where}.surveys[{index}]")
+        out.append(DecidedSurvey(key, rule[:200], ruleset[:64]))
+    return tuple(dict.fromkeys(out))
+
+
 def parse_message(body: Any) -> tuple[MessageSpec, str | None] | ApiError:
     """`POST /messages`: the spec and the message-center layout asked for, if any."""
     problem = check_object(body, "", allowed=MESSAGE_FIELDS,
@@ -153,12 +176,19 @@ def parse_message(body: Any) -> tuple[MessageSpec, str | None] | ApiError:
     response = _response(body["response"], "response")
     if isinstance(response, ApiError):
         return response
-    version, offers = None, ()
+    version, offers, asked = None, (), ()
     if body.get("decision") is not None:
         decided = _decided(body["decision"], "decision")
         if isinstance(decided, ApiError):
             return decided
         version, offers = decided
+        asked = _decided_surveys(body["decision"], "decision")
+        if isinstance(asked, ApiError):
+            return asked
+        if asked and version is None:
+            return ApiError(400, "missing_field", "A decision that asks a survey names the "
+                            "bundle it came from in 'bundle.version'.",
+                            field="decision.bundle.version")
     for name in ("inquiry", "data"):
         problem = _too_deep(body.get(name), name)
         if problem is not None:
@@ -168,7 +198,7 @@ def parse_message(body: Any) -> tuple[MessageSpec, str | None] | ApiError:
     spec = MessageSpec(customer=customer, channel=channel, response_text=response[0],
                        response_html=response[1], category=category[:32],
                        bundle_version=version, offers=offers, inquiry=inquiry,
-                       data=body.get("data") or {})
+                       data=body.get("data") or {}, surveys=asked)
     return spec, body.get("layout")
 
 
@@ -206,7 +236,7 @@ def open_message(session: Session, session_factory: Callable[[], Session], cache
                  spec: MessageSpec, layout: str | None) -> dict[str, Any] | ApiError:
     """Open a message for a decision made earlier (flushed, not committed)."""
     runtime = None
-    if spec.offers:
+    if spec.offers or spec.surveys:
         runtime = decisions.runtime_for(session_factory, cache, spec.bundle_version)
         if isinstance(runtime, Refusal):
             return replace(from_refusal(runtime), field="decision.bundle.version")
@@ -214,6 +244,10 @@ def open_message(session: Session, session_factory: Callable[[], Session], cache
         if unknown:
             return ApiError(400, "unknown_offer", f"Bundle v{spec.bundle_version} has no "
                             f"offer '{unknown[0]}'.", field="decision.offers")
+        missing = [s.key for s in spec.surveys if s.key not in runtime.surveys]
+        if missing:
+            return ApiError(400, "unknown_survey", f"Bundle v{spec.bundle_version} has no "
+                            f"survey '{missing[0]}'.", field="decision.surveys")
         problem = _layout_problem(runtime, layout)
         if problem is not None:
             return problem
@@ -222,7 +256,9 @@ def open_message(session: Session, session_factory: Callable[[], Session], cache
                                secret=conf.secret_key, days=conf.message_days)
     rendered = messages.render_offers(runtime, spec, survey=opening.survey,
                                       layout_key=layout) if runtime else []
-    return messages.store(session, spec, opening, rendered, token_id=_token_id()).to_dict()
+    asked = survey_answers.snapshots(runtime, spec.surveys)
+    return messages.store(session, spec, opening, rendered, token_id=_token_id(),
+                          asked=asked).to_dict()
 
 
 def _layout_problem(runtime: Any, layout: str | None) -> ApiError | None:
@@ -248,11 +284,15 @@ def decide_and_open(session: Session, session_factory: Callable[[], Session],
     offers = tuple(dict.fromkeys(
         DecidedOffer(str(o.get("offer")), str(o.get("rule") or ""), str(o.get("ruleset") or ""))
         for o in answer["offers"] if isinstance(o.get("offer"), str)))
-    spec = replace(spec, bundle_version=version, offers=offers)
+    asked = tuple(dict.fromkeys(
+        DecidedSurvey(str(s.get("survey")), str(s.get("rule") or ""), str(s.get("ruleset") or ""))
+        for s in answer.get("surveys", ()) if isinstance(s.get("survey"), str)))
+    spec = replace(spec, bundle_version=version, offers=offers, surveys=asked)
     runtime = decisions.runtime_for(session_factory, cache, version)
     if isinstance(runtime, Refusal):
         return from_refusal(runtime)
     rendered = messages.render_offers(runtime, spec, survey=opening.survey,
                                       layout_key=request.layouts.get("message_center"))
-    opened = messages.store(session, spec, opening, rendered, token_id=_token_id())
+    opened = messages.store(session, spec, opening, rendered, token_id=_token_id(),
+                            asked=survey_answers.snapshots(runtime, asked))
     return {**answer, "message": opened.to_dict()}

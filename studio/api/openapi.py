@@ -212,8 +212,9 @@ def _components() -> dict[str, Any]:
                                 "description": "Where the customer was answered."},
                     "response": _ref("ServiceResponse"),
                     "decision": {"type": "object", "description": "The answer /decide gave "
-                                 "(its `bundle.version` and `offers[].offer`, `rule`, "
-                                 "`ruleset` are read)."},
+                                 "(its `bundle.version`, `offers[].offer`, `rule`, "
+                                 "`ruleset` and `surveys[].survey`, `rule`, `ruleset` are "
+                                 "read)."},
                     "inquiry": {"type": "object", "description": "For the layout and the "
                                 "analytics' inquiry category."},
                     "data": {"type": "object", "description": "Extra data for the layout."},
@@ -232,6 +233,11 @@ def _components() -> dict[str, Any]:
                     "expires_at": {"type": "string", "format": "date-time"},
                     "survey": {"type": "boolean", "description": "Whether this message asks "
                                "the NPS question (the survey frequency allows it)."},
+                    "surveys": {"type": "array", "description": "The narrow-cast surveys "
+                                "this message asks, each with its own link.",
+                                "items": {"type": "object", "required": ["survey", "url"],
+                                          "properties": {"survey": {"type": "string"},
+                                                         "url": {"type": "string"}}}},
                 },
             },
             "Variant": {
@@ -259,6 +265,13 @@ def _components() -> dict[str, Any]:
                                                     "additionalProperties": _ref("Variant")}},
                     }},
                     "follow_ups": {"type": "array", "items": {"type": "object"}},
+                    "surveys": {"type": "array", "description": "Narrow-cast surveys the "
+                                "rules ask (`ask survey KEY`), each once.",
+                                "items": {"type": "object", "required": ["survey", "rule",
+                                                                         "ruleset"],
+                                          "properties": {"survey": {"type": "string"},
+                                                         "rule": {"type": "string"},
+                                                         "ruleset": {"type": "string"}}}},
                     "rulesets": {"type": "array", "items": {
                         "type": "object", "required": ["key", "name"],
                         "description": "Each ruleset's own decision: offers, follow-ups, "
