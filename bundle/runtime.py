@@ -259,7 +259,7 @@ def _offer_dicts(value: Any) -> list[tuple[str, dict[str, Any]]]:
 
 _OFFER_FIELDS: Final = frozenset({"key", "name", "description", "owner", "valid_from",
                                   "valid_to", "value", "eligible_when", "status", "blocks",
-                                  "overrides"})
+                                  "overrides", "feedback_note"})
 
 
 def _rule_view(item: Mapping[str, Any]) -> dict[str, Any]:

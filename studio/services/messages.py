@@ -165,7 +165,7 @@ def render_offers(runtime: Any, spec: MessageSpec, *, survey: bool,
         out.append({"key": decided.key, "rule": decided.rule, "ruleset": decided.ruleset,
                     "name": offer.name, "headline": offer.blocks.headline,
                     "html": variant.html or "", "terms": offer.blocks.terms,
-                    "cta_label": offer.blocks.cta_label})
+                    "cta_label": offer.blocks.cta_label, "feedback_note": offer.feedback_note})
     return out
 
 
@@ -240,6 +240,7 @@ class OfferOnPage:
     terms: str
     answer: str | None
     complained: bool
+    feedback_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -279,7 +280,8 @@ def page(session: Session, message: Message) -> MessagePage:
             key=offer["key"], name=offer.get("name") or offer["key"],
             headline=offer.get("headline") or "", html=offer.get("html") or "",
             terms=offer.get("terms") or "", answer=answer.type if answer else None,
-            complained=event_id(message.id, "complaint", offer["key"]) in recorded))
+            complained=event_id(message.id, "complaint", offer["key"]) in recorded,
+            feedback_note=str(offer.get("feedback_note") or "")))
     nps = recorded.get(event_id(message.id, "nps"))
     return MessagePage(id=message.id, response_text=message.response_text,
                        response_html=message.response_html, offers=tuple(offers),

@@ -175,3 +175,17 @@ def test_post_messages_refuses_a_survey_the_bundle_does_not_have(
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "unknown_survey"
     assert session.scalar(select(func.count()).select_from(Message)) == 0
+
+
+def test_an_offers_feedback_note_is_shown_escaped_above_it(
+        client: FlaskClient, store_bundle: StoreBundle, demo_bundle_body: dict[str, Any],  # noqa: F811
+        auth: dict[str, str]) -> None:  # noqa: F811
+    offers = [{**o, "feedback_note": "We heard you: <b>checks</b> now ship free."}
+              if o["key"] == "overdraft_protection" else o for o in demo_bundle_body["offers"]]
+    store_bundle(offers=offers)
+    body = {"interaction": CHECKBOOK, "channels": ["sms"],
+            "open_message": {"response": {"text": "Your checks are ordered."}}}
+    url = client.post("/api/v1/decide", json=body, headers=auth).get_json()["message"]["url"]
+    html = client.get("/m/" + url.rsplit("/", 1)[1]).get_data(as_text=True)
+    note = html.index("We heard you: &lt;b&gt;checks&lt;/b&gt; now ship free.")
+    assert note < html.index('class="c-answer"') and "<b>checks</b>" not in html
