@@ -26,12 +26,12 @@ from content.sanitize import (
 from content.templates import compile_template
 
 OfferStatus = Literal["draft", "active", "paused", "archived"]
-LayoutChannel = Literal["email_html", "message_center"]
+LayoutChannel = Literal["email_html", "message_center", "notification_email"]
 
 KEY_PATTERN: Final = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 ACTION_PATTERN: Final = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 STATUSES: Final = ("draft", "active", "paused", "archived")
-LAYOUT_CHANNELS: Final = ("email_html", "message_center")
+LAYOUT_CHANNELS: Final = ("email_html", "message_center", "notification_email")
 MAX_CHAT_BUTTONS: Final = 3
 
 # Longest accepted value per field; chosen for the tightest channel that shows it.

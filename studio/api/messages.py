@@ -16,6 +16,8 @@ from flask import current_app, g
 from sqlalchemy.orm import Session
 
 from content.channels import RenderContext
+from content.diagnostics import ContentError
+from content.notification import render_notification
 from studio.api.errors import ApiError, from_refusal
 from studio.config import Settings
 from studio.errors import Refusal
@@ -257,8 +259,32 @@ def open_message(session: Session, session_factory: Callable[[], Session], cache
     rendered = messages.render_offers(runtime, spec, survey=opening.survey,
                                       layout_key=layout) if runtime else []
     asked = survey_answers.snapshots(runtime, spec.surveys)
-    return messages.store(session, spec, opening, rendered, token_id=_token_id(),
-                          asked=asked).to_dict()
+    opened = messages.store(session, spec, opening, rendered, token_id=_token_id(),
+                            asked=asked).to_dict()
+    if runtime is None:
+        current = decisions.runtime_for(session_factory, cache, spec.bundle_version)
+        runtime = None if isinstance(current, Refusal) else current
+    return _with_notification(opened, runtime, spec, opening, [a["key"] for a in asked])
+
+
+def _with_notification(opened: dict[str, Any], runtime: Any, spec: MessageSpec,
+                       opening: messages.Opening, surveys: list[str]) -> dict[str, Any]:
+    """Add the short notification email (`subject`, `html`, `text`) rendered from the
+    bundle's notification layout with this message's links, for the downstream system
+    to send: the studio sends no customer mail itself. Left out when the bundle has no
+    notification layout or it does not render for this customer."""
+    key = runtime.default_layouts.get("notification_email") if runtime is not None else None
+    layout = runtime.layouts.get(key) if key else None
+    if layout is None:
+        return opened
+    links = replace(opening.links, surveys=tuple(surveys))
+    context = RenderContext(customer=spec.customer, inquiry=spec.inquiry, data=spec.data,
+                            message=links)
+    try:
+        notification = render_notification(layout, context)
+    except ContentError:
+        return opened
+    return {**opened, "notification": {**notification.to_dict(), "layout": key}}
 
 
 def _layout_problem(runtime: Any, layout: str | None) -> ApiError | None:
@@ -293,6 +319,8 @@ def decide_and_open(session: Session, session_factory: Callable[[], Session],
         return from_refusal(runtime)
     rendered = messages.render_offers(runtime, spec, survey=opening.survey,
                                       layout_key=request.layouts.get("message_center"))
+    snapshots = survey_answers.snapshots(runtime, asked)
     opened = messages.store(session, spec, opening, rendered, token_id=_token_id(),
-                            asked=survey_answers.snapshots(runtime, asked))
-    return {**answer, "message": opened.to_dict()}
+                            asked=snapshots)
+    return {**answer, "message": _with_notification(opened.to_dict(), runtime, spec, opening,
+                                                    [a["key"] for a in snapshots])}
