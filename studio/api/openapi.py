@@ -233,6 +233,15 @@ def _components() -> dict[str, Any]:
                     "expires_at": {"type": "string", "format": "date-time"},
                     "survey": {"type": "boolean", "description": "Whether this message asks "
                                "the NPS question (the survey frequency allows it)."},
+                    "notification": {"type": "object", "description": "The short "
+                                     "notification email rendered from the bundle's "
+                                     "notification layout, for the downstream sender (absent "
+                                     "when the bundle has none).",
+                                     "required": ["subject", "html", "text", "layout"],
+                                     "properties": {"subject": {"type": "string"},
+                                                    "html": {"type": "string"},
+                                                    "text": {"type": "string"},
+                                                    "layout": {"type": "string"}}},
                     "surveys": {"type": "array", "description": "The narrow-cast surveys "
                                 "this message asks, each with its own link.",
                                 "items": {"type": "object", "required": ["survey", "url"],
