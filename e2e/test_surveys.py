@@ -67,7 +67,7 @@ def _context(browser: Browser, address: str, width: int = 1280) -> BrowserContex
                                locale="en-US", timezone_id="UTC", bypass_csp=True)
 
 
-def _sign_in(context: BrowserContext, email: str):  # type: ignore[no-untyped-def]
+def _sign_in(context: BrowserContext, email: str):
     page = context.new_page()
     page.goto("/sign-in")
     page.get_by_label("Email").fill(email)

@@ -178,15 +178,18 @@ def parse_message(body: Any) -> tuple[MessageSpec, str | None] | ApiError:
     response = _response(body["response"], "response")
     if isinstance(response, ApiError):
         return response
-    version, offers, asked = None, (), ()
+    version: int | None = None
+    offers: tuple[DecidedOffer, ...] = ()
+    asked: tuple[DecidedSurvey, ...] = ()
     if body.get("decision") is not None:
         decided = _decided(body["decision"], "decision")
         if isinstance(decided, ApiError):
             return decided
         version, offers = decided
-        asked = _decided_surveys(body["decision"], "decision")
-        if isinstance(asked, ApiError):
-            return asked
+        found = _decided_surveys(body["decision"], "decision")
+        if isinstance(found, ApiError):
+            return found
+        asked = found
         if asked and version is None:
             return ApiError(400, "missing_field", "A decision that asks a survey names the "
                             "bundle it came from in 'bundle.version'.",

@@ -28,7 +28,7 @@ KIND: Final = "survey"
 #: Question rows the form offers: every question of the survey, plus a few empty ones.
 SPARE_ROWS: Final = 3
 #: What the kind menu offers, and what each choice stores.
-QUESTION_KINDS: Final = {
+QUESTION_KINDS: Final[dict[str, tuple[str, dict[str, Any]]]] = {
     "scale_10": ("Scale 0-10", {"kind": "scale", "low": 0, "high": 10}),
     "scale_5": ("Scale 1-5", {"kind": "scale", "low": 1, "high": 5}),
     "choice": ("Single choice", {"kind": "choice"}),

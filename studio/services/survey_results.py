@@ -21,7 +21,7 @@ from pygal.style import Style
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from content.surveys import Question
+from content.surveys import Question, QuestionKind
 from studio.models import Artifact, SurveyAnswer, SurveyResponse
 from studio.services import artifacts, survey_library
 from studio.services.pagination import Page, clamp
@@ -83,8 +83,11 @@ def _all_questions(session: Session, artifact: Artifact) -> list[tuple[Question,
     for question_id, kind in earlier:
         if question_id not in known:
             known.add(question_id)
-            out.append((Question(question_id, kind, f"Question {question_id} (no longer asked)",
-                                 low=0, high=10), False))
+            stored_kind: QuestionKind = "text" if kind == "text" else \
+                "choice" if kind == "choice" else "scale"
+            out.append((Question(question_id, stored_kind,
+                                 f"Question {question_id} (no longer asked)", low=0, high=10),
+                        False))
     return out
 
 

@@ -94,7 +94,7 @@ def archive(key: str) -> ResponseReturnValue:
 
 @bp.post("/<key>/restore")
 @security.requires("surveys")
-def restore(key: str) -> Response:
+def restore(key: str) -> ResponseReturnValue:
     return EDITOR.restore(key)
 
 

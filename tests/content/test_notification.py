@@ -18,7 +18,7 @@ BODY = """<mjml><mj-head><mj-title>{}</mj-title></mj-head><mj-body><mj-section><
 <mj-button href="{{{{ message_center_url() }}}}">Read</mj-button></mj-column></mj-section></mj-body></mjml>"""
 
 
-def _layout(source: str):  # type: ignore[no-untyped-def]
+def _layout(source: str):
     return build_layout("note", "Note", "notification_email", source)
 
 

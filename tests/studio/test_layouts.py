@@ -131,3 +131,19 @@ def test_archiving_a_layout_asks_first(marketer, session) -> None:
     post(client, "/layouts/promo_email/archive")
     assert artifacts.find(session, "layout", "promo_email").archived
     assert "No layouts yet." in client.get("/layouts/").get_data(as_text=True)
+
+
+def test_a_notification_email_layout_needs_the_message_link_and_is_refused_without_it(
+        marketer, session) -> None:
+    from studio.services import layouts as layout_service
+
+    client, _ = marketer
+    starter = layout_service.STARTERS["notification_email"]
+    refused = _new(client, key="answer_ready", channel="notification_email",
+                   source=starter.replace("{{ message_center_url() }}", "https://example.com"))
+    assert refused.status_code == 422 and "never links" in refused.get_data(as_text=True)
+    assert session.query(Artifact).filter_by(kind="layout").count() == 0
+    assert _new(client, key="answer_ready", channel="notification_email",
+                source=starter).status_code == 302
+    body = artifacts.head(session, artifacts.find(session, "layout", "answer_ready")).body
+    assert body["channel"] == "notification_email" and "<title>Your answer is ready</title>" in body["compiled_html"]

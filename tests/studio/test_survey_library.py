@@ -88,7 +88,7 @@ def test_editing_keeps_question_ids_so_answers_stay_with_their_question(
     del edited["key"]
     response = post(marketer, "/surveys/new_branch", edited)
     assert response.status_code == 302
-    body = artifacts.head(session, _survey(session)).body  # type: ignore[arg-type]
+    body = artifacts.head(session, _survey(session)).body
     assert [(q["id"], q["label"]) for q in body["questions"]] == [
         ("q2", "First, tell us"), ("q1", "How useful would a branch be?"), ("q3", "Anything else?")]
 
@@ -101,7 +101,7 @@ def test_a_stale_save_is_a_conflict_and_keeps_the_typed_survey(marketer, session
                                                    "title": "Mine, typed"})
     assert stale.status_code == 409
     assert 'value="Mine, typed"' in stale.get_data(as_text=True)
-    assert _survey(session).head_number == 2  # type: ignore[union-attr]
+    assert _survey(session).head_number == 2
 
 
 def test_a_rule_asking_an_unknown_survey_is_an_error_with_a_suggestion(
