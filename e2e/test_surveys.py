@@ -164,6 +164,7 @@ def test_a_published_survey_is_answered_by_the_customer_and_counted(
     expect(choice.locator("tr", has_text="Mornings").locator("td").nth(1)).to_have_text("0")
     expect(choice.get_by_role("img")).to_be_visible()
     expect(reviewer.locator("#result-q3 blockquote")).to_have_text("Open on <b>Saturdays</b>, please")
+    _axe(reviewer)
     reviewer.screenshot(path=str(tmp_path / "results.png"), full_page=True)
     reviewer_context.close()
     staff.close()
