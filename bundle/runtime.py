@@ -14,7 +14,7 @@ and layout is parsed once), so callers load once per bundle version and keep the
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -26,6 +26,7 @@ from content.channels import VARIANTS, RenderContext, Variant
 from content.diagnostics import ContentError
 from content.model import LAYOUT_CHANNELS, Layout, Offer
 from content.rendering import render_offer
+from content.surveys import Survey
 from dsl.interaction import (
     InteractionProblem,
     InvalidInteraction,
@@ -87,6 +88,7 @@ class BundleRuntime:
     distress_terms: tuple[str, ...] = ()
     #: The workspace contact policy (`dsl.policy`), applied after every ruleset.
     policy: Policy | None = None
+    surveys: Mapping[str, Survey] = field(default_factory=dict)
 
     @classmethod
     def from_bundle(cls, bundle: Mapping[str, Any], *, digest: str = "") -> BundleRuntime:
@@ -123,7 +125,8 @@ class BundleRuntime:
                    offer_infos=offer_infos, offers=offers, layouts=layouts,
                    default_layouts=defaults,
                    distress_terms=distress_terms(bundle.get("lexicon")),
-                   policy=_load_policy(bundle.get("policy")))
+                   policy=_load_policy(bundle.get("policy")),
+                   surveys=_load_surveys(bundle.get("surveys")))
 
     def prepare(self, interaction: Any) -> PreparedInteraction:
         """The interaction as every decider reads it (`dsl.interaction`)."""
@@ -183,8 +186,20 @@ class BundleRuntime:
         follow_ups: list[dict[str, Any]] = []
         per_ruleset: list[dict[str, Any]] = []
         stopped = False
-        for loaded in self.rulesets:
-            result = dict(loaded.runtime.decide(interaction, self.offer_infos, explain=explain))
+        surveys: list[dict[str, Any]] = []
+        results = [(loaded, dict(loaded.runtime.decide(interaction, self.offer_infos,
+                                                        explain=explain)))
+                   for loaded in self.rulesets]
+        for loaded, result in results:
+            asked = {s["survey"] for s in surveys}
+            surveys.extend({**s, "ruleset": loaded.key} for s in _entries(result.get("surveys"))
+                           if s.get("survey") in self.surveys and s["survey"] not in asked)
+        if render_context is not None and render_context.message is not None and surveys:
+            # The customer's links know which surveys were asked, so `survey_url()` in a
+            # variant leads to the survey this decision asks.
+            render_context = replace(render_context, message=replace(
+                render_context.message, surveys=tuple(s["survey"] for s in surveys)))
+        for loaded, result in results:
             per_ruleset.append({"key": loaded.key, "name": loaded.name, **result})
             stopped = stopped or bool(result.get("guards"))
             proposed.extend({**made, "ruleset": loaded.key} for made in _entries(result.get("offers")))
@@ -210,6 +225,7 @@ class BundleRuntime:
             "channels": list(wanted),
             "offers": offers,
             "follow_ups": follow_ups,
+            "surveys": surveys,
             "rulesets": per_ruleset,
             "at": {"value": interaction["at"], "source": at_source},
             "interaction": prepared.record(allowed_invalid=allow_invalid),
@@ -322,7 +338,7 @@ def _offer_dicts(value: Any) -> list[tuple[str, dict[str, Any]]]:
 
 _OFFER_FIELDS: Final = frozenset({"key", "name", "description", "owner", "valid_from",
                                   "valid_to", "value", "eligible_when", "status", "blocks",
-                                  "overrides"})
+                                  "overrides", "feedback_note"})
 
 
 def _rule_view(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -335,6 +351,20 @@ def _rule_view(item: Mapping[str, Any]) -> dict[str, Any]:
 def _content_fields(item: Mapping[str, Any]) -> dict[str, Any]:
     """The offer as the content library knows it (the compiled eligibility is dsl's)."""
     return {k: v for k, v in item.items() if k in _OFFER_FIELDS}
+
+
+def _load_surveys(value: Any) -> dict[str, Survey]:
+    """The bundle's narrow-cast surveys by key (bundles before surveys carry none)."""
+    surveys: dict[str, Survey] = {}
+    for index, item in enumerate(_as_list(value, "surveys")):
+        key = item.get("key") if isinstance(item, Mapping) else None
+        where = f"surveys[{key if isinstance(key, str) else index}]"
+        try:
+            survey = Survey.from_dict(item)
+        except ContentError as exc:
+            raise BundleLoadError(where, str(exc)) from exc
+        surveys[survey.key] = survey
+    return surveys
 
 
 def _load_layouts(value: Any, defaults: Any) -> tuple[dict[str, Layout], dict[str, str]]:

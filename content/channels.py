@@ -139,6 +139,7 @@ class _Renderer:
             "message_center_url": self.message_center_link,
             "nps_url": self.nps_link,
             "nps_survey": self.nps_survey,
+            "survey_url": self.survey_link,
         }
         blocks = offer.blocks
         self.headline = self.text("blocks.headline", blocks.headline)
@@ -164,6 +165,13 @@ class _Renderer:
         if self.context.message is not None:
             return self.context.message.nps(score)
         return self.context.nps_url(score=score)
+
+    def survey_link(self, key: str | None = None) -> str:
+        """A narrow-cast survey's link for this message ("" when it asks none); a preview
+        without a message gets a placeholder."""
+        if self.context.message is not None:
+            return self.context.message.survey_page(key if isinstance(key, str) else None)
+        return self.context.message_center_url("surveys", key if isinstance(key, str) else "")
 
     def nps_survey(self) -> Markup:
         """Eleven one-click score links (email layouts); empty when this customer is

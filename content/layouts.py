@@ -235,7 +235,7 @@ def build_layout(key: str, name: str, channel: str, source: str) -> Layout:
     except ContentError as exc:
         diagnostics += exc.diagnostics
     is_mjml = source.lstrip().startswith("<mjml")
-    if channel == "email_html" and not is_mjml:
+    if channel in ("email_html", "notification_email") and not is_mjml:
         diagnostics.append(Diagnostic("layout-not-mjml", "an email layout is written in MJML",
                                       field=_LAYOUT_NAME, line=1, column=1,
                                       hint="start the layout with <mjml>"))
@@ -243,7 +243,12 @@ def build_layout(key: str, name: str, channel: str, source: str) -> Layout:
         diagnostics += [d.with_field(_LAYOUT_NAME) for d in check_mjml(source)]
     diagnostics += lint_layout(source)
     diagnostics += sanitizer_diagnostics(source, mjml=is_mjml)
-    if "offer" not in source:
+    if channel == "notification_email":
+        if "message_center_url" not in source:
+            diagnostics.append(Diagnostic(
+                "notification-no-link", "the notification never links to the customer's message",
+                field=_LAYOUT_NAME, hint="add a link to {{ message_center_url() }}"))
+    elif "offer" not in source:
         diagnostics.append(Diagnostic("layout-no-offer", "the layout never shows the offer",
                                       field=_LAYOUT_NAME, severity="warning",
                                       hint="add {{ offer.headline }} and {{ offer.body }}"))

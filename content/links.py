@@ -1,4 +1,5 @@
-"""A customer's own links for one message: the page, and the eleven NPS score links.
+"""A customer's own links for one message: the page, the eleven NPS score links, and
+the narrow-cast surveys it asks.
 
 The studio mints a message's token and signs its score links; this library only places
 them, so every variant rendered for that message (email, SMS, chat, message center)
@@ -24,6 +25,8 @@ class MessageLinks:
 
     page: str
     nps_scores: tuple[str, ...] = ()
+    #: Keys of the narrow-cast surveys this message asks, strongest rule first.
+    surveys: tuple[str, ...] = ()
 
     @property
     def survey(self) -> bool:
@@ -34,6 +37,14 @@ class MessageLinks:
         if self.survey and isinstance(score, int) and score in NPS_SCORES:
             return self.nps_scores[score]
         return f"{self.page}#nps" if self.survey else self.page
+
+    def survey_page(self, key: str | None = None) -> str:
+        """The link to one asked survey (the first when no key is named), or "" when this
+        message asks no such survey, so a template can test `{% if survey_url() %}`."""
+        chosen = key if key is not None else (self.surveys[0] if self.surveys else None)
+        if chosen is None or chosen not in self.surveys:
+            return ""
+        return f"{self.page}/survey/{chosen}"
 
 
 def nps_survey_html(score_url: Callable[[int], str], *, asked: bool = True) -> Markup:

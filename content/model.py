@@ -27,12 +27,12 @@ from content.sms import unsafe_characters
 from content.templates import compile_template
 
 OfferStatus = Literal["draft", "active", "paused", "archived"]
-LayoutChannel = Literal["email_html", "message_center"]
+LayoutChannel = Literal["email_html", "message_center", "notification_email"]
 
 KEY_PATTERN: Final = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 ACTION_PATTERN: Final = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 STATUSES: Final = ("draft", "active", "paused", "archived")
-LAYOUT_CHANNELS: Final = ("email_html", "message_center")
+LAYOUT_CHANNELS: Final = ("email_html", "message_center", "notification_email")
 MAX_CHAT_BUTTONS: Final = 3
 
 # Longest accepted value per field; chosen for the tightest channel that shows it.
@@ -42,7 +42,7 @@ MAX_LENGTHS: Final = {
     "blocks.image_alt": 200, "blocks.cta_label": 40, "blocks.cta_url": 2_000,
     "blocks.terms": 2_000, "overrides.sms_text": 1_000, "overrides.email_text": 10_000,
     "overrides.chat_text": 1_000, "overrides.agent_script": 4_000,
-    "button.label": 25, "button.url": 2_000,
+    "button.label": 25, "button.url": 2_000, "feedback_note": 280,
 }
 REQUIRED: Final = ("key", "name", "owner", "valid_from", "blocks.headline")
 
@@ -111,6 +111,9 @@ class Offer:
     eligible_when: str = ""
     status: OfferStatus = "draft"
     overrides: ChannelOverrides = field(default_factory=ChannelOverrides)
+    #: "Feedback on feedback": a short plain-text note answering what customers said
+    #: ("we now serve breakfast 24 hours"), shown above the offer on the message page.
+    feedback_note: str = ""
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], *, existing_keys: Iterable[str] = ()) -> Offer:
@@ -151,6 +154,7 @@ class Offer:
                 ),
                 agent_script=_text(overrides.get("agent_script")),
             ),
+            feedback_note=plain_note(d.get("feedback_note")),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -173,6 +177,7 @@ class Offer:
                 "chat_buttons": [b.to_dict() for b in self.overrides.chat_buttons],
                 "agent_script": self.overrides.agent_script,
             },
+            **({"feedback_note": self.feedback_note} if self.feedback_note else {}),
         }
 
     def is_valid_on(self, day: date) -> bool:
@@ -248,7 +253,14 @@ def _date(value: Any) -> date:
 
 
 _KNOWN_TOP: Final = {"key", "name", "description", "owner", "valid_from", "valid_to", "value",
-                     "eligible_when", "status", "blocks", "overrides"}
+                     "eligible_when", "status", "blocks", "overrides", "feedback_note"}
+_NOTE_DROPPED: Final = re.compile("[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def plain_note(value: Any) -> str:
+    """The feedback note as plain text: control, zero-width and bidi characters dropped,
+    surrounding space trimmed. It is never a template nor HTML: pages escape it."""
+    return _NOTE_DROPPED.sub("", _text(value).replace("\r\n", "\n")).strip()
 _KNOWN_BLOCKS: Final = {f.split(".", 1)[1] for f in MAX_LENGTHS if f.startswith("blocks.")}
 _KNOWN_OVERRIDES: Final = {"sms_text", "email_text", "chat_text", "chat_buttons",
                            "agent_script"}

@@ -49,7 +49,7 @@ from content.formatting import format_date, format_money, format_percent
 from content.sanitize import safe_url
 
 VOCABULARY: Final = ("customer", "inquiry", "offer", "data")
-HELPERS: Final = ("message_center_url", "nps_url", "nps_survey")
+HELPERS: Final = ("message_center_url", "nps_url", "nps_survey", "survey_url")
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,20 +92,23 @@ def compile_ruleset(
     schema: Schema | None = None,
     offers: Mapping[str, OfferInfo] | Iterable[str] | None = None,
     name: str = "ruleset",
+    surveys: Iterable[str] | None = None,
 ) -> CompileResult:
     """Parse, check and compile a ruleset. Never raises for any `source` text.
 
     `offers` lists the offer keys rules may name (a mapping to `OfferInfo` also
-    reports inactive offers); without it, offer keys are not checked.
+    reports inactive offers); without it, offer keys are not checked. `surveys` lists
+    the survey keys `ask survey` may name, checked the same way.
     """
     if not isinstance(source, str):
         raise TypeError("source must be a str")
     with _gc_paused():
-        return _compile(source, schema or default_schema(), offers, name)
+        return _compile(source, schema or default_schema(), offers, name,
+                        None if surveys is None else tuple(surveys))
 
 
 def _compile(source: str, schema: Schema, offers: Mapping[str, OfferInfo] | Iterable[str] | None,
-             name: str) -> CompileResult:
+             name: str, surveys: tuple[str, ...] | None = None) -> CompileResult:
     tree, diagnostics = parse_ruleset(source)
     if tree is None:
         if not any(d.code in STOPPING_CODES for d in diagnostics):
@@ -113,9 +116,9 @@ def _compile(source: str, schema: Schema, offers: Mapping[str, OfferInfo] | Iter
         # Keep reading after a syntax error, and check what did parse, so an author
         # sees every problem at once; the result is never compiled.
         recovered = recover_ruleset(source)
-        checked = check_ruleset(recovered.ruleset, schema, _offer_statuses(offers))
+        checked = check_ruleset(recovered.ruleset, schema, _offer_statuses(offers), surveys)
         return _result(list(dict.fromkeys([*diagnostics, *recovered.diagnostics, *checked])), None)
-    diagnostics = diagnostics + check_ruleset(tree, schema, _offer_statuses(offers))
+    diagnostics = diagnostics + check_ruleset(tree, schema, _offer_statuses(offers), surveys)
     if any(d.is_error for d in diagnostics):
         return _result(diagnostics, None)
     return _result(diagnostics, _compile_ruleset(tree, schema, name))

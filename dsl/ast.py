@@ -173,7 +173,18 @@ class Priority:
     span: Span = _span()
 
 
-Clause = When | OfferClause | FollowUp | Priority
+@dataclass(frozen=True, slots=True)
+class AskSurvey:
+    """`ask survey KEY [to P% of customers]`: a narrow-cast survey marketing published."""
+
+    key: str
+    percent: int | float | None = None
+    span: Span = _span()
+    key_span: Span = _span()
+    percent_span: Span = _span()
+
+
+Clause = When | OfferClause | FollowUp | Priority | AskSurvey
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +217,10 @@ class Rule:
     @property
     def follow_ups(self) -> tuple[FollowUp, ...]:
         return tuple(c for c in self.clauses if isinstance(c, FollowUp))
+
+    @property
+    def surveys(self) -> tuple[AskSurvey, ...]:
+        return tuple(c for c in self.clauses if isinstance(c, AskSurvey))
 
 
 Statement = Guard | Limit | ResponseCap | Rule

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import cast
 
@@ -35,6 +35,8 @@ _ORDERED = ("number", "datetime", "any")
 class _Context:
     schema: Schema
     diagnostics: list[Diagnostic]
+    #: Survey keys rules may ask; None when surveys are not checked.
+    surveys: frozenset[str] | None = None
 
     def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self.diagnostics.append(make(code, message, span, hint))
@@ -366,6 +368,7 @@ def _check_rule(ctx: _Context, rule: ast.Rule, offers: Mapping[str, str | None] 
         ctx.error("E211", "a rule needs a name", rule.name_span, hint='for example rule "Card protection after a stolen card"')
     seen: dict[str, ast.Clause] = {}
     offered: set[str] = set()
+    asked: set[str] = set()
     for clause in rule.clauses:
         if isinstance(clause, ast.When | ast.Priority):
             word = "when" if isinstance(clause, ast.When) else "priority"
@@ -388,12 +391,26 @@ def _check_rule(ctx: _Context, rule: ast.Rule, offers: Mapping[str, str | None] 
             if clause.percent is not None and not 0 < clause.percent <= 100:
                 ctx.error("E208", f"a share of customers must be more than 0% and at most 100%; got {format_value(ast.Literal(clause.percent, 'number'))}%",
                           clause.percent_span)
+        elif isinstance(clause, ast.AskSurvey):
+            if clause.key in asked:
+                ctx.error("E207", f"this rule already asks the survey `{clause.key}`", clause.span)
+            asked.add(clause.key)
+            _check_survey(ctx, clause)
         else:
             _check_offer_key(ctx, offers, clause.key, clause.key_span)
             _whole(ctx, clause.after.amount, clause.after.span, "a follow-up delay", 1, 10_000)
-    if not rule.offers and not rule.follow_ups:
+    if not rule.offers and not rule.follow_ups and not rule.surveys:
         ctx.error("E206", f"the rule \"{rule.name[:60]}\" neither offers nor follows up", rule.name_span,
                   hint="add `offer KEY` or `follow up after N days with KEY`")
+
+
+def _check_survey(ctx: _Context, clause: ast.AskSurvey) -> None:
+    if ctx.surveys is not None and clause.key not in ctx.surveys:
+        ctx.error("E230", f"there is no survey {quote(clause.key)}", clause.key_span,
+                  hint=did_you_mean(clause.key, sorted(ctx.surveys)) or "publish the survey first")
+    if clause.percent is not None and not 0 < clause.percent <= 100:
+        ctx.error("E208", f"a share of customers must be more than 0% and at most 100%; got {format_value(ast.Literal(clause.percent, 'number'))}%",
+                  clause.percent_span)
 
 
 def _index_signature(rule: ast.Rule, schema: Schema) -> frozenset[tuple[str, object]]:
@@ -410,9 +427,11 @@ def _index_signature(rule: ast.Rule, schema: Schema) -> frozenset[tuple[str, obj
     return frozenset(pairs)
 
 
-def check_ruleset(tree: ast.Ruleset, schema: Schema, offers: Mapping[str, str | None] | None = None) -> list[Diagnostic]:
-    """Every diagnostic for a parsed ruleset. `offers` maps known keys to their status."""
-    ctx = _Context(schema, [])
+def check_ruleset(tree: ast.Ruleset, schema: Schema, offers: Mapping[str, str | None] | None = None,
+                  surveys: Iterable[str] | None = None) -> list[Diagnostic]:
+    """Every diagnostic for a parsed ruleset. `offers` maps known keys to their status;
+    `surveys` lists the survey keys `ask survey` may name (unchecked when None)."""
+    ctx = _Context(schema, [], None if surveys is None else frozenset(surveys))
     clean: set[int] = set()
     names: dict[str, ast.Rule] = {}
     caps: list[ast.ResponseCap] = []

@@ -84,6 +84,13 @@ def _iso_duration(d: ast.Duration) -> str:
     return f"PT{amount}H" if d.unit == "hour" else f"P{amount}{'W' if d.unit == 'week' else 'D'}"
 
 
+def _surveys(rule: ast.Rule) -> dict[str, Any]:
+    """`surveys` only on rules that ask one, so rulesets without surveys compile as before."""
+    if not rule.surveys:
+        return {}
+    return {"surveys": [{"survey": c.key, "percent": c.percent} for c in rule.surveys]}
+
+
 def compile_ruleset(tree: ast.Ruleset, schema: Schema, name: str = "ruleset") -> dict[str, Any]:
     """IR for a checked ruleset (see docs/rules.md, "The compiled form")."""
     caps = tree.caps
@@ -114,6 +121,7 @@ def compile_ruleset(tree: ast.Ruleset, schema: Schema, name: str = "ruleset") ->
                      "seconds": int(f.after.amount) * _SECONDS[f.after.unit]}
                     for f in rule.follow_ups
                 ],
+                **_surveys(rule),
             }
             for rule in tree.rules
         ],

@@ -51,6 +51,7 @@ _REGISTRY = (
     CodeInfo("E209", "error", "field is not a single value"),
     CodeInfo("E210", "error", "text needs quotes"),
     CodeInfo("E211", "error", "empty rule name"),
+    CodeInfo("E230", "error", "unknown survey"),
     CodeInfo("E300", "error", "invalid schema"),
     CodeInfo("E301", "error", "invalid compiled ruleset (IR)"),
     CodeInfo("E302", "error", "invalid interaction"),

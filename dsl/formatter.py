@@ -117,6 +117,11 @@ def _statement_slots(stmt: ast.Statement) -> list[_Slot]:
             if clause.percent is not None:
                 text += f" to {format_number(clause.percent)}% of customers"
             slots.append(_Slot(cs.line, cs.end_line, [text]))
+        elif isinstance(clause, ast.AskSurvey):
+            text = f"  ask survey {clause.key}"
+            if clause.percent is not None:
+                text += f" to {format_number(clause.percent)}% of customers"
+            slots.append(_Slot(cs.line, cs.end_line, [text]))
         elif isinstance(clause, ast.FollowUp):
             offer = "offer " if clause.offer_keyword else ""
             slots.append(_Slot(cs.line, cs.end_line, [f"  follow up after {_duration(clause.after)} with {offer}{clause.key}"]))

@@ -175,7 +175,7 @@ def validate_ir(ir: Any) -> Schema:
 
 def _validate_rule(rule: Any, schema: Schema, where: str, names: set[str]) -> None:
     _require(type(rule) is dict, where, "expected an object")
-    _keys(rule, where, {"name", "line", "priority", "when", "offers", "follow_ups"},
+    _keys(rule, where, {"name", "line", "priority", "when", "offers", "follow_ups", "surveys"},
           {"name", "priority", "when", "offers", "follow_ups"})
     _text(rule["name"], f"{where}.name")
     _require(rule["name"] not in names, f"{where}.name", "repeats another rule's name")
@@ -204,6 +204,16 @@ def _validate_rule(rule: Any, schema: Schema, where: str, names: set[str]) -> No
         _require(type(follow["after"]) is str and _DURATION.fullmatch(follow["after"]) is not None, f"{w}.after",
                  "expected an ISO 8601 duration such as P7D")
         _int(follow["seconds"], f"{w}.seconds", 1, 10**10)
+    asked = rule.get("surveys", [])
+    _require(type(asked) is list and len(asked) <= 100, f"{where}.surveys", "expected a list")
+    for j, survey in enumerate(asked):
+        w = f"{where}.surveys[{j}]"
+        _require(type(survey) is dict, w, "expected an object")
+        _keys(survey, w, {"survey", "percent"}, {"survey"})
+        _offer_key(survey["survey"], f"{w}.survey")
+        percent = survey.get("percent")
+        _require(percent is None or (type(percent) in (int, float) and 0 < percent <= 100), f"{w}.percent",
+                 "expected a share from 0 to 100")
 
 
 def validate_expression_ir(ir: Any, schema: Schema) -> dict[str, Any]:

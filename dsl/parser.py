@@ -442,6 +442,17 @@ class _AstBuilder(Transformer[_Tok, object]):
             key_span=self._span(key),
         )
 
+    def ask_clause(self, children: list[Any]) -> ast.AskSurvey:
+        key = children[2]
+        rollout = children[3] if len(children) > 3 else None
+        return ast.AskSurvey(
+            key[TEXT],
+            rollout.percent if rollout else None,
+            span=self._span(children[0]).to(rollout.span if rollout else self._span(key)),
+            key_span=self._span(key),
+            percent_span=rollout.span if rollout else ast.NO_SPAN,
+        )
+
     def priority_clause(self, children: list[Any]) -> ast.Priority:
         return ast.Priority(self._number(children[1]), span=self._join(children[0], children[1]))
 

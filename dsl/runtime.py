@@ -229,6 +229,7 @@ class Ruleset:
             "guards": [{"line": self.guards[k].get("line", 0), "text": self.guards[k].get("text", "")} for k in fired],
             "holdouts": holdouts,
             "limits": reached,
+            "surveys": [] if fired else self._surveys(matched, interaction),
         }
         if explain:
             decision["trace"] = self._trace(actual, fired_flags, traced, index_values, notes)
@@ -247,7 +248,31 @@ class Ruleset:
             "guards": [{"line": self.guards[k].get("line", 0), "text": self.guards[k].get("text", "")} for k in fired],
             "holdouts": [],
             "limits": self._allowance(interaction, moment)[1] if self.limits else [],
+            "surveys": [],
         }
+
+    def _surveys(self, matched: list[int], interaction: Any) -> list[dict[str, Any]]:
+        """`ask survey KEY [to P%]` of the matched rules, once per survey, strongest rule
+        first. A share buckets by customer id, rule and survey key, so the customers asked
+        a survey are not simply those a rollout in the same rule picked."""
+        asked: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        customer_id: Any = _MISSING
+        for rule_id in sorted(matched, key=lambda r: (-self.rules[r]["priority"], r)):
+            rule = self.rules[rule_id]
+            for survey in rule.get("surveys", ()):
+                key, percent = survey["survey"], survey.get("percent")
+                if key in seen:
+                    continue
+                if percent is not None:
+                    if customer_id is _MISSING:
+                        customer_id = self._customer_id(interaction)
+                    if type(customer_id) is not str or \
+                            bucket(customer_id, f"{rule['name']}\x1fsurvey {key}") >= percent:
+                        continue
+                seen.add(key)
+                asked.append({"survey": key, "rule": rule["name"]})
+        return asked
 
     def _rank_of(self, rule_name: str) -> tuple[int, int]:
         index = self._rule_index()[rule_name]

@@ -39,6 +39,7 @@ def _serious_violations(page: Page) -> list[str]:
     ("sam@demo.studio", "/rules/new"),
     ("mara@demo.studio", "/offers/new"),
     ("mara@demo.studio", "/layouts/"),
+    ("mara@demo.studio", "/surveys/new"),
 ])
 def test_editor_pages_have_no_serious_or_critical_accessibility_violations(page: Page, who: str, path: str) -> None:
     sign_in(page, who)

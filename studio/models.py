@@ -94,7 +94,7 @@ class AuditEvent(Base):
 
 # --- Authored artifacts and their revisions -----------------------------------------
 
-ARTIFACT_KINDS = ("offer", "layout", "ruleset", "schema", "lexicon", "policy")
+ARTIFACT_KINDS = ("offer", "layout", "ruleset", "schema", "lexicon", "policy", "survey")
 
 
 class Artifact(Base):
@@ -630,3 +630,34 @@ class DecisionRollup(Base):
     declined: Mapped[int] = mapped_column(Integer, default=0)
     complaints: Mapped[int] = mapped_column(Integer, default=0)
     value_cents: Mapped[int] = mapped_column(Integer, default=0)
+# --- Narrow-cast surveys ------------------------------------------------------------
+
+
+class SurveyResponse(Base):
+    """One customer's answer to one survey asked in one message: at most one each."""
+
+    __tablename__ = "survey_responses"
+    __table_args__ = (UniqueConstraint("message_id", "survey_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    survey_key: Mapped[str] = mapped_column(String(64), index=True)
+    bundle_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    rule: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 index=True)
+
+
+class SurveyAnswer(Base):
+    """One question's answer, kept as text (a scale point, the option chosen, or what the
+    customer wrote), always shown escaped."""
+
+    __tablename__ = "survey_answers"
+    __table_args__ = (UniqueConstraint("response_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("survey_responses.id"), index=True)
+    survey_key: Mapped[str] = mapped_column(String(64), index=True)
+    question_id: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(8))
+    value: Mapped[str] = mapped_column(Text)

@@ -39,6 +39,9 @@ AREAS: tuple[Area, ...] = (
          "What to offer: the offer library, its content and eligibility."),
     Area("layouts", "Layouts", "layouts.index", frozenset({MARKETER}),
          "Channel templates that carry an offer: email, message center."),
+    Area("surveys", "Surveys", "survey_library.index", frozenset({MARKETER}),
+         "Narrow-cast surveys: a few questions asked of a small group, reviewed and "
+         "published like an offer."),
     Area("rules", "Rules", "rules.index", frozenset({SERVICE_LEAD}),
          "When to offer: rulesets written by the service team."),
     Area("interactions", "Sample interactions", "interactions.index",

@@ -16,14 +16,17 @@ from flask import current_app, g
 from sqlalchemy.orm import Session
 
 from content.channels import RenderContext
+from content.diagnostics import ContentError
+from content.notification import render_notification
 from studio.api.errors import ApiError, from_refusal
 from studio.config import Settings
 from studio.errors import Refusal
-from studio.services import decisions, messages
+from studio.services import decisions, messages, survey_answers
 from studio.services.bundle_cache import BundleCache
 from studio.services.decisions import DecideRequest
 from studio.services.json_shape import check_object, expect_types, is_int
 from studio.services.messages import DecidedOffer, MessageSpec
+from studio.services.survey_answers import DecidedSurvey
 
 SCOPE: Final = "messages:write"
 MESSAGE_FIELDS: Final = ("customer", "channel", "response", "decision", "inquiry", "data",
@@ -137,6 +140,28 @@ def _decided(value: Any, where: str) -> tuple[int | None, tuple[DecidedOffer, ..
     return version, tuple(dict.fromkeys(offers))
 
 
+def _decided_surveys(value: Mapping[str, Any], where: str
+                     ) -> tuple[DecidedSurvey, ...] | ApiError:
+    """The narrow-cast surveys a decision asked (`surveys` as `/decide` answered it)."""
+    raw = value.get("surveys") or []
+    if not isinstance(raw, list) or len(raw) > survey_answers.MAX_PER_MESSAGE:
+        return ApiError(400, "invalid_type", "'surveys' must be a list of at most "
+                        f"{survey_answers.MAX_PER_MESSAGE} surveys.", field=f"{where}.surveys")
+    out = []
+    for index, item in enumerate(raw):
+        key = item.get("survey") if isinstance(item, Mapping) else None
+        rule = item.get("rule") or "" if isinstance(item, Mapping) else ""
+        ruleset = item.get("ruleset") or "" if isinstance(item, Mapping) else ""
+        if not isinstance(key, str) or not key or len(key) > 64:
+            return ApiError(400, "missing_field", "Each survey names its key in 'survey'.",
+                            field=f"{where}.surveys[{index}].survey")
+        if not isinstance(rule, str) or not isinstance(ruleset, str):
+            return ApiError(400, "invalid_type", "'rule' and 'ruleset' are text.",
+                            field=f"{where}.surveys[{index}]")
+        out.append(DecidedSurvey(key, rule[:200], ruleset[:64]))
+    return tuple(dict.fromkeys(out))
+
+
 def parse_message(body: Any) -> tuple[MessageSpec, str | None] | ApiError:
     """`POST /messages`: the spec and the message-center layout asked for, if any."""
     problem = check_object(body, "", allowed=MESSAGE_FIELDS,
@@ -155,11 +180,20 @@ def parse_message(body: Any) -> tuple[MessageSpec, str | None] | ApiError:
         return response
     version: int | None = None
     offers: tuple[DecidedOffer, ...] = ()
+    asked: tuple[DecidedSurvey, ...] = ()
     if body.get("decision") is not None:
         decided = _decided(body["decision"], "decision")
         if isinstance(decided, ApiError):
             return decided
         version, offers = decided
+        found = _decided_surveys(body["decision"], "decision")
+        if isinstance(found, ApiError):
+            return found
+        asked = found
+        if asked and version is None:
+            return ApiError(400, "missing_field", "A decision that asks a survey names the "
+                            "bundle it came from in 'bundle.version'.",
+                            field="decision.bundle.version")
     for name in ("inquiry", "data"):
         too_deep = _too_deep(body.get(name), name)
         if too_deep is not None:
@@ -169,7 +203,7 @@ def parse_message(body: Any) -> tuple[MessageSpec, str | None] | ApiError:
     spec = MessageSpec(customer=customer, channel=channel, response_text=response[0],
                        response_html=response[1], category=category,
                        bundle_version=version, offers=offers, inquiry=inquiry,
-                       data=body.get("data") or {})
+                       data=body.get("data") or {}, surveys=asked)
     return spec, body.get("layout")
 
 
@@ -216,7 +250,7 @@ def open_message(session: Session, session_factory: Callable[[], Session], cache
                  spec: MessageSpec, layout: str | None) -> dict[str, Any] | ApiError:
     """Open a message for a decision made earlier (flushed, not committed)."""
     runtime = None
-    if spec.offers:
+    if spec.offers or spec.surveys:
         runtime = decisions.runtime_for(session_factory, cache, spec.bundle_version)
         if isinstance(runtime, Refusal):
             return replace(from_refusal(runtime), field="decision.bundle.version")
@@ -224,6 +258,10 @@ def open_message(session: Session, session_factory: Callable[[], Session], cache
         if unknown:
             return ApiError(400, "unknown_offer", f"Bundle v{spec.bundle_version} has no "
                             f"offer '{unknown[0]}'.", field="decision.offers")
+        missing = [s.key for s in spec.surveys if s.key not in runtime.surveys]
+        if missing:
+            return ApiError(400, "unknown_survey", f"Bundle v{spec.bundle_version} has no "
+                            f"survey '{missing[0]}'.", field="decision.surveys")
         problem = _layout_problem(runtime, layout)
         if problem is not None:
             return problem
@@ -232,7 +270,33 @@ def open_message(session: Session, session_factory: Callable[[], Session], cache
                                secret=conf.secret_key, days=conf.message_days)
     rendered = messages.render_offers(runtime, spec, survey=opening.survey,
                                       layout_key=layout) if runtime else []
-    return messages.store(session, spec, opening, rendered, token_id=_token_id()).to_dict()
+    asked = survey_answers.snapshots(runtime, spec.surveys)
+    opened = messages.store(session, spec, opening, rendered, token_id=_token_id(),
+                            asked=asked).to_dict()
+    if runtime is None:
+        current = decisions.runtime_for(session_factory, cache, spec.bundle_version)
+        runtime = None if isinstance(current, Refusal) else current
+    return _with_notification(opened, runtime, spec, opening, [a["key"] for a in asked])
+
+
+def _with_notification(opened: dict[str, Any], runtime: Any, spec: MessageSpec,
+                       opening: messages.Opening, surveys: list[str]) -> dict[str, Any]:
+    """Add the short notification email (`subject`, `html`, `text`) rendered from the
+    bundle's notification layout with this message's links, for the downstream system
+    to send: the studio sends no customer mail itself. Left out when the bundle has no
+    notification layout or it does not render for this customer."""
+    key = runtime.default_layouts.get("notification_email") if runtime is not None else None
+    layout = runtime.layouts.get(key) if key else None
+    if layout is None:
+        return opened
+    links = replace(opening.links, surveys=tuple(surveys))
+    context = RenderContext(customer=spec.customer, inquiry=spec.inquiry, data=spec.data,
+                            message=links)
+    try:
+        notification = render_notification(layout, context)
+    except ContentError:
+        return opened
+    return {**opened, "notification": {**notification.to_dict(), "layout": key}}
 
 
 def _layout_problem(runtime: Any, layout: str | None) -> ApiError | None:
@@ -258,11 +322,17 @@ def decide_and_open(session: Session, session_factory: Callable[[], Session],
     offers = tuple(dict.fromkeys(
         DecidedOffer(str(o.get("offer")), str(o.get("rule") or ""), str(o.get("ruleset") or ""))
         for o in answer["offers"] if isinstance(o.get("offer"), str)))
-    spec = replace(spec, bundle_version=version, offers=offers)
+    asked = tuple(dict.fromkeys(
+        DecidedSurvey(str(s.get("survey")), str(s.get("rule") or ""), str(s.get("ruleset") or ""))
+        for s in answer.get("surveys", ()) if isinstance(s.get("survey"), str)))
+    spec = replace(spec, bundle_version=version, offers=offers, surveys=asked)
     runtime = decisions.runtime_for(session_factory, cache, version)
     if isinstance(runtime, Refusal):
         return from_refusal(runtime)
     rendered = messages.render_offers(runtime, spec, survey=opening.survey,
                                       layout_key=request.layouts.get("message_center"))
-    opened = messages.store(session, spec, opening, rendered, token_id=_token_id())
-    return {**answer, "message": opened.to_dict()}
+    snapshots = survey_answers.snapshots(runtime, asked)
+    opened = messages.store(session, spec, opening, rendered, token_id=_token_id(),
+                            asked=snapshots)
+    return {**answer, "message": _with_notification(opened.to_dict(), runtime, spec, opening,
+                                                    [a["key"] for a in snapshots])}

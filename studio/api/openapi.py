@@ -214,8 +214,9 @@ def _components() -> dict[str, Any]:
                                 "description": "Where the customer was answered."},
                     "response": _ref("ServiceResponse"),
                     "decision": {"type": "object", "description": "The answer /decide gave "
-                                 "(its `bundle.version` and `offers[].offer`, `rule`, "
-                                 "`ruleset` are read)."},
+                                 "(its `bundle.version`, `offers[].offer`, `rule`, "
+                                 "`ruleset` and `surveys[].survey`, `rule`, `ruleset` are "
+                                 "read)."},
                     "inquiry": {"type": "object", "description": "For the layout and the "
                                 "analytics' inquiry category."},
                     "data": {"type": "object", "description": "Extra data for the layout."},
@@ -234,6 +235,20 @@ def _components() -> dict[str, Any]:
                     "expires_at": {"type": "string", "format": "date-time"},
                     "survey": {"type": "boolean", "description": "Whether this message asks "
                                "the NPS question (the survey frequency allows it)."},
+                    "notification": {"type": "object", "description": "The short "
+                                     "notification email rendered from the bundle's "
+                                     "notification layout, for the downstream sender (absent "
+                                     "when the bundle has none).",
+                                     "required": ["subject", "html", "text", "layout"],
+                                     "properties": {"subject": {"type": "string"},
+                                                    "html": {"type": "string"},
+                                                    "text": {"type": "string"},
+                                                    "layout": {"type": "string"}}},
+                    "surveys": {"type": "array", "description": "The narrow-cast surveys "
+                                "this message asks, each with its own link.",
+                                "items": {"type": "object", "required": ["survey", "url"],
+                                          "properties": {"survey": {"type": "string"},
+                                                         "url": {"type": "string"}}}},
                 },
             },
             "Variant": {
@@ -271,6 +286,13 @@ def _components() -> dict[str, Any]:
                            "properties": {"value": {"type": "string", "format": "date-time"},
                                           "source": {"type": "string",
                                                      "enum": ["interaction", "server"]}}},
+                    "surveys": {"type": "array", "description": "Narrow-cast surveys the "
+                                "rules ask (`ask survey KEY`), each once.",
+                                "items": {"type": "object", "required": ["survey", "rule",
+                                                                         "ruleset"],
+                                          "properties": {"survey": {"type": "string"},
+                                                         "rule": {"type": "string"},
+                                                         "ruleset": {"type": "string"}}}},
                     "rulesets": {"type": "array", "items": {
                         "type": "object", "required": ["key", "name"],
                         "description": "Each ruleset's own decision: offers, follow-ups, "

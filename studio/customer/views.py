@@ -22,7 +22,7 @@ from studio.customer.rate_limit import RateLimiter
 from studio.db import db_session
 from studio.errors import ValidationFailed
 from studio.models import Message
-from studio.services import messages, surveys
+from studio.services import messages, survey_answers, surveys
 
 bp = Blueprint("customer", __name__, template_folder="templates", static_folder="static",
                static_url_path="/m-static")
@@ -58,9 +58,11 @@ TITLES: Final = {
     "bad_link": ("This survey link is not complete",
                  "Part of the link seems to be missing. Open the message instead and "
                  "answer there."),
+    "no_survey": ("This survey is not part of your message",
+                  "The link may be incomplete. Open your message to see what we asked."),
 }
 STATUS: Final = {"unknown": 404, "expired": 410, "withdrawn": 410, "busy": 429,
-                 "bad_link": 400}
+                 "bad_link": 400, "no_survey": 404}
 
 
 def _limit(name: str, default: int) -> int:
@@ -124,7 +126,8 @@ def _message(token: str) -> Message | tuple[str, int]:
 
 
 def _render_page(token: str, page: messages.MessagePage, *, status: int = 200,
-                 nps_error: str | None = None) -> tuple[str, int]:
+                 nps_error: str | None = None,
+                 asked: list[survey_answers.AskedSurvey] | None = None) -> tuple[str, int]:
     offers = []
     css = []
     for offer in page.offers:
@@ -135,7 +138,7 @@ def _render_page(token: str, page: messages.MessagePage, *, status: int = 200,
     return render_template(
         "customer/message.html", token=token, page=page, offers=offers,
         layout_css=Markup("\n".join(css)), response_html=Markup(page.response_html),
-        nps_error=nps_error), status
+        nps_error=nps_error, asked=asked or [], survey_errors={}), status
 
 
 @bp.get("/m/<token>")
@@ -146,7 +149,7 @@ def show(token: str) -> tuple[str, int]:
         return found
     session = db_session()
     page = messages.open_page(session, found)
-    return _render_page(token, page)
+    return _render_page(token, page, asked=survey_answers.asked(session, found))
 
 
 @bp.route("/m/<token>/offers/<offer_key>/<any(accept, decline):choice>",
@@ -248,6 +251,40 @@ def _thanks(token: str, page: messages.MessagePage, *, typed: str = "",
             error: str | None = None, status: int = 200) -> tuple[str, int]:
     return render_template("customer/thanks.html", token=token, page=page, typed=typed,
                            error=error, max_comment=messages.MAX_COMMENT), status
+
+
+@bp.route("/m/<token>/survey/<key>", methods=["GET", "POST"])
+@security.public
+def survey(token: str, key: str) -> tuple[str, int]:
+    """One narrow-cast survey on its own page (the link in an SMS or email), and where
+    its form posts: stored once per message, the first answer stands."""
+    found = _message(token)
+    if not isinstance(found, Message):
+        return found
+    session = db_session()
+    if request.method == "GET":
+        asked = survey_answers.find(session, found, key)
+        if asked is None:
+            return _unavailable("no_survey")
+        return _survey_page(token, asked)
+    try:
+        outcome = survey_answers.submit(session, found, key, request.form.items(multi=True))
+    except ValidationFailed as failed:
+        asked = survey_answers.find(session, found, key)
+        assert asked is not None
+        return _survey_page(token, asked, errors=failed.by_field(),
+                            typed={k: v[:survey_answers.MAX_TYPED] for k, v in request.form.items()},
+                            status=422)
+    if outcome is None:
+        return _unavailable("no_survey")
+    return _survey_page(token, outcome.asked, stored=outcome.stored)
+
+
+def _survey_page(token: str, asked: survey_answers.AskedSurvey, *, errors: dict[str, str] | None = None,
+                 typed: dict[str, str] | None = None, stored: bool | None = None,
+                 status: int = 200) -> tuple[str, int]:
+    return render_template("customer/survey.html", token=token, item=asked,
+                           survey_errors=errors or {}, typed=typed or {}, stored=stored), status
 
 
 @bp.route("/m/", defaults={"rest": ""})

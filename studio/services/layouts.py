@@ -28,6 +28,7 @@ MAX_SOURCE: Final = 200_000
 CHANNELS: Final = {
     "email_html": "Email (MJML)",
     "message_center": "Message-center page (HTML)",
+    "notification_email": "Notification email (MJML)",
 }
 
 # What a layout may place, for the editor's "slots" panel.
@@ -43,6 +44,7 @@ SLOTS: Final = (
     ("data.…", "extra payload sent with the interaction"),
     ("message_center_url() / nps_url()", "the customer's message-center page and survey"),
     ("nps_survey()", "the NPS question with eleven one-click score links (email)"),
+    ("survey_url('KEY')", "a narrow-cast survey the decision asks (empty when none)"),
 )
 
 MJML_NOTES: Final = UNSUPPORTED_FEATURE_NOTES
@@ -56,6 +58,19 @@ STARTERS: Final = {
         <mj-text>{{ offer.body }}</mj-text>
         <mj-button href="{{ offer.cta_url }}">{{ offer.cta_label }}</mj-button>
         <mj-text font-size="11px" color="#7b8794">{{ offer.terms }}</mj-text>
+      </mj-column>
+    </mj-section>
+  </mj-body>
+</mjml>
+""",
+    "notification_email": """<mjml>
+  <mj-head><mj-title>Your answer is ready</mj-title></mj-head>
+  <mj-body background-color="#ffffff" width="600px">
+    <mj-section>
+      <mj-column>
+        <mj-text font-size="16px">Hello {{ customer.first_name }},</mj-text>
+        <mj-text>Your answer is ready. Read it on your own page:</mj-text>
+        <mj-button href="{{ message_center_url() }}">Read your answer</mj-button>
       </mj-column>
     </mj-section>
   </mj-body>

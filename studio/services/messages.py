@@ -31,6 +31,7 @@ from studio.errors import FieldError, ValidationFailed
 from studio.models import Artifact, FeedbackEvent, Message
 from studio.roles import MARKETER
 from studio.services import events, notifications, surveys
+from studio.services.survey_answers import DecidedSurvey
 
 TOKEN_BYTES: Final = 16
 TOKEN_SHAPE: Final = re.compile(r"[A-Za-z0-9_-]{22}")
@@ -91,6 +92,7 @@ class MessageSpec:
     offers: tuple[DecidedOffer, ...] = ()
     inquiry: Mapping[str, Any] = field(default_factory=dict)
     data: Mapping[str, Any] = field(default_factory=dict)
+    surveys: tuple[DecidedSurvey, ...] = ()
 
     @property
     def customer_id(self) -> str:
@@ -115,11 +117,16 @@ class OpenedMessage:
     url: str
     expires_at: datetime
     survey: bool
+    surveys: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "url": self.url,
-                "expires_at": self.expires_at.isoformat().replace("+00:00", "Z"),
-                "survey": self.survey}
+        out: dict[str, Any] = {"id": self.id, "url": self.url,
+                               "expires_at": self.expires_at.isoformat().replace("+00:00", "Z"),
+                               "survey": self.survey}
+        if self.surveys:
+            out["surveys"] = [{"survey": key, "url": f"{self.url}/survey/{key}"}
+                              for key in self.surveys]
+        return out
 
 
 def prepare(session: Session, spec: MessageSpec, *, base_url: str, secret: str,
@@ -158,14 +165,15 @@ def render_offers(runtime: Any, spec: MessageSpec, *, survey: bool,
         out.append({"key": decided.key, "rule": decided.rule, "ruleset": decided.ruleset,
                     "name": offer.name, "headline": offer.blocks.headline,
                     "html": variant.html or "", "terms": offer.blocks.terms,
-                    "cta_label": offer.blocks.cta_label})
+                    "cta_label": offer.blocks.cta_label, "feedback_note": offer.feedback_note})
     return out
 
 
 def store(session: Session, spec: MessageSpec, opening: Opening,
-          rendered: Sequence[Mapping[str, Any]], *, token_id: int | None = None
-          ) -> OpenedMessage:
-    """Write the message (flushed, not committed)."""
+          rendered: Sequence[Mapping[str, Any]], *, token_id: int | None = None,
+          asked: Sequence[Mapping[str, Any]] = ()) -> OpenedMessage:
+    """Write the message (flushed, not committed); `asked` holds the narrow-cast surveys
+    as `survey_answers.snapshots` copied them from the bundle."""
     offers = list(rendered) or [
         {"key": o.key, "rule": o.rule, "ruleset": o.ruleset, "name": o.key, "headline": "",
          "html": "", "terms": "", "cta_label": ""} for o in spec.offers]
@@ -174,13 +182,15 @@ def store(session: Session, spec: MessageSpec, opening: Opening,
         customer_hash=hash_customer(spec.customer_id), channel=spec.channel,
         category=spec.category, response_text=spec.response_text,
         response_html=clean_html(spec.response_html) if spec.response_html else "",
-        decision={"bundle_version": spec.bundle_version, "offers": offers},
+        decision={"bundle_version": spec.bundle_version, "offers": offers,
+                  **({"surveys": list(asked)} if asked else {})},
         bundle_version=spec.bundle_version, survey=opening.survey,
         created_by_token=token_id, created_at=opening.created_at,
         expires_at=opening.expires_at)
     session.add(message)
     session.flush()
-    return OpenedMessage(message.id, opening.url, opening.expires_at, opening.survey)
+    return OpenedMessage(message.id, opening.url, opening.expires_at, opening.survey,
+                         tuple(item["key"] for item in asked))
 
 
 # --- finding a message by its token -------------------------------------------------------
@@ -230,6 +240,7 @@ class OfferOnPage:
     terms: str
     answer: str | None
     complained: bool
+    feedback_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -269,7 +280,8 @@ def page(session: Session, message: Message) -> MessagePage:
             key=offer["key"], name=offer.get("name") or offer["key"],
             headline=offer.get("headline") or "", html=offer.get("html") or "",
             terms=offer.get("terms") or "", answer=answer.type if answer else None,
-            complained=event_id(message.id, "complaint", offer["key"]) in recorded))
+            complained=event_id(message.id, "complaint", offer["key"]) in recorded,
+            feedback_note=str(offer.get("feedback_note") or "")))
     nps = recorded.get(event_id(message.id, "nps"))
     return MessagePage(id=message.id, response_text=message.response_text,
                        response_html=message.response_html, offers=tuple(offers),

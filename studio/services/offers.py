@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 import dsl
 from content.channels import RenderContext, Variant
 from content.diagnostics import ContentError, Diagnostic
-from content.model import MAX_CHAT_BUTTONS, MAX_LENGTHS, Offer, validate_offer
+from content.model import MAX_CHAT_BUTTONS, MAX_LENGTHS, Offer, plain_note, validate_offer
 from content.rendering import render_offer
 from studio.errors import FieldError, ValidationFailed
 from studio.models import Artifact, Revision
@@ -52,12 +52,13 @@ FIELD_LABELS: Final = {
     "blocks.terms": "Terms", "overrides.sms_text": "SMS text",
     "overrides.email_text": "Plain-text email", "overrides.chat_text": "Chat text",
     "overrides.chat_buttons": "Chat buttons", "overrides.agent_script": "Agent script",
+    "feedback_note": "Answer to feedback",
 }
 BLOCK_FIELDS: Final = ("headline", "body_html", "image_url", "image_alt", "cta_label",
                        "cta_url", "terms")
 OVERRIDE_TEXT_FIELDS: Final = ("sms_text", "email_text", "chat_text", "agent_script")
 TOP_FIELDS: Final = ("key", "name", "description", "owner", "valid_from", "valid_to",
-                     "eligible_when", "status")
+                     "eligible_when", "status", "feedback_note")
 
 # The interaction every preview renders for until sample interactions can be chosen.
 SAMPLE_CUSTOMER: Final = {
@@ -150,7 +151,9 @@ def body_from_form(form: Mapping[str, Any]) -> dict[str, Any]:
     for button in form.get("buttons", []):
         if any(button.values()):
             buttons.append({part: value for part, value in button.items() if value})
+    note = plain_note(form.get("feedback_note", ""))
     return {
+        **({"feedback_note": note} if note else {}),
         "key": str(form.get("key", "")).strip(),
         "name": str(form.get("name", "")).strip(),
         "description": str(form.get("description", "")).strip(),

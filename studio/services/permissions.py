@@ -17,12 +17,12 @@ from studio.roles import ADMIN, MARKETER, REVIEWER, SERVICE_LEAD
 from studio.services.review_states import REVIEWABLE_STATUSES, STATUS_LABELS
 
 KIND_EDITORS: Final[dict[str, str]] = {
-    "offer": MARKETER, "layout": MARKETER,
+    "offer": MARKETER, "layout": MARKETER, "survey": MARKETER,
     "ruleset": SERVICE_LEAD, "schema": SERVICE_LEAD, "lexicon": SERVICE_LEAD, "policy": SERVICE_LEAD,
 }
 KIND_LABELS: Final = {"offer": "Offer", "layout": "Layout", "ruleset": "Ruleset",
                       "schema": "Interaction schema", "lexicon": "Tone lexicon",
-                      "policy": "Contact policy"}
+                      "policy": "Contact policy", "survey": "Survey"}
 
 
 def editable_kinds(roles: Iterable[str]) -> set[str]:

@@ -34,7 +34,7 @@ from studio import audit
 from studio.errors import FieldError, NotAllowed, Problem, PublishRefused, ValidationFailed
 from studio.models import Artifact, Bundle, ChangeRequest, Setting, User
 from studio.roles import ADMIN, REVIEWER
-from studio.services import auto_pause, bundles, notifications, signing, workspace
+from studio.services import auto_pause, bundles, notifications, signing, survey_library, workspace
 from studio.services.toolchain import Toolchain, default_toolchain
 from studio.services.write_lock import take_workspace_lock
 
@@ -115,6 +115,23 @@ def _compile_offers(ws: workspace.Workspace, schema: Mapping[str, Any],
     return out, problems
 
 
+def _compile_surveys(ws: workspace.Workspace) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """Approved, unarchived surveys as the bundle carries them (`content.surveys` shape)."""
+    out: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    for key, entry in sorted(ws.of_kind(survey_library.KIND).items()):
+        if entry.archived:
+            continue
+        survey = survey_library.survey_of(key, workspace.thaw(entry.body))
+        if survey is None:
+            problems.append(Problem("error", "survey-invalid", f"survey {key} is not a valid "
+                                    "survey", workspace.ref(survey_library.KIND, key),
+                                    hint="open the survey and save it again"))
+            continue
+        out.append({**survey.to_dict(), "revision": entry.number})
+    return out, problems
+
+
 def _compile_layouts(ws: workspace.Workspace,
                      toolchain: Toolchain) -> tuple[list[dict[str, Any]], list[Problem]]:
     out: list[dict[str, Any]] = []
@@ -140,7 +157,8 @@ def _compile_layouts(ws: workspace.Workspace,
 
 
 def _compile_rulesets(ws: workspace.Workspace, schema: Mapping[str, Any], today: date,
-                      toolchain: Toolchain) -> tuple[list[dict[str, Any]], list[Problem]]:
+                      toolchain: Toolchain, surveys: list[str] | None = None
+                      ) -> tuple[list[dict[str, Any]], list[Problem]]:
     offers = ws.of_kind("offer")
     catalog = {key: workspace.thaw(e.body) | ({"status": "archived"} if e.archived else {})
                for key, e in offers.items()}
@@ -152,7 +170,7 @@ def _compile_rulesets(ws: workspace.Workspace, schema: Mapping[str, Any], today:
         ref = workspace.ref("ruleset", key)
         source = str(entry.body.get("source", ""))
         compiled = toolchain.compile_ruleset(source, schema=schema, offers=catalog,
-                                             name=entry.name)
+                                             name=entry.name, surveys=surveys or [])
         problems += [Problem.from_diagnostic(ref, d) for d in compiled.diagnostics]
         problems += _reference_problems(ref, source, ws, today, toolchain)
         out.append({"key": key, "name": entry.name, "source": source, "ir": compiled.ir,
@@ -220,9 +238,12 @@ def prepare(session: Session, *, toolchain: Toolchain | None = None,
     lexicon = workspace.thaw(ws.lexicon) if ws.lexicon is not None else {}
     offers, offer_problems = _compile_offers(ws, schema, toolchain)
     layouts, layout_problems = _compile_layouts(ws, toolchain)
-    rulesets, ruleset_problems = _compile_rulesets(ws, schema, today, toolchain)
+    surveys, survey_problems = _compile_surveys(ws)
+    rulesets, ruleset_problems = _compile_rulesets(ws, schema, today, toolchain,
+                                                   [s["key"] for s in surveys])
     policy, policy_problems = _compile_policy(ws, schema)
-    problems = offer_problems + layout_problems + ruleset_problems + policy_problems
+    problems = (offer_problems + layout_problems + survey_problems + ruleset_problems
+                + policy_problems)
     paused = {workspace.ref("offer", key) for key in auto_pause.paused_offers(session)}
     offers = [offer for offer in offers if workspace.ref("offer", offer["key"]) not in paused]
     current = bundles.current(session)
@@ -238,7 +259,7 @@ def prepare(session: Session, *, toolchain: Toolchain | None = None,
                                 "", hint="approve a change request first"))
     body = {"format": bundle_format.FORMAT, "schema": schema, "lexicon": lexicon, "offers": offers,
             "layouts": layouts, "default_layouts": default_layouts(session, layouts),
-            "rulesets": rulesets, "revisions": revisions}
+            "rulesets": rulesets, "surveys": surveys, "revisions": revisions}
     if policy is not None:
         body["policy"] = policy
     return Plan(body=body, problems=problems, changes=changes,

@@ -18,7 +18,7 @@ import dsl
 from dsl.fixes import fixes_for
 from dsl.schema import Schema
 from studio.models import Artifact, Revision
-from studio.services import rulesets
+from studio.services import rulesets, survey_library
 
 
 @cache
@@ -47,7 +47,8 @@ def diagnostics(session: Session, source: str, *, name: str = "ruleset") -> dict
     _SCHEMAS.setdefault(schema_key, schema)
     if len(_SCHEMAS) > 8:
         _SCHEMAS.pop(next(iter(_SCHEMAS)))
-    return _diagnose(source, name, schema_key, offers_key)
+    return _diagnose(source, name, schema_key, offers_key,
+                     tuple(survey_library.head_keys(session)))
 
 
 _SCHEMAS: dict[str, Schema] = {}
@@ -55,10 +56,12 @@ _SCHEMAS: dict[str, Schema] = {}
 
 @lru_cache(maxsize=16)
 def _diagnose(source: str, name: str, schema_key: str,
-              offers_key: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+              offers_key: tuple[tuple[str, str], ...],
+              surveys_key: tuple[str, ...] = ()) -> dict[str, Any]:
     schema = _SCHEMAS.get(schema_key) or Schema.from_dict(json.loads(schema_key))
     offers = {key: dsl.OfferInfo(key=key, status=status) for key, status in offers_key}
-    result = dsl.compile_ruleset(source, schema=schema, offers=offers, name=name)
+    result = dsl.compile_ruleset(source, schema=schema, offers=offers, name=name,
+                                 surveys=surveys_key)
     lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     out = [{**d.to_dict(), "fixes": [f.to_dict() for f in fixes_for(lines, d)],
             "excerpt": dsl.render_excerpt(source, d)} for d in result.diagnostics]

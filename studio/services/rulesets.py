@@ -17,7 +17,7 @@ import dsl
 from dsl.schema import Schema, default_schema
 from studio.errors import FieldError, ValidationFailed
 from studio.models import Artifact, Revision
-from studio.services import artifacts
+from studio.services import artifacts, survey_library
 
 MAX_SOURCE = 256 * 1024
 SCHEMA_KEY = "interaction"
@@ -81,7 +81,8 @@ def check(session: Session, source: str, *, name: str = "ruleset") -> CheckRepor
     if len(source) > MAX_SOURCE:
         source = source[:MAX_SOURCE + 1]
     result = dsl.compile_ruleset(source, schema=current_schema(session),
-                                 offers=offer_catalog(session), name=name)
+                                 offers=offer_catalog(session), name=name,
+                                 surveys=survey_library.head_keys(session))
     diagnostics = [
         {**d.to_dict(), "excerpt": dsl.render_excerpt(source, d)} for d in result.diagnostics
     ]

@@ -7,7 +7,7 @@ adapter (`DslToolchain`). Results cross the seam as plain data (`Compiled`, `Off
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -41,7 +41,8 @@ class Toolchain(Protocol):
     def default_schema(self) -> dict[str, Any]: ...
 
     def compile_ruleset(self, source: str, *, schema: Mapping[str, Any],
-                        offers: Mapping[str, Mapping[str, Any]], name: str) -> Compiled: ...
+                        offers: Mapping[str, Mapping[str, Any]], name: str,
+                        surveys: Iterable[str] | None = None) -> Compiled: ...
 
     def compile_eligibility(self, source: str, *, schema: Mapping[str, Any]) -> Compiled: ...
 
@@ -79,10 +80,12 @@ class DslToolchain:
                         ir=result.ir if result.ok else None)
 
     def compile_ruleset(self, source: str, *, schema: Mapping[str, Any],
-                        offers: Mapping[str, Mapping[str, Any]], name: str) -> Compiled:
+                        offers: Mapping[str, Mapping[str, Any]], name: str,
+                        surveys: Iterable[str] | None = None) -> Compiled:
         try:
             result = dsl.compile_ruleset(source, schema=self._schema(schema),
-                                         offers=self._catalog(offers), name=name)
+                                         offers=self._catalog(offers), name=name,
+                                         surveys=surveys)
         except dsl.DSLError as failed:
             return Compiled(False, [d.to_dict() for d in failed.diagnostics])
         return self._plain(result)

@@ -147,3 +147,21 @@ def test_links_use_the_public_base_url(app: Flask, client: FlaskClient,
         "customer": {"id": "c-1"}, "channel": "sms", "response": {"text": "x"}})
     assert re.fullmatch(r"https://messages\.bank\.example/m/[A-Za-z0-9_-]{22}",
                         response.get_json()["message"]["url"])
+
+
+def test_the_message_answers_with_the_notification_email_for_the_downstream_sender(
+        client: FlaskClient, published: Bundle, auth: dict[str, str]) -> None:
+    body = {**OPEN, "customer": {"id": "c-1001", "first_name": "Ann"}}
+    answer = _decide(client, auth, interaction=CHECKBOOK, channels=["sms"],
+                     open_message=body).get_json()
+    url = answer["message"]["url"]
+    notification = answer["message"]["notification"]
+    assert notification["subject"] == "Ann, your answer is ready"
+    assert notification["layout"] == "answer_ready_email"
+    assert f'href="{url}"' in notification["html"] and f"({url})" in notification["text"]
+    posted = client.post("/api/v1/messages", headers=auth, json={
+        "customer": {"id": "c-7"}, "channel": "sms", "response": {"text": "Done."}})
+    assert posted.status_code == 201
+    message = posted.get_json()["message"]
+    assert message["notification"]["subject"] == "Your answer is ready"
+    assert message["url"] in message["notification"]["html"]

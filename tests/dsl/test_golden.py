@@ -16,12 +16,13 @@ from dsl.diagnostics import format_diagnostic
 GOLDEN = Path(__file__).parent / "golden"
 OFFERS = ["overdraft_protection", "rewards_card", "card_protection_plan", "check_in", "realtime_contact",
           "extended_warranty", "mobile_alerts"]
+SURVEYS = ["breakfast_hours", "new_branch_hours"]
 CASES = sorted(GOLDEN.glob("*.rules"))
 
 
 def render(path: Path) -> str:
     source = path.read_text(encoding="utf-8")
-    result = dsl.compile_ruleset(source, offers=OFFERS)
+    result = dsl.compile_ruleset(source, offers=OFFERS, surveys=SURVEYS)
     lines = [format_diagnostic(path.name, source, d) for d in result.diagnostics]
     return "\n".join(lines) + ("\n" if lines else "")
 

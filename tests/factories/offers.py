@@ -78,7 +78,7 @@ def offer_body(key: str | None = None, **changes: Any) -> dict[str, Any]:
 def offer_form(key: str | None = None, **changes: str) -> dict[str, str]:
     """The offer editor's form fields, as the browser posts them."""
     body = offer_body(key)
-    form = {name: str(body[name] or "") for name in offers.TOP_FIELDS}
+    form = {name: str(body.get(name) or "") for name in offers.TOP_FIELDS}
     form["value"] = "120"
     form.update({f"blocks.{k}": v for k, v in body["blocks"].items()})
     form.update({f"overrides.{k}": "" for k in offers.OVERRIDE_TEXT_FIELDS})

@@ -9,7 +9,7 @@ People come from `tests.factories.make_user`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import Flask
@@ -99,7 +99,8 @@ class FakeToolchain:
         return {"fields": {"inquiry.intent": {"type": "string"}}}
 
     def compile_ruleset(self, source: str, *, schema: Mapping[str, Any],
-                        offers: Mapping[str, Mapping[str, Any]], name: str) -> Compiled:
+                        offers: Mapping[str, Mapping[str, Any]], name: str,
+                        surveys: Iterable[str] | None = None) -> Compiled:
         if "error" in source:
             return Compiled(False, [{"code": "E100", "severity": "error", "line": 1,
                                      "column": 1, "message": "unexpected word", "hint": None}])

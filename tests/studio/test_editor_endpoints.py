@@ -67,7 +67,7 @@ def test_template_vocabulary_names_roots_filters_and_helpers(lead) -> None:
     assert {"customer", "offer.headline", "inquiry.category", "data."} <= names
     assert "money" in data["filters"] and "loop_guard" not in data["filters"]
     assert {h["name"] for h in data["helpers"]} == {"message_center_url()", "nps_url()",
-                                                   "nps_survey()"}
+                                                   "nps_survey()", "survey_url()"}
 
 
 def test_editor_endpoints_are_for_signed_in_people_only(app: Flask) -> None:

@@ -158,3 +158,17 @@ def test_an_mjml_layout_with_hostile_raw_html_is_refused_with_its_line(marketer,
     line = source[:source.index("<img src=x")].count("\n") + 1
     response = _new(client, source=source)
     assert response.status_code == 422 and f"Line {line}" in response.get_data(as_text=True)
+def test_a_notification_email_layout_needs_the_message_link_and_is_refused_without_it(
+        marketer, session) -> None:
+    from studio.services import layouts as layout_service
+
+    client, _ = marketer
+    starter = layout_service.STARTERS["notification_email"]
+    refused = _new(client, key="answer_ready", channel="notification_email",
+                   source=starter.replace("{{ message_center_url() }}", "https://example.com"))
+    assert refused.status_code == 422 and "never links" in refused.get_data(as_text=True)
+    assert session.query(Artifact).filter_by(kind="layout").count() == 0
+    assert _new(client, key="answer_ready", channel="notification_email",
+                source=starter).status_code == 302
+    body = artifacts.head(session, artifacts.find(session, "layout", "answer_ready")).body
+    assert body["channel"] == "notification_email" and "<title>Your answer is ready</title>" in body["compiled_html"]
