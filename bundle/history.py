@@ -25,7 +25,7 @@ import bisect
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 from dsl.policy import Cap, Contact, History, Outcome, count_contacts
 
@@ -135,7 +135,7 @@ class MemoryHistory:
             return True
 
 
-def _window(rows: list, since: float) -> list:
+def _window(rows: list[Any], since: float) -> list[Any]:
     """Rows (sorted by time first) after `since`, the most recent `MAX_READ` of them."""
     start = bisect.bisect_right(rows, (since, "\uffff", "\uffff"))
     return rows[max(start, len(rows) - MAX_READ):]

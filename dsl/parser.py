@@ -450,7 +450,7 @@ class _AstBuilder(Transformer[_Tok, object]):
             rollout.percent if rollout else None,
             span=self._span(children[0]).to(rollout.span if rollout else self._span(key)),
             key_span=self._span(key),
-            percent_span=rollout.span if rollout else ast.NO_SPAN,
+            percent_span=rollout.span if rollout else NO_SPAN,
         )
 
     def priority_clause(self, children: list[Any]) -> ast.Priority:

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from dsl.tone import (
+from dsl.tone import (  # re-exported: the studio's lexicon editor reads them here
     DEFAULT_DISTRESS_TERMS,
     DISTRESS_CEILING,
     MAX_TERM_LENGTH,
@@ -37,6 +37,10 @@ POSITIVE_AT: Final = 0.05
 NEGATIVE_AT: Final = -0.05
 
 _TERM = TERM
+
+__all__ = ["DEFAULT_DISTRESS_TERMS", "DISTRESS_CEILING", "Lexicon", "Tone", "infer_tone",
+           "lexicon_problems", "needs_tone", "normalize_term", "with_inferred_tone"]
+
 
 @dataclass(frozen=True)
 class Lexicon:

@@ -143,7 +143,7 @@ def ingest(session: Session, body: Any, *, now: datetime | None = None
         else:
             checked.append((index, item))
     ids = [item["decision_id"] for _, item in checked]
-    stored = set()
+    stored: set[str] = set()
     for start in range(0, len(ids), 200):
         stored.update(session.scalars(select(Decision.id)
                                       .where(Decision.id.in_(ids[start:start + 200]))))

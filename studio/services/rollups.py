@@ -22,9 +22,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import Table, bindparam, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -147,7 +147,7 @@ def _new_row(key: Key, counts: Counter[str]) -> DecisionRollup:
                           **{name: counts.get(name, 0) for name in COUNTS})
 
 
-_TABLE = DecisionRollup.__table__
+_TABLE = cast(Table, DecisionRollup.__table__)
 _INCREMENT = (update(_TABLE).where(_TABLE.c.id == bindparam("rid"))
               .values({name: _TABLE.c[name] + bindparam(f"d_{name}") for name in COUNTS}))
 
@@ -172,7 +172,7 @@ def _existing_ids(session: Session, keys: list[Key]) -> dict[Key, int]:
         chunk = keys[start:start + 100]
         for row_id, *key in session.execute(select(DecisionRollup.id, *columns)
                                             .where(tuple_(*columns).in_(chunk))):
-            found[tuple(key)] = row_id  # type: ignore[index]
+            found[tuple(key)] = row_id
     return found
 
 
@@ -194,5 +194,5 @@ def stored(session: Session) -> dict[Key, dict[str, int]]:
         key = tuple(getattr(row, c) for c in KEY_COLUMNS)
         counts = {n: getattr(row, n) for n in COUNTS}
         if any(counts.values()):
-            out[key] = counts  # type: ignore[index]
-    return out  # type: ignore[return-value]
+            out[key] = counts
+    return out

@@ -15,7 +15,7 @@ from dsl.schema import parse_datetime
 
 from .policy_helpers import AT, interaction, runtime
 
-MOMENT = parse_datetime(AT).timestamp()  # type: ignore[union-attr]
+MOMENT = parse_datetime(AT).timestamp()
 
 
 def _offers(decision: dict[str, Any]) -> list[tuple[str, str | None]]:
@@ -130,7 +130,7 @@ def test_a_ranking_expression_orders_candidates_across_rulesets() -> None:
 class _DownStore(MemoryHistory):
     name = "down"
 
-    def read(self, *args: Any, **kwargs: Any):  # type: ignore[override]
+    def read(self, *args: Any, **kwargs: Any):
         raise HistoryUnavailable("connection refused")
 
 

@@ -100,7 +100,7 @@ def test_ranking_expressions_evaluate_with_precedence_and_safe_division() -> Non
     {"guards": "all"},
 ])
 def test_a_damaged_compiled_policy_is_refused(damage: dict) -> None:
-    ir = {**compile_policy("at most 1 offer per response").ir, **damage}  # type: ignore[dict-item]
+    ir = {**compile_policy("at most 1 offer per response").ir, **damage}
     with pytest.raises(dsl.DSLError) as caught:
         load_policy(ir)
     assert caught.value.diagnostics[0].code == "E304"

@@ -347,7 +347,7 @@ def test_previews_load_no_remote_images_or_fonts_until_asked(marketer, session) 
         "Content-Security-Policy"]
     assert "font-src 'none'" in loaded.headers["Content-Security-Policy"]
     assert "Load images" not in loaded.get_data(as_text=True)
-def test_the_answer_to_feedback_is_saved_as_plain_text_and_capped(app, session) -> None:  # type: ignore[no-untyped-def]
+def test_the_answer_to_feedback_is_saved_as_plain_text_and_capped(app, session) -> None:
     from studio.services import artifacts
     from tests.factories import make_user, post, sign_in_as
     from tests.factories.offers import offer_form
@@ -358,7 +358,7 @@ def test_the_answer_to_feedback_is_saved_as_plain_text_and_capped(app, session) 
     assert artifacts.find(session, "offer", "half_off") is None
     saved = post(client, "/offers/new", offer_form("half_off", feedback_note="We heard you: 24h\u202e"))
     assert saved.status_code == 302
-    body = artifacts.head(session, artifacts.find(session, "offer", "half_off")).body  # type: ignore[arg-type]
+    body = artifacts.head(session, artifacts.find(session, "offer", "half_off")).body
     assert body["feedback_note"] == "We heard you: 24h"
     editor = client.get("/offers/half_off/edit").get_data(as_text=True)
     assert 'maxlength="280"' in editor and "We heard you: 24h</textarea>" in editor

@@ -24,7 +24,7 @@ from dsl.schema import parse_datetime
 from studio_client.history import RedisHistory, SQLiteHistory
 from tests.bundle.policy_helpers import AT, interaction, runtime
 
-MOMENT = parse_datetime(AT).timestamp()  # type: ignore[union-attr]
+MOMENT = parse_datetime(AT).timestamp()
 DAY = 86400.0
 WEEK_CAP = Cap(1, "limit refill_generic to 1 per customer per 7 days", "customer", "refill_generic", None, 1,
                7 * 86400)
@@ -76,7 +76,7 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Calla
 
 
 def _all_contacts(store: HistoryStore, customer: str) -> list[Contact]:
-    return list(store.read(customer, since=-1e12, now=MOMENT + 400 * DAY).contacts)
+    return list(store.read(customer, since=-1e12, now=MOMENT + 400 * DAY, daily_offers=()).contacts)
 
 
 operations = st.lists(st.one_of(
@@ -122,7 +122,7 @@ def test_a_duplicate_outcome_event_is_recorded_once(make_store: Callable[[], His
     outcome = Outcome("refill_generic", "declined", MOMENT)
     assert store.record_outcome("c-1", "evt-1", outcome) is True
     assert store.record_outcome("c-1", "evt-1", outcome) is False
-    assert len(store.read("c-1", since=MOMENT - DAY, now=MOMENT).outcomes) == 1
+    assert len(store.read("c-1", since=MOMENT - DAY, now=MOMENT, daily_offers=()).outcomes) == 1
 
 
 def test_a_retried_decision_is_recorded_once(make_store: Callable[[], HistoryStore]) -> None:
@@ -149,7 +149,7 @@ def test_a_huge_history_is_read_only_within_the_window_and_still_caps(
     assert all(store.record("c-1", "bulk-old", old, [], MOMENT - 50 * DAY))
     recent = [Contact("refill_generic", "chat", MOMENT - DAY + i) for i in range(MAX_READ + 5)]
     assert all(store.record("c-1", "bulk-recent", recent, [], MOMENT - DAY + 1))
-    history = store.read("c-1", since=MOMENT - 7 * DAY, now=MOMENT)
+    history = store.read("c-1", since=MOMENT - 7 * DAY, now=MOMENT, daily_offers=())
     assert len(history.contacts) == MAX_READ
     assert {c.offer for c in history.contacts} == {"refill_generic"}
     decision = runtime().decide(interaction(), channels=(), history=store)
@@ -177,7 +177,7 @@ def test_a_locked_sqlite_file_is_unavailable_within_its_timeout(tmp_path: Path) 
 def test_a_redis_that_is_down_denies_capped_offers_within_the_timeout() -> None:
     store = RedisHistory("redis://127.0.0.1:1/0", timeout=0.05)
     with pytest.raises(HistoryUnavailable):
-        store.read("c-1", since=0, now=MOMENT)
+        store.read("c-1", since=0, now=MOMENT, daily_offers=())
     decision = runtime().decide(interaction(), channels=(), history=store)
     assert decision["offers"] == []
     assert decision["policy"]["history"]["ok"] is False
