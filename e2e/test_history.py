@@ -69,7 +69,10 @@ def _history_file(path: Path, copies: int) -> Path:
         for n in range(copies):
             for sample in samples:
                 customer = sample.get("customer", {})
+                # History carries the tone the contact centre measured (the demo
+                # rulesets never offer when the tone is unknown).
                 row = {**sample, "id": f"{sample['id']}-{n}",
+                       "tone": sample.get("tone") or {"label": "neutral", "score": 0.0},
                        "at": (now - timedelta(days=n % 20, minutes=n)).isoformat(),
                        "customer": {**customer, "id": f"{customer.get('id', 'c')}-{n % 50}"}}
                 out.write(json.dumps(row) + "\n")
