@@ -66,8 +66,14 @@ from studio.models import (  # noqa: E402
 )
 from studio.services import auto_pause, bundles  # noqa: E402
 
-OFFERS = ("overdraft_protection", "refill_savings", "retention_discount", "click_to_chat",
-          "realtime_contact", "extended_warranty")
+OFFERS = (
+    "overdraft_protection",
+    "refill_savings",
+    "retention_discount",
+    "click_to_chat",
+    "realtime_contact",
+    "extended_warranty",
+)
 CHANNELS = ("email", "chat", "sms", "phone")
 CATEGORIES = ("transactional", "informational", "feedback")
 
@@ -79,7 +85,9 @@ def percentile(samples: list[float], p: float) -> float:
 
 def generate(engine, count: int, days: int = 90) -> tuple[float, float, int]:  # type: ignore[no-untyped-def]
     rng = random.Random(13)
-    start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days)
+    start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
+        days=days
+    )
     rollup: dict[tuple, Counter] = {}
     began = time.perf_counter()
     decisions, events = [], []
@@ -94,29 +102,68 @@ def generate(engine, count: int, days: int = 90) -> tuple[float, float, int]:  #
             channel, category = rng.choice(CHANNELS), rng.choice(CATEGORIES)
             version = 1 + n * 4 // count
             decision_id = f"bench-{n:09d}"
-            decisions.append({"id": decision_id, "source": "client", "bundle_version": version,
-                              "bundle_digest": "", "channel": channel, "category": category,
-                              "customer_hash": f"{n:064x}", "customer_id": None,
-                              "rules": [{"ruleset": "retail_banking", "rule": rule}],
-                              "offers": [] if held else [entry],
-                              "guards": [], "holdouts": [entry] if held else [],
-                              "trace": None, "decided_at": at, "received_at": at})
-            key = (at.date(), offer, "retail_banking", rule, channel, category, version,
-                   "holdout" if held else "treatment")
+            decisions.append(
+                {
+                    "id": decision_id,
+                    "source": "client",
+                    "bundle_version": version,
+                    "bundle_digest": "",
+                    "channel": channel,
+                    "category": category,
+                    "customer_hash": f"{n:064x}",
+                    "customer_id": None,
+                    "rules": [{"ruleset": "retail_banking", "rule": rule}],
+                    "offers": [] if held else [entry],
+                    "guards": [],
+                    "holdouts": [entry] if held else [],
+                    "trace": None,
+                    "decided_at": at,
+                    "received_at": at,
+                }
+            )
+            key = (
+                at.date(),
+                offer,
+                "retail_banking",
+                rule,
+                channel,
+                category,
+                version,
+                "holdout" if held else "treatment",
+            )
             counts = rollup.setdefault(key, Counter())
             counts["decisions"] += 1
-            kinds = ["shown", rng.choice(("accepted", "declined", "clicked", "shown")),
-                     "complaint" if rng.random() < 0.01 else "clicked", "nps"]
+            kinds = [
+                "shown",
+                rng.choice(("accepted", "declined", "clicked", "shown")),
+                "complaint" if rng.random() < 0.01 else "clicked",
+                "nps",
+            ]
             for k, kind in enumerate(kinds):
-                events.append({"event_id": f"{decision_id}-{k}", "type": kind,
-                               "offer_key": "" if kind == "nps" else offer, "rule": rule,
-                               "channel": channel, "category": category,
-                               "bundle_version": version, "customer_id": "",
-                               "score": float(rng.randrange(11)) if kind == "nps" else None,
-                               "at": at, "received_at": at, "payload": {},
-                               "decision_id": decision_id, "value_cents": None})
-                column = {"shown": "shown", "accepted": "accepted", "declined": "declined",
-                          "complaint": "complaints"}.get(kind)
+                events.append(
+                    {
+                        "event_id": f"{decision_id}-{k}",
+                        "type": kind,
+                        "offer_key": "" if kind == "nps" else offer,
+                        "rule": rule,
+                        "channel": channel,
+                        "category": category,
+                        "bundle_version": version,
+                        "customer_id": "",
+                        "score": float(rng.randrange(11)) if kind == "nps" else None,
+                        "at": at,
+                        "received_at": at,
+                        "payload": {},
+                        "decision_id": decision_id,
+                        "value_cents": None,
+                    }
+                )
+                column = {
+                    "shown": "shown",
+                    "accepted": "accepted",
+                    "declined": "declined",
+                    "complaint": "complaints",
+                }.get(kind)
                 if column:
                     counts[column] += 1
             if len(decisions) >= 5000:
@@ -129,13 +176,32 @@ def generate(engine, count: int, days: int = 90) -> tuple[float, float, int]:  #
             connection.execute(insert(FeedbackEvent.__table__), events)
             inserted += len(events)
         generated = time.perf_counter() - began
-        rows = [{"day": k[0], "offer_key": k[1], "ruleset": k[2], "rule": k[3], "channel": k[4],
-                 "category": k[5], "bundle_version": k[6], "arm": k[7],
-                 **{m: c.get(m, 0) for m in ("decisions", "shown", "accepted", "declined",
-                                            "complaints", "value_cents")}}
-                for k, c in rollup.items()]
+        rows = [
+            {
+                "day": k[0],
+                "offer_key": k[1],
+                "ruleset": k[2],
+                "rule": k[3],
+                "channel": k[4],
+                "category": k[5],
+                "bundle_version": k[6],
+                "arm": k[7],
+                **{
+                    m: c.get(m, 0)
+                    for m in (
+                        "decisions",
+                        "shown",
+                        "accepted",
+                        "declined",
+                        "complaints",
+                        "value_cents",
+                    )
+                },
+            }
+            for k, c in rollup.items()
+        ]
         for chunk in range(0, len(rows), 5000):
-            connection.execute(insert(DecisionRollup.__table__), rows[chunk:chunk + 5000])
+            connection.execute(insert(DecisionRollup.__table__), rows[chunk : chunk + 5000])
     return generated, time.perf_counter() - began, inserted
 
 
@@ -143,16 +209,20 @@ def timed_pages(app, samples: int = 15) -> dict[str, list[float]]:  # type: igno
     client = app.test_client()
     page = client.get("/sign-in").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    answer = client.post("/sign-in", data={"email": "mara@demo.studio", "password": "studio-demo",
-                                           "csrf_token": csrf})
+    answer = client.post(
+        "/sign-in",
+        data={"email": "mara@demo.studio", "password": "studio-demo", "csrf_token": csrf},
+    )
     assert answer.status_code in (302, 303), answer.status_code
     end = datetime.now(UTC).date()
     window = f"start={end - timedelta(days=89)}&end={end}"
-    paths = {"lift page (rollups)": f"/analytics/lift?{window}",
-             "trend.svg by day": f"/analytics/trend.svg?{window}&by=offer&grain=day",
-             "trend.svg by week, by rule": f"/analytics/trend.svg?{window}&by=rule&grain=week",
-             "rollup CSV export": f"/analytics/export.csv?{window}",
-             "peer: /analytics/ (raw events)": f"/analytics/?{window}"}
+    paths = {
+        "lift page (rollups)": f"/analytics/lift?{window}",
+        "trend.svg by day": f"/analytics/trend.svg?{window}&by=offer&grain=day",
+        "trend.svg by week, by rule": f"/analytics/trend.svg?{window}&by=rule&grain=week",
+        "rollup CSV export": f"/analytics/export.csv?{window}",
+        "peer: /analytics/ (raw events)": f"/analytics/?{window}",
+    }
     out: dict[str, list[float]] = {}
     for name, path in paths.items():
         times = []
@@ -166,8 +236,9 @@ def timed_pages(app, samples: int = 15) -> dict[str, list[float]]:  # type: igno
     return out
 
 
-def ingest_rate(base: str, token: str, decisions: int, seconds: float, *,
-                with_decisions: bool = True) -> tuple[int, float]:
+def ingest_rate(
+    base: str, token: str, decisions: int, seconds: float, *, with_decisions: bool = True
+) -> tuple[int, float]:
     stored = 0
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
@@ -176,15 +247,25 @@ def ingest_rate(base: str, token: str, decisions: int, seconds: float, *,
         nonlocal stored
         rng = random.Random(seed)
         while time.monotonic() < deadline:
-            batch = [{"event_id": uuid.uuid4().hex, "type": rng.choice(("shown", "accepted")),
-                      "offer_key": rng.choice(OFFERS),
-                      **({"decision_id": f"bench-{rng.randrange(decisions):09d}"}
-                         if with_decisions else {})}
-                     for _ in range(500)]
+            batch = [
+                {
+                    "event_id": uuid.uuid4().hex,
+                    "type": rng.choice(("shown", "accepted")),
+                    "offer_key": rng.choice(OFFERS),
+                    **(
+                        {"decision_id": f"bench-{rng.randrange(decisions):09d}"}
+                        if with_decisions
+                        else {}
+                    ),
+                }
+                for _ in range(500)
+            ]
             request = urllib.request.Request(
-                f"{base}/api/v1/events", data=json.dumps({"events": batch}).encode(),
-                method="POST", headers={"Authorization": f"Bearer {token}",
-                                        "Content-Type": "application/json"})
+                f"{base}/api/v1/events",
+                data=json.dumps({"events": batch}).encode(),
+                method="POST",
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            )
             with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310
                 body = json.loads(answer.read())
             with lock:
@@ -200,23 +281,35 @@ def ingest_rate(base: str, token: str, decisions: int, seconds: float, *,
 
 
 def complaint_to_pause(url: str, folder: Path) -> float:
-    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance",
-                      "SECRET_KEY": "bench", "JOBS_IMMEDIATE": False})
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "INSTANCE_PATH": folder / "instance",
+            "SECRET_KEY": "bench",
+            "JOBS_IMMEDIATE": False,
+        }
+    )
     session = get_database(app).session()
     marketer = session.scalar(select(User).where(User.email == "mara@demo.studio"))
-    shown = session.scalar(select(func.count()).where(
-        FeedbackEvent.offer_key == "overdraft_protection", FeedbackEvent.type == "shown"))
-    complaints = session.scalar(select(func.count()).where(
-        FeedbackEvent.offer_key == "overdraft_protection", FeedbackEvent.type == "complaint"))
+    shown = session.scalar(
+        select(func.count()).where(
+            FeedbackEvent.offer_key == "overdraft_protection", FeedbackEvent.type == "shown"
+        )
+    )
+    complaints = session.scalar(
+        select(func.count()).where(
+            FeedbackEvent.offer_key == "overdraft_protection", FeedbackEvent.type == "complaint"
+        )
+    )
     rate = (complaints + 1) * 100 / shown  # the next complaint crosses it
-    auto_pause.set_threshold(session, "overdraft_protection", f"{rate * 0.999:.6f}", "1",
-                             actor=marketer)
+    auto_pause.set_threshold(
+        session, "overdraft_protection", f"{rate * 0.999:.6f}", "1", actor=marketer
+    )
     session.commit()
     before = bundles.current(session).version
     from studio.services import api_tokens
 
-    token = api_tokens.create(session, name="pause", scopes=("events:write",),
-                              actor_id=None).secret
+    token = api_tokens.create(session, name="pause", scopes=("events:write",), actor_id=None).secret
     session.commit()
     jobs = get_jobs(app)
     jobs.start_consumer(workers=2)
@@ -224,15 +317,27 @@ def complaint_to_pause(url: str, folder: Path) -> float:
         time.sleep(1.0)
         began = time.perf_counter()
         answer = app.test_client().post(
-            "/api/v1/events", headers={"Authorization": f"Bearer {token}"},
-            json={"events": [{"event_id": "bench-crossing", "type": "complaint",
-                              "offer_key": "overdraft_protection"}]})
+            "/api/v1/events",
+            headers={"Authorization": f"Bearer {token}"},
+            json={
+                "events": [
+                    {
+                        "event_id": "bench-crossing",
+                        "type": "complaint",
+                        "offer_key": "overdraft_protection",
+                    }
+                ]
+            },
+        )
         assert answer.status_code == 200
         while True:
             session.expire_all()
             current = bundles.current(session)
-            if current is not None and current.version > before and \
-                    session.scalar(select(func.count(OfferPause.id))):
+            if (
+                current is not None
+                and current.version > before
+                and session.scalar(select(func.count(OfferPause.id)))
+            ):
                 return time.perf_counter() - began
             if time.perf_counter() - began > 120:
                 raise SystemExit("no pause within 120 s")
@@ -261,34 +366,43 @@ def main() -> None:
             migrate.upgrade(url)
             from studio.db import get_database as _db
 
-            app0 = create_app({"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance",
-                               "SECRET_KEY": "bench"})
+            app0 = create_app(
+                {"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance", "SECRET_KEY": "bench"}
+            )
             session = _db(app0).session()
             from studio.demo import seed_demo
             from studio.services import api_tokens
 
             with app0.app_context():
                 seed_demo(session)
-            token = api_tokens.create(session, name="benchmark", scopes=api_tokens.SCOPES,
-                                      actor_id=None).secret
+            token = api_tokens.create(
+                session, name="benchmark", scopes=api_tokens.SCOPES, actor_id=None
+            ).secret
             session.commit()
             session.close()
             store = "PostgreSQL"
         engine = create_engine(url)
-        print(f"store: {store}; {args.decisions:,} decisions, {args.decisions * 4:,} events "
-              "(generated; 20% in holdout arms; 90 days)")
+        print(
+            f"store: {store}; {args.decisions:,} decisions, {args.decisions * 4:,} events "
+            "(generated; 20% in holdout arms; 90 days)"
+        )
         generated, total, inserted = generate(engine, args.decisions)
         rollup_rows = 0
         with engine.connect() as connection:
             rollup_rows = connection.scalar(select(func.count(DecisionRollup.id)))
-        print(f"generation + bulk insert: {generated:.1f} s for {args.decisions:,} decisions "
-              f"and {inserted:,} events; with rollups {total:.1f} s ({rollup_rows:,} rollup rows)")
-        app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance",
-                          "SECRET_KEY": "bench"})
+        print(
+            f"generation + bulk insert: {generated:.1f} s for {args.decisions:,} decisions "
+            f"and {inserted:,} events; with rollups {total:.1f} s ({rollup_rows:,} rollup rows)"
+        )
+        app = create_app(
+            {"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance", "SECRET_KEY": "bench"}
+        )
         print("pages (in process, 15 requests each):")
         for name, times in timed_pages(app).items():
-            print(f"  {name:32s} p50 {statistics.median(times):7.1f} ms   "
-                  f"p95 {percentile(times, 95):7.1f} ms")
+            print(
+                f"  {name:32s} p50 {statistics.median(times):7.1f} ms   "
+                f"p95 {percentile(times, 95):7.1f} ms"
+            )
         port = free_port()
         try:
             server_kind = "gunicorn, 2 workers"
@@ -297,31 +411,51 @@ def main() -> None:
         except Exception:  # gunicorn not installed: say so and use werkzeug
             server_kind = "werkzeug threaded server (gunicorn not installed)"
             process = None
-            server = make_server("127.0.0.1", port, create_app(
-                {"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance",
-                 "SECRET_KEY": "bench"}), threaded=True)
+            server = make_server(
+                "127.0.0.1",
+                port,
+                create_app(
+                    {
+                        "DATABASE_URL": url,
+                        "INSTANCE_PATH": folder / "instance",
+                        "SECRET_KEY": "bench",
+                    }
+                ),
+                threaded=True,
+            )
             threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
-            stored, seconds = ingest_rate(f"http://127.0.0.1:{port}", token, args.decisions,
-                                          args.ingest_seconds)
-            plain, plain_seconds = ingest_rate(f"http://127.0.0.1:{port}", token,
-                                               args.decisions, args.ingest_seconds,
-                                               with_decisions=False)
+            stored, seconds = ingest_rate(
+                f"http://127.0.0.1:{port}", token, args.decisions, args.ingest_seconds
+            )
+            plain, plain_seconds = ingest_rate(
+                f"http://127.0.0.1:{port}",
+                token,
+                args.decisions,
+                args.ingest_seconds,
+                with_decisions=False,
+            )
         finally:
             if process is not None:
                 process.terminate()
                 process.wait(timeout=10)
             if server is not None:
                 server.shutdown()
-        print(f"ingestion via POST /api/v1/events ({server_kind}, 2 client threads, "
-              f"batches of 500): {stored:,} events in {seconds:.1f} s = "
-              f"{stored / seconds:,.0f} events/s (rollups updated in the same transaction)")
-        print(f"  peer, same endpoint, events naming no decision (no rollup work): "
-              f"{plain / plain_seconds:,.0f} events/s; ratio "
-              f"{(stored / seconds) / (plain / plain_seconds):.2f}")
+        print(
+            f"ingestion via POST /api/v1/events ({server_kind}, 2 client threads, "
+            f"batches of 500): {stored:,} events in {seconds:.1f} s = "
+            f"{stored / seconds:,.0f} events/s (rollups updated in the same transaction)"
+        )
+        print(
+            f"  peer, same endpoint, events naming no decision (no rollup work): "
+            f"{plain / plain_seconds:,.0f} events/s; ratio "
+            f"{(stored / seconds) / (plain / plain_seconds):.2f}"
+        )
         latency = complaint_to_pause(url, folder)
-        print(f"complaint to pause (real huey consumer, SQLite job storage): {latency:.2f} s "
-              "from the crossing complaint's POST to the emergency bundle being current")
+        print(
+            f"complaint to pause (real huey consumer, SQLite job storage): {latency:.2f} s "
+            "from the crossing complaint's POST to the emergency bundle being current"
+        )
         engine.dispose()
 
 

@@ -39,12 +39,22 @@ from studio.services import api_tokens, bundles, publish, signing, toolchain
 from studio_client import StudioClient
 
 CHECKBOOK = {
-    "id": "i-checkbook", "at": "2026-03-02T10:15:00Z",
-    "inquiry": {"category": "transactional", "intent": "order_checkbook", "channel": "email",
-                "resolution": "confirmed"},
+    "id": "i-checkbook",
+    "at": "2026-03-02T10:15:00Z",
+    "inquiry": {
+        "category": "transactional",
+        "intent": "order_checkbook",
+        "channel": "email",
+        "resolution": "confirmed",
+    },
     "tone": {"label": "neutral", "score": 0.2},
-    "customer": {"id": "c-1001", "authenticated": True, "tier": "gold", "state": "CA",
-                 "products": ["checking"]},
+    "customer": {
+        "id": "c-1001",
+        "authenticated": True,
+        "tier": "gold",
+        "state": "CA",
+        "products": ["checking"],
+    },
 }
 
 
@@ -63,8 +73,9 @@ def prepare(folder: Path) -> tuple[str, str, list[dict[str, str]]]:
     """A migrated, seeded studio with the demo published; returns (db url, token, keys)."""
     url = f"sqlite:///{folder / 'studio.sqlite3'}"
     migrate.upgrade(url)
-    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance",
-                      "SECRET_KEY": "bench"})
+    app = create_app(
+        {"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance", "SECRET_KEY": "bench"}
+    )
     session = get_database(app).session()
     ring = signing.load_or_create_keys(app.instance_path)
     seed_demo(session)
@@ -73,8 +84,9 @@ def prepare(folder: Path) -> tuple[str, str, list[dict[str, str]]]:
         session.commit()
         admin = session.scalar(select(User).where(User.email == "alex@demo.studio"))
         publish.publish(session, actor=admin, ring=ring, toolchain=_Toolchain())
-    token = api_tokens.create(session, name="benchmark", scopes=api_tokens.SCOPES,
-                              actor_id=None).secret
+    token = api_tokens.create(
+        session, name="benchmark", scopes=api_tokens.SCOPES, actor_id=None
+    ).secret
     session.commit()
     session.close()
     return url, token, ring.public_keys()
@@ -87,12 +99,29 @@ def free_port() -> int:
 
 
 def start_gunicorn(folder: Path, url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "STUDIO_DATABASE_URL": url, "STUDIO_INSTANCE_PATH": str(folder / "instance"),
-           "STUDIO_SECRET_KEY": "bench"}
+    env = {
+        **os.environ,
+        "STUDIO_DATABASE_URL": url,
+        "STUDIO_INSTANCE_PATH": str(folder / "instance"),
+        "STUDIO_SECRET_KEY": "bench",
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "studio:create_app()"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "studio:create_app()",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
@@ -101,7 +130,9 @@ def start_gunicorn(folder: Path, url: str, port: int) -> subprocess.Popen[bytes]
         except OSError:
             time.sleep(0.2)
     process.terminate()
-    raise SystemExit("gunicorn did not start: " + (process.stderr.read() if process.stderr else b"").decode())
+    raise SystemExit(
+        "gunicorn did not start: " + (process.stderr.read() if process.stderr else b"").decode()
+    )
 
 
 def wrk(url: str, headers: dict[str, str], seconds: int, connections: int) -> float | None:
@@ -127,9 +158,12 @@ def decide_latency(base: str, token: str, count: int) -> list[float]:
     body = json.dumps({"interaction": CHECKBOOK}).encode()
     samples = []
     for _ in range(count):
-        request = urllib.request.Request(f"{base}/api/v1/decide", data=body, method="POST",
-                                         headers={"Authorization": f"Bearer {token}",
-                                                  "Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{base}/api/v1/decide",
+            data=body,
+            method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
         start = time.perf_counter()
         with urllib.request.urlopen(request) as answer:  # noqa: S310
             answer.read()
@@ -169,22 +203,29 @@ def main() -> None:
                 size = len(answer.read())
             print(f"demo bundle: {size / 1024:.0f} KB, gunicorn 2 workers, 127.0.0.1")
             if shutil.which("wrk") is None:
-                print("wrk is not installed (Debian: apt-get install -y wrk): "
-                      "skipping the requests-per-second figures")
+                print(
+                    "wrk is not installed (Debian: apt-get install -y wrk): "
+                    "skipping the requests-per-second figures"
+                )
             else:
                 wrk(current, {**auth, "If-None-Match": etag}, 1, options.connections)  # warm up
-                rps_304 = wrk(current, {**auth, "If-None-Match": etag}, options.seconds,
-                              options.connections)
+                rps_304 = wrk(
+                    current, {**auth, "If-None-Match": etag}, options.seconds, options.connections
+                )
                 rps_full = wrk(current, auth, options.seconds, options.connections)
                 print(f"GET /bundles/current, 304 revalidation: {rps_304:,.0f} req/s")
                 print(f"GET /bundles/current, full bundle:      {rps_full:,.0f} req/s")
             decide_latency(base, token, 20)
             remote = decide_latency(base, token, options.decisions)
-            print(f"POST /decide (checkbook, email variants): p50 {statistics.median(remote):.2f} ms,"
-                  f" p95 {percentile(remote, 95):.2f} ms over {len(remote)} sequential calls")
+            print(
+                f"POST /decide (checkbook, email variants): p50 {statistics.median(remote):.2f} ms,"
+                f" p95 {percentile(remote, 95):.2f} ms over {len(remote)} sequential calls"
+            )
             local = local_latency(client, 2000)
-            print(f"client local decide (same interaction):   p50 {statistics.median(local):.3f} ms,"
-                  f" p95 {percentile(local, 95):.3f} ms over {len(local)} calls")
+            print(
+                f"client local decide (same interaction):   p50 {statistics.median(local):.3f} ms,"
+                f" p95 {percentile(local, 95):.3f} ms over {len(local)} calls"
+            )
         finally:
             server.terminate()
             server.wait(timeout=10)

@@ -39,8 +39,9 @@ def load_demo() -> tuple[list[Offer], dict[str, Layout], dict[str, str]]:
     offers = [Offer.from_dict(d) for d in json.loads((DEMO / "offers.json").read_text())]
     specs = json.loads((DEMO / "layouts" / "layouts.json").read_text())
     sources = {s["key"]: (DEMO / "layouts" / s["file"]).read_text() for s in specs}
-    layouts = {s["key"]: build_layout(s["key"], s["name"], s["channel"], sources[s["key"]])
-               for s in specs}
+    layouts = {
+        s["key"]: build_layout(s["key"], s["name"], s["channel"], sources[s["key"]]) for s in specs
+    }
     mjml_sources = {k: v for k, v in sources.items() if v.lstrip().startswith("<mjml")}
     return offers, layouts, mjml_sources
 
@@ -49,8 +50,14 @@ def context() -> RenderContext:
     return RenderContext(
         customer={"id": "c-1", "first_name": "Ann", "tier": "gold", "authenticated": True},
         inquiry={"category": "transactional", "subject": "checkbook order", "channel": "email"},
-        data={"refill": {"savings_pct": 12.5, "savings_amount": 8.4, "drug_name": "Atorvastatin",
-                         "due_date": "2026-03-05"}},
+        data={
+            "refill": {
+                "savings_pct": 12.5,
+                "savings_amount": 8.4,
+                "drug_name": "Atorvastatin",
+                "due_date": "2026-03-05",
+            }
+        },
         message_center_url=LinkBuilder("https://bank.example/messages", "tok-1"),
         nps_url=LinkBuilder("https://bank.example/nps", "tok-1"),
     )
@@ -84,7 +91,11 @@ def npm_mjml_ms(sources: dict[str, str], repeat: int) -> dict[str, float] | None
     protected = [protect_jinja(s)[0] for s in sources.values()]
     completed = subprocess.run(
         [node, str(REFERENCE / "compile.js"), "--repeat", str(repeat)],
-        input=json.dumps(protected), capture_output=True, text=True, check=True, timeout=600,
+        input=json.dumps(protected),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
     )
     return dict(zip(sources, json.loads(completed.stdout)["ms_per_compile"], strict=True))
 
@@ -96,41 +107,57 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     offers, layouts, mjml_sources = load_demo()
     ctx = context()
-    chosen = {"email_html": layouts["email_response_footer"],
-              "message_center": layouts["message_center_page"]}
+    chosen = {
+        "email_html": layouts["email_response_footer"],
+        "message_center": layouts["message_center_page"],
+    }
     figures: dict[str, Any] = {"python": sys.version.split()[0], "repeat": args.repeat}
 
     print(f"All six variants of one offer for one interaction ({args.repeat} samples per offer)")
     per_offer = {}
     for offer in offers:
-        per_offer[offer.key] = summary(timed(lambda o=offer: render_variants(o, chosen, ctx),
-                                             args.repeat))
+        per_offer[offer.key] = summary(
+            timed(lambda o=offer: render_variants(o, chosen, ctx), args.repeat)
+        )
         s = per_offer[offer.key]
-        print(f"  {offer.key:<26} mean {s['mean']:6.2f} ms  p50 {s['p50']:6.2f}  p95 {s['p95']:6.2f}")
+        print(
+            f"  {offer.key:<26} mean {s['mean']:6.2f} ms  p50 {s['p50']:6.2f}  p95 {s['p95']:6.2f}"
+        )
     worst_p95 = max(s["p95"] for s in per_offer.values())
     overall = statistics.fmean(s["mean"] for s in per_offer.values())
     verdict = "within" if worst_p95 <= BUDGET_MS else "OVER"
-    print(f"  mean over offers {overall:.2f} ms; worst p95 {worst_p95:.2f} ms: {verdict} "
-          f"the {BUDGET_MS:g} ms budget")
-    figures["render_all_variants_ms"] = {"per_offer": per_offer, "mean": overall,
-                                         "worst_p95": worst_p95, "budget": BUDGET_MS}
+    print(
+        f"  mean over offers {overall:.2f} ms; worst p95 {worst_p95:.2f} ms: {verdict} "
+        f"the {BUDGET_MS:g} ms budget"
+    )
+    figures["render_all_variants_ms"] = {
+        "per_offer": per_offer,
+        "mean": overall,
+        "worst_p95": worst_p95,
+        "budget": BUDGET_MS,
+    }
 
     print("Per variant, refill_savings (mean ms)")
     refill = next(o for o in offers if o.key == "refill_savings")
     per_variant = {
-        v: summary(timed(lambda v=v: render_variants(refill, chosen, ctx, channels=[v]),
-                         args.repeat))["mean"]
+        v: summary(
+            timed(lambda v=v: render_variants(refill, chosen, ctx, channels=[v]), args.repeat)
+        )["mean"]
         for v in VARIANTS
     }
     for variant, ms in per_variant.items():
         print(f"  {variant:<16} {ms:6.2f} ms")
-    print(f"  sum of parts     {sum(per_variant.values()):6.2f} ms (shared blocks counted per part)")
+    print(
+        f"  sum of parts     {sum(per_variant.values()):6.2f} ms (shared blocks counted per part)"
+    )
     figures["per_variant_ms"] = per_variant
 
     compile_repeat = max(10, args.repeat // 4)
     print(f"MJML layout compile ({compile_repeat} compiles per layout)")
-    ours = {k: summary(timed(lambda s=s: compile_mjml(s), compile_repeat))["mean"]
-            for k, s in mjml_sources.items()}
+    ours = {
+        k: summary(timed(lambda s=s: compile_mjml(s), compile_repeat))["mean"]
+        for k, s in mjml_sources.items()
+    }
     theirs = npm_mjml_ms(mjml_sources, compile_repeat)
     for key, ms in ours.items():
         line = f"  {key:<24} mjml-python {ms:6.2f} ms"

@@ -91,14 +91,25 @@ def rules_source(n: int) -> str:
 def interaction(n: int) -> dict[str, Any]:
     return {
         "at": "2026-11-20T10:15:00Z",
-        "inquiry": {"category": "transactional", "intent": f"i{n // 2}", "channel": "chat", "resolution": "confirmed"},
+        "inquiry": {
+            "category": "transactional",
+            "intent": f"i{n // 2}",
+            "channel": "chat",
+            "resolution": "confirmed",
+        },
         "tone": {"label": "positive", "score": 0.3},
         "customer": {"id": "c-1", "authenticated": True, "tier": "gold", "recent_offers": []},
     }
 
 
 def flat(n: int) -> dict[str, Any]:
-    return {"category": "transactional", "intent": f"i{n // 2}", "resolved": True, "score": 0.3, "authenticated": True}
+    return {
+        "category": "transactional",
+        "intent": f"i{n // 2}",
+        "resolved": True,
+        "score": 0.3,
+        "authenticated": True,
+    }
 
 
 # Peers ------------------------------------------------------------------------
@@ -124,8 +135,11 @@ def durable_decider(n: int) -> Callable[[], Any]:
         with ruleset(name):
             for k in range(start, min(n, start + DURABLE_SHARD)):
                 when_all(
-                    (m.category == "transactional") & (m.intent == f"i{k}") & (m.resolved == True)  # noqa: E712
-                    & (m.score > -0.5) & (m.authenticated == True)  # noqa: E712
+                    (m.category == "transactional")
+                    & (m.intent == f"i{k}")
+                    & (m.resolved == True)  # noqa: E712
+                    & (m.score > -0.5)
+                    & (m.authenticated == True)  # noqa: E712
                 )(action(k))
     event = flat(n)
 
@@ -187,13 +201,15 @@ def business_rules_decider(n: int) -> Callable[[], Any]:
 
     rules = [
         {
-            "conditions": {"all": [
-                {"name": "category", "operator": "equal_to", "value": "transactional"},
-                {"name": "intent", "operator": "equal_to", "value": f"i{k}"},
-                {"name": "resolved", "operator": "is_true", "value": True},
-                {"name": "score", "operator": "greater_than", "value": -0.5},
-                {"name": "authenticated", "operator": "is_true", "value": True},
-            ]},
+            "conditions": {
+                "all": [
+                    {"name": "category", "operator": "equal_to", "value": "transactional"},
+                    {"name": "intent", "operator": "equal_to", "value": f"i{k}"},
+                    {"name": "resolved", "operator": "is_true", "value": True},
+                    {"name": "score", "operator": "greater_than", "value": -0.5},
+                    {"name": "authenticated", "operator": "is_true", "value": True},
+                ]
+            },
             "actions": [{"name": "hit", "params": {"k": k}}],
         }
         for k in range(n)
@@ -202,8 +218,12 @@ def business_rules_decider(n: int) -> Callable[[], Any]:
 
     def decide() -> list[int]:
         hits: list[int] = []
-        run_all(rule_list=rules, defined_variables=Variables(event), defined_actions=Actions(hits),
-                stop_on_first_trigger=False)
+        run_all(
+            rule_list=rules,
+            defined_variables=Variables(event),
+            defined_actions=Actions(hits),
+            stop_on_first_trigger=False,
+        )
         return hits
 
     assert decide() == [n // 2]
@@ -229,7 +249,11 @@ def cel_decider(n: int) -> Callable[[], Any]:
     return decide
 
 
-PEERS = {"durable-rules": durable_decider, "business-rules": business_rules_decider, "cel-python": cel_decider}
+PEERS = {
+    "durable-rules": durable_decider,
+    "business-rules": business_rules_decider,
+    "cel-python": cel_decider,
+}
 
 
 # The rule language ------------------------------------------------------------
@@ -263,11 +287,15 @@ def ours(n: int) -> dict[str, float]:
         "explain": timed(lambda: ruleset.decide(event, offers, explain=True)),
     }
 
+
 # The mixed workload ---------------------------------------------------------------
 
 
-def rotating(contenders: dict[str, tuple[Callable[[Any], Any], list[Any]]], budget: float = 0.15,
-             rounds: int = 5) -> dict[str, float]:
+def rotating(
+    contenders: dict[str, tuple[Callable[[Any], Any], list[Any]]],
+    budget: float = 0.15,
+    rounds: int = 5,
+) -> dict[str, float]:
     """Best-of-`rounds` seconds per item for each contender, measured in interleaved rounds
     (so a burst of load from other work on the machine hits every contender alike); each
     round walks the items from a new offset."""
@@ -294,13 +322,17 @@ def rotating(contenders: dict[str, tuple[Callable[[Any], Any], list[Any]]], budg
 def check(name: str, got: list[list[int]], want: list[list[int]]) -> None:
     wrong = sum(1 for g, w in zip(got, want, strict=True) if sorted(g) != w)
     if wrong:
-        raise AssertionError(f"{name} disagrees with the reference on {wrong} of {len(want)} interactions")
+        raise AssertionError(
+            f"{name} disagrees with the reference on {wrong} of {len(want)} interactions"
+        )
 
 
 Contender = tuple[Callable[[Any], Any], list[Any]]
 
 
-def mixed_ceiling(rules: list[mw.Rule], items: list[dict[str, Any]], want: list[list[int]]) -> Contender:
+def mixed_ceiling(
+    rules: list[mw.Rule], items: list[dict[str, Any]], want: list[list[int]]
+) -> Contender:
     namespace: dict[str, Any] = {}
     exec(compile(mw.ceiling_source(rules), "<ceiling>", "exec"), namespace)
     match = namespace["match"]
@@ -308,7 +340,9 @@ def mixed_ceiling(rules: list[mw.Rule], items: list[dict[str, Any]], want: list[
     return match, items
 
 
-def mixed_zen(rules: list[mw.Rule], items: list[dict[str, Any]], want: list[list[int]]) -> Contender:
+def mixed_zen(
+    rules: list[mw.Rule], items: list[dict[str, Any]], want: list[list[int]]
+) -> Contender:
     import zen
 
     decision = zen.ZenEngine().create_decision(json.dumps(mw.zen_table(rules)))
@@ -321,7 +355,9 @@ def mixed_zen(rules: list[mw.Rule], items: list[dict[str, Any]], want: list[list
     return match, contexts
 
 
-def mixed_cel(rules: list[mw.Rule], items: list[dict[str, Any]], want: list[list[int]]) -> Contender:
+def mixed_cel(
+    rules: list[mw.Rule], items: list[dict[str, Any]], want: list[list[int]]
+) -> Contender:
     from cel_expr_python import cel
 
     env = cel.NewEnv(variables={"i": cel.Type.DYN})
@@ -342,8 +378,9 @@ def mixed_cel(rules: list[mw.Rule], items: list[dict[str, Any]], want: list[list
 MIXED_PEERS = {"zen-engine": mixed_zen, "cel-expr-python": mixed_cel}
 
 
-def mixed_ours(rules: list[mw.Rule], items: list[dict[str, Any]],
-               want: list[list[int]]) -> tuple[dict[str, float], dict[str, Contender]]:
+def mixed_ours(
+    rules: list[mw.Rule], items: list[dict[str, Any]], want: list[list[int]]
+) -> tuple[dict[str, float], dict[str, Contender]]:
     source = mw.dsl_source(rules)
     offers = {f"o{k}": OfferInfo(f"o{k}", value=k) for k in range(20)}
     dsl.compile_ruleset('rule "warm" when customer.authenticated offer o1')
@@ -362,7 +399,11 @@ def mixed_ours(rules: list[mw.Rule], items: list[dict[str, Any]],
     run = ruleset._generated.run
     check("rule language (match)", [run(i)[1] for i in items], want)
     traced = [ruleset.decide(i, offers, explain=True)["trace"]["rules"] for i in items]
-    check("rule language (explain)", [[names[r["rule"]] for r in t if r["matched"]] for t in traced], want)
+    check(
+        "rule language (explain)",
+        [[names[r["rule"]] for r in t if r["matched"]] for t in traced],
+        want,
+    )
     for i, matched in zip(items, want, strict=True):
         offered = ruleset.decide(i, offers)["offers"]
         assert bool(offered) == bool(matched), (i, offered, matched)
@@ -402,24 +443,30 @@ def mixed(sizes: list[int]) -> None:
     print()
     print("Mixed workload: 55% keyed / 45% unkeyed rules, 1,000 interactions in rotating order,")
     print("every engine's matches checked against the reference (per interaction; lower is better)")
-    header = (f"{'rules':>6} | {'matches':>7} | {'zen-engine':>10} | {'cel-expr':>10} | {'ceiling':>9} | "
-              f"{'match':>9} | {'decide':>9} | {'explain':>9} | {'decide/ceiling':>14} | "
-              f"{'explain/decide':>14} | {'zen/decide':>10} | {'cel/decide':>10}")
+    header = (
+        f"{'rules':>6} | {'matches':>7} | {'zen-engine':>10} | {'cel-expr':>10} | {'ceiling':>9} | "
+        f"{'match':>9} | {'decide':>9} | {'explain':>9} | {'decide/ceiling':>14} | "
+        f"{'explain/decide':>14} | {'zen/decide':>10} | {'cel/decide':>10}"
+    )
     print(header)
     print("-" * len(header))
     for n, matches, ceiling, peers, mine in rows:
         zen_t, cel_t = peers["zen-engine"], peers["cel-expr-python"]
         cells = [us(t) if t is not None else "n/a" for t in (zen_t, cel_t)]
         ratio = [f"{t / mine['decide']:.1f}x" if t is not None else "n/a" for t in (zen_t, cel_t)]
-        print(f"{n:>6} | {matches:>7.1f} | {cells[0]:>10} | {cells[1]:>10} | {us(ceiling):>9} | "
-              f"{us(mine['match']):>9} | {us(mine['decide']):>9} | {us(mine['explain']):>9} | "
-              f"{mine['decide'] / ceiling:>13.2f}x | {mine['explain'] / mine['decide']:>13.2f}x | "
-              f"{ratio[0]:>10} | {ratio[1]:>10}")
+        print(
+            f"{n:>6} | {matches:>7.1f} | {cells[0]:>10} | {cells[1]:>10} | {us(ceiling):>9} | "
+            f"{us(mine['match']):>9} | {us(mine['decide']):>9} | {us(mine['explain']):>9} | "
+            f"{mine['decide'] / ceiling:>13.2f}x | {mine['explain'] / mine['decide']:>13.2f}x | "
+            f"{ratio[0]:>10} | {ratio[1]:>10}"
+        )
     print()
     print("Mixed workload: parse + check + compile to IR (target <= 250 us per rule), and load")
     for n, _m, _c, _p, mine in rows:
-        print(f"{n:>6} rules: compile {mine['compile_total']:.3f} s = {mine['compile_per_rule'] * 1e6:,.0f} us/rule; "
-              f"load {mine['load_total']:.3f} s")
+        print(
+            f"{n:>6} rules: compile {mine['compile_total']:.3f} s = {mine['compile_per_rule'] * 1e6:,.0f} us/rule; "
+            f"load {mine['load_total']:.3f} s"
+        )
 
 
 def us(seconds: float) -> str:
@@ -428,8 +475,12 @@ def us(seconds: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="keyed 10 and 1,000 rules; mixed 1,000")
-    parser.add_argument("--mixed", type=int, nargs="*", help="mixed workload sizes (default 1,000 and 5,000)")
+    parser.add_argument(
+        "--quick", action="store_true", help="keyed 10 and 1,000 rules; mixed 1,000"
+    )
+    parser.add_argument(
+        "--mixed", type=int, nargs="*", help="mixed workload sizes (default 1,000 and 5,000)"
+    )
     parser.add_argument("--no-keyed", action="store_true", help="skip the keyed best case")
     args = parser.parse_args()
     mixed(args.mixed if args.mixed is not None else [1_000] if args.quick else [1_000, 5_000])
@@ -459,14 +510,18 @@ def main() -> None:
     for n, peers, mine in rows:
         best = min(t for t in peers.values() if t is not None)
         cells = [us(peers[p]) if peers[p] is not None else "failed" for p in PEERS]
-        print(f"{n:>6} | {cells[0]:>13} | {cells[1]:>14} | {cells[2]:>11} | {us(mine['match']):>11} | "
-              f"{us(mine['decide']):>12} | {us(mine['explain']):>10} | {best / mine['match']:>16,.0f}x | "
-              f"{best / mine['decide']:>17,.0f}x | {mine['explain'] / mine['decide']:>15.2f}x")
+        print(
+            f"{n:>6} | {cells[0]:>13} | {cells[1]:>14} | {cells[2]:>11} | {us(mine['match']):>11} | "
+            f"{us(mine['decide']):>12} | {us(mine['explain']):>10} | {best / mine['match']:>16,.0f}x | "
+            f"{best / mine['decide']:>17,.0f}x | {mine['explain'] / mine['decide']:>15.2f}x"
+        )
     print()
     print("Keyed workload: parse + check + compile to IR (target <= 250 us per rule), and load")
     for n, _peers, mine in rows:
-        print(f"{n:>6} rules: compile {mine['compile_total']:.3f} s = {mine['compile_per_rule'] * 1e6:,.0f} us/rule; "
-              f"load {mine['load_total']:.3f} s")
+        print(
+            f"{n:>6} rules: compile {mine['compile_total']:.3f} s = {mine['compile_per_rule'] * 1e6:,.0f} us/rule; "
+            f"load {mine['load_total']:.3f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -41,14 +41,21 @@ CHANNELS = ("email", "chat", "phone", "web", "sms")
 
 
 def ruleset(rules: int, offers: list[str]) -> str:
-    lines = ["never offer when tone is distressed", "limit offers to 1 per customer per 7 days",
-             "at most 1 offer per response", ""]
+    lines = [
+        "never offer when tone is distressed",
+        "limit offers to 1 per customer per 7 days",
+        "at most 1 offer per response",
+        "",
+    ]
     for i in range(rules):
-        lines += [f'rule "Rule {i}"',
-                  f"  when inquiry.category is {CATEGORIES[i % 5]} and inquiry.intent is \"intent_{i}\"",
-                  f"   and inquiry.channel is {CHANNELS[i % 5]} and tone is not negative",
-                  f"  offer {offers[i % len(offers)]}",
-                  f"  priority {i % 100}", ""]
+        lines += [
+            f'rule "Rule {i}"',
+            f'  when inquiry.category is {CATEGORIES[i % 5]} and inquiry.intent is "intent_{i}"',
+            f"   and inquiry.channel is {CHANNELS[i % 5]} and tone is not negative",
+            f"  offer {offers[i % len(offers)]}",
+            f"  priority {i % 100}",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -59,7 +66,9 @@ def with_typos(source: str) -> str:
     for n in (1, 2, 3):
         broken, misspelt = starts[n * len(starts) // 4], starts[n * len(starts) // 4 + 2]
         lines[broken] = lines[broken].replace('rule "', "rule ", 1).rstrip('"')
-        lines[misspelt + 1] = re.sub(r"category is \w+", "category is transactonal", lines[misspelt + 1])
+        lines[misspelt + 1] = re.sub(
+            r"category is \w+", "category is transactonal", lines[misspelt + 1]
+        )
     return "\n".join(lines)
 
 
@@ -95,54 +104,87 @@ def main() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
 
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
     page = opener.open(base + "/sign-in").read().decode()
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    opener.open(base + "/sign-in", urllib.parse.urlencode(
-        {"email": "sam@demo.studio", "password": DEMO_PASSWORD, "csrf_token": token}).encode())
+    opener.open(
+        base + "/sign-in",
+        urllib.parse.urlencode(
+            {"email": "sam@demo.studio", "password": DEMO_PASSWORD, "csrf_token": token}
+        ).encode(),
+    )
     page = opener.open(base + "/rules/new").read().decode()
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
 
     def post_json(path: str, body: dict) -> bytes:
-        request = urllib.request.Request(base + path, json.dumps(body).encode(), method="POST",
-                                         headers={"Content-Type": "application/json",
-                                                  "X-CSRF-Token": token})
+        request = urllib.request.Request(
+            base + path,
+            json.dumps(body).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json", "X-CSRF-Token": token},
+        )
         return opener.open(request).read()
 
     def post_form(path: str, body: dict) -> bytes:
-        request = urllib.request.Request(base + path, urllib.parse.urlencode(body).encode(),
-                                         method="POST", headers={"X-CSRF-Token": token,
-                                                                 "HX-Request": "true"})
+        request = urllib.request.Request(
+            base + path,
+            urllib.parse.urlencode(body).encode(),
+            method="POST",
+            headers={"X-CSRF-Token": token, "HX-Request": "true"},
+        )
         return opener.open(request).read()
 
     clean = ruleset(args.rules, offers)
     typos = with_typos(clean)
     found = json.loads(post_json("/editor/rules/diagnostics", {"source": typos}))
-    print(f"{args.rules} rules, {len(clean):,} characters; with typos: {found['errors']} errors "
-          f"reported at once ({args.runs} runs each, werkzeug threaded server on 127.0.0.1)")
+    print(
+        f"{args.rules} rules, {len(clean):,} characters; with typos: {found['errors']} errors "
+        f"reported at once ({args.runs} runs each, werkzeug threaded server on 127.0.0.1)"
+    )
     counter = iter(range(10**9))
     # Each request sends a different text (a comment changes), as typing does, so no
     # answer comes from the editor's memo of recent answers.
     rows = [
-        ("diagnostics JSON, clean", lambda: post_json("/editor/rules/diagnostics",
-                                                      {"source": clean + f"# {next(counter)}"})),
-        ("diagnostics JSON, 6 typos", lambda: post_json("/editor/rules/diagnostics",
-                                                        {"source": typos + f"# {next(counter)}"})),
-        ("diagnostics JSON, unchanged", lambda: post_json("/editor/rules/diagnostics", {"source": clean})),
+        (
+            "diagnostics JSON, clean",
+            lambda: post_json(
+                "/editor/rules/diagnostics", {"source": clean + f"# {next(counter)}"}
+            ),
+        ),
+        (
+            "diagnostics JSON, 6 typos",
+            lambda: post_json(
+                "/editor/rules/diagnostics", {"source": typos + f"# {next(counter)}"}
+            ),
+        ),
+        (
+            "diagnostics JSON, unchanged",
+            lambda: post_json("/editor/rules/diagnostics", {"source": clean}),
+        ),
         ("vocabulary JSON", lambda: opener.open(base + "/editor/rules/vocabulary").read()),
-        ("peer: htmx problems list", lambda: post_form("/rules/check",
-                                                       {"source": clean + f"# {next(counter)}"})),
+        (
+            "peer: htmx problems list",
+            lambda: post_form("/rules/check", {"source": clean + f"# {next(counter)}"}),
+        ),
     ]
     for label, call in rows:
         p50, p95, size = timed(call, args.runs)
-        verdict = "" if label.startswith("peer") else ("  ok (<= 100 ms)" if p95 <= 100 else "  OVER 100 ms")
+        verdict = (
+            ""
+            if label.startswith("peer")
+            else ("  ok (<= 100 ms)" if p95 <= 100 else "  OVER 100 ms")
+        )
         print(f"  {label:<28} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   {size:>8,} bytes{verdict}")
     for name in ("rules", "templates"):
         bundle = ROOT / "studio" / "static" / "vendor" / f"code-editor-{name}.js"
         if bundle.exists():
             raw = bundle.read_bytes()
-            print(f"editor bundle code-editor-{name}.js: {len(raw) / 1024:.0f} KB, "
-                  f"{len(gzip.compress(raw, 9)) / 1024:.0f} KB gzipped")
+            print(
+                f"editor bundle code-editor-{name}.js: {len(raw) / 1024:.0f} KB, "
+                f"{len(gzip.compress(raw, 9)) / 1024:.0f} KB gzipped"
+            )
     server.shutdown()
 
 

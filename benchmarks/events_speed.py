@@ -41,13 +41,22 @@ SLICES = 4
 
 
 def batch(start: int) -> dict[str, object]:
-    return {"events": [
-        {"event_id": f"e-{n}", "type": ("shown", "accepted", "declined")[n % 3],
-         "offer_key": f"offer_{n % 40}", "rule": f"rule {n % 200}", "channel": "email",
-         "category": "transactional", "bundle_version": 1, "customer_id": f"c-{n % 50_000}",
-         "at": "2026-11-20T10:15:00Z"}
-        for n in range(start, start + BATCH)
-    ]}
+    return {
+        "events": [
+            {
+                "event_id": f"e-{n}",
+                "type": ("shown", "accepted", "declined")[n % 3],
+                "offer_key": f"offer_{n % 40}",
+                "rule": f"rule {n % 200}",
+                "channel": "email",
+                "category": "transactional",
+                "bundle_version": 1,
+                "customer_id": f"c-{n % 50_000}",
+                "at": "2026-11-20T10:15:00Z",
+            }
+            for n in range(start, start + BATCH)
+        ]
+    }
 
 
 def run(url: str, total: int) -> list[tuple[int, float]]:
@@ -85,21 +94,33 @@ def report(name: str, rates: list[tuple[int, float]], total: int) -> None:
     print(f"{name:<11} {cells}")
     first, last = rates[0][1], rates[-1][1]
     verdict = "ok" if last >= 5_000 else "UNDER 5,000/s"
-    note = "measured" if total >= 1_000_000 else "extrapolated: the last slice's rate, kept by a linear ingest"
-    print(f"{'':<11} last / first slice {last / first:.2f}; at 1,000,000 stored events "
-          f"~{last:,.0f}/s ({note}): {verdict}")
+    note = (
+        "measured"
+        if total >= 1_000_000
+        else "extrapolated: the last slice's rate, kept by a linear ingest"
+    )
+    print(
+        f"{'':<11} last / first slice {last / first:.2f}; at 1,000,000 stored events "
+        f"~{last:,.0f}/s ({note}): {verdict}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
-    parser.add_argument("--postgres", default=os.environ.get(
-        "STUDIO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get(
+            "STUDIO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        ),
+    )
     parser.add_argument("--no-postgres", action="store_true")
     options = parser.parse_args()
     total = options.events - options.events % (BATCH * SLICES)
-    print(f"Ingest of {total:,} events in batches of {BATCH} (events per second, per slice; "
-          "other work was loading this shared machine)")
+    print(
+        f"Ingest of {total:,} events in batches of {BATCH} (events per second, per slice; "
+        "other work was loading this shared machine)"
+    )
     with tempfile.TemporaryDirectory() as folder:
         report("SQLite", run(f"sqlite:///{Path(folder) / 'events.sqlite3'}", total), total)
     if options.no_postgres:

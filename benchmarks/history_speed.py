@@ -54,22 +54,39 @@ when nothing qualifies offer o2
 def rules_source(n: int) -> str:
     lines = ["never offer when tone is distressed", "never offer when tone is unknown"]
     for k in range(n):
-        lines.append(f'rule "r{k}"\n  when inquiry.category is transactional\n   and inquiry.intent is "i{k}"\n'
-                     f"   and inquiry.resolved and tone.score > -0.5 and customer.authenticated\n"
-                     f"  offer o{k % 3}\n  priority {k % 7}")
+        lines.append(
+            f'rule "r{k}"\n  when inquiry.category is transactional\n   and inquiry.intent is "i{k}"\n'
+            f"   and inquiry.resolved and tone.score > -0.5 and customer.authenticated\n"
+            f"  offer o{k % 3}\n  priority {k % 7}"
+        )
     return "\n".join(lines) + "\n"
 
 
-OFFERS = [{"key": f"o{k}", "name": f"o{k}", "owner": "m", "valid_from": "2026-01-01", "value": 10 * (k + 1),
-           "blocks": {"headline": f"o{k}"}} for k in range(3)]
+OFFERS = [
+    {
+        "key": f"o{k}",
+        "name": f"o{k}",
+        "owner": "m",
+        "valid_from": "2026-01-01",
+        "value": 10 * (k + 1),
+        "blocks": {"headline": f"o{k}"},
+    }
+    for k in range(3)
+]
 
 
 def interaction(n: int, customer: str) -> dict[str, Any]:
-    return {"at": "2026-06-01T12:00:00Z",
-            "inquiry": {"category": "transactional", "intent": f"i{n // 2}", "channel": "chat",
-                        "resolution": "confirmed"},
-            "tone": {"label": "positive", "score": 0.4},
-            "customer": {"id": customer, "authenticated": True}}
+    return {
+        "at": "2026-06-01T12:00:00Z",
+        "inquiry": {
+            "category": "transactional",
+            "intent": f"i{n // 2}",
+            "channel": "chat",
+            "resolution": "confirmed",
+        },
+        "tone": {"label": "positive", "score": 0.4},
+        "customer": {"id": customer, "authenticated": True},
+    }
 
 
 def best_mean(fn: Callable[[], Any], budget: float, repeats: int = 5) -> float:
@@ -131,7 +148,12 @@ def us(seconds: float) -> str:
 def run(n: int, budget: float, samples: int) -> None:
     compiled = dsl.compile_ruleset(rules_source(n), offers=[o["key"] for o in OFFERS], name="bench")
     assert compiled.ok, compiled.errors[:3]
-    body = {"format": FORMAT, "version": 1, "offers": OFFERS, "rulesets": [{"key": "bench", "ir": compiled.ir}]}
+    body = {
+        "format": FORMAT,
+        "version": 1,
+        "offers": OFFERS,
+        "rulesets": [{"key": "bench", "ir": compiled.ir}],
+    }
     plain = BundleRuntime.from_bundle(body)
     policy = compile_policy(POLICY, offers=[o["key"] for o in OFFERS])
     assert policy.ok, policy.diagnostics
@@ -151,13 +173,21 @@ def run(n: int, budget: float, samples: int) -> None:
     no_policy = best_mean(lambda: plain.decide(fixed, channels=()), budget)
     print(f"  bundle, no policy        {us(no_policy)}   {no_policy / peer:5.2f}x peer")
     memory = MemoryHistory()
-    mem = best_mean(lambda: with_policy.decide(next_interaction(), channels=(), history=memory), budget)
+    mem = best_mean(
+        lambda: with_policy.decide(next_interaction(), channels=(), history=memory), budget
+    )
     print(f"  policy + memory          {us(mem)}   {mem / peer:5.2f}x peer")
 
     stores: list[tuple[str, Callable[[], Any]]] = []
     folder = Path(tempfile.mkdtemp())
-    stores.append(("sqlite", lambda: __import__("studio_client.history", fromlist=["SQLiteHistory"])
-                   .SQLiteHistory(folder / f"{uuid.uuid4().hex}.sqlite")))
+    stores.append(
+        (
+            "sqlite",
+            lambda: __import__("studio_client.history", fromlist=["SQLiteHistory"]).SQLiteHistory(
+                folder / f"{uuid.uuid4().hex}.sqlite"
+            ),
+        )
+    )
     try:
         import redis
 
@@ -170,8 +200,11 @@ def run(n: int, budget: float, samples: int) -> None:
         print(f"  policy + redis           skipped: {exc}")
     for name, make in stores:
         store = TimedStore(make())
-        mean = best_mean(lambda s=store: with_policy.decide(next_interaction(), channels=(), history=s),
-                         budget, repeats=3)
+        mean = best_mean(
+            lambda s=store: with_policy.decide(next_interaction(), channels=(), history=s),
+            budget,
+            repeats=3,
+        )
         spent: list[float] = []
 
         def one(s: TimedStore = store, out: list[float] = spent) -> None:
@@ -181,16 +214,20 @@ def run(n: int, budget: float, samples: int) -> None:
 
         p50, p95 = percentiles(one, samples)
         spent.sort()
-        print(f"  policy + {name:<15} {us(mean)}   {mean / peer:5.2f}x peer   decision p50 {us(p50)}  "
-              f"p95 {us(p95)}   store p50 {us(statistics.median(spent))}  p95 "
-              f"{us(spent[int(len(spent) * 0.95) - 1])}")
+        print(
+            f"  policy + {name:<15} {us(mean)}   {mean / peer:5.2f}x peer   decision p50 {us(p50)}  "
+            f"p95 {us(p95)}   store p50 {us(statistics.median(spent))}  p95 "
+            f"{us(spent[int(len(spent) * 0.95) - 1])}"
+        )
         if name == "redis":
             for key in store.store.redis.scan_iter(f"{store.store.prefix}:*"):
                 store.store.redis.delete(key)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="1,000 rules only, shorter runs")
     args = parser.parse_args()
     for n in (1000,) if args.quick else (1000, 5000):

@@ -28,7 +28,8 @@ def mixed_ruleset(rules: int) -> str:
         f'# rule {i}\nrule "R{i}"\n  when customer.tier is gold  # note {i}\n'
         f'   and (tone is positive or inquiry.intent is "x{i}")\n'
         '   or customer.state is "CA"\n  offer realtime_contact\n\n'
-        for i in range(rules))
+        for i in range(rules)
+    )
 
 
 def _best_ms(work: Callable[[], object], repeat: int) -> float:
@@ -50,12 +51,16 @@ def main() -> int:
         source = mixed_ruleset(rules)
         fmt = _best_ms(lambda s=source: format_source(s), args.repeat)
         check = _best_ms(lambda s=source: compile_ruleset(s), args.repeat)
-        print(f"{label:5} {rules:5} rules {source.count(chr(10)):6} lines: "
-              f"format {fmt:7.1f} ms, check {check:7.1f} ms")
+        print(
+            f"{label:5} {rules:5} rules {source.count(chr(10)):6} lines: "
+            f"format {fmt:7.1f} ms, check {check:7.1f} ms"
+        )
         if label == "large":
             ok = fmt <= BUDGET_MS and check <= BUDGET_MS
-            print(f"budget {BUDGET_MS:.0f} ms each: format {'ok' if fmt <= BUDGET_MS else 'OVER'}"
-                  f", check {'ok' if check <= BUDGET_MS else 'OVER'}")
+            print(
+                f"budget {BUDGET_MS:.0f} ms each: format {'ok' if fmt <= BUDGET_MS else 'OVER'}"
+                f", check {'ok' if check <= BUDGET_MS else 'OVER'}"
+            )
     return 0 if ok else 1
 
 

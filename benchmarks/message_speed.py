@@ -81,8 +81,9 @@ def timed(call: Callable[[], Any], count: int) -> list[float]:
     return samples
 
 
-def summary(name: str, samples: list[float], peer: list[float] | None = None,
-            peer_name: str = "") -> float:
+def summary(
+    name: str, samples: list[float], peer: list[float] | None = None, peer_name: str = ""
+) -> float:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
     line = f"  {name:<44} p50 {statistics.median(samples):6.2f} ms   p95 {p95:6.2f} ms"
@@ -97,9 +98,15 @@ def open_messages(client: FlaskClient, token: str, count: int) -> list[str]:
     paths = []
     for index in range(count):
         interaction = {**CHECKBOOK, "customer": {**CHECKBOOK["customer"], "id": f"c-{index}"}}
-        answer = client.post("/api/v1/decide", headers={"Authorization": f"Bearer {token}"},
-                             json={"interaction": interaction, "channels": ["sms"],
-                                   "open_message": {"response": {"text": "Done."}}})
+        answer = client.post(
+            "/api/v1/decide",
+            headers={"Authorization": f"Bearer {token}"},
+            json={
+                "interaction": interaction,
+                "channels": ["sms"],
+                "open_message": {"response": {"text": "Done."}},
+            },
+        )
         assert answer.status_code == 201, answer.get_data(as_text=True)
         paths.append(answer.get_json()["message"]["url"].split("://", 1)[1].split("/", 1)[1])
     return ["/" + p for p in paths]
@@ -112,28 +119,30 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder_name:
         folder = Path(folder_name)
         url, token, _keys = prepare(folder)
-        app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance",
-                          "SECRET_KEY": "bench"})
+        app = create_app(
+            {"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance", "SECRET_KEY": "bench"}
+        )
         app.config.update(CUSTOMER_TOKEN_LIMIT=10**9, CUSTOMER_ADDRESS_LIMIT=10**9)
         size = pad_bundle(app)
         client = app.test_client()
         paths = open_messages(client, token, args.messages * 2)
         session = get_database(app).session()
         session.commit()
-        print(f"message_speed: bundle {size / 1024:.0f} KB loaded, {len(paths)} messages, "
-              "SQLite, in-process")
+        print(
+            f"message_speed: bundle {size / 1024:.0f} KB loaded, {len(paths)} messages, "
+            "SQLite, in-process"
+        )
         health = timed(lambda: client.get("/healthz"), args.messages)
         summary("GET /healthz (peer: framework floor)", health)
 
-        first_paths = iter(paths[:args.messages])
+        first_paths = iter(paths[: args.messages])
 
         def first_open() -> None:
             assert client.get(next(first_paths)).status_code == 200
 
         first = timed(first_open, args.messages)
-        page_p95 = summary("GET /m/<token>, first open (records shown)", first, health,
-                           "healthz")
-        repeat_paths = iter(paths[:args.messages])
+        page_p95 = summary("GET /m/<token>, first open (records shown)", first, health, "healthz")
+        repeat_paths = iter(paths[: args.messages])
 
         def repeat_open() -> None:
             assert client.get(next(repeat_paths)).status_code == 200
@@ -142,7 +151,7 @@ def main() -> None:
         repeat_p95 = summary("GET /m/<token>, repeat view", repeat, health, "healthz")
 
         secret = app.config["STUDIO_SETTINGS"].secret_key
-        nps_paths = iter(paths[args.messages:])
+        nps_paths = iter(paths[args.messages :])
 
         def nps_click() -> None:
             path = next(nps_paths)
@@ -152,21 +161,32 @@ def main() -> None:
         counter = iter(range(10**9))
 
         def events_peer() -> None:
-            answer = client.post("/api/v1/events", headers={"Authorization": f"Bearer {token}"},
-                                 json={"events": [{"event_id": f"peer-{next(counter)}",
-                                                   "type": "nps", "score": 9,
-                                                   "offer_key": "overdraft_protection",
-                                                   "customer_id": "c-1"}]})
+            answer = client.post(
+                "/api/v1/events",
+                headers={"Authorization": f"Bearer {token}"},
+                json={
+                    "events": [
+                        {
+                            "event_id": f"peer-{next(counter)}",
+                            "type": "nps",
+                            "score": 9,
+                            "offer_key": "overdraft_protection",
+                            "customer_id": "c-1",
+                        }
+                    ]
+                },
+            )
             assert answer.status_code == 200
 
         peer = timed(events_peer, args.messages)
         summary("POST /api/v1/events, one nps event (peer)", peer)
         clicks = timed(nps_click, args.messages)
-        nps_p95 = summary("GET /m/<token>/nps/9?s=... until stored", clicks, peer,
-                          "events API")
-        stored = session.scalar(select(func.count()).select_from(FeedbackEvent)
-                                .where(FeedbackEvent.type == "nps",
-                                       FeedbackEvent.event_id.like("msg-%")))
+        nps_p95 = summary("GET /m/<token>/nps/9?s=... until stored", clicks, peer, "events API")
+        stored = session.scalar(
+            select(func.count())
+            .select_from(FeedbackEvent)
+            .where(FeedbackEvent.type == "nps", FeedbackEvent.event_id.like("msg-%"))
+        )
         session.close()
         assert stored == args.messages, stored
         ok = max(page_p95, repeat_p95) <= 20 and nps_p95 <= 20

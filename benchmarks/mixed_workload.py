@@ -67,7 +67,9 @@ def _extra(rng: random.Random) -> Condition:
     if pick == 5:
         return Condition("customer.products", "contains", rng.choice(PRODUCTS), "list")
     if pick == 6:
-        return Condition("data.basket_total", rng.choice(("gt", "ge", "lt")), rng.randrange(10, 400), "number")
+        return Condition(
+            "data.basket_total", rng.choice(("gt", "ge", "lt")), rng.randrange(10, 400), "number"
+        )
     if pick == 7:
         return Condition("data.visits", "ge", rng.randrange(1, 12), "number")
     if pick == 8:
@@ -113,23 +115,38 @@ def make_interactions(n_rules: int, count: int = 1_000, seed: int = 11) -> list[
         if rng.random() < 0.8:
             data["segment"] = f"s{rng.randrange(_vocabulary(n_rules))}"
         if rng.random() < 0.7:
-            data["basket_total"] = rng.choice((rng.randrange(0, 500), round(rng.uniform(0, 500), 2)))
+            data["basket_total"] = rng.choice(
+                (rng.randrange(0, 500), round(rng.uniform(0, 500), 2))
+            )
         elif rng.random() < 0.3:
             data["basket_total"] = "unknown"  # mistyped: every comparison with it is false
         if rng.random() < 0.6:
             data["visits"] = rng.randrange(0, 14)
         resolution = rng.choice(("open", "proposed", "confirmed", "failed"))
-        out.append({
-            "id": f"x{k}",
-            "at": "2026-11-20T10:15:00Z",
-            "inquiry": {"category": rng.choice(CATEGORIES), "intent": f"i{rng.randrange(intents + intents // 10)}",
-                        "channel": rng.choice(CHANNELS), "resolution": resolution},
-            "tone": {"label": rng.choice(TONES), "score": round(rng.uniform(-1, 1), 2)},
-            "customer": {"id": f"c{rng.randrange(10_000)}", "authenticated": rng.random() < 0.7,
-                         "tier": rng.choice(TIERS), "products": [f"p{p}" for p in rng.sample(range(_vocabulary(n_rules)), rng.randrange(0, 4))],
-                         "recent_offers": []},
-            "data": data,
-        })
+        out.append(
+            {
+                "id": f"x{k}",
+                "at": "2026-11-20T10:15:00Z",
+                "inquiry": {
+                    "category": rng.choice(CATEGORIES),
+                    "intent": f"i{rng.randrange(intents + intents // 10)}",
+                    "channel": rng.choice(CHANNELS),
+                    "resolution": resolution,
+                },
+                "tone": {"label": rng.choice(TONES), "score": round(rng.uniform(-1, 1), 2)},
+                "customer": {
+                    "id": f"c{rng.randrange(10_000)}",
+                    "authenticated": rng.random() < 0.7,
+                    "tier": rng.choice(TIERS),
+                    "products": [
+                        f"p{p}"
+                        for p in rng.sample(range(_vocabulary(n_rules)), rng.randrange(0, 4))
+                    ],
+                    "recent_offers": [],
+                },
+                "data": data,
+            }
+        )
     return out
 
 
@@ -199,7 +216,8 @@ def _dsl_condition(c: Condition) -> str:
 
 def dsl_source(rules: Sequence[Rule]) -> str:
     return "\n".join(
-        f'rule "r{r.number}"\n  when ' + "\n   and ".join(_dsl_condition(c) for c in r.conditions)
+        f'rule "r{r.number}"\n  when '
+        + "\n   and ".join(_dsl_condition(c) for c in r.conditions)
         + f"\n  offer {r.offer}\n  priority {r.priority}\n"
         for r in rules
     )
@@ -229,19 +247,30 @@ def ceiling_source(rules: Sequence[Rule]) -> str:
     paths = sorted({c.path for r in rules for c in r.conditions} | {"inquiry.intent"})
     var = {p: f"f{k}" for k, p in enumerate(paths)}
     kinds = {c.path: c.kind for r in rules for c in r.conditions}
-    lines = ["def read(i):", "    q = i.get('inquiry') or {}", "    t = i.get('tone') or {}",
-             "    c = i.get('customer') or {}", "    d = i.get('data') or {}"]
+    lines = [
+        "def read(i):",
+        "    q = i.get('inquiry') or {}",
+        "    t = i.get('tone') or {}",
+        "    c = i.get('customer') or {}",
+        "    d = i.get('data') or {}",
+    ]
     roots = {"inquiry": "q", "tone": "t", "customer": "c", "data": "d"}
     for p in paths:
         root, leaf = p.split(".", 1)
         v = var[p]
         if p == "inquiry.resolved":
-            lines.append(f"    {v} = q.get('resolution') == 'confirmed' if q.get('resolution') is not None else None")
+            lines.append(
+                f"    {v} = q.get('resolution') == 'confirmed' if q.get('resolution') is not None else None"
+            )
             continue
         lines.append(f"    {v} = {roots[root]}.get({leaf!r})")
         kind = kinds.get(p, "text")
-        check = {"number": f"type({v}) is not int and type({v}) is not float", "text": f"type({v}) is not str",
-                 "boolean": f"type({v}) is not bool", "list": f"type({v}) is not list"}[kind]
+        check = {
+            "number": f"type({v}) is not int and type({v}) is not float",
+            "text": f"type({v}) is not str",
+            "boolean": f"type({v}) is not bool",
+            "list": f"type({v}) is not list",
+        }[kind]
         lines.append(f"    if {check}: {v} = None")
         if kind == "list":
             lines.append(f"    if {v} is None: {v} = ()")
@@ -259,14 +288,18 @@ def ceiling_source(rules: Sequence[Rule]) -> str:
         lines.append(f"def b{n}(V, m):")
         lines.append(unpack)
         for r in members:
-            lines.append(f"    if {' and '.join(_py_condition(c, var) for c in r.conditions[1:])}: m.append({r.number})")
+            lines.append(
+                f"    if {' and '.join(_py_condition(c, var) for c in r.conditions[1:])}: m.append({r.number})"
+            )
     lines.append("D = {" + ", ".join(f"{value!r}: b{n}" for n, value in enumerate(buckets)) + "}")
     lines.append("def match(i):")
     lines.append("    V = read(i)")
     lines.append(unpack)
     lines.append("    m = []")
     for r in free:
-        lines.append(f"    if {' and '.join(_py_condition(c, var) for c in r.conditions)}: m.append({r.number})")
+        lines.append(
+            f"    if {' and '.join(_py_condition(c, var) for c in r.conditions)}: m.append({r.number})"
+        )
     lines.append(f"    f = D.get({var['inquiry.intent']})")
     lines.append("    if f is not None: f(V, m)")
     lines.append("    return m")
@@ -305,15 +338,29 @@ def zen_table(rules: Sequence[Rule]) -> dict[str, Any]:
             previous = row[columns[c.path]]
             row[columns[c.path]] = f"({previous}) and ({cell})" if previous else cell
         rows.append(row)
-    table = {"hitPolicy": "collect",
-             "inputs": [{"id": columns[p], "name": p, "field": p} for p in paths],
-             "outputs": [{"id": "out", "name": "rule", "field": "rule"}], "rules": rows}
-    return {"nodes": [{"id": "in", "type": "inputNode", "name": "in", "position": {"x": 0, "y": 0}},
-                      {"id": "t", "type": "decisionTableNode", "name": "t", "position": {"x": 0, "y": 0},
-                       "content": table},
-                      {"id": "out", "type": "outputNode", "name": "out", "position": {"x": 0, "y": 0}}],
-            "edges": [{"id": "e1", "sourceId": "in", "targetId": "t", "type": "edge"},
-                      {"id": "e2", "sourceId": "t", "targetId": "out", "type": "edge"}]}
+    table = {
+        "hitPolicy": "collect",
+        "inputs": [{"id": columns[p], "name": p, "field": p} for p in paths],
+        "outputs": [{"id": "out", "name": "rule", "field": "rule"}],
+        "rules": rows,
+    }
+    return {
+        "nodes": [
+            {"id": "in", "type": "inputNode", "name": "in", "position": {"x": 0, "y": 0}},
+            {
+                "id": "t",
+                "type": "decisionTableNode",
+                "name": "t",
+                "position": {"x": 0, "y": 0},
+                "content": table,
+            },
+            {"id": "out", "type": "outputNode", "name": "out", "position": {"x": 0, "y": 0}},
+        ],
+        "edges": [
+            {"id": "e1", "sourceId": "in", "targetId": "t", "type": "edge"},
+            {"id": "e2", "sourceId": "t", "targetId": "out", "type": "edge"},
+        ],
+    }
 
 
 def with_derived(interaction: dict[str, Any]) -> dict[str, Any]:

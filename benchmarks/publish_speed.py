@@ -33,21 +33,42 @@ TONES = ("positive", "neutral", "negative")
 
 def _offer(n: int) -> dict:
     return {
-        "key": f"offer_{n:04d}", "name": f"Offer {n}", "description": "", "owner": "Bench",
-        "valid_from": "2020-01-01", "valid_to": None, "value": float(n % 200),
+        "key": f"offer_{n:04d}",
+        "name": f"Offer {n}",
+        "description": "",
+        "owner": "Bench",
+        "valid_from": "2020-01-01",
+        "valid_to": None,
+        "value": float(n % 200),
         "eligible_when": 'customer.state not in ["NY"]' if n % 4 == 0 else "",
         "status": "active",
-        "blocks": {"headline": f"Offer number {n}", "body_html": "<p>Good for you.</p>",
-                   "image_url": "", "image_alt": "", "cta_label": "Go",
-                   "cta_url": "https://bank.example/go", "terms": ""},
-        "overrides": {"sms_text": "", "email_text": "", "chat_text": "", "chat_buttons": [],
-                      "agent_script": ""},
+        "blocks": {
+            "headline": f"Offer number {n}",
+            "body_html": "<p>Good for you.</p>",
+            "image_url": "",
+            "image_alt": "",
+            "cta_label": "Go",
+            "cta_url": "https://bank.example/go",
+            "terms": "",
+        },
+        "overrides": {
+            "sms_text": "",
+            "email_text": "",
+            "chat_text": "",
+            "chat_buttons": [],
+            "agent_script": "",
+        },
     }
 
 
 def _ruleset(index: int, rules: int, offers: int) -> str:
-    lines = [f"# Generated ruleset {index}", "never offer when tone is distressed",
-             "limit offers to 3 per customer per 30 days", "at most 2 offers per response", ""]
+    lines = [
+        f"# Generated ruleset {index}",
+        "never offer when tone is distressed",
+        "limit offers to 3 per customer per 30 days",
+        "at most 2 offers per response",
+        "",
+    ]
     for r in range(rules):
         n = index * rules + r
         lines += [
@@ -65,8 +86,10 @@ def _ruleset(index: int, rules: int, offers: int) -> str:
 def _generated(session: Session, *, offers: int, rulesets: int, rules_each: int) -> None:
     """Approved artifacts written directly: the benchmark measures publishing, not review."""
     rows = [("offer", f"offer_{n:04d}", f"Offer {n}", _offer(n)) for n in range(offers)]
-    rows += [("ruleset", f"bench_{i}", f"Bench {i}",
-              {"source": _ruleset(i, rules_each, offers)}) for i in range(rulesets)]
+    rows += [
+        ("ruleset", f"bench_{i}", f"Bench {i}", {"source": _ruleset(i, rules_each, offers)})
+        for i in range(rulesets)
+    ]
     for kind, key, name, body in rows:
         artifact = Artifact(kind=kind, key=key, name=name, head_number=1, approved_number=1)
         session.add(artifact)
@@ -83,8 +106,9 @@ def _publisher(session: Session) -> User:
     return user
 
 
-def _time_publish(session: Session, actor: User, ring: signing.KeyRing,
-                  runs: int) -> tuple[float, int, int]:
+def _time_publish(
+    session: Session, actor: User, ring: signing.KeyRing, runs: int
+) -> tuple[float, int, int]:
     times = []
     size = warnings = 0
     for _ in range(runs):
@@ -102,8 +126,9 @@ def _app(folder: Path, url: str | None):  # type: ignore[no-untyped-def]
     folder.mkdir(parents=True, exist_ok=True)
     url = url or f"sqlite:///{folder / 'bench.sqlite3'}"
     migrate.upgrade(url)
-    return create_app({"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance",
-                       "SECRET_KEY": "bench"})
+    return create_app(
+        {"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance", "SECRET_KEY": "bench"}
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,16 +151,19 @@ def main(argv: list[str] | None = None) -> int:
             session.commit()
             seconds, size, warnings = _time_publish(session, reviewer, ring, args.runs)
             count = session.query(Artifact).count()
-            print(f"demo workspace ({count} artifacts): publish {seconds * 1000:.0f} ms, "
-                  f"bundle {size / 1024:.0f} KiB, {warnings} warnings")
+            print(
+                f"demo workspace ({count} artifacts): publish {seconds * 1000:.0f} ms, "
+                f"bundle {size / 1024:.0f} KiB, {warnings} warnings"
+            )
             session.close()
 
         big_app = _app(Path(tmp) / "big", None)
         with big_app.app_context():
             session = get_database(big_app).session()
             start = time.perf_counter()
-            _generated(session, offers=args.offers, rulesets=rulesets,
-                       rules_each=args.rules // rulesets)
+            _generated(
+                session, offers=args.offers, rulesets=rulesets, rules_each=args.rules // rulesets
+            )
             setup = time.perf_counter() - start
             actor = _publisher(session)
             ring = signing.load_or_create_keys(big_app.instance_path)
@@ -145,9 +173,11 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"  error: {problem.ref}:{problem.line} {problem.message}")
                 return 1
             seconds, size, warnings = _time_publish(session, actor, ring, args.runs)
-            print(f"generated workspace ({args.offers:,} offers, {args.rules:,} rules in "
-                  f"{rulesets} rulesets; setup {setup:.1f} s untimed): publish "
-                  f"{seconds:.2f} s, bundle {size / 1024 / 1024:.1f} MiB, {warnings} warnings")
+            print(
+                f"generated workspace ({args.offers:,} offers, {args.rules:,} rules in "
+                f"{rulesets} rulesets; setup {setup:.1f} s untimed): publish "
+                f"{seconds:.2f} s, bundle {size / 1024 / 1024:.1f} MiB, {warnings} warnings"
+            )
             session.close()
     return 0
 

@@ -40,11 +40,13 @@ def _ruleset(lines: int, variant: str = "") -> str:
     while sum(r.count("\n") + 1 for r in rules) < lines:
         n += 1
         tier = "platinum" if n % 2 else "gold"
-        rules.append(f'rule "Rule {n}{variant if n % 100 == 0 else ""}"\n'
-                     f"  when customer.tier is {tier}\n"
-                     f'   and inquiry.intent is "intent_{n}"\n'
-                     "  offer realtime_contact\n"
-                     f"  priority {n % 100}\n")
+        rules.append(
+            f'rule "Rule {n}{variant if n % 100 == 0 else ""}"\n'
+            f"  when customer.tier is {tier}\n"
+            f'   and inquiry.intent is "intent_{n}"\n'
+            "  offer realtime_contact\n"
+            f"  priority {n % 100}\n"
+        )
     return "\n".join(rules)
 
 
@@ -60,27 +62,44 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
         migrate.upgrade(url)
-        app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": Path(folder) / "instance",
-                          "SECRET_KEY": "bench"})
+        app = create_app(
+            {"DATABASE_URL": url, "INSTANCE_PATH": Path(folder) / "instance", "SECRET_KEY": "bench"}
+        )
         session = get_database(app).session()
         seed_demo(session)
         author = session.query(User).filter_by(email="sam@demo.studio").one()
         reviewer = session.query(User).filter_by(email="rita@demo.studio").one()
         big = _ruleset(LINES)
         cases = {}
-        created = artifacts.create(session, kind="ruleset", key="huge_new", name="Huge new",
-                                   body={"source": big}, actor_id=author.id)
+        created = artifacts.create(
+            session,
+            kind="ruleset",
+            key="huge_new",
+            name="Huge new",
+            body={"source": big},
+            actor_id=author.id,
+        )
         session.commit()
         cases["new 100,000-line ruleset"] = reviews.submit(
-            session, author=author, title="Huge new ruleset", description="",
-            artifact_ids=[created.id]).id
+            session,
+            author=author,
+            title="Huge new ruleset",
+            description="",
+            artifact_ids=[created.id],
+        ).id
         session.commit()
-        small = artifacts.create(session, kind="ruleset", key="small", name="Small",
-                                 body={"source": _ruleset(5)}, actor_id=author.id)
+        small = artifacts.create(
+            session,
+            kind="ruleset",
+            key="small",
+            name="Small",
+            body={"source": _ruleset(5)},
+            actor_id=author.id,
+        )
         session.commit()
         cases["peer: a 5-line ruleset"] = reviews.submit(
-            session, author=author, title="Small", description="",
-            artifact_ids=[small.id]).id
+            session, author=author, title="Small", description="", artifact_ids=[small.id]
+        ).id
         session.commit()
         uid, version = reviewer.id, reviewer.session_version
         session.close()
@@ -98,8 +117,10 @@ def main() -> int:
                 assert response.status_code == 200, response.status_code
                 size = len(response.data)
             results[name] = _p95(times)
-            print(f"{name:34} p95 {_p95(times):8.1f} ms  median "
-                  f"{statistics.median(times):8.1f} ms  page {size / 1024:8.1f} KiB")
+            print(
+                f"{name:34} p95 {_p95(times):8.1f} ms  median "
+                f"{statistics.median(times):8.1f} ms  page {size / 1024:8.1f} KiB"
+            )
     for lines in (LINES, review_diffs.MAX_COMPARED_LINES // 2 - 100):
         before, after = _ruleset(lines), _ruleset(lines, " (changed)")
         times = []
@@ -109,13 +130,17 @@ def main() -> int:
             times.append((time.perf_counter() - started) * 1000)
         name = f"diff of an edit, {lines:,} lines"
         results[name] = _p95(times)
-        print(f"{name:34} p95 {_p95(times):8.1f} ms  (library only; "
-              f"{'compared' if diff.compared else 'not compared in the page'}, "
-              f"{diff.shown_lines:,} lines shown)")
+        print(
+            f"{name:34} p95 {_p95(times):8.1f} ms  (library only; "
+            f"{'compared' if diff.compared else 'not compared in the page'}, "
+            f"{diff.shown_lines:,} lines shown)"
+        )
     peer = results["peer: a 5-line ruleset"]
     worst = max(v for k, v in results.items() if not k.startswith("peer"))
-    print(f"worst huge-change p95 {worst:.1f} ms = {worst / peer:.1f}x the 5-line peer "
-          f"({peer:.1f} ms); budget {BUDGET_MS:.0f} ms")
+    print(
+        f"worst huge-change p95 {worst:.1f} ms = {worst / peer:.1f}x the 5-line peer "
+        f"({peer:.1f} ms); budget {BUDGET_MS:.0f} ms"
+    )
     return 0 if worst <= BUDGET_MS else 1
 
 

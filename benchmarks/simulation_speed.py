@@ -40,13 +40,30 @@ from studio.db import get_database  # noqa: E402
 from studio.services import history_search, interaction_import  # noqa: E402
 from tests.factories.interactions import interaction  # noqa: E402
 
-WORDS = ("card", "stolen", "refill", "checkbook", "login", "password", "late", "fee",
-         "thanks", "broken", "room", "noise", "order", "balance", "transfer", "loan")
+WORDS = (
+    "card",
+    "stolen",
+    "refill",
+    "checkbook",
+    "login",
+    "password",
+    "late",
+    "fee",
+    "thanks",
+    "broken",
+    "room",
+    "noise",
+    "order",
+    "balance",
+    "transfer",
+    "loan",
+)
 
 
 def _row(n: int) -> dict[str, Any]:
-    body = interaction(n, text=" ".join(WORDS[(n * k) % len(WORDS)] for k in (1, 3, 7, 11))
-                       + f" reference {n}")
+    body = interaction(
+        n, text=" ".join(WORDS[(n * k) % len(WORDS)] for k in (1, 3, 7, 11)) + f" reference {n}"
+    )
     return body
 
 
@@ -58,16 +75,23 @@ def _write(path: Path, rows: int) -> Path:
 
 
 def _app(url: str, folder: Path) -> Any:
-    return create_app({"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance",
-                       "SECRET_KEY": "bench", "JOBS_IMMEDIATE": True})
+    return create_app(
+        {
+            "DATABASE_URL": url,
+            "INSTANCE_PATH": folder / "instance",
+            "SECRET_KEY": "bench",
+            "JOBS_IMMEDIATE": True,
+        }
+    )
 
 
 def _import(url: str, path: Path, folder: Path) -> tuple[int, float]:
     app = _app(url, folder)
     with app.app_context():
         session = get_database(app).session()
-        record = interaction_import.create(session, path=path, filename=path.name,
-                                           redact=False, actor_id=None)
+        record = interaction_import.create(
+            session, path=path, filename=path.name, redact=False, actor_id=None
+        )
         session.commit()
         start = time.perf_counter()
         done = interaction_import.run(session, record.id)
@@ -78,9 +102,15 @@ def _import(url: str, path: Path, folder: Path) -> tuple[int, float]:
 
 
 QUERIES = (
-    {"q": "stolen card"}, {"q": "refill"}, {"channel": "phone"}, {"intent": "refill"},
-    {"q": "password", "channel": "email"}, {}, {"attribute": "tier=gold"},
-    {"q": "noise room", "date_from": "2026-11-01"}, {"customer": "c-42"},
+    {"q": "stolen card"},
+    {"q": "refill"},
+    {"channel": "phone"},
+    {"intent": "refill"},
+    {"q": "password", "channel": "email"},
+    {},
+    {"attribute": "tier=gold"},
+    {"q": "noise room", "date_from": "2026-11-01"},
+    {"customer": "c-42"},
     {"q": "reference 12345"},
 )
 
@@ -140,23 +170,30 @@ def _demo_bundles(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def _backtest(rows: int, folder: Path) -> None:
     before, after = _demo_bundles(folder)
-    samples = [e["interaction"] for e in json.loads(
-        (Path(__file__).resolve().parents[1] / "studio/demo/interactions.json").read_text())]
+    samples = [
+        e["interaction"]
+        for e in json.loads(
+            (Path(__file__).resolve().parents[1] / "studio/demo/interactions.json").read_text()
+        )
+    ]
     history = [{**samples[n % len(samples)], "id": f"b-{n}"} for n in range(rows)]
-    chunks = [history[i:i + 5_000] for i in range(0, rows, 5_000)]
+    chunks = [history[i : i + 5_000] for i in range(0, rows, 5_000)]
     start = time.perf_counter()
     one = merge(replay_bundles(before, after, c) for c in chunks)
     t1 = time.perf_counter() - start
     start = time.perf_counter()
     with ProcessPoolExecutor(2) as pool:
-        two = merge(pool.map(replay_bundles, [before] * len(chunks), [after] * len(chunks),
-                             chunks))
+        two = merge(pool.map(replay_bundles, [before] * len(chunks), [after] * len(chunks), chunks))
     t2 = time.perf_counter() - start
     assert one["changed"] == two["changed"]
-    print(f"backtest  1 process : {rows / t1:>10,.0f} decisions/s  ({t1:.2f} s, "
-          f"{one['changed']:,} change; each decision runs both bundles)")
-    print(f"backtest  2 processes: {rows / t2:>10,.0f} decisions/s  ({t2:.2f} s; "
-          f"{rows / t2 / 2:,.0f}/s per core; scaling x{t1 / t2:.2f} over 1 process)")
+    print(
+        f"backtest  1 process : {rows / t1:>10,.0f} decisions/s  ({t1:.2f} s, "
+        f"{one['changed']:,} change; each decision runs both bundles)"
+    )
+    print(
+        f"backtest  2 processes: {rows / t2:>10,.0f} decisions/s  ({t2:.2f} s; "
+        f"{rows / t2 / 2:,.0f}/s per core; scaling x{t1 / t2:.2f} over 1 process)"
+    )
     try:
         from distributed import Client, LocalCluster
 
@@ -165,14 +202,20 @@ def _backtest(rows: int, folder: Path) -> None:
         print("backtest  Dask: not measured (pip install -e '.[cluster]')")
         return
     paths = write_partitions(history, folder / "parts", rows_per_partition=5_000)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         start = time.perf_counter()
         on_dask = replay_on_cluster(client, before, after, paths)
         td = time.perf_counter() - start
     assert on_dask["changed"] == one["changed"]
-    print(f"backtest  Dask 2 workers: {rows / td:>7,.0f} decisions/s  ({td:.2f} s; "
-          f"x{td / t2:.2f} the time of 2 processes; target <= 1.3)")
+    print(
+        f"backtest  Dask 2 workers: {rows / td:>7,.0f} decisions/s  ({td:.2f} s; "
+        f"x{td / t2:.2f} the time of 2 processes; target <= 1.3)"
+    )
 
 
 def main() -> None:
@@ -189,21 +232,27 @@ def main() -> None:
         url = f"sqlite:///{folder / 'import.sqlite3'}"
         migrate.upgrade(url)
         n, took = _import(url, path, folder)
-        print(f"import    SQLite     : {n / took:>10,.0f} interactions/s  ({n:,} rows, "
-              f"{took:.2f} s; target >= 20,000)")
+        print(
+            f"import    SQLite     : {n / took:>10,.0f} interactions/s  ({n:,} rows, "
+            f"{took:.2f} s; target >= 20,000)"
+        )
         pg_url = None
         if postgres_admin:
             pg_url, drop = _postgres(postgres_admin)
             try:
                 migrate.upgrade(pg_url)
                 n, took = _import(pg_url, path, folder)
-                print(f"import    PostgreSQL : {n / took:>10,.0f} interactions/s  ({n:,} rows, "
-                      f"{took:.2f} s; target >= 20,000)")
+                print(
+                    f"import    PostgreSQL : {n / took:>10,.0f} interactions/s  ({n:,} rows, "
+                    f"{took:.2f} s; target >= 20,000)"
+                )
                 big = _write(folder / "search.jsonl", args.search_rows)
                 _import(pg_url, big, folder)
                 p95, median = _search_p95(pg_url, folder, args.search_runs)
-                print(f"search    PostgreSQL : p95 {p95:7.1f} ms, median {median:6.1f} ms "
-                      f"over {args.search_rows:,} interactions (target <= 200 ms)")
+                print(
+                    f"search    PostgreSQL : p95 {p95:7.1f} ms, median {median:6.1f} ms "
+                    f"over {args.search_rows:,} interactions (target <= 200 ms)"
+                )
             finally:
                 drop()
         else:
@@ -213,8 +262,10 @@ def main() -> None:
         migrate.upgrade(search_url)
         _import(search_url, big, folder)
         p95, median = _search_p95(search_url, folder, args.search_runs)
-        print(f"search    SQLite     : p95 {p95:7.1f} ms, median {median:6.1f} ms over "
-              f"{args.search_rows:,} interactions (target <= 200 ms)")
+        print(
+            f"search    SQLite     : p95 {p95:7.1f} ms, median {median:6.1f} ms over "
+            f"{args.search_rows:,} interactions (target <= 200 ms)"
+        )
         _backtest(args.backtest_rows, folder)
 
 

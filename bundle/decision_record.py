@@ -21,8 +21,13 @@ def new_decision_id() -> str:
     return uuid.uuid4().hex
 
 
-def decision_record(decision: Mapping[str, Any], interaction: Mapping[str, Any], *,
-                    decision_id: str, decided_at: datetime | None = None) -> dict[str, Any]:
+def decision_record(
+    decision: Mapping[str, Any],
+    interaction: Mapping[str, Any],
+    *,
+    decision_id: str,
+    decided_at: datetime | None = None,
+) -> dict[str, Any]:
     """The log record of `decision` (a `BundleRuntime.decide` answer) for `interaction`."""
     inquiry = interaction.get("inquiry") if isinstance(interaction, Mapping) else None
     inquiry = inquiry if isinstance(inquiry, Mapping) else {}
@@ -41,14 +46,19 @@ def decision_record(decision: Mapping[str, Any], interaction: Mapping[str, Any],
         for made in ruleset.get("offers") or ():
             offers.append({"ruleset": key, "offer": made.get("offer"), "rule": made.get("rule")})
         for guard in ruleset.get("guards") or ():
-            guards.append({"ruleset": key, "line": guard.get("line", 0),
-                           "text": guard.get("text", "")})
+            guards.append(
+                {"ruleset": key, "line": guard.get("line", 0), "text": guard.get("text", "")}
+            )
         for held in ruleset.get("holdouts") or ():
-            holdouts.append({"ruleset": key, "offer": held.get("offer"),
-                             "rule": held.get("rule")})
-        names = [e.get("rule") for e in (*(ruleset.get("offers") or ()),
-                                         *(ruleset.get("holdouts") or ()),
-                                         *(ruleset.get("follow_ups") or ()))]
+            holdouts.append({"ruleset": key, "offer": held.get("offer"), "rule": held.get("rule")})
+        names = [
+            e.get("rule")
+            for e in (
+                *(ruleset.get("offers") or ()),
+                *(ruleset.get("holdouts") or ()),
+                *(ruleset.get("follow_ups") or ()),
+            )
+        ]
         trace = ruleset.get("trace")
         if isinstance(trace, Mapping):
             traces[key] = trace

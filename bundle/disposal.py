@@ -55,15 +55,27 @@ def caller_contacts(schema: Schema, interaction: Mapping[str, Any]) -> list[Cont
         at = parse_datetime(entry.get("at"))
         channel = entry.get("channel")
         if at is not None:
-            out.append(Contact(entry["offer"], channel if isinstance(channel, str) else None, at.timestamp()))
+            out.append(
+                Contact(
+                    entry["offer"], channel if isinstance(channel, str) else None, at.timestamp()
+                )
+            )
     return out
 
 
-def dispose(policy: Policy, schema: Schema, interaction: Mapping[str, Any],
-            proposed: Sequence[Mapping[str, Any]], *, stopped_by_rulesets: bool,
-            values: Mapping[str, float], store: HistoryStore | None = None,
-            now: float | None = None, decision_id: str | None = None,
-            on_unavailable: OnUnavailable = "deny") -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def dispose(
+    policy: Policy,
+    schema: Schema,
+    interaction: Mapping[str, Any],
+    proposed: Sequence[Mapping[str, Any]],
+    *,
+    stopped_by_rulesets: bool,
+    values: Mapping[str, float],
+    store: HistoryStore | None = None,
+    now: float | None = None,
+    decision_id: str | None = None,
+    on_unavailable: OnUnavailable = "deny",
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The offers kept, and the decision's ``policy`` entry (what was removed and why)."""
     moment = moment_of(schema, interaction, now)
     channel = _get(interaction, "inquiry.channel")
@@ -78,14 +90,25 @@ def dispose(policy: Policy, schema: Schema, interaction: Mapping[str, Any],
             status.update(ok=False, error="the interaction has no customer id")
         elif store is not None:
             try:
-                history = store.read(customer, since=moment - policy.window_seconds, now=moment,
-                                     daily_offers=policy.daily_offers)
+                history = store.read(
+                    customer,
+                    since=moment - policy.window_seconds,
+                    now=moment,
+                    daily_offers=policy.daily_offers,
+                )
             except HistoryUnavailable as exc:
                 status.update(ok=False, error=str(exc), fallback=on_unavailable)
                 history = History(complete=on_unavailable == "ignore")
         history = merge_caller_history(history, caller_contacts(schema, interaction))
-    result = policy.apply(proposed, interaction, history, moment, channel=channel,
-                          stopped_by_rulesets=stopped_by_rulesets, values=values)
+    result = policy.apply(
+        proposed,
+        interaction,
+        history,
+        moment,
+        channel=channel,
+        stopped_by_rulesets=stopped_by_rulesets,
+        values=values,
+    )
     kept: list[dict[str, Any]] = result["offers"]
     if store is not None and customer is not None and kept and status["ok"]:
         decision_id = decision_id or uuid.uuid4().hex
@@ -100,17 +123,29 @@ def dispose(policy: Policy, schema: Schema, interaction: Mapping[str, Any],
             if ok:
                 still.append(entry)
             else:
-                result["removed"].append({"offer": entry.get("offer"), "ruleset": entry.get("ruleset"),
-                                          "rule": entry.get("rule"), "line": 0, "text": "",
-                                          "reason": "a limit was used up by another decision at the same "
-                                                    "moment, or the history could not be written"})
+                result["removed"].append(
+                    {
+                        "offer": entry.get("offer"),
+                        "ruleset": entry.get("ruleset"),
+                        "rule": entry.get("rule"),
+                        "line": 0,
+                        "text": "",
+                        "reason": "a limit was used up by another decision at the same "
+                        "moment, or the history could not be written",
+                    }
+                )
         kept = still
         status["decision_id"] = decision_id
-    return kept, {"guards": result["guards"], "removed": result["removed"],
-                  "fallback": result["fallback"], "history": status}
+    return kept, {
+        "guards": result["guards"],
+        "removed": result["removed"],
+        "fallback": result["fallback"],
+        "history": status,
+    }
 
 
 def _capped(policy: Policy, entry: Mapping[str, Any], channel: str | None) -> bool:
     key = str(entry.get("offer"))
     return any(c.covers(key, channel) for c in policy.caps) or any(
-        s["offer"] in (None, key) for s in policy.suppressions)
+        s["offer"] in (None, key) for s in policy.suppressions
+    )

@@ -28,8 +28,9 @@ KEYS_SIGNATURE_HEADER: Final = "X-Keys-Signatures"
 def canonical_json(obj: Any) -> bytes:
     """The one byte form of a JSON value that is hashed and signed (RFC 8785-like:
     sorted keys, no spaces, UTF-8 without escapes, no NaN or infinity)."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
 
 
 def digest(data: bytes) -> str:

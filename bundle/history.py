@@ -43,11 +43,18 @@ class HistoryUnavailable(Exception):
 class HistoryStore(Protocol):
     name: str
 
-    def read(self, customer_id: str, *, since: float, now: float,
-             daily_offers: Sequence[str]) -> History: ...
+    def read(
+        self, customer_id: str, *, since: float, now: float, daily_offers: Sequence[str]
+    ) -> History: ...
 
-    def record(self, customer_id: str, decision_id: str, contacts: Sequence[Contact],
-               caps: Sequence[Cap], now: float) -> list[bool]: ...
+    def record(
+        self,
+        customer_id: str,
+        decision_id: str,
+        contacts: Sequence[Contact],
+        caps: Sequence[Cap],
+        now: float,
+    ) -> list[bool]: ...
 
     def record_outcome(self, customer_id: str, event_id: str, outcome: Outcome) -> bool: ...
 
@@ -57,8 +64,13 @@ def day_of(moment: float) -> int:
     return int(moment // DAY)
 
 
-def accept(contacts: Sequence[Contact], caps: Sequence[Cap], existing: Sequence[Contact],
-           day_totals: Mapping[str, int], now: float) -> list[bool]:
+def accept(
+    contacts: Sequence[Contact],
+    caps: Sequence[Cap],
+    existing: Sequence[Contact],
+    day_totals: Mapping[str, int],
+    now: float,
+) -> list[bool]:
     """Which of `contacts` fit every cap, given what is already recorded (in order)."""
     taken: list[Contact] = []
     out = []
@@ -69,7 +81,9 @@ def accept(contacts: Sequence[Contact], caps: Sequence[Cap], existing: Sequence[
             if not cap.covers(contact.offer, contact.channel):
                 continue
             if cap.scope == "day":
-                used = day_totals.get(contact.offer, 0) + sum(1 for t in taken if t.offer == contact.offer)
+                used = day_totals.get(contact.offer, 0) + sum(
+                    1 for t in taken if t.offer == contact.offer
+                )
             else:
                 if index not in counted:
                     counted[index] = count_contacts(existing, cap, now)
@@ -97,31 +111,45 @@ class MemoryHistory:
         self._decisions: set[tuple[str, str]] = set()
         self._totals: dict[tuple[str, int], int] = defaultdict(int)
 
-    def read(self, customer_id: str, *, since: float, now: float,
-             daily_offers: Sequence[str] = ()) -> History:
+    def read(
+        self, customer_id: str, *, since: float, now: float, daily_offers: Sequence[str] = ()
+    ) -> History:
         with self._lock:
             contacts = _window(self._contacts.get(customer_id, []), since)
             outcomes = _window(self._outcomes.get(customer_id, []), since)
             day = day_of(now)
             totals = {key: self._totals.get((key, day), 0) for key in daily_offers}
-        return History(tuple(Contact(o, c or None, at) for at, o, c in contacts),
-                       tuple(Outcome(o or None, k, at) for at, k, o in outcomes), totals)
+        return History(
+            tuple(Contact(o, c or None, at) for at, o, c in contacts),
+            tuple(Outcome(o or None, k, at) for at, k, o in outcomes),
+            totals,
+        )
 
-    def record(self, customer_id: str, decision_id: str, contacts: Sequence[Contact],
-               caps: Sequence[Cap], now: float) -> list[bool]:
+    def record(
+        self,
+        customer_id: str,
+        decision_id: str,
+        contacts: Sequence[Contact],
+        caps: Sequence[Cap],
+        now: float,
+    ) -> list[bool]:
         with self._lock:
             if (customer_id, decision_id) in self._decisions:
                 return [False] * len(contacts)
             since = now - max((c.seconds for c in caps if c.scope == "customer"), default=0)
-            existing = [Contact(o, c or None, at)
-                        for at, o, c in _window(self._contacts.get(customer_id, []), since)]
+            existing = [
+                Contact(o, c or None, at)
+                for at, o, c in _window(self._contacts.get(customer_id, []), since)
+            ]
             day = day_of(now)
             totals = {c.offer: self._totals.get((c.offer, day), 0) for c in contacts}
             fits = accept(contacts, caps, existing, totals, now)
             rows = self._contacts[customer_id]
             for contact, ok in zip(contacts, fits, strict=True):
                 if ok:
-                    bisect.insort(rows, (min(contact.at, now), contact.offer, contact.channel or ""))
+                    bisect.insort(
+                        rows, (min(contact.at, now), contact.offer, contact.channel or "")
+                    )
                     self._totals[(contact.offer, day)] += 1
             self._decisions.add((customer_id, decision_id))
             return fits
@@ -131,14 +159,16 @@ class MemoryHistory:
             if event_id in self._events:
                 return False
             self._events.add(event_id)
-            bisect.insort(self._outcomes[customer_id], (outcome.at, outcome.kind, outcome.offer or ""))
+            bisect.insort(
+                self._outcomes[customer_id], (outcome.at, outcome.kind, outcome.offer or "")
+            )
             return True
 
 
 def _window(rows: list[Any], since: float) -> list[Any]:
     """Rows (sorted by time first) after `since`, the most recent `MAX_READ` of them."""
     start = bisect.bisect_right(rows, (since, "\uffff", "\uffff"))
-    return rows[max(start, len(rows) - MAX_READ):]
+    return rows[max(start, len(rows) - MAX_READ) :]
 
 
 def merge_caller_history(history: History, entries: Iterable[Contact]) -> History:

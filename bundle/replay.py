@@ -19,10 +19,14 @@ _COUNTERS: Final = ("offers", "rules", "guards", "holdouts")
 
 def empty_tally() -> dict[str, Any]:
     side: dict[str, Any] = {name: {} for name in _COUNTERS}
-    return {"decided": 0, "changed": 0, "refused": 0,
-            "before": {**side, "reached": 0}, "after": {**{k: {} for k in _COUNTERS},
-                                                        "reached": 0},
-            "examples": []}
+    return {
+        "decided": 0,
+        "changed": 0,
+        "refused": 0,
+        "before": {**side, "reached": 0},
+        "after": {**{k: {} for k in _COUNTERS}, "reached": 0},
+        "examples": [],
+    }
 
 
 def _count(into: dict[str, Any], decision: Mapping[str, Any]) -> tuple[str, ...]:
@@ -44,8 +48,9 @@ def _count(into: dict[str, Any], decision: Mapping[str, Any]) -> tuple[str, ...]
     return offers
 
 
-def replay(before: BundleRuntime, after: BundleRuntime,
-           interactions: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+def replay(
+    before: BundleRuntime, after: BundleRuntime, interactions: Iterable[Mapping[str, Any]]
+) -> dict[str, Any]:
     """Decide each interaction with both runtimes and tally both sides and the changes."""
     tally = empty_tally()
     for interaction in interactions:
@@ -60,16 +65,17 @@ def replay(before: BundleRuntime, after: BundleRuntime,
         if was != now:
             tally["changed"] += 1
             if len(tally["examples"]) < MAX_EXAMPLES:
-                tally["examples"].append({"id": str(interaction.get("id", "")),
-                                          "before": list(was), "after": list(now)})
+                tally["examples"].append(
+                    {"id": str(interaction.get("id", "")), "before": list(was), "after": list(now)}
+                )
     return tally
 
 
-def replay_bundles(before: Mapping[str, Any], after: Mapping[str, Any],
-                   interactions: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def replay_bundles(
+    before: Mapping[str, Any], after: Mapping[str, Any], interactions: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
     """`replay` from bundle dicts: what a worker process or Dask task runs."""
-    return replay(BundleRuntime.from_bundle(before), BundleRuntime.from_bundle(after),
-                  interactions)
+    return replay(BundleRuntime.from_bundle(before), BundleRuntime.from_bundle(after), interactions)
 
 
 def merge(tallies: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -85,5 +91,5 @@ def merge(tallies: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
                 for key, n in tally[side][counter].items():
                     into[key] = into.get(key, 0) + n
         room = MAX_EXAMPLES - len(total["examples"])
-        total["examples"].extend(tally["examples"][:max(0, room)])
+        total["examples"].extend(tally["examples"][: max(0, room)])
     return total

@@ -18,8 +18,9 @@ from typing import Any
 from bundle.replay import merge, replay_bundles
 
 
-def write_partitions(rows: Iterable[Mapping[str, Any]], folder: Path,
-                     rows_per_partition: int = 50_000) -> list[str]:
+def write_partitions(
+    rows: Iterable[Mapping[str, Any]], folder: Path, rows_per_partition: int = 50_000
+) -> list[str]:
     """The rows as Parquet files in `folder`; the file paths, in order."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -46,18 +47,22 @@ def write_partitions(rows: Iterable[Mapping[str, Any]], folder: Path,
 def read_partition(path: str) -> list[dict[str, Any]]:
     import pyarrow.parquet as pq
 
-    return [json.loads(body) for body in pq.read_table(path, columns=["body"])
-            .column("body").to_pylist()]
+    return [
+        json.loads(body)
+        for body in pq.read_table(path, columns=["body"]).column("body").to_pylist()
+    ]
 
 
-def replay_partition(path: str, before: Mapping[str, Any],
-                     after: Mapping[str, Any]) -> dict[str, Any]:
+def replay_partition(
+    path: str, before: Mapping[str, Any], after: Mapping[str, Any]
+) -> dict[str, Any]:
     """What a worker runs: one partition decided by both bundles."""
     return replay_bundles(before, after, read_partition(path))
 
 
-def replay_on_cluster(client: Any, before: Mapping[str, Any], after: Mapping[str, Any],
-                      paths: list[str]) -> dict[str, Any]:
+def replay_on_cluster(
+    client: Any, before: Mapping[str, Any], after: Mapping[str, Any], paths: list[str]
+) -> dict[str, Any]:
     """Decide every partition on the cluster `client` (a `distributed.Client`) and reduce.
 
     The bundles are scattered once (broadcast to every worker), not sent with each task.
@@ -65,6 +70,5 @@ def replay_on_cluster(client: Any, before: Mapping[str, Any], after: Mapping[str
     if not paths:
         return merge([])
     before_f, after_f = client.scatter([dict(before), dict(after)], broadcast=True)
-    futures = client.map(replay_partition, paths, before=before_f, after=after_f,
-                         pure=False)
+    futures = client.map(replay_partition, paths, before=before_f, after=after_f, pure=False)
     return merge(client.gather(futures))

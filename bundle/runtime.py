@@ -61,8 +61,15 @@ class BundleLoadError(Exception):
         self.message = message
 
 
-__all__ = ["CHANNEL_VARIANTS", "BundleLoadError", "BundleRuntime", "InteractionProblem",
-           "InvalidInteraction", "LoadedRuleset", "variant_to_dict"]
+__all__ = [
+    "CHANNEL_VARIANTS",
+    "BundleLoadError",
+    "BundleRuntime",
+    "InteractionProblem",
+    "InvalidInteraction",
+    "LoadedRuleset",
+    "variant_to_dict",
+]
 
 
 @dataclass(frozen=True)
@@ -94,8 +101,7 @@ class BundleRuntime:
     def from_bundle(cls, bundle: Mapping[str, Any], *, digest: str = "") -> BundleRuntime:
         """Compile a verified bundle; raise `BundleLoadError` naming the part that failed."""
         if bundle.get("format") != FORMAT:
-            raise BundleLoadError("format", f"expected {FORMAT!r}, "
-                                  f"got {bundle.get('format')!r}")
+            raise BundleLoadError("format", f"expected {FORMAT!r}, got {bundle.get('format')!r}")
         version = bundle.get("version")
         if not isinstance(version, int) or isinstance(version, bool):
             raise BundleLoadError("version", "expected a whole number")
@@ -121,12 +127,19 @@ class BundleRuntime:
             except dsl.DSLError as exc:
                 raise BundleLoadError(f"{where}.ir", str(exc)) from exc
             rulesets.append(LoadedRuleset(key, str(item.get("name") or key), runtime))
-        return cls(version=version, digest=digest, schema=schema, rulesets=tuple(rulesets),
-                   offer_infos=offer_infos, offers=offers, layouts=layouts,
-                   default_layouts=defaults,
-                   distress_terms=distress_terms(bundle.get("lexicon")),
-                   policy=_load_policy(bundle.get("policy")),
-                   surveys=_load_surveys(bundle.get("surveys")))
+        return cls(
+            version=version,
+            digest=digest,
+            schema=schema,
+            rulesets=tuple(rulesets),
+            offer_infos=offer_infos,
+            offers=offers,
+            layouts=layouts,
+            default_layouts=defaults,
+            distress_terms=distress_terms(bundle.get("lexicon")),
+            policy=_load_policy(bundle.get("policy")),
+            surveys=_load_surveys(bundle.get("surveys")),
+        )
 
     def prepare(self, interaction: Any) -> PreparedInteraction:
         """The interaction as every decider reads it (`dsl.interaction`)."""
@@ -145,12 +158,20 @@ class BundleRuntime:
         channel = inquiry.get("channel") if isinstance(inquiry, Mapping) else None
         return CHANNEL_VARIANTS.get(str(channel), ())
 
-    def decide(self, interaction: Mapping[str, Any], *, channels: Iterable[str] | None = None,
-               explain: bool = False, layouts: Mapping[str, str] | None = None,
-               context: RenderContext | None = None,
-               allow_invalid: bool = False, history: HistoryStore | None = None,
-               now: float | None = None, decision_id: str | None = None,
-               on_unavailable: OnUnavailable = "deny") -> dict[str, Any]:
+    def decide(
+        self,
+        interaction: Mapping[str, Any],
+        *,
+        channels: Iterable[str] | None = None,
+        explain: bool = False,
+        layouts: Mapping[str, str] | None = None,
+        context: RenderContext | None = None,
+        allow_invalid: bool = False,
+        history: HistoryStore | None = None,
+        now: float | None = None,
+        decision_id: str | None = None,
+        on_unavailable: OnUnavailable = "deny",
+    ) -> dict[str, Any]:
         """Decide every ruleset against `interaction` and render each immediate offer.
 
         The interaction is prepared first (`prepare`): an interaction that does not fit
@@ -181,45 +202,74 @@ class BundleRuntime:
         if unknown:
             raise ValueError(f"'{unknown[0]}' is not a variant; variants: {', '.join(VARIANTS)}")
         chosen_layouts = self._layouts_for(layouts or {})
-        render_context = context or (RenderContext.from_interaction(interaction) if wanted else None)
+        render_context = context or (
+            RenderContext.from_interaction(interaction) if wanted else None
+        )
         proposed: list[dict[str, Any]] = []
         follow_ups: list[dict[str, Any]] = []
         per_ruleset: list[dict[str, Any]] = []
         stopped = False
         surveys: list[dict[str, Any]] = []
-        results = [(loaded, dict(loaded.runtime.decide(interaction, self.offer_infos,
-                                                        explain=explain)))
-                   for loaded in self.rulesets]
+        results = [
+            (loaded, dict(loaded.runtime.decide(interaction, self.offer_infos, explain=explain)))
+            for loaded in self.rulesets
+        ]
         for loaded, result in results:
             asked = {s["survey"] for s in surveys}
-            surveys.extend({**s, "ruleset": loaded.key} for s in _entries(result.get("surveys"))
-                           if s.get("survey") in self.surveys and s["survey"] not in asked)
+            surveys.extend(
+                {**s, "ruleset": loaded.key}
+                for s in _entries(result.get("surveys"))
+                if s.get("survey") in self.surveys and s["survey"] not in asked
+            )
         if render_context is not None and render_context.message is not None and surveys:
             # The customer's links know which surveys were asked, so `survey_url()` in a
             # variant leads to the survey this decision asks.
-            render_context = replace(render_context, message=replace(
-                render_context.message, surveys=tuple(s["survey"] for s in surveys)))
+            render_context = replace(
+                render_context,
+                message=replace(
+                    render_context.message, surveys=tuple(s["survey"] for s in surveys)
+                ),
+            )
         for loaded, result in results:
             per_ruleset.append({"key": loaded.key, "name": loaded.name, **result})
             stopped = stopped or bool(result.get("guards"))
-            proposed.extend({**made, "ruleset": loaded.key} for made in _entries(result.get("offers")))
-            follow_ups.extend({**f, "ruleset": loaded.key}
-                              for f in _entries(result.get("follow_ups")))
+            proposed.extend(
+                {**made, "ruleset": loaded.key} for made in _entries(result.get("offers"))
+            )
+            follow_ups.extend(
+                {**f, "ruleset": loaded.key} for f in _entries(result.get("follow_ups"))
+            )
         policy_entry: dict[str, Any] | None = None
-        policy = self.policy if self.policy is not None else (_EMPTY_POLICY if history is not None else None)
+        policy = (
+            self.policy
+            if self.policy is not None
+            else (_EMPTY_POLICY if history is not None else None)
+        )
         if policy is not None:
-            proposed, policy_entry = dispose(policy, self.schema, interaction, proposed,
-                                             stopped_by_rulesets=stopped, values=_Values(self.offer_infos),
-                                             store=history,
-                                             now=now, decision_id=decision_id,
-                                             on_unavailable=on_unavailable)
+            proposed, policy_entry = dispose(
+                policy,
+                self.schema,
+                interaction,
+                proposed,
+                stopped_by_rulesets=stopped,
+                values=_Values(self.offer_infos),
+                store=history,
+                now=now,
+                decision_id=decision_id,
+                on_unavailable=on_unavailable,
+            )
         offers: list[dict[str, Any]] = []
         for made in proposed:
             key = _offer_key(made)
             offer = self.offers.get(key) if key else None
-            variants = (render_offer(offer, chosen_layouts, render_context, wanted)
-                        if offer is not None and wanted and render_context is not None else {})
-            offers.append({**made, "variants": {c: variant_to_dict(v) for c, v in variants.items()}})
+            variants = (
+                render_offer(offer, chosen_layouts, render_context, wanted)
+                if offer is not None and wanted and render_context is not None
+                else {}
+            )
+            offers.append(
+                {**made, "variants": {c: variant_to_dict(v) for c, v in variants.items()}}
+            )
         decision = {
             "bundle": {"version": self.version, "digest": self.digest},
             "channels": list(wanted),
@@ -265,8 +315,11 @@ def variant_to_dict(variant: Variant) -> dict[str, Any]:
     if variant.buttons:
         out["buttons"] = [b.to_dict() for b in variant.buttons]
     if variant.sms is not None:
-        out["sms"] = {"encoding": variant.sms.encoding, "characters": variant.sms.characters,
-                      "segments": variant.sms.segments}
+        out["sms"] = {
+            "encoding": variant.sms.encoding,
+            "characters": variant.sms.characters,
+            "segments": variant.sms.segments,
+        }
     out["diagnostics"] = [d.to_dict() for d in variant.diagnostics]
     return out
 
@@ -336,16 +389,32 @@ def _offer_dicts(value: Any) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-_OFFER_FIELDS: Final = frozenset({"key", "name", "description", "owner", "valid_from",
-                                  "valid_to", "value", "eligible_when", "status", "blocks",
-                                  "overrides", "feedback_note"})
+_OFFER_FIELDS: Final = frozenset(
+    {
+        "key",
+        "name",
+        "description",
+        "owner",
+        "valid_from",
+        "valid_to",
+        "value",
+        "eligible_when",
+        "status",
+        "blocks",
+        "overrides",
+        "feedback_note",
+    }
+)
 
 
 def _rule_view(item: Mapping[str, Any]) -> dict[str, Any]:
     """The offer as the rules see it: compiled eligibility when the bundle carries it."""
     status = item.get("status") or "active"
-    return {**item, "eligible_when": item.get("eligibility") or item.get("eligible_when") or None,
-            "status": "retired" if status == "archived" else status}
+    return {
+        **item,
+        "eligible_when": item.get("eligibility") or item.get("eligible_when") or None,
+        "status": "retired" if status == "archived" else status,
+    }
 
 
 def _content_fields(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -376,8 +445,9 @@ def _load_layouts(value: Any, defaults: Any) -> tuple[dict[str, Layout], dict[st
             raise BundleLoadError(where, "expected a layout object with a key")
         channel = item.get("channel")
         if channel not in LAYOUT_CHANNELS:
-            raise BundleLoadError(f"layouts[{item['key']}].channel",
-                                  f"expected one of {', '.join(LAYOUT_CHANNELS)}")
+            raise BundleLoadError(
+                f"layouts[{item['key']}].channel", f"expected one of {', '.join(LAYOUT_CHANNELS)}"
+            )
         html = item.get("compiled_html", item.get("html"))
         if not isinstance(html, str):
             raise BundleLoadError(f"layouts[{item['key']}]", "has no compiled HTML")
@@ -385,8 +455,13 @@ def _load_layouts(value: Any, defaults: Any) -> tuple[dict[str, Layout], dict[st
         first.setdefault(channel, item["key"])
     chosen = dict(first)
     if isinstance(defaults, Mapping):
-        chosen.update({c: k for c, k in defaults.items()
-                       if isinstance(k, str) and k in layouts and layouts[k].channel == c})
+        chosen.update(
+            {
+                c: k
+                for c, k in defaults.items()
+                if isinstance(k, str) and k in layouts and layouts[k].channel == c
+            }
+        )
     return layouts, chosen
 
 

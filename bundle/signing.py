@@ -40,5 +40,8 @@ def sign(data: bytes, private_key: Ed25519PrivateKey) -> Signature:
 def public_key_entry(key: Ed25519PublicKey) -> dict[str, str]:
     """A public key as verifiers are given it (``GET /api/v1/keys`` lists these)."""
     raw = raw_public_key(key)
-    return {"key_id": key_id_for(raw), "algorithm": ALGORITHM,
-            "public_key": base64.b64encode(raw).decode("ascii")}
+    return {
+        "key_id": key_id_for(raw),
+        "algorithm": ALGORITHM,
+        "public_key": base64.b64encode(raw).decode("ascii"),
+    }

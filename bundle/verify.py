@@ -22,9 +22,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from bundle.format import ALGORITHM, FORMAT, Signature, digest
 
 #: Why a bundle can be rejected; `BundleRejected.code` is one of these.
-REJECTION_CODES: Final = ("missing-signature", "malformed-signature", "missing-digest",
-                          "digest-mismatch", "untrusted-key", "invalid-key", "bad-signature",
-                          "not-json", "not-a-bundle", "cannot-load")
+REJECTION_CODES: Final = (
+    "missing-signature",
+    "malformed-signature",
+    "missing-digest",
+    "digest-mismatch",
+    "untrusted-key",
+    "invalid-key",
+    "bad-signature",
+    "not-json",
+    "not-a-bundle",
+    "cannot-load",
+)
 
 
 class BundleRejected(Exception):
@@ -58,35 +67,43 @@ def parse_signature_header(value: str | None) -> Signature:
     for piece in value.split(","):
         name, sep, item = piece.strip().partition("=")
         if not sep:
-            raise BundleRejected("the bundle signature header is malformed",
-                                 "malformed-signature")
+            raise BundleRejected("the bundle signature header is malformed", "malformed-signature")
         parts[name.strip().lower()] = item.strip()
     if not parts.get("keyid") or not parts.get("sig"):
-        raise BundleRejected("the bundle signature header needs keyid and sig",
-                             "malformed-signature")
+        raise BundleRejected(
+            "the bundle signature header needs keyid and sig", "malformed-signature"
+        )
     return Signature(parts["keyid"], parts["sig"])
 
 
-def verify_bundle(data: bytes, signature: Signature, trusted_keys: Iterable[Mapping[str, str]],
-                  *, expected_digest: str | None = None) -> VerifiedBundle:
+def verify_bundle(
+    data: bytes,
+    signature: Signature,
+    trusted_keys: Iterable[Mapping[str, str]],
+    *,
+    expected_digest: str | None = None,
+) -> VerifiedBundle:
     """Return the verified bundle, or raise `BundleRejected` for any doubt at all."""
     actual = digest(data)
     if expected_digest is not None and expected_digest != actual:
-        raise BundleRejected("the bundle's bytes do not match its digest (ETag)",
-                             "digest-mismatch")
+        raise BundleRejected("the bundle's bytes do not match its digest (ETag)", "digest-mismatch")
     check_signature(data, signature, trusted_keys)
     try:
         body = json.loads(data)
     except ValueError as exc:
         raise BundleRejected("the bundle is not JSON", "not-json") from exc
-    if not isinstance(body, dict) or body.get("format") != FORMAT \
-            or not isinstance(body.get("version"), int):
+    if (
+        not isinstance(body, dict)
+        or body.get("format") != FORMAT
+        or not isinstance(body.get("version"), int)
+    ):
         raise BundleRejected(f"the signed document is not a {FORMAT} bundle", "not-a-bundle")
     return VerifiedBundle(data=data, body=body, digest=actual, signature=signature)
 
 
-def check_signature(data: bytes, signature: Signature,
-                    trusted_keys: Iterable[Mapping[str, str]]) -> None:
+def check_signature(
+    data: bytes, signature: Signature, trusted_keys: Iterable[Mapping[str, str]]
+) -> None:
     """Raise `BundleRejected` unless `signature` is a trusted key's signature of `data`."""
     key = _trusted_key(signature.key_id, trusted_keys)
     try:
@@ -103,8 +120,9 @@ def parse_signatures_header(value: str | None) -> list[Signature]:
     return [parse_signature_header(piece) for piece in value.split(";") if piece.strip()]
 
 
-def verify_key_announcement(data: bytes, signatures: Iterable[Signature],
-                            trusted_keys: Iterable[Mapping[str, str]]) -> list[dict[str, str]]:
+def verify_key_announcement(
+    data: bytes, signatures: Iterable[Signature], trusted_keys: Iterable[Mapping[str, str]]
+) -> list[dict[str, str]]:
     """The keys `GET /api/v1/keys` announces, if a key already trusted signed the list.
 
     This is how a client follows a rotation without being reconfigured: the studio signs
@@ -113,20 +131,28 @@ def verify_key_announcement(data: bytes, signatures: Iterable[Signature],
     """
     trusted = list(trusted_keys)
     if not any(signature_is_valid(data, s, trusted) for s in signatures):
-        raise BundleRejected("the key list is not signed by a key this client trusts",
-                             "untrusted-key")
+        raise BundleRejected(
+            "the key list is not signed by a key this client trusts", "untrusted-key"
+        )
     try:
         body = json.loads(data)
         keys = body["keys"]
-        entries = [{"key_id": str(k["key_id"]), "algorithm": str(k["algorithm"]),
-                    "public_key": str(k["public_key"])} for k in keys]
+        entries = [
+            {
+                "key_id": str(k["key_id"]),
+                "algorithm": str(k["algorithm"]),
+                "public_key": str(k["public_key"]),
+            }
+            for k in keys
+        ]
     except (ValueError, KeyError, TypeError) as exc:
         raise BundleRejected("the signed key list is not a key list", "not-json") from exc
     return [e for e in entries if e["algorithm"] == ALGORITHM]
 
 
-def signature_is_valid(data: bytes, signature: Signature,
-                       trusted_keys: Iterable[Mapping[str, str]]) -> bool:
+def signature_is_valid(
+    data: bytes, signature: Signature, trusted_keys: Iterable[Mapping[str, str]]
+) -> bool:
     """Whether `check_signature` passes, for callers that only need yes or no."""
     try:
         check_signature(data, signature, trusted_keys)
@@ -143,7 +169,9 @@ def _trusted_key(key_id: str, trusted_keys: Iterable[Mapping[str, str]]) -> Ed25
             raw = base64.b64decode(entry["public_key"], validate=True)
             return Ed25519PublicKey.from_public_bytes(raw)
         except (KeyError, ValueError, binascii.Error) as exc:
-            raise BundleRejected(f"trusted key {key_id} is not a valid Ed25519 key",
-                                 "invalid-key") from exc
-    raise BundleRejected(f"the bundle is signed by key {key_id!r}, which this client "
-                         "does not trust", "untrusted-key")
+            raise BundleRejected(
+                f"trusted key {key_id} is not a valid Ed25519 key", "invalid-key"
+            ) from exc
+    raise BundleRejected(
+        f"the bundle is signed by key {key_id!r}, which this client does not trust", "untrusted-key"
+    )

@@ -39,7 +39,8 @@ from content.templates import (
 
 VARIANTS: Final = ("email_html", "email_text", "sms", "chat", "agent", "message_center")
 _AGENT_CARD: Final = guard_url_attributes(
-    (Path(__file__).parent / "cards" / "agent_card.html").read_text(encoding="utf-8"))
+    (Path(__file__).parent / "cards" / "agent_card.html").read_text(encoding="utf-8")
+)
 _URL: Final = re.compile(r"https?://\S+")
 
 
@@ -86,23 +87,36 @@ class RenderContext:
             object.__setattr__(self, name, plain_data(getattr(self, name) or {}, path=name))
 
     @classmethod
-    def from_interaction(cls, interaction: Any, *, message_center_url: LinkBuilder | None = None,
-                         nps_url: LinkBuilder | None = None,
-                         limits: Limits | None = None) -> RenderContext:
+    def from_interaction(
+        cls,
+        interaction: Any,
+        *,
+        message_center_url: LinkBuilder | None = None,
+        nps_url: LinkBuilder | None = None,
+        limits: Limits | None = None,
+    ) -> RenderContext:
         """What templates may read of an interaction: its `customer`, `inquiry` and `data`.
 
         The one place an interaction becomes a context. A part that is missing or not an
         object reads as empty (the rule language reads it as null alike); the link
         builders and limits keep their defaults unless given.
         """
+
         def part(name: str) -> Mapping[str, Any]:
             value = interaction.get(name) if isinstance(interaction, Mapping) else None
             return value if isinstance(value, Mapping) else {}
 
-        given: dict[str, Any] = {"message_center_url": message_center_url, "nps_url": nps_url,
-                                 "limits": limits}
-        return cls(customer=part("customer"), inquiry=part("inquiry"), data=part("data"),
-                   **{name: value for name, value in given.items() if value is not None})
+        given: dict[str, Any] = {
+            "message_center_url": message_center_url,
+            "nps_url": nps_url,
+            "limits": limits,
+        }
+        return cls(
+            customer=part("customer"),
+            inquiry=part("inquiry"),
+            data=part("data"),
+            **{name: value for name, value in given.items() if value is not None},
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,12 +143,18 @@ class _Renderer:
         self.context = context
         self.diagnostics: dict[str, list[Diagnostic]] = {}
         meta = {
-            "key": offer.key, "name": offer.name, "description": offer.description,
-            "value": offer.value, "valid_from": offer.valid_from, "valid_to": offer.valid_to,
+            "key": offer.key,
+            "name": offer.name,
+            "description": offer.description,
+            "value": offer.value,
+            "valid_from": offer.valid_from,
+            "valid_to": offer.valid_to,
             "status": offer.status,
         }
         self.base = {
-            "customer": context.customer, "inquiry": context.inquiry, "data": context.data,
+            "customer": context.customer,
+            "inquiry": context.inquiry,
+            "data": context.data,
             "offer": meta,
             "message_center_url": self.message_center_link,
             "nps_url": self.nps_link,
@@ -150,8 +170,13 @@ class _Renderer:
         self.cta_url = self.url("blocks.cta_url", blocks.cta_url)
         self.terms = self.text("blocks.terms", blocks.terms)
         self.layout_offer = {
-            **meta, "headline": self.headline, "body": self.body, "image_url": self.image_url,
-            "image_alt": self.image_alt, "cta_label": self.cta_label, "cta_url": self.cta_url,
+            **meta,
+            "headline": self.headline,
+            "body": self.body,
+            "image_url": self.image_url,
+            "image_alt": self.image_alt,
+            "cta_label": self.cta_label,
+            "cta_url": self.cta_url,
             "terms": self.terms,
         }
         self.layout_vars = {**self.base, "offer": self.layout_offer}
@@ -182,16 +207,21 @@ class _Renderer:
     def _note(self, field_name: str, diagnostics: Iterable[Diagnostic]) -> None:
         self.diagnostics.setdefault(field_name, []).extend(diagnostics)
 
-    def render(self, field_name: str, source: str, *, html: bool = False,
-               variables: Mapping[str, Any] | None = None) -> str:
+    def render(
+        self,
+        field_name: str,
+        source: str,
+        *,
+        html: bool = False,
+        variables: Mapping[str, Any] | None = None,
+    ) -> str:
         if not source:
             return ""
         if "{" not in source:
             return source
         try:
             template = compile_template(source, name=field_name, html=html)
-            rendered = render_template(template, variables or self.base,
-                                       limits=self.context.limits)
+            rendered = render_template(template, variables or self.base, limits=self.context.limits)
         except ContentError as exc:
             self._note(field_name, exc.diagnostics)
             return ""
@@ -216,8 +246,15 @@ class _Renderer:
         return sanitize_document(rendered.text), list(rendered.warnings)
 
 
-_BLOCK_FIELDS: Final = ("blocks.headline", "blocks.body_html", "blocks.image_url",
-                        "blocks.image_alt", "blocks.cta_label", "blocks.cta_url", "blocks.terms")
+_BLOCK_FIELDS: Final = (
+    "blocks.headline",
+    "blocks.body_html",
+    "blocks.image_url",
+    "blocks.image_alt",
+    "blocks.cta_label",
+    "blocks.cta_url",
+    "blocks.terms",
+)
 
 
 def _dedupe(diagnostics: Iterable[Diagnostic]) -> tuple[Diagnostic, ...]:
@@ -227,9 +264,17 @@ def _dedupe(diagnostics: Iterable[Diagnostic]) -> tuple[Diagnostic, ...]:
 def _layout_variant(r: _Renderer, channel: str, layouts: Mapping[str, Layout]) -> Variant:
     layout = layouts.get(channel)
     if layout is None:
-        return Variant(channel, diagnostics=(Diagnostic(
-            "no-layout", f"there is no {channel} layout to render into", field=channel,
-            hint="choose a layout for this channel in the studio"),))
+        return Variant(
+            channel,
+            diagnostics=(
+                Diagnostic(
+                    "no-layout",
+                    f"there is no {channel} layout to render into",
+                    field=channel,
+                    hint="choose a layout for this channel in the studio",
+                ),
+            ),
+        )
     html, diagnostics = r.render_layout(layout)
     return Variant(channel, html=html, diagnostics=_dedupe(r.collect(*_BLOCK_FIELDS) + diagnostics))
 
@@ -238,13 +283,16 @@ def _email_text(r: _Renderer, email_html: Variant | None) -> Variant:
     override = r.offer.overrides.email_text
     if override:
         text = tidy_text(r.render("overrides.email_text", override))
-        return Variant("email_text", text=text,
-                       diagnostics=_dedupe(r.collect("overrides.email_text")))
+        return Variant(
+            "email_text", text=text, diagnostics=_dedupe(r.collect("overrides.email_text"))
+        )
     if email_html is not None and email_html.html:
-        return Variant("email_text", text=html_to_text(email_html.html),
-                       diagnostics=email_html.diagnostics)
-    return Variant("email_text", text=_blocks_text(r),
-                   diagnostics=_dedupe(r.collect(*_BLOCK_FIELDS)))
+        return Variant(
+            "email_text", text=html_to_text(email_html.html), diagnostics=email_html.diagnostics
+        )
+    return Variant(
+        "email_text", text=_blocks_text(r), diagnostics=_dedupe(r.collect(*_BLOCK_FIELDS))
+    )
 
 
 def _blocks_text(r: _Renderer) -> str:
@@ -265,14 +313,22 @@ def _sms(r: _Renderer) -> Variant:
     text = without_unsafe_characters(text)
     if link not in text:
         text = f"{text} {link}".strip()
-    diagnostics = r.collect("overrides.sms_text") if override else r.collect(
-        "blocks.headline", "blocks.cta_label")
+    diagnostics = (
+        r.collect("overrides.sms_text")
+        if override
+        else r.collect("blocks.headline", "blocks.cta_label")
+    )
     other_links = [u for u in _URL.findall(text) if not u.startswith(link.split("?")[0])]
     if other_links:
-        diagnostics.append(Diagnostic(
-            "sms-other-link", f"the SMS links to {other_links[0]}", field="overrides.sms_text",
-            hint="SMS links go to the message center; use {{ message_center_url() }}",
-            severity="warning"))
+        diagnostics.append(
+            Diagnostic(
+                "sms-other-link",
+                f"the SMS links to {other_links[0]}",
+                field="overrides.sms_text",
+                hint="SMS links go to the message center; use {{ message_center_url() }}",
+                severity="warning",
+            )
+        )
     info = analyze_sms(text, field="overrides.sms_text")
     return Variant("sms", text=text, sms=info, diagnostics=_dedupe([*diagnostics, *info.warnings]))
 
@@ -297,7 +353,9 @@ def _chat(r: _Renderer) -> Variant:
     if not overrides.chat_buttons and r.cta_url and r.cta_label:
         buttons.append(ChatButton(r.cta_label, r.cta_url))
         fields += ["blocks.cta_label", "blocks.cta_url"]
-    return Variant("chat", text=text, buttons=tuple(buttons), diagnostics=_dedupe(r.collect(*fields)))
+    return Variant(
+        "chat", text=text, buttons=tuple(buttons), diagnostics=_dedupe(r.collect(*fields))
+    )
 
 
 def _agent(r: _Renderer) -> Variant:
@@ -314,10 +372,15 @@ def _agent(r: _Renderer) -> Variant:
     try:
         html = render_template(card, variables, limits=r.context.limits).text
     except ContentError as exc:
-        return Variant("agent", text=script, diagnostics=_dedupe([*r.collect(*fields),
-                                                                  *exc.diagnostics]))
-    return Variant("agent", html=html, text=script,
-                   diagnostics=_dedupe(r.collect(*fields, "blocks.cta_url", "blocks.terms")))
+        return Variant(
+            "agent", text=script, diagnostics=_dedupe([*r.collect(*fields), *exc.diagnostics])
+        )
+    return Variant(
+        "agent",
+        html=html,
+        text=script,
+        diagnostics=_dedupe(r.collect(*fields, "blocks.cta_url", "blocks.terms")),
+    )
 
 
 RENDERED: Final = RenderMemo()
@@ -340,15 +403,27 @@ def render_variants(
     wanted = tuple(VARIANTS if channels is None else channels)
     unknown = [c for c in wanted if c not in VARIANTS]
     if unknown:
-        raise ContentError.single("unknown-channel", f"'{unknown[0]}' is not a variant",
-                                  hint=f"variants: {', '.join(VARIANTS)}")
+        raise ContentError.single(
+            "unknown-channel",
+            f"'{unknown[0]}' is not a variant",
+            hint=f"variants: {', '.join(VARIANTS)}",
+        )
     data = context_key(context.customer, context.inquiry, context.data)
     if data is None:
         return _render(offer, layouts, context, wanted)
-    key = (offer, tuple(sorted(layouts.items())), data, context.message_center_url,
-           context.nps_url, context.message, context.limits, wanted)
+    key = (
+        offer,
+        tuple(sorted(layouts.items())),
+        data,
+        context.message_center_url,
+        context.nps_url,
+        context.message,
+        context.limits,
+        wanted,
+    )
     variants: dict[str, Variant] = RENDERED.get_or_render(
-        key, lambda: _render(offer, layouts, context, wanted), _complete)
+        key, lambda: _render(offer, layouts, context, wanted), _complete
+    )
     return dict(variants)
 
 
@@ -356,12 +431,14 @@ def _complete(variants: Mapping[str, Variant]) -> bool:
     return not any(d.code == "render-timeout" for v in variants.values() for d in v.diagnostics)
 
 
-def _render(offer: Offer, layouts: Mapping[str, Layout], context: RenderContext,
-            wanted: tuple[str, ...]) -> dict[str, Variant]:
+def _render(
+    offer: Offer, layouts: Mapping[str, Layout], context: RenderContext, wanted: tuple[str, ...]
+) -> dict[str, Variant]:
     r = _Renderer(offer, context)
     out: dict[str, Variant] = {}
     needs_email_html = "email_html" in wanted or (
-        "email_text" in wanted and not offer.overrides.email_text)
+        "email_text" in wanted and not offer.overrides.email_text
+    )
     email_html = _layout_variant(r, "email_html", layouts) if needs_email_html else None
     builders: dict[str, Callable[[], Variant]] = {
         "email_html": lambda: email_html or _layout_variant(r, "email_html", layouts),
@@ -374,4 +451,3 @@ def _render(offer: Offer, layouts: Mapping[str, Layout], context: RenderContext,
     for channel in wanted:
         out[channel] = builders[channel]()
     return out
-

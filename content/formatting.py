@@ -12,11 +12,22 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Final
 
-CURRENCY_SYMBOLS: Final = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$",
-                           "AUD": "A$", "CHF": "CHF "}
+CURRENCY_SYMBOLS: Final = {
+    "USD": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "JPY": "¥",
+    "CAD": "CA$",
+    "AUD": "A$",
+    "CHF": "CHF ",
+}
 ZERO_DECIMAL_CURRENCIES: Final = frozenset({"JPY"})
-DATE_STYLES: Final = {"long": "%B {day}, %Y", "medium": "%b {day}, %Y", "short": "%Y-%m-%d",
-                      "weekday": "%A, %B {day}"}
+DATE_STYLES: Final = {
+    "long": "%B {day}, %Y",
+    "medium": "%b {day}, %Y",
+    "short": "%Y-%m-%d",
+    "weekday": "%A, %B {day}",
+}
 MAX_DATE_PATTERN: Final = 64
 
 
@@ -36,8 +47,11 @@ def format_money(value: Any, currency: str = "USD", digits: int | None = None) -
     if number is None:
         return ""
     code = str(currency).upper()[:3]
-    places = (0 if code in ZERO_DECIMAL_CURRENCIES else 2) if digits is None else min(
-        max(int(digits), 0), 4)
+    places = (
+        (0 if code in ZERO_DECIMAL_CURRENCIES else 2)
+        if digits is None
+        else min(max(int(digits), 0), 4)
+    )
     symbol = CURRENCY_SYMBOLS.get(code, f"{code} ")
     sign = "-" if number < 0 else ""
     return f"{sign}{symbol}{_rounded(abs(number), places):,.{places}f}"

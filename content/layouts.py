@@ -24,14 +24,26 @@ from content.model import LAYOUT_CHANNELS, Layout, is_layout_channel
 from content.sanitize import BLOCKED_URL, document_violations, safe_url, url_scheme
 from content.templates import compile_template
 
-URL_ATTRIBUTES: Final = frozenset({"href", "src", "action", "formaction", "poster", "cite",
-                                   "xlink:href"})
+URL_ATTRIBUTES: Final = frozenset(
+    {"href", "src", "action", "formaction", "poster", "cite", "xlink:href"}
+)
 # Attributes a template expression may never fill: they run code, restyle the page or
 # hold several URLs that cannot be checked as one.
-UNTEMPLATABLE_ATTRIBUTES: Final = frozenset({"style", "srcset", "background", "background-url",
-                                             "http-equiv", "content", "css-class", "class"})
-FORBIDDEN_ELEMENTS: Final = frozenset({"script", "iframe", "object", "embed", "base", "form",
-                                       "frame", "frameset", "applet"})
+UNTEMPLATABLE_ATTRIBUTES: Final = frozenset(
+    {
+        "style",
+        "srcset",
+        "background",
+        "background-url",
+        "http-equiv",
+        "content",
+        "css-class",
+        "class",
+    }
+)
+FORBIDDEN_ELEMENTS: Final = frozenset(
+    {"script", "iframe", "object", "embed", "base", "form", "frame", "frameset", "applet"}
+)
 RAW_TEXT_ELEMENTS: Final = frozenset({"style", "script"})
 
 _EXPRESSION = "\x00"
@@ -91,13 +103,17 @@ def _attributes(masked: str) -> Iterator[tuple[str, int, list[_Attribute]]]:
                     break
                 continue
             group = next((g for g in ("dq", "sq", "uq") if attr.group(g) is not None), None)
-            attributes.append(_Attribute(
-                tag=name, name=attr.group("name").lower(),
-                value=attr.group(group) if group else None,
-                value_start=attr.start(group) if group else attr.end(),
-                value_end=attr.end(group) if group else attr.end(),
-                quoted=group in ("dq", "sq"), start=attr.start("name"),
-            ))
+            attributes.append(
+                _Attribute(
+                    tag=name,
+                    name=attr.group("name").lower(),
+                    value=attr.group(group) if group else None,
+                    value_start=attr.start(group) if group else attr.end(),
+                    value_end=attr.end(group) if group else attr.end(),
+                    quoted=group in ("dq", "sq"),
+                    start=attr.start("name"),
+                )
+            )
             position = attr.end()
         yield name, tag.start(), attributes
         if name in RAW_TEXT_ELEMENTS:
@@ -119,43 +135,76 @@ def lint_layout(source: str) -> list[Diagnostic]:
 
     def report(code: str, message: str, offset: int, hint: str) -> None:
         line, column = _line_col(source, offset)
-        out.append(Diagnostic(code, message, field=_LAYOUT_NAME, line=line, column=column,
-                              hint=hint))
+        out.append(
+            Diagnostic(code, message, field=_LAYOUT_NAME, line=line, column=column, hint=hint)
+        )
 
     for tag, offset, attributes in _attributes(masked):
         if tag in FORBIDDEN_ELEMENTS:
-            report("layout-forbidden-element", f"<{tag}> is not allowed in a layout", offset,
-                   "layouts shape content; scripts, frames and forms are not allowed")
+            report(
+                "layout-forbidden-element",
+                f"<{tag}> is not allowed in a layout",
+                offset,
+                "layouts shape content; scripts, frames and forms are not allowed",
+            )
         for attr in attributes:
             if _EXPRESSION in attr.name:
-                report("layout-expression-in-tag", "a template expression cannot add attributes",
-                       attr.start, "put {{ }} inside a quoted attribute value")
+                report(
+                    "layout-expression-in-tag",
+                    "a template expression cannot add attributes",
+                    attr.start,
+                    "put {{ }} inside a quoted attribute value",
+                )
                 continue
-            if attr.name.startswith("on") or attr.name.startswith("hx-") or \
-                    attr.name.startswith("data-hx-"):
-                report("layout-active-attribute", f"the {attr.name} attribute is not allowed",
-                       attr.start, "event handlers and htmx attributes never reach customers")
+            if (
+                attr.name.startswith("on")
+                or attr.name.startswith("hx-")
+                or attr.name.startswith("data-hx-")
+            ):
+                report(
+                    "layout-active-attribute",
+                    f"the {attr.name} attribute is not allowed",
+                    attr.start,
+                    "event handlers and htmx attributes never reach customers",
+                )
                 continue
             value = attr.value or ""
             templated = _EXPRESSION in value or _STATEMENT in value
             if templated and not attr.quoted:
-                report("layout-unquoted-expression",
-                       f"the {attr.name} value holds a template expression but is not quoted",
-                       attr.value_start, f'write {attr.name}="{{{{ ... }}}}"')
+                report(
+                    "layout-unquoted-expression",
+                    f"the {attr.name} value holds a template expression but is not quoted",
+                    attr.value_start,
+                    f'write {attr.name}="{{{{ ... }}}}"',
+                )
             elif templated and attr.name in UNTEMPLATABLE_ATTRIBUTES:
-                report("layout-templated-attribute",
-                       f"the {attr.name} attribute cannot be filled by a template",
-                       attr.value_start, "use a fixed value")
-            elif not templated and attr.name in URL_ATTRIBUTES | {"background-url"} and \
-                    safe_url(value) == BLOCKED_URL and value.strip() != BLOCKED_URL:
-                report("layout-unsafe-url",
-                       f"the {attr.name} URL uses the '{url_scheme(value) or 'unknown'}' scheme",
-                       attr.value_start, "links use http, https, mailto or tel")
+                report(
+                    "layout-templated-attribute",
+                    f"the {attr.name} attribute cannot be filled by a template",
+                    attr.value_start,
+                    "use a fixed value",
+                )
+            elif (
+                not templated
+                and attr.name in URL_ATTRIBUTES | {"background-url"}
+                and safe_url(value) == BLOCKED_URL
+                and value.strip() != BLOCKED_URL
+            ):
+                report(
+                    "layout-unsafe-url",
+                    f"the {attr.name} URL uses the '{url_scheme(value) or 'unknown'}' scheme",
+                    attr.value_start,
+                    "links use http, https, mailto or tel",
+                )
     for element in RAW_TEXT_ELEMENTS:
         for block in re.finditer(rf"<{element}\b[^>]*>(.*?)</{element}", masked, re.S | re.I):
             if _EXPRESSION in block.group(1) or _STATEMENT in block.group(1):
-                report("layout-templated-style", f"<{element}> content cannot hold templates",
-                       block.start(1), "keep CSS fixed; vary content, not styles")
+                report(
+                    "layout-templated-style",
+                    f"<{element}> content cannot hold templates",
+                    block.start(1),
+                    "keep CSS fixed; vary content, not styles",
+                )
     return out
 
 
@@ -166,19 +215,26 @@ def guard_url_attributes(html: str) -> str:
     for _tag, _offset, attributes in _attributes(masked):
         for attr in attributes:
             value = attr.value or ""
-            if attr.name in URL_ATTRIBUTES and attr.quoted and (
-                    _EXPRESSION in value or _STATEMENT in value):
+            if (
+                attr.name in URL_ATTRIBUTES
+                and attr.quoted
+                and (_EXPRESSION in value or _STATEMENT in value)
+            ):
                 edits.append((attr.value_start, attr.value_end))
     for start, end in reversed(edits):
-        html = (f"{html[:start]}{{% filter url_attribute %}}{html[start:end]}"
-                f"{{% endfilter %}}{html[end:]}")
+        html = (
+            f"{html[:start]}{{% filter url_attribute %}}{html[start:end]}"
+            f"{{% endfilter %}}{html[end:]}"
+        )
     return html
 
 
 # MJML elements whose content is HTML that ships as written.
 _MJML_HTML_CONTENT: Final = re.compile(
     r"<(mj-text|mj-button|mj-raw|mj-table|mj-navbar-link|mj-accordion-title|mj-accordion-text"
-    r"|mj-social-element)\b[^>]*(?<!/)>(.*?)</\1\s*>", re.S)
+    r"|mj-social-element)\b[^>]*(?<!/)>(.*?)</\1\s*>",
+    re.S,
+)
 # MJML elements whose output the document policy removes entirely: refused so the author
 # sees at save what would otherwise silently not ship.
 _MJML_DROPPED: Final = {
@@ -199,10 +255,16 @@ def sanitizer_diagnostics(source: str, *, mjml: bool) -> list[Diagnostic]:
     out: list[Diagnostic] = []
 
     def report(line: int, what: str, offset_line: int = 0) -> None:
-        out.append(Diagnostic(
-            "layout-not-shippable", f"the sanitizer would remove {what}", field=_LAYOUT_NAME,
-            line=line + offset_line, column=1,
-            hint="what the sanitizer changes does not reach customers; see docs/content.md"))
+        out.append(
+            Diagnostic(
+                "layout-not-shippable",
+                f"the sanitizer would remove {what}",
+                field=_LAYOUT_NAME,
+                line=line + offset_line,
+                column=1,
+                hint="what the sanitizer changes does not reach customers; see docs/content.md",
+            )
+        )
 
     if not mjml:
         for line, what in document_violations(source):
@@ -210,9 +272,15 @@ def sanitizer_diagnostics(source: str, *, mjml: bool) -> list[Diagnostic]:
         return out
     for match in _MJML_DROPPED_TAG.finditer(source):
         tag = match.group(1)
-        out.append(Diagnostic("layout-not-shippable", f"<{tag}> does not ship: {_MJML_DROPPED[tag]}",
-                              field=_LAYOUT_NAME, line=_line_col(source, match.start())[0],
-                              column=_line_col(source, match.start())[1]))
+        out.append(
+            Diagnostic(
+                "layout-not-shippable",
+                f"<{tag}> does not ship: {_MJML_DROPPED[tag]}",
+                field=_LAYOUT_NAME,
+                line=_line_col(source, match.start())[0],
+                column=_line_col(source, match.start())[1],
+            )
+        )
     for match in _MJML_HTML_CONTENT.finditer(source):
         first_line = source.count("\n", 0, match.start(2))
         for line, what in document_violations(match.group(2)):
@@ -227,8 +295,12 @@ def build_layout(key: str, name: str, channel: str, source: str) -> Layout:
     its warnings (e.g. MJML features mjml-python lacks) for the editor to show.
     """
     if not is_layout_channel(channel):
-        raise ContentError.single("layout-channel", f"'{channel}' is not a layout channel",
-                                  field="channel", hint=f"use one of {', '.join(LAYOUT_CHANNELS)}")
+        raise ContentError.single(
+            "layout-channel",
+            f"'{channel}' is not a layout channel",
+            field="channel",
+            hint=f"use one of {', '.join(LAYOUT_CHANNELS)}",
+        )
     diagnostics: list[Diagnostic] = []
     try:
         compile_template(source, name=_LAYOUT_NAME, html=True)
@@ -236,26 +308,50 @@ def build_layout(key: str, name: str, channel: str, source: str) -> Layout:
         diagnostics += exc.diagnostics
     is_mjml = source.lstrip().startswith("<mjml")
     if channel in ("email_html", "notification_email") and not is_mjml:
-        diagnostics.append(Diagnostic("layout-not-mjml", "an email layout is written in MJML",
-                                      field=_LAYOUT_NAME, line=1, column=1,
-                                      hint="start the layout with <mjml>"))
+        diagnostics.append(
+            Diagnostic(
+                "layout-not-mjml",
+                "an email layout is written in MJML",
+                field=_LAYOUT_NAME,
+                line=1,
+                column=1,
+                hint="start the layout with <mjml>",
+            )
+        )
     if is_mjml:
         diagnostics += [d.with_field(_LAYOUT_NAME) for d in check_mjml(source)]
     diagnostics += lint_layout(source)
     diagnostics += sanitizer_diagnostics(source, mjml=is_mjml)
     if channel == "notification_email":
         if "message_center_url" not in source:
-            diagnostics.append(Diagnostic(
-                "notification-no-link", "the notification never links to the customer's message",
-                field=_LAYOUT_NAME, hint="add a link to {{ message_center_url() }}"))
+            diagnostics.append(
+                Diagnostic(
+                    "notification-no-link",
+                    "the notification never links to the customer's message",
+                    field=_LAYOUT_NAME,
+                    hint="add a link to {{ message_center_url() }}",
+                )
+            )
     elif "offer" not in source:
-        diagnostics.append(Diagnostic("layout-no-offer", "the layout never shows the offer",
-                                      field=_LAYOUT_NAME, severity="warning",
-                                      hint="add {{ offer.headline }} and {{ offer.body }}"))
+        diagnostics.append(
+            Diagnostic(
+                "layout-no-offer",
+                "the layout never shows the offer",
+                field=_LAYOUT_NAME,
+                severity="warning",
+                hint="add {{ offer.headline }} and {{ offer.body }}",
+            )
+        )
     if errors_only(diagnostics):
         raise ContentError(diagnostics)
     html = compile_mjml(source) if is_mjml else source
     compiled = guard_url_attributes(html)
     compile_template(compiled, name=f"{_LAYOUT_NAME}:{key}", html=True)
-    return Layout(key=key, name=name, channel=channel, source=source,
-                  compiled_html=compiled, warnings=tuple(diagnostics))
+    return Layout(
+        key=key,
+        name=name,
+        channel=channel,
+        source=source,
+        compiled_html=compiled,
+        warnings=tuple(diagnostics),
+    )

@@ -60,12 +60,14 @@ def nps_survey_html(score_url: Callable[[int], str], *, asked: bool = True) -> M
     links = " ".join(
         f'<a href="{escape(score_url(score))}" title="{score} out of 10" '
         'style="display:inline-block;min-width:28px;padding:6px 4px;margin:0 2px 4px 0;'
-        'border:1px solid #9aa5b1;border-radius:4px;color:#1f2933;text-align:center;'
+        "border:1px solid #9aa5b1;border-radius:4px;color:#1f2933;text-align:center;"
         f'text-decoration:none;font-weight:bold">{score}</a>'
-        for score in NPS_SCORES)
+        for score in NPS_SCORES
+    )
     return Markup(
         '<p style="margin:8px 0 6px;font-weight:bold">'
         "How likely are you to recommend us to a friend?</p>"
         f'<p style="margin:0">{links}</p>'
         '<p style="margin:2px 0 8px;font-size:12px;color:#52606d">'
-        "0 = not at all likely, 10 = extremely likely</p>")
+        "0 = not at all likely, 10 = extremely likely</p>"
+    )

@@ -45,7 +45,7 @@ UNSUPPORTED_FEATURES: Final = (
     UnsupportedFeature(
         "mj-style inline",
         re.compile(r"<mj-style\b[^>]*\binline\s*=\s*[\"']?inline"),
-        "<mj-style inline=\"inline\"> is not inlined by mjml-python: the CSS stays in <head>",
+        '<mj-style inline="inline"> is not inlined by mjml-python: the CSS stays in <head>',
         "many email clients ignore <head> styles; put the styles on mj-* attributes instead",
         "warning",
     ),
@@ -64,17 +64,51 @@ UNSUPPORTED_FEATURE_NOTES: Final = tuple(
 )
 
 # Elements whose content is HTML (MJML "ending tags"): not scanned for mj-* structure.
-ENDING_TAGS: Final = frozenset({
-    "mj-text", "mj-button", "mj-raw", "mj-table", "mj-navbar-link", "mj-accordion-title",
-    "mj-accordion-text", "mj-social-element", "mj-style", "mj-title", "mj-preview",
-})
-KNOWN_TAGS: Final = ENDING_TAGS | frozenset({
-    "mjml", "mj-head", "mj-body", "mj-section", "mj-column", "mj-group", "mj-wrapper",
-    "mj-hero", "mj-image", "mj-divider", "mj-spacer", "mj-social", "mj-navbar",
-    "mj-carousel", "mj-carousel-image", "mj-accordion", "mj-accordion-element",
-    "mj-attributes", "mj-all", "mj-class", "mj-font", "mj-breakpoint", "mj-include",
-    "mj-html-attributes", "mj-html-attribute", "mj-selector",
-})
+ENDING_TAGS: Final = frozenset(
+    {
+        "mj-text",
+        "mj-button",
+        "mj-raw",
+        "mj-table",
+        "mj-navbar-link",
+        "mj-accordion-title",
+        "mj-accordion-text",
+        "mj-social-element",
+        "mj-style",
+        "mj-title",
+        "mj-preview",
+    }
+)
+KNOWN_TAGS: Final = ENDING_TAGS | frozenset(
+    {
+        "mjml",
+        "mj-head",
+        "mj-body",
+        "mj-section",
+        "mj-column",
+        "mj-group",
+        "mj-wrapper",
+        "mj-hero",
+        "mj-image",
+        "mj-divider",
+        "mj-spacer",
+        "mj-social",
+        "mj-navbar",
+        "mj-carousel",
+        "mj-carousel-image",
+        "mj-accordion",
+        "mj-accordion-element",
+        "mj-attributes",
+        "mj-all",
+        "mj-class",
+        "mj-font",
+        "mj-breakpoint",
+        "mj-include",
+        "mj-html-attributes",
+        "mj-html-attribute",
+        "mj-selector",
+    }
+)
 
 _TOKEN: Final = re.compile(
     r"<!--.*?-->"
@@ -96,11 +130,16 @@ class _Lines:
         return line, offset - self.starts[line - 1] + 1
 
 
-def _error(code: str, message: str, lines: _Lines, offset: int, hint: str | None = None,
-           severity: Severity = "error") -> Diagnostic:
+def _error(
+    code: str,
+    message: str,
+    lines: _Lines,
+    offset: int,
+    hint: str | None = None,
+    severity: Severity = "error",
+) -> Diagnostic:
     line, column = lines.at(offset)
-    return Diagnostic(code, message, line=line, column=column, hint=hint,
-                      severity=severity)
+    return Diagnostic(code, message, line=line, column=column, hint=hint, severity=severity)
 
 
 def check_structure(source: str) -> list[Diagnostic]:
@@ -123,23 +162,39 @@ def check_structure(source: str) -> list[Diagnostic]:
             continue
         rest = _TAG_REST.match(source, position)
         if rest is None:
-            return out + [_error("mjml-malformed-tag", f"the <{'/' if closing else ''}{name}> "
-                                 "tag is not closed with '>' or has a broken attribute", lines,
-                                 match.start(), "check the quotes around attribute values")]
+            return out + [
+                _error(
+                    "mjml-malformed-tag",
+                    f"the <{'/' if closing else ''}{name}> "
+                    "tag is not closed with '>' or has a broken attribute",
+                    lines,
+                    match.start(),
+                    "check the quotes around attribute values",
+                )
+            ]
         position = rest.end()
         if closing:
             raw_until = None
             if not stack:
-                out.append(_error("mjml-unexpected-close", f"</{name}> closes nothing", lines,
-                                  match.start()))
+                out.append(
+                    _error(
+                        "mjml-unexpected-close", f"</{name}> closes nothing", lines, match.start()
+                    )
+                )
                 continue
             if stack[-1][0] != name:
                 open_name, open_at = stack[-1]
                 line, _ = lines.at(open_at)
-                out.append(_error("mjml-mismatched-tag",
-                                  f"</{name}> found where </{open_name}> (opened on line {line}) "
-                                  "was expected", lines, match.start(),
-                                  f"close <{open_name}> before </{name}>"))
+                out.append(
+                    _error(
+                        "mjml-mismatched-tag",
+                        f"</{name}> found where </{open_name}> (opened on line {line}) "
+                        "was expected",
+                        lines,
+                        match.start(),
+                        f"close <{open_name}> before </{name}>",
+                    )
+                )
                 if any(n == name for n, _ in stack):
                     while stack and stack[-1][0] != name:
                         stack.pop()
@@ -148,25 +203,56 @@ def check_structure(source: str) -> list[Diagnostic]:
             stack.pop()
             continue
         if name not in KNOWN_TAGS:
-            out.append(_error("mjml-unknown-tag", f"<{name}> is not an MJML element", lines,
-                              match.start(), severity="warning"))
+            out.append(
+                _error(
+                    "mjml-unknown-tag",
+                    f"<{name}> is not an MJML element",
+                    lines,
+                    match.start(),
+                    severity="warning",
+                )
+            )
         if not stack and name != "mjml":
-            out.append(_error("mjml-root", f"<{name}> must be inside <mjml>", lines,
-                              match.start(), "a layout starts with <mjml> and ends with </mjml>"))
+            out.append(
+                _error(
+                    "mjml-root",
+                    f"<{name}> must be inside <mjml>",
+                    lines,
+                    match.start(),
+                    "a layout starts with <mjml> and ends with </mjml>",
+                )
+            )
         if rest.group("self"):
             continue
         stack.append((name, match.start()))
         if name in ENDING_TAGS:
             raw_until = name
     for name, offset in reversed(stack):
-        out.append(_error("mjml-unclosed-tag", f"<{name}> is never closed", lines, offset,
-                          f"add </{name}>"))
+        out.append(
+            _error(
+                "mjml-unclosed-tag", f"<{name}> is never closed", lines, offset, f"add </{name}>"
+            )
+        )
     if "<mjml" not in source:
-        out.append(Diagnostic("mjml-root", "the layout has no <mjml> element", line=1, column=1,
-                              hint="a layout starts with <mjml> and ends with </mjml>"))
+        out.append(
+            Diagnostic(
+                "mjml-root",
+                "the layout has no <mjml> element",
+                line=1,
+                column=1,
+                hint="a layout starts with <mjml> and ends with </mjml>",
+            )
+        )
     elif "<mj-body" not in source:
-        out.append(Diagnostic("mjml-no-body", "the layout has no <mj-body>", line=1, column=1,
-                              hint="put the sections inside <mj-body>"))
+        out.append(
+            Diagnostic(
+                "mjml-no-body",
+                "the layout has no <mj-body>",
+                line=1,
+                column=1,
+                hint="put the sections inside <mj-body>",
+            )
+        )
     return out
 
 
@@ -174,8 +260,14 @@ def unsupported_features(source: str) -> list[Diagnostic]:
     """Diagnostics for the MJML features mjml-python lacks that `source` uses."""
     lines = _Lines(source)
     return [
-        _error(f"mjml-unsupported-{f.feature.replace(' ', '-')}", f.message, lines, m.start(),
-               f.hint, f.severity)
+        _error(
+            f"mjml-unsupported-{f.feature.replace(' ', '-')}",
+            f.message,
+            lines,
+            m.start(),
+            f.hint,
+            f.severity,
+        )
         for f in UNSUPPORTED_FEATURES
         for m in f.pattern.finditer(source)
     ]
@@ -184,8 +276,12 @@ def unsupported_features(source: str) -> list[Diagnostic]:
 def check_mjml(source: str) -> list[Diagnostic]:
     """Every structural problem and unsupported feature in `source`, without compiling."""
     if len(source) > MAX_MJML_CHARS:
-        return [Diagnostic("mjml-too-large", f"the layout has {len(source):,} characters "
-                           f"(at most {MAX_MJML_CHARS:,})")]
+        return [
+            Diagnostic(
+                "mjml-too-large",
+                f"the layout has {len(source):,} characters (at most {MAX_MJML_CHARS:,})",
+            )
+        ]
     return check_structure(source) + unsupported_features(source)
 
 
@@ -209,7 +305,8 @@ def compile_mjml(source: str) -> str:
 
 
 _HTML_ATTRIBUTES_BLOCK: Final = re.compile(
-    r"<mj-html-attributes\b.*?(?:</mj-html-attributes\s*>|/>)", re.S)
+    r"<mj-html-attributes\b.*?(?:</mj-html-attributes\s*>|/>)", re.S
+)
 
 
 def _without_html_attributes(source: str) -> str:
@@ -224,5 +321,10 @@ def _mrml_diagnostic(message: str, protected: str) -> Diagnostic:
         offset = len(protected.encode("utf-8")[: int(match.group(1))].decode("utf-8", "ignore"))
         line, column = _Lines(protected).at(offset)
         return Diagnostic("mjml-compile", text, line=line, column=column)
-    return Diagnostic("mjml-compile", text, line=1, column=1,
-                      hint="check that every mj-* element is allowed where it is placed")
+    return Diagnostic(
+        "mjml-compile",
+        text,
+        line=1,
+        column=1,
+        hint="check that every mj-* element is allowed where it is placed",
+    )

@@ -37,22 +37,42 @@ MAX_CHAT_BUTTONS: Final = 3
 
 # Longest accepted value per field; chosen for the tightest channel that shows it.
 MAX_LENGTHS: Final = {
-    "key": 64, "name": 120, "description": 1_000, "owner": 120, "eligible_when": 2_000,
-    "blocks.headline": 150, "blocks.body_html": 20_000, "blocks.image_url": 2_000,
-    "blocks.image_alt": 200, "blocks.cta_label": 40, "blocks.cta_url": 2_000,
-    "blocks.terms": 2_000, "overrides.sms_text": 1_000, "overrides.email_text": 10_000,
-    "overrides.chat_text": 1_000, "overrides.agent_script": 4_000,
-    "button.label": 25, "button.url": 2_000, "feedback_note": 280,
+    "key": 64,
+    "name": 120,
+    "description": 1_000,
+    "owner": 120,
+    "eligible_when": 2_000,
+    "blocks.headline": 150,
+    "blocks.body_html": 20_000,
+    "blocks.image_url": 2_000,
+    "blocks.image_alt": 200,
+    "blocks.cta_label": 40,
+    "blocks.cta_url": 2_000,
+    "blocks.terms": 2_000,
+    "overrides.sms_text": 1_000,
+    "overrides.email_text": 10_000,
+    "overrides.chat_text": 1_000,
+    "overrides.agent_script": 4_000,
+    "button.label": 25,
+    "button.url": 2_000,
+    "feedback_note": 280,
 }
 REQUIRED: Final = ("key", "name", "owner", "valid_from", "blocks.headline")
 
 # Which offer fields are templates, and what kind: text is not escaped, html is
 # autoescaped and sanitized, url is rendered as text and scheme-checked.
 TEMPLATE_FIELDS: Final = {
-    "blocks.headline": "text", "blocks.body_html": "html", "blocks.image_url": "url",
-    "blocks.image_alt": "text", "blocks.cta_label": "text", "blocks.cta_url": "url",
-    "blocks.terms": "text", "overrides.sms_text": "text", "overrides.email_text": "text",
-    "overrides.chat_text": "text", "overrides.agent_script": "text",
+    "blocks.headline": "text",
+    "blocks.body_html": "html",
+    "blocks.image_url": "url",
+    "blocks.image_alt": "text",
+    "blocks.cta_label": "text",
+    "blocks.cta_url": "url",
+    "blocks.terms": "text",
+    "overrides.sms_text": "text",
+    "overrides.email_text": "text",
+    "overrides.chat_text": "text",
+    "overrides.agent_script": "text",
 }
 
 
@@ -215,19 +235,32 @@ class Layout:
             raise ContentError.single("layout-key", "a layout needs a key", field="key")
         channel = d.get("channel")
         if not is_layout_channel(channel):
-            raise ContentError.single("layout-channel", f"'{channel}' is not a layout channel",
-                                      field="channel",
-                                      hint=f"use one of {', '.join(LAYOUT_CHANNELS)}")
-        return cls(key=key, name=_text(d.get("name")) or key, channel=channel,
-                   source=_text(d.get("source")), compiled_html=_text(d.get("compiled_html")))
+            raise ContentError.single(
+                "layout-channel",
+                f"'{channel}' is not a layout channel",
+                field="channel",
+                hint=f"use one of {', '.join(LAYOUT_CHANNELS)}",
+            )
+        return cls(
+            key=key,
+            name=_text(d.get("name")) or key,
+            channel=channel,
+            source=_text(d.get("source")),
+            compiled_html=_text(d.get("compiled_html")),
+        )
 
     @property
     def is_mjml(self) -> bool:
         return self.source.lstrip().startswith("<mjml")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "name": self.name, "channel": self.channel,
-                "source": self.source, "compiled_html": self.compiled_html}
+        return {
+            "key": self.key,
+            "name": self.name,
+            "channel": self.channel,
+            "source": self.source,
+            "compiled_html": self.compiled_html,
+        }
 
 
 def is_layout_channel(value: object) -> TypeGuard[LayoutChannel]:
@@ -252,18 +285,33 @@ def _date(value: Any) -> date:
     return date.fromisoformat(str(value).strip())
 
 
-_KNOWN_TOP: Final = {"key", "name", "description", "owner", "valid_from", "valid_to", "value",
-                     "eligible_when", "status", "blocks", "overrides", "feedback_note"}
-_NOTE_DROPPED: Final = re.compile("[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_KNOWN_TOP: Final = {
+    "key",
+    "name",
+    "description",
+    "owner",
+    "valid_from",
+    "valid_to",
+    "value",
+    "eligible_when",
+    "status",
+    "blocks",
+    "overrides",
+    "feedback_note",
+}
+_NOTE_DROPPED: Final = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+)
 
 
 def plain_note(value: Any) -> str:
     """The feedback note as plain text: control, zero-width and bidi characters dropped,
     surrounding space trimmed. It is never a template nor HTML: pages escape it."""
     return _NOTE_DROPPED.sub("", _text(value).replace("\r\n", "\n")).strip()
+
+
 _KNOWN_BLOCKS: Final = {f.split(".", 1)[1] for f in MAX_LENGTHS if f.startswith("blocks.")}
-_KNOWN_OVERRIDES: Final = {"sms_text", "email_text", "chat_text", "chat_buttons",
-                           "agent_script"}
+_KNOWN_OVERRIDES: Final = {"sms_text", "email_text", "chat_text", "chat_buttons", "agent_script"}
 
 
 def validate_offer(d: Mapping[str, Any], *, existing_keys: Iterable[str] = ()) -> list[Diagnostic]:
@@ -283,13 +331,23 @@ def validate_offer(d: Mapping[str, Any], *, existing_keys: Iterable[str] = ()) -
     out += _check_required_and_lengths(flat)
     key = flat.get("key")
     if isinstance(key, str) and key and not KEY_PATTERN.match(key):
-        out.append(Diagnostic(
-            "offer-key-format", f"'{key}' is not a valid offer key", field="key",
-            hint="2-64 characters: lower-case letters, digits and _, starting with a letter",
-        ))
+        out.append(
+            Diagnostic(
+                "offer-key-format",
+                f"'{key}' is not a valid offer key",
+                field="key",
+                hint="2-64 characters: lower-case letters, digits and _, starting with a letter",
+            )
+        )
     if isinstance(key, str) and key in set(existing_keys):
-        out.append(Diagnostic("offer-key-exists", f"an offer with key '{key}' already exists",
-                              field="key", hint="choose another key or edit that offer"))
+        out.append(
+            Diagnostic(
+                "offer-key-exists",
+                f"an offer with key '{key}' already exists",
+                field="key",
+                hint="choose another key or edit that offer",
+            )
+        )
     out += _check_dates(d)
     out += _check_value_and_status(d)
     out += _check_urls(flat)
@@ -302,25 +360,37 @@ def validate_offer(d: Mapping[str, Any], *, existing_keys: Iterable[str] = ()) -
 
 # Text that reaches SMS and chat as written (the SMS is the headline and the button
 # label when there is no SMS text).
-MESSAGE_TEXT_FIELDS: Final = ("overrides.sms_text", "overrides.chat_text", "blocks.headline",
-                              "blocks.cta_label")
+MESSAGE_TEXT_FIELDS: Final = (
+    "overrides.sms_text",
+    "overrides.chat_text",
+    "blocks.headline",
+    "blocks.cta_label",
+)
 
 
 def _check_message_text(flat: Mapping[str, Any]) -> list[Diagnostic]:
     out = []
     buttons = flat.get("overrides.chat_buttons")
-    labels = {f"overrides.chat_buttons[{i}].label": b.get("label")
-              for i, b in enumerate(buttons if isinstance(buttons, list) else [])
-              if isinstance(b, Mapping)}
+    labels = {
+        f"overrides.chat_buttons[{i}].label": b.get("label")
+        for i, b in enumerate(buttons if isinstance(buttons, list) else [])
+        if isinstance(b, Mapping)
+    }
     for name, value in {**{n: flat.get(n) for n in MESSAGE_TEXT_FIELDS}, **labels}.items():
         if not isinstance(value, str):
             continue
         found = unsafe_characters(value)
         for line, column, what in found[:3]:
-            out.append(Diagnostic(
-                "text-control-character", f"{name} holds a {what} at line {line}, "
-                f"column {column}", field=name, line=line, column=column,
-                hint="delete it: phones would show the text in another order or garbled"))
+            out.append(
+                Diagnostic(
+                    "text-control-character",
+                    f"{name} holds a {what} at line {line}, column {column}",
+                    field=name,
+                    line=line,
+                    column=column,
+                    hint="delete it: phones would show the text in another order or garbled",
+                )
+            )
     return out
 
 
@@ -336,8 +406,15 @@ def _check_unknown_fields(d: Mapping[str, Any]) -> list[Diagnostic]:
     out = [f for f in d if f not in _KNOWN_TOP]
     out += [f"blocks.{f}" for f in _mapping(d.get("blocks")) if f not in _KNOWN_BLOCKS]
     out += [f"overrides.{f}" for f in _mapping(d.get("overrides")) if f not in _KNOWN_OVERRIDES]
-    return [Diagnostic("unknown-field", f"'{f}' is not an offer field and is ignored", field=f,
-                       severity="warning") for f in out]
+    return [
+        Diagnostic(
+            "unknown-field",
+            f"'{f}' is not an offer field and is ignored",
+            field=f,
+            severity="warning",
+        )
+        for f in out
+    ]
 
 
 def _check_required_and_lengths(flat: Mapping[str, Any]) -> list[Diagnostic]:
@@ -353,8 +430,13 @@ def _check_required_and_lengths(flat: Mapping[str, Any]) -> list[Diagnostic]:
         if not isinstance(value, str):
             out.append(Diagnostic("not-text", f"{name} must be text", field=name))
         elif len(value) > limit:
-            out.append(Diagnostic("too-long", f"{name} has {len(value):,} characters "
-                                  f"(at most {limit:,})", field=name))
+            out.append(
+                Diagnostic(
+                    "too-long",
+                    f"{name} has {len(value):,} characters (at most {limit:,})",
+                    field=name,
+                )
+            )
     return out
 
 
@@ -365,8 +447,14 @@ def _parse_date(d: Mapping[str, Any], name: str, out: list[Diagnostic]) -> date 
     try:
         return _date(value)
     except (TypeError, ValueError):
-        out.append(Diagnostic("bad-date", f"{name} '{value}' is not a date", field=name,
-                              hint="use YYYY-MM-DD, e.g. 2026-01-31"))
+        out.append(
+            Diagnostic(
+                "bad-date",
+                f"{name} '{value}' is not a date",
+                field=name,
+                hint="use YYYY-MM-DD, e.g. 2026-01-31",
+            )
+        )
         return None
 
 
@@ -375,11 +463,14 @@ def _check_dates(d: Mapping[str, Any]) -> list[Diagnostic]:
     start = _parse_date(d, "valid_from", out)
     end = _parse_date(d, "valid_to", out)
     if start and end and end < start:
-        out.append(Diagnostic(
-            "dates-out-of-order",
-            f"valid_to ({end.isoformat()}) is before valid_from ({start.isoformat()})",
-            field="valid_to", hint="the validity window ends on or after the day it starts",
-        ))
+        out.append(
+            Diagnostic(
+                "dates-out-of-order",
+                f"valid_to ({end.isoformat()}) is before valid_from ({start.isoformat()})",
+                field="valid_to",
+                hint="the validity window ends on or after the day it starts",
+            )
+        )
     return out
 
 
@@ -387,17 +478,30 @@ def _check_value_and_status(d: Mapping[str, Any]) -> list[Diagnostic]:
     out = []
     value = d.get("value", 0)
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-        out.append(Diagnostic("bad-value", "value must be a number", field="value",
-                              hint="the business value used to rank offers, e.g. 120.0"))
+        out.append(
+            Diagnostic(
+                "bad-value",
+                "value must be a number",
+                field="value",
+                hint="the business value used to rank offers, e.g. 120.0",
+            )
+        )
     elif value < 0:
         out.append(Diagnostic("bad-value", "value cannot be negative", field="value"))
     status = d.get("status", "draft")
     if status not in STATUSES:
-        out.append(Diagnostic("bad-status", f"status '{status}' is not one of {', '.join(STATUSES)}",
-                              field="status"))
+        out.append(
+            Diagnostic(
+                "bad-status",
+                f"status '{status}' is not one of {', '.join(STATUSES)}",
+                field="status",
+            )
+        )
     eligible = d.get("eligible_when", "")
     if eligible is not None and not isinstance(eligible, str):
-        out.append(Diagnostic("not-text", "eligible_when must be an expression", field="eligible_when"))
+        out.append(
+            Diagnostic("not-text", "eligible_when must be an expression", field="eligible_when")
+        )
     return out
 
 
@@ -409,13 +513,16 @@ def _url_problem(value: Any, name: str) -> Diagnostic | None:
         return Diagnostic(
             "unsafe-url",
             f"{name} uses the '{scheme}' scheme" if scheme else f"{name} is not a usable URL",
-            field=name, hint="links may use http, https, mailto or tel, or a relative path",
+            field=name,
+            hint="links may use http, https, mailto or tel, or a relative path",
         )
     return None
 
 
 def _check_urls(flat: Mapping[str, Any]) -> list[Diagnostic]:
-    problems = (_url_problem(flat.get(name), name) for name in ("blocks.cta_url", "blocks.image_url"))
+    problems = (
+        _url_problem(flat.get(name), name) for name in ("blocks.cta_url", "blocks.image_url")
+    )
     return [p for p in problems if p]
 
 
@@ -423,32 +530,53 @@ def _check_buttons(buttons: Any) -> list[Diagnostic]:
     if buttons in (None, ()):
         return []
     if not isinstance(buttons, list | tuple):
-        return [Diagnostic("bad-buttons", "chat_buttons must be a list",
-                           field="overrides.chat_buttons")]
+        return [
+            Diagnostic("bad-buttons", "chat_buttons must be a list", field="overrides.chat_buttons")
+        ]
     out = []
     if len(buttons) > MAX_CHAT_BUTTONS:
-        out.append(Diagnostic(
-            "too-many-buttons", f"chat has {len(buttons)} buttons (at most {MAX_CHAT_BUTTONS})",
-            field="overrides.chat_buttons", hint="chat platforms show at most three quick replies",
-        ))
+        out.append(
+            Diagnostic(
+                "too-many-buttons",
+                f"chat has {len(buttons)} buttons (at most {MAX_CHAT_BUTTONS})",
+                field="overrides.chat_buttons",
+                hint="chat platforms show at most three quick replies",
+            )
+        )
     for i, button in enumerate(buttons):
         where = f"overrides.chat_buttons[{i}]"
         if not isinstance(button, Mapping):
-            out.append(Diagnostic("bad-button", "a button needs a label and a url or an action",
-                                  field=where))
+            out.append(
+                Diagnostic(
+                    "bad-button", "a button needs a label and a url or an action", field=where
+                )
+            )
             continue
         label, url, action = (button.get(k) or "" for k in ("label", "url", "action"))
         if not str(label).strip():
             out.append(Diagnostic("required", "a button needs a label", field=f"{where}.label"))
         elif len(str(label)) > MAX_LENGTHS["button.label"]:
-            out.append(Diagnostic("too-long", f"button label has {len(str(label))} characters "
-                                  f"(at most {MAX_LENGTHS['button.label']})", field=f"{where}.label"))
+            out.append(
+                Diagnostic(
+                    "too-long",
+                    f"button label has {len(str(label))} characters "
+                    f"(at most {MAX_LENGTHS['button.label']})",
+                    field=f"{where}.label",
+                )
+            )
         if bool(url) == bool(action):
-            out.append(Diagnostic("bad-button", "a button has either a url or an action",
-                                  field=where))
+            out.append(
+                Diagnostic("bad-button", "a button has either a url or an action", field=where)
+            )
         if action and not ACTION_PATTERN.match(str(action)):
-            out.append(Diagnostic("bad-action", f"action '{action}' is not a valid name",
-                                  field=f"{where}.action", hint="e.g. start_chat, call_me_back"))
+            out.append(
+                Diagnostic(
+                    "bad-action",
+                    f"action '{action}' is not a valid name",
+                    field=f"{where}.action",
+                    hint="e.g. start_chat, call_me_back",
+                )
+            )
         problem = _url_problem(url, f"{where}.url")
         if problem:
             out.append(problem)
@@ -459,9 +587,13 @@ def _check_body(body: Any) -> list[Diagnostic]:
     if not isinstance(body, str) or not body:
         return []
     return [
-        Diagnostic("unsafe-html", f"{what} is not allowed and will be removed",
-                   field="blocks.body_html", line=line,
-                   hint="rich text allows formatting, links, images and tables only")
+        Diagnostic(
+            "unsafe-html",
+            f"{what} is not allowed and will be removed",
+            field="blocks.body_html",
+            line=line,
+            hint="rich text allows formatting, links, images and tables only",
+        )
         for line, what in policy_violations(body)
     ]
 

@@ -56,9 +56,16 @@ def _variables(context: RenderContext) -> dict[str, Any]:
     def nps_block() -> Markup:
         return nps_survey_html(nps, asked=message is None or message.survey)
 
-    return {"customer": context.customer, "inquiry": context.inquiry, "data": context.data,
-            "offer": {}, "message_center_url": page, "nps_url": nps, "nps_survey": nps_block,
-            "survey_url": survey}
+    return {
+        "customer": context.customer,
+        "inquiry": context.inquiry,
+        "data": context.data,
+        "offer": {},
+        "message_center_url": page,
+        "nps_url": nps,
+        "nps_survey": nps_block,
+        "survey_url": survey,
+    }
 
 
 def subject_of(html: str) -> str:
@@ -72,14 +79,23 @@ def render_notification(layout: Layout, context: RenderContext) -> Notification:
     """The notification for one message; raise `ContentError` if the layout cannot render
     or renders a subject with a line break or over 200 characters."""
     if layout.channel != "notification_email":
-        raise ContentError.single("layout-channel", f"layout '{layout.key}' is for "
-                                  f"{layout.channel}, not notification_email", field="layout")
+        raise ContentError.single(
+            "layout-channel",
+            f"layout '{layout.key}' is for {layout.channel}, not notification_email",
+            field="layout",
+        )
     template = compile_template(layout.compiled_html, name=f"layout:{layout.key}")
     html = render_template(template, _variables(context), limits=context.limits).text
     subject = subject_of(html)
     if "\n" in subject or "\r" in subject or len(subject) > MAX_SUBJECT:
-        raise ContentError([Diagnostic(
-            "notification-subject", "the subject must be one line of at most "
-            f"{MAX_SUBJECT} characters", field="layout",
-            hint="keep <mj-title> on one line; data placed in it must not hold line breaks")])
+        raise ContentError(
+            [
+                Diagnostic(
+                    "notification-subject",
+                    f"the subject must be one line of at most {MAX_SUBJECT} characters",
+                    field="layout",
+                    hint="keep <mj-title> on one line; data placed in it must not hold line breaks",
+                )
+            ]
+        )
     return Notification(subject=subject, html=html, text=html_to_text(html))

@@ -30,4 +30,5 @@ def restore_jinja(text: str, saved: list[str]) -> str:
     if not saved:
         return text
     return _PLACEHOLDER.sub(
-        lambda m: saved[int(m.group(1))] if int(m.group(1)) < len(saved) else "", text)
+        lambda m: saved[int(m.group(1))] if int(m.group(1)) < len(saved) else "", text
+    )

@@ -30,8 +30,13 @@ MAX_ENTRIES = 512
 def context_key(customer: Any, inquiry: Any, data: Any) -> str | None:
     """Canonical text of a context's data, or None when it has no canonical text."""
     try:
-        return json.dumps((customer, inquiry, data), sort_keys=True, separators=(",", ":"),
-                          ensure_ascii=False, allow_nan=True)
+        return json.dumps(
+            (customer, inquiry, data),
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            allow_nan=True,
+        )
     except (TypeError, ValueError, RecursionError):
         return None
 

@@ -16,9 +16,12 @@ from content.channels import RenderContext, Variant, render_variants
 from content.model import Layout, Offer
 
 
-def render_offer(offer: Offer, layouts: Mapping[str, Layout | None],
-                 interaction: Mapping[str, Any] | RenderContext,
-                 channels: Iterable[str] | None = None) -> dict[str, Variant]:
+def render_offer(
+    offer: Offer,
+    layouts: Mapping[str, Layout | None],
+    interaction: Mapping[str, Any] | RenderContext,
+    channels: Iterable[str] | None = None,
+) -> dict[str, Variant]:
     """Render `offer` into the variants named in `channels` (all six by default).
 
     `layouts` maps a layout channel to the chosen layout; a channel mapped to None has
@@ -28,7 +31,10 @@ def render_offer(offer: Offer, layouts: Mapping[str, Layout | None],
     interaction builds once, with its own link builders. Never raises for a template
     problem; raises `ContentError` for an unknown variant or data that is not plain.
     """
-    context = interaction if isinstance(interaction, RenderContext) \
+    context = (
+        interaction
+        if isinstance(interaction, RenderContext)
         else RenderContext.from_interaction(interaction)
+    )
     chosen = {channel: layout for channel, layout in layouts.items() if layout is not None}
     return render_variants(offer, chosen, context, channels)

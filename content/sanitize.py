@@ -23,11 +23,44 @@ import nh3
 
 from content.placeholders import protect_jinja, restore_jinja
 
-ALLOWED_TAGS: Final = frozenset({
-    "a", "abbr", "b", "blockquote", "br", "caption", "code", "div", "em", "h1", "h2", "h3",
-    "h4", "hr", "i", "img", "li", "ol", "p", "s", "small", "span", "strong", "sub", "sup",
-    "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
-})
+ALLOWED_TAGS: Final = frozenset(
+    {
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "caption",
+        "code",
+        "div",
+        "em",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "hr",
+        "i",
+        "img",
+        "li",
+        "ol",
+        "p",
+        "s",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "u",
+        "ul",
+    }
+)
 
 ALLOWED_ATTRIBUTES: Final = {
     "*": frozenset({"style", "title", "dir", "lang"}),
@@ -47,20 +80,51 @@ ALLOWED_ATTRIBUTE_VALUES: Final = {"a": {"target": {"_blank"}}}
 ALLOWED_URL_SCHEMES: Final = frozenset({"http", "https", "mailto", "tel"})
 
 # Inline CSS that email clients honour and that cannot position, overlay or load anything.
-ALLOWED_CSS_PROPERTIES: Final = frozenset({
-    "background-color", "border", "border-bottom", "border-collapse", "border-color",
-    "border-left", "border-radius", "border-right", "border-style", "border-top",
-    "border-width", "color", "font-family", "font-size", "font-style", "font-weight",
-    "height", "letter-spacing", "line-height", "margin", "margin-bottom", "margin-left",
-    "margin-right", "margin-top", "max-width", "padding", "padding-bottom", "padding-left",
-    "padding-right", "padding-top", "text-align", "text-decoration", "text-transform",
-    "vertical-align", "width",
-})
+ALLOWED_CSS_PROPERTIES: Final = frozenset(
+    {
+        "background-color",
+        "border",
+        "border-bottom",
+        "border-collapse",
+        "border-color",
+        "border-left",
+        "border-radius",
+        "border-right",
+        "border-style",
+        "border-top",
+        "border-width",
+        "color",
+        "font-family",
+        "font-size",
+        "font-style",
+        "font-weight",
+        "height",
+        "letter-spacing",
+        "line-height",
+        "margin",
+        "margin-bottom",
+        "margin-left",
+        "margin-right",
+        "margin-top",
+        "max-width",
+        "padding",
+        "padding-bottom",
+        "padding-left",
+        "padding-right",
+        "padding-top",
+        "text-align",
+        "text-decoration",
+        "text-transform",
+        "vertical-align",
+        "width",
+    }
+)
 
 # ``display`` is only on the document list, and only with values that cannot lift a box
 # out of the flow.
-DISPLAY_VALUES: Final = frozenset({"block", "inline", "inline-block", "table", "table-cell",
-                                   "table-row", "none"})
+DISPLAY_VALUES: Final = frozenset(
+    {"block", "inline", "inline-block", "table", "table-cell", "table-row", "none"}
+)
 
 # A CSS value may only hold words, numbers, units, colours, commas and quotes: no url(),
 # no expression(), no escapes, no at-rules, so no way to fetch or run anything.
@@ -193,7 +257,6 @@ def safe_url(value: object) -> str:
     return text if scheme in ALLOWED_URL_SCHEMES else BLOCKED_URL
 
 
-
 class _PolicyAudit(HTMLParser):
     """Walks HTML and records, with line numbers, what `clean_html` would take out."""
 
@@ -217,7 +280,7 @@ class _PolicyAudit(HTMLParser):
                 continue  # set by the sanitizer itself (noopener noreferrer)
             if name in restricted:
                 if value not in restricted[name]:
-                    self._note(f"{name}=\"{value}\" on <{tag}>")
+                    self._note(f'{name}="{value}" on <{tag}>')
             elif name not in allowed:
                 self._note(f"{name} attribute on <{tag}>")
             elif name in {"href", "src"} and safe_url(value) == BLOCKED_URL and value != "#":
@@ -247,16 +310,33 @@ def policy_violations(html: str) -> list[tuple[int, str]]:
 
 # --- the document policy: every HTML page or email the studio ships to customers ---------
 
-DOCUMENT_TAGS: Final = ALLOWED_TAGS | frozenset({
-    "article", "aside", "center", "col", "colgroup", "dd", "dl", "dt", "figcaption", "figure",
-    "footer", "h5", "h6", "header", "main", "pre", "section",
-})
+DOCUMENT_TAGS: Final = ALLOWED_TAGS | frozenset(
+    {
+        "article",
+        "aside",
+        "center",
+        "col",
+        "colgroup",
+        "dd",
+        "dl",
+        "dt",
+        "figcaption",
+        "figure",
+        "footer",
+        "h5",
+        "h6",
+        "header",
+        "main",
+        "pre",
+        "section",
+    }
+)
 DOCUMENT_ATTRIBUTES: Final = {
     **ALLOWED_ATTRIBUTES,
     # role and aria-* keep emails readable by screen readers (MJML marks the message
     # role="article"); they change nothing a browser runs or loads.
-    "*": ALLOWED_ATTRIBUTES["*"] | frozenset({"align", "role", "aria-label", "aria-hidden",
-                                             "aria-roledescription"}),
+    "*": ALLOWED_ATTRIBUTES["*"]
+    | frozenset({"align", "role", "aria-label", "aria-hidden", "aria-roledescription"}),
     "td": ALLOWED_ATTRIBUTES["td"] | frozenset({"width", "height", "bgcolor"}),
     "th": ALLOWED_ATTRIBUTES["th"] | frozenset({"width", "height", "bgcolor"}),
     "table": ALLOWED_ATTRIBUTES["table"] | frozenset({"bgcolor"}),
@@ -264,18 +344,47 @@ DOCUMENT_ATTRIBUTES: Final = {
     "col": frozenset({"width", "span"}),
     "colgroup": frozenset({"width", "span"}),
 }
-DOCUMENT_CSS_PROPERTIES: Final = ALLOWED_CSS_PROPERTIES | frozenset({
-    "background", "border-spacing", "direction", "display", "max-height", "min-height",
-    "min-width", "overflow", "table-layout", "text-indent", "white-space", "word-break",
-    "word-wrap",
-})
+DOCUMENT_CSS_PROPERTIES: Final = ALLOWED_CSS_PROPERTIES | frozenset(
+    {
+        "background",
+        "border-spacing",
+        "direction",
+        "display",
+        "max-height",
+        "min-height",
+        "min-width",
+        "overflow",
+        "table-layout",
+        "text-indent",
+        "white-space",
+        "word-break",
+        "word-wrap",
+    }
+)
 # Elements whose content never ships: scripts, style sheets, frames, foreign content
 # (SVG/MathML parse by other rules and are where sanitizer/browser disagreements live),
 # and the head (title, meta refresh, base) which the studio writes itself.
-DOCUMENT_DROPPED_CONTENT: Final = frozenset({
-    "script", "style", "template", "iframe", "object", "embed", "noscript", "noembed",
-    "noframes", "svg", "math", "title", "textarea", "select", "xmp", "plaintext", "head",
-})
+DOCUMENT_DROPPED_CONTENT: Final = frozenset(
+    {
+        "script",
+        "style",
+        "template",
+        "iframe",
+        "object",
+        "embed",
+        "noscript",
+        "noembed",
+        "noframes",
+        "svg",
+        "math",
+        "title",
+        "textarea",
+        "select",
+        "xmp",
+        "plaintext",
+        "head",
+    }
+)
 
 # The studio writes the document shell itself; authors write what goes inside <body>.
 DOCUMENT_SHELL: Final = (
@@ -295,8 +404,9 @@ def _filter_document_attribute(tag: str, name: str, value: str) -> str | None:
         if cleaned == BLOCKED_URL and value.strip() != BLOCKED_URL:
             return None
         return cleaned if url_scheme(cleaned) != "tel" or tag == "a" else None
-    if name in {"width", "height"} and css_value_problem(name, value + (
-            "" if value.strip().endswith("%") else "px")):
+    if name in {"width", "height"} and css_value_problem(
+        name, value + ("" if value.strip().endswith("%") else "px")
+    ):
         return None
     return value
 
@@ -319,7 +429,7 @@ _DOCUMENT_CLEANER = nh3.Cleaner(
 def _document_body(html: str) -> str:
     """The body part of `html`, sanitized, repeated until it is a fixed point."""
     if html.startswith(_SHELL_HEAD) and html.endswith(_SHELL_TAIL):
-        html = html[len(_SHELL_HEAD):len(html) - len(_SHELL_TAIL)]
+        html = html[len(_SHELL_HEAD) : len(html) - len(_SHELL_TAIL)]
     body = _DOCUMENT_CLEANER.clean(html)
     for _ in range(4):
         again = _DOCUMENT_CLEANER.clean(body)
@@ -344,9 +454,7 @@ def sanitize_document(html: str) -> str:
     return DOCUMENT_SHELL.format(body=_document_body(html or ""))
 
 
-_PERMISSIVE_PREFIXES: Final = frozenset(
-    chr(c) for c in range(0x21, 0x7f) if chr(c) not in "\"'>/="
-)
+_PERMISSIVE_PREFIXES: Final = frozenset(chr(c) for c in range(0x21, 0x7F) if chr(c) not in "\"'>/=")
 _ANY_TAG = re.compile(r"<([a-zA-Z][^\s/>]*)")
 _ANY_SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.\-]*):")
 
@@ -367,13 +475,16 @@ def _normalize_attribute(tag: str, name: str, value: str) -> str | None:
 def _permissive_clean(html: str) -> str:
     """`html` through the same parser and serializer with nothing removed: the baseline."""
     tags = {m.lower() for m in _ANY_TAG.findall(html)} | set(DOCUMENT_TAGS)
-    extra = {chr(c) for c in {ord(ch) for ch in html} if c > 0x7f}
+    extra = {chr(c) for c in {ord(ch) for ch in html} if c > 0x7F}
     cleaner = nh3.Cleaner(
-        tags=tags - {"rel"}, clean_content_tags=set(), attributes={},
+        tags=tags - {"rel"},
+        clean_content_tags=set(),
+        attributes={},
         generic_attribute_prefixes=set(_PERMISSIVE_PREFIXES) | extra,
         attribute_filter=_normalize_attribute,
         url_schemes={m.lower() for m in _ANY_SCHEME.findall(html)} | {"http", "https"},
-        link_rel="noopener noreferrer", strip_comments=False,
+        link_rel="noopener noreferrer",
+        strip_comments=False,
     )
     return cleaner.clean(html)
 
@@ -393,8 +504,9 @@ class _DocumentAudit(HTMLParser):
         self._note("an HTML comment (comments never ship; use {# ... #})")
 
     def handle_decl(self, decl: str) -> None:
-        self._note(f"<!{decl.split()[0] if decl.split() else decl}> (the studio writes the "
-                   "document shell)")
+        self._note(
+            f"<!{decl.split()[0] if decl.split() else decl}> (the studio writes the document shell)"
+        )
 
     def unknown_decl(self, data: str) -> None:
         self._note("a <![...]> section")
@@ -404,8 +516,10 @@ class _DocumentAudit(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in {"html", "head", "body", "meta", "title", "link", "base"}:
-            self._note(f"<{tag}> (the studio writes the document shell; write only what goes "
-                       "inside <body>)")
+            self._note(
+                f"<{tag}> (the studio writes the document shell; write only what goes "
+                "inside <body>)"
+            )
             return
         if tag not in DOCUMENT_TAGS:
             self._note(f"<{tag}> tag")
@@ -418,21 +532,29 @@ class _DocumentAudit(HTMLParser):
                 if value not in restricted[name]:
                     self._note(f'{name}="{value}" on <{tag}>')
             elif name.startswith("zzjinja"):
-                self._note(f"a template tag inside the <{tag}> start tag (templates go in "
-                           "quoted attribute values or between tags)")
+                self._note(
+                    f"a template tag inside the <{tag}> start tag (templates go in "
+                    "quoted attribute values or between tags)"
+                )
             elif name not in allowed:
                 self._note(f"{name} attribute on <{tag}>")
             elif name in {"href", "src"} and _filter_document_attribute(tag, name, value) is None:
                 self._note(f"{name} with a {url_scheme(value) or 'malformed'} URL on <{tag}>")
             elif name == "style":
-                kept = {d.split(":", 1)[0]
-                        for d in clean_style(value, DOCUMENT_CSS_PROPERTIES).split(";") if d}
+                kept = {
+                    d.split(":", 1)[0]
+                    for d in clean_style(value, DOCUMENT_CSS_PROPERTIES).split(";")
+                    if d
+                }
                 for declaration in value.split(";"):
                     prop, _, val = declaration.partition(":")
                     prop = prop.strip().lower()
                     if prop and prop not in kept:
-                        why = css_value_problem(prop, val.strip()) if \
-                            prop in DOCUMENT_CSS_PROPERTIES else None
+                        why = (
+                            css_value_problem(prop, val.strip())
+                            if prop in DOCUMENT_CSS_PROPERTIES
+                            else None
+                        )
                         self._note(f"style {why or repr(prop)} on <{tag}>")
             elif _filter_document_attribute(tag, name, value) is None:
                 self._note(f'{name}="{value}" on <{tag}> is out of bounds')
@@ -476,8 +598,10 @@ def document_violations(html: str) -> list[tuple[int, str]]:
     audit.close()
     if audit.findings:
         return audit.findings
-    at = next((i for i, (a, b) in enumerate(zip(baseline, cleaned, strict=False)) if a != b),
-              min(len(baseline), len(cleaned)))
+    at = next(
+        (i for i, (a, b) in enumerate(zip(baseline, cleaned, strict=False)) if a != b),
+        min(len(baseline), len(cleaned)),
+    )
     line = baseline.count("\n", 0, at) + 1
-    snippet = baseline[at:at + 40].split("\n")[0]
+    snippet = baseline[at : at + 40].split("\n")[0]
     return [(line, f"the sanitizer removes or rewrites {snippet!r}")]

@@ -32,7 +32,8 @@ Encoding = Literal["GSM-7", "UCS-2"]
 # and tabs (NUL, ESC sequences, form feed), and the bidirectional embeddings, overrides,
 # isolates and marks that make a phone show text in another order than it was written.
 UNSAFE_TEXT: Final = re.compile(
-    "[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+    "[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def unsafe_characters(text: str) -> list[tuple[int, int, str]]:
@@ -90,26 +91,37 @@ def _count_segments(text: str, encoding: Encoding, units: int) -> int:
 
 def analyze_sms(text: str, *, field: str | None = None) -> SmsInfo:
     """Detect the encoding of `text` and count characters, units and segments."""
-    non_gsm = tuple(dict.fromkeys(c for c in text if c not in GSM7_BASIC and c not in GSM7_EXTENSION))
+    non_gsm = tuple(
+        dict.fromkeys(c for c in text if c not in GSM7_BASIC and c not in GSM7_EXTENSION)
+    )
     encoding: Encoding = "UCS-2" if non_gsm else "GSM-7"
     units = sum(_cost(c, encoding) for c in text)
     segments = _count_segments(text, encoding, units)
     warnings: list[Diagnostic] = []
     if not text.strip():
-        warnings.append(Diagnostic("sms-empty", "the SMS text is empty", field=field,
-                                   severity="warning"))
+        warnings.append(
+            Diagnostic("sms-empty", "the SMS text is empty", field=field, severity="warning")
+        )
     if segments > 1:
-        warnings.append(Diagnostic(
-            "sms-segments",
-            f"{units} {'septets' if encoding == 'GSM-7' else 'UTF-16 units'} in {encoding} "
-            f"need {segments} SMS parts",
-            field=field, severity="warning",
-            hint=f"one part holds {SINGLE[encoding]}; shorten the text"
-            + (f" or replace {''.join(non_gsm[:5])!r} to stay in GSM-7" if non_gsm else ""),
-        ))
+        warnings.append(
+            Diagnostic(
+                "sms-segments",
+                f"{units} {'septets' if encoding == 'GSM-7' else 'UTF-16 units'} in {encoding} "
+                f"need {segments} SMS parts",
+                field=field,
+                severity="warning",
+                hint=f"one part holds {SINGLE[encoding]}; shorten the text"
+                + (f" or replace {''.join(non_gsm[:5])!r} to stay in GSM-7" if non_gsm else ""),
+            )
+        )
     elif non_gsm:
-        warnings.append(Diagnostic(
-            "sms-ucs2", f"{''.join(non_gsm[:5])!r} switches the SMS to UCS-2 (70 per part)",
-            field=field, severity="info", hint="straight quotes and plain letters stay in GSM-7",
-        ))
+        warnings.append(
+            Diagnostic(
+                "sms-ucs2",
+                f"{''.join(non_gsm[:5])!r} switches the SMS to UCS-2 (70 per part)",
+                field=field,
+                severity="info",
+                hint="straight quotes and plain letters stay in GSM-7",
+            )
+        )
     return SmsInfo(encoding, len(text), units, segments, tuple(warnings), non_gsm)

@@ -73,8 +73,12 @@ class Survey:
         return next((q for q in self.questions if q.id == question_id), None)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "title": self.title, "intro": self.intro,
-                "questions": [q.to_dict() for q in self.questions]}
+        return {
+            "key": self.key,
+            "title": self.title,
+            "intro": self.intro,
+            "questions": [q.to_dict() for q in self.questions],
+        }
 
     @classmethod
     def from_dict(cls, data: Any) -> Survey:
@@ -85,18 +89,28 @@ class Survey:
             raise ContentError([Diagnostic("survey-shape", "a survey must be an object")])
         key = data.get("key")
         if not isinstance(key, str) or not KEY_SHAPE.fullmatch(key):
-            found.append(Diagnostic("survey-key", "Use 2-64 lowercase letters, digits or _, "
-                                    "starting with a letter, like breakfast_hours.", "key"))
+            found.append(
+                Diagnostic(
+                    "survey-key",
+                    "Use 2-64 lowercase letters, digits or _, "
+                    "starting with a letter, like breakfast_hours.",
+                    "key",
+                )
+            )
         title = _text(data.get("title"), "title", MAX_TITLE, found, required=True)
         intro = _text(data.get("intro"), "intro", MAX_INTRO, found)
         raw = data.get("questions")
         questions: list[Question] = []
         if not isinstance(raw, list) or not raw:
-            found.append(Diagnostic("survey-questions", "Ask at least one question.",
-                                    "questions"))
+            found.append(Diagnostic("survey-questions", "Ask at least one question.", "questions"))
         elif len(raw) > MAX_QUESTIONS:
-            found.append(Diagnostic("survey-questions", f"Ask at most {MAX_QUESTIONS} "
-                                    "questions: a narrow-cast survey is short.", "questions"))
+            found.append(
+                Diagnostic(
+                    "survey-questions",
+                    f"Ask at most {MAX_QUESTIONS} questions: a narrow-cast survey is short.",
+                    "questions",
+                )
+            )
         else:
             for index, item in enumerate(raw):
                 question = _question(item, f"questions[{index}]", found)
@@ -104,26 +118,34 @@ class Survey:
                     questions.append(question)
             ids = [q.id for q in questions]
             if len(set(ids)) != len(ids):
-                found.append(Diagnostic("survey-question-id", "Two questions share an id.",
-                                        "questions"))
+                found.append(
+                    Diagnostic("survey-question-id", "Two questions share an id.", "questions")
+                )
         if found:
             raise ContentError(found)
         return cls(key=str(key), title=title, intro=intro, questions=tuple(questions))
 
 
-def _text(value: Any, where: str, limit: int, found: list[Diagnostic], *,
-          required: bool = False) -> str:
+def _text(
+    value: Any, where: str, limit: int, found: list[Diagnostic], *, required: bool = False
+) -> str:
     text = value.strip() if isinstance(value, str) else ""
     if value is not None and not isinstance(value, str):
         found.append(Diagnostic("survey-text", "Write plain text here.", where))
     elif required and not text:
         found.append(Diagnostic("survey-text", "This cannot be empty.", where))
     elif len(text) > limit:
-        found.append(Diagnostic("survey-text", f"Keep this under {limit:,} characters "
-                                f"(it has {len(text):,}).", where))
+        found.append(
+            Diagnostic(
+                "survey-text",
+                f"Keep this under {limit:,} characters (it has {len(text):,}).",
+                where,
+            )
+        )
     elif "\x00" in text:
-        found.append(Diagnostic("survey-text", "This contains characters that cannot be "
-                                "stored.", where))
+        found.append(
+            Diagnostic("survey-text", "This contains characters that cannot be stored.", where)
+        )
     return text
 
 
@@ -134,37 +156,67 @@ def _question(item: Any, where: str, found: list[Diagnostic]) -> Question | None
     before = len(found)
     question_id = item.get("id")
     if not isinstance(question_id, str) or not QUESTION_ID.fullmatch(question_id):
-        found.append(Diagnostic("survey-question-id", "A question id is q followed by a "
-                                "number, such as q1.", f"{where}.id"))
+        found.append(
+            Diagnostic(
+                "survey-question-id",
+                "A question id is q followed by a number, such as q1.",
+                f"{where}.id",
+            )
+        )
     kind = item.get("kind")
     if kind not in KINDS:
-        found.append(Diagnostic("survey-question-kind", "A question is a scale, a choice or "
-                                "free text.", f"{where}.kind"))
+        found.append(
+            Diagnostic(
+                "survey-question-kind",
+                "A question is a scale, a choice or free text.",
+                f"{where}.kind",
+            )
+        )
     label = _text(item.get("label"), f"{where}.label", MAX_LABEL, found, required=True)
     low, high = item.get("low", 0), item.get("high", 10)
     if kind == "scale" and (low, high) not in SCALES:
-        found.append(Diagnostic("survey-scale", "A scale runs from 0 to 10 or from 1 to 5.",
-                                f"{where}.low"))
+        found.append(
+            Diagnostic("survey-scale", "A scale runs from 0 to 10 or from 1 to 5.", f"{where}.low")
+        )
     choices: tuple[str, ...] = ()
     if kind == "choice":
         raw = item.get("choices")
-        if not isinstance(raw, list) or not 2 <= len(raw) <= MAX_CHOICES or not all(
-                isinstance(c, str) and c.strip() for c in raw):
-            found.append(Diagnostic("survey-choices", f"Give 2 to {MAX_CHOICES} options, "
-                                    "one per line.", f"{where}.choices"))
+        if (
+            not isinstance(raw, list)
+            or not 2 <= len(raw) <= MAX_CHOICES
+            or not all(isinstance(c, str) and c.strip() for c in raw)
+        ):
+            found.append(
+                Diagnostic(
+                    "survey-choices",
+                    f"Give 2 to {MAX_CHOICES} options, one per line.",
+                    f"{where}.choices",
+                )
+            )
         else:
             choices = tuple(c.strip() for c in raw)
             if any(len(c) > MAX_CHOICE for c in choices):
-                found.append(Diagnostic("survey-choices", f"Keep each option under "
-                                        f"{MAX_CHOICE} characters.", f"{where}.choices"))
+                found.append(
+                    Diagnostic(
+                        "survey-choices",
+                        f"Keep each option under {MAX_CHOICE} characters.",
+                        f"{where}.choices",
+                    )
+                )
             elif len(set(choices)) != len(choices):
-                found.append(Diagnostic("survey-choices", "Two options read the same.",
-                                        f"{where}.choices"))
+                found.append(
+                    Diagnostic("survey-choices", "Two options read the same.", f"{where}.choices")
+                )
     if len(found) > before:
         return None
-    return Question(id=question_id, kind=kind, label=label,  # type: ignore[arg-type]
-                    low=low if kind == "scale" else 0, high=high if kind == "scale" else 0,
-                    choices=choices)
+    return Question(
+        id=question_id,  # type: ignore[arg-type]
+        kind=kind,  # type: ignore[arg-type]
+        label=label,
+        low=low if kind == "scale" else 0,
+        high=high if kind == "scale" else 0,
+        choices=choices,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,8 +227,9 @@ class AnswerProblem:
     message: str
 
 
-def read_answers(survey: Survey, form: Mapping[str, str] | Iterable[tuple[str, str]]
-                 ) -> tuple[dict[str, str], list[AnswerProblem]]:
+def read_answers(
+    survey: Survey, form: Mapping[str, str] | Iterable[tuple[str, str]]
+) -> tuple[dict[str, str], list[AnswerProblem]]:
     """The customer's answers by question id, as text, or every problem with them.
 
     A field for a question the survey does not have, a second value for one question, a
@@ -189,7 +242,7 @@ def read_answers(survey: Survey, form: Mapping[str, str] | Iterable[tuple[str, s
     for name, raw in pairs:
         if not name.startswith(FIELD_PREFIX):
             continue
-        question = survey.question(name[len(FIELD_PREFIX):])
+        question = survey.question(name[len(FIELD_PREFIX) :])
         if question is None:
             problems.append(AnswerProblem(name[:40], "This survey has no such question."))
             continue
@@ -217,8 +270,7 @@ def _answer_problem(question: Question, value: str) -> str | None:
     if question.kind == "choice":
         return None if value in question.choices else "Choose one of the options shown."
     if len(value) > MAX_ANSWER:
-        return (f"Your answer has {len(value):,} characters; please keep it under "
-                f"{MAX_ANSWER:,}.")
+        return f"Your answer has {len(value):,} characters; please keep it under {MAX_ANSWER:,}."
     if "\x00" in value:
         return "Your answer contains characters we cannot store."
     return None

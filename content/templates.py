@@ -161,8 +161,9 @@ def plain_data(value: Any, *, path: str = "value", depth: int = 0) -> Any:
     if isinstance(value, _SCALARS):
         return value
     if depth > MAX_DATA_DEPTH:
-        raise ContentError.single("data-too-deep",
-                                  f"{path} is nested more than {MAX_DATA_DEPTH} levels")
+        raise ContentError.single(
+            "data-too-deep", f"{path} is nested more than {MAX_DATA_DEPTH} levels"
+        )
     if isinstance(value, Mapping):
         return {
             str(k): plain_data(v, path=f"{path}.{k}", depth=depth + 1) for k, v in value.items()
@@ -260,8 +261,20 @@ class _NotPlain(Exception):
     """A template printed something that is not a value (a function, a method, an object)."""
 
 
-_PRINTABLE = (str, int, float, bool, type(None), date, datetime, Decimal, list, tuple, dict,
-              jinja2.Undefined)
+_PRINTABLE = (
+    str,
+    int,
+    float,
+    bool,
+    type(None),
+    date,
+    datetime,
+    Decimal,
+    list,
+    tuple,
+    dict,
+    jinja2.Undefined,
+)
 
 
 _PLAIN_SCALARS = frozenset({str, Markup, int, float, bool, type(None), date, datetime, Decimal})
@@ -400,20 +413,83 @@ def _url_attribute(eval_ctx: jinja2.nodes.EvalContext, value: Any) -> str:
 
 
 _SAFE_FILTERS: Final = (
-    "abs", "attr", "batch", "capitalize", "count", "d", "default", "dictsort", "e", "escape",
-    "filesizeformat", "first", "float", "forceescape", "groupby", "int", "items", "last",
-    "length", "list", "lower", "map", "max", "min", "reject", "rejectattr", "reverse",
-    "round", "select", "selectattr", "sort", "striptags", "title", "trim", "truncate",
-    "unique", "upper", "urlencode", "wordcount",
+    "abs",
+    "attr",
+    "batch",
+    "capitalize",
+    "count",
+    "d",
+    "default",
+    "dictsort",
+    "e",
+    "escape",
+    "filesizeformat",
+    "first",
+    "float",
+    "forceescape",
+    "groupby",
+    "int",
+    "items",
+    "last",
+    "length",
+    "list",
+    "lower",
+    "map",
+    "max",
+    "min",
+    "reject",
+    "rejectattr",
+    "reverse",
+    "round",
+    "select",
+    "selectattr",
+    "sort",
+    "striptags",
+    "title",
+    "trim",
+    "truncate",
+    "unique",
+    "upper",
+    "urlencode",
+    "wordcount",
 )
 
-_STR_METHODS: Final = frozenset({
-    "capitalize", "casefold", "count", "endswith", "find", "index", "isalnum", "isalpha",
-    "isdigit", "islower", "isnumeric", "isspace", "isupper", "lower", "lstrip", "partition",
-    "removeprefix", "removesuffix", "rfind", "rindex", "rpartition", "rsplit", "rstrip",
-    "split", "splitlines", "startswith", "strip", "swapcase", "title", "upper",
-    "striptags", "unescape",
-})
+_STR_METHODS: Final = frozenset(
+    {
+        "capitalize",
+        "casefold",
+        "count",
+        "endswith",
+        "find",
+        "index",
+        "isalnum",
+        "isalpha",
+        "isdigit",
+        "islower",
+        "isnumeric",
+        "isspace",
+        "isupper",
+        "lower",
+        "lstrip",
+        "partition",
+        "removeprefix",
+        "removesuffix",
+        "rfind",
+        "rindex",
+        "rpartition",
+        "rsplit",
+        "rstrip",
+        "split",
+        "splitlines",
+        "startswith",
+        "strip",
+        "swapcase",
+        "title",
+        "upper",
+        "striptags",
+        "unescape",
+    }
+)
 _CONTAINER_METHODS: Final = frozenset({"get", "items", "keys", "values", "index", "count"})
 
 
@@ -422,14 +498,20 @@ class _Guards(NodeTransformer):
 
     def visit_For(self, node: nodes.For) -> nodes.For:
         self.generic_visit(node)
-        node.iter = nodes.Filter(node.iter, "loop_guard", [], [], None, None,
-                                 lineno=node.lineno)
+        node.iter = nodes.Filter(node.iter, "loop_guard", [], [], None, None, lineno=node.lineno)
         return node
 
     def visit_Concat(self, node: nodes.Concat) -> nodes.Filter:
         self.generic_visit(node)
-        return nodes.Filter(nodes.List(node.nodes, lineno=node.lineno), "concat_guard", [], [],
-                            None, None, lineno=node.lineno)
+        return nodes.Filter(
+            nodes.List(node.nodes, lineno=node.lineno),
+            "concat_guard",
+            [],
+            [],
+            None,
+            None,
+            lineno=node.lineno,
+        )
 
 
 class BoundedEnvironment(ImmutableSandboxedEnvironment):
@@ -450,20 +532,22 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
             keep_trailing_newline=True,
         )
         self.filters = {name: _plain_input(JINJA_FILTERS[name]) for name in _SAFE_FILTERS}
-        self.filters.update({
-            "join": _plain_input(_join_filter),
-            "replace": _plain_input(_replace),
-            "string": _string,
-            "sum": _plain_input(_sum_numbers),
-            "tojson": _plain_input(_tojson),
-            "money": _plain_input(format_money),
-            "date": _plain_input(format_date),
-            "percent": _plain_input(format_percent),
-            "url": _plain_input(_url_filter),
-            "loop_guard": _loop_guard,
-            "concat_guard": _concat_guard,
-            "url_attribute": _url_attribute,
-        })
+        self.filters.update(
+            {
+                "join": _plain_input(_join_filter),
+                "replace": _plain_input(_replace),
+                "string": _string,
+                "sum": _plain_input(_sum_numbers),
+                "tojson": _plain_input(_tojson),
+                "money": _plain_input(format_money),
+                "date": _plain_input(format_date),
+                "percent": _plain_input(format_percent),
+                "url": _plain_input(_url_filter),
+                "loop_guard": _loop_guard,
+                "concat_guard": _concat_guard,
+                "url_attribute": _url_attribute,
+            }
+        )
         self.globals = {"range": _bounded_range, "dict": dict}
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
@@ -492,22 +576,27 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         limits = budget.limits
         if operator == "**" and isinstance(left, int) and isinstance(right, int):
             if right > 0 and abs(left) > 1 and abs(left).bit_length() * right > limits.max_int_bits:
-                raise _LimitExceeded("number-too-large", f"{left} ** {right} is too large",
-                                     "use smaller numbers")
+                raise _LimitExceeded(
+                    "number-too-large", f"{left} ** {right} is too large", "use smaller numbers"
+                )
         elif operator == "*":
             for seq, times in ((left, right), (right, left)):
                 if isinstance(seq, str | list | tuple) and isinstance(times, int):
                     budget.check_size(len(seq) * max(times, 0), "repeated text")
             if isinstance(left, int) and isinstance(right, int):
                 if left.bit_length() + right.bit_length() > limits.max_int_bits:
-                    raise _LimitExceeded("number-too-large", "the product is too large",
-                                         "use smaller numbers")
+                    raise _LimitExceeded(
+                        "number-too-large", "the product is too large", "use smaller numbers"
+                    )
         elif operator == "+":
             if isinstance(left, str | list | tuple) and isinstance(right, str | list | tuple):
                 budget.check_size(len(left) + len(right), "joined text")
         elif operator == "%" and isinstance(left, str):
-            raise _LimitExceeded("no-string-formatting", "'%' string formatting is not available",
-                                 "use the money, percent and date filters or ~ to join text")
+            raise _LimitExceeded(
+                "no-string-formatting",
+                "'%' string formatting is not available",
+                "use the money, percent and date filters or ~ to join text",
+            )
         return super().call_binop(context, operator, left, right)
 
 
@@ -582,7 +671,9 @@ def _compile_cached(source: str, name: str, html: bool, names: frozenset[str]) -
         raise ContentError([_syntax_diagnostic(exc, name)]) from None
     except (RecursionError, MemoryError):
         raise ContentError.single(
-            "template-too-complex", "the template is nested too deeply to compile", field=name,
+            "template-too-complex",
+            "the template is nested too deeply to compile",
+            field=name,
             hint="split long expressions into smaller {% set %} steps",
         ) from None
     return Template(name=name, source=source, html=html, jinja=jinja_template)
@@ -603,15 +694,18 @@ def _syntax_diagnostic(exc: jinja2.TemplateSyntaxError, name: str) -> Diagnostic
 
 
 _NOT_OFFERED: Final = {
-    nodes.Include: "include", nodes.Import: "import", nodes.FromImport: "import",
+    nodes.Include: "include",
+    nodes.Import: "import",
+    nodes.FromImport: "import",
     nodes.Extends: "extends",
 }
 
 
 # Jinja looks attributes up before keys, so on a dict these always name the method.
 _DICT_METHODS: Final = frozenset({"get", "items", "keys", "values"})
-_NOT_PLAIN_HINT: Final = ("print a field such as customer.first_name, or call a helper: "
-                          "message_center_url()")
+_NOT_PLAIN_HINT: Final = (
+    "print a field such as customer.first_name, or call a helper: message_center_url()"
+)
 
 
 def _printed_callables(tree: nodes.Template, name: str) -> list[Diagnostic]:
@@ -620,26 +714,35 @@ def _printed_callables(tree: nodes.Template, name: str) -> list[Diagnostic]:
     out = []
     for output in tree.find_all(nodes.Output):
         for node in output.nodes:
-            target = node.node if isinstance(node, nodes.Filter) and node.node is not None \
-                else node
+            target = node.node if isinstance(node, nodes.Filter) and node.node is not None else node
             if isinstance(target, nodes.Name) and target.name in callables:
                 what = f"'{target.name}' is a helper"
             elif isinstance(target, nodes.Getattr) and target.attr in _DICT_METHODS:
                 what = f"'.{target.attr}' is a method"
             else:
                 continue
-            out.append(Diagnostic("template-not-plain",
-                                  f"{what}: printing it would show code, not a value",
-                                  field=name, line=target.lineno, hint=_NOT_PLAIN_HINT))
+            out.append(
+                Diagnostic(
+                    "template-not-plain",
+                    f"{what}: printing it would show code, not a value",
+                    field=name,
+                    line=target.lineno,
+                    hint=_NOT_PLAIN_HINT,
+                )
+            )
     return out
 
 
 def _check_structure(tree: nodes.Template, name: str) -> None:
     """Templates are self-contained: one offer or layout, no include, import or extends."""
     diagnostics = _printed_callables(tree, name) + [
-        Diagnostic("template-unsupported", f"'{{% {keyword} %}}' is not available in content",
-                   field=name, line=node.lineno,
-                   hint="use the layout's slots or a macro defined in the same template")
+        Diagnostic(
+            "template-unsupported",
+            f"'{{% {keyword} %}}' is not available in content",
+            field=name,
+            line=node.lineno,
+            hint="use the layout's slots or a macro defined in the same template",
+        )
         for node_type, keyword in _NOT_OFFERED.items()
         for node in tree.find_all(node_type)
     ]
@@ -647,8 +750,9 @@ def _check_structure(tree: nodes.Template, name: str) -> None:
         raise ContentError(sorted(diagnostics, key=lambda d: d.line or 0))
 
 
-def _check_names(tree: nodes.Template, env: BoundedEnvironment, extra: frozenset[str],
-                 name: str) -> None:
+def _check_names(
+    tree: nodes.Template, env: BoundedEnvironment, extra: frozenset[str], name: str
+) -> None:
     from jinja2 import meta
 
     known = set(VOCABULARY) | set(HELPERS) | set(env.globals) | extra
@@ -662,14 +766,17 @@ def _check_names(tree: nodes.Template, env: BoundedEnvironment, extra: frozenset
             first_line.setdefault(node.name, node.lineno)
     for variable in sorted(unknown, key=lambda v: (first_line.get(v, 0), v)):
         close = difflib.get_close_matches(variable, sorted(known), 1)
-        diagnostics.append(Diagnostic(
-            "unknown-variable",
-            f"'{variable}' is not something a template can use",
-            field=name,
-            line=first_line.get(variable),
-            hint=f"did you mean '{close[0]}'?" if close
-            else f"use {', '.join(VOCABULARY)} or {', '.join(HELPERS)}",
-        ))
+        diagnostics.append(
+            Diagnostic(
+                "unknown-variable",
+                f"'{variable}' is not something a template can use",
+                field=name,
+                line=first_line.get(variable),
+                hint=f"did you mean '{close[0]}'?"
+                if close
+                else f"use {', '.join(VOCABULARY)} or {', '.join(HELPERS)}",
+            )
+        )
     raise ContentError(diagnostics)
 
 
@@ -698,39 +805,65 @@ def render_template(
     except _LimitExceeded as exc:
         raise ContentError([_runtime_diagnostic(exc, template, exc.code, exc.hint)]) from None
     except _NotPlain as exc:
-        raise ContentError([_runtime_diagnostic(exc, template, "template-not-plain", _NOT_PLAIN_HINT)]
-                           ) from None
+        raise ContentError(
+            [_runtime_diagnostic(exc, template, "template-not-plain", _NOT_PLAIN_HINT)]
+        ) from None
     except SecurityError as exc:
-        raise ContentError([_runtime_diagnostic(exc, template, "template-unsafe",
-                                                "templates can read data but not call into it")]
-                           ) from None
+        raise ContentError(
+            [
+                _runtime_diagnostic(
+                    exc, template, "template-unsafe", "templates can read data but not call into it"
+                )
+            ]
+        ) from None
     except jinja2.UndefinedError as exc:
-        raise ContentError([_runtime_diagnostic(exc, template, "undefined-value",
-                                                "check the names against the sample data")]
-                           ) from None
+        raise ContentError(
+            [
+                _runtime_diagnostic(
+                    exc, template, "undefined-value", "check the names against the sample data"
+                )
+            ]
+        ) from None
     except jinja2.TemplateError as exc:
         raise ContentError([_runtime_diagnostic(exc, template, "template-error", None)]) from None
     except RecursionError:
-        raise ContentError([_runtime_diagnostic(
-            RecursionError("macros call each other too deeply"), template, "render-too-deep",
-            "look for a macro that calls itself")]) from None
+        raise ContentError(
+            [
+                _runtime_diagnostic(
+                    RecursionError("macros call each other too deeply"),
+                    template,
+                    "render-too-deep",
+                    "look for a macro that calls itself",
+                )
+            ]
+        ) from None
     except (ArithmeticError, TypeError, ValueError, LookupError, MemoryError) as exc:
         raise ContentError([_runtime_diagnostic(exc, template, "render-error", None)]) from None
     finally:
         _BUDGET.reset(token)
     warnings = tuple(
-        Diagnostic("missing-value", f"'{missing}' had no value and rendered empty",
-                   field=template.name, hint="the sample data does not have it",
-                   severity="warning")
+        Diagnostic(
+            "missing-value",
+            f"'{missing}' had no value and rendered empty",
+            field=template.name,
+            hint="the sample data does not have it",
+            severity="warning",
+        )
         for missing in dict.fromkeys(budget.missing)
     )
     return Rendered(text, warnings)
 
 
-def _runtime_diagnostic(exc: BaseException, template: Template, code: str,
-                        hint: str | None) -> Diagnostic:
-    return Diagnostic(code, str(exc) or type(exc).__name__, field=template.name,
-                      line=_template_line(exc, template), hint=hint)
+def _runtime_diagnostic(
+    exc: BaseException, template: Template, code: str, hint: str | None
+) -> Diagnostic:
+    return Diagnostic(
+        code,
+        str(exc) or type(exc).__name__,
+        field=template.name,
+        line=_template_line(exc, template),
+        hint=hint,
+    )
 
 
 def _template_line(exc: BaseException, template: Template) -> int | None:
@@ -750,4 +883,3 @@ def _template_line(exc: BaseException, template: Template) -> int | None:
 def helper_names() -> tuple[str, ...]:
     """Every name a template may read: the vocabulary, the helpers and the globals."""
     return (*VOCABULARY, *HELPERS, *environment(True).globals)
-

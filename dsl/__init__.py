@@ -72,7 +72,9 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _offer_statuses(offers: Mapping[str, OfferInfo] | Iterable[str] | None) -> dict[str, str | None] | None:
+def _offer_statuses(
+    offers: Mapping[str, OfferInfo] | Iterable[str] | None,
+) -> dict[str, str | None] | None:
     if offers is None:
         return None
     if isinstance(offers, Mapping):
@@ -103,12 +105,22 @@ def compile_ruleset(
     if not isinstance(source, str):
         raise TypeError("source must be a str")
     with _gc_paused():
-        return _compile(source, schema or default_schema(), offers, name,
-                        None if surveys is None else tuple(surveys))
+        return _compile(
+            source,
+            schema or default_schema(),
+            offers,
+            name,
+            None if surveys is None else tuple(surveys),
+        )
 
 
-def _compile(source: str, schema: Schema, offers: Mapping[str, OfferInfo] | Iterable[str] | None,
-             name: str, surveys: tuple[str, ...] | None = None) -> CompileResult:
+def _compile(
+    source: str,
+    schema: Schema,
+    offers: Mapping[str, OfferInfo] | Iterable[str] | None,
+    name: str,
+    surveys: tuple[str, ...] | None = None,
+) -> CompileResult:
     tree, diagnostics = parse_ruleset(source)
     if tree is None:
         if not any(d.code in STOPPING_CODES for d in diagnostics):

@@ -49,17 +49,29 @@ def _field(ctx: _Context, path: ast.Path) -> FieldSpec | None:
     if spec is not None and spec.type != "history":
         return spec
     if spec is not None:
-        ctx.error("E209", f"`{dotted}` is {spec.describe()}; rules cannot test it directly", path.span,
-                  hint="limits read it: write `limit offers to N per customer per D days`")
+        ctx.error(
+            "E209",
+            f"`{dotted}` is {spec.describe()}; rules cannot test it directly",
+            path.span,
+            hint="limits read it: write `limit offers to N per customer per D days`",
+        )
         return None
     children = [s.path for s in ctx.schema.fields if s.path.startswith(dotted + ".")]
     if children or dotted in ctx.schema.free_roots:
         shown = ", ".join(f"`{c}`" for c in children[:4]) or f"`{dotted}.something`"
-        ctx.error("E209", f"`{dotted}` is a group of fields, not a single value", path.span,
-                  hint=f"name one of its fields, such as {shown}")
+        ctx.error(
+            "E209",
+            f"`{dotted}` is a group of fields, not a single value",
+            path.span,
+            hint=f"name one of its fields, such as {shown}",
+        )
         return None
-    ctx.error("E200", f"there is no field {quote(dotted, 60)}", path.span,
-              hint=did_you_mean(dotted, ctx.schema.names()))
+    ctx.error(
+        "E200",
+        f"there is no field {quote(dotted, 60)}",
+        path.span,
+        hint=did_you_mean(dotted, ctx.schema.names()),
+    )
     return None
 
 
@@ -79,7 +91,9 @@ def _describe_value(node: ast.Literal | ast.Symbol | ast.Path) -> str:
     return f"the text {quote(format_value(node))}"
 
 
-def _check_value(ctx: _Context, spec: FieldSpec, node: ast.Literal | ast.Symbol, written: str) -> bool:
+def _check_value(
+    ctx: _Context, spec: FieldSpec, node: ast.Literal | ast.Symbol, written: str
+) -> bool:
     """Whether `node` can be compared with `spec` by equality; reports why not."""
     kind = _value_kind(node)
     name = written or spec.path
@@ -87,15 +101,23 @@ def _check_value(ctx: _Context, spec: FieldSpec, node: ast.Literal | ast.Symbol,
         if kind in ("symbol", "string"):
             word = node.name if isinstance(node, ast.Symbol) else str(node.value)
             if word not in spec.values:
-                ctx.error("E201", f"{quote(word)} is not a possible `{name}`: it is {spec.describe()}",
-                          node.span, hint=did_you_mean(word, spec.values))
+                ctx.error(
+                    "E201",
+                    f"{quote(word)} is not a possible `{name}`: it is {spec.describe()}",
+                    node.span,
+                    hint=did_you_mean(word, spec.values),
+                )
                 return False
             return True
     elif spec.type in ("string", "any"):
         if kind == "symbol":
             word = node.name  # type: ignore[union-attr]  # kind "symbol" means a Symbol
-            ctx.error("E210", f"{quote(word)} is compared with the text field `{name}`, so it needs quotes",
-                      node.span, hint=f'write "{word[:60]}"')
+            ctx.error(
+                "E210",
+                f"{quote(word)} is compared with the text field `{name}`, so it needs quotes",
+                node.span,
+                hint=f'write "{word[:60]}"',
+            )
             return False
         if spec.type == "any" or kind == "string":
             return True
@@ -109,15 +131,21 @@ def _check_value(ctx: _Context, spec: FieldSpec, node: ast.Literal | ast.Symbol,
         if kind == "string" and parse_datetime(node.value) is not None:
             return True
         if kind == "string":
-            ctx.error("E202", f"{quote(str(node.value))} is not a date such as \"2026-11-20\"", node.span)
+            ctx.error(
+                "E202", f'{quote(str(node.value))} is not a date such as "2026-11-20"', node.span
+            )
             return False
     hint = None
     if spec.type == "list":
         hint = f"to test membership write `{name} contains ...`"
     elif spec.type == "boolean" and kind == "symbol":
         hint = f"write `{name} is true` or `{name} is false`"
-    ctx.error("E202", f"`{name}` is {spec.describe()}; it cannot be compared with {_describe_value(node)}",
-              node.span, hint=hint)
+    ctx.error(
+        "E202",
+        f"`{name}` is {spec.describe()}; it cannot be compared with {_describe_value(node)}",
+        node.span,
+        hint=hint,
+    )
     return False
 
 
@@ -126,7 +154,11 @@ def _check_compare(ctx: _Context, c: ast.Compare) -> None:
     left = c.left
     if isinstance(left, ast.Literal):
         if op in ("is", "is not", "in", "not in", "contains", "truthy"):
-            ctx.error("E202", f"a condition must start with a field, not {_describe_value(left)}", left.span)
+            ctx.error(
+                "E202",
+                f"a condition must start with a field, not {_describe_value(left)}",
+                left.span,
+            )
             return
         _check_ordered(ctx, c, None)  # only an ordered comparison may start with a literal
         return
@@ -136,10 +168,17 @@ def _check_compare(ctx: _Context, c: ast.Compare) -> None:
             return
     if op == "truthy":
         if spec.type not in ("boolean", "any"):
-            example = {"enum": f"is {spec.values[0]}" if spec.values else "is ...", "list": 'contains "..."',
-                       "number": "> 0"}.get(spec.type, 'is "..."')
-            ctx.error("E202", f"`{spec.path}` is {spec.describe()}, not true or false", c.span,
-                      hint=f"compare it, for example `{spec.path} {example}`")
+            example = {
+                "enum": f"is {spec.values[0]}" if spec.values else "is ...",
+                "list": 'contains "..."',
+                "number": "> 0",
+            }.get(spec.type, 'is "..."')
+            ctx.error(
+                "E202",
+                f"`{spec.path}` is {spec.describe()}, not true or false",
+                c.span,
+                hint=f"compare it, for example `{spec.path} {example}`",
+            )
         return
     written = left.dotted if isinstance(left, ast.Path) else ""
     if op in ("is", "is not"):
@@ -154,13 +193,25 @@ def _check_compare(ctx: _Context, c: ast.Compare) -> None:
         right = cast(ast.Value, c.right)  # `operand CONTAINS value` in the grammar
         if spec.type == "list" or spec.type == "string" or spec.type == "any":
             if isinstance(right, ast.Symbol):
-                ctx.error("E210", f"{quote(right.name)} needs quotes here", right.span, hint=f'write "{right.name[:60]}"')
+                ctx.error(
+                    "E210",
+                    f"{quote(right.name)} needs quotes here",
+                    right.span,
+                    hint=f'write "{right.name[:60]}"',
+                )
             elif right.kind != "string" and spec.type != "any":
-                ctx.error("E202", f"`{spec.path}` holds texts; it cannot contain {_describe_value(right)}",
-                          right.span)
+                ctx.error(
+                    "E202",
+                    f"`{spec.path}` holds texts; it cannot contain {_describe_value(right)}",
+                    right.span,
+                )
             return
-        ctx.error("E202", f"`{spec.path}` is {spec.describe()}; `contains` needs a list or a text",
-                  c.span, hint="use `is` or `in` instead")
+        ctx.error(
+            "E202",
+            f"`{spec.path}` is {spec.describe()}; `contains` needs a list or a text",
+            c.span,
+            hint="use `is` or `in` instead",
+        )
         return
     _check_ordered(ctx, c, spec)
 
@@ -174,10 +225,19 @@ def _operand_spec(ctx: _Context, node: ast.Path | ast.Literal) -> FieldSpec | No
 def _check_ordered(ctx: _Context, c: ast.Compare, left: FieldSpec | None) -> None:
     """`==`, `!=`, `<`, `<=`, `>`, `>=` between two operands."""
     right_node = cast(ast.Operand, c.right)  # `operand COMPARE operand` in the grammar
-    if isinstance(right_node, ast.Path) and len(right_node.segments) == 1 and left is not None \
-            and left.type == "enum" and ctx.schema.lookup(right_node.dotted) is None:
-        ctx.error("E200", f"there is no field {quote(right_node.dotted)}", right_node.span,
-                  hint=f"to compare with the value write `{left.path} is {right_node.dotted}`")
+    if (
+        isinstance(right_node, ast.Path)
+        and len(right_node.segments) == 1
+        and left is not None
+        and left.type == "enum"
+        and ctx.schema.lookup(right_node.dotted) is None
+    ):
+        ctx.error(
+            "E200",
+            f"there is no field {quote(right_node.dotted)}",
+            right_node.span,
+            hint=f"to compare with the value write `{left.path} is {right_node.dotted}`",
+        )
         return
     if left is None:
         left = _operand_spec(ctx, c.left)
@@ -199,31 +259,54 @@ def _check_ordered(ctx: _Context, c: ast.Compare, left: FieldSpec | None) -> Non
             bad = left if lt not in ok_types else right
             node = c.left if bad is left else right_node
             if bad.path:
-                ctx.error("E202", f"`{bad.path}` is {bad.describe()}; it cannot be compared with `{c.op}`",
-                          c.span, hint=_order_hint(bad))
+                ctx.error(
+                    "E202",
+                    f"`{bad.path}` is {bad.describe()}; it cannot be compared with `{c.op}`",
+                    c.span,
+                    hint=_order_hint(bad),
+                )
             elif bad is right and left.path:
-                ctx.error("E202", f"`{left.path}` is {left.describe()}; it cannot be compared with {_describe_value(node)}",
-                          node.span)
+                ctx.error(
+                    "E202",
+                    f"`{left.path}` is {left.describe()}; it cannot be compared with {_describe_value(node)}",
+                    node.span,
+                )
             else:
                 ctx.error("E202", f"{label(bad, node)} cannot be compared with `{c.op}`", c.span)
             return
         if lt == "datetime" and rt == "string" and isinstance(right_node, ast.Literal):
             if parse_datetime(right_node.value) is None:
-                ctx.error("E202", f"{quote(str(right_node.value))} is not a date such as \"2026-11-20\"", right_node.span)
+                ctx.error(
+                    "E202",
+                    f'{quote(str(right_node.value))} is not a date such as "2026-11-20"',
+                    right_node.span,
+                )
             return
         if lt != rt and "any" not in (lt, rt):
-            ctx.error("E202", f"{label(left, c.left)} cannot be compared with {label(right, right_node)}", c.span)
+            ctx.error(
+                "E202",
+                f"{label(left, c.left)} cannot be compared with {label(right, right_node)}",
+                c.span,
+            )
         return
-    if lt != rt and "any" not in (lt, rt) and not (lt == "enum" and rt == "string") \
-            and not (lt == "string" and rt == "enum"):
-        ctx.error("E202", f"{label(left, c.left)} cannot be compared with {label(right, right_node)}", c.span)
+    if (
+        lt != rt
+        and "any" not in (lt, rt)
+        and not (lt == "enum" and rt == "string")
+        and not (lt == "string" and rt == "enum")
+    ):
+        ctx.error(
+            "E202",
+            f"{label(left, c.left)} cannot be compared with {label(right, right_node)}",
+            c.span,
+        )
 
 
 def _order_hint(spec: FieldSpec) -> str | None:
     if spec.type == "enum":
         return f"compare it with `is` or `in`, for example `{spec.path} in [{', '.join(spec.values[-2:])}]`"
     if spec.type == "string":
-        return f"compare it with `is`, for example `{spec.path} is \"...\"`"
+        return f'compare it with `is`, for example `{spec.path} is "..."`'
     return None
 
 
@@ -254,7 +337,9 @@ def formula(expr: ast.Expr, schema: Schema) -> logic.Formula:
 
 
 def _opaque(c: ast.Compare, text: object) -> logic.Atom:
-    return logic.Atom(("opaque", format_expr(c)), logic.Finite(frozenset({True, False}), frozenset({True})), text)
+    return logic.Atom(
+        ("opaque", format_expr(c)), logic.Finite(frozenset({True, False}), frozenset({True})), text
+    )
 
 
 def _atom(c: ast.Compare, schema: Schema) -> logic.Formula:
@@ -269,7 +354,12 @@ def _atom(c: ast.Compare, schema: Schema) -> logic.Formula:
     kind = spec.type
     if op == "contains":
         universe = _BOOL_UNIVERSE
-        return logic.Atom((spec.path, "contains", _literal(c.right)), logic.Finite(universe, frozenset({True})), text)  # type: ignore[arg-type]  # `operand CONTAINS value` in the grammar
+        return logic.Atom(
+            # `operand CONTAINS value` in the grammar
+            (spec.path, "contains", _literal(c.right)),  # type: ignore[arg-type]
+            logic.Finite(universe, frozenset({True})),
+            text,
+        )
     values: list[object]
     if op == "truthy":
         op, values = "is", [True]
@@ -277,11 +367,23 @@ def _atom(c: ast.Compare, schema: Schema) -> logic.Formula:
         values = [_literal(v) for v in c.right.items]  # type: ignore[union-attr]  # `operand IN list_value` in the grammar
     else:
         values = [_literal(c.right)]  # type: ignore[arg-type]  # a value here, a Path was refused above
-    positive = {"is": True, "==": True, "in": True, "is not": False, "!=": False, "not in": False}.get(op)
+    positive = {
+        "is": True,
+        "==": True,
+        "in": True,
+        "is not": False,
+        "!=": False,
+        "not in": False,
+    }.get(op)
     if names_unknown(spec, c.right) and op in ("is", "is not"):
         universe = frozenset(spec.values) | {logic.NULL}
-        return logic.Atom(key, logic.Finite(universe, frozenset({logic.NULL}) if positive
-                                            else universe - {logic.NULL}), text)
+        return logic.Atom(
+            key,
+            logic.Finite(
+                universe, frozenset({logic.NULL}) if positive else universe - {logic.NULL}
+            ),
+            text,
+        )
     if kind in ("enum", "boolean"):
         universe = frozenset(spec.values) | {logic.NULL} if kind == "enum" else _BOOL_UNIVERSE
         if positive is None:
@@ -289,16 +391,24 @@ def _atom(c: ast.Compare, schema: Schema) -> logic.Formula:
         chosen = frozenset(values) & universe
         members = chosen if positive else universe - chosen - {logic.NULL}
         return logic.Atom(key, logic.Finite(universe, members), text)
-    if kind == "number" and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+    if kind == "number" and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in values
+    ):
         nums = [float(v) for v in values]  # type: ignore[arg-type]  # every value is a number, tested just above
         if positive is True:
             return logic.Atom(key, logic.Numbers.points(nums), text)
         if positive is False:
-            return logic.Atom(key, logic.Numbers(logic.Numbers.points(nums).complement().intervals), text)
+            return logic.Atom(
+                key, logic.Numbers(logic.Numbers.points(nums).complement().intervals), text
+            )
         v = nums[0]
         inf = float("inf")
-        bounds = {"<": (-inf, False, v, False), "<=": (-inf, False, v, True),
-                  ">": (v, False, inf, False), ">=": (v, True, inf, False)}[op]
+        bounds = {
+            "<": (-inf, False, v, False),
+            "<=": (-inf, False, v, True),
+            ">": (v, False, inf, False),
+            ">=": (v, True, inf, False),
+        }[op]
         return logic.Atom(key, logic.Numbers.between(*bounds), text)
     if kind in ("string", "any") and positive is not None:
         elements = frozenset((type(v).__name__, v) for v in values)
@@ -311,10 +421,15 @@ def _atom(c: ast.Compare, schema: Schema) -> logic.Formula:
 # Rulesets -------------------------------------------------------------------
 
 
-def _whole(ctx: _Context, value: int | float, span: Span, what: str, low: float, high: float) -> bool:
+def _whole(
+    ctx: _Context, value: int | float, span: Span, what: str, low: float, high: float
+) -> bool:
     if isinstance(value, float) and not value.is_integer() or not low <= value <= high:
-        ctx.error("E208", f"{what} must be a whole number from {int(low):,} to {int(high):,}; got {format_value(ast.Literal(value, 'number'))}",
-                  span)
+        ctx.error(
+            "E208",
+            f"{what} must be a whole number from {int(low):,} to {int(high):,}; got {format_value(ast.Literal(value, 'number'))}",
+            span,
+        )
         return False
     return True
 
@@ -326,7 +441,10 @@ def _conflict_text(entry: tuple[object, bool]) -> str:
 
 
 def _too_big(expr: ast.Expr) -> bool:
-    return sum(1 for _ in itertools.islice(ast.walk(expr), MAX_ANALYSED_TESTS + 1)) > MAX_ANALYSED_TESTS
+    return (
+        sum(1 for _ in itertools.islice(ast.walk(expr), MAX_ANALYSED_TESTS + 1))
+        > MAX_ANALYSED_TESTS
+    )
 
 
 def _check_contradiction(ctx: _Context, expr: ast.Expr, what: str) -> logic.Formula:
@@ -355,17 +473,30 @@ def _offer_status(offers: Mapping[str, str | None] | None, key: str) -> tuple[bo
     return True, offers[key]
 
 
-def _check_offer_key(ctx: _Context, offers: Mapping[str, str | None] | None, key: str, span: Span) -> None:
+def _check_offer_key(
+    ctx: _Context, offers: Mapping[str, str | None] | None, key: str, span: Span
+) -> None:
     known, status = _offer_status(offers, key)
     if not known:
-        ctx.error("E203", f"there is no offer {quote(key)}", span, hint=did_you_mean(key, offers or ()))
+        ctx.error(
+            "E203", f"there is no offer {quote(key)}", span, hint=did_you_mean(key, offers or ())
+        )
     elif status not in (None, "active"):
-        ctx.diagnostics.append(make("W402", f"the offer `{key}` is {status}, so this rule will not make it", span))
+        ctx.diagnostics.append(
+            make("W402", f"the offer `{key}` is {status}, so this rule will not make it", span)
+        )
 
 
-def _check_rule(ctx: _Context, rule: ast.Rule, offers: Mapping[str, str | None] | None, clean: set[int]) -> None:
+def _check_rule(
+    ctx: _Context, rule: ast.Rule, offers: Mapping[str, str | None] | None, clean: set[int]
+) -> None:
     if not rule.name.strip():
-        ctx.error("E211", "a rule needs a name", rule.name_span, hint='for example rule "Card protection after a stolen card"')
+        ctx.error(
+            "E211",
+            "a rule needs a name",
+            rule.name_span,
+            hint='for example rule "Card protection after a stolen card"',
+        )
     seen: dict[str, ast.Clause] = {}
     offered: set[str] = set()
     asked: set[str] = set()
@@ -373,8 +504,12 @@ def _check_rule(ctx: _Context, rule: ast.Rule, offers: Mapping[str, str | None] 
         if isinstance(clause, ast.When | ast.Priority):
             word = "when" if isinstance(clause, ast.When) else "priority"
             if word in seen:
-                ctx.error("E207", f"this rule already has a `{word}` clause (line {seen[word].span.line})", clause.span,
-                          hint="join the conditions with `and`" if word == "when" else None)
+                ctx.error(
+                    "E207",
+                    f"this rule already has a `{word}` clause (line {seen[word].span.line})",
+                    clause.span,
+                    hint="join the conditions with `and`" if word == "when" else None,
+                )
             seen[word] = clause
         if isinstance(clause, ast.When):
             before = len(ctx.diagnostics)
@@ -389,8 +524,11 @@ def _check_rule(ctx: _Context, rule: ast.Rule, offers: Mapping[str, str | None] 
             offered.add(clause.key)
             _check_offer_key(ctx, offers, clause.key, clause.key_span)
             if clause.percent is not None and not 0 < clause.percent <= 100:
-                ctx.error("E208", f"a share of customers must be more than 0% and at most 100%; got {format_value(ast.Literal(clause.percent, 'number'))}%",
-                          clause.percent_span)
+                ctx.error(
+                    "E208",
+                    f"a share of customers must be more than 0% and at most 100%; got {format_value(ast.Literal(clause.percent, 'number'))}%",
+                    clause.percent_span,
+                )
         elif isinstance(clause, ast.AskSurvey):
             if clause.key in asked:
                 ctx.error("E207", f"this rule already asks the survey `{clause.key}`", clause.span)
@@ -400,17 +538,28 @@ def _check_rule(ctx: _Context, rule: ast.Rule, offers: Mapping[str, str | None] 
             _check_offer_key(ctx, offers, clause.key, clause.key_span)
             _whole(ctx, clause.after.amount, clause.after.span, "a follow-up delay", 1, 10_000)
     if not rule.offers and not rule.follow_ups and not rule.surveys:
-        ctx.error("E206", f"the rule \"{rule.name[:60]}\" neither offers nor follows up", rule.name_span,
-                  hint="add `offer KEY` or `follow up after N days with KEY`")
+        ctx.error(
+            "E206",
+            f'the rule "{rule.name[:60]}" neither offers nor follows up',
+            rule.name_span,
+            hint="add `offer KEY` or `follow up after N days with KEY`",
+        )
 
 
 def _check_survey(ctx: _Context, clause: ast.AskSurvey) -> None:
     if ctx.surveys is not None and clause.key not in ctx.surveys:
-        ctx.error("E230", f"there is no survey {quote(clause.key)}", clause.key_span,
-                  hint=did_you_mean(clause.key, sorted(ctx.surveys)) or "publish the survey first")
+        ctx.error(
+            "E230",
+            f"there is no survey {quote(clause.key)}",
+            clause.key_span,
+            hint=did_you_mean(clause.key, sorted(ctx.surveys)) or "publish the survey first",
+        )
     if clause.percent is not None and not 0 < clause.percent <= 100:
-        ctx.error("E208", f"a share of customers must be more than 0% and at most 100%; got {format_value(ast.Literal(clause.percent, 'number'))}%",
-                  clause.percent_span)
+        ctx.error(
+            "E208",
+            f"a share of customers must be more than 0% and at most 100%; got {format_value(ast.Literal(clause.percent, 'number'))}%",
+            clause.percent_span,
+        )
 
 
 def _index_signature(rule: ast.Rule, schema: Schema) -> frozenset[tuple[str, object]]:
@@ -419,16 +568,24 @@ def _index_signature(rule: ast.Rule, schema: Schema) -> frozenset[tuple[str, obj
     items = cond.items if isinstance(cond, ast.And) else (cond,) if cond is not None else ()
     pairs: set[tuple[str, object]] = set()
     for item in items:
-        if isinstance(item, ast.Compare) and item.op in ("is", "==") and isinstance(item.left, ast.Path) \
-                and isinstance(item.right, ast.Literal | ast.Symbol):
+        if (
+            isinstance(item, ast.Compare)
+            and item.op in ("is", "==")
+            and isinstance(item.left, ast.Path)
+            and isinstance(item.right, ast.Literal | ast.Symbol)
+        ):
             spec = schema.lookup(item.left.dotted)
             if spec is not None and spec.path in schema.index:
                 pairs.add((spec.path, _literal(item.right)))
     return frozenset(pairs)
 
 
-def check_ruleset(tree: ast.Ruleset, schema: Schema, offers: Mapping[str, str | None] | None = None,
-                  surveys: Iterable[str] | None = None) -> list[Diagnostic]:
+def check_ruleset(
+    tree: ast.Ruleset,
+    schema: Schema,
+    offers: Mapping[str, str | None] | None = None,
+    surveys: Iterable[str] | None = None,
+) -> list[Diagnostic]:
     """Every diagnostic for a parsed ruleset. `offers` maps known keys to their status;
     `surveys` lists the survey keys `ask survey` may name (unchecked when None)."""
     ctx = _Context(schema, [], None if surveys is None else frozenset(surveys))
@@ -446,18 +603,26 @@ def check_ruleset(tree: ast.Ruleset, schema: Schema, offers: Mapping[str, str | 
             _whole(ctx, stmt.period.amount, stmt.period.span, "a limit's period", 1, 100_000)
         elif isinstance(stmt, ast.ResponseCap):
             if caps:
-                ctx.error("E207", f"`at most` is already set on line {caps[0].span.line}", stmt.span)
+                ctx.error(
+                    "E207", f"`at most` is already set on line {caps[0].span.line}", stmt.span
+                )
             caps.append(stmt)
             _whole(ctx, stmt.count, stmt.span, "`at most`", 1, 1000)
         else:
             if stmt.name in names:
-                ctx.error("E204", f"another rule is already called \"{stmt.name[:60]}\" (line {names[stmt.name].span.line})",
-                          stmt.name_span, hint="give each rule its own name; decisions and traces refer to rules by name")
+                ctx.error(
+                    "E204",
+                    f'another rule is already called "{stmt.name[:60]}" (line {names[stmt.name].span.line})',
+                    stmt.name_span,
+                    hint="give each rule its own name; decisions and traces refer to rules by name",
+                )
             else:
                 names[stmt.name] = stmt
             _check_rule(ctx, stmt, offers, clean)
     if any(d.is_error for d in ctx.diagnostics):
-        for expr in [g.condition for g in tree.guards] + [r.condition for r in tree.rules if r.condition]:
+        for expr in [g.condition for g in tree.guards] + [
+            r.condition for r in tree.rules if r.condition
+        ]:
             if id(expr) in clean:
                 _check_contradiction(ctx, expr, "this condition")
         return ctx.diagnostics
@@ -472,8 +637,13 @@ def _check_logic(ctx: _Context, tree: ast.Ruleset) -> None:
     for guard in tree.guards:
         f = _check_contradiction(ctx, guard.condition, "this guard")
         if logic.always(f):
-            ctx.diagnostics.append(make("W403", "this guard fires on every interaction, so no rule will ever make an immediate offer",
-                                        guard.condition.span))
+            ctx.diagnostics.append(
+                make(
+                    "W403",
+                    "this guard fires on every interaction, so no rule will ever make an immediate offer",
+                    guard.condition.span,
+                )
+            )
         else:
             guard_formulas.append((guard, f))
     rule_formulas: dict[int, logic.Formula] = {}
@@ -492,13 +662,25 @@ def _check_logic(ctx: _Context, tree: ast.Ruleset) -> None:
             continue
         firing = [g for g, gf in guard_formulas if logic.implies(f, gf)]
         if not firing:
-            if len(guard_formulas) > 1 and logic.implies(f, logic.OrF(tuple(gf for _, gf in guard_formulas))):
+            if len(guard_formulas) > 1 and logic.implies(
+                f, logic.OrF(tuple(gf for _, gf in guard_formulas))
+            ):
                 firing = [g for g, _ in guard_formulas]
         if firing:
             lines = ", ".join(str(g.span.line) for g in firing)
-            where = f"the guard on line {lines} fires" if len(firing) == 1 else f"one of the guards on lines {lines} fires"
-            ctx.diagnostics.append(make("W400", f"the rule \"{rule.name[:60]}\" can never make its offer: whenever it matches, {where}",
-                                        rule.name_span, hint="guards stop immediate offers; a follow-up would still be scheduled"))
+            where = (
+                f"the guard on line {lines} fires"
+                if len(firing) == 1
+                else f"one of the guards on lines {lines} fires"
+            )
+            ctx.diagnostics.append(
+                make(
+                    "W400",
+                    f'the rule "{rule.name[:60]}" can never make its offer: whenever it matches, {where}',
+                    rule.name_span,
+                    hint="guards stop immediate offers; a follow-up would still be scheduled",
+                )
+            )
     _check_shadowing(ctx, tree, rule_formulas, schema)
 
 
@@ -547,8 +729,12 @@ def _shadow_keys(rule: ast.Rule, resolve: _Resolver) -> tuple[frozenset[object],
     pairs: set[object] = set()
     keyed = set()
     for item in items:
-        if isinstance(item, ast.Compare) and item.op in ("is", "==", "contains") and isinstance(item.left, ast.Path) \
-                and isinstance(item.right, ast.Literal | ast.Symbol):
+        if (
+            isinstance(item, ast.Compare)
+            and item.op in ("is", "==", "contains")
+            and isinstance(item.left, ast.Path)
+            and isinstance(item.right, ast.Literal | ast.Symbol)
+        ):
             value = _literal(item.right)
             if type(value) is str:
                 field = resolve(item.left)
@@ -558,7 +744,9 @@ def _shadow_keys(rule: ast.Rule, resolve: _Resolver) -> tuple[frozenset[object],
     return frozenset(pairs | (fields - keyed)), frozenset(pairs | fields)
 
 
-def _check_shadowing(ctx: _Context, tree: ast.Ruleset, formulas: dict[int, logic.Formula], schema: Schema) -> None:
+def _check_shadowing(
+    ctx: _Context, tree: ast.Ruleset, formulas: dict[int, logic.Formula], schema: Schema
+) -> None:
     """Warn when a rule's offer is always claimed by a stronger rule offering the same key.
 
     Only rules with the same offer whose requirements fit (`_shadow_keys`) are compared,
@@ -595,20 +783,33 @@ def _check_shadowing(ctx: _Context, tree: ast.Ruleset, formulas: dict[int, logic
             offered = keys[b][1]
             if len(offered) > MAX_SHADOW_FIELDS:
                 continue
-            candidates = [a for item in (None, *offered) for a in anchored.get(item, ())
-                          if keys[a][0] <= offered]
+            candidates = [
+                a
+                for item in (None, *offered)
+                for a in anchored.get(item, ())
+                if keys[a][0] <= offered
+            ]
             candidates.sort()
             for a in candidates:
-                if a == b or a not in formulas or not _outranks(rules[a], a, rules[b], b) or _rollout(rules[a], key) is not None:
+                if (
+                    a == b
+                    or a not in formulas
+                    or not _outranks(rules[a], a, rules[b], b)
+                    or _rollout(rules[a], key) is not None
+                ):
                     continue
                 if budget <= 0:
                     return
                 budget -= 1
                 if logic.implies(formulas[b], formulas[a]):
-                    ctx.diagnostics.append(make(
-                        "W401",
-                        f"the rule \"{rules[b].name[:60]}\" is shadowed: whenever it matches, the rule \"{rules[a].name[:60]}\" (line {rules[a].span.line}) also offers `{key}` and ranks higher",
-                        rules[b].name_span, hint="raise this rule's priority, narrow the other rule, or remove this one"))
+                    ctx.diagnostics.append(
+                        make(
+                            "W401",
+                            f'the rule "{rules[b].name[:60]}" is shadowed: whenever it matches, the rule "{rules[a].name[:60]}" (line {rules[a].span.line}) also offers `{key}` and ranks higher',
+                            rules[b].name_span,
+                            hint="raise this rule's priority, narrow the other rule, or remove this one",
+                        )
+                    )
                     reported.add(b)
                     break
 

@@ -186,7 +186,9 @@ class FieldSlots:
             if kind in ("string", "enum"):
                 lines.append(f"{indent}if type({var}) is not str: {var} = None")
             elif kind == "number":
-                lines.append(f"{indent}if type({var}) is not int and type({var}) is not float: {var} = None")
+                lines.append(
+                    f"{indent}if type({var}) is not int and type({var}) is not float: {var} = None"
+                )
             elif kind == "boolean":
                 lines.append(f"{indent}if type({var}) is not bool: {var} = None")
                 if spec.derive_from:
@@ -200,7 +202,9 @@ class FieldSlots:
                 lines.append(f"{indent}{var} = _ts({var})")
             elif path in self.typed:
                 number, text = self.typed[path]
-                lines.append(f"{indent}v{number} = {var} if type({var}) is int or type({var}) is float else None")
+                lines.append(
+                    f"{indent}v{number} = {var} if type({var}) is int or type({var}) is float else None"
+                )
                 lines.append(f"{indent}v{text} = {var} if type({var}) is str else None")
         return lines
 
@@ -276,12 +280,19 @@ def expr_code(node: dict[str, Any], slots: FieldSlots) -> str:
             return f"({a} is not None and {_lit(value.casefold())} in {a}.casefold())"
         return f"_has({a}, {_lit(value)})"
     if kind == "any" and op in ("eq", "ne") and type(value) in (str, int, float, bool):
-        typed = (a if type(value) is bool else slots.as_text(path) if type(value) is str
-                 else slots.as_number(path))
+        typed = (
+            a
+            if type(value) is bool
+            else slots.as_text(path)
+            if type(value) is str
+            else slots.as_number(path)
+        )
         same = f"{typed} is {_lit(value)}" if type(value) is bool else f"{typed} == {_lit(value)}"
         if op == "eq":
             return f"({same})"
-        differs = f"{typed} is not {_lit(value)}" if type(value) is bool else f"{typed} != {_lit(value)}"
+        differs = (
+            f"{typed} is not {_lit(value)}" if type(value) is bool else f"{typed} != {_lit(value)}"
+        )
         return f"({a} is not None and {differs})"
     if kind == "any" and type(value) in (int, float):
         number = slots.as_number(path)
@@ -324,7 +335,11 @@ def plan_rules(rules: Sequence[dict[str, Any]], schema: Schema) -> list[RulePlan
         parts = conjuncts(rule["when"])
         chosen: tuple[int, str, str] | None = None
         for position, part in enumerate(parts):
-            if part.get("test") != "eq" or part["field"] not in schema.index or type(part.get("value")) is not str:
+            if (
+                part.get("test") != "eq"
+                or part["field"] not in schema.index
+                or type(part.get("value")) is not str
+            ):
                 continue
             rank = schema.index.index(part["field"])
             if chosen is None or rank < schema.index.index(chosen[1]):
@@ -373,7 +388,9 @@ def _rule_explain_code(plan: RulePlan, slots: FieldSlots, indent: str) -> list[s
     for k, part in enumerate(plan.parts):
         if k == plan.skip:
             continue
-        row = f'{{{head} False, "failed": T[{r}][{k}], "actual": A[S[{r}][{k}]] or _A(S[{r}][{k}])}}'
+        row = (
+            f'{{{head} False, "failed": T[{r}][{k}], "actual": A[S[{r}][{k}]] or _A(S[{r}][{k}])}}'
+        )
         lines.append(f"{indent}{keyword} not {expr_code(part, slots)}: t.append(({r}, {row}))")
         keyword = "elif"
     matched = f"t.append(({r}, {{{head} True}})); m.append({r})"
@@ -384,8 +401,13 @@ def _rule_explain_code(plan: RulePlan, slots: FieldSlots, indent: str) -> list[s
 _EXPLAIN_LOCALS = "    N, L, T, S = _N, _L, _T, _S"
 
 
-def generate(schema: Schema, guards: Sequence[dict[str, Any]], rules: Sequence[dict[str, Any]],
-             *, explain: ExplainRows | None = None) -> Generated:
+def generate(
+    schema: Schema,
+    guards: Sequence[dict[str, Any]],
+    rules: Sequence[dict[str, Any]],
+    *,
+    explain: ExplainRows | None = None,
+) -> Generated:
     """Compile a validated ruleset IR's guards and rules into one Python function.
 
     `match(i)` returns (fired guard numbers, matched rule numbers). With `explain`,
@@ -454,7 +476,11 @@ def generate(schema: Schema, guards: Sequence[dict[str, Any]], rules: Sequence[d
         lines.extend(rule_code(plan, slots, "    "))
     for n, (var, _table) in enumerate(dispatch):
         lines.append(f"    f = _D{n}.get({var})")
-        lines.append("    if f is not None: f(V, t, m, A, _A)" if explain else "    if f is not None: f(V, m)")
+        lines.append(
+            "    if f is not None: f(V, t, m, A, _A)"
+            if explain
+            else "    if f is not None: f(V, m)"
+        )
     if explain:
         index_values = "(" + "".join(f"{var}, " for var, _t in dispatch) + ")"
         lines.append(f"    return g, t, m, {index_values}")
@@ -463,8 +489,12 @@ def generate(schema: Schema, guards: Sequence[dict[str, Any]], rules: Sequence[d
     source = "\n".join(lines) + "\n"
     namespace = dict(HELPERS)
     if explain:
-        namespace.update(_N=tuple(explain.names), _L=tuple(explain.lines),
-                         _T=tuple(map(tuple, explain.texts)), _S=tuple(map(tuple, explain.shown)))
+        namespace.update(
+            _N=tuple(explain.names),
+            _L=tuple(explain.lines),
+            _T=tuple(map(tuple, explain.texts)),
+            _S=tuple(map(tuple, explain.shown)),
+        )
     exec(compile(source, "<ruleset>", "exec"), namespace)  # source built from a validated IR only
     return Generated(namespace["_run"], dict(slots.slots), source)
 
@@ -484,5 +514,7 @@ def generate_predicate(schema: Schema, when: dict[str, Any]) -> Predicate:
     code = expr_code(when, slots)
     lines = ["def _test(i):", *slots.extraction(), f"    return {code}"]
     namespace = dict(HELPERS)
-    exec(compile("\n".join(lines) + "\n", "<eligibility>", "exec"), namespace)  # source built from a validated IR only
+    exec(
+        compile("\n".join(lines) + "\n", "<eligibility>", "exec"), namespace
+    )  # source built from a validated IR only
     return Predicate(namespace["_test"], tuple(slots.slots))

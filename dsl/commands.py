@@ -40,7 +40,9 @@ def _load_json(path: str, what: str) -> Any:
     try:
         return json.loads(_read(path))
     except (ValueError, RecursionError) as err:
-        raise click.ClickException(f"{path}: the {what} is not valid JSON ({str(err)[:120]})") from None
+        raise click.ClickException(
+            f"{path}: the {what} is not valid JSON ({str(err)[:120]})"
+        ) from None
 
 
 def _schema(path: str | None) -> Schema:
@@ -75,17 +77,27 @@ def _offers(path: str, schema: Schema) -> dict[str, OfferInfo]:
     return catalog
 
 
-def _print_diagnostics(filename: str, source: str | None, diagnostics: Any, *, err: bool = False) -> None:
+def _print_diagnostics(
+    filename: str, source: str | None, diagnostics: Any, *, err: bool = False
+) -> None:
     for diag in diagnostics:
         click.echo(format_diagnostic(filename, source, diag), err=err)
 
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--offers", "offers_path", type=click.Path(exists=True, dir_okay=False),
-              help="JSON list of offers; rules may only name these keys.")
-@click.option("--schema", "schema_path", type=click.Path(exists=True, dir_okay=False),
-              help="Interaction schema as JSON (default: the built-in schema).")
+@click.option(
+    "--offers",
+    "offers_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="JSON list of offers; rules may only name these keys.",
+)
+@click.option(
+    "--schema",
+    "schema_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Interaction schema as JSON (default: the built-in schema).",
+)
 def check(files: tuple[str, ...], offers_path: str | None, schema_path: str | None) -> None:
     """Check rulesets and print diagnostics; exit 1 when there are errors."""
     schema = _schema(schema_path)
@@ -102,7 +114,12 @@ def check(files: tuple[str, ...], offers_path: str | None, schema_path: str | No
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--check", "check_only", is_flag=True, help="Only report files that are not in canonical layout.")
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Only report files that are not in canonical layout.",
+)
 @click.option("--write", is_flag=True, help="Rewrite the files in place.")
 def fmt(files: tuple[str, ...], check_only: bool, write: bool) -> None:
     """Print rulesets in canonical layout (or check / rewrite them)."""
@@ -117,7 +134,9 @@ def fmt(files: tuple[str, ...], check_only: bool, write: bool) -> None:
             continue
         if check_only:
             if formatted != source:
-                click.echo(f"{path}: not in canonical layout (run `studio fmt --write {path}`)", err=True)
+                click.echo(
+                    f"{path}: not in canonical layout (run `studio fmt --write {path}`)", err=True
+                )
                 status = 1
         elif write and path != "-":
             if formatted != source:
@@ -130,17 +149,38 @@ def fmt(files: tuple[str, ...], check_only: bool, write: bool) -> None:
 
 @click.command()
 @click.option("--rules", "rules_path", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--offers", "offers_path", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--interaction", "interaction_path", required=True, type=click.Path(dir_okay=False, allow_dash=True),
-              help="Interaction JSON file, or - for standard input.")
+@click.option(
+    "--offers", "offers_path", required=True, type=click.Path(exists=True, dir_okay=False)
+)
+@click.option(
+    "--interaction",
+    "interaction_path",
+    required=True,
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Interaction JSON file, or - for standard input.",
+)
 @click.option("--schema", "schema_path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--explain", is_flag=True, help="Add a trace: why each rule matched or not.")
-@click.option("--lexicon", "lexicon_path", type=click.Path(exists=True, dir_okay=False),
-              help='Tone lexicon as JSON ({"distress": [...]}; default: the built-in terms).')
-@click.option("--allow-invalid", is_flag=True,
-              help="Decide even when the interaction does not fit the schema (recorded in the decision).")
-def decide(rules_path: str, offers_path: str, interaction_path: str, schema_path: str | None, explain: bool,
-           lexicon_path: str | None = None, allow_invalid: bool = False) -> None:
+@click.option(
+    "--lexicon",
+    "lexicon_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help='Tone lexicon as JSON ({"distress": [...]}; default: the built-in terms).',
+)
+@click.option(
+    "--allow-invalid",
+    is_flag=True,
+    help="Decide even when the interaction does not fit the schema (recorded in the decision).",
+)
+def decide(
+    rules_path: str,
+    offers_path: str,
+    interaction_path: str,
+    schema_path: str | None,
+    explain: bool,
+    lexicon_path: str | None = None,
+    allow_invalid: bool = False,
+) -> None:
     """Decide offers and follow-ups for one interaction; print the decision as JSON.
 
     The interaction is checked against the schema first, as `/api/v1/decide` and the
@@ -153,14 +193,21 @@ def decide(rules_path: str, offers_path: str, interaction_path: str, schema_path
     if not result.ok:
         _print_diagnostics(rules_path, source, result.diagnostics, err=True)
         raise SystemExit(1)
-    terms = distress_terms(_load_json(lexicon_path, "lexicon")) if lexicon_path else DEFAULT_DISTRESS_TERMS
+    terms = (
+        distress_terms(_load_json(lexicon_path, "lexicon"))
+        if lexicon_path
+        else DEFAULT_DISTRESS_TERMS
+    )
     prepared = prepare_interaction(schema, _load_json(interaction_path, "interaction"), terms)
     if prepared.problems and not allow_invalid:
         for problem in prepared.problems:
             hint = f" ({problem.hint})" if problem.hint else ""
             click.echo(f"{interaction_path}: {problem.field}: {problem.message}{hint}", err=True)
-        click.echo(f"{interaction_path}: the interaction does not fit the schema; nothing was decided "
-                   "(--allow-invalid decides anyway)", err=True)
+        click.echo(
+            f"{interaction_path}: the interaction does not fit the schema; nothing was decided "
+            "(--allow-invalid decides anyway)",
+            err=True,
+        )
         raise SystemExit(1)
     try:
         decision = load_ruleset(result.ir).decide(prepared.interaction, offers, explain=explain)
@@ -169,4 +216,3 @@ def decide(rules_path: str, offers_path: str, interaction_path: str, schema_path
         raise SystemExit(1) from None
     decision = {**decision, "interaction": prepared.record(allowed_invalid=allow_invalid)}
     click.echo(json.dumps(decision, indent=2, ensure_ascii=False))
-

@@ -19,8 +19,20 @@ IR_KIND = "pos-rules"
 EXPR_KIND = "pos-expr"
 IR_VERSION = 1
 
-_OPS = {"is": "eq", "==": "eq", "is not": "ne", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge",
-        "in": "in", "not in": "not_in", "contains": "contains", "truthy": "true"}
+_OPS = {
+    "is": "eq",
+    "==": "eq",
+    "is not": "ne",
+    "!=": "ne",
+    "<": "lt",
+    "<=": "le",
+    ">": "gt",
+    ">=": "ge",
+    "in": "in",
+    "not in": "not_in",
+    "contains": "contains",
+    "truthy": "true",
+}
 _FLIP = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le", "eq": "eq", "ne": "ne"}
 _SECONDS = {"hour": 3600, "day": 86400, "week": 604800}
 
@@ -42,7 +54,14 @@ def _literal_result(op: str, a: Any, b: Any) -> bool:
     if type(a) is not type(b) and not (isinstance(a, int | float) and isinstance(b, int | float)):
         return False if op != "ne" else True
     try:
-        results: dict[str, bool] = {"eq": a == b, "ne": a != b, "lt": a < b, "le": a <= b, "gt": a > b, "ge": a >= b}
+        results: dict[str, bool] = {
+            "eq": a == b,
+            "ne": a != b,
+            "lt": a < b,
+            "le": a <= b,
+            "gt": a > b,
+            "ge": a >= b,
+        }
         return results[op]
     except TypeError:
         return False
@@ -100,12 +119,20 @@ def compile_ruleset(tree: ast.Ruleset, schema: Schema, name: str = "ruleset") ->
         "name": name,
         "schema": schema.to_dict(),
         "guards": [
-            {"line": g.span.line, "text": _text(g.condition), "when": compile_expr(g.condition, schema)}
+            {
+                "line": g.span.line,
+                "text": _text(g.condition),
+                "when": compile_expr(g.condition, schema),
+            }
             for g in tree.guards
         ],
         "limits": [
-            {"line": lim.span.line, "count": int(lim.count), "seconds": int(lim.period.amount) * _SECONDS[lim.period.unit],
-             "period": _iso_duration(lim.period)}
+            {
+                "line": lim.span.line,
+                "count": int(lim.count),
+                "seconds": int(lim.period.amount) * _SECONDS[lim.period.unit],
+                "period": _iso_duration(lim.period),
+            }
             for lim in tree.limits
         ],
         "max_offers": int(caps[0].count) if caps else None,
@@ -114,11 +141,16 @@ def compile_ruleset(tree: ast.Ruleset, schema: Schema, name: str = "ruleset") ->
                 "name": rule.name,
                 "line": rule.span.line,
                 "priority": int(rule.priority),
-                "when": compile_expr(rule.condition, schema) if rule.condition is not None else None,
+                "when": compile_expr(rule.condition, schema)
+                if rule.condition is not None
+                else None,
                 "offers": [{"offer": c.key, "percent": c.percent} for c in rule.offers],
                 "follow_ups": [
-                    {"offer": f.key, "after": _iso_duration(f.after),
-                     "seconds": int(f.after.amount) * _SECONDS[f.after.unit]}
+                    {
+                        "offer": f.key,
+                        "after": _iso_duration(f.after),
+                        "seconds": int(f.after.amount) * _SECONDS[f.after.unit],
+                    }
                     for f in rule.follow_ups
                 ],
                 **_surveys(rule),
@@ -130,4 +162,9 @@ def compile_ruleset(tree: ast.Ruleset, schema: Schema, name: str = "ruleset") ->
 
 def compile_expression(expr: ast.Expr, schema: Schema, source: str) -> dict[str, Any]:
     """IR for an offer's eligibility expression."""
-    return {"ir": EXPR_KIND, "version": IR_VERSION, "source": source, "when": compile_expr(expr, schema)}
+    return {
+        "ir": EXPR_KIND,
+        "version": IR_VERSION,
+        "source": source,
+        "when": compile_expr(expr, schema),
+    }

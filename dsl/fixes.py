@@ -13,7 +13,7 @@ from typing import Any
 from dsl.diagnostics import Diagnostic
 
 _DID_YOU_MEAN = re.compile(r"did you mean `([^`]+)`\?")
-_QUOTE_RULE_NAME = re.compile(r'^rule names are written in quotes')
+_QUOTE_RULE_NAME = re.compile(r"^rule names are written in quotes")
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,14 @@ class Fix:
     end_column: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "insert": self.insert, "line": self.line,
-                "column": self.column, "end_line": self.end_line, "end_column": self.end_column}
+        return {
+            "label": self.label,
+            "insert": self.insert,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+        }
 
 
 def _span_text(lines: list[str], diag: Diagnostic) -> str | None:

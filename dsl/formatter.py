@@ -68,7 +68,8 @@ def format_expr(expr: ast.Expr) -> str:
         return f"not {inner}"
     if isinstance(expr, ast.And):
         return " and ".join(
-            f"({format_expr(item)})" if isinstance(item, ast.Or) else format_expr(item) for item in expr.items
+            f"({format_expr(item)})" if isinstance(item, ast.Or) else format_expr(item)
+            for item in expr.items
         )
     return " or ".join(format_expr(item) for item in expr.items)
 
@@ -94,13 +95,23 @@ class _Slot:
 def _statement_slots(stmt: ast.Statement) -> list[_Slot]:
     span = stmt.span
     if isinstance(stmt, ast.Guard):
-        return [_Slot(span.line, span.end_line, [f"never offer when {format_expr(stmt.condition)}"])]
+        return [
+            _Slot(span.line, span.end_line, [f"never offer when {format_expr(stmt.condition)}"])
+        ]
     if isinstance(stmt, ast.Limit):
-        text = f"limit offers to {format_number(stmt.count)} per customer per {_duration(stmt.period)}"
+        text = (
+            f"limit offers to {format_number(stmt.count)} per customer per {_duration(stmt.period)}"
+        )
         return [_Slot(span.line, span.end_line, [text])]
     if isinstance(stmt, ast.ResponseCap):
         noun = "offer" if stmt.count == 1 else "offers"
-        return [_Slot(span.line, span.end_line, [f"at most {format_number(stmt.count)} {noun} per response"])]
+        return [
+            _Slot(
+                span.line,
+                span.end_line,
+                [f"at most {format_number(stmt.count)} {noun} per response"],
+            )
+        ]
     slots = [_Slot(span.line, stmt.name_span.end_line, [f"rule {format_string(stmt.name)}"])]
     for clause in stmt.clauses:
         cs = clause.span
@@ -108,10 +119,20 @@ def _statement_slots(stmt: ast.Statement) -> list[_Slot]:
             cond = clause.condition
             items = cond.items if isinstance(cond, ast.And) else (cond,)
             for i, item in enumerate(items):
-                text = f"({format_expr(item)})" if isinstance(item, ast.Or) and len(items) > 1 else format_expr(item)
+                text = (
+                    f"({format_expr(item)})"
+                    if isinstance(item, ast.Or) and len(items) > 1
+                    else format_expr(item)
+                )
                 prefix = "  when " if i == 0 else "   and "
                 start = cs.line if i == 0 else item.span.line
-                slots.append(_Slot(start, item.span.end_line if i else max(item.span.end_line, cs.line), [prefix + text]))
+                slots.append(
+                    _Slot(
+                        start,
+                        item.span.end_line if i else max(item.span.end_line, cs.line),
+                        [prefix + text],
+                    )
+                )
         elif isinstance(clause, ast.OfferClause):
             text = f"  offer {clause.key}"
             if clause.percent is not None:
@@ -124,7 +145,13 @@ def _statement_slots(stmt: ast.Statement) -> list[_Slot]:
             slots.append(_Slot(cs.line, cs.end_line, [text]))
         elif isinstance(clause, ast.FollowUp):
             offer = "offer " if clause.offer_keyword else ""
-            slots.append(_Slot(cs.line, cs.end_line, [f"  follow up after {_duration(clause.after)} with {offer}{clause.key}"]))
+            slots.append(
+                _Slot(
+                    cs.line,
+                    cs.end_line,
+                    [f"  follow up after {_duration(clause.after)} with {offer}{clause.key}"],
+                )
+            )
         else:
             slots.append(_Slot(cs.line, cs.end_line, [f"  priority {format_number(clause.value)}"]))
     for slot in slots[1:]:

@@ -85,7 +85,9 @@ class InvalidInteraction(DSLError):
         return f"the interaction does not fit the schema: {shown}{more}"
 
 
-def expand_shorthands(schema: Schema, interaction: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+def expand_shorthands(
+    schema: Schema, interaction: Mapping[str, Any]
+) -> tuple[dict[str, Any], tuple[str, ...]]:
     """A copy with every alias shorthand expanded, and the paths that were expanded.
 
     An alias `A` for the field `A.x` lets an interaction give `A` as a plain value:
@@ -120,9 +122,13 @@ def _plan(schema: Schema) -> _Plan:
     found = _PLANS.get(id(schema))
     if found is not None and found[0] is schema:
         return found[1]
-    plan = _Plan({spec.path: (n, spec) for n, spec in enumerate(schema.fields)},
-                 frozenset(".".join(s.segments[:i]) for s in schema.fields for i in range(1, len(s.segments))),
-                 frozenset(schema.free_roots))
+    plan = _Plan(
+        {spec.path: (n, spec) for n, spec in enumerate(schema.fields)},
+        frozenset(
+            ".".join(s.segments[:i]) for s in schema.fields for i in range(1, len(s.segments))
+        ),
+        frozenset(schema.free_roots),
+    )
     if len(_PLANS) > 64:
         _PLANS.clear()
     _PLANS[id(schema)] = (schema, plan)
@@ -159,11 +165,19 @@ def problems_of(schema: Schema, interaction: Any) -> tuple[InteractionProblem, .
                 if type(value) is dict or isinstance(value, Mapping):
                     walk(value, path + ".")
                 elif value is not None:
-                    unknown.append(InteractionProblem(f"interaction.{path}",
-                                                      f"expected an object, got {_kind(value)}"))
+                    unknown.append(
+                        InteractionProblem(
+                            f"interaction.{path}", f"expected an object, got {_kind(value)}"
+                        )
+                    )
                 continue
-            unknown.append(InteractionProblem(f"interaction.{path[:80]}", "is not a field of the schema",
-                                              did_you_mean(path, plan.specs)))
+            unknown.append(
+                InteractionProblem(
+                    f"interaction.{path[:80]}",
+                    "is not a field of the schema",
+                    did_you_mean(path, plan.specs),
+                )
+            )
 
     walk(interaction, "")
     typed.sort(key=lambda pair: pair[0])
@@ -187,9 +201,9 @@ def _needs_tone(interaction: Mapping[str, Any]) -> str | None:
     return text
 
 
-def prepare_interaction(schema: Schema, interaction: Any,
-                        distress_terms: tuple[str, ...] = DEFAULT_DISTRESS_TERMS
-                        ) -> PreparedInteraction:
+def prepare_interaction(
+    schema: Schema, interaction: Any, distress_terms: tuple[str, ...] = DEFAULT_DISTRESS_TERMS
+) -> PreparedInteraction:
     """Expand, check and complete `interaction` for deciding (see the module's doc).
 
     Never raises: an interaction that is not even an object is one problem at

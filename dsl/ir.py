@@ -23,7 +23,9 @@ MAX_TEXT = 10_000
 MAX_NUMBER = 1e15
 TEST_OPS = frozenset({"eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "contains", "true"})
 ORDERED_OPS = frozenset({"lt", "le", "gt", "ge"})
-_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*(?:\.[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*)*")
+_KEY = re.compile(
+    r"[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*(?:\.[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*)*"
+)
 _DURATION = re.compile(r"P\d{1,6}[DW]|PT\d{1,7}H")
 
 
@@ -61,7 +63,11 @@ def _text(value: Any, where: str) -> None:
 
 
 def _int(value: Any, where: str, low: int, high: int) -> None:
-    _require(type(value) is int and low <= value <= high, where, f"expected a whole number from {low} to {high}")
+    _require(
+        type(value) is int and low <= value <= high,
+        where,
+        f"expected a whole number from {low} to {high}",
+    )
 
 
 def validate_expr(node: Any, schema: Schema, where: str = "when", depth: int = 0) -> None:
@@ -72,7 +78,11 @@ def validate_expr(node: Any, schema: Schema, where: str = "when", depth: int = 0
         word = "and" if "and" in node else "or"
         _keys(node, where, {word}, {word})
         items = node[word]
-        _require(type(items) is list and 0 < len(items) <= MAX_ITEMS, where, f"`{word}` needs a non-empty list")
+        _require(
+            type(items) is list and 0 < len(items) <= MAX_ITEMS,
+            where,
+            f"`{word}` needs a non-empty list",
+        )
         for i, item in enumerate(items):
             validate_expr(item, schema, f"{where}.{word}[{i}]", depth + 1)
         return
@@ -97,10 +107,15 @@ def validate_expr(node: Any, schema: Schema, where: str = "when", depth: int = 0
     if op in ("in", "not_in"):
         _require(operands == {"values"}, where, f"`{op}` needs `values`")
         values = node["values"]
-        _require(type(values) is list and len(values) <= MAX_ITEMS and all(is_scalar(v) for v in values),
-                 where, "`values` must be a list of texts, numbers or booleans")
+        _require(
+            type(values) is list and len(values) <= MAX_ITEMS and all(is_scalar(v) for v in values),
+            where,
+            "`values` must be a list of texts, numbers or booleans",
+        )
         return
-    _require(len(operands) == 1 and operands != {"values"}, where, f"`{op}` needs `value` or `other`")
+    _require(
+        len(operands) == 1 and operands != {"values"}, where, f"`{op}` needs `value` or `other`"
+    )
     if "other" in node:
         _require(op not in ("contains",), where, "`contains` compares with a value")
         _field(node["other"], schema, f"{where}.other")
@@ -109,35 +124,51 @@ def validate_expr(node: Any, schema: Schema, where: str = "when", depth: int = 0
     _require(is_scalar(value), where, "`value` must be a text, number or boolean")
     if op in ORDERED_OPS:
         if spec.type == "datetime":
-            _require(type(value) is str and parse_datetime(value) is not None, where, "a date field compares with a date")
+            _require(
+                type(value) is str and parse_datetime(value) is not None,
+                where,
+                "a date field compares with a date",
+            )
         else:
             _require(type(value) in (int, float), where, f"`{op}` compares with a number")
             _require(spec.type in ("number", "any"), where, f"`{op}` needs a number field")
     if op == "contains":
-        _require(spec.type in ("list", "string", "any"), where, "`contains` needs a list or text field")
+        _require(
+            spec.type in ("list", "string", "any"), where, "`contains` needs a list or text field"
+        )
         _require(type(value) is str or spec.type == "any", where, "`contains` looks for a text")
 
 
 def _field(path: Any, schema: Schema, where: str) -> FieldSpec:
     _require(type(path) is str and len(path) <= 300, where, "expected a field path")
     spec = schema.lookup(path)
-    _require(spec is not None and spec.type != "history" and schema.resolve(path) == path,
-             where, f"{path[:80]!r} is not a field of the schema")
+    _require(
+        spec is not None and spec.type != "history" and schema.resolve(path) == path,
+        where,
+        f"{path[:80]!r} is not a field of the schema",
+    )
     assert spec is not None  # _require has refused a missing field
     return spec
 
 
 def _offer_key(value: Any, where: str) -> None:
-    _require(type(value) is str and len(value) <= 200 and _KEY.fullmatch(value) is not None, where,
-             "expected an offer key")
+    _require(
+        type(value) is str and len(value) <= 200 and _KEY.fullmatch(value) is not None,
+        where,
+        "expected an offer key",
+    )
 
 
 def validate_ir(ir: Any) -> Schema:
     """Check a ruleset IR; return its schema or raise `DSLError` (E300 / E301)."""
     try:
         _require(type(ir) is dict, "ir", "expected an object")
-        _keys(ir, "ir", {"ir", "version", "name", "schema", "guards", "limits", "max_offers", "rules"},
-              {"ir", "version", "schema", "guards", "limits", "max_offers", "rules"})
+        _keys(
+            ir,
+            "ir",
+            {"ir", "version", "name", "schema", "guards", "limits", "max_offers", "rules"},
+            {"ir", "version", "schema", "guards", "limits", "max_offers", "rules"},
+        )
         _require(ir["ir"] == IR_KIND, "ir.ir", f"expected {IR_KIND!r}")
         _require(ir["version"] == IR_VERSION, "ir.version", f"expected {IR_VERSION}")
         _text(ir.get("name", ""), "ir.name")
@@ -160,7 +191,11 @@ def validate_ir(ir: Any) -> Schema:
             _int(limit.get("line", 0), f"{where}.line", 0, 10**7)
             _int(limit["count"], f"{where}.count", 1, 1_000_000)
             _int(limit["seconds"], f"{where}.seconds", 1, 10**10)
-            _require(_DURATION.fullmatch(str(limit.get("period", "P1D"))) is not None, f"{where}.period", "expected a duration")
+            _require(
+                _DURATION.fullmatch(str(limit.get("period", "P1D"))) is not None,
+                f"{where}.period",
+                "expected a duration",
+            )
         if ir["max_offers"] is not None:
             _int(ir["max_offers"], "ir.max_offers", 1, 1000)
         rules = ir["rules"]
@@ -175,8 +210,12 @@ def validate_ir(ir: Any) -> Schema:
 
 def _validate_rule(rule: Any, schema: Schema, where: str, names: set[str]) -> None:
     _require(type(rule) is dict, where, "expected an object")
-    _keys(rule, where, {"name", "line", "priority", "when", "offers", "follow_ups", "surveys"},
-          {"name", "priority", "when", "offers", "follow_ups"})
+    _keys(
+        rule,
+        where,
+        {"name", "line", "priority", "when", "offers", "follow_ups", "surveys"},
+        {"name", "priority", "when", "offers", "follow_ups"},
+    )
     _text(rule["name"], f"{where}.name")
     _require(rule["name"] not in names, f"{where}.name", "repeats another rule's name")
     names.add(rule["name"])
@@ -192,17 +231,27 @@ def _validate_rule(rule: Any, schema: Schema, where: str, names: set[str]) -> No
         _keys(offer, w, {"offer", "percent"}, {"offer"})
         _offer_key(offer["offer"], f"{w}.offer")
         percent = offer.get("percent")
-        _require(percent is None or (type(percent) in (int, float) and 0 < percent <= 100), f"{w}.percent",
-                 "expected a share from 0 to 100")
+        _require(
+            percent is None or (type(percent) in (int, float) and 0 < percent <= 100),
+            f"{w}.percent",
+            "expected a share from 0 to 100",
+        )
     follow_ups = rule["follow_ups"]
-    _require(type(follow_ups) is list and len(follow_ups) <= 100, f"{where}.follow_ups", "expected a list")
+    _require(
+        type(follow_ups) is list and len(follow_ups) <= 100,
+        f"{where}.follow_ups",
+        "expected a list",
+    )
     for j, follow in enumerate(follow_ups):
         w = f"{where}.follow_ups[{j}]"
         _require(type(follow) is dict, w, "expected an object")
         _keys(follow, w, {"offer", "after", "seconds"}, {"offer", "after", "seconds"})
         _offer_key(follow["offer"], f"{w}.offer")
-        _require(type(follow["after"]) is str and _DURATION.fullmatch(follow["after"]) is not None, f"{w}.after",
-                 "expected an ISO 8601 duration such as P7D")
+        _require(
+            type(follow["after"]) is str and _DURATION.fullmatch(follow["after"]) is not None,
+            f"{w}.after",
+            "expected an ISO 8601 duration such as P7D",
+        )
         _int(follow["seconds"], f"{w}.seconds", 1, 10**10)
     asked = rule.get("surveys", [])
     _require(type(asked) is list and len(asked) <= 100, f"{where}.surveys", "expected a list")
@@ -212,8 +261,11 @@ def _validate_rule(rule: Any, schema: Schema, where: str, names: set[str]) -> No
         _keys(survey, w, {"survey", "percent"}, {"survey"})
         _offer_key(survey["survey"], f"{w}.survey")
         percent = survey.get("percent")
-        _require(percent is None or (type(percent) in (int, float) and 0 < percent <= 100), f"{w}.percent",
-                 "expected a share from 0 to 100")
+        _require(
+            percent is None or (type(percent) in (int, float) and 0 < percent <= 100),
+            f"{w}.percent",
+            "expected a share from 0 to 100",
+        )
 
 
 def validate_expression_ir(ir: Any, schema: Schema) -> dict[str, Any]:
@@ -229,4 +281,3 @@ def validate_expression_ir(ir: Any, schema: Schema) -> dict[str, Any]:
         raise DSLError([make("E301", f"the compiled eligibility is damaged: {err}")]) from None
     when: dict[str, Any] = ir["when"]
     return when
-

@@ -115,9 +115,12 @@ class Numbers:
         return not self.intervals and not self.null
 
 
-def _normalize(intervals: list[tuple[float, bool, float, bool]]) -> tuple[tuple[float, bool, float, bool], ...]:
+def _normalize(
+    intervals: list[tuple[float, bool, float, bool]],
+) -> tuple[tuple[float, bool, float, bool], ...]:
     valid = [
-        iv for iv in intervals
+        iv
+        for iv in intervals
         if iv[0] < iv[2] or (iv[0] == iv[2] and iv[1] and iv[3] and math.isfinite(iv[0]))
     ]
     valid.sort(key=lambda iv: (iv[0], not iv[1]))

@@ -57,12 +57,30 @@ class OfferInfo:
     def __post_init__(self) -> None:
         where = f"offer {self.key!r}"[:80]
         if not isinstance(self.key, str) or not _KEY.fullmatch(self.key) or len(self.key) > 200:
-            raise DSLError([make("E303", f"{quote(str(self.key))} is not an offer key (letters, digits, _ and -)")])
-        if isinstance(self.value, bool) or not isinstance(self.value, int | float) or self.value != self.value \
-                or abs(self.value) > 1e15:
+            raise DSLError(
+                [
+                    make(
+                        "E303",
+                        f"{quote(str(self.key))} is not an offer key (letters, digits, _ and -)",
+                    )
+                ]
+            )
+        if (
+            isinstance(self.value, bool)
+            or not isinstance(self.value, int | float)
+            or self.value != self.value
+            or abs(self.value) > 1e15
+        ):
             raise DSLError([make("E303", f"{where}: `value` must be a number")])
         if self.status not in STATUSES:
-            raise DSLError([make("E303", f"{where}: status {quote(str(self.status))} is not one of {', '.join(STATUSES)}")])
+            raise DSLError(
+                [
+                    make(
+                        "E303",
+                        f"{where}: status {quote(str(self.status))} is not one of {', '.join(STATUSES)}",
+                    )
+                ]
+            )
         start = _moment(self.valid_from, f"{where}: valid_from", end_of_day=False)
         end = _moment(self.valid_to, f"{where}: valid_to", end_of_day=True)
         if start is not None and end is not None and end <= start:
@@ -89,7 +107,9 @@ class OfferInfo:
     def from_dict(cls, data: Any) -> OfferInfo:
         """Read one entry of an offers file; raise `DSLError` (E303) on bad input."""
         if not isinstance(data, Mapping) or "key" not in data:
-            raise DSLError([make("E303", "an offer must be an object with at least `key` and `value`")])
+            raise DSLError(
+                [make("E303", "an offer must be an object with at least `key` and `value`")]
+            )
         value = data.get("value", 0)
         return cls(
             key=data["key"],
@@ -101,8 +121,14 @@ class OfferInfo:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "value": self.value, "eligible_when": self.eligible_when,
-                "valid_from": self.valid_from, "valid_to": self.valid_to, "status": self.status}
+        return {
+            "key": self.key,
+            "value": self.value,
+            "eligible_when": self.eligible_when,
+            "valid_from": self.valid_from,
+            "valid_to": self.valid_to,
+            "status": self.status,
+        }
 
 
 def offer_catalog(offers: Mapping[str, OfferInfo] | Iterable[Any]) -> dict[str, OfferInfo]:

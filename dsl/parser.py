@@ -62,7 +62,17 @@ _FORBIDDEN_NAMES = {
 _NESTING = re.compile(
     r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|#[^\n]*|[()\[\]]|[A-Za-z0-9_.-]+"
 )
-_ESCAPES = {'"': '"', "'": "'", "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+_ESCAPES = {
+    '"': '"',
+    "'": "'",
+    "\\": "\\",
+    "/": "/",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+}
 _ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|.)", re.DOTALL)
 
 #: Plain words for the grammar's terminals, used in "expected ..." messages.
@@ -126,7 +136,9 @@ class _Scanner(Lexer):
         order = ("WS", "COMMENT", "STRING", "NUMBER", "NAME", "COMPARE")
         parts = [f"(?P<{name}>{patterns[name]})" for name in order]
         singles = {v: k for k, v in patterns.items() if k not in order}
-        parts.append("(?P<PUNCT>[" + re.escape("".join(re.sub(r"\\", "", s) for s in singles)) + "])")
+        parts.append(
+            "(?P<PUNCT>[" + re.escape("".join(re.sub(r"\\", "", s) for s in singles)) + "])"
+        )
         parts.append("(?P<ERROR>.)")
         self.master = re.compile("|".join(parts), re.DOTALL)
         self.keywords = keywords
@@ -404,7 +416,9 @@ class _AstBuilder(Transformer[_Tok, object]):
         return ast.Limit(count, period, span=self._join(children[0], children[-1]))
 
     def cap(self, children: list[Any]) -> ast.ResponseCap:
-        return ast.ResponseCap(self._number(children[2]), span=self._join(children[0], children[-1]))
+        return ast.ResponseCap(
+            self._number(children[2]), span=self._join(children[0], children[-1])
+        )
 
     def rule(self, children: list[Any]) -> ast.Rule:
         name_tok = children[1]
@@ -492,6 +506,8 @@ def _normalize(source: str) -> str:
 def _position(source: str, index: int) -> tuple[int, int]:
     line = source.count("\n", 0, index) + 1
     return line, index - (source.rfind("\n", 0, index) + 1) + 1
+
+
 def _prescan(source: str) -> list[Diagnostic]:
     """Refuse oversize sources, invisible characters and deep nesting, cheaply."""
     if len(source) > MAX_SOURCE_CHARS:
@@ -548,9 +564,36 @@ def _prescan(source: str) -> list[Diagnostic]:
 
 
 _NAME_LIKE = frozenset(
-    {"CUSTOMER", "AT", "OFFERS", "TO", "PER", "MOST", "RESPONSE", "OF", "CUSTOMERS", "UP", "AFTER",
-     "WITH", "UNIT", "NEVER", "LIMIT", "RULE", "WHEN", "OFFER", "FOLLOW", "PRIORITY", "NOT", "TRUE",
-     "FALSE", "AND", "OR", "IS", "IN", "CONTAINS"}
+    {
+        "CUSTOMER",
+        "AT",
+        "OFFERS",
+        "TO",
+        "PER",
+        "MOST",
+        "RESPONSE",
+        "OF",
+        "CUSTOMERS",
+        "UP",
+        "AFTER",
+        "WITH",
+        "UNIT",
+        "NEVER",
+        "LIMIT",
+        "RULE",
+        "WHEN",
+        "OFFER",
+        "FOLLOW",
+        "PRIORITY",
+        "NOT",
+        "TRUE",
+        "FALSE",
+        "AND",
+        "OR",
+        "IS",
+        "IN",
+        "CONTAINS",
+    }
 )
 
 
@@ -560,8 +603,11 @@ def _expected_words(expected: set[str]) -> str:
     keywords = sorted(
         f"`{t.lower()}`"
         for t in expected
-        if t.isalpha() and t.isupper() and t not in _TERMINAL_WORDS
-        and t != "UNIT" and not (names and t in _NAME_LIKE and t not in ("NOT", "TRUE", "FALSE"))
+        if t.isalpha()
+        and t.isupper()
+        and t not in _TERMINAL_WORDS
+        and t != "UNIT"
+        and not (names and t in _NAME_LIKE and t not in ("NOT", "TRUE", "FALSE"))
     )
     if "UNIT" in expected and not names:
         keywords.append(_TERMINAL_WORDS["UNIT"])
@@ -578,7 +624,9 @@ def _syntax_diagnostic(token: _Tok, expected: set[str]) -> Diagnostic:
     kind, text, line, column, end_column = token
     span = Span(line, column, line, end_column)
     if kind == "$END":
-        return make("E108", f"the source ends too early: expected {_expected_words(expected)}", span)
+        return make(
+            "E108", f"the source ends too early: expected {_expected_words(expected)}", span
+        )
     hint = None
     if kind in ("NAME", "CUSTOMER") and expected == {"STRING"}:
         hint = f'rule names are written in quotes: rule "{text[:40]}"'
@@ -588,7 +636,9 @@ def _syntax_diagnostic(token: _Tok, expected: set[str]) -> Diagnostic:
         hint = "a statement starts with `rule`, `never offer when`, `limit offers to` or `at most`"
     elif kind in ("NAME", "STRING", "NUMBER") and "IS" in expected:
         hint = "compare with `is`, `in`, `contains` or `<`, and join conditions with `and` / `or`"
-    return make("E100", f"unexpected {quote(text)}: expected {_expected_words(expected)}", span, hint=hint)
+    return make(
+        "E100", f"unexpected {quote(text)}: expected {_expected_words(expected)}", span, hint=hint
+    )
 
 
 @dataclass
@@ -619,7 +669,9 @@ def _parse(source: str, start: str) -> ParseOutcome:
     except _ScanError as err:
         return ParseOutcome(None, [err.diagnostic])
     except lalr.SyntaxFailure as err:
-        expected = lalr.expected_before(table, itertools.chain(_scanner_table().fresh().lex(source), (end,)), err.token)
+        expected = lalr.expected_before(
+            table, itertools.chain(_scanner_table().fresh().lex(source), (end,)), err.token
+        )
         return ParseOutcome(None, [_syntax_diagnostic(err.token, expected)])
     finally:
         _state.diagnostics = []
@@ -663,7 +715,9 @@ def _parse_ruleset(source: str) -> tuple[ast.Ruleset | None, list[Diagnostic]]:
     if outcome.value is None or any(d.is_error for d in outcome.diagnostics):
         return None, outcome.diagnostics
     statements: tuple[ast.Statement, ...] = outcome.value  # type: ignore[assignment]  # what the `start` rule builds
-    return ast.Ruleset(statements, outcome.comments, frozenset(outcome.blank_lines)), outcome.diagnostics
+    return ast.Ruleset(
+        statements, outcome.comments, frozenset(outcome.blank_lines)
+    ), outcome.diagnostics
 
 
 def parse_expression(source: str) -> tuple[ast.Expr | None, list[Diagnostic]]:
@@ -672,4 +726,3 @@ def parse_expression(source: str) -> tuple[ast.Expr | None, list[Diagnostic]]:
     if outcome.value is None or any(d.is_error for d in outcome.diagnostics):
         return None, outcome.diagnostics
     return outcome.value, outcome.diagnostics  # type: ignore[return-value]  # what `expression_start` builds
-

@@ -46,8 +46,14 @@ POLICY_KIND: Final = "pos-policy"
 POLICY_VERSION: Final = 1
 #: Outcome events a suppression can name (`nps` answers no offer).
 OUTCOMES: Final = ("declined", "complaint", "accepted", "clicked", "shown")
-UNIT_SECONDS: Final = {"hour": 3600, "hours": 3600, "day": 86400, "days": 86400,
-                       "week": 604800, "weeks": 604800}
+UNIT_SECONDS: Final = {
+    "hour": 3600,
+    "hours": 3600,
+    "day": 86400,
+    "days": 86400,
+    "week": 604800,
+    "weeks": 604800,
+}
 #: The longest window a cap or suppression may look back (ten years).
 MAX_WINDOW_SECONDS: Final = 3650 * 86400
 MAX_COUNT: Final = 1_000_000
@@ -62,14 +68,22 @@ RANK_NAMES: Final = ("priority", "value")
 _KEY = r"[A-Za-z_][A-Za-z0-9_-]*"
 _PATTERNS: Final = {
     "guard": re.compile(r"never offer when (?P<cond>.+)", re.S),
-    "suppression": re.compile(rf"never offer (?P<offer>{_KEY}) again after (?:it was |an? )?(?P<outcome>\S+)"
-                              r" within (?P<amount>\S+) (?P<unit>\S+)"),
-    "at_most": re.compile(r"at most (?P<count>\S+) (?:offer|offers) per response(?: by (?P<channel>\S+))?"),
-    "customer_cap": re.compile(rf"limit (?P<offer>{_KEY})(?: by (?P<channel>\S+))? to (?P<count>\S+) per customer"
-                               r" per (?:(?P<amount>\S+) )?(?P<unit>\S+)"),
+    "suppression": re.compile(
+        rf"never offer (?P<offer>{_KEY}) again after (?:it was |an? )?(?P<outcome>\S+)"
+        r" within (?P<amount>\S+) (?P<unit>\S+)"
+    ),
+    "at_most": re.compile(
+        r"at most (?P<count>\S+) (?:offer|offers) per response(?: by (?P<channel>\S+))?"
+    ),
+    "customer_cap": re.compile(
+        rf"limit (?P<offer>{_KEY})(?: by (?P<channel>\S+))? to (?P<count>\S+) per customer"
+        r" per (?:(?P<amount>\S+) )?(?P<unit>\S+)"
+    ),
     "daily_cap": re.compile(rf"limit (?P<offer>{_KEY}) to (?P<count>\S+) per day"),
     "rank": re.compile(r"rank by (?P<expr>.+)"),
-    "fallback": re.compile(rf"when nothing qualifies offer (?P<offer>{_KEY})(?: by (?P<channel>\S+))?"),
+    "fallback": re.compile(
+        rf"when nothing qualifies offer (?P<offer>{_KEY})(?: by (?P<channel>\S+))?"
+    ),
 }
 _STARTS: Final = ("never", "limit", "at", "rank", "when")
 DEFAULT_RANK: Final = "priority, then value, then key"
@@ -142,7 +156,9 @@ class _Checker:
         self.schema = schema
         self.offers = offers
         spec = schema.lookup("inquiry.channel")
-        self.channels: tuple[str, ...] = spec.values if spec is not None and spec.type == "enum" else ()
+        self.channels: tuple[str, ...] = (
+            spec.values if spec is not None and spec.type == "enum" else ()
+        )
         self.diagnostics: list[Diagnostic] = []
 
     def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
@@ -153,29 +169,40 @@ class _Checker:
         if key in EVERY_OFFER and every_allowed:
             return None
         if self.offers is not None and key not in self.offers:
-            self.error("E203", f"there is no offer {quote(key)}", span,
-                       did_you_mean(key, list(self.offers)))
+            self.error(
+                "E203",
+                f"there is no offer {quote(key)}",
+                span,
+                did_you_mean(key, list(self.offers)),
+            )
         return key
 
     def channel(self, name: str | None, span: Span) -> str | None:
         if name is None:
             return None
         if self.channels and name not in self.channels:
-            self.error("E222", f"{quote(name)} is not a channel: channels are {', '.join(self.channels)}",
-                       span, did_you_mean(name, self.channels))
+            self.error(
+                "E222",
+                f"{quote(name)} is not a channel: channels are {', '.join(self.channels)}",
+                span,
+                did_you_mean(name, self.channels),
+            )
         return name
 
     def count(self, text: str, span: Span, what: str, most: int = MAX_COUNT) -> int | None:
         if not re.fullmatch(r"[0-9]+", text) or int(text) > most:
-            self.error("E208", f"{what} must be a whole number from 0 to {most:,}, not {quote(text)}", span)
+            self.error(
+                "E208", f"{what} must be a whole number from 0 to {most:,}, not {quote(text)}", span
+            )
             return None
         return int(text)
 
     def window(self, amount: str | None, unit: str, span: Span) -> int | None:
         seconds_per = UNIT_SECONDS.get(unit)
         if seconds_per is None:
-            self.error("E221", f"{quote(unit)} is not a unit of time", span,
-                       "write hours, days or weeks")
+            self.error(
+                "E221", f"{quote(unit)} is not a unit of time", span, "write hours, days or weeks"
+            )
             return None
         if amount is None:
             if unit not in ("hour", "day", "week"):
@@ -183,19 +210,31 @@ class _Checker:
                 return None
             return seconds_per
         if not re.fullmatch(r"[0-9]+", amount) or int(amount) == 0:
-            self.error("E221", f"a window of {quote(amount)} {unit} is impossible: it must be a whole number "
-                       "of at least 1", span)
+            self.error(
+                "E221",
+                f"a window of {quote(amount)} {unit} is impossible: it must be a whole number "
+                "of at least 1",
+                span,
+            )
             return None
         seconds = int(amount) * seconds_per
         if seconds > MAX_WINDOW_SECONDS:
-            self.error("E221", f"a window of {amount} {unit} is longer than ten years, which no history keeps",
-                       span, "keep windows to 3650 days or less")
+            self.error(
+                "E221",
+                f"a window of {amount} {unit} is longer than ten years, which no history keeps",
+                span,
+                "keep windows to 3650 days or less",
+            )
             return None
         return seconds
 
 
-def compile_policy(source: str, *, schema: Schema | None = None,
-                   offers: Mapping[str, Any] | Iterable[str] | None = None) -> PolicyResult:
+def compile_policy(
+    source: str,
+    *,
+    schema: Schema | None = None,
+    offers: Mapping[str, Any] | Iterable[str] | None = None,
+) -> PolicyResult:
     """Check a contact policy's source and compile it; never raises on any input."""
     from dsl import check_expression
 
@@ -214,10 +253,20 @@ def compile_policy(source: str, *, schema: Schema | None = None,
         return PolicyResult((make("E103", f"the policy is over {MAX_SOURCE:,} characters"),), None)
     statements = _statements(source)
     if len(statements) > MAX_STATEMENTS:
-        return PolicyResult((make("E103", f"the policy has over {MAX_STATEMENTS} statements"),), None)
-    ir: dict[str, Any] = {"ir": POLICY_KIND, "version": POLICY_VERSION, "schema": schema.to_dict(),
-                          "guards": [], "suppressions": [], "caps": [], "at_most": [],
-                          "rank": None, "fallbacks": []}
+        return PolicyResult(
+            (make("E103", f"the policy has over {MAX_STATEMENTS} statements"),), None
+        )
+    ir: dict[str, Any] = {
+        "ir": POLICY_KIND,
+        "version": POLICY_VERSION,
+        "schema": schema.to_dict(),
+        "guards": [],
+        "suppressions": [],
+        "caps": [],
+        "at_most": [],
+        "rank": None,
+        "fallbacks": [],
+    }
     seen_at_most: dict[str | None, int] = {}
     seen_fallback: dict[str | None, int] = {}
     rank_line = 0
@@ -227,9 +276,14 @@ def compile_policy(source: str, *, schema: Schema | None = None,
         kind, match = _classify(text)
         if match is None:
             first = text.split(" ", 1)[0]
-            checker.error("E220", f"{quote(text[:40])} is not a policy statement", span,
-                          None if first in _STARTS else "statements start with never, limit, at most, rank "
-                          "or when nothing qualifies")
+            checker.error(
+                "E220",
+                f"{quote(text[:40])} is not a policy statement",
+                span,
+                None
+                if first in _STARTS
+                else "statements start with never, limit, at most, rank or when nothing qualifies",
+            )
             continue
         if kind == "guard":
             raw = stmt.raw
@@ -244,37 +298,75 @@ def compile_policy(source: str, *, schema: Schema | None = None,
             outcome = match["outcome"]
             seconds = checker.window(match["amount"], match["unit"], span)
             if outcome not in OUTCOMES:
-                checker.error("E223", f"{quote(outcome)} is not an outcome: outcomes are {', '.join(OUTCOMES)}",
-                              span, did_you_mean(outcome, OUTCOMES))
+                checker.error(
+                    "E223",
+                    f"{quote(outcome)} is not an outcome: outcomes are {', '.join(OUTCOMES)}",
+                    span,
+                    did_you_mean(outcome, OUTCOMES),
+                )
             offer = checker.offer(match["offer"], span)
             if seconds is not None and outcome in OUTCOMES:
-                ir["suppressions"].append({**base, "offer": offer, "outcome": outcome, "seconds": seconds})
+                ir["suppressions"].append(
+                    {**base, "offer": offer, "outcome": outcome, "seconds": seconds}
+                )
         elif kind in ("customer_cap", "daily_cap"):
             offer = checker.offer(match["offer"], span, every_allowed=kind == "customer_cap")
             channel = checker.channel(match.groupdict().get("channel"), span)
-            count = checker.count(match["count"], span, "a limit",
-                                  MAX_CUSTOMER_COUNT if kind == "customer_cap" else MAX_COUNT)
-            seconds = checker.window(match["amount"], match["unit"], span) if kind == "customer_cap" else 86400
+            count = checker.count(
+                match["count"],
+                span,
+                "a limit",
+                MAX_CUSTOMER_COUNT if kind == "customer_cap" else MAX_COUNT,
+            )
+            seconds = (
+                checker.window(match["amount"], match["unit"], span)
+                if kind == "customer_cap"
+                else 86400
+            )
             if count is not None and seconds is not None:
                 if count == 0:
                     what = "any offer" if offer is None else f"`{offer}`"
-                    checker.diagnostics.append(make("W405", f"this limit never allows {what}"
-                                                    + (f" by {channel}" if channel else ""), span,
-                                                    "a limit of 0 is a guard; write `never offer when ...` "
-                                                    "or remove the offer from the rules"))
-                ir["caps"].append({**base, "scope": "customer" if kind == "customer_cap" else "day",
-                                   "offer": offer, "channel": channel, "count": count, "seconds": seconds})
+                    checker.diagnostics.append(
+                        make(
+                            "W405",
+                            f"this limit never allows {what}"
+                            + (f" by {channel}" if channel else ""),
+                            span,
+                            "a limit of 0 is a guard; write `never offer when ...` "
+                            "or remove the offer from the rules",
+                        )
+                    )
+                ir["caps"].append(
+                    {
+                        **base,
+                        "scope": "customer" if kind == "customer_cap" else "day",
+                        "offer": offer,
+                        "channel": channel,
+                        "count": count,
+                        "seconds": seconds,
+                    }
+                )
         elif kind == "at_most":
             channel = checker.channel(match["channel"], span)
             count = checker.count(match["count"], span, "`at most`")
             if channel in seen_at_most:
-                checker.error("E207", f"`at most` is already set{' for ' + channel if channel else ''} "
-                              f"on line {seen_at_most[channel]}", span)
+                checker.error(
+                    "E207",
+                    f"`at most` is already set{' for ' + channel if channel else ''} "
+                    f"on line {seen_at_most[channel]}",
+                    span,
+                )
             elif count is not None:
                 seen_at_most[channel] = stmt.line
                 if count == 0:
-                    checker.diagnostics.append(make("W405", "`at most 0` never allows an offer"
-                                                    + (f" by {channel}" if channel else ""), span))
+                    checker.diagnostics.append(
+                        make(
+                            "W405",
+                            "`at most 0` never allows an offer"
+                            + (f" by {channel}" if channel else ""),
+                            span,
+                        )
+                    )
                 ir["at_most"].append({**base, "channel": channel, "count": count})
         elif kind == "rank":
             if rank_line:
@@ -285,8 +377,13 @@ def compile_policy(source: str, *, schema: Schema | None = None,
             if expr_text != DEFAULT_RANK:
                 tree, problem = parse_rank(expr_text)
                 if problem is not None:
-                    checker.error("E224", problem, span, "write an expression of priority, value and numbers "
-                                  "such as `priority * value`, or `priority, then value, then key`")
+                    checker.error(
+                        "E224",
+                        problem,
+                        span,
+                        "write an expression of priority, value and numbers "
+                        "such as `priority * value`, or `priority, then value, then key`",
+                    )
                     continue
                 ir["rank"] = {**base, "expr": tree}
         elif kind == "fallback":
@@ -294,8 +391,12 @@ def compile_policy(source: str, *, schema: Schema | None = None,
             key = match["offer"]
             offer = None if key == "nothing" else checker.offer(key, span, every_allowed=False)
             if channel in seen_fallback:
-                checker.error("E207", f"a fallback is already set{' for ' + channel if channel else ''} "
-                              f"on line {seen_fallback[channel]}", span)
+                checker.error(
+                    "E207",
+                    f"a fallback is already set{' for ' + channel if channel else ''} "
+                    f"on line {seen_fallback[channel]}",
+                    span,
+                )
             else:
                 seen_fallback[channel] = stmt.line
                 ir["fallbacks"].append({**base, "channel": channel, "offer": offer})
@@ -313,10 +414,18 @@ def _check_fallbacks(checker: _Checker, ir: dict[str, Any]) -> None:
         if key is None:
             continue
         for cap in ir["caps"]:
-            if cap["count"] == 0 and cap["offer"] in (None, key) and cap["channel"] in (None, fallback["channel"]):
-                checker.diagnostics.append(make(
-                    "W405", f"the fallback `{key}` is never made: the limit on line {cap['line']} allows none",
-                    Span(fallback["line"], 1, fallback["line"], 2)))
+            if (
+                cap["count"] == 0
+                and cap["offer"] in (None, key)
+                and cap["channel"] in (None, fallback["channel"])
+            ):
+                checker.diagnostics.append(
+                    make(
+                        "W405",
+                        f"the fallback `{key}` is never made: the limit on line {cap['line']} allows none",
+                        Span(fallback["line"], 1, fallback["line"], 2),
+                    )
+                )
                 break
 
 
@@ -335,13 +444,23 @@ def _shift(diag: Diagnostic, stmt: _Statement, prefix: str) -> Diagnostic:
     line = stmt.line + diag.line - 1
     shift = stmt.column - 1 + len(prefix) if diag.line == 1 else 0
     end_shift = stmt.column - 1 + len(prefix) if diag.end_line == 1 else 0
-    return Diagnostic(diag.code, diag.severity, diag.message, line, diag.column + shift,
-                      stmt.line + diag.end_line - 1, diag.end_column + end_shift, diag.hint)
+    return Diagnostic(
+        diag.code,
+        diag.severity,
+        diag.message,
+        line,
+        diag.column + shift,
+        stmt.line + diag.end_line - 1,
+        diag.end_column + end_shift,
+        diag.hint,
+    )
 
 
 # Ranking expressions ----------------------------------------------------------------
 
-_RANK_TOKEN = re.compile(r"\s*(?:(?P<num>[0-9]+(?:\.[0-9]+)?)|(?P<name>[A-Za-z_]+)|(?P<op>[-+*/()]))")
+_RANK_TOKEN = re.compile(
+    r"\s*(?:(?P<num>[0-9]+(?:\.[0-9]+)?)|(?P<name>[A-Za-z_]+)|(?P<op>[-+*/()]))"
+)
 
 
 def parse_rank(text: str) -> tuple[Any, str | None]:
@@ -352,7 +471,7 @@ def parse_rank(text: str) -> tuple[Any, str | None]:
     while pos < len(text):
         match = _RANK_TOKEN.match(text, pos)
         if match is None or match.end() == pos:
-            return None, f"{quote(text[pos:pos + 10])} cannot be read in a ranking"
+            return None, f"{quote(text[pos : pos + 10])} cannot be read in a ranking"
         kind = match.lastgroup or ""
         tokens.append((kind, match.group(kind)))
         pos = match.end()
@@ -380,8 +499,10 @@ def parse_rank(text: str) -> tuple[Any, str | None]:
         if kind == "name":
             if value not in RANK_NAMES:
                 hint = did_you_mean(value, RANK_NAMES)
-                raise ValueError(f"{quote(value)} is not something a ranking can read: use "
-                                 f"{' or '.join(RANK_NAMES)}" + (f" ({hint})" if hint else ""))
+                raise ValueError(
+                    f"{quote(value)} is not something a ranking can read: use "
+                    f"{' or '.join(RANK_NAMES)}" + (f" ({hint})" if hint else "")
+                )
             return ["name", value]
         if value == "(":
             inner = sum_(depth + 1)
@@ -440,8 +561,12 @@ def _valid_rank(tree: Any, depth: int = 0) -> bool:
         return len(tree) == 2 and type(tree[1]) in (int, float)
     if tree[0] == "name":
         return len(tree) == 2 and tree[1] in RANK_NAMES
-    return (len(tree) == 3 and tree[0] in ("+", "-", "*", "/")
-            and _valid_rank(tree[1], depth + 1) and _valid_rank(tree[2], depth + 1))
+    return (
+        len(tree) == 3
+        and tree[0] in ("+", "-", "*", "/")
+        and _valid_rank(tree[1], depth + 1)
+        and _valid_rank(tree[2], depth + 1)
+    )
 
 
 # Applying a policy --------------------------------------------------------------------
@@ -492,8 +617,15 @@ class Cap:
         return self.offer in (None, offer) and self.channel in (None, channel)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "text": self.text, "scope": self.scope, "offer": self.offer,
-                "channel": self.channel, "count": self.count, "seconds": self.seconds}
+        return {
+            "line": self.line,
+            "text": self.text,
+            "scope": self.scope,
+            "offer": self.offer,
+            "channel": self.channel,
+            "count": self.count,
+            "seconds": self.seconds,
+        }
 
 
 class Policy:
@@ -502,18 +634,28 @@ class Policy:
     def __init__(self, ir: Mapping[str, Any], schema: Schema) -> None:
         self.schema = schema
         self.guards: list[tuple[dict[str, Any], Predicate]] = [
-            (g, generate_predicate(schema, validate_expression_ir(g["when"], schema))) for g in ir["guards"]]
+            (g, generate_predicate(schema, validate_expression_ir(g["when"], schema)))
+            for g in ir["guards"]
+        ]
         self.suppressions: list[dict[str, Any]] = list(ir["suppressions"])
-        self.caps: tuple[Cap, ...] = tuple(Cap(c["line"], c["text"], c["scope"], c["offer"], c["channel"],
-                                               c["count"], c["seconds"]) for c in ir["caps"])
+        self.caps: tuple[Cap, ...] = tuple(
+            Cap(
+                c["line"], c["text"], c["scope"], c["offer"], c["channel"], c["count"], c["seconds"]
+            )
+            for c in ir["caps"]
+        )
         self.at_most: dict[str | None, dict[str, Any]] = {a["channel"]: a for a in ir["at_most"]}
         self.rank: dict[str, Any] | None = ir["rank"]
-        self.fallbacks: dict[str | None, dict[str, Any]] = {f["channel"]: f for f in ir["fallbacks"]}
+        self.fallbacks: dict[str | None, dict[str, Any]] = {
+            f["channel"]: f for f in ir["fallbacks"]
+        }
 
     @property
     def window_seconds(self) -> int:
         """The longest look-back any cap or suppression needs: a history read reads no more."""
-        spans = [c.seconds for c in self.caps if c.scope == "customer"] + [s["seconds"] for s in self.suppressions]
+        spans = [c.seconds for c in self.caps if c.scope == "customer"] + [
+            s["seconds"] for s in self.suppressions
+        ]
         return max(spans, default=0)
 
     @property
@@ -528,11 +670,25 @@ class Policy:
         priority, value = float(entry.get("priority", 0)), float(entry.get("value", 0))
         if self.rank is None:
             return (-priority, -value, str(entry.get("offer")), position)
-        return (-rank_value(self.rank["expr"], priority, value), -priority, -value, str(entry.get("offer")), position)
+        return (
+            -rank_value(self.rank["expr"], priority, value),
+            -priority,
+            -value,
+            str(entry.get("offer")),
+            position,
+        )
 
-    def apply(self, candidates: Sequence[Mapping[str, Any]], interaction: Mapping[str, Any], history: History,
-              moment: float, *, channel: str | None, stopped_by_rulesets: bool,
-              values: Mapping[str, float] | None = None) -> dict[str, Any]:
+    def apply(
+        self,
+        candidates: Sequence[Mapping[str, Any]],
+        interaction: Mapping[str, Any],
+        history: History,
+        moment: float,
+        *,
+        channel: str | None,
+        stopped_by_rulesets: bool,
+        values: Mapping[str, float] | None = None,
+    ) -> dict[str, Any]:
         """Dispose of the rulesets' candidates; see docs/rules.md ("The contact policy").
 
         Returns ``{"offers", "removed", "guards", "fallback"}``: the offers kept (in rank
@@ -540,12 +696,23 @@ class Policy:
         guards that fired, and the fallback made (or None).
         """
         removed: list[dict[str, Any]] = []
-        fired = [{"line": g["line"], "text": g["text"]} for g, predicate in self.guards
-                 if predicate.test(interaction)]
+        fired = [
+            {"line": g["line"], "text": g["text"]}
+            for g, predicate in self.guards
+            if predicate.test(interaction)
+        ]
 
         def drop(entry: Mapping[str, Any], reason: str, line: int, text: str) -> None:
-            removed.append({"offer": entry.get("offer"), "ruleset": entry.get("ruleset"), "rule": entry.get("rule"),
-                            "reason": reason, "line": line, "text": text})
+            removed.append(
+                {
+                    "offer": entry.get("offer"),
+                    "ruleset": entry.get("ruleset"),
+                    "rule": entry.get("rule"),
+                    "reason": reason,
+                    "line": line,
+                    "text": text,
+                }
+            )
 
         if fired:
             for entry in candidates:
@@ -561,8 +728,13 @@ class Policy:
             key = str(entry.get("offer"))
             if key in seen:
                 best = seen[key]
-                drop(entry, f"the same offer is proposed by {best.get('ruleset')} (rule “{best.get('rule')}”), "
-                     "which ranks higher", 0, "one offer once per response")
+                drop(
+                    entry,
+                    f"the same offer is proposed by {best.get('ruleset')} (rule “{best.get('rule')}”), "
+                    "which ranks higher",
+                    0,
+                    "one offer once per response",
+                )
                 continue
             seen[key] = entry
             why = self.refusal(key, channel, history, moment, kept, counted)
@@ -571,47 +743,95 @@ class Policy:
                 continue
             limit = _smallest(at_most, overall)
             if limit is not None and len(kept) >= limit["count"]:
-                drop(entry, f"over at most {limit['count']} per response", limit["line"], limit["text"])
+                drop(
+                    entry,
+                    f"over at most {limit['count']} per response",
+                    limit["line"],
+                    limit["text"],
+                )
                 continue
             kept.append(dict(entry))
         fallback = None
         if not kept and not stopped_by_rulesets:
-            chosen = self.fallbacks.get(channel) if channel in self.fallbacks else self.fallbacks.get(None)
+            chosen = (
+                self.fallbacks.get(channel)
+                if channel in self.fallbacks
+                else self.fallbacks.get(None)
+            )
             if chosen is not None and chosen["offer"] is not None:
                 why = self.refusal(chosen["offer"], channel, history, moment, kept, counted)
                 if why is None:
-                    fallback = {"offer": chosen["offer"], "line": chosen["line"], "text": chosen["text"]}
-                    kept.append({"offer": chosen["offer"], "rule": None, "ruleset": None, "priority": 0,
-                                 "value": (values or {}).get(chosen["offer"], 0), "fallback": True,
-                                 "policy_line": chosen["line"]})
+                    fallback = {
+                        "offer": chosen["offer"],
+                        "line": chosen["line"],
+                        "text": chosen["text"],
+                    }
+                    kept.append(
+                        {
+                            "offer": chosen["offer"],
+                            "rule": None,
+                            "ruleset": None,
+                            "priority": 0,
+                            "value": (values or {}).get(chosen["offer"], 0),
+                            "fallback": True,
+                            "policy_line": chosen["line"],
+                        }
+                    )
                 else:
-                    removed.append({"offer": chosen["offer"], "ruleset": None, "rule": None,
-                                    "reason": f"fallback not made: {why[0]}", "line": why[1], "text": why[2]})
+                    removed.append(
+                        {
+                            "offer": chosen["offer"],
+                            "ruleset": None,
+                            "rule": None,
+                            "reason": f"fallback not made: {why[0]}",
+                            "line": why[1],
+                            "text": why[2],
+                        }
+                    )
             elif chosen is not None:
                 fallback = {"offer": None, "line": chosen["line"], "text": chosen["text"]}
         return {"offers": kept, "removed": removed, "guards": fired, "fallback": fallback}
 
-    def refusal(self, key: str, channel: str | None, history: History, moment: float,
-                kept: Sequence[Mapping[str, Any]], counted: dict[int, int] | None = None
-                ) -> tuple[str, int, str] | None:
+    def refusal(
+        self,
+        key: str,
+        channel: str | None,
+        history: History,
+        moment: float,
+        kept: Sequence[Mapping[str, Any]],
+        counted: dict[int, int] | None = None,
+    ) -> tuple[str, int, str] | None:
         """Why a suppression or cap removes `key` now (reason, line, text), or None."""
         if not history.complete:
             for rule in self.suppressions:
                 if rule["offer"] in (None, key):
-                    return ("the contact history is unavailable, so the suppression cannot be checked",
-                            rule["line"], rule["text"])
+                    return (
+                        "the contact history is unavailable, so the suppression cannot be checked",
+                        rule["line"],
+                        rule["text"],
+                    )
             for cap in self.caps:
                 if cap.covers(key, channel):
-                    return ("the contact history is unavailable, so the limit cannot be counted",
-                            cap.line, cap.text)
+                    return (
+                        "the contact history is unavailable, so the limit cannot be counted",
+                        cap.line,
+                        cap.text,
+                    )
         for rule in self.suppressions:
             if rule["offer"] not in (None, key):
                 continue
             since = moment - rule["seconds"]
             for outcome in history.outcomes:
-                if outcome.kind == rule["outcome"] and (rule["offer"] is None or outcome.offer == key) \
-                        and min(outcome.at, moment) > since:
-                    return (f"suppressed: {rule['outcome']} within the window", rule["line"], rule["text"])
+                if (
+                    outcome.kind == rule["outcome"]
+                    and (rule["offer"] is None or outcome.offer == key)
+                    and min(outcome.at, moment) > since
+                ):
+                    return (
+                        f"suppressed: {rule['outcome']} within the window",
+                        rule["line"],
+                        rule["text"],
+                    )
         counted = {} if counted is None else counted
         for index, cap in enumerate(self.caps):
             if not cap.covers(key, channel):
@@ -648,7 +868,11 @@ def _smallest(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, A
 def load_policy(ir: Any) -> Policy:
     """Validate a compiled policy and load it; raise `DSLError` (E304) when damaged."""
     try:
-        if not isinstance(ir, Mapping) or ir.get("ir") != POLICY_KIND or ir.get("version") != POLICY_VERSION:
+        if (
+            not isinstance(ir, Mapping)
+            or ir.get("ir") != POLICY_KIND
+            or ir.get("version") != POLICY_VERSION
+        ):
             raise ValueError(f"expected a {POLICY_KIND} IR, version {POLICY_VERSION}")
         schema = Schema.from_dict(ir["schema"])
         for key in ("guards", "suppressions", "caps", "at_most", "fallbacks"):
@@ -656,13 +880,20 @@ def load_policy(ir: Any) -> Policy:
                 raise ValueError(f"`{key}` must be a list")
         for cap in ir["caps"]:
             most = MAX_CUSTOMER_COUNT if cap.get("scope") == "customer" else MAX_COUNT
-            if cap.get("scope") not in ("customer", "day") or type(cap.get("count")) is not int \
-                    or not 0 <= cap["count"] <= most or type(cap.get("seconds")) is not int \
-                    or not 0 < cap["seconds"] <= MAX_WINDOW_SECONDS:
+            if (
+                cap.get("scope") not in ("customer", "day")
+                or type(cap.get("count")) is not int
+                or not 0 <= cap["count"] <= most
+                or type(cap.get("seconds")) is not int
+                or not 0 < cap["seconds"] <= MAX_WINDOW_SECONDS
+            ):
                 raise ValueError(f"cap on line {cap.get('line')} is malformed")
         for rule in ir["suppressions"]:
-            if rule.get("outcome") not in OUTCOMES or type(rule.get("seconds")) is not int \
-                    or not 0 < rule["seconds"] <= MAX_WINDOW_SECONDS:
+            if (
+                rule.get("outcome") not in OUTCOMES
+                or type(rule.get("seconds")) is not int
+                or not 0 < rule["seconds"] <= MAX_WINDOW_SECONDS
+            ):
                 raise ValueError(f"suppression on line {rule.get('line')} is malformed")
         for limit in ir["at_most"]:
             if type(limit.get("count")) is not int or not 0 <= limit["count"] <= MAX_COUNT:
@@ -671,6 +902,8 @@ def load_policy(ir: Any) -> Policy:
             raise ValueError("the ranking is malformed")
         return Policy(ir, schema)
     except DSLError as exc:
-        raise DSLError([make("E304", f"the compiled policy is damaged: {exc.diagnostics[0].message}")]) from None
+        raise DSLError(
+            [make("E304", f"the compiled policy is damaged: {exc.diagnostics[0].message}")]
+        ) from None
     except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise DSLError([make("E304", f"the compiled policy is damaged: {exc}")]) from None

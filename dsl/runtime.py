@@ -47,7 +47,9 @@ def _get_path(data: Any, path: str) -> Any:
 
 def bucket(customer_id: str, rule_name: str) -> float:
     """Where a customer falls for a rule's rollout, in [0, 100): stable across runs."""
-    digest = hashlib.sha256(f"{customer_id}\x1f{rule_name}".encode("utf-8", "surrogatepass")).digest()
+    digest = hashlib.sha256(
+        f"{customer_id}\x1f{rule_name}".encode("utf-8", "surrogatepass")
+    ).digest()
     return int.from_bytes(digest[:8], "big") / 2**64 * 100
 
 
@@ -102,7 +104,9 @@ class Ruleset:
         self._skip_memo: dict[int, dict[str, tuple[str, ...]]] = {}
         self._lock = threading.Lock()
         self._plans = codegen.plan_rules(self.rules, schema)
-        self._skip_tables: list[tuple[str, dict[str, tuple[int, int]], tuple[str, ...]]] | None = None
+        self._skip_tables: list[tuple[str, dict[str, tuple[int, int]], tuple[str, ...]]] | None = (
+            None
+        )
         self._explain_tables_cache: _ExplainTables | None = None
         self._rule_offers = [
             [(o["offer"], o.get("percent")) for o in rule["offers"]] for rule in self.rules
@@ -121,9 +125,16 @@ class Ruleset:
                     rows = codegen.ExplainRows(
                         names=[rule["name"] for rule in self.rules],
                         lines=[rule.get("line", 0) for rule in self.rules],
-                        texts=[[text for text, _shown in parts] for _name, _line, parts in tables.rows],
-                        shown=[[shown for _text, shown in parts] for _name, _line, parts in tables.rows])
-                    self._explainer = codegen.generate(self.schema, self.guards, self.rules, explain=rows)
+                        texts=[
+                            [text for text, _shown in parts] for _name, _line, parts in tables.rows
+                        ],
+                        shown=[
+                            [shown for _text, shown in parts] for _name, _line, parts in tables.rows
+                        ],
+                    )
+                    self._explainer = codegen.generate(
+                        self.schema, self.guards, self.rules, explain=rows
+                    )
         return self._explainer
 
     # Deciding --------------------------------------------------------------
@@ -136,7 +147,11 @@ class Ruleset:
         explain: bool = False,
     ) -> dict[str, Any]:
         """The decision for one interaction, as JSON-ready data (see docs/rules.md)."""
-        catalog = cast(Mapping[str, OfferInfo], offers) if offers is self._last_catalog or _is_catalog(offers) else offer_catalog(offers)
+        catalog = (
+            cast(Mapping[str, OfferInfo], offers)
+            if offers is self._last_catalog or _is_catalog(offers)
+            else offer_catalog(offers)
+        )
         if explain:
             code = self._explain_code()
             tables = self._explain_tables()
@@ -152,7 +167,11 @@ class Ruleset:
         else:
             fired, matched = self._generated.run(interaction)
         self._last_catalog = catalog
-        moment = codegen._timestamp(_get_path(interaction, self.schema.time_field)) if self.schema.time_field else None
+        moment = (
+            codegen._timestamp(_get_path(interaction, self.schema.time_field))
+            if self.schema.time_field
+            else None
+        )
         if not matched and not explain:
             return self._empty_decision(fired, moment, interaction)
         matched.sort()
@@ -170,18 +189,39 @@ class Ruleset:
                 problem = self._unavailable(catalog, key, interaction, when, moment is None)
                 if problem:
                     if explain:
-                        notes.append({"offer": key, "rule": rule["name"], "kind": "follow_up", "outcome": problem})
+                        notes.append(
+                            {
+                                "offer": key,
+                                "rule": rule["name"],
+                                "kind": "follow_up",
+                                "outcome": problem,
+                            }
+                        )
                     continue
                 follow_ups.append({"offer": key, "rule": rule["name"], "after": follow["after"]})
             for key, percent in self._rule_offers[rule_id]:
                 problem = self._unavailable(catalog, key, interaction, moment, False)
                 if problem:
                     if explain:
-                        notes.append({"offer": key, "rule": rule["name"], "kind": "offer", "outcome": problem})
+                        notes.append(
+                            {
+                                "offer": key,
+                                "rule": rule["name"],
+                                "kind": "offer",
+                                "outcome": problem,
+                            }
+                        )
                     continue
                 if fired:
                     if explain:
-                        notes.append({"offer": key, "rule": rule["name"], "kind": "offer", "outcome": "stopped by a guard"})
+                        notes.append(
+                            {
+                                "offer": key,
+                                "rule": rule["name"],
+                                "kind": "offer",
+                                "outcome": "stopped by a guard",
+                            }
+                        )
                     continue
                 if percent is not None and customer_id is _MISSING:
                     customer_id = self._customer_id(interaction)
@@ -190,11 +230,28 @@ class Ruleset:
                 ):
                     holdouts.append({"offer": key, "rule": rule["name"]})
                     if explain:
-                        notes.append({"offer": key, "rule": rule["name"], "kind": "offer", "outcome": "holdout"})
+                        notes.append(
+                            {
+                                "offer": key,
+                                "rule": rule["name"],
+                                "kind": "offer",
+                                "outcome": "holdout",
+                            }
+                        )
                     continue
                 value = catalog[key].value
                 rank = (-rule["priority"], -value, key, rule_id)
-                candidates.append((rank, {"offer": key, "rule": rule["name"], "priority": rule["priority"], "value": value}))
+                candidates.append(
+                    (
+                        rank,
+                        {
+                            "offer": key,
+                            "rule": rule["name"],
+                            "priority": rule["priority"],
+                            "value": value,
+                        },
+                    )
+                )
         candidates.sort(key=lambda c: c[0])
         chosen: list[dict[str, Any]] = []
         seen: set[str] = set()
@@ -203,19 +260,43 @@ class Ruleset:
         for _rank, entry in candidates:
             if entry["offer"] in seen:
                 if explain:
-                    notes.append({"offer": entry["offer"], "rule": entry["rule"], "kind": "offer",
-                                  "outcome": "outranked by another rule making the same offer"})
+                    notes.append(
+                        {
+                            "offer": entry["offer"],
+                            "rule": entry["rule"],
+                            "kind": "offer",
+                            "outcome": "outranked by another rule making the same offer",
+                        }
+                    )
                 continue
             seen.add(entry["offer"])
             if len(chosen) >= limit:
                 if explain:
                     capped = self.max_offers is not None and len(chosen) >= self.max_offers
-                    outcome = f"over `at most {self.max_offers}` per response" if capped else "over the customer's contact limit"
-                    notes.append({"offer": entry["offer"], "rule": entry["rule"], "kind": "offer", "outcome": outcome})
+                    outcome = (
+                        f"over `at most {self.max_offers}` per response"
+                        if capped
+                        else "over the customer's contact limit"
+                    )
+                    notes.append(
+                        {
+                            "offer": entry["offer"],
+                            "rule": entry["rule"],
+                            "kind": "offer",
+                            "outcome": outcome,
+                        }
+                    )
                 continue
             chosen.append(entry)
             if explain:
-                notes.append({"offer": entry["offer"], "rule": entry["rule"], "kind": "offer", "outcome": "offered"})
+                notes.append(
+                    {
+                        "offer": entry["offer"],
+                        "rule": entry["rule"],
+                        "kind": "offer",
+                        "outcome": "offered",
+                    }
+                )
         unique_follow: list[dict[str, Any]] = []
         followed: set[str] = set()
         for entry in sorted(follow_ups, key=lambda f: self._rank_of(f["rule"])):
@@ -226,7 +307,10 @@ class Ruleset:
             "ruleset": self.name,
             "offers": chosen,
             "follow_ups": unique_follow,
-            "guards": [{"line": self.guards[k].get("line", 0), "text": self.guards[k].get("text", "")} for k in fired],
+            "guards": [
+                {"line": self.guards[k].get("line", 0), "text": self.guards[k].get("text", "")}
+                for k in fired
+            ],
             "holdouts": holdouts,
             "limits": reached,
             "surveys": [] if fired else self._surveys(matched, interaction),
@@ -236,16 +320,25 @@ class Ruleset:
         return decision
 
     def _customer_id(self, interaction: Any) -> str | None:
-        found = _get_path(interaction, self.schema.customer_id_field) if self.schema.customer_id_field else None
+        found = (
+            _get_path(interaction, self.schema.customer_id_field)
+            if self.schema.customer_id_field
+            else None
+        )
         return str(found) if type(found) is int else found
 
-    def _empty_decision(self, fired: list[int], moment: float | None, interaction: Any) -> dict[str, Any]:
+    def _empty_decision(
+        self, fired: list[int], moment: float | None, interaction: Any
+    ) -> dict[str, Any]:
         """The decision when no rule matched (the common case), without the machinery."""
         return {
             "ruleset": self.name,
             "offers": [],
             "follow_ups": [],
-            "guards": [{"line": self.guards[k].get("line", 0), "text": self.guards[k].get("text", "")} for k in fired],
+            "guards": [
+                {"line": self.guards[k].get("line", 0), "text": self.guards[k].get("text", "")}
+                for k in fired
+            ],
             "holdouts": [],
             "limits": self._allowance(interaction, moment)[1] if self.limits else [],
             "surveys": [],
@@ -267,8 +360,10 @@ class Ruleset:
                 if percent is not None:
                     if customer_id is _MISSING:
                         customer_id = self._customer_id(interaction)
-                    if type(customer_id) is not str or \
-                            bucket(customer_id, f"{rule['name']}\x1fsurvey {key}") >= percent:
+                    if (
+                        type(customer_id) is not str
+                        or bucket(customer_id, f"{rule['name']}\x1fsurvey {key}") >= percent
+                    ):
                         continue
                 seen.add(key)
                 asked.append({"survey": key, "rule": rule["name"]})
@@ -285,8 +380,14 @@ class Ruleset:
             self.__dict__["_names"] = cached
         return cached
 
-    def _unavailable(self, catalog: Mapping[str, OfferInfo], key: str, interaction: Any,
-                     moment: float | None, unknown_time: bool) -> str | None:
+    def _unavailable(
+        self,
+        catalog: Mapping[str, OfferInfo],
+        key: str,
+        interaction: Any,
+        moment: float | None,
+        unknown_time: bool,
+    ) -> str | None:
         info = catalog.get(key)
         if info is None:
             return "unknown offer"
@@ -304,15 +405,21 @@ class Ruleset:
         cache = info.__dict__.setdefault("_predicates", {})
         predicate: codegen.Predicate | None = cache.get(self.schema)
         if predicate is None:
-            assert info.eligible_when is not None  # the caller asks only about offers with a condition
+            assert (
+                info.eligible_when is not None
+            )  # the caller asks only about offers with a condition
             predicate = _PREDICATES.get(self.schema, info.eligible_when)
             cache[self.schema] = predicate
         return predicate.test(interaction)
 
-    def _allowance(self, interaction: Any, moment: float | None) -> tuple[int | float, list[dict[str, Any]]]:
+    def _allowance(
+        self, interaction: Any, moment: float | None
+    ) -> tuple[int | float, list[dict[str, Any]]]:
         if not self.limits:
             return float("inf"), []
-        history = _get_path(interaction, self.schema.history_field) if self.schema.history_field else None
+        history = (
+            _get_path(interaction, self.schema.history_field) if self.schema.history_field else None
+        )
         stamps: list[float | None] = []
         if type(history) is list:
             for entry in history:
@@ -328,8 +435,14 @@ class Ruleset:
                 used = sum(1 for s in stamps if s is None or start < s <= moment)
             left = max(limit["count"] - used, 0)
             if left == 0:
-                reached.append({"line": limit.get("line", 0), "count": limit["count"],
-                                "period": limit.get("period", ""), "used": used})
+                reached.append(
+                    {
+                        "line": limit.get("line", 0),
+                        "count": limit["count"],
+                        "period": limit.get("period", ""),
+                        "used": used,
+                    }
+                )
             allowance = min(allowance, left)
         return allowance, reached
 
@@ -342,7 +455,10 @@ class Ruleset:
                 groups: dict[str, list[str]] = {}
                 for plan in self._plans:
                     if plan.index_field == index_field:
-                        groups.setdefault(plan.index_value, []).append(self.rules[plan.rule_id]["name"])  # type: ignore[arg-type]  # index_value is set whenever index_field is
+                        # index_value is set whenever index_field is
+                        groups.setdefault(plan.index_value, []).append(  # type: ignore[arg-type]
+                            self.rules[plan.rule_id]["name"]
+                        )
                 if not groups:
                     continue
                 flat: list[str] = []
@@ -354,8 +470,9 @@ class Ruleset:
             self._skip_tables = tables
         return self._skip_tables
 
-    def _skipped_names(self, n: int, actual: Any, offsets: dict[str, tuple[int, int]],
-                       flat: tuple[str, ...]) -> tuple[str, ...]:
+    def _skipped_names(
+        self, n: int, actual: Any, offsets: dict[str, tuple[int, int]], flat: tuple[str, ...]
+    ) -> tuple[str, ...]:
         """Names of the rules indexed on field `n` under values other than `actual`.
 
         The tuple is immutable and memoised per value, so a trace over thousands of
@@ -369,7 +486,7 @@ class Ruleset:
         if names is None:
             if len(memo) >= 256:
                 memo.clear()
-            names = memo[actual] = flat[: span[0]] + flat[span[1]:]
+            names = memo[actual] = flat[: span[0]] + flat[span[1] :]
         return names
 
     def _explain_tables(self) -> _ExplainTables:
@@ -381,8 +498,14 @@ class Ruleset:
             self._explain_tables_cache = tables
         return tables
 
-    def _trace(self, actual: _Actual, fired_flags: list[bool], traced: list[tuple[int, dict[str, Any]]],
-               index_values: tuple[Any, ...], notes: list[dict[str, Any]]) -> dict[str, Any]:
+    def _trace(
+        self,
+        actual: _Actual,
+        fired_flags: list[bool],
+        traced: list[tuple[int, dict[str, Any]]],
+        index_values: tuple[Any, ...],
+        notes: list[dict[str, Any]],
+    ) -> dict[str, Any]:
         tables = self._explain_tables()
         traced.sort()  # runs already in rule order; rule numbers are unique, rows never compared
         rules_out = [row for _rule_id, row in traced]
@@ -390,10 +513,19 @@ class Ruleset:
         for n, (index_field, offsets, flat) in enumerate(self._skip()):
             names = self._skipped_names(n, index_values[n], offsets, flat)
             if names:
-                skipped.append({"field": index_field, "actual": actual.value(index_field), "rules": names})
+                skipped.append(
+                    {"field": index_field, "actual": actual.value(index_field), "rules": names}
+                )
         guards = []
         for k, (line, text, shown) in enumerate(tables.guards):
-            guards.append({"line": line, "text": text, "fired": bool(fired_flags[k]), "actual": actual.of(shown)})
+            guards.append(
+                {
+                    "line": line,
+                    "text": text,
+                    "fired": bool(fired_flags[k]),
+                    "actual": actual.of(shown),
+                }
+            )
         return {"rules": rules_out, "skipped": skipped, "guards": guards, "offers": notes}
 
 
@@ -407,10 +539,14 @@ class _ExplainTables:
     fields it shows (`tone` also shows `tone.score` and `tone.words`: the fields beside
     an alias's target explain it)."""
 
-    def __init__(self, schema: Schema, rules: list[dict[str, Any]], guards: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, schema: Schema, rules: list[dict[str, Any]], guards: list[dict[str, Any]]
+    ) -> None:
         aliased = {target.rsplit(".", 1)[0] for _alias, target in schema.aliases}
-        siblings = {root: tuple(spec.path for spec in schema.fields if spec.path.startswith(root + "."))
-                    for root in aliased}
+        siblings = {
+            root: tuple(spec.path for spec in schema.fields if spec.path.startswith(root + "."))
+            for root in aliased
+        }
         interned: dict[tuple[str, ...], int] = {}
         #: Every distinct set of shown fields; rows refer to them by number.
         self.shown: list[_Shown] = []
@@ -422,16 +558,24 @@ class _ExplainTables:
                 order: list[tuple[str, bool]] = []
                 for path in fields:
                     order.append((path, True))
-                    order.extend((other, False) for other in siblings.get(path.rsplit(".", 1)[0], ()))
+                    order.extend(
+                        (other, False) for other in siblings.get(path.rsplit(".", 1)[0], ())
+                    )
                 found = interned[fields] = len(self.shown)
                 self.shown.append(tuple(order))
             return found
 
         self.rows: list[tuple[str, int, list[tuple[str, int]]]] = [
-            (rule["name"], rule.get("line", 0), [(_text_of(part), shown(part)) for part in codegen.conjuncts(rule["when"])])
+            (
+                rule["name"],
+                rule.get("line", 0),
+                [(_text_of(part), shown(part)) for part in codegen.conjuncts(rule["when"])],
+            )
             for rule in rules
         ]
-        self.guards = [(g.get("line", 0), g.get("text", ""), self.shown[shown(g["when"])]) for g in guards]
+        self.guards = [
+            (g.get("line", 0), g.get("text", ""), self.shown[shown(g["when"])]) for g in guards
+        ]
 
 
 class _Actual:
@@ -498,5 +642,6 @@ def load_ruleset(ir: Any) -> Ruleset:
     try:
         return Ruleset(ir, schema)
     except (ValueError, SyntaxError, RecursionError, MemoryError) as err:
-        raise DSLError([make("E301", f"the compiled ruleset could not be loaded: {type(err).__name__}")]) from None
-
+        raise DSLError(
+            [make("E301", f"the compiled ruleset could not be loaded: {type(err).__name__}")]
+        ) from None

@@ -92,9 +92,13 @@ class Schema:
     time_field: str | None = None
     customer_id_field: str | None = None
     history_field: str | None = None
-    _by_path: dict[str, FieldSpec] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _by_path: dict[str, FieldSpec] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
     _alias_map: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
-    _lookups: dict[str, FieldSpec | None] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _lookups: dict[str, FieldSpec | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_path", {spec.path: spec for spec in self.fields})
@@ -130,9 +134,11 @@ class Schema:
 
     def names(self) -> list[str]:
         """Every name a rule may write, for suggestions."""
-        return [s.path for s in self.fields] + [a for a, _ in self.aliases] + [
-            f"{root}." for root in self.free_roots
-        ]
+        return (
+            [s.path for s in self.fields]
+            + [a for a, _ in self.aliases]
+            + [f"{root}." for root in self.free_roots]
+        )
 
     def field_names(self) -> list[str]:
         return [s.path for s in self.fields]
@@ -165,7 +171,11 @@ class Schema:
         known = {"version", "fields", "aliases", "free", "index", "roles"}
         for key in data:
             if key not in known:
-                bad(f"schema.{str(key)[:40]}", "is not a schema setting", did_you_mean(str(key), known))
+                bad(
+                    f"schema.{str(key)[:40]}",
+                    "is not a schema setting",
+                    did_you_mean(str(key), known),
+                )
         if data.get("version", SCHEMA_VERSION) != SCHEMA_VERSION:
             bad("schema.version", f"must be {SCHEMA_VERSION}")
         raw_fields = data.get("fields")
@@ -184,9 +194,15 @@ class Schema:
         for spec in specs:
             for other in paths:
                 if other.startswith(spec.path + ".") and spec.type != "any":
-                    bad(f"schema.fields.{spec.path}", f"is a value but `{other}` is declared under it")
+                    bad(
+                        f"schema.fields.{spec.path}",
+                        f"is a value but `{other}` is declared under it",
+                    )
             if spec.derive_from is not None and spec.derive_from not in paths:
-                bad(f"schema.fields.{spec.path}.derive", f"refers to unknown field `{spec.derive_from}`")
+                bad(
+                    f"schema.fields.{spec.path}.derive",
+                    f"refers to unknown field `{spec.derive_from}`",
+                )
         aliases = data.get("aliases", {})
         alias_pairs: list[tuple[str, str]] = []
         if not isinstance(aliases, Mapping):
@@ -202,8 +218,10 @@ class Schema:
             else:
                 alias_pairs.append((name, target))
         free = data.get("free", [])
-        if not isinstance(free, list) or not all(isinstance(f, str) and _SEGMENT.fullmatch(f) for f in free):
-            bad("schema.free", "expected a list of root names such as [\"data\"]")
+        if not isinstance(free, list) or not all(
+            isinstance(f, str) and _SEGMENT.fullmatch(f) for f in free
+        ):
+            bad("schema.free", 'expected a list of root names such as ["data"]')
             free = []
         index = data.get("index", [])
         if not isinstance(index, list):
@@ -221,9 +239,14 @@ class Schema:
         wanted = {"time": ("datetime",), "customer_id": ("string",), "history": ("history",)}
         for role, value in roles.items():
             if role not in wanted:
-                bad(f"schema.roles.{str(role)[:40]}", "is not a role", did_you_mean(str(role), wanted))
+                bad(
+                    f"schema.roles.{str(role)[:40]}",
+                    "is not a role",
+                    did_you_mean(str(role), wanted),
+                )
             elif value is not None and (
-                not isinstance(value, str) or spec_by_path.get(value) is None
+                not isinstance(value, str)
+                or spec_by_path.get(value) is None
                 or spec_by_path[value].type not in wanted[role]
             ):
                 bad(f"schema.roles.{role}", f"must name a {' or '.join(wanted[role])} field")
@@ -251,19 +274,26 @@ def _field_from_dict(path: Any, raw: Any, bad: Callable[..., None]) -> FieldSpec
         bad(where, "is not a valid field path (names of letters, digits and _ joined by dots)")
         return None
     if not isinstance(raw, Mapping):
-        bad(where, "expected an object such as {\"type\": \"string\"}")
+        bad(where, 'expected an object such as {"type": "string"}')
         return None
     kind = raw.get("type")
     if kind not in TYPES or kind == "any":
-        bad(where, f"type {quote(str(kind))} is not one of {', '.join(t for t in TYPES if t != 'any')}",
-            did_you_mean(str(kind), TYPES))
+        bad(
+            where,
+            f"type {quote(str(kind))} is not one of {', '.join(t for t in TYPES if t != 'any')}",
+            did_you_mean(str(kind), TYPES),
+        )
         return None
     values: tuple[str, ...] = ()
     if kind == "enum":
         raw_values = raw.get("values")
         if (
-            not isinstance(raw_values, list) or not raw_values or len(raw_values) > _MAX_ENUM_VALUES
-            or not all(isinstance(v, str) and 0 < len(v) <= 100 and v.isprintable() for v in raw_values)
+            not isinstance(raw_values, list)
+            or not raw_values
+            or len(raw_values) > _MAX_ENUM_VALUES
+            or not all(
+                isinstance(v, str) and 0 < len(v) <= 100 and v.isprintable() for v in raw_values
+            )
         ):
             bad(where, "an enum needs `values`: a list of short texts")
             return None
@@ -280,9 +310,13 @@ def _field_from_dict(path: Any, raw: Any, bad: Callable[..., None]) -> FieldSpec
     derive = raw.get("derive")
     derive_from = derive_equals = None
     if derive is not None:
-        if kind != "boolean" or not isinstance(derive, Mapping) or not isinstance(derive.get("from"), str) \
-                or not isinstance(derive.get("is"), str):
-            bad(where, "`derive` is {\"from\": FIELD, \"is\": VALUE} on a boolean field")
+        if (
+            kind != "boolean"
+            or not isinstance(derive, Mapping)
+            or not isinstance(derive.get("from"), str)
+            or not isinstance(derive.get("is"), str)
+        ):
+            bad(where, '`derive` is {"from": FIELD, "is": VALUE} on a boolean field')
         else:
             derive_from, derive_equals = derive["from"], derive["is"]
     return FieldSpec(path, kind, values, doc[:500], derive_from, derive_equals)
@@ -302,12 +336,16 @@ def default_schema() -> Schema:
             FieldSpec("id", "string", doc="The interaction's id."),
             FieldSpec("at", "datetime", doc="When the interaction happened (ISO 8601)."),
             FieldSpec("inquiry.category", "enum", CATEGORIES, "What kind of help was asked for."),
-            FieldSpec("inquiry.intent", "string", doc="What the customer wanted, e.g. order_checkbook."),
+            FieldSpec(
+                "inquiry.intent", "string", doc="What the customer wanted, e.g. order_checkbook."
+            ),
             FieldSpec("inquiry.channel", "enum", CHANNELS, "Where the contact happened."),
             FieldSpec(
-                "inquiry.resolved", "boolean",
+                "inquiry.resolved",
+                "boolean",
                 doc="Whether the inquiry was resolved; true when resolution is confirmed.",
-                derive_from="inquiry.resolution", derive_equals="confirmed",
+                derive_from="inquiry.resolution",
+                derive_equals="confirmed",
             ),
             FieldSpec("inquiry.resolution", "enum", RESOLUTIONS, "Where the resolution stands."),
             FieldSpec("inquiry.text", "string", doc="What the customer wrote or said."),
@@ -315,11 +353,15 @@ def default_schema() -> Schema:
             FieldSpec("tone.score", "number", doc="Tone score from -1 (worst) to 1 (best)."),
             FieldSpec("tone.words", "list", doc="The words that drove the tone."),
             FieldSpec("customer.id", "string", doc="The customer's id."),
-            FieldSpec("customer.authenticated", "boolean", doc="Whether the customer proved who they are."),
+            FieldSpec(
+                "customer.authenticated", "boolean", doc="Whether the customer proved who they are."
+            ),
             FieldSpec("customer.tier", "enum", TIERS, "The customer's tier."),
             FieldSpec("customer.state", "string", doc="State or region, e.g. CA."),
             FieldSpec("customer.products", "list", doc="Products the customer holds."),
-            FieldSpec("customer.recent_offers", "history", doc="Offers made recently: {offer, at}."),
+            FieldSpec(
+                "customer.recent_offers", "history", doc="Offers made recently: {offer, at}."
+            ),
         ),
         aliases=(("tone", "tone.label"),),
         free_roots=("data",),
@@ -360,7 +402,9 @@ def _check_value(spec: FieldSpec, value: Any) -> str | None:
     kind = spec.type
     if kind == "enum":
         if not isinstance(value, str) or value not in spec.values:
-            shown = repr(value) if isinstance(value, str | int | float | bool) else type(value).__name__
+            shown = (
+                repr(value) if isinstance(value, str | int | float | bool) else type(value).__name__
+            )
             return f"{shown[:60]} is not one of {', '.join(spec.values)}"
     elif kind == "string":
         if not isinstance(value, str):
@@ -379,19 +423,28 @@ def _check_value(spec: FieldSpec, value: Any) -> str | None:
             return "expected an ISO 8601 date and time such as 2026-11-20T10:15:00Z"
     elif kind == "history":
         if not isinstance(value, list):
-            return "expected a list of {\"offer\": KEY, \"at\": DATETIME}"
+            return 'expected a list of {"offer": KEY, "at": DATETIME}'
         for i, entry in enumerate(value):
-            if not isinstance(entry, Mapping) or not isinstance(entry.get("offer"), str) \
-                    or parse_datetime(entry.get("at")) is None:
-                return f"entry {i} should be {{\"offer\": KEY, \"at\": DATETIME}}"
+            if (
+                not isinstance(entry, Mapping)
+                or not isinstance(entry.get("offer"), str)
+                or parse_datetime(entry.get("at")) is None
+            ):
+                return f'entry {i} should be {{"offer": KEY, "at": DATETIME}}'
     return None
 
 
 def _kind(value: Any) -> str:
     if value is None:
         return "null"
-    return {bool: "true/false", int: "a number", float: "a number", str: "text", list: "a list",
-            dict: "an object"}.get(type(value), type(value).__name__)
+    return {
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        str: "text",
+        list: "a list",
+        dict: "an object",
+    }.get(type(value), type(value).__name__)
 
 
 def validate_interaction(schema: Schema, interaction: Any) -> list[Diagnostic]:
@@ -426,7 +479,11 @@ def validate_interaction(schema: Schema, interaction: Any) -> list[Diagnostic]:
                     problems.append(make("E302", f"{path}: expected an object, got {_kind(value)}"))
                 continue
             problems.append(
-                make("E302", f"{path[:80]}: is not a field of the schema", hint=did_you_mean(path, declared))
+                make(
+                    "E302",
+                    f"{path[:80]}: is not a field of the schema",
+                    hint=did_you_mean(path, declared),
+                )
             )
 
     walk(interaction, "")

@@ -26,10 +26,29 @@ MAX_TERM_LENGTH: Final = 60
 MAX_WORDS_SHOWN: Final = 6
 
 DEFAULT_DISTRESS_TERMS: Final = (
-    "stolen", "robbed", "robbery", "mugged", "assaulted", "attacked", "threatened",
-    "died", "dead", "death", "passed away", "funeral", "bereavement",
-    "fraud", "scam*", "identity theft", "hospital*", "emergency", "desperate",
-    "evicted", "afraid", "terrified", "scared",
+    "stolen",
+    "robbed",
+    "robbery",
+    "mugged",
+    "assaulted",
+    "attacked",
+    "threatened",
+    "died",
+    "dead",
+    "death",
+    "passed away",
+    "funeral",
+    "bereavement",
+    "fraud",
+    "scam*",
+    "identity theft",
+    "hospital*",
+    "emergency",
+    "desperate",
+    "evicted",
+    "afraid",
+    "terrified",
+    "scared",
 )
 
 TERM: Final = re.compile(r"^[\w'][\w' -]*\*?$")
@@ -51,8 +70,9 @@ def distress_terms(data: Any) -> tuple[str, ...]:
     if not isinstance(raw, list | tuple):
         return DEFAULT_DISTRESS_TERMS
     terms = [normalize_term(t) for t in raw[:MAX_TERMS] if isinstance(t, str)]
-    return tuple(dict.fromkeys(t for t in terms
-                               if t and len(t) <= MAX_TERM_LENGTH and TERM.match(t)))
+    return tuple(
+        dict.fromkeys(t for t in terms if t and len(t) <= MAX_TERM_LENGTH and TERM.match(t))
+    )
 
 
 @functools.lru_cache(maxsize=64)

@@ -25,8 +25,13 @@ UNKNOWN = "unknown"
 
 def names_unknown(spec: FieldSpec | None, node: object) -> bool:
     """Whether `node`, compared with `spec`, is the word `unknown` (not an enum value)."""
-    return (spec is not None and spec.type == "enum" and isinstance(node, ast.Symbol)
-            and node.name == UNKNOWN and UNKNOWN not in spec.values)
+    return (
+        spec is not None
+        and spec.type == "enum"
+        and isinstance(node, ast.Symbol)
+        and node.name == UNKNOWN
+        and UNKNOWN not in spec.values
+    )
 
 
 def compile_unknown(expr: ast.Compare, schema: Schema, text: str) -> dict[str, Any] | None:
@@ -36,8 +41,12 @@ def compile_unknown(expr: ast.Compare, schema: Schema, text: str) -> dict[str, A
     spec = schema.lookup(expr.left.dotted)
     if not names_unknown(spec, expr.right):
         return None
-    known = {"test": "in", "field": schema.resolve(expr.left.dotted),
-             "values": list(spec.values), "text": text}  # type: ignore[union-attr]
+    known = {
+        "test": "in",
+        "field": schema.resolve(expr.left.dotted),
+        "values": list(spec.values),  # type: ignore[union-attr]
+        "text": text,
+    }
     return {"not": known} if expr.op in ("is", "==") else known
 
 
@@ -47,8 +56,11 @@ def mentions_unknown(expr: ast.Expr, field: str, schema: Schema) -> bool:
         return any(mentions_unknown(item, field, schema) for item in expr.items)
     if isinstance(expr, ast.Not):
         return mentions_unknown(expr.operand, field, schema)
-    if isinstance(expr, ast.Compare) and isinstance(expr.left, ast.Path) \
-            and schema.resolve(expr.left.dotted) == field:
+    if (
+        isinstance(expr, ast.Compare)
+        and isinstance(expr.left, ast.Path)
+        and schema.resolve(expr.left.dotted) == field
+    ):
         return names_unknown(schema.lookup(field), expr.right)
     return False
 
@@ -60,13 +72,16 @@ def mentions_field(expr: ast.Expr, field: str, schema: Schema) -> bool:
     if isinstance(expr, ast.Not):
         return mentions_field(expr.operand, field, schema)
     if isinstance(expr, ast.Compare):
-        return any(isinstance(side, ast.Path) and schema.resolve(side.dotted) == field
-                   for side in (expr.left, expr.right))
+        return any(
+            isinstance(side, ast.Path) and schema.resolve(side.dotted) == field
+            for side in (expr.left, expr.right)
+        )
     return False
 
 
-def unknown_tone_warnings(tree: ast.Ruleset, schema: Schema,
-                          formula: Callable[[ast.Expr, Schema], logic.Formula]) -> list[Diagnostic]:
+def unknown_tone_warnings(
+    tree: ast.Ruleset, schema: Schema, formula: Callable[[ast.Expr, Schema], logic.Formula]
+) -> list[Diagnostic]:
     """W404 when a guard reads the tone but nothing says what an unknown tone means.
 
     Saying it anywhere is enough: a guard `never offer when tone is unknown`, or a rule
@@ -80,14 +95,23 @@ def unknown_tone_warnings(tree: ast.Ruleset, schema: Schema,
         return []
     field = spec.path
     guards = [g for g in tree.guards if mentions_field(g.condition, field, schema)]
-    conditions = [g.condition for g in tree.guards] + [r.condition for r in tree.rules if r.condition]
+    conditions = [g.condition for g in tree.guards] + [
+        r.condition for r in tree.rules if r.condition
+    ]
     if not guards or any(mentions_unknown(c, field, schema) for c in conditions):
         return []
-    unknown = logic.Atom(field, logic.Finite(frozenset(spec.values) | {logic.NULL},
-                                             frozenset({logic.NULL})), None)
+    unknown = logic.Atom(
+        field, logic.Finite(frozenset(spec.values) | {logic.NULL}, frozenset({logic.NULL})), None
+    )
     if logic.implies(unknown, logic.OrF(tuple(formula(g.condition, schema) for g in tree.guards))):
         return []  # the guards already stop offers when the tone is unknown
-    return [make("W404", "this guard reads the tone, but no guard says what happens when the tone "
-                 "is unknown (no tone was given and none could be inferred)", guards[0].condition.span,
-                 hint="add `never offer when tone is unknown` to stop offers then; to offer "
-                      "anyway, test it in a rule (`... and tone is not unknown`) to show it is meant")]
+    return [
+        make(
+            "W404",
+            "this guard reads the tone, but no guard says what happens when the tone "
+            "is unknown (no tone was given and none could be inferred)",
+            guards[0].condition.span,
+            hint="add `never offer when tone is unknown` to stop offers then; to offer "
+            "anyway, test it in a rule (`... and tone is not unknown`) to show it is meant",
+        )
+    ]

@@ -36,15 +36,25 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     return {
         **browser_type_launch_args,
         "executable_path": _chromium(),
-        "args": ["--disable-gpu", "--disable-quic", "--disable-background-networking",
-                 "--no-first-run", "--disable-component-update", "--disable-sync"],
+        "args": [
+            "--disable-gpu",
+            "--disable-quic",
+            "--disable-background-networking",
+            "--no-first-run",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
     }
 
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict) -> dict:
-    return {**browser_context_args, "locale": "en-US", "timezone_id": "UTC",
-            "viewport": {"width": 1280, "height": 860}}
+    return {
+        **browser_context_args,
+        "locale": "en-US",
+        "timezone_id": "UTC",
+        "viewport": {"width": 1280, "height": 860},
+    }
 
 
 @pytest.fixture(scope="session")
@@ -62,8 +72,9 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     address = f"http://127.0.0.1:{server.server_port}"
-    app.config["STUDIO_SETTINGS"] = dataclasses.replace(app.config["STUDIO_SETTINGS"],
-                                                        public_base_url=address)
+    app.config["STUDIO_SETTINGS"] = dataclasses.replace(
+        app.config["STUDIO_SETTINGS"], public_base_url=address
+    )
     thread.start()
     try:
         yield app, address

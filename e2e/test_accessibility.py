@@ -34,14 +34,19 @@ def _serious_violations(page: Page) -> list[str]:
     return list(result)
 
 
-@pytest.mark.parametrize(("who", "path"), [
-    ("sam@demo.studio", "/rules/retail_banking"),
-    ("sam@demo.studio", "/rules/new"),
-    ("mara@demo.studio", "/offers/new"),
-    ("mara@demo.studio", "/layouts/"),
-    ("mara@demo.studio", "/surveys/new"),
-])
-def test_editor_pages_have_no_serious_or_critical_accessibility_violations(page: Page, who: str, path: str) -> None:
+@pytest.mark.parametrize(
+    ("who", "path"),
+    [
+        ("sam@demo.studio", "/rules/retail_banking"),
+        ("sam@demo.studio", "/rules/new"),
+        ("mara@demo.studio", "/offers/new"),
+        ("mara@demo.studio", "/layouts/"),
+        ("mara@demo.studio", "/surveys/new"),
+    ],
+)
+def test_editor_pages_have_no_serious_or_critical_accessibility_violations(
+    page: Page, who: str, path: str
+) -> None:
     sign_in(page, who)
     page.goto(path)
     if path == "/layouts/":
@@ -55,7 +60,7 @@ def test_editor_pages_have_no_serious_or_critical_accessibility_violations(page:
 def test_the_rules_editor_with_errors_shown_has_no_serious_violations(page: Page) -> None:
     sign_in(page, "sam@demo.studio")
     page.goto("/rules/retail_banking")
-    replace_source(page, 'rule Broken\n  when tone is furios\n  offer nothing_here\n')
+    replace_source(page, "rule Broken\n  when tone is furios\n  offer nothing_here\n")
     expect(page.locator(".cm-lintRange-error").first).to_be_visible(timeout=5000)
     page.wait_for_load_state("networkidle")
     found = _serious_violations(page)

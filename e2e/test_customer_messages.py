@@ -25,12 +25,22 @@ from studio.services import api_tokens
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 CHANNEL = "text_message"
 CHECKBOOK: dict[str, Any] = {
-    "id": "i-e2e-checkbook", "at": "2026-03-02T10:15:00Z",
-    "inquiry": {"category": "transactional", "intent": "order_checkbook", "channel": "email",
-                "resolution": "confirmed"},
+    "id": "i-e2e-checkbook",
+    "at": "2026-03-02T10:15:00Z",
+    "inquiry": {
+        "category": "transactional",
+        "intent": "order_checkbook",
+        "channel": "email",
+        "resolution": "confirmed",
+    },
     "tone": {"label": "neutral", "score": 0.2},
-    "customer": {"id": "c-e2e-1", "authenticated": True, "tier": "gold",
-                 "state": "CA", "products": ["checking"]},
+    "customer": {
+        "id": "c-e2e-1",
+        "authenticated": True,
+        "tier": "gold",
+        "state": "CA",
+        "products": ["checking"],
+    },
 }
 
 
@@ -39,8 +49,9 @@ def api_token(live_app: tuple[Flask, str]) -> str:
     app, _ = live_app
     session = get_database(app).session()
     try:
-        secret = api_tokens.create(session, name="E2E responder",
-                                   scopes=["decide", "messages:write"], actor_id=None).secret
+        secret = api_tokens.create(
+            session, name="E2E responder", scopes=["decide", "messages:write"], actor_id=None
+        ).secret
         session.commit()
     finally:
         session.close()
@@ -49,30 +60,45 @@ def api_token(live_app: tuple[Flask, str]) -> str:
 
 def _open(page: Page, token: str, customer: str) -> dict[str, Any]:
     interaction = {**CHECKBOOK, "customer": {**CHECKBOOK["customer"], "id": customer}}
-    response = page.request.post("/api/v1/decide", headers={"Authorization": f"Bearer {token}"},
-                                 data={"interaction": interaction, "channels": ["sms"],
-                                       "open_message": {
-                                           "channel": CHANNEL,
-                                           "customer": {"id": customer, "first_name": "Ann"},
-                                           "response": {
-                                           "text": "Your new checks are on their way: "
-                                                   "expect them within 5 business days."}}})
+    response = page.request.post(
+        "/api/v1/decide",
+        headers={"Authorization": f"Bearer {token}"},
+        data={
+            "interaction": interaction,
+            "channels": ["sms"],
+            "open_message": {
+                "channel": CHANNEL,
+                "customer": {"id": customer, "first_name": "Ann"},
+                "response": {
+                    "text": "Your new checks are on their way: expect them within 5 business days."
+                },
+            },
+        },
+    )
     assert response.status == 201, response.text()
     return response.json()
 
 
 def _phone(browser: Browser, base_url: str, width: int = 375) -> BrowserContext:
     # bypass_csp lets the test inject axe-core; the page itself allows no script at all.
-    return browser.new_context(base_url=base_url, viewport={"width": width, "height": 800},
-                               locale="en-US", timezone_id="UTC", bypass_csp=True)
+    return browser.new_context(
+        base_url=base_url,
+        viewport={"width": width, "height": 800},
+        locale="en-US",
+        timezone_id="UTC",
+        bypass_csp=True,
+    )
 
 
 def _axe(page: Page) -> None:
     page.evaluate(AXE.read_text(encoding="utf-8"))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    bad = [f"{v['id']} ({v['impact']}): {v['help']} at "
-           + ", ".join(str(n["target"]) for n in v["nodes"][:3])
-           for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + ", ".join(str(n["target"]) for n in v["nodes"][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
     assert bad == [], "\n".join(bad)
 
 
@@ -81,7 +107,8 @@ def _no_horizontal_scroll(page: Page) -> None:
 
 
 def test_customer_accepts_rates_and_comments_once_and_analytics_counts_it(
-        page: Page, browser: Browser, base_url: str, api_token: str, tmp_path: Path) -> None:
+    page: Page, browser: Browser, base_url: str, api_token: str, tmp_path: Path
+) -> None:
     answer = _open(page, api_token, "c-e2e-1")
     url = answer["message"]["url"]
     assert re.fullmatch(re.escape(base_url) + r"/m/[A-Za-z0-9_-]{22}", url)
@@ -92,7 +119,8 @@ def test_customer_accepts_rates_and_comments_once_and_analytics_counts_it(
     customer.goto(url)
     expect(customer.get_by_role("heading", name="Your answer")).to_be_visible()
     expect(customer.locator(".c-response")).to_have_text(
-        "Your new checks are on their way: expect them within 5 business days.")
+        "Your new checks are on their way: expect them within 5 business days."
+    )
     offer = customer.locator("section.c-offer")
     expect(offer.get_by_role("heading", name="Never bounce a check again")).to_be_visible()
     _no_horizontal_scroll(customer)
@@ -109,18 +137,22 @@ def test_customer_accepts_rates_and_comments_once_and_analytics_counts_it(
     expect(customer.get_by_text("9 out of 10")).to_be_visible()
     _axe(customer)
     customer.get_by_label("What is the main reason for your score?").fill(
-        "Quick <b>answer</b>, thanks!")
+        "Quick <b>answer</b>, thanks!"
+    )
     customer.get_by_role("button", name="Send comment").click()
     expect(customer.locator("blockquote")).to_have_text("Quick <b>answer</b>, thanks!")
     customer.screenshot(path=str(tmp_path / "thanks-375.png"), full_page=True)
 
     # Replays: the same clicks again (a second tab, a reload, a retried form) count once.
     token_path = url.removeprefix(base_url)
-    again = customer.request.post(f"{token_path}/offers/overdraft_protection/accept",
-                                  max_redirects=0)
+    again = customer.request.post(
+        f"{token_path}/offers/overdraft_protection/accept", max_redirects=0
+    )
     assert again.status == 303
-    assert customer.request.post(f"{token_path}/nps", form={"score": "2"},
-                                 max_redirects=0).status == 303
+    assert (
+        customer.request.post(f"{token_path}/nps", form={"score": "2"}, max_redirects=0).status
+        == 303
+    )
     customer.goto(url)
     expect(customer.get_by_text("You gave us 9 out of 10")).to_be_visible()
 
@@ -148,14 +180,22 @@ def test_customer_accepts_rates_and_comments_once_and_analytics_counts_it(
 
 
 def test_expired_and_withdrawn_links_show_a_customer_page(
-        page: Page, browser: Browser, base_url: str, api_token: str,
-        live_app: tuple[Flask, str], tmp_path: Path) -> None:
+    page: Page,
+    browser: Browser,
+    base_url: str,
+    api_token: str,
+    live_app: tuple[Flask, str],
+    tmp_path: Path,
+) -> None:
     expired = _open(page, api_token, "c-e2e-2")
     withdrawn = _open(page, api_token, "c-e2e-3")
     app, _ = live_app
     session = get_database(app).session()
-    session.execute(update(Message).where(Message.id == expired["message"]["id"])
-                    .values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+    session.execute(
+        update(Message)
+        .where(Message.id == expired["message"]["id"])
+        .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+    )
     session.commit()
     session.close()
 

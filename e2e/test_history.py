@@ -42,9 +42,14 @@ def history_studio(tmp_path: Path) -> Iterator[tuple[Flask, str]]:
         source = artifacts.head(session, pharmacy).body["source"]
         start = source.index('rule "Refill savings')
         end = source.index("rule ", start + 5)
-        artifacts.save(session, pharmacy, body={"source": source[:start] + source[end:]},
-                       base_number=pharmacy.head_number, actor_id=None,
-                       summary="No refill savings")
+        artifacts.save(
+            session,
+            pharmacy,
+            body={"source": source[:start] + source[end:]},
+            base_number=pharmacy.head_number,
+            actor_id=None,
+            summary="No refill savings",
+        )
         session.commit()
         session.close()
     jobs = get_jobs(app)
@@ -71,17 +76,21 @@ def _history_file(path: Path, copies: int) -> Path:
                 customer = sample.get("customer", {})
                 # History carries the tone the contact centre measured (the demo
                 # rulesets never offer when the tone is unknown).
-                row = {**sample, "id": f"{sample['id']}-{n}",
-                       "tone": sample.get("tone") or {"label": "neutral", "score": 0.0},
-                       "at": (now - timedelta(days=n % 20, minutes=n)).isoformat(),
-                       "customer": {**customer, "id": f"{customer.get('id', 'c')}-{n % 50}"}}
+                row = {
+                    **sample,
+                    "id": f"{sample['id']}-{n}",
+                    "tone": sample.get("tone") or {"label": "neutral", "score": 0.0},
+                    "at": (now - timedelta(days=n % 20, minutes=n)).isoformat(),
+                    "customer": {**customer, "id": f"{customer.get('id', 'c')}-{n % 50}"},
+                }
                 out.write(json.dumps(row) + "\n")
         out.write('{"id": "broken", "at": "yesterday"}\n')
     return path
 
 
 def test_upload_watch_progress_search_timeline_and_review_backtest(
-        page: Page, history_studio: tuple[Flask, str], tmp_path: Path) -> None:
+    page: Page, history_studio: tuple[Flask, str], tmp_path: Path
+) -> None:
     _app, address = history_studio
     rows = _history_file(tmp_path / "history.jsonl", 1500)
     page.goto(f"{address}/sign-in")
@@ -113,7 +122,8 @@ def test_upload_watch_progress_search_timeline_and_review_backtest(
     page.get_by_role("button", name="Submit for review").click()
     backtest = page.locator("#backtest")
     expect(backtest.get_by_role("heading", name="Backtest")).to_be_visible()
-    expect(backtest.locator("#backtest-status")).to_have_attribute("data-status", "done",
-                                                                   timeout=120_000)
+    expect(backtest.locator("#backtest-status")).to_have_attribute(
+        "data-status", "done", timeout=120_000
+    )
     expect(backtest).to_contain_text("decisions change")
     expect(backtest.locator(".backtest-changed strong")).not_to_have_text("0")

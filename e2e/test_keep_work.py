@@ -9,7 +9,9 @@ from playwright.sync_api import Page, expect
 from e2e.pages import code_editor, replace_source, sign_in, source_text
 
 
-def test_save_after_the_session_expired_keeps_the_text_and_saves_after_signing_in_again(page: Page) -> None:
+def test_save_after_the_session_expired_keeps_the_text_and_saves_after_signing_in_again(
+    page: Page,
+) -> None:
     sign_in(page, "sam@demo.studio")
     page.goto("/rules/retail_banking")
     typed = source_text(page) + "\n# typed while the session ran out\n"
@@ -20,7 +22,9 @@ def test_save_after_the_session_expired_keeps_the_text_and_saves_after_signing_i
     page.context.clear_cookies()
     page.get_by_role("button", name="Save revision").click()
     expect(page.get_by_role("heading", name="Not saved yet: sign in again")).to_be_visible()
-    expect(page.get_by_label("What you typed")).to_have_value(re.compile("# typed while the session ran out"))
+    expect(page.get_by_label("What you typed")).to_have_value(
+        re.compile("# typed while the session ran out")
+    )
     page.get_by_role("button", name="Save again").click()
     expect(page.get_by_role("status").filter(has_text="Not signed in yet")).to_be_visible()
 
@@ -28,7 +32,9 @@ def test_save_after_the_session_expired_keeps_the_text_and_saves_after_signing_i
         page.get_by_role("link", name="Sign in again in a new tab").click()
     tab = new_tab.value
     tab.get_by_label("Email").fill("sam@demo.studio")
-    tab.get_by_label("Password").fill(__import__("studio.demo", fromlist=["DEMO_PASSWORD"]).DEMO_PASSWORD)
+    tab.get_by_label("Password").fill(
+        __import__("studio.demo", fromlist=["DEMO_PASSWORD"]).DEMO_PASSWORD
+    )
     tab.get_by_role("button", name="Sign in").click()
     expect(tab.get_by_role("heading", name="You are signed in again")).to_be_visible()
     tab.close()
@@ -74,7 +80,9 @@ def test_pasting_past_a_limit_shows_a_counter_and_refuses_instead_of_cutting(pag
     expect(page.get_by_text("130 / 150 characters")).to_be_visible()
     headline.fill("y" * 400)
     assert len(headline.input_value()) == 400  # nothing cut
-    expect(page.get_by_text("Too long: 400 of at most 150 characters. Remove 250 to save.")).to_be_visible()
+    expect(
+        page.get_by_text("Too long: 400 of at most 150 characters. Remove 250 to save.")
+    ).to_be_visible()
     sms = page.get_by_label("SMS text")
     sms.fill("z" * 1200)
     expect(page.get_by_text("Too long: 1,200 of at most 1,000 characters")).to_be_visible()

@@ -36,8 +36,9 @@ def _settle(page: Page) -> None:
 
 def _toolbar(page: Page, name: str) -> None:
     """Click a formatting button; those that format hand the cursor back to the text."""
-    page.get_by_role("toolbar", name="Formatting").get_by_role("button", name=name,
-                                                               exact=True).click()
+    page.get_by_role("toolbar", name="Formatting").get_by_role(
+        "button", name=name, exact=True
+    ).click()
     _settle(page)
     if name not in ("Link", "Image"):
         expect(_body_editor(page)).to_be_focused()
@@ -90,7 +91,9 @@ def test_marketer_writes_an_offer_in_the_rich_editor_and_sees_every_variant(page
     expect(email.locator("strong", has_text="no foreign fees")).to_be_visible()
     expect(email.locator("a[href='https://bank.example/travel']")).to_have_count(1)
     expect(page.locator("pre.plain-text").first).to_contain_text("Free cash withdrawals")
-    expect(page.locator(".bubble-in")).to_contain_text("Travel without fees: /messages/offers/travel_card")
+    expect(page.locator(".bubble-in")).to_contain_text(
+        "Travel without fees: /messages/offers/travel_card"
+    )
     expect(page.locator(".sms-facts")).to_contain_text("GSM-7")
     expect(page.locator(".chat-buttons")).to_contain_text("Apply now")
     expect(page.locator(".agent-card")).to_contain_text("No fees abroad, Dana")
@@ -122,7 +125,8 @@ def test_marketer_uploads_an_image_and_uses_it_in_an_offer(page: Page) -> None:
     sign_in(page, "mara@demo.studio")
     page.goto("/assets/")
     page.get_by_label("Upload an image").set_input_files(
-        {"name": "autumn-banner.png", "mimeType": "image/png", "buffer": _png("#c2410c")})
+        {"name": "autumn-banner.png", "mimeType": "image/png", "buffer": _png("#c2410c")}
+    )
     page.get_by_role("button", name="Upload", exact=True).click()
     expect(page.get_by_text("autumn-banner.png uploaded (120×60).")).to_be_visible()
     address = page.get_by_label("Address of autumn-banner.png").input_value()
@@ -144,7 +148,8 @@ def test_an_upload_that_is_not_an_image_is_refused(page: Page) -> None:
     sign_in(page, "mara@demo.studio")
     page.goto("/assets/")
     page.get_by_label("Upload an image").set_input_files(
-        {"name": "invoice.png", "mimeType": "image/png", "buffer": b"%PDF-1.7 not an image"})
+        {"name": "invoice.png", "mimeType": "image/png", "buffer": b"%PDF-1.7 not an image"}
+    )
     page.get_by_role("button", name="Upload", exact=True).click()
     expect(page.locator("#f-file-error")).to_contain_text("not an image the studio can use")
 
@@ -168,7 +173,7 @@ def test_layout_editor_shows_mjml_errors_with_line_numbers_as_you_type(page: Pag
 HOSTILE = {
     "Name": f"<img src=x onerror=\"console.log('{XSS_MARKER}')\">Sneaky",
     "Headline": f"<script>console.log('{XSS_MARKER}');alert(1)</script>Hello",
-    "Terms": f"\"><svg onload=\"console.log('{XSS_MARKER}')\">",
+    "Terms": f'"><svg onload="console.log(\'{XSS_MARKER}\')">',
     "Button link": "{{ 'javascript:alert(1)' }}",
     "SMS text": "{{ ''.__class__.__mro__ }} <b onmouseover=alert(1)>x</b>",
     "Chat text": f"<iframe src=\"javascript:console.log('{XSS_MARKER}')\"></iframe>",
@@ -190,7 +195,8 @@ def test_hostile_content_never_runs_in_the_offer_page_or_the_email_frame(page: P
     _new_offer(page, "hostile_offer", "placeholder", "placeholder")
     page.get_by_role("button", name="HTML").click()
     page.locator("#f-blocks-body_html").fill(
-        f"<p>Hi</p><img src=x onerror=\"console.log('{XSS_MARKER}')\">")
+        f"<p>Hi</p><img src=x onerror=\"console.log('{XSS_MARKER}')\">"
+    )
     for label, value in HOSTILE.items():
         page.get_by_label(label, exact=label == "Name").fill(value)
     page.get_by_role("button", name="Create offer").click()

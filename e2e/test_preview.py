@@ -13,8 +13,9 @@ XSS_MARKER = "preview-xss-marker"
 
 def _pane_ready(page: Page) -> None:
     expect(page.locator("#preview-result")).to_be_visible(timeout=5000)
-    expect(page.locator("#preview-result .pv-timing, #preview-result .preview-blocked")
-           .first).to_be_visible(timeout=5000)
+    expect(
+        page.locator("#preview-result .pv-timing, #preview-result .preview-blocked").first
+    ).to_be_visible(timeout=5000)
 
 
 def test_a_new_headline_shows_in_the_email_and_sms_previews_within_a_second(page: Page) -> None:
@@ -25,18 +26,20 @@ def test_a_new_headline_shows_in_the_email_and_sms_previews_within_a_second(page
     expect(focus).to_be_visible()
     started = time.monotonic()
     page.get_by_label("Headline", exact=True).fill("Two more years, no worries")
-    expect(focus.locator("[data-variant=sms]")).to_contain_text("Two more years, no worries",
-                                                                 timeout=1000)
+    expect(focus.locator("[data-variant=sms]")).to_contain_text(
+        "Two more years, no worries", timeout=1000
+    )
     email = page.frame_locator(".pv-role-focus iframe[data-preview-frame='email-desktop']")
-    expect(email.get_by_role("article")).to_contain_text("Two more years, no worries",
-                                                         timeout=1000)
+    expect(email.get_by_role("article")).to_contain_text("Two more years, no worries", timeout=1000)
     assert time.monotonic() - started < 1.5
     mobile = page.frame_locator(".pv-role-focus iframe[data-preview-frame='email-mobile']")
     expect(mobile.get_by_role("article")).to_contain_text("Two more years, no worries")
     expect(page.get_by_text("from your unsaved edits")).to_be_visible()
 
 
-def test_a_typo_in_a_rule_shows_the_diagnostic_with_its_suggestion_in_the_preview(page: Page) -> None:
+def test_a_typo_in_a_rule_shows_the_diagnostic_with_its_suggestion_in_the_preview(
+    page: Page,
+) -> None:
     sign_in(page, "sam@demo.studio")
     page.goto("/rules/retail_banking")
     _pane_ready(page)
@@ -60,7 +63,8 @@ def test_choosing_the_stolen_card_shows_the_distress_guard_and_the_follow_up(pag
     expect(page.locator(".pv-box-follow")).to_contain_text("after 7 days")
     expect(page.locator(".pv-tone")).to_contain_text("stolen")
     expect(page.locator("#preview-interaction")).to_have_value(
-        __import__("re").compile("report_stolen_card"))
+        __import__("re").compile("report_stolen_card")
+    )
 
 
 def test_the_email_frame_runs_no_script_even_with_a_hostile_offer(page: Page) -> None:
@@ -71,14 +75,17 @@ def test_the_email_frame_runs_no_script_even_with_a_hostile_offer(page: Page) ->
     page.goto("/offers/extended_warranty/edit")
     _pane_ready(page)
     title = page.title()
-    hostile = (f"<script>console.log('{XSS_MARKER}');top.document.title='owned'</script>"
-               f"<img src=x onerror=\"console.log('{XSS_MARKER}')\">")
+    hostile = (
+        f"<script>console.log('{XSS_MARKER}');top.document.title='owned'</script>"
+        f"<img src=x onerror=\"console.log('{XSS_MARKER}')\">"
+    )
     page.get_by_label("Headline", exact=True).fill(hostile)
     frame = page.locator(".pv-role-focus iframe[data-preview-frame='email-desktop']")
     assert frame.get_attribute("sandbox") == ""
     email = page.frame_locator(".pv-role-focus iframe[data-preview-frame='email-desktop']")
-    expect(email.get_by_role("article")).to_contain_text(f"<script>console.log('{XSS_MARKER}')",
-                                                         timeout=3000)
+    expect(email.get_by_role("article")).to_contain_text(
+        f"<script>console.log('{XSS_MARKER}')", timeout=3000
+    )
     page.wait_for_timeout(500)
     assert page.title() == title
     assert not [m for m in messages if XSS_MARKER in m]

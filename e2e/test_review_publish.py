@@ -25,7 +25,8 @@ def _edit_headline(page: Page, headline: str) -> None:
 
 
 def test_marketer_submits_reviewer_requests_changes_approves_publishes_and_rolls_back(
-        page: Page, browser: Browser, base_url: str) -> None:
+    page: Page, browser: Browser, base_url: str
+) -> None:
     sign_in(page, "mara@demo.studio")
     _edit_headline(page, "Never bounce a check again!!!")
     page.goto("/reviews/new")
@@ -40,8 +41,9 @@ def test_marketer_submits_reviewer_requests_changes_approves_publishes_and_rolls
     reviewer.get_by_role("link", name=re.compile("^Inbox")).click()
     reviewer.get_by_role("button", name=re.compile("Punchier overdraft headline")).click()
     expect(reviewer.get_by_role("heading", name="Punchier overdraft headline")).to_be_visible()
-    expect(reviewer.locator(".diff-add").filter(has_text="Never bounce a check again!!!")) \
-        .to_be_visible()
+    expect(
+        reviewer.locator(".diff-add").filter(has_text="Never bounce a check again!!!")
+    ).to_be_visible()
     expect(reviewer.get_by_role("heading", name="Rendered, before and after")).to_be_visible()
     expect(reviewer.locator("iframe.email-frame")).not_to_have_count(0)
     reviewer.get_by_label("Note to the author").fill("Drop the exclamation marks, please.")

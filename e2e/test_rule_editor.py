@@ -44,7 +44,10 @@ def test_several_typos_show_every_error_at_once_inline_and_in_the_problems_list(
 
 def test_a_quick_fix_replaces_the_typo_with_one_click(page: Page) -> None:
     _open_ruleset(page)
-    replace_source(page, 'rule "Checkbook"\n  when inquiry.category is transactonal\n  offer overdraft_protection\n')
+    replace_source(
+        page,
+        'rule "Checkbook"\n  when inquiry.category is transactonal\n  offer overdraft_protection\n',
+    )
     marker = page.locator(".cm-lintRange-error").first
     expect(marker).to_be_visible(timeout=5000)
     marker.hover()
@@ -67,15 +70,21 @@ def test_completion_offers_enum_values_after_is_and_offer_keys_after_offer(page:
     page.keyboard.press("Control+Space")
     expect(page.locator(".cm-tooltip-autocomplete")).to_contain_text("overdraft_protection")
     page.keyboard.type("overdraft_p")
-    expect(page.locator(".cm-tooltip-autocomplete li[aria-selected=true]")).to_contain_text("overdraft_protection")
+    expect(page.locator(".cm-tooltip-autocomplete li[aria-selected=true]")).to_contain_text(
+        "overdraft_protection"
+    )
     page.wait_for_timeout(200)
     page.keyboard.press("Enter")
-    assert source_text(page).endswith("when inquiry.category is transactional\n  offer overdraft_protection")
+    assert source_text(page).endswith(
+        "when inquiry.category is transactional\n  offer overdraft_protection"
+    )
 
 
 def test_hover_on_a_field_shows_its_type_and_values(page: Page) -> None:
     _open_ruleset(page)
-    replace_source(page, 'rule "x"\n  when inquiry.category is diagnostic\n  offer overdraft_protection\n')
+    replace_source(
+        page, 'rule "x"\n  when inquiry.category is diagnostic\n  offer overdraft_protection\n'
+    )
     word = page.locator(".cm-line", has_text="inquiry.category").get_by_text("inquiry.category")
     box = word.bounding_box()
     assert box is not None
@@ -90,7 +99,9 @@ def test_format_is_one_undoable_step(page: Page) -> None:
     replace_source(page, messy)
     page.get_by_role("button", name="Format").click()
     expect(page.locator("#format-status")).to_contain_text("Formatted")
-    expect(page.locator("#source")).to_have_value(re.compile(r'^rule "x"\n  when tone is positive\n'))
+    expect(page.locator("#source")).to_have_value(
+        re.compile(r'^rule "x"\n  when tone is positive\n')
+    )
     code_editor(page).press("Control+z")
     assert source_text(page) == messy
 

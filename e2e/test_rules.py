@@ -23,7 +23,9 @@ def test_typo_in_a_category_shows_a_diagnostic_with_its_suggestion_as_you_type(p
     expect(code_editor(page)).to_be_focused()
 
 
-def test_saving_from_a_stale_page_shows_a_conflict_and_keeps_the_typed_text(page: Page, browser) -> None:
+def test_saving_from_a_stale_page_shows_a_conflict_and_keeps_the_typed_text(
+    page: Page, browser
+) -> None:
     sign_in(page, "sam@demo.studio")
     page.goto("/rules/retail_banking")
     other = browser.new_page(base_url=page.url.split("/rules")[0])
@@ -37,6 +39,5 @@ def test_saving_from_a_stale_page_shows_a_conflict_and_keeps_the_typed_text(page
     replace_source(page, source_text(page) + "\n# from tab one\n")
     page.get_by_role("button", name="Save revision").click()
     expect(page.get_by_role("alert").first).to_contain_text("Not saved")
-    expect(page.locator("#source")).to_have_value(
-        __import__("re").compile(r"# from tab one"))
+    expect(page.locator("#source")).to_have_value(__import__("re").compile(r"# from tab one"))
     expect(page.locator(".conflict")).to_contain_text("# from tab two")

@@ -64,8 +64,9 @@ class MailClient:
         url = route.request.url
         path = urlparse(url).path
         if urlparse(url).hostname == "mail.test" and path in self.documents:
-            route.fulfill(status=200, body=self.documents[path],
-                          content_type="text/html; charset=utf-8")
+            route.fulfill(
+                status=200, body=self.documents[path], content_type="text/html; charset=utf-8"
+            )
             return
         if urlparse(url).hostname != "mail.test":
             self.foreign.append(url)
@@ -105,7 +106,8 @@ def test_the_mail_client_sees_script_that_runs(mail_client: MailClient) -> None:
 
 @pytest.mark.parametrize(("case_id", "html"), SHIPPED, ids=[c for c, _ in SHIPPED])
 def test_shipped_html_runs_nothing_and_fetches_nothing_elsewhere(
-        mail_client: MailClient, case_id: str, html: str) -> None:
+    mail_client: MailClient, case_id: str, html: str
+) -> None:
     ran, dialogs, foreign, url = mail_client.open(case_id, html)
     assert url == f"{ORIGIN}/message/{case_id}", f"the page navigated to {url}"
     assert (ran, dialogs, foreign) == ([], [], []), html

@@ -27,7 +27,8 @@ def test_each_role_signs_in_and_sees_its_areas(page: Page, person) -> None:
 def test_wrong_password_shows_a_clear_message_and_keeps_the_email(page: Page) -> None:
     sign_in(page, "mara@demo.studio", "not the password")
     expect(page.get_by_role("alert")).to_have_text(
-        "That email and password do not match an active account.")
+        "That email and password do not match an active account."
+    )
     expect(page.get_by_label("Email")).to_have_value("mara@demo.studio")
     expect(page.get_by_label("Password")).to_be_focused()
 

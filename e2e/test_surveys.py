@@ -31,10 +31,10 @@ from studio.services.toolchain import DslToolchain
 from tests.factories.apps import make_app
 from tests.factories.reviews import approve, make_ruleset, ring, submit
 
-RULES = '''rule "Ask checkbook customers about a branch"
+RULES = """rule "Ask checkbook customers about a branch"
   when inquiry.intent is "order_checkbook"
   ask survey new_branch
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +50,9 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, st
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     address = f"http://127.0.0.1:{server.server_port}"
-    app.config["STUDIO_SETTINGS"] = dataclasses.replace(app.config["STUDIO_SETTINGS"],
-                                                        public_base_url=address)
+    app.config["STUDIO_SETTINGS"] = dataclasses.replace(
+        app.config["STUDIO_SETTINGS"], public_base_url=address
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -63,8 +64,13 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, st
 
 
 def _context(browser: Browser, address: str, width: int = 1280) -> BrowserContext:
-    return browser.new_context(base_url=address, viewport={"width": width, "height": 900},
-                               locale="en-US", timezone_id="UTC", bypass_csp=True)
+    return browser.new_context(
+        base_url=address,
+        viewport={"width": width, "height": 900},
+        locale="en-US",
+        timezone_id="UTC",
+        bypass_csp=True,
+    )
 
 
 def _sign_in(context: BrowserContext, email: str):
@@ -90,8 +96,9 @@ def _approve_and_publish(app: Flask) -> str:
         approve(session, submit(session, sam, ruleset, title="Ask about branches"), rita)
         publish.publish(session, actor=rita, ring=ring(app), toolchain=DslToolchain())
         session.commit()
-        secret = api_tokens.create(session, name="E2E responder",
-                                   scopes=["decide", "messages:write"], actor_id=None).secret
+        secret = api_tokens.create(
+            session, name="E2E responder", scopes=["decide", "messages:write"], actor_id=None
+        ).secret
         session.commit()
         return secret
     finally:
@@ -99,7 +106,8 @@ def _approve_and_publish(app: Flask) -> str:
 
 
 def test_a_published_survey_is_answered_by_the_customer_and_counted(
-        browser: Browser, studio: tuple[Flask, str], tmp_path: Path) -> None:
+    browser: Browser, studio: tuple[Flask, str], tmp_path: Path
+) -> None:
     app, address = studio
     staff = _context(browser, address)
     marketer = _sign_in(staff, "mara@demo.studio")
@@ -123,10 +131,15 @@ def test_a_published_survey_is_answered_by_the_customer_and_counted(
     expect(marketer.get_by_role("link", name="Submit for review…")).to_be_visible()
 
     token = _approve_and_publish(app)
-    opened = marketer.request.post("/api/v1/decide", headers={"Authorization": f"Bearer {token}"},
-                                   data={"interaction": CHECKBOOK, "channels": ["sms"],
-                                         "open_message": {"response": {
-                                             "text": "Your new checks are on their way."}}})
+    opened = marketer.request.post(
+        "/api/v1/decide",
+        headers={"Authorization": f"Bearer {token}"},
+        data={
+            "interaction": CHECKBOOK,
+            "channels": ["sms"],
+            "open_message": {"response": {"text": "Your new checks are on their way."}},
+        },
+    )
     assert opened.status == 201, opened.text()
     answer = opened.json()
     assert [s["survey"] for s in answer["surveys"]] == ["new_branch"]
@@ -163,7 +176,9 @@ def test_a_published_survey_is_answered_by_the_customer_and_counted(
     expect(choice.locator("tr", has_text="Evenings").locator("td").nth(1)).to_have_text("1")
     expect(choice.locator("tr", has_text="Mornings").locator("td").nth(1)).to_have_text("0")
     expect(choice.get_by_role("img")).to_be_visible()
-    expect(reviewer.locator("#result-q3 blockquote")).to_have_text("Open on <b>Saturdays</b>, please")
+    expect(reviewer.locator("#result-q3 blockquote")).to_have_text(
+        "Open on <b>Saturdays</b>, please"
+    )
     _axe(reviewer)
     reviewer.screenshot(path=str(tmp_path / "results.png"), full_page=True)
     reviewer_context.close()

@@ -43,8 +43,12 @@ OfferRole = Literal["offered", "follow_up", "focus", "stand_in"]
 KINDS: Final = ("offer", "layout", "ruleset")
 MAX_RENDERED: Final = 4
 #: dsl statuses for the content library's offer statuses.
-RULE_STATUS: Final = {"active": "active", "draft": "draft", "paused": "paused",
-                      "archived": "retired"}
+RULE_STATUS: Final = {
+    "active": "active",
+    "draft": "draft",
+    "paused": "paused",
+    "archived": "retired",
+}
 MESSAGE_CENTER: Final = LinkBuilder("/m", "preview")
 
 
@@ -204,28 +208,38 @@ class Compiler:
             return default_schema(), "default", problems
         return schema, key, problems
 
-    def offer(self, key: str, body: Mapping[str, Any], schema: Schema,
-              schema_key: str) -> CompiledOffer:
+    def offer(
+        self, key: str, body: Mapping[str, Any], schema: Schema, schema_key: str
+    ) -> CompiledOffer:
         data = {**body, "key": key}
-        return self.offers.get((schema_key, _json_key(data)),
-                               lambda: _compile_offer(data, schema))
+        return self.offers.get((schema_key, _json_key(data)), lambda: _compile_offer(data, schema))
 
-    def layout(self, key: str, body: Mapping[str, Any], *,
-               draft: bool) -> tuple[Layout | None, tuple[Problem, ...]]:
+    def layout(
+        self, key: str, body: Mapping[str, Any], *, draft: bool
+    ) -> tuple[Layout | None, tuple[Problem, ...]]:
         """A stored layout carries its compiled HTML; a draft is built (MJML) first."""
         name = str(body.get("name") or key)
         channel = str(body.get("channel") or "")
         source = str(body.get("source") or "")
         if not draft and channel in LAYOUT_CHANNELS and isinstance(body.get("compiled_html"), str):
             return Layout.from_dict({**body, "key": key}), ()
-        return self.layouts.get((key, channel, source), lambda: _build_layout(
-            key, name, channel, source))
+        return self.layouts.get(
+            (key, channel, source), lambda: _build_layout(key, name, channel, source)
+        )
 
-    def ruleset(self, name: str, source: str, schema: Schema, schema_key: str,
-                catalog: Mapping[str, dsl.OfferInfo]) -> CompiledRuleset:
+    def ruleset(
+        self,
+        name: str,
+        source: str,
+        schema: Schema,
+        schema_key: str,
+        catalog: Mapping[str, dsl.OfferInfo],
+    ) -> CompiledRuleset:
         statuses = tuple(sorted((k, info.status) for k, info in catalog.items()))
-        return self.rulesets.get((name, source, schema_key, statuses),
-                                 lambda: _compile_ruleset(name, source, schema, catalog))
+        return self.rulesets.get(
+            (name, source, schema_key, statuses),
+            lambda: _compile_ruleset(name, source, schema, catalog),
+        )
 
 
 def _compile_offer(data: Mapping[str, Any], schema: Schema) -> CompiledOffer:
@@ -238,23 +252,30 @@ def _compile_offer(data: Mapping[str, Any], schema: Schema) -> CompiledOffer:
         return CompiledOffer(tuple(problems), None, None)
     try:
         offer = Offer.from_dict(data)
-        info = dsl.OfferInfo.from_dict({
-            "key": offer.key, "value": offer.value, "eligible_when": eligible or None,
-            "valid_from": offer.valid_from.isoformat(),
-            "valid_to": offer.valid_to.isoformat() if offer.valid_to else None,
-            "status": RULE_STATUS.get(offer.status, "draft"),
-        })
+        info = dsl.OfferInfo.from_dict(
+            {
+                "key": offer.key,
+                "value": offer.value,
+                "eligible_when": eligible or None,
+                "valid_from": offer.valid_from.isoformat(),
+                "valid_to": offer.valid_to.isoformat() if offer.valid_to else None,
+                "status": RULE_STATUS.get(offer.status, "draft"),
+            }
+        )
     except ContentError as failed:
-        return CompiledOffer(tuple(problems + [_content_problem(d) for d in failed.diagnostics]),
-                             None, None)
+        return CompiledOffer(
+            tuple(problems + [_content_problem(d) for d in failed.diagnostics]), None, None
+        )
     except dsl.DSLError as failed:
-        return CompiledOffer(tuple(problems + [_dsl_problem(d) for d in failed.diagnostics]),
-                             None, None)
+        return CompiledOffer(
+            tuple(problems + [_dsl_problem(d) for d in failed.diagnostics]), None, None
+        )
     return CompiledOffer(tuple(problems), offer, info)
 
 
-def _build_layout(key: str, name: str, channel: str,
-                  source: str) -> tuple[Layout | None, tuple[Problem, ...]]:
+def _build_layout(
+    key: str, name: str, channel: str, source: str
+) -> tuple[Layout | None, tuple[Problem, ...]]:
     try:
         layout = build_layout(key, name, channel, source)
     except ContentError as failed:
@@ -262,8 +283,9 @@ def _build_layout(key: str, name: str, channel: str,
     return layout, tuple(_content_problem(d, source) for d in layout.warnings)
 
 
-def _compile_ruleset(name: str, source: str, schema: Schema,
-                     catalog: Mapping[str, dsl.OfferInfo]) -> CompiledRuleset:
+def _compile_ruleset(
+    name: str, source: str, schema: Schema, catalog: Mapping[str, dsl.OfferInfo]
+) -> CompiledRuleset:
     result = dsl.compile_ruleset(source, schema=schema, offers=catalog, name=name)
     problems = tuple(_dsl_problem(d, source) for d in result.diagnostics)
     if not result.ok or result.ir is None:
@@ -278,19 +300,32 @@ def _dsl_problem(d: dsl.Diagnostic, source: str = "", *, where: str = "") -> Pro
     location = f"line {d.line}, column {d.column}" if d.line else where
     if where and d.line:
         location = f"{where}, column {d.column}"
-    return Problem(severity=d.severity, message=d.message, code=d.code, where=location,
-                   hint=d.hint, excerpt=dsl.render_excerpt(source, d) if source and d.line else "",
-                   line=d.line, column=d.column)
+    return Problem(
+        severity=d.severity,
+        message=d.message,
+        code=d.code,
+        where=location,
+        hint=d.hint,
+        excerpt=dsl.render_excerpt(source, d) if source and d.line else "",
+        line=d.line,
+        column=d.column,
+    )
 
 
 def _content_problem(d: ContentDiagnostic, source: str = "") -> Problem:
     parts = [d.field or ""]
     if d.line:
         parts.append(f"line {d.line}" + (f", column {d.column}" if d.column else ""))
-    return Problem(severity=d.severity, message=d.message, code=d.code,
-                   where=", ".join(p for p in parts if p), hint=d.hint,
-                   excerpt=_excerpt(source, d.line, d.column) if source else "",
-                   line=d.line or 0, column=d.column or 0)
+    return Problem(
+        severity=d.severity,
+        message=d.message,
+        code=d.code,
+        where=", ".join(p for p in parts if p),
+        hint=d.hint,
+        excerpt=_excerpt(source, d.line, d.column) if source else "",
+        line=d.line or 0,
+        column=d.column or 0,
+    )
 
 
 def _excerpt(source: str, line: int | None, column: int | None) -> str:
@@ -316,8 +351,9 @@ class _Catalog:
     names: dict[str, str]
 
 
-def _catalog(workspace: Workspace, draft: Draft | None, schema: Schema, schema_key: str,
-             compiler: Compiler) -> tuple[_Catalog, tuple[Problem, ...] | None]:
+def _catalog(
+    workspace: Workspace, draft: Draft | None, schema: Schema, schema_key: str, compiler: Compiler
+) -> tuple[_Catalog, tuple[Problem, ...] | None]:
     """Offers by key; the second value holds the draft offer's problems when it fails."""
     bodies = dict(workspace.offers)
     if draft is not None and draft.kind == "offer" and draft.body is not None:
@@ -336,8 +372,9 @@ def _catalog(workspace: Workspace, draft: Draft | None, schema: Schema, schema_k
     return catalog, blocking
 
 
-def _layouts(workspace: Workspace, draft: Draft | None, email_layout: str | None,
-             compiler: Compiler) -> tuple[dict[str, Layout], tuple[Problem, ...] | None]:
+def _layouts(
+    workspace: Workspace, draft: Draft | None, email_layout: str | None, compiler: Compiler
+) -> tuple[dict[str, Layout], tuple[Problem, ...] | None]:
     """The layout per layout channel: the draft's, the one asked for, else the first."""
     chosen: dict[str, Layout] = {}
     blocking: tuple[Problem, ...] | None = None
@@ -349,15 +386,17 @@ def _layouts(workspace: Workspace, draft: Draft | None, email_layout: str | None
                 blocking = tuple(p for p in problems if p.is_error)
             else:
                 chosen[layout.channel] = layout
-    ordered = sorted(workspace.layouts.items(), key=lambda kv: (str(kv[1].get("name") or kv[0]),
-                                                                 kv[0]))
+    ordered = sorted(
+        workspace.layouts.items(), key=lambda kv: (str(kv[1].get("name") or kv[0]), kv[0])
+    )
     for channel in LAYOUT_CHANNELS:
         if channel in chosen:
             continue
         wanted = email_layout if channel == "email_html" else None
         candidates = [(k, b) for k, b in ordered if b.get("channel") == channel]
         pick = next(((k, b) for k, b in candidates if k == wanted), None) or (
-            candidates[0] if candidates else None)
+            candidates[0] if candidates else None
+        )
         if pick is not None:
             layout, _problems = compiler.layout(pick[0], pick[1], draft=False)
             if layout is not None:
@@ -370,8 +409,10 @@ def _rulesets(workspace: Workspace, draft: Draft | None) -> list[tuple[str, str,
     if draft is not None and draft.kind == "ruleset":
         body = draft.body if draft.body is not None else workspace.rulesets.get(draft.key, {})
         return [(draft.key, str(body.get("name") or draft.key), str(body.get("source") or ""))]
-    return [(key, str(body.get("name") or key), str(body.get("source") or ""))
-            for key, body in sorted(workspace.rulesets.items())]
+    return [
+        (key, str(body.get("name") or key), str(body.get("source") or ""))
+        for key, body in sorted(workspace.rulesets.items())
+    ]
 
 
 def _index_condition(rule: Mapping[str, Any], field_path: str) -> str:
@@ -386,26 +427,46 @@ def _index_condition(rule: Mapping[str, Any], field_path: str) -> str:
 def _trace_rows(runtime: dsl.Ruleset, trace: Mapping[str, Any]) -> tuple[TraceRow, ...]:
     by_name = {rule["name"]: rule for rule in runtime.rules}
     lines = {name: rule.get("line", 0) for name, rule in by_name.items()}
-    rows = [TraceRow(rule=entry["rule"], line=entry.get("line", 0), matched=entry["matched"],
-                     failed=entry.get("failed", ""), actual=entry.get("actual", {}))
-            for entry in trace.get("rules", [])]
+    rows = [
+        TraceRow(
+            rule=entry["rule"],
+            line=entry.get("line", 0),
+            matched=entry["matched"],
+            failed=entry.get("failed", ""),
+            actual=entry.get("actual", {}),
+        )
+        for entry in trace.get("rules", [])
+    ]
     seen = {row.rule for row in rows}
     for skip in trace.get("skipped", []):
         for name in skip.get("rules", []):
             if name in seen:
                 continue
             seen.add(name)
-            rows.append(TraceRow(rule=name, line=lines.get(name, 0), matched=False,
-                                 failed=_index_condition(by_name[name], skip["field"])
-                                 if name in by_name else skip["field"],
-                                 actual={skip["field"]: skip.get("actual")},
-                                 skipped_by=skip["field"]))
+            rows.append(
+                TraceRow(
+                    rule=name,
+                    line=lines.get(name, 0),
+                    matched=False,
+                    failed=_index_condition(by_name[name], skip["field"])
+                    if name in by_name
+                    else skip["field"],
+                    actual={skip["field"]: skip.get("actual")},
+                    skipped_by=skip["field"],
+                )
+            )
     return tuple(sorted(rows, key=lambda r: (r.line, r.rule)))
 
 
-def decide(workspace: Workspace, interaction: Mapping[str, Any], *, draft: Draft | None = None,
-           compiler: Compiler = DEFAULT_COMPILER, explain: bool = True, rows: bool = True,
-           ) -> tuple[list[RulesetOutcome], _Catalog, tuple[Problem, ...] | None, str]:
+def decide(
+    workspace: Workspace,
+    interaction: Mapping[str, Any],
+    *,
+    draft: Draft | None = None,
+    compiler: Compiler = DEFAULT_COMPILER,
+    explain: bool = True,
+    rows: bool = True,
+) -> tuple[list[RulesetOutcome], _Catalog, tuple[Problem, ...] | None, str]:
     """Decide every ruleset (or only the draft ruleset); the matrix uses this directly.
 
     Returns the outcomes, the offer catalog, the draft's blocking problems (or None) and
@@ -428,12 +489,18 @@ def decide(workspace: Workspace, interaction: Mapping[str, Any], *, draft: Draft
             continue
         decision = compiled.runtime.decide(dict(interaction), catalog.infos, explain=explain)
         trace = decision.get("trace", {})
-        outcomes.append(RulesetOutcome(
-            key, name, problems=compiled.problems, decision=decision,
-            trace=_trace_rows(compiled.runtime, trace) if explain and rows else (),
-            guards=tuple(trace.get("guards", ())), notes=tuple(trace.get("offers", ())),
-            matched=sum(1 for entry in trace.get("rules", ()) if entry["matched"]),
-        ))
+        outcomes.append(
+            RulesetOutcome(
+                key,
+                name,
+                problems=compiled.problems,
+                decision=decision,
+                trace=_trace_rows(compiled.runtime, trace) if explain and rows else (),
+                guards=tuple(trace.get("guards", ())),
+                notes=tuple(trace.get("offers", ())),
+                matched=sum(1 for entry in trace.get("rules", ()) if entry["matched"]),
+            )
+        )
     return outcomes, catalog, None, ""
 
 
@@ -447,8 +514,11 @@ def _why_not(key: str, outcomes: Iterable[RulesetOutcome]) -> str:
     """Why an offer is not made, from the runtime's notes on it."""
     for outcome in outcomes:
         for note in outcome.notes:
-            if note.get("offer") == key and note.get("kind") == "offer" \
-                    and note.get("outcome") != "offered":
+            if (
+                note.get("offer") == key
+                and note.get("kind") == "offer"
+                and note.get("outcome") != "offered"
+            ):
                 return f"{note['outcome']} (rule “{note['rule']}”, {outcome.name})"
     return "no rule offers it for this interaction"
 
@@ -457,14 +527,22 @@ def _interaction_problems(schema: Schema, interaction: Mapping[str, Any]) -> tup
     out = []
     for d in validate_interaction(schema, interaction):
         path, _, why = d.message.partition(": ")
-        out.append(Problem(severity="warning", message=why or d.message, code=d.code,
-                           where=path, hint=d.hint))
+        out.append(
+            Problem(
+                severity="warning", message=why or d.message, code=d.code, where=path, hint=d.hint
+            )
+        )
     return tuple(out)
 
 
-def preview(workspace: Workspace, interaction: Mapping[str, Any], *,
-            draft: Draft | None = None, email_layout: str | None = None,
-            compiler: Compiler = DEFAULT_COMPILER) -> Preview:
+def preview(
+    workspace: Workspace,
+    interaction: Mapping[str, Any],
+    *,
+    draft: Draft | None = None,
+    email_layout: str | None = None,
+    compiler: Compiler = DEFAULT_COMPILER,
+) -> Preview:
     """The decision with its trace and every variant, for one interaction."""
     if not isinstance(interaction, Mapping):
         interaction = {}
@@ -475,15 +553,23 @@ def preview(workspace: Workspace, interaction: Mapping[str, Any], *,
     if problems:
         # Every decider refuses an interaction that does not fit the schema (a guard
         # must never read a malformed field as null), so the preview does not decide.
-        return Preview(filled, tone, problems,
-                       blocking=tuple(replace(p, severity="error") for p in problems),
-                       blocking_title="This interaction does not fit the schema")
+        return Preview(
+            filled,
+            tone,
+            problems,
+            blocking=tuple(replace(p, severity="error") for p in problems),
+            blocking_title="This interaction does not fit the schema",
+        )
     layouts, layout_blocking = _layouts(workspace, draft, email_layout, compiler)
     if layout_blocking is not None:
-        return Preview(filled, tone, problems, blocking=layout_blocking,
-                       blocking_title="This layout does not compile yet")
-    outcomes, catalog, blocking, title = decide(workspace, filled, draft=draft,
-                                                compiler=compiler)
+        return Preview(
+            filled,
+            tone,
+            problems,
+            blocking=layout_blocking,
+            blocking_title="This layout does not compile yet",
+        )
+    outcomes, catalog, blocking, title = decide(workspace, filled, draft=draft, compiler=compiler)
     if blocking is not None:
         return Preview(filled, tone, problems, blocking=blocking, blocking_title=title)
     offers, follow_ups, guards, holdouts, limits = [], [], [], [], []
@@ -492,45 +578,76 @@ def preview(workspace: Workspace, interaction: Mapping[str, Any], *,
             continue
         tag = {"ruleset": outcome.key, "ruleset_name": outcome.name}
         offers += [{**o, **tag} for o in outcome.decision["offers"]]
-        follow_ups += [{**f, **tag, "after_text": _duration(f.get("after", ""))}
-                       for f in outcome.decision["follow_ups"]]
+        follow_ups += [
+            {**f, **tag, "after_text": _duration(f.get("after", ""))}
+            for f in outcome.decision["follow_ups"]
+        ]
         guards += [{**g, **tag} for g in outcome.decision["guards"]]
         holdouts += [{**h, **tag} for h in outcome.decision["holdouts"]]
         limits += [{**x, **tag} for x in outcome.decision["limits"]]
     rendered = _render(catalog, layouts, filled, draft, offers, follow_ups, outcomes)
     return Preview(
-        interaction=filled, tone=tone, interaction_problems=problems,
-        rulesets=tuple(outcomes), offers=tuple(offers), follow_ups=tuple(follow_ups),
-        guards=tuple(guards), holdouts=tuple(holdouts), limits=tuple(limits),
-        rendered=tuple(rendered), layouts={c: lay.key for c, lay in layouts.items()},
+        interaction=filled,
+        tone=tone,
+        interaction_problems=problems,
+        rulesets=tuple(outcomes),
+        offers=tuple(offers),
+        follow_ups=tuple(follow_ups),
+        guards=tuple(guards),
+        holdouts=tuple(holdouts),
+        limits=tuple(limits),
+        rendered=tuple(rendered),
+        layouts={c: lay.key for c, lay in layouts.items()},
     )
 
 
-def _render(catalog: _Catalog, layouts: Mapping[str, Layout], interaction: Mapping[str, Any],
-            draft: Draft | None, offers: list[dict[str, Any]],
-            follow_ups: list[dict[str, Any]],
-            outcomes: list[RulesetOutcome]) -> list[RenderedOffer]:
+def _render(
+    catalog: _Catalog,
+    layouts: Mapping[str, Layout],
+    interaction: Mapping[str, Any],
+    draft: Draft | None,
+    offers: list[dict[str, Any]],
+    follow_ups: list[dict[str, Any]],
+    outcomes: list[RulesetOutcome],
+) -> list[RenderedOffer]:
     wanted: list[tuple[str, OfferRole, str]] = []
     made = {o["offer"] for o in offers}
     if draft is not None and draft.kind == "offer":
-        note = "offered to this interaction" if draft.key in made else \
-            f"not offered: {_why_not(draft.key, outcomes)}"
+        note = (
+            "offered to this interaction"
+            if draft.key in made
+            else f"not offered: {_why_not(draft.key, outcomes)}"
+        )
         wanted.append((draft.key, "focus", note))
     for entry in offers:
-        wanted.append((entry["offer"], "offered",
-                       f"offered by rule “{entry['rule']}” ({entry['ruleset_name']})"))
+        wanted.append(
+            (
+                entry["offer"],
+                "offered",
+                f"offered by rule “{entry['rule']}” ({entry['ruleset_name']})",
+            )
+        )
     for entry in follow_ups:
-        wanted.append((entry["offer"], "follow_up",
-                       f"follow-up after {_duration(entry.get('after', ''))}, "
-                       f"rule “{entry['rule']}” ({entry['ruleset_name']})"))
+        wanted.append(
+            (
+                entry["offer"],
+                "follow_up",
+                f"follow-up after {_duration(entry.get('after', ''))}, "
+                f"rule “{entry['rule']}” ({entry['ruleset_name']})",
+            )
+        )
     if not wanted and draft is not None and draft.kind == "layout":
-        stand_in = next((k for k in sorted(catalog.offers)
-                         if catalog.offers[k].status == "active"), None) or next(
-            iter(sorted(catalog.offers)), None)
+        stand_in = next(
+            (k for k in sorted(catalog.offers) if catalog.offers[k].status == "active"), None
+        ) or next(iter(sorted(catalog.offers)), None)
         if stand_in is not None:
-            wanted.append((stand_in, "stand_in",
-                           "no offer is made for this interaction; a sample offer fills "
-                           "the layout"))
+            wanted.append(
+                (
+                    stand_in,
+                    "stand_in",
+                    "no offer is made for this interaction; a sample offer fills the layout",
+                )
+            )
     context = render_context(interaction)
     out: list[RenderedOffer] = []
     seen: set[str] = set()
@@ -540,13 +657,27 @@ def _render(catalog: _Catalog, layouts: Mapping[str, Layout], interaction: Mappi
         seen.add(key)
         offer = catalog.offers.get(key)
         if offer is None:
-            out.append(RenderedOffer(key, catalog.names.get(key, key), role,
-                                     note, problems=(Problem(
-                                         "error", "this offer is not in the library, or "
-                                         "cannot be rendered", code="unknown-offer"),)))
+            out.append(
+                RenderedOffer(
+                    key,
+                    catalog.names.get(key, key),
+                    role,
+                    note,
+                    problems=(
+                        Problem(
+                            "error",
+                            "this offer is not in the library, or cannot be rendered",
+                            code="unknown-offer",
+                        ),
+                    ),
+                )
+            )
             continue
-        out.append(RenderedOffer(key, offer.name, role, note,
-                                 variants=render_offer(offer, layouts, context)))
+        out.append(
+            RenderedOffer(
+                key, offer.name, role, note, variants=render_offer(offer, layouts, context)
+            )
+        )
     return out
 
 

@@ -29,8 +29,12 @@ from preview.engine import (
 from preview.tone import Lexicon, with_inferred_tone
 
 Status = Literal["offer", "follow_up", "stopped", "none"]
-STATUS_LABELS: Final = {"offer": "Offer made", "follow_up": "Follow-up only",
-                        "stopped": "Stopped", "none": "Nothing"}
+STATUS_LABELS: Final = {
+    "offer": "Offer made",
+    "follow_up": "Follow-up only",
+    "stopped": "Stopped",
+    "none": "Nothing",
+}
 
 
 @dataclass(frozen=True)
@@ -73,15 +77,18 @@ class Matrix:
 def _ruleset_cell(outcome: RulesetOutcome) -> Cell:
     decision = outcome.decision or {}
     offers = tuple(o["offer"] for o in decision.get("offers", ()))
-    follow_ups = tuple(f"{f['offer']} after {_duration(f.get('after', ''))}"
-                       for f in decision.get("follow_ups", ()))
+    follow_ups = tuple(
+        f"{f['offer']} after {_duration(f.get('after', ''))}"
+        for f in decision.get("follow_ups", ())
+    )
     if offers:
         rules = ", ".join(dict.fromkeys(f"“{o['rule']}”" for o in decision["offers"]))
         return Cell("offer", offers, follow_ups, f"by {rules}")
     reasons = []
     if decision.get("guards"):
-        reasons.append("guard: never offer when " + "; ".join(
-            g.get("text", "") for g in decision["guards"]))
+        reasons.append(
+            "guard: never offer when " + "; ".join(g.get("text", "") for g in decision["guards"])
+        )
     if decision.get("limits"):
         reasons.append("contact limit reached")
     if decision.get("holdouts"):
@@ -107,27 +114,55 @@ def _offer_cell(key: str, outcomes: list[RulesetOutcome]) -> Cell:
     for outcome in outcomes:
         for follow in (outcome.decision or {}).get("follow_ups", ()):
             if follow["offer"] == key:
-                return Cell("follow_up", (), (f"{key} after {_duration(follow.get('after', ''))}",),
-                            f"by “{follow['rule']}” ({outcome.name})")
+                return Cell(
+                    "follow_up",
+                    (),
+                    (f"{key} after {_duration(follow.get('after', ''))}",),
+                    f"by “{follow['rule']}” ({outcome.name})",
+                )
     why = _why_not(key, outcomes)
     stopped = any(outcome.decision and outcome.decision.get("guards") for outcome in outcomes)
     status: Status = "stopped" if stopped and "guard" in why else "none"
     return Cell(status, why=why)
 
 
-def run_matrix(workspace: Workspace, samples: Iterable[Sample], *,
-               kind: Literal["ruleset", "offer"], key: str,
-               compiler: Compiler = DEFAULT_COMPILER) -> Matrix:
+def run_matrix(
+    workspace: Workspace,
+    samples: Iterable[Sample],
+    *,
+    kind: Literal["ruleset", "offer"],
+    key: str,
+    compiler: Compiler = DEFAULT_COMPILER,
+) -> Matrix:
     """Decide each sample for one ruleset (alone) or for one offer (every ruleset)."""
     if kind == "offer" and key not in workspace.offers:
-        return Matrix(kind, key, problems=(Problem(
-            "error", f"There is no offer with the key {key} in the library.",
-            code="unknown-offer", hint="Pick an offer from the list."),),
-            blocking_title="Unknown offer")
+        return Matrix(
+            kind,
+            key,
+            problems=(
+                Problem(
+                    "error",
+                    f"There is no offer with the key {key} in the library.",
+                    code="unknown-offer",
+                    hint="Pick an offer from the list.",
+                ),
+            ),
+            blocking_title="Unknown offer",
+        )
     if kind == "ruleset" and key not in workspace.rulesets:
-        return Matrix(kind, key, problems=(Problem(
-            "error", f"There is no ruleset with the key {key}.", code="unknown-ruleset",
-            hint="Pick a ruleset from the list."),), blocking_title="Unknown ruleset")
+        return Matrix(
+            kind,
+            key,
+            problems=(
+                Problem(
+                    "error",
+                    f"There is no ruleset with the key {key}.",
+                    code="unknown-ruleset",
+                    hint="Pick a ruleset from the list.",
+                ),
+            ),
+            blocking_title="Unknown ruleset",
+        )
     lexicon = Lexicon.from_dict(workspace.lexicon)
     schema, _, _ = compiler.schema(workspace.schema)
     draft = Draft("ruleset", key) if kind == "ruleset" else None
@@ -136,15 +171,17 @@ def run_matrix(workspace: Workspace, samples: Iterable[Sample], *,
     for sample in samples:
         body = sample.body if isinstance(sample.body, Mapping) else {}
         filled, _ = with_inferred_tone(expand_shorthands(schema, body)[0], lexicon)
-        outcomes, _catalog, blocking, title = decide(workspace, filled, draft=draft,
-                                                     compiler=compiler, rows=False)
+        outcomes, _catalog, blocking, title = decide(
+            workspace, filled, draft=draft, compiler=compiler, rows=False
+        )
         if blocking is not None:
             return Matrix(kind, key, problems=blocking, blocking_title=title)
         if kind == "ruleset":
             if not outcomes or outcomes[0].decision is None:
                 problems = outcomes[0].problems if outcomes else ()
-                return Matrix(kind, key, problems=problems,
-                              blocking_title="This ruleset does not compile")
+                return Matrix(
+                    kind, key, problems=problems, blocking_title="This ruleset does not compile"
+                )
             cell = _ruleset_cell(outcomes[0])
         else:
             cell = _offer_cell(key, outcomes)

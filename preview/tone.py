@@ -38,8 +38,17 @@ NEGATIVE_AT: Final = -0.05
 
 _TERM = TERM
 
-__all__ = ["DEFAULT_DISTRESS_TERMS", "DISTRESS_CEILING", "Lexicon", "Tone", "infer_tone",
-           "lexicon_problems", "needs_tone", "normalize_term", "with_inferred_tone"]
+__all__ = [
+    "DEFAULT_DISTRESS_TERMS",
+    "DISTRESS_CEILING",
+    "Lexicon",
+    "Tone",
+    "infer_tone",
+    "lexicon_problems",
+    "needs_tone",
+    "normalize_term",
+    "with_inferred_tone",
+]
 
 
 @dataclass(frozen=True)
@@ -97,8 +106,12 @@ def lexicon_problems(terms: Iterable[str]) -> list[tuple[int, str]]:
         if len(term) > MAX_TERM_LENGTH:
             problems.append((index, f"is longer than {MAX_TERM_LENGTH} characters"))
         elif not _TERM.match(term):
-            problems.append((index, "may hold only letters, digits, spaces, ' and -, "
-                                    "with an optional * at the end"))
+            problems.append(
+                (
+                    index,
+                    "may hold only letters, digits, spaces, ' and -, with an optional * at the end",
+                )
+            )
         elif term in seen:
             problems.append((index, "is listed twice"))
         seen.add(term)
@@ -166,8 +179,9 @@ def needs_tone(interaction: Mapping[str, Any]) -> str | None:
     return text
 
 
-def with_inferred_tone(interaction: Mapping[str, Any],
-                       lexicon: Lexicon | None = None) -> tuple[dict[str, Any], Tone | None]:
+def with_inferred_tone(
+    interaction: Mapping[str, Any], lexicon: Lexicon | None = None
+) -> tuple[dict[str, Any], Tone | None]:
     """A copy of the interaction with its tone filled in, and the tone when inferred."""
     out = dict(interaction)
     text = needs_tone(interaction)

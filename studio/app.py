@@ -37,6 +37,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app, settings.database_url)
     from studio.services import history_jobs  # noqa: F401  (registers its jobs: needed
+
     #                                            before the queue is built, not at import)
     jobs.init_app(app, overrides)
     security.init_app(app)
@@ -68,8 +69,14 @@ class DatabaseInt(IntegerConverter):
     """`<int:...>` that only matches ids a database column can hold, so an absurd id in
     the address is a 404 instead of an overflow deep in the driver."""
 
-    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
-                 max: int | None = 2**31 - 1, signed: bool = False) -> None:
+    def __init__(
+        self,
+        map: Map,
+        fixed_digits: int = 0,
+        min: int | None = None,  # noqa: A002
+        max: int | None = 2**31 - 1,
+        signed: bool = False,
+    ) -> None:
         super().__init__(map, fixed_digits, min, max, signed)
 
 
@@ -101,19 +108,29 @@ def _register_error_pages(app: Flask) -> None:
         500: "Something went wrong on our side",
     }
 
-    def page(code: int, description: str | None, *, title: str | None = None,
-             **context: Any) -> tuple[str, int]:
+    def page(
+        code: int, description: str | None, *, title: str | None = None, **context: Any
+    ) -> tuple[str, int]:
         template = "_error.html" if is_htmx() else "error.html"
-        return render_template(template, code=code, title=title or titles.get(code, "Error"),
-                               description=description, **context), code
+        return render_template(
+            template,
+            code=code,
+            title=title or titles.get(code, "Error"),
+            description=description,
+            **context,
+        ), code
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> tuple[str, int]:
         db.roll_back_request()
         code = error.code or 500
-        return page(code, error.description if code != 404 else
-                    "The page you asked for does not exist. Check the address, or start "
-                    "from home.", title=titles.get(code, error.name))
+        return page(
+            code,
+            error.description
+            if code != 404
+            else "The page you asked for does not exist. Check the address, or start from home.",
+            title=titles.get(code, error.name),
+        )
 
     @app.errorhandler(NotAllowed)
     def _not_allowed(refused: NotAllowed) -> tuple[str, int]:
@@ -123,8 +140,11 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(ValidationFailed)
     def _invalid(failed: ValidationFailed) -> tuple[str, int]:
         db.roll_back_request()
-        return page(422, "Nothing was saved. Go back, fix what is listed, and try again.",
-                    problems=failed.errors)
+        return page(
+            422,
+            "Nothing was saved. Go back, fix what is listed, and try again.",
+            problems=failed.errors,
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> tuple[str, int, dict[str, str]] | tuple[str, int]:
@@ -132,21 +152,29 @@ def _register_error_pages(app: Flask) -> None:
         if database_unavailable(error):
             app.logger.error("Database unavailable: %s", type(error).__name__)
             # The full page needs the database (who is signed in, the menu): this one not.
-            return _standalone_page(
-                app, code=503, title="The studio's database is unreachable",
-                description="Nothing this request changed was saved. The studio will be "
-                "back as soon as its database is; try again in a moment.",
-            ), 503, {"Retry-After": "5"}
+            return (
+                _standalone_page(
+                    app,
+                    code=503,
+                    title="The studio's database is unreachable",
+                    description="Nothing this request changed was saved. The studio will be "
+                    "back as soon as its database is; try again in a moment.",
+                ),
+                503,
+                {"Retry-After": "5"},
+            )
         app.logger.exception("Unhandled error", exc_info=error)
-        description = ("The error has been logged, and nothing this request changed was "
-                       "saved. Reload the page to check, then try again.")
+        description = (
+            "The error has been logged, and nothing this request changed was "
+            "saved. Reload the page to check, then try again."
+        )
         try:
-            return render_template("error.html", code=500, title=titles[500],
-                                   description=description), 500
+            return render_template(
+                "error.html", code=500, title=titles[500], description=description
+            ), 500
         except Exception:  # noqa: BLE001 - the error page itself must never fail
             _roll_back_quietly()
-            return _standalone_page(app, code=500, title=titles[500],
-                                    description=description), 500
+            return _standalone_page(app, code=500, title=titles[500], description=description), 500
 
 
 def _standalone_page(app: Flask, **context: Any) -> str:

@@ -47,9 +47,12 @@ class ConflictBox:
     lines: list[DiffLine]
 
 
-def conflict_box(conflict: EditConflict, *, mine: str,
-                 text_of: Callable[[Mapping[str, Any]], str] = artifacts.body_text
-                 ) -> ConflictBox:
+def conflict_box(
+    conflict: EditConflict,
+    *,
+    mine: str,
+    text_of: Callable[[Mapping[str, Any]], str] = artifacts.body_text,
+) -> ConflictBox:
     """The box for an artifact someone else saved; `mine` is the text the person tried
     to save, `text_of` turns a revision body into comparable text."""
     theirs = conflict.theirs
@@ -60,16 +63,26 @@ def conflict_box(conflict: EditConflict, *, mine: str,
         when=theirs.created_at if theirs is not None else None,
         theirs_label=f"revision {conflict.artifact.head_number}",
         base_label=f"revision {conflict.base_number}",
-        theirs=theirs_text, mine=mine, lines=diff_lines(theirs_text, mine))
+        theirs=theirs_text,
+        mine=mine,
+        lines=diff_lines(theirs_text, mine),
+    )
 
 
-def sample_conflict_box(fresh: SampleInteraction, *, message: str, base_version: int,
-                        mine: str, theirs: str) -> ConflictBox:
+def sample_conflict_box(
+    fresh: SampleInteraction, *, message: str, base_version: int, mine: str, theirs: str
+) -> ConflictBox:
     """The same box for a sample interaction (versions instead of revisions)."""
-    return ConflictBox(message=message, who="Someone", when=fresh.updated_at,
-                       theirs_label=f"version {fresh.lock_version}",
-                       base_label=f"version {base_version}",
-                       theirs=theirs, mine=mine, lines=diff_lines(theirs, mine))
+    return ConflictBox(
+        message=message,
+        who="Someone",
+        when=fresh.updated_at,
+        theirs_label=f"version {fresh.lock_version}",
+        base_label=f"version {base_version}",
+        theirs=theirs,
+        mine=mine,
+        lines=diff_lines(theirs, mine),
+    )
 
 
 @dataclass(frozen=True)
@@ -114,9 +127,15 @@ class ArtifactEditor:
     turns a revision body into the text the conflict box compares.
     """
 
-    def __init__(self, kind: str, *, page: str = "", index: str = "",
-                 confirm_archive: str = "",
-                 text_of: Callable[[Mapping[str, Any]], str] = artifacts.body_text) -> None:
+    def __init__(
+        self,
+        kind: str,
+        *,
+        page: str = "",
+        index: str = "",
+        confirm_archive: str = "",
+        text_of: Callable[[Mapping[str, Any]], str] = artifacts.body_text,
+    ) -> None:
         self.kind = kind
         self.page = page
         self.index = index
@@ -128,9 +147,17 @@ class ArtifactEditor:
         """The revision the submitted form started from."""
         return int_arg(request.form.get("base_number"), default)
 
-    def save(self, artifact: Artifact | None, attempt: Callable[[int], Any], *, mine: str,
-             redraw: Redraw, then: str, saved: Saved = saved_revision,
-             base: int | None = None) -> ResponseReturnValue:
+    def save(
+        self,
+        artifact: Artifact | None,
+        attempt: Callable[[int], Any],
+        *,
+        mine: str,
+        redraw: Redraw,
+        then: str,
+        saved: Saved = saved_revision,
+        base: int | None = None,
+    ) -> ResponseReturnValue:
         """Run `attempt(base_number)`. Stored: flash `saved(result)` and go to `then`.
         Refused: hand `redraw` what it needs to draw the editor again."""
         base = self.base_number() if base is None else base
@@ -139,8 +166,15 @@ class ArtifactEditor:
         except ValidationFailed as failed:
             return redraw(Refused(422, artifact, base, failed.errors))
         except EditConflict as conflict:
-            return redraw(Refused(409, conflict.artifact, conflict.artifact.head_number, [],
-                                  conflict_box(conflict, mine=mine, text_of=self.text_of)))
+            return redraw(
+                Refused(
+                    409,
+                    conflict.artifact,
+                    conflict.artifact.head_number,
+                    [],
+                    conflict_box(conflict, mine=mine, text_of=self.text_of),
+                )
+            )
         flash(*saved(stored))
         return redirect(then)
 
@@ -151,8 +185,7 @@ class ArtifactEditor:
         if request.method == "GET":
             return render_template(self.confirm_archive, artifact=artifact)
         artifacts.set_archived(session, artifact, True, actor_id=actor_id())
-        flash(f"{artifact.name} is archived. It stays in history and can be restored.",
-              "success")
+        flash(f"{artifact.name} is archived. It stays in history and can be restored.", "success")
         return redirect(url_for(self.index))
 
     def restore(self, key: str) -> Response:

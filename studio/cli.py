@@ -65,8 +65,10 @@ def demo() -> None:
             report = seed_demo(session)
         finally:
             session.close()
-    click.echo(f"Demo workspace ready: {len(report.created)} created, "
-               f"{len(report.existing)} already there.")
+    click.echo(
+        f"Demo workspace ready: {len(report.created)} created, "
+        f"{len(report.existing)} already there."
+    )
 
 
 @main.group()
@@ -77,8 +79,13 @@ def users() -> None:
 @users.command("create")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--role", "roles", multiple=True, required=True,
-              type=click.Choice(["marketer", "service_lead", "reviewer", "admin"]))
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice(["marketer", "service_lead", "reviewer", "admin"]),
+)
 @click.password_option()
 def users_create(email: str, name: str, roles: tuple[str, ...], password: str) -> None:
     """Create a person who can sign in."""
@@ -88,8 +95,9 @@ def users_create(email: str, name: str, roles: tuple[str, ...], password: str) -
     app = create_app()
     session = get_database(app).session()
     try:
-        accounts.create_user(session, email=email, name=name, password=password,
-                             roles=list(roles), actor_id=None)
+        accounts.create_user(
+            session, email=email, name=name, password=password, roles=list(roles), actor_id=None
+        )
         session.commit()
     except ValidationFailed as failed:
         session.rollback()
@@ -138,9 +146,13 @@ def tokens() -> None:
 
 @tokens.command("create")
 @click.option("--name", required=True, help="The system that will use it.")
-@click.option("--scope", "scopes", multiple=True, required=True,
-              help="What it may do; repeat for several: bundles:read, decide, events:write, "
-              "messages:write.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    help="What it may do; repeat for several: bundles:read, decide, events:write, messages:write.",
+)
 def tokens_create(name: str, scopes: tuple[str, ...]) -> None:
     """Issue a token and print it once: it is stored hashed and cannot be shown again."""
     from studio.errors import ValidationFailed
@@ -159,9 +171,11 @@ def tokens_create(name: str, scopes: tuple[str, ...]) -> None:
     finally:
         session.close()
     click.echo(issued.secret)
-    click.echo(f"Token {issued.summary.id} \u201c{issued.summary.name}\u201d "
-               f"({', '.join(issued.summary.scopes)}). Store it now: it is not shown again.",
-               err=True)
+    click.echo(
+        f"Token {issued.summary.id} \u201c{issued.summary.name}\u201d "
+        f"({', '.join(issued.summary.scopes)}). Store it now: it is not shown again.",
+        err=True,
+    )
 
 
 @tokens.command("list")
@@ -180,8 +194,10 @@ def tokens_list() -> None:
     for token in rows:
         used = token.last_used_at.strftime("%Y-%m-%d %H:%M") if token.last_used_at else "never"
         status = "active" if token.active else f"revoked {token.revoked_at:%Y-%m-%d}"
-        click.echo(f"{token.id:>4}  {token.prefix}\u2026  {token.name}  "
-                   f"[{', '.join(token.scopes)}]  last used {used}  {status}")
+        click.echo(
+            f"{token.id:>4}  {token.prefix}\u2026  {token.name}  "
+            f"[{', '.join(token.scopes)}]  last used {used}  {status}"
+        )
 
 
 @tokens.command("revoke")
@@ -200,19 +216,29 @@ def tokens_revoke(token_id: int) -> None:
     if revoked is None:
         click.echo(f"error: there is no token {token_id}; see `studio tokens list`.", err=True)
         sys.exit(1)
-    click.echo(f"Token {revoked.id} \u201c{revoked.name}\u201d ({revoked.prefix}\u2026) "
-               "is revoked; other workers stop accepting it within seconds.")
+    click.echo(
+        f"Token {revoked.id} \u201c{revoked.name}\u201d ({revoked.prefix}\u2026) "
+        "is revoked; other workers stop accepting it within seconds."
+    )
 
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--dev/--no-dev", default=False, help="Development mode: print the demo sign-ins.")
-@click.option("--worker/--no-worker", default=True, show_default=True,
-              help="Run background jobs in this process too.")
-@click.option("--production", is_flag=True, default=False,
-              help="Serve with gunicorn and studio/gunicorn.conf.py (threaded workers, "
-                   "time-boxed request bodies); run `studio worker` for jobs.")
+@click.option(
+    "--worker/--no-worker",
+    default=True,
+    show_default=True,
+    help="Run background jobs in this process too.",
+)
+@click.option(
+    "--production",
+    is_flag=True,
+    default=False,
+    help="Serve with gunicorn and studio/gunicorn.conf.py (threaded workers, "
+    "time-boxed request bodies); run `studio worker` for jobs.",
+)
 def serve(host: str, port: int, dev: bool, worker: bool, production: bool) -> None:
     """Serve the studio: a development server, or gunicorn with --production."""
     from studio.config import ConfigError
@@ -220,8 +246,19 @@ def serve(host: str, port: int, dev: bool, worker: bool, production: bool) -> No
 
     if production:
         config = Path(__file__).with_name("gunicorn.conf.py")
-        os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "-c", str(config),
-                                   "--bind", f"{host}:{port}", "studio:create_app()"])
+        os.execvp(
+            sys.executable,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                str(config),
+                "--bind",
+                f"{host}:{port}",
+                "studio:create_app()",
+            ],
+        )
 
     try:
         app = create_app({"DEV_MODE": dev} if dev else None)
@@ -240,23 +277,40 @@ def serve(host: str, port: int, dev: bool, worker: bool, production: bool) -> No
 
 
 @main.command()
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
-              help="Jobs run at once by this worker.")
-@click.option("--processes/--threads", default=False, show_default=True,
-              help="Run jobs in processes instead of threads.")
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Jobs run at once by this worker.",
+)
+@click.option(
+    "--processes/--threads",
+    default=False,
+    show_default=True,
+    help="Run jobs in processes instead of threads.",
+)
 def worker(workers: int, processes: bool) -> None:
     """Run background jobs (imports, backtests, webhooks, auto-pause) until stopped."""
     app = create_app()
     huey = get_jobs(app).huey
-    click.echo(f"Worker for {huey.storage.__class__.__name__} with {workers} "
-               f"{'process' if processes else 'thread'}(es); Ctrl+C to stop.")
-    huey.create_consumer(workers=workers, worker_type="process" if processes else "thread",
-                         periodic=True).run()
+    click.echo(
+        f"Worker for {huey.storage.__class__.__name__} with {workers} "
+        f"{'process' if processes else 'thread'}(es); Ctrl+C to stop."
+    )
+    huey.create_consumer(
+        workers=workers, worker_type="process" if processes else "thread", periodic=True
+    ).run()
 
 
 @main.command("backup")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Archive to write (default: studio-backup-<time>.tar.gz).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Archive to write (default: studio-backup-<time>.tar.gz).",
+)
 def backup_command(output: Path | None) -> None:
     """Back up the database, signing keys and secret into one archive (online)."""
     from studio.services import backup
@@ -268,16 +322,19 @@ def backup_command(output: Path | None) -> None:
         report = backup.backup(get_database(app).url, Path(app.instance_path), output)
     except backup.BackupError as refused:
         _fail(refused.message, refused.hint)
-    click.echo(f"Backed up the {report.database_kind} database (schema {report.revision}, "
-               f"{report.bundles} bundle(s)) and {len(report.key_ids)} signing key(s) to "
-               f"{report.path} ({report.bytes:,} bytes, {report.seconds:.1f} s).")
+    click.echo(
+        f"Backed up the {report.database_kind} database (schema {report.revision}, "
+        f"{report.bundles} bundle(s)) and {len(report.key_ids)} signing key(s) to "
+        f"{report.path} ({report.bytes:,} bytes, {report.seconds:.1f} s)."
+    )
     click.echo("The archive holds private signing keys: store it like a secret.")
 
 
 @main.command("restore")
 @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--force", is_flag=True,
-              help="Replace a database and key folder that already hold data.")
+@click.option(
+    "--force", is_flag=True, help="Replace a database and key folder that already hold data."
+)
 def restore_command(archive: Path, force: bool) -> None:
     """Restore a backup made by `studio backup` (stop the studio first)."""
     from studio.services import backup
@@ -285,13 +342,16 @@ def restore_command(archive: Path, force: bool) -> None:
     app = create_app()
     get_database(app).engine.dispose()
     try:
-        report = backup.restore(archive, get_database(app).url, Path(app.instance_path),
-                                force=force)
+        report = backup.restore(
+            archive, get_database(app).url, Path(app.instance_path), force=force
+        )
     except backup.BackupError as refused:
         _fail(refused.message, refused.hint)
-    click.echo(f"Restored the {report.database_kind} database (schema {report.revision}) "
-               f"and {len(report.key_ids)} signing key(s); {report.bundles_verified} "
-               "bundle(s) verified.")
+    click.echo(
+        f"Restored the {report.database_kind} database (schema {report.revision}) "
+        f"and {len(report.key_ids)} signing key(s); {report.bundles_verified} "
+        "bundle(s) verified."
+    )
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     if report.warnings:
@@ -323,8 +383,12 @@ def workspace_export(folder: Path, approved: bool) -> None:
 
 @workspace_group.command("import")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--author", "email", required=True,
-              help="Email of the person the drafts are recorded for (they submit them).")
+@click.option(
+    "--author",
+    "email",
+    required=True,
+    help="Email of the person the drafts are recorded for (they submit them).",
+)
 def workspace_import(folder: Path, email: str) -> None:
     """Store every changed file in FOLDER as a draft revision (all or nothing)."""
     from sqlalchemy import select
@@ -347,15 +411,18 @@ def workspace_import(folder: Path, email: str) -> None:
             session.rollback()
             for problem in report.problems:
                 click.echo(f"error: {problem.field}: {problem.message}", err=True)
-            click.echo("Nothing was imported: fix the files above and run the import again.",
-                       err=True)
+            click.echo(
+                "Nothing was imported: fix the files above and run the import again.", err=True
+            )
             sys.exit(1)
         session.commit()
     finally:
         session.close()
-    click.echo(f"Imported {folder}: {len(report.created)} created, {len(report.updated)} "
-               f"updated (as drafts), {len(report.unchanged)} unchanged. Submit the drafts for "
-               "review to publish them.")
+    click.echo(
+        f"Imported {folder}: {len(report.created)} created, {len(report.updated)} "
+        f"updated (as drafts), {len(report.unchanged)} unchanged. Submit the drafts for "
+        "review to publish them."
+    )
 
 
 @main.group()
@@ -386,8 +453,10 @@ def keys_rotate() -> None:
 
     app = create_app()
     ring = signing.rotate(app.instance_path)
-    click.echo(f"New signing key {ring.active.key_id}. Running workers sign with it within "
-               f"{signing.REFRESH_SECONDS:g} s; /api/v1/keys lists {len(ring.keys)} key(s).")
+    click.echo(
+        f"New signing key {ring.active.key_id}. Running workers sign with it within "
+        f"{signing.REFRESH_SECONDS:g} s; /api/v1/keys lists {len(ring.keys)} key(s)."
+    )
 
 
 def _fail(message: str, hint: str | None) -> NoReturn:
@@ -416,8 +485,9 @@ def interactions() -> None:
 @interactions.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--redact", is_flag=True, help="Replace emails, phone and card numbers in text.")
-@click.option("--restart", is_flag=True,
-              help="Start over instead of continuing an unfinished import of FILE.")
+@click.option(
+    "--restart", is_flag=True, help="Start over instead of continuing an unfinished import of FILE."
+)
 def interactions_import(file: Path, redact: bool, restart: bool) -> None:
     """Import interaction history from FILE (.jsonl or .csv, optionally .gz).
 
@@ -434,12 +504,15 @@ def interactions_import(file: Path, redact: bool, restart: bool) -> None:
         try:
             record = None if restart else interaction_import.unfinished_for(session, path)
             if record is not None:
-                click.echo(f"Continuing import #{record.id} of {path.name} from line "
-                           f"{record.line:,} ({record.imported:,} rows already imported).")
+                click.echo(
+                    f"Continuing import #{record.id} of {path.name} from line "
+                    f"{record.line:,} ({record.imported:,} rows already imported)."
+                )
             else:
                 try:
-                    record = interaction_import.create(session, path=path, filename=path.name,
-                                                       redact=redact, actor_id=None)
+                    record = interaction_import.create(
+                        session, path=path, filename=path.name, redact=redact, actor_id=None
+                    )
                 except interaction_import.ImportRefused as refused:
                     session.rollback()
                     _fail(str(refused), "name the file .jsonl or .csv (optionally .gz)")
@@ -447,18 +520,24 @@ def interactions_import(file: Path, redact: bool, restart: bool) -> None:
 
             def show(progress_record: Any) -> None:
                 share = interaction_import.progress_fraction(progress_record)
-                click.echo(f"\r{share:6.1%}  line {progress_record.line:,}: "
-                           f"{progress_record.imported:,} imported, "
-                           f"{progress_record.duplicates:,} duplicates, "
-                           f"{progress_record.failed:,} refused", nl=False, err=True)
+                click.echo(
+                    f"\r{share:6.1%}  line {progress_record.line:,}: "
+                    f"{progress_record.imported:,} imported, "
+                    f"{progress_record.duplicates:,} duplicates, "
+                    f"{progress_record.failed:,} refused",
+                    nl=False,
+                    err=True,
+                )
 
             record = interaction_import.run(session, record.id, progress=show)
             click.echo("", err=True)
             for problem in interaction_import.first_problems(session, record, limit=10):
                 click.echo(f"line {problem.line}: {problem.field}: {problem.message}")
             if record.failed > 10:
-                click.echo(f"... and more: {record.failed:,} rows refused in all (download "
-                           f"them from the History page, import #{record.id}).")
+                click.echo(
+                    f"... and more: {record.failed:,} rows refused in all (download "
+                    f"them from the History page, import #{record.id})."
+                )
             click.echo(f"Import #{record.id} {record.status}: {record.message}")
             if record.status != "done":
                 sys.exit(1)
@@ -488,5 +567,7 @@ def interactions_retention(days: str | None, apply_now: bool) -> None:
             session.commit()
         finally:
             session.close()
-    click.echo(f"Interactions are kept {f'{kept} days' if kept else 'until deleted'}."
-               + (f" Deleted {deleted:,} older ones." if apply_now else ""))
+    click.echo(
+        f"Interactions are kept {f'{kept} days' if kept else 'until deleted'}."
+        + (f" Deleted {deleted:,} older ones." if apply_now else "")
+    )

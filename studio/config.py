@@ -82,14 +82,22 @@ def load_settings(instance_path: Path, overrides: dict | None = None) -> Setting
     production = environment == "production"
     public_base_url = public_base_url_setting(
         overrides.get("PUBLIC_BASE_URL") or os.environ.get("STUDIO_PUBLIC_BASE_URL") or "",
-        production=production)
-    message_days = _whole_days(overrides.get("MESSAGE_DAYS")
-                               or os.environ.get("STUDIO_MESSAGE_DAYS")
-                               or DEFAULT_MESSAGE_DAYS)
-    return Settings(database_url=database_url, secret_key=secret_key, dev_mode=dev_mode,
-                    public_base_url=public_base_url, production=production,
-                    message_days=message_days,
-                    password_hash_method=password_hash_method(overrides))
+        production=production,
+    )
+    message_days = _whole_days(
+        overrides.get("MESSAGE_DAYS")
+        or os.environ.get("STUDIO_MESSAGE_DAYS")
+        or DEFAULT_MESSAGE_DAYS
+    )
+    return Settings(
+        database_url=database_url,
+        secret_key=secret_key,
+        dev_mode=dev_mode,
+        public_base_url=public_base_url,
+        production=production,
+        message_days=message_days,
+        password_hash_method=password_hash_method(overrides),
+    )
 
 
 def public_base_url_setting(value: str, *, production: bool) -> str:
@@ -105,18 +113,26 @@ def public_base_url_setting(value: str, *, production: bool) -> str:
                 "STUDIO_PUBLIC_BASE_URL is not set. In production the studio must know the "
                 "address customers reach it at, e.g. STUDIO_PUBLIC_BASE_URL="
                 "https://messages.example.com; every link in SMS, email and the message "
-                "center starts with it.")
+                "center starts with it."
+            )
         return DEV_PUBLIC_BASE_URL
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
-            or parts.fragment or any(c.isspace() for c in value):
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or parts.query
+        or parts.fragment
+        or any(c.isspace() for c in value)
+    ):
         raise ConfigError(
             f"STUDIO_PUBLIC_BASE_URL is {value!r}; it must be an absolute http(s) address "
-            "without query or fragment, e.g. https://messages.example.com.")
+            "without query or fragment, e.g. https://messages.example.com."
+        )
     if production and parts.scheme != "https":
         raise ConfigError(
             f"STUDIO_PUBLIC_BASE_URL is {value!r}; in production customer links must use "
-            "https, or their tokens travel in clear.")
+            "https, or their tokens travel in clear."
+        )
     return value.rstrip("/")
 
 
@@ -126,8 +142,10 @@ def _whole_days(value: object) -> int:
     except ValueError:
         days = 0
     if not 1 <= days <= 3650:
-        raise ConfigError(f"STUDIO_MESSAGE_DAYS is {value!r}; give a whole number of days "
-                          "from 1 to 3650 (default 30).")
+        raise ConfigError(
+            f"STUDIO_MESSAGE_DAYS is {value!r}; give a whole number of days "
+            "from 1 to 3650 (default 30)."
+        )
     return days
 
 

@@ -32,8 +32,14 @@ class StudioError(Exception):
 
     code: str = "refused"
 
-    def __init__(self, message: str, *, code: str | None = None, location: str | None = None,
-                 hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        location: str | None = None,
+        hint: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
@@ -49,9 +55,11 @@ class ValidationFailed(StudioError):
 
     def __init__(self, errors: list[FieldError]) -> None:
         first = errors[0] if errors else None
-        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors),
-                         location=first.field if first else None,
-                         hint=first.hint if first else None)
+        super().__init__(
+            "; ".join(f"{e.field}: {e.message}" for e in errors),
+            location=first.field if first else None,
+            hint=first.hint if first else None,
+        )
         self.errors = errors
 
     def by_field(self) -> dict[str, str]:
@@ -74,7 +82,8 @@ class EditConflict(StudioError):
             f"{artifact.name} was changed by someone else (revision {artifact.head_number}) "
             f"after you started editing revision {base_number}.",
             location=f"{artifact.kind}:{artifact.key}",
-            hint="compare the two versions, merge by hand, then save again")
+            hint="compare the two versions, merge by hand, then save again",
+        )
         self.artifact = artifact
         self.base_number = base_number
         self.theirs = theirs
@@ -86,9 +95,11 @@ class SampleConflict(StudioError):
     code = "sample_conflict"
 
     def __init__(self, sample: SampleInteraction) -> None:
-        super().__init__(f"{sample.name} was changed by someone else after you opened it.",
-                         location=f"sample:{sample.key}",
-                         hint="open their version, merge by hand, and save again")
+        super().__init__(
+            f"{sample.name} was changed by someone else after you opened it.",
+            location=f"sample:{sample.key}",
+            hint="open their version, merge by hand, and save again",
+        )
         self.sample = sample
 
 
@@ -106,13 +117,26 @@ class Problem:
 
     @classmethod
     def from_diagnostic(cls, ref: str, d: Mapping[str, Any]) -> Problem:
-        return cls(severity=str(d.get("severity", "error")), code=str(d.get("code", "")),
-                   message=str(d.get("message", "")), ref=ref, line=d.get("line"),
-                   column=d.get("column"), hint=d.get("hint"))
+        return cls(
+            severity=str(d.get("severity", "error")),
+            code=str(d.get("code", "")),
+            message=str(d.get("message", "")),
+            ref=ref,
+            line=d.get("line"),
+            column=d.get("column"),
+            hint=d.get("hint"),
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"severity": self.severity, "code": self.code, "message": self.message,
-                "ref": self.ref, "line": self.line, "column": self.column, "hint": self.hint}
+        return {
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+            "ref": self.ref,
+            "line": self.line,
+            "column": self.column,
+            "hint": self.hint,
+        }
 
 
 class PublishRefused(StudioError):
@@ -123,9 +147,11 @@ class PublishRefused(StudioError):
     def __init__(self, problems: Sequence[Problem]) -> None:
         errors = [p for p in problems if p.severity == "error"]
         first = errors[0] if errors else None
-        super().__init__(f"publishing refused: {len(errors)} error(s)",
-                         location=first.ref if first else None,
-                         hint=first.hint if first else None)
+        super().__init__(
+            f"publishing refused: {len(errors)} error(s)",
+            location=first.ref if first else None,
+            hint=first.hint if first else None,
+        )
         self.problems = list(problems)
 
 
@@ -135,9 +161,11 @@ class BundleTampered(StudioError):
     code = "bundle_tampered"
 
     def __init__(self, version: int, reason: str) -> None:
-        super().__init__(f"bundle v{version} failed verification: {reason}",
-                         location=f"bundle:{version}",
-                         hint="republish, or roll back to a bundle that verifies")
+        super().__init__(
+            f"bundle v{version} failed verification: {reason}",
+            location=f"bundle:{version}",
+            hint="republish, or roll back to a bundle that verifies",
+        )
         self.version = version
         self.reason = reason
 

@@ -26,8 +26,9 @@ class JobSpec:
 _REGISTRY: dict[str, JobSpec] = {}
 
 
-def job(name: str, *, retries: int = 0, retry_delay: int = 0,
-        periodic: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def job(
+    name: str, *, retries: int = 0, retry_delay: int = 0, periodic: str | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register `function(session, **kwargs)` as the job `name` (import time, no huey)."""
 
     def register(function: Callable[..., Any]) -> Callable[..., Any]:

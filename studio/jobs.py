@@ -64,12 +64,16 @@ class Jobs:
                     session.close()
 
         run.__name__ = spec.name.replace(".", "_")
-        options: dict[str, Any] = {"retries": spec.retries, "retry_delay": spec.retry_delay,
-                                   "name": spec.name}
+        options: dict[str, Any] = {
+            "retries": spec.retries,
+            "retry_delay": spec.retry_delay,
+            "name": spec.name,
+        }
         if spec.periodic:
             minute, hour, day, month, weekday = spec.periodic.split()
             self._tasks[spec.name] = self.huey.periodic_task(
-                crontab(minute, hour, day, month, weekday), **options)(run)
+                crontab(minute, hour, day, month, weekday), **options
+            )(run)
         else:
             self._tasks[spec.name] = self.huey.task(**options)(run)
 
@@ -87,8 +91,9 @@ class Jobs:
         """Run a consumer in background threads of this process (`studio serve`)."""
         if self.huey.immediate or self._consumer is not None:
             return
-        consumer = self.huey.create_consumer(workers=workers, worker_type="thread",
-                                             periodic=True, check_worker_health=True)
+        consumer = self.huey.create_consumer(
+            workers=workers, worker_type="thread", periodic=True, check_worker_health=True
+        )
         self._consumer = consumer
         consumer.start()  # worker and scheduler threads; `run()` would also claim signals
 
@@ -99,17 +104,18 @@ class Jobs:
 
 
 def _make_huey(app: Flask, overrides: dict[str, Any]) -> Huey:
-    immediate = bool(overrides.get("JOBS_IMMEDIATE",
-                                   os.environ.get("STUDIO_JOBS_IMMEDIATE", "") == "1"))
+    immediate = bool(
+        overrides.get("JOBS_IMMEDIATE", os.environ.get("STUDIO_JOBS_IMMEDIATE", "") == "1")
+    )
     redis_url = overrides.get("REDIS_URL") or os.environ.get("STUDIO_REDIS_URL")
     if redis_url:
-        huey: Huey = RedisHuey("studio", url=redis_url, immediate=immediate,
-                               results=True, utc=True)
+        huey: Huey = RedisHuey("studio", url=redis_url, immediate=immediate, results=True, utc=True)
     else:
         path = Path(app.instance_path) / "jobs.sqlite3"
         path.parent.mkdir(parents=True, exist_ok=True)
-        huey = SqliteHuey("studio", filename=str(path), immediate=immediate, results=True,
-                          utc=True, timeout=15)
+        huey = SqliteHuey(
+            "studio", filename=str(path), immediate=immediate, results=True, utc=True, timeout=15
+        )
     return huey
 
 

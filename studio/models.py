@@ -133,8 +133,9 @@ class Revision(Base):
     __table_args__ = (UniqueConstraint("artifact_id", "number"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    artifact_id: Mapped[int] = mapped_column(ForeignKey("artifacts.id", ondelete="CASCADE"),
-                                             index=True)
+    artifact_id: Mapped[int] = mapped_column(
+        ForeignKey("artifacts.id", ondelete="CASCADE"), index=True
+    )
     number: Mapped[int] = mapped_column(Integer)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     summary: Mapped[str] = mapped_column(String(200), default="")
@@ -151,8 +152,7 @@ class Revision(Base):
 
 # --- Review -------------------------------------------------------------------------
 
-CHANGE_STATUSES = ("draft", "in_review", "changes_requested", "approved", "published",
-                   "withdrawn")
+CHANGE_STATUSES = ("draft", "in_review", "changes_requested", "approved", "published", "withdrawn")
 
 
 class ChangeRequest(Base):
@@ -170,7 +170,9 @@ class ChangeRequest(Base):
 
     author: Mapped[User] = relationship(lazy="joined")
     items: Mapped[list[ChangeRequestItem]] = relationship(
-        back_populates="change_request", cascade="all, delete-orphan", lazy="selectin",
+        back_populates="change_request",
+        cascade="all, delete-orphan",
+        lazy="selectin",
         order_by="ChangeRequestItem.id",
     )
 
@@ -183,7 +185,8 @@ class ChangeRequestItem(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     change_request_id: Mapped[int] = mapped_column(
-        ForeignKey("change_requests.id", ondelete="CASCADE"), index=True)
+        ForeignKey("change_requests.id", ondelete="CASCADE"), index=True
+    )
     artifact_id: Mapped[int] = mapped_column(ForeignKey("artifacts.id"), index=True)
     revision_number: Mapped[int] = mapped_column(Integer)
     base_number: Mapped[int | None] = mapped_column(Integer, default=None)
@@ -199,7 +202,8 @@ class Review(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     change_request_id: Mapped[int] = mapped_column(
-        ForeignKey("change_requests.id", ondelete="CASCADE"), index=True)
+        ForeignKey("change_requests.id", ondelete="CASCADE"), index=True
+    )
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     verdict: Mapped[str] = mapped_column(String(24))
     body: Mapped[str] = mapped_column(Text, default="")
@@ -215,7 +219,8 @@ class Comment(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     change_request_id: Mapped[int] = mapped_column(
-        ForeignKey("change_requests.id", ondelete="CASCADE"), index=True)
+        ForeignKey("change_requests.id", ondelete="CASCADE"), index=True
+    )
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(Text)
     artifact_id: Mapped[int | None] = mapped_column(ForeignKey("artifacts.id"), default=None)
@@ -375,10 +380,10 @@ class Message(Base):
     bundle_version: Mapped[int | None] = mapped_column(Integer, default=None)
     survey: Mapped[bool] = mapped_column(Boolean, default=False)
     nps_comment: Mapped[str | None] = mapped_column(Text, default=None)
-    created_by_token: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"),
-                                                         default=None)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
-                                                 index=True)
+    created_by_token: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -391,9 +396,16 @@ class Message(Base):
 #: Database objects the migration makes for full-text search that no model declares:
 #: SQLite's FTS5 table (and the shadow tables FTS5 keeps), PostgreSQL's generated
 #: tsvector column and its GIN index. The no-drift test leaves exactly these out.
-SEARCH_INDEX_TABLES = frozenset({"interactions_fts", "interactions_fts_data",
-                                 "interactions_fts_idx", "interactions_fts_docsize",
-                                 "interactions_fts_config", "interactions_fts_content"})
+SEARCH_INDEX_TABLES = frozenset(
+    {
+        "interactions_fts",
+        "interactions_fts_data",
+        "interactions_fts_idx",
+        "interactions_fts_docsize",
+        "interactions_fts_config",
+        "interactions_fts_content",
+    }
+)
 SEARCH_INDEX_COLUMNS = frozenset({("interactions", "search_vector")})
 SEARCH_INDEX_INDEXES = frozenset({"ix_interactions_search_vector"})
 
@@ -415,7 +427,8 @@ class Interaction(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     import_id: Mapped[int | None] = mapped_column(
-        ForeignKey("interaction_imports.id", ondelete="SET NULL"), default=None, index=True)
+        ForeignKey("interaction_imports.id", ondelete="SET NULL"), default=None, index=True
+    )
     redacted: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -495,8 +508,7 @@ class WebhookDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_status: Mapped[int | None] = mapped_column(Integer, default=None)
     last_error: Mapped[str] = mapped_column(String(500), default="")
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
-                                                             default=None)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -508,7 +520,8 @@ class InteractionImportProblem(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     import_id: Mapped[int] = mapped_column(
-        ForeignKey("interaction_imports.id", ondelete="CASCADE"), index=True)
+        ForeignKey("interaction_imports.id", ondelete="CASCADE"), index=True
+    )
     line: Mapped[int] = mapped_column(Integer)
     field: Mapped[str] = mapped_column(String(200), default="")
     message: Mapped[str] = mapped_column(Text)
@@ -522,8 +535,7 @@ class SavedSearch(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
-    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None,
-                                                 index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -538,7 +550,8 @@ class Backtest(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     change_request_id: Mapped[int | None] = mapped_column(
-        ForeignKey("change_requests.id", ondelete="CASCADE"), default=None, index=True)
+        ForeignKey("change_requests.id", ondelete="CASCADE"), default=None, index=True
+    )
     candidate: Mapped[str] = mapped_column(String(32), default="drafts")
     slice: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
@@ -566,8 +579,10 @@ class ContactHistory(Base):
     """
 
     __tablename__ = "contact_history"
-    __table_args__ = (Index("ix_contact_history_customer_at", "customer_id", "at"),
-                      Index("ix_contact_history_offer_at", "offer_key", "at"))
+    __table_args__ = (
+        Index("ix_contact_history_customer_at", "customer_id", "at"),
+        Index("ix_contact_history_offer_at", "offer_key", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(100))
@@ -579,6 +594,8 @@ class ContactHistory(Base):
     source: Mapped[str] = mapped_column(String(16), default="studio")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class OfferPause(Base):
     """An offer the studio paused by itself, and the review that keeps or undoes it.
 
@@ -611,9 +628,19 @@ class DecisionRollup(Base):
     """
 
     __tablename__ = "decision_rollups"
-    __table_args__ = (UniqueConstraint("day", "offer_key", "ruleset", "rule", "channel",
-                                       "category", "bundle_version", "arm",
-                                       name="uq_decision_rollups_key"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "day",
+            "offer_key",
+            "ruleset",
+            "rule",
+            "channel",
+            "category",
+            "bundle_version",
+            "arm",
+            name="uq_decision_rollups_key",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     day: Mapped[date] = mapped_column(Date, index=True)
@@ -630,6 +657,8 @@ class DecisionRollup(Base):
     declined: Mapped[int] = mapped_column(Integer, default=0)
     complaints: Mapped[int] = mapped_column(Integer, default=0)
     value_cents: Mapped[int] = mapped_column(Integer, default=0)
+
+
 # --- Narrow-cast surveys ------------------------------------------------------------
 
 
@@ -644,8 +673,9 @@ class SurveyResponse(Base):
     survey_key: Mapped[str] = mapped_column(String(64), index=True)
     bundle_version: Mapped[int | None] = mapped_column(Integer, default=None)
     rule: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
-                                                 index=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
 
 
 class SurveyAnswer(Base):

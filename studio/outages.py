@@ -37,8 +37,9 @@ class RepeatFilter(logging.Filter):
     dropped repeats ends, the next record of that kind says how many were dropped.
     """
 
-    def __init__(self, window: float = REPEAT_WINDOW_SECONDS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, window: float = REPEAT_WINDOW_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         super().__init__()
         self.window = window
         self._clock = clock
@@ -46,9 +47,12 @@ class RepeatFilter(logging.Filter):
         self._lock = threading.Lock()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        kind = (record.name, record.levelno, str(record.msg),
-                type(record.exc_info[1]).__name__ if record.exc_info and record.exc_info[1]
-                else "")
+        kind = (
+            record.name,
+            record.levelno,
+            str(record.msg),
+            type(record.exc_info[1]).__name__ if record.exc_info and record.exc_info[1] else "",
+        )
         now = self._clock()
         with self._lock:
             first, dropped = self._seen.get(kind, (None, 0))
@@ -59,8 +63,10 @@ class RepeatFilter(logging.Filter):
                 self._seen.clear()
             self._seen[kind] = (now, 0)
         if dropped:
-            record.msg = f"{record.msg} (and {dropped} more like it in the last " \
-                         f"{self.window:g} s, not logged)"
+            record.msg = (
+                f"{record.msg} (and {dropped} more like it in the last "
+                f"{self.window:g} s, not logged)"
+            )
         return True
 
 

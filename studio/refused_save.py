@@ -12,8 +12,9 @@ from flask import render_template, request
 from werkzeug.wrappers import Response
 
 #: Fields never echoed back into a page.
-_NEVER_REPLAYED = frozenset({"csrf_token", "password", "password_confirm", "new_password",
-                             "current_password"})
+_NEVER_REPLAYED = frozenset(
+    {"csrf_token", "password", "password_confirm", "new_password", "current_password"}
+)
 
 
 def refused_save() -> Response:
@@ -21,9 +22,17 @@ def refused_save() -> Response:
     if request.headers.get("HX-Request"):
         html = render_template("_session_ended.html")
         return Response(html, status=400, mimetype="text/html")
-    fields = [(name, value) for name, value in request.form.items(multi=True)
-              if name not in _NEVER_REPLAYED and "password" not in name]
+    fields = [
+        (name, value)
+        for name, value in request.form.items(multi=True)
+        if name not in _NEVER_REPLAYED and "password" not in name
+    ]
     longest = max(fields, key=lambda item: len(item[1]), default=None)
-    html = render_template("refused_save.html", fields=fields, longest=longest,
-                           action=request.path, had_files=bool(request.files))
+    html = render_template(
+        "refused_save.html",
+        fields=fields,
+        longest=longest,
+        action=request.path,
+        had_files=bool(request.files),
+    )
     return Response(html, status=400, mimetype="text/html")

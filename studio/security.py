@@ -49,8 +49,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 #: A rendered preview document (the preview pane's frames): draws itself, never runs.
-PREVIEW_DOCUMENT_POLICY = ("default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
-                           "sandbox")
+PREVIEW_DOCUMENT_POLICY = (
+    "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
+)
 
 #: Variant and layout previews (`/offers/<key>/variants/*.html`, `/layouts/<key>/preview.html`)
 #: are whole documents shown in `sandbox=""` frames. They may draw, never run, and load
@@ -59,20 +60,23 @@ PREVIEW_DOCUMENT_POLICY = ("default-src 'none'; img-src 'self' data:; style-src 
 #: https images for that one view. Fonts are never loaded from anywhere. `{origin}` is the
 #: studio's own origin (`variant_policy` fills it in: 'self' alone does not match inside a
 #: sandboxed frame, whose origin is opaque).
-VARIANT_POLICY = "; ".join([
-    "default-src 'none'",
-    "img-src 'self' {origin} data:",
-    "style-src 'unsafe-inline'",
-    "font-src 'none'",
-    "frame-ancestors 'self'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "sandbox",
-])
+VARIANT_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "img-src 'self' {origin} data:",
+        "style-src 'unsafe-inline'",
+        "font-src 'none'",
+        "frame-ancestors 'self'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "sandbox",
+    ]
+)
 
 #: The same document once the person asked for remote images.
-VARIANT_WITH_IMAGES_POLICY = VARIANT_POLICY.replace("img-src 'self' {origin} data:",
-                                                    "img-src 'self' {origin} https: data:")
+VARIANT_WITH_IMAGES_POLICY = VARIANT_POLICY.replace(
+    "img-src 'self' {origin} data:", "img-src 'self' {origin} https: data:"
+)
 REMOTE_IMAGE = re.compile(r"""\ssrc\s*=\s*["']?\s*(?:https?:)?//""", re.I)
 
 #: An offer's email rendered for a review's before/after frames: the preview rules.
@@ -156,8 +160,12 @@ def requires(area_key: str) -> Callable[[F], F]:
             if user is None:
                 return _to_sign_in()
             if not (user.roles & area.roles):
-                abort(403, description=f"{area.label} is for: "
-                      + ", ".join(sorted(r.replace('_', ' ') for r in area.roles)) + ".")
+                abort(
+                    403,
+                    description=f"{area.label} is for: "
+                    + ", ".join(sorted(r.replace("_", " ") for r in area.roles))
+                    + ".",
+                )
             return view(*args, **kwargs)
 
         wrapper._studio_area = area_key  # type: ignore[attr-defined]  # a marker on the view

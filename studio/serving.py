@@ -61,8 +61,9 @@ class BodyTimeout:
         self.app = app
         self.seconds = seconds
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
-                 ) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         connection = environ.get("gunicorn.socket")
         if isinstance(connection, socket.socket):
             connection.settimeout(self.seconds)

@@ -106,12 +106,21 @@ class StudioClient:
     `max_backoff`); `outbox_capacity` bounds how many reports may wait on disk.
     """
 
-    def __init__(self, base_url: str, token: str, trusted_keys: Iterable[Mapping[str, str]],
-                 cache_dir: str | os.PathLike[str], *, timeout: float = 5.0,
-                 max_age: float = 60.0, backoff: float = 0.5, max_backoff: float = 60.0,
-                 outbox_capacity: int = DEFAULT_CAPACITY,
-                 clock: Callable[[], float] = time.monotonic,
-                 history: HistoryStore | str | None = DEFAULT_HISTORY) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        trusted_keys: Iterable[Mapping[str, str]],
+        cache_dir: str | os.PathLike[str],
+        *,
+        timeout: float = 5.0,
+        max_age: float = 60.0,
+        backoff: float = 0.5,
+        max_backoff: float = 60.0,
+        outbox_capacity: int = DEFAULT_CAPACITY,
+        clock: Callable[[], float] = time.monotonic,
+        history: HistoryStore | str | None = DEFAULT_HISTORY,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.configured_keys = [dict(k) for k in trusted_keys]
@@ -130,9 +139,13 @@ class StudioClient:
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         self._load_announced_keys()
         self.highest_version = self._read_highest()
-        self.outbox = Outbox(self.cache_dir / "outbox.sqlite3", self._deliver,
-                             capacity=outbox_capacity, backoff=backoff,
-                             max_backoff=max_backoff)
+        self.outbox = Outbox(
+            self.cache_dir / "outbox.sqlite3",
+            self._deliver,
+            capacity=outbox_capacity,
+            backoff=backoff,
+            max_backoff=max_backoff,
+        )
         if self.outbox.waiting:
             self.outbox.start()
         self._report_backoff = backoff
@@ -203,10 +216,14 @@ class StudioClient:
         try:
             verified = self._verify_following_rotation(response)
             if verified.version < self.highest_version or (
-                    self._bundle is not None and verified.version == self._bundle.version
-                    and verified.digest != self._bundle.digest):
-                self.last_error = (f"refused bundle v{verified.version}: this client already "
-                                   f"accepted v{self.highest_version}")
+                self._bundle is not None
+                and verified.version == self._bundle.version
+                and verified.digest != self._bundle.digest
+            ):
+                self.last_error = (
+                    f"refused bundle v{verified.version}: this client already "
+                    f"accepted v{self.highest_version}"
+                )
                 log.warning("%s", self.last_error)
                 return "older"
             runtime = BundleRuntime.from_bundle(verified.body, digest=verified.digest)
@@ -230,8 +247,9 @@ class StudioClient:
         signature = parse_signature_header(response.headers.get(SIGNATURE_HEADER))
         expected = _etag_digest(response.headers.get("ETag"))
         try:
-            return verify_bundle(response.body, signature, self.trusted_keys,
-                                 expected_digest=expected)
+            return verify_bundle(
+                response.body, signature, self.trusted_keys, expected_digest=expected
+            )
         except BundleRejected as exc:
             if exc.code != "untrusted-key":
                 raise
@@ -240,8 +258,9 @@ class StudioClient:
             except (BundleRejected, StudioUnavailable, ClientError) as failed:
                 log.warning("could not follow a key rotation: %s", failed)
                 raise exc from failed
-            return verify_bundle(response.body, signature, self.trusted_keys,
-                                 expected_digest=expected)
+            return verify_bundle(
+                response.body, signature, self.trusted_keys, expected_digest=expected
+            )
 
     # --- keys -------------------------------------------------------------------------
 
@@ -267,12 +286,18 @@ class StudioClient:
         new = [k for k in announced if k["key_id"] not in known]
         if new:
             chain = self._read_chain()
-            chain.append({"data": response.body.decode("utf-8"),
-                          "signatures": [s.header() for s in signatures]})
+            chain.append(
+                {
+                    "data": response.body.decode("utf-8"),
+                    "signatures": [s.header() for s in signatures],
+                }
+            )
             _atomic_write(self._keys_path, json.dumps(chain).encode("utf-8"))
             self.trusted_keys += new
-            log.info("now trusting keys %s, announced by a trusted key",
-                     ", ".join(k["key_id"] for k in new))
+            log.info(
+                "now trusting keys %s, announced by a trusted key",
+                ", ".join(k["key_id"] for k in new),
+            )
         return [k["key_id"] for k in new]
 
     def _read_chain(self) -> list[dict[str, Any]]:
@@ -309,9 +334,16 @@ class StudioClient:
         except (FileNotFoundError, ValueError):
             return 0
 
-    def decide(self, interaction: Mapping[str, Any], *, channels: Iterable[str] | None = None,
-               explain: bool = False, layouts: Mapping[str, str] | None = None,
-               allow_invalid: bool = False, on_unavailable: OnUnavailable = "deny") -> dict[str, Any]:
+    def decide(
+        self,
+        interaction: Mapping[str, Any],
+        *,
+        channels: Iterable[str] | None = None,
+        explain: bool = False,
+        layouts: Mapping[str, str] | None = None,
+        allow_invalid: bool = False,
+        on_unavailable: OnUnavailable = "deny",
+    ) -> dict[str, Any]:
         """Decide locally; a due revalidation runs in the background, never in this call.
 
         Only a client holding no bundle at all (first start, nothing cached) fetches
@@ -330,12 +362,19 @@ class StudioClient:
         `pending_decisions` until `send_decisions` reports it.
         """
         self._refresh_if_due()
-        decision = self.runtime.decide(interaction, channels=channels, explain=explain,
-                                       layouts=layouts, allow_invalid=allow_invalid,
-                                       history=self.history, on_unavailable=on_unavailable)
+        decision = self.runtime.decide(
+            interaction,
+            channels=channels,
+            explain=explain,
+            layouts=layouts,
+            allow_invalid=allow_invalid,
+            history=self.history,
+            on_unavailable=on_unavailable,
+        )
         decision["decision_id"] = new_decision_id()
-        self.pending_decisions.append(decision_record(decision, interaction,
-                                                      decision_id=decision["decision_id"]))
+        self.pending_decisions.append(
+            decision_record(decision, interaction, decision_id=decision["decision_id"])
+        )
         self._keep_report(interaction, decision)
         return decision
 
@@ -348,16 +387,27 @@ class StudioClient:
             return
         inquiry = interaction.get("inquiry")
         channel = inquiry.get("channel") if isinstance(inquiry, Mapping) else None
-        decision_id = (decision.get("policy") or {}).get("history", {}).get("decision_id") \
-            or uuid.uuid4().hex
-        at = interaction.get("at") if isinstance(interaction.get("at"), str) else \
-            datetime.now(UTC).isoformat(timespec="seconds")
+        decision_id = (decision.get("policy") or {}).get("history", {}).get(
+            "decision_id"
+        ) or uuid.uuid4().hex
+        at = (
+            interaction.get("at")
+            if isinstance(interaction.get("at"), str)
+            else datetime.now(UTC).isoformat(timespec="seconds")
+        )
         for offer in decision["offers"]:
             if len(self._reports) == self._reports.maxlen:
                 self.reports_dropped += 1
-            self._reports.append({"decision_id": decision_id, "customer_id": customer_id,
-                                  "offer_key": offer.get("offer"), "channel": channel, "at": at,
-                                  "bundle_version": self.bundle_version})
+            self._reports.append(
+                {
+                    "decision_id": decision_id,
+                    "customer_id": customer_id,
+                    "offer_key": offer.get("offer"),
+                    "channel": channel,
+                    "at": at,
+                    "bundle_version": self.bundle_version,
+                }
+            )
 
     @property
     def pending_reports(self) -> int:
@@ -400,9 +450,14 @@ class StudioClient:
             delay *= 2
         raise StudioUnavailable(f"{path} did not answer")
 
-    def decide_remote(self, interaction: Mapping[str, Any], *,
-                      channels: Iterable[str] | None = None, explain: bool = False,
-                      version: int | None = None) -> dict[str, Any]:
+    def decide_remote(
+        self,
+        interaction: Mapping[str, Any],
+        *,
+        channels: Iterable[str] | None = None,
+        explain: bool = False,
+        version: int | None = None,
+    ) -> dict[str, Any]:
         """Ask the studio's `/decide` instead (for systems that cannot run the runtime)."""
         body: dict[str, Any] = {"interaction": dict(interaction), "explain": explain}
         if channels is not None:
@@ -428,8 +483,9 @@ class StudioClient:
         with self._spawn_lock:
             if self._refresher is not None and self._refresher.is_alive():
                 return
-            self._refresher = threading.Thread(target=self._refresh_quietly,
-                                               name="studio-refresh", daemon=True)
+            self._refresher = threading.Thread(
+                target=self._refresh_quietly, name="studio-refresh", daemon=True
+            )
             self._refresher.start()
 
     def wait_for_refresh(self, timeout: float) -> bool:
@@ -465,8 +521,12 @@ class StudioClient:
     def _save(self, verified: VerifiedBundle) -> None:
         """Write bytes and signature atomically, so a crash never leaves half a bundle."""
         self.cache_dir.mkdir(parents=True, exist_ok=True)
-        meta = {"digest": verified.digest, "key_id": verified.signature.key_id,
-                "signature": verified.signature.value, "version": verified.version}
+        meta = {
+            "digest": verified.digest,
+            "key_id": verified.signature.key_id,
+            "signature": verified.signature.value,
+            "version": verified.version,
+        }
         _atomic_write(self._data_path, verified.data)
         _atomic_write(self._meta_path, json.dumps(meta).encode("utf-8"))
         if verified.version > self.highest_version:
@@ -478,11 +538,18 @@ class StudioClient:
         try:
             data = self._data_path.read_bytes()
             meta = json.loads(self._meta_path.read_text(encoding="utf-8"))
-            verified = verify_bundle(data, Signature(meta["key_id"], meta["signature"]),
-                                     self.trusted_keys, expected_digest=meta["digest"])
+            verified = verify_bundle(
+                data,
+                Signature(meta["key_id"], meta["signature"]),
+                self.trusted_keys,
+                expected_digest=meta["digest"],
+            )
             if verified.version < self.highest_version:
-                raise BundleRejected(f"the cached bundle v{verified.version} is older than "
-                                     f"v{self.highest_version}, already accepted", "older")
+                raise BundleRejected(
+                    f"the cached bundle v{verified.version} is older than "
+                    f"v{self.highest_version}, already accepted",
+                    "older",
+                )
             runtime = BundleRuntime.from_bundle(verified.body, digest=verified.digest)
         except FileNotFoundError:
             return
@@ -508,8 +575,9 @@ class StudioClient:
         prepared = [self._prepare_event(e) for e in events]
         return self.send_reports(EVENTS_PATH, "events", prepared, id_field="event_id")
 
-    def send_reports(self, path: str, field: str, items: Iterable[Mapping[str, Any]], *,
-                     id_field: str) -> dict[str, Any]:
+    def send_reports(
+        self, path: str, field: str, items: Iterable[Mapping[str, Any]], *, id_field: str
+    ) -> dict[str, Any]:
         """Queue reports for ``POST path {field: [...]}``, identified by `id_field`.
 
         The generic form of `send_events` for any batch endpoint that answers per item
@@ -542,7 +610,7 @@ class StudioClient:
         while self.pending_decisions:
             batch = self.pending_decisions[:REPORT_BATCH]
             answer = self._post_with_retries("/api/v1/decisions", {"decisions": batch})
-            del self.pending_decisions[:len(batch)]
+            del self.pending_decisions[: len(batch)]
             for name in ("stored", "duplicates", "rejected"):
                 total[name] += int(answer.get(name, 0))
             total["results"] += answer.get("results", [])
@@ -575,8 +643,9 @@ class StudioClient:
         if response.status == 200:
             try:
                 answer = response.json()
-                results = {int(r["index"]): (str(r["status"]), r.get("error"))
-                           for r in answer["results"]}
+                results = {
+                    int(r["index"]): (str(r["status"]), r.get("error")) for r in answer["results"]
+                }
             except (ValueError, KeyError, TypeError):
                 return Answer(retry=True, error="the studio's answer lists no results")
             return Answer(retry=False, results=results)
@@ -587,19 +656,30 @@ class StudioClient:
         # The batch itself was refused (never the case for well-formed items): each item
         # moves to the rejected list with the studio's reason, so the queue is not stuck.
         refusal = {"code": error.code, "message": error.message, "field": error.field}
-        return Answer(retry=False, results={i: ("rejected", refusal)
-                                            for i in range(len(body[next(iter(body))]))})
+        return Answer(
+            retry=False,
+            results={i: ("rejected", refusal) for i in range(len(body[next(iter(body))]))},
+        )
 
     # --- HTTP -------------------------------------------------------------------------
 
     def _send_json(self, method: str, path: str, body: Mapping[str, Any]) -> _Response:
         data = json.dumps(body, separators=(",", ":")).encode("utf-8")
-        return self._send(method, path, data=data,
-                          headers={"Content-Type": "application/json",
-                                   "Accept": "application/json"})
+        return self._send(
+            method,
+            path,
+            data=data,
+            headers={"Content-Type": "application/json", "Accept": "application/json"},
+        )
 
-    def _send(self, method: str, path: str, *, data: bytes | None = None,
-              headers: Mapping[str, str] | None = None) -> _Response:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> _Response:
         request = urllib.request.Request(self.base_url + path, data=data, method=method)
         request.add_header("Authorization", f"Bearer {self.token}")
         request.add_header("User-Agent", USER_AGENT)
@@ -623,16 +703,16 @@ def _headers(message: Any) -> dict[str, str]:
 
 def _etag_digest(etag: str | None) -> str | None:
     if not etag:
-        raise BundleRejected("the response carries no ETag (the bundle's digest)",
-                             "missing-digest")
+        raise BundleRejected("the response carries no ETag (the bundle's digest)", "missing-digest")
     return etag.strip().removeprefix("W/").strip('"')
 
 
 def _client_error(response: _Response) -> ClientError:
     try:
         error = response.json()["error"]
-        return ClientError(response.status, str(error.get("code")), str(error.get("message")),
-                           error.get("field"))
+        return ClientError(
+            response.status, str(error.get("code")), str(error.get("message")), error.get("field")
+        )
     except (ValueError, KeyError, TypeError):
         return ClientError(response.status, "http_error", f"the studio answered {response.status}")
 

@@ -62,68 +62,104 @@ class SQLiteHistory:
         db = getattr(self._local, "db", None)
         if db is None:
             try:
-                db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None,
-                                     check_same_thread=False)
+                db = sqlite3.connect(
+                    self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
+                )
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
             except sqlite3.Error as exc:
-                raise HistoryUnavailable(f"cannot open the history file {self.path}: {exc}") from exc
+                raise HistoryUnavailable(
+                    f"cannot open the history file {self.path}: {exc}"
+                ) from exc
             self._local.db = db
         return db
 
-    def read(self, customer_id: str, *, since: float, now: float,
-             daily_offers: Sequence[str] = ()) -> History:
+    def read(
+        self, customer_id: str, *, since: float, now: float, daily_offers: Sequence[str] = ()
+    ) -> History:
         try:
             db = self._connection()
             contacts = db.execute(
                 "SELECT offer, channel, at FROM contacts WHERE customer = ? AND at > ? "
-                "ORDER BY at DESC LIMIT ?", (customer_id, since, MAX_READ)).fetchall()
+                "ORDER BY at DESC LIMIT ?",
+                (customer_id, since, MAX_READ),
+            ).fetchall()
             outcomes = db.execute(
                 "SELECT offer, kind, at FROM outcomes WHERE customer = ? AND at > ? "
-                "ORDER BY at DESC LIMIT ?", (customer_id, since, MAX_READ)).fetchall()
+                "ORDER BY at DESC LIMIT ?",
+                (customer_id, since, MAX_READ),
+            ).fetchall()
             totals = {}
             day = day_of(now)
             for key in daily_offers:
-                row = db.execute("SELECT count FROM day_totals WHERE offer = ? AND day = ?",
-                                 (key, day)).fetchone()
+                row = db.execute(
+                    "SELECT count FROM day_totals WHERE offer = ? AND day = ?", (key, day)
+                ).fetchone()
                 totals[key] = row[0] if row else 0
         except sqlite3.Error as exc:
             raise HistoryUnavailable(f"cannot read the history: {exc}") from exc
-        return History(tuple(Contact(o, c or None, at) for o, c, at in contacts),
-                       tuple(Outcome(o or None, k, at) for o, k, at in outcomes), totals)
+        return History(
+            tuple(Contact(o, c or None, at) for o, c, at in contacts),
+            tuple(Outcome(o or None, k, at) for o, k, at in outcomes),
+            totals,
+        )
 
-    def record(self, customer_id: str, decision_id: str, contacts: Sequence[Contact],
-               caps: Sequence[Cap], now: float) -> list[bool]:
+    def record(
+        self,
+        customer_id: str,
+        decision_id: str,
+        contacts: Sequence[Contact],
+        caps: Sequence[Cap],
+        now: float,
+    ) -> list[bool]:
         db = self._connection()
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
-                seen = db.execute("INSERT OR IGNORE INTO decisions VALUES (?, ?)",
-                                  (customer_id, decision_id)).rowcount
+                seen = db.execute(
+                    "INSERT OR IGNORE INTO decisions VALUES (?, ?)", (customer_id, decision_id)
+                ).rowcount
                 if not seen:
                     db.execute("COMMIT")
                     return [False] * len(contacts)
                 window = max((c.seconds for c in caps if c.scope == "customer"), default=0)
-                rows = db.execute(
-                    "SELECT offer, channel, at FROM contacts WHERE customer = ? AND at > ? "
-                    "ORDER BY at DESC LIMIT ?", (customer_id, now - window, MAX_READ)).fetchall() \
-                    if window else []
+                rows = (
+                    db.execute(
+                        "SELECT offer, channel, at FROM contacts WHERE customer = ? AND at > ? "
+                        "ORDER BY at DESC LIMIT ?",
+                        (customer_id, now - window, MAX_READ),
+                    ).fetchall()
+                    if window
+                    else []
+                )
                 existing = [Contact(o, c or None, at) for o, c, at in rows]
                 day = day_of(now)
                 totals = {}
                 for contact in contacts:
-                    row = db.execute("SELECT count FROM day_totals WHERE offer = ? AND day = ?",
-                                     (contact.offer, day)).fetchone()
+                    row = db.execute(
+                        "SELECT count FROM day_totals WHERE offer = ? AND day = ?",
+                        (contact.offer, day),
+                    ).fetchone()
                     totals[contact.offer] = row[0] if row else 0
                 fits = accept(contacts, caps, existing, totals, now)
                 for contact, ok in zip(contacts, fits, strict=True):
                     if not ok:
                         continue
-                    db.execute("INSERT INTO contacts VALUES (?, ?, ?, ?, ?)",
-                               (customer_id, decision_id, contact.offer, contact.channel or "",
-                                min(contact.at, now)))
-                    db.execute("INSERT INTO day_totals VALUES (?, ?, 1) ON CONFLICT (offer, day) "
-                               "DO UPDATE SET count = count + 1", (contact.offer, day))
+                    db.execute(
+                        "INSERT INTO contacts VALUES (?, ?, ?, ?, ?)",
+                        (
+                            customer_id,
+                            decision_id,
+                            contact.offer,
+                            contact.channel or "",
+                            min(contact.at, now),
+                        ),
+                    )
+                    db.execute(
+                        "INSERT INTO day_totals VALUES (?, ?, 1) ON CONFLICT (offer, day) "
+                        "DO UPDATE SET count = count + 1",
+                        (contact.offer, day),
+                    )
                 db.execute("COMMIT")
                 return fits
             except BaseException:
@@ -136,7 +172,8 @@ class SQLiteHistory:
         try:
             cursor = self._connection().execute(
                 "INSERT OR IGNORE INTO outcomes VALUES (?, ?, ?, ?, ?)",
-                (event_id, customer_id, outcome.offer or "", outcome.kind, outcome.at))
+                (event_id, customer_id, outcome.offer or "", outcome.kind, outcome.at),
+            )
         except sqlite3.Error as exc:
             raise HistoryUnavailable(f"cannot record the outcome: {exc}") from exc
         return cursor.rowcount == 1
@@ -225,17 +262,25 @@ class RedisHistory:
 
     name = "redis"
 
-    def __init__(self, url: str = "redis://127.0.0.1:6379/0", *, prefix: str = "pos",
-                 timeout: float = 0.05, client: Any = None) -> None:
+    def __init__(
+        self,
+        url: str = "redis://127.0.0.1:6379/0",
+        *,
+        prefix: str = "pos",
+        timeout: float = 0.05,
+        client: Any = None,
+    ) -> None:
         try:
             import redis
         except ImportError as exc:  # the optional extra is not installed
-            raise HistoryUnavailable('RedisHistory needs the redis package: '
-                                     'pip install "pos-studio-client[redis]"') from exc
+            raise HistoryUnavailable(
+                'RedisHistory needs the redis package: pip install "pos-studio-client[redis]"'
+            ) from exc
         self._errors = (redis.RedisError, OSError)
         self.prefix = prefix
-        self.redis = client or redis.Redis.from_url(url, socket_timeout=timeout,
-                                                    socket_connect_timeout=timeout)
+        self.redis = client or redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
         self._record = self.redis.register_script(_RECORD_LUA)
         self._outcome = self.redis.register_script(_OUTCOME_LUA)
         self.ttl = MAX_WINDOW_SECONDS + DAY
@@ -243,15 +288,28 @@ class RedisHistory:
     def _key(self, *parts: Any) -> str:
         return ":".join([self.prefix, *map(str, parts)])
 
-    def read(self, customer_id: str, *, since: float, now: float,
-             daily_offers: Sequence[str] = ()) -> History:
+    def read(
+        self, customer_id: str, *, since: float, now: float, daily_offers: Sequence[str] = ()
+    ) -> History:
         day = day_of(now)
         try:
             pipe = self.redis.pipeline(transaction=False)
-            pipe.zrevrangebyscore(self._key("c", customer_id), "+inf", f"({since}", start=0,
-                                  num=MAX_READ, withscores=True)
-            pipe.zrevrangebyscore(self._key("o", customer_id), "+inf", f"({since}", start=0,
-                                  num=MAX_READ, withscores=True)
+            pipe.zrevrangebyscore(
+                self._key("c", customer_id),
+                "+inf",
+                f"({since}",
+                start=0,
+                num=MAX_READ,
+                withscores=True,
+            )
+            pipe.zrevrangebyscore(
+                self._key("o", customer_id),
+                "+inf",
+                f"({since}",
+                start=0,
+                num=MAX_READ,
+                withscores=True,
+            )
             for key in daily_offers:
                 pipe.get(self._key("d", key, day))
             answers = pipe.execute()
@@ -265,11 +323,19 @@ class RedisHistory:
         for member, score in answers[1]:
             _event, kind, offer = member.decode().split("|", 2)
             outcomes.append(Outcome(offer or None, kind, float(score)))
-        totals = {key: int(value or 0) for key, value in zip(daily_offers, answers[2:], strict=True)}
+        totals = {
+            key: int(value or 0) for key, value in zip(daily_offers, answers[2:], strict=True)
+        }
         return History(tuple(contacts), tuple(outcomes), totals)
 
-    def record(self, customer_id: str, decision_id: str, contacts: Sequence[Contact],
-               caps: Sequence[Cap], now: float) -> list[bool]:
+    def record(
+        self,
+        customer_id: str,
+        decision_id: str,
+        contacts: Sequence[Contact],
+        caps: Sequence[Cap],
+        now: float,
+    ) -> list[bool]:
         if not contacts:
             return []
         day = day_of(now)
@@ -279,9 +345,18 @@ class RedisHistory:
         cap_data = [c.to_dict() for c in caps]
         contact_data = [[c.offer, c.channel or ""] for c in contacts]
         try:
-            flags = self._record(keys=keys, args=[
-                repr(float(now)), window, json.dumps(cap_data), json.dumps(contact_data),
-                decision_id.replace("|", "/"), MAX_READ, self.ttl])
+            flags = self._record(
+                keys=keys,
+                args=[
+                    repr(float(now)),
+                    window,
+                    json.dumps(cap_data),
+                    json.dumps(contact_data),
+                    decision_id.replace("|", "/"),
+                    MAX_READ,
+                    self.ttl,
+                ],
+            )
         except self._errors as exc:
             raise HistoryUnavailable(f"cannot record in Redis: {exc}") from exc
         return [bool(int(f)) for f in flags]
@@ -289,8 +364,10 @@ class RedisHistory:
     def record_outcome(self, customer_id: str, event_id: str, outcome: Outcome) -> bool:
         member = f"{event_id.replace('|', '/')}|{outcome.kind}|{outcome.offer or ''}"
         try:
-            done = self._outcome(keys=[self._key("e", event_id), self._key("o", customer_id)],
-                                 args=[member, repr(float(outcome.at)), self.ttl])
+            done = self._outcome(
+                keys=[self._key("e", event_id), self._key("o", customer_id)],
+                args=[member, repr(float(outcome.at)), self.ttl],
+            )
         except self._errors as exc:
             raise HistoryUnavailable(f"cannot record the outcome in Redis: {exc}") from exc
         return bool(int(done))

@@ -69,8 +69,10 @@ class OutboxFull(Exception):
     """The outbox holds `capacity` undelivered items; the new batch was not stored."""
 
     def __init__(self, waiting: int, capacity: int, offered: int) -> None:
-        super().__init__(f"the outbox holds {waiting} undelivered items (capacity "
-                         f"{capacity}); {offered} new items were not queued")
+        super().__init__(
+            f"the outbox holds {waiting} undelivered items (capacity "
+            f"{capacity}); {offered} new items were not queued"
+        )
         self.waiting = waiting
         self.capacity = capacity
         self.offered = offered
@@ -107,8 +109,15 @@ Post = Callable[[str, Mapping[str, Any]], Answer]
 class Outbox:
     """A SQLite file of reports waiting for the studio, and the thread that delivers them."""
 
-    def __init__(self, path: str | Path, post: Post, *, capacity: int = DEFAULT_CAPACITY,
-                 backoff: float = 0.5, max_backoff: float = 60.0) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        post: Post,
+        *,
+        capacity: int = DEFAULT_CAPACITY,
+        backoff: float = 0.5,
+        max_backoff: float = 60.0,
+    ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.capacity = capacity
@@ -121,23 +130,25 @@ class Outbox:
         self._idle = threading.Condition()
         self._stopping = False
         self._thread: threading.Thread | None = None
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
-                                   timeout=30)
+        self._db = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=30
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
 
     # --- queueing ----------------------------------------------------------------------
 
-    def add(self, path: str, field: str, items: Iterable[tuple[str, Mapping[str, Any]]]
-            ) -> int:
+    def add(self, path: str, field: str, items: Iterable[tuple[str, Mapping[str, Any]]]) -> int:
         """Queue ``(item_id, item)`` pairs for ``POST path {field: [...]}``; durable on return.
 
         An id already waiting for the same path is not queued twice. Returns how many
         items were new. Raises `OutboxFull` (queuing none of them) when they do not fit.
         """
-        rows = [(path, field, item_id, json.dumps(dict(item), separators=(",", ":")),
-                 time.time()) for item_id, item in items]
+        rows = [
+            (path, field, item_id, json.dumps(dict(item), separators=(",", ":")), time.time())
+            for item_id, item in items
+        ]
         with self._lock:
             waiting = self._count()
             if waiting + len(rows) > self.capacity:
@@ -147,7 +158,9 @@ class Outbox:
                 before = self._db.total_changes
                 self._db.executemany(
                     "INSERT OR IGNORE INTO waiting (path, field, item_id, body, queued_at) "
-                    "VALUES (?, ?, ?, ?, ?)", rows)
+                    "VALUES (?, ?, ?, ?, ?)",
+                    rows,
+                )
                 added = self._db.total_changes - before
                 self._db.execute("COMMIT")
             except BaseException:
@@ -166,8 +179,9 @@ class Outbox:
     def rejected(self) -> list[Rejection]:
         """Items the studio refused for good, oldest first, with its reasons."""
         with self._lock:
-            rows = self._db.execute("SELECT path, item_id, body, code, message, field "
-                                    "FROM rejected ORDER BY seq").fetchall()
+            rows = self._db.execute(
+                "SELECT path, item_id, body, code, message, field FROM rejected ORDER BY seq"
+            ).fetchall()
         return [Rejection(p, i, json.loads(b), c, m, f) for p, i, b, c, m, f in rows]
 
     def _count(self) -> int:
@@ -180,8 +194,7 @@ class Outbox:
         with self._lock:
             if self._thread is not None or self._stopping:
                 return
-            self._thread = threading.Thread(target=self._run, name="studio-outbox",
-                                            daemon=True)
+            self._thread = threading.Thread(target=self._run, name="studio-outbox", daemon=True)
             self._thread.start()
 
     def flush(self, timeout: float) -> bool:
@@ -212,13 +225,16 @@ class Outbox:
         """Post the oldest due batch: True if answered, False to retry, None if empty."""
         with self._lock:
             head = self._db.execute(
-                "SELECT path, field FROM waiting ORDER BY seq LIMIT 1").fetchone()
+                "SELECT path, field FROM waiting ORDER BY seq LIMIT 1"
+            ).fetchone()
             if head is None:
                 return None
             path, field = head
             rows = self._db.execute(
                 "SELECT seq, item_id, body FROM waiting WHERE path = ? AND field = ? "
-                "ORDER BY seq LIMIT ?", (path, field, BATCH)).fetchall()
+                "ORDER BY seq LIMIT ?",
+                (path, field, BATCH),
+            ).fetchall()
         size = 0
         for count, (_seq, _id, body) in enumerate(rows):
             size += len(body) + 1
@@ -235,14 +251,19 @@ class Outbox:
                 self.last_error = answer.error
                 self._db.executemany(
                     "UPDATE waiting SET attempts = attempts + 1, last_error = ? WHERE seq = ?",
-                    [(answer.error, seq) for seq, _id, _body in rows])
+                    [(answer.error, seq) for seq, _id, _body in rows],
+                )
                 return False
             self._settle(path, rows, answer.results or {})
             self.last_error = None
         return True
 
-    def _settle(self, path: str, rows: list[tuple[int, str, str]],
-                results: Mapping[int, tuple[str, Mapping[str, Any] | None]]) -> None:
+    def _settle(
+        self,
+        path: str,
+        rows: list[tuple[int, str, str]],
+        results: Mapping[int, tuple[str, Mapping[str, Any] | None]],
+    ) -> None:
         now = time.time()
         self._db.execute("BEGIN IMMEDIATE")
         try:
@@ -255,11 +276,18 @@ class Outbox:
                     self._db.execute(
                         "INSERT INTO rejected (path, item_id, body, code, message, field, "
                         "rejected_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (path, item_id, body, str(error.get("code") or "rejected"),
-                         str(error.get("message") or ""), error.get("field"), now))
+                        (
+                            path,
+                            item_id,
+                            body,
+                            str(error.get("code") or "rejected"),
+                            str(error.get("message") or ""),
+                            error.get("field"),
+                            now,
+                        ),
+                    )
                     self._db.execute("DELETE FROM waiting WHERE seq = ?", (seq,))
-                    log.warning("the studio refused %s %s: %s", path, item_id,
-                                error.get("message"))
+                    log.warning("the studio refused %s %s: %s", path, item_id, error.get("message"))
                 # Any other status (the studio did not answer for the item): it stays.
             self._db.execute("COMMIT")
         except BaseException:

@@ -79,16 +79,18 @@ def postgres_url() -> Iterator[str]:
         yield url
     finally:
         with admin.connect() as connection:
-            connection.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-            ), {"n": name})
+            connection.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 
 
 @pytest.fixture(scope="session")
-def sqlite_engine(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
-                  ) -> Iterator[Engine]:
+def sqlite_engine(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
     """The engine for transactional SQLite tests, on a copy of the template made once.
 
     pysqlite opens and ends transactions on its own, which breaks SAVEPOINTs; SQLAlchemy's
@@ -123,8 +125,7 @@ def db_backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def database_url(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest
-                 ) -> Iterator[str]:
+def database_url(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     """A database of the test's own where commits are real (see `committed`)."""
     if db_backend == "sqlite":
         path = tmp_path / "studio.sqlite3"
@@ -151,8 +152,7 @@ def sqlite_app(sqlite_engine: Engine, tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.fixture(scope="session")
-def postgresql_app(postgresql_engine: Engine, tmp_path_factory: pytest.TempPathFactory
-                   ) -> Flask:
+def postgresql_app(postgresql_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Flask:
     return _app_on(postgresql_engine, tmp_path_factory.mktemp("postgresql-app") / "instance")
 
 
@@ -208,8 +208,9 @@ def _one_test(app: Flask, connection: Connection, instance_path: Path) -> Iterat
     try:
         yield
     finally:
-        database.sessionmaker.configure(bind=database.engine,
-                                        join_transaction_mode="conservative_savepoint")
+        database.sessionmaker.configure(
+            bind=database.engine, join_transaction_mode="conservative_savepoint"
+        )
         app.instance_path = before
         app.config.clear()
         app.config.update(config)

@@ -22,11 +22,14 @@ from content.model import ContentBlocks, Layout, Offer
 CORPUS = Path(__file__).parent / "content" / "corpora" / "shipped_layouts.txt"
 
 HOSTILE_OFFER = Offer(
-    key="hostile", name="Hostile", owner="Marketing", valid_from=date(2026, 1, 1),
+    key="hostile",
+    name="Hostile",
+    owner="Marketing",
+    valid_from=date(2026, 1, 1),
     status="active",
     blocks=ContentBlocks(
-        headline='<img src=x onerror=alert(1)>"\'><svg onload=alert(1)>',
-        body_html='<p>Body<svg><style><img src=x onerror=alert(1)></style></svg></p>',
+        headline="<img src=x onerror=alert(1)>\"'><svg onload=alert(1)>",
+        body_html="<p>Body<svg><style><img src=x onerror=alert(1)></style></svg></p>",
         image_url="javascript:alert(1)",
         image_alt='" onerror="alert(1)',
         cta_label="<script>alert(1)</script>",
@@ -34,9 +37,11 @@ HOSTILE_OFFER = Offer(
         terms="{{ customer }}",
     ),
 )
-CONTEXT = RenderContext(customer={"first_name": "<img src=x onerror=alert(1)>"},
-                        message_center_url=LinkBuilder("https://bank.example/messages", "t"),
-                        nps_url=LinkBuilder("https://bank.example/nps", "t"))
+CONTEXT = RenderContext(
+    customer={"first_name": "<img src=x onerror=alert(1)>"},
+    message_center_url=LinkBuilder("https://bank.example/messages", "t"),
+    nps_url=LinkBuilder("https://bank.example/nps", "t"),
+)
 
 
 @dataclass(frozen=True)
@@ -57,14 +62,28 @@ def payloads() -> list[str]:
 def cases() -> list[Case]:
     out = []
     for number, payload in enumerate(payloads(), start=1):
-        out.append(Case(f"{number}-page", "message_center",
-                        f"<h1>{{{{ offer.headline }}}}</h1>\n{payload}\n{{{{ offer.body }}}}", payload))
+        out.append(
+            Case(
+                f"{number}-page",
+                "message_center",
+                f"<h1>{{{{ offer.headline }}}}</h1>\n{payload}\n{{{{ offer.body }}}}",
+                payload,
+            )
+        )
         for element in ("mj-raw", "mj-text"):
-            out.append(Case(f"{number}-{element}", "email_html", (
-                "<mjml><mj-body><mj-section><mj-column>"
-                f"<mj-text>{{{{ offer.headline }}}}</mj-text><{element}>{payload}</{element}>"
-                "<mj-button href=\"{{ offer.cta_url }}\">{{ offer.cta_label }}</mj-button>"
-                "</mj-column></mj-section></mj-body></mjml>"), payload))
+            out.append(
+                Case(
+                    f"{number}-{element}",
+                    "email_html",
+                    (
+                        "<mjml><mj-body><mj-section><mj-column>"
+                        f"<mj-text>{{{{ offer.headline }}}}</mj-text><{element}>{payload}</{element}>"
+                        '<mj-button href="{{ offer.cta_url }}">{{ offer.cta_label }}</mj-button>'
+                        "</mj-column></mj-section></mj-body></mjml>"
+                    ),
+                    payload,
+                )
+            )
     return out
 
 
@@ -74,8 +93,13 @@ def stored_layout(case: Case) -> Layout | None:
         html = compile_mjml(case.source) if case.channel == "email_html" else case.source
     except ContentError:
         return None
-    return Layout(key="hostile", name="Hostile", channel=case.channel,  # type: ignore[arg-type]
-                  source=case.source, compiled_html=guard_url_attributes(html))
+    return Layout(
+        key="hostile",
+        name="Hostile",
+        channel=case.channel,  # type: ignore[arg-type]
+        source=case.source,
+        compiled_html=guard_url_attributes(html),
+    )
 
 
 def shipped_html(case: Case) -> str | None:
@@ -83,6 +107,7 @@ def shipped_html(case: Case) -> str | None:
     layout = stored_layout(case)
     if layout is None:
         return None
-    variant = render_variants(HOSTILE_OFFER, {case.channel: layout}, CONTEXT,
-                              [case.channel])[case.channel]
+    variant = render_variants(HOSTILE_OFFER, {case.channel: layout}, CONTEXT, [case.channel])[
+        case.channel
+    ]
     return variant.html

@@ -38,18 +38,22 @@ def upgrade() -> None:
         sa.Column("withdrawn", sa.Boolean(), nullable=False),
         sa.Column("withdrawn_by", sa.Integer(), nullable=True),
         sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["created_by_token"], ["api_tokens.id"],
-                                name=op.f("fk_messages_created_by_token_api_tokens")),
-        sa.ForeignKeyConstraint(["withdrawn_by"], ["users.id"],
-                                name=op.f("fk_messages_withdrawn_by_users")),
+        sa.ForeignKeyConstraint(
+            ["created_by_token"],
+            ["api_tokens.id"],
+            name=op.f("fk_messages_created_by_token_api_tokens"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["withdrawn_by"], ["users.id"], name=op.f("fk_messages_withdrawn_by_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_messages_token_hash")),
     )
     with op.batch_alter_table("messages", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_messages_customer_hash"), ["customer_hash"],
-                              unique=False)
-        batch_op.create_index(batch_op.f("ix_messages_created_at"), ["created_at"],
-                              unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_messages_customer_hash"), ["customer_hash"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_messages_created_at"), ["created_at"], unique=False)
 
 
 def downgrade() -> None:

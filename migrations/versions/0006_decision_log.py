@@ -38,17 +38,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_decisions")),
     )
     with op.batch_alter_table("decisions", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_decisions_bundle_version"), ["bundle_version"],
-                              unique=False)
-        batch_op.create_index(batch_op.f("ix_decisions_customer_hash"), ["customer_hash"],
-                              unique=False)
-        batch_op.create_index(batch_op.f("ix_decisions_decided_at"), ["decided_at"],
-                              unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_decisions_bundle_version"), ["bundle_version"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_decisions_customer_hash"), ["customer_hash"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_decisions_decided_at"), ["decided_at"], unique=False)
     with op.batch_alter_table("feedback_events", schema=None) as batch_op:
         batch_op.add_column(sa.Column("decision_id", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("value_cents", sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f("ix_feedback_events_decision_id"), ["decision_id"],
-                              unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_feedback_events_decision_id"), ["decision_id"], unique=False
+        )
     op.create_table(
         "webhook_deliveries",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -65,8 +67,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
     )
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_webhook_deliveries_status"), ["status"],
-                              unique=False)
+        batch_op.create_index(batch_op.f("ix_webhook_deliveries_status"), ["status"], unique=False)
     op.create_table(
         "offer_pauses",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -79,13 +80,13 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("decided_by", sa.Integer(), nullable=True),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["decided_by"], ["users.id"],
-                                name=op.f("fk_offer_pauses_decided_by_users")),
+        sa.ForeignKeyConstraint(
+            ["decided_by"], ["users.id"], name=op.f("fk_offer_pauses_decided_by_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_offer_pauses")),
     )
     with op.batch_alter_table("offer_pauses", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_offer_pauses_offer_key"), ["offer_key"],
-                              unique=False)
+        batch_op.create_index(batch_op.f("ix_offer_pauses_offer_key"), ["offer_key"], unique=False)
         batch_op.create_index(batch_op.f("ix_offer_pauses_status"), ["status"], unique=False)
     op.create_table(
         "decision_rollups",
@@ -105,13 +106,23 @@ def upgrade() -> None:
         sa.Column("complaints", sa.Integer(), nullable=False),
         sa.Column("value_cents", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_decision_rollups")),
-        sa.UniqueConstraint("day", "offer_key", "ruleset", "rule", "channel", "category",
-                            "bundle_version", "arm", name="uq_decision_rollups_key"),
+        sa.UniqueConstraint(
+            "day",
+            "offer_key",
+            "ruleset",
+            "rule",
+            "channel",
+            "category",
+            "bundle_version",
+            "arm",
+            name="uq_decision_rollups_key",
+        ),
     )
     with op.batch_alter_table("decision_rollups", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_decision_rollups_day"), ["day"], unique=False)
-        batch_op.create_index(batch_op.f("ix_decision_rollups_offer_key"), ["offer_key"],
-                              unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_decision_rollups_offer_key"), ["offer_key"], unique=False
+        )
 
 
 def downgrade() -> None:

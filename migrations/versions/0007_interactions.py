@@ -45,13 +45,13 @@ def upgrade() -> None:
         sa.Column("created_by", sa.Integer(), nullable=True),
         _stamp("created_at"),
         _stamp("updated_at"),
-        sa.ForeignKeyConstraint(["created_by"], ["users.id"],
-                                name=op.f("fk_interaction_imports_created_by_users")),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["users.id"], name=op.f("fk_interaction_imports_created_by_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_interaction_imports")),
     )
     with op.batch_alter_table("interaction_imports", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_interaction_imports_status"), ["status"],
-                              unique=False)
+        batch_op.create_index(batch_op.f("ix_interaction_imports_status"), ["status"], unique=False)
 
     op.create_table(
         "interactions",
@@ -68,17 +68,27 @@ def upgrade() -> None:
         sa.Column("body", sa.JSON(), nullable=False),
         sa.Column("import_id", sa.Integer(), nullable=True),
         sa.Column("redacted", sa.Boolean(), nullable=False),
-        sa.ForeignKeyConstraint(["import_id"], ["interaction_imports.id"],
-                                name=op.f("fk_interactions_import_id_interaction_imports"),
-                                ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["import_id"],
+            ["interaction_imports.id"],
+            name=op.f("fk_interactions_import_id_interaction_imports"),
+            ondelete="SET NULL",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_interactions")),
         sa.UniqueConstraint("interaction_id", name=op.f("uq_interactions_interaction_id")),
     )
     with op.batch_alter_table("interactions", schema=None) as batch_op:
-        for column in ("customer_id", "at", "category", "intent", "channel", "tone",
-                       "resolution", "import_id"):
-            batch_op.create_index(batch_op.f(f"ix_interactions_{column}"), [column],
-                                  unique=False)
+        for column in (
+            "customer_id",
+            "at",
+            "category",
+            "intent",
+            "channel",
+            "tone",
+            "resolution",
+            "import_id",
+        ):
+            batch_op.create_index(batch_op.f(f"ix_interactions_{column}"), [column], unique=False)
 
     op.create_table(
         "interaction_import_problems",
@@ -88,14 +98,17 @@ def upgrade() -> None:
         sa.Column("field", sa.String(length=200), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["import_id"], ["interaction_imports.id"],
+            ["import_id"],
+            ["interaction_imports.id"],
             name=op.f("fk_interaction_import_problems_import_id_interaction_imports"),
-            ondelete="CASCADE"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_interaction_import_problems")),
     )
     with op.batch_alter_table("interaction_import_problems", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_interaction_import_problems_import_id"),
-                              ["import_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_interaction_import_problems_import_id"), ["import_id"], unique=False
+        )
 
     op.create_table(
         "saved_searches",
@@ -104,13 +117,13 @@ def upgrade() -> None:
         sa.Column("params", sa.JSON(), nullable=False),
         sa.Column("owner_id", sa.Integer(), nullable=True),
         _stamp("created_at"),
-        sa.ForeignKeyConstraint(["owner_id"], ["users.id"],
-                                name=op.f("fk_saved_searches_owner_id_users")),
+        sa.ForeignKeyConstraint(
+            ["owner_id"], ["users.id"], name=op.f("fk_saved_searches_owner_id_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_saved_searches")),
     )
     with op.batch_alter_table("saved_searches", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_saved_searches_owner_id"), ["owner_id"],
-                              unique=False)
+        batch_op.create_index(batch_op.f("ix_saved_searches_owner_id"), ["owner_id"], unique=False)
 
     op.create_table(
         "backtests",
@@ -126,38 +139,54 @@ def upgrade() -> None:
         sa.Column("created_by", sa.Integer(), nullable=True),
         _stamp("created_at"),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["change_request_id"], ["change_requests.id"],
-                                name=op.f("fk_backtests_change_request_id_change_requests"),
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["created_by"], ["users.id"],
-                                name=op.f("fk_backtests_created_by_users")),
+        sa.ForeignKeyConstraint(
+            ["change_request_id"],
+            ["change_requests.id"],
+            name=op.f("fk_backtests_change_request_id_change_requests"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["users.id"], name=op.f("fk_backtests_created_by_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_backtests")),
     )
     with op.batch_alter_table("backtests", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_backtests_change_request_id"),
-                              ["change_request_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_backtests_change_request_id"), ["change_request_id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_backtests_status"), ["status"], unique=False)
 
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("ALTER TABLE interactions ADD COLUMN search_vector tsvector "
-                   "GENERATED ALWAYS AS (to_tsvector('english', text)) STORED")
-        op.execute("CREATE INDEX ix_interactions_search_vector ON interactions "
-                   "USING gin (search_vector)")
+        op.execute(
+            "ALTER TABLE interactions ADD COLUMN search_vector tsvector "
+            "GENERATED ALWAYS AS (to_tsvector('english', text)) STORED"
+        )
+        op.execute(
+            "CREATE INDEX ix_interactions_search_vector ON interactions USING gin (search_vector)"
+        )
     else:
-        op.execute("CREATE VIRTUAL TABLE interactions_fts USING fts5(text, "
-                   "content='interactions', content_rowid='id', "
-                   "tokenize='porter unicode61')")
-        op.execute("CREATE TRIGGER interactions_fts_insert AFTER INSERT ON interactions "
-                   "BEGIN INSERT INTO interactions_fts(rowid, text) "
-                   "VALUES (new.id, new.text); END")
-        op.execute("CREATE TRIGGER interactions_fts_delete AFTER DELETE ON interactions "
-                   "BEGIN INSERT INTO interactions_fts(interactions_fts, rowid, text) "
-                   "VALUES ('delete', old.id, old.text); END")
-        op.execute("CREATE TRIGGER interactions_fts_update AFTER UPDATE OF text "
-                   "ON interactions BEGIN "
-                   "INSERT INTO interactions_fts(interactions_fts, rowid, text) "
-                   "VALUES ('delete', old.id, old.text); "
-                   "INSERT INTO interactions_fts(rowid, text) VALUES (new.id, new.text); END")
+        op.execute(
+            "CREATE VIRTUAL TABLE interactions_fts USING fts5(text, "
+            "content='interactions', content_rowid='id', "
+            "tokenize='porter unicode61')"
+        )
+        op.execute(
+            "CREATE TRIGGER interactions_fts_insert AFTER INSERT ON interactions "
+            "BEGIN INSERT INTO interactions_fts(rowid, text) "
+            "VALUES (new.id, new.text); END"
+        )
+        op.execute(
+            "CREATE TRIGGER interactions_fts_delete AFTER DELETE ON interactions "
+            "BEGIN INSERT INTO interactions_fts(interactions_fts, rowid, text) "
+            "VALUES ('delete', old.id, old.text); END"
+        )
+        op.execute(
+            "CREATE TRIGGER interactions_fts_update AFTER UPDATE OF text "
+            "ON interactions BEGIN "
+            "INSERT INTO interactions_fts(interactions_fts, rowid, text) "
+            "VALUES ('delete', old.id, old.text); "
+            "INSERT INTO interactions_fts(rowid, text) VALUES (new.id, new.text); END"
+        )
 
 
 def downgrade() -> None:

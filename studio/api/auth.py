@@ -53,8 +53,9 @@ class TokenCache:
         self._entries: dict[str, tuple[float, Credential | None]] = {}
         self._lock = threading.Lock()
 
-    def lookup(self, token_hash: str, load: Callable[[str], Credential | None]
-               ) -> Credential | None:
+    def lookup(
+        self, token_hash: str, load: Callable[[str], Credential | None]
+    ) -> Credential | None:
         now = time.monotonic()
         entry = self._entries.get(token_hash)
         if entry is not None and now - entry[0] < self.ttl:
@@ -64,8 +65,7 @@ class TokenCache:
         except SQLAlchemyError as exc:
             if entry is None or now - entry[0] >= self.stale or not database_unavailable(exc):
                 raise
-            log.warning("database unavailable; using a token check from %.0f s ago",
-                        now - entry[0])
+            log.warning("database unavailable; using a token check from %.0f s ago", now - entry[0])
             return entry[1]
         with self._lock:
             if len(self._entries) >= MAX_ENTRIES:
@@ -114,24 +114,33 @@ def authenticate(scope: str) -> Credential | ApiError:
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
     secret = secret.strip()
     if scheme.lower() != "bearer" or not secret:
-        return ApiError(401, "unauthenticated",
-                        "Send an API token as 'Authorization: Bearer <token>'. "
-                        "An admin issues tokens in the studio under Admin > API tokens.",
-                        headers={"WWW-Authenticate": 'Bearer realm="studio"'})
+        return ApiError(
+            401,
+            "unauthenticated",
+            "Send an API token as 'Authorization: Bearer <token>'. "
+            "An admin issues tokens in the studio under Admin > API tokens.",
+            headers={"WWW-Authenticate": 'Bearer realm="studio"'},
+        )
     credential = None
     if len(secret) <= 200:
         credential = token_cache().lookup(api_tokens.hash_token(secret), _load)
     if credential is None or not credential.active:
-        return ApiError(401, "invalid_token", "This API token is not valid or has been revoked.",
-                        headers={"WWW-Authenticate":
-                                 'Bearer realm="studio", error="invalid_token"'})
+        return ApiError(
+            401,
+            "invalid_token",
+            "This API token is not valid or has been revoked.",
+            headers={"WWW-Authenticate": 'Bearer realm="studio", error="invalid_token"'},
+        )
     if scope not in credential.scopes:
-        return ApiError(403, "insufficient_scope",
-                        f"This API token lacks the '{scope}' scope; an admin can issue one "
-                        "that has it.",
-                        headers={"WWW-Authenticate":
-                                 f'Bearer realm="studio", error="insufficient_scope", '
-                                 f'scope="{scope}"'})
+        return ApiError(
+            403,
+            "insufficient_scope",
+            f"This API token lacks the '{scope}' scope; an admin can issue one that has it.",
+            headers={
+                "WWW-Authenticate": f'Bearer realm="studio", error="insufficient_scope", '
+                f'scope="{scope}"'
+            },
+        )
     g.api_credential = credential
     return credential
 

@@ -21,16 +21,22 @@ MAX_DEPTH: Final = 64
 
 
 def too_large() -> ApiError:
-    return ApiError(413, "body_too_large",
-                    f"The request body is larger than the API accepts ({MAX_BODY_BYTES // 1024} KB).")
+    return ApiError(
+        413,
+        "body_too_large",
+        f"The request body is larger than the API accepts ({MAX_BODY_BYTES // 1024} KB).",
+    )
 
 
 def read_json(request: Request) -> Any | ApiError:
     """The request's JSON value, or the `ApiError` that says why it cannot be used."""
     mimetype = request.mimetype or ""
     if mimetype != "application/json" and not mimetype.endswith("+json"):
-        return ApiError(415, "unsupported_media_type",
-                        "Send the body as JSON with 'Content-Type: application/json'.")
+        return ApiError(
+            415,
+            "unsupported_media_type",
+            "Send the body as JSON with 'Content-Type: application/json'.",
+        )
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         return too_large()
     request.max_content_length = MAX_BODY_BYTES + 1  # one byte over tells "too large"
@@ -45,13 +51,18 @@ def read_json(request: Request) -> Any | ApiError:
     except UnicodeDecodeError:
         return ApiError(400, "invalid_json", "The body is not UTF-8 text.")
     except json.JSONDecodeError as exc:
-        return ApiError(400, "invalid_json",
-                        f"The body is not valid JSON: {exc.msg} at line {exc.lineno}, "
-                        f"column {exc.colno}.")
+        return ApiError(
+            400,
+            "invalid_json",
+            f"The body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
+        )
     except (ValueError, RecursionError):
-        return ApiError(400, "invalid_json",
-                        "The body is not valid JSON (non-finite numbers and very deep "
-                        "nesting are not accepted).")
+        return ApiError(
+            400,
+            "invalid_json",
+            "The body is not valid JSON (non-finite numbers and very deep "
+            "nesting are not accepted).",
+        )
     problem = _unstorable_text(value, "")
     return problem if problem is not None else value
 
@@ -59,16 +70,26 @@ def read_json(request: Request) -> Any | ApiError:
 def _unstorable_text(value: Any, path: str, depth: int = 0) -> ApiError | None:
     """Refuse text no database or UTF-8 answer can hold (NUL, lone surrogates)."""
     if depth > MAX_DEPTH:
-        return ApiError(400, "too_deep", f"The body nests more than {MAX_DEPTH} levels deep.",
-                        field=path or None)
+        return ApiError(
+            400,
+            "too_deep",
+            f"The body nests more than {MAX_DEPTH} levels deep.",
+            field=path or None,
+        )
     if isinstance(value, str):
         if "\x00" in value or not _encodable(value):
-            return ApiError(400, "invalid_text", "Text may not contain NUL characters or "
-                            "unpaired surrogates.", field=path or None)
+            return ApiError(
+                400,
+                "invalid_text",
+                "Text may not contain NUL characters or unpaired surrogates.",
+                field=path or None,
+            )
     elif isinstance(value, dict):
         for key, item in value.items():
             where = f"{path}.{key}" if path else str(key)
-            problem = _unstorable_text(key, where, depth) or _unstorable_text(item, where, depth + 1)
+            problem = _unstorable_text(key, where, depth) or _unstorable_text(
+                item, where, depth + 1
+            )
             if problem is not None:
                 return problem
     elif isinstance(value, list):

@@ -16,5 +16,6 @@ def bundle_cache() -> BundleCache:
     if cache is None:
         ttl = float(current_app.config.get("API_BUNDLE_POINTER_TTL_SECONDS", DEFAULT_TTL_SECONDS))
         cache = current_app.extensions.setdefault(
-            _EXTENSION, BundleCache(ttl, instance_path=current_app.instance_path))
+            _EXTENSION, BundleCache(ttl, instance_path=current_app.instance_path)
+        )
     return cache

@@ -47,8 +47,9 @@ class ApiError:
         return {"error": {"code": self.code, "message": self.message, "field": self.field}}
 
     def to_response(self) -> Response:
-        response = Response(json.dumps(self.to_dict()), status=self.status,
-                            mimetype="application/json")
+        response = Response(
+            json.dumps(self.to_dict()), status=self.status, mimetype="application/json"
+        )
         response.headers["Cache-Control"] = "no-store"
         for name, value in self.headers.items():
             response.headers[name] = value
@@ -56,14 +57,19 @@ class ApiError:
 
 
 #: The status of each kind of `Refusal` a service returns.
-REFUSAL_STATUS: Mapping[str, int] = {"invalid": 400, "too_large": 413, "not_found": 404,
-                                     "unavailable": 503}
+REFUSAL_STATUS: Mapping[str, int] = {
+    "invalid": 400,
+    "too_large": 413,
+    "not_found": 404,
+    "unavailable": 503,
+}
 
 
 def from_refusal(refusal: Refusal) -> ApiError:
     """The JSON form of a service's refusal."""
-    return ApiError(REFUSAL_STATUS[refusal.kind], refusal.code, refusal.message,
-                    field=refusal.field)
+    return ApiError(
+        REFUSAL_STATUS[refusal.kind], refusal.code, refusal.message, field=refusal.field
+    )
 
 
 def from_http_exception(error: HTTPException) -> ApiError:
@@ -79,11 +85,15 @@ def from_http_exception(error: HTTPException) -> ApiError:
     return ApiError(status, code, message, headers=headers)
 
 
-def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None
-                  ) -> Response:
+def json_response(
+    data: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
     """A compact JSON answer; API answers are never cached by default."""
-    response = Response(json.dumps(data, separators=(",", ":"), ensure_ascii=False),
-                        status=status, mimetype="application/json")
+    response = Response(
+        json.dumps(data, separators=(",", ":"), ensure_ascii=False),
+        status=status,
+        mimetype="application/json",
+    )
     response.headers["Cache-Control"] = "no-store"
     for name, value in (headers or {}).items():
         response.headers[name] = value

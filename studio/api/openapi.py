@@ -70,10 +70,19 @@ def _field_schema(spec: FieldSpec) -> dict[str, Any]:
     elif kind == "datetime":
         out = {"type": "string", "format": "date-time", "examples": ["2026-03-02T10:15:00Z"]}
     elif kind == "history":
-        out = {"type": "array", "maxItems": 50, "items": {
-            "type": "object", "required": ["offer", "at"], "additionalProperties": False,
-            "properties": {"offer": {"type": "string", "maxLength": 64},
-                           "at": {"type": "string", "format": "date-time"}}}}
+        out = {
+            "type": "array",
+            "maxItems": 50,
+            "items": {
+                "type": "object",
+                "required": ["offer", "at"],
+                "additionalProperties": False,
+                "properties": {
+                    "offer": {"type": "string", "maxLength": 64},
+                    "at": {"type": "string", "format": "date-time"},
+                },
+            },
+        }
     else:
         out = {}
     out = {**out, "type": [out["type"], "null"]} if "type" in out else out
@@ -89,13 +98,18 @@ def interaction_schema(schema: Schema) -> dict[str, Any]:
         node = root
         for segment in spec.segments[:-1]:
             node = node["properties"].setdefault(
-                segment, {"type": "object", "properties": {}, "additionalProperties": False})
+                segment, {"type": "object", "properties": {}, "additionalProperties": False}
+            )
         node["properties"][spec.segments[-1]] = _field_schema(spec)
     for free in schema.free_roots:
         root["properties"][free] = {
-            "type": "object", "description": "Extra data for templates and rules, free-form."}
-    root["description"] = ("One customer-service contact. Missing fields read as null. "
-                           "Fields are checked against the schema in the bundle.")
+            "type": "object",
+            "description": "Extra data for templates and rules, free-form.",
+        }
+    root["description"] = (
+        "One customer-service contact. Missing fields read as null. "
+        "Fields are checked against the schema in the bundle."
+    )
     return root
 
 
@@ -104,34 +118,43 @@ def _components() -> dict[str, Any]:
     return {
         "securitySchemes": {
             "token": {
-                "type": "http", "scheme": "bearer",
+                "type": "http",
+                "scheme": "bearer",
                 "description": "An API token issued by an admin in the studio (Admin > API "
-                               "tokens). Scopes: " + "; ".join(
-                                   f"`{s}`: {SCOPE_LABELS[s]}" for s in SCOPES) + ".",
+                "tokens). Scopes: " + "; ".join(f"`{s}`: {SCOPE_LABELS[s]}" for s in SCOPES) + ".",
             },
         },
         "schemas": {
             "Error": {
-                "type": "object", "required": ["error"], "additionalProperties": False,
-                "properties": {"error": {
-                    "type": "object", "required": ["code", "message", "field"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "code": {"type": "string", "description": "Stable, machine-readable."},
-                        "message": {"type": "string", "description": "What to fix, in words."},
-                        "field": {"type": ["string", "null"],
-                                  "description": "Dotted path of the field at fault."},
-                    },
-                }},
+                "type": "object",
+                "required": ["error"],
+                "additionalProperties": False,
+                "properties": {
+                    "error": {
+                        "type": "object",
+                        "required": ["code", "message", "field"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "code": {"type": "string", "description": "Stable, machine-readable."},
+                            "message": {"type": "string", "description": "What to fix, in words."},
+                            "field": {
+                                "type": ["string", "null"],
+                                "description": "Dotted path of the field at fault.",
+                            },
+                        },
+                    }
+                },
             },
             "Bundle": {
-                "type": "object", "required": ["format", "version"],
+                "type": "object",
+                "required": ["format", "version"],
                 "description": "The signed bundle, byte for byte as signed (canonical JSON).",
                 "properties": {
                     "format": {"const": "pos-studio-bundle/1"},
                     "version": {"type": "integer", "minimum": 1},
                     "published_at": {"type": "string"},
-                    "schema": {"type": "object"}, "lexicon": {"type": "object"},
+                    "schema": {"type": "object"},
+                    "lexicon": {"type": "object"},
                     "offers": {"type": "array", "items": {"type": "object"}},
                     "layouts": {"type": "array", "items": {"type": "object"}},
                     "rulesets": {"type": "array", "items": {"type": "object"}},
@@ -139,171 +162,268 @@ def _components() -> dict[str, Any]:
                 },
             },
             "Signature": {
-                "type": "object", "additionalProperties": False,
+                "type": "object",
+                "additionalProperties": False,
                 "required": ["version", "digest", "key_id", "algorithm", "signature"],
                 "properties": {
                     "version": {"type": "integer"},
-                    "digest": {"type": "string", "description": "sha256 (hex) of the bundle bytes."},
+                    "digest": {
+                        "type": "string",
+                        "description": "sha256 (hex) of the bundle bytes.",
+                    },
                     "key_id": {"type": "string"},
                     "algorithm": {"const": "Ed25519"},
-                    "signature": {"type": "string", "description": "base64 Ed25519 signature "
-                                  "over the exact bundle bytes."},
+                    "signature": {
+                        "type": "string",
+                        "description": "base64 Ed25519 signature over the exact bundle bytes.",
+                    },
                 },
             },
             "PublicKey": {
-                "type": "object", "required": ["key_id", "algorithm", "public_key"],
-                "properties": {"key_id": {"type": "string"}, "algorithm": {"const": "Ed25519"},
-                               "public_key": {"type": "string",
-                                              "description": "Raw 32-byte key, base64."}},
+                "type": "object",
+                "required": ["key_id", "algorithm", "public_key"],
+                "properties": {
+                    "key_id": {"type": "string"},
+                    "algorithm": {"const": "Ed25519"},
+                    "public_key": {"type": "string", "description": "Raw 32-byte key, base64."},
+                },
             },
             "KeyList": {
-                "type": "object", "required": ["keys"], "additionalProperties": False,
+                "type": "object",
+                "required": ["keys"],
+                "additionalProperties": False,
                 "properties": {"keys": {"type": "array", "items": _ref("PublicKey")}},
             },
             "Interaction": interaction_schema(default_schema()),
             "DecideRequest": {
-                "type": "object", "required": ["interaction"], "additionalProperties": False,
+                "type": "object",
+                "required": ["interaction"],
+                "additionalProperties": False,
                 "properties": {
                     "interaction": _ref("Interaction"),
-                    "channels": {"type": "array", "items": variant_channels, "maxItems": 6,
-                                 "description": "Variants to render. Default: the ones for "
-                                 "the interaction's channel (" + ", ".join(
-                                     f"{c}: {'+'.join(v)}" for c, v in CHANNEL_VARIANTS.items())
-                                 + ")."},
-                    "explain": {"type": "boolean", "default": False,
-                                "description": "Add each rule's trace."},
-                    "version": {"type": "integer", "minimum": 1,
-                                "description": "Decide on this bundle version instead of "
-                                               "the current one."},
+                    "channels": {
+                        "type": "array",
+                        "items": variant_channels,
+                        "maxItems": 6,
+                        "description": "Variants to render. Default: the ones for "
+                        "the interaction's channel ("
+                        + ", ".join(f"{c}: {'+'.join(v)}" for c, v in CHANNEL_VARIANTS.items())
+                        + ").",
+                    },
+                    "explain": {
+                        "type": "boolean",
+                        "default": False,
+                        "description": "Add each rule's trace.",
+                    },
+                    "version": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "description": "Decide on this bundle version instead of the current one.",
+                    },
                     "open_message": _ref("OpenMessage"),
-                    "layouts": {"type": "object", "additionalProperties": False,
-                                "properties": {c: {"type": "string", "maxLength": 64}
-                                               for c in LAYOUT_CHANNELS},
-                                "description": "A layout key per layout channel; default: "
-                                               "the bundle's first layout of that channel."},
+                    "layouts": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            c: {"type": "string", "maxLength": 64} for c in LAYOUT_CHANNELS
+                        },
+                        "description": "A layout key per layout channel; default: "
+                        "the bundle's first layout of that channel.",
+                    },
                 },
             },
             "ServiceResponse": {
-                "type": "object", "additionalProperties": False,
+                "type": "object",
+                "additionalProperties": False,
                 "description": "What the customer came to read: text, HTML (sanitized with "
-                               "the studio's policy) or both; at least one.",
-                "properties": {"text": {"type": "string", "maxLength": MAX_RESPONSE_CHARS},
-                               "html": {"type": "string", "maxLength": MAX_RESPONSE_CHARS}},
+                "the studio's policy) or both; at least one.",
+                "properties": {
+                    "text": {"type": "string", "maxLength": MAX_RESPONSE_CHARS},
+                    "html": {"type": "string", "maxLength": MAX_RESPONSE_CHARS},
+                },
             },
             "MessageCustomer": {
-                "type": "object", "required": ["id"],
+                "type": "object",
+                "required": ["id"],
                 "description": "The customer; `id` counts answers and survey frequency, the "
-                               "rest is available to the layout as `customer`.",
+                "rest is available to the layout as `customer`.",
                 "properties": {"id": {"type": "string", "minLength": 1, "maxLength": 100}},
             },
             "OpenMessage": {
-                "type": "object", "required": ["response"], "additionalProperties": False,
+                "type": "object",
+                "required": ["response"],
+                "additionalProperties": False,
                 "description": "Open a message with this decision; needs `messages:write`. "
-                               "Customer and channel default to the interaction's. Every "
-                               "variant then links to the customer's page.",
-                "properties": {"customer": _ref("MessageCustomer"),
-                               "channel": {"type": "string", "minLength": 1, "maxLength": 32},
-                               "response": _ref("ServiceResponse")},
+                "Customer and channel default to the interaction's. Every "
+                "variant then links to the customer's page.",
+                "properties": {
+                    "customer": _ref("MessageCustomer"),
+                    "channel": {"type": "string", "minLength": 1, "maxLength": 32},
+                    "response": _ref("ServiceResponse"),
+                },
             },
             "MessageRequest": {
-                "type": "object", "required": ["customer", "channel", "response"],
+                "type": "object",
+                "required": ["customer", "channel", "response"],
                 "additionalProperties": False,
                 "properties": {
                     "customer": _ref("MessageCustomer"),
-                    "channel": {"type": "string", "minLength": 1, "maxLength": 32,
-                                "description": "Where the customer was answered."},
+                    "channel": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 32,
+                        "description": "Where the customer was answered.",
+                    },
                     "response": _ref("ServiceResponse"),
-                    "decision": {"type": "object", "description": "The answer /decide gave "
-                                 "(its `bundle.version`, `offers[].offer`, `rule`, "
-                                 "`ruleset` and `surveys[].survey`, `rule`, `ruleset` are "
-                                 "read)."},
-                    "inquiry": {"type": "object", "description": "For the layout and the "
-                                "analytics' inquiry category."},
+                    "decision": {
+                        "type": "object",
+                        "description": "The answer /decide gave "
+                        "(its `bundle.version`, `offers[].offer`, `rule`, "
+                        "`ruleset` and `surveys[].survey`, `rule`, `ruleset` are "
+                        "read).",
+                    },
+                    "inquiry": {
+                        "type": "object",
+                        "description": "For the layout and the analytics' inquiry category.",
+                    },
                     "data": {"type": "object", "description": "Extra data for the layout."},
-                    "layout": {"type": "string", "maxLength": 64,
-                               "description": "A message-center layout key; default: the "
-                                              "bundle's."},
+                    "layout": {
+                        "type": "string",
+                        "maxLength": 64,
+                        "description": "A message-center layout key; default: the bundle's.",
+                    },
                 },
             },
             "Message": {
-                "type": "object", "required": ["id", "url", "expires_at", "survey"],
+                "type": "object",
+                "required": ["id", "url", "expires_at", "survey"],
                 "properties": {
                     "id": {"type": "integer"},
-                    "url": {"type": "string", "description": "The customer's link: "
-                            "`<STUDIO_PUBLIC_BASE_URL>/m/<token>`, a 22-character token "
-                            "shown only here."},
+                    "url": {
+                        "type": "string",
+                        "description": "The customer's link: "
+                        "`<STUDIO_PUBLIC_BASE_URL>/m/<token>`, a 22-character token "
+                        "shown only here.",
+                    },
                     "expires_at": {"type": "string", "format": "date-time"},
-                    "survey": {"type": "boolean", "description": "Whether this message asks "
-                               "the NPS question (the survey frequency allows it)."},
-                    "notification": {"type": "object", "description": "The short "
-                                     "notification email rendered from the bundle's "
-                                     "notification layout, for the downstream sender (absent "
-                                     "when the bundle has none).",
-                                     "required": ["subject", "html", "text", "layout"],
-                                     "properties": {"subject": {"type": "string"},
-                                                    "html": {"type": "string"},
-                                                    "text": {"type": "string"},
-                                                    "layout": {"type": "string"}}},
-                    "surveys": {"type": "array", "description": "The narrow-cast surveys "
-                                "this message asks, each with its own link.",
-                                "items": {"type": "object", "required": ["survey", "url"],
-                                          "properties": {"survey": {"type": "string"},
-                                                         "url": {"type": "string"}}}},
+                    "survey": {
+                        "type": "boolean",
+                        "description": "Whether this message asks "
+                        "the NPS question (the survey frequency allows it).",
+                    },
+                    "notification": {
+                        "type": "object",
+                        "description": "The short "
+                        "notification email rendered from the bundle's "
+                        "notification layout, for the downstream sender (absent "
+                        "when the bundle has none).",
+                        "required": ["subject", "html", "text", "layout"],
+                        "properties": {
+                            "subject": {"type": "string"},
+                            "html": {"type": "string"},
+                            "text": {"type": "string"},
+                            "layout": {"type": "string"},
+                        },
+                    },
+                    "surveys": {
+                        "type": "array",
+                        "description": "The narrow-cast surveys "
+                        "this message asks, each with its own link.",
+                        "items": {
+                            "type": "object",
+                            "required": ["survey", "url"],
+                            "properties": {"survey": {"type": "string"}, "url": {"type": "string"}},
+                        },
+                    },
                 },
             },
             "Variant": {
-                "type": "object", "required": ["channel", "ok", "diagnostics"],
+                "type": "object",
+                "required": ["channel", "ok", "diagnostics"],
                 "properties": {
-                    "channel": variant_channels, "ok": {"type": "boolean"},
-                    "html": {"type": "string"}, "text": {"type": "string"},
+                    "channel": variant_channels,
+                    "ok": {"type": "boolean"},
+                    "html": {"type": "string"},
+                    "text": {"type": "string"},
                     "buttons": {"type": "array", "items": {"type": "object"}},
                     "sms": {"type": "object"},
                     "diagnostics": {"type": "array", "items": {"type": "object"}},
                 },
             },
             "Decision": {
-                "type": "object", "required": ["bundle", "channels", "offers", "follow_ups",
-                                               "rulesets"],
+                "type": "object",
+                "required": ["bundle", "channels", "offers", "follow_ups", "rulesets"],
                 "properties": {
-                    "bundle": {"type": "object", "required": ["version", "digest"],
-                               "properties": {"version": {"type": "integer"},
-                                              "digest": {"type": "string"}}},
-                    "decision_id": {"type": "string", "description":
-                                    "The decision's id in the decision log; send it with "
-                                    "the events about this decision."},
+                    "bundle": {
+                        "type": "object",
+                        "required": ["version", "digest"],
+                        "properties": {
+                            "version": {"type": "integer"},
+                            "digest": {"type": "string"},
+                        },
+                    },
+                    "decision_id": {
+                        "type": "string",
+                        "description": "The decision's id in the decision log; send it with "
+                        "the events about this decision.",
+                    },
                     "channels": {"type": "array", "items": variant_channels},
-                    "offers": {"type": "array", "items": {
-                        "type": "object", "required": ["ruleset", "variants"],
-                        "properties": {"ruleset": {"type": "string"},
-                                       "variants": {"type": "object",
-                                                    "additionalProperties": _ref("Variant")}},
-                    }},
+                    "offers": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["ruleset", "variants"],
+                            "properties": {
+                                "ruleset": {"type": "string"},
+                                "variants": {
+                                    "type": "object",
+                                    "additionalProperties": _ref("Variant"),
+                                },
+                            },
+                        },
+                    },
                     "follow_ups": {"type": "array", "items": {"type": "object"}},
-                    "at": {"type": "object", "required": ["value", "source"],
-                           "description": "The moment decided for: the interaction's `at`, "
-                                          "or the server's time when it had none (offer "
-                                          "validity windows and limits are judged at it).",
-                           "properties": {"value": {"type": "string", "format": "date-time"},
-                                          "source": {"type": "string",
-                                                     "enum": ["interaction", "server"]}}},
-                    "surveys": {"type": "array", "description": "Narrow-cast surveys the "
-                                "rules ask (`ask survey KEY`), each once.",
-                                "items": {"type": "object", "required": ["survey", "rule",
-                                                                         "ruleset"],
-                                          "properties": {"survey": {"type": "string"},
-                                                         "rule": {"type": "string"},
-                                                         "ruleset": {"type": "string"}}}},
-                    "rulesets": {"type": "array", "items": {
-                        "type": "object", "required": ["key", "name"],
-                        "description": "Each ruleset's own decision: offers, follow-ups, "
-                                       "guards that fired, holdouts, and the trace when asked.",
-                    }},
+                    "at": {
+                        "type": "object",
+                        "required": ["value", "source"],
+                        "description": "The moment decided for: the interaction's `at`, "
+                        "or the server's time when it had none (offer "
+                        "validity windows and limits are judged at it).",
+                        "properties": {
+                            "value": {"type": "string", "format": "date-time"},
+                            "source": {"type": "string", "enum": ["interaction", "server"]},
+                        },
+                    },
+                    "surveys": {
+                        "type": "array",
+                        "description": "Narrow-cast surveys the "
+                        "rules ask (`ask survey KEY`), each once.",
+                        "items": {
+                            "type": "object",
+                            "required": ["survey", "rule", "ruleset"],
+                            "properties": {
+                                "survey": {"type": "string"},
+                                "rule": {"type": "string"},
+                                "ruleset": {"type": "string"},
+                            },
+                        },
+                    },
+                    "rulesets": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["key", "name"],
+                            "description": "Each ruleset's own decision: offers, follow-ups, "
+                            "guards that fired, holdouts, and the trace when asked.",
+                        },
+                    },
                     "interaction": {
-                        "type": "object", "required": ["valid"],
+                        "type": "object",
+                        "required": ["valid"],
                         "description": "What preparing the interaction found: shorthands "
-                                       "expanded (`tone` given as a label), the tone inferred "
-                                       "from the bundle's distress lexicon, and problems when "
-                                       "a local caller decided anyway (`allow_invalid`).",
+                        "expanded (`tone` given as a label), the tone inferred "
+                        "from the bundle's distress lexicon, and problems when "
+                        "a local caller decided anyway (`allow_invalid`).",
                         "properties": {
                             "valid": {"type": "boolean"},
                             "expanded": {"type": "array", "items": {"type": "string"}},
@@ -315,39 +435,69 @@ def _components() -> dict[str, Any]:
                 },
             },
             "DecisionWithMessage": {
-                "allOf": [_ref("Decision"), {"type": "object", "required": ["message"],
-                                             "properties": {"message": _ref("Message")}}],
+                "allOf": [
+                    _ref("Decision"),
+                    {
+                        "type": "object",
+                        "required": ["message"],
+                        "properties": {"message": _ref("Message")},
+                    },
+                ],
             },
             "Event": {
-                "type": "object", "required": ["event_id", "type"], "additionalProperties": False,
+                "type": "object",
+                "required": ["event_id", "type"],
+                "additionalProperties": False,
                 "properties": {
-                    "event_id": {"type": "string", "minLength": 1,
-                                 "maxLength": TEXT_LIMITS["event_id"],
-                                 "description": "Unique per event: a retried event is stored once."},
+                    "event_id": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": TEXT_LIMITS["event_id"],
+                        "description": "Unique per event: a retried event is stored once.",
+                    },
                     "type": {"type": "string", "enum": list(EVENT_TYPES)},
-                    "offer_key": {"type": "string", "maxLength": TEXT_LIMITS["offer_key"],
-                                  "description": "Required except for nps."},
+                    "offer_key": {
+                        "type": "string",
+                        "maxLength": TEXT_LIMITS["offer_key"],
+                        "description": "Required except for nps.",
+                    },
                     "rule": {"type": "string", "maxLength": TEXT_LIMITS["rule"]},
                     "channel": {"type": "string", "maxLength": TEXT_LIMITS["channel"]},
                     "category": {"type": "string", "maxLength": TEXT_LIMITS["category"]},
                     "bundle_version": {"type": ["integer", "null"], "minimum": 1},
                     "customer_id": {"type": "string", "maxLength": TEXT_LIMITS["customer_id"]},
-                    "score": {"type": ["integer", "null"], "minimum": 0, "maximum": 10,
-                              "description": "nps only: the answer, 0 to 10."},
-                    "at": {"type": "string", "format": "date-time",
-                           "description": "When it happened; default: when received."},
-                    "payload": {"type": "object", "description":
-                                f"Anything else, up to {MAX_PAYLOAD_BYTES // 1024} KB."},
-                    "decision_id": {"type": "string", "maxLength": TEXT_LIMITS["decision_id"],
-                                    "description": "The decision this event is about (from "
-                                                   "/decide or the client's local decide)."},
-                    "value": {"type": "string", "pattern": r"^(0|[1-9][0-9]{0,8})(\.[0-9]{1,2})?$",
-                              "description": "accepted only: the amount, as text with a dot "
-                                             "and at most two decimals (\"12.50\")."},
+                    "score": {
+                        "type": ["integer", "null"],
+                        "minimum": 0,
+                        "maximum": 10,
+                        "description": "nps only: the answer, 0 to 10.",
+                    },
+                    "at": {
+                        "type": "string",
+                        "format": "date-time",
+                        "description": "When it happened; default: when received.",
+                    },
+                    "payload": {
+                        "type": "object",
+                        "description": f"Anything else, up to {MAX_PAYLOAD_BYTES // 1024} KB.",
+                    },
+                    "decision_id": {
+                        "type": "string",
+                        "maxLength": TEXT_LIMITS["decision_id"],
+                        "description": "The decision this event is about (from "
+                        "/decide or the client's local decide).",
+                    },
+                    "value": {
+                        "type": "string",
+                        "pattern": r"^(0|[1-9][0-9]{0,8})(\.[0-9]{1,2})?$",
+                        "description": "accepted only: the amount, as text with a dot "
+                        'and at most two decimals ("12.50").',
+                    },
                 },
             },
             "DecisionRecord": {
-                "type": "object", "required": ["decision_id", "bundle_version"],
+                "type": "object",
+                "required": ["decision_id", "bundle_version"],
                 "additionalProperties": False,
                 "properties": {
                     "decision_id": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{8,64}$"},
@@ -357,8 +507,11 @@ def _components() -> dict[str, Any]:
                     "channel": {"type": "string", "maxLength": 32},
                     "category": {"type": "string", "maxLength": 32},
                     "tone": {"type": "string", "maxLength": 32},
-                    "customer_id": {"type": "string", "maxLength": 100, "description":
-                                    "Stored as a hash unless an admin allows raw ids."},
+                    "customer_id": {
+                        "type": "string",
+                        "maxLength": 100,
+                        "description": "Stored as a hash unless an admin allows raw ids.",
+                    },
                     "rules": {"type": "array", "items": {"type": "object"}},
                     "offers": {"type": "array", "items": {"type": "object"}},
                     "guards": {"type": "array", "items": {"type": "object"}},
@@ -367,50 +520,75 @@ def _components() -> dict[str, Any]:
                 },
             },
             "DecisionBatch": {
-                "type": "object", "required": ["decisions"], "additionalProperties": False,
-                "properties": {"decisions": {"type": "array", "items": _ref("DecisionRecord"),
-                                             "maxItems": MAX_DECISIONS}},
+                "type": "object",
+                "required": ["decisions"],
+                "additionalProperties": False,
+                "properties": {
+                    "decisions": {
+                        "type": "array",
+                        "items": _ref("DecisionRecord"),
+                        "maxItems": MAX_DECISIONS,
+                    }
+                },
             },
             "DecisionReport": {
-                "type": "object", "required": ["stored", "duplicates", "rejected", "results"],
+                "type": "object",
+                "required": ["stored", "duplicates", "rejected", "results"],
                 "properties": {
-                    "stored": {"type": "integer"}, "duplicates": {"type": "integer"},
+                    "stored": {"type": "integer"},
+                    "duplicates": {"type": "integer"},
                     "rejected": {"type": "integer"},
-                    "results": {"type": "array", "items": {
-                        "type": "object", "required": ["index", "decision_id", "status"],
-                        "properties": {
-                            "index": {"type": "integer"},
-                            "decision_id": {"type": ["string", "null"]},
-                            "status": {"enum": ["stored", "duplicate", "rejected"]},
-                            "error": {"$ref": "#/components/schemas/Error/properties/error"},
+                    "results": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["index", "decision_id", "status"],
+                            "properties": {
+                                "index": {"type": "integer"},
+                                "decision_id": {"type": ["string", "null"]},
+                                "status": {"enum": ["stored", "duplicate", "rejected"]},
+                                "error": {"$ref": "#/components/schemas/Error/properties/error"},
+                            },
                         },
-                    }},
+                    },
                 },
             },
             "EventBatch": {
-                "type": "object", "required": ["events"], "additionalProperties": False,
-                "properties": {"events": {"type": "array", "items": _ref("Event"),
-                                          "maxItems": MAX_EVENTS}},
+                "type": "object",
+                "required": ["events"],
+                "additionalProperties": False,
+                "properties": {
+                    "events": {"type": "array", "items": _ref("Event"), "maxItems": MAX_EVENTS}
+                },
             },
             "EventReport": {
-                "type": "object", "required": ["stored", "duplicates", "rejected", "results"],
+                "type": "object",
+                "required": ["stored", "duplicates", "rejected", "results"],
                 "properties": {
-                    "stored": {"type": "integer"}, "duplicates": {"type": "integer"},
+                    "stored": {"type": "integer"},
+                    "duplicates": {"type": "integer"},
                     "rejected": {"type": "integer"},
-                    "results": {"type": "array", "items": {
-                        "type": "object", "required": ["index", "event_id", "status"],
-                        "properties": {
-                            "index": {"type": "integer"},
-                            "event_id": {"type": ["string", "null"]},
-                            "status": {"enum": ["stored", "duplicate", "rejected"]},
-                            "error": {"$ref": "#/components/schemas/Error/properties/error"},
-                            "warnings": {"type": "array", "description":
-                                         "A stored event naming a decision not logged (yet) "
-                                         "or an unknown offer.",
-                                         "items": {"$ref": "#/components/schemas/Error/"
-                                                           "properties/error"}},
+                    "results": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["index", "event_id", "status"],
+                            "properties": {
+                                "index": {"type": "integer"},
+                                "event_id": {"type": ["string", "null"]},
+                                "status": {"enum": ["stored", "duplicate", "rejected"]},
+                                "error": {"$ref": "#/components/schemas/Error/properties/error"},
+                                "warnings": {
+                                    "type": "array",
+                                    "description": "A stored event naming a decision not logged (yet) "
+                                    "or an unknown offer.",
+                                    "items": {
+                                        "$ref": "#/components/schemas/Error/properties/error"
+                                    },
+                                },
+                            },
                         },
-                    }},
+                    },
                 },
             },
         },
@@ -422,50 +600,84 @@ def _bundle_headers() -> dict[str, Any]:
     return {
         "ETag": {**text, "description": "The bundle's digest (sha256 hex), a strong ETag."},
         "Cache-Control": text,
-        "X-Bundle-Signature": {**text, "description": "`keyid=<key id>,sig=<base64>`: "
-                               "the detached Ed25519 signature of the body bytes."},
+        "X-Bundle-Signature": {
+            **text,
+            "description": "`keyid=<key id>,sig=<base64>`: "
+            "the detached Ed25519 signature of the body bytes.",
+        },
         "X-Bundle-Version": {"schema": {"type": "integer"}},
     }
 
 
 def _bundle_operation(summary: str, description: str, *, path_version: bool) -> dict[str, Any]:
-    parameters: list[dict[str, Any]] = [{
-        "name": "If-None-Match", "in": "header", "required": False,
-        "schema": {"type": "string", "maxLength": 200},
-        "description": "The ETag you hold; answered 304 when it is still current.",
-    }]
+    parameters: list[dict[str, Any]] = [
+        {
+            "name": "If-None-Match",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "maxLength": 200},
+            "description": "The ETag you hold; answered 304 when it is still current.",
+        }
+    ]
     if path_version:
         parameters.insert(0, _version_parameter())
     return {
-        "tags": ["Bundles"], "summary": summary, "description": description,
+        "tags": ["Bundles"],
+        "summary": summary,
+        "description": description,
         "operationId": "getBundleVersion" if path_version else "getCurrentBundle",
         "security": [{"token": ["bundles:read"]}],
         "parameters": parameters,
-        "responses": _responses({
-            "200": {"description": "The bundle.", "headers": _bundle_headers(),
-                    "content": {JSON: {"schema": _ref("Bundle")}}},
-            "304": {"description": "Not modified: the ETag you sent is still current.",
-                    "headers": _bundle_headers()},
-        }, "401", "403", "404", "503"),
+        "responses": _responses(
+            {
+                "200": {
+                    "description": "The bundle.",
+                    "headers": _bundle_headers(),
+                    "content": {JSON: {"schema": _ref("Bundle")}},
+                },
+                "304": {
+                    "description": "Not modified: the ETag you sent is still current.",
+                    "headers": _bundle_headers(),
+                },
+            },
+            "401",
+            "403",
+            "404",
+            "503",
+        ),
     }
 
 
 def _version_parameter() -> dict[str, Any]:
-    return {"name": "version", "in": "path", "required": True,
-            "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647}}
+    return {
+        "name": "version",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+    }
 
 
 def _signature_operation(*, path_version: bool) -> dict[str, Any]:
     return {
-        "tags": ["Bundles"], "summary": "The bundle's detached signature",
+        "tags": ["Bundles"],
+        "summary": "The bundle's detached signature",
         "description": "The same signature as the `X-Bundle-Signature` header, as JSON, for "
-                       "systems that store it next to the bundle file.",
+        "systems that store it next to the bundle file.",
         "operationId": "getBundleVersionSignature" if path_version else "getCurrentSignature",
         "security": [{"token": ["bundles:read"]}],
         "parameters": [_version_parameter()] if path_version else [],
-        "responses": _responses({"200": {"description": "The signature.",
-                                         "content": {JSON: {"schema": _ref("Signature")}}}},
-                                "401", "403", "404", "503"),
+        "responses": _responses(
+            {
+                "200": {
+                    "description": "The signature.",
+                    "content": {JSON: {"schema": _ref("Signature")}},
+                }
+            },
+            "401",
+            "403",
+            "404",
+            "503",
+        ),
     }
 
 
@@ -480,165 +692,375 @@ def _document() -> dict[str, Any]:
                 "Downstream systems fetch the signed rule bundle and decide locally, or ask "
                 "the studio to decide; they send back what happened. Every call but the "
                 "key list and this document needs an API token with the right scope. "
-                "Errors are always JSON: `{\"error\": {\"code\", \"message\", \"field\"}}`. "
-                f"Bodies are capped at {MAX_BODY_BYTES // 1024} KB."),
+                'Errors are always JSON: `{"error": {"code", "message", "field"}}`. '
+                f"Bodies are capped at {MAX_BODY_BYTES // 1024} KB."
+            ),
             "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
         },
         "servers": [{"url": "/"}],
         "tags": [
-            {"name": "Bundles", "description": "Signed, immutable snapshots of everything "
-                                               "published."},
+            {
+                "name": "Bundles",
+                "description": "Signed, immutable snapshots of everything published.",
+            },
             {"name": "Decisions", "description": "Ask the studio to decide on a bundle."},
             {"name": "Events", "description": "Feedback from the systems that showed offers."},
-            {"name": "Messages", "description": "A service response opened for the customer "
-                                                "at their own link, `/m/<token>`."},
+            {
+                "name": "Messages",
+                "description": "A service response opened for the customer "
+                "at their own link, `/m/<token>`.",
+            },
             {"name": "Keys", "description": "Public keys that verify bundle signatures."},
         ],
         "paths": {
-            "/api/v1/bundles/current": {"get": _bundle_operation(
-                "The current bundle",
-                "The bundle downstream systems should use now. Revalidate with "
-                "`If-None-Match`: a 304 is answered from memory. A publish is visible "
-                "within about a second on every worker.", path_version=False)},
+            "/api/v1/bundles/current": {
+                "get": _bundle_operation(
+                    "The current bundle",
+                    "The bundle downstream systems should use now. Revalidate with "
+                    "`If-None-Match`: a 304 is answered from memory. A publish is visible "
+                    "within about a second on every worker.",
+                    path_version=False,
+                )
+            },
             "/api/v1/bundles/current/signature": {"get": _signature_operation(path_version=False)},
-            "/api/v1/bundles/{version}": {"get": _bundle_operation(
-                "One bundle version",
-                "Any published version, for pinning or auditing. Versions never change, so "
-                "the answer may be cached for good.", path_version=True)},
-            "/api/v1/bundles/{version}/signature": {"get": _signature_operation(
-                path_version=True)},
-            "/api/v1/keys": {"get": {
-                "tags": ["Keys"], "summary": "Public keys",
-                "description": "Every key that may have signed a bundle, newest last. "
-                               "Configure clients with these out of band; do not trust a key "
-                               "fetched alongside the bundle it verifies.",
-                "operationId": "listKeys", "security": [],
-                "responses": {"200": {"description": "The keys.",
-                                      "content": {JSON: {"schema": _ref("KeyList")}}}},
-            }},
-            "/api/v1/decide": {"post": {
-                "tags": ["Decisions"], "summary": "Decide for one interaction",
-                "description": "Runs every ruleset of the current (or named) bundle against "
-                               "the interaction and renders each offer for the interaction's "
-                               "channel, or for the variants asked for. `explain` adds the "
-                               "trace. The Python client's local decision runs the same code.",
-                "operationId": "decide", "security": [{"token": ["decide"]}],
-                "requestBody": {"required": True, "content": {JSON: {
-                    "schema": _ref("DecideRequest"),
-                    "example": {"interaction": {
-                        "inquiry": {"category": "transactional", "intent": "order_checkbook",
-                                    "channel": "email", "resolution": "confirmed"},
-                        "tone": {"label": "neutral", "score": 0.1},
-                        "customer": {"id": "c-1001", "authenticated": True, "tier": "gold",
-                                     "products": ["checking"]}}}}}},
-                "responses": _responses({
-                    "200": {"description": "The decision.", "content": {
-                        JSON: {"schema": _ref("Decision")}}},
-                    "201": {"description": "The decision, and the message opened with it "
-                                           "(`open_message` was sent).", "content": {
-                        JSON: {"schema": _ref("DecisionWithMessage")}}}},
-                    "400", "401", "403", "404", "413", "415", "503"),
-            }},
-            "/api/v1/messages": {"post": {
-                "tags": ["Messages"], "summary": "Open a message for a customer",
-                "description": "Stores a service response (text and/or HTML, sanitized) and "
-                               "the decision it came with, and answers with the customer's "
-                               "link. The offers are rendered in the message-center layout of "
-                               "the decision's bundle. The link works for "
-                               "`STUDIO_MESSAGE_DAYS` days (default 30) unless staff withdraw "
-                               "the message.",
-                "operationId": "openMessage", "security": [{"token": ["messages:write"]}],
-                "requestBody": {"required": True, "content": {JSON: {
-                    "schema": _ref("MessageRequest"),
-                    "example": {"customer": {"id": "c-1001", "first_name": "Ann"},
-                                "channel": "sms",
-                                "response": {"text": "Your new checks are on their way."},
-                                "decision": {"bundle": {"version": 3}, "offers": [
-                                    {"offer": "overdraft_protection",
-                                     "rule": "Overdraft protection with a checkbook order",
-                                     "ruleset": "retail_banking"}]}}}}},
-                "responses": _responses({"201": {
-                    "description": "The message; `Location` is the customer's link.",
-                    "headers": {"Location": {"schema": {"type": "string"}}},
-                    "content": {JSON: {"schema": {
-                        "type": "object", "required": ["message"],
-                        "properties": {"message": _ref("Message")}}}}}},
-                    "400", "401", "403", "404", "413", "415", "503"),
-            }},
-            "/api/v1/events": {"post": {
-                "tags": ["Events"], "summary": "Send feedback events",
-                "description": f"Up to {MAX_EVENTS} events per call. Each is stored once per "
-                               "`event_id` (a retried batch is safe) and checked on its own: "
-                               "a bad event is reported in `results` without refusing the "
-                               "good ones.",
-                "operationId": "sendEvents", "security": [{"token": ["events:write"]}],
-                "requestBody": {"required": True, "content": {JSON: {
-                    "schema": _ref("EventBatch"),
-                    "example": {"events": [
-                        {"event_id": "0b6f3c1e-shown", "type": "shown",
-                         "offer_key": "overdraft_protection", "channel": "email",
-                         "category": "transactional", "bundle_version": 3,
-                         "customer_id": "c-1001", "at": "2026-03-02T10:15:00Z"},
-                        {"event_id": "0b6f3c1e-nps", "type": "nps", "score": 9}]}}}},
-                "responses": _responses({"200": {"description": "What happened to each event.",
-                                                 "content": {JSON: {"schema": _ref("EventReport")}}}},
-                                        "400", "401", "403", "413", "415"),
-            }},
-            "/api/v1/contacts": {"post": {
-                "tags": ["Events"], "summary": "Report offers decided locally",
-                "description": "Up to 1000 contacts per call: offers a client decided locally, "
-                               "added to the studio's contact history so caps count them. Each "
-                               "is stored once per `decision_id` and `offer_key` (a retried "
-                               "batch is safe); a contact dated in the future is stored at the "
-                               "moment it arrives.",
-                "operationId": "reportContacts", "security": [{"token": ["events:write"]}],
-                "requestBody": {"required": True, "content": {JSON: {
-                    "schema": {"type": "object", "required": ["contacts"],
-                               "additionalProperties": False,
-                               "properties": {"contacts": {"type": "array", "maxItems": 1000, "items": {
-                                   "type": "object", "additionalProperties": False,
-                                   "required": ["decision_id", "customer_id", "offer_key", "at"],
-                                   "properties": {
-                                       "decision_id": {"type": "string", "minLength": 1, "maxLength": 100},
-                                       "customer_id": {"type": "string", "minLength": 1, "maxLength": 100},
-                                       "offer_key": {"type": "string", "minLength": 1, "maxLength": 64},
-                                       "channel": {"type": ["string", "null"], "maxLength": 32},
-                                       "at": {"type": "string", "format": "date-time"},
-                                       "bundle_version": {"type": ["integer", "null"]}}}}}},
-                    "example": {"contacts": [
-                        {"decision_id": "5f0c2a", "customer_id": "c-1001",
-                         "offer_key": "overdraft_protection", "channel": "email",
-                         "at": "2026-03-02T10:15:00Z"}]}}}},
-                "responses": _responses({"200": {"description": "How many were stored.",
-                                                 "content": {JSON: {"schema": {
-                                                     "type": "object",
-                                                     "required": ["stored", "duplicates", "rejected"],
-                                                     "properties": {
-                                                         "stored": {"type": "integer"},
-                                                         "duplicates": {"type": "integer"},
-                                                         "rejected": {"type": "integer"},
-                                                         "results": {"type": "array",
-                                                                     "items": {"type": "object"}}}}}}}},
-                                        "400", "401", "403", "413", "415"),
-            }},
-            "/api/v1/decisions": {"post": {
-                "tags": ["Events"], "summary": "Report decisions made locally",
-                "description": f"Up to {MAX_DECISIONS} decision records per call, as the "
-                               "Python client builds them (`send_decisions`). Each is stored "
-                               "once per `decision_id` and checked on its own.",
-                "operationId": "reportDecisions", "security": [{"token": ["events:write"]}],
-                "requestBody": {"required": True, "content": {JSON: {
-                    "schema": _ref("DecisionBatch")}}},
-                "responses": _responses({"200": {"description": "What happened to each record.",
-                                                 "content": {JSON: {"schema": _ref("DecisionReport")}}}},
-                                        "400", "401", "403", "413", "415"),
-            }},
-            "/api/v1/openapi.json": {"get": {
-                "tags": ["Keys"], "summary": "This document", "operationId": "openapi",
-                "security": [],
-                "responses": {"200": {"description": "OpenAPI 3.1.",
-                                      "content": {JSON: {"schema": {"type": "object"}}}}},
-            }},
+            "/api/v1/bundles/{version}": {
+                "get": _bundle_operation(
+                    "One bundle version",
+                    "Any published version, for pinning or auditing. Versions never change, so "
+                    "the answer may be cached for good.",
+                    path_version=True,
+                )
+            },
+            "/api/v1/bundles/{version}/signature": {"get": _signature_operation(path_version=True)},
+            "/api/v1/keys": {
+                "get": {
+                    "tags": ["Keys"],
+                    "summary": "Public keys",
+                    "description": "Every key that may have signed a bundle, newest last. "
+                    "Configure clients with these out of band; do not trust a key "
+                    "fetched alongside the bundle it verifies.",
+                    "operationId": "listKeys",
+                    "security": [],
+                    "responses": {
+                        "200": {
+                            "description": "The keys.",
+                            "content": {JSON: {"schema": _ref("KeyList")}},
+                        }
+                    },
+                }
+            },
+            "/api/v1/decide": {
+                "post": {
+                    "tags": ["Decisions"],
+                    "summary": "Decide for one interaction",
+                    "description": "Runs every ruleset of the current (or named) bundle against "
+                    "the interaction and renders each offer for the interaction's "
+                    "channel, or for the variants asked for. `explain` adds the "
+                    "trace. The Python client's local decision runs the same code.",
+                    "operationId": "decide",
+                    "security": [{"token": ["decide"]}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            JSON: {
+                                "schema": _ref("DecideRequest"),
+                                "example": {
+                                    "interaction": {
+                                        "inquiry": {
+                                            "category": "transactional",
+                                            "intent": "order_checkbook",
+                                            "channel": "email",
+                                            "resolution": "confirmed",
+                                        },
+                                        "tone": {"label": "neutral", "score": 0.1},
+                                        "customer": {
+                                            "id": "c-1001",
+                                            "authenticated": True,
+                                            "tier": "gold",
+                                            "products": ["checking"],
+                                        },
+                                    }
+                                },
+                            }
+                        },
+                    },
+                    "responses": _responses(
+                        {
+                            "200": {
+                                "description": "The decision.",
+                                "content": {JSON: {"schema": _ref("Decision")}},
+                            },
+                            "201": {
+                                "description": "The decision, and the message opened with it "
+                                "(`open_message` was sent).",
+                                "content": {JSON: {"schema": _ref("DecisionWithMessage")}},
+                            },
+                        },
+                        "400",
+                        "401",
+                        "403",
+                        "404",
+                        "413",
+                        "415",
+                        "503",
+                    ),
+                }
+            },
+            "/api/v1/messages": {
+                "post": {
+                    "tags": ["Messages"],
+                    "summary": "Open a message for a customer",
+                    "description": "Stores a service response (text and/or HTML, sanitized) and "
+                    "the decision it came with, and answers with the customer's "
+                    "link. The offers are rendered in the message-center layout of "
+                    "the decision's bundle. The link works for "
+                    "`STUDIO_MESSAGE_DAYS` days (default 30) unless staff withdraw "
+                    "the message.",
+                    "operationId": "openMessage",
+                    "security": [{"token": ["messages:write"]}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            JSON: {
+                                "schema": _ref("MessageRequest"),
+                                "example": {
+                                    "customer": {"id": "c-1001", "first_name": "Ann"},
+                                    "channel": "sms",
+                                    "response": {"text": "Your new checks are on their way."},
+                                    "decision": {
+                                        "bundle": {"version": 3},
+                                        "offers": [
+                                            {
+                                                "offer": "overdraft_protection",
+                                                "rule": "Overdraft protection with a checkbook order",
+                                                "ruleset": "retail_banking",
+                                            }
+                                        ],
+                                    },
+                                },
+                            }
+                        },
+                    },
+                    "responses": _responses(
+                        {
+                            "201": {
+                                "description": "The message; `Location` is the customer's link.",
+                                "headers": {"Location": {"schema": {"type": "string"}}},
+                                "content": {
+                                    JSON: {
+                                        "schema": {
+                                            "type": "object",
+                                            "required": ["message"],
+                                            "properties": {"message": _ref("Message")},
+                                        }
+                                    }
+                                },
+                            }
+                        },
+                        "400",
+                        "401",
+                        "403",
+                        "404",
+                        "413",
+                        "415",
+                        "503",
+                    ),
+                }
+            },
+            "/api/v1/events": {
+                "post": {
+                    "tags": ["Events"],
+                    "summary": "Send feedback events",
+                    "description": f"Up to {MAX_EVENTS} events per call. Each is stored once per "
+                    "`event_id` (a retried batch is safe) and checked on its own: "
+                    "a bad event is reported in `results` without refusing the "
+                    "good ones.",
+                    "operationId": "sendEvents",
+                    "security": [{"token": ["events:write"]}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            JSON: {
+                                "schema": _ref("EventBatch"),
+                                "example": {
+                                    "events": [
+                                        {
+                                            "event_id": "0b6f3c1e-shown",
+                                            "type": "shown",
+                                            "offer_key": "overdraft_protection",
+                                            "channel": "email",
+                                            "category": "transactional",
+                                            "bundle_version": 3,
+                                            "customer_id": "c-1001",
+                                            "at": "2026-03-02T10:15:00Z",
+                                        },
+                                        {"event_id": "0b6f3c1e-nps", "type": "nps", "score": 9},
+                                    ]
+                                },
+                            }
+                        },
+                    },
+                    "responses": _responses(
+                        {
+                            "200": {
+                                "description": "What happened to each event.",
+                                "content": {JSON: {"schema": _ref("EventReport")}},
+                            }
+                        },
+                        "400",
+                        "401",
+                        "403",
+                        "413",
+                        "415",
+                    ),
+                }
+            },
+            "/api/v1/contacts": {
+                "post": {
+                    "tags": ["Events"],
+                    "summary": "Report offers decided locally",
+                    "description": "Up to 1000 contacts per call: offers a client decided locally, "
+                    "added to the studio's contact history so caps count them. Each "
+                    "is stored once per `decision_id` and `offer_key` (a retried "
+                    "batch is safe); a contact dated in the future is stored at the "
+                    "moment it arrives.",
+                    "operationId": "reportContacts",
+                    "security": [{"token": ["events:write"]}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            JSON: {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["contacts"],
+                                    "additionalProperties": False,
+                                    "properties": {
+                                        "contacts": {
+                                            "type": "array",
+                                            "maxItems": 1000,
+                                            "items": {
+                                                "type": "object",
+                                                "additionalProperties": False,
+                                                "required": [
+                                                    "decision_id",
+                                                    "customer_id",
+                                                    "offer_key",
+                                                    "at",
+                                                ],
+                                                "properties": {
+                                                    "decision_id": {
+                                                        "type": "string",
+                                                        "minLength": 1,
+                                                        "maxLength": 100,
+                                                    },
+                                                    "customer_id": {
+                                                        "type": "string",
+                                                        "minLength": 1,
+                                                        "maxLength": 100,
+                                                    },
+                                                    "offer_key": {
+                                                        "type": "string",
+                                                        "minLength": 1,
+                                                        "maxLength": 64,
+                                                    },
+                                                    "channel": {
+                                                        "type": ["string", "null"],
+                                                        "maxLength": 32,
+                                                    },
+                                                    "at": {"type": "string", "format": "date-time"},
+                                                    "bundle_version": {"type": ["integer", "null"]},
+                                                },
+                                            },
+                                        }
+                                    },
+                                },
+                                "example": {
+                                    "contacts": [
+                                        {
+                                            "decision_id": "5f0c2a",
+                                            "customer_id": "c-1001",
+                                            "offer_key": "overdraft_protection",
+                                            "channel": "email",
+                                            "at": "2026-03-02T10:15:00Z",
+                                        }
+                                    ]
+                                },
+                            }
+                        },
+                    },
+                    "responses": _responses(
+                        {
+                            "200": {
+                                "description": "How many were stored.",
+                                "content": {
+                                    JSON: {
+                                        "schema": {
+                                            "type": "object",
+                                            "required": ["stored", "duplicates", "rejected"],
+                                            "properties": {
+                                                "stored": {"type": "integer"},
+                                                "duplicates": {"type": "integer"},
+                                                "rejected": {"type": "integer"},
+                                                "results": {
+                                                    "type": "array",
+                                                    "items": {"type": "object"},
+                                                },
+                                            },
+                                        }
+                                    }
+                                },
+                            }
+                        },
+                        "400",
+                        "401",
+                        "403",
+                        "413",
+                        "415",
+                    ),
+                }
+            },
+            "/api/v1/decisions": {
+                "post": {
+                    "tags": ["Events"],
+                    "summary": "Report decisions made locally",
+                    "description": f"Up to {MAX_DECISIONS} decision records per call, as the "
+                    "Python client builds them (`send_decisions`). Each is stored "
+                    "once per `decision_id` and checked on its own.",
+                    "operationId": "reportDecisions",
+                    "security": [{"token": ["events:write"]}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {JSON: {"schema": _ref("DecisionBatch")}},
+                    },
+                    "responses": _responses(
+                        {
+                            "200": {
+                                "description": "What happened to each record.",
+                                "content": {JSON: {"schema": _ref("DecisionReport")}},
+                            }
+                        },
+                        "400",
+                        "401",
+                        "403",
+                        "413",
+                        "415",
+                    ),
+                }
+            },
+            "/api/v1/openapi.json": {
+                "get": {
+                    "tags": ["Keys"],
+                    "summary": "This document",
+                    "operationId": "openapi",
+                    "security": [],
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3.1.",
+                            "content": {JSON: {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
         },
         "components": _components(),
     }
@@ -654,8 +1076,11 @@ def document() -> dict[str, Any]:
 
 def _type_of(schema: dict[str, Any]) -> str:
     if "$ref" in schema:
-        return schema["$ref"].rsplit("/", 1)[-1] if "/properties/" not in schema["$ref"] \
+        return (
+            schema["$ref"].rsplit("/", 1)[-1]
+            if "/properties/" not in schema["$ref"]
             else "Error.error"
+        )
     if "const" in schema:
         return f"= {schema['const']!r}"
     if "enum" in schema:
@@ -675,8 +1100,13 @@ def _type_of(schema: dict[str, Any]) -> str:
 
 def _limits(schema: dict[str, Any]) -> str:
     parts = []
-    for key, word in (("minimum", "≥"), ("maximum", "≤"), ("maxLength", "max length"),
-                      ("maxItems", "max items"), ("minLength", "min length")):
+    for key, word in (
+        ("minimum", "≥"),
+        ("maximum", "≤"),
+        ("maxLength", "max length"),
+        ("maxItems", "max items"),
+        ("minLength", "min length"),
+    ):
         if key in schema:
             parts.append(f"{word} {schema[key]}")
     if "format" in schema:
@@ -689,8 +1119,15 @@ def _rows(schema: dict[str, Any], prefix: str = "") -> list[dict[str, Any]]:
     required = set(schema.get("required", []))
     for name, prop in schema.get("properties", {}).items():
         path = f"{prefix}{name}"
-        rows.append({"name": path, "type": _type_of(prop), "required": name in required,
-                     "limits": _limits(prop), "description": prop.get("description", "")})
+        rows.append(
+            {
+                "name": path,
+                "type": _type_of(prop),
+                "required": name in required,
+                "limits": _limits(prop),
+                "description": prop.get("description", ""),
+            }
+        )
         if prop.get("type") == "object" and prop.get("properties"):
             rows.extend(_rows(prop, f"{path}."))
     return rows
@@ -704,26 +1141,53 @@ def page_model(doc: dict[str, Any]) -> dict[str, Any]:
             security = op.get("security", [])
             scopes = [scope for entry in security for scope in next(iter(entry.values()), [])]
             body = op.get("requestBody", {}).get("content", {}).get(JSON, {})
-            operations.append({
-                "id": op["operationId"], "method": method.upper(), "path": path,
-                "tag": op.get("tags", [""])[0], "summary": op.get("summary", ""),
-                "description": op.get("description", ""),
-                "auth": "token with " + ", ".join(f"`{s}`" for s in scopes) if scopes else "none",
-                "parameters": [{"name": p["name"], "in": p["in"], "required": p.get("required", False),
-                                "type": _type_of(p["schema"]), "limits": _limits(p["schema"]),
-                                "description": p.get("description", "")}
-                               for p in op.get("parameters", [])],
-                "body": _type_of(body["schema"]) if body else None,
-                "example": body.get("example"),
-                "responses": [{"status": status, "description": response["description"],
-                               "type": _type_of(response.get("content", {}).get(JSON, {})
-                                                .get("schema", {})) if response.get("content")
-                               else "", "headers": list(response.get("headers", {}))}
-                              for status, response in op["responses"].items()],
-            })
-    schemas = [{"name": name, "description": schema.get("description", ""),
-                "rows": _rows(schema)}
-               for name, schema in doc["components"]["schemas"].items()]
-    return {"info": doc["info"], "tags": doc["tags"], "operations": operations,
-            "schemas": schemas,
-            "auth": doc["components"]["securitySchemes"]["token"]["description"]}
+            operations.append(
+                {
+                    "id": op["operationId"],
+                    "method": method.upper(),
+                    "path": path,
+                    "tag": op.get("tags", [""])[0],
+                    "summary": op.get("summary", ""),
+                    "description": op.get("description", ""),
+                    "auth": "token with " + ", ".join(f"`{s}`" for s in scopes)
+                    if scopes
+                    else "none",
+                    "parameters": [
+                        {
+                            "name": p["name"],
+                            "in": p["in"],
+                            "required": p.get("required", False),
+                            "type": _type_of(p["schema"]),
+                            "limits": _limits(p["schema"]),
+                            "description": p.get("description", ""),
+                        }
+                        for p in op.get("parameters", [])
+                    ],
+                    "body": _type_of(body["schema"]) if body else None,
+                    "example": body.get("example"),
+                    "responses": [
+                        {
+                            "status": status,
+                            "description": response["description"],
+                            "type": _type_of(
+                                response.get("content", {}).get(JSON, {}).get("schema", {})
+                            )
+                            if response.get("content")
+                            else "",
+                            "headers": list(response.get("headers", {})),
+                        }
+                        for status, response in op["responses"].items()
+                    ],
+                }
+            )
+    schemas = [
+        {"name": name, "description": schema.get("description", ""), "rows": _rows(schema)}
+        for name, schema in doc["components"]["schemas"].items()
+    ]
+    return {
+        "info": doc["info"],
+        "tags": doc["tags"],
+        "operations": operations,
+        "schemas": schemas,
+        "auth": doc["components"]["securitySchemes"]["token"]["description"],
+    }

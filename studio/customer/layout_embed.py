@@ -50,7 +50,7 @@ def scope_css(css: str) -> str:
             break
         prelude = css[index:brace].strip()
         end = _matching(css, brace)
-        inner = css[brace + 1:end]
+        inner = css[brace + 1 : end]
         if prelude.startswith("@"):
             if prelude.lower().startswith(_GROUPS):
                 out.append(f"{prelude} {{ {scope_css(inner)} }}")

@@ -24,45 +24,68 @@ from studio.errors import ValidationFailed
 from studio.models import Message
 from studio.services import messages, survey_answers, surveys
 
-bp = Blueprint("customer", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/m-static")
+bp = Blueprint(
+    "customer",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/m-static",
+)
 
-CONTENT_SECURITY_POLICY: Final = "; ".join([
-    "default-src 'none'",
-    "script-src 'none'",
-    # The message-center layout and offer copy carry inline styles (email-style markup).
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' https: data:",
-    "font-src 'self'",
-    "form-action 'self'",
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-])
+CONTENT_SECURITY_POLICY: Final = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'none'",
+        # The message-center layout and offer copy carry inline styles (email-style markup).
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' https: data:",
+        "font-src 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
 DEFAULT_TOKEN_LIMIT: Final = 60
 DEFAULT_ADDRESS_LIMIT: Final = 300
 TITLES: Final = {
-    "unknown": ("We could not find this message",
-                "The link may be incomplete: check that you opened the whole link from "
-                "your text or email. If it still does not work, contact us and we will "
-                "send it again."),
-    "expired": ("This message has expired",
-                "Links to your messages work for a limited time to keep them private. "
-                "Contact us if you still need this answer; nothing about your account "
-                "has changed."),
-    "withdrawn": ("This message was withdrawn",
-                  "We took this message back, usually because it was sent by mistake. "
-                  "Contact us if you have a question about it."),
-    "busy": ("Too many requests",
-             "This link was opened very many times in a short while. Wait a minute and "
-             "try again."),
-    "bad_link": ("This survey link is not complete",
-                 "Part of the link seems to be missing. Open the message instead and "
-                 "answer there."),
-    "no_survey": ("This survey is not part of your message",
-                  "The link may be incomplete. Open your message to see what we asked."),
+    "unknown": (
+        "We could not find this message",
+        "The link may be incomplete: check that you opened the whole link from "
+        "your text or email. If it still does not work, contact us and we will "
+        "send it again.",
+    ),
+    "expired": (
+        "This message has expired",
+        "Links to your messages work for a limited time to keep them private. "
+        "Contact us if you still need this answer; nothing about your account "
+        "has changed.",
+    ),
+    "withdrawn": (
+        "This message was withdrawn",
+        "We took this message back, usually because it was sent by mistake. "
+        "Contact us if you have a question about it.",
+    ),
+    "busy": (
+        "Too many requests",
+        "This link was opened very many times in a short while. Wait a minute and try again.",
+    ),
+    "bad_link": (
+        "This survey link is not complete",
+        "Part of the link seems to be missing. Open the message instead and answer there.",
+    ),
+    "no_survey": (
+        "This survey is not part of your message",
+        "The link may be incomplete. Open your message to see what we asked.",
+    ),
 }
-STATUS: Final = {"unknown": 404, "expired": 410, "withdrawn": 410, "busy": 429,
-                 "bad_link": 400, "no_survey": 404}
+STATUS: Final = {
+    "unknown": 404,
+    "expired": 410,
+    "withdrawn": 410,
+    "busy": 429,
+    "bad_link": 400,
+    "no_survey": 404,
+}
 
 
 def _limit(name: str, default: int) -> int:
@@ -79,8 +102,10 @@ def _limit(name: str, default: int) -> int:
 def _limiters() -> tuple[RateLimiter, RateLimiter]:
     found = current_app.extensions.get("studio.customer.limits")
     if found is None:
-        found = (RateLimiter(_limit("CUSTOMER_TOKEN_LIMIT", DEFAULT_TOKEN_LIMIT)),
-                 RateLimiter(_limit("CUSTOMER_ADDRESS_LIMIT", DEFAULT_ADDRESS_LIMIT)))
+        found = (
+            RateLimiter(_limit("CUSTOMER_TOKEN_LIMIT", DEFAULT_TOKEN_LIMIT)),
+            RateLimiter(_limit("CUSTOMER_ADDRESS_LIMIT", DEFAULT_ADDRESS_LIMIT)),
+        )
         current_app.extensions["studio.customer.limits"] = found
     return found
 
@@ -114,8 +139,9 @@ def _headers(response: Response) -> Response:
 
 def _unavailable(reason: str) -> tuple[str, int]:
     title, text = TITLES[reason]
-    return render_template("customer/unavailable.html", title=title, text=text,
-                           reason=reason), STATUS[reason]
+    return render_template(
+        "customer/unavailable.html", title=title, text=text, reason=reason
+    ), STATUS[reason]
 
 
 def _message(token: str) -> Message | tuple[str, int]:
@@ -125,9 +151,14 @@ def _message(token: str) -> Message | tuple[str, int]:
     return found
 
 
-def _render_page(token: str, page: messages.MessagePage, *, status: int = 200,
-                 nps_error: str | None = None,
-                 asked: list[survey_answers.AskedSurvey] | None = None) -> tuple[str, int]:
+def _render_page(
+    token: str,
+    page: messages.MessagePage,
+    *,
+    status: int = 200,
+    nps_error: str | None = None,
+    asked: list[survey_answers.AskedSurvey] | None = None,
+) -> tuple[str, int]:
     offers = []
     css = []
     for offer in page.offers:
@@ -136,9 +167,16 @@ def _render_page(token: str, page: messages.MessagePage, *, status: int = 200,
             css.append(embedded.css)
         offers.append((offer, Markup(embedded.html) if embedded else None))
     return render_template(
-        "customer/message.html", token=token, page=page, offers=offers,
-        layout_css=Markup("\n".join(css)), response_html=Markup(page.response_html),
-        nps_error=nps_error, asked=asked or [], survey_errors={}), status
+        "customer/message.html",
+        token=token,
+        page=page,
+        offers=offers,
+        layout_css=Markup("\n".join(css)),
+        response_html=Markup(page.response_html),
+        nps_error=nps_error,
+        asked=asked or [],
+        survey_errors={},
+    ), status
 
 
 @bp.get("/m/<token>")
@@ -152,8 +190,7 @@ def show(token: str) -> tuple[str, int]:
     return _render_page(token, page, asked=survey_answers.asked(session, found))
 
 
-@bp.route("/m/<token>/offers/<offer_key>/<any(accept, decline):choice>",
-          methods=["GET", "POST"])
+@bp.route("/m/<token>/offers/<offer_key>/<any(accept, decline):choice>", methods=["GET", "POST"])
 @security.public
 def answer(token: str, offer_key: str, choice: str) -> Response | tuple[str, int]:
     found = _message(token)
@@ -200,8 +237,9 @@ def nps_form(token: str) -> Response | tuple[str, int]:
     score = messages.parse_score(request.form.get("score"))
     if score is None:
         page = messages.page(session, found)
-        return _render_page(token, page, status=400,
-                            nps_error="Choose a number from 0 to 10, then press Send.")
+        return _render_page(
+            token, page, status=400, nps_error="Choose a number from 0 to 10, then press Send."
+        )
     messages.rate(session, found, score)
     return redirect(url_for("customer.thanks", token=token), 303)
 
@@ -214,8 +252,7 @@ def nps_click(token: str, raw_score: str) -> tuple[str, int]:
         return found
     score = messages.parse_score(raw_score) if found.survey else None
     secret = current_app.config["STUDIO_SETTINGS"].secret_key
-    if score is None or not surveys.signature_ok(secret, token, score,
-                                                 request.args.get("s", "")):
+    if score is None or not surveys.signature_ok(secret, token, score, request.args.get("s", "")):
         return _unavailable("bad_link")
     session = db_session()
     outcome = messages.rate(session, found, score)
@@ -242,15 +279,32 @@ def comment(token: str) -> Response | tuple[str, int]:
     try:
         messages.add_comment(session, found, text)
     except ValidationFailed as failed:
-        return _thanks(token, messages.page(session, found), typed=text[:20_000],
-                       error=failed.by_field().get("comment"), status=422)
+        return _thanks(
+            token,
+            messages.page(session, found),
+            typed=text[:20_000],
+            error=failed.by_field().get("comment"),
+            status=422,
+        )
     return redirect(url_for("customer.thanks", token=token), 303)
 
 
-def _thanks(token: str, page: messages.MessagePage, *, typed: str = "",
-            error: str | None = None, status: int = 200) -> tuple[str, int]:
-    return render_template("customer/thanks.html", token=token, page=page, typed=typed,
-                           error=error, max_comment=messages.MAX_COMMENT), status
+def _thanks(
+    token: str,
+    page: messages.MessagePage,
+    *,
+    typed: str = "",
+    error: str | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    return render_template(
+        "customer/thanks.html",
+        token=token,
+        page=page,
+        typed=typed,
+        error=error,
+        max_comment=messages.MAX_COMMENT,
+    ), status
 
 
 @bp.route("/m/<token>/survey/<key>", methods=["GET", "POST"])
@@ -272,19 +326,35 @@ def survey(token: str, key: str) -> tuple[str, int]:
     except ValidationFailed as failed:
         asked = survey_answers.find(session, found, key)
         assert asked is not None
-        return _survey_page(token, asked, errors=failed.by_field(),
-                            typed={k: v[:survey_answers.MAX_TYPED] for k, v in request.form.items()},
-                            status=422)
+        return _survey_page(
+            token,
+            asked,
+            errors=failed.by_field(),
+            typed={k: v[: survey_answers.MAX_TYPED] for k, v in request.form.items()},
+            status=422,
+        )
     if outcome is None:
         return _unavailable("no_survey")
     return _survey_page(token, outcome.asked, stored=outcome.stored)
 
 
-def _survey_page(token: str, asked: survey_answers.AskedSurvey, *, errors: dict[str, str] | None = None,
-                 typed: dict[str, str] | None = None, stored: bool | None = None,
-                 status: int = 200) -> tuple[str, int]:
-    return render_template("customer/survey.html", token=token, item=asked,
-                           survey_errors=errors or {}, typed=typed or {}, stored=stored), status
+def _survey_page(
+    token: str,
+    asked: survey_answers.AskedSurvey,
+    *,
+    errors: dict[str, str] | None = None,
+    typed: dict[str, str] | None = None,
+    stored: bool | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    return render_template(
+        "customer/survey.html",
+        token=token,
+        item=asked,
+        survey_errors=errors or {},
+        typed=typed or {},
+        stored=stored,
+    ), status
 
 
 @bp.route("/m/", defaults={"rest": ""})

@@ -31,8 +31,12 @@ DAYS = 30
 
 
 def seed(session: Session, people: dict[str, User]) -> list[str]:
-    if session.scalar(select(FeedbackEvent.id).where(FeedbackEvent.event_id.like("demo-%"))
-                      .limit(1)) is not None:
+    if (
+        session.scalar(
+            select(FeedbackEvent.id).where(FeedbackEvent.event_id.like("demo-%")).limit(1)
+        )
+        is not None
+    ):
         return []
     rng = random.Random(2026)
     today = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
@@ -43,20 +47,35 @@ def seed(session: Session, people: dict[str, User]) -> list[str]:
             for n in range(rng.randint(max(1, per_day - 2), per_day + 2)):
                 base = f"demo-{offer}-{channel}-{day}-{n}"
                 customer = f"c-{rng.randint(1000, 9999)}"
-                common = {"offer_key": offer, "category": category, "channel": channel,
-                          "bundle_version": 1, "customer_id": customer, "at": at}
+                common = {
+                    "offer_key": offer,
+                    "category": category,
+                    "channel": channel,
+                    "bundle_version": 1,
+                    "customer_id": customer,
+                    "at": at,
+                }
                 events.append(FeedbackEvent(event_id=f"{base}-shown", type="shown", **common))
                 roll = rng.random()
-                outcome = ("accepted" if roll < accept else
-                           "complaint" if roll < accept + complaint else
-                           "declined" if roll < accept + complaint + 0.25 else None)
+                outcome = (
+                    "accepted"
+                    if roll < accept
+                    else "complaint"
+                    if roll < accept + complaint
+                    else "declined"
+                    if roll < accept + complaint + 0.25
+                    else None
+                )
                 if outcome:
-                    events.append(FeedbackEvent(event_id=f"{base}-{outcome}", type=outcome,
-                                                **common))
+                    events.append(
+                        FeedbackEvent(event_id=f"{base}-{outcome}", type=outcome, **common)
+                    )
                 if rng.random() < 0.15:
-                    score = min(10, max(0, round(rng.gauss(8 if outcome == "accepted" else 6.5,
-                                                           2))))
-                    events.append(FeedbackEvent(event_id=f"{base}-nps", type="nps",
-                                                score=score, **common))
+                    score = min(
+                        10, max(0, round(rng.gauss(8 if outcome == "accepted" else 6.5, 2)))
+                    )
+                    events.append(
+                        FeedbackEvent(event_id=f"{base}-nps", type="nps", score=score, **common)
+                    )
     session.add_all(events)
     return [f"{len(events)} demo feedback events"]

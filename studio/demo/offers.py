@@ -30,8 +30,9 @@ def _seed_assets(session: Session, actor_id: int | None) -> tuple[dict[str, str]
     created: list[str] = []
     for path in sorted((DEMO / "assets").glob("*")):
         try:
-            stored = assets.store(session, filename=path.name, data=path.read_bytes(),
-                                  actor_id=actor_id)
+            stored = assets.store(
+                session, filename=path.name, data=path.read_bytes(), actor_id=actor_id
+            )
         except ValidationFailed as refused:
             log.warning("demo asset %s skipped: %s", path.name, refused)
             continue
@@ -48,8 +49,14 @@ def _seed_layouts(session: Session, actor_id: int | None) -> list[str]:
             continue
         source = (DEMO / "layouts" / entry["file"]).read_text(encoding="utf-8")
         try:
-            layouts.create(session, key=entry["key"], name=entry["name"],
-                           channel=entry["channel"], source=source, actor_id=actor_id)
+            layouts.create(
+                session,
+                key=entry["key"],
+                name=entry["name"],
+                channel=entry["channel"],
+                source=source,
+                actor_id=actor_id,
+            )
         except ValidationFailed as refused:
             log.warning("demo layout %s skipped: %s", entry["key"], refused)
             continue

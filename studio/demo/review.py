@@ -31,19 +31,31 @@ def seed(session: Session, people: dict[str, User]) -> list[str]:
     if reviewer is None or not has_app_context():
         return []
     created: list[str] = []
-    for email, title in (("mara@demo.studio", "Demo offers and layouts"),
-                         ("sam@demo.studio", "Demo rulesets, schema, lexicon and contact policy")):
+    for email, title in (
+        ("mara@demo.studio", "Demo offers and layouts"),
+        ("sam@demo.studio", "Demo rulesets, schema, lexicon and contact policy"),
+    ):
         author = people.get(email)
         if author is None:
             continue
         drafts = submission.pending_drafts(session, author)
         if not drafts:
             continue
-        request = submission.submit(session, author=author, title=title,
-                                 description="The demo workspace as it was first published.",
-                                 artifact_ids=[a.id for a in drafts])
-        verdicts.review(session, request, reviewer=reviewer, verdict="approve",
-                       body="Demo approval.", seen=approvals.pins_token(request))
+        request = submission.submit(
+            session,
+            author=author,
+            title=title,
+            description="The demo workspace as it was first published.",
+            artifact_ids=[a.id for a in drafts],
+        )
+        verdicts.review(
+            session,
+            request,
+            reviewer=reviewer,
+            verdict="approve",
+            body="Demo approval.",
+            seen=approvals.pins_token(request),
+        )
         created.append(f"change request {request.id}")
     if not created:
         return []
@@ -52,8 +64,10 @@ def seed(session: Session, people: dict[str, User]) -> list[str]:
         with session.begin_nested():
             bundle = publish.publish(session, actor=reviewer, ring=ring)
     except PublishRefused as refused:
-        log.warning("Demo content not published: %s",
-                    "; ".join(p.message for p in refused.problems if p.severity == "error"))
+        log.warning(
+            "Demo content not published: %s",
+            "; ".join(p.message for p in refused.problems if p.severity == "error"),
+        )
         return created
     for person in people.values():
         notifications.mark_read(session, person.id)

@@ -29,8 +29,14 @@ def seed(session: Session, people: dict[str, User]) -> list[str]:
     for key, name, path in DEMO_RULESETS:
         if artifacts.find(session, "ruleset", key) is not None:
             continue
-        artifacts.create(session, kind="ruleset", key=key, name=name,
-                         body={"source": path.read_text(encoding="utf-8")},
-                         actor_id=author.id if author else None, summary="Demo ruleset")
+        artifacts.create(
+            session,
+            kind="ruleset",
+            key=key,
+            name=name,
+            body={"source": path.read_text(encoding="utf-8")},
+            actor_id=author.id if author else None,
+            summary="Demo ruleset",
+        )
         created.append(f"ruleset {key}")
     return created

@@ -36,8 +36,14 @@ def seed(session: Session, people: dict[str, User]) -> list[str]:
     for entry in demo_samples():
         if entry["key"] in existing:
             continue
-        session.add(SampleInteraction(key=entry["key"], name=entry["name"],
-                                      tags=list(entry["tags"]), body=entry["interaction"],
-                                      created_by=owner.id if owner else None))
+        session.add(
+            SampleInteraction(
+                key=entry["key"],
+                name=entry["name"],
+                tags=list(entry["tags"]),
+                body=entry["interaction"],
+                created_by=owner.id if owner else None,
+            )
+        )
         created.append(f"sample {entry['key']}")
     return created

@@ -50,8 +50,9 @@ def seed_demo(session: Session) -> SeedReport:
     report = seed_people(session)
     people = {
         user.email: user
-        for user in session.scalars(select(User).where(
-            User.email.in_([p.email for p in DEMO_PEOPLE])))
+        for user in session.scalars(
+            select(User).where(User.email.in_([p.email for p in DEMO_PEOPLE]))
+        )
     }
     for module in _seed_modules():
         report.created.extend(module.seed(session, people))

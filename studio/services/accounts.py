@@ -117,8 +117,15 @@ def create_user(
     user.role_rows = [UserRole(role=role) for role in sorted(set(roles))]
     session.add(user)
     session.flush()
-    audit.record(session, "user.create", actor_id=actor_id, object_type="user",
-                 object_id=user.id, email=user.email, roles=sorted(set(roles)))
+    audit.record(
+        session,
+        "user.create",
+        actor_id=actor_id,
+        object_type="user",
+        object_id=user.id,
+        email=user.email,
+        roles=sorted(set(roles)),
+    )
     return user
 
 
@@ -143,9 +150,7 @@ def sign_in(
     locked_until = _aware(user.locked_until)
     if locked_until is not None and locked_until > now:
         minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
-        return SignInResult(
-            None, f"Too many failed sign-ins. Try again in {minutes} minute(s)."
-        )
+        return SignInResult(None, f"Too many failed sign-ins. Try again in {minutes} minute(s).")
     if not check_password_hash(user.password_hash, password):
         user.failed_logins += 1
         detail: dict[str, int | str] = {"failures": user.failed_logins}
@@ -153,8 +158,14 @@ def sign_in(
             user.locked_until = now + lockout
             user.failed_logins = 0
             detail["locked_until"] = user.locked_until.isoformat()
-        audit.record(session, "auth.sign_in_failed", actor_id=user.id, object_type="user",
-                     object_id=user.id, **detail)
+        audit.record(
+            session,
+            "auth.sign_in_failed",
+            actor_id=user.id,
+            object_type="user",
+            object_id=user.id,
+            **detail,
+        )
         return SignInResult(None, generic)
     user.failed_logins = 0
     user.locked_until = None
@@ -182,8 +193,15 @@ def set_roles(session: Session, user: User, roles: list[str], *, actor_id: int) 
     for role in wanted:
         if role not in user.roles:
             user.role_rows.append(UserRole(role=role))
-    audit.record(session, "user.roles", actor_id=actor_id, object_type="user",
-                 object_id=user.id, before=before, after=wanted)
+    audit.record(
+        session,
+        "user.roles",
+        actor_id=actor_id,
+        object_type="user",
+        object_id=user.id,
+        before=before,
+        after=wanted,
+    )
 
 
 def end_sessions(user: User) -> None:
@@ -200,8 +218,7 @@ def set_password(session: Session, user: User, password: str, *, actor_id: int |
     user.failed_logins = 0
     user.locked_until = None
     end_sessions(user)
-    audit.record(session, "user.password", actor_id=actor_id, object_type="user",
-                 object_id=user.id)
+    audit.record(session, "user.password", actor_id=actor_id, object_type="user", object_id=user.id)
 
 
 def set_active(session: Session, user: User, active: bool, *, actor_id: int) -> None:
@@ -213,11 +230,18 @@ def set_active(session: Session, user: User, active: bool, *, actor_id: int) -> 
     if active:
         user.failed_logins = 0
         user.locked_until = None
-    audit.record(session, "user.activate" if active else "user.deactivate",
-                 actor_id=actor_id, object_type="user", object_id=user.id)
+    audit.record(
+        session,
+        "user.activate" if active else "user.deactivate",
+        actor_id=actor_id,
+        object_type="user",
+        object_id=user.id,
+    )
 
 
-def search_users(session: Session, query: str = "", page: int = 1, per_page: int = 25) -> Page[User]:
+def search_users(
+    session: Session, query: str = "", page: int = 1, per_page: int = 25
+) -> Page[User]:
     stmt = select(User)
     query = query.strip()[:100]
     if query:
@@ -226,7 +250,8 @@ def search_users(session: Session, query: str = "", page: int = 1, per_page: int
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     page = clamp(page, total=total, per_page=per_page)
     items = list(
-        session.scalars(stmt.order_by(User.name, User.id).offset((page - 1) * per_page)
-                        .limit(per_page))
+        session.scalars(
+            stmt.order_by(User.name, User.id).offset((page - 1) * per_page).limit(per_page)
+        )
     )
     return Page(items=items, page=page, per_page=per_page, total=total)

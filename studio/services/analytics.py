@@ -90,12 +90,24 @@ def report(session: Session, window: Window, *, offer_key: str = "") -> Report:
     end = datetime.combine(window.end + timedelta(days=1), time.min, tzinfo=UTC)
     in_window = (FeedbackEvent.at >= start) & (FeedbackEvent.at < end)
     stmt = (
-        select(FeedbackEvent.offer_key, FeedbackEvent.category, FeedbackEvent.channel,
-               FeedbackEvent.bundle_version, FeedbackEvent.type, FeedbackEvent.score,
-               func.count())
+        select(
+            FeedbackEvent.offer_key,
+            FeedbackEvent.category,
+            FeedbackEvent.channel,
+            FeedbackEvent.bundle_version,
+            FeedbackEvent.type,
+            FeedbackEvent.score,
+            func.count(),
+        )
         .where(in_window)
-        .group_by(FeedbackEvent.offer_key, FeedbackEvent.category, FeedbackEvent.channel,
-                  FeedbackEvent.bundle_version, FeedbackEvent.type, FeedbackEvent.score)
+        .group_by(
+            FeedbackEvent.offer_key,
+            FeedbackEvent.category,
+            FeedbackEvent.channel,
+            FeedbackEvent.bundle_version,
+            FeedbackEvent.type,
+            FeedbackEvent.score,
+        )
     )
     if offer_key:
         stmt = stmt.where(FeedbackEvent.offer_key == offer_key)
@@ -109,23 +121,36 @@ def report(session: Session, window: Window, *, offer_key: str = "") -> Report:
             _add_nps(overall, score, count)
         if not key:
             continue
-        row = groups.setdefault((key, category, channel, version),
-                                Row(key, category, channel, version))
+        row = groups.setdefault(
+            (key, category, channel, version), Row(key, category, channel, version)
+        )
         offer = by_offer.setdefault(key, Row(key, "", "", None))
         for target in (row, offer):
             if kind in COUNTED:
                 target.counts[kind] += count
             elif kind == "nps":
                 _add_nps(target, score, count)
-    rows = sorted(groups.values(), key=lambda r: (r.offer_key, r.category, r.channel,
-                                                 r.bundle_version or 0))
+    rows = sorted(
+        groups.values(), key=lambda r: (r.offer_key, r.category, r.channel, r.bundle_version or 0)
+    )
     offers = sorted(by_offer.values(), key=lambda r: (-r.counts["shown"], r.offer_key))
-    keys = list(session.scalars(
-        select(FeedbackEvent.offer_key).where(FeedbackEvent.offer_key != "").distinct()
-        .order_by(FeedbackEvent.offer_key)
-    ))
-    return Report(window=window, rows=rows, offers=offers, total_events=total,
-                  overall_nps=overall.nps, nps_answers=overall.answers, offer_keys=keys)
+    keys = list(
+        session.scalars(
+            select(FeedbackEvent.offer_key)
+            .where(FeedbackEvent.offer_key != "")
+            .distinct()
+            .order_by(FeedbackEvent.offer_key)
+        )
+    )
+    return Report(
+        window=window,
+        rows=rows,
+        offers=offers,
+        total_events=total,
+        overall_nps=overall.nps,
+        nps_answers=overall.answers,
+        offer_keys=keys,
+    )
 
 
 def _add_nps(row: Row, score: float | None, count: int) -> None:
@@ -140,13 +165,25 @@ def _add_nps(row: Row, score: float | None, count: int) -> None:
 
 def acceptance_chart(report: Report) -> str:
     """An SVG bar chart of acceptance and complaint rates per offer (server-side, no JS)."""
-    style = Style(background="white", plot_background="white", foreground="#1d2433",
-                  foreground_strong="#1d2433", foreground_subtle="#6b7488",
-                  colors=("#3b5bdb", "#c0362c"), font_family="sans-serif")
-    chart = pygal.HorizontalBar(style=style, js=[], width=760,
-                                height=max(220, 46 * len(report.offers) + 90),
-                                legend_at_bottom=True, print_values=False,
-                                value_formatter=lambda v: f"{v:.1f}%", show_y_guides=False)
+    style = Style(
+        background="white",
+        plot_background="white",
+        foreground="#1d2433",
+        foreground_strong="#1d2433",
+        foreground_subtle="#6b7488",
+        colors=("#3b5bdb", "#c0362c"),
+        font_family="sans-serif",
+    )
+    chart = pygal.HorizontalBar(
+        style=style,
+        js=[],
+        width=760,
+        height=max(220, 46 * len(report.offers) + 90),
+        legend_at_bottom=True,
+        print_values=False,
+        value_formatter=lambda v: f"{v:.1f}%",
+        show_y_guides=False,
+    )
     chart.title = "Accepted and complaints, per 100 shown"
     offers = report.offers[:20]
     chart.x_labels = [row.offer_key for row in offers]
@@ -155,4 +192,3 @@ def acceptance_chart(report: Report) -> str:
     # pygal writes a config <script> even with js=[]; the chart is shown as an <img>, where
     # scripts never run, but a chart with no script at all is one less thing to trust.
     return _SCRIPT.sub("", chart.render(is_unicode=True))
-

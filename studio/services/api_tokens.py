@@ -68,18 +68,28 @@ def hash_token(secret: str) -> str:
 
 
 def _summary(token: ApiToken, creator: str) -> TokenSummary:
-    return TokenSummary(id=token.id, name=token.name, prefix=token.prefix,
-                        scopes=tuple(s for s in SCOPES if s in (token.scopes or [])),
-                        created_at=token.created_at, created_by=creator,
-                        last_used_at=token.last_used_at, revoked_at=token.revoked_at)
+    return TokenSummary(
+        id=token.id,
+        name=token.name,
+        prefix=token.prefix,
+        scopes=tuple(s for s in SCOPES if s in (token.scopes or [])),
+        created_at=token.created_at,
+        created_by=creator,
+        last_used_at=token.last_used_at,
+        revoked_at=token.revoked_at,
+    )
 
 
 def validate(name: str, scopes: Iterable[str]) -> list[FieldError]:
     errors = []
     name = name.strip()
     if not name:
-        errors.append(FieldError("name", "Name the system that will use this token, "
-                                 "e.g. 'Email responder (production)'."))
+        errors.append(
+            FieldError(
+                "name",
+                "Name the system that will use this token, e.g. 'Email responder (production)'.",
+            )
+        )
     elif len(name) > MAX_NAME:
         errors.append(FieldError("name", f"Keep the name under {MAX_NAME} characters."))
     scopes = list(scopes)
@@ -91,21 +101,35 @@ def validate(name: str, scopes: Iterable[str]) -> list[FieldError]:
     return errors
 
 
-def create(session: Session, *, name: str, scopes: Iterable[str],
-           actor_id: int | None) -> IssuedToken:
+def create(
+    session: Session, *, name: str, scopes: Iterable[str], actor_id: int | None
+) -> IssuedToken:
     """Issue a token (flushed, not committed); raise `ValidationFailed` if refused."""
     scopes = list(dict.fromkeys(scopes))
     errors = validate(name, scopes)
     if errors:
         raise ValidationFailed(errors)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(name=name.strip(), token_hash=hash_token(secret),
-                     prefix=secret[:PREFIX_LENGTH], scopes=[s for s in SCOPES if s in scopes],
-                     created_by=actor_id, created_at=datetime.now(UTC))
+    token = ApiToken(
+        name=name.strip(),
+        token_hash=hash_token(secret),
+        prefix=secret[:PREFIX_LENGTH],
+        scopes=[s for s in SCOPES if s in scopes],
+        created_by=actor_id,
+        created_at=datetime.now(UTC),
+    )
     session.add(token)
     session.flush()
-    audit.record(session, "api_token.create", actor_id=actor_id, object_type="api_token",
-                 object_id=token.id, name=token.name, prefix=token.prefix, scopes=token.scopes)
+    audit.record(
+        session,
+        "api_token.create",
+        actor_id=actor_id,
+        object_type="api_token",
+        object_id=token.id,
+        name=token.name,
+        prefix=token.prefix,
+        scopes=token.scopes,
+    )
     return IssuedToken(_summary(token, _creator_name(session, actor_id)), secret)
 
 
@@ -116,8 +140,15 @@ def revoke(session: Session, token_id: int, *, actor_id: int | None) -> TokenSum
         return None
     if token.revoked_at is None:
         token.revoked_at = datetime.now(UTC)
-        audit.record(session, "api_token.revoke", actor_id=actor_id, object_type="api_token",
-                     object_id=token.id, name=token.name, prefix=token.prefix)
+        audit.record(
+            session,
+            "api_token.revoke",
+            actor_id=actor_id,
+            object_type="api_token",
+            object_id=token.id,
+            name=token.name,
+            prefix=token.prefix,
+        )
         session.flush()
     return _summary(token, _creator_name(session, token.created_by))
 
@@ -130,9 +161,9 @@ def get(session: Session, token_id: int) -> TokenSummary | None:
 def listing(session: Session) -> list[TokenSummary]:
     """Active tokens first, newest first within each group."""
     rows = session.execute(
-        select(ApiToken, User.name).outerjoin(User, User.id == ApiToken.created_by)
-        .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(),
-                  ApiToken.id.desc())
+        select(ApiToken, User.name)
+        .outerjoin(User, User.id == ApiToken.created_by)
+        .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(), ApiToken.id.desc())
     ).all()
     return [_summary(token, creator or "") for token, creator in rows]
 
@@ -147,8 +178,7 @@ class Credential:
     active: bool
 
 
-def find(session: Session, token_hash: str, *, now: datetime | None = None
-         ) -> Credential | None:
+def find(session: Session, token_hash: str, *, now: datetime | None = None) -> Credential | None:
     """Look a presented token up by hash and note that it was used (at most once a minute).
 
     The last-used write shares the request's transaction; callers commit it.

@@ -18,8 +18,10 @@ from studio.services.review_states import REVIEWABLE_STATUSES
 
 def pins(request: ChangeRequest) -> dict[str, int]:
     """The exact revisions under review, as "kind:key" -> revision number."""
-    return {f"{item.artifact.kind}:{item.artifact.key}": item.revision_number
-            for item in sorted(request.items, key=lambda i: i.id)}
+    return {
+        f"{item.artifact.kind}:{item.artifact.key}": item.revision_number
+        for item in sorted(request.items, key=lambda i: i.id)
+    }
 
 
 def pins_token(request: ChangeRequest) -> str:
@@ -29,28 +31,39 @@ def pins_token(request: ChangeRequest) -> str:
 
 def active_reviews(session: Session, request: ChangeRequest) -> list[Review]:
     """Verdicts not voided, oldest first."""
-    return list(session.scalars(select(Review).where(
-        Review.change_request_id == request.id, Review.voided.is_(False)
-    ).order_by(Review.id)))
+    return list(
+        session.scalars(
+            select(Review)
+            .where(Review.change_request_id == request.id, Review.voided.is_(False))
+            .order_by(Review.id)
+        )
+    )
 
 
 def approvals(session: Session, request: ChangeRequest) -> list[Review]:
     """Valid approvals: not voided and pinned to the request's current revisions."""
     current = pins(request)
-    return [r for r in active_reviews(session, request)
-            if r.verdict == "approve" and r.pinned == current]
+    return [
+        r
+        for r in active_reviews(session, request)
+        if r.verdict == "approve" and r.pinned == current
+    ]
 
 
 def request_reviews(request: ChangeRequest) -> list[Review]:
     """Every verdict ever given on the request, voided ones included, oldest first."""
     session = Session.object_session(request)
     assert session is not None
-    return list(session.scalars(select(Review).where(Review.change_request_id == request.id)
-                                .order_by(Review.id)))
+    return list(
+        session.scalars(
+            select(Review).where(Review.change_request_id == request.id).order_by(Review.id)
+        )
+    )
 
 
-def settle(session: Session, request: ChangeRequest, *, required: int,
-           actor_id: int | None) -> None:
+def settle(
+    session: Session, request: ChangeRequest, *, required: int, actor_id: int | None
+) -> None:
     """Derive the request's status from its live verdicts and the `required` count."""
     if request.status not in REVIEWABLE_STATUSES:
         return
@@ -71,8 +84,14 @@ def settle(session: Session, request: ChangeRequest, *, required: int,
     if status == "approved":
         for item in request.items:
             item.artifact.approved_number = item.revision_number
-        audit.record(session, "change_request.approved", actor_id=actor_id,
-                     object_type="change_request", object_id=request.id, pinned=pins(request))
+        audit.record(
+            session,
+            "change_request.approved",
+            actor_id=actor_id,
+            object_type="change_request",
+            object_id=request.id,
+            pinned=pins(request),
+        )
     elif before == "approved":
         unapprove(request)
 

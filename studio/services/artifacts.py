@@ -30,16 +30,21 @@ KEY_RE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 MAX_NAME = 200
 
 
-def key_and_name_errors(key: str | None, name: str, *, noun: str, example: str,
-                        reserved: frozenset[str] = frozenset()) -> list[FieldError]:
+def key_and_name_errors(
+    key: str | None, name: str, *, noun: str, example: str, reserved: frozenset[str] = frozenset()
+) -> list[FieldError]:
     """The rules every artifact's key and name follow; `key` None means it is not changing.
 
     `reserved` lists the keys that would clash with the area's own URLs (new, check, ...).
     """
     errors: list[FieldError] = []
     if key is not None and not KEY_RE.match(key):
-        errors.append(FieldError("key", "Use 2-64 lowercase letters, digits or _, starting "
-                                 f"with a letter, like {example}."))
+        errors.append(
+            FieldError(
+                "key",
+                f"Use 2-64 lowercase letters, digits or _, starting with a letter, like {example}.",
+            )
+        )
     elif key is not None and key in reserved:
         errors.append(FieldError("key", f"{key} is a reserved word; choose another key."))
     if not name.strip():
@@ -69,11 +74,20 @@ def create(
     artifact = Artifact(kind=kind, key=key, name=name, owner_id=actor_id, head_number=1)
     session.add(artifact)
     session.flush()
-    session.add(Revision(artifact_id=artifact.id, number=1, body=body, summary=summary[:200],
-                         author_id=actor_id, name=name))
+    session.add(
+        Revision(
+            artifact_id=artifact.id,
+            number=1,
+            body=body,
+            summary=summary[:200],
+            author_id=actor_id,
+            name=name,
+        )
+    )
     session.flush()
-    audit.record(session, f"{kind}.create", actor_id=actor_id, object_type=kind,
-                 object_id=key, revision=1)
+    audit.record(
+        session, f"{kind}.create", actor_id=actor_id, object_type=kind, object_id=key, revision=1
+    )
     return artifact
 
 
@@ -99,9 +113,15 @@ def save(
     number = artifact.head_number + 1
     if name is not None:
         artifact.name = name
-    revision = Revision(artifact_id=artifact.id, number=number, body=body,
-                        summary=summary[:200], author_id=actor_id, name=artifact.name,
-                        archived=artifact.archived if archived is None else archived)
+    revision = Revision(
+        artifact_id=artifact.id,
+        number=number,
+        body=body,
+        summary=summary[:200],
+        author_id=actor_id,
+        name=artifact.name,
+        archived=artifact.archived if archived is None else archived,
+    )
     artifact.head_number = number
     artifact.updated_at = utcnow()
     session.add(revision)
@@ -112,8 +132,14 @@ def save(
         fresh = session.get(Artifact, artifact.id)
         assert fresh is not None
         raise EditConflict(fresh, base_number, head(session, fresh)) from race
-    audit.record(session, f"{artifact.kind}.edit", actor_id=actor_id,
-                 object_type=artifact.kind, object_id=artifact.key, revision=number)
+    audit.record(
+        session,
+        f"{artifact.kind}.edit",
+        actor_id=actor_id,
+        object_type=artifact.kind,
+        object_id=artifact.key,
+        revision=number,
+    )
     return revision
 
 
@@ -130,27 +156,41 @@ def revision(session: Session, artifact: Artifact, number: int) -> Revision | No
 
 
 def history(session: Session, artifact: Artifact) -> list[Revision]:
-    return list(session.scalars(
-        select(Revision).where(Revision.artifact_id == artifact.id)
-        .order_by(Revision.number.desc())
-    ))
+    return list(
+        session.scalars(
+            select(Revision)
+            .where(Revision.artifact_id == artifact.id)
+            .order_by(Revision.number.desc())
+        )
+    )
 
 
-def set_archived(session: Session, artifact: Artifact, archived: bool, *,
-                 actor_id: int | None) -> Revision:
+def set_archived(
+    session: Session, artifact: Artifact, archived: bool, *, actor_id: int | None
+) -> Revision:
     """Archive or restore as a new revision, so the change is reviewed before it goes live.
 
     The artifact leaves the studio's lists at once; it leaves the published bundle only
     when a reviewer approves the archiving revision and it is published.
     """
-    revision = save(session, artifact, body=dict(head(session, artifact).body),
-                    base_number=artifact.head_number, actor_id=actor_id,
-                    summary="Archived" if archived else "Restored from the archive",
-                    archived=archived)
+    revision = save(
+        session,
+        artifact,
+        body=dict(head(session, artifact).body),
+        base_number=artifact.head_number,
+        actor_id=actor_id,
+        summary="Archived" if archived else "Restored from the archive",
+        archived=archived,
+    )
     artifact.archived = archived
-    audit.record(session, f"{artifact.kind}.{'archive' if archived else 'restore'}",
-                 actor_id=actor_id, object_type=artifact.kind, object_id=artifact.key,
-                 revision=revision.number)
+    audit.record(
+        session,
+        f"{artifact.kind}.{'archive' if archived else 'restore'}",
+        actor_id=actor_id,
+        object_type=artifact.kind,
+        object_id=artifact.key,
+        revision=revision.number,
+    )
     return revision
 
 
@@ -170,13 +210,16 @@ def listing(
     query = query.strip()[:100]
     if query:
         like = f"%{query.lower()}%"
-        stmt = stmt.where(or_(func.lower(Artifact.key).like(like),
-                              func.lower(Artifact.name).like(like)))
+        stmt = stmt.where(
+            or_(func.lower(Artifact.key).like(like), func.lower(Artifact.name).like(like))
+        )
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     page = clamp(page, total=total, per_page=per_page)
-    items = list(session.scalars(
-        stmt.order_by(Artifact.name, Artifact.id).offset((page - 1) * per_page).limit(per_page)
-    ))
+    items = list(
+        session.scalars(
+            stmt.order_by(Artifact.name, Artifact.id).offset((page - 1) * per_page).limit(per_page)
+        )
+    )
     return Page(items=items, page=page, per_page=per_page, total=total)
 
 
@@ -188,8 +231,9 @@ def body_text(body: Mapping[str, Any]) -> str:
     return json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False, default=str)
 
 
-def unified_diff(before: dict[str, Any] | None, after: dict[str, Any], *,
-                 before_label: str, after_label: str) -> list[str]:
+def unified_diff(
+    before: dict[str, Any] | None, after: dict[str, Any], *, before_label: str, after_label: str
+) -> list[str]:
     """Line diff between two revision bodies (an empty `before` for a new artifact)."""
     old = body_text(before).splitlines() if before is not None else []
     new = body_text(after).splitlines()

@@ -43,21 +43,89 @@ EXTENSIONS: Final = {ext: content_type for content_type, ext, _ in KINDS.values(
 
 SVG_NS: Final = "http://www.w3.org/2000/svg"
 XLINK_NS: Final = "http://www.w3.org/1999/xlink"
-SVG_ELEMENTS: Final = frozenset({
-    "svg", "g", "defs", "title", "desc", "path", "rect", "circle", "ellipse", "line",
-    "polyline", "polygon", "text", "tspan", "linearGradient", "radialGradient", "stop",
-    "clipPath", "mask", "pattern", "use", "symbol",
-})
-SVG_ATTRIBUTES: Final = frozenset({
-    "width", "height", "viewBox", "preserveAspectRatio", "x", "y", "x1", "y1", "x2", "y2",
-    "cx", "cy", "r", "rx", "ry", "d", "points", "transform", "fill", "fill-opacity",
-    "fill-rule", "stroke", "stroke-width", "stroke-opacity", "stroke-linecap",
-    "stroke-linejoin", "stroke-dasharray", "opacity", "font-family", "font-size",
-    "font-weight", "font-style", "text-anchor", "dominant-baseline", "letter-spacing",
-    "offset", "stop-color", "stop-opacity", "gradientUnits", "gradientTransform",
-    "patternUnits", "clip-path", "clipPathUnits", "mask", "id", "role", "aria-label",
-    "version", "dx", "dy", "fx", "fy", "spreadMethod",
-})
+SVG_ELEMENTS: Final = frozenset(
+    {
+        "svg",
+        "g",
+        "defs",
+        "title",
+        "desc",
+        "path",
+        "rect",
+        "circle",
+        "ellipse",
+        "line",
+        "polyline",
+        "polygon",
+        "text",
+        "tspan",
+        "linearGradient",
+        "radialGradient",
+        "stop",
+        "clipPath",
+        "mask",
+        "pattern",
+        "use",
+        "symbol",
+    }
+)
+SVG_ATTRIBUTES: Final = frozenset(
+    {
+        "width",
+        "height",
+        "viewBox",
+        "preserveAspectRatio",
+        "x",
+        "y",
+        "x1",
+        "y1",
+        "x2",
+        "y2",
+        "cx",
+        "cy",
+        "r",
+        "rx",
+        "ry",
+        "d",
+        "points",
+        "transform",
+        "fill",
+        "fill-opacity",
+        "fill-rule",
+        "stroke",
+        "stroke-width",
+        "stroke-opacity",
+        "stroke-linecap",
+        "stroke-linejoin",
+        "stroke-dasharray",
+        "opacity",
+        "font-family",
+        "font-size",
+        "font-weight",
+        "font-style",
+        "text-anchor",
+        "dominant-baseline",
+        "letter-spacing",
+        "offset",
+        "stop-color",
+        "stop-opacity",
+        "gradientUnits",
+        "gradientTransform",
+        "patternUnits",
+        "clip-path",
+        "clipPathUnits",
+        "mask",
+        "id",
+        "role",
+        "aria-label",
+        "version",
+        "dx",
+        "dy",
+        "fx",
+        "fy",
+        "spreadMethod",
+    }
+)
 _LOCAL_REF: Final = re.compile(r"^#[\w.-]+$")
 _PAINT_URL: Final = re.compile(r"url\(\s*(?!#)", re.I)
 _DIMENSION: Final = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(px)?\s*$")
@@ -109,9 +177,11 @@ def _raster_size(data: bytes, kind: str) -> tuple[int, int]:
                 raise _refuse("The file's content does not match a supported image type.")
             width, height = image.size
             if width * height > MAX_PIXELS or max(width, height) > MAX_SIDE:
-                raise _refuse(f"The image is {width}×{height} pixels; keep it under "
-                              f"{MAX_SIDE:,} pixels a side and {MAX_PIXELS // 1_000_000} "
-                              "megapixels.")
+                raise _refuse(
+                    f"The image is {width}×{height} pixels; keep it under "
+                    f"{MAX_SIDE:,} pixels a side and {MAX_PIXELS // 1_000_000} "
+                    "megapixels."
+                )
             image.verify()
     except ValidationFailed:
         raise
@@ -176,8 +246,9 @@ def _clean_svg_element(element: ET.Element) -> ET.Element | None:
     for attribute, value in element.attrib.items():
         if attribute in (f"{{{XLINK_NS}}}href", "href"):
             if _LOCAL_REF.match(value.strip()):
-                clean.set(f"{{{XLINK_NS}}}href" if attribute.startswith("{") else "href",
-                          value.strip())
+                clean.set(
+                    f"{{{XLINK_NS}}}href" if attribute.startswith("{") else "href", value.strip()
+                )
             continue
         if attribute not in SVG_ATTRIBUTES or _PAINT_URL.search(value):
             continue
@@ -202,12 +273,15 @@ def store(session: Session, *, filename: str, data: bytes, actor_id: int | None)
     if not data:
         raise _refuse("Choose an image file to upload.")
     if len(data) > MAX_BYTES:
-        raise _refuse(f"The file is {len(data) / 1_048_576:.1f} MB; images may be at most "
-                      f"{MAX_BYTES // 1_048_576} MB.")
+        raise _refuse(
+            f"The file is {len(data) / 1_048_576:.1f} MB; images may be at most "
+            f"{MAX_BYTES // 1_048_576} MB."
+        )
     kind = sniff(data)
     if kind is None:
-        raise _refuse("This is not an image the studio can use: upload PNG, JPEG, GIF, "
-                      "WebP or SVG.")
+        raise _refuse(
+            "This is not an image the studio can use: upload PNG, JPEG, GIF, WebP or SVG."
+        )
     if kind == "svg":
         try:
             data, width, height = sanitize_svg(data)
@@ -223,12 +297,27 @@ def store(session: Session, *, filename: str, data: bytes, actor_id: int | None)
     name = _safe_filename(filename)
     if PurePosixPath(name).suffix.lower().lstrip(".") not in (extension, "jpeg"):
         name = f"{PurePosixPath(name).stem or 'image'}.{extension}"
-    asset = Asset(sha256=sha256, filename=name, content_type=content_type, width=width,
-                  height=height, size=len(data), data=data, uploaded_by=actor_id)
+    asset = Asset(
+        sha256=sha256,
+        filename=name,
+        content_type=content_type,
+        width=width,
+        height=height,
+        size=len(data),
+        data=data,
+        uploaded_by=actor_id,
+    )
     session.add(asset)
     session.flush()
-    audit.record(session, "asset.upload", actor_id=actor_id, object_type="asset",
-                 object_id=sha256, filename=name, size=len(data))
+    audit.record(
+        session,
+        "asset.upload",
+        actor_id=actor_id,
+        object_type="asset",
+        object_id=sha256,
+        filename=name,
+        size=len(data),
+    )
     return Stored(asset, False)
 
 
@@ -250,7 +339,12 @@ def listing(session: Session, *, query: str = "", page: int = 1, per_page: int =
         stmt = stmt.where(func.lower(Asset.filename).like(f"%{query.lower()}%"))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     page = clamp(page, total=total, per_page=per_page)
-    items = list(session.scalars(stmt.options(defer(Asset.data))
-                                 .order_by(Asset.created_at.desc(), Asset.id.desc())
-                                 .offset((page - 1) * per_page).limit(per_page)))
+    items = list(
+        session.scalars(
+            stmt.options(defer(Asset.data))
+            .order_by(Asset.created_at.desc(), Asset.id.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
     return Page(items=items, page=page, per_page=per_page, total=total)

@@ -27,9 +27,13 @@ from studio.models import Decision, DecisionRollup, FeedbackEvent
 from studio.services import lift
 from studio.services.analytics import Window
 
-DIMENSIONS: Final = {"offer": DecisionRollup.offer_key, "channel": DecisionRollup.channel,
-                     "category": DecisionRollup.category,
-                     "bundle": DecisionRollup.bundle_version, "rule": DecisionRollup.rule}
+DIMENSIONS: Final = {
+    "offer": DecisionRollup.offer_key,
+    "channel": DecisionRollup.channel,
+    "category": DecisionRollup.category,
+    "bundle": DecisionRollup.bundle_version,
+    "rule": DecisionRollup.rule,
+}
 GRAINS: Final = ("day", "week")
 MEASURES: Final = ("decisions", "shown", "accepted", "declined", "complaints", "value_cents")
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.S | re.I)
@@ -45,9 +49,12 @@ class Filters:
     @classmethod
     def from_args(cls, args: Any) -> Filters:
         bundle = str(args.get("bundle", "")).strip()
-        return cls(offer=str(args.get("offer", ""))[:64], channel=str(args.get("channel", ""))[:32],
-                   category=str(args.get("category", ""))[:32],
-                   bundle=int(bundle) if bundle.isdigit() and len(bundle) < 10 else None)
+        return cls(
+            offer=str(args.get("offer", ""))[:64],
+            channel=str(args.get("channel", ""))[:32],
+            category=str(args.get("category", ""))[:32],
+            bundle=int(bundle) if bundle.isdigit() and len(bundle) < 10 else None,
+        )
 
     def where(self, window: Window) -> list[Any]:
         out = [DecisionRollup.day >= window.start, DecisionRollup.day <= window.end]
@@ -87,9 +94,13 @@ class Line:
     holdout: Arm = field(default_factory=Arm)
 
     def compare(self, measure: str) -> lift.Comparison:
-        return lift.compare(getattr(self.treatment, measure), self.treatment.decisions,
-                            getattr(self.holdout, measure), self.holdout.decisions,
-                            higher_is_better=measure == "accepted")
+        return lift.compare(
+            getattr(self.treatment, measure),
+            self.treatment.decisions,
+            getattr(self.holdout, measure),
+            self.holdout.decisions,
+            higher_is_better=measure == "accepted",
+        )
 
     @property
     def acceptance(self) -> lift.Comparison:
@@ -110,13 +121,17 @@ class Line:
             return None
         if not self.treatment.decisions or not self.holdout.decisions:
             return None
-        return (self.treatment.value_cents / self.treatment.decisions
-                - self.holdout.value_cents / self.holdout.decisions)
+        return (
+            self.treatment.value_cents / self.treatment.decisions
+            - self.holdout.value_cents / self.holdout.decisions
+        )
 
     @property
     def scale_up(self) -> bool:
-        return self.acceptance.verdict == "better than holdout" and \
-            self.complaints.verdict != "worse than holdout"
+        return (
+            self.acceptance.verdict == "better than holdout"
+            and self.complaints.verdict != "worse than holdout"
+        )
 
 
 @dataclass(frozen=True)
@@ -126,22 +141,35 @@ class Attribution:
 
 
 def attribution(session: Session, window: Window, filters: Filters) -> Attribution:
-    stmt = (select(DecisionRollup.offer_key, DecisionRollup.ruleset, DecisionRollup.rule,
-                   DecisionRollup.arm, *(func.sum(getattr(DecisionRollup, m)) for m in MEASURES))
-            .where(*filters.where(window))
-            .group_by(DecisionRollup.offer_key, DecisionRollup.ruleset, DecisionRollup.rule,
-                      DecisionRollup.arm))
+    stmt = (
+        select(
+            DecisionRollup.offer_key,
+            DecisionRollup.ruleset,
+            DecisionRollup.rule,
+            DecisionRollup.arm,
+            *(func.sum(getattr(DecisionRollup, m)) for m in MEASURES),
+        )
+        .where(*filters.where(window))
+        .group_by(
+            DecisionRollup.offer_key,
+            DecisionRollup.ruleset,
+            DecisionRollup.rule,
+            DecisionRollup.arm,
+        )
+    )
     offers: dict[str, Line] = {}
     rules: dict[tuple[str, str, str], Line] = {}
     for offer_key, ruleset, rule, arm, *sums in session.execute(stmt):
         values = dict(zip(MEASURES, sums, strict=True))
-        for line in (offers.setdefault(offer_key, Line(offer_key)),
-                     rules.setdefault((offer_key, ruleset, rule),
-                                      Line(offer_key, ruleset, rule))):
+        for line in (
+            offers.setdefault(offer_key, Line(offer_key)),
+            rules.setdefault((offer_key, ruleset, rule), Line(offer_key, ruleset, rule)),
+        ):
             (line.treatment if arm == "treatment" else line.holdout).add(values)
     order = sorted(offers.values(), key=lambda line: (-line.treatment.decisions, line.offer_key))
-    return Attribution(order, sorted(rules.values(), key=lambda line: (line.offer_key,
-                                                                       line.ruleset, line.rule)))
+    return Attribution(
+        order, sorted(rules.values(), key=lambda line: (line.offer_key, line.ruleset, line.rule))
+    )
 
 
 @dataclass(frozen=True)
@@ -156,15 +184,27 @@ def _period(day: date, grain: str) -> date:
     return day - timedelta(days=day.weekday()) if grain == "week" else day
 
 
-def trend(session: Session, window: Window, filters: Filters, *, dimension: str = "offer",
-          grain: str = "day") -> Trend:
+def trend(
+    session: Session,
+    window: Window,
+    filters: Filters,
+    *,
+    dimension: str = "offer",
+    grain: str = "day",
+) -> Trend:
     dimension = dimension if dimension in DIMENSIONS else "offer"
     grain = grain if grain in GRAINS else "day"
     column = DIMENSIONS[dimension]
-    stmt = (select(DecisionRollup.day, column, func.sum(DecisionRollup.decisions),
-                   func.sum(DecisionRollup.accepted))
-            .where(*filters.where(window), DecisionRollup.arm == "treatment")
-            .group_by(DecisionRollup.day, column))
+    stmt = (
+        select(
+            DecisionRollup.day,
+            column,
+            func.sum(DecisionRollup.decisions),
+            func.sum(DecisionRollup.accepted),
+        )
+        .where(*filters.where(window), DecisionRollup.arm == "treatment")
+        .group_by(DecisionRollup.day, column)
+    )
     series: dict[str, dict[date, tuple[int, int]]] = {}
     for day, label, decisions, accepted in session.execute(stmt):
         name = (f"v{label}" if dimension == "bundle" else str(label)) or "–"
@@ -181,15 +221,28 @@ def trend(session: Session, window: Window, filters: Filters, *, dimension: str 
 
 def trend_chart(found: Trend, *, top: int = 8) -> str:
     """Acceptance per 100 decisions over time, one line per label (the busiest `top`)."""
-    style = Style(background="white", plot_background="white", foreground="#1d2433",
-                  foreground_strong="#1d2433", foreground_subtle="#6b7488",
-                  font_family="sans-serif")
-    chart = pygal.Line(style=style, js=[], width=760, height=320, legend_at_bottom=True,
-                       x_label_rotation=30, show_minor_x_labels=False, allow_interruptions=True,
-                       value_formatter=lambda v: f"{v:.1f}%")
+    style = Style(
+        background="white",
+        plot_background="white",
+        foreground="#1d2433",
+        foreground_strong="#1d2433",
+        foreground_subtle="#6b7488",
+        font_family="sans-serif",
+    )
+    chart = pygal.Line(
+        style=style,
+        js=[],
+        width=760,
+        height=320,
+        legend_at_bottom=True,
+        x_label_rotation=30,
+        show_minor_x_labels=False,
+        allow_interruptions=True,
+        value_formatter=lambda v: f"{v:.1f}%",
+    )
     chart.title = f"Accepted per 100 decisions, by {found.dimension}, per {found.grain}"
     chart.x_labels = [p.isoformat() for p in found.periods]
-    chart.x_labels_major = chart.x_labels[::max(1, len(found.periods) // 8)]
+    chart.x_labels_major = chart.x_labels[:: max(1, len(found.periods) // 8)]
     busiest = sorted(found.series.items(), key=lambda kv: -sum(d for d, _ in kv[1].values()))
     for label, points in busiest[:top]:
         values = []
@@ -201,15 +254,26 @@ def trend_chart(found: Trend, *, top: int = 8) -> str:
     return _SCRIPT.sub("", chart.render(is_unicode=True))
 
 
-ROLLUP_COLUMNS: Final = ("day", "offer_key", "ruleset", "rule", "channel", "category",
-                         "bundle_version", "arm", *MEASURES)
+ROLLUP_COLUMNS: Final = (
+    "day",
+    "offer_key",
+    "ruleset",
+    "rule",
+    "channel",
+    "category",
+    "bundle_version",
+    "arm",
+    *MEASURES,
+)
 
 
 def rollup_rows(session: Session, window: Window, filters: Filters) -> Iterator[list[Any]]:
     yield list(ROLLUP_COLUMNS)
-    stmt = (select(*(getattr(DecisionRollup, c) for c in ROLLUP_COLUMNS))
-            .where(*filters.where(window))
-            .order_by(DecisionRollup.day, DecisionRollup.offer_key, DecisionRollup.id))
+    stmt = (
+        select(*(getattr(DecisionRollup, c) for c in ROLLUP_COLUMNS))
+        .where(*filters.where(window))
+        .order_by(DecisionRollup.day, DecisionRollup.offer_key, DecisionRollup.id)
+    )
     for row in session.execute(stmt.execution_options(yield_per=2000)):
         yield list(row)
 
@@ -217,24 +281,68 @@ def rollup_rows(session: Session, window: Window, filters: Filters) -> Iterator[
 def raw_decisions(session: Session, window: Window) -> Iterator[list[Any]]:
     start = datetime.combine(window.start, time.min, tzinfo=UTC)
     end = datetime.combine(window.end + timedelta(days=1), time.min, tzinfo=UTC)
-    yield ["decision_id", "decided_at", "source", "bundle_version", "channel", "category",
-           "customer_hash", "offers", "holdouts", "guards"]
-    stmt = (select(Decision).where(Decision.decided_at >= start, Decision.decided_at < end)
-            .order_by(Decision.decided_at, Decision.id))
+    yield [
+        "decision_id",
+        "decided_at",
+        "source",
+        "bundle_version",
+        "channel",
+        "category",
+        "customer_hash",
+        "offers",
+        "holdouts",
+        "guards",
+    ]
+    stmt = (
+        select(Decision)
+        .where(Decision.decided_at >= start, Decision.decided_at < end)
+        .order_by(Decision.decided_at, Decision.id)
+    )
     for d in session.scalars(stmt.execution_options(yield_per=2000)):
-        yield [d.id, d.decided_at.isoformat(), d.source, d.bundle_version, d.channel,
-               d.category, d.customer_hash, ";".join(str(o.get("offer")) for o in d.offers),
-               ";".join(str(o.get("offer")) for o in d.holdouts),
-               ";".join(f"{g.get('ruleset')}:{g.get('line')}" for g in d.guards)]
+        yield [
+            d.id,
+            d.decided_at.isoformat(),
+            d.source,
+            d.bundle_version,
+            d.channel,
+            d.category,
+            d.customer_hash,
+            ";".join(str(o.get("offer")) for o in d.offers),
+            ";".join(str(o.get("offer")) for o in d.holdouts),
+            ";".join(f"{g.get('ruleset')}:{g.get('line')}" for g in d.guards),
+        ]
 
 
 def raw_events(session: Session, window: Window) -> Iterator[list[Any]]:
     start = datetime.combine(window.start, time.min, tzinfo=UTC)
     end = datetime.combine(window.end + timedelta(days=1), time.min, tzinfo=UTC)
-    yield ["event_id", "at", "type", "offer_key", "decision_id", "channel", "category",
-           "bundle_version", "score", "value_cents"]
-    stmt = (select(FeedbackEvent).where(FeedbackEvent.at >= start, FeedbackEvent.at < end)
-            .order_by(FeedbackEvent.at, FeedbackEvent.id))
+    yield [
+        "event_id",
+        "at",
+        "type",
+        "offer_key",
+        "decision_id",
+        "channel",
+        "category",
+        "bundle_version",
+        "score",
+        "value_cents",
+    ]
+    stmt = (
+        select(FeedbackEvent)
+        .where(FeedbackEvent.at >= start, FeedbackEvent.at < end)
+        .order_by(FeedbackEvent.at, FeedbackEvent.id)
+    )
     for e in session.scalars(stmt.execution_options(yield_per=2000)):
-        yield [e.event_id, e.at.isoformat(), e.type, e.offer_key, e.decision_id or "",
-               e.channel, e.category, e.bundle_version, e.score, e.value_cents]
+        yield [
+            e.event_id,
+            e.at.isoformat(),
+            e.type,
+            e.offer_key,
+            e.decision_id or "",
+            e.channel,
+            e.category,
+            e.bundle_version,
+            e.score,
+            e.value_cents,
+        ]

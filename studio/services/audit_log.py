@@ -28,10 +28,13 @@ class Filters:
     until: date | None = None
 
     def as_args(self) -> dict[str, str]:
-        args = {"person": str(self.person) if self.person else "", "object": self.object,
-                "action": self.action,
-                "since": self.since.isoformat() if self.since else "",
-                "until": self.until.isoformat() if self.until else ""}
+        args = {
+            "person": str(self.person) if self.person else "",
+            "object": self.object,
+            "action": self.action,
+            "since": self.since.isoformat() if self.since else "",
+            "until": self.until.isoformat() if self.until else "",
+        }
         return {k: v for k, v in args.items() if v}
 
 
@@ -57,9 +60,13 @@ def parse_filters(args: dict[str, str]) -> Filters:
         errors.append(FieldError("until", "The end date is before the start date."))
     if errors:
         raise ValidationFailed(errors)
-    return Filters(person=person, object=(args.get("object") or "").strip()[:128],
-                   action=(args.get("action") or "").strip()[:64],
-                   since=dates["since"], until=dates["until"])
+    return Filters(
+        person=person,
+        object=(args.get("object") or "").strip()[:128],
+        action=(args.get("action") or "").strip()[:64],
+        since=dates["since"],
+        until=dates["until"],
+    )
 
 
 @dataclass(frozen=True)
@@ -79,20 +86,26 @@ def search(session: Session, filters: Filters, *, page: int = 1, per_page: int =
         if sep:
             stmt = stmt.where(AuditEvent.object_type == kind, AuditEvent.object_id == ident)
         else:
-            stmt = stmt.where(or_(AuditEvent.object_type == kind,
-                                  AuditEvent.object_id == filters.object))
+            stmt = stmt.where(
+                or_(AuditEvent.object_type == kind, AuditEvent.object_id == filters.object)
+            )
     if filters.since:
         stmt = stmt.where(AuditEvent.at >= datetime.combine(filters.since, time.min, UTC))
     if filters.until:
-        stmt = stmt.where(AuditEvent.at < datetime.combine(filters.until + timedelta(days=1),
-                                                           time.min, UTC))
+        stmt = stmt.where(
+            AuditEvent.at < datetime.combine(filters.until + timedelta(days=1), time.min, UTC)
+        )
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     page = clamp(page, total=total, per_page=per_page)
-    items = list(session.scalars(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-                                 .offset((page - 1) * per_page).limit(per_page)))
+    items = list(
+        session.scalars(
+            stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
     ids = {e.actor_id for e in items if e.actor_id}
-    actors = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))} \
-        if ids else {}
+    actors = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
     return EventPage(items, page, per_page, total, actors=actors)
 
 

@@ -57,17 +57,21 @@ def thresholds(session: Session) -> dict[str, Threshold]:
     return out
 
 
-def set_threshold(session: Session, offer_key: str, rate_percent: str, min_exposures: str,
-                  *, actor: User) -> Threshold | None:
+def set_threshold(
+    session: Session, offer_key: str, rate_percent: str, min_exposures: str, *, actor: User
+) -> Threshold | None:
     """Marketers set (or, with an empty rate, clear) an offer's complaint threshold."""
     if not actor.roles & {MARKETER, ADMIN}:
         raise NotAllowed("Only marketers set complaint thresholds.")
-    offer = session.scalar(select(Artifact).where(Artifact.kind == "offer",
-                                                  Artifact.key == offer_key))
+    offer = session.scalar(
+        select(Artifact).where(Artifact.kind == "offer", Artifact.key == offer_key)
+    )
     if offer is None:
         raise ValidationFailed([FieldError("offer", f"There is no offer {offer_key!r}.")])
-    current = {k: {"rate": t.rate, "min_exposures": t.min_exposures}
-               for k, t in thresholds(session).items()}
+    current = {
+        k: {"rate": t.rate, "min_exposures": t.min_exposures}
+        for k, t in thresholds(session).items()
+    }
     threshold: Threshold | None = None
     if str(rate_percent).strip():
         errors = []
@@ -76,15 +80,24 @@ def set_threshold(session: Session, offer_key: str, rate_percent: str, min_expos
         except ValueError:
             rate = -1.0
         if not 0 < rate <= 100:
-            errors.append(FieldError("rate", "Enter a complaint rate in percent, above 0 "
-                                     "and at most 100 (for example 2.5)."))
+            errors.append(
+                FieldError(
+                    "rate",
+                    "Enter a complaint rate in percent, above 0 and at most 100 (for example 2.5).",
+                )
+            )
         try:
             minimum = int(str(min_exposures).strip())
         except ValueError:
             minimum = 0
         if not 1 <= minimum <= 10_000_000:
-            errors.append(FieldError("min_exposures", "Enter how many times the offer must "
-                                     "have been shown first (a whole number, 1 or more)."))
+            errors.append(
+                FieldError(
+                    "min_exposures",
+                    "Enter how many times the offer must "
+                    "have been shown first (a whole number, 1 or more).",
+                )
+            )
         if errors:
             raise ValidationFailed(errors)
         threshold = Threshold(rate / 100, minimum)
@@ -99,29 +112,38 @@ def set_threshold(session: Session, offer_key: str, rate_percent: str, min_expos
         row.updated_by = actor.id
         row.updated_at = utcnow()
     session.flush()
-    audit.record(session, "offer.complaint_threshold", actor_id=actor.id,
-                 object_type="offer", object_id=offer_key,
-                 after=current.get(offer_key))
+    audit.record(
+        session,
+        "offer.complaint_threshold",
+        actor_id=actor.id,
+        object_type="offer",
+        object_id=offer_key,
+        after=current.get(offer_key),
+    )
     return threshold
 
 
 def paused_offers(session: Session) -> set[str]:
-    return set(session.scalars(select(OfferPause.offer_key)
-                               .where(OfferPause.status.in_(ACTIVE))))
+    return set(session.scalars(select(OfferPause.offer_key).where(OfferPause.status.in_(ACTIVE))))
 
 
 def counts(session: Session, offer_key: str) -> tuple[int, int]:
     """(shown, complaints) of an offer, over every event stored."""
-    rows = dict(session.execute(
-        select(FeedbackEvent.type, func.count()).where(
-            FeedbackEvent.offer_key == offer_key,
-            FeedbackEvent.type.in_(("shown", "complaint")))
-        .group_by(FeedbackEvent.type)).all())
+    rows = dict(
+        session.execute(
+            select(FeedbackEvent.type, func.count())
+            .where(
+                FeedbackEvent.offer_key == offer_key, FeedbackEvent.type.in_(("shown", "complaint"))
+            )
+            .group_by(FeedbackEvent.type)
+        ).all()
+    )
     return int(rows.get("shown", 0)), int(rows.get("complaint", 0))
 
 
-def check(session: Session, offer_key: str, ring: signing.KeyRing, *,
-          now: datetime | None = None) -> OfferPause | None:
+def check(
+    session: Session, offer_key: str, ring: signing.KeyRing, *, now: datetime | None = None
+) -> OfferPause | None:
     """Pause `offer_key` if it crossed its threshold and is not paused already."""
     threshold = thresholds(session).get(offer_key)
     if threshold is None or offer_key in paused_offers(session):
@@ -129,14 +151,19 @@ def check(session: Session, offer_key: str, ring: signing.KeyRing, *,
     shown, complaints = counts(session, offer_key)
     if shown < threshold.min_exposures or complaints <= threshold.rate * shown:
         return None
-    evidence = {"shown": shown, "complaints": complaints,
-                "rate": round(complaints / shown, 6) if shown else None,
-                "threshold_rate": threshold.rate, "min_exposures": threshold.min_exposures}
+    evidence = {
+        "shown": shown,
+        "complaints": complaints,
+        "rate": round(complaints / shown, 6) if shown else None,
+        "threshold_rate": threshold.rate,
+        "min_exposures": threshold.min_exposures,
+    }
     return pause(session, offer_key, evidence, ring, now=now)
 
 
-def sweep(session: Session, ring: signing.KeyRing, *, now: datetime | None = None
-          ) -> list[OfferPause]:
+def sweep(
+    session: Session, ring: signing.KeyRing, *, now: datetime | None = None
+) -> list[OfferPause]:
     out = []
     for offer_key in sorted(thresholds(session)):
         paused = check(session, offer_key, ring, now=now)
@@ -145,8 +172,14 @@ def sweep(session: Session, ring: signing.KeyRing, *, now: datetime | None = Non
     return out
 
 
-def pause(session: Session, offer_key: str, evidence: Mapping[str, Any],
-          ring: signing.KeyRing, *, now: datetime | None = None) -> OfferPause | None:
+def pause(
+    session: Session,
+    offer_key: str,
+    evidence: Mapping[str, Any],
+    ring: signing.KeyRing,
+    *,
+    now: datetime | None = None,
+) -> OfferPause | None:
     """Publish the emergency bundle without `offer_key` and open the pause review."""
     current = bundles.current(session)
     if current is None:
@@ -157,51 +190,107 @@ def pause(session: Session, offer_key: str, evidence: Mapping[str, Any],
     if entry is None:
         return None
     now = now or datetime.now(UTC)
-    revisions = {k: v for k, v in (body.get("revisions") or {}).items()
-                 if k != f"offer:{offer_key}"}
-    new = _republish(session, body, ring, now,
-                     offers=[o for o in offers if o.get("key") != offer_key],
-                     revisions=revisions, note={"paused": offer_key}, previous=current)
-    record = OfferPause(offer_key=offer_key, status="paused", evidence=dict(evidence),
-                        offer_entry={"entry": entry,
-                                     "revision": (body.get("revisions") or {})
-                                     .get(f"offer:{offer_key}")},
-                        paused_version=new.version, created_at=now)
+    revisions = {
+        k: v for k, v in (body.get("revisions") or {}).items() if k != f"offer:{offer_key}"
+    }
+    new = _republish(
+        session,
+        body,
+        ring,
+        now,
+        offers=[o for o in offers if o.get("key") != offer_key],
+        revisions=revisions,
+        note={"paused": offer_key},
+        previous=current,
+    )
+    record = OfferPause(
+        offer_key=offer_key,
+        status="paused",
+        evidence=dict(evidence),
+        offer_entry={
+            "entry": entry,
+            "revision": (body.get("revisions") or {}).get(f"offer:{offer_key}"),
+        },
+        paused_version=new.version,
+        created_at=now,
+    )
     session.add(record)
     session.flush()
-    audit.record(session, "offer.auto_pause", actor_id=None, object_type="offer",
-                 object_id=offer_key, system=True, evidence=dict(evidence),
-                 bundle=new.version, digest=new.digest, pause=record.id)
-    message = (f"Offer {offer_key} was paused automatically: {evidence.get('complaints')} "
-               f"complaints in {evidence.get('shown')} shown (threshold "
-               f"{float(evidence.get('threshold_rate') or 0) * 100:g}%). Bundle "
-               f"v{new.version} leaves it out; keep or undo the pause.")
-    notifications.notify(session, _owner_and_reviewers(session, offer_key),
-                         kind="auto_pause", message=message, link=f"/pauses/{record.id}")
-    webhooks.queue_report(session, "offer.auto_pause",
-                          {"offer": offer_key, "evidence": dict(evidence),
-                           "bundle_version": new.version, "pause_id": record.id})
+    audit.record(
+        session,
+        "offer.auto_pause",
+        actor_id=None,
+        object_type="offer",
+        object_id=offer_key,
+        system=True,
+        evidence=dict(evidence),
+        bundle=new.version,
+        digest=new.digest,
+        pause=record.id,
+    )
+    message = (
+        f"Offer {offer_key} was paused automatically: {evidence.get('complaints')} "
+        f"complaints in {evidence.get('shown')} shown (threshold "
+        f"{float(evidence.get('threshold_rate') or 0) * 100:g}%). Bundle "
+        f"v{new.version} leaves it out; keep or undo the pause."
+    )
+    notifications.notify(
+        session,
+        _owner_and_reviewers(session, offer_key),
+        kind="auto_pause",
+        message=message,
+        link=f"/pauses/{record.id}",
+    )
+    webhooks.queue_report(
+        session,
+        "offer.auto_pause",
+        {
+            "offer": offer_key,
+            "evidence": dict(evidence),
+            "bundle_version": new.version,
+            "pause_id": record.id,
+        },
+    )
     return record
 
 
-def _republish(session: Session, body: Mapping[str, Any], ring: signing.KeyRing,
-               now: datetime, *, offers: list[Any], revisions: Mapping[str, int],
-               note: Mapping[str, str], previous: Bundle) -> Bundle:
+def _republish(
+    session: Session,
+    body: Mapping[str, Any],
+    ring: signing.KeyRing,
+    now: datetime,
+    *,
+    offers: list[Any],
+    revisions: Mapping[str, int],
+    note: Mapping[str, str],
+    previous: Bundle,
+) -> Bundle:
     version = bundles.latest_version(session) + 1
-    new_body = {**body, "offers": offers, "revisions": dict(revisions), "version": version,
-                "published_at": now.isoformat(), "rollback_of": None}
-    summary = {"changes": bundles.changes(dict(body.get("revisions") or {}), revisions),
-               "revisions": dict(revisions),
-               "counts": {name: len(new_body.get(name) or []) for name in
-                          ("offers", "layouts", "rulesets")},
-               "warnings": len(body.get("warnings") or []), "emergency": dict(note),
-               "replaced": previous.version}
+    new_body = {
+        **body,
+        "offers": offers,
+        "revisions": dict(revisions),
+        "version": version,
+        "published_at": now.isoformat(),
+        "rollback_of": None,
+    }
+    summary = {
+        "changes": bundles.changes(dict(body.get("revisions") or {}), revisions),
+        "revisions": dict(revisions),
+        "counts": {
+            name: len(new_body.get(name) or []) for name in ("offers", "layouts", "rulesets")
+        },
+        "warnings": len(body.get("warnings") or []),
+        "emergency": dict(note),
+        "replaced": previous.version,
+    }
     return bundles.store(session, new_body, ring=ring, actor_id=None, summary=summary)
 
 
 def _owner_and_reviewers(session: Session, offer_key: str) -> list[User]:
-    offer = session.scalar(select(Artifact).where(Artifact.kind == "offer",
-                                                  Artifact.key == offer_key))
+    offer = session.scalar(
+        select(Artifact).where(Artifact.kind == "offer", Artifact.key == offer_key)
+    )
     people = [offer.owner] if offer is not None and offer.owner is not None else []
     return people + notifications.people_with_roles(session, [REVIEWER])
 
@@ -211,12 +300,18 @@ def get(session: Session, pause_id: int) -> OfferPause | None:
 
 
 def listing(session: Session, *, limit: int = 100) -> list[OfferPause]:
-    return list(session.scalars(select(OfferPause).order_by(OfferPause.id.desc())
-                                .limit(limit)))
+    return list(session.scalars(select(OfferPause).order_by(OfferPause.id.desc()).limit(limit)))
 
 
-def review(session: Session, pause_id: int, verdict: str, *, actor: User,
-           ring: signing.KeyRing, now: datetime | None = None) -> OfferPause:
+def review(
+    session: Session,
+    pause_id: int,
+    verdict: str,
+    *,
+    actor: User,
+    ring: signing.KeyRing,
+    now: datetime | None = None,
+) -> OfferPause:
     """A reviewer keeps a pause or undoes it (the offer returns in a new bundle)."""
     if not actor.roles & {REVIEWER, ADMIN}:
         raise NotAllowed("Only reviewers keep or undo an automatic pause.")
@@ -226,15 +321,20 @@ def review(session: Session, pause_id: int, verdict: str, *, actor: User,
     if verdict not in ("keep", "undo"):
         raise ValidationFailed([FieldError("verdict", "Choose keep or undo.")])
     if record.status == "undone" or (record.status == "kept" and verdict == "keep"):
-        raise ValidationFailed([FieldError(
-            "verdict", f"This pause is already {record.status}.")])
+        raise ValidationFailed([FieldError("verdict", f"This pause is already {record.status}.")])
     now = now or datetime.now(UTC)
     record.decided_by = actor.id
     record.decided_at = now
     if verdict == "keep":
         record.status = "kept"
-        audit.record(session, "offer.pause_kept", actor_id=actor.id, object_type="offer",
-                     object_id=record.offer_key, pause=record.id)
+        audit.record(
+            session,
+            "offer.pause_kept",
+            actor_id=actor.id,
+            object_type="offer",
+            object_id=record.offer_key,
+            pause=record.id,
+        )
         return record
     current = bundles.current(session)
     if current is None:
@@ -246,13 +346,28 @@ def review(session: Session, pause_id: int, verdict: str, *, actor: User,
     revisions = dict(body.get("revisions") or {})
     if record.offer_entry.get("revision") is not None:
         revisions[f"offer:{record.offer_key}"] = int(record.offer_entry["revision"])
-    new = _republish(session, body, ring, now, offers=offers, revisions=revisions,
-                     note={"restored": record.offer_key}, previous=current)
+    new = _republish(
+        session,
+        body,
+        ring,
+        now,
+        offers=offers,
+        revisions=revisions,
+        note={"restored": record.offer_key},
+        previous=current,
+    )
     new.published_by = actor.id
     record.status = "undone"
     record.restored_version = new.version
     session.flush()
-    audit.record(session, "offer.pause_undone", actor_id=actor.id, object_type="offer",
-                 object_id=record.offer_key, pause=record.id, bundle=new.version,
-                 digest=new.digest)
+    audit.record(
+        session,
+        "offer.pause_undone",
+        actor_id=actor.id,
+        object_type="offer",
+        object_id=record.offer_key,
+        pause=record.id,
+        bundle=new.version,
+        digest=new.digest,
+    )
     return record

@@ -42,21 +42,37 @@ def default_slice(now: datetime | None = None) -> dict[str, str]:
     return {"date_from": start.date().isoformat()}
 
 
-def create(session: Session, *, params: SearchParams, actor_id: int | None,
-           change_request_id: int | None = None) -> Backtest:
-    row = Backtest(candidate="drafts", slice=params.to_args(), status="queued",
-                   created_by=actor_id, change_request_id=change_request_id, result={})
+def create(
+    session: Session,
+    *,
+    params: SearchParams,
+    actor_id: int | None,
+    change_request_id: int | None = None,
+) -> Backtest:
+    row = Backtest(
+        candidate="drafts",
+        slice=params.to_args(),
+        status="queued",
+        created_by=actor_id,
+        change_request_id=change_request_id,
+        result={},
+    )
     session.add(row)
     session.flush()
     return row
 
 
-def create_for_change(session: Session, change_request_id: int, *,
-                      actor_id: int | None) -> Backtest:
+def create_for_change(
+    session: Session, change_request_id: int, *, actor_id: int | None
+) -> Backtest:
     """The backtest every change request carries: the last 30 days of history (all the
     samples when there is none), queued by the caller after the commit."""
-    return create(session, params=SearchParams.from_args(default_slice()), actor_id=actor_id,
-                  change_request_id=change_request_id)
+    return create(
+        session,
+        params=SearchParams.from_args(default_slice()),
+        actor_id=actor_id,
+        change_request_id=change_request_id,
+    )
 
 
 def get(session: Session, backtest_id: int) -> Backtest | None:
@@ -68,8 +84,12 @@ def recent(session: Session, limit: int = 20) -> list[Backtest]:
 
 
 def latest_for_change(session: Session, change_request_id: int) -> Backtest | None:
-    return session.scalar(select(Backtest).where(Backtest.change_request_id == change_request_id)
-                          .order_by(Backtest.id.desc()).limit(1))
+    return session.scalar(
+        select(Backtest)
+        .where(Backtest.change_request_id == change_request_id)
+        .order_by(Backtest.id.desc())
+        .limit(1)
+    )
 
 
 def request_cancel(backtest: Backtest) -> None:
@@ -81,8 +101,9 @@ def bundles_to_compare(session: Session) -> tuple[dict[str, Any], dict[str, Any]
     """(published, drafts) bundle bodies; BacktestRefused when there is nothing to compare."""
     current = bundles.current(session)
     if current is None:
-        raise BacktestRefused("nothing is published yet; a backtest compares the drafts "
-                              "with the published bundle")
+        raise BacktestRefused(
+            "nothing is published yet; a backtest compares the drafts with the published bundle"
+        )
     before = json.loads(current.body)
     plan = publish.prepare(session, which="head")
     errors = [p for p in plan.errors if p.code != "nothing-to-publish"]
@@ -104,9 +125,12 @@ def slice_rows(session: Session, params: SearchParams) -> Iterator[dict[str, Any
             yield as_of_today(filled, now)
         return
     where, _problems = conditions(session, params)
-    yield from session.scalars(select(Interaction.body).where(*where)
-                                .order_by(Interaction.at, Interaction.id)
-                                .execution_options(yield_per=CHUNK))
+    yield from session.scalars(
+        select(Interaction.body)
+        .where(*where)
+        .order_by(Interaction.at, Interaction.id)
+        .execution_options(yield_per=CHUNK)
+    )
 
 
 def _chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
@@ -125,9 +149,15 @@ def dask_scheduler() -> str | None:
     return os.environ.get("STUDIO_DASK_SCHEDULER") or None
 
 
-def run(session: Session, backtest_id: int, *, processes: int = 1,
-        chunk_size: int = CHUNK, scheduler: str | None = None,
-        partitions_folder: Path | None = None) -> Backtest:
+def run(
+    session: Session,
+    backtest_id: int,
+    *,
+    processes: int = 1,
+    chunk_size: int = CHUNK,
+    scheduler: str | None = None,
+    partitions_folder: Path | None = None,
+) -> Backtest:
     """Replay the backtest's slice; on the Dask cluster at `scheduler` when given."""
     backtest = session.get(Backtest, backtest_id)
     if backtest is None or backtest.status in ("done", "cancelled"):
@@ -143,16 +173,26 @@ def run(session: Session, backtest_id: int, *, processes: int = 1,
         return backtest
     params = SearchParams.from_args(backtest.slice or {})
     if scheduler:
-        return _run_on_cluster(session, backtest, before, after, params, scheduler,
-                               partitions_folder or Path(tempfile.mkdtemp(prefix="backtest-")))
+        return _run_on_cluster(
+            session,
+            backtest,
+            before,
+            after,
+            params,
+            scheduler,
+            partitions_folder or Path(tempfile.mkdtemp(prefix="backtest-")),
+        )
     chunks = list(_chunks(slice_rows(session, params), chunk_size))
     backtest.total = sum(len(c) for c in chunks)
     session.commit()
     tallies: list[dict[str, Any]] = []
     pool = ProcessPoolExecutor(processes) if processes > 1 else None
     try:
-        results = (pool.map(replay_bundles, [before] * len(chunks), [after] * len(chunks), chunks)
-                   if pool is not None else (replay_bundles(before, after, c) for c in chunks))
+        results = (
+            pool.map(replay_bundles, [before] * len(chunks), [after] * len(chunks), chunks)
+            if pool is not None
+            else (replay_bundles(before, after, c) for c in chunks)
+        )
         for tally in results:
             tallies.append(tally)
             backtest.done += tally["decided"] + tally["refused"]
@@ -171,9 +211,15 @@ def run(session: Session, backtest_id: int, *, processes: int = 1,
     return _finish(session, backtest, merge(tallies))
 
 
-def _run_on_cluster(session: Session, backtest: Backtest, before: dict[str, Any],
-                    after: dict[str, Any], params: SearchParams, scheduler: str,
-                    folder: Path) -> Backtest:
+def _run_on_cluster(
+    session: Session,
+    backtest: Backtest,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    params: SearchParams,
+    scheduler: str,
+    folder: Path,
+) -> Backtest:
     """Write the slice as Parquet partitions, decide them on the Dask workers, reduce."""
     from distributed import Client
 
@@ -183,17 +229,21 @@ def _run_on_cluster(session: Session, backtest: Backtest, before: dict[str, Any]
     with Client(scheduler) as client:
         result = replay_on_cluster(client, before, after, paths)
     backtest.total = backtest.done = result["decided"] + result["refused"]
-    return _finish(session, backtest, result, where=f" on the Dask cluster ({len(paths)} "
-                   "partitions)")
+    return _finish(
+        session, backtest, result, where=f" on the Dask cluster ({len(paths)} partitions)"
+    )
 
 
-def _finish(session: Session, backtest: Backtest, result: dict[str, Any],
-            where: str = "") -> Backtest:
+def _finish(
+    session: Session, backtest: Backtest, result: dict[str, Any], where: str = ""
+) -> Backtest:
     has_history = session.scalar(select(Interaction.id).limit(1)) is not None
     backtest.result = {**result, "source": "history" if has_history else "samples"}
     backtest.status = "done"
-    backtest.message = (f"{result['decided']:,} interactions decided{where}; "
-                        f"{result['changed']:,} decisions change.")
+    backtest.message = (
+        f"{result['decided']:,} interactions decided{where}; "
+        f"{result['changed']:,} decisions change."
+    )
     backtest.finished_at = utcnow()
     session.commit()
     return backtest
@@ -207,5 +257,6 @@ def processes_setting() -> int:
 
 @job("backtests.run")
 def backtest_job(session: Session, *, backtest_id: int) -> str:
-    return run(session, backtest_id, processes=processes_setting(),
-               scheduler=dask_scheduler()).status
+    return run(
+        session, backtest_id, processes=processes_setting(), scheduler=dask_scheduler()
+    ).status

@@ -94,7 +94,8 @@ def backup(database_url: str, instance_path: Path, output: Path) -> BackupReport
             f"bundles in the database were signed by key(s) {', '.join(missing)}, which are "
             f"not in {keys_folder}",
             "find the missing key files before taking a backup: without them the stored "
-            "bundles cannot be verified after a restore")
+            "bundles cannot be verified after a restore",
+        )
     output = output.resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="studio-backup-") as work:
@@ -128,13 +129,20 @@ def backup(database_url: str, instance_path: Path, output: Path) -> BackupReport
                 archive.add(path, arcname=name, recursive=False)
         os.chmod(partial, 0o600)
         os.replace(partial, output)
-    return BackupReport(path=output, database_kind=kind, revision=revision, bundles=bundles,
-                        key_ids=key_ids, bytes=output.stat().st_size,
-                        seconds=time.perf_counter() - started)
+    return BackupReport(
+        path=output,
+        database_kind=kind,
+        revision=revision,
+        bundles=bundles,
+        key_ids=key_ids,
+        bytes=output.stat().st_size,
+        seconds=time.perf_counter() - started,
+    )
 
 
-def restore(archive_path: Path, database_url: str, instance_path: Path, *,
-            force: bool = False) -> RestoreReport:
+def restore(
+    archive_path: Path, database_url: str, instance_path: Path, *, force: bool = False
+) -> RestoreReport:
     """Put an archive's database, keys and secret in place, refusing unsafe restores.
 
     Refused, with nothing changed: a file that is not a studio backup or fails its
@@ -150,7 +158,8 @@ def restore(archive_path: Path, database_url: str, instance_path: Path, *,
         if manifest["database"] != kind:
             raise BackupError(
                 f"the backup holds a {manifest['database']} database but the target is {kind}",
-                "restore into a database of the same kind (STUDIO_DATABASE_URL)")
+                "restore into a database of the same kind (STUDIO_DATABASE_URL)",
+            )
         held = sorted(p.stem for p in (work_dir / signing.KEY_FOLDER).glob("*.pem"))
         missing = sorted(set(manifest.get("keys_used", [])) - set(held))
         if missing:
@@ -158,7 +167,8 @@ def restore(archive_path: Path, database_url: str, instance_path: Path, *,
                 f"the backup's bundles were signed by key(s) {', '.join(missing)}, which the "
                 "archive does not hold",
                 "a database without its signing keys cannot serve its bundles; find a "
-                "backup that includes the signing folder")
+                "backup that includes the signing folder",
+            )
         if not force:
             _refuse_non_empty(database_url, instance_path)
         if kind == "sqlite":
@@ -173,8 +183,13 @@ def restore(archive_path: Path, database_url: str, instance_path: Path, *,
             shutil.copy2(secret, target)
             os.chmod(target, 0o600)
     verified, warnings = _verify_bundles(database_url, instance_path)
-    return RestoreReport(database_kind=kind, revision=manifest.get("revision"),
-                         bundles_verified=verified, key_ids=held, warnings=warnings)
+    return RestoreReport(
+        database_kind=kind,
+        revision=manifest.get("revision"),
+        bundles_verified=verified,
+        key_ids=held,
+        warnings=warnings,
+    )
 
 
 def _kind(url: URL) -> str:
@@ -247,8 +262,10 @@ def _libpq(url: URL) -> tuple[list[str], dict[str, str]]:
 
 def _run(command: list[str], env: dict[str, str], what: str) -> None:
     if shutil.which(command[0]) is None:
-        raise BackupError(f"{command[0]} is not installed",
-                          "install the PostgreSQL client tools (Debian: postgresql-client)")
+        raise BackupError(
+            f"{command[0]} is not installed",
+            "install the PostgreSQL client tools (Debian: postgresql-client)",
+        )
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise BackupError(f"{what} failed: {result.stderr.strip()[:2000]}")
@@ -256,16 +273,42 @@ def _run(command: list[str], env: dict[str, str], what: str) -> None:
 
 def _pg_dump(url: URL, target: Path) -> Path:
     args, env = _libpq(url)
-    _run(["pg_dump", *args, "--format=custom", "--no-owner", "--no-privileges",
-          "--file", str(target), str(url.database)], env, "pg_dump")
+    _run(
+        [
+            "pg_dump",
+            *args,
+            "--format=custom",
+            "--no-owner",
+            "--no-privileges",
+            "--file",
+            str(target),
+            str(url.database),
+        ],
+        env,
+        "pg_dump",
+    )
     return target
 
 
 def _pg_restore(dump: Path, url: URL) -> None:
     args, env = _libpq(url)
-    _run(["pg_restore", *args, "--clean", "--if-exists", "--no-owner", "--no-privileges",
-          "--single-transaction", "--exit-on-error", "--dbname", str(url.database),
-          str(dump)], env, "pg_restore")
+    _run(
+        [
+            "pg_restore",
+            *args,
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--no-privileges",
+            "--single-transaction",
+            "--exit-on-error",
+            "--dbname",
+            str(url.database),
+            str(dump),
+        ],
+        env,
+        "pg_restore",
+    )
 
 
 def _extract(archive_path: Path, work_dir: Path) -> dict[str, Any]:
@@ -276,11 +319,16 @@ def _extract(archive_path: Path, work_dir: Path) -> dict[str, Any]:
             members = archive.getmembers()
             for member in members:
                 name = member.name
-                is_key = (name.startswith(_KEY_PREFIX) and name.endswith(".pem")
-                          and "/" not in name[len(_KEY_PREFIX):])
+                is_key = (
+                    name.startswith(_KEY_PREFIX)
+                    and name.endswith(".pem")
+                    and "/" not in name[len(_KEY_PREFIX) :]
+                )
                 if not member.isfile() or (name not in allowed and not is_key):
-                    raise BackupError(f"{archive_path} holds an unexpected entry {name!r}",
-                                      "restore only archives made by `studio backup`")
+                    raise BackupError(
+                        f"{archive_path} holds an unexpected entry {name!r}",
+                        "restore only archives made by `studio backup`",
+                    )
                 if member.size > _MAX_MEMBER_BYTES:
                     raise BackupError(f"{name} in {archive_path} is implausibly large")
             archive.extractall(work_dir, members=members, filter="data")
@@ -296,23 +344,32 @@ def _extract(archive_path: Path, work_dir: Path) -> dict[str, Any]:
     files = manifest.get("files")
     if not isinstance(files, dict):
         raise BackupError(f"{archive_path}: manifest.json lists no files")
-    present = {m for m in (p.relative_to(work_dir).as_posix()
-                           for p in work_dir.rglob("*") if p.is_file()) if m != MANIFEST}
+    present = {
+        m
+        for m in (p.relative_to(work_dir).as_posix() for p in work_dir.rglob("*") if p.is_file())
+        if m != MANIFEST
+    }
     if present != set(files):
-        raise BackupError(f"{archive_path}: its files do not match its manifest",
-                          "the archive is incomplete or was altered")
+        raise BackupError(
+            f"{archive_path}: its files do not match its manifest",
+            "the archive is incomplete or was altered",
+        )
     for name, expected in files.items():
         if _sha256(work_dir / name) != expected:
-            raise BackupError(f"{archive_path}: {name} does not match its checksum",
-                              "the archive is damaged or was altered")
+            raise BackupError(
+                f"{archive_path}: {name} does not match its checksum",
+                "the archive is damaged or was altered",
+            )
     return manifest
 
 
 def _refuse_non_empty(database_url: str, instance_path: Path) -> None:
     keys = signing.key_folder(instance_path)
     if keys.is_dir() and any(keys.glob("*.pem")):
-        raise BackupError(f"{keys} already holds signing keys",
-                          "restore into a new instance folder, or pass --force to replace")
+        raise BackupError(
+            f"{keys} already holds signing keys",
+            "restore into a new instance folder, or pass --force to replace",
+        )
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite" and not Path(str(url.database)).exists():
         return
@@ -321,11 +378,11 @@ def _refuse_non_empty(database_url: str, instance_path: Path) -> None:
         with engine.connect() as connection:
             tables = set(inspect(connection).get_table_names())
             for table in ("users", "bundles", "artifacts"):
-                if table in tables and connection.scalar(
-                        text(f"SELECT count(*) FROM {table}")):  # noqa: S608 (fixed names)
+                if table in tables and connection.scalar(text(f"SELECT count(*) FROM {table}")):  # noqa: S608 (fixed names)
                     raise BackupError(
                         "the target database already holds data",
-                        "restore into an empty database, or pass --force to replace it")
+                        "restore into an empty database, or pass --force to replace it",
+                    )
     finally:
         engine.dispose()
 

@@ -64,7 +64,8 @@ def _note_bundle_writes(session: Session, _context: Any) -> None:
 
 def _note_bulk_bundle_writes(state: ORMExecuteState) -> None:
     if (state.is_update or state.is_delete or state.is_insert) and any(
-            mapper.class_ is Bundle for mapper in state.all_mappers):
+        mapper.class_ is Bundle for mapper in state.all_mappers
+    ):
         state.session.info["studio.bundles_changed"] = True
 
 
@@ -80,10 +81,12 @@ def _forget_rolled_back_writes(session: Session) -> None:
 def register_listeners(sessions: sessionmaker[Session]) -> None:
     """Tell every worker's caches to look again after a session of `sessions` commits a
     change to a bundle row (and forget the change if it rolls back)."""
-    for name, listener in (("after_flush", _note_bundle_writes),
-                           ("do_orm_execute", _note_bulk_bundle_writes),
-                           ("after_commit", _announce_bundle_writes),
-                           ("after_rollback", _forget_rolled_back_writes)):
+    for name, listener in (
+        ("after_flush", _note_bundle_writes),
+        ("do_orm_execute", _note_bulk_bundle_writes),
+        ("after_commit", _announce_bundle_writes),
+        ("after_rollback", _forget_rolled_back_writes),
+    ):
         if not event.contains(sessions, name, listener):
             event.listen(sessions, name, listener)
 
@@ -112,8 +115,9 @@ class ServedBundle:
 class BundleCache:
     """One app's caches; bundles are verified with the keys kept under `instance_path`."""
 
-    def __init__(self, ttl: float, *, instance_path: str | os.PathLike[str],
-                 keep: int = KEEP_VERSIONS) -> None:
+    def __init__(
+        self, ttl: float, *, instance_path: str | os.PathLike[str], keep: int = KEEP_VERSIONS
+    ) -> None:
         self.ttl = ttl
         self.instance_path = instance_path
         self.keep = keep
@@ -130,16 +134,24 @@ class BundleCache:
             return cached[2]
         generation = _generation
         try:
-            row = session().execute(
-                select(Bundle.version, Bundle.digest, Bundle.signature, Bundle.key_id)
-                .where(Bundle.is_current.is_(True)).order_by(Bundle.version.desc()).limit(1)
-            ).first()
+            row = (
+                session()
+                .execute(
+                    select(Bundle.version, Bundle.digest, Bundle.signature, Bundle.key_id)
+                    .where(Bundle.is_current.is_(True))
+                    .order_by(Bundle.version.desc())
+                    .limit(1)
+                )
+                .first()
+            )
         except SQLAlchemyError as exc:
             if cached is None or not database_unavailable(exc):
                 raise
             session().rollback()
-            log.warning("database unavailable; serving the last known current bundle v%s",
-                        cached[2].version if cached[2] else None)
+            log.warning(
+                "database unavailable; serving the last known current bundle v%s",
+                cached[2].version if cached[2] else None,
+            )
             self._pointer = (now, generation, cached[2])
             return cached[2]
         pointer = Pointer(*row) if row else None
@@ -155,8 +167,11 @@ class BundleCache:
         if row is None:
             return None
         bundles.load_verified(row, signing.public_keys(instance_path=self.instance_path))
-        served = ServedBundle(Pointer(row.version, row.digest, row.signature, row.key_id),
-                              row.body.encode("utf-8"), row.published_at)
+        served = ServedBundle(
+            Pointer(row.version, row.digest, row.signature, row.key_id),
+            row.body.encode("utf-8"),
+            row.published_at,
+        )
         with self._lock:
             self._served[version] = served
             while len(self._served) > self.keep:

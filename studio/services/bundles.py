@@ -32,12 +32,11 @@ _TAMPERED: Final = {
 }
 
 
-
-
 def current(session: Session) -> Bundle | None:
     """The bundle downstream systems should use now."""
-    return session.scalar(select(Bundle).where(Bundle.is_current.is_(True))
-                          .order_by(Bundle.version.desc()).limit(1))
+    return session.scalar(
+        select(Bundle).where(Bundle.is_current.is_(True)).order_by(Bundle.version.desc()).limit(1)
+    )
 
 
 def get(session: Session, version: int) -> Bundle | None:
@@ -52,22 +51,42 @@ def listing(session: Session, *, page: int = 1, per_page: int = 20) -> Page[Bund
     """Bundles newest first, a page at a time."""
     total = session.scalar(select(func.count(Bundle.id))) or 0
     page = clamp(page, total=total, per_page=per_page)
-    items = list(session.scalars(select(Bundle).order_by(Bundle.version.desc())
-                                 .offset((page - 1) * per_page).limit(per_page)))
+    items = list(
+        session.scalars(
+            select(Bundle)
+            .order_by(Bundle.version.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
     return Page(items=items, page=page, per_page=per_page, total=total)
 
 
-def store(session: Session, body: dict[str, Any], *, ring: signing.KeyRing,
-          actor_id: int | None, summary: dict[str, Any],
-          rollback_of: int | None = None) -> Bundle:
+def store(
+    session: Session,
+    body: dict[str, Any],
+    *,
+    ring: signing.KeyRing,
+    actor_id: int | None,
+    summary: dict[str, Any],
+    rollback_of: int | None = None,
+) -> Bundle:
     """Sign and add a new bundle and make it the only current one (flushed, not committed)."""
     data = canonical_json(body)
     key_id, signature = ring.sign(data)
     for previous in session.scalars(select(Bundle).where(Bundle.is_current.is_(True))):
         previous.is_current = False
-    bundle = Bundle(version=body["version"], digest=digest(data), signature=signature,
-                    key_id=key_id, body=data.decode("utf-8"), summary=summary,
-                    published_by=actor_id, is_current=True, rollback_of=rollback_of)
+    bundle = Bundle(
+        version=body["version"],
+        digest=digest(data),
+        signature=signature,
+        key_id=key_id,
+        body=data.decode("utf-8"),
+        summary=summary,
+        published_by=actor_id,
+        is_current=True,
+        rollback_of=rollback_of,
+    )
     session.add(bundle)
     session.flush()
     return bundle
@@ -76,9 +95,12 @@ def store(session: Session, body: dict[str, Any], *, ring: signing.KeyRing,
 def load_verified(bundle: Bundle, public_keys: Iterable[Mapping[str, str]]) -> dict[str, Any]:
     """The bundle's JSON, after checking its digest and signature; raises BundleTampered."""
     try:
-        verified = verify_bundle(bundle.body.encode("utf-8"),
-                                 Signature(bundle.key_id, bundle.signature), public_keys,
-                                 expected_digest=bundle.digest)
+        verified = verify_bundle(
+            bundle.body.encode("utf-8"),
+            Signature(bundle.key_id, bundle.signature),
+            public_keys,
+            expected_digest=bundle.digest,
+        )
     except BundleRejected as rejected:
         reason = _TAMPERED.get(rejected.code, "its signature does not verify")
         raise BundleTampered(bundle.version, reason) from rejected
@@ -105,8 +127,7 @@ def trusted_keys(session: Session, instance_path: str | os.PathLike[str]) -> lis
         return []
 
 
-def key_announcement(session: Session, instance_path: str | os.PathLike[str]
-                     ) -> tuple[bytes, str]:
+def key_announcement(session: Session, instance_path: str | os.PathLike[str]) -> tuple[bytes, str]:
     """The key list's canonical bytes and the header carrying every key's signature of them.
 
     A client that trusts the old key accepts the new one during a rotation's overlap

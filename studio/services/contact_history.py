@@ -53,10 +53,18 @@ class DatabaseHistory:
 
     def _rows(self, customer_id: str, since: float, offers: bool) -> list[ContactHistory]:
         kind = ContactHistory.kind == "offer" if offers else ContactHistory.kind != "offer"
-        return list(self.session.scalars(
-            select(ContactHistory).where(ContactHistory.customer_id == customer_id, kind,
-                                         ContactHistory.at > _when(since))
-            .order_by(ContactHistory.at.desc()).limit(MAX_READ)))
+        return list(
+            self.session.scalars(
+                select(ContactHistory)
+                .where(
+                    ContactHistory.customer_id == customer_id,
+                    kind,
+                    ContactHistory.at > _when(since),
+                )
+                .order_by(ContactHistory.at.desc())
+                .limit(MAX_READ)
+            )
+        )
 
     def _day_totals(self, offers: Iterable[str], now: float) -> dict[str, int]:
         keys = sorted(set(offers))
@@ -64,15 +72,21 @@ class DatabaseHistory:
             return {}
         start = _when(day_of(now) * DAY)
         rows = self.session.execute(
-            select(ContactHistory.offer_key, func.count()).where(
-                ContactHistory.kind == "offer", ContactHistory.offer_key.in_(keys),
-                ContactHistory.at >= start, ContactHistory.at < _when(day_of(now) * DAY + DAY))
-            .group_by(ContactHistory.offer_key))
+            select(ContactHistory.offer_key, func.count())
+            .where(
+                ContactHistory.kind == "offer",
+                ContactHistory.offer_key.in_(keys),
+                ContactHistory.at >= start,
+                ContactHistory.at < _when(day_of(now) * DAY + DAY),
+            )
+            .group_by(ContactHistory.offer_key)
+        )
         found = {key: int(count) for key, count in rows}
         return {key: found.get(key, 0) for key in keys}
 
-    def read(self, customer_id: str, *, since: float, now: float,
-             daily_offers: Sequence[str] = ()) -> History:
+    def read(
+        self, customer_id: str, *, since: float, now: float, daily_offers: Sequence[str] = ()
+    ) -> History:
         """The window of history caps need; a database that cannot answer is reported as
         `HistoryUnavailable`, which the contact policy turns into its documented choice
         (deny the capped offers) instead of an error."""
@@ -82,42 +96,82 @@ class DatabaseHistory:
             self.session.rollback()
             raise HistoryUnavailable(f"the studio's contact history is unreachable: {exc}") from exc
 
-    def _read(self, customer_id: str, *, since: float, now: float,
-              daily_offers: Sequence[str] = ()) -> History:
-        contacts = tuple(Contact(r.offer_key, r.channel or None, _seconds(r.at))
-                         for r in self._rows(customer_id, since, True))
-        outcomes = tuple(Outcome(r.offer_key or None, r.kind, _seconds(r.at))
-                         for r in self._rows(customer_id, since, False))
+    def _read(
+        self, customer_id: str, *, since: float, now: float, daily_offers: Sequence[str] = ()
+    ) -> History:
+        contacts = tuple(
+            Contact(r.offer_key, r.channel or None, _seconds(r.at))
+            for r in self._rows(customer_id, since, True)
+        )
+        outcomes = tuple(
+            Outcome(r.offer_key or None, r.kind, _seconds(r.at))
+            for r in self._rows(customer_id, since, False)
+        )
         return History(contacts, outcomes, self._day_totals(daily_offers, now))
 
-    def record(self, customer_id: str, decision_id: str, contacts: Sequence[Contact],
-               caps: Sequence[Cap], now: float) -> list[bool]:
+    def record(
+        self,
+        customer_id: str,
+        decision_id: str,
+        contacts: Sequence[Contact],
+        caps: Sequence[Cap],
+        now: float,
+    ) -> list[bool]:
         try:
             return self._record(customer_id, decision_id, contacts, caps, now)
         except DBAPIError as exc:
             self.session.rollback()
             raise HistoryUnavailable(f"the studio's contact history is unreachable: {exc}") from exc
 
-    def _record(self, customer_id: str, decision_id: str, contacts: Sequence[Contact],
-                caps: Sequence[Cap], now: float) -> list[bool]:
+    def _record(
+        self,
+        customer_id: str,
+        decision_id: str,
+        contacts: Sequence[Contact],
+        caps: Sequence[Cap],
+        now: float,
+    ) -> list[bool]:
         if self.session.get_bind().dialect.name == "postgresql":
-            self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:c))"), {"c": customer_id})
-        seen = self.session.scalar(select(func.count()).select_from(ContactHistory).where(
-            ContactHistory.customer_id == customer_id, ContactHistory.decision_id == decision_id,
-            ContactHistory.kind == "offer"))
+            self.session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:c))"), {"c": customer_id}
+            )
+        seen = self.session.scalar(
+            select(func.count())
+            .select_from(ContactHistory)
+            .where(
+                ContactHistory.customer_id == customer_id,
+                ContactHistory.decision_id == decision_id,
+                ContactHistory.kind == "offer",
+            )
+        )
         if seen:
             return [False] * len(contacts)
         window = max((c.seconds for c in caps if c.scope == "customer"), default=0)
-        existing = [Contact(r.offer_key, r.channel or None, _seconds(r.at))
-                    for r in self._rows(customer_id, now - window, True)] if window else []
-        fits = accept(contacts, caps, existing, self._day_totals((c.offer for c in contacts), now), now)
+        existing = (
+            [
+                Contact(r.offer_key, r.channel or None, _seconds(r.at))
+                for r in self._rows(customer_id, now - window, True)
+            ]
+            if window
+            else []
+        )
+        fits = accept(
+            contacts, caps, existing, self._day_totals((c.offer for c in contacts), now), now
+        )
         for index, (contact, ok) in enumerate(zip(contacts, fits, strict=True)):
             if ok:
-                self.session.add(ContactHistory(
-                    customer_id=customer_id, kind="offer", offer_key=contact.offer,
-                    channel=contact.channel or "", decision_id=decision_id, source=self.source,
-                    dedupe_key=f"offer:{decision_id}:{index}:{contact.offer}"[:200],
-                    at=_when(min(contact.at, now))))
+                self.session.add(
+                    ContactHistory(
+                        customer_id=customer_id,
+                        kind="offer",
+                        offer_key=contact.offer,
+                        channel=contact.channel or "",
+                        decision_id=decision_id,
+                        source=self.source,
+                        dedupe_key=f"offer:{decision_id}:{index}:{contact.offer}"[:200],
+                        at=_when(min(contact.at, now)),
+                    )
+                )
         self.session.flush()
         return fits
 
@@ -125,10 +179,18 @@ class DatabaseHistory:
         key = f"event:{event_id}"[:200]
         if self.session.scalar(select(ContactHistory.id).where(ContactHistory.dedupe_key == key)):
             return False
-        self.session.add(ContactHistory(customer_id=customer_id, kind=outcome.kind,
-                                        offer_key=outcome.offer or "", channel="",
-                                        decision_id="", dedupe_key=key, source=self.source,
-                                        at=_when(outcome.at)))
+        self.session.add(
+            ContactHistory(
+                customer_id=customer_id,
+                kind=outcome.kind,
+                offer_key=outcome.offer or "",
+                channel="",
+                decision_id="",
+                dedupe_key=key,
+                source=self.source,
+                at=_when(outcome.at),
+            )
+        )
         self.session.flush()
         return True
 
@@ -139,8 +201,11 @@ def record_event_outcomes(session: Session, rows: Iterable[FeedbackEvent]) -> in
     added = 0
     for row in rows:
         if row.type in OUTCOMES and row.customer_id:
-            added += store.record_outcome(row.customer_id, row.event_id,
-                                          Outcome(row.offer_key or None, row.type, _seconds(row.at)))
+            added += store.record_outcome(
+                row.customer_id,
+                row.event_id,
+                Outcome(row.offer_key or None, row.type, _seconds(row.at)),
+            )
     return added
 
 
@@ -151,11 +216,17 @@ class ReportResult:
     rejected: list[dict[str, Any]]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"stored": self.stored, "duplicates": self.duplicates,
-                "rejected": len(self.rejected), "results": self.rejected}
+        return {
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "rejected": len(self.rejected),
+            "results": self.rejected,
+        }
 
 
-def ingest_reports(session: Session, body: Any, *, now: datetime | None = None) -> ReportResult | Refusal:
+def ingest_reports(
+    session: Session, body: Any, *, now: datetime | None = None
+) -> ReportResult | Refusal:
     """Contacts decided by clients (`POST /api/v1/contacts`), stored once each.
 
     Each report is ``{"decision_id", "customer_id", "offer_key", "channel", "at"}``;
@@ -169,24 +240,39 @@ def ingest_reports(session: Session, body: Any, *, now: datetime | None = None) 
     if not isinstance(reports, list):
         return Refusal("invalid_type", "'contacts' must be a list.", field="contacts")
     if len(reports) > MAX_REPORTS:
-        return Refusal("too_many_contacts", f"Send at most {MAX_REPORTS} contacts per request "
-                       f"(got {len(reports)}).", field="contacts", kind="too_large")
+        return Refusal(
+            "too_many_contacts",
+            f"Send at most {MAX_REPORTS} contacts per request (got {len(reports)}).",
+            field="contacts",
+            kind="too_large",
+        )
     now = now or datetime.now(UTC)
     stored = duplicates = 0
     rejected: list[dict[str, Any]] = []
     for index, raw in enumerate(reports):
         why = _report_problem(raw)
         if why is not None:
-            rejected.append({"index": index, "field": f"contacts[{index}].{why[0]}", "message": why[1]})
+            rejected.append(
+                {"index": index, "field": f"contacts[{index}].{why[0]}", "message": why[1]}
+            )
             continue
         at = min(parse_datetime(raw["at"]) or now, now)
         key = f"offer:{raw['decision_id']}:{raw['offer_key']}"[:200]
         if session.scalar(select(ContactHistory.id).where(ContactHistory.dedupe_key == key)):
             duplicates += 1
             continue
-        session.add(ContactHistory(customer_id=raw["customer_id"], kind="offer", offer_key=raw["offer_key"],
-                                   channel=raw.get("channel") or "", decision_id=raw["decision_id"],
-                                   dedupe_key=key, source="client", at=at))
+        session.add(
+            ContactHistory(
+                customer_id=raw["customer_id"],
+                kind="offer",
+                offer_key=raw["offer_key"],
+                channel=raw.get("channel") or "",
+                decision_id=raw["decision_id"],
+                dedupe_key=key,
+                source="client",
+                at=at,
+            )
+        )
         session.flush()
         stored += 1
     return ReportResult(stored, duplicates, rejected)

@@ -64,19 +64,37 @@ def check(session: Session, source: str) -> tuple[Diagnostic, ...]:
     return compile_policy(source, schema=schema, offers=offers).diagnostics
 
 
-def save(session: Session, source: str, *, base_number: int, actor_id: int | None,
-         summary: str = "") -> Revision | Artifact:
+def save(
+    session: Session, source: str, *, base_number: int, actor_id: int | None, summary: str = ""
+) -> Revision | Artifact:
     """Store the source as the next revision; raise ValidationFailed on any error."""
     if len(source) > MAX_SOURCE:
-        raise ValidationFailed([FieldError("source", f"The policy is over {MAX_SOURCE:,} characters.")])
+        raise ValidationFailed(
+            [FieldError("source", f"The policy is over {MAX_SOURCE:,} characters.")]
+        )
     errors = [d for d in check(session, source) if d.is_error]
     if errors:
-        raise ValidationFailed([FieldError("source", f"Line {d.line}: {d.code} {d.message}"
-                                           + (f" ({d.hint})" if d.hint else "")) for d in errors])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "source",
+                    f"Line {d.line}: {d.code} {d.message}" + (f" ({d.hint})" if d.hint else ""),
+                )
+                for d in errors
+            ]
+        )
     body: dict[str, Any] = {"source": source}
     artifact = artifacts.find(session, KIND, KEY)
     if artifact is None:
-        return artifacts.create(session, kind=KIND, key=KEY, name=NAME, body=body,
-                                actor_id=actor_id, summary=summary or "Created")
-    return artifacts.save(session, artifact, body=body, base_number=base_number,
-                          actor_id=actor_id, summary=summary)
+        return artifacts.create(
+            session,
+            kind=KIND,
+            key=KEY,
+            name=NAME,
+            body=body,
+            actor_id=actor_id,
+            summary=summary or "Created",
+        )
+    return artifacts.save(
+        session, artifact, body=body, base_number=base_number, actor_id=actor_id, summary=summary
+    )

@@ -31,9 +31,21 @@ from studio.services.messages import hash_customer
 RAW_IDS: Final = "decision_log_raw_customer_ids"
 MAX_DECISIONS: Final = 500
 ID_PATTERN: Final = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
-RECORD_FIELDS: Final = ("decision_id", "decided_at", "bundle_version", "bundle_digest",
-                        "channel", "category", "tone", "customer_id", "rules", "offers", "guards",
-                        "holdouts", "trace")
+RECORD_FIELDS: Final = (
+    "decision_id",
+    "decided_at",
+    "bundle_version",
+    "bundle_digest",
+    "channel",
+    "category",
+    "tone",
+    "customer_id",
+    "rules",
+    "offers",
+    "guards",
+    "holdouts",
+    "trace",
+)
 LIST_FIELDS: Final = ("rules", "offers", "guards", "holdouts")
 MAX_LIST: Final = 200
 
@@ -56,36 +68,56 @@ def set_raw_ids_allowed(session: Session, allowed: bool, *, actor: User) -> None
         row.updated_by = actor.id
         row.updated_at = utcnow()
     session.flush()
-    audit.record(session, "settings.change", actor_id=actor.id, object_type="setting",
-                 object_id=RAW_IDS, before=before, after=bool(allowed))
+    audit.record(
+        session,
+        "settings.change",
+        actor_id=actor.id,
+        object_type="setting",
+        object_id=RAW_IDS,
+        before=before,
+        after=bool(allowed),
+    )
 
 
-def record_decision(session: Session, decision: Mapping[str, Any],
-                    interaction: Mapping[str, Any], *, now: datetime | None = None) -> str:
+def record_decision(
+    session: Session,
+    decision: Mapping[str, Any],
+    interaction: Mapping[str, Any],
+    *,
+    now: datetime | None = None,
+) -> str:
     """Store a decision `/decide` just made (flushed, not committed); return its id."""
-    record = decision_record(decision, interaction, decision_id=new_decision_id(),
-                             decided_at=now)
-    row = _row(session, record, "studio", now or datetime.now(UTC),
-               raw=raw_ids_allowed(session))
+    record = decision_record(decision, interaction, decision_id=new_decision_id(), decided_at=now)
+    row = _row(session, record, "studio", now or datetime.now(UTC), raw=raw_ids_allowed(session))
     session.add(row)
     session.flush()
     rollups.decisions_stored(session, [row], early_events=False)
     return str(record["decision_id"])
 
 
-def _row(session: Session, record: Mapping[str, Any], source: str, now: datetime, *,
-         raw: bool) -> Decision:
+def _row(
+    session: Session, record: Mapping[str, Any], source: str, now: datetime, *, raw: bool
+) -> Decision:
     customer = record.get("customer_id")
     decided = _moment(record.get("decided_at")) or now
     return Decision(
-        id=record["decision_id"], source=source, bundle_version=record.get("bundle_version"),
-        bundle_digest=record.get("bundle_digest") or "", channel=record.get("channel") or "",
-        category=record.get("category") or "", tone=record.get("tone") or "",
+        id=record["decision_id"],
+        source=source,
+        bundle_version=record.get("bundle_version"),
+        bundle_digest=record.get("bundle_digest") or "",
+        channel=record.get("channel") or "",
+        category=record.get("category") or "",
+        tone=record.get("tone") or "",
         customer_hash=hash_customer(customer) if customer else "",
         customer_id=customer if raw and customer else None,
-        rules=list(record.get("rules") or []), offers=list(record.get("offers") or []),
-        guards=list(record.get("guards") or []), holdouts=list(record.get("holdouts") or []),
-        trace=record.get("trace"), decided_at=decided, received_at=now)
+        rules=list(record.get("rules") or []),
+        offers=list(record.get("offers") or []),
+        guards=list(record.get("guards") or []),
+        holdouts=list(record.get("holdouts") or []),
+        trace=record.get("trace"),
+        decided_at=decided,
+        received_at=now,
+    )
 
 
 @dataclass(frozen=True)
@@ -96,11 +128,17 @@ class ItemResult:
     error: Refusal | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"index": self.index, "decision_id": self.decision_id,
-                               "status": self.status}
+        out: dict[str, Any] = {
+            "index": self.index,
+            "decision_id": self.decision_id,
+            "status": self.status,
+        }
         if self.error is not None:
-            out["error"] = {"code": self.error.code, "message": self.error.message,
-                            "field": self.error.field}
+            out["error"] = {
+                "code": self.error.code,
+                "message": self.error.message,
+                "field": self.error.field,
+            }
         return out
 
 
@@ -112,13 +150,15 @@ class DecisionReport:
         return sum(1 for r in self.results if r.status == status)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"stored": self.count("stored"), "duplicates": self.count("duplicate"),
-                "rejected": self.count("rejected"),
-                "results": [r.to_dict() for r in self.results]}
+        return {
+            "stored": self.count("stored"),
+            "duplicates": self.count("duplicate"),
+            "rejected": self.count("rejected"),
+            "results": [r.to_dict() for r in self.results],
+        }
 
 
-def ingest(session: Session, body: Any, *, now: datetime | None = None
-           ) -> DecisionReport | Refusal:
+def ingest(session: Session, body: Any, *, now: datetime | None = None) -> DecisionReport | Refusal:
     """Store each well-formed, new decision a client reports; report on every one."""
     problem = check_object(body, "", allowed=("decisions",), required=("decisions",))
     if problem is not None:
@@ -127,8 +167,12 @@ def ingest(session: Session, body: Any, *, now: datetime | None = None
     if not isinstance(items, list):
         return Refusal("invalid_type", "'decisions' must be a list.", field="decisions")
     if len(items) > MAX_DECISIONS:
-        return Refusal("too_many_decisions", f"Send at most {MAX_DECISIONS} decisions per "
-                       f"request (got {len(items)}).", field="decisions", kind="too_large")
+        return Refusal(
+            "too_many_decisions",
+            f"Send at most {MAX_DECISIONS} decisions per request (got {len(items)}).",
+            field="decisions",
+            kind="too_large",
+        )
     now = now or datetime.now(UTC)
     raw = raw_ids_allowed(session)
     results: list[ItemResult] = []
@@ -138,15 +182,17 @@ def ingest(session: Session, body: Any, *, now: datetime | None = None
         problem = _check(item, f"decisions[{index}]")
         if problem is not None:
             given = item.get("decision_id") if isinstance(item, Mapping) else None
-            results.append(ItemResult(index, given if isinstance(given, str) else None,
-                                      "rejected", problem))
+            results.append(
+                ItemResult(index, given if isinstance(given, str) else None, "rejected", problem)
+            )
         else:
             checked.append((index, item))
     ids = [item["decision_id"] for _, item in checked]
     stored: set[str] = set()
     for start in range(0, len(ids), 200):
-        stored.update(session.scalars(select(Decision.id)
-                                      .where(Decision.id.in_(ids[start:start + 200]))))
+        stored.update(
+            session.scalars(select(Decision.id).where(Decision.id.in_(ids[start : start + 200])))
+        )
     for index, item in checked:
         key = item["decision_id"]
         if key in stored or key in fresh:
@@ -155,9 +201,12 @@ def ingest(session: Session, body: Any, *, now: datetime | None = None
         fresh[key] = _row(session, item, "client", now, raw=raw)
         results.append(ItemResult(index, key, "stored"))
     stored_rows = _add(session, fresh)
-    results = [ItemResult(r.index, r.decision_id, "duplicate")
-               if r.status == "stored" and r.decision_id not in stored_rows else r
-               for r in results]
+    results = [
+        ItemResult(r.index, r.decision_id, "duplicate")
+        if r.status == "stored" and r.decision_id not in stored_rows
+        else r
+        for r in results
+    ]
     rollups.decisions_stored(session, list(stored_rows.values()))
     return DecisionReport(sorted(results, key=lambda r: r.index))
 
@@ -183,44 +232,76 @@ def _add(session: Session, fresh: dict[str, Decision]) -> dict[str, Decision]:
 
 
 def _check(item: Any, where: str) -> Refusal | None:
-    problem = check_object(item, where, allowed=RECORD_FIELDS,
-                           required=("decision_id", "bundle_version")) \
-        or expect_types(item, where, {"decision_id": (str,), "decided_at": (str,),
-                                      "bundle_version": (int,), "bundle_digest": (str,),
-                                      "channel": (str,), "category": (str,),
-                                      "tone": (str,), "customer_id": (str,), "trace": (dict,),
-                                      **{name: (list,) for name in LIST_FIELDS}})
+    problem = check_object(
+        item, where, allowed=RECORD_FIELDS, required=("decision_id", "bundle_version")
+    ) or expect_types(
+        item,
+        where,
+        {
+            "decision_id": (str,),
+            "decided_at": (str,),
+            "bundle_version": (int,),
+            "bundle_digest": (str,),
+            "channel": (str,),
+            "category": (str,),
+            "tone": (str,),
+            "customer_id": (str,),
+            "trace": (dict,),
+            **{name: (list,) for name in LIST_FIELDS},
+        },
+    )
     if problem is not None:
         return problem
     if not isinstance(item["decision_id"], str) or not ID_PATTERN.match(item["decision_id"]):
-        return Refusal("invalid_decision_id", "'decision_id' is 8 to 64 letters, digits or "
-                       "._:- (the client makes one per decision).",
-                       field=f"{where}.decision_id")
+        return Refusal(
+            "invalid_decision_id",
+            "'decision_id' is 8 to 64 letters, digits or ._:- (the client makes one per decision).",
+            field=f"{where}.decision_id",
+        )
     version = item["bundle_version"]
     if not is_int(version) or not 1 <= version <= 2**31 - 1:
-        return Refusal("invalid_version", "'bundle_version' must be a bundle version.",
-                       field=f"{where}.bundle_version")
+        return Refusal(
+            "invalid_version",
+            "'bundle_version' must be a bundle version.",
+            field=f"{where}.bundle_version",
+        )
     if item.get("decided_at") is not None and _moment(item["decided_at"]) is None:
-        return Refusal("invalid_time", "'decided_at' must be an ISO 8601 date-time such as "
-                       "2026-03-01T09:30:00Z.", field=f"{where}.decided_at")
-    for name, limit in (("bundle_digest", 100), ("channel", 32), ("category", 32), ("tone", 32),
-                        ("customer_id", 100)):
+        return Refusal(
+            "invalid_time",
+            "'decided_at' must be an ISO 8601 date-time such as 2026-03-01T09:30:00Z.",
+            field=f"{where}.decided_at",
+        )
+    for name, limit in (
+        ("bundle_digest", 100),
+        ("channel", 32),
+        ("category", 32),
+        ("tone", 32),
+        ("customer_id", 100),
+    ):
         value = item.get(name)
         if isinstance(value, str) and len(value) > limit:
-            return Refusal("too_long", f"'{name}' has {len(value)} characters "
-                           f"(at most {limit}).", field=f"{where}.{name}")
+            return Refusal(
+                "too_long",
+                f"'{name}' has {len(value)} characters (at most {limit}).",
+                field=f"{where}.{name}",
+            )
     for name in LIST_FIELDS:
         entries = item.get(name) or []
         if len(entries) > MAX_LIST:
-            return Refusal("too_long", f"'{name}' lists at most {MAX_LIST} entries.",
-                           field=f"{where}.{name}")
+            return Refusal(
+                "too_long", f"'{name}' lists at most {MAX_LIST} entries.", field=f"{where}.{name}"
+            )
         for position, entry in enumerate(entries):
             if not isinstance(entry, Mapping) or not all(
-                    isinstance(v, str | int) and not isinstance(v, bool)
-                    and len(str(v)) <= 500 for v in entry.values()):
-                return Refusal("invalid_type", f"Each of '{name}' is an object of short "
-                               "text or numbers, as the client's record makes it.",
-                               field=f"{where}.{name}[{position}]")
+                isinstance(v, str | int) and not isinstance(v, bool) and len(str(v)) <= 500
+                for v in entry.values()
+            ):
+                return Refusal(
+                    "invalid_type",
+                    f"Each of '{name}' is an object of short "
+                    "text or numbers, as the client's record makes it.",
+                    field=f"{where}.{name}[{position}]",
+                )
     return None
 
 
@@ -239,8 +320,9 @@ def _moment(value: Any) -> datetime | None:
 def known_ids(session: Session, ids: list[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(ids), 200):
-        found.update(session.scalars(select(Decision.id)
-                                     .where(Decision.id.in_(ids[start:start + 200]))))
+        found.update(
+            session.scalars(select(Decision.id).where(Decision.id.in_(ids[start : start + 200])))
+        )
     return found
 
 
@@ -257,24 +339,34 @@ def explain(session: Session, decision_id: str) -> Explanation | None:
     decision = session.get(Decision, decision_id)
     if decision is None:
         return None
-    events = list(session.scalars(select(FeedbackEvent)
-                                  .where(FeedbackEvent.decision_id == decision_id)
-                                  .order_by(FeedbackEvent.at, FeedbackEvent.id)))
+    events = list(
+        session.scalars(
+            select(FeedbackEvent)
+            .where(FeedbackEvent.decision_id == decision_id)
+            .order_by(FeedbackEvent.at, FeedbackEvent.id)
+        )
+    )
     return Explanation(decision, _sentences(decision), events)
 
 
 def _sentences(decision: Decision) -> list[str]:
     out: list[str] = []
     for made in decision.offers:
-        out.append(f"Offered {made.get('offer')} because rule \u201c{made.get('rule')}\u201d "
-                   f"of ruleset {made.get('ruleset')} matched.")
+        out.append(
+            f"Offered {made.get('offer')} because rule \u201c{made.get('rule')}\u201d "
+            f"of ruleset {made.get('ruleset')} matched."
+        )
     for held in decision.holdouts:
-        out.append(f"Not offered {held.get('offer')}: rule \u201c{held.get('rule')}\u201d "
-                   "matched, but this customer falls in its holdout (the share of "
-                   "customers kept out to measure the offer).")
+        out.append(
+            f"Not offered {held.get('offer')}: rule \u201c{held.get('rule')}\u201d "
+            "matched, but this customer falls in its holdout (the share of "
+            "customers kept out to measure the offer)."
+        )
     for guard in decision.guards:
-        out.append(f"No offer from ruleset {guard.get('ruleset')}: the guard on line "
-                   f"{guard.get('line')} fired ({guard.get('text')}).")
+        out.append(
+            f"No offer from ruleset {guard.get('ruleset')}: the guard on line "
+            f"{guard.get('line')} fired ({guard.get('text')})."
+        )
     if not out:
         out.append("No rule made an offer for this interaction.")
     return out

@@ -41,43 +41,68 @@ class DecideRequest:
 
 def parse_request(body: Any) -> DecideRequest | Refusal:
     """Check the request's shape; the interaction itself is checked against the bundle."""
-    problem = check_object(body, "", allowed=REQUEST_FIELDS, required=("interaction",)) \
-        or expect_types(body, "", {"interaction": (dict,), "channels": (list,),
-                                   "explain": (bool,), "version": (int,), "layouts": (dict,)})
+    problem = check_object(
+        body, "", allowed=REQUEST_FIELDS, required=("interaction",)
+    ) or expect_types(
+        body,
+        "",
+        {
+            "interaction": (dict,),
+            "channels": (list,),
+            "explain": (bool,),
+            "version": (int,),
+            "layouts": (dict,),
+        },
+    )
     if problem is not None:
         return problem
     if body["interaction"] is None:
-        return Refusal("invalid_type", "'interaction' must be an object.",
-                       field="interaction")
+        return Refusal("invalid_type", "'interaction' must be an object.", field="interaction")
     # Templates see `interaction.data` (and its siblings) as their own top level.
     too_deep = _deeper_than(body["interaction"], MAX_DATA_DEPTH + 1, "interaction", 0)
     if too_deep is not None:
-        return Refusal("too_deep", f"The interaction nests more than {MAX_DATA_DEPTH} levels "
-                       "deep; templates cannot use data that deep.", field=too_deep)
+        return Refusal(
+            "too_deep",
+            f"The interaction nests more than {MAX_DATA_DEPTH} levels "
+            "deep; templates cannot use data that deep.",
+            field=too_deep,
+        )
     channels = body.get("channels")
     if channels is not None:
         for index, channel in enumerate(channels):
             if channel not in VARIANTS:
-                return Refusal("unknown_channel",
-                               f"{channel!r} is not a variant; use one of "
-                               f"{', '.join(VARIANTS)}.", field=f"channels[{index}]")
+                return Refusal(
+                    "unknown_channel",
+                    f"{channel!r} is not a variant; use one of {', '.join(VARIANTS)}.",
+                    field=f"channels[{index}]",
+                )
         channels = tuple(dict.fromkeys(channels))
     version = body.get("version")
     if version is not None and (not is_int(version) or not 1 <= version <= MAX_VERSION):
-        return Refusal("invalid_version", "'version' must be a bundle version (1 to "
-                       f"{MAX_VERSION}).", field="version")
+        return Refusal(
+            "invalid_version",
+            f"'version' must be a bundle version (1 to {MAX_VERSION}).",
+            field="version",
+        )
     layouts = body.get("layouts") or {}
     for channel, key in layouts.items():
         if channel not in LAYOUT_CHANNELS:
-            return Refusal("unknown_layout_channel",
-                           f"{channel!r} has no layouts; layouts exist for "
-                           f"{', '.join(LAYOUT_CHANNELS)}.", field=f"layouts.{channel}")
+            return Refusal(
+                "unknown_layout_channel",
+                f"{channel!r} has no layouts; layouts exist for {', '.join(LAYOUT_CHANNELS)}.",
+                field=f"layouts.{channel}",
+            )
         if not isinstance(key, str):
-            return Refusal("invalid_type", "A layout is named by its key (text).",
-                           field=f"layouts.{channel}")
-    return DecideRequest(interaction=body["interaction"], channels=channels,
-                         explain=bool(body.get("explain", False)), version=version,
-                         layouts=dict(layouts))
+            return Refusal(
+                "invalid_type", "A layout is named by its key (text).", field=f"layouts.{channel}"
+            )
+    return DecideRequest(
+        interaction=body["interaction"],
+        channels=channels,
+        explain=bool(body.get("explain", False)),
+        version=version,
+        layouts=dict(layouts),
+    )
 
 
 def _deeper_than(value: Any, limit: int, path: str, depth: int) -> str | None:
@@ -97,46 +122,58 @@ def _deeper_than(value: Any, limit: int, path: str, depth: int) -> str | None:
     return None
 
 
-def served_bundle(session: Callable[[], Session], cache: BundleCache,
-                  version: int | None) -> ServedBundle | Refusal:
+def served_bundle(
+    session: Callable[[], Session], cache: BundleCache, version: int | None
+) -> ServedBundle | Refusal:
     """The verified bundle for `version` (the current one when None)."""
     if version is None:
         pointer = cache.current(session)
         if pointer is None:
-            return Refusal("no_bundle", "Nothing has been published yet: publish a "
-                           "bundle in the studio first.",
-                           kind="not_found")
+            return Refusal(
+                "no_bundle",
+                "Nothing has been published yet: publish a bundle in the studio first.",
+                kind="not_found",
+            )
         version = pointer.version
     try:
         served = cache.served(session, version)
     except BundleTampered as exc:
-        return Refusal("bundle_unverifiable",
-                       f"Bundle v{exc.version} failed verification ({exc.reason}) and is "
-                       "not served; republish or roll back in the studio.",
-                       kind="unavailable")
+        return Refusal(
+            "bundle_unverifiable",
+            f"Bundle v{exc.version} failed verification ({exc.reason}) and is "
+            "not served; republish or roll back in the studio.",
+            kind="unavailable",
+        )
     if served is None:
-        return Refusal("unknown_version", f"There is no bundle v{version}.",
-                       field="version",
-                       kind="not_found")
+        return Refusal(
+            "unknown_version", f"There is no bundle v{version}.", field="version", kind="not_found"
+        )
     return served
 
 
-def runtime_for(session: Callable[[], Session], cache: BundleCache,
-                version: int | None) -> BundleRuntime | Refusal:
+def runtime_for(
+    session: Callable[[], Session], cache: BundleCache, version: int | None
+) -> BundleRuntime | Refusal:
     served = served_bundle(session, cache, version)
     if isinstance(served, Refusal):
         return served
     try:
         return cache.runtime(served)
     except BundleLoadError as exc:
-        return Refusal("bundle_unloadable",
-                       f"Bundle v{served.pointer.version} cannot be loaded for deciding: {exc}.",
-                       kind="unavailable")
+        return Refusal(
+            "bundle_unloadable",
+            f"Bundle v{served.pointer.version} cannot be loaded for deciding: {exc}.",
+            kind="unavailable",
+        )
 
 
-def decide(session: Callable[[], Session], cache: BundleCache,
-           request: DecideRequest, *, context: RenderContext | None = None
-           ) -> dict[str, Any] | Refusal:
+def decide(
+    session: Callable[[], Session],
+    cache: BundleCache,
+    request: DecideRequest,
+    *,
+    context: RenderContext | None = None,
+) -> dict[str, Any] | Refusal:
     """The decision for one interaction, with the rendered variants of each offer.
 
     `context` carries the customer's own links when a message is opened with the
@@ -148,17 +185,25 @@ def decide(session: Callable[[], Session], cache: BundleCache,
     if problems:
         first = problems[0]
         hint = f" ({first.hint})" if first.hint else ""
-        more = (f" {len(problems) - 1} more field(s) do not fit the schema either: "
-                + ", ".join(p.field for p in problems[1:6]) + "."
-                if len(problems) > 1 else "")
-        return Refusal("invalid_interaction", f"{first.message}{hint}.{more}",
-                       field=first.field)
+        more = (
+            f" {len(problems) - 1} more field(s) do not fit the schema either: "
+            + ", ".join(p.field for p in problems[1:6])
+            + "."
+            if len(problems) > 1
+            else ""
+        )
+        return Refusal("invalid_interaction", f"{first.message}{hint}.{more}", field=first.field)
     for channel, message in runtime.unknown_layouts(request.layouts):
         return Refusal("unknown_layout", message, field=f"layouts.{channel}")
     try:
-        return runtime.decide(request.interaction, channels=request.channels,
-                              explain=request.explain, layouts=request.layouts,
-                              context=context, history=DatabaseHistory(session()))
+        return runtime.decide(
+            request.interaction,
+            channels=request.channels,
+            explain=request.explain,
+            layouts=request.layouts,
+            context=context,
+            history=DatabaseHistory(session()),
+        )
     except dsl.DSLError as exc:
         return Refusal("invalid_interaction", _first_message(exc), field="interaction")
 
@@ -166,4 +211,3 @@ def decide(session: Callable[[], Session], cache: BundleCache,
 def _first_message(exc: Any) -> str:
     diagnostics = getattr(exc, "diagnostics", None) or []
     return str(diagnostics[0].message) if diagnostics else str(exc)
-

@@ -27,8 +27,9 @@ def diff_lines(before: str | None, after: str, *, context: int = 3) -> list[Diff
             out.append(DiffLine("gap", None, None, "…"))
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
-                out += [DiffLine("context", i1 + k + 1, j1 + k + 1, old[i1 + k])
-                        for k in range(i2 - i1)]
+                out += [
+                    DiffLine("context", i1 + k + 1, j1 + k + 1, old[i1 + k]) for k in range(i2 - i1)
+                ]
                 continue
             if tag in ("replace", "delete"):
                 out += [DiffLine("delete", i + 1, None, old[i]) for i in range(i1, i2)]

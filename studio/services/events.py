@@ -29,14 +29,20 @@ EVENT_TYPES: Final = ("shown", "clicked", "accepted", "declined", "complaint", "
 OFFER_EVENTS: Final = frozenset({"shown", "clicked", "accepted", "declined", "complaint"})
 MAX_EVENTS: Final = 500
 MAX_PAYLOAD_BYTES: Final = 16 * 1024
-TEXT_LIMITS: Final = {"event_id": 100, "offer_key": 64, "rule": 200, "channel": 32,
-                      "category": 32, "customer_id": 100, "decision_id": 64}
+TEXT_LIMITS: Final = {
+    "event_id": 100,
+    "offer_key": 64,
+    "rule": 200,
+    "channel": 32,
+    "category": 32,
+    "customer_id": 100,
+    "decision_id": 64,
+}
 #: How far from the studio's clock an event's `at` may be: clocks drift and outboxes
 #: hold events through outages, but a date years off is a bug in the sender.
 MAX_FUTURE: Final = timedelta(days=1)
 MAX_PAST: Final = timedelta(days=5 * 365)
-EVENT_FIELDS: Final = (*TEXT_LIMITS, "type", "bundle_version", "score", "at", "payload",
-                       "value")
+EVENT_FIELDS: Final = (*TEXT_LIMITS, "type", "bundle_version", "score", "at", "payload", "value")
 
 
 @dataclass(frozen=True)
@@ -48,14 +54,21 @@ class EventResult:
     warnings: tuple[Refusal, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"index": self.index, "event_id": self.event_id,
-                               "status": self.status}
+        out: dict[str, Any] = {
+            "index": self.index,
+            "event_id": self.event_id,
+            "status": self.status,
+        }
         if self.warnings:
-            out["warnings"] = [{"code": w.code, "message": w.message, "field": w.field}
-                               for w in self.warnings]
+            out["warnings"] = [
+                {"code": w.code, "message": w.message, "field": w.field} for w in self.warnings
+            ]
         if self.error is not None:
-            out["error"] = {"code": self.error.code, "message": self.error.message,
-                            "field": self.error.field}
+            out["error"] = {
+                "code": self.error.code,
+                "message": self.error.message,
+                "field": self.error.field,
+            }
         return out
 
 
@@ -67,13 +80,15 @@ class IngestReport:
         return sum(1 for r in self.results if r.status == status)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"stored": self.count("stored"), "duplicates": self.count("duplicate"),
-                "rejected": self.count("rejected"),
-                "results": [r.to_dict() for r in self.results]}
+        return {
+            "stored": self.count("stored"),
+            "duplicates": self.count("duplicate"),
+            "rejected": self.count("rejected"),
+            "results": [r.to_dict() for r in self.results],
+        }
 
 
-def ingest(session: Session, body: Any, *, now: datetime | None = None
-           ) -> IngestReport | Refusal:
+def ingest(session: Session, body: Any, *, now: datetime | None = None) -> IngestReport | Refusal:
     """Store each well-formed, new event (flushed, not committed); report on all of them.
 
     The batch itself must be readable (an object with a list of at most `MAX_EVENTS`
@@ -86,10 +101,12 @@ def ingest(session: Session, body: Any, *, now: datetime | None = None
     if not isinstance(events, list):
         return Refusal("invalid_type", "'events' must be a list.", field="events")
     if len(events) > MAX_EVENTS:
-        return Refusal("too_many_events",
-                       f"Send at most {MAX_EVENTS} events per request (got {len(events)}).",
-                       field="events",
-                       kind="too_large")
+        return Refusal(
+            "too_many_events",
+            f"Send at most {MAX_EVENTS} events per request (got {len(events)}).",
+            field="events",
+            kind="too_large",
+        )
     now = now or datetime.now(UTC)
     results: dict[int, EventResult] = {}
     rows: dict[int, FeedbackEvent] = {}
@@ -97,14 +114,16 @@ def ingest(session: Session, body: Any, *, now: datetime | None = None
         parsed = _event_row(raw, f"events[{index}]", now)
         if isinstance(parsed, Refusal):
             event_id = raw.get("event_id") if isinstance(raw, Mapping) else None
-            results[index] = EventResult(index, event_id if isinstance(event_id, str) else None,
-                                         "rejected", parsed)
+            results[index] = EventResult(
+                index, event_id if isinstance(event_id, str) else None, "rejected", parsed
+            )
         else:
             rows[index] = parsed
     stored = _store(session, rows)
     results.update(stored)
     contact_history.record_event_outcomes(
-        session, (rows[i] for i, r in stored.items() if r.status == "stored"))
+        session, (rows[i] for i, r in stored.items() if r.status == "stored")
+    )
     kept = {i: rows[i] for i, r in results.items() if r.status == "stored" and i in rows}
     for index, found in outcomes.events_stored(session, kept).items():
         results[index] = replace(results[index], warnings=found)
@@ -112,9 +131,22 @@ def ingest(session: Session, body: Any, *, now: datetime | None = None
 
 
 #: The columns an event row is inserted with.
-_COLUMNS: Final = ("event_id", "type", "offer_key", "rule", "channel", "category",
-                   "bundle_version", "customer_id", "score", "at", "received_at", "payload",
-                   "decision_id", "value_cents")
+_COLUMNS: Final = (
+    "event_id",
+    "type",
+    "offer_key",
+    "rule",
+    "channel",
+    "category",
+    "bundle_version",
+    "customer_id",
+    "score",
+    "at",
+    "received_at",
+    "payload",
+    "decision_id",
+    "value_cents",
+)
 
 
 def _store(session: Session, rows: Mapping[int, FeedbackEvent]) -> dict[int, EventResult]:
@@ -135,8 +167,11 @@ def _store(session: Session, rows: Mapping[int, FeedbackEvent]) -> dict[int, Eve
         return out
     values = [{name: getattr(rows[index], name) for name in _COLUMNS} for index in first.values()]
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (insert(FeedbackEvent).on_conflict_do_nothing(index_elements=["event_id"])
-                 .returning(FeedbackEvent.event_id))
+    statement = (
+        insert(FeedbackEvent)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(FeedbackEvent.event_id)
+    )
     stored = set(session.scalars(statement, values))
     for event_id, index in first.items():
         out[index] = EventResult(index, event_id, "stored" if event_id in stored else "duplicate")
@@ -144,10 +179,20 @@ def _store(session: Session, rows: Mapping[int, FeedbackEvent]) -> dict[int, Eve
 
 
 def _event_row(raw: Any, where: str, now: datetime) -> FeedbackEvent | Refusal:
-    problem = check_object(raw, where, allowed=EVENT_FIELDS, required=("event_id", "type")) \
-        or expect_types(raw, where, {**{name: (str,) for name in TEXT_LIMITS},
-                                     "type": (str,), "bundle_version": (int,),
-                                     "score": (int, float), "at": (str,), "payload": (dict,)})
+    problem = check_object(
+        raw, where, allowed=EVENT_FIELDS, required=("event_id", "type")
+    ) or expect_types(
+        raw,
+        where,
+        {
+            **{name: (str,) for name in TEXT_LIMITS},
+            "type": (str,),
+            "bundle_version": (int,),
+            "score": (int, float),
+            "at": (str,),
+            "payload": (dict,),
+        },
+    )
     if problem is not None:
         return problem
     for name in ("event_id", "type"):
@@ -156,65 +201,102 @@ def _event_row(raw: Any, where: str, now: datetime) -> FeedbackEvent | Refusal:
     for name, limit in TEXT_LIMITS.items():
         value = raw.get(name)
         if isinstance(value, str) and len(value) > limit:
-            return Refusal("too_long", f"'{name}' has {len(value)} characters "
-                           f"(at most {limit}).", field=f"{where}.{name}")
+            return Refusal(
+                "too_long",
+                f"'{name}' has {len(value)} characters (at most {limit}).",
+                field=f"{where}.{name}",
+            )
     if not raw["event_id"].strip():
-        return Refusal("missing_field", "'event_id' must not be empty; give every "
-                       "event a unique id so a retried batch is stored once.",
-                       field=f"{where}.event_id")
+        return Refusal(
+            "missing_field",
+            "'event_id' must not be empty; give every "
+            "event a unique id so a retried batch is stored once.",
+            field=f"{where}.event_id",
+        )
     kind = raw["type"]
     if kind not in EVENT_TYPES:
-        return Refusal("unknown_event_type",
-                       f"{str(kind)[:40]!r} is not an event type; use one of "
-                       f"{', '.join(EVENT_TYPES)}.", field=f"{where}.type")
+        return Refusal(
+            "unknown_event_type",
+            f"{str(kind)[:40]!r} is not an event type; use one of {', '.join(EVENT_TYPES)}.",
+            field=f"{where}.type",
+        )
     problem = _check_offer_and_score(raw, kind, where)
     if problem is not None:
         return problem
     version = raw.get("bundle_version")
     if version is not None and (not is_int(version) or not 1 <= version <= 2**31 - 1):
-        return Refusal("invalid_version", "'bundle_version' must be a bundle version.",
-                       field=f"{where}.bundle_version")
+        return Refusal(
+            "invalid_version",
+            "'bundle_version' must be a bundle version.",
+            field=f"{where}.bundle_version",
+        )
     at = _moment(raw.get("at"), now)
     if at is None:
-        return Refusal("invalid_time", "'at' must be an ISO 8601 date-time such as "
-                       "2026-03-01T09:30:00Z.", field=f"{where}.at")
+        return Refusal(
+            "invalid_time",
+            "'at' must be an ISO 8601 date-time such as 2026-03-01T09:30:00Z.",
+            field=f"{where}.at",
+        )
     if at > now + MAX_FUTURE or at < now - MAX_PAST:
-        return Refusal("time_out_of_range",
-                       f"'at' is {'in the future' if at > now else 'more than 5 years back'}"
-                       f" ({at.isoformat()}); events are accepted from 5 years back to 1 day "
-                       "ahead of the studio's clock.", field=f"{where}.at")
+        return Refusal(
+            "time_out_of_range",
+            f"'at' is {'in the future' if at > now else 'more than 5 years back'}"
+            f" ({at.isoformat()}); events are accepted from 5 years back to 1 day "
+            "ahead of the studio's clock.",
+            field=f"{where}.at",
+        )
     payload = raw.get("payload") or {}
     if len(json.dumps(payload)) > MAX_PAYLOAD_BYTES:
-        return Refusal("too_long", f"'payload' is larger than {MAX_PAYLOAD_BYTES // 1024} KB.",
-                       field=f"{where}.payload")
+        return Refusal(
+            "too_long",
+            f"'payload' is larger than {MAX_PAYLOAD_BYTES // 1024} KB.",
+            field=f"{where}.payload",
+        )
     value = outcomes.value_cents(raw, kind, f"{where}.value")
     if isinstance(value, Refusal):
         return value
     score = raw.get("score")
     return FeedbackEvent(
-        event_id=raw["event_id"], type=kind, offer_key=raw.get("offer_key") or "",
-        rule=raw.get("rule") or "", channel=raw.get("channel") or "",
-        category=raw.get("category") or "", bundle_version=version,
+        event_id=raw["event_id"],
+        type=kind,
+        offer_key=raw.get("offer_key") or "",
+        rule=raw.get("rule") or "",
+        channel=raw.get("channel") or "",
+        category=raw.get("category") or "",
+        bundle_version=version,
         customer_id=raw.get("customer_id") or "",
-        score=float(score) if score is not None else None, at=at, received_at=now,
-        payload=payload, decision_id=raw.get("decision_id") or None, value_cents=value)
+        score=float(score) if score is not None else None,
+        at=at,
+        received_at=now,
+        payload=payload,
+        decision_id=raw.get("decision_id") or None,
+        value_cents=value,
+    )
 
 
 def _check_offer_and_score(raw: Mapping[str, Any], kind: str, where: str) -> Refusal | None:
     if kind in OFFER_EVENTS and not raw.get("offer_key"):
-        return Refusal("missing_field", f"A '{kind}' event names the offer it is about "
-                       "in 'offer_key'.", field=f"{where}.offer_key")
+        return Refusal(
+            "missing_field",
+            f"A '{kind}' event names the offer it is about in 'offer_key'.",
+            field=f"{where}.offer_key",
+        )
     score = raw.get("score")
     if kind == "nps":
         if score is None:
-            return Refusal("missing_field", "An 'nps' event carries the answer in "
-                           "'score' (0 to 10).", field=f"{where}.score")
+            return Refusal(
+                "missing_field",
+                "An 'nps' event carries the answer in 'score' (0 to 10).",
+                field=f"{where}.score",
+            )
         if not 0 <= score <= 10 or score != int(score):
-            return Refusal("invalid_score", "'score' is a whole number from 0 to 10.",
-                           field=f"{where}.score")
+            return Refusal(
+                "invalid_score", "'score' is a whole number from 0 to 10.", field=f"{where}.score"
+            )
     elif score is not None:
-        return Refusal("unexpected_field", "Only 'nps' events carry a 'score'.",
-                       field=f"{where}.score")
+        return Refusal(
+            "unexpected_field", "Only 'nps' events carry a 'score'.", field=f"{where}.score"
+        )
     return None
 
 

@@ -40,22 +40,38 @@ def report(session: Session, window: Window) -> HarmReport:
     guards: Counter[tuple[str, str]] = Counter()
     tones: Counter[str] = Counter()
     guarded = 0
-    stmt = (select(Decision.guards, Decision.tone)
-            .where(Decision.decided_at >= start, Decision.decided_at < end,
-                   cast(Decision.guards, Text) != "[]")
-            .execution_options(yield_per=2000))
+    stmt = (
+        select(Decision.guards, Decision.tone)
+        .where(
+            Decision.decided_at >= start,
+            Decision.decided_at < end,
+            cast(Decision.guards, Text) != "[]",
+        )
+        .execution_options(yield_per=2000)
+    )
     for fired, tone in session.execute(stmt):
         if not fired:
             continue
         guarded += 1
         tones[tone or "–"] += 1
-        for guard in {(f"{g.get('ruleset')}:{g.get('line')}", str(g.get("text") or ""))
-                      for g in fired}:
+        for guard in {
+            (f"{g.get('ruleset')}:{g.get('line')}", str(g.get("text") or "")) for g in fired
+        }:
             guards[guard] += 1
     offered, complaints = session.execute(
-        select(func.coalesce(func.sum(DecisionRollup.decisions), 0),
-               func.coalesce(func.sum(DecisionRollup.complaints), 0))
-        .where(DecisionRollup.day >= window.start, DecisionRollup.day <= window.end,
-               DecisionRollup.arm == "treatment")).one()
-    return HarmReport(guarded, [(k, t, n) for (k, t), n in guards.most_common()],
-                      tones.most_common(), int(offered), int(complaints))
+        select(
+            func.coalesce(func.sum(DecisionRollup.decisions), 0),
+            func.coalesce(func.sum(DecisionRollup.complaints), 0),
+        ).where(
+            DecisionRollup.day >= window.start,
+            DecisionRollup.day <= window.end,
+            DecisionRollup.arm == "treatment",
+        )
+    ).one()
+    return HarmReport(
+        guarded,
+        [(k, t, n) for (k, t), n in guards.most_common()],
+        tones.most_common(),
+        int(offered),
+        int(complaints),
+    )

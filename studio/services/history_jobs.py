@@ -5,5 +5,8 @@ from __future__ import annotations
 
 from studio.services import backtests, interaction_import, retention
 
-JOB_NAMES = (interaction_import.import_job.__name__, retention.retention_job.__name__,
-             backtests.backtest_job.__name__)
+JOB_NAMES = (
+    interaction_import.import_job.__name__,
+    retention.retention_job.__name__,
+    backtests.backtest_job.__name__,
+)

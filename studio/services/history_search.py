@@ -34,8 +34,17 @@ FACETS: Final = ("category", "intent", "channel", "tone", "resolution")
 FACET_LIMIT: Final = 12
 MAX_WORDS: Final = 20
 ATTRIBUTE_RE: Final = re.compile(r"^([a-z][a-z0-9_]{0,40})=(.{1,100})$")
-EXPORT_COLUMNS: Final = ("interaction_id", "at", "customer_id", "category", "intent",
-                         "channel", "tone", "resolution", "text")
+EXPORT_COLUMNS: Final = (
+    "interaction_id",
+    "at",
+    "customer_id",
+    "category",
+    "intent",
+    "channel",
+    "tone",
+    "resolution",
+    "text",
+)
 
 
 @dataclass(frozen=True)
@@ -110,72 +119,127 @@ def conditions(session: Session, params: SearchParams) -> tuple[list[Any], list[
         value = getattr(params, name)
         if value:
             where.append(getattr(Interaction, name) == value)
-    start, end = _day(params.date_from, "date_from", problems), _day(params.date_to,
-                                                                      "date_to", problems)
+    start, end = (
+        _day(params.date_from, "date_from", problems),
+        _day(params.date_to, "date_to", problems),
+    )
     if start:
         where.append(Interaction.at >= datetime.combine(start, datetime.min.time(), UTC))
     if end:
-        where.append(Interaction.at < datetime.combine(end + timedelta(days=1),
-                                                       datetime.min.time(), UTC))
+        where.append(
+            Interaction.at < datetime.combine(end + timedelta(days=1), datetime.min.time(), UTC)
+        )
     if params.customer:
         where.append(Interaction.customer_id == params.customer)
     if params.attribute:
         match = ATTRIBUTE_RE.match(params.attribute)
         if match is None:
-            problems.append(FieldError("attribute", "Write a customer attribute as name=value, "
-                                       "like tier=gold or state=CA."))
+            problems.append(
+                FieldError(
+                    "attribute",
+                    "Write a customer attribute as name=value, like tier=gold or state=CA.",
+                )
+            )
         else:
             name, value = match.groups()
             where.append(Interaction.body["customer"][name].as_string() == value)
     if params.received_offer:
-        where.append(exists().where(and_(
-            FeedbackEvent.customer_id == Interaction.customer_id,
-            FeedbackEvent.offer_key == params.received_offer,
-            FeedbackEvent.type.in_(("shown", "clicked", "accepted", "declined")))))
+        where.append(
+            exists().where(
+                and_(
+                    FeedbackEvent.customer_id == Interaction.customer_id,
+                    FeedbackEvent.offer_key == params.received_offer,
+                    FeedbackEvent.type.in_(("shown", "clicked", "accepted", "declined")),
+                )
+            )
+        )
     if params.complained:
-        where.append(exists().where(and_(FeedbackEvent.customer_id == Interaction.customer_id,
-                                         FeedbackEvent.type == "complaint")))
+        where.append(
+            exists().where(
+                and_(
+                    FeedbackEvent.customer_id == Interaction.customer_id,
+                    FeedbackEvent.type == "complaint",
+                )
+            )
+        )
     terms = words(params.q)
     if terms:
         if session.get_bind().dialect.name == "postgresql":
-            where.append(text("interactions.search_vector @@ plainto_tsquery('english', :fts)")
-                         .bindparams(fts=" ".join(terms)))
+            where.append(
+                text("interactions.search_vector @@ plainto_tsquery('english', :fts)").bindparams(
+                    fts=" ".join(terms)
+                )
+            )
         else:
             matched: Select[Any]
-            matched = (select(literal_column("rowid")).select_from(table("interactions_fts"))
-                       .where(text("interactions_fts MATCH :fts")
-                              .bindparams(fts=" ".join(f'"{w}"' for w in terms))))
+            matched = (
+                select(literal_column("rowid"))
+                .select_from(table("interactions_fts"))
+                .where(
+                    text("interactions_fts MATCH :fts").bindparams(
+                        fts=" ".join(f'"{w}"' for w in terms)
+                    )
+                )
+            )
             where.append(Interaction.id.in_(matched))
     return where, problems
 
 
 def _hit(row: Any, raw_text: bool) -> Hit:
-    return Hit(row.id, row.interaction_id, row.customer_id, _aware(row.at), row.category,
-               row.intent, row.channel, row.tone, row.resolution,
-               row.text if raw_text else None)
+    return Hit(
+        row.id,
+        row.interaction_id,
+        row.customer_id,
+        _aware(row.at),
+        row.category,
+        row.intent,
+        row.channel,
+        row.tone,
+        row.resolution,
+        row.text if raw_text else None,
+    )
 
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-_COLUMNS: Final = (Interaction.id, Interaction.interaction_id, Interaction.customer_id,
-                   Interaction.at, Interaction.category, Interaction.intent,
-                   Interaction.channel, Interaction.tone, Interaction.resolution,
-                   Interaction.text)
+_COLUMNS: Final = (
+    Interaction.id,
+    Interaction.interaction_id,
+    Interaction.customer_id,
+    Interaction.at,
+    Interaction.category,
+    Interaction.intent,
+    Interaction.channel,
+    Interaction.tone,
+    Interaction.resolution,
+    Interaction.text,
+)
 
 
-def search(session: Session, params: SearchParams, *, page: int = 1, per_page: int = PER_PAGE,
-           raw_text: bool = False, facets: bool = True) -> SearchResult:
+def search(
+    session: Session,
+    params: SearchParams,
+    *,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    raw_text: bool = False,
+    facets: bool = True,
+) -> SearchResult:
     """A page of interactions matching `params`, newest first, with facet counts."""
     where, problems = conditions(session, params)
     if problems:
         return SearchResult([], 1, per_page, 0, problems=problems)
     total = int(session.scalar(select(func.count()).select_from(Interaction).where(*where)) or 0)
     page = clamp(page, total=total, per_page=per_page)
-    rows = session.execute(select(*_COLUMNS).where(*where)
-                           .order_by(Interaction.at.desc(), Interaction.id.desc())
-                           .limit(per_page).offset((page - 1) * per_page))
+    rows = session.execute(
+        select(*_COLUMNS)
+        .where(*where)
+        .order_by(Interaction.at.desc(), Interaction.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
     counts = facet_counts(session, where) if facets and total else {}
     return SearchResult([_hit(r, raw_text) for r in rows], page, per_page, total, facets=counts)
 
@@ -188,8 +252,9 @@ MAX_COMBINATIONS: Final = 5_000
 def facet_counts(session: Session, where: list[Any]) -> dict[str, list[tuple[str, int]]]:
     """Counts per value of each facet over the matches: one grouped scan, added up here."""
     columns = [getattr(Interaction, name) for name in FACETS]
-    rows = session.execute(select(*columns, func.count()).where(*where).group_by(*columns)
-                           .limit(MAX_COMBINATIONS + 1)).all()
+    rows = session.execute(
+        select(*columns, func.count()).where(*where).group_by(*columns).limit(MAX_COMBINATIONS + 1)
+    ).all()
     if len(rows) > MAX_COMBINATIONS:
         return _facet_counts_each(session, where)
     totals: dict[str, dict[str, int]] = {name: {} for name in FACETS}
@@ -198,8 +263,10 @@ def facet_counts(session: Session, where: list[Any]) -> dict[str, list[tuple[str
         for index, name in enumerate(FACETS):
             value = row[index] or "(none)"
             totals[name][value] = totals[name].get(value, 0) + n
-    return {name: sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
-            for name, counts in totals.items()}
+    return {
+        name: sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
+        for name, counts in totals.items()
+    }
 
 
 def _facet_counts_each(session: Session, where: list[Any]) -> dict[str, list[tuple[str, int]]]:
@@ -207,8 +274,13 @@ def _facet_counts_each(session: Session, where: list[Any]) -> dict[str, list[tup
     for name in FACETS:
         column = getattr(Interaction, name)
         number = func.count()
-        rows = session.execute(select(column, number).where(*where).group_by(column)
-                               .order_by(number.desc(), column).limit(FACET_LIMIT))
+        rows = session.execute(
+            select(column, number)
+            .where(*where)
+            .group_by(column)
+            .order_by(number.desc(), column)
+            .limit(FACET_LIMIT)
+        )
         out[name] = [(value or "(none)", int(n)) for value, n in rows]
     return out
 
@@ -225,16 +297,29 @@ def export_csv(session: Session, params: SearchParams, *, raw_text: bool) -> Ite
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
     where, _problems = conditions(session, params)
-    rows = session.execute(select(*_COLUMNS).where(*where)
-                           .order_by(Interaction.at, Interaction.id)
-                           .execution_options(yield_per=1000))
+    rows = session.execute(
+        select(*_COLUMNS)
+        .where(*where)
+        .order_by(Interaction.at, Interaction.id)
+        .execution_options(yield_per=1000)
+    )
     yield buffer.getvalue()
     for row in rows:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([row.interaction_id, _aware(row.at).isoformat(), row.customer_id,
-                         row.category, row.intent, row.channel, row.tone, row.resolution,
-                         row.text if raw_text else ""])
+        writer.writerow(
+            [
+                row.interaction_id,
+                _aware(row.at).isoformat(),
+                row.customer_id,
+                row.category,
+                row.intent,
+                row.channel,
+                row.tone,
+                row.resolution,
+                row.text if raw_text else "",
+            ]
+        )
         yield buffer.getvalue()
 
 
@@ -243,8 +328,9 @@ def parquet_available() -> bool:
     return importlib.util.find_spec("pyarrow") is not None
 
 
-def export_parquet(session: Session, params: SearchParams, path: Path, *,
-                   raw_text: bool, batch: int = 10_000) -> int:
+def export_parquet(
+    session: Session, params: SearchParams, path: Path, *, raw_text: bool, batch: int = 10_000
+) -> int:
     """Every matching interaction written to `path` as Parquet; the row count.
 
     Written in row groups of `batch` rows, so memory stays bounded however many match.
@@ -252,12 +338,19 @@ def export_parquet(session: Session, params: SearchParams, path: Path, *,
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = pa.schema([(name, pa.timestamp("us", tz="UTC") if name == "at" else pa.string())
-                        for name in EXPORT_COLUMNS])
+    schema = pa.schema(
+        [
+            (name, pa.timestamp("us", tz="UTC") if name == "at" else pa.string())
+            for name in EXPORT_COLUMNS
+        ]
+    )
     where, _problems = conditions(session, params)
-    rows = session.execute(select(*_COLUMNS).where(*where)
-                           .order_by(Interaction.at, Interaction.id)
-                           .execution_options(yield_per=batch))
+    rows = session.execute(
+        select(*_COLUMNS)
+        .where(*where)
+        .order_by(Interaction.at, Interaction.id)
+        .execution_options(yield_per=batch)
+    )
     count = 0
     with pq.ParquetWriter(path, schema) as writer:
         for part in rows.partitions(batch):
@@ -287,21 +380,37 @@ class TimelineEntry:
     interaction_id: str = ""
 
 
-def timeline(session: Session, customer_id: str, *, raw_text: bool,
-             limit: int = 500) -> list[TimelineEntry]:
+def timeline(
+    session: Session, customer_id: str, *, raw_text: bool, limit: int = 500
+) -> list[TimelineEntry]:
     """The customer's interactions and the events about them, oldest first."""
-    entries = [TimelineEntry(_aware(r.at), "interaction",
-                             f"{r.intent or r.category} by {r.channel or 'unknown channel'}",
-                             (r.text if raw_text else "") or "", r.interaction_id)
-               for r in session.execute(select(*_COLUMNS)
-                                        .where(Interaction.customer_id == customer_id)
-                                        .order_by(Interaction.at.desc()).limit(limit))]
-    for event in session.scalars(select(FeedbackEvent)
-                                 .where(FeedbackEvent.customer_id == customer_id)
-                                 .order_by(FeedbackEvent.at.desc()).limit(limit)):
+    entries = [
+        TimelineEntry(
+            _aware(r.at),
+            "interaction",
+            f"{r.intent or r.category} by {r.channel or 'unknown channel'}",
+            (r.text if raw_text else "") or "",
+            r.interaction_id,
+        )
+        for r in session.execute(
+            select(*_COLUMNS)
+            .where(Interaction.customer_id == customer_id)
+            .order_by(Interaction.at.desc())
+            .limit(limit)
+        )
+    ]
+    for event in session.scalars(
+        select(FeedbackEvent)
+        .where(FeedbackEvent.customer_id == customer_id)
+        .order_by(FeedbackEvent.at.desc())
+        .limit(limit)
+    ):
         what = f"offer {event.offer_key}" if event.offer_key else event.type
-        entries.append(TimelineEntry(_aware(event.at), event.type, f"{event.type}: {what}",
-                                     event.rule or "", ""))
+        entries.append(
+            TimelineEntry(
+                _aware(event.at), event.type, f"{event.type}: {what}", event.rule or "", ""
+            )
+        )
     return sorted(entries, key=lambda e: e.at)
 
 
@@ -312,12 +421,15 @@ def interaction(session: Session, interaction_id: str) -> Interaction | None:
 # --- saved searches ---------------------------------------------------------------------------
 
 
-def save(session: Session, *, name: str, params: SearchParams, owner_id: int | None
-         ) -> SavedSearch | FieldError:
+def save(
+    session: Session, *, name: str, params: SearchParams, owner_id: int | None
+) -> SavedSearch | FieldError:
     name = name.strip()
     if not name or len(name) > 200:
-        return FieldError("name", "Name the search (up to 200 characters), like "
-                          "“Complaints by phone in November”.")
+        return FieldError(
+            "name",
+            "Name the search (up to 200 characters), like “Complaints by phone in November”.",
+        )
     if params.empty:
         return FieldError("q", "Search for something first, then save it.")
     saved = SavedSearch(name=name, params=params.to_args(), owner_id=owner_id)
@@ -327,10 +439,21 @@ def save(session: Session, *, name: str, params: SearchParams, owner_id: int | N
 
 
 def saved_for(session: Session, owner_id: int | None) -> list[SavedSearch]:
-    return list(session.scalars(select(SavedSearch).where(SavedSearch.owner_id == owner_id)
-                                .order_by(SavedSearch.name, SavedSearch.id)))
+    return list(
+        session.scalars(
+            select(SavedSearch)
+            .where(SavedSearch.owner_id == owner_id)
+            .order_by(SavedSearch.name, SavedSearch.id)
+        )
+    )
 
 
 def params_of(saved: SavedSearch) -> SearchParams:
-    return replace(SearchParams(), **{k: str(v) for k, v in (saved.params or {}).items()
-                                      if k in SearchParams.__dataclass_fields__})
+    return replace(
+        SearchParams(),
+        **{
+            k: str(v)
+            for k, v in (saved.params or {}).items()
+            if k in SearchParams.__dataclass_fields__
+        },
+    )

@@ -61,8 +61,9 @@ class Stream:
         self._raw = path.open("rb")
         self.compressed = self._raw.read(2) == b"\x1f\x8b"
         self._raw.seek(0)
-        self.data: io.BufferedIOBase = (gzip.GzipFile(fileobj=self._raw, mode="rb")
-                                if self.compressed else self._raw)
+        self.data: io.BufferedIOBase = (
+            gzip.GzipFile(fileobj=self._raw, mode="rb") if self.compressed else self._raw
+        )
         if offset:
             self.data.seek(offset)
 
@@ -101,17 +102,22 @@ class Lines:
                     size += len(more)
                     if not more or more.endswith(b"\n"):
                         break
-                self.flag = RowProblem("row", f"is {size / 1024 / 1024:.1f} MB; a row may be "
-                                       f"at most {MAX_ROW // 1024 // 1024} MB")
+                self.flag = RowProblem(
+                    "row",
+                    f"is {size / 1024 / 1024:.1f} MB; a row may be "
+                    f"at most {MAX_ROW // 1024 // 1024} MB",
+                )
                 yield "\n"
                 continue
             if start == 0 and raw.startswith(_BOM):
-                raw = raw[len(_BOM):]
+                raw = raw[len(_BOM) :]
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as bad:
-                self.flag = RowProblem("row", f"is not UTF-8 text (byte {bad.start + 1} of "
-                                       "the line); save the file as UTF-8")
+                self.flag = RowProblem(
+                    "row",
+                    f"is not UTF-8 text (byte {bad.start + 1} of the line); save the file as UTF-8",
+                )
                 yield "\n"
                 continue
             yield text
@@ -130,16 +136,23 @@ def json_records(lines: Lines) -> Iterator[Record]:
         try:
             value = json.loads(text)
         except json.JSONDecodeError as bad:
-            yield Record(number, lines.offset, None,
-                         [RowProblem("row", f"is not valid JSON: {bad.msg} at column "
-                                     f"{bad.colno}")])
+            yield Record(
+                number,
+                lines.offset,
+                None,
+                [RowProblem("row", f"is not valid JSON: {bad.msg} at column {bad.colno}")],
+            )
             continue
         except RecursionError:
             yield Record(number, lines.offset, None, [RowProblem("row", "is nested too deeply")])
             continue
         if not isinstance(value, dict):
-            yield Record(number, lines.offset, None,
-                         [RowProblem("row", "is not a JSON object (one interaction per line)")])
+            yield Record(
+                number,
+                lines.offset,
+                None,
+                [RowProblem("row", "is not a JSON object (one interaction per line)")],
+            )
             continue
         yield Record(number, lines.offset, value)
 
@@ -179,4 +192,3 @@ def csv_records(lines: Lines, schema: Schema, header: list[str]) -> Iterator[Rec
             continue
         body, problems = body_from_cells(schema, header, cells)
         yield Record(first, lines.offset, body if not problems else None, problems)
-

@@ -54,18 +54,28 @@ class ImportRefused(ValueError):
     """The file cannot be imported at all (unknown format, bad header, missing)."""
 
 
-def create(session: Session, *, path: Path, filename: str, redact: bool,
-           actor_id: int | None) -> InteractionImport:
+def create(
+    session: Session, *, path: Path, filename: str, redact: bool, actor_id: int | None
+) -> InteractionImport:
     """Record an import of `path` (not started); raises ImportRefused for a wrong file."""
     fmt = format_of(filename)
     if fmt is None:
-        raise ImportRefused(f"{filename[:100]}: name the file .jsonl or .csv (optionally "
-                            ".gz); the name says how it is read")
+        raise ImportRefused(
+            f"{filename[:100]}: name the file .jsonl or .csv (optionally "
+            ".gz); the name says how it is read"
+        )
     if not path.is_file():
         raise ImportRefused(f"{path}: there is no such file")
-    record = InteractionImport(filename=filename[:255], stored_path=str(path), format=fmt,
-                               compressed=is_gzip(path), size_bytes=path.stat().st_size,
-                               redact=redact, created_by=actor_id, status="queued")
+    record = InteractionImport(
+        filename=filename[:255],
+        stored_path=str(path),
+        format=fmt,
+        compressed=is_gzip(path),
+        size_bytes=path.stat().st_size,
+        redact=redact,
+        created_by=actor_id,
+        status="queued",
+    )
     session.add(record)
     session.flush()
     return record
@@ -76,10 +86,14 @@ def unfinished_for(session: Session, path: Path) -> InteractionImport | None:
     size = path.stat().st_size if path.is_file() else -1
     return session.scalar(
         select(InteractionImport)
-        .where(InteractionImport.stored_path == str(path),
-               InteractionImport.size_bytes == size,
-               InteractionImport.status.in_(UNFINISHED))
-        .order_by(InteractionImport.id.desc()).limit(1))
+        .where(
+            InteractionImport.stored_path == str(path),
+            InteractionImport.size_bytes == size,
+            InteractionImport.status.in_(UNFINISHED),
+        )
+        .order_by(InteractionImport.id.desc())
+        .limit(1)
+    )
 
 
 def get(session: Session, import_id: int) -> InteractionImport | None:
@@ -87,8 +101,11 @@ def get(session: Session, import_id: int) -> InteractionImport | None:
 
 
 def recent(session: Session, limit: int = 20) -> list[InteractionImport]:
-    return list(session.scalars(select(InteractionImport)
-                                .order_by(InteractionImport.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(InteractionImport).order_by(InteractionImport.id.desc()).limit(limit)
+        )
+    )
 
 
 def request_cancel(session: Session, record: InteractionImport) -> None:
@@ -114,8 +131,9 @@ class _Batch:
     failed: int
 
 
-def run(session: Session, import_id: int, *, batch_size: int = BATCH,
-        progress: Progress | None = None) -> InteractionImport:
+def run(
+    session: Session, import_id: int, *, batch_size: int = BATCH, progress: Progress | None = None
+) -> InteractionImport:
     """Import (or continue importing) the file of import `import_id`."""
     record = session.get(InteractionImport, import_id)
     if record is None:
@@ -132,15 +150,18 @@ def run(session: Session, import_id: int, *, batch_size: int = BATCH,
         session.rollback()
         record = session.get(InteractionImport, import_id) or record
         record.status = "failed"
-        record.message = (f"{failure}. {record.imported:,} rows were imported up to line "
-                          f"{record.line:,}; run the import again to continue from there.")
+        record.message = (
+            f"{failure}. {record.imported:,} rows were imported up to line "
+            f"{record.line:,}; run the import again to continue from there."
+        )
         record.updated_at = utcnow()
         session.commit()
     return record
 
 
-def _run(session: Session, record: InteractionImport, batch_size: int,
-         progress: Progress | None) -> None:
+def _run(
+    session: Session, record: InteractionImport, batch_size: int, progress: Progress | None
+) -> None:
     path = Path(record.stored_path)
     if not path.is_file():
         raise ImportRefused(f"the file {record.filename} is no longer there")
@@ -154,15 +175,23 @@ def _run(session: Session, record: InteractionImport, batch_size: int,
                 header, problem = read_header(lines)
                 problems = [problem] if problem else check_header(schema, header or [])
                 if problems:
-                    raise ImportRefused("the CSV header cannot be used: " + "; ".join(
-                        f"{p.field} {p.message}" for p in problems))
+                    raise ImportRefused(
+                        "the CSV header cannot be used: "
+                        + "; ".join(f"{p.field} {p.message}" for p in problems)
+                    )
                 record.header = header
                 record.byte_offset, record.line = lines.offset, lines.line
             records: Iterator[Record] = csv_records(lines, schema, list(record.header or []))
         else:
             records = json_records(lines)
-        stored = int(session.scalar(select(func.count()).select_from(InteractionImportProblem)
-                                    .where(InteractionImportProblem.import_id == record.id)) or 0)
+        stored = int(
+            session.scalar(
+                select(func.count())
+                .select_from(InteractionImportProblem)
+                .where(InteractionImportProblem.import_id == record.id)
+            )
+            or 0
+        )
         for batch in _batches(records, checker, record.redact, batch_size, record, stored):
             _store(session, record, batch, stream.raw_position)
             session.commit()
@@ -171,8 +200,9 @@ def _run(session: Session, record: InteractionImport, batch_size: int,
             session.refresh(record, ["status"])
             if record.status == "cancelling":
                 record.status = "cancelled"
-                record.message = (f"Cancelled at line {record.line:,}; run it again to "
-                                  "continue from there.")
+                record.message = (
+                    f"Cancelled at line {record.line:,}; run it again to continue from there."
+                )
                 session.commit()
                 return
         record.byte_offset, record.line = lines.offset, max(record.line, lines.line)
@@ -187,8 +217,14 @@ def _run(session: Session, record: InteractionImport, batch_size: int,
         stream.close()
 
 
-def _batches(records: Iterator[Record], checker: RowChecker, redact: bool, size: int,
-             record: InteractionImport, stored_problems: int) -> Iterator[_Batch]:
+def _batches(
+    records: Iterator[Record],
+    checker: RowChecker,
+    redact: bool,
+    size: int,
+    record: InteractionImport,
+    stored_problems: int,
+) -> Iterator[_Batch]:
     batch = _Batch([], [], record.byte_offset, record.line, 0)
     for item in records:
         problems = item.problems
@@ -198,20 +234,35 @@ def _batches(records: Iterator[Record], checker: RowChecker, redact: bool, size:
             batch.failed += 1
             for problem in problems:
                 if stored_problems < MAX_STORED_PROBLEMS:
-                    batch.problems.append({"import_id": record.id, "line": item.line,
-                                           "field": problem.field[:200],
-                                           "message": problem.message[:2000]})
+                    batch.problems.append(
+                        {
+                            "import_id": record.id,
+                            "line": item.line,
+                            "field": problem.field[:200],
+                            "message": problem.message[:2000],
+                        }
+                    )
                     stored_problems += 1
         else:
             assert item.body is not None
             body = redact_body(item.body) if redact else item.body
             row = row_of(body)
-            batch.rows.append({
-                "interaction_id": row.interaction_id, "customer_id": row.customer_id,
-                "at": row.at, "category": row.category, "intent": row.intent,
-                "channel": row.channel, "tone": row.tone, "resolution": row.resolution,
-                "text": row.text, "body": row.body, "import_id": record.id,
-                "redacted": redact})
+            batch.rows.append(
+                {
+                    "interaction_id": row.interaction_id,
+                    "customer_id": row.customer_id,
+                    "at": row.at,
+                    "category": row.category,
+                    "intent": row.intent,
+                    "channel": row.channel,
+                    "tone": row.tone,
+                    "resolution": row.resolution,
+                    "text": row.text,
+                    "body": row.body,
+                    "import_id": record.id,
+                    "redacted": redact,
+                }
+            )
         batch.end_offset, batch.line = item.end_offset, item.line
         if len(batch.rows) + batch.failed >= size:
             yield batch
@@ -220,8 +271,20 @@ def _batches(records: Iterator[Record], checker: RowChecker, redact: bool, size:
         yield batch
 
 
-_COLUMNS: Final = ("interaction_id", "customer_id", "at", "category", "intent", "channel",
-                   "tone", "resolution", "text", "body", "import_id", "redacted")
+_COLUMNS: Final = (
+    "interaction_id",
+    "customer_id",
+    "at",
+    "category",
+    "intent",
+    "channel",
+    "tone",
+    "resolution",
+    "text",
+    "body",
+    "import_id",
+    "redacted",
+)
 
 
 def _insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -231,15 +294,20 @@ def _insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
     connection = session.connection()
     dialect = connection.dialect
     table = Interaction.__table__
-    processors = {name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-                  for name in _COLUMNS if name not in ("body", "text")}
+    processors = {
+        name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        for name in _COLUMNS
+        if name not in ("body", "text")
+    }
     columns = ", ".join(_COLUMNS)
     if dialect.name == "postgresql":
         values = ", ".join("CAST(%s AS JSON)" if c == "body" else "%s" for c in _COLUMNS)
     else:
         values = ", ".join("?" for _ in _COLUMNS)
-    sql = (f"INSERT INTO interactions ({columns}) VALUES ({values}) "
-           "ON CONFLICT (interaction_id) DO NOTHING")
+    sql = (
+        f"INSERT INTO interactions ({columns}) VALUES ({values}) "
+        "ON CONFLICT (interaction_id) DO NOTHING"
+    )
     dumps = json.dumps
     params = []
     for row in rows:
@@ -257,8 +325,7 @@ def _insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
     connection.exec_driver_sql(sql, params)
 
 
-def _store(session: Session, record: InteractionImport, batch: _Batch,
-           raw_position: int) -> None:
+def _store(session: Session, record: InteractionImport, batch: _Batch, raw_position: int) -> None:
     fresh = _without_duplicates(session, batch.rows)
     if fresh:
         _insert_rows(session, fresh)
@@ -279,8 +346,13 @@ def _without_duplicates(session: Session, rows: list[dict[str, Any]]) -> list[di
     ids = list({row["interaction_id"] for row in rows})
     taken: set[str] = set()
     for start in range(0, len(ids), 1000):
-        taken.update(session.scalars(select(Interaction.interaction_id)
-                                     .where(Interaction.interaction_id.in_(ids[start:start + 1000]))))
+        taken.update(
+            session.scalars(
+                select(Interaction.interaction_id).where(
+                    Interaction.interaction_id.in_(ids[start : start + 1000])
+                )
+            )
+        )
     out = []
     for row in rows:
         if row["interaction_id"] in taken:
@@ -291,8 +363,11 @@ def _without_duplicates(session: Session, rows: list[dict[str, Any]]) -> list[di
 
 
 def _summary(record: InteractionImport) -> str:
-    parts = [f"{record.imported:,} imported", f"{record.duplicates:,} duplicates skipped",
-             f"{record.failed:,} rows refused"]
+    parts = [
+        f"{record.imported:,} imported",
+        f"{record.duplicates:,} duplicates skipped",
+        f"{record.failed:,} rows refused",
+    ]
     text = ", ".join(parts) + "."
     if record.failed > MAX_STORED_PROBLEMS:
         text += f" The first {MAX_STORED_PROBLEMS:,} problems are kept for download."
@@ -306,11 +381,15 @@ def problems_csv(session: Session, record: InteractionImport) -> Iterator[str]:
     writer.writerow(["line", "field", "message"])
     yield buffer.getvalue()
     rows = session.execute(
-        select(InteractionImportProblem.line, InteractionImportProblem.field,
-               InteractionImportProblem.message)
+        select(
+            InteractionImportProblem.line,
+            InteractionImportProblem.field,
+            InteractionImportProblem.message,
+        )
         .where(InteractionImportProblem.import_id == record.id)
         .order_by(InteractionImportProblem.line, InteractionImportProblem.id)
-        .execution_options(yield_per=1000))
+        .execution_options(yield_per=1000)
+    )
     for line, field_, message in rows:
         buffer.seek(0)
         buffer.truncate()
@@ -318,11 +397,17 @@ def problems_csv(session: Session, record: InteractionImport) -> Iterator[str]:
         yield buffer.getvalue()
 
 
-def first_problems(session: Session, record: InteractionImport, limit: int = 20
-                   ) -> list[InteractionImportProblem]:
-    return list(session.scalars(
-        select(InteractionImportProblem).where(InteractionImportProblem.import_id == record.id)
-        .order_by(InteractionImportProblem.line, InteractionImportProblem.id).limit(limit)))
+def first_problems(
+    session: Session, record: InteractionImport, limit: int = 20
+) -> list[InteractionImportProblem]:
+    return list(
+        session.scalars(
+            select(InteractionImportProblem)
+            .where(InteractionImportProblem.import_id == record.id)
+            .order_by(InteractionImportProblem.line, InteractionImportProblem.id)
+            .limit(limit)
+        )
+    )
 
 
 def uploads_folder(instance_path: str | os.PathLike[str]) -> Path:
@@ -338,5 +423,9 @@ def total_interactions(session: Session) -> int:
 @job("interactions.import")
 def import_job(session: Session, *, import_id: int) -> dict[str, Any]:
     record = run(session, import_id)
-    return {"status": record.status, "imported": record.imported,
-            "duplicates": record.duplicates, "failed": record.failed}
+    return {
+        "status": record.status,
+        "imported": record.imported,
+        "duplicates": record.duplicates,
+        "failed": record.failed,
+    }

@@ -52,7 +52,7 @@ class RowChecker:
             for name in spec.segments[:-1]:
                 child = node.setdefault(name, {})
                 if isinstance(child, FieldSpec):  # a value with fields under it: let the
-                    self._tree = {}                # schema's own validator decide
+                    self._tree = {}  # schema's own validator decide
                     return
                 node = child
             node[spec.segments[-1]] = spec
@@ -104,13 +104,21 @@ class RowChecker:
             if out or not isinstance(body, dict):
                 return out or [RowProblem("interaction", "expected a JSON object")]
         if not isinstance(body.get("id"), str) or not body["id"].strip():
-            out.append(RowProblem("id", "every imported interaction needs an id (text), "
-                                  "used to skip duplicates"))
+            out.append(
+                RowProblem(
+                    "id", "every imported interaction needs an id (text), used to skip duplicates"
+                )
+            )
         elif len(body["id"]) > 128:
             out.append(RowProblem("id", "is over 128 characters"))
         if body.get("at") is None:  # present: the schema checked it is a date-time
-            out.append(RowProblem("at", "every imported interaction needs the date and time "
-                                  "it happened, such as 2026-11-20T10:15:00Z"))
+            out.append(
+                RowProblem(
+                    "at",
+                    "every imported interaction needs the date and time "
+                    "it happened, such as 2026-11-20T10:15:00Z",
+                )
+            )
         return out
 
 
@@ -129,12 +137,18 @@ def row_of(body: dict[str, Any]) -> Row:
     tone = _object(body.get("tone"))
     at = parse_datetime(body.get("at"))
     assert at is not None  # RowChecker refused rows without one
-    return Row(interaction_id=body["id"], customer_id=_text(customer.get("id"), 100), at=at,
-               category=_text(inquiry.get("category"), 32),
-               intent=_text(inquiry.get("intent"), 64),
-               channel=_text(inquiry.get("channel"), 32), tone=_text(tone.get("label"), 32),
-               resolution=_text(inquiry.get("resolution"), 32),
-               text=_text(inquiry.get("text"), 1_000_000), body=body)
+    return Row(
+        interaction_id=body["id"],
+        customer_id=_text(customer.get("id"), 100),
+        at=at,
+        category=_text(inquiry.get("category"), 32),
+        intent=_text(inquiry.get("intent"), 64),
+        channel=_text(inquiry.get("channel"), 32),
+        tone=_text(tone.get("label"), 32),
+        resolution=_text(inquiry.get("resolution"), 32),
+        text=_text(inquiry.get("text"), 1_000_000),
+        body=body,
+    )
 
 
 # --- CSV: a header of dotted field paths ----------------------------------------------------
@@ -145,8 +159,13 @@ MAX_COLUMNS: Final = 200
 def check_header(schema: Schema, header: list[str]) -> list[RowProblem]:
     """Problems with a CSV header; each column must be a schema field path (or data.*)."""
     if len(header) > MAX_COLUMNS:
-        return [RowProblem("header", f"has {len(header):,} columns; an interaction has at most "
-                           f"{MAX_COLUMNS} (one per schema field, like inquiry.intent)")]
+        return [
+            RowProblem(
+                "header",
+                f"has {len(header):,} columns; an interaction has at most "
+                f"{MAX_COLUMNS} (one per schema field, like inquiry.intent)",
+            )
+        ]
     known = {s.path for s in schema.fields}
     out = []
     seen: set[str] = set()
@@ -156,8 +175,13 @@ def check_header(schema: Schema, header: list[str]) -> list[RowProblem]:
         seen.add(name)
         root = name.split(".", 1)[0]
         if name not in known and root not in schema.free_roots:
-            out.append(RowProblem(f"column {index}", f"{name[:80]} is not a field of the "
-                                  "schema (columns are field paths such as inquiry.intent)"))
+            out.append(
+                RowProblem(
+                    f"column {index}",
+                    f"{name[:80]} is not a field of the "
+                    "schema (columns are field paths such as inquiry.intent)",
+                )
+            )
         if len(out) >= MAX_PROBLEMS_PER_ROW:
             break
     if "id" not in seen:
@@ -167,12 +191,14 @@ def check_header(schema: Schema, header: list[str]) -> list[RowProblem]:
     return out
 
 
-def body_from_cells(schema: Schema, header: list[str], cells: list[str]
-                    ) -> tuple[dict[str, Any] | None, list[RowProblem]]:
+def body_from_cells(
+    schema: Schema, header: list[str], cells: list[str]
+) -> tuple[dict[str, Any] | None, list[RowProblem]]:
     """An interaction from one CSV record; empty cells leave the field out."""
     if len(cells) != len(header):
-        return None, [RowProblem("row", f"has {len(cells):,} cells; the header has "
-                                 f"{len(header):,} columns")]
+        return None, [
+            RowProblem("row", f"has {len(cells):,} cells; the header has {len(header):,} columns")
+        ]
     body: dict[str, Any] = {}
     problems: list[RowProblem] = []
     for name, raw in zip(header, cells, strict=True):
@@ -199,8 +225,9 @@ def body_from_cells(schema: Schema, header: list[str], cells: list[str]
             try:
                 value = json.loads(raw)
             except ValueError:
-                problems.append(RowProblem(name, "is not JSON (a list of "
-                                           "{\"offer\": KEY, \"at\": DATETIME})"))
+                problems.append(
+                    RowProblem(name, 'is not JSON (a list of {"offer": KEY, "at": DATETIME})')
+                )
                 continue
         target = body
         parts = name.split(".")

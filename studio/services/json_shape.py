@@ -13,19 +13,23 @@ from typing import Any
 from studio.errors import Refusal
 
 
-def check_object(value: Any, where: str, *, allowed: Iterable[str],
-                 required: Iterable[str] = ()) -> Refusal | None:
+def check_object(
+    value: Any, where: str, *, allowed: Iterable[str], required: Iterable[str] = ()
+) -> Refusal | None:
     """Refuse a non-object, a missing required field or any field not in `allowed`."""
     if not isinstance(value, Mapping):
-        return Refusal("invalid_type", f"{where or 'The body'} must be a JSON object.",
-                       field=where or None)
+        return Refusal(
+            "invalid_type", f"{where or 'The body'} must be a JSON object.", field=where or None
+        )
     allowed = set(allowed)
     for name in value:
         if name not in allowed:
             path = f"{where}.{name}" if where else str(name)
-            return Refusal("unknown_field",
-                           f"'{name}' is not a field here; expected one of "
-                           f"{', '.join(sorted(allowed))}.", field=path)
+            return Refusal(
+                "unknown_field",
+                f"'{name}' is not a field here; expected one of {', '.join(sorted(allowed))}.",
+                field=path,
+            )
     for name in required:
         if name not in value:
             path = f"{where}.{name}" if where else name
@@ -38,8 +42,9 @@ def is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def expect_types(value: Mapping[str, Any], where: str,
-                 types: Mapping[str, tuple[type, ...]]) -> Refusal | None:
+def expect_types(
+    value: Mapping[str, Any], where: str, types: Mapping[str, tuple[type, ...]]
+) -> Refusal | None:
     """Refuse a present, non-null field whose JSON type is not among `types[name]`."""
     for name, kinds in types.items():
         if name not in value or value[name] is None:
@@ -51,12 +56,17 @@ def expect_types(value: Mapping[str, Any], where: str,
             ok = isinstance(item, kinds)
         if not ok:
             path = f"{where}.{name}" if where else name
-            return Refusal("invalid_type", f"'{name}' must be {_describe(kinds)}.",
-                           field=path)
+            return Refusal("invalid_type", f"'{name}' must be {_describe(kinds)}.", field=path)
     return None
 
 
 def _describe(kinds: tuple[type, ...]) -> str:
-    words = {str: "text", int: "a whole number", float: "a number", bool: "true or false",
-             dict: "an object", list: "a list"}
+    words = {
+        str: "text",
+        int: "a whole number",
+        float: "a number",
+        bool: "true or false",
+        dict: "an object",
+        list: "a list",
+    }
     return " or ".join(dict.fromkeys(words.get(k, k.__name__) for k in kinds))

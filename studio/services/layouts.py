@@ -109,7 +109,7 @@ def _excerpt(source: str, diagnostic: Diagnostic) -> str:
     column = diagnostic.column or 0
     if len(text) > 160:
         start = max(0, column - 80)
-        text, column = text[start:start + 160], column - start
+        text, column = text[start : start + 160], column - start
     gutter = f"{diagnostic.line:>4} | "
     caret = f"\n{' ' * (len(gutter) + column - 1)}^" if column > 0 else ""
     return f"{gutter}{text}{caret}"
@@ -121,14 +121,18 @@ def _report(source: str, diagnostics: list[Diagnostic]) -> LayoutReport:
         for d in sorted(diagnostics, key=lambda d: (d.severity != "error", d.line or 0))
     ]
     errors = sum(1 for d in diagnostics if d.is_error)
-    return LayoutReport(ok=errors == 0, diagnostics=rows, errors=errors,
-                        warnings=len(rows) - errors)
+    return LayoutReport(
+        ok=errors == 0, diagnostics=rows, errors=errors, warnings=len(rows) - errors
+    )
 
 
 def _build(key: str, name: str, channel: str, source: str) -> tuple[Layout | None, LayoutReport]:
     if len(source) > MAX_SOURCE:
-        diagnostic = Diagnostic("layout-too-large", f"the layout has {len(source):,} characters "
-                                f"(at most {MAX_SOURCE:,})", field="layout")
+        diagnostic = Diagnostic(
+            "layout-too-large",
+            f"the layout has {len(source):,} characters (at most {MAX_SOURCE:,})",
+            field="layout",
+        )
         return None, _report(source, [diagnostic])
     try:
         layout = build_layout(key, name, channel, source)
@@ -143,15 +147,17 @@ def check(source: str, channel: str) -> LayoutReport:
 
 
 def _validate(key: str | None, name: str, channel: str) -> list[FieldError]:
-    errors = artifacts.key_and_name_errors(key, name, noun="layout", example="promo_email",
-                                           reserved=RESERVED_KEYS)
+    errors = artifacts.key_and_name_errors(
+        key, name, noun="layout", example="promo_email", reserved=RESERVED_KEYS
+    )
     if channel not in CHANNELS:
         errors.append(FieldError("channel", "Choose the channel this layout is for."))
     return errors
 
 
-def _compiled_body(key: str, name: str, channel: str, source: str,
-                   errors: list[FieldError]) -> dict[str, Any]:
+def _compiled_body(
+    key: str, name: str, channel: str, source: str, errors: list[FieldError]
+) -> dict[str, Any]:
     if errors and any(e.field == "channel" for e in errors):
         raise ValidationFailed(errors)
     layout, report = _build(key, name, channel, source)
@@ -166,26 +172,43 @@ def _compiled_body(key: str, name: str, channel: str, source: str,
     return {"channel": channel, "source": source, "compiled_html": layout.compiled_html}
 
 
-def create(session: Session, *, key: str, name: str, channel: str, source: str,
-           actor_id: int | None) -> Artifact:
+def create(
+    session: Session, *, key: str, name: str, channel: str, source: str, actor_id: int | None
+) -> Artifact:
     """Store a new layout, compiled; raises ValidationFailed (nothing stored)."""
     key = key.strip()
     errors = _validate(key, name, channel)
     if not errors and artifacts.find(session, "layout", key) is not None:
         errors.append(FieldError("key", f"A layout with the key {key} already exists."))
     body = _compiled_body(key, name.strip(), channel, source, errors)
-    return artifacts.create(session, kind="layout", key=key, name=name.strip(), body=body,
-                            actor_id=actor_id)
+    return artifacts.create(
+        session, kind="layout", key=key, name=name.strip(), body=body, actor_id=actor_id
+    )
 
 
-def save(session: Session, artifact: Artifact, *, name: str, source: str, base_number: int,
-         actor_id: int | None, summary: str = "") -> Revision:
+def save(
+    session: Session,
+    artifact: Artifact,
+    *,
+    name: str,
+    source: str,
+    base_number: int,
+    actor_id: int | None,
+    summary: str = "",
+) -> Revision:
     """Store the next revision; raises ValidationFailed or EditConflict."""
     channel = str(artifacts.head(session, artifact).body.get("channel", ""))
     errors = _validate(None, name, channel)
     body = _compiled_body(artifact.key, name.strip(), channel, source, errors)
-    return artifacts.save(session, artifact, body=body, base_number=base_number,
-                          actor_id=actor_id, name=name.strip(), summary=summary)
+    return artifacts.save(
+        session,
+        artifact,
+        body=body,
+        base_number=base_number,
+        actor_id=actor_id,
+        name=name.strip(),
+        summary=summary,
+    )
 
 
 def channel_of(session: Session, artifact: Artifact) -> str:
@@ -194,8 +217,9 @@ def channel_of(session: Session, artifact: Artifact) -> str:
 
 def to_layout(artifact: Artifact, body: dict[str, Any]) -> Layout:
     """The content library's plain Layout value for a stored revision body."""
-    return Layout.from_dict({"channel": "email_html", **body, "key": artifact.key,
-                             "name": artifact.name})
+    return Layout.from_dict(
+        {"channel": "email_html", **body, "key": artifact.key, "name": artifact.name}
+    )
 
 
 def available(session: Session) -> dict[str, list[Layout]]:
@@ -203,8 +227,10 @@ def available(session: Session) -> dict[str, list[Layout]]:
     layout made for a channel is the one previews use unless another is chosen."""
     rows = session.execute(
         select(Artifact, Revision)
-        .join(Revision, (Revision.artifact_id == Artifact.id)
-              & (Revision.number == Artifact.head_number))
+        .join(
+            Revision,
+            (Revision.artifact_id == Artifact.id) & (Revision.number == Artifact.head_number),
+        )
         .where(Artifact.kind == "layout", Artifact.archived.is_(False))
         .order_by(Artifact.id)
     ).all()
@@ -221,8 +247,10 @@ def channels_by_key(session: Session, keys: list[str]) -> dict[str, str]:
         return {}
     rows = session.execute(
         select(Artifact.key, Revision.body)
-        .join(Revision, (Revision.artifact_id == Artifact.id)
-              & (Revision.number == Artifact.head_number))
+        .join(
+            Revision,
+            (Revision.artifact_id == Artifact.id) & (Revision.number == Artifact.head_number),
+        )
         .where(Artifact.kind == "layout", Artifact.key.in_(keys))
     ).all()
     return {key: str(body.get("channel", "")) for key, body in rows}

@@ -66,8 +66,11 @@ def parse_terms(text: str) -> tuple[list[str], list[FieldError]]:
     if len(text) > MAX_TEXT:
         return [], [FieldError("terms", f"The lexicon is over {MAX_TEXT:,} characters.")]
     lines = text.splitlines()
-    kept: list[tuple[int, str]] = [(n, line) for n, line in enumerate(lines, start=1)
-                                   if line.strip() and not line.lstrip().startswith("#")]
+    kept: list[tuple[int, str]] = [
+        (n, line)
+        for n, line in enumerate(lines, start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     problems = lexicon_problems(term for _n, term in kept)
     errors = []
     for index, reason in problems:
@@ -79,8 +82,9 @@ def parse_terms(text: str) -> tuple[list[str], list[FieldError]]:
     return [normalize_term(term) for _n, term in kept], errors
 
 
-def save(session: Session, text: str, *, base_number: int, actor_id: int | None,
-         summary: str = "") -> Revision | Artifact:
+def save(
+    session: Session, text: str, *, base_number: int, actor_id: int | None, summary: str = ""
+) -> Revision | Artifact:
     """Store the terms as the next revision (the first save creates the artifact).
 
     Raises ValidationFailed or EditConflict.
@@ -89,15 +93,30 @@ def save(session: Session, text: str, *, base_number: int, actor_id: int | None,
     if errors:
         raise ValidationFailed(errors)
     if not terms:
-        raise ValidationFailed([FieldError("terms", "Keep at least one term: without any, "
-                                           "no interaction is ever read as distressed.")])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "terms",
+                    "Keep at least one term: without any, "
+                    "no interaction is ever read as distressed.",
+                )
+            ]
+        )
     body: dict[str, Any] = Lexicon(tuple(dict.fromkeys(terms))).to_dict()
     artifact = artifacts.find(session, KIND, KEY)
     if artifact is None:
-        return artifacts.create(session, kind=KIND, key=KEY, name=NAME, body=body,
-                                actor_id=actor_id, summary=summary or "Created")
-    return artifacts.save(session, artifact, body=body, base_number=base_number,
-                          actor_id=actor_id, summary=summary)
+        return artifacts.create(
+            session,
+            kind=KIND,
+            key=KEY,
+            name=NAME,
+            body=body,
+            actor_id=actor_id,
+            summary=summary or "Created",
+        )
+    return artifacts.save(
+        session, artifact, body=body, base_number=base_number, actor_id=actor_id, summary=summary
+    )
 
 
 @dataclass(frozen=True)

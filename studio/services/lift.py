@@ -46,8 +46,11 @@ def newcombe(k1: int, n1: int, k2: int, n2: int, z: float = Z95) -> Difference:
     l1, u1 = wilson(k1, n1, z)
     l2, u2 = wilson(k2, n2, z)
     d = p1 - p2
-    return Difference(d, d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
-                      d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
+    return Difference(
+        d,
+        d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
+        d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2),
+    )
 
 
 def per_arm_needed(p1: float, p2: float) -> int | None:
@@ -56,8 +59,9 @@ def per_arm_needed(p1: float, p2: float) -> int | None:
     if d == 0:
         return None
     pooled = (p1 + p2) / 2
-    root = (Z95 * math.sqrt(2 * pooled * (1 - pooled))
-            + Z_POWER80 * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2)))
+    root = Z95 * math.sqrt(2 * pooled * (1 - pooled)) + Z_POWER80 * math.sqrt(
+        p1 * (1 - p1) + p2 * (1 - p2)
+    )
     return math.ceil(root * root / (d * d))
 
 
@@ -76,19 +80,31 @@ class Comparison:
         return self.treated_n < MIN_ARM or self.held_n < MIN_ARM
 
 
-def compare(treated: int, treated_n: int, held: int, held_n: int, *,
-            higher_is_better: bool = True) -> Comparison:
+def compare(
+    treated: int, treated_n: int, held: int, held_n: int, *, higher_is_better: bool = True
+) -> Comparison:
     """Compare a rate between the arms and say what it means, in plain words."""
     if held_n == 0:
-        return Comparison(treated, treated_n, held, held_n, None,
-                          "no holdout: the rule offers to every customer")
+        return Comparison(
+            treated, treated_n, held, held_n, None, "no holdout: the rule offers to every customer"
+        )
     short = max(0, MIN_ARM - treated_n) + max(0, MIN_ARM - held_n)
     if short:
-        return Comparison(treated, treated_n, held, held_n, None,
-                          f"not enough data yet: {short} more exposures needed", short)
+        return Comparison(
+            treated,
+            treated_n,
+            held,
+            held_n,
+            None,
+            f"not enough data yet: {short} more exposures needed",
+            short,
+        )
     diff = newcombe(treated, treated_n, held, held_n)
-    good, bad = (("better than holdout", "worse than holdout") if higher_is_better
-                 else ("worse than holdout", "better than holdout"))
+    good, bad = (
+        ("better than holdout", "worse than holdout")
+        if higher_is_better
+        else ("worse than holdout", "better than holdout")
+    )
     if diff.low > 0:
         return Comparison(treated, treated_n, held, held_n, diff, good)
     if diff.high < 0:
@@ -96,6 +112,13 @@ def compare(treated: int, treated_n: int, held: int, held_n: int, *,
     needed = per_arm_needed(treated / treated_n, held / held_n)
     more = 0 if needed is None else max(0, needed - treated_n) + max(0, needed - held_n)
     if more:
-        return Comparison(treated, treated_n, held, held_n, diff,
-                          f"not enough data yet: {more} more exposures needed", more)
+        return Comparison(
+            treated,
+            treated_n,
+            held,
+            held_n,
+            diff,
+            f"not enough data yet: {more} more exposures needed",
+            more,
+        )
     return Comparison(treated, treated_n, held, held_n, diff, "no clear difference")

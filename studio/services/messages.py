@@ -62,8 +62,14 @@ def page_url(base_url: str, token: str) -> str:
 
 def links_for(base_url: str, token: str, secret: str, *, survey: bool) -> MessageLinks:
     page = page_url(base_url, token)
-    scores = tuple(f"{page}/nps/{score}?s={surveys.score_signature(secret, token, score)}"
-                   for score in NPS_SCORES) if survey else ()
+    scores = (
+        tuple(
+            f"{page}/nps/{score}?s={surveys.score_signature(secret, token, score)}"
+            for score in NPS_SCORES
+        )
+        if survey
+        else ()
+    )
     return MessageLinks(page=page, nps_scores=scores)
 
 
@@ -120,28 +126,46 @@ class OpenedMessage:
     surveys: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": self.id, "url": self.url,
-                               "expires_at": self.expires_at.isoformat().replace("+00:00", "Z"),
-                               "survey": self.survey}
+        out: dict[str, Any] = {
+            "id": self.id,
+            "url": self.url,
+            "expires_at": self.expires_at.isoformat().replace("+00:00", "Z"),
+            "survey": self.survey,
+        }
         if self.surveys:
-            out["surveys"] = [{"survey": key, "url": f"{self.url}/survey/{key}"}
-                              for key in self.surveys]
+            out["surveys"] = [
+                {"survey": key, "url": f"{self.url}/survey/{key}"} for key in self.surveys
+            ]
         return out
 
 
-def prepare(session: Session, spec: MessageSpec, *, base_url: str, secret: str,
-            days: int, now: datetime | None = None) -> Opening:
+def prepare(
+    session: Session,
+    spec: MessageSpec,
+    *,
+    base_url: str,
+    secret: str,
+    days: int,
+    now: datetime | None = None,
+) -> Opening:
     """Mint the token and links for a new message (nothing is written yet)."""
     now = now or datetime.now(UTC)
     survey = surveys.due(session, spec.customer_id, hash_customer(spec.customer_id), now)
     token = new_token()
     links = links_for(base_url, token, secret, survey=survey)
-    return Opening(token=token, links=links, url=links.page, survey=survey, created_at=now,
-                   expires_at=now + timedelta(days=days))
+    return Opening(
+        token=token,
+        links=links,
+        url=links.page,
+        survey=survey,
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
 
 
-def render_offers(runtime: Any, spec: MessageSpec, *, survey: bool,
-                  layout_key: str | None = None) -> list[dict[str, Any]]:
+def render_offers(
+    runtime: Any, spec: MessageSpec, *, survey: bool, layout_key: str | None = None
+) -> list[dict[str, Any]]:
     """Each decided offer rendered in the message-center layout, for the page itself.
 
     Rendered once, when the message is opened, from the bundle the decision came from:
@@ -152,45 +176,88 @@ def render_offers(runtime: Any, spec: MessageSpec, *, survey: bool,
     links = MessageLinks(page="", nps_scores=("#nps",) * len(NPS_SCORES) if survey else ())
     key = layout_key or runtime.default_layouts.get("message_center")
     layout = runtime.layouts.get(key) if key else None
-    layouts = {"message_center": layout} if layout is not None and \
-        layout.channel == "message_center" else {}
-    context = RenderContext(customer=spec.customer, inquiry=spec.inquiry, data=spec.data,
-                            message=links)
+    layouts = (
+        {"message_center": layout}
+        if layout is not None and layout.channel == "message_center"
+        else {}
+    )
+    context = RenderContext(
+        customer=spec.customer, inquiry=spec.inquiry, data=spec.data, message=links
+    )
     out = []
     for decided in spec.offers:
         offer = runtime.offers.get(decided.key)
         if offer is None:
             continue
         variant = render_variants(offer, layouts, context, ["message_center"])["message_center"]
-        out.append({"key": decided.key, "rule": decided.rule, "ruleset": decided.ruleset,
-                    "name": offer.name, "headline": offer.blocks.headline,
-                    "html": variant.html or "", "terms": offer.blocks.terms,
-                    "cta_label": offer.blocks.cta_label, "feedback_note": offer.feedback_note})
+        out.append(
+            {
+                "key": decided.key,
+                "rule": decided.rule,
+                "ruleset": decided.ruleset,
+                "name": offer.name,
+                "headline": offer.blocks.headline,
+                "html": variant.html or "",
+                "terms": offer.blocks.terms,
+                "cta_label": offer.blocks.cta_label,
+                "feedback_note": offer.feedback_note,
+            }
+        )
     return out
 
 
-def store(session: Session, spec: MessageSpec, opening: Opening,
-          rendered: Sequence[Mapping[str, Any]], *, token_id: int | None = None,
-          asked: Sequence[Mapping[str, Any]] = ()) -> OpenedMessage:
+def store(
+    session: Session,
+    spec: MessageSpec,
+    opening: Opening,
+    rendered: Sequence[Mapping[str, Any]],
+    *,
+    token_id: int | None = None,
+    asked: Sequence[Mapping[str, Any]] = (),
+) -> OpenedMessage:
     """Write the message (flushed, not committed); `asked` holds the narrow-cast surveys
     as `survey_answers.snapshots` copied them from the bundle."""
     offers = list(rendered) or [
-        {"key": o.key, "rule": o.rule, "ruleset": o.ruleset, "name": o.key, "headline": "",
-         "html": "", "terms": "", "cta_label": ""} for o in spec.offers]
+        {
+            "key": o.key,
+            "rule": o.rule,
+            "ruleset": o.ruleset,
+            "name": o.key,
+            "headline": "",
+            "html": "",
+            "terms": "",
+            "cta_label": "",
+        }
+        for o in spec.offers
+    ]
     message = Message(
-        token_hash=hash_token(opening.token), customer_id=spec.customer_id,
-        customer_hash=hash_customer(spec.customer_id), channel=spec.channel,
-        category=spec.category, response_text=spec.response_text,
+        token_hash=hash_token(opening.token),
+        customer_id=spec.customer_id,
+        customer_hash=hash_customer(spec.customer_id),
+        channel=spec.channel,
+        category=spec.category,
+        response_text=spec.response_text,
         response_html=clean_html(spec.response_html) if spec.response_html else "",
-        decision={"bundle_version": spec.bundle_version, "offers": offers,
-                  **({"surveys": list(asked)} if asked else {})},
-        bundle_version=spec.bundle_version, survey=opening.survey,
-        created_by_token=token_id, created_at=opening.created_at,
-        expires_at=opening.expires_at)
+        decision={
+            "bundle_version": spec.bundle_version,
+            "offers": offers,
+            **({"surveys": list(asked)} if asked else {}),
+        },
+        bundle_version=spec.bundle_version,
+        survey=opening.survey,
+        created_by_token=token_id,
+        created_at=opening.created_at,
+        expires_at=opening.expires_at,
+    )
     session.add(message)
     session.flush()
-    return OpenedMessage(message.id, opening.url, opening.expires_at, opening.survey,
-                         tuple(item["key"] for item in asked))
+    return OpenedMessage(
+        message.id,
+        opening.url,
+        opening.expires_at,
+        opening.survey,
+        tuple(item["key"] for item in asked),
+    )
 
 
 # --- finding a message by its token -------------------------------------------------------
@@ -203,8 +270,7 @@ class Unavailable:
     reason: str
 
 
-def lookup(session: Session, token: str, *, now: datetime | None = None
-           ) -> Message | Unavailable:
+def lookup(session: Session, token: str, *, now: datetime | None = None) -> Message | Unavailable:
     """The message a token opens, or why it opens none. A token of the wrong shape is
     answered like an unknown one, without touching the database."""
     if not TOKEN_SHAPE.fullmatch(token or ""):
@@ -265,8 +331,9 @@ def _offers(message: Message) -> list[dict[str, Any]]:
 def _recorded(session: Session, message: Message) -> dict[str, FeedbackEvent]:
     ids = [event_id(message.id, "nps")]
     for offer in _offers(message):
-        ids += [event_id(message.id, kind, offer["key"])
-                for kind in ("shown", "answer", "complaint")]
+        ids += [
+            event_id(message.id, kind, offer["key"]) for kind in ("shown", "answer", "complaint")
+        ]
     rows = session.scalars(select(FeedbackEvent).where(FeedbackEvent.event_id.in_(ids)))
     return {row.event_id: row for row in rows}
 
@@ -276,28 +343,48 @@ def page(session: Session, message: Message) -> MessagePage:
     offers = []
     for offer in _offers(message):
         answer = recorded.get(event_id(message.id, "answer", offer["key"]))
-        offers.append(OfferOnPage(
-            key=offer["key"], name=offer.get("name") or offer["key"],
-            headline=offer.get("headline") or "", html=offer.get("html") or "",
-            terms=offer.get("terms") or "", answer=answer.type if answer else None,
-            complained=event_id(message.id, "complaint", offer["key"]) in recorded,
-            feedback_note=str(offer.get("feedback_note") or "")))
+        offers.append(
+            OfferOnPage(
+                key=offer["key"],
+                name=offer.get("name") or offer["key"],
+                headline=offer.get("headline") or "",
+                html=offer.get("html") or "",
+                terms=offer.get("terms") or "",
+                answer=answer.type if answer else None,
+                complained=event_id(message.id, "complaint", offer["key"]) in recorded,
+                feedback_note=str(offer.get("feedback_note") or ""),
+            )
+        )
     nps = recorded.get(event_id(message.id, "nps"))
-    return MessagePage(id=message.id, response_text=message.response_text,
-                       response_html=message.response_html, offers=tuple(offers),
-                       survey=message.survey,
-                       score=int(nps.score) if nps is not None and nps.score is not None
-                       else None,
-                       comment=message.nps_comment, expires_at=_aware(message.expires_at))
+    return MessagePage(
+        id=message.id,
+        response_text=message.response_text,
+        response_html=message.response_html,
+        offers=tuple(offers),
+        survey=message.survey,
+        score=int(nps.score) if nps is not None and nps.score is not None else None,
+        comment=message.nps_comment,
+        expires_at=_aware(message.expires_at),
+    )
 
 
-def _event(message: Message, kind: str, id_kind: str, offer: Mapping[str, Any] | None,
-           now: datetime, score: int | None = None) -> dict[str, Any]:
+def _event(
+    message: Message,
+    kind: str,
+    id_kind: str,
+    offer: Mapping[str, Any] | None,
+    now: datetime,
+    score: int | None = None,
+) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "event_id": event_id(message.id, id_kind, offer["key"] if offer and id_kind != "nps"
-                             else ""),
-        "type": kind, "channel": message.channel[:32], "category": message.category[:32],
-        "customer_id": message.customer_id[:100], "at": now.isoformat(),
+        "event_id": event_id(
+            message.id, id_kind, offer["key"] if offer and id_kind != "nps" else ""
+        ),
+        "type": kind,
+        "channel": message.channel[:32],
+        "category": message.category[:32],
+        "customer_id": message.customer_id[:100],
+        "at": now.isoformat(),
         "payload": {"message_id": message.id, "source": "message_center"},
     }
     if message.bundle_version is not None:
@@ -324,8 +411,7 @@ def _ingest(session: Session, batch: list[dict[str, Any]]) -> list[bool]:
     return [r.status == "stored" for r in report.results]
 
 
-def open_page(session: Session, message: Message, *, now: datetime | None = None
-              ) -> MessagePage:
+def open_page(session: Session, message: Message, *, now: datetime | None = None) -> MessagePage:
     """The page, recording `shown` for every offer the first time it is opened."""
     now = now or datetime.now(UTC)
     if message.opened_at is None:
@@ -344,8 +430,14 @@ class Outcome:
     page: MessagePage
 
 
-def answer(session: Session, message: Message, offer_key: str, *, accepted: bool,
-           now: datetime | None = None) -> Outcome | None:
+def answer(
+    session: Session,
+    message: Message,
+    offer_key: str,
+    *,
+    accepted: bool,
+    now: datetime | None = None,
+) -> Outcome | None:
     """Record accept or decline for one offer; the first answer stands. None when the
     message holds no such offer."""
     offer = _find_offer(message, offer_key)
@@ -357,8 +449,9 @@ def answer(session: Session, message: Message, offer_key: str, *, accepted: bool
     return Outcome(stored, page(session, message))
 
 
-def complain(session: Session, message: Message, offer_key: str, *,
-             now: datetime | None = None) -> Outcome | None:
+def complain(
+    session: Session, message: Message, offer_key: str, *, now: datetime | None = None
+) -> Outcome | None:
     offer = _find_offer(message, offer_key)
     if offer is None:
         return None
@@ -372,17 +465,20 @@ def complain(session: Session, message: Message, offer_key: str, *,
 def _tell_owner(session: Session, message: Message, offer: Mapping[str, Any]) -> None:
     """A complaint is an exception report: the offer's owner hears of it at once (the
     marketers when the offer has no owner), in the inbox and by email when configured."""
-    artifact = session.scalar(select(Artifact).where(Artifact.kind == "offer",
-                                                     Artifact.key == offer["key"]))
+    artifact = session.scalar(
+        select(Artifact).where(Artifact.kind == "offer", Artifact.key == offer["key"])
+    )
     owner = artifact.owner if artifact is not None else None
-    people = [owner] if owner is not None else notifications.people_with_roles(
-        session, [MARKETER])
+    people = [owner] if owner is not None else notifications.people_with_roles(session, [MARKETER])
     rule = f" (rule “{offer.get('rule')}”)" if offer.get("rule") else ""
     notifications.notify(
-        session, people, kind="complaint",
+        session,
+        people,
+        kind="complaint",
         message=f"A customer said the offer “{offer.get('name') or offer['key']}”{rule} "
-                f"was not welcome, on message {message.id} ({message.channel}).",
-        link=f"/offers/{offer['key']}")
+        f"was not welcome, on message {message.id} ({message.channel}).",
+        link=f"/offers/{offer['key']}",
+    )
 
 
 def parse_score(raw: object) -> int | None:
@@ -394,15 +490,15 @@ def parse_score(raw: object) -> int | None:
     return score if score in NPS_SCORES else None
 
 
-def rate(session: Session, message: Message, score: int, *,
-         now: datetime | None = None) -> Outcome:
+def rate(session: Session, message: Message, score: int, *, now: datetime | None = None) -> Outcome:
     """Record the NPS answer (the first answer stands), tied to the message's first offer."""
     if score not in NPS_SCORES:
         raise ValidationFailed([FieldError("score", "Choose a score from 0 to 10.")])
     now = now or datetime.now(UTC)
     offers = _offers(message)
-    [stored] = _ingest(session, [_event(message, "nps", "nps", offers[0] if offers else None,
-                                        now, score)])
+    [stored] = _ingest(
+        session, [_event(message, "nps", "nps", offers[0] if offers else None, now, score)]
+    )
     return Outcome(stored, page(session, message))
 
 
@@ -411,15 +507,27 @@ def add_comment(session: Session, message: Message, text: str) -> Outcome:
     first comment stands; an empty or overlong one is refused with nothing stored."""
     text = (text or "").replace("\r\n", "\n").strip()
     if not text:
-        raise ValidationFailed([FieldError("comment", "Write a few words, or leave this "
-                                           "page: your score is already saved.")])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "comment", "Write a few words, or leave this page: your score is already saved."
+                )
+            ]
+        )
     if len(text) > MAX_COMMENT:
-        raise ValidationFailed([FieldError(
-            "comment", f"Your comment has {len(text):,} characters; please keep it under "
-            f"{MAX_COMMENT:,}.")])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "comment",
+                    f"Your comment has {len(text):,} characters; please keep it under "
+                    f"{MAX_COMMENT:,}.",
+                )
+            ]
+        )
     if "\x00" in text:
-        raise ValidationFailed([FieldError("comment", "Your comment contains characters "
-                                           "we cannot store.")])
+        raise ValidationFailed(
+            [FieldError("comment", "Your comment contains characters we cannot store.")]
+        )
     if message.nps_comment:
         return Outcome(False, page(session, message))
     message.nps_comment = text
@@ -463,18 +571,23 @@ def _row(message: Message, now: datetime) -> MessageRow:
         status = "expired"
     else:
         status = "open" if message.opened_at else "sent"
-    return MessageRow(id=message.id, customer_id=message.customer_id, channel=message.channel,
-                      offers=tuple(o["key"] for o in _offers(message)),
-                      created_at=_aware(message.created_at),
-                      expires_at=_aware(message.expires_at),
-                      opened_at=_aware(message.opened_at) if message.opened_at else None,
-                      withdrawn_at=_aware(message.withdrawn_at) if message.withdrawn_at
-                      else None,
-                      status=status, comment=message.nps_comment)
+    return MessageRow(
+        id=message.id,
+        customer_id=message.customer_id,
+        channel=message.channel,
+        offers=tuple(o["key"] for o in _offers(message)),
+        created_at=_aware(message.created_at),
+        expires_at=_aware(message.expires_at),
+        opened_at=_aware(message.opened_at) if message.opened_at else None,
+        withdrawn_at=_aware(message.withdrawn_at) if message.withdrawn_at else None,
+        status=status,
+        comment=message.nps_comment,
+    )
 
 
-def listing(session: Session, *, search: str = "", page_number: int = 1,
-            now: datetime | None = None) -> MessageList:
+def listing(
+    session: Session, *, search: str = "", page_number: int = 1, now: datetime | None = None
+) -> MessageList:
     """Newest first; `search` matches a customer id exactly or a message id."""
     now = now or datetime.now(UTC)
     query = select(Message)
@@ -487,8 +600,11 @@ def listing(session: Session, *, search: str = "", page_number: int = 1,
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page_number = min(max(1, page_number), pages)
-    rows = session.scalars(query.order_by(Message.created_at.desc(), Message.id.desc())
-                           .offset((page_number - 1) * PAGE_SIZE).limit(PAGE_SIZE))
+    rows = session.scalars(
+        query.order_by(Message.created_at.desc(), Message.id.desc())
+        .offset((page_number - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    )
     return MessageList([_row(m, now) for m in rows], total, page_number, pages)
 
 
@@ -497,8 +613,9 @@ def get(session: Session, message_id: int) -> MessageRow | None:
     return _row(message, datetime.now(UTC)) if message else None
 
 
-def withdraw(session: Session, message_id: int, *, actor_id: int,
-             now: datetime | None = None) -> MessageRow | None:
+def withdraw(
+    session: Session, message_id: int, *, actor_id: int, now: datetime | None = None
+) -> MessageRow | None:
     """Withdraw a message (idempotent, audited): its link then shows a page saying so."""
     message = session.get(Message, message_id)
     if message is None:
@@ -508,7 +625,13 @@ def withdraw(session: Session, message_id: int, *, actor_id: int,
         message.withdrawn = True
         message.withdrawn_by = actor_id
         message.withdrawn_at = now
-        audit.record(session, "message.withdraw", actor_id=actor_id, object_type="message",
-                     object_id=message.id, customer_id=message.customer_id)
+        audit.record(
+            session,
+            "message.withdraw",
+            actor_id=actor_id,
+            object_type="message",
+            object_id=message.id,
+            customer_id=message.customer_id,
+        )
         session.flush()
     return _row(message, now)

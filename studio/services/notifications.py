@@ -58,8 +58,7 @@ def header_text_problem(value: str) -> str | None:
         what = "line breaks" if control.group(0) in "\r\n\u2028\u2029" else "control characters"
         return f"It cannot contain {what} (found at character {control.start() + 1})."
     if "=?" in value:
-        return ("It cannot contain '=?': mail programs read it as the start of an encoded "
-                "word.")
+        return "It cannot contain '=?': mail programs read it as the start of an encoded word."
     return None
 
 
@@ -87,8 +86,9 @@ def build_message(mail: Mail, *, sender: str) -> EmailMessage:
     user, _, domain = to_email.rpartition("@")
     from_user, _, from_domain = sender.rpartition("@")
     message = EmailMessage()
-    message["From"] = Address(display_name="Point-of-service studio", username=from_user,
-                              domain=from_domain)
+    message["From"] = Address(
+        display_name="Point-of-service studio", username=from_user, domain=from_domain
+    )
     message["To"] = Address(display_name=to_name, username=user, domain=domain)
     message["Subject"] = subject
     message.set_content(mail.body)
@@ -168,8 +168,10 @@ def _drop_after_rollback(session: Session, _transaction: Any) -> None:
 
 def register_listeners(sessions: sessionmaker[Session]) -> None:
     """Send the outbox when a session of `sessions` commits, drop it when it rolls back."""
-    for name, listener in (("after_commit", _flush_outbox),
-                           ("after_soft_rollback", _drop_after_rollback)):
+    for name, listener in (
+        ("after_commit", _flush_outbox),
+        ("after_soft_rollback", _drop_after_rollback),
+    ):
         if not event.contains(sessions, name, listener):
             event.listen(sessions, name, listener)
 
@@ -178,8 +180,15 @@ def _queue(session: Session, mail: Mail) -> None:
     session.info.setdefault(OUTBOX, []).append(mail)
 
 
-def notify(session: Session, users: Iterable[User], *, kind: str, message: str,
-           link: str = "", exclude: int | None = None) -> list[Notification]:
+def notify(
+    session: Session,
+    users: Iterable[User],
+    *,
+    kind: str,
+    message: str,
+    link: str = "",
+    exclude: int | None = None,
+) -> list[Notification]:
     """Put a note in each person's inbox (and queue an email); skips `exclude` (the actor)."""
     created = []
     seen: set[int] = set()
@@ -190,9 +199,15 @@ def notify(session: Session, users: Iterable[User], *, kind: str, message: str,
         note = Notification(user_id=user.id, kind=kind, message=message[:500], link=link[:500])
         session.add(note)
         created.append(note)
-        _queue(session, Mail(to_name=user.name, to_email=user.email,
-                             subject=_one_line(message)[:150],
-                             body=f"{message}\n\n{link}\n" if link else f"{message}\n"))
+        _queue(
+            session,
+            Mail(
+                to_name=user.name,
+                to_email=user.email,
+                subject=_one_line(message)[:150],
+                body=f"{message}\n\n{link}\n" if link else f"{message}\n",
+            ),
+        )
     return created
 
 
@@ -201,8 +216,14 @@ def _one_line(text: str) -> str:
 
 
 def unread_count(session: Session, user_id: int) -> int:
-    return session.scalar(select(func.count(Notification.id)).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+    return (
+        session.scalar(
+            select(func.count(Notification.id)).where(
+                Notification.user_id == user_id, Notification.read_at.is_(None)
+            )
+        )
+        or 0
+    )
 
 
 @dataclass(frozen=True)
@@ -210,16 +231,21 @@ class InboxPage(Page[Notification]):
     unread: int = 0
 
 
-def inbox(session: Session, user_id: int, *, page: int = 1, per_page: int = 25,
-          unread_only: bool = False) -> InboxPage:
+def inbox(
+    session: Session, user_id: int, *, page: int = 1, per_page: int = 25, unread_only: bool = False
+) -> InboxPage:
     stmt = select(Notification).where(Notification.user_id == user_id)
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     page = clamp(page, total=total, per_page=per_page)
-    items = list(session.scalars(stmt.order_by(Notification.created_at.desc(),
-                                               Notification.id.desc())
-                                 .offset((page - 1) * per_page).limit(per_page)))
+    items = list(
+        session.scalars(
+            stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
     return InboxPage(items, page, per_page, total, unread=unread_count(session, user_id))
 
 
@@ -228,8 +254,9 @@ def mark_read(session: Session, user_id: int, notification_id: int | None = None
 
     Scoped by `user_id` so nobody can touch another person's inbox by guessing ids.
     """
-    stmt = update(Notification).where(Notification.user_id == user_id,
-                                      Notification.read_at.is_(None))
+    stmt = update(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)
+    )
     if notification_id is not None:
         stmt = stmt.where(Notification.id == notification_id)
     result = session.execute(stmt.values(read_at=utcnow()))
@@ -237,12 +264,20 @@ def mark_read(session: Session, user_id: int, notification_id: int | None = None
 
 
 def find(session: Session, user_id: int, notification_id: int) -> Notification | None:
-    return session.scalar(select(Notification).where(Notification.id == notification_id,
-                                                     Notification.user_id == user_id))
+    return session.scalar(
+        select(Notification).where(
+            Notification.id == notification_id, Notification.user_id == user_id
+        )
+    )
 
 
 def people_with_roles(session: Session, roles: Iterable[str]) -> list[User]:
-    return list(session.scalars(
-        select(User).join(UserRole).where(UserRole.role.in_(list(roles)), User.active.is_(True))
-        .distinct().order_by(User.id)
-    ))
+    return list(
+        session.scalars(
+            select(User)
+            .join(UserRole)
+            .where(UserRole.role.in_(list(roles)), User.active.is_(True))
+            .distinct()
+            .order_by(User.id)
+        )
+    )

@@ -31,58 +31,119 @@ from studio.services.pagination import Page, clamp
 
 RESERVED_KEYS: Final = frozenset({"new"})
 EDITABLE_STATUSES: Final = ("draft", "active", "paused")
-STATUS_LABELS: Final = {"draft": "Draft", "active": "Active", "paused": "Paused",
-                        "archived": "Archived"}
-COVERAGE_LABELS: Final = {"email_text": "Plain-text email", "sms": "SMS text",
-                          "chat": "Chat", "agent": "Agent script"}
-VALIDITY_LABELS: Final = {"current": "Valid today", "upcoming": "Starts later",
-                          "expired": "Expired"}
-VARIANT_LABELS: Final = {"email_html": "Email", "email_text": "Plain-text email",
-                         "sms": "SMS", "chat": "Chat", "agent": "Agent script",
-                         "message_center": "Message center"}
+STATUS_LABELS: Final = {
+    "draft": "Draft",
+    "active": "Active",
+    "paused": "Paused",
+    "archived": "Archived",
+}
+COVERAGE_LABELS: Final = {
+    "email_text": "Plain-text email",
+    "sms": "SMS text",
+    "chat": "Chat",
+    "agent": "Agent script",
+}
+VALIDITY_LABELS: Final = {
+    "current": "Valid today",
+    "upcoming": "Starts later",
+    "expired": "Expired",
+}
+VARIANT_LABELS: Final = {
+    "email_html": "Email",
+    "email_text": "Plain-text email",
+    "sms": "SMS",
+    "chat": "Chat",
+    "agent": "Agent script",
+    "message_center": "Message center",
+}
 
 # Form labels, used to turn the content library's field names into words people read.
 FIELD_LABELS: Final = {
-    "key": "Key", "name": "Name", "description": "Description", "owner": "Owner",
-    "valid_from": "Valid from", "valid_to": "Valid until", "value": "Business value",
-    "eligible_when": "Eligible when", "status": "Status",
-    "blocks.headline": "Headline", "blocks.body_html": "Body",
-    "blocks.image_url": "Image", "blocks.image_alt": "Image description",
-    "blocks.cta_label": "Button label", "blocks.cta_url": "Button link",
-    "blocks.terms": "Terms", "overrides.sms_text": "SMS text",
-    "overrides.email_text": "Plain-text email", "overrides.chat_text": "Chat text",
-    "overrides.chat_buttons": "Chat buttons", "overrides.agent_script": "Agent script",
+    "key": "Key",
+    "name": "Name",
+    "description": "Description",
+    "owner": "Owner",
+    "valid_from": "Valid from",
+    "valid_to": "Valid until",
+    "value": "Business value",
+    "eligible_when": "Eligible when",
+    "status": "Status",
+    "blocks.headline": "Headline",
+    "blocks.body_html": "Body",
+    "blocks.image_url": "Image",
+    "blocks.image_alt": "Image description",
+    "blocks.cta_label": "Button label",
+    "blocks.cta_url": "Button link",
+    "blocks.terms": "Terms",
+    "overrides.sms_text": "SMS text",
+    "overrides.email_text": "Plain-text email",
+    "overrides.chat_text": "Chat text",
+    "overrides.chat_buttons": "Chat buttons",
+    "overrides.agent_script": "Agent script",
     "feedback_note": "Answer to feedback",
 }
-BLOCK_FIELDS: Final = ("headline", "body_html", "image_url", "image_alt", "cta_label",
-                       "cta_url", "terms")
+BLOCK_FIELDS: Final = (
+    "headline",
+    "body_html",
+    "image_url",
+    "image_alt",
+    "cta_label",
+    "cta_url",
+    "terms",
+)
 OVERRIDE_TEXT_FIELDS: Final = ("sms_text", "email_text", "chat_text", "agent_script")
-TOP_FIELDS: Final = ("key", "name", "description", "owner", "valid_from", "valid_to",
-                     "eligible_when", "status", "feedback_note")
+TOP_FIELDS: Final = (
+    "key",
+    "name",
+    "description",
+    "owner",
+    "valid_from",
+    "valid_to",
+    "eligible_when",
+    "status",
+    "feedback_note",
+)
 
 # The interaction every preview renders for until sample interactions can be chosen.
 SAMPLE_CUSTOMER: Final = {
-    "id": "C-1042", "first_name": "Dana", "last_name": "Rivera", "tier": "gold",
-    "state": "CA", "authenticated": True, "tenure_years": 6,
+    "id": "C-1042",
+    "first_name": "Dana",
+    "last_name": "Rivera",
+    "tier": "gold",
+    "state": "CA",
+    "authenticated": True,
+    "tenure_years": 6,
     "products": ["checking", "savings"],
 }
 SAMPLE_INQUIRY: Final = {
-    "channel": "email", "category": "transactional", "intent": "order_checkbook",
-    "resolution": "confirmed", "resolved": True, "subject": "Ordering new checks",
+    "channel": "email",
+    "category": "transactional",
+    "intent": "order_checkbook",
+    "resolution": "confirmed",
+    "resolved": True,
+    "subject": "Ordering new checks",
 }
 SAMPLE_DATA: Final = {
     "overdraft": {"free_months": 3},
     "coupon": {"amount": 15},
     "device": {"model": "Pixel 8"},
-    "refill": {"drug_name": "Atorvastatin", "due_date": "2026-03-14", "due_in_days": 5,
-               "savings_amount": 12.4, "savings_pct": 20},
+    "refill": {
+        "drug_name": "Atorvastatin",
+        "due_date": "2026-03-14",
+        "due_in_days": 5,
+        "savings_amount": 12.4,
+        "savings_pct": 20,
+    },
     "retention": {"discount_pct": 15},
     "stay": {"room": "412"},
     "tenure_years": 6,
     "warranty": {"price": 49},
 }
-SAMPLE_INTERACTION: Final = {"customer": SAMPLE_CUSTOMER, "inquiry": SAMPLE_INQUIRY,
-                             "data": SAMPLE_DATA}
+SAMPLE_INTERACTION: Final = {
+    "customer": SAMPLE_CUSTOMER,
+    "inquiry": SAMPLE_INQUIRY,
+    "data": SAMPLE_DATA,
+}
 
 
 # --- forms ------------------------------------------------------------------------------
@@ -106,8 +167,10 @@ def form_from_request(data: Mapping[str, str]) -> dict[str, Any]:
             form[name] = str(data.get(name, ""))
     form["status"] = form["status"] or "draft"
     form["buttons"] = [
-        {part: str(data.get(f"overrides.chat_buttons[{i}].{part}", "")).strip()
-         for part in ("label", "url", "action")}
+        {
+            part: str(data.get(f"overrides.chat_buttons[{i}].{part}", "")).strip()
+            for part in ("label", "url", "action")
+        }
         for i in range(MAX_CHAT_BUTTONS)
     ]
     return form
@@ -130,8 +193,9 @@ def form_from_body(key: str, body: Mapping[str, Any]) -> dict[str, Any]:
         form[f"overrides.{name}"] = str(overrides.get(name) or "")
     buttons = list(overrides.get("chat_buttons") or [])[:MAX_CHAT_BUTTONS]
     for i, button in enumerate(buttons):
-        form["buttons"][i] = {part: str(button.get(part) or "") for part in
-                              ("label", "url", "action")}
+        form["buttons"][i] = {
+            part: str(button.get(part) or "") for part in ("label", "url", "action")
+        }
     return form
 
 
@@ -165,8 +229,10 @@ def body_from_form(form: Mapping[str, Any]) -> dict[str, Any]:
         "status": str(form.get("status", "draft")) or "draft",
         "blocks": {name: str(form.get(f"blocks.{name}", "")).strip() for name in BLOCK_FIELDS},
         "overrides": {
-            **{name: str(form.get(f"overrides.{name}", "")).strip()
-               for name in OVERRIDE_TEXT_FIELDS},
+            **{
+                name: str(form.get(f"overrides.{name}", "")).strip()
+                for name in OVERRIDE_TEXT_FIELDS
+            },
             "chat_buttons": buttons,
         },
     }
@@ -177,7 +243,7 @@ def body_from_form(form: Mapping[str, Any]) -> dict[str, Any]:
 
 def _label(field_name: str) -> str:
     if field_name.startswith("overrides.chat_buttons["):
-        index = field_name[len("overrides.chat_buttons["):].split("]", 1)[0]
+        index = field_name[len("overrides.chat_buttons[") :].split("]", 1)[0]
         part = field_name.rsplit(".", 1)[-1] if field_name.count(".") > 1 else ""
         return f"Chat button {int(index) + 1}" + (f" {part}" if part else "")
     return FIELD_LABELS.get(field_name, field_name)
@@ -197,8 +263,9 @@ def _message(diagnostic: Diagnostic, body: Mapping[str, Any]) -> str:
     if code == "required":
         return f"{_label(name)} is required."
     if code == "dates-out-of-order":
-        return (f"The offer ends before it starts: choose a day on or after "
-                f"{body.get('valid_from')}.")
+        return (
+            f"The offer ends before it starts: choose a day on or after {body.get('valid_from')}."
+        )
     if code == "offer-key-exists":
         return f"An offer with the key {body.get('key')} already exists; choose another key."
     if code == "bad-date":
@@ -237,41 +304,60 @@ def _eligibility_errors(session: Session, source: str) -> list[FieldError]:
         if getattr(diagnostic, "severity", "error") != "error":
             continue
         line, column = getattr(diagnostic, "line", None), getattr(diagnostic, "column", None)
-        where = f"Column {column}: " if line in (None, 1) and column else (
-            f"Line {line}, column {column}: " if line and column else "")
+        where = (
+            f"Column {column}: "
+            if line in (None, 1) and column
+            else (f"Line {line}, column {column}: " if line and column else "")
+        )
         hint = getattr(diagnostic, "hint", None) or getattr(diagnostic, "suggestion", None)
-        out.append(FieldError("eligible_when", f"{where}{diagnostic.message}"
-                              + (f" ({hint})" if hint else "")))
+        out.append(
+            FieldError(
+                "eligible_when", f"{where}{diagnostic.message}" + (f" ({hint})" if hint else "")
+            )
+        )
     return out
 
 
-def validate(session: Session, body: Mapping[str, Any], *,
-             existing_keys: Iterable[str] = ()) -> list[FieldError]:
+def validate(
+    session: Session, body: Mapping[str, Any], *, existing_keys: Iterable[str] = ()
+) -> list[FieldError]:
     """Every reason `body` cannot be stored, as errors on form fields."""
     errors = [
         FieldError(_form_field(d.field), _message(d, body))
-        for d in validate_offer(body, existing_keys=existing_keys) if d.is_error
+        for d in validate_offer(body, existing_keys=existing_keys)
+        if d.is_error
     ]
     if body.get("status") not in EDITABLE_STATUSES:
-        errors.append(FieldError("status", "Choose draft, active or paused; archive an offer "
-                                 "with the Archive button."))
+        errors.append(
+            FieldError(
+                "status",
+                "Choose draft, active or paused; archive an offer with the Archive button.",
+            )
+        )
     if body.get("key") in RESERVED_KEYS:
-        errors.append(FieldError("key", f"{body.get('key')} is a reserved word; choose "
-                                 "another key."))
+        errors.append(
+            FieldError("key", f"{body.get('key')} is a reserved word; choose another key.")
+        )
     errors += _eligibility_errors(session, str(body.get("eligible_when") or ""))
     return _merge(errors)
 
 
-def _normalized(session: Session, body: dict[str, Any], *,
-                existing_keys: Iterable[str] = ()) -> dict[str, Any]:
+def _normalized(
+    session: Session, body: dict[str, Any], *, existing_keys: Iterable[str] = ()
+) -> dict[str, Any]:
     errors = validate(session, body, existing_keys=existing_keys)
     if errors:
         raise ValidationFailed(errors)
     try:
         return Offer.from_dict(body).to_dict()
     except ContentError as failed:
-        raise ValidationFailed([FieldError(_form_field(d.field), _message(d, body))
-                                for d in failed.diagnostics if d.is_error]) from None
+        raise ValidationFailed(
+            [
+                FieldError(_form_field(d.field), _message(d, body))
+                for d in failed.diagnostics
+                if d.is_error
+            ]
+        ) from None
 
 
 def _all_keys(session: Session) -> set[str]:
@@ -281,35 +367,68 @@ def _all_keys(session: Session) -> set[str]:
 # --- storing ----------------------------------------------------------------------------
 
 
-def create(session: Session, body: dict[str, Any], *, actor_id: int | None,
-           summary: str = "Created") -> Artifact:
+def create(
+    session: Session, body: dict[str, Any], *, actor_id: int | None, summary: str = "Created"
+) -> Artifact:
     """Store a new offer; raises ValidationFailed and stores nothing when it is refused."""
     stored = _normalized(session, body, existing_keys=_all_keys(session))
-    return artifacts.create(session, kind="offer", key=stored["key"], name=stored["name"],
-                            body=stored, actor_id=actor_id, summary=summary)
+    return artifacts.create(
+        session,
+        kind="offer",
+        key=stored["key"],
+        name=stored["name"],
+        body=stored,
+        actor_id=actor_id,
+        summary=summary,
+    )
 
 
-def save(session: Session, artifact: Artifact, body: dict[str, Any], *, base_number: int,
-         actor_id: int | None, summary: str = "") -> Revision:
+def save(
+    session: Session,
+    artifact: Artifact,
+    body: dict[str, Any],
+    *,
+    base_number: int,
+    actor_id: int | None,
+    summary: str = "",
+) -> Revision:
     """Store the next revision; raises ValidationFailed or EditConflict."""
     body = {**body, "key": artifact.key}
     stored = _normalized(session, body)
-    return artifacts.save(session, artifact, body=stored, base_number=base_number,
-                          actor_id=actor_id, name=stored["name"], summary=summary)
+    return artifacts.save(
+        session,
+        artifact,
+        body=stored,
+        base_number=base_number,
+        actor_id=actor_id,
+        name=stored["name"],
+        summary=summary,
+    )
 
 
-def duplicate(session: Session, artifact: Artifact, *, key: str, name: str,
-              actor_id: int | None) -> Artifact:
+def duplicate(
+    session: Session, artifact: Artifact, *, key: str, name: str, actor_id: int | None
+) -> Artifact:
     """A new draft offer with the same content under another key."""
     body = dict(artifacts.head(session, artifact).body)
     body.update(key=key.strip(), name=name.strip(), status="draft")
     try:
-        return create(session, body, actor_id=actor_id,
-                      summary=f"Duplicated from {artifact.key} r{artifact.head_number}")
+        return create(
+            session,
+            body,
+            actor_id=actor_id,
+            summary=f"Duplicated from {artifact.key} r{artifact.head_number}",
+        )
     except ValidationFailed as failed:
         relevant = [e for e in failed.errors if e.field in ("key", "name")]
-        raise ValidationFailed(relevant or [FieldError("key", "The original offer has "
-                               "problems of its own; open it and fix them first.")]) from None
+        raise ValidationFailed(
+            relevant
+            or [
+                FieldError(
+                    "key", "The original offer has problems of its own; open it and fix them first."
+                )
+            ]
+        ) from None
 
 
 # --- the library list -------------------------------------------------------------------
@@ -389,18 +508,24 @@ def validity(body: Mapping[str, Any], today: date) -> str:
 def _row(artifact: Artifact, body: Mapping[str, Any], today: date) -> OfferRow:
     value = body.get("value") or 0
     return OfferRow(
-        key=artifact.key, name=artifact.name, owner=str(body.get("owner") or ""),
+        key=artifact.key,
+        name=artifact.name,
+        owner=str(body.get("owner") or ""),
         status="archived" if artifact.archived else str(body.get("status") or "draft"),
-        valid_from=str(body.get("valid_from") or ""), valid_to=str(body.get("valid_to") or ""),
+        valid_from=str(body.get("valid_from") or ""),
+        valid_to=str(body.get("valid_to") or ""),
         value=float(value) if isinstance(value, int | float) else 0.0,
-        coverage=coverage(body), validity=validity(body, today),
-        head_number=artifact.head_number, published_number=artifact.published_number,
+        coverage=coverage(body),
+        validity=validity(body, today),
+        head_number=artifact.head_number,
+        published_number=artifact.published_number,
         updated_at=artifact.updated_at,
     )
 
 
-def listing(session: Session, filters: OfferFilters, *, per_page: int = 20,
-            today: date | None = None) -> OfferPage:
+def listing(
+    session: Session, filters: OfferFilters, *, per_page: int = 20, today: date | None = None
+) -> OfferPage:
     """A page of the library, searched and filtered.
 
     Status, owner, coverage and validity live in the JSON revision body, which SQLite and
@@ -410,8 +535,10 @@ def listing(session: Session, filters: OfferFilters, *, per_page: int = 20,
     today = today or date.today()
     stmt = (
         select(Artifact, Revision.body)
-        .join(Revision, (Revision.artifact_id == Artifact.id)
-              & (Revision.number == Artifact.head_number))
+        .join(
+            Revision,
+            (Revision.artifact_id == Artifact.id) & (Revision.number == Artifact.head_number),
+        )
         .where(Artifact.kind == "offer")
         .order_by(Artifact.name, Artifact.id)
     )
@@ -423,8 +550,11 @@ def listing(session: Session, filters: OfferFilters, *, per_page: int = 20,
     owners = sorted({row.owner for row in rows if row.owner}, key=str.lower)
     query = filters.q.strip().lower()[:100]
     if query:
-        rows = [r for r in rows if query in r.key.lower() or query in r.name.lower()
-                or query in r.owner.lower()]
+        rows = [
+            r
+            for r in rows
+            if query in r.key.lower() or query in r.name.lower() or query in r.owner.lower()
+        ]
     if filters.status in EDITABLE_STATUSES:
         rows = [r for r in rows if r.status == filters.status]
     if filters.owner:
@@ -435,8 +565,13 @@ def listing(session: Session, filters: OfferFilters, *, per_page: int = 20,
         rows = [r for r in rows if r.validity == filters.validity]
     total = len(rows)
     page = clamp(filters.page, total=total, per_page=per_page)
-    return OfferPage(items=rows[(page - 1) * per_page: page * per_page], page=page,
-                     per_page=per_page, total=total, owners=owners)
+    return OfferPage(
+        items=rows[(page - 1) * per_page : page * per_page],
+        page=page,
+        per_page=per_page,
+        total=total,
+        owners=owners,
+    )
 
 
 # --- variants ---------------------------------------------------------------------------
@@ -473,8 +608,13 @@ def offer_value(body: Mapping[str, Any], key: str) -> Offer:
     return Offer.from_dict({**body, "key": key})
 
 
-def variants(session: Session, artifact: Artifact, *, email_layout: str | None = None,
-             revision: Revision | None = None) -> VariantsView:
+def variants(
+    session: Session,
+    artifact: Artifact,
+    *,
+    email_layout: str | None = None,
+    revision: Revision | None = None,
+) -> VariantsView:
     """Render the offer's head (or `revision`) into every variant."""
     revision = revision or artifacts.head(session, artifact)
     available = layouts.available(session)
@@ -483,7 +623,9 @@ def variants(session: Session, artifact: Artifact, *, email_layout: str | None =
     centers = available.get("message_center", [])
     chosen_layouts = {"email_html": chosen, "message_center": centers[0] if centers else None}
     base = VariantsView(
-        offer_key=artifact.key, revision=revision.number, variants={},
+        offer_key=artifact.key,
+        revision=revision.number,
+        variants={},
         email_layouts=[(lay.key, lay.name) for lay in emails],
         email_layout=chosen.key if chosen else None,
         message_center_layout=centers[0].key if centers else None,
@@ -491,14 +633,16 @@ def variants(session: Session, artifact: Artifact, *, email_layout: str | None =
     try:
         offer = offer_value(revision.body, artifact.key)
     except ContentError as failed:
-        return dataclasses.replace(base, problems=[_message(d, revision.body)
-                                                   for d in failed.diagnostics if d.is_error])
+        return dataclasses.replace(
+            base, problems=[_message(d, revision.body) for d in failed.diagnostics if d.is_error]
+        )
     rendered = render_offer(offer, chosen_layouts, render_context(session, artifact.key))
     return dataclasses.replace(base, variants=rendered)
 
 
-def variant_document(session: Session, artifact: Artifact, channel: str, *,
-                     email_layout: str | None = None) -> str | None:
+def variant_document(
+    session: Session, artifact: Artifact, channel: str, *, email_layout: str | None = None
+) -> str | None:
     """The full HTML of the email or message-center variant, for its sandboxed frame."""
     view = variants(session, artifact, email_layout=email_layout)
     variant = view.variants.get(channel)
@@ -511,8 +655,10 @@ def layout_preview(session: Session, layout_artifact: Artifact) -> str | None:
     layout = layouts.to_layout(layout_artifact, body)
     rows = session.execute(
         select(Artifact, Revision.body)
-        .join(Revision, (Revision.artifact_id == Artifact.id)
-              & (Revision.number == Artifact.head_number))
+        .join(
+            Revision,
+            (Revision.artifact_id == Artifact.id) & (Revision.number == Artifact.head_number),
+        )
         .where(Artifact.kind == "offer", Artifact.archived.is_(False))
         .order_by(Artifact.name, Artifact.id)
     ).all()
@@ -521,8 +667,9 @@ def layout_preview(session: Session, layout_artifact: Artifact) -> str | None:
             offer = offer_value(offer_body, artifact.key)
         except ContentError:
             continue
-        rendered = render_offer(offer, {layout.channel: layout},
-                                render_context(session, artifact.key), [layout.channel])
+        rendered = render_offer(
+            offer, {layout.channel: layout}, render_context(session, artifact.key), [layout.channel]
+        )
         return rendered[layout.channel].html
     return None
 
@@ -530,4 +677,3 @@ def layout_preview(session: Session, layout_artifact: Artifact) -> str | None:
 def max_lengths() -> dict[str, int]:
     """Field length limits, so the form's maxlength matches what the library accepts."""
     return dict(MAX_LENGTHS)
-

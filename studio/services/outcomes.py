@@ -28,8 +28,9 @@ from studio.roles import MARKETER
 from studio.services import notifications, rollups, webhooks
 
 
-def events_stored(session: Session, stored: Mapping[int, FeedbackEvent]
-                  ) -> dict[int, tuple[Refusal, ...]]:
+def events_stored(
+    session: Session, stored: Mapping[int, FeedbackEvent]
+) -> dict[int, tuple[Refusal, ...]]:
     """Warnings per stored event (by batch index) about what it refers to."""
     if not stored:
         return {}
@@ -41,28 +42,43 @@ def events_stored(session: Session, stored: Mapping[int, FeedbackEvent]
     for index, event in stored.items():
         found: list[Refusal] = []
         if event.decision_id and event.decision_id not in known_decisions:
-            found.append(Refusal(
-                "unknown_decision", f"No decision {event.decision_id!r} is logged (yet); "
-                "the event is stored and joins the decision when it is reported.",
-                field=f"events[{index}].decision_id"))
+            found.append(
+                Refusal(
+                    "unknown_decision",
+                    f"No decision {event.decision_id!r} is logged (yet); "
+                    "the event is stored and joins the decision when it is reported.",
+                    field=f"events[{index}].decision_id",
+                )
+            )
         if event.offer_key and event.offer_key not in known_offers:
-            found.append(Refusal(
-                "unknown_offer", f"The studio has no offer {event.offer_key!r}; the event "
-                "is stored but no owner is told about it.",
-                field=f"events[{index}].offer_key"))
+            found.append(
+                Refusal(
+                    "unknown_offer",
+                    f"The studio has no offer {event.offer_key!r}; the event "
+                    "is stored but no owner is told about it.",
+                    field=f"events[{index}].offer_key",
+                )
+            )
         if found:
             out[index] = tuple(found)
     rollups.events_stored(session, stored.values())
-    complaints = [e for e in stored.values()
-                  if e.type == "complaint" and e.offer_key in known_offers]
+    complaints = [
+        e for e in stored.values() if e.type == "complaint" and e.offer_key in known_offers
+    ]
     if complaints:
         _report_complaints(session, complaints)
     return out
 
 
 def _report_complaints(session: Session, complaints: list[FeedbackEvent]) -> None:
-    offers = {a.key: a for a in session.scalars(select(Artifact).where(
-        Artifact.kind == "offer", Artifact.key.in_({e.offer_key for e in complaints})))}
+    offers = {
+        a.key: a
+        for a in session.scalars(
+            select(Artifact).where(
+                Artifact.kind == "offer", Artifact.key.in_({e.offer_key for e in complaints})
+            )
+        )
+    }
     marketers = None
     for event in complaints:
         offer = offers[event.offer_key]
@@ -73,14 +89,27 @@ def _report_complaints(session: Session, complaints: list[FeedbackEvent]) -> Non
             people = marketers
         link = f"/decisions/{event.decision_id}" if event.decision_id else "/analytics/"
         where = " ".join(part for part in (event.channel, event.category) if part)
-        notifications.notify(session, people, kind="complaint", link=link,
-                             message=f"A customer complained about offer {event.offer_key}"
-                                     f"{' (' + where + ')' if where else ''}.")
-        webhooks.queue_report(session, "complaint", {
-            "offer": event.offer_key, "event_id": event.event_id,
-            "decision_id": event.decision_id, "channel": event.channel,
-            "category": event.category, "bundle_version": event.bundle_version,
-            "at": event.at.isoformat()})
+        notifications.notify(
+            session,
+            people,
+            kind="complaint",
+            link=link,
+            message=f"A customer complained about offer {event.offer_key}"
+            f"{' (' + where + ')' if where else ''}.",
+        )
+        webhooks.queue_report(
+            session,
+            "complaint",
+            {
+                "offer": event.offer_key,
+                "event_id": event.event_id,
+                "decision_id": event.decision_id,
+                "channel": event.channel,
+                "category": event.category,
+                "bundle_version": event.bundle_version,
+                "at": event.at.isoformat(),
+            },
+        )
     for offer_key in sorted({e.offer_key for e in complaints}):
         webhooks.intend(session, "loop.pause_check", offer_key=offer_key)
 
@@ -97,12 +126,14 @@ def value_cents(raw: Mapping[str, Any], kind: str, where: str) -> int | None | R
     if value is None:
         return None
     if kind != "accepted":
-        return Refusal("unexpected_field", "Only 'accepted' events carry a 'value'.",
-                       field=where)
+        return Refusal("unexpected_field", "Only 'accepted' events carry a 'value'.", field=where)
     if not isinstance(value, str) or not _AMOUNT.match(value):
-        return Refusal("invalid_value", "'value' is an amount as text with a dot and at "
-                       "most two decimals, without a currency sign, such as \"12.50\".",
-                       field=where)
+        return Refusal(
+            "invalid_value",
+            "'value' is an amount as text with a dot and at "
+            'most two decimals, without a currency sign, such as "12.50".',
+            field=where,
+        )
     whole, _, cents = value.partition(".")
     return int(whole) * 100 + int((cents + "00")[:2])
 
@@ -110,6 +141,7 @@ def value_cents(raw: Mapping[str, Any], kind: str, where: str) -> int | None | R
 def _existing(session: Session, column, values: list[str], *where) -> set[str]:  # type: ignore[no-untyped-def]
     found: set[str] = set()
     for start in range(0, len(values), 200):
-        found.update(session.scalars(select(column).where(
-            column.in_(values[start:start + 200]), *where)))
+        found.update(
+            session.scalars(select(column).where(column.in_(values[start : start + 200]), *where))
+        )
     return found

@@ -17,12 +17,23 @@ from studio.roles import ADMIN, MARKETER, REVIEWER, SERVICE_LEAD
 from studio.services.review_states import REVIEWABLE_STATUSES, STATUS_LABELS
 
 KIND_EDITORS: Final[dict[str, str]] = {
-    "offer": MARKETER, "layout": MARKETER, "survey": MARKETER,
-    "ruleset": SERVICE_LEAD, "schema": SERVICE_LEAD, "lexicon": SERVICE_LEAD, "policy": SERVICE_LEAD,
+    "offer": MARKETER,
+    "layout": MARKETER,
+    "survey": MARKETER,
+    "ruleset": SERVICE_LEAD,
+    "schema": SERVICE_LEAD,
+    "lexicon": SERVICE_LEAD,
+    "policy": SERVICE_LEAD,
 }
-KIND_LABELS: Final = {"offer": "Offer", "layout": "Layout", "ruleset": "Ruleset",
-                      "schema": "Interaction schema", "lexicon": "Tone lexicon",
-                      "policy": "Contact policy", "survey": "Survey"}
+KIND_LABELS: Final = {
+    "offer": "Offer",
+    "layout": "Layout",
+    "ruleset": "Ruleset",
+    "schema": "Interaction schema",
+    "lexicon": "Tone lexicon",
+    "policy": "Contact policy",
+    "survey": "Survey",
+}
 
 
 def editable_kinds(roles: Iterable[str]) -> set[str]:
@@ -40,11 +51,17 @@ def authors_of(session: Session, request: ChangeRequest) -> set[int]:
     authors = {request.author_id}
     for item in request.items:
         low = item.base_number or 0
-        authors.update(a for a in session.scalars(
-            select(Revision.author_id).where(Revision.artifact_id == item.artifact_id,
-                                             Revision.number > low,
-                                             Revision.number <= item.revision_number)
-        ) if a is not None)
+        authors.update(
+            a
+            for a in session.scalars(
+                select(Revision.author_id).where(
+                    Revision.artifact_id == item.artifact_id,
+                    Revision.number > low,
+                    Revision.number <= item.revision_number,
+                )
+            )
+            if a is not None
+        )
     return authors
 
 

@@ -35,9 +35,14 @@ from studio.services import offers, samples, workspace
 
 PREFERRED_EMAIL_LAYOUT: Final = "email_response_footer"
 FRAME_CHANNELS: Final = ("email_html", "message_center")
-VARIANT_LABELS: Final = {"email_html": "Email", "email_text": "Plain-text email",
-                         "sms": "SMS", "chat": "Chat", "agent": "Agent card",
-                         "message_center": "Message center"}
+VARIANT_LABELS: Final = {
+    "email_html": "Email",
+    "email_text": "Plain-text email",
+    "sms": "SMS",
+    "chat": "Chat",
+    "agent": "Agent card",
+    "message_center": "Message center",
+}
 #: Form fields that tell a draft apart from a request for the saved artifact.
 DRAFT_MARKERS: Final = {"offer": "blocks.headline", "layout": "source", "ruleset": "source"}
 
@@ -96,9 +101,19 @@ def plain_workspace(session: Session) -> preview_lib.Workspace:
     kept, keyed by which revision of each artifact is head: reading those numbers is one
     small query, and any save or archive anywhere changes the key (so does its time).
     """
-    versions = tuple(session.execute(
-        select(Artifact.id, Artifact.kind, Artifact.key, Artifact.head_number,
-               Artifact.archived, Artifact.name, Artifact.updated_at).order_by(Artifact.id)))
+    versions = tuple(
+        session.execute(
+            select(
+                Artifact.id,
+                Artifact.kind,
+                Artifact.key,
+                Artifact.head_number,
+                Artifact.archived,
+                Artifact.name,
+                Artifact.updated_at,
+            ).order_by(Artifact.id)
+        )
+    )
     bind = session.get_bind()
     key = (str(bind.engine.url), versions)  # an Engine, or a Connection in tests
     return _WORKSPACES.get(key, lambda: _read_workspace(session))
@@ -106,8 +121,11 @@ def plain_workspace(session: Session) -> preview_lib.Workspace:
 
 def _read_workspace(session: Session) -> preview_lib.Workspace:
     ws = workspace.snapshot(session, which="head")
-    layouts = {key: {**workspace.thaw(entry.body), "name": entry.name}
-               for key, entry in ws.of_kind("layout").items() if not entry.archived}
+    layouts = {
+        key: {**workspace.thaw(entry.body), "name": entry.name}
+        for key, entry in ws.of_kind("layout").items()
+        if not entry.archived
+    }
     return preview_lib.Workspace(
         offers={key: workspace.thaw(body) for key, body in ws.offers.items()},
         layouts=layouts,
@@ -118,8 +136,11 @@ def _read_workspace(session: Session) -> preview_lib.Workspace:
 
 
 def email_layout_choices(ws: preview_lib.Workspace) -> list[tuple[str, str]]:
-    found = [(key, str(body.get("name") or key)) for key, body in ws.layouts.items()
-             if body.get("channel") == "email_html"]
+    found = [
+        (key, str(body.get("name") or key))
+        for key, body in ws.layouts.items()
+        if body.get("channel") == "email_html"
+    ]
     return sorted(found, key=lambda kv: (kv[1], kv[0]))
 
 
@@ -159,8 +180,11 @@ class PreviewView:
     saved: bool = True
 
 
-def _interaction(session: Session, chosen: str | None, form: Mapping[str, str],
-                 ) -> tuple[dict[str, Any], str, FieldError | None, bool]:
+def _interaction(
+    session: Session,
+    chosen: str | None,
+    form: Mapping[str, str],
+) -> tuple[dict[str, Any], str, FieldError | None, bool]:
     """The interaction to preview: the JSON edited in the pane when it belongs to the
     chosen sample (every keystroke request carries it, so the library is not read),
     else the sample as stored. Also says whether the editor box must be refilled
@@ -169,10 +193,8 @@ def _interaction(session: Session, chosen: str | None, form: Mapping[str, str],
     text = form.get("preview_interaction")
     if text is None or loaded != (chosen or ""):
         sample = samples.get(session, chosen) if chosen else None
-        stored = dict(sample.body) if sample is not None and isinstance(sample.body,
-                                                                        dict) else {}
-        return stored, json.dumps(stored, indent=2, ensure_ascii=False), None, \
-            loaded is not None
+        stored = dict(sample.body) if sample is not None and isinstance(sample.body, dict) else {}
+        return stored, json.dumps(stored, indent=2, ensure_ascii=False), None, loaded is not None
     body, error = samples.parse_json(text)
     if error is not None or body is None:
         return {}, text, error, False
@@ -188,8 +210,9 @@ def _has_matrix(kind: str | None) -> TypeGuard[Literal["offer", "ruleset"]]:
     return kind in ("offer", "ruleset")
 
 
-def _draft(kind: Kind, key: str, form: Mapping[str, str],
-           ws: preview_lib.Workspace) -> preview_lib.Draft:
+def _draft(
+    kind: Kind, key: str, form: Mapping[str, str], ws: preview_lib.Workspace
+) -> preview_lib.Draft:
     """The edited artifact from the editor's form; only the focus when no form came."""
     if DRAFT_MARKERS[kind] not in form:
         return preview_lib.Draft(kind, key)
@@ -199,22 +222,29 @@ def _draft(kind: Kind, key: str, form: Mapping[str, str],
     if kind == "layout":
         stored = ws.layouts.get(key, {})
         channel = str(stored.get("channel") or form.get("channel") or "email_html")
-        return preview_lib.Draft("layout", key, {"name": form.get("name", key),
-                                                 "channel": channel,
-                                                 "source": form.get("source", "")})
-    return preview_lib.Draft("ruleset", key, {"name": form.get("name") or key,
-                                              "source": form.get("source", "")})
+        return preview_lib.Draft(
+            "layout",
+            key,
+            {"name": form.get("name", key), "channel": channel, "source": form.get("source", "")},
+        )
+    return preview_lib.Draft(
+        "ruleset", key, {"name": form.get("name") or key, "source": form.get("source", "")}
+    )
 
 
-def _telling_sample(session: Session, ws: preview_lib.Workspace,
-                    kind: Literal["offer", "ruleset"],
-                    key: str) -> str | None:
+def _telling_sample(
+    session: Session, ws: preview_lib.Workspace, kind: Literal["offer", "ruleset"], key: str
+) -> str | None:
     """A sample where the offer or ruleset makes an offer, so a new pane shows one."""
     rows = samples.all_samples(session)
     if not rows:
         return None
-    result = run_matrix(ws, [Sample(s.key, s.name, s.body if isinstance(s.body, dict) else {})
-                             for s in rows], kind=kind, key=key)
+    result = run_matrix(
+        ws,
+        [Sample(s.key, s.name, s.body if isinstance(s.body, dict) else {}) for s in rows],
+        kind=kind,
+        key=key,
+    )
     for status in ("offer", "follow_up"):
         for row in result.rows:
             if row.cell.status == status:
@@ -222,9 +252,15 @@ def _telling_sample(session: Session, ws: preview_lib.Workspace,
     return None
 
 
-def render(session: Session, *, form: Mapping[str, str], owner: int,
-           kind: str | None = None, key: str | None = None,
-           sample_key: str | None = None) -> PreviewView:
+def render(
+    session: Session,
+    *,
+    form: Mapping[str, str],
+    owner: int,
+    kind: str | None = None,
+    key: str | None = None,
+    sample_key: str | None = None,
+) -> PreviewView:
     """The preview for the pane: `kind`/`key` name the artifact being edited, if any."""
     started = time.perf_counter()
     ws = plain_workspace(session)
@@ -243,11 +279,18 @@ def render(session: Session, *, form: Mapping[str, str], owner: int,
     if focus_kind not in KINDS:
         focus_kind, focus_key = "", ""
     interaction, text, json_error, changed = _interaction(session, chosen, form)
-    pane = Pane(samples=choices, sample_key=chosen,
-                sample_name=names.get(chosen or "", ""), interaction_text=text,
-                json_error=json_error, email_layouts=layouts, email_layout=email_layout,
-                focus_kind=focus_kind if not kind else "",
-                focus_key=focus_key if not kind else "", editor_changed=changed)
+    pane = Pane(
+        samples=choices,
+        sample_key=chosen,
+        sample_name=names.get(chosen or "", ""),
+        interaction_text=text,
+        json_error=json_error,
+        email_layouts=layouts,
+        email_layout=email_layout,
+        focus_kind=focus_kind if not kind else "",
+        focus_key=focus_key if not kind else "",
+        editor_changed=changed,
+    )
     if chosen is None or json_error is not None:
         return PreviewView(pane, None)
     draft = _draft(focus_kind, focus_key, form, ws) if _is_kind(focus_kind) else None
@@ -260,9 +303,13 @@ def render(session: Session, *, form: Mapping[str, str], owner: int,
             variant = rendered.variants.get(channel)
             if variant is not None and variant.html:
                 documents[(rendered.key, channel)] = DOCUMENTS.put(variant.html, owner)
-    return PreviewView(pane, result, documents,
-                       elapsed_ms=(time.perf_counter() - started) * 1000,
-                       saved=draft is None or draft.body is None)
+    return PreviewView(
+        pane,
+        result,
+        documents,
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+        saved=draft is None or draft.body is None,
+    )
 
 
 def document(doc_id: str, owner: int) -> str | None:
@@ -287,19 +334,33 @@ def matrix(session: Session, *, kind: str, key: str) -> MatrixView:
     """One ruleset or one offer against every sample; no target yet shows the choices."""
     started = time.perf_counter()
     ws = plain_workspace(session)
-    ruleset_choices = sorted(((k, str(b.get("name") or k)) for k, b in ws.rulesets.items()),
-                             key=lambda kv: kv[1])
-    offer_choices = sorted(((k, str(b.get("name") or k)) for k, b in ws.offers.items()),
-                           key=lambda kv: kv[1])
+    ruleset_choices = sorted(
+        ((k, str(b.get("name") or k)) for k, b in ws.rulesets.items()), key=lambda kv: kv[1]
+    )
+    offer_choices = sorted(
+        ((k, str(b.get("name") or k)) for k, b in ws.offers.items()), key=lambda kv: kv[1]
+    )
     rows = samples.all_samples(session)
     if not _has_matrix(kind) or not key:
-        return MatrixView(kind, key, None, ruleset_choices, offer_choices,
-                          sample_count=len(rows))
-    result = run_matrix(ws, [Sample(s.key, s.name, s.body if isinstance(s.body, dict) else {},
-                                    tuple(s.tags or ())) for s in rows],
-                        kind=kind, key=key)
-    return MatrixView(kind, key, result, ruleset_choices, offer_choices,
-                      elapsed_ms=(time.perf_counter() - started) * 1000, sample_count=len(rows))
+        return MatrixView(kind, key, None, ruleset_choices, offer_choices, sample_count=len(rows))
+    result = run_matrix(
+        ws,
+        [
+            Sample(s.key, s.name, s.body if isinstance(s.body, dict) else {}, tuple(s.tags or ()))
+            for s in rows
+        ],
+        kind=kind,
+        key=key,
+    )
+    return MatrixView(
+        kind,
+        key,
+        result,
+        ruleset_choices,
+        offer_choices,
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+        sample_count=len(rows),
+    )
 
 
 def sample_context(session: Session, sample_key: str | None = None) -> RenderContext | None:

@@ -72,8 +72,9 @@ def _may_publish(actor: User) -> None:
         raise NotAllowed("Only reviewers and admins publish bundles.")
 
 
-def _offer_window_problem(ref: str, key: str, body: Mapping[str, Any], today: date,
-                          line: int | None, column: int | None) -> Problem | None:
+def _offer_window_problem(
+    ref: str, key: str, body: Mapping[str, Any], today: date, line: int | None, column: int | None
+) -> Problem | None:
     try:
         start = date.fromisoformat(str(body.get("valid_from")))
     except ValueError:
@@ -84,17 +85,31 @@ def _offer_window_problem(ref: str, key: str, body: Mapping[str, Any], today: da
     except ValueError:
         end = None
     if start is not None and today < start:
-        return Problem("warning", "offer-not-yet-valid",
-                       f"offer {key} is not valid until {start.isoformat()}", ref, line, column,
-                       "the rule will not make this offer before then")
+        return Problem(
+            "warning",
+            "offer-not-yet-valid",
+            f"offer {key} is not valid until {start.isoformat()}",
+            ref,
+            line,
+            column,
+            "the rule will not make this offer before then",
+        )
     if end is not None and today > end:
-        return Problem("warning", "offer-expired", f"offer {key} expired on {end.isoformat()}",
-                       ref, line, column, "extend its validity window or remove the rule")
+        return Problem(
+            "warning",
+            "offer-expired",
+            f"offer {key} expired on {end.isoformat()}",
+            ref,
+            line,
+            column,
+            "extend its validity window or remove the rule",
+        )
     return None
 
 
-def _compile_offers(ws: workspace.Workspace, schema: Mapping[str, Any],
-                    toolchain: Toolchain) -> tuple[list[dict[str, Any]], list[Problem]]:
+def _compile_offers(
+    ws: workspace.Workspace, schema: Mapping[str, Any], toolchain: Toolchain
+) -> tuple[list[dict[str, Any]], list[Problem]]:
     out: list[dict[str, Any]] = []
     problems: list[Problem] = []
     for key, entry in sorted(ws.of_kind("offer").items()):
@@ -124,16 +139,23 @@ def _compile_surveys(ws: workspace.Workspace) -> tuple[list[dict[str, Any]], lis
             continue
         survey = survey_library.survey_of(key, workspace.thaw(entry.body))
         if survey is None:
-            problems.append(Problem("error", "survey-invalid", f"survey {key} is not a valid "
-                                    "survey", workspace.ref(survey_library.KIND, key),
-                                    hint="open the survey and save it again"))
+            problems.append(
+                Problem(
+                    "error",
+                    "survey-invalid",
+                    f"survey {key} is not a valid survey",
+                    workspace.ref(survey_library.KIND, key),
+                    hint="open the survey and save it again",
+                )
+            )
             continue
         out.append({**survey.to_dict(), "revision": entry.number})
     return out, problems
 
 
-def _compile_layouts(ws: workspace.Workspace,
-                     toolchain: Toolchain) -> tuple[list[dict[str, Any]], list[Problem]]:
+def _compile_layouts(
+    ws: workspace.Workspace, toolchain: Toolchain
+) -> tuple[list[dict[str, Any]], list[Problem]]:
     out: list[dict[str, Any]] = []
     problems: list[Problem] = []
     for key, entry in sorted(ws.of_kind("layout").items()):
@@ -145,23 +167,44 @@ def _compile_layouts(ws: workspace.Workspace,
             try:
                 html = toolchain.compile_mjml(body["source"])
             except ContentError as failed:
-                problems += [Problem.from_diagnostic(f"layout:{key}", d.to_dict())
-                             for d in failed.diagnostics]
+                problems += [
+                    Problem.from_diagnostic(f"layout:{key}", d.to_dict())
+                    for d in failed.diagnostics
+                ]
         if not html:
-            problems.append(Problem("error", "layout-not-compiled",
-                                    f"layout {key} has no compiled HTML", f"layout:{key}",
-                                    hint="open the layout and save it again"))
-        out.append({"key": key, "name": entry.name, "channel": body.get("channel", ""),
-                    "compiled_html": html or "", "revision": entry.number})
+            problems.append(
+                Problem(
+                    "error",
+                    "layout-not-compiled",
+                    f"layout {key} has no compiled HTML",
+                    f"layout:{key}",
+                    hint="open the layout and save it again",
+                )
+            )
+        out.append(
+            {
+                "key": key,
+                "name": entry.name,
+                "channel": body.get("channel", ""),
+                "compiled_html": html or "",
+                "revision": entry.number,
+            }
+        )
     return out, problems
 
 
-def _compile_rulesets(ws: workspace.Workspace, schema: Mapping[str, Any], today: date,
-                      toolchain: Toolchain, surveys: list[str] | None = None
-                      ) -> tuple[list[dict[str, Any]], list[Problem]]:
+def _compile_rulesets(
+    ws: workspace.Workspace,
+    schema: Mapping[str, Any],
+    today: date,
+    toolchain: Toolchain,
+    surveys: list[str] | None = None,
+) -> tuple[list[dict[str, Any]], list[Problem]]:
     offers = ws.of_kind("offer")
-    catalog = {key: workspace.thaw(e.body) | ({"status": "archived"} if e.archived else {})
-               for key, e in offers.items()}
+    catalog = {
+        key: workspace.thaw(e.body) | ({"status": "archived"} if e.archived else {})
+        for key, e in offers.items()
+    }
     out: list[dict[str, Any]] = []
     problems: list[Problem] = []
     for key, entry in sorted(ws.of_kind("ruleset").items()):
@@ -169,17 +212,26 @@ def _compile_rulesets(ws: workspace.Workspace, schema: Mapping[str, Any], today:
             continue
         ref = workspace.ref("ruleset", key)
         source = str(entry.body.get("source", ""))
-        compiled = toolchain.compile_ruleset(source, schema=schema, offers=catalog,
-                                             name=entry.name, surveys=surveys or [])
+        compiled = toolchain.compile_ruleset(
+            source, schema=schema, offers=catalog, name=entry.name, surveys=surveys or []
+        )
         problems += [Problem.from_diagnostic(ref, d) for d in compiled.diagnostics]
         problems += _reference_problems(ref, source, ws, today, toolchain)
-        out.append({"key": key, "name": entry.name, "source": source, "ir": compiled.ir,
-                    "revision": entry.number})
+        out.append(
+            {
+                "key": key,
+                "name": entry.name,
+                "source": source,
+                "ir": compiled.ir,
+                "revision": entry.number,
+            }
+        )
     return out, problems
 
 
-def _compile_policy(ws: workspace.Workspace, schema: Mapping[str, Any]
-                    ) -> tuple[dict[str, Any] | None, list[Problem]]:
+def _compile_policy(
+    ws: workspace.Workspace, schema: Mapping[str, Any]
+) -> tuple[dict[str, Any] | None, list[Problem]]:
     """The workspace contact policy's IR (None without a policy), and its problems."""
     body = ws.policy
     if body is None:
@@ -194,8 +246,9 @@ def _compile_policy(ws: workspace.Workspace, schema: Mapping[str, Any]
     return compiled.ir, [Problem.from_diagnostic(ref, d.to_dict()) for d in compiled.diagnostics]
 
 
-def _reference_problems(ref: str, source: str, ws: workspace.Workspace, today: date,
-                        toolchain: Toolchain) -> list[Problem]:
+def _reference_problems(
+    ref: str, source: str, ws: workspace.Workspace, today: date, toolchain: Toolchain
+) -> list[Problem]:
     """Offers a ruleset names that will not be live: unapproved is an error; missing,
     archived or outside the validity window is a warning (the rule just will not fire)."""
     offers = ws.of_kind("offer")
@@ -208,18 +261,38 @@ def _reference_problems(ref: str, source: str, ws: workspace.Workspace, today: d
         entry = offers.get(found.key)
         where = (found.line, found.column)
         if entry is None and workspace.ref("offer", found.key) in ws.unavailable:
-            problems.append(Problem(
-                "error", "offer-not-approved",
-                f"rule \"{found.rule}\" offers {found.key}, which has never been approved",
-                ref, *where, "submit the offer for review, or remove it from the rule"))
+            problems.append(
+                Problem(
+                    "error",
+                    "offer-not-approved",
+                    f'rule "{found.rule}" offers {found.key}, which has never been approved',
+                    ref,
+                    *where,
+                    "submit the offer for review, or remove it from the rule",
+                )
+            )
         elif entry is None:
-            problems.append(Problem("warning", "offer-missing",
-                                    f"rule \"{found.rule}\" offers {found.key}, which does not "
-                                    "exist", ref, *where, "the rule will never make this offer"))
+            problems.append(
+                Problem(
+                    "warning",
+                    "offer-missing",
+                    f'rule "{found.rule}" offers {found.key}, which does not exist',
+                    ref,
+                    *where,
+                    "the rule will never make this offer",
+                )
+            )
         elif entry.archived:
-            problems.append(Problem("warning", "offer-archived",
-                                    f"rule \"{found.rule}\" offers {found.key}, which is "
-                                    "archived", ref, *where, "the rule will never make this offer"))
+            problems.append(
+                Problem(
+                    "warning",
+                    "offer-archived",
+                    f'rule "{found.rule}" offers {found.key}, which is archived',
+                    ref,
+                    *where,
+                    "the rule will never make this offer",
+                )
+            )
         else:
             window = _offer_window_problem(ref, found.key, entry.body, today, *where)
             if window is not None:
@@ -227,8 +300,13 @@ def _reference_problems(ref: str, source: str, ws: workspace.Workspace, today: d
     return problems
 
 
-def prepare(session: Session, *, toolchain: Toolchain | None = None,
-            today: date | None = None, which: workspace.Which = "approved") -> Plan:
+def prepare(
+    session: Session,
+    *,
+    toolchain: Toolchain | None = None,
+    today: date | None = None,
+    which: workspace.Which = "approved",
+) -> Plan:
     """Check and compile the approved workspace (or, for a backtest, the drafts at their
     head revisions); writes nothing."""
     toolchain = toolchain or default_toolchain()
@@ -239,11 +317,13 @@ def prepare(session: Session, *, toolchain: Toolchain | None = None,
     offers, offer_problems = _compile_offers(ws, schema, toolchain)
     layouts, layout_problems = _compile_layouts(ws, toolchain)
     surveys, survey_problems = _compile_surveys(ws)
-    rulesets, ruleset_problems = _compile_rulesets(ws, schema, today, toolchain,
-                                                   [s["key"] for s in surveys])
+    rulesets, ruleset_problems = _compile_rulesets(
+        ws, schema, today, toolchain, [s["key"] for s in surveys]
+    )
     policy, policy_problems = _compile_policy(ws, schema)
-    problems = (offer_problems + layout_problems + survey_problems + ruleset_problems
-                + policy_problems)
+    problems = (
+        offer_problems + layout_problems + survey_problems + ruleset_problems + policy_problems
+    )
     paused = {workspace.ref("offer", key) for key in auto_pause.paused_offers(session)}
     offers = [offer for offer in offers if workspace.ref("offer", offer["key"]) not in paused]
     current = bundles.current(session)
@@ -251,19 +331,45 @@ def prepare(session: Session, *, toolchain: Toolchain | None = None,
     revisions = {ref: number for ref, number in ws.revisions.items() if ref not in paused}
     changes = bundles.changes(previous, revisions)
     if current is not None and not any(changes.values()):
-        problems.append(Problem("error", "nothing-to-publish",
-                                f"nothing was approved since v{current.version}", "",
-                                hint="approve a change request first"))
+        problems.append(
+            Problem(
+                "error",
+                "nothing-to-publish",
+                f"nothing was approved since v{current.version}",
+                "",
+                hint="approve a change request first",
+            )
+        )
     elif not revisions:
-        problems.append(Problem("error", "nothing-to-publish", "nothing has been approved yet",
-                                "", hint="approve a change request first"))
-    body = {"format": bundle_format.FORMAT, "schema": schema, "lexicon": lexicon, "offers": offers,
-            "layouts": layouts, "default_layouts": default_layouts(session, layouts),
-            "rulesets": rulesets, "surveys": surveys, "revisions": revisions}
+        problems.append(
+            Problem(
+                "error",
+                "nothing-to-publish",
+                "nothing has been approved yet",
+                "",
+                hint="approve a change request first",
+            )
+        )
+    body = {
+        "format": bundle_format.FORMAT,
+        "schema": schema,
+        "lexicon": lexicon,
+        "offers": offers,
+        "layouts": layouts,
+        "default_layouts": default_layouts(session, layouts),
+        "rulesets": rulesets,
+        "surveys": surveys,
+        "revisions": revisions,
+    }
     if policy is not None:
         body["policy"] = policy
-    return Plan(body=body, problems=problems, changes=changes,
-                previous_version=current.version if current else None, workspace=ws)
+    return Plan(
+        body=body,
+        problems=problems,
+        changes=changes,
+        previous_version=current.version if current else None,
+        workspace=ws,
+    )
 
 
 def default_layouts(session: Session, layouts: list[dict[str, Any]]) -> dict[str, str]:
@@ -280,7 +386,8 @@ def default_layouts(session: Session, layouts: list[dict[str, Any]]) -> dict[str
             if in_bundle.get(key) == channel:
                 chosen[channel] = key
     first_made = session.scalars(
-        select(Artifact.key).where(Artifact.kind == "layout", Artifact.key.in_(in_bundle))
+        select(Artifact.key)
+        .where(Artifact.kind == "layout", Artifact.key.in_(in_bundle))
         .order_by(Artifact.id)
     )
     for key in first_made:
@@ -294,9 +401,15 @@ def _revisions_of(bundle: Bundle | None) -> dict[str, int] | None:
     return dict((bundle.summary or {}).get("revisions") or {})
 
 
-def publish(session: Session, *, actor: User, ring: signing.KeyRing,
-            toolchain: Toolchain | None = None, today: date | None = None,
-            now: datetime | None = None) -> Bundle:
+def publish(
+    session: Session,
+    *,
+    actor: User,
+    ring: signing.KeyRing,
+    toolchain: Toolchain | None = None,
+    today: date | None = None,
+    now: datetime | None = None,
+) -> Bundle:
     """Compile, sign and store the next bundle in the caller's transaction.
 
     Raises NotAllowed (wrong role) or PublishRefused (with every problem); the caller
@@ -310,19 +423,40 @@ def publish(session: Session, *, actor: User, ring: signing.KeyRing,
         raise PublishRefused(plan.problems)
     now = now or datetime.now(UTC)
     version = bundles.latest_version(session) + 1
-    body = {**plan.body, "version": version, "published_at": now.isoformat(),
-            "rollback_of": None, "warnings": [p.to_dict() for p in plan.warnings]}
-    summary = {"changes": plan.changes, "revisions": plan.body["revisions"],
-               "counts": _counts(body), "warnings": len(plan.warnings)}
+    body = {
+        **plan.body,
+        "version": version,
+        "published_at": now.isoformat(),
+        "rollback_of": None,
+        "warnings": [p.to_dict() for p in plan.warnings],
+    }
+    summary = {
+        "changes": plan.changes,
+        "revisions": plan.body["revisions"],
+        "counts": _counts(body),
+        "warnings": len(plan.warnings),
+    }
     bundle = bundles.store(session, body, ring=ring, actor_id=actor.id, summary=summary)
     published = _mark_published(session, version, plan.body["revisions"])
-    audit.record(session, "bundle.publish", actor_id=actor.id, object_type="bundle",
-                 object_id=version, digest=bundle.digest, changes=plan.changes,
-                 change_requests=[cr.id for cr in published])
+    audit.record(
+        session,
+        "bundle.publish",
+        actor_id=actor.id,
+        object_type="bundle",
+        object_id=version,
+        digest=bundle.digest,
+        changes=plan.changes,
+        change_requests=[cr.id for cr in published],
+    )
     for request in published:
-        notifications.notify(session, [request.author], kind="published",
-                             message=f"\"{request.title}\" is live in bundle v{version}.",
-                             link=f"/bundles/{version}", exclude=actor.id)
+        notifications.notify(
+            session,
+            [request.author],
+            kind="published",
+            message=f'"{request.title}" is live in bundle v{version}.',
+            link=f"/bundles/{version}",
+            exclude=actor.id,
+        )
     return bundle
 
 
@@ -330,8 +464,9 @@ def _counts(body: Mapping[str, Any]) -> dict[str, int]:
     return {name: len(body[name]) for name in ("offers", "layouts", "rulesets")}
 
 
-def _mark_published(session: Session, version: int,
-                    revisions: Mapping[str, int]) -> list[ChangeRequest]:
+def _mark_published(
+    session: Session, version: int, revisions: Mapping[str, int]
+) -> list[ChangeRequest]:
     """Record which revisions went live and close the change requests that carried them.
 
     Works from the revisions actually in the bundle, not from what is approved now: an
@@ -344,8 +479,10 @@ def _mark_published(session: Session, version: int,
             live[artifact.id] = number
             artifact.published_number = number
     requests = [
-        request for request in session.scalars(
-            select(ChangeRequest).where(ChangeRequest.status == "approved"))
+        request
+        for request in session.scalars(
+            select(ChangeRequest).where(ChangeRequest.status == "approved")
+        )
         if all(live.get(item.artifact_id, -1) >= item.revision_number for item in request.items)
     ]
     for request in requests:
@@ -355,8 +492,14 @@ def _mark_published(session: Session, version: int,
     return requests
 
 
-def rollback(session: Session, *, actor: User, version: int, ring: signing.KeyRing,
-             now: datetime | None = None) -> Bundle:
+def rollback(
+    session: Session,
+    *,
+    actor: User,
+    version: int,
+    ring: signing.KeyRing,
+    now: datetime | None = None,
+) -> Bundle:
     """Make bundle `version` current again, as a new version carrying its content.
 
     The restored content is verified first, so a tampered bundle is never republished.
@@ -375,18 +518,29 @@ def rollback(session: Session, *, actor: User, version: int, ring: signing.KeyRi
     now = now or datetime.now(UTC)
     current = bundles.current(session)
     new_version = bundles.latest_version(session) + 1
-    body = {**old, "version": new_version, "published_at": now.isoformat(),
-            "rollback_of": version}
+    body = {**old, "version": new_version, "published_at": now.isoformat(), "rollback_of": version}
     revisions = {str(k): int(v) for k, v in (old.get("revisions") or {}).items()}
     changes = bundles.changes(_revisions_of(current), revisions)
-    summary = {"changes": changes, "revisions": revisions, "counts": _counts(body),
-               "warnings": len(old.get("warnings") or [])}
-    bundle = bundles.store(session, body, ring=ring, actor_id=actor.id, summary=summary,
-                           rollback_of=version)
+    summary = {
+        "changes": changes,
+        "revisions": revisions,
+        "counts": _counts(body),
+        "warnings": len(old.get("warnings") or []),
+    }
+    bundle = bundles.store(
+        session, body, ring=ring, actor_id=actor.id, summary=summary, rollback_of=version
+    )
     _restore_revisions(session, revisions)
-    audit.record(session, "bundle.rollback", actor_id=actor.id, object_type="bundle",
-                 object_id=new_version, restores=version,
-                 replaced=current.version if current else None, digest=bundle.digest)
+    audit.record(
+        session,
+        "bundle.rollback",
+        actor_id=actor.id,
+        object_type="bundle",
+        object_id=new_version,
+        restores=version,
+        replaced=current.version if current else None,
+        digest=bundle.digest,
+    )
     return bundle
 
 
@@ -399,4 +553,3 @@ def _restore_revisions(session: Session, revisions: Mapping[str, int]) -> None:
         if artifact.published_number != live:
             artifact.published_number = live
     session.flush()
-

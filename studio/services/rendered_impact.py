@@ -63,8 +63,12 @@ class Impact:
 def _samples(session: Session, limit: int) -> list[tuple[str, str, dict[str, Any]]]:
     """The samples as the preview decides them: a tone read from the text when none is
     given (rules that never offer when the tone is unknown would skip them all)."""
-    return [(s.key, s.name, with_inferred_tone(dict(s.body or {}))[0]) for s in session.scalars(
-        select(SampleInteraction).order_by(SampleInteraction.key).limit(limit))]
+    return [
+        (s.key, s.name, with_inferred_tone(dict(s.body or {}))[0])
+        for s in session.scalars(
+            select(SampleInteraction).order_by(SampleInteraction.key).limit(limit)
+        )
+    ]
 
 
 def as_of_today(sample: Mapping[str, Any], now: datetime | None = None) -> dict[str, Any]:
@@ -78,9 +82,12 @@ def _default_keys(session: Session, layouts: Mapping[str, Mapping[str, Any]]) ->
     return publish.default_layouts(session, listed)
 
 
-def render_offer(body: Mapping[str, Any] | None, sample: Mapping[str, Any],
-                 layouts: Mapping[str, Mapping[str, Any]],
-                 defaults: Mapping[str, str] | None = None) -> dict[str, Any] | None:
+def render_offer(
+    body: Mapping[str, Any] | None,
+    sample: Mapping[str, Any],
+    layouts: Mapping[str, Mapping[str, Any]],
+    defaults: Mapping[str, str] | None = None,
+) -> dict[str, Any] | None:
     """An offer revision rendered for one sample in the review's channels, as plain data:
     channel -> {"html" | "text", "problems"}; None when there is no such revision.
 
@@ -106,9 +113,12 @@ def render_offer(body: Mapping[str, Any] | None, sample: Mapping[str, Any],
     except ContentError as failed:
         return {"error": "; ".join(d.message for d in failed.diagnostics)}
     return {
-        channel: {"html": v.html, "text": v.text,
-                  "buttons": [b.label for b in v.buttons],
-                  "problems": [d.message for d in v.diagnostics if d.is_error]}
+        channel: {
+            "html": v.html,
+            "text": v.text,
+            "buttons": [b.label for b in v.buttons],
+            "problems": [d.message for d in v.diagnostics if d.is_error],
+        }
         for channel, v in variants.items()
     }
 
@@ -123,8 +133,9 @@ def _offer_keys(decision: Mapping[str, Any]) -> list[str]:
     return keys
 
 
-def impact(session: Session, request: ChangeRequest, *,
-           toolchain: Toolchain | None = None) -> Impact:
+def impact(
+    session: Session, request: ChangeRequest, *, toolchain: Toolchain | None = None
+) -> Impact:
     """What the change does: offers rendered before/after for sample interactions, and
     for rulesets, which sample decisions change. Never raises for content problems."""
     toolchain = toolchain or default_toolchain()
@@ -133,35 +144,49 @@ def impact(session: Session, request: ChangeRequest, *,
     result = Impact()
     samples = _samples(session, SAMPLE_DECISIONS)
     if not samples:
-        result.notes.append("There are no sample interactions yet, so offers render with "
-                            "empty customer data and no decisions can be compared.")
+        result.notes.append(
+            "There are no sample interactions yet, so offers render with "
+            "empty customer data and no decisions can be compared."
+        )
     defaults = _default_keys(session, layouts)
     offered = _offered_to(session, samples)
     for item in request.items:
         artifact = item.artifact
-        before = (artifacts.revision(session, artifact, item.base_number)
-                  if item.base_number else None)
+        before = (
+            artifacts.revision(session, artifact, item.base_number) if item.base_number else None
+        )
         after = artifacts.revision(session, artifact, item.revision_number)
         if after is None:
             continue
         if artifact.kind == "offer":
-            render_with = ([s for s in samples if artifact.key in offered.get(s[0], ())]
-                           [:SAMPLE_RENDERS] or samples[:SAMPLE_RENDERS]
-                           or [("", "No sample", {})])
+            render_with = (
+                [s for s in samples if artifact.key in offered.get(s[0], ())][:SAMPLE_RENDERS]
+                or samples[:SAMPLE_RENDERS]
+                or [("", "No sample", {})]
+            )
             result.renders[artifact.id] = [
-                SampleRender(key, name,
-                             render_offer({**before.body, "key": artifact.key} if before else None,
-                                          body, layouts, defaults),
-                             render_offer({**after.body, "key": artifact.key}, body, layouts,
-                                          defaults) or {})
-                for key, name, body in render_with]
+                SampleRender(
+                    key,
+                    name,
+                    render_offer(
+                        {**before.body, "key": artifact.key} if before else None,
+                        body,
+                        layouts,
+                        defaults,
+                    ),
+                    render_offer({**after.body, "key": artifact.key}, body, layouts, defaults)
+                    or {},
+                )
+                for key, name, body in render_with
+            ]
         elif artifact.kind == "ruleset" and samples:
             _decision_changes(result, artifact, before, after, head, samples, toolchain)
     return result
 
 
-def _offered_to(session: Session, samples: list[tuple[str, str, dict[str, Any]]]
-                ) -> dict[str, set[str]]:
+def _offered_to(
+    session: Session, samples: list[tuple[str, str, dict[str, Any]]]
+) -> dict[str, set[str]]:
     """sample key -> the offers the drafts make it today; empty if the drafts do not build."""
     if not samples:
         return {}
@@ -180,24 +205,39 @@ def _offered_to(session: Session, samples: list[tuple[str, str, dict[str, Any]]]
     return out
 
 
-def _decision_changes(result: Impact, artifact: Artifact, before: Revision | None,
-                      after: Revision, head: Any, samples: list[tuple[str, str, dict[str, Any]]],
-                      toolchain: Toolchain) -> None:
+def _decision_changes(
+    result: Impact,
+    artifact: Artifact,
+    before: Revision | None,
+    after: Revision,
+    head: Any,
+    samples: list[tuple[str, str, dict[str, Any]]],
+    toolchain: Toolchain,
+) -> None:
     schema = head.schema
     try:
         schema = dict(schema) if schema is not None else toolchain.default_schema()
         offers = head.offers
-        compiled = [toolchain.compile_ruleset(str(rev.body.get("source", "")), schema=schema,
-                                              offers=offers, name=artifact.name)
-                    if rev is not None else None for rev in (before, after)]
+        compiled = [
+            toolchain.compile_ruleset(
+                str(rev.body.get("source", "")), schema=schema, offers=offers, name=artifact.name
+            )
+            if rev is not None
+            else None
+            for rev in (before, after)
+        ]
         if compiled[1] is None or compiled[1].ir is None:
-            result.notes.append(f"{artifact.name} does not compile yet, so its decisions "
-                                "cannot be compared.")
+            result.notes.append(
+                f"{artifact.name} does not compile yet, so its decisions cannot be compared."
+            )
             return
         changes = []
         for key, name, body in samples:
-            old = _offer_keys(toolchain.decide(compiled[0].ir, body, offers)) \
-                if compiled[0] is not None and compiled[0].ir is not None else []
+            old = (
+                _offer_keys(toolchain.decide(compiled[0].ir, body, offers))
+                if compiled[0] is not None and compiled[0].ir is not None
+                else []
+            )
             new = _offer_keys(toolchain.decide(compiled[1].ir, body, offers))
             if old != new:
                 changes.append(DecisionChange(key, name, old, new))
@@ -208,8 +248,9 @@ def _decision_changes(result: Impact, artifact: Artifact, before: Revision | Non
     result.checked[artifact.id] = len(samples)
 
 
-def email_preview(session: Session, request: ChangeRequest, item_id: int, side: str,
-                  sample_key: str) -> str | None:
+def email_preview(
+    session: Session, request: ChangeRequest, item_id: int, side: str, sample_key: str
+) -> str | None:
     """One offer item's email rendered for one sample, as a whole HTML document."""
     item = next((i for i in request.items if i.id == item_id), None)
     if item is None or item.artifact.kind != "offer":
@@ -221,11 +262,21 @@ def email_preview(session: Session, request: ChangeRequest, item_id: int, side: 
     samples = {key: body for key, _name, body in _samples(session, SAMPLE_DECISIONS)}
     sample = samples.get(sample_key, {})
     layouts = workspace.snapshot(session, which="head").layouts
-    rendered = render_offer({**revision.body, "key": item.artifact.key}, sample,
-                            layouts, _default_keys(session, layouts)) or {}
+    rendered = (
+        render_offer(
+            {**revision.body, "key": item.artifact.key},
+            sample,
+            layouts,
+            _default_keys(session, layouts),
+        )
+        or {}
+    )
     email = rendered.get("email_html") or {}
     if email.get("html"):
         return str(email["html"])
-    problems = rendered.get("error") or "; ".join(email.get("problems") or []) \
+    problems = (
+        rendered.get("error")
+        or "; ".join(email.get("problems") or [])
         or "This offer has no email layout to render into."
-    return f"<!doctype html><p style=\"font-family:sans-serif\">{escape(problems)}</p>"
+    )
+    return f'<!doctype html><p style="font-family:sans-serif">{escape(problems)}</p>'

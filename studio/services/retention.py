@@ -26,8 +26,9 @@ def retention_days(session: Session) -> int | None:
     return value if isinstance(value, int) and value > 0 else None
 
 
-def set_retention_days(session: Session, raw: str | int | None, *,
-                       actor_id: int | None) -> int | None:
+def set_retention_days(
+    session: Session, raw: str | int | None, *, actor_id: int | None
+) -> int | None:
     """Set (or clear, with None or "") the retention in days; ValidationFailed if bad."""
     days: int | None
     if raw is None or str(raw).strip() == "":
@@ -36,11 +37,18 @@ def set_retention_days(session: Session, raw: str | int | None, *,
         try:
             days = int(str(raw).strip())
         except ValueError:
-            raise ValidationFailed([FieldError("retention_days", "Write a whole number of "
-                                               "days, like 365, or leave it empty.")]) from None
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "retention_days",
+                        "Write a whole number of days, like 365, or leave it empty.",
+                    )
+                ]
+            ) from None
         if not 1 <= days <= MAX_DAYS:
-            raise ValidationFailed([FieldError("retention_days", f"Keep between 1 and "
-                                               f"{MAX_DAYS:,} days.")])
+            raise ValidationFailed(
+                [FieldError("retention_days", f"Keep between 1 and {MAX_DAYS:,} days.")]
+            )
     setting = session.get(Setting, KEY)
     if setting is None:
         setting = Setting(key=KEY, value=days)
@@ -48,8 +56,14 @@ def set_retention_days(session: Session, raw: str | int | None, *,
     setting.value = days
     setting.updated_by = actor_id
     setting.updated_at = utcnow()
-    audit.record(session, "history.retention", actor_id=actor_id, object_type="setting",
-                 object_id=KEY, days=days)
+    audit.record(
+        session,
+        "history.retention",
+        actor_id=actor_id,
+        object_type="setting",
+        object_id=KEY,
+        days=days,
+    )
     session.flush()
     return days
 
@@ -63,8 +77,15 @@ def apply(session: Session, *, now: datetime | None = None) -> int:
     result = session.execute(delete(Interaction).where(Interaction.at < cutoff))
     deleted = int(getattr(result, "rowcount", 0) or 0)
     if deleted:
-        audit.record(session, "history.retention.apply", actor_id=None,
-                     object_type="interactions", object_id="", deleted=deleted, days=days)
+        audit.record(
+            session,
+            "history.retention.apply",
+            actor_id=None,
+            object_type="interactions",
+            object_id="",
+            deleted=deleted,
+            days=days,
+        )
     return deleted
 
 

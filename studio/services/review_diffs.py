@@ -71,14 +71,22 @@ def bounded_diff(before: str | None, after: str) -> BoundedDiff:
         # A new artifact: every line is added; show the first ones without diffing it all.
         head = "\n".join(after.split("\n", MAX_SHOWN_LINES)[:MAX_SHOWN_LINES])
         lines = diff_lines(None, head)
-        return BoundedDiff(hunks=_hunks(lines), shown_lines=len(lines),
-                           hidden_lines=new_count - len(lines), old_lines=0,
-                           new_lines=new_count)
+        return BoundedDiff(
+            hunks=_hunks(lines),
+            shown_lines=len(lines),
+            hidden_lines=new_count - len(lines),
+            old_lines=0,
+            new_lines=new_count,
+        )
     lines = diff_lines(before, after)
     shown = lines[:MAX_SHOWN_LINES]
-    return BoundedDiff(hunks=_hunks(shown), shown_lines=len(shown),
-                       hidden_lines=len(lines) - len(shown), old_lines=old_count,
-                       new_lines=new_count)
+    return BoundedDiff(
+        hunks=_hunks(shown),
+        shown_lines=len(shown),
+        hidden_lines=len(lines) - len(shown),
+        old_lines=old_count,
+        new_lines=new_count,
+    )
 
 
 def _hunks(lines: list[DiffLine]) -> list[Hunk]:

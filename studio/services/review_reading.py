@@ -35,8 +35,14 @@ QUEUES = {
 }
 
 
-def listing(session: Session, *, queue: str = "open", mine_for: User | None = None,
-            page: int = 1, per_page: int = 20) -> Page[ChangeRequest]:
+def listing(
+    session: Session,
+    *,
+    queue: str = "open",
+    mine_for: User | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> Page[ChangeRequest]:
     """Change requests in one queue, newest first; `mine_for` keeps one author's."""
     statuses = QUEUES.get(queue, OPEN_STATUSES)
     stmt = select(ChangeRequest).where(ChangeRequest.status.in_(statuses))
@@ -44,9 +50,13 @@ def listing(session: Session, *, queue: str = "open", mine_for: User | None = No
         stmt = stmt.where(ChangeRequest.author_id == mine_for.id)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     page = clamp(page, total=total, per_page=per_page)
-    items = list(session.scalars(stmt.order_by(ChangeRequest.updated_at.desc(),
-                                               ChangeRequest.id.desc())
-                                 .offset((page - 1) * per_page).limit(per_page)))
+    items = list(
+        session.scalars(
+            stmt.order_by(ChangeRequest.updated_at.desc(), ChangeRequest.id.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
     return Page(items, page, per_page, total)
 
 
@@ -93,17 +103,24 @@ def find_request(session: Session, request_id: int) -> ChangeRequest | None:
 
 def detail(session: Session, request: ChangeRequest, *, viewer: User) -> RequestView:
     """Everything the review page shows: per-item diffs with line comments, verdicts."""
-    all_comments = list(session.scalars(select(Comment).where(
-        Comment.change_request_id == request.id).order_by(Comment.created_at, Comment.id)))
+    all_comments = list(
+        session.scalars(
+            select(Comment)
+            .where(Comment.change_request_id == request.id)
+            .order_by(Comment.created_at, Comment.id)
+        )
+    )
     items = []
     for item in request.items:
         artifact = item.artifact
-        before = (artifacts.revision(session, artifact, item.base_number)
-                  if item.base_number else None)
+        before = (
+            artifacts.revision(session, artifact, item.base_number) if item.base_number else None
+        )
         after = artifacts.revision(session, artifact, item.revision_number)
         assert after is not None
-        diff = review_diffs.bounded_diff(artifacts.body_text(before.body) if before else None,
-                                         artifacts.body_text(after.body))
+        diff = review_diffs.bounded_diff(
+            artifacts.body_text(before.body) if before else None, artifacts.body_text(after.body)
+        )
         lines = diff.lines
         by_line: dict[int, list[Comment]] = {}
         whole: list[Comment] = []
@@ -117,13 +134,20 @@ def detail(session: Session, request: ChangeRequest, *, viewer: User) -> Request
         items.append(ItemView(item, artifact, before, after, lines, by_line, whole, diff))
     verdicts = approvals.request_reviews(request)
     general = [c for c in all_comments if c.artifact_id is None]
-    timeline: list[Review | Comment] = sorted([*verdicts, *general],
-                                              key=lambda x: (x.created_at, x.id))
+    timeline: list[Review | Comment] = sorted(
+        [*verdicts, *general], key=lambda x: (x.created_at, x.id)
+    )
     return RequestView(
-        request=request, items=items, reviews=verdicts, comments=general,
+        request=request,
+        items=items,
+        reviews=verdicts,
+        comments=general,
         approvals=len({r.reviewer_id for r in approvals.approvals(session, request)}),
-        required=required_approvals(session), token=approvals.pins_token(request),
-        refusal=review_refusal(session, request, viewer), timeline=timeline)
+        required=required_approvals(session),
+        token=approvals.pins_token(request),
+        refusal=review_refusal(session, request, viewer),
+        timeline=timeline,
+    )
 
 
 @dataclass(frozen=True)
@@ -150,9 +174,12 @@ def compare(session: Session, kind: str, key: str, a: int, b: int) -> Comparison
     second = artifacts.revision(session, artifact, b)
     if first is None or second is None:
         return None
-    return Comparison(artifact, first, second,
-                      diff_lines(artifacts.body_text(first.body),
-                                 artifacts.body_text(second.body)))
+    return Comparison(
+        artifact,
+        first,
+        second,
+        diff_lines(artifacts.body_text(first.body), artifacts.body_text(second.body)),
+    )
 
 
 def revision_labels(session: Session, artifact: Artifact) -> Mapping[int, str]:
@@ -172,7 +199,14 @@ def item_diff_text(session: Session, item: ChangeRequestItem) -> str:
     after = artifacts.revision(session, artifact, item.revision_number)
     assert after is not None
     ref = f"{artifact.kind}:{artifact.key}"
-    return "\n".join(artifacts.unified_diff(
-        before.body if before else None, after.body,
-        before_label=f"{ref}@{item.base_number}" if before else "/dev/null",
-        after_label=f"{ref}@{item.revision_number}")) + "\n"
+    return (
+        "\n".join(
+            artifacts.unified_diff(
+                before.body if before else None,
+                after.body,
+                before_label=f"{ref}@{item.base_number}" if before else "/dev/null",
+                after_label=f"{ref}@{item.revision_number}",
+            )
+        )
+        + "\n"
+    )

@@ -41,8 +41,14 @@ def set_required_approvals(session: Session, raw: str | int, *, actor: User) -> 
     except ValueError:
         value = 0
     if not 1 <= value <= MAX_REQUIRED_APPROVALS:
-        raise ValidationFailed([FieldError(
-            "required_approvals", f"Enter a whole number from 1 to {MAX_REQUIRED_APPROVALS}.")])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "required_approvals",
+                    f"Enter a whole number from 1 to {MAX_REQUIRED_APPROVALS}.",
+                )
+            ]
+        )
     row = session.get(Setting, REQUIRED_APPROVALS)
     before = required_approvals(session)
     if row is None:
@@ -53,9 +59,17 @@ def set_required_approvals(session: Session, raw: str | int, *, actor: User) -> 
         row.updated_by = actor.id
         row.updated_at = utcnow()
     session.flush()
-    audit.record(session, "settings.change", actor_id=actor.id, object_type="setting",
-                 object_id=REQUIRED_APPROVALS, before=before, after=value)
-    for request in session.scalars(select(ChangeRequest).where(
-            ChangeRequest.status.in_(REVIEWABLE_STATUSES))):
+    audit.record(
+        session,
+        "settings.change",
+        actor_id=actor.id,
+        object_type="setting",
+        object_id=REQUIRED_APPROVALS,
+        before=before,
+        after=value,
+    )
+    for request in session.scalars(
+        select(ChangeRequest).where(ChangeRequest.status.in_(REVIEWABLE_STATUSES))
+    ):
         approvals.settle(session, request, required=value, actor_id=actor.id)
     return value

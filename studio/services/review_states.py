@@ -13,6 +13,10 @@ REVIEWABLE_STATUSES: Final = ("in_review", "changes_requested", "approved")
 VERDICTS: Final = ("approve", "request_changes")
 
 STATUS_LABELS: Final = {
-    "draft": "Draft", "in_review": "In review", "changes_requested": "Changes requested",
-    "approved": "Approved", "published": "Published", "withdrawn": "Withdrawn",
+    "draft": "Draft",
+    "in_review": "In review",
+    "changes_requested": "Changes requested",
+    "approved": "Approved",
+    "published": "Published",
+    "withdrawn": "Withdrawn",
 }

@@ -30,12 +30,24 @@ from sqlalchemy.orm import Session
 
 from studio.models import Decision, DecisionRollup, FeedbackEvent
 
-OUTCOMES: Final = {"shown": "shown", "accepted": "accepted", "declined": "declined",
-                   "complaint": "complaints"}
+OUTCOMES: Final = {
+    "shown": "shown",
+    "accepted": "accepted",
+    "declined": "declined",
+    "complaint": "complaints",
+}
 COUNTS: Final = ("decisions", "shown", "accepted", "declined", "complaints", "value_cents")
 Key = tuple[date, str, str, str, str, str, int, str]
-KEY_COLUMNS: Final = ("day", "offer_key", "ruleset", "rule", "channel", "category",
-                      "bundle_version", "arm")
+KEY_COLUMNS: Final = (
+    "day",
+    "offer_key",
+    "ruleset",
+    "rule",
+    "channel",
+    "category",
+    "bundle_version",
+    "arm",
+)
 
 
 def _day(moment: datetime) -> date:
@@ -45,9 +57,16 @@ def _day(moment: datetime) -> date:
 
 
 def _key(decision: Decision, entry: dict[str, Any], arm: str) -> Key:
-    return (_day(decision.decided_at), str(entry.get("offer") or "")[:64],
-            str(entry.get("ruleset") or "")[:64], str(entry.get("rule") or "")[:200],
-            decision.channel or "", decision.category or "", decision.bundle_version or 0, arm)
+    return (
+        _day(decision.decided_at),
+        str(entry.get("offer") or "")[:64],
+        str(entry.get("ruleset") or "")[:64],
+        str(entry.get("rule") or "")[:200],
+        decision.channel or "",
+        decision.category or "",
+        decision.bundle_version or 0,
+        arm,
+    )
 
 
 def arm_of(decision: Decision, offer_key: str) -> Key | None:
@@ -63,8 +82,11 @@ def _decision_counts(decisions: Iterable[Decision]) -> dict[Key, Counter[str]]:
     out: dict[Key, Counter[str]] = {}
     for decision in decisions:
         for arm, entries in (("treatment", decision.offers), ("holdout", decision.holdouts)):
-            for entry in dict.fromkeys(_key(decision, e, arm) for e in entries or ()
-                                       if isinstance(e, dict) and e.get("offer")):
+            for entry in dict.fromkeys(
+                _key(decision, e, arm)
+                for e in entries or ()
+                if isinstance(e, dict) and e.get("offer")
+            ):
                 out.setdefault(entry, Counter())["decisions"] += 1
     return out
 
@@ -83,8 +105,9 @@ def _event_counts(pairs: Iterable[tuple[Decision, FeedbackEvent]]) -> dict[Key, 
     return out
 
 
-def decisions_stored(session: Session, decisions: list[Decision], *,
-                     early_events: bool = True) -> None:
+def decisions_stored(
+    session: Session, decisions: list[Decision], *, early_events: bool = True
+) -> None:
     """Count new decisions, and any events stored before them (flushed rows).
 
     `early_events=False` for a decision just made by `/decide`: no event can name an id
@@ -98,10 +121,12 @@ def decisions_stored(session: Session, decisions: list[Decision], *,
     early: list[FeedbackEvent] = []
     ids = list(by_id)
     for start in range(0, len(ids), 200):
-        early += session.scalars(select(FeedbackEvent).where(
-            FeedbackEvent.decision_id.in_(ids[start:start + 200])))
-    _apply(session, _event_counts((by_id[e.decision_id], e) for e in early
-                                  if e.decision_id in by_id))
+        early += session.scalars(
+            select(FeedbackEvent).where(FeedbackEvent.decision_id.in_(ids[start : start + 200]))
+        )
+    _apply(
+        session, _event_counts((by_id[e.decision_id], e) for e in early if e.decision_id in by_id)
+    )
 
 
 def events_stored(session: Session, events: Iterable[FeedbackEvent]) -> None:
@@ -112,10 +137,17 @@ def events_stored(session: Session, events: Iterable[FeedbackEvent]) -> None:
     ids = sorted({e.decision_id for e in events if e.decision_id})
     found: dict[str, Decision] = {}
     for start in range(0, len(ids), 200):
-        found.update({d.id: d for d in session.scalars(
-            select(Decision).where(Decision.id.in_(ids[start:start + 200])))})
-    _apply(session, _event_counts((found[e.decision_id], e) for e in events
-                                  if e.decision_id in found))
+        found.update(
+            {
+                d.id: d
+                for d in session.scalars(
+                    select(Decision).where(Decision.id.in_(ids[start : start + 200]))
+                )
+            }
+        )
+    _apply(
+        session, _event_counts((found[e.decision_id], e) for e in events if e.decision_id in found)
+    )
 
 
 def _apply(session: Session, counts: dict[Key, Counter[str]]) -> None:
@@ -143,21 +175,27 @@ def _apply(session: Session, counts: dict[Key, Counter[str]]) -> None:
 
 
 def _new_row(key: Key, counts: Counter[str]) -> DecisionRollup:
-    return DecisionRollup(**dict(zip(KEY_COLUMNS, key, strict=True)),
-                          **{name: counts.get(name, 0) for name in COUNTS})
+    return DecisionRollup(
+        **dict(zip(KEY_COLUMNS, key, strict=True)), **{name: counts.get(name, 0) for name in COUNTS}
+    )
 
 
 _TABLE = cast(Table, DecisionRollup.__table__)
-_INCREMENT = (update(_TABLE).where(_TABLE.c.id == bindparam("rid"))
-              .values({name: _TABLE.c[name] + bindparam(f"d_{name}") for name in COUNTS}))
+_INCREMENT = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("rid"))
+    .values({name: _TABLE.c[name] + bindparam(f"d_{name}") for name in COUNTS})
+)
 
 
 def _increment(session: Session, counts: dict[Key, Counter[str]], ids: dict[Key, int]) -> None:
     if not counts:
         return
     session.flush()
-    params = [{"rid": ids[k], **{f"d_{n}": c.get(n, 0) for n in COUNTS}}
-              for k, c in sorted(counts.items())]
+    params = [
+        {"rid": ids[k], **{f"d_{n}": c.get(n, 0) for n in COUNTS}}
+        for k, c in sorted(counts.items())
+    ]
     session.execute(_INCREMENT, params, execution_options={"synchronize_session": False})
     for held in list(session.identity_map.values()):
         if isinstance(held, DecisionRollup):
@@ -169,9 +207,10 @@ def _existing_ids(session: Session, keys: list[Key]) -> dict[Key, int]:
     columns = [getattr(DecisionRollup, c) for c in KEY_COLUMNS]
     found: dict[Key, int] = {}
     for start in range(0, len(keys), 100):
-        chunk = keys[start:start + 100]
-        for row_id, *key in session.execute(select(DecisionRollup.id, *columns)
-                                            .where(tuple_(*columns).in_(chunk))):
+        chunk = keys[start : start + 100]
+        for row_id, *key in session.execute(
+            select(DecisionRollup.id, *columns).where(tuple_(*columns).in_(chunk))
+        ):
             found[tuple(key)] = row_id
     return found
 
@@ -181,11 +220,11 @@ def recount(session: Session) -> dict[Key, dict[str, int]]:
     decisions = {d.id: d for d in session.scalars(select(Decision))}
     totals: dict[Key, Counter[str]] = _decision_counts(decisions.values())
     events = session.scalars(select(FeedbackEvent).where(FeedbackEvent.decision_id.is_not(None)))
-    for key, counter in _event_counts((decisions[e.decision_id], e) for e in events
-                                      if e.decision_id in decisions).items():
+    for key, counter in _event_counts(
+        (decisions[e.decision_id], e) for e in events if e.decision_id in decisions
+    ).items():
         totals.setdefault(key, Counter()).update(counter)
-    return {k: {n: c.get(n, 0) for n in COUNTS} for k, c in totals.items()
-            if any(c.values())}
+    return {k: {n: c.get(n, 0) for n in COUNTS} for k, c in totals.items() if any(c.values())}
 
 
 def stored(session: Session) -> dict[Key, dict[str, int]]:

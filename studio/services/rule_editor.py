@@ -47,65 +47,109 @@ def diagnostics(session: Session, source: str, *, name: str = "ruleset") -> dict
     _SCHEMAS.setdefault(schema_key, schema)
     if len(_SCHEMAS) > 8:
         _SCHEMAS.pop(next(iter(_SCHEMAS)))
-    return _diagnose(source, name, schema_key, offers_key,
-                     tuple(survey_library.head_keys(session)))
+    return _diagnose(source, name, schema_key, offers_key, tuple(survey_library.head_keys(session)))
 
 
 _SCHEMAS: dict[str, Schema] = {}
 
 
 @lru_cache(maxsize=16)
-def _diagnose(source: str, name: str, schema_key: str,
-              offers_key: tuple[tuple[str, str], ...],
-              surveys_key: tuple[str, ...] = ()) -> dict[str, Any]:
+def _diagnose(
+    source: str,
+    name: str,
+    schema_key: str,
+    offers_key: tuple[tuple[str, str], ...],
+    surveys_key: tuple[str, ...] = (),
+) -> dict[str, Any]:
     schema = _SCHEMAS.get(schema_key) or Schema.from_dict(json.loads(schema_key))
     offers = {key: dsl.OfferInfo(key=key, status=status) for key, status in offers_key}
-    result = dsl.compile_ruleset(source, schema=schema, offers=offers, name=name,
-                                 surveys=surveys_key)
+    result = dsl.compile_ruleset(
+        source, schema=schema, offers=offers, name=name, surveys=surveys_key
+    )
     lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    out = [{**d.to_dict(), "fixes": [f.to_dict() for f in fixes_for(lines, d)],
-            "excerpt": dsl.render_excerpt(source, d)} for d in result.diagnostics]
+    out = [
+        {
+            **d.to_dict(),
+            "fixes": [f.to_dict() for f in fixes_for(lines, d)],
+            "excerpt": dsl.render_excerpt(source, d),
+        }
+        for d in result.diagnostics
+    ]
     errors = sum(1 for d in result.diagnostics if d.is_error)
     rules = len(result.ir.get("rules", [])) if result.ir else 0
-    return {"ok": result.ok, "errors": errors, "warnings": len(out) - errors,
-            "rules": rules, "diagnostics": out}
+    return {
+        "ok": result.ok,
+        "errors": errors,
+        "warnings": len(out) - errors,
+        "rules": rules,
+        "diagnostics": out,
+    }
 
 
 def report(session: Session, source: str, *, name: str = "ruleset") -> rulesets.CheckReport:
     """The same answer as `diagnostics`, shaped for the problems list partial."""
     found = diagnostics(session, source, name=name)
-    return rulesets.CheckReport(ok=found["ok"], diagnostics=found["diagnostics"],
-                                errors=found["errors"], warnings=found["warnings"],
-                                rules=found["rules"])
+    return rulesets.CheckReport(
+        ok=found["ok"],
+        diagnostics=found["diagnostics"],
+        errors=found["errors"],
+        warnings=found["warnings"],
+        rules=found["rules"],
+    )
 
 
 def vocabulary(session: Session) -> dict[str, Any]:
     """Fields (type, values, doc), offers (title, owner, status, validity) and keywords."""
     schema = rulesets.current_schema(session)
-    fields = [{"path": spec.path, "type": spec.type, "values": list(spec.values),
-               "doc": spec.doc, "describe": spec.describe()} for spec in schema.fields]
+    fields = [
+        {
+            "path": spec.path,
+            "type": spec.type,
+            "values": list(spec.values),
+            "doc": spec.doc,
+            "describe": spec.describe(),
+        }
+        for spec in schema.fields
+    ]
     by_path = {spec.path: spec for spec in schema.fields}
     for alias, target in schema.aliases:
         spec = by_path.get(target)
         if spec is not None:
-            fields.append({"path": alias, "type": spec.type, "values": list(spec.values),
-                           "doc": f"Another name for {target}. {spec.doc}".strip(),
-                           "describe": spec.describe()})
+            fields.append(
+                {
+                    "path": alias,
+                    "type": spec.type,
+                    "values": list(spec.values),
+                    "doc": f"Another name for {target}. {spec.doc}".strip(),
+                    "describe": spec.describe(),
+                }
+            )
     rows = session.execute(
         select(Artifact, Revision)
-        .join(Revision, (Revision.artifact_id == Artifact.id)
-              & (Revision.number == Artifact.head_number))
-        .where(Artifact.kind == "offer").order_by(Artifact.key)
+        .join(
+            Revision,
+            (Revision.artifact_id == Artifact.id) & (Revision.number == Artifact.head_number),
+        )
+        .where(Artifact.kind == "offer")
+        .order_by(Artifact.key)
     ).all()
     offers = []
     for artifact, revision in rows:
         body = revision.body or {}
-        offers.append({
-            "key": artifact.key, "title": artifact.name, "owner": str(body.get("owner", "")),
-            "status": "archived" if artifact.archived else str(body.get("status", "")),
-            "valid_from": str(body.get("valid_from") or ""),
-            "valid_to": str(body.get("valid_to") or ""),
-            "approved": bool(artifact.approved_number),
-        })
-    return {"keywords": list(keywords()), "fields": fields, "offers": offers,
-            "free_roots": list(schema.free_roots)}
+        offers.append(
+            {
+                "key": artifact.key,
+                "title": artifact.name,
+                "owner": str(body.get("owner", "")),
+                "status": "archived" if artifact.archived else str(body.get("status", "")),
+                "valid_from": str(body.get("valid_from") or ""),
+                "valid_to": str(body.get("valid_to") or ""),
+                "approved": bool(artifact.approved_number),
+            }
+        )
+    return {
+        "keywords": list(keywords()),
+        "fields": fields,
+        "offers": offers,
+        "free_roots": list(schema.free_roots),
+    }

@@ -60,8 +60,10 @@ def offer_catalog(session: Session) -> dict[str, dsl.OfferInfo]:
     """Offer keys a rule may name, from the offer library's head revisions."""
     rows = session.execute(
         select(Artifact, Revision)
-        .join(Revision, (Revision.artifact_id == Artifact.id)
-              & (Revision.number == Artifact.head_number))
+        .join(
+            Revision,
+            (Revision.artifact_id == Artifact.id) & (Revision.number == Artifact.head_number),
+        )
         .where(Artifact.kind == "offer")
     ).all()
     catalog: dict[str, dsl.OfferInfo] = {}
@@ -79,48 +81,82 @@ def offer_catalog(session: Session) -> dict[str, dsl.OfferInfo]:
 def check(session: Session, source: str, *, name: str = "ruleset") -> CheckReport:
     """Compile `source` against the schema and offer library; never raises."""
     if len(source) > MAX_SOURCE:
-        source = source[:MAX_SOURCE + 1]
-    result = dsl.compile_ruleset(source, schema=current_schema(session),
-                                 offers=offer_catalog(session), name=name,
-                                 surveys=survey_library.head_keys(session))
+        source = source[: MAX_SOURCE + 1]
+    result = dsl.compile_ruleset(
+        source,
+        schema=current_schema(session),
+        offers=offer_catalog(session),
+        name=name,
+        surveys=survey_library.head_keys(session),
+    )
     diagnostics = [
         {**d.to_dict(), "excerpt": dsl.render_excerpt(source, d)} for d in result.diagnostics
     ]
     errors = sum(1 for d in result.diagnostics if d.severity == "error")
     rules = len(result.ir.get("rules", [])) if result.ir else 0
-    return CheckReport(ok=result.ok, diagnostics=diagnostics, errors=errors,
-                       warnings=len(diagnostics) - errors, rules=rules)
+    return CheckReport(
+        ok=result.ok,
+        diagnostics=diagnostics,
+        errors=errors,
+        warnings=len(diagnostics) - errors,
+        rules=rules,
+    )
 
 
 def _validate(key: str | None, name: str, source: str) -> list[FieldError]:
-    errors = artifacts.key_and_name_errors(key, name, noun="ruleset",
-                                           example="retail_banking", reserved=RESERVED_KEYS)
+    errors = artifacts.key_and_name_errors(
+        key, name, noun="ruleset", example="retail_banking", reserved=RESERVED_KEYS
+    )
     if len(source) > MAX_SOURCE:
-        errors.append(FieldError("source", f"The source is over {MAX_SOURCE // 1024} KB; "
-                                 "split it into several rulesets."))
+        errors.append(
+            FieldError(
+                "source",
+                f"The source is over {MAX_SOURCE // 1024} KB; split it into several rulesets.",
+            )
+        )
     return errors
 
 
-def create(session: Session, *, key: str, name: str, source: str,
-           actor_id: int | None) -> Artifact:
+def create(session: Session, *, key: str, name: str, source: str, actor_id: int | None) -> Artifact:
     key = key.strip()
     errors = _validate(key, name, source)
     if not errors and artifacts.find(session, "ruleset", key) is not None:
         errors.append(FieldError("key", f"A ruleset with the key {key} already exists."))
     if errors:
         raise ValidationFailed(errors)
-    return artifacts.create(session, kind="ruleset", key=key, name=name.strip(),
-                            body={"source": source}, actor_id=actor_id)
+    return artifacts.create(
+        session,
+        kind="ruleset",
+        key=key,
+        name=name.strip(),
+        body={"source": source},
+        actor_id=actor_id,
+    )
 
 
-def save(session: Session, artifact: Artifact, *, name: str, source: str, base_number: int,
-         actor_id: int | None, summary: str = "") -> Revision:
+def save(
+    session: Session,
+    artifact: Artifact,
+    *,
+    name: str,
+    source: str,
+    base_number: int,
+    actor_id: int | None,
+    summary: str = "",
+) -> Revision:
     """Save a new revision; raises ValidationFailed or EditConflict."""
     errors = _validate(None, name, source)
     if errors:
         raise ValidationFailed(errors)
-    return artifacts.save(session, artifact, body={"source": source}, base_number=base_number,
-                          actor_id=actor_id, name=name.strip(), summary=summary)
+    return artifacts.save(
+        session,
+        artifact,
+        body={"source": source},
+        base_number=base_number,
+        actor_id=actor_id,
+        name=name.strip(),
+        summary=summary,
+    )
 
 
 def format_source(source: str) -> str | None:
@@ -131,8 +167,9 @@ def format_source(source: str) -> str | None:
         return None
 
 
-def save_schema(session: Session, text_body: dict[str, Any], *, base_number: int | None,
-                actor_id: int | None) -> Revision | Artifact:
+def save_schema(
+    session: Session, text_body: dict[str, Any], *, base_number: int | None, actor_id: int | None
+) -> Revision | Artifact:
     """Validate and store the interaction schema (the first save creates it)."""
     try:
         schema = Schema.from_dict(text_body)
@@ -143,7 +180,14 @@ def save_schema(session: Session, text_body: dict[str, Any], *, base_number: int
     body = schema.to_dict()
     artifact = artifacts.find(session, "schema", SCHEMA_KEY)
     if artifact is None:
-        return artifacts.create(session, kind="schema", key=SCHEMA_KEY,
-                                name="Interaction schema", body=body, actor_id=actor_id)
-    return artifacts.save(session, artifact, body=body, base_number=base_number or 0,
-                          actor_id=actor_id)
+        return artifacts.create(
+            session,
+            kind="schema",
+            key=SCHEMA_KEY,
+            name="Interaction schema",
+            body=body,
+            actor_id=actor_id,
+        )
+    return artifacts.save(
+        session, artifact, body=body, base_number=base_number or 0, actor_id=actor_id
+    )

@@ -72,35 +72,49 @@ def _part(body: Mapping[str, Any], *path: str) -> str:
 def _row(sample: SampleInteraction, lexicon: Lexicon) -> SampleRow:
     body = sample.body if isinstance(sample.body, Mapping) else {}
     _filled, inferred = with_inferred_tone(body, lexicon)
-    return SampleRow(key=sample.key, name=sample.name, tags=tuple(sample.tags or ()),
-                     category=_part(body, "inquiry", "category"),
-                     intent=_part(body, "inquiry", "intent"),
-                     channel=_part(body, "inquiry", "channel"),
-                     tone=inferred.label if inferred else _part(body, "tone", "label"),
-                     text=_part(body, "inquiry", "text"), tone_inferred=inferred is not None)
+    return SampleRow(
+        key=sample.key,
+        name=sample.name,
+        tags=tuple(sample.tags or ()),
+        category=_part(body, "inquiry", "category"),
+        intent=_part(body, "inquiry", "intent"),
+        channel=_part(body, "inquiry", "channel"),
+        tone=inferred.label if inferred else _part(body, "tone", "label"),
+        text=_part(body, "inquiry", "text"),
+        tone_inferred=inferred is not None,
+    )
 
 
-def listing(session: Session, *, query: str = "", tag: str = "", page: int = 1,
-            per_page: int = PER_PAGE) -> SamplePage:
+def listing(
+    session: Session, *, query: str = "", tag: str = "", page: int = 1, per_page: int = PER_PAGE
+) -> SamplePage:
     """A page of samples matching `query` (name, key, intent, text) and `tag`.
 
     Tags live in a JSON column that SQLite and PostgreSQL query differently; a sample
     library holds hundreds of contacts, so filtering happens here in one portable pass.
     """
     lexicon = Lexicon.from_dict(_lexicon_body(session))
-    rows = [_row(s, lexicon) for s in session.scalars(
-        select(SampleInteraction).order_by(SampleInteraction.name, SampleInteraction.id))]
+    rows = [
+        _row(s, lexicon)
+        for s in session.scalars(
+            select(SampleInteraction).order_by(SampleInteraction.name, SampleInteraction.id)
+        )
+    ]
     tags = sorted({t for row in rows for t in row.tags})
     needle = query.strip().lower()[:100]
     if needle:
-        rows = [r for r in rows if any(needle in part.lower() for part in
-                                       (r.name, r.key, r.intent, r.category, r.text))]
+        rows = [
+            r
+            for r in rows
+            if any(needle in part.lower() for part in (r.name, r.key, r.intent, r.category, r.text))
+        ]
     if tag:
         rows = [r for r in rows if tag in r.tags]
     total = len(rows)
     page = clamp(page, total=total, per_page=per_page)
-    return SamplePage(rows[(page - 1) * per_page: page * per_page], page, per_page, total,
-                      tags=tags)
+    return SamplePage(
+        rows[(page - 1) * per_page : page * per_page], page, per_page, total, tags=tags
+    )
 
 
 def _lexicon_body(session: Session) -> dict[str, Any] | None:
@@ -114,14 +128,22 @@ def get(session: Session, key: str) -> SampleInteraction | None:
 
 def choices(session: Session) -> list[tuple[str, str]]:
     """(key, name) of every sample, for pickers."""
-    return [(k, n) for k, n in session.execute(
-        select(SampleInteraction.key, SampleInteraction.name)
-        .order_by(SampleInteraction.name, SampleInteraction.id))]
+    return [
+        (k, n)
+        for k, n in session.execute(
+            select(SampleInteraction.key, SampleInteraction.name).order_by(
+                SampleInteraction.name, SampleInteraction.id
+            )
+        )
+    ]
 
 
 def all_samples(session: Session) -> list[SampleInteraction]:
-    return list(session.scalars(select(SampleInteraction)
-                                .order_by(SampleInteraction.name, SampleInteraction.id)))
+    return list(
+        session.scalars(
+            select(SampleInteraction).order_by(SampleInteraction.name, SampleInteraction.id)
+        )
+    )
 
 
 # --- the schema-driven form ------------------------------------------------------------------
@@ -205,8 +227,9 @@ def form_from_body(schema: Schema, body: Mapping[str, Any]) -> dict[str, str]:
     return form
 
 
-def body_from_form(schema: Schema, form: Mapping[str, str]) -> tuple[dict[str, Any],
-                                                                    list[FieldError]]:
+def body_from_form(
+    schema: Schema, form: Mapping[str, str]
+) -> tuple[dict[str, Any], list[FieldError]]:
     """The interaction a form describes; empty inputs leave the field out (null)."""
     body: dict[str, Any] = {}
     errors: list[FieldError] = []
@@ -218,11 +241,13 @@ def body_from_form(schema: Schema, form: Mapping[str, str]) -> tuple[dict[str, A
             try:
                 number = float(raw.replace(",", ""))
             except ValueError:
-                errors.append(FieldError(spec.path, f"{raw[:40]} is not a number; "
-                                         "write it like 0.42 or -0.8."))
+                errors.append(
+                    FieldError(
+                        spec.path, f"{raw[:40]} is not a number; write it like 0.42 or -0.8."
+                    )
+                )
                 continue
-            _set(body, spec.path, int(number) if number.is_integer() and "." not in raw
-                 else number)
+            _set(body, spec.path, int(number) if number.is_integer() and "." not in raw else number)
         elif spec.type == "boolean":
             _set(body, spec.path, raw == "true")
         elif spec.type == "list":
@@ -244,8 +269,12 @@ def body_from_form(schema: Schema, form: Mapping[str, str]) -> tuple[dict[str, A
             if isinstance(data, dict):
                 body["data"] = data
             else:
-                errors.append(FieldError("data", "Extra data must be a JSON object, like "
-                                         "{\"refill\": {\"savings_pct\": 8}}."))
+                errors.append(
+                    FieldError(
+                        "data",
+                        'Extra data must be a JSON object, like {"refill": {"savings_pct": 8}}.',
+                    )
+                )
     return body, errors
 
 
@@ -255,16 +284,21 @@ def body_from_form(schema: Schema, form: Mapping[str, str]) -> tuple[dict[str, A
 def parse_json(text: str) -> tuple[dict[str, Any] | None, FieldError | None]:
     """A JSON object from raw text, or an error that says where the text went wrong."""
     if len(text) > MAX_BODY:
-        return None, FieldError("json", f"The JSON is over {MAX_BODY // 1024} KB; a sample "
-                                "interaction is one customer contact.")
+        return None, FieldError(
+            "json",
+            f"The JSON is over {MAX_BODY // 1024} KB; a sample "
+            "interaction is one customer contact.",
+        )
     try:
         value = json.loads(text)
     except json.JSONDecodeError as bad:
-        return None, FieldError("json", f"This is not valid JSON: {bad.msg} at line "
-                                f"{bad.lineno}, column {bad.colno}.")
+        return None, FieldError(
+            "json", f"This is not valid JSON: {bad.msg} at line {bad.lineno}, column {bad.colno}."
+        )
     if not isinstance(value, dict):
-        return None, FieldError("json", "A sample interaction is a JSON object: "
-                                "{\"inquiry\": {...}, \"customer\": {...}}.")
+        return None, FieldError(
+            "json", 'A sample interaction is a JSON object: {"inquiry": {...}, "customer": {...}}.'
+        )
     return value, None
 
 
@@ -280,12 +314,14 @@ def schema_errors(schema: Schema, body: Any) -> list[FieldError]:
 
 def clean_tags(text: str | Iterable[str]) -> tuple[list[str], FieldError | None]:
     raw = text.replace(";", ",").split(",") if isinstance(text, str) else list(text)
-    tags = list(dict.fromkeys(str(t).strip().lower().replace(" ", "-") for t in raw
-                              if str(t).strip()))
+    tags = list(
+        dict.fromkeys(str(t).strip().lower().replace(" ", "-") for t in raw if str(t).strip())
+    )
     bad = [t for t in tags if not TAG_RE.match(t)]
     if bad:
-        return tags, FieldError("tags", f"“{bad[0][:40]}” is not a tag: use up to 32 "
-                                "lowercase letters, digits, - or _.")
+        return tags, FieldError(
+            "tags", f"“{bad[0][:40]}” is not a tag: use up to 32 lowercase letters, digits, - or _."
+        )
     if len(tags) > MAX_TAGS:
         return tags, FieldError("tags", f"Use at most {MAX_TAGS} tags.")
     return tags, None
@@ -296,20 +332,35 @@ def slug(name: str) -> str:
     return (text or "sample")[:64]
 
 
-def _validate(session: Session, *, key: str | None, name: str, tags: str | Iterable[str],
-              body: Any, schema: Schema | None = None) -> tuple[list[str], list[FieldError]]:
+def _validate(
+    session: Session,
+    *,
+    key: str | None,
+    name: str,
+    tags: str | Iterable[str],
+    body: Any,
+    schema: Schema | None = None,
+) -> tuple[list[str], list[FieldError]]:
     errors: list[FieldError] = []
     if key is not None:
         if not KEY_RE.match(key):
-            errors.append(FieldError("key", "Use up to 64 lowercase letters, digits, - or _, "
-                                     "like stolen-card."))
+            errors.append(
+                FieldError(
+                    "key", "Use up to 64 lowercase letters, digits, - or _, like stolen-card."
+                )
+            )
         elif key in RESERVED_KEYS:
             errors.append(FieldError("key", f"{key} is a reserved word; choose another key."))
         elif get(session, key) is not None:
             errors.append(FieldError("key", f"A sample with the key {key} already exists."))
     if not name.strip():
-        errors.append(FieldError("name", "Give the sample a name people recognise, like "
-                                 "“Stolen card, customer in distress”."))
+        errors.append(
+            FieldError(
+                "name",
+                "Give the sample a name people recognise, like "
+                "“Stolen card, customer in distress”.",
+            )
+        )
     elif len(name) > 200:
         errors.append(FieldError("name", "Keep the name under 200 characters."))
     clean, tag_error = clean_tags(tags)
@@ -325,31 +376,46 @@ def _validate(session: Session, *, key: str | None, name: str, tags: str | Itera
 # --- writing -------------------------------------------------------------------------------
 
 
-def create(session: Session, *, key: str, name: str, tags: str | Iterable[str],
-           body: dict[str, Any], actor_id: int | None,
-           schema: Schema | None = None) -> SampleInteraction:
+def create(
+    session: Session,
+    *,
+    key: str,
+    name: str,
+    tags: str | Iterable[str],
+    body: dict[str, Any],
+    actor_id: int | None,
+    schema: Schema | None = None,
+) -> SampleInteraction:
     """Store a new sample; raises ValidationFailed (nothing stored)."""
     key = key.strip() or slug(name)
     clean, errors = _validate(session, key=key, name=name, tags=tags, body=body, schema=schema)
     if errors:
         raise ValidationFailed(errors)
-    sample = SampleInteraction(key=key, name=name.strip(), tags=clean, body=body,
-                               created_by=actor_id)
+    sample = SampleInteraction(
+        key=key, name=name.strip(), tags=clean, body=body, created_by=actor_id
+    )
     session.add(sample)
     try:
         session.flush()
     except IntegrityError:
         session.rollback()
-        raise ValidationFailed([FieldError("key", f"A sample with the key {key} already "
-                                           "exists.")]) from None
-    audit.record(session, "sample.create", actor_id=actor_id, object_type="sample",
-                 object_id=key)
+        raise ValidationFailed(
+            [FieldError("key", f"A sample with the key {key} already exists.")]
+        ) from None
+    audit.record(session, "sample.create", actor_id=actor_id, object_type="sample", object_id=key)
     return sample
 
 
-def update(session: Session, sample: SampleInteraction, *, name: str,
-           tags: str | Iterable[str], body: dict[str, Any], lock_version: int,
-           actor_id: int | None) -> SampleInteraction:
+def update(
+    session: Session,
+    sample: SampleInteraction,
+    *,
+    name: str,
+    tags: str | Iterable[str],
+    body: dict[str, Any],
+    lock_version: int,
+    actor_id: int | None,
+) -> SampleInteraction:
     """Save changes; raises ValidationFailed or SampleConflict (someone saved first)."""
     clean, errors = _validate(session, key=None, name=name, tags=tags, body=body)
     if errors:
@@ -366,18 +432,21 @@ def update(session: Session, sample: SampleInteraction, *, name: str,
         session.rollback()
         fresh = get(session, sample.key)
         raise SampleConflict(fresh or sample) from None
-    audit.record(session, "sample.edit", actor_id=actor_id, object_type="sample",
-                 object_id=sample.key)
+    audit.record(
+        session, "sample.edit", actor_id=actor_id, object_type="sample", object_id=sample.key
+    )
     return sample
 
 
-def duplicate(session: Session, sample: SampleInteraction, *, key: str, name: str,
-              actor_id: int | None) -> SampleInteraction:
+def duplicate(
+    session: Session, sample: SampleInteraction, *, key: str, name: str, actor_id: int | None
+) -> SampleInteraction:
     """A copy under another key and name, for trying a variation of a contact."""
     body = json.loads(json.dumps(sample.body))
     try:
-        return create(session, key=key, name=name, tags=list(sample.tags or ()), body=body,
-                      actor_id=actor_id)
+        return create(
+            session, key=key, name=name, tags=list(sample.tags or ()), body=body, actor_id=actor_id
+        )
     except ValidationFailed as failed:
         relevant = [e for e in failed.errors if e.field in ("key", "name")]
         if relevant:
@@ -386,8 +455,14 @@ def duplicate(session: Session, sample: SampleInteraction, *, key: str, name: st
 
 
 def delete(session: Session, sample: SampleInteraction, *, actor_id: int | None) -> None:
-    audit.record(session, "sample.delete", actor_id=actor_id, object_type="sample",
-                 object_id=sample.key, name=sample.name)
+    audit.record(
+        session,
+        "sample.delete",
+        actor_id=actor_id,
+        object_type="sample",
+        object_id=sample.key,
+        name=sample.name,
+    )
     session.delete(sample)
     session.flush()
 
@@ -408,8 +483,9 @@ class ImportReport:
     problems: list[LineProblem] = field(default_factory=list)
 
 
-def import_lines(session: Session, text: str, *, actor_id: int | None,
-                 tags: str = "") -> ImportReport:
+def import_lines(
+    session: Session, text: str, *, actor_id: int | None, tags: str = ""
+) -> ImportReport:
     """Import JSON lines: one interaction per line, or `{"key", "name", "tags",
     "interaction"}`. Valid lines are stored, samples whose key exists are skipped, and
     every bad line is reported with its number; a bad line never blocks the others.
@@ -422,8 +498,13 @@ def import_lines(session: Session, text: str, *, actor_id: int | None,
         return report
     lines = text.splitlines()
     if len(lines) > MAX_IMPORT_LINES:
-        report.problems.append(LineProblem(0, f"The file has {len(lines):,} lines; import at "
-                                           f"most {MAX_IMPORT_LINES:,} at a time."))
+        report.problems.append(
+            LineProblem(
+                0,
+                f"The file has {len(lines):,} lines; import at "
+                f"most {MAX_IMPORT_LINES:,} at a time.",
+            )
+        )
         return report
     taken = {k for (k,) in session.execute(select(SampleInteraction.key))}
     for number, line in enumerate(lines, start=1):
@@ -442,11 +523,19 @@ def import_lines(session: Session, text: str, *, actor_id: int | None,
         if key in taken:
             report.skipped.append(key)
             continue
-        line_tags = list(value.get("tags") or []) if wrapped and isinstance(
-            value.get("tags"), list) else []
+        line_tags = (
+            list(value.get("tags") or []) if wrapped and isinstance(value.get("tags"), list) else []
+        )
         try:
-            create(session, key=key, name=name, tags=line_tags + extra_tags, body=body,
-                   actor_id=actor_id, schema=schema)
+            create(
+                session,
+                key=key,
+                name=name,
+                tags=line_tags + extra_tags,
+                body=body,
+                actor_id=actor_id,
+                schema=schema,
+            )
         except ValidationFailed as failed:
             first = failed.errors[0]
             more = f" (and {len(failed.errors) - 1} more)" if len(failed.errors) > 1 else ""
@@ -490,8 +579,12 @@ class EditorSpec:
     free_roots: tuple[str, ...]
 
 
-GROUP_TITLES: Final = {"inquiry": "The inquiry", "tone": "Tone",
-                       "customer": "The customer", "": "The contact"}
+GROUP_TITLES: Final = {
+    "inquiry": "The inquiry",
+    "tone": "Tone",
+    "customer": "The customer",
+    "": "The contact",
+}
 
 
 def editor_spec(session: Session) -> EditorSpec:
@@ -500,40 +593,59 @@ def editor_spec(session: Session) -> EditorSpec:
     for spec in form_fields(schema):
         root = spec.path.split(".", 1)[0] if "." in spec.path else ""
         groups.setdefault(root, []).append(spec)
-    ordered = sorted(groups.items(), key=lambda kv: ("", "inquiry", "tone", "customer").index(
-        kv[0]) if kv[0] in ("", "inquiry", "tone", "customer") else 9)
-    return EditorSpec([(GROUP_TITLES.get(root, root.capitalize()), fields)
-                       for root, fields in ordered], schema.free_roots)
+    ordered = sorted(
+        groups.items(),
+        key=lambda kv: (
+            ("", "inquiry", "tone", "customer").index(kv[0])
+            if kv[0] in ("", "inquiry", "tone", "customer")
+            else 9
+        ),
+    )
+    return EditorSpec(
+        [(GROUP_TITLES.get(root, root.capitalize()), fields) for root, fields in ordered],
+        schema.free_roots,
+    )
 
 
 def submission(form: Mapping[str, str], mode: str) -> Submission:
     mode = mode if mode in MODES else "form"
-    return Submission(mode=mode, key=str(form.get("key", "")).strip(),
-                      name=str(form.get("name", "")), tags=str(form.get("tags", "")),
-                      json_text=str(form.get("json", "")),
-                      values={k: str(v) for k, v in form.items()})
+    return Submission(
+        mode=mode,
+        key=str(form.get("key", "")).strip(),
+        name=str(form.get("name", "")),
+        tags=str(form.get("tags", "")),
+        json_text=str(form.get("json", "")),
+        values={k: str(v) for k, v in form.items()},
+    )
 
 
 def submission_for(session: Session, sample: SampleInteraction | None, mode: str) -> Submission:
     """The editor's starting values: a stored sample, or an empty one."""
     body = dict(sample.body) if sample is not None and isinstance(sample.body, dict) else {}
     schema = rulesets.current_schema(session)
-    return Submission(mode=mode if mode in MODES else "form",
-                      key=sample.key if sample else "", name=sample.name if sample else "",
-                      tags=", ".join(sample.tags or ()) if sample else "",
-                      json_text=json.dumps(body or STARTER, indent=2, ensure_ascii=False),
-                      values=form_from_body(schema, body))
+    return Submission(
+        mode=mode if mode in MODES else "form",
+        key=sample.key if sample else "",
+        name=sample.name if sample else "",
+        tags=", ".join(sample.tags or ()) if sample else "",
+        json_text=json.dumps(body or STARTER, indent=2, ensure_ascii=False),
+        values=form_from_body(schema, body),
+    )
 
 
 STARTER: Final = {
-    "inquiry": {"category": "transactional", "intent": "order_checkbook", "channel": "chat",
-                "resolution": "confirmed", "text": "Please send me a new checkbook."},
+    "inquiry": {
+        "category": "transactional",
+        "intent": "order_checkbook",
+        "channel": "chat",
+        "resolution": "confirmed",
+        "text": "Please send me a new checkbook.",
+    },
     "customer": {"id": "c-1", "authenticated": True, "tier": "silver", "products": []},
 }
 
 
-def _body_of(session: Session, sub: Submission) -> tuple[dict[str, Any] | None,
-                                                        list[FieldError]]:
+def _body_of(session: Session, sub: Submission) -> tuple[dict[str, Any] | None, list[FieldError]]:
     if sub.mode == "json":
         body, error = parse_json(sub.json_text)
         return body, [error] if error else []
@@ -541,19 +653,30 @@ def _body_of(session: Session, sub: Submission) -> tuple[dict[str, Any] | None,
     return (None if errors else body), errors
 
 
-def create_from(session: Session, sub: Submission, *, actor_id: int | None
-                ) -> SampleInteraction:
+def create_from(session: Session, sub: Submission, *, actor_id: int | None) -> SampleInteraction:
     body, errors = _body_of(session, sub)
     if body is None:
         raise ValidationFailed(errors)
-    return create(session, key=sub.key, name=sub.name, tags=sub.tags, body=body,
-                  actor_id=actor_id)
+    return create(session, key=sub.key, name=sub.name, tags=sub.tags, body=body, actor_id=actor_id)
 
 
-def update_from(session: Session, sample: SampleInteraction, sub: Submission, *,
-                lock_version: int, actor_id: int | None) -> SampleInteraction:
+def update_from(
+    session: Session,
+    sample: SampleInteraction,
+    sub: Submission,
+    *,
+    lock_version: int,
+    actor_id: int | None,
+) -> SampleInteraction:
     body, errors = _body_of(session, sub)
     if body is None:
         raise ValidationFailed(errors)
-    return update(session, sample, name=sub.name, tags=sub.tags, body=body,
-                  lock_version=lock_version, actor_id=actor_id)
+    return update(
+        session,
+        sample,
+        name=sub.name,
+        tags=sub.tags,
+        body=body,
+        lock_version=lock_version,
+        actor_id=actor_id,
+    )

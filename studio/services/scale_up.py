@@ -27,8 +27,9 @@ SETTING: Final = "scale_up_flagged"
 def flag(session: Session, *, today: datetime | None = None) -> list[str]:
     """Tell owners about offers newly qualifying to scale up; return their keys."""
     end = (today or datetime.now(UTC)).date()
-    found = attribution.attribution(session, Window(end - timedelta(days=29), end),
-                                    attribution.Filters())
+    found = attribution.attribution(
+        session, Window(end - timedelta(days=29), end), attribution.Filters()
+    )
     qualifying = {line.offer_key: line for line in found.offers if line.scale_up}
     row = session.get(Setting, SETTING)
     before = set(row.value) if row is not None and isinstance(row.value, list) else set()
@@ -38,16 +39,24 @@ def flag(session: Session, *, today: datetime | None = None) -> list[str]:
         diff = line.acceptance.difference
         if diff is None:
             continue
-        offer = session.scalar(select(Artifact).where(Artifact.kind == "offer",
-                                                      Artifact.key == key))
-        people = ([offer.owner] if offer is not None and offer.owner is not None
-                  else notifications.people_with_roles(session, [MARKETER]))
+        offer = session.scalar(
+            select(Artifact).where(Artifact.kind == "offer", Artifact.key == key)
+        )
+        people = (
+            [offer.owner]
+            if offer is not None and offer.owner is not None
+            else notifications.people_with_roles(session, [MARKETER])
+        )
         notifications.notify(
-            session, people, kind="scale_up", link=f"/analytics/lift?offer={key}",
+            session,
+            people,
+            kind="scale_up",
+            link=f"/analytics/lift?offer={key}",
             message=f"Offer {key} does better than its holdout: acceptance "
-                    f"{diff.estimate * 100:+.1f} points (95% interval {diff.low * 100:+.1f} "
-                    f"to {diff.high * 100:+.1f}) over {line.treatment.decisions} decisions. "
-                    "Consider offering it to more customers.")
+            f"{diff.estimate * 100:+.1f} points (95% interval {diff.low * 100:+.1f} "
+            f"to {diff.high * 100:+.1f}) over {line.treatment.decisions} decisions. "
+            "Consider offering it to more customers.",
+        )
     value = sorted(set(qualifying))
     if row is None:
         session.add(Setting(key=SETTING, value=value))

@@ -34,8 +34,16 @@ from bundle.format import ALGORITHM, Signature
 from bundle.verify import signature_is_valid
 from studio.errors import StudioError
 
-__all__ = ["ALGORITHM", "KeyRing", "SigningKey", "load_or_create_keys", "public_keys", "rotate",
-           "sign", "verify"]
+__all__ = [
+    "ALGORITHM",
+    "KeyRing",
+    "SigningKey",
+    "load_or_create_keys",
+    "public_keys",
+    "rotate",
+    "sign",
+    "verify",
+]
 
 KEY_FOLDER = "signing"
 LOCK_FILE = ".lock"
@@ -104,8 +112,7 @@ def key_folder(instance_path: str | os.PathLike[str]) -> Path:
     return Path(instance_path).resolve() / KEY_FOLDER
 
 
-def load_or_create_keys(instance_path: str | os.PathLike[str], *,
-                        create: bool = True) -> KeyRing:
+def load_or_create_keys(instance_path: str | os.PathLike[str], *, create: bool = True) -> KeyRing:
     """The instance's key ring, generating a first key on first use (cached per folder).
 
     With `create=False` a folder without keys raises `KeysMissing` instead: callers that
@@ -118,8 +125,11 @@ def load_or_create_keys(instance_path: str | os.PathLike[str], *,
         cached = _cache.get(folder)
         if cached is not None and now - cached.checked_at < REFRESH_SECONDS:
             return cached.ring
-        if cached is not None and _mtime_ns(folder) == cached.folder_mtime_ns \
-                and all((folder / f"{k.key_id}.pem").exists() for k in cached.ring.keys):
+        if (
+            cached is not None
+            and _mtime_ns(folder) == cached.folder_mtime_ns
+            and all((folder / f"{k.key_id}.pem").exists() for k in cached.ring.keys)
+        ):
             cached.checked_at = now
             return cached.ring
         folder.mkdir(parents=True, exist_ok=True)
@@ -130,7 +140,9 @@ def load_or_create_keys(instance_path: str | os.PathLike[str], *,
                     raise KeysMissing(
                         f"no signing key in {folder}: restore the signing folder from a "
                         "backup (studio restore) instead of creating a new key",
-                        location=str(folder), hint="see docs/operations.md, Signing keys")
+                        location=str(folder),
+                        hint="see docs/operations.md, Signing keys",
+                    )
                 keys = [_generate(folder)]
             mtime = _mtime_ns(folder)
         ring = KeyRing(keys)
@@ -181,8 +193,9 @@ def _read_keys(folder: Path) -> list[SigningKey]:
 def _generate(folder: Path) -> SigningKey:
     private = Ed25519PrivateKey.generate()
     key_id = _key_id(private)
-    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     path = folder / f"{key_id}.pem"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
@@ -211,7 +224,8 @@ def public_keys(*, instance_path: str | os.PathLike[str]) -> list[dict[str, str]
         return []
 
 
-def verify(data: bytes, key_id: str, signature_b64: str,
-           public_keys: Iterable[Mapping[str, str]]) -> bool:
+def verify(
+    data: bytes, key_id: str, signature_b64: str, public_keys: Iterable[Mapping[str, str]]
+) -> bool:
     """Whether `signature_b64` is a valid Ed25519 signature of `data` by key `key_id`."""
     return signature_is_valid(data, Signature(key_id, signature_b64), public_keys)

@@ -27,10 +27,13 @@ MAX_DESCRIPTION: Final = 10_000
 
 
 def _open_item_artifacts(session: Session) -> set[int]:
-    return set(session.scalars(
-        select(ChangeRequestItem.artifact_id).join(ChangeRequest)
-        .where(ChangeRequest.status.in_(OPEN_STATUSES))
-    ))
+    return set(
+        session.scalars(
+            select(ChangeRequestItem.artifact_id)
+            .join(ChangeRequest)
+            .where(ChangeRequest.status.in_(OPEN_STATUSES))
+        )
+    )
 
 
 def pending_drafts(session: Session, user: User) -> list[Artifact]:
@@ -40,10 +43,13 @@ def pending_drafts(session: Session, user: User) -> list[Artifact]:
         return []
     busy = _open_item_artifacts(session)
     candidates = session.scalars(
-        select(Artifact).where(
+        select(Artifact)
+        .where(
             Artifact.kind.in_(sorted(kinds)),
-            or_(Artifact.approved_number.is_(None),
-                Artifact.approved_number != Artifact.head_number))
+            or_(
+                Artifact.approved_number.is_(None), Artifact.approved_number != Artifact.head_number
+            ),
+        )
         .order_by(Artifact.updated_at.desc(), Artifact.id)
     )
     return [a for a in candidates if a.id not in busy]
@@ -51,13 +57,22 @@ def pending_drafts(session: Session, user: User) -> list[Artifact]:
 
 def open_request_for(session: Session, artifact_id: int) -> ChangeRequest | None:
     return session.scalar(
-        select(ChangeRequest).join(ChangeRequestItem)
-        .where(ChangeRequestItem.artifact_id == artifact_id,
-               ChangeRequest.status.in_(OPEN_STATUSES)))
+        select(ChangeRequest)
+        .join(ChangeRequestItem)
+        .where(
+            ChangeRequestItem.artifact_id == artifact_id, ChangeRequest.status.in_(OPEN_STATUSES)
+        )
+    )
 
 
-def submit(session: Session, *, author: User, title: str, description: str,
-           artifact_ids: Iterable[int | str]) -> ChangeRequest:
+def submit(
+    session: Session,
+    *,
+    author: User,
+    title: str,
+    description: str,
+    artifact_ids: Iterable[int | str],
+) -> ChangeRequest:
     """Create a change request from drafts and put it in front of reviewers."""
     problem = notifications.header_text_problem(title)
     title = " ".join(title.split())
@@ -70,8 +85,9 @@ def submit(session: Session, *, author: User, title: str, description: str,
     elif len(title) > MAX_TITLE:
         errors.append(FieldError("title", f"Keep the title under {MAX_TITLE} characters."))
     if len(description) > MAX_DESCRIPTION:
-        errors.append(FieldError("description",
-                                 f"Keep the description under {MAX_DESCRIPTION:,} characters."))
+        errors.append(
+            FieldError("description", f"Keep the description under {MAX_DESCRIPTION:,} characters.")
+        )
     ids: list[int] = []
     for raw in artifact_ids:
         try:
@@ -83,27 +99,52 @@ def submit(session: Session, *, author: User, title: str, description: str,
     if not ids:
         errors.append(FieldError("artifacts", "Choose at least one draft to submit."))
     elif len(chosen) != len(set(ids)):
-        errors.append(FieldError("artifacts", "Some of those drafts are not yours to submit, "
-                                 "or are already in review. Reload the page."))
+        errors.append(
+            FieldError(
+                "artifacts",
+                "Some of those drafts are not yours to submit, "
+                "or are already in review. Reload the page.",
+            )
+        )
     if errors:
         raise ValidationFailed(errors)
     now = utcnow()
-    request = ChangeRequest(title=title, description=description, author_id=author.id,
-                            status="in_review", submitted_at=now, created_at=now,
-                            updated_at=now)
+    request = ChangeRequest(
+        title=title,
+        description=description,
+        author_id=author.id,
+        status="in_review",
+        submitted_at=now,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(request)
     for artifact in chosen:
-        request.items.append(ChangeRequestItem(artifact_id=artifact.id,
-                                               revision_number=artifact.head_number,
-                                               base_number=artifact.approved_number))
+        request.items.append(
+            ChangeRequestItem(
+                artifact_id=artifact.id,
+                revision_number=artifact.head_number,
+                base_number=artifact.approved_number,
+            )
+        )
     session.flush()
-    audit.record(session, "change_request.submit", actor_id=author.id,
-                 object_type="change_request", object_id=request.id, title=title,
-                 items=approvals.pins(request))
+    audit.record(
+        session,
+        "change_request.submit",
+        actor_id=author.id,
+        object_type="change_request",
+        object_id=request.id,
+        title=title,
+        items=approvals.pins(request),
+    )
     notifications.notify(
-        session, notifications.people_with_roles(session, [REVIEWER]), kind="review_requested",
-        message=f"{author.name} asks for a review: \"{title}\".",
-        link=f"/reviews/{request.id}", exclude=author.id)
+        session,
+        notifications.people_with_roles(session, [REVIEWER]),
+        kind="review_requested",
+        message=f'{author.name} asks for a review: "{title}".',
+        link=f"/reviews/{request.id}",
+        exclude=author.id,
+    )
     return request
 
 
@@ -112,13 +153,23 @@ def withdraw(session: Session, request: ChangeRequest, *, actor: User) -> None:
     if actor.id != request.author_id:
         raise NotAllowed("Only the author withdraws a change request.")
     if request.status not in OPEN_STATUSES:
-        raise ValidationFailed([FieldError(
-            "status", f"This request is already {STATUS_LABELS[request.status].lower()}.")])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "status", f"This request is already {STATUS_LABELS[request.status].lower()}."
+                )
+            ]
+        )
     was_approved = request.status == "approved"
     approvals.void_reviews(request)
     request.status = "withdrawn"
     request.updated_at = utcnow()
     if was_approved:
         approvals.unapprove(request)
-    audit.record(session, "change_request.withdraw", actor_id=actor.id,
-                 object_type="change_request", object_id=request.id)
+    audit.record(
+        session,
+        "change_request.withdraw",
+        actor_id=actor.id,
+        object_type="change_request",
+        object_id=request.id,
+    )

@@ -64,8 +64,11 @@ def asked(session: Session, message: Message) -> list[AskedSurvey]:
     stored = _stored(message)
     if not stored:
         return []
-    done = set(session.scalars(select(SurveyResponse.survey_key).where(
-        SurveyResponse.message_id == message.id)))
+    done = set(
+        session.scalars(
+            select(SurveyResponse.survey_key).where(SurveyResponse.message_id == message.id)
+        )
+    )
     out = []
     for item in stored:
         try:
@@ -88,9 +91,14 @@ class Submitted:
     asked: AskedSurvey
 
 
-def submit(session: Session, message: Message, key: str,
-           form: Iterable[tuple[str, str]], *, now: datetime | None = None
-           ) -> Submitted | None:
+def submit(
+    session: Session,
+    message: Message,
+    key: str,
+    form: Iterable[tuple[str, str]],
+    *,
+    now: datetime | None = None,
+) -> Submitted | None:
     """Store the customer's answers (flushed), once per message and survey.
 
     None when the message asks no such survey; `ValidationFailed` (every problem, each at
@@ -104,9 +112,13 @@ def submit(session: Session, message: Message, key: str,
     answers, problems = read_answers(found.survey, form)
     if problems:
         raise ValidationFailed([FieldError(p.field, p.message) for p in problems])
-    response = SurveyResponse(message_id=message.id, survey_key=key,
-                              bundle_version=message.bundle_version, rule=found.rule[:200],
-                              created_at=now or datetime.now(UTC))
+    response = SurveyResponse(
+        message_id=message.id,
+        survey_key=key,
+        bundle_version=message.bundle_version,
+        rule=found.rule[:200],
+        created_at=now or datetime.now(UTC),
+    )
     session.add(response)
     try:
         session.flush()
@@ -116,8 +128,14 @@ def submit(session: Session, message: Message, key: str,
         return Submitted(False, AskedSurvey(found.survey, found.rule, True))
     for question in found.survey.questions:
         if question.id in answers:
-            session.add(SurveyAnswer(response_id=response.id, survey_key=key,
-                                     question_id=question.id, kind=question.kind,
-                                     value=answers[question.id]))
+            session.add(
+                SurveyAnswer(
+                    response_id=response.id,
+                    survey_key=key,
+                    question_id=question.id,
+                    kind=question.kind,
+                    value=answers[question.id],
+                )
+            )
     session.flush()
     return Submitted(True, AskedSurvey(found.survey, found.rule, True))

@@ -54,10 +54,22 @@ def rows_of(body: Mapping[str, Any]) -> list[QuestionRow]:
     rows = []
     for index, question in enumerate(body.get("questions") or []):
         kind = question.get("kind", "")
-        menu = "scale_5" if kind == "scale" and question.get("low") == 1 else \
-            "scale_10" if kind == "scale" else kind
-        rows.append(QuestionRow(index + 1, question.get("id", ""), menu,
-                                question.get("label", ""), "\n".join(question.get("choices") or [])))
+        menu = (
+            "scale_5"
+            if kind == "scale" and question.get("low") == 1
+            else "scale_10"
+            if kind == "scale"
+            else kind
+        )
+        rows.append(
+            QuestionRow(
+                index + 1,
+                question.get("id", ""),
+                menu,
+                question.get("label", ""),
+                "\n".join(question.get("choices") or []),
+            )
+        )
     return _with_spares(rows)
 
 
@@ -67,8 +79,15 @@ def rows_from_form(form: Mapping[str, str]) -> list[QuestionRow]:
         prefix = f"q{number}_"
         if prefix + "label" not in form and prefix + "kind" not in form:
             continue
-        rows.append(QuestionRow(number, form.get(prefix + "id", ""), form.get(prefix + "kind", ""),
-                                form.get(prefix + "label", ""), form.get(prefix + "choices", "")))
+        rows.append(
+            QuestionRow(
+                number,
+                form.get(prefix + "id", ""),
+                form.get(prefix + "kind", ""),
+                form.get(prefix + "label", ""),
+                form.get(prefix + "choices", ""),
+            )
+        )
     return _with_spares(rows)
 
 
@@ -80,8 +99,9 @@ def _with_spares(rows: list[QuestionRow]) -> list[QuestionRow]:
     return out
 
 
-def body_from_form(title: str, intro: str, rows: list[QuestionRow]
-                   ) -> tuple[dict[str, Any], list[FieldError]]:
+def body_from_form(
+    title: str, intro: str, rows: list[QuestionRow]
+) -> tuple[dict[str, Any], list[FieldError]]:
     """The revision body for the form's rows, and the problems only the form can have (a
     row with wording but no kind)."""
     errors: list[FieldError] = []
@@ -92,8 +112,9 @@ def body_from_form(title: str, intro: str, rows: list[QuestionRow]
         if not row.label.strip() and not row.kind:
             continue
         if row.kind not in QUESTION_KINDS:
-            errors.append(FieldError(f"q{row.number}_kind", "Choose what kind of question "
-                                     "this is."))
+            errors.append(
+                FieldError(f"q{row.number}_kind", "Choose what kind of question this is.")
+            )
             continue
         question_id = row.id if QUESTION_ID.fullmatch(row.id) else ""
         while not question_id:
@@ -102,11 +123,15 @@ def body_from_form(title: str, intro: str, rows: list[QuestionRow]
             if candidate not in used:
                 question_id = candidate
                 used.add(candidate)
-        question: dict[str, Any] = {"id": question_id, "label": row.label.strip(),
-                                    **QUESTION_KINDS[row.kind][1]}
+        question: dict[str, Any] = {
+            "id": question_id,
+            "label": row.label.strip(),
+            **QUESTION_KINDS[row.kind][1],
+        }
         if row.kind == "choice":
-            question["choices"] = [line.strip() for line in row.choices.splitlines()
-                                   if line.strip()]
+            question["choices"] = [
+                line.strip() for line in row.choices.splitlines() if line.strip()
+            ]
         questions.append(question)
     return {"title": title.strip(), "intro": intro.strip(), "questions": questions}, errors
 
@@ -115,8 +140,9 @@ def _field_of(location: str | None) -> str:
     """The form field for a `content.surveys` location such as `questions[2].choices`."""
     found = _LOCATION.fullmatch(location or "")
     if found:
-        part = {"choices": "choices", "kind": "kind", "low": "kind"}.get(found.group(2) or "",
-                                                                        "label")
+        part = {"choices": "choices", "kind": "kind", "low": "kind"}.get(
+            found.group(2) or "", "label"
+        )
         return f"q{int(found.group(1)) + 1}_{part}"
     return {"title": "name", "intro": "intro"}.get(location or "", "questions")
 
@@ -126,43 +152,69 @@ def problems(key: str, body: Mapping[str, Any]) -> list[FieldError]:
     try:
         Survey.from_dict({**body, "key": key})
     except ContentError as failed:
-        return [FieldError(_field_of(d.field), d.message) for d in failed.diagnostics
-                if d.field != "key"]
+        return [
+            FieldError(_field_of(d.field), d.message)
+            for d in failed.diagnostics
+            if d.field != "key"
+        ]
     return []
 
 
-def create(session: Session, *, key: str, title: str, intro: str, rows: list[QuestionRow],
-           actor_id: int) -> Artifact:
+def create(
+    session: Session, *, key: str, title: str, intro: str, rows: list[QuestionRow], actor_id: int
+) -> Artifact:
     """Create a survey (flushed, audited) or raise `ValidationFailed` with every problem."""
-    errors = artifacts.key_and_name_errors(key, title, noun="survey", example="breakfast_hours",
-                                           reserved=RESERVED_KEYS)
+    errors = artifacts.key_and_name_errors(
+        key, title, noun="survey", example="breakfast_hours", reserved=RESERVED_KEYS
+    )
     if not errors and artifacts.find(session, KIND, key) is not None:
         errors.append(FieldError("key", f"A survey called {key} already exists."))
     body, form_errors = body_from_form(title, intro, rows)
     errors += form_errors + [e for e in problems(key, body) if e.field != "name"]
     if errors:
         raise ValidationFailed(errors)
-    return artifacts.create(session, kind=KIND, key=key, name=body["title"], body=body,
-                            actor_id=actor_id)
+    return artifacts.create(
+        session, kind=KIND, key=key, name=body["title"], body=body, actor_id=actor_id
+    )
 
 
-def save(session: Session, artifact: Artifact, *, title: str, intro: str,
-         rows: list[QuestionRow], base_number: int, actor_id: int, summary: str = ""
-         ) -> Revision:
+def save(
+    session: Session,
+    artifact: Artifact,
+    *,
+    title: str,
+    intro: str,
+    rows: list[QuestionRow],
+    base_number: int,
+    actor_id: int,
+    summary: str = "",
+) -> Revision:
     """The next revision, or `ValidationFailed` / `EditConflict` with nothing stored."""
     errors = artifacts.key_and_name_errors(None, title, noun="survey", example="")
     body, form_errors = body_from_form(title, intro, rows)
     errors += form_errors + [e for e in problems(artifact.key, body) if e.field != "name"]
     if errors:
         raise ValidationFailed(errors)
-    return artifacts.save(session, artifact, body=body, base_number=base_number,
-                          actor_id=actor_id, name=body["title"], summary=summary or "Edited")
+    return artifacts.save(
+        session,
+        artifact,
+        body=body,
+        base_number=base_number,
+        actor_id=actor_id,
+        name=body["title"],
+        summary=summary or "Edited",
+    )
 
 
 def head_keys(session: Session) -> list[str]:
     """Survey keys a ruleset being edited may ask: every survey not archived."""
-    return list(session.scalars(select(Artifact.key).where(
-        Artifact.kind == KIND, Artifact.archived.is_(False)).order_by(Artifact.key)))
+    return list(
+        session.scalars(
+            select(Artifact.key)
+            .where(Artifact.kind == KIND, Artifact.archived.is_(False))
+            .order_by(Artifact.key)
+        )
+    )
 
 
 def survey_of(key: str, body: Mapping[str, Any]) -> Survey | None:

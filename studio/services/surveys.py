@@ -41,9 +41,15 @@ def set_every_days(session: Session, raw: str, *, actor_id: int) -> int:
     except (ValueError, AttributeError):
         days = -1
     if not 0 <= days <= MAX_EVERY_DAYS:
-        raise ValidationFailed([FieldError(
-            "nps_every_days", f"Give a whole number of days from 0 to {MAX_EVERY_DAYS} "
-            "(0 asks on every message).")])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "nps_every_days",
+                    f"Give a whole number of days from 0 to {MAX_EVERY_DAYS} "
+                    "(0 asks on every message).",
+                )
+            ]
+        )
     row = session.get(Setting, FREQUENCY_KEY)
     before = row.value if row is not None else DEFAULT_EVERY_DAYS
     if row is None:
@@ -52,8 +58,15 @@ def set_every_days(session: Session, raw: str, *, actor_id: int) -> int:
     else:
         row.value = days
         row.updated_by = actor_id
-    audit.record(session, "survey.frequency", actor_id=actor_id, object_type="setting",
-                 object_id=FREQUENCY_KEY, before=before, after=days)
+    audit.record(
+        session,
+        "survey.frequency",
+        actor_id=actor_id,
+        object_type="setting",
+        object_id=FREQUENCY_KEY,
+        before=before,
+        after=days,
+    )
     session.flush()
     return days
 
@@ -64,22 +77,35 @@ def due(session: Session, customer_id: str, customer_hash: str, now: datetime) -
     if days == 0:
         return True
     since = now - timedelta(days=days)
-    asked = session.scalar(select(exists().where(
-        Message.customer_hash == customer_hash, Message.survey.is_(True),
-        Message.created_at >= since)))
+    asked = session.scalar(
+        select(
+            exists().where(
+                Message.customer_hash == customer_hash,
+                Message.survey.is_(True),
+                Message.created_at >= since,
+            )
+        )
+    )
     if asked:
         return False
-    answered = session.scalar(select(exists().where(
-        FeedbackEvent.type == "nps", FeedbackEvent.customer_id == customer_id,
-        FeedbackEvent.at >= since)))
+    answered = session.scalar(
+        select(
+            exists().where(
+                FeedbackEvent.type == "nps",
+                FeedbackEvent.customer_id == customer_id,
+                FeedbackEvent.at >= since,
+            )
+        )
+    )
     return not answered
 
 
 def score_signature(secret: str, token: str, score: int) -> str:
     """The short HMAC that makes a score link exactly as minted: changing the score in
     the address (or pasting another message's token) gives a link that is refused."""
-    digest = hmac.new(secret.encode("utf-8"), f"nps:{token}:{score}".encode(),
-                      hashlib.sha256).digest()
+    digest = hmac.new(
+        secret.encode("utf-8"), f"nps:{token}:{score}".encode(), hashlib.sha256
+    ).digest()
     return base64.urlsafe_b64encode(digest).decode("ascii")[:SIGNATURE_CHARS]
 
 

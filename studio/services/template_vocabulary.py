@@ -29,17 +29,35 @@ OFFER_FIELDS: Final = (
 
 def vocabulary(schema: Schema) -> dict[str, Any]:
     """Roots, fields (from the interaction schema), filters and helpers, with docs."""
-    names: list[dict[str, str]] = [{"name": root, "doc": f"the {root} of the interaction"
-                                    if root != "offer" else "the offer being rendered",
-                                    "kind": "root"} for root in templates.VOCABULARY]
+    names: list[dict[str, str]] = [
+        {
+            "name": root,
+            "doc": f"the {root} of the interaction"
+            if root != "offer"
+            else "the offer being rendered",
+            "kind": "root",
+        }
+        for root in templates.VOCABULARY
+    ]
     for spec in schema.fields:
         if spec.path.split(".")[0] in ("customer", "inquiry"):
             names.append({"name": spec.path, "doc": spec.doc or spec.describe(), "kind": "field"})
     names.extend({"name": path, "doc": doc, "kind": "field"} for path, doc in OFFER_FIELDS)
-    names.append({"name": "data.", "doc": "extra payload sent with the interaction", "kind": "root"})
-    helpers = [{"name": f"{name}()", "doc": "a link for this customer", "kind": "helper"}
-               for name in templates.HELPERS]
-    filters = sorted(name for name in templates.environment(True).filters
-                     if not name.endswith("_guard") and name != "url_attribute")
-    return {"names": names, "helpers": helpers, "filters": filters,
-            "tags": ["if", "elif", "else", "endif", "for", "endfor", "set", "with", "endwith"]}
+    names.append(
+        {"name": "data.", "doc": "extra payload sent with the interaction", "kind": "root"}
+    )
+    helpers = [
+        {"name": f"{name}()", "doc": "a link for this customer", "kind": "helper"}
+        for name in templates.HELPERS
+    ]
+    filters = sorted(
+        name
+        for name in templates.environment(True).filters
+        if not name.endswith("_guard") and name != "url_attribute"
+    )
+    return {
+        "names": names,
+        "helpers": helpers,
+        "filters": filters,
+        "tags": ["if", "elif", "else", "endif", "for", "endfor", "set", "with", "endwith"],
+    }

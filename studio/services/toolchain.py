@@ -40,9 +40,15 @@ class OfferRef:
 class Toolchain(Protocol):
     def default_schema(self) -> dict[str, Any]: ...
 
-    def compile_ruleset(self, source: str, *, schema: Mapping[str, Any],
-                        offers: Mapping[str, Mapping[str, Any]], name: str,
-                        surveys: Iterable[str] | None = None) -> Compiled: ...
+    def compile_ruleset(
+        self,
+        source: str,
+        *,
+        schema: Mapping[str, Any],
+        offers: Mapping[str, Mapping[str, Any]],
+        name: str,
+        surveys: Iterable[str] | None = None,
+    ) -> Compiled: ...
 
     def compile_eligibility(self, source: str, *, schema: Mapping[str, Any]) -> Compiled: ...
 
@@ -50,8 +56,12 @@ class Toolchain(Protocol):
 
     def compile_mjml(self, source: str) -> str: ...
 
-    def decide(self, ir: Mapping[str, Any], interaction: Mapping[str, Any],
-               offers: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]: ...
+    def decide(
+        self,
+        ir: Mapping[str, Any],
+        interaction: Mapping[str, Any],
+        offers: Mapping[str, Mapping[str, Any]],
+    ) -> dict[str, Any]: ...
 
 
 class DslToolchain:
@@ -76,16 +86,29 @@ class DslToolchain:
 
     @staticmethod
     def _plain(result: Any) -> Compiled:
-        return Compiled(ok=bool(result.ok), diagnostics=[d.to_dict() for d in result.diagnostics],
-                        ir=result.ir if result.ok else None)
+        return Compiled(
+            ok=bool(result.ok),
+            diagnostics=[d.to_dict() for d in result.diagnostics],
+            ir=result.ir if result.ok else None,
+        )
 
-    def compile_ruleset(self, source: str, *, schema: Mapping[str, Any],
-                        offers: Mapping[str, Mapping[str, Any]], name: str,
-                        surveys: Iterable[str] | None = None) -> Compiled:
+    def compile_ruleset(
+        self,
+        source: str,
+        *,
+        schema: Mapping[str, Any],
+        offers: Mapping[str, Mapping[str, Any]],
+        name: str,
+        surveys: Iterable[str] | None = None,
+    ) -> Compiled:
         try:
-            result = dsl.compile_ruleset(source, schema=self._schema(schema),
-                                         offers=self._catalog(offers), name=name,
-                                         surveys=surveys)
+            result = dsl.compile_ruleset(
+                source,
+                schema=self._schema(schema),
+                offers=self._catalog(offers),
+                name=name,
+                surveys=surveys,
+            )
         except dsl.DSLError as failed:
             return Compiled(False, [d.to_dict() for d in failed.diagnostics])
         return self._plain(result)
@@ -104,21 +127,30 @@ class DslToolchain:
         refs = []
         for rule in tree.rules:
             for clause in rule.offers:
-                refs.append(OfferRef(clause.key, clause.key_span.line, clause.key_span.column,
-                                     rule.name))
+                refs.append(
+                    OfferRef(clause.key, clause.key_span.line, clause.key_span.column, rule.name)
+                )
             for follow in rule.follow_ups:
                 if follow.offer_keyword:
-                    refs.append(OfferRef(follow.key, follow.key_span.line,
-                                         follow.key_span.column, rule.name))
+                    refs.append(
+                        OfferRef(
+                            follow.key, follow.key_span.line, follow.key_span.column, rule.name
+                        )
+                    )
         return refs
 
     def compile_mjml(self, source: str) -> str:
         return compile_mjml(source)
 
-    def decide(self, ir: Mapping[str, Any], interaction: Mapping[str, Any],
-               offers: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-        return dsl.load_ruleset(dict(ir)).decide(dict(interaction), self._catalog(offers),
-                                                 explain=False)
+    def decide(
+        self,
+        ir: Mapping[str, Any],
+        interaction: Mapping[str, Any],
+        offers: Mapping[str, Mapping[str, Any]],
+    ) -> dict[str, Any]:
+        return dsl.load_ruleset(dict(ir)).decide(
+            dict(interaction), self._catalog(offers), explain=False
+        )
 
 
 def default_toolchain() -> Toolchain:

@@ -23,10 +23,13 @@ from studio.services.review_states import OPEN_STATUSES, REVIEWABLE_STATUSES
 def reopen_after_edit(session: Session, revision: Revision) -> None:
     """Move every open request holding `revision`'s artifact to it, voiding its verdicts."""
     items = session.scalars(
-        select(ChangeRequestItem).join(ChangeRequest)
-        .where(ChangeRequestItem.artifact_id == revision.artifact_id,
-               ChangeRequest.status.in_(OPEN_STATUSES),
-               ChangeRequestItem.revision_number < revision.number)
+        select(ChangeRequestItem)
+        .join(ChangeRequest)
+        .where(
+            ChangeRequestItem.artifact_id == revision.artifact_id,
+            ChangeRequest.status.in_(OPEN_STATUSES),
+            ChangeRequestItem.revision_number < revision.number,
+        )
     ).all()
     for item in items:
         request = item.change_request
@@ -38,10 +41,17 @@ def reopen_after_edit(session: Session, revision: Revision) -> None:
         request.updated_at = utcnow()
         if before == "approved":
             approvals.unapprove(request)
-        audit.record(session, "change_request.reopened", actor_id=revision.author_id,
-                     object_type="change_request", object_id=request.id,
-                     artifact=f"{item.artifact.kind}:{item.artifact.key}",
-                     revision=revision.number, voided_reviews=voided, was=before)
+        audit.record(
+            session,
+            "change_request.reopened",
+            actor_id=revision.author_id,
+            object_type="change_request",
+            object_id=request.id,
+            artifact=f"{item.artifact.kind}:{item.artifact.key}",
+            revision=revision.number,
+            voided_reviews=voided,
+            was=before,
+        )
 
 
 def _void_on_edit(session: Session, _context: Any, _instances: Any) -> None:

@@ -23,8 +23,15 @@ from studio.services.write_lock import take_workspace_lock
 MAX_COMMENT: Final = 5_000
 
 
-def comment(session: Session, request: ChangeRequest, *, author: User, body: str,
-            artifact_id: int | str | None = None, line: int | str | None = None) -> Comment:
+def comment(
+    session: Session,
+    request: ChangeRequest,
+    *,
+    author: User,
+    body: str,
+    artifact_id: int | str | None = None,
+    line: int | str | None = None,
+) -> Comment:
     """A comment on the whole request, or on one line of one item's diff."""
     body = body.strip()
     errors: list[FieldError] = []
@@ -50,21 +57,39 @@ def comment(session: Session, request: ChangeRequest, *, author: User, body: str
             errors.append(FieldError("line", "Comment on a line of one of the items."))
     if errors:
         raise ValidationFailed(errors)
-    note = Comment(change_request_id=request.id, author_id=author.id, body=body,
-                   artifact_id=target, line=number)
+    note = Comment(
+        change_request_id=request.id,
+        author_id=author.id,
+        body=body,
+        artifact_id=target,
+        line=number,
+    )
     session.add(note)
     session.flush()
-    audit.record(session, "change_request.comment", actor_id=author.id,
-                 object_type="change_request", object_id=request.id, comment=note.id,
-                 artifact_id=target, line=number)
-    notifications.notify(session, [request.author], kind="comment",
-                         message=f"{author.name} commented on \"{request.title}\".",
-                         link=f"/reviews/{request.id}", exclude=author.id)
+    audit.record(
+        session,
+        "change_request.comment",
+        actor_id=author.id,
+        object_type="change_request",
+        object_id=request.id,
+        comment=note.id,
+        artifact_id=target,
+        line=number,
+    )
+    notifications.notify(
+        session,
+        [request.author],
+        kind="comment",
+        message=f'{author.name} commented on "{request.title}".',
+        link=f"/reviews/{request.id}",
+        exclude=author.id,
+    )
     return note
 
 
-def review(session: Session, request: ChangeRequest, *, reviewer: User, verdict: str,
-           body: str, seen: str) -> Review:
+def review(
+    session: Session, request: ChangeRequest, *, reviewer: User, verdict: str, body: str, seen: str
+) -> Review:
     """Approve or request changes on exactly the revisions the reviewer saw (`seen`)."""
     take_workspace_lock(session)
     refusal = review_refusal(session, request, reviewer)
@@ -79,23 +104,43 @@ def review(session: Session, request: ChangeRequest, *, reviewer: User, verdict:
     if len(body) > MAX_COMMENT:
         errors.append(FieldError("body", f"Keep it under {MAX_COMMENT:,} characters."))
     if seen != approvals.pins_token(request):
-        errors.append(FieldError("seen", "The change was edited after you opened it. Reload "
-                                 "to see the latest revisions, then review again."))
+        errors.append(
+            FieldError(
+                "seen",
+                "The change was edited after you opened it. Reload "
+                "to see the latest revisions, then review again.",
+            )
+        )
     if errors:
         raise ValidationFailed(errors)
     for earlier in approvals.active_reviews(session, request):
         if earlier.reviewer_id == reviewer.id:
             earlier.voided = True
-    verdict_row = Review(change_request_id=request.id, reviewer_id=reviewer.id,
-                         verdict=verdict, body=body, pinned=approvals.pins(request))
+    verdict_row = Review(
+        change_request_id=request.id,
+        reviewer_id=reviewer.id,
+        verdict=verdict,
+        body=body,
+        pinned=approvals.pins(request),
+    )
     session.add(verdict_row)
     session.flush()
-    audit.record(session, f"change_request.{verdict}", actor_id=reviewer.id,
-                 object_type="change_request", object_id=request.id, pinned=approvals.pins(request))
+    audit.record(
+        session,
+        f"change_request.{verdict}",
+        actor_id=reviewer.id,
+        object_type="change_request",
+        object_id=request.id,
+        pinned=approvals.pins(request),
+    )
     words = "approved" if verdict == "approve" else "asked for changes to"
-    notifications.notify(session, [request.author], kind=verdict,
-                         message=f"{reviewer.name} {words} \"{request.title}\".",
-                         link=f"/reviews/{request.id}", exclude=reviewer.id)
-    approvals.settle(session, request, required=required_approvals(session),
-                     actor_id=reviewer.id)
+    notifications.notify(
+        session,
+        [request.author],
+        kind=verdict,
+        message=f'{reviewer.name} {words} "{request.title}".',
+        link=f"/reviews/{request.id}",
+        exclude=reviewer.id,
+    )
+    approvals.settle(session, request, required=required_approvals(session), actor_id=reviewer.id)
     return verdict_row

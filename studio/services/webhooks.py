@@ -68,9 +68,15 @@ def configure(session: Session, url: str, secret: str, *, actor: User) -> Webhoo
         if len(url) > 500:
             raise ValidationFailed([FieldError("url", "The URL is longer than 500 characters.")])
         if len(secret) < 16:
-            raise ValidationFailed([FieldError(
-                "secret", "Use a secret of at least 16 characters (the receiver checks "
-                "signatures with it).")])
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "secret",
+                        "Use a secret of at least 16 characters (the receiver checks "
+                        "signatures with it).",
+                    )
+                ]
+            )
     row = session.get(Setting, SETTING)
     value = {"url": url, "secret": secret} if url else {}
     if row is None:
@@ -80,8 +86,14 @@ def configure(session: Session, url: str, secret: str, *, actor: User) -> Webhoo
         row.updated_by = actor.id
         row.updated_at = utcnow()
     session.flush()
-    audit.record(session, "settings.change", actor_id=actor.id, object_type="setting",
-                 object_id=SETTING, after={"url": url} if url else None)
+    audit.record(
+        session,
+        "settings.change",
+        actor_id=actor.id,
+        object_type="setting",
+        object_id=SETTING,
+        after={"url": url} if url else None,
+    )
     return config(session)
 
 
@@ -99,23 +111,24 @@ def take_intents(session: Session) -> list[tuple[str, dict[str, Any]]]:
     return intents
 
 
-def queue_report(session: Session, kind: str, payload: Mapping[str, Any]
-                 ) -> WebhookDelivery | None:
+def queue_report(session: Session, kind: str, payload: Mapping[str, Any]) -> WebhookDelivery | None:
     """Store a delivery for `payload` when a webhook is configured (flushed)."""
     conf = config(session)
     if conf is None:
         return None
     body = json.dumps({"kind": kind, **payload}, separators=(",", ":"), sort_keys=True)
-    delivery = WebhookDelivery(kind=kind, url=conf.url, body=body, status="pending",
-                               next_attempt_at=utcnow())
+    delivery = WebhookDelivery(
+        kind=kind, url=conf.url, body=body, status="pending", next_attempt_at=utcnow()
+    )
     session.add(delivery)
     session.flush()
     intend(session, "loop.webhook_deliver", delivery_id=delivery.id)
     return delivery
 
 
-def deliver(session: Session, delivery_id: int, *, now: datetime | None = None,
-            timeout: float = TIMEOUT) -> str:
+def deliver(
+    session: Session, delivery_id: int, *, now: datetime | None = None, timeout: float = TIMEOUT
+) -> str:
     """Try one delivery if it is due; record the outcome; return its status."""
     delivery = session.get(WebhookDelivery, delivery_id)
     if delivery is None:
@@ -153,9 +166,16 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _post(url: str, body: bytes, signature: str, timeout: float) -> tuple[int | None, str]:
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", SIGNATURE_HEADER: signature,
-        "User-Agent": "pos-studio-webhook/1"})
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: signature,
+            "User-Agent": "pos-studio-webhook/1",
+        },
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 (admin URL)
             return answer.status, ""
@@ -172,12 +192,17 @@ def _post(url: str, body: bytes, signature: str, timeout: float) -> tuple[int | 
 
 def due(session: Session, *, now: datetime | None = None, limit: int = 100) -> list[int]:
     now = now or datetime.now(UTC)
-    return list(session.scalars(
-        select(WebhookDelivery.id).where(WebhookDelivery.status == "pending",
-                                         WebhookDelivery.next_attempt_at <= now)
-        .order_by(WebhookDelivery.id).limit(limit)))
+    return list(
+        session.scalars(
+            select(WebhookDelivery.id)
+            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+            .order_by(WebhookDelivery.id)
+            .limit(limit)
+        )
+    )
 
 
 def recent(session: Session, *, limit: int = 50) -> list[WebhookDelivery]:
-    return list(session.scalars(select(WebhookDelivery)
-                                .order_by(WebhookDelivery.id.desc()).limit(limit)))
+    return list(
+        session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id.desc()).limit(limit))
+    )

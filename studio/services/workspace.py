@@ -62,8 +62,11 @@ class Workspace:
 
     @property
     def rulesets(self) -> dict[str, dict[str, Any]]:
-        return {k: {"key": k, "name": e.name, "source": e.body.get("source", "")}
-                for k, e in self.of_kind("ruleset").items() if not e.archived}
+        return {
+            k: {"key": k, "name": e.name, "source": e.body.get("source", "")}
+            for k, e in self.of_kind("ruleset").items()
+            if not e.archived
+        }
 
     @property
     def schema(self) -> dict[str, Any] | None:
@@ -115,8 +118,14 @@ def snapshot(session: Session, *, which: Which = "head") -> Workspace:
         raise ValueError(f"unknown workspace state {which!r}")
     number = Artifact.head_number if which == "head" else Artifact.approved_number
     rows = session.execute(
-        select(Artifact.kind, Artifact.key, func.coalesce(Revision.name, Artifact.name),
-               Revision.archived, Revision.number, Revision.body)
+        select(
+            Artifact.kind,
+            Artifact.key,
+            func.coalesce(Revision.name, Artifact.name),
+            Revision.archived,
+            Revision.number,
+            Revision.body,
+        )
         .join(Revision, and_(Revision.artifact_id == Artifact.id, Revision.number == number))
         .order_by(Artifact.kind, Artifact.key)
     ).all()
@@ -127,9 +136,11 @@ def snapshot(session: Session, *, which: Which = "head") -> Workspace:
     unavailable: dict[str, str] = {}
     if which == "approved":
         for kind, key, name in session.execute(
-            select(Artifact.kind, Artifact.key, Artifact.name)
-            .where(Artifact.approved_number.is_(None))
+            select(Artifact.kind, Artifact.key, Artifact.name).where(
+                Artifact.approved_number.is_(None)
+            )
         ):
             unavailable[ref(kind, key)] = name
-    return Workspace(which=which, entries=MappingProxyType(entries),
-                     unavailable=MappingProxyType(unavailable))
+    return Workspace(
+        which=which, entries=MappingProxyType(entries), unavailable=MappingProxyType(unavailable)
+    )

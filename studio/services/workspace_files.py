@@ -72,13 +72,25 @@ def export(session: Session, folder: Path, *, which: workspace.Which = "head") -
             continue
         body = workspace.thaw(entry.body)
         _write_entry(folder, entry.kind, entry.key, body)
-        listed.append({"kind": entry.kind, "key": entry.key, "name": entry.name,
-                       "revision": entry.number, "archived": entry.archived})
+        listed.append(
+            {
+                "kind": entry.kind,
+                "key": entry.key,
+                "name": entry.name,
+                "revision": entry.number,
+                "archived": entry.archived,
+            }
+        )
         counts[entry.kind] = counts.get(entry.kind, 0) + 1
-    manifest = {"format": FORMAT, "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "state": which, "artifacts": listed}
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
-                                   encoding="utf-8")
+    manifest = {
+        "format": FORMAT,
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "state": which,
+        "artifacts": listed,
+    }
+    (folder / MANIFEST).write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     return ExportReport(folder=folder, which=which, counts=counts)
 
 
@@ -125,14 +137,17 @@ def import_folder(session: Session, folder: Path, *, actor_id: int | None) -> Im
         try:
             outcome = _import_one(session, folder, kind, key, name, actor_id=actor_id)
         except ValidationFailed as refused:
-            report.problems += [FieldError(f"{_file_of(kind, key)}: {e.field}", e.message,
-                                           e.hint) for e in refused.errors]
+            report.problems += [
+                FieldError(f"{_file_of(kind, key)}: {e.field}", e.message, e.hint)
+                for e in refused.errors
+            ]
             continue
         except (EditConflict, OSError, UnicodeDecodeError, ValueError) as failed:
             report.problems.append(FieldError(_file_of(kind, key), str(failed)))
             continue
-        {"created": report.created, "updated": report.updated,
-         "unchanged": report.unchanged}[outcome].append(where)
+        {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}[
+            outcome
+        ].append(where)
     return report
 
 
@@ -141,17 +156,27 @@ def _manifest(folder: Path) -> dict[str, Any]:
     try:
         manifest = json.loads(_read(path))
     except (OSError, ValueError) as exc:
-        raise WorkspaceFilesError(f"{path} is not a readable workspace export: {exc}",
-                                  hint="export one with `studio workspace export DIR`") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT \
-            or not isinstance(manifest.get("artifacts"), list):
+        raise WorkspaceFilesError(
+            f"{path} is not a readable workspace export: {exc}",
+            hint="export one with `studio workspace export DIR`",
+        ) from exc
+    if (
+        not isinstance(manifest, dict)
+        or manifest.get("format") != FORMAT
+        or not isinstance(manifest.get("artifacts"), list)
+    ):
         raise WorkspaceFilesError(f"{path} is not a workspace export ({FORMAT})")
     for item in manifest["artifacts"]:
-        if not isinstance(item, dict) or item.get("kind") not in _KINDS \
-                or not isinstance(item.get("key"), str) or not isinstance(item.get("name"), str):
+        if (
+            not isinstance(item, dict)
+            or item.get("kind") not in _KINDS
+            or not isinstance(item.get("key"), str)
+            or not isinstance(item.get("name"), str)
+        ):
             raise WorkspaceFilesError(
                 f"{path} lists an entry this studio cannot import: {str(item)[:200]}",
-                hint=f"kinds: {', '.join(_KINDS)}; each with a key and a name")
+                hint=f"kinds: {', '.join(_KINDS)}; each with a key and a name",
+            )
         if "/" in item["key"] or "\\" in item["key"] or item["key"].startswith("."):
             raise WorkspaceFilesError(f"{path}: the key {item['key']!r} is not a file name")
     return manifest
@@ -164,13 +189,18 @@ def _read(path: Path) -> str:
 
 
 def _file_of(kind: str, key: str) -> str:
-    return {"offer": f"offers/{key}.json", "layout": f"layouts/{key}",
-            "ruleset": f"rulesets/{key}.rules", "schema": "schema.json",
-            "lexicon": "lexicon.txt"}[kind]
+    return {
+        "offer": f"offers/{key}.json",
+        "layout": f"layouts/{key}",
+        "ruleset": f"rulesets/{key}.rules",
+        "schema": "schema.json",
+        "lexicon": "lexicon.txt",
+    }[kind]
 
 
-def _import_one(session: Session, folder: Path, kind: str, key: str, name: str, *,
-                actor_id: int | None) -> str:
+def _import_one(
+    session: Session, folder: Path, kind: str, key: str, name: str, *, actor_id: int | None
+) -> str:
     existing = artifacts.find(session, kind, key)
     head = artifacts.head(session, existing).body if existing is not None else None
     summary = "Imported from files"
@@ -184,24 +214,49 @@ def _import_one(session: Session, folder: Path, kind: str, key: str, name: str, 
             return "created"
         if _same(head, body, ignore=("key",)) and existing.name == body["name"]:
             return "unchanged"
-        offers.save(session, existing, body, base_number=existing.head_number,
-                    actor_id=actor_id, summary=summary)
+        offers.save(
+            session,
+            existing,
+            body,
+            base_number=existing.head_number,
+            actor_id=actor_id,
+            summary=summary,
+        )
         return "updated"
     if kind == "layout":
         meta = json.loads(_read(folder / "layouts" / f"{key}.json"))
-        source_path = next((p for p in (folder / "layouts" / f"{key}.mjml",
-                                        folder / "layouts" / f"{key}.html") if p.exists()), None)
+        source_path = next(
+            (
+                p
+                for p in (folder / "layouts" / f"{key}.mjml", folder / "layouts" / f"{key}.html")
+                if p.exists()
+            ),
+            None,
+        )
         if source_path is None or not isinstance(meta, dict):
             raise ValueError(f"layouts/{key}.json and layouts/{key}.mjml or .html are needed")
         source = _read(source_path)
         if existing is None:
-            layouts.create(session, key=key, name=name, channel=str(meta.get("channel", "")),
-                           source=source, actor_id=actor_id)
+            layouts.create(
+                session,
+                key=key,
+                name=name,
+                channel=str(meta.get("channel", "")),
+                source=source,
+                actor_id=actor_id,
+            )
             return "created"
         if head is not None and head.get("source") == source and existing.name == name:
             return "unchanged"
-        layouts.save(session, existing, name=name, source=source,
-                     base_number=existing.head_number, actor_id=actor_id, summary=summary)
+        layouts.save(
+            session,
+            existing,
+            name=name,
+            source=source,
+            base_number=existing.head_number,
+            actor_id=actor_id,
+            summary=summary,
+        )
         return "updated"
     if kind == "ruleset":
         source = _read(folder / "rulesets" / f"{key}.rules")
@@ -210,8 +265,15 @@ def _import_one(session: Session, folder: Path, kind: str, key: str, name: str, 
             return "created"
         if head is not None and head.get("source") == source and existing.name == name:
             return "unchanged"
-        rulesets.save(session, existing, name=name, source=source,
-                      base_number=existing.head_number, actor_id=actor_id, summary=summary)
+        rulesets.save(
+            session,
+            existing,
+            name=name,
+            source=source,
+            base_number=existing.head_number,
+            actor_id=actor_id,
+            summary=summary,
+        )
         return "updated"
     if kind == "schema":
         body = json.loads(_read(folder / "schema.json"))
@@ -219,20 +281,30 @@ def _import_one(session: Session, folder: Path, kind: str, key: str, name: str, 
             raise ValueError("schema.json holds one JSON object")
         if existing is not None and _same(head, body):
             return "unchanged"
-        rulesets.save_schema(session, body, actor_id=actor_id,
-                             base_number=existing.head_number if existing else None)
+        rulesets.save_schema(
+            session, body, actor_id=actor_id, base_number=existing.head_number if existing else None
+        )
         return "updated" if existing is not None else "created"
     text = _read(folder / "lexicon.txt")
-    if existing is not None and head is not None and \
-            [t for t in text.splitlines() if t.strip()] == list(head.get("distress") or []):
+    if (
+        existing is not None
+        and head is not None
+        and [t for t in text.splitlines() if t.strip()] == list(head.get("distress") or [])
+    ):
         return "unchanged"
-    lexicon.save(session, text, base_number=existing.head_number if existing else 0,
-                 actor_id=actor_id, summary=summary)
+    lexicon.save(
+        session,
+        text,
+        base_number=existing.head_number if existing else 0,
+        actor_id=actor_id,
+        summary=summary,
+    )
     return "updated" if existing is not None else "created"
 
 
-def _same(head: Mapping[str, Any] | None, body: Mapping[str, Any], *,
-          ignore: tuple[str, ...] = ()) -> bool:
+def _same(
+    head: Mapping[str, Any] | None, body: Mapping[str, Any], *, ignore: tuple[str, ...] = ()
+) -> bool:
     if head is None:
         return False
     keys = (set(head) | set(body)) - set(ignore)

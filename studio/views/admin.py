@@ -19,7 +19,6 @@ from studio.web import is_htmx, page_arg
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-
 def _get_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
@@ -70,8 +69,9 @@ def new_user() -> str | Response | tuple[str, int]:
 @bp.get("/users/<int:user_id>")
 @security.requires("admin")
 def user(user_id: int) -> str:
-    return render_template("admin/user.html", user=_get_user(db_session(), user_id),
-                           roles=ROLES, errors={})
+    return render_template(
+        "admin/user.html", user=_get_user(db_session(), user_id), roles=ROLES, errors={}
+    )
 
 
 @bp.post("/users/<int:user_id>/roles")
@@ -84,8 +84,9 @@ def update_roles(user_id: int) -> Response | tuple[str, int]:
     try:
         accounts.set_roles(session, target, request.form.getlist("roles"), actor_id=actor.id)
     except ValidationFailed as failed:
-        return render_template("admin/user.html", user=target, roles=ROLES,
-                               errors=failed.by_field()), 422
+        return render_template(
+            "admin/user.html", user=target, roles=ROLES, errors=failed.by_field()
+        ), 422
     flash(f"Roles for {target.name} saved.", "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
@@ -102,8 +103,9 @@ def deactivate(user_id: int) -> str | Response | tuple[str, int]:
     try:
         accounts.set_active(session, target, False, actor_id=actor.id)
     except ValidationFailed as failed:
-        return render_template("admin/user.html", user=target, roles=ROLES,
-                               errors=failed.by_field()), 422
+        return render_template(
+            "admin/user.html", user=target, roles=ROLES, errors=failed.by_field()
+        ), 422
     flash(f"{target.name} can no longer sign in.", "success")
     return redirect(url_for("admin.user", user_id=user_id))
 

@@ -47,19 +47,29 @@ def _lift_args() -> tuple[analytics.Window, attribution.Filters]:
 def lift_page() -> str:
     window, filters = _lift_args()
     found = attribution.attribution(db_session(), window, filters)
-    return render_template("analytics/lift.html", window=window, filters=filters,
-                           found=found, dimension=request.args.get("by", "offer"),
-                           grain=request.args.get("grain", "day"),
-                           dimensions=attribution.DIMENSIONS, grains=attribution.GRAINS)
+    return render_template(
+        "analytics/lift.html",
+        window=window,
+        filters=filters,
+        found=found,
+        dimension=request.args.get("by", "offer"),
+        grain=request.args.get("grain", "day"),
+        dimensions=attribution.DIMENSIONS,
+        grains=attribution.GRAINS,
+    )
 
 
 @bp.get("/trend.svg")
 @security.requires("analytics")
 def trend_chart() -> Response:
     window, filters = _lift_args()
-    found = attribution.trend(db_session(), window, filters,
-                              dimension=request.args.get("by", "offer"),
-                              grain=request.args.get("grain", "day"))
+    found = attribution.trend(
+        db_session(),
+        window,
+        filters,
+        dimension=request.args.get("by", "offer"),
+        grain=request.args.get("grain", "day"),
+    )
     response = Response(attribution.trend_chart(found), mimetype="image/svg+xml")
     security.frame_policy(response, security.CHART_POLICY)
     response.headers["Cache-Control"] = "no-store"
@@ -82,9 +92,10 @@ def export() -> Response:
     window, filters = _lift_args()
     table = request.args.get("table", "rollups")
     session = db_session()
-    rows = {"decisions": lambda: attribution.raw_decisions(session, window),
-            "events": lambda: attribution.raw_events(session, window)}.get(
-        table, lambda: attribution.rollup_rows(session, window, filters))()
+    rows = {
+        "decisions": lambda: attribution.raw_decisions(session, window),
+        "events": lambda: attribution.raw_events(session, window),
+    }.get(table, lambda: attribution.rollup_rows(session, window, filters))()
 
     def generate() -> Iterator[str]:
         out = io.StringIO()
@@ -96,13 +107,19 @@ def export() -> Response:
             out.truncate()
 
     name = table if table in ("decisions", "events") else "rollups"
-    return Response(stream_with_context(generate()), mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename={name}-{window.start}-{window.end}.csv"})
+    return Response(
+        stream_with_context(generate()),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f"attachment; filename={name}-{window.start}-{window.end}.csv"
+        },
+    )
 
 
 @bp.get("/harm")
 @security.requires("analytics")
 def harm_page() -> str:
     window = analytics.window_from(request.args.get("start"), request.args.get("end"))
-    return render_template("analytics/harm.html", window=window,
-                           found=harm.report(db_session(), window))
+    return render_template(
+        "analytics/harm.html", window=window, found=harm.report(db_session(), window)
+    )

@@ -54,9 +54,13 @@ def _api_preflight() -> Response | None:
         return too_large().to_response()
     for name, value in request.headers.items():
         if len(name) + len(value) > MAX_HEADER_BYTES:
-            return ApiError(431, "header_too_large",
-                            f"The {name} header is {len(value)} bytes long; the API accepts "
-                            f"headers up to {MAX_HEADER_BYTES} bytes.", field=name).to_response()
+            return ApiError(
+                431,
+                "header_too_large",
+                f"The {name} header is {len(value)} bytes long; the API accepts "
+                f"headers up to {MAX_HEADER_BYTES} bytes.",
+                field=name,
+            ).to_response()
     return None
 
 
@@ -84,8 +88,7 @@ def _invalid(failed: ValidationFailed) -> Response:
     roll_back_request()
     first = failed.errors[0] if failed.errors else FieldError("", str(failed))
     more = f" (and {len(failed.errors) - 1} more)" if len(failed.errors) > 1 else ""
-    return ApiError(422, "invalid", first.message + more,
-                    field=first.field or None).to_response()
+    return ApiError(422, "invalid", first.message + more, field=first.field or None).to_response()
 
 
 @bp.errorhandler(Exception)
@@ -96,13 +99,19 @@ def _unexpected(error: Exception) -> Response:
         current_app.logger.warning("API rollback failed")
     if database_unavailable(error):
         current_app.logger.error("API: database unavailable: %s", type(error).__name__)
-        return ApiError(503, "database_unavailable",
-                        "The studio's database is unreachable and this answer needs it; "
-                        "try again in a moment. Bundles already served keep working.",
-                        headers={"Retry-After": "5"}).to_response()
+        return ApiError(
+            503,
+            "database_unavailable",
+            "The studio's database is unreachable and this answer needs it; "
+            "try again in a moment. Bundles already served keep working.",
+            headers={"Retry-After": "5"},
+        ).to_response()
     current_app.logger.exception("API error", exc_info=error)
-    return ApiError(500, "internal", "Something went wrong on our side; the error has been "
-                    "logged and nothing was stored.").to_response()
+    return ApiError(
+        500,
+        "internal",
+        "Something went wrong on our side; the error has been logged and nothing was stored.",
+    ).to_response()
 
 
 def _answer(result: object) -> Response:
@@ -115,9 +124,13 @@ def _answer(result: object) -> Response:
 
 
 def _bundle_headers(pointer: Pointer, cache_control: str) -> dict[str, str]:
-    return {"ETag": f'"{pointer.digest}"', "Cache-Control": cache_control,
-            "X-Bundle-Signature": pointer.signature_header,
-            "X-Bundle-Version": str(pointer.version), "Vary": "Authorization"}
+    return {
+        "ETag": f'"{pointer.digest}"',
+        "Cache-Control": cache_control,
+        "X-Bundle-Signature": pointer.signature_header,
+        "X-Bundle-Version": str(pointer.version),
+        "Vary": "Authorization",
+    }
 
 
 def _not_modified(pointer: Pointer) -> bool:
@@ -137,8 +150,9 @@ def _unmodified_response(pointer: Pointer, cache_control: str) -> Response:
 
 
 def _no_bundle() -> Response:
-    return ApiError(404, "no_bundle", "Nothing has been published yet: publish a bundle in "
-                    "the studio first.").to_response()
+    return ApiError(
+        404, "no_bundle", "Nothing has been published yet: publish a bundle in the studio first."
+    ).to_response()
 
 
 @bp.get("/bundles/current")
@@ -174,9 +188,15 @@ def _signature(version: int | None) -> Response:
     if isinstance(served, Refusal):
         return from_refusal(served).to_response()
     pointer = served.pointer
-    return json_response({"version": pointer.version, "digest": pointer.digest,
-                          "key_id": pointer.key_id, "algorithm": signing.ALGORITHM,
-                          "signature": pointer.signature})
+    return json_response(
+        {
+            "version": pointer.version,
+            "digest": pointer.digest,
+            "key_id": pointer.key_id,
+            "algorithm": signing.ALGORITHM,
+            "signature": pointer.signature,
+        }
+    )
 
 
 @bp.get("/bundles/current/signature")
@@ -237,12 +257,10 @@ def decide() -> Response:
     spec = api_messages.may_open() or api_messages.parse_open(open_raw, parsed.interaction)
     if isinstance(spec, ApiError):
         return spec.to_response()
-    result = api_messages.decide_and_open(db_session(), db_session, bundle_cache(), parsed,
-                                          spec)
+    result = api_messages.decide_and_open(db_session(), db_session, bundle_cache(), parsed, spec)
     if isinstance(result, ApiError):
         return result.to_response()
-    result["decision_id"] = decision_log.record_decision(db_session(), result,
-                                                         parsed.interaction)
+    result["decision_id"] = decision_log.record_decision(db_session(), result, parsed.interaction)
     return json_response(result, status=201)
 
 
@@ -260,8 +278,7 @@ def post_message() -> Response:
     result = api_messages.open_message(db_session(), db_session, bundle_cache(), spec, layout)
     if isinstance(result, ApiError):
         return result.to_response()
-    return json_response({"message": result}, status=201,
-                         headers={"Location": result["url"]})
+    return json_response({"message": result}, status=201, headers={"Location": result["url"]})
 
 
 @bp.post("/events")
@@ -311,5 +328,6 @@ def post_contacts() -> Response:
 @security.public
 def openapi_document() -> Response:
     data = json.dumps(openapi.document(), separators=(",", ":"))
-    return Response(data, mimetype="application/json",
-                    headers={"Cache-Control": "public, max-age=300"})
+    return Response(
+        data, mimetype="application/json", headers={"Cache-Control": "public, max-age=300"}
+    )

@@ -31,8 +31,10 @@ def _prose(text: str) -> Markup:
 
 def _render_prose(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _prose(v) if k in _PROSE_KEYS and isinstance(v, str) else _render_prose(v)
-                for k, v in value.items()}
+        return {
+            k: _prose(v) if k in _PROSE_KEYS and isinstance(v, str) else _render_prose(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_render_prose(item) for item in value]
     return value

@@ -20,15 +20,18 @@ bp = Blueprint("assets", __name__, url_prefix="/assets")
 ONE_YEAR = 365 * 24 * 3600
 
 
-
-
 def _library(status: int = 200, errors: dict[str, str] | None = None) -> tuple[str, int]:
     query = request.args.get("q", "")
     page = assets.listing(db_session(), query=query, page=page_arg())
     template = "assets/_grid.html" if is_htmx() and status == 200 else "assets/index.html"
-    return render_template(template, page=page, q=query, errors=errors or {},
-                           url_for_asset=assets.url_for_asset,
-                           max_mb=assets.MAX_BYTES // 1_048_576), status
+    return render_template(
+        template,
+        page=page,
+        q=query,
+        errors=errors or {},
+        url_for_asset=assets.url_for_asset,
+        max_mb=assets.MAX_BYTES // 1_048_576,
+    ), status
 
 
 @bp.get("/")
@@ -48,15 +51,16 @@ def upload() -> Response | tuple[str, int]:
         return _library(422, {"file": "Choose an image file to upload."})
     data = upload.stream.read(assets.MAX_BYTES + 1)
     try:
-        stored = assets.store(session, filename=upload.filename, data=data,
-                              actor_id=actor_id())
+        stored = assets.store(session, filename=upload.filename, data=data, actor_id=actor_id())
     except ValidationFailed as failed:
         return _library(422, failed.by_field())
     if stored.existing:
         flash(f"This image is already in the library as {stored.asset.filename}.", "info")
     else:
-        flash(f"{stored.asset.filename} uploaded ({stored.asset.width}×{stored.asset.height}).",
-              "success")
+        flash(
+            f"{stored.asset.filename} uploaded ({stored.asset.width}×{stored.asset.height}).",
+            "success",
+        )
     return redirect(url_for("assets.index"))
 
 
@@ -64,11 +68,16 @@ def upload() -> Response | tuple[str, int]:
 @security.requires("offers")
 def picker() -> str:
     """The library as a list of choices, for the image field and the rich-text editor."""
-    page = assets.listing(db_session(), query=request.args.get("q", ""),
-                          page=page_arg(), per_page=12)
-    return render_template("assets/_picker.html", page=page, q=request.args.get("q", ""),
-                           url_for_asset=assets.url_for_asset,
-                           target=request.args.get("target", "blocks.image_url"))
+    page = assets.listing(
+        db_session(), query=request.args.get("q", ""), page=page_arg(), per_page=12
+    )
+    return render_template(
+        "assets/_picker.html",
+        page=page,
+        q=request.args.get("q", ""),
+        url_for_asset=assets.url_for_asset,
+        target=request.args.get("target", "blocks.image_url"),
+    )
 
 
 @bp.get("/<sha256>.<extension>")

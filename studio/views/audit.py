@@ -26,6 +26,12 @@ def index() -> str | tuple[str, int]:
         errors, filters, status = failed.by_field(), audit_log.Filters(), 422
     page = audit_log.search(session, filters, page=page_arg())
     template = "audit/_events.html" if is_htmx() else "audit/index.html"
-    return render_template(template, page=page, filters=filters, args=args, errors=errors,
-                           people=audit_log.people(session),
-                           actions=audit_log.actions(session)), status
+    return render_template(
+        template,
+        page=page,
+        filters=filters,
+        args=args,
+        errors=errors,
+        people=audit_log.people(session),
+        actions=audit_log.actions(session),
+    ), status

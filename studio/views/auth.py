@@ -71,8 +71,9 @@ def sign_out() -> Response:
     if user is not None:
         session_db = db_session()
         accounts.end_sessions(user)
-        audit.record(session_db, "auth.sign_out", actor_id=user.id, object_type="user",
-                     object_id=user.id)
+        audit.record(
+            session_db, "auth.sign_out", actor_id=user.id, object_type="user", object_id=user.id
+        )
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.sign_in"))

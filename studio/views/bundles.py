@@ -15,8 +15,6 @@ from studio.web import is_htmx, me, page_arg
 bp = Blueprint("bundles", __name__, url_prefix="/bundles")
 
 
-
-
 def _ring() -> signing.KeyRing:
     return bundles.key_ring(db_session(), current_app.instance_path)
 
@@ -24,9 +22,12 @@ def _ring() -> signing.KeyRing:
 @bp.errorhandler(signing.KeysMissing)
 def _keys_missing(missing: signing.KeysMissing) -> tuple[str, int]:
     """Bundles exist but their keys are gone: say so instead of minting a new key."""
-    return render_template("error.html", code=503, title="Signing keys are missing",
-                           description=f"{missing} See docs/operations.md, Backup and "
-                           "restore."), 503
+    return render_template(
+        "error.html",
+        code=503,
+        title="Signing keys are missing",
+        description=f"{missing} See docs/operations.md, Backup and restore.",
+    ), 503
 
 
 @bp.get("/")
@@ -62,8 +63,9 @@ def publish_now() -> str | Response | tuple[str, int]:
     except IntegrityError:
         return _lost_race()
     except PublishRefused:
-        return render_template("bundles/publish.html", plan=publish.prepare(session),
-                               refused=True), 422
+        return render_template(
+            "bundles/publish.html", plan=publish.prepare(session), refused=True
+        ), 422
     flash(f"Published bundle v{bundle.version}. Downstream systems will pick it up.", "success")
     return redirect(url_for("bundles.show", version=bundle.version))
 
@@ -77,20 +79,22 @@ def rollback(version: int) -> str | Response | tuple[str, int]:
         abort(404)
     current = bundles.current(session)
     if request.method == "GET":
-        return render_template("bundles/confirm_rollback.html", target=target, current=current,
-                               errors={})
+        return render_template(
+            "bundles/confirm_rollback.html", target=target, current=current, errors={}
+        )
     try:
         bundle = publish.rollback(session, actor=me(), version=version, ring=_ring())
     except IntegrityError:
         return _lost_race()
     except (ValidationFailed, BundleTampered) as failed:
-        errors = failed.by_field() if isinstance(failed, ValidationFailed) \
-            else {"version": str(failed)}
-        return render_template("bundles/confirm_rollback.html", target=target,
-                               current=current, errors=errors), 422
+        errors = (
+            failed.by_field() if isinstance(failed, ValidationFailed) else {"version": str(failed)}
+        )
+        return render_template(
+            "bundles/confirm_rollback.html", target=target, current=current, errors=errors
+        ), 422
     flash(f"v{version} is current again, republished as v{bundle.version}.", "success")
     return redirect(url_for("bundles.index"))
-
 
 
 def _lost_race() -> Response:
@@ -102,6 +106,9 @@ def _lost_race() -> Response:
     the transaction unusable: it is rolled back here, before the redirect commits the
     (now empty) unit of work."""
     roll_back_request()
-    flash("Someone else published at the same moment, so nothing changed. Check the "
-          "current bundle, then try again if your change is not in it.", "error")
+    flash(
+        "Someone else published at the same moment, so nothing changed. Check the "
+        "current bundle, then try again if your change is not in it.",
+        "error",
+    )
     return redirect(url_for("bundles.index"))

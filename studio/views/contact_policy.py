@@ -30,21 +30,42 @@ def edit() -> ResponseReturnValue:
     session = db_session()
     if request.method == "GET":
         state = contact_policy.state(session)
-        return render_template("contact_policy/edit.html", state=state, text=state.source, errors=[],
-                               warnings=contact_policy.check(session, state.source),
-                               conflict=None, base_number=state.base_number)
+        return render_template(
+            "contact_policy/edit.html",
+            state=state,
+            text=state.source,
+            errors=[],
+            warnings=contact_policy.check(session, state.source),
+            conflict=None,
+            base_number=state.base_number,
+        )
     text = request.form.get("source", "")
 
     def redraw(refused: Refused) -> tuple[str, int]:
-        return render_template("contact_policy/edit.html", state=contact_policy.state(session),
-                               text=text, errors=refused.messages(), warnings=(),
-                               conflict=refused.conflict, base_number=refused.base_number
-                               ), refused.status
+        return render_template(
+            "contact_policy/edit.html",
+            state=contact_policy.state(session),
+            text=text,
+            errors=refused.messages(),
+            warnings=(),
+            conflict=refused.conflict,
+            base_number=refused.base_number,
+        ), refused.status
 
     return EDITOR.save(
         None,
-        lambda base: contact_policy.save(session, text, base_number=base, actor_id=actor_id(),
-                                         summary=request.form.get("summary", "")),
-        mine=text, redraw=redraw, then=url_for("contact_policy.edit"),
-        saved=lambda _stored: ("Contact policy saved. Submit it for review to ship it in the "
-                               "next bundle.", "success"))
+        lambda base: contact_policy.save(
+            session,
+            text,
+            base_number=base,
+            actor_id=actor_id(),
+            summary=request.form.get("summary", ""),
+        ),
+        mine=text,
+        redraw=redraw,
+        then=url_for("contact_policy.edit"),
+        saved=lambda _stored: (
+            "Contact policy saved. Submit it for review to ship it in the next bundle.",
+            "success",
+        ),
+    )

@@ -22,8 +22,7 @@ def settings() -> Response | str:
         decision_log.set_raw_ids_allowed(session, allowed, actor=me())
         flash("Decision log settings saved.", "success")
         return redirect(url_for("decisions.settings"))
-    return render_template("decisions/settings.html",
-                           raw_ids=decision_log.raw_ids_allowed(session))
+    return render_template("decisions/settings.html", raw_ids=decision_log.raw_ids_allowed(session))
 
 
 @bp.get("/decisions/<decision_id>")

@@ -27,17 +27,19 @@ def _text(name: str) -> str:
 @security.requires("rules")
 def rule_diagnostics() -> Response:
     """Every diagnostic of the posted source, with ranges and one-click fixes."""
-    return jsonify(rule_editor.diagnostics(db_session(), _text("source"),
-                                           name=_text("name") or "ruleset"))
+    return jsonify(
+        rule_editor.diagnostics(db_session(), _text("source"), name=_text("name") or "ruleset")
+    )
 
 
 @bp.post("/rules/problems")
 @security.requires("rules")
 def rule_problems() -> str:
     """The problems list (htmx partial), from the same remembered answer as the markers."""
-    return render_template("rules/_diagnostics.html",
-                           report=rule_editor.report(db_session(), _text("source"),
-                                                     name=_text("name") or "ruleset"))
+    return render_template(
+        "rules/_diagnostics.html",
+        report=rule_editor.report(db_session(), _text("source"), name=_text("name") or "ruleset"),
+    )
 
 
 @bp.get("/rules/vocabulary")
@@ -52,8 +54,9 @@ def rule_vocabulary() -> Response:
 def rule_format() -> Response | tuple[Response, int]:
     formatted = rulesets.format_source(_text("source"))
     if formatted is None:
-        return jsonify({"error": "Fix the errors first: only a ruleset that parses can be "
-                        "formatted."}), 422
+        return jsonify(
+            {"error": "Fix the errors first: only a ruleset that parses can be formatted."}
+        ), 422
     return jsonify({"source": formatted})
 
 
@@ -61,8 +64,14 @@ def rule_format() -> Response | tuple[Response, int]:
 @security.requires("layouts")
 def layout_diagnostics() -> Response:
     report = layouts.check(_text("source"), _text("channel") or "email_html")
-    return jsonify({"ok": report.ok, "errors": report.errors, "warnings": report.warnings,
-                    "diagnostics": report.diagnostics})
+    return jsonify(
+        {
+            "ok": report.ok,
+            "errors": report.errors,
+            "warnings": report.warnings,
+            "diagnostics": report.diagnostics,
+        }
+    )
 
 
 @bp.get("/templates/vocabulary")
@@ -93,8 +102,9 @@ def _new_preview(kind: str) -> str:
     assert user is not None
     key = request.form.get("key", "").strip() or f"new_{kind}"
     view = previews.render(db_session(), form=request.form, owner=user.id, kind=kind, key=key)
-    template = "preview/_pane_body.html" if request.form.get("part") == "pane" \
-        else "preview/_result.html"
+    template = (
+        "preview/_pane_body.html" if request.form.get("part") == "pane" else "preview/_result.html"
+    )
     return render_template(template, view=view, pv_url=request.path)
 
 

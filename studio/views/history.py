@@ -52,10 +52,15 @@ def index() -> str:
     params = history_search.SearchParams.from_args(request.args)
     result = history_search.search(db_session(), params, page=page_arg(), raw_text=_raw_text())
     template = "history/_results.html" if is_htmx() else "history/index.html"
-    return render_template(template, params=params, result=result, raw_text=_raw_text(),
-                           saved=history_search.saved_for(db_session(), actor_id()),
-                           args=params.to_args(),
-                           parquet=history_search.parquet_available())
+    return render_template(
+        template,
+        params=params,
+        result=result,
+        raw_text=_raw_text(),
+        saved=history_search.saved_for(db_session(), actor_id()),
+        args=params.to_args(),
+        parquet=history_search.parquet_available(),
+    )
 
 
 @bp.get("/export.csv")
@@ -63,23 +68,33 @@ def index() -> str:
 def export() -> Response:
     params = history_search.SearchParams.from_args(request.args)
     rows = history_search.export_csv(db_session(), params, raw_text=_raw_text())
-    return Response(stream_with_context(rows), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=interactions.csv"})
+    return Response(
+        stream_with_context(rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=interactions.csv"},
+    )
 
 
 @bp.get("/export.parquet")
 @security.requires("history")
 def export_parquet() -> Response:
     if not history_search.parquet_available():
-        abort(404, description="Parquet export needs pyarrow: install the studio with its "
-              "cluster extra (pip install '.[cluster]').")
+        abort(
+            404,
+            description="Parquet export needs pyarrow: install the studio with its "
+            "cluster extra (pip install '.[cluster]').",
+        )
     params = history_search.SearchParams.from_args(request.args)
     handle = tempfile.NamedTemporaryFile(suffix=".parquet", delete=False)  # noqa: SIM115
     handle.close()
     path = Path(handle.name)
     history_search.export_parquet(db_session(), params, path, raw_text=_raw_text())
-    response = send_file(path, mimetype="application/vnd.apache.parquet", as_attachment=True,
-                         download_name="interactions.parquet")
+    response = send_file(
+        path,
+        mimetype="application/vnd.apache.parquet",
+        as_attachment=True,
+        download_name="interactions.parquet",
+    )
     response.call_on_close(lambda: path.unlink(missing_ok=True))
     return response
 
@@ -88,8 +103,9 @@ def export_parquet() -> Response:
 @security.requires("history")
 def save_search() -> Response:
     params = history_search.SearchParams.from_args(request.form)
-    saved = history_search.save(db_session(), name=request.form.get("name", ""), params=params,
-                                owner_id=actor_id())
+    saved = history_search.save(
+        db_session(), name=request.form.get("name", ""), params=params, owner_id=actor_id()
+    )
     if isinstance(saved, FieldError):
         raise ValidationFailed([saved])
     flash(f"Saved the search “{saved.name}”.")
@@ -103,8 +119,9 @@ def customer(customer_id: str) -> str:
     entries = history_search.timeline(db_session(), customer_id[:100], raw_text=_raw_text())
     if not entries:
         abort(404, description=f"There is no history for the customer {customer_id[:100]}.")
-    return render_template("history/customer.html", customer_id=customer_id, entries=entries,
-                           raw_text=_raw_text())
+    return render_template(
+        "history/customer.html", customer_id=customer_id, entries=entries, raw_text=_raw_text()
+    )
 
 
 @bp.get("/i/<interaction_id>")
@@ -125,9 +142,14 @@ def promote(interaction_id: str) -> Response:
         abort(404, description=f"There is no interaction {interaction_id[:128]}.")
     body = redaction.redact_body(dict(row.body))
     key = samples.slug(f"history-{interaction_id}")
-    sample = samples.create(db_session(), key=key, name=request.form.get("name", "").strip()
-                            or f"From history: {row.intent or row.category}",
-                            tags="history", body=body, actor_id=actor_id())
+    sample = samples.create(
+        db_session(),
+        key=key,
+        name=request.form.get("name", "").strip() or f"From history: {row.intent or row.category}",
+        tags="history",
+        body=body,
+        actor_id=actor_id(),
+    )
     flash(f"Added {sample.key} to the sample library (redacted).")
     return redirect(url_for("interactions.show", key=sample.key))
 
@@ -138,9 +160,11 @@ def promote(interaction_id: str) -> Response:
 @bp.get("/imports")
 @security.requires("history")
 def imports() -> str:
-    return render_template("history/imports.html",
-                           records=interaction_import.recent(db_session()),
-                           total=interaction_import.total_interactions(db_session()))
+    return render_template(
+        "history/imports.html",
+        records=interaction_import.recent(db_session()),
+        total=interaction_import.total_interactions(db_session()),
+    )
 
 
 @bp.post("/imports")
@@ -149,16 +173,21 @@ def upload() -> Response:
     request.max_content_length = MAX_UPLOAD
     upload_file = request.files.get("file")
     if upload_file is None or not upload_file.filename:
-        raise ValidationFailed([FieldError("file", "Choose a .jsonl or .csv file "
-                                           "(optionally .gz) to import.")])
+        raise ValidationFailed(
+            [FieldError("file", "Choose a .jsonl or .csv file (optionally .gz) to import.")]
+        )
     name = secure_filename(upload_file.filename) or "upload"
     folder = interaction_import.uploads_folder(current_app.instance_path)
     path = folder / f"{uuid.uuid4().hex}-{name}"
     upload_file.save(path)
     try:
-        record = interaction_import.create(db_session(), path=path, filename=name,
-                                           redact=request.form.get("redact") == "1",
-                                           actor_id=actor_id())
+        record = interaction_import.create(
+            db_session(),
+            path=path,
+            filename=name,
+            redact=request.form.get("redact") == "1",
+            actor_id=actor_id(),
+        )
     except interaction_import.ImportRefused as refused:
         Path(path).unlink(missing_ok=True)
         raise ValidationFailed([FieldError("file", str(refused))]) from None
@@ -174,8 +203,9 @@ def import_status(import_id: int) -> str:
         abort(404, description=f"There is no import #{import_id}.")
     problems = interaction_import.first_problems(db_session(), record)
     template = "history/_import.html" if is_htmx() else "history/import.html"
-    return render_template(template, record=record, problems=problems,
-                           fraction=interaction_import.progress_fraction)
+    return render_template(
+        template, record=record, problems=problems, fraction=interaction_import.progress_fraction
+    )
 
 
 @bp.post("/imports/<int:import_id>/cancel")
@@ -207,8 +237,11 @@ def import_problems(import_id: int) -> Response:
     if record is None:
         abort(404)
     rows = interaction_import.problems_csv(db_session(), record)
-    return Response(stream_with_context(rows), mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename=import-{import_id}-problems.csv"})
+    return Response(
+        stream_with_context(rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=import-{import_id}-problems.csv"},
+    )
 
 
 # --- backtests ------------------------------------------------------------------------------
@@ -217,9 +250,10 @@ def import_problems(import_id: int) -> Response:
 @bp.app_context_processor
 def _review_backtest() -> dict[str, object]:
     """`review_backtest(change_id)` for reviews/_backtest.html: the latest backtest."""
-    return {"review_backtest": lambda change_id: backtests.latest_for_change(db_session(),
-                                                                          change_id),
-            "default_backtest_from": backtests.default_slice()["date_from"]}
+    return {
+        "review_backtest": lambda change_id: backtests.latest_for_change(db_session(), change_id),
+        "default_backtest_from": backtests.default_slice()["date_from"],
+    }
 
 
 @bp.post("/backtests")
@@ -227,8 +261,12 @@ def _review_backtest() -> dict[str, object]:
 def start_backtest() -> Response:
     params = history_search.SearchParams.from_args(request.form)
     change = request.form.get("change_request_id", "")
-    row = backtests.create(db_session(), params=params, actor_id=actor_id(),
-                           change_request_id=int(change) if change.isdigit() else None)
+    row = backtests.create(
+        db_session(),
+        params=params,
+        actor_id=actor_id(),
+        change_request_id=int(change) if change.isdigit() else None,
+    )
     enqueue_after_commit("backtests.run", backtest_id=row.id)
     return redirect(url_for("history.backtest", backtest_id=row.id))
 

@@ -43,6 +43,5 @@ def ready() -> tuple[dict[str, str], int]:
         except SQLAlchemyError:
             current_app.logger.warning("readiness: rollback failed")
         current_app.logger.warning("readiness: database down: %s", type(exc).__name__)
-        return {"status": "not_ready", "database": "down",
-                "error": type(exc).__name__}, 503
+        return {"status": "not_ready", "database": "down", "error": type(exc).__name__}, 503
     return {"status": "ready", "database": "up"}, 200

@@ -21,14 +21,11 @@ bp = Blueprint("interactions", __name__, url_prefix="/interactions")
 MAX_UPLOAD = 2 * 1024 * 1024
 
 
-
-
 def _sample(session: Session, key: str) -> SampleInteraction:
     sample = samples.get(session, key)
     if sample is None:
         abort(404, description=f"There is no sample interaction with the key {key}.")
     return sample
-
 
 
 @bp.get("/")
@@ -46,15 +43,22 @@ def new() -> str | Response | tuple[str, int]:
     session = db_session()
     mode = request.values.get("mode", "form")
     if request.method == "GET":
-        return render_template("interactions/new.html", sub=samples.submission_for(
-            session, None, mode), spec=samples.editor_spec(session), errors={})
+        return render_template(
+            "interactions/new.html",
+            sub=samples.submission_for(session, None, mode),
+            spec=samples.editor_spec(session),
+            errors={},
+        )
     sub = samples.submission(request.form, mode)
     try:
         sample = samples.create_from(session, sub, actor_id=actor_id())
     except ValidationFailed as failed:
-        return render_template("interactions/new.html", sub=sub,
-                               spec=samples.editor_spec(session),
-                               errors=failed.by_field()), 422
+        return render_template(
+            "interactions/new.html",
+            sub=sub,
+            spec=samples.editor_spec(session),
+            errors=failed.by_field(),
+        ), 422
     flash(f"Sample “{sample.name}” added.", "success")
     return redirect(url_for("interactions.show", key=sample.key))
 
@@ -69,21 +73,30 @@ def import_lines() -> str | tuple[str, int]:
     if upload is not None and upload.filename:
         raw = upload.read(MAX_UPLOAD + 1)
         if len(raw) > MAX_UPLOAD:
-            return render_template("interactions/import.html", report=None, text="",
-                                   tags=request.form.get("tags", ""),
-                                   error="That file is over 2 MB; split it and import the "
-                                   "parts one by one."), 413
+            return render_template(
+                "interactions/import.html",
+                report=None,
+                text="",
+                tags=request.form.get("tags", ""),
+                error="That file is over 2 MB; split it and import the parts one by one.",
+            ), 413
         text = raw.decode("utf-8", errors="replace")
     if not text.strip():
-        return render_template("interactions/import.html", report=None, text="",
-                               tags=request.form.get("tags", ""),
-                               error="Choose a .jsonl file or paste JSON lines."), 422
+        return render_template(
+            "interactions/import.html",
+            report=None,
+            text="",
+            tags=request.form.get("tags", ""),
+            error="Choose a .jsonl file or paste JSON lines.",
+        ), 422
     session = db_session()
-    report = samples.import_lines(session, text, actor_id=actor_id(),
-                                  tags=request.form.get("tags", ""))
+    report = samples.import_lines(
+        session, text, actor_id=actor_id(), tags=request.form.get("tags", "")
+    )
     status = 200 if report.created or not report.problems else 422
-    return render_template("interactions/import.html", report=report, text="",
-                           tags=request.form.get("tags", "")), status
+    return render_template(
+        "interactions/import.html", report=report, text="", tags=request.form.get("tags", "")
+    ), status
 
 
 @bp.get("/matrix")
@@ -113,8 +126,9 @@ def show(key: str) -> str:
     for kind in ("ruleset", "offer"):
         if request.args.get(kind):
             focus_kind, focus_key = kind, request.args[kind]
-    return render_template("interactions/show.html", sample=sample, focus_kind=focus_kind,
-                           focus_key=focus_key)
+    return render_template(
+        "interactions/show.html", sample=sample, focus_kind=focus_kind, focus_key=focus_key
+    )
 
 
 @bp.route("/<key>/edit", methods=["GET", "POST"])
@@ -124,28 +138,47 @@ def edit(key: str) -> str | Response | tuple[str, int]:
     sample = _sample(session, key)
     mode = request.values.get("mode", "form")
     if request.method == "GET":
-        return render_template("interactions/edit.html", sample=sample,
-                               sub=samples.submission_for(session, sample, mode),
-                               spec=samples.editor_spec(session), errors={}, conflict=None,
-                               lock_version=sample.lock_version)
+        return render_template(
+            "interactions/edit.html",
+            sample=sample,
+            sub=samples.submission_for(session, sample, mode),
+            spec=samples.editor_spec(session),
+            errors={},
+            conflict=None,
+            lock_version=sample.lock_version,
+        )
     sub = samples.submission(request.form, mode)
     lock_version = int_arg(request.form.get("lock_version"), -1)
     try:
-        samples.update_from(session, sample, sub, lock_version=lock_version,
-                            actor_id=actor_id())
+        samples.update_from(session, sample, sub, lock_version=lock_version, actor_id=actor_id())
     except ValidationFailed as failed:
-        return render_template("interactions/edit.html", sample=_sample(session, key), sub=sub,
-                               spec=samples.editor_spec(session), errors=failed.by_field(),
-                               conflict=None, lock_version=lock_version), 422
+        return render_template(
+            "interactions/edit.html",
+            sample=_sample(session, key),
+            sub=sub,
+            spec=samples.editor_spec(session),
+            errors=failed.by_field(),
+            conflict=None,
+            lock_version=lock_version,
+        ), 422
     except SampleConflict as conflict:
         fresh = _sample(session, key)
         box = sample_conflict_box(
-            fresh, message=str(conflict), base_version=lock_version,
+            fresh,
+            message=str(conflict),
+            base_version=lock_version,
             mine=_typed_body(session, sub),
-            theirs=json.dumps(fresh.body, indent=2, ensure_ascii=False))
-        return render_template("interactions/edit.html", sample=fresh, sub=sub,
-                               spec=samples.editor_spec(session), errors={}, conflict=box,
-                               lock_version=fresh.lock_version), 409
+            theirs=json.dumps(fresh.body, indent=2, ensure_ascii=False),
+        )
+        return render_template(
+            "interactions/edit.html",
+            sample=fresh,
+            sub=sub,
+            spec=samples.editor_spec(session),
+            errors={},
+            conflict=box,
+            lock_version=fresh.lock_version,
+        ), 409
     flash("Sample saved.", "success")
     return redirect(url_for("interactions.show", key=key))
 
@@ -163,17 +196,20 @@ def _typed_body(session: Session, sub: samples.Submission) -> str:
 def duplicate(key: str) -> str | Response | tuple[str, int]:
     session = db_session()
     sample = _sample(session, key)
-    form = {"key": request.form.get("key", f"{key}-copy"[:64]),
-            "name": request.form.get("name", f"{sample.name} (copy)"[:200])}
+    form = {
+        "key": request.form.get("key", f"{key}-copy"[:64]),
+        "name": request.form.get("name", f"{sample.name} (copy)"[:200]),
+    }
     if request.method == "GET":
-        return render_template("interactions/duplicate.html", sample=sample, form=form,
-                               errors={})
+        return render_template("interactions/duplicate.html", sample=sample, form=form, errors={})
     try:
-        copy = samples.duplicate(session, sample, key=form["key"], name=form["name"],
-                                 actor_id=actor_id())
+        copy = samples.duplicate(
+            session, sample, key=form["key"], name=form["name"], actor_id=actor_id()
+        )
     except ValidationFailed as failed:
-        return render_template("interactions/duplicate.html", sample=sample, form=form,
-                               errors=failed.by_field()), 422
+        return render_template(
+            "interactions/duplicate.html", sample=sample, form=form, errors=failed.by_field()
+        ), 422
     flash(f"“{copy.name}” created as a copy.", "success")
     return redirect(url_for("interactions.edit", key=copy.key))
 

@@ -15,19 +15,24 @@ from studio.views.offers import sandboxed_document
 from studio.web import actor_id, artifact_or_404, is_htmx, page_arg
 
 bp = Blueprint("layouts", __name__, url_prefix="/layouts")
-EDITOR = ArtifactEditor("layout", page="layouts.edit", index="layouts.index",
-                        confirm_archive="layouts/confirm_archive.html")
-
-
-
-
+EDITOR = ArtifactEditor(
+    "layout",
+    page="layouts.edit",
+    index="layouts.index",
+    confirm_archive="layouts/confirm_archive.html",
+)
 
 
 def _page(template: str, status: int = 200, **context: object) -> tuple[str, int]:
     context.setdefault("errors", {})
     context.setdefault("conflict", None)
-    return render_template(template, channels=layouts.CHANNELS, slots=layouts.SLOTS,
-                           mjml_notes=layouts.MJML_NOTES, **context), status
+    return render_template(
+        template,
+        channels=layouts.CHANNELS,
+        slots=layouts.SLOTS,
+        mjml_notes=layouts.MJML_NOTES,
+        **context,
+    ), status
 
 
 @bp.get("/")
@@ -36,12 +41,19 @@ def index() -> str:
     session = db_session()
     query = request.args.get("q", "")
     show_archived = request.args.get("archived") == "1"
-    page = artifacts.listing(session, "layout", query=query, archived=show_archived,
-                             page=page_arg())
+    page = artifacts.listing(
+        session, "layout", query=query, archived=show_archived, page=page_arg()
+    )
     channel_of = layouts.channels_by_key(session, [a.key for a in page.items])
     template = "layouts/_list.html" if is_htmx() else "layouts/index.html"
-    return render_template(template, page=page, q=query, show_archived=show_archived,
-                           channel_of=channel_of, channels=layouts.CHANNELS)
+    return render_template(
+        template,
+        page=page,
+        q=query,
+        show_archived=show_archived,
+        channel_of=channel_of,
+        channels=layouts.CHANNELS,
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -50,19 +62,32 @@ def new() -> str | Response | tuple[str, int]:
     channel = request.values.get("channel", "email_html")
     if channel not in layouts.CHANNELS:
         channel = "email_html"
-    form = {"key": request.form.get("key", ""), "name": request.form.get("name", ""),
-            "channel": channel,
-            "source": request.form.get("source", layouts.STARTERS[channel])}
+    form = {
+        "key": request.form.get("key", ""),
+        "name": request.form.get("name", ""),
+        "channel": channel,
+        "source": request.form.get("source", layouts.STARTERS[channel]),
+    }
     if request.method == "GET":
-        return _page("layouts/new.html", form=form,
-                     report=layouts.check(form["source"], channel))
+        return _page("layouts/new.html", form=form, report=layouts.check(form["source"], channel))
     session = db_session()
     try:
-        artifact = layouts.create(session, key=form["key"], name=form["name"], channel=channel,
-                                  source=form["source"], actor_id=actor_id())
+        artifact = layouts.create(
+            session,
+            key=form["key"],
+            name=form["name"],
+            channel=channel,
+            source=form["source"],
+            actor_id=actor_id(),
+        )
     except ValidationFailed as failed:
-        return _page("layouts/new.html", 422, form=form, errors=failed.by_field(),
-                     report=layouts.check(form["source"], channel))
+        return _page(
+            "layouts/new.html",
+            422,
+            form=form,
+            errors=failed.by_field(),
+            report=layouts.check(form["source"], channel),
+        )
     flash(f"Layout {artifact.name} created.", "success")
     return redirect(url_for("layouts.edit", key=artifact.key))
 
@@ -75,9 +100,16 @@ def edit(key: str) -> str | tuple[str, int]:
     head = artifacts.head(session, artifact)
     channel = str(head.body.get("channel", ""))
     source = str(head.body.get("source", ""))
-    return _page("layouts/edit.html", artifact=artifact, head=head, channel=channel,
-                 name=artifact.name, source=source, base_number=head.number,
-                 report=layouts.check(source, channel))
+    return _page(
+        "layouts/edit.html",
+        artifact=artifact,
+        head=head,
+        channel=channel,
+        name=artifact.name,
+        source=source,
+        base_number=head.number,
+        report=layouts.check(source, channel),
+    )
 
 
 @bp.post("/<key>")
@@ -91,26 +123,44 @@ def save(key: str) -> ResponseReturnValue:
 
     def redraw(refused: Refused) -> tuple[str, int]:
         shown = refused.artifact or artifact
-        return _page("layouts/edit.html", refused.status, artifact=shown,
-                     head=artifacts.head(session, shown), channel=channel, name=name,
-                     source=source, base_number=refused.base_number,
-                     errors=refused.by_field(), conflict=refused.conflict,
-                     report=layouts.check(source, channel))
+        return _page(
+            "layouts/edit.html",
+            refused.status,
+            artifact=shown,
+            head=artifacts.head(session, shown),
+            channel=channel,
+            name=name,
+            source=source,
+            base_number=refused.base_number,
+            errors=refused.by_field(),
+            conflict=refused.conflict,
+            report=layouts.check(source, channel),
+        )
 
     return EDITOR.save(
         artifact,
-        lambda base: layouts.save(session, artifact, name=name, source=source,
-                                  base_number=base, actor_id=actor_id(),
-                                  summary=request.form.get("summary", "")),
-        mine=source, redraw=redraw, then=url_for("layouts.edit", key=key))
+        lambda base: layouts.save(
+            session,
+            artifact,
+            name=name,
+            source=source,
+            base_number=base,
+            actor_id=actor_id(),
+            summary=request.form.get("summary", ""),
+        ),
+        mine=source,
+        redraw=redraw,
+        then=url_for("layouts.edit", key=key),
+    )
 
 
 @bp.post("/check")
 @security.requires("layouts")
 def check() -> str:
     """Live compile errors for the editor (htmx, debounced as the person types)."""
-    report = layouts.check(request.form.get("source", ""),
-                           request.form.get("channel", "email_html"))
+    report = layouts.check(
+        request.form.get("source", ""), request.form.get("channel", "email_html")
+    )
     return render_template("layouts/_diagnostics.html", report=report)
 
 
@@ -121,7 +171,8 @@ def preview(key: str) -> Response:
     session = db_session()
     html = offers.layout_preview(session, artifact_or_404(session, "layout", key)) or (
         "<!doctype html><title>No preview</title><p>Add an offer to the library to see "
-        "this layout filled in.</p>")
+        "this layout filled in.</p>"
+    )
     return sandboxed_document(html)
 
 

@@ -32,25 +32,45 @@ def edit() -> ResponseReturnValue:
     session = db_session()
     if request.method == "GET":
         state = lexicon.state(session)
-        return render_template("lexicon/edit.html", state=state, text=state.text, errors=[],
-                               conflict=None, base_number=state.base_number,
-                               trial=lexicon.try_text(state.text, lexicon.SAMPLE_TEXT))
+        return render_template(
+            "lexicon/edit.html",
+            state=state,
+            text=state.text,
+            errors=[],
+            conflict=None,
+            base_number=state.base_number,
+            trial=lexicon.try_text(state.text, lexicon.SAMPLE_TEXT),
+        )
     text = request.form.get("terms", "")
 
     def redraw(refused: Refused) -> tuple[str, int]:
-        return render_template("lexicon/edit.html", state=lexicon.state(session), text=text,
-                               errors=refused.messages(), conflict=refused.conflict,
-                               base_number=refused.base_number,
-                               trial=lexicon.try_text(text, request.form.get("sample", ""))
-                               ), refused.status
+        return render_template(
+            "lexicon/edit.html",
+            state=lexicon.state(session),
+            text=text,
+            errors=refused.messages(),
+            conflict=refused.conflict,
+            base_number=refused.base_number,
+            trial=lexicon.try_text(text, request.form.get("sample", "")),
+        ), refused.status
 
     return EDITOR.save(
         None,
-        lambda base: lexicon.save(session, text, base_number=base, actor_id=actor_id(),
-                                  summary=request.form.get("summary", "")),
-        mine=text, redraw=redraw, then=url_for("lexicon.edit"),
-        saved=lambda _stored: ("Tone lexicon saved. Submit it for review to ship it in the "
-                               "next bundle.", "success"))
+        lambda base: lexicon.save(
+            session,
+            text,
+            base_number=base,
+            actor_id=actor_id(),
+            summary=request.form.get("summary", ""),
+        ),
+        mine=text,
+        redraw=redraw,
+        then=url_for("lexicon.edit"),
+        saved=lambda _stored: (
+            "Tone lexicon saved. Submit it for review to ship it in the next bundle.",
+            "success",
+        ),
+    )
 
 
 @bp.post("/try")

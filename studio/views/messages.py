@@ -33,6 +33,9 @@ def withdraw(message_id: int) -> str | Response:
     row = messages.withdraw(session, message_id, actor_id=actor_id())
     if row is None:
         abort(404)
-    flash(f"Message {row.id} for customer {row.customer_id} is withdrawn: its link now "
-          "shows a page saying so.", "success")
+    flash(
+        f"Message {row.id} for customer {row.customer_id} is withdrawn: its link now "
+        "shows a page saying so.",
+        "success",
+    )
     return redirect(url_for("messages.index"))

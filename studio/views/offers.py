@@ -17,8 +17,9 @@ from studio.services import artifacts, offers
 from studio.web import actor_id, artifact_or_404, is_htmx, page_arg
 
 bp = Blueprint("offers", __name__, url_prefix="/offers")
-EDITOR = ArtifactEditor("offer", page="offers.show", index="offers.index",
-                        confirm_archive="offers/confirm_archive.html")
+EDITOR = ArtifactEditor(
+    "offer", page="offers.show", index="offers.index", confirm_archive="offers/confirm_archive.html"
+)
 
 
 def sandboxed_document(html: str) -> Response:
@@ -30,41 +31,51 @@ def sandboxed_document(html: str) -> Response:
     load_images = request.args.get("images") == "1"
     if not load_images and security.REMOTE_IMAGE.search(html):
         query = urlencode({**request.args.to_dict(), "images": "1"})
-        bar = ('<p style="margin:0;padding:6px 10px;font:13px sans-serif;background:#fff4ce;'
-               'color:#3d3000">Remote images are not loaded in previews. '
-               f'<a href="?{escape(query)}">Load images</a></p>')
+        bar = (
+            '<p style="margin:0;padding:6px 10px;font:13px sans-serif;background:#fff4ce;'
+            'color:#3d3000">Remote images are not loaded in previews. '
+            f'<a href="?{escape(query)}">Load images</a></p>'
+        )
         html = html.replace("<body>", "<body>" + bar, 1) if "<body>" in html else bar + html
     response = Response(html, mimetype="text/html")
-    return security.frame_policy(response, security.variant_policy(
-        request.host_url.rstrip("/"), images=load_images))
-
-
-
-
+    return security.frame_policy(
+        response, security.variant_policy(request.host_url.rstrip("/"), images=load_images)
+    )
 
 
 def _editor(template: str, *, status: int = 200, **context: object) -> tuple[str, int]:
     context.setdefault("errors", {})
     context.setdefault("conflict", None)
-    return render_template(template, statuses=offers.EDITABLE_STATUSES,
-                           status_labels=offers.STATUS_LABELS,
-                           limits=offers.max_lengths(), **context), status
+    return render_template(
+        template,
+        statuses=offers.EDITABLE_STATUSES,
+        status_labels=offers.STATUS_LABELS,
+        limits=offers.max_lengths(),
+        **context,
+    ), status
 
 
 @bp.get("/")
 @security.requires("offers")
 def index() -> str:
     filters = offers.OfferFilters(
-        q=request.args.get("q", ""), status=request.args.get("status", ""),
-        owner=request.args.get("owner", ""), channel=request.args.get("channel", ""),
-        validity=request.args.get("validity", ""), page=page_arg(),
+        q=request.args.get("q", ""),
+        status=request.args.get("status", ""),
+        owner=request.args.get("owner", ""),
+        channel=request.args.get("channel", ""),
+        validity=request.args.get("validity", ""),
+        page=page_arg(),
     )
     page = offers.listing(db_session(), filters)
     template = "offers/_list.html" if is_htmx() else "offers/index.html"
-    return render_template(template, page=page, filters=filters,
-                           status_labels=offers.STATUS_LABELS,
-                           coverage_labels=offers.COVERAGE_LABELS,
-                           validity_labels=offers.VALIDITY_LABELS)
+    return render_template(
+        template,
+        page=page,
+        filters=filters,
+        status_labels=offers.STATUS_LABELS,
+        coverage_labels=offers.COVERAGE_LABELS,
+        validity_labels=offers.VALIDITY_LABELS,
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -91,14 +102,21 @@ def show(key: str) -> str:
     head = artifacts.head(session, artifact)
     view = offers.variants(session, artifact, email_layout=request.args.get("layout"))
     if is_htmx():
-        return render_template("offers/_variants.html", artifact=artifact, view=view,
-                               labels=offers.VARIANT_LABELS)
-    return render_template("offers/show.html", artifact=artifact, head=head, body=head.body,
-                           view=view, labels=offers.VARIANT_LABELS,
-                           status_labels=offers.STATUS_LABELS,
-                           coverage=offers.coverage(head.body),
-                           coverage_labels=offers.COVERAGE_LABELS,
-                           history=artifacts.history(session, artifact)[:10])
+        return render_template(
+            "offers/_variants.html", artifact=artifact, view=view, labels=offers.VARIANT_LABELS
+        )
+    return render_template(
+        "offers/show.html",
+        artifact=artifact,
+        head=head,
+        body=head.body,
+        view=view,
+        labels=offers.VARIANT_LABELS,
+        status_labels=offers.STATUS_LABELS,
+        coverage=offers.coverage(head.body),
+        coverage_labels=offers.COVERAGE_LABELS,
+        history=artifacts.history(session, artifact)[:10],
+    )
 
 
 @bp.get("/<key>/variants/<channel>.html")
@@ -108,12 +126,18 @@ def variant_document(key: str, channel: str) -> Response:
     if channel not in ("email_html", "message_center"):
         abort(404)
     session = db_session()
-    html = offers.variant_document(session, artifact_or_404(session, "offer", key), channel,
-                                   email_layout=request.args.get("layout"))
+    html = offers.variant_document(
+        session,
+        artifact_or_404(session, "offer", key),
+        channel,
+        email_layout=request.args.get("layout"),
+    )
     if html is None:
-        html = ("<!doctype html><title>No preview</title><p style=\"font-family:sans-serif;"
-                "color:#6b7488\">This variant could not be rendered; see the problems "
-                "listed next to it.</p>")
+        html = (
+            '<!doctype html><title>No preview</title><p style="font-family:sans-serif;'
+            'color:#6b7488">This variant could not be rendered; see the problems '
+            "listed next to it.</p>"
+        )
     return sandboxed_document(html)
 
 
@@ -124,24 +148,43 @@ def edit(key: str) -> ResponseReturnValue:
     artifact = artifact_or_404(session, "offer", key)
     head = artifacts.head(session, artifact)
     if request.method == "GET":
-        return _editor("offers/edit.html", artifact=artifact, head=head,
-                       form=offers.form_from_body(key, head.body))
+        return _editor(
+            "offers/edit.html",
+            artifact=artifact,
+            head=head,
+            form=offers.form_from_body(key, head.body),
+        )
     form = offers.form_from_request(request.form)
     form["key"] = key
     body = offers.body_from_form(form)
 
     def redraw(refused: Refused) -> tuple[str, int]:
         shown = refused.artifact or artifact
-        return _editor("offers/edit.html", status=refused.status, artifact=shown,
-                       head=artifacts.head(session, shown), form=form,
-                       errors=refused.by_field(), conflict=refused.conflict,
-                       base_number=refused.base_number)
+        return _editor(
+            "offers/edit.html",
+            status=refused.status,
+            artifact=shown,
+            head=artifacts.head(session, shown),
+            form=form,
+            errors=refused.by_field(),
+            conflict=refused.conflict,
+            base_number=refused.base_number,
+        )
 
     return EDITOR.save(
         artifact,
-        lambda base: offers.save(session, artifact, body, base_number=base,
-                                 actor_id=actor_id(), summary=request.form.get("summary", "")),
-        mine=artifacts.body_text(body), redraw=redraw, then=url_for("offers.show", key=key))
+        lambda base: offers.save(
+            session,
+            artifact,
+            body,
+            base_number=base,
+            actor_id=actor_id(),
+            summary=request.form.get("summary", ""),
+        ),
+        mine=artifacts.body_text(body),
+        redraw=redraw,
+        then=url_for("offers.show", key=key),
+    )
 
 
 @bp.route("/<key>/duplicate", methods=["GET", "POST"])
@@ -149,16 +192,20 @@ def edit(key: str) -> ResponseReturnValue:
 def duplicate(key: str) -> str | Response | tuple[str, int]:
     session = db_session()
     artifact = artifact_or_404(session, "offer", key)
-    form = {"key": request.form.get("key", f"{key}_copy"[:64]),
-            "name": request.form.get("name", f"{artifact.name} (copy)")}
+    form = {
+        "key": request.form.get("key", f"{key}_copy"[:64]),
+        "name": request.form.get("name", f"{artifact.name} (copy)"),
+    }
     if request.method == "GET":
         return render_template("offers/duplicate.html", artifact=artifact, form=form, errors={})
     try:
-        copy = offers.duplicate(session, artifact, key=form["key"], name=form["name"],
-                                actor_id=actor_id())
+        copy = offers.duplicate(
+            session, artifact, key=form["key"], name=form["name"], actor_id=actor_id()
+        )
     except ValidationFailed as failed:
-        return render_template("offers/duplicate.html", artifact=artifact, form=form,
-                               errors=failed.by_field()), 422
+        return render_template(
+            "offers/duplicate.html", artifact=artifact, form=form, errors=failed.by_field()
+        ), 422
     flash(f"{copy.name} created as a draft copy of {artifact.name}.", "success")
     return redirect(url_for("offers.show", key=copy.key))
 

@@ -24,11 +24,21 @@ def index() -> str:
 
 def _index(errors: dict[str, str], form: dict[str, str]) -> str:
     session = db_session()
-    offers = list(session.scalars(select(Artifact.key).where(
-        Artifact.kind == "offer", Artifact.archived.is_(False)).order_by(Artifact.key)))
-    return render_template("pauses/index.html", pauses=auto_pause.listing(session),
-                           thresholds=auto_pause.thresholds(session), offers=offers,
-                           errors=errors, form=form)
+    offers = list(
+        session.scalars(
+            select(Artifact.key)
+            .where(Artifact.kind == "offer", Artifact.archived.is_(False))
+            .order_by(Artifact.key)
+        )
+    )
+    return render_template(
+        "pauses/index.html",
+        pauses=auto_pause.listing(session),
+        thresholds=auto_pause.thresholds(session),
+        offers=offers,
+        errors=errors,
+        form=form,
+    )
 
 
 @bp.post("/pauses/thresholds")
@@ -37,8 +47,9 @@ def set_threshold() -> Response | tuple[str, int]:
     session = db_session()
     form = {name: request.form.get(name, "")[:64] for name in ("offer", "rate", "min_exposures")}
     try:
-        auto_pause.set_threshold(session, form["offer"], form["rate"], form["min_exposures"],
-                                 actor=me())
+        auto_pause.set_threshold(
+            session, form["offer"], form["rate"], form["min_exposures"], actor=me()
+        )
     except ValidationFailed as failed:
         return _index(failed.by_field(), form), 422
     except NotAllowed:
@@ -68,13 +79,15 @@ def review(pause_id: int) -> Response | tuple[str, int]:
     try:
         auto_pause.review(session, pause_id, verdict, actor=me(), ring=ring)
     except ValidationFailed as failed:
-        return render_template("pauses/show.html", pause=found,
-                               errors=failed.by_field()), 422
+        return render_template("pauses/show.html", pause=found, errors=failed.by_field()), 422
     except NotAllowed:
         abort(403, description="Only reviewers keep or undo an automatic pause.")
-    flash("Pause kept." if verdict == "keep" else
-          f"Pause undone: {found.offer_key} is back in bundle v{found.restored_version}.",
-          "success")
+    flash(
+        "Pause kept."
+        if verdict == "keep"
+        else f"Pause undone: {found.offer_key} is back in bundle v{found.restored_version}.",
+        "success",
+    )
     return redirect(url_for("pauses.show", pause_id=pause_id))
 
 
@@ -87,10 +100,18 @@ def webhook() -> Response | str | tuple[str, int]:
         try:
             webhooks.configure(session, url, secret, actor=me())
         except ValidationFailed as failed:
-            return render_template("pauses/webhook.html", url=url, errors=failed.by_field(),
-                                   deliveries=webhooks.recent(session)), 422
+            return render_template(
+                "pauses/webhook.html",
+                url=url,
+                errors=failed.by_field(),
+                deliveries=webhooks.recent(session),
+            ), 422
         flash("Webhook saved." if url.strip() else "Webhook removed.", "success")
         return redirect(url_for("pauses.webhook"))
     conf = webhooks.config(session)
-    return render_template("pauses/webhook.html", url=conf.url if conf else "", errors={},
-                           deliveries=webhooks.recent(session))
+    return render_template(
+        "pauses/webhook.html",
+        url=conf.url if conf else "",
+        errors={},
+        deliveries=webhooks.recent(session),
+    )

@@ -29,8 +29,9 @@ def _pane(kind: str | None = None, key: str | None = None) -> str:
     if kind is not None and key is not None and artifacts.find(db_session(), kind, key) is None:
         abort(404, description=f"There is no {kind} with the key {key}.")
     view = previews.render(db_session(), form=request.form, owner=_owner(), kind=kind, key=key)
-    template = "preview/_pane_body.html" if request.form.get("part") == "pane" \
-        else "preview/_result.html"
+    template = (
+        "preview/_pane_body.html" if request.form.get("part") == "pane" else "preview/_result.html"
+    )
     return render_template(template, view=view, pv_url=request.path)
 
 
@@ -64,9 +65,11 @@ def document(doc_id: str) -> Response:
     """A rendered email or page, for a `sandbox=""` frame: it may draw, never run."""
     html = previews.document(doc_id, _owner())
     if html is None:
-        html = ("<!doctype html><title>Preview expired</title><p style=\"font-family:"
-                "sans-serif;color:#6b7488\">This preview has expired. Change anything in "
-                "the editor, or reload the page, to render it again.</p>")
+        html = (
+            '<!doctype html><title>Preview expired</title><p style="font-family:'
+            'sans-serif;color:#6b7488">This preview has expired. Change anything in '
+            "the editor, or reload the page, to render it again.</p>"
+        )
     response = Response(html, mimetype="text/html")
     security.frame_policy(response, security.PREVIEW_DOCUMENT_POLICY)
     response.headers["X-Frame-Options"] = "SAMEORIGIN"

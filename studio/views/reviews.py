@@ -42,8 +42,12 @@ def index() -> str:
     queue = request.args.get("queue", "waiting" if "reviewer" in user.roles else "open")
     if queue not in review_reading.QUEUES and queue != "mine":
         queue = "open"
-    page = review_reading.listing(db_session(), queue="open" if queue == "mine" else queue,
-                           mine_for=user if queue == "mine" else None, page=page_arg())
+    page = review_reading.listing(
+        db_session(),
+        queue="open" if queue == "mine" else queue,
+        mine_for=user if queue == "mine" else None,
+        page=page_arg(),
+    )
     template = "reviews/_list.html" if is_htmx() else "reviews/index.html"
     return render_template(template, page=page, queue=queue, labels=review_states.STATUS_LABELS)
 
@@ -53,26 +57,44 @@ def index() -> str:
 def new() -> str | Response | tuple[str, int]:
     session = db_session()
     user = me()
-    form: dict[str, Any] = {"title": "", "description": "", "artifacts": request.args.getlist("artifact")}
+    form: dict[str, Any] = {
+        "title": "",
+        "description": "",
+        "artifacts": request.args.getlist("artifact"),
+    }
     if request.method == "POST":
-        form = {"title": request.form.get("title", ""),
-                "description": request.form.get("description", ""),
-                "artifacts": request.form.getlist("artifact")}
+        form = {
+            "title": request.form.get("title", ""),
+            "description": request.form.get("description", ""),
+            "artifacts": request.form.getlist("artifact"),
+        }
         try:
-            created = submission.submit(session, author=user, title=form["title"],
-                                     description=form["description"],
-                                     artifact_ids=form["artifacts"])
+            created = submission.submit(
+                session,
+                author=user,
+                title=form["title"],
+                description=form["description"],
+                artifact_ids=form["artifacts"],
+            )
         except ValidationFailed as failed:
-            return render_template("reviews/new.html", form=form, errors=failed.by_field(),
-                                   drafts=submission.pending_drafts(session, user),
-                                   kinds=permissions.KIND_LABELS), 422
+            return render_template(
+                "reviews/new.html",
+                form=form,
+                errors=failed.by_field(),
+                drafts=submission.pending_drafts(session, user),
+                kinds=permissions.KIND_LABELS,
+            ), 422
         review_backtest = backtests.create_for_change(session, created.id, actor_id=user.id)
         enqueue_after_commit("backtests.run", backtest_id=review_backtest.id)
         flash("Submitted for review. Reviewers have been told.", "success")
         return redirect(url_for("reviews.show", request_id=created.id))
-    return render_template("reviews/new.html", form=form, errors={},
-                           drafts=submission.pending_drafts(session, user),
-                           kinds=permissions.KIND_LABELS)
+    return render_template(
+        "reviews/new.html",
+        form=form,
+        errors={},
+        drafts=submission.pending_drafts(session, user),
+        kinds=permissions.KIND_LABELS,
+    )
 
 
 @bp.get("/reviews/<int:request_id>")
@@ -81,9 +103,14 @@ def show(request_id: int) -> str:
     session = db_session()
     change = _request_or_404(request_id)
     view = review_reading.detail(session, change, viewer=me())
-    return render_template("reviews/show.html", view=view, errors={},
-                           impact=rendered_impact.impact(session, change),
-                           labels=review_states.STATUS_LABELS, kinds=permissions.KIND_LABELS)
+    return render_template(
+        "reviews/show.html",
+        view=view,
+        errors={},
+        impact=rendered_impact.impact(session, change),
+        labels=review_states.STATUS_LABELS,
+        kinds=permissions.KIND_LABELS,
+    )
 
 
 @bp.get("/reviews/<int:request_id>/render/<int:item_id>/<side>")
@@ -93,8 +120,9 @@ def render_email(request_id: int, item_id: int, side: str) -> Response:
     change = _request_or_404(request_id)
     if side not in ("before", "after"):
         abort(404)
-    html = rendered_impact.email_preview(db_session(), change, item_id, side,
-                                 request.args.get("sample", ""))
+    html = rendered_impact.email_preview(
+        db_session(), change, item_id, side, request.args.get("sample", "")
+    )
     if html is None:
         abort(404)
     response = Response(html, mimetype="text/html")
@@ -112,11 +140,13 @@ def _item_or_404(change: ChangeRequest, item_id: int) -> ChangeRequestItem:
 @security.requires("reviews")
 def download_diff(request_id: int, item_id: int) -> Response:
     """The complete unified diff of one item, for changes too large to show in the page."""
-    text = review_reading.item_diff_text(db_session(), _item_or_404(_request_or_404(request_id),
-                                                             item_id))
+    text = review_reading.item_diff_text(
+        db_session(), _item_or_404(_request_or_404(request_id), item_id)
+    )
     response = Response(text, mimetype="text/plain")
-    response.headers["Content-Disposition"] = f'attachment; filename="change-{request_id}-' \
-        f'item-{item_id}.diff"'
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="change-{request_id}-item-{item_id}.diff"'
+    )
     return response
 
 
@@ -127,25 +157,35 @@ def line_comment_form(request_id: int) -> str:
     change = _request_or_404(request_id)
     artifact_id = request.args.get("artifact_id", type=int)
     line = request.args.get("line", type=int)
-    if artifact_id is None or line is None or line < 1 or \
-            artifact_id not in {i.artifact_id for i in change.items}:
+    if (
+        artifact_id is None
+        or line is None
+        or line < 1
+        or artifact_id not in {i.artifact_id for i in change.items}
+    ):
         abort(404)
-    template = "reviews/_line_comment.html" if is_htmx() \
-        else "reviews/line_comment.html"
+    template = "reviews/_line_comment.html" if is_htmx() else "reviews/line_comment.html"
     return render_template(template, change=change, artifact_id=artifact_id, line=line)
 
 
-def _redisplay(change: ChangeRequest, errors: dict[str, str],
-               typed_form: str = "") -> tuple[str, int]:
+def _redisplay(
+    change: ChangeRequest, errors: dict[str, str], typed_form: str = ""
+) -> tuple[str, int]:
     """Show the request again with the errors, keeping the note the person was writing.
 
     Services refuse before they change anything, and the 422 rolls the request back."""
     session = db_session()
     view = review_reading.detail(session, change, viewer=me())
-    return render_template("reviews/show.html", view=view, errors=errors,
-                           typed_form=typed_form, typed_body=request.form.get("body", ""),
-                           impact=rendered_impact.impact(session, change),
-                           labels=review_states.STATUS_LABELS, kinds=permissions.KIND_LABELS), 422
+    return render_template(
+        "reviews/show.html",
+        view=view,
+        errors=errors,
+        typed_form=typed_form,
+        typed_body=request.form.get("body", ""),
+        impact=rendered_impact.impact(session, change),
+        labels=review_states.STATUS_LABELS,
+        kinds=permissions.KIND_LABELS,
+    ), 422
 
 
 @bp.post("/reviews/<int:request_id>/comments")
@@ -154,15 +194,23 @@ def add_comment(request_id: int) -> Response | str | tuple[str, int]:
     session = db_session()
     change = _request_or_404(request_id)
     try:
-        verdicts.comment(session, change, author=me(), body=request.form.get("body", ""),
-                        artifact_id=request.form.get("artifact_id"),
-                        line=request.form.get("line"))
+        verdicts.comment(
+            session,
+            change,
+            author=me(),
+            body=request.form.get("body", ""),
+            artifact_id=request.form.get("artifact_id"),
+            line=request.form.get("line"),
+        )
     except ValidationFailed as failed:
         form = "line-comment" if request.form.get("artifact_id") else "comment"
         return _redisplay(change, failed.by_field(), form)
     flash("Comment added.", "success")
-    anchor = f"item-{request.form.get('artifact_id')}" if request.form.get("artifact_id") \
+    anchor = (
+        f"item-{request.form.get('artifact_id')}"
+        if request.form.get("artifact_id")
         else "conversation"
+    )
     return redirect(url_for("reviews.show", request_id=request_id, _anchor=anchor))
 
 
@@ -172,13 +220,20 @@ def verdict(request_id: int) -> Response | str | tuple[str, int]:
     session = db_session()
     change = _request_or_404(request_id)
     try:
-        verdicts.review(session, change, reviewer=me(),
-                       verdict=request.form.get("verdict", ""),
-                       body=request.form.get("body", ""), seen=request.form.get("seen", ""))
+        verdicts.review(
+            session,
+            change,
+            reviewer=me(),
+            verdict=request.form.get("verdict", ""),
+            body=request.form.get("body", ""),
+            seen=request.form.get("seen", ""),
+        )
     except ValidationFailed as failed:
         return _redisplay(change, failed.by_field(), "verdict")
-    flash(f"Thanks. The request is now {review_states.STATUS_LABELS[change.status].lower()}.",
-          "success")
+    flash(
+        f"Thanks. The request is now {review_states.STATUS_LABELS[change.status].lower()}.",
+        "success",
+    )
     return redirect(url_for("reviews.show", request_id=request_id))
 
 
@@ -208,12 +263,14 @@ def settings() -> Response | str | tuple[str, int]:
         try:
             review_settings.set_required_approvals(session, raw, actor=me())
         except ValidationFailed as failed:
-            return render_template("reviews/settings.html", value=raw,
-                                   errors=failed.by_field()), 422
+            return render_template(
+                "reviews/settings.html", value=raw, errors=failed.by_field()
+            ), 422
         flash("Review settings saved.", "success")
         return redirect(url_for("reviews.settings"))
-    return render_template("reviews/settings.html", value=review_settings.required_approvals(session),
-                           errors={})
+    return render_template(
+        "reviews/settings.html", value=review_settings.required_approvals(session), errors={}
+    )
 
 
 @bp.get("/history/<kind>/<key>")
@@ -225,9 +282,13 @@ def history(kind: str, key: str) -> str:
     if found is None:
         abort(404)
     artifact, revisions = found
-    return render_template("reviews/history.html", artifact=artifact, revisions=revisions,
-                           marks=review_reading.revision_labels(db_session(), artifact),
-                           kinds=permissions.KIND_LABELS)
+    return render_template(
+        "reviews/history.html",
+        artifact=artifact,
+        revisions=revisions,
+        marks=review_reading.revision_labels(db_session(), artifact),
+        kinds=permissions.KIND_LABELS,
+    )
 
 
 @bp.get("/history/<kind>/<key>/compare")

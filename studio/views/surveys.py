@@ -19,15 +19,18 @@ bp = Blueprint("surveys", __name__, url_prefix="/survey-settings")
 def frequency() -> str | tuple[str, int] | Response:
     session = db_session()
     if request.method == "GET":
-        return render_template("surveys/frequency.html", days=surveys.every_days(session),
-                               errors={})
+        return render_template(
+            "surveys/frequency.html", days=surveys.every_days(session), errors={}
+        )
     raw = request.form.get("nps_every_days", "")
     try:
         days = surveys.set_every_days(session, raw, actor_id=actor_id())
     except ValidationFailed as failed:
-        return render_template("surveys/frequency.html", days=raw,
-                               errors=failed.by_field()), 422
-    flash("Customers are now asked at most once every "
-          f"{days} days." if days else "Customers may now be asked on every message.",
-          "success")
+        return render_template("surveys/frequency.html", days=raw, errors=failed.by_field()), 422
+    flash(
+        f"Customers are now asked at most once every {days} days."
+        if days
+        else "Customers may now be asked on every message.",
+        "success",
+    )
     return redirect(url_for("surveys.frequency"))

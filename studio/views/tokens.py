@@ -17,7 +17,6 @@ from studio.web import actor_id
 bp = Blueprint("tokens", __name__, url_prefix="/admin/tokens")
 
 
-
 @bp.get("/")
 @security.requires("admin")
 def index() -> str:
@@ -29,18 +28,22 @@ def index() -> str:
 def new() -> str | tuple[str, int]:
     form: dict[str, Any] = {"name": "", "scopes": list(api_tokens.SCOPES)}
     if request.method == "GET":
-        return render_template("tokens/new.html", form=form, errors={},
-                               scopes=api_tokens.SCOPE_LABELS)
+        return render_template(
+            "tokens/new.html", form=form, errors={}, scopes=api_tokens.SCOPE_LABELS
+        )
     form = {"name": request.form.get("name", ""), "scopes": request.form.getlist("scopes")}
     session = db_session()
     try:
-        issued = api_tokens.create(session, name=form["name"], scopes=form["scopes"],
-                                   actor_id=actor_id())
+        issued = api_tokens.create(
+            session, name=form["name"], scopes=form["scopes"], actor_id=actor_id()
+        )
     except ValidationFailed as failed:
-        return render_template("tokens/new.html", form=form, errors=failed.by_field(),
-                               scopes=api_tokens.SCOPE_LABELS), 422
-    return render_template("tokens/created.html", issued=issued,
-                           scopes=api_tokens.SCOPE_LABELS), 201
+        return render_template(
+            "tokens/new.html", form=form, errors=failed.by_field(), scopes=api_tokens.SCOPE_LABELS
+        ), 422
+    return render_template(
+        "tokens/created.html", issued=issued, scopes=api_tokens.SCOPE_LABELS
+    ), 201
 
 
 @bp.route("/<int:token_id>/revoke", methods=["GET", "POST"])
@@ -56,6 +59,7 @@ def revoke(token_id: int) -> str | Response:
     if revoked is None:
         abort(404)
     after_commit(forget_tokens)
-    flash(f"“{revoked.name}” ({revoked.prefix}…) is revoked; calls using it now get 401.",
-          "success")
+    flash(
+        f"“{revoked.name}” ({revoked.prefix}…) is revoked; calls using it now get 401.", "success"
+    )
     return redirect(url_for("tokens.index"))

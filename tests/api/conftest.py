@@ -33,20 +33,40 @@ from tests.factories.apps import make_app
 ALL_SCOPES = tuple(api_tokens.SCOPES)
 
 CHECKBOOK: dict[str, Any] = {
-    "id": "i-checkbook", "at": "2026-03-02T10:15:00Z",
-    "inquiry": {"category": "transactional", "intent": "order_checkbook", "channel": "email",
-                "resolution": "confirmed"},
+    "id": "i-checkbook",
+    "at": "2026-03-02T10:15:00Z",
+    "inquiry": {
+        "category": "transactional",
+        "intent": "order_checkbook",
+        "channel": "email",
+        "resolution": "confirmed",
+    },
     "tone": {"label": "neutral", "score": 0.2},
-    "customer": {"id": "c-1001", "authenticated": True, "tier": "gold", "state": "CA",
-                 "products": ["checking"]},
+    "customer": {
+        "id": "c-1001",
+        "authenticated": True,
+        "tier": "gold",
+        "state": "CA",
+        "products": ["checking"],
+    },
 }
 STOLEN_CARD = {
-    "id": "i-stolen", "at": "2026-03-02T11:00:00Z",
-    "inquiry": {"category": "transactional", "intent": "report_stolen_card",
-                "channel": "phone", "resolution": "confirmed"},
+    "id": "i-stolen",
+    "at": "2026-03-02T11:00:00Z",
+    "inquiry": {
+        "category": "transactional",
+        "intent": "report_stolen_card",
+        "channel": "phone",
+        "resolution": "confirmed",
+    },
     "tone": {"label": "distressed", "score": -0.8, "words": ["robbed", "scared"]},
-    "customer": {"id": "c-2002", "authenticated": True, "tier": "silver", "state": "CA",
-                 "products": ["checking", "credit_card"]},
+    "customer": {
+        "id": "c-2002",
+        "authenticated": True,
+        "tier": "silver",
+        "state": "CA",
+        "products": ["checking", "credit_card"],
+    },
 }
 
 
@@ -132,8 +152,7 @@ def issue_token(session: Session) -> IssueToken:
     """Issue a token with the given scopes (all by default); returns the secret."""
 
     def issue(*scopes: str, name: str = "Test system") -> str:
-        issued = api_tokens.create(session, name=name, scopes=scopes or ALL_SCOPES,
-                                   actor_id=None)
+        issued = api_tokens.create(session, name=name, scopes=scopes or ALL_SCOPES, actor_id=None)
         session.commit()
         return issued.secret
 

@@ -27,20 +27,36 @@ def _call(client: FlaskClient, method: str, url: str, body: dict | None, headers
 
 
 def _stored(session) -> tuple[int, int]:
-    return (session.scalar(select(func.count(FeedbackEvent.id))),
-            session.scalar(select(func.count(Bundle.id))))
+    return (
+        session.scalar(select(func.count(FeedbackEvent.id))),
+        session.scalar(select(func.count(Bundle.id))),
+    )
 
 
-BAD_HEADERS = [None, "Bearer", "Bearer pst_not-a-real-token", "Basic dXNlcjpwYXNz",
-               "Bearer " + "x" * 500]
+BAD_HEADERS = [
+    None,
+    "Bearer",
+    "Bearer pst_not-a-real-token",
+    "Basic dXNlcjpwYXNz",
+    "Bearer " + "x" * 500,
+]
 
 
-@pytest.mark.parametrize(("method", "url", "body", "scope", "header"),
-                         [(*call, header) for call in CALLS[3:] for header in BAD_HEADERS[:3]]
-                         + [(*CALLS[0], header) for header in BAD_HEADERS])
+@pytest.mark.parametrize(
+    ("method", "url", "body", "scope", "header"),
+    [(*call, header) for call in CALLS[3:] for header in BAD_HEADERS[:3]]
+    + [(*CALLS[0], header) for header in BAD_HEADERS],
+)
 def test_missing_or_unknown_token_is_401_and_stores_nothing(
-        client: FlaskClient, session, published, method: str, url: str, body: dict | None,
-        scope: str, header: str | None) -> None:
+    client: FlaskClient,
+    session,
+    published,
+    method: str,
+    url: str,
+    body: dict | None,
+    scope: str,
+    header: str | None,
+) -> None:
     before = _stored(session)
     response = _call(client, method, url, body, {"Authorization": header} if header else {})
     assert response.status_code == 401
@@ -51,8 +67,16 @@ def test_missing_or_unknown_token_is_401_and_stores_nothing(
 
 
 @pytest.mark.parametrize(("method", "url", "body", "scope"), CALLS)
-def test_revoked_token_is_401(client: FlaskClient, session, published, issue_token: IssueToken,
-                              method: str, url: str, body: dict | None, scope: str) -> None:
+def test_revoked_token_is_401(
+    client: FlaskClient,
+    session,
+    published,
+    issue_token: IssueToken,
+    method: str,
+    url: str,
+    body: dict | None,
+    scope: str,
+) -> None:
     secret = issue_token()
     assert _call(client, method, url, body, bearer(secret)).status_code == 200
     token = session.scalar(select(ApiToken))
@@ -66,8 +90,15 @@ def test_revoked_token_is_401(client: FlaskClient, session, published, issue_tok
 
 @pytest.mark.parametrize(("method", "url", "body", "scope"), CALLS)
 def test_token_without_the_scope_is_403_naming_it(
-        client: FlaskClient, session, published, issue_token: IssueToken, method: str, url: str,
-        body: dict | None, scope: str) -> None:
+    client: FlaskClient,
+    session,
+    published,
+    issue_token: IssueToken,
+    method: str,
+    url: str,
+    body: dict | None,
+    scope: str,
+) -> None:
     others = [s for s in api_tokens.SCOPES if s != scope]
     before = _stored(session)
     response = _call(client, method, url, body, bearer(issue_token(*others)))
@@ -78,7 +109,8 @@ def test_token_without_the_scope_is_403_naming_it(
 
 
 def test_use_is_recorded_as_last_used_and_the_token_is_stored_hashed(
-        client: FlaskClient, session, published, issue_token: IssueToken) -> None:
+    client: FlaskClient, session, published, issue_token: IssueToken
+) -> None:
     secret = issue_token("bundles:read")
     token = session.scalar(select(ApiToken))
     assert token.last_used_at is None
@@ -89,7 +121,8 @@ def test_use_is_recorded_as_last_used_and_the_token_is_stored_hashed(
 
 
 def test_revoking_in_the_studio_takes_effect_at_once_in_this_worker(
-        app, client: FlaskClient, session, published, issue_token: IssueToken) -> None:
+    app, client: FlaskClient, session, published, issue_token: IssueToken
+) -> None:
     from tests.factories import make_user, post, sign_in_as
 
     secret = issue_token("bundles:read")

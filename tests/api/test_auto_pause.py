@@ -25,8 +25,16 @@ OFFER = "overdraft_protection"
 
 
 def _events(client: FlaskClient, auth, kind: str, count: int, start: int = 0):
-    batch = [{"event_id": f"{kind}-{start + n}", "type": kind, "offer_key": OFFER,
-              "channel": "email", "category": "transactional"} for n in range(count)]
+    batch = [
+        {
+            "event_id": f"{kind}-{start + n}",
+            "type": kind,
+            "offer_key": OFFER,
+            "channel": "email",
+            "category": "transactional",
+        }
+        for n in range(count)
+    ]
     answer = client.post("/api/v1/events", json={"events": batch}, headers=auth)
     assert answer.status_code == 200
     return answer.get_json()
@@ -51,15 +59,17 @@ def owner(session):
     return marketer
 
 
-def test_a_complaint_reaches_the_owners_inbox_at_once(client, session, published: Bundle,
-                                                      auth, owner) -> None:
+def test_a_complaint_reaches_the_owners_inbox_at_once(
+    client, session, published: Bundle, auth, owner
+) -> None:
     _events(client, auth, "complaint", 1)
     [note] = session.scalars(select(Notification).where(Notification.user_id == owner.id))
     assert note.kind == "complaint" and OFFER in note.message
 
 
 def test_crossing_the_threshold_publishes_an_emergency_bundle_without_the_offer(
-        app: Flask, client, session, published: Bundle, auth, owner) -> None:
+    app: Flask, client, session, published: Bundle, auth, owner
+) -> None:
     reviewer = make_user(session, REVIEWER)
     assert _offers_decided(client, auth) == [OFFER]
     _events(client, auth, "shown", 20)
@@ -76,8 +86,10 @@ def test_crossing_the_threshold_publishes_an_emergency_bundle_without_the_offer(
     [entry] = session.scalars(select(AuditEvent).where(AuditEvent.action == "offer.auto_pause"))
     assert entry.actor_id is None and entry.detail["system"] is True
     assert entry.detail["evidence"]["shown"] == 20
-    told = {n.user_id for n in session.scalars(select(Notification)
-                                              .where(Notification.kind == "auto_pause"))}
+    told = {
+        n.user_id
+        for n in session.scalars(select(Notification).where(Notification.kind == "auto_pause"))
+    }
     assert told == {owner.id, reviewer.id}
     # More complaints do not pause it twice.
     _events(client, auth, "complaint", 3, start=3)
@@ -91,17 +103,24 @@ def test_crossing_the_threshold_publishes_an_emergency_bundle_without_the_offer(
 
 
 def test_publishing_leaves_a_paused_offer_out_until_the_pause_is_undone(
-        app: Flask, client, session, published: Bundle, auth, owner) -> None:
+    app: Flask, client, session, published: Bundle, auth, owner
+) -> None:
     _events(client, auth, "shown", 20)
     _events(client, auth, "complaint", 3)
     assert OFFER not in {o["key"] for o in publish.prepare(session).body["offers"]}
 
 
-@pytest.mark.parametrize(("rate", "minimum", "field"), [
-    ("0", "20", "rate"), ("lots", "20", "rate"), ("101", "20", "rate"), ("5", "0", "min_exposures"),
-    ("5", "many", "min_exposures")])
-def test_a_bad_threshold_is_refused_with_its_field(session, owner, rate, minimum,
-                                                   field) -> None:
+@pytest.mark.parametrize(
+    ("rate", "minimum", "field"),
+    [
+        ("0", "20", "rate"),
+        ("lots", "20", "rate"),
+        ("101", "20", "rate"),
+        ("5", "0", "min_exposures"),
+        ("5", "many", "min_exposures"),
+    ],
+)
+def test_a_bad_threshold_is_refused_with_its_field(session, owner, rate, minimum, field) -> None:
     with pytest.raises(ValidationFailed) as refused:
         auto_pause.set_threshold(session, OFFER, rate, minimum, actor=owner)
     assert refused.value.errors[0].field == field

@@ -49,14 +49,16 @@ def _prepare(tmp_path: Path, body: dict[str, Any]) -> tuple[str, str]:
         ring = signing.load_or_create_keys(app.instance_path)
         bundles.store(session, {**body, "version": 1}, ring=ring, actor_id=None, summary={})
         auto_pause.set_threshold(session, OFFER, "10", "5", actor=marketer)
-        secret = api_tokens.create(session, name="t", scopes=("events:write",),
-                                   actor_id=None).secret
+        secret = api_tokens.create(
+            session, name="t", scopes=("events:write",), actor_id=None
+        ).secret
         session.commit()
         session.close()
     events = [{"event_id": f"s{n}", "type": "shown", "offer_key": OFFER} for n in range(5)]
     events.append({"event_id": "c1", "type": "complaint", "offer_key": OFFER})
-    answer = app.test_client().post("/api/v1/events", json={"events": events},
-                                    headers={"Authorization": f"Bearer {secret}"})
+    answer = app.test_client().post(
+        "/api/v1/events", json={"events": events}, headers={"Authorization": f"Bearer {secret}"}
+    )
     assert answer.status_code == 200
     get_database(app).engine.dispose()
     return url, secret
@@ -79,7 +81,8 @@ def _run_until_paused(url: str, tmp_path: Path, timeout: float = 60.0) -> float:
 
 
 def test_a_pause_queued_before_a_restart_happens_after_it(
-        tmp_path: Path, demo_bundle_body: dict[str, Any]) -> None:
+    tmp_path: Path, demo_bundle_body: dict[str, Any]
+) -> None:
     url, _ = _prepare(tmp_path, demo_bundle_body)
     assert _pauses(url) == []  # no consumer ran: the check waits in the queue
     _run_until_paused(url, tmp_path)
@@ -87,7 +90,8 @@ def test_a_pause_queued_before_a_restart_happens_after_it(
 
 
 def test_the_periodic_sweep_pauses_even_when_the_queued_check_was_lost(
-        tmp_path: Path, demo_bundle_body: dict[str, Any]) -> None:
+    tmp_path: Path, demo_bundle_body: dict[str, Any]
+) -> None:
     url, _ = _prepare(tmp_path, demo_bundle_body)
     app = make_app(url, tmp_path / "instance", JOBS_IMMEDIATE=False)
     get_jobs(app).huey.flush()  # the queue is lost (a wiped Redis, a deleted file)

@@ -17,8 +17,10 @@ from tests.api.conftest import publish_demo
 from tests.factories.interactions import write_jsonl
 
 DEMO = Path(__file__).parents[2] / "studio" / "demo" / "interactions.json"
-HAS_DASK = importlib.util.find_spec("distributed") is not None and \
-    importlib.util.find_spec("pyarrow") is not None
+HAS_DASK = (
+    importlib.util.find_spec("distributed") is not None
+    and importlib.util.find_spec("pyarrow") is not None
+)
 
 
 def _drop_refill_savings_rule(session: Session) -> None:
@@ -26,8 +28,14 @@ def _drop_refill_savings_rule(session: Session) -> None:
     source = artifacts.head(session, artifact).body["source"]
     start = source.index('rule "Refill savings')
     end = source.index("rule ", start + 5)
-    artifacts.save(session, artifact, body={"source": source[:start] + source[end:]},
-                   base_number=artifact.head_number, actor_id=None, summary="no savings")
+    artifacts.save(
+        session,
+        artifact,
+        body={"source": source[:start] + source[end:]},
+        base_number=artifact.head_number,
+        actor_id=None,
+        summary="no savings",
+    )
     session.commit()
 
 
@@ -35,11 +43,15 @@ def _history(session: Session, tmp_path: Path, copies: int = 15) -> list[dict]:
     samples = [entry["interaction"] for entry in json.loads(DEMO.read_text())]
     # History rows carry the tone the contact centre measured (the demo rulesets never
     # offer when the tone is unknown).
-    rows = [{**s, "id": f"{s['id']}-{n}", "tone": s.get("tone") or {"label": "neutral", "score": 0.0}}
-            for n in range(copies) for s in samples]
+    rows = [
+        {**s, "id": f"{s['id']}-{n}", "tone": s.get("tone") or {"label": "neutral", "score": 0.0}}
+        for n in range(copies)
+        for s in samples
+    ]
     path = write_jsonl(tmp_path / "h.jsonl", rows)
-    record = interaction_import.create(session, path=path, filename=path.name, redact=False,
-                                       actor_id=None)
+    record = interaction_import.create(
+        session, path=path, filename=path.name, redact=False, actor_id=None
+    )
     assert interaction_import.run(session, record.id).imported == len(rows)
     return rows
 
@@ -59,7 +71,8 @@ def _direct(session: Session, rows: list[dict]) -> tuple[int, dict[str, int]]:
 
 
 def test_a_backtest_counts_what_a_direct_loop_over_the_same_rows_counts(
-        app: Flask, session: Session, tmp_path: Path) -> None:
+    app: Flask, session: Session, tmp_path: Path
+) -> None:
     with app.app_context():
         publish_demo(app, session)
         _drop_refill_savings_rule(session)
@@ -75,7 +88,8 @@ def test_a_backtest_counts_what_a_direct_loop_over_the_same_rows_counts(
 
 
 def test_without_history_a_backtest_replays_the_sample_library(
-        app: Flask, session: Session) -> None:
+    app: Flask, session: Session
+) -> None:
     with app.app_context():
         publish_demo(app, session)
         _drop_refill_savings_rule(session)
@@ -85,31 +99,37 @@ def test_without_history_a_backtest_replays_the_sample_library(
     assert done.result["decided"] == len(samples) and done.result["changed"] >= 1
 
 
-def test_nothing_published_fails_the_backtest_with_the_reason(app: Flask,
-                                                              session: Session) -> None:
+def test_nothing_published_fails_the_backtest_with_the_reason(app: Flask, session: Session) -> None:
     with app.app_context():
         row = backtests.create(session, params=SearchParams(), actor_id=None)
         done = backtests.run(session, row.id)
     assert done.status == "failed" and "nothing is published yet" in done.message
 
 
-@pytest.mark.skipif(not HAS_DASK, reason="the Dask backtest needs the cluster extra: "
-                    "pip install -e '.[cluster]'")
+@pytest.mark.skipif(
+    not HAS_DASK, reason="the Dask backtest needs the cluster extra: pip install -e '.[cluster]'"
+)
 def test_the_same_backtest_on_a_dask_cluster_gives_the_same_counts(
-        app: Flask, session: Session, tmp_path: Path) -> None:
+    app: Flask, session: Session, tmp_path: Path
+) -> None:
     from distributed import LocalCluster
 
     with app.app_context():
         publish_demo(app, session)
         _drop_refill_savings_rule(session)
         _history(session, tmp_path)
-        local = backtests.run(session, backtests.create(session, params=SearchParams(),
-                                                        actor_id=None).id)
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                          dashboard_address=None) as cluster:
+        local = backtests.run(
+            session, backtests.create(session, params=SearchParams(), actor_id=None).id
+        )
+        with LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster:
             on_dask = backtests.run(
-                session, backtests.create(session, params=SearchParams(), actor_id=None).id,
-                scheduler=cluster.scheduler_address, partitions_folder=tmp_path / "parts")
+                session,
+                backtests.create(session, params=SearchParams(), actor_id=None).id,
+                scheduler=cluster.scheduler_address,
+                partitions_folder=tmp_path / "parts",
+            )
     assert on_dask.status == "done" and "Dask cluster" in on_dask.message
     assert len(list((tmp_path / "parts").glob("*.parquet"))) >= 1
     strip = lambda r: {k: v for k, v in r.items() if k != "examples"}  # noqa: E731

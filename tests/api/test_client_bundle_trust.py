@@ -39,8 +39,9 @@ def _publish_next(studio: LiveStudio) -> int:
 
 
 def _get(studio: LiveStudio, path: str) -> tuple[bytes, dict[str, str]]:
-    request = urllib.request.Request(studio.url + path,
-                                     headers={"Authorization": f"Bearer {studio.token}"})
+    request = urllib.request.Request(
+        studio.url + path, headers={"Authorization": f"Bearer {studio.token}"}
+    )
     with urllib.request.urlopen(request) as answer:  # noqa: S310
         return answer.read(), dict(answer.headers.items())
 
@@ -55,8 +56,13 @@ def replay() -> Iterator[tuple[dict[str, tuple[bytes, dict[str, str]]], str]]:
             body, headers = answers[self.path]
             self.send_response(200)
             for name, value in headers.items():
-                if name.lower() not in ("content-length", "transfer-encoding", "connection",
-                                        "date", "server"):
+                if name.lower() not in (
+                    "content-length",
+                    "transfer-encoding",
+                    "connection",
+                    "date",
+                    "server",
+                ):
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -76,7 +82,8 @@ def replay() -> Iterator[tuple[dict[str, tuple[bytes, dict[str, str]]], str]]:
 
 
 def test_a_replayed_older_bundle_is_refused_and_the_newer_one_stays_in_use(
-        live_studio: LiveStudio, replay, tmp_path: Path) -> None:
+    live_studio: LiveStudio, replay, tmp_path: Path
+) -> None:
     answers, replay_url = replay
     old_version = _publish_next(live_studio)
     answers["/api/v1/bundles/current"] = _get(live_studio, "/api/v1/bundles/current")
@@ -95,7 +102,8 @@ def test_a_replayed_older_bundle_is_refused_and_the_newer_one_stays_in_use(
 
 
 def test_a_cache_rolled_back_to_an_older_bundle_is_not_used(
-        live_studio: LiveStudio, tmp_path: Path) -> None:
+    live_studio: LiveStudio, tmp_path: Path
+) -> None:
     older, newer = tmp_path / "older", tmp_path / "newer"
     StudioClient(live_studio.url, live_studio.token, live_studio.keys, older).refresh()
     _publish_next(live_studio)
@@ -109,9 +117,9 @@ def test_a_cache_rolled_back_to_an_older_bundle_is_not_used(
 
 
 def test_a_client_trusting_the_old_key_follows_a_rotation_the_old_key_announced(
-        live_studio: LiveStudio, tmp_path: Path) -> None:
-    client = StudioClient(live_studio.url, live_studio.token, live_studio.keys, tmp_path,
-                          max_age=0)
+    live_studio: LiveStudio, tmp_path: Path
+) -> None:
+    client = StudioClient(live_studio.url, live_studio.token, live_studio.keys, tmp_path, max_age=0)
     assert client.refresh() == "updated"
     old_ids = {k["key_id"] for k in live_studio.keys}
     ring = signing.rotate(live_studio.app.instance_path)
@@ -133,13 +141,16 @@ def test_a_client_trusting_the_old_key_follows_a_rotation_the_old_key_announced(
 
 
 def test_a_key_list_signed_only_by_a_stranger_is_refused(
-        live_studio: LiveStudio, replay, tmp_path: Path) -> None:
+    live_studio: LiveStudio, replay, tmp_path: Path
+) -> None:
     answers, replay_url = replay
     stranger = Ed25519PrivateKey.generate()
     data = canonical_json({"keys": [bundle_signing.public_key_entry(stranger.public_key())]})
     signature = bundle_signing.sign(data, stranger)
-    answers["/api/v1/keys"] = (data, {"Content-Type": "application/json",
-                                      KEYS_SIGNATURE_HEADER: signature.header()})
+    answers["/api/v1/keys"] = (
+        data,
+        {"Content-Type": "application/json", KEYS_SIGNATURE_HEADER: signature.header()},
+    )
     client = StudioClient(replay_url, live_studio.token, live_studio.keys, tmp_path)
     with pytest.raises(BundleRejected) as refused:
         client.refresh_keys()

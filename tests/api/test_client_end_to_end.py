@@ -23,8 +23,7 @@ from tests.api.conftest import CHECKBOOK, STOLEN_CARD, LiveStudio
 
 
 def _client(studio: LiveStudio, cache: Path, url: str | None = None, **options) -> StudioClient:
-    return StudioClient(url or studio.url, studio.token, studio.keys, cache, timeout=5,
-                        **options)
+    return StudioClient(url or studio.url, studio.token, studio.keys, cache, timeout=5, **options)
 
 
 def _without_history(decision: dict) -> dict:
@@ -36,7 +35,8 @@ def _without_bundle(decision: dict) -> dict:
 
 
 def test_client_fetches_verifies_and_decides_like_the_studio(
-        live_studio: LiveStudio, tmp_path: Path) -> None:
+    live_studio: LiveStudio, tmp_path: Path
+) -> None:
     client = _client(live_studio, tmp_path)
     assert client.refresh() == "updated"
     assert client.refresh() == "not_modified"
@@ -49,8 +49,10 @@ def test_client_fetches_verifies_and_decides_like_the_studio(
             # differs too: the client's SQLite file, the studio's table.
             assert local.pop("decision_id") != remote.pop("decision_id")
             assert _without_history(json.loads(json.dumps(local))) == _without_history(remote)
-            assert (local["policy"]["history"]["store"], remote["policy"]["history"]["store"]) == \
-                ("sqlite", "database")
+            assert (local["policy"]["history"]["store"], remote["policy"]["history"]["store"]) == (
+                "sqlite",
+                "database",
+            )
     checkbook = client.decide(CHECKBOOK)
     assert [o["offer"] for o in checkbook["offers"]] == ["overdraft_protection"]
     stolen = client.decide(STOLEN_CARD)
@@ -59,7 +61,8 @@ def test_client_fetches_verifies_and_decides_like_the_studio(
 
 
 def test_client_keeps_deciding_on_the_cached_bundle_when_the_studio_is_down(
-        live_studio: LiveStudio, tmp_path: Path) -> None:
+    live_studio: LiveStudio, tmp_path: Path
+) -> None:
     _client(live_studio, tmp_path).refresh()
     offline = _client(live_studio, tmp_path, url="http://127.0.0.1:9", max_age=0)
     assert offline.refresh() == "offline"
@@ -69,11 +72,13 @@ def test_client_keeps_deciding_on_the_cached_bundle_when_the_studio_is_down(
 
 
 def test_a_down_studio_is_asked_at_most_once_per_max_age_while_deciding_locally(
-        live_studio: LiveStudio, tmp_path: Path) -> None:
+    live_studio: LiveStudio, tmp_path: Path
+) -> None:
     _client(live_studio, tmp_path).refresh()
     now = [1000.0]
-    offline = _client(live_studio, tmp_path, url="http://127.0.0.1:9", max_age=60,
-                      clock=lambda: now[0])
+    offline = _client(
+        live_studio, tmp_path, url="http://127.0.0.1:9", max_age=60, clock=lambda: now[0]
+    )
     attempts = []
     real_send = offline._send
 
@@ -108,13 +113,21 @@ def test_a_tampered_disk_cache_is_ignored(live_studio: LiveStudio, tmp_path: Pat
 
 
 def test_events_are_sent_and_a_resent_event_is_stored_once(
-        live_studio: LiveStudio, tmp_path: Path) -> None:
+    live_studio: LiveStudio, tmp_path: Path
+) -> None:
     client = _client(live_studio, tmp_path)
     client.refresh()
     events: list[dict[str, Any]] = [
-        {"event_id": "e2e-shown-1", "type": "shown", "offer_key": "overdraft_protection",
-         "channel": "email", "category": "transactional", "customer_id": "c-1001"},
-        {"type": "nps", "score": 9, "customer_id": "c-1001"}]
+        {
+            "event_id": "e2e-shown-1",
+            "type": "shown",
+            "offer_key": "overdraft_protection",
+            "channel": "email",
+            "category": "transactional",
+            "customer_id": "c-1001",
+        },
+        {"type": "nps", "score": 9, "customer_id": "c-1001"},
+    ]
     first = client.send_events(events)
     assert first["queued"] == 2
     assert client.flush(10)
@@ -134,26 +147,35 @@ def stored_event_ids(studio: LiveStudio, event_ids: list[str]) -> list[str]:
     from studio.models import FeedbackEvent
 
     with get_database(studio.app).session() as session:
-        return sorted(session.scalars(select(FeedbackEvent.event_id)
-                                      .where(FeedbackEvent.event_id.in_(event_ids))))
+        return sorted(
+            session.scalars(
+                select(FeedbackEvent.event_id).where(FeedbackEvent.event_id.in_(event_ids))
+            )
+        )
 
 
 def test_local_decisions_are_reported_once_and_events_carry_their_id(
-        live_studio: LiveStudio, tmp_path: Path) -> None:
+    live_studio: LiveStudio, tmp_path: Path
+) -> None:
     client = _client(live_studio, tmp_path)
     client.refresh()
     decision = client.decide(CHECKBOOK)
     pending = list(client.pending_decisions)
     assert [p["decision_id"] for p in pending] == [decision["decision_id"]]
-    assert pending[0]["offers"] == [{"ruleset": "retail_banking",
-                                     "offer": "overdraft_protection",
-                                     "rule": decision["offers"][0]["rule"]}]
+    assert pending[0]["offers"] == [
+        {
+            "ruleset": "retail_banking",
+            "offer": "overdraft_protection",
+            "rule": decision["offers"][0]["rule"],
+        }
+    ]
     assert client.send_decisions()["stored"] == 1
     assert client.pending_decisions == []
     client.pending_decisions = pending  # a retry after a lost answer
     assert client.send_decisions()["duplicates"] == 1
-    sent = client.send_events([{"type": "accepted", "offer_key": "overdraft_protection",
-                                "decision": decision}])
+    sent = client.send_events(
+        [{"type": "accepted", "offer_key": "overdraft_protection", "decision": decision}]
+    )
     assert client.flush(10)
     assert client.outbox.rejected() == []
     from sqlalchemy import select
@@ -162,8 +184,9 @@ def test_local_decisions_are_reported_once_and_events_carry_their_id(
     from studio.models import FeedbackEvent
 
     with get_database(live_studio.app).session() as session:
-        stored = session.scalars(select(FeedbackEvent.decision_id)
-                                 .where(FeedbackEvent.event_id.in_(sent["event_ids"]))).all()
+        stored = session.scalars(
+            select(FeedbackEvent.decision_id).where(FeedbackEvent.event_id.in_(sent["event_ids"]))
+        ).all()
     assert stored == [decision["decision_id"]]
     client.close()
 
@@ -177,8 +200,9 @@ class _Tamper:
     def __init__(self, upstream: str, token: str, how: str) -> None:
         import urllib.request
 
-        request = urllib.request.Request(f"{upstream}/api/v1/bundles/current",
-                                         headers={"Authorization": f"Bearer {token}"})
+        request = urllib.request.Request(
+            f"{upstream}/api/v1/bundles/current", headers={"Authorization": f"Bearer {token}"}
+        )
         with urllib.request.urlopen(request) as answer:  # noqa: S310
             self.body = answer.read()
             self.headers = dict(answer.headers.items())
@@ -196,7 +220,8 @@ class _Tamper:
             headers["X-Bundle-Signature"] = f"{key_id},sig=" + "A" * 86 + "=="
         elif self.how == "unknown key":
             headers["X-Bundle-Signature"] = headers["X-Bundle-Signature"].replace(
-                "keyid=", "keyid=0000")
+                "keyid=", "keyid=0000"
+            )
         elif self.how == "one byte changed, same etag":
             body = body.replace(b'"value":120.0', b'"value":120.5', 1)
         elif self.how == "one byte changed, matching etag":
@@ -248,13 +273,21 @@ def impersonator(request: pytest.FixtureRequest, live_studio: LiveStudio) -> Ite
         thread.join(timeout=5)
 
 
-TAMPERING = ["missing signature", "stripped signature", "wrong signature", "unknown key",
-             "one byte changed, same etag", "one byte changed, matching etag", "missing etag"]
+TAMPERING = [
+    "missing signature",
+    "stripped signature",
+    "wrong signature",
+    "unknown key",
+    "one byte changed, same etag",
+    "one byte changed, matching etag",
+    "missing etag",
+]
 
 
 @pytest.mark.parametrize("impersonator", TAMPERING, indirect=True)
 def test_a_tampered_bundle_is_refused_and_never_cached(
-        live_studio: LiveStudio, impersonator: str, tmp_path: Path) -> None:
+    live_studio: LiveStudio, impersonator: str, tmp_path: Path
+) -> None:
     client = _client(live_studio, tmp_path, url=impersonator)
     with pytest.raises(BundleRejected):
         client.refresh()
@@ -263,10 +296,12 @@ def test_a_tampered_bundle_is_refused_and_never_cached(
         client.runtime  # noqa: B018
 
 
-@pytest.mark.parametrize("impersonator", ["wrong signature", "signed but unloadable"],
-                         indirect=True)
+@pytest.mark.parametrize(
+    "impersonator", ["wrong signature", "signed but unloadable"], indirect=True
+)
 def test_a_tampered_update_leaves_the_last_good_bundle_in_use(
-        live_studio: LiveStudio, impersonator: str, tmp_path: Path) -> None:
+    live_studio: LiveStudio, impersonator: str, tmp_path: Path
+) -> None:
     good = _client(live_studio, tmp_path)
     good.refresh()
     version = good.bundle_version
@@ -274,13 +309,15 @@ def test_a_tampered_update_leaves_the_last_good_bundle_in_use(
     decision = client.decide(CHECKBOOK)
     assert decision["bundle"]["version"] == version
     assert client.wait_for_refresh(10)
-    assert client.last_error and ("signature" in client.last_error
-                                  or "cannot load bundle" in client.last_error), client.last_error
+    assert client.last_error and (
+        "signature" in client.last_error or "cannot load bundle" in client.last_error
+    ), client.last_error
     assert json.loads((tmp_path / "bundle.json").read_bytes())["version"] == version
 
 
 def test_the_client_refuses_a_malformed_interaction_like_the_studio(
-        live_studio: LiveStudio, tmp_path: Path) -> None:
+    live_studio: LiveStudio, tmp_path: Path
+) -> None:
     from studio_client import ClientError, InvalidInteraction
 
     client = _client(live_studio, tmp_path)
@@ -288,8 +325,10 @@ def test_the_client_refuses_a_malformed_interaction_like_the_studio(
     bad = {**CHECKBOOK, "tone": {"label": "furious"}, "custmer": {}}
     with pytest.raises(InvalidInteraction) as caught:
         client.decide(bad)
-    assert sorted(p.field for p in caught.value.problems) == ["interaction.custmer",
-                                                              "interaction.tone.label"]
+    assert sorted(p.field for p in caught.value.problems) == [
+        "interaction.custmer",
+        "interaction.tone.label",
+    ]
     with pytest.raises(ClientError) as remote:
         client.decide_remote(bad)
     assert remote.value.field in {p.field for p in caught.value.problems}
@@ -298,7 +337,8 @@ def test_the_client_refuses_a_malformed_interaction_like_the_studio(
 
 
 def test_the_client_reads_a_tone_label_string_like_the_studio(
-        live_studio: LiveStudio, tmp_path: Path) -> None:
+    live_studio: LiveStudio, tmp_path: Path
+) -> None:
     client = _client(live_studio, tmp_path)
     client.refresh()
     distressed = {**CHECKBOOK, "tone": "distressed"}

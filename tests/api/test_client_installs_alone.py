@@ -26,8 +26,19 @@ from tests.api.conftest import CHECKBOOK, STOLEN_CARD, LiveStudio
 REPOSITORY = Path(__file__).resolve().parents[2]
 CLIENT_PROJECT = REPOSITORY / "clients" / "python"
 #: Top-level modules of the studio and its web and analysis stack.
-STUDIO_ONLY = ("flask", "werkzeug", "sqlalchemy", "alembic", "psycopg", "PIL", "pygal",
-               "vaderSentiment", "click", "studio", "preview")
+STUDIO_ONLY = (
+    "flask",
+    "werkzeug",
+    "sqlalchemy",
+    "alembic",
+    "psycopg",
+    "PIL",
+    "pygal",
+    "vaderSentiment",
+    "click",
+    "studio",
+    "preview",
+)
 
 CHILD = """
 import importlib.util, json, sys
@@ -56,9 +67,21 @@ def _install_client(target: Path) -> Path:
     venv.create(target, with_pip=True, clear=True)
     python = target / "bin" / "python"
     installed = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         str(CLIENT_PROJECT)],
-        cwd=target, env=_clean_environment(), capture_output=True, text=True, timeout=540)
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            str(CLIENT_PROJECT),
+        ],
+        cwd=target,
+        env=_clean_environment(),
+        capture_output=True,
+        text=True,
+        timeout=540,
+    )
     assert installed.returncode == 0, f"pip install failed:\n{installed.stdout}\n{installed.stderr}"
     return python
 
@@ -66,14 +89,26 @@ def _install_client(target: Path) -> Path:
 @pytest.mark.packaging
 @pytest.mark.timeout(600)
 def test_the_client_installs_alone_and_decides_like_the_studio(
-        live_studio: LiveStudio, tmp_path: Path) -> None:
+    live_studio: LiveStudio, tmp_path: Path
+) -> None:
     started = time.perf_counter()
     python = _install_client(tmp_path / "venv")
-    args = {"url": live_studio.url, "token": live_studio.token, "keys": live_studio.keys,
-            "cache": str(tmp_path / "cache"), "interactions": [CHECKBOOK, STOLEN_CARD],
-            "studio_only": list(STUDIO_ONLY)}
-    ran = subprocess.run([str(python), "-I", "-c", CHILD, json.dumps(args)], cwd=tmp_path,
-                         env=_clean_environment(), capture_output=True, text=True, timeout=120)
+    args = {
+        "url": live_studio.url,
+        "token": live_studio.token,
+        "keys": live_studio.keys,
+        "cache": str(tmp_path / "cache"),
+        "interactions": [CHECKBOOK, STOLEN_CARD],
+        "studio_only": list(STUDIO_ONLY),
+    }
+    ran = subprocess.run(
+        [str(python), "-I", "-c", CHILD, json.dumps(args)],
+        cwd=tmp_path,
+        env=_clean_environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert ran.returncode == 0, ran.stderr
     answer = json.loads(ran.stdout)
 
@@ -86,6 +121,8 @@ def test_the_client_installs_alone_and_decides_like_the_studio(
     # Every decision has its own id; apart from it (and where the contact history is
     # kept), the same answers.
     assert all(d.pop("decision_id") for d in (*answer["decisions"], *expected))
-    assert [_without_history(d) for d in answer["decisions"]] == [_without_history(d) for d in expected]
+    assert [_without_history(d) for d in answer["decisions"]] == [
+        _without_history(d) for d in expected
+    ]
     assert [o["offer"] for o in answer["decisions"][0]["offers"]] == ["overdraft_protection"]
     print(f"installed and decided in {time.perf_counter() - started:.1f} s", file=sys.stderr)

@@ -81,21 +81,32 @@ os.kill(os.getpid(), signal.SIGKILL)
 
 
 def test_events_queued_while_the_studio_is_down_survive_a_crash_and_are_stored_once(
-        live_studio: LiveStudio, studio_on_a_port: _Studio, tmp_path: Path) -> None:
+    live_studio: LiveStudio, studio_on_a_port: _Studio, tmp_path: Path
+) -> None:
     cache = tmp_path / "cache"
-    args = {"url": studio_on_a_port.url, "token": live_studio.token, "keys": live_studio.keys,
-            "cache": str(cache)}
-    crashed = subprocess.run([sys.executable, "-c", CRASHING_SENDER, json.dumps(args)],
-                             capture_output=True, text=True, timeout=60, cwd=ROOT,
-                             env={**os.environ, "PYTHONPATH": str(ROOT)})
+    args = {
+        "url": studio_on_a_port.url,
+        "token": live_studio.token,
+        "keys": live_studio.keys,
+        "cache": str(cache),
+    }
+    crashed = subprocess.run(
+        [sys.executable, "-c", CRASHING_SENDER, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr
     event_ids = json.loads(crashed.stdout.strip().splitlines()[-1])
     assert len(set(event_ids)) == 10
     assert stored_event_ids(live_studio, event_ids) == []
 
     studio_on_a_port.start()
-    client = StudioClient(studio_on_a_port.url, live_studio.token, live_studio.keys, cache,
-                          backoff=0.05)
+    client = StudioClient(
+        studio_on_a_port.url, live_studio.token, live_studio.keys, cache, backoff=0.05
+    )
     try:
         assert client.flush(20), client.outbox.last_error
         assert stored_event_ids(live_studio, event_ids) == sorted(event_ids)
@@ -105,21 +116,30 @@ def test_events_queued_while_the_studio_is_down_survive_a_crash_and_are_stored_o
 
 
 def test_a_caller_resending_the_same_events_after_an_outage_never_double_counts(
-        live_studio: LiveStudio, studio_on_a_port: _Studio, tmp_path: Path) -> None:
-    client = StudioClient(studio_on_a_port.url, live_studio.token, live_studio.keys,
-                          tmp_path, backoff=0.05, max_backoff=0.2)
-    events = [{"type": "accepted", "offer_key": "overdraft_protection",
-               "customer_id": f"c-resend-{n}"} for n in range(5)]
+    live_studio: LiveStudio, studio_on_a_port: _Studio, tmp_path: Path
+) -> None:
+    client = StudioClient(
+        studio_on_a_port.url,
+        live_studio.token,
+        live_studio.keys,
+        tmp_path,
+        backoff=0.05,
+        max_backoff=0.2,
+    )
+    events = [
+        {"type": "accepted", "offer_key": "overdraft_protection", "customer_id": f"c-resend-{n}"}
+        for n in range(5)
+    ]
     try:
         first = client.send_events(events)
-        second = client.send_events(events)   # the caller's retry, studio still down
+        second = client.send_events(events)  # the caller's retry, studio still down
         assert first["event_ids"] == second["event_ids"]
         assert (first["queued"], second["queued"]) == (5, 0)
         assert not client.flush(0.3)
         assert "cannot reach" in (client.outbox.last_error or "")
         studio_on_a_port.start()
         assert client.flush(20), client.outbox.last_error
-        client.send_events(events)            # and once more after delivery
+        client.send_events(events)  # and once more after delivery
         assert client.flush(20)
         assert stored_event_ids(live_studio, first["event_ids"]) == sorted(first["event_ids"])
     finally:
@@ -127,12 +147,16 @@ def test_a_caller_resending_the_same_events_after_an_outage_never_double_counts(
 
 
 def test_an_event_the_studio_refuses_is_kept_with_its_reason_and_the_rest_are_stored(
-        live_studio: LiveStudio, tmp_path: Path) -> None:
+    live_studio: LiveStudio, tmp_path: Path
+) -> None:
     client = StudioClient(live_studio.url, live_studio.token, live_studio.keys, tmp_path)
     try:
-        answer = client.send_events([
-            {"type": "shown", "offer_key": "overdraft_protection", "customer_id": "c-1"},
-            {"type": "teleported", "customer_id": "c-1"}])
+        answer = client.send_events(
+            [
+                {"type": "shown", "offer_key": "overdraft_protection", "customer_id": "c-1"},
+                {"type": "teleported", "customer_id": "c-1"},
+            ]
+        )
         assert client.flush(20)
         good, bad = answer["event_ids"]
         assert stored_event_ids(live_studio, [good, bad]) == [good]
@@ -145,15 +169,22 @@ def test_an_event_the_studio_refuses_is_kept_with_its_reason_and_the_rest_are_st
 
 
 def test_a_full_outbox_refuses_the_new_batch_whole_and_keeps_what_it_holds(
-        live_studio: LiveStudio, tmp_path: Path) -> None:
-    client = StudioClient("http://127.0.0.1:9", live_studio.token, live_studio.keys, tmp_path,
-                          outbox_capacity=3, backoff=5)
+    live_studio: LiveStudio, tmp_path: Path
+) -> None:
+    client = StudioClient(
+        "http://127.0.0.1:9",
+        live_studio.token,
+        live_studio.keys,
+        tmp_path,
+        outbox_capacity=3,
+        backoff=5,
+    )
     try:
-        client.send_events([{"type": "nps", "score": 9, "customer_id": f"c-{n}"}
-                            for n in range(2)])
+        client.send_events([{"type": "nps", "score": 9, "customer_id": f"c-{n}"} for n in range(2)])
         with pytest.raises(OutboxFull) as full:
-            client.send_events([{"type": "nps", "score": 3, "customer_id": f"d-{n}"}
-                                for n in range(2)])
+            client.send_events(
+                [{"type": "nps", "score": 3, "customer_id": f"d-{n}"} for n in range(2)]
+            )
         assert (full.value.waiting, full.value.capacity, full.value.offered) == (2, 3, 2)
         assert client.outbox.waiting == 2
     finally:
@@ -161,7 +192,8 @@ def test_a_full_outbox_refuses_the_new_batch_whole_and_keeps_what_it_holds(
 
 
 def test_decide_answers_while_a_revalidation_hangs_on_a_studio_that_never_answers(
-        live_studio: LiveStudio, tmp_path: Path) -> None:
+    live_studio: LiveStudio, tmp_path: Path
+) -> None:
     StudioClient(live_studio.url, live_studio.token, live_studio.keys, tmp_path).refresh()
     connected, release = threading.Event(), threading.Event()
     listener = socket.socket()
@@ -176,8 +208,14 @@ def test_decide_answers_while_a_revalidation_hangs_on_a_studio_that_never_answer
 
     threading.Thread(target=hang, daemon=True).start()
     port = listener.getsockname()[1]
-    client = StudioClient(f"http://127.0.0.1:{port}", live_studio.token, live_studio.keys,
-                          tmp_path, timeout=30, max_age=0)
+    client = StudioClient(
+        f"http://127.0.0.1:{port}",
+        live_studio.token,
+        live_studio.keys,
+        tmp_path,
+        timeout=30,
+        max_age=0,
+    )
     try:
         decision = client.decide(CHECKBOOK)
         assert decision["offers"][0]["offer"] == "overdraft_protection"

@@ -11,15 +11,21 @@ from studio.models import Bundle, ContactHistory
 
 REFILL: dict[str, Any] = {
     "at": "2026-03-02T10:15:00Z",
-    "inquiry": {"category": "transactional", "intent": "refill_prescription", "channel": "chat",
-                "resolution": "confirmed"},
+    "inquiry": {
+        "category": "transactional",
+        "intent": "refill_prescription",
+        "channel": "chat",
+        "resolution": "confirmed",
+    },
     "tone": "positive",
     "customer": {"id": "c-refill", "authenticated": True, "tier": "gold"},
     "data": {"refill": {"due_in_days": 3}},
 }
 
 
-def _decide(client: FlaskClient, auth: dict[str, str], interaction: dict[str, Any]) -> dict[str, Any]:
+def _decide(
+    client: FlaskClient, auth: dict[str, str], interaction: dict[str, Any]
+) -> dict[str, Any]:
     response = client.post("/api/v1/decide", json={"interaction": interaction}, headers=auth)
     assert response.status_code == 200, response.get_json()
     return response.get_json()
@@ -38,7 +44,8 @@ def test_the_demo_bundle_carries_the_workspace_policy(published: Bundle) -> None
 
 
 def test_decide_records_offers_and_a_cap_counts_them_on_the_next_call(
-        client: FlaskClient, published: Bundle, auth: dict[str, str], session) -> None:
+    client: FlaskClient, published: Bundle, auth: dict[str, str], session
+) -> None:
     first = _decide(client, auth, REFILL)
     assert _offers(first) == ["refill_savings"]
     assert first["policy"]["history"]["store"] == "database"
@@ -47,42 +54,71 @@ def test_decide_records_offers_and_a_cap_counts_them_on_the_next_call(
     removed = [r for r in second["policy"]["removed"] if r["offer"] == "refill_savings"]
     assert removed and removed[0]["text"] == "limit refill_savings to 1 per customer per 7 days"
     assert removed[0]["ruleset"] == "pharmacy"
-    rows = session.scalars(select(ContactHistory).where(ContactHistory.customer_id == "c-refill")).all()
-    assert [(r.kind, r.offer_key, r.channel, r.source) for r in rows][0] == ("offer", "refill_savings", "chat",
-                                                                          "studio")
+    rows = session.scalars(
+        select(ContactHistory).where(ContactHistory.customer_id == "c-refill")
+    ).all()
+    assert [(r.kind, r.offer_key, r.channel, r.source) for r in rows][0] == (
+        "offer",
+        "refill_savings",
+        "chat",
+        "studio",
+    )
 
 
 def test_a_declined_event_suppresses_the_offer(
-        client: FlaskClient, published: Bundle, auth: dict[str, str]) -> None:
-    event = {"event_id": "decl-1", "type": "declined", "offer_key": "refill_savings",
-             "customer_id": "c-decliner", "channel": "chat", "at": "2026-03-01T09:00:00Z"}
+    client: FlaskClient, published: Bundle, auth: dict[str, str]
+) -> None:
+    event = {
+        "event_id": "decl-1",
+        "type": "declined",
+        "offer_key": "refill_savings",
+        "customer_id": "c-decliner",
+        "channel": "chat",
+        "at": "2026-03-01T09:00:00Z",
+    }
     for _ in range(2):  # the same event twice is one outcome
-        assert client.post("/api/v1/events", json={"events": [event]}, headers=auth).status_code == 200
+        assert (
+            client.post("/api/v1/events", json={"events": [event]}, headers=auth).status_code == 200
+        )
     body = {**REFILL, "customer": {**REFILL["customer"], "id": "c-decliner"}}
     decision = _decide(client, auth, body)
     assert "refill_savings" not in _offers(decision)
-    assert any(r["text"].startswith("never offer refill_savings again") for r in decision["policy"]["removed"])
+    assert any(
+        r["text"].startswith("never offer refill_savings again")
+        for r in decision["policy"]["removed"]
+    )
 
 
 def test_client_reports_are_stored_once_and_counted(
-        client: FlaskClient, published: Bundle, auth: dict[str, str], session) -> None:
-    report = {"decision_id": "local-1", "customer_id": "c-local", "offer_key": "refill_savings",
-              "channel": "chat", "at": "2026-03-01T10:00:00Z"}
+    client: FlaskClient, published: Bundle, auth: dict[str, str], session
+) -> None:
+    report = {
+        "decision_id": "local-1",
+        "customer_id": "c-local",
+        "offer_key": "refill_savings",
+        "channel": "chat",
+        "at": "2026-03-01T10:00:00Z",
+    }
     first = client.post("/api/v1/contacts", json={"contacts": [report]}, headers=auth).get_json()
     again = client.post("/api/v1/contacts", json={"contacts": [report]}, headers=auth).get_json()
     assert (first["stored"], again["duplicates"]) == (1, 1)
     body = {**REFILL, "customer": {**REFILL["customer"], "id": "c-local"}}
     assert "refill_savings" not in _offers(_decide(client, auth, body))
-    count = session.scalar(select(func.count()).select_from(ContactHistory)
-                           .where(ContactHistory.customer_id == "c-local"))
+    count = session.scalar(
+        select(func.count())
+        .select_from(ContactHistory)
+        .where(ContactHistory.customer_id == "c-local")
+    )
     assert count == 1
 
 
 def test_a_bad_report_is_rejected_alone_naming_the_field(
-        client: FlaskClient, published: Bundle, auth: dict[str, str]) -> None:
+    client: FlaskClient, published: Bundle, auth: dict[str, str]
+) -> None:
     good = {"decision_id": "d", "customer_id": "c", "offer_key": "x", "at": "2026-03-01T10:00:00Z"}
-    answer = client.post("/api/v1/contacts", json={"contacts": [good, {**good, "at": "someday"}, 7]},
-                         headers=auth).get_json()
+    answer = client.post(
+        "/api/v1/contacts", json={"contacts": [good, {**good, "at": "someday"}, 7]}, headers=auth
+    ).get_json()
     assert (answer["stored"], answer["rejected"]) == (1, 2)
     assert [r["field"] for r in answer["results"]] == ["contacts[1].at", "contacts[2]."]
     assert client.post("/api/v1/contacts", json={"contacts": "x"}, headers=auth).status_code == 400

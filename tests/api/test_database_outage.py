@@ -77,9 +77,13 @@ def _postgres_studio(tmp_path: Path) -> Iterator[tuple[Flask, Outage, Outage]]:
     def down() -> None:
         with admin.connect() as connection:
             connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
-            connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                    "WHERE datname = :n AND pid <> pg_backend_pid()"),
-                               {"n": name})
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :n AND pid <> pg_backend_pid()"
+                ),
+                {"n": name},
+            )
 
     def up() -> None:
         with admin.connect() as connection:
@@ -91,39 +95,53 @@ def _postgres_studio(tmp_path: Path) -> Iterator[tuple[Flask, Outage, Outage]]:
         up()
         get_database(app).engine.dispose()
         with admin.connect() as connection:
-            connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                    "WHERE datname = :n"), {"n": name})
+            connection.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def studio_with_outage(request: pytest.FixtureRequest, tmp_path: Path,
-                       sqlite_template: Path, demo_bundle_body: dict[str, Any]
-                       ) -> Iterator[tuple[Flask, str, User, Outage, Outage]]:
+def studio_with_outage(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    sqlite_template: Path,
+    demo_bundle_body: dict[str, Any],
+) -> Iterator[tuple[Flask, str, User, Outage, Outage]]:
     """A studio with the demo bundle and a token, and switches for its database."""
-    maker = (_sqlite_studio(tmp_path, sqlite_template) if request.param == "sqlite"
-             else _postgres_studio(tmp_path))
+    maker = (
+        _sqlite_studio(tmp_path, sqlite_template)
+        if request.param == "sqlite"
+        else _postgres_studio(tmp_path)
+    )
     with maker as (app, down, up):
         with get_database(app).session() as session:
             ring = signing.load_or_create_keys(app.instance_path)
-            bundles.store(session, {**demo_bundle_body, "version": 1}, ring=ring,
-                          actor_id=None, summary={})
-            token = api_tokens.create(session, name="outage", scopes=api_tokens.SCOPES,
-                                      actor_id=None).secret
+            bundles.store(
+                session, {**demo_bundle_body, "version": 1}, ring=ring, actor_id=None, summary={}
+            )
+            token = api_tokens.create(
+                session, name="outage", scopes=api_tokens.SCOPES, actor_id=None
+            ).secret
             session.commit()
             person = make_user(session, "marketer")
         yield app, token, person, down, up
 
 
 def _decide(client: Any, token: str) -> Any:
-    return client.post("/api/v1/decide", headers={"Authorization": f"Bearer {token}"},
-                       data=json.dumps({"interaction": CHECKBOOK}),
-                       content_type="application/json")
+    return client.post(
+        "/api/v1/decide",
+        headers={"Authorization": f"Bearer {token}"},
+        data=json.dumps({"interaction": CHECKBOOK}),
+        content_type="application/json",
+    )
 
 
 def test_bundles_304s_and_decide_answer_from_memory_while_the_database_is_down(
-        studio_with_outage, caplog: pytest.LogCaptureFixture) -> None:
+    studio_with_outage, caplog: pytest.LogCaptureFixture
+) -> None:
     app, token, person, down, up = studio_with_outage
     app.config["API_TOKEN_CACHE_SECONDS"] = 0  # every call asks the database first
     client = app.test_client()
@@ -139,8 +157,12 @@ def test_bundles_304s_and_decide_answer_from_memory_while_the_database_is_down(
     down()
     with caplog.at_level(logging.WARNING):
         for _ in range(20):
-            assert client.get("/api/v1/bundles/current",
-                              headers={**auth, "If-None-Match": etag}).status_code == 304
+            assert (
+                client.get(
+                    "/api/v1/bundles/current", headers={**auth, "If-None-Match": etag}
+                ).status_code
+                == 304
+            )
             full = client.get("/api/v1/bundles/current", headers=auth)
             assert full.status_code == 200 and full.data == first.data
             decided = _decide(client, token)
@@ -156,8 +178,9 @@ def test_bundles_304s_and_decide_answer_from_memory_while_the_database_is_down(
         assert ready.status_code == 503
         assert ready.get_json()["database"] == "down"
 
-        stranger = client.get("/api/v1/bundles/current",
-                              headers={"Authorization": "Bearer pst_never_seen"})
+        stranger = client.get(
+            "/api/v1/bundles/current", headers={"Authorization": "Bearer pst_never_seen"}
+        )
         assert stranger.status_code == 503
         assert stranger.get_json()["error"]["code"] == "database_unavailable"
 

@@ -16,21 +16,42 @@ from studio.models import AuditEvent
 from studio.services import events
 
 REFUSALS = [
-    (NotAllowed("This system may not report events for that workspace."), 403,
-     {"code": "forbidden", "message": "This system may not report events for that workspace.",
-      "field": None}),
-    (ValidationFailed([FieldError("events[0].type", "Use shown, clicked or accepted."),
-                       FieldError("events[2].at", "Give the time in ISO 8601.")]), 422,
-     {"code": "invalid", "message": "Use shown, clicked or accepted. (and 1 more)",
-      "field": "events[0].type"}),
+    (
+        NotAllowed("This system may not report events for that workspace."),
+        403,
+        {
+            "code": "forbidden",
+            "message": "This system may not report events for that workspace.",
+            "field": None,
+        },
+    ),
+    (
+        ValidationFailed(
+            [
+                FieldError("events[0].type", "Use shown, clicked or accepted."),
+                FieldError("events[2].at", "Give the time in ISO 8601."),
+            ]
+        ),
+        422,
+        {
+            "code": "invalid",
+            "message": "Use shown, clicked or accepted. (and 1 more)",
+            "field": "events[0].type",
+        },
+    ),
 ]
 
 
 @pytest.mark.parametrize(("refusal", "status", "error"), REFUSALS)
 def test_a_refusal_from_an_api_view_is_json_and_stores_nothing(
-        client: FlaskClient, session: Session, auth: dict[str, str],
-        monkeypatch: pytest.MonkeyPatch, refusal: Exception, status: int,
-        error: dict[str, Any]) -> None:
+    client: FlaskClient,
+    session: Session,
+    auth: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    refusal: Exception,
+    status: int,
+    error: dict[str, Any],
+) -> None:
     def refuse(db: Session, _body: Any) -> None:
         audit.record(db, "probe.half_done", actor_id=None)
         raise refusal
@@ -40,5 +61,4 @@ def test_a_refusal_from_an_api_view_is_json_and_stores_nothing(
     assert response.status_code == status
     assert response.mimetype == "application/json"
     assert response.get_json() == {"error": error}
-    assert session.scalar(select(AuditEvent).where(
-        AuditEvent.action == "probe.half_done")) is None
+    assert session.scalar(select(AuditEvent).where(AuditEvent.action == "probe.half_done")) is None

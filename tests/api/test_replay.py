@@ -17,9 +17,11 @@ def _rows() -> list[dict[str, Any]]:
     samples = [entry["interaction"] for entry in json.loads(DEMO.read_text())]
     # Real history carries the tone the contact centre measured (the demo rulesets never
     # offer when the tone is unknown).
-    return [{**s, "id": f"{s['id']}-{n}", "tone": s.get("tone") or {"label": "neutral",
-                                                                     "score": 0.0}}
-            for n in range(20) for s in samples]
+    return [
+        {**s, "id": f"{s['id']}-{n}", "tone": s.get("tone") or {"label": "neutral", "score": 0.0}}
+        for n in range(20)
+        for s in samples
+    ]
 
 
 def _without_first_ruleset(body: dict[str, Any]) -> dict[str, Any]:
@@ -27,11 +29,15 @@ def _without_first_ruleset(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_replay_counts_equal_a_direct_loop_over_the_runtime(
-        demo_bundle_body: dict[str, Any]) -> None:
+    demo_bundle_body: dict[str, Any],
+) -> None:
     after_body = _without_first_ruleset(demo_bundle_body)
     rows = _rows()
     tally = replay_bundles(demo_bundle_body, after_body, rows)
-    before, after = BundleRuntime.from_bundle(demo_bundle_body), BundleRuntime.from_bundle(after_body)
+    before, after = (
+        BundleRuntime.from_bundle(demo_bundle_body),
+        BundleRuntime.from_bundle(after_body),
+    )
     offers_before: dict[str, int] = {}
     changed = 0
     for row in rows:
@@ -46,14 +52,19 @@ def test_replay_counts_equal_a_direct_loop_over_the_runtime(
 
 
 def test_chunks_decided_in_two_processes_add_up_to_one_run(
-        demo_bundle_body: dict[str, Any]) -> None:
+    demo_bundle_body: dict[str, Any],
+) -> None:
     after_body = _without_first_ruleset(demo_bundle_body)
     rows = _rows()
     whole = replay_bundles(demo_bundle_body, after_body, rows)
-    chunks = [rows[i:i + 37] for i in range(0, len(rows), 37)]
+    chunks = [rows[i : i + 37] for i in range(0, len(rows), 37)]
     with ProcessPoolExecutor(2) as pool:
-        parts = list(pool.map(replay_bundles, [demo_bundle_body] * len(chunks),
-                              [after_body] * len(chunks), chunks))
+        parts = list(
+            pool.map(
+                replay_bundles, [demo_bundle_body] * len(chunks), [after_body] * len(chunks), chunks
+            )
+        )
     merged = merge(parts)
-    assert {k: v for k, v in merged.items() if k != "examples"} == \
-        {k: v for k, v in whole.items() if k != "examples"}
+    assert {k: v for k, v in merged.items() if k != "examples"} == {
+        k: v for k, v in whole.items() if k != "examples"
+    }

@@ -14,7 +14,8 @@ from tests.factories.web import post, sign_in_as
 
 
 def test_submitting_a_change_runs_a_backtest_shown_on_the_review_page(
-        app: Flask, session: Session, client: FlaskClient) -> None:
+    app: Flask, session: Session, client: FlaskClient
+) -> None:
     with app.app_context():
         publish_demo(app, session)
     artifact = artifacts.find(session, "ruleset", "pharmacy")
@@ -22,12 +23,21 @@ def test_submitting_a_change_runs_a_backtest_shown_on_the_review_page(
     start = source.index('rule "Refill savings')
     end = source.index("rule ", start + 5)
     author = session.scalar(select(User).where(User.email == "sam@demo.studio"))
-    artifacts.save(session, artifact, body={"source": source[:start] + source[end:]},
-                   base_number=artifact.head_number, actor_id=author.id, summary="no savings")
+    artifacts.save(
+        session,
+        artifact,
+        body={"source": source[:start] + source[end:]},
+        base_number=artifact.head_number,
+        actor_id=author.id,
+        summary="no savings",
+    )
     session.commit()
     sign_in_as(client, author)
-    answer = post(client, "/reviews/new", {"title": "Drop refill savings",
-                                           "artifact": [str(session.get(Artifact, artifact.id).id)]})
+    answer = post(
+        client,
+        "/reviews/new",
+        {"title": "Drop refill savings", "artifact": [str(session.get(Artifact, artifact.id).id)]},
+    )
     assert answer.status_code == 302, answer.get_data(as_text=True)[:500]
     backtest = session.scalar(select(Backtest).order_by(Backtest.id.desc()))
     assert backtest is not None and backtest.status == "done", backtest and backtest.message

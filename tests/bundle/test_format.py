@@ -10,8 +10,10 @@ from bundle.format import Signature, canonical_json, digest
 
 
 def test_canonical_json_is_sorted_compact_utf8() -> None:
-    assert canonical_json({"b": 1, "a": ["é", {"d": None, "c": 1.5}]}) == \
-        '{"a":["é",{"c":1.5,"d":null}],"b":1}'.encode()
+    assert (
+        canonical_json({"b": 1, "a": ["é", {"d": None, "c": 1.5}]})
+        == '{"a":["é",{"c":1.5,"d":null}],"b":1}'.encode()
+    )
 
 
 def test_canonical_json_refuses_nan() -> None:
@@ -20,8 +22,9 @@ def test_canonical_json_refuses_nan() -> None:
 
 
 def test_equal_documents_have_equal_bytes_whatever_their_key_order() -> None:
-    assert canonical_json({"a": 1, "b": {"y": 2, "x": 1}}) == \
-        canonical_json({"b": {"x": 1, "y": 2}, "a": 1})
+    assert canonical_json({"a": 1, "b": {"y": 2, "x": 1}}) == canonical_json(
+        {"b": {"x": 1, "y": 2}, "a": 1}
+    )
 
 
 def test_the_digest_is_the_sha256_hex_of_the_bytes() -> None:

@@ -38,7 +38,9 @@ def test_a_policy_guard_removes_every_candidate_and_no_fallback_is_made() -> Non
     body["customer"]["state"] = "NY"
     decision = runtime().decide(body, channels=(), history=MemoryHistory())
     assert decision["offers"] == []
-    assert decision["policy"]["guards"] == [{"line": 2, "text": 'never offer when customer.state is "NY"'}]
+    assert decision["policy"]["guards"] == [
+        {"line": 2, "text": 'never offer when customer.state is "NY"'}
+    ]
     assert {line for _o, _r, line in _removed(decision)} == {2}
     assert decision["policy"]["fallback"] is None
 
@@ -65,19 +67,26 @@ def test_per_channel_at_most_and_per_channel_limit() -> None:
     store, rt = MemoryHistory(), runtime()
     made = []
     for day in range(1, 6):
-        decision = rt.decide(interaction(channel="sms", at=f"2026-06-0{day}T12:00:00Z"), channels=(),
-                             history=store)
+        decision = rt.decide(
+            interaction(channel="sms", at=f"2026-06-0{day}T12:00:00Z"), channels=(), history=store
+        )
         assert len(decision["offers"]) <= 1  # at most 1 offer per response by sms
         made += _offers(decision)
     assert len(made) == 2  # limit offers by sms to 2 per customer per 30 days
-    assert rt.decide(interaction(channel="chat", at="2026-06-05T13:00:00Z"), channels=(),
-                     history=store)["offers"]  # other channels are not capped by it
+    assert rt.decide(
+        interaction(channel="chat", at="2026-06-05T13:00:00Z"), channels=(), history=store
+    )["offers"]  # other channels are not capped by it
 
 
 def test_a_per_day_total_counts_every_customer_and_resets_at_midnight_utc() -> None:
     store, rt = MemoryHistory(), runtime()
-    got = [any(o[0] == "advisor_consultation" for o in _offers(
-        rt.decide(interaction(f"c-{n}"), channels=(), history=store))) for n in range(4)]
+    got = [
+        any(
+            o[0] == "advisor_consultation"
+            for o in _offers(rt.decide(interaction(f"c-{n}"), channels=(), history=store))
+        )
+        for n in range(4)
+    ]
     assert got == [True, True, False, False]
     tomorrow = rt.decide(interaction("c-9", at="2026-06-02T00:00:01Z"), channels=(), history=store)
     assert ("advisor_consultation", "advice") in _offers(tomorrow)
@@ -89,7 +98,9 @@ def test_suppression_after_a_decline_and_after_a_complaint() -> None:
     declined = rt.decide(interaction(), channels=(), history=store)
     assert ("refill_generic", "pharmacy", 4) in _removed(declined)
     assert ("advisor_consultation", "advice") in _offers(declined)
-    store.record_outcome("c-1", "e2", Outcome("advisor_consultation", "complaint", MOMENT - 86400 * 100))
+    store.record_outcome(
+        "c-1", "e2", Outcome("advisor_consultation", "complaint", MOMENT - 86400 * 100)
+    )
     complained = rt.decide(interaction(), channels=(), history=store)
     assert complained["offers"] == []
     assert {line for _o, _r, line in _removed(complained) if line} == {3}
@@ -107,9 +118,14 @@ def test_the_fallback_per_channel_and_nothing_explicitly() -> None:
     chat = rt.decide(interaction(intent="other"), channels=(), history=MemoryHistory())
     assert _offers(chat) == [("check_in", None)] and chat["offers"][0]["fallback"] is True
     assert chat["policy"]["fallback"]["line"] == 10
-    email = rt.decide(interaction(intent="other", channel="email"), channels=(), history=MemoryHistory())
+    email = rt.decide(
+        interaction(intent="other", channel="email"), channels=(), history=MemoryHistory()
+    )
     assert email["offers"] == [] and email["policy"]["fallback"] == {
-        "offer": None, "line": 11, "text": "when nothing qualifies offer nothing"}
+        "offer": None,
+        "line": 11,
+        "text": "when nothing qualifies offer nothing",
+    }
 
 
 def test_no_fallback_when_a_ruleset_guard_stopped_the_offers() -> None:
@@ -123,7 +139,9 @@ def test_a_ranking_expression_orders_candidates_across_rulesets() -> None:
     decision = runtime(policy).decide(interaction(), channels=())
     # refill_generic: 10 * 30 = 300; advisor_consultation: 5 * 50 = 250
     assert _offers(decision) == [("refill_generic", "pharmacy")]
-    by_value = runtime("rank by value\nat most 1 offer per response").decide(interaction(), channels=())
+    by_value = runtime("rank by value\nat most 1 offer per response").decide(
+        interaction(), channels=()
+    )
     assert _offers(by_value) == [("advisor_consultation", "advice")]
 
 
@@ -137,12 +155,18 @@ class _DownStore(MemoryHistory):
 def test_a_store_that_is_down_denies_capped_offers_by_default() -> None:
     decision = runtime().decide(interaction(), channels=(), history=_DownStore())
     assert decision["offers"] == []
-    assert decision["policy"]["history"] == {"store": "down", "ok": False, "error": "connection refused",
-                                             "fallback": "deny"}
+    assert decision["policy"]["history"] == {
+        "store": "down",
+        "ok": False,
+        "error": "connection refused",
+        "fallback": "deny",
+    }
 
 
 def test_a_store_that_is_down_may_be_ignored_and_the_decision_says_so() -> None:
-    decision = runtime().decide(interaction(), channels=(), history=_DownStore(), on_unavailable="ignore")
+    decision = runtime().decide(
+        interaction(), channels=(), history=_DownStore(), on_unavailable="ignore"
+    )
     assert _offers(decision) == [("refill_generic", "pharmacy"), ("advisor_consultation", "advice")]
     assert decision["policy"]["history"]["fallback"] == "ignore"
 
@@ -158,5 +182,8 @@ def test_without_a_customer_id_capped_offers_are_not_made() -> None:
 def test_without_a_policy_the_rulesets_offers_are_listed_as_before() -> None:
     decision = runtime(None).decide(interaction(), channels=())
     assert "policy" not in decision
-    assert _offers(decision) == [("refill_generic", "pharmacy"), ("advisor_consultation", "advice"),
-                                 ("refill_generic", "advice")]
+    assert _offers(decision) == [
+        ("refill_generic", "pharmacy"),
+        ("advisor_consultation", "advice"),
+        ("refill_generic", "advice"),
+    ]

@@ -48,11 +48,14 @@ def test_one_changed_byte_is_refused() -> None:
     assert _rejection(changed, signature, expected_digest=digest(DATA)) == "digest-mismatch"
 
 
-@pytest.mark.parametrize(("keys", "code"), [
-    ([], "untrusted-key"),
-    ([{**TRUSTED[0], "algorithm": "RSA"}], "untrusted-key"),
-    ([{**TRUSTED[0], "public_key": "not base64!"}], "invalid-key"),
-])
+@pytest.mark.parametrize(
+    ("keys", "code"),
+    [
+        ([], "untrusted-key"),
+        ([{**TRUSTED[0], "algorithm": "RSA"}], "untrusted-key"),
+        ([{**TRUSTED[0], "public_key": "not base64!"}], "invalid-key"),
+    ],
+)
 def test_a_signature_by_a_key_not_trusted_as_ed25519_is_refused(keys: Any, code: str) -> None:
     assert _rejection(DATA, sign(DATA, KEY), keys) == code
 
@@ -64,24 +67,30 @@ def test_a_signature_by_another_key_under_the_trusted_id_is_refused() -> None:
     assert signature_is_valid(DATA, sign(DATA, KEY), TRUSTED)
 
 
-@pytest.mark.parametrize(("document", "code"), [
-    (b"not json", "not-json"),
-    (canonical_json({"format": "other/1", "version": 1}), "not-a-bundle"),
-    (canonical_json({"format": FORMAT, "version": "1"}), "not-a-bundle"),
-    (canonical_json([FORMAT]), "not-a-bundle"),
-])
-def test_a_well_signed_document_that_is_not_a_bundle_is_refused(document: bytes,
-                                                                code: str) -> None:
+@pytest.mark.parametrize(
+    ("document", "code"),
+    [
+        (b"not json", "not-json"),
+        (canonical_json({"format": "other/1", "version": 1}), "not-a-bundle"),
+        (canonical_json({"format": FORMAT, "version": "1"}), "not-a-bundle"),
+        (canonical_json([FORMAT]), "not-a-bundle"),
+    ],
+)
+def test_a_well_signed_document_that_is_not_a_bundle_is_refused(document: bytes, code: str) -> None:
     assert _rejection(document, sign(document, KEY)) == code
 
 
-@pytest.mark.parametrize(("header", "code"), [
-    (None, "missing-signature"), ("  ", "missing-signature"),
-    ("keyid", "malformed-signature"), ("keyid=abc", "malformed-signature"),
-    ("keyid=,sig=abc", "malformed-signature"),
-])
-def test_a_missing_or_malformed_signature_header_is_refused(header: str | None,
-                                                            code: str) -> None:
+@pytest.mark.parametrize(
+    ("header", "code"),
+    [
+        (None, "missing-signature"),
+        ("  ", "missing-signature"),
+        ("keyid", "malformed-signature"),
+        ("keyid=abc", "malformed-signature"),
+        ("keyid=,sig=abc", "malformed-signature"),
+    ],
+)
+def test_a_missing_or_malformed_signature_header_is_refused(header: str | None, code: str) -> None:
     with pytest.raises(BundleRejected) as caught:
         parse_signature_header(header)
     assert caught.value.code == code

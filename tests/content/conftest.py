@@ -88,8 +88,10 @@ def demo_layouts() -> dict[str, Layout]:
 @pytest.fixture(scope="session")
 def footer_layouts(demo_layouts: dict[str, Layout]) -> dict[str, Layout]:
     """The layouts of a customer-service reply: the email footer and the message center."""
-    return {"email_html": demo_layouts["email_response_footer"],
-            "message_center": demo_layouts["message_center_page"]}
+    return {
+        "email_html": demo_layouts["email_response_footer"],
+        "message_center": demo_layouts["message_center_page"],
+    }
 
 
 @pytest.fixture
@@ -97,10 +99,19 @@ def context_factory() -> Callable[..., RenderContext]:
     def make(**changes: Any) -> RenderContext:
         values: dict[str, Any] = {
             "customer": {"id": "c-1", "first_name": "Ann", "tier": "gold", "authenticated": True},
-            "inquiry": {"category": "transactional", "subject": "checkbook order",
-                        "channel": "email"},
-            "data": {"refill": {"savings_pct": 12.5, "savings_amount": 8.4,
-                                "drug_name": "Atorvastatin", "due_date": "2026-03-05"}},
+            "inquiry": {
+                "category": "transactional",
+                "subject": "checkbook order",
+                "channel": "email",
+            },
+            "data": {
+                "refill": {
+                    "savings_pct": 12.5,
+                    "savings_amount": 8.4,
+                    "drug_name": "Atorvastatin",
+                    "due_date": "2026-03-05",
+                }
+            },
             "message_center_url": LinkBuilder("https://bank.example/messages", "tok-1"),
             "nps_url": LinkBuilder("https://bank.example/nps", "tok-1"),
         }

@@ -23,8 +23,11 @@ from tests.shipped_html import cases, shipped_html
 
 CASES = cases()
 SHELL_TAGS = frozenset({"html", "head", "meta", "body"})
-FORBIDDEN_CSS = re.compile(r"url|expression|import|(?:^|;)\s*(?:position|z-index|transform)\s*:"
-                           r"|\d(?:vw|vh)\b|:\s*-\d|\s-\d|\\", re.I)
+FORBIDDEN_CSS = re.compile(
+    r"url|expression|import|(?:^|;)\s*(?:position|z-index|transform)\s*:"
+    r"|\d(?:vw|vh)\b|:\s*-\d|\s-\d|\\",
+    re.I,
+)
 
 
 class _Markup(HTMLParser):
@@ -37,14 +40,21 @@ class _Markup(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in DOCUMENT_TAGS | SHELL_TAGS:
             self.problems.append(f"<{tag}>")
-        allowed = DOCUMENT_ATTRIBUTES["*"] | DOCUMENT_ATTRIBUTES.get(tag, frozenset()) | {
-            "rel", "target", "charset", "name", "content"}
+        allowed = (
+            DOCUMENT_ATTRIBUTES["*"]
+            | DOCUMENT_ATTRIBUTES.get(tag, frozenset())
+            | {"rel", "target", "charset", "name", "content"}
+        )
         for name, value in attrs:
             value = value or ""
             if name not in allowed:
                 self.problems.append(f"{name} on <{tag}>")
-            if name in {"href", "src"} and url_scheme(value) not in {None, "http", "https",
-                                                                    "mailto"}:
+            if name in {"href", "src"} and url_scheme(value) not in {
+                None,
+                "http",
+                "https",
+                "mailto",
+            }:
                 self.problems.append(f"{name}={value}")
             if name == "style" and FORBIDDEN_CSS.search(value):
                 self.problems.append(f"style={value}")
@@ -87,54 +97,105 @@ def test_a_hostile_layout_is_refused_at_save_with_a_line_unless_it_ships_as_writ
 
 
 def test_the_sanitizer_names_the_line_and_the_reason() -> None:
-    source = ("<h1>{{ offer.headline }}</h1>\n<p>fine</p>\n"
-              '<div style="position:fixed;margin-top:-20px">x</div>\n<!-- note -->\n'
-              '<img src=x {# c #}onerror=alert(1)>')
+    source = (
+        "<h1>{{ offer.headline }}</h1>\n<p>fine</p>\n"
+        '<div style="position:fixed;margin-top:-20px">x</div>\n<!-- note -->\n'
+        "<img src=x {# c #}onerror=alert(1)>"
+    )
     found = document_violations(source)
     assert (3, "style 'position' on <div>") in found
     assert (3, "style negative margin-top (-20px) on <div>") in found
     assert any(line == 4 and "comment" in why for line, why in found)
-    assert any(line == 5 and "template tag inside the <img> start tag" in why
-               for line, why in found)
+    assert any(
+        line == 5 and "template tag inside the <img> start tag" in why for line, why in found
+    )
 
 
 def test_a_clean_layout_with_tables_styles_images_and_links_is_accepted() -> None:
-    source = ('<table width="600" cellpadding="0"><tr><td style="padding:8px;color:#333">'
-              '<img src="https://cdn.example/a.png" alt="A" width="120">'
-              '<a href="mailto:help@bank.example">Mail us</a> '
-              '<a href="{{ offer.cta_url }}">{{ offer.cta_label }}</a></td></tr></table>'
-              "{{ offer.body }}")
+    source = (
+        '<table width="600" cellpadding="0"><tr><td style="padding:8px;color:#333">'
+        '<img src="https://cdn.example/a.png" alt="A" width="120">'
+        '<a href="mailto:help@bank.example">Mail us</a> '
+        '<a href="{{ offer.cta_url }}">{{ offer.cta_label }}</a></td></tr></table>'
+        "{{ offer.body }}"
+    )
     assert document_violations(source) == []
     layout = build_layout("ok", "OK", "message_center", source)
     assert "url_attribute" in layout.compiled_html
 
 
 def test_a_full_document_shell_is_accepted_and_replaced_by_the_studios() -> None:
-    source = ('<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-              "<title>Offer</title></head>\n<body><h1>{{ offer.headline }}</h1></body></html>")
+    source = (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<title>Offer</title></head>\n<body><h1>{{ offer.headline }}</h1></body></html>"
+    )
     assert document_violations(source) == []
-    shipped = sanitize_document("<html><head><title>T</title>"
-                                '<meta http-equiv="refresh" content="0;url=https://evil.example">'
-                                "</head><body><p>x</p></body></html>")
+    shipped = sanitize_document(
+        "<html><head><title>T</title>"
+        '<meta http-equiv="refresh" content="0;url=https://evil.example">'
+        "</head><body><p>x</p></body></html>"
+    )
     assert "refresh" not in shipped and "<title>" not in shipped and "<p>x</p>" in shipped
 
 
 def test_body_css_is_bounded() -> None:
     assert '<div role="article" aria-roledescription="email">' in sanitize_document(
-        '<div role="article" aria-roledescription="email" onclick="x">')
+        '<div role="article" aria-roledescription="email" onclick="x">'
+    )
     shipped = sanitize_document(
         '<div style="margin:-10px;width:5000px;font-size:200px;height:100vh;color:red;'
-        'padding:8px;max-width:100%">x</div>')
+        'padding:8px;max-width:100%">x</div>'
+    )
     assert 'style="color:red;padding:8px;max-width:100%"' in shipped
 
 
-_PIECES = st.sampled_from([
-    "<p>", "</p>", "<table>", "<tr>", "<td>", "</td>", "<a href='https://a.example/'>", "</a>",
-    "<svg>", "<math>", "<style>", "</style>", "<!--", "-->", "<img src=x onerror=alert(1)>",
-    "<b>", "</b>", "<li>", "<ul>", "<h1>", "<form>", "</form>", "<select>", "<option>", "x",
-    " ", "\n", '"', "'", "<", ">", "&", "&amp;", "<br>", "<div style='color:red'>", "</div>",
-    "<noscript>", "<title>", "<textarea>", "<template>", "</table>", "<caption>", "<col>",
-])
+_PIECES = st.sampled_from(
+    [
+        "<p>",
+        "</p>",
+        "<table>",
+        "<tr>",
+        "<td>",
+        "</td>",
+        "<a href='https://a.example/'>",
+        "</a>",
+        "<svg>",
+        "<math>",
+        "<style>",
+        "</style>",
+        "<!--",
+        "-->",
+        "<img src=x onerror=alert(1)>",
+        "<b>",
+        "</b>",
+        "<li>",
+        "<ul>",
+        "<h1>",
+        "<form>",
+        "</form>",
+        "<select>",
+        "<option>",
+        "x",
+        " ",
+        "\n",
+        '"',
+        "'",
+        "<",
+        ">",
+        "&",
+        "&amp;",
+        "<br>",
+        "<div style='color:red'>",
+        "</div>",
+        "<noscript>",
+        "<title>",
+        "<textarea>",
+        "<template>",
+        "</table>",
+        "<caption>",
+        "<col>",
+    ]
+)
 
 
 @settings(max_examples=400, deadline=None)

@@ -10,7 +10,9 @@ from tests.factories.reviews import offer_body
 
 
 def test_the_note_is_kept_as_plain_text_without_hidden_characters() -> None:
-    offer = Offer.from_dict(offer_body("half_off", feedback_note=" We heard you:\u202e <b>24h</b>\x07 "))
+    offer = Offer.from_dict(
+        offer_body("half_off", feedback_note=" We heard you:\u202e <b>24h</b>\x07 ")
+    )
     assert offer.feedback_note == "We heard you: <b>24h</b>"
     assert Offer.from_dict(offer.to_dict()).feedback_note == offer.feedback_note
 

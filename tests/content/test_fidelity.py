@@ -50,8 +50,10 @@ KITCHEN_SINK = """<mjml>
 
 
 def library_layouts() -> dict[str, str]:
-    layouts = {path.name: path.read_text(encoding="utf-8")
-               for path in sorted((DEMO / "layouts").glob("*.mjml"))}
+    layouts = {
+        path.name: path.read_text(encoding="utf-8")
+        for path in sorted((DEMO / "layouts").glob("*.mjml"))
+    }
     layouts["kitchen_sink.mjml"] = KITCHEN_SINK
     return layouts
 
@@ -104,7 +106,10 @@ def reference_html() -> dict[str, str]:
     completed = subprocess.run(
         [node, str(REFERENCE / "compile.js")],
         input=json.dumps([p for p, _ in protected.values()]),
-        capture_output=True, text=True, check=True, timeout=120,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     )
     results = json.loads(completed.stdout)["results"]
     return {

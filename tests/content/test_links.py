@@ -11,15 +11,27 @@ SCORES = tuple(f"{PAGE}/nps/{n}?s=sig{n}" for n in range(11))
 
 
 def _offer() -> Offer:
-    return Offer.from_dict({
-        "key": "card_plan", "name": "Card plan", "owner": "Marketing", "valid_from": "2026-01-01",
-        "valid_to": "2027-01-01", "value": 10,
-        "blocks": {"headline": "Protect your cards", "body_html": "<p>One call.</p>",
-                   "cta_label": "See it", "cta_url": "https://bank.example/card",
-                   "terms": "Terms apply."},
-        "overrides": {"sms_text": "Protect your cards: {{ message_center_url() }}",
-                      "chat_text": "Rate us: {{ nps_url(score=9) }} or {{ nps_url() }}"},
-    })
+    return Offer.from_dict(
+        {
+            "key": "card_plan",
+            "name": "Card plan",
+            "owner": "Marketing",
+            "valid_from": "2026-01-01",
+            "valid_to": "2027-01-01",
+            "value": 10,
+            "blocks": {
+                "headline": "Protect your cards",
+                "body_html": "<p>One call.</p>",
+                "cta_label": "See it",
+                "cta_url": "https://bank.example/card",
+                "terms": "Terms apply.",
+            },
+            "overrides": {
+                "sms_text": "Protect your cards: {{ message_center_url() }}",
+                "chat_text": "Rate us: {{ nps_url(score=9) }} or {{ nps_url() }}",
+            },
+        }
+    )
 
 
 def test_a_message_replaces_the_placeholder_links_everywhere() -> None:

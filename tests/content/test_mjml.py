@@ -24,36 +24,57 @@ def test_a_layout_compiles_to_html() -> None:
     assert html.startswith("<!doctype html>") and "Hello" in html
 
 
-@pytest.mark.parametrize("jinja", [
-    "{% if data.x < 5 %}small{% endif %}",
-    "{{ customer.first_name or 'there' }}",
-    "{# a note for marketing #}",
-])
+@pytest.mark.parametrize(
+    "jinja",
+    [
+        "{% if data.x < 5 %}small{% endif %}",
+        "{{ customer.first_name or 'there' }}",
+        "{# a note for marketing #}",
+    ],
+)
 def test_jinja_survives_compilation(jinja: str) -> None:
     assert jinja in compile_mjml(mjml(SECTION.format(jinja)))
 
 
 def test_jinja_in_attributes_survives_compilation() -> None:
-    source = mjml('<mj-section><mj-column><mj-button href="{{ offer.cta_url }}">Go</mj-button>'
-                  "</mj-column></mj-section>")
+    source = mjml(
+        '<mj-section><mj-column><mj-button href="{{ offer.cta_url }}">Go</mj-button>'
+        "</mj-column></mj-section>"
+    )
     assert 'href="{{ offer.cta_url }}"' in compile_mjml(source)
 
 
-@pytest.mark.parametrize(("source", "code", "line", "column"), [
-    ("<mjml>\n<mj-body>\n<mj-section>\n<mj-column>\n</mj-section>\n</mj-body>\n</mjml>",
-     "mjml-mismatched-tag", 5, 1),
-    ("<mjml>\n<mj-body>\n  <mj-section>\n</mj-body>\n</mjml>", "mjml-mismatched-tag", 4, 1),
-    ("<mjml>\n<mj-body>\n<mj-section>", "mjml-unclosed-tag", 3, 1),
-    ('<mjml>\n<mj-body>\n<mj-section padding="4px>\n</mj-section></mj-body></mjml>',
-     "mjml-malformed-tag", 3, 1),
-    ("<mjml><mj-body></mj-body></mjml>\n</mj-section>", "mjml-unexpected-close", 2, 1),
-    ("<mj-body></mj-body>", "mjml-root", 1, 1),
-    ("<mjml></mjml>", "mjml-no-body", 1, 1),
-    ('<mjml><mj-body>\n<mj-include path="footer.mjml" /></mj-body></mjml>',
-     "mjml-unsupported-mj-include", 2, 1),
-])
-def test_broken_mjml_is_reported_by_line_and_column(source: str, code: str, line: int,
-                                                    column: int) -> None:
+@pytest.mark.parametrize(
+    ("source", "code", "line", "column"),
+    [
+        (
+            "<mjml>\n<mj-body>\n<mj-section>\n<mj-column>\n</mj-section>\n</mj-body>\n</mjml>",
+            "mjml-mismatched-tag",
+            5,
+            1,
+        ),
+        ("<mjml>\n<mj-body>\n  <mj-section>\n</mj-body>\n</mjml>", "mjml-mismatched-tag", 4, 1),
+        ("<mjml>\n<mj-body>\n<mj-section>", "mjml-unclosed-tag", 3, 1),
+        (
+            '<mjml>\n<mj-body>\n<mj-section padding="4px>\n</mj-section></mj-body></mjml>',
+            "mjml-malformed-tag",
+            3,
+            1,
+        ),
+        ("<mjml><mj-body></mj-body></mjml>\n</mj-section>", "mjml-unexpected-close", 2, 1),
+        ("<mj-body></mj-body>", "mjml-root", 1, 1),
+        ("<mjml></mjml>", "mjml-no-body", 1, 1),
+        (
+            '<mjml><mj-body>\n<mj-include path="footer.mjml" /></mj-body></mjml>',
+            "mjml-unsupported-mj-include",
+            2,
+            1,
+        ),
+    ],
+)
+def test_broken_mjml_is_reported_by_line_and_column(
+    source: str, code: str, line: int, column: int
+) -> None:
     with pytest.raises(ContentError) as caught:
         compile_mjml(source)
     first = caught.value.diagnostics[0]
@@ -72,12 +93,20 @@ def test_unknown_elements_warn_but_compile() -> None:
     compile_mjml(source)
 
 
-@pytest.mark.parametrize(("head", "code"), [
-    ('<mj-style inline="inline">.x { color: red }</mj-style>', "mjml-unsupported-mj-style-inline"),
-    ('<mj-html-attributes><mj-selector path=".x"><mj-html-attribute name="data-x">1'
-     "</mj-html-attribute></mj-selector></mj-html-attributes>",
-     "mjml-unsupported-mj-html-attributes"),
-])
+@pytest.mark.parametrize(
+    ("head", "code"),
+    [
+        (
+            '<mj-style inline="inline">.x { color: red }</mj-style>',
+            "mjml-unsupported-mj-style-inline",
+        ),
+        (
+            '<mj-html-attributes><mj-selector path=".x"><mj-html-attribute name="data-x">1'
+            "</mj-html-attribute></mj-selector></mj-html-attributes>",
+            "mjml-unsupported-mj-html-attributes",
+        ),
+    ],
+)
 def test_features_mjml_python_lacks_are_detected_not_crashed_on(head: str, code: str) -> None:
     source = mjml(SECTION.format("x"), head)
     found = unsupported_features(source)

@@ -10,9 +10,18 @@ from content.model import ChatButton, Offer, validate_offer
 from tests.content.conftest import demo_offer_dicts, make_offer, offer_dict
 
 DEMO_KEYS = [
-    "overdraft_protection", "rewards_card", "card_protection_plan", "check_in", "mobile_alerts",
-    "realtime_contact", "advisor_consultation", "click_to_chat", "retention_discount",
-    "refill_savings", "extended_warranty", "hotel_restaurant_coupon",
+    "overdraft_protection",
+    "rewards_card",
+    "card_protection_plan",
+    "check_in",
+    "mobile_alerts",
+    "realtime_contact",
+    "advisor_consultation",
+    "click_to_chat",
+    "retention_discount",
+    "refill_savings",
+    "extended_warranty",
+    "hotel_restaurant_coupon",
 ]
 
 
@@ -42,41 +51,63 @@ def test_from_dict_builds_typed_values() -> None:
     assert offer.is_valid_on(date(2026, 6, 1)) and not offer.is_valid_on(date(2027, 1, 1))
 
 
-@pytest.mark.parametrize(("changes", "expected"), [
-    ({"key": "Overdraft"}, ("offer-key-format", "key")),
-    ({"key": "x"}, ("offer-key-format", "key")),
-    ({"key": "9lives"}, ("offer-key-format", "key")),
-    ({"key": "a" * 65}, ("too-long", "key")),
-    ({"name": ""}, ("required", "name")),
-    ({"owner": None}, ("required", "owner")),
-    ({"valid_from": None}, ("required", "valid_from")),
-    ({"blocks": {"headline": "  "}}, ("required", "blocks.headline")),
-    ({"valid_from": "31/01/2026"}, ("bad-date", "valid_from")),
-    ({"valid_to": "2025-12-31"}, ("dates-out-of-order", "valid_to")),
-    ({"value": "a lot"}, ("bad-value", "value")),
-    ({"value": -5}, ("bad-value", "value")),
-    ({"status": "live"}, ("bad-status", "status")),
-    ({"blocks": {"cta_url": "javascript:alert(1)"}}, ("unsafe-url", "blocks.cta_url")),
-    ({"blocks": {"image_url": "data:image/svg+xml,<svg onload=x>"}},
-     ("unsafe-url", "blocks.image_url")),
-    ({"blocks": {"headline": "x" * 151}}, ("too-long", "blocks.headline")),
-    ({"blocks": {"body_html": '<p onclick="x()">hi</p>'}}, ("unsafe-html", "blocks.body_html")),
-    ({"blocks": {"headline": "Hi {{ custmer.first_name }}"}},
-     ("unknown-variable", "blocks.headline")),
-    ({"overrides": {"sms_text": "Hi {% if %}"}}, ("template-syntax", "overrides.sms_text")),
-    ({"overrides": {"chat_buttons": [{"label": "a", "action": "x"}] * 4}},
-     ("too-many-buttons", "overrides.chat_buttons")),
-    ({"overrides": {"chat_buttons": [{"label": "a", "url": "https://x.example", "action": "y"}]}},
-     ("bad-button", "overrides.chat_buttons[0]")),
-    ({"overrides": {"chat_buttons": [{"label": "", "action": "y"}]}},
-     ("required", "overrides.chat_buttons[0].label")),
-    ({"overrides": {"chat_buttons": [{"label": "a", "url": "vbscript:x"}]}},
-     ("unsafe-url", "overrides.chat_buttons[0].url")),
-    ({"overrides": {"chat_buttons": [{"label": "a", "action": "Not Valid"}]}},
-     ("bad-action", "overrides.chat_buttons[0].action")),
-])
-def test_each_problem_is_reported_on_its_field(changes: dict[str, Any],
-                                               expected: tuple[str, str]) -> None:
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"key": "Overdraft"}, ("offer-key-format", "key")),
+        ({"key": "x"}, ("offer-key-format", "key")),
+        ({"key": "9lives"}, ("offer-key-format", "key")),
+        ({"key": "a" * 65}, ("too-long", "key")),
+        ({"name": ""}, ("required", "name")),
+        ({"owner": None}, ("required", "owner")),
+        ({"valid_from": None}, ("required", "valid_from")),
+        ({"blocks": {"headline": "  "}}, ("required", "blocks.headline")),
+        ({"valid_from": "31/01/2026"}, ("bad-date", "valid_from")),
+        ({"valid_to": "2025-12-31"}, ("dates-out-of-order", "valid_to")),
+        ({"value": "a lot"}, ("bad-value", "value")),
+        ({"value": -5}, ("bad-value", "value")),
+        ({"status": "live"}, ("bad-status", "status")),
+        ({"blocks": {"cta_url": "javascript:alert(1)"}}, ("unsafe-url", "blocks.cta_url")),
+        (
+            {"blocks": {"image_url": "data:image/svg+xml,<svg onload=x>"}},
+            ("unsafe-url", "blocks.image_url"),
+        ),
+        ({"blocks": {"headline": "x" * 151}}, ("too-long", "blocks.headline")),
+        ({"blocks": {"body_html": '<p onclick="x()">hi</p>'}}, ("unsafe-html", "blocks.body_html")),
+        (
+            {"blocks": {"headline": "Hi {{ custmer.first_name }}"}},
+            ("unknown-variable", "blocks.headline"),
+        ),
+        ({"overrides": {"sms_text": "Hi {% if %}"}}, ("template-syntax", "overrides.sms_text")),
+        (
+            {"overrides": {"chat_buttons": [{"label": "a", "action": "x"}] * 4}},
+            ("too-many-buttons", "overrides.chat_buttons"),
+        ),
+        (
+            {
+                "overrides": {
+                    "chat_buttons": [{"label": "a", "url": "https://x.example", "action": "y"}]
+                }
+            },
+            ("bad-button", "overrides.chat_buttons[0]"),
+        ),
+        (
+            {"overrides": {"chat_buttons": [{"label": "", "action": "y"}]}},
+            ("required", "overrides.chat_buttons[0].label"),
+        ),
+        (
+            {"overrides": {"chat_buttons": [{"label": "a", "url": "vbscript:x"}]}},
+            ("unsafe-url", "overrides.chat_buttons[0].url"),
+        ),
+        (
+            {"overrides": {"chat_buttons": [{"label": "a", "action": "Not Valid"}]}},
+            ("bad-action", "overrides.chat_buttons[0].action"),
+        ),
+    ],
+)
+def test_each_problem_is_reported_on_its_field(
+    changes: dict[str, Any], expected: tuple[str, str]
+) -> None:
     assert expected in codes(offer_dict(**changes))
 
 
@@ -84,7 +115,8 @@ def test_template_errors_carry_the_line_inside_the_field() -> None:
     body = "<p>line one</p>\n<p>{{ customer.first_name|shout }}</p>"
     found = validate_offer(offer_dict(blocks={"body_html": body}))
     assert [(d.code, d.field, d.line) for d in found] == [
-        ("template-syntax", "blocks.body_html", 2)]
+        ("template-syntax", "blocks.body_html", 2)
+    ]
 
 
 def test_an_existing_key_is_refused() -> None:
@@ -100,8 +132,7 @@ def test_unknown_fields_only_warn() -> None:
 def test_from_dict_raises_every_error_at_once() -> None:
     with pytest.raises(ContentError) as caught:
         Offer.from_dict(offer_dict(key="Bad Key", valid_to="2020-01-01"))
-    assert {d.code for d in caught.value.diagnostics} == {"offer-key-format",
-                                                          "dates-out-of-order"}
+    assert {d.code for d in caught.value.diagnostics} == {"offer-key-format", "dates-out-of-order"}
 
 
 def test_unsafe_html_is_refused_rather_than_silently_changed() -> None:

@@ -18,7 +18,9 @@ def refill(demo_offers: list[Offer]) -> Offer:
 
 
 def test_the_same_inputs_are_rendered_once_and_give_the_same_variants(
-    refill: Offer, footer_layouts: dict[str, Layout], context_factory: Callable[..., RenderContext],
+    refill: Offer,
+    footer_layouts: dict[str, Layout],
+    context_factory: Callable[..., RenderContext],
 ) -> None:
     RENDERED.clear()
     first = render_variants(refill, footer_layouts, context_factory())
@@ -29,38 +31,69 @@ def test_the_same_inputs_are_rendered_once_and_give_the_same_variants(
 
 
 def test_a_different_interaction_value_renders_anew(
-    refill: Offer, footer_layouts: dict[str, Layout], context_factory: Callable[..., RenderContext],
+    refill: Offer,
+    footer_layouts: dict[str, Layout],
+    context_factory: Callable[..., RenderContext],
 ) -> None:
     high = render_variants(refill, footer_layouts, context_factory())
-    low = render_variants(refill, footer_layouts, context_factory(
-        data={"refill": {"savings_pct": 2, "savings_amount": 1.0, "drug_name": "Atorvastatin",
-                         "due_date": "2026-03-05"}}))
+    low = render_variants(
+        refill,
+        footer_layouts,
+        context_factory(
+            data={
+                "refill": {
+                    "savings_pct": 2,
+                    "savings_amount": 1.0,
+                    "drug_name": "Atorvastatin",
+                    "due_date": "2026-03-05",
+                }
+            }
+        ),
+    )
     assert high["email_text"].text != low["email_text"].text
 
 
 def test_a_different_personal_link_renders_anew(
-    refill: Offer, footer_layouts: dict[str, Layout], context_factory: Callable[..., RenderContext],
+    refill: Offer,
+    footer_layouts: dict[str, Layout],
+    context_factory: Callable[..., RenderContext],
 ) -> None:
     one = render_variants(refill, footer_layouts, context_factory(), channels=["sms"])
-    other = render_variants(refill, footer_layouts, context_factory(
-        message_center_url=LinkBuilder("https://bank.example/messages", "tok-2")), channels=["sms"])
+    other = render_variants(
+        refill,
+        footer_layouts,
+        context_factory(message_center_url=LinkBuilder("https://bank.example/messages", "tok-2")),
+        channels=["sms"],
+    )
     assert "tok-1" in (one["sms"].text or "") and "tok-2" in (other["sms"].text or "")
 
 
 def test_each_customer_message_gets_its_own_link_never_a_remembered_one(
-    refill: Offer, footer_layouts: dict[str, Layout], context_factory: Callable[..., RenderContext],
+    refill: Offer,
+    footer_layouts: dict[str, Layout],
+    context_factory: Callable[..., RenderContext],
 ) -> None:
-    first = render_variants(refill, footer_layouts, context_factory(
-        message=MessageLinks(page="https://m.example/m/first-token")), channels=["sms"])
-    second = render_variants(refill, footer_layouts, context_factory(
-        message=MessageLinks(page="https://m.example/m/second-token")), channels=["sms"])
+    first = render_variants(
+        refill,
+        footer_layouts,
+        context_factory(message=MessageLinks(page="https://m.example/m/first-token")),
+        channels=["sms"],
+    )
+    second = render_variants(
+        refill,
+        footer_layouts,
+        context_factory(message=MessageLinks(page="https://m.example/m/second-token")),
+        channels=["sms"],
+    )
     assert "first-token" in (first["sms"].text or "")
     assert "second-token" in (second["sms"].text or "")
     assert "first-token" not in (second["sms"].text or "")
 
 
 def test_changing_the_returned_dict_does_not_change_what_the_next_caller_gets(
-    refill: Offer, footer_layouts: dict[str, Layout], context_factory: Callable[..., RenderContext],
+    refill: Offer,
+    footer_layouts: dict[str, Layout],
+    context_factory: Callable[..., RenderContext],
 ) -> None:
     first = render_variants(refill, footer_layouts, context_factory())
     first.pop("sms")

@@ -7,28 +7,31 @@ from hypothesis import strategies as st
 from content.sms import GSM7_BASIC, GSM7_EXTENSION, analyze_sms
 
 
-@pytest.mark.parametrize(("text", "encoding", "units", "segments"), [
-    ("", "GSM-7", 0, 0),
-    ("Hello", "GSM-7", 5, 1),
-    ("a" * 160, "GSM-7", 160, 1),
-    ("a" * 161, "GSM-7", 161, 2),
-    ("a" * 306, "GSM-7", 306, 2),
-    ("a" * 307, "GSM-7", 307, 3),
-    ("€" * 80, "GSM-7", 160, 1),
-    ("€" * 81, "GSM-7", 162, 2),
-    ("a" * 152 + "€" + "a" * 10, "GSM-7", 164, 2),
-    ("Price: {10} [ok] ~ ^ | \\", "GSM-7", 32, 1),
-    ("Café Ñandu à è é ù ì ò", "GSM-7", 22, 1),
-    ("Ñandú", "UCS-2", 5, 1),
-    ("It’s here", "UCS-2", 9, 1),
-    ("ü" * 10 + "ç", "UCS-2", 11, 1),
-    ("ж" * 70, "UCS-2", 70, 1),
-    ("ж" * 71, "UCS-2", 71, 2),
-    ("ж" * 134, "UCS-2", 134, 2),
-    ("ж" * 135, "UCS-2", 135, 3),
-    ("🎉" * 35, "UCS-2", 70, 1),
-    ("🎉" * 36, "UCS-2", 72, 2),
-])
+@pytest.mark.parametrize(
+    ("text", "encoding", "units", "segments"),
+    [
+        ("", "GSM-7", 0, 0),
+        ("Hello", "GSM-7", 5, 1),
+        ("a" * 160, "GSM-7", 160, 1),
+        ("a" * 161, "GSM-7", 161, 2),
+        ("a" * 306, "GSM-7", 306, 2),
+        ("a" * 307, "GSM-7", 307, 3),
+        ("€" * 80, "GSM-7", 160, 1),
+        ("€" * 81, "GSM-7", 162, 2),
+        ("a" * 152 + "€" + "a" * 10, "GSM-7", 164, 2),
+        ("Price: {10} [ok] ~ ^ | \\", "GSM-7", 32, 1),
+        ("Café Ñandu à è é ù ì ò", "GSM-7", 22, 1),
+        ("Ñandú", "UCS-2", 5, 1),
+        ("It’s here", "UCS-2", 9, 1),
+        ("ü" * 10 + "ç", "UCS-2", 11, 1),
+        ("ж" * 70, "UCS-2", 70, 1),
+        ("ж" * 71, "UCS-2", 71, 2),
+        ("ж" * 134, "UCS-2", 134, 2),
+        ("ж" * 135, "UCS-2", 135, 3),
+        ("🎉" * 35, "UCS-2", 70, 1),
+        ("🎉" * 36, "UCS-2", 72, 2),
+    ],
+)
 def test_encoding_units_and_segments(text: str, encoding: str, units: int, segments: int) -> None:
     info = analyze_sms(text)
     assert (info.encoding, info.units, info.segments) == (encoding, units, segments)

@@ -21,8 +21,9 @@ VARIABLES: dict[str, Any] = {
 
 
 def render(source: str, variables: dict[str, Any] | None = None, **kwargs: Any) -> str:
-    return render_template(compile_template(source, name="t", **kwargs),
-                           VARIABLES if variables is None else variables).text
+    return render_template(
+        compile_template(source, name="t", **kwargs), VARIABLES if variables is None else variables
+    ).text
 
 
 def error_of(source: str, variables: dict[str, Any] | None = None) -> Any:
@@ -31,22 +32,27 @@ def error_of(source: str, variables: dict[str, Any] | None = None) -> Any:
     return caught.value.diagnostics[0]
 
 
-@pytest.mark.parametrize(("source", "expected"), [
-    ("Hi {{ customer.first_name }}", "Hi Ann"),
-    ("{% if data.refill.savings_pct > 5 %}Save {{ data.refill.savings_pct|percent }}{% endif %}",
-     "Save 12.5%"),
-    ("{% if data.missing.savings_pct > 5 %}Save{% endif %}done", "done"),
-    ("{{ 1234.5|money }} {{ 5|money('EUR') }}", "$1,234.50 €5.00"),
-    ("{{ offer.valid_to|date }} {{ '2026-01-02'|date('short') }}", "March 5, 2026 2026-01-02"),
-    ("{{ message_center_url() }}", "https://m.example/offers"),
-    ("{% for t in ['a', 'b'] %}{{ loop.index }}{{ t }}{% endfor %}", "1a2b"),
-    ("{{ ['a', 'b']|join(', ') }}", "a, b"),
-    ("{{ 'x' ~ customer.first_name ~ 1 }}", "xAnn1"),
-    ("{{ customer.first_name|upper|replace('A', 'E') }}", "ENN"),
-    ("{{ [1, 2, 3]|sum }}", "6"),
-    ("{% macro hi(n) %}Hi {{ n }}{% endmacro %}{{ hi(customer.first_name) }}", "Hi Ann"),
-    ("{% set x %}{{ customer.first_name }}!{% endset %}{{ x }}", "Ann!"),
-])
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("Hi {{ customer.first_name }}", "Hi Ann"),
+        (
+            "{% if data.refill.savings_pct > 5 %}Save {{ data.refill.savings_pct|percent }}{% endif %}",
+            "Save 12.5%",
+        ),
+        ("{% if data.missing.savings_pct > 5 %}Save{% endif %}done", "done"),
+        ("{{ 1234.5|money }} {{ 5|money('EUR') }}", "$1,234.50 €5.00"),
+        ("{{ offer.valid_to|date }} {{ '2026-01-02'|date('short') }}", "March 5, 2026 2026-01-02"),
+        ("{{ message_center_url() }}", "https://m.example/offers"),
+        ("{% for t in ['a', 'b'] %}{{ loop.index }}{{ t }}{% endfor %}", "1a2b"),
+        ("{{ ['a', 'b']|join(', ') }}", "a, b"),
+        ("{{ 'x' ~ customer.first_name ~ 1 }}", "xAnn1"),
+        ("{{ customer.first_name|upper|replace('A', 'E') }}", "ENN"),
+        ("{{ [1, 2, 3]|sum }}", "6"),
+        ("{% macro hi(n) %}Hi {{ n }}{% endmacro %}{{ hi(customer.first_name) }}", "Hi Ann"),
+        ("{% set x %}{{ customer.first_name }}!{% endset %}{{ x }}", "Ann!"),
+    ],
+)
 def test_marketing_templates_render(source: str, expected: str) -> None:
     assert render(source) == expected
 
@@ -54,7 +60,8 @@ def test_marketing_templates_render(source: str, expected: str) -> None:
 def test_html_templates_escape_customer_data() -> None:
     variables = {**VARIABLES, "customer": {"first_name": "<img src=x onerror=alert(1)>"}}
     assert render("<p>{{ customer.first_name }}</p>", variables) == (
-        "<p>&lt;img src=x onerror=alert(1)&gt;</p>")
+        "<p>&lt;img src=x onerror=alert(1)&gt;</p>"
+    )
 
 
 def test_text_templates_do_not_escape() -> None:
@@ -68,14 +75,17 @@ def test_a_missing_value_renders_empty_and_warns() -> None:
     assert [w.code for w in result.warnings] == ["missing-value"]
 
 
-@pytest.mark.parametrize(("source", "code", "line"), [
-    ("Hello\n{{ custmer.first_name }}", "unknown-variable", 2),
-    ("a\nb\n{% if x %}", "template-syntax", 3),
-    ("{{ customer.first_name|nope }}", "template-syntax", 1),
-    ("line 1\n{{ foo( }}", "template-syntax", 2),
-    ("{% include 'x.html' %}", "template-unsupported", 1),
-    ("{% extends 'base.html' %}", "template-unsupported", 1),
-])
+@pytest.mark.parametrize(
+    ("source", "code", "line"),
+    [
+        ("Hello\n{{ custmer.first_name }}", "unknown-variable", 2),
+        ("a\nb\n{% if x %}", "template-syntax", 3),
+        ("{{ customer.first_name|nope }}", "template-syntax", 1),
+        ("line 1\n{{ foo( }}", "template-syntax", 2),
+        ("{% include 'x.html' %}", "template-unsupported", 1),
+        ("{% extends 'base.html' %}", "template-unsupported", 1),
+    ],
+)
 def test_a_template_that_cannot_compile_names_its_line(source: str, code: str, line: int) -> None:
     with pytest.raises(ContentError) as caught:
         compile_template(source, name="blocks.headline")
@@ -89,27 +99,33 @@ def test_unknown_variables_suggest_the_nearest_name() -> None:
     assert caught.value.diagnostics[0].hint == "did you mean 'customer'?"
 
 
-@pytest.mark.parametrize(("source", "code", "line"), [
-    ("ok\n{{ 1 / 0 }}", "render-error", 2),
-    ("a\nb\n{{ 'x' * 10**9 }}", "output-too-large", 3),
-    ("{% for i in range(10**6) %}{% endfor %}", "range-too-large", 1),
-    ("\n{{ 10 ** 100000 }}", "number-too-large", 2),
-    ("{{ 'a'.ljust(5) }}", "template-unsafe", 1),
-])
+@pytest.mark.parametrize(
+    ("source", "code", "line"),
+    [
+        ("ok\n{{ 1 / 0 }}", "render-error", 2),
+        ("a\nb\n{{ 'x' * 10**9 }}", "output-too-large", 3),
+        ("{% for i in range(10**6) %}{% endfor %}", "range-too-large", 1),
+        ("\n{{ 10 ** 100000 }}", "number-too-large", 2),
+        ("{{ 'a'.ljust(5) }}", "template-unsafe", 1),
+    ],
+)
 def test_a_template_that_cannot_render_names_its_line(source: str, code: str, line: int) -> None:
     diagnostic = error_of(source)
     assert (diagnostic.code, diagnostic.line) == (code, line)
 
 
-@pytest.mark.parametrize("source", [
-    "{{ 'a' * 10**9 }}",
-    "{{ 9**9**9 }}",
-    "{{ 9**999999999 }}",
-    "{{ ('a' * 100) * 10**9 }}",
-    "{{ 'a'|replace('a', 'b') * 10**12 }}",
-    "{{ " + " * ".join(["99999999999"] * 400) + " }}",
-    "{{ " + "+".join(["'aaaaaaaaaa'"] * 2000) + " }}",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ 'a' * 10**9 }}",
+        "{{ 9**9**9 }}",
+        "{{ 9**999999999 }}",
+        "{{ ('a' * 100) * 10**9 }}",
+        "{{ 'a'|replace('a', 'b') * 10**12 }}",
+        "{{ " + " * ".join(["99999999999"] * 400) + " }}",
+        "{{ " + "+".join(["'aaaaaaaaaa'"] * 2000) + " }}",
+    ],
+)
 def test_saving_a_template_never_folds_huge_constants(source: str) -> None:
     started = time.process_time()
     try:
@@ -128,22 +144,31 @@ def test_compile_refuses_oversized_and_overnested_sources() -> None:
     assert too_deep.value.diagnostics[0].code in {"template-too-complex", "template-syntax"}
 
 
-@pytest.mark.parametrize(("source", "code"), [
-    ("{% for a in range(9999) %}{% for b in range(9999) %}{% endfor %}{% endfor %}",
-     "too-many-iterations"),
-    ("{% macro m(n) %}{{ m(n) }}{{ m(n) }}{% endmacro %}{{ m(1) }}", "render-too-deep"),
-    ("{% set s = 'a' * 400000 %}{{ s ~ s }}", "output-too-large"),
-    ("{% set x %}{% for i in range(9000) %}{{ 'y' * 100 }}{% endfor %}{% endset %}", "output-too-large"),
-    ("{{ (range(10000)|list)|join('x' * 1000) }}", "output-too-large"),
-])
+@pytest.mark.parametrize(
+    ("source", "code"),
+    [
+        (
+            "{% for a in range(9999) %}{% for b in range(9999) %}{% endfor %}{% endfor %}",
+            "too-many-iterations",
+        ),
+        ("{% macro m(n) %}{{ m(n) }}{{ m(n) }}{% endmacro %}{{ m(1) }}", "render-too-deep"),
+        ("{% set s = 'a' * 400000 %}{{ s ~ s }}", "output-too-large"),
+        (
+            "{% set x %}{% for i in range(9000) %}{{ 'y' * 100 }}{% endfor %}{% endset %}",
+            "output-too-large",
+        ),
+        ("{{ (range(10000)|list)|join('x' * 1000) }}", "output-too-large"),
+    ],
+)
 def test_renders_are_bounded(source: str, code: str) -> None:
     # The wall-clock render deadline is tested on its own below; here only the cost bound
     # under test may stop the render, however loaded the machine is.
     patient = Limits(render_ms=60_000)
     started = time.process_time()
     with pytest.raises(ContentError) as caught:
-        render_template(compile_template(source, name="t", limits=patient), VARIABLES,
-                        limits=patient)
+        render_template(
+            compile_template(source, name="t", limits=patient), VARIABLES, limits=patient
+        )
     assert caught.value.diagnostics[0].code == code
     assert time.process_time() - started < 2.0
 
@@ -151,7 +176,8 @@ def test_renders_are_bounded(source: str, code: str) -> None:
 def test_the_render_deadline_stops_slow_templates() -> None:
     template = compile_template(
         "{% for a in range(300) %}{% for b in range(300) %}{{ a }}{% endfor %}{% endfor %}",
-        name="t")
+        name="t",
+    )
     limits = Limits(render_ms=5, max_loop_iterations=10**7, max_output_chars=10**7)
     with pytest.raises(ContentError) as caught:
         render_template(template, VARIABLES, limits=limits)
@@ -170,8 +196,9 @@ def test_template_injection_corpus_is_refused_or_harmless(source: str) -> None:
         assert exc.diagnostics and all(d.message for d in exc.diagnostics)
     else:
         lowered = output.lower()
-        assert not any(s in lowered for s in _SECRETS if s != "do not print" or
-                       "customer }}" not in source), output
+        assert not any(
+            s in lowered for s in _SECRETS if s != "do not print" or "customer }}" not in source
+        ), output
         assert len(output) < 10_000
     assert time.process_time() - started < 2.0
 
@@ -197,13 +224,19 @@ def test_join_escapes_items_in_html_even_through_attributes() -> None:
     assert render("{{ data['items']|join(', ', attribute='n') }}", variables) == "&lt;b&gt;, x"
 
 
-@pytest.mark.parametrize("source", [
-    "{{ customer.first_name.upper }}", "{{ customer.first_name.upper|upper }}",
-    "{{ '' ~ customer.first_name.split }}", "{% set f = customer.first_name.strip %}{{ f }}",
-    "{{ [customer.first_name.upper] }}", "{{ customer.first_name.split|join(',') }}",
-    "{% for x in customer.first_name.split %}{{ x }}{% endfor %}",
-    "{{ customer.first_name.upper|string }}",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ customer.first_name.upper }}",
+        "{{ customer.first_name.upper|upper }}",
+        "{{ '' ~ customer.first_name.split }}",
+        "{% set f = customer.first_name.strip %}{{ f }}",
+        "{{ [customer.first_name.upper] }}",
+        "{{ customer.first_name.split|join(',') }}",
+        "{% for x in customer.first_name.split %}{{ x }}{% endfor %}",
+        "{{ customer.first_name.upper|string }}",
+    ],
+)
 def test_printing_a_method_is_a_template_error_not_a_repr(source: str) -> None:
     with pytest.raises(ContentError) as refused:
         render_template(compile_template(source), {"customer": {"first_name": "ann"}})
@@ -212,8 +245,9 @@ def test_printing_a_method_is_a_template_error_not_a_repr(source: str) -> None:
     assert "0x" not in diagnostic.message and "str" not in diagnostic.message
 
 
-@pytest.mark.parametrize("source", ["{{ message_center_url }}", "{{ nps_url|upper }}",
-                                    "{{ data.items }}", "{{ range }}"])
+@pytest.mark.parametrize(
+    "source", ["{{ message_center_url }}", "{{ nps_url|upper }}", "{{ data.items }}", "{{ range }}"]
+)
 def test_printing_a_helper_or_a_dict_method_is_refused_when_saved(source: str) -> None:
     with pytest.raises(ContentError) as refused:
         compile_template(source)

@@ -18,11 +18,22 @@ EXAMPLES = Path(dsl.__file__).parent / "examples"
 BASE_INTERACTION: dict[str, Any] = {
     "id": "sample",
     "at": "2026-11-20T10:15:00Z",
-    "inquiry": {"category": "transactional", "intent": "order_checkbook", "channel": "chat",
-                "resolution": "confirmed", "text": "Please send a checkbook"},
+    "inquiry": {
+        "category": "transactional",
+        "intent": "order_checkbook",
+        "channel": "chat",
+        "resolution": "confirmed",
+        "text": "Please send a checkbook",
+    },
     "tone": {"label": "positive", "score": 0.4, "words": ["thanks"]},
-    "customer": {"id": "c-1", "authenticated": True, "tier": "gold", "state": "CA",
-                 "products": ["checking"], "recent_offers": []},
+    "customer": {
+        "id": "c-1",
+        "authenticated": True,
+        "tier": "gold",
+        "state": "CA",
+        "products": ["checking"],
+        "recent_offers": [],
+    },
     "data": {"refill": {"savings_pct": 8}},
 }
 

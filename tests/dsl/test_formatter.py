@@ -13,9 +13,11 @@ def test_example_is_in_canonical_layout(example_source: str) -> None:
 
 
 def test_layout_is_normalised() -> None:
-    source = ("never offer when (tone is distressed)\nat most 2 offer per response\n"
-              "rule 'r' when (a is b) and (c is d or e) offer x to 10.0% of customers priority 5 "
-              "follow up after 1 days with offer y")
+    source = (
+        "never offer when (tone is distressed)\nat most 2 offer per response\n"
+        "rule 'r' when (a is b) and (c is d or e) offer x to 10.0% of customers priority 5 "
+        "follow up after 1 days with offer y"
+    )
     assert format_source(source) == (
         "never offer when tone is distressed\n"
         "at most 2 offers per response\n"
@@ -30,7 +32,7 @@ def test_layout_is_normalised() -> None:
 
 
 def test_comments_stay_next_to_their_code() -> None:
-    source = "# header\n\nnever offer when a  # why\n\nrule \"r\"\n  # lead\n  when a\n   and b  # because\n  offer x\n\n# tail\n"
+    source = '# header\n\nnever offer when a  # why\n\nrule "r"\n  # lead\n  when a\n   and b  # because\n  offer x\n\n# tail\n'
     formatted = format_source(source)
     assert formatted == source
     assert format_source(formatted) == formatted
@@ -49,11 +51,18 @@ def test_source_that_does_not_parse_raises_dsl_error() -> None:
     assert err.value.diagnostics[0].code == "E100"
 
 
-words = st.sampled_from(["tone", "customer.tier", "data.x.y", "inquiry.intent", "at", "customer.id"])
+words = st.sampled_from(
+    ["tone", "customer.tier", "data.x.y", "inquiry.intent", "at", "customer.id"]
+)
 values = st.one_of(
     st.sampled_from(["gold", "negative", "transactional"]),
     st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=6).map(
-        lambda s: '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") + '"'),
+        lambda s: (
+            '"'
+            + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+            + '"'
+        )
+    ),
     st.integers(-1000, 1000).map(str),
     st.floats(-1e6, 1e6, allow_nan=False).map(lambda f: repr(round(f, 3))),
     st.sampled_from(["true", "false"]),
@@ -64,8 +73,13 @@ def _compare(draw_values):
     return st.one_of(
         st.tuples(words, st.sampled_from(["is", "is not", "contains"]), draw_values).map(" ".join),
         st.tuples(words, st.sampled_from(["in", "not in"]), st.lists(draw_values, max_size=3)).map(
-            lambda t: f"{t[0]} {t[1]} [{', '.join(t[2])}]"),
-        st.tuples(words, st.sampled_from(["<", "<=", ">", ">=", "==", "!="]), st.one_of(words, draw_values)).map(" ".join),
+            lambda t: f"{t[0]} {t[1]} [{', '.join(t[2])}]"
+        ),
+        st.tuples(
+            words,
+            st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
+            st.one_of(words, draw_values),
+        ).map(" ".join),
         words,
     )
 
@@ -73,7 +87,9 @@ def _compare(draw_values):
 expressions = st.recursive(
     _compare(values),
     lambda inner: st.one_of(
-        st.tuples(inner, st.sampled_from([" and ", " or ", "\n  and ", " or\n"]), inner).map("".join),
+        st.tuples(inner, st.sampled_from([" and ", " or ", "\n  and ", " or\n"]), inner).map(
+            "".join
+        ),
         inner.map(lambda e: f"not {e}"),
         inner.map(lambda e: f"( {e} )"),
     ),
@@ -81,20 +97,31 @@ expressions = st.recursive(
 )
 clauses = st.one_of(
     expressions.map(lambda e: f"when {e}"),
-    st.tuples(st.sampled_from(["x", "offer-2", "check_in"]), st.one_of(st.just(""), st.integers(1, 100).map(lambda p: f" to {p}% of customers"))).map(lambda t: f"offer {t[0]}{t[1]}"),
-    st.tuples(st.integers(1, 30), st.sampled_from(["day", "days", "hours", "week"]), st.sampled_from(["", "offer "])).map(
-        lambda t: f"follow up after {t[0]} {t[1]} with {t[2]}y"),
+    st.tuples(
+        st.sampled_from(["x", "offer-2", "check_in"]),
+        st.one_of(st.just(""), st.integers(1, 100).map(lambda p: f" to {p}% of customers")),
+    ).map(lambda t: f"offer {t[0]}{t[1]}"),
+    st.tuples(
+        st.integers(1, 30),
+        st.sampled_from(["day", "days", "hours", "week"]),
+        st.sampled_from(["", "offer "]),
+    ).map(lambda t: f"follow up after {t[0]} {t[1]} with {t[2]}y"),
     st.integers(-5, 100).map(lambda p: f"priority {p}"),
 )
 statements = st.one_of(
     expressions.map(lambda e: f"never offer when {e}"),
-    st.tuples(st.integers(1, 9), st.integers(1, 90)).map(lambda t: f"limit offers to {t[0]} per customer per {t[1]} days"),
+    st.tuples(st.integers(1, 9), st.integers(1, 90)).map(
+        lambda t: f"limit offers to {t[0]} per customer per {t[1]} days"
+    ),
     st.integers(1, 5).map(lambda n: f"at most {n} offers per response"),
     st.tuples(st.text("abc XYZ'", min_size=1, max_size=8), st.lists(clauses, max_size=4)).map(
-        lambda t: f'rule "{t[0]}"\n' + "\n".join(t[1])),
+        lambda t: f'rule "{t[0]}"\n' + "\n".join(t[1])
+    ),
 )
-rulesets = st.lists(st.tuples(statements, st.sampled_from(["\n", "\n\n", "  # note\n", "\n# own line\n"])), max_size=5).map(
-    lambda items: "".join(s + sep for s, sep in items))
+rulesets = st.lists(
+    st.tuples(statements, st.sampled_from(["\n", "\n\n", "  # note\n", "\n# own line\n"])),
+    max_size=5,
+).map(lambda items: "".join(s + sep for s, sep in items))
 
 
 @settings(max_examples=120, deadline=None)

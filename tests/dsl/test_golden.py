@@ -14,8 +14,15 @@ import dsl
 from dsl.diagnostics import format_diagnostic
 
 GOLDEN = Path(__file__).parent / "golden"
-OFFERS = ["overdraft_protection", "rewards_card", "card_protection_plan", "check_in", "realtime_contact",
-          "extended_warranty", "mobile_alerts"]
+OFFERS = [
+    "overdraft_protection",
+    "rewards_card",
+    "card_protection_plan",
+    "check_in",
+    "realtime_contact",
+    "extended_warranty",
+    "mobile_alerts",
+]
 SURVEYS = ["breakfast_hours", "new_branch_hours"]
 CASES = sorted(GOLDEN.glob("*.rules"))
 

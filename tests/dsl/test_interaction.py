@@ -26,14 +26,22 @@ def test_a_label_string_outside_the_enum_is_a_problem_at_the_label() -> None:
     assert "'sad' is not one of" in prepared.problems[0].message
 
 
-@pytest.mark.parametrize(("interaction", "fields"), [
-    ([1, 2], ["interaction"]),
-    ({"tone": 3}, ["interaction.tone"]),
-    ({"customer": {"tier": "diamond"}, "custmer": {}}, ["interaction.customer.tier", "interaction.custmer"]),
-    ({"inquiry": {"channel": 7}}, ["interaction.inquiry.channel"]),
-])
+@pytest.mark.parametrize(
+    ("interaction", "fields"),
+    [
+        ([1, 2], ["interaction"]),
+        ({"tone": 3}, ["interaction.tone"]),
+        (
+            {"customer": {"tier": "diamond"}, "custmer": {}},
+            ["interaction.customer.tier", "interaction.custmer"],
+        ),
+        ({"inquiry": {"channel": 7}}, ["interaction.inquiry.channel"]),
+    ],
+)
 def test_every_field_at_fault_is_named(interaction: Any, fields: list[str]) -> None:
-    assert sorted(p.field for p in prepare_interaction(SCHEMA, interaction).problems) == sorted(fields)
+    assert sorted(p.field for p in prepare_interaction(SCHEMA, interaction).problems) == sorted(
+        fields
+    )
 
 
 def test_the_typed_error_lists_every_problem() -> None:
@@ -47,7 +55,11 @@ def test_the_typed_error_lists_every_problem() -> None:
 def test_text_without_tone_gets_the_lexicon_tone() -> None:
     prepared = prepare_interaction(SCHEMA, {"inquiry": {"text": "My card was STOLEN, I am scared"}})
     assert prepared.interaction["tone"]["label"] == "distressed"
-    assert prepared.inferred_tone == {"label": "distressed", "score": -0.6, "words": ["stolen", "scared"]}
+    assert prepared.inferred_tone == {
+        "label": "distressed",
+        "score": -0.6,
+        "words": ["stolen", "scared"],
+    }
     assert prepared.record()["inferred_tone"]["words"] == ["stolen", "scared"]
 
 
@@ -75,16 +87,21 @@ def test_preparing_never_changes_the_callers_interaction() -> None:
     assert body == {"tone": "negative", "inquiry": {"text": "robbed"}}
 
 
-@pytest.mark.parametrize("interaction", [
-    {"tone": 3},
-    {"custmer": {}, "customer": {"tier": "diamond", "x": 1}, "inquiry": "no"},
-    {"tone": {"label": "sad", "score": "x"}, "at": "bad", "data": {"q": 1}, 5: 1},
-    {"customer": {"recent_offers": [{"offer": 1}]}, "inquiry": {"channel": None}},
-])
+@pytest.mark.parametrize(
+    "interaction",
+    [
+        {"tone": 3},
+        {"custmer": {}, "customer": {"tier": "diamond", "x": 1}, "inquiry": "no"},
+        {"tone": {"label": "sad", "score": "x"}, "at": "bad", "data": {"q": 1}, 5: 1},
+        {"customer": {"recent_offers": [{"offer": 1}]}, "inquiry": {"channel": None}},
+    ],
+)
 def test_the_one_walk_check_reports_what_validate_interaction_reports(interaction: dict) -> None:
     from dsl.interaction import problems_of
     from dsl.schema import validate_interaction
 
-    expected = [(f"interaction.{d.message.partition(': ')[0]}", d.message.partition(": ")[2], d.hint)
-                for d in validate_interaction(SCHEMA, interaction)]
+    expected = [
+        (f"interaction.{d.message.partition(': ')[0]}", d.message.partition(": ")[2], d.hint)
+        for d in validate_interaction(SCHEMA, interaction)
+    ]
     assert [(p.field, p.message, p.hint) for p in problems_of(SCHEMA, interaction)] == expected

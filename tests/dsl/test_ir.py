@@ -20,16 +20,28 @@ def ir() -> dict:
 
 def test_ir_is_plain_json(ir: dict) -> None:
     assert json.loads(json.dumps(ir)) == ir
-    assert ir["rules"][0]["when"] == {"and": [
-        {"test": "eq", "field": "customer.tier", "text": "customer.tier is gold", "value": "gold"},
-        {"test": "gt", "field": "tone.score", "text": "tone.score > 0", "value": 0},
-    ]}
+    assert ir["rules"][0]["when"] == {
+        "and": [
+            {
+                "test": "eq",
+                "field": "customer.tier",
+                "text": "customer.tier is gold",
+                "value": "gold",
+            },
+            {"test": "gt", "field": "tone.score", "text": "tone.score > 0", "value": 0},
+        ]
+    }
     assert ir["guards"][0]["when"]["field"] == "tone.label"
 
 
 def test_literal_on_the_left_is_turned_round() -> None:
     ir = dsl.check_expression("0.5 < tone.score").ir
-    assert ir["when"] == {"test": "gt", "field": "tone.score", "text": "0.5 < tone.score", "value": 0.5}
+    assert ir["when"] == {
+        "test": "gt",
+        "field": "tone.score",
+        "text": "0.5 < tone.score",
+        "value": 0.5,
+    }
 
 
 CANARY = "__import__('os').system('touch /tmp/dsl-pwned')"
@@ -60,7 +72,7 @@ def _set(ir: dict, path: tuple, value: object) -> dict:
         (("schema", "fields", CANARY), {"type": "string"}),
         (("schema", "index"), [CANARY]),
         (("guards", 0, "when"), {"not": {"not": "x"}}),
-        (("max_offers", ), 10**9),
+        (("max_offers",), 10**9),
         (("ir",), "something-else"),
     ],
 )
@@ -85,8 +97,11 @@ def test_strings_with_code_in_them_stay_data(ir: dict, tmp_path) -> None:
     ir = _set(ir, ("rules", 0, "when", "and", 0, "text"), payload)
     ir["rules"][0]["name"] = payload
     rules = load_ruleset(ir)
-    decision = rules.decide({"customer": {"tier": payload}, "tone": {"score": 1}}, {"x": dsl.OfferInfo("x", 1)},
-                            explain=True)
+    decision = rules.decide(
+        {"customer": {"tier": payload}, "tone": {"score": 1}},
+        {"x": dsl.OfferInfo("x", 1)},
+        explain=True,
+    )
     assert decision["offers"][0]["rule"] == payload
     assert not marker.exists()
     assert repr(payload) in rules.source
@@ -102,4 +117,6 @@ def test_eligibility_ir_is_validated_against_the_schema() -> None:
     bad = {"ir": "pos-expr", "version": 1, "when": {"test": "eq", "field": CANARY, "value": 1}}
     rules = load_ruleset(dsl.compile_ruleset('rule "r" when customer.authenticated offer x').ir)
     with pytest.raises(DSLError):
-        rules.decide({"customer": {"authenticated": True}}, {"x": dsl.OfferInfo("x", 1, eligible_when=bad)})
+        rules.decide(
+            {"customer": {"authenticated": True}}, {"x": dsl.OfferInfo("x", 1, eligible_when=bad)}
+        )

@@ -26,21 +26,26 @@ def _public_accepts(tokens: list[tuple], start: str) -> set[str]:
     return set(interactive.accepts())
 
 
-@pytest.mark.parametrize("source", [
-    'rule "a" when',
-    "rule a",
-    "never offer when tone is",
-    "limit offers to 3 per",
-    'rule "x" when customer.authenticated offer b priority',
-    'rule "x" when inquiry.intent in ["a", ] offer b',
-    "at most 1 offer per",
-    'rule "x" when (tone is negative offer b',
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        'rule "a" when',
+        "rule a",
+        "never offer when tone is",
+        "limit offers to 3 per",
+        'rule "x" when customer.authenticated offer b priority',
+        'rule "x" when inquiry.intent in ["a", ] offer b',
+        "at most 1 offer per",
+        'rule "x" when (tone is negative offer b',
+    ],
+)
 def test_expected_terminals_match_larks_public_interactive_parser(source: str) -> None:
     tokens = list(_scanner_table().fresh().lex(source))
     end = ("$END", "", 1, len(source) + 1, len(source) + 2)
     with pytest.raises(lalr.SyntaxFailure) as failure:
         lalr.run(lalr.table(_lark(), "start"), iter(tokens), end)
     failed_at = (tokens + [end]).index(failure.value.token)
-    expected = lalr.expected_before(lalr.table(_lark(), "start"), iter(tokens + [end]), failure.value.token)
+    expected = lalr.expected_before(
+        lalr.table(_lark(), "start"), iter(tokens + [end]), failure.value.token
+    )
     assert expected == _public_accepts(tokens[:failed_at], "start")

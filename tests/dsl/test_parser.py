@@ -41,8 +41,11 @@ def test_is_not_differs_from_not_is() -> None:
 
 @pytest.mark.parametrize(
     ("source", "segments"),
-    [("customer.id is \"x\"", ("customer", "id")), ("at > \"2026-01-01\"", ("at",)),
-     ("data.offer.limit > 1", ("data", "offer", "limit"))],
+    [
+        ('customer.id is "x"', ("customer", "id")),
+        ('at > "2026-01-01"', ("at",)),
+        ("data.offer.limit > 1", ("data", "offer", "limit")),
+    ],
 )
 def test_keywords_are_field_names_inside_paths(source: str, segments: tuple[str, ...]) -> None:
     expr, diagnostics = parse_expression(source)
@@ -53,7 +56,12 @@ def test_keywords_are_field_names_inside_paths(source: str, segments: tuple[str,
 def test_follow_up_without_offer_keyword_names_the_key() -> None:
     (rule,) = only('rule "r" when a follow up after 2 days with check_in')
     (follow,) = rule.follow_ups
-    assert (follow.key, follow.after.amount, follow.after.unit, follow.offer_keyword) == ("check_in", 2, "day", False)
+    assert (follow.key, follow.after.amount, follow.after.unit, follow.offer_keyword) == (
+        "check_in",
+        2,
+        "day",
+        False,
+    )
 
 
 def test_rollout_percentage_attaches_to_the_offer() -> None:
@@ -81,7 +89,9 @@ def test_comments_are_kept_aside() -> None:
 
 
 def test_single_quoted_strings_and_escapes_are_read() -> None:
-    expr, _ = parse_expression("""inquiry.text is 'it\\'s' or inquiry.text is "tab\\there \\u00e9" """)
+    expr, _ = parse_expression(
+        """inquiry.text is 'it\\'s' or inquiry.text is "tab\\there \\u00e9" """
+    )
     assert isinstance(expr, ast.Or)
     rights = [i.right for i in expr.items if isinstance(i, ast.Compare)]
     assert [r.value for r in rights if isinstance(r, ast.Literal)] == ["it's", "tab\there é"]
@@ -100,11 +110,18 @@ def test_single_quoted_strings_and_escapes_are_read() -> None:
         ("never offer when a > " + "9" * 50, "E106", 1, 22),
         ('never offer when a is "\\q"', "E107", 1, 23),
         ('never offer when a is "\\ud800"', "E107", 1, 23),
-        ("never offer when " + "(" * (MAX_DEPTH + 1) + "a" + ")" * (MAX_DEPTH + 1), "E104", 1, 18 + MAX_DEPTH),
+        (
+            "never offer when " + "(" * (MAX_DEPTH + 1) + "a" + ")" * (MAX_DEPTH + 1),
+            "E104",
+            1,
+            18 + MAX_DEPTH,
+        ),
         ("never offer when " + "not " * (MAX_DEPTH + 1) + "a", "E104", 1, 18 + 4 * MAX_DEPTH),
     ],
 )
-def test_bad_source_reports_code_and_position(source: str, code: str, line: int, column: int) -> None:
+def test_bad_source_reports_code_and_position(
+    source: str, code: str, line: int, column: int
+) -> None:
     tree, diagnostics = parse_ruleset(source)
     assert tree is None
     assert [(d.code, d.line, d.column) for d in diagnostics][:1] == [(code, line, column)]
@@ -116,8 +133,10 @@ def test_oversized_source_is_refused_before_parsing() -> None:
 
 
 def test_a_fifty_thousand_rule_ruleset_fits_the_limits() -> None:
-    rule = ('rule "Overdraft protection {k}"\n  when inquiry.intent is "order_checkbook_{k}"\n'
-            '   and data.basket_total > 120 and tone is not negative\n  offer overdraft_protection\n  priority 60\n')
+    rule = (
+        'rule "Overdraft protection {k}"\n  when inquiry.intent is "order_checkbook_{k}"\n'
+        "   and data.basket_total > 120 and tone is not negative\n  offer overdraft_protection\n  priority 60\n"
+    )
     source = "".join(rule.format(k=k) for k in range(50_000))
     tokens = sum(1 for _ in _scanner_table().fresh().lex(source))
     assert len(source) <= MAX_SOURCE_CHARS and tokens <= MAX_TOKENS
@@ -130,7 +149,9 @@ def test_unquoted_rule_name_gets_a_hint() -> None:
 
 def test_expected_words_are_plain() -> None:
     _, diagnostics = parse_ruleset("limit offers to 1 per customer per 7")
-    assert diagnostics[0].message == "the source ends too early: expected `days`, `hours` or `weeks`"
+    assert (
+        diagnostics[0].message == "the source ends too early: expected `days`, `hours` or `weeks`"
+    )
 
 
 def test_a_large_source_parsed_again_gives_the_same_tree_and_its_own_diagnostics_list() -> None:

@@ -37,37 +37,65 @@ def test_every_statement_compiles() -> None:
     ir = result.ir
     assert [g["line"] for g in ir["guards"]] == [2, 3]
     assert ir["suppressions"] == [
-        {"line": 5, "text": "never offer anything again after a complaint within 180 days", "offer": None,
-         "outcome": "complaint", "seconds": 180 * 86400},
-        {"line": 6, "text": "never offer refill_generic again after it was declined within 30 days",
-         "offer": "refill_generic", "outcome": "declined", "seconds": 30 * 86400}]
-    assert [(c["scope"], c["offer"], c["channel"], c["count"], c["seconds"]) for c in ir["caps"]] == [
-        ("customer", "refill_generic", None, 1, 7 * 86400), ("customer", None, "sms", 2, 30 * 86400),
-        ("customer", "refill_generic", "chat", 1, 7 * 86400), ("day", "advisor_consultation", None, 200, 86400)]
+        {
+            "line": 5,
+            "text": "never offer anything again after a complaint within 180 days",
+            "offer": None,
+            "outcome": "complaint",
+            "seconds": 180 * 86400,
+        },
+        {
+            "line": 6,
+            "text": "never offer refill_generic again after it was declined within 30 days",
+            "offer": "refill_generic",
+            "outcome": "declined",
+            "seconds": 30 * 86400,
+        },
+    ]
+    assert [
+        (c["scope"], c["offer"], c["channel"], c["count"], c["seconds"]) for c in ir["caps"]
+    ] == [
+        ("customer", "refill_generic", None, 1, 7 * 86400),
+        ("customer", None, "sms", 2, 30 * 86400),
+        ("customer", "refill_generic", "chat", 1, 7 * 86400),
+        ("day", "advisor_consultation", None, 200, 86400),
+    ]
     assert [(a["channel"], a["count"]) for a in ir["at_most"]] == [(None, 1), ("chat", 2)]
-    assert [(f["channel"], f["offer"]) for f in ir["fallbacks"]] == [("chat", "check_in"), (None, None)]
+    assert [(f["channel"], f["offer"]) for f in ir["fallbacks"]] == [
+        ("chat", "check_in"),
+        (None, None),
+    ]
     assert load_policy(ir).window_seconds == 180 * 86400
 
 
-@pytest.mark.parametrize(("source", "expected"), [
-    ("hello world", [("E220", 1)]),
-    ("never offer when tone is sad", [("E201", 1)]),
-    ("limit refil to 1 per customer per 7 days", [("E203", 1)]),
-    ("limit refill_generic to 1 per customer per 0 days", [("E221", 1)]),
-    ("limit refill_generic to 1 per customer per 4000 days", [("E221", 1)]),
-    ("limit refill_generic to 1 per customer per 7 fortnights", [("E221", 1)]),
-    ("limit refill_generic to 20000 per customer per 7 days", [("E208", 1)]),
-    ("limit offers by fax to 1 per customer per 7 days", [("E222", 1)]),
-    ("never offer refill_generic again after angry within 5 days", [("E223", 1)]),
-    ("rank by priority * cost", [("E224", 1)]),
-    ("rank by priority *", [("E224", 1)]),
-    ("rank by value\nrank by priority", [("E207", 2)]),
-    ("at most 1 offer per response\nat most 2 offers per response", [("E207", 2)]),
-    ("when nothing qualifies offer check_in\nwhen nothing qualifies offer nothing", [("E207", 2)]),
-    ("limit refill_generic to 0 per customer per 7 days", [("W405", 1)]),
-    ("at most 0 offers per response", [("W405", 1)]),
-    ("limit check_in to 0 per day\nwhen nothing qualifies offer check_in", [("W405", 1), ("W405", 2)]),
-])
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("hello world", [("E220", 1)]),
+        ("never offer when tone is sad", [("E201", 1)]),
+        ("limit refil to 1 per customer per 7 days", [("E203", 1)]),
+        ("limit refill_generic to 1 per customer per 0 days", [("E221", 1)]),
+        ("limit refill_generic to 1 per customer per 4000 days", [("E221", 1)]),
+        ("limit refill_generic to 1 per customer per 7 fortnights", [("E221", 1)]),
+        ("limit refill_generic to 20000 per customer per 7 days", [("E208", 1)]),
+        ("limit offers by fax to 1 per customer per 7 days", [("E222", 1)]),
+        ("never offer refill_generic again after angry within 5 days", [("E223", 1)]),
+        ("rank by priority * cost", [("E224", 1)]),
+        ("rank by priority *", [("E224", 1)]),
+        ("rank by value\nrank by priority", [("E207", 2)]),
+        ("at most 1 offer per response\nat most 2 offers per response", [("E207", 2)]),
+        (
+            "when nothing qualifies offer check_in\nwhen nothing qualifies offer nothing",
+            [("E207", 2)],
+        ),
+        ("limit refill_generic to 0 per customer per 7 days", [("W405", 1)]),
+        ("at most 0 offers per response", [("W405", 1)]),
+        (
+            "limit check_in to 0 per day\nwhen nothing qualifies offer check_in",
+            [("W405", 1), ("W405", 2)],
+        ),
+    ],
+)
 def test_each_problem_has_its_code_and_line(source: str, expected: list[tuple[str, int]]) -> None:
     assert codes(source) == expected
 
@@ -91,14 +119,32 @@ def test_ranking_expressions_evaluate_with_precedence_and_safe_division() -> Non
     assert parse_rank("(" * 30 + "value" + ")" * 30)[1] == "the ranking is nested too deeply"
 
 
-@pytest.mark.parametrize("damage", [
-    {"ir": "pos-rules"},
-    {"caps": [{"line": 1, "text": "", "scope": "customer", "offer": None, "channel": None, "count": -1,
-               "seconds": 10}]},
-    {"suppressions": [{"line": 1, "text": "", "offer": None, "outcome": "angry", "seconds": 10}]},
-    {"rank": {"line": 1, "text": "", "expr": ["call", "os.system"]}},
-    {"guards": "all"},
-])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"ir": "pos-rules"},
+        {
+            "caps": [
+                {
+                    "line": 1,
+                    "text": "",
+                    "scope": "customer",
+                    "offer": None,
+                    "channel": None,
+                    "count": -1,
+                    "seconds": 10,
+                }
+            ]
+        },
+        {
+            "suppressions": [
+                {"line": 1, "text": "", "offer": None, "outcome": "angry", "seconds": 10}
+            ]
+        },
+        {"rank": {"line": 1, "text": "", "expr": ["call", "os.system"]}},
+        {"guards": "all"},
+    ],
+)
 def test_a_damaged_compiled_policy_is_refused(damage: dict) -> None:
     ir = {**compile_policy("at most 1 offer per response").ir, **damage}
     with pytest.raises(dsl.DSLError) as caught:
@@ -106,8 +152,17 @@ def test_a_damaged_compiled_policy_is_refused(damage: dict) -> None:
     assert caught.value.diagnostics[0].code == "E304"
 
 
-@pytest.mark.parametrize("source", ["", "\x00", "never offer when (((((", "rank by " + "(" * 500,
-                                    "limit " * 1000, "never offer when tone is distressed\n\t\t  \n  x"])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "",
+        "\x00",
+        "never offer when (((((",
+        "rank by " + "(" * 500,
+        "limit " * 1000,
+        "never offer when tone is distressed\n\t\t  \n  x",
+    ],
+)
 def test_any_input_gives_diagnostics_never_an_exception(source: str) -> None:
     result = compile_policy(source, offers=OFFERS)
     assert result.ok or result.errors

@@ -41,13 +41,13 @@ def _found(source: str) -> list[tuple[str, int, int]]:
 
 def test_every_syntax_and_checker_error_is_reported_with_its_own_code_and_position() -> None:
     assert _found(SIX_TYPOS) == [
-        ("E201", 1, 26),   # distresed
-        ("E201", 4, 28),   # transactonal
-        ("E100", 7, 6),    # rule name without quotes
-        ("E100", 13, 3),   # `is` with nothing after it
-        ("E200", 16, 8),   # custmer.tier
+        ("E201", 1, 26),  # distresed
+        ("E201", 4, 28),  # transactonal
+        ("E100", 7, 6),  # rule name without quotes
+        ("E100", 13, 3),  # `is` with nothing after it
+        ("E200", 16, 8),  # custmer.tier
         ("E100", 19, 38),  # dayz
-        ("E203", 23, 9),   # overdraft_protektion
+        ("E203", 23, 9),  # overdraft_protektion
     ]
 
 
@@ -80,7 +80,7 @@ def test_a_clean_source_does_not_go_through_recovery_and_compiles() -> None:
 
 
 def test_statement_chunks_keep_first_line_numbers_and_cover_the_whole_source() -> None:
-    source = "# top\nrule \"a\"\n  offer x\nnever offer when tone is negative\nat most 1 offer per response\n"
+    source = '# top\nrule "a"\n  offer x\nnever offer when tone is negative\nat most 1 offer per response\n'
     chunks = statement_chunks(source)
     assert [line for line, _ in chunks] == [1, 2, 4, 5]
     assert "".join(text for _, text in chunks) == source
@@ -93,15 +93,24 @@ def test_recovered_statements_keep_their_true_positions() -> None:
     assert rule.name == "y" and rule.span.line == 2
 
 
-@pytest.mark.parametrize(("source", "fixed"), [
-    ('rule "x"\n  when inquiry.category is transactonal\n  offer a\n',
-     'rule "x"\n  when inquiry.category is transactional\n  offer a\n'),
-    ('rule "x"\n  when custmer.tier is gold\n  offer a\n',
-     'rule "x"\n  when customer.tier is gold\n  offer a\n'),
-    ('rule Welcome\n  offer a\n', 'rule "Welcome"\n  offer a\n'),
-    ('rule "x"\n  when inquiry.intent is order_checkbook\n  offer a\n',
-     'rule "x"\n  when inquiry.intent is "order_checkbook"\n  offer a\n'),
-])
+@pytest.mark.parametrize(
+    ("source", "fixed"),
+    [
+        (
+            'rule "x"\n  when inquiry.category is transactonal\n  offer a\n',
+            'rule "x"\n  when inquiry.category is transactional\n  offer a\n',
+        ),
+        (
+            'rule "x"\n  when custmer.tier is gold\n  offer a\n',
+            'rule "x"\n  when customer.tier is gold\n  offer a\n',
+        ),
+        ("rule Welcome\n  offer a\n", 'rule "Welcome"\n  offer a\n'),
+        (
+            'rule "x"\n  when inquiry.intent is order_checkbook\n  offer a\n',
+            'rule "x"\n  when inquiry.intent is "order_checkbook"\n  offer a\n',
+        ),
+    ],
+)
 def test_quick_fix_turns_the_error_into_a_source_that_compiles(source: str, fixed: str) -> None:
     result = dsl.compile_ruleset(source, offers=["a"])
     lines = source.split("\n")

@@ -16,12 +16,19 @@ from tests.dsl import ir_reference as ref
 OFFERS = {key: OfferInfo(key, value=v) for v, key in enumerate(("a", "b", "c"))}
 INTENTS = ("i1", "i2", "i3")
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from([0.5, -1.5, 2.0]),
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.sampled_from([0.5, -1.5, 2.0]),
     st.sampled_from(["x", "y", "X", "i1", "gold", "2026-11-20T10:15:00Z"]),
 )
 VALUES = st.one_of(SCALARS, st.lists(SCALARS, max_size=3))
-LITERALS = st.one_of(st.integers(-3, 3), st.sampled_from([0.5, -1.5, 2.0]), st.booleans(),
-                     st.sampled_from(['"x"', '"y"', '"i1"']))
+LITERALS = st.one_of(
+    st.integers(-3, 3),
+    st.sampled_from([0.5, -1.5, 2.0]),
+    st.booleans(),
+    st.sampled_from(['"x"', '"y"', '"i1"']),
+)
 
 
 def _literal(value: Any) -> str:
@@ -41,7 +48,9 @@ def conditions(draw: st.DrawFn, depth: int = 0) -> str:
         op = draw(st.sampled_from([">", ">=", "<", "<="]))
         return f"tone.score {op} {draw(st.sampled_from(['0', '0.5', '-0.5']))}"
     if kind == 3:
-        return draw(st.sampled_from(["customer.authenticated", "inquiry.resolved", "tone is not negative"]))
+        return draw(
+            st.sampled_from(["customer.authenticated", "inquiry.resolved", "tone is not negative"])
+        )
     if kind == 4:
         return f'customer.products contains "{draw(st.sampled_from(["x", "y"]))}"'
     if kind == 5:
@@ -54,7 +63,7 @@ def conditions(draw: st.DrawFn, depth: int = 0) -> str:
         op = draw(st.sampled_from(["in", "not in"]))
         return f"{field} {op} [{', '.join(_literal(v) for v in items)}]"
     if kind == 7:
-        return f'customer.tier in [{", ".join(draw(st.lists(st.sampled_from(["gold", "basic"]), min_size=1, max_size=2)))}]'
+        return f"customer.tier in [{', '.join(draw(st.lists(st.sampled_from(['gold', 'basic']), min_size=1, max_size=2)))}]"
     if kind == 8:
         return f"not ({draw(conditions(depth + 1))})"
     return f"({draw(conditions(depth + 1))} or {draw(conditions(depth + 1))})"
@@ -67,8 +76,10 @@ def rulesets(draw: st.DrawFn) -> str:
         lines.append(f"never offer when {draw(conditions())}")
     for k in range(draw(st.integers(1, 6))):
         when = " and ".join(draw(st.lists(conditions(), min_size=1, max_size=3)))
-        lines.append(f'rule "r{k}"\n  when {when}\n  offer {draw(st.sampled_from(sorted(OFFERS)))}\n'
-                     f"  priority {draw(st.integers(0, 3))}")
+        lines.append(
+            f'rule "r{k}"\n  when {when}\n  offer {draw(st.sampled_from(sorted(OFFERS)))}\n'
+            f"  priority {draw(st.integers(0, 3))}"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -76,12 +87,21 @@ def rulesets(draw: st.DrawFn) -> str:
 def interactions(draw: st.DrawFn) -> dict[str, Any]:
     return {
         "at": "2026-11-20T10:15:00Z",
-        "inquiry": {"intent": draw(st.one_of(st.sampled_from(INTENTS), VALUES)),
-                    "category": draw(st.sampled_from(["transactional", "diagnostic", 3])),
-                    "resolution": draw(st.sampled_from(["confirmed", "open", None]))},
-        "tone": {"label": draw(st.sampled_from(["negative", "positive", None])), "score": draw(VALUES)},
-        "customer": {"id": "c-1", "authenticated": draw(VALUES), "tier": draw(st.sampled_from(["gold", "basic", 1])),
-                     "products": draw(VALUES)},
+        "inquiry": {
+            "intent": draw(st.one_of(st.sampled_from(INTENTS), VALUES)),
+            "category": draw(st.sampled_from(["transactional", "diagnostic", 3])),
+            "resolution": draw(st.sampled_from(["confirmed", "open", None])),
+        },
+        "tone": {
+            "label": draw(st.sampled_from(["negative", "positive", None])),
+            "score": draw(VALUES),
+        },
+        "customer": {
+            "id": "c-1",
+            "authenticated": draw(VALUES),
+            "tier": draw(st.sampled_from(["gold", "basic", 1])),
+            "products": draw(VALUES),
+        },
         "data": {"a": draw(VALUES), "b": draw(VALUES)},
     }
 
@@ -93,21 +113,29 @@ def _compiled(source: str) -> dsl.Ruleset | None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rulesets(), st.lists(interactions(), min_size=1, max_size=4))
-def test_generated_runtime_agrees_with_a_plain_interpreter_of_the_ir(source: str, samples: list) -> None:
+def test_generated_runtime_agrees_with_a_plain_interpreter_of_the_ir(
+    source: str, samples: list
+) -> None:
     ruleset = _compiled(source)
     if ruleset is None:
         return  # a random ruleset the checker refuses has no runtime to compare
     schema = ruleset.schema
     for interaction in samples:
         fired, matched = ruleset._generated.run(interaction)
-        want_fired = [k for k, g in enumerate(ruleset.guards) if ref.holds(schema, g["when"], interaction)]
-        want_matched = [k for k, r in enumerate(ruleset.rules) if ref.first_failed(schema, r, interaction) < 0]
+        want_fired = [
+            k for k, g in enumerate(ruleset.guards) if ref.holds(schema, g["when"], interaction)
+        ]
+        want_matched = [
+            k for k, r in enumerate(ruleset.rules) if ref.first_failed(schema, r, interaction) < 0
+        ]
         assert sorted(fired) == want_fired, (source, json.dumps(interaction))
         assert sorted(matched) == want_matched, (source, json.dumps(interaction))
 
         decision = ruleset.decide(interaction, OFFERS, explain=True)
         trace = decision["trace"]
-        assert [g["fired"] for g in trace["guards"]] == [k in want_fired for k in range(len(ruleset.guards))]
+        assert [g["fired"] for g in trace["guards"]] == [
+            k in want_fired for k in range(len(ruleset.guards))
+        ]
         by_name = {r["name"]: (k, r) for k, r in enumerate(ruleset.rules)}
         for row in trace["rules"]:
             k, rule = by_name[row["rule"]]
@@ -115,7 +143,10 @@ def test_generated_runtime_agrees_with_a_plain_interpreter_of_the_ir(source: str
             assert row["matched"] == (failed < 0), (source, json.dumps(interaction))
             if failed >= 0:
                 part = ref.conjuncts(rule["when"])[failed]
-                assert row["failed"] == part.get("text", row["failed"]), (source, json.dumps(interaction))
+                assert row["failed"] == part.get("text", row["failed"]), (
+                    source,
+                    json.dumps(interaction),
+                )
         skipped = {name for group in trace["skipped"] for name in group["rules"]}
         traced = {row["rule"] for row in trace["rules"]}
         assert skipped | traced == set(by_name) and not skipped & traced

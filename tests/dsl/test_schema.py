@@ -14,7 +14,14 @@ def test_default_schema_round_trips_through_data() -> None:
 
 def test_default_schema_covers_the_design_vocabulary() -> None:
     schema = default_schema()
-    assert schema.lookup("inquiry.channel").values == ("email", "chat", "sms", "phone", "web", "social")
+    assert schema.lookup("inquiry.channel").values == (
+        "email",
+        "chat",
+        "sms",
+        "phone",
+        "web",
+        "social",
+    )
     assert schema.lookup("customer.tier").values == ("basic", "silver", "gold", "platinum")
     assert schema.lookup("tone").path == "tone.label"
     assert schema.lookup("data.any.path").type == "any"
@@ -51,11 +58,20 @@ def test_sample_interaction_is_valid() -> None:
 @pytest.mark.parametrize(
     ("interaction", "message"),
     [
-        ({"customer": {"tier": "diamond"}}, "customer.tier: 'diamond' is not one of basic, silver, gold, platinum"),
+        (
+            {"customer": {"tier": "diamond"}},
+            "customer.tier: 'diamond' is not one of basic, silver, gold, platinum",
+        ),
         ({"tone": {"score": "low"}}, "tone.score: expected a number, got text"),
-        ({"customer": {"authenticated": "yes"}}, "customer.authenticated: expected true or false, got text"),
+        (
+            {"customer": {"authenticated": "yes"}},
+            "customer.authenticated: expected true or false, got text",
+        ),
         ({"at": "yesterday"}, "at: expected an ISO 8601 date and time"),
-        ({"customer": {"recent_offers": [{"offer": "x"}]}}, "customer.recent_offers: entry 0 should be"),
+        (
+            {"customer": {"recent_offers": [{"offer": "x"}]}},
+            "customer.recent_offers: entry 0 should be",
+        ),
         ({"inquiry": 3}, "inquiry: expected an object, got a number"),
         ({"customer": {"teir": "gold"}}, "customer.teir: is not a field of the schema"),
     ],

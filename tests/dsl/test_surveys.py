@@ -8,7 +8,7 @@ import pytest
 
 import dsl
 
-SOURCE = '''never offer when tone is distressed
+SOURCE = """never offer when tone is distressed
 
 rule "Ask hotel guests about breakfast"
   when inquiry.category is feedback
@@ -19,14 +19,17 @@ rule "Everyone rates the lobby"
   when inquiry.category is feedback
   ask survey lobby
   priority 5
-'''
+"""
 OFFERS = [{"key": "half_off", "value": 10}]
 SURVEYS = ["breakfast_hours", "lobby"]
 
 
 def _interaction(customer: str, tone: str = "neutral") -> dict:
-    return {"inquiry": {"category": "feedback"}, "customer": {"id": customer},
-            "tone": {"label": tone}}
+    return {
+        "inquiry": {"category": "feedback"},
+        "customer": {"id": customer},
+        "tone": {"label": tone},
+    }
 
 
 def _ruleset() -> dsl.Ruleset:
@@ -38,8 +41,10 @@ def _ruleset() -> dsl.Ruleset:
 def test_a_survey_clause_survives_formatting() -> None:
     formatted = dsl.format_source(SOURCE)
     assert "  ask survey breakfast_hours to 50% of customers" in formatted
-    assert dsl.compile_ruleset(formatted, surveys=SURVEYS).ir == dsl.compile_ruleset(
-        SOURCE, surveys=SURVEYS).ir
+    assert (
+        dsl.compile_ruleset(formatted, surveys=SURVEYS).ir
+        == dsl.compile_ruleset(SOURCE, surveys=SURVEYS).ir
+    )
 
 
 def test_an_unknown_survey_key_is_an_error_with_a_suggestion() -> None:
@@ -83,8 +88,11 @@ def test_the_decision_lists_each_survey_once_strongest_rule_first() -> None:
     ruleset = _ruleset()
     asked = [ruleset.decide(_interaction(f"c{n}"), OFFERS)["surveys"] for n in range(200)]
     assert all(a[0] == {"survey": "lobby", "rule": "Everyone rates the lobby"} for a in asked)
-    sampled = sum(1 for a in asked if {"survey": "breakfast_hours",
-                                       "rule": "Ask hotel guests about breakfast"} in a)
+    sampled = sum(
+        1
+        for a in asked
+        if {"survey": "breakfast_hours", "rule": "Ask hotel guests about breakfast"} in a
+    )
     assert 60 < sampled < 140
 
 
@@ -105,9 +113,15 @@ def test_a_decision_without_matches_has_an_empty_survey_list() -> None:
     assert decision["surveys"] == []
 
 
-@pytest.mark.parametrize("damage", [
-    {"survey": "bad key!"}, {"survey": "lobby", "percent": 500}, {"survey": "lobby", "x": 1}, "lobby",
-])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"survey": "bad key!"},
+        {"survey": "lobby", "percent": 500},
+        {"survey": "lobby", "x": 1},
+        "lobby",
+    ],
+)
 def test_a_damaged_survey_entry_in_the_ir_is_refused(damage: object) -> None:
     ir = copy.deepcopy(dsl.compile_ruleset(SOURCE, surveys=SURVEYS).ir)
     ir["rules"][1]["surveys"] = [damage]

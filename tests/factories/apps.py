@@ -47,7 +47,8 @@ _TEMPLATE_CODE = _SharedTemplateCode()
 
 
 def make_app(database_url: str, instance_path: Path, **config: Any) -> Flask:
-    app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url,
-                      "INSTANCE_PATH": instance_path, **config})
+    app = create_app(
+        {**TEST_CONFIG, "DATABASE_URL": database_url, "INSTANCE_PATH": instance_path, **config}
+    )
     app.jinja_env.bytecode_cache = _TEMPLATE_CODE
     return app

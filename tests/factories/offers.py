@@ -86,25 +86,36 @@ def offer_form(key: str | None = None, **changes: str) -> dict[str, str]:
     return form
 
 
-def make_offer(session: Session, author: User, key: str | None = None,
-               **changes: Any) -> Artifact:
+def make_offer(session: Session, author: User, key: str | None = None, **changes: Any) -> Artifact:
     artifact = offers.create(session, offer_body(key, **changes), actor_id=author.id)
     session.commit()
     return artifact
 
 
-def make_layout(session: Session, owner: User, key: str = "email_footer",
-                channel: str = "email_html", source: str | None = None) -> Artifact:
+def make_layout(
+    session: Session,
+    owner: User,
+    key: str = "email_footer",
+    channel: str = "email_html",
+    source: str | None = None,
+) -> Artifact:
     if source is None:
         source = EMAIL_LAYOUT if channel == "email_html" else MESSAGE_CENTER_LAYOUT
-    artifact = layouts.create(session, key=key, name=key.replace("_", " ").title(),
-                              channel=channel, source=source, actor_id=owner.id)
+    artifact = layouts.create(
+        session,
+        key=key,
+        name=key.replace("_", " ").title(),
+        channel=channel,
+        source=source,
+        actor_id=owner.id,
+    )
     session.commit()
     return artifact
 
 
-def image_bytes(width: int = 40, height: int = 20, kind: str = "PNG",
-                color: str = "#3b5bdb") -> bytes:
+def image_bytes(
+    width: int = 40, height: int = 20, kind: str = "PNG", color: str = "#3b5bdb"
+) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), color).save(buffer, kind)
     return buffer.getvalue()

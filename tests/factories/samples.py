@@ -41,8 +41,12 @@ def _demo_layouts() -> str:
     for spec in json.loads((DEMO / "layouts" / "layouts.json").read_text()):
         source = (DEMO / "layouts" / spec["file"]).read_text()
         layout = build_layout(spec["key"], spec["name"], spec["channel"], source)
-        out[spec["key"]] = {"name": spec["name"], "channel": spec["channel"], "source": source,
-                            "compiled_html": layout.compiled_html}
+        out[spec["key"]] = {
+            "name": spec["name"],
+            "channel": spec["channel"],
+            "source": source,
+            "compiled_html": layout.compiled_html,
+        }
     return json.dumps(out)
 
 
@@ -51,13 +55,17 @@ def demo_layouts() -> dict[str, dict[str, Any]]:
 
 
 def demo_rulesets() -> dict[str, dict[str, Any]]:
-    return {key: {"name": name, "source": path.read_text()} for key, (name, path) in
-            RULESETS.items()}
+    return {
+        key: {"name": name, "source": path.read_text()} for key, (name, path) in RULESETS.items()
+    }
 
 
 def demo_workspace(**changes: Any) -> Workspace:
-    parts: dict[str, Any] = {"offers": demo_offers(), "layouts": demo_layouts(),
-                             "rulesets": demo_rulesets()}
+    parts: dict[str, Any] = {
+        "offers": demo_offers(),
+        "layouts": demo_layouts(),
+        "rulesets": demo_rulesets(),
+    }
     parts.update(changes)
     return Workspace(**parts)
 
@@ -66,26 +74,52 @@ def sample_body(key: str) -> dict[str, Any]:
     return next(s["interaction"] for s in demo_samples() if s["key"] == key)
 
 
-def seed_preview_workspace(session: Session, author: User, *,
-                           offers: tuple[str, ...] = ("overdraft_protection",
-                                                      "card_protection_plan",
-                                                      "realtime_contact", "check_in",
-                                                      "extended_warranty"),
-                           rulesets: tuple[str, ...] = ("retail_banking",),
-                           samples: bool = True) -> None:
+def seed_preview_workspace(
+    session: Session,
+    author: User,
+    *,
+    offers: tuple[str, ...] = (
+        "overdraft_protection",
+        "card_protection_plan",
+        "realtime_contact",
+        "check_in",
+        "extended_warranty",
+    ),
+    rulesets: tuple[str, ...] = ("retail_banking",),
+    samples: bool = True,
+) -> None:
     library = demo_offers()
     for key in offers:
-        artifacts.create(session, kind="offer", key=key, name=library[key]["name"],
-                         body=library[key], actor_id=author.id)
+        artifacts.create(
+            session,
+            kind="offer",
+            key=key,
+            name=library[key]["name"],
+            body=library[key],
+            actor_id=author.id,
+        )
     for key, body in demo_layouts().items():
-        artifacts.create(session, kind="layout", key=key, name=body.pop("name"), body=body,
-                         actor_id=author.id)
+        artifacts.create(
+            session, kind="layout", key=key, name=body.pop("name"), body=body, actor_id=author.id
+        )
     for key in rulesets:
         name, path = RULESETS[key]
-        artifacts.create(session, kind="ruleset", key=key, name=name,
-                         body={"source": path.read_text()}, actor_id=author.id)
+        artifacts.create(
+            session,
+            kind="ruleset",
+            key=key,
+            name=name,
+            body={"source": path.read_text()},
+            actor_id=author.id,
+        )
     if samples:
         for entry in demo_samples():
-            session.add(SampleInteraction(key=entry["key"], name=entry["name"],
-                                          tags=entry["tags"], body=entry["interaction"]))
+            session.add(
+                SampleInteraction(
+                    key=entry["key"],
+                    name=entry["name"],
+                    tags=entry["tags"],
+                    body=entry["interaction"],
+                )
+            )
     session.commit()

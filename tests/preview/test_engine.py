@@ -24,8 +24,14 @@ def test_the_stolen_card_gets_no_offer_but_the_card_protection_follow_up(ws) -> 
     assert [f["offer"] for f in result.follow_ups] == ["card_protection_plan"]
     rendered = result.rendered[0]
     assert rendered.role == "follow_up" and "7 days" in rendered.note
-    assert set(rendered.variants) == {"email_html", "email_text", "sms", "chat", "agent",
-                                      "message_center"}
+    assert set(rendered.variants) == {
+        "email_html",
+        "email_text",
+        "sms",
+        "chat",
+        "agent",
+        "message_center",
+    }
 
 
 def test_a_checkbook_order_is_offered_overdraft_protection_in_every_channel(ws) -> None:
@@ -53,31 +59,45 @@ def test_an_unsaved_headline_reaches_email_and_sms(ws) -> None:
     body = {**demo_offers()["overdraft_protection"]}
     body["blocks"] = {**body["blocks"], "headline": "Checks that never bounce"}
     body["overrides"] = {**body["overrides"], "sms_text": ""}
-    result = preview(ws, sample_body("checkbook-order"),
-                     draft=Draft("offer", "overdraft_protection", body))
+    result = preview(
+        ws, sample_body("checkbook-order"), draft=Draft("offer", "overdraft_protection", body)
+    )
     variants = result.rendered[0].variants
     assert "Checks that never bounce" in variants["email_html"].html
     assert variants["sms"].text.startswith("Checks that never bounce")
 
 
 def test_an_offer_that_is_not_made_is_still_rendered_with_the_reason(ws) -> None:
-    result = preview(ws, sample_body("anonymous-web-question"),
-                     draft=Draft("offer", "rewards_card", demo_offers()["rewards_card"]))
+    result = preview(
+        ws,
+        sample_body("anonymous-web-question"),
+        draft=Draft("offer", "rewards_card", demo_offers()["rewards_card"]),
+    )
     focus = result.rendered[0]
     assert focus.role == "focus" and focus.note.startswith("not offered")
     assert focus.variants["email_html"].html
 
 
-@pytest.mark.parametrize(("source", "code", "hint"), [
-    ('rule "a"\n  when inquiry.category is transactonal\n  offer overdraft_protection\n',
-     "E201", "did you mean `transactional`?"),
-    ('rule "a"\n  when inquiry.resolved\n  offer no_such_offer\n', "E203", None),
-    ('rule "a" when\n', None, None),
-])
+@pytest.mark.parametrize(
+    ("source", "code", "hint"),
+    [
+        (
+            'rule "a"\n  when inquiry.category is transactonal\n  offer overdraft_protection\n',
+            "E201",
+            "did you mean `transactional`?",
+        ),
+        ('rule "a"\n  when inquiry.resolved\n  offer no_such_offer\n', "E203", None),
+        ('rule "a" when\n', None, None),
+    ],
+)
 def test_a_ruleset_draft_that_does_not_compile_shows_diagnostics_instead(
-        ws, source: str, code: str | None, hint: str | None) -> None:
-    result = preview(ws, sample_body("checkbook-order"),
-                     draft=Draft("ruleset", "retail_banking", {"name": "x", "source": source}))
+    ws, source: str, code: str | None, hint: str | None
+) -> None:
+    result = preview(
+        ws,
+        sample_body("checkbook-order"),
+        draft=Draft("ruleset", "retail_banking", {"name": "x", "source": source}),
+    )
     assert result.blocked and result.rendered == ()
     assert result.blocking_title == "This ruleset does not compile yet"
     first = result.blocking[0]
@@ -91,15 +111,19 @@ def test_a_ruleset_draft_that_does_not_compile_shows_diagnostics_instead(
 def test_an_offer_draft_with_a_template_error_shows_the_field_and_line(ws) -> None:
     body = {**demo_offers()["overdraft_protection"]}
     body["blocks"] = {**body["blocks"], "headline": "Hi {{ custmer.name }"}
-    result = preview(ws, sample_body("checkbook-order"),
-                     draft=Draft("offer", "overdraft_protection", body))
+    result = preview(
+        ws, sample_body("checkbook-order"), draft=Draft("offer", "overdraft_protection", body)
+    )
     assert result.blocked
     assert any(p.where.startswith("blocks.headline") for p in result.blocking)
 
 
 def test_a_layout_draft_that_does_not_compile_points_at_the_line(ws) -> None:
-    draft = Draft("layout", "email_response_footer",
-                  {"channel": "email_html", "source": "<mjml>\n<mj-body>\n<mj-section>\n</mjml>"})
+    draft = Draft(
+        "layout",
+        "email_response_footer",
+        {"channel": "email_html", "source": "<mjml>\n<mj-body>\n<mj-section>\n</mjml>"},
+    )
     result = preview(ws, sample_body("checkbook-order"), draft=draft)
     assert result.blocked and result.blocking_title == "This layout does not compile yet"
     assert any(p.line for p in result.blocking)
@@ -109,20 +133,27 @@ def test_a_layout_draft_is_previewed_with_a_sample_offer_when_none_is_made(ws) -
     layout = ws.layouts["promotional_email"]
     head, _, tail = layout["source"].rpartition("{{ offer.headline }}")
     source = f"{head}NEW {{{{ offer.headline }}}}{tail}"
-    result = preview(ws, sample_body("anonymous-web-question"), draft=Draft(
-        "layout", "promotional_email", {"channel": "email_html", "source": source}))
+    result = preview(
+        ws,
+        sample_body("anonymous-web-question"),
+        draft=Draft("layout", "promotional_email", {"channel": "email_html", "source": source}),
+    )
     assert result.rendered[0].role == "stand_in"
     assert "NEW " in result.rendered[0].variants["email_html"].html
     assert result.layouts["email_html"] == "promotional_email"
 
 
-@pytest.mark.parametrize("interaction", [
-    {},
-    {"inquiry": {"text": "hello"}},
-    {"tone": "distressed"},
-])
+@pytest.mark.parametrize(
+    "interaction",
+    [
+        {},
+        {"inquiry": {"text": "hello"}},
+        {"tone": "distressed"},
+    ],
+)
 def test_an_interaction_missing_fields_or_using_shorthands_gets_a_decision(
-        ws, interaction: dict[str, Any]) -> None:
+    ws, interaction: dict[str, Any]
+) -> None:
     result = preview(ws, interaction)
     assert not result.blocked and len(result.rulesets) == 4
     assert not result.interaction_problems
@@ -135,12 +166,16 @@ def test_a_tone_given_as_a_label_fires_the_distress_guard(ws) -> None:
     assert result.offers == () and result.guards
 
 
-@pytest.mark.parametrize(("interaction", "field"), [
-    ({"inquiry": "not an object", "customer": [1, 2], "tone": 3}, "inquiry"),
-    ({"inquiry": {"category": "transactonal", "channel": 7}, "custmer": {}}, "custmer"),
-])
+@pytest.mark.parametrize(
+    ("interaction", "field"),
+    [
+        ({"inquiry": "not an object", "customer": [1, 2], "tone": 3}, "inquiry"),
+        ({"inquiry": {"category": "transactonal", "channel": 7}, "custmer": {}}, "custmer"),
+    ],
+)
 def test_a_malformed_interaction_is_refused_naming_the_field(
-        ws, interaction: dict[str, Any], field: str) -> None:
+    ws, interaction: dict[str, Any], field: str
+) -> None:
     result = preview(ws, interaction)
     assert result.blocked and result.rulesets == ()
     assert result.blocking_title == "This interaction does not fit the schema"
@@ -149,9 +184,13 @@ def test_a_malformed_interaction_is_refused_naming_the_field(
 
 def test_hostile_text_in_a_headline_is_escaped_in_the_email(ws) -> None:
     body = {**demo_offers()["overdraft_protection"]}
-    body["blocks"] = {**body["blocks"], "headline": "<script>alert(1)</script><img src=x onerror=alert(2)>"}
-    result = preview(ws, sample_body("checkbook-order"),
-                     draft=Draft("offer", "overdraft_protection", body))
+    body["blocks"] = {
+        **body["blocks"],
+        "headline": "<script>alert(1)</script><img src=x onerror=alert(2)>",
+    }
+    result = preview(
+        ws, sample_body("checkbook-order"), draft=Draft("offer", "overdraft_protection", body)
+    )
     html = result.rendered[0].variants["email_html"].html
     assert "<script>alert(1)" not in html and "<img src=x" not in html
     assert "&lt;script&gt;" in html

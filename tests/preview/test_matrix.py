@@ -40,14 +40,16 @@ def test_an_offer_matrix_shows_where_it_is_made_and_why_elsewhere_not(ws, sample
     assert sum(matrix.counts.values()) == len(samples)
 
 
-@pytest.mark.parametrize(("kind", "key", "title"), [
-    ("offer", "no_such_offer", "Unknown offer"), ("ruleset", "nope", "Unknown ruleset")])
+@pytest.mark.parametrize(
+    ("kind", "key", "title"),
+    [("offer", "no_such_offer", "Unknown offer"), ("ruleset", "nope", "Unknown ruleset")],
+)
 def test_an_unknown_key_is_a_message_not_an_error(ws, samples, kind, key, title) -> None:
     matrix = run_matrix(ws, samples, kind=kind, key=key)
     assert matrix.blocked and matrix.blocking_title == title
 
 
 def test_a_ruleset_saved_with_errors_is_reported_with_its_diagnostics(samples) -> None:
-    ws = demo_workspace(rulesets={"broken": {"name": "Broken", "source": "rule \"a\" when x\n"}})
+    ws = demo_workspace(rulesets={"broken": {"name": "Broken", "source": 'rule "a" when x\n'}})
     matrix = run_matrix(ws, samples, kind="ruleset", key="broken")
     assert matrix.blocked and matrix.problems[0].line == 1

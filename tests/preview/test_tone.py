@@ -14,13 +14,17 @@ def test_a_distress_term_makes_the_tone_distressed_whatever_the_politeness() -> 
     assert tone.words[0] == "stolen" and tone.distress == ("stolen",)
 
 
-@pytest.mark.parametrize(("text", "label", "word"), [
-    ("Thanks, that was quick and great!", "positive", "great"),
-    ("This is unacceptable, I am furious.", "negative", "furious"),
-    ("What is my daily transfer limit?", "neutral", None),
-])
-def test_without_distress_vader_decides_and_names_the_words(text: str, label: str,
-                                                           word: str | None) -> None:
+@pytest.mark.parametrize(
+    ("text", "label", "word"),
+    [
+        ("Thanks, that was quick and great!", "positive", "great"),
+        ("This is unacceptable, I am furious.", "negative", "furious"),
+        ("What is my daily transfer limit?", "neutral", None),
+    ],
+)
+def test_without_distress_vader_decides_and_names_the_words(
+    text: str, label: str, word: str | None
+) -> None:
     tone = infer_tone(text)
     assert tone.label == label
     assert (word in tone.words) if word else tone.words == ()

@@ -10,8 +10,14 @@ from flask import Flask
 from studio.roles import AREAS_BY_KEY, ROLES
 from tests.factories import make_user, sign_in_as
 
-PUBLIC_ENDPOINTS = {"static", "auth.sign_in", "auth.sign_out", "home.health", "home.ready",
-                    "assets.serve"}
+PUBLIC_ENDPOINTS = {
+    "static",
+    "auth.sign_in",
+    "auth.sign_out",
+    "home.health",
+    "home.ready",
+    "assets.serve",
+}
 # Token-authenticated API views, the public API reference and the customer pages
 # (authorized by the message token in the address): not session pages.
 PUBLIC_BLUEPRINTS = {"api", "api_docs", "customer"}
@@ -32,8 +38,9 @@ def _get_routes(app: Flask) -> list[tuple[str, str, str | None, bool]]:
             from flask import url_for
 
             url = url_for(rule.endpoint, **args)
-        routes.append((rule.endpoint, url, getattr(view, "_studio_area", "missing"),
-                       bool(rule.arguments)))
+        routes.append(
+            (rule.endpoint, url, getattr(view, "_studio_area", "missing"), bool(rule.arguments))
+        )
     return routes
 
 

@@ -8,8 +8,12 @@ from flask import Flask
 from studio.models import AuditEvent, User
 from tests.factories import make_user, post, sign_in_as
 
-GOOD = {"name": "Nia Brown", "email": "nia@example.com", "password": "a long password",
-        "roles": ["marketer", "reviewer"]}
+GOOD = {
+    "name": "Nia Brown",
+    "email": "nia@example.com",
+    "password": "a long password",
+    "roles": ["marketer", "reviewer"],
+}
 
 
 @pytest.fixture
@@ -24,7 +28,10 @@ def test_admin_adds_a_person_who_can_then_sign_in(admin_client, session) -> None
     assert response.status_code == 302
     user = session.query(User).filter_by(email="nia@example.com").one()
     assert user.roles == {"marketer", "reviewer"}
-    assert session.query(AuditEvent).filter_by(action="user.create", object_id=str(user.id)).count() == 1
+    assert (
+        session.query(AuditEvent).filter_by(action="user.create", object_id=str(user.id)).count()
+        == 1
+    )
 
 
 @pytest.mark.parametrize(
@@ -65,7 +72,9 @@ def test_duplicate_email_is_refused_with_a_message(admin_client, session) -> Non
 def test_admin_gives_and_takes_roles(admin_client, session) -> None:
     client, _ = admin_client
     person = make_user(session, "marketer")
-    response = post(client, f"/admin/users/{person.id}/roles", {"roles": ["service_lead", "reviewer"]})
+    response = post(
+        client, f"/admin/users/{person.id}/roles", {"roles": ["service_lead", "reviewer"]}
+    )
     assert response.status_code == 302
     session.expire_all()
     assert session.get(User, person.id).roles == {"service_lead", "reviewer"}

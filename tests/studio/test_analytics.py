@@ -17,16 +17,27 @@ DAY = datetime(2026, 11, 10, 12, tzinfo=UTC)
 def _events(session, offer: str, channel: str, **counts: int) -> None:
     for kind, count in counts.items():
         for n in range(count):
-            session.add(FeedbackEvent(event_id=f"{offer}-{channel}-{kind}-{n}", type=kind,
-                                      offer_key=offer, category="transactional",
-                                      channel=channel, bundle_version=3, at=DAY))
+            session.add(
+                FeedbackEvent(
+                    event_id=f"{offer}-{channel}-{kind}-{n}",
+                    type=kind,
+                    offer_key=offer,
+                    category="transactional",
+                    channel=channel,
+                    bundle_version=3,
+                    at=DAY,
+                )
+            )
     session.commit()
 
 
 def _nps(session, *scores: int) -> None:
     for n, score in enumerate(scores):
-        session.add(FeedbackEvent(event_id=f"nps-{n}", type="nps", offer_key="refill_savings",
-                                  score=score, at=DAY))
+        session.add(
+            FeedbackEvent(
+                event_id=f"nps-{n}", type="nps", offer_key="refill_savings", score=score, at=DAY
+            )
+        )
     session.commit()
 
 

@@ -36,8 +36,7 @@ def test_factory_builds_independent_apps(tmp_path: Path) -> None:
     assert one is not two and one.config["SECRET_KEY"] != two.config["SECRET_KEY"]
 
 
-def test_outside_tests_passwords_are_hashed_with_scrypt_at_its_default_cost(
-        tmp_path: Path) -> None:
+def test_outside_tests_passwords_are_hashed_with_scrypt_at_its_default_cost(tmp_path: Path) -> None:
     assert load_settings(tmp_path).password_hash_method == DEFAULT_PASSWORD_HASH
     create_app({"INSTANCE_PATH": tmp_path, "DATABASE_URL": "sqlite://"})
     assert accounts.hash_password("a long password").startswith("scrypt:32768:8:1$")
@@ -45,14 +44,25 @@ def test_outside_tests_passwords_are_hashed_with_scrypt_at_its_default_cost(
 
 def test_a_cheaper_password_hash_is_refused_unless_the_app_is_a_test_app(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="only together with TESTING"):
-        create_app({"INSTANCE_PATH": tmp_path, "DATABASE_URL": "sqlite://",
-                    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1"})
+        create_app(
+            {
+                "INSTANCE_PATH": tmp_path,
+                "DATABASE_URL": "sqlite://",
+                "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
+            }
+        )
 
 
 def test_an_unknown_password_hash_method_is_refused_at_start_up(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not a werkzeug hash method"):
-        create_app({"INSTANCE_PATH": tmp_path, "DATABASE_URL": "sqlite://", "TESTING": True,
-                    "PASSWORD_HASH_METHOD": "rot13"})
+        create_app(
+            {
+                "INSTANCE_PATH": tmp_path,
+                "DATABASE_URL": "sqlite://",
+                "TESTING": True,
+                "PASSWORD_HASH_METHOD": "rot13",
+            }
+        )
 
 
 def test_unknown_url_gets_a_helpful_404_page(app: Flask) -> None:
@@ -67,8 +77,9 @@ def test_wrong_method_gets_405_not_500(app: Flask) -> None:
 
 
 def test_oversized_request_body_gets_413(app: Flask) -> None:
-    response = app.test_client().post("/sign-in", data="x" * (9 * 1024 * 1024),
-                                      content_type="application/octet-stream")
+    response = app.test_client().post(
+        "/sign-in", data="x" * (9 * 1024 * 1024), content_type="application/octet-stream"
+    )
     assert response.status_code == 413
 
 
@@ -96,6 +107,9 @@ def test_an_absurd_id_in_the_address_is_404_not_a_database_overflow(app: Flask) 
     session = get_database(app).session()
     client = sign_in_as(app.test_client(), make_user(session, "admin", "reviewer"))
     session.close()
-    for url in ("/admin/users/99999999999999999999", "/bundles/99999999999999999999",
-                "/history/offer/x/compare?a=1&b=99999999999999999999"):
+    for url in (
+        "/admin/users/99999999999999999999",
+        "/bundles/99999999999999999999",
+        "/history/offer/x/compare?a=1&b=99999999999999999999",
+    ):
         assert client.get(url).status_code == 404, url

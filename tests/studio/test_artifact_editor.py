@@ -43,33 +43,53 @@ STALE_SAVES = {
         "/offers/card_offer/edit",
         offer_form("card_offer", name="Their name", base_number="1"),
         offer_form("card_offer", name="My name", base_number="1"),
-        ("Their name", "My name"), 'name="base_number" value="2"',
-        lambda session, user: make_offer(session, user, "card_offer")),
+        ("Their name", "My name"),
+        'name="base_number" value="2"',
+        lambda session, user: make_offer(session, user, "card_offer"),
+    ),
     "layout": StaleSave(
         "/layouts/promo_email",
         {"name": "Promo", "source": EMAIL_LAYOUT.replace("Hello", "Hey"), "base_number": "1"},
         {"name": "Promo", "source": EMAIL_LAYOUT.replace("Hello", "Dear"), "base_number": "1"},
         ("Hey {{ customer.first_name }}", "Dear {{ customer.first_name }}"),
         'name="base_number" value="2"',
-        lambda session, user: make_layout(session, user, "promo_email")),
+        lambda session, user: make_layout(session, user, "promo_email"),
+    ),
     "ruleset": StaleSave(
         "/rules/retail",
         {"name": "Retail", "source": "# their note\n", "base_number": "1"},
         {"name": "Retail", "source": "# my note\n", "base_number": "1"},
-        ("# their note", "# my note"), 'name="base_number" value="2"',
-        lambda session, user: make_ruleset(session, user, "retail", "# first\n")),
+        ("# their note", "# my note"),
+        'name="base_number" value="2"',
+        lambda session, user: make_ruleset(session, user, "retail", "# first\n"),
+    ),
     "lexicon": StaleSave(
         "/rules/lexicon",
         {"terms": "stolen\ntheir-term", "base_number": "0"},
         {"terms": "stolen\nmy-term", "base_number": "0"},
-        ("their-term", "my-term"), 'name="base_number" value="1"'),
+        ("their-term", "my-term"),
+        'name="base_number" value="1"',
+    ),
     "sample": StaleSave(
         "/interactions/s1/edit",
-        {"mode": "json", "name": "One", "tags": "", "lock_version": "1",
-         "json": '{"inquiry": {"channel": "sms"}}'},
-        {"mode": "json", "name": "One", "tags": "", "lock_version": "1",
-         "json": '{"inquiry": {"channel": "chat"}}'},
-        ("&#34;sms&#34;", "&#34;chat&#34;"), 'name="lock_version" value="2"', _sample),
+        {
+            "mode": "json",
+            "name": "One",
+            "tags": "",
+            "lock_version": "1",
+            "json": '{"inquiry": {"channel": "sms"}}',
+        },
+        {
+            "mode": "json",
+            "name": "One",
+            "tags": "",
+            "lock_version": "1",
+            "json": '{"inquiry": {"channel": "chat"}}',
+        },
+        ("&#34;sms&#34;", "&#34;chat&#34;"),
+        'name="lock_version" value="2"',
+        _sample,
+    ),
 }
 
 
@@ -81,7 +101,8 @@ def author(app: Flask, session: Session) -> tuple[FlaskClient, User]:
 
 @pytest.mark.parametrize("kind", sorted(STALE_SAVES))
 def test_every_editor_shows_the_shared_conflict_box_and_keeps_the_typed_text(
-        author: tuple[FlaskClient, User], session: Session, kind: str) -> None:
+    author: tuple[FlaskClient, User], session: Session, kind: str
+) -> None:
     client, user = author
     case = STALE_SAVES[kind]
     case.setup(session, user)
@@ -97,7 +118,8 @@ def test_every_editor_shows_the_shared_conflict_box_and_keeps_the_typed_text(
 
 
 def test_the_schema_editor_shows_the_shared_conflict_box_too(
-        author: tuple[FlaskClient, User], session: Session) -> None:
+    author: tuple[FlaskClient, User], session: Session
+) -> None:
     client, _ = author
     text = _schema_text(session)
     assert post(client, "/rules/schema", {"schema": text, "base_number": "0"}).status_code == 302
@@ -110,15 +132,15 @@ def test_the_schema_editor_shows_the_shared_conflict_box_too(
 
 ARCHIVABLE = {
     "offer": ("/offers", "/offers/card_offer", lambda s, u: make_offer(s, u, "card_offer")),
-    "layout": ("/layouts", "/layouts/promo_email",
-               lambda s, u: make_layout(s, u, "promo_email")),
+    "layout": ("/layouts", "/layouts/promo_email", lambda s, u: make_layout(s, u, "promo_email")),
     "ruleset": ("/rules", "/rules/retail", lambda s, u: make_ruleset(s, u, "retail", "# r\n")),
 }
 
 
 @pytest.mark.parametrize("kind", sorted(ARCHIVABLE))
 def test_archive_asks_first_then_restore_brings_it_back_as_new_revisions(
-        author: tuple[FlaskClient, User], session: Session, kind: str) -> None:
+    author: tuple[FlaskClient, User], session: Session, kind: str
+) -> None:
     client, user = author
     index, page, make = ARCHIVABLE[kind]
     artifact = make(session, user)
@@ -136,8 +158,9 @@ def test_archive_asks_first_then_restore_brings_it_back_as_new_revisions(
     assert restored.status_code == 302
     stored = _fresh(session, kind, artifact.key)
     assert not stored.archived and stored.head_number == 3
-    assert f"{artifact.name} is restored." in client.get(
-        restored.headers["Location"]).get_data(as_text=True)
+    assert f"{artifact.name} is restored." in client.get(restored.headers["Location"]).get_data(
+        as_text=True
+    )
 
 
 def _fresh(session: Session, kind: str, key: str):

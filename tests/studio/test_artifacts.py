@@ -15,8 +15,14 @@ from tests.factories import make_user
 
 
 def _offer(session: Session, author_id: int) -> Artifact:
-    artifact = artifacts.create(session, kind="offer", key="rewards_card", name="Rewards card",
-                                body={"headline": "Earn 2% back"}, actor_id=author_id)
+    artifact = artifacts.create(
+        session,
+        kind="offer",
+        key="rewards_card",
+        name="Rewards card",
+        body={"headline": "Earn 2% back"},
+        actor_id=author_id,
+    )
     session.commit()
     return artifact
 
@@ -24,8 +30,14 @@ def _offer(session: Session, author_id: int) -> Artifact:
 def test_each_save_adds_a_revision_and_history_lists_them_newest_first(session) -> None:
     mara = make_user(session, "marketer")
     offer = _offer(session, mara.id)
-    artifacts.save(session, offer, body={"headline": "Earn 3% back"}, base_number=1,
-                   actor_id=mara.id, summary="Better rate")
+    artifacts.save(
+        session,
+        offer,
+        body={"headline": "Earn 3% back"},
+        base_number=1,
+        actor_id=mara.id,
+        summary="Better rate",
+    )
     session.commit()
     numbers = [(r.number, r.body["headline"]) for r in artifacts.history(session, offer)]
     assert numbers == [(2, "Earn 3% back"), (1, "Earn 2% back")]
@@ -39,8 +51,7 @@ def test_save_from_a_stale_revision_is_refused_with_the_other_persons_version(se
     artifacts.save(session, offer, body={"headline": "Mara's"}, base_number=1, actor_id=mara.id)
     session.commit()
     with pytest.raises(EditConflict) as conflict:
-        artifacts.save(session, offer, body={"headline": "Omar's"}, base_number=1,
-                       actor_id=omar.id)
+        artifacts.save(session, offer, body={"headline": "Omar's"}, base_number=1, actor_id=omar.id)
     assert conflict.value.theirs is not None
     assert conflict.value.theirs.body == {"headline": "Mara's"}
     session.rollback()
@@ -60,8 +71,9 @@ def test_concurrent_editors_never_lose_an_update(app, session) -> None:
         own = database.session()
         try:
             target = own.get(Artifact, offer.id)
-            artifacts.save(own, target, body={"headline": f"edit {n}"}, base_number=base,
-                           actor_id=mara.id)
+            artifacts.save(
+                own, target, body={"headline": f"edit {n}"}, base_number=base, actor_id=mara.id
+            )
             own.commit()
             result = "saved"
         except EditConflict:
@@ -86,12 +98,17 @@ def test_concurrent_editors_never_lose_an_update(app, session) -> None:
 
 def test_listing_searches_by_key_and_name_and_hides_archived(session) -> None:
     mara = make_user(session, "marketer")
-    for key, name in [("rewards_card", "Rewards card"), ("mobile_alerts", "Mobile alerts"),
-                      ("retention_discount", "Retention discount")]:
+    for key, name in [
+        ("rewards_card", "Rewards card"),
+        ("mobile_alerts", "Mobile alerts"),
+        ("retention_discount", "Retention discount"),
+    ]:
         artifacts.create(session, kind="offer", key=key, name=name, body={}, actor_id=mara.id)
     session.commit()
     assert [a.key for a in artifacts.listing(session, "offer", query="re").items] == [
-        "retention_discount", "rewards_card"]
+        "retention_discount",
+        "rewards_card",
+    ]
     archived = artifacts.find(session, "offer", "mobile_alerts")
     artifacts.set_archived(session, archived, True, actor_id=mara.id)
     session.commit()
@@ -100,7 +117,10 @@ def test_listing_searches_by_key_and_name_and_hides_archived(session) -> None:
 
 
 def test_diff_shows_the_changed_lines_of_a_ruleset_source() -> None:
-    lines = artifacts.unified_diff({"source": "rule a\n  offer x\n"},
-                                   {"source": "rule a\n  offer y\n"},
-                                   before_label="r1", after_label="r2")
+    lines = artifacts.unified_diff(
+        {"source": "rule a\n  offer x\n"},
+        {"source": "rule a\n  offer y\n"},
+        before_label="r1",
+        after_label="r2",
+    )
     assert "-  offer x" in lines and "+  offer y" in lines

@@ -29,10 +29,13 @@ def marketer(app: Flask, session):
     return sign_in_as(app.test_client(), user), user
 
 
-def _upload(client, data: bytes, filename: str = "banner.png",
-            content_type: str = "image/png"):
-    return post(client, "/assets/", {"file": (io.BytesIO(data), filename, content_type)},
-                content_type="multipart/form-data")
+def _upload(client, data: bytes, filename: str = "banner.png", content_type: str = "image/png"):
+    return post(
+        client,
+        "/assets/",
+        {"file": (io.BytesIO(data), filename, content_type)},
+        content_type="multipart/form-data",
+    )
 
 
 def test_empty_library_says_how_to_start(marketer) -> None:
@@ -80,20 +83,40 @@ def test_uploading_the_same_image_twice_keeps_one_copy(marketer, session) -> Non
     assert "already in the library" in client.get("/assets/").get_data(as_text=True)
 
 
-@pytest.mark.parametrize(("data", "filename", "message"), [
-    pytest.param(b"just some text", "notes.png", "not an image", id="text-named-png"),
-    pytest.param(b"<html><script>alert(1)</script></html>", "page.png", "not an image",
-                 id="html-claiming-png"),
-    pytest.param(image_bytes(400, 400)[:80], "cut.png", "damaged", id="truncated-png"),
-    pytest.param(b"\x89PNG\r\n\x1a\n" + b"\0" * (assets.MAX_BYTES + 10), "huge.png", "at most 5 MB",
-                 id="over-the-cap"),
-    pytest.param(b'<!DOCTYPE svg [<!ENTITY x "y">]><svg xmlns="http://www.w3.org/2000/svg"/>',
-                 "entity.svg", "DOCTYPE", id="svg-with-entities"),
-    pytest.param(b'<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>', "nosize.svg",
-                 "no size", id="svg-without-size"),
-])
+@pytest.mark.parametrize(
+    ("data", "filename", "message"),
+    [
+        pytest.param(b"just some text", "notes.png", "not an image", id="text-named-png"),
+        pytest.param(
+            b"<html><script>alert(1)</script></html>",
+            "page.png",
+            "not an image",
+            id="html-claiming-png",
+        ),
+        pytest.param(image_bytes(400, 400)[:80], "cut.png", "damaged", id="truncated-png"),
+        pytest.param(
+            b"\x89PNG\r\n\x1a\n" + b"\0" * (assets.MAX_BYTES + 10),
+            "huge.png",
+            "at most 5 MB",
+            id="over-the-cap",
+        ),
+        pytest.param(
+            b'<!DOCTYPE svg [<!ENTITY x "y">]><svg xmlns="http://www.w3.org/2000/svg"/>',
+            "entity.svg",
+            "DOCTYPE",
+            id="svg-with-entities",
+        ),
+        pytest.param(
+            b'<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>',
+            "nosize.svg",
+            "no size",
+            id="svg-without-size",
+        ),
+    ],
+)
 def test_uploads_that_are_not_usable_images_are_refused_next_to_the_field(
-        marketer, session, data, filename, message) -> None:
+    marketer, session, data, filename, message
+) -> None:
     client, _ = marketer
     response = _upload(client, data, filename)
     assert response.status_code == 422
@@ -121,10 +144,13 @@ def test_svg_is_rebuilt_without_anything_that_could_run_or_fetch(marketer, sessi
     assert client.get(assets.url_for_asset(asset)).mimetype == "image/svg+xml"
 
 
-@pytest.mark.parametrize("path", [
-    "/assets/" + "0" * 64 + ".png",
-    "/assets/not-a-hash.png",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/assets/" + "0" * 64 + ".png",
+        "/assets/not-a-hash.png",
+    ],
+)
 def test_unknown_asset_addresses_are_not_found(marketer, path) -> None:
     client, _ = marketer
     assert client.get(path).status_code == 404

@@ -15,29 +15,46 @@ from tests.factories import make_user, sign_in_as
 WINDOW = analytics.Window(date(2026, 11, 1), date(2026, 11, 30))
 
 
-def _log(session, n_treated: int, n_held: int, accepted_treated: int, accepted_held: int,
-         *, offer: str = "autopay", value: str | None = None) -> None:
+def _log(
+    session,
+    n_treated: int,
+    n_held: int,
+    accepted_treated: int,
+    accepted_held: int,
+    *,
+    offer: str = "autopay",
+    value: str | None = None,
+) -> None:
     records, outcomes = [], []
-    for arm, count, accepted in (("t", n_treated, accepted_treated),
-                                 ("h", n_held, accepted_held)):
+    for arm, count, accepted in (("t", n_treated, accepted_treated), ("h", n_held, accepted_held)):
         for n in range(count):
             entry = {"ruleset": "billing", "offer": offer, "rule": "Late fee"}
-            records.append({"decision_id": f"{offer}-{arm}-{n:05d}", "bundle_version": 2,
-                            "decided_at": f"2026-11-{1 + n % 20:02d}T09:00:00Z",
-                            "channel": "chat", "category": "billing",
-                            "offers": [entry] if arm == "t" else [],
-                            "holdouts": [entry] if arm == "h" else []})
+            records.append(
+                {
+                    "decision_id": f"{offer}-{arm}-{n:05d}",
+                    "bundle_version": 2,
+                    "decided_at": f"2026-11-{1 + n % 20:02d}T09:00:00Z",
+                    "channel": "chat",
+                    "category": "billing",
+                    "offers": [entry] if arm == "t" else [],
+                    "holdouts": [entry] if arm == "h" else [],
+                }
+            )
             if n < accepted:
-                event = {"event_id": f"acc-{offer}-{arm}-{n}", "type": "accepted",
-                         "offer_key": offer, "decision_id": f"{offer}-{arm}-{n:05d}",
-                         "at": "2026-11-21T10:00:00Z"}
+                event = {
+                    "event_id": f"acc-{offer}-{arm}-{n}",
+                    "type": "accepted",
+                    "offer_key": offer,
+                    "decision_id": f"{offer}-{arm}-{n:05d}",
+                    "at": "2026-11-21T10:00:00Z",
+                }
                 if value:
                     event["value"] = value
                 outcomes.append(event)
     for start in range(0, len(records), 500):
-        decision_log.ingest(session, {"decisions": records[start:start + 500]})
+        decision_log.ingest(session, {"decisions": records[start : start + 500]})
     for start in range(0, len(outcomes), 500):
-        events.ingest(session, {"events": outcomes[start:start + 500]})
+        events.ingest(session, {"events": outcomes[start : start + 500]})
     session.commit()
 
 
@@ -54,7 +71,8 @@ def test_an_offer_clearly_better_than_holdout_is_flagged_scale_up(session) -> No
 
 
 def test_a_small_sample_is_shown_as_counts_with_the_exposures_still_needed(
-        app: Flask, session) -> None:
+    app: Flask, session
+) -> None:
     _log(session, 3, 1, 3, 0)
     client = sign_in_as(app.test_client(), make_user(session, "marketer"))
     html = client.get("/analytics/lift?start=2026-11-01&end=2026-11-30").get_data(as_text=True)

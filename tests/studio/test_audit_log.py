@@ -23,8 +23,11 @@ from tests.factories.reviews import (
 
 
 def test_edits_submissions_reviews_publish_rollback_and_settings_are_recorded(app, session) -> None:
-    mara, rita, alex = make_user(session, "marketer"), make_user(session, "reviewer"), \
-        make_user(session, "admin")
+    mara, rita, alex = (
+        make_user(session, "marketer"),
+        make_user(session, "reviewer"),
+        make_user(session, "admin"),
+    )
     offer = make_offer(session, mara, "rewards_card")
     approve(session, submit(session, mara, offer), rita)
     publish_now(app, session, rita)
@@ -35,9 +38,16 @@ def test_edits_submissions_reviews_publish_rollback_and_settings_are_recorded(ap
     review_settings.set_required_approvals(session, 2, actor=alex)
     session.commit()
     actions = set(session.scalars(select(AuditEvent.action)))
-    assert {"offer.create", "offer.edit", "change_request.submit", "change_request.approve",
-            "change_request.approved", "bundle.publish", "bundle.rollback",
-            "settings.change"} <= actions
+    assert {
+        "offer.create",
+        "offer.edit",
+        "change_request.submit",
+        "change_request.approve",
+        "change_request.approved",
+        "bundle.publish",
+        "bundle.rollback",
+        "settings.change",
+    } <= actions
 
 
 @pytest.fixture
@@ -45,10 +55,18 @@ def log(session):
     mara, rita = make_user(session, "marketer", name="Mara"), make_user(session, "reviewer")
     now = datetime.now(UTC)
     for n in range(60):
-        audit.record(session, "offer.edit", actor_id=mara.id, object_type="offer",
-                     object_id=f"o{n % 3}")
-    session.add(AuditEvent(action="auth.sign_in", actor_id=rita.id, object_type="user",
-                           object_id=str(rita.id), at=now - timedelta(days=10)))
+        audit.record(
+            session, "offer.edit", actor_id=mara.id, object_type="offer", object_id=f"o{n % 3}"
+        )
+    session.add(
+        AuditEvent(
+            action="auth.sign_in",
+            actor_id=rita.id,
+            object_type="user",
+            object_id=str(rita.id),
+            at=now - timedelta(days=10),
+        )
+    )
     session.commit()
     return {"mara": mara, "rita": rita, "now": now}
 
@@ -64,18 +82,23 @@ def test_filters_by_person_object_and_time_and_paginates(session, log) -> None:
     assert audit_log.search(session, audit_log.Filters(action="auth.")).total == 1
 
 
-@pytest.mark.parametrize("args, field", [
-    ({"since": "yesterday"}, "since"), ({"person": "x"}, "person"),
-    ({"since": "2026-02-01", "until": "2026-01-01"}, "until"),
-])
+@pytest.mark.parametrize(
+    "args, field",
+    [
+        ({"since": "yesterday"}, "since"),
+        ({"person": "x"}, "person"),
+        ({"since": "2026-02-01", "until": "2026-01-01"}, "until"),
+    ],
+)
 def test_bad_filters_are_refused_field_by_field(args, field) -> None:
     with pytest.raises(ValidationFailed) as refused:
         audit_log.parse_filters(args)
     assert field in refused.value.by_field()
 
 
-@pytest.mark.parametrize("role, status", [("reviewer", 200), ("admin", 200), ("marketer", 403),
-                                          ("service_lead", 403)])
+@pytest.mark.parametrize(
+    "role, status", [("reviewer", 200), ("admin", 200), ("marketer", 403), ("service_lead", 403)]
+)
 def test_reviewers_and_admins_read_the_log(app, session, log, role, status) -> None:
     client = sign_in_as(app.test_client(), make_user(session, role))
     response = client.get(f"/audit/?person={log['mara'].id}&page=2")

@@ -90,8 +90,12 @@ def test_state_changing_request_without_the_right_csrf_token_is_refused(
 ) -> None:
     admin = make_user(session, "admin")
     client = sign_in_as(app.test_client(), admin)
-    data = {"email": "new@example.com", "name": "New", "password": "long enough pw",
-            "roles": ["marketer"]}
+    data = {
+        "email": "new@example.com",
+        "name": "New",
+        "password": "long enough pw",
+        "roles": ["marketer"],
+    }
     if token is not None:
         data["csrf_token"] = token
     response = client.post("/admin/users/new", data=data)
@@ -104,8 +108,12 @@ def test_htmx_request_may_send_the_csrf_token_as_a_header(app: Flask, session) -
     client = sign_in_as(app.test_client(), make_user(session, "admin"))
     response = client.post(
         "/admin/users/new",
-        data={"email": "new@example.com", "name": "New", "password": "long enough pw",
-              "roles": ["marketer"]},
+        data={
+            "email": "new@example.com",
+            "name": "New",
+            "password": "long enough pw",
+            "roles": ["marketer"],
+        },
         headers={"X-CSRF-Token": "test-csrf-token", "HX-Request": "true"},
     )
     assert response.status_code == 302
@@ -114,8 +122,9 @@ def test_htmx_request_may_send_the_csrf_token_as_a_header(app: Flask, session) -
 
 def test_sign_in_form_itself_is_csrf_protected(app: Flask, session) -> None:
     make_user(session, "marketer", email="ana@example.com")
-    response = app.test_client().post("/sign-in", data={"email": "ana@example.com",
-                                                         "password": PASSWORD})
+    response = app.test_client().post(
+        "/sign-in", data={"email": "ana@example.com", "password": PASSWORD}
+    )
     assert response.status_code == 400
 
 
@@ -138,12 +147,23 @@ def test_session_cookie_is_http_only_and_same_site(app: Flask, session) -> None:
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-@pytest.mark.parametrize("hostile", [
-    "/admin%0d%0aSet-Cookie:x=1", "/admin\r\nSet-Cookie: x=1", "/a\nb", "/a\x00b", "/\\evil.example",
-    "/\t/evil.example", "/a b", "/a\u2028b", "/a\x85b",
-])
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "/admin%0d%0aSet-Cookie:x=1",
+        "/admin\r\nSet-Cookie: x=1",
+        "/a\nb",
+        "/a\x00b",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "/a b",
+        "/a\u2028b",
+        "/a\x85b",
+    ],
+)
 def test_next_with_control_characters_or_odd_paths_goes_home_never_a_500(
-        app: Flask, session, hostile: str) -> None:
+    app: Flask, session, hostile: str
+) -> None:
     from urllib.parse import quote
 
     make_user(session, "admin", email="ana@example.com")
@@ -192,8 +212,9 @@ def test_deactivation_ends_the_persons_sessions(app: Flask, session) -> None:
     assert client.get("/").status_code == 302
 
 
-def test_a_new_password_from_the_cli_ends_the_persons_sessions(app: Flask, session,
-                                                                monkeypatch) -> None:
+def test_a_new_password_from_the_cli_ends_the_persons_sessions(
+    app: Flask, session, monkeypatch
+) -> None:
     from click.testing import CliRunner
 
     import studio.cli
@@ -204,9 +225,19 @@ def test_a_new_password_from_the_cli_ends_the_persons_sessions(app: Flask, sessi
     _sign_in(client, "ana@example.com", PASSWORD)
     copied = _copied_cookie(client)
     monkeypatch.setattr(studio.cli, "create_app", lambda: app)
-    result = CliRunner().invoke(main, ["users", "set-password", "--email", "ana@example.com",
-                                       "--password", "another long password"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "users",
+            "set-password",
+            "--email",
+            "ana@example.com",
+            "--password",
+            "another long password",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert _with_cookie(app, copied).get("/").status_code == 302
-    assert _sign_in(app.test_client(), "ana@example.com", "another long password"
-                    ).status_code == 302
+    assert (
+        _sign_in(app.test_client(), "ana@example.com", "another long password").status_code == 302
+    )

@@ -58,8 +58,8 @@ def empty_target(db_backend: str, tmp_path: Path) -> Iterator[str]:
 
 
 def test_a_restored_backup_serves_the_same_bundles_with_the_same_keys(
-        app: Flask, session: Session, database_url: str, empty_target: str,
-        tmp_path: Path) -> None:
+    app: Flask, session: Session, database_url: str, empty_target: str, tmp_path: Path
+) -> None:
     bundle = _published(app, session)
     archive = tmp_path / "studio.tar.gz"
 
@@ -83,7 +83,8 @@ def test_a_restored_backup_serves_the_same_bundles_with_the_same_keys(
 
 
 def test_the_sqlite_backup_includes_committed_rows_still_in_the_write_ahead_log(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "live.sqlite3"
     keeper = sqlite3.connect(path)
     keeper.execute("PRAGMA journal_mode=WAL")
@@ -120,8 +121,9 @@ def _rewrite_without_keys(archive: Path, target: Path) -> None:
     """The same archive with its key files removed and its manifest made consistent."""
     with tarfile.open(archive, "r:gz") as source, tarfile.open(target, "w:gz") as out:
         manifest = json.loads(source.extractfile(backup.MANIFEST).read())
-        manifest["files"] = {k: v for k, v in manifest["files"].items()
-                             if not k.startswith("signing/")}
+        manifest["files"] = {
+            k: v for k, v in manifest["files"].items() if not k.startswith("signing/")
+        }
         data = json.dumps(manifest).encode()
         info = tarfile.TarInfo(backup.MANIFEST)
         info.size = len(data)
@@ -132,8 +134,8 @@ def _rewrite_without_keys(archive: Path, target: Path) -> None:
 
 
 def test_restore_refuses_a_database_without_the_keys_that_signed_its_bundles(
-        app: Flask, session: Session, database_url: str, empty_target: str,
-        tmp_path: Path) -> None:
+    app: Flask, session: Session, database_url: str, empty_target: str, tmp_path: Path
+) -> None:
     _published(app, session)
     archive = tmp_path / "full.tar.gz"
     backup.backup(database_url, Path(app.instance_path), archive)
@@ -149,7 +151,8 @@ def test_restore_refuses_a_database_without_the_keys_that_signed_its_bundles(
 
 
 def test_restore_refuses_a_damaged_archive_and_a_target_that_holds_data(
-        app: Flask, session: Session, database_url: str, tmp_path: Path) -> None:
+    app: Flask, session: Session, database_url: str, tmp_path: Path
+) -> None:
     _published(app, session)
     archive = tmp_path / "full.tar.gz"
     backup.backup(database_url, Path(app.instance_path), archive)
@@ -165,7 +168,8 @@ def test_restore_refuses_a_damaged_archive_and_a_target_that_holds_data(
 
 
 def test_a_lost_key_folder_is_reported_instead_of_replaced_by_a_new_key(
-        app: Flask, session: Session) -> None:
+    app: Flask, session: Session
+) -> None:
     _published(app, session)
     folder = signing.key_folder(app.instance_path)
     shutil.rmtree(folder)
@@ -177,8 +181,7 @@ def test_a_lost_key_folder_is_reported_instead_of_replaced_by_a_new_key(
     assert not list(folder.glob("*.pem"))
 
 
-def test_the_cli_backs_up_and_restores_the_demo_workspace(tmp_path: Path,
-                                                          monkeypatch) -> None:
+def test_the_cli_backs_up_and_restores_the_demo_workspace(tmp_path: Path, monkeypatch) -> None:
     import studio.app
 
     def use(name: str) -> str:

@@ -14,8 +14,10 @@ from tests.factories.reviews import approved_offer, publish_now, ring
 
 
 def test_canonical_json_is_sorted_compact_utf8() -> None:
-    assert bundles.canonical_json({"b": 1, "a": ["é", {"d": None, "c": 1.5}]}) == \
-        '{"a":["é",{"c":1.5,"d":null}],"b":1}'.encode()
+    assert (
+        bundles.canonical_json({"b": 1, "a": ["é", {"d": None, "c": 1.5}]})
+        == '{"a":["é",{"c":1.5,"d":null}],"b":1}'.encode()
+    )
 
 
 def test_canonical_json_refuses_nan() -> None:
@@ -41,8 +43,10 @@ def test_one_changed_byte_in_storage_is_detected_on_load(app, session, published
     raw = bytearray(published.body.encode())
     at = len(raw) // 2 if offset == "middle" else offset
     raw[at] = raw[at] ^ 0x01
-    session.execute(text("UPDATE bundles SET body = :b WHERE version = 1"),
-                    {"b": raw.decode("utf-8", errors="replace")})
+    session.execute(
+        text("UPDATE bundles SET body = :b WHERE version = 1"),
+        {"b": raw.decode("utf-8", errors="replace")},
+    )
     session.commit()
     session.expire_all()
     with pytest.raises(BundleTampered):
@@ -77,7 +81,10 @@ def test_the_tampered_bundle_page_warns_instead_of_showing_content(app, session,
 
 def test_changes_between_revision_maps() -> None:
     assert bundles.changes({"offer:a": 1, "offer:b": 1}, {"offer:a": 2, "offer:c": 1}) == {
-        "added": ["offer:c"], "changed": ["offer:a"], "removed": ["offer:b"]}
+        "added": ["offer:c"],
+        "changed": ["offer:a"],
+        "removed": ["offer:b"],
+    }
 
 
 def test_losing_a_race_to_publish_says_so_instead_of_erroring(app, session, monkeypatch) -> None:

@@ -44,8 +44,9 @@ def test_db_upgrade_then_demo_seeds_every_role_and_is_idempotent(env: str) -> No
     assert _emails(env) == sorted(p.email for p in DEMO_PEOPLE)
     engine = create_engine(env)
     with Session(engine) as session:
-        kinds = dict(session.execute(
-            select(Artifact.kind, func.count()).group_by(Artifact.kind)).all())
+        kinds = dict(
+            session.execute(select(Artifact.kind, func.count()).group_by(Artifact.kind)).all()
+        )
         bundles = session.scalar(select(func.count()).select_from(Bundle))
     engine.dispose()
     assert kinds["offer"] == 12 and kinds["ruleset"] == 4 and kinds["layout"] == 5
@@ -55,8 +56,18 @@ def test_db_upgrade_then_demo_seeds_every_role_and_is_idempotent(env: str) -> No
 def test_users_create_makes_a_person_and_refuses_a_duplicate(env: str) -> None:
     runner = CliRunner()
     runner.invoke(main, ["db", "upgrade"])
-    args = ["users", "create", "--email", "lee@example.com", "--name", "Lee",
-            "--role", "admin", "--password", "a long password"]
+    args = [
+        "users",
+        "create",
+        "--email",
+        "lee@example.com",
+        "--name",
+        "Lee",
+        "--role",
+        "admin",
+        "--password",
+        "a long password",
+    ]
     assert runner.invoke(main, args).exit_code == 0
     again = runner.invoke(main, args)
     assert again.exit_code == 1

@@ -35,8 +35,19 @@ def _tokens(url: str) -> list[ApiToken]:
 
 
 def test_create_prints_the_secret_once_and_stores_only_its_hash(env: str) -> None:
-    result = CliRunner().invoke(main, ["tokens", "create", "--name", "SMS gateway",
-                                       "--scope", "decide", "--scope", "messages:write"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "tokens",
+            "create",
+            "--name",
+            "SMS gateway",
+            "--scope",
+            "decide",
+            "--scope",
+            "messages:write",
+        ],
+    )
     assert result.exit_code == 0, result.output
     secret = result.stdout.strip()
     [token] = _tokens(env)

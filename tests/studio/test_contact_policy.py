@@ -28,10 +28,17 @@ def test_saving_writes_revisions_of_the_policy_artifact(lead, session) -> None:
     assert artifact is not None and artifacts.head(session, artifact).body == {"source": source}
 
 
-def test_a_policy_with_errors_is_refused_with_its_lines_and_nothing_is_stored(lead, session) -> None:
-    response = post(lead[0], "/rules/policy", {
-        "source": "at most 1 offer per response\nlimit nope to 1 per customer per 0 days\nhello",
-        "base_number": "0"})
+def test_a_policy_with_errors_is_refused_with_its_lines_and_nothing_is_stored(
+    lead, session
+) -> None:
+    response = post(
+        lead[0],
+        "/rules/policy",
+        {
+            "source": "at most 1 offer per response\nlimit nope to 1 per customer per 0 days\nhello",
+            "base_number": "0",
+        },
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Line 2: E203" in html and "Line 2: E221" in html and "Line 3: E220" in html

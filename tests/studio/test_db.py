@@ -27,8 +27,7 @@ pytestmark = pytest.mark.own_app
 
 
 def _write(marker: str) -> None:
-    audit.record(db_session(), "probe.write", actor_id=None, object_type="probe",
-                 object_id=marker)
+    audit.record(db_session(), "probe.write", actor_id=None, object_type="probe", object_id=marker)
 
 
 def _probe_app(app: Flask, calls: list[str]) -> Flask:
@@ -67,8 +66,9 @@ def _probe_app(app: Flask, calls: list[str]) -> Flask:
     @route("/invalid")
     def invalid() -> str:
         _write("invalid")
-        raise ValidationFailed([FieldError("title", "Give the change a title.",
-                                           hint="Reviewers see it first.")])
+        raise ValidationFailed(
+            [FieldError("title", "Give the change a title.", hint="Reviewers see it first.")]
+        )
 
     @route("/kept")
     def kept() -> tuple[str, int]:
@@ -99,8 +99,9 @@ def _probe_app(app: Flask, calls: list[str]) -> Flask:
         session = db_session()
         taken = session.scalars(select(User)).first()
         assert taken is not None
-        session.add(User(email=taken.email, name="Copy", password_hash="x", active=True,
-                         failed_logins=0))
+        session.add(
+            User(email=taken.email, name="Copy", password_hash="x", active=True, failed_logins=0)
+        )
         flash("Saved.", "success")
         return redirect("/probe/ok")
 
@@ -110,9 +111,14 @@ def _probe_app(app: Flask, calls: list[str]) -> Flask:
 
 def _stored_elsewhere(app: Flask) -> bool:
     with get_database(app).session() as other:
-        return other.scalar(select(AuditEvent).where(
-            AuditEvent.action == "probe.write", AuditEvent.object_id == "after-commit")
-        ) is not None
+        return (
+            other.scalar(
+                select(AuditEvent).where(
+                    AuditEvent.action == "probe.write", AuditEvent.object_id == "after-commit"
+                )
+            )
+            is not None
+        )
 
 
 @pytest.fixture
@@ -127,25 +133,29 @@ def probe(app: Flask, calls: list[str]) -> FlaskClient:
 
 def _markers(session: Session) -> list[str]:
     session.expire_all()
-    return sorted(session.scalars(select(AuditEvent.object_id).where(
-        AuditEvent.action == "probe.write")))
+    return sorted(
+        session.scalars(select(AuditEvent.object_id).where(AuditEvent.action == "probe.write"))
+    )
 
 
 @pytest.mark.parametrize(("path", "status"), [("/probe/ok", 200), ("/probe/redirect", 302)])
 def test_an_answer_below_400_commits_what_the_view_wrote(
-        probe: FlaskClient, session: Session, path: str, status: int) -> None:
+    probe: FlaskClient, session: Session, path: str, status: int
+) -> None:
     assert probe.get(path).status_code == status
     assert _markers(session) == [path.rsplit("/", 1)[1]]
 
 
 def test_a_refusal_the_view_chose_stores_none_of_its_half_made_changes(
-        probe: FlaskClient, session: Session) -> None:
+    probe: FlaskClient, session: Session
+) -> None:
     assert probe.get("/probe/refused").status_code == 422
     assert _markers(session) == []
 
 
 def test_a_view_that_raises_half_way_leaves_no_partial_rows(
-        probe: FlaskClient, session: Session) -> None:
+    probe: FlaskClient, session: Session
+) -> None:
     response = probe.get("/probe/raises")
     assert response.status_code == 500
     assert "nothing this request changed was saved" in response.get_data(as_text=True)
@@ -153,7 +163,8 @@ def test_a_view_that_raises_half_way_leaves_no_partial_rows(
 
 
 def test_not_allowed_from_any_view_is_the_403_page_with_the_reason(
-        probe: FlaskClient, session: Session) -> None:
+    probe: FlaskClient, session: Session
+) -> None:
     response = probe.get("/probe/not-allowed")
     html = response.get_data(as_text=True)
     assert response.status_code == 403
@@ -170,7 +181,8 @@ def test_not_allowed_for_htmx_is_the_error_partial(probe: FlaskClient) -> None:
 
 
 def test_an_uncaught_validation_failure_is_a_422_page_listing_the_problems(
-        probe: FlaskClient, session: Session) -> None:
+    probe: FlaskClient, session: Session
+) -> None:
     response = probe.get("/probe/invalid")
     html = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -180,31 +192,34 @@ def test_an_uncaught_validation_failure_is_a_422_page_listing_the_problems(
 
 
 def test_a_refusal_marked_to_keep_its_changes_commits_them(
-        probe: FlaskClient, session: Session) -> None:
+    probe: FlaskClient, session: Session
+) -> None:
     assert probe.get("/probe/kept").status_code == 401
     assert _markers(session) == ["kept"]
 
 
 def test_keeping_refused_changes_never_keeps_those_of_an_exception(
-        probe: FlaskClient, session: Session) -> None:
+    probe: FlaskClient, session: Session
+) -> None:
     assert probe.get("/probe/kept-then-raises").status_code == 500
     assert _markers(session) == []
 
 
 def test_after_commit_actions_run_once_the_changes_are_stored(
-        probe: FlaskClient, calls: list[str]) -> None:
+    probe: FlaskClient, calls: list[str]
+) -> None:
     assert probe.get("/probe/after-commit").status_code == 200
     assert calls == ["ran, stored=True"]
 
 
-def test_after_commit_actions_never_run_for_a_refusal(
-        probe: FlaskClient, calls: list[str]) -> None:
+def test_after_commit_actions_never_run_for_a_refusal(probe: FlaskClient, calls: list[str]) -> None:
     assert probe.get("/probe/after-commit-refused").status_code == 409
     assert calls == []
 
 
 def test_a_commit_that_fails_shows_the_error_page_and_drops_the_success_message(
-        probe: FlaskClient, session: Session) -> None:
+    probe: FlaskClient, session: Session
+) -> None:
     make_user(session, "marketer")
     response = probe.get("/probe/commit-fails")
     assert response.status_code == 500

@@ -13,12 +13,20 @@ AT = datetime(2026, 11, 10, 12, tzinfo=UTC)
 
 
 def _decision(session, **changes) -> Decision:
-    values = dict(id="d-0000001", source="client", bundle_version=4, bundle_digest="sha256:ab",
-                  channel="chat", category="billing", customer_hash="f" * 64,
-                  rules=[{"ruleset": "retail", "rule": "Late fee refund"}],
-                  offers=[], guards=[], holdouts=[{"ruleset": "retail", "offer": "autopay",
-                                                   "rule": "Late fee refund"}],
-                  decided_at=AT)
+    values = dict(
+        id="d-0000001",
+        source="client",
+        bundle_version=4,
+        bundle_digest="sha256:ab",
+        channel="chat",
+        category="billing",
+        customer_hash="f" * 64,
+        rules=[{"ruleset": "retail", "rule": "Late fee refund"}],
+        offers=[],
+        guards=[],
+        holdouts=[{"ruleset": "retail", "offer": "autopay", "rule": "Late fee refund"}],
+        decided_at=AT,
+    )
     values.update(changes)
     decision = Decision(**values)
     session.add(decision)
@@ -28,8 +36,11 @@ def _decision(session, **changes) -> Decision:
 
 def test_a_holdout_is_explained_with_the_complaint_that_followed(app: Flask, session) -> None:
     _decision(session)
-    session.add(FeedbackEvent(event_id="c1", type="complaint", offer_key="autopay",
-                              decision_id="d-0000001", at=AT))
+    session.add(
+        FeedbackEvent(
+            event_id="c1", type="complaint", offer_key="autopay", decision_id="d-0000001", at=AT
+        )
+    )
     session.commit()
     client = sign_in_as(app.test_client(), make_user(session, "service_lead"))
     html = client.get("/decisions/d-0000001").get_data(as_text=True)
@@ -39,11 +50,15 @@ def test_a_holdout_is_explained_with_the_complaint_that_followed(app: Flask, ses
 
 
 def test_an_offer_and_a_fired_guard_are_both_explained(app: Flask, session) -> None:
-    _decision(session, holdouts=[],
-              offers=[{"ruleset": "retail", "offer": "card_plan", "rule": "New card"}],
-              guards=[{"ruleset": "fraud", "line": 3, "text": "tone.label == distressed"}],
-              trace={"retail": {"rules": [{"rule": "New card", "line": 5, "matched": True}],
-                                "guards": []}})
+    _decision(
+        session,
+        holdouts=[],
+        offers=[{"ruleset": "retail", "offer": "card_plan", "rule": "New card"}],
+        guards=[{"ruleset": "fraud", "line": 3, "text": "tone.label == distressed"}],
+        trace={
+            "retail": {"rules": [{"rule": "New card", "line": 5, "matched": True}], "guards": []}
+        },
+    )
     client = sign_in_as(app.test_client(), make_user(session, "marketer"))
     html = client.get("/decisions/d-0000001").get_data(as_text=True)
     assert "Offered card_plan because rule" in html
@@ -51,8 +66,7 @@ def test_an_offer_and_a_fired_guard_are_both_explained(app: Flask, session) -> N
     assert "matched: New card" in html
 
 
-def test_an_unknown_decision_is_not_found_and_the_page_needs_a_role(app: Flask,
-                                                                     session) -> None:
+def test_an_unknown_decision_is_not_found_and_the_page_needs_a_role(app: Flask, session) -> None:
     client = sign_in_as(app.test_client(), make_user(session, "marketer"))
     assert client.get("/decisions/nope").status_code == 404
     _decision(session)

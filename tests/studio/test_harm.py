@@ -15,9 +15,19 @@ GUARD = {"ruleset": "retail", "line": 3, "text": "tone.label == distressed"}
 
 
 def _decision(session, n: int, *, guards=(), tone="neutral") -> None:
-    session.add(Decision(id=f"harm-{n:04d}", source="client", bundle_version=1,
-                         tone=tone, guards=list(guards), offers=[], holdouts=[], rules=[],
-                         decided_at=AT))
+    session.add(
+        Decision(
+            id=f"harm-{n:04d}",
+            source="client",
+            bundle_version=1,
+            tone=tone,
+            guards=list(guards),
+            offers=[],
+            holdouts=[],
+            rules=[],
+            decided_at=AT,
+        )
+    )
 
 
 def test_withheld_decisions_are_counted_per_guard_and_tone(app: Flask, session) -> None:

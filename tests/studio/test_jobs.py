@@ -36,8 +36,9 @@ def _flaky(session: Session, *, marker: str) -> str:
 def _markers(url: str, action: str) -> list[str]:
     engine = create_engine(url)
     with Session(engine) as session:
-        found = list(session.scalars(select(AuditEvent.object_id)
-                                     .where(AuditEvent.action == action)))
+        found = list(
+            session.scalars(select(AuditEvent.object_id).where(AuditEvent.action == action))
+        )
     engine.dispose()
     return found
 
@@ -67,8 +68,7 @@ def database(tmp_path: Path) -> str:
     return url
 
 
-def test_a_job_runs_in_the_background_and_commits_its_work(database: str,
-                                                           tmp_path: Path) -> None:
+def test_a_job_runs_in_the_background_and_commits_its_work(database: str, tmp_path: Path) -> None:
     app = make_app(database, tmp_path / "instance", JOBS_IMMEDIATE=False)
     jobs = get_jobs(app)
     jobs.start_consumer(workers=1)
@@ -80,7 +80,8 @@ def test_a_job_runs_in_the_background_and_commits_its_work(database: str,
 
 
 def test_a_failing_job_is_retried_and_its_failed_attempt_leaves_nothing(
-        database: str, tmp_path: Path) -> None:
+    database: str, tmp_path: Path
+) -> None:
     app = make_app(database, tmp_path / "instance", JOBS_IMMEDIATE=False)
     jobs = get_jobs(app)
     jobs.start_consumer(workers=1)

@@ -23,18 +23,27 @@ def test_before_any_save_the_built_in_terms_are_shown(lead) -> None:
 
 def test_saving_writes_revisions_of_the_lexicon_artifact(lead, session) -> None:
     client, _ = lead
-    assert post(client, "/rules/lexicon", {"terms": "stolen\n# note\nlocked out\n",
-                                           "base_number": "0"}).status_code == 302
-    assert post(client, "/rules/lexicon", {"terms": "stolen\nlocked out\nscam*",
-                                           "base_number": "1"}).status_code == 302
+    assert (
+        post(
+            client, "/rules/lexicon", {"terms": "stolen\n# note\nlocked out\n", "base_number": "0"}
+        ).status_code
+        == 302
+    )
+    assert (
+        post(
+            client, "/rules/lexicon", {"terms": "stolen\nlocked out\nscam*", "base_number": "1"}
+        ).status_code
+        == 302
+    )
     artifact = artifacts.find(session, "lexicon", "tone")
     assert artifact.head_number == 2
     assert artifacts.head(session, artifact).body == {"distress": ["stolen", "locked out", "scam*"]}
 
 
 def test_a_bad_term_is_refused_with_its_line_and_nothing_is_stored(lead, session) -> None:
-    response = post(lead[0], "/rules/lexicon", {"terms": "stolen\n<b>bold</b>\nstolen",
-                                                "base_number": "0"})
+    response = post(
+        lead[0], "/rules/lexicon", {"terms": "stolen\n<b>bold</b>\nstolen", "base_number": "0"}
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Line 2:" in html and "Line 3:" in html and "listed twice" in html
@@ -49,9 +58,12 @@ def test_a_stale_save_is_a_conflict_that_keeps_the_terms(lead) -> None:
 
 
 def test_the_try_out_uses_the_terms_as_typed(lead) -> None:
-    html = post(lead[0], "/rules/lexicon/try", {"terms": "locked out",
-                                                "sample": "I am locked out of my home"},
-                headers={"HX-Request": "true"}).get_data(as_text=True)
+    html = post(
+        lead[0],
+        "/rules/lexicon/try",
+        {"terms": "locked out", "sample": "I am locked out of my home"},
+        headers={"HX-Request": "true"},
+    ).get_data(as_text=True)
     assert "distressed" in html and "locked out" in html
 
 

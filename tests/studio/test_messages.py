@@ -16,12 +16,19 @@ from tests.factories import make_user
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
-def _open(session: Session, customer: str = "c-1", *, now: datetime = NOW,
-          days: int = 30) -> tuple[Message, str]:
-    spec = MessageSpec(customer={"id": customer}, channel="sms", response_text="Fixed.",
-                       bundle_version=1, offers=(DecidedOffer("card_plan", "Rule A", "rs"),))
-    opening = messages.prepare(session, spec, base_url="https://m.example", secret="s",
-                               days=days, now=now)
+def _open(
+    session: Session, customer: str = "c-1", *, now: datetime = NOW, days: int = 30
+) -> tuple[Message, str]:
+    spec = MessageSpec(
+        customer={"id": customer},
+        channel="sms",
+        response_text="Fixed.",
+        bundle_version=1,
+        offers=(DecidedOffer("card_plan", "Rule A", "rs"),),
+    )
+    opening = messages.prepare(
+        session, spec, base_url="https://m.example", secret="s", days=days, now=now
+    )
     opened = messages.store(session, spec, opening, [])
     session.commit()
     message = session.get(Message, opened.id)
@@ -47,8 +54,9 @@ def test_only_the_sha256_of_the_token_is_stored(session: Session) -> None:
 def test_lookup_finds_the_message_until_it_expires(session: Session) -> None:
     message, token = _open(session, days=30)
     assert messages.lookup(session, token, now=NOW + timedelta(days=29)) == message
-    assert messages.lookup(session, token, now=NOW + timedelta(days=30)) == \
-        messages.Unavailable("expired")
+    assert messages.lookup(session, token, now=NOW + timedelta(days=30)) == messages.Unavailable(
+        "expired"
+    )
 
 
 def test_lookup_refuses_wrong_shapes_and_unknown_tokens(session: Session) -> None:
@@ -64,12 +72,17 @@ def test_withdrawing_is_audited_once_and_closes_the_link(session: Session) -> No
         messages.withdraw(session, message.id, actor_id=admin.id)
         session.commit()
     assert messages.lookup(session, token, now=NOW) == messages.Unavailable("withdrawn")
-    assert session.scalar(select(func.count()).select_from(AuditEvent)
-                          .where(AuditEvent.action == "message.withdraw")) == 1
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "message.withdraw")
+        )
+        == 1
+    )
 
 
-def test_actions_are_recorded_once_with_ids_derived_from_message_and_kind(
-        session: Session) -> None:
+def test_actions_are_recorded_once_with_ids_derived_from_message_and_kind(session: Session) -> None:
     message, _token = _open(session)
     for _ in range(3):
         messages.open_page(session, message, now=NOW)
@@ -79,8 +92,10 @@ def test_actions_are_recorded_once_with_ids_derived_from_message_and_kind(
         messages.complain(session, message, "card_plan", now=NOW)
         session.commit()
     ids = sorted(session.scalars(select(FeedbackEvent.event_id)))
-    assert ids == sorted(f"msg-{message.id}-{kind}" for kind in (
-        "shown-card_plan", "answer-card_plan", "nps", "complaint-card_plan"))
+    assert ids == sorted(
+        f"msg-{message.id}-{kind}"
+        for kind in ("shown-card_plan", "answer-card_plan", "nps", "complaint-card_plan")
+    )
     page = messages.page(session, message)
     assert page.score == 7 and page.offers[0].answer == "accepted" and page.offers[0].complained
 
@@ -91,8 +106,7 @@ def test_an_unknown_offer_key_records_nothing(session: Session) -> None:
     assert session.scalar(select(func.count()).select_from(FeedbackEvent)) == 0
 
 
-def test_survey_frequency_counts_messages_and_nps_events_across_channels(
-        session: Session) -> None:
+def test_survey_frequency_counts_messages_and_nps_events_across_channels(session: Session) -> None:
     first, _ = _open(session, "c-7")
     assert first.survey is True
     second, _ = _open(session, "c-7", now=NOW + timedelta(days=89))

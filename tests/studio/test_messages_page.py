@@ -21,7 +21,8 @@ def _message(session: Session, customer: str) -> tuple[int, str]:
 
 
 def test_service_lead_finds_a_message_by_customer_and_withdraws_it(
-        app: Flask, session: Session) -> None:
+    app: Flask, session: Session
+) -> None:
     first, token = _message(session, "c-100")
     _message(session, "c-200")
     client = sign_in_as(app.test_client(), make_user(session, "service_lead"))
@@ -51,7 +52,8 @@ def test_marketers_cannot_open_messages(app: Flask, session: Session) -> None:
 
 
 def test_marketer_sets_the_survey_frequency_and_nonsense_is_refused(
-        app: Flask, session: Session) -> None:
+    app: Flask, session: Session
+) -> None:
     client = sign_in_as(app.test_client(), make_user(session, "marketer"))
     assert post(client, "/survey-settings/", {"nps_every_days": "30"}).status_code == 302
     session.expire_all()

@@ -33,8 +33,9 @@ def _declared(obj, name, type_, reflected, _compare_to) -> bool:
 def _diff(url: str) -> list:
     engine = create_engine(url)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True,
-                                                               "include_object": _declared})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": _declared}
+        )
         diff = compare_metadata(context, Base.metadata)
     engine.dispose()
     return diff

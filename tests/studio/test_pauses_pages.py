@@ -12,16 +12,19 @@ from tests.factories.offers import make_offer
 
 
 def test_a_marketer_sets_a_threshold_and_a_bad_one_is_refused_with_the_form_kept(
-        app: Flask, session) -> None:
+    app: Flask, session
+) -> None:
     marketer = make_user(session, MARKETER)
     make_offer(session, marketer, "card_plan")
     client = sign_in_as(app.test_client(), marketer)
-    bad = post(client, "/pauses/thresholds", {"offer": "card_plan", "rate": "lots",
-                                              "min_exposures": "50"})
+    bad = post(
+        client, "/pauses/thresholds", {"offer": "card_plan", "rate": "lots", "min_exposures": "50"}
+    )
     assert bad.status_code == 422 and "Enter a complaint rate" in bad.get_data(as_text=True)
     assert auto_pause.thresholds(session) == {}
-    good = post(client, "/pauses/thresholds", {"offer": "card_plan", "rate": "2.5",
-                                               "min_exposures": "50"})
+    good = post(
+        client, "/pauses/thresholds", {"offer": "card_plan", "rate": "2.5", "min_exposures": "50"}
+    )
     assert good.status_code == 302
     session.expire_all()
     assert auto_pause.thresholds(session)["card_plan"] == auto_pause.Threshold(0.025, 50)
@@ -29,10 +32,19 @@ def test_a_marketer_sets_a_threshold_and_a_bad_one_is_refused_with_the_form_kept
 
 
 def test_the_pause_page_offers_keep_and_undo_to_reviewers_only(app: Flask, session) -> None:
-    pause = OfferPause(offer_key="card_plan", status="paused", paused_version=3,
-                       evidence={"shown": 40, "complaints": 5, "rate": 0.125,
-                                 "threshold_rate": 0.1, "min_exposures": 20},
-                       offer_entry={"entry": {"key": "card_plan"}})
+    pause = OfferPause(
+        offer_key="card_plan",
+        status="paused",
+        paused_version=3,
+        evidence={
+            "shown": 40,
+            "complaints": 5,
+            "rate": 0.125,
+            "threshold_rate": 0.1,
+            "min_exposures": 20,
+        },
+        offer_entry={"entry": {"key": "card_plan"}},
+    )
     session.add(pause)
     session.commit()
     reviewer = sign_in_as(app.test_client(), make_user(session, REVIEWER))
@@ -50,14 +62,24 @@ def test_the_pause_page_offers_keep_and_undo_to_reviewers_only(app: Flask, sessi
 
 
 def test_the_admin_webhook_page_saves_without_showing_the_secret_and_lists_deliveries(
-        app: Flask, session) -> None:
-    session.add(WebhookDelivery(kind="complaint", url="https://example.com/h", body="{}",
-                                status="failed", attempts=8, last_status=500,
-                                last_error="The receiver answered 500."))
+    app: Flask, session
+) -> None:
+    session.add(
+        WebhookDelivery(
+            kind="complaint",
+            url="https://example.com/h",
+            body="{}",
+            status="failed",
+            attempts=8,
+            last_status=500,
+            last_error="The receiver answered 500.",
+        )
+    )
     session.commit()
     admin = sign_in_as(app.test_client(), make_user(session, ADMIN))
-    saved = post(admin, "/admin/webhook", {"url": "https://example.com/h",
-                                           "secret": "s3cret-s3cret-s3cret"})
+    saved = post(
+        admin, "/admin/webhook", {"url": "https://example.com/h", "secret": "s3cret-s3cret-s3cret"}
+    )
     assert saved.status_code == 302
     html = admin.get("/admin/webhook").get_data(as_text=True)
     assert "https://example.com/h" in html and "s3cret" not in html

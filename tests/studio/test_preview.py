@@ -30,7 +30,9 @@ def _pane(client: FlaskClient, url: str, data: dict[str, str] | None = None) -> 
 
 
 def test_the_stolen_card_shows_the_distress_guard_and_the_card_protection_follow_up(both) -> None:
-    html = _pane(both, "/preview/samples", {"part": "pane", "preview_sample": "stolen-card-distress"})
+    html = _pane(
+        both, "/preview/samples", {"part": "pane", "preview_sample": "stolen-card-distress"}
+    )
     assert 'id="preview-controls"' in html
     assert "never offer when tone is distressed" in html
     assert "card_protection_plan</strong> after 7 days" in html
@@ -41,11 +43,16 @@ def test_the_stolen_card_shows_the_distress_guard_and_the_card_protection_follow
 def test_the_offer_editor_preview_follows_an_unsaved_headline(both) -> None:
     form = offers.form_from_body("overdraft_protection", demo_offers()["overdraft_protection"])
     fields = {k: v for k, v in form.items() if k != "buttons"}
-    fields.update({"blocks.headline": "Brand new headline", "overrides.sms_text": "",
-                   "preview_sample": "checkbook-order"})
+    fields.update(
+        {
+            "blocks.headline": "Brand new headline",
+            "overrides.sms_text": "",
+            "preview_sample": "checkbook-order",
+        }
+    )
     html = _pane(both, "/preview/offers/overdraft_protection", fields)
     assert "Brand new headline" in html and "from your unsaved edits" in html
-    doc = re.search(r'/preview/documents/([\w-]+)', html).group(1)
+    doc = re.search(r"/preview/documents/([\w-]+)", html).group(1)
     email = both.get(f"/preview/documents/{doc}")
     assert "Brand new headline" in email.get_data(as_text=True)
 
@@ -56,16 +63,25 @@ def test_a_new_offer_pane_starts_on_a_sample_where_the_offer_is_made(both) -> No
 
 
 def test_a_ruleset_typo_shows_the_diagnostic_with_its_suggestion_in_place(both) -> None:
-    html = _pane(both, "/preview/rules/retail_banking", {
-        "name": "Retail banking", "preview_sample": "checkbook-order",
-        "source": 'rule "x"\n  when inquiry.category is transactonal\n  offer overdraft_protection\n'})
+    html = _pane(
+        both,
+        "/preview/rules/retail_banking",
+        {
+            "name": "Retail banking",
+            "preview_sample": "checkbook-order",
+            "source": 'rule "x"\n  when inquiry.category is transactonal\n  offer overdraft_protection\n',
+        },
+    )
     assert "This ruleset does not compile yet" in html
     assert "did you mean `transactional`?" in html and "Decision" not in html
 
 
 def test_an_unknown_offer_in_a_rule_is_reported_where_the_author_looks(both) -> None:
-    html = _pane(both, "/preview/rules/retail_banking", {
-        "source": 'rule "x"\n  when inquiry.resolved\n  offer gold_bars\n'})
+    html = _pane(
+        both,
+        "/preview/rules/retail_banking",
+        {"source": 'rule "x"\n  when inquiry.resolved\n  offer gold_bars\n'},
+    )
     assert "there is no offer `gold_bars`" in html
 
 
@@ -78,46 +94,80 @@ def test_a_template_error_in_an_offer_draft_is_shown_not_raised(both) -> None:
 
 
 def test_invalid_sample_json_edited_in_the_pane_is_a_message(both) -> None:
-    html = _pane(both, "/preview/samples", {"preview_sample": "checkbook-order",
-                                            "preview_loaded": "checkbook-order",
-                                            "preview_interaction": '{"inquiry": '})
+    html = _pane(
+        both,
+        "/preview/samples",
+        {
+            "preview_sample": "checkbook-order",
+            "preview_loaded": "checkbook-order",
+            "preview_interaction": '{"inquiry": ',
+        },
+    )
     assert "not valid JSON" in html and "line 1" in html
 
 
 def test_a_sample_edited_in_the_pane_is_previewed_without_being_saved(both, session) -> None:
-    html = _pane(both, "/preview/samples", {
-        "preview_sample": "checkbook-order", "preview_loaded": "checkbook-order",
-        "preview_interaction": '{"inquiry": {"text": "My husband died"}}'})
+    html = _pane(
+        both,
+        "/preview/samples",
+        {
+            "preview_sample": "checkbook-order",
+            "preview_loaded": "checkbook-order",
+            "preview_interaction": '{"inquiry": {"text": "My husband died"}}',
+        },
+    )
     assert "distressed" in html.lower()
     from studio.services import samples
+
     assert "died" not in str(samples.get(session, "checkbook-order").body)
 
 
 def test_choosing_another_sample_refills_the_editor_box_out_of_band(both) -> None:
-    html = _pane(both, "/preview/samples", {"preview_sample": "hotel-complaint",
-                                            "preview_loaded": "checkbook-order",
-                                            "preview_interaction": "{}"})
+    html = _pane(
+        both,
+        "/preview/samples",
+        {
+            "preview_sample": "hotel-complaint",
+            "preview_loaded": "checkbook-order",
+            "preview_interaction": "{}",
+        },
+    )
     assert 'hx-swap-oob="true"' in html and "room_issue" in html
 
 
 def test_an_interaction_missing_most_fields_still_gets_a_preview(both) -> None:
-    html = _pane(both, "/preview/samples", {"preview_sample": "checkbook-order",
-                                            "preview_loaded": "checkbook-order",
-                                            "preview_interaction": '{"tone": "neutral"}'})
+    html = _pane(
+        both,
+        "/preview/samples",
+        {
+            "preview_sample": "checkbook-order",
+            "preview_loaded": "checkbook-order",
+            "preview_interaction": '{"tone": "neutral"}',
+        },
+    )
     assert "Decision" in html and "This interaction does not fit the schema" not in html
 
 
 def test_a_field_that_does_not_fit_the_schema_is_shown_instead_of_a_decision(both) -> None:
-    html = _pane(both, "/preview/samples", {"preview_sample": "checkbook-order",
-                                            "preview_loaded": "checkbook-order",
-                                            "preview_interaction": '{"custmer": 1}'})
+    html = _pane(
+        both,
+        "/preview/samples",
+        {
+            "preview_sample": "checkbook-order",
+            "preview_loaded": "checkbook-order",
+            "preview_interaction": '{"custmer": 1}',
+        },
+    )
     assert "This interaction does not fit the schema" in html and "custmer" in html
     assert "Offers made" not in html
 
 
 def test_a_layout_draft_that_does_not_compile_shows_its_line(both) -> None:
-    html = _pane(both, "/preview/layouts/promotional_email", {
-        "name": "Promo", "channel": "email_html", "source": "<mjml>\n<mj-body>\n</mjml>"})
+    html = _pane(
+        both,
+        "/preview/layouts/promotional_email",
+        {"name": "Promo", "channel": "email_html", "source": "<mjml>\n<mj-body>\n</mjml>"},
+    )
     assert "This layout does not compile yet" in html and "line" in html
 
 
@@ -131,9 +181,10 @@ def test_unknown_artifacts_are_404_and_wrong_roles_403_never_500(app: Flask, ses
 
 
 def test_a_rendered_email_is_its_own_document_under_a_strict_policy_for_its_owner_only(
-        app: Flask, session, both) -> None:
+    app: Flask, session, both
+) -> None:
     html = _pane(both, "/preview/samples", {"preview_sample": "checkbook-order"})
-    doc = re.search(r'/preview/documents/([\w-]+)', html).group(1)
+    doc = re.search(r"/preview/documents/([\w-]+)", html).group(1)
     response = both.get(f"/preview/documents/{doc}")
     policy = response.headers["Content-Security-Policy"]
     assert policy.startswith("default-src 'none'") and policy.endswith("sandbox")
@@ -143,8 +194,12 @@ def test_a_rendered_email_is_its_own_document_under_a_strict_policy_for_its_owne
 
 
 def test_the_editors_carry_the_preview_pane(both) -> None:
-    for url in ("/offers/overdraft_protection/edit", "/layouts/promotional_email",
-                "/rules/retail_banking", "/interactions/stolen-card-distress"):
+    for url in (
+        "/offers/overdraft_protection/edit",
+        "/layouts/promotional_email",
+        "/rules/retail_banking",
+        "/interactions/stolen-card-distress",
+    ):
         assert 'id="preview-pane"' in both.get(url).get_data(as_text=True), url
 
 
@@ -164,8 +219,9 @@ def test_the_matrix_grids_a_ruleset_and_links_each_row_to_its_preview(both) -> N
 
 
 def test_the_matrix_for_an_offer_and_for_unknown_keys(both) -> None:
-    html = both.get("/interactions/matrix?offer=card_protection_plan",
-                    headers=HX).get_data(as_text=True)
+    html = both.get("/interactions/matrix?offer=card_protection_plan", headers=HX).get_data(
+        as_text=True
+    )
     assert "card_protection_plan after 7 days" in html and "<html" not in html
     missing = both.get("/interactions/matrix?offer=gold_bars")
     assert missing.status_code == 200

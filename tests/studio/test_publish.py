@@ -26,8 +26,12 @@ from tests.factories.reviews import (
 
 @pytest.fixture
 def people(session):
-    return {"mara": make_user(session, "marketer"), "sam": make_user(session, "service_lead"),
-            "rita": make_user(session, "reviewer"), "alex": make_user(session, "admin")}
+    return {
+        "mara": make_user(session, "marketer"),
+        "sam": make_user(session, "service_lead"),
+        "rita": make_user(session, "reviewer"),
+        "alex": make_user(session, "admin"),
+    }
 
 
 def _approved_ruleset(session, people, source: str):
@@ -37,8 +41,13 @@ def _approved_ruleset(session, people, source: str):
 
 
 def test_publish_ships_the_approved_heads_as_a_signed_bundle(app, session, people) -> None:
-    offer = approved_offer(session, people["mara"], people["rita"], "rewards_card",
-                           eligible_when='customer.state not in ["NY"]')
+    offer = approved_offer(
+        session,
+        people["mara"],
+        people["rita"],
+        "rewards_card",
+        eligible_when='customer.state not in ["NY"]',
+    )
     _approved_ruleset(session, people, "when order_checkbook offer rewards_card")
     bundle = publish_now(app, session, people["rita"])
     body = bundles.load_verified(bundle, ring(app).public_keys())
@@ -46,18 +55,21 @@ def test_publish_ships_the_approved_heads_as_a_signed_bundle(app, session, peopl
     assert body["revisions"] == {"offer:rewards_card": 1, "ruleset:retail": 1}
     assert body["offers"][0]["name"] == "Rewards Card"
     assert body["offers"][0]["eligibility"] == {"expr": 'customer.state not in ["NY"]'}
-    assert body["rulesets"][0]["ir"]["rules"] == [{"when": "order_checkbook",
-                                                   "offer": "rewards_card"}]
+    assert body["rulesets"][0]["ir"]["rules"] == [
+        {"when": "order_checkbook", "offer": "rewards_card"}
+    ]
     assert body["schema"] == FakeToolchain().default_schema() and body["lexicon"] == {}
     assert bundle.digest == bundles.digest(bundle.body.encode()) and bundle.is_current
     assert session.get(Artifact, offer.id).published_number == 1
     assert {cr.status for cr in session.scalars(select(ChangeRequest))} == {"published"}
 
 
-def test_a_rule_naming_an_unapproved_offer_is_refused_and_nothing_is_stored(app, session,
-                                                                             people) -> None:
-    artifacts.create(session, kind="offer", key="draft_offer", name="Draft", body={},
-                     actor_id=people["mara"].id)
+def test_a_rule_naming_an_unapproved_offer_is_refused_and_nothing_is_stored(
+    app, session, people
+) -> None:
+    artifacts.create(
+        session, kind="offer", key="draft_offer", name="Draft", body={}, actor_id=people["mara"].id
+    )
     session.commit()
     _approved_ruleset(session, people, "when x offer draft_offer")
     with pytest.raises(PublishRefused) as refused:
@@ -68,15 +80,22 @@ def test_a_rule_naming_an_unapproved_offer_is_refused_and_nothing_is_stored(app,
     assert session.scalar(select(func.count(Bundle.id))) == 0
 
 
-@pytest.mark.parametrize("case, code", [
-    ("missing", "offer-missing"), ("archived", "offer-archived"),
-    ("expired", "offer-expired"), ("future", "offer-not-yet-valid"),
-])
+@pytest.mark.parametrize(
+    "case, code",
+    [
+        ("missing", "offer-missing"),
+        ("archived", "offer-archived"),
+        ("expired", "offer-expired"),
+        ("future", "offer-not-yet-valid"),
+    ],
+)
 def test_rules_naming_offers_that_will_not_be_live_publish_with_a_warning(
-        app, session, people, case, code) -> None:
+    app, session, people, case, code
+) -> None:
     fields = {"expired": {"valid_to": "2021-01-01"}, "future": {"valid_from": "2999-01-01"}}
-    offer = approved_offer(session, people["mara"], people["rita"], "card_plan",
-                           **fields.get(case, {}))
+    offer = approved_offer(
+        session, people["mara"], people["rita"], "card_plan", **fields.get(case, {})
+    )
     if case == "archived":
         publish_now(app, session, people["rita"], today=date(2026, 1, 1))
         artifacts.set_archived(session, offer, True, actor_id=people["mara"].id)
@@ -90,8 +109,9 @@ def test_rules_naming_offers_that_will_not_be_live_publish_with_a_warning(
     assert bundle.summary["warnings"] == 1
 
 
-def test_a_ruleset_that_does_not_compile_is_refused_with_its_diagnostics(app, session,
-                                                                          people) -> None:
+def test_a_ruleset_that_does_not_compile_is_refused_with_its_diagnostics(
+    app, session, people
+) -> None:
     _approved_ruleset(session, people, "this is an error")
     plan = publish.prepare(session, toolchain=FakeToolchain())
     assert [(p.ref, p.code, p.line) for p in plan.errors] == [("ruleset:retail", "E100", 1)]
@@ -106,16 +126,22 @@ def test_publishing_twice_without_new_approvals_is_refused(app, session, people)
 
 
 STEPS = [
-    (workspace, "snapshot"), (publish, "_compile_offers"), (publish, "_compile_rulesets"),
-    (bundles, "canonical_json"), (signing.KeyRing, "sign"), (bundles, "store"),
-    (publish, "_mark_published"), (publish.audit, "record"),
+    (workspace, "snapshot"),
+    (publish, "_compile_offers"),
+    (publish, "_compile_rulesets"),
+    (bundles, "canonical_json"),
+    (signing.KeyRing, "sign"),
+    (bundles, "store"),
+    (publish, "_mark_published"),
+    (publish.audit, "record"),
     (publish.notifications, "notify"),
 ]
 
 
 @pytest.mark.parametrize("target, name", STEPS, ids=[name for _, name in STEPS])
-def test_a_failure_at_any_step_leaves_no_partial_bundle(app, session, people, monkeypatch,
-                                                        target, name) -> None:
+def test_a_failure_at_any_step_leaves_no_partial_bundle(
+    app, session, people, monkeypatch, target, name
+) -> None:
     offer = approved_offer(session, people["mara"], people["rita"], "rewards_card")
     first = publish_now(app, session, people["rita"])
     edit_offer(session, offer, people["mara"], name="Second")
@@ -169,10 +195,12 @@ def test_rollback_refuses_to_restore_a_tampered_bundle(app, session, people) -> 
         publish.rollback(session, actor=people["alex"], version=1, ring=ring(app))
 
 
-@pytest.mark.parametrize("who, allowed", [("mara", False), ("sam", False), ("rita", True),
-                                          ("alex", True)])
-def test_who_may_publish_and_roll_back_by_post(app, session, people, monkeypatch, who,
-                                              allowed) -> None:
+@pytest.mark.parametrize(
+    "who, allowed", [("mara", False), ("sam", False), ("rita", True), ("alex", True)]
+)
+def test_who_may_publish_and_roll_back_by_post(
+    app, session, people, monkeypatch, who, allowed
+) -> None:
     monkeypatch.setattr(publish, "default_toolchain", FakeToolchain)
     approved_offer(session, people["mara"], people["rita"], "rewards_card")
     client = sign_in_as(app.test_client(), people[who])
@@ -187,8 +215,9 @@ def test_who_may_publish_and_roll_back_by_post(app, session, people, monkeypatch
         assert post(client, "/bundles/1/rollback").status_code == 403
 
 
-def test_publish_page_shows_the_plan_and_refuses_with_diagnostics(app, session, people,
-                                                                 monkeypatch) -> None:
+def test_publish_page_shows_the_plan_and_refuses_with_diagnostics(
+    app, session, people, monkeypatch
+) -> None:
     monkeypatch.setattr(publish, "default_toolchain", FakeToolchain)
     _approved_ruleset(session, people, "an error here")
     client = sign_in_as(app.test_client(), people["rita"])
@@ -215,18 +244,22 @@ def test_rollback_through_the_pages_asks_first(app, session, people, monkeypatch
     assert "rollback to v1" in listing and "v3" in listing
 
 
-def test_the_real_toolchain_compiles_a_ruleset_into_the_bundle(app, session,
-                                                               people) -> None:
+def test_the_real_toolchain_compiles_a_ruleset_into_the_bundle(app, session, people) -> None:
     approved_offer(session, people["mara"], people["rita"], "overdraft_protection")
-    _approved_ruleset(session, people, 'rule "Checkbook"\n  when inquiry.category is '
-                      'transactional\n  offer overdraft_protection\n')
+    _approved_ruleset(
+        session,
+        people,
+        'rule "Checkbook"\n  when inquiry.category is '
+        "transactional\n  offer overdraft_protection\n",
+    )
     bundle = publish.publish(session, actor=people["rita"], ring=ring(app))
     body = json.loads(bundle.body)
     assert body["rulesets"][0]["ir"] and body["revisions"]["ruleset:retail"] == 1
 
 
 def test_archiving_reaches_the_bundle_only_once_a_reviewer_approves_it(
-        app, session, people) -> None:
+    app, session, people
+) -> None:
     offer = approved_offer(session, people["mara"], people["rita"], "card_plan")
     publish_now(app, session, people["rita"])
     artifacts.set_archived(session, offer, True, actor_id=people["mara"].id)
@@ -239,15 +272,23 @@ def test_archiving_reaches_the_bundle_only_once_a_reviewer_approves_it(
     assert "card_plan" not in [o["key"] for o in reviewed["offers"]]
 
 
-def test_a_rename_reaches_the_bundle_only_with_its_approved_revision(
-        app, session, people) -> None:
-    ruleset = _approved_ruleset(session, people, 'rule "Checkbook"\n  when inquiry.category is '
-                                'transactional\n  offer overdraft_protection\n')
+def test_a_rename_reaches_the_bundle_only_with_its_approved_revision(app, session, people) -> None:
+    ruleset = _approved_ruleset(
+        session,
+        people,
+        'rule "Checkbook"\n  when inquiry.category is '
+        "transactional\n  offer overdraft_protection\n",
+    )
     approved_offer(session, people["mara"], people["rita"], "overdraft_protection")
     publish_now(app, session, people["rita"])
-    artifacts.save(session, ruleset, body=dict(artifacts.head(session, ruleset).body),
-                   base_number=ruleset.head_number, actor_id=people["sam"].id,
-                   name="Renamed without review")
+    artifacts.save(
+        session,
+        ruleset,
+        body=dict(artifacts.head(session, ruleset).body),
+        base_number=ruleset.head_number,
+        actor_id=people["sam"].id,
+        name="Renamed without review",
+    )
     session.commit()
     approved_offer(session, people["mara"], people["rita"], "rewards_card")
     unreviewed = json.loads(publish_now(app, session, people["rita"]).body)

@@ -84,8 +84,7 @@ def test_five_publishes_of_one_approval_make_one_bundle(app, session) -> None:
         assert session.scalar(select(func.count()).select_from(Bundle)) == round_number + 1
 
 
-def test_a_save_racing_an_approval_and_a_publish_is_never_a_false_conflict(
-        app, session) -> None:
+def test_a_save_racing_an_approval_and_a_publish_is_never_a_false_conflict(app, session) -> None:
     author, reviewer = make_user(session, "marketer"), make_user(session, "reviewer")
     keys = ring(app)
     for round_number in range(4):
@@ -96,18 +95,32 @@ def test_a_save_racing_an_approval_and_a_publish_is_never_a_false_conflict(
         assert other.approved_number == 1
 
         def approve_it(own, request=request, seen=seen):
-            return verdicts.review(own, own.get(type(request), request.id),
-                                   reviewer=own.get(type(reviewer), reviewer.id),
-                                   verdict="approve", body="", seen=seen)
+            return verdicts.review(
+                own,
+                own.get(type(request), request.id),
+                reviewer=own.get(type(reviewer), reviewer.id),
+                verdict="approve",
+                body="",
+                seen=seen,
+            )
 
         def save_it(own, offer=offer):
             target = own.get(Artifact, offer.id)
-            return artifacts.save(own, target, body=offer_body(target.key, headline="Edited"),
-                                  base_number=1, actor_id=author.id)
+            return artifacts.save(
+                own,
+                target,
+                body=offer_body(target.key, headline="Edited"),
+                base_number=1,
+                actor_id=author.id,
+            )
 
         def publish_it(own):
-            return publish.publish(own, actor=own.get(type(reviewer), reviewer.id), ring=keys,
-                                   toolchain=FakeToolchain())
+            return publish.publish(
+                own,
+                actor=own.get(type(reviewer), reviewer.id),
+                ring=keys,
+                toolchain=FakeToolchain(),
+            )
 
         approved, saved, published = _race(app, [approve_it, save_it, publish_it])
         _refusals_only([approved, saved, published])

@@ -55,20 +55,35 @@ def test_submitting_drafts_puts_them_in_review_pinned_to_their_heads(session, pe
 def test_an_author_may_only_submit_kinds_their_role_edits(session, people) -> None:
     ruleset = make_ruleset(session, people["sam"], "retail", "when x offer rewards_card")
     with pytest.raises(ValidationFailed) as refused:
-        submission.submit(session, author=people["mara"], title="Sneaky", description="",
-                       artifact_ids=[ruleset.id])
+        submission.submit(
+            session,
+            author=people["mara"],
+            title="Sneaky",
+            description="",
+            artifact_ids=[ruleset.id],
+        )
     assert "artifacts" in refused.value.by_field()
 
 
-@pytest.mark.parametrize("title, ids, field", [
-    ("", None, "title"), ("x" * 201, None, "title"), ("Fine", [], "artifacts"),
-    ("Fine", ["nope"], "artifacts"),
-])
+@pytest.mark.parametrize(
+    "title, ids, field",
+    [
+        ("", None, "title"),
+        ("x" * 201, None, "title"),
+        ("Fine", [], "artifacts"),
+        ("Fine", ["nope"], "artifacts"),
+    ],
+)
 def test_bad_submissions_are_refused_field_by_field(session, people, title, ids, field) -> None:
     offer = make_offer(session, people["mara"], "rewards_card")
     with pytest.raises(ValidationFailed) as refused:
-        submission.submit(session, author=people["mara"], title=title, description="",
-                       artifact_ids=[offer.id] if ids is None else ids)
+        submission.submit(
+            session,
+            author=people["mara"],
+            title=title,
+            description="",
+            artifact_ids=[offer.id] if ids is None else ids,
+        )
     assert field in refused.value.by_field()
     session.rollback()
     assert session.scalar(select(ChangeRequest)) is None
@@ -93,8 +108,14 @@ def test_nobody_approves_their_own_change(session, people, who) -> None:
         edit_offer(session, offer, omar, name="Omar was here")
         request = submit(session, people["mara"], offer)
     with pytest.raises(NotAllowed):
-        verdicts.review(session, request, reviewer=omar, verdict="approve", body="",
-                       seen=approvals.pins_token(request))
+        verdicts.review(
+            session,
+            request,
+            reviewer=omar,
+            verdict="approve",
+            body="",
+            seen=approvals.pins_token(request),
+        )
     assert request.status == "in_review"
 
 
@@ -104,8 +125,9 @@ def test_an_approval_from_a_stale_page_is_refused(session, people) -> None:
     seen = approvals.pins_token(request)
     edit_offer(session, offer, people["mara"], name="Changed meanwhile")
     with pytest.raises(ValidationFailed) as refused:
-        verdicts.review(session, request, reviewer=people["rita"], verdict="approve", body="",
-                       seen=seen)
+        verdicts.review(
+            session, request, reviewer=people["rita"], verdict="approve", body="", seen=seen
+        )
     assert "seen" in refused.value.by_field()
 
 
@@ -119,18 +141,32 @@ def test_a_later_edit_voids_the_approval_and_sends_the_request_back(session, peo
     assert approvals.pins(request) == {"offer:rewards_card": 2}
     assert session.get(Artifact, offer.id).approved_number is None
     assert all(r.voided for r in session.scalars(select(Review)))
-    assert session.scalar(select(AuditEvent).where(
-        AuditEvent.action == "change_request.reopened")) is not None
+    assert (
+        session.scalar(select(AuditEvent).where(AuditEvent.action == "change_request.reopened"))
+        is not None
+    )
 
 
 def test_request_changes_then_fix_then_approve(session, people) -> None:
     offer = make_offer(session, people["mara"], "rewards_card")
     request = submit(session, people["mara"], offer)
     with pytest.raises(ValidationFailed):
-        verdicts.review(session, request, reviewer=people["rita"], verdict="request_changes",
-                       body="", seen=approvals.pins_token(request))
-    verdicts.review(session, request, reviewer=people["rita"], verdict="request_changes",
-                   body="Headline too long", seen=approvals.pins_token(request))
+        verdicts.review(
+            session,
+            request,
+            reviewer=people["rita"],
+            verdict="request_changes",
+            body="",
+            seen=approvals.pins_token(request),
+        )
+    verdicts.review(
+        session,
+        request,
+        reviewer=people["rita"],
+        verdict="request_changes",
+        body="Headline too long",
+        seen=approvals.pins_token(request),
+    )
     session.commit()
     assert request.status == "changes_requested"
     edit_offer(session, offer, people["mara"], name="Shorter")
@@ -164,8 +200,9 @@ def test_an_artifact_is_in_at_most_one_open_request(session, people) -> None:
     offer = make_offer(session, people["mara"], "rewards_card")
     submit(session, people["mara"], offer)
     with pytest.raises(ValidationFailed):
-        submission.submit(session, author=people["omar"], title="Again", description="",
-                       artifact_ids=[offer.id])
+        submission.submit(
+            session, author=people["omar"], title="Again", description="", artifact_ids=[offer.id]
+        )
 
 
 def test_withdrawing_frees_the_drafts_and_drops_the_approval(session, people) -> None:
@@ -184,13 +221,18 @@ def test_withdrawing_frees_the_drafts_and_drops_the_approval(session, people) ->
 def test_line_comments_attach_to_an_item_line(session, people) -> None:
     offer = make_offer(session, people["mara"], "rewards_card")
     request = submit(session, people["mara"], offer)
-    verdicts.comment(session, request, author=people["rita"], body="Typo here",
-                    artifact_id=offer.id, line=3)
+    verdicts.comment(
+        session, request, author=people["rita"], body="Typo here", artifact_id=offer.id, line=3
+    )
     session.commit()
     view = review_reading.detail(session, request, viewer=people["rita"])
     assert [c.body for c in view.items[0].comments[3]] == ["Typo here"]
-    for bad in ({"body": ""}, {"body": "x", "artifact_id": 999}, {"body": "x", "line": 2},
-                {"body": "x", "artifact_id": offer.id, "line": "zero"}):
+    for bad in (
+        {"body": ""},
+        {"body": "x", "artifact_id": 999},
+        {"body": "x", "line": 2},
+        {"body": "x", "artifact_id": offer.id, "line": "zero"},
+    ):
         with pytest.raises(ValidationFailed):
             verdicts.comment(session, request, author=people["rita"], **bad)
 
@@ -198,8 +240,12 @@ def test_line_comments_attach_to_an_item_line(session, people) -> None:
 def test_diff_lines_number_both_sides() -> None:
     lines = diffs.diff_lines("a\nb\nc", "a\nB\nc\nd")
     assert [(d.kind, d.old, d.new, d.text) for d in lines] == [
-        ("context", 1, 1, "a"), ("delete", 2, None, "b"), ("add", None, 2, "B"),
-        ("context", 3, 3, "c"), ("add", None, 4, "d")]
+        ("context", 1, 1, "a"),
+        ("delete", 2, None, "b"),
+        ("add", None, 2, "B"),
+        ("context", 3, 3, "c"),
+        ("add", None, 4, "d"),
+    ]
 
 
 @pytest.mark.committed
@@ -218,8 +264,13 @@ def test_concurrent_edits_of_an_artifact_in_review_lose_nothing(app, session, pe
             try:
                 target = own.get(Artifact, offer.id)
                 body = {**artifacts.head(own, target).body, "name": f"edit {n}"}
-                artifacts.save(own, target, body=body, base_number=target.head_number,
-                               actor_id=people["mara"].id)
+                artifacts.save(
+                    own,
+                    target,
+                    body=body,
+                    base_number=target.head_number,
+                    actor_id=people["mara"].id,
+                )
                 own.commit()
                 with lock:
                     saved.append(f"edit {n}")
@@ -252,15 +303,26 @@ def _request_with_offer(session, people):
     return submit(session, people["mara"], offer), offer
 
 
-@pytest.mark.parametrize("who, status", [
-    ("mara", 403), ("sam", 403), ("alex", 403), ("rita", 302), ("omar", 302),
-])
-def test_only_reviewers_other_than_the_author_may_approve_by_post(app, session, people, who,
-                                                                   status) -> None:
+@pytest.mark.parametrize(
+    "who, status",
+    [
+        ("mara", 403),
+        ("sam", 403),
+        ("alex", 403),
+        ("rita", 302),
+        ("omar", 302),
+    ],
+)
+def test_only_reviewers_other_than_the_author_may_approve_by_post(
+    app, session, people, who, status
+) -> None:
     request, _ = _request_with_offer(session, people)
     client = sign_in_as(app.test_client(), people[who])
-    response = post(client, f"/reviews/{request.id}/verdict",
-                    {"verdict": "approve", "seen": approvals.pins_token(request)})
+    response = post(
+        client,
+        f"/reviews/{request.id}/verdict",
+        {"verdict": "approve", "seen": approvals.pins_token(request)},
+    )
     assert response.status_code == status
     session.expire_all()
     expected = "approved" if status == 302 else "in_review"
@@ -274,8 +336,11 @@ def test_the_author_posting_an_approval_gets_403_and_nothing_changes(app, sessio
     page = client.get(f"/reviews/{request.id}")
     assert b"You cannot review a change you made" in page.data
     assert b'value="approve"' not in page.data
-    response = post(client, f"/reviews/{request.id}/verdict",
-                    {"verdict": "approve", "seen": approvals.pins_token(request)})
+    response = post(
+        client,
+        f"/reviews/{request.id}/verdict",
+        {"verdict": "approve", "seen": approvals.pins_token(request)},
+    )
     assert response.status_code == 403
     assert session.scalar(select(Review)) is None
 
@@ -283,8 +348,11 @@ def test_the_author_posting_an_approval_gets_403_and_nothing_changes(app, sessio
 def test_a_stale_review_form_is_refused_with_422_and_a_message(app, session, people) -> None:
     request, _ = _request_with_offer(session, people)
     client = sign_in_as(app.test_client(), people["rita"])
-    response = post(client, f"/reviews/{request.id}/verdict",
-                    {"verdict": "approve", "seen": "offer:rewards_card=99"})
+    response = post(
+        client,
+        f"/reviews/{request.id}/verdict",
+        {"verdict": "approve", "seen": "offer:rewards_card=99"},
+    )
     assert response.status_code == 422
     assert b"edited after you opened it" in response.data
 
@@ -292,9 +360,15 @@ def test_a_stale_review_form_is_refused_with_422_and_a_message(app, session, peo
 def test_a_refused_verdict_keeps_the_note_the_reviewer_wrote(app, session, people) -> None:
     request, _ = _request_with_offer(session, people)
     client = sign_in_as(app.test_client(), people["rita"])
-    response = post(client, f"/reviews/{request.id}/verdict",
-                    {"verdict": "request_changes", "body": "Shorter headline, please.",
-                     "seen": "offer:rewards_card=99"})
+    response = post(
+        client,
+        f"/reviews/{request.id}/verdict",
+        {
+            "verdict": "request_changes",
+            "body": "Shorter headline, please.",
+            "seen": "offer:rewards_card=99",
+        },
+    )
     assert response.status_code == 422
     assert b"Shorter headline, please.</textarea>" in response.data
 
@@ -302,8 +376,11 @@ def test_a_refused_verdict_keeps_the_note_the_reviewer_wrote(app, session, peopl
 def test_review_page_shows_diff_rendered_preview_and_conversation(app, session, people) -> None:
     request, offer = _request_with_offer(session, people)
     client = sign_in_as(app.test_client(), people["rita"])
-    post(client, f"/reviews/{request.id}/comments",
-         {"body": "Looks good", "artifact_id": offer.id, "line": "2"})
+    post(
+        client,
+        f"/reviews/{request.id}/comments",
+        {"body": "Looks good", "artifact_id": offer.id, "line": "2"},
+    )
     page = client.get(f"/reviews/{request.id}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -312,14 +389,18 @@ def test_review_page_shows_diff_rendered_preview_and_conversation(app, session, 
     frame = client.get(f"/reviews/{request.id}/render/{request.items[0].id}/after")
     assert frame.status_code == 200
     assert "sandbox" in frame.headers["Content-Security-Policy"]
-    assert client.get(f"/reviews/{request.id}/render/{request.items[0].id}/before").status_code == 404
+    assert (
+        client.get(f"/reviews/{request.id}/render/{request.items[0].id}/before").status_code == 404
+    )
 
 
 def test_submitting_through_the_page_and_bad_input_is_a_422(app, session, people) -> None:
     offer = make_offer(session, people["mara"], "rewards_card")
     client = sign_in_as(app.test_client(), people["mara"])
-    assert b"Rewards card" in client.get("/reviews/new").data or b"rewards_card" in \
-        client.get("/reviews/new").data
+    assert (
+        b"Rewards card" in client.get("/reviews/new").data
+        or b"rewards_card" in client.get("/reviews/new").data
+    )
     bad = post(client, "/reviews/new", {"title": "", "artifact": str(offer.id)})
     assert bad.status_code == 422
     assert session.scalar(select(ChangeRequest)) is None
@@ -382,22 +463,26 @@ def test_the_conflict_partial_shows_both_versions_and_their_diff(app, session, p
     offer = make_offer(session, people["mara"], "rewards_card")
     edit_offer(session, offer, people["omar"], name="Omar's name")
     with pytest.raises(EditConflict) as conflict:
-        artifacts.save(session, offer, body={"name": "Mara's name"}, base_number=1,
-                       actor_id=people["mara"].id)
+        artifacts.save(
+            session, offer, body={"name": "Mara's name"}, base_number=1, actor_id=people["mara"].id
+        )
     mine = artifacts.body_text({"name": "Mara's name"})
     with app.test_request_context():
-        html = render_template("_conflict.html",
-                               conflict=conflict_box(conflict.value, mine=mine))
+        html = render_template("_conflict.html", conflict=conflict_box(conflict.value, mine=mine))
     assert "Someone else saved this" in html and "Omar" in html
     assert "Mara&#39;s name" in html and 'class="diff"' in html
 
 
 def _huge_ruleset(rules: int) -> str:
-    return "\n".join(f'rule "Rule {n}"\n  when customer.tier is gold\n  offer realtime_contact\n'
-                     for n in range(rules))
+    return "\n".join(
+        f'rule "Rule {n}"\n  when customer.tier is gold\n  offer realtime_contact\n'
+        for n in range(rules)
+    )
 
 
-def test_a_huge_change_shows_a_bounded_page_with_a_download_of_the_whole_diff(app, session, people) -> None:
+def test_a_huge_change_shows_a_bounded_page_with_a_download_of_the_whole_diff(
+    app, session, people
+) -> None:
     from studio.services import review_diffs
 
     source = _huge_ruleset(3_000)
@@ -419,11 +504,14 @@ def test_a_huge_change_shows_a_bounded_page_with_a_download_of_the_whole_diff(ap
     assert download.status_code == 200 and download.mimetype == "text/plain"
     assert "attachment" in download.headers["Content-Disposition"]
     text = download.get_data(as_text=True)
-    assert sum(1 for line in text.splitlines() if line.startswith("+") and
-               not line.startswith("+++")) == len(source.splitlines())
+    assert sum(
+        1 for line in text.splitlines() if line.startswith("+") and not line.startswith("+++")
+    ) == len(source.splitlines())
 
 
-def test_line_comment_forms_load_on_demand_and_the_comment_lands_on_the_line(app, session, people) -> None:
+def test_line_comment_forms_load_on_demand_and_the_comment_lands_on_the_line(
+    app, session, people
+) -> None:
     offer = make_offer(session, people["mara"], "rewards_card")
     request = submit(session, people["mara"], offer)
     client = sign_in_as(app.test_client(), people["rita"])
@@ -435,16 +523,24 @@ def test_line_comment_forms_load_on_demand_and_the_comment_lands_on_the_line(app
     assert b'name="line" value="3"' in fragment.data and b"<html" not in fragment.data
     full = client.get(link.replace("&amp;", "&"))
     assert b"<html" in full.data and b'name="line" value="3"' in full.data
-    assert post(client, f"/reviews/{request.id}/comments",
-                {"artifact_id": str(offer.id), "line": "3", "body": "Why?"}).status_code == 302
+    assert (
+        post(
+            client,
+            f"/reviews/{request.id}/comments",
+            {"artifact_id": str(offer.id), "line": "3", "body": "Why?"},
+        ).status_code
+        == 302
+    )
     assert "on line 3" in client.get(f"/reviews/{request.id}").get_data(as_text=True)
-    assert client.get(f"/reviews/{request.id}/line-comment?artifact_id=999999&line=3"
-                      ).status_code == 404
+    assert (
+        client.get(f"/reviews/{request.id}/line-comment?artifact_id=999999&line=3").status_code
+        == 404
+    )
 
 
 def test_an_edit_too_large_to_compare_on_the_page_says_so_and_offers_the_download() -> None:
     from studio.services import review_diffs
 
     before = _huge_ruleset(10_000)
-    diff = review_diffs.bounded_diff(before, before.replace("Rule 5\"", "Rule five\""))
+    diff = review_diffs.bounded_diff(before, before.replace('Rule 5"', 'Rule five"'))
     assert not diff.compared and diff.hunks == [] and diff.old_lines > 20_000

@@ -20,40 +20,54 @@ from studio.services import decision_log, events, rollups
 OFFERS = ("card_plan", "autopay", "savings")
 KINDS = ("shown", "accepted", "declined", "complaint", "clicked")
 
-decision_st = st.fixed_dictionaries({
-    "n": st.integers(0, 7),
-    "offers": st.lists(st.sampled_from(OFFERS), max_size=2, unique=True),
-    "holdouts": st.lists(st.sampled_from(OFFERS), max_size=2, unique=True),
-    "day": st.integers(1, 3),
-    "channel": st.sampled_from(("email", "chat")),
-})
-event_st = st.fixed_dictionaries({
-    "n": st.integers(0, 30),
-    "decision": st.integers(0, 9),  # 8 and 9 are never reported
-    "offer": st.sampled_from(OFFERS),
-    "type": st.sampled_from(KINDS),
-})
-steps_st = st.lists(st.one_of(st.tuples(st.just("decision"), decision_st),
-                              st.tuples(st.just("event"), event_st)),
-                    max_size=40)
+decision_st = st.fixed_dictionaries(
+    {
+        "n": st.integers(0, 7),
+        "offers": st.lists(st.sampled_from(OFFERS), max_size=2, unique=True),
+        "holdouts": st.lists(st.sampled_from(OFFERS), max_size=2, unique=True),
+        "day": st.integers(1, 3),
+        "channel": st.sampled_from(("email", "chat")),
+    }
+)
+event_st = st.fixed_dictionaries(
+    {
+        "n": st.integers(0, 30),
+        "decision": st.integers(0, 9),  # 8 and 9 are never reported
+        "offer": st.sampled_from(OFFERS),
+        "type": st.sampled_from(KINDS),
+    }
+)
+steps_st = st.lists(
+    st.one_of(st.tuples(st.just("decision"), decision_st), st.tuples(st.just("event"), event_st)),
+    max_size=40,
+)
 
 
 def _record(item: dict) -> dict:
     offers = [o for o in item["offers"] if o not in item["holdouts"]]
-    return {"decision_id": f"decision-{item['n']}", "bundle_version": 1,
-            "decided_at": f"2026-11-0{item['day']}T10:00:00Z", "channel": item["channel"],
-            "category": "billing",
-            "offers": [{"ruleset": "r", "offer": o, "rule": "Rule A"} for o in offers],
-            "holdouts": [{"ruleset": "r", "offer": o, "rule": "Rule B"}
-                         for o in item["holdouts"]]}
+    return {
+        "decision_id": f"decision-{item['n']}",
+        "bundle_version": 1,
+        "decided_at": f"2026-11-0{item['day']}T10:00:00Z",
+        "channel": item["channel"],
+        "category": "billing",
+        "offers": [{"ruleset": "r", "offer": o, "rule": "Rule A"} for o in offers],
+        "holdouts": [{"ruleset": "r", "offer": o, "rule": "Rule B"} for o in item["holdouts"]],
+    }
 
 
 def _event(item: dict) -> dict:
-    return {"event_id": f"event-{item['n']}", "type": item["type"], "offer_key": item["offer"],
-            "decision_id": f"decision-{item['decision']}"}
+    return {
+        "event_id": f"event-{item['n']}",
+        "type": item["type"],
+        "offer_key": item["offer"],
+        "decision_id": f"decision-{item['decision']}",
+    }
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(steps=steps_st, batch=st.integers(1, 5))
 def test_rollups_equal_a_raw_recount_whatever_the_order(session, steps, batch) -> None:
     for table in (DecisionRollup, FeedbackEvent, Decision):
@@ -93,8 +107,12 @@ def test_rollups_equal_a_raw_recount_whatever_the_order(session, steps, batch) -
         for arm in ("offers", "holdouts"):
             for entry in record[arm]:
                 expected[(entry["offer"], arm, "decisions")] += 1
-    column = {"shown": "shown", "accepted": "accepted", "declined": "declined",
-              "complaint": "complaints"}
+    column = {
+        "shown": "shown",
+        "accepted": "accepted",
+        "declined": "declined",
+        "complaint": "complaints",
+    }
     for event in outcomes.values():
         record = decisions.get(event["decision_id"])
         if record is None or event["type"] not in column:

@@ -23,8 +23,14 @@ never offer when tone is unknown
 @pytest.fixture
 def lead(app: Flask, session):
     user = make_user(session, "service_lead")
-    artifacts.create(session, kind="offer", key="realtime_contact", name="Real-time contact",
-                     body={"key": "realtime_contact", "value": 10}, actor_id=user.id)
+    artifacts.create(
+        session,
+        kind="offer",
+        key="realtime_contact",
+        name="Real-time contact",
+        body={"key": "realtime_contact", "value": 10},
+        actor_id=user.id,
+    )
     session.commit()
     return sign_in_as(app.test_client(), user), user
 
@@ -37,8 +43,9 @@ def test_rules_page_shows_an_empty_state_with_a_way_to_start(lead) -> None:
 
 def test_service_lead_creates_a_ruleset_and_sees_it_compile(lead, session) -> None:
     client, _ = lead
-    response = post(client, "/rules/new", {"key": "retail_banking", "name": "Retail banking",
-                                           "source": GOOD})
+    response = post(
+        client, "/rules/new", {"key": "retail_banking", "name": "Retail banking", "source": GOOD}
+    )
     assert response.status_code == 302
     page = client.get("/rules/retail_banking").get_data(as_text=True)
     assert "Compiles cleanly: 1 rule" in page
@@ -48,8 +55,9 @@ def test_service_lead_creates_a_ruleset_and_sees_it_compile(lead, session) -> No
 def test_live_check_names_the_typo_with_line_column_and_suggestion(lead) -> None:
     client, _ = lead
     source = 'rule "x"\n  when inquiry.category is transactonal\n  offer realtime_contact\n'
-    html = post(client, "/rules/check", {"source": source},
-                headers={"HX-Request": "true"}).get_data(as_text=True)
+    html = post(
+        client, "/rules/check", {"source": source}, headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
     assert "1 error" in html
     assert "line 2, column 28" in html
     assert "transactional" in html
@@ -67,21 +75,32 @@ def test_saving_keeps_every_revision_and_flags_errors(lead, session) -> None:
     client, _ = lead
     post(client, "/rules/new", {"key": "retail_banking", "name": "Retail banking", "source": GOOD})
     broken = GOOD.replace("platinum", "platnum")
-    response = post(client, "/rules/retail_banking",
-                    {"name": "Retail banking", "source": broken, "base_number": "1"})
+    response = post(
+        client,
+        "/rules/retail_banking",
+        {"name": "Retail banking", "source": broken, "base_number": "1"},
+    )
     assert response.status_code == 302
     page = client.get("/rules/retail_banking").get_data(as_text=True)
     assert "with 1 error(s)" in page and "platnum" in page
     assert session.query(Revision).count() == 3  # the offer, and two ruleset revisions
 
 
-def test_second_editor_gets_a_conflict_with_both_versions_and_keeps_their_text(lead, session) -> None:
+def test_second_editor_gets_a_conflict_with_both_versions_and_keeps_their_text(
+    lead, session
+) -> None:
     client, _ = lead
     post(client, "/rules/new", {"key": "retail_banking", "name": "Retail banking", "source": GOOD})
-    post(client, "/rules/retail_banking", {"name": "Retail banking", "source": GOOD + "\n# first",
-                                           "base_number": "1"})
-    response = post(client, "/rules/retail_banking",
-                    {"name": "Retail banking", "source": GOOD + "\n# second", "base_number": "1"})
+    post(
+        client,
+        "/rules/retail_banking",
+        {"name": "Retail banking", "source": GOOD + "\n# first", "base_number": "1"},
+    )
+    response = post(
+        client,
+        "/rules/retail_banking",
+        {"name": "Retail banking", "source": GOOD + "\n# second", "base_number": "1"},
+    )
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert "Not saved" in html and "# first" in html and "# second" in html
@@ -122,7 +141,7 @@ def test_format_returns_the_canonical_layout(lead) -> None:
     response = post(client, "/rules/format", {"source": messy})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert 'rule &#34;x&#34;\n  when tone is positive\n  offer realtime_contact' in html
+    assert "rule &#34;x&#34;\n  when tone is positive\n  offer realtime_contact" in html
 
 
 def test_format_refuses_source_that_does_not_parse_and_keeps_it(lead) -> None:
@@ -136,7 +155,8 @@ def test_archive_asks_first_then_hides_the_ruleset(lead, session) -> None:
     client, _ = lead
     post(client, "/rules/new", {"key": "retail_banking", "name": "Retail banking", "source": GOOD})
     assert "Archive Retail banking?" in client.get("/rules/retail_banking/archive").get_data(
-        as_text=True)
+        as_text=True
+    )
     post(client, "/rules/retail_banking/archive")
     assert "No rulesets yet." in client.get("/rules/").get_data(as_text=True)
     assert "Retail banking" in client.get("/rules/?archived=1").get_data(as_text=True)
@@ -173,12 +193,21 @@ def test_unapproved_revision_offers_a_way_to_submit_it_for_review(lead) -> None:
 def test_a_refused_save_keeps_the_revision_the_editor_started_from(lead, session) -> None:
     client, _ = lead
     post(client, "/rules/new", {"key": "retail_banking", "name": "Retail banking", "source": GOOD})
-    post(client, "/rules/retail_banking", {"name": "Retail banking", "source": GOOD + "# theirs",
-                                           "base_number": "1"})
-    refused = post(client, "/rules/retail_banking", {"name": " ", "source": GOOD + "# mine",
-                                                     "base_number": "1"})
+    post(
+        client,
+        "/rules/retail_banking",
+        {"name": "Retail banking", "source": GOOD + "# theirs", "base_number": "1"},
+    )
+    refused = post(
+        client,
+        "/rules/retail_banking",
+        {"name": " ", "source": GOOD + "# mine", "base_number": "1"},
+    )
     assert refused.status_code == 422
     assert 'name="base_number" value="1"' in refused.get_data(as_text=True)
-    again = post(client, "/rules/retail_banking", {"name": "Retail banking",
-                                                   "source": GOOD + "# mine", "base_number": "1"})
+    again = post(
+        client,
+        "/rules/retail_banking",
+        {"name": "Retail banking", "source": GOOD + "# mine", "base_number": "1"},
+    )
     assert again.status_code == 409

@@ -31,10 +31,20 @@ def _stored(session, key: str) -> SampleInteraction | None:
 
 def test_the_demo_ships_the_white_papers_situations_and_they_fit_the_schema() -> None:
     found = {s["key"] for s in demo_samples()}
-    assert {"stolen-card-distress", "checkbook-order", "online-banking-fix-proposed",
-            "online-banking-fix-confirmed", "platinum-customer", "fund-advice",
-            "anonymous-web-question", "magazine-cancellation", "pharmacy-refill-3pct",
-            "pharmacy-refill-8pct", "hotel-complaint", "product-return-diagnostic"} == found
+    assert {
+        "stolen-card-distress",
+        "checkbook-order",
+        "online-banking-fix-proposed",
+        "online-banking-fix-confirmed",
+        "platinum-customer",
+        "fund-advice",
+        "anonymous-web-question",
+        "magazine-cancellation",
+        "pharmacy-refill-3pct",
+        "pharmacy-refill-8pct",
+        "hotel-complaint",
+        "product-return-diagnostic",
+    } == found
     for sample in demo_samples():
         assert validate_interaction(default_schema(), sample["interaction"]) == []
         assert "tone" not in sample["interaction"], "demo samples let the studio infer tone"
@@ -61,13 +71,23 @@ def test_an_empty_library_offers_a_way_to_start(lead) -> None:
 
 def test_a_sample_made_in_the_form_is_stored_typed(lead, session) -> None:
     client, _ = lead
-    response = post(client, "/interactions/new", {
-        "mode": "form", "name": "Checkbook order", "tags": "Banking, chat",
-        "inquiry.category": "transactional", "inquiry.intent": "order_checkbook",
-        "inquiry.channel": "chat", "inquiry.resolution": "confirmed", "tone.score": "0.4",
-        "customer.authenticated": "true", "customer.products": "checking, savings",
-        "_free": '{"refill": {"savings_pct": 8}}',
-    })
+    response = post(
+        client,
+        "/interactions/new",
+        {
+            "mode": "form",
+            "name": "Checkbook order",
+            "tags": "Banking, chat",
+            "inquiry.category": "transactional",
+            "inquiry.intent": "order_checkbook",
+            "inquiry.channel": "chat",
+            "inquiry.resolution": "confirmed",
+            "tone.score": "0.4",
+            "customer.authenticated": "true",
+            "customer.products": "checking, savings",
+            "_free": '{"refill": {"savings_pct": 8}}',
+        },
+    )
     assert response.status_code == 302
     stored = _stored(session, "checkbook-order")
     assert stored is not None and stored.tags == ["banking", "chat"]
@@ -78,9 +98,17 @@ def test_a_sample_made_in_the_form_is_stored_typed(lead, session) -> None:
 
 
 def test_form_errors_sit_next_to_their_field_and_keep_the_input(lead, session) -> None:
-    response = post(lead[0], "/interactions/new", {
-        "mode": "form", "name": "", "tone.score": "very", "customer.tier": "diamond",
-        "inquiry.intent": "kept_intent"})
+    response = post(
+        lead[0],
+        "/interactions/new",
+        {
+            "mode": "form",
+            "name": "",
+            "tone.score": "very",
+            "customer.tier": "diamond",
+            "inquiry.intent": "kept_intent",
+        },
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert 'id="f-tone-score-error"' in html and "very is not a number" in html
@@ -88,15 +116,19 @@ def test_form_errors_sit_next_to_their_field_and_keep_the_input(lead, session) -
     assert session.query(SampleInteraction).count() == 0
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ('{"inquiry": {"category": ', "This is not valid JSON"),
-    ("[1, 2]", "a JSON object"),
-    ('{"inquiry": {"category": "transactonal"}}', "inquiry.category"),
-    ('{"custmer": {"tier": "gold"}}', "did you mean"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"inquiry": {"category": ', "This is not valid JSON"),
+        ("[1, 2]", "a JSON object"),
+        ('{"inquiry": {"category": "transactonal"}}', "inquiry.category"),
+        ('{"custmer": {"tier": "gold"}}', "did you mean"),
+    ],
+)
 def test_raw_json_is_checked_against_the_schema_with_errors_per_field(lead, text, message) -> None:
-    response = post(lead[0], "/interactions/new?mode=json",
-                    {"mode": "json", "name": "Raw", "json": text})
+    response = post(
+        lead[0], "/interactions/new?mode=json", {"mode": "json", "name": "Raw", "json": text}
+    )
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
 
@@ -105,8 +137,9 @@ def test_the_list_is_searched_filtered_by_tag_and_paginated(lead, session) -> No
     client, user = lead
     seed_preview_workspace(session, user, offers=(), rulesets=())
     for n in range(25):
-        session.add(SampleInteraction(key=f"extra-{n:02}", name=f"Zz extra {n:02}", tags=["bulk"],
-                                      body={}))
+        session.add(
+            SampleInteraction(key=f"extra-{n:02}", name=f"Zz extra {n:02}", tags=["bulk"], body={})
+        )
     session.commit()
     page1 = client.get("/interactions/").get_data(as_text=True)
     assert "Page 1 of 2" in page1 and "Checkbook order by chat" in page1
@@ -123,8 +156,13 @@ def test_editing_saves_and_a_stale_edit_is_refused_keeping_the_input(lead, sessi
     client, user = lead
     sample = samples.create(session, key="s1", name="One", tags="", body={}, actor_id=user.id)
     session.commit()
-    form = {"mode": "json", "name": "One, renamed", "tags": "a",
-            "json": '{"inquiry": {"channel": "sms"}}', "lock_version": str(sample.lock_version)}
+    form = {
+        "mode": "json",
+        "name": "One, renamed",
+        "tags": "a",
+        "json": '{"inquiry": {"channel": "sms"}}',
+        "lock_version": str(sample.lock_version),
+    }
     assert post(client, "/interactions/s1/edit", form).status_code == 302
     assert _stored(session, "s1").body == {"inquiry": {"channel": "sms"}}
     stale = post(client, "/interactions/s1/edit", {**form, "name": "Mine"})
@@ -133,12 +171,22 @@ def test_editing_saves_and_a_stale_edit_is_refused_keeping_the_input(lead, sessi
 
 def test_duplicate_copies_fields_and_tags_under_a_new_key(lead, session) -> None:
     client, user = lead
-    samples.create(session, key="orig", name="Original", tags="x, y",
-                   body={"inquiry": {"channel": "web"}}, actor_id=user.id)
+    samples.create(
+        session,
+        key="orig",
+        name="Original",
+        tags="x, y",
+        body={"inquiry": {"channel": "web"}},
+        actor_id=user.id,
+    )
     session.commit()
     assert "orig-copy" in client.get("/interactions/orig/duplicate").get_data(as_text=True)
-    assert post(client, "/interactions/orig/duplicate",
-                {"key": "orig-2", "name": "Second"}).status_code == 302
+    assert (
+        post(
+            client, "/interactions/orig/duplicate", {"key": "orig-2", "name": "Second"}
+        ).status_code
+        == 302
+    )
     copy = _stored(session, "orig-2")
     assert copy.tags == ["x", "y"] and copy.body == {"inquiry": {"channel": "web"}}
     again = post(client, "/interactions/orig/duplicate", {"key": "orig", "name": "Third"})
@@ -160,19 +208,32 @@ def test_json_lines_import_keeps_good_lines_and_reports_bad_ones_by_number(lead,
     client, user = lead
     samples.create(session, key="exists", name="Exists", tags="", body={}, actor_id=user.id)
     session.commit()
-    lines = "\n".join([
-        json.dumps({"id": "a-1", "inquiry": {"intent": "order_checkbook", "channel": "chat"}}),
-        "{broken",
-        json.dumps({"key": "wrapped", "name": "Wrapped", "tags": ["w"],
-                    "interaction": {"customer": {"tier": "gold"}}}),
-        json.dumps({"key": "exists", "name": "Dup", "interaction": {}}),
-        json.dumps({"inquiry": {"category": "transactonal"}}),
-        "",
-    ])
-    response = client.post("/interactions/import", data={
-        "csrf_token": "test-csrf-token", "tags": "nov",
-        "file": (io.BytesIO(lines.encode()), "samples.jsonl")},
-        content_type="multipart/form-data")
+    lines = "\n".join(
+        [
+            json.dumps({"id": "a-1", "inquiry": {"intent": "order_checkbook", "channel": "chat"}}),
+            "{broken",
+            json.dumps(
+                {
+                    "key": "wrapped",
+                    "name": "Wrapped",
+                    "tags": ["w"],
+                    "interaction": {"customer": {"tier": "gold"}},
+                }
+            ),
+            json.dumps({"key": "exists", "name": "Dup", "interaction": {}}),
+            json.dumps({"inquiry": {"category": "transactonal"}}),
+            "",
+        ]
+    )
+    response = client.post(
+        "/interactions/import",
+        data={
+            "csrf_token": "test-csrf-token",
+            "tags": "nov",
+            "file": (io.BytesIO(lines.encode()), "samples.jsonl"),
+        },
+        content_type="multipart/form-data",
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Imported 2 samples" in html and "Line 2:" in html and "Line 5:" in html
@@ -187,6 +248,7 @@ def test_an_empty_import_is_refused_with_a_message(lead) -> None:
 
 
 def test_the_form_shows_the_tone_the_studio_would_infer(lead) -> None:
-    html = post(lead[0], "/interactions/tone", {"inquiry.text": "They robbed me"},
-                headers=HX).get_data(as_text=True)
+    html = post(
+        lead[0], "/interactions/tone", {"inquiry.text": "They robbed me"}, headers=HX
+    ).get_data(as_text=True)
     assert "distressed" in html and "robbed" in html

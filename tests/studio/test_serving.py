@@ -36,14 +36,32 @@ def gunicorn_studio(tmp_path: Path) -> Iterator[str]:
     database = tmp_path / "studio.sqlite3"
     migrate.upgrade(f"sqlite:///{database}")
     port = _free_port()
-    env = {**os.environ, "STUDIO_DATABASE_URL": f"sqlite:///{database}",
-           "STUDIO_INSTANCE_PATH": str(tmp_path / "instance"), "STUDIO_SECRET_KEY": "serving",
-           "STUDIO_BODY_TIMEOUT": "2", "STUDIO_WEB_WORKERS": "2", "STUDIO_WEB_THREADS": "4",
-           "STUDIO_LOG_LEVEL": "warning"}
+    env = {
+        **os.environ,
+        "STUDIO_DATABASE_URL": f"sqlite:///{database}",
+        "STUDIO_INSTANCE_PATH": str(tmp_path / "instance"),
+        "STUDIO_SECRET_KEY": "serving",
+        "STUDIO_BODY_TIMEOUT": "2",
+        "STUDIO_WEB_WORKERS": "2",
+        "STUDIO_WEB_THREADS": "4",
+        "STUDIO_LOG_LEVEL": "warning",
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), "--bind", f"127.0.0.1:{port}",
-         "studio:create_app()"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(CONFIG),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "studio:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -64,9 +82,11 @@ def gunicorn_studio(tmp_path: Path) -> Iterator[str]:
 
 def _slow_sign_in(port: int) -> socket.socket:
     connection = socket.create_connection(("127.0.0.1", port))
-    connection.sendall(b"POST /sign-in HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                       b"Content-Type: application/x-www-form-urlencoded\r\n"
-                       b"Content-Length: 4000\r\n\r\nemail=slow%40example.com&pass")
+    connection.sendall(
+        b"POST /sign-in HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: 4000\r\n\r\nemail=slow%40example.com&pass"
+    )
     return connection
 
 
@@ -85,7 +105,8 @@ def test_slow_sign_in_bodies_do_not_keep_other_requests_waiting(gunicorn_studio:
 
 
 def test_a_body_that_stops_arriving_is_answered_408_and_its_thread_freed(
-        gunicorn_studio: str) -> None:
+    gunicorn_studio: str,
+) -> None:
     port = int(gunicorn_studio.rsplit(":", 1)[1])
     connection = _slow_sign_in(port)
     connection.settimeout(15)

@@ -41,5 +41,6 @@ def test_after_rotation_new_bundles_use_the_new_key_and_old_ones_still_verify(tm
 
 def test_signing_and_published_keys_use_the_given_instance_folder(app) -> None:
     key_id, signature = signing.sign(b"x", instance_path=app.instance_path)
-    assert signing.verify(b"x", key_id, signature,
-                          signing.public_keys(instance_path=app.instance_path))
+    assert signing.verify(
+        b"x", key_id, signature, signing.public_keys(instance_path=app.instance_path)
+    )

@@ -18,8 +18,11 @@ def admin(app: Flask, session):
 
 
 def test_issuing_a_token_shows_it_once_and_stores_only_its_hash(admin, session) -> None:
-    response = post(admin, "/admin/tokens/new",
-                    {"name": "Email responder", "scopes": ["bundles:read", "events:write"]})
+    response = post(
+        admin,
+        "/admin/tokens/new",
+        {"name": "Email responder", "scopes": ["bundles:read", "events:write"]},
+    )
     assert response.status_code == 201
     page = response.get_data(as_text=True)
     token = session.scalar(select(ApiToken))
@@ -30,16 +33,21 @@ def test_issuing_a_token_shows_it_once_and_stores_only_its_hash(admin, session) 
     assert "will not be shown again" in page
     listing = admin.get("/admin/tokens/").get_data(as_text=True)
     assert "Email responder" in listing and token.prefix in listing and secret not in listing
-    assert session.scalar(select(AuditEvent.action).where(AuditEvent.object_type == "api_token")) \
+    assert (
+        session.scalar(select(AuditEvent.action).where(AuditEvent.object_type == "api_token"))
         == "api_token.create"
+    )
 
 
-@pytest.mark.parametrize(("form", "field", "message"), [
-    ({"name": "", "scopes": ["decide"]}, "name", "Name the system"),
-    ({"name": "x" * 121, "scopes": ["decide"]}, "name", "under 120"),
-    ({"name": "Chat"}, "scopes", "at least one"),
-    ({"name": "Chat", "scopes": ["admin"]}, "scopes", "not a scope"),
-])
+@pytest.mark.parametrize(
+    ("form", "field", "message"),
+    [
+        ({"name": "", "scopes": ["decide"]}, "name", "Name the system"),
+        ({"name": "x" * 121, "scopes": ["decide"]}, "name", "under 120"),
+        ({"name": "Chat"}, "scopes", "at least one"),
+        ({"name": "Chat", "scopes": ["admin"]}, "scopes", "not a scope"),
+    ],
+)
 def test_a_refused_token_says_why_and_issues_nothing(admin, session, form, field, message) -> None:
     response = post(admin, "/admin/tokens/new", form)
     assert response.status_code == 422
@@ -88,4 +96,4 @@ def test_api_reference_page_is_rendered_from_the_openapi_document(app: Flask) ->
     for path, methods in document["paths"].items():
         for method in methods:
             assert f"{method.upper()} {path}" in html
-    assert "<script src=\"http" not in html
+    assert '<script src="http' not in html

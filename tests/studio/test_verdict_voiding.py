@@ -19,8 +19,15 @@ from studio.services import artifacts
 ROOT = Path(__file__).resolve().parents[2]
 
 #: Modules that hold the review workflow; the script below must run without any of them.
-REVIEW_MODULES = ("submission", "verdicts", "review_settings", "review_reading",
-                  "rendered_impact", "permissions", "publish")
+REVIEW_MODULES = (
+    "submission",
+    "verdicts",
+    "review_settings",
+    "review_reading",
+    "rendered_impact",
+    "permissions",
+    "publish",
+)
 
 # Builds an approved change request from plain rows, edits its offer through the
 # artifacts service, and reports what became of the verdict.
@@ -69,11 +76,19 @@ SCRIPT = textwrap.dedent("""
 
 
 def test_editing_voids_a_verdict_in_a_process_that_never_imported_the_review_workflow(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", SCRIPT, url], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, url],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["voided"] is True
@@ -94,17 +109,28 @@ def test_a_session_outside_the_studio_sessionmaker_is_not_touched(tmp_path: Path
             author = User(email="sam@example.com", name="Sam", password_hash="x")
             plain.add(author)
             plain.flush()
-            rules = artifacts.create(plain, kind="ruleset", key="banking", name="Banking",
-                                     body={"source": ""}, actor_id=author.id)
+            rules = artifacts.create(
+                plain,
+                kind="ruleset",
+                key="banking",
+                name="Banking",
+                body={"source": ""},
+                actor_id=author.id,
+            )
             request = ChangeRequest(title="Rules", author_id=author.id, status="in_review")
             request.items.append(ChangeRequestItem(artifact_id=rules.id, revision_number=1))
             plain.add(request)
             plain.flush()
-            plain.add(Review(change_request_id=request.id, reviewer_id=author.id,
-                             verdict="request_changes", pinned={"ruleset:banking": 1}))
+            plain.add(
+                Review(
+                    change_request_id=request.id,
+                    reviewer_id=author.id,
+                    verdict="request_changes",
+                    pinned={"ruleset:banking": 1},
+                )
+            )
             plain.commit()
-            artifacts.save(plain, rules, body={"source": "# v2"}, base_number=1,
-                           actor_id=author.id)
+            artifacts.save(plain, rules, body={"source": "# v2"}, base_number=1, actor_id=author.id)
             plain.commit()
             assert plain.query(Review).one().voided is False
             assert plain.query(ChangeRequestItem).one().revision_number == 1

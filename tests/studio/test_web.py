@@ -9,8 +9,18 @@ from sqlalchemy.orm import Session
 
 from tests.factories import make_user, sign_in_as
 
-LIST_PAGES = ["/offers/", "/layouts/", "/rules/", "/interactions/", "/assets/", "/reviews/",
-              "/bundles/", "/admin/users", "/audit/", "/inbox/"]
+LIST_PAGES = [
+    "/offers/",
+    "/layouts/",
+    "/rules/",
+    "/interactions/",
+    "/assets/",
+    "/reviews/",
+    "/bundles/",
+    "/admin/users",
+    "/audit/",
+    "/inbox/",
+]
 
 
 @pytest.fixture
@@ -22,7 +32,8 @@ def everyone(app: Flask, session: Session) -> FlaskClient:
 @pytest.mark.parametrize("url", LIST_PAGES)
 @pytest.mark.parametrize("page", ["abc", "-3"])
 def test_a_list_page_shows_the_first_page_for_a_missing_or_garbage_page_number(
-        everyone: FlaskClient, url: str, page: str) -> None:
+    everyone: FlaskClient, url: str, page: str
+) -> None:
     response = everyone.get(f"{url}?page={page}")
     assert response.status_code == 200
     assert "<html" in response.get_data(as_text=True)
@@ -30,7 +41,8 @@ def test_a_list_page_shows_the_first_page_for_a_missing_or_garbage_page_number(
 
 @pytest.mark.parametrize("url", LIST_PAGES)
 def test_an_htmx_request_gets_the_partial_from_the_same_view(
-        everyone: FlaskClient, url: str) -> None:
+    everyone: FlaskClient, url: str
+) -> None:
     response = everyone.get(f"{url}?page=2", headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200

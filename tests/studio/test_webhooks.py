@@ -97,11 +97,9 @@ def test_a_500_is_retried_later_with_growing_delays_then_delivered(session, rece
     assert webhooks.due(session, now=second) == [delivery.id]
     assert webhooks.deliver(session, delivery.id, now=second) == "pending"
     assert delivery.next_attempt_at == second + timedelta(seconds=60)
-    assert webhooks.deliver(session, delivery.id, now=second + timedelta(seconds=60)) \
-        == "delivered"
+    assert webhooks.deliver(session, delivery.id, now=second + timedelta(seconds=60)) == "delivered"
     assert (delivery.attempts, len(receiver.received)) == (3, 3)
-    assert webhooks.deliver(session, delivery.id, now=second + timedelta(hours=1)) \
-        == "delivered"
+    assert webhooks.deliver(session, delivery.id, now=second + timedelta(hours=1)) == "delivered"
     assert len(receiver.received) == 3
 
 
@@ -129,11 +127,14 @@ def test_no_webhook_means_no_delivery_rows(session) -> None:
     assert session.query(WebhookDelivery).count() == 0
 
 
-@pytest.mark.parametrize(("url", "secret", "field"), [
-    ("ftp://example.com/x", SECRET, "url"),
-    ("http://", SECRET, "url"),
-    ("https://example.com/hook", "short", "secret"),
-])
+@pytest.mark.parametrize(
+    ("url", "secret", "field"),
+    [
+        ("ftp://example.com/x", SECRET, "url"),
+        ("http://", SECRET, "url"),
+        ("https://example.com/hook", "short", "secret"),
+    ],
+)
 def test_a_bad_webhook_setting_is_refused_with_its_field(session, url, secret, field) -> None:
     with pytest.raises(ValidationFailed) as refused:
         webhooks.configure(session, url, secret, actor=make_user(session, ADMIN))
@@ -143,5 +144,6 @@ def test_a_bad_webhook_setting_is_refused_with_its_field(session, url, secret, f
 
 def test_only_admins_configure_the_webhook(session) -> None:
     with pytest.raises(NotAllowed):
-        webhooks.configure(session, "https://example.com/hook", SECRET,
-                           actor=make_user(session, MARKETER))
+        webhooks.configure(
+            session, "https://example.com/hook", SECRET, actor=make_user(session, MARKETER)
+        )

@@ -13,8 +13,9 @@ def test_head_and_approved_views_differ_by_the_unapproved_draft(session) -> None
     mara, rita = make_user(session, "marketer"), make_user(session, "reviewer")
     offer = approved_offer(session, mara, rita, "rewards_card")
     edit_offer(session, offer, mara, name="Draft name")
-    artifacts.create(session, kind="offer", key="brand_new", name="New", body={"key": "x"},
-                     actor_id=mara.id)
+    artifacts.create(
+        session, kind="offer", key="brand_new", name="New", body={"key": "x"}, actor_id=mara.id
+    )
     session.commit()
     head = workspace.snapshot(session, which="head")
     approved = workspace.snapshot(session, which="approved")
@@ -40,8 +41,9 @@ def test_the_snapshot_is_frozen_and_copies_are_plain(session) -> None:
 
 def test_schema_and_lexicon_are_none_when_absent_and_archived_offers_are_left_out(session) -> None:
     mara = make_user(session, "marketer")
-    offer = artifacts.create(session, kind="offer", key="old", name="Old", body={},
-                             actor_id=mara.id)
+    offer = artifacts.create(
+        session, kind="offer", key="old", name="Old", body={}, actor_id=mara.id
+    )
     artifacts.set_archived(session, offer, True, actor_id=mara.id)
     session.commit()
     head = workspace.snapshot(session, which="head")

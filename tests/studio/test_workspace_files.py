@@ -36,7 +36,8 @@ def _heads(url: str) -> dict[str, int]:
 
 
 def test_an_export_is_readable_files_and_importing_it_unchanged_changes_nothing(
-        demo: str, tmp_path: Path) -> None:
+    demo: str, tmp_path: Path
+) -> None:
     folder = tmp_path / "export"
     runner = CliRunner()
     exported = runner.invoke(main, ["workspace", "export", str(folder)])
@@ -52,8 +53,7 @@ def test_an_export_is_readable_files_and_importing_it_unchanged_changes_nothing(
         assert (folder / "lexicon.txt").read_text().strip()
     before = _heads(demo)
 
-    again = runner.invoke(main, ["workspace", "import", str(folder),
-                                 "--author", "sam@demo.studio"])
+    again = runner.invoke(main, ["workspace", "import", str(folder), "--author", "sam@demo.studio"])
 
     assert again.exit_code == 0, again.output
     assert "0 created, 0 updated" in again.output
@@ -61,7 +61,8 @@ def test_an_export_is_readable_files_and_importing_it_unchanged_changes_nothing(
 
 
 def test_an_edited_file_becomes_a_draft_and_a_bad_one_stores_nothing(
-        demo: str, tmp_path: Path) -> None:
+    demo: str, tmp_path: Path
+) -> None:
     folder = tmp_path / "export"
     runner = CliRunner()
     assert runner.invoke(main, ["workspace", "export", str(folder)]).exit_code == 0
@@ -74,27 +75,31 @@ def test_an_edited_file_becomes_a_draft_and_a_bad_one_stores_nothing(
     broken = json.loads(good_offer)
     broken["blocks"]["headline"] = ""
     offer_file.write_text(json.dumps(broken))
-    refused = runner.invoke(main, ["workspace", "import", str(folder),
-                                   "--author", "sam@demo.studio"])
+    refused = runner.invoke(
+        main, ["workspace", "import", str(folder), "--author", "sam@demo.studio"]
+    )
     assert refused.exit_code == 1
     assert f"offers/{offer_file.stem}.json" in refused.output
     assert "Nothing was imported" in refused.output
     assert _heads(demo) == before
 
     offer_file.write_text(good_offer)
-    imported = runner.invoke(main, ["workspace", "import", str(folder),
-                                    "--author", "sam@demo.studio"])
+    imported = runner.invoke(
+        main, ["workspace", "import", str(folder), "--author", "sam@demo.studio"]
+    )
     assert imported.exit_code == 0, imported.output
     assert "1 updated" in imported.output
     after = _heads(demo)
     assert after[f"ruleset:{ruleset.stem}"] == before[f"ruleset:{ruleset.stem}"] + 1
-    assert {k: v for k, v in after.items() if k != f"ruleset:{ruleset.stem}"} == \
-        {k: v for k, v in before.items() if k != f"ruleset:{ruleset.stem}"}
+    assert {k: v for k, v in after.items() if k != f"ruleset:{ruleset.stem}"} == {
+        k: v for k, v in before.items() if k != f"ruleset:{ruleset.stem}"
+    }
 
 
 def test_a_folder_that_is_not_an_export_is_refused(demo: str, tmp_path: Path) -> None:
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "workspace.json").write_text('{"format": "something else"}')
-    result = CliRunner().invoke(main, ["workspace", "import", str(tmp_path / "junk"),
-                                       "--author", "sam@demo.studio"])
+    result = CliRunner().invoke(
+        main, ["workspace", "import", str(tmp_path / "junk"), "--author", "sam@demo.studio"]
+    )
     assert result.exit_code == 1 and "is not a workspace export" in result.output

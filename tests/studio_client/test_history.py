@@ -26,8 +26,15 @@ from tests.bundle.policy_helpers import AT, interaction, runtime
 
 MOMENT = parse_datetime(AT).timestamp()
 DAY = 86400.0
-WEEK_CAP = Cap(1, "limit refill_generic to 1 per customer per 7 days", "customer", "refill_generic", None, 1,
-               7 * 86400)
+WEEK_CAP = Cap(
+    1,
+    "limit refill_generic to 1 per customer per 7 days",
+    "customer",
+    "refill_generic",
+    None,
+    1,
+    7 * 86400,
+)
 
 
 def _redis_reason() -> str | None:
@@ -36,7 +43,9 @@ def _redis_reason() -> str | None:
     except ImportError:
         return "the redis package is not installed (pip install 'pos-studio-client[redis]')"
     try:
-        redis.Redis(host="127.0.0.1", port=6379, socket_timeout=0.5, socket_connect_timeout=0.5).ping()
+        redis.Redis(
+            host="127.0.0.1", port=6379, socket_timeout=0.5, socket_connect_timeout=0.5
+        ).ping()
     except (redis.RedisError, OSError) as exc:
         return f"no Redis answers on 127.0.0.1:6379 ({exc})"
     return None
@@ -47,7 +56,9 @@ needs_redis = pytest.mark.skipif(REDIS_REASON is not None, reason=REDIS_REASON o
 
 
 def _redis_store(prefix: str | None = None) -> RedisHistory:
-    return RedisHistory("redis://127.0.0.1:6379/0", prefix=prefix or f"test-{uuid.uuid4().hex}", timeout=0.5)
+    return RedisHistory(
+        "redis://127.0.0.1:6379/0", prefix=prefix or f"test-{uuid.uuid4().hex}", timeout=0.5
+    )
 
 
 def _drop_prefix(store: RedisHistory) -> None:
@@ -56,7 +67,9 @@ def _drop_prefix(store: RedisHistory) -> None:
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=needs_redis)])
-def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], HistoryStore]]:
+def make_store(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Callable[[], HistoryStore]]:
     made: list[Any] = []
 
     def make() -> HistoryStore:
@@ -79,22 +92,37 @@ def _all_contacts(store: HistoryStore, customer: str) -> list[Contact]:
     return list(store.read(customer, since=-1e12, now=MOMENT + 400 * DAY, daily_offers=()).contacts)
 
 
-operations = st.lists(st.one_of(
-    st.tuples(st.just("decide"), st.floats(-5, 90), st.sampled_from(["sms", "chat", "email"])),
-    st.tuples(st.just("outcome"), st.floats(-5, 90), st.sampled_from(["declined", "complaint", "shown"])),
-), min_size=1, max_size=25)
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("decide"), st.floats(-5, 90), st.sampled_from(["sms", "chat", "email"])),
+        st.tuples(
+            st.just("outcome"),
+            st.floats(-5, 90),
+            st.sampled_from(["declined", "complaint", "shown"]),
+        ),
+    ),
+    min_size=1,
+    max_size=25,
+)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(ops=operations)
 def test_no_sequence_of_decisions_and_outcomes_exceeds_a_declared_cap(
-        make_store: Callable[[], HistoryStore], ops: list[tuple[str, float, str]]) -> None:
+    make_store: Callable[[], HistoryStore], ops: list[tuple[str, float, str]]
+) -> None:
     store, rt = make_store(), runtime()
     for index, (kind, day, detail) in enumerate(ops):
         moment = MOMENT + day * DAY
         if kind == "decide":
-            rt.decide(interaction(channel=detail, at=_at(moment)), channels=(), history=store,
-                      decision_id=f"d{index}")
+            rt.decide(
+                interaction(channel=detail, at=_at(moment)),
+                channels=(),
+                history=store,
+                decision_id=f"d{index}",
+            )
         else:
             # The same event id now and then: an outcome is recorded once.
             store.record_outcome("c-1", f"e{index % 3}", Outcome("refill_generic", detail, moment))
@@ -109,10 +137,17 @@ def _at(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).isoformat()
 
 
-def test_decisions_give_back_exactly_what_was_recorded(make_store: Callable[[], HistoryStore]) -> None:
+def test_decisions_give_back_exactly_what_was_recorded(
+    make_store: Callable[[], HistoryStore],
+) -> None:
     store, rt = make_store(), runtime()
-    made = [o["offer"] for day in range(10)
-            for o in rt.decide(interaction(at=_at(MOMENT + day * DAY)), channels=(), history=store)["offers"]]
+    made = [
+        o["offer"]
+        for day in range(10)
+        for o in rt.decide(interaction(at=_at(MOMENT + day * DAY)), channels=(), history=store)[
+            "offers"
+        ]
+    ]
     assert sorted(made) == sorted(c.offer for c in _all_contacts(store, "c-1"))
     assert made.count("refill_generic") == 2  # days 0 and 7
 
@@ -136,14 +171,20 @@ def test_a_retried_decision_is_recorded_once(make_store: Callable[[], HistorySto
 def test_an_event_from_the_future_counts_as_now(make_store: Callable[[], HistoryStore]) -> None:
     store = make_store()
     # A downstream clock ten days ahead recorded a refill "in the future".
-    assert store.record("c-1", "skewed", [Contact("refill_generic", "chat", MOMENT + 10 * DAY)], [WEEK_CAP],
-                        MOMENT + 10 * DAY) == [True]
+    assert store.record(
+        "c-1",
+        "skewed",
+        [Contact("refill_generic", "chat", MOMENT + 10 * DAY)],
+        [WEEK_CAP],
+        MOMENT + 10 * DAY,
+    ) == [True]
     decision = runtime().decide(interaction(), channels=(), history=store)
     assert "refill_generic" not in [o["offer"] for o in decision["offers"]]
 
 
 def test_a_huge_history_is_read_only_within_the_window_and_still_caps(
-        make_store: Callable[[], HistoryStore]) -> None:
+    make_store: Callable[[], HistoryStore],
+) -> None:
     store = make_store()
     old = [Contact("mobile_alerts", "chat", MOMENT - 60 * DAY + i) for i in range(MAX_READ + 500)]
     assert all(store.record("c-1", "bulk-old", old, [], MOMENT - 50 * DAY))
@@ -165,7 +206,9 @@ def test_a_locked_sqlite_file_is_unavailable_within_its_timeout(tmp_path: Path) 
     blocker.execute("BEGIN EXCLUSIVE")
     try:
         with pytest.raises(HistoryUnavailable):
-            store.record("c-1", "d", [Contact("refill_generic", "chat", MOMENT)], [WEEK_CAP], MOMENT)
+            store.record(
+                "c-1", "d", [Contact("refill_generic", "chat", MOMENT)], [WEEK_CAP], MOMENT
+            )
         decision = runtime().decide(interaction(), channels=(), history=store)
         assert decision["policy"]["history"]["ok"] is False
         assert "refill_generic" not in [o["offer"] for o in decision["offers"]]
@@ -188,8 +231,12 @@ def _decide_many(prefix: str, runs: int, start: Any, results: Any) -> None:
     start.wait()
     made = 0
     for n in range(runs):
-        decision = rt.decide(interaction(channel="sms"), channels=(), history=store,
-                             decision_id=f"{multiprocessing.current_process().name}-{n}")
+        decision = rt.decide(
+            interaction(channel="sms"),
+            channels=(),
+            history=store,
+            decision_id=f"{multiprocessing.current_process().name}-{n}",
+        )
         made += sum(1 for o in decision["offers"] if o["offer"] == "refill_generic")
     results.put(made)
 
@@ -199,7 +246,9 @@ def test_two_processes_sharing_redis_never_exceed_a_cap_between_them() -> None:
     prefix = f"test-{uuid.uuid4().hex}"
     context = multiprocessing.get_context("spawn")
     start, results = context.Barrier(2), context.Queue()
-    workers = [context.Process(target=_decide_many, args=(prefix, 40, start, results)) for _ in range(2)]
+    workers = [
+        context.Process(target=_decide_many, args=(prefix, 40, start, results)) for _ in range(2)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:

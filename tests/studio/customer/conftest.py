@@ -26,8 +26,11 @@ def open_message(client: FlaskClient, published, auth: dict[str, str]) -> OpenMe
     with `token` and `path` added."""
 
     def open_(**response: str) -> dict[str, Any]:
-        body = {"interaction": CHECKBOOK, "channels": ["sms"],
-                "open_message": {"response": response or {"text": "Your checks are ordered."}}}
+        body = {
+            "interaction": CHECKBOOK,
+            "channels": ["sms"],
+            "open_message": {"response": response or {"text": "Your checks are ordered."}},
+        }
         answer = client.post("/api/v1/decide", json=body, headers=auth).get_json()
         url = answer["message"]["url"]
         answer["token"] = url.rsplit("/", 1)[1]

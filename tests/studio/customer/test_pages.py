@@ -26,7 +26,8 @@ def _events(session: Session, kind: str | None = None) -> list[FeedbackEvent]:
 
 
 def test_first_open_shows_response_and_offer_and_records_shown_once(
-        client: FlaskClient, open_message: OpenMessage, session: Session) -> None:
+    client: FlaskClient, open_message: OpenMessage, session: Session
+) -> None:
     opened = open_message(text="Your checks are ordered.")
     for _ in range(3):
         response = client.get(opened["path"])
@@ -42,7 +43,8 @@ def test_first_open_shows_response_and_offer_and_records_shown_once(
 
 
 def test_customer_page_has_no_script_no_cookie_and_keeps_the_token_from_referrers(
-        client: FlaskClient, open_message: OpenMessage) -> None:
+    client: FlaskClient, open_message: OpenMessage
+) -> None:
     response = client.get(open_message()["path"])
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'none'" in csp and "frame-ancestors 'none'" in csp
@@ -53,7 +55,8 @@ def test_customer_page_has_no_script_no_cookie_and_keeps_the_token_from_referrer
 
 
 def test_accept_records_once_and_a_later_decline_does_not_change_the_answer(
-        client: FlaskClient, open_message: OpenMessage, session: Session) -> None:
+    client: FlaskClient, open_message: OpenMessage, session: Session
+) -> None:
     path = open_message()["path"]
     client.get(path)
     for _ in range(2):
@@ -66,7 +69,8 @@ def test_accept_records_once_and_a_later_decline_does_not_change_the_answer(
 
 
 def test_decline_is_recorded_with_the_decision_it_answers(
-        client: FlaskClient, open_message: OpenMessage, session: Session) -> None:
+    client: FlaskClient, open_message: OpenMessage, session: Session
+) -> None:
     opened = open_message()
     client.post(f"{opened['path']}/offers/overdraft_protection/decline")
     [declined] = _events(session, "declined")
@@ -77,7 +81,8 @@ def test_decline_is_recorded_with_the_decision_it_answers(
 
 
 def test_an_offer_not_in_the_message_is_refused_and_nothing_is_stored(
-        client: FlaskClient, open_message: OpenMessage, session: Session) -> None:
+    client: FlaskClient, open_message: OpenMessage, session: Session
+) -> None:
     path = open_message()["path"]
     response = client.post(f"{path}/offers/rewards_card/accept")
     assert response.status_code == 404
@@ -86,7 +91,8 @@ def test_an_offer_not_in_the_message_is_refused_and_nothing_is_stored(
 
 
 def test_complaint_asks_then_records_once_and_tells_marketing(
-        client: FlaskClient, open_message: OpenMessage, session: Session) -> None:
+    client: FlaskClient, open_message: OpenMessage, session: Session
+) -> None:
     marketer = make_user(session, "marketer")
     path = open_message()["path"]
     page = client.get(f"{path}/offers/overdraft_protection/not-welcome")
@@ -103,7 +109,8 @@ def test_complaint_asks_then_records_once_and_tells_marketing(
 
 
 def test_nps_form_then_comment_stored_as_text_and_shown_escaped(
-        client: FlaskClient, open_message: OpenMessage, session: Session) -> None:
+    client: FlaskClient, open_message: OpenMessage, session: Session
+) -> None:
     path = open_message()["path"]
     response = client.post(f"{path}/nps", data={"score": "9"})
     assert response.status_code == 303 and response.headers["Location"].endswith(f"{path}/thanks")
@@ -122,7 +129,8 @@ def test_nps_form_then_comment_stored_as_text_and_shown_escaped(
 
 @pytest.mark.parametrize("score", ["11", "ten", "-1", "", "9.5", "09999"])
 def test_bad_scores_get_a_customer_message_and_store_nothing(
-        client: FlaskClient, open_message: OpenMessage, session: Session, score: str) -> None:
+    client: FlaskClient, open_message: OpenMessage, session: Session, score: str
+) -> None:
     path = open_message()["path"]
     response = client.post(f"{path}/nps", data={"score": score})
     assert response.status_code == 400
@@ -131,7 +139,8 @@ def test_bad_scores_get_a_customer_message_and_store_nothing(
 
 
 def test_a_one_megabyte_comment_is_refused_and_the_typed_text_kept(
-        client: FlaskClient, open_message: OpenMessage, session: Session) -> None:
+    client: FlaskClient, open_message: OpenMessage, session: Session
+) -> None:
     path = open_message()["path"]
     client.post(f"{path}/nps", data={"score": "8"})
     response = client.post(f"{path}/comment", data={"comment": "a" * 1_000_000})
@@ -145,7 +154,8 @@ def test_a_one_megabyte_comment_is_refused_and_the_typed_text_kept(
 
 
 def test_signed_score_link_records_the_score_and_asks_for_a_comment(
-        app: Flask, client: FlaskClient, open_message: OpenMessage, session: Session) -> None:
+    app: Flask, client: FlaskClient, open_message: OpenMessage, session: Session
+) -> None:
     opened = open_message()
     secret = app.config["STUDIO_SETTINGS"].secret_key
     link = f"{opened['path']}/nps/10?s={surveys.score_signature(secret, opened['token'], 10)}"
@@ -157,24 +167,36 @@ def test_signed_score_link_records_the_score_and_asks_for_a_comment(
 
 
 def test_tampered_score_links_are_refused(
-        app: Flask, client: FlaskClient, open_message: OpenMessage, session: Session) -> None:
+    app: Flask, client: FlaskClient, open_message: OpenMessage, session: Session
+) -> None:
     opened = open_message()
     secret = app.config["STUDIO_SETTINGS"].secret_key
     good = surveys.score_signature(secret, opened["token"], 10)
-    for link in (f"{opened['path']}/nps/0?s={good}", f"{opened['path']}/nps/10",
-                 f"{opened['path']}/nps/10?s={good[:-1]}", f"{opened['path']}/nps/ten?s={good}"):
+    for link in (
+        f"{opened['path']}/nps/0?s={good}",
+        f"{opened['path']}/nps/10",
+        f"{opened['path']}/nps/10?s={good[:-1]}",
+        f"{opened['path']}/nps/ten?s={good}",
+    ):
         response = client.get(link)
         assert response.status_code == 400, link
         assert "This survey link is not complete" in response.get_data(as_text=True)
     assert _events(session, "nps") == []
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda t: t[:-1], lambda t: t + "A", lambda t: ("A" if t[0] != "A" else "B") + t[1:],
-    lambda t: "../admin", lambda t: "x" * 500,
-])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t[:-1],
+        lambda t: t + "A",
+        lambda t: ("A" if t[0] != "A" else "B") + t[1:],
+        lambda t: "../admin",
+        lambda t: "x" * 500,
+    ],
+)
 def test_forged_or_truncated_tokens_get_the_customer_page_not_the_staff_404(
-        client: FlaskClient, open_message: OpenMessage, session: Session, mangle) -> None:
+    client: FlaskClient, open_message: OpenMessage, session: Session, mangle
+) -> None:
     token = open_message()["token"]
     response = client.get(f"/m/{mangle(token)}")
     assert response.status_code == 404
@@ -185,15 +207,21 @@ def test_forged_or_truncated_tokens_get_the_customer_page_not_the_staff_404(
 
 
 def test_expired_and_withdrawn_messages_say_so(
-        client: FlaskClient, open_message: OpenMessage, session: Session) -> None:
+    client: FlaskClient, open_message: OpenMessage, session: Session
+) -> None:
     first, second = open_message(), open_message()
-    session.execute(update(Message).where(Message.id == first["message"]["id"])
-                    .values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+    session.execute(
+        update(Message)
+        .where(Message.id == first["message"]["id"])
+        .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+    )
     session.commit()
     messages.withdraw(session, second["message"]["id"], actor_id=None)
     session.commit()
     expired = client.get(first["path"])
-    assert expired.status_code == 410 and "This message has expired" in expired.get_data(as_text=True)
+    assert expired.status_code == 410 and "This message has expired" in expired.get_data(
+        as_text=True
+    )
     withdrawn = client.post(f"{second['path']}/offers/overdraft_protection/accept")
     assert withdrawn.status_code == 410
     assert "This message was withdrawn" in withdrawn.get_data(as_text=True)
@@ -201,7 +229,8 @@ def test_expired_and_withdrawn_messages_say_so(
 
 
 def test_too_many_requests_for_one_token_get_a_customer_page_with_retry_after(
-        app: Flask, client: FlaskClient, open_message: OpenMessage) -> None:
+    app: Flask, client: FlaskClient, open_message: OpenMessage
+) -> None:
     app.config["CUSTOMER_TOKEN_LIMIT"] = 3
     app.extensions.pop("studio.customer.limits", None)
     path = open_message()["path"]
@@ -219,7 +248,8 @@ def test_an_unknown_address_under_m_is_a_customer_page(client: FlaskClient) -> N
 
 
 def test_survey_is_not_asked_twice_within_the_frequency_window(
-        client: FlaskClient, open_message: OpenMessage, session: Session) -> None:
+    client: FlaskClient, open_message: OpenMessage, session: Session
+) -> None:
     first = open_message()
     assert first["message"]["survey"] is True
     second = open_message()
@@ -230,7 +260,8 @@ def test_survey_is_not_asked_twice_within_the_frequency_window(
 
 
 def test_a_message_that_does_not_ask_refuses_scores(
-        client: FlaskClient, open_message: OpenMessage, session: Session) -> None:
+    client: FlaskClient, open_message: OpenMessage, session: Session
+) -> None:
     open_message()
     quiet = open_message()
     assert quiet["message"]["survey"] is False

@@ -14,7 +14,8 @@ def test_allows_the_limit_then_refuses_until_the_window_passes() -> None:
 
 
 def test_the_address_limit_comes_from_the_environment_and_a_typo_keeps_the_default(
-        monkeypatch) -> None:
+    monkeypatch,
+) -> None:
     from flask import Flask
 
     from studio.customer.views import DEFAULT_ADDRESS_LIMIT, _limit

@@ -1,6 +1,7 @@
 """A narrow-cast survey a rule asks reaches the customer's message page, is answered
 once, and bad answers are refused with nothing stored."""
 
+# ruff: noqa: F811  (pytest fixtures imported from tests/api/conftest.py are parameters)
 from __future__ import annotations
 
 from typing import Any
@@ -22,27 +23,43 @@ from tests.api.conftest import (  # noqa: F401  (fixtures)
 )
 
 SURVEY = {
-    "key": "new_branch", "title": "A branch near you?",
+    "key": "new_branch",
+    "title": "A branch near you?",
     "intro": "We are thinking of opening a branch. Two quick questions.",
     "questions": [
-        {"id": "q1", "kind": "scale", "label": "How useful would a branch be?", "low": 1, "high": 5},
-        {"id": "q2", "kind": "choice", "label": "When would you visit?",
-         "choices": ["Mornings", "Evenings", "Weekends"]},
+        {
+            "id": "q1",
+            "kind": "scale",
+            "label": "How useful would a branch be?",
+            "low": 1,
+            "high": 5,
+        },
+        {
+            "id": "q2",
+            "kind": "choice",
+            "label": "When would you visit?",
+            "choices": ["Mornings", "Evenings", "Weekends"],
+        },
         {"id": "q3", "kind": "text", "label": "Anything else?"},
     ],
 }
-RULES = '''rule "Ask checkbook customers about a branch"
+RULES = """rule "Ask checkbook customers about a branch"
   when inquiry.intent is "order_checkbook"
   ask survey new_branch
-'''
+"""
 
 
 def _bundle_with_survey(body: dict[str, Any]) -> dict[str, Any]:
     schema = dsl.Schema.from_dict(body["schema"])
     compiled = dsl.compile_ruleset(RULES, schema=schema, surveys=["new_branch"], name="Surveys")
     assert compiled.ok, compiled.diagnostics
-    ruleset = {"key": "surveys", "name": "Surveys", "source": RULES, "ir": compiled.ir,
-               "revision": 1}
+    ruleset = {
+        "key": "surveys",
+        "name": "Surveys",
+        "source": RULES,
+        "ir": compiled.ir,
+        "revision": 1,
+    }
     return {"rulesets": [*body["rulesets"], ruleset], "surveys": [{**SURVEY, "revision": 1}]}
 
 
@@ -53,8 +70,11 @@ def with_survey(store_bundle: StoreBundle, demo_bundle_body: dict[str, Any]) -> 
 
 @pytest.fixture
 def opened(client: FlaskClient, with_survey: Bundle, auth: dict[str, str]) -> dict[str, Any]:  # noqa: F811
-    body = {"interaction": CHECKBOOK, "channels": ["sms"],
-            "open_message": {"response": {"text": "Your checks are ordered."}}}
+    body = {
+        "interaction": CHECKBOOK,
+        "channels": ["sms"],
+        "open_message": {"response": {"text": "Your checks are ordered."}},
+    }
     response = client.post("/api/v1/decide", json=body, headers=auth)
     assert response.status_code == 201
     answer = response.get_json()
@@ -63,27 +83,35 @@ def opened(client: FlaskClient, with_survey: Bundle, auth: dict[str, str]) -> di
 
 
 def _answers(session: Session) -> tuple[int, int]:
-    return (session.scalar(select(func.count()).select_from(SurveyResponse)) or 0,
-            session.scalar(select(func.count()).select_from(SurveyAnswer)) or 0)
+    return (
+        session.scalar(select(func.count()).select_from(SurveyResponse)) or 0,
+        session.scalar(select(func.count()).select_from(SurveyAnswer)) or 0,
+    )
 
 
 def test_the_decision_asks_the_survey_and_the_message_links_to_it(opened: dict[str, Any]) -> None:
     [asked] = opened["surveys"]
-    assert asked == {"survey": "new_branch", "rule": "Ask checkbook customers about a branch",
-                     "ruleset": "surveys"}
+    assert asked == {
+        "survey": "new_branch",
+        "rule": "Ask checkbook customers about a branch",
+        "ruleset": "surveys",
+    }
     [link] = opened["message"]["surveys"]
     assert link == {"survey": "new_branch", "url": opened["message"]["url"] + "/survey/new_branch"}
 
 
-def test_the_message_page_shows_the_survey_form(client: FlaskClient, opened: dict[str, Any]) -> None:
+def test_the_message_page_shows_the_survey_form(
+    client: FlaskClient, opened: dict[str, Any]
+) -> None:
     html = client.get(opened["path"]).get_data(as_text=True)
     assert "A branch near you?" in html and "When would you visit?" in html
     assert f'action="{opened["path"]}/survey/new_branch"' in html
     assert 'name="answer_q2" value="Weekends"' in html
 
 
-def test_answers_are_stored_once_per_message(client: FlaskClient, opened: dict[str, Any],
-                                             session: Session) -> None:
+def test_answers_are_stored_once_per_message(
+    client: FlaskClient, opened: dict[str, Any], session: Session
+) -> None:
     url = f"{opened['path']}/survey/new_branch"
     form = {"answer_q1": "4", "answer_q2": "Evenings", "answer_q3": "Open on Saturdays"}
     first = client.post(url, data=form)
@@ -97,21 +125,26 @@ def test_answers_are_stored_once_per_message(client: FlaskClient, opened: dict[s
     assert "Thank you for your answers" in page and 'name="answer_q1"' not in page
 
 
-@pytest.mark.parametrize(("form", "field"), [
-    pytest.param({"answer_q1": "6"}, "answer_q1", id="scale-out-of-range"),
-    pytest.param({"answer_q1": "ten"}, "answer_q1", id="scale-in-words"),
-    pytest.param({"answer_q1": "0"}, "answer_q1", id="below-a-1-5-scale"),
-    pytest.param({"answer_q2": "Never"}, "answer_q2", id="choice-not-offered"),
-    pytest.param({"answer_q9": "4"}, "answer_q9", id="unknown-question"),
-    pytest.param({"answer_q3": "x" * 1_000_000}, "answer_q3", id="one-megabyte-text"),
-    pytest.param({"answer_q3": "nothing\x00here"}, "answer_q3", id="nul-byte"),
-    pytest.param({}, "survey", id="nothing-answered"),
-])
-def test_bad_answers_are_refused_with_nothing_stored(client: FlaskClient, opened: dict[str, Any],
-                                                     session: Session, form: dict[str, str],
-                                                     field: str) -> None:
-    response = client.post(f"{opened['path']}/survey/new_branch",
-                           data={"answer_q2": "Mornings", **form} if field != "survey" else form)
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [
+        pytest.param({"answer_q1": "6"}, "answer_q1", id="scale-out-of-range"),
+        pytest.param({"answer_q1": "ten"}, "answer_q1", id="scale-in-words"),
+        pytest.param({"answer_q1": "0"}, "answer_q1", id="below-a-1-5-scale"),
+        pytest.param({"answer_q2": "Never"}, "answer_q2", id="choice-not-offered"),
+        pytest.param({"answer_q9": "4"}, "answer_q9", id="unknown-question"),
+        pytest.param({"answer_q3": "x" * 1_000_000}, "answer_q3", id="one-megabyte-text"),
+        pytest.param({"answer_q3": "nothing\x00here"}, "answer_q3", id="nul-byte"),
+        pytest.param({}, "survey", id="nothing-answered"),
+    ],
+)
+def test_bad_answers_are_refused_with_nothing_stored(
+    client: FlaskClient, opened: dict[str, Any], session: Session, form: dict[str, str], field: str
+) -> None:
+    response = client.post(
+        f"{opened['path']}/survey/new_branch",
+        data={"answer_q2": "Mornings", **form} if field != "survey" else form,
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "nothing was saved yet" in html
@@ -119,24 +152,32 @@ def test_bad_answers_are_refused_with_nothing_stored(client: FlaskClient, opened
 
 
 def test_html_in_an_answer_is_stored_as_text_and_shown_escaped(
-        client: FlaskClient, opened: dict[str, Any], session: Session) -> None:
+    client: FlaskClient, opened: dict[str, Any], session: Session
+) -> None:
     html = "<script>alert(1)</script><b>bold</b>"
-    response = client.post(f"{opened['path']}/survey/new_branch",
-                           data={"answer_q3": html, "answer_q1": "2"})
+    response = client.post(
+        f"{opened['path']}/survey/new_branch", data={"answer_q3": html, "answer_q1": "2"}
+    )
     assert response.status_code == 200
-    assert session.scalar(select(SurveyAnswer.value).where(SurveyAnswer.question_id == "q3")) == html
+    assert (
+        session.scalar(select(SurveyAnswer.value).where(SurveyAnswer.question_id == "q3")) == html
+    )
 
 
-def test_a_refused_answer_keeps_what_the_customer_wrote(client: FlaskClient,
-                                                       opened: dict[str, Any]) -> None:
-    response = client.post(f"{opened['path']}/survey/new_branch",
-                           data={"answer_q1": "9", "answer_q3": "<i>keep me</i>"})
+def test_a_refused_answer_keeps_what_the_customer_wrote(
+    client: FlaskClient, opened: dict[str, Any]
+) -> None:
+    response = client.post(
+        f"{opened['path']}/survey/new_branch",
+        data={"answer_q1": "9", "answer_q3": "<i>keep me</i>"},
+    )
     html = response.get_data(as_text=True)
     assert "&lt;i&gt;keep me&lt;/i&gt;</textarea>" in html and "<i>keep me</i>" not in html
 
 
 def test_a_survey_the_message_does_not_ask_is_a_customer_page(
-        client: FlaskClient, opened: dict[str, Any], session: Session) -> None:
+    client: FlaskClient, opened: dict[str, Any], session: Session
+) -> None:
     for method in (client.get, client.post):
         response = method(f"{opened['path']}/survey/lobby")
         assert response.status_code == 404
@@ -145,7 +186,8 @@ def test_a_survey_the_message_does_not_ask_is_a_customer_page(
 
 
 def test_the_survey_page_of_a_withdrawn_message_says_so(
-        client: FlaskClient, opened: dict[str, Any], session: Session) -> None:
+    client: FlaskClient, opened: dict[str, Any], session: Session
+) -> None:
     message = session.get(Message, opened["message"]["id"])
     assert message is not None
     message.withdrawn = True
@@ -155,10 +197,18 @@ def test_the_survey_page_of_a_withdrawn_message_says_so(
 
 
 def test_post_messages_opens_a_message_with_the_decisions_survey(
-        client: FlaskClient, with_survey: Bundle, auth: dict[str, str], session: Session) -> None:  # noqa: F811
-    body = {"customer": {"id": "c-9"}, "channel": "sms", "response": {"text": "Done."},
-            "decision": {"bundle": {"version": with_survey.version}, "offers": [],
-                         "surveys": [{"survey": "new_branch", "rule": "r", "ruleset": "surveys"}]}}
+    client: FlaskClient, with_survey: Bundle, auth: dict[str, str], session: Session
+) -> None:  # noqa: F811
+    body = {
+        "customer": {"id": "c-9"},
+        "channel": "sms",
+        "response": {"text": "Done."},
+        "decision": {
+            "bundle": {"version": with_survey.version},
+            "offers": [],
+            "surveys": [{"survey": "new_branch", "rule": "r", "ruleset": "surveys"}],
+        },
+    }
     response = client.post("/api/v1/messages", json=body, headers=auth)
     assert response.status_code == 201
     [link] = response.get_json()["message"]["surveys"]
@@ -167,10 +217,14 @@ def test_post_messages_opens_a_message_with_the_decisions_survey(
 
 
 def test_post_messages_refuses_a_survey_the_bundle_does_not_have(
-        client: FlaskClient, with_survey: Bundle, auth: dict[str, str], session: Session) -> None:  # noqa: F811
-    body = {"customer": {"id": "c-9"}, "channel": "sms", "response": {"text": "Done."},
-            "decision": {"bundle": {"version": with_survey.version},
-                         "surveys": [{"survey": "lobby"}]}}
+    client: FlaskClient, with_survey: Bundle, auth: dict[str, str], session: Session
+) -> None:  # noqa: F811
+    body = {
+        "customer": {"id": "c-9"},
+        "channel": "sms",
+        "response": {"text": "Done."},
+        "decision": {"bundle": {"version": with_survey.version}, "surveys": [{"survey": "lobby"}]},
+    }
     response = client.post("/api/v1/messages", json=body, headers=auth)
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "unknown_survey"
@@ -178,13 +232,23 @@ def test_post_messages_refuses_a_survey_the_bundle_does_not_have(
 
 
 def test_an_offers_feedback_note_is_shown_escaped_above_it(
-        client: FlaskClient, store_bundle: StoreBundle, demo_bundle_body: dict[str, Any],  # noqa: F811
-        auth: dict[str, str]) -> None:  # noqa: F811
-    offers = [{**o, "feedback_note": "We heard you: <b>checks</b> now ship free."}
-              if o["key"] == "overdraft_protection" else o for o in demo_bundle_body["offers"]]
+    client: FlaskClient,
+    store_bundle: StoreBundle,
+    demo_bundle_body: dict[str, Any],  # noqa: F811
+    auth: dict[str, str],
+) -> None:  # noqa: F811
+    offers = [
+        {**o, "feedback_note": "We heard you: <b>checks</b> now ship free."}
+        if o["key"] == "overdraft_protection"
+        else o
+        for o in demo_bundle_body["offers"]
+    ]
     store_bundle(offers=offers)
-    body = {"interaction": CHECKBOOK, "channels": ["sms"],
-            "open_message": {"response": {"text": "Your checks are ordered."}}}
+    body = {
+        "interaction": CHECKBOOK,
+        "channels": ["sms"],
+        "open_message": {"response": {"text": "Your checks are ordered."}},
+    }
     url = client.post("/api/v1/decide", json=body, headers=auth).get_json()["message"]["url"]
     html = client.get("/m/" + url.rsplit("/", 1)[1]).get_data(as_text=True)
     note = html.index("We heard you: &lt;b&gt;checks&lt;/b&gt; now ship free.")

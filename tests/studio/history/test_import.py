@@ -17,48 +17,62 @@ from tests.factories.interactions import csv_text, history, interaction, write_j
 
 
 def _import(session: Session, path: Path, *, redact: bool = False, batch_size: int = 2000):
-    record = interaction_import.create(session, path=path, filename=path.name, redact=redact,
-                                       actor_id=None)
+    record = interaction_import.create(
+        session, path=path, filename=path.name, redact=redact, actor_id=None
+    )
     return interaction_import.run(session, record.id, batch_size=batch_size)
 
 
 def _problems(session: Session, import_id: int) -> list[tuple[int, str]]:
-    return [(p.line, p.field) for p in session.scalars(
-        select(InteractionImportProblem).where(InteractionImportProblem.import_id == import_id)
-        .order_by(InteractionImportProblem.line))]
+    return [
+        (p.line, p.field)
+        for p in session.scalars(
+            select(InteractionImportProblem)
+            .where(InteractionImportProblem.import_id == import_id)
+            .order_by(InteractionImportProblem.line)
+        )
+    ]
 
 
 def _count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Interaction))
 
 
-def test_bad_rows_are_reported_by_line_and_field_and_good_rows_kept(session: Session,
-                                                                    tmp_path: Path) -> None:
+def test_bad_rows_are_reported_by_line_and_field_and_good_rows_kept(
+    session: Session, tmp_path: Path
+) -> None:
     good = history(5)
     bad_channel = interaction(100)
     bad_channel["inquiry"]["channel"] = "fax"
     no_id = interaction(101)
     del no_id["id"]
-    path = write_jsonl(tmp_path / "h.jsonl", [good[0], bad_channel, good[1], "{not json",
-                                              no_id, good[2], "[1, 2]", good[3], good[4]])
+    path = write_jsonl(
+        tmp_path / "h.jsonl",
+        [good[0], bad_channel, good[1], "{not json", no_id, good[2], "[1, 2]", good[3], good[4]],
+    )
     record = _import(session, path)
     assert (record.status, record.imported, record.failed, record.duplicates) == ("done", 5, 4, 0)
-    assert _problems(session, record.id) == [(2, "inquiry.channel"), (4, "row"), (5, "id"),
-                                             (7, "row")]
+    assert _problems(session, record.id) == [
+        (2, "inquiry.channel"),
+        (4, "row"),
+        (5, "id"),
+        (7, "row"),
+    ]
     assert _count(session) == 5
 
 
-def test_duplicates_by_interaction_id_are_skipped_and_counted(session: Session,
-                                                              tmp_path: Path) -> None:
+def test_duplicates_by_interaction_id_are_skipped_and_counted(
+    session: Session, tmp_path: Path
+) -> None:
     first = _import(session, write_jsonl(tmp_path / "a.jsonl", history(10)))
-    second = _import(session, write_jsonl(tmp_path / "b.jsonl", history(10, start=5)
-                                          + [interaction(7)]))
+    second = _import(
+        session, write_jsonl(tmp_path / "b.jsonl", history(10, start=5) + [interaction(7)])
+    )
     assert (first.imported, second.imported, second.duplicates) == (10, 5, 6)
     assert _count(session) == 15
 
 
-def test_gzip_csv_with_bom_and_mixed_line_endings_imports(session: Session,
-                                                          tmp_path: Path) -> None:
+def test_gzip_csv_with_bom_and_mixed_line_endings_imports(session: Session, tmp_path: Path) -> None:
     lines = csv_text(history(6)).split("\n")
     text = "\r\n".join(lines[:3]) + "\r\n" + "\n".join(lines[3:])
     path = tmp_path / "h.csv.gz"
@@ -81,12 +95,20 @@ def test_csv_text_with_a_quoted_newline_stays_one_row(session: Session, tmp_path
 
 
 def test_invalid_utf8_and_oversized_rows_are_reported_and_the_rest_imported(
-        session: Session, tmp_path: Path) -> None:
+    session: Session, tmp_path: Path
+) -> None:
     path = tmp_path / "h.jsonl"
     big = json.dumps(interaction(9, text="x" * (MAX_ROW + 10)))
-    path.write_bytes(json.dumps(interaction(1)).encode() + b"\n"
-                     + json.dumps(interaction(2)).encode()[:-3] + b"\xff\xfe\"}}\n"
-                     + big.encode() + b"\n" + json.dumps(interaction(3)).encode() + b"\n")
+    path.write_bytes(
+        json.dumps(interaction(1)).encode()
+        + b"\n"
+        + json.dumps(interaction(2)).encode()[:-3]
+        + b'\xff\xfe"}}\n'
+        + big.encode()
+        + b"\n"
+        + json.dumps(interaction(3)).encode()
+        + b"\n"
+    )
     record = _import(session, path)
     assert (record.imported, record.failed) == (2, 2)
     messages = [p.message for p in interaction_import.first_problems(session, record)]
@@ -94,7 +116,8 @@ def test_invalid_utf8_and_oversized_rows_are_reported_and_the_rest_imported(
 
 
 def test_a_csv_with_ten_thousand_columns_is_refused_with_nothing_imported(
-        session: Session, tmp_path: Path) -> None:
+    session: Session, tmp_path: Path
+) -> None:
     path = tmp_path / "wide.csv"
     path.write_text(",".join(f"c{i}" for i in range(10_000)) + "\n" + ",".join("1" * 10_000))
     record = _import(session, path)
@@ -110,18 +133,23 @@ def test_unknown_csv_columns_are_named_in_the_refusal(session: Session, tmp_path
     assert record.status == "failed" and "inquiry.intnet is not a field" in record.message
 
 
-def test_redaction_replaces_emails_phones_and_cards_in_stored_text(session: Session,
-                                                                   tmp_path: Path) -> None:
-    row = interaction(1, text="Mail me at ann@example.com or call +1 415 555 0100; "
-                              "card 4111 1111 1111 1111, order 12345.")
+def test_redaction_replaces_emails_phones_and_cards_in_stored_text(
+    session: Session, tmp_path: Path
+) -> None:
+    row = interaction(
+        1,
+        text="Mail me at ann@example.com or call +1 415 555 0100; "
+        "card 4111 1111 1111 1111, order 12345.",
+    )
     record = _import(session, write_jsonl(tmp_path / "h.jsonl", [row]), redact=True)
     stored = session.scalar(select(Interaction).where(Interaction.import_id == record.id))
     assert stored.text == "Mail me at [email] or call [phone]; card [card], order 12345."
     assert stored.body["inquiry"]["text"] == stored.text and stored.redacted
 
 
-def test_an_unknown_file_type_is_refused_before_anything_is_read(session: Session,
-                                                                 tmp_path: Path) -> None:
+def test_an_unknown_file_type_is_refused_before_anything_is_read(
+    session: Session, tmp_path: Path
+) -> None:
     path = tmp_path / "h.xlsx"
     path.write_bytes(b"PK")
     with pytest.raises(interaction_import.ImportRefused, match=".jsonl or .csv"):
@@ -129,17 +157,20 @@ def test_an_unknown_file_type_is_refused_before_anything_is_read(session: Sessio
 
 
 def test_a_cancelled_import_continues_from_its_offset_when_run_again(
-        session: Session, tmp_path: Path) -> None:
+    session: Session, tmp_path: Path
+) -> None:
     path = write_jsonl(tmp_path / "h.jsonl", history(50))
-    record = interaction_import.create(session, path=path, filename=path.name, redact=False,
-                                       actor_id=None)
+    record = interaction_import.create(
+        session, path=path, filename=path.name, redact=False, actor_id=None
+    )
 
     def cancel_after_first_batch(progress) -> None:  # as the Cancel button's request does
         interaction_import.request_cancel(session, progress)
         session.commit()
 
-    first = interaction_import.run(session, record.id, batch_size=20,
-                                   progress=cancel_after_first_batch)
+    first = interaction_import.run(
+        session, record.id, batch_size=20, progress=cancel_after_first_batch
+    )
     assert (first.status, first.imported, first.line) == ("cancelled", 20, 20)
     again = interaction_import.run(session, record.id, batch_size=20)
     assert (again.status, again.imported, again.duplicates) == ("done", 50, 0)

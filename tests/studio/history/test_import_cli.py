@@ -20,8 +20,11 @@ STUDIO = [sys.executable, "-c", "from studio.cli import main; main()"]
 
 
 def _env(tmp_path: Path, url: str) -> dict[str, str]:
-    return {**os.environ, "STUDIO_DATABASE_URL": url,
-            "STUDIO_INSTANCE_PATH": str(tmp_path / "instance")}
+    return {
+        **os.environ,
+        "STUDIO_DATABASE_URL": url,
+        "STUDIO_INSTANCE_PATH": str(tmp_path / "instance"),
+    }
 
 
 def _state(url: str) -> tuple[int, int, str]:
@@ -39,8 +42,12 @@ def test_an_import_killed_midway_continues_where_it_stopped(tmp_path: Path) -> N
     migrate.upgrade(url)
     path = write_jsonl(tmp_path / "history.jsonl", history(60_000))
     env = _env(tmp_path, url)
-    process = subprocess.Popen([*STUDIO, "interactions", "import", str(path)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [*STUDIO, "interactions", "import", str(path)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     while _state(url)[1] < 4_000:
         assert process.poll() is None, "the import finished before it could be killed"
@@ -51,8 +58,13 @@ def test_an_import_killed_midway_continues_where_it_stopped(tmp_path: Path) -> N
     stored, imported, status = _state(url)
     assert status == "running" and 0 < stored == imported < 60_000
 
-    again = subprocess.run([*STUDIO, "interactions", "import", str(path)], env=env,
-                           capture_output=True, text=True, timeout=300)
+    again = subprocess.run(
+        [*STUDIO, "interactions", "import", str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert again.returncode == 0, again.stderr
     assert f"Continuing import #1 of history.jsonl from line {imported:,}" in again.stdout
     assert "done: 60,000 imported, 0 duplicates skipped, 0 rows refused." in again.stdout
@@ -65,7 +77,12 @@ def test_a_file_of_another_kind_is_refused_with_a_hint(tmp_path: Path) -> None:
     migrate.upgrade(url)
     path = tmp_path / "history.xlsx"
     path.write_bytes(b"PK")
-    done = subprocess.run([*STUDIO, "interactions", "import", str(path)],
-                          env=_env(tmp_path, url), capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [*STUDIO, "interactions", "import", str(path)],
+        env=_env(tmp_path, url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1
     assert "error: history.xlsx: name the file .jsonl or .csv" in done.stderr

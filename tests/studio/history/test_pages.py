@@ -17,12 +17,17 @@ from tests.factories.web import post, sign_in_as
 
 def _upload(client: FlaskClient, rows: list, name: str = "h.jsonl"):
     data = "\n".join(json.dumps(r) for r in rows).encode()
-    return post(client, "/history/imports", {"file": (io.BytesIO(data), name)},
-                content_type="multipart/form-data")
+    return post(
+        client,
+        "/history/imports",
+        {"file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
 
 
-def test_an_uploaded_file_is_imported_by_the_job_and_reported(session: Session,
-                                                              client: FlaskClient) -> None:
+def test_an_uploaded_file_is_imported_by_the_job_and_reported(
+    session: Session, client: FlaskClient
+) -> None:
     sign_in_as(client, make_user(session, "service_lead"))
     bad = interaction(99)
     bad["inquiry"]["channel"] = "fax"
@@ -35,16 +40,16 @@ def test_an_uploaded_file_is_imported_by_the_job_and_reported(session: Session,
     assert problems.splitlines()[1].startswith("31,inquiry.channel,")
 
 
-def test_a_wrong_file_type_is_refused_with_a_message(session: Session,
-                                                     client: FlaskClient) -> None:
+def test_a_wrong_file_type_is_refused_with_a_message(session: Session, client: FlaskClient) -> None:
     sign_in_as(client, make_user(session, "service_lead"))
     answer = _upload(client, history(2), name="h.xlsx")
     assert answer.status_code == 422
     assert ".jsonl or .csv" in answer.get_data(as_text=True)
 
 
-def test_search_filters_counts_facets_and_opens_a_timeline(session: Session,
-                                                           client: FlaskClient) -> None:
+def test_search_filters_counts_facets_and_opens_a_timeline(
+    session: Session, client: FlaskClient
+) -> None:
     sign_in_as(client, make_user(session, "service_lead"))
     _upload(client, history(40) + [interaction(500, text="My card was stolen at the mall")])
     page = client.get("/history/?q=stolen+cards").get_data(as_text=True)
@@ -55,8 +60,9 @@ def test_search_filters_counts_facets_and_opens_a_timeline(session: Session,
     assert "Customer c-3" in timeline and "i-3" in timeline
 
 
-def test_a_marketer_searches_but_does_not_see_raw_text(session: Session,
-                                                       client: FlaskClient) -> None:
+def test_a_marketer_searches_but_does_not_see_raw_text(
+    session: Session, client: FlaskClient
+) -> None:
     sign_in_as(client, make_user(session, "service_lead"))
     _upload(client, [interaction(1, text="secret words here")])
     sign_in_as(client, make_user(session, "marketer"))
@@ -67,10 +73,13 @@ def test_a_marketer_searches_but_does_not_see_raw_text(session: Session,
     assert "i-1" in export and "secret words" not in export
 
 
-@pytest.mark.skipif(not history_search.parquet_available(),
-                    reason="Parquet export needs pyarrow: pip install -e '.[cluster]'")
-def test_a_search_exports_to_parquet_with_every_match(session: Session, client: FlaskClient,
-                                                      tmp_path) -> None:
+@pytest.mark.skipif(
+    not history_search.parquet_available(),
+    reason="Parquet export needs pyarrow: pip install -e '.[cluster]'",
+)
+def test_a_search_exports_to_parquet_with_every_match(
+    session: Session, client: FlaskClient, tmp_path
+) -> None:
     import pyarrow.parquet as pq
 
     sign_in_as(client, make_user(session, "service_lead"))
@@ -84,8 +93,9 @@ def test_a_search_exports_to_parquet_with_every_match(session: Session, client: 
     assert table.column("text").to_pylist()[0].startswith("Contact number")
 
 
-def test_an_interaction_is_copied_to_the_sample_library_redacted(session: Session,
-                                                                 client: FlaskClient) -> None:
+def test_an_interaction_is_copied_to_the_sample_library_redacted(
+    session: Session, client: FlaskClient
+) -> None:
     from studio.services import samples
 
     sign_in_as(client, make_user(session, "service_lead"))

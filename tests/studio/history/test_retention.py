@@ -21,13 +21,15 @@ NOW = datetime(2026, 12, 1, tzinfo=UTC)
 def _store(session: Session, tmp_path: Path, ages: list[int]) -> None:
     rows = [interaction(n, days_ago=age, now=NOW) for n, age in enumerate(ages)]
     path = write_jsonl(tmp_path / "h.jsonl", rows)
-    record = interaction_import.create(session, path=path, filename=path.name, redact=False,
-                                       actor_id=None)
+    record = interaction_import.create(
+        session, path=path, filename=path.name, redact=False, actor_id=None
+    )
     interaction_import.run(session, record.id)
 
 
-def test_interactions_older_than_the_retention_are_deleted(session: Session,
-                                                           tmp_path: Path) -> None:
+def test_interactions_older_than_the_retention_are_deleted(
+    session: Session, tmp_path: Path
+) -> None:
     _store(session, tmp_path, [1, 10, 40, 400])
     retention.set_retention_days(session, "30", actor_id=None)
     assert retention.apply(session, now=NOW) == 2

@@ -19,10 +19,12 @@ def _change_offer(session: Session, key: str, **fields) -> ChangeRequest:
     author = session.scalar(select(User).where(User.email == "mara@demo.studio"))
     offer = artifacts.find(session, "offer", key)
     body = {**artifacts.head(session, offer).body, **fields}
-    artifacts.save(session, offer, body=body, base_number=offer.head_number,
-                   actor_id=author.id, summary="edit")
-    return submission.submit(session, author=author, title=f"Edit {key}", description="",
-                             artifact_ids=[str(offer.id)])
+    artifacts.save(
+        session, offer, body=body, base_number=offer.head_number, actor_id=author.id, summary="edit"
+    )
+    return submission.submit(
+        session, author=author, title=f"Edit {key}", description="", artifact_ids=[str(offer.id)]
+    )
 
 
 def test_an_offer_renders_for_the_samples_that_get_it(app: Flask, session: Session) -> None:
@@ -42,15 +44,15 @@ def _email(app: Flask, session: Session) -> str:
 
 
 def test_the_email_renders_in_the_channels_default_layout_not_the_first_by_name(
-        app: Flask, session: Session) -> None:
+    app: Flask, session: Session
+) -> None:
     with app.app_context():
         seed_demo(session)
     html = _email(app, session)  # email_response_footer: the first email layout made
     assert "While you" in html and "Your conversation history" not in html
 
 
-def test_the_admins_default_layout_choice_is_the_one_rendered(app: Flask,
-                                                             session: Session) -> None:
+def test_the_admins_default_layout_choice_is_the_one_rendered(app: Flask, session: Session) -> None:
     with app.app_context():
         seed_demo(session)
     session.merge(Setting(key="default_layouts", value={"email_html": "promotional_email"}))
@@ -60,7 +62,8 @@ def test_the_admins_default_layout_choice_is_the_one_rendered(app: Flask,
 
 
 def test_a_sample_is_decided_as_if_it_happened_today() -> None:
-    moved = as_of_today({"at": "2026-11-20T10:15:00Z", "id": "x"},
-                        datetime(2026, 12, 2, 9, 30, tzinfo=UTC))
+    moved = as_of_today(
+        {"at": "2026-11-20T10:15:00Z", "id": "x"}, datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+    )
     assert moved == {"at": "2026-12-02T09:30:00Z", "id": "x"}
     assert date.fromisoformat(moved["at"][:10]) == date(2026, 12, 2)

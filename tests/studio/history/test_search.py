@@ -15,8 +15,9 @@ from tests.factories.interactions import history, interaction, write_jsonl
 
 def _store(session: Session, tmp_path: Path, rows: list[dict]) -> None:
     path = write_jsonl(tmp_path / "h.jsonl", rows)
-    record = interaction_import.create(session, path=path, filename=path.name, redact=False,
-                                       actor_id=None)
+    record = interaction_import.create(
+        session, path=path, filename=path.name, redact=False, actor_id=None
+    )
     assert interaction_import.run(session, record.id).imported == len(rows)
 
 
@@ -25,20 +26,26 @@ def _search(session: Session, **args: str) -> history_search.SearchResult:
 
 
 def test_text_search_matches_every_word_stemmed_and_ignores_query_syntax(
-        session: Session, tmp_path: Path) -> None:
-    _store(session, tmp_path, [interaction(n, text=f"Neutral contact {n}") for n in range(20)] + [
-        interaction(100, text="My cards were stolen yesterday"),
-        interaction(101, text="Stolen phone, not a card"),
-        interaction(102, text='Weird "quotes" AND NOT (syntax) * here')])
-    assert {h.interaction_id for h in _search(session, q="stolen card").items} == \
-        {"i-100", "i-101"}
-    assert [h.interaction_id for h in _search(session, q='"quotes" NOT (syntax*').items] == \
-        ["i-102"]
+    session: Session, tmp_path: Path
+) -> None:
+    _store(
+        session,
+        tmp_path,
+        [interaction(n, text=f"Neutral contact {n}") for n in range(20)]
+        + [
+            interaction(100, text="My cards were stolen yesterday"),
+            interaction(101, text="Stolen phone, not a card"),
+            interaction(102, text='Weird "quotes" AND NOT (syntax) * here'),
+        ],
+    )
+    assert {h.interaction_id for h in _search(session, q="stolen card").items} == {"i-100", "i-101"}
+    assert [h.interaction_id for h in _search(session, q='"quotes" NOT (syntax*').items] == [
+        "i-102"
+    ]
     assert _search(session, q="nothingmatchesthis").total == 0
 
 
-def test_filters_combine_and_facets_count_the_matches(session: Session,
-                                                      tmp_path: Path) -> None:
+def test_filters_combine_and_facets_count_the_matches(session: Session, tmp_path: Path) -> None:
     _store(session, tmp_path, history(60))
     result = _search(session, channel="phone")
     assert result.total == 12 and {h.channel for h in result.items} == {"phone"}
@@ -58,17 +65,28 @@ def test_pages_hold_25_rows_newest_first(session: Session, tmp_path: Path) -> No
     assert [h.at for h in first.items] == sorted((h.at for h in first.items), reverse=True)
 
 
-def test_received_offer_and_complained_join_the_customers_events(session: Session,
-                                                                 tmp_path: Path) -> None:
+def test_received_offer_and_complained_join_the_customers_events(
+    session: Session, tmp_path: Path
+) -> None:
     _store(session, tmp_path, history(30))
-    session.add_all([
-        FeedbackEvent(event_id="e1", type="shown", offer_key="refill_savings",
-                      customer_id="c-3", at=utcnow()),
-        FeedbackEvent(event_id="e2", type="complaint", offer_key="", customer_id="c-4",
-                      at=utcnow())])
+    session.add_all(
+        [
+            FeedbackEvent(
+                event_id="e1",
+                type="shown",
+                offer_key="refill_savings",
+                customer_id="c-3",
+                at=utcnow(),
+            ),
+            FeedbackEvent(
+                event_id="e2", type="complaint", offer_key="", customer_id="c-4", at=utcnow()
+            ),
+        ]
+    )
     session.flush()
-    assert {h.customer_id for h in _search(session, received_offer="refill_savings").items} \
-        == {"c-3"}
+    assert {h.customer_id for h in _search(session, received_offer="refill_savings").items} == {
+        "c-3"
+    }
     assert {h.customer_id for h in _search(session, complained="1").items} == {"c-4"}
 
 
@@ -78,9 +96,12 @@ def test_a_bad_date_or_attribute_is_a_problem_not_an_error(session: Session) -> 
 
 
 def test_saved_searches_come_back_with_their_filters(session: Session) -> None:
-    saved = history_search.save(session, name="Phone complaints",
-                                params=SearchParams(channel="phone", complained="1"),
-                                owner_id=None)
+    saved = history_search.save(
+        session,
+        name="Phone complaints",
+        params=SearchParams(channel="phone", complained="1"),
+        owner_id=None,
+    )
     assert isinstance(saved, SavedSearch)
     assert [s.name for s in history_search.saved_for(session, None)] == ["Phone complaints"]
     assert history_search.params_of(saved) == SearchParams(channel="phone", complained="1")
