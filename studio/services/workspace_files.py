@@ -1,6 +1,7 @@
 """The workspace as plain files: export for review or moving, import as drafts.
 
-`export` writes every offer, layout, ruleset, the interaction schema and the tone lexicon
+`export` writes every offer, layout, ruleset, the interaction schema, the tone lexicon
+and the contact policy
 at their head (or approved) revision into a folder a person can read and diff:
 
     workspace.json            format, time, state, and each artifact's kind, key, name
@@ -10,6 +11,7 @@ at their head (or approved) revision into a folder a person can read and diff:
     rulesets/<key>.rules      the rule source
     schema.json               the interaction schema
     lexicon.txt               the distress terms, one per line
+    policy.policy             the workspace contact policy
 
 `import_folder` reads such a folder back through the same services the editors use, so
 every file is validated exactly as a save in the studio would be. A changed artifact
@@ -31,12 +33,20 @@ from typing import Any, Final
 from sqlalchemy.orm import Session
 
 from studio.errors import EditConflict, FieldError, StudioError, ValidationFailed
-from studio.services import artifacts, layouts, lexicon, offers, rulesets, workspace
+from studio.services import (
+    artifacts,
+    contact_policy,
+    layouts,
+    lexicon,
+    offers,
+    rulesets,
+    workspace,
+)
 
 FORMAT: Final = "pos-studio-workspace/1"
 MANIFEST: Final = "workspace.json"
 MAX_FILE_BYTES: Final = 16 * 1024 * 1024
-_KINDS: Final = ("offer", "layout", "ruleset", "schema", "lexicon")
+_KINDS: Final = ("offer", "layout", "ruleset", "schema", "lexicon", "policy")
 
 
 class WorkspaceFilesError(StudioError):
@@ -108,6 +118,8 @@ def _write_entry(folder: Path, kind: str, key: str, body: dict[str, Any]) -> Non
     elif kind == "lexicon":
         terms = body.get("distress") or []
         _write(folder / "lexicon.txt", "".join(f"{term}\n" for term in terms))
+    elif kind == "policy":
+        _write(folder / "policy.policy", str(body.get("source", "")))
 
 
 def _layout_suffix(body: Mapping[str, Any]) -> str:
@@ -195,6 +207,7 @@ def _file_of(kind: str, key: str) -> str:
         "ruleset": f"rulesets/{key}.rules",
         "schema": "schema.json",
         "lexicon": "lexicon.txt",
+        "policy": "policy.policy",
     }[kind]
 
 
@@ -283,6 +296,18 @@ def _import_one(
             return "unchanged"
         rulesets.save_schema(
             session, body, actor_id=actor_id, base_number=existing.head_number if existing else None
+        )
+        return "updated" if existing is not None else "created"
+    if kind == "policy":
+        source = _read(folder / "policy.policy")
+        if existing is not None and head is not None and head.get("source") == source:
+            return "unchanged"
+        contact_policy.save(
+            session,
+            source,
+            base_number=existing.head_number if existing else 0,
+            actor_id=actor_id,
+            summary=summary,
         )
         return "updated" if existing is not None else "created"
     text = _read(folder / "lexicon.txt")

@@ -51,6 +51,8 @@ def test_an_export_is_readable_files_and_importing_it_unchanged_changes_nothing(
     assert any((folder / "layouts").glob("*.mjml"))
     if "lexicon" in kinds:
         assert (folder / "lexicon.txt").read_text().strip()
+    assert "policy" in kinds  # the demo's contact policy, as its source
+    assert "at most" in (folder / "policy.policy").read_text()
     before = _heads(demo)
 
     again = runner.invoke(main, ["workspace", "import", str(folder), "--author", "sam@demo.studio"])
