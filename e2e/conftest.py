@@ -16,12 +16,18 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from studio import migrate
 from studio.db import get_database
 from studio.demo import seed_demo
 from tests.factories.apps import make_app
+
+# The suite runs the browser tests beside the others on a 2-core machine; an htmx answer
+# can take longer than Playwright's 5 s default there. Assertions still fail on a wrong
+# page, only later.
+expect.set_options(timeout=15_000)
 
 
 def _chromium() -> str:
