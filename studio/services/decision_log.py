@@ -25,6 +25,7 @@ from studio.errors import NotAllowed, Refusal
 from studio.models import Decision, FeedbackEvent, Setting, User, utcnow
 from studio.roles import ADMIN
 from studio.services import rollups
+from studio.services.batch_report import BatchReport, refusal_dict
 from studio.services.json_shape import check_object, expect_types, is_int
 from studio.services.messages import hash_customer
 
@@ -134,28 +135,12 @@ class ItemResult:
             "status": self.status,
         }
         if self.error is not None:
-            out["error"] = {
-                "code": self.error.code,
-                "message": self.error.message,
-                "field": self.error.field,
-            }
+            out["error"] = refusal_dict(self.error)
         return out
 
 
-@dataclass(frozen=True)
-class DecisionReport:
-    results: list[ItemResult]
-
-    def count(self, status: str) -> int:
-        return sum(1 for r in self.results if r.status == status)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "stored": self.count("stored"),
-            "duplicates": self.count("duplicate"),
-            "rejected": self.count("rejected"),
-            "results": [r.to_dict() for r in self.results],
-        }
+class DecisionReport(BatchReport[ItemResult]):
+    """The answer to one batch (`studio.services.batch_report`)."""
 
 
 def ingest(session: Session, body: Any, *, now: datetime | None = None) -> DecisionReport | Refusal:

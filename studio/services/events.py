@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from studio.errors import Refusal
 from studio.models import FeedbackEvent
 from studio.services import contact_history, outcomes
+from studio.services.batch_report import BatchReport, refusal_dict
 from studio.services.json_shape import check_object, expect_types, is_int
 
 EVENT_TYPES: Final = ("shown", "clicked", "accepted", "declined", "complaint", "nps")
@@ -64,28 +65,12 @@ class EventResult:
                 {"code": w.code, "message": w.message, "field": w.field} for w in self.warnings
             ]
         if self.error is not None:
-            out["error"] = {
-                "code": self.error.code,
-                "message": self.error.message,
-                "field": self.error.field,
-            }
+            out["error"] = refusal_dict(self.error)
         return out
 
 
-@dataclass(frozen=True)
-class IngestReport:
-    results: list[EventResult]
-
-    def count(self, status: str) -> int:
-        return sum(1 for r in self.results if r.status == status)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "stored": self.count("stored"),
-            "duplicates": self.count("duplicate"),
-            "rejected": self.count("rejected"),
-            "results": [r.to_dict() for r in self.results],
-        }
+class IngestReport(BatchReport[EventResult]):
+    """The answer to one batch (`studio.services.batch_report`)."""
 
 
 def ingest(session: Session, body: Any, *, now: datetime | None = None) -> IngestReport | Refusal:
