@@ -45,7 +45,7 @@ def offer_dict(**changes: Any) -> dict[str, Any]:
         "description": "An offer for tests.",
         "owner": "Marketing",
         "valid_from": "2026-01-01",
-        "valid_to": "2026-12-31",
+        "valid_to": "2030-12-31",
         "value": 10.0,
         "eligible_when": "customer.authenticated",
         "status": "active",

@@ -46,9 +46,9 @@ def test_refill_savings_uses_active_content() -> None:
 
 def test_from_dict_builds_typed_values() -> None:
     offer = make_offer(overrides={"chat_buttons": [{"label": "Yes", "action": "accept"}]})
-    assert offer.valid_from == date(2026, 1, 1) and offer.valid_to == date(2026, 12, 31)
+    assert offer.valid_from == date(2026, 1, 1) and offer.valid_to == date(2030, 12, 31)
     assert offer.overrides.chat_buttons == (ChatButton("Yes", action="accept"),)
-    assert offer.is_valid_on(date(2026, 6, 1)) and not offer.is_valid_on(date(2027, 1, 1))
+    assert offer.is_valid_on(date(2026, 6, 1)) and not offer.is_valid_on(date(2031, 1, 1))
 
 
 @pytest.mark.parametrize(

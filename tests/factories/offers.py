@@ -42,7 +42,7 @@ BASE_BODY: dict[str, Any] = {
     "description": "Offered with a checkbook order.",
     "owner": "Retail banking marketing",
     "valid_from": "2026-01-01",
-    "valid_to": "2026-12-31",
+    "valid_to": "2030-12-31",
     "value": 120.0,
     "eligible_when": "",
     "status": "active",
