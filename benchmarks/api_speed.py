@@ -8,7 +8,10 @@ production") on 127.0.0.1, with the demo workspace published. Prints, at concurr
 - `GET /api/v1/bundles/current` answered 304 (the revalidation every client makes) and
   answered 200 with the full bundle;
 - `POST /api/v1/decide` for the demo bundle's checkbook interaction (each one logged in
-  the decision log, as in production);
+  the decision log and the contact history, as in production), for customers taken in
+  turn from a pool of `--customers` (default 200: a point of service sees many
+  customers, and one customer asked about thousands of times a second would only
+  measure that customer's growing contact history);
 - each with requests per second and p50 / p99 latency, and the same figures for nginx on
   the same machine serving the same answer bytes (a static 304, the bundle bytes, one
   captured /decide answer), with the ratio studio / nginx;
@@ -159,7 +162,7 @@ def start_nginx(
     root = folder / "nginx"
     (root / "html" / "api" / "v1" / "bundles").mkdir(parents=True)
     (root / "html" / "api" / "v1" / "bundles" / "current").write_bytes(bundle)
-    (root / "html" / "decision.json").write_bytes(decision)
+    (root / "html" / "api" / "v1" / "decide").write_bytes(decision)
     for path in [root, *root.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     folder.chmod(0o755)
@@ -188,9 +191,8 @@ http {{
       {added}
     }}
     # The static module answers a POST 405; error_page turns that into a GET of the
-    # captured answer, so nginx reads the request and sends the file.
-    location = /api/v1/decide {{ error_page 405 =200 /decision.json; }}
-    location = /decision.json {{ internal; default_type application/json; }}
+    # same file (the captured answer), so nginx reads the request and sends the bytes.
+    location = /api/v1/decide {{ default_type application/json; error_page 405 =200 $uri; }}
   }}
 }}
 """
@@ -234,8 +236,12 @@ def wrk(
     *,
     body: Path | None = None,
     script_folder: Path | None = None,
+    customers: int = 1,
 ) -> Load:
-    """wrk with 2 threads and `connections` kept-alive connections; its figures."""
+    """wrk with 2 threads and `connections` kept-alive connections; its figures.
+
+    With `body`, each request POSTs that file with `CUSTOMER` replaced by the next
+    customer id of a pool of `customers`."""
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
@@ -243,7 +249,10 @@ def wrk(
         script = script_folder / "post.lua"
         script.write_text(
             f'wrk.method = "POST"\nlocal f = io.open("{body}", "rb")\n'
-            'wrk.body = f:read("*a")\nf:close()\n'
+            'local template = f:read("*a")\nf:close()\nlocal n = 0\n'
+            "request = function()\n  n = n + 1\n"
+            f"  local id = '\"c-' .. tostring(n % {customers}) .. '\"'\n"
+            "  return wrk.format(nil, nil, nil, (template:gsub('\"CUSTOMER\"', id)))\nend\n"
         )
         command += ["-s", str(script)]
     output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
@@ -271,15 +280,15 @@ def decide_body(customer: int) -> bytes:
     return json.dumps({"interaction": interaction}).encode()
 
 
-def server_times(app: Any, token: str, first: int, count: int) -> list[float]:
+def server_times(app: Any, token: str, count: int, customers: int) -> list[float]:
     """Milliseconds per WSGI call of POST /decide, answer read to its last byte, for
-    customers `first` .. `first + count - 1`."""
+    customers taken in turn from a pool of `customers`."""
     from werkzeug.test import EnvironBuilder
 
     base = EnvironBuilder(
         path="/api/v1/decide",
         method="POST",
-        data=decide_body(first),
+        data=decide_body(0),
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     ).get_environ()
     statuses: list[str] = []
@@ -288,8 +297,8 @@ def server_times(app: Any, token: str, first: int, count: int) -> list[float]:
         statuses.append(status)
 
     samples = []
-    for customer in range(first, first + count):
-        body = decide_body(customer)
+    for call in range(count):
+        body = decide_body(call % customers)
         environ = {**base, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
         start = time.perf_counter()
         answer = app(environ, start_response)
@@ -330,22 +339,23 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--decisions", type=int, default=2000)
+    parser.add_argument("--customers", type=int, default=200)
     options = parser.parse_args()
     missing = [tool for tool in ("wrk", "nginx") if shutil.which(tool) is None]
     with tempfile.TemporaryDirectory(prefix="api-speed-") as name:
         folder = Path(name)
         url, token, keys = prepare(folder)
         body_file = folder / "decide.json"
-        body = json.dumps({"interaction": CHECKBOOK}).encode()
-        body_file.write_bytes(body)
+        body = decide_body(0)
+        body_file.write_bytes(body.replace(b'"c-0"', b'"CUSTOMER"'))
         auth = {"Authorization": f"Bearer {token}"}
         post = {**auth, "Content-Type": "application/json"}
 
         app = create_app(
             {"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance", "SECRET_KEY": "bench"}
         )
-        server_times(app, token, 1, 200)  # warm: bundle loaded, token checked
-        inside = server_times(app, token, 1000, options.decisions)
+        server_times(app, token, 200, options.customers)  # warm: bundle loaded, token checked
+        inside = server_times(app, token, options.decisions, options.customers)
 
         port = free_port()
         server = start_studio(folder, url, port)
@@ -360,7 +370,8 @@ def main() -> None:
                 f"demo bundle {len(bundle) / 1024:.0f} KB, /decide answer "
                 f"{len(decision) / 1024:.1f} KB; studio: `studio serve --production` "
                 f"(studio/gunicorn.conf.py defaults); 127.0.0.1, {options.connections} "
-                f"kept-alive connections, {options.seconds} s per run"
+                f"kept-alive connections, {options.seconds} s per run, /decide for "
+                f"{options.customers} customers in turn"
             )
             print(f"load average before the runs: {os.getloadavg()}")
             figures: dict[str, tuple[Load, Load | None]] = {}
@@ -405,6 +416,7 @@ def main() -> None:
                             connections,
                             body=body_file,
                             script_folder=folder,
+                            customers=options.customers,
                         ),
                         post,
                     ),

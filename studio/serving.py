@@ -23,7 +23,7 @@ import socket
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.gthread import ThreadWorker  # type: ignore[import-untyped]
 from werkzeug.exceptions import RequestTimeout
 
 DEFAULT_BODY_TIMEOUT: Final = 10.0
@@ -85,7 +85,7 @@ def body_timeout_from_env() -> float:
     return float(os.environ.get("STUDIO_BODY_TIMEOUT") or DEFAULT_BODY_TIMEOUT)
 
 
-class FreeThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is untyped
+class FreeThreadWorker(ThreadWorker):
     """gunicorn's gthread worker that accepts a connection only while a thread is free.
 
     gthread itself stops accepting only at `worker_connections`, a count that includes
