@@ -22,6 +22,9 @@ production") on 127.0.0.1, with the demo workspace published. Prints, at concurr
 - the Python client's local decision time for the same interaction.
 
 Run: .venv/bin/python benchmarks/api_speed.py [--seconds 5] [--connections 8]
+         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
+The studio's database is a SQLite file (the default configuration) unless `--postgres`
+names an admin URL: a database is then created for the run and dropped after it.
 Needs wrk and nginx (Debian: apt-get install -y wrk nginx-light); without them it says
 so and prints the figures it can.
 """
@@ -41,12 +44,14 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Mapping
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import create_engine, make_url, select, text, update
 
 import dsl
 from studio import create_app, migrate
@@ -98,9 +103,30 @@ def studio_env(folder: Path, url: str) -> dict[str, str]:
     }
 
 
-def prepare(folder: Path) -> tuple[str, str, list[dict[str, str]]]:
-    """A migrated, seeded studio with the demo published; returns (db url, token, keys)."""
-    url = f"sqlite:///{folder / 'studio.sqlite3'}"
+@contextmanager
+def database(folder: Path, postgres: str | None) -> Iterator[str]:
+    """The URL of an empty database for the run: a SQLite file, or a new PostgreSQL one."""
+    if postgres is None:
+        yield f"sqlite:///{folder / 'studio.sqlite3'}"
+        return
+    name = f"api_speed_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(postgres).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def prepare(folder: Path, url: str) -> tuple[str, list[dict[str, str]]]:
+    """A migrated, seeded studio with the demo published; returns (token, keys)."""
     migrate.upgrade(url)
     app = create_app(
         {"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance", "SECRET_KEY": "bench"}
@@ -118,7 +144,8 @@ def prepare(folder: Path) -> tuple[str, str, list[dict[str, str]]]:
     ).secret
     session.commit()
     session.close()
-    return url, token, ring.public_keys()
+    get_database(app).engine.dispose()
+    return token, ring.public_keys()
 
 
 def free_port() -> int:
@@ -340,11 +367,15 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--decisions", type=int, default=2000)
     parser.add_argument("--customers", type=int, default=200)
+    parser.add_argument("--postgres", metavar="ADMIN_URL", default=None)
     options = parser.parse_args()
     missing = [tool for tool in ("wrk", "nginx") if shutil.which(tool) is None]
-    with tempfile.TemporaryDirectory(prefix="api-speed-") as name:
+    with (
+        tempfile.TemporaryDirectory(prefix="api-speed-") as name,
+        database(Path(name), options.postgres) as url,
+    ):
         folder = Path(name)
-        url, token, keys = prepare(folder)
+        token, keys = prepare(folder, url)
         body_file = folder / "decide.json"
         body = decide_body(0)
         body_file.write_bytes(body.replace(b'"c-0"', b'"CUSTOMER"'))
@@ -371,7 +402,8 @@ def main() -> None:
                 f"{len(decision) / 1024:.1f} KB; studio: `studio serve --production` "
                 f"(studio/gunicorn.conf.py defaults); 127.0.0.1, {options.connections} "
                 f"kept-alive connections, {options.seconds} s per run, /decide for "
-                f"{options.customers} customers in turn"
+                f"{options.customers} customers in turn; database: "
+                f"{'PostgreSQL' if options.postgres else 'SQLite file'}"
             )
             print(f"load average before the runs: {os.getloadavg()}")
             figures: dict[str, tuple[Load, Load | None]] = {}
