@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 from studio import db, jobs, loop_jobs, security  # noqa: F401 (loop_jobs registers jobs)
+from studio.api import revalidation
 from studio.config import flask_config, load_settings
 from studio.errors import NotAllowed, ValidationFailed
 from studio.outages import database_unavailable, install_repeat_filter
@@ -45,6 +46,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_error_pages(app)
     _register_template_helpers(app)
+    revalidation.install(app)  # the bundle 304 answered before Flask's stack
     for name in (app.logger.name, "studio.api.auth", "studio.services.bundle_cache"):
         install_repeat_filter(logging.getLogger(name))
     return app

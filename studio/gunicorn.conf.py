@@ -2,10 +2,11 @@
 
     gunicorn -c studio/gunicorn.conf.py 'studio:create_app()'
 
-Threaded workers (gthread) so a slow client holds one thread, not a whole worker; each
-wait for request-body bytes is bounded (`studio.serving.BodyTimeout`); header sizes are
-capped. Every number can be set from the environment; docs/operations.md, "Serving in
-production", explains them.
+Threaded workers (`studio.serving.FreeThreadWorker`, gunicorn's gthread) so a slow client
+holds one thread, not a whole worker; connections are kept alive between requests
+without holding a thread; each wait for request-body bytes is bounded
+(`studio.serving.BodyTimeout`); header sizes are capped. Every number can be set from
+the environment; docs/operations.md, "Serving in production", explains them.
 """
 
 from __future__ import annotations
@@ -15,20 +16,20 @@ import os
 from studio.serving import BodyTimeout, body_timeout_from_env
 
 bind = os.environ.get("STUDIO_BIND", "127.0.0.1:8000")
-worker_class = "gthread"
+worker_class = "studio.serving.FreeThreadWorker"
+# One process per core: the GIL lets one thread of a process run Python at a time.
 workers = int(os.environ.get("STUDIO_WEB_WORKERS", "2"))
 threads = int(os.environ.get("STUDIO_WEB_THREADS", "8"))
 # A worker whose main loop stops for this long is restarted (the threads keep it alive
 # while they serve slow requests; a hung worker is what this catches).
 timeout = int(os.environ.get("STUDIO_WEB_TIMEOUT", "30"))
 graceful_timeout = 30
-# A worker takes no more connections than it has threads, so a worker whose threads are
-# all held by slow clients stops accepting and the others take the new connections
-# (instead of queueing them behind the slow ones). That leaves no room for idle
-# keep-alive connections, so keep-alive is off unless more connections are allowed;
-# a proxy in front keeps client connections alive if you want that.
-worker_connections = int(os.environ.get("STUDIO_WEB_CONNECTIONS", str(threads)))
-keepalive = 5 if worker_connections > threads else 0
+# A worker accepts a new connection only while one of its threads is free, so a worker
+# whose threads are all held by slow clients leaves new connections to the others
+# (FreeThreadWorker). Idle kept-alive connections wait in the poller, holding no
+# thread; `worker_connections` caps them with the busy ones.
+worker_connections = int(os.environ.get("STUDIO_WEB_CONNECTIONS", "1000"))
+keepalive = int(os.environ.get("STUDIO_WEB_KEEPALIVE", "5"))
 limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190

@@ -2,10 +2,18 @@
 
 A sync worker reads a request body with no time limit, so a few connections that send
 the headers of a `POST /sign-in` and then trickle (or never send) the body hold every
-worker. `studio/gunicorn.conf.py` runs threaded workers (gthread, several threads per
-worker) and wraps the app in `BodyTimeout`: each read of the request body may wait at
-most `seconds` for the client, after which the request is answered `408 Request Timeout`
-and nothing more is read from that connection, so the thread is free again.
+worker. `studio/gunicorn.conf.py` runs threaded workers (`FreeThreadWorker`, gunicorn's
+gthread with several threads per worker) and wraps the app in `BodyTimeout`: each read
+of the request body may wait at most `seconds` for the client, after which the request
+is answered `408 Request Timeout` and nothing more is read from that connection, so the
+thread is free again.
+
+Connections are kept alive between requests (a downstream client that revalidates its
+bundle or asks `/decide` many times a second pays no new connection each time). An idle
+kept-alive connection waits in the worker's poller and holds no thread, and a worker
+accepts a new connection only while one of its threads is free: a worker whose threads
+are all held by slow clients leaves new connections to the other workers instead of
+queueing them behind the slow ones.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import socket
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
+from gunicorn.workers.gthread import ThreadWorker  # type: ignore[import-untyped]
 from werkzeug.exceptions import RequestTimeout
 
 DEFAULT_BODY_TIMEOUT: Final = 10.0
@@ -74,3 +83,34 @@ class BodyTimeout:
 def body_timeout_from_env() -> float:
     """`STUDIO_BODY_TIMEOUT` seconds, else the default."""
     return float(os.environ.get("STUDIO_BODY_TIMEOUT") or DEFAULT_BODY_TIMEOUT)
+
+
+class FreeThreadWorker(ThreadWorker):
+    """gunicorn's gthread worker that accepts a connection only while a thread is free.
+
+    gthread itself stops accepting only at `worker_connections`, a count that includes
+    idle kept-alive connections; with keep-alive on, that count must be far above the
+    thread count, and a worker with every thread pinned by a slow client would go on
+    accepting connections and queue them behind those clients. Here the connections
+    that hold or wait for a thread (all of them but the idle kept-alive ones and those
+    still waiting for their first byte in the poller) are counted against the threads.
+    Written against gunicorn 27's gthread (`set_accept_enabled`, `accept`).
+    """
+
+    def busy(self) -> int:
+        """Connections being served or queued for a thread."""
+        return int(self.nr_conns) - len(self.keepalived_conns) - len(self.pending_conns)
+
+    def has_free_thread(self) -> bool:
+        return self.busy() < int(self.cfg.threads)
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        super().set_accept_enabled(enabled and self.has_free_thread())
+
+    def accept(self, listener: socket.socket) -> None:
+        if not self.has_free_thread():
+            # Leave the connection in the listen queue for a worker with a free thread;
+            # the run loop asks again after each finished request.
+            super().set_accept_enabled(False)
+            return
+        super().accept(listener)

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Final, TypeVar
 
-from flask import current_app, g, request
+from flask import Flask, current_app, g, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from studio.api.errors import ApiError
@@ -36,6 +36,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_TTL_SECONDS: Final = 2.0
 DEFAULT_STALE_SECONDS: Final = 300.0
 MAX_ENTRIES: Final = 10_000
+#: A longer Authorization value is refused without hashing or looking it up.
+MAX_SECRET: Final = 200
 _EXTENSION: Final = "studio.api.token_cache"
 
 log = logging.getLogger("studio.api.auth")
@@ -73,6 +75,14 @@ class TokenCache:
             self._entries[token_hash] = (now, found)
         return found
 
+    def fresh(self, token_hash: str) -> tuple[bool, Credential | None]:
+        """(True, what the database said) if that answer is younger than `ttl`, else
+        (False, None): the answer `lookup` would give without asking the database."""
+        entry = self._entries.get(token_hash)
+        if entry is not None and time.monotonic() - entry[0] < self.ttl:
+            return True, entry[1]
+        return False, None
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
@@ -86,6 +96,11 @@ def token_cache() -> TokenCache:
         stale = float(current_app.config.get("API_TOKEN_STALE_SECONDS", DEFAULT_STALE_SECONDS))
         cache = current_app.extensions.setdefault(_EXTENSION, TokenCache(ttl, stale))
     return cache
+
+
+def existing_token_cache(app: Flask) -> TokenCache | None:
+    """`app`'s cache if a request has made it yet (no app context needed)."""
+    return app.extensions.get(_EXTENSION)
 
 
 def forget_tokens() -> None:
@@ -109,11 +124,17 @@ def _load(token_hash: str) -> Credential | None:
     return found
 
 
+def bearer_secret(authorization: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` value, None for any other value."""
+    scheme, _, secret = authorization.partition(" ")
+    secret = secret.strip()
+    return secret if scheme.lower() == "bearer" and secret else None
+
+
 def authenticate(scope: str) -> Credential | ApiError:
     """The request's credential if its token is valid and holds `scope`."""
-    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-    secret = secret.strip()
-    if scheme.lower() != "bearer" or not secret:
+    secret = bearer_secret(request.headers.get("Authorization", ""))
+    if secret is None:
         return ApiError(
             401,
             "unauthenticated",
@@ -122,7 +143,7 @@ def authenticate(scope: str) -> Credential | ApiError:
             headers={"WWW-Authenticate": 'Bearer realm="studio"'},
         )
     credential = None
-    if len(secret) <= 200:
+    if len(secret) <= MAX_SECRET:
         credential = token_cache().lookup(api_tokens.hash_token(secret), _load)
     if credential is None or not credential.active:
         return ApiError(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from flask import current_app
+from flask import Flask, current_app
 
 from studio.services.bundle_cache import DEFAULT_TTL_SECONDS, BundleCache
 
@@ -19,3 +19,8 @@ def bundle_cache() -> BundleCache:
             _EXTENSION, BundleCache(ttl, instance_path=current_app.instance_path)
         )
     return cache
+
+
+def existing_bundle_cache(app: Flask) -> BundleCache | None:
+    """`app`'s cache if a request has made it yet (no app context needed)."""
+    return app.extensions.get(_EXTENSION)

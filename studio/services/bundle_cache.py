@@ -126,12 +126,24 @@ class BundleCache:
         self._runtimes: OrderedDict[tuple[int, str], BundleRuntime] = OrderedDict()
         self._lock = threading.Lock()
 
+    def fresh_current(self) -> tuple[bool, Pointer | None]:
+        """(True, pointer) while `current` would answer without a query, else (False, None)."""
+        cached = self._pointer
+        if (
+            cached is not None
+            and cached[1] == _generation
+            and time.monotonic() - cached[0] < self.ttl
+        ):
+            return True, cached[2]
+        return False, None
+
     def current(self, session: Callable[[], Session]) -> Pointer | None:
         """The current bundle's pointer; no query while fresh and nothing was published."""
+        fresh, pointer = self.fresh_current()
+        if fresh:
+            return pointer
         cached = self._pointer
         now = time.monotonic()
-        if cached is not None and cached[1] == _generation and now - cached[0] < self.ttl:
-            return cached[2]
         generation = _generation
         try:
             row = (

@@ -51,20 +51,24 @@ class DatabaseHistory:
         self.session = session
         self.source = source
 
-    def _rows(self, customer_id: str, since: float, offers: bool) -> list[ContactHistory]:
+    def _rows(self, customer_id: str, since: float, offers: bool) -> Sequence[Any]:
+        """The columns caps read, as plain rows: no ORM objects to build per decision."""
         kind = ContactHistory.kind == "offer" if offers else ContactHistory.kind != "offer"
-        return list(
-            self.session.scalars(
-                select(ContactHistory)
-                .where(
-                    ContactHistory.customer_id == customer_id,
-                    kind,
-                    ContactHistory.at > _when(since),
-                )
-                .order_by(ContactHistory.at.desc())
-                .limit(MAX_READ)
+        return self.session.execute(
+            select(
+                ContactHistory.offer_key,
+                ContactHistory.channel,
+                ContactHistory.kind,
+                ContactHistory.at,
             )
-        )
+            .where(
+                ContactHistory.customer_id == customer_id,
+                kind,
+                ContactHistory.at > _when(since),
+            )
+            .order_by(ContactHistory.at.desc())
+            .limit(MAX_READ)
+        ).all()
 
     def _day_totals(self, offers: Iterable[str], now: float) -> dict[str, int]:
         keys = sorted(set(offers))

@@ -3,11 +3,13 @@
 gunicorn is started with studio/gunicorn.conf.py (the same file `studio serve
 --production` uses) on a free 127.0.0.1 port; four connections send the headers of a
 `POST /sign-in` and only part of its body, and another request is still answered at
-once. The slow requests themselves get a 408 once the body timeout passes.
+once. The slow requests themselves get a 408 once the body timeout passes. Connections
+are kept alive between requests, and idle kept-alive connections hold no thread.
 """
 
 from __future__ import annotations
 
+import http.client
 import os
 import socket
 import subprocess
@@ -115,3 +117,46 @@ def test_a_body_that_stops_arriving_is_answered_408_and_its_thread_freed(
     finally:
         connection.close()
     assert answer.startswith(b"HTTP/1.1 408"), answer
+
+
+def _connection(url: str) -> http.client.HTTPConnection:
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    return http.client.HTTPConnection(host, int(port), timeout=5)
+
+
+def test_one_connection_serves_several_requests(gunicorn_studio: str) -> None:
+    connection = _connection(gunicorn_studio)
+    try:
+        ports = []
+        for _ in range(3):
+            connection.request("GET", "/healthz")
+            answer = connection.getresponse()
+            assert answer.status == 200
+            assert answer.getheader("Connection", "").lower() != "close"
+            answer.read()
+            assert connection.sock is not None
+            ports.append(connection.sock.getsockname()[1])
+        assert len(set(ports)) == 1  # the same TCP connection answered all three
+    finally:
+        connection.close()
+
+
+def test_idle_kept_alive_connections_do_not_keep_new_clients_waiting(
+    gunicorn_studio: str,
+) -> None:
+    """Twelve idle kept-alive connections, more than the 8 threads of the 2 workers."""
+    idle = [_connection(gunicorn_studio) for _ in range(12)]
+    try:
+        for connection in idle:
+            connection.request("GET", "/healthz")
+            answer = connection.getresponse()
+            answer.read()
+            assert answer.status == 200
+        with urllib.request.urlopen(f"{gunicorn_studio}/sign-in", timeout=1.5) as answer:  # noqa: S310
+            assert answer.status == 200
+        for connection in idle:  # and every idle one is still served when it speaks again
+            connection.request("GET", "/healthz")
+            assert connection.getresponse().status == 200
+    finally:
+        for connection in idle:
+            connection.close()
