@@ -1,6 +1,6 @@
 """resolution-gated offers waiting for the customer's reply; what a decision did with them
 
-Revision ID: 0009_gated-offers_pending
+Revision ID: 0009_gated_offers_pending
 Revises: 0008_surveys
 Create Date: 2026-12-02 06:30:00
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_gated-offers_pending"
+revision = "0009_gated_offers_pending"
 down_revision = "0008_surveys"
 branch_labels = None
 depends_on = None
