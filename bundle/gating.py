@@ -186,7 +186,9 @@ def candidates(
             guards = result.get("guards") or ()
             limit = getattr(runtime, "max_offers", None)
             if guards:
-                stopped = f"stopped by a guard (line {guards[0].get('line')}: {guards[0].get('text')})"
+                stopped = (
+                    f"stopped by a guard (line {guards[0].get('line')}: {guards[0].get('text')})"
+                )
             elif result.get("limits"):
                 stopped = "over the customer's contact limit of its ruleset"
             elif limit is not None and len(result.get("offers") or ()) >= limit:
@@ -198,7 +200,11 @@ def candidates(
             continue
         runtime, _result = found  # type: ignore[misc]  # found is set when nothing stopped it
         priority = next(
-            (r.get("priority", 0) for r in getattr(runtime, "rules", ()) if r["name"] == entry.rule),
+            (
+                r.get("priority", 0)
+                for r in getattr(runtime, "rules", ())
+                if r["name"] == entry.rule
+            ),
             0,
         )
         out.append(

@@ -20,8 +20,8 @@ from typing import Any, Final
 
 import dsl
 from bundle import gating
-from bundle.disposal import OnUnavailable, dispose, moment_of
 from bundle.decision_record import new_decision_id
+from bundle.disposal import OnUnavailable, dispose, moment_of
 from bundle.format import FORMAT
 from bundle.history import HistoryStore
 from content.channels import VARIANTS, RenderContext, Variant

@@ -272,7 +272,12 @@ def _validate_rule(rule: Any, schema: Schema, where: str, names: set[str]) -> No
 
 def _validate_gate(gate: Any, delay: int, where: str) -> None:
     _require(type(gate) is dict, where, "expected an object")
-    _keys(gate, where, {"offer", "infer", "window", "seconds"}, {"offer", "infer", "window", "seconds"})
+    _keys(
+        gate,
+        where,
+        {"offer", "infer", "window", "seconds"},
+        {"offer", "infer", "window", "seconds"},
+    )
     _offer_key(gate["offer"], f"{where}.offer")
     _require(type(gate["infer"]) is bool, f"{where}.infer", "expected true or false")
     _require(

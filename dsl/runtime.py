@@ -383,7 +383,9 @@ class Ruleset:
             self.__dict__["_names"] = cached
         return cached
 
-    def offer_problem(self, catalog: Mapping[str, OfferInfo], key: str, interaction: Any) -> str | None:
+    def offer_problem(
+        self, catalog: Mapping[str, OfferInfo], key: str, interaction: Any
+    ) -> str | None:
         """Why offer `key` cannot be made now to `interaction` (unknown, inactive, outside
         its validity window, not eligible), or None; a gated offer is checked with this
         when its resolution releases it."""

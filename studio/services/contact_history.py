@@ -196,7 +196,6 @@ class DatabaseHistory:
         self.session.flush()
         return True
 
-
     def pending_offers(self, customer_id: str) -> list[PendingOffer]:
         try:
             return gated_offers.open_offers(self.session, customer_id)

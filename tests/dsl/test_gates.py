@@ -56,9 +56,10 @@ def test_the_comma_form_on_one_line_means_the_same() -> None:
         "follow up after 2 days with check_in, then offer mobile_alerts "
         "when resolution is confirmed or not reopened within 7 days"
     )
-    assert parse_ruleset(one_line)[0] == parse_ruleset(
-        RULE.format(tail=" or not reopened within 7 days")
-    )[0]
+    assert (
+        parse_ruleset(one_line)[0]
+        == parse_ruleset(RULE.format(tail=" or not reopened within 7 days"))[0]
+    )
 
 
 @pytest.mark.parametrize("tail", ["", " within 14 days", " or not reopened within 7 days"])
