@@ -78,6 +78,9 @@ def decision_record(
                     "gated_reason": gated.get("reason"),
                 }
             )
+            entry = {"ruleset": made.get("ruleset"), "rule": made.get("rule")}
+            if entry not in rules:
+                rules.append(entry)
     gating = decision.get("gating")
     moment = (decided_at or datetime.now(UTC)).astimezone(UTC)
     return {
