@@ -66,3 +66,21 @@ def test_the_decision_pages_say_the_offer_is_gated_on_resolution_of_the_thread(
         "Offered mobile_alerts, gated on resolution of thread ob-3300-1"
     )
     page.screenshot(path="/tmp/gated-released.png", full_page=True)
+
+
+def test_the_rule_preview_shows_the_check_in_and_the_offer_gated_on_the_thread(
+    page: Page,
+) -> None:
+    page.set_viewport_size({"width": 1366, "height": 900})
+    sign_in(page, "sam@demo.studio")
+    page.goto("/rules/retail_banking")
+    expect(page.locator("#preview-result .pv-decision")).to_be_visible()
+    page.get_by_label("Sample interaction").select_option("online-banking-fix-proposed")
+    follow = page.locator(".pv-box-follow")
+    expect(follow).to_contain_text("check_in")
+    expect(follow).to_contain_text(
+        "then mobile_alerts gated on resolution of the thread "
+        "(when resolution is confirmed or not reopened within 7 days)"
+    )
+    follow.scroll_into_view_if_needed()
+    page.screenshot(path="/tmp/gated-preview.png")
