@@ -56,9 +56,7 @@ def test_the_decision_pages_say_the_offer_is_gated_on_resolution_of_the_thread(
     sign_in(page, "sam@demo.studio")
     page.goto(f"/decisions/{first['decision_id']}")
     why = page.locator(".explanation")
-    expect(why).to_contain_text(
-        "Scheduled mobile_alerts, gated on resolution of thread ob-3300-1"
-    )
+    expect(why).to_contain_text("Scheduled mobile_alerts, gated on resolution of thread ob-3300-1")
     expect(why).to_contain_text("or not reopened within 7 days")
     page.screenshot(path="/tmp/gated-scheduled.png", full_page=True)
     page.goto(f"/decisions/{reply['decision_id']}")
