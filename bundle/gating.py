@@ -61,14 +61,15 @@ def _days(seconds: float) -> str:
     return f"{days:g} day" + ("" if days == 1 else "s")
 
 
-def has_gates(rulesets: Sequence[Any]) -> bool:
-    """Whether any loaded ruleset has a gated follow-up (else decisions skip the store)."""
-    return any(
-        "gate" in follow
+def gated_rules(rulesets: Sequence[Any]) -> dict[tuple[str, str], int]:
+    """The priority of each (ruleset key, rule name) with a gated follow-up; empty when the
+    bundle has none (its decisions then never read pending offers)."""
+    return {
+        (loaded.key, rule["name"]): int(rule.get("priority", 0))
         for loaded in rulesets
         for rule in getattr(loaded.runtime, "rules", ())
-        for follow in rule.get("follow_ups", ())
-    )
+        if any("gate" in follow for follow in rule.get("follow_ups", ()))
+    }
 
 
 @dataclass
@@ -169,6 +170,7 @@ def candidates(
     results: Mapping[str, tuple[Any, Mapping[str, Any]]],
     offer_infos: Mapping[str, Any],
     interaction: Mapping[str, Any],
+    priorities: Mapping[tuple[str, str], int],
 ) -> list[dict[str, Any]]:
     """The released offers that still pass their ruleset's guards, limits and response cap
     and the offer's own conditions, as proposals for the contact policy; the others are
@@ -198,20 +200,11 @@ def candidates(
         if stopped is not None:
             note["stopped"] = stopped
             continue
-        runtime, _result = found  # type: ignore[misc]  # found is set when nothing stopped it
-        priority = next(
-            (
-                r.get("priority", 0)
-                for r in getattr(runtime, "rules", ())
-                if r["name"] == entry.rule
-            ),
-            0,
-        )
         out.append(
             {
                 "offer": entry.offer,
                 "rule": entry.rule,
-                "priority": priority,
+                "priority": priorities.get((entry.ruleset, entry.rule), 0),
                 "value": offer_infos[entry.offer].value,
                 "ruleset": entry.ruleset,
                 "gated": {

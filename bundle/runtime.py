@@ -98,8 +98,8 @@ class BundleRuntime:
     #: The workspace contact policy (`dsl.policy`), applied after every ruleset.
     policy: Policy | None = None
     surveys: Mapping[str, Survey] = field(default_factory=dict)
-    #: Whether any ruleset has a resolution-gated follow-up (`bundle.gating`).
-    gated: bool = False
+    #: Priority of each (ruleset, rule) with a resolution-gated follow-up (`bundle.gating`).
+    gated: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
     @classmethod
     def from_bundle(cls, bundle: Mapping[str, Any], *, digest: str = "") -> BundleRuntime:
@@ -143,7 +143,7 @@ class BundleRuntime:
             distress_terms=distress_terms(bundle.get("lexicon")),
             policy=_load_policy(bundle.get("policy")),
             surveys=_load_surveys(bundle.get("surveys")),
-            gated=gating.has_gates(rulesets),
+            gated=gating.gated_rules(rulesets),
         )
 
     def prepare(self, interaction: Any) -> PreparedInteraction:
@@ -315,7 +315,9 @@ class BundleRuntime:
             gating.settle(gate, history, self.schema, interaction, moment, decision_id)
             by_key = {loaded.key: (loaded.runtime, result) for loaded, result in results}
             proposed.extend(
-                gating.candidates(gate, gate.released, by_key, self.offer_infos, interaction)
+                gating.candidates(
+                    gate, gate.released, by_key, self.offer_infos, interaction, self.gated
+                )
             )
         return gate, decision_id
 
