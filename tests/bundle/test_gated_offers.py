@@ -19,7 +19,7 @@ from bundle.history import HistoryStore, HistoryUnavailable, MemoryHistory
 from bundle.pending import PendingOffer
 from bundle.runtime import BundleRuntime
 from studio_client.history import RedisHistory, SQLiteHistory
-from tests.studio_client.test_history import _drop_prefix, _redis_store, needs_redis
+from tests.studio_client.test_history import _redis_store, needs_redis
 
 from .policy_helpers import offers
 
@@ -88,7 +88,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[HistoryStor
     else:
         redis_store: RedisHistory = _redis_store()
         yield redis_store
-        _drop_prefix(redis_store)
+        # Its own keys only, with a patient connection: a loaded machine may be slow.
+        patient = redis_store.redis.__class__(host="127.0.0.1", port=6379, socket_timeout=10)
+        for key in patient.scan_iter(f"{redis_store.prefix}:*", count=1000):
+            patient.delete(key)
 
 
 def _offers(decision: dict[str, Any]) -> list[str]:
