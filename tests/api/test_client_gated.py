@@ -10,6 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
+from studio.db import get_database
+from studio.models import Decision
 from studio_client import StudioClient
 from tests.api.conftest import LiveStudio
 from tests.api.test_gated_decide import _sample
@@ -53,3 +57,22 @@ def test_local_decide_with_its_history_store_settles_gated_offers_like_the_studi
     assert "mobile_alerts" in local[3]["offers"]
     assert local[0]["scheduled"][0]["recorded"] is True
     assert client.history.pending_offers("c-3300") == []
+    client.close()
+
+
+def test_a_reported_local_decision_keeps_what_it_did_with_gated_offers(
+    live_studio: LiveStudio, tmp_path: Path
+) -> None:
+    client = StudioClient(live_studio.url, live_studio.token, live_studio.keys, tmp_path, timeout=5)
+    client.refresh()
+    first = _sample("online-banking-fix-proposed")
+    first["customer"]["id"] = "c-reported"
+    decision = client.decide(first, channels=())
+    assert client.send_decisions()["stored"] == 1
+    with get_database(live_studio.app).session() as session:
+        logged = session.scalars(
+            select(Decision).where(Decision.id == decision["decision_id"])
+        ).one()
+        assert logged.gating["scheduled"][0]["thread"] == "ob-3300-1"
+        assert logged.gating["scheduled"][0]["offer"] == "mobile_alerts"
+    client.close()
