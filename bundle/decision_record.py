@@ -4,7 +4,8 @@
 into this record, so a decision reported by a client (`POST /api/v1/decisions`) reads
 exactly like one the studio made. The record names the bundle, the interaction's
 channel, category and tone, the customer, the rules that matched, the offers made, the
-guards that fired and the holdout arms, each with the ruleset it came from.
+guards that fired and the holdout arms, each with the ruleset it came from, and what
+the decision did with resolution-gated offers (``gating``: scheduled and settled).
 Nothing here knows Flask or a database.
 """
 
@@ -65,6 +66,22 @@ def decision_record(
             names += [r.get("rule") for r in trace.get("rules") or () if r.get("matched")]
         for name in dict.fromkeys(n for n in names if n):
             rules.append({"ruleset": key, "rule": name})
+    for made in decision.get("offers") or ():
+        gated = made.get("gated")
+        if isinstance(gated, Mapping):
+            offers.append(
+                {
+                    "ruleset": made.get("ruleset"),
+                    "offer": made.get("offer"),
+                    "rule": made.get("rule"),
+                    "gated_thread": gated.get("thread"),
+                    "gated_reason": gated.get("reason"),
+                }
+            )
+            entry = {"ruleset": made.get("ruleset"), "rule": made.get("rule")}
+            if entry not in rules:
+                rules.append(entry)
+    gating = decision.get("gating")
     moment = (decided_at or datetime.now(UTC)).astimezone(UTC)
     return {
         "decision_id": decision_id,
@@ -80,4 +97,19 @@ def decision_record(
         "guards": guards,
         "holdouts": holdouts,
         **({"trace": traces} if traces else {}),
+        **({"gating": _gating(gating)} if isinstance(gating, Mapping) else {}),
+    }
+
+
+def _gating(gating: Mapping[str, Any]) -> dict[str, Any]:
+    """What the log keeps of the decision's gated offers: scheduled and settled, bounded."""
+    keep = ("offer", "ruleset", "rule", "thread", "releases", "until", "recorded", "why")
+    settled = ("offer", "ruleset", "rule", "thread", "outcome", "reason", "stopped", "offered")
+    return {
+        "scheduled": [
+            {k: e[k] for k in keep if k in e} for e in list(gating.get("scheduled") or ())[:50]
+        ],
+        "settled": [
+            {k: e[k] for k in settled if k in e} for e in list(gating.get("settled") or ())[:50]
+        ],
     }

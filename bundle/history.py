@@ -12,7 +12,9 @@ and how they answered. A `HistoryStore` gives it that in two steps per decision:
   never exceed a cap between them. It answers which contacts were recorded; a decider
   drops the others from its decision.
 
-Outcomes are recorded with `record_outcome`, idempotent by event id.
+Outcomes are recorded with `record_outcome`, idempotent by event id. Resolution-gated
+offers (`bundle.pending`) are kept with `put_pending` (insert, or change the state only
+from the one the caller saw) and read back with `pending_offers` (the open ones).
 
 `MemoryHistory` (one process) lives here; the SQLite and Redis stores are the client's
 (`studio_client.history`), and the studio keeps its own table (`contact_history`).
@@ -27,6 +29,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, Protocol
 
+from bundle.pending import MAX_PENDING, OPEN, PendingOffer, PendingStatus
 from dsl.policy import Cap, Contact, History, Outcome, count_contacts
 
 #: The most entries of each kind one read returns (the most recent in the window). Per
@@ -57,6 +60,16 @@ class HistoryStore(Protocol):
     ) -> list[bool]: ...
 
     def record_outcome(self, customer_id: str, event_id: str, outcome: Outcome) -> bool: ...
+
+    def pending_offers(self, customer_id: str) -> list[PendingOffer]:
+        """The customer's open gated offers (pending or reopened), oldest first, at most
+        `bundle.pending.MAX_PENDING`."""
+        ...
+
+    def put_pending(self, entry: PendingOffer, *, was: PendingStatus | None) -> bool:
+        """Store `entry` if the stored one is in state `was` (None: there is none yet, and
+        the customer has fewer than `MAX_PENDING` open); answer whether it was stored."""
+        ...
 
 
 def day_of(moment: float) -> int:
@@ -110,6 +123,7 @@ class MemoryHistory:
         self._events: set[str] = set()
         self._decisions: set[tuple[str, str]] = set()
         self._totals: dict[tuple[str, int], int] = defaultdict(int)
+        self._pending: dict[str, dict[str, PendingOffer]] = defaultdict(dict)
 
     def read(
         self, customer_id: str, *, since: float, now: float, daily_offers: Sequence[str] = ()
@@ -162,6 +176,25 @@ class MemoryHistory:
             bisect.insort(
                 self._outcomes[customer_id], (outcome.at, outcome.kind, outcome.offer or "")
             )
+            return True
+
+    def pending_offers(self, customer_id: str) -> list[PendingOffer]:
+        with self._lock:
+            found = [p for p in self._pending.get(customer_id, {}).values() if p.status in OPEN]
+        return sorted(found, key=lambda p: (p.created, p.id))[:MAX_PENDING]
+
+    def put_pending(self, entry: PendingOffer, *, was: PendingStatus | None) -> bool:
+        with self._lock:
+            rows = self._pending[entry.customer_id]
+            current = rows.get(entry.id)
+            if was is None:
+                if current is not None or sum(p.status in OPEN for p in rows.values()) >= (
+                    MAX_PENDING
+                ):
+                    return False
+            elif current is None or current.status != was:
+                return False
+            rows[entry.id] = entry
             return True
 
 

@@ -19,7 +19,9 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import dsl
-from bundle.disposal import OnUnavailable, dispose
+from bundle import gating
+from bundle.decision_record import new_decision_id
+from bundle.disposal import OnUnavailable, dispose, moment_of
 from bundle.format import FORMAT
 from bundle.history import HistoryStore
 from content.channels import VARIANTS, RenderContext, Variant
@@ -96,6 +98,8 @@ class BundleRuntime:
     #: The workspace contact policy (`dsl.policy`), applied after every ruleset.
     policy: Policy | None = None
     surveys: Mapping[str, Survey] = field(default_factory=dict)
+    #: Priority of each (ruleset, rule) with a resolution-gated follow-up (`bundle.gating`).
+    gated: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
     @classmethod
     def from_bundle(cls, bundle: Mapping[str, Any], *, digest: str = "") -> BundleRuntime:
@@ -139,6 +143,7 @@ class BundleRuntime:
             distress_terms=distress_terms(bundle.get("lexicon")),
             policy=_load_policy(bundle.get("policy")),
             surveys=_load_surveys(bundle.get("surveys")),
+            gated=gating.gated_rules(rulesets),
         )
 
     def prepare(self, interaction: Any) -> PreparedInteraction:
@@ -239,6 +244,11 @@ class BundleRuntime:
             follow_ups.extend(
                 {**f, "ruleset": loaded.key} for f in _entries(result.get("follow_ups"))
             )
+        gate: gating.Gating | None = None
+        if self.gated:
+            gate, decision_id = self._settle_gates(
+                results, interaction, proposed, history, now, decision_id
+            )
         policy_entry: dict[str, Any] | None = None
         policy = (
             self.policy
@@ -258,6 +268,8 @@ class BundleRuntime:
                 decision_id=decision_id,
                 on_unavailable=on_unavailable,
             )
+        if gate is not None:
+            self._schedule_gates(gate, interaction, proposed, follow_ups, history, now, decision_id)
         offers: list[dict[str, Any]] = []
         for made in proposed:
             key = _offer_key(made)
@@ -282,7 +294,55 @@ class BundleRuntime:
         }
         if policy_entry is not None:
             decision["policy"] = policy_entry
+        if gate:
+            decision["gating"] = gate.to_dict()
         return decision
+
+    def _settle_gates(
+        self,
+        results: list[tuple[LoadedRuleset, dict[str, Any]]],
+        interaction: Mapping[str, Any],
+        proposed: list[dict[str, Any]],
+        history: HistoryStore | None,
+        now: float | None,
+        decision_id: str | None,
+    ) -> tuple[gating.Gating, str]:
+        """Release the customer's gated offers this interaction settles, as proposals."""
+        decision_id = decision_id or new_decision_id()
+        gate = gating.Gating(history.name if history is not None else None)
+        if history is not None:
+            moment = moment_of(self.schema, interaction, now)
+            gating.settle(gate, history, self.schema, interaction, moment, decision_id)
+            by_key = {loaded.key: (loaded.runtime, result) for loaded, result in results}
+            proposed.extend(
+                gating.candidates(
+                    gate, gate.released, by_key, self.offer_infos, interaction, self.gated
+                )
+            )
+        return gate, decision_id
+
+    def _schedule_gates(
+        self,
+        gate: gating.Gating,
+        interaction: Mapping[str, Any],
+        kept: list[dict[str, Any]],
+        follow_ups: list[dict[str, Any]],
+        history: HistoryStore | None,
+        now: float | None,
+        decision_id: str | None,
+    ) -> None:
+        """Note which released offers the policy kept; record the new gated follow-ups."""
+        offered = {m["gated"]["scheduled_by"] + m["offer"] for m in kept if "gated" in m}
+        for note in gate.settled:
+            if note["outcome"] == "released" and "stopped" not in note:
+                if note["scheduled_by"] + note["offer"] in offered:
+                    note["offered"] = True
+                else:
+                    note["stopped"] = "removed by the contact policy (see `policy.removed`)"
+        moment = moment_of(self.schema, interaction, now)
+        gating.schedule(
+            gate, history, self.schema, interaction, follow_ups, moment, decision_id or ""
+        )
 
     def _layouts_for(self, asked: Mapping[str, str]) -> dict[str, Layout]:
         out: dict[str, Layout] = {}

@@ -157,12 +157,33 @@ class OfferClause:
 
 
 @dataclass(frozen=True, slots=True)
+class Gate:
+    """`then offer KEY when resolution is confirmed [or not reopened | ] within D days`.
+
+    The offer waits for the customer's reply on the same inquiry thread: a reply whose
+    resolution is confirmed releases it; with `infer`, so does a `window` that passes
+    without the inquiry being reopened. `window` None means the default expiry.
+    """
+
+    key: str
+    window: Duration | None = None
+    infer: bool = False
+    span: Span = _span()
+    key_span: Span = _span()
+
+
+#: How long a gated offer written without `within` waits for the customer's confirmation.
+DEFAULT_GATE_WINDOW = Duration(30, "day")
+
+
+@dataclass(frozen=True, slots=True)
 class FollowUp:
-    """`follow up after D days with [offer] KEY`."""
+    """`follow up after D days with [offer] KEY [then offer KEY when ...]`."""
 
     key: str
     after: Duration
     offer_keyword: bool = True
+    gate: Gate | None = None
     span: Span = _span()
     key_span: Span = _span()
 

@@ -12,7 +12,7 @@ import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import cast
+from typing import Final, cast
 
 from dsl import ast, logic
 from dsl.diagnostics import Diagnostic, Span, make, quote
@@ -538,12 +538,58 @@ def _check_rule(
         else:
             _check_offer_key(ctx, offers, clause.key, clause.key_span)
             _whole(ctx, clause.after.amount, clause.after.span, "a follow-up delay", 1, 10_000)
+            if clause.gate is not None:
+                _check_gate(ctx, offers, clause, clause.gate)
     if not rule.offers and not rule.follow_ups and not rule.surveys:
         ctx.error(
             "E206",
             f'the rule "{rule.name[:60]}" neither offers nor follows up',
             rule.name_span,
             hint="add `offer KEY` or `follow up after N days with KEY`",
+        )
+
+
+#: The longest a gated offer may wait for the customer's reply.
+MAX_GATE_DAYS: Final = 365
+
+
+def _check_gate(
+    ctx: _Context, offers: Mapping[str, str | None] | None, follow: ast.FollowUp, gate: ast.Gate
+) -> None:
+    """A gated offer: a known offer, a thread to match replies on, a window that can open."""
+    _check_offer_key(ctx, offers, gate.key, gate.key_span)
+    if ctx.schema.thread_field is None:
+        ctx.error(
+            "E233",
+            "a gated offer waits for a reply on the same inquiry thread, "
+            "but the schema names no thread field",
+            gate.span,
+            hint='add a text field such as `inquiry.thread_id` and the role "thread" to the schema',
+        )
+    window = gate.window or ast.DEFAULT_GATE_WINDOW
+    span = gate.span if gate.window is None else window.span
+    if isinstance(window.amount, float) and not window.amount.is_integer() or window.amount < 1:
+        ctx.error(
+            "E232",
+            f"the resolution window must be a whole number of {window.unit}s, at least 1",
+            span,
+        )
+    elif window.days > MAX_GATE_DAYS:
+        ctx.error(
+            "E232",
+            f"a gated offer can wait at most {MAX_GATE_DAYS} days; this window is "
+            f"{window.days:g} days",
+            span,
+        )
+    elif window.days <= follow.after.days:
+        ctx.error(
+            "E232",
+            f"the resolution window ({window.days:g} days from the first contact) "
+            f"ends before the check-in goes out ({follow.after.days:g} days): "
+            "the customer could never answer it",
+            span,
+            hint=f"make the window longer than {follow.after.days:g} days"
+            + ("" if gate.window is not None else " with `within N days`"),
         )
 
 

@@ -103,6 +103,21 @@ def _iso_duration(d: ast.Duration) -> str:
     return f"PT{amount}H" if d.unit == "hour" else f"P{amount}{'W' if d.unit == 'week' else 'D'}"
 
 
+def _gate(gate: ast.Gate | None) -> dict[str, Any]:
+    """`gate` only on gated follow-ups, so other rulesets compile as before."""
+    if gate is None:
+        return {}
+    window = gate.window or ast.DEFAULT_GATE_WINDOW
+    return {
+        "gate": {
+            "offer": gate.key,
+            "infer": gate.infer,
+            "window": _iso_duration(window),
+            "seconds": int(window.amount) * _SECONDS[window.unit],
+        }
+    }
+
+
 def _surveys(rule: ast.Rule) -> dict[str, Any]:
     """`surveys` only on rules that ask one, so rulesets without surveys compile as before."""
     if not rule.surveys:
@@ -150,6 +165,7 @@ def compile_ruleset(tree: ast.Ruleset, schema: Schema, name: str = "ruleset") ->
                         "offer": f.key,
                         "after": _iso_duration(f.after),
                         "seconds": int(f.after.amount) * _SECONDS[f.after.unit],
+                        **_gate(f.gate),
                     }
                     for f in rule.follow_ups
                 ],

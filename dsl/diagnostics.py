@@ -52,6 +52,8 @@ _REGISTRY = (
     CodeInfo("E210", "error", "text needs quotes"),
     CodeInfo("E211", "error", "empty rule name"),
     CodeInfo("E230", "error", "unknown survey"),
+    CodeInfo("E232", "error", "impossible resolution window"),
+    CodeInfo("E233", "error", "gated offer without a thread field"),
     CodeInfo("E300", "error", "invalid schema"),
     CodeInfo("E301", "error", "invalid compiled ruleset (IR)"),
     CodeInfo("E302", "error", "invalid interaction"),

@@ -145,18 +145,24 @@ def _statement_slots(stmt: ast.Statement) -> list[_Slot]:
             slots.append(_Slot(cs.line, cs.end_line, [text]))
         elif isinstance(clause, ast.FollowUp):
             offer = "offer " if clause.offer_keyword else ""
-            slots.append(
-                _Slot(
-                    cs.line,
-                    cs.end_line,
-                    [f"  follow up after {_duration(clause.after)} with {offer}{clause.key}"],
-                )
-            )
+            lines = [f"  follow up after {_duration(clause.after)} with {offer}{clause.key}"]
+            if clause.gate is not None:
+                lines.append(_gate_line(clause.gate))
+            slots.append(_Slot(cs.line, cs.end_line, lines))
         else:
             slots.append(_Slot(cs.line, cs.end_line, [f"  priority {format_number(clause.value)}"]))
     for slot in slots[1:]:
         slot.indent = "  "
     return slots
+
+
+def _gate_line(gate: ast.Gate) -> str:
+    """The continuation line of a gated follow-up, indented under it."""
+    text = f"    then offer {gate.key} when resolution is confirmed"
+    if gate.window is not None:
+        text += " or not reopened" if gate.infer else ""
+        text += f" within {_duration(gate.window)}"
+    return text
 
 
 def format_ruleset(tree: ast.Ruleset, source: str = "") -> str:

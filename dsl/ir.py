@@ -245,7 +245,7 @@ def _validate_rule(rule: Any, schema: Schema, where: str, names: set[str]) -> No
     for j, follow in enumerate(follow_ups):
         w = f"{where}.follow_ups[{j}]"
         _require(type(follow) is dict, w, "expected an object")
-        _keys(follow, w, {"offer", "after", "seconds"}, {"offer", "after", "seconds"})
+        _keys(follow, w, {"offer", "after", "seconds", "gate"}, {"offer", "after", "seconds"})
         _offer_key(follow["offer"], f"{w}.offer")
         _require(
             type(follow["after"]) is str and _DURATION.fullmatch(follow["after"]) is not None,
@@ -253,6 +253,8 @@ def _validate_rule(rule: Any, schema: Schema, where: str, names: set[str]) -> No
             "expected an ISO 8601 duration such as P7D",
         )
         _int(follow["seconds"], f"{w}.seconds", 1, 10**10)
+        if "gate" in follow:
+            _validate_gate(follow["gate"], follow["seconds"], f"{w}.gate")
     asked = rule.get("surveys", [])
     _require(type(asked) is list and len(asked) <= 100, f"{where}.surveys", "expected a list")
     for j, survey in enumerate(asked):
@@ -266,6 +268,24 @@ def _validate_rule(rule: Any, schema: Schema, where: str, names: set[str]) -> No
             f"{w}.percent",
             "expected a share from 0 to 100",
         )
+
+
+def _validate_gate(gate: Any, delay: int, where: str) -> None:
+    _require(type(gate) is dict, where, "expected an object")
+    _keys(
+        gate,
+        where,
+        {"offer", "infer", "window", "seconds"},
+        {"offer", "infer", "window", "seconds"},
+    )
+    _offer_key(gate["offer"], f"{where}.offer")
+    _require(type(gate["infer"]) is bool, f"{where}.infer", "expected true or false")
+    _require(
+        type(gate["window"]) is str and _DURATION.fullmatch(gate["window"]) is not None,
+        f"{where}.window",
+        "expected an ISO 8601 duration such as P7D",
+    )
+    _int(gate["seconds"], f"{where}.seconds", delay + 1, 366 * 86400)
 
 
 def validate_expression_ir(ir: Any, schema: Schema) -> dict[str, Any]:

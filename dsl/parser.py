@@ -447,14 +447,53 @@ class _AstBuilder(Transformer[_Tok, object]):
         )
 
     def follow_clause(self, children: list[Any]) -> ast.FollowUp:
+        gate = children[-1] if isinstance(children[-1], ast.Gate) else None
+        if gate is not None:
+            children = children[:-1]
         key = children[-1]
         return ast.FollowUp(
             key[TEXT],
             self._duration(children[3], children[4]),
             offer_keyword=len(children) == 8,
-            span=self._join(children[0], key),
+            gate=gate,
+            span=self._join(children[0], gate if gate is not None else key),
             key_span=self._span(key),
         )
+
+    def _gate_word(self, token: _Tok, word: str) -> None:
+        if token[TEXT] != word:
+            self.diagnostics.append(
+                make(
+                    "E100",
+                    f"unexpected {quote(token[TEXT])}: expected `{word}`",
+                    self._span(token),
+                    hint="a gated offer reads `then offer KEY when resolution is confirmed`, "
+                    "optionally followed by `or not reopened within N days`",
+                )
+            )
+
+    def gate(self, children: list[Any]) -> ast.Gate:
+        if children[0][_TYPE] == "COMMA":
+            children = children[1:]
+        key, subject, state = children[2], children[4], children[6]
+        self._gate_word(subject, "resolution")
+        self._gate_word(state, "confirmed")
+        window: tuple[ast.Duration, bool] | None = children[7] if len(children) > 7 else None
+        last = window[0] if window is not None else state
+        return ast.Gate(
+            key[TEXT],
+            window[0] if window is not None else None,
+            window[1] if window is not None else False,
+            span=self._join(children[0], last),
+            key_span=self._span(key),
+        )
+
+    def inferred_window(self, children: list[Any]) -> tuple[ast.Duration, bool]:
+        self._gate_word(children[2], "reopened")
+        return self._duration(children[4], children[5]), True
+
+    def expiry_window(self, children: list[Any]) -> tuple[ast.Duration, bool]:
+        return self._duration(children[1], children[2]), False
 
     def ask_clause(self, children: list[Any]) -> ast.AskSurvey:
         key = children[2]
@@ -577,6 +616,8 @@ _NAME_LIKE = frozenset(
         "UP",
         "AFTER",
         "WITH",
+        "THEN",
+        "WITHIN",
         "UNIT",
         "NEVER",
         "LIMIT",

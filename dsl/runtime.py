@@ -198,7 +198,10 @@ class Ruleset:
                             }
                         )
                     continue
-                follow_ups.append({"offer": key, "rule": rule["name"], "after": follow["after"]})
+                entry = {"offer": key, "rule": rule["name"], "after": follow["after"]}
+                if "gate" in follow:
+                    entry["gate"] = follow["gate"]
+                follow_ups.append(entry)
             for key, percent in self._rule_offers[rule_id]:
                 problem = self._unavailable(catalog, key, interaction, moment, False)
                 if problem:
@@ -379,6 +382,16 @@ class Ruleset:
             cached = {rule["name"]: i for i, rule in enumerate(self.rules)}
             self.__dict__["_names"] = cached
         return cached
+
+    def offer_problem(
+        self, catalog: Mapping[str, OfferInfo], key: str, interaction: Any
+    ) -> str | None:
+        """Why offer `key` cannot be made now to `interaction` (unknown, inactive, outside
+        its validity window, not eligible), or None; a gated offer is checked with this
+        when its resolution releases it."""
+        at = _get_path(interaction, self.schema.time_field) if self.schema.time_field else None
+        moment = codegen._timestamp(at)
+        return self._unavailable(catalog, key, interaction, moment, moment is None)
 
     def _unavailable(
         self,

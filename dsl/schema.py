@@ -82,7 +82,8 @@ class Schema:
     - `index`: fields the runtime indexes rules by when they are tested for equality.
     - `time_field`, `customer_id_field`, `history_field`: where the runtime finds the
       interaction's moment, the customer's id (rollout buckets) and the customer's
-      recent offers (limits).
+      recent offers (limits); `thread_field`: the inquiry thread a reply belongs to
+      (resolution-gated offers).
     """
 
     fields: tuple[FieldSpec, ...]
@@ -92,6 +93,7 @@ class Schema:
     time_field: str | None = None
     customer_id_field: str | None = None
     history_field: str | None = None
+    thread_field: str | None = None
     _by_path: dict[str, FieldSpec] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -154,6 +156,7 @@ class Schema:
                 "time": self.time_field,
                 "customer_id": self.customer_id_field,
                 "history": self.history_field,
+                **({"thread": self.thread_field} if self.thread_field else {}),
             },
         }
 
@@ -236,7 +239,12 @@ class Schema:
         if not isinstance(roles, Mapping):
             bad("schema.roles", "expected an object")
             roles = {}
-        wanted = {"time": ("datetime",), "customer_id": ("string",), "history": ("history",)}
+        wanted = {
+            "time": ("datetime",),
+            "customer_id": ("string",),
+            "history": ("history",),
+            "thread": ("string",),
+        }
         for role, value in roles.items():
             if role not in wanted:
                 bad(
@@ -260,6 +268,7 @@ class Schema:
             time_field=roles.get("time"),
             customer_id_field=roles.get("customer_id"),
             history_field=roles.get("history"),
+            thread_field=roles.get("thread"),
         )
 
 
@@ -349,6 +358,11 @@ def default_schema() -> Schema:
             ),
             FieldSpec("inquiry.resolution", "enum", RESOLUTIONS, "Where the resolution stands."),
             FieldSpec("inquiry.text", "string", doc="What the customer wrote or said."),
+            FieldSpec(
+                "inquiry.thread_id",
+                "string",
+                doc="The inquiry thread: a reply carries the id of the contact it answers.",
+            ),
             FieldSpec("tone.label", "enum", TONES, "The tone of the exchange."),
             FieldSpec("tone.score", "number", doc="Tone score from -1 (worst) to 1 (best)."),
             FieldSpec("tone.words", "list", doc="The words that drove the tone."),
@@ -369,6 +383,7 @@ def default_schema() -> Schema:
         time_field="at",
         customer_id_field="customer.id",
         history_field="customer.recent_offers",
+        thread_field="inquiry.thread_id",
     )
 
 

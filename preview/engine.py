@@ -579,7 +579,7 @@ def preview(
         tag = {"ruleset": outcome.key, "ruleset_name": outcome.name}
         offers += [{**o, **tag} for o in outcome.decision["offers"]]
         follow_ups += [
-            {**f, **tag, "after_text": _duration(f.get("after", ""))}
+            {**f, **tag, "after_text": _duration(f.get("after", "")), **_gate_text(f)}
             for f in outcome.decision["follow_ups"]
         ]
         guards += [{**g, **tag} for g in outcome.decision["guards"]]
@@ -681,12 +681,26 @@ def _render(
     return out
 
 
+def _gate_text(follow: Mapping[str, Any]) -> dict[str, str]:
+    """How a gated follow-up's offer is released, in words (`bundle.gating`)."""
+    gate = follow.get("gate")
+    if not isinstance(gate, Mapping):
+        return {}
+    when = "when resolution is confirmed"
+    window = _duration(str(gate.get("window", "")))
+    when += f" or not reopened within {window}" if gate.get("infer") else f" within {window}"
+    return {"gate_offer": str(gate.get("offer")), "gate_text": when}
+
+
 def _duration(iso: str) -> str:
     """`P7D` as `7 days`; the rule language writes follow-up delays as ISO durations."""
     text = str(iso)
     if text.startswith("P") and text.endswith("D") and text[1:-1].isdigit():
         days = int(text[1:-1])
         return f"{days} day{'s' if days != 1 else ''}"
+    if text.startswith("P") and text.endswith("W") and text[1:-1].isdigit():
+        weeks = int(text[1:-1])
+        return f"{weeks} week{'s' if weeks != 1 else ''}"
     if text.startswith("PT") and text.endswith("H") and text[2:-1].isdigit():
         hours = int(text[2:-1])
         return f"{hours} hour{'s' if hours != 1 else ''}"

@@ -491,6 +491,8 @@ class Decision(Base):
     guards: Mapped[list[Any]] = mapped_column(JSON, default=list)
     holdouts: Mapped[list[Any]] = mapped_column(JSON, default=list)
     trace: Mapped[Any] = mapped_column(JSON, default=None, nullable=True)
+    #: What the decision did with resolution-gated offers (`bundle.gating`), if anything.
+    gating: Mapped[Any] = mapped_column(JSON, default=None, nullable=True)
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -594,6 +596,33 @@ class ContactHistory(Base):
     source: Mapped[str] = mapped_column(String(16), default="studio")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class GatedOffer(Base):
+    """A resolution-gated offer waiting for the customer's reply (`bundle.pending`).
+
+    `/api/v1/decide` records one when a rule schedules a gated follow-up and settles it
+    on a later decision for the same customer (`bundle.gating`): ``pending`` ->
+    ``reopened`` -> ``released`` or ``expired``. `id` is one per customer, thread,
+    ruleset and offer.
+    """
+
+    __tablename__ = "gated_offers"
+    __table_args__ = (Index("ix_gated_offers_customer_status", "customer_id", "status"),)
+
+    id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(100))
+    thread: Mapped[str] = mapped_column(String(200))
+    offer_key: Mapped[str] = mapped_column(String(64))
+    ruleset: Mapped[str] = mapped_column(String(64), default="")
+    rule: Mapped[str] = mapped_column(String(200), default="")
+    decision_id: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    infer: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    settled_by: Mapped[str] = mapped_column(String(100), default="")
 
 
 class OfferPause(Base):

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from bundle.history import DAY, MAX_READ, HistoryUnavailable, accept, day_of
+from bundle.pending import MAX_PENDING, OPEN, PendingOffer, PendingStatus
 from dsl.policy import MAX_WINDOW_SECONDS, Cap, Contact, History, Outcome
 
 _SCHEMA: Final = """
@@ -43,6 +44,10 @@ CREATE INDEX IF NOT EXISTS outcomes_by_customer ON outcomes (customer, at);
 CREATE TABLE IF NOT EXISTS day_totals (
     offer TEXT NOT NULL, day INTEGER NOT NULL, count INTEGER NOT NULL,
     PRIMARY KEY (offer, day));
+CREATE TABLE IF NOT EXISTS pending_offers (
+    id TEXT PRIMARY KEY, customer TEXT NOT NULL, status TEXT NOT NULL,
+    created REAL NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS pending_by_customer ON pending_offers (customer, status, created);
 """
 
 
@@ -178,6 +183,55 @@ class SQLiteHistory:
             raise HistoryUnavailable(f"cannot record the outcome: {exc}") from exc
         return cursor.rowcount == 1
 
+    def pending_offers(self, customer_id: str) -> list[PendingOffer]:
+        try:
+            rows = (
+                self._connection()
+                .execute(
+                    "SELECT data FROM pending_offers WHERE customer = ? AND status IN (?, ?) "
+                    "ORDER BY created, id LIMIT ?",
+                    (customer_id, *OPEN, MAX_PENDING),
+                )
+                .fetchall()
+            )
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(f"cannot read the pending offers: {exc}") from exc
+        return [PendingOffer.from_dict(json.loads(data)) for (data,) in rows]
+
+    def put_pending(self, entry: PendingOffer, *, was: PendingStatus | None) -> bool:
+        data = json.dumps(entry.to_dict())
+        db = self._connection()
+        try:
+            if was is not None:
+                return (
+                    db.execute(
+                        "UPDATE pending_offers SET status = ?, data = ? WHERE id = ? AND status = ?",
+                        (entry.status, data, entry.id, was),
+                    ).rowcount
+                    == 1
+                )
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                (open_count,) = db.execute(
+                    "SELECT count(*) FROM pending_offers WHERE customer = ? AND status IN (?, ?)",
+                    (entry.customer_id, *OPEN),
+                ).fetchone()
+                added = (
+                    open_count < MAX_PENDING
+                    and db.execute(
+                        "INSERT OR IGNORE INTO pending_offers VALUES (?, ?, ?, ?, ?)",
+                        (entry.id, entry.customer_id, entry.status, entry.created, data),
+                    ).rowcount
+                    == 1
+                )
+                db.execute("COMMIT")
+                return added
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(f"cannot record the pending offer: {exc}") from exc
+
 
 #: KEYS: contacts zset, decision marker, then one day-total key per contact.
 #: ARGV: now, window, caps (JSON), contacts (JSON), decision id, max read, marker ttl.
@@ -251,12 +305,35 @@ return 1
 """
 
 
+#: KEYS: the customer's pending hash. ARGV: id, record (JSON), expected status ("" for a
+#: new one), open statuses (JSON), most open, ttl. Compare-and-set on the stored status.
+_PENDING_LUA: Final = """
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+local open = cjson.decode(ARGV[4])
+if ARGV[3] == '' then
+  if current then return 0 end
+  local count = 0
+  for _, data in ipairs(redis.call('HVALS', KEYS[1])) do
+    local status = cjson.decode(data).status
+    for _, s in ipairs(open) do if s == status then count = count + 1 end end
+  end
+  if count >= tonumber(ARGV[5]) then return 0 end
+else
+  if not current or cjson.decode(current).status ~= ARGV[3] then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[6]))
+return 1
+"""
+
+
 class RedisHistory:
     """Contact history in Redis, shared by every process that points at it.
 
     Keys start with `prefix`: ``{prefix}:c:{customer}`` (contacts, a sorted set scored
     by time), ``{prefix}:o:{customer}`` (outcomes), ``{prefix}:d:{offer}:{day}`` (per-day
-    totals) and markers that make decisions and outcome events idempotent. Entries expire
+    totals), ``{prefix}:p:{customer}`` (gated offers, a hash by id) and markers that make
+    decisions and outcome events idempotent. Entries expire
     after the longest window a policy may use.
     """
 
@@ -283,6 +360,7 @@ class RedisHistory:
         )
         self._record = self.redis.register_script(_RECORD_LUA)
         self._outcome = self.redis.register_script(_OUTCOME_LUA)
+        self._pending = self.redis.register_script(_PENDING_LUA)
         self.ttl = MAX_WINDOW_SECONDS + DAY
 
     def _key(self, *parts: Any) -> str:
@@ -370,4 +448,30 @@ class RedisHistory:
             )
         except self._errors as exc:
             raise HistoryUnavailable(f"cannot record the outcome in Redis: {exc}") from exc
+        return bool(int(done))
+
+    def pending_offers(self, customer_id: str) -> list[PendingOffer]:
+        try:
+            values = self.redis.hvals(self._key("p", customer_id))
+        except self._errors as exc:
+            raise HistoryUnavailable(f"cannot read the pending offers from Redis: {exc}") from exc
+        found = [PendingOffer.from_dict(json.loads(v)) for v in values]
+        found = [p for p in found if p.status in OPEN]
+        return sorted(found, key=lambda p: (p.created, p.id))[:MAX_PENDING]
+
+    def put_pending(self, entry: PendingOffer, *, was: PendingStatus | None) -> bool:
+        try:
+            done = self._pending(
+                keys=[self._key("p", entry.customer_id)],
+                args=[
+                    entry.id,
+                    json.dumps(entry.to_dict()),
+                    was or "",
+                    json.dumps(list(OPEN)),
+                    MAX_PENDING,
+                    self.ttl,
+                ],
+            )
+        except self._errors as exc:
+            raise HistoryUnavailable(f"cannot record the pending offer in Redis: {exc}") from exc
         return bool(int(done))

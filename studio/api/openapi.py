@@ -383,6 +383,20 @@ def _components() -> dict[str, Any]:
                         },
                     },
                     "follow_ups": {"type": "array", "items": {"type": "object"}},
+                    "gating": {
+                        "type": "object",
+                        "description": "Resolution-gated offers (docs/rules.md): `scheduled` "
+                        "lists the gated offers this decision left waiting for a reply on the "
+                        "interaction's thread, `settled` those of earlier decisions it released, "
+                        "reopened or expired. A released offer is in `offers` with `gated`.",
+                        "properties": {
+                            "store": {"type": ["string", "null"]},
+                            "ok": {"type": "boolean"},
+                            "error": {"type": "string"},
+                            "scheduled": {"type": "array", "items": {"type": "object"}},
+                            "settled": {"type": "array", "items": {"type": "object"}},
+                        },
+                    },
                     "at": {
                         "type": "object",
                         "required": ["value", "source"],

@@ -3,7 +3,8 @@
 Each one is a contact where the right answer differs: a stolen card in distress (no
 offer, a card-protection follow-up a week later), a checkbook order (overdraft
 protection), an online-banking problem by email (check in first, offer once the fix is
-confirmed), a platinum customer, fund advice, an anonymous web question, a magazine
+confirmed: a confirming reply and one saying the fix failed share the first contact's
+thread id), a platinum customer, fund advice, an anonymous web question, a magazine
 cancellation, a pharmacy refill at 3% and at 8% savings, a hotel complaint and a
 product return that turned into a fix. They carry text but no tone, so the studio
 infers it.

@@ -24,10 +24,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bundle.history import DAY, MAX_READ, HistoryUnavailable, accept, day_of
+from bundle.pending import PendingOffer, PendingStatus
 from dsl.policy import OUTCOMES, Cap, Contact, History, Outcome
 from dsl.schema import parse_datetime
 from studio.errors import Refusal
 from studio.models import ContactHistory, FeedbackEvent
+from studio.services import gated_offers
 from studio.services.json_shape import check_object
 
 MAX_REPORTS: Final = 1000
@@ -197,6 +199,20 @@ class DatabaseHistory:
         )
         self.session.flush()
         return True
+
+    def pending_offers(self, customer_id: str) -> list[PendingOffer]:
+        try:
+            return gated_offers.open_offers(self.session, customer_id)
+        except DBAPIError as exc:
+            self.session.rollback()
+            raise HistoryUnavailable(f"the studio's gated offers are unreachable: {exc}") from exc
+
+    def put_pending(self, entry: PendingOffer, *, was: PendingStatus | None) -> bool:
+        try:
+            return gated_offers.put(self.session, entry, was)
+        except DBAPIError as exc:
+            self.session.rollback()
+            raise HistoryUnavailable(f"the studio's gated offers are unreachable: {exc}") from exc
 
 
 def record_event_outcomes(session: Session, rows: Iterable[FeedbackEvent]) -> int:

@@ -46,6 +46,7 @@ RECORD_FIELDS: Final = (
     "guards",
     "holdouts",
     "trace",
+    "gating",
 )
 LIST_FIELDS: Final = ("rules", "offers", "guards", "holdouts")
 MAX_LIST: Final = 200
@@ -116,6 +117,7 @@ def _row(
         guards=list(record.get("guards") or []),
         holdouts=list(record.get("holdouts") or []),
         trace=record.get("trace"),
+        gating=record.get("gating"),
         decided_at=decided,
         received_at=now,
     )
@@ -232,6 +234,7 @@ def _check(item: Any, where: str) -> Refusal | None:
             "tone": (str,),
             "customer_id": (str,),
             "trace": (dict,),
+            "gating": (dict,),
             **{name: (list,) for name in LIST_FIELDS},
         },
     )
@@ -337,10 +340,18 @@ def explain(session: Session, decision_id: str) -> Explanation | None:
 def _sentences(decision: Decision) -> list[str]:
     out: list[str] = []
     for made in decision.offers:
+        if made.get("gated_thread"):
+            out.append(
+                f"Offered {made.get('offer')}, gated on resolution of thread "
+                f"{made.get('gated_thread')} by rule \u201c{made.get('rule')}\u201d of ruleset "
+                f"{made.get('ruleset')}: released because {made.get('gated_reason')}."
+            )
+            continue
         out.append(
             f"Offered {made.get('offer')} because rule \u201c{made.get('rule')}\u201d "
             f"of ruleset {made.get('ruleset')} matched."
         )
+    out.extend(gating_sentences(decision.gating))
     for held in decision.holdouts:
         out.append(
             f"Not offered {held.get('offer')}: rule \u201c{held.get('rule')}\u201d "
@@ -354,4 +365,32 @@ def _sentences(decision: Decision) -> list[str]:
         )
     if not out:
         out.append("No rule made an offer for this interaction.")
+    return out
+
+
+def gating_sentences(gating: Any) -> list[str]:
+    """Plain sentences for what a decision did with gated offers (scheduled, settled)."""
+    if not isinstance(gating, Mapping):
+        return []
+    out = []
+    for note in gating.get("scheduled") or ():
+        thread = note.get("thread") or "(none)"
+        sentence = (
+            f"Scheduled {note.get('offer')}, gated on resolution of thread {thread}: "
+            f"rule \u201c{note.get('rule')}\u201d of ruleset {note.get('ruleset')} makes it "
+            f"{note.get('releases')}, until {note.get('until')}."
+        )
+        if not note.get("recorded"):
+            sentence += f" Not recorded: {note.get('why') or 'unknown reason'}."
+        out.append(sentence)
+    for note in gating.get("settled") or ():
+        if note.get("outcome") == "released" and note.get("offered"):
+            continue
+        sentence = (
+            f"The offer {note.get('offer')} gated on resolution of thread {note.get('thread')} "
+            f"was {note.get('outcome')}: {note.get('reason')}."
+        )
+        if note.get("stopped"):
+            sentence += f" It was not made: {note.get('stopped')}."
+        out.append(sentence)
     return out

@@ -332,7 +332,7 @@ function mount(textarea) {
 // The grammar's keywords (dsl/grammar.lark); the vocabulary endpoint sends the same list
 // for completion, and highlighting needs them before it answers.
 const RULE_KEYWORDS = ["never", "offer", "offers", "when", "limit", "to", "per", "customer", "at", "most",
-  "response", "rule", "of", "customers", "follow", "up", "after", "with", "priority", "or", "and", "not",
+  "response", "rule", "of", "customers", "follow", "up", "after", "with", "then", "within", "priority", "or", "and", "not",
   "is", "in", "contains", "hours", "hour", "days", "day", "weeks", "week"];
 
 async function formatInEditor(button) {

@@ -84,6 +84,7 @@ def seed_preview_workspace(
         "realtime_contact",
         "check_in",
         "extended_warranty",
+        "mobile_alerts",
     ),
     rulesets: tuple[str, ...] = ("retail_banking",),
     samples: bool = True,

@@ -203,3 +203,11 @@ def test_compiling_is_memoized_by_text_so_a_keystroke_recompiles_only_the_draft(
     compiled = len(compiler.rulesets), len(compiler.offers)
     preview(ws, sample_body("stolen-card-distress"), compiler=compiler)
     assert (len(compiler.rulesets), len(compiler.offers)) == compiled
+
+
+def test_a_proposed_fix_previews_the_check_in_with_the_offer_gated_on_the_thread(ws) -> None:
+    result = preview(ws, sample_body("online-banking-fix-proposed"))
+    (check_in,) = [f for f in result.follow_ups if f["offer"] == "check_in"]
+    assert check_in["gate_offer"] == "mobile_alerts"
+    assert check_in["gate_text"] == "when resolution is confirmed or not reopened within 7 days"
+    assert "mobile_alerts" not in [o["offer"] for o in result.offers]

@@ -72,3 +72,48 @@ def test_an_unknown_decision_is_not_found_and_the_page_needs_a_role(app: Flask, 
     _decision(session)
     admin_only = sign_in_as(app.test_client(), make_user(session, "admin"))
     assert admin_only.get("/decisions/d-0000001").status_code == 403
+
+
+def test_a_gated_offer_is_explained_as_gated_on_resolution_of_its_thread(
+    app: Flask, session
+) -> None:
+    _decision(
+        session,
+        id="d-scheduled",
+        holdouts=[],
+        gating={
+            "scheduled": [
+                {
+                    "offer": "mobile_alerts",
+                    "ruleset": "retail_banking",
+                    "rule": "Check in",
+                    "thread": "ob-3300-1",
+                    "releases": "when resolution is confirmed",
+                    "until": "2026-12-10T12:00:00Z",
+                    "recorded": True,
+                }
+            ],
+            "settled": [],
+        },
+    )
+    _decision(
+        session,
+        id="d-released",
+        holdouts=[],
+        offers=[
+            {
+                "ruleset": "retail_banking",
+                "offer": "mobile_alerts",
+                "rule": "Check in",
+                "gated_thread": "ob-3300-1",
+                "gated_reason": "resolution of thread ob-3300-1 confirmed",
+            }
+        ],
+    )
+    client = sign_in_as(app.test_client(), make_user(session, "service_lead"))
+    scheduled = client.get("/decisions/d-scheduled").get_data(as_text=True)
+    assert "Scheduled mobile_alerts, gated on resolution of thread ob-3300-1" in scheduled
+    assert "when resolution is confirmed, until 2026-12-10T12:00:00Z" in scheduled
+    released = client.get("/decisions/d-released").get_data(as_text=True)
+    assert "Offered mobile_alerts, gated on resolution of thread ob-3300-1" in released
+    assert "released because resolution of thread ob-3300-1 confirmed" in released

@@ -36,6 +36,7 @@ def test_the_demo_ships_the_white_papers_situations_and_they_fit_the_schema() ->
         "checkbook-order",
         "online-banking-fix-proposed",
         "online-banking-fix-confirmed",
+        "online-banking-still-broken",
         "platinum-customer",
         "fund-advice",
         "anonymous-web-question",
