@@ -44,7 +44,12 @@ VARIANT_LABELS: Final = {
     "message_center": "Message center",
 }
 #: Form fields that tell a draft apart from a request for the saved artifact.
-DRAFT_MARKERS: Final = {"offer": "blocks.headline", "layout": "source", "ruleset": "source"}
+DRAFT_MARKERS: Final = {
+    "offer": "blocks.headline",
+    "layout": "source",
+    "ruleset": "source",
+    "policy": "source",
+}
 
 
 # --- the frames' documents ------------------------------------------------------------------
@@ -120,7 +125,11 @@ def plain_workspace(session: Session) -> preview_lib.Workspace:
 
 
 def _read_workspace(session: Session) -> preview_lib.Workspace:
-    ws = workspace.snapshot(session, which="head")
+    return from_snapshot(workspace.snapshot(session, which="head"))
+
+
+def from_snapshot(ws: workspace.Workspace) -> preview_lib.Workspace:
+    """Any snapshot (head, approved, or a change request's) as the preview reads it."""
     layouts = {
         key: {**workspace.thaw(entry.body), "name": entry.name}
         for key, entry in ws.of_kind("layout").items()
@@ -132,6 +141,7 @@ def _read_workspace(session: Session) -> preview_lib.Workspace:
         rulesets=ws.rulesets,
         schema=workspace.thaw(ws.schema) if ws.schema is not None else None,
         lexicon=workspace.thaw(ws.lexicon) if ws.lexicon is not None else None,
+        policy=workspace.thaw(ws.policy) if ws.policy is not None else None,
     )
 
 
@@ -227,6 +237,8 @@ def _draft(
             key,
             {"name": form.get("name", key), "channel": channel, "source": form.get("source", "")},
         )
+    if kind == "policy":
+        return preview_lib.Draft("policy", key, {"source": form.get("source", "")})
     return preview_lib.Draft(
         "ruleset", key, {"name": form.get("name") or key, "source": form.get("source", "")}
     )
