@@ -15,7 +15,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, TypeGuard
 
@@ -106,6 +106,11 @@ def plain_workspace(session: Session) -> preview_lib.Workspace:
     kept, keyed by which revision of each artifact is head: reading those numbers is one
     small query, and any save or archive anywhere changes the key (so does its time).
     """
+    return _WORKSPACES.get(workspace_key(session), lambda: _read_workspace(session))
+
+
+def workspace_key(session: Session) -> Hashable:
+    """What `plain_workspace` is kept by: changes with any save or archive anywhere."""
     versions = tuple(
         session.execute(
             select(
@@ -120,8 +125,7 @@ def plain_workspace(session: Session) -> preview_lib.Workspace:
         )
     )
     bind = session.get_bind()
-    key = (str(bind.engine.url), versions)  # an Engine, or a Connection in tests
-    return _WORKSPACES.get(key, lambda: _read_workspace(session))
+    return (str(bind.engine.url), versions)  # an Engine, or a Connection in tests
 
 
 def _read_workspace(session: Session) -> preview_lib.Workspace:
