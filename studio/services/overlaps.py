@@ -5,7 +5,7 @@ Two rulesets overlap on a sample interaction when both propose an offer for it
 runs the preview's own decision over the sample library (its first
 `preview.overlap.MAX_SAMPLES` samples by key), on the workspace that place is about:
 
-- the ruleset editor: the head workspace with the unsaved source in place, as W406
+- the ruleset editor: the head workspace with the unsaved source in place, as W410
   warnings on the lines of the rules that propose (`editor_diagnostics`);
 - a change request's review: the approved workspace with the request's revisions in
   place, i.e. what publishing it would ship (`for_request`);
@@ -27,7 +27,7 @@ from preview.overlap import MAX_SAMPLES, Overlap, find_overlaps
 from studio.models import ChangeRequest, SampleInteraction
 from studio.services import artifacts, previews, workspace
 
-CODE: Final = "W406"
+CODE: Final = "W410"
 Samples = tuple[tuple[str, str, Mapping[str, Any]], ...]
 
 _SAMPLES: Final[Memo[Samples]] = Memo(4)
@@ -72,7 +72,7 @@ def editor_overlaps(session: Session, key: str, name: str, source: str) -> tuple
 def editor_diagnostics(
     session: Session, key: str, name: str, source: str, rule_lines: Mapping[str, int]
 ) -> list[dict[str, Any]]:
-    """W406 warnings: one per rule of this ruleset whose candidate shares a sample with
+    """W410 warnings: one per rule of this ruleset whose candidate shares a sample with
     another ruleset's, on that rule's line (`rule_lines` maps rule name to line)."""
     by_rule: dict[str, list[Overlap]] = {}
     for overlap in editor_overlaps(session, key, name, source):

@@ -28,6 +28,7 @@ from preview.cache import Memo
 from preview.engine import KINDS, Kind
 from preview.engine import render_context as context_for
 from preview.matrix import Matrix, Sample, run_matrix
+from preview.overlap import find_overlaps
 from preview.tone import Lexicon, with_inferred_tone
 from studio.errors import FieldError
 from studio.models import Artifact
@@ -251,7 +252,8 @@ def _draft(
 def _telling_sample(
     session: Session, ws: preview_lib.Workspace, kind: Literal["offer", "ruleset"], key: str
 ) -> str | None:
-    """A sample where the offer or ruleset makes an offer, so a new pane shows one."""
+    """A sample where the offer or ruleset makes an offer (or proposes one the contact
+    policy removes), so a new pane shows one."""
     rows = samples.all_samples(session)
     if not rows:
         return None
@@ -261,11 +263,20 @@ def _telling_sample(
         kind=kind,
         key=key,
     )
-    for status in ("offer", "follow_up"):
+    for status in ("offer", "removed", "follow_up"):
         for row in result.rows:
             if row.cell.status == status:
                 return row.sample.key
     return None
+
+
+def _contested_sample(session: Session, ws: preview_lib.Workspace) -> str | None:
+    """A sample two rulesets both propose for, so the policy's pane shows it arbitrate."""
+    rows = samples.all_samples(session)
+    found = find_overlaps(
+        ws, [(s.key, s.name, s.body if isinstance(s.body, dict) else {}) for s in rows]
+    )
+    return found[0].sample_key if found else None
 
 
 def render(
@@ -284,6 +295,8 @@ def render(
     wanted = form.get("preview_sample") or sample_key
     if not wanted and _has_matrix(kind) and key:
         wanted = _telling_sample(session, ws, kind, key)
+    elif not wanted and kind == "policy":
+        wanted = _contested_sample(session, ws)
     names = dict(choices)
     chosen = wanted if wanted in names else (choices[0][0] if choices else None)
     layouts = email_layout_choices(ws)

@@ -40,7 +40,7 @@ def diagnostics(
     The answer is remembered for the last few (source, schema, offer library) triples:
     the editor's inline markers and its problems list ask about the same text. With the
     ruleset's `key`, a source that compiles is also checked for overlaps with the other
-    rulesets over the sample library (W406, `overlaps.editor_diagnostics`).
+    rulesets over the sample library (W410, `overlaps.editor_diagnostics`).
     """
     found = _compiled(session, source, name)
     lines = found["rule_lines"]
