@@ -156,6 +156,7 @@ class Preview:
     blocking: tuple[Problem, ...] = ()
     blocking_title: str = ""
     rulesets: tuple[RulesetOutcome, ...] = ()
+    #: What the customer gets: the offers the contact policy kept (`final.offers`).
     offers: tuple[Mapping[str, Any], ...] = ()
     follow_ups: tuple[Mapping[str, Any], ...] = ()
     guards: tuple[Mapping[str, Any], ...] = ()
