@@ -152,3 +152,25 @@ def test_the_publish_page_warns_about_overlaps_in_what_would_go_live(
 
 def test_nothing_approved_means_no_overlap_on_the_publish_page(session, lead) -> None:
     assert overlaps.for_publish(session) == ()
+
+
+def test_an_oversized_policy_typed_in_the_pane_is_a_diagnostic_not_an_error_page(client) -> None:
+    response = post(
+        client,
+        "/preview/policy",
+        {
+            "part": "result",
+            "preview_sample": "pharmacy-refill-8pct",
+            "source": "# x\n" * 60_000,
+        },
+        headers=HX,
+    )
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "This contact policy does not compile yet" in html and "E103" in html
+
+
+def test_the_policy_pane_is_for_service_leads_only(app, session) -> None:
+    marketer = sign_in_as(app.test_client(), make_user(session, "marketer"))
+    response = post(marketer, "/preview/policy", {"part": "result", "source": ""}, headers=HX)
+    assert response.status_code == 403
