@@ -9,9 +9,12 @@ edited with its unsaved text (`Draft`). `preview` then
    rule language reads a missing or mistyped field as null),
 3. compiles the draft; if it does not compile, the result carries its diagnostics as
    `blocking` and nothing else, so an editor never shows a stale preview as current,
-4. decides every ruleset with a trace (only the edited one when a ruleset is the focus),
-5. renders every variant of the offers made, of the follow-ups, and of the offer or
-   layout being edited.
+4. decides every ruleset with a trace (the edited ruleset's text in place; its trace
+   alone when a ruleset is the focus),
+5. lets the contact policy dispose of every ruleset's candidates (`preview.disposal`,
+   the bundle runtime's own step; the draft policy when that is being edited),
+6. renders every variant of the offers the customer gets, of the follow-ups, and of
+   the offer or layout being edited.
 
 Compiling is memoized by source text (`preview.cache`), so a keystroke costs one
 compile of the edited artifact plus the decision and the rendering. Nothing here
@@ -78,8 +81,8 @@ class Draft:
     """The artifact a person is editing, with the text they have typed so far.
 
     `body` is an offer dict, `{"name", "channel", "source"}` for a layout,
-    `{"name", "source"}` for a ruleset, or `{"source"}` for the contact policy. A Draft with `body=None` only names the
-    focus: the saved artifact is previewed.
+    `{"name", "source"}` for a ruleset, or `{"source"}` for the contact policy. A
+    Draft with `body=None` only names the focus: the saved artifact is previewed.
     """
 
     kind: Kind
