@@ -171,6 +171,7 @@ def measure_matrix(demo: Workspace, repeat: int) -> dict[str, Any]:
         offers=demo.offers,
         layouts=demo.layouts,
         rulesets={"big": {"name": "Big", "source": hundred_rules()}},
+        policy=demo.policy,
     )
     interactions = fifty_interactions()
     compiler = Compiler()
@@ -197,6 +198,7 @@ def measure_large_matrix(demo: Workspace) -> dict[str, Any]:
         offers=demo.offers,
         layouts=demo.layouts,
         rulesets={"big": {"name": "Big", "source": hundred_rules(1_000)}},
+        policy=demo.policy,
     )
     interactions = fifty_interactions(500)
     compiler = Compiler()

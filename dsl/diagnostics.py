@@ -70,6 +70,9 @@ _REGISTRY = (
     CodeInfo("W403", "warning", "condition is always true"),
     CodeInfo("W404", "warning", "tone is guarded but unknown tone is not"),
     CodeInfo("W405", "warning", "cap never allows an offer"),
+    # Raised by the studio's ruleset editor (studio/services/overlaps.py), which runs
+    # every ruleset over the sample library; registered here so it is documented.
+    CodeInfo("W410", "warning", "rulesets overlap on a sample"),
 )
 
 #: Every diagnostic code the library can emit, by code.

@@ -9,9 +9,12 @@ edited with its unsaved text (`Draft`). `preview` then
    rule language reads a missing or mistyped field as null),
 3. compiles the draft; if it does not compile, the result carries its diagnostics as
    `blocking` and nothing else, so an editor never shows a stale preview as current,
-4. decides every ruleset with a trace (only the edited one when a ruleset is the focus),
-5. renders every variant of the offers made, of the follow-ups, and of the offer or
-   layout being edited.
+4. decides every ruleset with a trace (the edited ruleset's text in place; its trace
+   alone when a ruleset is the focus),
+5. lets the contact policy dispose of every ruleset's candidates (`preview.disposal`,
+   the bundle runtime's own step; the draft policy when that is being edited),
+6. renders every variant of the offers the customer gets, of the follow-ups, and of
+   the offer or layout being edited.
 
 Compiling is memoized by source text (`preview.cache`), so a keystroke costs one
 compile of the edited artifact plus the decision and the rendering. Nothing here
@@ -34,13 +37,15 @@ from content.model import LAYOUT_CHANNELS, Layout, Offer, validate_offer
 from content.rendering import render_offer
 from dsl import codegen
 from dsl.interaction import expand_shorthands
+from dsl.policy import Policy, compile_policy, load_policy
 from dsl.schema import Schema, default_schema, validate_interaction
 from preview.cache import Memo
+from preview.disposal import FinalDecision, finalize
 from preview.tone import Lexicon, Tone, with_inferred_tone
 
-Kind = Literal["offer", "layout", "ruleset"]
+Kind = Literal["offer", "layout", "ruleset", "policy"]
 OfferRole = Literal["offered", "follow_up", "focus", "stand_in"]
-KINDS: Final = ("offer", "layout", "ruleset")
+KINDS: Final = ("offer", "layout", "ruleset", "policy")
 MAX_RENDERED: Final = 4
 #: dsl statuses for the content library's offer statuses.
 RULE_STATUS: Final = {
@@ -59,7 +64,8 @@ class Workspace:
     `offers` maps key to the content library's offer dict; `layouts` maps key to
     `{"name", "channel", "source", "compiled_html"}`; `rulesets` maps key to
     `{"name", "source"}`; `schema` and `lexicon` are their stored bodies, or None
-    for the built-in defaults.
+    for the built-in defaults; `policy` is the contact policy's body (`{"source"}`),
+    or None when the workspace has none.
     """
 
     offers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -67,15 +73,16 @@ class Workspace:
     rulesets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     schema: Mapping[str, Any] | None = None
     lexicon: Mapping[str, Any] | None = None
+    policy: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
 class Draft:
     """The artifact a person is editing, with the text they have typed so far.
 
-    `body` is an offer dict, `{"name", "channel", "source"}` for a layout, or
-    `{"name", "source"}` for a ruleset. A Draft with `body=None` only names the
-    focus: the saved artifact is previewed.
+    `body` is an offer dict, `{"name", "channel", "source"}` for a layout,
+    `{"name", "source"}` for a ruleset, or `{"source"}` for the contact policy. A
+    Draft with `body=None` only names the focus: the saved artifact is previewed.
     """
 
     kind: Kind
@@ -124,6 +131,8 @@ class RulesetOutcome:
     notes: tuple[Mapping[str, Any], ...] = ()
     #: How many rules matched (known even when the trace rows were not built).
     matched: int = 0
+    #: The ruleset being edited (or run in the matrix): its trace is the one shown.
+    focus: bool = False
 
     @property
     def compiled(self) -> bool:
@@ -150,6 +159,7 @@ class Preview:
     blocking: tuple[Problem, ...] = ()
     blocking_title: str = ""
     rulesets: tuple[RulesetOutcome, ...] = ()
+    #: What the customer gets: the offers the contact policy kept (`final.offers`).
     offers: tuple[Mapping[str, Any], ...] = ()
     follow_ups: tuple[Mapping[str, Any], ...] = ()
     guards: tuple[Mapping[str, Any], ...] = ()
@@ -157,6 +167,8 @@ class Preview:
     limits: tuple[Mapping[str, Any], ...] = ()
     rendered: tuple[RenderedOffer, ...] = ()
     layouts: Mapping[str, str] = field(default_factory=dict)
+    #: What the customer gets after the workspace contact policy (`preview.disposal`).
+    final: FinalDecision | None = None
 
     @property
     def blocked(self) -> bool:
@@ -177,6 +189,12 @@ class CompiledRuleset:
 
 
 @dataclass(frozen=True)
+class CompiledPolicy:
+    problems: tuple[Problem, ...]
+    policy: Policy | None
+
+
+@dataclass(frozen=True)
 class CompiledOffer:
     problems: tuple[Problem, ...]
     offer: Offer | None
@@ -191,6 +209,7 @@ class Compiler:
         self.offers: Memo[CompiledOffer] = Memo(size)
         self.layouts: Memo[tuple[Layout | None, tuple[Problem, ...]]] = Memo(size // 4)
         self.rulesets: Memo[CompiledRuleset] = Memo(size // 4)
+        self.policies: Memo[CompiledPolicy] = Memo(16)
 
     def schema(self, data: Mapping[str, Any] | None) -> tuple[Schema, str, tuple[Problem, ...]]:
         if data is None:
@@ -240,6 +259,25 @@ class Compiler:
             (name, source, schema_key, statuses),
             lambda: _compile_ruleset(name, source, schema, catalog),
         )
+
+    def policy(
+        self, source: str, schema: Schema, schema_key: str, offers: Iterable[str]
+    ) -> CompiledPolicy:
+        keys = tuple(sorted(offers))
+        return self.policies.get(
+            (source, schema_key, keys), lambda: _compile_policy(source, schema, keys)
+        )
+
+
+def _compile_policy(source: str, schema: Schema, offers: tuple[str, ...]) -> CompiledPolicy:
+    result = compile_policy(source, schema=schema, offers=offers)
+    problems = tuple(_dsl_problem(d, source) for d in result.diagnostics)
+    if result.ir is None:
+        return CompiledPolicy(problems, None)
+    try:
+        return CompiledPolicy(problems, load_policy(result.ir))
+    except dsl.DSLError as failed:
+        return CompiledPolicy(problems + tuple(_dsl_problem(d) for d in failed.diagnostics), None)
 
 
 def _compile_offer(data: Mapping[str, Any], schema: Schema) -> CompiledOffer:
@@ -405,13 +443,16 @@ def _layouts(
 
 
 def _rulesets(workspace: Workspace, draft: Draft | None) -> list[tuple[str, str, str]]:
-    """(key, name, source) of the rulesets to decide, the draft's text in place."""
+    """(key, name, source) of every ruleset, by key as a bundle orders them, with the
+    draft's text in place of its saved one (a new ruleset joins them)."""
+    bodies = dict(workspace.rulesets)
     if draft is not None and draft.kind == "ruleset":
-        body = draft.body if draft.body is not None else workspace.rulesets.get(draft.key, {})
-        return [(draft.key, str(body.get("name") or draft.key), str(body.get("source") or ""))]
+        bodies[draft.key] = (
+            draft.body if draft.body is not None else workspace.rulesets.get(draft.key, {})
+        )
     return [
         (key, str(body.get("name") or key), str(body.get("source") or ""))
-        for key, body in sorted(workspace.rulesets.items())
+        for key, body in sorted(bodies.items())
     ]
 
 
@@ -467,22 +508,25 @@ def decide(
     explain: bool = True,
     rows: bool = True,
 ) -> tuple[list[RulesetOutcome], _Catalog, tuple[Problem, ...] | None, str]:
-    """Decide every ruleset (or only the draft ruleset); the matrix uses this directly.
+    """Decide every ruleset, the draft ruleset's text in place; the matrix uses this.
 
-    Returns the outcomes, the offer catalog, the draft's blocking problems (or None) and
-    a title for them. `rows=False` keeps the runtime's notes on every offer but skips
-    building a trace row per rule, which only the preview pane shows (the matrix grid
-    of 500 samples x 1,000 rules would otherwise build half a million of them).
+    Returns the outcomes (the draft ruleset's first, marked `focus`, then the others by
+    key), the offer catalog, the draft's blocking problems (or None) and a title for
+    them. `rows=False` keeps the runtime's notes on every offer but skips building a
+    trace row per rule, which only the preview pane shows (the matrix grid of 500
+    samples x 1,000 rules would otherwise build half a million of them); the pane builds
+    them only for the focus ruleset when there is one.
     """
     schema, schema_key, _ = compiler.schema(workspace.schema)
     catalog, offer_blocking = _catalog(workspace, draft, schema, schema_key, compiler)
     if offer_blocking is not None:
         return [], catalog, offer_blocking, "This offer does not validate yet"
+    focus = draft.key if draft is not None and draft.kind == "ruleset" else None
     outcomes: list[RulesetOutcome] = []
     for key, name, source in _rulesets(workspace, draft):
         compiled = compiler.ruleset(name, source, schema, schema_key, catalog.infos)
         if compiled.runtime is None:
-            if draft is not None and draft.kind == "ruleset":
+            if key == focus:
                 errors = tuple(p for p in compiled.problems if p.is_error)
                 return [], catalog, errors, "This ruleset does not compile yet"
             outcomes.append(RulesetOutcome(key, name, problems=compiled.problems))
@@ -495,12 +539,16 @@ def decide(
                 name,
                 problems=compiled.problems,
                 decision=decision,
-                trace=_trace_rows(compiled.runtime, trace) if explain and rows else (),
+                trace=_trace_rows(compiled.runtime, trace)
+                if explain and rows and focus in (None, key)
+                else (),
                 guards=tuple(trace.get("guards", ())),
                 notes=tuple(trace.get("offers", ())),
                 matched=sum(1 for entry in trace.get("rules", ()) if entry["matched"]),
+                focus=key == focus,
             )
         )
+    outcomes.sort(key=lambda outcome: not outcome.focus)
     return outcomes, catalog, None, ""
 
 
@@ -510,8 +558,12 @@ def render_context(interaction: Mapping[str, Any]) -> RenderContext:
     return RenderContext.from_interaction(interaction, message_center_url=MESSAGE_CENTER)
 
 
-def _why_not(key: str, outcomes: Iterable[RulesetOutcome]) -> str:
-    """Why an offer is not made, from the runtime's notes on it."""
+def why_not(key: str, outcomes: Iterable[RulesetOutcome], final: FinalDecision | None) -> str:
+    """Why an offer is not made: the contact policy line that removed it, else the
+    runtime's notes on it."""
+    for removed in final.removed if final is not None else ():
+        if removed.get("offer") == key:
+            return removed_text(removed)
     for outcome in outcomes:
         for note in outcome.notes:
             if (
@@ -521,6 +573,22 @@ def _why_not(key: str, outcomes: Iterable[RulesetOutcome]) -> str:
             ):
                 return f"{note['outcome']} (rule “{note['rule']}”, {outcome.name})"
     return "no rule offers it for this interaction"
+
+
+def removed_text(removed: Mapping[str, Any]) -> str:
+    """A candidate the contact policy removed, in words: reason, line, who proposed it."""
+    where = (
+        f"contact policy line {removed['line']}: {removed.get('text')}"
+        if removed.get("line")
+        else "the contact policy"
+    )
+    who = (
+        f"; proposed by {removed.get('ruleset_name') or removed.get('ruleset')}"
+        + (f" (rule “{removed['rule']}”)" if removed.get("rule") else "")
+        if removed.get("ruleset")
+        else ""
+    )
+    return f"removed by {where} ({removed.get('reason')}){who}"
 
 
 def _interaction_problems(schema: Schema, interaction: Mapping[str, Any]) -> tuple[Problem, ...]:
@@ -572,12 +640,20 @@ def preview(
     outcomes, catalog, blocking, title = decide(workspace, filled, draft=draft, compiler=compiler)
     if blocking is not None:
         return Preview(filled, tone, problems, blocking=blocking, blocking_title=title)
-    offers, follow_ups, guards, holdouts, limits = [], [], [], [], []
+    final = finalize(workspace, filled, outcomes, compiler=compiler, draft=draft)
+    if draft is not None and draft.kind == "policy" and final.problems:
+        return Preview(
+            filled,
+            tone,
+            problems,
+            blocking=final.problems,
+            blocking_title="This contact policy does not compile yet",
+        )
+    follow_ups, guards, holdouts, limits = [], [], [], []
     for outcome in outcomes:
         if outcome.decision is None:
             continue
         tag = {"ruleset": outcome.key, "ruleset_name": outcome.name}
-        offers += [{**o, **tag} for o in outcome.decision["offers"]]
         follow_ups += [
             {**f, **tag, "after_text": _duration(f.get("after", "")), **_gate_text(f)}
             for f in outcome.decision["follow_ups"]
@@ -585,7 +661,8 @@ def preview(
         guards += [{**g, **tag} for g in outcome.decision["guards"]]
         holdouts += [{**h, **tag} for h in outcome.decision["holdouts"]]
         limits += [{**x, **tag} for x in outcome.decision["limits"]]
-    rendered = _render(catalog, layouts, filled, draft, offers, follow_ups, outcomes)
+    offers = [dict(o) for o in final.offers]
+    rendered = _render(catalog, layouts, filled, draft, offers, follow_ups, outcomes, final)
     return Preview(
         interaction=filled,
         tone=tone,
@@ -598,7 +675,14 @@ def preview(
         limits=tuple(limits),
         rendered=tuple(rendered),
         layouts={c: lay.key for c, lay in layouts.items()},
+        final=final,
     )
+
+
+def _offered_note(entry: Mapping[str, Any]) -> str:
+    if entry.get("fallback"):
+        return f"the contact policy's fallback (policy line {entry.get('policy_line')})"
+    return f"offered by rule “{entry['rule']}” ({entry['ruleset_name']})"
 
 
 def _render(
@@ -609,6 +693,7 @@ def _render(
     offers: list[dict[str, Any]],
     follow_ups: list[dict[str, Any]],
     outcomes: list[RulesetOutcome],
+    final: FinalDecision,
 ) -> list[RenderedOffer]:
     wanted: list[tuple[str, OfferRole, str]] = []
     made = {o["offer"] for o in offers}
@@ -616,17 +701,11 @@ def _render(
         note = (
             "offered to this interaction"
             if draft.key in made
-            else f"not offered: {_why_not(draft.key, outcomes)}"
+            else f"not offered: {why_not(draft.key, outcomes, final)}"
         )
         wanted.append((draft.key, "focus", note))
     for entry in offers:
-        wanted.append(
-            (
-                entry["offer"],
-                "offered",
-                f"offered by rule “{entry['rule']}” ({entry['ruleset_name']})",
-            )
-        )
+        wanted.append((entry["offer"], "offered", _offered_note(entry)))
     for entry in follow_ups:
         wanted.append(
             (

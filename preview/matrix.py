@@ -3,8 +3,12 @@
 A preview answers "what does this customer get?"; the matrix answers "who gets what,
 and who does not, and why?" across the whole sample library at once. Each cell holds
 the offers made and follow-ups scheduled, or the reason there are none: a guard that
-fired, a limit, a holdout, an offer that is not eligible, or no rule matching. Nothing
-is rendered here, so the grid stays fast; a cell links to the full preview.
+fired, a limit, a holdout, an offer that is not eligible, or no rule matching. Every
+ruleset decides each sample and the workspace contact policy disposes of their
+candidates (`preview.disposal`), so a cell also says what the customer finally gets
+and which policy line removed a candidate; a sample where the focus shares the
+customer with another ruleset carries its overlap (`preview.overlap`). Nothing is
+rendered here, so the grid stays fast; a cell links to the full preview.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from dsl.interaction import expand_shorthands
+from preview.disposal import FinalDecision, finalize
 from preview.engine import (
     DEFAULT_COMPILER,
     Compiler,
@@ -23,16 +28,19 @@ from preview.engine import (
     RulesetOutcome,
     Workspace,
     _duration,
-    _why_not,
     decide,
+    removed_text,
+    why_not,
 )
+from preview.overlap import Overlap, overlap_of
 from preview.tone import Lexicon, with_inferred_tone
 
-Status = Literal["offer", "follow_up", "stopped", "none"]
+Status = Literal["offer", "follow_up", "stopped", "removed", "none"]
 STATUS_LABELS: Final = {
     "offer": "Offer made",
     "follow_up": "Follow-up only",
     "stopped": "Stopped",
+    "removed": "Removed by the contact policy",
     "none": "Nothing",
 }
 
@@ -47,10 +55,15 @@ class Sample:
 
 @dataclass(frozen=True)
 class Cell:
+    """`offers` are what the focus proposes (for an offer: the offer, when proposed);
+    `status` and `why` say what the customer finally gets of them."""
+
     status: Status
     offers: tuple[str, ...] = ()
     follow_ups: tuple[str, ...] = ()
     why: str = ""
+    #: The focus's candidates the contact policy removed, each in words.
+    removed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,6 +71,10 @@ class Row:
     sample: Sample
     tone: str
     cell: Cell
+    #: The decision after the contact policy, every ruleset together.
+    final: FinalDecision | None = None
+    #: Another ruleset proposing for this sample too (only overlaps involving the focus).
+    overlap: Overlap | None = None
 
 
 @dataclass(frozen=True)
@@ -69,12 +86,19 @@ class Matrix:
     blocking_title: str = ""
     counts: Mapping[str, int] = field(default_factory=dict)
 
+    #: The contact policy's problems when it does not compile (it is then left out).
+    policy_problems: tuple[Problem, ...] = ()
+
     @property
     def blocked(self) -> bool:
         return any(p.is_error for p in self.problems) and not self.rows
 
+    @property
+    def overlaps(self) -> tuple[Overlap, ...]:
+        return tuple(row.overlap for row in self.rows if row.overlap is not None)
 
-def _ruleset_cell(outcome: RulesetOutcome) -> Cell:
+
+def _ruleset_cell(outcome: RulesetOutcome, final: FinalDecision) -> Cell:
     decision = outcome.decision or {}
     offers = tuple(o["offer"] for o in decision.get("offers", ()))
     follow_ups = tuple(
@@ -82,8 +106,18 @@ def _ruleset_cell(outcome: RulesetOutcome) -> Cell:
         for f in decision.get("follow_ups", ())
     )
     if offers:
-        rules = ", ".join(dict.fromkeys(f"“{o['rule']}”" for o in decision["offers"]))
-        return Cell("offer", offers, follow_ups, f"by {rules}")
+        removed = tuple(removed_text(r) for r in final.removed_from(outcome.key))
+        made = {str(o.get("offer")) for o in final.offers}
+        if any(o in made for o in offers):
+            rules = ", ".join(dict.fromkeys(f"“{o['rule']}”" for o in decision["offers"]))
+            return Cell("offer", offers, follow_ups, f"by {rules}", removed)
+        status: Status = "stopped" if final.guards else "removed"
+        return Cell(status, offers, follow_ups, "; ".join(removed), removed)
+    return _no_offer_cell(outcome, follow_ups)
+
+
+def _no_offer_cell(outcome: RulesetOutcome, follow_ups: tuple[str, ...]) -> Cell:
+    decision = outcome.decision or {}
     reasons = []
     if decision.get("guards"):
         reasons.append(
@@ -106,11 +140,19 @@ def _ruleset_cell(outcome: RulesetOutcome) -> Cell:
     return Cell("none", why="no rule matched" if not matched else "matched rules make no offer")
 
 
-def _offer_cell(key: str, outcomes: list[RulesetOutcome]) -> Cell:
-    for outcome in outcomes:
-        for made in (outcome.decision or {}).get("offers", ()):
-            if made["offer"] == key:
-                return Cell("offer", (key,), (), f"by “{made['rule']}” ({outcome.name})")
+def _offer_cell(key: str, outcomes: list[RulesetOutcome], final: FinalDecision) -> Cell:
+    for made in final.offers:
+        if made.get("offer") == key:
+            why = (
+                f"the contact policy's fallback (policy line {made.get('policy_line')})"
+                if made.get("fallback")
+                else f"by “{made['rule']}” ({made.get('ruleset_name')})"
+            )
+            return Cell("offer", (key,), (), why)
+    removed = tuple(removed_text(r) for r in final.removed if r.get("offer") == key)
+    if removed:
+        status: Status = "stopped" if final.guards else "removed"
+        return Cell(status, (key,), (), "; ".join(removed), removed)
     for outcome in outcomes:
         for follow in (outcome.decision or {}).get("follow_ups", ()):
             if follow["offer"] == key:
@@ -120,9 +162,9 @@ def _offer_cell(key: str, outcomes: list[RulesetOutcome]) -> Cell:
                     (f"{key} after {_duration(follow.get('after', ''))}",),
                     f"by “{follow['rule']}” ({outcome.name})",
                 )
-    why = _why_not(key, outcomes)
+    why = why_not(key, outcomes, final)
     stopped = any(outcome.decision and outcome.decision.get("guards") for outcome in outcomes)
-    status: Status = "stopped" if stopped and "guard" in why else "none"
+    status = "stopped" if stopped and "guard" in why else "none"
     return Cell(status, why=why)
 
 
@@ -168,6 +210,7 @@ def run_matrix(
     draft = Draft("ruleset", key) if kind == "ruleset" else None
     rows: list[Row] = []
     problems: tuple[Problem, ...] = ()
+    policy_problems: tuple[Problem, ...] = ()
     for sample in samples:
         body = sample.body if isinstance(sample.body, Mapping) else {}
         filled, _ = with_inferred_tone(expand_shorthands(schema, body)[0], lexicon)
@@ -176,17 +219,27 @@ def run_matrix(
         )
         if blocking is not None:
             return Matrix(kind, key, problems=blocking, blocking_title=title)
+        final = finalize(workspace, filled, outcomes, compiler=compiler)
+        policy_problems = policy_problems or final.problems
+        overlap = overlap_of(sample.key, sample.name, final)
         if kind == "ruleset":
-            if not outcomes or outcomes[0].decision is None:
-                problems = outcomes[0].problems if outcomes else ()
+            focus = next((o for o in outcomes if o.focus), None)
+            if focus is None or focus.decision is None:
+                problems = focus.problems if focus is not None else ()
                 return Matrix(
                     kind, key, problems=problems, blocking_title="This ruleset does not compile"
                 )
-            cell = _ruleset_cell(outcomes[0])
+            cell = _ruleset_cell(focus, final)
+            if overlap is not None and not overlap.involves(ruleset=key):
+                overlap = None
         else:
-            cell = _offer_cell(key, outcomes)
+            cell = _offer_cell(key, outcomes, final)
+            if overlap is not None and not overlap.involves(offer=key):
+                overlap = None
         tone = filled.get("tone")
         label = str(tone.get("label") or "") if isinstance(tone, Mapping) else ""
-        rows.append(Row(sample, label, cell))
+        rows.append(Row(sample, label, cell, final, overlap))
     counts: Counter[str] = Counter(row.cell.status for row in rows)
-    return Matrix(kind, key, tuple(rows), problems, counts=dict(counts))
+    return Matrix(
+        kind, key, tuple(rows), problems, counts=dict(counts), policy_problems=policy_problems
+    )

@@ -1,5 +1,7 @@
 """Demo rulesets: retail banking (the language reference's example) plus the pharmacy,
-hotel, and shop-and-magazines policies from the white paper's situations."""
+hotel, and shop-and-magazines policies from the white paper's situations, and the
+pharmacy's refill reminders, which overlap the pharmacy's own ruleset on SMS refills
+(the matrix, the review and the publish page warn about it)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,11 @@ SEED_ORDER = 30
 DEMO_RULESETS: tuple[tuple[str, str, Path], ...] = (
     ("retail_banking", "Retail banking", EXAMPLES / "retail_banking.rules"),
     ("pharmacy", "Pharmacy", HERE / "rules" / "pharmacy.rules"),
+    (
+        "pharmacy_reminders",
+        "Pharmacy refill reminders",
+        HERE / "rules" / "pharmacy_reminders.rules",
+    ),
     ("hospitality", "Hotel guest services", HERE / "rules" / "hospitality.rules"),
     ("retail_and_media", "Shop and magazines", HERE / "rules" / "retail_and_media.rules"),
 )

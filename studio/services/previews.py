@@ -15,7 +15,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, TypeGuard
 
@@ -28,6 +28,7 @@ from preview.cache import Memo
 from preview.engine import KINDS, Kind
 from preview.engine import render_context as context_for
 from preview.matrix import Matrix, Sample, run_matrix
+from preview.overlap import find_overlaps
 from preview.tone import Lexicon, with_inferred_tone
 from studio.errors import FieldError
 from studio.models import Artifact
@@ -44,7 +45,12 @@ VARIANT_LABELS: Final = {
     "message_center": "Message center",
 }
 #: Form fields that tell a draft apart from a request for the saved artifact.
-DRAFT_MARKERS: Final = {"offer": "blocks.headline", "layout": "source", "ruleset": "source"}
+DRAFT_MARKERS: Final = {
+    "offer": "blocks.headline",
+    "layout": "source",
+    "ruleset": "source",
+    "policy": "source",
+}
 
 
 # --- the frames' documents ------------------------------------------------------------------
@@ -101,6 +107,11 @@ def plain_workspace(session: Session) -> preview_lib.Workspace:
     kept, keyed by which revision of each artifact is head: reading those numbers is one
     small query, and any save or archive anywhere changes the key (so does its time).
     """
+    return _WORKSPACES.get(workspace_key(session), lambda: _read_workspace(session))
+
+
+def workspace_key(session: Session) -> Hashable:
+    """What `plain_workspace` is kept by: changes with any save or archive anywhere."""
     versions = tuple(
         session.execute(
             select(
@@ -115,12 +126,15 @@ def plain_workspace(session: Session) -> preview_lib.Workspace:
         )
     )
     bind = session.get_bind()
-    key = (str(bind.engine.url), versions)  # an Engine, or a Connection in tests
-    return _WORKSPACES.get(key, lambda: _read_workspace(session))
+    return (str(bind.engine.url), versions)  # an Engine, or a Connection in tests
 
 
 def _read_workspace(session: Session) -> preview_lib.Workspace:
-    ws = workspace.snapshot(session, which="head")
+    return from_snapshot(workspace.snapshot(session, which="head"))
+
+
+def from_snapshot(ws: workspace.Workspace) -> preview_lib.Workspace:
+    """Any snapshot (head, approved, or a change request's) as the preview reads it."""
     layouts = {
         key: {**workspace.thaw(entry.body), "name": entry.name}
         for key, entry in ws.of_kind("layout").items()
@@ -132,6 +146,7 @@ def _read_workspace(session: Session) -> preview_lib.Workspace:
         rulesets=ws.rulesets,
         schema=workspace.thaw(ws.schema) if ws.schema is not None else None,
         lexicon=workspace.thaw(ws.lexicon) if ws.lexicon is not None else None,
+        policy=workspace.thaw(ws.policy) if ws.policy is not None else None,
     )
 
 
@@ -227,6 +242,8 @@ def _draft(
             key,
             {"name": form.get("name", key), "channel": channel, "source": form.get("source", "")},
         )
+    if kind == "policy":
+        return preview_lib.Draft("policy", key, {"source": form.get("source", "")})
     return preview_lib.Draft(
         "ruleset", key, {"name": form.get("name") or key, "source": form.get("source", "")}
     )
@@ -235,7 +252,8 @@ def _draft(
 def _telling_sample(
     session: Session, ws: preview_lib.Workspace, kind: Literal["offer", "ruleset"], key: str
 ) -> str | None:
-    """A sample where the offer or ruleset makes an offer, so a new pane shows one."""
+    """A sample where the offer or ruleset makes an offer (or proposes one the contact
+    policy removes), so a new pane shows one."""
     rows = samples.all_samples(session)
     if not rows:
         return None
@@ -245,11 +263,20 @@ def _telling_sample(
         kind=kind,
         key=key,
     )
-    for status in ("offer", "follow_up"):
+    for status in ("offer", "removed", "follow_up"):
         for row in result.rows:
             if row.cell.status == status:
                 return row.sample.key
     return None
+
+
+def _contested_sample(session: Session, ws: preview_lib.Workspace) -> str | None:
+    """A sample two rulesets both propose for, so the policy's pane shows it arbitrate."""
+    rows = samples.all_samples(session)
+    found = find_overlaps(
+        ws, [(s.key, s.name, s.body if isinstance(s.body, dict) else {}) for s in rows]
+    )
+    return found[0].sample_key if found else None
 
 
 def render(
@@ -268,6 +295,8 @@ def render(
     wanted = form.get("preview_sample") or sample_key
     if not wanted and _has_matrix(kind) and key:
         wanted = _telling_sample(session, ws, kind, key)
+    elif not wanted and kind == "policy":
+        wanted = _contested_sample(session, ws)
     names = dict(choices)
     chosen = wanted if wanted in names else (choices[0][0] if choices else None)
     layouts = email_layout_choices(ws)

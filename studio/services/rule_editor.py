@@ -18,7 +18,7 @@ import dsl
 from dsl.fixes import fixes_for
 from dsl.schema import Schema
 from studio.models import Artifact, Revision
-from studio.services import rulesets, survey_library
+from studio.services import overlaps, rulesets, survey_library
 
 
 @cache
@@ -32,12 +32,27 @@ def keywords() -> tuple[str, ...]:
     return tuple(dict.fromkeys(words))
 
 
-def diagnostics(session: Session, source: str, *, name: str = "ruleset") -> dict[str, Any]:
+def diagnostics(
+    session: Session, source: str, *, name: str = "ruleset", key: str | None = None
+) -> dict[str, Any]:
     """Every diagnostic of `source`, each with its range and one-click fixes.
 
     The answer is remembered for the last few (source, schema, offer library) triples:
-    the editor's inline markers and its problems list ask about the same text.
+    the editor's inline markers and its problems list ask about the same text. With the
+    ruleset's `key`, a source that compiles is also checked for overlaps with the other
+    rulesets over the sample library (W410, `overlaps.editor_diagnostics`).
     """
+    found = _compiled(session, source, name)
+    lines = found["rule_lines"]
+    answer = {k: v for k, v in found.items() if k != "rule_lines"}
+    if key and found["ok"]:
+        extra = overlaps.editor_diagnostics(session, key, name, source, lines)
+        answer["diagnostics"] = [*found["diagnostics"], *extra]
+        answer["warnings"] = found["warnings"] + len(extra)
+    return answer
+
+
+def _compiled(session: Session, source: str, name: str) -> dict[str, Any]:
     if len(source) > rulesets.MAX_SOURCE:
         source = source[: rulesets.MAX_SOURCE + 1]
     schema = rulesets.current_schema(session)
@@ -76,19 +91,22 @@ def _diagnose(
         for d in result.diagnostics
     ]
     errors = sum(1 for d in result.diagnostics if d.is_error)
-    rules = len(result.ir.get("rules", [])) if result.ir else 0
+    rules = result.ir.get("rules", []) if result.ir else []
     return {
         "ok": result.ok,
         "errors": errors,
         "warnings": len(out) - errors,
-        "rules": rules,
+        "rules": len(rules),
         "diagnostics": out,
+        "rule_lines": {str(r.get("name")): int(r.get("line") or 0) for r in rules},
     }
 
 
-def report(session: Session, source: str, *, name: str = "ruleset") -> rulesets.CheckReport:
+def report(
+    session: Session, source: str, *, name: str = "ruleset", key: str | None = None
+) -> rulesets.CheckReport:
     """The same answer as `diagnostics`, shaped for the problems list partial."""
-    found = diagnostics(session, source, name=name)
+    found = diagnostics(session, source, name=name, key=key)
     return rulesets.CheckReport(
         ok=found["ok"],
         diagnostics=found["diagnostics"],

@@ -263,6 +263,9 @@ function mount(textarea) {
   const extra = () => ({
     name: form && form.elements.name ? form.elements.name.value : "",
     channel: form && form.elements.channel ? form.elements.channel.value : "",
+    // Which ruleset this is, so its overlaps with the other rulesets can be checked.
+    ruleset_key: form && form.elements.ruleset_key ? form.elements.ruleset_key.value
+      : (form && form.elements.key ? form.elements.key.value : ""),
   });
   const extensions = [
     lineNumbers(), highlightActiveLineGutter(), highlightActiveLine(), drawSelection(), history(),

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from studio import security
 from studio.db import db_session, roll_back_request
 from studio.errors import BundleTampered, PublishRefused, ValidationFailed
-from studio.services import bundles, publish, signing
+from studio.services import bundles, overlaps, publish, signing
 from studio.web import is_htmx, me, page_arg
 
 bp = Blueprint("bundles", __name__, url_prefix="/bundles")
@@ -57,14 +57,21 @@ def show(version: int) -> str:
 def publish_now() -> str | Response | tuple[str, int]:
     session = db_session()
     if request.method == "GET":
-        return render_template("bundles/publish.html", plan=publish.prepare(session))
+        return render_template(
+            "bundles/publish.html",
+            plan=publish.prepare(session),
+            overlaps=overlaps.for_publish(session),
+        )
     try:
         bundle = publish.publish(session, actor=me(), ring=_ring())
     except IntegrityError:
         return _lost_race()
     except PublishRefused:
         return render_template(
-            "bundles/publish.html", plan=publish.prepare(session), refused=True
+            "bundles/publish.html",
+            plan=publish.prepare(session),
+            refused=True,
+            overlaps=overlaps.for_publish(session),
         ), 422
     flash(f"Published bundle v{bundle.version}. Downstream systems will pick it up.", "success")
     return redirect(url_for("bundles.show", version=bundle.version))

@@ -23,12 +23,19 @@ def _text(name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _ruleset_key() -> str:
+    """The ruleset being edited: its key on the edit page, the typed key on the new one."""
+    return (_text("ruleset_key") or _text("key")).strip() or "new_ruleset"
+
+
 @bp.post("/rules/diagnostics")
 @security.requires("rules")
 def rule_diagnostics() -> Response:
     """Every diagnostic of the posted source, with ranges and one-click fixes."""
     return jsonify(
-        rule_editor.diagnostics(db_session(), _text("source"), name=_text("name") or "ruleset")
+        rule_editor.diagnostics(
+            db_session(), _text("source"), name=_text("name") or "ruleset", key=_ruleset_key()
+        )
     )
 
 
@@ -38,7 +45,9 @@ def rule_problems() -> str:
     """The problems list (htmx partial), from the same remembered answer as the markers."""
     return render_template(
         "rules/_diagnostics.html",
-        report=rule_editor.report(db_session(), _text("source"), name=_text("name") or "ruleset"),
+        report=rule_editor.report(
+            db_session(), _text("source"), name=_text("name") or "ruleset", key=_ruleset_key()
+        ),
     )
 
 

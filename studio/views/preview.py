@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from studio import security
 from studio.db import db_session
-from studio.services import artifacts, previews
+from studio.services import artifacts, contact_policy, previews
 
 bp = Blueprint("preview", __name__, url_prefix="/preview")
 
@@ -26,7 +26,9 @@ def _owner() -> int:
 
 def _pane(kind: str | None = None, key: str | None = None) -> str:
     """The whole pane on first load (`part=pane`), else only the result below it."""
-    if kind is not None and key is not None and artifacts.find(db_session(), kind, key) is None:
+    # The contact policy's pane works before the policy's first save.
+    checked = kind is not None and kind != "policy" and key is not None
+    if checked and artifacts.find(db_session(), str(kind), str(key)) is None:
         abort(404, description=f"There is no {kind} with the key {key}.")
     view = previews.render(db_session(), form=request.form, owner=_owner(), kind=kind, key=key)
     template = (
@@ -51,6 +53,13 @@ def layout(key: str) -> str:
 @security.requires("rules")
 def ruleset(key: str) -> str:
     return _pane("ruleset", key)
+
+
+@bp.post("/policy")
+@security.requires("rules")
+def policy() -> str:
+    """The pane in the contact policy editor: every ruleset, the typed policy applied."""
+    return _pane("policy", contact_policy.KEY)
 
 
 @bp.post("/samples")

@@ -15,6 +15,7 @@ from studio.jobs import enqueue_after_commit
 from studio.models import ChangeRequest, ChangeRequestItem
 from studio.services import (
     backtests,
+    overlaps,
     permissions,
     rendered_impact,
     review_reading,
@@ -108,6 +109,7 @@ def show(request_id: int) -> str:
         view=view,
         errors={},
         impact=rendered_impact.impact(session, change),
+        overlaps=overlaps.for_request(session, change),
         labels=review_states.STATUS_LABELS,
         kinds=permissions.KIND_LABELS,
     )
@@ -183,6 +185,7 @@ def _redisplay(
         typed_form=typed_form,
         typed_body=request.form.get("body", ""),
         impact=rendered_impact.impact(session, change),
+        overlaps=overlaps.for_request(session, change),
         labels=review_states.STATUS_LABELS,
         kinds=permissions.KIND_LABELS,
     ), 422

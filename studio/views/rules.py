@@ -14,7 +14,7 @@ from studio.artifact_editor import ArtifactEditor, ConflictBox, Refused
 from studio.db import db_session
 from studio.errors import FieldError, ValidationFailed
 from studio.models import Artifact, Revision
-from studio.services import artifacts, rulesets
+from studio.services import artifacts, rule_editor, rulesets
 from studio.web import actor_id, artifact_or_404, is_htmx, page_arg
 
 bp = Blueprint("rules", __name__, url_prefix="/rules")
@@ -89,7 +89,7 @@ def edit(key: str) -> str:
         errors={},
         conflict=None,
         base_number=head.number,
-        report=rulesets.check(session, source, name=artifact.name),
+        report=rule_editor.report(session, source, name=artifact.name, key=artifact.key),
     )
 
 
@@ -162,7 +162,7 @@ def _editor(
         errors=errors or {},
         conflict=conflict,
         base_number=base_number,
-        report=rulesets.check(session, source, name=name),
+        report=rule_editor.report(session, source, name=name, key=artifact.key),
     )
 
 

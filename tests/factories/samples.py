@@ -17,18 +17,14 @@ from sqlalchemy.orm import Session
 
 from content.layouts import build_layout
 from preview import Workspace
+from studio.demo.rules import DEMO_RULESETS
 from studio.demo.samples import demo_samples
 from studio.models import SampleInteraction, User
 from studio.services import artifacts
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "studio" / "demo"
-RULESETS = {
-    "retail_banking": ("Retail banking", ROOT / "dsl" / "examples" / "retail_banking.rules"),
-    "pharmacy": ("Pharmacy", DEMO / "rules" / "pharmacy.rules"),
-    "hospitality": ("Hotel guest services", DEMO / "rules" / "hospitality.rules"),
-    "retail_and_media": ("Shop and magazines", DEMO / "rules" / "retail_and_media.rules"),
-}
+RULESETS = {key: (name, path) for key, name, path in DEMO_RULESETS}
 
 
 def demo_offers() -> dict[str, dict[str, Any]]:
@@ -60,11 +56,17 @@ def demo_rulesets() -> dict[str, dict[str, Any]]:
     }
 
 
+def demo_policy() -> dict[str, Any]:
+    return {"source": (DEMO / "contact_policy.policy").read_text()}
+
+
 def demo_workspace(**changes: Any) -> Workspace:
+    """The demo workspace, its contact policy included (pass `policy=None` to leave it out)."""
     parts: dict[str, Any] = {
         "offers": demo_offers(),
         "layouts": demo_layouts(),
         "rulesets": demo_rulesets(),
+        "policy": demo_policy(),
     }
     parts.update(changes)
     return Workspace(**parts)

@@ -49,7 +49,7 @@ def test_db_upgrade_then_demo_seeds_every_role_and_is_idempotent(env: str) -> No
         )
         bundles = session.scalar(select(func.count()).select_from(Bundle))
     engine.dispose()
-    assert kinds["offer"] == 12 and kinds["ruleset"] == 4 and kinds["layout"] == 5
+    assert kinds["offer"] == 12 and kinds["ruleset"] == 5 and kinds["layout"] == 5
     assert bundles == 1
 
 
