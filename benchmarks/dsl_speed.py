@@ -453,7 +453,9 @@ def mixed(sizes: list[int]) -> None:
         print(f"measured the mixed workload at {n} rules", flush=True)
     print()
     print("Mixed workload: 55% keyed / 45% unkeyed rules, 1,000 interactions in rotating order,")
-    print("every engine's matches checked against the reference (per interaction; lower is better).")
+    print(
+        "every engine's matches checked against the reference (per interaction; lower is better)."
+    )
     print("`explain` is decide with a trace, its rows built when first read; `+rows` reads them.")
     print(f"Load average before the table: {os.getloadavg()}")
     header = (

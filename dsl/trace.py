@@ -64,8 +64,6 @@ class Trace(dict[str, Any]):
     def __ne__(self, other: object) -> bool:
         return not self == other
 
-    __hash__ = None  # type: ignore[assignment]  # a dict is unhashable
-
     def __repr__(self) -> str:
         self._ready()
         return dict.__repr__(self)
@@ -80,14 +78,16 @@ class Trace(dict[str, Any]):
 
     def __or__(self, other: Any) -> dict[str, Any]:  # type: ignore[override]  # a plain dict
         self._ready()
-        return dict(dict.items(self)) | other
+        merged: dict[str, Any] = dict(dict.items(self))
+        merged.update(other)
+        return merged
 
-    def __ior__(self, other: Any) -> Trace:  # type: ignore[override, misc]  # fills first
+    def __ior__(self, other: Any) -> Trace:  # type: ignore[override]  # fills first
         self._ready()
         dict.update(self, other)
         return self
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]  # same
+    def get(self, key: str, default: Any = None) -> Any:
         self._ready()
         return dict.get(self, key, default)
 

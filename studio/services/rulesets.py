@@ -57,9 +57,11 @@ def current_schema(session: Session) -> Schema:
 
 
 def offer_catalog(session: Session) -> dict[str, dsl.OfferInfo]:
-    """Offer keys a rule may name, from the offer library's head revisions."""
+    """Offer keys a rule may name, from the offer library's head revisions.
+
+    Reads plain columns, not ORM objects: the editor asks on every keystroke."""
     rows = session.execute(
-        select(Artifact, Revision)
+        select(Artifact.key, Artifact.archived, Revision.body)
         .join(
             Revision,
             (Revision.artifact_id == Artifact.id) & (Revision.number == Artifact.head_number),
@@ -67,14 +69,14 @@ def offer_catalog(session: Session) -> dict[str, dsl.OfferInfo]:
         .where(Artifact.kind == "offer")
     ).all()
     catalog: dict[str, dsl.OfferInfo] = {}
-    for artifact, revision in rows:
-        body = {**revision.body, "key": artifact.key}
-        if artifact.archived:
+    for key, archived, revision_body in rows:
+        body = {**(revision_body or {}), "key": key}
+        if archived:
             body["status"] = "archived"
         try:
-            catalog[artifact.key] = dsl.OfferInfo.from_dict(body)
+            catalog[key] = dsl.OfferInfo.from_dict(body)
         except dsl.DSLError:
-            catalog[artifact.key] = dsl.OfferInfo.from_dict({"key": artifact.key, "value": 0})
+            catalog[key] = dsl.OfferInfo.from_dict({"key": key, "value": 0})
     return catalog
 
 
