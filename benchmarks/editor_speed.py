@@ -18,6 +18,7 @@ import gzip
 import http.cookiejar
 import json
 import logging
+import os
 import re
 import statistics
 import tempfile
@@ -143,6 +144,7 @@ def main() -> None:
         f"{args.rules} rules, {len(clean):,} characters; with typos: {found['errors']} errors "
         f"reported at once ({args.runs} runs each, werkzeug threaded server on 127.0.0.1)"
     )
+    print(f"load average before: {os.getloadavg()}")
     counter = iter(range(10**9))
     # Each request sends a different text (a comment changes), as typing does, so no
     # answer comes from the editor's memo of recent answers.
@@ -169,14 +171,21 @@ def main() -> None:
             lambda: post_form("/rules/check", {"source": clean + f"# {next(counter)}"}),
         ),
     ]
+    figures = {}
     for label, call in rows:
         p50, p95, size = timed(call, args.runs)
+        figures[label] = p95
         verdict = (
             ""
             if label.startswith("peer")
             else ("  ok (<= 100 ms)" if p95 <= 100 else "  OVER 100 ms")
         )
         print(f"  {label:<28} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   {size:>8,} bytes{verdict}")
+    peer = figures["peer: htmx problems list"]
+    print(
+        f"ratio: diagnostics p95 (clean) / problems-list p95 = "
+        f"{figures['diagnostics JSON, clean'] / peer:.2f}; load average after: {os.getloadavg()}"
+    )
     for name in ("rules", "templates"):
         bundle = ROOT / "studio" / "static" / "vendor" / f"code-editor-{name}.js"
         if bundle.exists():
