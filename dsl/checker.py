@@ -11,7 +11,7 @@ import heapq
 import itertools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from dsl import ast, logic
@@ -39,8 +39,29 @@ class _Context:
     #: Survey keys rules may ask; None when surveys are not checked.
     surveys: frozenset[str] | None = None
 
+    #: Normal forms worked out in this check, by the identity of the formula (kept
+    #: alive beside them): a rule's formula is compared with every guard and with the
+    #: rules that may shadow it, and each comparison would normalise both again.
+    normal_forms: dict[int, tuple[logic.Formula, list[logic.Term] | None]] = field(
+        default_factory=dict
+    )
+    #: "One of the guards fires", built once per check (see `_any_guard`).
+    any_guard: logic.Formula | None = None
+
     def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self.diagnostics.append(make(code, message, span, hint))
+
+    def terms(self, f: logic.Formula, *, negated: bool = False) -> list[logic.Term] | None:
+        key = -id(f) if negated else id(f)
+        found = self.normal_forms.get(key)
+        if found is None or found[0] is not f:
+            terms, _conflict = logic.normal_form(logic.NotF(f) if negated else f)
+            found = self.normal_forms[key] = (f, terms)
+        return found[1]
+
+    def implies(self, a: logic.Formula, b: logic.Formula) -> bool:
+        """`logic.implies(a, b)`, from the normal forms of `a` and `not b` kept here."""
+        return logic.implies_terms(self.terms(a), lambda: self.terms(b, negated=True))
 
 
 def _field(ctx: _Context, path: ast.Path) -> FieldSpec | None:
@@ -452,8 +473,9 @@ def _check_contradiction(ctx: _Context, expr: ast.Expr, what: str) -> logic.Form
     if _too_big(expr):
         return logic.Const(True, None)
     f = formula(expr, ctx.schema)
-    result = logic.satisfiable(f)
-    if isinstance(result, logic.Conflict):
+    terms, result = logic.normal_form(f)
+    ctx.normal_forms[id(f)] = (f, terms)
+    if terms is not None and not terms and result is not None:
         texts = [t for t in map(_conflict_text, result.texts) if t]
         if len(texts) >= 2:
             shown = " and ".join(f"`{t}`" for t in texts[:3])
@@ -778,6 +800,16 @@ def _check_logic(ctx: _Context, tree: ast.Ruleset, memo: CheckMemo | None = None
     _check_shadowing(ctx, tree, rule_formulas, schema, memo)
 
 
+def _any_guard(
+    ctx: _Context, guard_formulas: list[tuple[ast.Guard, logic.Formula]]
+) -> logic.Formula:
+    """The formula "one of the guards fires", built once per check (so its normal form is
+    worked out once too)."""
+    if ctx.any_guard is None:
+        ctx.any_guard = logic.OrF(tuple(gf for _, gf in guard_formulas))
+    return ctx.any_guard
+
+
 def _check_guarded(
     ctx: _Context,
     rule: ast.Rule,
@@ -785,11 +817,9 @@ def _check_guarded(
     guard_formulas: list[tuple[ast.Guard, logic.Formula]],
 ) -> None:
     """W400 when a guard fires whenever the rule matches."""
-    firing = [g for g, gf in guard_formulas if logic.implies(f, gf)]
+    firing = [g for g, gf in guard_formulas if ctx.implies(f, gf)]
     if not firing:
-        if len(guard_formulas) > 1 and logic.implies(
-            f, logic.OrF(tuple(gf for _, gf in guard_formulas))
-        ):
+        if len(guard_formulas) > 1 and ctx.implies(f, _any_guard(ctx, guard_formulas)):
             firing = [g for g, _ in guard_formulas]
     if firing:
         lines = ", ".join(str(g.span.line) for g in firing)
@@ -986,7 +1016,7 @@ def _shadow_group(
             if left.checks <= 0:
                 return True
             left.checks -= 1
-            if logic.implies(formulas[b], formulas[a]):
+            if ctx.implies(formulas[b], formulas[a]):
                 ctx.diagnostics.append(
                     make(
                         "W401",

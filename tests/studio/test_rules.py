@@ -211,3 +211,39 @@ def test_a_refused_save_keeps_the_revision_the_editor_started_from(lead, session
         {"name": "Retail banking", "source": GOOD + "# mine", "base_number": "1"},
     )
     assert again.status_code == 409
+
+
+def _rules(count: int) -> str:
+    note = "# " + "a note on why this rule exists, " * 10 + "\n"
+    return "never offer when tone is unknown\n" + "".join(
+        f'{note}rule "Rule {n}"\n  when inquiry.intent is "intent_{n}" and customer.authenticated\n'
+        f"  offer realtime_contact\n  priority {n % 100}\n\n"
+        for n in range(count)
+    )
+
+
+def test_a_ruleset_larger_than_the_app_wide_form_limit_is_created_and_compiles(
+    lead, session
+) -> None:
+    source = _rules(7_000)  # about 3 MB: over the 2 MiB every other form may send
+    assert len(source) > 2 * 1024 * 1024
+    response = post(
+        client := lead[0],
+        "/rules/new",
+        {"key": "large", "name": "Large", "source": source},
+    )
+    assert response.status_code == 302
+    page = client.get("/rules/large").get_data(as_text=True)
+    assert "Compiles cleanly: 7000 rules" in page or "Compiles cleanly: 7,000 rules" in page
+
+
+def test_a_source_over_the_limit_is_refused_with_its_size_and_saves_nothing(lead, session) -> None:
+    from studio.services.rulesets import MAX_SOURCE
+
+    client, _ = lead
+    source = "# " + "x" * MAX_SOURCE
+    html = post(client, "/rules/new", {"key": "huge", "name": "Huge", "source": source}).get_data(
+        as_text=True
+    )
+    assert f"over {MAX_SOURCE:,} characters" in html
+    assert session.query(Artifact).filter_by(key="huge").count() == 0
