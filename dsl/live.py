@@ -33,7 +33,7 @@ from dsl import _gc_paused, _offer_statuses, ast, compile_ruleset
 from dsl.checker import CheckMemo, check_ruleset
 from dsl.diagnostics import Diagnostic, sort_key
 from dsl.offers import OfferInfo
-from dsl.parser import MAX_TOKENS, _parse_ruleset, _prescan
+from dsl.parser import MAX_TOKENS, _prescan, parse_statements
 from dsl.recovery import STOPPING_CODES, statement_chunks
 from dsl.schema import Schema
 
@@ -89,7 +89,7 @@ class LiveSource:
         key = (first_line, text)
         found = self._new.get(key) or self._old.get(key)
         if found is None:
-            tree, diagnostics = _parse_ruleset("\n" * (first_line - 1) + text)
+            tree, diagnostics = parse_statements(text, first_line)
             found = (tree, tuple(diagnostics))
         self._new[key] = found
         return found
@@ -122,7 +122,7 @@ class LiveSource:
         if _prescan(source):
             return self._compiled(source)
         line, start = first_failed
-        _tree, first = _parse_ruleset("\n" * (line - 1) + source[start:])
+        _tree, first = parse_statements(source[start:], line)
         if not any(d.code in STOPPING_CODES for d in first):
             return _live(first, 0)
         return _live(list(dict.fromkeys([*first, *recovered, *self._checked(ruleset)])), 0)
