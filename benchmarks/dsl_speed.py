@@ -23,7 +23,10 @@ Python) and cel-python (CEL, one compiled program per rule).
 
 For the rule language, `match` is the generated code alone (which rules fire: the
 same work the peers do), `decide` is the full decision (guards, eligibility,
-arbitration, limits, JSON-ready output) and `explain` is `decide` with a trace.
+arbitration, limits, JSON-ready output) and `explain` is `decide` with a trace. A
+trace's rows are built when first read (`dsl.trace.Trace`), so `explain` is what a
+caller pays who keeps the trace unread (a matrix cell, a decision log entry not yet
+stored); `+rows` also reads them, the cost of showing or serialising it.
 
     .venv/bin/python benchmarks/dsl_speed.py            # a few minutes
     .venv/bin/python benchmarks/dsl_speed.py --quick    # keyed 10 and 1,000; mixed 1,000
@@ -41,6 +44,7 @@ import argparse
 import gc
 import itertools
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -416,6 +420,7 @@ def mixed_ours(
         "match": (run, items),
         "decide": (lambda i: ruleset.decide(i, offers), items),
         "explain": (lambda i: ruleset.decide(i, offers, explain=True), items),
+        "explain+rows": (lambda i: len(ruleset.decide(i, offers, explain=True)["trace"]), items),
     }
 
 
@@ -436,17 +441,27 @@ def mixed(sizes: list[int]) -> None:
         times = rotating(contenders)
         ceiling = times["ceiling"]
         peers = {name: times.get(name) for name in MIXED_PEERS}
-        mine = dict(figures, match=times["match"], decide=times["decide"], explain=times["explain"])
+        mine = dict(
+            figures,
+            match=times["match"],
+            decide=times["decide"],
+            explain=times["explain"],
+            rows=times["explain+rows"],
+        )
         matches = sum(map(len, want)) / len(want)
         rows.append((n, matches, ceiling, peers, mine))
         print(f"measured the mixed workload at {n} rules", flush=True)
     print()
     print("Mixed workload: 55% keyed / 45% unkeyed rules, 1,000 interactions in rotating order,")
-    print("every engine's matches checked against the reference (per interaction; lower is better)")
+    print(
+        "every engine's matches checked against the reference (per interaction; lower is better)."
+    )
+    print("`explain` is decide with a trace, its rows built when first read; `+rows` reads them.")
+    print(f"Load average before the table: {os.getloadavg()}")
     header = (
         f"{'rules':>6} | {'matches':>7} | {'zen-engine':>10} | {'cel-expr':>10} | {'ceiling':>9} | "
-        f"{'match':>9} | {'decide':>9} | {'explain':>9} | {'decide/ceiling':>14} | "
-        f"{'explain/decide':>14} | {'zen/decide':>10} | {'cel/decide':>10}"
+        f"{'match':>9} | {'decide':>9} | {'explain':>9} | {'+rows':>9} | {'decide/ceiling':>14} | "
+        f"{'explain/decide':>14} | {'+rows/decide':>12} | {'zen/decide':>10} | {'cel/decide':>10}"
     )
     print(header)
     print("-" * len(header))
@@ -457,7 +472,8 @@ def mixed(sizes: list[int]) -> None:
         print(
             f"{n:>6} | {matches:>7.1f} | {cells[0]:>10} | {cells[1]:>10} | {us(ceiling):>9} | "
             f"{us(mine['match']):>9} | {us(mine['decide']):>9} | {us(mine['explain']):>9} | "
-            f"{mine['decide'] / ceiling:>13.2f}x | {mine['explain'] / mine['decide']:>13.2f}x | "
+            f"{us(mine['rows']):>9} | {mine['decide'] / ceiling:>13.2f}x | "
+            f"{mine['explain'] / mine['decide']:>13.2f}x | {mine['rows'] / mine['decide']:>11.1f}x | "
             f"{ratio[0]:>10} | {ratio[1]:>10}"
         )
     print()

@@ -18,6 +18,7 @@ import gzip
 import http.cookiejar
 import json
 import logging
+import os
 import re
 import statistics
 import tempfile
@@ -72,16 +73,25 @@ def with_typos(source: str) -> str:
     return "\n".join(lines)
 
 
-def timed(call: Callable[[], bytes], runs: int) -> tuple[float, float, int]:
+def _p95(values: list[float]) -> float:
+    values = sorted(values)
+    return values[max(0, int(round(0.95 * len(values))) - 1)]
+
+
+def timed(call: Callable[[], bytes], runs: int) -> tuple[float, float, int, float, float]:
+    """Wall p50 / p95 (ms), response size, and CPU p50 / p95 (ms) of this process, which
+    is both the server and the client: on a shared machine the wall time mostly
+    measures the other work, the CPU time what a round trip costs."""
     call()  # warm up
     times = []
+    cpu = []
     size = 0
     for _ in range(runs):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         size = len(call())
         times.append((time.perf_counter() - started) * 1000)
-    times.sort()
-    return statistics.median(times), times[max(0, int(round(0.95 * len(times))) - 1)], size
+        cpu.append((time.process_time() - started_cpu) * 1000)
+    return statistics.median(times), _p95(times), size, statistics.median(cpu), _p95(cpu)
 
 
 def main() -> None:
@@ -143,6 +153,7 @@ def main() -> None:
         f"{args.rules} rules, {len(clean):,} characters; with typos: {found['errors']} errors "
         f"reported at once ({args.runs} runs each, werkzeug threaded server on 127.0.0.1)"
     )
+    print(f"load average before: {os.getloadavg()}")
     counter = iter(range(10**9))
     # Each request sends a different text (a comment changes), as typing does, so no
     # answer comes from the editor's memo of recent answers.
@@ -169,14 +180,24 @@ def main() -> None:
             lambda: post_form("/rules/check", {"source": clean + f"# {next(counter)}"}),
         ),
     ]
+    figures = {}
     for label, call in rows:
-        p50, p95, size = timed(call, args.runs)
+        p50, p95, size, cpu50, cpu95 = timed(call, args.runs)
+        figures[label] = p95
         verdict = (
             ""
             if label.startswith("peer")
             else ("  ok (<= 100 ms)" if p95 <= 100 else "  OVER 100 ms")
         )
-        print(f"  {label:<28} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   {size:>8,} bytes{verdict}")
+        print(
+            f"  {label:<28} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   "
+            f"(CPU p50 {cpu50:6.1f} ms, p95 {cpu95:6.1f} ms)   {size:>8,} bytes{verdict}"
+        )
+    peer = figures["peer: htmx problems list"]
+    print(
+        f"ratio: diagnostics p95 (clean) / problems-list p95 = "
+        f"{figures['diagnostics JSON, clean'] / peer:.2f}; load average after: {os.getloadavg()}"
+    )
     for name in ("rules", "templates"):
         bundle = ROOT / "studio" / "static" / "vendor" / f"code-editor-{name}.js"
         if bundle.exists():

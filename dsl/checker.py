@@ -10,9 +10,9 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Final, cast
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, TypeVar, cast
 
 from dsl import ast, logic
 from dsl.diagnostics import Diagnostic, Span, make, quote
@@ -39,8 +39,29 @@ class _Context:
     #: Survey keys rules may ask; None when surveys are not checked.
     surveys: frozenset[str] | None = None
 
+    #: Normal forms worked out in this check, by the identity of the formula (kept
+    #: alive beside them): a rule's formula is compared with every guard and with the
+    #: rules that may shadow it, and each comparison would normalise both again.
+    normal_forms: dict[int, tuple[logic.Formula, list[logic.Term] | None]] = field(
+        default_factory=dict
+    )
+    #: "One of the guards fires", built once per check (see `_any_guard`).
+    any_guard: logic.Formula | None = None
+
     def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self.diagnostics.append(make(code, message, span, hint))
+
+    def terms(self, f: logic.Formula, *, negated: bool = False) -> list[logic.Term] | None:
+        key = -id(f) if negated else id(f)
+        found = self.normal_forms.get(key)
+        if found is None or found[0] is not f:
+            terms, _conflict = logic.normal_form(logic.NotF(f) if negated else f)
+            found = self.normal_forms[key] = (f, terms)
+        return found[1]
+
+    def implies(self, a: logic.Formula, b: logic.Formula) -> bool:
+        """`logic.implies(a, b)`, from the normal forms of `a` and `not b` kept here."""
+        return logic.implies_terms(self.terms(a), lambda: self.terms(b, negated=True))
 
 
 def _field(ctx: _Context, path: ast.Path) -> FieldSpec | None:
@@ -452,8 +473,9 @@ def _check_contradiction(ctx: _Context, expr: ast.Expr, what: str) -> logic.Form
     if _too_big(expr):
         return logic.Const(True, None)
     f = formula(expr, ctx.schema)
-    result = logic.satisfiable(f)
-    if isinstance(result, logic.Conflict):
+    terms, result = logic.normal_form(f)
+    ctx.normal_forms[id(f)] = (f, terms)
+    if terms is not None and not terms and result is not None:
         texts = [t for t in map(_conflict_text, result.texts) if t]
         if len(texts) >= 2:
             shown = " and ".join(f"`{t}`" for t in texts[:3])
@@ -627,23 +649,81 @@ def _index_signature(rule: ast.Rule, schema: Schema) -> frozenset[tuple[str, obj
     return frozenset(pairs)
 
 
+class CheckMemo:
+    """What checking each statement found last time, for an editor that asks again after
+    every keystroke (`dsl.live`). Results are found by the identity of the AST nodes the
+    editor's parse memo hands out again for unchanged statements, so an edited
+    statement is always checked afresh. One memo serves one schema, offer catalogue and
+    survey list (its owner keys memos by them). It keeps two generations: what the last
+    check used and what this one uses, so it never holds more than two versions."""
+
+    def __init__(self) -> None:
+        self._old: dict[tuple[object, ...], tuple[tuple[object, ...], Any]] = {}
+        self._new: dict[tuple[object, ...], tuple[tuple[object, ...], Any]] = {}
+
+    def get(self, kind: str, nodes: tuple[object, ...]) -> Any:
+        key = (kind, *map(id, nodes))
+        found = self._new.get(key)
+        if found is None:
+            found = self._old.get(key)
+            if found is None:
+                return None
+        for a, b in zip(found[0], nodes):  # noqa: B905 - same key, so same length
+            if a is not b:
+                return None
+        self._new[key] = found
+        return found[1]
+
+    def put(self, kind: str, nodes: tuple[object, ...], value: Any) -> None:
+        self._new[(kind, *map(id, nodes))] = (nodes, value)
+
+    def turn(self) -> None:
+        """End of one check: what it used becomes the last generation."""
+        self._old, self._new = self._new, {}
+
+
+_T = TypeVar("_T")
+
+
+def _replayed(
+    ctx: _Context,
+    memo: CheckMemo | None,
+    kind: str,
+    nodes: tuple[object, ...],
+    work: Callable[..., _T],
+    *args: Any,
+) -> _T:
+    """`work(*args)`, or what it returned and reported the last time for the same nodes."""
+    if memo is None:
+        return work(*args)
+    found = memo.get(kind, nodes)
+    if found is not None:
+        result, reported = found
+        ctx.diagnostics.extend(reported)
+        return cast(_T, result)
+    before = len(ctx.diagnostics)
+    result = work(*args)
+    memo.put(kind, nodes, (result, tuple(ctx.diagnostics[before:])))
+    return result
+
+
 def check_ruleset(
     tree: ast.Ruleset,
     schema: Schema,
     offers: Mapping[str, str | None] | None = None,
     surveys: Iterable[str] | None = None,
+    memo: CheckMemo | None = None,
 ) -> list[Diagnostic]:
     """Every diagnostic for a parsed ruleset. `offers` maps known keys to their status;
-    `surveys` lists the survey keys `ask survey` may name (unchecked when None)."""
+    `surveys` lists the survey keys `ask survey` may name (unchecked when None); `memo`
+    reuses what checking the same statements found before (see `CheckMemo`)."""
     ctx = _Context(schema, [], None if surveys is None else frozenset(surveys))
     clean: set[int] = set()
     names: dict[str, ast.Rule] = {}
     caps: list[ast.ResponseCap] = []
     for stmt in tree.statements:
         if isinstance(stmt, ast.Guard):
-            before = len(ctx.diagnostics)
-            check_expr(ctx, stmt.condition)
-            if len(ctx.diagnostics) == before:
+            if _replayed(ctx, memo, "guard", (stmt,), _clean_expr, ctx, stmt.condition):
                 clean.add(id(stmt.condition))
         elif isinstance(stmt, ast.Limit):
             _whole(ctx, stmt.count, stmt.span, "a limit", 1, 1_000_000)
@@ -665,70 +745,143 @@ def check_ruleset(
                 )
             else:
                 names[stmt.name] = stmt
-            _check_rule(ctx, stmt, offers, clean)
+            clean |= _replayed(ctx, memo, "rule", (stmt,), _clean_rule, ctx, stmt, offers)
     if any(d.is_error for d in ctx.diagnostics):
         for expr in [g.condition for g in tree.guards] + [
             r.condition for r in tree.rules if r.condition
         ]:
             if id(expr) in clean:
-                _check_contradiction(ctx, expr, "this condition")
+                _replayed(
+                    ctx,
+                    memo,
+                    "condition",
+                    (expr,),
+                    _check_contradiction,
+                    ctx,
+                    expr,
+                    "this condition",
+                )
         return ctx.diagnostics
-    _check_logic(ctx, tree)
-    ctx.diagnostics.extend(unknown_tone_warnings(tree, schema, formula))
+    _check_logic(ctx, tree, memo)
+    ctx.diagnostics.extend(
+        unknown_tone_warnings(
+            tree,
+            schema,
+            formula,
+            None
+            if memo is None
+            else lambda node, work: _replayed(ctx, memo, "unknown", (node,), work),
+        )
+    )
     return ctx.diagnostics
 
 
-def _check_logic(ctx: _Context, tree: ast.Ruleset) -> None:
+def _clean_expr(ctx: _Context, expr: ast.Expr) -> bool:
+    """Check an expression; whether it was clean (reported nothing)."""
+    before = len(ctx.diagnostics)
+    check_expr(ctx, expr)
+    return len(ctx.diagnostics) == before
+
+
+def _clean_rule(ctx: _Context, rule: ast.Rule, offers: Mapping[str, str | None] | None) -> set[int]:
+    """Check a rule; the ids of its clean conditions."""
+    clean: set[int] = set()
+    _check_rule(ctx, rule, offers, clean)
+    return clean
+
+
+def _guard_logic(ctx: _Context, guard: ast.Guard) -> logic.Formula | None:
+    """A guard's formula, or None (after W403) when it fires on every interaction."""
+    f = _check_contradiction(ctx, guard.condition, "this guard")
+    if logic.always(f):
+        ctx.diagnostics.append(
+            make(
+                "W403",
+                "this guard fires on every interaction, so no rule will ever make an immediate offer",
+                guard.condition.span,
+            )
+        )
+        return None
+    return f
+
+
+def _rule_logic(ctx: _Context, cond: ast.Expr) -> logic.Formula | None:
+    """A rule condition's formula, or None when it can never hold (reported)."""
+    before = len(ctx.diagnostics)
+    f = _check_contradiction(ctx, cond, "this rule's condition")
+    return None if len(ctx.diagnostics) > before else f
+
+
+def _check_logic(ctx: _Context, tree: ast.Ruleset, memo: CheckMemo | None = None) -> None:
     schema = ctx.schema
     guard_formulas: list[tuple[ast.Guard, logic.Formula]] = []
     for guard in tree.guards:
-        f = _check_contradiction(ctx, guard.condition, "this guard")
-        if logic.always(f):
-            ctx.diagnostics.append(
-                make(
-                    "W403",
-                    "this guard fires on every interaction, so no rule will ever make an immediate offer",
-                    guard.condition.span,
-                )
-            )
-        else:
-            guard_formulas.append((guard, f))
+        gf = _replayed(ctx, memo, "guard logic", (guard,), _guard_logic, ctx, guard)
+        if gf is not None:
+            guard_formulas.append((guard, gf))
+    guards = tuple(g for g, _ in guard_formulas)
     rule_formulas: dict[int, logic.Formula] = {}
     for i, rule in enumerate(tree.rules):
         cond = rule.condition
         if cond is None:
             rule_formulas[i] = logic.Const(True, None)
             continue
-        before = len(ctx.diagnostics)
-        f = _check_contradiction(ctx, cond, "this rule's condition")
-        rule_formulas[i] = f
-        if len(ctx.diagnostics) > before:
-            del rule_formulas[i]
+        found = _replayed(ctx, memo, "rule logic", (cond,), _rule_logic, ctx, cond)
+        if found is None:
             continue
+        f = rule_formulas[i] = found
         if not rule.offers or not guard_formulas:
             continue
-        firing = [g for g, gf in guard_formulas if logic.implies(f, gf)]
-        if not firing:
-            if len(guard_formulas) > 1 and logic.implies(
-                f, logic.OrF(tuple(gf for _, gf in guard_formulas))
-            ):
-                firing = [g for g, _ in guard_formulas]
-        if firing:
-            lines = ", ".join(str(g.span.line) for g in firing)
-            where = (
-                f"the guard on line {lines} fires"
-                if len(firing) == 1
-                else f"one of the guards on lines {lines} fires"
+        _replayed(
+            ctx,
+            memo,
+            "guarded",
+            (rule, *guards),
+            _check_guarded,
+            ctx,
+            rule,
+            f,
+            guard_formulas,
+        )
+    _check_shadowing(ctx, tree, rule_formulas, schema, memo)
+
+
+def _any_guard(
+    ctx: _Context, guard_formulas: list[tuple[ast.Guard, logic.Formula]]
+) -> logic.Formula:
+    """The formula "one of the guards fires", built once per check (so its normal form is
+    worked out once too)."""
+    if ctx.any_guard is None:
+        ctx.any_guard = logic.OrF(tuple(gf for _, gf in guard_formulas))
+    return ctx.any_guard
+
+
+def _check_guarded(
+    ctx: _Context,
+    rule: ast.Rule,
+    f: logic.Formula,
+    guard_formulas: list[tuple[ast.Guard, logic.Formula]],
+) -> None:
+    """W400 when a guard fires whenever the rule matches."""
+    firing = [g for g, gf in guard_formulas if ctx.implies(f, gf)]
+    if not firing:
+        if len(guard_formulas) > 1 and ctx.implies(f, _any_guard(ctx, guard_formulas)):
+            firing = [g for g, _ in guard_formulas]
+    if firing:
+        lines = ", ".join(str(g.span.line) for g in firing)
+        where = (
+            f"the guard on line {lines} fires"
+            if len(firing) == 1
+            else f"one of the guards on lines {lines} fires"
+        )
+        ctx.diagnostics.append(
+            make(
+                "W400",
+                f'the rule "{rule.name[:60]}" can never make its offer: whenever it matches, {where}',
+                rule.name_span,
+                hint="guards stop immediate offers; a follow-up would still be scheduled",
             )
-            ctx.diagnostics.append(
-                make(
-                    "W400",
-                    f'the rule "{rule.name[:60]}" can never make its offer: whenever it matches, {where}',
-                    rule.name_span,
-                    hint="guards stop immediate offers; a follow-up would still be scheduled",
-                )
-            )
-    _check_shadowing(ctx, tree, rule_formulas, schema)
+        )
 
 
 class _Resolver:
@@ -792,75 +945,135 @@ def _shadow_keys(rule: ast.Rule, resolve: _Resolver) -> tuple[frozenset[object],
 
 
 def _check_shadowing(
-    ctx: _Context, tree: ast.Ruleset, formulas: dict[int, logic.Formula], schema: Schema
+    ctx: _Context,
+    tree: ast.Ruleset,
+    formulas: dict[int, logic.Formula],
+    schema: Schema,
+    memo: CheckMemo | None = None,
 ) -> None:
     """Warn when a rule's offer is always claimed by a stronger rule offering the same key.
 
     Only rules with the same offer whose requirements fit (`_shadow_keys`) are compared,
     and at most `MAX_SHADOW_CHECKS` implications per ruleset plus 4 per rule are tested
     (and `MAX_SHADOW_CHECKS` plus 64 candidates per rule looked at): compile time stays
-    linear in rules and the warning stays useful at any size.
+    linear in rules and the warning stays useful at any size. With a `memo`, the rules
+    offering one key are compared again only when one of them changed.
     """
     rules = tree.rules
     by_offer: dict[str, list[int]] = defaultdict(list)
     for i, rule in enumerate(rules):
         for clause in rule.offers:
             by_offer[clause.key].append(i)
-    budget = MAX_SHADOW_CHECKS + 4 * len(rules)
-    visits = MAX_SHADOW_CHECKS + 64 * len(rules)
+    left = _ShadowBudget(MAX_SHADOW_CHECKS + 4 * len(rules), MAX_SHADOW_CHECKS + 64 * len(rules))
     reported: set[int] = set()
     keys: dict[int, tuple[frozenset[object], frozenset[object]]] = {}
     resolve = _Resolver(schema)
     for key, members in by_offer.items():
         if len(members) < 2:
             continue
-        for i in members:
-            if i not in keys:
-                keys[i] = _shadow_keys(rules[i], resolve)
-        # Each rule is filed under its rarest requirement; a rule it could shadow has
-        # that requirement too, so looking up each of a rule's own requirements finds
-        # every candidate, and usually only a few.
-        counts = Counter(item for i in members for item in keys[i][0])
-        anchored: dict[object, list[int]] = defaultdict(list)
-        for i in members:
-            key_a = keys[i][0]
-            anchor = min(key_a, key=lambda item: (counts[item], repr(item))) if key_a else None
-            anchored[anchor].append(i)
-        for b in members:
-            if b in reported or b not in formulas:
+        # What a group finds depends on its rules (their order, formulas and what was
+        # reported of them in an earlier group) and on the budget, when it runs out.
+        nodes = tuple(rules[i] for i in members)
+        state = (
+            tuple(i in formulas for i in members),
+            frozenset(n for n, i in enumerate(members) if i in reported),
+        )
+        found = memo.get("shadow " + key, nodes) if memo is not None else None
+        if (
+            found is not None
+            and found[0] == state
+            and found[1].checks < left.checks
+            and found[1].visits < left.visits
+        ):
+            _state, used, positions, reports = found
+            ctx.diagnostics.extend(reports)
+            reported.update(members[n] for n in positions)
+            left.checks -= used.checks
+            left.visits -= used.visits
+            continue
+        before_checks, before_visits, before = left.checks, left.visits, len(ctx.diagnostics)
+        was = set(reported)
+        stopped = _shadow_group(ctx, key, members, rules, formulas, keys, resolve, reported, left)
+        if stopped:
+            return
+        if memo is not None:
+            used = _ShadowBudget(before_checks - left.checks, before_visits - left.visits)
+            positions = tuple(n for n, i in enumerate(members) if i in reported and i not in was)
+            memo.put(
+                "shadow " + key,
+                nodes,
+                (state, used, positions, tuple(ctx.diagnostics[before:])),
+            )
+
+
+@dataclass
+class _ShadowBudget:
+    """Implication tests (`checks`) and candidates (`visits`) still allowed."""
+
+    checks: int
+    visits: int
+
+
+def _shadow_group(
+    ctx: _Context,
+    key: str,
+    members: list[int],
+    rules: tuple[ast.Rule, ...],
+    formulas: dict[int, logic.Formula],
+    keys: dict[int, tuple[frozenset[object], frozenset[object]]],
+    resolve: _Resolver,
+    reported: set[int],
+    left: _ShadowBudget,
+) -> bool:
+    """W401 among the rules offering `key`; True when the budget ran out."""
+    for i in members:
+        if i not in keys:
+            keys[i] = _shadow_keys(rules[i], resolve)
+    # Each rule is filed under its rarest requirement; a rule it could shadow has
+    # that requirement too, so looking up each of a rule's own requirements finds
+    # every candidate, and usually only a few.
+    counts = Counter(item for i in members for item in keys[i][0])
+    anchored: dict[object, list[int]] = defaultdict(list)
+    for i in members:
+        key_a = keys[i][0]
+        anchor = min(key_a, key=lambda item: (counts[item], repr(item))) if key_a else None
+        anchored[anchor].append(i)
+    for b in members:
+        if b in reported or b not in formulas:
+            continue
+        offered = keys[b][1]
+        if len(offered) > MAX_SHADOW_FIELDS:
+            continue
+        # The candidates in rule order, merged lazily from the anchor lists (each
+        # already in rule order); every one looked at counts against `visits`, so a
+        # ruleset of thousands of look-alike rules stays linear too.
+        for a in heapq.merge(*(anchored.get(item, ()) for item in (None, *offered))):
+            left.visits -= 1
+            if left.visits <= 0:
+                return True
+            if (
+                not keys[a][0] <= offered
+                or a == b
+                or a not in formulas
+                or not _outranks(rules[a], a, rules[b], b)
+                or _rollout(rules[a], key) is not None
+            ):
                 continue
-            offered = keys[b][1]
-            if len(offered) > MAX_SHADOW_FIELDS:
-                continue
-            # The candidates in rule order, merged lazily from the anchor lists (each
-            # already in rule order); every one looked at counts against `visits`, so a
-            # ruleset of thousands of look-alike rules stays linear too.
-            for a in heapq.merge(*(anchored.get(item, ()) for item in (None, *offered))):
-                visits -= 1
-                if visits <= 0:
-                    return
-                if (
-                    not keys[a][0] <= offered
-                    or a == b
-                    or a not in formulas
-                    or not _outranks(rules[a], a, rules[b], b)
-                    or _rollout(rules[a], key) is not None
-                ):
-                    continue
-                if budget <= 0:
-                    return
-                budget -= 1
-                if logic.implies(formulas[b], formulas[a]):
-                    ctx.diagnostics.append(
-                        make(
-                            "W401",
-                            f'the rule "{rules[b].name[:60]}" is shadowed: whenever it matches, the rule "{rules[a].name[:60]}" (line {rules[a].span.line}) also offers `{key}` and ranks higher',
-                            rules[b].name_span,
-                            hint="raise this rule's priority, narrow the other rule, or remove this one",
-                        )
+            if left.checks <= 0:
+                return True
+            left.checks -= 1
+            if ctx.implies(formulas[b], formulas[a]):
+                ctx.diagnostics.append(
+                    make(
+                        "W401",
+                        f'the rule "{rules[b].name[:60]}" is shadowed: whenever it matches, the rule "{rules[a].name[:60]}" (line {rules[a].span.line}) also offers `{key}` and ranks higher',
+                        rules[b].name_span,
+                        hint="raise this rule's priority, narrow the other rule, or remove this one",
                     )
-                    reported.add(b)
-                    break
+                )
+                reported.add(b)
+                break
+    return False
 
 
 def _rollout(rule: ast.Rule, key: str) -> float | None:

@@ -499,6 +499,53 @@ def generate(
     return Generated(namespace["_run"], dict(slots.slots), source)
 
 
+def _copied(value: Any) -> Any:
+    """A shallow copy of a list or dict, so a later edit of it leaves a snapshot alone."""
+    t = type(value)
+    return value[:] if t is list else dict(value) if t is dict else value
+
+
+def generate_snapshot(paths: Sequence[str]) -> Callable[[Any], dict[str, Any]]:
+    """A function copying the values at `paths` out of an interaction into a new nested
+    dict that reads the same at those paths (missing and non-dict parents read as null).
+
+    A lazy trace works from such a snapshot, so an interaction edited after deciding
+    cannot change what its trace says. Leaves that are lists or dicts are copied one
+    level deep; a path under another listed path is carried by the outer value.
+    """
+    leaves = sorted(set(paths))
+    kept = [p for p in leaves if not any(p.startswith(q + ".") for q in leaves)]
+    tree: dict[str, Any] = {}
+    for path in kept:
+        node = tree
+        segments = path.split(".")
+        for segment in segments[:-1]:
+            node = node.setdefault(segment, {})
+        node[segments[-1]] = None
+    lines = ["def _snap(i):", "    if type(i) is not dict: i = _E"]
+    counter = [0]
+
+    def literal(node: dict[str, Any], parent: str) -> str:
+        items = []
+        for key, child in node.items():
+            if child is None:
+                items.append(f"{_lit(key)}: _c({parent}.get({_lit(key)}))")
+                continue
+            counter[0] += 1
+            name = f"r{counter[0]}"
+            lines.append(f"    {name} = {parent}.get({_lit(key)})")
+            lines.append(f"    if type({name}) is not dict: {name} = _E")
+            items.append(f"{_lit(key)}: {literal(child, name)}")
+        return "{" + ", ".join(items) + "}"
+
+    body = literal(tree, "i")
+    lines.append(f"    return {body}")
+    namespace = dict(HELPERS, _c=_copied)
+    exec(compile("\n".join(lines) + "\n", "<snapshot>", "exec"), namespace)  # keys only via repr
+    snap: Callable[[Any], dict[str, Any]] = namespace["_snap"]
+    return snap
+
+
 @dataclass(frozen=True)
 class Predicate:
     """A compiled eligibility expression: call it with an interaction."""

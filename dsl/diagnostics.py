@@ -169,15 +169,17 @@ def sort_key(diag: Diagnostic) -> tuple[int, int, int, str]:
     return (diag.line, diag.column, 0 if diag.is_error else 1, diag.code)
 
 
-def render_excerpt(source: str, diag: Diagnostic) -> str:
+def render_excerpt(source: str, diag: Diagnostic, *, lines: list[str] | None = None) -> str:
     """The offending source line with a caret line under the diagnostic's columns.
 
     Long lines are cut to a window around the column, so a megabyte on one line
-    never ends up in a terminal.
+    never ends up in a terminal. `lines` is the source already split at newlines, for
+    a caller rendering many excerpts of one source.
     """
     if diag.line <= 0:
         return ""
-    lines = source.split("\n")
+    if lines is None:
+        lines = source.split("\n")
     if diag.line > len(lines):
         return ""
     text = lines[diag.line - 1].rstrip("\r").expandtabs(1)

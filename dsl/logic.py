@@ -15,7 +15,7 @@ the checker may miss a contradiction, but never reports one that is not there.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -264,22 +264,52 @@ def _dnf(f: Formula, conflicts: list[Conflict]) -> list[Term]:
     return terms
 
 
-def satisfiable(f: Formula) -> bool | Conflict | None:
-    """True when some data could make `f` hold, a `Conflict` when none can, None if unknown."""
+def normal_form(f: Formula) -> tuple[list[Term] | None, Conflict | None]:
+    """`f`'s disjunctive normal form (None when too complex), and why it is empty when it
+    is. The terms are never modified, so a caller may keep them for `implies_terms`."""
     conflicts: list[Conflict] = []
     try:
         terms = _dnf(_nnf(f), conflicts)
     except (TooComplex, RecursionError):
-        return None
+        return None, None
     if terms:
-        return True
-    return conflicts[0] if conflicts else Conflict(())
+        return terms, None
+    return terms, conflicts[0] if conflicts else Conflict(())
+
+
+def satisfiable(f: Formula) -> bool | Conflict | None:
+    """True when some data could make `f` hold, a `Conflict` when none can, None if unknown."""
+    terms, conflict = normal_form(f)
+    if terms is None:
+        return None
+    return True if terms else conflict
 
 
 def implies(a: Formula, b: Formula) -> bool:
     """Whether `a` holding guarantees `b` holds (False when unknown)."""
     result = satisfiable(AndF((a, NotF(b))))
     return isinstance(result, Conflict)
+
+
+def implies_terms(terms_a: list[Term] | None, terms_not_b: Callable[[], list[Term] | None]) -> bool:
+    """`implies(a, b)` from `a`'s normal form and (asked only when needed) that of
+    `not b`: what `implies` works out, without normalising `a` and `not b` again for
+    every pair a checker compares. Gives up (False) exactly where `implies` does."""
+    if terms_a is None:
+        return False
+    if not terms_a:
+        return True
+    terms_b = terms_not_b()
+    if terms_b is None:
+        return False
+    combined = 0
+    for left in terms_a:
+        for right in terms_b:
+            if not isinstance(_conjoin(left, right), Conflict):
+                combined += 1
+                if combined > MAX_TERMS:
+                    return False
+    return combined == 0
 
 
 def always(f: Formula) -> bool:

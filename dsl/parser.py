@@ -153,13 +153,13 @@ class _Scanner(Lexer):
         clone.comments, clone.blank_lines = [], []
         return clone
 
-    def lex(self, data: str) -> Iterator[_Tok]:  # type: ignore[override]  # plain tuples, not Lark Tokens (see module docstring)
+    def lex(self, data: str, first_line: int = 1) -> Iterator[_Tok]:  # type: ignore[override]  # plain tuples, not Lark Tokens (see module docstring)
         keywords = self.keywords
         punct = self.punct
         comments = self.comments
         blank_lines = self.blank_lines
         most = _MOST.match
-        line = 1
+        line = first_line
         line_start = 0
         count = 0
         previous = ""
@@ -542,12 +542,12 @@ def _normalize(source: str) -> str:
     return source
 
 
-def _position(source: str, index: int) -> tuple[int, int]:
-    line = source.count("\n", 0, index) + 1
+def _position(source: str, index: int, first_line: int = 1) -> tuple[int, int]:
+    line = source.count("\n", 0, index) + first_line
     return line, index - (source.rfind("\n", 0, index) + 1) + 1
 
 
-def _prescan(source: str) -> list[Diagnostic]:
+def _prescan(source: str, first_line: int = 1) -> list[Diagnostic]:
     """Refuse oversize sources, invisible characters and deep nesting, cheaply."""
     if len(source) > MAX_SOURCE_CHARS:
         return [
@@ -561,7 +561,7 @@ def _prescan(source: str) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for m in _FORBIDDEN.finditer(source):
         ch = m.group()
-        line, column = _position(source, m.start())
+        line, column = _position(source, m.start(), first_line)
         name = _FORBIDDEN_NAMES.get(ch, f"the invisible character U+{ord(ch):04X}")
         found.append(
             make(
@@ -590,7 +590,7 @@ def _prescan(source: str) -> list[Diagnostic]:
         elif first != "#":
             nots = 0
         if depth + nots > MAX_DEPTH:
-            line, column = _position(source, m.start())
+            line, column = _position(source, m.start(), first_line)
             return [
                 make(
                     "E104",
@@ -692,26 +692,29 @@ class ParseOutcome:
     blank_lines: tuple[int, ...] = ()
 
 
-def _parse(source: str, start: str) -> ParseOutcome:
+def _parse(source: str, start: str, first_line: int = 1) -> ParseOutcome:
+    """Parse `source` as if its first line were line `first_line` of a larger file."""
     source = _normalize(source)
-    problems = _prescan(source)
+    problems = _prescan(source, first_line)
     if problems:
         return ParseOutcome(None, problems)
     table = lalr.table(_lark(), start)
     scanner = _scanner_table().fresh()
     diagnostics: list[Diagnostic] = []
     _state.diagnostics = diagnostics
-    line, column = _position(source, len(source))
+    line, column = _position(source, len(source), first_line)
     end = ("$END", "", line, column, column + 1)
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        value = lalr.run(table, scanner.lex(source), end)
+        value = lalr.run(table, scanner.lex(source, first_line), end)
     except _ScanError as err:
         return ParseOutcome(None, [err.diagnostic])
     except lalr.SyntaxFailure as err:
         expected = lalr.expected_before(
-            table, itertools.chain(_scanner_table().fresh().lex(source), (end,)), err.token
+            table,
+            itertools.chain(_scanner_table().fresh().lex(source, first_line), (end,)),
+            err.token,
         )
         return ParseOutcome(None, [_syntax_diagnostic(err.token, expected)])
     finally:
@@ -751,8 +754,15 @@ def parse_ruleset(source: str) -> tuple[ast.Ruleset | None, list[Diagnostic]]:
     return tree, diagnostics
 
 
-def _parse_ruleset(source: str) -> tuple[ast.Ruleset | None, list[Diagnostic]]:
-    outcome = _parse(source, "start")
+def parse_statements(source: str, first_line: int) -> tuple[ast.Ruleset | None, list[Diagnostic]]:
+    """Parse a piece of a ruleset that starts on line `first_line` of its file, with
+    every position as in the whole file (error recovery and live diagnostics parse
+    statement by statement). Not remembered, unlike `parse_ruleset`."""
+    return _parse_ruleset(source, first_line)
+
+
+def _parse_ruleset(source: str, first_line: int = 1) -> tuple[ast.Ruleset | None, list[Diagnostic]]:
+    outcome = _parse(source, "start", first_line)
     if outcome.value is None or any(d.is_error for d in outcome.diagnostics):
         return None, outcome.diagnostics
     statements: tuple[ast.Statement, ...] = outcome.value  # type: ignore[assignment]  # what the `start` rule builds

@@ -4,12 +4,12 @@ The LALR parser stops at the first token it cannot shift, so a file with six typ
 would take six edits to see them all. Recovery here is panic mode at statement
 boundaries: a line whose first word starts a statement (`rule`, `never`, `limit`,
 `at most`) begins a new statement, and each statement is parsed on its own through
-the parser's public `parse_ruleset`. Every statement with a syntax error reports its
+the parser's public `parse_statements`. Every statement with a syntax error reports its
 own first error, with its own code and position; the statements that do parse are
 kept, so the checker can still report unknown fields, offers and values in them.
 
-Positions stay exact because each statement is parsed with the lines before it
-replaced by empty lines. The work is linear in the source size: recovery only runs
+Positions stay exact because each statement is parsed as starting on its own line
+(`parse_statements`). The work is linear in the source size: recovery only runs
 when the whole-file parse has already failed.
 """
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from dsl import ast
 from dsl.diagnostics import Diagnostic
-from dsl.parser import parse_ruleset
+from dsl.parser import parse_statements
 
 #: Codes after which the parser stopped reading; only these are worth recovering from
 #: (a source refused as a whole, such as E103 "too large", is not).
@@ -70,7 +70,7 @@ def recover_ruleset(source: str) -> Recovered:
     for first_line, text in statement_chunks(source):
         if not text.strip():
             continue
-        tree, found = parse_ruleset("\n" * (first_line - 1) + text)
+        tree, found = parse_statements(text, first_line)
         diagnostics.extend(found)
         if tree is None:
             failed += 1

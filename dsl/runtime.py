@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
 from dsl import codegen
@@ -32,6 +32,7 @@ from dsl.diagnostics import DSLError, make
 from dsl.ir import validate_expression_ir, validate_ir
 from dsl.offers import OfferInfo, offer_catalog
 from dsl.schema import Schema
+from dsl.trace import Trace
 
 _MISSING = object()
 
@@ -100,6 +101,7 @@ class Ruleset:
         self.max_offers: int | None = ir["max_offers"]
         self._generated = codegen.generate(schema, self.guards, self.rules)
         self._explainer: codegen.Generated | None = None
+        self._snap: Callable[[Any], dict[str, Any]] | None = None
         self._last_catalog: object = None
         self._skip_memo: dict[int, dict[str, tuple[str, ...]]] = {}
         self._lock = threading.Lock()
@@ -152,20 +154,8 @@ class Ruleset:
             if offers is self._last_catalog or _is_catalog(offers)
             else offer_catalog(offers)
         )
-        if explain:
-            code = self._explain_code()
-            tables = self._explain_tables()
-            actual = _Actual(interaction)
-            shown_values: list[dict[str, Any] | None] = [None] * len(tables.shown)
-
-            def show(n: int) -> dict[str, Any]:
-                values = shown_values[n] = actual.of(tables.shown[n])
-                return values
-
-            fired_flags, traced, matched, index_values = code.run(interaction, shown_values, show)
-            fired = [k for k, flag in enumerate(fired_flags) if flag]
-        else:
-            fired, matched = self._generated.run(interaction)
+        fired, matched = self._generated.run(interaction)
+        snapshot = self._snapshot()(interaction) if explain else None
         self._last_catalog = catalog
         moment = (
             codegen._timestamp(_get_path(interaction, self.schema.time_field))
@@ -319,7 +309,7 @@ class Ruleset:
             "surveys": [] if fired else self._surveys(matched, interaction),
         }
         if explain:
-            decision["trace"] = self._trace(actual, fired_flags, traced, index_values, notes)
+            decision["trace"] = Trace(lambda: self._trace(snapshot, notes), {"offers": notes})
         return decision
 
     def _customer_id(self, interaction: Any) -> str | None:
@@ -511,15 +501,31 @@ class Ruleset:
             self._explain_tables_cache = tables
         return tables
 
-    def _trace(
-        self,
-        actual: _Actual,
-        fired_flags: list[bool],
-        traced: list[tuple[int, dict[str, Any]]],
-        index_values: tuple[Any, ...],
-        notes: list[dict[str, Any]],
-    ) -> dict[str, Any]:
+    def _snapshot(self) -> Callable[[Any], dict[str, Any]]:
+        """The copier of every value a trace reads: the fields the rules and guards test
+        and the fields shown beside an alias's target."""
+        snap = self._snap
+        if snap is None:
+            paths = list(self._generated.slots)
+            for root in {target.rsplit(".", 1)[0] for _alias, target in self.schema.aliases}:
+                paths.extend(s.path for s in self.schema.fields if s.path.startswith(root + "."))
+            snap = self._snap = codegen.generate_snapshot(paths)
+        return snap
+
+    def _trace(self, interaction: Any, notes: list[dict[str, Any]]) -> dict[str, Any]:
+        """The trace of `interaction` (a snapshot taken when deciding): a row per rule the
+        index did not skip, the skipped rules per index field, every guard, and `notes`
+        (what became of each matched rule's offers)."""
+        code = self._explain_code()
         tables = self._explain_tables()
+        actual = _Actual(interaction)
+        shown_values: list[dict[str, Any] | None] = [None] * len(tables.shown)
+
+        def show(n: int) -> dict[str, Any]:
+            values = shown_values[n] = actual.of(tables.shown[n])
+            return values
+
+        fired_flags, traced, _matched, index_values = code.run(interaction, shown_values, show)
         traced.sort()  # runs already in rule order; rule numbers are unique, rows never compared
         rules_out = [row for _rule_id, row in traced]
         skipped = []

@@ -80,7 +80,10 @@ def mentions_field(expr: ast.Expr, field: str, schema: Schema) -> bool:
 
 
 def unknown_tone_warnings(
-    tree: ast.Ruleset, schema: Schema, formula: Callable[[ast.Expr, Schema], logic.Formula]
+    tree: ast.Ruleset,
+    schema: Schema,
+    formula: Callable[[ast.Expr, Schema], logic.Formula],
+    remembered: Callable[[ast.Expr, Callable[[], bool]], bool] | None = None,
 ) -> list[Diagnostic]:
     """W404 when a guard reads the tone but nothing says what an unknown tone means.
 
@@ -89,6 +92,7 @@ def unknown_tone_warnings(
 
     Tone is often inferred, and inference may find nothing: a ruleset that stops offers
     to distressed customers should decide, in writing, whether an unknown tone is safe.
+    `remembered(condition, work)` may answer `work()` from an earlier check.
     """
     spec = schema.lookup("tone")
     if spec is None or spec.type != "enum":
@@ -98,8 +102,15 @@ def unknown_tone_warnings(
     conditions = [g.condition for g in tree.guards] + [
         r.condition for r in tree.rules if r.condition
     ]
-    if not guards or any(mentions_unknown(c, field, schema) for c in conditions):
+    if not guards:
         return []
+    for c in conditions:
+        if (
+            remembered(c, lambda c=c: mentions_unknown(c, field, schema))  # type: ignore[misc]
+            if remembered is not None
+            else mentions_unknown(c, field, schema)
+        ):
+            return []
     unknown = logic.Atom(
         field, logic.Finite(frozenset(spec.values) | {logic.NULL}, frozenset({logic.NULL})), None
     )

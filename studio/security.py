@@ -182,6 +182,20 @@ def _to_sign_in() -> Response:
     return redirect(url_for("auth.sign_in", next=request.full_path))
 
 
+#: Endpoints whose body carries a ruleset source (see `_ruleset_body_limits`).
+RULESET_SOURCE_ENDPOINTS = frozenset(
+    {
+        "rules.new",
+        "rules.save",
+        "rules.check",
+        "rules.format_source",
+        "editor.rule_diagnostics",
+        "editor.rule_problems",
+        "editor.rule_format",
+    }
+)
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def _load_user() -> None:
@@ -193,6 +207,16 @@ def init_app(app: Flask) -> None:
                 g.user = user
             else:
                 session.clear()
+
+    @app.before_request
+    def _ruleset_body_limits() -> None:
+        """Ruleset sources may be far larger than any other form (50,000 rules): the
+        endpoints that carry one accept a bigger body, set before CSRF reads the form."""
+        if request.endpoint in RULESET_SOURCE_ENDPOINTS:
+            from studio.services.rulesets import MAX_SOURCE_BODY
+
+            request.max_content_length = MAX_SOURCE_BODY
+            request.max_form_memory_size = MAX_SOURCE_BODY
 
     @app.before_request
     def _check_csrf() -> Response | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 import dsl
 from dsl.fixes import fixes_for
+from dsl.live import LiveSource
 from dsl.schema import Schema
 from studio.models import Artifact, Revision
 from studio.services import overlaps, rulesets, survey_library
@@ -76,22 +78,19 @@ def _diagnose(
     offers_key: tuple[tuple[str, str], ...],
     surveys_key: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    schema = _SCHEMAS.get(schema_key) or Schema.from_dict(json.loads(schema_key))
-    offers = {key: dsl.OfferInfo(key=key, status=status) for key, status in offers_key}
-    result = dsl.compile_ruleset(
-        source, schema=schema, offers=offers, name=name, surveys=surveys_key
-    )
+    result = _live(name, schema_key, offers_key, surveys_key).check(source)
     lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    raw_lines = source.split("\n")
     out = [
         {
             **d.to_dict(),
             "fixes": [f.to_dict() for f in fixes_for(lines, d)],
-            "excerpt": dsl.render_excerpt(source, d),
+            "excerpt": dsl.render_excerpt(source, d, lines=raw_lines),
         }
         for d in result.diagnostics
     ]
     errors = sum(1 for d in result.diagnostics if d.is_error)
-    rules = result.ir.get("rules", []) if result.ir else []
+    rules = result.rules
     return {
         "ok": result.ok,
         "errors": errors,
@@ -100,6 +99,33 @@ def _diagnose(
         "diagnostics": out,
         "rule_lines": {str(r.get("name")): int(r.get("line") or 0) for r in rules},
     }
+
+
+#: Editors' memos of their last answers (`dsl.live.LiveSource`), newest last.
+_LIVE: dict[tuple[str, str, tuple[tuple[str, str], ...], tuple[str, ...]], LiveSource] = {}
+_LIVE_SIZE = 4
+_live_lock = threading.Lock()
+
+
+def _live(
+    name: str,
+    schema_key: str,
+    offers_key: tuple[tuple[str, str], ...],
+    surveys_key: tuple[str, ...],
+) -> LiveSource:
+    """The memo for one document under one schema, offer library and survey list: a
+    keystroke re-checks only the statement it changed (see `dsl.live`)."""
+    key = (name, schema_key, offers_key, surveys_key)
+    with _live_lock:
+        found = _LIVE.pop(key, None)
+        if found is None:
+            schema = _SCHEMAS.get(schema_key) or Schema.from_dict(json.loads(schema_key))
+            offers = {k: dsl.OfferInfo(key=k, status=status) for k, status in offers_key}
+            found = LiveSource(schema, offers, surveys_key)
+        _LIVE[key] = found
+        while len(_LIVE) > _LIVE_SIZE:
+            _LIVE.pop(next(iter(_LIVE)))
+    return found
 
 
 def report(

@@ -19,7 +19,13 @@ from studio.errors import FieldError, ValidationFailed
 from studio.models import Artifact, Revision
 from studio.services import artifacts, survey_library
 
-MAX_SOURCE = 256 * 1024
+#: Longest ruleset source, in characters: a 50,000-rule ruleset is 7-9 million. Checking
+#: and compiling are linear in the source (benchmarks/ruleset_limits_speed.py), and the
+#: rule language's own caps (`dsl.parser.MAX_SOURCE_CHARS`, `MAX_TOKENS`) sit above it.
+MAX_SOURCE = 10_000_000
+#: Largest request body for the endpoints that carry a ruleset source (a form or JSON
+#: encoding of `MAX_SOURCE` characters); every other request keeps the app's cap.
+MAX_SOURCE_BODY = 24 * 1024 * 1024
 SCHEMA_KEY = "interaction"
 RESERVED_KEYS = frozenset({"new", "check", "format", "schema", "lexicon"})
 
@@ -57,9 +63,11 @@ def current_schema(session: Session) -> Schema:
 
 
 def offer_catalog(session: Session) -> dict[str, dsl.OfferInfo]:
-    """Offer keys a rule may name, from the offer library's head revisions."""
+    """Offer keys a rule may name, from the offer library's head revisions.
+
+    Reads plain columns, not ORM objects: the editor asks on every keystroke."""
     rows = session.execute(
-        select(Artifact, Revision)
+        select(Artifact.key, Artifact.archived, Revision.body)
         .join(
             Revision,
             (Revision.artifact_id == Artifact.id) & (Revision.number == Artifact.head_number),
@@ -67,14 +75,14 @@ def offer_catalog(session: Session) -> dict[str, dsl.OfferInfo]:
         .where(Artifact.kind == "offer")
     ).all()
     catalog: dict[str, dsl.OfferInfo] = {}
-    for artifact, revision in rows:
-        body = {**revision.body, "key": artifact.key}
-        if artifact.archived:
+    for key, archived, revision_body in rows:
+        body = {**(revision_body or {}), "key": key}
+        if archived:
             body["status"] = "archived"
         try:
-            catalog[artifact.key] = dsl.OfferInfo.from_dict(body)
+            catalog[key] = dsl.OfferInfo.from_dict(body)
         except dsl.DSLError:
-            catalog[artifact.key] = dsl.OfferInfo.from_dict({"key": artifact.key, "value": 0})
+            catalog[key] = dsl.OfferInfo.from_dict({"key": key, "value": 0})
     return catalog
 
 
@@ -111,7 +119,7 @@ def _validate(key: str | None, name: str, source: str) -> list[FieldError]:
         errors.append(
             FieldError(
                 "source",
-                f"The source is over {MAX_SOURCE // 1024} KB; split it into several rulesets.",
+                f"The source is over {MAX_SOURCE:,} characters; split it into several rulesets.",
             )
         )
     return errors

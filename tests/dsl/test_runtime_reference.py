@@ -1,8 +1,11 @@
 """The optimised runtime (index, generated code, typed slots) decides as a plain
-interpreter of the IR does, on random rulesets and interactions, explain included."""
+interpreter of the IR does, on random rulesets and interactions, explain included:
+the lazy trace, read after the caller edited its interaction, still says what the
+interaction was when deciding, and serialises as it reads."""
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -10,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dsl
+from dsl.codegen import expr_fields
 from dsl.offers import OfferInfo
 from tests.dsl import ir_reference as ref
 
@@ -106,6 +110,24 @@ def interactions(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
+def _edit_in_place(interaction: dict[str, Any]) -> None:
+    """What a caller deciding in a loop over one reused dict does between decisions."""
+    for part in interaction.values():
+        if isinstance(part, dict):
+            for key, value in part.items():
+                if isinstance(value, list):
+                    value.append("edited")
+                else:
+                    part[key] = "edited"
+
+
+def _raw(interaction: Any, path: str) -> Any:
+    current = interaction
+    for segment in path.split("."):
+        current = current.get(segment) if isinstance(current, dict) else None
+    return current
+
+
 def _compiled(source: str) -> dsl.Ruleset | None:
     result = dsl.compile_ruleset(source, offers=OFFERS)
     return dsl.load_ruleset(result.ir) if result.ok else None
@@ -131,8 +153,14 @@ def test_generated_runtime_agrees_with_a_plain_interpreter_of_the_ir(
         assert sorted(fired) == want_fired, (source, json.dumps(interaction))
         assert sorted(matched) == want_matched, (source, json.dumps(interaction))
 
+        original = copy.deepcopy(interaction)
         decision = ruleset.decide(interaction, OFFERS, explain=True)
+        _edit_in_place(interaction)  # a caller reusing its dict: the trace must not change
+        interaction = original
         trace = decision["trace"]
+        as_read = json.loads(json.dumps(dict(trace.items())))
+        assert json.loads(json.dumps(decision))["trace"] == as_read
+        assert copy.deepcopy(trace) == trace and type(copy.deepcopy(trace)) is dict
         assert [g["fired"] for g in trace["guards"]] == [
             k in want_fired for k in range(len(ruleset.guards))
         ]
@@ -147,6 +175,8 @@ def test_generated_runtime_agrees_with_a_plain_interpreter_of_the_ir(
                     source,
                     json.dumps(interaction),
                 )
+                for path in expr_fields(part, []):
+                    assert row["actual"][path] == _raw(interaction, path), (source, path)
         skipped = {name for group in trace["skipped"] for name in group["rules"]}
         traced = {row["rule"] for row in trace["rules"]}
         assert skipped | traced == set(by_name) and not skipped & traced

@@ -7,6 +7,7 @@ from flask import Flask
 
 from studio.models import Artifact, Revision
 from studio.services import artifacts
+from studio.services.rulesets import MAX_SOURCE
 from tests.factories import make_user, post, sign_in_as
 
 GOOD = """never offer when tone is distressed
@@ -114,7 +115,10 @@ def test_second_editor_gets_a_conflict_with_both_versions_and_keeps_their_text(
         ({"key": "Bad Key", "name": "X"}, "Use 2-64 lowercase letters"),
         ({"key": "schema", "name": "X"}, "reserved word"),
         ({"key": "ok_key", "name": "  "}, "Give the ruleset a name."),
-        ({"key": "ok_key", "name": "X", "source": "x" * (300 * 1024)}, "split it into several"),
+        (
+            {"key": "ok_key", "name": "X", "source": "x" * (MAX_SOURCE + 1)},
+            f"over {MAX_SOURCE:,} characters; split it into several",
+        ),
     ],
 )
 def test_bad_new_ruleset_is_refused_with_a_message_and_saves_nothing(
@@ -211,3 +215,27 @@ def test_a_refused_save_keeps_the_revision_the_editor_started_from(lead, session
         {"name": "Retail banking", "source": GOOD + "# mine", "base_number": "1"},
     )
     assert again.status_code == 409
+
+
+def _rules(count: int) -> str:
+    note = "# " + "a note on why this rule exists, " * 10 + "\n"
+    return "never offer when tone is unknown\n" + "".join(
+        f'{note}rule "Rule {n}"\n  when inquiry.intent is "intent_{n}" and customer.authenticated\n'
+        f"  offer realtime_contact\n  priority {n % 100}\n\n"
+        for n in range(count)
+    )
+
+
+def test_a_ruleset_larger_than_the_app_wide_form_limit_is_created_and_compiles(
+    lead, session
+) -> None:
+    source = _rules(7_000)  # about 3 MB: over the 2 MiB every other form may send
+    assert len(source) > 2 * 1024 * 1024
+    response = post(
+        client := lead[0],
+        "/rules/new",
+        {"key": "large", "name": "Large", "source": source},
+    )
+    assert response.status_code == 302
+    page = client.get("/rules/large").get_data(as_text=True)
+    assert "Compiles cleanly: 7000 rules" in page or "Compiles cleanly: 7,000 rules" in page
