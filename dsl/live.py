@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dsl import _gc_paused, _offer_statuses, ast, compile_ruleset
 from dsl.checker import CheckMemo, check_ruleset
@@ -48,11 +48,13 @@ assert LIVE_MAX_CHARS <= MAX_TOKENS
 
 @dataclass(frozen=True)
 class LiveResult:
-    """Diagnostics in `compile_ruleset`'s order; `rules` counts the rules when `ok`."""
+    """Diagnostics in `compile_ruleset`'s order; `rules` counts the rules when `ok`, and
+    `rule_lines` gives each rule's line by name (then too)."""
 
     ok: bool
     diagnostics: tuple[Diagnostic, ...]
     rules: int
+    rule_lines: Mapping[str, int] = field(default_factory=dict)
 
 
 class LiveSource:
@@ -118,7 +120,8 @@ class LiveSource:
         if first_failed is None:
             diagnostics = [*recovered, *self._checked(ruleset)]
             ok = not any(d.is_error for d in diagnostics)
-            return _live(diagnostics, len(ruleset.rules) if ok else 0)
+            lines = {r.name: r.span.line for r in ruleset.rules} if ok else {}
+            return _live(diagnostics, len(ruleset.rules) if ok else 0, lines)
         if _prescan(source):
             return self._compiled(source)
         line, start = first_failed
@@ -131,14 +134,17 @@ class LiveSource:
         result = compile_ruleset(
             source, schema=self.schema, offers=self.catalog, surveys=self.surveys
         )
-        rules = len(result.ir.get("rules", [])) if result.ir else 0
-        return LiveResult(result.ok, result.diagnostics, rules)
+        rules = result.ir.get("rules", []) if result.ir else []
+        lines = {str(r.get("name")): int(r.get("line") or 0) for r in rules}
+        return LiveResult(result.ok, result.diagnostics, len(rules), lines)
 
     def _checked(self, ruleset: ast.Ruleset) -> list[Diagnostic]:
         return check_ruleset(ruleset, self.schema, self.offers, self.surveys, memo=self._memo)
 
 
-def _live(diagnostics: list[Diagnostic], rules: int) -> LiveResult:
+def _live(
+    diagnostics: list[Diagnostic], rules: int, rule_lines: Mapping[str, int] | None = None
+) -> LiveResult:
     ordered = tuple(sorted(diagnostics, key=sort_key))
     ok = not any(d.is_error for d in ordered)
-    return LiveResult(ok, ordered, rules if ok else 0)
+    return LiveResult(ok, ordered, rules if ok else 0, (rule_lines or {}) if ok else {})

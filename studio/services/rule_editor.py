@@ -90,14 +90,13 @@ def _diagnose(
         for d in result.diagnostics
     ]
     errors = sum(1 for d in result.diagnostics if d.is_error)
-    rules = result.rules
     return {
         "ok": result.ok,
         "errors": errors,
         "warnings": len(out) - errors,
-        "rules": len(rules),
+        "rules": result.rules,
         "diagnostics": out,
-        "rule_lines": {str(r.get("name")): int(r.get("line") or 0) for r in rules},
+        "rule_lines": dict(result.rule_lines),
     }
 
 
