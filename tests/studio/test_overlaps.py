@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from studio.models import Artifact
-from studio.services import artifacts, contact_policy, overlaps
+from studio.services import artifacts, contact_policy, overlaps, rule_editor
 from tests.factories import make_user, post, sign_in_as
 from tests.factories.reviews import approve, submit
 from tests.factories.samples import RULESETS, seed_preview_workspace
@@ -174,3 +174,23 @@ def test_the_policy_pane_is_for_service_leads_only(app, session) -> None:
     marketer = sign_in_as(app.test_client(), make_user(session, "marketer"))
     response = post(marketer, "/preview/policy", {"part": "result", "source": ""}, headers=HX)
     assert response.status_code == 403
+
+
+def test_a_large_ruleset_gets_overlap_warnings_in_the_problems_list_not_the_markers(
+    client,
+) -> None:
+    filler = "".join(
+        f'rule "Filler {i}" when inquiry.category is feedback and inquiry.intent is "x{i}"'
+        " offer check_in\n"
+        for i in range(rule_editor.LIVE_OVERLAP_RULES)
+    )
+    body = {
+        "source": _reminders_source() + filler,
+        "name": "Pharmacy refill reminders",
+        "ruleset_key": "pharmacy_reminders",
+    }
+    markers = post(client, "/editor/rules/diagnostics", body).get_json()
+    assert markers["ok"] and markers["rules"] > rule_editor.LIVE_OVERLAP_RULES
+    assert not [d for d in markers["diagnostics"] if d["code"] == "W410"]
+    html = post(client, "/editor/rules/problems", body, headers=HX).get_data(as_text=True)
+    assert "warning W410" in html
