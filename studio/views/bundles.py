@@ -57,14 +57,14 @@ def show(version: int) -> str:
 def publish_now() -> str | Response | tuple[str, int]:
     session = db_session()
     if request.method == "GET":
-        return render_template("bundles/publish.html", plan=publish.prepare(session))
+        return render_template("bundles/publish.html", plan=publish.prepare_release(session))
     try:
         bundle = publish.publish(session, actor=me(), ring=_ring())
     except IntegrityError:
         return _lost_race()
     except PublishRefused:
         return render_template(
-            "bundles/publish.html", plan=publish.prepare(session), refused=True
+            "bundles/publish.html", plan=publish.prepare_release(session), refused=True
         ), 422
     flash(f"Published bundle v{bundle.version}. Downstream systems will pick it up.", "success")
     return redirect(url_for("bundles.show", version=bundle.version))
