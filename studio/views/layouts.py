@@ -20,6 +20,7 @@ EDITOR = ArtifactEditor(
     page="layouts.edit",
     index="layouts.index",
     confirm_archive="layouts/confirm_archive.html",
+    source_field="source",
 )
 
 

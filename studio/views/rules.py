@@ -19,7 +19,11 @@ from studio.web import actor_id, artifact_or_404, is_htmx, page_arg
 
 bp = Blueprint("rules", __name__, url_prefix="/rules")
 EDITOR = ArtifactEditor(
-    "ruleset", page="rules.edit", index="rules.index", confirm_archive="rules/confirm_archive.html"
+    "ruleset",
+    page="rules.edit",
+    index="rules.index",
+    confirm_archive="rules/confirm_archive.html",
+    source_field="source",
 )
 SCHEMA_EDITOR = ArtifactEditor("schema")
 
