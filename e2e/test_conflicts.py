@@ -44,9 +44,13 @@ def test_two_editors_on_one_offer_resolve_the_conflict_field_by_field(
     expect(headline.get_by_label("Headline, theirs")).to_have_text("Omar's headline")
     expect(headline.get_by_label("Headline, yours")).to_have_text("Mara's headline")
     # Only Omar changed the owner: theirs is already taken; only Mara changed the name.
-    expect(box.get_by_role("group", name=re.compile("^Owner")).get_by_label("Take theirs")).to_be_checked()
+    expect(
+        box.get_by_role("group", name=re.compile("^Owner")).get_by_label("Take theirs")
+    ).to_be_checked()
     expect(form.get_by_label("Owner")).to_have_value("Digital marketing")
-    expect(box.get_by_role("group", name=re.compile("^Name")).get_by_label("Keep mine")).to_be_checked()
+    expect(
+        box.get_by_role("group", name=re.compile("^Name")).get_by_label("Keep mine")
+    ).to_be_checked()
     page.screenshot(path="/tmp/editors-offer-conflict-1366.png", full_page=True)
 
     # By keyboard: focus "Keep mine" for the headline and move to "Take theirs".

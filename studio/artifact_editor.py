@@ -37,10 +37,10 @@ from studio.models import Artifact, Revision, SampleInteraction
 from studio.services import artifacts
 from studio.services.diffs import DiffLine, diff_lines
 from studio.services.merges import FieldChoice, Hunk, field_choices, hunks
+from studio.web import actor_id, artifact_or_404, int_arg
 
 #: Turns a revision body into the editor form's fields, flat ("blocks.headline" -> text).
 FieldsOf = Callable[[Artifact, Mapping[str, Any]], Mapping[str, str]]
-from studio.web import actor_id, artifact_or_404, int_arg
 
 
 @dataclass(frozen=True)
