@@ -38,6 +38,17 @@ class Row:
     derive: str = ""
     remove: bool = False
 
+    @property
+    def derive_text(self) -> str:
+        """The derive rule in words, like "true when inquiry.resolution is confirmed"."""
+        try:
+            rule = json.loads(self.derive) if self.derive else None
+        except ValueError:
+            return self.derive
+        if isinstance(rule, dict) and {"from", "is"} <= rule.keys():
+            return f"true when {rule['from']} is {rule['is']}"
+        return self.derive
+
 
 def rows_of(body: Mapping[str, Any]) -> list[Row]:
     """A schema body as rows, with blank rows to add fields."""
@@ -140,8 +151,14 @@ def row_errors(rows: Sequence[Row], messages: Sequence[str]) -> tuple[dict[int, 
     rows_out: dict[int, str] = {}
     general: list[str] = []
     for message in messages:
-        match = re.match(r"^schema\.fields\.([\w.]+?)(?:\.derive)?:", message)
-        number = by_path.get(match.group(1)) if match else None
+        number = next(
+            (
+                n
+                for path, n in sorted(by_path.items(), key=lambda item: -len(item[0]))
+                if message.startswith((f"schema.fields.{path[:60]}:", f"schema.fields.{path}."))
+            ),
+            None,
+        )
         if number is None:
             general.append(message)
         else:
