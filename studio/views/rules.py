@@ -16,7 +16,7 @@ from studio.db import db_session
 from studio.errors import FieldError, ValidationFailed
 from studio.models import Artifact, Revision
 from studio.services import artifacts, rulesets, schema_form
-from studio.web import actor_id, artifact_or_404, is_htmx, page_arg
+from studio.web import actor_id, artifact_or_404, is_htmx, page_arg, source_arg
 
 bp = Blueprint("rules", __name__, url_prefix="/rules")
 EDITOR = ArtifactEditor(
@@ -48,7 +48,7 @@ def new() -> str | Response | tuple[str, int]:
     form = {
         "key": request.form.get("key", ""),
         "name": request.form.get("name", ""),
-        "source": request.form.get("source", ""),
+        "source": source_arg(),
     }
     if request.method == "POST":
         try:
@@ -103,7 +103,7 @@ def edit(key: str) -> str:
 def save(key: str) -> ResponseReturnValue:
     session = db_session()
     artifact = artifact_or_404(session, "ruleset", key)
-    source = request.form.get("source", "")
+    source = source_arg()
     name = request.form.get("name", artifact.name)
 
     def redraw(refused: Refused) -> tuple[str, int]:
@@ -184,7 +184,7 @@ def check() -> str:
 @bp.post("/format")
 @security.requires("rules")
 def format_source() -> str | tuple[str, int]:
-    source = request.form.get("source", "")
+    source = source_arg()
     formatted = rulesets.format_source(source)
     if formatted is None:
         return render_template(
