@@ -25,8 +25,8 @@ class Flag:
     ruleset: str
     rule: str
     offer: str
-    line: int
-    column: int
+    line: int | None
+    column: int | None
     message: str
 
 
