@@ -429,8 +429,24 @@ def prepare_release(
         ]
         blamed = [h for h in blamed if h.reasons]
         if not blamed:
-            return replace(plan, held_back=held)
+            return replace(plan, problems=_say_all_held(plan.problems, held), held_back=held)
         held += blamed
+
+
+def _say_all_held(problems: list[Problem], held: list[HeldBack]) -> list[Problem]:
+    """A "nothing to publish" error says so when every approved request is held back."""
+    if not held:
+        return problems
+    return [
+        replace(
+            p,
+            message=f"{p.message}: every approved change request is held back",
+            hint="fix what the held-back requests list, or approve other changes",
+        )
+        if p.code == "nothing-to-publish"
+        else p
+        for p in problems
+    ]
 
 
 def default_layouts(session: Session, layouts: list[dict[str, Any]]) -> dict[str, str]:
