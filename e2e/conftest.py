@@ -12,6 +12,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -63,10 +64,10 @@ def browser_context_args(browser_context_args: dict) -> dict:
     }
 
 
-@pytest.fixture(scope="session")
-def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, str]]:
-    """The served app and its address; customer links start with that address."""
-    folder = tmp_path_factory.mktemp("e2e")
+@contextmanager
+def own_studio(folder: Path) -> Iterator[tuple[Flask, str]]:
+    """A studio served in a thread on a file SQLite database in `folder`, migrated and
+    seeded with the demo workspace; yields the app and its address."""
     url = f"sqlite:///{folder / 'studio.sqlite3'}"
     migrate.upgrade(url)
     app = make_app(url, folder / "instance")
@@ -87,6 +88,13 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, 
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, str]]:
+    """The served app and its address; customer links start with that address."""
+    with own_studio(tmp_path_factory.mktemp("e2e")) as served:
+        yield served
 
 
 @pytest.fixture(scope="session")

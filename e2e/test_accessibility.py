@@ -6,6 +6,7 @@ browser's debugging protocol, which the page's CSP does not govern; nothing is s
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -42,6 +43,9 @@ def _serious_violations(page: Page) -> list[str]:
         ("mara@demo.studio", "/offers/new"),
         ("mara@demo.studio", "/layouts/"),
         ("mara@demo.studio", "/surveys/new"),
+        ("sam@demo.studio", "/rules/schema"),
+        ("sam@demo.studio", "/rules/schema?view=json"),
+        ("rita@demo.studio", "/bundles/publish"),
     ],
 )
 def test_editor_pages_have_no_serious_or_critical_accessibility_violations(
@@ -62,6 +66,52 @@ def test_the_rules_editor_with_errors_shown_has_no_serious_violations(page: Page
     page.goto("/rules/retail_banking")
     replace_source(page, "rule Broken\n  when tone is furios\n  offer nothing_here\n")
     expect(page.locator(".cm-lintRange-error").first).to_be_visible(timeout=5000)
+    page.wait_for_load_state("networkidle")
+    found = _serious_violations(page)
+    assert found == [], "\n".join(found)
+
+
+def _save_in_another_tab(page: Page, path: str, change) -> None:
+    """Someone saves the same thing first (here: the same person, in a second tab)."""
+    other = page.context.new_page()
+    other.goto(path)
+    change(other)
+    other.get_by_role("button", name="Save revision").click()
+    expect(other.get_by_text(re.compile(r"Saved revision \d+"))).to_be_visible()
+    other.close()
+
+
+def test_the_conflict_box_with_its_choices_has_no_serious_violations(page: Page) -> None:
+    sign_in(page, "mara@demo.studio")
+    path = "/offers/click_to_chat/edit"
+    page.goto(path)
+    page.get_by_label("Headline").fill("Mine, typed in the first tab")
+    _save_in_another_tab(page, path, lambda tab: tab.get_by_label("Headline").fill("Theirs"))
+    page.get_by_role("button", name="Save revision").click()
+    expect(page.get_by_role("group", name=re.compile("^Headline"))).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    found = _serious_violations(page)
+    assert found == [], "\n".join(found)
+
+
+def test_a_ruleset_conflict_box_with_hunks_has_no_serious_violations(page: Page) -> None:
+    sign_in(page, "mara@demo.studio")
+    page.goto("/layouts/")
+    page.get_by_role("link", name="Promotional email").click()
+    expect(code_editor(page, "MJML source")).to_be_visible()
+    path = page.url
+    mine = page.locator("#source").input_value().replace('line-height="23px"', 'line-height="24px"')
+    replace_source(page, mine, "MJML source")
+
+    def theirs(tab: Page) -> None:
+        text = tab.locator("#source").input_value()
+        replace_source(
+            tab, text.replace('color="#7b8794">You', 'color="#616e7c">You'), "MJML source"
+        )
+
+    _save_in_another_tab(page, path, theirs)
+    page.get_by_role("button", name="Save revision").click()
+    expect(page.get_by_role("group", name=re.compile("^Change 1 of 2"))).to_be_visible()
     page.wait_for_load_state("networkidle")
     found = _serious_violations(page)
     assert found == [], "\n".join(found)

@@ -7,8 +7,14 @@ with `ValidationFailed` (422: the editor is drawn again with the errors next to 
 fields and the same base, so a later save still notices someone else's edit) or with
 `EditConflict` (409: the editor is drawn again with the person's input, the shared
 `_conflict.html` box showing theirs, yours and the difference, and the new head as the
-base, so saving again builds on their revision after a merge by hand). Each area keeps
-its own routes and templates and hands the drawing to a `redraw` callback.
+base, so saving again builds on their revision). Each area keeps its own routes and
+templates and hands the drawing to a `redraw` callback.
+
+The box lets the person take either side without retyping: field by field for a form
+(offers: `fields_of` turns a body into the form's fields), hunk by hunk for a single
+source (rulesets, layouts: `source_field` names the textarea). The page's script copies
+the chosen side into the form; without it, the box still shows both and the merge is by
+hand. The starting choice is three-way (studio/services/merges.py).
 
 Nothing here commits: a refusal is a 4xx answer, so the request's unit of work rolls it
 back (studio/db.py).
@@ -17,7 +23,7 @@ back (studio/db.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +36,11 @@ from studio.errors import EditConflict, FieldError, ValidationFailed
 from studio.models import Artifact, Revision, SampleInteraction
 from studio.services import artifacts
 from studio.services.diffs import DiffLine, diff_lines
+from studio.services.merges import FieldChoice, Hunk, field_choices, hunks
 from studio.web import actor_id, artifact_or_404, int_arg
+
+#: Turns a revision body into the editor form's fields, flat ("blocks.headline" -> text).
+FieldsOf = Callable[[Artifact, Mapping[str, Any]], Mapping[str, str]]
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,28 @@ class ConflictBox:
     theirs: str
     mine: str
     lines: list[DiffLine]
+    fields: list[FieldChoice] = field(default_factory=list)
+    hunks: list[Hunk] = field(default_factory=list)
+    source_field: str = ""
+
+    def choices(self) -> dict[str, Any]:
+        """What the page's script needs to apply a choice (JSON in the page)."""
+        return {
+            "fields": {
+                f.name: {"id": form_field_id(f.name), "theirs": f.theirs, "mine": f.mine}
+                for f in self.fields
+            },
+            "source": form_field_id(self.source_field) if self.source_field else "",
+            "hunks": [{"same": h.same, "theirs": h.theirs, "mine": h.mine} for h in self.hunks],
+        }
+
+
+def form_field_id(name: str) -> str:
+    """The id the editor forms give a field (`fid` in offers/_fields.html); a single
+    source's textarea is its own name (`source`)."""
+    if name == "source":
+        return name
+    return "f-" + name.replace(".", "-").replace("[", "-").replace("]", "")
 
 
 def conflict_box(
@@ -52,11 +84,28 @@ def conflict_box(
     *,
     mine: str,
     text_of: Callable[[Mapping[str, Any]], str] = artifacts.body_text,
+    mine_fields: Mapping[str, str] | None = None,
+    fields_of: FieldsOf | None = None,
+    labels: Mapping[str, str] | None = None,
+    source_field: str = "",
 ) -> ConflictBox:
     """The box for an artifact someone else saved; `mine` is the text the person tried
-    to save, `text_of` turns a revision body into comparable text."""
+    to save, `text_of` turns a revision body into comparable text. With `fields_of` and
+    `mine_fields` it offers a choice per differing field; with `source_field`, per hunk."""
     theirs = conflict.theirs
     theirs_text = text_of(theirs.body) if theirs is not None else ""
+    base = artifacts.revision(db_session(), conflict.artifact, conflict.base_number)
+    choices: list[FieldChoice] = []
+    if fields_of is not None and mine_fields is not None and theirs is not None:
+        choices = field_choices(
+            fields_of(conflict.artifact, base.body) if base is not None else None,
+            fields_of(conflict.artifact, theirs.body),
+            mine_fields,
+            labels or {},
+        )
+    pieces: list[Hunk] = []
+    if source_field:
+        pieces = hunks(text_of(base.body) if base is not None else None, theirs_text, mine)
     return ConflictBox(
         message=str(conflict),
         who=theirs.author.name if theirs is not None and theirs.author else "Someone",
@@ -66,6 +115,9 @@ def conflict_box(
         theirs=theirs_text,
         mine=mine,
         lines=diff_lines(theirs_text, mine),
+        fields=choices,
+        hunks=pieces,
+        source_field=source_field,
     )
 
 
@@ -124,7 +176,8 @@ class ArtifactEditor:
 
     `page` is the endpoint that shows one artifact (called with its `key`), `index` the
     area's list, `confirm_archive` the template that asks before archiving; `text_of`
-    turns a revision body into the text the conflict box compares.
+    turns a revision body into the text the conflict box compares; `fields_of` and
+    `labels` (a form) or `source_field` (a single source) let it offer choices.
     """
 
     def __init__(
@@ -135,7 +188,13 @@ class ArtifactEditor:
         index: str = "",
         confirm_archive: str = "",
         text_of: Callable[[Mapping[str, Any]], str] = artifacts.body_text,
+        fields_of: FieldsOf | None = None,
+        labels: Mapping[str, str] | None = None,
+        source_field: str = "",
     ) -> None:
+        self.fields_of = fields_of
+        self.labels = labels
+        self.source_field = source_field
         self.kind = kind
         self.page = page
         self.index = index
@@ -157,9 +216,11 @@ class ArtifactEditor:
         then: str,
         saved: Saved = saved_revision,
         base: int | None = None,
+        mine_fields: Mapping[str, str] | None = None,
     ) -> ResponseReturnValue:
         """Run `attempt(base_number)`. Stored: flash `saved(result)` and go to `then`.
-        Refused: hand `redraw` what it needs to draw the editor again."""
+        Refused: hand `redraw` what it needs to draw the editor again; `mine_fields` is
+        the submitted form, flat, for a choice per field."""
         base = self.base_number() if base is None else base
         try:
             stored = attempt(base)
@@ -172,7 +233,15 @@ class ArtifactEditor:
                     conflict.artifact,
                     conflict.artifact.head_number,
                     [],
-                    conflict_box(conflict, mine=mine, text_of=self.text_of),
+                    conflict_box(
+                        conflict,
+                        mine=mine,
+                        text_of=self.text_of,
+                        mine_fields=mine_fields,
+                        fields_of=self.fields_of,
+                        labels=self.labels,
+                        source_field=self.source_field,
+                    ),
                 )
             )
         flash(*saved(stored))

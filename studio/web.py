@@ -45,3 +45,15 @@ def artifact_or_404(session: Session, kind: str, key: str) -> Artifact:
     if artifact is None:
         abort(404)
     return artifact
+
+
+def source_arg(name: str = "source", default: str = "") -> str:
+    """A posted source text with the line breaks a person typed.
+
+    A browser sends a textarea's line breaks as CR LF when it submits a form (htmx and
+    fetch send the LF the editor holds); the MJML compiler refuses a CR, and the
+    conflict box and review diffs would see every line as changed. So sources are
+    read as LF, whichever way they were sent.
+    """
+    text = request.form.get(name, default)
+    return text.replace("\r\n", "\n").replace("\r", "\n")

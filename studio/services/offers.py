@@ -199,6 +199,31 @@ def form_from_body(key: str, body: Mapping[str, Any]) -> dict[str, Any]:
     return form
 
 
+def flat_form(form: Mapping[str, Any]) -> dict[str, str]:
+    """The form as the names it posts ("overrides.chat_buttons[0].label" -> text), in
+    the order the page shows them; the key is left out (it cannot change)."""
+    flat = {name: str(value) for name, value in form.items() if name not in ("key", "buttons")}
+    for i, button in enumerate(form.get("buttons") or []):
+        for part in ("label", "url", "action"):
+            flat[f"overrides.chat_buttons[{i}].{part}"] = str(button.get(part, ""))
+    return flat
+
+
+def flat_labels() -> dict[str, str]:
+    """Labels for every name `flat_form` gives, for the conflict box."""
+    labels = dict(FIELD_LABELS)
+    parts = {"label": "label", "url": "link", "action": "action"}
+    for i in range(MAX_CHAT_BUTTONS):
+        for part, word in parts.items():
+            labels[f"overrides.chat_buttons[{i}].{part}"] = f"Chat button {i + 1} {word}"
+    return labels
+
+
+def form_fields_of(artifact: Artifact, body: Mapping[str, Any]) -> dict[str, str]:
+    """A stored revision as the edit form's fields, flat (for a choice per field)."""
+    return flat_form(form_from_body(artifact.key, body))
+
+
 def _number(text: str) -> float | str:
     cleaned = text.strip().replace(",", "")
     if not cleaned:

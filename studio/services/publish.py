@@ -1,5 +1,9 @@
 """Publishing: compile every approved head into one signed bundle, all or nothing.
 
+One bad change request never blocks the others: `prepare_release` holds back the
+approved change requests whose artifacts have errors (their artifacts stay at what is
+live) and ships the rest, listing what it held back and why.
+
 `prepare` does all the checking and compiling without writing anything, so the publish
 confirmation page can show exactly what would ship and every diagnostic. `publish` runs
 the same preparation inside the caller's transaction, refuses with the diagnostics if
@@ -17,8 +21,8 @@ The rule language and content libraries are reached through the `Toolchain` seam
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -45,6 +49,14 @@ PUBLISHERS = frozenset({REVIEWER, ADMIN})
 
 
 @dataclass(frozen=True)
+class HeldBack:
+    """An approved change request this publish leaves out, and the errors that say why."""
+
+    request: ChangeRequest
+    reasons: list[Problem]
+
+
+@dataclass(frozen=True)
 class Plan:
     """What publishing now would ship, and everything found wrong with it."""
 
@@ -53,6 +65,7 @@ class Plan:
     changes: dict[str, list[str]]
     previous_version: int | None
     workspace: workspace.Workspace = field(repr=False)
+    held_back: list[HeldBack] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Problem]:
@@ -306,12 +319,13 @@ def prepare(
     toolchain: Toolchain | None = None,
     today: date | None = None,
     which: workspace.Which = "approved",
+    live_only: Collection[int] = (),
 ) -> Plan:
     """Check and compile the approved workspace (or, for a backtest, the drafts at their
-    head revisions); writes nothing."""
+    head revisions); writes nothing. Artifacts in `live_only` stay at what is live."""
     toolchain = toolchain or default_toolchain()
     today = today or datetime.now(UTC).date()
-    ws = workspace.snapshot(session, which=which)
+    ws = workspace.snapshot(session, which=which, live_only=live_only)
     schema = workspace.thaw(ws.schema) if ws.schema is not None else toolchain.default_schema()
     lexicon = workspace.thaw(ws.lexicon) if ws.lexicon is not None else {}
     offers, offer_problems = _compile_offers(ws, schema, toolchain)
@@ -372,6 +386,69 @@ def prepare(
     )
 
 
+def prepare_release(
+    session: Session, *, toolchain: Toolchain | None = None, today: date | None = None
+) -> Plan:
+    """What publishing now ships: every approved change request that is consistent with
+    the rest, and the ones held back with the errors that name their artifacts.
+
+    An error about an artifact in an approved request (a rule naming an offer that is not
+    approved, a ruleset that does not compile) holds that request back: its artifacts stay
+    at what is live, and the rest is compiled again, until no error names an artifact of a
+    request still in. Each round holds back at least one request, so this ends. Errors
+    that name no approved request's artifact (nothing to publish, a live ruleset broken
+    by the schema) still refuse the publish.
+    """
+    toolchain = toolchain or default_toolchain()
+    today = today or datetime.now(UTC).date()
+    candidates = list(
+        session.scalars(
+            select(ChangeRequest)
+            .where(ChangeRequest.status == "approved")
+            .order_by(ChangeRequest.id)
+        )
+    )
+    carried = {
+        request.id: {workspace.ref(item.artifact.kind, item.artifact.key) for item in request.items}
+        for request in candidates
+    }
+    held: list[HeldBack] = []
+    while True:
+        held_ids = {h.request.id for h in held}
+        live_only = {
+            item.artifact_id
+            for request in candidates
+            if request.id in held_ids
+            for item in request.items
+        }
+        plan = prepare(session, toolchain=toolchain, today=today, live_only=live_only)
+        blamed = [
+            HeldBack(request, [p for p in plan.errors if p.ref in carried[request.id]])
+            for request in candidates
+            if request.id not in held_ids
+        ]
+        blamed = [h for h in blamed if h.reasons]
+        if not blamed:
+            return replace(plan, problems=_say_all_held(plan.problems, held), held_back=held)
+        held += blamed
+
+
+def _say_all_held(problems: list[Problem], held: list[HeldBack]) -> list[Problem]:
+    """A "nothing to publish" error says so when every approved request is held back."""
+    if not held:
+        return problems
+    return [
+        replace(
+            p,
+            message=f"{p.message}: every approved change request is held back",
+            hint="fix what the held-back requests list, or approve other changes",
+        )
+        if p.code == "nothing-to-publish"
+        else p
+        for p in problems
+    ]
+
+
 def default_layouts(session: Session, layouts: list[dict[str, Any]]) -> dict[str, str]:
     """The layout each channel uses when a decision names none.
 
@@ -418,7 +495,7 @@ def publish(
     _may_publish(actor)
     # Serialised: a second publish of the same approval waits, then finds nothing new.
     take_workspace_lock(session)
-    plan = prepare(session, toolchain=toolchain, today=today)
+    plan = prepare_release(session, toolchain=toolchain, today=today)
     if plan.errors:
         raise PublishRefused(plan.problems)
     now = now or datetime.now(UTC)
@@ -447,6 +524,10 @@ def publish(
         digest=bundle.digest,
         changes=plan.changes,
         change_requests=[cr.id for cr in published],
+        held_back=[
+            {"change_request": h.request.id, "codes": sorted({p.code for p in h.reasons})}
+            for h in plan.held_back
+        ],
     )
     for request in published:
         notifications.notify(

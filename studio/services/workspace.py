@@ -8,12 +8,12 @@ database so that nothing downstream can touch an ORM object or lazy-load mid-ren
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from studio.models import Artifact, Revision
@@ -112,11 +112,22 @@ def thaw(value: Any) -> Any:
     return value
 
 
-def snapshot(session: Session, *, which: Which = "head") -> Workspace:
-    """Read every artifact at its head or approved revision in one query."""
+def snapshot(
+    session: Session, *, which: Which = "head", live_only: Collection[int] = ()
+) -> Workspace:
+    """Read every artifact at its head or approved revision in one query.
+
+    `live_only` names artifacts (by id) read at their published revision instead of
+    their approved one: those of change requests a publish holds back.
+    """
     if which not in ("head", "approved"):
         raise ValueError(f"unknown workspace state {which!r}")
-    number = Artifact.head_number if which == "head" else Artifact.approved_number
+    number: Any = Artifact.head_number if which == "head" else Artifact.approved_number
+    held = sorted(live_only) if which == "approved" else []
+    if held:
+        number = case(
+            (Artifact.id.in_(held), Artifact.published_number), else_=Artifact.approved_number
+        )
     rows = session.execute(
         select(
             Artifact.kind,
@@ -137,7 +148,8 @@ def snapshot(session: Session, *, which: Which = "head") -> Workspace:
     if which == "approved":
         for kind, key, name in session.execute(
             select(Artifact.kind, Artifact.key, Artifact.name).where(
-                Artifact.approved_number.is_(None)
+                (Artifact.approved_number.is_(None))
+                | (Artifact.id.in_(held) & Artifact.published_number.is_(None))
             )
         ):
             unavailable[ref(kind, key)] = name

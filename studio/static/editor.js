@@ -164,6 +164,10 @@ function mountRichEditor(host) {
     onFocus: () => { activeEditor = editor; },
   });
   activeEditor = activeEditor || editor;
+  // Someone replaced the textarea's value (a restored draft, a side taken in a conflict).
+  textarea.addEventListener("code-editor:set", () => {
+    editor.commands.setContent(templateBlocksIn(textarea.value), { emitUpdate: false });
+  });
 
   function refresh() {
     toolbar.querySelectorAll("[aria-pressed]").forEach((tool) => {

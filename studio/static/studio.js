@@ -176,6 +176,55 @@ document.addEventListener("click", (event) => {
 function keepWorkInit() {
   document.querySelectorAll("main form input[maxlength], main form textarea[maxlength]").forEach(limitCounter);
   document.querySelectorAll("form[data-keep-work]").forEach(keepWork);
+  conflictChoices();
+}
+
+// --- The conflict box: take theirs or keep mine, field by field or hunk by hunk --------
+// The box carries both sides as JSON; a choice copies that side into the form's field
+// (or, for a single source, rebuilds the source from every hunk's chosen side), as a
+// change the person could have typed: the draft, preview and unsaved prompt follow.
+function conflictChoices() {
+  const box = document.querySelector("[data-conflict]");
+  const data = document.getElementById("conflict-choices");
+  if (!box || !data) return;
+  const choices = JSON.parse(data.textContent);
+  box.querySelectorAll(".conflict-take").forEach((el) => { el.hidden = false; });
+  box.querySelectorAll(".conflict-nojs").forEach((el) => el.remove());
+  const put = (id, value) => {
+    const el = document.getElementById(id);
+    if (!el || el.value === value) return;
+    el.value = value;
+    el.dispatchEvent(new Event("code-editor:set"));
+    el.dispatchEvent(new Event("input", { bubbles: true }));
+  };
+  const applyField = (radio) => {
+    const field = choices.fields[radio.dataset.conflictField];
+    if (field) put(field.id, field[radio.value]);
+  };
+  const applyHunks = () => {
+    const parts = choices.hunks.map((hunk, i) => {
+      if (hunk.same) return hunk.mine;
+      const radio = box.querySelector(`input[data-conflict-hunk="${i}"]:checked`);
+      return radio && radio.value === "theirs" ? hunk.theirs : hunk.mine;
+    });
+    put(choices.source, parts.join(""));
+  };
+  const applyAll = () => {
+    box.querySelectorAll("input[data-conflict-field]:checked").forEach(applyField);
+    if (choices.source) applyHunks();
+  };
+  box.addEventListener("change", (event) => {
+    const radio = event.target;
+    if (radio.dataset.conflictField) applyField(radio);
+    else if (radio.dataset.conflictHunk !== undefined) applyHunks();
+  });
+  box.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-conflict-all]");
+    if (!button) return;
+    box.querySelectorAll(`input[type=radio][value="${button.dataset.conflictAll}"]`).forEach((radio) => { radio.checked = true; });
+    applyAll();
+  });
+  applyAll();  // start from the side that keeps both people's work
 }
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", keepWorkInit); else keepWorkInit();
 

@@ -59,7 +59,7 @@ def publish_now() -> str | Response | tuple[str, int]:
     if request.method == "GET":
         return render_template(
             "bundles/publish.html",
-            plan=publish.prepare(session),
+            plan=publish.prepare_release(session),
             overlaps=overlaps.for_publish(session),
         )
     try:
@@ -69,7 +69,7 @@ def publish_now() -> str | Response | tuple[str, int]:
     except PublishRefused:
         return render_template(
             "bundles/publish.html",
-            plan=publish.prepare(session),
+            plan=publish.prepare_release(session),
             refused=True,
             overlaps=overlaps.for_publish(session),
         ), 422

@@ -12,7 +12,7 @@ from studio import security
 from studio.artifact_editor import ArtifactEditor, Refused
 from studio.db import db_session
 from studio.services import contact_policy
-from studio.web import actor_id
+from studio.web import actor_id, source_arg
 
 bp = Blueprint("contact_policy", __name__, url_prefix="/rules/policy")
 
@@ -39,7 +39,7 @@ def edit() -> ResponseReturnValue:
             conflict=None,
             base_number=state.base_number,
         )
-    text = request.form.get("source", "")
+    text = source_arg()
 
     def redraw(refused: Refused) -> tuple[str, int]:
         return render_template(

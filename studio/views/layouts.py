@@ -12,7 +12,7 @@ from studio.db import db_session
 from studio.errors import ValidationFailed
 from studio.services import artifacts, layouts, offers
 from studio.views.offers import sandboxed_document
-from studio.web import actor_id, artifact_or_404, is_htmx, page_arg
+from studio.web import actor_id, artifact_or_404, is_htmx, page_arg, source_arg
 
 bp = Blueprint("layouts", __name__, url_prefix="/layouts")
 EDITOR = ArtifactEditor(
@@ -20,6 +20,7 @@ EDITOR = ArtifactEditor(
     page="layouts.edit",
     index="layouts.index",
     confirm_archive="layouts/confirm_archive.html",
+    source_field="source",
 )
 
 
@@ -66,7 +67,7 @@ def new() -> str | Response | tuple[str, int]:
         "key": request.form.get("key", ""),
         "name": request.form.get("name", ""),
         "channel": channel,
-        "source": request.form.get("source", layouts.STARTERS[channel]),
+        "source": source_arg(default=layouts.STARTERS[channel]),
     }
     if request.method == "GET":
         return _page("layouts/new.html", form=form, report=layouts.check(form["source"], channel))
@@ -118,7 +119,7 @@ def save(key: str) -> ResponseReturnValue:
     session = db_session()
     artifact = artifact_or_404(session, "layout", key)
     channel = layouts.channel_of(session, artifact)
-    source = request.form.get("source", "")
+    source = source_arg()
     name = request.form.get("name", artifact.name)
 
     def redraw(refused: Refused) -> tuple[str, int]:
@@ -158,9 +159,7 @@ def save(key: str) -> ResponseReturnValue:
 @security.requires("layouts")
 def check() -> str:
     """Live compile errors for the editor (htmx, debounced as the person types)."""
-    report = layouts.check(
-        request.form.get("source", ""), request.form.get("channel", "email_html")
-    )
+    report = layouts.check(source_arg(), request.form.get("channel", "email_html"))
     return render_template("layouts/_diagnostics.html", report=report)
 
 

@@ -18,7 +18,12 @@ from studio.web import actor_id, artifact_or_404, is_htmx, page_arg
 
 bp = Blueprint("offers", __name__, url_prefix="/offers")
 EDITOR = ArtifactEditor(
-    "offer", page="offers.show", index="offers.index", confirm_archive="offers/confirm_archive.html"
+    "offer",
+    page="offers.show",
+    index="offers.index",
+    confirm_archive="offers/confirm_archive.html",
+    fields_of=offers.form_fields_of,
+    labels=offers.flat_labels(),
 )
 
 
@@ -182,6 +187,7 @@ def edit(key: str) -> ResponseReturnValue:
             summary=request.form.get("summary", ""),
         ),
         mine=artifacts.body_text(body),
+        mine_fields=offers.flat_form(form),
         redraw=redraw,
         then=url_for("offers.show", key=key),
     )

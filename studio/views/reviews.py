@@ -18,6 +18,7 @@ from studio.services import (
     overlaps,
     permissions,
     rendered_impact,
+    request_consistency,
     review_reading,
     review_settings,
     review_states,
@@ -88,6 +89,12 @@ def new() -> str | Response | tuple[str, int]:
         review_backtest = backtests.create_for_change(session, created.id, actor_id=user.id)
         enqueue_after_commit("backtests.run", backtest_id=review_backtest.id)
         flash("Submitted for review. Reviewers have been told.", "success")
+        for flag in request_consistency.flags(session, created):
+            flash(
+                f"{flag.message} Reviewers will see this; publishing holds the request "
+                "back until that offer is approved.",
+                "error",
+            )
         return redirect(url_for("reviews.show", request_id=created.id))
     return render_template(
         "reviews/new.html",
@@ -110,6 +117,7 @@ def show(request_id: int) -> str:
         errors={},
         impact=rendered_impact.impact(session, change),
         overlaps=overlaps.for_request(session, change),
+        flags=request_consistency.flags(session, change),
         labels=review_states.STATUS_LABELS,
         kinds=permissions.KIND_LABELS,
     )
@@ -186,6 +194,7 @@ def _redisplay(
         typed_body=request.form.get("body", ""),
         impact=rendered_impact.impact(session, change),
         overlaps=overlaps.for_request(session, change),
+        flags=request_consistency.flags(session, change),
         labels=review_states.STATUS_LABELS,
         kinds=permissions.KIND_LABELS,
     ), 422

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -14,12 +15,16 @@ from studio.artifact_editor import ArtifactEditor, ConflictBox, Refused
 from studio.db import db_session
 from studio.errors import FieldError, ValidationFailed
 from studio.models import Artifact, Revision
-from studio.services import artifacts, rule_editor, rulesets
-from studio.web import actor_id, artifact_or_404, is_htmx, page_arg
+from studio.services import artifacts, rule_editor, rulesets, schema_form
+from studio.web import actor_id, artifact_or_404, is_htmx, page_arg, source_arg
 
 bp = Blueprint("rules", __name__, url_prefix="/rules")
 EDITOR = ArtifactEditor(
-    "ruleset", page="rules.edit", index="rules.index", confirm_archive="rules/confirm_archive.html"
+    "ruleset",
+    page="rules.edit",
+    index="rules.index",
+    confirm_archive="rules/confirm_archive.html",
+    source_field="source",
 )
 SCHEMA_EDITOR = ArtifactEditor("schema")
 
@@ -43,7 +48,7 @@ def new() -> str | Response | tuple[str, int]:
     form = {
         "key": request.form.get("key", ""),
         "name": request.form.get("name", ""),
-        "source": request.form.get("source", ""),
+        "source": source_arg(),
     }
     if request.method == "POST":
         try:
@@ -98,7 +103,7 @@ def edit(key: str) -> str:
 def save(key: str) -> ResponseReturnValue:
     session = db_session()
     artifact = artifact_or_404(session, "ruleset", key)
-    source = request.form.get("source", "")
+    source = source_arg()
     name = request.form.get("name", artifact.name)
 
     def redraw(refused: Refused) -> tuple[str, int]:
@@ -179,7 +184,7 @@ def check() -> str:
 @bp.post("/format")
 @security.requires("rules")
 def format_source() -> str | tuple[str, int]:
-    source = request.form.get("source", "")
+    source = source_arg()
     formatted = rulesets.format_source(source)
     if formatted is None:
         return render_template(
@@ -205,39 +210,45 @@ def restore(key: str) -> Response:
 @bp.route("/schema", methods=["GET", "POST"])
 @security.requires("rules")
 def schema() -> ResponseReturnValue:
+    """The interaction schema, as a form of fields (the default) or as JSON.
+
+    Switching views posts what was typed and draws it in the other view without saving.
+    """
     session = db_session()
     artifact = artifacts.find(session, "schema", rulesets.SCHEMA_KEY)
     if request.method == "GET":
-        text = json.dumps(rulesets.current_schema(session).to_dict(), indent=2)
-        return render_template(
-            "rules/schema.html",
-            text=text,
-            artifact=artifact,
-            errors={},
+        body = rulesets.current_schema(session).to_dict()
+        return _schema_page(
+            artifact,
+            view="json" if request.args.get("view") == "json" else "form",
+            body=body,
             base_number=artifact.head_number if artifact else 0,
         )
-    text = request.form.get("schema", "")
     base = SCHEMA_EDITOR.base_number(0)
+    view = "form" if request.form.get("view") == "form" else "json"
+    rows = schema_form.rows_from_form(request.form)
+    settings = request.form.get("settings", "")
+    text = request.form.get("schema", "")
 
     def redraw(refused: Refused) -> tuple[str, int]:
-        message = " ".join(refused.messages())
-        return render_template(
-            "rules/schema.html",
+        return _schema_page(
+            refused.artifact or artifact,
+            view=view,
             text=text,
-            artifact=refused.artifact or artifact,
+            rows=rows,
+            settings=settings,
             base_number=refused.base_number,
             conflict=refused.conflict,
-            errors={"schema": message} if message else {},
+            errors=refused.errors,
         ), refused.status
 
     try:
-        body = json.loads(text)
-        if not isinstance(body, dict):
-            raise ValueError("the schema must be a JSON object")
-    except ValueError as bad:
-        return redraw(
-            Refused(422, artifact, base, [FieldError("schema", f"This is not valid JSON: {bad}")])
-        )
+        body = _schema_body(view, text, rows, settings)
+    except ValidationFailed as failed:
+        return redraw(Refused(422, artifact, base, failed.errors))
+    switch = request.form.get("switch")
+    if switch in ("form", "json") and switch != view:
+        return _schema_page(artifact, view=switch, body=body, base_number=base, unsaved=True)
     return SCHEMA_EDITOR.save(
         artifact,
         lambda base: rulesets.save_schema(session, body, actor_id=actor_id(), base_number=base),
@@ -245,5 +256,68 @@ def schema() -> ResponseReturnValue:
         redraw=redraw,
         base=base,
         saved=lambda _stored: ("Interaction schema saved.", "success"),
-        then=url_for("rules.schema"),
+        then=url_for("rules.schema", view=view),
+    )
+
+
+def _schema_body(
+    view: str, text: str, rows: list[schema_form.Row], settings: str
+) -> dict[str, Any]:
+    """The schema body the posted view describes, or ValidationFailed saying why not."""
+    if view == "form":
+        return schema_form.body_from_form(rows, settings)
+    try:
+        body = json.loads(text)
+        if not isinstance(body, dict):
+            raise ValueError("the schema must be a JSON object")
+    except ValueError as bad:
+        raise ValidationFailed([FieldError("schema", f"This is not valid JSON: {bad}")]) from bad
+    return body
+
+
+def _schema_page(
+    artifact: Artifact | None,
+    *,
+    view: str,
+    base_number: int,
+    body: dict[str, Any] | None = None,
+    text: str = "",
+    rows: list[schema_form.Row] | None = None,
+    settings: str = "",
+    conflict: ConflictBox | None = None,
+    errors: list[FieldError] | None = None,
+    unsaved: bool = False,
+) -> str:
+    """The schema page in either view: from a body (GET, a switch of views) or from what
+    was posted (a refused save), with each error next to the row or box it is about."""
+    if body is not None:
+        text = json.dumps(body, indent=2)
+        rows = schema_form.rows_of(body)
+        settings = schema_form.settings_of(body)
+    rows = rows or []
+    errors = errors or []
+    messages = [e.message for e in errors if e.field == "schema"]
+    by_row, general = schema_form.row_errors(rows, messages) if view == "form" else ({}, messages)
+    for error in errors:
+        if error.field.startswith("field-"):
+            number = int(error.field.removeprefix("field-"))
+            by_row[number] = (
+                f"{by_row[number]} {error.message}" if number in by_row else error.message
+            )
+    settings_error = " ".join(e.message for e in errors if e.field == "settings")
+    return render_template(
+        "rules/schema.html",
+        artifact=artifact,
+        view=view,
+        text=text,
+        rows=rows,
+        settings=settings,
+        types=schema_form.FIELD_TYPES,
+        base_number=base_number,
+        conflict=conflict,
+        row_errors=by_row,
+        general_errors=general,
+        settings_error=settings_error,
+        errors={"schema": " ".join(general)} if general and view == "json" else {},
+        unsaved=unsaved,
     )

@@ -117,6 +117,27 @@ def test_every_editor_shows_the_shared_conflict_box_and_keeps_the_typed_text(
     assert case.next_base in html
 
 
+@pytest.mark.parametrize(
+    ("kind", "choice"),
+    [
+        ("offer", '<legend>Name <span class="status status-warn">changed by both of you'),
+        ("ruleset", "Change 1 of 1, at line 1 of theirs"),
+        ("layout", "Change 1 of 1"),
+    ],
+)
+def test_offers_offer_a_choice_per_field_and_sources_a_choice_per_hunk(
+    author: tuple[FlaskClient, User], session: Session, kind: str, choice: str
+) -> None:
+    client, user = author
+    case = STALE_SAVES[kind]
+    case.setup(session, user)
+    post(client, case.url, case.theirs)
+    html = post(client, case.url, case.mine).get_data(as_text=True)
+    assert choice in html
+    assert 'value="theirs"' in html and 'value="mine"' in html
+    assert '<script type="application/json" id="conflict-choices">' in html
+
+
 def test_the_schema_editor_shows_the_shared_conflict_box_too(
     author: tuple[FlaskClient, User], session: Session
 ) -> None:

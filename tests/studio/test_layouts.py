@@ -224,3 +224,18 @@ def test_a_notification_email_layout_needs_the_message_link_and_is_refused_witho
         body["channel"] == "notification_email"
         and "<title>Your answer is ready</title>" in body["compiled_html"]
     )
+
+
+def test_a_layout_posted_with_the_browsers_crlf_line_breaks_compiles_and_is_stored_with_lf(
+    marketer, session
+) -> None:
+    client, user = marketer
+    layout = make_layout(session, user, "promo_email")
+    sent = EMAIL_LAYOUT.replace("Hello", "Hi").replace("\n", "\r\n")
+    response = post(
+        client, "/layouts/promo_email", {"name": "Promo", "source": sent, "base_number": "1"}
+    )
+    assert response.status_code == 302
+    session.expire_all()
+    stored = artifacts.head(session, layout).body["source"]
+    assert "\r" not in stored and "Hi" in stored

@@ -64,7 +64,7 @@ def test_publish_ships_the_approved_heads_as_a_signed_bundle(app, session, peopl
     assert {cr.status for cr in session.scalars(select(ChangeRequest))} == {"published"}
 
 
-def test_a_rule_naming_an_unapproved_offer_is_refused_and_nothing_is_stored(
+def test_a_rule_naming_an_unapproved_offer_is_held_back_and_nothing_else_means_no_bundle(
     app, session, people
 ) -> None:
     artifacts.create(
@@ -75,8 +75,12 @@ def test_a_rule_naming_an_unapproved_offer_is_refused_and_nothing_is_stored(
     with pytest.raises(PublishRefused) as refused:
         publish.publish(session, actor=people["rita"], ring=ring(app), toolchain=FakeToolchain())
     session.rollback()
-    codes = {(p.severity, p.code, p.line) for p in refused.value.problems}
-    assert ("error", "offer-not-approved", 1) in codes
+    assert [p.code for p in refused.value.problems] == ["nothing-to-publish"]
+    plan = publish.prepare_release(session, toolchain=FakeToolchain())
+    [held] = plan.held_back
+    assert [(p.severity, p.code, p.line) for p in held.reasons] == [
+        ("error", "offer-not-approved", 1)
+    ]
     assert session.scalar(select(func.count(Bundle.id))) == 0
 
 

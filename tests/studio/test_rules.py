@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 
 from studio.models import Artifact, Revision
-from studio.services import artifacts
+from studio.services import artifacts, rulesets
 from studio.services.rulesets import MAX_SOURCE
 from tests.factories import make_user, post, sign_in_as
 
@@ -177,7 +177,7 @@ def test_schema_editor_refuses_invalid_json_and_keeps_the_text(lead, session) ->
 
 def test_schema_editor_saves_the_default_as_a_first_revision(lead, session) -> None:
     client, _ = lead
-    page = client.get("/rules/schema").get_data(as_text=True)
+    page = client.get("/rules/schema?view=json").get_data(as_text=True)
     assert "built-in default" in page
     import html as html_lib
     import re
@@ -239,3 +239,76 @@ def test_a_ruleset_larger_than_the_app_wide_form_limit_is_created_and_compiles(
     assert response.status_code == 302
     page = client.get("/rules/large").get_data(as_text=True)
     assert "Compiles cleanly: 7000 rules" in page or "Compiles cleanly: 7,000 rules" in page
+
+
+def _schema_form(client) -> dict[str, str]:
+    """The schema page's form fields as a browser would post them (the fields view)."""
+    import html as html_lib
+    import re
+
+    page = client.get("/rules/schema").get_data(as_text=True)
+    data = {
+        name: html_lib.unescape(value)
+        for name, value in re.findall(
+            r'name="(field-\d+-(?:path|values|doc|derive))"[^>]*?value="([^"]*)"', page
+        )
+    }
+    for name, value in re.findall(
+        r'name="(field-\d+-type)">.*?<option value="([^"]+)" selected', page, re.S
+    ):
+        data[name] = value
+    settings = re.search(r'name="settings"[^>]*>(.*?)</textarea>', page, re.S)
+    data["settings"] = html_lib.unescape(settings.group(1))
+    return {**data, "view": "form", "base_number": "0"}
+
+
+def test_the_schema_is_edited_as_a_form_of_fields(lead, session) -> None:
+    client, _ = lead
+    page = client.get("/rules/schema").get_data(as_text=True)
+    assert "Field 1 path" in page and "Edit as JSON" in page
+    form = _schema_form(client)
+    paths = {k: v for k, v in form.items() if k.endswith("-path") and v}
+    number = next(k for k, v in paths.items() if v == "customer.tier").split("-")[1]
+    form[f"field-{number}-values"] = "basic, silver, gold, platinum, diamond"
+    blank = max(int(k.split("-")[1]) for k in form if k.endswith("-path"))
+    form[f"field-{blank}-path"] = "customer.segment"
+    form[f"field-{blank}-type"] = "string"
+    form[f"field-{blank}-doc"] = "The marketing segment."
+    assert post(client, "/rules/schema", form).status_code == 302
+    saved = rulesets.current_schema(session).to_dict()
+    assert saved["fields"]["customer.tier"]["values"][-1] == "diamond"
+    assert saved["fields"]["customer.segment"] == {
+        "type": "string",
+        "doc": "The marketing segment.",
+    }
+    derived = saved["fields"]["inquiry.resolved"]["derive"]
+    assert derived == {"from": "inquiry.resolution", "is": "confirmed"}  # kept as it was
+
+
+def test_a_bad_field_is_refused_next_to_its_row_with_the_json_views_message(lead, session) -> None:
+    client, _ = lead
+    form = _schema_form(client)
+    form["field-1-type"] = "strng"
+    response = post(client, "/rules/schema", form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="field-1-error"' in html and "schema.fields.id: type" in html
+    assert 'value="strng" selected' in html  # what was typed is still there
+    assert session.query(Artifact).filter_by(kind="schema").count() == 0
+    as_json = post(
+        client,
+        "/rules/schema",
+        {"schema": '{"fields": {"id": {"type": "strng"}}}', "base_number": "0"},
+    ).get_data(as_text=True)
+    assert "schema.fields.id: type" in as_json
+
+
+def test_switching_views_keeps_what_was_typed_without_saving(lead, session) -> None:
+    client, _ = lead
+    form = _schema_form(client)
+    form["field-1-doc"] = "Typed before switching."
+    response = post(client, "/rules/schema", {**form, "switch": "json"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Typed before switching." in html
+    assert 'name="schema"' in html and "Not saved yet" in html
+    assert session.query(Artifact).filter_by(kind="schema").count() == 0

@@ -206,7 +206,9 @@ def test_a_rule_asking_an_unapproved_survey_does_not_publish(
     with pytest.raises(PublishRefused) as refused:
         publish.publish(session, actor=people["rita"], ring=ring(app), toolchain=DslToolchain())
     session.rollback()
-    assert "E230" in {p.code for p in refused.value.problems}
+    assert [p.code for p in refused.value.problems] == ["nothing-to-publish"]
+    [held] = publish.prepare_release(session, toolchain=DslToolchain()).held_back
+    assert "E230" in {p.code for p in held.reasons}
 
 
 def _answered(session: Session, people: dict, answers: list[dict[str, str]]) -> Artifact:
