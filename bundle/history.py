@@ -25,6 +25,7 @@ import bisect
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from operator import attrgetter
 from typing import Any, Final, Protocol
 
 from dsl.policy import Cap, Contact, History, Outcome, count_contacts
@@ -97,6 +98,10 @@ def accept(
     return out
 
 
+#: The sort key of contacts and outcomes (`at`), in C.
+_at: Final = attrgetter("at")
+
+
 class MemoryHistory:
     """History in this process's memory: one lock, exact, lost on exit."""
 
@@ -104,9 +109,10 @@ class MemoryHistory:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        # Sorted (at, offer, channel or "") and (at, kind, offer or "") per customer.
-        self._contacts: dict[str, list[tuple[float, str, str]]] = defaultdict(list)
-        self._outcomes: dict[str, list[tuple[float, str, str]]] = defaultdict(list)
+        # Per customer, sorted by time: a read is one bisect and one slice, no copying
+        # into new objects.
+        self._contacts: dict[str, list[Contact]] = defaultdict(list)
+        self._outcomes: dict[str, list[Outcome]] = defaultdict(list)
         self._events: set[str] = set()
         self._decisions: set[tuple[str, str]] = set()
         self._totals: dict[tuple[str, int], int] = defaultdict(int)
@@ -119,11 +125,7 @@ class MemoryHistory:
             outcomes = _window(self._outcomes.get(customer_id, []), since)
             day = day_of(now)
             totals = {key: self._totals.get((key, day), 0) for key in daily_offers}
-        return History(
-            tuple(Contact(o, c or None, at) for at, o, c in contacts),
-            tuple(Outcome(o or None, k, at) for at, k, o in outcomes),
-            totals,
-        )
+        return History(contacts, outcomes, totals)
 
     def record(
         self,
@@ -137,19 +139,15 @@ class MemoryHistory:
             if (customer_id, decision_id) in self._decisions:
                 return [False] * len(contacts)
             since = now - max((c.seconds for c in caps if c.scope == "customer"), default=0)
-            existing = [
-                Contact(o, c or None, at)
-                for at, o, c in _window(self._contacts.get(customer_id, []), since)
-            ]
+            existing = _window(self._contacts.get(customer_id, []), since)
             day = day_of(now)
             totals = {c.offer: self._totals.get((c.offer, day), 0) for c in contacts}
             fits = accept(contacts, caps, existing, totals, now)
             rows = self._contacts[customer_id]
             for contact, ok in zip(contacts, fits, strict=True):
                 if ok:
-                    bisect.insort(
-                        rows, (min(contact.at, now), contact.offer, contact.channel or "")
-                    )
+                    made = Contact(contact.offer, contact.channel or None, min(contact.at, now))
+                    bisect.insort(rows, made, key=_at)
                     self._totals[(contact.offer, day)] += 1
             self._decisions.add((customer_id, decision_id))
             return fits
@@ -160,20 +158,25 @@ class MemoryHistory:
                 return False
             self._events.add(event_id)
             bisect.insort(
-                self._outcomes[customer_id], (outcome.at, outcome.kind, outcome.offer or "")
+                self._outcomes[customer_id],
+                Outcome(outcome.offer or None, outcome.kind, outcome.at),
+                key=_at,
             )
             return True
 
 
-def _window(rows: list[Any], since: float) -> list[Any]:
-    """Rows (sorted by time first) after `since`, the most recent `MAX_READ` of them."""
-    start = bisect.bisect_right(rows, (since, "\uffff", "\uffff"))
-    return rows[max(start, len(rows) - MAX_READ) :]
+def _window(rows: Sequence[Any], since: float) -> tuple[Any, ...]:
+    """Rows (sorted by time) after `since`, the most recent `MAX_READ` of them."""
+    start = bisect.bisect_right(rows, since, key=_at)
+    return tuple(rows[max(start, len(rows) - MAX_READ) :])
 
 
 def merge_caller_history(history: History, entries: Iterable[Contact]) -> History:
     """The store's history plus what the caller sent (`customer.recent_offers`), without
     counting an entry twice when the store holds the same offer at the same moment."""
+    entries = tuple(entries)
+    if not entries:
+        return history
     known = {(c.offer, round(c.at)) for c in history.contacts}
     extra = tuple(c for c in entries if (c.offer, round(c.at)) not in known)
     if not extra:
