@@ -112,13 +112,27 @@ def test_client_reports_are_stored_once_and_counted(
     assert count == 1
 
 
-def test_a_bad_report_is_rejected_alone_naming_the_field(
+def test_a_bad_report_is_rejected_alone_and_every_report_is_answered_by_index(
     client: FlaskClient, published: Bundle, auth: dict[str, str]
 ) -> None:
     good = {"decision_id": "d", "customer_id": "c", "offer_key": "x", "at": "2026-03-01T10:00:00Z"}
     answer = client.post(
-        "/api/v1/contacts", json={"contacts": [good, {**good, "at": "someday"}, 7]}, headers=auth
+        "/api/v1/contacts",
+        json={"contacts": [good, {**good, "decision_id": "e", "at": "someday"}, 7, good]},
+        headers=auth,
     ).get_json()
-    assert (answer["stored"], answer["rejected"]) == (1, 2)
-    assert [r["field"] for r in answer["results"]] == ["contacts[1].at", "contacts[2]."]
+    assert (answer["stored"], answer["duplicates"], answer["rejected"]) == (1, 1, 2)
+    assert [(r["index"], r["status"], r["decision_id"]) for r in answer["results"]] == [
+        (0, "stored", "d"),
+        (1, "rejected", "e"),
+        (2, "rejected", None),
+        (3, "duplicate", "d"),
+    ]
+    assert [r.get("error", {}).get("field") for r in answer["results"]] == [
+        None,
+        "contacts[1].at",
+        "contacts[2]",
+        None,
+    ]
+    assert answer["results"][1]["error"]["code"] == "invalid_contact"
     assert client.post("/api/v1/contacts", json={"contacts": "x"}, headers=auth).status_code == 400
