@@ -7,7 +7,9 @@ are skipped with that reason and the memory and SQLite stores are still tested.
 
 from __future__ import annotations
 
+import importlib.util
 import multiprocessing
+import socket
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -182,6 +184,20 @@ def test_an_event_from_the_future_counts_as_now(make_store: Callable[[], History
     assert "refill_generic" not in [o["offer"] for o in decision["offers"]]
 
 
+def test_a_decline_from_the_future_suppresses_as_if_it_were_now(
+    make_store: Callable[[], HistoryStore],
+) -> None:
+    store = make_store()
+    # The event's clock is a year ahead: outside no window, so it suppresses today.
+    store.record_outcome("c-1", "ahead", Outcome("refill_generic", "declined", MOMENT + 365 * DAY))
+    decision = runtime().decide(interaction(), channels=(), history=store)
+    assert "refill_generic" not in [o["offer"] for o in decision["offers"]]
+    assert any(
+        r["offer"] == "refill_generic" and r["reason"].startswith("suppressed")
+        for r in decision["policy"]["removed"]
+    )
+
+
 def test_a_huge_history_is_read_only_within_the_window_and_still_caps(
     make_store: Callable[[], HistoryStore],
 ) -> None:
@@ -224,6 +240,35 @@ def test_a_redis_that_is_down_denies_capped_offers_within_the_timeout() -> None:
     decision = runtime().decide(interaction(), channels=(), history=store)
     assert decision["offers"] == []
     assert decision["policy"]["history"]["ok"] is False
+
+
+def _silent_server() -> tuple[socket.socket, int]:
+    """A TCP port that accepts connections and never answers (a Redis that hangs)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    return server, int(server.getsockname()[1])
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("redis") is None, reason="the redis package is not installed"
+)
+def test_a_redis_that_never_answers_denies_capped_offers_and_says_so() -> None:
+    server, port = _silent_server()
+    try:
+        store = RedisHistory(f"redis://127.0.0.1:{port}/0", timeout=0.05)
+        decision = runtime().decide(interaction(), channels=(), history=store)
+        history = decision["policy"]["history"]
+        assert (history["ok"], history["fallback"]) == (False, "deny")
+        assert "Timeout" in history["error"] or "timed out" in history["error"]
+        assert decision["offers"] == []  # every offer here is capped or suppressible
+        ignored = runtime().decide(
+            interaction(), channels=(), history=store, on_unavailable="ignore"
+        )
+        assert ignored["policy"]["history"]["fallback"] == "ignore"
+        assert ignored["offers"]
+    finally:
+        server.close()
 
 
 def _decide_many(prefix: str, runs: int, start: Any, results: Any) -> None:
