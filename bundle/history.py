@@ -25,14 +25,16 @@ import bisect
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from operator import attrgetter
 from typing import Any, Final, Protocol
 
 from dsl.policy import Cap, Contact, History, Outcome, count_contacts
 
-#: The most entries of each kind one read returns (the most recent in the window). Per
-#: customer caps are at most this (`dsl.policy.MAX_CUSTOMER_COUNT`), so a cut-off read
-#: still sees every cap that is reached.
+#: The most entries of each kind one read returns (the most recent in the window), so a
+#: customer with millions of entries costs a bounded read. A read that stops there says
+#: so (`History.contacts_cut`, `outcomes_cut`), and a cap or suppression the entries
+#: read do not settle is refused: a cut-off read never lets a cap be exceeded.
 MAX_READ: Final = 10_000
 DAY: Final = 86400
 
@@ -71,8 +73,14 @@ def accept(
     existing: Sequence[Contact],
     day_totals: Mapping[str, int],
     now: float,
+    *,
+    existing_cut: bool = False,
 ) -> list[bool]:
-    """Which of `contacts` fit every cap, given what is already recorded (in order)."""
+    """Which of `contacts` fit every cap, given what is already recorded (in order).
+
+    `existing_cut` says `existing` holds only the most recent `MAX_READ` entries: a
+    per-customer cap they do not reach is then not known to fit, and the contact is
+    refused."""
     taken: list[Contact] = []
     out = []
     counted: dict[int, int] = {}
@@ -89,7 +97,7 @@ def accept(
                 if index not in counted:
                     counted[index] = count_contacts(existing, cap, now)
                 used = counted[index] + count_contacts(taken, cap, now)
-            if used >= cap.count:
+            if used >= cap.count or (existing_cut and cap.scope == "customer"):
                 fits = False
                 break
         out.append(fits)
@@ -121,11 +129,13 @@ class MemoryHistory:
         self, customer_id: str, *, since: float, now: float, daily_offers: Sequence[str] = ()
     ) -> History:
         with self._lock:
-            contacts = _window(self._contacts.get(customer_id, []), since)
-            outcomes = _window(self._outcomes.get(customer_id, []), since)
+            contacts, contacts_cut = _window(self._contacts.get(customer_id, []), since)
+            outcomes, outcomes_cut = _window(self._outcomes.get(customer_id, []), since)
             day = day_of(now)
             totals = {key: self._totals.get((key, day), 0) for key in daily_offers}
-        return History(contacts, outcomes, totals)
+        return History(
+            contacts, outcomes, totals, contacts_cut=contacts_cut, outcomes_cut=outcomes_cut
+        )
 
     def record(
         self,
@@ -139,10 +149,10 @@ class MemoryHistory:
             if (customer_id, decision_id) in self._decisions:
                 return [False] * len(contacts)
             since = now - max((c.seconds for c in caps if c.scope == "customer"), default=0)
-            existing = _window(self._contacts.get(customer_id, []), since)
+            existing, cut = _window(self._contacts.get(customer_id, []), since)
             day = day_of(now)
             totals = {c.offer: self._totals.get((c.offer, day), 0) for c in contacts}
-            fits = accept(contacts, caps, existing, totals, now)
+            fits = accept(contacts, caps, existing, totals, now, existing_cut=cut)
             rows = self._contacts[customer_id]
             for contact, ok in zip(contacts, fits, strict=True):
                 if ok:
@@ -165,10 +175,11 @@ class MemoryHistory:
             return True
 
 
-def _window(rows: Sequence[Any], since: float) -> tuple[Any, ...]:
-    """Rows (sorted by time) after `since`, the most recent `MAX_READ` of them."""
+def _window(rows: Sequence[Any], since: float) -> tuple[tuple[Any, ...], bool]:
+    """Rows (sorted by time) after `since`, the most recent `MAX_READ` of them, and
+    whether there were more."""
     start = bisect.bisect_right(rows, since, key=_at)
-    return tuple(rows[max(start, len(rows) - MAX_READ) :])
+    return tuple(rows[max(start, len(rows) - MAX_READ) :]), len(rows) - start > MAX_READ
 
 
 def merge_caller_history(history: History, entries: Iterable[Contact]) -> History:
@@ -181,4 +192,6 @@ def merge_caller_history(history: History, entries: Iterable[Contact]) -> Histor
     extra = tuple(c for c in entries if (c.offer, round(c.at)) not in known)
     if not extra:
         return history
-    return History(history.contacts + extra, history.outcomes, history.day_totals)
+    # `replace` keeps what the store said about itself (down, cut off): a caller's
+    # entries never make an unknown history look complete.
+    return replace(history, contacts=history.contacts + extra)

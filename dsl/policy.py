@@ -604,6 +604,11 @@ class History:
     #: False when the history could not be read (no customer id, the store down): then
     #: every offer a cap or suppression covers is removed rather than risk exceeding it.
     complete: bool = True
+    #: True when the store returned only the most recent entries of that kind (a read
+    #: stops at `bundle.history.MAX_READ`): a limit or suppression the entries read do
+    #: not settle is then refused, since what was not read might reach it.
+    contacts_cut: bool = False
+    outcomes_cut: bool = False
 
 
 @dataclass(frozen=True)
@@ -871,6 +876,13 @@ class Policy:
                         rule["line"],
                         rule["text"],
                     )
+            if history.outcomes_cut:
+                return (
+                    "the customer's history is longer than a read returns, so the "
+                    "suppression cannot be checked",
+                    rule["line"],
+                    rule["text"],
+                )
         counted = {} if counted is None else counted
         for index, cap in caps:
             made_now = (
@@ -885,6 +897,13 @@ class Policy:
             used = made_now + before
             if used >= cap.count:
                 return (f"over the limit: {used} of {cap.count}", cap.line, cap.text)
+            if cap.scope == "customer" and history.contacts_cut:
+                return (
+                    "the customer's history is longer than a read returns, so the limit "
+                    "cannot be counted",
+                    cap.line,
+                    cap.text,
+                )
         return None
 
 

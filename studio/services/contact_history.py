@@ -63,7 +63,7 @@ class DatabaseHistory:
                     ContactHistory.at > _when(since),
                 )
                 .order_by(ContactHistory.at.desc())
-                .limit(MAX_READ)
+                .limit(MAX_READ + 1)  # one more, to know whether the read was cut off
             )
         )
 
@@ -100,15 +100,21 @@ class DatabaseHistory:
     def _read(
         self, customer_id: str, *, since: float, now: float, daily_offers: Sequence[str] = ()
     ) -> History:
-        contacts = tuple(
+        contacts = [
             Contact(r.offer_key, r.channel or None, _seconds(r.at))
             for r in self._rows(customer_id, since, True)
-        )
-        outcomes = tuple(
+        ]
+        outcomes = [
             Outcome(r.offer_key or None, r.kind, _seconds(r.at))
             for r in self._rows(customer_id, since, False)
+        ]
+        return History(
+            tuple(contacts[:MAX_READ]),
+            tuple(outcomes[:MAX_READ]),
+            self._day_totals(daily_offers, now),
+            contacts_cut=len(contacts) > MAX_READ,
+            outcomes_cut=len(outcomes) > MAX_READ,
         )
-        return History(contacts, outcomes, self._day_totals(daily_offers, now))
 
     def record(
         self,
@@ -157,7 +163,12 @@ class DatabaseHistory:
             else []
         )
         fits = accept(
-            contacts, caps, existing, self._day_totals((c.offer for c in contacts), now), now
+            contacts,
+            caps,
+            existing[:MAX_READ],
+            self._day_totals((c.offer for c in contacts), now),
+            now,
+            existing_cut=len(existing) > MAX_READ,
         )
         for index, (contact, ok) in enumerate(zip(contacts, fits, strict=True)):
             if ok:

@@ -213,6 +213,28 @@ def test_a_huge_history_is_read_only_within_the_window_and_still_caps(
     assert "refill_generic" not in [o["offer"] for o in decision["offers"]]
 
 
+def test_a_cap_hidden_behind_a_cut_off_read_is_refused_never_exceeded(
+    make_store: Callable[[], HistoryStore],
+) -> None:
+    store = make_store()
+    older = [Contact("refill_generic", "chat", MOMENT - 3 * DAY)]
+    assert store.record("c-1", "older", older, [], MOMENT - 3 * DAY) == [True]
+    newer = [Contact("mobile_alerts", "email", MOMENT - 2 * DAY + i) for i in range(MAX_READ + 5)]
+    assert all(store.record("c-1", "bulk", newer, [], MOMENT - DAY))
+    history = store.read("c-1", since=MOMENT - 7 * DAY, now=MOMENT, daily_offers=())
+    # The refill three days ago is beyond the 10,000 most recent entries a read returns.
+    assert history.contacts_cut
+    assert "refill_generic" not in {c.offer for c in history.contacts}
+    decision = runtime().decide(interaction(), channels=(), history=store)
+    assert "refill_generic" not in [o["offer"] for o in decision["offers"]]
+    assert any(
+        r["offer"] == "refill_generic" and "longer than a read returns" in r["reason"]
+        for r in decision["policy"]["removed"]
+    )
+    fresh = [Contact("refill_generic", "chat", MOMENT)]
+    assert store.record("c-1", "direct", fresh, [WEEK_CAP], MOMENT) == [False]
+
+
 def test_a_locked_sqlite_file_is_unavailable_within_its_timeout(tmp_path: Path) -> None:
     import sqlite3
 
