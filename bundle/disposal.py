@@ -17,8 +17,8 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from functools import lru_cache
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any, Final, Literal
 
 from bundle.history import HistoryStore, HistoryUnavailable, merge_caller_history

@@ -925,9 +925,7 @@ def count_contacts(contacts: Iterable[Contact], cap: Cap, moment: float) -> int:
         return len([1 for o, _c, at in contacts if o == want_offer and at > since])
     if want_offer is None:
         return len([1 for _o, c, at in contacts if c == want_channel and at > since])
-    return len(
-        [1 for o, c, at in contacts if o == want_offer and c == want_channel and at > since]
-    )
+    return len([1 for o, c, at in contacts if o == want_offer and c == want_channel and at > since])
 
 
 def _smallest(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any] | None:

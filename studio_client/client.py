@@ -412,9 +412,7 @@ class StudioClient:
         contacts = self.contact_reports(interaction, decision)
         groups = [(DECISIONS_PATH, "decisions", [(str(record["decision_id"]), record)])]
         if contacts:
-            groups.append(
-                (CONTACTS_PATH, "contacts", [(contact_id(c), c) for c in contacts])
-            )
+            groups.append((CONTACTS_PATH, "contacts", [(contact_id(c), c) for c in contacts]))
         try:
             self.outbox.add_many(groups, fsync=False)
         except OutboxFull as exc:

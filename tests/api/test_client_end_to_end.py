@@ -173,7 +173,10 @@ def test_local_decisions_and_their_offers_reach_the_studio_once_and_events_carry
     assert client.report_decisions(10), client.outbox.last_error
     assert client.outbox.rejected() == []
     # A resend after a lost answer: the same ids again, answered as duplicates and dropped.
-    record = {"decision_id": decision["decision_id"], "bundle_version": decision["bundle"]["version"]}
+    record = {
+        "decision_id": decision["decision_id"],
+        "bundle_version": decision["bundle"]["version"],
+    }
     contact = client.contact_reports(body, decision)[0]
     client.outbox.add_many(
         [
@@ -190,7 +193,9 @@ def test_local_decisions_and_their_offers_reach_the_studio_once_and_events_carry
     assert client.flush(10)
     assert client.outbox.rejected() == []
     with get_database(live_studio.app).session() as session:
-        decisions = session.scalars(select(Decision.id).where(Decision.id == decision["decision_id"]))
+        decisions = session.scalars(
+            select(Decision.id).where(Decision.id == decision["decision_id"])
+        )
         contacts = session.execute(
             select(ContactHistory.offer_key, ContactHistory.source).where(
                 ContactHistory.decision_id == decision["decision_id"]

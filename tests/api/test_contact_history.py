@@ -131,7 +131,9 @@ def test_a_contact_reported_from_a_clock_ahead_is_stored_at_its_arrival(
     before = datetime.now(UTC)
     answer = client.post("/api/v1/contacts", json={"contacts": [report]}, headers=auth)
     assert answer.get_json()["results"][0]["status"] == "stored"
-    row = session.scalars(select(ContactHistory).where(ContactHistory.decision_id == "ahead-1")).one()
+    row = session.scalars(
+        select(ContactHistory).where(ContactHistory.decision_id == "ahead-1")
+    ).one()
     stored = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
     assert before - timedelta(seconds=1) <= stored <= datetime.now(UTC) + timedelta(seconds=1)
 
