@@ -90,13 +90,13 @@ def accept(
             if not cap.covers(contact.offer, contact.channel):
                 continue
             if cap.scope == "day":
-                used = day_totals.get(contact.offer, 0) + sum(
-                    1 for t in taken if t.offer == contact.offer
-                )
+                used = day_totals.get(contact.offer, 0)
+                if taken:
+                    used += sum(1 for t in taken if t.offer == contact.offer)
             else:
                 if index not in counted:
                     counted[index] = count_contacts(existing, cap, now)
-                used = counted[index] + count_contacts(taken, cap, now)
+                used = counted[index] + (count_contacts(taken, cap, now) if taken else 0)
             if used >= cap.count or (existing_cut and cap.scope == "customer"):
                 fits = False
                 break
