@@ -163,6 +163,14 @@ def test_a_store_that_is_down_denies_capped_offers_by_default() -> None:
     }
 
 
+def test_what_the_caller_sends_never_makes_a_store_that_is_down_look_complete() -> None:
+    body = interaction()
+    body["customer"]["recent_offers"] = [{"offer": "mobile_alerts", "at": "2026-05-30T09:00:00Z"}]
+    decision = runtime().decide(body, channels=(), history=_DownStore())
+    assert decision["offers"] == []
+    assert decision["policy"]["history"]["fallback"] == "deny"
+
+
 def test_a_store_that_is_down_may_be_ignored_and_the_decision_says_so() -> None:
     decision = runtime().decide(
         interaction(), channels=(), history=_DownStore(), on_unavailable="ignore"
