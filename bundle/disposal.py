@@ -14,9 +14,11 @@ never silently exceeded.
 
 from __future__ import annotations
 
+import itertools
+import os
 import time
-import uuid
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any, Final, Literal
 
 from bundle.history import HistoryStore, HistoryUnavailable, merge_caller_history
@@ -25,13 +27,39 @@ from dsl.schema import Schema, parse_datetime
 
 OnUnavailable = Literal["deny", "ignore"]
 ON_UNAVAILABLE: Final = ("deny", "ignore")
+_NO_HISTORY: Final = History()
+_UNKNOWN_HISTORY: Final = History(complete=False)
+
+
+class _DecisionIds:
+    """Unique ids for the history's decision markers without a system call per decision:
+    a random 64-bit prefix per process (drawn again in a forked child) and a counter."""
+
+    def __init__(self) -> None:
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self._prefix = os.urandom(8).hex()
+        self._count = itertools.count()
+
+    def new(self) -> str:
+        return f"{self._prefix}{next(self._count):016x}"
+
+
+_decision_ids: Final = _DecisionIds()
+
+
+@lru_cache(maxsize=256)
+def _parts(path: str) -> tuple[str, ...]:
+    return tuple(path.split("."))
 
 
 def _get(data: Any, path: str | None) -> Any:
     if path is None:
         return None
-    for part in path.split("."):
-        if not isinstance(data, Mapping):
+    for part in _parts(path):
+        if type(data) is not dict and not isinstance(data, Mapping):
             return None
         data = data.get(part)
     return data
@@ -83,10 +111,10 @@ def dispose(
     customer = _get(interaction, schema.customer_id_field)
     customer = customer if isinstance(customer, str) and customer else None
     status: dict[str, Any] = {"store": store.name if store is not None else None, "ok": True}
-    history = History()
+    history = _NO_HISTORY
     if policy.needs_history:
         if customer is None:
-            history = History(complete=False)
+            history = _UNKNOWN_HISTORY
             status.update(ok=False, error="the interaction has no customer id")
         elif store is not None:
             try:
@@ -98,7 +126,7 @@ def dispose(
                 )
             except HistoryUnavailable as exc:
                 status.update(ok=False, error=str(exc), fallback=on_unavailable)
-                history = History(complete=on_unavailable == "ignore")
+                history = _NO_HISTORY if on_unavailable == "ignore" else _UNKNOWN_HISTORY
         history = merge_caller_history(history, caller_contacts(schema, interaction))
     result = policy.apply(
         proposed,
@@ -111,7 +139,7 @@ def dispose(
     )
     kept: list[dict[str, Any]] = result["offers"]
     if store is not None and customer is not None and kept and status["ok"]:
-        decision_id = decision_id or uuid.uuid4().hex
+        decision_id = decision_id or _decision_ids.new()
         contacts = [Contact(str(o["offer"]), channel, moment) for o in kept]
         try:
             fits = store.record(customer, decision_id, contacts, policy.caps, moment)

@@ -27,14 +27,17 @@ import bisect
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from operator import attrgetter
 from typing import Any, Final, Protocol
 
 from bundle.pending import MAX_PENDING, OPEN, PendingOffer, PendingStatus
 from dsl.policy import Cap, Contact, History, Outcome, count_contacts
 
-#: The most entries of each kind one read returns (the most recent in the window). Per
-#: customer caps are at most this (`dsl.policy.MAX_CUSTOMER_COUNT`), so a cut-off read
-#: still sees every cap that is reached.
+#: The most entries of each kind one read returns (the most recent in the window), so a
+#: customer with millions of entries costs a bounded read. A read that stops there says
+#: so (`History.contacts_cut`, `outcomes_cut`), and a cap or suppression the entries
+#: read do not settle is refused: a cut-off read never lets a cap be exceeded.
 MAX_READ: Final = 10_000
 DAY: Final = 86400
 
@@ -83,8 +86,14 @@ def accept(
     existing: Sequence[Contact],
     day_totals: Mapping[str, int],
     now: float,
+    *,
+    existing_cut: bool = False,
 ) -> list[bool]:
-    """Which of `contacts` fit every cap, given what is already recorded (in order)."""
+    """Which of `contacts` fit every cap, given what is already recorded (in order).
+
+    `existing_cut` says `existing` holds only the most recent `MAX_READ` entries: a
+    per-customer cap they do not reach is then not known to fit, and the contact is
+    refused."""
     taken: list[Contact] = []
     out = []
     counted: dict[int, int] = {}
@@ -94,20 +103,24 @@ def accept(
             if not cap.covers(contact.offer, contact.channel):
                 continue
             if cap.scope == "day":
-                used = day_totals.get(contact.offer, 0) + sum(
-                    1 for t in taken if t.offer == contact.offer
-                )
+                used = day_totals.get(contact.offer, 0)
+                if taken:
+                    used += sum(1 for t in taken if t.offer == contact.offer)
             else:
                 if index not in counted:
                     counted[index] = count_contacts(existing, cap, now)
-                used = counted[index] + count_contacts(taken, cap, now)
-            if used >= cap.count:
+                used = counted[index] + (count_contacts(taken, cap, now) if taken else 0)
+            if used >= cap.count or (existing_cut and cap.scope == "customer"):
                 fits = False
                 break
         out.append(fits)
         if fits:
             taken.append(contact)
     return out
+
+
+#: The sort key of contacts and outcomes (`at`), in C.
+_at: Final = attrgetter("at")
 
 
 class MemoryHistory:
@@ -117,9 +130,10 @@ class MemoryHistory:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        # Sorted (at, offer, channel or "") and (at, kind, offer or "") per customer.
-        self._contacts: dict[str, list[tuple[float, str, str]]] = defaultdict(list)
-        self._outcomes: dict[str, list[tuple[float, str, str]]] = defaultdict(list)
+        # Per customer, sorted by time: a read is one bisect and one slice, no copying
+        # into new objects.
+        self._contacts: dict[str, list[Contact]] = defaultdict(list)
+        self._outcomes: dict[str, list[Outcome]] = defaultdict(list)
         self._events: set[str] = set()
         self._decisions: set[tuple[str, str]] = set()
         self._totals: dict[tuple[str, int], int] = defaultdict(int)
@@ -129,14 +143,12 @@ class MemoryHistory:
         self, customer_id: str, *, since: float, now: float, daily_offers: Sequence[str] = ()
     ) -> History:
         with self._lock:
-            contacts = _window(self._contacts.get(customer_id, []), since)
-            outcomes = _window(self._outcomes.get(customer_id, []), since)
+            contacts, contacts_cut = _window(self._contacts.get(customer_id, []), since)
+            outcomes, outcomes_cut = _window(self._outcomes.get(customer_id, []), since)
             day = day_of(now)
             totals = {key: self._totals.get((key, day), 0) for key in daily_offers}
         return History(
-            tuple(Contact(o, c or None, at) for at, o, c in contacts),
-            tuple(Outcome(o or None, k, at) for at, k, o in outcomes),
-            totals,
+            contacts, outcomes, totals, contacts_cut=contacts_cut, outcomes_cut=outcomes_cut
         )
 
     def record(
@@ -151,19 +163,15 @@ class MemoryHistory:
             if (customer_id, decision_id) in self._decisions:
                 return [False] * len(contacts)
             since = now - max((c.seconds for c in caps if c.scope == "customer"), default=0)
-            existing = [
-                Contact(o, c or None, at)
-                for at, o, c in _window(self._contacts.get(customer_id, []), since)
-            ]
+            existing, cut = _window(self._contacts.get(customer_id, []), since)
             day = day_of(now)
             totals = {c.offer: self._totals.get((c.offer, day), 0) for c in contacts}
-            fits = accept(contacts, caps, existing, totals, now)
+            fits = accept(contacts, caps, existing, totals, now, existing_cut=cut)
             rows = self._contacts[customer_id]
             for contact, ok in zip(contacts, fits, strict=True):
                 if ok:
-                    bisect.insort(
-                        rows, (min(contact.at, now), contact.offer, contact.channel or "")
-                    )
+                    made = Contact(contact.offer, contact.channel or None, min(contact.at, now))
+                    bisect.insort(rows, made, key=_at)
                     self._totals[(contact.offer, day)] += 1
             self._decisions.add((customer_id, decision_id))
             return fits
@@ -174,7 +182,9 @@ class MemoryHistory:
                 return False
             self._events.add(event_id)
             bisect.insort(
-                self._outcomes[customer_id], (outcome.at, outcome.kind, outcome.offer or "")
+                self._outcomes[customer_id],
+                Outcome(outcome.offer or None, outcome.kind, outcome.at),
+                key=_at,
             )
             return True
 
@@ -198,17 +208,23 @@ class MemoryHistory:
             return True
 
 
-def _window(rows: list[Any], since: float) -> list[Any]:
-    """Rows (sorted by time first) after `since`, the most recent `MAX_READ` of them."""
-    start = bisect.bisect_right(rows, (since, "\uffff", "\uffff"))
-    return rows[max(start, len(rows) - MAX_READ) :]
+def _window(rows: Sequence[Any], since: float) -> tuple[tuple[Any, ...], bool]:
+    """Rows (sorted by time) after `since`, the most recent `MAX_READ` of them, and
+    whether there were more."""
+    start = bisect.bisect_right(rows, since, key=_at)
+    return tuple(rows[max(start, len(rows) - MAX_READ) :]), len(rows) - start > MAX_READ
 
 
 def merge_caller_history(history: History, entries: Iterable[Contact]) -> History:
     """The store's history plus what the caller sent (`customer.recent_offers`), without
     counting an entry twice when the store holds the same offer at the same moment."""
+    entries = tuple(entries)
+    if not entries:
+        return history
     known = {(c.offer, round(c.at)) for c in history.contacts}
     extra = tuple(c for c in entries if (c.offer, round(c.at)) not in known)
     if not extra:
         return history
-    return History(history.contacts + extra, history.outcomes, history.day_totals)
+    # `replace` keeps what the store said about itself (down, cut off): a caller's
+    # entries never make an unknown history look complete.
+    return replace(history, contacts=history.contacts + extra)

@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from dsl.codegen import Predicate, generate_predicate
 from dsl.diagnostics import Diagnostic, DSLError, Span, make, quote
@@ -61,6 +61,8 @@ MAX_COUNT: Final = 1_000_000
 MAX_CUSTOMER_COUNT: Final = 10_000
 MAX_SOURCE: Final = 200_000
 MAX_STATEMENTS: Final = 500
+#: The most (offer, channel) pairs a loaded policy remembers the covering caps of.
+_INDEX_MOST: Final = 4096
 #: Words that stand for every offer.
 EVERY_OFFER: Final = ("offers", "anything")
 RANK_NAMES: Final = ("priority", "value")
@@ -572,17 +574,18 @@ def _valid_rank(tree: Any, depth: int = 0) -> bool:
 # Applying a policy --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Contact:
-    """An offer made to a customer: which, in which channel, when (Unix seconds)."""
+class Contact(NamedTuple):
+    """An offer made to a customer: which, in which channel, when (Unix seconds).
+
+    A named tuple, not a dataclass: a history read builds thousands of them per second,
+    and a tuple is built several times faster."""
 
     offer: str
     channel: str | None
     at: float
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """How a customer answered an offer (`declined`, `complaint`, ...), and when."""
 
     offer: str | None
@@ -601,6 +604,11 @@ class History:
     #: False when the history could not be read (no customer id, the store down): then
     #: every offer a cap or suppression covers is removed rather than risk exceeding it.
     complete: bool = True
+    #: True when the store returned only the most recent entries of that kind (a read
+    #: stops at `bundle.history.MAX_READ`): a limit or suppression the entries read do
+    #: not settle is then refused, since what was not read might reach it.
+    contacts_cut: bool = False
+    outcomes_cut: bool = False
 
 
 @dataclass(frozen=True)
@@ -650,21 +658,43 @@ class Policy:
             f["channel"]: f for f in ir["fallbacks"]
         }
 
-    @property
-    def window_seconds(self) -> int:
-        """The longest look-back any cap or suppression needs: a history read reads no more."""
-        spans = [c.seconds for c in self.caps if c.scope == "customer"] + [
-            s["seconds"] for s in self.suppressions
-        ]
-        return max(spans, default=0)
+        #: The longest look-back any cap or suppression needs: a history read reads no more.
+        self.window_seconds: int = max(
+            [c.seconds for c in self.caps if c.scope == "customer"]
+            + [s["seconds"] for s in self.suppressions],
+            default=0,
+        )
+        #: The offers capped per day: a history read fetches today's total of each.
+        self.daily_offers: tuple[str, ...] = tuple(
+            sorted({c.offer for c in self.caps if c.scope == "day" and c.offer})
+        )
+        self.needs_history: bool = bool(self.caps or self.suppressions)
+        # Which caps and suppressions cover an offer (in a channel), found once per pair
+        # rather than by scanning every statement for every candidate of every decision.
+        self._caps_for: dict[tuple[str, str | None], tuple[tuple[int, Cap], ...]] = {}
+        self._suppressions_for: dict[str, tuple[dict[str, Any], ...]] = {}
 
-    @property
-    def daily_offers(self) -> tuple[str, ...]:
-        return tuple(sorted({c.offer for c in self.caps if c.scope == "day" and c.offer}))
+    def caps_for(self, offer: str, channel: str | None) -> tuple[tuple[int, Cap], ...]:
+        """The caps that cover `offer` in `channel`, with their index in `caps`."""
+        found = self._caps_for.get((offer, channel))
+        if found is None:
+            if len(self._caps_for) > _INDEX_MOST:
+                self._caps_for.clear()
+            found = self._caps_for[(offer, channel)] = tuple(
+                (i, c) for i, c in enumerate(self.caps) if c.covers(offer, channel)
+            )
+        return found
 
-    @property
-    def needs_history(self) -> bool:
-        return bool(self.caps or self.suppressions)
+    def suppressions_for(self, offer: str) -> tuple[dict[str, Any], ...]:
+        """The suppressions that cover `offer`."""
+        found = self._suppressions_for.get(offer)
+        if found is None:
+            if len(self._suppressions_for) > _INDEX_MOST:
+                self._suppressions_for.clear()
+            found = self._suppressions_for[offer] = tuple(
+                s for s in self.suppressions if s["offer"] in (None, offer)
+            )
+        return found
 
     def _rank_key(self, entry: Mapping[str, Any], position: int) -> tuple[Any, ...]:
         priority, value = float(entry.get("priority", 0)), float(entry.get("value", 0))
@@ -696,11 +726,15 @@ class Policy:
         guards that fired, and the fallback made (or None).
         """
         removed: list[dict[str, Any]] = []
-        fired = [
-            {"line": g["line"], "text": g["text"]}
-            for g, predicate in self.guards
-            if predicate.test(interaction)
-        ]
+        fired = (
+            [
+                {"line": g["line"], "text": g["text"]}
+                for g, predicate in self.guards
+                if predicate.test(interaction)
+            ]
+            if self.guards
+            else []
+        )
 
         def drop(entry: Mapping[str, Any], reason: str, line: int, text: str) -> None:
             removed.append(
@@ -718,8 +752,16 @@ class Policy:
             for entry in candidates:
                 drop(entry, "stopped by a policy guard", fired[0]["line"], fired[0]["text"])
             return {"offers": [], "removed": removed, "guards": fired, "fallback": None}
-        ranked = sorted(enumerate(candidates), key=lambda pair: self._rank_key(pair[1], pair[0]))
+        ranked = (
+            sorted(enumerate(candidates), key=lambda pair: self._rank_key(pair[1], pair[0]))
+            if len(candidates) > 1
+            else list(enumerate(candidates))
+        )
         counted: dict[int, int] = {}  # history counts per cap: the same for every candidate
+        # Why each candidate was refused. The fallback is only tried when nothing was
+        # kept, so every refusal was made with nothing kept: one for the fallback's offer
+        # still holds, and the history is not counted again.
+        refused: dict[str, tuple[str, int, str]] = {}
         kept: list[dict[str, Any]] = []
         seen: dict[str, Mapping[str, Any]] = {}
         at_most = self.at_most.get(channel) if channel in self.at_most else None
@@ -739,6 +781,7 @@ class Policy:
             seen[key] = entry
             why = self.refusal(key, channel, history, moment, kept, counted)
             if why is not None:
+                refused[key] = why
                 drop(entry, *why)
                 continue
             limit = _smallest(at_most, overall)
@@ -759,7 +802,9 @@ class Policy:
                 else self.fallbacks.get(None)
             )
             if chosen is not None and chosen["offer"] is not None:
-                why = self.refusal(chosen["offer"], channel, history, moment, kept, counted)
+                why = refused.get(chosen["offer"]) or self.refusal(
+                    chosen["offer"], channel, history, moment, kept, counted
+                )
                 if why is None:
                     fallback = {
                         "offer": chosen["offer"],
@@ -802,29 +847,28 @@ class Policy:
         counted: dict[int, int] | None = None,
     ) -> tuple[str, int, str] | None:
         """Why a suppression or cap removes `key` now (reason, line, text), or None."""
+        suppressions = self.suppressions_for(key)
+        caps = self.caps_for(key, channel)
         if not history.complete:
-            for rule in self.suppressions:
-                if rule["offer"] in (None, key):
-                    return (
-                        "the contact history is unavailable, so the suppression cannot be checked",
-                        rule["line"],
-                        rule["text"],
-                    )
-            for cap in self.caps:
-                if cap.covers(key, channel):
-                    return (
-                        "the contact history is unavailable, so the limit cannot be counted",
-                        cap.line,
-                        cap.text,
-                    )
-        for rule in self.suppressions:
-            if rule["offer"] not in (None, key):
-                continue
+            if suppressions:
+                return (
+                    "the contact history is unavailable, so the suppression cannot be checked",
+                    suppressions[0]["line"],
+                    suppressions[0]["text"],
+                )
+            if caps:
+                return (
+                    "the contact history is unavailable, so the limit cannot be counted",
+                    caps[0][1].line,
+                    caps[0][1].text,
+                )
+        for rule in suppressions:
             since = moment - rule["seconds"]
+            kind, offer = rule["outcome"], rule["offer"]
             for outcome in history.outcomes:
                 if (
-                    outcome.kind == rule["outcome"]
-                    and (rule["offer"] is None or outcome.offer == key)
+                    outcome.kind == kind
+                    and (offer is None or outcome.offer == key)
                     and min(outcome.at, moment) > since
                 ):
                     return (
@@ -832,11 +876,18 @@ class Policy:
                         rule["line"],
                         rule["text"],
                     )
+            if history.outcomes_cut:
+                return (
+                    "the customer's history is longer than a read returns, so the "
+                    "suppression cannot be checked",
+                    rule["line"],
+                    rule["text"],
+                )
         counted = {} if counted is None else counted
-        for index, cap in enumerate(self.caps):
-            if not cap.covers(key, channel):
-                continue
-            made_now = sum(1 for k in kept if cap.covers(str(k.get("offer")), channel))
+        for index, cap in caps:
+            made_now = (
+                sum(1 for k in kept if cap.covers(str(k.get("offer")), channel)) if kept else 0
+            )
             if cap.scope == "day":
                 before = history.day_totals.get(key, 0)
             else:
@@ -846,6 +897,13 @@ class Policy:
             used = made_now + before
             if used >= cap.count:
                 return (f"over the limit: {used} of {cap.count}", cap.line, cap.text)
+            if cap.scope == "customer" and history.contacts_cut:
+                return (
+                    "the customer's history is longer than a read returns, so the limit "
+                    "cannot be counted",
+                    cap.line,
+                    cap.text,
+                )
         return None
 
 
@@ -853,10 +911,21 @@ def count_contacts(contacts: Iterable[Contact], cap: Cap, moment: float) -> int:
     """Contacts a per-customer cap counts at `moment`.
 
     An entry dated after `moment` (a skewed clock) counts as made at `moment`: it is
-    inside every window, so a skewed clock can never let a cap be exceeded.
+    inside every window, so a skewed clock can never let a cap be exceeded. (A window
+    is at least a second long, so "made at `moment`" is "made after `since`": the test
+    below is `at > since` for every entry, future ones included.)
     """
     since = moment - cap.seconds
-    return sum(1 for c in contacts if cap.covers(c.offer, c.channel) and min(c.at, moment) > since)
+    want_offer, want_channel = cap.offer, cap.channel
+    # One comprehension per shape of cap: this runs for every capped candidate of every
+    # decision over up to `MAX_CUSTOMER_COUNT` entries, so it is kept to the bare tests.
+    if want_offer is None and want_channel is None:
+        return len([1 for _o, _c, at in contacts if at > since])
+    if want_channel is None:
+        return len([1 for o, _c, at in contacts if o == want_offer and at > since])
+    if want_offer is None:
+        return len([1 for _o, c, at in contacts if c == want_channel and at > since])
+    return len([1 for o, c, at in contacts if o == want_offer and c == want_channel and at > since])
 
 
 def _smallest(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -15,9 +15,10 @@ highest version it ever accepted is kept in its cache folder, and a lower one (a
 replayed old bundle, a worker whose pointer lags a publish) is refused. It follows a key
 rotation when the studio's key list is signed by a key it already trusts.
 
-Events and other reports go through a SQLite outbox in the cache folder
-(`studio_client.outbox`): durable before `send_events` returns, delivered in the
-background until the studio acknowledges each one.
+Events, the log records of local decisions and the offers they made (for the studio's
+contact history) go through a SQLite outbox in the cache folder (`studio_client.outbox`):
+on disk before `send_events` or `decide` returns, delivered in batches in the background
+until the studio answers for each one.
 
 Standard library HTTP only (urllib), so it drops into any Python service.
 """
@@ -32,7 +33,6 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,14 +52,13 @@ from bundle.verify import (
     verify_bundle,
     verify_key_announcement,
 )
-from studio_client.outbox import DEFAULT_CAPACITY, Answer, Outbox
+from studio_client.outbox import DEFAULT_CAPACITY, Answer, Outbox, OutboxFull
 
 log = logging.getLogger("studio_client")
 
 EVENTS_PATH: Final = "/api/v1/events"
-REPORT_BATCH: Final = 500
-#: Contacts kept for `report_decisions` at most; older ones are dropped (and counted).
-MAX_PENDING_REPORTS: Final = 10_000
+DECISIONS_PATH: Final = "/api/v1/decisions"
+CONTACTS_PATH: Final = "/api/v1/contacts"
 #: `history=DEFAULT_HISTORY` (the default): a SQLite file in the cache folder.
 DEFAULT_HISTORY: Final = "sqlite"
 USER_AGENT: Final = "pos-studio-client/1"
@@ -148,12 +147,9 @@ class StudioClient:
         )
         if self.outbox.waiting:
             self.outbox.start()
-        self._report_backoff = backoff
-        #: Local decisions not yet reported to the studio (`send_decisions`).
-        self.pending_decisions: list[dict[str, Any]] = []
         self._history_choice = history
         self._history: HistoryStore | None = None if isinstance(history, str) else history
-        self._reports: deque[dict[str, Any]] = deque(maxlen=MAX_PENDING_REPORTS)
+        #: Reports of local decisions that did not fit in a full outbox (never queued).
         self.reports_dropped = 0
 
     @property
@@ -355,13 +351,18 @@ class StudioClient:
         then lists the problems with ``"allowed_invalid": true``.
 
         Caps and suppressions of the bundle's contact policy are counted from
-        `history` (by default a SQLite file in the cache folder), and the offers made are
-        kept for `report_decisions`, which sends them to the studio's contact history.
+        `history` (by default a SQLite file in the cache folder).
 
-        The answer carries a fresh `decision_id`; its log record waits in
-        `pending_decisions` until `send_decisions` reports it.
+        The answer carries a fresh `decision_id` (the one the history store records the
+        offers under). The decision's log record (`POST /api/v1/decisions`) and the
+        offers it made (`POST /api/v1/contacts`, the studio's contact history) are queued
+        in the outbox before this returns, in one transaction without an fsync (see
+        `Outbox.add_many`), and delivered in the background like events. A decision is
+        never refused because the outbox is full: its reports are then not queued, and
+        are counted in `reports_dropped` (and `last_error` says so).
         """
         self._refresh_if_due()
+        decision_id = new_decision_id()
         decision = self.runtime.decide(
             interaction,
             channels=channels,
@@ -369,86 +370,60 @@ class StudioClient:
             layouts=layouts,
             allow_invalid=allow_invalid,
             history=self.history,
+            decision_id=decision_id,
             on_unavailable=on_unavailable,
         )
-        decision["decision_id"] = new_decision_id()
-        self.pending_decisions.append(
-            decision_record(decision, interaction, decision_id=decision["decision_id"])
-        )
-        self._keep_report(interaction, decision)
+        decision["decision_id"] = decision_id
+        self._queue_reports(interaction, decision)
         return decision
 
     # --- decision reports ---------------------------------------------------------------
 
-    def _keep_report(self, interaction: Mapping[str, Any], decision: Mapping[str, Any]) -> None:
+    def contact_reports(
+        self, interaction: Mapping[str, Any], decision: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The offers a local decision made, as `POST /api/v1/contacts` takes them."""
         customer = interaction.get("customer")
         customer_id = customer.get("id") if isinstance(customer, Mapping) else None
-        if not isinstance(customer_id, str) or not decision.get("offers"):
-            return
+        if not isinstance(customer_id, str) or not customer_id or not decision.get("offers"):
+            return []
         inquiry = interaction.get("inquiry")
         channel = inquiry.get("channel") if isinstance(inquiry, Mapping) else None
-        decision_id = (decision.get("policy") or {}).get("history", {}).get(
-            "decision_id"
-        ) or uuid.uuid4().hex
         at = (
             interaction.get("at")
             if isinstance(interaction.get("at"), str)
             else datetime.now(UTC).isoformat(timespec="seconds")
         )
-        for offer in decision["offers"]:
-            if len(self._reports) == self._reports.maxlen:
-                self.reports_dropped += 1
-            self._reports.append(
-                {
-                    "decision_id": decision_id,
-                    "customer_id": customer_id,
-                    "offer_key": offer.get("offer"),
-                    "channel": channel,
-                    "at": at,
-                    "bundle_version": self.bundle_version,
-                }
-            )
+        return [
+            {
+                "decision_id": str(decision["decision_id"]),
+                "customer_id": customer_id,
+                "offer_key": offer.get("offer"),
+                "channel": channel if isinstance(channel, str) else None,
+                "at": at,
+                "bundle_version": self.bundle_version,
+            }
+            for offer in decision["offers"]
+            if isinstance(offer.get("offer"), str)
+        ]
 
-    @property
-    def pending_reports(self) -> int:
-        return len(self._reports)
+    def _queue_reports(self, interaction: Mapping[str, Any], decision: Mapping[str, Any]) -> None:
+        record = decision_record(decision, interaction, decision_id=decision["decision_id"])
+        contacts = self.contact_reports(interaction, decision)
+        groups = [(DECISIONS_PATH, "decisions", [(str(record["decision_id"]), record)])]
+        if contacts:
+            groups.append((CONTACTS_PATH, "contacts", [(contact_id(c), c) for c in contacts]))
+        try:
+            self.outbox.add_many(groups, fsync=False)
+        except OutboxFull as exc:
+            self.reports_dropped += 1 + len(contacts)
+            self.last_error = f"decision {decision['decision_id']} not reported: {exc}"
+            log.warning("%s", self.last_error)
 
-    def report_decisions(self) -> dict[str, Any]:
-        """Send the offers decided locally to the studio's contact history, in batches.
-
-        Each batch is tried up to three times (with backoff); the studio records a
-        contact once per decision id and offer, so a retried batch never counts twice.
-        What could not be sent stays pending in memory (at most `MAX_PENDING_REPORTS`)
-        for the next call: unlike events, these reports are not kept in the outbox.
-        """
-        total = {"stored": 0, "duplicates": 0, "rejected": 0}
-        while self._reports:
-            batch = [self._reports[i] for i in range(min(REPORT_BATCH, len(self._reports)))]
-            answer = self._post_with_retries("/api/v1/contacts", {"contacts": batch})
-            for _ in batch:
-                self._reports.popleft()
-            for name in total:
-                total[name] += int(answer.get(name, 0))
-        return total
-
-    def _post_with_retries(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        """POST `body`, retrying a down or overloaded studio twice with backoff."""
-        delay = self._report_backoff
-        for attempt in range(3):
-            try:
-                response = self._send_json("POST", path, body)
-            except StudioUnavailable:
-                if attempt == 2:
-                    raise
-            else:
-                if response.status == 200:
-                    answer: dict[str, Any] = response.json()
-                    return answer
-                if response.status < 500 and response.status != 429 or attempt == 2:
-                    raise _client_error(response)
-            time.sleep(delay)
-            delay *= 2
-        raise StudioUnavailable(f"{path} did not answer")
+    def report_decisions(self, timeout: float = 30.0) -> bool:
+        """Wait up to `timeout` seconds until every queued report, decisions and contacts
+        included, is acknowledged by the studio (`flush`); True when the outbox emptied."""
+        return self.flush(timeout)
 
     def decide_remote(
         self,
@@ -601,21 +576,6 @@ class StudioClient:
         """Stop the delivery thread; undelivered reports stay on disk for the next start."""
         self.outbox.close()
 
-    def send_decisions(self) -> dict[str, Any]:
-        """Report the local decisions still pending (`POST /api/v1/decisions`).
-
-        Decision ids are made before the first attempt, so a retried batch is stored
-        once. Reported records leave `pending_decisions` only when the studio answered."""
-        total: dict[str, Any] = {"stored": 0, "duplicates": 0, "rejected": 0, "results": []}
-        while self.pending_decisions:
-            batch = self.pending_decisions[:REPORT_BATCH]
-            answer = self._post_with_retries("/api/v1/decisions", {"decisions": batch})
-            del self.pending_decisions[: len(batch)]
-            for name in ("stored", "duplicates", "rejected"):
-                total[name] += int(answer.get(name, 0))
-            total["results"] += answer.get("results", [])
-        return total
-
     def _prepare_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(event, MutableMapping) and not event.get("event_id"):
             event["event_id"] = uuid.uuid4().hex
@@ -695,6 +655,11 @@ class StudioClient:
             return response
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
             raise StudioUnavailable(f"cannot reach {self.base_url}: {exc}") from exc
+
+
+def contact_id(contact: Mapping[str, Any]) -> str:
+    """A contact report's id in the outbox: the studio stores one per decision and offer."""
+    return f"{contact['decision_id']}:{contact['offer_key']}"
 
 
 def _headers(message: Any) -> dict[str, str]:

@@ -34,16 +34,18 @@ _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS contacts (
     customer TEXT NOT NULL, decision_id TEXT NOT NULL, offer TEXT NOT NULL,
     channel TEXT NOT NULL DEFAULT '', at REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS contacts_by_customer ON contacts (customer, at);
+DROP INDEX IF EXISTS contacts_by_customer;
+CREATE INDEX IF NOT EXISTS contacts_read ON contacts (customer, at, offer, channel);
 CREATE TABLE IF NOT EXISTS decisions (
-    customer TEXT NOT NULL, decision_id TEXT NOT NULL, PRIMARY KEY (customer, decision_id));
+    customer TEXT NOT NULL, decision_id TEXT NOT NULL, PRIMARY KEY (customer, decision_id))
+    WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS outcomes (
     event_id TEXT PRIMARY KEY, customer TEXT NOT NULL, offer TEXT NOT NULL DEFAULT '',
     kind TEXT NOT NULL, at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS outcomes_by_customer ON outcomes (customer, at);
 CREATE TABLE IF NOT EXISTS day_totals (
     offer TEXT NOT NULL, day INTEGER NOT NULL, count INTEGER NOT NULL,
-    PRIMARY KEY (offer, day));
+    PRIMARY KEY (offer, day)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pending_offers (
     id TEXT PRIMARY KEY, customer TEXT NOT NULL, status TEXT NOT NULL,
     created REAL NOT NULL, data TEXT NOT NULL);
@@ -83,31 +85,11 @@ class SQLiteHistory:
         self, customer_id: str, *, since: float, now: float, daily_offers: Sequence[str] = ()
     ) -> History:
         try:
-            db = self._connection()
-            contacts = db.execute(
-                "SELECT offer, channel, at FROM contacts WHERE customer = ? AND at > ? "
-                "ORDER BY at DESC LIMIT ?",
-                (customer_id, since, MAX_READ),
-            ).fetchall()
-            outcomes = db.execute(
-                "SELECT offer, kind, at FROM outcomes WHERE customer = ? AND at > ? "
-                "ORDER BY at DESC LIMIT ?",
-                (customer_id, since, MAX_READ),
-            ).fetchall()
-            totals = {}
-            day = day_of(now)
-            for key in daily_offers:
-                row = db.execute(
-                    "SELECT count FROM day_totals WHERE offer = ? AND day = ?", (key, day)
-                ).fetchone()
-                totals[key] = row[0] if row else 0
+            return _select(
+                self._connection(), customer_id, since, day_of(now), daily_offers, outcomes=True
+            )
         except sqlite3.Error as exc:
             raise HistoryUnavailable(f"cannot read the history: {exc}") from exc
-        return History(
-            tuple(Contact(o, c or None, at) for o, c, at in contacts),
-            tuple(Outcome(o or None, k, at) for o, k, at in outcomes),
-            totals,
-        )
 
     def record(
         self,
@@ -128,43 +110,36 @@ class SQLiteHistory:
                     db.execute("COMMIT")
                     return [False] * len(contacts)
                 window = max((c.seconds for c in caps if c.scope == "customer"), default=0)
-                rows = (
-                    db.execute(
-                        "SELECT offer, channel, at FROM contacts WHERE customer = ? AND at > ? "
-                        "ORDER BY at DESC LIMIT ?",
-                        (customer_id, now - window, MAX_READ),
-                    ).fetchall()
-                    if window
-                    else []
-                )
-                existing = [Contact(o, c or None, at) for o, c, at in rows]
                 day = day_of(now)
-                totals = {}
-                for contact in contacts:
-                    row = db.execute(
-                        "SELECT count FROM day_totals WHERE offer = ? AND day = ?",
-                        (contact.offer, day),
-                    ).fetchone()
-                    totals[contact.offer] = row[0] if row else 0
-                fits = accept(contacts, caps, existing, totals, now)
-                for contact, ok in zip(contacts, fits, strict=True):
-                    if not ok:
-                        continue
-                    db.execute(
-                        "INSERT INTO contacts VALUES (?, ?, ?, ?, ?)",
-                        (
-                            customer_id,
-                            decision_id,
-                            contact.offer,
-                            contact.channel or "",
-                            min(contact.at, now),
-                        ),
-                    )
-                    db.execute(
-                        "INSERT INTO day_totals VALUES (?, ?, 1) ON CONFLICT (offer, day) "
-                        "DO UPDATE SET count = count + 1",
-                        (contact.offer, day),
-                    )
+                existing = _select(
+                    db,
+                    customer_id,
+                    now - window if window else None,
+                    day,
+                    sorted({c.offer for c in contacts}),
+                    outcomes=False,
+                )
+                fits = accept(
+                    contacts,
+                    caps,
+                    existing.contacts,
+                    existing.day_totals,
+                    now,
+                    existing_cut=existing.contacts_cut,
+                )
+                made = [c for c, ok in zip(contacts, fits, strict=True) if ok]
+                db.executemany(
+                    "INSERT INTO contacts VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (customer_id, decision_id, c.offer, c.channel or "", min(c.at, now))
+                        for c in made
+                    ],
+                )
+                db.executemany(
+                    "INSERT INTO day_totals VALUES (?, ?, 1) ON CONFLICT (offer, day) "
+                    "DO UPDATE SET count = count + 1",
+                    [(c.offer, day) for c in made],
+                )
                 db.execute("COMMIT")
                 return fits
             except BaseException:
@@ -233,6 +208,59 @@ class SQLiteHistory:
             raise HistoryUnavailable(f"cannot record the pending offer: {exc}") from exc
 
 
+def _select(
+    db: sqlite3.Connection,
+    customer_id: str,
+    since: float | None,
+    day: int,
+    daily_offers: Sequence[str],
+    *,
+    outcomes: bool,
+) -> History:
+    """Contacts after `since` (none when None), outcomes too if asked, and today's totals
+    of `daily_offers`, in one statement: each statement costs a round through the
+    driver, and a decision makes two of them. One entry more than `MAX_READ` is asked
+    for, to know whether the read was cut off."""
+    parts: list[str] = []
+    params: list[Any] = []
+    if since is not None:
+        parts.append(
+            "SELECT * FROM (SELECT 0, offer, channel, at FROM contacts WHERE customer = ? "
+            "AND at > ? ORDER BY at DESC LIMIT ?)"
+        )
+        params += [customer_id, since, MAX_READ + 1]
+    if outcomes and since is not None:
+        parts.append(
+            "SELECT * FROM (SELECT 1, offer, kind, at FROM outcomes WHERE customer = ? "
+            "AND at > ? ORDER BY at DESC LIMIT ?)"
+        )
+        params += [customer_id, since, MAX_READ + 1]
+    if daily_offers:
+        marks = ", ".join("?" * len(daily_offers))
+        parts.append(
+            f"SELECT 2, offer, '', count FROM day_totals WHERE day = ? AND offer IN ({marks})"
+        )
+        params += [day, *daily_offers]
+    found_contacts: list[Contact] = []
+    found_outcomes: list[Outcome] = []
+    totals = dict.fromkeys(daily_offers, 0)
+    if parts:
+        for kind, offer, detail, value in db.execute(" UNION ALL ".join(parts), params):
+            if kind == 0:
+                found_contacts.append(Contact(offer, detail or None, value))
+            elif kind == 1:
+                found_outcomes.append(Outcome(offer or None, detail, value))
+            else:
+                totals[offer] = int(value)
+    return History(
+        tuple(found_contacts[:MAX_READ]),
+        tuple(found_outcomes[:MAX_READ]),
+        totals,
+        contacts_cut=len(found_contacts) > MAX_READ,
+        outcomes_cut=len(found_outcomes) > MAX_READ,
+    )
+
+
 #: KEYS: contacts zset, decision marker, then one day-total key per contact.
 #: ARGV: now, window, caps (JSON), contacts (JSON), decision id, max read, marker ttl.
 _RECORD_LUA: Final = """
@@ -248,10 +276,12 @@ if redis.call('SET', KEYS[2], '1', 'NX', 'EX', tonumber(ARGV[7])) == false then
   return flags
 end
 local existing = {}
+local cut = false
 if window > 0 then
   local rows = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', '(' .. (now - window),
-                          'WITHSCORES', 'LIMIT', 0, max_read)
-  for i = 1, #rows, 2 do
+                          'WITHSCORES', 'LIMIT', 0, max_read + 1)
+  cut = #rows > 2 * max_read
+  for i = 1, math.min(#rows, 2 * max_read), 2 do
     local offer, channel = string.match(rows[i], '^[^|]*|[^|]*|([^|]*)|([^|]*)$')
     existing[#existing + 1] = {offer, channel, tonumber(rows[i + 1])}
   end
@@ -279,7 +309,7 @@ for i, c in ipairs(contacts) do
           if covers(cap, t[1], t[2]) then used = used + 1 end
         end
       end
-      if used >= cap.count then fits = false break end
+      if used >= cap.count or (cut and cap.scope == 'customer') then fits = false break end
     end
   end
   if fits then
@@ -377,7 +407,7 @@ class RedisHistory:
                 "+inf",
                 f"({since}",
                 start=0,
-                num=MAX_READ,
+                num=MAX_READ + 1,
                 withscores=True,
             )
             pipe.zrevrangebyscore(
@@ -385,7 +415,7 @@ class RedisHistory:
                 "+inf",
                 f"({since}",
                 start=0,
-                num=MAX_READ,
+                num=MAX_READ + 1,
                 withscores=True,
             )
             for key in daily_offers:
@@ -404,7 +434,13 @@ class RedisHistory:
         totals = {
             key: int(value or 0) for key, value in zip(daily_offers, answers[2:], strict=True)
         }
-        return History(tuple(contacts), tuple(outcomes), totals)
+        return History(
+            tuple(contacts[:MAX_READ]),
+            tuple(outcomes[:MAX_READ]),
+            totals,
+            contacts_cut=len(contacts) > MAX_READ,
+            outcomes_cut=len(outcomes) > MAX_READ,
+        )
 
     def record(
         self,

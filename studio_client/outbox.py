@@ -145,27 +145,51 @@ class Outbox:
         An id already waiting for the same path is not queued twice. Returns how many
         items were new. Raises `OutboxFull` (queuing none of them) when they do not fit.
         """
+        return self.add_many([(path, field, items)])
+
+    def add_many(
+        self,
+        groups: Iterable[tuple[str, str, Iterable[tuple[str, Mapping[str, Any]]]]],
+        *,
+        fsync: bool = True,
+    ) -> int:
+        """Queue several batches (``(path, field, pairs)``) in one transaction: all or none.
+
+        With ``fsync=False`` the commit is not fsynced: the items survive the process
+        (a crash, a kill, a restart) but an operating-system crash or a power cut in the
+        next moments may lose them. `StudioClient.decide` queues its reports this way,
+        so a decision costs no disk flush; events are always fsynced.
+        """
+        now = time.time()
         rows = [
-            (path, field, item_id, json.dumps(dict(item), separators=(",", ":")), time.time())
+            (path, field, item_id, json.dumps(dict(item), separators=(",", ":")), now)
+            for path, field, items in groups
             for item_id, item in items
         ]
+        if not rows:
+            return 0
         with self._lock:
-            waiting = self._count()
-            if waiting + len(rows) > self.capacity:
-                raise OutboxFull(waiting, self.capacity, len(rows))
-            self._db.execute("BEGIN IMMEDIATE")
+            if not self._fits(len(rows)):
+                raise OutboxFull(self._count(), self.capacity, len(rows))
+            if not fsync:
+                self._db.execute("PRAGMA synchronous=NORMAL")
             try:
-                before = self._db.total_changes
-                self._db.executemany(
-                    "INSERT OR IGNORE INTO waiting (path, field, item_id, body, queued_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    rows,
-                )
-                added = self._db.total_changes - before
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    before = self._db.total_changes
+                    self._db.executemany(
+                        "INSERT OR IGNORE INTO waiting (path, field, item_id, body, queued_at) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        rows,
+                    )
+                    added = self._db.total_changes - before
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+            finally:
+                if not fsync:
+                    self._db.execute("PRAGMA synchronous=FULL")
         self.start()
         self._wake.set()
         return added
@@ -183,6 +207,15 @@ class Outbox:
                 "SELECT path, item_id, body, code, message, field FROM rejected ORDER BY seq"
             ).fetchall()
         return [Rejection(p, i, json.loads(b), c, m, f) for p, i, b, c, m, f in rows]
+
+    def _fits(self, more: int) -> bool:
+        """Whether `more` items fit. The span of sequence numbers waiting (two index
+        look-ups) bounds the count from above, so a full count, which reads the whole
+        table, is made only near the capacity."""
+        low, high = self._db.execute("SELECT min(seq), max(seq) FROM waiting").fetchone()
+        if low is None or high - low + 1 + more <= self.capacity:
+            return more <= self.capacity
+        return self._count() + more <= self.capacity
 
     def _count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM waiting").fetchone()[0])

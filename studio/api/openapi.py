@@ -567,6 +567,31 @@ def _components() -> dict[str, Any]:
                     },
                 },
             },
+            "ContactReport": {
+                "type": "object",
+                "required": ["stored", "duplicates", "rejected", "results"],
+                "properties": {
+                    "stored": {"type": "integer"},
+                    "duplicates": {"type": "integer"},
+                    "rejected": {"type": "integer"},
+                    "results": {
+                        "type": "array",
+                        "description": "One entry per contact sent, in order: a client drops "
+                        "the stored and duplicate ones and keeps the rejected ones aside.",
+                        "items": {
+                            "type": "object",
+                            "required": ["index", "decision_id", "offer_key", "status"],
+                            "properties": {
+                                "index": {"type": "integer"},
+                                "decision_id": {"type": ["string", "null"]},
+                                "offer_key": {"type": ["string", "null"]},
+                                "status": {"enum": ["stored", "duplicate", "rejected"]},
+                                "error": {"$ref": "#/components/schemas/Error/properties/error"},
+                            },
+                        },
+                    },
+                },
+            },
             "EventBatch": {
                 "type": "object",
                 "required": ["events"],
@@ -1005,24 +1030,8 @@ def _document() -> dict[str, Any]:
                     "responses": _responses(
                         {
                             "200": {
-                                "description": "How many were stored.",
-                                "content": {
-                                    JSON: {
-                                        "schema": {
-                                            "type": "object",
-                                            "required": ["stored", "duplicates", "rejected"],
-                                            "properties": {
-                                                "stored": {"type": "integer"},
-                                                "duplicates": {"type": "integer"},
-                                                "rejected": {"type": "integer"},
-                                                "results": {
-                                                    "type": "array",
-                                                    "items": {"type": "object"},
-                                                },
-                                            },
-                                        }
-                                    }
-                                },
+                                "description": "What happened to each contact.",
+                                "content": {JSON: {"schema": _ref("ContactReport")}},
                             }
                         },
                         "400",
@@ -1038,7 +1047,7 @@ def _document() -> dict[str, Any]:
                     "tags": ["Events"],
                     "summary": "Report decisions made locally",
                     "description": f"Up to {MAX_DECISIONS} decision records per call, as the "
-                    "Python client builds them (`send_decisions`). Each is stored "
+                    "Python client builds them (its outbox sends them). Each is stored "
                     "once per `decision_id` and checked on its own.",
                     "operationId": "reportDecisions",
                     "security": [{"token": ["events:write"]}],

@@ -30,6 +30,7 @@ from dsl.schema import parse_datetime
 from studio.errors import Refusal
 from studio.models import ContactHistory, FeedbackEvent
 from studio.services import gated_offers
+from studio.services.batch_report import BatchReport, refusal_dict
 from studio.services.json_shape import check_object
 
 MAX_REPORTS: Final = 1000
@@ -69,7 +70,7 @@ class DatabaseHistory:
                 ContactHistory.at > _when(since),
             )
             .order_by(ContactHistory.at.desc())
-            .limit(MAX_READ)
+            .limit(MAX_READ + 1)  # one more, to know whether the read was cut off
         ).all()
 
     def _day_totals(self, offers: Iterable[str], now: float) -> dict[str, int]:
@@ -105,15 +106,21 @@ class DatabaseHistory:
     def _read(
         self, customer_id: str, *, since: float, now: float, daily_offers: Sequence[str] = ()
     ) -> History:
-        contacts = tuple(
+        contacts = [
             Contact(r.offer_key, r.channel or None, _seconds(r.at))
             for r in self._rows(customer_id, since, True)
-        )
-        outcomes = tuple(
+        ]
+        outcomes = [
             Outcome(r.offer_key or None, r.kind, _seconds(r.at))
             for r in self._rows(customer_id, since, False)
+        ]
+        return History(
+            tuple(contacts[:MAX_READ]),
+            tuple(outcomes[:MAX_READ]),
+            self._day_totals(daily_offers, now),
+            contacts_cut=len(contacts) > MAX_READ,
+            outcomes_cut=len(outcomes) > MAX_READ,
         )
-        return History(contacts, outcomes, self._day_totals(daily_offers, now))
 
     def record(
         self,
@@ -162,7 +169,12 @@ class DatabaseHistory:
             else []
         )
         fits = accept(
-            contacts, caps, existing, self._day_totals((c.offer for c in contacts), now), now
+            contacts,
+            caps,
+            existing[:MAX_READ],
+            self._day_totals((c.offer for c in contacts), now),
+            now,
+            existing_cut=len(existing) > MAX_READ,
         )
         for index, (contact, ok) in enumerate(zip(contacts, fits, strict=True)):
             if ok:
@@ -230,28 +242,41 @@ def record_event_outcomes(session: Session, rows: Iterable[FeedbackEvent]) -> in
 
 
 @dataclass(frozen=True)
-class ReportResult:
-    stored: int
-    duplicates: int
-    rejected: list[dict[str, Any]]
+class ContactResult:
+    """What happened to one reported contact (its index in the batch)."""
+
+    index: int
+    decision_id: str | None
+    offer_key: str | None
+    status: str
+    error: Refusal | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "stored": self.stored,
-            "duplicates": self.duplicates,
-            "rejected": len(self.rejected),
-            "results": self.rejected,
+        out: dict[str, Any] = {
+            "index": self.index,
+            "decision_id": self.decision_id,
+            "offer_key": self.offer_key,
+            "status": self.status,
         }
+        if self.error is not None:
+            out["error"] = refusal_dict(self.error)
+        return out
+
+
+class ContactReport(BatchReport[ContactResult]):
+    """The answer to one batch of contacts (`studio.services.batch_report`)."""
 
 
 def ingest_reports(
     session: Session, body: Any, *, now: datetime | None = None
-) -> ReportResult | Refusal:
+) -> ContactReport | Refusal:
     """Contacts decided by clients (`POST /api/v1/contacts`), stored once each.
 
     Each report is ``{"decision_id", "customer_id", "offer_key", "channel", "at"}``;
-    a report that does not fit is rejected alone (its index and field are listed). A
-    report dated in the future is stored at the moment it arrives.
+    the answer says, for every one by its index, whether it was stored, a duplicate
+    (already stored under that decision id and offer) or rejected (with the field at
+    fault), so a client's outbox drops exactly the ones answered for. A report dated
+    in the future is stored at the moment it arrives.
     """
     problem = check_object(body, "", allowed=("contacts",), required=("contacts",))
     if problem is not None:
@@ -267,19 +292,30 @@ def ingest_reports(
             kind="too_large",
         )
     now = now or datetime.now(UTC)
-    stored = duplicates = 0
-    rejected: list[dict[str, Any]] = []
+    results: list[ContactResult] = []
     for index, raw in enumerate(reports):
+        given = raw if isinstance(raw, Mapping) else {}
+        decision_id = given.get("decision_id")
+        offer_key = given.get("offer_key")
+        decision_id = decision_id if isinstance(decision_id, str) else None
+        offer_key = offer_key if isinstance(offer_key, str) else None
         why = _report_problem(raw)
         if why is not None:
-            rejected.append(
-                {"index": index, "field": f"contacts[{index}].{why[0]}", "message": why[1]}
+            field = f"contacts[{index}].{why[0]}" if why[0] else f"contacts[{index}]"
+            results.append(
+                ContactResult(
+                    index,
+                    decision_id,
+                    offer_key,
+                    "rejected",
+                    Refusal("invalid_contact", why[1], field=field),
+                )
             )
             continue
         at = min(parse_datetime(raw["at"]) or now, now)
         key = f"offer:{raw['decision_id']}:{raw['offer_key']}"[:200]
         if session.scalar(select(ContactHistory.id).where(ContactHistory.dedupe_key == key)):
-            duplicates += 1
+            results.append(ContactResult(index, decision_id, offer_key, "duplicate"))
             continue
         session.add(
             ContactHistory(
@@ -294,8 +330,8 @@ def ingest_reports(
             )
         )
         session.flush()
-        stored += 1
-    return ReportResult(stored, duplicates, rejected)
+        results.append(ContactResult(index, decision_id, offer_key, "stored"))
+    return ContactReport(results)
 
 
 def _report_problem(raw: Any) -> tuple[str, str] | None:

@@ -83,7 +83,8 @@ def test_a_down_studio_is_asked_at_most_once_per_max_age_while_deciding_locally(
     real_send = offline._send
 
     def counting_send(*args, **kwargs):
-        attempts.append(now[0])
+        if args[0] == "GET":  # a revalidation; the outbox's deliveries are POSTs
+            attempts.append(now[0])
         return real_send(*args, **kwargs)
 
     offline._send = counting_send  # type: ignore[method-assign]
@@ -154,39 +155,57 @@ def stored_event_ids(studio: LiveStudio, event_ids: list[str]) -> list[str]:
         )
 
 
-def test_local_decisions_are_reported_once_and_events_carry_their_id(
+def test_local_decisions_and_their_offers_reach_the_studio_once_and_events_carry_their_id(
     live_studio: LiveStudio, tmp_path: Path
 ) -> None:
+    from sqlalchemy import select
+
+    from studio.db import get_database
+    from studio.models import ContactHistory, Decision, FeedbackEvent
+    from studio_client.client import CONTACTS_PATH, DECISIONS_PATH, contact_id
+
     client = _client(live_studio, tmp_path)
     client.refresh()
-    decision = client.decide(CHECKBOOK)
-    pending = list(client.pending_decisions)
-    assert [p["decision_id"] for p in pending] == [decision["decision_id"]]
-    assert pending[0]["offers"] == [
-        {
-            "ruleset": "retail_banking",
-            "offer": "overdraft_protection",
-            "rule": decision["offers"][0]["rule"],
-        }
-    ]
-    assert client.send_decisions()["stored"] == 1
-    assert client.pending_decisions == []
-    client.pending_decisions = pending  # a retry after a lost answer
-    assert client.send_decisions()["duplicates"] == 1
+    body = {**CHECKBOOK, "customer": {**CHECKBOOK["customer"], "id": "c-reported-once"}}
+    decision = client.decide(body)
+    assert [o["offer"] for o in decision["offers"]] == ["overdraft_protection"]
+    assert decision["policy"]["history"]["decision_id"] == decision["decision_id"]
+    assert client.report_decisions(10), client.outbox.last_error
+    assert client.outbox.rejected() == []
+    # A resend after a lost answer: the same ids again, answered as duplicates and dropped.
+    record = {
+        "decision_id": decision["decision_id"],
+        "bundle_version": decision["bundle"]["version"],
+    }
+    contact = client.contact_reports(body, decision)[0]
+    client.outbox.add_many(
+        [
+            (DECISIONS_PATH, "decisions", [(decision["decision_id"], record)]),
+            (CONTACTS_PATH, "contacts", [(contact_id(contact), contact)]),
+        ]
+    )
+    assert client.report_decisions(10)
+    assert client.outbox.waiting == 0
+    assert client.outbox.rejected() == []
     sent = client.send_events(
         [{"type": "accepted", "offer_key": "overdraft_protection", "decision": decision}]
     )
     assert client.flush(10)
     assert client.outbox.rejected() == []
-    from sqlalchemy import select
-
-    from studio.db import get_database
-    from studio.models import FeedbackEvent
-
     with get_database(live_studio.app).session() as session:
+        decisions = session.scalars(
+            select(Decision.id).where(Decision.id == decision["decision_id"])
+        )
+        contacts = session.execute(
+            select(ContactHistory.offer_key, ContactHistory.source).where(
+                ContactHistory.decision_id == decision["decision_id"]
+            )
+        ).all()
         stored = session.scalars(
             select(FeedbackEvent.decision_id).where(FeedbackEvent.event_id.in_(sent["event_ids"]))
         ).all()
+    assert list(decisions) == [decision["decision_id"]]
+    assert [tuple(c) for c in contacts] == [("overdraft_protection", "client")]
     assert stored == [decision["decision_id"]]
     client.close()
 

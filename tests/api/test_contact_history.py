@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -66,7 +67,7 @@ def test_decide_records_offers_and_a_cap_counts_them_on_the_next_call(
 
 
 def test_a_declined_event_suppresses_the_offer(
-    client: FlaskClient, published: Bundle, auth: dict[str, str]
+    client: FlaskClient, published: Bundle, auth: dict[str, str], session
 ) -> None:
     event = {
         "event_id": "decl-1",
@@ -80,6 +81,12 @@ def test_a_declined_event_suppresses_the_offer(
         assert (
             client.post("/api/v1/events", json={"events": [event]}, headers=auth).status_code == 200
         )
+    outcomes = session.scalar(
+        select(func.count())
+        .select_from(ContactHistory)
+        .where(ContactHistory.customer_id == "c-decliner", ContactHistory.kind == "declined")
+    )
+    assert outcomes == 1
     body = {**REFILL, "customer": {**REFILL["customer"], "id": "c-decliner"}}
     decision = _decide(client, auth, body)
     assert "refill_savings" not in _offers(decision)
@@ -112,13 +119,46 @@ def test_client_reports_are_stored_once_and_counted(
     assert count == 1
 
 
-def test_a_bad_report_is_rejected_alone_naming_the_field(
+def test_a_contact_reported_from_a_clock_ahead_is_stored_at_its_arrival(
+    client: FlaskClient, published: Bundle, auth: dict[str, str], session
+) -> None:
+    report = {
+        "decision_id": "ahead-1",
+        "customer_id": "c-ahead",
+        "offer_key": "refill_savings",
+        "at": "2099-01-01T00:00:00Z",
+    }
+    before = datetime.now(UTC)
+    answer = client.post("/api/v1/contacts", json={"contacts": [report]}, headers=auth)
+    assert answer.get_json()["results"][0]["status"] == "stored"
+    row = session.scalars(
+        select(ContactHistory).where(ContactHistory.decision_id == "ahead-1")
+    ).one()
+    stored = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
+    assert before - timedelta(seconds=1) <= stored <= datetime.now(UTC) + timedelta(seconds=1)
+
+
+def test_a_bad_report_is_rejected_alone_and_every_report_is_answered_by_index(
     client: FlaskClient, published: Bundle, auth: dict[str, str]
 ) -> None:
     good = {"decision_id": "d", "customer_id": "c", "offer_key": "x", "at": "2026-03-01T10:00:00Z"}
     answer = client.post(
-        "/api/v1/contacts", json={"contacts": [good, {**good, "at": "someday"}, 7]}, headers=auth
+        "/api/v1/contacts",
+        json={"contacts": [good, {**good, "decision_id": "e", "at": "someday"}, 7, good]},
+        headers=auth,
     ).get_json()
-    assert (answer["stored"], answer["rejected"]) == (1, 2)
-    assert [r["field"] for r in answer["results"]] == ["contacts[1].at", "contacts[2]."]
+    assert (answer["stored"], answer["duplicates"], answer["rejected"]) == (1, 1, 2)
+    assert [(r["index"], r["status"], r["decision_id"]) for r in answer["results"]] == [
+        (0, "stored", "d"),
+        (1, "rejected", "e"),
+        (2, "rejected", None),
+        (3, "duplicate", "d"),
+    ]
+    assert [r.get("error", {}).get("field") for r in answer["results"]] == [
+        None,
+        "contacts[1].at",
+        "contacts[2]",
+        None,
+    ]
+    assert answer["results"][1]["error"]["code"] == "invalid_contact"
     assert client.post("/api/v1/contacts", json={"contacts": "x"}, headers=auth).status_code == 400

@@ -163,12 +163,41 @@ def test_a_store_that_is_down_denies_capped_offers_by_default() -> None:
     }
 
 
+def test_what_the_caller_sends_never_makes_a_store_that_is_down_look_complete() -> None:
+    body = interaction()
+    body["customer"]["recent_offers"] = [{"offer": "mobile_alerts", "at": "2026-05-30T09:00:00Z"}]
+    decision = runtime().decide(body, channels=(), history=_DownStore())
+    assert decision["offers"] == []
+    assert decision["policy"]["history"]["fallback"] == "deny"
+
+
 def test_a_store_that_is_down_may_be_ignored_and_the_decision_says_so() -> None:
     decision = runtime().decide(
         interaction(), channels=(), history=_DownStore(), on_unavailable="ignore"
     )
     assert _offers(decision) == [("refill_generic", "pharmacy"), ("advisor_consultation", "advice")]
     assert decision["policy"]["history"]["fallback"] == "ignore"
+
+
+class _FailsWhileRecording(MemoryHistory):
+    """Reads fine, then the write (the atomic re-check) times out."""
+
+    name = "flaky"
+
+    def record(self, *args: Any, **kwargs: Any) -> list[bool]:
+        raise HistoryUnavailable("timed out")
+
+
+def test_a_store_that_fails_while_recording_never_lets_a_capped_offer_through() -> None:
+    decision = runtime("limit refill_generic to 1 per customer per 7 days").decide(
+        interaction(), channels=(), history=_FailsWhileRecording()
+    )
+    # The cap could not be re-checked atomically: the capped offer is removed, the
+    # uncapped one stays, and the decision says why.
+    assert _offers(decision) == [("advisor_consultation", "advice")]
+    assert decision["policy"]["history"]["ok"] is False
+    assert decision["policy"]["history"]["fallback"] == "deny"
+    assert [r["offer"] for r in decision["policy"]["removed"]][-1] == "refill_generic"
 
 
 def test_without_a_customer_id_capped_offers_are_not_made() -> None:

@@ -7,7 +7,9 @@ are skipped with that reason and the memory and SQLite stores are still tested.
 
 from __future__ import annotations
 
+import importlib.util
 import multiprocessing
+import socket
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -182,6 +184,20 @@ def test_an_event_from_the_future_counts_as_now(make_store: Callable[[], History
     assert "refill_generic" not in [o["offer"] for o in decision["offers"]]
 
 
+def test_a_decline_from_the_future_suppresses_as_if_it_were_now(
+    make_store: Callable[[], HistoryStore],
+) -> None:
+    store = make_store()
+    # The event's clock is a year ahead: outside no window, so it suppresses today.
+    store.record_outcome("c-1", "ahead", Outcome("refill_generic", "declined", MOMENT + 365 * DAY))
+    decision = runtime().decide(interaction(), channels=(), history=store)
+    assert "refill_generic" not in [o["offer"] for o in decision["offers"]]
+    assert any(
+        r["offer"] == "refill_generic" and r["reason"].startswith("suppressed")
+        for r in decision["policy"]["removed"]
+    )
+
+
 def test_a_huge_history_is_read_only_within_the_window_and_still_caps(
     make_store: Callable[[], HistoryStore],
 ) -> None:
@@ -195,6 +211,28 @@ def test_a_huge_history_is_read_only_within_the_window_and_still_caps(
     assert {c.offer for c in history.contacts} == {"refill_generic"}
     decision = runtime().decide(interaction(), channels=(), history=store)
     assert "refill_generic" not in [o["offer"] for o in decision["offers"]]
+
+
+def test_a_cap_hidden_behind_a_cut_off_read_is_refused_never_exceeded(
+    make_store: Callable[[], HistoryStore],
+) -> None:
+    store = make_store()
+    older = [Contact("refill_generic", "chat", MOMENT - 3 * DAY)]
+    assert store.record("c-1", "older", older, [], MOMENT - 3 * DAY) == [True]
+    newer = [Contact("mobile_alerts", "email", MOMENT - 2 * DAY + i) for i in range(MAX_READ + 5)]
+    assert all(store.record("c-1", "bulk", newer, [], MOMENT - DAY))
+    history = store.read("c-1", since=MOMENT - 7 * DAY, now=MOMENT, daily_offers=())
+    # The refill three days ago is beyond the 10,000 most recent entries a read returns.
+    assert history.contacts_cut
+    assert "refill_generic" not in {c.offer for c in history.contacts}
+    decision = runtime().decide(interaction(), channels=(), history=store)
+    assert "refill_generic" not in [o["offer"] for o in decision["offers"]]
+    assert any(
+        r["offer"] == "refill_generic" and "longer than a read returns" in r["reason"]
+        for r in decision["policy"]["removed"]
+    )
+    fresh = [Contact("refill_generic", "chat", MOMENT)]
+    assert store.record("c-1", "direct", fresh, [WEEK_CAP], MOMENT) == [False]
 
 
 def test_a_locked_sqlite_file_is_unavailable_within_its_timeout(tmp_path: Path) -> None:
@@ -224,6 +262,35 @@ def test_a_redis_that_is_down_denies_capped_offers_within_the_timeout() -> None:
     decision = runtime().decide(interaction(), channels=(), history=store)
     assert decision["offers"] == []
     assert decision["policy"]["history"]["ok"] is False
+
+
+def _silent_server() -> tuple[socket.socket, int]:
+    """A TCP port that accepts connections and never answers (a Redis that hangs)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    return server, int(server.getsockname()[1])
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("redis") is None, reason="the redis package is not installed"
+)
+def test_a_redis_that_never_answers_denies_capped_offers_and_says_so() -> None:
+    server, port = _silent_server()
+    try:
+        store = RedisHistory(f"redis://127.0.0.1:{port}/0", timeout=0.05)
+        decision = runtime().decide(interaction(), channels=(), history=store)
+        history = decision["policy"]["history"]
+        assert (history["ok"], history["fallback"]) == (False, "deny")
+        assert "Timeout" in history["error"] or "timed out" in history["error"]
+        assert decision["offers"] == []  # every offer here is capped or suppressible
+        ignored = runtime().decide(
+            interaction(), channels=(), history=store, on_unavailable="ignore"
+        )
+        assert ignored["policy"]["history"]["fallback"] == "ignore"
+        assert ignored["offers"]
+    finally:
+        server.close()
 
 
 def _decide_many(prefix: str, runs: int, start: Any, results: Any) -> None:
