@@ -432,6 +432,22 @@ class Interaction(Base):
     redacted: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class InteractionAttribute(Base):
+    """One scalar customer attribute of a stored interaction (`tier` = `gold`).
+
+    Written with the interaction by `interaction_store`, so the history search's attribute
+    filter is an index lookup rather than a scan of every JSON body.
+    """
+
+    __tablename__ = "interaction_attributes"
+
+    name: Mapped[str] = mapped_column(String(41), primary_key=True)
+    value: Mapped[str] = mapped_column(String(100), primary_key=True)
+    interaction_row: Mapped[int] = mapped_column(
+        ForeignKey("interactions.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 IMPORT_STATUSES = ("queued", "running", "cancelling", "cancelled", "done", "failed")
 
 

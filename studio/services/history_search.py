@@ -26,7 +26,7 @@ from sqlalchemy import Select, and_, exists, func, literal_column, select, table
 from sqlalchemy.orm import Session
 
 from studio.errors import FieldError
-from studio.models import FeedbackEvent, Interaction, SavedSearch
+from studio.models import FeedbackEvent, Interaction, InteractionAttribute, SavedSearch
 from studio.services.pagination import Page, clamp
 
 PER_PAGE: Final = 25
@@ -142,7 +142,13 @@ def conditions(session: Session, params: SearchParams) -> tuple[list[Any], list[
             )
         else:
             name, value = match.groups()
-            where.append(Interaction.body["customer"][name].as_string() == value)
+            where.append(
+                Interaction.id.in_(
+                    select(InteractionAttribute.interaction_row).where(
+                        InteractionAttribute.name == name, InteractionAttribute.value == value
+                    )
+                )
+            )
     if params.received_offer:
         where.append(
             exists().where(
