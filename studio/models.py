@@ -448,6 +448,25 @@ class InteractionAttribute(Base):
     )
 
 
+class InteractionFacetCount(Base):
+    """How many stored interactions share one day (UTC) and one value of each facet.
+
+    Kept in step by `interaction_store` (on insert and delete), so a history search that
+    filters only by facets and dates counts its matches and facets from these few rows
+    instead of scanning every interaction.
+    """
+
+    __tablename__ = "interaction_facet_counts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    intent: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tone: Mapped[str] = mapped_column(String(32), primary_key=True)
+    resolution: Mapped[str] = mapped_column(String(32), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
 IMPORT_STATUSES = ("queued", "running", "cancelling", "cancelled", "done", "failed")
 
 

@@ -1,4 +1,4 @@
-"""interaction history at scale: a customer-attribute index, FTS kept per batch on SQLite
+"""interaction history at scale: customer-attribute index, facet counts, FTS per batch
 
 Revision ID: 0009_history_speed_bulk_search
 Revises: 0008_surveys
@@ -6,7 +6,8 @@ Create Date: 2026-12-02 06:30:00
 
 `interaction_attributes` holds each interaction's scalar customer attributes (name, value
 as text), so the history search's `tier=gold` filter reads an index instead of every
-JSON body; existing interactions are indexed here. On SQLite the per-row trigger that
+JSON body; `interaction_facet_counts` counts interactions per day and facet values, so a
+search by facets and dates alone counts from it; both are filled for existing rows here. On SQLite the per-row trigger that
 fed the FTS5 index on insert is dropped: `studio.services.interaction_store` inserts a
 batch's text into the index with one statement (the delete and update triggers stay).
 """
@@ -49,7 +50,34 @@ def upgrade() -> None:
             ["interaction_row"],
             unique=False,
         )
-    if op.get_bind().dialect.name == "postgresql":
+    op.create_table(
+        "interaction_facet_counts",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("category", sa.String(length=32), nullable=False),
+        sa.Column("intent", sa.String(length=64), nullable=False),
+        sa.Column("channel", sa.String(length=32), nullable=False),
+        sa.Column("tone", sa.String(length=32), nullable=False),
+        sa.Column("resolution", sa.String(length=32), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "day",
+            "category",
+            "intent",
+            "channel",
+            "tone",
+            "resolution",
+            name=op.f("pk_interaction_facet_counts"),
+        ),
+    )
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    day = "CAST(timezone('UTC', at) AS date)" if postgresql else "date(at)"
+    op.execute(
+        "INSERT INTO interaction_facet_counts (day, category, intent, channel, tone, "
+        f"resolution, n) SELECT {day}, category, intent, channel, tone, resolution, "
+        f"count(*) FROM interactions GROUP BY {day}, category, intent, channel, tone, "
+        "resolution"
+    )
+    if postgresql:
         op.execute(
             "INSERT INTO interaction_attributes (interaction_row, name, value) "
             "SELECT i.id, a.key, a.value FROM interactions i, "
@@ -76,6 +104,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         op.execute(_INSERT_TRIGGER)
+    op.drop_table("interaction_facet_counts")
     with op.batch_alter_table("interaction_attributes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_interaction_attributes_interaction_row"))
     op.drop_table("interaction_attributes")

@@ -14,19 +14,27 @@ batch, not per row:
 Either way a duplicate (an id stored already, or earlier in the batch) is left out by the
 unique index, never an error, and the caller learns which ids were stored. Each stored
 interaction's scalar customer attributes go into `interaction_attributes`, the index the
-history search's `tier=gold` filter reads instead of scanning the JSON bodies.
+history search's `tier=gold` filter reads instead of scanning the JSON bodies, and the
+batch's counts per day and facet values are added to `interaction_facet_counts`, from
+which a search by facets and dates alone is counted. Deleting goes through
+`delete_where`, which takes those counts down again.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any, Final
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any, Final, cast
 
-from sqlalchemy import Connection
+from sqlalchemy import ColumnElement, Connection, Date, Table, delete, func, select
+from sqlalchemy import cast as cast_
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from studio.models import Interaction
+from studio.models import Interaction, InteractionFacetCount
 from studio.services.interaction_rows import Row
 
 _COLUMNS: Final = (
@@ -61,7 +69,59 @@ def store(
     else:
         stored = _store_sqlite(connection, list(unique.values()), import_id, redacted)
     _store_attributes(connection, stored, unique)
-    return set(stored.values())
+    ids = set(stored.values())
+    add_facet_counts(
+        session,
+        Counter(
+            (row.at.date(), row.category, row.intent, row.channel, row.tone, row.resolution)
+            for row in unique.values()
+            if row.interaction_id in ids
+        ),
+    )
+    return ids
+
+
+FacetKey = tuple[date, str, str, str, str, str]
+_FACET_COLUMNS: Final = ("category", "intent", "channel", "tone", "resolution")
+
+
+def add_facet_counts(session: Session, counts: Mapping[FacetKey, int]) -> None:
+    """Add `counts` (negative to take away) to `interaction_facet_counts`."""
+    if not counts:
+        return
+    table = cast(Table, InteractionFacetCount.__table__)
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=["day", *_FACET_COLUMNS], set_={"n": table.c.n + statement.excluded.n}
+    )
+    session.execute(
+        statement,
+        [dict(zip(("day", *_FACET_COLUMNS), key, strict=True), n=n) for key, n in counts.items()],
+    )
+    if any(n < 0 for n in counts.values()):
+        session.execute(table.delete().where(table.c.n <= 0))
+
+
+def delete_where(session: Session, *where: ColumnElement[bool]) -> int:
+    """Delete the interactions matching `where` (their attributes go with them, and the
+    facet counts are taken down); how many were deleted."""
+    columns = [getattr(Interaction, name) for name in _FACET_COLUMNS]
+    if session.get_bind().dialect.name == "postgresql":
+        day: Any = cast_(func.timezone("UTC", Interaction.at), Date)
+    else:
+        day = func.date(Interaction.at)
+    groups = session.execute(
+        select(day, *columns, func.count()).where(*where).group_by(day, *columns)
+    ).all()
+    counts: dict[FacetKey, int] = {}
+    for found in groups:
+        moment = found[0]
+        when = moment if isinstance(moment, date) else date.fromisoformat(str(moment))
+        counts[(when, *found[1:6])] = -int(found[6])  # type: ignore[assignment]
+    result = session.execute(delete(Interaction).where(*where))
+    add_facet_counts(session, counts)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _values(row: Row, import_id: int | None, redacted: bool) -> tuple[Any, ...]:
