@@ -26,7 +26,7 @@ from bundle.replay import load_for_process, merge, replay_bundles, replay_loaded
 from preview.tone import with_inferred_tone
 from studio.job_registry import job
 from studio.models import Backtest, Interaction, utcnow
-from studio.services import bundles, publish, samples
+from studio.services import backtest_value, bundles, publish, samples
 from studio.services.history_search import SearchParams, conditions
 from studio.services.rendered_impact import as_of_today
 
@@ -249,7 +249,7 @@ def run(
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-    return _finish(session, backtest, merge(tallies))
+    return _finish(session, backtest, merge(tallies), before, after)
 
 
 def _run_on_cluster(
@@ -271,15 +271,32 @@ def _run_on_cluster(
         result = replay_on_cluster(client, before, after, paths)
     backtest.total = backtest.done = result["decided"] + result["refused"]
     return _finish(
-        session, backtest, result, where=f" on the Dask cluster ({len(paths)} partitions)"
+        session,
+        backtest,
+        result,
+        before,
+        after,
+        where=f" on the Dask cluster ({len(paths)} partitions)",
     )
 
 
 def _finish(
-    session: Session, backtest: Backtest, result: dict[str, Any], where: str = ""
+    session: Session,
+    backtest: Backtest,
+    result: dict[str, Any],
+    before: dict[str, Any],
+    after: dict[str, Any],
+    where: str = "",
 ) -> Backtest:
     has_history = session.scalar(select(Interaction.id).limit(1)) is not None
-    backtest.result = {**result, "source": "history" if has_history else "samples"}
+    if not has_history:  # examples name the sample (its key opens its preview page)
+        keys = {str(s.body.get("id", "")): s.key for s in samples.all_samples(session)}
+        result["examples"] = [{**e, "key": keys.get(e["id"], e["id"])} for e in result["examples"]]
+    backtest.result = {
+        **result,
+        "source": "history" if has_history else "samples",
+        "value": backtest_value.expected_value(session, result, before, after),
+    }
     backtest.status = "done"
     backtest.message = (
         f"{result['decided']:,} interactions decided{where}; "

@@ -467,6 +467,16 @@ def timeline(
     return sorted(entries, key=lambda e: e.at)
 
 
+def without_text(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of an interaction's body without its raw text (`inquiry.text`), for the
+    roles that do not see it."""
+    out = dict(body)
+    inquiry = out.get("inquiry")
+    if isinstance(inquiry, Mapping):
+        out["inquiry"] = {k: v for k, v in inquiry.items() if k != "text"}
+    return out
+
+
 def interaction(session: Session, interaction_id: str) -> Interaction | None:
     return session.scalar(select(Interaction).where(Interaction.interaction_id == interaction_id))
 
