@@ -118,7 +118,7 @@ def delete_where(session: Session, *where: ColumnElement[bool]) -> int:
     for found in groups:
         moment = found[0]
         when = moment if isinstance(moment, date) else date.fromisoformat(str(moment))
-        counts[(when, *found[1:6])] = -int(found[6])  # type: ignore[assignment]
+        counts[(when, *found[1:6])] = -int(found[6])
     result = session.execute(delete(Interaction).where(*where))
     add_facet_counts(session, counts)
     return int(getattr(result, "rowcount", 0) or 0)
