@@ -252,13 +252,19 @@ def search(
         )
         counts = {}
     page = clamp(page, total=total, per_page=per_page)
-    rows = session.execute(
+    listed = (
         select(*_COLUMNS)
         .where(*where)
         .order_by(Interaction.at.desc(), Interaction.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
+    if counted is not None and where and _common(session, total):
+        # Many matches: walking the date index newest first finds a page in a few hundred
+        # rows, where SQLite would otherwise read every match through a facet's index and
+        # sort them all (PostgreSQL's planner weighs this itself).
+        listed = listed.with_hint(Interaction, "INDEXED BY ix_interactions_at", "sqlite")
+    rows = session.execute(listed)
     if counted is None and facets and total:
         counts = facet_counts(session, where)
     return SearchResult([_hit(r, raw_text) for r in rows], page, per_page, total, facets=counts)
@@ -290,6 +296,12 @@ def _from_facet_counts(
     ).all()
     total = sum(int(row[-1]) for row in rows)
     return total, (_add_up(rows) if facets and total else {})
+
+
+def _common(session: Session, total: int) -> bool:
+    """Whether `total` matches are at least 1% of every stored interaction."""
+    everything = session.scalar(select(func.sum(InteractionFacetCount.n))) or 0
+    return total * 100 >= int(everything)
 
 
 #: Above this many distinct (category, intent, channel, tone, resolution) combinations the
