@@ -467,6 +467,23 @@ class InteractionFacetCount(Base):
     n: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class InteractionAttributeCount(Base):
+    """`InteractionFacetCount` split further by one customer attribute (`tier` = `gold`),
+    so a search by an attribute, facets and dates is counted without a scan."""
+
+    __tablename__ = "interaction_attribute_counts"
+
+    name: Mapped[str] = mapped_column(String(41), primary_key=True)
+    value: Mapped[str] = mapped_column(String(100), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    intent: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tone: Mapped[str] = mapped_column(String(32), primary_key=True)
+    resolution: Mapped[str] = mapped_column(String(32), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
 IMPORT_STATUSES = ("queued", "running", "cancelling", "cancelled", "done", "failed")
 
 

@@ -99,11 +99,42 @@ def upgrade() -> None:
             "AND a.type IN ('text', 'integer', 'real', 'true', 'false') "
             "AND length(CAST(a.atom AS TEXT)) BETWEEN 1 AND 100"
         )
+    op.create_table(
+        "interaction_attribute_counts",
+        sa.Column("name", sa.String(length=41), nullable=False),
+        sa.Column("value", sa.String(length=100), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("category", sa.String(length=32), nullable=False),
+        sa.Column("intent", sa.String(length=64), nullable=False),
+        sa.Column("channel", sa.String(length=32), nullable=False),
+        sa.Column("tone", sa.String(length=32), nullable=False),
+        sa.Column("resolution", sa.String(length=32), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "name",
+            "value",
+            "day",
+            "category",
+            "intent",
+            "channel",
+            "tone",
+            "resolution",
+            name=op.f("pk_interaction_attribute_counts"),
+        ),
+    )
+    op.execute(
+        "INSERT INTO interaction_attribute_counts (name, value, day, category, intent, "
+        f"channel, tone, resolution, n) SELECT a.name, a.value, {day}, category, intent, "
+        "channel, tone, resolution, count(*) FROM interaction_attributes a JOIN "
+        "interactions ON interactions.id = a.interaction_row GROUP BY a.name, a.value, "
+        f"{day}, category, intent, channel, tone, resolution"
+    )
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         op.execute(_INSERT_TRIGGER)
+    op.drop_table("interaction_attribute_counts")
     op.drop_table("interaction_facet_counts")
     with op.batch_alter_table("interaction_attributes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_interaction_attributes_interaction_row"))

@@ -30,6 +30,7 @@ from studio.models import (
     FeedbackEvent,
     Interaction,
     InteractionAttribute,
+    InteractionAttributeCount,
     InteractionFacetCount,
     SavedSearch,
 )
@@ -270,20 +271,29 @@ def search(
     return SearchResult([_hit(r, raw_text) for r in rows], page, per_page, total, facets=counts)
 
 
-#: What a search may ask for and still be counted from `interaction_facet_counts`.
-_COUNTED_PARAMS: Final = frozenset({*FACETS, "date_from", "date_to"})
+#: What a search may ask for and still be counted from the kept counts.
+_COUNTED_PARAMS: Final = frozenset({*FACETS, "date_from", "date_to", "attribute"})
 
 
 def _from_facet_counts(
     session: Session, params: SearchParams, facets: bool
 ) -> tuple[int, dict[str, list[tuple[str, int]]]] | None:
-    """The total and facets of a search by facets and dates alone, from the counts kept
-    per day and facet values (a few thousand rows, whatever the history's size); None
-    when the search asks for anything else (text, a customer, an attribute, events)."""
+    """The total and facets of a search by facets, dates and at most one customer
+    attribute, from the counts kept per day and facet values (`interaction_facet_counts`,
+    or `interaction_attribute_counts` for an attribute): a few thousand rows whatever the
+    history's size. None when the search asks for anything else (text, a customer,
+    events)."""
     if not set(params.to_args()) <= _COUNTED_PARAMS:
         return None
-    table = InteractionFacetCount
-    where: list[Any] = [
+    table: Any = InteractionFacetCount
+    where: list[Any] = []
+    if params.attribute:
+        match = ATTRIBUTE_RE.match(params.attribute)
+        if match is None:
+            return None
+        table = InteractionAttributeCount
+        where += [table.name == match.group(1), table.value == match.group(2)]
+    where += [
         getattr(table, name) == getattr(params, name) for name in FACETS if getattr(params, name)
     ]
     if params.date_from:

@@ -34,7 +34,12 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from studio.models import Interaction, InteractionFacetCount
+from studio.models import (
+    Interaction,
+    InteractionAttribute,
+    InteractionAttributeCount,
+    InteractionFacetCount,
+)
 from studio.services.interaction_rows import Row
 
 _COLUMNS: Final = (
@@ -70,34 +75,41 @@ def store(
         stored = _store_sqlite(connection, list(unique.values()), import_id, redacted)
     _store_attributes(connection, stored, unique)
     ids = set(stored.values())
-    add_facet_counts(
+    kept = [row for row in unique.values() if row.interaction_id in ids]
+    add_counts(session, Counter(_facet_key(row) for row in kept))
+    add_counts(
         session,
-        Counter(
-            (row.at.date(), row.category, row.intent, row.channel, row.tone, row.resolution)
-            for row in unique.values()
-            if row.interaction_id in ids
-        ),
+        Counter((name, value, *_facet_key(row)) for row in kept for name, value in row.attributes),
+        attributes=True,
     )
     return ids
 
 
-FacetKey = tuple[date, str, str, str, str, str]
 _FACET_COLUMNS: Final = ("category", "intent", "channel", "tone", "resolution")
 
 
-def add_facet_counts(session: Session, counts: Mapping[FacetKey, int]) -> None:
-    """Add `counts` (negative to take away) to `interaction_facet_counts`."""
+def _facet_key(row: Row) -> tuple[Any, ...]:
+    return (row.at.date(), row.category, row.intent, row.channel, row.tone, row.resolution)
+
+
+def add_counts(
+    session: Session, counts: Mapping[tuple[Any, ...], int], *, attributes: bool = False
+) -> None:
+    """Add `counts` (negative to take away) to `interaction_facet_counts`, keyed by
+    (day, the five facets), or with `attributes` to `interaction_attribute_counts`, keyed
+    by (name, value, day, the five facets)."""
     if not counts:
         return
-    table = cast(Table, InteractionFacetCount.__table__)
+    model = InteractionAttributeCount if attributes else InteractionFacetCount
+    table = cast(Table, model.__table__)
+    keys = ("name", "value", "day", *_FACET_COLUMNS) if attributes else ("day", *_FACET_COLUMNS)
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(table)
     statement = statement.on_conflict_do_update(
-        index_elements=["day", *_FACET_COLUMNS], set_={"n": table.c.n + statement.excluded.n}
+        index_elements=list(keys), set_={"n": table.c.n + statement.excluded.n}
     )
     session.execute(
-        statement,
-        [dict(zip(("day", *_FACET_COLUMNS), key, strict=True), n=n) for key, n in counts.items()],
+        statement, [dict(zip(keys, key, strict=True), n=n) for key, n in counts.items()]
     )
     if any(n < 0 for n in counts.values()):
         session.execute(table.delete().where(table.c.n <= 0))
@@ -105,22 +117,32 @@ def add_facet_counts(session: Session, counts: Mapping[FacetKey, int]) -> None:
 
 def delete_where(session: Session, *where: ColumnElement[bool]) -> int:
     """Delete the interactions matching `where` (their attributes go with them, and the
-    facet counts are taken down); how many were deleted."""
+    counts are taken down); how many were deleted."""
     columns = [getattr(Interaction, name) for name in _FACET_COLUMNS]
     if session.get_bind().dialect.name == "postgresql":
         day: Any = cast_(func.timezone("UTC", Interaction.at), Date)
     else:
         day = func.date(Interaction.at)
-    groups = session.execute(
-        select(day, *columns, func.count()).where(*where).group_by(day, *columns)
-    ).all()
-    counts: dict[FacetKey, int] = {}
-    for found in groups:
-        moment = found[0]
-        when = moment if isinstance(moment, date) else date.fromisoformat(str(moment))
-        counts[(when, *found[1:6])] = -int(found[6])
+
+    def taken(*extra: Any, joined: bool = False) -> dict[tuple[Any, ...], int]:
+        query = select(*extra, day, *columns, func.count()).where(*where)
+        if joined:
+            query = query.join(
+                InteractionAttribute, InteractionAttribute.interaction_row == Interaction.id
+            )
+        out: dict[tuple[Any, ...], int] = {}
+        for found in session.execute(query.group_by(*extra, day, *columns)):
+            *key, n = found
+            at = key[len(extra)]
+            key[len(extra)] = at if isinstance(at, date) else date.fromisoformat(str(at))
+            out[tuple(key)] = -int(n)
+        return out
+
+    facets = taken()
+    attributes = taken(InteractionAttribute.name, InteractionAttribute.value, joined=True)
     result = session.execute(delete(Interaction).where(*where))
-    add_facet_counts(session, counts)
+    add_counts(session, facets)
+    add_counts(session, attributes, attributes=True)
     return int(getattr(result, "rowcount", 0) or 0)
 
 

@@ -121,7 +121,7 @@ def _scanned(session: Session, params: SearchParams) -> tuple[int, dict]:
     return total, history_search.facet_counts(session, where)
 
 
-def test_searches_by_facets_and_dates_count_exactly_what_a_scan_counts_after_deletes(
+def test_searches_by_facets_attributes_and_dates_count_exactly_what_a_scan_counts_after_deletes(
     session: Session, tmp_path: Path
 ) -> None:
     from datetime import UTC, datetime
@@ -135,6 +135,8 @@ def test_searches_by_facets_and_dates_count_exactly_what_a_scan_counts_after_del
         {"intent": "refill", "resolution": "confirmed"},
         {"date_from": "2026-11-10", "date_to": "2026-11-20"},
         {"category": "diagnostic", "date_from": "2026-11-25"},
+        {"attribute": "tier=gold"},
+        {"attribute": "tier=silver", "channel": "chat", "date_to": "2026-11-28"},
     ]
     for args in asks:
         params = SearchParams.from_args(args)
