@@ -290,7 +290,11 @@ def _finish(
 ) -> Backtest:
     has_history = session.scalar(select(Interaction.id).limit(1)) is not None
     if not has_history:  # examples name the sample (its key opens its preview page)
-        keys = {str(s.body.get("id", "")): s.key for s in samples.all_samples(session)}
+        keys = {
+            str(s.body.get("id", "")): s.key
+            for s in samples.all_samples(session)
+            if isinstance(s.body, dict)
+        }
         result["examples"] = [{**e, "key": keys.get(e["id"], e["id"])} for e in result["examples"]]
     backtest.result = {
         **result,
