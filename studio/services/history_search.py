@@ -118,14 +118,23 @@ def _day(value: str, name: str, problems: list[FieldError]) -> date | None:
         return None
 
 
-def conditions(session: Session, params: SearchParams) -> tuple[list[Any], list[FieldError]]:
-    """The WHERE clauses for `params`, and the problems with what was asked."""
+def conditions(
+    session: Session, params: SearchParams, *, by_date: bool = False
+) -> tuple[list[Any], list[FieldError]]:
+    """The WHERE clauses for `params`, and the problems with what was asked.
+
+    `by_date` words the facet and attribute clauses so that no index serves them
+    (`channel || ''`, the attribute as a correlated EXISTS): the database then walks the date index newest first and
+    checks each row, which finds a page of a broad search in a few hundred rows instead of
+    reading every match through the facet's index and sorting them all.
+    """
     problems: list[FieldError] = []
     where: list[Any] = []
     for name in FACETS:
         value = getattr(params, name)
         if value:
-            where.append(getattr(Interaction, name) == value)
+            column = getattr(Interaction, name)
+            where.append((column.concat("") if by_date else column) == value)
     start, end = (
         _day(params.date_from, "date_from", problems),
         _day(params.date_to, "date_to", problems),
@@ -149,13 +158,15 @@ def conditions(session: Session, params: SearchParams) -> tuple[list[Any], list[
             )
         else:
             name, value = match.groups()
-            where.append(
-                Interaction.id.in_(
-                    select(InteractionAttribute.interaction_row).where(
-                        InteractionAttribute.name == name, InteractionAttribute.value == value
-                    )
+            named = (InteractionAttribute.name == name, InteractionAttribute.value == value)
+            if by_date:  # probe the attribute index row by row, newest first
+                where.append(
+                    exists().where(*named, InteractionAttribute.interaction_row == Interaction.id)
                 )
-            )
+            else:
+                where.append(
+                    Interaction.id.in_(select(InteractionAttribute.interaction_row).where(*named))
+                )
     if params.received_offer:
         where.append(
             exists().where(
@@ -253,19 +264,15 @@ def search(
         )
         counts = {}
     page = clamp(page, total=total, per_page=per_page)
-    listed = (
+    if counted is not None and where and _common(session, total):
+        where, _problems = conditions(session, params, by_date=True)
+    rows = session.execute(
         select(*_COLUMNS)
         .where(*where)
         .order_by(Interaction.at.desc(), Interaction.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
-    if counted is not None and where and _common(session, total):
-        # Many matches: walking the date index newest first finds a page in a few hundred
-        # rows, where SQLite would otherwise read every match through a facet's index and
-        # sort them all (PostgreSQL's planner weighs this itself).
-        listed = listed.with_hint(Interaction, "INDEXED BY ix_interactions_at", "sqlite")
-    rows = session.execute(listed)
     if counted is None and facets and total:
         counts = facet_counts(session, where)
     return SearchResult([_hit(r, raw_text) for r in rows], page, per_page, total, facets=counts)
