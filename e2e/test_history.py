@@ -127,3 +127,14 @@ def test_upload_watch_progress_search_timeline_and_review_backtest(
     )
     expect(backtest).to_contain_text("decisions change")
     expect(backtest.locator(".backtest-changed strong")).not_to_have_text("0")
+
+    example = backtest.locator("h2:has-text('Decisions that change') + ul a").first
+    example.click()
+    expect(page).to_have_url(re.compile(r"/history/i/[^/]+/preview\?backtest=\d+$"))
+    expect(
+        page.get_by_role("heading", name=re.compile(r"^Preview of interaction "))
+    ).to_be_visible()
+    expect(page.locator("#preview-sample")).to_contain_text("From history:")
+    expect(page.locator("#preview-result")).to_be_visible()
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.screenshot(path=str(tmp_path / "history-preview.png"), full_page=True)

@@ -432,6 +432,58 @@ class Interaction(Base):
     redacted: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class InteractionAttribute(Base):
+    """One scalar customer attribute of a stored interaction (`tier` = `gold`).
+
+    Written with the interaction by `interaction_store`, so the history search's attribute
+    filter is an index lookup rather than a scan of every JSON body.
+    """
+
+    __tablename__ = "interaction_attributes"
+
+    name: Mapped[str] = mapped_column(String(41), primary_key=True)
+    value: Mapped[str] = mapped_column(String(100), primary_key=True)
+    interaction_row: Mapped[int] = mapped_column(
+        ForeignKey("interactions.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class InteractionFacetCount(Base):
+    """How many stored interactions share one day (UTC) and one value of each facet.
+
+    Kept in step by `interaction_store` (on insert and delete), so a history search that
+    filters only by facets and dates counts its matches and facets from these few rows
+    instead of scanning every interaction.
+    """
+
+    __tablename__ = "interaction_facet_counts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    intent: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tone: Mapped[str] = mapped_column(String(32), primary_key=True)
+    resolution: Mapped[str] = mapped_column(String(32), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InteractionAttributeCount(Base):
+    """`InteractionFacetCount` split further by one customer attribute (`tier` = `gold`),
+    so a search by an attribute, facets and dates is counted without a scan."""
+
+    __tablename__ = "interaction_attribute_counts"
+
+    name: Mapped[str] = mapped_column(String(41), primary_key=True)
+    value: Mapped[str] = mapped_column(String(100), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    intent: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tone: Mapped[str] = mapped_column(String(32), primary_key=True)
+    resolution: Mapped[str] = mapped_column(String(32), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
 IMPORT_STATUSES = ("queued", "running", "cancelling", "cancelled", "done", "failed")
 
 

@@ -21,6 +21,7 @@ from studio.api.body import MAX_BODY_BYTES
 from studio.services.api_tokens import SCOPE_LABELS, SCOPES
 from studio.services.decision_log import MAX_DECISIONS
 from studio.services.events import EVENT_TYPES, MAX_EVENTS, MAX_PAYLOAD_BYTES, TEXT_LIMITS
+from studio.services.interaction_ingest import MAX_INTERACTIONS
 from studio.services.messages import MAX_RESPONSE_CHARS
 
 VERSION: Final = "1.0.0"
@@ -567,6 +568,49 @@ def _components() -> dict[str, Any]:
                     },
                 },
             },
+            "InteractionBatch": {
+                "type": "object",
+                "required": ["interactions"],
+                "additionalProperties": False,
+                "properties": {
+                    "interactions": {
+                        "type": "array",
+                        "maxItems": MAX_INTERACTIONS,
+                        "description": "Interactions shaped like a line of a history import "
+                        "(`id`, `at`, `inquiry`, `tone`, `customer`, `data`), checked "
+                        "against the current interaction schema.",
+                        "items": {"type": "object"},
+                    },
+                    "redact": {
+                        "type": "boolean",
+                        "default": False,
+                        "description": "Replace emails, card numbers and phone numbers in "
+                        "every text value before storing, as the import's Redact option.",
+                    },
+                },
+            },
+            "InteractionReport": {
+                "type": "object",
+                "required": ["stored", "duplicates", "rejected", "results"],
+                "properties": {
+                    "stored": {"type": "integer"},
+                    "duplicates": {"type": "integer"},
+                    "rejected": {"type": "integer"},
+                    "results": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["index", "interaction_id", "status"],
+                            "properties": {
+                                "index": {"type": "integer"},
+                                "interaction_id": {"type": ["string", "null"]},
+                                "status": {"enum": ["stored", "duplicate", "rejected"]},
+                                "error": {"$ref": "#/components/schemas/Error/properties/error"},
+                            },
+                        },
+                    },
+                },
+            },
             "ContactReport": {
                 "type": "object",
                 "required": ["stored", "duplicates", "rejected", "results"],
@@ -744,6 +788,11 @@ def _document() -> dict[str, Any]:
             },
             {"name": "Decisions", "description": "Ask the studio to decide on a bundle."},
             {"name": "Events", "description": "Feedback from the systems that showed offers."},
+            {
+                "name": "History",
+                "description": "Interactions from downstream systems, added to the "
+                "interaction history (opt-in per token).",
+            },
             {
                 "name": "Messages",
                 "description": "A service response opened for the customer "
@@ -944,6 +993,58 @@ def _document() -> dict[str, Any]:
                             "200": {
                                 "description": "What happened to each event.",
                                 "content": {JSON: {"schema": _ref("EventReport")}},
+                            }
+                        },
+                        "400",
+                        "401",
+                        "403",
+                        "413",
+                        "415",
+                    ),
+                }
+            },
+            "/api/v1/interactions": {
+                "post": {
+                    "tags": ["History"],
+                    "summary": "Send interactions to the history",
+                    "description": f"Up to {MAX_INTERACTIONS} interactions per call, for tokens "
+                    "given the `interactions:write` scope. Each is checked like a row of a "
+                    "history import, stored once per `id` (a retried batch is safe) and "
+                    "reported on its own in `results`: a bad interaction does not refuse "
+                    "the good ones.",
+                    "operationId": "sendInteractions",
+                    "security": [{"token": ["interactions:write"]}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            JSON: {
+                                "schema": _ref("InteractionBatch"),
+                                "example": {
+                                    "interactions": [
+                                        {
+                                            "id": "crm-2026-000123",
+                                            "at": "2026-11-20T10:15:00Z",
+                                            "inquiry": {
+                                                "category": "transactional",
+                                                "intent": "order_checkbook",
+                                                "channel": "chat",
+                                                "resolution": "confirmed",
+                                                "text": "I need new checks please",
+                                            },
+                                            "tone": {"label": "neutral", "score": 0.1},
+                                            "customer": {"id": "c-1001", "tier": "gold"},
+                                        }
+                                    ],
+                                    "redact": True,
+                                },
+                            }
+                        },
+                    },
+                    "responses": _responses(
+                        {
+                            "200": {
+                                "description": "What happened to each interaction.",
+                                "content": {JSON: {"schema": _ref("InteractionReport")}},
                             }
                         },
                         "400",

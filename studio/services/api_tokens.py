@@ -23,12 +23,16 @@ from studio import audit
 from studio.errors import FieldError, ValidationFailed
 from studio.models import ApiToken, User
 
-SCOPES: Final = ("bundles:read", "decide", "events:write", "messages:write")
+SCOPES: Final = ("bundles:read", "decide", "events:write", "messages:write", "interactions:write")
+#: What a new token's form offers ticked: `interactions:write` (adding to the interaction
+#: history) is opt-in, given only to the systems that should write history.
+DEFAULT_SCOPES: Final = ("bundles:read", "decide", "events:write", "messages:write")
 SCOPE_LABELS: Final = {
     "bundles:read": "Fetch signed bundles and public keys",
     "decide": "Ask the studio for decisions",
     "events:write": "Send feedback events and report decisions",
     "messages:write": "Open customer messages (the /m/<token> page)",
+    "interactions:write": "Send interactions to the history (checked and stored like an import)",
 }
 TOKEN_PREFIX: Final = "pst_"
 PREFIX_LENGTH: Final = 12

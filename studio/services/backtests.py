@@ -12,20 +12,21 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from bundle.replay import merge, replay_bundles
+from bundle.replay import load_for_process, merge, replay_bundles, replay_loaded
 from preview.tone import with_inferred_tone
 from studio.job_registry import job
 from studio.models import Backtest, Interaction, utcnow
-from studio.services import bundles, publish, samples
+from studio.services import backtest_value, bundles, publish, samples
 from studio.services.history_search import SearchParams, conditions
 from studio.services.rendered_impact import as_of_today
 
@@ -125,12 +126,25 @@ def slice_rows(session: Session, params: SearchParams) -> Iterator[dict[str, Any
             yield as_of_today(filled, now)
         return
     where, _problems = conditions(session, params)
-    yield from session.scalars(
-        select(Interaction.body)
-        .where(*where)
-        .order_by(Interaction.at, Interaction.id)
-        .execution_options(yield_per=CHUNK)
-    )
+    after: list[Any] = []
+    while True:  # a page at a time, by (at, id): the job commits between pages
+        page = session.execute(
+            select(Interaction.at, Interaction.id, Interaction.body)
+            .where(*where, *after)
+            .order_by(Interaction.at, Interaction.id)
+            .limit(CHUNK)
+        ).all()
+        for row in page:
+            yield row.body
+        if len(page) < CHUNK:
+            return
+        last = page[-1]
+        after = [
+            or_(
+                Interaction.at > last.at,
+                and_(Interaction.at == last.at, Interaction.id > last.id),
+            )
+        ]
 
 
 def _chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
@@ -142,6 +156,29 @@ def _chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str
             chunk = []
     if chunk:
         yield chunk
+
+
+def slice_size(session: Session, params: SearchParams) -> int:
+    """How many interactions the slice holds (the samples when history is empty)."""
+    if session.scalar(select(Interaction.id).limit(1)) is None:
+        return len(samples.all_samples(session))
+    where, _problems = conditions(session, params)
+    return int(session.scalar(select(func.count()).select_from(Interaction).where(*where)) or 0)
+
+
+def _in_pool(
+    pool: ProcessPoolExecutor, chunks: Iterator[list[dict[str, Any]]], ahead: int
+) -> Iterator[dict[str, Any]]:
+    """Tallies of the chunks decided in `pool`, in order, with at most `ahead` chunks sent
+    and not yet answered: the slice is read as the pool goes, so memory stays bounded
+    however large it is (`Executor.map` would read every chunk first)."""
+    waiting: deque[Future[dict[str, Any]]] = deque()
+    for chunk in chunks:
+        waiting.append(pool.submit(replay_loaded, chunk))
+        if len(waiting) >= ahead:
+            yield waiting.popleft().result()
+    while waiting:
+        yield waiting.popleft().result()
 
 
 def dask_scheduler() -> str | None:
@@ -182,14 +219,18 @@ def run(
             scheduler,
             partitions_folder or Path(tempfile.mkdtemp(prefix="backtest-")),
         )
-    chunks = list(_chunks(slice_rows(session, params), chunk_size))
-    backtest.total = sum(len(c) for c in chunks)
+    backtest.total = slice_size(session, params)
     session.commit()
     tallies: list[dict[str, Any]] = []
-    pool = ProcessPoolExecutor(processes) if processes > 1 else None
+    chunks = _chunks(slice_rows(session, params), chunk_size)
+    pool = (
+        ProcessPoolExecutor(processes, initializer=load_for_process, initargs=(before, after))
+        if processes > 1
+        else None
+    )
     try:
         results = (
-            pool.map(replay_bundles, [before] * len(chunks), [after] * len(chunks), chunks)
+            _in_pool(pool, chunks, ahead=2 * processes)
             if pool is not None
             else (replay_bundles(before, after, c) for c in chunks)
         )
@@ -208,7 +249,7 @@ def run(
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-    return _finish(session, backtest, merge(tallies))
+    return _finish(session, backtest, merge(tallies), before, after)
 
 
 def _run_on_cluster(
@@ -230,15 +271,36 @@ def _run_on_cluster(
         result = replay_on_cluster(client, before, after, paths)
     backtest.total = backtest.done = result["decided"] + result["refused"]
     return _finish(
-        session, backtest, result, where=f" on the Dask cluster ({len(paths)} partitions)"
+        session,
+        backtest,
+        result,
+        before,
+        after,
+        where=f" on the Dask cluster ({len(paths)} partitions)",
     )
 
 
 def _finish(
-    session: Session, backtest: Backtest, result: dict[str, Any], where: str = ""
+    session: Session,
+    backtest: Backtest,
+    result: dict[str, Any],
+    before: dict[str, Any],
+    after: dict[str, Any],
+    where: str = "",
 ) -> Backtest:
     has_history = session.scalar(select(Interaction.id).limit(1)) is not None
-    backtest.result = {**result, "source": "history" if has_history else "samples"}
+    if not has_history:  # examples name the sample (its key opens its preview page)
+        keys = {
+            str(s.body.get("id", "")): s.key
+            for s in samples.all_samples(session)
+            if isinstance(s.body, dict)
+        }
+        result["examples"] = [{**e, "key": keys.get(e["id"], e["id"])} for e in result["examples"]]
+    backtest.result = {
+        **result,
+        "source": "history" if has_history else "samples",
+        "value": backtest_value.expected_value(session, result, before, after),
+    }
     backtest.status = "done"
     backtest.message = (
         f"{result['decided']:,} interactions decided{where}; "

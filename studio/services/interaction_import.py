@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from studio.job_registry import job
 from studio.models import Interaction, InteractionImport, InteractionImportProblem, utcnow
-from studio.services import rulesets
+from studio.services import interaction_store, rulesets
 from studio.services.interaction_files import (
     Lines,
     Record,
@@ -39,7 +38,7 @@ from studio.services.interaction_files import (
     json_records,
     read_header,
 )
-from studio.services.interaction_rows import RowChecker, check_header, row_of
+from studio.services.interaction_rows import Row, RowChecker, check_header, row_of
 from studio.services.redaction import redact_body
 
 BATCH: Final = 2_000
@@ -124,7 +123,7 @@ def progress_fraction(record: InteractionImport) -> float:
 
 @dataclass
 class _Batch:
-    rows: list[dict[str, Any]]
+    rows: list[Row]
     problems: list[dict[str, Any]]
     end_offset: int
     line: int
@@ -245,24 +244,7 @@ def _batches(
                     stored_problems += 1
         else:
             assert item.body is not None
-            body = redact_body(item.body) if redact else item.body
-            row = row_of(body)
-            batch.rows.append(
-                {
-                    "interaction_id": row.interaction_id,
-                    "customer_id": row.customer_id,
-                    "at": row.at,
-                    "category": row.category,
-                    "intent": row.intent,
-                    "channel": row.channel,
-                    "tone": row.tone,
-                    "resolution": row.resolution,
-                    "text": row.text,
-                    "body": row.body,
-                    "import_id": record.id,
-                    "redacted": redact,
-                }
-            )
+            batch.rows.append(row_of(redact_body(item.body) if redact else item.body))
         batch.end_offset, batch.line = item.end_offset, item.line
         if len(batch.rows) + batch.failed >= size:
             yield batch
@@ -271,95 +253,18 @@ def _batches(
         yield batch
 
 
-_COLUMNS: Final = (
-    "interaction_id",
-    "customer_id",
-    "at",
-    "category",
-    "intent",
-    "channel",
-    "tone",
-    "resolution",
-    "text",
-    "body",
-    "import_id",
-    "redacted",
-)
-
-
-def _insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert through the driver's executemany: the same values SQLAlchemy would bind
-    (its own bind processors, JSON text, a cast on PostgreSQL), without its per-row cost.
-    Rows whose interaction id is taken meanwhile are left out, not errors."""
-    connection = session.connection()
-    dialect = connection.dialect
-    table = Interaction.__table__
-    processors = {
-        name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        for name in _COLUMNS
-        if name not in ("body", "text")
-    }
-    columns = ", ".join(_COLUMNS)
-    if dialect.name == "postgresql":
-        values = ", ".join("CAST(%s AS JSON)" if c == "body" else "%s" for c in _COLUMNS)
-    else:
-        values = ", ".join("?" for _ in _COLUMNS)
-    sql = (
-        f"INSERT INTO interactions ({columns}) VALUES ({values}) "
-        "ON CONFLICT (interaction_id) DO NOTHING"
-    )
-    dumps = json.dumps
-    params = []
-    for row in rows:
-        item = []
-        for name in _COLUMNS:
-            value = row[name]
-            if name == "body":
-                value = dumps(value, ensure_ascii=False)
-            else:
-                processor = processors.get(name)
-                if processor is not None:
-                    value = processor(value)
-            item.append(value)
-        params.append(tuple(item))
-    connection.exec_driver_sql(sql, params)
-
-
 def _store(session: Session, record: InteractionImport, batch: _Batch, raw_position: int) -> None:
-    fresh = _without_duplicates(session, batch.rows)
-    if fresh:
-        _insert_rows(session, fresh)
+    stored = interaction_store.store(
+        session, batch.rows, import_id=record.id, redacted=record.redact
+    )
     if batch.problems:
         session.execute(cast(Table, InteractionImportProblem.__table__).insert(), batch.problems)
-    record.imported += len(fresh)
-    record.duplicates += len(batch.rows) - len(fresh)
+    record.imported += len(stored)
+    record.duplicates += len(batch.rows) - len(stored)
     record.failed += batch.failed
     record.byte_offset, record.line = batch.end_offset, batch.line
     record.read_bytes = min(raw_position, record.size_bytes)
     record.updated_at = utcnow()
-
-
-def _without_duplicates(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows whose interaction id is neither stored already nor earlier in the batch."""
-    if not rows:
-        return []
-    ids = list({row["interaction_id"] for row in rows})
-    taken: set[str] = set()
-    for start in range(0, len(ids), 1000):
-        taken.update(
-            session.scalars(
-                select(Interaction.interaction_id).where(
-                    Interaction.interaction_id.in_(ids[start : start + 1000])
-                )
-            )
-        )
-    out = []
-    for row in rows:
-        if row["interaction_id"] in taken:
-            continue
-        taken.add(row["interaction_id"])
-        out.append(row)
-    return out
 
 
 def _summary(record: InteractionImport) -> str:

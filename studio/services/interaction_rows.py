@@ -9,7 +9,8 @@ refuses, so every refusal is worded by the schema and a valid row costs a few µ
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -39,61 +40,132 @@ class Row:
     resolution: str
     text: str
     body: dict[str, Any]
+    #: The customer's scalar attributes as (name, text), for the attribute index.
+    attributes: tuple[tuple[str, str], ...] = ()
+
+
+#: What an indexed customer attribute's name looks like (the search's `name=value`).
+ATTRIBUTE_NAME: Final = re.compile(r"[a-z][a-z0-9_]{0,40}")
+MAX_ATTRIBUTE_VALUE: Final = 100
+MAX_ATTRIBUTES: Final = 50
+
+
+def attributes_of(customer: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The customer's text, number and true/false values as searchable text (`tier=gold`,
+    `age=42`, `authenticated=true`); lists, objects, the id and long values are left out."""
+    out: list[tuple[str, str]] = []
+    for name, value in customer.items():
+        if name == "id" or not ATTRIBUTE_NAME.fullmatch(name):
+            continue
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, str):
+            text = value
+        elif isinstance(value, int | float):
+            text = json.dumps(value)
+        else:
+            continue
+        if 0 < len(text) <= MAX_ATTRIBUTE_VALUE:
+            out.append((name, text))
+            if len(out) >= MAX_ATTRIBUTES:
+                break
+    return tuple(out)
+
+
+Check = Callable[[Any], bool]
+
+
+def _is_str(item: Any) -> bool:
+    return isinstance(item, str)
+
+
+def _is_number(item: Any) -> bool:
+    return isinstance(item, int | float) and not isinstance(item, bool)
+
+
+def _is_bool(item: Any) -> bool:
+    return isinstance(item, bool)
+
+
+def _is_text_list(item: Any) -> bool:
+    return isinstance(item, list) and all(isinstance(v, str) for v in item)
+
+
+def _is_datetime(item: Any) -> bool:
+    return parse_datetime(item) is not None
+
+
+def _never(item: Any) -> bool:
+    return False
+
+
+def _is_one_of(values: frozenset[str]) -> Check:
+    def check(item: Any) -> bool:
+        return isinstance(item, str) and item in values
+
+    return check
+
+
+_SIMPLE: Final[dict[str, Check]] = {
+    "string": _is_str,
+    "number": _is_number,
+    "boolean": _is_bool,
+    "list": _is_text_list,
+    "datetime": _is_datetime,
+}
 
 
 class RowChecker:
-    """Validates rows against one schema, quickly when they are valid."""
+    """Validates rows against one schema, quickly when they are valid.
+
+    The schema is compiled once into nested closures, one per object of the interaction,
+    each holding a dict from field name to the check of its value, so checking a valid
+    row is a dict lookup and one call per field rather than a walk that looks at the
+    field's type each time.
+    """
 
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
-        self._tree: dict[str, Any] = {}
+        tree: dict[str, Any] = {}
+        self._fits: Check | None = None
         for spec in schema.fields:
-            node = self._tree
+            node = tree
             for name in spec.segments[:-1]:
                 child = node.setdefault(name, {})
                 if isinstance(child, FieldSpec):  # a value with fields under it: let the
-                    self._tree = {}  # schema's own validator decide
-                    return
+                    return  # schema's own validator decide
                 node = child
             node[spec.segments[-1]] = spec
-        self._free = frozenset(schema.free_roots)
-        self._enums = {s.path: frozenset(s.values) for s in schema.fields if s.type == "enum"}
+        self._fits = self._compile(tree, frozenset(schema.free_roots))
 
-    def _fits(self, node: Mapping[str, Any], value: Mapping[str, Any], top: bool) -> bool:
-        for key, item in value.items():
-            spec = node.get(key)
-            if spec is None:
-                if top and key in self._free:
-                    continue
-                return False
-            if item is None:
-                continue
+    def _compile(self, node: Mapping[str, Any], free: frozenset[str]) -> Check:
+        checks: dict[str, Check] = {}
+        for key, spec in node.items():
             if isinstance(spec, dict):
-                if not isinstance(item, dict) or not self._fits(spec, item, False):
-                    return False
-            elif not self._value_fits(spec, item):
-                return False
-        return True
+                checks[key] = self._compile(spec, frozenset())
+            elif spec.type == "enum":
+                checks[key] = _is_one_of(frozenset(spec.values))
+            else:  # history and anything newer: the schema's validator decides
+                checks[key] = _SIMPLE.get(spec.type, _never)
 
-    def _value_fits(self, spec: FieldSpec, item: Any) -> bool:
-        kind = spec.type
-        if kind == "string":
-            return isinstance(item, str)
-        if kind == "enum":
-            return isinstance(item, str) and item in self._enums[spec.path]
-        if kind == "number":
-            return isinstance(item, int | float) and not isinstance(item, bool)
-        if kind == "boolean":
-            return isinstance(item, bool)
-        if kind == "list":
-            return isinstance(item, list) and all(isinstance(v, str) for v in item)
-        if kind == "datetime":
-            return parse_datetime(item) is not None
-        return False  # history and anything newer: the schema's validator decides
+        def fits(value: Any) -> bool:
+            if not isinstance(value, dict):
+                return False
+            for key, item in value.items():
+                check = checks.get(key)
+                if check is None:
+                    if key in free:
+                        continue
+                    return False
+                if item is not None and not check(item):
+                    return False
+            return True
+
+        return fits
 
     def problems(self, body: Any) -> list[RowProblem]:
         """Why `body` cannot be imported; empty when it can."""
-        if isinstance(body, dict) and self._tree and self._fits(self._tree, body, True):
+        if isinstance(body, dict) and self._fits is not None and self._fits(body):
             out: list[RowProblem] = []
         else:
             out = []
@@ -148,6 +220,7 @@ def row_of(body: dict[str, Any]) -> Row:
         resolution=_text(inquiry.get("resolution"), 32),
         text=_text(inquiry.get("text"), 1_000_000),
         body=body,
+        attributes=attributes_of(customer),
     )
 
 

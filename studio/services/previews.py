@@ -169,6 +169,10 @@ def default_email_layout(choices: list[tuple[str, str]]) -> str | None:
 # --- the pane -------------------------------------------------------------------------------
 
 
+#: The choice in the pane's sample list that stands for the history interaction shown.
+HISTORY_CHOICE: Final = "history:"
+
+
 @dataclass(frozen=True)
 class Pane:
     """The pane's controls: which sample, its JSON as edited here, which email layout."""
@@ -199,6 +203,7 @@ def _interaction(
     session: Session,
     chosen: str | None,
     form: Mapping[str, str],
+    history: tuple[str, Mapping[str, Any]] | None = None,
 ) -> tuple[dict[str, Any], str, FieldError | None, bool]:
     """The interaction to preview: the JSON edited in the pane when it belongs to the
     chosen sample (every keystroke request carries it, so the library is not read),
@@ -207,8 +212,13 @@ def _interaction(
     loaded = form.get("preview_loaded")
     text = form.get("preview_interaction")
     if text is None or loaded != (chosen or ""):
-        sample = samples.get(session, chosen) if chosen else None
-        stored = dict(sample.body) if sample is not None and isinstance(sample.body, dict) else {}
+        if chosen == HISTORY_CHOICE and history is not None:
+            stored = dict(history[1])
+        else:
+            sample = samples.get(session, chosen) if chosen else None
+            stored = (
+                dict(sample.body) if sample is not None and isinstance(sample.body, dict) else {}
+            )
         return stored, json.dumps(stored, indent=2, ensure_ascii=False), None, loaded is not None
     body, error = samples.parse_json(text)
     if error is not None or body is None:
@@ -287,12 +297,17 @@ def render(
     kind: str | None = None,
     key: str | None = None,
     sample_key: str | None = None,
+    history: tuple[str, Mapping[str, Any]] | None = None,
 ) -> PreviewView:
-    """The preview for the pane: `kind`/`key` name the artifact being edited, if any."""
+    """The preview for the pane: `kind`/`key` name the artifact being edited, if any;
+    `history` is an imported interaction (its label and body) offered first, before the
+    samples (a backtest's example opens here)."""
     started = time.perf_counter()
     ws = plain_workspace(session)
     choices = samples.choices(session)
-    wanted = form.get("preview_sample") or sample_key
+    if history is not None:
+        choices = [(HISTORY_CHOICE, history[0]), *choices]
+    wanted = form.get("preview_sample") or sample_key or (HISTORY_CHOICE if history else None)
     if not wanted and _has_matrix(kind) and key:
         wanted = _telling_sample(session, ws, kind, key)
     elif not wanted and kind == "policy":
@@ -307,7 +322,7 @@ def render(
     focus_key = key or form.get("focus_key", "")
     if focus_kind not in KINDS:
         focus_kind, focus_key = "", ""
-    interaction, text, json_error, changed = _interaction(session, chosen, form)
+    interaction, text, json_error, changed = _interaction(session, chosen, form, history)
     pane = Pane(
         samples=choices,
         sample_key=chosen,

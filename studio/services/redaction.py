@@ -18,6 +18,10 @@ PHONE: Final = re.compile(
     r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])\d{3,4}[ .-]?\d{3,4}(?!\w)"
 )
 
+#: Seven digits with at most two separators between each: the least a card or phone
+#: number has; text without it skips both patterns (most values of a row).
+_SEVEN_DIGITS: Final = re.compile(r"\d(?:\D{0,2}\d){6}")
+
 
 def _luhn(digits: str) -> bool:
     total, odd = 0, True
@@ -41,7 +45,9 @@ def redact_text(text: str) -> str:
     """`text` with emails, card numbers and phone numbers replaced by labels."""
     if not text:
         return text
-    out = EMAIL.sub("[email]", text)
+    out = EMAIL.sub("[email]", text) if "@" in text else text
+    if _SEVEN_DIGITS.search(out) is None:  # neither a card nor a phone number can be here
+        return out
     out = CARD.sub(_card, out)
     return PHONE.sub("[phone]", out)
 

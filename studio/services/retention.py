@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from studio import audit
 from studio.errors import FieldError, ValidationFailed
 from studio.job_registry import job
 from studio.models import Interaction, Setting, utcnow
+from studio.services import interaction_store
 
 KEY = "history.retention_days"
 MAX_DAYS = 36_500
@@ -74,8 +74,7 @@ def apply(session: Session, *, now: datetime | None = None) -> int:
     if days is None:
         return 0
     cutoff = (now or utcnow()) - timedelta(days=days)
-    result = session.execute(delete(Interaction).where(Interaction.at < cutoff))
-    deleted = int(getattr(result, "rowcount", 0) or 0)
+    deleted = interaction_store.delete_where(session, Interaction.at < cutoff)
     if deleted:
         audit.record(
             session,

@@ -30,7 +30,15 @@ from studio.api.errors import ApiError, from_http_exception, from_refusal, json_
 from studio.db import db_session, roll_back_request
 from studio.errors import FieldError, NotAllowed, Refusal, ValidationFailed
 from studio.outages import database_unavailable
-from studio.services import bundles, contact_history, decision_log, decisions, events, signing
+from studio.services import (
+    bundles,
+    contact_history,
+    decision_log,
+    decisions,
+    events,
+    interaction_ingest,
+    signing,
+)
 from studio.services.bundle_cache import Pointer, ServedBundle
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -303,6 +311,19 @@ def post_decisions() -> Response:
     if isinstance(body, ApiError):
         return body.to_response()
     report = decision_log.ingest(db_session(), body)
+    if isinstance(report, Refusal):
+        return from_refusal(report).to_response()
+    return json_response(report.to_dict())
+
+
+@bp.post("/interactions")
+@security.public
+@token_required("interactions:write")
+def post_interactions() -> Response:
+    body = read_json(request)
+    if isinstance(body, ApiError):
+        return body.to_response()
+    report = interaction_ingest.ingest(db_session(), body)
     if isinstance(report, Refusal):
         return from_refusal(report).to_response()
     return json_response(report.to_dict())

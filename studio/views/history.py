@@ -133,6 +133,19 @@ def interaction(interaction_id: str) -> str:
     return render_template("history/interaction.html", row=row, raw_text=_raw_text())
 
 
+@bp.get("/i/<interaction_id>/preview")
+@security.requires("history")
+def preview(interaction_id: str) -> str:
+    """The full preview of an imported interaction: what the drafts decide and render."""
+    row = history_search.interaction(db_session(), interaction_id)
+    if row is None:
+        abort(404, description=f"There is no interaction {interaction_id[:128]}.")
+    back = request.args.get("backtest", "")
+    return render_template(
+        "history/preview.html", row=row, backtest_id=int(back) if back.isdigit() else None
+    )
+
+
 @bp.post("/i/<interaction_id>/promote")
 @security.requires("interactions")
 def promote(interaction_id: str) -> Response:

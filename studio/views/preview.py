@@ -8,12 +8,16 @@ served from their own URL with a policy that lets them draw but never run anythi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import Blueprint, abort, render_template, request
 from werkzeug.wrappers import Response
 
 from studio import security
 from studio.db import db_session
-from studio.services import artifacts, contact_policy, previews
+from studio.roles import RAW_TEXT_ROLES
+from studio.services import artifacts, contact_policy, history_search, previews
 
 bp = Blueprint("preview", __name__, url_prefix="/preview")
 
@@ -24,13 +28,19 @@ def _owner() -> int:
     return user.id
 
 
-def _pane(kind: str | None = None, key: str | None = None) -> str:
+def _pane(
+    kind: str | None = None,
+    key: str | None = None,
+    history: tuple[str, Mapping[str, Any]] | None = None,
+) -> str:
     """The whole pane on first load (`part=pane`), else only the result below it."""
     # The contact policy's pane works before the policy's first save.
     checked = kind is not None and kind != "policy" and key is not None
     if checked and artifacts.find(db_session(), str(kind), str(key)) is None:
         abort(404, description=f"There is no {kind} with the key {key}.")
-    view = previews.render(db_session(), form=request.form, owner=_owner(), kind=kind, key=key)
+    view = previews.render(
+        db_session(), form=request.form, owner=_owner(), kind=kind, key=key, history=history
+    )
     template = (
         "preview/_pane_body.html" if request.form.get("part") == "pane" else "preview/_result.html"
     )
@@ -66,6 +76,20 @@ def policy() -> str:
 @security.requires("interactions")
 def sample() -> str:
     return _pane()
+
+
+@bp.post("/history/<interaction_id>")
+@security.requires("history")
+def history_interaction(interaction_id: str) -> str:
+    """The pane for an imported interaction (a backtest's example), decided by the drafts;
+    its text only for the roles that see raw text."""
+    row = history_search.interaction(db_session(), interaction_id)
+    if row is None:
+        abort(404, description=f"There is no interaction {interaction_id[:128]}.")
+    user = security.current_user()
+    raw_text = user is not None and bool(user.roles & RAW_TEXT_ROLES)
+    body = dict(row.body) if raw_text else history_search.without_text(row.body)
+    return _pane(history=(f"From history: {interaction_id}", body))
 
 
 @bp.get("/documents/<doc_id>")

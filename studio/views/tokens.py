@@ -26,7 +26,7 @@ def index() -> str:
 @bp.route("/new", methods=["GET", "POST"])
 @security.requires("admin")
 def new() -> str | tuple[str, int]:
-    form: dict[str, Any] = {"name": "", "scopes": list(api_tokens.SCOPES)}
+    form: dict[str, Any] = {"name": "", "scopes": list(api_tokens.DEFAULT_SCOPES)}
     if request.method == "GET":
         return render_template(
             "tokens/new.html", form=form, errors={}, scopes=api_tokens.SCOPE_LABELS

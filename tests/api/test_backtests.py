@@ -97,6 +97,8 @@ def test_without_history_a_backtest_replays_the_sample_library(
         done = backtests.run(session, row.id)
     samples = json.loads(DEMO.read_text())
     assert done.result["decided"] == len(samples) and done.result["changed"] >= 1
+    keys = {entry["key"] for entry in samples}
+    assert done.result["examples"] and all(e["key"] in keys for e in done.result["examples"])
 
 
 def test_nothing_published_fails_the_backtest_with_the_reason(app: Flask, session: Session) -> None:
@@ -134,3 +136,86 @@ def test_the_same_backtest_on_a_dask_cluster_gives_the_same_counts(
     assert len(list((tmp_path / "parts").glob("*.parquet"))) >= 1
     strip = lambda r: {k: v for k, v in r.items() if k != "examples"}  # noqa: E731
     assert strip(on_dask.result) == strip(local.result)
+
+
+def test_a_pool_of_two_processes_counts_what_one_process_counts(
+    app: Flask, session: Session, tmp_path: Path
+) -> None:
+    with app.app_context():
+        publish_demo(app, session)
+        _drop_refill_savings_rule(session)
+        _history(session, tmp_path, copies=6)
+        one = backtests.run(
+            session, backtests.create(session, params=SearchParams(), actor_id=None).id
+        )
+        two = backtests.run(
+            session,
+            backtests.create(session, params=SearchParams(), actor_id=None).id,
+            processes=2,
+            chunk_size=7,
+        )
+    assert two.status == "done" and two.total == one.total == two.done
+    for name in ("decided", "changed", "before", "after"):
+        assert two.result[name] == one.result[name], name
+
+
+def test_expected_value_uses_the_acceptance_observed_in_the_closed_loop(
+    app: Flask, session: Session, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    from studio.models import DecisionRollup
+    from studio.services import backtest_value
+
+    with app.app_context():
+        publish_demo(app, session)
+        _drop_refill_savings_rule(session)
+        _history(session, tmp_path, copies=2)
+        before, after = backtests.bundles_to_compare(session)
+        made = backtests.run(
+            session, backtests.create(session, params=SearchParams(), actor_id=None).id
+        ).result
+        measured = max(made["after"]["offers"], key=made["after"]["offers"].get)
+        session.add(
+            DecisionRollup(
+                day=datetime.now(UTC).date(),
+                offer_key=measured,
+                ruleset="r",
+                rule="x",
+                channel="email",
+                category="transactional",
+                bundle_version=1,
+                arm="treatment",
+                decisions=40,
+                accepted=10,
+            )
+        )
+        session.flush()
+        value = backtest_value.expected_value(session, made, before, after)
+    worth = next(o["value"] for o in after["offers"] if o["key"] == measured)
+    assert value["rates"] == {measured: {"decisions": 40, "accepted": 10}}
+    assert value["after"] == round(made["after"]["offers"][measured] * 0.25 * worth, 2)
+    assert measured not in value["unmeasured"]
+    assert set(value["unmeasured"]) == (
+        set(made["before"]["offers"]) | set(made["after"]["offers"])
+    ) - {measured}
+
+
+def test_the_backtest_page_opens_each_changed_interaction_in_the_full_preview(
+    app: Flask, session: Session, tmp_path: Path, client
+) -> None:
+    from tests.factories.people import make_user
+    from tests.factories.web import sign_in_as
+
+    with app.app_context():
+        publish_demo(app, session)
+        _drop_refill_savings_rule(session)
+        _history(session, tmp_path, copies=1)
+        done = backtests.run(
+            session, backtests.create(session, params=SearchParams(), actor_id=None).id
+        )
+    sign_in_as(client, make_user(session, "service_lead"))
+    page = client.get(f"/history/backtests/{done.id}").get_data(as_text=True)
+    first = done.result["examples"][0]["id"]
+    assert f"/history/i/{first}/preview?backtest={done.id}" in page
+    assert "No expected value yet" in page

@@ -68,7 +68,7 @@ def test_a_reported_local_decision_keeps_what_it_did_with_gated_offers(
     first = _sample("online-banking-fix-proposed")
     first["customer"]["id"] = "c-reported"
     decision = client.decide(first, channels=())
-    assert client.send_decisions()["stored"] == 1
+    assert client.report_decisions(timeout=20)
     with get_database(live_studio.app).session() as session:
         logged = session.scalars(
             select(Decision).where(Decision.id == decision["decision_id"])

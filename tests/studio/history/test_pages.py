@@ -105,3 +105,24 @@ def test_an_interaction_is_copied_to_the_sample_library_redacted(
     sample = samples.get(session, "history-i-7")
     assert sample.name == "Card worry" and sample.tags == ["history"]
     assert sample.body["inquiry"]["text"] == "Call me on [phone] about card [card]"
+
+
+def test_an_interaction_opens_in_the_full_preview_with_text_only_for_raw_text_roles(
+    session: Session, client: FlaskClient
+) -> None:
+    lead = make_user(session, "service_lead")
+    sign_in_as(client, lead)
+    row = interaction(7, text="Please refill my prescription, my email is ann@example.com")
+    row["tone"] = {"label": "neutral", "score": 0.0}
+    _upload(client, [row])
+    page = client.get("/history/i/i-7/preview?backtest=3").get_data(as_text=True)
+    assert "Preview of interaction i-7" in page and "/preview/history/i-7" in page
+    assert "/history/backtests/3" in page
+    pane = post(client, "/preview/history/i-7", {"part": "pane"}).get_data(as_text=True)
+    assert "From history: i-7" in pane and "ann@example.com" in pane
+    sign_in_as(client, make_user(session, "marketer"))
+    hidden = post(client, "/preview/history/i-7", {"part": "pane"})
+    assert hidden.status_code == 200
+    assert "From history: i-7" in hidden.get_data(as_text=True)
+    assert "ann@example.com" not in hidden.get_data(as_text=True)
+    assert post(client, "/preview/history/nope", {"part": "pane"}).status_code == 404

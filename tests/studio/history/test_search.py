@@ -108,3 +108,55 @@ def test_saved_searches_come_back_with_their_filters(session: Session) -> None:
     refused = history_search.save(session, name="Empty", params=SearchParams(), owner_id=None)
     assert isinstance(refused, FieldError)
     assert refused.field == "q"
+
+
+def _scanned(session: Session, params: SearchParams) -> tuple[int, dict]:
+    """Total and facets counted by scanning the interactions themselves."""
+    where, _problems = history_search.conditions(session, params)
+    total = session.scalar(
+        history_search.select(history_search.func.count())
+        .select_from(history_search.Interaction)
+        .where(*where)
+    )
+    return total, history_search.facet_counts(session, where)
+
+
+def test_searches_by_facets_attributes_and_dates_count_exactly_what_a_scan_counts_after_deletes(
+    session: Session, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    from studio.services import retention
+
+    _store(session, tmp_path, history(90))
+    asks = [
+        {},
+        {"channel": "phone"},
+        {"intent": "refill", "resolution": "confirmed"},
+        {"date_from": "2026-11-10", "date_to": "2026-11-20"},
+        {"category": "diagnostic", "date_from": "2026-11-25"},
+        {"attribute": "tier=gold"},
+        {"attribute": "tier=silver", "channel": "chat", "date_to": "2026-11-28"},
+    ]
+    for args in asks:
+        params = SearchParams.from_args(args)
+        result = history_search.search(session, params)
+        assert (result.total, result.facets) == _scanned(session, params), args
+    retention.set_retention_days(session, 20, actor_id=None)
+    assert retention.apply(session, now=datetime(2026, 11, 30, 12, tzinfo=UTC)) > 0
+    for args in asks:
+        params = SearchParams.from_args(args)
+        result = history_search.search(session, params)
+        assert (result.total, result.facets) == _scanned(session, params), args
+
+
+def test_the_attribute_filter_matches_text_and_true_or_false(
+    session: Session, tmp_path: Path
+) -> None:
+    rows = [interaction(n) for n in range(6)]
+    rows[0]["customer"]["authenticated"] = False
+    _store(session, tmp_path, rows)
+    assert _search(session, attribute="tier=gold").total == 2
+    assert _search(session, attribute="authenticated=false").total == 1
+    assert _search(session, attribute="authenticated=true").total == 5
+    assert _search(session, attribute="state=NY").total == 0
