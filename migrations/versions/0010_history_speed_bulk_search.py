@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_history_speed_bulk_search"
-down_revision = "0008_surveys"
+down_revision = "0009_gated_offers_pending"
 branch_labels = None
 depends_on = None
 
