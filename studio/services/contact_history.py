@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Table, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -27,7 +27,9 @@ from bundle.history import DAY, MAX_READ, HistoryUnavailable, accept, day_of
 from dsl.policy import OUTCOMES, Cap, Contact, History, Outcome
 from dsl.schema import parse_datetime
 from studio.errors import Refusal
-from studio.models import ContactHistory, FeedbackEvent
+from studio.models import ContactHistory
+from studio.services import upserts
+from studio.services.event_rows import EventRow
 from studio.services.json_shape import check_object
 
 MAX_REPORTS: Final = 1000
@@ -195,18 +197,37 @@ class DatabaseHistory:
         return True
 
 
-def record_event_outcomes(session: Session, rows: Iterable[FeedbackEvent]) -> int:
-    """Add the outcome events just stored (declined, complaint, ...) to the history."""
-    store = DatabaseHistory(session, source="event")
-    added = 0
-    for row in rows:
-        if row.type in OUTCOMES and row.customer_id:
-            added += store.record_outcome(
-                row.customer_id,
-                row.event_id,
-                Outcome(row.offer_key or None, row.type, _seconds(row.at)),
-            )
-    return added
+def record_event_outcomes(session: Session, rows: Iterable[EventRow]) -> int:
+    """Add the outcome events just stored (declined, complaint, ...) to the history.
+
+    One `INSERT ... ON CONFLICT (dedupe_key) DO NOTHING` for the batch: an outcome is
+    kept once per event id (the same key `DatabaseHistory.record_outcome` uses)."""
+    values = [
+        {
+            "customer_id": row.customer_id,
+            "kind": row.type,
+            "offer_key": row.offer_key or "",
+            "channel": "",
+            "decision_id": "",
+            "dedupe_key": f"event:{row.event_id}"[:200],
+            "source": "event",
+            "at": _when(_seconds(row.at)),
+            "recorded_at": datetime.now(UTC),
+        }
+        for row in rows
+        if row.type in OUTCOMES and row.customer_id
+    ]
+    if not values:
+        return 0
+    statement = (
+        upserts.insert_for(session, _TABLE)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(_TABLE.c.id)
+    )
+    return len(session.connection().scalars(statement, values).all())
+
+
+_TABLE: Final = cast(Table, ContactHistory.__table__)
 
 
 @dataclass(frozen=True)

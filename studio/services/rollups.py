@@ -2,8 +2,8 @@
 
 Analytics reads `decision_rollups`, never the raw log, so its pages stay fast however
 many decisions are stored. The counts move in the same transaction as the ingest that
-causes them, through `UPDATE ... SET n = n + k` (and an insert when the row is new), so
-concurrent ingests never lose a count:
+causes them, through one `INSERT ... ON CONFLICT (key) DO UPDATE SET n = n + k` per
+ingest, so concurrent ingests never lose a count:
 
 - a stored decision adds 1 to `decisions` for each offer it made (arm "treatment") and
   each offer it held out (arm "holdout"), on the decision's day and keys;
@@ -22,13 +22,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from typing import Any, Final, cast
+from typing import Any, Final, Protocol, cast
 
-from sqlalchemy import Table, bindparam, select, tuple_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from studio.models import Decision, DecisionRollup, FeedbackEvent
+from studio.services import upserts
 
 OUTCOMES: Final = {
     "shown": "shown",
@@ -50,13 +50,58 @@ KEY_COLUMNS: Final = (
 )
 
 
+class DecisionKeys(Protocol):
+    """What a decision's rollup keys are made of: a `Decision`, or a row of `KEY_SOURCE`."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def decided_at(self) -> datetime: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def bundle_version(self) -> int | None: ...
+    @property
+    def offers(self) -> list[Any]: ...
+    @property
+    def holdouts(self) -> list[Any]: ...
+
+
+class Outcome(Protocol):
+    """What an event counts with: a stored `FeedbackEvent` or ingest's `EventRow`."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def offer_key(self) -> str: ...
+    @property
+    def value_cents(self) -> int | None: ...
+    @property
+    def decision_id(self) -> str | None: ...
+
+
+#: The decision columns the rollup keys need (not the trace or the rules: reading only
+#: these keeps an ingest's lookup of its events' decisions cheap).
+KEY_SOURCE: Final = (
+    Decision.id,
+    Decision.decided_at,
+    Decision.channel,
+    Decision.category,
+    Decision.bundle_version,
+    Decision.offers,
+    Decision.holdouts,
+)
+
+
 def _day(moment: datetime) -> date:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).date()
 
 
-def _key(decision: Decision, entry: dict[str, Any], arm: str) -> Key:
+def _key(decision: DecisionKeys, entry: dict[str, Any], arm: str) -> Key:
     return (
         _day(decision.decided_at),
         str(entry.get("offer") or "")[:64],
@@ -69,7 +114,7 @@ def _key(decision: Decision, entry: dict[str, Any], arm: str) -> Key:
     )
 
 
-def arm_of(decision: Decision, offer_key: str) -> Key | None:
+def arm_of(decision: DecisionKeys, offer_key: str) -> Key | None:
     """The rollup key an outcome about `offer_key` counts on, or None (not attributable)."""
     for arm, entries in (("treatment", decision.offers), ("holdout", decision.holdouts)):
         for entry in entries or ():
@@ -78,7 +123,7 @@ def arm_of(decision: Decision, offer_key: str) -> Key | None:
     return None
 
 
-def _decision_counts(decisions: Iterable[Decision]) -> dict[Key, Counter[str]]:
+def _decision_counts(decisions: Iterable[DecisionKeys]) -> dict[Key, Counter[str]]:
     out: dict[Key, Counter[str]] = {}
     for decision in decisions:
         for arm, entries in (("treatment", decision.offers), ("holdout", decision.holdouts)):
@@ -91,7 +136,7 @@ def _decision_counts(decisions: Iterable[Decision]) -> dict[Key, Counter[str]]:
     return out
 
 
-def _event_counts(pairs: Iterable[tuple[Decision, FeedbackEvent]]) -> dict[Key, Counter[str]]:
+def _event_counts(pairs: Iterable[tuple[DecisionKeys, Outcome]]) -> dict[Key, Counter[str]]:
     out: dict[Key, Counter[str]] = {}
     for decision, event in pairs:
         column = OUTCOMES.get(event.type)
@@ -118,101 +163,77 @@ def decisions_stored(
     if not early_events:
         return
     by_id = {d.id: d for d in decisions}
-    early: list[FeedbackEvent] = []
+    early: list[Outcome] = []
     ids = list(by_id)
-    for start in range(0, len(ids), 200):
-        early += session.scalars(
-            select(FeedbackEvent).where(FeedbackEvent.decision_id.in_(ids[start : start + 200]))
-        )
+    columns = (
+        FeedbackEvent.decision_id,
+        FeedbackEvent.type,
+        FeedbackEvent.offer_key,
+        FeedbackEvent.value_cents,
+    )
+    for start in range(0, len(ids), 500):
+        early += session.execute(
+            select(*columns).where(
+                FeedbackEvent.decision_id.in_(ids[start : start + 500]),
+                FeedbackEvent.type.in_(OUTCOMES),
+            )
+        ).all()
     _apply(
         session, _event_counts((by_id[e.decision_id], e) for e in early if e.decision_id in by_id)
     )
 
 
-def events_stored(session: Session, events: Iterable[FeedbackEvent]) -> None:
-    """Count new events whose decision is already logged."""
-    events = [e for e in events if e.decision_id and e.type in OUTCOMES]
-    if not events:
-        return
-    ids = sorted({e.decision_id for e in events if e.decision_id})
-    found: dict[str, Decision] = {}
-    for start in range(0, len(ids), 200):
-        found.update(
-            {
-                d.id: d
-                for d in session.scalars(
-                    select(Decision).where(Decision.id.in_(ids[start : start + 200]))
-                )
-            }
-        )
+def logged_decisions(session: Session, ids: Iterable[str]) -> dict[str, DecisionKeys]:
+    """The logged decisions among `ids`, with the columns their rollup keys need."""
+    wanted = sorted(set(ids))
+    found: dict[str, DecisionKeys] = {}
+    for start in range(0, len(wanted), 500):
+        for row in session.execute(
+            select(*KEY_SOURCE).where(Decision.id.in_(wanted[start : start + 500]))
+        ):
+            found[row.id] = cast(DecisionKeys, row)
+    return found
+
+
+def events_stored(
+    session: Session, events: Iterable[Outcome], decisions: dict[str, DecisionKeys]
+) -> None:
+    """Count new events whose decision is logged (`decisions`, from `logged_decisions`)."""
     _apply(
-        session, _event_counts((found[e.decision_id], e) for e in events if e.decision_id in found)
-    )
-
-
-def _apply(session: Session, counts: dict[Key, Counter[str]]) -> None:
-    """Add `counts` to their rows: one executemany UPDATE for rows that exist, inserts
-    for new keys; a key a concurrent ingest inserted first is added to its row."""
-    counts = {k: c for k, c in counts.items() if any(c.values())}
-    if not counts:
-        return
-    existing = _existing_ids(session, list(counts))
-    fresh = sorted(k for k in counts if k not in existing)
-    if fresh:
-        try:
-            with session.begin_nested():
-                session.add_all([_new_row(k, counts[k]) for k in fresh])
-        except IntegrityError:
-            # A concurrent ingest inserted some of these keys: one at a time, adding to
-            # the row it made where it won.
-            for key in fresh:
-                try:
-                    with session.begin_nested():
-                        session.add(_new_row(key, counts[key]))
-                except IntegrityError:
-                    existing.update(_existing_ids(session, [key]))
-    _increment(session, {k: counts[k] for k in existing}, existing)
-
-
-def _new_row(key: Key, counts: Counter[str]) -> DecisionRollup:
-    return DecisionRollup(
-        **dict(zip(KEY_COLUMNS, key, strict=True)), **{name: counts.get(name, 0) for name in COUNTS}
+        session,
+        _event_counts(
+            (decisions[e.decision_id], e)
+            for e in events
+            if e.decision_id in decisions and e.type in OUTCOMES
+        ),
     )
 
 
 _TABLE = cast(Table, DecisionRollup.__table__)
-_INCREMENT = (
-    update(_TABLE)
-    .where(_TABLE.c.id == bindparam("rid"))
-    .values({name: _TABLE.c[name] + bindparam(f"d_{name}") for name in COUNTS})
-)
 
 
-def _increment(session: Session, counts: dict[Key, Counter[str]], ids: dict[Key, int]) -> None:
+def _apply(session: Session, counts: dict[Key, Counter[str]]) -> None:
+    """Add `counts` to their rows in one executemany upsert: `INSERT ... ON CONFLICT (key)
+    DO UPDATE SET n = n + excluded.n`. The unique key decides between insert and update,
+    so two ingests adding to the same new key both count, with no read first. Keys go in
+    sorted order so concurrent PostgreSQL transactions lock rows in the same order."""
+    counts = {k: c for k, c in counts.items() if any(c.values())}
     if not counts:
         return
     session.flush()
+    statement = upserts.insert_for(session, _TABLE)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(KEY_COLUMNS),
+        set_={name: _TABLE.c[name] + statement.excluded[name] for name in COUNTS},
+    )
     params = [
-        {"rid": ids[k], **{f"d_{n}": c.get(n, 0) for n in COUNTS}}
-        for k, c in sorted(counts.items())
+        {**dict(zip(KEY_COLUMNS, key, strict=True)), **{n: c.get(n, 0) for n in COUNTS}}
+        for key, c in sorted(counts.items())
     ]
-    session.execute(_INCREMENT, params, execution_options={"synchronize_session": False})
+    session.connection().execute(statement, params)
     for held in list(session.identity_map.values()):
         if isinstance(held, DecisionRollup):
             session.expire(held)
-
-
-def _existing_ids(session: Session, keys: list[Key]) -> dict[Key, int]:
-    session.flush()
-    columns = [getattr(DecisionRollup, c) for c in KEY_COLUMNS]
-    found: dict[Key, int] = {}
-    for start in range(0, len(keys), 100):
-        chunk = keys[start : start + 100]
-        for row_id, *key in session.execute(
-            select(DecisionRollup.id, *columns).where(tuple_(*columns).in_(chunk))
-        ):
-            found[tuple(key)] = row_id
-    return found
 
 
 def recount(session: Session) -> dict[Key, dict[str, int]]:
