@@ -28,7 +28,7 @@ from dsl.policy import OUTCOMES, Cap, Contact, History, Outcome
 from dsl.schema import parse_datetime
 from studio.errors import Refusal
 from studio.models import ContactHistory
-from studio.services import upserts
+from studio.services import bulk_sql
 from studio.services.event_rows import EventRow
 from studio.services.json_shape import check_object
 
@@ -219,12 +219,15 @@ def record_event_outcomes(session: Session, rows: Iterable[EventRow]) -> int:
     ]
     if not values:
         return 0
-    statement = (
-        upserts.insert_for(session, _TABLE)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(_TABLE.c.id)
+    added = bulk_sql.execute_rows(
+        session,
+        _TABLE,
+        values,
+        lambda insert: insert.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(
+            _TABLE.c.id
+        ),
     )
-    return len(session.connection().scalars(statement, values).all())
+    return len(added.all())
 
 
 _TABLE: Final = cast(Table, ContactHistory.__table__)

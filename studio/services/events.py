@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from studio.errors import Refusal
 from studio.models import FeedbackEvent
-from studio.services import contact_history, outcomes, upserts
+from studio.services import bulk_sql, contact_history, outcomes
 from studio.services.batch_report import BatchReport, refusal_dict
 from studio.services.event_rows import EventRow
 from studio.services.json_shape import check_object, expect_types, is_int
@@ -136,12 +136,16 @@ def _store(session: Session, rows: Mapping[int, EventRow]) -> dict[int, EventRes
     if not first:
         return out
     values = [rows[index].values() for index in first.values()]
-    statement = (
-        upserts.insert_for(session, _TABLE)
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(_TABLE.c.event_id)
+    stored = set(
+        bulk_sql.execute_rows(
+            session,
+            _TABLE,
+            values,
+            lambda insert: insert.on_conflict_do_nothing(index_elements=["event_id"]).returning(
+                _TABLE.c.event_id
+            ),
+        ).scalars()
     )
-    stored = set(session.connection().scalars(statement, values))
     for event_id, index in first.items():
         out[index] = EventResult(index, event_id, "stored" if event_id in stored else "duplicate")
     return out

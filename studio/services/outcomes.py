@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from studio.errors import Refusal
 from studio.models import Artifact
 from studio.roles import MARKETER
-from studio.services import notifications, rollups, webhooks
+from studio.services import bulk_sql, notifications, rollups, webhooks
 from studio.services.event_rows import EventRow
 
 
@@ -63,12 +63,14 @@ def events_stored(
             )
         if found:
             out[index] = tuple(found)
-    rollups.events_stored(session, stored.values(), known_decisions)
     complaints = [
         e for e in stored.values() if e.type == "complaint" and e.offer_key in known_offers
     ]
     if complaints:
         _report_complaints(session, complaints)
+    # Last before the commit: the rollup rows are the ones concurrent ingests share, so
+    # their row locks are held for as short a time as possible.
+    rollups.events_stored(session, stored.values(), known_decisions)
     return out
 
 
@@ -144,6 +146,10 @@ def _existing(session: Session, column, values: list[str], *where) -> set[str]: 
     found: set[str] = set()
     for start in range(0, len(values), 500):
         found.update(
-            session.scalars(select(column).where(column.in_(values[start : start + 500]), *where))
+            session.scalars(
+                select(column).where(
+                    bulk_sql.member_of(session, column, values[start : start + 500]), *where
+                )
+            )
         )
     return found

@@ -28,7 +28,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from studio.models import Decision, DecisionRollup, FeedbackEvent
-from studio.services import upserts
+from studio.services import bulk_sql
 
 OUTCOMES: Final = {
     "shown": "shown",
@@ -174,7 +174,7 @@ def decisions_stored(
     for start in range(0, len(ids), 500):
         early += session.execute(
             select(*columns).where(
-                FeedbackEvent.decision_id.in_(ids[start : start + 500]),
+                bulk_sql.member_of(session, FeedbackEvent.decision_id, ids[start : start + 500]),
                 FeedbackEvent.type.in_(OUTCOMES),
             )
         ).all()
@@ -189,7 +189,9 @@ def logged_decisions(session: Session, ids: Iterable[str]) -> dict[str, Decision
     found: dict[str, DecisionKeys] = {}
     for start in range(0, len(wanted), 500):
         for row in session.execute(
-            select(*KEY_SOURCE).where(Decision.id.in_(wanted[start : start + 500]))
+            select(*KEY_SOURCE).where(
+                bulk_sql.member_of(session, Decision.id, wanted[start : start + 500])
+            )
         ):
             found[row.id] = cast(DecisionKeys, row)
     return found
@@ -221,16 +223,19 @@ def _apply(session: Session, counts: dict[Key, Counter[str]]) -> None:
     if not counts:
         return
     session.flush()
-    statement = upserts.insert_for(session, _TABLE)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(KEY_COLUMNS),
-        set_={name: _TABLE.c[name] + statement.excluded[name] for name in COUNTS},
-    )
     params = [
         {**dict(zip(KEY_COLUMNS, key, strict=True)), **{n: c.get(n, 0) for n in COUNTS}}
         for key, c in sorted(counts.items())
     ]
-    session.connection().execute(statement, params)
+    bulk_sql.execute_rows(
+        session,
+        _TABLE,
+        params,
+        lambda insert: insert.on_conflict_do_update(
+            index_elements=list(KEY_COLUMNS),
+            set_={name: _TABLE.c[name] + insert.excluded[name] for name in COUNTS},
+        ),
+    )
     for held in list(session.identity_map.values()):
         if isinstance(held, DecisionRollup):
             session.expire(held)
