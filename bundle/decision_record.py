@@ -4,7 +4,9 @@
 into this record, so a decision reported by a client (`POST /api/v1/decisions`) reads
 exactly like one the studio made. The record names the bundle, the interaction's
 channel, category and tone, the customer, the rules that matched, the offers made, the
-guards that fired and the holdout arms, each with the ruleset it came from.
+guards that fired, the holdout arms, each with the ruleset it came from, and what the
+contact policy withheld (each offer a policy line removed that the decision did not
+make after all, with the line, its text and the reason).
 Nothing here knows Flask or a database.
 """
 
@@ -34,7 +36,8 @@ def decision_record(
     customer = interaction.get("customer") if isinstance(interaction, Mapping) else None
     customer_id = customer.get("id") if isinstance(customer, Mapping) else None
     tone = interaction.get("tone") if isinstance(interaction, Mapping) else None
-    tone_label = tone.get("label") if isinstance(tone, Mapping) else None
+    # The tone arrives as a label ("positive") or as an analysis ({"label": ...}).
+    tone_label = tone.get("label") if isinstance(tone, Mapping) else tone
     bundle = decision.get("bundle") or {}
     offers: list[dict[str, Any]] = []
     guards: list[dict[str, Any]] = []
@@ -66,6 +69,7 @@ def decision_record(
         for name in dict.fromkeys(n for n in names if n):
             rules.append({"ruleset": key, "rule": name})
     moment = (decided_at or datetime.now(UTC)).astimezone(UTC)
+    withheld = _withheld(decision)
     return {
         "decision_id": decision_id,
         "decided_at": moment.isoformat(timespec="seconds"),
@@ -73,11 +77,38 @@ def decision_record(
         "bundle_digest": str(bundle.get("digest") or ""),
         "channel": str(inquiry.get("channel") or "")[:32],
         "category": str(inquiry.get("category") or "")[:32],
-        "tone": str(tone_label or "")[:32],
+        "tone": tone_label[:32] if isinstance(tone_label, str) else "",
         "customer_id": None if customer_id is None else str(customer_id)[:100],
         "rules": rules,
         "offers": offers,
         "guards": guards,
         "holdouts": holdouts,
+        **({"withheld": withheld} if withheld else {}),
         **({"trace": traces} if traces else {}),
     }
+
+
+def _withheld(decision: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The offers the contact policy removed and the decision did not make after all.
+
+    An offer removed only as a second proposal of an offer another ruleset made is not
+    withheld from the customer, so it is left out."""
+    policy = decision.get("policy")
+    if not isinstance(policy, Mapping):
+        return []
+    made = {o.get("offer") for o in decision.get("offers") or () if isinstance(o, Mapping)}
+    out = []
+    for entry in policy.get("removed") or ():
+        if not isinstance(entry, Mapping) or entry.get("offer") in made:
+            continue
+        out.append(
+            {
+                "offer": entry.get("offer"),
+                "ruleset": entry.get("ruleset"),
+                "rule": entry.get("rule"),
+                "line": entry.get("line", 0),
+                "text": str(entry.get("text") or "")[:200],
+                "reason": str(entry.get("reason") or "")[:200],
+            }
+        )
+    return out

@@ -490,6 +490,9 @@ class Decision(Base):
     offers: Mapped[list[Any]] = mapped_column(JSON, default=list)
     guards: Mapped[list[Any]] = mapped_column(JSON, default=list)
     holdouts: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    #: What the contact policy withheld (offer, ruleset, rule, line, text, reason); None
+    #: on decisions logged before it was kept.
+    withheld: Mapped[list[Any] | None] = mapped_column(JSON, default=list, nullable=True)
     trace: Mapped[Any] = mapped_column(JSON, default=None, nullable=True)
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -657,6 +660,34 @@ class DecisionRollup(Base):
     declined: Mapped[int] = mapped_column(Integer, default=0)
     complaints: Mapped[int] = mapped_column(Integer, default=0)
     value_cents: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HarmRollup(Base):
+    """Decisions in which something was withheld, per day x kind x line x tone, kept as
+    decisions arrive (same transaction), so the harm report never scans the log.
+
+    `kind` is "guard" (a ruleset guard fired; `ruleset`, `line`, `text` name it),
+    "policy" (a contact-policy line withheld offers; `offers` counts them), or
+    "guard:any" / "policy:any" (one per decision, whatever fired: the totals per tone,
+    which a sum over lines would count twice when two lines fire).
+    """
+
+    __tablename__ = "harm_rollups"
+    __table_args__ = (
+        UniqueConstraint(
+            "day", "kind", "ruleset", "line", "text", "tone", name="uq_harm_rollups_key"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    ruleset: Mapped[str] = mapped_column(String(64))
+    line: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(200))
+    tone: Mapped[str] = mapped_column(String(32))
+    decisions: Mapped[int] = mapped_column(Integer, default=0)
+    offers: Mapped[int] = mapped_column(Integer, default=0)
 
 
 # --- Narrow-cast surveys ------------------------------------------------------------

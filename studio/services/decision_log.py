@@ -45,9 +45,10 @@ RECORD_FIELDS: Final = (
     "offers",
     "guards",
     "holdouts",
+    "withheld",
     "trace",
 )
-LIST_FIELDS: Final = ("rules", "offers", "guards", "holdouts")
+LIST_FIELDS: Final = ("rules", "offers", "guards", "holdouts", "withheld")
 MAX_LIST: Final = 200
 
 
@@ -115,6 +116,7 @@ def _row(
         offers=list(record.get("offers") or []),
         guards=list(record.get("guards") or []),
         holdouts=list(record.get("holdouts") or []),
+        withheld=list(record.get("withheld") or []),
         trace=record.get("trace"),
         decided_at=decided,
         received_at=now,
@@ -351,6 +353,11 @@ def _sentences(decision: Decision) -> list[str]:
         out.append(
             f"No offer from ruleset {guard.get('ruleset')}: the guard on line "
             f"{guard.get('line')} fired ({guard.get('text')})."
+        )
+    for entry in decision.withheld or ():
+        out.append(
+            f"Not offered {entry.get('offer')}: the contact policy withheld it "
+            f"(line {entry.get('line')}: {entry.get('text') or entry.get('reason')})."
         )
     if not out:
         out.append("No rule made an offer for this interaction.")

@@ -14,7 +14,11 @@ ingest, so concurrent ingests never lose a count:
   is counted when the decision arrives. Duplicates never reach here (ingest stores an
   id once), so nothing is counted twice.
 
-`recount` computes the same table from the raw rows; tests hold the two equal.
+`harm_rollups` count, per day, tone and line, the decisions in which a ruleset guard
+fired or the contact policy withheld offers (`decision.withheld`), as decisions arrive.
+
+`recount` and `harm_recount` compute the same tables from the raw rows; tests hold
+them equal.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from typing import Any, Final, Protocol, cast
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from studio.models import Decision, DecisionRollup, FeedbackEvent
+from studio.models import Decision, DecisionRollup, FeedbackEvent, HarmRollup
 from studio.services import bulk_sql
 
 OUTCOMES: Final = {
@@ -160,6 +164,7 @@ def decisions_stored(
     if not decisions:
         return
     _apply(session, _decision_counts(decisions))
+    _apply(session, _harm_counts(decisions), _HARM_TABLE, HARM_KEY_COLUMNS, HARM_COUNTS)
     if not early_events:
         return
     by_id = {d.id: d for d in decisions}
@@ -214,31 +219,93 @@ def events_stored(
 _TABLE = cast(Table, DecisionRollup.__table__)
 
 
-def _apply(session: Session, counts: dict[Key, Counter[str]]) -> None:
+def _apply(
+    session: Session,
+    counts: dict[Any, Counter[str]],
+    table: Table | None = None,
+    keys: tuple[str, ...] = KEY_COLUMNS,
+    measures: tuple[str, ...] = COUNTS,
+) -> None:
     """Add `counts` to their rows in one executemany upsert: `INSERT ... ON CONFLICT (key)
     DO UPDATE SET n = n + excluded.n`. The unique key decides between insert and update,
     so two ingests adding to the same new key both count, with no read first. Keys go in
     sorted order so concurrent PostgreSQL transactions lock rows in the same order."""
+    table = _TABLE if table is None else table
     counts = {k: c for k, c in counts.items() if any(c.values())}
     if not counts:
         return
     session.flush()
     params = [
-        {**dict(zip(KEY_COLUMNS, key, strict=True)), **{n: c.get(n, 0) for n in COUNTS}}
+        {**dict(zip(keys, key, strict=True)), **{n: c.get(n, 0) for n in measures}}
         for key, c in sorted(counts.items())
     ]
     bulk_sql.execute_rows(
         session,
-        _TABLE,
+        table,
         params,
         lambda insert: insert.on_conflict_do_update(
-            index_elements=list(KEY_COLUMNS),
-            set_={name: _TABLE.c[name] + insert.excluded[name] for name in COUNTS},
+            index_elements=list(keys),
+            set_={name: table.c[name] + insert.excluded[name] for name in measures},
         ),
     )
     for held in list(session.identity_map.values()):
-        if isinstance(held, DecisionRollup):
+        if isinstance(held, DecisionRollup | HarmRollup):
             session.expire(held)
+
+
+# --- harm avoided: what guards and the contact policy withheld -----------------------
+
+HarmKey = tuple[date, str, str, int, str, str]
+HARM_KEY_COLUMNS: Final = ("day", "kind", "ruleset", "line", "text", "tone")
+HARM_COUNTS: Final = ("decisions", "offers")
+_HARM_TABLE = cast(Table, HarmRollup.__table__)
+
+
+def _line(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _harm_counts(decisions: Iterable[Decision]) -> dict[HarmKey, Counter[str]]:
+    """Per decision: each guard that fired and each policy line that withheld offers
+    (with the offers it withheld), and one "any" row per kind, by tone."""
+    out: dict[HarmKey, Counter[str]] = {}
+    for decision in decisions:
+        day, tone = _day(decision.decided_at), (decision.tone or "")[:32]
+        guards = {
+            (str(g.get("ruleset") or "")[:64], _line(g.get("line")), str(g.get("text") or "")[:200])
+            for g in decision.guards or ()
+            if isinstance(g, dict)
+        }
+        lines: Counter[tuple[str, int, str]] = Counter()
+        for w in decision.withheld or ():
+            if isinstance(w, dict):
+                text = str(w.get("text") or w.get("reason") or "")[:200]
+                lines[("", _line(w.get("line")), text)] += 1
+        for kind, found in (("guard", Counter(guards)), ("policy", lines)):
+            if not found:
+                continue
+            out.setdefault((day, f"{kind}:any", "", 0, "", tone), Counter())["decisions"] += 1
+            for (ruleset, line, text), offers in found.items():
+                counts = out.setdefault((day, kind, ruleset, line, text, tone), Counter())
+                counts["decisions"] += 1
+                if kind == "policy":
+                    counts["offers"] += offers
+    return out
+
+
+def harm_stored(session: Session) -> dict[HarmKey, dict[str, int]]:
+    return {
+        tuple(getattr(r, c) for c in HARM_KEY_COLUMNS): {n: getattr(r, n) for n in HARM_COUNTS}
+        for r in session.scalars(select(HarmRollup))
+    }
+
+
+def harm_recount(session: Session) -> dict[HarmKey, dict[str, int]]:
+    """The harm rollups computed from the raw decision log (for checks)."""
+    return {
+        k: {n: c.get(n, 0) for n in HARM_COUNTS}
+        for k, c in _harm_counts(session.scalars(select(Decision))).items()
+    }
 
 
 def recount(session: Session) -> dict[Key, dict[str, int]]:
