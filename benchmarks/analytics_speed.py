@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import statistics
@@ -220,6 +221,7 @@ def timed_pages(app, samples: int = 15) -> dict[str, list[float]]:  # type: igno
         "lift page (rollups)": f"/analytics/lift?{window}",
         "trend.svg by day": f"/analytics/trend.svg?{window}&by=offer&grain=day",
         "trend.svg by week, by rule": f"/analytics/trend.svg?{window}&by=rule&grain=week",
+        "harm page (rollups)": f"/analytics/harm?{window}",
         "rollup CSV export": f"/analytics/export.csv?{window}",
         "peer: /analytics/ (raw events)": f"/analytics/?{window}",
     }
@@ -382,6 +384,7 @@ def main() -> None:
             session.close()
             store = "PostgreSQL"
         engine = create_engine(url)
+        print(f"load average (1, 5, 15 min): {os.getloadavg()}")
         print(
             f"store: {store}; {args.decisions:,} decisions, {args.decisions * 4:,} events "
             "(generated; 20% in holdout arms; 90 days)"
@@ -397,7 +400,7 @@ def main() -> None:
         app = create_app(
             {"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance", "SECRET_KEY": "bench"}
         )
-        print("pages (in process, 15 requests each):")
+        print(f"pages (in process, 15 requests each; load {os.getloadavg()[0]:.1f}):")
         for name, times in timed_pages(app).items():
             print(
                 f"  {name:32s} p50 {statistics.median(times):7.1f} ms   "

@@ -6,8 +6,9 @@
   decision where accepted events carry values (ARPU lift: treatment minus holdout).
 - `trend`: decisions and acceptance per day or week, split by offer, channel,
   category, bundle version or rule; `trend_chart` draws it as SVG (pygal, no script).
-- `rollup_rows` / `raw_decisions` / `raw_events`: the tables behind the page, as rows
-  for CSV export to BI tools.
+- `export`: the tables behind the page (the rolled-up table, the raw decision log, the
+  raw event log), as streamed rows with typed columns, for CSV and Parquet export to
+  BI tools.
 """
 
 from __future__ import annotations
@@ -265,84 +266,149 @@ ROLLUP_COLUMNS: Final = (
     "arm",
     *MEASURES,
 )
+DECISION_COLUMNS: Final = (
+    "decision_id",
+    "decided_at",
+    "source",
+    "bundle_version",
+    "channel",
+    "category",
+    "tone",
+    "customer_hash",
+    "offers",
+    "holdouts",
+    "guards",
+    "withheld",
+)
+EVENT_COLUMNS: Final = (
+    "event_id",
+    "at",
+    "type",
+    "offer_key",
+    "decision_id",
+    "channel",
+    "category",
+    "bundle_version",
+    "score",
+    "value_cents",
+)
+#: Each export's columns that are not text (for Parquet's typed columns).
+KINDS: Final = {
+    "rollups": {"day": "date", "bundle_version": "int", **{m: "int" for m in MEASURES}},
+    "decisions": {"decided_at": "timestamp", "bundle_version": "int"},
+    "events": {
+        "at": "timestamp",
+        "bundle_version": "int",
+        "score": "float",
+        "value_cents": "int",
+    },
+}
+_BATCH: Final = 5000
+
+
+@dataclass(frozen=True)
+class Export:
+    """One table for BI tools: its name, columns, column kinds and rows (streamed from
+    the database `_BATCH` rows at a time, so memory stays bounded)."""
+
+    name: str
+    columns: tuple[str, ...]
+    kinds: dict[str, str]
+    rows: Iterator[list[Any]]
+
+
+def export(session: Session, table: str, window: Window, filters: Filters) -> Export:
+    """The rolled-up table (filtered), or the raw decision or event log for the window."""
+    if table == "decisions":
+        return Export(table, DECISION_COLUMNS, KINDS[table], raw_decisions(session, window))
+    if table == "events":
+        return Export(table, EVENT_COLUMNS, KINDS[table], raw_events(session, window))
+    return Export(
+        "rollups", ROLLUP_COLUMNS, KINDS["rollups"], rollup_rows(session, window, filters)
+    )
+
+
+def _bounds(window: Window) -> tuple[datetime, datetime]:
+    return (
+        datetime.combine(window.start, time.min, tzinfo=UTC),
+        datetime.combine(window.end + timedelta(days=1), time.min, tzinfo=UTC),
+    )
 
 
 def rollup_rows(session: Session, window: Window, filters: Filters) -> Iterator[list[Any]]:
-    yield list(ROLLUP_COLUMNS)
     stmt = (
         select(*(getattr(DecisionRollup, c) for c in ROLLUP_COLUMNS))
         .where(*filters.where(window))
         .order_by(DecisionRollup.day, DecisionRollup.offer_key, DecisionRollup.id)
     )
-    for row in session.execute(stmt.execution_options(yield_per=2000)):
+    for row in session.execute(stmt.execution_options(yield_per=_BATCH)):
         yield list(row)
 
 
+def _offers(entries: Any) -> str:
+    return ";".join(str(o.get("offer")) for o in entries or () if isinstance(o, dict))
+
+
 def raw_decisions(session: Session, window: Window) -> Iterator[list[Any]]:
-    start = datetime.combine(window.start, time.min, tzinfo=UTC)
-    end = datetime.combine(window.end + timedelta(days=1), time.min, tzinfo=UTC)
-    yield [
-        "decision_id",
-        "decided_at",
-        "source",
-        "bundle_version",
-        "channel",
-        "category",
-        "customer_hash",
-        "offers",
-        "holdouts",
-        "guards",
-    ]
+    start, end = _bounds(window)
     stmt = (
-        select(Decision)
+        select(
+            Decision.id,
+            Decision.decided_at,
+            Decision.source,
+            Decision.bundle_version,
+            Decision.channel,
+            Decision.category,
+            Decision.tone,
+            Decision.customer_hash,
+            Decision.offers,
+            Decision.holdouts,
+            Decision.guards,
+            Decision.withheld,
+        )
         .where(Decision.decided_at >= start, Decision.decided_at < end)
         .order_by(Decision.decided_at, Decision.id)
     )
-    for d in session.scalars(stmt.execution_options(yield_per=2000)):
+    for d in session.execute(stmt.execution_options(yield_per=_BATCH)):
         yield [
             d.id,
-            d.decided_at.isoformat(),
+            d.decided_at,
             d.source,
             d.bundle_version,
             d.channel,
             d.category,
+            d.tone,
             d.customer_hash,
-            ";".join(str(o.get("offer")) for o in d.offers),
-            ";".join(str(o.get("offer")) for o in d.holdouts),
-            ";".join(f"{g.get('ruleset')}:{g.get('line')}" for g in d.guards),
+            _offers(d.offers),
+            _offers(d.holdouts),
+            ";".join(
+                f"{g.get('ruleset')}:{g.get('line')}" for g in d.guards or () if isinstance(g, dict)
+            ),
+            ";".join(
+                f"{w.get('offer')}@{w.get('line')}" for w in d.withheld or () if isinstance(w, dict)
+            ),
         ]
 
 
 def raw_events(session: Session, window: Window) -> Iterator[list[Any]]:
-    start = datetime.combine(window.start, time.min, tzinfo=UTC)
-    end = datetime.combine(window.end + timedelta(days=1), time.min, tzinfo=UTC)
-    yield [
-        "event_id",
-        "at",
-        "type",
-        "offer_key",
-        "decision_id",
-        "channel",
-        "category",
-        "bundle_version",
-        "score",
-        "value_cents",
-    ]
+    start, end = _bounds(window)
     stmt = (
-        select(FeedbackEvent)
+        select(
+            FeedbackEvent.event_id,
+            FeedbackEvent.at,
+            FeedbackEvent.type,
+            FeedbackEvent.offer_key,
+            FeedbackEvent.decision_id,
+            FeedbackEvent.channel,
+            FeedbackEvent.category,
+            FeedbackEvent.bundle_version,
+            FeedbackEvent.score,
+            FeedbackEvent.value_cents,
+        )
         .where(FeedbackEvent.at >= start, FeedbackEvent.at < end)
         .order_by(FeedbackEvent.at, FeedbackEvent.id)
     )
-    for e in session.scalars(stmt.execution_options(yield_per=2000)):
-        yield [
-            e.event_id,
-            e.at.isoformat(),
-            e.type,
-            e.offer_key,
-            e.decision_id or "",
-            e.channel,
-            e.category,
-            e.bundle_version,
-            e.score,
-            e.value_cents,
-        ]
+    for e in session.execute(stmt.execution_options(yield_per=_BATCH)):
+        row = list(e)
+        row[4] = row[4] or ""
+        yield row
