@@ -662,6 +662,31 @@ class DecisionRollup(Base):
     value_cents: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class OfferRollup(Base):
+    """`decision_rollups` summed over channel, category and bundle version: per day x
+    offer x rule x arm. Kept in the same upsert, so the pages that need no channel,
+    category or bundle filter (against holdout, trends by offer or rule, harm) read
+    a table 48 times smaller in the generated benchmark data."""
+
+    __tablename__ = "offer_rollups"
+    __table_args__ = (
+        UniqueConstraint("day", "offer_key", "ruleset", "rule", "arm", name="uq_offer_rollups_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    offer_key: Mapped[str] = mapped_column(String(64))
+    ruleset: Mapped[str] = mapped_column(String(64))
+    rule: Mapped[str] = mapped_column(String(200))
+    arm: Mapped[str] = mapped_column(String(16))
+    decisions: Mapped[int] = mapped_column(Integer, default=0)
+    shown: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    declined: Mapped[int] = mapped_column(Integer, default=0)
+    complaints: Mapped[int] = mapped_column(Integer, default=0)
+    value_cents: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class HarmRollup(Base):
     """Decisions in which something was withheld, per day x kind x line x tone, kept as
     decisions arrive (same transaction), so the harm report never scans the log.

@@ -1,4 +1,4 @@
-"""what the contact policy withheld, per decision, and the harm rollups
+"""what the contact policy withheld, per decision; harm rollups; offer rollups
 
 Revision ID: 0009_loop_speed_harm
 Revises: 0008_surveys
@@ -37,6 +37,28 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_harm_rollups_day"), "harm_rollups", ["day"])
     _backfill_guards()
+    measures = ("decisions", "shown", "accepted", "declined", "complaints", "value_cents")
+    op.create_table(
+        "offer_rollups",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("offer_key", sa.String(length=64), nullable=False),
+        sa.Column("ruleset", sa.String(length=64), nullable=False),
+        sa.Column("rule", sa.String(length=200), nullable=False),
+        sa.Column("arm", sa.String(length=16), nullable=False),
+        *(sa.Column(m, sa.Integer(), nullable=False) for m in measures),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_offer_rollups")),
+        sa.UniqueConstraint(
+            "day", "offer_key", "ruleset", "rule", "arm", name="uq_offer_rollups_key"
+        ),
+    )
+    op.create_index(op.f("ix_offer_rollups_day"), "offer_rollups", ["day"])
+    keys = "day, offer_key, ruleset, rule, arm"
+    op.execute(
+        f"INSERT INTO offer_rollups ({keys}, {', '.join(measures)}) "
+        f"SELECT {keys}, {', '.join(f'SUM({m})' for m in measures)} "
+        f"FROM decision_rollups GROUP BY {keys}"
+    )
 
 
 def _backfill_guards() -> None:
@@ -95,6 +117,8 @@ def _backfill_guards() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_offer_rollups_day"), table_name="offer_rollups")
+    op.drop_table("offer_rollups")
     op.drop_index(op.f("ix_harm_rollups_day"), table_name="harm_rollups")
     op.drop_table("harm_rollups")
     with op.batch_alter_table("decisions") as batch:

@@ -24,7 +24,7 @@ from pygal.style import Style
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from studio.models import Decision, DecisionRollup, FeedbackEvent
+from studio.models import Decision, DecisionRollup, FeedbackEvent, OfferRollup
 from studio.services import lift
 from studio.services.analytics import Window
 
@@ -57,10 +57,19 @@ class Filters:
             bundle=int(bundle) if bundle.isdigit() and len(bundle) < 10 else None,
         )
 
-    def where(self, window: Window) -> list[Any]:
-        out = [DecisionRollup.day >= window.start, DecisionRollup.day <= window.end]
+    @property
+    def table(self) -> type[DecisionRollup] | type[OfferRollup]:
+        """The rollup table to read: `offer_rollups` (summed over channel, category and
+        bundle, far fewer rows) unless one of those is filtered on."""
+        if self.channel or self.category or self.bundle is not None:
+            return DecisionRollup
+        return OfferRollup
+
+    def where(self, window: Window, table: Any = None) -> list[Any]:
+        table = table or self.table
+        out = [table.day >= window.start, table.day <= window.end]
         if self.offer:
-            out.append(DecisionRollup.offer_key == self.offer)
+            out.append(table.offer_key == self.offer)
         if self.channel:
             out.append(DecisionRollup.channel == self.channel)
         if self.category:
@@ -142,21 +151,17 @@ class Attribution:
 
 
 def attribution(session: Session, window: Window, filters: Filters) -> Attribution:
+    table = filters.table
     stmt = (
         select(
-            DecisionRollup.offer_key,
-            DecisionRollup.ruleset,
-            DecisionRollup.rule,
-            DecisionRollup.arm,
-            *(func.sum(getattr(DecisionRollup, m)) for m in MEASURES),
+            table.offer_key,
+            table.ruleset,
+            table.rule,
+            table.arm,
+            *(func.sum(getattr(table, m)) for m in MEASURES),
         )
         .where(*filters.where(window))
-        .group_by(
-            DecisionRollup.offer_key,
-            DecisionRollup.ruleset,
-            DecisionRollup.rule,
-            DecisionRollup.arm,
-        )
+        .group_by(table.offer_key, table.ruleset, table.rule, table.arm)
     )
     offers: dict[str, Line] = {}
     rules: dict[tuple[str, str, str], Line] = {}
@@ -195,16 +200,12 @@ def trend(
 ) -> Trend:
     dimension = dimension if dimension in DIMENSIONS else "offer"
     grain = grain if grain in GRAINS else "day"
-    column = DIMENSIONS[dimension]
+    table = filters.table if dimension in ("offer", "rule") else DecisionRollup
+    column = getattr(table, DIMENSIONS[dimension].key)
     stmt = (
-        select(
-            DecisionRollup.day,
-            column,
-            func.sum(DecisionRollup.decisions),
-            func.sum(DecisionRollup.accepted),
-        )
-        .where(*filters.where(window), DecisionRollup.arm == "treatment")
-        .group_by(DecisionRollup.day, column)
+        select(table.day, column, func.sum(table.decisions), func.sum(table.accepted))
+        .where(*filters.where(window, table), table.arm == "treatment")
+        .group_by(table.day, column)
     )
     series: dict[str, dict[date, tuple[int, int]]] = {}
     for day, label, decisions, accepted in session.execute(stmt):
@@ -338,7 +339,7 @@ def _bounds(window: Window) -> tuple[datetime, datetime]:
 def rollup_rows(session: Session, window: Window, filters: Filters) -> Iterator[list[Any]]:
     stmt = (
         select(*(getattr(DecisionRollup, c) for c in ROLLUP_COLUMNS))
-        .where(*filters.where(window))
+        .where(*filters.where(window, DecisionRollup))
         .order_by(DecisionRollup.day, DecisionRollup.offer_key, DecisionRollup.id)
     )
     for row in session.execute(stmt.execution_options(yield_per=_BATCH)):

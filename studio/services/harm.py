@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from studio.models import DecisionRollup, HarmRollup
+from studio.models import HarmRollup, OfferRollup
 from studio.services.analytics import Window
 
 
@@ -68,12 +68,12 @@ def report(session: Session, window: Window) -> HarmReport:
             tones[kind][tone or "–"] += int(decisions)
     offered, complaints = session.execute(
         select(
-            func.coalesce(func.sum(DecisionRollup.decisions), 0),
-            func.coalesce(func.sum(DecisionRollup.complaints), 0),
+            func.coalesce(func.sum(OfferRollup.decisions), 0),
+            func.coalesce(func.sum(OfferRollup.complaints), 0),
         ).where(
-            DecisionRollup.day >= window.start,
-            DecisionRollup.day <= window.end,
-            DecisionRollup.arm == "treatment",
+            OfferRollup.day >= window.start,
+            OfferRollup.day <= window.end,
+            OfferRollup.arm == "treatment",
         )
     ).one()
     return HarmReport(

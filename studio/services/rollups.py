@@ -31,7 +31,7 @@ from typing import Any, Final, Protocol, cast
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from studio.models import Decision, DecisionRollup, FeedbackEvent, HarmRollup
+from studio.models import Decision, DecisionRollup, FeedbackEvent, HarmRollup, OfferRollup
 from studio.services import bulk_sql
 
 OUTCOMES: Final = {
@@ -163,8 +163,8 @@ def decisions_stored(
     that did not exist."""
     if not decisions:
         return
-    _apply(session, _decision_counts(decisions))
-    _apply(session, _harm_counts(decisions), _HARM_TABLE, HARM_KEY_COLUMNS, HARM_COUNTS)
+    _count(session, _decision_counts(decisions))
+    _apply(session, harm_counts(decisions), _HARM_TABLE, HARM_KEY_COLUMNS, HARM_COUNTS)
     if not early_events:
         return
     by_id = {d.id: d for d in decisions}
@@ -183,7 +183,7 @@ def decisions_stored(
                 FeedbackEvent.type.in_(OUTCOMES),
             )
         ).all()
-    _apply(
+    _count(
         session, _event_counts((by_id[e.decision_id], e) for e in early if e.decision_id in by_id)
     )
 
@@ -206,7 +206,7 @@ def events_stored(
     session: Session, events: Iterable[Outcome], decisions: dict[str, DecisionKeys]
 ) -> None:
     """Count new events whose decision is logged (`decisions`, from `logged_decisions`)."""
-    _apply(
+    _count(
         session,
         _event_counts(
             (decisions[e.decision_id], e)
@@ -217,6 +217,22 @@ def events_stored(
 
 
 _TABLE = cast(Table, DecisionRollup.__table__)
+_OFFER_TABLE = cast(Table, OfferRollup.__table__)
+OFFER_KEY_COLUMNS: Final = ("day", "offer_key", "ruleset", "rule", "arm")
+
+
+def offer_key(key: Key) -> tuple[date, str, str, str, str]:
+    """The `offer_rollups` key a `decision_rollups` key adds to."""
+    return (key[0], key[1], key[2], key[3], key[7])
+
+
+def _count(session: Session, counts: dict[Key, Counter[str]]) -> None:
+    """Add `counts` to `decision_rollups` and, summed, to `offer_rollups`."""
+    coarse: dict[tuple[date, str, str, str, str], Counter[str]] = {}
+    for key, found in counts.items():
+        coarse.setdefault(offer_key(key), Counter()).update(found)
+    _apply(session, counts)
+    _apply(session, coarse, _OFFER_TABLE, OFFER_KEY_COLUMNS)
 
 
 def _apply(
@@ -249,7 +265,7 @@ def _apply(
         ),
     )
     for held in list(session.identity_map.values()):
-        if isinstance(held, DecisionRollup | HarmRollup):
+        if isinstance(held, DecisionRollup | HarmRollup | OfferRollup):
             session.expire(held)
 
 
@@ -265,7 +281,7 @@ def _line(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def _harm_counts(decisions: Iterable[Decision]) -> dict[HarmKey, Counter[str]]:
+def harm_counts(decisions: Iterable[Decision]) -> dict[HarmKey, Counter[str]]:
     """Per decision: each guard that fired and each policy line that withheld offers
     (with the offers it withheld), and one "any" row per kind, by tone."""
     out: dict[HarmKey, Counter[str]] = {}
@@ -304,7 +320,7 @@ def harm_recount(session: Session) -> dict[HarmKey, dict[str, int]]:
     """The harm rollups computed from the raw decision log (for checks)."""
     return {
         k: {n: c.get(n, 0) for n in HARM_COUNTS}
-        for k, c in _harm_counts(session.scalars(select(Decision))).items()
+        for k, c in harm_counts(session.scalars(select(Decision))).items()
     }
 
 
@@ -318,6 +334,25 @@ def recount(session: Session) -> dict[Key, dict[str, int]]:
     ).items():
         totals.setdefault(key, Counter()).update(counter)
     return {k: {n: c.get(n, 0) for n in COUNTS} for k, c in totals.items() if any(c.values())}
+
+
+def offer_stored(session: Session) -> dict[tuple[date, str, str, str, str], dict[str, int]]:
+    out = {}
+    for row in session.scalars(select(OfferRollup)):
+        counts = {n: getattr(row, n) for n in COUNTS}
+        if any(counts.values()):
+            out[tuple(getattr(row, c) for c in OFFER_KEY_COLUMNS)] = counts
+    return out
+
+
+def offer_recount(
+    fine: dict[Key, dict[str, int]],
+) -> dict[tuple[date, str, str, str, str], dict[str, int]]:
+    """`offer_rollups` as the sum of a `decision_rollups` table (`recount`'s, in checks)."""
+    out: dict[tuple[date, str, str, str, str], Counter[str]] = {}
+    for key, counts in fine.items():
+        out.setdefault(offer_key(key), Counter()).update(counts)
+    return {k: {n: c.get(n, 0) for n in COUNTS} for k, c in out.items()}
 
 
 def stored(session: Session) -> dict[Key, dict[str, int]]:
