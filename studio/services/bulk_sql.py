@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, any_, bindparam, func, select
+from sqlalchemy import Table, any_, bindparam, func, select
 from sqlalchemy import cast as sa_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
@@ -53,7 +53,7 @@ def execute_rows(
     return connection.execute(finish(statement))
 
 
-def member_of(session: Session, column: ColumnElement[Any], values: list[Any]) -> Any:
+def member_of(session: Session, column: Any, values: list[Any]) -> Any:
     """`column IN (values)`; on PostgreSQL `column = ANY(:array)`, one parameter."""
     if session.get_bind().dialect.name != "postgresql":
         return column.in_(values)

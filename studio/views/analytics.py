@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from studio import security
 from studio.db import db_session
@@ -126,7 +127,7 @@ def export() -> Response:
 
 @bp.get("/export.parquet")
 @security.requires("analytics")
-def export_parquet() -> Response:
+def export_parquet() -> WerkzeugResponse:
     """The same tables as the CSV export, as Parquet with typed columns (pyarrow)."""
     found = _export()
     return parquet_download(

@@ -11,7 +11,7 @@ from studio.services import analytics, decision_log, harm, rollups
 from tests.factories import make_user, sign_in_as
 
 GUARD = {"ruleset": "retail", "line": 3, "text": "tone.label == distressed"}
-CAP = {
+CAP: dict[str, object] = {
     "offer": "card_plan",
     "ruleset": "retail",
     "rule": "Rule A",
@@ -59,6 +59,7 @@ def test_contact_policy_refusals_are_counted_per_policy_line_beside_the_guards(
         _record(4, withheld=["not an object"], tone="calm"),
     ]
     report = decision_log.ingest(session, {"decisions": records})
+    assert isinstance(report, decision_log.DecisionReport)
     assert [r.status for r in report.results] == ["stored"] * 4 + ["rejected"]
     session.commit()
     found = harm.report(session, WINDOW)
@@ -69,7 +70,7 @@ def test_contact_policy_refusals_are_counted_per_policy_line_beside_the_guards(
     client = sign_in_as(app.test_client(), make_user(session, "service_lead"))
     html = client.get("/analytics/harm?start=2026-11-01&end=2026-11-30").get_data(as_text=True)
     assert "in 4 the contact policy withheld an offer" in html
-    assert "By contact-policy line" in html and CAP["text"] in html
+    assert "By contact-policy line" in html and str(CAP["text"]) in html
 
 
 def test_a_decision_reported_twice_is_counted_once(session) -> None:
