@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import statistics
@@ -43,28 +44,32 @@ import time
 import urllib.request
 import uuid
 from collections import Counter
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
-from sqlalchemy import create_engine, func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, func, insert, select
 from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from api_speed import free_port, prepare, start_gunicorn  # noqa: E402
+from events_speed import scratch_postgres, seed_postgres  # noqa: E402
 
-from studio import create_app, migrate  # noqa: E402
+from studio import create_app  # noqa: E402
 from studio.db import get_database  # noqa: E402
 from studio.jobs import get_jobs  # noqa: E402
 from studio.models import (  # noqa: E402
     Decision,
     DecisionRollup,
     FeedbackEvent,
+    HarmRollup,
     OfferPause,
+    OfferRollup,
     User,
 )
-from studio.services import auto_pause, bundles  # noqa: E402
+from studio.services import auto_pause, bundles, rollups  # noqa: E402
 
 OFFERS = (
     "overdraft_protection",
@@ -78,6 +83,23 @@ CHANNELS = ("email", "chat", "sms", "phone")
 CATEGORIES = ("transactional", "informational", "feedback")
 
 
+GUARD = {"ruleset": "retail_banking", "line": 4, "text": "tone.label == angry"}
+CAPPED = {
+    "ruleset": "retail_banking",
+    "rule": "Rule 0-0",
+    "line": 6,
+    "text": "limit every offer to 2 per customer per 7 days",
+    "reason": "over the limit",
+}
+
+
+def harm_rows(harm: dict[tuple, Counter], decisions: list[dict]) -> None:
+    """Add the decisions' guards and policy refusals to `harm`, counted by the function
+    the ingest path uses."""
+    for key, counts in rollups.harm_counts(SimpleNamespace(**d) for d in decisions).items():
+        harm.setdefault(key, Counter()).update(counts)
+
+
 def percentile(samples: list[float], p: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -89,6 +111,7 @@ def generate(engine, count: int, days: int = 90) -> tuple[float, float, int]:  #
         days=days
     )
     rollup: dict[tuple, Counter] = {}
+    harm: dict[tuple, Counter] = {}
     began = time.perf_counter()
     decisions, events = [], []
     inserted = 0
@@ -114,8 +137,10 @@ def generate(engine, count: int, days: int = 90) -> tuple[float, float, int]:  #
                     "customer_id": None,
                     "rules": [{"ruleset": "retail_banking", "rule": rule}],
                     "offers": [] if held else [entry],
-                    "guards": [],
+                    "tone": "angry" if n % 7 == 0 else "calm",
+                    "guards": [GUARD] if n % 20 == 0 else [],
                     "holdouts": [entry] if held else [],
+                    "withheld": [{**CAPPED, "offer": offer}] if n % 10 == 3 else [],
                     "trace": None,
                     "decided_at": at,
                     "received_at": at,
@@ -167,11 +192,13 @@ def generate(engine, count: int, days: int = 90) -> tuple[float, float, int]:  #
                 if column:
                     counts[column] += 1
             if len(decisions) >= 5000:
+                harm_rows(harm, decisions)
                 connection.execute(insert(Decision.__table__), decisions)
                 connection.execute(insert(FeedbackEvent.__table__), events)
                 inserted += len(events)
                 decisions, events = [], []
         if decisions:
+            harm_rows(harm, decisions)
             connection.execute(insert(Decision.__table__), decisions)
             connection.execute(insert(FeedbackEvent.__table__), events)
             inserted += len(events)
@@ -202,6 +229,21 @@ def generate(engine, count: int, days: int = 90) -> tuple[float, float, int]:  #
         ]
         for chunk in range(0, len(rows), 5000):
             connection.execute(insert(DecisionRollup.__table__), rows[chunk : chunk + 5000])
+        # The offer rollups are the same counts summed over channel, category and bundle,
+        # summed with the function the ingest path uses.
+        coarse = rollups.offer_recount(
+            {k: {m: c.get(m, 0) for m in rollups.COUNTS} for k, c in rollup.items()}
+        )
+        offer_rows = [
+            {**dict(zip(rollups.OFFER_KEY_COLUMNS, k, strict=True)), **c} for k, c in coarse.items()
+        ]
+        for chunk in range(0, len(offer_rows), 5000):
+            connection.execute(insert(OfferRollup.__table__), offer_rows[chunk : chunk + 5000])
+        harm_table = [
+            {**dict(zip(rollups.HARM_KEY_COLUMNS, k, strict=True)), **c} for k, c in harm.items()
+        ]
+        for chunk in range(0, len(harm_table), 5000):
+            connection.execute(insert(HarmRollup.__table__), harm_table[chunk : chunk + 5000])
     return generated, time.perf_counter() - began, inserted
 
 
@@ -220,6 +262,7 @@ def timed_pages(app, samples: int = 15) -> dict[str, list[float]]:  # type: igno
         "lift page (rollups)": f"/analytics/lift?{window}",
         "trend.svg by day": f"/analytics/trend.svg?{window}&by=offer&grain=day",
         "trend.svg by week, by rule": f"/analytics/trend.svg?{window}&by=rule&grain=week",
+        "harm page (rollups)": f"/analytics/harm?{window}",
         "rollup CSV export": f"/analytics/export.csv?{window}",
         "peer: /analytics/ (raw events)": f"/analytics/?{window}",
     }
@@ -353,35 +396,16 @@ def main() -> None:
     parser.add_argument("--ingest-seconds", type=float, default=10.0)
     parser.add_argument("--postgres", default="")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         folder = Path(tmp)
         url, token, _keys = prepare(folder)
         store = "SQLite"
         if args.postgres:
-            name = f"bench_{uuid.uuid4().hex[:8]}"
-            admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-            url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
-            migrate.upgrade(url)
-            from studio.db import get_database as _db
-
-            app0 = create_app(
-                {"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance", "SECRET_KEY": "bench"}
-            )
-            session = _db(app0).session()
-            from studio.demo import seed_demo
-            from studio.services import api_tokens
-
-            with app0.app_context():
-                seed_demo(session)
-            token = api_tokens.create(
-                session, name="benchmark", scopes=api_tokens.SCOPES, actor_id=None
-            ).secret
-            session.commit()
-            session.close()
+            url = stack.enter_context(scratch_postgres(args.postgres))
+            token = seed_postgres(url, folder)
             store = "PostgreSQL"
         engine = create_engine(url)
+        print(f"load average (1, 5, 15 min): {os.getloadavg()}")
         print(
             f"store: {store}; {args.decisions:,} decisions, {args.decisions * 4:,} events "
             "(generated; 20% in holdout arms; 90 days)"
@@ -397,7 +421,7 @@ def main() -> None:
         app = create_app(
             {"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance", "SECRET_KEY": "bench"}
         )
-        print("pages (in process, 15 requests each):")
+        print(f"pages (in process, 15 requests each; load {os.getloadavg()[0]:.1f}):")
         for name, times in timed_pages(app).items():
             print(
                 f"  {name:32s} p50 {statistics.median(times):7.1f} ms   "

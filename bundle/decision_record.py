@@ -4,8 +4,10 @@
 into this record, so a decision reported by a client (`POST /api/v1/decisions`) reads
 exactly like one the studio made. The record names the bundle, the interaction's
 channel, category and tone, the customer, the rules that matched, the offers made, the
-guards that fired and the holdout arms, each with the ruleset it came from, and what
-the decision did with resolution-gated offers (``gating``: scheduled and settled).
+guards that fired, the holdout arms, each with the ruleset it came from, what the
+contact policy withheld (each offer a policy line removed that the decision did not
+make after all, with the line, its text and the reason), and what the decision did with
+resolution-gated offers (``gating``: scheduled and settled).
 Nothing here knows Flask or a database.
 """
 
@@ -35,7 +37,8 @@ def decision_record(
     customer = interaction.get("customer") if isinstance(interaction, Mapping) else None
     customer_id = customer.get("id") if isinstance(customer, Mapping) else None
     tone = interaction.get("tone") if isinstance(interaction, Mapping) else None
-    tone_label = tone.get("label") if isinstance(tone, Mapping) else None
+    # The tone arrives as a label ("positive") or as an analysis ({"label": ...}).
+    tone_label = tone.get("label") if isinstance(tone, Mapping) else tone
     bundle = decision.get("bundle") or {}
     offers: list[dict[str, Any]] = []
     guards: list[dict[str, Any]] = []
@@ -83,6 +86,7 @@ def decision_record(
                 rules.append(entry)
     gating = decision.get("gating")
     moment = (decided_at or datetime.now(UTC)).astimezone(UTC)
+    withheld = _withheld(decision)
     return {
         "decision_id": decision_id,
         "decided_at": moment.isoformat(timespec="seconds"),
@@ -90,12 +94,13 @@ def decision_record(
         "bundle_digest": str(bundle.get("digest") or ""),
         "channel": str(inquiry.get("channel") or "")[:32],
         "category": str(inquiry.get("category") or "")[:32],
-        "tone": str(tone_label or "")[:32],
+        "tone": tone_label[:32] if isinstance(tone_label, str) else "",
         "customer_id": None if customer_id is None else str(customer_id)[:100],
         "rules": rules,
         "offers": offers,
         "guards": guards,
         "holdouts": holdouts,
+        **({"withheld": withheld} if withheld else {}),
         **({"trace": traces} if traces else {}),
         **({"gating": _gating(gating)} if isinstance(gating, Mapping) else {}),
     }
@@ -113,3 +118,29 @@ def _gating(gating: Mapping[str, Any]) -> dict[str, Any]:
             {k: e[k] for k in settled if k in e} for e in list(gating.get("settled") or ())[:50]
         ],
     }
+
+
+def _withheld(decision: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The offers the contact policy removed and the decision did not make after all.
+
+    An offer removed only as a second proposal of an offer another ruleset made is not
+    withheld from the customer, so it is left out."""
+    policy = decision.get("policy")
+    if not isinstance(policy, Mapping):
+        return []
+    made = {o.get("offer") for o in decision.get("offers") or () if isinstance(o, Mapping)}
+    out = []
+    for entry in policy.get("removed") or ():
+        if not isinstance(entry, Mapping) or entry.get("offer") in made:
+            continue
+        out.append(
+            {
+                "offer": entry.get("offer"),
+                "ruleset": entry.get("ruleset"),
+                "rule": entry.get("rule"),
+                "line": entry.get("line", 0),
+                "text": str(entry.get("text") or "")[:200],
+                "reason": str(entry.get("reason") or "")[:200],
+            }
+        )
+    return out

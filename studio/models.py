@@ -542,6 +542,9 @@ class Decision(Base):
     offers: Mapped[list[Any]] = mapped_column(JSON, default=list)
     guards: Mapped[list[Any]] = mapped_column(JSON, default=list)
     holdouts: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    #: What the contact policy withheld (offer, ruleset, rule, line, text, reason); None
+    #: on decisions logged before it was kept.
+    withheld: Mapped[list[Any] | None] = mapped_column(JSON, default=list, nullable=True)
     trace: Mapped[Any] = mapped_column(JSON, default=None, nullable=True)
     #: What the decision did with resolution-gated offers (`bundle.gating`), if anything.
     gating: Mapped[Any] = mapped_column(JSON, default=None, nullable=True)
@@ -738,6 +741,59 @@ class DecisionRollup(Base):
     declined: Mapped[int] = mapped_column(Integer, default=0)
     complaints: Mapped[int] = mapped_column(Integer, default=0)
     value_cents: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OfferRollup(Base):
+    """`decision_rollups` summed over channel, category and bundle version: per day x
+    offer x rule x arm. Kept in the same upsert, so the pages that need no channel,
+    category or bundle filter (against holdout, trends by offer or rule, harm) read
+    a table 48 times smaller in the generated benchmark data."""
+
+    __tablename__ = "offer_rollups"
+    __table_args__ = (
+        UniqueConstraint("day", "offer_key", "ruleset", "rule", "arm", name="uq_offer_rollups_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    offer_key: Mapped[str] = mapped_column(String(64))
+    ruleset: Mapped[str] = mapped_column(String(64))
+    rule: Mapped[str] = mapped_column(String(200))
+    arm: Mapped[str] = mapped_column(String(16))
+    decisions: Mapped[int] = mapped_column(Integer, default=0)
+    shown: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    declined: Mapped[int] = mapped_column(Integer, default=0)
+    complaints: Mapped[int] = mapped_column(Integer, default=0)
+    value_cents: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HarmRollup(Base):
+    """Decisions in which something was withheld, per day x kind x line x tone, kept as
+    decisions arrive (same transaction), so the harm report never scans the log.
+
+    `kind` is "guard" (a ruleset guard fired; `ruleset`, `line`, `text` name it),
+    "policy" (a contact-policy line withheld offers; `offers` counts them), or
+    "guard:any" / "policy:any" (one per decision, whatever fired: the totals per tone,
+    which a sum over lines would count twice when two lines fire).
+    """
+
+    __tablename__ = "harm_rollups"
+    __table_args__ = (
+        UniqueConstraint(
+            "day", "kind", "ruleset", "line", "text", "tone", name="uq_harm_rollups_key"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    ruleset: Mapped[str] = mapped_column(String(64))
+    line: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(200))
+    tone: Mapped[str] = mapped_column(String(32))
+    decisions: Mapped[int] = mapped_column(Integer, default=0)
+    offers: Mapped[int] = mapped_column(Integer, default=0)
 
 
 # --- Narrow-cast surveys ------------------------------------------------------------

@@ -63,40 +63,54 @@ def read_json(request: Request) -> Any | ApiError:
             "The body is not valid JSON (non-finite numbers and very deep "
             "nesting are not accepted).",
         )
-    problem = _unstorable_text(value, "")
-    return problem if problem is not None else value
-
-
-def _unstorable_text(value: Any, path: str, depth: int = 0) -> ApiError | None:
-    """Refuse text no database or UTF-8 answer can hold (NUL, lone surrogates)."""
-    if depth > MAX_DEPTH:
+    # Text can hold a NUL or a lone surrogate only through a \u escape (JSON forbids raw
+    # control characters, UTF-8 cannot encode surrogates): without one, only depth is checked.
+    found = _unstorable(value, 0, strings=b"\\u" in data)
+    if found is None:
+        return value
+    code, parts = found
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in reversed(parts))
+    if code == "too_deep":
         return ApiError(
             400,
             "too_deep",
             f"The body nests more than {MAX_DEPTH} levels deep.",
-            field=path or None,
+            field=path.removeprefix(".") or None,
         )
+    return ApiError(
+        400,
+        "invalid_text",
+        "Text may not contain NUL characters or unpaired surrogates.",
+        field=path.removeprefix(".") or None,
+    )
+
+
+def _unstorable(value: Any, depth: int, *, strings: bool) -> tuple[str, list[Any]] | None:
+    """The first text no database or UTF-8 answer can hold (NUL, lone surrogates), or
+    nesting deeper than `MAX_DEPTH`: (code, path parts innermost first), else None.
+
+    The path is built only on the way out of a problem: a clean batch of 500 events is
+    walked without making a string per field."""
+    if depth > MAX_DEPTH:
+        return "too_deep", []
     if isinstance(value, str):
-        if "\x00" in value or not _encodable(value):
-            return ApiError(
-                400,
-                "invalid_text",
-                "Text may not contain NUL characters or unpaired surrogates.",
-                field=path or None,
-            )
+        if strings and ("\x00" in value or not _encodable(value)):
+            return "invalid_text", []
     elif isinstance(value, dict):
         for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            problem = _unstorable_text(key, where, depth) or _unstorable_text(
-                item, where, depth + 1
-            )
-            if problem is not None:
-                return problem
+            found = _unstorable(key, depth, strings=strings)
+            if found is None and (depth >= MAX_DEPTH or isinstance(item, dict | list | str)):
+                found = _unstorable(item, depth + 1, strings=strings)
+            if found is not None:
+                found[1].append(str(key))
+                return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            problem = _unstorable_text(item, f"{path}[{index}]", depth + 1)
-            if problem is not None:
-                return problem
+            if depth >= MAX_DEPTH or isinstance(item, dict | list | str):
+                found = _unstorable(item, depth + 1, strings=strings)
+                if found is not None:
+                    found[1].append(index)
+                    return found
     return None
 
 

@@ -531,6 +531,12 @@ def _components() -> dict[str, Any]:
                     "offers": {"type": "array", "items": {"type": "object"}},
                     "guards": {"type": "array", "items": {"type": "object"}},
                     "holdouts": {"type": "array", "items": {"type": "object"}},
+                    "withheld": {
+                        "type": "array",
+                        "items": {"type": "object"},
+                        "description": "What the contact policy withheld: offer, ruleset, "
+                        "rule, line, text, reason.",
+                    },
                     "trace": {"type": "object"},
                 },
             },

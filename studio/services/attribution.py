@@ -6,8 +6,9 @@
   decision where accepted events carry values (ARPU lift: treatment minus holdout).
 - `trend`: decisions and acceptance per day or week, split by offer, channel,
   category, bundle version or rule; `trend_chart` draws it as SVG (pygal, no script).
-- `rollup_rows` / `raw_decisions` / `raw_events`: the tables behind the page, as rows
-  for CSV export to BI tools.
+- `export`: the tables behind the page (the rolled-up table, the raw decision log, the
+  raw event log), as streamed rows with typed columns, for CSV and Parquet export to
+  BI tools.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pygal.style import Style
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from studio.models import Decision, DecisionRollup, FeedbackEvent
+from studio.models import Decision, DecisionRollup, FeedbackEvent, OfferRollup
 from studio.services import lift
 from studio.services.analytics import Window
 
@@ -56,10 +57,19 @@ class Filters:
             bundle=int(bundle) if bundle.isdigit() and len(bundle) < 10 else None,
         )
 
-    def where(self, window: Window) -> list[Any]:
-        out = [DecisionRollup.day >= window.start, DecisionRollup.day <= window.end]
+    @property
+    def table(self) -> type[DecisionRollup] | type[OfferRollup]:
+        """The rollup table to read: `offer_rollups` (summed over channel, category and
+        bundle, far fewer rows) unless one of those is filtered on."""
+        if self.channel or self.category or self.bundle is not None:
+            return DecisionRollup
+        return OfferRollup
+
+    def where(self, window: Window, table: Any = None) -> list[Any]:
+        table = table or self.table
+        out = [table.day >= window.start, table.day <= window.end]
         if self.offer:
-            out.append(DecisionRollup.offer_key == self.offer)
+            out.append(table.offer_key == self.offer)
         if self.channel:
             out.append(DecisionRollup.channel == self.channel)
         if self.category:
@@ -141,21 +151,17 @@ class Attribution:
 
 
 def attribution(session: Session, window: Window, filters: Filters) -> Attribution:
+    table = filters.table
     stmt = (
         select(
-            DecisionRollup.offer_key,
-            DecisionRollup.ruleset,
-            DecisionRollup.rule,
-            DecisionRollup.arm,
-            *(func.sum(getattr(DecisionRollup, m)) for m in MEASURES),
+            table.offer_key,
+            table.ruleset,
+            table.rule,
+            table.arm,
+            *(func.sum(getattr(table, m)) for m in MEASURES),
         )
         .where(*filters.where(window))
-        .group_by(
-            DecisionRollup.offer_key,
-            DecisionRollup.ruleset,
-            DecisionRollup.rule,
-            DecisionRollup.arm,
-        )
+        .group_by(table.offer_key, table.ruleset, table.rule, table.arm)
     )
     offers: dict[str, Line] = {}
     rules: dict[tuple[str, str, str], Line] = {}
@@ -194,16 +200,12 @@ def trend(
 ) -> Trend:
     dimension = dimension if dimension in DIMENSIONS else "offer"
     grain = grain if grain in GRAINS else "day"
-    column = DIMENSIONS[dimension]
+    table = filters.table if dimension in ("offer", "rule") else DecisionRollup
+    column = getattr(table, DIMENSIONS[dimension].key)
     stmt = (
-        select(
-            DecisionRollup.day,
-            column,
-            func.sum(DecisionRollup.decisions),
-            func.sum(DecisionRollup.accepted),
-        )
-        .where(*filters.where(window), DecisionRollup.arm == "treatment")
-        .group_by(DecisionRollup.day, column)
+        select(table.day, column, func.sum(table.decisions), func.sum(table.accepted))
+        .where(*filters.where(window, table), table.arm == "treatment")
+        .group_by(table.day, column)
     )
     series: dict[str, dict[date, tuple[int, int]]] = {}
     for day, label, decisions, accepted in session.execute(stmt):
@@ -265,84 +267,149 @@ ROLLUP_COLUMNS: Final = (
     "arm",
     *MEASURES,
 )
+DECISION_COLUMNS: Final = (
+    "decision_id",
+    "decided_at",
+    "source",
+    "bundle_version",
+    "channel",
+    "category",
+    "tone",
+    "customer_hash",
+    "offers",
+    "holdouts",
+    "guards",
+    "withheld",
+)
+EVENT_COLUMNS: Final = (
+    "event_id",
+    "at",
+    "type",
+    "offer_key",
+    "decision_id",
+    "channel",
+    "category",
+    "bundle_version",
+    "score",
+    "value_cents",
+)
+#: Each export's columns that are not text (for Parquet's typed columns).
+KINDS: Final = {
+    "rollups": {"day": "date", "bundle_version": "int", **{m: "int" for m in MEASURES}},
+    "decisions": {"decided_at": "timestamp", "bundle_version": "int"},
+    "events": {
+        "at": "timestamp",
+        "bundle_version": "int",
+        "score": "float",
+        "value_cents": "int",
+    },
+}
+_BATCH: Final = 5000
+
+
+@dataclass(frozen=True)
+class Export:
+    """One table for BI tools: its name, columns, column kinds and rows (streamed from
+    the database `_BATCH` rows at a time, so memory stays bounded)."""
+
+    name: str
+    columns: tuple[str, ...]
+    kinds: dict[str, str]
+    rows: Iterator[list[Any]]
+
+
+def export(session: Session, table: str, window: Window, filters: Filters) -> Export:
+    """The rolled-up table (filtered), or the raw decision or event log for the window."""
+    if table == "decisions":
+        return Export(table, DECISION_COLUMNS, KINDS[table], raw_decisions(session, window))
+    if table == "events":
+        return Export(table, EVENT_COLUMNS, KINDS[table], raw_events(session, window))
+    return Export(
+        "rollups", ROLLUP_COLUMNS, KINDS["rollups"], rollup_rows(session, window, filters)
+    )
+
+
+def _bounds(window: Window) -> tuple[datetime, datetime]:
+    return (
+        datetime.combine(window.start, time.min, tzinfo=UTC),
+        datetime.combine(window.end + timedelta(days=1), time.min, tzinfo=UTC),
+    )
 
 
 def rollup_rows(session: Session, window: Window, filters: Filters) -> Iterator[list[Any]]:
-    yield list(ROLLUP_COLUMNS)
     stmt = (
         select(*(getattr(DecisionRollup, c) for c in ROLLUP_COLUMNS))
-        .where(*filters.where(window))
+        .where(*filters.where(window, DecisionRollup))
         .order_by(DecisionRollup.day, DecisionRollup.offer_key, DecisionRollup.id)
     )
-    for row in session.execute(stmt.execution_options(yield_per=2000)):
+    for row in session.execute(stmt.execution_options(yield_per=_BATCH)):
         yield list(row)
 
 
+def _offers(entries: Any) -> str:
+    return ";".join(str(o.get("offer")) for o in entries or () if isinstance(o, dict))
+
+
 def raw_decisions(session: Session, window: Window) -> Iterator[list[Any]]:
-    start = datetime.combine(window.start, time.min, tzinfo=UTC)
-    end = datetime.combine(window.end + timedelta(days=1), time.min, tzinfo=UTC)
-    yield [
-        "decision_id",
-        "decided_at",
-        "source",
-        "bundle_version",
-        "channel",
-        "category",
-        "customer_hash",
-        "offers",
-        "holdouts",
-        "guards",
-    ]
+    start, end = _bounds(window)
     stmt = (
-        select(Decision)
+        select(
+            Decision.id,
+            Decision.decided_at,
+            Decision.source,
+            Decision.bundle_version,
+            Decision.channel,
+            Decision.category,
+            Decision.tone,
+            Decision.customer_hash,
+            Decision.offers,
+            Decision.holdouts,
+            Decision.guards,
+            Decision.withheld,
+        )
         .where(Decision.decided_at >= start, Decision.decided_at < end)
         .order_by(Decision.decided_at, Decision.id)
     )
-    for d in session.scalars(stmt.execution_options(yield_per=2000)):
+    for d in session.execute(stmt.execution_options(yield_per=_BATCH)):
         yield [
             d.id,
-            d.decided_at.isoformat(),
+            d.decided_at,
             d.source,
             d.bundle_version,
             d.channel,
             d.category,
+            d.tone,
             d.customer_hash,
-            ";".join(str(o.get("offer")) for o in d.offers),
-            ";".join(str(o.get("offer")) for o in d.holdouts),
-            ";".join(f"{g.get('ruleset')}:{g.get('line')}" for g in d.guards),
+            _offers(d.offers),
+            _offers(d.holdouts),
+            ";".join(
+                f"{g.get('ruleset')}:{g.get('line')}" for g in d.guards or () if isinstance(g, dict)
+            ),
+            ";".join(
+                f"{w.get('offer')}@{w.get('line')}" for w in d.withheld or () if isinstance(w, dict)
+            ),
         ]
 
 
 def raw_events(session: Session, window: Window) -> Iterator[list[Any]]:
-    start = datetime.combine(window.start, time.min, tzinfo=UTC)
-    end = datetime.combine(window.end + timedelta(days=1), time.min, tzinfo=UTC)
-    yield [
-        "event_id",
-        "at",
-        "type",
-        "offer_key",
-        "decision_id",
-        "channel",
-        "category",
-        "bundle_version",
-        "score",
-        "value_cents",
-    ]
+    start, end = _bounds(window)
     stmt = (
-        select(FeedbackEvent)
+        select(
+            FeedbackEvent.event_id,
+            FeedbackEvent.at,
+            FeedbackEvent.type,
+            FeedbackEvent.offer_key,
+            FeedbackEvent.decision_id,
+            FeedbackEvent.channel,
+            FeedbackEvent.category,
+            FeedbackEvent.bundle_version,
+            FeedbackEvent.score,
+            FeedbackEvent.value_cents,
+        )
         .where(FeedbackEvent.at >= start, FeedbackEvent.at < end)
         .order_by(FeedbackEvent.at, FeedbackEvent.id)
     )
-    for e in session.scalars(stmt.execution_options(yield_per=2000)):
-        yield [
-            e.event_id,
-            e.at.isoformat(),
-            e.type,
-            e.offer_key,
-            e.decision_id or "",
-            e.channel,
-            e.category,
-            e.bundle_version,
-            e.score,
-            e.value_cents,
-        ]
+    for e in session.execute(stmt.execution_options(yield_per=_BATCH)):
+        row = list(e)
+        row[4] = row[4] or ""
+        yield row

@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Table, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -28,9 +28,10 @@ from bundle.pending import PendingOffer, PendingStatus
 from dsl.policy import OUTCOMES, Cap, Contact, History, Outcome
 from dsl.schema import parse_datetime
 from studio.errors import Refusal
-from studio.models import ContactHistory, FeedbackEvent
-from studio.services import gated_offers
+from studio.models import ContactHistory
+from studio.services import bulk_sql, gated_offers
 from studio.services.batch_report import BatchReport, refusal_dict
+from studio.services.event_rows import EventRow
 from studio.services.json_shape import check_object
 
 MAX_REPORTS: Final = 1000
@@ -227,18 +228,40 @@ class DatabaseHistory:
             raise HistoryUnavailable(f"the studio's gated offers are unreachable: {exc}") from exc
 
 
-def record_event_outcomes(session: Session, rows: Iterable[FeedbackEvent]) -> int:
-    """Add the outcome events just stored (declined, complaint, ...) to the history."""
-    store = DatabaseHistory(session, source="event")
-    added = 0
-    for row in rows:
-        if row.type in OUTCOMES and row.customer_id:
-            added += store.record_outcome(
-                row.customer_id,
-                row.event_id,
-                Outcome(row.offer_key or None, row.type, _seconds(row.at)),
-            )
-    return added
+def record_event_outcomes(session: Session, rows: Iterable[EventRow]) -> int:
+    """Add the outcome events just stored (declined, complaint, ...) to the history.
+
+    One `INSERT ... ON CONFLICT (dedupe_key) DO NOTHING` for the batch: an outcome is
+    kept once per event id (the same key `DatabaseHistory.record_outcome` uses)."""
+    values = [
+        {
+            "customer_id": row.customer_id,
+            "kind": row.type,
+            "offer_key": row.offer_key or "",
+            "channel": "",
+            "decision_id": "",
+            "dedupe_key": f"event:{row.event_id}"[:200],
+            "source": "event",
+            "at": _when(_seconds(row.at)),
+            "recorded_at": datetime.now(UTC),
+        }
+        for row in rows
+        if row.type in OUTCOMES and row.customer_id
+    ]
+    if not values:
+        return 0
+    added = bulk_sql.execute_rows(
+        session,
+        _TABLE,
+        values,
+        lambda insert: insert.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(
+            _TABLE.c.id
+        ),
+    )
+    return len(added.all())
+
+
+_TABLE: Final = cast(Table, ContactHistory.__table__)
 
 
 @dataclass(frozen=True)

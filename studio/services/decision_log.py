@@ -45,10 +45,11 @@ RECORD_FIELDS: Final = (
     "offers",
     "guards",
     "holdouts",
+    "withheld",
     "trace",
     "gating",
 )
-LIST_FIELDS: Final = ("rules", "offers", "guards", "holdouts")
+LIST_FIELDS: Final = ("rules", "offers", "guards", "holdouts", "withheld")
 MAX_LIST: Final = 200
 
 
@@ -116,6 +117,7 @@ def _row(
         offers=list(record.get("offers") or []),
         guards=list(record.get("guards") or []),
         holdouts=list(record.get("holdouts") or []),
+        withheld=list(record.get("withheld") or []),
         trace=record.get("trace"),
         gating=record.get("gating"),
         decided_at=decided,
@@ -362,6 +364,11 @@ def _sentences(decision: Decision) -> list[str]:
         out.append(
             f"No offer from ruleset {guard.get('ruleset')}: the guard on line "
             f"{guard.get('line')} fired ({guard.get('text')})."
+        )
+    for entry in decision.withheld or ():
+        out.append(
+            f"Not offered {entry.get('offer')}: the contact policy withheld it "
+            f"(line {entry.get('line')}: {entry.get('text') or entry.get('reason')})."
         )
     if not out:
         out.append("No rule made an offer for this interaction.")

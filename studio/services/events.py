@@ -13,16 +13,16 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from studio.errors import Refusal
 from studio.models import FeedbackEvent
-from studio.services import contact_history, outcomes
+from studio.services import bulk_sql, contact_history, outcomes
 from studio.services.batch_report import BatchReport, refusal_dict
+from studio.services.event_rows import EventRow
 from studio.services.json_shape import check_object, expect_types, is_int
 
 EVENT_TYPES: Final = ("shown", "clicked", "accepted", "declined", "complaint", "nps")
@@ -94,7 +94,7 @@ def ingest(session: Session, body: Any, *, now: datetime | None = None) -> Inges
         )
     now = now or datetime.now(UTC)
     results: dict[int, EventResult] = {}
-    rows: dict[int, FeedbackEvent] = {}
+    rows: dict[int, EventRow] = {}
     for index, raw in enumerate(events):
         parsed = _event_row(raw, f"events[{index}]", now)
         if isinstance(parsed, Refusal):
@@ -115,31 +115,16 @@ def ingest(session: Session, body: Any, *, now: datetime | None = None) -> Inges
     return IngestReport([results[i] for i in sorted(results)])
 
 
-#: The columns an event row is inserted with.
-_COLUMNS: Final = (
-    "event_id",
-    "type",
-    "offer_key",
-    "rule",
-    "channel",
-    "category",
-    "bundle_version",
-    "customer_id",
-    "score",
-    "at",
-    "received_at",
-    "payload",
-    "decision_id",
-    "value_cents",
-)
+_TABLE: Final = cast(Table, FeedbackEvent.__table__)
 
 
-def _store(session: Session, rows: Mapping[int, FeedbackEvent]) -> dict[int, EventResult]:
+def _store(session: Session, rows: Mapping[int, EventRow]) -> dict[int, EventResult]:
     """Insert the events whose ids are new; an id already stored is a duplicate.
 
     One `INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING event_id` per batch: the
     unique index decides, so the cost per event does not grow with the events stored, and
     a concurrent batch with some of the same ids can neither store one twice nor fail.
+    A Core statement with plain rows (`EventRow`), executed as one executemany.
     """
     out: dict[int, EventResult] = {}
     first: dict[str, int] = {}
@@ -150,20 +135,23 @@ def _store(session: Session, rows: Mapping[int, FeedbackEvent]) -> dict[int, Eve
             first[row.event_id] = index
     if not first:
         return out
-    values = [{name: getattr(rows[index], name) for name in _COLUMNS} for index in first.values()]
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(FeedbackEvent)
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(FeedbackEvent.event_id)
+    values = [rows[index].values() for index in first.values()]
+    stored = set(
+        bulk_sql.execute_rows(
+            session,
+            _TABLE,
+            values,
+            lambda insert: insert.on_conflict_do_nothing(index_elements=["event_id"]).returning(
+                _TABLE.c.event_id
+            ),
+        ).scalars()
     )
-    stored = set(session.scalars(statement, values))
     for event_id, index in first.items():
         out[index] = EventResult(index, event_id, "stored" if event_id in stored else "duplicate")
     return out
 
 
-def _event_row(raw: Any, where: str, now: datetime) -> FeedbackEvent | Refusal:
+def _event_row(raw: Any, where: str, now: datetime) -> EventRow | Refusal:
     problem = check_object(
         raw, where, allowed=EVENT_FIELDS, required=("event_id", "type")
     ) or expect_types(
@@ -231,7 +219,7 @@ def _event_row(raw: Any, where: str, now: datetime) -> FeedbackEvent | Refusal:
             field=f"{where}.at",
         )
     payload = raw.get("payload") or {}
-    if len(json.dumps(payload)) > MAX_PAYLOAD_BYTES:
+    if payload and len(json.dumps(payload)) > MAX_PAYLOAD_BYTES:
         return Refusal(
             "too_long",
             f"'payload' is larger than {MAX_PAYLOAD_BYTES // 1024} KB.",
@@ -241,7 +229,7 @@ def _event_row(raw: Any, where: str, now: datetime) -> FeedbackEvent | Refusal:
     if isinstance(value, Refusal):
         return value
     score = raw.get("score")
-    return FeedbackEvent(
+    return EventRow(
         event_id=raw["event_id"],
         type=kind,
         offer_key=raw.get("offer_key") or "",

@@ -13,7 +13,6 @@ the customer id: a customer matches when an event of that kind exists for them.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -34,6 +33,7 @@ from studio.models import (
     InteractionFacetCount,
     SavedSearch,
 )
+from studio.services import parquet_files
 from studio.services.pagination import Page, clamp
 
 PER_PAGE: Final = 25
@@ -407,7 +407,7 @@ def export_csv(session: Session, params: SearchParams, *, raw_text: bool) -> Ite
 
 def parquet_available() -> bool:
     """Parquet export needs pyarrow (the `cluster` extra)."""
-    return importlib.util.find_spec("pyarrow") is not None
+    return parquet_files.available()
 
 
 def export_parquet(
@@ -415,17 +415,9 @@ def export_parquet(
 ) -> int:
     """Every matching interaction written to `path` as Parquet; the row count.
 
-    Written in row groups of `batch` rows, so memory stays bounded however many match.
+    Written in row groups of `batch` rows (`parquet_files`), so memory stays bounded
+    however many match.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    schema = pa.schema(
-        [
-            (name, pa.timestamp("us", tz="UTC") if name == "at" else pa.string())
-            for name in EXPORT_COLUMNS
-        ]
-    )
     where, _problems = conditions(session, params)
     rows = session.execute(
         select(*_COLUMNS)
@@ -433,21 +425,19 @@ def export_parquet(
         .order_by(Interaction.at, Interaction.id)
         .execution_options(yield_per=batch)
     )
-    count = 0
-    with pq.ParquetWriter(path, schema) as writer:
-        for part in rows.partitions(batch):
-            columns: dict[str, list[Any]] = {name: [] for name in EXPORT_COLUMNS}
-            for row in part:
-                for name in EXPORT_COLUMNS:
-                    value = getattr(row, name)
-                    if name == "at":
-                        value = _aware(value)
-                    elif name == "text" and not raw_text:
-                        value = ""
-                    columns[name].append(value)
-            writer.write_table(pa.table(columns, schema=schema))
-            count += len(part)
-    return count
+    return parquet_files.write(
+        path,
+        EXPORT_COLUMNS,
+        {"at": "timestamp"},
+        (
+            [
+                "" if name == "text" and not raw_text else getattr(row, name)
+                for name in EXPORT_COLUMNS
+            ]
+            for row in rows
+        ),
+        batch=batch,
+    )
 
 
 # --- a customer's timeline -------------------------------------------------------------------

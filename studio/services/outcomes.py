@@ -23,20 +23,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from studio.errors import Refusal
-from studio.models import Artifact, Decision, FeedbackEvent
+from studio.models import Artifact
 from studio.roles import MARKETER
-from studio.services import notifications, rollups, webhooks
+from studio.services import bulk_sql, notifications, rollups, webhooks
+from studio.services.event_rows import EventRow
 
 
 def events_stored(
-    session: Session, stored: Mapping[int, FeedbackEvent]
+    session: Session, stored: Mapping[int, EventRow]
 ) -> dict[int, tuple[Refusal, ...]]:
     """Warnings per stored event (by batch index) about what it refers to."""
     if not stored:
         return {}
-    decision_ids = sorted({e.decision_id for e in stored.values() if e.decision_id})
     offer_keys = sorted({e.offer_key for e in stored.values() if e.offer_key})
-    known_decisions = _existing(session, Decision.id, decision_ids)
+    known_decisions = rollups.logged_decisions(
+        session, (e.decision_id for e in stored.values() if e.decision_id)
+    )
     known_offers = _existing(session, Artifact.key, offer_keys, Artifact.kind == "offer")
     out: dict[int, tuple[Refusal, ...]] = {}
     for index, event in stored.items():
@@ -61,16 +63,18 @@ def events_stored(
             )
         if found:
             out[index] = tuple(found)
-    rollups.events_stored(session, stored.values())
     complaints = [
         e for e in stored.values() if e.type == "complaint" and e.offer_key in known_offers
     ]
     if complaints:
         _report_complaints(session, complaints)
+    # Last before the commit: the rollup rows are the ones concurrent ingests share, so
+    # their row locks are held for as short a time as possible.
+    rollups.events_stored(session, stored.values(), known_decisions)
     return out
 
 
-def _report_complaints(session: Session, complaints: list[FeedbackEvent]) -> None:
+def _report_complaints(session: Session, complaints: list[EventRow]) -> None:
     offers = {
         a.key: a
         for a in session.scalars(
@@ -140,8 +144,12 @@ def value_cents(raw: Mapping[str, Any], kind: str, where: str) -> int | None | R
 
 def _existing(session: Session, column, values: list[str], *where) -> set[str]:  # type: ignore[no-untyped-def]
     found: set[str] = set()
-    for start in range(0, len(values), 200):
+    for start in range(0, len(values), 500):
         found.update(
-            session.scalars(select(column).where(column.in_(values[start : start + 200]), *where))
+            session.scalars(
+                select(column).where(
+                    bulk_sql.member_of(session, column, values[start : start + 500]), *where
+                )
+            )
         )
     return found

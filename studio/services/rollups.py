@@ -2,8 +2,8 @@
 
 Analytics reads `decision_rollups`, never the raw log, so its pages stay fast however
 many decisions are stored. The counts move in the same transaction as the ingest that
-causes them, through `UPDATE ... SET n = n + k` (and an insert when the row is new), so
-concurrent ingests never lose a count:
+causes them, through one `INSERT ... ON CONFLICT (key) DO UPDATE SET n = n + k` per
+ingest, so concurrent ingests never lose a count:
 
 - a stored decision adds 1 to `decisions` for each offer it made (arm "treatment") and
   each offer it held out (arm "holdout"), on the decision's day and keys;
@@ -14,7 +14,11 @@ concurrent ingests never lose a count:
   is counted when the decision arrives. Duplicates never reach here (ingest stores an
   id once), so nothing is counted twice.
 
-`recount` computes the same table from the raw rows; tests hold the two equal.
+`harm_rollups` count, per day, tone and line, the decisions in which a ruleset guard
+fired or the contact policy withheld offers (`decision.withheld`), as decisions arrive.
+
+`recount` and `harm_recount` compute the same tables from the raw rows; tests hold
+them equal.
 """
 
 from __future__ import annotations
@@ -22,13 +26,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from typing import Any, Final, cast
+from typing import Any, Final, Protocol, cast
 
-from sqlalchemy import Table, bindparam, select, tuple_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from studio.models import Decision, DecisionRollup, FeedbackEvent
+from studio.models import Decision, DecisionRollup, FeedbackEvent, HarmRollup, OfferRollup
+from studio.services import bulk_sql
 
 OUTCOMES: Final = {
     "shown": "shown",
@@ -50,13 +54,58 @@ KEY_COLUMNS: Final = (
 )
 
 
+class DecisionKeys(Protocol):
+    """What a decision's rollup keys are made of: a `Decision`, or a row of `KEY_SOURCE`."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def decided_at(self) -> datetime: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def bundle_version(self) -> int | None: ...
+    @property
+    def offers(self) -> list[Any]: ...
+    @property
+    def holdouts(self) -> list[Any]: ...
+
+
+class Outcome(Protocol):
+    """What an event counts with: a stored `FeedbackEvent` or ingest's `EventRow`."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def offer_key(self) -> str: ...
+    @property
+    def value_cents(self) -> int | None: ...
+    @property
+    def decision_id(self) -> str | None: ...
+
+
+#: The decision columns the rollup keys need (not the trace or the rules: reading only
+#: these keeps an ingest's lookup of its events' decisions cheap).
+KEY_SOURCE: Final = (
+    Decision.id,
+    Decision.decided_at,
+    Decision.channel,
+    Decision.category,
+    Decision.bundle_version,
+    Decision.offers,
+    Decision.holdouts,
+)
+
+
 def _day(moment: datetime) -> date:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).date()
 
 
-def _key(decision: Decision, entry: dict[str, Any], arm: str) -> Key:
+def _key(decision: DecisionKeys, entry: dict[str, Any], arm: str) -> Key:
     return (
         _day(decision.decided_at),
         str(entry.get("offer") or "")[:64],
@@ -69,7 +118,7 @@ def _key(decision: Decision, entry: dict[str, Any], arm: str) -> Key:
     )
 
 
-def arm_of(decision: Decision, offer_key: str) -> Key | None:
+def arm_of(decision: DecisionKeys, offer_key: str) -> Key | None:
     """The rollup key an outcome about `offer_key` counts on, or None (not attributable)."""
     for arm, entries in (("treatment", decision.offers), ("holdout", decision.holdouts)):
         for entry in entries or ():
@@ -78,7 +127,7 @@ def arm_of(decision: Decision, offer_key: str) -> Key | None:
     return None
 
 
-def _decision_counts(decisions: Iterable[Decision]) -> dict[Key, Counter[str]]:
+def _decision_counts(decisions: Iterable[DecisionKeys]) -> dict[Key, Counter[str]]:
     out: dict[Key, Counter[str]] = {}
     for decision in decisions:
         for arm, entries in (("treatment", decision.offers), ("holdout", decision.holdouts)):
@@ -91,7 +140,7 @@ def _decision_counts(decisions: Iterable[Decision]) -> dict[Key, Counter[str]]:
     return out
 
 
-def _event_counts(pairs: Iterable[tuple[Decision, FeedbackEvent]]) -> dict[Key, Counter[str]]:
+def _event_counts(pairs: Iterable[tuple[DecisionKeys, Outcome]]) -> dict[Key, Counter[str]]:
     out: dict[Key, Counter[str]] = {}
     for decision, event in pairs:
         column = OUTCOMES.get(event.type)
@@ -114,105 +163,165 @@ def decisions_stored(
     that did not exist."""
     if not decisions:
         return
-    _apply(session, _decision_counts(decisions))
+    _count(session, _decision_counts(decisions))
+    _apply(session, harm_counts(decisions), _HARM_TABLE, HARM_KEY_COLUMNS, HARM_COUNTS)
     if not early_events:
         return
     by_id = {d.id: d for d in decisions}
-    early: list[FeedbackEvent] = []
+    early: list[Outcome] = []
     ids = list(by_id)
-    for start in range(0, len(ids), 200):
-        early += session.scalars(
-            select(FeedbackEvent).where(FeedbackEvent.decision_id.in_(ids[start : start + 200]))
-        )
-    _apply(
+    columns = (
+        FeedbackEvent.decision_id,
+        FeedbackEvent.type,
+        FeedbackEvent.offer_key,
+        FeedbackEvent.value_cents,
+    )
+    for start in range(0, len(ids), 500):
+        early += session.execute(
+            select(*columns).where(
+                bulk_sql.member_of(session, FeedbackEvent.decision_id, ids[start : start + 500]),
+                FeedbackEvent.type.in_(OUTCOMES),
+            )
+        ).all()
+    _count(
         session, _event_counts((by_id[e.decision_id], e) for e in early if e.decision_id in by_id)
     )
 
 
-def events_stored(session: Session, events: Iterable[FeedbackEvent]) -> None:
-    """Count new events whose decision is already logged."""
-    events = [e for e in events if e.decision_id and e.type in OUTCOMES]
-    if not events:
-        return
-    ids = sorted({e.decision_id for e in events if e.decision_id})
-    found: dict[str, Decision] = {}
-    for start in range(0, len(ids), 200):
-        found.update(
-            {
-                d.id: d
-                for d in session.scalars(
-                    select(Decision).where(Decision.id.in_(ids[start : start + 200]))
-                )
-            }
-        )
-    _apply(
-        session, _event_counts((found[e.decision_id], e) for e in events if e.decision_id in found)
-    )
+def logged_decisions(session: Session, ids: Iterable[str]) -> dict[str, DecisionKeys]:
+    """The logged decisions among `ids`, with the columns their rollup keys need."""
+    wanted = sorted(set(ids))
+    found: dict[str, DecisionKeys] = {}
+    for start in range(0, len(wanted), 500):
+        for row in session.execute(
+            select(*KEY_SOURCE).where(
+                bulk_sql.member_of(session, Decision.id, wanted[start : start + 500])
+            )
+        ):
+            found[row.id] = cast(DecisionKeys, row)
+    return found
 
 
-def _apply(session: Session, counts: dict[Key, Counter[str]]) -> None:
-    """Add `counts` to their rows: one executemany UPDATE for rows that exist, inserts
-    for new keys; a key a concurrent ingest inserted first is added to its row."""
-    counts = {k: c for k, c in counts.items() if any(c.values())}
-    if not counts:
-        return
-    existing = _existing_ids(session, list(counts))
-    fresh = sorted(k for k in counts if k not in existing)
-    if fresh:
-        try:
-            with session.begin_nested():
-                session.add_all([_new_row(k, counts[k]) for k in fresh])
-        except IntegrityError:
-            # A concurrent ingest inserted some of these keys: one at a time, adding to
-            # the row it made where it won.
-            for key in fresh:
-                try:
-                    with session.begin_nested():
-                        session.add(_new_row(key, counts[key]))
-                except IntegrityError:
-                    existing.update(_existing_ids(session, [key]))
-    _increment(session, {k: counts[k] for k in existing}, existing)
-
-
-def _new_row(key: Key, counts: Counter[str]) -> DecisionRollup:
-    return DecisionRollup(
-        **dict(zip(KEY_COLUMNS, key, strict=True)), **{name: counts.get(name, 0) for name in COUNTS}
+def events_stored(
+    session: Session, events: Iterable[Outcome], decisions: dict[str, DecisionKeys]
+) -> None:
+    """Count new events whose decision is logged (`decisions`, from `logged_decisions`)."""
+    _count(
+        session,
+        _event_counts(
+            (decisions[e.decision_id], e)
+            for e in events
+            if e.decision_id in decisions and e.type in OUTCOMES
+        ),
     )
 
 
 _TABLE = cast(Table, DecisionRollup.__table__)
-_INCREMENT = (
-    update(_TABLE)
-    .where(_TABLE.c.id == bindparam("rid"))
-    .values({name: _TABLE.c[name] + bindparam(f"d_{name}") for name in COUNTS})
-)
+_OFFER_TABLE = cast(Table, OfferRollup.__table__)
+OFFER_KEY_COLUMNS: Final = ("day", "offer_key", "ruleset", "rule", "arm")
 
 
-def _increment(session: Session, counts: dict[Key, Counter[str]], ids: dict[Key, int]) -> None:
+def offer_key(key: Key) -> tuple[date, str, str, str, str]:
+    """The `offer_rollups` key a `decision_rollups` key adds to."""
+    return (key[0], key[1], key[2], key[3], key[7])
+
+
+def _count(session: Session, counts: dict[Key, Counter[str]]) -> None:
+    """Add `counts` to `decision_rollups` and, summed, to `offer_rollups`."""
+    coarse: dict[tuple[date, str, str, str, str], Counter[str]] = {}
+    for key, found in counts.items():
+        coarse.setdefault(offer_key(key), Counter()).update(found)
+    _apply(session, counts)
+    _apply(session, coarse, _OFFER_TABLE, OFFER_KEY_COLUMNS)
+
+
+def _apply(
+    session: Session,
+    counts: dict[Any, Counter[str]],
+    table: Table | None = None,
+    keys: tuple[str, ...] = KEY_COLUMNS,
+    measures: tuple[str, ...] = COUNTS,
+) -> None:
+    """Add `counts` to their rows in one executemany upsert: `INSERT ... ON CONFLICT (key)
+    DO UPDATE SET n = n + excluded.n`. The unique key decides between insert and update,
+    so two ingests adding to the same new key both count, with no read first. Keys go in
+    sorted order so concurrent PostgreSQL transactions lock rows in the same order."""
+    table = _TABLE if table is None else table
+    counts = {k: c for k, c in counts.items() if any(c.values())}
     if not counts:
         return
     session.flush()
     params = [
-        {"rid": ids[k], **{f"d_{n}": c.get(n, 0) for n in COUNTS}}
-        for k, c in sorted(counts.items())
+        {**dict(zip(keys, key, strict=True)), **{n: c.get(n, 0) for n in measures}}
+        for key, c in sorted(counts.items())
     ]
-    session.execute(_INCREMENT, params, execution_options={"synchronize_session": False})
+    bulk_sql.execute_rows(
+        session,
+        table,
+        params,
+        lambda insert: insert.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={name: table.c[name] + insert.excluded[name] for name in measures},
+        ),
+    )
     for held in list(session.identity_map.values()):
-        if isinstance(held, DecisionRollup):
+        if isinstance(held, DecisionRollup | HarmRollup | OfferRollup):
             session.expire(held)
 
 
-def _existing_ids(session: Session, keys: list[Key]) -> dict[Key, int]:
-    session.flush()
-    columns = [getattr(DecisionRollup, c) for c in KEY_COLUMNS]
-    found: dict[Key, int] = {}
-    for start in range(0, len(keys), 100):
-        chunk = keys[start : start + 100]
-        for row_id, *key in session.execute(
-            select(DecisionRollup.id, *columns).where(tuple_(*columns).in_(chunk))
-        ):
-            found[tuple(key)] = row_id
-    return found
+# --- harm avoided: what guards and the contact policy withheld -----------------------
+
+HarmKey = tuple[date, str, str, int, str, str]
+HARM_KEY_COLUMNS: Final = ("day", "kind", "ruleset", "line", "text", "tone")
+HARM_COUNTS: Final = ("decisions", "offers")
+_HARM_TABLE = cast(Table, HarmRollup.__table__)
+
+
+def _line(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def harm_counts(decisions: Iterable[Decision]) -> dict[HarmKey, Counter[str]]:
+    """Per decision: each guard that fired and each policy line that withheld offers
+    (with the offers it withheld), and one "any" row per kind, by tone."""
+    out: dict[HarmKey, Counter[str]] = {}
+    for decision in decisions:
+        day, tone = _day(decision.decided_at), (decision.tone or "")[:32]
+        guards = {
+            (str(g.get("ruleset") or "")[:64], _line(g.get("line")), str(g.get("text") or "")[:200])
+            for g in decision.guards or ()
+            if isinstance(g, dict)
+        }
+        lines: Counter[tuple[str, int, str]] = Counter()
+        for w in decision.withheld or ():
+            if isinstance(w, dict):
+                text = str(w.get("text") or w.get("reason") or "")[:200]
+                lines[("", _line(w.get("line")), text)] += 1
+        for kind, found in (("guard", Counter(guards)), ("policy", lines)):
+            if not found:
+                continue
+            out.setdefault((day, f"{kind}:any", "", 0, "", tone), Counter())["decisions"] += 1
+            for (ruleset, line, text), offers in found.items():
+                counts = out.setdefault((day, kind, ruleset, line, text, tone), Counter())
+                counts["decisions"] += 1
+                if kind == "policy":
+                    counts["offers"] += offers
+    return out
+
+
+def harm_stored(session: Session) -> dict[HarmKey, dict[str, int]]:
+    return {
+        tuple(getattr(r, c) for c in HARM_KEY_COLUMNS): {n: getattr(r, n) for n in HARM_COUNTS}
+        for r in session.scalars(select(HarmRollup))
+    }
+
+
+def harm_recount(session: Session) -> dict[HarmKey, dict[str, int]]:
+    """The harm rollups computed from the raw decision log (for checks)."""
+    return {
+        k: {n: c.get(n, 0) for n in HARM_COUNTS}
+        for k, c in harm_counts(session.scalars(select(Decision))).items()
+    }
 
 
 def recount(session: Session) -> dict[Key, dict[str, int]]:
@@ -225,6 +334,25 @@ def recount(session: Session) -> dict[Key, dict[str, int]]:
     ).items():
         totals.setdefault(key, Counter()).update(counter)
     return {k: {n: c.get(n, 0) for n in COUNTS} for k, c in totals.items() if any(c.values())}
+
+
+def offer_stored(session: Session) -> dict[tuple[date, str, str, str, str], dict[str, int]]:
+    out = {}
+    for row in session.scalars(select(OfferRollup)):
+        counts = {n: getattr(row, n) for n in COUNTS}
+        if any(counts.values()):
+            out[tuple(getattr(row, c) for c in OFFER_KEY_COLUMNS)] = counts
+    return out
+
+
+def offer_recount(
+    fine: dict[Key, dict[str, int]],
+) -> dict[tuple[date, str, str, str, str], dict[str, int]]:
+    """`offer_rollups` as the sum of a `decision_rollups` table (`recount`'s, in checks)."""
+    out: dict[tuple[date, str, str, str, str], Counter[str]] = {}
+    for key, counts in fine.items():
+        out.setdefault(offer_key(key), Counter()).update(counts)
+    return {k: {n: c.get(n, 0) for n in COUNTS} for k, c in out.items()}
 
 
 def stored(session: Session) -> dict[Key, dict[str, int]]:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from studio import security
 from studio.db import db_session
-from studio.services import analytics, attribution, harm
+from studio.services import analytics, attribution, harm, parquet_files
+from studio.views.downloads import parquet_download
 from studio.web import is_htmx
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
@@ -56,6 +59,7 @@ def lift_page() -> str:
         grain=request.args.get("grain", "day"),
         dimensions=attribution.DIMENSIONS,
         grains=attribution.GRAINS,
+        parquet=parquet_files.available(),
     )
 
 
@@ -83,36 +87,52 @@ def _csv_cell(value: object) -> object:
     # A spreadsheet runs a cell that starts like a formula; quote it as text instead.
     if isinstance(value, str) and value.startswith(_FORMULA):
         return "'" + value
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
     return "" if value is None else value
+
+
+def _export() -> attribution.Export:
+    window, filters = _lift_args()
+    return attribution.export(db_session(), request.args.get("table", "rollups"), window, filters)
+
+
+def _file_name(found: attribution.Export, suffix: str) -> str:
+    window, _filters = _lift_args()
+    return f"{found.name}-{window.start}-{window.end}.{suffix}"
 
 
 @bp.get("/export.csv")
 @security.requires("analytics")
 def export() -> Response:
-    window, filters = _lift_args()
-    table = request.args.get("table", "rollups")
-    session = db_session()
-    rows = {
-        "decisions": lambda: attribution.raw_decisions(session, window),
-        "events": lambda: attribution.raw_events(session, window),
-    }.get(table, lambda: attribution.rollup_rows(session, window, filters))()
+    found = _export()
 
     def generate() -> Iterator[str]:
         out = io.StringIO()
         writer = csv.writer(out)
-        for row in rows:
+        writer.writerow(found.columns)
+        for row in found.rows:
             writer.writerow([_csv_cell(v) for v in row])
             yield out.getvalue()
             out.seek(0)
             out.truncate()
+        yield out.getvalue()
 
-    name = table if table in ("decisions", "events") else "rollups"
     return Response(
         stream_with_context(generate()),
         mimetype="text/csv",
-        headers={
-            "Content-Disposition": f"attachment; filename={name}-{window.start}-{window.end}.csv"
-        },
+        headers={"Content-Disposition": f"attachment; filename={_file_name(found, 'csv')}"},
+    )
+
+
+@bp.get("/export.parquet")
+@security.requires("analytics")
+def export_parquet() -> WerkzeugResponse:
+    """The same tables as the CSV export, as Parquet with typed columns (pyarrow)."""
+    found = _export()
+    return parquet_download(
+        lambda path: parquet_files.write(path, found.columns, found.kinds, found.rows),
+        _file_name(found, "parquet"),
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     stream_with_context,
     url_for,
 )
@@ -35,6 +33,7 @@ from studio.services import (
     redaction,
     samples,
 )
+from studio.views.downloads import parquet_download
 from studio.web import actor_id, is_htmx, me, page_arg
 
 bp = Blueprint("history", __name__, url_prefix="/history")
@@ -78,25 +77,13 @@ def export() -> Response:
 @bp.get("/export.parquet")
 @security.requires("history")
 def export_parquet() -> Response:
-    if not history_search.parquet_available():
-        abort(
-            404,
-            description="Parquet export needs pyarrow: install the studio with its "
-            "cluster extra (pip install '.[cluster]').",
-        )
     params = history_search.SearchParams.from_args(request.args)
-    handle = tempfile.NamedTemporaryFile(suffix=".parquet", delete=False)  # noqa: SIM115
-    handle.close()
-    path = Path(handle.name)
-    history_search.export_parquet(db_session(), params, path, raw_text=_raw_text())
-    response = send_file(
-        path,
-        mimetype="application/vnd.apache.parquet",
-        as_attachment=True,
-        download_name="interactions.parquet",
+    return parquet_download(
+        lambda path: history_search.export_parquet(
+            db_session(), params, path, raw_text=_raw_text()
+        ),
+        "interactions.parquet",
     )
-    response.call_on_close(lambda: path.unlink(missing_ok=True))
-    return response
 
 
 @bp.post("/saved")

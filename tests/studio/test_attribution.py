@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from flask import Flask
 
-from studio.services import analytics, attribution, decision_log, events
+from studio.services import analytics, attribution, decision_log, events, parquet_files
 from tests.factories import make_user, sign_in_as
 
 WINDOW = analytics.Window(date(2026, 11, 1), date(2026, 11, 30))
@@ -109,6 +109,50 @@ def test_csv_exports_carry_the_rollups_and_the_raw_logs(app: Flask, session) -> 
     assert len(decisions) == 11
     logged = client.get(base + "&table=events").get_data(as_text=True).splitlines()
     assert len(logged) == 2 and "acc--cmd-t-0" in logged[1]
+
+
+@pytest.mark.skipif(not parquet_files.available(), reason="Parquet export needs pyarrow")
+def test_parquet_exports_carry_the_same_tables_with_typed_columns(
+    app: Flask, session, tmp_path
+) -> None:
+    import pyarrow.parquet as pq
+
+    _log(session, 5, 5, 1, 0, value="12.50")
+    client = sign_in_as(app.test_client(), make_user(session, "reviewer"))
+    html = client.get("/analytics/lift?start=2026-11-01&end=2026-11-30").get_data(as_text=True)
+    assert "Export Parquet" in html and "export.parquet?table=decisions" in html
+    base = "/analytics/export.parquet?start=2026-11-01&end=2026-11-30"
+    tables = {}
+    for name in ("rollups", "decisions", "events"):
+        answer = client.get(f"{base}&table={name}")
+        assert answer.status_code == 200
+        assert answer.headers["Content-Disposition"].endswith(
+            f"{name}-2026-11-01-2026-11-30.parquet"
+        )
+        path = tmp_path / f"{name}.parquet"
+        path.write_bytes(answer.get_data())
+        tables[name] = pq.read_table(path)
+    rollups = tables["rollups"].to_pylist()
+    assert sum(r["decisions"] for r in rollups) == 10
+    assert {r["day"] for r in rollups} <= {date(2026, 11, d) for d in range(1, 31)}
+    assert sum(r["value_cents"] for r in rollups) == 1250
+    decisions = tables["decisions"].to_pylist()
+    assert len(decisions) == 10 and decisions[0]["decided_at"].tzinfo is not None
+    [accepted] = tables["events"].to_pylist()
+    assert (accepted["type"], accepted["value_cents"]) == ("accepted", 1250)
+
+
+def test_a_parquet_export_is_written_in_row_groups(tmp_path) -> None:
+    import pyarrow.parquet as pq
+
+    if not parquet_files.available():
+        pytest.skip("Parquet export needs pyarrow")
+    rows = ([n, f"row {n}"] for n in range(25))  # an iterator: never a list in memory
+    path = tmp_path / "out.parquet"
+    assert parquet_files.write(path, ("n", "label"), {"n": "int"}, rows, batch=10) == 25
+    read = pq.ParquetFile(path)
+    assert read.metadata.num_row_groups == 3
+    assert read.read().column("n").to_pylist() == list(range(25))
 
 
 def test_the_owner_is_told_once_when_an_offer_qualifies_to_scale_up(session) -> None:

@@ -3,7 +3,8 @@
 Hypothesis sends decisions and events in any order, in batches, with duplicates,
 events for decisions never reported, and events about offers the decision did not
 involve; the rollup table must equal both the raw recount and a count made here from
-the generated data alone.
+the generated data alone, the offer rollups the recount summed over channel, category
+and bundle, and the harm rollups a recount of the guards and policy refusals logged.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
-from studio.models import Decision, DecisionRollup, FeedbackEvent
+from studio.models import Decision, DecisionRollup, FeedbackEvent, HarmRollup, OfferRollup
 from studio.services import decision_log, events, rollups
 
 OFFERS = ("card_plan", "autopay", "savings")
@@ -27,6 +28,9 @@ decision_st = st.fixed_dictionaries(
         "holdouts": st.lists(st.sampled_from(OFFERS), max_size=2, unique=True),
         "day": st.integers(1, 3),
         "channel": st.sampled_from(("email", "chat")),
+        "tone": st.sampled_from(("calm", "angry")),
+        "guarded": st.booleans(),
+        "withheld": st.lists(st.sampled_from((4, 5, 0)), max_size=3),
     }
 )
 event_st = st.fixed_dictionaries(
@@ -53,6 +57,12 @@ def _record(item: dict) -> dict:
         "category": "billing",
         "offers": [{"ruleset": "r", "offer": o, "rule": "Rule A"} for o in offers],
         "holdouts": [{"ruleset": "r", "offer": o, "rule": "Rule B"} for o in item["holdouts"]],
+        "tone": item["tone"],
+        "guards": [{"ruleset": "r", "line": 2, "text": "tone is angry"}] if item["guarded"] else [],
+        "withheld": [
+            {"offer": "savings", "line": line, "text": f"line {line}", "reason": "capped"}
+            for line in item["withheld"]
+        ],
     }
 
 
@@ -70,7 +80,7 @@ def _event(item: dict) -> dict:
 )
 @given(steps=steps_st, batch=st.integers(1, 5))
 def test_rollups_equal_a_raw_recount_whatever_the_order(session, steps, batch) -> None:
-    for table in (DecisionRollup, FeedbackEvent, Decision):
+    for table in (DecisionRollup, OfferRollup, HarmRollup, FeedbackEvent, Decision):
         session.execute(delete(table))
     pending: dict[str, list] = {"decision": [], "event": []}
 
@@ -93,6 +103,8 @@ def test_rollups_equal_a_raw_recount_whatever_the_order(session, steps, batch) -
     session.flush()
 
     assert rollups.stored(session) == rollups.recount(session)
+    assert rollups.offer_stored(session) == rollups.offer_recount(rollups.recount(session))
+    assert rollups.harm_stored(session) == rollups.harm_recount(session)
 
     # An independent count from the generated data: first arrival of each id wins.
     decisions: dict[str, dict] = {}
