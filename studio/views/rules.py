@@ -94,7 +94,9 @@ def edit(key: str) -> str:
         errors={},
         conflict=None,
         base_number=head.number,
-        report=rule_editor.report(session, source, name=artifact.name, key=artifact.key),
+        report=rule_editor.report(
+            session, source, name=artifact.name, key=artifact.key, all_overlaps=True
+        ),
     )
 
 
@@ -167,7 +169,7 @@ def _editor(
         errors=errors or {},
         conflict=conflict,
         base_number=base_number,
-        report=rule_editor.report(session, source, name=name, key=artifact.key),
+        report=rule_editor.report(session, source, name=name, key=artifact.key, all_overlaps=True),
     )
 
 
