@@ -2,8 +2,8 @@
 
 Analytics reads `decision_rollups`, never the raw log, so its pages stay fast however
 many decisions are stored. The counts move in the same transaction as the ingest that
-causes them, through `UPDATE ... SET n = n + k` (and an insert when the row is new), so
-concurrent ingests never lose a count:
+causes them, through one `INSERT ... ON CONFLICT DO UPDATE SET n = n + k` per ingest
+(no read of the rows first), so concurrent ingests never lose a count:
 
 - a stored decision adds 1 to `decisions` for each offer it made (arm "treatment") and
   each offer it held out (arm "holdout"), on the decision's day and keys;
@@ -24,8 +24,8 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any, Final, cast
 
-from sqlalchemy import Table, bindparam, select, tuple_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from studio.models import Decision, DecisionRollup, FeedbackEvent
@@ -151,68 +151,31 @@ def events_stored(session: Session, events: Iterable[FeedbackEvent]) -> None:
 
 
 def _apply(session: Session, counts: dict[Key, Counter[str]]) -> None:
-    """Add `counts` to their rows: one executemany UPDATE for rows that exist, inserts
-    for new keys; a key a concurrent ingest inserted first is added to its row."""
+    """Add `counts` to their rows in one `INSERT ... ON CONFLICT DO UPDATE SET n = n + k`
+    (keys in order, so two ingests lock shared rows in the same order): no read first,
+    and a key a concurrent ingest inserted first is added to its row by the database."""
     counts = {k: c for k, c in counts.items() if any(c.values())}
     if not counts:
         return
-    existing = _existing_ids(session, list(counts))
-    fresh = sorted(k for k in counts if k not in existing)
-    if fresh:
-        try:
-            with session.begin_nested():
-                session.add_all([_new_row(k, counts[k]) for k in fresh])
-        except IntegrityError:
-            # A concurrent ingest inserted some of these keys: one at a time, adding to
-            # the row it made where it won.
-            for key in fresh:
-                try:
-                    with session.begin_nested():
-                        session.add(_new_row(key, counts[key]))
-                except IntegrityError:
-                    existing.update(_existing_ids(session, [key]))
-    _increment(session, {k: counts[k] for k in existing}, existing)
-
-
-def _new_row(key: Key, counts: Counter[str]) -> DecisionRollup:
-    return DecisionRollup(
-        **dict(zip(KEY_COLUMNS, key, strict=True)), **{name: counts.get(name, 0) for name in COUNTS}
-    )
-
-
-_TABLE = cast(Table, DecisionRollup.__table__)
-_INCREMENT = (
-    update(_TABLE)
-    .where(_TABLE.c.id == bindparam("rid"))
-    .values({name: _TABLE.c[name] + bindparam(f"d_{name}") for name in COUNTS})
-)
-
-
-def _increment(session: Session, counts: dict[Key, Counter[str]], ids: dict[Key, int]) -> None:
-    if not counts:
-        return
     session.flush()
-    params = [
-        {"rid": ids[k], **{f"d_{n}": c.get(n, 0) for n in COUNTS}}
-        for k, c in sorted(counts.items())
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    rows = [
+        {**dict(zip(KEY_COLUMNS, key, strict=True)), **{n: counts[key].get(n, 0) for n in COUNTS}}
+        for key in sorted(counts)
     ]
-    session.execute(_INCREMENT, params, execution_options={"synchronize_session": False})
+    statement = module.insert(_TABLE).values(rows)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(KEY_COLUMNS),
+            set_={n: _TABLE.c[n] + statement.excluded[n] for n in COUNTS},
+        )
+    )
     for held in list(session.identity_map.values()):
         if isinstance(held, DecisionRollup):
             session.expire(held)
 
 
-def _existing_ids(session: Session, keys: list[Key]) -> dict[Key, int]:
-    session.flush()
-    columns = [getattr(DecisionRollup, c) for c in KEY_COLUMNS]
-    found: dict[Key, int] = {}
-    for start in range(0, len(keys), 100):
-        chunk = keys[start : start + 100]
-        for row_id, *key in session.execute(
-            select(DecisionRollup.id, *columns).where(tuple_(*columns).in_(chunk))
-        ):
-            found[tuple(key)] = row_id
-    return found
+_TABLE = cast(Table, DecisionRollup.__table__)
 
 
 def recount(session: Session) -> dict[Key, dict[str, int]]:
