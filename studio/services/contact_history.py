@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
-from sqlalchemy import Insert, func, select, text, union_all
+from sqlalchemy import bindparam, func, select, text, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -65,41 +65,16 @@ class DatabaseHistory:
     def _window(self, customer_id: str, since: float, *, outcomes: bool = True) -> Sequence[Any]:
         """The columns caps read, as plain rows (no ORM objects per decision): the most
         recent `MAX_READ` offers, and as many outcomes, in one statement."""
-
-        def most_recent(offers: bool) -> Any:
-            kind = ContactHistory.kind == "offer" if offers else ContactHistory.kind != "offer"
-            return (
-                select(
-                    ContactHistory.offer_key,
-                    ContactHistory.channel,
-                    ContactHistory.kind,
-                    ContactHistory.at,
-                )
-                .where(ContactHistory.customer_id == customer_id, kind)
-                .where(ContactHistory.at > _when(since))
-                .order_by(ContactHistory.at.desc())
-                .limit(MAX_READ)
-            )
-
-        if not outcomes:
-            return self.session.execute(most_recent(True)).all()
-        both = union_all(
-            select(most_recent(True).subquery()), select(most_recent(False).subquery())
-        )
-        return self.session.execute(both).all()
+        return self.session.execute(
+            _WINDOW if outcomes else _OFFERS_WINDOW,
+            {"customer": customer_id, "since": _when(since)},
+        ).all()
 
     def _day_totals(self, offers: Iterable[str], now: float) -> dict[str, int]:
         keys = sorted(set(offers))
         if not keys:
             return {}
-        rows = self.session.execute(
-            select(ContactDayCount.offer_key, func.sum(ContactDayCount.offers))
-            .where(
-                ContactDayCount.day == _when(now).date(),
-                ContactDayCount.offer_key.in_(keys),
-            )
-            .group_by(ContactDayCount.offer_key)
-        )
+        rows = self.session.execute(_DAY_TOTALS, {"day": _when(now).date(), "keys": keys})
         found = {key: int(count or 0) for key, count in rows}
         return {key: found.get(key, 0) for key in keys}
 
@@ -200,13 +175,8 @@ class DatabaseHistory:
         the dedupe keys stored (a retried decision's are already there)."""
         if not rows:
             return set()
-        statement = (
-            _insert(self.session, ContactHistory)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(ContactHistory.dedupe_key, ContactHistory.offer_key, ContactHistory.at)
-        )
-        stored = self.session.execute(statement).all()
+        statement = _statements(self.session).new_offer
+        stored = self.session.execute(statement, rows if len(rows) > 1 else rows[0]).all()
         count_offers(
             self.session,
             ((r.offer_key, _seconds(r.at), rows[0]["customer_id"]) for r in stored),
@@ -233,10 +203,63 @@ class DatabaseHistory:
         return True
 
 
-def _insert(session: Session, model: Any) -> Any:
-    """The dialect's INSERT (with ON CONFLICT) for `model`."""
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return module.insert(model)
+def _most_recent(offers: bool) -> Any:
+    kind = ContactHistory.kind == "offer" if offers else ContactHistory.kind != "offer"
+    return (
+        select(
+            ContactHistory.offer_key, ContactHistory.channel, ContactHistory.kind, ContactHistory.at
+        )
+        .where(ContactHistory.customer_id == bindparam("customer"), kind)
+        .where(ContactHistory.at > bindparam("since"))
+        .order_by(ContactHistory.at.desc())
+        .limit(MAX_READ)
+    )
+
+
+# Built once, so SQLAlchemy compiles each once (its cache) instead of per decision.
+_OFFERS_WINDOW: Final = _most_recent(True)
+_WINDOW: Final = union_all(
+    select(_most_recent(True).subquery()), select(_most_recent(False).subquery())
+)
+_DAY_TOTALS: Final = (
+    select(ContactDayCount.offer_key, func.sum(ContactDayCount.offers))
+    .where(
+        ContactDayCount.day == bindparam("day"),
+        ContactDayCount.offer_key.in_(bindparam("keys", expanding=True)),
+    )
+    .group_by(ContactDayCount.offer_key)
+)
+
+
+@dataclass(frozen=True)
+class _Writes:
+    new_offer: Any
+    day_count: Any
+
+
+def _writes(dialect: Any) -> _Writes:
+    insert = dialect.insert
+    offer = (
+        insert(ContactHistory)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(ContactHistory.dedupe_key, ContactHistory.offer_key, ContactHistory.at)
+    )
+    count = insert(ContactDayCount)
+    return _Writes(
+        offer,
+        count.on_conflict_do_update(
+            index_elements=["day", "offer_key", "bucket"],
+            set_={"offers": ContactDayCount.offers + count.excluded.offers},
+        ),
+    )
+
+
+_WRITES: Final = {"postgresql": _writes(postgresql), "sqlite": _writes(sqlite)}
+
+
+def _statements(session: Session) -> _Writes:
+    """The dialect's INSERT ... ON CONFLICT statements."""
+    return _WRITES[session.get_bind().dialect.name]
 
 
 def _bucket(customer_id: str) -> int:
@@ -249,17 +272,12 @@ def count_offers(session: Session, offers: Iterable[tuple[str, float, str]]) -> 
     counts = Counter((_when(at).date(), offer, _bucket(customer)) for offer, at, customer in offers)
     if not counts:
         return
-    statement: Insert = _insert(session, ContactDayCount)
-    values = [
-        {"day": day, "offer_key": offer, "bucket": bucket, "offers": n}
-        for (day, offer, bucket), n in sorted(counts.items())
-    ]
-    upsert = statement.values(values)
     session.execute(
-        upsert.on_conflict_do_update(  # type: ignore[attr-defined]
-            index_elements=["day", "offer_key", "bucket"],
-            set_={"offers": ContactDayCount.offers + upsert.excluded.offers},  # type: ignore[attr-defined]
-        )
+        _statements(session).day_count,
+        [
+            {"day": day, "offer_key": offer, "bucket": bucket, "offers": n}
+            for (day, offer, bucket), n in sorted(counts.items())
+        ],
     )
 
 

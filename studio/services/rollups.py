@@ -158,24 +158,29 @@ def _apply(session: Session, counts: dict[Key, Counter[str]]) -> None:
     if not counts:
         return
     session.flush()
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     rows = [
         {**dict(zip(KEY_COLUMNS, key, strict=True)), **{n: counts[key].get(n, 0) for n in COUNTS}}
         for key in sorted(counts)
     ]
-    statement = module.insert(_TABLE).values(rows)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=list(KEY_COLUMNS),
-            set_={n: _TABLE.c[n] + statement.excluded[n] for n in COUNTS},
-        )
-    )
+    session.execute(_UPSERTS[session.get_bind().dialect.name], rows)
     for held in list(session.identity_map.values()):
         if isinstance(held, DecisionRollup):
             session.expire(held)
 
 
 _TABLE = cast(Table, DecisionRollup.__table__)
+
+
+def _upsert(dialect: Any) -> Any:
+    statement = dialect.insert(_TABLE)
+    return statement.on_conflict_do_update(
+        index_elements=list(KEY_COLUMNS),
+        set_={n: _TABLE.c[n] + statement.excluded[n] for n in COUNTS},
+    )
+
+
+# Built once, so SQLAlchemy compiles it once (its cache), not per ingest.
+_UPSERTS: Final = {"postgresql": _upsert(postgresql), "sqlite": _upsert(sqlite)}
 
 
 def recount(session: Session) -> dict[Key, dict[str, int]]:
