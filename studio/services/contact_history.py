@@ -139,6 +139,10 @@ class DatabaseHistory:
             # The customer first, then the day-capped offers in order: never a cycle.
             for key in (customer_id, *(f"day:{offer}" for offer in daily)):
                 self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:c))"), {"c": key})
+        else:
+            # SQLite's driver starts the transaction only at the first write, so the
+            # reads below would not be covered by its write lock: take it first.
+            self.session.execute(_TAKE_WRITE_LOCK)
         window = max((c.seconds for c in caps if c.scope == "customer"), default=0)
         existing = (
             [
@@ -216,6 +220,7 @@ def _most_recent(offers: bool) -> Any:
     )
 
 
+_TAKE_WRITE_LOCK: Final = text("UPDATE contact_day_counts SET offers = offers WHERE bucket = -1")
 # Built once, so SQLAlchemy compiles each once (its cache) instead of per decision.
 _OFFERS_WINDOW: Final = _most_recent(True)
 _WINDOW: Final = union_all(

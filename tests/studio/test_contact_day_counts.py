@@ -8,13 +8,16 @@ decision must record nothing twice.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
 from dsl.policy import Cap, Contact
+from studio.db import get_database
 from studio.models import ContactDayCount, ContactHistory
 from studio.services import contact_history
 from studio.services.contact_history import DatabaseHistory
@@ -115,3 +118,39 @@ def test_a_retried_decision_is_recorded_and_counted_once(session) -> None:
     assert session.scalar(select(func.count()).select_from(ContactHistory)) == 2
     assert contact_history.stored_days(session) == contact_history.recount_days(session)
     assert sum(contact_history.stored_days(session).values()) == 2
+
+
+@pytest.mark.committed
+def test_workers_deciding_for_different_customers_at_once_never_exceed_a_daily_cap(app) -> None:
+    database = get_database(app)
+    start = threading.Barrier(6)
+    made: list[bool] = []
+
+    def decide(n: int) -> None:
+        own = database.session()
+        try:
+            start.wait()
+            contact = Contact("advisor_consultation", "chat", START)
+            made.extend(
+                DatabaseHistory(own).record(f"c-{n}", f"d-{n}", [contact], [DAY_CAP], START)
+            )
+            own.commit()
+        except Exception:  # noqa: BLE001 - a worker that fails records nothing
+            own.rollback()
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=decide, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    check = database.session()
+    try:
+        stored = contact_history.stored_days(check)
+        assert stored == contact_history.recount_days(check)
+        assert sum(stored.values()) == sum(made) <= DAY_CAP.count
+        if check.get_bind().dialect.name == "postgresql":
+            assert sum(made) == DAY_CAP.count  # they wait for each other, none fails
+    finally:
+        check.close()
