@@ -9,13 +9,15 @@ offer, an outcome once per event id, so retries never count twice.
 
 Check-and-record runs in the request's transaction; on PostgreSQL it first takes a
 transaction-scoped advisory lock on the customer (and one per offer capped per day), so
-two workers never exceed a cap between them (SQLite serialises writers itself).
+two workers never exceed a cap between them; on SQLite it first takes the database's
+write lock (a no-op update), which serialises the check-and-record the same way.
 
 A decision costs few statements: one read of the customer's window (contacts and
 outcomes together), the day's counters of the offers capped per day
 (`contact_day_counts`, kept with every offer stored, instead of counting the day's rows),
-and on recording an `INSERT ... ON CONFLICT DO NOTHING` on the dedupe key (a retried
-decision records nothing twice) and an upsert of the day's counter.
+and on recording, under the lock, the offers' window again (when a cap per customer
+needs it), an `INSERT ... ON CONFLICT DO NOTHING` on the dedupe key (a retried decision
+records nothing twice) and an upsert of the day's counter.
 """
 
 from __future__ import annotations
