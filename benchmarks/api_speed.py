@@ -18,7 +18,8 @@ production") on 127.0.0.1, with the demo workspace published. Prints, at concurr
 - the server time of `/decide`: the WSGI call of the app (`app(environ, start_response)`
   through to the last byte of the answer) timed with `time.perf_counter` in this
   process, sequentially, against the same database: everything the studio does for a
-  decision, without the HTTP parsing and the network;
+  decision, without the HTTP parsing and the network; with the SQL statements it sends
+  per decision;
 - the Python client's local decision time for the same interaction.
 
 Run: .venv/bin/python benchmarks/api_speed.py [--seconds 5] [--connections 8]
@@ -51,7 +52,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, make_url, select, text, update
+from sqlalchemy import create_engine, event, make_url, select, text, update
 
 import dsl
 from studio import create_app, migrate
@@ -386,7 +387,15 @@ def main() -> None:
             {"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance", "SECRET_KEY": "bench"}
         )
         server_times(app, token, 200, options.customers)  # warm: bundle loaded, token checked
+        engine = get_database(app).engine
+        executed: list[str] = []
+
+        def count(*args: Any) -> None:
+            executed.append(args[2])
+
+        event.listen(engine, "before_cursor_execute", count)
         inside = server_times(app, token, options.decisions, options.customers)
+        event.remove(engine, "before_cursor_execute", count)
 
         port = free_port()
         server = start_studio(folder, url, port)
@@ -480,7 +489,8 @@ def main() -> None:
             print(
                 f"/decide server time (WSGI call in process, sequential): p50 {p50:.3f} ms, "
                 f"p99 {percentile(inside, 99):.3f} ms over {len(inside)} calls; target p50 <= "
-                f"{SERVER_P50_TARGET_MS} ms: {verdict(p50, SERVER_P50_TARGET_MS, at_most=True)}"
+                f"{SERVER_P50_TARGET_MS} ms: {verdict(p50, SERVER_P50_TARGET_MS, at_most=True)}; "
+                f"{len(executed) / len(inside):.1f} SQL statements per decision (commit aside)"
             )
             client = StudioClient(base, token, keys, folder / "client-cache")
             client.refresh()

@@ -64,6 +64,9 @@ def make_engine(url: str) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
+            # Durable against a crash of the studio; a power loss may undo the last
+            # commits (docs/operations.md, "Database").
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=15000")
             cursor.close()
 

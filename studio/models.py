@@ -680,6 +680,24 @@ class GatedOffer(Base):
     settled_by: Mapped[str] = mapped_column(String(100), default="")
 
 
+class ContactDayCount(Base):
+    """How many times an offer was made on one (UTC) day, for the per-day caps.
+
+    Kept beside `contact_history` in the same transaction as each offer stored there
+    (`studio.services.contact_history`), so a daily cap reads a few counters instead of
+    counting the day's rows. A day's count is split over `DAY_BUCKETS` rows (a bucket
+    per customer hash) so decisions for different customers rarely update the same row;
+    the day's total is their sum.
+    """
+
+    __tablename__ = "contact_day_counts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    offer_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    offers: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class OfferPause(Base):
     """An offer the studio paused by itself, and the review that keeps or undoes it.
 

@@ -8,33 +8,46 @@ The workspace contact policy's caps and suppressions (`dsl.policy`) count this t
 offer, an outcome once per event id, so retries never count twice.
 
 Check-and-record runs in the request's transaction; on PostgreSQL it first takes a
-transaction-scoped advisory lock on the customer, so two workers never exceed a cap
-between them (SQLite serialises writers itself).
+transaction-scoped advisory lock on the customer (and one per offer capped per day), so
+two workers never exceed a cap between them; on SQLite it first takes the database's
+write lock (a no-op update), which serialises the check-and-record the same way.
+
+A decision costs few statements: one read of the customer's window (contacts and
+outcomes together), the day's counters of the offers capped per day
+(`contact_day_counts`, kept with every offer stored, instead of counting the day's rows),
+and on recording, under the lock, the offers' window again (when a cap per customer
+needs it), an `INSERT ... ON CONFLICT DO NOTHING` on the dedupe key (a retried decision
+records nothing twice) and an upsert of the day's counter.
 """
 
 from __future__ import annotations
 
+import zlib
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Final, cast
 
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import Table, bindparam, func, select, text, union_all
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from bundle.history import DAY, MAX_READ, HistoryUnavailable, accept, day_of
+from bundle.history import MAX_READ, HistoryUnavailable, accept
 from bundle.pending import PendingOffer, PendingStatus
 from dsl.policy import OUTCOMES, Cap, Contact, History, Outcome
 from dsl.schema import parse_datetime
 from studio.errors import Refusal
-from studio.models import ContactHistory
+from studio.models import ContactDayCount, ContactHistory
 from studio.services import bulk_sql, gated_offers
 from studio.services.batch_report import BatchReport, refusal_dict
 from studio.services.event_rows import EventRow
 from studio.services.json_shape import check_object
 
 MAX_REPORTS: Final = 1000
+#: Rows each day's count of an offer is split over (see `ContactDayCount`).
+DAY_BUCKETS: Final = 8
 _TEXT: Final = {"decision_id": 100, "customer_id": 100, "offer_key": 64, "channel": 32}
 
 
@@ -55,41 +68,20 @@ class DatabaseHistory:
         self.session = session
         self.source = source
 
-    def _rows(self, customer_id: str, since: float, offers: bool) -> Sequence[Any]:
-        """The columns caps read, as plain rows: no ORM objects to build per decision."""
-        kind = ContactHistory.kind == "offer" if offers else ContactHistory.kind != "offer"
+    def _window(self, customer_id: str, since: float, *, outcomes: bool = True) -> Sequence[Any]:
+        """The columns caps read, as plain rows (no ORM objects per decision): the most
+        recent `MAX_READ` + 1 offers, and as many outcomes, in one statement."""
         return self.session.execute(
-            select(
-                ContactHistory.offer_key,
-                ContactHistory.channel,
-                ContactHistory.kind,
-                ContactHistory.at,
-            )
-            .where(
-                ContactHistory.customer_id == customer_id,
-                kind,
-                ContactHistory.at > _when(since),
-            )
-            .order_by(ContactHistory.at.desc())
-            .limit(MAX_READ + 1)  # one more, to know whether the read was cut off
+            _WINDOW if outcomes else _OFFERS_WINDOW,
+            {"customer": customer_id, "since": _when(since)},
         ).all()
 
     def _day_totals(self, offers: Iterable[str], now: float) -> dict[str, int]:
         keys = sorted(set(offers))
         if not keys:
             return {}
-        start = _when(day_of(now) * DAY)
-        rows = self.session.execute(
-            select(ContactHistory.offer_key, func.count())
-            .where(
-                ContactHistory.kind == "offer",
-                ContactHistory.offer_key.in_(keys),
-                ContactHistory.at >= start,
-                ContactHistory.at < _when(day_of(now) * DAY + DAY),
-            )
-            .group_by(ContactHistory.offer_key)
-        )
-        found = {key: int(count) for key, count in rows}
+        rows = self.session.execute(_DAY_TOTALS, {"day": _when(now).date(), "keys": keys})
+        found = {key: int(count or 0) for key, count in rows}
         return {key: found.get(key, 0) for key in keys}
 
     def read(
@@ -107,14 +99,17 @@ class DatabaseHistory:
     def _read(
         self, customer_id: str, *, since: float, now: float, daily_offers: Sequence[str] = ()
     ) -> History:
-        contacts = [
-            Contact(r.offer_key, r.channel or None, _seconds(r.at))
-            for r in self._rows(customer_id, since, True)
-        ]
-        outcomes = [
-            Outcome(r.offer_key or None, r.kind, _seconds(r.at))
-            for r in self._rows(customer_id, since, False)
-        ]
+        contacts: list[Contact] = []
+        outcomes: list[Outcome] = []
+        for r in self._window(customer_id, since):
+            if r.kind == "offer":
+                contacts.append(Contact(r.offer_key, r.channel or None, _seconds(r.at)))
+            else:
+                outcomes.append(Outcome(r.offer_key or None, r.kind, _seconds(r.at)))
+        # Most recent first within each kind, as each was read; one more than MAX_READ is
+        # read of each, to know whether the read was cut off.
+        contacts.sort(key=lambda c: -c.at)
+        outcomes.sort(key=lambda o: -o.at)
         return History(
             tuple(contacts[:MAX_READ]),
             tuple(outcomes[:MAX_READ]),
@@ -145,26 +140,27 @@ class DatabaseHistory:
         caps: Sequence[Cap],
         now: float,
     ) -> list[bool]:
-        if self.session.get_bind().dialect.name == "postgresql":
-            self.session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext(:c))"), {"c": customer_id}
-            )
-        seen = self.session.scalar(
-            select(func.count())
-            .select_from(ContactHistory)
-            .where(
-                ContactHistory.customer_id == customer_id,
-                ContactHistory.decision_id == decision_id,
-                ContactHistory.kind == "offer",
-            )
+        daily = sorted(
+            {
+                c.offer
+                for c in contacts
+                for cap in caps
+                if cap.scope == "day" and cap.covers(c.offer, c.channel)
+            }
         )
-        if seen:
-            return [False] * len(contacts)
+        if self.session.get_bind().dialect.name == "postgresql":
+            # The customer first, then the day-capped offers in order: never a cycle.
+            for key in (customer_id, *(f"day:{offer}" for offer in daily)):
+                self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:c))"), {"c": key})
+        else:
+            # SQLite's driver starts the transaction only at the first write, so the
+            # reads below would not be covered by its write lock: take it first.
+            self.session.execute(_TAKE_WRITE_LOCK)
         window = max((c.seconds for c in caps if c.scope == "customer"), default=0)
         existing = (
             [
                 Contact(r.offer_key, r.channel or None, _seconds(r.at))
-                for r in self._rows(customer_id, now - window, True)
+                for r in self._window(customer_id, now - window, outcomes=False)
             ]
             if window
             else []
@@ -173,26 +169,43 @@ class DatabaseHistory:
             contacts,
             caps,
             existing[:MAX_READ],
-            self._day_totals((c.offer for c in contacts), now),
+            self._day_totals(daily, now),
             now,
             existing_cut=len(existing) > MAX_READ,
         )
-        for index, (contact, ok) in enumerate(zip(contacts, fits, strict=True)):
-            if ok:
-                self.session.add(
-                    ContactHistory(
-                        customer_id=customer_id,
-                        kind="offer",
-                        offer_key=contact.offer,
-                        channel=contact.channel or "",
-                        decision_id=decision_id,
-                        source=self.source,
-                        dedupe_key=f"offer:{decision_id}:{index}:{contact.offer}"[:200],
-                        at=_when(min(contact.at, now)),
-                    )
-                )
-        self.session.flush()
-        return fits
+        rows = [
+            {
+                "customer_id": customer_id,
+                "kind": "offer",
+                "offer_key": contact.offer,
+                "channel": contact.channel or "",
+                "decision_id": decision_id,
+                "source": self.source,
+                "dedupe_key": f"offer:{decision_id}:{index}:{contact.offer}"[:200],
+                "at": _when(min(contact.at, now)),
+                "recorded_at": datetime.now(UTC),
+            }
+            for index, (contact, ok) in enumerate(zip(contacts, fits, strict=True))
+            if ok
+        ]
+        stored = self._insert_new(rows)
+        return [
+            ok and f"offer:{decision_id}:{index}:{contact.offer}"[:200] in stored
+            for index, (contact, ok) in enumerate(zip(contacts, fits, strict=True))
+        ]
+
+    def _insert_new(self, rows: list[dict[str, Any]]) -> set[str]:
+        """Insert the offers whose dedupe key is new, count them in the day's counters;
+        the dedupe keys stored (a retried decision's are already there)."""
+        if not rows:
+            return set()
+        statement = _statements(self.session).new_offer
+        stored = self.session.execute(statement, rows if len(rows) > 1 else rows[0]).all()
+        count_offers(
+            self.session,
+            ((r.offer_key, _seconds(r.at), rows[0]["customer_id"]) for r in stored),
+        )
+        return {r.dedupe_key for r in stored}
 
     def record_outcome(self, customer_id: str, event_id: str, outcome: Outcome) -> bool:
         key = f"event:{event_id}"[:200]
@@ -226,6 +239,105 @@ class DatabaseHistory:
         except DBAPIError as exc:
             self.session.rollback()
             raise HistoryUnavailable(f"the studio's gated offers are unreachable: {exc}") from exc
+
+
+def _most_recent(offers: bool) -> Any:
+    kind = ContactHistory.kind == "offer" if offers else ContactHistory.kind != "offer"
+    return (
+        select(
+            ContactHistory.offer_key, ContactHistory.channel, ContactHistory.kind, ContactHistory.at
+        )
+        .where(ContactHistory.customer_id == bindparam("customer"), kind)
+        .where(ContactHistory.at > bindparam("since"))
+        .order_by(ContactHistory.at.desc())
+        .limit(MAX_READ + 1)  # one more, to know whether the read was cut off
+    )
+
+
+_TAKE_WRITE_LOCK: Final = text("UPDATE contact_day_counts SET offers = offers WHERE bucket = -1")
+# Built once, so SQLAlchemy compiles each once (its cache) instead of per decision.
+_OFFERS_WINDOW: Final = _most_recent(True)
+_WINDOW: Final = union_all(
+    select(_most_recent(True).subquery()), select(_most_recent(False).subquery())
+)
+_DAY_TOTALS: Final = (
+    select(ContactDayCount.offer_key, func.sum(ContactDayCount.offers))
+    .where(
+        ContactDayCount.day == bindparam("day"),
+        ContactDayCount.offer_key.in_(bindparam("keys", expanding=True)),
+    )
+    .group_by(ContactDayCount.offer_key)
+)
+
+
+@dataclass(frozen=True)
+class _Writes:
+    new_offer: Any
+    day_count: Any
+
+
+def _writes(dialect: Any) -> _Writes:
+    insert = dialect.insert
+    offer = (
+        insert(ContactHistory)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(ContactHistory.dedupe_key, ContactHistory.offer_key, ContactHistory.at)
+    )
+    count = insert(ContactDayCount)
+    return _Writes(
+        offer,
+        count.on_conflict_do_update(
+            index_elements=["day", "offer_key", "bucket"],
+            set_={"offers": ContactDayCount.offers + count.excluded.offers},
+        ),
+    )
+
+
+_WRITES: Final = {"postgresql": _writes(postgresql), "sqlite": _writes(sqlite)}
+
+
+def _statements(session: Session) -> _Writes:
+    """The dialect's INSERT ... ON CONFLICT statements."""
+    return _WRITES[session.get_bind().dialect.name]
+
+
+def _bucket(customer_id: str) -> int:
+    return zlib.crc32(customer_id.encode()) % DAY_BUCKETS
+
+
+def count_offers(session: Session, offers: Iterable[tuple[str, float, str]]) -> None:
+    """Add (offer, moment, customer) offers just stored to the day's counters, one upsert
+    per counter row (`UPDATE offers = offers + n` when the row exists)."""
+    counts = Counter((_when(at).date(), offer, _bucket(customer)) for offer, at, customer in offers)
+    if not counts:
+        return
+    session.execute(
+        _statements(session).day_count,
+        [
+            {"day": day, "offer_key": offer, "bucket": bucket, "offers": n}
+            for (day, offer, bucket), n in sorted(counts.items())
+        ],
+    )
+
+
+def recount_days(session: Session) -> dict[tuple[date, str], int]:
+    """The per-day offer counts computed from the history's rows (for checks)."""
+    out: Counter[tuple[date, str]] = Counter()
+    for offer, at in session.execute(
+        select(ContactHistory.offer_key, ContactHistory.at).where(ContactHistory.kind == "offer")
+    ):
+        out[(_when(_seconds(at)).date(), offer)] += 1
+    return dict(out)
+
+
+def stored_days(session: Session) -> dict[tuple[date, str], int]:
+    """The per-day offer counts as the counters hold them (buckets summed)."""
+    rows = session.execute(
+        select(
+            ContactDayCount.day, ContactDayCount.offer_key, func.sum(ContactDayCount.offers)
+        ).group_by(ContactDayCount.day, ContactDayCount.offer_key)
+    )
+    return {(day, offer): int(n) for day, offer, n in rows if n}
 
 
 def record_event_outcomes(session: Session, rows: Iterable[EventRow]) -> int:
@@ -353,6 +465,7 @@ def ingest_reports(
             )
         )
         session.flush()
+        count_offers(session, [(raw["offer_key"], _seconds(at), raw["customer_id"])])
         results.append(ContactResult(index, decision_id, offer_key, "stored"))
     return ContactReport(results)
 

@@ -5,17 +5,24 @@ client made locally are reported in batches to `POST /api/v1/decisions`, stored 
 per decision id (a retried batch is reported as duplicates) and checked one by one, so
 one bad record never costs the good ones. Customers are kept as a sha256 hash; the raw
 id only while the workspace setting `decision_log_raw_customer_ids` is on.
+
+Every decision needs that setting, so each process keeps it for `SETTING_TTL` seconds
+instead of reading it per decision: a change made in this process is seen by its next
+decision (the cache is cleared when the change is made and again when its transaction
+ends, committed or not); other workers see it within `SETTING_TTL` seconds.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -53,16 +60,54 @@ LIST_FIELDS: Final = ("rules", "offers", "guards", "holdouts", "withheld")
 MAX_LIST: Final = 200
 
 
-def raw_ids_allowed(session: Session) -> bool:
+SETTING_TTL: Final = 2.0
+_CHANGED: Final = "decision_log_setting_changed"
+_cached: dict[str, tuple[float, bool]] = {}
+_cache_lock = threading.Lock()
+
+
+def _stored_raw_ids(session: Session) -> bool:
     row = session.get(Setting, RAW_IDS)
     return bool(row is not None and row.value is True)
+
+
+def raw_ids_allowed(session: Session) -> bool:
+    """The setting, read at most once per `SETTING_TTL` seconds per database and process
+    (a session that changed it reads its own value)."""
+    if session.info.get(_CHANGED):
+        return _stored_raw_ids(session)
+    where = str(session.get_bind().engine.url)
+    now = time.monotonic()
+    held = _cached.get(where)
+    if held is not None and now - held[0] < SETTING_TTL:
+        return held[1]
+    value = _stored_raw_ids(session)
+    with _cache_lock:
+        _cached[where] = (now, value)
+    return value
+
+
+def _forget_setting(session: Session) -> None:
+    with _cache_lock:
+        _cached.clear()
+    if _CHANGED not in session.info:
+        event.listen(session, "after_transaction_end", _changed_transaction_ended)
+    session.info[_CHANGED] = True
+
+
+def _changed_transaction_ended(session: Session, transaction: Any) -> None:
+    if transaction.parent is None and session.info.get(_CHANGED):
+        with _cache_lock:
+            _cached.clear()
+        session.info[_CHANGED] = False
 
 
 def set_raw_ids_allowed(session: Session, allowed: bool, *, actor: User) -> None:
     """Admins decide whether the log keeps raw customer ids (audited)."""
     if ADMIN not in actor.roles:
         raise NotAllowed("Only admins change what the decision log keeps.")
-    before = raw_ids_allowed(session)
+    _forget_setting(session)
+    before = _stored_raw_ids(session)
     row = session.get(Setting, RAW_IDS)
     if row is None:
         session.add(Setting(key=RAW_IDS, value=bool(allowed), updated_by=actor.id))

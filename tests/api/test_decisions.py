@@ -70,6 +70,22 @@ def test_raw_customer_ids_are_kept_only_while_an_admin_allows_it(
     assert session.get(Decision, answer.get_json()["decision_id"]).customer_id == "c-1001"
 
 
+def test_a_change_of_the_raw_id_setting_reaches_the_next_decision_despite_the_cache(
+    client: FlaskClient, session, published: Bundle, auth
+) -> None:
+    admin = make_user(session, ADMIN)
+
+    def kept_id() -> str | None:
+        answer = client.post("/api/v1/decide", json={"interaction": CHECKBOOK}, headers=auth)
+        return session.get(Decision, answer.get_json()["decision_id"]).customer_id
+
+    assert kept_id() is None
+    decision_log.set_raw_ids_allowed(session, True, actor=admin)
+    assert kept_id() == "c-1001"
+    decision_log.set_raw_ids_allowed(session, False, actor=admin)
+    assert kept_id() is None
+
+
 def test_a_refused_decide_logs_nothing(
     client: FlaskClient, session, published: Bundle, auth
 ) -> None:
