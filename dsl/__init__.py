@@ -8,9 +8,7 @@ facade the studio, the preview and the downstream SDK use; see docs/rules.md.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +17,7 @@ from dsl.compiler import compile_expression
 from dsl.compiler import compile_ruleset as _compile_ruleset
 from dsl.diagnostics import CODES, Diagnostic, DSLError, render_excerpt, sort_key
 from dsl.formatter import format_source
+from dsl.gc_pause import gc_paused as _gc_paused
 from dsl.offers import OfferInfo
 from dsl.parser import parse_expression, parse_ruleset
 from dsl.recovery import STOPPING_CODES, recover_ruleset
@@ -58,18 +57,6 @@ class CompileResult:
     @property
     def warnings(self) -> tuple[Diagnostic, ...]:
         return tuple(d for d in self.diagnostics if not d.is_error)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while building a big AST: its passes would rescan it again and again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _offer_statuses(

@@ -29,9 +29,10 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from dsl import _gc_paused, _offer_statuses, ast, compile_ruleset
+from dsl import _offer_statuses, ast, compile_ruleset
 from dsl.checker import CheckMemo, check_ruleset
 from dsl.diagnostics import Diagnostic, sort_key
+from dsl.gc_pause import gc_paused
 from dsl.offers import OfferInfo
 from dsl.parser import MAX_TOKENS, _prescan, parse_statements
 from dsl.recovery import STOPPING_CODES, statement_chunks
@@ -80,7 +81,7 @@ class LiveSource:
         self._lock = threading.Lock()
 
     def check(self, source: str) -> LiveResult:
-        with self._lock, _gc_paused():
+        with self._lock, gc_paused():
             try:
                 return self._check(source)
             finally:

@@ -29,6 +29,7 @@ from typing import Any, cast
 
 from dsl import codegen
 from dsl.diagnostics import DSLError, make
+from dsl.gc_pause import gc_paused
 from dsl.ir import validate_expression_ir, validate_ir
 from dsl.offers import OfferInfo, offer_catalog
 from dsl.schema import Schema
@@ -657,10 +658,11 @@ def _is_catalog(offers: Any) -> bool:
 
 def load_ruleset(ir: Any) -> Ruleset:
     """Validate a compiled ruleset IR and make it runnable; raise `DSLError` if damaged."""
-    schema = validate_ir(ir)
-    try:
-        return Ruleset(ir, schema)
-    except (ValueError, SyntaxError, RecursionError, MemoryError) as err:
-        raise DSLError(
-            [make("E301", f"the compiled ruleset could not be loaded: {type(err).__name__}")]
-        ) from None
+    with gc_paused():
+        schema = validate_ir(ir)
+        try:
+            return Ruleset(ir, schema)
+        except (ValueError, SyntaxError, RecursionError, MemoryError) as err:
+            raise DSLError(
+                [make("E301", f"the compiled ruleset could not be loaded: {type(err).__name__}")]
+            ) from None
