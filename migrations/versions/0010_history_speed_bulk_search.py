@@ -1,6 +1,6 @@
 """interaction history at scale: customer-attribute index, facet counts, FTS per batch
 
-Revision ID: 0009_history_speed_bulk_search
+Revision ID: 0010_history_speed_bulk_search
 Revises: 0008_surveys
 Create Date: 2026-12-02 06:30:00
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_history_speed_bulk_search"
+revision = "0010_history_speed_bulk_search"
 down_revision = "0009_gated_offers_pending"
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """what the contact policy withheld, per decision; harm rollups; offer rollups
 
-Revision ID: 0009_loop_speed_harm
-Revises: 0008_surveys
+Revision ID: 0011_loop_speed_harm
+Revises: 0010_history_speed_bulk_search
 Create Date: 2026-12-02 06:45:00
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_loop_speed_harm"
+revision = "0011_loop_speed_harm"
 down_revision = "0010_history_speed_bulk_search"
 branch_labels = None
 depends_on = None
