@@ -79,7 +79,12 @@ def counts(events: Iterable[Counted]) -> dict[Key, Counter[str]]:
 
 def events_stored(session: Session, events: Iterable[Counted]) -> None:
     """Add events just stored (new ids only) to the rollup, in one upsert."""
-    rollups.apply_counts(session, counts(events), _TABLE, KEY_COLUMNS, COUNTS)
+    add(session, counts(events))
+
+
+def add(session: Session, found: dict[Key, Counter[str]]) -> None:
+    """Add `found` (from `counts`) to the rollup rows, in one upsert."""
+    rollups.apply_counts(session, found, _TABLE, KEY_COLUMNS, COUNTS)
 
 
 def stored(session: Session) -> dict[Key, dict[str, int]]:
