@@ -16,7 +16,7 @@ DAY = datetime(2026, 11, 10, 12, tzinfo=UTC)
 def _ingest(session, batch: list[dict]) -> None:
     """Store events the way they arrive (`/api/v1/events`), which keeps the rollups."""
     report = events.ingest(session, {"events": batch})
-    assert report.count("stored") == len(batch)
+    assert isinstance(report, events.IngestReport) and report.count("stored") == len(batch)
     session.commit()
 
 

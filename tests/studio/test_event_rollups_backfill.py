@@ -49,7 +49,7 @@ def test_migration_counts_the_events_already_stored(database_url: str) -> None:
     ]
     engine = create_engine(database_url)
     with engine.begin() as connection:
-        connection.execute(insert(FeedbackEvent.__table__), rows)
+        connection.execute(insert(FeedbackEvent), rows)
     migrate.upgrade(database_url)
     with Session(engine) as session:
         found = event_rollups.stored(session)
