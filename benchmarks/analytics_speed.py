@@ -476,7 +476,7 @@ def main() -> None:
             return
         port = free_port()
         try:
-            server_kind = "gunicorn, 2 workers"
+            server_kind = "studio serve --production: gunicorn, 2 workers"
             process = start_studio(folder, url, port)
             server = None
         except Exception:  # gunicorn not installed: say so and use werkzeug
