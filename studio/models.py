@@ -814,6 +814,42 @@ class HarmRollup(Base):
     offers: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class EventRollup(Base):
+    """Feedback events per day x offer x category x channel x bundle version x type,
+    with the NPS answers among them, kept as events arrive (same transaction): what the
+    `/analytics/` page, its chart and the offer filter read instead of the event log.
+
+    `offer_key` is "" for events about no offer (NPS answers mostly): they count
+    towards the totals and the overall NPS. `bundle_version` is 0 for events that name
+    no bundle (a unique key treats NULLs as distinct; real versions start at 1).
+    """
+
+    __tablename__ = "event_rollups"
+    __table_args__ = (
+        UniqueConstraint(
+            "day",
+            "offer_key",
+            "category",
+            "channel",
+            "bundle_version",
+            "type",
+            name="uq_event_rollups_key",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    offer_key: Mapped[str] = mapped_column(String(64), index=True)
+    category: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(32))
+    bundle_version: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(16))
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    promoters: Mapped[int] = mapped_column(Integer, default=0)
+    detractors: Mapped[int] = mapped_column(Integer, default=0)
+    answers: Mapped[int] = mapped_column(Integer, default=0)
+
+
 # --- Narrow-cast surveys ------------------------------------------------------------
 
 

@@ -1,7 +1,7 @@
 """what the contact policy withheld, per decision; harm rollups; offer rollups
 
 Revision ID: 0011_loop_speed_harm
-Revises: 0008_surveys
+Revises: 0010_history_speed_bulk_search
 Create Date: 2026-12-02 06:45:00
 """
 

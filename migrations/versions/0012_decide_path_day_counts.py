@@ -1,7 +1,7 @@
 """per-day offer counters for the daily caps (contact_day_counts)
 
 Revision ID: 0012_decide_path_day_counts
-Revises: 0008_surveys
+Revises: 0011_loop_speed_harm
 Create Date: 2026-12-02 07:10:00
 """
 

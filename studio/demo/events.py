@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from studio.models import FeedbackEvent, User
+from studio.services import event_rollups
 
 SEED_ORDER = 95
 
@@ -78,4 +79,5 @@ def seed(session: Session, people: dict[str, User]) -> list[str]:
                         FeedbackEvent(event_id=f"{base}-nps", type="nps", score=score, **common)
                     )
     session.add_all(events)
+    event_rollups.events_stored(session, events)
     return [f"{len(events)} demo feedback events"]

@@ -1,5 +1,6 @@
 """How offers perform: feedback events rolled up per offer x inquiry category x channel
-x bundle version, with rates a marketer can compare at a glance.
+x bundle version, with rates a marketer can compare at a glance. The counts come from
+`event_rollups` (`studio.services.event_rollups`), kept as events arrive.
 
 Rates are relative to `shown`: an offer shown 200 times and accepted 30 times has a 15%
 acceptance rate. NPS is the share of promoters (9-10) minus detractors (0-6) among the
@@ -10,14 +11,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pygal
 from pygal.style import Style
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from studio.models import FeedbackEvent
+from studio.models import EventRollup
 
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.S | re.I)
 COUNTED = ("shown", "clicked", "accepted", "declined", "complaint")
@@ -85,42 +86,42 @@ def _date(value: str | None) -> date | None:
 
 
 def report(session: Session, window: Window, *, offer_key: str = "") -> Report:
-    """Roll up the events in the window (inclusive), optionally for one offer."""
-    start = datetime.combine(window.start, time.min, tzinfo=UTC)
-    end = datetime.combine(window.end + timedelta(days=1), time.min, tzinfo=UTC)
-    in_window = (FeedbackEvent.at >= start) & (FeedbackEvent.at < end)
+    """The events in the window (inclusive), optionally for one offer, summed from
+    `event_rollups` (kept as events arrive), never from the event log itself."""
     stmt = (
         select(
-            FeedbackEvent.offer_key,
-            FeedbackEvent.category,
-            FeedbackEvent.channel,
-            FeedbackEvent.bundle_version,
-            FeedbackEvent.type,
-            FeedbackEvent.score,
-            func.count(),
+            EventRollup.offer_key,
+            EventRollup.category,
+            EventRollup.channel,
+            EventRollup.bundle_version,
+            EventRollup.type,
+            func.sum(EventRollup.events),
+            func.sum(EventRollup.promoters),
+            func.sum(EventRollup.detractors),
+            func.sum(EventRollup.answers),
         )
-        .where(in_window)
+        .where(EventRollup.day >= window.start, EventRollup.day <= window.end)
         .group_by(
-            FeedbackEvent.offer_key,
-            FeedbackEvent.category,
-            FeedbackEvent.channel,
-            FeedbackEvent.bundle_version,
-            FeedbackEvent.type,
-            FeedbackEvent.score,
+            EventRollup.offer_key,
+            EventRollup.category,
+            EventRollup.channel,
+            EventRollup.bundle_version,
+            EventRollup.type,
         )
     )
     if offer_key:
-        stmt = stmt.where(FeedbackEvent.offer_key == offer_key)
+        stmt = stmt.where(EventRollup.offer_key == offer_key)
     groups: dict[tuple, Row] = {}
     by_offer: dict[str, Row] = {}
     overall = Row("", "", "", None)
     total = 0
-    for key, category, channel, version, kind, score, count in session.execute(stmt):
+    for key, category, channel, stored_version, kind, count, *nps in session.execute(stmt):
         total += count
         if kind == "nps":
-            _add_nps(overall, score, count)
+            _add_nps(overall, *nps)
         if not key:
             continue
+        version = stored_version or None  # 0 stands for "no bundle named"
         row = groups.setdefault(
             (key, category, channel, version), Row(key, category, channel, version)
         )
@@ -129,17 +130,17 @@ def report(session: Session, window: Window, *, offer_key: str = "") -> Report:
             if kind in COUNTED:
                 target.counts[kind] += count
             elif kind == "nps":
-                _add_nps(target, score, count)
+                _add_nps(target, *nps)
     rows = sorted(
         groups.values(), key=lambda r: (r.offer_key, r.category, r.channel, r.bundle_version or 0)
     )
     offers = sorted(by_offer.values(), key=lambda r: (-r.counts["shown"], r.offer_key))
     keys = list(
         session.scalars(
-            select(FeedbackEvent.offer_key)
-            .where(FeedbackEvent.offer_key != "")
+            select(EventRollup.offer_key)
+            .where(EventRollup.offer_key != "")
             .distinct()
-            .order_by(FeedbackEvent.offer_key)
+            .order_by(EventRollup.offer_key)
         )
     )
     return Report(
@@ -153,14 +154,10 @@ def report(session: Session, window: Window, *, offer_key: str = "") -> Report:
     )
 
 
-def _add_nps(row: Row, score: float | None, count: int) -> None:
-    if score is None:
-        return
-    row.answers += count
-    if score >= 9:
-        row.promoters += count
-    elif score <= 6:
-        row.detractors += count
+def _add_nps(row: Row, promoters: int, detractors: int, answers: int) -> None:
+    row.promoters += promoters
+    row.detractors += detractors
+    row.answers += answers
 
 
 def acceptance_chart(report: Report) -> str:

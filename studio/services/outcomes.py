@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from studio.errors import Refusal
 from studio.models import Artifact
 from studio.roles import MARKETER
-from studio.services import bulk_sql, notifications, rollups, webhooks
+from studio.services import bulk_sql, event_rollups, notifications, rollups, webhooks
 from studio.services.event_rows import EventRow
 
 
@@ -70,6 +70,7 @@ def events_stored(
         _report_complaints(session, complaints)
     # Last before the commit: the rollup rows are the ones concurrent ingests share, so
     # their row locks are held for as short a time as possible.
+    event_rollups.events_stored(session, stored.values())
     rollups.events_stored(session, stored.values(), known_decisions)
     return out
 

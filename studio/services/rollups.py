@@ -31,7 +31,14 @@ from typing import Any, Final, Protocol, cast
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from studio.models import Decision, DecisionRollup, FeedbackEvent, HarmRollup, OfferRollup
+from studio.models import (
+    Decision,
+    DecisionRollup,
+    EventRollup,
+    FeedbackEvent,
+    HarmRollup,
+    OfferRollup,
+)
 from studio.services import bulk_sql
 
 OUTCOMES: Final = {
@@ -99,7 +106,7 @@ KEY_SOURCE: Final = (
 )
 
 
-def _day(moment: datetime) -> date:
+def day_of(moment: datetime) -> date:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).date()
@@ -107,7 +114,7 @@ def _day(moment: datetime) -> date:
 
 def _key(decision: DecisionKeys, entry: dict[str, Any], arm: str) -> Key:
     return (
-        _day(decision.decided_at),
+        day_of(decision.decided_at),
         str(entry.get("offer") or "")[:64],
         str(entry.get("ruleset") or "")[:64],
         str(entry.get("rule") or "")[:200],
@@ -164,7 +171,7 @@ def decisions_stored(
     if not decisions:
         return
     _count(session, _decision_counts(decisions))
-    _apply(session, harm_counts(decisions), _HARM_TABLE, HARM_KEY_COLUMNS, HARM_COUNTS)
+    apply_counts(session, harm_counts(decisions), _HARM_TABLE, HARM_KEY_COLUMNS, HARM_COUNTS)
     if not early_events:
         return
     by_id = {d.id: d for d in decisions}
@@ -231,11 +238,11 @@ def _count(session: Session, counts: dict[Key, Counter[str]]) -> None:
     coarse: dict[tuple[date, str, str, str, str], Counter[str]] = {}
     for key, found in counts.items():
         coarse.setdefault(offer_key(key), Counter()).update(found)
-    _apply(session, counts)
-    _apply(session, coarse, _OFFER_TABLE, OFFER_KEY_COLUMNS)
+    apply_counts(session, counts)
+    apply_counts(session, coarse, _OFFER_TABLE, OFFER_KEY_COLUMNS)
 
 
-def _apply(
+def apply_counts(
     session: Session,
     counts: dict[Any, Counter[str]],
     table: Table | None = None,
@@ -265,7 +272,7 @@ def _apply(
         ),
     )
     for held in list(session.identity_map.values()):
-        if isinstance(held, DecisionRollup | HarmRollup | OfferRollup):
+        if isinstance(held, DecisionRollup | EventRollup | HarmRollup | OfferRollup):
             session.expire(held)
 
 
@@ -286,7 +293,7 @@ def harm_counts(decisions: Iterable[Decision]) -> dict[HarmKey, Counter[str]]:
     (with the offers it withheld), and one "any" row per kind, by tone."""
     out: dict[HarmKey, Counter[str]] = {}
     for decision in decisions:
-        day, tone = _day(decision.decided_at), (decision.tone or "")[:32]
+        day, tone = day_of(decision.decided_at), (decision.tone or "")[:32]
         guards = {
             (str(g.get("ruleset") or "")[:64], _line(g.get("line")), str(g.get("text") or "")[:200])
             for g in decision.guards or ()

@@ -7,38 +7,52 @@ from datetime import UTC, date, datetime
 import pytest
 from flask import Flask
 
-from studio.models import FeedbackEvent
-from studio.services import analytics
+from studio.services import analytics, events
 from tests.factories import make_user, sign_in_as
 
 DAY = datetime(2026, 11, 10, 12, tzinfo=UTC)
 
 
-def _events(session, offer: str, channel: str, **counts: int) -> None:
-    for kind, count in counts.items():
-        for n in range(count):
-            session.add(
-                FeedbackEvent(
-                    event_id=f"{offer}-{channel}-{kind}-{n}",
-                    type=kind,
-                    offer_key=offer,
-                    category="transactional",
-                    channel=channel,
-                    bundle_version=3,
-                    at=DAY,
-                )
-            )
+def _ingest(session, batch: list[dict]) -> None:
+    """Store events the way they arrive (`/api/v1/events`), which keeps the rollups."""
+    report = events.ingest(session, {"events": batch})
+    assert isinstance(report, events.IngestReport) and report.count("stored") == len(batch)
     session.commit()
+
+
+def _events(session, offer: str, channel: str, **counts: int) -> None:
+    _ingest(
+        session,
+        [
+            {
+                "event_id": f"{offer}-{channel}-{kind}-{n}",
+                "type": kind,
+                "offer_key": offer,
+                "category": "transactional",
+                "channel": channel,
+                "bundle_version": 3,
+                "at": DAY.isoformat(),
+            }
+            for kind, count in counts.items()
+            for n in range(count)
+        ],
+    )
 
 
 def _nps(session, *scores: int) -> None:
-    for n, score in enumerate(scores):
-        session.add(
-            FeedbackEvent(
-                event_id=f"nps-{n}", type="nps", offer_key="refill_savings", score=score, at=DAY
-            )
-        )
-    session.commit()
+    _ingest(
+        session,
+        [
+            {
+                "event_id": f"nps-{n}",
+                "type": "nps",
+                "offer_key": "refill_savings",
+                "score": score,
+                "at": DAY.isoformat(),
+            }
+            for n, score in enumerate(scores)
+        ],
+    )
 
 
 WINDOW = analytics.Window(date(2026, 11, 1), date(2026, 11, 30))

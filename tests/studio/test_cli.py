@@ -41,7 +41,7 @@ def test_db_upgrade_then_demo_seeds_every_role_and_is_idempotent(env: str) -> No
     assert first.exit_code == 0, first.output
     assert not re.search(r"\b0 created", first.output)
     second = runner.invoke(main, ["demo"])
-    assert "0 created" in second.output
+    assert ": 0 created" in second.output
     assert _emails(env) == sorted(p.email for p in DEMO_PEOPLE)
     engine = create_engine(env)
     with Session(engine) as session:

@@ -10,16 +10,24 @@ and bundle, and the harm rollups a recount of the guards and policy refusals log
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
-from studio.models import Decision, DecisionRollup, FeedbackEvent, HarmRollup, OfferRollup
-from studio.services import decision_log, events, rollups
+from studio.models import (
+    Decision,
+    DecisionRollup,
+    EventRollup,
+    FeedbackEvent,
+    HarmRollup,
+    OfferRollup,
+)
+from studio.services import analytics, decision_log, event_rollups, events, rollups
 
 OFFERS = ("card_plan", "autopay", "savings")
-KINDS = ("shown", "accepted", "declined", "complaint", "clicked")
+KINDS = ("shown", "accepted", "declined", "complaint", "clicked", "nps")
 
 decision_st = st.fixed_dictionaries(
     {
@@ -39,6 +47,12 @@ event_st = st.fixed_dictionaries(
         "decision": st.integers(0, 9),  # 8 and 9 are never reported
         "offer": st.sampled_from(OFFERS),
         "type": st.sampled_from(KINDS),
+        "score": st.one_of(st.none(), st.integers(0, 10)),
+        "day": st.integers(1, 3),
+        "hour": st.sampled_from((0, 12, 23)),
+        "channel": st.sampled_from(("email", "chat")),
+        "bundle": st.sampled_from((None, 1, 2)),
+        "with_offer": st.booleans(),
     }
 )
 steps_st = st.lists(
@@ -67,12 +81,23 @@ def _record(item: dict) -> dict:
 
 
 def _event(item: dict) -> dict:
-    return {
+    """An event; NPS answers may name no offer and no score, any event no bundle."""
+    nps = item["type"] == "nps"
+    out = {
         "event_id": f"event-{item['n']}",
         "type": item["type"],
-        "offer_key": item["offer"],
         "decision_id": f"decision-{item['decision']}",
+        "at": f"2026-11-0{item['day']}T{item['hour']:02d}:30:00Z",
+        "channel": item["channel"],
+        "category": "billing",
     }
+    if not nps or item["with_offer"]:
+        out["offer_key"] = item["offer"]
+    if nps and item["score"] is not None:
+        out["score"] = item["score"]
+    if item["bundle"] is not None:
+        out["bundle_version"] = item["bundle"]
+    return out
 
 
 @settings(
@@ -80,7 +105,7 @@ def _event(item: dict) -> dict:
 )
 @given(steps=steps_st, batch=st.integers(1, 5))
 def test_rollups_equal_a_raw_recount_whatever_the_order(session, steps, batch) -> None:
-    for table in (DecisionRollup, OfferRollup, HarmRollup, FeedbackEvent, Decision):
+    for table in (DecisionRollup, OfferRollup, HarmRollup, EventRollup, FeedbackEvent, Decision):
         session.execute(delete(table))
     pending: dict[str, list] = {"decision": [], "event": []}
 
@@ -105,6 +130,12 @@ def test_rollups_equal_a_raw_recount_whatever_the_order(session, steps, batch) -
     assert rollups.stored(session) == rollups.recount(session)
     assert rollups.offer_stored(session) == rollups.offer_recount(rollups.recount(session))
     assert rollups.harm_stored(session) == rollups.harm_recount(session)
+    assert event_rollups.stored(session) == event_rollups.recount(session)
+    for window in (WHOLE, analytics.Window(date(2026, 11, 2), date(2026, 11, 2))):
+        for offer in ("", "autopay"):
+            assert _answers(analytics.report(session, window, offer_key=offer)) == _answers(
+                _raw_report(session, window, offer)
+            )
 
     # An independent count from the generated data: first arrival of each id wins.
     decisions: dict[str, dict] = {}
@@ -140,3 +171,68 @@ def test_rollups_equal_a_raw_recount_whatever_the_order(session, steps, batch) -
             if n and name != "value_cents":
                 got[(key[1], arm, name)] += n
     assert got == +expected
+
+
+WHOLE = analytics.Window(date(2026, 11, 1), date(2026, 11, 3))
+
+
+def _answers(report: analytics.Report) -> dict:
+    """What `/analytics/`, its chart and the offer list show, as plain values."""
+
+    def figures(row: analytics.Row) -> tuple:
+        return (dict(row.counts), row.promoters, row.detractors, row.answers)
+
+    return {
+        "rows": [
+            (r.offer_key, r.category, r.channel, r.bundle_version, figures(r)) for r in report.rows
+        ],
+        "offers": [(r.offer_key, figures(r)) for r in report.offers],
+        "total": report.total_events,
+        "nps": (report.overall_nps, report.nps_answers),
+        "keys": report.offer_keys,
+    }
+
+
+def _raw_report(session, window: analytics.Window, offer: str) -> analytics.Report:
+    """The page's answer counted from the raw event log, as it was before the rollup."""
+    start = datetime.combine(window.start, time.min, tzinfo=UTC)
+    end = datetime.combine(window.end + timedelta(days=1), time.min, tzinfo=UTC)
+    found = session.scalars(
+        select(FeedbackEvent).where(FeedbackEvent.at >= start, FeedbackEvent.at < end)
+    ).all()
+    groups: dict[tuple, analytics.Row] = {}
+    by_offer: dict[str, analytics.Row] = {}
+    overall = analytics.Row("", "", "", None)
+    total = 0
+    for e in found:
+        if offer and e.offer_key != offer:
+            continue
+        total += 1
+        targets = [overall] if e.type == "nps" else []
+        if e.offer_key:
+            key = (e.offer_key, e.category, e.channel, e.bundle_version)
+            row = groups.setdefault(key, analytics.Row(*key))
+            mine = by_offer.setdefault(e.offer_key, analytics.Row(e.offer_key, "", "", None))
+            if e.type in analytics.COUNTED:
+                row.counts[e.type] += 1
+                mine.counts[e.type] += 1
+            elif e.type == "nps":
+                targets += [row, mine]
+        for target in targets:
+            if e.score is not None:
+                target.answers += 1
+                target.promoters += e.score >= 9
+                target.detractors += e.score <= 6
+    keys = sorted({e for e in session.scalars(select(FeedbackEvent.offer_key)) if e})
+    return analytics.Report(
+        window=window,
+        rows=sorted(
+            groups.values(),
+            key=lambda r: (r.offer_key, r.category, r.channel, r.bundle_version or 0),
+        ),
+        offers=sorted(by_offer.values(), key=lambda r: (-r.counts["shown"], r.offer_key)),
+        total_events=total,
+        overall_nps=overall.nps,
+        nps_answers=overall.answers,
+        offer_keys=keys,
+    )
