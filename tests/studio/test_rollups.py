@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
@@ -100,10 +100,42 @@ def _event(item: dict) -> dict:
     return out
 
 
+_DECISION = {
+    "n": 0,
+    "offers": [],
+    "holdouts": [],
+    "day": 1,
+    "channel": "email",
+    "tone": "calm",
+    "guarded": False,
+    "withheld": [],
+}
+_EVENT = {
+    "n": 5,
+    "decision": 0,
+    "offer": "card_plan",
+    "type": "shown",
+    "score": None,
+    "day": 1,
+    "hour": 0,
+    "channel": "email",
+    "bundle": None,
+    "with_offer": False,
+}
+
+
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(steps=steps_st, batch=st.integers(1, 5))
+@example(  # a refused answer (no score) does not claim its id: the next event keeps it
+    steps=[
+        ("decision", {**_DECISION, "holdouts": ["card_plan"]}),
+        ("event", {**_EVENT, "type": "nps", "score": None}),
+        ("event", {**_EVENT, "type": "shown"}),
+    ],
+    batch=1,
+)
 def test_rollups_equal_a_raw_recount_whatever_the_order(session, steps, batch) -> None:
     for table in (DecisionRollup, OfferRollup, HarmRollup, EventRollup, FeedbackEvent, Decision):
         session.execute(delete(table))
@@ -137,13 +169,14 @@ def test_rollups_equal_a_raw_recount_whatever_the_order(session, steps, batch) -
                 _raw_report(session, window, offer)
             )
 
-    # An independent count from the generated data: first arrival of each id wins.
+    # An independent count from the generated data: the first accepted arrival of each
+    # id wins (an NPS answer without a score is refused, so it claims no id).
     decisions: dict[str, dict] = {}
     outcomes: dict[str, dict] = {}
     for kind, item in steps:
         if kind == "decision":
             decisions.setdefault(f"decision-{item['n']}", _record(item))
-        else:
+        elif item["type"] != "nps" or item["score"] is not None:
             outcomes.setdefault(f"event-{item['n']}", _event(item))
     expected: Counter = Counter()
     for record in decisions.values():
