@@ -720,7 +720,19 @@ class OfferPause(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
-class DecisionRollup(Base):
+class _OutcomeCounts:
+    """The counts a decision rollup row keeps: decisions in the arm, then what their
+    customers did (`value_cents` sums the values of accepted offers)."""
+
+    decisions: Mapped[int] = mapped_column(Integer, default=0)
+    shown: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    declined: Mapped[int] = mapped_column(Integer, default=0)
+    complaints: Mapped[int] = mapped_column(Integer, default=0)
+    value_cents: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DecisionRollup(_OutcomeCounts, Base):
     """Counts per day x offer x rule x channel x category x bundle x arm, kept as
     decisions and events arrive (same transaction), so Analytics never scans raw rows.
 
@@ -753,15 +765,9 @@ class DecisionRollup(Base):
     category: Mapped[str] = mapped_column(String(32))
     bundle_version: Mapped[int] = mapped_column(Integer)
     arm: Mapped[str] = mapped_column(String(16))
-    decisions: Mapped[int] = mapped_column(Integer, default=0)
-    shown: Mapped[int] = mapped_column(Integer, default=0)
-    accepted: Mapped[int] = mapped_column(Integer, default=0)
-    declined: Mapped[int] = mapped_column(Integer, default=0)
-    complaints: Mapped[int] = mapped_column(Integer, default=0)
-    value_cents: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class OfferRollup(Base):
+class OfferRollup(_OutcomeCounts, Base):
     """`decision_rollups` summed over channel, category and bundle version: per day x
     offer x rule x arm. Kept in the same upsert, so the pages that need no channel,
     category or bundle filter (against holdout, trends by offer or rule, harm) read
@@ -778,12 +784,6 @@ class OfferRollup(Base):
     ruleset: Mapped[str] = mapped_column(String(64))
     rule: Mapped[str] = mapped_column(String(200))
     arm: Mapped[str] = mapped_column(String(16))
-    decisions: Mapped[int] = mapped_column(Integer, default=0)
-    shown: Mapped[int] = mapped_column(Integer, default=0)
-    accepted: Mapped[int] = mapped_column(Integer, default=0)
-    declined: Mapped[int] = mapped_column(Integer, default=0)
-    complaints: Mapped[int] = mapped_column(Integer, default=0)
-    value_cents: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class HarmRollup(Base):
