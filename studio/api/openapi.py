@@ -114,6 +114,33 @@ def interaction_schema(schema: Schema) -> dict[str, Any]:
     return root
 
 
+def _batch_report(*ids: str, description: str = "", warnings: str = "") -> dict[str, Any]:
+    """A per-item report: totals, then one result per item sent, named by `ids`."""
+    error = {"$ref": "#/components/schemas/Error/properties/error"}
+    item: dict[str, Any] = {
+        "index": {"type": "integer"},
+        **{name: {"type": ["string", "null"]} for name in ids},
+        "status": {"enum": ["stored", "duplicate", "rejected"]},
+        "error": error,
+    }
+    if warnings:
+        item["warnings"] = {"type": "array", "description": warnings, "items": error}
+    results: dict[str, Any] = {"type": "array"}
+    if description:
+        results["description"] = description
+    results["items"] = {"type": "object", "required": ["index", *ids, "status"], "properties": item}
+    return {
+        "type": "object",
+        "required": ["stored", "duplicates", "rejected", "results"],
+        "properties": {
+            "stored": {"type": "integer"},
+            "duplicates": {"type": "integer"},
+            "rejected": {"type": "integer"},
+            "results": results,
+        },
+    }
+
+
 def _components() -> dict[str, Any]:
     variant_channels = {"type": "string", "enum": list(VARIANTS)}
     return {
@@ -552,28 +579,7 @@ def _components() -> dict[str, Any]:
                     }
                 },
             },
-            "DecisionReport": {
-                "type": "object",
-                "required": ["stored", "duplicates", "rejected", "results"],
-                "properties": {
-                    "stored": {"type": "integer"},
-                    "duplicates": {"type": "integer"},
-                    "rejected": {"type": "integer"},
-                    "results": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": ["index", "decision_id", "status"],
-                            "properties": {
-                                "index": {"type": "integer"},
-                                "decision_id": {"type": ["string", "null"]},
-                                "status": {"enum": ["stored", "duplicate", "rejected"]},
-                                "error": {"$ref": "#/components/schemas/Error/properties/error"},
-                            },
-                        },
-                    },
-                },
-            },
+            "DecisionReport": _batch_report("decision_id"),
             "InteractionBatch": {
                 "type": "object",
                 "required": ["interactions"],
@@ -595,53 +601,13 @@ def _components() -> dict[str, Any]:
                     },
                 },
             },
-            "InteractionReport": {
-                "type": "object",
-                "required": ["stored", "duplicates", "rejected", "results"],
-                "properties": {
-                    "stored": {"type": "integer"},
-                    "duplicates": {"type": "integer"},
-                    "rejected": {"type": "integer"},
-                    "results": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": ["index", "interaction_id", "status"],
-                            "properties": {
-                                "index": {"type": "integer"},
-                                "interaction_id": {"type": ["string", "null"]},
-                                "status": {"enum": ["stored", "duplicate", "rejected"]},
-                                "error": {"$ref": "#/components/schemas/Error/properties/error"},
-                            },
-                        },
-                    },
-                },
-            },
-            "ContactReport": {
-                "type": "object",
-                "required": ["stored", "duplicates", "rejected", "results"],
-                "properties": {
-                    "stored": {"type": "integer"},
-                    "duplicates": {"type": "integer"},
-                    "rejected": {"type": "integer"},
-                    "results": {
-                        "type": "array",
-                        "description": "One entry per contact sent, in order: a client drops "
-                        "the stored and duplicate ones and keeps the rejected ones aside.",
-                        "items": {
-                            "type": "object",
-                            "required": ["index", "decision_id", "offer_key", "status"],
-                            "properties": {
-                                "index": {"type": "integer"},
-                                "decision_id": {"type": ["string", "null"]},
-                                "offer_key": {"type": ["string", "null"]},
-                                "status": {"enum": ["stored", "duplicate", "rejected"]},
-                                "error": {"$ref": "#/components/schemas/Error/properties/error"},
-                            },
-                        },
-                    },
-                },
-            },
+            "InteractionReport": _batch_report("interaction_id"),
+            "ContactReport": _batch_report(
+                "decision_id",
+                "offer_key",
+                description="One entry per contact sent, in order: a client drops "
+                "the stored and duplicate ones and keeps the rejected ones aside.",
+            ),
             "EventBatch": {
                 "type": "object",
                 "required": ["events"],
@@ -650,36 +616,10 @@ def _components() -> dict[str, Any]:
                     "events": {"type": "array", "items": _ref("Event"), "maxItems": MAX_EVENTS}
                 },
             },
-            "EventReport": {
-                "type": "object",
-                "required": ["stored", "duplicates", "rejected", "results"],
-                "properties": {
-                    "stored": {"type": "integer"},
-                    "duplicates": {"type": "integer"},
-                    "rejected": {"type": "integer"},
-                    "results": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": ["index", "event_id", "status"],
-                            "properties": {
-                                "index": {"type": "integer"},
-                                "event_id": {"type": ["string", "null"]},
-                                "status": {"enum": ["stored", "duplicate", "rejected"]},
-                                "error": {"$ref": "#/components/schemas/Error/properties/error"},
-                                "warnings": {
-                                    "type": "array",
-                                    "description": "A stored event naming a decision not logged (yet) "
-                                    "or an unknown offer.",
-                                    "items": {
-                                        "$ref": "#/components/schemas/Error/properties/error"
-                                    },
-                                },
-                            },
-                        },
-                    },
-                },
-            },
+            "EventReport": _batch_report(
+                "event_id",
+                warnings="A stored event naming a decision not logged (yet) or an unknown offer.",
+            ),
         },
     }
 
