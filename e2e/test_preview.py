@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from playwright.sync_api import Page, expect
 
 from e2e.pages import replace_source, sign_in, source_text
@@ -18,20 +16,17 @@ def _pane_ready(page: Page) -> None:
     ).to_be_visible(timeout=5000)
 
 
-def test_a_new_headline_shows_in_the_email_and_sms_previews_within_a_second(page: Page) -> None:
+def test_a_new_headline_shows_in_the_email_and_sms_previews_before_saving(page: Page) -> None:
+    # How fast it shows is measured by benchmarks/preview_speed.py, not here.
     sign_in(page, "mara@demo.studio")
     page.goto("/offers/extended_warranty/edit")
     _pane_ready(page)
     focus = page.locator(".pv-role-focus")
     expect(focus).to_be_visible()
-    started = time.monotonic()
     page.get_by_label("Headline", exact=True).fill("Two more years, no worries")
-    expect(focus.locator("[data-variant=sms]")).to_contain_text(
-        "Two more years, no worries", timeout=1000
-    )
+    expect(focus.locator("[data-variant=sms]")).to_contain_text("Two more years, no worries")
     email = page.frame_locator(".pv-role-focus iframe[data-preview-frame='email-desktop']")
-    expect(email.get_by_role("article")).to_contain_text("Two more years, no worries", timeout=1000)
-    assert time.monotonic() - started < 1.5
+    expect(email.get_by_role("article")).to_contain_text("Two more years, no worries")
     mobile = page.frame_locator(".pv-role-focus iframe[data-preview-frame='email-mobile']")
     expect(mobile.get_by_role("article")).to_contain_text("Two more years, no worries")
     expect(page.get_by_text("from your unsaved edits")).to_be_visible()
