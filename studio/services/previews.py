@@ -373,6 +373,12 @@ class MatrixView:
     elapsed_ms: float = 0.0
     sample_count: int = 0
 
+    @property
+    def focus_name(self) -> str:
+        """The chosen ruleset's name (an offer's key): what the counts and "Why" are about."""
+        choices = dict(self.rulesets if self.kind == "ruleset" else ())
+        return choices.get(self.key, self.key)
+
 
 def matrix(session: Session, *, kind: str, key: str) -> MatrixView:
     """One ruleset or one offer against every sample; no target yet shows the choices."""
