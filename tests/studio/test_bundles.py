@@ -100,3 +100,16 @@ def test_losing_a_race_to_publish_says_so_instead_of_erroring(app, session, monk
     response = post(client, "/bundles/publish", follow_redirects=True)
     assert response.status_code == 200
     assert b"Someone else published at the same moment" in response.data
+
+
+def test_publish_page_says_nothing_new_instead_of_an_error_when_all_is_live(
+    app, session, published
+) -> None:
+    client = sign_in_as(app.test_client(), make_user(session, "reviewer"))
+    page = client.get("/bundles/publish").get_data(as_text=True)
+    assert "Nothing new to publish." in page
+    assert f"Nothing was approved since v{published.version}" in page
+    assert "1 error" not in page
+    assert "Publish now" not in page
+    refused = post(client, "/bundles/publish", follow_redirects=True).get_data(as_text=True)
+    assert "there is nothing new to publish" in refused
