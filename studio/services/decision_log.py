@@ -134,8 +134,11 @@ def record_decision(
     *,
     now: datetime | None = None,
 ) -> str:
-    """Store a decision `/decide` just made (flushed, not committed); return its id."""
-    record = decision_record(decision, interaction, decision_id=new_decision_id(), decided_at=now)
+    """Store a decision `/decide` just made (flushed, not committed); return its id: the
+    decision's own `decision_id` (the one its contacts were recorded under), else a new one."""
+    given = decision.get("decision_id")
+    decision_id = given if isinstance(given, str) and given else new_decision_id()
+    record = decision_record(decision, interaction, decision_id=decision_id, decided_at=now)
     row = _row(session, record, "studio", now or datetime.now(UTC), raw=raw_ids_allowed(session))
     session.add(row)
     session.flush()

@@ -17,6 +17,7 @@ from typing import Any, Final
 from sqlalchemy.orm import Session
 
 import dsl
+from bundle.decision_record import new_decision_id
 from bundle.runtime import BundleLoadError, BundleRuntime
 from content.channels import VARIANTS, RenderContext
 from content.model import LAYOUT_CHANNELS
@@ -195,17 +196,23 @@ def decide(
         return Refusal("invalid_interaction", f"{first.message}{hint}.{more}", field=first.field)
     for channel, message in runtime.unknown_layouts(request.layouts):
         return Refusal("unknown_layout", message, field=f"layouts.{channel}")
+    # One id for the decision from the start: the contact history records the offers
+    # and a gated offer its scheduling decision under it, and the decision log keeps it.
+    decision_id = new_decision_id()
     try:
-        return runtime.decide(
+        answer = runtime.decide(
             request.interaction,
             channels=request.channels,
             explain=request.explain,
             layouts=request.layouts,
             context=context,
             history=DatabaseHistory(session()),
+            decision_id=decision_id,
         )
     except dsl.DSLError as exc:
         return Refusal("invalid_interaction", _first_message(exc), field="interaction")
+    answer["decision_id"] = decision_id
+    return answer
 
 
 def _first_message(exc: Any) -> str:

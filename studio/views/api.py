@@ -243,7 +243,7 @@ def _log_decision(answer: dict[str, Any], interaction: Any) -> str:
         roll_back_request()
         current_app.logger.warning("decision answered but not logged: the database is down")
         answer["decision_logged"] = False
-        return new_decision_id()
+        return str(answer.get("decision_id") or new_decision_id())
 
 
 @bp.post("/decide")

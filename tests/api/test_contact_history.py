@@ -66,6 +66,17 @@ def test_decide_records_offers_and_a_cap_counts_them_on_the_next_call(
     )
 
 
+def test_the_offers_decide_records_carry_the_decision_id_it_answers_with(
+    client: FlaskClient, published: Bundle, auth: dict[str, str], session
+) -> None:
+    decision = _decide(client, auth, {**REFILL, "customer": {**REFILL["customer"], "id": "c-id"}})
+    assert _offers(decision) == ["refill_savings"]
+    recorded = session.scalars(
+        select(ContactHistory.decision_id).where(ContactHistory.customer_id == "c-id")
+    ).all()
+    assert recorded == [decision["decision_id"]]
+
+
 def test_a_declined_event_suppresses_the_offer(
     client: FlaskClient, published: Bundle, auth: dict[str, str], session
 ) -> None:
