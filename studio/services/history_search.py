@@ -40,6 +40,10 @@ PER_PAGE: Final = 25
 FACETS: Final = ("category", "intent", "channel", "tone", "resolution")
 FACET_LIMIT: Final = 12
 MAX_WORDS: Final = 20
+#: A search that is not counted from the kept counts (text, a customer, events) counts its
+#: matches up to this many; past it the page says "more than 10,000", counts no facets and
+#: pages through the newest 10,000 only.
+COUNT_LIMIT: Final = 10_000
 ATTRIBUTE_RE: Final = re.compile(r"^([a-z][a-z0-9_]{0,40})=(.{1,100})$")
 EXPORT_COLUMNS: Final = (
     "interaction_id",
@@ -102,6 +106,9 @@ class Hit:
 class SearchResult(Page[Hit]):
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     problems: list[FieldError] = field(default_factory=list)
+    #: True when more than `total` (COUNT_LIMIT) interactions match: `total` is then the
+    #: number that can be paged through, not the number of matches.
+    capped: bool = False
 
 
 def words(query: str) -> list[str]:
@@ -250,21 +257,29 @@ def search(
     per_page: int = PER_PAGE,
     raw_text: bool = False,
     facets: bool = True,
+    count_limit: int | None = None,
 ) -> SearchResult:
-    """A page of interactions matching `params`, newest first, with facet counts."""
+    """A page of interactions matching `params`, newest first, with facet counts.
+
+    A search by facets, dates and an attribute is counted exactly from the kept counts;
+    any other is counted up to `count_limit` (COUNT_LIMIT): past it the result is `capped` (its `total`
+    is `count_limit`, the matches one can page through, newest first) and has no facets.
+    """
     where, problems = conditions(session, params)
     if problems:
         return SearchResult([], 1, per_page, 0, problems=problems)
     counted = _from_facet_counts(session, params, facets)
+    capped = False
     if counted is not None:
         total, counts = counted
     else:
-        total = int(
-            session.scalar(select(func.count()).select_from(Interaction).where(*where)) or 0
-        )
+        limit = COUNT_LIMIT if count_limit is None else count_limit
+        total = bounded_count(session, where, limit)
+        capped = total > limit
+        total = min(total, limit)
         counts = {}
     page = clamp(page, total=total, per_page=per_page)
-    if counted is not None and where and _common(session, total):
+    if capped or (counted is not None and where and _common(session, total)):
         where, _problems = conditions(session, params, by_date=True)
     rows = session.execute(
         select(*_COLUMNS)
@@ -273,9 +288,19 @@ def search(
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
-    if counted is None and facets and total:
+    if counted is None and facets and total and not capped:
         counts = facet_counts(session, where)
-    return SearchResult([_hit(r, raw_text) for r in rows], page, per_page, total, facets=counts)
+    return SearchResult(
+        [_hit(r, raw_text) for r in rows], page, per_page, total, facets=counts, capped=capped
+    )
+
+
+def bounded_count(session: Session, where: list[Any], limit: int = COUNT_LIMIT) -> int:
+    """How many interactions match `where`, counted up to `limit` + 1: the database stops
+    reading at the first `limit` + 1 matches, so a word in a quarter of a million rows
+    costs what ten thousand do."""
+    first = select(Interaction.id).where(*where).limit(limit + 1).subquery()
+    return int(session.scalar(select(func.count()).select_from(first)) or 0)
 
 
 #: What a search may ask for and still be counted from the kept counts.
