@@ -280,12 +280,18 @@ def search(
         total = min(total, limit)
         counts = {}
     page = clamp(page, total=total, per_page=per_page)
+    newest: Any = Interaction.at
     if capped or (counted is not None and where and _common(session, total)):
         where, _problems = conditions(session, params, by_date=True)
+    elif words(params.q):
+        # At most COUNT_LIMIT matches: find them through the text index and sort them. A
+        # key no index provides keeps the database from walking the date index instead
+        # (PostgreSQL guesses thousands of matches for a rare word and reads every row).
+        newest = func.coalesce(Interaction.at, Interaction.at)
     rows = session.execute(
         select(*_COLUMNS)
         .where(*where)
-        .order_by(Interaction.at.desc(), Interaction.id.desc())
+        .order_by(newest.desc(), Interaction.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
