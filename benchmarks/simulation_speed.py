@@ -19,6 +19,7 @@ Every figure carries the load average: the machine is shared, figures vary with 
 
 Run: .venv/bin/python benchmarks/simulation_speed.py [--only import|search|backtest]
      [--import-rows 50000] [--search-rows 200000] [--backtest-rows 1000000]
+     [--search-url sqlite:///kept.sqlite3 --search-url postgresql+psycopg://.../kept]
 """
 
 from __future__ import annotations
@@ -296,10 +297,23 @@ def _bench_import(label: str, url_of: Any, path: Path, folder: Path, repeats: in
     )
 
 
+def _stored(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(text("SELECT count(*) FROM interactions")).scalar_one())
+    finally:
+        engine.dispose()
+
+
 def _bench_search(label: str, url: str, rows: int, folder: Path, runs: int) -> None:
-    big = _write(folder / "search.jsonl", rows)
     migrate.upgrade(url)
-    _import(url, big, folder)
+    if not _stored(url):
+        big = folder / "search.jsonl"
+        if not big.exists():
+            _write(big, rows)
+        _import(url, big, folder)
+    rows = _stored(url)
     for attempt in (1, 2):
         p95, median = _search_p95(url, folder, runs)
         print(
@@ -315,6 +329,12 @@ def main() -> None:
     parser.add_argument("--import-repeats", type=int, default=2)
     parser.add_argument("--search-rows", type=int, default=200_000)
     parser.add_argument("--search-runs", type=int, default=5)
+    parser.add_argument(
+        "--search-url",
+        action="append",
+        help="search this database instead of fresh ones (imports --search-rows if empty); "
+        "repeatable, to keep a 1,000,000-row SQLite file and PostgreSQL database between runs",
+    )
     parser.add_argument("--backtest-rows", type=int, default=1_000_000)
     parser.add_argument("--backtest-rules", type=int, default=1_000)
     args = parser.parse_args()
@@ -340,7 +360,11 @@ def main() -> None:
                 )
             else:
                 print("import    PostgreSQL : not measured (set STUDIO_BENCH_POSTGRES_URL)")
-        if "search" in only:
+        if "search" in only and args.search_url:
+            for url in args.search_url:
+                label = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+                _bench_search(label, url, args.search_rows, folder, args.search_runs)
+        elif "search" in only:
             _bench_search(
                 "SQLite",
                 f"sqlite:///{folder / 'search.sqlite3'}",

@@ -40,6 +40,10 @@ PER_PAGE: Final = 25
 FACETS: Final = ("category", "intent", "channel", "tone", "resolution")
 FACET_LIMIT: Final = 12
 MAX_WORDS: Final = 20
+#: A search that is not counted from the kept counts (text, a customer, events) counts its
+#: matches up to this many; past it the page says "more than 10,000", counts no facets and
+#: pages through the newest 10,000 only.
+COUNT_LIMIT: Final = 10_000
 ATTRIBUTE_RE: Final = re.compile(r"^([a-z][a-z0-9_]{0,40})=(.{1,100})$")
 EXPORT_COLUMNS: Final = (
     "interaction_id",
@@ -102,6 +106,9 @@ class Hit:
 class SearchResult(Page[Hit]):
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     problems: list[FieldError] = field(default_factory=list)
+    #: True when more than `total` (COUNT_LIMIT) interactions match: `total` is then the
+    #: number that can be paged through, not the number of matches.
+    capped: bool = False
 
 
 def words(query: str) -> list[str]:
@@ -123,10 +130,11 @@ def conditions(
 ) -> tuple[list[Any], list[FieldError]]:
     """The WHERE clauses for `params`, and the problems with what was asked.
 
-    `by_date` words the facet and attribute clauses so that no index serves them
-    (`channel || ''`, the attribute as a correlated EXISTS): the database then walks the date index newest first and
-    checks each row, which finds a page of a broad search in a few hundred rows instead of
-    reading every match through the facet's index and sorting them all.
+    `by_date` words the text and attribute clauses so that no index drives them (SQLite's
+    full-text match as `+id IN (...)`, the attribute as a correlated EXISTS): the database
+    then walks a date-ordered index newest first (`ix_interactions_at`, or a facet's or the
+    customer's `ix_interactions_<column>_at`) and checks each row, which finds a page of a
+    broad search in a few hundred rows instead of reading every match and sorting them all.
     """
     problems: list[FieldError] = []
     where: list[Any] = []
@@ -134,7 +142,7 @@ def conditions(
         value = getattr(params, name)
         if value:
             column = getattr(Interaction, name)
-            where.append((column.concat("") if by_date else column) == value)
+            where.append(column == value)
     start, end = (
         _day(params.date_from, "date_from", problems),
         _day(params.date_to, "date_to", problems),
@@ -205,7 +213,7 @@ def conditions(
                     )
                 )
             )
-            where.append(Interaction.id.in_(matched))
+            where.append(((Interaction.id + 0) if by_date else Interaction.id).in_(matched))
     return where, problems
 
 
@@ -250,32 +258,79 @@ def search(
     per_page: int = PER_PAGE,
     raw_text: bool = False,
     facets: bool = True,
+    count_limit: int | None = None,
 ) -> SearchResult:
-    """A page of interactions matching `params`, newest first, with facet counts."""
+    """A page of interactions matching `params`, newest first, with facet counts.
+
+    A search by facets, dates and an attribute is counted exactly from the kept counts;
+    any other is counted up to `count_limit` (COUNT_LIMIT): past it the result is `capped` (its `total`
+    is `count_limit`, the matches one can page through, newest first) and has no facets.
+    """
     where, problems = conditions(session, params)
     if problems:
         return SearchResult([], 1, per_page, 0, problems=problems)
     counted = _from_facet_counts(session, params, facets)
+    capped = False
     if counted is not None:
         total, counts = counted
     else:
-        total = int(
-            session.scalar(select(func.count()).select_from(Interaction).where(*where)) or 0
-        )
+        limit = COUNT_LIMIT if count_limit is None else count_limit
+        total = bounded_count(session, params, where, limit)
+        capped = total > limit
+        total = min(total, limit)
         counts = {}
     page = clamp(page, total=total, per_page=per_page)
-    if counted is not None and where and _common(session, total):
+    newest: Any = Interaction.at
+    if capped or (counted is not None and where and _common(session, total)):
         where, _problems = conditions(session, params, by_date=True)
+    elif words(params.q):
+        # At most COUNT_LIMIT matches: find them through the text index and sort them. A
+        # key no index provides keeps the database from walking the date index instead
+        # (PostgreSQL guesses thousands of matches for a rare word and reads every row).
+        newest = func.coalesce(Interaction.at, Interaction.at)
     rows = session.execute(
         select(*_COLUMNS)
         .where(*where)
-        .order_by(Interaction.at.desc(), Interaction.id.desc())
+        .order_by(newest.desc(), Interaction.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
-    if counted is None and facets and total:
+    if counted is None and facets and total and not capped:
         counts = facet_counts(session, where)
-    return SearchResult([_hit(r, raw_text) for r in rows], page, per_page, total, facets=counts)
+    return SearchResult(
+        [_hit(r, raw_text) for r in rows], page, per_page, total, facets=counts, capped=capped
+    )
+
+
+def bounded_count(
+    session: Session, params: SearchParams, where: list[Any], limit: int = COUNT_LIMIT
+) -> int:
+    """How many interactions match `params` (whose clauses are `where`), counted up to
+    `limit` + 1: the database stops reading at the first `limit` + 1 matches, so a word in
+    a quarter of a million rows costs what ten thousand do. On SQLite a search
+    by text alone is counted from the FTS5 table joined to the interactions, which reads
+    the matches as FTS5 finds them (`id IN (...)` would first collect every match; with
+    other filters SQLite would drive the join from their index instead)."""
+    first: Any
+    terms = words(params.q)
+    if terms and session.get_bind().dialect.name == "sqlite" and replace(params, q="").empty:
+        fts = table("interactions_fts", literal_column("rowid"))
+        first = (
+            select(Interaction.id)
+            .select_from(
+                fts.join(Interaction, Interaction.id == literal_column("interactions_fts.rowid"))
+            )
+            .where(
+                text("interactions_fts MATCH :fts").bindparams(
+                    fts=" ".join(f'"{w}"' for w in terms)
+                )
+            )
+            .limit(limit + 1)
+            .subquery()
+        )
+    else:
+        first = select(Interaction.id).where(*where).limit(limit + 1).subquery()
+    return int(session.scalar(select(func.count()).select_from(first)) or 0)
 
 
 #: What a search may ask for and still be counted from the kept counts.

@@ -126,3 +126,16 @@ def test_an_interaction_opens_in_the_full_preview_with_text_only_for_raw_text_ro
     assert "From history: i-7" in hidden.get_data(as_text=True)
     assert "ann@example.com" not in hidden.get_data(as_text=True)
     assert post(client, "/preview/history/nope", {"part": "pane"}).status_code == 404
+
+
+def test_a_search_past_the_count_limit_says_more_than_on_the_page(
+    session: Session, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history_search, "COUNT_LIMIT", 30)
+    sign_in_as(client, make_user(session, "service_lead"))
+    _upload(client, [interaction(n, text=f"lost card {n}") for n in range(40)])
+    page = client.get("/history/?q=card").get_data(as_text=True)
+    assert "More than 30 interactions" in page and "Page 1 of 2 (the newest 30)" in page
+    assert 'aria-label="channel"' not in page
+    page = client.get("/history/?q=card&page=5").get_data(as_text=True)
+    assert "Page 2 of 2" in page and "Next" not in page

@@ -160,3 +160,29 @@ def test_the_attribute_filter_matches_text_and_true_or_false(
     assert _search(session, attribute="authenticated=false").total == 1
     assert _search(session, attribute="authenticated=true").total == 5
     assert _search(session, attribute="state=NY").total == 0
+
+
+def test_a_text_search_past_the_count_limit_says_more_than_and_pages_the_newest(
+    session: Session, tmp_path: Path
+) -> None:
+    _store(
+        session,
+        tmp_path,
+        [interaction(n, text=f"lost card {n}") for n in range(40)]
+        + [interaction(n, text=f"refill {n}") for n in range(40, 45)],
+    )
+    params = SearchParams(q="card")
+    capped = history_search.search(session, params, per_page=5, count_limit=12)
+    assert (capped.capped, capped.total, capped.pages, capped.facets) == (True, 12, 3, {})
+    newest = sorted(
+        (h for h in history_search.search(session, params, per_page=40).items),
+        key=lambda h: (h.at, h.id),
+        reverse=True,
+    )
+    last = history_search.search(session, params, page=9, per_page=5, count_limit=12)
+    assert last.page == 3 and [h.id for h in last.items] == [h.id for h in newest[10:15]]
+    exact = history_search.search(session, SearchParams(q="refill"), count_limit=12)
+    assert (exact.capped, exact.total) == (False, 5)
+    assert exact.facets["channel"] and sum(n for _v, n in exact.facets["intent"]) == 5
+    at_limit = history_search.search(session, params, count_limit=40)
+    assert (at_limit.capped, at_limit.total) == (False, 40)
