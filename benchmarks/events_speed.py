@@ -319,7 +319,8 @@ def main() -> None:
     )
     if not args.no_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
-            url, token, _keys = prepare(Path(tmp))
+            url = f"sqlite:///{Path(tmp) / 'studio.sqlite3'}"
+            token, _keys = prepare(Path(tmp), url)
             measure("SQLite", url, token, Path(tmp), args)
     if not args.no_postgres:
         with tempfile.TemporaryDirectory() as tmp, scratch_postgres(args.postgres) as url:
