@@ -363,14 +363,9 @@ def record_event_outcomes(session: Session, rows: Iterable[EventRow]) -> int:
     if not values:
         return 0
     added = bulk_sql.execute_rows(
-        session,
-        _TABLE,
-        values,
-        lambda insert: insert.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(
-            _TABLE.c.id
-        ),
+        session, _TABLE, values, conflict=("dedupe_key",), returning="id"
     )
-    return len(added.all())
+    return len(added)
 
 
 _TABLE: Final = cast(Table, ContactHistory.__table__)

@@ -262,15 +262,7 @@ def apply_counts(
         {**dict(zip(keys, key, strict=True)), **{n: c.get(n, 0) for n in measures}}
         for key, c in sorted(counts.items())
     ]
-    bulk_sql.execute_rows(
-        session,
-        table,
-        params,
-        lambda insert: insert.on_conflict_do_update(
-            index_elements=list(keys),
-            set_={name: table.c[name] + insert.excluded[name] for name in measures},
-        ),
-    )
+    bulk_sql.execute_rows(session, table, params, conflict=keys, add=measures)
     for held in list(session.identity_map.values()):
         if isinstance(held, DecisionRollup | EventRollup | HarmRollup | OfferRollup):
             session.expire(held)
