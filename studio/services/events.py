@@ -113,13 +113,14 @@ def ingest(session: Session, body: Any, *, now: datetime | None = None) -> Inges
             )
         else:
             rows[index] = parsed
+    known = outcomes.look_up(session, rows)
     stored = _store(session, rows)
     results.update(stored)
     contact_history.record_event_outcomes(
         session, (rows[i] for i, r in stored.items() if r.status == "stored")
     )
     kept = {i: rows[i] for i, r in results.items() if r.status == "stored" and i in rows}
-    for index, found in outcomes.events_stored(session, kept).items():
+    for index, found in outcomes.events_stored(session, kept, known).items():
         results[index] = replace(results[index], warnings=found)
     return IngestReport([results[i] for i in sorted(results)])
 
@@ -146,9 +147,7 @@ def _store(session: Session, rows: Mapping[int, EventRow]) -> dict[int, EventRes
         return out
     values = [rows[index].values() for index in first.values()]
     stored = set(
-        bulk_sql.execute_rows(
-            session, _TABLE, values, conflict=("event_id",), returning="event_id"
-        )
+        bulk_sql.execute_rows(session, _TABLE, values, conflict=("event_id",), returning="event_id")
     )
     for event_id, index in first.items():
         out[index] = EventResult(index, event_id, "stored" if event_id in stored else "duplicate")

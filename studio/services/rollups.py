@@ -213,14 +213,23 @@ def events_stored(
     session: Session, events: Iterable[Outcome], decisions: dict[str, DecisionKeys]
 ) -> None:
     """Count new events whose decision is logged (`decisions`, from `logged_decisions`)."""
-    _count(
-        session,
-        _event_counts(
-            (decisions[e.decision_id], e)
-            for e in events
-            if e.decision_id in decisions and e.type in OUTCOMES
-        ),
+    add_event_counts(session, event_counts(events, decisions))
+
+
+def event_counts(
+    events: Iterable[Outcome], decisions: dict[str, DecisionKeys]
+) -> dict[Key, Counter[str]]:
+    """What `events_stored` adds for `events` (computed apart so ingest can do it before
+    it takes the write lock)."""
+    return _event_counts(
+        (decisions[e.decision_id], e)
+        for e in events
+        if e.decision_id in decisions and e.type in OUTCOMES
     )
+
+
+def add_event_counts(session: Session, counts: dict[Key, Counter[str]]) -> None:
+    _count(session, counts)
 
 
 _TABLE = cast(Table, DecisionRollup.__table__)
