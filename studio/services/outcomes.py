@@ -81,9 +81,9 @@ def events_stored(
         if e.decision_id and e.decision_id not in known_decisions
     }
     if missing:
-        found = rollups.logged_decisions(session, missing)
-        counted = counted and not found
-        known_decisions = {**known_decisions, **found}
+        reported = rollups.logged_decisions(session, missing)
+        counted = counted and not reported
+        known_decisions = {**known_decisions, **reported}
     known_offers = known.offers | _offers(
         session, {e.offer_key for e in stored.values() if e.offer_key} - known.offers
     )
