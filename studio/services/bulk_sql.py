@@ -9,7 +9,9 @@
 On PostgreSQL both pass one array parameter per column instead of one placeholder per
 value: psycopg parses a statement's placeholders on every execution unless the
 statement is short (it caches only those), and parsing 7,000 placeholders cost more than
-the insert they were for.
+the insert they were for. `execute_rows` sends its arrays in binary (no text quoting of
+each element) straight to the driver's cursor, bypassing SQLAlchemy's per-row parameter
+processing, which cost more than the database's own work on a batch of 500 events.
 """
 
 from __future__ import annotations

@@ -282,7 +282,7 @@ def test_a_decision_reported_while_its_events_are_stored_is_counted_once(
         session.execute(delete(table))
     look_up = outcomes.look_up
 
-    def decision_arrives(session_, rows):  # type: ignore[no-untyped-def]
+    def decision_arrives(session_, rows):
         known = look_up(session_, rows)
         decision_log.ingest(
             session_, {"decisions": [_record({**_DECISION, "offers": ["autopay"]})]}
@@ -296,6 +296,7 @@ def test_a_decision_reported_while_its_events_are_stored_is_counted_once(
     )
     session.flush()
 
+    assert isinstance(report, events.IngestReport)
     assert [r.status for r in report.results] == ["stored"]
     assert rollups.stored(session) == rollups.recount(session)
     (counts,) = rollups.stored(session).values()
