@@ -10,8 +10,8 @@ Method (printed with the figures):
 3. `--clients` threads post batches of 500 events (the API's largest) until `--events`
    events are stored. Every event names a logged decision and an offer it made or held
    out, so the rollups move with each batch; half carry a customer id, so the contact
-   history gets their outcomes. Every tenth batch resends one event already stored,
-   which must come back as a duplicate (idempotency is part of what is measured).
+   history gets their outcomes. Every tenth batch resends one event its thread already
+   had answered, which must come back as a duplicate (idempotency is part of what is measured).
 4. Events per second for each tenth of the run, with the load average then: the first
    tenth is the rate "at the start", the last the rate "at 1,000,000 stored". A linear
    ingest keeps the last near the first.
@@ -220,11 +220,14 @@ def batch(first: int, decisions: int, rng: random.Random) -> list[dict[str, obje
 
 def client(base: str, token: str, run: Run, decisions: int, seed: int) -> None:
     rng = random.Random(seed)
+    answered: dict[str, object] | None = None  # an event this thread saw stored
     while (first := run.claim()) is not None:
         events = batch(first, decisions, rng)
-        resend = (first // BATCH) % 10 == 9
+        resend = (first // BATCH) % 10 == 9 and answered is not None
         if resend:
-            events[0] = batch(0, decisions, random.Random(0))[0]
+            events[0] = answered
+        else:
+            answered = events[0]
         request = urllib.request.Request(
             f"{base}/api/v1/events",
             data=json.dumps({"events": events}).encode(),
@@ -319,7 +322,8 @@ def main() -> None:
     )
     if not args.no_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
-            url, token, _keys = prepare(Path(tmp))
+            url = f"sqlite:///{Path(tmp) / 'studio.sqlite3'}"
+            token, _keys = prepare(Path(tmp), url)
             measure("SQLite", url, token, Path(tmp), args)
     if not args.no_postgres:
         with tempfile.TemporaryDirectory() as tmp, scratch_postgres(args.postgres) as url:

@@ -97,16 +97,19 @@ def _unstorable(value: Any, depth: int, *, strings: bool) -> tuple[str, list[Any
         if strings and ("\x00" in value or not _encodable(value)):
             return "invalid_text", []
     elif isinstance(value, dict):
+        # Without text to check, only containers are walked (depth).
+        walked = dict | list | str if strings else dict | list
         for key, item in value.items():
-            found = _unstorable(key, depth, strings=strings)
-            if found is None and (depth >= MAX_DEPTH or isinstance(item, dict | list | str)):
+            found = _unstorable(key, depth, strings=strings) if strings else None
+            if found is None and (depth >= MAX_DEPTH or isinstance(item, walked)):
                 found = _unstorable(item, depth + 1, strings=strings)
             if found is not None:
                 found[1].append(str(key))
                 return found
     elif isinstance(value, list):
+        walked = dict | list | str if strings else dict | list
         for index, item in enumerate(value):
-            if depth >= MAX_DEPTH or isinstance(item, dict | list | str):
+            if depth >= MAX_DEPTH or isinstance(item, walked):
                 found = _unstorable(item, depth + 1, strings=strings)
                 if found is not None:
                     found[1].append(index)

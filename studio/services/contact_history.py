@@ -345,6 +345,7 @@ def record_event_outcomes(session: Session, rows: Iterable[EventRow]) -> int:
 
     One `INSERT ... ON CONFLICT (dedupe_key) DO NOTHING` for the batch: an outcome is
     kept once per event id (the same key `DatabaseHistory.record_outcome` uses)."""
+    recorded = datetime.now(UTC)
     values = [
         {
             "customer_id": row.customer_id,
@@ -355,22 +356,15 @@ def record_event_outcomes(session: Session, rows: Iterable[EventRow]) -> int:
             "dedupe_key": f"event:{row.event_id}"[:200],
             "source": "event",
             "at": _when(_seconds(row.at)),
-            "recorded_at": datetime.now(UTC),
+            "recorded_at": recorded,
         }
         for row in rows
         if row.type in OUTCOMES and row.customer_id
     ]
     if not values:
         return 0
-    added = bulk_sql.execute_rows(
-        session,
-        _TABLE,
-        values,
-        lambda insert: insert.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(
-            _TABLE.c.id
-        ),
-    )
-    return len(added.all())
+    added = bulk_sql.execute_rows(session, _TABLE, values, conflict=("dedupe_key",), returning="id")
+    return len(added)
 
 
 _TABLE: Final = cast(Table, ContactHistory.__table__)

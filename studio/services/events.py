@@ -44,6 +44,15 @@ TEXT_LIMITS: Final = {
 MAX_FUTURE: Final = timedelta(days=1)
 MAX_PAST: Final = timedelta(days=5 * 365)
 EVENT_FIELDS: Final = (*TEXT_LIMITS, "type", "bundle_version", "score", "at", "payload", "value")
+_ALLOWED: Final = frozenset(EVENT_FIELDS)
+_TYPES: Final = {
+    **{name: (str,) for name in TEXT_LIMITS},
+    "type": (str,),
+    "bundle_version": (int,),
+    "score": (int, float),
+    "at": (str,),
+    "payload": (dict,),
+}
 
 
 @dataclass(frozen=True)
@@ -104,13 +113,14 @@ def ingest(session: Session, body: Any, *, now: datetime | None = None) -> Inges
             )
         else:
             rows[index] = parsed
+    known = outcomes.look_up(session, rows)
     stored = _store(session, rows)
     results.update(stored)
     contact_history.record_event_outcomes(
         session, (rows[i] for i, r in stored.items() if r.status == "stored")
     )
     kept = {i: rows[i] for i, r in results.items() if r.status == "stored" and i in rows}
-    for index, found in outcomes.events_stored(session, kept).items():
+    for index, found in outcomes.events_stored(session, kept, known).items():
         results[index] = replace(results[index], warnings=found)
     return IngestReport([results[i] for i in sorted(results)])
 
@@ -137,14 +147,7 @@ def _store(session: Session, rows: Mapping[int, EventRow]) -> dict[int, EventRes
         return out
     values = [rows[index].values() for index in first.values()]
     stored = set(
-        bulk_sql.execute_rows(
-            session,
-            _TABLE,
-            values,
-            lambda insert: insert.on_conflict_do_nothing(index_elements=["event_id"]).returning(
-                _TABLE.c.event_id
-            ),
-        ).scalars()
+        bulk_sql.execute_rows(session, _TABLE, values, conflict=("event_id",), returning="event_id")
     )
     for event_id, index in first.items():
         out[index] = EventResult(index, event_id, "stored" if event_id in stored else "duplicate")
@@ -153,19 +156,8 @@ def _store(session: Session, rows: Mapping[int, EventRow]) -> dict[int, EventRes
 
 def _event_row(raw: Any, where: str, now: datetime) -> EventRow | Refusal:
     problem = check_object(
-        raw, where, allowed=EVENT_FIELDS, required=("event_id", "type")
-    ) or expect_types(
-        raw,
-        where,
-        {
-            **{name: (str,) for name in TEXT_LIMITS},
-            "type": (str,),
-            "bundle_version": (int,),
-            "score": (int, float),
-            "at": (str,),
-            "payload": (dict,),
-        },
-    )
+        raw, where, allowed=_ALLOWED, required=("event_id", "type")
+    ) or expect_types(raw, where, _TYPES)
     if problem is not None:
         return problem
     for name in ("event_id", "type"):

@@ -21,7 +21,7 @@ def check_object(
         return Refusal(
             "invalid_type", f"{where or 'The body'} must be a JSON object.", field=where or None
         )
-    allowed = set(allowed)
+    allowed = allowed if isinstance(allowed, set | frozenset) else set(allowed)
     for name in value:
         if name not in allowed:
             path = f"{where}.{name}" if where else str(name)

@@ -16,7 +16,9 @@ the ingest commits.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -29,17 +31,62 @@ from studio.services import bulk_sql, event_rollups, notifications, rollups, web
 from studio.services.event_rows import EventRow
 
 
+@dataclass
+class Known:
+    """What a batch's events refer to that the studio holds: decisions and offers."""
+
+    decisions: dict[str, rollups.DecisionKeys] = field(default_factory=dict)
+    offers: set[str] = field(default_factory=set)
+    #: The rollup counts of all the batch's events (by index), as if all were stored.
+    indices: frozenset[int] = frozenset()
+    counts: dict[rollups.Key, Counter[str]] = field(default_factory=dict)
+    event_counts: dict[event_rollups.Key, Counter[str]] = field(default_factory=dict)
+
+
+def look_up(session: Session, events: Mapping[int, EventRow]) -> Known:
+    """The decisions and offers `events` name that are stored, and the rollup counts of
+    all of them, worked out before the events are inserted: on SQLite, ingest's write
+    lock then covers the inserts and upserts only. `events_stored` reads again just
+    what this did not find, and counts again only when some events were not stored."""
+    decisions = rollups.logged_decisions(
+        session, (e.decision_id for e in events.values() if e.decision_id)
+    )
+    return Known(
+        decisions,
+        _offers(session, {e.offer_key for e in events.values() if e.offer_key}),
+        frozenset(events),
+        rollups.event_counts(events.values(), decisions),
+        event_rollups.counts(events.values()),
+    )
+
+
 def events_stored(
-    session: Session, stored: Mapping[int, EventRow]
+    session: Session, stored: Mapping[int, EventRow], known: Known | None = None
 ) -> dict[int, tuple[Refusal, ...]]:
-    """Warnings per stored event (by batch index) about what it refers to."""
+    """Warnings per stored event (by batch index) about what it refers to.
+
+    `known` (from `look_up` before the insert) saves reading again what it found: a
+    logged decision and an offer stay (decisions are never deleted). What it did not
+    find is read again here, after the insert, so a decision reported meanwhile is
+    seen by this ingest or sees these events (`rollups.decisions_stored`), never
+    neither."""
     if not stored:
         return {}
-    offer_keys = sorted({e.offer_key for e in stored.values() if e.offer_key})
-    known_decisions = rollups.logged_decisions(
-        session, (e.decision_id for e in stored.values() if e.decision_id)
+    known = known or Known()
+    known_decisions = known.decisions
+    counted = known.indices == frozenset(stored)
+    missing = {
+        e.decision_id
+        for e in stored.values()
+        if e.decision_id and e.decision_id not in known_decisions
+    }
+    if missing:
+        reported = rollups.logged_decisions(session, missing)
+        counted = counted and not reported
+        known_decisions = {**known_decisions, **reported}
+    known_offers = known.offers | _offers(
+        session, {e.offer_key for e in stored.values() if e.offer_key} - known.offers
     )
-    known_offers = _existing(session, Artifact.key, offer_keys, Artifact.kind == "offer")
     out: dict[int, tuple[Refusal, ...]] = {}
     for index, event in stored.items():
         found: list[Refusal] = []
@@ -70,8 +117,12 @@ def events_stored(
         _report_complaints(session, complaints)
     # Last before the commit: the rollup rows are the ones concurrent ingests share, so
     # their row locks are held for as short a time as possible.
-    event_rollups.events_stored(session, stored.values())
-    rollups.events_stored(session, stored.values(), known_decisions)
+    if counted:  # every event looked up was stored, and no decision arrived meanwhile
+        event_rollups.add(session, known.event_counts)
+        rollups.add_event_counts(session, known.counts)
+    else:
+        event_rollups.events_stored(session, stored.values())
+        rollups.events_stored(session, stored.values(), known_decisions)
     return out
 
 
@@ -141,6 +192,12 @@ def value_cents(raw: Mapping[str, Any], kind: str, where: str) -> int | None | R
         )
     whole, _, cents = value.partition(".")
     return int(whole) * 100 + int((cents + "00")[:2])
+
+
+def _offers(session: Session, keys: set[str]) -> set[str]:
+    if not keys:
+        return set()
+    return _existing(session, Artifact.key, sorted(keys), Artifact.kind == "offer")
 
 
 def _existing(session: Session, column, values: list[str], *where) -> set[str]:  # type: ignore[no-untyped-def]

@@ -213,14 +213,23 @@ def events_stored(
     session: Session, events: Iterable[Outcome], decisions: dict[str, DecisionKeys]
 ) -> None:
     """Count new events whose decision is logged (`decisions`, from `logged_decisions`)."""
-    _count(
-        session,
-        _event_counts(
-            (decisions[e.decision_id], e)
-            for e in events
-            if e.decision_id in decisions and e.type in OUTCOMES
-        ),
+    add_event_counts(session, event_counts(events, decisions))
+
+
+def event_counts(
+    events: Iterable[Outcome], decisions: dict[str, DecisionKeys]
+) -> dict[Key, Counter[str]]:
+    """What `events_stored` adds for `events` (computed apart so ingest can do it before
+    it takes the write lock)."""
+    return _event_counts(
+        (decisions[e.decision_id], e)
+        for e in events
+        if e.decision_id in decisions and e.type in OUTCOMES
     )
+
+
+def add_event_counts(session: Session, counts: dict[Key, Counter[str]]) -> None:
+    _count(session, counts)
 
 
 _TABLE = cast(Table, DecisionRollup.__table__)
@@ -262,15 +271,7 @@ def apply_counts(
         {**dict(zip(keys, key, strict=True)), **{n: c.get(n, 0) for n in measures}}
         for key, c in sorted(counts.items())
     ]
-    bulk_sql.execute_rows(
-        session,
-        table,
-        params,
-        lambda insert: insert.on_conflict_do_update(
-            index_elements=list(keys),
-            set_={name: table.c[name] + insert.excluded[name] for name in measures},
-        ),
-    )
+    bulk_sql.execute_rows(session, table, params, conflict=keys, add=measures)
     for held in list(session.identity_map.values()):
         if isinstance(held, DecisionRollup | EventRollup | HarmRollup | OfferRollup):
             session.expire(held)

@@ -269,3 +269,35 @@ def _raw_report(session, window: analytics.Window, offer: str) -> analytics.Repo
         nps_answers=overall.answers,
         offer_keys=keys,
     )
+
+
+def test_a_decision_reported_while_its_events_are_stored_is_counted_once(
+    session, monkeypatch
+) -> None:
+    """Ingest reads the events' decisions before it inserts them; a decision stored in
+    between (another request) must still get the events' outcomes, once."""
+    from studio.services import outcomes
+
+    for table in (DecisionRollup, OfferRollup, HarmRollup, EventRollup, FeedbackEvent, Decision):
+        session.execute(delete(table))
+    look_up = outcomes.look_up
+
+    def decision_arrives(session_, rows):
+        known = look_up(session_, rows)
+        decision_log.ingest(
+            session_, {"decisions": [_record({**_DECISION, "offers": ["autopay"]})]}
+        )
+        return known
+
+    monkeypatch.setattr(outcomes, "look_up", decision_arrives)
+    report = events.ingest(
+        session,
+        {"events": [_event({**_EVENT, "offer": "autopay", "with_offer": True})]},
+    )
+    session.flush()
+
+    assert isinstance(report, events.IngestReport)
+    assert [r.status for r in report.results] == ["stored"]
+    assert rollups.stored(session) == rollups.recount(session)
+    (counts,) = rollups.stored(session).values()
+    assert (counts["decisions"], counts["shown"]) == (1, 1)
