@@ -243,3 +243,40 @@ def run_matrix(
     return Matrix(
         kind, key, tuple(rows), problems, counts=dict(counts), policy_problems=policy_problems
     )
+
+
+def customer_gets(
+    workspace: Workspace,
+    samples: Iterable[Sample],
+    *,
+    draft: Draft | None = None,
+    compiler: Compiler = DEFAULT_COMPILER,
+) -> dict[str, tuple[str, ...] | None]:
+    """What each sample's customer gets from every ruleset after the contact policy:
+    the offers kept, then the follow-ups scheduled (as ``"key (later)"``), by sample key.
+
+    The draft, when given, stands in for its artifact (a review compares a ruleset's
+    revisions this way). None for a sample when the workspace cannot decide it (the
+    draft does not compile); the review then says so instead of comparing.
+    """
+    lexicon = Lexicon.from_dict(workspace.lexicon)
+    schema, _, _ = compiler.schema(workspace.schema)
+    out: dict[str, tuple[str, ...] | None] = {}
+    for sample in samples:
+        body = sample.body if isinstance(sample.body, Mapping) else {}
+        filled, _ = with_inferred_tone(expand_shorthands(schema, body)[0], lexicon)
+        outcomes, _catalog, blocking, _title = decide(
+            workspace, filled, draft=draft, compiler=compiler, explain=False, rows=False
+        )
+        if blocking is not None:
+            out[sample.key] = None
+            continue
+        final = finalize(workspace, filled, outcomes, compiler=compiler, draft=draft)
+        later = (
+            f"{f['offer']} (later)"
+            for o in outcomes
+            for f in (o.decision or {}).get("follow_ups", ())
+            if f.get("offer")
+        )
+        out[sample.key] = (*(str(k.get("offer")) for k in final.offers), *later)
+    return out

@@ -12,7 +12,7 @@ shown as the render's problems.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,10 +24,11 @@ from bundle.runtime import BundleLoadError, BundleRuntime
 from content.diagnostics import ContentError
 from content.model import Layout, Offer, is_layout_channel
 from content.rendering import render_offer as render_offer_variants
+from preview.engine import Draft
+from preview.matrix import Sample, customer_gets
 from preview.tone import with_inferred_tone
 from studio.models import Artifact, ChangeRequest, Revision, SampleInteraction
-from studio.services import artifacts, publish, workspace
-from studio.services.toolchain import Toolchain, default_toolchain
+from studio.services import artifacts, previews, publish, workspace
 
 SAMPLE_RENDERS = 3
 SAMPLE_DECISIONS = 200
@@ -123,22 +124,9 @@ def render_offer(
     }
 
 
-def _offer_keys(decision: Mapping[str, Any]) -> list[str]:
-    keys = []
-    for group in ("offers", "follow_ups"):
-        for entry in decision.get(group) or []:
-            key = entry.get("offer") or entry.get("key") if isinstance(entry, Mapping) else entry
-            if key:
-                keys.append(f"{key} (later)" if group == "follow_ups" else str(key))
-    return keys
-
-
-def impact(
-    session: Session, request: ChangeRequest, *, toolchain: Toolchain | None = None
-) -> Impact:
+def impact(session: Session, request: ChangeRequest) -> Impact:
     """What the change does: offers rendered before/after for sample interactions, and
     for rulesets, which sample decisions change. Never raises for content problems."""
-    toolchain = toolchain or default_toolchain()
     head = workspace.snapshot(session, which="head")
     layouts = head.layouts
     result = Impact()
@@ -180,7 +168,7 @@ def impact(
                 for key, name, body in render_with
             ]
         elif artifact.kind == "ruleset" and samples:
-            _decision_changes(result, artifact, before, after, head, samples, toolchain)
+            _decision_changes(session, result, artifact, before, after, samples)
     return result
 
 
@@ -206,44 +194,40 @@ def _offered_to(
 
 
 def _decision_changes(
+    session: Session,
     result: Impact,
     artifact: Artifact,
     before: Revision | None,
     after: Revision,
-    head: Any,
     samples: list[tuple[str, str, dict[str, Any]]],
-    toolchain: Toolchain,
 ) -> None:
-    schema = head.schema
-    try:
-        schema = dict(schema) if schema is not None else toolchain.default_schema()
-        offers = head.offers
-        compiled = [
-            toolchain.compile_ruleset(
-                str(rev.body.get("source", "")), schema=schema, offers=offers, name=artifact.name
-            )
-            if rev is not None
-            else None
-            for rev in (before, after)
-        ]
-        if compiled[1] is None or compiled[1].ir is None:
-            result.notes.append(
-                f"{artifact.name} does not compile yet, so its decisions cannot be compared."
-            )
-            return
-        changes = []
-        for key, name, body in samples:
-            old = (
-                _offer_keys(toolchain.decide(compiled[0].ir, body, offers))
-                if compiled[0] is not None and compiled[0].ir is not None
-                else []
-            )
-            new = _offer_keys(toolchain.decide(compiled[1].ir, body, offers))
-            if old != new:
-                changes.append(DecisionChange(key, name, old, new))
-    except (ImportError, AttributeError) as missing:
-        result.notes.append(f"Decisions cannot be compared here yet ({missing}).")
+    """Which samples' customers get something else with the change: every ruleset
+    decided, the contact policy applied, as the customer would be answered."""
+    current = previews.plain_workspace(session)
+    others = {k: v for k, v in current.rulesets.items() if k != artifact.key}
+
+    def body_of(revision: Revision) -> dict[str, Any]:
+        return {"name": artifact.name, "source": str(revision.body.get("source", ""))}
+
+    cases = [Sample(key, name, body) for key, name, body in samples]
+    after_gets = customer_gets(current, cases, draft=Draft("ruleset", artifact.key, body_of(after)))
+    if any(got is None for got in after_gets.values()):
+        result.notes.append(
+            f"{artifact.name} does not compile yet, so its decisions cannot be compared."
+        )
         return
+    if before is None:  # a new ruleset: before it, the others decide alone
+        before_gets = customer_gets(replace(current, rulesets=others), cases)
+    else:
+        before_gets = customer_gets(
+            current, cases, draft=Draft("ruleset", artifact.key, body_of(before))
+        )
+    changes = []
+    for key, name, _body in samples:
+        old = list(before_gets.get(key) or ())
+        new = list(after_gets.get(key) or ())
+        if old != new:
+            changes.append(DecisionChange(key, name, old, new))
     result.decisions[artifact.id] = changes
     result.checked[artifact.id] = len(samples)
 

@@ -67,3 +67,51 @@ def test_a_sample_is_decided_as_if_it_happened_today() -> None:
     )
     assert moved == {"at": "2026-12-02T09:30:00Z", "id": "x"}
     assert date.fromisoformat(moved["at"][:10]) == date(2026, 12, 2)
+
+
+def _save_head(session: Session, kind: str, key: str, email: str, source: str) -> None:
+    author = session.scalar(select(User).where(User.email == email))
+    artifact = artifacts.find(session, kind, key)
+    body = {**artifacts.head(session, artifact).body, "source": source}
+    artifacts.save(
+        session,
+        artifact,
+        body=body,
+        base_number=artifact.head_number,
+        actor_id=author.id,
+        summary="x",
+    )
+
+
+def test_sample_decisions_that_change_are_what_the_customer_gets_after_the_contact_policy(
+    app: Flask, session: Session
+) -> None:
+    with app.app_context():
+        seed_demo(session)
+        banking = artifacts.find(session, "ruleset", "retail_banking")
+        source = str(artifacts.head(session, banking).body["source"])
+        start = source.index('rule "Overdraft protection with a checkbook order"')
+        end = source.find("\n\n", start)
+        without = source[:start] + (source[end + 2 :] if end != -1 else "")
+        _save_head(session, "ruleset", "retail_banking", "sam@demo.studio", without)
+        author = session.scalar(select(User).where(User.email == "sam@demo.studio"))
+        change = submission.submit(
+            session, author=author, title="Drop", description="", artifact_ids=[str(banking.id)]
+        )
+        listed = rendered_impact.impact(session, change).decisions[banking.id]
+        assert [(c.sample_key, c.before, c.after) for c in listed] == [
+            ("checkbook-order", ["overdraft_protection"], [])
+        ]
+
+        # The contact policy already keeps chat customers from every offer: dropping the
+        # rule changes nothing any customer gets, so no sample is listed.
+        policy = artifacts.find(session, "policy", "contact")
+        policy_source = str(artifacts.head(session, policy).body["source"])
+        _save_head(
+            session,
+            "policy",
+            policy.key,
+            "sam@demo.studio",
+            "never offer when inquiry.channel is chat\n" + policy_source,
+        )
+        assert rendered_impact.impact(session, change).decisions[banking.id] == []
