@@ -29,7 +29,7 @@ from studio import create_app, migrate
 from studio.db import get_database
 from studio.demo import seed_demo
 from studio.models import User
-from studio.services import artifacts, review_diffs, reviews
+from studio.services import artifacts, review_diffs, submission
 
 BUDGET_MS = 500.0
 LINES = 100_000
@@ -80,7 +80,7 @@ def main() -> int:
             actor_id=author.id,
         )
         session.commit()
-        cases["new 100,000-line ruleset"] = reviews.submit(
+        cases["new 100,000-line ruleset"] = submission.submit(
             session,
             author=author,
             title="Huge new ruleset",
@@ -97,7 +97,7 @@ def main() -> int:
             actor_id=author.id,
         )
         session.commit()
-        cases["peer: a 5-line ruleset"] = reviews.submit(
+        cases["peer: a 5-line ruleset"] = submission.submit(
             session, author=author, title="Small", description="", artifact_ids=[small.id]
         ).id
         session.commit()
