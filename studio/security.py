@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, abort, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from werkzeug.wrappers import Response
 
 from studio.db import db_session
@@ -196,7 +197,33 @@ RULESET_SOURCE_ENDPOINTS = frozenset(
 )
 
 
+def _is_background_request() -> bool:
+    """An htmx swap or a script's fetch, not a page the person opened or a form they sent."""
+    accept = request.accept_mimetypes
+    return bool(request.headers.get("HX-Request")) or (
+        accept.best == "application/json" and not accept.accept_html
+    )
+
+
+class StudioSessionInterface(SecureCookieSessionInterface):
+    """Signed cookie sessions whose sliding expiry is refreshed only by pages.
+
+    Flask re-sends a permanent session's cookie on every answer, changed or not. A
+    preview or lint request that was sent before a save and answers after it would then
+    put back the cookie it was sent with, dropping what the save stored (the "Saved
+    revision" message). Background requests send the cookie only when they change the
+    session themselves; pages and forms keep the sign-in alive as before.
+    """
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        if session.modified:
+            return True
+        return super().should_set_cookie(app, session) and not _is_background_request()
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = StudioSessionInterface()
+
     @app.before_request
     def _load_user() -> None:
         g.user = None

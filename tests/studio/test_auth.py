@@ -241,3 +241,50 @@ def test_a_new_password_from_the_cli_ends_the_persons_sessions(
     assert (
         _sign_in(app.test_client(), "ana@example.com", "another long password").status_code == 302
     )
+
+
+def test_a_late_background_answer_does_not_put_back_the_cookie_it_was_sent_with(
+    app: Flask, session
+) -> None:
+    """A preview sent before a save and answering after it must not drop "Saved …"."""
+    make_user(session, "admin", email="ana@example.com")
+    client = app.test_client()
+    assert _sign_in(client, "ana@example.com", PASSWORD).status_code == 302
+    before_save = _copied_cookie(client)
+    form = client.get("/admin/users/new").get_data(as_text=True)
+    created = post(
+        client,
+        "/admin/users/new",
+        {
+            "csrf_token": _csrf_from(form),
+            "email": "new@example.com",
+            "name": "New",
+            "password": "long enough pw",
+            "roles": ["marketer"],
+        },
+    )
+    assert created.status_code == 302
+
+    late = _with_cookie(app, before_save)
+    for headers in ({"HX-Request": "true"}, {"Accept": "application/json"}):
+        answer = late.get("/", headers=headers)
+        assert answer.status_code == 200
+        assert "Set-Cookie" not in answer.headers, headers
+    page = client.get(created.headers["Location"])
+    assert "New" in page.get_data(as_text=True)
+    assert "flash" in page.get_data(as_text=True)
+    # A page the person opens still keeps the sign-in alive (sliding expiry).
+    assert "Set-Cookie" in client.get("/").headers
+
+
+def test_a_background_request_that_changes_the_session_still_sends_it(
+    app: Flask, session
+) -> None:
+    make_user(session, "admin", email="ana@example.com")
+    client = app.test_client()
+    assert _sign_in(client, "ana@example.com", PASSWORD).status_code == 302
+    with client.session_transaction() as flask_session:
+        flask_session["sv"] = -1  # a session the person's password change has ended
+    answer = client.get("/", headers={"HX-Request": "true"})
+    assert "Set-Cookie" in answer.headers
+    assert client.get("/").status_code == 302
