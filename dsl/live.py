@@ -20,7 +20,9 @@ The answer is the same as `compile_ruleset`'s (a property test holds it to that)
   parser where it started), so only the text from there on is parsed for that first
   error, then the remembered statements are recovered and checked as
   `compile_ruleset` does.
-Only the compiled form (IR) is not built: the editor needs diagnostics.
+`check` builds no compiled form (IR): the editor needs diagnostics. `compile` gives
+`compile_ruleset`'s whole answer, IR included, built from the remembered statements, for
+a preview that follows the text being typed.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from dsl import _offer_statuses, ast, compile_ruleset
+from dsl import CompileResult, _offer_statuses, ast, compile_ruleset
 from dsl.checker import CheckMemo, check_ruleset
+from dsl.compiler import compile_ruleset as compile_tree
 from dsl.diagnostics import Diagnostic, sort_key
 from dsl.gc_pause import gc_paused
 from dsl.offers import OfferInfo
@@ -79,14 +82,39 @@ class LiveSource:
         self._new: dict[tuple[int, str], _Parsed] = {}
         self._memo = CheckMemo()
         self._lock = threading.Lock()
+        #: What the last `_check` built besides its answer: the statements, when they all
+        #: parsed, or the whole compile of a source checked whole.
+        self._tree: ast.Ruleset | None = None
+        self._whole: CompileResult | None = None
 
     def check(self, source: str) -> LiveResult:
         with self._lock, gc_paused():
             try:
                 return self._check(source)
             finally:
-                self._old, self._new = self._new, {}
-                self._memo.turn()
+                self._turn()
+
+    def compile(self, source: str, name: str = "ruleset") -> CompileResult:
+        """What `compile_ruleset(source, ..., name=name)` answers, IR included."""
+        with self._lock, gc_paused():
+            try:
+                found = self._check(source)
+                whole = self._whole
+                if whole is not None:
+                    ir = None if whole.ir is None else {**whole.ir, "name": name}
+                    return CompileResult(whole.ok, whole.diagnostics, ir)
+                if not found.ok or self._tree is None:
+                    return CompileResult(found.ok, found.diagnostics, None)
+                return CompileResult(
+                    True, found.diagnostics, compile_tree(self._tree, self.schema, name)
+                )
+            finally:
+                self._turn()
+
+    def _turn(self) -> None:
+        self._old, self._new = self._new, {}
+        self._memo.turn()
+        self._tree = self._whole = None
 
     def _parse(self, first_line: int, text: str) -> _Parsed:
         key = (first_line, text)
@@ -121,6 +149,7 @@ class LiveSource:
         if first_failed is None:
             diagnostics = [*recovered, *self._checked(ruleset)]
             ok = not any(d.is_error for d in diagnostics)
+            self._tree = ruleset if ok else None
             lines = {r.name: r.span.line for r in ruleset.rules} if ok else {}
             return _live(diagnostics, len(ruleset.rules) if ok else 0, lines)
         if _prescan(source):
@@ -135,6 +164,7 @@ class LiveSource:
         result = compile_ruleset(
             source, schema=self.schema, offers=self.catalog, surveys=self.surveys
         )
+        self._whole = result
         rules = result.ir.get("rules", []) if result.ir else []
         lines = {str(r.get("name")): int(r.get("line") or 0) for r in rules}
         return LiveResult(result.ok, result.diagnostics, len(rules), lines)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+import time
+
+from playwright.sync_api import Page, Route, expect
 
 from e2e.pages import replace_source, sign_in, source_text
 
@@ -45,6 +47,49 @@ def test_a_typo_in_a_rule_shows_the_diagnostic_with_its_suggestion_in_the_previe
     expect(blocked).to_contain_text("did you mean `transactional`?")
     replace_source(page, source_text(page).replace("is transactonal", "is transactional", 1))
     expect(page.locator("#preview-result .pv-decision")).to_be_visible(timeout=3000)
+
+
+def test_the_rule_preview_is_asked_for_only_after_the_editor_has_its_diagnostics(
+    page: Page,
+) -> None:
+    """The markers come first: the preview never competes with the check of the text."""
+    sign_in(page, "sam@demo.studio")
+    page.goto("/rules/retail_banking")
+    _pane_ready(page)
+    page.wait_for_timeout(500)  # the page's own first check and preview are in
+    events: list[str] = []
+
+    def slow_check(route: Route) -> None:  # a busy server: the check takes 0.8 s
+        answer = route.fetch()
+        time.sleep(0.8)
+        route.fulfill(response=answer)
+
+    page.route("**/editor/rules/diagnostics", slow_check)
+    page.on(
+        "request",
+        lambda r: (
+            events.append("preview sent")
+            if "/preview/rules/" in r.url
+            else events.append("check sent")
+            if r.url.endswith("/editor/rules/diagnostics")
+            else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda r: (
+            events.append("check answered") if r.url.endswith("/editor/rules/diagnostics") else None
+        ),
+    )
+    with page.expect_response(lambda r: "/preview/rules/" in r.url, timeout=10_000):
+        replace_source(page, "# a new first line\n" + source_text(page))
+    expect(page.locator("#preview-result .pv-decision")).to_be_visible(timeout=5000)
+    page.wait_for_timeout(500)
+    assert "preview sent" in events, events
+    assert (
+        events.index("check sent") < events.index("check answered") < events.index("preview sent")
+    ), events
+    assert events.count("preview sent") == 1, events
 
 
 def test_choosing_the_stolen_card_shows_the_distress_guard_and_the_follow_up(page: Page) -> None:

@@ -7,11 +7,21 @@ back. See docs/preview.md.
 
 from __future__ import annotations
 
-from preview.engine import Compiler, Draft, Preview, Problem, RenderedOffer, Workspace, preview
+from preview.engine import (
+    TRACE_ROWS,
+    Compiler,
+    Draft,
+    Preview,
+    Problem,
+    RenderedOffer,
+    Workspace,
+    preview,
+)
 from preview.matrix import Matrix, Sample, run_matrix
 from preview.tone import Lexicon, Tone, infer_tone, with_inferred_tone
 
 __all__ = [
+    "TRACE_ROWS",
     "Compiler",
     "Draft",
     "Lexicon",

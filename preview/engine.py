@@ -37,6 +37,7 @@ from content.model import LAYOUT_CHANNELS, Layout, Offer, validate_offer
 from content.rendering import render_offer
 from dsl import codegen
 from dsl.interaction import expand_shorthands
+from dsl.live import LiveSource
 from dsl.policy import Policy, compile_policy, load_policy
 from dsl.schema import Schema, default_schema, validate_interaction
 from preview.cache import Memo
@@ -120,6 +121,10 @@ class TraceRow:
     skipped_by: str = ""
 
 
+#: How many trace rows of rules that did not match the preview shows unless asked for all.
+TRACE_ROWS = 100
+
+
 @dataclass(frozen=True)
 class RulesetOutcome:
     key: str
@@ -137,6 +142,16 @@ class RulesetOutcome:
     @property
     def compiled(self) -> bool:
         return self.decision is not None
+
+    def trace_rows(self, limit: int | None = TRACE_ROWS) -> tuple[TraceRow, ...]:
+        """The rows to show: every rule that matched, and up to `limit` of the others in
+        line order (`None`: all of them). A thousand "no match" rows help nobody read
+        why and cost the page a quarter of a megabyte."""
+        if limit is None or len(self.trace) <= limit:
+            return self.trace
+        kept = [row for row in self.trace if not row.matched][:limit]
+        shown = {id(row) for row in kept}
+        return tuple(row for row in self.trace if row.matched or id(row) in shown)
 
 
 @dataclass(frozen=True)
@@ -209,6 +224,9 @@ class Compiler:
         self.offers: Memo[CompiledOffer] = Memo(size)
         self.layouts: Memo[tuple[Layout | None, tuple[Problem, ...]]] = Memo(size // 4)
         self.rulesets: Memo[CompiledRuleset] = Memo(size // 4)
+        #: Per ruleset being edited: the statements of its last texts, so the preview of
+        #: the next keystroke parses and checks only what changed (`dsl.live`).
+        self.live: Memo[LiveSource] = Memo(32)
         self.policies: Memo[CompiledPolicy] = Memo(16)
 
     def schema(self, data: Mapping[str, Any] | None) -> tuple[Schema, str, tuple[Problem, ...]]:
@@ -258,6 +276,24 @@ class Compiler:
         return self.rulesets.get(
             (name, source, schema_key, statuses),
             lambda: _compile_ruleset(name, source, schema, catalog),
+        )
+
+    def edited_ruleset(
+        self,
+        key: str,
+        name: str,
+        source: str,
+        schema: Schema,
+        schema_key: str,
+        catalog: Mapping[str, dsl.OfferInfo],
+    ) -> CompiledRuleset:
+        """`ruleset` for the text being typed: a new text each keystroke, so instead of a
+        memo of whole texts the ruleset's `LiveSource` reuses its unchanged statements."""
+        statuses = tuple(sorted((k, info.status) for k, info in catalog.items()))
+        live = self.live.get((key, schema_key, statuses), lambda: LiveSource(schema, catalog, None))
+        return self.rulesets.get(
+            (name, source, schema_key, statuses),
+            lambda: _load_ruleset(live.compile(source, name), source),
         )
 
     def policy(
@@ -324,7 +360,12 @@ def _build_layout(
 def _compile_ruleset(
     name: str, source: str, schema: Schema, catalog: Mapping[str, dsl.OfferInfo]
 ) -> CompiledRuleset:
-    result = dsl.compile_ruleset(source, schema=schema, offers=catalog, name=name)
+    return _load_ruleset(
+        dsl.compile_ruleset(source, schema=schema, offers=catalog, name=name), source
+    )
+
+
+def _load_ruleset(result: dsl.CompileResult, source: str) -> CompiledRuleset:
     problems = tuple(_dsl_problem(d, source) for d in result.diagnostics)
     if not result.ok or result.ir is None:
         return CompiledRuleset(problems, None)
@@ -524,7 +565,10 @@ def decide(
     focus = draft.key if draft is not None and draft.kind == "ruleset" else None
     outcomes: list[RulesetOutcome] = []
     for key, name, source in _rulesets(workspace, draft):
-        compiled = compiler.ruleset(name, source, schema, schema_key, catalog.infos)
+        if key == focus and draft is not None and draft.body is not None:
+            compiled = compiler.edited_ruleset(key, name, source, schema, schema_key, catalog.infos)
+        else:
+            compiled = compiler.ruleset(name, source, schema, schema_key, catalog.infos)
         if compiled.runtime is None:
             if key == focus:
                 errors = tuple(p for p in compiled.problems if p.is_error)

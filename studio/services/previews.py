@@ -197,6 +197,12 @@ class PreviewView:
     labels: Mapping[str, str] = field(default_factory=lambda: VARIANT_LABELS)
     elapsed_ms: float = 0.0
     saved: bool = True
+    #: Every trace row, not only the first `preview.engine.TRACE_ROWS` that did not match.
+    whole_trace: bool = False
+
+    @property
+    def trace_limit(self) -> int | None:
+        return None if self.whole_trace else preview_lib.TRACE_ROWS
 
 
 def _interaction(
@@ -353,6 +359,7 @@ def render(
         documents,
         elapsed_ms=(time.perf_counter() - started) * 1000,
         saved=draft is None or draft.body is None,
+        whole_trace=form.get("trace") == "all",
     )
 
 

@@ -250,3 +250,49 @@ document.addEventListener("submit", async (event) => {
     if (status) status.textContent = "The studio did not answer; your text is still here. Try again in a moment.";
   }
 });
+
+// --- The preview follows the work, after the editor's own check ----------------------
+// The preview pane re-renders on `preview:refresh`, sent here once typing pauses (350 ms).
+// In a code editor that checks its text on the server, the preview waits for that check,
+// so the markers always come first; and when the last preview took long (a large
+// ruleset), it waits for a pause as long as that preview took, so a preview never holds
+// up the check of the next keystroke. Only one preview is in flight (hx-sync queue).
+(function previewFollowsTheWork() {
+  const PAUSE_MS = 350;
+  const LONGEST_WAIT_MS = 1500;
+  const UNCHECKED_MS = 3000;  // the check never answered (offline, signed out): refresh anyway
+  let timer = null;
+  let waitingForCheck = false;
+  let lastCostMs = 0;
+  let startedAt = 0;
+  const pane = () => document.getElementById("preview-result");
+  const refreshIn = (ms) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      waitingForCheck = false;
+      const target = pane();
+      if (target && window.htmx) window.htmx.trigger(target, "preview:refresh");
+    }, ms);
+  };
+  document.addEventListener("input", (event) => {
+    if (!pane() || !event.target.closest) return;
+    // CodeMirror's own editing surface: its change arrives as the textarea's input.
+    if (event.target.closest(".cm-editor")) return;
+    const checked = event.target.closest("[data-code-editor][data-diagnostics-url]");
+    if (checked && checked.dataset.mounted) {
+      waitingForCheck = true;
+      refreshIn(UNCHECKED_MS);
+    } else {
+      refreshIn(PAUSE_MS);
+    }
+  });
+  document.addEventListener("code-editor:lint-done", () => {
+    if (waitingForCheck) refreshIn(Math.min(LONGEST_WAIT_MS, Math.max(50, lastCostMs)));
+  });
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    if (event.target === pane()) startedAt = performance.now();
+  });
+  document.addEventListener("htmx:afterRequest", (event) => {
+    if (event.target === pane() && startedAt) lastCostMs = performance.now() - startedAt;
+  });
+})();

@@ -73,9 +73,15 @@ def edits(draw: st.DrawFn, text: str) -> str:
     return text[:at] + text[end:]
 
 
+#: BASE without its contradiction (an error): most versions typed from it compile.
+CLEAN = BASE.replace(
+    'rule "Never true"\n  when tone.score > 0.5 and tone.score < 0.1\n  offer rewards_card\n', ""
+)
+
+
 @st.composite
-def typing(draw: st.DrawFn) -> list[str]:
-    versions = [BASE]
+def typing(draw: st.DrawFn, base: str = BASE) -> list[str]:
+    versions = [base]
     for _ in range(draw(st.integers(1, 6))):
         versions.append(draw(edits(versions[-1])))
     return versions
@@ -102,3 +108,58 @@ def test_a_keystroke_reparses_only_the_statement_it_changed() -> None:
     live.check(edited)
     reparsed = [key for key in live._old if key not in kept]
     assert len(reparsed) == 1 and "priority 61" in reparsed[0][1]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(typing(CLEAN))
+def test_live_compile_gives_a_whole_compiles_ir_after_every_keystroke(versions: list[str]) -> None:
+    assert dsl.compile_ruleset(CLEAN, offers=OFFERS, surveys=SURVEYS).ok
+    live = LiveSource(dsl.default_schema(), OFFERS, SURVEYS)
+    for source in versions:
+        got = live.compile(source, name="Retail")
+        want = dsl.compile_ruleset(source, offers=OFFERS, surveys=SURVEYS, name="Retail")
+        assert got.diagnostics == want.diagnostics, source
+        assert got.ok == want.ok
+        assert got.ir == want.ir
+
+
+def test_live_compile_of_a_source_checked_whole_keeps_its_name() -> None:
+    live = LiveSource(dsl.default_schema(), OFFERS, SURVEYS)
+    clean = (EXAMPLES / "retail_banking.rules").read_text()
+    source = clean.replace("\n", "\r\n")  # carriage returns: compiled whole, not in pieces
+    got = live.compile(source, name="Retail")
+    want = dsl.compile_ruleset(source, offers=OFFERS, surveys=SURVEYS, name="Retail")
+    assert got.ok and got.ir == want.ir and got.ir is not None and got.ir["name"] == "Retail"
+
+
+def test_loading_an_edited_ruleset_compiles_only_the_pieces_it_changed(monkeypatch) -> None:
+    from dsl import codegen
+
+    compiled: list[str] = []
+    real_compile = compile
+
+    def counting(text: str, *args: object, **kwargs: object):
+        compiled.append(text)
+        return real_compile(text, *args, **kwargs)  # type: ignore[call-overload]
+
+    first = dsl.compile_ruleset(CLEAN, offers=OFFERS, surveys=SURVEYS)
+    assert first.ir is not None
+    dsl.load_ruleset(first.ir)
+    edited = dsl.compile_ruleset(
+        CLEAN.replace("and inquiry.channel is email", "and inquiry.channel is chat", 1),
+        offers=OFFERS,
+        surveys=SURVEYS,
+    )
+    assert edited.ir is not None and edited.ir != first.ir
+    monkeypatch.setattr(codegen, "compile", counting, raising=False)
+    again = dsl.load_ruleset(first.ir)
+    assert compiled == []  # every piece was compiled before
+    pieces = [line for line in again.source.splitlines() if not line.startswith(" ")]
+    dsl.load_ruleset(edited.ir)
+    assert compiled and all("'chat'" in text or "chat" in text for text in compiled), compiled
+    assert len(compiled) < len(pieces), (compiled, pieces)
+    interaction = json.loads((EXAMPLES / "checkbook_order.json").read_text())
+    assert (
+        again.decide(interaction, OFFERS)["offers"]
+        == dsl.load_ruleset(first.ir).decide(interaction, OFFERS)["offers"]
+    )

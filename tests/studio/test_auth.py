@@ -277,9 +277,7 @@ def test_a_late_background_answer_does_not_put_back_the_cookie_it_was_sent_with(
     assert "Set-Cookie" in client.get("/").headers
 
 
-def test_a_background_request_that_changes_the_session_still_sends_it(
-    app: Flask, session
-) -> None:
+def test_a_background_request_that_changes_the_session_still_sends_it(app: Flask, session) -> None:
     make_user(session, "admin", email="ana@example.com")
     client = app.test_client()
     assert _sign_in(client, "ana@example.com", PASSWORD).status_code == 302

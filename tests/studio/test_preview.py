@@ -227,3 +227,34 @@ def test_the_matrix_for_an_offer_and_for_unknown_keys(both) -> None:
     assert missing.status_code == 200
     assert "There is no offer with the key gold_bars" in missing.get_data(as_text=True)
     assert "Choose a ruleset or an offer" in both.get("/interactions/matrix").get_data(as_text=True)
+
+
+def _many_rules(count: int) -> str:
+    rules = [
+        f'rule "Never {n}"\n  when inquiry.intent is "intent_{n}"\n  offer overdraft_protection\n'
+        for n in range(count)
+    ]
+    matching = 'rule "Checkbook"\n  when inquiry.intent is "order_checkbook"\n  offer overdraft_protection\n'
+    return "\n".join([*rules[:60], matching, *rules[60:]])
+
+
+def test_a_long_trace_lists_what_matched_and_the_first_hundred_others_then_offers_all(
+    both,
+) -> None:
+    draft = {"name": "Many", "preview_sample": "checkbook-order", "source": _many_rules(150)}
+    html = _pane(both, "/preview/rules/retail_banking", draft)
+    assert html.count("no match</span>") == 100
+    assert "Checkbook" in html and "matched</span>" in html
+    assert "50 more rules did not match (the first 100 are listed)." in html
+    assert "Show all 151 rules" in html and '"trace": "all"' in html
+
+    whole = _pane(both, "/preview/rules/retail_banking", {**draft, "trace": "all"})
+    assert whole.count("no match</span>") == 150
+    assert "more rules did not match" not in whole
+
+
+def test_a_short_trace_is_listed_whole_without_a_show_all_button(both) -> None:
+    draft = {"name": "Few", "preview_sample": "checkbook-order", "source": _many_rules(20)}
+    html = _pane(both, "/preview/rules/retail_banking", draft)
+    assert html.count("no match</span>") == 20
+    assert "Show all" not in html
