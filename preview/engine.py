@@ -84,11 +84,15 @@ class Draft:
     `body` is an offer dict, `{"name", "channel", "source"}` for a layout,
     `{"name", "source"}` for a ruleset, or `{"source"}` for the contact policy. A
     Draft with `body=None` only names the focus: the saved artifact is previewed.
+    `typed` marks text still being typed in an editor: a ruleset's next keystroke is
+    then compiled from its unchanged statements (`Compiler.edited_ruleset`), which pays
+    off from the second text on; a text compiled once (a review's revision) is not.
     """
 
     kind: Kind
     key: str
     body: Mapping[str, Any] | None = None
+    typed: bool = False
 
 
 @dataclass(frozen=True)
@@ -307,7 +311,8 @@ class Compiler:
 
 def _compile_policy(source: str, schema: Schema, offers: tuple[str, ...]) -> CompiledPolicy:
     result = compile_policy(source, schema=schema, offers=offers)
-    problems = tuple(_dsl_problem(d, source) for d in result.diagnostics)
+    lines = source.split("\n")
+    problems = tuple(_dsl_problem(d, source, lines=lines) for d in result.diagnostics)
     if result.ir is None:
         return CompiledPolicy(problems, None)
     try:
@@ -366,7 +371,8 @@ def _compile_ruleset(
 
 
 def _load_ruleset(result: dsl.CompileResult, source: str) -> CompiledRuleset:
-    problems = tuple(_dsl_problem(d, source) for d in result.diagnostics)
+    lines = source.split("\n")
+    problems = tuple(_dsl_problem(d, source, lines=lines) for d in result.diagnostics)
     if not result.ok or result.ir is None:
         return CompiledRuleset(problems, None)
     try:
@@ -375,7 +381,11 @@ def _load_ruleset(result: dsl.CompileResult, source: str) -> CompiledRuleset:
         return CompiledRuleset(problems + tuple(_dsl_problem(d) for d in failed.diagnostics), None)
 
 
-def _dsl_problem(d: dsl.Diagnostic, source: str = "", *, where: str = "") -> Problem:
+def _dsl_problem(
+    d: dsl.Diagnostic, source: str = "", *, where: str = "", lines: list[str] | None = None
+) -> Problem:
+    """`lines` is `source` split at newlines, for a caller making many problems of one
+    source (splitting it once per problem is quadratic: minutes for a large ruleset)."""
     location = f"line {d.line}, column {d.column}" if d.line else where
     if where and d.line:
         location = f"{where}, column {d.column}"
@@ -385,7 +395,7 @@ def _dsl_problem(d: dsl.Diagnostic, source: str = "", *, where: str = "") -> Pro
         code=d.code,
         where=location,
         hint=d.hint,
-        excerpt=dsl.render_excerpt(source, d) if source and d.line else "",
+        excerpt=dsl.render_excerpt(source, d, lines=lines) if source and d.line else "",
         line=d.line,
         column=d.column,
     )
@@ -565,7 +575,7 @@ def decide(
     focus = draft.key if draft is not None and draft.kind == "ruleset" else None
     outcomes: list[RulesetOutcome] = []
     for key, name, source in _rulesets(workspace, draft):
-        if key == focus and draft is not None and draft.body is not None:
+        if key == focus and draft is not None and draft.typed:
             compiled = compiler.edited_ruleset(key, name, source, schema, schema_key, catalog.infos)
         else:
             compiled = compiler.ruleset(name, source, schema, schema_key, catalog.infos)

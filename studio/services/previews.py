@@ -261,7 +261,10 @@ def _draft(
     if kind == "policy":
         return preview_lib.Draft("policy", key, {"source": form.get("source", "")})
     return preview_lib.Draft(
-        "ruleset", key, {"name": form.get("name") or key, "source": form.get("source", "")}
+        "ruleset",
+        key,
+        {"name": form.get("name") or key, "source": form.get("source", "")},
+        typed=True,
     )
 
 

@@ -20,7 +20,6 @@ from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bundle.runtime import BundleLoadError, BundleRuntime
 from content.diagnostics import ContentError
 from content.model import Layout, Offer, is_layout_channel
 from content.rendering import render_offer as render_offer_variants
@@ -137,7 +136,8 @@ def impact(session: Session, request: ChangeRequest) -> Impact:
             "empty customer data and no decisions can be compared."
         )
     defaults = _default_keys(session, layouts)
-    offered = _offered_to(session, samples)
+    has_offers = any(item.artifact.kind == "offer" for item in request.items)
+    offered = _offered_to(session, samples) if has_offers else {}
     for item in request.items:
         artifact = item.artifact
         before = (
@@ -175,22 +175,18 @@ def impact(session: Session, request: ChangeRequest) -> Impact:
 def _offered_to(
     session: Session, samples: list[tuple[str, str, dict[str, Any]]]
 ) -> dict[str, set[str]]:
-    """sample key -> the offers the drafts make it today; empty if the drafts do not build."""
+    """sample key -> the offers (and follow-ups) the drafts give its customer today, every
+    ruleset decided and the contact policy applied, as the preview decides. Compiled
+    through the preview's memo, so a view pays only for texts it has not seen."""
     if not samples:
         return {}
-    try:
-        plan = publish.prepare(session, which="head")
-        runtime = BundleRuntime.from_bundle({**plan.body, "version": 0})
-    except (BundleLoadError, ValueError, TypeError, KeyError):
-        return {}
-    out: dict[str, set[str]] = {}
-    for key, _name, body in samples:
-        try:
-            decision = runtime.decide(as_of_today(body), channels=())
-        except (ValueError, TypeError, KeyError):
-            continue
-        out[key] = {str(o.get("offer")) for o in decision["offers"]}
-    return out
+    current = previews.plain_workspace(session)
+    cases = [Sample(key, name, as_of_today(body)) for key, name, body in samples]
+    return {
+        key: {offer.removesuffix(" (later)") for offer in got}
+        for key, got in customer_gets(current, cases).items()
+        if got is not None
+    }
 
 
 def _decision_changes(

@@ -97,8 +97,10 @@ def check(session: Session, source: str, *, name: str = "ruleset") -> CheckRepor
         name=name,
         surveys=survey_library.head_keys(session),
     )
+    lines = source.split("\n")  # once: one split per diagnostic is quadratic
     diagnostics = [
-        {**d.to_dict(), "excerpt": dsl.render_excerpt(source, d)} for d in result.diagnostics
+        {**d.to_dict(), "excerpt": dsl.render_excerpt(source, d, lines=lines)}
+        for d in result.diagnostics
     ]
     errors = sum(1 for d in result.diagnostics if d.severity == "error")
     rules = len(result.ir.get("rules", [])) if result.ir else 0
