@@ -13,6 +13,10 @@ the diff, the impact section, the template) for:
 
 The peer is the same page for a one-line change, in the same run.
 
+What needs every ruleset compiled and run over the samples (the sample decisions that
+change, the overlaps) loads on its own (htmx); those requests are timed too, first view
+and later ones, and reported beside the budget, not in it.
+
 Run: ``.venv/bin/python benchmarks/review_page_speed.py [--repeat N]``
 """
 
@@ -102,6 +106,7 @@ def main() -> int:
         ).id
         session.commit()
         uid, version = reviewer.id, reviewer.session_version
+        huge_id, small_id = created.id, small.id
         session.close()
         client = app.test_client()
         with client.session_transaction() as flask_session:
@@ -121,6 +126,28 @@ def main() -> int:
                 f"{name:34} p95 {_p95(times):8.1f} ms  median "
                 f"{statistics.median(times):8.1f} ms  page {size / 1024:8.1f} KiB"
             )
+        # What the page loads on its own: the sample decisions that change (every
+        # ruleset compiled and run over the samples; the first time a text is seen it is
+        # compiled, later views reuse it) and the overlaps. Reported, not budgeted.
+        for name, request_id, artifact_id in (
+            ("new 100,000-line ruleset", cases["new 100,000-line ruleset"], huge_id),
+            ("peer: a 5-line ruleset", cases["peer: a 5-line ruleset"], small_id),
+        ):
+            for part, url in (
+                ("decisions", f"/reviews/{request_id}?part=decisions&item={artifact_id}"),
+                ("overlaps", f"/reviews/{request_id}?part=overlaps"),
+                ("flags", f"/reviews/{request_id}?part=flags"),
+            ):
+                times = []
+                for _ in range(args.repeat):
+                    started = time.perf_counter()
+                    response = client.get(url, headers={"HX-Request": "true"})
+                    times.append((time.perf_counter() - started) * 1000)
+                    assert response.status_code == 200, response.status_code
+                print(
+                    f"  {part} of the {name:24} first {times[0]:9.1f} ms  "
+                    f"then median {statistics.median(times[1:] or times):8.1f} ms"
+                )
     for lines in (LINES, review_diffs.MAX_COMPARED_LINES // 2 - 100):
         before, after = _ruleset(lines), _ruleset(lines, " (changed)")
         times = []

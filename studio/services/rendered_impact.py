@@ -58,6 +58,8 @@ class Impact:
     decisions: dict[int, list[DecisionChange]] = field(default_factory=dict)
     checked: dict[int, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: Per ruleset item: why its decisions could not be compared (it does not compile).
+    decision_notes: dict[int, str] = field(default_factory=dict)
 
 
 def _samples(session: Session, limit: int) -> list[tuple[str, str, dict[str, Any]]]:
@@ -123,9 +125,10 @@ def render_offer(
     }
 
 
-def impact(session: Session, request: ChangeRequest) -> Impact:
+def impact(session: Session, request: ChangeRequest, *, decisions: bool = True) -> Impact:
     """What the change does: offers rendered before/after for sample interactions, and
-    for rulesets, which sample decisions change. Never raises for content problems."""
+    for rulesets (unless `decisions` is false: the page then loads them on their own,
+    `decisions_of`), which sample decisions change. Never raises for content problems."""
     head = workspace.snapshot(session, which="head")
     layouts = head.layouts
     result = Impact()
@@ -167,8 +170,30 @@ def impact(session: Session, request: ChangeRequest) -> Impact:
                 )
                 for key, name, body in render_with
             ]
-        elif artifact.kind == "ruleset" and samples:
+        elif artifact.kind == "ruleset" and samples and decisions:
             _decision_changes(session, result, artifact, before, after, samples)
+    return result
+
+
+def decisions_of(session: Session, request: ChangeRequest, artifact_id: int) -> Impact | None:
+    """Which sample decisions one ruleset item of `request` changes; None when the
+    request has no such ruleset item. The review page loads this on its own, since a
+    large ruleset takes seconds to compile the first time it is seen."""
+    item = next(
+        (i for i in request.items if i.artifact_id == artifact_id and i.artifact.kind == "ruleset"),
+        None,
+    )
+    if item is None:
+        return None
+    result = Impact()
+    after = artifacts.revision(session, item.artifact, item.revision_number)
+    samples = _samples(session, SAMPLE_DECISIONS)
+    if after is None or not samples:
+        return result
+    before = (
+        artifacts.revision(session, item.artifact, item.base_number) if item.base_number else None
+    )
+    _decision_changes(session, result, item.artifact, before, after, samples)
     return result
 
 
@@ -208,7 +233,7 @@ def _decision_changes(
     cases = [Sample(key, name, body) for key, name, body in samples]
     after_gets = customer_gets(current, cases, draft=Draft("ruleset", artifact.key, body_of(after)))
     if any(got is None for got in after_gets.values()):
-        result.notes.append(
+        result.decision_notes[artifact.id] = (
             f"{artifact.name} does not compile yet, so its decisions cannot be compared."
         )
         return

@@ -107,17 +107,56 @@ def new() -> str | Response | tuple[str, int]:
 
 @bp.get("/reviews/<int:request_id>")
 @security.requires("reviews")
-def show(request_id: int) -> str:
+def show(request_id: int) -> str | Response:
+    """The review page. What needs the rulesets parsed or compiled (the consistency
+    flags, the overlaps, each ruleset's sample decisions that change) loads on its own
+    through htmx (`part=flags`, `part=overlaps`, `part=decisions&item=<artifact id>`),
+    since a large ruleset takes seconds to compile the first time it is seen;
+    `inline=1` draws it all in the page (the way without JavaScript)."""
     session = db_session()
     change = _request_or_404(request_id)
-    view = review_reading.detail(session, change, viewer=me())
+    part = request.args.get("part", "")
+    if part and not is_htmx():
+        return redirect(url_for("reviews.show", request_id=change.id, inline=1))
+    if part == "flags":
+        return render_template(
+            "reviews/_flags.html", flags=request_consistency.flags(session, change)
+        )
+    if part == "overlaps":
+        return render_template(
+            "reviews/_overlaps.html", overlaps=overlaps.for_request(session, change)
+        )
+    if part == "decisions":
+        artifact_id = request.args.get("item", type=int)
+        found = rendered_impact.decisions_of(session, change, artifact_id or 0)
+        if found is None:
+            abort(404, description="This change request has no such ruleset.")
+        return render_template("reviews/_decisions.html", impact=found, artifact_id=artifact_id)
+    if part:
+        abort(404, description="There is no such part of a review page.")
+    inline = request.args.get("inline") == "1"
+    return _page(change, inline=inline)
+
+
+def _page(
+    change: ChangeRequest,
+    *,
+    inline: bool,
+    errors: dict[str, str] | None = None,
+    typed_form: str = "",
+    typed_body: str = "",
+) -> str:
+    session = db_session()
     return render_template(
         "reviews/show.html",
-        view=view,
-        errors={},
-        impact=rendered_impact.impact(session, change),
-        overlaps=overlaps.for_request(session, change),
-        flags=request_consistency.flags(session, change),
+        view=review_reading.detail(session, change, viewer=me()),
+        errors=errors or {},
+        typed_form=typed_form,
+        typed_body=typed_body,
+        impact=rendered_impact.impact(session, change, decisions=inline),
+        overlaps=overlaps.for_request(session, change) if inline else (),
+        lazy=not inline,
+        flags=request_consistency.flags(session, change) if inline else (),
         labels=review_states.STATUS_LABELS,
         kinds=permissions.KIND_LABELS,
     )
@@ -184,19 +223,12 @@ def _redisplay(
     """Show the request again with the errors, keeping the note the person was writing.
 
     Services refuse before they change anything, and the 422 rolls the request back."""
-    session = db_session()
-    view = review_reading.detail(session, change, viewer=me())
-    return render_template(
-        "reviews/show.html",
-        view=view,
+    return _page(
+        change,
+        inline=False,
         errors=errors,
         typed_form=typed_form,
         typed_body=request.form.get("body", ""),
-        impact=rendered_impact.impact(session, change),
-        overlaps=overlaps.for_request(session, change),
-        flags=request_consistency.flags(session, change),
-        labels=review_states.STATUS_LABELS,
-        kinds=permissions.KIND_LABELS,
     ), 422
 
 

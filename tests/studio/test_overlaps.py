@@ -127,15 +127,21 @@ def test_the_review_of_a_change_request_with_an_overlapping_ruleset_warns(
 ) -> None:
     reminders = artifacts.find(session, "ruleset", "pharmacy_reminders")
     alone = submit(session, lead, reminders, title="Refill reminders")
-    html = client.get(f"/reviews/{alone.id}").get_data(as_text=True)
+    overlaps_part = f"/reviews/{alone.id}?part=overlaps"
+    html = client.get(overlaps_part, headers={"HX-Request": "true"}).get_data(as_text=True)
     assert 'id="review-overlaps"' not in html, "nothing else is approved: no overlap would ship"
     others = [a for a in session.query(Artifact) if a.key != "pharmacy_reminders"]
     approve(
         session, submit(session, lead, *others, title="The rest"), make_user(session, "reviewer")
     )
-    html = client.get(f"/reviews/{alone.id}").get_data(as_text=True)
-    assert 'id="review-overlaps"' in html and "rulesets overlap on 2 samples" in html
-    assert "Pharmacy refill, 8% savings" in html and "at most 1 offer per response" in html
+    page = client.get(f"/reviews/{alone.id}").get_data(as_text=True)
+    assert 'id="review-overlaps"' not in page and f'hx-get="{overlaps_part}"' in page
+    for html in (
+        client.get(overlaps_part, headers={"HX-Request": "true"}).get_data(as_text=True),
+        client.get(f"/reviews/{alone.id}?inline=1").get_data(as_text=True),
+    ):
+        assert 'id="review-overlaps"' in html and "rulesets overlap on 2 samples" in html
+        assert "Pharmacy refill, 8% savings" in html and "at most 1 offer per response" in html
 
 
 def test_the_publish_page_warns_about_overlaps_in_what_would_go_live(

@@ -13,6 +13,7 @@ from studio.demo import seed_demo
 from studio.models import ChangeRequest, Setting, User
 from studio.services import artifacts, rendered_impact, submission
 from studio.services.rendered_impact import as_of_today
+from tests.factories import sign_in_as
 
 
 def _change_offer(session: Session, key: str, **fields) -> ChangeRequest:
@@ -115,3 +116,57 @@ def test_sample_decisions_that_change_are_what_the_customer_gets_after_the_conta
             "never offer when inquiry.channel is chat\n" + policy_source,
         )
         assert rendered_impact.impact(session, change).decisions[banking.id] == []
+
+
+def test_the_review_page_loads_a_rulesets_sample_decisions_on_their_own(
+    app: Flask, session: Session
+) -> None:
+    """The page answers at once; the comparison (every ruleset compiled and run over the
+    samples) comes in its own request, or in the page with `inline=1` (no JavaScript)."""
+    with app.app_context():
+        seed_demo(session)
+        banking = artifacts.find(session, "ruleset", "retail_banking")
+        source = str(artifacts.head(session, banking).body["source"])
+        start = source.index('rule "Overdraft protection with a checkbook order"')
+        end = source.find("\n\n", start)
+        _save_head(
+            session,
+            "ruleset",
+            "retail_banking",
+            "sam@demo.studio",
+            source[:start] + (source[end + 2 :] if end != -1 else ""),
+        )
+        author = session.scalar(select(User).where(User.email == "sam@demo.studio"))
+        rita = session.scalar(select(User).where(User.email == "rita@demo.studio"))
+        change = submission.submit(
+            session, author=author, title="Drop", description="", artifact_ids=[str(banking.id)]
+        )
+        offer = artifacts.find(session, "offer", "mobile_alerts")
+        session.commit()
+    client = sign_in_as(app.test_client(), rita)
+    part = f"/reviews/{change.id}?part=decisions&item={banking.id}"
+    page = client.get(f"/reviews/{change.id}").get_data(as_text=True)
+    assert f'hx-get="{part.replace("&", "&amp;")}"' in page
+    assert (
+        "Comparing what each sample customer gets" in page
+        and "<table" not in page.split('id="decisions-')[1].split("</div>")[0]
+    )
+
+    htmx = {"HX-Request": "true"}
+    answer = client.get(part, headers=htmx).get_data(as_text=True)
+    assert "<html" not in answer and f'id="decisions-{banking.id}"' in answer
+    assert "Checkbook order by chat" in answer and "overdraft_protection" in answer
+    inline = client.get(f"/reviews/{change.id}?inline=1").get_data(as_text=True)
+    assert "Checkbook order by chat" in inline and "Comparing what each" not in inline
+
+    # Opened without htmx, a part leads to the whole page; a wrong item or part is a 404.
+    opened = client.get(part)
+    assert opened.status_code == 302 and opened.headers["Location"].endswith("inline=1")
+    assert (
+        client.get(f"/reviews/{change.id}?part=decisions&item={offer.id}", headers=htmx).status_code
+        == 404
+    )
+    assert (
+        client.get(f"/reviews/{change.id}?part=decisions&item=x", headers=htmx).status_code == 404
+    )
+    assert client.get(f"/reviews/{change.id}?part=nope", headers=htmx).status_code == 404
