@@ -85,7 +85,7 @@ class Draft:
     `{"name", "source"}` for a ruleset, or `{"source"}` for the contact policy. A
     Draft with `body=None` only names the focus: the saved artifact is previewed.
     `typed` marks text still being typed in an editor: a ruleset's next keystroke is
-    then compiled from its unchanged statements (`Compiler.edited_ruleset`), which pays
+    then compiled from its unchanged statements (`Compiler.ruleset`'s `typed_key`), which pays
     off from the second text on; a text compiled once (a review's revision) is not.
     """
 
@@ -275,30 +275,21 @@ class Compiler:
         schema: Schema,
         schema_key: str,
         catalog: Mapping[str, dsl.OfferInfo],
+        *,
+        typed_key: str | None = None,
     ) -> CompiledRuleset:
+        """The compiled ruleset, once per distinct text. With `typed_key` (the ruleset
+        being typed in an editor: a new text each keystroke), the text is compiled by
+        that ruleset's `LiveSource`, which reuses the statements that did not change."""
         statuses = tuple(sorted((k, info.status) for k, info in catalog.items()))
-        return self.rulesets.get(
-            (name, source, schema_key, statuses),
-            lambda: _compile_ruleset(name, source, schema, catalog),
-        )
-
-    def edited_ruleset(
-        self,
-        key: str,
-        name: str,
-        source: str,
-        schema: Schema,
-        schema_key: str,
-        catalog: Mapping[str, dsl.OfferInfo],
-    ) -> CompiledRuleset:
-        """`ruleset` for the text being typed: a new text each keystroke, so instead of a
-        memo of whole texts the ruleset's `LiveSource` reuses its unchanged statements."""
-        statuses = tuple(sorted((k, info.status) for k, info in catalog.items()))
-        live = self.live.get((key, schema_key, statuses), lambda: LiveSource(schema, catalog, None))
-        return self.rulesets.get(
-            (name, source, schema_key, statuses),
-            lambda: _load_ruleset(live.compile(source, name), source),
-        )
+        if typed_key is None:
+            make = lambda: _compile_ruleset(name, source, schema, catalog)  # noqa: E731
+        else:
+            live = self.live.get(
+                (typed_key, schema_key, statuses), lambda: LiveSource(schema, catalog, None)
+            )
+            make = lambda: _load_ruleset(live.compile(source, name), source)  # noqa: E731
+        return self.rulesets.get((name, source, schema_key, statuses), make)
 
     def policy(
         self, source: str, schema: Schema, schema_key: str, offers: Iterable[str]
@@ -575,10 +566,10 @@ def decide(
     focus = draft.key if draft is not None and draft.kind == "ruleset" else None
     outcomes: list[RulesetOutcome] = []
     for key, name, source in _rulesets(workspace, draft):
-        if key == focus and draft is not None and draft.typed:
-            compiled = compiler.edited_ruleset(key, name, source, schema, schema_key, catalog.infos)
-        else:
-            compiled = compiler.ruleset(name, source, schema, schema_key, catalog.infos)
+        typed = key == focus and draft is not None and draft.typed
+        compiled = compiler.ruleset(
+            name, source, schema, schema_key, catalog.infos, typed_key=key if typed else None
+        )
         if compiled.runtime is None:
             if key == focus:
                 errors = tuple(p for p in compiled.problems if p.is_error)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from studio.demo import seed_demo
-from studio.models import ChangeRequest, Setting, User
+from studio.models import Artifact, ChangeRequest, Setting, User
 from studio.services import artifacts, rendered_impact, submission
 from studio.services.rendered_impact import as_of_today
 from tests.factories import sign_in_as
@@ -84,17 +84,23 @@ def _save_head(session: Session, kind: str, key: str, email: str, source: str) -
     )
 
 
+def _drop_the_checkbook_rule(session: Session) -> Artifact:
+    """Save a head of retail_banking without its checkbook-order rule; the ruleset."""
+    banking = artifacts.find(session, "ruleset", "retail_banking")
+    source = str(artifacts.head(session, banking).body["source"])
+    start = source.index('rule "Overdraft protection with a checkbook order"')
+    end = source.find("\n\n", start)
+    without = source[:start] + (source[end + 2 :] if end != -1 else "")
+    _save_head(session, "ruleset", "retail_banking", "sam@demo.studio", without)
+    return banking
+
+
 def test_sample_decisions_that_change_are_what_the_customer_gets_after_the_contact_policy(
     app: Flask, session: Session
 ) -> None:
     with app.app_context():
         seed_demo(session)
-        banking = artifacts.find(session, "ruleset", "retail_banking")
-        source = str(artifacts.head(session, banking).body["source"])
-        start = source.index('rule "Overdraft protection with a checkbook order"')
-        end = source.find("\n\n", start)
-        without = source[:start] + (source[end + 2 :] if end != -1 else "")
-        _save_head(session, "ruleset", "retail_banking", "sam@demo.studio", without)
+        banking = _drop_the_checkbook_rule(session)
         author = session.scalar(select(User).where(User.email == "sam@demo.studio"))
         change = submission.submit(
             session, author=author, title="Drop", description="", artifact_ids=[str(banking.id)]
@@ -125,17 +131,7 @@ def test_the_review_page_loads_a_rulesets_sample_decisions_on_their_own(
     samples) comes in its own request, or in the page with `inline=1` (no JavaScript)."""
     with app.app_context():
         seed_demo(session)
-        banking = artifacts.find(session, "ruleset", "retail_banking")
-        source = str(artifacts.head(session, banking).body["source"])
-        start = source.index('rule "Overdraft protection with a checkbook order"')
-        end = source.find("\n\n", start)
-        _save_head(
-            session,
-            "ruleset",
-            "retail_banking",
-            "sam@demo.studio",
-            source[:start] + (source[end + 2 :] if end != -1 else ""),
-        )
+        banking = _drop_the_checkbook_rule(session)
         author = session.scalar(select(User).where(User.email == "sam@demo.studio"))
         rita = session.scalar(select(User).where(User.email == "rita@demo.studio"))
         change = submission.submit(
