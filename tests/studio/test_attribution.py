@@ -111,6 +111,23 @@ def test_csv_exports_carry_the_rollups_and_the_raw_logs(app: Flask, session) -> 
     assert len(logged) == 2 and "acc--cmd-t-0" in logged[1]
 
 
+def test_a_csv_export_streamed_in_pieces_keeps_every_row_once_in_order(
+    app: Flask, session, monkeypatch
+) -> None:
+    from studio.views import analytics as analytics_views
+
+    _log(session, 5, 5, 1, 0)
+    client = sign_in_as(app.test_client(), make_user(session, "reviewer"))
+    url = "/analytics/export.csv?start=2026-11-01&end=2026-11-30&table=decisions"
+    whole = client.get(url).get_data(as_text=True).splitlines()
+    monkeypatch.setattr(analytics_views, "_CSV_ROWS_PER_CHUNK", 3)  # 10 rows: 3+3+3+1
+    response = client.get(url)
+    chunks = [c for c in response.response if c]  # the body as the server streams it
+    assert len(chunks) == 4
+    body = b"".join(c if isinstance(c, bytes) else c.encode() for c in chunks)
+    assert body.decode().splitlines() == whole and len(whole) == 11
+
+
 @pytest.mark.skipif(not parquet_files.available(), reason="Parquet export needs pyarrow")
 def test_parquet_exports_carry_the_same_tables_with_typed_columns(
     app: Flask, session, tmp_path
