@@ -9,7 +9,6 @@ NPS answers that name the offer, or among all answers for the overall figure.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -19,8 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from studio.models import EventRollup
+from studio.services import svg_charts
 
-_SCRIPT = re.compile(r"<script\b.*?</script>", re.S | re.I)
 COUNTED = ("shown", "clicked", "accepted", "declined", "complaint")
 MAX_DAYS = 366
 
@@ -188,4 +187,4 @@ def acceptance_chart(report: Report) -> str:
     chart.add("complaints", [round((row.rate("complaint") or 0) * 100, 1) for row in offers])
     # pygal writes a config <script> even with js=[]; the chart is shown as an <img>, where
     # scripts never run, but a chart with no script at all is one less thing to trust.
-    return _SCRIPT.sub("", chart.render(is_unicode=True))
+    return svg_charts.render(chart)

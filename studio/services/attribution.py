@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -25,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from studio.models import Decision, DecisionRollup, FeedbackEvent, OfferRollup
-from studio.services import lift
+from studio.services import lift, svg_charts
 from studio.services.analytics import Window
 
 DIMENSIONS: Final = {
@@ -37,7 +36,6 @@ DIMENSIONS: Final = {
 }
 GRAINS: Final = ("day", "week")
 MEASURES: Final = ("decisions", "shown", "accepted", "declined", "complaints", "value_cents")
-_SCRIPT = re.compile(r"<script\b.*?</script>", re.S | re.I)
 
 
 @dataclass(frozen=True)
@@ -253,7 +251,7 @@ def trend_chart(found: Trend, *, top: int = 8) -> str:
             # A period with fewer than 5 decisions is left as a gap, not drawn as 0% or 100%.
             values.append(round(accepted * 100 / decisions, 1) if decisions >= 5 else None)
         chart.add(label[:40], values)
-    return _SCRIPT.sub("", chart.render(is_unicode=True))
+    return svg_charts.render(chart)
 
 
 ROLLUP_COLUMNS: Final = (

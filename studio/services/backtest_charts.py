@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pygal
-from markupsafe import Markup
+
+from studio.services import svg_charts
 
 
-def _bar(title: str, before: dict[str, int], after: dict[str, int]) -> Markup:
+def _bar(title: str, before: dict[str, int], after: dict[str, int]) -> str:
     keys = sorted(set(before) | set(after), key=lambda k: -(after.get(k, 0) + before.get(k, 0)))
     keys = keys[:15]
     chart = pygal.HorizontalBar(
@@ -22,14 +23,26 @@ def _bar(title: str, before: dict[str, int], after: dict[str, int]) -> Markup:
     chart.x_labels = keys
     chart.add("published", [before.get(k, 0) for k in keys])
     chart.add("drafts", [after.get(k, 0) for k in keys])
-    return Markup(chart.render(is_unicode=True))  # pygal escapes labels in its SVG
+    return svg_charts.render(chart)  # pygal escapes labels in its SVG
 
 
-def charts(result: dict[str, Any]) -> dict[str, Markup]:
-    if not result or not result.get("decided"):
-        return {}
-    before, after = result["before"], result["after"]
-    return {
-        "offers": _bar("Offers made, per offer", before["offers"], after["offers"]),
-        "rules": _bar("Offers made, per rule", before["rules"], after["rules"]),
-    }
+#: The charts of a finished backtest: name -> (title, the tally it draws).
+TITLES: dict[str, tuple[str, str]] = {
+    "offers": ("Offers made, per offer", "offers"),
+    "rules": ("Offers made, per rule", "rules"),
+}
+
+
+def has_charts(result: dict[str, Any] | None) -> bool:
+    return bool(result and result.get("decided"))
+
+
+def chart(result: dict[str, Any] | None, name: str) -> str | None:
+    """One chart as a standalone SVG document, for an <img> served under the chart
+    policy: pygal styles its SVG with a <style> element, which the page policy would
+    refuse inside a page (the bars drew as black boxes). None for an unknown name or a
+    backtest with nothing decided."""
+    if name not in TITLES or result is None or not has_charts(result):
+        return None
+    title, tally = TITLES[name]
+    return _bar(title, result["before"][tally], result["after"][tally])

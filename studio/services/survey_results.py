@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Final
@@ -23,12 +22,11 @@ from sqlalchemy.orm import Session
 
 from content.surveys import Question, QuestionKind
 from studio.models import Artifact, SurveyAnswer, SurveyResponse
-from studio.services import artifacts, survey_library
+from studio.services import artifacts, survey_library, svg_charts
 from studio.services.pagination import Page, clamp
 
 TEXTS_PER_PAGE: Final = 20
 MAX_EXPORT_ROWS: Final = 100_000
-_SCRIPT: Final = re.compile(r"<script\b.*?</script>", re.S | re.I)
 _FORMULA: Final = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -207,7 +205,7 @@ def chart(session: Session, artifact: Artifact, question_id: str) -> str | None:
     plot.add("answers", [count for _, count in found.counts])
     # pygal writes a config <script> even with js=[]: the chart is shown as an <img>,
     # where scripts never run, and a chart with no script is one less thing to trust.
-    return _SCRIPT.sub("", plot.render(is_unicode=True))
+    return svg_charts.render(plot)
 
 
 def _cell(value: object) -> str:

@@ -253,6 +253,7 @@ def _review_backtest() -> dict[str, object]:
     return {
         "review_backtest": lambda change_id: backtests.latest_for_change(db_session(), change_id),
         "default_backtest_from": backtests.default_slice()["date_from"],
+        "chart_titles": backtest_charts.TITLES,
     }
 
 
@@ -277,9 +278,21 @@ def backtest(backtest_id: int) -> str:
     row = backtests.get(db_session(), backtest_id)
     if row is None:
         abort(404, description=f"There is no backtest #{backtest_id}.")
-    charts = backtest_charts.charts(row.result) if row.status == "done" else {}
     template = "history/_backtest.html" if is_htmx() else "history/backtest.html"
-    return render_template(template, row=row, charts=charts)
+    return render_template(template, row=row)
+
+
+@bp.get("/backtests/<int:backtest_id>/charts/<name>.svg")
+@security.requires("history")
+def backtest_chart(backtest_id: int, name: str) -> Response:
+    """A finished backtest's chart, as an image document under the chart policy."""
+    row = backtests.get(db_session(), backtest_id)
+    svg = backtest_charts.chart(row.result, name) if row is not None else None
+    if row is None or row.status != "done" or svg is None:
+        abort(404, description=f"Backtest #{backtest_id} has no chart {name[:40]}.")
+    response = Response(svg, mimetype="image/svg+xml")
+    security.frame_policy(response, security.CHART_POLICY)
+    return response
 
 
 @bp.post("/backtests/<int:backtest_id>/cancel")

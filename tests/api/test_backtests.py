@@ -219,3 +219,36 @@ def test_the_backtest_page_opens_each_changed_interaction_in_the_full_preview(
     first = done.result["examples"][0]["id"]
     assert f"/history/i/{first}/preview?backtest={done.id}" in page
     assert "No expected value yet" in page
+
+
+def test_a_backtests_charts_are_images_drawn_under_the_chart_policy(
+    app: Flask, session: Session, tmp_path: Path, client
+) -> None:
+    """pygal styles its SVG with a <style>: inside the page the page policy refused it
+    and the bars drew as black boxes; as their own image documents they are styled."""
+    from tests.factories.people import make_user
+    from tests.factories.web import sign_in_as
+
+    with app.app_context():
+        publish_demo(app, session)
+        _drop_refill_savings_rule(session)
+        _history(session, tmp_path, copies=1)
+        done = backtests.run(
+            session, backtests.create(session, params=SearchParams(), actor_id=None).id
+        )
+    sign_in_as(client, make_user(session, "reviewer"))
+    page = client.get(f"/history/backtests/{done.id}").get_data(as_text=True)
+    assert "<svg" not in page
+    for name in ("offers", "rules"):
+        assert f'<img src="/history/backtests/{done.id}/charts/{name}.svg"' in page
+        chart = client.get(f"/history/backtests/{done.id}/charts/{name}.svg")
+        assert chart.status_code == 200 and chart.mimetype == "image/svg+xml"
+        assert (
+            chart.headers["Content-Security-Policy"]
+            == "default-src 'none'; style-src 'unsafe-inline'"
+        )
+        assert b"<style" in chart.data and b"<script" not in chart.data
+    offers = client.get(f"/history/backtests/{done.id}/charts/offers.svg").data
+    assert b"refill_savings" in offers  # the offer the dropped rule made
+    assert client.get(f"/history/backtests/{done.id}/charts/nope.svg").status_code == 404
+    assert client.get(f"/history/backtests/{done.id + 99}/charts/offers.svg").status_code == 404
