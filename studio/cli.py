@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -270,10 +271,23 @@ def serve(host: str, port: int, dev: bool, worker: bool, production: bool) -> No
         for person in DEMO_PEOPLE:
             click.echo(f"  {person.email:<22} {', '.join(person.roles)}")
     click.echo(f"Studio at http://{host}:{port}/  (Ctrl+C to stop)")
+    jobs = get_jobs(app)
     if worker:
-        get_jobs(app).start_consumer(workers=2)
+        jobs.start_consumer(workers=2)
         click.echo("Background jobs run in this process (use --no-worker with `studio worker`).")
-    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    # `kill` (SIGTERM) stops the server as Ctrl+C does, through the `finally` below, so
+    # the background jobs running here finish or are handed back to the queue.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+    finally:
+        jobs.stop_consumer()
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> NoReturn:
+    raise SystemExit(0)
 
 
 @main.command()

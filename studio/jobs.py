@@ -21,6 +21,8 @@ rolled back when it raises (then huey retries it if the job allows retries).
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from pathlib import Path
 from typing import Any, Final
 
@@ -95,12 +97,27 @@ class Jobs:
             workers=workers, worker_type="thread", periodic=True, check_worker_health=True
         )
         self._consumer = consumer
-        consumer.start()  # worker and scheduler threads; `run()` would also claim signals
+        # huey's `start()` claims SIGTERM, SIGINT and SIGHUP for the loop of its `run()`,
+        # which this process never runs: left so, Ctrl+C and `kill` were swallowed and
+        # the server kept running. The process keeps its own handlers.
+        kept = (
+            {s: signal.getsignal(s) for s in _CLAIMED_SIGNALS}
+            if threading.current_thread() is threading.main_thread()
+            else {}
+        )
+        consumer.start()  # worker and scheduler threads
+        for signum, handler in kept.items():
+            signal.signal(signum, handler)
 
     def stop_consumer(self) -> None:
         if self._consumer is not None:
             self._consumer.stop(graceful=True)
             self._consumer = None
+
+
+_CLAIMED_SIGNALS: Final = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)
+)
 
 
 def _make_huey(app: Flask, overrides: dict[str, Any]) -> Huey:

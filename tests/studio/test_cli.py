@@ -74,3 +74,51 @@ def test_users_create_makes_a_person_and_refuses_a_duplicate(env: str) -> None:
     assert again.exit_code == 1
     assert "Someone already has the email lee@example.com." in again.output
     assert _emails(env) == ["lee@example.com"]
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGINT"])
+def test_studio_serve_with_its_worker_stops_on_ctrl_c_and_kill(tmp_path: Path, stop: str) -> None:
+    """huey's consumer claims SIGTERM and SIGINT for a loop `studio serve` never runs;
+    the server must still stop on Ctrl+C (SIGINT) and `kill` (SIGTERM)."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environ = {
+        **os.environ,
+        "STUDIO_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
+        "STUDIO_INSTANCE_PATH": str(tmp_path / "instance"),
+    }
+    studio = [sys.executable, "-m", "studio.cli"]
+    subprocess.run([*studio, "db", "upgrade"], env=environ, check=True, capture_output=True)
+    server = subprocess.Popen(
+        [*studio, "serve", "--port", str(port)],
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        # As from a terminal: SIGINT not ignored (a test runner's worker may ignore it).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/sign-in", timeout=2).read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+        server.send_signal(getattr(signal, stop))
+        assert server.wait(timeout=20) is not None
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+            pytest.fail(f"studio serve did not stop on {stop}")
