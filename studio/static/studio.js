@@ -141,7 +141,10 @@ function limitCounter(field) {
   const described = field.getAttribute("aria-describedby");
   field.setAttribute("aria-describedby", (described ? described + " " : "") + counter.id);
   const update = () => {
-    const length = Array.from(field.value).length;
+    // The server keeps a form field without its surrounding spaces (a source, in a code
+    // editor, as typed): count what it keeps.
+    const kept = field.dataset.codeEditor === undefined ? field.value.trim() : field.value;
+    const length = Array.from(kept).length;
     const over = length - limit;
     if (over > 0) {
       const message = "Too long: " + length.toLocaleString() + " of at most " + limit.toLocaleString() + " characters. Remove " + over.toLocaleString() + " to save.";
