@@ -27,7 +27,7 @@ from content.channels import RenderContext
 from preview.cache import Memo
 from preview.engine import KINDS, Kind
 from preview.engine import render_context as context_for
-from preview.matrix import Matrix, Sample, run_matrix
+from preview.matrix import Matrix, Sample, customer_gets, run_matrix
 from preview.overlap import find_overlaps
 from preview.tone import Lexicon, with_inferred_tone
 from studio.errors import FieldError
@@ -289,6 +289,15 @@ def _telling_sample(
     return None
 
 
+def _sample_with_an_offer(session: Session, ws: preview_lib.Workspace) -> str | None:
+    """A sample whose customer gets an offer now, so a layout's pane renders one."""
+    rows = samples.all_samples(session)
+    gets = customer_gets(
+        ws, [Sample(s.key, s.name, s.body if isinstance(s.body, dict) else {}) for s in rows]
+    )
+    return next((k for k, got in gets.items() if got and "(later)" not in got[0]), None)
+
+
 def _contested_sample(session: Session, ws: preview_lib.Workspace) -> str | None:
     """A sample two rulesets both propose for, so the policy's pane shows it arbitrate."""
     rows = samples.all_samples(session)
@@ -321,10 +330,14 @@ def render(
         wanted = _telling_sample(session, ws, kind, key)
     elif not wanted and kind == "policy":
         wanted = _contested_sample(session, ws)
+    elif not wanted and kind == "layout":
+        wanted = _sample_with_an_offer(session, ws)
     names = dict(choices)
     chosen = wanted if wanted in names else (choices[0][0] if choices else None)
     layouts = email_layout_choices(ws)
     email_layout = form.get("preview_layout")
+    if kind == "layout" and key in {k for k, _ in layouts}:
+        email_layout = key  # the email layout being edited is the one drawn
     if email_layout not in {k for k, _ in layouts}:
         email_layout = default_email_layout(layouts)
     focus_kind = kind or form.get("focus_kind", "")

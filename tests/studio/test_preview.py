@@ -171,6 +171,16 @@ def test_a_layout_draft_that_does_not_compile_shows_its_line(both) -> None:
     assert "This layout does not compile yet" in html and "line" in html
 
 
+def test_a_layout_pane_opens_on_a_sample_that_gets_an_offer_drawn_in_that_layout(
+    both,
+) -> None:
+    html = _pane(both, "/preview/layouts/promotional_email", {"part": "pane"})
+    chosen = re.search(r'<option value="([^"]+)" selected>', html)
+    assert chosen is not None and chosen.group(1) != "web-product-question"
+    assert "Nothing is offered or scheduled" not in html and "data-preview-frame" in html
+    assert re.search(r'<option value="promotional_email"[^>]*selected', html), "the layout shown"
+
+
 def test_unknown_artifacts_are_404_and_wrong_roles_403_never_500(app: Flask, session, both) -> None:
     assert post(both, "/preview/offers/nope", {"part": "pane"}, headers=HX).status_code == 404
     assert post(both, "/preview/rules/nope", {}, headers=HX).status_code == 404
