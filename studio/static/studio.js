@@ -299,3 +299,14 @@ document.addEventListener("submit", async (event) => {
     if (event.target === pane() && startedAt) lastCostMs = performance.now() - startedAt;
   });
 })();
+
+// "Jump to preview" hides while the preview is on screen: it would only cover it.
+(function jumpHidesAtThePreview() {
+  const pane = document.getElementById("preview-pane");
+  const jumps = document.querySelectorAll(".jump-to-preview");
+  if (!pane || !jumps.length || !("IntersectionObserver" in window)) return;
+  new IntersectionObserver((entries) => {
+    const seen = entries.some((entry) => entry.isIntersecting);
+    jumps.forEach((jump) => jump.classList.toggle("is-at-preview", seen));
+  }).observe(pane);
+})();
