@@ -11,10 +11,13 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from bundle.runtime import BundleRuntime
+from studio.models import Backtest
 from studio.services import artifacts, backtests, interaction_import
 from studio.services.history_search import SearchParams
 from tests.api.conftest import publish_demo
 from tests.factories.interactions import write_jsonl
+from tests.factories.people import make_user
+from tests.factories.web import sign_in_as
 
 DEMO = Path(__file__).parents[2] / "studio" / "demo" / "interactions.json"
 HAS_DASK = (
@@ -201,19 +204,21 @@ def test_expected_value_uses_the_acceptance_observed_in_the_closed_loop(
     ) - {measured}
 
 
-def test_the_backtest_page_opens_each_changed_interaction_in_the_full_preview(
-    app: Flask, session: Session, tmp_path: Path, client
-) -> None:
-    from tests.factories.people import make_user
-    from tests.factories.web import sign_in_as
-
+def _finished_backtest(app: Flask, session: Session, tmp_path: Path) -> Backtest:
+    """A backtest of the demo without its refill-savings rule over a small history, run."""
     with app.app_context():
         publish_demo(app, session)
         _drop_refill_savings_rule(session)
         _history(session, tmp_path, copies=1)
-        done = backtests.run(
+        return backtests.run(
             session, backtests.create(session, params=SearchParams(), actor_id=None).id
         )
+
+
+def test_the_backtest_page_opens_each_changed_interaction_in_the_full_preview(
+    app: Flask, session: Session, tmp_path: Path, client
+) -> None:
+    done = _finished_backtest(app, session, tmp_path)
     sign_in_as(client, make_user(session, "service_lead"))
     page = client.get(f"/history/backtests/{done.id}").get_data(as_text=True)
     first = done.result["examples"][0]["id"]
@@ -226,16 +231,7 @@ def test_a_backtests_charts_are_images_drawn_under_the_chart_policy(
 ) -> None:
     """pygal styles its SVG with a <style>: inside the page the page policy refused it
     and the bars drew as black boxes; as their own image documents they are styled."""
-    from tests.factories.people import make_user
-    from tests.factories.web import sign_in_as
-
-    with app.app_context():
-        publish_demo(app, session)
-        _drop_refill_savings_rule(session)
-        _history(session, tmp_path, copies=1)
-        done = backtests.run(
-            session, backtests.create(session, params=SearchParams(), actor_id=None).id
-        )
+    done = _finished_backtest(app, session, tmp_path)
     sign_in_as(client, make_user(session, "reviewer"))
     page = client.get(f"/history/backtests/{done.id}").get_data(as_text=True)
     assert "<svg" not in page
