@@ -27,6 +27,7 @@ Run: .venv/bin/python benchmarks/editor_browser_speed.py [--rules 1000] [--keyst
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import logging
 import os
@@ -123,6 +124,7 @@ def percentiles(values: list[float]) -> tuple[float, float]:
 
 def serve(rules: int) -> tuple[str, str, object]:
     folder = Path(tempfile.mkdtemp(prefix="editor-browser-bench-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # the scratch studio goes
     url = f"sqlite:///{folder / 'studio.sqlite3'}"
     migrate.upgrade(url)
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance"})

@@ -14,12 +14,14 @@ The target is p95 <= 100 ms for diagnostics and vocabulary at 1,000 rules.
 from __future__ import annotations
 
 import argparse
+import atexit
 import gzip
 import http.cookiejar
 import json
 import logging
 import os
 import re
+import shutil
 import statistics
 import tempfile
 import threading
@@ -101,6 +103,7 @@ def main() -> None:
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="editor-bench-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # the scratch studio goes
     url = f"sqlite:///{folder / 'studio.sqlite3'}"
     migrate.upgrade(url)
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": folder / "instance"})
