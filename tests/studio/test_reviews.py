@@ -544,3 +544,22 @@ def test_an_edit_too_large_to_compare_on_the_page_says_so_and_offers_the_downloa
     before = _huge_ruleset(10_000)
     diff = review_diffs.bounded_diff(before, before.replace('Rule 5"', 'Rule five"'))
     assert not diff.compared and diff.hunks == [] and diff.old_lines > 20_000
+
+
+def test_a_line_changed_only_by_trailing_spaces_shows_where_the_spaces_are(app) -> None:
+    from flask import render_template_string
+
+    from studio.services import diffs
+
+    lines = diffs.diff_lines("rule a\npriority 60\n", "rule a\npriority 60   \n")
+    row = '{% from "reviews/_diff.html" import diff_row %}{{ diff_row(line) }}'
+    with app.test_request_context():
+        shown = {
+            line.kind: render_template_string(row, line=line)
+            for line in lines
+            if line.kind in ("add", "delete", "context")
+        }
+    assert (
+        '<span class="ws-trailing" title="Spaces at the end of the line">   </span>' in shown["add"]
+    )
+    assert "ws-trailing" not in shown["delete"] and "ws-trailing" not in shown["context"]
