@@ -33,16 +33,12 @@ TITLES: dict[str, tuple[str, str]] = {
 }
 
 
-def has_charts(result: dict[str, Any] | None) -> bool:
-    return bool(result and result.get("decided"))
-
-
 def chart(result: dict[str, Any] | None, name: str) -> str | None:
     """One chart as a standalone SVG document, for an <img> served under the chart
     policy: pygal styles its SVG with a <style> element, which the page policy would
     refuse inside a page (the bars drew as black boxes). None for an unknown name or a
     backtest with nothing decided."""
-    if name not in TITLES or result is None or not has_charts(result):
+    if name not in TITLES or not (result and result.get("decided")):
         return None
     title, tally = TITLES[name]
     return _bar(title, result["before"][tally], result["after"][tally])

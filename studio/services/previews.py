@@ -268,20 +268,24 @@ def _draft(
     )
 
 
+def _sample_cases(session: Session) -> list[Sample]:
+    """The sample library as the preview's matrix takes it (a body that is not an object
+    reads as empty)."""
+    return [
+        Sample(s.key, s.name, s.body if isinstance(s.body, dict) else {}, tuple(s.tags or ()))
+        for s in samples.all_samples(session)
+    ]
+
+
 def _telling_sample(
     session: Session, ws: preview_lib.Workspace, kind: Literal["offer", "ruleset"], key: str
 ) -> str | None:
     """A sample where the offer or ruleset makes an offer (or proposes one the contact
     policy removes), so a new pane shows one."""
-    rows = samples.all_samples(session)
-    if not rows:
+    cases = _sample_cases(session)
+    if not cases:
         return None
-    result = run_matrix(
-        ws,
-        [Sample(s.key, s.name, s.body if isinstance(s.body, dict) else {}) for s in rows],
-        kind=kind,
-        key=key,
-    )
+    result = run_matrix(ws, cases, kind=kind, key=key)
     for status in ("offer", "removed", "follow_up"):
         for row in result.rows:
             if row.cell.status == status:
@@ -291,19 +295,13 @@ def _telling_sample(
 
 def _sample_with_an_offer(session: Session, ws: preview_lib.Workspace) -> str | None:
     """A sample whose customer gets an offer now, so a layout's pane renders one."""
-    rows = samples.all_samples(session)
-    gets = customer_gets(
-        ws, [Sample(s.key, s.name, s.body if isinstance(s.body, dict) else {}) for s in rows]
-    )
+    gets = customer_gets(ws, _sample_cases(session))
     return next((k for k, got in gets.items() if got and "(later)" not in got[0]), None)
 
 
 def _contested_sample(session: Session, ws: preview_lib.Workspace) -> str | None:
     """A sample two rulesets both propose for, so the policy's pane shows it arbitrate."""
-    rows = samples.all_samples(session)
-    found = find_overlaps(
-        ws, [(s.key, s.name, s.body if isinstance(s.body, dict) else {}) for s in rows]
-    )
+    found = find_overlaps(ws, [(c.key, c.name, c.body) for c in _sample_cases(session)])
     return found[0].sample_key if found else None
 
 
@@ -413,18 +411,10 @@ def matrix(session: Session, *, kind: str, key: str) -> MatrixView:
     offer_choices = sorted(
         ((k, str(b.get("name") or k)) for k, b in ws.offers.items()), key=lambda kv: kv[1]
     )
-    rows = samples.all_samples(session)
+    cases = _sample_cases(session)
     if not _has_matrix(kind) or not key:
-        return MatrixView(kind, key, None, ruleset_choices, offer_choices, sample_count=len(rows))
-    result = run_matrix(
-        ws,
-        [
-            Sample(s.key, s.name, s.body if isinstance(s.body, dict) else {}, tuple(s.tags or ()))
-            for s in rows
-        ],
-        kind=kind,
-        key=key,
-    )
+        return MatrixView(kind, key, None, ruleset_choices, offer_choices, sample_count=len(cases))
+    result = run_matrix(ws, cases, kind=kind, key=key)
     return MatrixView(
         kind,
         key,
@@ -432,7 +422,7 @@ def matrix(session: Session, *, kind: str, key: str) -> MatrixView:
         ruleset_choices,
         offer_choices,
         elapsed_ms=(time.perf_counter() - started) * 1000,
-        sample_count=len(rows),
+        sample_count=len(cases),
     )
 
 

@@ -26,7 +26,13 @@ from content.rendering import render_offer as render_offer_variants
 from preview.engine import Draft
 from preview.matrix import Sample, customer_gets
 from preview.tone import with_inferred_tone
-from studio.models import Artifact, ChangeRequest, Revision, SampleInteraction
+from studio.models import (
+    Artifact,
+    ChangeRequest,
+    ChangeRequestItem,
+    Revision,
+    SampleInteraction,
+)
 from studio.services import artifacts, previews, publish, workspace
 
 SAMPLE_RENDERS = 3
@@ -143,10 +149,7 @@ def impact(session: Session, request: ChangeRequest, *, decisions: bool = True) 
     offered = _offered_to(session, samples) if has_offers else {}
     for item in request.items:
         artifact = item.artifact
-        before = (
-            artifacts.revision(session, artifact, item.base_number) if item.base_number else None
-        )
-        after = artifacts.revision(session, artifact, item.revision_number)
+        before, after = _revisions(session, item)
         if after is None:
             continue
         if artifact.kind == "offer":
@@ -186,15 +189,21 @@ def decisions_of(session: Session, request: ChangeRequest, artifact_id: int) -> 
     if item is None:
         return None
     result = Impact()
-    after = artifacts.revision(session, item.artifact, item.revision_number)
+    before, after = _revisions(session, item)
     samples = _samples(session, SAMPLE_DECISIONS)
     if after is None or not samples:
         return result
-    before = (
-        artifacts.revision(session, item.artifact, item.base_number) if item.base_number else None
-    )
     _decision_changes(session, result, item.artifact, before, after, samples)
     return result
+
+
+def _revisions(
+    session: Session, item: ChangeRequestItem
+) -> tuple[Revision | None, Revision | None]:
+    """The item's approved revision it is based on (None for a new artifact) and its own."""
+    artifact = item.artifact
+    before = artifacts.revision(session, artifact, item.base_number) if item.base_number else None
+    return before, artifacts.revision(session, artifact, item.revision_number)
 
 
 def _offered_to(
