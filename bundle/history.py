@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import bisect
 import threading
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
 from operator import attrgetter
 from typing import Any, Final, Protocol
 
@@ -83,7 +83,7 @@ def day_of(moment: float) -> int:
 def accept(
     contacts: Sequence[Contact],
     caps: Sequence[Cap],
-    existing: Sequence[Contact],
+    existing: History | Iterable[Contact],
     day_totals: Mapping[str, int],
     now: float,
     *,
@@ -91,24 +91,23 @@ def accept(
 ) -> list[bool]:
     """Which of `contacts` fit every cap, given what is already recorded (in order).
 
-    `existing_cut` says `existing` holds only the most recent `MAX_READ` entries: a
-    per-customer cap they do not reach is then not known to fit, and the contact is
-    refused."""
+    `existing` is a `History` (or contacts in any order). `existing_cut` says it holds
+    only the most recent `MAX_READ` entries: a per-customer cap they do not reach is
+    then not known to fit, and the contact is refused."""
     taken: list[Contact] = []
     out = []
     counted: dict[int, int] = {}
+    known = existing if isinstance(existing, History) else History(existing)
     for contact in contacts:
         fits = True
-        for index, cap in enumerate(caps):
-            if not cap.covers(contact.offer, contact.channel):
-                continue
+        for index, cap in _covering(caps, contact.offer, contact.channel):
             if cap.scope == "day":
                 used = day_totals.get(contact.offer, 0)
                 if taken:
                     used += sum(1 for t in taken if t.offer == contact.offer)
             else:
                 if index not in counted:
-                    counted[index] = count_contacts(existing, cap, now)
+                    counted[index] = known.count(cap, now)
                 used = counted[index] + (count_contacts(taken, cap, now) if taken else 0)
             if used >= cap.count or (existing_cut and cap.scope == "customer"):
                 fits = False
@@ -123,6 +122,31 @@ def accept(
 _at: Final = attrgetter("at")
 
 
+class _Contacts:
+    """One customer's contacts as columns sorted by time (`History` reads them as is):
+    times in a C array, offers and channels in lists of shared strings, so a read copies
+    three small blocks of memory rather than an object per contact."""
+
+    __slots__ = ("ats", "offers", "channels")
+
+    def __init__(self) -> None:
+        self.ats = array("d")
+        self.offers: list[str] = []
+        self.channels: list[str | None] = []
+
+    def add(self, offer: str, channel: str | None, at: float) -> None:
+        ats = self.ats
+        if not ats or ats[-1] <= at:  # the usual case: now is the latest
+            ats.append(at)
+            self.offers.append(offer)
+            self.channels.append(channel)
+            return
+        index = bisect.bisect_right(ats, at)
+        ats.insert(index, at)
+        self.offers.insert(index, offer)
+        self.channels.insert(index, channel)
+
+
 class MemoryHistory:
     """History in this process's memory: one lock, exact, lost on exit."""
 
@@ -130,25 +154,41 @@ class MemoryHistory:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        # Per customer, sorted by time: a read is one bisect and one slice, no copying
-        # into new objects.
-        self._contacts: dict[str, list[Contact]] = defaultdict(list)
+        # Per customer, sorted by time: a read is one bisect and three slices.
+        self._contacts: dict[str, _Contacts] = defaultdict(_Contacts)
         self._outcomes: dict[str, list[Outcome]] = defaultdict(list)
         self._events: set[str] = set()
         self._decisions: set[tuple[str, str]] = set()
         self._totals: dict[tuple[str, int], int] = defaultdict(int)
         self._pending: dict[str, dict[str, PendingOffer]] = defaultdict(dict)
 
+    def load(self, customer_id: str, contacts: Iterable[Contact]) -> None:
+        """Add contacts in bulk, without checking caps (a warm start, a benchmark)."""
+        with self._lock:
+            rows = self._contacts[customer_id]
+            for contact in sorted(contacts, key=_at):
+                rows.add(contact.offer, contact.channel or None, contact.at)
+
     def read(
         self, customer_id: str, *, since: float, now: float, daily_offers: Sequence[str] = ()
     ) -> History:
+        day = int(now // DAY)  # `day_of`, inline: this runs for every decision
         with self._lock:
-            contacts, contacts_cut = _window(self._contacts.get(customer_id, []), since)
-            outcomes, outcomes_cut = _window(self._outcomes.get(customer_id, []), since)
-            day = day_of(now)
+            rows = self._contacts.get(customer_id)
+            ats, offers, channels, contacts_cut = (
+                _columns(rows, since) if rows is not None else _NO_COLUMNS
+            )
+            found = self._outcomes.get(customer_id)
+            outcomes, outcomes_cut = _window(found, since) if found else _EMPTY
             totals = {key: self._totals.get((key, day), 0) for key in daily_offers}
-        return History(
-            contacts, outcomes, totals, contacts_cut=contacts_cut, outcomes_cut=outcomes_cut
+        return History.from_columns(
+            ats,
+            offers,
+            channels,
+            outcomes,
+            totals,
+            contacts_cut=contacts_cut,
+            outcomes_cut=outcomes_cut,
         )
 
     def record(
@@ -159,21 +199,27 @@ class MemoryHistory:
         caps: Sequence[Cap],
         now: float,
     ) -> list[bool]:
+        since = now - _longest_window(caps)
+        day = int(now // DAY)
+        marker = (customer_id, decision_id)
         with self._lock:
-            if (customer_id, decision_id) in self._decisions:
+            if marker in self._decisions:
                 return [False] * len(contacts)
-            since = now - max((c.seconds for c in caps if c.scope == "customer"), default=0)
-            existing, cut = _window(self._contacts.get(customer_id, []), since)
-            day = day_of(now)
+            rows = self._contacts[customer_id]
+            start = bisect.bisect_right(rows.ats, since)
+            cut = len(rows.ats) - start > MAX_READ
+            if cut:  # only the most recent `MAX_READ` count, as a read would have cut
+                ats, offers, channels, _ = _columns(rows, since)
+                existing = History.from_columns(ats, offers, channels, (), {})
+            else:  # every cap bisects its own window: the columns need no copy
+                existing = History.from_columns(rows.ats, rows.offers, rows.channels, (), {})
             totals = {c.offer: self._totals.get((c.offer, day), 0) for c in contacts}
             fits = accept(contacts, caps, existing, totals, now, existing_cut=cut)
-            rows = self._contacts[customer_id]
             for contact, ok in zip(contacts, fits, strict=True):
                 if ok:
-                    made = Contact(contact.offer, contact.channel or None, min(contact.at, now))
-                    bisect.insort(rows, made, key=_at)
+                    rows.add(contact.offer, contact.channel or None, min(contact.at, now))
                     self._totals[(contact.offer, day)] += 1
-            self._decisions.add((customer_id, decision_id))
+            self._decisions.add(marker)
             return fits
 
     def record_outcome(self, customer_id: str, event_id: str, outcome: Outcome) -> bool:
@@ -208,6 +254,55 @@ class MemoryHistory:
             return True
 
 
+_EMPTY: Final[tuple[tuple[()], bool]] = ((), False)
+_NO_COLUMNS: Final[tuple[Sequence[float], list[str], list[str | None], bool]] = ((), [], [], False)
+
+
+#: `_covering` per caps sequence, offer and channel: (the caps, what cover the pair).
+_covers: dict[tuple[int, str, str | None], tuple[Sequence[Cap], tuple[tuple[int, Cap], ...]]] = {}
+
+
+def _covering(caps: Sequence[Cap], offer: str, channel: str | None) -> tuple[tuple[int, Cap], ...]:
+    """The caps (with their index) that cover `offer` in `channel`: found once per pair
+    and policy, not by testing every cap for every contact recorded."""
+    key = (id(caps), offer, channel)
+    found = _covers.get(key)
+    if found is not None and found[0] is caps:
+        return found[1]
+    covering = tuple((i, c) for i, c in enumerate(caps) if c.covers(offer, channel))
+    if len(_covers) > 4096:
+        _covers.clear()
+    _covers[key] = (caps, covering)  # holding `caps` keeps its id from being reused
+    return covering
+
+
+#: `_longest_window` per caps sequence (a policy's caps are one tuple for its life).
+_windows: dict[int, tuple[Sequence[Cap], int]] = {}
+
+
+def _longest_window(caps: Sequence[Cap]) -> int:
+    """The longest window of the per-customer caps (0 when there are none)."""
+    found = _windows.get(id(caps))
+    if found is not None and found[0] is caps:
+        return found[1]
+    longest = max((c.seconds for c in caps if c.scope == "customer"), default=0)
+    if len(_windows) > 64:
+        _windows.clear()
+    _windows[id(caps)] = (caps, longest)  # holding `caps` keeps its id from being reused
+    return longest
+
+
+def _columns(
+    rows: _Contacts, since: float
+) -> tuple[Sequence[float], list[str], list[str | None], bool]:
+    """A customer's columns after `since`, the most recent `MAX_READ` entries of them,
+    and whether there were more."""
+    ats = rows.ats
+    start = bisect.bisect_right(ats, since)
+    first = max(start, len(ats) - MAX_READ)
+    return ats[first:], rows.offers[first:], rows.channels[first:], len(ats) - start > MAX_READ
+
+
 def _window(rows: Sequence[Any], since: float) -> tuple[tuple[Any, ...], bool]:
     """Rows (sorted by time) after `since`, the most recent `MAX_READ` of them, and
     whether there were more."""
@@ -225,6 +320,4 @@ def merge_caller_history(history: History, entries: Iterable[Contact]) -> Histor
     extra = tuple(c for c in entries if (c.offer, round(c.at)) not in known)
     if not extra:
         return history
-    # `replace` keeps what the store said about itself (down, cut off): a caller's
-    # entries never make an unknown history look complete.
-    return replace(history, contacts=history.contacts + extra)
+    return history.with_contacts(extra)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, Final
 
 import dsl
@@ -100,6 +101,11 @@ class BundleRuntime:
     surveys: Mapping[str, Survey] = field(default_factory=dict)
     #: Priority of each (ruleset, rule) with a resolution-gated follow-up (`bundle.gating`).
     gated: Mapping[tuple[str, str], int] = field(default_factory=dict)
+
+    @cached_property
+    def _values(self) -> _Values:
+        """The offers' business values, as the contact policy's fallback reads them."""
+        return _Values(self.offer_infos)
 
     @classmethod
     def from_bundle(cls, bundle: Mapping[str, Any], *, digest: str = "") -> BundleRuntime:
@@ -262,7 +268,7 @@ class BundleRuntime:
                 interaction,
                 proposed,
                 stopped_by_rulesets=stopped,
-                values=_Values(self.offer_infos),
+                values=self._values,
                 store=history,
                 now=now,
                 decision_id=decision_id,
@@ -404,6 +410,10 @@ class _Values(Mapping[str, float]):
 
     def __getitem__(self, key: str) -> float:
         return float(self._infos[key].value)
+
+    def get(self, key: str, default: Any = None) -> Any:  # Mapping.get, without a raise
+        info = self._infos.get(key)
+        return default if info is None else float(info.value)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._infos)

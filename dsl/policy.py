@@ -32,8 +32,12 @@ database, no clock (the caller passes the moment and the customer's history).
 from __future__ import annotations
 
 import re
+from array import array
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from itertools import islice
+from operator import attrgetter, itemgetter
 from typing import Any, Final, NamedTuple
 
 from dsl.codegen import Predicate, generate_predicate
@@ -593,22 +597,146 @@ class Outcome(NamedTuple):
     at: float
 
 
-@dataclass(frozen=True)
+#: The sort key of contacts and outcomes, and the fields a count compares, in C.
+_at: Final = attrgetter("at")
+_offer_of: Final = itemgetter(0)
+_channel_of: Final = itemgetter(1)
+
+
 class History:
     """What the policy reads of one customer: contacts and outcomes in the longest window,
-    and how many times each capped offer was made today to anyone (`day_totals`)."""
+    and how many times each capped offer was made today to anyone (`day_totals`).
 
-    contacts: tuple[Contact, ...] = ()
-    outcomes: tuple[Outcome, ...] = ()
-    day_totals: Mapping[str, int] = field(default_factory=dict)
+    Contacts are kept as three columns sorted by time, oldest first (`ats`, `offers`,
+    `channels`), whatever order a store gives them in: a cap counts its window from one
+    bisection and one `list.count` in C (`count`), touching a few contiguous arrays
+    rather than an object per contact, and a store that answers out of order can never
+    make a cap undercount. A store that keeps columns itself hands them over with
+    `from_columns`. Read-only by convention: one is built per decision.
+    """
+
+    __slots__ = (
+        "ats",
+        "offers",
+        "channels",
+        "outcomes",
+        "day_totals",
+        "complete",
+        "contacts_cut",
+        "outcomes_cut",
+    )
+
+    ats: Sequence[float]
+    offers: Sequence[str]
+    channels: Sequence[str | None]
+    outcomes: tuple[Outcome, ...]
+    day_totals: Mapping[str, int]
     #: False when the history could not be read (no customer id, the store down): then
     #: every offer a cap or suppression covers is removed rather than risk exceeding it.
-    complete: bool = True
+    complete: bool
     #: True when the store returned only the most recent entries of that kind (a read
     #: stops at `bundle.history.MAX_READ`): a limit or suppression the entries read do
     #: not settle is then refused, since what was not read might reach it.
-    contacts_cut: bool = False
-    outcomes_cut: bool = False
+    contacts_cut: bool
+    outcomes_cut: bool
+
+    def __init__(
+        self,
+        contacts: Iterable[Contact] = (),
+        outcomes: Iterable[Outcome] = (),
+        day_totals: Mapping[str, int] | None = None,
+        complete: bool = True,
+        contacts_cut: bool = False,
+        outcomes_cut: bool = False,
+    ) -> None:
+        # Sorting input that is already in order (or in reverse) is one pass in C.
+        items = sorted(contacts, key=_at)
+        self.ats = array("d", map(_at, items))
+        self.offers = list(map(_offer_of, items))
+        self.channels = list(map(_channel_of, items))
+        self.outcomes = tuple(sorted(outcomes, key=_at))
+        self.day_totals = {} if day_totals is None else day_totals
+        self.complete = complete
+        self.contacts_cut = contacts_cut
+        self.outcomes_cut = outcomes_cut
+
+    @classmethod
+    def from_columns(
+        cls,
+        ats: Sequence[float],
+        offers: Sequence[str],
+        channels: Sequence[str | None],
+        outcomes: tuple[Outcome, ...],
+        day_totals: Mapping[str, int],
+        *,
+        contacts_cut: bool = False,
+        outcomes_cut: bool = False,
+    ) -> History:
+        """A history from columns already sorted by time (and outcomes sorted too), of
+        equal length: the store vouches for both."""
+        history = cls.__new__(cls)
+        history.ats = ats
+        history.offers = offers
+        history.channels = channels
+        history.outcomes = outcomes
+        history.day_totals = day_totals
+        history.complete = True
+        history.contacts_cut = contacts_cut
+        history.outcomes_cut = outcomes_cut
+        return history
+
+    @property
+    def contacts(self) -> tuple[Contact, ...]:
+        """The contacts as named tuples, oldest first."""
+        return tuple(map(Contact, self.offers, self.channels, self.ats))
+
+    def count(self, cap: Cap, moment: float) -> int:
+        """Contacts a per-customer cap counts at `moment`.
+
+        An entry dated after `moment` (a skewed clock) counts as made at `moment`: it is
+        inside every window, so a skewed clock can never let a cap be exceeded. (A
+        window is at least a second long, so "made at `moment`" is "made after `since`":
+        the window is every entry with `at > since`, future ones included, which in
+        sorted order is everything after one bisection.)
+        """
+        start = bisect_right(self.ats, moment - cap.seconds)
+        want_offer, want_channel = cap.offer, cap.channel
+        if want_offer is None and want_channel is None:
+            return len(self.ats) - start
+        # This runs for every capped candidate of every decision over up to
+        # `MAX_CUSTOMER_COUNT` entries, so the comparisons are made in C.
+        if want_channel is None:
+            offers = self.offers
+            return (offers[start:] if start else offers).count(want_offer)
+        channels = self.channels
+        if want_offer is None:
+            return (channels[start:] if start else channels).count(want_channel)
+        return sum(
+            1
+            for offer, channel in zip(
+                islice(self.offers, start, None), islice(channels, start, None), strict=True
+            )
+            if offer == want_offer and channel == want_channel
+        )
+
+    def with_contacts(self, extra: Iterable[Contact]) -> History:
+        """This history with `extra` contacts added (what it says of itself kept: a
+        caller's entries never make an unknown history look complete)."""
+        return History(
+            self.contacts + tuple(extra),
+            self.outcomes,
+            self.day_totals,
+            self.complete,
+            self.contacts_cut,
+            self.outcomes_cut,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"History(contacts={self.contacts!r}, outcomes={self.outcomes!r}, "
+            f"day_totals={self.day_totals!r}, complete={self.complete!r}, "
+            f"contacts_cut={self.contacts_cut!r}, outcomes_cut={self.outcomes_cut!r})"
+        )
 
 
 @dataclass(frozen=True)
@@ -673,6 +801,10 @@ class Policy:
         # rather than by scanning every statement for every candidate of every decision.
         self._caps_for: dict[tuple[str, str | None], tuple[tuple[int, Cap], ...]] = {}
         self._suppressions_for: dict[str, tuple[dict[str, Any], ...]] = {}
+        self._plans: dict[
+            tuple[str, str | None],
+            tuple[tuple[dict[str, Any], ...], tuple[tuple[int, Cap], ...]],
+        ] = {}
 
     def caps_for(self, offer: str, channel: str | None) -> tuple[tuple[int, Cap], ...]:
         """The caps that cover `offer` in `channel`, with their index in `caps`."""
@@ -682,6 +814,20 @@ class Policy:
                 self._caps_for.clear()
             found = self._caps_for[(offer, channel)] = tuple(
                 (i, c) for i, c in enumerate(self.caps) if c.covers(offer, channel)
+            )
+        return found
+
+    def _plan(
+        self, offer: str, channel: str | None
+    ) -> tuple[tuple[dict[str, Any], ...], tuple[tuple[int, Cap], ...]]:
+        """`suppressions_for(offer)` and `caps_for(offer, channel)`, in one lookup."""
+        found = self._plans.get((offer, channel))
+        if found is None:
+            if len(self._plans) > _INDEX_MOST:
+                self._plans.clear()
+            found = self._plans[(offer, channel)] = (
+                self.suppressions_for(offer),
+                self.caps_for(offer, channel),
             )
         return found
 
@@ -817,7 +963,7 @@ class Policy:
                             "rule": None,
                             "ruleset": None,
                             "priority": 0,
-                            "value": (values or {}).get(chosen["offer"], 0),
+                            "value": values.get(chosen["offer"], 0) if values is not None else 0,
                             "fallback": True,
                             "policy_line": chosen["line"],
                         }
@@ -847,8 +993,9 @@ class Policy:
         counted: dict[int, int] | None = None,
     ) -> tuple[str, int, str] | None:
         """Why a suppression or cap removes `key` now (reason, line, text), or None."""
-        suppressions = self.suppressions_for(key)
-        caps = self.caps_for(key, channel)
+        suppressions, caps = self._plan(key, channel)
+        if not suppressions and not caps:
+            return None
         if not history.complete:
             if suppressions:
                 return (
@@ -862,7 +1009,7 @@ class Policy:
                     caps[0][1].line,
                     caps[0][1].text,
                 )
-        for rule in suppressions:
+        for rule in suppressions if (history.outcomes or history.outcomes_cut) else ():
             since = moment - rule["seconds"]
             kind, offer = rule["outcome"], rule["offer"]
             for outcome in history.outcomes:
@@ -893,7 +1040,7 @@ class Policy:
             else:
                 before = counted.get(index, -1)
                 if before < 0:
-                    before = counted[index] = count_contacts(history.contacts, cap, moment)
+                    before = counted[index] = history.count(cap, moment)
             used = made_now + before
             if used >= cap.count:
                 return (f"over the limit: {used} of {cap.count}", cap.line, cap.text)
@@ -908,24 +1055,8 @@ class Policy:
 
 
 def count_contacts(contacts: Iterable[Contact], cap: Cap, moment: float) -> int:
-    """Contacts a per-customer cap counts at `moment`.
-
-    An entry dated after `moment` (a skewed clock) counts as made at `moment`: it is
-    inside every window, so a skewed clock can never let a cap be exceeded. (A window
-    is at least a second long, so "made at `moment`" is "made after `since`": the test
-    below is `at > since` for every entry, future ones included.)
-    """
-    since = moment - cap.seconds
-    want_offer, want_channel = cap.offer, cap.channel
-    # One comprehension per shape of cap: this runs for every capped candidate of every
-    # decision over up to `MAX_CUSTOMER_COUNT` entries, so it is kept to the bare tests.
-    if want_offer is None and want_channel is None:
-        return len([1 for _o, _c, at in contacts if at > since])
-    if want_channel is None:
-        return len([1 for o, _c, at in contacts if o == want_offer and at > since])
-    if want_offer is None:
-        return len([1 for _o, c, at in contacts if c == want_channel and at > since])
-    return len([1 for o, c, at in contacts if o == want_offer and c == want_channel and at > since])
+    """Contacts a per-customer cap counts at `moment`, in any order (`History.count`)."""
+    return History(contacts).count(cap, moment)
 
 
 def _smallest(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -387,10 +387,26 @@ def default_schema() -> Schema:
     )
 
 
+#: The last text `parse_datetime` parsed and its answer, as one tuple (replaced whole, so
+#: threads never see a text paired with another's answer): a decision reads its `at`
+#: several times (the schema check, the contact policy, the ruleset), once parsed.
+_last_parsed: tuple[str, datetime | None] = ("", None)
+
+
 def parse_datetime(value: Any) -> datetime | None:
     """An aware UTC datetime from ISO 8601 text (date or date-time), else None."""
+    global _last_parsed
+    last = _last_parsed
+    if type(value) is str and value == last[0]:
+        return last[1]
     if not isinstance(value, str) or len(value) > 40:
         return None
+    parsed = _parse_datetime(value)
+    _last_parsed = (value, parsed)
+    return parsed
+
+
+def _parse_datetime(value: str) -> datetime | None:
     try:
         if len(value) == 10:
             parsed = datetime.combine(date.fromisoformat(value), datetime.min.time())

@@ -22,13 +22,17 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from array import array
 from collections.abc import Sequence
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Final
 
 from bundle.history import DAY, MAX_READ, HistoryUnavailable, accept, day_of
 from bundle.pending import MAX_PENDING, OPEN, PendingOffer, PendingStatus
 from dsl.policy import MAX_WINDOW_SECONDS, Cap, Contact, History, Outcome
+
+_at: Final = attrgetter("at")
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS contacts (
@@ -122,7 +126,7 @@ class SQLiteHistory:
                 fits = accept(
                     contacts,
                     caps,
-                    existing.contacts,
+                    existing,
                     existing.day_totals,
                     now,
                     existing_cut=existing.contacts_cut,
@@ -241,23 +245,46 @@ def _select(
             f"SELECT 2, offer, '', count FROM day_totals WHERE day = ? AND offer IN ({marks})"
         )
         params += [day, *daily_offers]
-    found_contacts: list[Contact] = []
+    ats: list[float] = []
+    offers: list[str] = []
+    channels: list[str | None] = []
     found_outcomes: list[Outcome] = []
     totals = dict.fromkeys(daily_offers, 0)
     if parts:
         for kind, offer, detail, value in db.execute(" UNION ALL ".join(parts), params):
             if kind == 0:
-                found_contacts.append(Contact(offer, detail or None, value))
+                ats.append(value)
+                offers.append(offer)
+                channels.append(detail or None)
             elif kind == 1:
                 found_outcomes.append(Outcome(offer or None, detail, value))
             else:
                 totals[offer] = int(value)
+    contacts_cut = len(ats) > MAX_READ
+    outcomes_cut = len(found_outcomes) > MAX_READ
+    # Read most recent first (the LIMIT keeps the most recent). SQL does not promise that
+    # a UNION ALL keeps each part's order, so the order is checked (in C) before the
+    # columns are taken as they are, reversed: oldest first.
+    del ats[MAX_READ:], offers[MAX_READ:], channels[MAX_READ:]
+    if ats == sorted(ats, reverse=True):
+        ats.reverse()
+        offers.reverse()
+        channels.reverse()
+        return History.from_columns(
+            array("d", ats),
+            offers,
+            channels,
+            tuple(sorted(found_outcomes[:MAX_READ], key=_at)),
+            totals,
+            contacts_cut=contacts_cut,
+            outcomes_cut=outcomes_cut,
+        )
     return History(
-        tuple(found_contacts[:MAX_READ]),
-        tuple(found_outcomes[:MAX_READ]),
+        map(Contact, offers, channels, ats),
+        found_outcomes[:MAX_READ],
         totals,
-        contacts_cut=len(found_contacts) > MAX_READ,
-        outcomes_cut=len(found_outcomes) > MAX_READ,
+        contacts_cut=contacts_cut,
+        outcomes_cut=outcomes_cut,
     )
 
 
@@ -435,8 +462,10 @@ class RedisHistory:
             key: int(value or 0) for key, value in zip(daily_offers, answers[2:], strict=True)
         }
         return History(
-            tuple(contacts[:MAX_READ]),
-            tuple(outcomes[:MAX_READ]),
+            # ZREVRANGEBYSCORE answers most recent first: reversed, that is oldest first
+            # (`History` sorts them in one pass).
+            contacts[MAX_READ - 1 :: -1],
+            outcomes[MAX_READ - 1 :: -1],
             totals,
             contacts_cut=len(contacts) > MAX_READ,
             outcomes_cut=len(outcomes) > MAX_READ,

@@ -106,13 +106,14 @@ class DatabaseHistory:
                 contacts.append(Contact(r.offer_key, r.channel or None, _seconds(r.at)))
             else:
                 outcomes.append(Outcome(r.offer_key or None, r.kind, _seconds(r.at)))
-        # Most recent first within each kind, as each was read; one more than MAX_READ is
-        # read of each, to know whether the read was cut off.
+        # Most recent first within each kind; one more than MAX_READ is read of each, to
+        # know whether the read was cut off, and the most recent MAX_READ are kept
+        # (`History` sorts them oldest first).
         contacts.sort(key=lambda c: -c.at)
         outcomes.sort(key=lambda o: -o.at)
         return History(
-            tuple(contacts[:MAX_READ]),
-            tuple(outcomes[:MAX_READ]),
+            contacts[:MAX_READ],
+            outcomes[:MAX_READ],
             self._day_totals(daily_offers, now),
             contacts_cut=len(contacts) > MAX_READ,
             outcomes_cut=len(outcomes) > MAX_READ,

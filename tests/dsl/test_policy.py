@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dsl
-from dsl.policy import compile_policy, load_policy, parse_rank, rank_value
+from dsl.policy import (
+    Cap,
+    Contact,
+    History,
+    compile_policy,
+    load_policy,
+    parse_rank,
+    rank_value,
+)
 
 OFFERS = ["refill_generic", "advisor_consultation", "check_in"]
 
@@ -166,3 +178,44 @@ def test_a_damaged_compiled_policy_is_refused(damage: dict) -> None:
 def test_any_input_gives_diagnostics_never_an_exception(source: str) -> None:
     result = compile_policy(source, offers=OFFERS)
     assert result.ok or result.errors
+
+
+_contacts = st.lists(
+    st.builds(
+        Contact,
+        st.sampled_from(["o1", "o2", "o3"]),
+        st.sampled_from(["sms", "chat", None]),
+        st.floats(-400.0, 50.0).map(lambda days: 1_780_000_000.0 + days * 86400),
+    ),
+    max_size=60,
+)
+_caps = st.builds(
+    Cap,
+    st.just(1),
+    st.just("limit"),
+    st.just("customer"),
+    st.sampled_from(["o1", "o2", None]),
+    st.sampled_from(["sms", "chat", None]),
+    st.just(3),
+    st.integers(1, 400 * 86400),
+)
+
+
+@given(_contacts, _caps, st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_history_counts_a_cap_as_a_plain_scan_does_in_any_order_and_with_future_entries(
+    contacts: list[Contact], cap: Cap, reverse: bool
+) -> None:
+    moment = 1_780_000_000.0
+    since = moment - cap.seconds
+    expected = sum(
+        1
+        for c in contacts
+        if c.offer == (cap.offer or c.offer)
+        and c.channel == (cap.channel or c.channel)
+        and min(c.at, moment) > since
+    )
+    history = History(sorted(contacts, key=lambda c: c.at, reverse=reverse))
+    assert history.count(cap, moment) == expected
+    assert History(contacts).count(cap, moment) == expected
+    assert Counter(history.contacts) == Counter(contacts)
