@@ -106,10 +106,11 @@ def dispose(
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The offers kept, and the decision's ``policy`` entry (what was removed and why)."""
     moment = moment_of(schema, interaction, now)
-    channel = _get(interaction, "inquiry.channel")
-    channel = channel if isinstance(channel, str) else None
+    inquiry = interaction.get("inquiry")
+    channel = inquiry.get("channel") if type(inquiry) is dict else _get(inquiry, "channel")
+    channel = channel if type(channel) is str else None
     customer = _get(interaction, schema.customer_id_field)
-    customer = customer if isinstance(customer, str) and customer else None
+    customer = customer if type(customer) is str and customer else None
     status: dict[str, Any] = {"store": store.name if store is not None else None, "ok": True}
     history = _NO_HISTORY
     if policy.needs_history:
@@ -127,7 +128,8 @@ def dispose(
             except HistoryUnavailable as exc:
                 status.update(ok=False, error=str(exc), fallback=on_unavailable)
                 history = _NO_HISTORY if on_unavailable == "ignore" else _UNKNOWN_HISTORY
-        history = merge_caller_history(history, caller_contacts(schema, interaction))
+        if _get(interaction, schema.history_field):  # what the caller sent, if anything
+            history = merge_caller_history(history, caller_contacts(schema, interaction))
     result = policy.apply(
         proposed,
         interaction,

@@ -215,10 +215,18 @@ class MemoryHistory:
                 existing = History.from_columns(rows.ats, rows.offers, rows.channels, (), {})
             totals = {c.offer: self._totals.get((c.offer, day), 0) for c in contacts}
             fits = accept(contacts, caps, existing, totals, now, existing_cut=cut)
+            totals_of = self._totals
             for contact, ok in zip(contacts, fits, strict=True):
                 if ok:
-                    rows.add(contact.offer, contact.channel or None, min(contact.at, now))
-                    self._totals[(contact.offer, day)] += 1
+                    at = contact.at if contact.at < now else now
+                    ats = rows.ats
+                    if not ats or ats[-1] <= at:  # the usual case: `rows.add`, inline
+                        ats.append(at)
+                        rows.offers.append(contact.offer)
+                        rows.channels.append(contact.channel or None)
+                    else:
+                        rows.add(contact.offer, contact.channel or None, at)
+                    totals_of[(contact.offer, day)] += 1
             self._decisions.add(marker)
             return fits
 

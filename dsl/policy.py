@@ -930,7 +930,11 @@ class Policy:
                 refused[key] = why
                 drop(entry, *why)
                 continue
-            limit = _smallest(at_most, overall)
+            limit = (
+                (at_most or overall)
+                if at_most is None or overall is None
+                else (at_most if at_most["count"] <= overall["count"] else overall)
+            )
             if limit is not None and len(kept) >= limit["count"]:
                 drop(
                     entry,
@@ -1057,12 +1061,6 @@ class Policy:
 def count_contacts(contacts: Iterable[Contact], cap: Cap, moment: float) -> int:
     """Contacts a per-customer cap counts at `moment`, in any order (`History.count`)."""
     return History(contacts).count(cap, moment)
-
-
-def _smallest(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any] | None:
-    if a is None or b is None:
-        return a or b
-    return a if a["count"] <= b["count"] else b
 
 
 def load_policy(ir: Any) -> Policy:

@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -95,6 +96,39 @@ def _csv_cell(value: object) -> object:
     return "" if value is None else value
 
 
+def _csv_chunks(found: attribution.Export) -> Iterator[str]:
+    """The export as CSV text, `_CSV_ROWS_PER_CHUNK` rows a piece.
+
+    Only the cells that may need it go through `_csv_cell`: the text columns (a formula
+    is quoted) and the timestamps (written with their time zone); numbers and dates are
+    written as they are, and the csv module writes None as an empty cell. A 155,000-row
+    rollup export spent most of its time calling `_csv_cell` on every cell."""
+    kinds = found.kinds
+    touched = [
+        index
+        for index, column in enumerate(found.columns)
+        if kinds.get(column) in (None, "timestamp")
+    ]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(found.columns)
+    chunk: list[list[Any]] = []
+    for row in found.rows:
+        for index in touched:
+            value = row[index]
+            if value is not None:
+                row[index] = _csv_cell(value)
+        chunk.append(row)
+        if len(chunk) == _CSV_ROWS_PER_CHUNK:
+            writer.writerows(chunk)
+            chunk.clear()
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    writer.writerows(chunk)
+    yield out.getvalue()
+
+
 def _export() -> attribution.Export:
     window, filters = _lift_args()
     return attribution.export(db_session(), request.args.get("table", "rollups"), window, filters)
@@ -109,23 +143,10 @@ def _file_name(found: attribution.Export, suffix: str) -> str:
 @security.requires("analytics")
 def export() -> Response:
     found = _export()
-
-    def generate() -> Iterator[str]:
-        # Streamed in pieces of `_CSV_ROWS_PER_CHUNK` rows: one chunk per row costs the
-        # server more than writing the rows (a 100,000-row export took over a second).
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(found.columns)
-        for count, row in enumerate(found.rows, 1):
-            writer.writerow([_csv_cell(v) for v in row])
-            if count % _CSV_ROWS_PER_CHUNK == 0:
-                yield out.getvalue()
-                out.seek(0)
-                out.truncate()
-        yield out.getvalue()
-
+    # Streamed in pieces of `_CSV_ROWS_PER_CHUNK` rows: one chunk per row costs the server
+    # more than writing the rows (a 100,000-row export took over a second).
     return Response(
-        stream_with_context(generate()),
+        stream_with_context(_csv_chunks(found)),
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename={_file_name(found, 'csv')}"},
     )
