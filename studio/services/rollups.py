@@ -234,13 +234,15 @@ def logged_decisions(session: Session, ids: Iterable[str]) -> dict[str, Arms]:
     Read with one plain statement per 500 ids on the driver's cursor (only the columns
     the keys need, no ORM rows, no per-row type processing): ingest asks this for every
     batch of events, and building rows and parsing each decision's offers cost more than
-    the query. Decisions with the same day, channel, category, bundle version and offers
-    text (most of a batch's) share one parsed `Arms`."""
+    the query. Each distinct offers text is parsed once, and decisions with the same
+    day, channel, category, bundle version and offers (most of a batch's) share one
+    `Arms`."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
     found: dict[str, Arms] = {}
     shapes: dict[tuple[Any, ...], Arms] = {}
+    texts: dict[str, Any] = {}
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
     cursor = connection.connection.cursor()
@@ -264,12 +266,22 @@ def logged_decisions(session: Session, ids: Iterable[str]) -> dict[str, Arms]:
                         channel,
                         category,
                         version,
-                        json.loads(offers) if offers is not None else None,
-                        json.loads(holdouts) if holdouts is not None else None,
+                        _parsed(texts, offers),
+                        _parsed(texts, holdouts),
                     )
                 found[decision_id] = arms
     finally:
         cursor.close()
+    return found
+
+
+def _parsed(texts: dict[str, Any], text: str | None) -> Any:
+    """`text` (a JSON column's stored text) parsed, once per distinct text."""
+    if text is None:
+        return None
+    found = texts.get(text)
+    if found is None:
+        found = texts[text] = json.loads(text)
     return found
 
 
