@@ -3,7 +3,7 @@
 - `execute_rows`: one `INSERT ... ON CONFLICT` for a batch of rows. A unique index, not
   a prior SELECT, decides what is new: the cost per row does not grow with the rows
   stored, and concurrent writers can neither store a row twice nor fail on one
-  another's rows.
+  another's rows. `execute_columns` does the same with the rows given column by column.
 - `member_of`: `column IN (values)` for a batch of ids.
 
 On PostgreSQL both pass one array parameter per column instead of one placeholder per
