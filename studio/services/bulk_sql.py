@@ -3,7 +3,7 @@
 - `execute_rows`: one `INSERT ... ON CONFLICT` for a batch of rows. A unique index, not
   a prior SELECT, decides what is new: the cost per row does not grow with the rows
   stored, and concurrent writers can neither store a row twice nor fail on one
-  another's rows.
+  another's rows. `execute_columns` does the same with the rows given column by column.
 - `member_of`: `column IN (values)` for a batch of ids.
 
 On PostgreSQL both pass one array parameter per column instead of one placeholder per
@@ -38,7 +38,33 @@ def execute_rows(
     """Insert `rows` (dicts with the same keys) into `table`, on the session's connection:
     `INSERT ... ON CONFLICT (conflict) DO NOTHING`, or with `add`, `DO UPDATE SET n = n +
     excluded.n` for each column in `add`. With `returning`, the values of that column of
-    the rows inserted (not of those the conflict skipped).
+    the rows inserted (not of those the conflict skipped). `execute_columns` does it."""
+    if not rows:
+        return []
+    names = tuple(rows[0])
+    return execute_columns(
+        session,
+        table,
+        names,
+        [[row[name] for row in rows] for name in names],
+        conflict=conflict,
+        add=add,
+        returning=returning,
+    )
+
+
+def execute_columns(
+    session: Session,
+    table: Table,
+    names: tuple[str, ...],
+    columns: list[list[Any]],
+    *,
+    conflict: tuple[str, ...],
+    add: tuple[str, ...] = (),
+    returning: str | None = None,
+) -> list[Any]:
+    """`execute_rows` with the rows given column by column: `columns[i]` holds every
+    row's value of `names[i]` (ingest builds its events this way, without a dict each).
 
     The statement text is built once per table and columns and sent to the driver's
     cursor with plain tuples: SQLAlchemy's per-row parameter processing cost more than
@@ -46,33 +72,30 @@ def execute_rows(
     one binary array per column, the same short text for any number of rows; SQLite an
     executemany, or with `returning` multi-row `VALUES` (its `executemany` returns no
     rows), its parameters converted by the columns' own SQLAlchemy types so the stored
-    text is what the ORM writes."""
-    if not rows:
+    text is what the ORM writes. A JSON column's empty objects (most events' payload)
+    are serialised once per batch."""
+    if not columns or not columns[0]:
         return []
-    names = tuple(rows[0])
     connection = session.connection()
     dialect = connection.dialect
     cursor = connection.connection.cursor()
     try:
         if dialect.name == "postgresql":
             sql = _postgres_sql(table, names, conflict, add, returning)
-            arrays = [[row[name] for row in rows] for name in names]
+            arrays = list(columns)
             for position, name in enumerate(names):
                 if isinstance(table.c[name].type, JSON):
-                    arrays[position] = [
-                        None if v is None else json.dumps(v) for v in arrays[position]
-                    ]
+                    arrays[position] = _each_json(json.dumps, arrays[position])
             cursor.execute(sql, arrays)
             return [r[0] for r in cursor.fetchall()] if returning else []
-        columns = [[row[name] for row in rows] for name in names]
+        columns = list(columns)
         for position, (convert, hashable) in enumerate(_sqlite_converters(table, names, dialect)):
             if convert is None:
                 continue
-            if hashable:  # a batch's moments repeat (`received_at`): convert each once
-                memo = {v: convert(v) for v in set(columns[position]) if v is not None}
-                columns[position] = [None if v is None else memo[v] for v in columns[position]]
+            if isinstance(table.c[names[position]].type, JSON):
+                columns[position] = _each_json(convert, columns[position])
             else:
-                columns[position] = [None if v is None else convert(v) for v in columns[position]]
+                columns[position] = _each(convert, columns[position], hashable=hashable)
         values = list(zip(*columns, strict=True))
         if returning is None:
             cursor.executemany(_sqlite_sql(table, names, conflict, add, None, 1), values)
@@ -89,6 +112,23 @@ def execute_rows(
         return found
     finally:
         cursor.close()
+
+
+def _each(convert: Any, values: list[Any], *, hashable: bool) -> list[Any]:
+    """`convert` each value (None stays None), once per distinct value where the values
+    hash (a batch's moments repeat: `received_at`)."""
+    if hashable:
+        memo = {v: convert(v) for v in set(values) if v is not None}
+        return [None if v is None else memo[v] for v in values]
+    return [None if v is None else convert(v) for v in values]
+
+
+def _each_json(convert: Any, values: list[Any]) -> list[Any]:
+    """`_each` for a JSON column: its empty objects (most events' payload) once."""
+    empty = convert({})
+    return [
+        None if v is None else empty if type(v) is dict and not v else convert(v) for v in values
+    ]
 
 
 #: Parameters per SQLite statement (its limit is 32,766 since 3.32): 500 events of 14

@@ -347,27 +347,46 @@ def record_event_outcomes(session: Session, rows: Iterable[EventRow]) -> int:
     One `INSERT ... ON CONFLICT (dedupe_key) DO NOTHING` for the batch: an outcome is
     kept once per event id (the same key `DatabaseHistory.record_outcome` uses)."""
     recorded = datetime.now(UTC)
-    values = [
-        {
-            "customer_id": row.customer_id,
-            "kind": row.type,
-            "offer_key": row.offer_key or "",
-            "channel": "",
-            "decision_id": "",
-            "dedupe_key": f"event:{row.event_id}"[:200],
-            "source": "event",
-            "at": _when(_seconds(row.at)),
-            "recorded_at": recorded,
-        }
-        for row in rows
-        if row.type in OUTCOMES and row.customer_id
-    ]
-    if not values:
+    kept = [row for row in rows if row.type in OUTCOMES and row.customer_id]
+    if not kept:
         return 0
-    added = bulk_sql.execute_rows(session, _TABLE, values, conflict=("dedupe_key",), returning="id")
+    moments: dict[datetime, datetime] = {}  # a batch's events share few moments
+    for row in kept:
+        if row.at not in moments:
+            moments[row.at] = _when(_seconds(row.at))
+    count = len(kept)
+    added = bulk_sql.execute_columns(
+        session,
+        _TABLE,
+        _OUTCOME_COLUMNS,
+        [
+            [row.customer_id for row in kept],
+            [row.type for row in kept],
+            [row.offer_key or "" for row in kept],
+            [""] * count,
+            [""] * count,
+            [f"event:{row.event_id}"[:200] for row in kept],
+            ["event"] * count,
+            [moments[row.at] for row in kept],
+            [recorded] * count,
+        ],
+        conflict=("dedupe_key",),
+        returning="id",
+    )
     return len(added)
 
 
+_OUTCOME_COLUMNS: Final = (
+    "customer_id",
+    "kind",
+    "offer_key",
+    "channel",
+    "decision_id",
+    "dedupe_key",
+    "source",
+    "at",
+    "recorded_at",
+)
 _TABLE: Final = cast(Table, ContactHistory.__table__)
 
 

@@ -57,16 +57,22 @@ class Counted(Protocol):
 def counts(events: Iterable[Counted]) -> dict[Key, Counter[str]]:
     """The rollup counts of `events`."""
     out: dict[Key, Counter[str]] = {}
+    days: dict[datetime, date] = {}  # a batch's events share few moments (`at`)
     for event in events:
+        day = days.get(event.at)
+        if day is None:
+            day = days[event.at] = rollups.day_of(event.at)
         key = (
-            rollups.day_of(event.at),
+            day,
             event.offer_key or "",
             event.category or "",
             event.channel or "",
             event.bundle_version or 0,
             event.type,
         )
-        found = out.setdefault(key, Counter())
+        found = out.get(key)
+        if found is None:
+            found = out[key] = Counter()
         found["events"] += 1
         if event.type == "nps" and event.score is not None:
             found["answers"] += 1

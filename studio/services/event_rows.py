@@ -3,13 +3,14 @@
 A plain slotted record rather than the `FeedbackEvent` ORM class: ingest builds 500 of
 these per request and inserts them with one Core statement, and building ORM instances
 (attribute instrumentation, identity map) cost more than the checks themselves. The
-attribute names are the `feedback_events` columns, so `values()` is the insert's row.
+attribute names are the `feedback_events` columns, so `as_tuple` gives the insert's row.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, Final
 
 #: The columns an event row is inserted with.
@@ -48,5 +49,6 @@ class EventRow:
     decision_id: str | None = None
     value_cents: int | None = None
 
-    def values(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in COLUMNS}
+
+#: An event row's values in `COLUMNS` order (one C call per row, no dict).
+as_tuple: Final = attrgetter(*COLUMNS)

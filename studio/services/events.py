@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from studio.errors import Refusal
 from studio.models import FeedbackEvent
-from studio.services import bulk_sql, contact_history, outcomes
+from studio.services import bulk_sql, contact_history, event_rows, outcomes
 from studio.services.batch_report import BatchReport, refusal_dict
-from studio.services.event_rows import EventRow
+from studio.services.event_rows import COLUMNS, EventRow
 from studio.services.json_shape import check_object, expect_types, is_int
 
 EVENT_TYPES: Final = ("shown", "clicked", "accepted", "declined", "complaint", "nps")
@@ -134,7 +134,8 @@ def _store(session: Session, rows: Mapping[int, EventRow]) -> dict[int, EventRes
     One `INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING event_id` per batch: the
     unique index decides, so the cost per event does not grow with the events stored, and
     a concurrent batch with some of the same ids can neither store one twice nor fail.
-    A Core statement with plain rows (`EventRow`), executed as one executemany.
+    A plain statement on the driver's cursor, the rows (`EventRow`) passed column by
+    column (`bulk_sql.execute_columns`).
     """
     out: dict[int, EventResult] = {}
     first: dict[str, int] = {}
@@ -145,9 +146,12 @@ def _store(session: Session, rows: Mapping[int, EventRow]) -> dict[int, EventRes
             first[row.event_id] = index
     if not first:
         return out
-    values = [rows[index].values() for index in first.values()]
+    new = [event_rows.as_tuple(rows[index]) for index in first.values()]
+    columns = [list(column) for column in zip(*new, strict=True)]
     stored = set(
-        bulk_sql.execute_rows(session, _TABLE, values, conflict=("event_id",), returning="event_id")
+        bulk_sql.execute_columns(
+            session, _TABLE, COLUMNS, columns, conflict=("event_id",), returning="event_id"
+        )
     )
     for event_id, index in first.items():
         out[index] = EventResult(index, event_id, "stored" if event_id in stored else "duplicate")
@@ -155,22 +159,10 @@ def _store(session: Session, rows: Mapping[int, EventRow]) -> dict[int, EventRes
 
 
 def _event_row(raw: Any, where: str, now: datetime) -> EventRow | Refusal:
-    problem = check_object(
-        raw, where, allowed=_ALLOWED, required=("event_id", "type")
-    ) or expect_types(raw, where, _TYPES)
-    if problem is not None:
-        return problem
-    for name in ("event_id", "type"):
-        if not isinstance(raw[name], str):
-            return Refusal("invalid_type", f"'{name}' must be text.", field=f"{where}.{name}")
-    for name, limit in TEXT_LIMITS.items():
-        value = raw.get(name)
-        if isinstance(value, str) and len(value) > limit:
-            return Refusal(
-                "too_long",
-                f"'{name}' has {len(value)} characters (at most {limit}).",
-                field=f"{where}.{name}",
-            )
+    if not _well_shaped(raw):
+        problem = _shape_problem(raw, where)
+        if problem is not None:
+            return problem
     if not raw["event_id"].strip():
         return Refusal(
             "missing_field",
@@ -237,6 +229,49 @@ def _event_row(raw: Any, where: str, now: datetime) -> EventRow | Refusal:
         decision_id=raw.get("decision_id") or None,
         value_cents=value,
     )
+
+
+def _well_shaped(raw: Any) -> bool:
+    """Whether `raw` passes every check of `_shape_problem` (a quick test for the usual
+    event: one pass over its fields; anything else gets the checks, in their order)."""
+    if type(raw) is not dict or not raw.keys() <= _ALLOWED:
+        return False
+    if type(raw.get("event_id")) is not str or type(raw.get("type")) is not str:
+        return False
+    for name, value in raw.items():
+        if value is None:
+            continue
+        kinds = _TYPES.get(name)
+        if kinds is None:  # "value": checked with the amount
+            continue
+        if type(value) not in kinds:  # exact: bool is not int, a subclass is looked at
+            return False
+        limit = TEXT_LIMITS.get(name)
+        if limit is not None and len(value) > limit:
+            return False
+    return True
+
+
+def _shape_problem(raw: Any, where: str) -> Refusal | None:
+    """The first problem with `raw`'s fields: unknown or missing ones, JSON types, text
+    lengths."""
+    problem = check_object(
+        raw, where, allowed=_ALLOWED, required=("event_id", "type")
+    ) or expect_types(raw, where, _TYPES)
+    if problem is not None:
+        return problem
+    for name in ("event_id", "type"):
+        if not isinstance(raw[name], str):
+            return Refusal("invalid_type", f"'{name}' must be text.", field=f"{where}.{name}")
+    for name, limit in TEXT_LIMITS.items():
+        value = raw.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            return Refusal(
+                "too_long",
+                f"'{name}' has {len(value)} characters (at most {limit}).",
+                field=f"{where}.{name}",
+            )
+    return None
 
 
 def _check_offer_and_score(raw: Mapping[str, Any], kind: str, where: str) -> Refusal | None:

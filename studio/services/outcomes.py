@@ -35,7 +35,7 @@ from studio.services.event_rows import EventRow
 class Known:
     """What a batch's events refer to that the studio holds: decisions and offers."""
 
-    decisions: dict[str, rollups.DecisionKeys] = field(default_factory=dict)
+    decisions: dict[str, rollups.Arms] = field(default_factory=dict)
     offers: set[str] = field(default_factory=set)
     #: The rollup counts of all the batch's events (by index), as if all were stored.
     indices: frozenset[int] = frozenset()

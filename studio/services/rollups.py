@@ -23,6 +23,8 @@ them equal.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
@@ -62,7 +64,7 @@ KEY_COLUMNS: Final = (
 
 
 class DecisionKeys(Protocol):
-    """What a decision's rollup keys are made of: a `Decision`, or a row of `KEY_SOURCE`."""
+    """What a decision's rollup keys are made of (a `Decision`)."""
 
     @property
     def id(self) -> str: ...
@@ -93,19 +95,6 @@ class Outcome(Protocol):
     def decision_id(self) -> str | None: ...
 
 
-#: The decision columns the rollup keys need (not the trace or the rules: reading only
-#: these keeps an ingest's lookup of its events' decisions cheap).
-KEY_SOURCE: Final = (
-    Decision.id,
-    Decision.decided_at,
-    Decision.channel,
-    Decision.category,
-    Decision.bundle_version,
-    Decision.offers,
-    Decision.holdouts,
-)
-
-
 def day_of(moment: datetime) -> date:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -113,14 +102,27 @@ def day_of(moment: datetime) -> date:
 
 
 def _key(decision: DecisionKeys, entry: dict[str, Any], arm: str) -> Key:
-    return (
+    return _entry_key(
         day_of(decision.decided_at),
+        decision.channel,
+        decision.category,
+        decision.bundle_version,
+        entry,
+        arm,
+    )
+
+
+def _entry_key(
+    day: date, channel: str, category: str, version: int | None, entry: dict[str, Any], arm: str
+) -> Key:
+    return (
+        day,
         str(entry.get("offer") or "")[:64],
         str(entry.get("ruleset") or "")[:64],
         str(entry.get("rule") or "")[:200],
-        decision.channel or "",
-        decision.category or "",
-        decision.bundle_version or 0,
+        channel or "",
+        category or "",
+        version or 0,
         arm,
     )
 
@@ -132,6 +134,32 @@ def arm_of(decision: DecisionKeys, offer_key: str) -> Key | None:
             if isinstance(entry, dict) and entry.get("offer") == offer_key:
                 return _key(decision, entry, arm)
     return None
+
+
+#: A logged decision as ingest needs it: for each offer it made or held out, the rollup
+#: key an outcome about that offer counts on (`arm_of` for every offer at once).
+Arms = dict[str, Key]
+
+
+def arms_of(
+    day: date,
+    channel: str,
+    category: str,
+    version: int | None,
+    offers: list[Any] | None,
+    holdouts: list[Any] | None,
+) -> Arms:
+    """`arm_of` a decision with these columns (`day_of` its `decided_at`) for every offer
+    it names: the first entry wins, as in `arm_of`; an entry whose offer is not text
+    matches no event's offer key."""
+    out: Arms = {}
+    for arm, entries in (("treatment", offers), ("holdout", holdouts)):
+        for entry in entries or ():
+            if isinstance(entry, dict):
+                offer = entry.get("offer")
+                if isinstance(offer, str) and offer not in out:
+                    out[offer] = _entry_key(day, channel, category, version, entry, arm)
+    return out
 
 
 def _decision_counts(decisions: Iterable[DecisionKeys]) -> dict[Key, Counter[str]]:
@@ -152,13 +180,18 @@ def _event_counts(pairs: Iterable[tuple[DecisionKeys, Outcome]]) -> dict[Key, Co
     for decision, event in pairs:
         column = OUTCOMES.get(event.type)
         key = arm_of(decision, event.offer_key) if column else None
-        if key is None or column is None:
-            continue
-        counts = out.setdefault(key, Counter())
-        counts[column] += 1
-        if event.type == "accepted" and event.value_cents:
-            counts["value_cents"] += event.value_cents
+        if key is not None and column is not None:
+            _tally(out, key, column, event)
     return out
+
+
+def _tally(out: dict[Key, Counter[str]], key: Key, column: str, event: Outcome) -> None:
+    counts = out.get(key)
+    if counts is None:
+        counts = out[key] = Counter()
+    counts[column] += 1
+    if event.type == "accepted" and event.value_cents:
+        counts["value_cents"] += event.value_cents
 
 
 def decisions_stored(
@@ -195,37 +228,95 @@ def decisions_stored(
     )
 
 
-def logged_decisions(session: Session, ids: Iterable[str]) -> dict[str, DecisionKeys]:
-    """The logged decisions among `ids`, with the columns their rollup keys need."""
+def logged_decisions(session: Session, ids: Iterable[str]) -> dict[str, Arms]:
+    """The logged decisions among `ids`: for each, `arms_of` it.
+
+    Read with one plain statement per 500 ids on the driver's cursor (only the columns
+    the keys need, no ORM rows, no per-row type processing): ingest asks this for every
+    batch of events, and building rows and parsing each decision's offers cost more than
+    the query. Each distinct offers text is parsed once, and decisions with the same
+    day, channel, category, bundle version and offers (most of a batch's) share one
+    `Arms`."""
     wanted = sorted(set(ids))
-    found: dict[str, DecisionKeys] = {}
-    for start in range(0, len(wanted), 500):
-        for row in session.execute(
-            select(*KEY_SOURCE).where(
-                bulk_sql.member_of(session, Decision.id, wanted[start : start + 500])
-            )
-        ):
-            found[row.id] = cast(DecisionKeys, row)
+    if not wanted:
+        return {}
+    found: dict[str, Arms] = {}
+    shapes: dict[tuple[Any, ...], Arms] = {}
+    texts: dict[str, Any] = {}
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    cursor = connection.connection.cursor()
+    try:
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            if postgres:
+                cursor.execute(_KEYS_POSTGRES, [chunk])
+            else:
+                cursor.execute(_keys_sqlite(len(chunk)), chunk)
+            for row in cursor.fetchall():
+                decision_id, moment, channel, category, version, offers, holdouts = row
+                # PostgreSQL computes the UTC day; SQLite's stored text starts with it
+                # (naive UTC, as `day_of` reads it).
+                day = moment if postgres else moment[:10]
+                shape = (day, channel, category, version, offers, holdouts)
+                arms = shapes.get(shape)
+                if arms is None:
+                    arms = shapes[shape] = arms_of(
+                        day if postgres else date.fromisoformat(day),
+                        channel,
+                        category,
+                        version,
+                        _parsed(texts, offers),
+                        _parsed(texts, holdouts),
+                    )
+                found[decision_id] = arms
+    finally:
+        cursor.close()
     return found
 
 
-def events_stored(
-    session: Session, events: Iterable[Outcome], decisions: dict[str, DecisionKeys]
-) -> None:
+def _parsed(texts: dict[str, Any], text: str | None) -> Any:
+    """`text` (a JSON column's stored text) parsed, once per distinct text."""
+    if text is None:
+        return None
+    found = texts.get(text)
+    if found is None:
+        found = texts[text] = json.loads(text)
+    return found
+
+
+_KEYS_POSTGRES: Final = (
+    "SELECT id, (decided_at AT TIME ZONE 'UTC')::date, channel, category, bundle_version, "
+    "offers::text, holdouts::text FROM decisions WHERE id = ANY(%s)"
+)
+
+
+@functools.cache
+def _keys_sqlite(count: int) -> str:
+    return (
+        "SELECT id, decided_at, channel, category, bundle_version, offers, holdouts "
+        f"FROM decisions WHERE id IN ({', '.join('?' * count)})"
+    )
+
+
+def events_stored(session: Session, events: Iterable[Outcome], decisions: dict[str, Arms]) -> None:
     """Count new events whose decision is logged (`decisions`, from `logged_decisions`)."""
     add_event_counts(session, event_counts(events, decisions))
 
 
-def event_counts(
-    events: Iterable[Outcome], decisions: dict[str, DecisionKeys]
-) -> dict[Key, Counter[str]]:
+def event_counts(events: Iterable[Outcome], decisions: dict[str, Arms]) -> dict[Key, Counter[str]]:
     """What `events_stored` adds for `events` (computed apart so ingest can do it before
     it takes the write lock)."""
-    return _event_counts(
-        (decisions[e.decision_id], e)
-        for e in events
-        if e.decision_id in decisions and e.type in OUTCOMES
-    )
+    out: dict[Key, Counter[str]] = {}
+    for event in events:
+        column = OUTCOMES.get(event.type)
+        if column is None or not event.decision_id:
+            continue
+        arms = decisions.get(event.decision_id)
+        key = arms.get(event.offer_key) if arms else None
+        if key is not None:
+            _tally(out, key, column, event)
+    return out
 
 
 def add_event_counts(session: Session, counts: dict[Key, Counter[str]]) -> None:

@@ -301,3 +301,49 @@ def test_a_decision_reported_while_its_events_are_stored_is_counted_once(
     assert rollups.stored(session) == rollups.recount(session)
     (counts,) = rollups.stored(session).values()
     assert (counts["decisions"], counts["shown"]) == (1, 1)
+
+
+def test_logged_decisions_key_each_offer_as_arm_of_does(session) -> None:
+    """Ingest reads its events' decisions on the driver's cursor (`logged_decisions`);
+    the key of each offer must be the one `arm_of` gives for the stored decision, for
+    odd offers lists and a time near midnight in another zone too."""
+    from zoneinfo import ZoneInfo
+
+    session.execute(delete(Decision))
+    entries = [
+        {"ruleset": "r", "offer": "card_plan", "rule": "Rule A"},
+        "not an entry",
+        {"ruleset": "r", "offer": 7, "rule": "Rule B"},
+        {"ruleset": "r", "offer": "card_plan", "rule": "Rule C"},  # the first one counts
+        {"offer": "autopay", "rule": "x" * 250},
+    ]
+    moments = (
+        datetime(2026, 11, 2, 23, 30, tzinfo=UTC),
+        datetime(2026, 11, 3, 0, 30, tzinfo=ZoneInfo("Europe/Berlin")),
+        datetime(2026, 11, 2, 20, 30, tzinfo=ZoneInfo("America/New_York")),
+    )
+    for n, moment in enumerate(moments):
+        session.add(
+            Decision(
+                id=f"odd-{n}",
+                source="client",
+                bundle_version=None if n else 3,
+                channel="email" if n else "",
+                category="billing",
+                offers=entries if n != 1 else [],
+                holdouts=[{"ruleset": "r", "offer": "savings", "rule": "Hold"}, *entries],
+                decided_at=moment,
+            )
+        )
+    session.commit()
+    session.expire_all()
+
+    found = rollups.logged_decisions(session, ["odd-0", "odd-1", "odd-2", "odd-none"])
+
+    assert set(found) == {"odd-0", "odd-1", "odd-2"}
+    for decision_id, arms in found.items():
+        decision = session.get(Decision, decision_id)
+        assert decision is not None
+        assert set(arms) == {"card_plan", "autopay", "savings"}
+        for offer in (*arms, "unknown", ""):
+            assert arms.get(offer) == rollups.arm_of(decision, offer)
