@@ -45,7 +45,7 @@ from typing import Any
 
 import dsl
 from bundle.format import FORMAT
-from bundle.history import MAX_READ, MemoryHistory
+from bundle.history import MAX_READ, MemoryHistory, supports_read_and_record
 from bundle.runtime import BundleRuntime
 from dsl.policy import Contact, compile_policy
 
@@ -165,6 +165,28 @@ class TimedStore:
 
     def record_outcome(self, *args: Any, **kwargs: Any) -> Any:
         return self.store.record_outcome(*args, **kwargs)
+
+    @property
+    def reads_and_records(self) -> bool:
+        return supports_read_and_record(self.store)
+
+    def read_and_record(self, *args: Any, choose: Any, **kwargs: Any) -> Any:
+        """The store's one visit, less the time the policy's own step takes inside it."""
+        inside = 0.0
+
+        def timed_choose(history: Any) -> Any:
+            nonlocal inside
+            start = time.perf_counter()
+            try:
+                return choose(history)
+            finally:
+                inside += time.perf_counter() - start
+
+        start = time.perf_counter()
+        try:
+            return self.store.read_and_record(*args, choose=timed_choose, **kwargs)
+        finally:
+            self.spent += time.perf_counter() - start - inside
 
 
 def us(seconds: float) -> str:

@@ -21,7 +21,12 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any, Final, Literal
 
-from bundle.history import HistoryStore, HistoryUnavailable, merge_caller_history
+from bundle.history import (
+    HistoryStore,
+    HistoryUnavailable,
+    merge_caller_history,
+    supports_read_and_record,
+)
 from dsl.policy import Contact, History, Policy
 from dsl.schema import Schema, parse_datetime
 
@@ -112,6 +117,30 @@ def dispose(
     customer = _get(interaction, schema.customer_id_field)
     customer = customer if type(customer) is str and customer else None
     status: dict[str, Any] = {"store": store.name if store is not None else None, "ok": True}
+    caller_sent = bool(_get(interaction, schema.history_field))
+
+    def decide_on(history: History) -> dict[str, Any]:
+        if caller_sent:  # what the caller sent, if anything
+            history = merge_caller_history(history, caller_contacts(schema, interaction))
+        return policy.apply(
+            proposed,
+            interaction,
+            history,
+            moment,
+            channel=channel,
+            stopped_by_rulesets=stopped_by_rulesets,
+            values=values,
+        )
+
+    if (
+        policy.needs_history
+        and customer is not None
+        and store is not None
+        and supports_read_and_record(store)
+    ):
+        return _read_and_record(
+            policy, store, customer, channel, moment, decision_id, on_unavailable, decide_on
+        )
     history = _NO_HISTORY
     if policy.needs_history:
         if customer is None:
@@ -128,17 +157,7 @@ def dispose(
             except HistoryUnavailable as exc:
                 status.update(ok=False, error=str(exc), fallback=on_unavailable)
                 history = _NO_HISTORY if on_unavailable == "ignore" else _UNKNOWN_HISTORY
-        if _get(interaction, schema.history_field):  # what the caller sent, if anything
-            history = merge_caller_history(history, caller_contacts(schema, interaction))
-    result = policy.apply(
-        proposed,
-        interaction,
-        history,
-        moment,
-        channel=channel,
-        stopped_by_rulesets=stopped_by_rulesets,
-        values=values,
-    )
+    result = decide_on(history)
     kept: list[dict[str, Any]] = result["offers"]
     if store is not None and customer is not None and kept and status["ok"]:
         decision_id = decision_id or _decision_ids.new()
@@ -148,30 +167,85 @@ def dispose(
         except HistoryUnavailable as exc:
             status.update(ok=False, error=str(exc), fallback=on_unavailable)
             fits = [on_unavailable == "ignore" or not _capped(policy, o, channel) for o in kept]
-        still = []
-        for entry, ok in zip(kept, fits, strict=True):
-            if ok:
-                still.append(entry)
-            else:
-                result["removed"].append(
-                    {
-                        "offer": entry.get("offer"),
-                        "ruleset": entry.get("ruleset"),
-                        "rule": entry.get("rule"),
-                        "line": 0,
-                        "text": "",
-                        "reason": "a limit was used up by another decision at the same "
-                        "moment, or the history could not be written",
-                    }
-                )
-        kept = still
+        kept = _keep(result, kept, fits)
         status["decision_id"] = decision_id
-    return kept, {
+    return kept, _entry(result, status)
+
+
+def _read_and_record(
+    policy: Policy,
+    store: Any,
+    customer: str,
+    channel: str | None,
+    moment: float,
+    decision_id: str | None,
+    on_unavailable: OnUnavailable,
+    decide_on: Any,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """`dispose`'s read, policy step and record as one visit to a store that offers it
+    (`bundle.history.ReadAndRecord`): what the policy keeps is recorded with the read it
+    was decided on, so it is never checked twice and never refused afterwards."""
+    status: dict[str, Any] = {"store": store.name, "ok": True}
+    decision_id = decision_id or _decision_ids.new()
+    outcome: list[dict[str, Any]] = []
+
+    def choose(history: History) -> list[Contact]:
+        outcome[:] = [decide_on(history)]
+        return [Contact(str(o["offer"]), channel, moment) for o in outcome[0]["offers"]]
+
+    try:
+        _, recorded = store.read_and_record(
+            customer,
+            since=moment - policy.window_seconds,
+            now=moment,
+            daily_offers=policy.daily_offers,
+            decision_id=decision_id,
+            choose=choose,
+        )
+    except HistoryUnavailable as exc:
+        # Whether it failed reading or writing, nothing was recorded: decided again as
+        # a read that failed is (`on_unavailable`).
+        status.update(ok=False, error=str(exc), fallback=on_unavailable)
+        result = decide_on(_NO_HISTORY if on_unavailable == "ignore" else _UNKNOWN_HISTORY)
+        return result["offers"], _entry(result, status)
+    result = outcome[0]
+    kept: list[dict[str, Any]] = result["offers"]
+    if kept:
+        kept = _keep(result, kept, [recorded] * len(kept))
+        status["decision_id"] = decision_id
+    return kept, _entry(result, status)
+
+
+def _entry(result: Mapping[str, Any], status: dict[str, Any]) -> dict[str, Any]:
+    return {
         "guards": result["guards"],
         "removed": result["removed"],
         "fallback": result["fallback"],
         "history": status,
     }
+
+
+def _keep(
+    result: Mapping[str, Any], kept: list[dict[str, Any]], fits: Sequence[bool]
+) -> list[dict[str, Any]]:
+    """The kept offers the store recorded; the others are listed as removed."""
+    still = []
+    for entry, ok in zip(kept, fits, strict=True):
+        if ok:
+            still.append(entry)
+        else:
+            result["removed"].append(
+                {
+                    "offer": entry.get("offer"),
+                    "ruleset": entry.get("ruleset"),
+                    "rule": entry.get("rule"),
+                    "line": 0,
+                    "text": "",
+                    "reason": "a limit was used up by another decision at the same "
+                    "moment, or the history could not be written",
+                }
+            )
+    return still
 
 
 def _capped(policy: Policy, entry: Mapping[str, Any], channel: str | None) -> bool:

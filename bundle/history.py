@@ -12,6 +12,14 @@ and how they answered. A `HistoryStore` gives it that in two steps per decision:
   never exceed a cap between them. It answers which contacts were recorded; a decider
   drops the others from its decision.
 
+A store may also offer both steps as one, `read_and_record(customer_id, since=, now=,
+daily_offers=, decision_id=, choose=)`: it reads the history, asks `choose(history)`
+which contacts the decision makes, and records them in the same critical section (a
+lock, a write transaction), so nothing another decider records can come between the
+read and the write and no cap needs checking twice. `bundle.disposal` uses it when a
+store has it (`MemoryHistory`, `SQLiteHistory`): one visit to the store per decision
+instead of two. `supports_read_and_record` tells.
+
 Outcomes are recorded with `record_outcome`, idempotent by event id. Resolution-gated
 offers (`bundle.pending`) are kept with `put_pending` (insert, or change the state only
 from the one the caller saw) and read back with `pending_offers` (the open ones).
@@ -27,7 +35,7 @@ import bisect
 import threading
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import attrgetter
 from typing import Any, Final, Protocol
 
@@ -44,6 +52,10 @@ DAY: Final = 86400
 
 class HistoryUnavailable(Exception):
     """The store could not be read or written in time (down, slow, locked)."""
+
+
+#: What a decision makes of a history: the contacts to record (none, often).
+Choose = Callable[[History], Sequence[Contact]]
 
 
 class HistoryStore(Protocol):
@@ -73,6 +85,32 @@ class HistoryStore(Protocol):
         """Store `entry` if the stored one is in state `was` (None: there is none yet, and
         the customer has fewer than `MAX_PENDING` open); answer whether it was stored."""
         ...
+
+
+class ReadAndRecord(Protocol):
+    """The optional one-visit form of `read` then `record` (see the module's docstring)."""
+
+    def read_and_record(
+        self,
+        customer_id: str,
+        *,
+        since: float,
+        now: float,
+        daily_offers: Sequence[str],
+        decision_id: str,
+        choose: Choose,
+    ) -> tuple[History, bool]:
+        """Read, choose and record atomically; answer the history read and whether the
+        contacts chosen were recorded (False only when `decision_id` was recorded
+        before: a retried decision records nothing twice). An exception from `choose`
+        records nothing and is raised as it is."""
+        ...
+
+
+def supports_read_and_record(store: object) -> bool:
+    """Whether `store` offers `read_and_record` (the stores here say so by a flag, so a
+    subclass that overrides `read` or `record` can turn it off)."""
+    return bool(getattr(store, "reads_and_records", False))
 
 
 def day_of(moment: float) -> int:
@@ -172,15 +210,21 @@ class MemoryHistory:
     def read(
         self, customer_id: str, *, since: float, now: float, daily_offers: Sequence[str] = ()
     ) -> History:
-        day = int(now // DAY)  # `day_of`, inline: this runs for every decision
         with self._lock:
-            rows = self._contacts.get(customer_id)
-            ats, offers, channels, contacts_cut = (
-                _columns(rows, since) if rows is not None else _NO_COLUMNS
-            )
-            found = self._outcomes.get(customer_id)
-            outcomes, outcomes_cut = _window(found, since) if found else _EMPTY
-            totals = {key: self._totals.get((key, day), 0) for key in daily_offers}
+            return self._read(customer_id, since, now, daily_offers)
+
+    def _read(
+        self, customer_id: str, since: float, now: float, daily_offers: Sequence[str]
+    ) -> History:
+        """`read`, the lock held."""
+        day = int(now // DAY)  # `day_of`, inline: this runs for every decision
+        rows = self._contacts.get(customer_id)
+        ats, offers, channels, contacts_cut = (
+            _columns(rows, since) if rows is not None else _NO_COLUMNS
+        )
+        found = self._outcomes.get(customer_id)
+        outcomes, outcomes_cut = _window(found, since) if found else _EMPTY
+        totals = {key: self._totals.get((key, day), 0) for key in daily_offers}
         return History.from_columns(
             ats,
             offers,
@@ -190,6 +234,55 @@ class MemoryHistory:
             contacts_cut=contacts_cut,
             outcomes_cut=outcomes_cut,
         )
+
+    #: `read_and_record` is offered (`supports_read_and_record`), unless a subclass
+    #: changes `read` or `record`: then it would go round the change, so it is not.
+    reads_and_records = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "read" in cls.__dict__ or "record" in cls.__dict__:
+            cls.reads_and_records = False
+
+    def read_and_record(
+        self,
+        customer_id: str,
+        *,
+        since: float,
+        now: float,
+        daily_offers: Sequence[str] = (),
+        decision_id: str,
+        choose: Choose,
+    ) -> tuple[History, bool]:
+        """`read`, `choose` and the recording under one hold of the lock: the history
+        cannot change in between, so the caps `choose` checked need no second check."""
+        with self._lock:
+            history = self._read(customer_id, since, now, daily_offers)
+            contacts = choose(history)
+            if not contacts:
+                return history, True
+            marker = (customer_id, decision_id)
+            if marker in self._decisions:
+                return history, False
+            self._append(customer_id, contacts, now)
+            self._decisions.add(marker)
+            return history, True
+
+    def _append(self, customer_id: str, contacts: Iterable[Contact], now: float) -> None:
+        """Record contacts (none dated after `now`), the lock held."""
+        rows = self._contacts[customer_id]
+        day = int(now // DAY)
+        totals_of = self._totals
+        for contact in contacts:
+            at = contact.at if contact.at < now else now
+            ats = rows.ats
+            if not ats or ats[-1] <= at:  # the usual case: `rows.add`, inline
+                ats.append(at)
+                rows.offers.append(contact.offer)
+                rows.channels.append(contact.channel or None)
+            else:
+                rows.add(contact.offer, contact.channel or None, at)
+            totals_of[(contact.offer, day)] += 1
 
     def record(
         self,
@@ -215,18 +308,7 @@ class MemoryHistory:
                 existing = History.from_columns(rows.ats, rows.offers, rows.channels, (), {})
             totals = {c.offer: self._totals.get((c.offer, day), 0) for c in contacts}
             fits = accept(contacts, caps, existing, totals, now, existing_cut=cut)
-            totals_of = self._totals
-            for contact, ok in zip(contacts, fits, strict=True):
-                if ok:
-                    at = contact.at if contact.at < now else now
-                    ats = rows.ats
-                    if not ats or ats[-1] <= at:  # the usual case: `rows.add`, inline
-                        ats.append(at)
-                        rows.offers.append(contact.offer)
-                        rows.channels.append(contact.channel or None)
-                    else:
-                        rows.add(contact.offer, contact.channel or None, at)
-                    totals_of[(contact.offer, day)] += 1
+            self._append(customer_id, (c for c, ok in zip(contacts, fits, strict=True) if ok), now)
             self._decisions.add(marker)
             return fits
 

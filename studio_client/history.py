@@ -28,7 +28,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any, Final
 
-from bundle.history import DAY, MAX_READ, HistoryUnavailable, accept, day_of
+from bundle.history import DAY, MAX_READ, Choose, HistoryUnavailable, accept, day_of
 from bundle.pending import MAX_PENDING, OPEN, PendingOffer, PendingStatus
 from dsl.policy import MAX_WINDOW_SECONDS, Cap, Contact, History, Outcome
 
@@ -132,18 +132,7 @@ class SQLiteHistory:
                     existing_cut=existing.contacts_cut,
                 )
                 made = [c for c, ok in zip(contacts, fits, strict=True) if ok]
-                db.executemany(
-                    "INSERT INTO contacts VALUES (?, ?, ?, ?, ?)",
-                    [
-                        (customer_id, decision_id, c.offer, c.channel or "", min(c.at, now))
-                        for c in made
-                    ],
-                )
-                db.executemany(
-                    "INSERT INTO day_totals VALUES (?, ?, 1) ON CONFLICT (offer, day) "
-                    "DO UPDATE SET count = count + 1",
-                    [(c.offer, day) for c in made],
-                )
+                _insert(db, customer_id, decision_id, made, day, now)
                 db.execute("COMMIT")
                 return fits
             except BaseException:
@@ -151,6 +140,55 @@ class SQLiteHistory:
                 raise
         except sqlite3.Error as exc:
             raise HistoryUnavailable(f"cannot record in the history: {exc}") from exc
+
+    #: `read_and_record` is offered (`bundle.history.supports_read_and_record`), unless
+    #: a subclass changes `read` or `record`: then it would go round the change.
+    reads_and_records = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "read" in cls.__dict__ or "record" in cls.__dict__:
+            cls.reads_and_records = False
+
+    def read_and_record(
+        self,
+        customer_id: str,
+        *,
+        since: float,
+        now: float,
+        daily_offers: Sequence[str] = (),
+        decision_id: str,
+        choose: Choose,
+    ) -> tuple[History, bool]:
+        """Read, choose and record in one write transaction (`BEGIN IMMEDIATE`): no other
+        process can record between the read and the write, so the caps `choose` checked
+        need no second check, and a decision is one statement fewer than `read` then
+        `record`. The write lock is held while `choose` runs (the policy's own step,
+        tens of microseconds); a decision that makes no offer writes nothing."""
+        db = self._connection()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                day = day_of(now)
+                history = _select(db, customer_id, since, day, daily_offers, outcomes=True)
+                contacts = choose(history)
+                recorded = True
+                if contacts:
+                    recorded = bool(
+                        db.execute(
+                            "INSERT OR IGNORE INTO decisions VALUES (?, ?)",
+                            (customer_id, decision_id),
+                        ).rowcount
+                    )
+                    if recorded:
+                        _insert(db, customer_id, decision_id, contacts, day, now)
+                db.execute("COMMIT")
+                return history, recorded
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(f"cannot read or record the history: {exc}") from exc
 
     def record_outcome(self, customer_id: str, event_id: str, outcome: Outcome) -> bool:
         try:
@@ -210,6 +248,38 @@ class SQLiteHistory:
                 raise
         except sqlite3.Error as exc:
             raise HistoryUnavailable(f"cannot record the pending offer: {exc}") from exc
+
+
+def _insert(
+    db: sqlite3.Connection,
+    customer_id: str,
+    decision_id: str,
+    contacts: Sequence[Contact],
+    day: int,
+    now: float,
+) -> None:
+    """Record contacts (none dated after `now`) and count them in today's totals."""
+    if len(contacts) == 1:  # the usual decision: one offer, no list to build
+        (c,) = contacts
+        db.execute(
+            "INSERT INTO contacts VALUES (?, ?, ?, ?, ?)",
+            (customer_id, decision_id, c.offer, c.channel or "", min(c.at, now)),
+        )
+        db.execute(
+            "INSERT INTO day_totals VALUES (?, ?, 1) ON CONFLICT (offer, day) "
+            "DO UPDATE SET count = count + 1",
+            (c.offer, day),
+        )
+        return
+    db.executemany(
+        "INSERT INTO contacts VALUES (?, ?, ?, ?, ?)",
+        [(customer_id, decision_id, c.offer, c.channel or "", min(c.at, now)) for c in contacts],
+    )
+    db.executemany(
+        "INSERT INTO day_totals VALUES (?, ?, 1) ON CONFLICT (offer, day) "
+        "DO UPDATE SET count = count + 1",
+        [(c.offer, day) for c in contacts],
+    )
 
 
 def _select(

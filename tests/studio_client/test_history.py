@@ -1,4 +1,4 @@
-"""Contact history stores: caps hold in every store, across processes with Redis.
+"""Contact history stores: caps hold in every store, across processes with SQLite and Redis.
 
 The Redis tests run against the Redis on 127.0.0.1:6379 (each test uses its own key
 prefix); where no Redis answers there, or the `redis` package is not installed, they
@@ -294,7 +294,10 @@ def test_a_redis_that_never_answers_denies_capped_offers_and_says_so() -> None:
 
 
 def _decide_many(prefix: str, runs: int, start: Any, results: Any) -> None:
-    store, rt = _redis_store(prefix), runtime()
+    store: HistoryStore = (
+        SQLiteHistory(prefix, timeout=5) if prefix.endswith(".sqlite") else _redis_store(prefix)
+    )
+    rt = runtime()
     start.wait()
     made = 0
     for n in range(runs):
@@ -330,3 +333,68 @@ def test_two_processes_sharing_redis_never_exceed_a_cap_between_them() -> None:
         assert len([c for c in recorded if c.offer == "refill_generic"]) == 1
     finally:
         _drop_prefix(store)
+
+
+def test_two_processes_sharing_a_sqlite_file_never_exceed_a_cap_between_them(
+    tmp_path: Path,
+) -> None:
+    path = str(tmp_path / "shared.sqlite")
+    SQLiteHistory(path)  # the schema, before the two race
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Barrier(2), context.Queue()
+    workers = [
+        context.Process(target=_decide_many, args=(path, 40, start, results)) for _ in range(2)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    made = results.get(timeout=5) + results.get(timeout=5)
+    recorded = _all_contacts(SQLiteHistory(path), "c-1")
+    assert made == 1  # `limit refill_generic to 1 per customer per 7 days`
+    assert len([c for c in recorded if c.channel == "sms"]) == 2
+    assert len([c for c in recorded if c.offer == "refill_generic"]) == 1
+
+
+def test_a_decision_retried_with_its_id_is_recorded_once(
+    make_store: Callable[[], HistoryStore],
+) -> None:
+    store, rt = make_store(), runtime()
+    first = rt.decide(interaction(), channels=(), history=store, decision_id="retry-me")
+    again = rt.decide(interaction(), channels=(), history=store, decision_id="retry-me")
+    assert first["offers"]
+    assert again["offers"] == []  # its offers were recorded once, by the first
+    assert len(_all_contacts(store, "c-1")) == len(first["offers"])
+
+
+def test_a_policy_step_that_fails_inside_the_store_records_nothing(tmp_path: Path) -> None:
+    for store in (MemoryHistory(), SQLiteHistory(tmp_path / "h.sqlite")):
+
+        def choose(history: Any) -> list[Contact]:
+            raise RuntimeError("the policy step broke")
+
+        with pytest.raises(RuntimeError):
+            store.read_and_record(
+                "c-1", since=MOMENT - DAY, now=MOMENT, decision_id="d", choose=choose
+            )
+        assert _all_contacts(store, "c-1") == []
+        # The lock or the write transaction was let go: the store still works.
+        _, recorded = store.read_and_record(
+            "c-1",
+            since=MOMENT - DAY,
+            now=MOMENT,
+            decision_id="d",
+            choose=lambda history: [Contact("mobile_alerts", "chat", MOMENT)],
+        )
+        assert recorded and len(_all_contacts(store, "c-1")) == 1
+
+
+def test_a_store_subclass_that_changes_read_is_not_gone_round() -> None:
+    from bundle.history import supports_read_and_record
+
+    class Audited(MemoryHistory):
+        def read(self, *args: Any, **kwargs: Any) -> Any:
+            return super().read(*args, **kwargs)
+
+    assert supports_read_and_record(MemoryHistory())
+    assert not supports_read_and_record(Audited())
