@@ -170,6 +170,10 @@ class TimedStore:
     def reads_and_records(self) -> bool:
         return supports_read_and_record(self.store)
 
+    @property
+    def wants_plan(self) -> bool:
+        return bool(getattr(self.store, "wants_plan", False))
+
     def read_and_record(self, *args: Any, choose: Any, **kwargs: Any) -> Any:
         """The store's one visit, less the time the policy's own step takes inside it."""
         inside = 0.0
@@ -271,38 +275,44 @@ def run(n: int, budget: float, samples: int) -> None:
 
 
 class RoundTrips:
-    """Counts the requests a Redis store sends (a pipeline or a script call is one)."""
+    """Counts the requests a Redis store sends: a command, a script call or a whole
+    pipeline is one round trip."""
 
     def __init__(self) -> None:
-        self.reads = self.writes = 0
+        self.trips = 0
 
     @classmethod
     def attach(cls, store: Any) -> RoundTrips:
         counter = cls()
         if getattr(store, "name", "") == "redis":
-            read, record = store.read, store.record
+            client = store.redis
+            command, pipeline = client.execute_command, client.pipeline
 
-            def counted_read(*args: Any, **kwargs: Any) -> Any:
-                counter.reads += 1
-                return read(*args, **kwargs)
+            def counted_command(*args: Any, **kwargs: Any) -> Any:
+                counter.trips += 1
+                return command(*args, **kwargs)
 
-            def counted_record(*args: Any, **kwargs: Any) -> Any:
-                counter.writes += 1 if args[2] else 0  # an empty record sends nothing
-                return record(*args, **kwargs)
+            def counted_pipeline(*args: Any, **kwargs: Any) -> Any:
+                pipe = pipeline(*args, **kwargs)
+                execute = pipe.execute
 
-            store.read, store.record = counted_read, counted_record
+                def counted_execute(*a: Any, **k: Any) -> Any:
+                    counter.trips += 1
+                    return execute(*a, **k)
+
+                pipe.execute = counted_execute
+                return pipe
+
+            client.execute_command, client.pipeline = counted_command, counted_pipeline
         return counter
 
     def reset(self) -> None:
-        self.reads = self.writes = 0
+        self.trips = 0
 
     def summary(self, decisions: int) -> str:
-        if not self.reads:
+        if not self.trips:
             return ""
-        return (
-            f"   round trips per decision: {self.reads / decisions:.2f} read (pipelined) + "
-            f"{self.writes / decisions:.2f} reserve (Lua)"
-        )
+        return f"   round trips per decision: {self.trips / decisions:.2f}"
 
 
 def store_makers(folder: Path) -> list[tuple[str, Callable[[], Any]]]:

@@ -27,7 +27,7 @@ from bundle.history import (
     merge_caller_history,
     supports_read_and_record,
 )
-from dsl.policy import Contact, History, Policy
+from dsl.policy import Contact, History, Plan, Policy
 from dsl.schema import Schema, parse_datetime
 
 OnUnavailable = Literal["deny", "ignore"]
@@ -138,8 +138,15 @@ def dispose(
         and store is not None
         and supports_read_and_record(store)
     ):
+        plan = (
+            policy.plan(
+                proposed, interaction, channel=channel, stopped_by_rulesets=stopped_by_rulesets
+            )
+            if getattr(store, "wants_plan", False)
+            else None
+        )
         return _read_and_record(
-            policy, store, customer, channel, moment, decision_id, on_unavailable, decide_on
+            policy, store, customer, channel, moment, decision_id, on_unavailable, decide_on, plan
         )
     history = _NO_HISTORY
     if policy.needs_history:
@@ -181,6 +188,7 @@ def _read_and_record(
     decision_id: str | None,
     on_unavailable: OnUnavailable,
     decide_on: Any,
+    plan: Plan | None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """`dispose`'s read, policy step and record as one visit to a store that offers it
     (`bundle.history.ReadAndRecord`): what the policy keeps is recorded with the read it
@@ -193,6 +201,7 @@ def _read_and_record(
         outcome[:] = [decide_on(history)]
         return [Contact(str(o["offer"]), channel, moment) for o in outcome[0]["offers"]]
 
+    extra = {"plan": plan} if plan is not None else {}
     try:
         _, recorded = store.read_and_record(
             customer,
@@ -201,6 +210,7 @@ def _read_and_record(
             daily_offers=policy.daily_offers,
             decision_id=decision_id,
             choose=choose,
+            **extra,
         )
     except HistoryUnavailable as exc:
         # Whether it failed reading or writing, nothing was recorded: decided again as
@@ -211,7 +221,7 @@ def _read_and_record(
     result = outcome[0]
     kept: list[dict[str, Any]] = result["offers"]
     if kept:
-        kept = _keep(result, kept, [recorded] * len(kept))
+        kept = _keep(result, kept, recorded)
         status["decision_id"] = decision_id
     return kept, _entry(result, status)
 

@@ -17,8 +17,9 @@ daily_offers=, decision_id=, choose=)`: it reads the history, asks `choose(histo
 which contacts the decision makes, and records them in the same critical section (a
 lock, a write transaction), so nothing another decider records can come between the
 read and the write and no cap needs checking twice. `bundle.disposal` uses it when a
-store has it (`MemoryHistory`, `SQLiteHistory`): one visit to the store per decision
-instead of two. `supports_read_and_record` tells.
+store has it (`MemoryHistory`, `SQLiteHistory`, and `RedisHistory`, which settles the
+decision's plan in a script on the server): one visit to the store per decision instead
+of two. `supports_read_and_record` tells.
 
 Outcomes are recorded with `record_outcome`, idempotent by event id. Resolution-gated
 offers (`bundle.pending`) are kept with `put_pending` (insert, or change the state only
@@ -99,11 +100,14 @@ class ReadAndRecord(Protocol):
         daily_offers: Sequence[str],
         decision_id: str,
         choose: Choose,
-    ) -> tuple[History, bool]:
-        """Read, choose and record atomically; answer the history read and whether the
-        contacts chosen were recorded (False only when `decision_id` was recorded
-        before: a retried decision records nothing twice). An exception from `choose`
-        records nothing and is raised as it is."""
+    ) -> tuple[History, Sequence[bool]]:
+        """Read, choose and record atomically; answer the history read and, for each
+        contact chosen, whether it was recorded (False when `decision_id` was recorded
+        before: a retried decision records nothing twice; or when a store that checks
+        again found its cap used up). An exception from `choose` records nothing and is
+        raised as it is. A store with ``wants_plan`` also takes ``plan=``, the
+        decision's `dsl.policy.Plan` (`RedisHistory`: it settles the plan in the same
+        round trip as its read)."""
         ...
 
 
@@ -253,20 +257,20 @@ class MemoryHistory:
         daily_offers: Sequence[str] = (),
         decision_id: str,
         choose: Choose,
-    ) -> tuple[History, bool]:
+    ) -> tuple[History, list[bool]]:
         """`read`, `choose` and the recording under one hold of the lock: the history
         cannot change in between, so the caps `choose` checked need no second check."""
         with self._lock:
             history = self._read(customer_id, since, now, daily_offers)
             contacts = choose(history)
             if not contacts:
-                return history, True
+                return history, []
             marker = (customer_id, decision_id)
             if marker in self._decisions:
-                return history, False
+                return history, [False] * len(contacts)
             self._append(customer_id, contacts, now)
             self._decisions.add(marker)
-            return history, True
+            return history, [True] * len(contacts)
 
     def _append(self, customer_id: str, contacts: Iterable[Contact], now: float) -> None:
         """Record contacts (none dated after `now`), the lock held."""

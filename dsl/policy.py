@@ -740,6 +740,20 @@ class History:
 
 
 @dataclass(frozen=True)
+class Plan:
+    """`Policy.plan`: the offers in the order `apply` tries them, the most it keeps
+    (`at_most`, None: no limit), the fallback's offer (tried when nothing is kept), the
+    decision's channel, and the policy's caps and suppressions that may remove them."""
+
+    channel: str | None
+    offers: tuple[str, ...]
+    at_most: int | None
+    fallback: str | None
+    caps: tuple[Cap, ...]
+    suppressions: Sequence[Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
 class Cap:
     line: int
     text: str
@@ -852,6 +866,42 @@ class Policy:
             -value,
             str(entry.get("offer")),
             position,
+        )
+
+    def plan(
+        self,
+        candidates: Sequence[Mapping[str, Any]],
+        interaction: Mapping[str, Any],
+        *,
+        channel: str | None,
+        stopped_by_rulesets: bool,
+    ) -> Plan:
+        """What `apply` will try, in its order, before any history is read: the
+        candidates' offers ranked and each once, the `at most` that applies, and the
+        fallback; nothing when a policy guard fires. A store can then settle caps and
+        suppressions itself in the same round trip as its read (Redis, in Lua); `apply`
+        on the history it read stays the authority (`bundle.history.Plan`)."""
+        if any(predicate.test(interaction) for _, predicate in self.guards):
+            return Plan(channel, (), None, None, self.caps, self.suppressions)
+        ranked = (
+            sorted(enumerate(candidates), key=lambda pair: self._rank_key(pair[1], pair[0]))
+            if len(candidates) > 1
+            else list(enumerate(candidates))
+        )
+        offers = tuple(dict.fromkeys(str(entry.get("offer")) for _, entry in ranked))
+        at_most = self.at_most.get(channel) if channel in self.at_most else None
+        overall = self.at_most.get(None)
+        limits = [a["count"] for a in (at_most, overall) if a is not None]
+        fallback = None
+        if not stopped_by_rulesets:
+            chosen = (
+                self.fallbacks.get(channel)
+                if channel in self.fallbacks
+                else self.fallbacks.get(None)
+            )
+            fallback = chosen["offer"] if chosen is not None else None
+        return Plan(
+            channel, offers, min(limits) if limits else None, fallback, self.caps, self.suppressions
         )
 
     def apply(

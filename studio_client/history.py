@@ -8,9 +8,10 @@ caps from a history store it is given (`bundle.history.HistoryStore`):
 - `SQLiteHistory(path)`: every process on one machine (the default: a file in the
   client's cache folder); check-and-record runs in one `BEGIN IMMEDIATE` transaction;
 - `RedisHistory(url)`: every process on every machine, the store ad servers use for
-  frequency capping. A read is one pipelined round trip; check-and-record is one Lua
-  script, atomic in Redis, so two processes never exceed a cap between them. Needs
-  the `redis` package (`pip install "pos-studio-client[redis]"`).
+  frequency capping. A decision is one round trip: a Lua script, atomic in Redis,
+  reads the history, settles the policy's plan on it and reserves what it keeps, so
+  two processes never exceed a cap between them (`read_and_record`). Needs the `redis`
+  package (`pip install "pos-studio-client[redis]"`).
 
 Every call is bounded in time (`timeout`, default 50 ms for Redis, 200 ms for SQLite);
 a store that is down, locked or slow raises `HistoryUnavailable`, and the decider then
@@ -30,7 +31,7 @@ from typing import Any, Final
 
 from bundle.history import DAY, MAX_READ, Choose, HistoryUnavailable, accept, day_of
 from bundle.pending import MAX_PENDING, OPEN, PendingOffer, PendingStatus
-from dsl.policy import MAX_WINDOW_SECONDS, Cap, Contact, History, Outcome
+from dsl.policy import MAX_WINDOW_SECONDS, Cap, Contact, History, Outcome, Plan
 
 _at: Final = attrgetter("at")
 
@@ -159,7 +160,7 @@ class SQLiteHistory:
         daily_offers: Sequence[str] = (),
         decision_id: str,
         choose: Choose,
-    ) -> tuple[History, bool]:
+    ) -> tuple[History, list[bool]]:
         """Read, choose and record in one write transaction (`BEGIN IMMEDIATE`): no other
         process can record between the read and the write, so the caps `choose` checked
         need no second check, and a decision is one statement fewer than `read` then
@@ -183,7 +184,7 @@ class SQLiteHistory:
                     if recorded:
                         _insert(db, customer_id, decision_id, contacts, day, now)
                 db.execute("COMMIT")
-                return history, recorded
+                return history, [recorded] * len(contacts)
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
@@ -423,6 +424,117 @@ redis.call('EXPIRE', KEYS[1], tonumber(ARGV[7]))
 return flags
 """
 
+#: `RedisHistory.read_and_record`'s one round trip: read what `read` reads, then settle
+#: the decision's plan (`dsl.policy.Plan`) on it as `Policy.apply` does and reserve what
+#: it keeps, all in one atomic script. The caller decides again on the history answered
+#: (that decision is the authority) and undoes the reservation only if it differs.
+#: KEYS: contacts zset, outcomes zset, decision marker, the daily offers' day-total keys
+#: (ARGV[8] of them), then one day-total key per planned offer (the fallback's last).
+#: ARGV: now, since, max read, marker ttl, decision id, policy JSON ({caps,
+#: suppressions}), plan JSON ({offers, at_most, fallback, channel}), daily key count.
+#: Answers {contacts, outcomes, daily totals, offers reserved, 1 if the decision id was
+#: recorded before}.
+_READ_AND_RESERVE_LUA: Final = """
+local now = tonumber(ARGV[1])
+local max_read = tonumber(ARGV[3])
+local ttl = tonumber(ARGV[4])
+local decision = ARGV[5]
+local n_daily = tonumber(ARGV[8])
+local contacts = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', '(' .. ARGV[2],
+                            'WITHSCORES', 'LIMIT', 0, max_read + 1)
+local outcomes = redis.call('ZREVRANGEBYSCORE', KEYS[2], '+inf', '(' .. ARGV[2],
+                            'WITHSCORES', 'LIMIT', 0, max_read + 1)
+local totals = {}
+for i = 1, n_daily do totals[i] = redis.call('GET', KEYS[3 + i]) or '' end
+if redis.call('EXISTS', KEYS[3]) == 1 then return {contacts, outcomes, totals, {}, 1} end
+local plan = cjson.decode(ARGV[7])
+if #plan.offers == 0 and plan.fallback == cjson.null then
+  return {contacts, outcomes, totals, {}, 0}
+end
+local policy = cjson.decode(ARGV[6])
+local channel = plan.channel
+if channel == cjson.null then channel = '' end
+local daily = {}
+for i, offer in ipairs(plan.daily) do daily[offer] = tonumber(totals[i]) or 0 end
+local contacts_cut = #contacts > 2 * max_read
+local outcomes_cut = #outcomes > 2 * max_read
+local existing = {}
+for i = 1, math.min(#contacts, 2 * max_read), 2 do
+  local offer, ch = string.match(contacts[i], '^[^|]*|[^|]*|([^|]*)|([^|]*)$')
+  existing[#existing + 1] = {offer, ch, tonumber(contacts[i + 1])}
+end
+local past = {}
+for i = 1, math.min(#outcomes, 2 * max_read), 2 do
+  local kind, offer = string.match(outcomes[i], '^[^|]*|([^|]*)|(.*)$')
+  past[#past + 1] = {kind, offer, tonumber(outcomes[i + 1])}
+end
+local kept = {}
+local function covers(cap, offer, ch)
+  return (cap.offer == cjson.null or cap.offer == offer)
+     and (cap.channel == cjson.null or cap.channel == ch)
+end
+local function refused(offer)
+  for _, rule in ipairs(policy.suppressions) do
+    if rule.offer == cjson.null or rule.offer == offer then
+      local since = now - rule.seconds
+      for _, o in ipairs(past) do
+        if o[1] == rule.outcome and (rule.offer == cjson.null or o[2] == offer)
+           and math.min(o[3], now) > since then return true end
+      end
+      if outcomes_cut then return true end
+    end
+  end
+  for _, cap in ipairs(policy.caps) do
+    if covers(cap, offer, channel) then
+      local used = 0
+      for _, k in ipairs(kept) do if covers(cap, k, channel) then used = used + 1 end end
+      if cap.scope == 'day' then
+        used = used + (daily[offer] or 0)
+      else
+        local since = now - cap.seconds
+        for _, e in ipairs(existing) do
+          if covers(cap, e[1], e[2]) and e[3] > since then used = used + 1 end
+        end
+      end
+      if used >= cap.count then return true end
+      if contacts_cut and cap.scope == 'customer' then return true end
+    end
+  end
+  return false
+end
+local keys_of = {}
+for i, offer in ipairs(plan.offers) do
+  if not refused(offer) and (plan.at_most == cjson.null or #kept < plan.at_most) then
+    kept[#kept + 1] = offer
+    keys_of[#kept] = KEYS[3 + n_daily + i]
+  end
+end
+if #kept == 0 and plan.fallback ~= cjson.null and not refused(plan.fallback) then
+  kept[1] = plan.fallback
+  keys_of[1] = KEYS[3 + n_daily + #plan.offers + 1]
+end
+if #kept > 0 then
+  redis.call('SET', KEYS[3], '1', 'EX', ttl)
+  for i, offer in ipairs(kept) do
+    redis.call('ZADD', KEYS[1], now, decision .. '|' .. i .. '|' .. offer .. '|' .. channel)
+    redis.call('INCR', keys_of[i])
+    redis.call('EXPIRE', keys_of[i], 172800)
+  end
+  redis.call('EXPIRE', KEYS[1], ttl)
+end
+return {contacts, outcomes, totals, kept, 0}
+"""
+
+#: Undo `_READ_AND_RESERVE_LUA`'s reservation. KEYS: contacts zset, decision marker, the
+#: reserved offers' day-total keys. ARGV: the reserved members.
+_RELEASE_LUA: Final = """
+redis.call('DEL', KEYS[2])
+for i, member in ipairs(ARGV) do
+  if redis.call('ZREM', KEYS[1], member) == 1 then redis.call('DECR', KEYS[2 + i]) end
+end
+return 1
+"""
+
 #: KEYS: outcome marker, outcomes zset. ARGV: member, score, ttl.
 _OUTCOME_LUA: Final = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[3])) == false then return 0 end
@@ -452,6 +564,30 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[6]))
 return 1
 """
+
+
+def _redis_history(
+    contacts: Any, outcomes: Any, daily_offers: Sequence[str], totals: Sequence[Any]
+) -> History:
+    """A `History` from Redis rows (member, score), most recent first, as the read and
+    the one-visit script both answer them."""
+    found = []
+    for member, score in contacts:
+        _decision, _n, offer, channel = member.decode().split("|", 3)
+        found.append(Contact(offer, channel or None, float(score)))
+    past = []
+    for member, score in outcomes:
+        _event, kind, offer = member.decode().split("|", 2)
+        past.append(Outcome(offer or None, kind, float(score)))
+    return History(
+        # Most recent first: reversed, that is oldest first (`History` sorts them in one
+        # pass).
+        found[MAX_READ - 1 :: -1],
+        past[MAX_READ - 1 :: -1],
+        {key: int(value or 0) for key, value in zip(daily_offers, totals, strict=True)},
+        contacts_cut=len(found) > MAX_READ,
+        outcomes_cut=len(past) > MAX_READ,
+    )
 
 
 class RedisHistory:
@@ -488,6 +624,9 @@ class RedisHistory:
         self._record = self.redis.register_script(_RECORD_LUA)
         self._outcome = self.redis.register_script(_OUTCOME_LUA)
         self._pending = self.redis.register_script(_PENDING_LUA)
+        self._read_and_reserve = self.redis.register_script(_READ_AND_RESERVE_LUA)
+        self._release = self.redis.register_script(_RELEASE_LUA)
+        self._policies: dict[int, tuple[Any, Any, str]] = {}
         self.ttl = MAX_WINDOW_SECONDS + DAY
 
     def _key(self, *parts: Any) -> str:
@@ -520,26 +659,128 @@ class RedisHistory:
             answers = pipe.execute()
         except self._errors as exc:
             raise HistoryUnavailable(f"cannot read the history from Redis: {exc}") from exc
-        contacts = []
-        for member, score in answers[0]:
-            _decision, _n, offer, channel = member.decode().split("|", 3)
-            contacts.append(Contact(offer, channel or None, float(score)))
-        outcomes = []
-        for member, score in answers[1]:
-            _event, kind, offer = member.decode().split("|", 2)
-            outcomes.append(Outcome(offer or None, kind, float(score)))
-        totals = {
-            key: int(value or 0) for key, value in zip(daily_offers, answers[2:], strict=True)
-        }
-        return History(
-            # ZREVRANGEBYSCORE answers most recent first: reversed, that is oldest first
-            # (`History` sorts them in one pass).
-            contacts[MAX_READ - 1 :: -1],
-            outcomes[MAX_READ - 1 :: -1],
+        return _redis_history(answers[0], answers[1], daily_offers, answers[2:])
+
+    #: `read_and_record` is offered (`bundle.history.supports_read_and_record`), unless
+    #: a subclass changes `read` or `record`. `wants_plan`: give it the decision's
+    #: `dsl.policy.Plan`, so the script settles and reserves in the same round trip.
+    reads_and_records = True
+    wants_plan = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "read" in cls.__dict__ or "record" in cls.__dict__:
+            cls.reads_and_records = False
+
+    def read_and_record(
+        self,
+        customer_id: str,
+        *,
+        since: float,
+        now: float,
+        daily_offers: Sequence[str] = (),
+        decision_id: str,
+        choose: Choose,
+        plan: Plan,
+    ) -> tuple[History, list[bool]]:
+        """One round trip in the usual case: a script reads the history, settles `plan`
+        on it as the policy would and reserves what it keeps, atomically (no other
+        decider can come between). `choose` then decides on the history read; when it
+        keeps exactly what was reserved, that is the record. When it differs (the
+        caller sent history of its own), the reservation is undone and `choose`'s
+        contacts are recorded with the plan's caps checked again (`record`): never more
+        than a cap allows, either way. `plan` is required: it carries the caps."""
+        day = day_of(now)
+        decision = decision_id.replace("|", "/")
+        planned = (*plan.offers, plan.fallback) if plan.fallback else plan.offers
+        keys = [
+            self._key("c", customer_id),
+            self._key("o", customer_id),
+            self._key("m", customer_id, decision_id),
+            *(self._key("d", key, day) for key in daily_offers),
+            *(self._key("d", key, day) for key in planned),
+        ]
+        try:
+            rows, past, totals, reserved, seen = self._read_and_reserve(
+                keys=keys,
+                args=[
+                    repr(float(now)),
+                    repr(float(since)),
+                    MAX_READ,
+                    self.ttl,
+                    decision,
+                    self._policy_json(plan),
+                    json.dumps(
+                        {
+                            "offers": plan.offers,
+                            "at_most": plan.at_most,
+                            "fallback": plan.fallback,
+                            "channel": plan.channel,
+                            "daily": list(daily_offers),
+                        }
+                    ),
+                    len(daily_offers),
+                ],
+            )
+        except self._errors as exc:
+            raise HistoryUnavailable(f"cannot read the history from Redis: {exc}") from exc
+        history = _redis_history(
+            zip(rows[::2], map(float, rows[1::2]), strict=True),
+            zip(past[::2], map(float, past[1::2]), strict=True),
+            daily_offers,
             totals,
-            contacts_cut=len(contacts) > MAX_READ,
-            outcomes_cut=len(outcomes) > MAX_READ,
         )
+        contacts = choose(history)
+        if seen:  # recorded before: a retried decision records nothing twice
+            return history, [False] * len(contacts)
+        reserved = [r.decode() for r in reserved]
+        channel = plan.channel or ""
+        if [c.offer for c in contacts] == reserved and all(
+            c.at == now and (c.channel or "") == channel for c in contacts
+        ):
+            return history, [True] * len(contacts)
+        if reserved:
+            self._undo(customer_id, decision_id, reserved, channel, day)
+        if not contacts:
+            return history, []
+        return history, self.record(customer_id, decision_id, contacts, plan.caps, now)
+
+    def _policy_json(self, plan: Plan) -> str:
+        """The plan's caps and suppressions as the script reads them, made once per
+        policy (they are the policy's own tuples, the same object every decision)."""
+        found = self._policies.get(id(plan.caps))
+        if found is None or found[0] is not plan.caps or found[1] is not plan.suppressions:
+            if len(self._policies) > 64:
+                self._policies.clear()
+            text = json.dumps(
+                {
+                    "caps": [c.to_dict() for c in plan.caps],
+                    "suppressions": [
+                        {"offer": r["offer"], "outcome": r["outcome"], "seconds": r["seconds"]}
+                        for r in plan.suppressions
+                    ],
+                }
+            )
+            found = self._policies[id(plan.caps)] = (plan.caps, plan.suppressions, text)
+        return found[2]
+
+    def _undo(
+        self, customer_id: str, decision_id: str, reserved: Sequence[str], channel: str, day: int
+    ) -> None:
+        decision = decision_id.replace("|", "/")
+        members = [f"{decision}|{n}|{offer}|{channel}" for n, offer in enumerate(reserved, 1)]
+        try:
+            self._release(
+                keys=[
+                    self._key("c", customer_id),
+                    self._key("m", customer_id, decision_id),
+                    *(self._key("d", offer, day) for offer in reserved),
+                ],
+                args=members,
+            )
+        except self._errors as exc:
+            # The reservation stays: it can only make a cap stricter, never looser.
+            raise HistoryUnavailable(f"cannot record in Redis: {exc}") from exc
 
     def record(
         self,

@@ -24,7 +24,9 @@ from bundle.history import MAX_READ, HistoryStore, HistoryUnavailable, MemoryHis
 from dsl.policy import Cap, Contact, Outcome
 from dsl.schema import parse_datetime
 from studio_client.history import RedisHistory, SQLiteHistory
-from tests.bundle.policy_helpers import AT, interaction, runtime
+from tests.bundle.policy_helpers import AT, OFFER_VALUES, interaction, runtime
+
+OFFER_KEYS = list(OFFER_VALUES)
 
 MOMENT = parse_datetime(AT).timestamp()
 DAY = 86400.0
@@ -386,7 +388,7 @@ def test_a_policy_step_that_fails_inside_the_store_records_nothing(tmp_path: Pat
             decision_id="d",
             choose=lambda history: [Contact("mobile_alerts", "chat", MOMENT)],
         )
-        assert recorded and len(_all_contacts(store, "c-1")) == 1
+        assert recorded == [True] and len(_all_contacts(store, "c-1")) == 1
 
 
 def test_a_store_subclass_that_changes_read_is_not_gone_round() -> None:
@@ -398,3 +400,106 @@ def test_a_store_subclass_that_changes_read_is_not_gone_round() -> None:
 
     assert supports_read_and_record(MemoryHistory())
     assert not supports_read_and_record(Audited())
+
+
+class _CountingRedis(RedisHistory):
+    """A Redis store that counts what it sends (one command, one round trip) and each
+    reservation it had to undo."""
+
+    def __init__(self) -> None:
+        import redis
+
+        sent = self.sent = [0]
+
+        class Counting(redis.Connection):
+            """Every write to the socket (a command, or a whole pipeline) is a trip."""
+
+            def send_packed_command(self, *args: Any, **kwargs: Any) -> None:
+                sent[0] += 1
+                super().send_packed_command(*args, **kwargs)
+
+        pool = redis.ConnectionPool(
+            host="127.0.0.1", port=6379, socket_timeout=0.5, connection_class=Counting
+        )
+        super().__init__(
+            client=redis.Redis(connection_pool=pool), prefix=f"test-{uuid.uuid4().hex}"
+        )
+        self.undone = 0
+
+    def _undo(self, *args: Any, **kwargs: Any) -> None:
+        self.undone += 1
+        super()._undo(*args, **kwargs)
+
+
+@needs_redis
+def test_a_redis_decision_is_one_round_trip() -> None:
+    store, rt = _CountingRedis(), runtime()
+    try:
+        # The first decision also loads the script into Redis.
+        first = rt.decide(interaction(at=_at(MOMENT - DAY)), channels=(), history=store)
+        store.sent[0] = 0
+        decision = rt.decide(interaction(), channels=(), history=store)
+        assert decision["offers"] and decision["policy"]["history"]["ok"]
+        assert store.sent[0] == 1
+        # Both decisions' offers were recorded; the refill once (1 per 7 days).
+        recorded = [c.offer for c in _all_contacts(store, "c-1")]
+        assert sorted(recorded) == sorted(o["offer"] for o in first["offers"] + decision["offers"])
+        assert recorded.count("refill_generic") == 1
+    finally:
+        _drop_prefix(store)
+
+
+@needs_redis
+def test_redis_settles_decisions_on_the_server_exactly_as_the_policy_does() -> None:
+    """Over varied decisions and outcomes (suppressions, caps per offer, channel and
+    day, `at most` per channel, the chat fallback, a policy guard) what the script
+    reserved was always what the policy kept: no reservation was ever undone."""
+    import random
+
+    store, rt, rng = _CountingRedis(), runtime(), random.Random(12)
+    made = removed = 0
+    try:
+        for n in range(240):
+            moment = MOMENT + n * 4 * 3600
+            customer = f"c-{rng.randrange(3)}"
+            if rng.random() < 0.12:
+                offer = rng.choice([*OFFER_KEYS, None])
+                kind = rng.choice(["declined", "complaint", "accepted"])
+                store.record_outcome(customer, f"e-{n}", Outcome(offer, kind, moment))
+            body = interaction(
+                customer,
+                channel=rng.choice(["sms", "chat", "email"]),
+                intent=rng.choice(["refill", "refill", "alerts"]),
+                at=_at(moment),
+            )
+            body["customer"]["state"] = rng.choice(["CA"] * 9 + ["NY"])
+            decision = rt.decide(body, channels=(), history=store)
+            made += len(decision["offers"])
+            removed += len(decision["policy"]["removed"])
+        assert made > 50 and removed > 50  # both kinds of outcome were exercised
+        assert store.undone == 0
+    finally:
+        _drop_prefix(store)
+
+
+@needs_redis
+def test_redis_undoes_its_reservation_when_the_caller_sent_history_refuses_the_offer() -> None:
+    store, rt = _CountingRedis(), runtime()
+    try:
+        body = interaction(channel="sms")
+        # Sent by the caller, unknown to Redis: refill_generic two days ago.
+        body["customer"]["recent_offers"] = [
+            {"offer": "refill_generic", "at": "2026-05-30T09:00:00Z"}
+        ]
+        decision = rt.decide(body, channels=(), history=store)
+        made = [o["offer"] for o in decision["offers"]]
+        assert made and "refill_generic" not in made
+        assert made == [
+            o["offer"] for o in rt.decide(body, channels=(), history=MemoryHistory())["offers"]
+        ]
+        assert store.undone == 1  # the script had reserved refill_generic
+        assert [c.offer for c in _all_contacts(store, "c-1")] == made
+        day = int(MOMENT // DAY)
+        assert store.redis.get(f"{store.prefix}:d:refill_generic:{day}") in (None, b"0")
+    finally:
+        _drop_prefix(store)
