@@ -108,8 +108,13 @@ def dispose(
     now: float | None = None,
     decision_id: str | None = None,
     on_unavailable: OnUnavailable = "deny",
+    new_id: bool | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The offers kept, and the decision's ``policy`` entry (what was removed and why)."""
+    """The offers kept, and the decision's ``policy`` entry (what was removed and why).
+
+    `new_id`: `decision_id` was made for this decision just now (None: only when no
+    `decision_id` is given, and one is made here), so the store need keep no marker
+    against a retry under it."""
     moment = moment_of(schema, interaction, now)
     inquiry = interaction.get("inquiry")
     channel = inquiry.get("channel") if type(inquiry) is dict else _get(inquiry, "channel")
@@ -146,7 +151,16 @@ def dispose(
             else None
         )
         return _read_and_record(
-            policy, store, customer, channel, moment, decision_id, on_unavailable, decide_on, plan
+            policy,
+            store,
+            customer,
+            channel,
+            moment,
+            decision_id,
+            on_unavailable,
+            decide_on,
+            plan,
+            decision_id is None if new_id is None else new_id,
         )
     history = _NO_HISTORY
     if policy.needs_history:
@@ -189,6 +203,7 @@ def _read_and_record(
     on_unavailable: OnUnavailable,
     decide_on: Any,
     plan: Plan | None,
+    new_id: bool,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """`dispose`'s read, policy step and record as one visit to a store that offers it
     (`bundle.history.ReadAndRecord`): what the policy keeps is recorded with the read it
@@ -210,6 +225,7 @@ def _read_and_record(
             daily_offers=policy.daily_offers,
             decision_id=decision_id,
             choose=choose,
+            new_id=new_id,
             **extra,
         )
     except HistoryUnavailable as exc:

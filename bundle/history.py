@@ -100,11 +100,13 @@ class ReadAndRecord(Protocol):
         daily_offers: Sequence[str],
         decision_id: str,
         choose: Choose,
+        new_id: bool = False,
     ) -> tuple[History, Sequence[bool]]:
         """Read, choose and record atomically; answer the history read and, for each
         contact chosen, whether it was recorded (False when `decision_id` was recorded
         before: a retried decision records nothing twice; or when a store that checks
-        again found its cap used up). An exception from `choose` records nothing and is
+        again found its cap used up). `new_id`: the id was made for this decision just
+        now, so it cannot be a retry, and no marker of it need be kept. An exception from `choose` records nothing and is
         raised as it is. A store with ``wants_plan`` also takes ``plan=``, the
         decision's `dsl.policy.Plan` (`RedisHistory`: it settles the plan in the same
         round trip as its read)."""
@@ -257,19 +259,22 @@ class MemoryHistory:
         daily_offers: Sequence[str] = (),
         decision_id: str,
         choose: Choose,
+        new_id: bool = False,
     ) -> tuple[History, list[bool]]:
         """`read`, `choose` and the recording under one hold of the lock: the history
-        cannot change in between, so the caps `choose` checked need no second check."""
+        cannot change in between, so the caps `choose` checked need no second check.
+        A `new_id` decision keeps no marker (it cannot be retried under that id)."""
         with self._lock:
             history = self._read(customer_id, since, now, daily_offers)
             contacts = choose(history)
             if not contacts:
                 return history, []
-            marker = (customer_id, decision_id)
-            if marker in self._decisions:
-                return history, [False] * len(contacts)
+            if not new_id:
+                marker = (customer_id, decision_id)
+                if marker in self._decisions:
+                    return history, [False] * len(contacts)
+                self._decisions.add(marker)
             self._append(customer_id, contacts, now)
-            self._decisions.add(marker)
             return history, [True] * len(contacts)
 
     def _append(self, customer_id: str, contacts: Iterable[Contact], now: float) -> None:

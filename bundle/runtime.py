@@ -182,6 +182,7 @@ class BundleRuntime:
         now: float | None = None,
         decision_id: str | None = None,
         on_unavailable: OnUnavailable = "deny",
+        fresh_decision_id: bool = False,
     ) -> dict[str, Any]:
         """Decide every ruleset against `interaction` and render each immediate offer.
 
@@ -195,7 +196,9 @@ class BundleRuntime:
         ``offers`` are what it kept, ``policy`` lists what it removed and why, and the
         kept offers are recorded in `history` (checked again atomically). `now` is the
         moment when the interaction has no `at`; `on_unavailable` is what to do when
-        the store is down ("deny" or "ignore").
+        the store is down ("deny" or "ignore"). A `decision_id` given is recorded with
+        a marker, so a retry under it records nothing twice, unless `fresh_decision_id`
+        says the caller made it for this decision just now.
 
         Each ruleset is decided independently (its guards and limits are its own); the
         offers they make are listed together, each with the ruleset and rule that made
@@ -250,6 +253,7 @@ class BundleRuntime:
             follow_ups.extend(
                 {**f, "ruleset": loaded.key} for f in _entries(result.get("follow_ups"))
             )
+        fresh = decision_id is None or fresh_decision_id
         gate: gating.Gating | None = None
         if self.gated:
             gate, decision_id = self._settle_gates(
@@ -273,6 +277,7 @@ class BundleRuntime:
                 now=now,
                 decision_id=decision_id,
                 on_unavailable=on_unavailable,
+                new_id=fresh,
             )
         if gate is not None:
             self._schedule_gates(gate, interaction, proposed, follow_ups, history, now, decision_id)

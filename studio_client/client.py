@@ -372,6 +372,7 @@ class StudioClient:
             history=self.history,
             decision_id=decision_id,
             on_unavailable=on_unavailable,
+            fresh_decision_id=True,
         )
         decision["decision_id"] = decision_id
         self._queue_reports(interaction, decision)

@@ -24,16 +24,14 @@ import json
 import sqlite3
 import threading
 from array import array
+from bisect import bisect_left
 from collections.abc import Sequence
-from operator import attrgetter
 from pathlib import Path
 from typing import Any, Final
 
 from bundle.history import DAY, MAX_READ, Choose, HistoryUnavailable, accept, day_of
 from bundle.pending import MAX_PENDING, OPEN, PendingOffer, PendingStatus
 from dsl.policy import MAX_WINDOW_SECONDS, Cap, Contact, History, Outcome, Plan
-
-_at: Final = attrgetter("at")
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS contacts (
@@ -160,6 +158,7 @@ class SQLiteHistory:
         daily_offers: Sequence[str] = (),
         decision_id: str,
         choose: Choose,
+        new_id: bool = False,
     ) -> tuple[History, list[bool]]:
         """Read, choose and record in one write transaction (`BEGIN IMMEDIATE`): no other
         process can record between the read and the write, so the caps `choose` checked
@@ -174,15 +173,15 @@ class SQLiteHistory:
                 history = _select(db, customer_id, since, day, daily_offers, outcomes=True)
                 contacts = choose(history)
                 recorded = True
-                if contacts:
+                if contacts and not new_id:  # a new id cannot be a retry: no marker
                     recorded = bool(
                         db.execute(
                             "INSERT OR IGNORE INTO decisions VALUES (?, ?)",
                             (customer_id, decision_id),
                         ).rowcount
                     )
-                    if recorded:
-                        _insert(db, customer_id, decision_id, contacts, day, now)
+                if contacts and recorded:
+                    _insert(db, customer_id, decision_id, contacts, day, now)
                 db.execute("COMMIT")
                 return history, [recorded] * len(contacts)
             except BaseException:
@@ -295,19 +294,25 @@ def _select(
     """Contacts after `since` (none when None), outcomes too if asked, and today's totals
     of `daily_offers`, in one statement: each statement costs a round through the
     driver, and a decision makes two of them. One entry more than `MAX_READ` is asked
-    for, to know whether the read was cut off."""
+    for, to know whether the read was cut off.
+
+    The rows are taken apart into columns with one `zip` in C, and each kind is one
+    slice of them, found by bisection: no Python step per row (a customer near a cap has
+    dozens of contacts in the window). SQL does not promise that a UNION ALL keeps its
+    parts' order, so the order is checked (in C) and the rows sorted if it was not kept.
+    """
     parts: list[str] = []
     params: list[Any] = []
     if since is not None:
         parts.append(
-            "SELECT * FROM (SELECT 0, offer, channel, at FROM contacts WHERE customer = ? "
-            "AND at > ? ORDER BY at DESC LIMIT ?)"
+            "SELECT * FROM (SELECT 0, offer, NULLIF(channel, ''), at FROM contacts "
+            "WHERE customer = ? AND at > ? ORDER BY at DESC LIMIT ?)"
         )
         params += [customer_id, since, MAX_READ + 1]
     if outcomes and since is not None:
         parts.append(
-            "SELECT * FROM (SELECT 1, offer, kind, at FROM outcomes WHERE customer = ? "
-            "AND at > ? ORDER BY at DESC LIMIT ?)"
+            "SELECT * FROM (SELECT 1, NULLIF(offer, ''), kind, at FROM outcomes "
+            "WHERE customer = ? AND at > ? ORDER BY at DESC LIMIT ?)"
         )
         params += [customer_id, since, MAX_READ + 1]
     if daily_offers:
@@ -316,47 +321,50 @@ def _select(
             f"SELECT 2, offer, '', count FROM day_totals WHERE day = ? AND offer IN ({marks})"
         )
         params += [day, *daily_offers]
-    ats: list[float] = []
-    offers: list[str] = []
-    channels: list[str | None] = []
-    found_outcomes: list[Outcome] = []
     totals = dict.fromkeys(daily_offers, 0)
-    if parts:
-        for kind, offer, detail, value in db.execute(" UNION ALL ".join(parts), params):
-            if kind == 0:
-                ats.append(value)
-                offers.append(offer)
-                channels.append(detail or None)
-            elif kind == 1:
-                found_outcomes.append(Outcome(offer or None, detail, value))
-            else:
-                totals[offer] = int(value)
-    contacts_cut = len(ats) > MAX_READ
-    outcomes_cut = len(found_outcomes) > MAX_READ
-    # Read most recent first (the LIMIT keeps the most recent). SQL does not promise that
-    # a UNION ALL keeps each part's order, so the order is checked (in C) before the
-    # columns are taken as they are, reversed: oldest first.
-    del ats[MAX_READ:], offers[MAX_READ:], channels[MAX_READ:]
-    if ats == sorted(ats, reverse=True):
-        ats.reverse()
-        offers.reverse()
-        channels.reverse()
-        return History.from_columns(
-            array("d", ats),
-            offers,
-            channels,
-            tuple(sorted(found_outcomes[:MAX_READ], key=_at)),
-            totals,
-            contacts_cut=contacts_cut,
-            outcomes_cut=outcomes_cut,
-        )
-    return History(
-        map(Contact, offers, channels, ats),
-        found_outcomes[:MAX_READ],
+    rows = db.execute(" UNION ALL ".join(parts), params).fetchall() if parts else []
+    if not rows:
+        return History.from_columns(array("d"), (), (), (), totals)
+    kinds, firsts, seconds, values = zip(*rows, strict=True)
+    ends = bisect_left(kinds, 1)
+    outcome_end = bisect_left(kinds, 2, ends)
+    if not _most_recent_first(kinds, values, ends, outcome_end):
+        rows.sort(key=lambda row: (row[0], -row[3]))
+        kinds, firsts, seconds, values = zip(*rows, strict=True)
+        ends = bisect_left(kinds, 1)
+        outcome_end = bisect_left(kinds, 2, ends)
+    for offer, count in zip(firsts[outcome_end:], values[outcome_end:], strict=True):
+        totals[offer] = int(count)
+    # Most recent first: the first MAX_READ of each kind, reversed (oldest first).
+    contacts = slice(min(ends, MAX_READ) - 1, None, -1) if ends else slice(0, 0)
+    outcomes_read = slice(ends, ends + min(outcome_end - ends, MAX_READ))
+    return History.from_columns(
+        array("d", values[contacts]),
+        firsts[contacts],
+        seconds[contacts],
+        tuple(
+            map(
+                Outcome,
+                firsts[outcomes_read][::-1],
+                seconds[outcomes_read][::-1],
+                values[outcomes_read][::-1],
+            )
+        ),
         totals,
-        contacts_cut=contacts_cut,
-        outcomes_cut=outcomes_cut,
+        contacts_cut=ends > MAX_READ,
+        outcomes_cut=outcome_end - ends > MAX_READ,
     )
+
+
+def _most_recent_first(
+    kinds: Sequence[int], values: Sequence[float], ends: int, outcome_end: int
+) -> bool:
+    """Whether `_select`'s rows came in its parts' order: by kind, and each kind's
+    entries most recent first."""
+    if list(kinds) != sorted(kinds):
+        return False
+    contacts, outcomes = list(values[:ends]), list(values[ends:outcome_end])
+    return contacts == sorted(contacts, reverse=True) and outcomes == sorted(outcomes, reverse=True)
 
 
 #: KEYS: contacts zset, decision marker, then one day-total key per contact.
@@ -431,7 +439,8 @@ return flags
 #: KEYS: contacts zset, outcomes zset, decision marker, the daily offers' day-total keys
 #: (ARGV[8] of them), then one day-total key per planned offer (the fallback's last).
 #: ARGV: now, since, max read, marker ttl, decision id, policy JSON ({caps,
-#: suppressions}), plan JSON ({offers, at_most, fallback, channel}), daily key count.
+#: suppressions}), plan JSON ({offers, at_most, fallback, channel, daily}), daily key
+#: count, 1 to keep the decision's marker (0: a new id, which cannot be a retry).
 #: Answers {contacts, outcomes, daily totals, offers reserved, 1 if the decision id was
 #: recorded before}.
 _READ_AND_RESERVE_LUA: Final = """
@@ -446,7 +455,8 @@ local outcomes = redis.call('ZREVRANGEBYSCORE', KEYS[2], '+inf', '(' .. ARGV[2],
                             'WITHSCORES', 'LIMIT', 0, max_read + 1)
 local totals = {}
 for i = 1, n_daily do totals[i] = redis.call('GET', KEYS[3 + i]) or '' end
-if redis.call('EXISTS', KEYS[3]) == 1 then return {contacts, outcomes, totals, {}, 1} end
+local marked = ARGV[9] == '1'
+if marked and redis.call('EXISTS', KEYS[3]) == 1 then return {contacts, outcomes, totals, {}, 1} end
 local plan = cjson.decode(ARGV[7])
 if #plan.offers == 0 and plan.fallback == cjson.null then
   return {contacts, outcomes, totals, {}, 0}
@@ -458,15 +468,21 @@ local daily = {}
 for i, offer in ipairs(plan.daily) do daily[offer] = tonumber(totals[i]) or 0 end
 local contacts_cut = #contacts > 2 * max_read
 local outcomes_cut = #outcomes > 2 * max_read
-local existing = {}
-for i = 1, math.min(#contacts, 2 * max_read), 2 do
-  local offer, ch = string.match(contacts[i], '^[^|]*|[^|]*|([^|]*)|([^|]*)$')
-  existing[#existing + 1] = {offer, ch, tonumber(contacts[i + 1])}
+-- Parsed only when a cap or suppression needs them (a cut-off read never does).
+local existing, past
+local function parse_contacts()
+  existing = {}
+  for i = 1, math.min(#contacts, 2 * max_read), 2 do
+    local offer, ch = string.match(contacts[i], '^[^|]*|[^|]*|([^|]*)|([^|]*)$')
+    existing[#existing + 1] = {offer, ch, tonumber(contacts[i + 1])}
+  end
 end
-local past = {}
-for i = 1, math.min(#outcomes, 2 * max_read), 2 do
-  local kind, offer = string.match(outcomes[i], '^[^|]*|([^|]*)|(.*)$')
-  past[#past + 1] = {kind, offer, tonumber(outcomes[i + 1])}
+local function parse_outcomes()
+  past = {}
+  for i = 1, math.min(#outcomes, 2 * max_read), 2 do
+    local kind, offer = string.match(outcomes[i], '^[^|]*|([^|]*)|(.*)$')
+    past[#past + 1] = {kind, offer, tonumber(outcomes[i + 1])}
+  end
 end
 local kept = {}
 local function covers(cap, offer, ch)
@@ -476,28 +492,30 @@ end
 local function refused(offer)
   for _, rule in ipairs(policy.suppressions) do
     if rule.offer == cjson.null or rule.offer == offer then
+      if outcomes_cut then return true end
+      if past == nil then parse_outcomes() end
       local since = now - rule.seconds
       for _, o in ipairs(past) do
         if o[1] == rule.outcome and (rule.offer == cjson.null or o[2] == offer)
            and math.min(o[3], now) > since then return true end
       end
-      if outcomes_cut then return true end
     end
   end
   for _, cap in ipairs(policy.caps) do
     if covers(cap, offer, channel) then
+      if contacts_cut and cap.scope == 'customer' then return true end
       local used = 0
       for _, k in ipairs(kept) do if covers(cap, k, channel) then used = used + 1 end end
       if cap.scope == 'day' then
         used = used + (daily[offer] or 0)
       else
+        if existing == nil then parse_contacts() end
         local since = now - cap.seconds
         for _, e in ipairs(existing) do
           if covers(cap, e[1], e[2]) and e[3] > since then used = used + 1 end
         end
       end
       if used >= cap.count then return true end
-      if contacts_cut and cap.scope == 'customer' then return true end
     end
   end
   return false
@@ -514,7 +532,7 @@ if #kept == 0 and plan.fallback ~= cjson.null and not refused(plan.fallback) the
   keys_of[1] = KEYS[3 + n_daily + #plan.offers + 1]
 end
 if #kept > 0 then
-  redis.call('SET', KEYS[3], '1', 'EX', ttl)
+  if marked then redis.call('SET', KEYS[3], '1', 'EX', ttl) end
   for i, offer in ipairs(kept) do
     redis.call('ZADD', KEYS[1], now, decision .. '|' .. i .. '|' .. offer .. '|' .. channel)
     redis.call('INCR', keys_of[i])
@@ -682,6 +700,7 @@ class RedisHistory:
         decision_id: str,
         choose: Choose,
         plan: Plan,
+        new_id: bool = False,
     ) -> tuple[History, list[bool]]:
         """One round trip in the usual case: a script reads the history, settles `plan`
         on it as the policy would and reserves what it keeps, atomically (no other
@@ -689,7 +708,8 @@ class RedisHistory:
         keeps exactly what was reserved, that is the record. When it differs (the
         caller sent history of its own), the reservation is undone and `choose`'s
         contacts are recorded with the plan's caps checked again (`record`): never more
-        than a cap allows, either way. `plan` is required: it carries the caps."""
+        than a cap allows, either way. `plan` is required: it carries the caps. A
+        `new_id` decision keeps no marker key (it cannot be retried under that id)."""
         day = day_of(now)
         decision = decision_id.replace("|", "/")
         planned = (*plan.offers, plan.fallback) if plan.fallback else plan.offers
@@ -720,6 +740,7 @@ class RedisHistory:
                         }
                     ),
                     len(daily_offers),
+                    0 if new_id else 1,
                 ],
             )
         except self._errors as exc:

@@ -503,3 +503,89 @@ def test_redis_undoes_its_reservation_when_the_caller_sent_history_refuses_the_o
         assert store.redis.get(f"{store.prefix}:d:refill_generic:{day}") in (None, b"0")
     finally:
         _drop_prefix(store)
+
+
+def _markers(store: Any) -> int:
+    """How many decision markers (kept against retries) the store holds."""
+    if isinstance(store, MemoryHistory):
+        return len(store._decisions)
+    if isinstance(store, SQLiteHistory):
+        return int(store._connection().execute("SELECT count(*) FROM decisions").fetchone()[0])
+    return len(list(store.redis.scan_iter(f"{store.prefix}:m:*")))
+
+
+def test_a_decision_whose_id_was_made_for_it_keeps_no_retry_marker(
+    make_store: Callable[[], HistoryStore],
+) -> None:
+    """A marker per decision would grow the store for nothing (Redis keeps each for
+    months): only an id the caller chose can come back in a retry."""
+    store, rt = make_store(), runtime()
+    made = rt.decide(interaction(), channels=(), history=store)
+    fresh = rt.decide(
+        interaction(at=_at(MOMENT + DAY)),
+        channels=(),
+        history=store,
+        decision_id="made-now",
+        fresh_decision_id=True,
+    )
+    assert made["offers"] and fresh["offers"]
+    assert len(_all_contacts(store, "c-1")) == len(made["offers"]) + len(fresh["offers"])
+    assert _markers(store) == 0
+    rt.decide(interaction(at=_at(MOMENT + 2 * DAY)), channels=(), history=store, decision_id="mine")
+    assert _markers(store) == 1
+
+
+class _Answer:
+    """A connection whose every statement answers the given rows, in the given order."""
+
+    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+        self.rows = rows
+
+    def execute(self, sql: str, params: Any) -> _Answer:
+        return self
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return list(self.rows)
+
+
+times = st.floats(MOMENT - 20 * DAY, MOMENT + DAY, allow_nan=False)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    contacts=st.lists(
+        st.tuples(st.sampled_from(["a", "b"]), st.sampled_from([None, "sms"]), times), max_size=8
+    ),
+    outcomes=st.lists(
+        st.tuples(st.sampled_from([None, "a"]), st.sampled_from(["declined", "complaint"]), times),
+        max_size=5,
+    ),
+    totals=st.dictionaries(st.sampled_from(["a", "b"]), st.integers(0, 9)),
+    order=st.randoms(use_true_random=False),
+)
+def test_a_sqlite_read_gives_the_same_history_in_whatever_order_its_rows_come(
+    contacts: list[tuple[Any, ...]],
+    outcomes: list[tuple[Any, ...]],
+    totals: dict[str, int],
+    order: Any,
+) -> None:
+    """SQL does not promise that a UNION ALL keeps its parts' order: the read must not
+    depend on it."""
+    from studio_client.history import _select
+
+    rows = [
+        *((0, o, c, at) for o, c, at in sorted(contacts, key=lambda r: -r[2])),
+        *((1, o, k, at) for o, k, at in sorted(outcomes, key=lambda r: -r[2])),
+        *((2, o, "", n) for o, n in totals.items()),
+    ]
+    order.shuffle(rows)
+    history = _select(_Answer(rows), "c-1", MOMENT - 30 * DAY, 0, ["a", "b"], outcomes=True)  # type: ignore[arg-type]
+    assert sorted(history.contacts, key=repr) == sorted(
+        (Contact(o, c, at) for o, c, at in contacts), key=repr
+    )
+    assert list(history.ats) == sorted(at for _, _, at in contacts)
+    assert sorted(history.outcomes, key=repr) == sorted(
+        (Outcome(o, k, at) for o, k, at in outcomes), key=repr
+    )
+    assert [o.at for o in history.outcomes] == sorted(at for _, _, at in outcomes)
+    assert history.day_totals == {"a": 0, "b": 0, **totals}
