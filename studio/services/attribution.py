@@ -13,14 +13,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import csv
+import io
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 
 import pygal
 from pygal.style import Style
-from sqlalchemy import func, select
+from sqlalchemy import String, case, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
 from studio.models import Decision, DecisionRollup, FeedbackEvent, OfferRollup
@@ -303,6 +305,7 @@ KINDS: Final = {
     },
 }
 _BATCH: Final = 5000
+_PIECE: Final = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -314,6 +317,9 @@ class Export:
     columns: tuple[str, ...]
     kinds: dict[str, str]
     rows: Iterator[list[Any]]
+    #: The same rows as CSV text (no header), in pieces, made by the database where it
+    #: can (`rollup_csv`); None: the CSV is written from `rows`.
+    csv_text: Callable[[], Iterator[str]] | None = None
 
 
 def export(session: Session, table: str, window: Window, filters: Filters) -> Export:
@@ -323,7 +329,11 @@ def export(session: Session, table: str, window: Window, filters: Filters) -> Ex
     if table == "events":
         return Export(table, EVENT_COLUMNS, KINDS[table], raw_events(session, window))
     return Export(
-        "rollups", ROLLUP_COLUMNS, KINDS["rollups"], rollup_rows(session, window, filters)
+        "rollups",
+        ROLLUP_COLUMNS,
+        KINDS["rollups"],
+        rollup_rows(session, window, filters),
+        lambda: rollup_csv(session, window, filters),
     )
 
 
@@ -342,6 +352,72 @@ def rollup_rows(session: Session, window: Window, filters: Filters) -> Iterator[
     )
     for row in session.execute(stmt.execution_options(yield_per=_BATCH)):
         yield list(row)
+
+
+#: A spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def rollup_csv(session: Session, window: Window, filters: Filters) -> Iterator[str]:
+    """`rollup_rows` as CSV text (no header), in pieces, with no Python step per row or
+    cell: a text cell that starts like a formula is quoted in SQL (a leading ``'``) and
+    an empty one written empty, the day is the database's own ISO text, and
+    PostgreSQL writes the CSV itself (``COPY ... TO STDOUT``); elsewhere the csv module
+    writes the driver's rows in batches of `_BATCH`. Lines end with ``\n``, as every
+    analytics CSV's do. A 155,000-row export took seconds converting cells one by one;
+    a test checks the text is the same as that conversion's."""
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    columns = []
+    for name in ROLLUP_COLUMNS:
+        column = getattr(DecisionRollup, name)
+        kind = KINDS["rollups"].get(name)
+        if kind is None:  # text: quoted when it starts like a formula, '' as empty
+            column = func.nullif(
+                case(
+                    (func.substr(column, 1, 1).in_(FORMULA_STARTS), literal("'") + column),
+                    else_=column,
+                ),
+                "",
+            )
+        elif kind == "date":  # written as stored: no date object made and printed back
+            column = func.to_char(column, "YYYY-MM-DD") if postgres else type_coerce(column, String)
+        columns.append(column.label(name))
+    stmt = (
+        select(*columns)
+        .where(*filters.where(window, DecisionRollup))
+        .order_by(DecisionRollup.day, DecisionRollup.offer_key, DecisionRollup.id)
+    )
+    if postgres:
+        compiled = stmt.compile(
+            dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+        )
+        cursor = connection.connection.cursor()
+        try:
+            with cursor.copy(
+                f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)", compiled.params
+            ) as copy:
+                # COPY answers a message per row: gathered into pieces of about
+                # `_PIECE` bytes, or the response would stream 100,000 tiny chunks.
+                piece, size = [], 0
+                for data in copy:
+                    piece.append(bytes(data))
+                    size += len(data)
+                    if size >= _PIECE:
+                        yield b"".join(piece).decode()
+                        piece, size = [], 0
+                yield b"".join(piece).decode()
+        finally:
+            cursor.close()
+        return
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    # Core, not the ORM: rows come straight from the driver's cursor.
+    for batch in connection.execute(stmt.execution_options(yield_per=_BATCH)).partitions():
+        writer.writerows(batch)
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
 
 
 def _offers(entries: Any) -> str:

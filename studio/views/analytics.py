@@ -81,7 +81,7 @@ def trend_chart() -> Response:
     return response
 
 
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA = attribution.FORMULA_STARTS
 
 
 _CSV_ROWS_PER_CHUNK = 1000
@@ -110,8 +110,12 @@ def _csv_chunks(found: attribution.Export) -> Iterator[str]:
         if kinds.get(column) in (None, "timestamp")
     ]
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, lineterminator="\n")
     writer.writerow(found.columns)
+    if found.csv_text is not None:  # made by the database, or from the driver's rows
+        yield out.getvalue()
+        yield from found.csv_text()
+        return
     chunk: list[list[Any]] = []
     for row in found.rows:
         for index in touched:

@@ -111,6 +111,27 @@ def test_csv_exports_carry_the_rollups_and_the_raw_logs(app: Flask, session) -> 
     assert len(logged) == 2 and "acc--cmd-t-0" in logged[1]
 
 
+def test_the_rollup_csv_read_in_sql_is_the_one_written_cell_by_cell(session) -> None:
+    """The fast rollup export (formulas quoted in SQL, no Python step per cell) writes
+    exactly what converting each cell writes, formula-like text, days and empty cells
+    included."""
+    import dataclasses
+
+    from studio.views.analytics import _csv_chunks
+
+    for offer in ("-cmd", "plain"):
+        _log(session, 4, 3, 1, 0, offer=offer)
+    found = attribution.export(session, "rollups", WINDOW, attribution.Filters())
+    assert found.csv_text is not None
+    fast = "".join(_csv_chunks(found))
+    again = attribution.export(session, "rollups", WINDOW, attribution.Filters())
+    slow = "".join(_csv_chunks(dataclasses.replace(again, csv_text=None)))
+    assert fast == slow
+    rows = list(csv.reader(io.StringIO(fast)))
+    assert {r[1] for r in rows[1:]} == {"'-cmd", "plain"}
+    assert rows[1][0] == "2026-11-01" and len(rows) > 4
+
+
 def test_a_csv_export_streamed_in_pieces_keeps_every_row_once_in_order(
     app: Flask, session, monkeypatch
 ) -> None:
