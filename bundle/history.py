@@ -191,7 +191,20 @@ class _Contacts:
         self.channels.insert(index, channel)
 
 
-class MemoryHistory:
+class OneVisit:
+    """A store that offers `read_and_record` (`supports_read_and_record`), unless a
+    subclass of it changes `read` or `record`: then the one visit would go round the
+    change, so the subclass does not offer it."""
+
+    reads_and_records = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if OneVisit not in cls.__bases__ and ("read" in cls.__dict__ or "record" in cls.__dict__):
+            cls.reads_and_records = False
+
+
+class MemoryHistory(OneVisit):
     """History in this process's memory: one lock, exact, lost on exit."""
 
     name = "memory"
@@ -240,15 +253,6 @@ class MemoryHistory:
             contacts_cut=contacts_cut,
             outcomes_cut=outcomes_cut,
         )
-
-    #: `read_and_record` is offered (`supports_read_and_record`), unless a subclass
-    #: changes `read` or `record`: then it would go round the change, so it is not.
-    reads_and_records = True
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "read" in cls.__dict__ or "record" in cls.__dict__:
-            cls.reads_and_records = False
 
     def read_and_record(
         self,

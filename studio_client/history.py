@@ -29,7 +29,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from bundle.history import DAY, MAX_READ, Choose, HistoryUnavailable, accept, day_of
+from bundle.history import (
+    DAY,
+    MAX_READ,
+    Choose,
+    HistoryUnavailable,
+    OneVisit,
+    accept,
+    day_of,
+)
 from bundle.pending import MAX_PENDING, OPEN, PendingOffer, PendingStatus
 from dsl.policy import MAX_WINDOW_SECONDS, Cap, Contact, History, Outcome, Plan
 
@@ -56,7 +64,7 @@ CREATE INDEX IF NOT EXISTS pending_by_customer ON pending_offers (customer, stat
 """
 
 
-class SQLiteHistory:
+class SQLiteHistory(OneVisit):
     """Contact history in one SQLite file, safe across threads and processes."""
 
     name = "sqlite"
@@ -139,15 +147,6 @@ class SQLiteHistory:
                 raise
         except sqlite3.Error as exc:
             raise HistoryUnavailable(f"cannot record in the history: {exc}") from exc
-
-    #: `read_and_record` is offered (`bundle.history.supports_read_and_record`), unless
-    #: a subclass changes `read` or `record`: then it would go round the change.
-    reads_and_records = True
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "read" in cls.__dict__ or "record" in cls.__dict__:
-            cls.reads_and_records = False
 
     def read_and_record(
         self,
@@ -367,9 +366,17 @@ def _most_recent_first(
     return contacts == sorted(contacts, reverse=True) and outcomes == sorted(outcomes, reverse=True)
 
 
+#: Whether a cap covers an offer made on a channel (`Cap.covers`), for the scripts below.
+_COVERS_LUA: Final = """
+local function covers(cap, offer, channel)
+  return (cap.offer == cjson.null or cap.offer == offer)
+     and (cap.channel == cjson.null or cap.channel == channel)
+end
+"""
+
 #: KEYS: contacts zset, decision marker, then one day-total key per contact.
 #: ARGV: now, window, caps (JSON), contacts (JSON), decision id, max read, marker ttl.
-_RECORD_LUA: Final = """
+_RECORD_LUA: Final = _COVERS_LUA + """
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local caps = cjson.decode(ARGV[3])
@@ -393,10 +400,6 @@ if window > 0 then
   end
 end
 local taken = {}
-local function covers(cap, offer, channel)
-  return (cap.offer == cjson.null or cap.offer == offer)
-     and (cap.channel == cjson.null or cap.channel == channel)
-end
 for i, c in ipairs(contacts) do
   local offer, channel = c[1], c[2]
   local fits = true
@@ -443,7 +446,7 @@ return flags
 #: count, 1 to keep the decision's marker (0: a new id, which cannot be a retry).
 #: Answers {contacts, outcomes, daily totals, offers reserved, 1 if the decision id was
 #: recorded before}.
-_READ_AND_RESERVE_LUA: Final = """
+_READ_AND_RESERVE_LUA: Final = _COVERS_LUA + """
 local now = tonumber(ARGV[1])
 local max_read = tonumber(ARGV[3])
 local ttl = tonumber(ARGV[4])
@@ -485,10 +488,6 @@ local function parse_outcomes()
   end
 end
 local kept = {}
-local function covers(cap, offer, ch)
-  return (cap.offer == cjson.null or cap.offer == offer)
-     and (cap.channel == cjson.null or cap.channel == ch)
-end
 local function refused(offer)
   for _, rule in ipairs(policy.suppressions) do
     if rule.offer == cjson.null or rule.offer == offer then
@@ -608,7 +607,7 @@ def _redis_history(
     )
 
 
-class RedisHistory:
+class RedisHistory(OneVisit):
     """Contact history in Redis, shared by every process that points at it.
 
     Keys start with `prefix`: ``{prefix}:c:{customer}`` (contacts, a sorted set scored
@@ -679,16 +678,9 @@ class RedisHistory:
             raise HistoryUnavailable(f"cannot read the history from Redis: {exc}") from exc
         return _redis_history(answers[0], answers[1], daily_offers, answers[2:])
 
-    #: `read_and_record` is offered (`bundle.history.supports_read_and_record`), unless
-    #: a subclass changes `read` or `record`. `wants_plan`: give it the decision's
-    #: `dsl.policy.Plan`, so the script settles and reserves in the same round trip.
-    reads_and_records = True
+    #: `wants_plan`: give it the decision's `dsl.policy.Plan`, so the script settles
+    #: and reserves in the same round trip.
     wants_plan = True
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "read" in cls.__dict__ or "record" in cls.__dict__:
-            cls.reads_and_records = False
 
     def read_and_record(
         self,
