@@ -376,7 +376,9 @@ end
 
 #: KEYS: contacts zset, decision marker, then one day-total key per contact.
 #: ARGV: now, window, caps (JSON), contacts (JSON), decision id, max read, marker ttl.
-_RECORD_LUA: Final = _COVERS_LUA + """
+_RECORD_LUA: Final = (
+    _COVERS_LUA
+    + """
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local caps = cjson.decode(ARGV[3])
@@ -434,6 +436,7 @@ end
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[7]))
 return flags
 """
+)
 
 #: `RedisHistory.read_and_record`'s one round trip: read what `read` reads, then settle
 #: the decision's plan (`dsl.policy.Plan`) on it as `Policy.apply` does and reserve what
@@ -446,7 +449,9 @@ return flags
 #: count, 1 to keep the decision's marker (0: a new id, which cannot be a retry).
 #: Answers {contacts, outcomes, daily totals, offers reserved, 1 if the decision id was
 #: recorded before}.
-_READ_AND_RESERVE_LUA: Final = _COVERS_LUA + """
+_READ_AND_RESERVE_LUA: Final = (
+    _COVERS_LUA
+    + """
 local now = tonumber(ARGV[1])
 local max_read = tonumber(ARGV[3])
 local ttl = tonumber(ARGV[4])
@@ -541,6 +546,7 @@ if #kept > 0 then
 end
 return {contacts, outcomes, totals, kept, 0}
 """
+)
 
 #: Undo `_READ_AND_RESERVE_LUA`'s reservation. KEYS: contacts zset, decision marker, the
 #: reserved offers' day-total keys. ARGV: the reserved members.

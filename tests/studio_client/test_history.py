@@ -402,9 +402,10 @@ def test_a_store_subclass_that_changes_read_is_not_gone_round() -> None:
     assert not supports_read_and_record(Audited())
     for store in (SQLiteHistory, RedisHistory):
         assert store.reads_and_records
-        audited = type("Audited", (store,), {"record": lambda self, *a, **k: None})
+        audited: Any = type("Audited", (store,), {"record": lambda self, *a, **k: None})
         assert not audited.reads_and_records  # its own record would be gone round
-        assert type("Plain", (store,), {}).reads_and_records
+        plain: Any = type("Plain", (store,), {})
+        assert plain.reads_and_records
 
 
 class _CountingRedis(RedisHistory):
