@@ -324,14 +324,10 @@ def _select(
     rows = db.execute(" UNION ALL ".join(parts), params).fetchall() if parts else []
     if not rows:
         return History.from_columns(array("d"), (), (), (), totals)
-    kinds, firsts, seconds, values = zip(*rows, strict=True)
-    ends = bisect_left(kinds, 1)
-    outcome_end = bisect_left(kinds, 2, ends)
-    if not _most_recent_first(kinds, values, ends, outcome_end):
+    firsts, seconds, values, ends, outcome_end = _split(rows)
+    if ends < 0:  # the parts' order was not kept
         rows.sort(key=lambda row: (row[0], -row[3]))
-        kinds, firsts, seconds, values = zip(*rows, strict=True)
-        ends = bisect_left(kinds, 1)
-        outcome_end = bisect_left(kinds, 2, ends)
+        firsts, seconds, values, ends, outcome_end = _split(rows)
     for offer, count in zip(firsts[outcome_end:], values[outcome_end:], strict=True):
         totals[offer] = int(count)
     # Most recent first: the first MAX_READ of each kind, reversed (oldest first).
@@ -355,15 +351,21 @@ def _select(
     )
 
 
-def _most_recent_first(
-    kinds: Sequence[int], values: Sequence[float], ends: int, outcome_end: int
-) -> bool:
-    """Whether `_select`'s rows came in its parts' order: by kind, and each kind's
-    entries most recent first."""
-    if list(kinds) != sorted(kinds):
-        return False
+def _split(rows: list[Any]) -> tuple[Sequence[Any], Sequence[Any], Sequence[Any], int, int]:
+    """`_select`'s rows as columns (after the kind), with where the outcomes and the
+    totals start; both -1 when the rows are not in the parts' order (by kind, and each
+    kind's entries most recent first)."""
+    kinds, firsts, seconds, values = zip(*rows, strict=True)
+    ends = bisect_left(kinds, 1)
+    outcome_end = bisect_left(kinds, 2, ends)
     contacts, outcomes = list(values[:ends]), list(values[ends:outcome_end])
-    return contacts == sorted(contacts, reverse=True) and outcomes == sorted(outcomes, reverse=True)
+    if (
+        list(kinds) != sorted(kinds)
+        or contacts != sorted(contacts, reverse=True)
+        or outcomes != sorted(outcomes, reverse=True)
+    ):
+        return firsts, seconds, values, -1, -1
+    return firsts, seconds, values, ends, outcome_end
 
 
 #: Whether a cap covers an offer made on a channel (`Cap.covers`), for the scripts below.
