@@ -23,14 +23,17 @@ from collections.abc import Callable
 
 from flask import Flask, current_app, g
 from flask import session as cookie_session
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from studio import sqlite_gate
 from studio.services import bundle_cache, notifications, verdict_voiding
 
 _SESSION = "db_session"
+#: Seconds a writer waits for another to finish on SQLite before its statement fails.
+LOCK_TIMEOUT = 15
 _KEEP = "db_keep_refused"
 _AFTER = "db_after_commit"
 
@@ -55,7 +58,13 @@ def register_listeners(sessions: sessionmaker[Session]) -> None:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+        # Writers queue at the gate instead of sleeping in SQLite's busy retries
+        # (studio.sqlite_gate); readers never wait (WAL).
+        factory = sqlite_gate.connection_factory(make_url(url).database, LOCK_TIMEOUT)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": LOCK_TIMEOUT, "factory": factory},
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(
@@ -67,7 +76,7 @@ def make_engine(url: str) -> Engine:
             # Durable against a crash of the studio; a power loss may undo the last
             # commits (docs/operations.md, "Database").
             cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=15000")
+            cursor.execute(f"PRAGMA busy_timeout={LOCK_TIMEOUT * 1000}")
             cursor.close()
 
         return engine

@@ -12,16 +12,20 @@ transaction-scoped advisory lock on the customer (and one per offer capped per d
 two workers never exceed a cap between them; on SQLite it first takes the database's
 write lock (a no-op update), which serialises the check-and-record the same way.
 
-A decision costs few statements: one read of the customer's window (contacts and
-outcomes together), the day's counters of the offers capped per day
-(`contact_day_counts`, kept with every offer stored, instead of counting the day's rows),
-and on recording, under the lock, the offers' window again (when a cap per customer
-needs it), an `INSERT ... ON CONFLICT DO NOTHING` on the dedupe key (a retried decision
-records nothing twice) and an upsert of the day's counter.
+A decision (`read_and_record`, one visit) costs few statements, sent as plain text to
+the driver's cursor inside the request's transaction: the lock (PostgreSQL: the
+customer's advisory lock, and one per offer capped per day; SQLite: the database's write
+lock, taken through the studio's write gate, `studio.sqlite_gate`), one read of the
+customer's window (contacts and outcomes together), the day's counters of the offers
+capped per day (`contact_day_counts`, kept with every offer stored, instead of counting
+the day's rows), and, when the policy keeps an offer, an `INSERT ... ON CONFLICT DO
+NOTHING` on the dedupe key (a retried decision records nothing twice) and an upsert of
+the day's counter.
 """
 
 from __future__ import annotations
 
+import functools
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,13 +34,12 @@ from datetime import UTC, date, datetime
 from typing import Any, Final, cast
 
 from sqlalchemy import Table, bindparam, func, select, text, union_all
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from bundle.history import MAX_READ, HistoryUnavailable, accept
+from bundle.history import MAX_READ, Choose, HistoryUnavailable, OneVisit, accept
 from bundle.pending import PendingOffer, PendingStatus
-from dsl.policy import OUTCOMES, Cap, Contact, History, Outcome
+from dsl.policy import OUTCOMES, Cap, Contact, History, Outcome, Plan
 from dsl.schema import parse_datetime
 from studio.errors import Refusal
 from studio.models import ContactDayCount, ContactHistory
@@ -59,14 +62,29 @@ def _seconds(at: datetime) -> float:
     return (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()
 
 
-class DatabaseHistory:
-    """`HistoryStore` over the `contact_history` table, inside the caller's session."""
+class DatabaseHistory(OneVisit):
+    """`HistoryStore` over the `contact_history` table, inside the caller's session.
+
+    A decision visits it once (`read_and_record`): the customer is locked, the window
+    read, the policy's choice recorded, in the request's transaction, with plain
+    statements on the driver's cursor (no ORM rows, no per-statement compilation: on the
+    path of every `/api/v1/decide`)."""
 
     name = "database"
+    #: `dispose` passes the policy's plan: its per-day caps are checked again under
+    #: their lock on PostgreSQL (`read_and_record`).
+    wants_plan = True
 
-    def __init__(self, session: Session, *, source: str = "studio") -> None:
+    def __init__(
+        self, session: Session, *, source: str = "studio", commit_visits: bool = False
+    ) -> None:
         self.session = session
         self.source = source
+        # `/api/v1/decide` commits each visit at once on SQLite: the database's write
+        # lock is then held for the check-and-record alone, not while the answer is
+        # rendered and logged (docs/architecture.md, "Database"). PostgreSQL's lock is
+        # the customer's: a second commit would cost more than it frees.
+        self.commit_visits = commit_visits and session.get_bind().dialect.name == "sqlite"
 
     def _window(self, customer_id: str, since: float, *, outcomes: bool = True) -> Sequence[Any]:
         """The columns caps read, as plain rows (no ORM objects per decision): the most
@@ -95,6 +113,55 @@ class DatabaseHistory:
         except DBAPIError as exc:
             self.session.rollback()
             raise HistoryUnavailable(f"the studio's contact history is unreachable: {exc}") from exc
+
+    def read_and_record(
+        self,
+        customer_id: str,
+        *,
+        since: float,
+        now: float,
+        daily_offers: Sequence[str] = (),
+        decision_id: str,
+        choose: Choose,
+        new_id: bool = False,
+        plan: Plan | None = None,
+    ) -> tuple[History, list[bool]]:
+        """Lock the customer, read the window, let `choose` pick what to record and
+        record it: nothing can be recorded for the customer in between, so what
+        `choose` checked needs no second check. Every offer gets a dedupe key of the
+        decision id, so `new_id` changes nothing here.
+
+        On SQLite the lock is the whole database's, per-day totals included. On
+        PostgreSQL it is the customer's: the offers capped per day are locked only when
+        the policy keeps one (every decision would otherwise wait for every other), and
+        their totals read again under that lock; one that another decision used up
+        meanwhile is not recorded (False). Without the `plan` (its caps), every offer
+        capped per day is locked before the read."""
+        del new_id
+        try:
+            cursor = _DriverCursor(self.session)
+            try:
+                late = cursor.postgres and plan is not None
+                cursor.lock(customer_id, () if late else daily_offers)
+                history = cursor.window(customer_id, since, now, daily_offers)
+                contacts = choose(history)
+                stored: set[str] = set()
+                if contacts:
+                    fits = cursor.day_caps_hold(contacts, plan.caps, now) if late and plan else None
+                    stored = self._insert_new(
+                        _offer_rows(customer_id, decision_id, contacts, now, self.source, fits)
+                    )
+            finally:
+                cursor.close()
+            if self.commit_visits:
+                self.session.commit()
+        except DBAPIError as exc:
+            self.session.rollback()
+            raise HistoryUnavailable(f"the studio's contact history is unreachable: {exc}") from exc
+        return history, [
+            _dedupe_key(decision_id, index, contact.offer) in stored
+            for index, contact in enumerate(contacts)
+        ]
 
     def _read(
         self, customer_id: str, *, since: float, now: float, daily_offers: Sequence[str] = ()
@@ -174,24 +241,10 @@ class DatabaseHistory:
             now,
             existing_cut=len(existing) > MAX_READ,
         )
-        rows = [
-            {
-                "customer_id": customer_id,
-                "kind": "offer",
-                "offer_key": contact.offer,
-                "channel": contact.channel or "",
-                "decision_id": decision_id,
-                "source": self.source,
-                "dedupe_key": f"offer:{decision_id}:{index}:{contact.offer}"[:200],
-                "at": _when(min(contact.at, now)),
-                "recorded_at": datetime.now(UTC),
-            }
-            for index, (contact, ok) in enumerate(zip(contacts, fits, strict=True))
-            if ok
-        ]
+        rows = _offer_rows(customer_id, decision_id, contacts, now, self.source, fits)
         stored = self._insert_new(rows)
         return [
-            ok and f"offer:{decision_id}:{index}:{contact.offer}"[:200] in stored
+            ok and _dedupe_key(decision_id, index, contact.offer) in stored
             for index, (contact, ok) in enumerate(zip(contacts, fits, strict=True))
         ]
 
@@ -200,13 +253,20 @@ class DatabaseHistory:
         the dedupe keys stored (a retried decision's are already there)."""
         if not rows:
             return set()
-        statement = _statements(self.session).new_offer
-        stored = self.session.execute(statement, rows if len(rows) > 1 else rows[0]).all()
+        stored = set(
+            bulk_sql.execute_rows(
+                self.session, _TABLE, rows, conflict=("dedupe_key",), returning="dedupe_key"
+            )
+        )
         count_offers(
             self.session,
-            ((r.offer_key, _seconds(r.at), rows[0]["customer_id"]) for r in stored),
+            (
+                (r["offer_key"], _seconds(r["at"]), r["customer_id"])
+                for r in rows
+                if r["dedupe_key"] in stored
+            ),
         )
-        return {r.dedupe_key for r in stored}
+        return stored
 
     def record_outcome(self, customer_id: str, event_id: str, outcome: Outcome) -> bool:
         key = f"event:{event_id}"[:200]
@@ -255,6 +315,161 @@ def _most_recent(offers: bool) -> Any:
     )
 
 
+def _dedupe_key(decision_id: str, index: int, offer: str) -> str:
+    return f"offer:{decision_id}:{index}:{offer}"[:200]
+
+
+def _offer_rows(
+    customer_id: str,
+    decision_id: str,
+    contacts: Sequence[Contact],
+    now: float,
+    source: str,
+    fits: Sequence[bool] | None = None,
+) -> list[dict[str, Any]]:
+    """The `contact_history` rows of the contacts a decision recorded (those that fit)."""
+    recorded = datetime.now(UTC)
+    return [
+        {
+            "customer_id": customer_id,
+            "kind": "offer",
+            "offer_key": contact.offer,
+            "channel": contact.channel or "",
+            "decision_id": decision_id,
+            "source": source,
+            "dedupe_key": _dedupe_key(decision_id, index, contact.offer),
+            "at": _when(min(contact.at, now)),
+            "recorded_at": recorded,
+        }
+        for index, contact in enumerate(contacts)
+        if fits is None or fits[index]
+    ]
+
+
+class _DriverCursor:
+    """The statements of a decision's visit, sent as plain text to the driver's cursor
+    on the session's connection (inside its transaction): the SQL is the same on both
+    databases but for the placeholders, and SQLite's times are compared as the text
+    SQLAlchemy stores them in."""
+
+    def __init__(self, session: Session) -> None:
+        connection = session.connection()
+        self.postgres = connection.dialect.name == "postgresql"
+        self.cursor = connection.connection.cursor()
+
+    def close(self) -> None:
+        self.cursor.close()
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.postgres else sql
+
+    def _moment(self, moment: float) -> Any:
+        at = _when(moment)
+        return at if self.postgres else at.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+    def _seconds(self, at: Any) -> float:
+        if self.postgres:
+            return float(at.timestamp())
+        return datetime.fromisoformat(at).replace(tzinfo=UTC).timestamp()
+
+    def lock(self, customer_id: str, daily_offers: Sequence[str]) -> None:
+        """Take the customer's lock (PostgreSQL: an advisory lock on the customer, then
+        one per offer capped per day, in order; SQLite: the database's write lock)."""
+        if not self.postgres:
+            # The driver begins the transaction at the first write: an update that
+            # changes nothing takes the write lock (and the studio's write gate).
+            self.cursor.execute(_WRITE_LOCK_SQL)
+            return
+        for key in (customer_id, *(f"day:{offer}" for offer in sorted(set(daily_offers)))):
+            self.cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
+
+    def day_caps_hold(
+        self, contacts: Sequence[Contact], caps: Sequence[Cap], now: float
+    ) -> list[bool]:
+        """Which contacts still fit the per-day caps, their offers locked (in order) and
+        the day's totals read again: another customer's decision may have used them."""
+        capped = sorted(
+            {
+                c.offer
+                for c in contacts
+                for cap in caps
+                if cap.scope == "day" and cap.covers(c.offer, c.channel)
+            }
+        )
+        if not capped:
+            return [True] * len(contacts)
+        for offer in capped:
+            self.cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"day:{offer}",))
+        # With no contacts given, only the per-day caps can refuse (the customer's were
+        # checked by the policy under the customer's lock).
+        return accept(contacts, caps, (), self.day_totals(capped, now), now)
+
+    def window(
+        self, customer_id: str, since: float, now: float, daily_offers: Sequence[str]
+    ) -> History:
+        """`DatabaseHistory.read`: the most recent `MAX_READ` contacts and outcomes after
+        `since` (one more of each is read, to know whether the read was cut off), and
+        today's totals of `daily_offers`."""
+        after = self._moment(since)
+        self.cursor.execute(self._sql(_WINDOW_SQL), (customer_id, after, MAX_READ + 1) * 2)
+        seconds = self._seconds
+        contacts: list[Contact] = []
+        outcomes: list[Outcome] = []
+        for offer, channel, kind, at in self.cursor.fetchall():
+            if kind == "offer":
+                contacts.append(Contact(offer, channel or None, seconds(at)))
+            else:
+                outcomes.append(Outcome(offer or None, kind, seconds(at)))
+        contacts.sort(key=_newest_first)
+        outcomes.sort(key=_newest_first)
+        return History(
+            contacts[:MAX_READ],
+            outcomes[:MAX_READ],
+            self.day_totals(daily_offers, now),
+            contacts_cut=len(contacts) > MAX_READ,
+            outcomes_cut=len(outcomes) > MAX_READ,
+        )
+
+    def day_totals(self, offers: Sequence[str], now: float) -> dict[str, int]:
+        keys = sorted(set(offers))
+        if not keys:
+            return {}
+        day = _when(now).date()
+        if self.postgres:
+            self.cursor.execute(_DAY_TOTALS_POSTGRES, (day, keys))
+        else:
+            self.cursor.execute(_day_totals_sqlite(len(keys)), (day.isoformat(), *keys))
+        found = {key: int(count or 0) for key, count in self.cursor.fetchall()}
+        return {key: found.get(key, 0) for key in keys}
+
+
+def _newest_first(entry: Contact | Outcome) -> float:
+    return -entry.at
+
+
+_WRITE_LOCK_SQL: Final = "UPDATE contact_day_counts SET offers = offers WHERE bucket = -1"
+_WINDOW_PART: Final = (
+    "SELECT offer_key, channel, kind, at FROM contact_history WHERE customer_id = ? AND "
+    "kind {} 'offer' AND at > ? ORDER BY at DESC LIMIT ?"
+)
+_WINDOW_SQL: Final = (
+    f"SELECT * FROM ({_WINDOW_PART.format('=')}) AS offers UNION ALL "
+    f"SELECT * FROM ({_WINDOW_PART.format('<>')}) AS outcomes"
+)
+_DAY_TOTALS_POSTGRES: Final = (
+    "SELECT offer_key, sum(offers) FROM contact_day_counts WHERE day = %s "
+    "AND offer_key = ANY(%s) GROUP BY offer_key"
+)
+
+
+@functools.cache
+def _day_totals_sqlite(count: int) -> str:
+    return (
+        "SELECT offer_key, sum(offers) FROM contact_day_counts WHERE day = ? AND offer_key "
+        f"IN ({', '.join('?' * count)}) GROUP BY offer_key"
+    )
+
+
 _TAKE_WRITE_LOCK: Final = text("UPDATE contact_day_counts SET offers = offers WHERE bucket = -1")
 # Built once, so SQLAlchemy compiles each once (its cache) instead of per decision.
 _OFFERS_WINDOW: Final = _most_recent(True)
@@ -271,37 +486,6 @@ _DAY_TOTALS: Final = (
 )
 
 
-@dataclass(frozen=True)
-class _Writes:
-    new_offer: Any
-    day_count: Any
-
-
-def _writes(dialect: Any) -> _Writes:
-    insert = dialect.insert
-    offer = (
-        insert(ContactHistory)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(ContactHistory.dedupe_key, ContactHistory.offer_key, ContactHistory.at)
-    )
-    count = insert(ContactDayCount)
-    return _Writes(
-        offer,
-        count.on_conflict_do_update(
-            index_elements=["day", "offer_key", "bucket"],
-            set_={"offers": ContactDayCount.offers + count.excluded.offers},
-        ),
-    )
-
-
-_WRITES: Final = {"postgresql": _writes(postgresql), "sqlite": _writes(sqlite)}
-
-
-def _statements(session: Session) -> _Writes:
-    """The dialect's INSERT ... ON CONFLICT statements."""
-    return _WRITES[session.get_bind().dialect.name]
-
-
 def _bucket(customer_id: str) -> int:
     return zlib.crc32(customer_id.encode()) % DAY_BUCKETS
 
@@ -312,12 +496,15 @@ def count_offers(session: Session, offers: Iterable[tuple[str, float, str]]) -> 
     counts = Counter((_when(at).date(), offer, _bucket(customer)) for offer, at, customer in offers)
     if not counts:
         return
-    session.execute(
-        _statements(session).day_count,
+    bulk_sql.execute_rows(
+        session,
+        _DAY_TABLE,
         [
             {"day": day, "offer_key": offer, "bucket": bucket, "offers": n}
             for (day, offer, bucket), n in sorted(counts.items())
         ],
+        conflict=("day", "offer_key", "bucket"),
+        add=("offers",),
     )
 
 
@@ -388,6 +575,7 @@ _OUTCOME_COLUMNS: Final = (
     "recorded_at",
 )
 _TABLE: Final = cast(Table, ContactHistory.__table__)
+_DAY_TABLE: Final = cast(Table, ContactDayCount.__table__)
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import event, select
+from sqlalchemy import Table, event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,7 +31,7 @@ from studio import audit
 from studio.errors import NotAllowed, Refusal
 from studio.models import Decision, FeedbackEvent, Setting, User, utcnow
 from studio.roles import ADMIN
-from studio.services import rollups
+from studio.services import bulk_sql, rollups
 from studio.services.batch_report import BatchReport, refusal_dict
 from studio.services.json_shape import check_object, expect_types, is_int
 from studio.services.messages import hash_customer
@@ -62,6 +62,8 @@ MAX_LIST: Final = 200
 
 SETTING_TTL: Final = 2.0
 _CHANGED: Final = "decision_log_setting_changed"
+_DECISIONS: Final = cast(Table, Decision.__table__)
+_DECISION_COLUMNS: Final = tuple(column.key for column in _DECISIONS.columns)
 _cached: dict[str, tuple[float, bool]] = {}
 _cache_lock = threading.Lock()
 
@@ -140,8 +142,18 @@ def record_decision(
     decision_id = given if isinstance(given, str) and given else new_decision_id()
     record = decision_record(decision, interaction, decision_id=decision_id, decided_at=now)
     row = _row(session, record, "studio", now or datetime.now(UTC), raw=raw_ids_allowed(session))
-    session.add(row)
-    session.flush()
+    # One plain INSERT on the driver's cursor (`bulk_sql`), not an ORM flush: this runs
+    # for every `/api/v1/decide`. The row object stays out of the session; it only
+    # carries the values to the rollups.
+    stored = bulk_sql.execute_rows(
+        session,
+        _DECISIONS,
+        [{name: getattr(row, name) for name in _DECISION_COLUMNS}],
+        conflict=("id",),
+        returning="id",
+    )
+    if not stored:  # ids are drawn at random: never counted twice in the rollups
+        raise ValueError(f"decision {row.id} is already in the decision log")
     rollups.decisions_stored(session, [row], early_events=False)
     return str(record["decision_id"])
 

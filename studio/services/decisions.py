@@ -174,11 +174,15 @@ def decide(
     request: DecideRequest,
     *,
     context: RenderContext | None = None,
+    commit_visit: bool = False,
 ) -> dict[str, Any] | Refusal:
     """The decision for one interaction, with the rendered variants of each offer.
 
     `context` carries the customer's own links when a message is opened with the
-    decision; without it the variants carry the bundle's placeholder links."""
+    decision; without it the variants carry the bundle's placeholder links.
+    `commit_visit`: commit the contact history's check-and-record at once on SQLite,
+    where its lock is the whole database's (`DatabaseHistory`); only for a request
+    that has written nothing before it (`/api/v1/decide`)."""
     runtime = runtime_for(session, cache, request.version)
     if isinstance(runtime, Refusal):
         return runtime
@@ -206,7 +210,7 @@ def decide(
             explain=request.explain,
             layouts=request.layouts,
             context=context,
-            history=DatabaseHistory(session()),
+            history=DatabaseHistory(session(), commit_visits=commit_visit),
             decision_id=decision_id,
         )
     except dsl.DSLError as exc:

@@ -10,6 +10,7 @@ release the same offer twice. Semantics: docs/rules.md ("Resolution-gated offers
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any, Final
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -27,35 +28,68 @@ def _seconds(at: datetime) -> float:
     return (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()
 
 
-def _record(row: GatedOffer) -> PendingOffer:
+def open_offers(session: Session, customer_id: str) -> list[PendingOffer]:
+    """The customer's open gated offers, oldest first.
+
+    Read with one plain statement on the driver's cursor: every `/api/v1/decide` asks,
+    and most customers have none, so building an ORM query cost more than the answer."""
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(
+            _OPEN_SQL.replace("?", "%s") if postgres else _OPEN_SQL,
+            (customer_id, *OPEN, MAX_PENDING),
+        )
+        found = cursor.fetchall()
+    finally:
+        cursor.close()
+    return [_from_columns(row, postgres) for row in found]
+
+
+_COLUMNS: Final = (
+    "id",
+    "customer_id",
+    "thread",
+    "offer_key",
+    "ruleset",
+    "rule",
+    "decision_id",
+    "created_at",
+    "deadline",
+    "infer",
+    "status",
+    "reason",
+    "settled_by",
+)
+_OPEN_SQL: Final = (
+    f"SELECT {', '.join(_COLUMNS)} FROM gated_offers WHERE customer_id = ? "
+    "AND status IN (?, ?) ORDER BY created_at, id LIMIT ?"
+)
+
+
+def _from_columns(row: tuple[Any, ...], postgres: bool) -> PendingOffer:
+    values = dict(zip(_COLUMNS, row, strict=True))
+    created, deadline = values["created_at"], values["deadline"]
+    if not postgres:  # SQLite holds the times as the text SQLAlchemy wrote
+        created, deadline = datetime.fromisoformat(created), datetime.fromisoformat(deadline)
     return PendingOffer.from_dict(
         {
-            "id": row.id,
-            "customer_id": row.customer_id,
-            "thread": row.thread,
-            "offer": row.offer_key,
-            "ruleset": row.ruleset,
-            "rule": row.rule,
-            "decision_id": row.decision_id,
-            "created": _seconds(row.created_at),
-            "deadline": _seconds(row.deadline),
-            "infer": row.infer,
-            "status": row.status,
-            "reason": row.reason,
-            "settled_by": row.settled_by,
+            "id": values["id"],
+            "customer_id": values["customer_id"],
+            "thread": values["thread"],
+            "offer": values["offer_key"],
+            "ruleset": values["ruleset"],
+            "rule": values["rule"],
+            "decision_id": values["decision_id"],
+            "created": _seconds(created),
+            "deadline": _seconds(deadline),
+            "infer": bool(values["infer"]),
+            "status": values["status"],
+            "reason": values["reason"],
+            "settled_by": values["settled_by"],
         }
     )
-
-
-def open_offers(session: Session, customer_id: str) -> list[PendingOffer]:
-    """The customer's open gated offers, oldest first."""
-    rows = session.scalars(
-        select(GatedOffer)
-        .where(GatedOffer.customer_id == customer_id, GatedOffer.status.in_(OPEN))
-        .order_by(GatedOffer.created_at, GatedOffer.id)
-        .limit(MAX_PENDING)
-    )
-    return [_record(row) for row in rows]
 
 
 def put(session: Session, entry: PendingOffer, was: PendingStatus | None) -> bool:

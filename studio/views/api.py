@@ -258,7 +258,7 @@ def decide() -> Response:
     if isinstance(parsed, Refusal):
         return from_refusal(parsed).to_response()
     if open_raw is None:
-        answer = decisions.decide(db_session, bundle_cache(), parsed)
+        answer = decisions.decide(db_session, bundle_cache(), parsed, commit_visit=True)
         if not isinstance(answer, Refusal):
             answer["decision_id"] = _log_decision(answer, parsed.interaction)
         return _answer(answer)

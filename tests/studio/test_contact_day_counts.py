@@ -8,6 +8,7 @@ decision must record nothing twice.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from datetime import UTC, datetime
 
@@ -16,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
-from dsl.policy import Cap, Contact
+from bundle.history import accept
+from dsl.policy import Cap, Contact, Plan
 from studio.db import get_database
 from studio.models import ContactDayCount, ContactHistory
 from studio.services import contact_history
@@ -152,5 +154,118 @@ def test_workers_deciding_for_different_customers_at_once_never_exceed_a_daily_c
         assert sum(stored.values()) == sum(made) <= DAY_CAP.count
         if check.get_bind().dialect.name == "postgresql":
             assert sum(made) == DAY_CAP.count  # they wait for each other, none fails
+    finally:
+        check.close()
+
+
+def _one_visit(
+    store: DatabaseHistory, customer: str, decision: str, offers, at: float, *, plan: bool = True
+) -> list:
+    """A decision through the one visit `/api/v1/decide` makes: lock, read, choose what
+    fits the caps on the history read, record it (with the policy's plan, as `dispose`
+    gives it, or without)."""
+    contacts = [Contact(offer, "chat", at) for offer in offers]
+
+    def choose(history):
+        fits = accept(contacts, [DAY_CAP, WEEK_CAP], history, history.day_totals, at)
+        return [c for c, ok in zip(contacts, fits, strict=True) if ok]
+
+    _, recorded = store.read_and_record(
+        customer,
+        since=at - WEEK_CAP.seconds,
+        now=at,
+        daily_offers=["advisor_consultation"],
+        decision_id=decision,
+        choose=choose,
+        plan=Plan("chat", tuple(offers), None, None, (DAY_CAP, WEEK_CAP), ()) if plan else None,
+    )
+    return recorded
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=st.lists(step_st, max_size=25))
+def test_decisions_read_and_recorded_in_one_visit_never_exceed_a_cap_and_keep_the_counters_true(
+    session, steps
+) -> None:
+    session.execute(delete(ContactHistory))
+    session.execute(delete(ContactDayCount))
+    store = DatabaseHistory(session)
+    for n, step in enumerate(steps):
+        at = START + step["hour"] * 3600
+        _one_visit(store, step["customer"], f"d-{n}", step["offers"], at)
+    assert contact_history.stored_days(session) == contact_history.recount_days(session)
+    assert all(
+        n <= DAY_CAP.count
+        for (_, offer), n in contact_history.stored_days(session).items()
+        if offer == "advisor_consultation"
+    )
+    refills: dict[str, list[float]] = {}
+    for customer, at in session.execute(
+        select(ContactHistory.customer_id, ContactHistory.at).where(
+            ContactHistory.offer_key == "refill_generic"
+        )
+    ):
+        refills.setdefault(customer, []).append(contact_history._seconds(at))
+    for moments in refills.values():
+        moments.sort()
+        assert all(b - a >= WEEK_CAP.seconds for a, b in itertools.pairwise(moments))
+
+
+def test_a_retried_decision_in_one_visit_records_nothing_twice(session) -> None:
+    store = DatabaseHistory(session)
+    first = _one_visit(store, "c-1", "d-again", ["advisor_consultation"], START)
+    again = _one_visit(store, "c-1", "d-again", ["advisor_consultation"], START + 1)
+    assert (first, again) == ([True], [False])
+    assert session.scalar(select(func.count()).select_from(ContactHistory)) == 1
+    assert sum(contact_history.stored_days(session).values()) == 1
+
+
+@pytest.mark.committed
+@pytest.mark.parametrize("plan", [True, False], ids=["with-plan", "without-plan"])
+def test_workers_deciding_in_one_visit_at_once_wait_for_each_other_and_never_exceed_a_cap(
+    app, plan: bool
+) -> None:
+    """Eight threads decide at once for different customers against a cap of 3 a day:
+    exactly 3 offers are made, and no decision fails (on SQLite the writers queue at
+    the studio's write gate; on PostgreSQL at the advisory lock)."""
+    database = get_database(app)
+    start = threading.Barrier(8)
+    made: list[bool] = []
+    failed: list[BaseException] = []
+
+    def decide(n: int) -> None:
+        own = database.session()
+        try:
+            start.wait()
+            made.extend(
+                _one_visit(
+                    DatabaseHistory(own),
+                    f"c-{n}",
+                    f"d-{n}",
+                    ["advisor_consultation"],
+                    START,
+                    plan=plan,
+                )
+            )
+            own.commit()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            failed.append(exc)
+            own.rollback()
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=decide, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failed == []
+    check = database.session()
+    try:
+        stored = contact_history.stored_days(check)
+        assert stored == contact_history.recount_days(check)
+        assert sum(made) == sum(stored.values()) == DAY_CAP.count
     finally:
         check.close()
