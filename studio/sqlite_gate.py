@@ -31,8 +31,9 @@ import threading
 import time
 from typing import Any, Final
 
-#: Statements that open a write transaction (the driver sends BEGIN before DML).
-_WRITES: Final = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+#: Statements that open a write transaction: the driver sends BEGIN before DML, and a
+#: SAVEPOINT outside a transaction opens one (SQLAlchemy's `begin_nested`).
+_WRITES: Final = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOIN")
 _LONGEST_POLL: Final = 0.0005  # seconds between tries for another process's gate
 
 
@@ -99,7 +100,7 @@ def _locked(timeout: float) -> sqlite3.OperationalError:
 
 def opens_write(sql: str) -> bool:
     """Whether `sql` is a statement the driver opens a write transaction for."""
-    return sql.lstrip()[:7].upper().startswith(_WRITES)
+    return sql.lstrip()[:8].upper().startswith(_WRITES)
 
 
 class GatedConnection(sqlite3.Connection):

@@ -86,7 +86,7 @@ def test_a_writer_waiting_past_the_timeout_fails_as_locked_and_writes_nothing(
     factory = connection_factory(str(database), 0.2)
     holder, waiter = _connect(database, factory), _connect(database, factory)
     holder.execute("INSERT INTO notes (who) VALUES ('holder')")
-    with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+    with pytest.raises(sqlite3.OperationalError, match="database is locked .*write gate"):
         waiter.execute("INSERT INTO notes (who) VALUES ('waiter')")
     assert not waiter.in_transaction
     holder.commit()
@@ -109,6 +109,7 @@ def test_only_statements_that_write_take_the_gate() -> None:
     assert opens_write("  insert into notes values (1)")
     assert opens_write("UPDATE notes SET who = 'x'")
     assert opens_write("DELETE FROM notes")
+    assert opens_write("SAVEPOINT sa_savepoint_1")
     assert not opens_write("SELECT * FROM notes")
     assert not opens_write("PRAGMA journal_mode=WAL")
 
@@ -178,3 +179,19 @@ def test_workers_forked_from_one_parent_do_not_share_a_hold_on_the_gate(tmp_path
     finally:
         go.set()
         holder.join(10)
+
+
+def test_a_savepoint_that_opens_the_transaction_holds_the_gate_until_it_is_released(
+    database: Path,
+) -> None:
+    factory = connection_factory(str(database), 0.2)
+    nested = sqlite3.connect(database, factory=factory, isolation_level=None)
+    other = _connect(database, factory)
+    nested.execute("SAVEPOINT outer_one")
+    nested.execute("INSERT INTO notes (who) VALUES ('nested')")
+    with pytest.raises(sqlite3.OperationalError, match="database is locked .*write gate"):
+        other.execute("INSERT INTO notes (who) VALUES ('other')")
+    nested.execute("RELEASE outer_one")
+    other.execute("INSERT INTO notes (who) VALUES ('other')")
+    other.commit()
+    assert sorted(other.execute("SELECT who FROM notes").fetchall()) == [("nested",), ("other",)]
