@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final, cast
 
-from sqlalchemy import Table, bindparam, func, select, text, union_all
+from sqlalchemy import Table, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -86,22 +86,6 @@ class DatabaseHistory(OneVisit):
         # the customer's: a second commit would cost more than it frees.
         self.commit_visits = commit_visits and session.get_bind().dialect.name == "sqlite"
 
-    def _window(self, customer_id: str, since: float, *, outcomes: bool = True) -> Sequence[Any]:
-        """The columns caps read, as plain rows (no ORM objects per decision): the most
-        recent `MAX_READ` + 1 offers, and as many outcomes, in one statement."""
-        return self.session.execute(
-            _WINDOW if outcomes else _OFFERS_WINDOW,
-            {"customer": customer_id, "since": _when(since)},
-        ).all()
-
-    def _day_totals(self, offers: Iterable[str], now: float) -> dict[str, int]:
-        keys = sorted(set(offers))
-        if not keys:
-            return {}
-        rows = self.session.execute(_DAY_TOTALS, {"day": _when(now).date(), "keys": keys})
-        found = {key: int(count or 0) for key, count in rows}
-        return {key: found.get(key, 0) for key in keys}
-
     def read(
         self, customer_id: str, *, since: float, now: float, daily_offers: Sequence[str] = ()
     ) -> History:
@@ -109,7 +93,11 @@ class DatabaseHistory(OneVisit):
         `HistoryUnavailable`, which the contact policy turns into its documented choice
         (deny the capped offers) instead of an error."""
         try:
-            return self._read(customer_id, since=since, now=now, daily_offers=daily_offers)
+            cursor = _DriverCursor(self.session)
+            try:
+                return cursor.window(customer_id, since, now, daily_offers)
+            finally:
+                cursor.close()
         except DBAPIError as exc:
             self.session.rollback()
             raise HistoryUnavailable(f"the studio's contact history is unreachable: {exc}") from exc
@@ -163,29 +151,6 @@ class DatabaseHistory(OneVisit):
             for index, contact in enumerate(contacts)
         ]
 
-    def _read(
-        self, customer_id: str, *, since: float, now: float, daily_offers: Sequence[str] = ()
-    ) -> History:
-        contacts: list[Contact] = []
-        outcomes: list[Outcome] = []
-        for r in self._window(customer_id, since):
-            if r.kind == "offer":
-                contacts.append(Contact(r.offer_key, r.channel or None, _seconds(r.at)))
-            else:
-                outcomes.append(Outcome(r.offer_key or None, r.kind, _seconds(r.at)))
-        # Most recent first within each kind; one more than MAX_READ is read of each, to
-        # know whether the read was cut off, and the most recent MAX_READ are kept
-        # (`History` sorts them oldest first).
-        contacts.sort(key=lambda c: -c.at)
-        outcomes.sort(key=lambda o: -o.at)
-        return History(
-            contacts[:MAX_READ],
-            outcomes[:MAX_READ],
-            self._day_totals(daily_offers, now),
-            contacts_cut=len(contacts) > MAX_READ,
-            outcomes_cut=len(outcomes) > MAX_READ,
-        )
-
     def record(
         self,
         customer_id: str,
@@ -216,30 +181,24 @@ class DatabaseHistory(OneVisit):
                 if cap.scope == "day" and cap.covers(c.offer, c.channel)
             }
         )
-        if self.session.get_bind().dialect.name == "postgresql":
-            # The customer first, then the day-capped offers in order: never a cycle.
-            for key in (customer_id, *(f"day:{offer}" for offer in daily)):
-                self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:c))"), {"c": key})
-        else:
-            # SQLite's driver starts the transaction only at the first write, so the
-            # reads below would not be covered by its write lock: take it first.
-            self.session.execute(_TAKE_WRITE_LOCK)
         window = max((c.seconds for c in caps if c.scope == "customer"), default=0)
-        existing = (
-            [
-                Contact(r.offer_key, r.channel or None, _seconds(r.at))
-                for r in self._window(customer_id, now - window, outcomes=False)
-            ]
-            if window
-            else []
-        )
+        cursor = _DriverCursor(self.session)
+        try:
+            # The customer first, then the day-capped offers in order: never a cycle.
+            cursor.lock(customer_id, daily)
+            if window:
+                existing = cursor.window(customer_id, now - window, now, daily, outcomes=False)
+            else:
+                existing = History((), (), cursor.day_totals(daily, now))
+        finally:
+            cursor.close()
         fits = accept(
             contacts,
             caps,
-            existing[:MAX_READ],
-            self._day_totals(daily, now),
+            existing,
+            existing.day_totals,
             now,
-            existing_cut=len(existing) > MAX_READ,
+            existing_cut=existing.contacts_cut,
         )
         rows = _offer_rows(customer_id, decision_id, contacts, now, self.source, fits)
         stored = self._insert_new(rows)
@@ -300,19 +259,6 @@ class DatabaseHistory(OneVisit):
         except DBAPIError as exc:
             self.session.rollback()
             raise HistoryUnavailable(f"the studio's gated offers are unreachable: {exc}") from exc
-
-
-def _most_recent(offers: bool) -> Any:
-    kind = ContactHistory.kind == "offer" if offers else ContactHistory.kind != "offer"
-    return (
-        select(
-            ContactHistory.offer_key, ContactHistory.channel, ContactHistory.kind, ContactHistory.at
-        )
-        .where(ContactHistory.customer_id == bindparam("customer"), kind)
-        .where(ContactHistory.at > bindparam("since"))
-        .order_by(ContactHistory.at.desc())
-        .limit(MAX_READ + 1)  # one more, to know whether the read was cut off
-    )
 
 
 def _dedupe_key(decision_id: str, index: int, offer: str) -> str:
@@ -405,29 +351,40 @@ class _DriverCursor:
         return accept(contacts, caps, (), self.day_totals(capped, now), now)
 
     def window(
-        self, customer_id: str, since: float, now: float, daily_offers: Sequence[str]
+        self,
+        customer_id: str,
+        since: float,
+        now: float,
+        daily_offers: Sequence[str],
+        *,
+        outcomes: bool = True,
     ) -> History:
         """`DatabaseHistory.read`: the most recent `MAX_READ` contacts and outcomes after
         `since` (one more of each is read, to know whether the read was cut off), and
-        today's totals of `daily_offers`."""
+        today's totals of `daily_offers`; the contacts alone when not `outcomes`."""
         after = self._moment(since)
-        self.cursor.execute(self._sql(_WINDOW_SQL), (customer_id, after, MAX_READ + 1) * 2)
+        if outcomes:
+            self.cursor.execute(self._sql(_WINDOW_SQL), (customer_id, after, MAX_READ + 1) * 2)
+        else:
+            self.cursor.execute(self._sql(_OFFERS_SQL), (customer_id, after, MAX_READ + 1))
         seconds = self._seconds
         contacts: list[Contact] = []
-        outcomes: list[Outcome] = []
+        found: list[Outcome] = []
         for offer, channel, kind, at in self.cursor.fetchall():
             if kind == "offer":
                 contacts.append(Contact(offer, channel or None, seconds(at)))
             else:
-                outcomes.append(Outcome(offer or None, kind, seconds(at)))
+                found.append(Outcome(offer or None, kind, seconds(at)))
+        # Most recent first within each kind; the most recent MAX_READ are kept
+        # (`History` sorts them oldest first).
         contacts.sort(key=_newest_first)
-        outcomes.sort(key=_newest_first)
+        found.sort(key=_newest_first)
         return History(
             contacts[:MAX_READ],
-            outcomes[:MAX_READ],
+            found[:MAX_READ],
             self.day_totals(daily_offers, now),
             contacts_cut=len(contacts) > MAX_READ,
-            outcomes_cut=len(outcomes) > MAX_READ,
+            outcomes_cut=len(found) > MAX_READ,
         )
 
     def day_totals(self, offers: Sequence[str], now: float) -> dict[str, int]:
@@ -452,6 +409,7 @@ _WINDOW_PART: Final = (
     "SELECT offer_key, channel, kind, at FROM contact_history WHERE customer_id = ? AND "
     "kind {} 'offer' AND at > ? ORDER BY at DESC LIMIT ?"
 )
+_OFFERS_SQL: Final = _WINDOW_PART.format("=")
 _WINDOW_SQL: Final = (
     f"SELECT * FROM ({_WINDOW_PART.format('=')}) AS offers UNION ALL "
     f"SELECT * FROM ({_WINDOW_PART.format('<>')}) AS outcomes"
@@ -468,22 +426,6 @@ def _day_totals_sqlite(count: int) -> str:
         "SELECT offer_key, sum(offers) FROM contact_day_counts WHERE day = ? AND offer_key "
         f"IN ({', '.join('?' * count)}) GROUP BY offer_key"
     )
-
-
-_TAKE_WRITE_LOCK: Final = text("UPDATE contact_day_counts SET offers = offers WHERE bucket = -1")
-# Built once, so SQLAlchemy compiles each once (its cache) instead of per decision.
-_OFFERS_WINDOW: Final = _most_recent(True)
-_WINDOW: Final = union_all(
-    select(_most_recent(True).subquery()), select(_most_recent(False).subquery())
-)
-_DAY_TOTALS: Final = (
-    select(ContactDayCount.offer_key, func.sum(ContactDayCount.offers))
-    .where(
-        ContactDayCount.day == bindparam("day"),
-        ContactDayCount.offer_key.in_(bindparam("keys", expanding=True)),
-    )
-    .group_by(ContactDayCount.offer_key)
-)
 
 
 def _bucket(customer_id: str) -> int:
