@@ -88,15 +88,24 @@ def execute_columns(
                     arrays[position] = _each_json(json.dumps, arrays[position])
             cursor.execute(sql, arrays)
             return [r[0] for r in cursor.fetchall()] if returning else []
-        columns = list(columns)
-        for position, (convert, hashable) in enumerate(_sqlite_converters(table, names, dialect)):
-            if convert is None:
-                continue
-            if isinstance(table.c[names[position]].type, JSON):
-                columns[position] = _each_json(convert, columns[position])
-            else:
-                columns[position] = _each(convert, columns[position], hashable=hashable)
-        values = list(zip(*columns, strict=True))
+        converters = _sqlite_converters(table, names, dialect)
+        if len(columns[0]) == 1:  # one row (a decision /decide logs): no memo to build
+            values = [
+                tuple(
+                    value if convert is None or value is None else convert(value)
+                    for (convert, _), (value,) in zip(converters, columns, strict=True)
+                )
+            ]
+        else:
+            columns = list(columns)
+            for position, (convert, hashable) in enumerate(converters):
+                if convert is None:
+                    continue
+                if isinstance(table.c[names[position]].type, JSON):
+                    columns[position] = _each_json(convert, columns[position])
+                else:
+                    columns[position] = _each(convert, columns[position], hashable=hashable)
+            values = list(zip(*columns, strict=True))
         if returning is None:
             cursor.executemany(_sqlite_sql(table, names, conflict, add, None, 1), values)
             return []
