@@ -7,9 +7,9 @@ workers of `studio serve --production`, `/api/v1/decide` recording every decisio
 waits pile up. Measured with 2 workers of 8 threads: 79 decisions a second with a p99 of
 1.15 s, although one decision holds the lock for a few milliseconds.
 
-`WriteGate` queues the writers instead: a connection takes the gate (a lock between the
-threads of this process, then an advisory `flock` on ``<database>-gate`` between
-processes) just before the statement that opens its write transaction, and lets it go
+`bundle.sqlite_gate.WriteGate` queues the writers instead: a connection takes the gate (a
+lock between the threads of this process, then an advisory `flock` on
+``<database>-gate`` between processes) just before the statement that opens its write transaction, and lets it go
 when the transaction ends (commit, rollback, close). The next writer then starts at
 once, with no sleep to oversleep. Readers never take it (WAL: they do not wait for
 writers).
@@ -24,78 +24,14 @@ by the same timeout; past it the statement fails as SQLite's would
 
 from __future__ import annotations
 
-import fcntl
-import os
 import sqlite3
-import threading
-import time
 from typing import Any, Final
+
+from bundle.sqlite_gate import WriteGate, gate_for
 
 #: Statements that open a write transaction: the driver sends BEGIN before DML, and a
 #: SAVEPOINT outside a transaction opens one (SQLAlchemy's `begin_nested`).
 _WRITES: Final = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOIN")
-_LONGEST_POLL: Final = 0.0005  # seconds between tries for another process's gate
-
-
-class WriteGate:
-    """The writers' queue for one SQLite file, shared by every connection of a process
-    and, through the lock file, by every process that opens the file this way."""
-
-    def __init__(self, lock_path: str | None, timeout: float) -> None:
-        self.lock_path = lock_path
-        self.timeout = timeout
-        self._reset()
-        os.register_at_fork(after_in_child=self._reset)
-
-    def _reset(self) -> None:
-        # A forked child starts with its own thread lock (the parent's may be held by a
-        # thread the child does not have) and opens its own lock file: a `flock` is held
-        # per open file, so a descriptor inherited from the parent would be shared.
-        self._threads = threading.Lock()
-        self._file: int | None = None
-        self._pid = os.getpid()
-
-    def _descriptor(self) -> int:
-        if self._file is None or self._pid != os.getpid():
-            assert self.lock_path is not None
-            self._file = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-            self._pid = os.getpid()
-        return self._file
-
-    def acquire(self) -> None:
-        """Wait for the gate (at most `timeout` seconds in all), or raise
-        `sqlite3.OperationalError` as a locked database does."""
-        deadline = time.monotonic() + self.timeout
-        if not self._threads.acquire(timeout=self.timeout):
-            raise _locked(self.timeout)
-        if self.lock_path is None:
-            return
-        try:
-            descriptor = self._descriptor()
-            pause = 0.00005
-            while True:
-                try:
-                    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    return
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise _locked(self.timeout) from None
-                    time.sleep(pause)
-                    pause = min(pause * 2, _LONGEST_POLL)
-        except BaseException:
-            self._threads.release()
-            raise
-
-    def release(self) -> None:
-        if self.lock_path is not None and self._file is not None:
-            fcntl.flock(self._file, fcntl.LOCK_UN)
-        self._threads.release()
-
-
-def _locked(timeout: float) -> sqlite3.OperationalError:
-    return sqlite3.OperationalError(
-        f"database is locked (another writer held the studio's write gate for {timeout:g} s)"
-    )
 
 
 def opens_write(sql: str) -> bool:
@@ -108,6 +44,7 @@ class GatedConnection(sqlite3.Connection):
     opens a write transaction and lets it go when the transaction ends."""
 
     gate: WriteGate
+    gate_timeout: float
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -118,7 +55,7 @@ class GatedConnection(sqlite3.Connection):
 
     def before(self, sql: str) -> None:
         if not self.holds_gate and not self.in_transaction and opens_write(sql):
-            self.gate.acquire()
+            self.gate.acquire(self.gate_timeout)
             self.holds_gate = True
 
     def after(self) -> None:
@@ -176,6 +113,8 @@ class GatedCursor(sqlite3.Cursor):
 def connection_factory(database: str | None, timeout: float) -> type[GatedConnection]:
     """A `sqlite3.connect(factory=...)` class whose connections share one gate for the
     file `database` (a memory database gets a gate between threads only)."""
-    in_memory = not database or database == ":memory:" or database.startswith("file::memory:")
-    gate = WriteGate(None if in_memory else f"{os.path.abspath(database or '')}-gate", timeout)
-    return type("GatedConnection", (GatedConnection,), {"gate": gate})
+    return type(
+        "GatedConnection",
+        (GatedConnection,),
+        {"gate": gate_for(database, timeout), "gate_timeout": timeout},
+    )

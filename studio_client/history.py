@@ -39,6 +39,7 @@ from bundle.history import (
     day_of,
 )
 from bundle.pending import MAX_PENDING, OPEN, PendingOffer, PendingStatus
+from bundle.sqlite_gate import gate_for, held
 from dsl.policy import MAX_WINDOW_SECONDS, Cap, Contact, History, Outcome, Plan
 
 _SCHEMA: Final = """
@@ -73,6 +74,10 @@ class SQLiteHistory(OneVisit):
         self.path = str(path)
         self.timeout = timeout
         self._local = threading.local()
+        # Writers queue here (threads and processes of this file) instead of sleeping
+        # in SQLite's busy retries, where one could fail at `timeout` while the others
+        # were merely busy (`bundle.sqlite_gate`).
+        self._gate = gate_for(self.path, timeout)
         with self._connection() as db:
             db.executescript(_SCHEMA)
 
@@ -112,41 +117,54 @@ class SQLiteHistory(OneVisit):
     ) -> list[bool]:
         db = self._connection()
         try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                seen = db.execute(
-                    "INSERT OR IGNORE INTO decisions VALUES (?, ?)", (customer_id, decision_id)
-                ).rowcount
-                if not seen:
-                    db.execute("COMMIT")
-                    return [False] * len(contacts)
-                window = max((c.seconds for c in caps if c.scope == "customer"), default=0)
-                day = day_of(now)
-                existing = _select(
-                    db,
-                    customer_id,
-                    now - window if window else None,
-                    day,
-                    sorted({c.offer for c in contacts}),
-                    outcomes=False,
-                )
-                fits = accept(
-                    contacts,
-                    caps,
-                    existing,
-                    existing.day_totals,
-                    now,
-                    existing_cut=existing.contacts_cut,
-                )
-                made = [c for c, ok in zip(contacts, fits, strict=True) if ok]
-                _insert(db, customer_id, decision_id, made, day, now)
-                db.execute("COMMIT")
-                return fits
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+            with held(self._gate, self.timeout):
+                return self._record(db, customer_id, decision_id, contacts, caps, now)
         except sqlite3.Error as exc:
             raise HistoryUnavailable(f"cannot record in the history: {exc}") from exc
+
+    def _record(
+        self,
+        db: sqlite3.Connection,
+        customer_id: str,
+        decision_id: str,
+        contacts: Sequence[Contact],
+        caps: Sequence[Cap],
+        now: float,
+    ) -> list[bool]:
+        """`record`, the gate held."""
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            seen = db.execute(
+                "INSERT OR IGNORE INTO decisions VALUES (?, ?)", (customer_id, decision_id)
+            ).rowcount
+            if not seen:
+                db.execute("COMMIT")
+                return [False] * len(contacts)
+            window = max((c.seconds for c in caps if c.scope == "customer"), default=0)
+            day = day_of(now)
+            existing = _select(
+                db,
+                customer_id,
+                now - window if window else None,
+                day,
+                sorted({c.offer for c in contacts}),
+                outcomes=False,
+            )
+            fits = accept(
+                contacts,
+                caps,
+                existing,
+                existing.day_totals,
+                now,
+                existing_cut=existing.contacts_cut,
+            )
+            made = [c for c, ok in zip(contacts, fits, strict=True) if ok]
+            _insert(db, customer_id, decision_id, made, day, now)
+            db.execute("COMMIT")
+            return fits
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def read_and_record(
         self,
@@ -166,35 +184,37 @@ class SQLiteHistory(OneVisit):
         tens of microseconds); a decision that makes no offer writes nothing."""
         db = self._connection()
         try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                day = day_of(now)
-                history = _select(db, customer_id, since, day, daily_offers, outcomes=True)
-                contacts = choose(history)
-                recorded = True
-                if contacts and not new_id:  # a new id cannot be a retry: no marker
-                    recorded = bool(
-                        db.execute(
-                            "INSERT OR IGNORE INTO decisions VALUES (?, ?)",
-                            (customer_id, decision_id),
-                        ).rowcount
-                    )
-                if contacts and recorded:
-                    _insert(db, customer_id, decision_id, contacts, day, now)
-                db.execute("COMMIT")
-                return history, [recorded] * len(contacts)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+            with held(self._gate, self.timeout):
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    day = day_of(now)
+                    history = _select(db, customer_id, since, day, daily_offers, outcomes=True)
+                    contacts = choose(history)
+                    recorded = True
+                    if contacts and not new_id:  # a new id cannot be a retry: no marker
+                        recorded = bool(
+                            db.execute(
+                                "INSERT OR IGNORE INTO decisions VALUES (?, ?)",
+                                (customer_id, decision_id),
+                            ).rowcount
+                        )
+                    if contacts and recorded:
+                        _insert(db, customer_id, decision_id, contacts, day, now)
+                    db.execute("COMMIT")
+                    return history, [recorded] * len(contacts)
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
         except sqlite3.Error as exc:
             raise HistoryUnavailable(f"cannot read or record the history: {exc}") from exc
 
     def record_outcome(self, customer_id: str, event_id: str, outcome: Outcome) -> bool:
         try:
-            cursor = self._connection().execute(
-                "INSERT OR IGNORE INTO outcomes VALUES (?, ?, ?, ?, ?)",
-                (event_id, customer_id, outcome.offer or "", outcome.kind, outcome.at),
-            )
+            with held(self._gate, self.timeout):
+                cursor = self._connection().execute(
+                    "INSERT OR IGNORE INTO outcomes VALUES (?, ?, ?, ?, ?)",
+                    (event_id, customer_id, outcome.offer or "", outcome.kind, outcome.at),
+                )
         except sqlite3.Error as exc:
             raise HistoryUnavailable(f"cannot record the outcome: {exc}") from exc
         return cursor.rowcount == 1
@@ -218,33 +238,34 @@ class SQLiteHistory(OneVisit):
         data = json.dumps(entry.to_dict())
         db = self._connection()
         try:
-            if was is not None:
-                return (
-                    db.execute(
-                        "UPDATE pending_offers SET status = ?, data = ? WHERE id = ? AND status = ?",
-                        (entry.status, data, entry.id, was),
-                    ).rowcount
-                    == 1
-                )
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                (open_count,) = db.execute(
-                    "SELECT count(*) FROM pending_offers WHERE customer = ? AND status IN (?, ?)",
-                    (entry.customer_id, *OPEN),
-                ).fetchone()
-                added = (
-                    open_count < MAX_PENDING
-                    and db.execute(
-                        "INSERT OR IGNORE INTO pending_offers VALUES (?, ?, ?, ?, ?)",
-                        (entry.id, entry.customer_id, entry.status, entry.created, data),
-                    ).rowcount
-                    == 1
-                )
-                db.execute("COMMIT")
-                return added
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+            with held(self._gate, self.timeout):
+                if was is not None:
+                    return (
+                        db.execute(
+                            "UPDATE pending_offers SET status = ?, data = ? WHERE id = ? AND status = ?",
+                            (entry.status, data, entry.id, was),
+                        ).rowcount
+                        == 1
+                    )
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    (open_count,) = db.execute(
+                        "SELECT count(*) FROM pending_offers WHERE customer = ? AND status IN (?, ?)",
+                        (entry.customer_id, *OPEN),
+                    ).fetchone()
+                    added = (
+                        open_count < MAX_PENDING
+                        and db.execute(
+                            "INSERT OR IGNORE INTO pending_offers VALUES (?, ?, ?, ?, ?)",
+                            (entry.id, entry.customer_id, entry.status, entry.created, data),
+                        ).rowcount
+                        == 1
+                    )
+                    db.execute("COMMIT")
+                    return added
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
         except sqlite3.Error as exc:
             raise HistoryUnavailable(f"cannot record the pending offer: {exc}") from exc
 

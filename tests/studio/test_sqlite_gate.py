@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from studio.sqlite_gate import WriteGate, connection_factory, opens_write
+from bundle.sqlite_gate import WriteGate
+from studio.sqlite_gate import connection_factory, opens_write
 
 
 def _connect(path: Path, factory: type[sqlite3.Connection]) -> sqlite3.Connection:

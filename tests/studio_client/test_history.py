@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib.util
 import multiprocessing
 import socket
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -389,6 +391,46 @@ def test_a_policy_step_that_fails_inside_the_store_records_nothing(tmp_path: Pat
             choose=lambda history: [Contact("mobile_alerts", "chat", MOMENT)],
         )
         assert recorded == [True] and len(_all_contacts(store, "c-1")) == 1
+
+
+def test_threads_sharing_a_sqlite_file_wait_their_turn_and_none_is_refused(
+    tmp_path: Path,
+) -> None:
+    """Eight threads record at once, each holding the write transaction for 10 ms (a
+    slow policy step): with a 0.2 s timeout each waits at most for the seven others,
+    and none is refused as "database is locked" (SQLite's own retries, which sleep in
+    growing steps, let a writer miss its turn until it times out)."""
+    store = SQLiteHistory(tmp_path / "h.sqlite", timeout=0.2)
+    start = threading.Barrier(8)
+    refused: list[BaseException] = []
+    recorded: list[bool] = []
+
+    def slow(history: Any) -> list[Contact]:
+        time.sleep(0.01)
+        return [Contact("mobile_alerts", "chat", MOMENT)]
+
+    def decide(n: int) -> None:
+        start.wait()
+        for k in range(6):
+            try:
+                _, made = store.read_and_record(
+                    f"c-{n}",
+                    since=MOMENT - DAY,
+                    now=MOMENT,
+                    decision_id=f"d-{n}-{k}",
+                    choose=slow,
+                )
+                recorded.extend(made)
+            except HistoryUnavailable as exc:
+                refused.append(exc)
+
+    threads = [threading.Thread(target=decide, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert refused == []
+    assert recorded == [True] * 48
 
 
 def test_a_store_subclass_that_changes_read_is_not_gone_round() -> None:
