@@ -11,12 +11,13 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bundle.sqlite_gate import WriteGate
+from bundle.sqlite_gate import FairLock, WriteGate
 from studio.sqlite_gate import connection_factory, opens_write
 
 
@@ -196,3 +197,28 @@ def test_a_savepoint_that_opens_the_transaction_holds_the_gate_until_it_is_relea
     other.execute("INSERT INTO notes (who) VALUES ('other')")
     other.commit()
     assert sorted(other.execute("SELECT who FROM notes").fetchall()) == [("nested",), ("other",)]
+
+
+def test_no_waiter_misses_the_lock_until_its_timeout_while_others_keep_coming_back() -> None:
+    """Eight threads take the lock six times each and hold it 10 ms: whoever asks first
+    once it is free would often be one that just had it, and one thread could wait out
+    its 0.2 s; taken in turn after the patience, each waits at most for the others."""
+    lock = FairLock()
+    start = threading.Barrier(8)
+    results: list[bool] = []
+
+    def work() -> None:
+        start.wait()
+        for _ in range(6):
+            got = lock.acquire(0.2)
+            results.append(got)
+            if got:
+                time.sleep(0.01)
+                lock.release()
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert results == [True] * 48
