@@ -45,15 +45,15 @@ _gates: dict[str | None, WriteGate] = {}
 _gates_lock = threading.Lock()
 
 
-def gate_for(database: str | None, timeout: float) -> WriteGate:
+def gate_for(database: str | None) -> WriteGate:
     """This process's gate for the SQLite file `database` (None, or a memory database:
-    a gate between threads only). `timeout` is the default wait of `acquire`."""
+    a gate between threads only)."""
     in_memory = not database or database == ":memory:" or database.startswith("file::memory:")
     path = None if in_memory or fcntl is None else f"{os.path.abspath(database or '')}-gate"
     with _gates_lock:
         gate = _gates.get(path)
         if gate is None:
-            gate = _gates[path] = WriteGate(path, timeout)
+            gate = _gates[path] = WriteGate(path)
         return gate
 
 
@@ -61,9 +61,8 @@ class WriteGate:
     """The writers' queue for one SQLite file, shared by every connection of a process
     and, through the lock file, by every process that opens the file this way."""
 
-    def __init__(self, lock_path: str | None, timeout: float) -> None:
+    def __init__(self, lock_path: str | None) -> None:
         self.lock_path = lock_path if fcntl is not None else None
-        self.timeout = timeout
         self._reset()
         os.register_at_fork(after_in_child=self._reset)
 
@@ -73,19 +72,16 @@ class WriteGate:
         # per open file, so a descriptor inherited from the parent would be shared.
         self._threads = FairLock()
         self._file: int | None = None
-        self._pid = os.getpid()
 
     def _descriptor(self) -> int:
-        if self._file is None or self._pid != os.getpid():
+        if self._file is None:
             assert self.lock_path is not None
             self._file = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-            self._pid = os.getpid()
         return self._file
 
-    def acquire(self, timeout: float | None = None) -> None:
-        """Wait for the gate (at most `timeout` seconds in all, by default the gate's),
-        or raise `sqlite3.OperationalError` as a locked database does."""
-        timeout = self.timeout if timeout is None else timeout
+    def acquire(self, timeout: float) -> None:
+        """Wait for the gate (at most `timeout` seconds in all), or raise
+        `sqlite3.OperationalError` as a locked database does."""
         deadline = time.monotonic() + timeout
         if not self._threads.acquire(timeout=timeout):
             raise _locked(timeout)
@@ -168,7 +164,7 @@ def _locked(timeout: float) -> sqlite3.OperationalError:
 
 
 @contextmanager
-def held(gate: WriteGate, timeout: float | None = None) -> Iterator[None]:
+def held(gate: WriteGate, timeout: float) -> Iterator[None]:
     """Hold `gate` for a block (a write transaction)."""
     gate.acquire(timeout)
     try:

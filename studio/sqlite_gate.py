@@ -116,5 +116,5 @@ def connection_factory(database: str | None, timeout: float) -> type[GatedConnec
     return type(
         "GatedConnection",
         (GatedConnection,),
-        {"gate": gate_for(database, timeout), "gate_timeout": timeout},
+        {"gate": gate_for(database), "gate_timeout": timeout},
     )

@@ -77,7 +77,7 @@ class SQLiteHistory(OneVisit):
         # Writers queue here (threads and processes of this file) instead of sleeping
         # in SQLite's busy retries, where one could fail at `timeout` while the others
         # were merely busy (`bundle.sqlite_gate`).
-        self._gate = gate_for(self.path, timeout)
+        self._gate = gate_for(self.path)
         with self._connection() as db:
             db.executescript(_SCHEMA)
 

@@ -173,14 +173,7 @@ class DatabaseHistory(OneVisit):
         caps: Sequence[Cap],
         now: float,
     ) -> list[bool]:
-        daily = sorted(
-            {
-                c.offer
-                for c in contacts
-                for cap in caps
-                if cap.scope == "day" and cap.covers(c.offer, c.channel)
-            }
-        )
+        daily = _day_capped(contacts, caps)
         window = max((c.seconds for c in caps if c.scope == "customer"), default=0)
         cursor = _DriverCursor(self.session)
         try:
@@ -326,7 +319,11 @@ class _DriverCursor:
             # changes nothing takes the write lock (and the studio's write gate).
             self.cursor.execute(_WRITE_LOCK_SQL)
             return
-        for key in (customer_id, *(f"day:{offer}" for offer in sorted(set(daily_offers)))):
+        self._advisory_locks(customer_id, *(f"day:{offer}" for offer in sorted(set(daily_offers))))
+
+    def _advisory_locks(self, *keys: str) -> None:
+        """PostgreSQL's transaction-scoped advisory locks on `keys`, in the order given."""
+        for key in keys:
             self.cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
 
     def day_caps_hold(
@@ -334,18 +331,10 @@ class _DriverCursor:
     ) -> list[bool]:
         """Which contacts still fit the per-day caps, their offers locked (in order) and
         the day's totals read again: another customer's decision may have used them."""
-        capped = sorted(
-            {
-                c.offer
-                for c in contacts
-                for cap in caps
-                if cap.scope == "day" and cap.covers(c.offer, c.channel)
-            }
-        )
+        capped = _day_capped(contacts, caps)
         if not capped:
             return [True] * len(contacts)
-        for offer in capped:
-            self.cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"day:{offer}",))
+        self._advisory_locks(*(f"day:{offer}" for offer in capped))
         # With no contacts given, only the per-day caps can refuse (the customer's were
         # checked by the policy under the customer's lock).
         return accept(contacts, caps, (), self.day_totals(capped, now), now)
@@ -398,6 +387,18 @@ class _DriverCursor:
             self.cursor.execute(_day_totals_sqlite(len(keys)), (day.isoformat(), *keys))
         found = {key: int(count or 0) for key, count in self.cursor.fetchall()}
         return {key: found.get(key, 0) for key in keys}
+
+
+def _day_capped(contacts: Sequence[Contact], caps: Sequence[Cap]) -> list[str]:
+    """The offers among `contacts` that a per-day cap covers, in order."""
+    return sorted(
+        {
+            c.offer
+            for c in contacts
+            for cap in caps
+            if cap.scope == "day" and cap.covers(c.offer, c.channel)
+        }
+    )
 
 
 def _newest_first(entry: Contact | Outcome) -> float:

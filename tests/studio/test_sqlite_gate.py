@@ -117,8 +117,8 @@ def test_only_statements_that_write_take_the_gate() -> None:
 
 
 def _hold(path: str, held: Any, go: Any) -> None:
-    gate = WriteGate(path, 5)
-    gate.acquire()
+    gate = WriteGate(path)
+    gate.acquire(5)
     held.set()
     go.wait(10)
     gate.release()
@@ -133,11 +133,11 @@ def test_the_gate_holds_between_processes(tmp_path: Path) -> None:
     try:
         assert held.wait(30)
         with pytest.raises(sqlite3.OperationalError, match="database is locked"):
-            WriteGate(path, 0.2).acquire()
+            WriteGate(path).acquire(0.2)
         go.set()
         other.join(10)
-        gate = WriteGate(path, 5)
-        gate.acquire()  # free once the other process let it go
+        gate = WriteGate(path)
+        gate.acquire(5)  # free once the other process let it go
         gate.release()
     finally:
         go.set()
@@ -145,16 +145,15 @@ def test_the_gate_holds_between_processes(tmp_path: Path) -> None:
 
 
 def _hold_forked(gate: WriteGate, held: Any, go: Any) -> None:
-    gate.acquire()
+    gate.acquire(5)
     held.set()
     go.wait(10)
     gate.release()
 
 
 def _try_forked(gate: WriteGate, answer: Any) -> None:
-    gate.timeout = 0.2
     try:
-        gate.acquire()
+        gate.acquire(0.2)
     except sqlite3.OperationalError:
         answer.put("locked")
         return
@@ -165,8 +164,8 @@ def _try_forked(gate: WriteGate, answer: Any) -> None:
 def test_workers_forked_from_one_parent_do_not_share_a_hold_on_the_gate(tmp_path: Path) -> None:
     """gunicorn forks its workers from one parent: each must open its own lock file (a
     `flock` is held per open file, and an inherited descriptor is the same open file)."""
-    gate = WriteGate(str(tmp_path / "studio.sqlite-gate"), 5)
-    gate.acquire()  # the parent has opened the lock file
+    gate = WriteGate(str(tmp_path / "studio.sqlite-gate"))
+    gate.acquire(5)  # the parent has opened the lock file
     gate.release()
     context = multiprocessing.get_context("fork")
     held, go, answer = context.Event(), context.Event(), context.Queue()
