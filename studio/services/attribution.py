@@ -241,6 +241,7 @@ def trend_chart(found: Trend, *, top: int = 8) -> str:
         show_minor_x_labels=False,
         allow_interruptions=True,
         value_formatter=lambda v: f"{v:.1f}%",
+        no_data_text=f"No {found.grain} has 5 or more decisions yet",
     )
     chart.title = f"Accepted per 100 decisions, by {found.dimension}, per {found.grain}"
     chart.x_labels = [p.isoformat() for p in found.periods]

@@ -12,8 +12,12 @@ import re
 from typing import Any, Final
 
 _SCRIPT: Final = re.compile(r"<script\b.*?</script>", re.S | re.I)
+#: pygal writes "No data" at 64 px, across the whole plot: as big as a body heading here.
+NO_DATA_FONT_SIZE: Final = 18
 
 
 def render(chart: Any) -> str:
-    """The chart's SVG document without its script."""
+    """The chart's SVG document without its script; an empty chart says so at the size
+    of its labels."""
+    chart.config.style.no_data_font_size = NO_DATA_FONT_SIZE
     return _SCRIPT.sub("", chart.render(is_unicode=True))

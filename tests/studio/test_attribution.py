@@ -88,6 +88,15 @@ def test_the_trend_chart_is_an_svg_without_script(app: Flask, session) -> None:
     assert b"chat" in chart.data
 
 
+def test_a_trend_with_too_few_decisions_says_why_at_the_size_of_its_labels() -> None:
+    thin = attribution.Trend(
+        "day", "offer", [date(2026, 11, 2)], {"autopay": {date(2026, 11, 2): (3, 1)}}
+    )
+    chart = attribution.trend_chart(thin)
+    assert "No day has 5 or more decisions yet" in chart
+    assert "font-size:64px" not in chart
+
+
 def test_trends_split_by_week_and_filter_by_channel(session) -> None:
     _log(session, 40, 0, 10, 0)
     by_week = attribution.trend(session, WINDOW, attribution.Filters(), grain="week")
