@@ -110,12 +110,9 @@ KNOWN_TAGS: Final = ENDING_TAGS | frozenset(
     }
 )
 
-_TOKEN: Final = re.compile(
-    r"<!--.*?-->"
-    r"|\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}"
-    r"|<(?P<close>/?)(?P<name>mjml\b|mj-[\w-]*)",
-    re.S,
-)
+_TOKEN: Final = re.compile(r"<!--|\{#|\{%|\{\{|<(?P<close>/?)(?P<name>mjml\b|mj-[\w-]*)")
+#: What ends each stretch in which tags are not looked for: comments and Jinja.
+_SKIP_TO: Final = {"<!--": "-->", "{#": "#}", "{%": "%}", "{{": "}}"}
 _TAG_REST: Final = re.compile(
     r"""(?P<attrs>(?:\s+[^\s=/>"']+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>"']+))?)*)\s*(?P<self>/?)>""",
 )
@@ -149,6 +146,10 @@ def check_structure(source: str) -> list[Diagnostic]:
     stack: list[tuple[str, int]] = []
     position = 0
     raw_until: str | None = None
+    # Where each closer is known to be absent from: an opener after that point closes
+    # nothing and is read as text, without searching the rest again (so a layout of
+    # unclosed `<!--` costs one pass, not one pass per opener).
+    absent_from: dict[str, int] = {}
     while True:
         match = _TOKEN.search(source, position)
         if match is None:
@@ -156,6 +157,13 @@ def check_structure(source: str) -> list[Diagnostic]:
         position = match.end()
         name = match.group("name")
         if name is None:
+            closer = _SKIP_TO[match.group(0)]
+            if position < absent_from.get(closer, len(source) + 1):
+                end = source.find(closer, position)
+                if end < 0:
+                    absent_from[closer] = position
+                else:
+                    position = end + len(closer)
             continue
         closing = bool(match.group("close"))
         if raw_until is not None and not (closing and name == raw_until):
@@ -233,6 +241,7 @@ def check_structure(source: str) -> list[Diagnostic]:
                 "mjml-unclosed-tag", f"<{name}> is never closed", lines, offset, f"add </{name}>"
             )
         )
+    out += _outside_root(source, lines)
     if "<mjml" not in source:
         out.append(
             Diagnostic(
@@ -253,6 +262,45 @@ def check_structure(source: str) -> list[Diagnostic]:
                 hint="put the sections inside <mj-body>",
             )
         )
+    return out
+
+
+_ROOT_OPEN: Final = re.compile(r"<mjml\b")
+_ROOT_CLOSE: Final = re.compile(r"</mjml\s*>")
+_IGNORABLE: Final = re.compile(r"(?:\s+|<!--.*?-->)*", re.S)
+
+
+def _outside_root(source: str, lines: _Lines) -> list[Diagnostic]:
+    """Text before `<mjml>` or after `</mjml>` (other than blanks and comments), which
+    mjml-python refuses without saying where."""
+    out: list[Diagnostic] = []
+    opened = _ROOT_OPEN.search(source)
+    if opened is not None:
+        lead = _IGNORABLE.match(source, 0, opened.start())
+        if lead is not None and lead.end() < opened.start():
+            out.append(
+                _error(
+                    "mjml-outside-root",
+                    "there is text before <mjml>",
+                    lines,
+                    lead.end(),
+                    "a layout starts with <mjml>: move this inside <mj-body>, or delete it",
+                )
+            )
+    closes = list(_ROOT_CLOSE.finditer(source))
+    if closes:
+        end = closes[-1].end()
+        trail = _IGNORABLE.match(source, end)
+        if trail is not None and trail.end() < len(source):
+            out.append(
+                _error(
+                    "mjml-outside-root",
+                    "there is text after </mjml>",
+                    lines,
+                    trail.end(),
+                    "a layout ends with </mjml>: move this inside <mj-body>, or delete it",
+                )
+            )
     return out
 
 

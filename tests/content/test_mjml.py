@@ -64,6 +64,9 @@ def test_jinja_in_attributes_survives_compilation() -> None:
         ("<mjml><mj-body></mj-body></mjml>\n</mj-section>", "mjml-unexpected-close", 2, 1),
         ("<mj-body></mj-body>", "mjml-root", 1, 1),
         ("<mjml></mjml>", "mjml-no-body", 1, 1),
+        ("<mjml><mj-body></mj-body></mjml>\n\n<p>Thanks</p>\n", "mjml-outside-root", 3, 1),
+        ("Dear customer,\n<mjml><mj-body></mj-body></mjml>", "mjml-outside-root", 1, 1),
+        ('<?xml version="1.0"?>\n<mjml><mj-body></mj-body></mjml>', "mjml-outside-root", 1, 1),
         (
             '<mjml><mj-body>\n<mj-include path="footer.mjml" /></mj-body></mjml>',
             "mjml-unsupported-mj-include",
@@ -79,6 +82,12 @@ def test_broken_mjml_is_reported_by_line_and_column(
         compile_mjml(source)
     first = caught.value.diagnostics[0]
     assert (first.code, first.line, first.column) == (code, line, column)
+
+
+def test_comments_and_blank_lines_around_the_root_are_allowed() -> None:
+    source = "<!-- footer, v2 -->\n\n<mjml><mj-body></mj-body></mjml>\n<!-- end -->\n\n"
+    assert check_mjml(source) == []
+    compile_mjml(source)
 
 
 def test_an_mrml_failure_is_still_a_content_error() -> None:
@@ -122,3 +131,17 @@ def test_the_editor_can_list_every_unsupported_feature() -> None:
 
 def test_oversized_layouts_are_refused() -> None:
     assert check_mjml("x" * 200_001)[0].code == "mjml-too-large"
+
+
+@pytest.mark.parametrize("opener", ["<!--", "{{", "{%", "{#"])
+def test_an_opener_that_never_closes_is_text_and_the_tags_after_it_are_still_checked(
+    opener: str,
+) -> None:
+    source = f"<mjml>\n<mj-body>\n{opener * 3} <mj-section>\n</mj-body>\n</mjml>"
+    codes = [(d.code, d.line) for d in check_mjml(source)]
+    assert codes == [("mjml-mismatched-tag", 4)]
+
+
+def test_a_closed_comment_still_hides_the_tags_inside_it() -> None:
+    source = "<mjml>\n<mj-body>\n<!-- <mj-section> -->{{ '<mj-column>' }}\n</mj-body>\n</mjml>"
+    assert check_mjml(source) == []
