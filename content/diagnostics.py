@@ -8,6 +8,7 @@ values with a code, a plain message, a location and a hint.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
@@ -70,3 +71,21 @@ class ContentError(Exception):
 def errors_only(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     """The diagnostics that block a save; warnings are shown but do not stop anyone."""
     return [d for d in diagnostics if d.is_error]
+
+
+class LineIndex:
+    """Line and column (from 1) of an offset in one source, by bisection: reporting many
+    problems costs a search each, not a count from the start each."""
+
+    def __init__(self, source: str) -> None:
+        starts = [0]
+        find = source.find
+        at = find("\n")
+        while at >= 0:
+            starts.append(at + 1)
+            at = find("\n", at + 1)
+        self.starts = starts
+
+    def at(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self.starts, offset)
+        return line, offset - self.starts[line - 1] + 1

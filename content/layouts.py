@@ -18,9 +18,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
-from content.diagnostics import ContentError, Diagnostic, errors_only
+from content.diagnostics import ContentError, Diagnostic, LineIndex, errors_only
 from content.mjml import check_mjml, compile_mjml
 from content.model import LAYOUT_CHANNELS, Layout, is_layout_channel
+from content.placeholders import jinja_spans
 from content.sanitize import BLOCKED_URL, document_violations, safe_url, url_scheme
 from content.templates import compile_template
 
@@ -48,7 +49,6 @@ RAW_TEXT_ELEMENTS: Final = frozenset({"style", "script"})
 
 _EXPRESSION = "\x00"
 _STATEMENT = "\x01"
-_JINJA: Final = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 _TAG: Final = re.compile(r"<(/?)([a-zA-Z][\w:.-]*)")
 _ATTRIBUTE: Final = re.compile(
     r"""\s*(?P<name>[^\s=/>"']+)(?:\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<uq>[^\s>"']+)))?"""
@@ -59,13 +59,15 @@ _LAYOUT_NAME = "layout"
 
 def _mask(source: str) -> str:
     """Replace Jinja with same-length filler so HTML scanning keeps offsets and lines."""
-
-    def filler(match: re.Match[str]) -> str:
-        text = match.group(0)
-        char = _EXPRESSION if text.startswith("{{") else _STATEMENT
-        return "".join("\n" if c == "\n" else char for c in text)
-
-    return _JINJA.sub(filler, source)
+    parts: list[str] = []
+    position = 0
+    for start, end in jinja_spans(source):
+        char = _EXPRESSION if source.startswith("{{", start) else _STATEMENT
+        parts.append(source[position:start])
+        parts.append("\n".join(char * len(piece) for piece in source[start:end].split("\n")))
+        position = end
+    parts.append(source[position:])
+    return "".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,18 +125,49 @@ def _attributes(masked: str) -> Iterator[tuple[str, int, list[_Attribute]]]:
             position = close
 
 
-def _line_col(source: str, offset: int) -> tuple[int, int]:
-    line = source.count("\n", 0, offset) + 1
-    return line, offset - (source.rfind("\n", 0, offset) + 1) + 1
+def _bodies(
+    source: str, opener: re.Pattern[str], closer: str, *, ignore_case: bool, self_closed: bool
+) -> Iterator[tuple[str, int, int]]:
+    """(element, start, end) of the content of each element `opener` finds (its group 1
+    names the element) up to the element's own closer (`closer` formatted with the name),
+    left to right, in one pass over the source: an element that is never closed has no
+    content, and the rest of the source is not searched again for its closer.
+    `self_closed`: whether ``<x ... />`` opens content too (as in ``<style/>...</style>``)."""
+    absent_from: dict[str, int] = {}
+    flags = re.I if ignore_case else 0
+    position = 0
+    while (found := opener.search(source, position)) is not None:
+        name = found.group(1)
+        gt = source.find(">", found.end())
+        if gt < 0:
+            return
+        start = position = gt + 1
+        if not self_closed and source[gt - 1] == "/":
+            continue
+        key = name.lower() if ignore_case else name
+        if start >= absent_from.get(key, len(source) + 1):
+            continue
+        close = re.compile(closer.format(re.escape(name)), flags).search(source, start)
+        if close is None:
+            absent_from.setdefault(key, start)
+            continue
+        yield name, start, close.start()
+        position = close.end()
+
+
+_RAW_TEXT_OPEN: Final = {
+    element: re.compile(rf"<({element})\b", re.I) for element in sorted(RAW_TEXT_ELEMENTS)
+}
 
 
 def lint_layout(source: str) -> list[Diagnostic]:
     """What in a layout source could run code or escape autoescaping, by line and column."""
     masked = _mask(source)
     out: list[Diagnostic] = []
+    lines = LineIndex(source)
 
     def report(code: str, message: str, offset: int, hint: str) -> None:
-        line, column = _line_col(source, offset)
+        line, column = lines.at(offset)
         out.append(
             Diagnostic(code, message, field=_LAYOUT_NAME, line=line, column=column, hint=hint)
         )
@@ -196,13 +229,16 @@ def lint_layout(source: str) -> list[Diagnostic]:
                     attr.value_start,
                     "links use http, https, mailto or tel",
                 )
-    for element in RAW_TEXT_ELEMENTS:
-        for block in re.finditer(rf"<{element}\b[^>]*>(.*?)</{element}", masked, re.S | re.I):
-            if _EXPRESSION in block.group(1) or _STATEMENT in block.group(1):
+    for element, opener in _RAW_TEXT_OPEN.items():
+        for _name, start, end in _bodies(
+            masked, opener, "</{}", ignore_case=True, self_closed=True
+        ):
+            body = masked[start:end]
+            if _EXPRESSION in body or _STATEMENT in body:
                 report(
                     "layout-templated-style",
                     f"<{element}> content cannot hold templates",
-                    block.start(1),
+                    start,
                     "keep CSS fixed; vary content, not styles",
                 )
     return out
@@ -232,8 +268,7 @@ def guard_url_attributes(html: str) -> str:
 # MJML elements whose content is HTML that ships as written.
 _MJML_HTML_CONTENT: Final = re.compile(
     r"<(mj-text|mj-button|mj-raw|mj-table|mj-navbar-link|mj-accordion-title|mj-accordion-text"
-    r"|mj-social-element)\b[^>]*(?<!/)>(.*?)</\1\s*>",
-    re.S,
+    r"|mj-social-element)\b"
 )
 # MJML elements whose output the document policy removes entirely: refused so the author
 # sees at save what would otherwise silently not ship.
@@ -270,20 +305,23 @@ def sanitizer_diagnostics(source: str, *, mjml: bool) -> list[Diagnostic]:
         for line, what in document_violations(source):
             report(line, what)
         return out
+    lines = LineIndex(source)
     for match in _MJML_DROPPED_TAG.finditer(source):
         tag = match.group(1)
+        line, column = lines.at(match.start())
         out.append(
             Diagnostic(
                 "layout-not-shippable",
                 f"<{tag}> does not ship: {_MJML_DROPPED[tag]}",
                 field=_LAYOUT_NAME,
-                line=_line_col(source, match.start())[0],
-                column=_line_col(source, match.start())[1],
+                line=line,
+                column=column,
             )
         )
-    for match in _MJML_HTML_CONTENT.finditer(source):
-        first_line = source.count("\n", 0, match.start(2))
-        for line, what in document_violations(match.group(2)):
+    content = _bodies(source, _MJML_HTML_CONTENT, r"</{}\s*>", ignore_case=False, self_closed=False)
+    for _element, start, end in content:
+        first_line = lines.at(start)[0] - 1
+        for line, what in document_violations(source[start:end]):
             report(line, what, first_line)
     return out
 
@@ -305,6 +343,8 @@ def build_layout(key: str, name: str, channel: str, source: str) -> Layout:
     try:
         compile_template(source, name=_LAYOUT_NAME, html=True)
     except ContentError as exc:
+        if any(d.code == "template-too-large" for d in exc.diagnostics):
+            raise  # it cannot be saved whatever else is wrong: no need to look further
         diagnostics += exc.diagnostics
     is_mjml = source.lstrip().startswith("<mjml")
     if channel in ("email_html", "notification_email") and not is_mjml:

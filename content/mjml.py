@@ -10,14 +10,13 @@ column. The scan also detects the MJML features MRML does not implement
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass
 from typing import Final
 
 from mjml import mjml2html
 
-from content.diagnostics import ContentError, Diagnostic, Severity, errors_only
+from content.diagnostics import ContentError, Diagnostic, LineIndex, Severity, errors_only
 from content.placeholders import protect_jinja, restore_jinja
 
 MAX_MJML_CHARS: Final = 200_000
@@ -118,19 +117,10 @@ _TAG_REST: Final = re.compile(
 )
 
 
-class _Lines:
-    def __init__(self, source: str) -> None:
-        self.starts = [0] + [m.end() for m in re.finditer("\n", source)]
-
-    def at(self, offset: int) -> tuple[int, int]:
-        line = bisect.bisect_right(self.starts, offset)
-        return line, offset - self.starts[line - 1] + 1
-
-
 def _error(
     code: str,
     message: str,
-    lines: _Lines,
+    lines: LineIndex,
     offset: int,
     hint: str | None = None,
     severity: Severity = "error",
@@ -141,7 +131,7 @@ def _error(
 
 def check_structure(source: str) -> list[Diagnostic]:
     """Find unclosed, mismatched, malformed and unknown mj-* tags, by line and column."""
-    lines = _Lines(source)
+    lines = LineIndex(source)
     out: list[Diagnostic] = []
     stack: list[tuple[str, int]] = []
     position = 0
@@ -270,7 +260,7 @@ _ROOT_CLOSE: Final = re.compile(r"</mjml\s*>")
 _IGNORABLE: Final = re.compile(r"(?:\s+|<!--.*?-->)*", re.S)
 
 
-def _outside_root(source: str, lines: _Lines) -> list[Diagnostic]:
+def _outside_root(source: str, lines: LineIndex) -> list[Diagnostic]:
     """Text before `<mjml>` or after `</mjml>` (other than blanks and comments), which
     mjml-python refuses without saying where."""
     out: list[Diagnostic] = []
@@ -306,7 +296,7 @@ def _outside_root(source: str, lines: _Lines) -> list[Diagnostic]:
 
 def unsupported_features(source: str) -> list[Diagnostic]:
     """Diagnostics for the MJML features mjml-python lacks that `source` uses."""
-    lines = _Lines(source)
+    lines = LineIndex(source)
     return [
         _error(
             f"mjml-unsupported-{f.feature.replace(' ', '-')}",
@@ -321,6 +311,49 @@ def unsupported_features(source: str) -> list[Diagnostic]:
     ]
 
 
+#: The deepest nesting of elements mjml-python is given. Its parser recurses once per
+#: level, and at about 10,000 levels it overflows an 8 MB stack and takes the process
+#: down with it (a crash, not an error); real layouts nest a few dozen deep.
+MAX_NESTING: Final = 256
+_VOID_ELEMENTS: Final = frozenset(
+    "area base br col embed hr img input link meta param source track wbr".split()
+)
+_ANY_TAG: Final = re.compile(r"<(/?)([A-Za-z][\w:.-]*)|<!--")
+
+
+def nesting_problem(source: str) -> Diagnostic | None:
+    """An error if elements (MJML or HTML, void and self-closed ones aside) nest deeper
+    than `MAX_NESTING`, at the element that goes too deep; one pass over the source."""
+    lines = LineIndex(source)
+    depth = 0
+    position = 0
+    while (tag := _ANY_TAG.search(source, position)) is not None:
+        if tag.group(0) == "<!--":
+            end = source.find("-->", tag.end())
+            if end < 0:
+                return None
+            position = end + 3
+            continue
+        gt = source.find(">", tag.end())
+        if gt < 0:
+            return None
+        position = gt + 1
+        if tag.group(1):
+            depth = max(0, depth - 1)
+        elif tag.group(2).lower() not in _VOID_ELEMENTS and source[gt - 1] != "/":
+            depth += 1
+            if depth > MAX_NESTING:
+                return _error(
+                    "mjml-too-deep",
+                    f"elements are nested more than {MAX_NESTING} deep here",
+                    lines,
+                    tag.start(),
+                    "close the elements you open; a layout rarely needs more than a few "
+                    "dozen levels",
+                )
+    return None
+
+
 def check_mjml(source: str) -> list[Diagnostic]:
     """Every structural problem and unsupported feature in `source`, without compiling."""
     if len(source) > MAX_MJML_CHARS:
@@ -330,7 +363,8 @@ def check_mjml(source: str) -> list[Diagnostic]:
                 f"the layout has {len(source):,} characters (at most {MAX_MJML_CHARS:,})",
             )
         ]
-    return check_structure(source) + unsupported_features(source)
+    deep = nesting_problem(source)
+    return check_structure(source) + ([deep] if deep else []) + unsupported_features(source)
 
 
 _POSITION: Final = re.compile(r"\s*at position (\d+):(\d+)")
@@ -367,7 +401,7 @@ def _mrml_diagnostic(message: str, protected: str) -> Diagnostic:
     text = _POSITION.sub("", message).replace(" in root template", "")
     if match:
         offset = len(protected.encode("utf-8")[: int(match.group(1))].decode("utf-8", "ignore"))
-        line, column = _Lines(protected).at(offset)
+        line, column = LineIndex(protected).at(offset)
         return Diagnostic("mjml-compile", text, line=line, column=column)
     return Diagnostic(
         "mjml-compile",
