@@ -117,6 +117,17 @@ def test_single_quoted_strings_and_escapes_are_read() -> None:
             18 + MAX_DEPTH,
         ),
         ("never offer when " + "not " * (MAX_DEPTH + 1) + "a", "E104", 1, 18 + 4 * MAX_DEPTH),
+        # Parentheses inside a quote left open are text, not nesting ...
+        ('never offer when a is "' + "(" * (MAX_DEPTH + 1), "E102", 1, 23),
+        # ... and the quote ends with its line: the next line's nesting still counts.
+        (
+            'rule "open\n  when ' + "(" * (MAX_DEPTH + 1) + "a" + ")" * (MAX_DEPTH + 1),
+            "E104",
+            2,
+            8 + MAX_DEPTH,
+        ),
+        # A line of quotes and backslashes was searched again from each quote (quadratic).
+        ('"\\' * 20_000, "E102", 1, 1),
     ],
 )
 def test_bad_source_reports_code_and_position(
