@@ -116,3 +116,45 @@ def test_below_1280px_the_preview_is_under_the_form_with_a_jump_link(page: Page)
     page.screenshot(path="/tmp/editors-new-offer-390.png")
     jump.click()
     expect(page.locator("#preview-title")).to_be_in_viewport()
+
+
+def test_a_refused_save_keeps_the_draft_and_asks_before_leaving(page: Page) -> None:
+    sign_in(page, "mara@demo.studio")
+    page.goto("/offers/check_in/edit")
+    page.get_by_label("Headline").fill("A headline typed before a refused save")
+    page.get_by_label("Business value").fill("abc")
+    page.get_by_role("button", name="Save revision").click()
+    expect(page.locator(".field-error, .error").first).to_be_visible()
+    expect(page.get_by_label("Headline")).to_have_value("A headline typed before a refused save")
+    dialogs: list[str] = []
+
+    def answer(dialog) -> None:
+        dialogs.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", answer)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Layouts").click()
+    page.wait_for_timeout(300)
+    assert dialogs == ["beforeunload"]  # nothing shown was stored: leaving asks first
+    page.remove_listener("dialog", answer)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto("/offers/check_in/edit")
+    expect(page.get_by_role("region", name="Unsaved draft")).to_be_visible()
+    page.get_by_role("button", name="Restore my draft").click()
+    expect(page.get_by_label("Headline")).to_have_value("A headline typed before a refused save")
+    expect(page.get_by_label("Business value")).to_have_value("abc")
+
+
+def test_a_stored_save_with_a_summary_leaves_no_draft_behind(page: Page) -> None:
+    sign_in(page, "sam@demo.studio")
+    page.goto("/rules/pharmacy")
+    typed = source_text(page) + "\n# saved with a note\n"
+    replace_source(page, typed)
+    page.get_by_label("What changed").fill("a note on the change")
+    page.wait_for_timeout(600)  # the draft is written 400 ms after the last keystroke
+    page.get_by_role("button", name="Save revision").click()
+    expect(page.get_by_text(re.compile(r"Saved revision \d+"))).to_be_visible()
+    expect(page.get_by_role("region", name="Unsaved draft")).to_have_count(0)
+    page.reload()
+    expect(page.get_by_role("region", name="Unsaved draft")).to_have_count(0)
+    assert "# saved with a note" in source_text(page)

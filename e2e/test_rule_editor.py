@@ -142,3 +142,17 @@ def test_on_a_phone_the_rules_editor_fits_the_screen(page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     code_editor(page).scroll_into_view_if_needed()
     page.screenshot(path="/tmp/editors-rules-390.png")
+
+
+def test_the_line_being_typed_stays_above_the_sticky_save_bar(page: Page) -> None:
+    page.set_viewport_size({"width": 1366, "height": 800})
+    sign_in(page, "sam@demo.studio")
+    page.goto("/rules/retail_banking")
+    code_editor(page).click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\n# typed at the end")
+    page.wait_for_timeout(300)
+    caret = page.locator(".cm-cursor").first.bounding_box()
+    bar = page.locator("form[data-keep-work] > .actions").bounding_box()
+    assert caret is not None and bar is not None
+    assert caret["y"] + caret["height"] <= bar["y"], (caret, bar)

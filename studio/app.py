@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
-from studio import db, jobs, loop_jobs, security  # noqa: F401 (loop_jobs registers jobs)
+from studio import db, jobs, keep_work, loop_jobs, security  # noqa: F401 (loop_jobs registers jobs)
 from studio.api import revalidation
 from studio.config import flask_config, load_settings
 from studio.errors import NotAllowed, ValidationFailed
@@ -194,6 +194,7 @@ def _roll_back_quietly() -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["role_labels"] = ROLE_LABELS
+    keep_work.register(app)
 
     @app.context_processor
     def _navigation() -> dict[str, Any]:

@@ -29,6 +29,12 @@ function adoptStyles() {
 }
 new MutationObserver(adoptStyles).observe(document.head, { childList: true, subtree: true, characterData: true });
 
+function stickyBarHeight(form) {
+  const bar = form && form.querySelector(":scope > .actions, :scope > .sticky-actions");
+  if (!bar || getComputedStyle(bar).position !== "sticky") return 0;
+  return bar.getBoundingClientRect().height + 8;
+}
+
 function csrfToken() {
   const field = document.querySelector("input[name=csrf_token]");
   return field ? field.value : "";
@@ -272,6 +278,9 @@ function mount(textarea) {
     bracketMatching(), closeBrackets(), indentOnInput(), highlightSelectionMatches(), lintGutter(),
     syntaxHighlighting(studioHighlight),
     EditorView.lineWrapping,
+    // The form's save bar sticks to the bottom of the window over the editor: the line
+    // being typed is kept above it, not behind it.
+    EditorView.scrollMargins.of(() => ({ bottom: stickyBarHeight(form) })),
     EditorView.contentAttributes.of({
       "aria-labelledby": label ? label.id : "", "aria-multiline": "true", role: "textbox",
       spellcheck: "false", autocapitalize: "off", autocorrect: "off",

@@ -37,7 +37,7 @@ const DRAFT_PREFIX = "studio-draft:";
 function formFields(form) {
   const fields = {};
   for (const el of form.elements) {
-    if (!el.name || el.name === "csrf_token" || el.name === "base_number" || el.disabled) continue;
+    if (!el.name || el.name === "csrf_token" || el.name === "base_number" || el.name === "_keep_work" || el.disabled) continue;
     if (el.closest(".preview-pane")) continue;  // the preview's own controls are not the work
     if (el.type === "file" || el.type === "submit" || el.type === "button" || el.type === "password") continue;
     if ((el.type === "checkbox" || el.type === "radio") && !el.checked) continue;
@@ -65,34 +65,61 @@ function readDraft(key) {
   try { return JSON.parse(localStorage.getItem(DRAFT_PREFIX + key) || "null"); } catch (e) { return null; }
 }
 
+function writeDraft(key, fields, submitted) {
+  try {
+    localStorage.setItem(DRAFT_PREFIX + key, JSON.stringify({ fields, submitted, saved_at: new Date().toISOString() }));
+  } catch (e) { /* storage full or disabled: the unsaved-changes prompt still protects the text */ }
+}
+
+// The page after a save that stored (the server names the draft it sent: data-saved-work on
+// the body) lets that draft go, if it is still the one that was sent.
+function forgetSavedWork() {
+  const key = document.body && document.body.dataset.savedWork;
+  if (!key) return;
+  const draft = readDraft(key);
+  if (draft && draft.submitted) localStorage.removeItem(DRAFT_PREFIX + key);
+}
+
 function keepWork(form) {
   const key = form.dataset.keepWork;
   const initial = formFields(form);
+  // A refused save draws the form again with what was typed (data-unsaved): none of it is
+  // stored, so it stays in the draft and leaving asks first, until a save succeeds.
+  const unsaved = form.dataset.unsaved === "1";
   let submitting = false;
-  let dirty = form.dataset.unsaved === "1";
+  let dirty = unsaved;
   const draft = readDraft(key);
   if (draft && draft.fields && !sameFields(draft.fields, initial)) offerDraft(form, key, draft);
-  else if (draft) localStorage.removeItem(DRAFT_PREFIX + key);
+  else if (draft && !unsaved) localStorage.removeItem(DRAFT_PREFIX + key);
+  if (unsaved && !(draft && draft.fields && !sameFields(draft.fields, initial))) writeDraft(key, initial, false);
 
-  const save = () => {
+  const save = (submitted) => {
     const now = formFields(form);
-    dirty = !sameFields(now, initial);
-    try {
-      if (dirty) localStorage.setItem(DRAFT_PREFIX + key, JSON.stringify({ fields: now, saved_at: new Date().toISOString() }));
-      else localStorage.removeItem(DRAFT_PREFIX + key);
-    } catch (e) { /* storage full or disabled: the unsaved-changes prompt still protects the text */ }
+    dirty = unsaved || form.dataset.unsaved === "1" || !sameFields(now, initial);
+    if (dirty) writeDraft(key, now, submitted);
+    else try { localStorage.removeItem(DRAFT_PREFIX + key); } catch (e) { /* disabled */ }
   };
   let timer = null;
-  form.addEventListener("input", () => { dirty = true; clearTimeout(timer); timer = setTimeout(save, 400); });
-  form.addEventListener("change", () => { clearTimeout(timer); timer = setTimeout(save, 100); });
+  form.addEventListener("input", () => { dirty = true; clearTimeout(timer); timer = setTimeout(() => save(false), 400); });
+  form.addEventListener("change", () => { clearTimeout(timer); timer = setTimeout(() => save(false), 100); });
   form.addEventListener("submit", (event) => {
     if (event.defaultPrevented) return;
     clearTimeout(timer);
-    save();
+    save(true);  // kept until the page after the save says it was stored
+    let field = form.querySelector('input[name="_keep_work"]');
+    if (!field) {
+      field = document.createElement("input");
+      field.type = "hidden";
+      field.name = "_keep_work";
+      form.append(field);
+    }
+    field.value = key;
     submitting = true;
   });
+  window.addEventListener("pageshow", (event) => { if (event.persisted) submitting = false; });
   window.addEventListener("beforeunload", (event) => {
-    if (submitting || !dirty || sameFields(formFields(form), initial)) return;
+    if (submitting) return;
+    if (!unsaved && form.dataset.unsaved !== "1" && (!dirty || sameFields(formFields(form), initial))) return;
     event.preventDefault();
     event.returnValue = "";
   });
@@ -177,6 +204,7 @@ document.addEventListener("click", (event) => {
 });
 
 function keepWorkInit() {
+  forgetSavedWork();
   document.querySelectorAll("main form input[maxlength], main form textarea[maxlength]").forEach(limitCounter);
   document.querySelectorAll("form[data-keep-work]").forEach(keepWork);
   conflictChoices();
