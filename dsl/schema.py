@@ -368,6 +368,11 @@ def default_schema() -> Schema:
             FieldSpec("tone.words", "list", doc="The words that drove the tone."),
             FieldSpec("customer.id", "string", doc="The customer's id."),
             FieldSpec(
+                "customer.first_name",
+                "string",
+                doc="The customer's first name, for the greeting in offers and messages.",
+            ),
+            FieldSpec(
                 "customer.authenticated", "boolean", doc="Whether the customer proved who they are."
             ),
             FieldSpec("customer.tier", "enum", TIERS, "The customer's tier."),

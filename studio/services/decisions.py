@@ -197,7 +197,9 @@ def decide(
             if len(problems) > 1
             else ""
         )
-        return Refusal("invalid_interaction", f"{first.message}{hint}.{more}", field=first.field)
+        return Refusal(
+            "invalid_interaction", f"{first.field}: {first.message}{hint}.{more}", field=first.field
+        )
     for channel, message in runtime.unknown_layouts(request.layouts):
         return Refusal("unknown_layout", message, field=f"layouts.{channel}")
     # One id for the decision from the start: the contact history records the offers

@@ -240,3 +240,21 @@ def test_every_field_at_fault_is_counted_in_the_refusal(
     fields = {"interaction.tone.label", "interaction.customer.tier"}
     assert error["field"] in fields
     assert (fields - {error["field"]}).pop() in error["message"]
+
+
+def test_the_customers_first_name_is_accepted_and_greets_them_in_the_offer(
+    client: FlaskClient, published: Bundle, auth: dict[str, str]
+) -> None:
+    response = _decide(client, auth, interaction=_with("customer.first_name", "Dana"))
+    assert response.status_code == 200, response.get_json()
+    [offer] = response.get_json()["offers"]
+    assert "Dana" in offer["variants"]["email_text"]["text"]
+
+
+def test_a_refusal_names_the_field_in_its_message_too(
+    client: FlaskClient, published: Bundle, auth: dict[str, str]
+) -> None:
+    response = _decide(client, auth, interaction=_with("customer.nickname", "Dee"))
+    error = response.get_json()["error"]
+    assert error["field"] == "interaction.customer.nickname"
+    assert error["message"].startswith("interaction.customer.nickname: is not a field")
