@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -262,7 +263,7 @@ def serve(host: str, port: int, dev: bool, worker: bool, production: bool) -> No
         )
 
     try:
-        app = create_app({"DEV_MODE": dev} if dev else None)
+        app = create_app(serve_overrides(host, port, dev=dev, environ=os.environ) or None)
     except ConfigError as problem:
         click.echo(f"error: {problem}", err=True)
         sys.exit(2)
@@ -271,6 +272,10 @@ def serve(host: str, port: int, dev: bool, worker: bool, production: bool) -> No
         for person in DEMO_PEOPLE:
             click.echo(f"  {person.email:<22} {', '.join(person.roles)}")
     click.echo(f"Studio at http://{host}:{port}/  (Ctrl+C to stop)")
+    click.echo(
+        f"Customer links start with {app.config['STUDIO_SETTINGS'].public_base_url} "
+        "(set STUDIO_PUBLIC_BASE_URL to the address customers reach)."
+    )
     jobs = get_jobs(app)
     if worker:
         jobs.start_consumer(workers=2)
@@ -284,6 +289,19 @@ def serve(host: str, port: int, dev: bool, worker: bool, production: bool) -> No
         click.echo("Stopped.")
     finally:
         jobs.stop_consumer()
+
+
+def serve_overrides(
+    host: str, port: int, *, dev: bool, environ: Mapping[str, str]
+) -> dict[str, object]:
+    """The settings `studio serve` (not --production) gives the app: development mode if
+    asked, and customer links (SMS, email, the message center) that lead to this server on
+    the port it serves, unless STUDIO_PUBLIC_BASE_URL says where customers reach it."""
+    overrides: dict[str, object] = {"DEV_MODE": True} if dev else {}
+    if not environ.get("STUDIO_PUBLIC_BASE_URL"):
+        link_host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+        overrides["PUBLIC_BASE_URL"] = f"http://{link_host}:{port}"
+    return overrides
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> NoReturn:

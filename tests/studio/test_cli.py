@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from studio.cli import main
+from studio.cli import main, serve_overrides
 from studio.demo import DEMO_PEOPLE
 from studio.models import Artifact, Bundle, User
 
@@ -122,3 +122,25 @@ def test_studio_serve_with_its_worker_stops_on_ctrl_c_and_kill(tmp_path: Path, s
             server.kill()
             server.wait()
             pytest.fail(f"studio serve did not stop on {stop}")
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "expected"),
+    [
+        ("127.0.0.1", 5001, "http://127.0.0.1:5001"),
+        ("0.0.0.0", 8080, "http://127.0.0.1:8080"),
+        ("studio.lan", 5000, "http://studio.lan:5000"),
+    ],
+)
+def test_customer_links_lead_to_the_port_the_studio_serves_on(
+    host: str, port: int, expected: str
+) -> None:
+    assert serve_overrides(host, port, dev=True, environ={}) == {
+        "DEV_MODE": True,
+        "PUBLIC_BASE_URL": expected,
+    }
+
+
+def test_a_public_base_url_that_is_set_is_kept() -> None:
+    environ = {"STUDIO_PUBLIC_BASE_URL": "https://messages.example.com"}
+    assert serve_overrides("127.0.0.1", 5001, dev=False, environ=environ) == {}
