@@ -17,7 +17,7 @@ from studio.api import revalidation
 from studio.config import flask_config, load_settings
 from studio.errors import NotAllowed, ValidationFailed
 from studio.outages import database_unavailable, install_repeat_filter
-from studio.roles import ROLE_LABELS, areas_for
+from studio.roles import ROLE_LABELS, areas_for, may_use
 from studio.services import accounts
 from studio.web import is_htmx
 
@@ -199,6 +199,19 @@ def _register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def _navigation() -> dict[str, Any]:
         user = security.current_user()
+        roles = user.roles if user else frozenset()
+        # Pages link only to what the person may open: a link to a 403 is a dead end.
         return {
-            "nav_areas": areas_for(user.roles) if user else [],
+            "nav_areas": areas_for(roles) if user else [],
+            "may_open": lambda area: may_use(roles, area),
+            "may_read_kind": lambda kind: _may_read_kind(roles, kind),
         }
+
+
+def _may_read_kind(roles: frozenset[str], kind: str) -> bool:
+    """Whether the history of this kind of work opens for these roles (as the history
+    page decides). Imported here, not at the top: the app does not load the review
+    workflow until a page needs it."""
+    from studio.services import permissions
+
+    return permissions.may_view_kind(roles, kind) or kind not in permissions.KIND_EDITORS

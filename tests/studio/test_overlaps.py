@@ -142,6 +142,11 @@ def test_the_review_of_a_change_request_with_an_overlapping_ruleset_warns(
     ):
         assert 'id="review-overlaps"' in html and "rulesets overlap on 2 samples" in html
         assert "Pharmacy refill, 8% savings" in html and "at most 1 offer per response" in html
+        assert 'href="/interactions/' in html  # a service lead opens the samples
+    reviewer = sign_in_as(client.application.test_client(), make_user(session, "reviewer"))
+    html = reviewer.get(overlaps_part, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Pharmacy refill, 8% savings" in html
+    assert 'href="/interactions/' not in html  # a reviewer may not: named, not linked
 
 
 def test_the_publish_page_warns_about_overlaps_in_what_would_go_live(

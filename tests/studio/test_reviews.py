@@ -563,3 +563,18 @@ def test_a_line_changed_only_by_trailing_spaces_shows_where_the_spaces_are(app) 
         '<span class="ws-trailing" title="Spaces at the end of the line">   </span>' in shown["add"]
     )
     assert "ws-trailing" not in shown["delete"] and "ws-trailing" not in shown["context"]
+
+
+def test_a_review_links_to_the_history_only_for_those_who_may_open_it(app, session, people) -> None:
+    ruleset = make_ruleset(
+        session, people["sam"], "retail_banking", "never offer when tone is distressed\n"
+    )
+    request = submit(session, people["sam"], ruleset)
+    history = b'href="/history/ruleset/retail_banking"'
+    for who, linked in (("sam", True), ("rita", True), ("mara", False)):
+        client = sign_in_as(app.test_client(), people[who])
+        page = client.get(f"/reviews/{request.id}")
+        assert page.status_code == 200
+        assert (history in page.data) is linked, who
+        if not linked:  # the link would have been a 403
+            assert client.get("/history/ruleset/retail_banking").status_code == 403
