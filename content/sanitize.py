@@ -432,12 +432,22 @@ _SHELL_HEAD, _SHELL_TAIL = DOCUMENT_SHELL.split("{body}")
 _BODY_LIMIT_NOTE = "documents hold tables, text, images and http(s)/mailto links"
 
 
+def _leads_nowhere(url: str) -> bool:
+    """A relative address that is not the studio's own (``/assets/...``) nor a place in
+    the page (``#top``): ``logo.png`` or ``?a=1`` would be read against the customer's
+    message page (``/m/<token>``), or nothing at all in an email, and fail. Template
+    placeholders (`protect_jinja`) are judged when rendered, not here."""
+    return bool(url) and url_scheme(url) is None and not url.startswith(("/", "#", "zzjinja"))
+
+
 def _filter_document_attribute(tag: str, name: str, value: str) -> str | None:
     if name == "style":
         return clean_style(value, DOCUMENT_CSS_PROPERTIES) or None
     if name in {"href", "src"}:
         cleaned = safe_url(value)
         if cleaned == BLOCKED_URL and value.strip() != BLOCKED_URL:
+            return None
+        if _leads_nowhere(cleaned):
             return None
         return cleaned if url_scheme(cleaned) != "tel" or tag == "a" else None
     if name in {"width", "height"} and css_value_problem(
@@ -585,6 +595,11 @@ class _DocumentAudit(HTMLParser):
                 )
             elif name not in allowed:
                 self._note(f"{name} attribute on <{tag}>")
+            elif name in {"href", "src"} and _leads_nowhere(safe_url(value)):
+                self._note(
+                    f'{name}="{value[:60]}" on <{tag}>: a relative address leads nowhere for '
+                    "the customer (use https://..., or a library image's /assets/...)"
+                )
             elif name in {"href", "src"} and _filter_document_attribute(tag, name, value) is None:
                 self._note(f"{name} with a {url_scheme(value) or 'malformed'} URL on <{tag}>")
             elif name == "style":

@@ -203,3 +203,22 @@ _PIECES = st.sampled_from(
 def test_sanitizing_twice_changes_nothing(html: str) -> None:
     once = sanitize_document(html)
     assert sanitize_document(once) == once
+
+
+@pytest.mark.parametrize(
+    ("html", "kept"),
+    [
+        ('<img src="logo.png" alt="Logo">', False),
+        ('<img src="../img/logo.png" alt="Logo">', False),
+        ('<a href="?page=2">next</a>', False),
+        ('<img src="/assets/0123abcd.png" alt="Logo">', True),
+        ('<img src="https://cdn.example/logo.png" alt="Logo">', True),
+        ('<a href="#terms">terms</a>', True),
+        ('<a href="mailto:help@bank.example">write</a>', True),
+    ],
+)
+def test_a_relative_address_that_leads_nowhere_does_not_ship(html: str, kept: bool) -> None:
+    # On the message page (/m/<token>) "logo.png" is /m/logo.png, and in an email it is
+    # nothing at all: a broken image or a dead link for the customer.
+    address = re.search(r'(?:src|href)="([^"]*)"', html).group(1)  # type: ignore[union-attr]
+    assert (f'="{address}"' in sanitize_document(html)) is kept
