@@ -38,10 +38,10 @@ from dsl.diagnostics import Diagnostic, sort_key
 from dsl.gc_pause import gc_paused
 from dsl.offers import OfferInfo
 from dsl.parser import MAX_TOKENS, _prescan, parse_statements
-from dsl.recovery import STOPPING_CODES, statement_chunks
+from dsl.recovery import STOPPING_CODES, parse_chunk, statement_chunks
 from dsl.schema import Schema
 
-_Parsed = tuple[ast.Ruleset | None, tuple[Diagnostic, ...]]
+_Parsed = tuple[ast.Ruleset | None, tuple[Diagnostic, ...], bool]  # tree, errors, broken
 
 #: Longest source checked statement by statement; a longer one is compiled whole (and
 #: nothing of it is kept). Below `MAX_TOKENS`, so the whole-file token cap can never
@@ -120,8 +120,8 @@ class LiveSource:
         key = (first_line, text)
         found = self._new.get(key) or self._old.get(key)
         if found is None:
-            tree, diagnostics = parse_statements(text, first_line)
-            found = (tree, tuple(diagnostics))
+            tree, diagnostics, broken = parse_chunk(text, first_line)
+            found = (tree, tuple(diagnostics), broken)
         self._new[key] = found
         return found
 
@@ -137,11 +137,11 @@ class LiveSource:
             start, offset = offset, offset + len(text)
             if not text.strip():
                 continue
-            tree, found = self._parse(first_line, text)
+            tree, found, broken = self._parse(first_line, text)
             recovered.extend(found)
+            if broken and first_failed is None:
+                first_failed = (first_line, start)
             if tree is None:
-                if first_failed is None:
-                    first_failed = (first_line, start)
                 continue
             statements.extend(tree.statements)
             comments.extend(tree.comments)

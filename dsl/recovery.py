@@ -70,12 +70,44 @@ def recover_ruleset(source: str) -> Recovered:
     for first_line, text in statement_chunks(source):
         if not text.strip():
             continue
-        tree, found = parse_statements(text, first_line)
+        tree, found, broken = parse_chunk(text, first_line)
         diagnostics.extend(found)
+        failed += broken
         if tree is None:
-            failed += 1
             continue
         statements.extend(tree.statements)
         comments.extend(tree.comments)
     ruleset = ast.Ruleset(tuple(statements), tuple(comments))
     return Recovered(ruleset, tuple(dict.fromkeys(diagnostics)), failed)
+
+
+def parse_chunk(text: str, first_line: int) -> tuple[ast.Ruleset | None, list[Diagnostic], bool]:
+    """One statement's parse for recovery: what the checker may read of it (None when
+    nothing), its syntax errors, and whether it failed to parse."""
+    tree, found = parse_statements(text, first_line)
+    if tree is not None:
+        return tree, found, False
+    repaired, again = _with_quote_closed(text, first_line, found)
+    return repaired, [*found, *again], True
+
+
+def _with_quote_closed(
+    text: str, first_line: int, found: list[Diagnostic]
+) -> tuple[ast.Ruleset | None, list[Diagnostic]]:
+    """A statement whose first fault is a quote left open (E102), parsed again with the
+    quote closed at the end of its line, so the rest of it is checked too (an unknown
+    offer, a misspelt field): one edit should not hide the others. The statement is read
+    by the checker only; the E102 error still fails the source. When it fails again, its
+    next syntax error instead (None, [error])."""
+    if not found or found[0].code != "E102":
+        return None, []
+    lines = text.split("\n")
+    at = found[0].line - first_line
+    if not 0 <= at < len(lines) or not 1 <= found[0].column <= len(lines[at]):
+        return None, []
+    quote = lines[at][found[0].column - 1]
+    if quote not in "\"'":
+        return None, []
+    lines[at] += quote
+    tree, again = parse_statements("\n".join(lines), first_line)
+    return tree, [] if tree is not None else [d for d in again if d.code != "E102"]

@@ -74,6 +74,23 @@ def test_an_unterminated_string_stops_only_its_own_statement() -> None:
     assert codes[0] == "E102" and "E201" in codes
 
 
+def test_a_rule_with_an_open_quote_still_reports_its_other_errors() -> None:
+    source = 'rule "Refill\n  when inquiry.intnt is "refill"\n  offer refill_savingz\n'
+    result = dsl.compile_ruleset(source, offers=["refill_savings"])
+    assert [(d.code, d.line, d.column) for d in result.diagnostics] == [
+        ("E102", 1, 6),  # the open quote
+        ("E200", 2, 8),  # inquiry.intnt, which the open quote used to hide
+        ("E203", 3, 9),  # refill_savingz, likewise
+    ]
+    assert not result.ok and result.ir is None
+
+
+def test_a_rule_that_fails_again_once_its_quote_is_closed_reports_that_error_too() -> None:
+    source = 'rule "Refill\n  when inquiry.intent is\n  offer a\n'
+    codes = [(d.code, d.line) for d in dsl.compile_ruleset(source, offers=["a"]).diagnostics]
+    assert codes == [("E102", 1), ("E100", 3)]
+
+
 def test_a_clean_source_does_not_go_through_recovery_and_compiles() -> None:
     source = 'rule "x"\n  when tone is positive\n  offer a\n'
     assert dsl.compile_ruleset(source, offers=["a"]).ok
