@@ -160,6 +160,8 @@ def test_customer_accepts_rates_and_comments_once_and_analytics_counts_it(
     expect(customer.get_by_role("heading", name="This offer was not welcome")).to_be_visible()
     _axe(customer)
     customer.screenshot(path=str(tmp_path / "complaint-375.png"), full_page=True)
+    customer.get_by_role("button", name="Tell them").click()
+    expect(customer.get_by_text("The team responsible for it has been told")).to_be_visible()
 
     wide = _phone(browser, base_url, width=1280)
     desk = wide.new_page()
@@ -176,6 +178,13 @@ def test_customer_accepts_rates_and_comments_once_and_analytics_counts_it(
     expect(cells.nth(4)).to_have_text("1")
     expect(cells.nth(5)).to_contain_text("1 (100.0%)")
     expect(cells.nth(8)).to_have_text("+100")
+
+    # Every event the page recorded names the decision that opened the message.
+    page.goto(f"/decisions/{answer['decision_id']}")
+    after = page.locator("section.card", has=page.get_by_role("heading", name="What happened next"))
+    expect(after.get_by_text("No events name this decision yet")).to_have_count(0)
+    kinds = after.locator("tbody tr td:nth-child(2)")
+    expect(kinds).to_have_text(["shown", "accepted", "nps", "complaint"])
     phone.close()
 
 

@@ -362,8 +362,9 @@ class Message(Base):
 
     Only the sha256 of the token is stored: the raw token exists in the customer's link
     and nowhere else, so a database leak opens no customer's page. `decision` keeps what
-    the offers on the page came from (bundle version, ruleset, rule, offer keys), so
-    every answer the customer gives is tied to it in the analytics.
+    the offers on the page came from (bundle version, ruleset, rule, offer keys), and
+    `decision_id` the decision log's id for it (None for a message opened without a
+    decision), so every answer the customer gives is tied to it in the analytics.
     """
 
     __tablename__ = "messages"
@@ -377,6 +378,7 @@ class Message(Base):
     response_text: Mapped[str] = mapped_column(Text, default="")
     response_html: Mapped[str] = mapped_column(Text, default="")
     decision: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    decision_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     bundle_version: Mapped[int | None] = mapped_column(Integer, default=None)
     survey: Mapped[bool] = mapped_column(Boolean, default=False)
     nps_comment: Mapped[str | None] = mapped_column(Text, default=None)

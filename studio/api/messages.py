@@ -21,7 +21,7 @@ from content.notification import render_notification
 from studio.api.errors import ApiError, from_refusal
 from studio.config import Settings
 from studio.errors import Refusal
-from studio.services import decisions, messages, survey_answers
+from studio.services import decision_log, decisions, messages, survey_answers
 from studio.services.bundle_cache import BundleCache
 from studio.services.decisions import DecideRequest
 from studio.services.json_shape import check_object, expect_types, is_int
@@ -191,6 +191,22 @@ def _decided(value: Any, where: str) -> tuple[int | None, tuple[DecidedOffer, ..
     return version, tuple(dict.fromkeys(offers))
 
 
+def _decision_id(value: Mapping[str, Any], where: str) -> str | ApiError:
+    """The decision's `decision_id` as `/decide` (or the client) answered it, "" when
+    the decision carries none: the message's events name it."""
+    given = value.get("decision_id")
+    if given is None or given == "":
+        return ""
+    if not isinstance(given, str) or not decision_log.ID_PATTERN.match(given):
+        return ApiError(
+            400,
+            "invalid_decision_id",
+            "'decision_id' is the id /decide answered (8 to 64 letters, digits or ._:-).",
+            field=f"{where}.decision_id",
+        )
+    return given
+
+
 def _decided_surveys(value: Mapping[str, Any], where: str) -> tuple[DecidedSurvey, ...] | ApiError:
     """The narrow-cast surveys a decision asked (`surveys` as `/decide` answered it)."""
     raw = value.get("surveys") or []
@@ -243,11 +259,16 @@ def parse_message(body: Any) -> tuple[MessageSpec, str | None] | ApiError:
     version: int | None = None
     offers: tuple[DecidedOffer, ...] = ()
     asked: tuple[DecidedSurvey, ...] = ()
+    decision_id = ""
     if body.get("decision") is not None:
         decided = _decided(body["decision"], "decision")
         if isinstance(decided, ApiError):
             return decided
         version, offers = decided
+        named = _decision_id(body["decision"], "decision")
+        if isinstance(named, ApiError):
+            return named
+        decision_id = named
         found = _decided_surveys(body["decision"], "decision")
         if isinstance(found, ApiError):
             return found
@@ -276,6 +297,7 @@ def parse_message(body: Any) -> tuple[MessageSpec, str | None] | ApiError:
         inquiry=inquiry,
         data=body.get("data") or {},
         surveys=asked,
+        decision_id=decision_id,
     )
     return spec, body.get("layout")
 
@@ -444,7 +466,13 @@ def decide_and_open(
             if isinstance(s.get("survey"), str)
         )
     )
-    spec = replace(spec, bundle_version=version, offers=offers, surveys=asked)
+    spec = replace(
+        spec,
+        bundle_version=version,
+        offers=offers,
+        surveys=asked,
+        decision_id=str(answer.get("decision_id") or ""),
+    )
     runtime = decisions.runtime_for(session_factory, cache, version)
     if isinstance(runtime, Refusal):
         return from_refusal(runtime)

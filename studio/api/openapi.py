@@ -306,9 +306,10 @@ def _components() -> dict[str, Any]:
                     "decision": {
                         "type": "object",
                         "description": "The answer /decide gave "
-                        "(its `bundle.version`, `offers[].offer`, `rule`, "
+                        "(its `decision_id`, `bundle.version`, `offers[].offer`, `rule`, "
                         "`ruleset` and `surveys[].survey`, `rule`, `ruleset` are "
-                        "read).",
+                        "read). The events the customer's page records name its "
+                        "`decision_id`.",
                     },
                     "inquiry": {
                         "type": "object",
@@ -862,6 +863,7 @@ def _document() -> dict[str, Any]:
                                     "channel": "sms",
                                     "response": {"text": "Your new checks are on their way."},
                                     "decision": {
+                                        "decision_id": "5f0c2a9e1b7d4c3a8e6f0b2d4a6c8e01",
                                         "bundle": {"version": 3},
                                         "offers": [
                                             {

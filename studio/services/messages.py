@@ -7,7 +7,8 @@ customer's SMS or email is the only copy. Every action the customer takes become
 feedback event through the same ingest downstream systems use, with an event id
 derived from the message and the kind of action, so a second click, a reload or a
 replayed link is recorded once. Accept and decline share one id per offer: the first
-answer stands.
+answer stands. Each event names the decision that opened the message (`decision_id`,
+kept with the message), so the decision page, attribution and the lift count it.
 """
 
 from __future__ import annotations
@@ -99,6 +100,8 @@ class MessageSpec:
     inquiry: Mapping[str, Any] = field(default_factory=dict)
     data: Mapping[str, Any] = field(default_factory=dict)
     surveys: tuple[DecidedSurvey, ...] = ()
+    #: The decision log's id of the decision the offers came from ("" when none).
+    decision_id: str = ""
 
     @property
     def customer_id(self) -> str:
@@ -243,6 +246,7 @@ def store(
             "offers": offers,
             **({"surveys": list(asked)} if asked else {}),
         },
+        decision_id=spec.decision_id or None,
         bundle_version=spec.bundle_version,
         survey=opening.survey,
         created_by_token=token_id,
@@ -389,6 +393,8 @@ def _event(
     }
     if message.bundle_version is not None:
         out["bundle_version"] = message.bundle_version
+    if message.decision_id:
+        out["decision_id"] = message.decision_id
     if offer is not None:
         out.update(offer_key=offer["key"], rule=str(offer.get("rule") or "")[:200])
         out["payload"]["ruleset"] = offer.get("ruleset") or ""
@@ -464,20 +470,27 @@ def complain(
 
 def _tell_owner(session: Session, message: Message, offer: Mapping[str, Any]) -> None:
     """A complaint is an exception report: the offer's owner hears of it at once (the
-    marketers when the offer has no owner), in the inbox and by email when configured."""
-    artifact = session.scalar(
-        select(Artifact).where(Artifact.kind == "offer", Artifact.key == offer["key"])
+    marketers when the offer has no owner), in the inbox and by email when configured.
+
+    About an offer the studio holds, the ingest has already done so, as for a complaint
+    sent to `POST /api/v1/events` (the note links to the decision; the webhook report
+    and the pause check follow). Only a complaint about an offer the studio does not
+    hold (a bundle from elsewhere, a deleted offer) is told here, to the marketers."""
+    known = session.scalar(
+        select(Artifact.id).where(Artifact.kind == "offer", Artifact.key == offer["key"])
     )
-    owner = artifact.owner if artifact is not None else None
-    people = [owner] if owner is not None else notifications.people_with_roles(session, [MARKETER])
+    if known is not None:
+        return
     rule = f" (rule “{offer.get('rule')}”)" if offer.get("rule") else ""
     notifications.notify(
         session,
-        people,
+        notifications.people_with_roles(session, [MARKETER]),
         kind="complaint",
         message=f"A customer said the offer “{offer.get('name') or offer['key']}”{rule} "
         f"was not welcome, on message {message.id} ({message.channel}).",
-        link=f"/offers/{offer['key']}",
+        link=f"/decisions/{message.decision_id}"
+        if message.decision_id
+        else f"/offers/{offer['key']}",
     )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content.sms import analyze_sms
-from studio.models import Bundle, Message
+from studio.models import Bundle, FeedbackEvent, Message
 from studio.services import messages
 from tests.api.conftest import CHECKBOOK, IssueToken, bearer
 
@@ -103,6 +103,41 @@ def test_post_message_with_a_decision_renders_its_offers_for_the_page(
     [offer] = stored.decision["offers"]
     assert offer["key"] == "overdraft_protection" and "Ann" in offer["html"]
     assert message["url"] not in offer["html"] and 'href="#nps"' in offer["html"]
+
+
+def test_a_message_keeps_its_decision_id_and_its_events_name_it(
+    client: FlaskClient, published: Bundle, auth: dict[str, str], session: Session
+) -> None:
+    decided = _decide(client, auth, interaction=CHECKBOOK, open_message=OPEN).get_json()
+    stored = session.get(Message, decided["message"]["id"])
+    assert stored is not None and stored.decision_id == decided["decision_id"]
+    later = _decide(client, auth, interaction=CHECKBOOK).get_json()
+    response = client.post(
+        "/api/v1/messages",
+        headers=auth,
+        json={
+            "customer": {"id": "c-1001"},
+            "channel": "sms",
+            "response": OPEN["response"],
+            "decision": later,
+        },
+    )
+    assert response.status_code == 201
+    token = PAGE.fullmatch(response.get_json()["message"]["url"]).group(1)
+    client.post(f"/m/{token}/offers/overdraft_protection/accept")
+    [accepted] = session.scalars(select(FeedbackEvent).where(FeedbackEvent.type == "accepted"))
+    assert accepted.decision_id == later["decision_id"]
+
+
+def test_a_malformed_decision_id_is_refused(
+    client: FlaskClient, published: Bundle, auth: dict[str, str], session: Session
+) -> None:
+    decision = _decide(client, auth, interaction=CHECKBOOK).get_json()
+    ok = {"customer": {"id": "c-1"}, "channel": "sms", "response": {"text": "x"}}
+    for bad in ("short", "x" * 65, "has space in it", 12345678, ["d"]):
+        error = _refused(client, auth, {**ok, "decision": {**decision, "decision_id": bad}})
+        assert (error["code"], error["field"]) == ("invalid_decision_id", "decision.decision_id")
+    assert session.scalar(select(Message)) is None
 
 
 def test_post_message_without_a_decision_is_just_the_response(

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from studio.errors import ValidationFailed
-from studio.models import AuditEvent, FeedbackEvent, Message
-from studio.services import messages, surveys
+from studio.models import AuditEvent, DecisionRollup, FeedbackEvent, Message
+from studio.services import decision_log, messages, surveys
 from studio.services.messages import DecidedOffer, MessageSpec
 from tests.factories import make_user
 
@@ -17,7 +17,12 @@ NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
 def _open(
-    session: Session, customer: str = "c-1", *, now: datetime = NOW, days: int = 30
+    session: Session,
+    customer: str = "c-1",
+    *,
+    now: datetime = NOW,
+    days: int = 30,
+    decision_id: str = "",
 ) -> tuple[Message, str]:
     spec = MessageSpec(
         customer={"id": customer},
@@ -25,6 +30,7 @@ def _open(
         response_text="Fixed.",
         bundle_version=1,
         offers=(DecidedOffer("card_plan", "Rule A", "rs"),),
+        decision_id=decision_id,
     )
     opening = messages.prepare(
         session, spec, base_url="https://m.example", secret="s", days=days, now=now
@@ -98,6 +104,60 @@ def test_actions_are_recorded_once_with_ids_derived_from_message_and_kind(sessio
     )
     page = messages.page(session, message)
     assert page.score == 7 and page.offers[0].answer == "accepted" and page.offers[0].complained
+
+
+def _act_on_every_control(session: Session, message: Message) -> None:
+    messages.open_page(session, message, now=NOW)
+    messages.answer(session, message, "card_plan", accepted=True, now=NOW)
+    messages.complain(session, message, "card_plan", now=NOW)
+    messages.rate(session, message, 9, now=NOW)
+    session.commit()
+
+
+def test_every_event_of_a_message_names_the_decision_that_opened_it(session: Session) -> None:
+    decision_log.ingest(
+        session,
+        {
+            "decisions": [
+                {
+                    "decision_id": "dec-msg-0001",
+                    "bundle_version": 1,
+                    "decided_at": NOW.isoformat(),
+                    "channel": "sms",
+                    "offers": [{"ruleset": "rs", "offer": "card_plan", "rule": "Rule A"}],
+                }
+            ]
+        },
+    )
+    message, _token = _open(session, decision_id="dec-msg-0001")
+    assert message.decision_id == "dec-msg-0001"
+    for _ in range(2):  # replayed: still stored and counted once
+        _act_on_every_control(session, message)
+    recorded = {e.event_id: e.decision_id for e in session.scalars(select(FeedbackEvent))}
+    assert recorded == {
+        f"msg-{message.id}-{kind}": "dec-msg-0001"
+        for kind in ("shown-card_plan", "answer-card_plan", "complaint-card_plan", "nps")
+    }
+    explained = decision_log.explain(session, "dec-msg-0001")
+    assert explained is not None
+    assert sorted(e.type for e in explained.events) == ["accepted", "complaint", "nps", "shown"]
+    [rollup] = session.scalars(select(DecisionRollup).where(DecisionRollup.arm == "treatment"))
+    assert (rollup.offer_key, rollup.decisions, rollup.shown, rollup.accepted) == (
+        "card_plan",
+        1,
+        1,
+        1,
+    )
+    assert rollup.complaints == 1
+
+
+def test_a_message_opened_without_a_decision_records_events_naming_none(
+    session: Session,
+) -> None:
+    message, _token = _open(session)
+    assert message.decision_id is None
+    _act_on_every_control(session, message)
+    assert set(session.scalars(select(FeedbackEvent.decision_id))) == {None}
 
 
 def test_an_unknown_offer_key_records_nothing(session: Session) -> None:

@@ -12,8 +12,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from studio.models import FeedbackEvent, Message, Notification
-from studio.services import messages, surveys
-from tests.factories import make_user
+from studio.services import analytics, attribution, messages, surveys
+from tests.factories import make_user, sign_in_as
+from tests.factories.offers import make_offer
 from tests.studio.customer.conftest import OpenMessage
 
 
@@ -94,7 +95,8 @@ def test_complaint_asks_then_records_once_and_tells_marketing(
     client: FlaskClient, open_message: OpenMessage, session: Session
 ) -> None:
     marketer = make_user(session, "marketer")
-    path = open_message()["path"]
+    opened = open_message()
+    path = opened["path"]
     page = client.get(f"{path}/offers/overdraft_protection/not-welcome")
     assert page.status_code == 200 and "Tell them" in page.get_data(as_text=True)
     assert _events(session, "complaint") == []
@@ -105,7 +107,7 @@ def test_complaint_asks_then_records_once_and_tells_marketing(
     notes = list(session.scalars(select(Notification).where(Notification.kind == "complaint")))
     assert [n.user_id for n in notes] == [marketer.id]
     assert "was not welcome" in notes[0].message
-    assert notes[0].link == "/offers/overdraft_protection"
+    assert notes[0].link == f"/decisions/{opened['decision_id']}"
 
 
 def test_nps_form_then_comment_stored_as_text_and_shown_escaped(
@@ -268,3 +270,44 @@ def test_a_message_that_does_not_ask_refuses_scores(
     response = client.post(f"{quiet['path']}/nps", data={"score": "9"})
     assert response.status_code == 303
     assert _events(session, "nps") == []
+
+
+def test_every_action_on_the_page_names_the_decision_that_opened_it(
+    app: Flask, client: FlaskClient, open_message: OpenMessage, session: Session
+) -> None:
+    opened = open_message()
+    decision_id, path = opened["decision_id"], opened["path"]
+    client.get(path)
+    client.post(f"{path}/offers/overdraft_protection/accept")
+    client.post(f"{path}/offers/overdraft_protection/not-welcome")
+    client.post(f"{path}/nps", data={"score": "9"})
+    recorded = {e.type: e.decision_id for e in _events(session)}
+    assert recorded == dict.fromkeys(("shown", "accepted", "complaint", "nps"), decision_id)
+    session.expire_all()
+    assert session.get(Message, opened["message"]["id"]).decision_id == decision_id
+
+    staff = app.test_client()
+    sign_in_as(staff, make_user(session, "service_lead"))
+    html = staff.get(f"/decisions/{decision_id}").get_data(as_text=True)
+    assert "No events name this decision yet" not in html
+    assert "accepted" in html and "complaint" in html and "nps" in html
+    today = datetime.now(UTC).date()
+    window = analytics.Window(today - timedelta(days=1), today + timedelta(days=1))
+    [line] = attribution.attribution(session, window, attribution.Filters()).offers
+    treated = line.treatment
+    assert (line.offer_key, treated.decisions, treated.shown) == ("overdraft_protection", 1, 1)
+    assert (treated.accepted, treated.complaints) == (1, 1)
+
+
+def test_a_complaint_on_the_page_reports_like_an_api_complaint_once(
+    client: FlaskClient, open_message: OpenMessage, session: Session
+) -> None:
+    owner = make_user(session, "marketer")
+    make_offer(session, owner, "overdraft_protection")
+    opened = open_message()
+    for _ in range(2):
+        client.post(f"{opened['path']}/offers/overdraft_protection/not-welcome")
+    notes = list(session.scalars(select(Notification).where(Notification.kind == "complaint")))
+    assert [(n.user_id, n.link) for n in notes] == [
+        (owner.id, f"/decisions/{opened['decision_id']}")
+    ]
