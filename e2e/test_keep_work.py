@@ -9,6 +9,22 @@ from playwright.sync_api import Page, expect
 from e2e.pages import code_editor, replace_source, sign_in, source_text
 
 
+def dialogs_on_leaving(page: Page, area: str) -> list[str]:
+    """Click the main navigation's link to `area`, dismissing (and listing) the dialogs
+    the page opens: an unsaved-changes prompt keeps the person on the page."""
+    dialogs: list[str] = []
+
+    def answer(dialog) -> None:
+        dialogs.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", answer)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=area).click()
+    page.wait_for_timeout(300)
+    page.remove_listener("dialog", answer)
+    return dialogs
+
+
 def test_save_after_the_session_expired_keeps_the_text_and_saves_after_signing_in_again(
     page: Page,
 ) -> None:
@@ -50,19 +66,8 @@ def test_leaving_with_unsaved_changes_asks_first_and_the_draft_comes_back(page: 
     typed = source_text(page) + "\n# not saved yet\n"
     replace_source(page, typed)
     page.wait_for_timeout(600)  # the draft is written 400 ms after the last keystroke
-    dialogs: list[str] = []
-
-    def answer(dialog) -> None:
-        dialogs.append(dialog.type)
-        dialog.dismiss()
-
-    page.on("dialog", answer)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Rules").click()
-    page.wait_for_timeout(300)
-    assert dialogs == ["beforeunload"]
+    assert dialogs_on_leaving(page, "Rules") == ["beforeunload"]
     expect(page).to_have_url(re.compile(r"/rules/retail_banking$"))
-
-    page.remove_listener("dialog", answer)
     page.on("dialog", lambda dialog: dialog.accept())
     page.reload()
     expect(page.get_by_role("region", name="Unsaved draft")).to_be_visible()
@@ -126,17 +131,8 @@ def test_a_refused_save_keeps_the_draft_and_asks_before_leaving(page: Page) -> N
     page.get_by_role("button", name="Save revision").click()
     expect(page.locator(".field-error, .error").first).to_be_visible()
     expect(page.get_by_label("Headline")).to_have_value("A headline typed before a refused save")
-    dialogs: list[str] = []
-
-    def answer(dialog) -> None:
-        dialogs.append(dialog.type)
-        dialog.dismiss()
-
-    page.on("dialog", answer)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Layouts").click()
-    page.wait_for_timeout(300)
-    assert dialogs == ["beforeunload"]  # nothing shown was stored: leaving asks first
-    page.remove_listener("dialog", answer)
+    # Nothing shown was stored: leaving asks first.
+    assert dialogs_on_leaving(page, "Layouts") == ["beforeunload"]
     page.on("dialog", lambda dialog: dialog.accept())
     page.goto("/offers/check_in/edit")
     expect(page.get_by_role("region", name="Unsaved draft")).to_be_visible()
