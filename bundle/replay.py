@@ -14,17 +14,25 @@ from typing import Any, Final
 from bundle.runtime import BundleRuntime
 
 MAX_EXAMPLES: Final = 25
+#: Per key: offers made per offer and per rule; guards fired and offers held out per
+#: ruleset (one interaction counts once in each ruleset whose guard fired).
 _COUNTERS: Final = ("offers", "rules", "guards", "holdouts")
+#: Per interaction, each counted at most once per interaction decided: an offer made
+#: (`reached`), an offer held out by any ruleset (`held_out`), a guard fired in any
+#: ruleset or in the contact policy (`guarded`). One interaction can be in several.
+_INTERACTIONS: Final = ("reached", "held_out", "guarded")
 
 
 def empty_tally() -> dict[str, Any]:
-    side: dict[str, Any] = {name: {} for name in _COUNTERS}
+    def side() -> dict[str, Any]:
+        return {**{name: {} for name in _COUNTERS}, **{name: 0 for name in _INTERACTIONS}}
+
     return {
         "decided": 0,
         "changed": 0,
         "refused": 0,
-        "before": {**side, "reached": 0},
-        "after": {**{k: {} for k in _COUNTERS}, "reached": 0},
+        "before": side(),
+        "after": side(),
         "examples": [],
     }
 
@@ -36,15 +44,20 @@ def _count(into: dict[str, Any], decision: Mapping[str, Any]) -> tuple[str, ...]
         into["offers"][key] = into["offers"].get(key, 0) + 1
         rule = f"{made.get('ruleset')}/{made.get('rule')}"
         into["rules"][rule] = into["rules"].get(rule, 0) + 1
+    guarded = bool((decision.get("policy") or {}).get("guards"))
+    held_out = False
     for ruleset in decision.get("rulesets", ()):
         for guard in ruleset.get("guards", ()) or ():
             text = f"{ruleset.get('key')}: {guard.get('text') or guard.get('line')}"
             into["guards"][text] = into["guards"].get(text, 0) + 1
+            guarded = True
         for held in ruleset.get("holdouts", ()) or ():
             key = str(held.get("offer"))
             into["holdouts"][key] = into["holdouts"].get(key, 0) + 1
-    if offers:
-        into["reached"] += 1
+            held_out = True
+    into["reached"] += bool(offers)
+    into["held_out"] += held_out
+    into["guarded"] += guarded
     return offers
 
 
@@ -117,7 +130,8 @@ def merge(tallies: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         for name in ("decided", "changed", "refused"):
             total[name] += tally[name]
         for side in ("before", "after"):
-            total[side]["reached"] += tally[side]["reached"]
+            for name in _INTERACTIONS:
+                total[side][name] += tally[side].get(name, 0)
             for counter in _COUNTERS:
                 into = total[side][counter]
                 for key, n in tally[side][counter].items():

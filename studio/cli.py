@@ -296,9 +296,11 @@ def serve_overrides(
 ) -> dict[str, object]:
     """The settings `studio serve` (not --production) gives the app: development mode if
     asked, and customer links (SMS, email, the message center) that lead to this server on
-    the port it serves, unless STUDIO_PUBLIC_BASE_URL says where customers reach it."""
+    the port it serves, unless STUDIO_PUBLIC_BASE_URL says where customers reach it. In
+    production (STUDIO_ENV) nothing is guessed: the setting is required."""
     overrides: dict[str, object] = {"DEV_MODE": True} if dev else {}
-    if not environ.get("STUDIO_PUBLIC_BASE_URL"):
+    production = environ.get("STUDIO_ENV") == "production"
+    if not environ.get("STUDIO_PUBLIC_BASE_URL") and not production:
         link_host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
         overrides["PUBLIC_BASE_URL"] = f"http://{link_host}:{port}"
     return overrides

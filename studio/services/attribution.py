@@ -178,6 +178,20 @@ def attribution(session: Session, window: Window, filters: Filters) -> Attributi
     )
 
 
+def offer_keys(session: Session) -> list[str]:
+    """Every offer a logged decision made or held out, for the page's offer filter: read
+    from `offer_rollups` (days x offer-rule pairs x arms, whatever the number of
+    decisions), not from the far larger `decision_rollups`."""
+    return list(
+        session.scalars(
+            select(OfferRollup.offer_key)
+            .where(OfferRollup.offer_key != "")
+            .distinct()
+            .order_by(OfferRollup.offer_key)
+        )
+    )
+
+
 @dataclass(frozen=True)
 class Trend:
     grain: str

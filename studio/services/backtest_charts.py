@@ -19,11 +19,12 @@ def _bar(title: str, before: dict[str, int], after: dict[str, int]) -> str:
         show_legend=True,
         legend_at_bottom=True,
         title=title,
+        no_data_text="No offer made, by the published rules or the drafts",
     )
     chart.x_labels = keys
     chart.add("published", [before.get(k, 0) for k in keys])
     chart.add("drafts", [after.get(k, 0) for k in keys])
-    return svg_charts.render(chart)  # pygal escapes labels in its SVG
+    return svg_charts.render(chart, counts=True)  # pygal escapes labels in its SVG
 
 
 #: The charts of a finished backtest: name -> (title, the tally it draws).

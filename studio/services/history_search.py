@@ -76,9 +76,18 @@ class SearchParams:
     complained: str = ""  # "1" when only customers who complained
 
     @classmethod
-    def from_args(cls, args: Mapping[str, Any]) -> SearchParams:
+    def from_args(cls, args: Mapping[str, Any], *, in_order: bool = True) -> SearchParams:
+        """What `args` ask for; with `in_order`, a From after To is swapped (as Analytics
+        swaps them): the range someone meant, not one that can match nothing."""
         names = cls.__dataclass_fields__
-        return cls(**{k: str(args.get(k, "") or "").strip()[:200] for k in names})
+        asked = cls(**{k: str(args.get(k, "") or "").strip()[:200] for k in names})
+        return asked.dates_in_order() if in_order else asked
+
+    def dates_in_order(self) -> SearchParams:
+        start, end = _iso_day(self.date_from), _iso_day(self.date_to)
+        if start and end and start > end:
+            return replace(self, date_from=self.date_to, date_to=self.date_from)
+        return self
 
     def to_args(self) -> dict[str, str]:
         return {k: v for k, v in asdict(self).items() if v}
@@ -113,6 +122,18 @@ class SearchResult(Page[Hit]):
 
 def words(query: str) -> list[str]:
     return re.findall(r"\w+", query.lower())[:MAX_WORDS]
+
+
+def _iso_day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def anything_imported(session: Session) -> bool:
+    """Whether any interaction is stored at all (for the empty state: import first)."""
+    return session.scalar(select(Interaction.id).limit(1)) is not None
 
 
 def _day(value: str, name: str, problems: list[FieldError]) -> date | None:

@@ -50,7 +50,12 @@ Progress = Callable[[InteractionImport], None]
 
 
 class ImportRefused(ValueError):
-    """The file cannot be imported at all (unknown format, bad header, missing)."""
+    """The file cannot be imported at all (unknown format, bad header, missing): running
+    the import again reads the same file and cannot get further; `fix` says what can."""
+
+    def __init__(self, message: str, fix: str = "") -> None:
+        super().__init__(message)
+        self.fix = fix
 
 
 def create(
@@ -149,13 +154,27 @@ def run(
         session.rollback()
         record = session.get(InteractionImport, import_id) or record
         record.status = "failed"
-        record.message = (
-            f"{failure}. {record.imported:,} rows were imported up to line "
-            f"{record.line:,}; run the import again to continue from there."
-        )
+        if isinstance(failure, ImportRefused) or not resumable(record):
+            # The file itself: continuing would read the same header (or no file) again.
+            fix = getattr(failure, "fix", "") or "Correct the file, then upload it again."
+            record.message = f"{str(failure)[:1].upper()}{str(failure)[1:]}. {fix}"
+        else:
+            record.message = (
+                f"{failure}. {record.imported:,} rows were imported up to line "
+                f"{record.line:,}; run the import again to continue from there."
+            )
         record.updated_at = utcnow()
         session.commit()
     return record
+
+
+def resumable(record: InteractionImport) -> bool:
+    """Whether running an unfinished import again can get further than it did: not when
+    its file is gone, nor when it failed at a CSV header it could not use (it would read
+    the same header again: the file or the interaction schema must change first)."""
+    if record.status == "done" or not Path(record.stored_path).is_file():
+        return False
+    return not (record.status == "failed" and record.format == "csv" and record.header is None)
 
 
 def _run(
@@ -163,7 +182,10 @@ def _run(
 ) -> None:
     path = Path(record.stored_path)
     if not path.is_file():
-        raise ImportRefused(f"the file {record.filename} is no longer there")
+        raise ImportRefused(
+            f"the file {record.filename} is no longer there",
+            "Upload it again: rows already imported are skipped as duplicates.",
+        )
     schema = rulesets.current_schema(session)
     checker = RowChecker(schema)
     stream = Stream(path, record.byte_offset)
@@ -176,7 +198,10 @@ def _run(
                 if problems:
                     raise ImportRefused(
                         "the CSV header cannot be used: "
-                        + "; ".join(f"{p.field} {p.message}" for p in problems)
+                        + "; ".join(f"{p.field} {p.message}" for p in problems),
+                        "Nothing was imported. Correct the file's first line (or add the "
+                        "missing fields to the interaction schema), then upload the file "
+                        "again.",
                     )
                 record.header = header
                 record.byte_offset, record.line = lines.offset, lines.line

@@ -50,13 +50,12 @@ def expect_types(
         if name not in value or value[name] is None:
             continue
         item = value[name]
-        if isinstance(item, bool) and bool not in kinds:
-            ok = False
-        else:
-            ok = isinstance(item, kinds)
-        if not ok:
+        boolean = isinstance(item, bool) and bool not in kinds
+        if boolean or not isinstance(item, kinds):
             path = f"{where}.{name}" if where else name
-            return Refusal("invalid_type", f"'{name}' must be {_describe(kinds)}.", field=path)
+            # JSON's true and false are not numbers, though Python counts them as ints.
+            got = f", not {str(item).lower()}" if boolean else ""
+            return Refusal("invalid_type", f"'{name}' must be {_describe(kinds)}{got}.", field=path)
     return None
 
 
@@ -69,4 +68,6 @@ def _describe(kinds: tuple[type, ...]) -> str:
         dict: "an object",
         list: "a list",
     }
+    if int in kinds and float in kinds:  # every number: "a whole number or a number" says less
+        kinds = tuple(k for k in kinds if k is not int)
     return " or ".join(dict.fromkeys(words.get(k, k.__name__) for k in kinds))

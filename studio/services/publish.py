@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -79,6 +79,39 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return any(self.changes.values())
+
+    @property
+    def contents(self) -> str:
+        """Everything the bundle would hold, counted: "12 offers, 5 layouts, 5 rulesets,
+        2 surveys, the contact policy and the interaction schema"."""
+        return contents(self.body)
+
+
+_COUNTED: Final = (
+    ("offers", "offer", "offers"),
+    ("layouts", "layout", "layouts"),
+    ("rulesets", "ruleset", "rulesets"),
+    ("surveys", "survey", "surveys"),
+)
+#: What a bundle holds one of, named when an approved revision of it is in the bundle.
+_SINGLE: Final = (
+    ("policy", "the contact policy"),
+    ("schema", "the interaction schema"),
+    ("lexicon", "the tone lexicon"),
+)
+
+
+def contents(body: Mapping[str, Any]) -> str:
+    """What a bundle body holds, every kind counted (the publish page's summary)."""
+    parts = []
+    for name, one, many in _COUNTED:
+        n = len(body.get(name) or ())
+        parts.append(f"{n:,} {one if n == 1 else many}")
+    kinds = {str(ref).split(":", 1)[0] for ref in body.get("revisions") or {}}
+    if body.get("policy") is not None:
+        kinds.add("policy")
+    parts += [words for kind, words in _SINGLE if kind in kinds]
+    return f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
 def _may_publish(actor: User) -> None:

@@ -205,7 +205,7 @@ def chart(session: Session, artifact: Artifact, question_id: str) -> str | None:
     plot.add("answers", [count for _, count in found.counts])
     # pygal writes a config <script> even with js=[]: the chart is shown as an <img>,
     # where scripts never run, and a chart with no script is one less thing to trust.
-    return svg_charts.render(plot)
+    return svg_charts.render(plot, counts=True)
 
 
 def _cell(value: object) -> str:

@@ -56,6 +56,7 @@ def lift_page() -> str:
         window=window,
         filters=filters,
         found=found,
+        offer_keys=attribution.offer_keys(db_session()),
         dimension=request.args.get("by", "offer"),
         grain=request.args.get("grain", "day"),
         dimensions=attribution.DIMENSIONS,

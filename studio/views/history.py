@@ -48,13 +48,16 @@ def _raw_text() -> bool:
 @bp.get("/")
 @security.requires("history")
 def index() -> str:
-    params = history_search.SearchParams.from_args(request.args)
+    asked = history_search.SearchParams.from_args(request.args, in_order=False)
+    params = asked.dates_in_order()
     result = history_search.search(db_session(), params, page=page_arg(), raw_text=_raw_text())
     template = "history/_results.html" if is_htmx() else "history/index.html"
     return render_template(
         template,
         params=params,
         result=result,
+        dates_swapped=params != asked,
+        imported=bool(result.total) or history_search.anything_imported(db_session()),
         raw_text=_raw_text(),
         saved=history_search.saved_for(db_session(), actor_id()),
         args=params.to_args(),
@@ -204,7 +207,11 @@ def import_status(import_id: int) -> str:
     problems = interaction_import.first_problems(db_session(), record)
     template = "history/_import.html" if is_htmx() else "history/import.html"
     return render_template(
-        template, record=record, problems=problems, fraction=interaction_import.progress_fraction
+        template,
+        record=record,
+        problems=problems,
+        fraction=interaction_import.progress_fraction,
+        resumable=interaction_import.resumable(record),
     )
 
 
@@ -224,7 +231,7 @@ def resume_import(import_id: int) -> Response:
     record = interaction_import.get(db_session(), import_id)
     if record is None:
         abort(404)
-    if record.status != "done":
+    if interaction_import.resumable(record):
         record.status = "queued"
         enqueue_after_commit("interactions.import", import_id=import_id)
     return redirect(url_for("history.import_status", import_id=import_id))

@@ -248,3 +248,32 @@ def test_a_backtests_charts_are_images_drawn_under_the_chart_policy(
     assert b"refill_savings" in offers  # the offer the dropped rule made
     assert client.get(f"/history/backtests/{done.id}/charts/nope.svg").status_code == 404
     assert client.get(f"/history/backtests/{done.id + 99}/charts/offers.svg").status_code == 404
+
+
+def test_the_summary_counts_interactions_and_does_not_contradict_itself(
+    app: Flask, session: Session, tmp_path: Path, client
+) -> None:
+    """ "16 of 16 interactions" sat beside "Stopped by a guard 84" (guards summed per
+    ruleset): every figure of the summary now counts interactions, at most once each."""
+    done = _finished_backtest(app, session, tmp_path)
+    decided = done.result["decided"]
+    sign_in_as(client, make_user(session, "service_lead"))
+    page = client.get(f"/history/backtests/{done.id}").get_data(as_text=True)
+    assert f"Of {decided:,} interactions decided" in page
+    for side in ("before", "after"):
+        counts = [done.result[side][name] for name in ("reached", "held_out", "guarded")]
+        assert all(0 <= n <= decided for n in counts), counts
+    guarded = done.result["before"]["guarded"]
+    assert (
+        f'<th scope="row">A guard fired (in a ruleset or the contact policy)</th><td>{guarded}'
+        in page
+    )
+    assert "Each row counts interactions, each at most once" in page
+    # A result stored before the per-interaction counts is labelled for what it counted.
+    done.result = {
+        **done.result,
+        "before": {k: v for k, v in done.result["before"].items() if k != "guarded"},
+    }
+    session.commit()
+    old = client.get(f"/history/backtests/{done.id}").get_data(as_text=True)
+    assert "Guards fired, counted per ruleset" in old and "A guard fired" not in old

@@ -176,3 +176,20 @@ def test_an_unreadable_batch_is_refused_whole(
     assert response.status_code == status
     assert response.get_json()["error"]["field"] == field
     assert _count(session) == 0
+
+
+@pytest.mark.parametrize(("score", "said"), [(True, "not true"), (False, "not false")])
+def test_a_true_or_false_score_is_refused_as_not_a_number(
+    client: FlaskClient, session, auth, score: bool, said: str
+) -> None:
+    """It said "'score' must be a whole number or a number."."""
+    report = _send(client, auth, [{**NPS, "score": score}]).get_json()
+    error = report["results"][0]["error"]
+    assert (error["code"], error["field"]) == ("invalid_type", "events[0].score")
+    assert error["message"] == f"'score' must be a number, {said}."
+    assert _count(session) == 0
+
+
+def test_a_text_score_is_refused_as_not_a_number(client: FlaskClient, session, auth) -> None:
+    report = _send(client, auth, [{**NPS, "score": "9"}]).get_json()
+    assert report["results"][0]["error"]["message"] == "'score' must be a number."

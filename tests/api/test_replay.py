@@ -68,3 +68,27 @@ def test_chunks_decided_in_two_processes_add_up_to_one_run(
     assert {k: v for k, v in merged.items() if k != "examples"} == {
         k: v for k, v in whole.items() if k != "examples"
     }
+
+
+def test_holdouts_and_guards_are_counted_once_per_interaction(
+    demo_bundle_body: dict[str, Any],
+) -> None:
+    """The summary said "16 of 16 interactions" beside "Stopped by a guard 84": guards were
+    summed per ruleset. `held_out` and `guarded` count interactions, as `reached` does."""
+    distressed = {"label": "distressed", "score": -0.9}  # every demo ruleset guards it
+    rows = _rows() + [{**r, "id": f"{r['id']}-d", "tone": distressed} for r in _rows()[:20]]
+    tally = replay_bundles(demo_bundle_body, demo_bundle_body, rows)
+    runtime = BundleRuntime.from_bundle(demo_bundle_body)
+    reached = held_out = guarded = 0
+    for row in rows:
+        decision = runtime.decide(row, channels=())
+        rulesets = decision["rulesets"]
+        reached += bool(decision["offers"])
+        held_out += any(r.get("holdouts") for r in rulesets)
+        guarded += any(r.get("guards") for r in rulesets) or bool(
+            (decision.get("policy") or {}).get("guards")
+        )
+    side = tally["before"]
+    assert (side["reached"], side["held_out"], side["guarded"]) == (reached, held_out, guarded)
+    assert 0 < guarded < sum(side["guards"].values())  # one guard fires in several rulesets
+    assert max(reached, held_out, guarded) <= tally["decided"]

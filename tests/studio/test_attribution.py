@@ -217,3 +217,28 @@ def test_the_owner_is_told_once_when_an_offer_qualifies_to_scale_up(session) -> 
     assert scale_up.flag(session, today=today) == []
     [note] = session.query(Notification).filter_by(user_id=owner.id, kind="scale_up").all()
     assert "does better than its holdout" in note.message
+
+
+def test_the_lift_filters_are_styled_boxes_and_the_offer_a_list_of_logged_offers(
+    app: Flask, session
+) -> None:
+    """The offer, channel, category and bundle boxes had no type, so no style: tiny
+    boxes beside the date and list fields. The offer is now a list, as on Analytics."""
+    _log(session, 3, 1, 1, 0)
+    _log(session, 3, 1, 1, 0, offer="refill")
+    client = sign_in_as(app.test_client(), make_user(session, "marketer"))
+    html = client.get("/analytics/lift?start=2026-11-01&end=2026-11-30").get_data(as_text=True)
+    offer_list = html[html.index('<select id="l-offer"') : html.index("</select>")]
+    assert '<option value="">Every offer</option>' in offer_list
+    assert '<option value="autopay" >autopay</option>' in offer_list
+    assert '<option value="refill" >refill</option>' in offer_list
+    for name in ("channel", "category", "bundle"):
+        assert f'<input id="l-{name}" type="text" name="{name}"' in html
+    # A link naming an offer no decision made keeps it chosen (and shows nothing for it).
+    html = client.get("/analytics/lift?offer=gone&start=2026-11-01&end=2026-11-30").get_data(
+        as_text=True
+    )
+    assert '<option value="gone" selected>gone</option>' in html
+    assert "No logged decisions in this window." in html
+    chosen = client.get("/analytics/lift?offer=refill&start=2026-11-01&end=2026-11-30")
+    assert '<option value="refill" selected>refill</option>' in chosen.get_data(as_text=True)

@@ -144,3 +144,8 @@ def test_customer_links_lead_to_the_port_the_studio_serves_on(
 def test_a_public_base_url_that_is_set_is_kept() -> None:
     environ = {"STUDIO_PUBLIC_BASE_URL": "https://messages.example.com"}
     assert serve_overrides("127.0.0.1", 5001, dev=False, environ=environ) == {}
+
+
+def test_in_production_the_address_is_never_guessed() -> None:
+    environ = {"STUDIO_ENV": "production"}
+    assert serve_overrides("127.0.0.1", 5001, dev=False, environ=environ) == {}

@@ -62,3 +62,18 @@ def test_marketer_sets_the_survey_frequency_and_nonsense_is_refused(
     assert refused.status_code == 422 and "whole number of days" in refused.get_data(as_text=True)
     session.expire_all()
     assert surveys.every_days(session) == 30
+
+
+def test_a_long_comment_without_spaces_wraps_inside_its_cell(app: Flask, session: Session) -> None:
+    """A 2,000-character word made the page 19,751 px wide: user text in a table now sits
+    in a block that wraps anywhere, inside a readable measure."""
+    first, _token = _message(session, "c-" + "9" * 90)
+    messages.add_comment(session, session.get(Message, first), "x" * 2000)
+    session.commit()
+    client = sign_in_as(app.test_client(), make_user(session, "service_lead"))
+    listing = client.get("/messages/").get_data(as_text=True)
+    assert f'<span class="cell-text">{"x" * 2000}</span>' in listing
+    assert '<code class="cell-id">c-999' in listing
+    css = client.get("/static/studio.css").get_data(as_text=True)
+    rule = css[css.index(".cell-text {") :].split("}", 1)[0]
+    assert "overflow-wrap: anywhere" in rule and "max-width" in rule

@@ -300,3 +300,19 @@ def test_a_rename_reaches_the_bundle_only_with_its_approved_revision(app, sessio
     approve(session, submit(session, people["sam"], ruleset), people["rita"])
     reviewed = json.loads(publish_now(app, session, people["rita"]).body)
     assert reviewed["rulesets"][0]["name"] == "Renamed without review"
+
+
+def test_the_contents_name_every_kind_a_bundle_holds() -> None:
+    body = {
+        "offers": [{}] * 12,
+        "layouts": [{}] * 5,
+        "rulesets": [{}] * 5,
+        "surveys": [{}] * 2,
+        "policy": {"lines": []},
+        "revisions": {"offer:a": 1, "schema:interaction": 3, "lexicon:tone": 1, "policy:p": 1},
+    }
+    assert publish.contents(body) == (
+        "12 offers, 5 layouts, 5 rulesets, 2 surveys, the contact policy, "
+        "the interaction schema and the tone lexicon"
+    )
+    assert publish.contents({"rulesets": [{}]}) == "0 offers, 0 layouts, 1 ruleset and 0 surveys"

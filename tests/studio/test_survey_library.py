@@ -196,6 +196,22 @@ def test_an_approved_survey_is_published_in_the_bundle_and_a_rule_may_ask_it(
     assert body["revisions"]["survey:new_branch"] == 1
 
 
+def test_the_publish_page_counts_the_surveys_going_live(
+    app: Flask, session: Session, people: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its summary said "0 offers, 0 layouts, 1 rulesets." and left the survey out."""
+    monkeypatch.setattr(publish, "default_toolchain", DslToolchain)
+    survey = _survey_artifact(session, people)
+    session.commit()
+    approve(session, submit(session, people["mara"], survey, title="Survey"), people["rita"])
+    ruleset = make_ruleset(session, people["sam"], "branches", RULES)
+    approve(session, submit(session, people["sam"], ruleset, title="Rules"), people["rita"])
+    page = sign_in_as(app.test_client(), people["rita"]).get("/bundles/publish")
+    assert "In the bundle: 0 offers, 0 layouts, 1 ruleset and 1 survey." in page.get_data(
+        as_text=True
+    )
+
+
 def test_a_rule_asking_an_unapproved_survey_does_not_publish(
     app: Flask, session: Session, people: dict
 ) -> None:
@@ -258,8 +274,9 @@ def test_results_count_each_answer_and_page_the_written_ones(
     client = sign_in_as(app.test_client(), people["rita"])
     html = client.get("/surveys/new_branch/results").get_data(as_text=True)
     assert "<strong>26</strong> customers answered" in html
-    assert "<td>Evenings</td><td>25</td>" in html and "<td>Mornings</td><td>1</td>" in html
-    assert "<td>Weekends</td><td>0</td>" in html and "average 4.9" in html
+    answer = '<td><span class="cell-text">{}</span></td><td>{}</td>'.format
+    assert answer("Evenings", 25) in html and answer("Mornings", 1) in html
+    assert answer("Weekends", 0) in html and "average 4.9" in html
     assert "note 0" in html and "note 19" in html and "note 20" not in html
     second = client.get("/surveys/new_branch/results?question=q3&page=2").get_data(as_text=True)
     assert (

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from studio.services import history_search
-from tests.factories.interactions import history, interaction
+from tests.factories.interactions import csv_text, history, interaction
 from tests.factories.people import make_user
 from tests.factories.web import post, sign_in_as
 
@@ -139,3 +139,72 @@ def test_a_search_past_the_count_limit_says_more_than_on_the_page(
     assert 'aria-label="channel"' not in page
     page = client.get("/history/?q=card&page=5").get_data(as_text=True)
     assert "Page 2 of 2" in page and "Next" not in page
+
+
+def test_with_nothing_imported_the_empty_search_points_to_import(
+    session: Session, client: FlaskClient
+) -> None:
+    sign_in_as(client, make_user(session, "marketer"))
+    page = client.get("/history/").get_data(as_text=True)
+    assert "Nothing imported yet." in page and 'href="/history/imports"' in page
+    assert "No interaction matches." not in page
+    _upload(client, history(3))
+    page = client.get("/history/?channel=carrier-pigeon").get_data(as_text=True)
+    assert "No interaction matches." in page and "Nothing imported yet." not in page
+
+
+def test_dates_the_wrong_way_round_are_swapped_and_said_so(
+    session: Session, client: FlaskClient
+) -> None:
+    sign_in_as(client, make_user(session, "service_lead"))
+    _upload(client, history(30))
+    in_order = client.get("/history/?date_from=2026-11-10&date_to=2026-11-20")
+    swapped = client.get("/history/?date_from=2026-11-20&date_to=2026-11-10")
+    page = swapped.get_data(as_text=True)
+    assert "From was after To, so the dates were swapped" in page
+    assert "searching 2026-11-10 to 2026-11-20" in page
+    assert 'name="date_from" type="date" value="2026-11-10"' in page
+    assert "11 interactions" in page and "11 interactions" in in_order.get_data(as_text=True)
+    assert "were swapped" not in in_order.get_data(as_text=True)
+    export = client.get("/history/export.csv?date_from=2026-11-20&date_to=2026-11-10")
+    assert len(export.get_data(as_text=True).splitlines()) == 1 + 11
+
+
+def _upload_text(client: FlaskClient, text: str, name: str):
+    return post(
+        client,
+        "/history/imports",
+        {"file": (io.BytesIO(text.encode()), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_a_csv_whose_header_cannot_be_used_says_what_to_fix_and_offers_no_resume(
+    session: Session, client: FlaskClient
+) -> None:
+    """It offered "Continue from line 0", which reads the same header and fails again."""
+    sign_in_as(client, make_user(session, "service_lead"))
+    header = "id,at,favourite_colour\ni-1,2026-11-01T00:00:00Z,blue\n"
+    answer = _upload_text(client, header, "h.csv")
+    location = answer.headers["Location"]
+    page = client.get(location).get_data(as_text=True)
+    assert "failed" in page and "favourite_colour is not a field" in page
+    assert "Correct the file&#39;s first line" in page and "upload the file again" in page
+    assert "Upload a file" in page
+    assert "Continue from line" not in page and "continue from there" not in page
+    assert post(client, location + "/resume").status_code == 302
+    assert "failed" in client.get(location).get_data(as_text=True)  # not queued again
+
+
+def test_a_failed_import_that_can_get_further_still_offers_to_continue(
+    session: Session, client: FlaskClient
+) -> None:
+    from studio.services import interaction_import
+
+    sign_in_as(client, make_user(session, "service_lead"))
+    answer = _upload_text(client, csv_text(history(5)), "h.csv")
+    record = interaction_import.get(session, int(answer.headers["Location"].rsplit("/", 1)[1]))
+    record.status, record.message = "failed", "the disk went away"  # as an OSError leaves it
+    session.commit()
+    page = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Continue from line 6" in page  # the header and five rows were read
