@@ -29,10 +29,16 @@ function adoptStyles() {
 }
 new MutationObserver(adoptStyles).observe(document.head, { childList: true, subtree: true, characterData: true });
 
-function stickyBarHeight(form) {
+// The band of the window the form's sticky save bar covers, while it covers part of the
+// editor (0 when the editor ends above it). Not always: CodeMirror also takes the margin
+// off the part of the editor it shows tooltips in, and on a short editor a fixed margin
+// hid every hover and quick-fix tooltip.
+function stickyBarOverlap(view, form) {
   const bar = form && form.querySelector(":scope > .actions, :scope > .sticky-actions");
   if (!bar || getComputedStyle(bar).position !== "sticky") return 0;
-  return bar.getBoundingClientRect().height + 8;
+  const top = bar.getBoundingClientRect().top;
+  if (view.scrollDOM.getBoundingClientRect().bottom <= top) return 0;
+  return Math.max(0, window.innerHeight - top) + 8;
 }
 
 function csrfToken() {
@@ -280,7 +286,7 @@ function mount(textarea) {
     EditorView.lineWrapping,
     // The form's save bar sticks to the bottom of the window over the editor: the line
     // being typed is kept above it, not behind it.
-    EditorView.scrollMargins.of(() => ({ bottom: stickyBarHeight(form) })),
+    EditorView.scrollMargins.of((view) => ({ bottom: stickyBarOverlap(view, form) })),
     EditorView.contentAttributes.of({
       "aria-labelledby": label ? label.id : "", "aria-multiline": "true", role: "textbox",
       spellcheck: "false", autocapitalize: "off", autocorrect: "off",

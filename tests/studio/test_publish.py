@@ -316,3 +316,12 @@ def test_the_contents_name_every_kind_a_bundle_holds() -> None:
         "the interaction schema and the tone lexicon"
     )
     assert publish.contents({"rulesets": [{}]}) == "0 offers, 0 layouts, 1 ruleset and 0 surveys"
+
+
+def test_with_nothing_new_the_publish_page_links_to_reviews_only_for_reviewers(
+    app, session, people
+) -> None:
+    for who, linked in (("rita", True), ("alex", False)):  # an admin does not review
+        page = sign_in_as(app.test_client(), people[who]).get("/bundles/publish")
+        assert "Nothing new to publish." in page.get_data(as_text=True)
+        assert ('href="/reviews/"' in page.get_data(as_text=True)) is linked, who
