@@ -33,7 +33,7 @@ from studio.models import Decision, FeedbackEvent, Setting, User, utcnow
 from studio.roles import ADMIN
 from studio.services import bulk_sql, rollups
 from studio.services.batch_report import BatchReport, refusal_dict
-from studio.services.json_shape import check_object, expect_types, is_int
+from studio.services.json_shape import check_lengths, check_object, expect_types, is_int
 from studio.services.messages import hash_customer
 
 RAW_IDS: Final = "decision_log_raw_customer_ids"
@@ -58,6 +58,14 @@ RECORD_FIELDS: Final = (
 )
 LIST_FIELDS: Final = ("rules", "offers", "guards", "holdouts", "withheld")
 MAX_LIST: Final = 200
+#: The longest text each reported decision's field may hold, in characters.
+_TEXT_LIMITS: Final = {
+    "bundle_digest": 100,
+    "channel": 32,
+    "category": 32,
+    "tone": 32,
+    "customer_id": 100,
+}
 
 
 SETTING_TTL: Final = 2.0
@@ -321,20 +329,9 @@ def _check(item: Any, where: str) -> Refusal | None:
             "'decided_at' must be an ISO 8601 date-time such as 2026-03-01T09:30:00Z.",
             field=f"{where}.decided_at",
         )
-    for name, limit in (
-        ("bundle_digest", 100),
-        ("channel", 32),
-        ("category", 32),
-        ("tone", 32),
-        ("customer_id", 100),
-    ):
-        value = item.get(name)
-        if isinstance(value, str) and len(value) > limit:
-            return Refusal(
-                "too_long",
-                f"'{name}' has {len(value)} characters (at most {limit}).",
-                field=f"{where}.{name}",
-            )
+    too_long = check_lengths(item, where, _TEXT_LIMITS)
+    if too_long is not None:
+        return too_long
     for name in LIST_FIELDS:
         entries = item.get(name) or []
         if len(entries) > MAX_LIST:

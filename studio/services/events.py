@@ -23,7 +23,7 @@ from studio.models import FeedbackEvent
 from studio.services import bulk_sql, contact_history, event_rows, outcomes
 from studio.services.batch_report import BatchReport, refusal_dict
 from studio.services.event_rows import COLUMNS, EventRow
-from studio.services.json_shape import check_object, expect_types, is_int
+from studio.services.json_shape import check_lengths, check_object, expect_types, is_int
 
 EVENT_TYPES: Final = ("shown", "clicked", "accepted", "declined", "complaint", "nps")
 #: Event types that are about one offer and must name it.
@@ -263,15 +263,7 @@ def _shape_problem(raw: Any, where: str) -> Refusal | None:
     for name in ("event_id", "type"):
         if not isinstance(raw[name], str):
             return Refusal("invalid_type", f"'{name}' must be text.", field=f"{where}.{name}")
-    for name, limit in TEXT_LIMITS.items():
-        value = raw.get(name)
-        if isinstance(value, str) and len(value) > limit:
-            return Refusal(
-                "too_long",
-                f"'{name}' has {len(value)} characters (at most {limit}).",
-                field=f"{where}.{name}",
-            )
-    return None
+    return check_lengths(raw, where, TEXT_LIMITS)
 
 
 def _check_offer_and_score(raw: Mapping[str, Any], kind: str, where: str) -> Refusal | None:

@@ -37,6 +37,21 @@ def check_object(
     return None
 
 
+def check_lengths(
+    value: Mapping[str, Any], where: str, limits: Mapping[str, int]
+) -> Refusal | None:
+    """Refuse the first text field longer than its limit in `limits` (name -> characters)."""
+    for name, limit in limits.items():
+        text = value.get(name)
+        if isinstance(text, str) and len(text) > limit:
+            return Refusal(
+                "too_long",
+                f"'{name}' has {len(text)} characters (at most {limit}).",
+                field=f"{where}.{name}",
+            )
+    return None
+
+
 def is_int(value: Any) -> bool:
     """A JSON whole number (booleans are not numbers here)."""
     return isinstance(value, int) and not isinstance(value, bool)
