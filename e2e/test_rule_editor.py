@@ -156,3 +156,18 @@ def test_the_line_being_typed_stays_above_the_sticky_save_bar(page: Page) -> Non
     bar = page.locator("form[data-keep-work] > .actions").bounding_box()
     assert caret is not None and bar is not None
     assert caret["y"] + caret["height"] <= bar["y"], (caret, bar)
+
+
+def test_the_editor_pages_break_no_content_security_rule(page: Page) -> None:
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    sign_in(page, "sam@demo.studio")
+    page.goto("/rules/retail_banking")
+    expect(code_editor(page)).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    assert refused == []

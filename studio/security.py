@@ -28,6 +28,26 @@ from studio.models import User
 from studio.refused_save import refused_save
 from studio.roles import AREAS_BY_KEY
 
+
+def style_nonce() -> str:
+    """This page's nonce for the one style element the code editor writes (CodeMirror's
+    base theme): a page that asks for it gets `CONTENT_SECURITY_POLICY` with the nonce
+    added to style-src, so the browser applies that element instead of refusing it (and
+    logging a policy violation on every editor page). Pages that do not ask keep the
+    policy as it is."""
+    nonce: str | None = g.get("style_nonce")
+    if nonce is None:
+        nonce = g.style_nonce = secrets.token_urlsafe(16)
+    return nonce
+
+
+def _page_policy() -> str:
+    nonce = g.get("style_nonce")
+    if nonce is None:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace("style-src 'self'", f"style-src 'self' 'nonce-{nonce}'")
+
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Blueprints authorized by a token instead of a staff session: the API (bearer tokens)
 #: and the customer's pages (the message token in the address).
@@ -256,7 +276,7 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("Content-Security-Policy", _page_policy())
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "SAMEORIGIN")
@@ -267,4 +287,5 @@ def init_app(app: Flask) -> None:
         return response
 
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["style_nonce"] = style_nonce
     app.jinja_env.globals["current_user"] = current_user

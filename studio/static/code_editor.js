@@ -20,6 +20,9 @@ import { searchKeymap, highlightSelectionMatches } from "@codemirror/search";
 // (style-src 'self', no inline style) refuses to apply. The same rules go into a
 // constructed stylesheet instead (CSSOM, which the policy allows), kept in step with
 // the element as CodeMirror adds rules for tooltips, panels and the lint gutter.
+// The page's nonce for that element (the studio adds it to the page's style-src), so the
+// browser applies it as written; the constructed sheet below stays for pages without one.
+const STYLE_NONCE = (document.querySelector('meta[name="style-nonce"]') || {}).content || "";
 const cmSheet = new CSSStyleSheet();
 document.adoptedStyleSheets = [...document.adoptedStyleSheets, cmSheet];
 function adoptStyles() {
@@ -284,6 +287,7 @@ function mount(textarea) {
     bracketMatching(), closeBrackets(), indentOnInput(), highlightSelectionMatches(), lintGutter(),
     syntaxHighlighting(studioHighlight),
     EditorView.lineWrapping,
+    ...(STYLE_NONCE ? [EditorView.cspNonce.of(STYLE_NONCE)] : []),
     // The form's save bar sticks to the bottom of the window over the editor: the line
     // being typed is kept above it, not behind it.
     EditorView.scrollMargins.of((view) => ({ bottom: stickyBarOverlap(view, form) })),

@@ -139,6 +139,19 @@ def test_pages_carry_a_csp_without_inline_script_and_other_security_headers(app:
     assert " on" + "click=" not in html
 
 
+def test_an_editor_page_allows_only_its_own_nonced_style_element(app: Flask, session) -> None:
+    client = sign_in_as(app.test_client(), make_user(session, "service_lead"))
+    page = client.get("/rules/new")
+    nonce = re.search(r'<meta name="style-nonce" content="([^"]+)">', page.get_data(as_text=True))
+    assert nonce is not None
+    csp = page.headers["Content-Security-Policy"]
+    assert f"style-src 'self' 'nonce-{nonce.group(1)}';" in csp and "unsafe-inline" not in csp
+    again = client.get("/rules/new").headers["Content-Security-Policy"]
+    assert nonce.group(1) not in again, "a nonce serves one page only"
+    plain = client.get("/rules/").headers["Content-Security-Policy"]
+    assert "style-src 'self';" in plain and "nonce-" not in plain
+
+
 def test_session_cookie_is_http_only_and_same_site(app: Flask, session) -> None:
     make_user(session, "marketer", email="ana@example.com")
     client = app.test_client()
