@@ -18,17 +18,15 @@ import itertools
 import os
 import time
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from typing import Any, Final, Literal
 
 from bundle.history import (
     HistoryStore,
     HistoryUnavailable,
     merge_caller_history,
-    supports_read_and_record,
 )
 from dsl.policy import Contact, History, Plan, Policy
-from dsl.schema import Schema, parse_datetime
+from dsl.schema import Schema, timestamp_of
 
 OnUnavailable = Literal["deny", "ignore"]
 ON_UNAVAILABLE: Final = ("deny", "ignore")
@@ -55,15 +53,18 @@ class _DecisionIds:
 _decision_ids: Final = _DecisionIds()
 
 
-@lru_cache(maxsize=256)
-def _parts(path: str) -> tuple[str, ...]:
-    return tuple(path.split("."))
+_PARTS: dict[str, tuple[str, ...]] = {}
 
 
 def _get(data: Any, path: str | None) -> Any:
     if path is None:
         return None
-    for part in _parts(path):
+    parts = _PARTS.get(path)
+    if parts is None:
+        if len(_PARTS) > 256:
+            _PARTS.clear()
+        parts = _PARTS[path] = tuple(path.split("."))
+    for part in parts:
         if type(data) is not dict and not isinstance(data, Mapping):
             return None
         data = data.get(part)
@@ -72,9 +73,9 @@ def _get(data: Any, path: str | None) -> Any:
 
 def moment_of(schema: Schema, interaction: Mapping[str, Any], now: float | None) -> float:
     """The decision's moment: the interaction's `at`, else the caller's clock."""
-    at = parse_datetime(_get(interaction, schema.time_field))
+    at = timestamp_of(_get(interaction, schema.time_field))
     if at is not None:
-        return at.timestamp()
+        return at
     return time.time() if now is None else now
 
 
@@ -85,14 +86,10 @@ def caller_contacts(schema: Schema, interaction: Mapping[str, Any]) -> list[Cont
     for entry in entries if isinstance(entries, list) else ():
         if not isinstance(entry, Mapping) or not isinstance(entry.get("offer"), str):
             continue
-        at = parse_datetime(entry.get("at"))
+        at = timestamp_of(entry.get("at"))
         channel = entry.get("channel")
         if at is not None:
-            out.append(
-                Contact(
-                    entry["offer"], channel if isinstance(channel, str) else None, at.timestamp()
-                )
-            )
+            out.append(Contact(entry["offer"], channel if isinstance(channel, str) else None, at))
     return out
 
 
@@ -121,27 +118,22 @@ def dispose(
     channel = channel if type(channel) is str else None
     customer = _get(interaction, schema.customer_id_field)
     customer = customer if type(customer) is str and customer else None
-    status: dict[str, Any] = {"store": store.name if store is not None else None, "ok": True}
-    caller_sent = bool(_get(interaction, schema.history_field))
-
-    def decide_on(history: History) -> dict[str, Any]:
-        if caller_sent:  # what the caller sent, if anything
-            history = merge_caller_history(history, caller_contacts(schema, interaction))
-        return policy.apply(
-            proposed,
-            interaction,
-            history,
-            moment,
-            channel=channel,
-            stopped_by_rulesets=stopped_by_rulesets,
-            values=values,
-        )
-
+    step = _Step(
+        policy,
+        proposed,
+        interaction,
+        moment,
+        channel,
+        stopped_by_rulesets,
+        values,
+        # What the caller sent (`customer.recent_offers`), if anything.
+        caller_contacts(schema, interaction) if _get(interaction, schema.history_field) else (),
+    )
     if (
         policy.needs_history
         and customer is not None
         and store is not None
-        and supports_read_and_record(store)
+        and getattr(store, "reads_and_records", False)  # `supports_read_and_record`
     ):
         plan = (
             policy.plan(
@@ -158,10 +150,11 @@ def dispose(
             moment,
             decision_id,
             on_unavailable,
-            decide_on,
+            step,
             plan,
             decision_id is None if new_id is None else new_id,
         )
+    status: dict[str, Any] = {"store": store.name if store is not None else None, "ok": True}
     history = _NO_HISTORY
     if policy.needs_history:
         if customer is None:
@@ -178,7 +171,7 @@ def dispose(
             except HistoryUnavailable as exc:
                 status.update(ok=False, error=str(exc), fallback=on_unavailable)
                 history = _NO_HISTORY if on_unavailable == "ignore" else _UNKNOWN_HISTORY
-    result = decide_on(history)
+    result = step.decide_on(history)
     kept: list[dict[str, Any]] = result["offers"]
     if store is not None and customer is not None and kept and status["ok"]:
         decision_id = decision_id or _decision_ids.new()
@@ -193,6 +186,62 @@ def dispose(
     return kept, _entry(result, status)
 
 
+class _Step:
+    """The policy's step of one decision, run on whatever history is read: what it
+    decides on besides the history, held once (not as a closure over `dispose`)."""
+
+    __slots__ = (
+        "policy",
+        "proposed",
+        "interaction",
+        "moment",
+        "channel",
+        "stopped",
+        "values",
+        "sent",
+        "result",
+    )
+
+    def __init__(
+        self,
+        policy: Policy,
+        proposed: Sequence[Mapping[str, Any]],
+        interaction: Mapping[str, Any],
+        moment: float,
+        channel: str | None,
+        stopped: bool,
+        values: Mapping[str, float],
+        sent: Sequence[Contact],
+    ) -> None:
+        self.policy, self.proposed, self.interaction = policy, proposed, interaction
+        self.moment, self.channel, self.stopped = moment, channel, stopped
+        self.values, self.sent = values, sent
+        self.result: dict[str, Any] = {}
+
+    def decide_on(self, history: History) -> dict[str, Any]:
+        """The policy applied to `history` plus what the caller sent."""
+        if self.sent:
+            history = merge_caller_history(history, self.sent)
+        return self.policy.apply(
+            self.proposed,
+            self.interaction,
+            history,
+            self.moment,
+            channel=self.channel,
+            stopped_by_rulesets=self.stopped,
+            values=self.values,
+        )
+
+    def choose(self, history: History) -> list[Contact]:
+        """`decide_on`, kept in `result`; the contacts to record (a store's `choose`)."""
+        result = self.result = self.decide_on(history)
+        offers = result["offers"]
+        if not offers:
+            return []
+        channel, moment = self.channel, self.moment
+        return [Contact(str(o["offer"]), channel, moment) for o in offers]
+
+
 def _read_and_record(
     policy: Policy,
     store: Any,
@@ -201,44 +250,55 @@ def _read_and_record(
     moment: float,
     decision_id: str | None,
     on_unavailable: OnUnavailable,
-    decide_on: Any,
+    step: _Step,
     plan: Plan | None,
     new_id: bool,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """`dispose`'s read, policy step and record as one visit to a store that offers it
     (`bundle.history.ReadAndRecord`): what the policy keeps is recorded with the read it
     was decided on, so it is never checked twice and never refused afterwards."""
-    status: dict[str, Any] = {"store": store.name, "ok": True}
+    status: dict[str, Any]
     decision_id = decision_id or _decision_ids.new()
-    outcome: list[dict[str, Any]] = []
-
-    def choose(history: History) -> list[Contact]:
-        outcome[:] = [decide_on(history)]
-        return [Contact(str(o["offer"]), channel, moment) for o in outcome[0]["offers"]]
-
-    extra = {"plan": plan} if plan is not None else {}
     try:
-        _, recorded = store.read_and_record(
-            customer,
-            since=moment - policy.window_seconds,
-            now=moment,
-            daily_offers=policy.daily_offers,
-            decision_id=decision_id,
-            choose=choose,
-            new_id=new_id,
-            **extra,
-        )
+        if plan is None:
+            _, recorded = store.read_and_record(
+                customer,
+                since=moment - policy.window_seconds,
+                now=moment,
+                daily_offers=policy.daily_offers,
+                decision_id=decision_id,
+                choose=step.choose,
+                new_id=new_id,
+            )
+        else:
+            _, recorded = store.read_and_record(
+                customer,
+                since=moment - policy.window_seconds,
+                now=moment,
+                daily_offers=policy.daily_offers,
+                decision_id=decision_id,
+                choose=step.choose,
+                new_id=new_id,
+                plan=plan,
+            )
     except HistoryUnavailable as exc:
         # Whether it failed reading or writing, nothing was recorded: decided again as
         # a read that failed is (`on_unavailable`).
-        status.update(ok=False, error=str(exc), fallback=on_unavailable)
-        result = decide_on(_NO_HISTORY if on_unavailable == "ignore" else _UNKNOWN_HISTORY)
+        status = {
+            "store": store.name,
+            "ok": False,
+            "error": str(exc),
+            "fallback": on_unavailable,
+        }
+        result = step.decide_on(_NO_HISTORY if on_unavailable == "ignore" else _UNKNOWN_HISTORY)
         return result["offers"], _entry(result, status)
-    result = outcome[0]
+    result = step.result
     kept: list[dict[str, Any]] = result["offers"]
     if kept:
         kept = _keep(result, kept, recorded)
-        status["decision_id"] = decision_id
+        status = {"store": store.name, "ok": True, "decision_id": decision_id}
+    else:
+        status = {"store": store.name, "ok": True}
     return kept, _entry(result, status)
 
 

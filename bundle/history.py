@@ -233,17 +233,30 @@ class MemoryHistory(OneVisit):
             return self._read(customer_id, since, now, daily_offers)
 
     def _read(
-        self, customer_id: str, since: float, now: float, daily_offers: Sequence[str]
+        self,
+        customer_id: str,
+        since: float,
+        now: float,
+        daily_offers: Sequence[str],
+        *,
+        copy: bool = True,
     ) -> History:
-        """`read`, the lock held."""
+        """`read`, the lock held. Without `copy` the history holds the customer's own
+        columns when the read is not cut (every cap bisects its own window, so older
+        entries count for nothing): only for a history read while the lock is held."""
         day = int(now // DAY)  # `day_of`, inline: this runs for every decision
         rows = self._contacts.get(customer_id)
-        ats, offers, channels, contacts_cut = (
-            _columns(rows, since) if rows is not None else _NO_COLUMNS
-        )
+        if rows is None:
+            ats, offers, channels, contacts_cut = _NO_COLUMNS
+        elif copy or len(rows.ats) - bisect.bisect_right(rows.ats, since) > MAX_READ:
+            ats, offers, channels, contacts_cut = _columns(rows, since)
+        else:
+            ats, offers, channels, contacts_cut = rows.ats, rows.offers, rows.channels, False
         found = self._outcomes.get(customer_id)
         outcomes, outcomes_cut = _window(found, since) if found else _EMPTY
-        totals = {key: self._totals.get((key, day), 0) for key in daily_offers}
+        totals: dict[str, int] = {}
+        for key in daily_offers:  # a loop, not a comprehension: no frame per read
+            totals[key] = self._totals.get((key, day), 0)
         return History.from_columns(
             ats,
             offers,
@@ -267,9 +280,11 @@ class MemoryHistory(OneVisit):
     ) -> tuple[History, list[bool]]:
         """`read`, `choose` and the recording under one hold of the lock: the history
         cannot change in between, so the caps `choose` checked need no second check.
-        A `new_id` decision keeps no marker (it cannot be retried under that id)."""
+        A `new_id` decision keeps no marker (it cannot be retried under that id).
+        The history handed to `choose` may hold the store's own columns: it is the
+        history as read only while `choose` runs."""
         with self._lock:
-            history = self._read(customer_id, since, now, daily_offers)
+            history = self._read(customer_id, since, now, daily_offers, copy=False)
             contacts = choose(history)
             if not contacts:
                 return history, []

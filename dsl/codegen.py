@@ -24,28 +24,13 @@ from types import CodeType
 from typing import Any
 
 from dsl.ir import is_scalar
-from dsl.schema import FieldSpec, Schema, parse_datetime
+from dsl.schema import FieldSpec, Schema, timestamp_of
 
 _EMPTY: dict[str, Any] = {}
 _NUM = (int, float)
 
 
-_STAMPS: dict[str, float | None] = {}
-
-
-def _timestamp(value: Any) -> float | None:
-    """Epoch seconds of an ISO 8601 text, memoised: interactions repeat their formats."""
-    if type(value) is not str:
-        return None
-    found = _STAMPS.get(value, _STAMPS)
-    if found is not _STAMPS:
-        return found  # type: ignore[return-value]  # the cache itself is the miss sentinel
-    parsed = parse_datetime(value)
-    stamp = parsed.timestamp() if parsed is not None else None
-    if len(_STAMPS) >= 16_384:
-        _STAMPS.clear()
-    _STAMPS[value] = stamp
-    return stamp
+_timestamp = timestamp_of
 
 
 def _is_num(value: Any) -> bool:

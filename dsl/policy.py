@@ -778,6 +778,18 @@ class Cap:
         }
 
 
+def _removal(entry: Mapping[str, Any], reason: str, line: int, text: str) -> dict[str, Any]:
+    """A candidate the policy removed, with the line that removed it."""
+    return {
+        "offer": entry.get("offer"),
+        "ruleset": entry.get("ruleset"),
+        "rule": entry.get("rule"),
+        "reason": reason,
+        "line": line,
+        "text": text,
+    }
+
+
 class Policy:
     """A loaded contact policy. Build it with `load_policy`."""
 
@@ -819,6 +831,7 @@ class Policy:
             tuple[str, str | None],
             tuple[tuple[dict[str, Any], ...], tuple[tuple[int, Cap], ...]],
         ] = {}
+        self._limits: dict[str | None, dict[str, Any] | None] = {}
 
     def caps_for(self, offer: str, channel: str | None) -> tuple[tuple[int, Cap], ...]:
         """The caps that cover `offer` in `channel`, with their index in `caps`."""
@@ -844,6 +857,23 @@ class Policy:
                 self.caps_for(offer, channel),
             )
         return found
+
+    def _limit_for(self, channel: str | None) -> dict[str, Any] | None:
+        """The `at most` that bounds a response in `channel`: the channel's own or the
+        overall one, whichever allows fewer (None: no limit)."""
+        found = self._limits.get(channel, self._limits)
+        if found is self._limits:
+            own = self.at_most.get(channel) if channel in self.at_most else None
+            overall = self.at_most.get(None)
+            found = (
+                (own or overall)
+                if own is None or overall is None
+                else (own if own["count"] <= overall["count"] else overall)
+            )
+            if len(self._limits) > _INDEX_MOST:
+                self._limits.clear()
+            self._limits[channel] = found
+        return found  # type: ignore[return-value]  # the dict itself is the miss sentinel
 
     def suppressions_for(self, offer: str) -> tuple[dict[str, Any], ...]:
         """The suppressions that cover `offer`."""
@@ -889,9 +919,7 @@ class Policy:
             else list(enumerate(candidates))
         )
         offers = tuple(dict.fromkeys(str(entry.get("offer")) for _, entry in ranked))
-        at_most = self.at_most.get(channel) if channel in self.at_most else None
-        overall = self.at_most.get(None)
-        limits = [a["count"] for a in (at_most, overall) if a is not None]
+        limit = self._limit_for(channel)
         fallback = None
         if not stopped_by_rulesets:
             chosen = (
@@ -901,7 +929,12 @@ class Policy:
             )
             fallback = chosen["offer"] if chosen is not None else None
         return Plan(
-            channel, offers, min(limits) if limits else None, fallback, self.caps, self.suppressions
+            channel,
+            offers,
+            limit["count"] if limit is not None else None,
+            fallback,
+            self.caps,
+            self.suppressions,
         )
 
     def apply(
@@ -922,36 +955,21 @@ class Policy:
         guards that fired, and the fallback made (or None).
         """
         removed: list[dict[str, Any]] = []
-        fired = (
-            [
-                {"line": g["line"], "text": g["text"]}
-                for g, predicate in self.guards
-                if predicate.test(interaction)
-            ]
-            if self.guards
-            else []
-        )
-
-        def drop(entry: Mapping[str, Any], reason: str, line: int, text: str) -> None:
-            removed.append(
-                {
-                    "offer": entry.get("offer"),
-                    "ruleset": entry.get("ruleset"),
-                    "rule": entry.get("rule"),
-                    "reason": reason,
-                    "line": line,
-                    "text": text,
-                }
-            )
-
+        fired: list[dict[str, Any]] = []
+        for g, predicate in self.guards:  # a loop, not a comprehension: no frame
+            if predicate.test(interaction):
+                fired.append({"line": g["line"], "text": g["text"]})
         if fired:
-            for entry in candidates:
-                drop(entry, "stopped by a policy guard", fired[0]["line"], fired[0]["text"])
+            first = fired[0]
+            removed.extend(
+                _removal(entry, "stopped by a policy guard", first["line"], first["text"])
+                for entry in candidates
+            )
             return {"offers": [], "removed": removed, "guards": fired, "fallback": None}
         ranked = (
             sorted(enumerate(candidates), key=lambda pair: self._rank_key(pair[1], pair[0]))
             if len(candidates) > 1
-            else list(enumerate(candidates))
+            else enumerate(candidates)
         )
         counted: dict[int, int] = {}  # history counts per cap: the same for every candidate
         # Why each candidate was refused. The fallback is only tried when nothing was
@@ -960,37 +978,35 @@ class Policy:
         refused: dict[str, tuple[str, int, str]] = {}
         kept: list[dict[str, Any]] = []
         seen: dict[str, Mapping[str, Any]] = {}
-        at_most = self.at_most.get(channel) if channel in self.at_most else None
-        overall = self.at_most.get(None)
+        limit = self._limit_for(channel)
         for _position, entry in ranked:
             key = str(entry.get("offer"))
             if key in seen:
                 best = seen[key]
-                drop(
-                    entry,
-                    f"the same offer is proposed by {best.get('ruleset')} (rule “{best.get('rule')}”), "
-                    "which ranks higher",
-                    0,
-                    "one offer once per response",
+                removed.append(
+                    _removal(
+                        entry,
+                        f"the same offer is proposed by {best.get('ruleset')} (rule “{best.get('rule')}”), "
+                        "which ranks higher",
+                        0,
+                        "one offer once per response",
+                    )
                 )
                 continue
             seen[key] = entry
             why = self.refusal(key, channel, history, moment, kept, counted)
             if why is not None:
                 refused[key] = why
-                drop(entry, *why)
+                removed.append(_removal(entry, *why))
                 continue
-            limit = (
-                (at_most or overall)
-                if at_most is None or overall is None
-                else (at_most if at_most["count"] <= overall["count"] else overall)
-            )
             if limit is not None and len(kept) >= limit["count"]:
-                drop(
-                    entry,
-                    f"over at most {limit['count']} per response",
-                    limit["line"],
-                    limit["text"],
+                removed.append(
+                    _removal(
+                        entry,
+                        f"over at most {limit['count']} per response",
+                        limit["line"],
+                        limit["text"],
+                    )
                 )
                 continue
             kept.append(dict(entry))

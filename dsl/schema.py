@@ -411,6 +411,26 @@ def parse_datetime(value: Any) -> datetime | None:
     return parsed
 
 
+_STAMPS: dict[str, float | None] = {}
+
+
+def timestamp_of(value: Any) -> float | None:
+    """Epoch seconds of an ISO 8601 text (`parse_datetime`), else None; memoised: a
+    decision reads its `at` in several places (the rules, the contact policy) with other
+    dates (offers' validity) parsed in between, and interactions repeat their formats."""
+    if type(value) is not str:
+        return None
+    found = _STAMPS.get(value, _STAMPS)
+    if found is not _STAMPS:
+        return found  # type: ignore[return-value]  # the cache itself is the miss sentinel
+    parsed = parse_datetime(value)
+    stamp = parsed.timestamp() if parsed is not None else None
+    if len(_STAMPS) >= 16_384:
+        _STAMPS.clear()
+    _STAMPS[value] = stamp
+    return stamp
+
+
 def _parse_datetime(value: str) -> datetime | None:
     try:
         if len(value) == 10:
