@@ -52,6 +52,7 @@ class RenderMemo:
         self.misses = 0
 
     def get_or_render(self, key: Hashable, render: Callable[[], T], keep: Callable[[T], bool]) -> T:
+        key = _Hashed(key)  # hashed once, not again for each look-up and move
         with self._lock:
             found = self._items.get(key, _MISSING)
             if found is not _MISSING:
@@ -77,3 +78,22 @@ class RenderMemo:
 
 
 _MISSING = object()
+
+
+class _Hashed:
+    """A key with its hash worked out once: a key holds an offer and layouts, whose
+    hashes walk every field, and a hit looks the key up twice (find, then mark used)."""
+
+    __slots__ = ("key", "hash")
+
+    def __init__(self, key: Hashable) -> None:
+        self.key = key
+        self.hash = hash(key)
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (
+            type(other) is _Hashed and self.hash == other.hash and self.key == other.key
+        )

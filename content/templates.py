@@ -158,24 +158,57 @@ def plain_data(value: Any, *, path: str = "value", depth: int = 0) -> Any:
     Templates must never see ORM rows or other live objects: their attributes leak table
     and column names and can run queries. Tuples become lists, mappings become dicts.
     """
-    if isinstance(value, _SCALARS):
+    return _plain(value, path, depth)
+
+
+#: Where a value sits, made into text only when an error names it: the path as text, or
+#: the parent's place and a key (a list index as a one-item tuple).
+_Place = str | tuple[Any, Any]
+
+
+def _path_of(place: _Place) -> str:
+    keys: list[Any] = []
+    while isinstance(place, tuple):
+        place, key = place
+        keys.append(key)
+    text = place
+    for key in reversed(keys):
+        text += f"[{key[0]}]" if type(key) is tuple else f".{key}"
+    return text
+
+
+def _plain(value: Any, place: _Place, depth: int) -> Any:
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    # Exact dicts and lists are told by their type: the ABC checks cost more than a copy.
+    mapping: bool | None = None
+    if kind is dict:
+        mapping = True
+    elif kind is list or kind is tuple:
+        mapping = False
+    elif isinstance(value, _SCALARS):
         return value
     if depth > MAX_DATA_DEPTH:
         raise ContentError.single(
-            "data-too-deep", f"{path} is nested more than {MAX_DATA_DEPTH} levels"
+            "data-too-deep", f"{_path_of(place)} is nested more than {MAX_DATA_DEPTH} levels"
         )
-    if isinstance(value, Mapping):
-        return {
-            str(k): plain_data(v, path=f"{path}.{k}", depth=depth + 1) for k, v in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [plain_data(v, path=f"{path}[{i}]", depth=depth + 1) for i, v in enumerate(value)]
-    raise ContentError.single(
-        "not-plain-data",
-        f"{path} is a {type(value).__name__}; templates only receive plain data",
-        field=path,
-        hint="pass dicts, lists, strings, numbers, booleans and dates",
-    )
+    if mapping is None:
+        if isinstance(value, Mapping):
+            mapping = True
+        elif isinstance(value, list | tuple):
+            mapping = False
+        else:
+            path = _path_of(place)
+            raise ContentError.single(
+                "not-plain-data",
+                f"{path} is a {type(value).__name__}; templates only receive plain data",
+                field=path,
+                hint="pass dicts, lists, strings, numbers, booleans and dates",
+            )
+    if mapping:
+        return {str(k): _plain(v, (place, k), depth + 1) for k, v in value.items()}
+    return [_plain(v, (place, (i,)), depth + 1) for i, v in enumerate(value)]
 
 
 # --- bounded building blocks used by the environment ------------------------------------

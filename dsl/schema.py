@@ -102,13 +102,28 @@ class Schema:
         default_factory=dict, init=False, repr=False, compare=False
     )
 
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_path", {spec.path: spec for spec in self.fields})
         object.__setattr__(self, "_alias_map", dict(self.aliases))
         object.__setattr__(self, "_lookups", {})
+        # Worked out once: a schema keys caches that every decision looks up (an offer's
+        # eligibility predicate), and hashing every field spec each time showed.
+        object.__setattr__(
+            self, "_hash", hash((self.fields, self.aliases, self.free_roots, self.index))
+        )
 
     def __hash__(self) -> int:
-        return hash((self.fields, self.aliases, self.free_roots, self.index))
+        return self._hash
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Unpickled in another process (a backtest worker), where strings hash otherwise:
+        # the hash is worked out again there.
+        self.__dict__.update(state)
+        object.__setattr__(
+            self, "_hash", hash((self.fields, self.aliases, self.free_roots, self.index))
+        )
 
     def resolve(self, path: str) -> str:
         """The field a path stands for, following aliases."""

@@ -215,6 +215,12 @@ def test_templates_only_receive_plain_data(value: Any) -> None:
     assert caught.value.diagnostics[0].code == "not-plain-data"
 
 
+def test_plain_data_names_where_a_live_object_sits() -> None:
+    with pytest.raises(ContentError) as caught:
+        plain_data({"orders": [{"id": 1}, {"row": _OrmRow()}]}, path="customer")
+    assert caught.value.diagnostics[0].message.startswith("customer.orders[1].row is a _OrmRow")
+
+
 def test_plain_data_copies_mappings_and_tuples() -> None:
     assert plain_data({"a": (1, {"b": date(2026, 1, 1)})}) == {"a": [1, {"b": date(2026, 1, 1)}]}
 
