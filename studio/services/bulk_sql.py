@@ -81,11 +81,18 @@ def execute_columns(
     cursor = connection.connection.cursor()
     try:
         if dialect.name == "postgresql":
+            json_columns = _json_positions(table, names)
+            if len(columns[0]) == 1:  # one row (a decision /decide logs): plain values
+                values = [column[0] for column in columns]
+                for position in json_columns:
+                    if values[position] is not None:
+                        values[position] = json.dumps(values[position])
+                cursor.execute(_postgres_row_sql(table, names, conflict, add, returning), values)
+                return [r[0] for r in cursor.fetchall()] if returning else []
             sql = _postgres_sql(table, names, conflict, add, returning)
             arrays = list(columns)
-            for position, name in enumerate(names):
-                if isinstance(table.c[name].type, JSON):
-                    arrays[position] = _each_json(json.dumps, arrays[position])
+            for position in json_columns:
+                arrays[position] = _each_json(json.dumps, arrays[position])
             cursor.execute(sql, arrays)
             return [r[0] for r in cursor.fetchall()] if returning else []
         converters = _sqlite_converters(table, names, dialect)
@@ -177,6 +184,36 @@ def _postgres_sql(
         f'INSERT INTO "{table.name}" ({columns}) SELECT {", ".join(picks)} '
         f"FROM unnest({', '.join(arrays)}) AS u({columns}) "
         + _conflict_clause(conflict, add, f'"{table.name}"')
+    )
+    return sql + (f' RETURNING "{returning}"' if returning else "")
+
+
+@functools.cache
+def _json_positions(table: Table, names: tuple[str, ...]) -> tuple[int, ...]:
+    return tuple(i for i, n in enumerate(names) if isinstance(table.c[n].type, JSON))
+
+
+@functools.cache
+def _postgres_row_sql(
+    table: Table,
+    names: tuple[str, ...],
+    conflict: tuple[str, ...],
+    add: tuple[str, ...],
+    returning: str | None,
+) -> str:
+    """`_postgres_sql` for one row: `VALUES` with one typed placeholder per column. Arrays
+    of one element cost more to build and unpack than the row's own insert (psycopg dumps
+    each array in Python), and `/api/v1/decide` sends three such rows per decision."""
+    dialect = postgresql.dialect()
+    columns = ", ".join(f'"{n}"' for n in names)
+    placeholders = ", ".join(
+        "%s::json"
+        if isinstance(table.c[n].type, JSON)
+        else f"%s::{table.c[n].type.compile(dialect=dialect)}"
+        for n in names
+    )
+    sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({placeholders}) ' + _conflict_clause(
+        conflict, add, f'"{table.name}"'
     )
     return sql + (f' RETURNING "{returning}"' if returning else "")
 
