@@ -352,16 +352,33 @@ class _DriverCursor:
         `since` (one more of each is read, to know whether the read was cut off), and
         today's totals of `daily_offers`; the contacts alone when not `outcomes`."""
         after = self._moment(since)
-        if outcomes:
+        keys = sorted(set(daily_offers))
+        totals: dict[str, int] | None = None
+        if outcomes and keys:  # today's totals in the same statement: one round trip
+            totals = dict.fromkeys(keys, 0)
+            day = _when(now).date()
+            if self.postgres:
+                self.cursor.execute(
+                    _WINDOW_AND_TOTALS_POSTGRES,
+                    (*(customer_id, after, MAX_READ + 1) * 2, day, keys),
+                )
+            else:
+                self.cursor.execute(
+                    _window_and_totals_sqlite(len(keys)),
+                    (*(customer_id, after, MAX_READ + 1) * 2, day.isoformat(), *keys),
+                )
+        elif outcomes:
             self.cursor.execute(self._sql(_WINDOW_SQL), (customer_id, after, MAX_READ + 1) * 2)
         else:
             self.cursor.execute(self._sql(_OFFERS_SQL), (customer_id, after, MAX_READ + 1))
         seconds = self._seconds
         contacts: list[Contact] = []
         found: list[Outcome] = []
-        for offer, channel, kind, at in self.cursor.fetchall():
+        for offer, channel, kind, at, *total in self.cursor.fetchall():
             if kind == "offer":
                 contacts.append(Contact(offer, channel or None, seconds(at)))
+            elif kind == _TOTAL_KIND and totals is not None:
+                totals[offer] = int(total[0] or 0)
             else:
                 found.append(Outcome(offer or None, kind, seconds(at)))
         # Most recent first within each kind; the most recent MAX_READ are kept
@@ -371,7 +388,7 @@ class _DriverCursor:
         return History(
             contacts[:MAX_READ],
             found[:MAX_READ],
-            self.day_totals(daily_offers, now),
+            totals if totals is not None else self.day_totals(daily_offers, now),
             contacts_cut=len(contacts) > MAX_READ,
             outcomes_cut=len(found) > MAX_READ,
         )
@@ -419,6 +436,31 @@ _DAY_TOTALS_POSTGRES: Final = (
     "SELECT offer_key, sum(offers) FROM contact_day_counts WHERE day = %s "
     "AND offer_key = ANY(%s) GROUP BY offer_key"
 )
+
+
+#: The kind of the rows that carry today's total of an offer capped per day in
+#: `_WINDOW_AND_TOTALS_*` (no event kind starts with '#').
+_TOTAL_KIND: Final = "#day"
+_COUNTED_PART: Final = (
+    "SELECT offer_key, channel, kind, at, CAST(NULL AS bigint) AS total FROM contact_history WHERE "
+    "customer_id = ? AND kind {} 'offer' AND at > ? ORDER BY at DESC LIMIT ?"
+)
+_TOTALS_PART: Final = (
+    f"SELECT offer_key, NULL, '{_TOTAL_KIND}', NULL, sum(offers) FROM contact_day_counts "
+    "WHERE day = ? AND offer_key {} GROUP BY offer_key"
+)
+_WINDOW_AND_TOTALS: Final = (
+    f"SELECT * FROM ({_COUNTED_PART.format('=')}) AS offers UNION ALL "
+    f"SELECT * FROM ({_COUNTED_PART.format('<>')}) AS outcomes UNION ALL "
+)
+_WINDOW_AND_TOTALS_POSTGRES: Final = (_WINDOW_AND_TOTALS + _TOTALS_PART.format("= ANY(?)")).replace(
+    "?", "%s"
+)
+
+
+@functools.cache
+def _window_and_totals_sqlite(count: int) -> str:
+    return _WINDOW_AND_TOTALS + _TOTALS_PART.format(f"IN ({', '.join('?' * count)})")
 
 
 @functools.cache

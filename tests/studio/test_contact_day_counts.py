@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
 from bundle.history import accept
-from dsl.policy import Cap, Contact, Plan
+from dsl.policy import Cap, Contact, Outcome, Plan
 from studio.db import get_database
 from studio.models import ContactDayCount, ContactHistory
 from studio.services import contact_history
@@ -107,6 +107,26 @@ def test_a_daily_cap_holds_across_customers_and_reads_the_counters(session) -> N
     assert store.record(
         "c-9", "d-9", [Contact("advisor_consultation", "chat", next_day)], [DAY_CAP], next_day
     ) == [True]
+
+
+def test_one_read_gives_the_customers_contacts_outcomes_and_todays_totals_apart(
+    session,
+) -> None:
+    """The window and today's totals come back in one statement: a total's row is never
+    taken for a contact or an outcome, and an offer nobody was made today counts 0."""
+    store = DatabaseHistory(session)
+    store.record("c-1", "d-1", [Contact("advisor_consultation", "chat", START)], [DAY_CAP], START)
+    store.record("c-2", "d-2", [Contact("advisor_consultation", "sms", START)], [DAY_CAP], START)
+    store.record_outcome("c-1", "e-1", Outcome("advisor_consultation", "declined", START + 60))
+    history = store.read(
+        "c-1",
+        since=START - 86400,
+        now=START + 120,
+        daily_offers=["advisor_consultation", "mobile_alerts"],
+    )
+    assert history.contacts == (Contact("advisor_consultation", "chat", START),)
+    assert history.outcomes == (Outcome("advisor_consultation", "declined", START + 60),)
+    assert history.day_totals == {"advisor_consultation": 2, "mobile_alerts": 0}
 
 
 def test_a_retried_decision_is_recorded_and_counted_once(session) -> None:
