@@ -248,7 +248,10 @@ class MemoryHistory(OneVisit):
         rows = self._contacts.get(customer_id)
         if rows is None:
             ats, offers, channels, contacts_cut = _NO_COLUMNS
-        elif copy or len(rows.ats) - bisect.bisect_right(rows.ats, since) > MAX_READ:
+        elif copy or (
+            len(rows.ats) > MAX_READ
+            and len(rows.ats) - bisect.bisect_right(rows.ats, since) > MAX_READ
+        ):
             ats, offers, channels, contacts_cut = _columns(rows, since)
         else:
             ats, offers, channels, contacts_cut = rows.ats, rows.offers, rows.channels, False

@@ -24,7 +24,7 @@ raises for any text a person can type.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal
 
@@ -188,6 +188,10 @@ class Preview:
     layouts: Mapping[str, str] = field(default_factory=dict)
     #: What the customer gets after the workspace contact policy (`preview.disposal`).
     final: FinalDecision | None = None
+    #: When the tone is VADER's guess (positive, negative, neutral), the offers the live
+    #: deciders make instead: they infer only a distressed tone and leave the others
+    #: unknown. None when they decide the same (or the tone was not guessed).
+    live_offers: tuple[str, ...] | None = None
 
     @property
     def blocked(self) -> bool:
@@ -648,6 +652,29 @@ def _interaction_problems(schema: Schema, interaction: Mapping[str, Any]) -> tup
     return tuple(out)
 
 
+def _live_offers(
+    workspace: Workspace,
+    interaction: Mapping[str, Any],
+    tone: Tone | None,
+    offers: Sequence[Mapping[str, Any]],
+    draft: Draft | None,
+    compiler: Compiler,
+) -> tuple[str, ...] | None:
+    """The offers `/api/v1/decide` and the client make for `interaction` (its tone left
+    as they leave it), when the preview decided on a tone only it guessed and the live
+    offers differ; else None. A preview must not promise what a customer never gets."""
+    if tone is None or tone.label == "distressed":
+        return None  # no guess: the live deciders infer a distressed tone the same way
+    outcomes, _catalog, blocking, _title = decide(
+        workspace, interaction, draft=draft, compiler=compiler, explain=False, rows=False
+    )
+    if blocking is not None:
+        return None
+    live = finalize(workspace, interaction, outcomes, compiler=compiler, draft=draft)
+    made = tuple(str(o.get("offer")) for o in live.offers)
+    return made if made != tuple(str(o.get("offer")) for o in offers) else None
+
+
 def preview(
     workspace: Workspace,
     interaction: Mapping[str, Any],
@@ -708,6 +735,7 @@ def preview(
         limits += [{**x, **tag} for x in outcome.decision["limits"]]
     offers = [dict(o) for o in final.offers]
     rendered = _render(catalog, layouts, filled, draft, offers, follow_ups, outcomes, final)
+    live_offers = _live_offers(workspace, expanded, tone, offers, draft, compiler)
     return Preview(
         interaction=filled,
         tone=tone,
@@ -718,6 +746,7 @@ def preview(
         guards=tuple(guards),
         holdouts=tuple(holdouts),
         limits=tuple(limits),
+        live_offers=live_offers,
         rendered=tuple(rendered),
         layouts={c: lay.key for c, lay in layouts.items()},
         final=final,

@@ -211,3 +211,21 @@ def test_a_proposed_fix_previews_the_check_in_with_the_offer_gated_on_the_thread
     assert check_in["gate_offer"] == "mobile_alerts"
     assert check_in["gate_text"] == "when resolution is confirmed or not reopened within 7 days"
     assert "mobile_alerts" not in [o["offer"] for o in result.offers]
+
+
+def test_a_preview_on_a_guessed_tone_says_what_live_decisions_make_instead(ws) -> None:
+    """The checkbook sample carries only text: the preview reads it as positive (VADER)
+    and offers overdraft protection, but `/api/v1/decide` leaves the tone unknown and the
+    ruleset's `never offer when tone is unknown` stops the offer there."""
+    body = sample_body("checkbook-order")
+    assert "tone" not in body
+    result = preview(ws, body)
+    assert result.tone is not None and result.tone.label == "positive"
+    assert [o["offer"] for o in result.offers] == ["overdraft_protection"]
+    assert result.live_offers == ()
+    given = preview(ws, {**body, "tone": {"label": "positive", "score": 0.6}})
+    assert given.live_offers is None and [o["offer"] for o in given.offers] == [
+        "overdraft_protection"
+    ]
+    distressed = preview(ws, sample_body("stolen-card-distress"))
+    assert distressed.live_offers is None

@@ -40,6 +40,12 @@ def test_the_stolen_card_shows_the_distress_guard_and_the_card_protection_follow
     assert html.count('sandbox=""') >= 3
 
 
+def test_a_preview_on_a_guessed_tone_warns_that_live_decisions_make_no_offer(both) -> None:
+    html = _pane(both, "/preview/samples", {"part": "pane", "preview_sample": "checkbook-order"})
+    assert "guessed from the text by the preview only" in html
+    assert "Live decisions differ." in html and "so they make no offer" in html
+
+
 def test_the_offer_editor_preview_follows_an_unsaved_headline(both) -> None:
     form = offers.form_from_body("overdraft_protection", demo_offers()["overdraft_protection"])
     fields = {k: v for k, v in form.items() if k != "buttons"}
