@@ -26,7 +26,11 @@ def register(app: Flask) -> None:
 
     @app.context_processor
     def _helpers() -> dict[str, Any]:
-        return {"saved_work": _take_saved, "refused_form": _refused_form}
+        return {
+            "saved_work": _take_saved,
+            "refused_form": _refused_form,
+            "typed": _typed,
+        }
 
 
 def _note_saved(response: Response) -> Response:
@@ -40,6 +44,15 @@ def _note_saved(response: Response) -> Response:
 def _take_saved() -> str:
     """The draft key the last save stored (once), or ''."""
     value = session.pop(_SESSION_KEY, "") if _SESSION_KEY in session else ""
+    return value if isinstance(value, str) else ""
+
+
+def _typed(name: str) -> str:
+    """What was typed in field `name` when this page draws a refused save again, else ''
+    (fields a view does not draw from its own form data, such as "What changed")."""
+    if request.method != "POST":
+        return ""
+    value = request.form.get(name, "")
     return value if isinstance(value, str) else ""
 
 

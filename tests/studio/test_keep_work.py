@@ -46,6 +46,18 @@ def test_a_refused_save_draws_the_form_marked_unsaved_and_names_no_draft(markete
     assert "data-saved-work" not in client.get("/offers/").get_data(as_text=True)
 
 
+def test_a_refused_save_draws_the_what_changed_note_again(marketer, session) -> None:
+    client, user = marketer
+    make_offer(session, user, "overdraft_protection")
+    form = offer_form(
+        "overdraft_protection", base_number="1", value="abc", summary='Raised the "value"'
+    )
+    page = post(client, "/offers/overdraft_protection/edit", form).get_data(as_text=True)
+    assert 'name="summary" type="text" value="Raised the &#34;value&#34;"' in page
+    shown = client.get("/offers/overdraft_protection/edit").get_data(as_text=True)
+    assert 'name="summary" type="text" value=""' in shown
+
+
 def test_the_editor_shown_for_editing_is_not_marked_unsaved(marketer, session) -> None:
     client, user = marketer
     make_offer(session, user, "overdraft_protection")
