@@ -9,6 +9,7 @@ at fault, before anything is stored.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any, Final
 
 from flask import Request
@@ -56,12 +57,27 @@ def read_json(request: Request) -> Any | ApiError:
             "invalid_json",
             f"The body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
         )
-    except (ValueError, RecursionError):
+    except RecursionError:
+        line, column = _too_deep_at(data)
+        return ApiError(
+            400,
+            "too_deep",
+            f"The body nests more than {MAX_DEPTH} levels deep (from line {line}, "
+            f"column {column}).",
+        )
+    except _NotJSON as exc:
         return ApiError(
             400,
             "invalid_json",
-            "The body is not valid JSON (non-finite numbers and very deep "
-            "nesting are not accepted).",
+            f"The body is not valid JSON: {exc.name} is not a JSON number "
+            "(non-finite numbers are not accepted).",
+        )
+    except ValueError:  # an integer longer than Python reads (4,300 digits)
+        return ApiError(
+            400,
+            "invalid_json",
+            "The body is not valid JSON the studio can read: a number has more than "
+            f"{sys.get_int_max_str_digits():,} digits.",
         )
     # Text can hold a NUL or a lone surrogate only through a \u escape (JSON forbids raw
     # control characters, UTF-8 cannot encode surrogates): without one, only depth is checked.
@@ -125,5 +141,37 @@ def _encodable(text: str) -> bool:
     return True
 
 
+class _NotJSON(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name} is not JSON")
+        self.name = name
+
+
 def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+    raise _NotJSON(name)
+
+
+def _too_deep_at(data: bytes) -> tuple[int, int]:
+    """Line and column (1-based) of the first bracket nested deeper than `MAX_DEPTH`: one
+    pass over the bytes, strings skipped (a body the parser gave up on, at most 1 MB)."""
+    depth, line, start = 0, 1, 0
+    in_string = escaped = False
+    for index, byte in enumerate(data):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line, index - start + 1
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+        if byte == 0x0A:
+            line, start = line + 1, index + 1
+    return line, 1

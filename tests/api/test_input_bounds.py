@@ -68,6 +68,35 @@ def test_nesting_beyond_the_limit_is_refused_with_the_field(
     assert error["field"].startswith("interaction.data.more")
 
 
+def test_nesting_too_deep_to_parse_is_too_deep_with_where_it_goes_too_deep(
+    client: FlaskClient, auth: dict[str, str], published
+) -> None:
+    body = '{"interaction": {"data": {"note": "[[[ in text", "x": ' + "[" * 100_000
+    answer = client.post("/api/v1/decide", headers=auth, data=body, content_type="application/json")
+    assert answer.status_code == 400
+    error = answer.get_json()["error"]
+    assert error["code"] == "too_deep"
+    # The 65th bracket: three objects, then the 62nd of the list's (the ones in text skipped).
+    assert error["message"] == (
+        "The body nests more than 64 levels deep (from line 1, column 116)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ('{"interaction": {"data": {"n": NaN}}}', "NaN is not a JSON number"),
+        ('{"interaction": {"data": {"n": ' + "7" * 5000 + "}}}", "more than 4,300 digits"),
+    ],
+)
+def test_numbers_the_studio_cannot_read_are_named(
+    client: FlaskClient, auth: dict[str, str], published, body: str, says: str
+) -> None:
+    answer = client.post("/api/v1/decide", headers=auth, data=body, content_type="application/json")
+    assert answer.status_code == 400
+    assert says in answer.get_json()["error"]["message"]
+
+
 def test_a_10_kb_authorization_header_gets_a_json_431(client: FlaskClient) -> None:
     answer = client.get(
         "/api/v1/bundles/current", headers={"Authorization": "Bearer " + "x" * 10_240}
