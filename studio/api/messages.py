@@ -21,7 +21,7 @@ from content.notification import render_notification
 from studio.api.errors import ApiError, from_refusal
 from studio.config import Settings
 from studio.errors import Refusal
-from studio.services import decision_log, decisions, messages, survey_answers
+from studio.services import decision_log, decisions, messages, rulesets, survey_answers
 from studio.services.bundle_cache import BundleCache
 from studio.services.decisions import DecideRequest
 from studio.services.json_shape import check_object, expect_types, is_int
@@ -134,6 +134,21 @@ def _channel(value: Any, where: str) -> str | ApiError:
             field=where,
         )
     return value.strip()
+
+
+def _unknown_channel(session: Session, channel: str) -> ApiError | None:
+    """A channel the interaction schema does not know (where `/decide` refuses it too)."""
+    spec = rulesets.current_schema(session).lookup("inquiry.channel")
+    known = tuple(spec.values) if spec is not None and spec.type == "enum" else ()
+    if not known or channel in known:
+        return None
+    return ApiError(
+        400,
+        "invalid_value",
+        f"'channel' is '{channel[:32]}', which is not a channel the interaction schema "
+        f"knows: one of {', '.join(known)}.",
+        field="channel",
+    )
 
 
 def _decided(value: Any, where: str) -> tuple[int | None, tuple[DecidedOffer, ...]] | ApiError:
@@ -354,7 +369,16 @@ def open_message(
     layout: str | None,
 ) -> dict[str, Any] | ApiError:
     """Open a message for a decision made earlier (flushed, not committed)."""
+    problem = _unknown_channel(session, spec.channel)
+    if problem is not None:
+        return problem
     runtime = None
+    if spec.bundle_version is not None and not (spec.offers or spec.surveys):
+        # A decision that made nothing still names its bundle: one the studio does not
+        # have is refused as it would be with offers (the message would cite it).
+        named = decisions.runtime_for(session_factory, cache, spec.bundle_version)
+        if isinstance(named, Refusal):
+            return replace(from_refusal(named), field="decision.bundle.version")
     if spec.offers or spec.surveys:
         runtime = decisions.runtime_for(session_factory, cache, spec.bundle_version)
         if isinstance(runtime, Refusal):

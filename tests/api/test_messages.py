@@ -261,3 +261,28 @@ def test_the_message_answers_with_the_notification_email_for_the_downstream_send
     message = posted.get_json()["message"]
     assert message["notification"]["subject"] == "Your answer is ready"
     assert message["url"] in message["notification"]["html"]
+
+
+def test_a_message_for_a_channel_the_schema_does_not_know_is_refused(
+    client: FlaskClient, published: Bundle, auth: dict[str, str], session: Session
+) -> None:
+    body = {"customer": {"id": "c-1"}, "channel": "fax", "response": {"text": "x"}}
+    error = _refused(client, auth, body)
+    assert (error["code"], error["field"]) == ("invalid_value", "channel")
+    assert "one of email, chat, sms" in error["message"]
+    assert session.scalar(select(Message)) is None
+
+
+def test_a_decision_that_made_nothing_from_an_unknown_bundle_is_404(
+    client: FlaskClient, published: Bundle, auth: dict[str, str], session: Session
+) -> None:
+    body = {
+        "customer": {"id": "c-1"},
+        "channel": "sms",
+        "response": {"text": "x"},
+        "decision": {"bundle": {"version": 99}, "offers": []},
+    }
+    response = client.post("/api/v1/messages", headers=auth, json=body)
+    assert response.status_code == 404
+    assert response.get_json()["error"]["field"] == "decision.bundle.version"
+    assert session.scalar(select(Message)) is None
