@@ -3,7 +3,7 @@ history and comparison; the review settings page."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -26,6 +26,13 @@ from studio.services import (
     verdicts,
 )
 from studio.web import is_htmx, me, page_arg
+
+#: What the reviewer is told after a verdict, by the request's new status.
+_VERDICT_THANKS: Final = {
+    "approved": "Thanks. The request is approved: it can be published now.",
+    "changes_requested": "Thanks. Changes are requested: the author sees your note.",
+    "in_review": "Thanks. Your review is recorded; the request still needs an approval.",
+}
 
 bp = Blueprint("reviews", __name__)
 
@@ -274,10 +281,7 @@ def verdict(request_id: int) -> Response | str | tuple[str, int]:
         )
     except ValidationFailed as failed:
         return _redisplay(change, failed.by_field(), "verdict")
-    flash(
-        f"Thanks. The request is now {review_states.STATUS_LABELS[change.status].lower()}.",
-        "success",
-    )
+    flash(_VERDICT_THANKS.get(change.status, "Thanks: your review is recorded."), "success")
     return redirect(url_for("reviews.show", request_id=request_id))
 
 

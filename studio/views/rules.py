@@ -123,8 +123,13 @@ def save(key: str) -> ResponseReturnValue:
         report = rulesets.check(session, source, name=name)
         if report.errors:
             return (
-                f"Saved revision {revision.number} with {report.errors} error(s): fix "
-                "them before submitting it for review.",
+                f"Saved revision {revision.number} with "
+                + (
+                    "1 error: fix it"
+                    if report.errors == 1
+                    else f"{report.errors:,} errors: fix them"
+                )
+                + " before submitting it for review.",
                 "error",
             )
         return f"Saved revision {revision.number}.", "success"

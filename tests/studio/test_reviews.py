@@ -578,3 +578,40 @@ def test_a_review_links_to_the_history_only_for_those_who_may_open_it(app, sessi
         assert (history in page.data) is linked, who
         if not linked:  # the link would have been a 403
             assert client.get("/history/ruleset/retail_banking").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "verdict, body, says",
+    [
+        ("approve", "", "The request is approved: it can be published now."),
+        ("request_changes", "Shorter headline.", "Changes are requested: the author sees"),
+    ],
+)
+def test_after_a_verdict_the_reviewer_reads_what_happens_next(
+    app, session, people, verdict: str, body: str, says: str
+) -> None:
+    request, _ = _request_with_offer(session, people)
+    client = sign_in_as(app.test_client(), people["rita"])
+    response = post(
+        client,
+        f"/reviews/{request.id}/verdict",
+        {"verdict": verdict, "body": body, "seen": approvals.pins_token(request)},
+    )
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert says in page and "is now changes requested" not in page
+
+
+def test_requesting_changes_without_a_note_marks_the_note_field(app, session, people) -> None:
+    request, _ = _request_with_offer(session, people)
+    client = sign_in_as(app.test_client(), people["rita"])
+    response = post(
+        client,
+        f"/reviews/{request.id}/verdict",
+        {"verdict": "request_changes", "body": "", "seen": approvals.pins_token(request)},
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'aria-invalid="true" autofocus' in page
+    assert '<p class="error" id="verdict-body-error">Say what needs to change.</p>' in page
+    assert '<a href="#verdict-body">Say what needs to change.</a>' in page
