@@ -117,6 +117,18 @@ def test_ctrl_s_saves_the_ruleset(page: Page) -> None:
     assert "# saved with the keyboard" in source_text(page)
 
 
+def test_ctrl_s_saves_from_the_what_changed_note_too(page: Page) -> None:
+    _open_ruleset(page)
+    editor = code_editor(page)
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.insert_text("\n# saved from the note\n")
+    page.get_by_label("What changed").fill("a note, then Ctrl+S")
+    page.keyboard.press("Control+s")
+    expect(page.get_by_text(re.compile(r"Saved revision \d+"))).to_be_visible()
+    assert "# saved from the note" in source_text(page)
+
+
 def test_layout_editor_completes_the_template_vocabulary_inside_braces(page: Page) -> None:
     sign_in(page, "mara@demo.studio")
     page.goto("/layouts/")

@@ -203,6 +203,18 @@ document.addEventListener("click", (event) => {
   target.dispatchEvent(new Event("input", { bubbles: true }));
 });
 
+// Ctrl+S (Cmd+S) saves an editor form from any of its fields, not only from the code
+// editor (which handles the key itself): the hints say "Ctrl+S saves".
+document.addEventListener("keydown", (event) => {
+  if (event.defaultPrevented || event.key.toLowerCase() !== "s" || event.shiftKey || event.altKey) return;
+  if (!(event.ctrlKey || event.metaKey)) return;
+  const form = event.target instanceof Element ? event.target.closest("form[data-keep-work]") : null;
+  if (!form) return;
+  event.preventDefault();
+  const submitter = form.querySelector('button[type="submit"].btn-primary, button:not([type]).btn-primary');
+  if (form.requestSubmit) form.requestSubmit(submitter || undefined); else form.submit();
+});
+
 function keepWorkInit() {
   forgetSavedWork();
   document.querySelectorAll("main form input[maxlength], main form textarea[maxlength]").forEach(limitCounter);
