@@ -158,6 +158,9 @@ def _render_page(
     status: int = 200,
     nps_error: str | None = None,
     asked: list[survey_answers.AskedSurvey] | None = None,
+    survey_errors: dict[str, dict[str, str]] | None = None,
+    typed: dict[str, dict[str, str]] | None = None,
+    typed_score: str = "",
 ) -> tuple[str, int]:
     offers = []
     css = []
@@ -175,7 +178,10 @@ def _render_page(
         response_html=Markup(page.response_html),
         nps_error=nps_error,
         asked=asked or [],
-        survey_errors={},
+        errors_by_survey=survey_errors or {},
+        typed_by_survey=typed or {},
+        typed_score=typed_score,
+        separator=survey_answers.SEPARATOR,
     ), status
 
 
@@ -242,6 +248,65 @@ def nps_form(token: str) -> Response | tuple[str, int]:
         )
     messages.rate(session, found, score)
     return redirect(url_for("customer.thanks", token=token), 303)
+
+
+@bp.post("/m/<token>/answers")
+@security.public
+def answers(token: str) -> Response | tuple[str, int]:
+    """The message page's one form when it asks a survey: every survey and the NPS
+    question together, so one Send keeps everything the customer chose. All answers
+    are checked before any is stored; a refusal shows the page again with each problem
+    at its question and every answer as the customer left it."""
+    found = _message(token)
+    if not isinstance(found, Message):
+        return found
+    session = db_session()
+    form = list(request.form.items(multi=True))
+    raw_score = request.form.get("score", "").strip() if found.survey else ""
+    score = messages.parse_score(raw_score) if raw_score else None
+    nps_error = (
+        "Choose a number from 0 to 10, or leave it blank." if raw_score and score is None else None
+    )
+    asked = survey_answers.asked(session, found)
+    open_keys = [a.survey.key for a in asked if not a.answered]
+    errors: dict[str, dict[str, str]] = {}
+    try:
+        chosen = survey_answers.read_together(session, found, form)
+    except ValidationFailed as failed:
+        chosen = {}
+        for field, text in failed.by_field().items():
+            key, _, name = field.partition(survey_answers.SEPARATOR)
+            errors.setdefault(key, {})[name] = text
+    page = messages.page(session, found)
+    nps_open = page.survey and page.score is None
+    if not (nps_error or errors or chosen or score is not None):
+        if open_keys:
+            errors[open_keys[0]] = {"survey": "Answer at least one question."}
+        elif nps_open:
+            nps_error = "Choose a number from 0 to 10, then press Send."
+        else:  # everything on the page was answered meanwhile (another tab)
+            return redirect(url_for("customer.show", token=token), 303)
+    if nps_error or errors:
+        typed = {
+            key: {n: v[: survey_answers.MAX_TYPED] for n, v in reversed(fields)}
+            for key, fields in survey_answers.split_form(asked, form).items()
+        }
+        return _render_page(
+            token,
+            page,
+            status=422 if errors else 400,
+            nps_error=nps_error,
+            asked=asked,
+            survey_errors=errors,
+            typed=typed,
+            typed_score=raw_score[:2],
+        )
+    for key, fields in chosen.items():
+        survey_answers.submit(session, found, key, fields)
+    if score is not None:
+        messages.rate(session, found, score)
+    anchor = f"survey-{next(iter(chosen))}" if chosen else "nps"
+    return redirect(url_for("customer.show", token=token, _anchor=anchor), 303)
 
 
 @bp.get("/m/<token>/nps/<raw_score>")

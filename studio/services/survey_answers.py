@@ -27,6 +27,9 @@ from studio.models import Message, SurveyAnswer, SurveyResponse
 MAX_PER_MESSAGE: Final = 3
 #: How much of a refused answer is shown back to the customer to correct.
 MAX_TYPED: Final = 20_000
+#: On the message page every survey shares one form: its fields are named
+#: `<survey key>` + SEPARATOR + field (`new_branch.answer_q1`).
+SEPARATOR: Final = "."
 
 
 @dataclass(frozen=True)
@@ -119,12 +122,14 @@ def submit(
         rule=found.rule[:200],
         created_at=now or datetime.now(UTC),
     )
-    session.add(response)
     try:
-        session.flush()
+        # A savepoint: what else this request stored (the NPS score, another survey
+        # sent with the same form) stays when only this survey lost the race.
+        with session.begin_nested():
+            session.add(response)
+            session.flush()
     except IntegrityError:
         # A concurrent submission stored this survey first: the first answer stands.
-        session.rollback()
         return Submitted(False, AskedSurvey(found.survey, found.rule, True))
     for question in found.survey.questions:
         if question.id in answers:
@@ -139,3 +144,40 @@ def submit(
             )
     session.flush()
     return Submitted(True, AskedSurvey(found.survey, found.rule, True))
+
+
+def split_form(
+    surveys: Iterable[AskedSurvey], form: Iterable[tuple[str, str]]
+) -> dict[str, list[tuple[str, str]]]:
+    """The message page's one form, as each survey's own fields (`answer_q1`, ...), for
+    every survey in `surveys`; a field naming no survey there is left out."""
+    pairs = list(form)
+    out: dict[str, list[tuple[str, str]]] = {}
+    for item in surveys:
+        prefix = item.survey.key + SEPARATOR
+        out[item.survey.key] = [(n[len(prefix) :], v) for n, v in pairs if n.startswith(prefix)]
+    return out
+
+
+def read_together(
+    session: Session, message: Message, form: Iterable[tuple[str, str]]
+) -> dict[str, list[tuple[str, str]]]:
+    """The answers the message page's one form carries, by survey key, each survey's
+    fields ready for `submit`: a survey already answered or left blank is left out.
+
+    Nothing is stored. `ValidationFailed` names every problem of every survey at its
+    field on the page (`<key>.answer_q1`), so one bad answer stores none of the others.
+    """
+    open_surveys = [a for a in asked(session, message) if not a.answered]
+    by_key = {a.survey.key: a for a in open_surveys}
+    chosen: dict[str, list[tuple[str, str]]] = {}
+    problems: list[FieldError] = []
+    for key, fields in split_form(open_surveys, form).items():
+        if not any((value or "").strip() for _, value in fields):
+            continue
+        _, found = read_answers(by_key[key].survey, fields)
+        problems.extend(FieldError(key + SEPARATOR + p.field, p.message) for p in found)
+        chosen[key] = fields
+    if problems:
+        raise ValidationFailed(problems)
+    return chosen

@@ -4,6 +4,7 @@ once, and bad answers are refused with nothing stored."""
 # ruff: noqa: F811  (pytest fixtures imported from tests/api/conftest.py are parameters)
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import dsl
-from studio.models import Bundle, Message, SurveyAnswer, SurveyResponse
+from studio.models import Bundle, FeedbackEvent, Message, SurveyAnswer, SurveyResponse
 from tests.api.conftest import (  # noqa: F401  (fixtures)
     CHECKBOOK,
     StoreBundle,
@@ -105,8 +106,90 @@ def test_the_message_page_shows_the_survey_form(
 ) -> None:
     html = client.get(opened["path"]).get_data(as_text=True)
     assert "A branch near you?" in html and "When would you visit?" in html
-    assert f'action="{opened["path"]}/survey/new_branch"' in html
-    assert 'name="answer_q2" value="Weekends"' in html
+    assert f'action="{opened["path"]}/answers"' in html
+    assert 'name="new_branch.answer_q2" value="Weekends"' in html
+    # Its own page (the link in an SMS or email) keeps a form of its own.
+    alone = client.get(f"{opened['path']}/survey/new_branch").get_data(as_text=True)
+    assert f'action="{opened["path"]}/survey/new_branch"' in alone
+    assert 'name="answer_q2" value="Weekends"' in alone
+
+
+def _forms(html: str) -> dict[str, list[str]]:
+    """The page's forms: each action with the names of its fields."""
+    return {
+        action: re.findall(r'name="([^"]+)"', body)
+        for action, body in re.findall(r'<form[^>]*action="([^"]+)"[^>]*>(.*?)</form>', html, re.S)
+    }
+
+
+def _nps(session: Session) -> list[int | None]:
+    session.expire_all()
+    return list(session.scalars(select(FeedbackEvent.score).where(FeedbackEvent.type == "nps")))
+
+
+def test_one_send_keeps_the_nps_score_and_the_survey_answers(
+    client: FlaskClient, opened: dict[str, Any], session: Session
+) -> None:
+    """The tester's 375 px case: NPS 9 chosen, both survey questions answered, one
+    press of "Send answers": neither the score nor an answer may be lost."""
+    html = client.get(opened["path"]).get_data(as_text=True)
+    assert "How likely are you to recommend" in html
+    assert html.count("Send answers") == 1 and ">Send</button>" not in html
+    [(action, fields)] = [(a, f) for a, f in _forms(html).items() if "score" in f]
+    assert "new_branch.answer_q1" in fields and "new_branch.answer_q2" in fields
+    response = client.post(
+        action, data={"score": "9", "new_branch.answer_q1": "4", "new_branch.answer_q2": "Evenings"}
+    )
+    assert response.status_code == 303
+    assert _nps(session) == [9]
+    assert _answers(session) == (1, 2)
+    values = dict(session.execute(select(SurveyAnswer.question_id, SurveyAnswer.value)).all())
+    assert values == {"q1": "4", "q2": "Evenings"}
+    page = client.get(opened["path"]).get_data(as_text=True)
+    assert "You gave us 9 out of 10" in page and "Thank you for your answers" in page
+    assert 'name="score"' not in page and "Send answers" not in page
+
+
+def test_the_one_form_stores_only_what_was_answered(
+    client: FlaskClient, opened: dict[str, Any], session: Session
+) -> None:
+    path = opened["path"]
+    assert client.post(f"{path}/answers", data={"new_branch.answer_q3": "Soon"}).status_code == 303
+    assert _answers(session) == (1, 1) and _nps(session) == []
+    page = client.get(path).get_data(as_text=True)
+    # The survey is answered; the NPS question stays, now with a form of its own.
+    assert "Thank you for your answers" in page and f'action="{path}/nps"' in page
+    assert client.post(f"{path}/answers", data={"score": "0"}).status_code == 303
+    assert _nps(session) == [0] and _answers(session) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("form", "shown"),
+    [
+        pytest.param({}, "Answer at least one question. Nothing was saved yet.", id="nothing"),
+        pytest.param(
+            {"score": "9", "new_branch.answer_q1": "6"}, "answers marked below", id="bad-answer"
+        ),
+        pytest.param(
+            {"score": "11", "new_branch.answer_q1": "4"},
+            "Choose a number from 0 to 10",
+            id="bad-score",
+        ),
+    ],
+)
+def test_the_one_form_stores_nothing_when_anything_is_refused(
+    client: FlaskClient, opened: dict[str, Any], session: Session, form: dict[str, str], shown: str
+) -> None:
+    response = client.post(f"{opened['path']}/answers", data=form)
+    assert response.status_code in (400, 422)
+    html = response.get_data(as_text=True)
+    assert shown in html
+    assert _answers(session) == (0, 0) and _nps(session) == []
+    # What the customer chose is still chosen, to correct and send again.
+    if form.get("score") == "9":
+        assert 'name="score" value="9" checked' in html
+    if form.get("new_branch.answer_q1") == "4":
+        assert 'name="new_branch.answer_q1" value="4" checked' in html
 
 
 def test_answers_are_stored_once_per_message(
