@@ -9,7 +9,7 @@ NPS answers that name the offer, or among all answers for the overall figure.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 import pygal
@@ -17,8 +17,9 @@ from pygal.style import Style
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from studio.errors import FieldError
 from studio.models import EventRollup
-from studio.services import svg_charts
+from studio.services import date_range, svg_charts
 
 COUNTED = ("shown", "clicked", "accepted", "declined", "complaint")
 MAX_DAYS = 366
@@ -65,23 +66,74 @@ class Report:
     offer_keys: list[str]
 
 
+@dataclass(frozen=True)
+class ChosenWindow:
+    """The window a page shows for the From/To someone asked for, and what was changed on
+    the way: `problems` name a day that is not a date and what was used instead,
+    `notices` say a swap or a shortening. Both are empty when the window is as asked."""
+
+    window: Window
+    problems: tuple[FieldError, ...] = ()
+    notices: tuple[str, ...] = ()
+
+
 def window_from(start: str | None, end: str | None, *, today: date | None = None) -> Window:
-    """The window asked for, or the last 30 days; silly input falls back, never raises."""
+    """The window asked for, or the last 30 days; silly input falls back, never raises.
+    The same window as `choose_window` (which also says what it changed)."""
+    return choose_window(start, end, today=today).window
+
+
+def choose_window(start: str | None, end: str | None, *, today: date | None = None) -> ChosenWindow:
+    """The window for a From (`start`) and To (`end`), each YYYY-MM-DD or empty.
+
+    An empty To is today and an empty From the 30 days up to To; a day that is not a date
+    is treated as empty and named in `problems`. A From after To is swapped. A window
+    longer than `MAX_DAYS` is shortened to the `MAX_DAYS` of it nearest today: the ones
+    ending on To when To is today or earlier, the ones from From when From is less than
+    `MAX_DAYS` before today, otherwise the ones ending today (so `1900-01-01` to
+    `2999-12-31` shows the last year rather than an empty year in 2999)."""
     today = today or datetime.now(UTC).date()
-    parsed_end = _date(end) or today
-    parsed_start = _date(start) or parsed_end - timedelta(days=29)
+    problems: list[FieldError] = []
+    notices: list[str] = []
+    asked_end = date_range.day(end, "To", problems)
+    parsed_end = asked_end or today
+    if problems:
+        problems[-1] = replace(problems[-1], hint=f"Showing up to today, {today}, instead.")
+    asked_start = date_range.day(start, "From", problems)
+    parsed_start = asked_start or _plus(parsed_end, -29)
+    if start and asked_start is None:
+        problems[-1] = replace(
+            problems[-1], hint=f"Showing from {parsed_start} (the 30 days up to To) instead."
+        )
     if parsed_start > parsed_end:
         parsed_start, parsed_end = parsed_end, parsed_start
-    if (parsed_end - parsed_start).days >= MAX_DAYS:
-        parsed_start = parsed_end - timedelta(days=MAX_DAYS - 1)
-    return Window(parsed_start, parsed_end)
+        notices.append(date_range.swapped(parsed_start, parsed_end, doing="showing"))
+    days = (parsed_end - parsed_start).days + 1
+    if days > MAX_DAYS:
+        last = min(parsed_end, max(today, _plus(parsed_start, MAX_DAYS - 1)))
+        first = _plus(last, 1 - MAX_DAYS)
+        kept = (
+            "ending on To"
+            if last == parsed_end
+            else "from From"
+            if first == parsed_start
+            else "ending today"
+        )
+        notices.append(
+            f"{parsed_start} to {parsed_end} is {days:,} days, longer than the {MAX_DAYS} "
+            f"days allowed, so it was shortened to the {MAX_DAYS} days {kept}: "
+            f"showing {first} to {last}."
+        )
+        parsed_start, parsed_end = first, last
+    return ChosenWindow(Window(parsed_start, parsed_end), tuple(problems), tuple(notices))
 
 
-def _date(value: str | None) -> date | None:
+def _plus(day: date, days: int) -> date:
+    """`day` moved by `days`, held at the first or last day a date can be."""
     try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
 
 
 def report(session: Session, window: Window, *, offer_key: str = "") -> Report:

@@ -33,7 +33,7 @@ from studio.models import (
     InteractionFacetCount,
     SavedSearch,
 )
-from studio.services import parquet_files
+from studio.services import date_range, parquet_files
 from studio.services.pagination import Page, clamp
 
 PER_PAGE: Final = 25
@@ -84,7 +84,7 @@ class SearchParams:
         return asked.dates_in_order() if in_order else asked
 
     def dates_in_order(self) -> SearchParams:
-        start, end = _iso_day(self.date_from), _iso_day(self.date_to)
+        start, end = date_range.iso_day(self.date_from), date_range.iso_day(self.date_to)
         if start and end and start > end:
             return replace(self, date_from=self.date_to, date_to=self.date_from)
         return self
@@ -124,26 +124,9 @@ def words(query: str) -> list[str]:
     return re.findall(r"\w+", query.lower())[:MAX_WORDS]
 
 
-def _iso_day(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def anything_imported(session: Session) -> bool:
     """Whether any interaction is stored at all (for the empty state: import first)."""
     return session.scalar(select(Interaction.id).limit(1)) is not None
-
-
-def _day(value: str, name: str, problems: list[FieldError]) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        problems.append(FieldError(name, f"{value[:20]} is not a date; write it like 2026-11-30."))
-        return None
 
 
 def conditions(
@@ -165,8 +148,8 @@ def conditions(
             column = getattr(Interaction, name)
             where.append(column == value)
     start, end = (
-        _day(params.date_from, "date_from", problems),
-        _day(params.date_to, "date_to", problems),
+        date_range.day(params.date_from, "date_from", problems),
+        date_range.day(params.date_to, "date_to", problems),
     )
     if start:
         where.append(Interaction.at >= datetime.combine(start, datetime.min.time(), UTC))

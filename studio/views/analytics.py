@@ -20,40 +20,59 @@ from studio.web import is_htmx
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
 
 
-def _report() -> analytics.Report:
-    window = analytics.window_from(request.args.get("start"), request.args.get("end"))
+def _window() -> analytics.ChosenWindow:
+    """The window the page shows for its `start` and `end`, with what was changed. Every
+    analytics page, chart and export reads its window here, so a link or an export made
+    from a page covers the days the page shows."""
+    return analytics.choose_window(request.args.get("start"), request.args.get("end"))
+
+
+def _report(window: analytics.Window) -> analytics.Report:
     return analytics.report(db_session(), window, offer_key=request.args.get("offer", "")[:64])
 
 
 @bp.get("/")
 @security.requires("analytics")
 def index() -> str:
+    chosen = _window()
+    shown = (chosen.window.start.isoformat(), chosen.window.end.isoformat())
+    asked = (request.args.get("start", ""), request.args.get("end", ""))
     template = "analytics/_report.html" if is_htmx() else "analytics/index.html"
-    return render_template(template, report=_report(), offer=request.args.get("offer", ""))
+    return render_template(
+        template,
+        report=_report(chosen.window),
+        chosen=chosen,
+        # htmx swaps only the report: the From and To inputs come along when they would
+        # otherwise keep showing dates other than the window's.
+        refill_dates=is_htmx() and asked != shown,
+        offer=request.args.get("offer", ""),
+    )
 
 
 @bp.get("/chart.svg")
 @security.requires("analytics")
 def chart() -> Response:
-    response = Response(analytics.acceptance_chart(_report()), mimetype="image/svg+xml")
+    report = _report(_window().window)
+    response = Response(analytics.acceptance_chart(report), mimetype="image/svg+xml")
     security.frame_policy(response, security.CHART_POLICY)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 def _lift_args() -> tuple[analytics.Window, attribution.Filters]:
-    window = analytics.window_from(request.args.get("start"), request.args.get("end"))
-    return window, attribution.Filters.from_args(request.args)
+    return _window().window, attribution.Filters.from_args(request.args)
 
 
 @bp.get("/lift")
 @security.requires("analytics")
 def lift_page() -> str:
-    window, filters = _lift_args()
+    chosen = _window()
+    window, filters = chosen.window, attribution.Filters.from_args(request.args)
     found = attribution.attribution(db_session(), window, filters)
     return render_template(
         "analytics/lift.html",
         window=window,
+        chosen=chosen,
         filters=filters,
         found=found,
         offer_keys=attribution.offer_keys(db_session()),
@@ -171,7 +190,10 @@ def export_parquet() -> WerkzeugResponse:
 @bp.get("/harm")
 @security.requires("analytics")
 def harm_page() -> str:
-    window = analytics.window_from(request.args.get("start"), request.args.get("end"))
+    chosen = _window()
     return render_template(
-        "analytics/harm.html", window=window, found=harm.report(db_session(), window)
+        "analytics/harm.html",
+        window=chosen.window,
+        chosen=chosen,
+        found=harm.report(db_session(), chosen.window),
     )

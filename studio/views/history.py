@@ -28,6 +28,7 @@ from studio.roles import RAW_TEXT_ROLES
 from studio.services import (
     backtest_charts,
     backtests,
+    date_range,
     history_search,
     interaction_import,
     redaction,
@@ -56,7 +57,11 @@ def index() -> str:
         template,
         params=params,
         result=result,
-        dates_swapped=params != asked,
+        dates_swapped=(
+            date_range.swapped(params.date_from, params.date_to, doing="searching")
+            if params != asked
+            else ""
+        ),
         imported=bool(result.total) or history_search.anything_imported(db_session()),
         raw_text=_raw_text(),
         saved=history_search.saved_for(db_session(), actor_id()),
