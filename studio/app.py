@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
+from content.formatting import format_date
 from studio import db, jobs, keep_work, loop_jobs, security  # noqa: F401 (loop_jobs registers jobs)
 from studio.api import revalidation
 from studio.config import flask_config, load_settings
@@ -194,6 +195,8 @@ def _roll_back_quietly() -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["role_labels"] = ROLE_LABELS
+    # Dates a customer reads are written the way offers write them ("January 2, 2027").
+    app.jinja_env.filters["long_date"] = format_date
     keep_work.register(app)
 
     @app.context_processor

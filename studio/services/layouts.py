@@ -50,7 +50,7 @@ SLOTS: Final = (
 MJML_NOTES: Final = UNSUPPORTED_FEATURE_NOTES
 
 STARTERS: Final = {
-    "email_html": """<mjml>
+    "email_html": """<mjml lang="en">
   <mj-body background-color="#ffffff" width="600px">
     <mj-section>
       <mj-column>
@@ -63,7 +63,7 @@ STARTERS: Final = {
   </mj-body>
 </mjml>
 """,
-    "notification_email": """<mjml>
+    "notification_email": """<mjml lang="en">
   <mj-head><mj-title>Your answer is ready</mj-title></mj-head>
   <mj-body background-color="#ffffff" width="600px">
     <mj-section>

@@ -13,6 +13,7 @@ import csv
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Final
 
 import pygal
@@ -255,7 +256,7 @@ def csv_export(session: Session, artifact: Artifact, *, limit: int = MAX_EXPORT_
         writer.writerow(
             [
                 row.id,
-                row.created_at.isoformat() if row.created_at else "",
+                _aware(row.created_at).isoformat() if row.created_at else "",
                 row.message_id,
                 row.bundle_version or "",
                 _cell(row.rule),
@@ -263,3 +264,9 @@ def csv_export(session: Session, artifact: Artifact, *, limit: int = MAX_EXPORT_
             ]
         )
     return out.getvalue()
+
+
+def _aware(at: datetime) -> datetime:
+    """`at` with its time zone: SQLite hands back the stored UTC time without one, and
+    every other export writes `+00:00`."""
+    return at if at.tzinfo else at.replace(tzinfo=UTC)

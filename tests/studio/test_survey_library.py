@@ -3,6 +3,7 @@ rule asks them by key, and their results are counted, charted and exported."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -308,6 +309,8 @@ def test_the_csv_export_has_one_row_per_response_and_defuses_formulas(
         "q1: How useful would a branch be?,q2: When would you visit?,q3: Anything else?"
     )
     assert len(lines) == 3 and lines[1].endswith(',3,,"\'=HYPERLINK(""http://x"")"')
+    # Answered-at carries its time zone, as every other export does.
+    assert re.search(r"^\d+,\d{4}-\d\d-\d\dT[\d:.]+\+00:00,", lines[1]), lines[1]
 
 
 def test_only_marketers_author_surveys(app: Flask, session: Session, people: dict) -> None:

@@ -43,6 +43,18 @@ def test_first_open_shows_response_and_offer_and_records_shown_once(
     assert shown.customer_id == "c-1001" and shown.payload["message_id"] == opened["message"]["id"]
 
 
+def test_the_page_says_until_when_it_stays_the_way_offers_write_dates(
+    client: FlaskClient, open_message: OpenMessage, session: Session
+) -> None:
+    opened = open_message()
+    stored = session.get(Message, opened["message"]["id"])
+    assert stored is not None
+    expires = stored.expires_at
+    html = client.get(opened["path"]).get_data(as_text=True)
+    assert f"stays available until {expires:%B} {expires.day}, {expires:%Y}." in html
+    assert 'rel="icon"' in html  # no 404 for /favicon.ico on every customer visit
+
+
 def test_customer_page_has_no_script_no_cookie_and_keeps_the_token_from_referrers(
     client: FlaskClient, open_message: OpenMessage
 ) -> None:
