@@ -666,12 +666,35 @@ def _expected_words(expected: set[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
-def _syntax_diagnostic(token: _Tok, expected: set[str]) -> Diagnostic:
+def _number_before(source: str, first_line: int, token: _Tok) -> str:
+    """The digits written right before `token` with no space between (`6` of `6x`), or ''."""
+    kind, _text, line, column, _end = token
+    if kind == "$END" or column < 2:
+        return ""
+    lines = source.split("\n", line - first_line + 1)
+    text = lines[line - first_line] if 0 <= line - first_line < len(lines) else ""
+    start = column - 1
+    while start > 0 and (text[start - 1].isdigit() or text[start - 1] == "."):
+        start -= 1
+    number = text[start : column - 1]
+    return number if any(c.isdigit() for c in number) else ""
+
+
+def _syntax_diagnostic(token: _Tok, expected: set[str], number_before: str = "") -> Diagnostic:
     kind, text, line, column, end_column = token
     span = Span(line, column, line, end_column)
     if kind == "$END":
         return make(
             "E108", f"the source ends too early: expected {_expected_words(expected)}", span
+        )
+    if number_before and (kind in ("NAME", "CUSTOMER", "UNIT") or text[:1].isalpha()):
+        glued = number_before + text
+        return make(
+            "E100",
+            f"{quote(glued[:40])} is not a number: a number is written with digits alone",
+            Span(line, column - len(number_before), line, end_column),
+            hint=f"write {quote(number_before)}, or put a space between the number and "
+            f"{quote(text[:40])}",
         )
     hint = None
     if kind in ("NAME", "CUSTOMER") and expected == {"STRING"}:
@@ -721,7 +744,14 @@ def _parse(source: str, start: str, first_line: int = 1) -> ParseOutcome:
             itertools.chain(_scanner_table().fresh().lex(source, first_line), (end,)),
             err.token,
         )
-        return ParseOutcome(None, [_syntax_diagnostic(err.token, expected)])
+        return ParseOutcome(
+            None,
+            [
+                _syntax_diagnostic(
+                    err.token, expected, _number_before(source, first_line, err.token)
+                )
+            ],
+        )
     finally:
         _state.diagnostics = []
         if gc_was_enabled:
