@@ -61,7 +61,14 @@ def sign_in() -> str | Response | tuple[str, int]:
             return redirect(_safe_next(request.args.get("next")))
         keep_refused_changes()  # the failure counts towards the lockout
         return render_template("auth/sign_in.html", error=result.error, email=email), 401
-    return render_template("auth/sign_in.html", error=None, email=email)
+    # Sent here from a page that needs a signed-in person: say so, and where they go next.
+    going = _safe_next(request.args.get("next"))
+    note = (
+        "Sign in to open that page; you go straight to it afterwards."
+        if going != url_for("home.index")
+        else None
+    )
+    return render_template("auth/sign_in.html", error=None, email=email, note=note)
 
 
 @bp.post("/sign-out")

@@ -77,6 +77,15 @@ def test_sign_in_follows_a_local_next_but_never_another_site(app: Flask, session
         assert response.headers["Location"] == "/", hostile
 
 
+def test_a_page_that_needs_signing_in_says_so_on_the_sign_in_page(app: Flask, session) -> None:
+    client = app.test_client()
+    sent = client.get("/offers/")
+    assert sent.status_code == 302
+    page = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "Sign in to open that page; you go straight to it afterwards." in page
+    assert "Sign in to open that page" not in client.get("/sign-in").get_data(as_text=True)
+
+
 def test_sign_out_ends_the_session(app: Flask, session) -> None:
     client = sign_in_as(app.test_client(), make_user(session, "marketer"))
     assert client.get("/").status_code == 200
