@@ -32,6 +32,7 @@ OnUnavailable = Literal["deny", "ignore"]
 ON_UNAVAILABLE: Final = ("deny", "ignore")
 _NO_HISTORY: Final = History()
 _UNKNOWN_HISTORY: Final = History(complete=False)
+_NO_PLAN: Final[dict[str, Any]] = {}
 
 
 class _DecisionIds:
@@ -260,27 +261,16 @@ def _read_and_record(
     status: dict[str, Any]
     decision_id = decision_id or _decision_ids.new()
     try:
-        if plan is None:
-            _, recorded = store.read_and_record(
-                customer,
-                since=moment - policy.window_seconds,
-                now=moment,
-                daily_offers=policy.daily_offers,
-                decision_id=decision_id,
-                choose=step.choose,
-                new_id=new_id,
-            )
-        else:
-            _, recorded = store.read_and_record(
-                customer,
-                since=moment - policy.window_seconds,
-                now=moment,
-                daily_offers=policy.daily_offers,
-                decision_id=decision_id,
-                choose=step.choose,
-                new_id=new_id,
-                plan=plan,
-            )
+        _, recorded = store.read_and_record(
+            customer,
+            since=moment - policy.window_seconds,
+            now=moment,
+            daily_offers=policy.daily_offers,
+            decision_id=decision_id,
+            choose=step.choose,
+            new_id=new_id,
+            **({"plan": plan} if plan is not None else _NO_PLAN),
+        )
     except HistoryUnavailable as exc:
         # Whether it failed reading or writing, nothing was recorded: decided again as
         # a read that failed is (`on_unavailable`).

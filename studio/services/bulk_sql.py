@@ -87,7 +87,9 @@ def execute_columns(
                 for position in json_columns:
                     if values[position] is not None:
                         values[position] = json.dumps(values[position])
-                cursor.execute(_postgres_row_sql(table, names, conflict, add, returning), values)
+                cursor.execute(
+                    _postgres_sql(table, names, conflict, add, returning, one_row=True), values
+                )
                 return [r[0] for r in cursor.fetchall()] if returning else []
             sql = _postgres_sql(table, names, conflict, add, returning)
             arrays = list(columns)
@@ -167,23 +169,30 @@ def _postgres_sql(
     conflict: tuple[str, ...],
     add: tuple[str, ...],
     returning: str | None,
+    *,
+    one_row: bool = False,
 ) -> str:
+    """`INSERT ... SELECT ... FROM unnest(arrays)`, one array per column; for `one_row`,
+    `VALUES` with one typed placeholder per column instead: arrays of one element cost
+    more to build and unpack than the row's own insert (psycopg dumps each array in
+    Python), and `/api/v1/decide` sends three such rows per decision."""
     dialect = postgresql.dialect()
     columns = ", ".join(f'"{n}"' for n in names)
-    arrays = []
-    picks = []
-    for n in names:
-        kind = table.c[n].type
-        if isinstance(kind, JSON):
-            arrays.append("%b::text[]")
-            picks.append(f'u."{n}"::json')
-        else:
-            arrays.append(f"%b::{kind.compile(dialect=dialect)}[]")
-            picks.append(f'u."{n}"')
-    sql = (
-        f'INSERT INTO "{table.name}" ({columns}) SELECT {", ".join(picks)} '
-        f"FROM unnest({', '.join(arrays)}) AS u({columns}) "
-        + _conflict_clause(conflict, add, f'"{table.name}"')
+    types = [
+        "json" if isinstance(table.c[n].type, JSON) else table.c[n].type.compile(dialect=dialect)
+        for n in names
+    ]
+    if one_row:
+        rows = f"VALUES ({', '.join(f'%s::{t}' for t in types)})"
+    else:
+        arrays = ", ".join("%b::text[]" if t == "json" else f"%b::{t}[]" for t in types)
+        picks = ", ".join(
+            f'u."{n}"::json' if t == "json" else f'u."{n}"'
+            for n, t in zip(names, types, strict=True)
+        )
+        rows = f"SELECT {picks} FROM unnest({arrays}) AS u({columns})"
+    sql = f'INSERT INTO "{table.name}" ({columns}) {rows} ' + _conflict_clause(
+        conflict, add, f'"{table.name}"'
     )
     return sql + (f' RETURNING "{returning}"' if returning else "")
 
@@ -191,31 +200,6 @@ def _postgres_sql(
 @functools.cache
 def _json_positions(table: Table, names: tuple[str, ...]) -> tuple[int, ...]:
     return tuple(i for i, n in enumerate(names) if isinstance(table.c[n].type, JSON))
-
-
-@functools.cache
-def _postgres_row_sql(
-    table: Table,
-    names: tuple[str, ...],
-    conflict: tuple[str, ...],
-    add: tuple[str, ...],
-    returning: str | None,
-) -> str:
-    """`_postgres_sql` for one row: `VALUES` with one typed placeholder per column. Arrays
-    of one element cost more to build and unpack than the row's own insert (psycopg dumps
-    each array in Python), and `/api/v1/decide` sends three such rows per decision."""
-    dialect = postgresql.dialect()
-    columns = ", ".join(f'"{n}"' for n in names)
-    placeholders = ", ".join(
-        "%s::json"
-        if isinstance(table.c[n].type, JSON)
-        else f"%s::{table.c[n].type.compile(dialect=dialect)}"
-        for n in names
-    )
-    sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({placeholders}) ' + _conflict_clause(
-        conflict, add, f'"{table.name}"'
-    )
-    return sql + (f' RETURNING "{returning}"' if returning else "")
 
 
 @functools.cache
