@@ -35,6 +35,7 @@ def render(chart: Any, *, counts: bool = False) -> str:
     elif counts:
         chart.y_labels = whole_number_ticks(max(values))
         chart.value_formatter = _whole
+        chart.print_zeroes = False  # a 0 over an empty bar is drawn across the axis line
     return _SCRIPT.sub("", chart.render(is_unicode=True))
 
 
