@@ -47,8 +47,6 @@ def decision_record(
     traces: dict[str, Any] = {}
     for ruleset in decision.get("rulesets") or ():
         key = str(ruleset.get("key", ""))
-        for made in ruleset.get("offers") or ():
-            offers.append({"ruleset": key, "offer": made.get("offer"), "rule": made.get("rule")})
         for guard in ruleset.get("guards") or ():
             guards.append(
                 {"ruleset": key, "line": guard.get("line", 0), "text": guard.get("text", "")}
@@ -69,21 +67,23 @@ def decision_record(
             names += [r.get("rule") for r in trace.get("rules") or () if r.get("matched")]
         for name in dict.fromkeys(n for n in names if n):
             rules.append({"ruleset": key, "rule": name})
+    # The offers the decision made: after the contact policy (what it removed is
+    # `withheld`, not offered), its fallback included, each named once.
     for made in decision.get("offers") or ():
+        if not isinstance(made, Mapping):
+            continue
+        entry = {
+            "ruleset": made.get("ruleset"),
+            "offer": made.get("offer"),
+            "rule": made.get("rule"),
+        }
         gated = made.get("gated")
         if isinstance(gated, Mapping):
-            offers.append(
-                {
-                    "ruleset": made.get("ruleset"),
-                    "offer": made.get("offer"),
-                    "rule": made.get("rule"),
-                    "gated_thread": gated.get("thread"),
-                    "gated_reason": gated.get("reason"),
-                }
-            )
-            entry = {"ruleset": made.get("ruleset"), "rule": made.get("rule")}
-            if entry not in rules:
-                rules.append(entry)
+            entry.update(gated_thread=gated.get("thread"), gated_reason=gated.get("reason"))
+            named = {"ruleset": made.get("ruleset"), "rule": made.get("rule")}
+            if named not in rules:
+                rules.append(named)
+        offers.append(entry)
     gating = decision.get("gating")
     moment = (decided_at or datetime.now(UTC)).astimezone(UTC)
     withheld = _withheld(decision)

@@ -18,6 +18,9 @@ def test_an_offer_the_weekly_cap_withheld_is_in_the_decision_log_and_the_harm_re
     second = _decide(client, auth, {**REFILL, "at": "2026-03-04T10:15:00Z"})
     logged = session.get(Decision, second["decision_id"])
     assert [(w["offer"], w["text"]) for w in logged.withheld] == [("refill_savings", CAP)]
+    # Withheld is not offered: the log's offers (the lift's exposures) are what was made.
+    assert "refill_savings" not in [o["offer"] for o in logged.offers]
+    assert [o["offer"] for o in logged.offers] == [o["offer"] for o in second["offers"]]
 
     day = logged.decided_at.date()  # the log keeps when the studio decided
     found = harm.report(session, analytics.Window(day, day))
