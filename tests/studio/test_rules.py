@@ -83,7 +83,7 @@ def test_saving_keeps_every_revision_and_flags_errors(lead, session) -> None:
     )
     assert response.status_code == 302
     page = client.get("/rules/retail_banking").get_data(as_text=True)
-    assert "with 1 error(s)" in page and "platnum" in page
+    assert "with 1 error: fix it" in page and "platnum" in page
     assert session.query(Revision).count() == 3  # the offer, and two ruleset revisions
 
 
