@@ -20,16 +20,19 @@ event and decision id starts with `demo-`.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bundle.decision_record import decision_record
+from studio.demo.rules import DEMO_RULESETS
 from studio.models import Decision, FeedbackEvent, User
 from studio.services import bundles, decision_log, event_rollups, rollups
 
@@ -142,34 +145,9 @@ PROFILES: tuple[Profile, ...] = (
 #: Customers held out of the pilot who bought the warranty anyway, per decision.
 UNASKED_ACCEPT: Final = 0.02
 
-RULESETS: Final = (
-    "hospitality",
-    "pharmacy",
-    "pharmacy_reminders",
-    "retail_and_media",
-    "retail_banking",
-)
-#: The line of each ruleset's `never offer when tone is ...` guards.
-TONE_GUARDS: Final = {
-    "distressed": {
-        "hospitality": 3,
-        "pharmacy": 3,
-        "pharmacy_reminders": 5,
-        "retail_and_media": 3,
-        "retail_banking": 3,
-    },
-    "unknown": {
-        "hospitality": 4,
-        "pharmacy": 4,
-        "pharmacy_reminders": 6,
-        "retail_and_media": 4,
-        "retail_banking": 4,
-    },
-}
-STOLEN_CARD_GUARD: Final = (
-    5,
-    'inquiry.intent in ["report_stolen_card", "fraud_claim", "bereavement"]',
-)
+#: Every demo ruleset: each carries `never offer when tone is distressed / unknown`.
+RULESETS: Final = tuple(sorted(key for key, _name, _path in DEMO_RULESETS))
+STOLEN_CARD: Final = 'inquiry.intent in ["report_stolen_card", "fraud_claim", "bereavement"]'
 #: Where guarded customers wrote in from: (category, channel), one drawn per decision.
 GUARDED_FROM: Final = (
     ("transactional", "chat"),
@@ -180,20 +158,18 @@ GUARDED_FROM: Final = (
     ("informational", "web"),
 )
 
-# The contact policy's lines (studio/demo/contact_policy.policy).
-ONE_PER_RESPONSE: Final = (12, "at most 1 offer per response", "over at most 1 per response")
+# The contact policy's statements (studio/demo/contact_policy.policy), with the reason a
+# removal by each gives; their lines are read from the policy (`_policy_line`).
+ONE_PER_RESPONSE: Final = ("at most 1 offer per response", "over at most 1 per response")
 AFTER_COMPLAINT: Final = (
-    5,
     "never offer anything again after complaint within 180 days",
     "suppressed: complaint within the window",
 )
 REFILL_WEEKLY: Final = (
-    8,
     "limit refill_savings to 1 per customer per 7 days",
     "over the limit: 1 of 1",
 )
 SMS_MONTHLY: Final = (
-    9,
     "limit offers by sms to 2 per customer per 30 days",
     "over the limit: 2 of 2",
 )
@@ -371,7 +347,8 @@ class _Month:
             customer = f"c-{extra.randint(1000, 9999)}"
             roll = extra.random()
             if roll < 0.12:
-                line, text = STOLEN_CARD_GUARD
+                text = STOLEN_CARD
+                line = _guard_line("retail_banking", text)
                 self._record(
                     f"demo-guard-{day}-{n}",
                     at,
@@ -392,7 +369,11 @@ class _Month:
                 tone=tone,
                 customer=customer,
                 rulesets={
-                    key: {"guards": [{"line": TONE_GUARDS[tone][key], "text": f"tone is {tone}"}]}
+                    key: {
+                        "guards": [
+                            {"line": _guard_line(key, f"tone is {tone}"), "text": f"tone is {tone}"}
+                        ]
+                    }
                     for key in RULESETS
                 },
             )
@@ -424,10 +405,11 @@ class _Month:
             )
 
 
-def _removal(proposal: tuple[str, str, str], line: tuple[int, str, str]) -> dict[str, Any]:
+def _removal(proposal: tuple[str, str, str], statement: tuple[str, str]) -> dict[str, Any]:
     """An offer the contact policy removed, as the policy reports it."""
     ruleset, offer, rule = proposal
-    number, text, reason = line
+    text, reason = statement
+    number = _policy_line(text)
     return {
         "offer": offer,
         "ruleset": ruleset,
@@ -436,3 +418,23 @@ def _removal(proposal: tuple[str, str, str], line: tuple[int, str, str]) -> dict
         "text": text,
         "reason": reason,
     }
+
+
+def _line_of(path: Path, statement: str) -> int:
+    """The line of `statement` in a demo source, as a decision names it: read from the
+    source, so the demo's decisions stay right when a demo ruleset or policy changes."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip() == statement:
+            return number
+    raise ValueError(f"{path.name} has no line `{statement}`")
+
+
+@functools.cache
+def _guard_line(ruleset: str, condition: str) -> int:
+    path = next(p for key, _name, p in DEMO_RULESETS if key == ruleset)
+    return _line_of(path, f"never offer when {condition}")
+
+
+@functools.cache
+def _policy_line(statement: str) -> int:
+    return _line_of(Path(__file__).parent / "contact_policy.policy", statement)
