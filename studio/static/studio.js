@@ -340,13 +340,17 @@ document.addEventListener("submit", async (event) => {
   });
 })();
 
-// "Jump to preview" hides while the preview is on screen: it would only cover it.
+// "Jump to preview" hides while the preview is on screen: it would only cover it. The
+// strip under the sticky (opaque) save bar does not count: a preview scrolled only under
+// the bar is not seen, and the link is still needed.
 (function jumpHidesAtThePreview() {
   const pane = document.getElementById("preview-pane");
   const jumps = document.querySelectorAll(".jump-to-preview");
   if (!pane || !jumps.length || !("IntersectionObserver" in window)) return;
+  const bar = jumps[0].closest(".actions");
+  const covered = bar && getComputedStyle(bar).position === "sticky" ? Math.ceil(bar.offsetHeight) : 0;
   new IntersectionObserver((entries) => {
     const seen = entries.some((entry) => entry.isIntersecting);
     jumps.forEach((jump) => jump.classList.toggle("is-at-preview", seen));
-  }).observe(pane);
+  }, { rootMargin: `0px 0px -${covered}px 0px` }).observe(pane);
 })();
