@@ -178,6 +178,33 @@ def test_a_cancelled_import_continues_from_its_offset_when_run_again(
     assert _count(session) == 50
 
 
+def test_a_gzip_file_cut_short_keeps_the_batches_before_the_cut_and_says_where(
+    session: Session, tmp_path: Path
+) -> None:
+    whole = gzip.compress(
+        "".join(json.dumps(body) + "\n" for body in history(3000)).encode(), mtime=0
+    )
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(whole[: len(whole) * 2 // 3])  # a copy that stopped two thirds in
+    record = _import(session, path, batch_size=500)
+    assert record.status == "failed"
+    assert record.imported > 0 and record.imported % 500 == 0, "whole batches, no part of one"
+    assert _count(session) == record.imported
+    assert f"{record.imported:,} rows were imported up to line {record.line:,}" in record.message
+    assert record.line == record.imported
+
+
+def test_an_import_gives_the_sqlite_connection_its_usual_page_cache_back(
+    session: Session, tmp_path: Path
+) -> None:
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("a SQLite page cache: PostgreSQL keeps its own buffers")
+    record = _import(session, write_jsonl(tmp_path / "h.jsonl", history(30)), batch_size=10)
+    assert record.status == "done"
+    cache = session.connection().exec_driver_sql("PRAGMA cache_size").scalar()
+    assert cache == -interaction_import._DEFAULT_CACHE_KIB, "64 MB held after the import"
+
+
 def test_a_large_import_leaves_postgresql_planning_with_fresh_statistics(
     session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
