@@ -75,6 +75,9 @@ class Row:
     final: FinalDecision | None = None
     #: Another ruleset proposing for this sample too (only overlaps involving the focus).
     overlap: Overlap | None = None
+    #: The tone was guessed from the text (VADER) and is not distressed: the row was
+    #: decided on it, but `/api/v1/decide` and the client leave such a tone unknown.
+    tone_guessed: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,11 @@ class Matrix:
     @property
     def overlaps(self) -> tuple[Overlap, ...]:
         return tuple(row.overlap for row in self.rows if row.overlap is not None)
+
+    @property
+    def guessed_tones(self) -> int:
+        """Rows decided on a tone only the preview guesses (live decisions may differ)."""
+        return sum(1 for row in self.rows if row.tone_guessed)
 
 
 def _ruleset_cell(outcome: RulesetOutcome, final: FinalDecision) -> Cell:
@@ -213,7 +221,7 @@ def run_matrix(
     policy_problems: tuple[Problem, ...] = ()
     for sample in samples:
         body = sample.body if isinstance(sample.body, Mapping) else {}
-        filled, _ = with_inferred_tone(expand_shorthands(schema, body)[0], lexicon)
+        filled, inferred = with_inferred_tone(expand_shorthands(schema, body)[0], lexicon)
         outcomes, _catalog, blocking, title = decide(
             workspace, filled, draft=draft, compiler=compiler, rows=False
         )
@@ -238,7 +246,8 @@ def run_matrix(
                 overlap = None
         tone = filled.get("tone")
         label = str(tone.get("label") or "") if isinstance(tone, Mapping) else ""
-        rows.append(Row(sample, label, cell, final, overlap))
+        guessed = inferred is not None and inferred.label != "distressed"
+        rows.append(Row(sample, label, cell, final, overlap, tone_guessed=guessed))
     counts: Counter[str] = Counter(row.cell.status for row in rows)
     return Matrix(
         kind, key, tuple(rows), problems, counts=dict(counts), policy_problems=policy_problems

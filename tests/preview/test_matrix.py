@@ -53,3 +53,22 @@ def test_a_ruleset_saved_with_errors_is_reported_with_its_diagnostics(samples) -
     ws = demo_workspace(rulesets={"broken": {"name": "Broken", "source": 'rule "a" when x\n'}})
     matrix = run_matrix(ws, samples, kind="ruleset", key="broken")
     assert matrix.blocked and matrix.problems[0].line == 1
+
+
+def test_a_tone_only_the_preview_guesses_is_marked_and_a_distressed_one_is_not(ws) -> None:
+    texts = {
+        "guessed": "Thanks so much, the new card works great and I love the app",
+        "distressed": "My card was stolen and I am scared",
+        "given": "Please send a new checkbook",
+    }
+    samples = [
+        Sample(key, key, {"inquiry": {"channel": "email", "text": text}}, ())
+        for key, text in texts.items()
+    ]
+    samples[2] = Sample("given", "given", {**samples[2].body, "tone": {"label": "calm"}}, ())
+    matrix = run_matrix(ws, samples, kind="ruleset", key="retail_banking")
+    rows = {row.sample.key: row for row in matrix.rows}
+    assert (rows["guessed"].tone, rows["guessed"].tone_guessed) == ("positive", True)
+    assert (rows["distressed"].tone, rows["distressed"].tone_guessed) == ("distressed", False)
+    assert rows["given"].tone_guessed is False
+    assert matrix.guessed_tones == 1
