@@ -20,7 +20,7 @@ from studio.errors import NotAllowed, ValidationFailed
 from studio.outages import database_unavailable, install_repeat_filter
 from studio.roles import ROLE_LABELS, areas_for, may_use
 from studio.services import accounts
-from studio.web import is_htmx
+from studio.web import is_htmx, page_arg
 
 DEFAULT_INSTANCE = Path(os.environ.get("STUDIO_INSTANCE_PATH", Path.cwd() / "instance"))
 
@@ -197,6 +197,8 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["role_labels"] = ROLE_LABELS
     # Dates a customer reads are written the way offers write them ("January 2, 2027").
     app.jinja_env.filters["long_date"] = format_date
+    # The page a list was asked for (the pager says when it is past the last one).
+    app.jinja_env.globals["asked_page"] = page_arg
     keep_work.register(app)
 
     @app.context_processor

@@ -108,6 +108,16 @@ def test_reviewers_and_admins_read_the_log(app, session, log, role, status) -> N
         assert client.get("/audit/?since=nope").status_code == 422
 
 
+def test_a_page_past_the_last_shows_the_last_and_says_so(app, session, log) -> None:
+    client = sign_in_as(app.test_client(), make_user(session, "admin"))
+    past = client.get(f"/audit/?person={log['mara'].id}&page=999").get_data(as_text=True)
+    assert "Page 2 of 2" in past
+    assert "There is no page 999: this is the last page, page 2." in past
+    assert "There is no page" not in client.get(
+        f"/audit/?person={log['mara'].id}&page=2"
+    ).get_data(as_text=True)
+
+
 def test_the_log_cannot_be_changed_from_the_studio(app, session, log) -> None:
     client = sign_in_as(app.test_client(), make_user(session, "admin"))
     event_id = session.scalar(select(AuditEvent.id))
