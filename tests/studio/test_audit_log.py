@@ -113,9 +113,9 @@ def test_a_page_past_the_last_shows_the_last_and_says_so(app, session, log) -> N
     past = client.get(f"/audit/?person={log['mara'].id}&page=999").get_data(as_text=True)
     assert "Page 2 of 2" in past
     assert "There is no page 999: this is the last page, page 2." in past
-    assert "There is no page" not in client.get(
-        f"/audit/?person={log['mara'].id}&page=2"
-    ).get_data(as_text=True)
+    assert "There is no page" not in client.get(f"/audit/?person={log['mara'].id}&page=2").get_data(
+        as_text=True
+    )
 
 
 def test_the_log_cannot_be_changed_from_the_studio(app, session, log) -> None:
