@@ -77,6 +77,10 @@ TITLES: Final = {
         "This survey is not part of your message",
         "The link may be incomplete. Open your message to see what we asked.",
     ),
+    "no_offer": (
+        "This offer is not part of your message",
+        "The link may be incomplete. Open your message to see the offers it holds.",
+    ),
 }
 STATUS: Final = {
     "unknown": 404,
@@ -85,6 +89,7 @@ STATUS: Final = {
     "busy": 429,
     "bad_link": 400,
     "no_survey": 404,
+    "no_offer": 404,
 }
 
 
@@ -137,10 +142,13 @@ def _headers(response: Response) -> Response:
     return response
 
 
-def _unavailable(reason: str) -> tuple[str, int]:
+def _unavailable(reason: str, *, token: str | None = None) -> tuple[str, int]:
+    """The page saying why a link leads nowhere; with the message's `token` (the
+    message is there, only what the link names is not), a link back to the message."""
     title, text = TITLES[reason]
+    back = url_for("customer.show", token=token) if token else None
     return render_template(
-        "customer/unavailable.html", title=title, text=text, reason=reason
+        "customer/unavailable.html", title=title, text=text, reason=reason, back=back
     ), STATUS[reason]
 
 
@@ -207,7 +215,7 @@ def answer(token: str, offer_key: str, choice: str) -> Response | tuple[str, int
     session = db_session()
     outcome = messages.answer(session, found, offer_key, accepted=choice == "accept")
     if outcome is None:
-        return _unavailable("unknown")
+        return _unavailable("no_offer", token=token)
     return redirect(url_for("customer.show", token=token, _anchor=f"offer-{offer_key}"), 303)
 
 
@@ -221,13 +229,13 @@ def complaint(token: str, offer_key: str) -> tuple[str, int]:
     if request.method == "POST":
         outcome = messages.complain(session, found, offer_key)
         if outcome is None:
-            return _unavailable("unknown")
+            return _unavailable("no_offer", token=token)
         page = outcome.page
     else:
         page = messages.page(session, found)
     offer = page.offer(offer_key)
     if offer is None:
-        return _unavailable("unknown")
+        return _unavailable("no_offer", token=token)
     return render_template("customer/complaint.html", token=token, offer=offer), 200
 
 
@@ -384,7 +392,7 @@ def survey(token: str, key: str) -> tuple[str, int]:
     if request.method == "GET":
         asked = survey_answers.find(session, found, key)
         if asked is None:
-            return _unavailable("no_survey")
+            return _unavailable("no_survey", token=token)
         return _survey_page(token, asked)
     try:
         outcome = survey_answers.submit(session, found, key, request.form.items(multi=True))
@@ -399,7 +407,7 @@ def survey(token: str, key: str) -> tuple[str, int]:
             status=422,
         )
     if outcome is None:
-        return _unavailable("no_survey")
+        return _unavailable("no_survey", token=token)
     return _survey_page(token, outcome.asked, stored=outcome.stored)
 
 

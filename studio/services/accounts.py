@@ -245,8 +245,14 @@ def search_users(
     stmt = select(User)
     query = query.strip()[:100]
     if query:
-        like = f"%{query.lower()}%"
-        stmt = stmt.where(or_(func.lower(User.email).like(like), func.lower(User.name).like(like)))
+        # `%` and `_` are searched for as typed, not as LIKE's wildcards.
+        needle = query.lower()
+        stmt = stmt.where(
+            or_(
+                func.lower(User.email).contains(needle, autoescape=True),
+                func.lower(User.name).contains(needle, autoescape=True),
+            )
+        )
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     page = clamp(page, total=total, per_page=per_page)
     items = list(

@@ -209,9 +209,13 @@ def listing(
         stmt = stmt.where(Artifact.archived == archived)
     query = query.strip()[:100]
     if query:
-        like = f"%{query.lower()}%"
+        # `%` and `_` are searched for as typed, not as LIKE's wildcards.
+        needle = query.lower()
         stmt = stmt.where(
-            or_(func.lower(Artifact.key).like(like), func.lower(Artifact.name).like(like))
+            or_(
+                func.lower(Artifact.key).contains(needle, autoescape=True),
+                func.lower(Artifact.name).contains(needle, autoescape=True),
+            )
         )
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     page = clamp(page, total=total, per_page=per_page)

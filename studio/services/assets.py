@@ -178,7 +178,7 @@ def _raster_size(data: bytes, kind: str) -> tuple[int, int]:
             width, height = image.size
             if width * height > MAX_PIXELS or max(width, height) > MAX_SIDE:
                 raise _refuse(
-                    f"The image is {width}×{height} pixels; keep it under "
+                    f"The image is {width}×{height} pixels; keep it to at most "
                     f"{MAX_SIDE:,} pixels a side and {MAX_PIXELS // 1_000_000} "
                     "megapixels."
                 )
@@ -336,7 +336,8 @@ def listing(session: Session, *, query: str = "", page: int = 1, per_page: int =
     stmt = select(Asset)
     query = query.strip()[:100]
     if query:
-        stmt = stmt.where(func.lower(Asset.filename).like(f"%{query.lower()}%"))
+        # `%` and `_` are searched for as typed (`banner_v2`), not as wildcards.
+        stmt = stmt.where(func.lower(Asset.filename).contains(query.lower(), autoescape=True))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     page = clamp(page, total=total, per_page=per_page)
     items = list(

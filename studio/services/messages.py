@@ -532,7 +532,7 @@ def add_comment(session: Session, message: Message, text: str) -> Outcome:
             [
                 FieldError(
                     "comment",
-                    f"Your comment has {len(text):,} characters; please keep it under "
+                    f"Your comment has {len(text):,} characters; please keep it to at most "
                     f"{MAX_COMMENT:,}.",
                 )
             ]

@@ -109,6 +109,13 @@ def test_listing_searches_by_key_and_name_and_hides_archived(session) -> None:
         "retention_discount",
         "rewards_card",
     ]
+    # `%` and `_` are what the user typed, not wildcards: nothing holds a `%`, and
+    # "d_s" is in no key (as a pattern it would match "dis" in Retention discount).
+    assert artifacts.listing(session, "offer", query="%").total == 0
+    assert artifacts.listing(session, "offer", query="d_s").total == 0
+    assert [a.key for a in artifacts.listing(session, "offer", query="e_a").items] == [
+        "mobile_alerts"
+    ]
     archived = artifacts.find(session, "offer", "mobile_alerts")
     artifacts.set_archived(session, archived, True, actor_id=mara.id)
     session.commit()

@@ -93,16 +93,6 @@ def test_decline_is_recorded_with_the_decision_it_answers(
     assert declined.event_id == f"msg-{opened['message']['id']}-answer-overdraft_protection"
 
 
-def test_an_offer_not_in_the_message_is_refused_and_nothing_is_stored(
-    client: FlaskClient, open_message: OpenMessage, session: Session
-) -> None:
-    path = open_message()["path"]
-    response = client.post(f"{path}/offers/rewards_card/accept")
-    assert response.status_code == 404
-    assert "We could not find this message" in response.get_data(as_text=True)
-    assert _events(session, "accepted") == []
-
-
 def test_complaint_asks_then_records_once_and_tells_marketing(
     client: FlaskClient, open_message: OpenMessage, session: Session
 ) -> None:
@@ -160,7 +150,7 @@ def test_a_one_megabyte_comment_is_refused_and_the_typed_text_kept(
     response = client.post(f"{path}/comment", data={"comment": "a" * 1_000_000})
     assert response.status_code in (413, 422)
     if response.status_code == 422:
-        assert "please keep it under 2,000" in response.get_data(as_text=True)
+        assert "please keep it to at most 2,000" in response.get_data(as_text=True)
     session.expire_all()
     assert session.scalar(select(Message.nps_comment)) is None
     short = client.post(f"{path}/comment", data={"comment": "b" * 2500})
@@ -261,6 +251,25 @@ def test_an_unknown_address_under_m_is_a_customer_page(client: FlaskClient) -> N
     assert "We could not find this message" in response.get_data(as_text=True)
 
 
+def test_an_offer_the_message_does_not_hold_says_so_and_leads_back_to_the_message(
+    client: FlaskClient, open_message: OpenMessage, session: Session
+) -> None:
+    path = open_message()["path"]
+    for method, where in [
+        (client.post, "accept"),
+        (client.post, "decline"),
+        (client.post, "not-welcome"),
+        (client.get, "not-welcome"),
+    ]:
+        # rewards_card is a real offer, only not one this message holds
+        response = method(f"{path}/offers/rewards_card/{where}")
+        html = response.get_data(as_text=True)
+        assert response.status_code == 404, where
+        assert "This offer is not part of your message" in html
+        assert f'href="{path}"' in html, "a way back to the message, which is there"
+    assert _events(session, "accepted") == [] and _events(session, "complaint") == []
+
+
 def test_survey_is_not_asked_twice_within_the_frequency_window(
     client: FlaskClient, open_message: OpenMessage, session: Session
 ) -> None:
@@ -268,7 +277,9 @@ def test_survey_is_not_asked_twice_within_the_frequency_window(
     assert first["message"]["survey"] is True
     second = open_message()
     assert second["message"]["survey"] is False
-    assert "How likely are you" not in client.get(second["path"]).get_data(as_text=True)
+    page = client.get(second["path"]).get_data(as_text=True)
+    assert "How likely are you" not in page
+    assert 'href=""' not in page, "no link to a survey this message does not ask"
     assert not re.search(r"/nps/\d+\?s=", second["offers"][0]["variants"]["sms"]["text"])
     assert session.scalar(select(func.count()).select_from(Message)) == 2
 
