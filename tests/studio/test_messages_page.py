@@ -74,7 +74,7 @@ def test_a_long_comment_without_spaces_wraps_inside_its_cell(app: Flask, session
     listing = client.get("/messages/").get_data(as_text=True)
     # The full text is there, folded: the first 200 characters show, the rest on demand.
     assert f'<span class="cell-text">{"x" * 2000}</span>' in listing
-    assert '<summary>Read all 2,000 characters</summary>' in listing
+    assert "<summary>Read all 2,000 characters</summary>" in listing
     assert f'<span class="cell-text cell-short">{"x" * 197}...</span>' in listing
     assert '<code class="cell-id">c-999' in listing
     css = client.get("/static/studio.css").get_data(as_text=True)
