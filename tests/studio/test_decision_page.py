@@ -49,6 +49,25 @@ def test_a_holdout_is_explained_with_the_complaint_that_followed(app: Flask, ses
     assert "No trace was kept" in html
 
 
+def test_the_page_links_to_what_the_reader_may_open_and_names_the_rest(
+    app: Flask, session
+) -> None:
+    _decision(session)
+    session.add(
+        FeedbackEvent(
+            event_id="c1", type="complaint", offer_key="autopay", decision_id="d-0000001", at=AT
+        )
+    )
+    session.commit()
+    lead = sign_in_as(app.test_client(), make_user(session, "service_lead"))
+    html = lead.get("/decisions/d-0000001").get_data(as_text=True)
+    assert '<a href="/rules/retail"><code>retail</code></a>' in html
+    assert "/bundles/4" not in html and "bundle v4" in html, "no link to a page it cannot open"
+    reviewer = sign_in_as(app.test_client(), make_user(session, "reviewer"))
+    html = reviewer.get("/decisions/d-0000001").get_data(as_text=True)
+    assert '<a href="/bundles/4">v4</a>' in html
+
+
 def test_an_offer_and_a_fired_guard_are_both_explained(app: Flask, session) -> None:
     _decision(
         session,
