@@ -49,9 +49,7 @@ def test_a_holdout_is_explained_with_the_complaint_that_followed(app: Flask, ses
     assert "No trace was kept" in html
 
 
-def test_the_page_links_to_what_the_reader_may_open_and_names_the_rest(
-    app: Flask, session
-) -> None:
+def test_the_page_links_to_what_the_reader_may_open_and_names_the_rest(app: Flask, session) -> None:
     _decision(session)
     session.add(
         FeedbackEvent(
