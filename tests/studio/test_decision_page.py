@@ -34,7 +34,7 @@ def _decision(session, **changes) -> Decision:
     return decision
 
 
-def test_a_holdout_is_explained_with_the_complaint_that_followed(app: Flask, session) -> None:
+def _with_a_complaint(session) -> None:
     _decision(session)
     session.add(
         FeedbackEvent(
@@ -42,6 +42,10 @@ def test_a_holdout_is_explained_with_the_complaint_that_followed(app: Flask, ses
         )
     )
     session.commit()
+
+
+def test_a_holdout_is_explained_with_the_complaint_that_followed(app: Flask, session) -> None:
+    _with_a_complaint(session)
     client = sign_in_as(app.test_client(), make_user(session, "service_lead"))
     html = client.get("/decisions/d-0000001").get_data(as_text=True)
     assert "Not offered autopay" in html and "holdout" in html
@@ -50,13 +54,7 @@ def test_a_holdout_is_explained_with_the_complaint_that_followed(app: Flask, ses
 
 
 def test_the_page_links_to_what_the_reader_may_open_and_names_the_rest(app: Flask, session) -> None:
-    _decision(session)
-    session.add(
-        FeedbackEvent(
-            event_id="c1", type="complaint", offer_key="autopay", decision_id="d-0000001", at=AT
-        )
-    )
-    session.commit()
+    _with_a_complaint(session)
     lead = sign_in_as(app.test_client(), make_user(session, "service_lead"))
     html = lead.get("/decisions/d-0000001").get_data(as_text=True)
     assert '<a href="/rules/retail"><code>retail</code></a>' in html
