@@ -37,6 +37,9 @@ class Record:
     end_offset: int
     body: dict[str, Any] | None
     problems: list[RowProblem] = field(default_factory=list)
+    #: The row's JSON text as read (JSON lines), which is stored as the body as it is
+    #: rather than encoding the parsed value again; empty for CSV.
+    source: str = ""
 
 
 def format_of(filename: str) -> str | None:
@@ -134,7 +137,7 @@ def json_records(lines: Lines) -> Iterator[Record]:
         if not text:
             continue
         try:
-            value = json.loads(text)
+            value = json.loads(text, parse_constant=_not_a_number)
         except json.JSONDecodeError as bad:
             yield Record(
                 number,
@@ -142,6 +145,9 @@ def json_records(lines: Lines) -> Iterator[Record]:
                 None,
                 [RowProblem("row", f"is not valid JSON: {bad.msg} at column {bad.colno}")],
             )
+            continue
+        except _NotJSON as bad:
+            yield Record(number, lines.offset, None, [RowProblem("row", str(bad))])
             continue
         except RecursionError:
             yield Record(number, lines.offset, None, [RowProblem("row", "is nested too deeply")])
@@ -154,7 +160,72 @@ def json_records(lines: Lines) -> Iterator[Record]:
                 [RowProblem("row", "is not a JSON object (one interaction per line)")],
             )
             continue
-        yield Record(number, lines.offset, value)
+        # Text holds a NUL or a lone surrogate only through a \\u escape (JSON forbids raw
+        # control characters, and UTF-8 cannot encode surrogates).
+        where = _unstorable_at(value) if "\\u" in text else None
+        if where is not None:
+            yield Record(
+                number,
+                lines.offset,
+                None,
+                [
+                    RowProblem(
+                        where or "row",
+                        "holds a NUL character or half of a character (an unpaired "
+                        "surrogate, \\uD800 to \\uDFFF), which is not text a database "
+                        "stores; correct the program that wrote the file",
+                    )
+                ],
+            )
+            continue
+        yield Record(number, lines.offset, value, source=text)
+
+
+class _NotJSON(ValueError):
+    """A value Python's parser accepts that JSON does not (NaN, Infinity)."""
+
+
+def _not_a_number(name: str) -> Any:
+    raise _NotJSON(
+        f"is not valid JSON: {name} is not a number JSON allows (write a number, or null)"
+    )
+
+
+def _unstorable_at(value: Any) -> str | None:
+    """The dotted path of the first text in `value` (keys included) holding a NUL or a
+    lone surrogate ("" for the value itself), else None."""
+    if isinstance(value, str):
+        return None if _storable(value) else ""
+    items: Any = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, item in items:
+        name = _printable(str(key))
+        if isinstance(key, str) and not _storable(key):
+            return name
+        inner = _unstorable_at(item)
+        if inner is not None:
+            return f"{name}.{inner}" if inner else name
+    return None
+
+
+def _printable(name: str) -> str:
+    """A field name as text that can be stored and shown (its bad characters escaped)."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\u0000")[:80]
+
+
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def read_header(lines: Lines) -> tuple[list[str] | None, RowProblem | None]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ MAX_STORED_PROBLEMS: Final = 100_000
 UNFINISHED: Final = ("queued", "running", "failed", "cancelled", "cancelling")
 
 Progress = Callable[[InteractionImport], None]
+_log = logging.getLogger(__name__)
 
 
 class ImportRefused(ValueError):
@@ -167,6 +169,19 @@ def run(
                 f"{failure}. {record.imported:,} rows were imported up to line "
                 f"{record.line:,}; run the import again to continue from there."
             )
+        record.updated_at = utcnow()
+        session.commit()
+    except Exception as failure:  # a bug or the database: say so on the page, not "running"
+        _log.exception("import #%s stopped", import_id)
+        session.rollback()
+        record = session.get(InteractionImport, import_id) or record
+        record.status = "failed"
+        record.message = (
+            f"The import stopped on an error the studio did not expect "
+            f"({type(failure).__name__}) after {record.imported:,} rows, up to line "
+            f"{record.line:,}. Run it again to continue from there; the studio's log has "
+            "the details."
+        )
         record.updated_at = utcnow()
         session.commit()
     return record
@@ -308,7 +323,10 @@ def _batches(
                     stored_problems += 1
         else:
             assert item.body is not None
-            batch.rows.append(row_of(redact_body(item.body) if redact else item.body))
+            if redact:
+                batch.rows.append(row_of(redact_body(item.body)))
+            else:  # stored as read: the line's own JSON text is the body
+                batch.rows.append(row_of(item.body, item.source))
         batch.end_offset, batch.line = item.end_offset, item.line
         if len(batch.rows) + batch.failed >= size:
             yield batch

@@ -42,6 +42,9 @@ class Row:
     body: dict[str, Any]
     #: The customer's scalar attributes as (name, text), for the attribute index.
     attributes: tuple[tuple[str, str], ...] = ()
+    #: `body` as JSON text when the caller has it already (the line of a JSON lines
+    #: file), stored as it is; empty: `body` is encoded when stored.
+    body_json: str = ""
 
 
 #: What an indexed customer attribute's name looks like (the search's `name=value`).
@@ -50,19 +53,36 @@ MAX_ATTRIBUTE_VALUE: Final = 100
 MAX_ATTRIBUTES: Final = 50
 
 
+#: Whether each customer field name seen is an indexed attribute name (names repeat on
+#: every row of a file; the regular expression runs once per name).
+_INDEXED_NAMES: dict[str, bool] = {}
+
+
+def _indexed_name(name: str) -> bool:
+    known = _INDEXED_NAMES.get(name)
+    if known is None:
+        known = name != "id" and ATTRIBUTE_NAME.fullmatch(name) is not None
+        if len(_INDEXED_NAMES) < 10_000:
+            _INDEXED_NAMES[name] = known
+    return known
+
+
 def attributes_of(customer: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     """The customer's text, number and true/false values as searchable text (`tier=gold`,
     `age=42`, `authenticated=true`); lists, objects, the id and long values are left out."""
     out: list[tuple[str, str]] = []
     for name, value in customer.items():
-        if name == "id" or not ATTRIBUTE_NAME.fullmatch(name):
+        if not _indexed_name(name):
             continue
-        if isinstance(value, bool):
-            text = "true" if value else "false"
-        elif isinstance(value, str):
+        kind = type(value)
+        if kind is str:
             text = value
-        elif isinstance(value, int | float):
+        elif kind is bool:
+            text = "true" if value else "false"
+        elif kind is int or kind is float:
             text = json.dumps(value)
+        elif isinstance(value, str):
+            text = str(value)
         else:
             continue
         if 0 < len(text) <= MAX_ATTRIBUTE_VALUE:
@@ -202,8 +222,9 @@ def _object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def row_of(body: dict[str, Any]) -> Row:
-    """The stored columns of a checked interaction."""
+def row_of(body: dict[str, Any], body_json: str = "") -> Row:
+    """The stored columns of a checked interaction (`body_json`: `body` as JSON text, when
+    the caller has it)."""
     inquiry = _object(body.get("inquiry"))
     customer = _object(body.get("customer"))
     tone = _object(body.get("tone"))
@@ -221,6 +242,7 @@ def row_of(body: dict[str, Any]) -> Row:
         text=_text(inquiry.get("text"), 1_000_000),
         body=body,
         attributes=attributes_of(customer),
+        body_json=body_json,
     )
 
 

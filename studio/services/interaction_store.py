@@ -157,7 +157,7 @@ def _values(row: Row, import_id: int | None, redacted: bool) -> tuple[Any, ...]:
         row.tone,
         row.resolution,
         row.text,
-        json.dumps(row.body, ensure_ascii=False),
+        row.body_json or json.dumps(row.body, ensure_ascii=False),
         import_id,
         redacted,
     )

@@ -115,6 +115,27 @@ def test_invalid_utf8_and_oversized_rows_are_reported_and_the_rest_imported(
     assert "not UTF-8" in messages[0] and "at most 1 MB" in messages[1]
 
 
+def test_nan_nul_and_lone_surrogates_are_reported_by_field_and_the_rest_imported(
+    session: Session, tmp_path: Path
+) -> None:
+    """Python's JSON reader accepts these; no database stores them (a NUL or half a
+    character in text, NaN in PostgreSQL's json): one such row once failed the import."""
+    rows = [json.dumps(interaction(n, text=f"row {n}")) for n in range(5)]
+    rows[1] = rows[1].replace('"row 1"', '"row \\u0000 1"')
+    rows[2] = rows[2].replace('"row 2"', '"row \\ud800 2"')
+    rows[3] = rows[3].replace('"customer": {', '"tone": {"score": NaN}, "customer": {')
+    rows[4] = rows[4].replace('"row 4"', '"row \\ud83d\\ude00 \\u00e9 4"')  # a pair: one emoji
+    record = _import(session, write_jsonl(tmp_path / "h.jsonl", rows))
+    assert (record.status, record.imported, record.failed) == ("done", 2, 3)
+    assert _problems(session, record.id) == [(2, "inquiry.text"), (3, "inquiry.text"), (4, "row")]
+    messages = [p.message for p in interaction_import.first_problems(session, record)]
+    assert "unpaired surrogate" in messages[0] and "NaN is not a number JSON allows" in messages[2]
+    stored = session.scalar(select(Interaction).where(Interaction.interaction_id == "i-4"))
+    assert stored is not None
+    assert stored.text == "row \U0001f600 \u00e9 4"
+    assert stored.body == json.loads(rows[4])
+
+
 def test_a_csv_with_ten_thousand_columns_is_refused_with_nothing_imported(
     session: Session, tmp_path: Path
 ) -> None:
@@ -223,3 +244,30 @@ def test_a_large_import_leaves_postgresql_planning_with_fresh_statistics(
         )
     ).scalars()
     assert sorted(analysed) == ["interaction_attributes", "interactions"]
+
+
+def test_an_unexpected_error_fails_the_import_with_a_message_and_it_continues_when_run_again(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_jsonl(tmp_path / "h.jsonl", history(50))
+    record = interaction_import.create(
+        session, path=path, filename=path.name, redact=False, actor_id=None
+    )
+    store = interaction_import.interaction_store.store
+    calls = []
+
+    def fail_on_the_second_batch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the disk said no")
+        return store(*args, **kwargs)
+
+    monkeypatch.setattr(interaction_import.interaction_store, "store", fail_on_the_second_batch)
+    first = interaction_import.run(session, record.id, batch_size=20)
+    assert (first.status, first.imported, first.line) == ("failed", 20, 20)
+    assert "did not expect (RuntimeError) after 20 rows, up to line 20" in first.message
+    assert interaction_import.resumable(first)
+    monkeypatch.setattr(interaction_import.interaction_store, "store", store)
+    again = interaction_import.run(session, record.id, batch_size=20)
+    assert (again.status, again.imported, again.duplicates) == ("done", 50, 0)
+    assert _count(session) == 50
