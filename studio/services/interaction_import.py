@@ -18,9 +18,7 @@ import csv
 import io
 import logging
 import os
-import queue
-import threading
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, cast
@@ -49,8 +47,8 @@ from studio.services.redaction import redact_body
 #: batches of 2,000, 12,700/s in batches of 10,000); a batch of 10,000 is still under a
 #: second at that rate, so progress and Cancel stay prompt.
 BATCH: Final = 10_000
-#: ... and at most this many bytes of the file: a batch is held in memory (and sent to
-#: the database as one document), so rows near the 1 MB row limit make smaller batches.
+#: ... and at most this many bytes of the file: a batch is held in memory until it is
+#: stored, so rows near the 1 MB row limit make smaller batches (32 rather than 10,000).
 BATCH_BYTES: Final = 32 * 1024 * 1024
 #: Refused rows kept per import (each later one is still counted).
 MAX_STORED_PROBLEMS: Final = 100_000
@@ -146,9 +144,6 @@ class _Batch:
     failed: int
     #: Bytes of the file the batch's rows took (so a batch of long rows stays bounded).
     size: int = 0
-    #: How far the (compressed) file was read when the batch was complete.
-    raw_position: int = 0
-    prepared: interaction_store.Prepared | None = None
 
 
 def run(
@@ -219,7 +214,6 @@ def _run(
     checker = RowChecker(schema)
     imported_before = record.imported
     stream = Stream(path, record.byte_offset)
-    ahead: Generator[_Batch, None, None] | None = None
     try:
         lines = Lines(stream, record.byte_offset, record.line)
         if record.format == "csv":
@@ -247,12 +241,8 @@ def _run(
             )
             or 0
         )
-        start = (record.id, record.byte_offset, record.line)
-        made = _batches(records, checker, record.redact, batch_size, start, stored)
-        prepare = _preparer(session, record, stream)
-        ahead = reading = _ahead(prepare(batch) for batch in made)
-        for batch in reading:
-            _store(session, record, batch)
+        for batch in _batches(records, checker, record.redact, batch_size, record, stored):
+            _store(session, record, batch, stream.raw_position)
             session.commit()
             if progress is not None:
                 progress(record)
@@ -275,8 +265,6 @@ def _run(
         if progress is not None:
             progress(record)
     finally:
-        if ahead is not None:
-            ahead.close()  # the reading thread stops before its file is closed
         stream.close()
         _leave_cache(session)
 
@@ -317,14 +305,10 @@ def _batches(
     checker: RowChecker,
     redact: bool,
     size: int,
-    start: tuple[int, int, int],
+    record: InteractionImport,
     stored_problems: int,
 ) -> Iterator[_Batch]:
-    """Batches of checked rows and refusals; `start` is (import id, byte offset, line),
-    read from the import's record beforehand (this runs on the reading thread, which
-    must not touch the database session)."""
-    import_id, offset, line = start
-    batch = _Batch([], [], offset, line, 0)
+    batch = _Batch([], [], record.byte_offset, record.line, 0)
     for item in records:
         problems = item.problems
         if item.body is not None and not problems:
@@ -335,7 +319,7 @@ def _batches(
                 if stored_problems < MAX_STORED_PROBLEMS:
                     batch.problems.append(
                         {
-                            "import_id": import_id,
+                            "import_id": record.id,
                             "line": item.line,
                             "field": problem.field[:200],
                             "message": problem.message[:2000],
@@ -368,87 +352,29 @@ _DEFAULT_CACHE_KIB: Final = 2_000
 
 def _sqlite_cache(session: Session, kib: int) -> None:
     """Set the page cache of the session's connection, on SQLite (a no-op elsewhere)."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.connection().exec_driver_sql(f"PRAGMA cache_size=-{int(kib)}")
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    connection = session.connection()
+    # `info` belongs to the driver's connection, kept across the pool's checkouts: the
+    # pragma is sent when the cache changes, not before every batch.
+    if connection.info.get("cache_kib") != kib:
+        connection.exec_driver_sql(f"PRAGMA cache_size=-{int(kib)}")
+        connection.info["cache_kib"] = kib
 
 
-def _preparer(
-    session: Session, record: InteractionImport, stream: Stream
-) -> Callable[[_Batch], _Batch]:
-    """What turns a batch into the document its database stores (off the main thread)."""
-    dialect = session.get_bind().dialect
-    import_id, redact = record.id, record.redact
-
-    def prepare(batch: _Batch) -> _Batch:
-        batch.raw_position = stream.raw_position
-        batch.prepared = interaction_store.prepare(
-            batch.rows, import_id=import_id, redacted=redact, dialect=dialect
-        )
-        return batch
-
-    return prepare
-
-
-#: Batches read and prepared ahead of the one being stored.
-AHEAD: Final = 1
-_DONE: Final = object()
-
-
-def _ahead(batches: Iterator[_Batch], depth: int = AHEAD) -> Generator[_Batch, None, None]:
-    """The batches of `batches`, made by a thread while the caller stores the previous
-    one: reading, checking and preparing rows (Python) overlaps storing them (the
-    database's own code, which runs without the interpreter lock). An error while making
-    a batch is raised here, after the batches before it; when the caller stops early
-    (Cancel, a failure) the thread stops before its next batch."""
-    handoff: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def give(item: Any) -> bool:
-        while not stop.is_set():
-            try:
-                handoff.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def make() -> None:
-        try:
-            for batch in batches:
-                if not give(batch):
-                    return
-        except BaseException as failure:  # handed over, raised in the caller's thread
-            give(failure)
-            return
-        give(_DONE)
-
-    maker = threading.Thread(target=make, name="import-reader", daemon=True)
-    maker.start()
-    try:
-        while True:
-            item = handoff.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        maker.join()
-
-
-def _store(session: Session, record: InteractionImport, batch: _Batch) -> None:
+def _store(session: Session, record: InteractionImport, batch: _Batch, raw_position: int) -> None:
     # Per batch: after a commit the session may be given another pooled connection.
     _sqlite_cache(session, IMPORT_CACHE_KIB)
-    assert batch.prepared is not None
-    stored = interaction_store.store_prepared(session, batch.prepared)
+    stored = interaction_store.store(
+        session, batch.rows, import_id=record.id, redacted=record.redact
+    )
     if batch.problems:
         session.execute(cast(Table, InteractionImportProblem.__table__).insert(), batch.problems)
     record.imported += len(stored)
     record.duplicates += len(batch.rows) - len(stored)
     record.failed += batch.failed
     record.byte_offset, record.line = batch.end_offset, batch.line
-    record.read_bytes = min(batch.raw_position, record.size_bytes)
+    record.read_bytes = min(raw_position, record.size_bytes)
     record.updated_at = utcnow()
 
 

@@ -39,12 +39,11 @@ class Row:
     tone: str
     resolution: str
     text: str
-    body: dict[str, Any]
+    #: The whole interaction as JSON text, as it is stored. The parsed value is not kept:
+    #: a batch of rows holds text, not trees of dicts the garbage collector must walk.
+    body_json: str
     #: The customer's scalar attributes as (name, text), for the attribute index.
     attributes: tuple[tuple[str, str], ...] = ()
-    #: `body` as JSON text when the caller has it already (the line of a JSON lines
-    #: file), stored as it is; empty: `body` is encoded when stored.
-    body_json: str = ""
 
 
 #: What an indexed customer attribute's name looks like (the search's `name=value`).
@@ -224,7 +223,7 @@ def _object(value: Any) -> dict[str, Any]:
 
 def row_of(body: dict[str, Any], body_json: str = "") -> Row:
     """The stored columns of a checked interaction (`body_json`: `body` as JSON text, when
-    the caller has it)."""
+    the caller has it, such as the line of a JSON lines file; it is stored as it is)."""
     inquiry = _object(body.get("inquiry"))
     customer = _object(body.get("customer"))
     tone = _object(body.get("tone"))
@@ -240,9 +239,8 @@ def row_of(body: dict[str, Any], body_json: str = "") -> Row:
         tone=_text(tone.get("label"), 32),
         resolution=_text(inquiry.get("resolution"), 32),
         text=_text(inquiry.get("text"), 1_000_000),
-        body=body,
+        body_json=body_json or json.dumps(body, ensure_ascii=False, separators=(",", ":")),
         attributes=attributes_of(customer),
-        body_json=body_json,
     )
 
 

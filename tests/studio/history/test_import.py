@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import threading
 from pathlib import Path
 
 import pytest
@@ -254,7 +253,7 @@ def test_an_unexpected_error_fails_the_import_with_a_message_and_it_continues_wh
     record = interaction_import.create(
         session, path=path, filename=path.name, redact=False, actor_id=None
     )
-    store = interaction_import.interaction_store.store_prepared
+    store = interaction_import.interaction_store.store
     calls = []
 
     def fail_on_the_second_batch(*args, **kwargs):
@@ -263,14 +262,12 @@ def test_an_unexpected_error_fails_the_import_with_a_message_and_it_continues_wh
             raise RuntimeError("the disk said no")
         return store(*args, **kwargs)
 
-    monkeypatch.setattr(
-        interaction_import.interaction_store, "store_prepared", fail_on_the_second_batch
-    )
+    monkeypatch.setattr(interaction_import.interaction_store, "store", fail_on_the_second_batch)
     first = interaction_import.run(session, record.id, batch_size=20)
     assert (first.status, first.imported, first.line) == ("failed", 20, 20)
     assert "did not expect (RuntimeError) after 20 rows, up to line 20" in first.message
     assert interaction_import.resumable(first)
-    monkeypatch.setattr(interaction_import.interaction_store, "store_prepared", store)
+    monkeypatch.setattr(interaction_import.interaction_store, "store", store)
     again = interaction_import.run(session, record.id, batch_size=20)
     assert (again.status, again.imported, again.duplicates) == ("done", 50, 0)
     assert _count(session) == 50
@@ -291,18 +288,3 @@ def test_long_rows_make_smaller_batches_so_an_import_holds_a_bounded_amount(
     )
     assert (done.status, done.imported) == ("done", 30)
     assert seen[:3] == [5, 10, 15]  # 5 rows reach 10,000 bytes
-
-
-def test_cancelling_stops_the_thread_reading_ahead(session: Session, tmp_path: Path) -> None:
-    path = write_jsonl(tmp_path / "h.jsonl", history(100))
-    record = interaction_import.create(
-        session, path=path, filename=path.name, redact=False, actor_id=None
-    )
-
-    def cancel(progress) -> None:
-        interaction_import.request_cancel(session, progress)
-        session.commit()
-
-    first = interaction_import.run(session, record.id, batch_size=10, progress=cancel)
-    assert (first.status, first.imported) == ("cancelled", 10)
-    assert not [t for t in threading.enumerate() if t.name == "import-reader"]
