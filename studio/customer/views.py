@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 
 from studio import security
 from studio.customer.layout_embed import embed
+from studio.customer.linkify import linkify
 from studio.customer.rate_limit import RateLimiter
 from studio.db import db_session
 from studio.errors import ValidationFailed
@@ -31,6 +32,7 @@ bp = Blueprint(
     static_folder="static",
     static_url_path="/m-static",
 )
+bp.add_app_template_filter(linkify, "linkify")
 
 CONTENT_SECURITY_POLICY: Final = "; ".join(
     [

@@ -43,6 +43,21 @@ def test_first_open_shows_response_and_offer_and_records_shown_once(
     assert shown.customer_id == "c-1001" and shown.payload["message_id"] == opened["message"]["id"]
 
 
+def test_an_address_in_a_plain_text_answer_is_a_link_the_customer_can_open(
+    client: FlaskClient, open_message: OpenMessage
+) -> None:
+    opened = open_message(
+        text="Reset it at https://bank.example/reset?step=1&x=2. "
+        "Not javascript:alert(1) <b>nor</b> this."
+    )
+    html = client.get(opened["path"]).get_data(as_text=True)
+    assert (
+        '<a href="https://bank.example/reset?step=1&amp;x=2" rel="noopener noreferrer '
+        'nofollow">https://bank.example/reset?step=1&amp;x=2</a>. Not' in html
+    )
+    assert "javascript:alert(1) &lt;b&gt;nor&lt;/b&gt; this." in html
+
+
 def test_the_page_says_until_when_it_stays_the_way_offers_write_dates(
     client: FlaskClient, open_message: OpenMessage, session: Session
 ) -> None:
