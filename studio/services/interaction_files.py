@@ -162,7 +162,11 @@ def json_records(lines: Lines) -> Iterator[Record]:
             continue
         # Text holds a NUL or a lone surrogate only through a \\u escape (JSON forbids raw
         # control characters, and UTF-8 cannot encode surrogates).
-        where = _unstorable_at(value) if "\\u" in text else None
+        try:
+            where = _unstorable_at(value) if "\\u" in text else None
+        except RecursionError:
+            yield Record(number, lines.offset, None, [RowProblem("row", "is nested too deeply")])
+            continue
         if where is not None:
             yield Record(
                 number,
