@@ -52,36 +52,19 @@ MAX_ATTRIBUTE_VALUE: Final = 100
 MAX_ATTRIBUTES: Final = 50
 
 
-#: Whether each customer field name seen is an indexed attribute name (names repeat on
-#: every row of a file; the regular expression runs once per name).
-_INDEXED_NAMES: dict[str, bool] = {}
-
-
-def _indexed_name(name: str) -> bool:
-    known = _INDEXED_NAMES.get(name)
-    if known is None:
-        known = name != "id" and ATTRIBUTE_NAME.fullmatch(name) is not None
-        if len(_INDEXED_NAMES) < 10_000:
-            _INDEXED_NAMES[name] = known
-    return known
-
-
 def attributes_of(customer: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     """The customer's text, number and true/false values as searchable text (`tier=gold`,
     `age=42`, `authenticated=true`); lists, objects, the id and long values are left out."""
     out: list[tuple[str, str]] = []
     for name, value in customer.items():
-        if not _indexed_name(name):
+        if name == "id" or not ATTRIBUTE_NAME.fullmatch(name):
             continue
-        kind = type(value)
-        if kind is str:
-            text = value
-        elif kind is bool:
+        if isinstance(value, bool):
             text = "true" if value else "false"
-        elif kind is int or kind is float:
-            text = json.dumps(value)
         elif isinstance(value, str):
-            text = str(value)
+            text = value
+        elif isinstance(value, int | float):
+            text = json.dumps(value)
         else:
             continue
         if 0 < len(text) <= MAX_ATTRIBUTE_VALUE:
