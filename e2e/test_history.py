@@ -99,13 +99,20 @@ def test_upload_watch_progress_search_timeline_and_review_backtest(
     page.get_by_role("button", name="Sign in").click()
 
     page.goto(f"{address}/history/imports")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a history file")
+    page.get_by_label("File").set_input_files(str(notes))
+    page.get_by_role("button", name="Upload and import").click()
+    refused = page.locator("#upload-error")
+    expect(refused).to_contain_text("Nothing was imported: notes.txt: name the file .jsonl")
+    expect(page).to_have_url(f"{address}/history/imports")
     page.get_by_label("File").set_input_files(str(rows))
     page.get_by_role("button", name="Upload and import").click()
     expect(page).to_have_url(re.compile(r"/history/imports/\d+$"))
     status = page.locator("#import-status")
     expect(status.get_by_role("progressbar", name="Import progress")).to_be_visible()
     expect(status).to_have_attribute("data-status", "done", timeout=120_000)
-    expect(status).to_contain_text("rows refused")
+    expect(status).to_contain_text("1 row refused")
     expect(page.get_by_role("cell", name="at", exact=True)).to_be_visible()
 
     page.goto(f"{address}/history/")

@@ -107,8 +107,8 @@ class Lines:
                         break
                 self.flag = RowProblem(
                     "row",
-                    f"is {size / 1024 / 1024:.1f} MB; a row may be "
-                    f"at most {MAX_ROW // 1024 // 1024} MB",
+                    f"is {size:,} bytes long; a row may be at most {MAX_ROW:,} bytes "
+                    f"({MAX_ROW // 1024 // 1024} MB)",
                 )
                 yield "\n"
                 continue
@@ -265,5 +265,37 @@ def csv_records(lines: Lines, schema: Schema, header: list[str]) -> Iterator[Rec
             continue
         if not cells or cells == [""]:
             continue
+        if lines.line > first:  # a quoted cell ran over lines: was a quote left open?
+            open_quote = _swallowed_rows(cells, len(header), first, lines.line)
+            if open_quote is not None:
+                yield Record(first, lines.offset, None, [open_quote])
+                continue
         body, problems = body_from_cells(schema, header, cells)
+        if problems and lines.line > first and problems[0].field == "row":
+            problems[0] = RowProblem(
+                "row",
+                f"{problems[0].message}: lines {first:,} to {lines.line:,} were read as one "
+                "row, because a quoted cell ran on over them; check for a quote that is never "
+                "closed",
+            )
         yield Record(first, lines.offset, body if not problems else None, problems)
+
+
+def _swallowed_rows(cells: list[str], columns: int, first: int, last: int) -> RowProblem | None:
+    """A problem when a cell that ran over several lines holds a line that is a whole row
+    of its own (as many cells as the header): the mark of a quote never closed, which
+    made the reader take the rows after it as that cell's text."""
+    if columns < 3:
+        return None  # too few columns to tell a row from text
+    line = first
+    for cell in cells:
+        for text in cell.split("\n")[1:]:
+            line += 1
+            if text.count(",") >= columns - 1 and len(next(csv.reader([text]), [])) == columns:
+                return RowProblem(
+                    "row",
+                    f"lines {first:,} to {last:,} were read as one row: a quoted cell holds "
+                    f"what looks like a whole row (line {line:,}); check for a quote that is "
+                    "never closed. None of these lines was imported",
+                )
+    return None

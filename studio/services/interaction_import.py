@@ -74,8 +74,8 @@ def create(
     fmt = format_of(filename)
     if fmt is None:
         raise ImportRefused(
-            f"{filename[:100]}: name the file .jsonl or .csv (optionally "
-            ".gz); the name says how it is read"
+            f"{filename[:100]}: name the file .jsonl or .csv (JSON lines may also end "
+            "in .ndjson or .json; either may be gzipped, .gz); the name says how it is read"
         )
     if not path.is_file():
         raise ImportRefused(f"{path}: there is no such file")
@@ -232,6 +232,13 @@ def _run(
                 record.byte_offset, record.line = lines.offset, lines.line
             records: Iterator[Record] = csv_records(lines, schema, list(record.header or []))
         else:
+            if record.line == 0 and _is_json_array(path):
+                raise ImportRefused(
+                    "the file is one JSON array, not JSON lines (one interaction object per line)",
+                    "Nothing was imported. Write each interaction on its own line, for "
+                    "example with jq -c '.[]' history.json > history.jsonl, then upload that "
+                    "file.",
+                )
             records = json_records(lines)
         stored = int(
             session.scalar(
@@ -267,6 +274,19 @@ def _run(
     finally:
         stream.close()
         _leave_cache(session)
+
+
+def _is_json_array(path: Path) -> bool:
+    """Whether the file's first line opens a JSON array (`[` alone, or `[{`): a `.json`
+    export of a list, which read line by line would refuse every line with a parse
+    error of its own."""
+    stream = Stream(path, 0)
+    try:
+        start = stream.data.read(4096).removeprefix(b"\xef\xbb\xbf")
+    finally:
+        stream.close()
+    first = next((line.strip() for line in start.split(b"\n") if line.strip()), b"")
+    return first == b"[" or first.startswith(b"[{")
 
 
 def _leave_cache(session: Session) -> None:
@@ -381,13 +401,19 @@ def _store(session: Session, record: InteractionImport, batch: _Batch, raw_posit
 def _summary(record: InteractionImport) -> str:
     parts = [
         f"{record.imported:,} imported",
-        f"{record.duplicates:,} duplicates skipped",
-        f"{record.failed:,} rows refused",
+        _counted(record.duplicates, "duplicate", "duplicates") + " skipped",
+        _counted(record.failed, "row", "rows") + " refused",
     ]
     text = ", ".join(parts) + "."
+    if not (record.imported or record.duplicates or record.failed):
+        text += " The file holds no rows."
     if record.failed > MAX_STORED_PROBLEMS:
         text += f" The first {MAX_STORED_PROBLEMS:,} problems are kept for download."
     return text
+
+
+def _counted(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
 
 
 def problems_csv(session: Session, record: InteractionImport) -> Iterator[str]:

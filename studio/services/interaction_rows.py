@@ -9,6 +9,7 @@ refuses, so every refusal is worded by the schema and a valid row costs a few µ
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -280,16 +281,24 @@ def body_from_cells(
     for name, raw in zip(header, cells, strict=True):
         if raw == "":
             continue
+        if "\x00" in raw:
+            problems.append(
+                RowProblem(name, "holds a NUL character, which is not text a database stores")
+            )
+            continue
         spec = schema.lookup(name)
         value: Any = raw
         kind = spec.type if isinstance(spec, FieldSpec) else "string"
         if kind == "number":
             try:
                 number = float(raw)
-                value = int(number) if number.is_integer() and "." not in raw else number
             except ValueError:
                 problems.append(RowProblem(name, f"{raw[:40]!r} is not a number"))
                 continue
+            if not math.isfinite(number):  # NaN, inf, 1e999: no JSON number is
+                problems.append(RowProblem(name, f"{raw[:40]!r} is not a finite number"))
+                continue
+            value = int(number) if number.is_integer() and "." not in raw else number
         elif kind == "boolean":
             if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
                 problems.append(RowProblem(name, f"{raw[:40]!r} is not true or false"))

@@ -12,7 +12,24 @@ document.addEventListener("DOMContentLoaded", () => {
     request.upload.addEventListener("progress", (e) => {
       if (e.lengthComputable) { bar.hidden = false; bar.value = (e.loaded / e.total) * 100; }
     });
-    request.addEventListener("load", () => { window.location.href = request.responseURL; });
+    const error = document.getElementById("upload-error");
+    const refuse = (message) => {
+      bar.hidden = true;
+      error.textContent = message;
+      error.hidden = false;
+      error.focus();
+    };
+    request.addEventListener("load", () => {
+      if (request.status < 400) { window.location.href = request.responseURL; return; }
+      // The studio's own words: the refused page carries them in the same element.
+      const page = new DOMParser().parseFromString(request.responseText, "text/html");
+      const said = page.getElementById("upload-error") || page.querySelector("main p");
+      refuse((said && said.textContent.trim()) || `The upload was refused (${request.status}).`);
+    });
+    request.addEventListener("error", () => {
+      refuse("The upload did not reach the studio: check the connection, then try again.");
+    });
+    error.hidden = true;
     request.send(new FormData(form));
   });
 });

@@ -168,22 +168,28 @@ def promote(interaction_id: str) -> Response:
 @bp.get("/imports")
 @security.requires("history")
 def imports() -> str:
+    return _imports_page()
+
+
+def _imports_page(upload_error: str = "") -> str:
+    """The imports page; `upload_error` says why the last upload was refused."""
     return render_template(
         "history/imports.html",
         records=interaction_import.recent(db_session()),
         total=interaction_import.total_interactions(db_session()),
+        upload_error=upload_error,
     )
 
 
 @bp.post("/imports")
 @security.requires("history")
-def upload() -> Response:
+def upload() -> Response | tuple[str, int]:
     request.max_content_length = MAX_UPLOAD
     upload_file = request.files.get("file")
     if upload_file is None or not upload_file.filename:
-        raise ValidationFailed(
-            [FieldError("file", "Choose a .jsonl or .csv file (optionally .gz) to import.")]
-        )
+        return _imports_page(
+            "Choose a .jsonl, .ndjson, .json or .csv file (optionally .gz) to import."
+        ), 422
     name = secure_filename(upload_file.filename) or "upload"
     folder = interaction_import.uploads_folder(current_app.instance_path)
     path = folder / f"{uuid.uuid4().hex}-{name}"
@@ -198,7 +204,8 @@ def upload() -> Response:
         )
     except interaction_import.ImportRefused as refused:
         Path(path).unlink(missing_ok=True)
-        raise ValidationFailed([FieldError("file", str(refused))]) from None
+        db_session().rollback()
+        return _imports_page(f"Nothing was imported: {refused}."), 422
     enqueue_after_commit("interactions.import", import_id=record.id)
     return redirect(url_for("history.import_status", import_id=record.id))
 

@@ -112,7 +112,7 @@ def test_invalid_utf8_and_oversized_rows_are_reported_and_the_rest_imported(
     record = _import(session, path)
     assert (record.imported, record.failed) == (2, 2)
     messages = [p.message for p in interaction_import.first_problems(session, record)]
-    assert "not UTF-8" in messages[0] and "at most 1 MB" in messages[1]
+    assert "not UTF-8" in messages[0] and "at most 1,048,576 bytes (1 MB)" in messages[1]
 
 
 def test_nan_nul_and_lone_surrogates_are_reported_by_field_and_the_rest_imported(
@@ -288,3 +288,62 @@ def test_long_rows_make_smaller_batches_so_an_import_holds_a_bounded_amount(
     )
     assert (done.status, done.imported) == ("done", 30)
     assert seen[:3] == [5, 10, 15]  # 5 rows reach 10,000 bytes
+
+
+def test_a_csv_quote_never_closed_is_reported_and_the_rows_it_swallowed_are_named(
+    session: Session, tmp_path: Path
+) -> None:
+    """The reader took the rows after an open quote as that cell's text: they were stored
+    inside one row's text, and neither imported nor refused."""
+    lines = csv_text(history(6)).rstrip("\n").split("\n")
+    header = lines[0].split(",")
+    text_at = header.index("inquiry.text")
+    cells = lines[3].split(",")
+    cells[text_at] = '"oops unclosed'  # line 3 of the data, line 4 of the file
+    lines[3] = ",".join(cells)
+    path = tmp_path / "h.csv"
+    path.write_text("\n".join(lines) + "\n")
+    record = _import(session, path)
+    assert (record.status, record.imported, record.failed) == ("done", 2, 1)
+    [problem] = interaction_import.first_problems(session, record)
+    assert problem.line == 4 and "lines 4 to 7 were read as one row" in problem.message
+    assert "line 5" in problem.message and "quote that is never closed" in problem.message
+
+
+def test_csv_numbers_that_are_not_finite_and_nul_characters_are_refused(
+    session: Session, tmp_path: Path
+) -> None:
+    """JSON lines refuse NaN and NUL; a CSV's cells once stored them (not JSON, not text)."""
+    at = "2026-11-01T10:00:00Z"
+    path = tmp_path / "h.csv"
+    path.write_text(
+        "id,at,tone.score,customer.id\n"
+        f"i-1,{at},0.5,c-1\n"
+        f"i-2,{at},NaN,c-2\n"
+        f"i-3,{at},1e999,c-3\n"
+        f"i-4,{at},-inf,c-4\n"
+        f"i-5,{at},0.1,c\x00-5\n"
+    )
+    record = _import(session, path)
+    assert (record.imported, record.failed) == (1, 4)
+    found = [
+        (p.line, p.field, p.message) for p in interaction_import.first_problems(session, record)
+    ]
+    assert found[:3] == [
+        (3, "tone.score", "'NaN' is not a finite number"),
+        (4, "tone.score", "'1e999' is not a finite number"),
+        (5, "tone.score", "'-inf' is not a finite number"),
+    ]
+    assert found[3][:2] == (6, "customer.id") and "NUL character" in found[3][2]
+
+
+@pytest.mark.parametrize("indent", [2, None])
+def test_a_json_array_file_is_refused_at_once_with_how_to_make_json_lines(
+    session: Session, tmp_path: Path, indent: int | None
+) -> None:
+    path = tmp_path / "history.json"
+    path.write_text(json.dumps(history(3), indent=indent))
+    record = _import(session, path)
+    assert (record.status, record.imported, record.failed) == ("failed", 0, 0)
+    assert "one JSON array, not JSON lines" in record.message
+    assert "jq -c" in record.message and _count(session) == 0

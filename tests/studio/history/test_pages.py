@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
 from flask.testing import FlaskClient
@@ -34,7 +35,7 @@ def test_an_uploaded_file_is_imported_by_the_job_and_reported(
     answer = _upload(client, history(30) + [bad])
     assert answer.status_code == 302
     page = client.get(answer.headers["Location"]).get_data(as_text=True)
-    assert "done" in page and "30 imported" in page and "1 rows refused" in page
+    assert "done" in page and "30 imported" in page and "1 row refused" in page
     assert "inquiry.channel" in page
     problems = client.get(answer.headers["Location"] + "/problems.csv").get_data(as_text=True)
     assert problems.splitlines()[1].startswith("31,inquiry.channel,")
@@ -44,7 +45,13 @@ def test_a_wrong_file_type_is_refused_with_a_message(session: Session, client: F
     sign_in_as(client, make_user(session, "service_lead"))
     answer = _upload(client, history(2), name="h.xlsx")
     assert answer.status_code == 422
-    assert ".jsonl or .csv" in answer.get_data(as_text=True)
+    page = answer.get_data(as_text=True)
+    assert re.search(
+        r'<p id="upload-error"[^>]*role="alert"[^>]*>Nothing was imported: h.xlsx: name the '
+        r"file .jsonl or .csv",
+        page,
+    )
+    assert 'id="history-upload"' in page  # the form again, to choose another file
 
 
 def test_search_filters_counts_facets_and_opens_a_timeline(
