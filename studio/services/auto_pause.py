@@ -13,7 +13,11 @@ complaints per shown exceed the rate, the studio, without a person:
    the reviewers. A reviewer keeps the pause or undoes it (four eyes after the fact);
    undoing publishes a bundle with the offer exactly as it was live.
 
-While a pause is paused or kept, publishing leaves the offer out (`paused_offers`).
+While a pause is paused or kept, publishing leaves the offer out (`paused_offers`), and
+so does rolling back to a bundle from before the pause. The rate counts every event
+stored for the offer; after a reviewer undoes a pause, only events received after the
+undo: what the reviewer judged cannot pause the offer again, new complaints can (with
+at least the minimum of new exposures).
 The check runs as a job enqueued after every ingest that carries a complaint and in a
 periodic sweep every minute (`studio.loop_jobs`), so a pause due when the studio
 stopped still happens after it starts again.
@@ -127,18 +131,28 @@ def paused_offers(session: Session) -> set[str]:
     return set(session.scalars(select(OfferPause.offer_key).where(OfferPause.status.in_(ACTIVE))))
 
 
-def counts(session: Session, offer_key: str) -> tuple[int, int]:
-    """(shown, complaints) of an offer, over every event stored."""
+def counts(session: Session, offer_key: str, *, since: datetime | None = None) -> tuple[int, int]:
+    """(shown, complaints) of an offer, over every event stored (received after `since`,
+    when given)."""
+    where = [FeedbackEvent.offer_key == offer_key, FeedbackEvent.type.in_(("shown", "complaint"))]
+    if since is not None:
+        where.append(FeedbackEvent.received_at > since)
     rows = dict(
         session.execute(
-            select(FeedbackEvent.type, func.count())
-            .where(
-                FeedbackEvent.offer_key == offer_key, FeedbackEvent.type.in_(("shown", "complaint"))
-            )
-            .group_by(FeedbackEvent.type)
+            select(FeedbackEvent.type, func.count()).where(*where).group_by(FeedbackEvent.type)
         ).all()
     )
     return int(rows.get("shown", 0)), int(rows.get("complaint", 0))
+
+
+def last_undone(session: Session, offer_key: str) -> datetime | None:
+    """When a reviewer last undid a pause of the offer: the evidence received before that
+    was seen and judged, so only what arrives after it can pause the offer again."""
+    return session.scalar(
+        select(func.max(OfferPause.decided_at)).where(
+            OfferPause.offer_key == offer_key, OfferPause.status == "undone"
+        )
+    )
 
 
 def check(
@@ -148,16 +162,19 @@ def check(
     threshold = thresholds(session).get(offer_key)
     if threshold is None or offer_key in paused_offers(session):
         return None
-    shown, complaints = counts(session, offer_key)
+    since = last_undone(session, offer_key)
+    shown, complaints = counts(session, offer_key, since=since)
     if shown < threshold.min_exposures or complaints <= threshold.rate * shown:
         return None
-    evidence = {
+    evidence: dict[str, Any] = {
         "shown": shown,
         "complaints": complaints,
         "rate": round(complaints / shown, 6) if shown else None,
         "threshold_rate": threshold.rate,
         "min_exposures": threshold.min_exposures,
     }
+    if since is not None:
+        evidence["since"] = since.isoformat()
     return pause(session, offer_key, evidence, ring, now=now)
 
 

@@ -622,7 +622,7 @@ def rollback(
 
     The restored content is verified first, so a tampered bundle is never republished.
     Live artifacts go back to the restored revisions; changes approved but not yet
-    published stay approved.
+    published stay approved. An offer paused for complaints (`auto_pause`) is left out.
     """
     if not actor.roles & PUBLISHERS:
         raise NotAllowed("Only reviewers and admins roll back bundles.")
@@ -636,8 +636,23 @@ def rollback(
     now = now or datetime.now(UTC)
     current = bundles.current(session)
     new_version = bundles.latest_version(session) + 1
-    body = {**old, "version": new_version, "published_at": now.isoformat(), "rollback_of": version}
-    revisions = {str(k): int(v) for k, v in (old.get("revisions") or {}).items()}
+    # An offer paused for complaints stays out, as it does from every publish: the pause
+    # is undone by its review, not by going back to a bundle from before it.
+    paused = auto_pause.paused_offers(session)
+    offers = [o for o in old.get("offers") or [] if o.get("key") not in paused]
+    body = {
+        **old,
+        "offers": offers,
+        "version": new_version,
+        "published_at": now.isoformat(),
+        "rollback_of": version,
+    }
+    left_out = {workspace.ref("offer", key) for key in paused}
+    revisions = {
+        str(k): int(v) for k, v in (old.get("revisions") or {}).items() if str(k) not in left_out
+    }
+    if "revisions" in old:
+        body["revisions"] = revisions
     changes = bundles.changes(_revisions_of(current), revisions)
     summary = {
         "changes": changes,

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from studio import security
 from studio.db import db_session, roll_back_request
 from studio.errors import BundleTampered, PublishRefused, ValidationFailed
-from studio.services import bundles, overlaps, publish, signing
+from studio.services import auto_pause, bundles, overlaps, publish, signing
 from studio.web import is_htmx, me, page_arg
 
 bp = Blueprint("bundles", __name__, url_prefix="/bundles")
@@ -85,9 +85,14 @@ def rollback(version: int) -> str | Response | tuple[str, int]:
     if target is None:
         abort(404)
     current = bundles.current(session)
+    paused = [p for p in auto_pause.listing(session) if p.status in auto_pause.ACTIVE]
     if request.method == "GET":
         return render_template(
-            "bundles/confirm_rollback.html", target=target, current=current, errors={}
+            "bundles/confirm_rollback.html",
+            target=target,
+            current=current,
+            errors={},
+            paused=paused,
         )
     try:
         bundle = publish.rollback(session, actor=me(), version=version, ring=_ring())
@@ -98,7 +103,11 @@ def rollback(version: int) -> str | Response | tuple[str, int]:
             failed.by_field() if isinstance(failed, ValidationFailed) else {"version": str(failed)}
         )
         return render_template(
-            "bundles/confirm_rollback.html", target=target, current=current, errors=errors
+            "bundles/confirm_rollback.html",
+            target=target,
+            current=current,
+            errors=errors,
+            paused=paused,
         ), 422
     flash(f"v{version} is current again, republished as v{bundle.version}.", "success")
     return redirect(url_for("bundles.index"))

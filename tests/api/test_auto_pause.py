@@ -18,7 +18,7 @@ from studio.models import AuditEvent, Bundle, Notification, OfferPause
 from studio.roles import MARKETER, REVIEWER
 from studio.services import auto_pause, bundles, publish, signing
 from tests.api.conftest import CHECKBOOK
-from tests.factories import make_user
+from tests.factories import make_user, sign_in_as
 from tests.factories.offers import make_offer
 
 OFFER = "overdraft_protection"
@@ -110,6 +110,49 @@ def test_publishing_leaves_a_paused_offer_out_until_the_pause_is_undone(
     assert OFFER not in {o["key"] for o in publish.prepare(session).body["offers"]}
 
 
+def test_an_undone_pause_stays_undone_until_new_complaints_cross_the_threshold(
+    app: Flask, client, session, published: Bundle, auth, owner
+) -> None:
+    """The sweep counted every event of all time, so the evidence the reviewer had judged
+    paused the offer again within a minute of the undo."""
+    reviewer = make_user(session, REVIEWER)
+    ring = signing.load_or_create_keys(app.instance_path)
+    _events(client, auth, "shown", 20)
+    _events(client, auth, "complaint", 3)
+    [first] = session.scalars(select(OfferPause)).all()
+    auto_pause.review(session, first.id, "undo", actor=reviewer, ring=ring)
+    session.commit()
+    assert auto_pause.sweep(session, ring) == []  # the periodic check, a minute later
+    _events(client, auth, "complaint", 1, start=3)  # one more, but no new exposures yet
+    session.expire_all()
+    assert len(session.scalars(select(OfferPause)).all()) == 1
+    assert OFFER in _current_offer_keys(session)
+    _events(client, auth, "shown", 20, start=20)
+    _events(client, auth, "complaint", 2, start=4)  # 3 in the 20 shown since the undo
+    session.expire_all()
+    second = session.scalars(select(OfferPause).where(OfferPause.id != first.id)).one()
+    assert second.status == "paused" and second.evidence["shown"] == 20
+    assert second.evidence["complaints"] == 3 and "since" in second.evidence
+    assert OFFER not in _current_offer_keys(session)
+
+
+def test_rolling_back_to_a_bundle_from_before_a_pause_leaves_the_paused_offer_out(
+    app: Flask, client, session, published: Bundle, auth, owner
+) -> None:
+    reviewer = make_user(session, REVIEWER)
+    ring = signing.load_or_create_keys(app.instance_path)
+    _events(client, auth, "shown", 20)
+    _events(client, auth, "complaint", 3)
+    assert OFFER not in _current_offer_keys(session)
+    publish.rollback(session, actor=reviewer, version=published.version, ring=ring)
+    session.commit()
+    current = bundles.current(session)
+    assert current.rollback_of == published.version
+    assert OFFER not in _current_offer_keys(session)
+    assert f"offer:{OFFER}" not in json.loads(current.body)["revisions"]
+    assert _offers_decided(client, auth) == []
+
+
 @pytest.mark.parametrize(
     ("rate", "minimum", "field"),
     [
@@ -125,3 +168,15 @@ def test_a_bad_threshold_is_refused_with_its_field(session, owner, rate, minimum
         auto_pause.set_threshold(session, OFFER, rate, minimum, actor=owner)
     assert refused.value.errors[0].field == field
     assert auto_pause.thresholds(session)[OFFER].rate == pytest.approx(0.10)
+
+
+def test_the_rollback_page_says_a_paused_offer_stays_out(
+    app: Flask, client, session, published: Bundle, auth, owner
+) -> None:
+    _events(client, auth, "shown", 20)
+    _events(client, auth, "complaint", 3)
+    [pause] = session.scalars(select(OfferPause)).all()
+    sign_in_as(client, make_user(session, REVIEWER))
+    page = client.get(f"/bundles/{published.version}/rollback").get_data(as_text=True)
+    assert "Offers paused for complaints stay out of the rolled-back bundle" in page
+    assert f'href="/pauses/{pause.id}">{OFFER}</a> (paused)' in page
