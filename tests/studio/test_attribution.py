@@ -242,3 +242,28 @@ def test_the_lift_filters_are_styled_boxes_and_the_offer_a_list_of_logged_offers
     assert "No logged decisions in this window." in html
     chosen = client.get("/analytics/lift?offer=refill&start=2026-11-01&end=2026-11-30")
     assert '<option value="refill" selected>refill</option>' in chosen.get_data(as_text=True)
+
+
+def test_declines_are_shown_for_the_treatment_arm_without_a_verdict_against_holdout(
+    app: Flask, session
+) -> None:
+    """Held-out customers are never offered the offer: a decline comparison called every
+    offer with declines "worse than holdout"."""
+    _log(session, 200, 200, 60, 20)
+    declines = [
+        {
+            "event_id": f"dec-{n}",
+            "type": "declined",
+            "offer_key": "autopay",
+            "decision_id": f"autopay-t-{100 + n:05d}",
+            "at": "2026-11-21T10:00:00Z",
+        }
+        for n in range(50)
+    ]
+    events.ingest(session, {"events": declines})
+    session.commit()
+    client = sign_in_as(app.test_client(), make_user(session, "marketer"))
+    html = client.get("/analytics/lift?start=2026-11-01&end=2026-11-30").get_data(as_text=True)
+    rule_table = html[html.index("<h2>Per rule</h2>") :]
+    assert "no holdout comparison: held-out customers are not offered it" in rule_table
+    assert "25.0%" in rule_table and "worse than holdout" not in rule_table
