@@ -13,10 +13,23 @@ from studio import security
 from studio.artifact_editor import ArtifactEditor, Refused
 from studio.db import db_session
 from studio.errors import ValidationFailed
-from studio.services import artifacts, offers
+from studio.services import artifacts, auto_pause, offers
 from studio.web import actor_id, artifact_or_404, is_htmx, page_arg
 
 bp = Blueprint("offers", __name__, url_prefix="/offers")
+
+
+@bp.context_processor
+def _complaint_pauses() -> dict[str, object]:
+    """The offers the studio took out of service for complaints, by key, for the badge
+    beside an offer's own status (which says what its marketer set)."""
+    return {
+        "complaint_pauses": {
+            pause.offer_key: pause
+            for pause in auto_pause.listing(db_session())
+            if pause.status in auto_pause.ACTIVE
+        }
+    }
 EDITOR = ArtifactEditor(
     "offer",
     page="offers.show",

@@ -180,3 +180,16 @@ def test_the_rollback_page_says_a_paused_offer_stays_out(
     page = client.get(f"/bundles/{published.version}/rollback").get_data(as_text=True)
     assert "Offers paused for complaints stay out of the rolled-back bundle" in page
     assert f'href="/pauses/{pause.id}">{OFFER}</a> (paused)' in page
+
+
+def test_the_offer_pages_say_an_offer_is_paused_for_complaints_and_link_its_review(
+    app: Flask, client, session, published: Bundle, auth, owner
+) -> None:
+    _events(client, auth, "shown", 20)
+    _events(client, auth, "complaint", 3)
+    [pause] = session.scalars(select(OfferPause)).all()
+    sign_in_as(client, owner)
+    link = f'href="/pauses/{pause.id}"'
+    for path in ("/offers/", f"/offers/{OFFER}"):
+        page = client.get(path).get_data(as_text=True)
+        assert link in page and "paused for complaints</a>" in page, path
