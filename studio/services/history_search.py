@@ -146,7 +146,7 @@ def conditions(
         value = getattr(params, name)
         if value:
             column = getattr(Interaction, name)
-            where.append(column == value)
+            where.append(column == _stored_facet(value))
     start, end = (
         date_range.day(params.date_from, "date_from", problems),
         date_range.day(params.date_to, "date_to", problems),
@@ -360,7 +360,9 @@ def _from_facet_counts(
         table = InteractionAttributeCount
         where += [table.name == match.group(1), table.value == match.group(2)]
     where += [
-        getattr(table, name) == getattr(params, name) for name in FACETS if getattr(params, name)
+        getattr(table, name) == _stored_facet(getattr(params, name))
+        for name in FACETS
+        if getattr(params, name)
     ]
     if params.date_from:
         where.append(table.day >= date.fromisoformat(params.date_from))
@@ -396,13 +398,23 @@ def facet_counts(session: Session, where: list[Any]) -> dict[str, list[tuple[str
     return _add_up(rows)
 
 
+#: How a facet without a value is listed (and asked for, from its link).
+NO_VALUE: Final = "(none)"
+
+
+def _stored_facet(value: str) -> str:
+    """The stored value a facet filter asks for: "(none)", the listed name of interactions
+    without a value, asks for the empty value they are stored with."""
+    return "" if value == NO_VALUE else value
+
+
 def _add_up(rows: Sequence[Any]) -> dict[str, list[tuple[str, int]]]:
     """Facet counts from rows of (the five facet values, a count)."""
     totals: dict[str, dict[str, int]] = {name: {} for name in FACETS}
     for row in rows:
         n = int(row[-1])
         for index, name in enumerate(FACETS):
-            value = row[index] or "(none)"
+            value = row[index] or NO_VALUE
             totals[name][value] = totals[name].get(value, 0) + n
     return {
         name: sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
@@ -422,7 +434,7 @@ def _facet_counts_each(session: Session, where: list[Any]) -> dict[str, list[tup
             .order_by(number.desc(), column)
             .limit(FACET_LIMIT)
         )
-        out[name] = [(value or "(none)", int(n)) for value, n in rows]
+        out[name] = [(value or NO_VALUE, int(n)) for value, n in rows]
     return out
 
 

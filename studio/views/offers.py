@@ -30,6 +30,8 @@ def _complaint_pauses() -> dict[str, object]:
             if pause.status in auto_pause.ACTIVE
         }
     }
+
+
 EDITOR = ArtifactEditor(
     "offer",
     page="offers.show",

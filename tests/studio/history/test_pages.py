@@ -215,3 +215,20 @@ def test_a_failed_import_that_can_get_further_still_offers_to_continue(
     session.commit()
     page = client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "Continue from line 6" in page  # the header and five rows were read
+
+
+def test_the_none_facet_link_finds_the_interactions_without_a_value(
+    session: Session, client: FlaskClient
+) -> None:
+    """The link asked for tone "(none)", the label, and found nothing."""
+    sign_in_as(client, make_user(session, "service_lead"))
+    toned = interaction(900)
+    toned["tone"] = {"label": "angry", "score": -0.6}
+    _upload(client, history(12) + [toned])
+    page = client.get("/history/").get_data(as_text=True)
+    link = re.search(r'href="([^"]*tone=\(none\))">\(none\)</a> <span class="muted">12<', page)
+    assert link is not None
+    found = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert "12 interactions" in found
+    export = client.get("/history/export.csv?tone=%28none%29").get_data(as_text=True)
+    assert len(export.splitlines()) == 1 + 12
