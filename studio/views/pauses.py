@@ -47,14 +47,19 @@ def set_threshold() -> Response | tuple[str, int]:
     session = db_session()
     form = {name: request.form.get(name, "")[:64] for name in ("offer", "rate", "min_exposures")}
     try:
-        auto_pause.set_threshold(
+        threshold = auto_pause.set_threshold(
             session, form["offer"], form["rate"], form["min_exposures"], actor=me()
         )
     except ValidationFailed as failed:
         return _index(failed.by_field(), form), 422
     except NotAllowed:
         abort(403, description="Only marketers set complaint thresholds.")
-    flash(f"Complaint threshold for {form['offer']} saved.", "success")
+    removed = threshold is None
+    flash(
+        f"Complaint threshold for {form['offer']} "
+        + ("removed: it is no longer paused automatically." if removed else "saved."),
+        "success",
+    )
     return redirect(url_for("pauses.index"))
 
 

@@ -132,3 +132,13 @@ def test_a_gated_offer_is_explained_as_gated_on_resolution_of_its_thread(
     released = client.get("/decisions/d-released").get_data(as_text=True)
     assert "Offered mobile_alerts, gated on resolution of thread ob-3300-1" in released
     assert "released because resolution of thread ob-3300-1 confirmed" in released
+
+
+def test_the_page_reads_as_english_for_any_category(app: Flask, session) -> None:
+    _decision(session, category="informational")
+    _decision(session, id="d-0000002", category="", channel="")
+    client = sign_in_as(app.test_client(), make_user(session, "service_lead"))
+    first = client.get("/decisions/d-0000001").get_data(as_text=True)
+    assert "for an informational inquiry in chat." in first
+    second = client.get("/decisions/d-0000002").get_data(as_text=True)
+    assert "for an inquiry of no recorded category in no recorded channel." in second

@@ -29,6 +29,12 @@ def test_a_marketer_sets_a_threshold_and_a_bad_one_is_refused_with_the_form_kept
     session.expire_all()
     assert auto_pause.thresholds(session)["card_plan"] == auto_pause.Threshold(0.025, 50)
     assert "2.5% complaints per shown" in client.get("/pauses/").get_data(as_text=True)
+    removed = post(client, "/pauses/thresholds", {"offer": "card_plan", "rate": ""})
+    assert removed.status_code == 302
+    page = client.get("/pauses/").get_data(as_text=True)
+    assert "Complaint threshold for card_plan removed: it is no longer paused" in page
+    session.expire_all()
+    assert auto_pause.thresholds(session) == {}
 
 
 def test_the_pause_page_offers_keep_and_undo_to_reviewers_only(app: Flask, session) -> None:
