@@ -585,10 +585,27 @@ def save(
         )
     if params.empty:
         return FieldError("q", "Search for something first, then save it.")
-    saved = SavedSearch(name=name, params=params.to_args(), owner_id=owner_id)
-    session.add(saved)
+    saved = session.scalar(
+        select(SavedSearch).where(SavedSearch.owner_id == owner_id, SavedSearch.name == name)
+    )
+    if saved is None:  # a name saved again replaces what it searches for
+        saved = SavedSearch(name=name, params=params.to_args(), owner_id=owner_id)
+        session.add(saved)
+    else:
+        saved.params = params.to_args()
     session.flush()
     return saved
+
+
+def saved_one(session: Session, saved_id: int, owner_id: int | None) -> SavedSearch | None:
+    """One of `owner_id`'s saved searches (None for anyone else's)."""
+    saved = session.get(SavedSearch, saved_id)
+    return saved if saved is not None and saved.owner_id == owner_id else None
+
+
+def remove_saved(session: Session, saved: SavedSearch) -> None:
+    session.delete(saved)
+    session.flush()
 
 
 def saved_for(session: Session, owner_id: int | None) -> list[SavedSearch]:

@@ -108,6 +108,20 @@ def save_search() -> Response:
     return redirect(url_for("history.index", **args))
 
 
+@bp.route("/saved/<int:saved_id>/remove", methods=["GET", "POST"])
+@security.requires("history")
+def remove_saved(saved_id: int) -> str | Response:
+    saved = history_search.saved_one(db_session(), saved_id, actor_id())
+    if saved is None:
+        abort(404, description="There is no such saved search of yours.")
+    if request.method == "GET":
+        return render_template("history/confirm_remove_saved.html", saved=saved)
+    name = saved.name
+    history_search.remove_saved(db_session(), saved)
+    flash(f"Removed the saved search “{name}”.")
+    return redirect(url_for("history.index"))
+
+
 @bp.get("/customers/<customer_id>")
 @security.requires("history")
 def customer(customer_id: str) -> str:

@@ -232,3 +232,22 @@ def test_the_none_facet_link_finds_the_interactions_without_a_value(
     assert "12 interactions" in found
     export = client.get("/history/export.csv?tone=%28none%29").get_data(as_text=True)
     assert len(export.splitlines()) == 1 + 12
+
+
+def test_a_search_saved_again_under_its_name_is_replaced_and_can_be_removed_after_asking(
+    session: Session, client: FlaskClient
+) -> None:
+    sign_in_as(client, make_user(session, "service_lead"))
+    _upload(client, history(12))
+    for channel in ("phone", "email"):
+        post(client, "/history/saved", {"name": "Calls", "channel": channel})
+    page = client.get("/history/").get_data(as_text=True)
+    assert page.count(">Calls</a>") == 1 and "channel=email" in page
+    [link] = re.findall(r'href="(/history/saved/\d+/remove)"', page)
+    asked = client.get(link).get_data(as_text=True)
+    assert "Remove the saved search “Calls”?" in asked and "are not touched" in asked
+    assert post(client, link).status_code == 302
+    page = client.get("/history/").get_data(as_text=True)
+    assert "Removed the saved search “Calls”." in page and ">Calls</a>" not in page
+    other = sign_in_as(client.application.test_client(), make_user(session, "service_lead"))
+    assert other.get(link).status_code == 404
