@@ -91,7 +91,9 @@ def rollback(version: int) -> str | Response | tuple[str, int]:
             "bundles/confirm_rollback.html",
             target=target,
             current=current,
-            errors={},
+            errors={"version": f"v{version} is already current: there is nothing to roll back."}
+            if target.is_current
+            else {},
             paused=paused,
         )
     try:

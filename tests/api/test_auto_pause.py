@@ -193,3 +193,13 @@ def test_the_offer_pages_say_an_offer_is_paused_for_complaints_and_link_its_revi
     for path in ("/offers/", f"/offers/{OFFER}"):
         page = client.get(path).get_data(as_text=True)
         assert link in page and "paused for complaints</a>" in page, path
+
+
+def test_the_rollback_page_of_the_current_bundle_says_there_is_nothing_to_roll_back(
+    client, session, published: Bundle
+) -> None:
+    sign_in_as(client, make_user(session, REVIEWER))
+    answer = client.get(f"/bundles/{published.version}/rollback")
+    page = answer.get_data(as_text=True)
+    assert f"v{published.version} is already current: there is nothing to roll back." in page
+    assert "<button" not in page.split("<main", 1)[-1].split("</main>", 1)[0]
