@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from studio.errors import FieldError
 from studio.models import EventRollup
 from studio.services import date_range, svg_charts
+from studio.services.lift import MIN_ARM
 
 COUNTED = ("shown", "clicked", "accepted", "declined", "complaint")
 MAX_DAYS = 366
@@ -51,8 +52,18 @@ class Row:
         return self.counts[kind] / shown if shown else None
 
     @property
+    def small(self) -> bool:
+        """Shown too few times for its rates to mean much (the lift page's arm minimum):
+        counts are shown, not rates or bars."""
+        return self.counts["shown"] < MIN_ARM
+
+    @property
     def nps(self) -> float | None:
         return (self.promoters - self.detractors) * 100 / self.answers if self.answers else None
+
+    @property
+    def nps_small(self) -> bool:
+        return self.answers < MIN_ARM
 
 
 @dataclass(frozen=True)
@@ -234,9 +245,19 @@ def acceptance_chart(report: Report) -> str:
     )
     chart.title = "Accepted and complaints, per 100 shown"
     offers = report.offers[:20]
-    chart.x_labels = [row.offer_key for row in offers]
-    chart.add("accepted", [round((row.rate("accepted") or 0) * 100, 1) for row in offers])
-    chart.add("complaints", [round((row.rate("complaint") or 0) * 100, 1) for row in offers])
+    # An offer shown fewer than MIN_ARM times gets no bar (pygal leaves None out), and its
+    # label says why: 1 acceptance in 2 shown is not a 50% bar.
+    chart.x_labels = [
+        f"{row.offer_key} ({row.counts['shown']} shown: small sample)"
+        if row.small
+        else row.offer_key
+        for row in offers
+    ]
+    for name, kind in (("accepted", "accepted"), ("complaints", "complaint")):
+        chart.add(
+            name,
+            [None if row.small else round((row.rate(kind) or 0) * 100, 1) for row in offers],
+        )
     # pygal writes a config <script> even with js=[]; the chart is shown as an <img>, where
     # scripts never run, but a chart with no script at all is one less thing to trust.
     return svg_charts.render(chart)

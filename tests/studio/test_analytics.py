@@ -212,13 +212,31 @@ def test_page_shows_an_empty_state_that_says_how_events_arrive(app: Flask, sessi
 
 
 def test_page_and_chart_show_the_figures(app: Flask, session) -> None:
-    _events(session, "refill_savings", "sms", shown=20, accepted=5)
+    _events(session, "refill_savings", "sms", shown=40, accepted=10)
     client = sign_in_as(app.test_client(), make_user(session, "marketer"))
     html = client.get("/analytics/?start=2026-11-01&end=2026-11-30").get_data(as_text=True)
-    assert "refill_savings" in html and "25.0%" in html
+    assert "refill_savings" in html and "25.0%" in html and "small sample" not in html
     chart = client.get("/analytics/chart.svg?start=2026-11-01&end=2026-11-30")
     assert chart.mimetype == "image/svg+xml"
     assert b"<script" not in chart.data and b"refill_savings" in chart.data
+
+
+def test_an_offer_shown_a_few_times_shows_counts_not_rates_or_bars(app: Flask, session) -> None:
+    """The issue: small samples are shown as such, never as 100% bars."""
+    _events(session, "refill_savings", "sms", shown=4, accepted=2)
+    _events(session, "autopay", "chat", shown=40, accepted=10)
+    _nps(session, 10, 9, 2)
+    client = sign_in_as(app.test_client(), make_user(session, "marketer"))
+    html = client.get("/analytics/?start=2026-11-01&end=2026-11-30").get_data(as_text=True)
+    rows = [row for row in html.split("<tr>") if "<code>refill_savings</code>" in row]
+    assert rows and all("small sample" in row and "50.0%" not in row for row in rows)
+    assert any('<td class="num">4 <span' in row for row in rows)
+    assert any("(3 answers: small sample)" in row for row in rows)
+    chart = client.get("/analytics/chart.svg?start=2026-11-01&end=2026-11-30").get_data(
+        as_text=True
+    )
+    assert "refill_savings (4 shown: small sample)" in chart
+    assert "50.0%" not in chart and "25.0%" in chart
 
 
 def test_partial_is_served_to_htmx(app: Flask, session) -> None:
