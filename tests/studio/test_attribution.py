@@ -267,3 +267,13 @@ def test_declines_are_shown_for_the_treatment_arm_without_a_verdict_against_hold
     rule_table = html[html.index("<h2>Per rule</h2>") :]
     assert "no holdout comparison: held-out customers are not offered it" in rule_table
     assert "25.0%" in rule_table and "worse than holdout" not in rule_table
+
+
+def test_both_value_columns_are_value_per_decision(app: Flask, session) -> None:
+    """The per-rule column showed the total (30.00) beside a per-offer 0.15."""
+    _log(session, 200, 200, 60, 20, value="10.00")
+    client = sign_in_as(app.test_client(), make_user(session, "marketer"))
+    html = client.get("/analytics/lift?start=2026-11-01&end=2026-11-30").get_data(as_text=True)
+    offers, rules = html.split("<h2>Per rule</h2>")
+    assert "3.00" in offers and "3.00" in rules  # 60 accepted x 10.00 over 200 decisions
+    assert "600.00" not in rules and "Value per decision" in rules
