@@ -243,3 +243,15 @@ def test_partial_is_served_to_htmx(app: Flask, session) -> None:
     client = sign_in_as(app.test_client(), make_user(session, "service_lead"))
     html = client.get("/analytics/", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in html and "No feedback" in html
+
+
+def test_an_offer_with_no_events_says_so_and_the_filter_shows_it(app: Flask, session) -> None:
+    """It said "No feedback ... as soon as events arrive" under "Every offer"."""
+    _events(session, "autopay", "chat", shown=40, accepted=10)
+    client = sign_in_as(app.test_client(), make_user(session, "marketer"))
+    html = client.get("/analytics/?start=2026-11-01&end=2026-11-30&offer=nonexistent").get_data(
+        as_text=True
+    )
+    assert "No feedback about <code>nonexistent</code> between 2026-11-01" in html
+    assert "No stored event names this offer." in html and "Show every offer</a>" in html
+    assert '<option value="nonexistent" selected>nonexistent (no events)</option>' in html
