@@ -239,7 +239,7 @@ def test_the_lift_filters_are_styled_boxes_and_the_offer_a_list_of_logged_offers
         as_text=True
     )
     assert '<option value="gone" selected>gone</option>' in html
-    assert "No logged decisions in this window." in html
+    assert "No logged decisions match offer <code>gone</code> in this window." in html
     chosen = client.get("/analytics/lift?offer=refill&start=2026-11-01&end=2026-11-30")
     assert '<option value="refill" selected>refill</option>' in chosen.get_data(as_text=True)
 
@@ -277,3 +277,13 @@ def test_both_value_columns_are_value_per_decision(app: Flask, session) -> None:
     offers, rules = html.split("<h2>Per rule</h2>")
     assert "3.00" in offers and "3.00" in rules  # 60 accepted x 10.00 over 200 decisions
     assert "600.00" not in rules and "Value per decision" in rules
+
+
+def test_a_filter_that_matches_nothing_says_which_and_how_values_match(app: Flask, session) -> None:
+    _log(session, 40, 40, 10, 5)
+    client = sign_in_as(app.test_client(), make_user(session, "marketer"))
+    html = client.get("/analytics/lift?start=2026-11-01&end=2026-11-30&channel=Chat").get_data(
+        as_text=True
+    )
+    assert "No logged decisions match channel <code>Chat</code> in this window." in html
+    assert "Values match exactly" in html and "Show every decision</a>" in html
