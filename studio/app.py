@@ -127,13 +127,14 @@ def _register_error_pages(app: Flask) -> None:
     def _http_error(error: HTTPException) -> tuple[str, int]:
         db.roll_back_request()
         code = error.code or 500
-        return page(
-            code,
-            error.description
-            if code != 404
-            else "The page you asked for does not exist. Check the address, or start from home.",
-            title=titles.get(code, error.name),
-        )
+        description = error.description
+        if code == 404 and description == type(error).description:
+            # Werkzeug's own words ("The requested URL was not found on the server..."),
+            # not a view's: a view's abort(404, description=...) says what is missing.
+            description = (
+                "The page you asked for does not exist. Check the address, or start from home."
+            )
+        return page(code, description, title=titles.get(code, error.name))
 
     @app.errorhandler(NotAllowed)
     def _not_allowed(refused: NotAllowed) -> tuple[str, int]:

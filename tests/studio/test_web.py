@@ -47,3 +47,13 @@ def test_an_htmx_request_gets_the_partial_from_the_same_view(
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<html" not in html and html.strip()
+
+
+def test_a_page_not_found_says_what_is_missing_when_the_view_knows(app, session) -> None:
+    """Every abort(404, description=...) showed the generic text instead."""
+    client = sign_in_as(app.test_client(), make_user(session, "service_lead"))
+    missing = client.get("/history/customers/nobody-here")
+    assert missing.status_code == 404
+    assert "There is no history for the customer nobody-here." in missing.get_data(as_text=True)
+    unknown = client.get("/no/such/page").get_data(as_text=True)
+    assert "The page you asked for does not exist." in unknown
