@@ -13,12 +13,14 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from dsl.schema import FieldSpec, Schema, parse_datetime, validate_interaction
 
 MAX_PROBLEMS_PER_ROW: Final = 5
+#: How far ahead of the studio's clock an interaction's `at` may be (clocks differ).
+MAX_FUTURE: Final = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -186,7 +188,8 @@ class RowChecker:
             )
         elif len(body["id"]) > 128:
             out.append(RowProblem("id", "is over 128 characters"))
-        if body.get("at") is None:  # present: the schema checked it is a date-time
+        at = body.get("at")
+        if at is None:  # present: the schema checked it is a date-time
             out.append(
                 RowProblem(
                     "at",
@@ -194,6 +197,17 @@ class RowChecker:
                     "it happened, such as 2026-11-20T10:15:00Z",
                 )
             )
+        else:
+            moment = parse_datetime(at)
+            if moment is not None and moment > datetime.now(UTC) + MAX_FUTURE:
+                out.append(
+                    RowProblem(
+                        "at",
+                        f"{str(at)[:40]} is in the future; history is what already happened "
+                        "(at most a day ahead of the studio's clock is taken, for clocks "
+                        "that differ)",
+                    )
+                )
         return out
 
 

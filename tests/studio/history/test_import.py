@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -347,3 +348,16 @@ def test_a_json_array_file_is_refused_at_once_with_how_to_make_json_lines(
     assert (record.status, record.imported, record.failed) == ("failed", 0, 0)
     assert "one JSON array, not JSON lines" in record.message
     assert "jq -c" in record.message and _count(session) == 0
+
+
+def test_an_interaction_dated_in_the_future_is_refused(session: Session, tmp_path: Path) -> None:
+    """It sat at the top of every newest-first list; the events API refuses the same."""
+    soon = interaction(1)
+    soon["at"] = (datetime.now(UTC) + timedelta(hours=2)).isoformat()  # clocks differ
+    later = interaction(2)
+    later["at"] = "2099-01-01T00:00:00Z"
+    record = _import(session, write_jsonl(tmp_path / "h.jsonl", [soon, later, interaction(3)]))
+    assert (record.imported, record.failed) == (2, 1)
+    [problem] = interaction_import.first_problems(session, record)
+    assert (problem.line, problem.field) == (2, "at")
+    assert problem.message.startswith("2099-01-01T00:00:00Z is in the future")
