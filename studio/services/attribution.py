@@ -254,6 +254,10 @@ def trend_chart(found: Trend, *, top: int = 8) -> str:
         x_label_rotation=30,
         show_minor_x_labels=False,
         allow_interruptions=True,
+        # From 0: an axis from 5% to 9% made a fall from 9.6% to 5.3% look like a crash.
+        include_x_axis=True,
+        truncate_legend=-1,
+        legend_at_bottom_columns=2,
         value_formatter=lambda v: f"{v:.1f}%",
         no_data_text=f"No {found.grain} has 5 or more decisions yet",
     )
@@ -267,7 +271,8 @@ def trend_chart(found: Trend, *, top: int = 8) -> str:
             decisions, accepted = points.get(period, (0, 0))
             # A period with fewer than 5 decisions is left as a gap, not drawn as 0% or 100%.
             values.append(round(accepted * 100 / decisions, 1) if decisions >= 5 else None)
-        chart.add(label[:40], values)
+        if any(value is not None for value in values):  # all gaps: nothing to draw or name
+            chart.add(label[:80], values)
     return svg_charts.render(chart)
 
 

@@ -287,3 +287,19 @@ def test_a_filter_that_matches_nothing_says_which_and_how_values_match(app: Flas
     )
     assert "No logged decisions match channel <code>Chat</code> in this window." in html
     assert "Values match exactly" in html and "Show every decision</a>" in html
+
+
+def test_the_trend_axis_starts_at_zero_and_a_line_of_only_gaps_is_not_in_the_legend() -> None:
+    days = [date(2026, 11, d) for d in (2, 3, 4)]
+    found = attribution.Trend(
+        "day",
+        "offer",
+        days,
+        {
+            "autopay": {d: (100, 9 - n) for n, d in enumerate(days)},
+            "rare_offer": {days[0]: (3, 1)},  # under 5 decisions every day: gaps only
+        },
+    )
+    chart = attribution.trend_chart(found)
+    assert "autopay" in chart and "rare_offer" not in chart
+    assert ">0.0%<" in chart  # the axis is drawn from 0, not from the lowest point
