@@ -32,6 +32,7 @@ from studio.services import (
     history_search,
     interaction_import,
     redaction,
+    rulesets,
     samples,
 )
 from studio.views.downloads import parquet_download
@@ -67,7 +68,30 @@ def index() -> str:
         saved=history_search.saved_for(db_session(), actor_id()),
         args=params.to_args(),
         parquet=history_search.parquet_available(),
+        choices=_facet_choices(),
     )
+
+
+#: The search's facet fields and the schema fields whose values they hold.
+_FACET_FIELDS = {
+    "category": "inquiry.category",
+    "channel": "inquiry.channel",
+    "tone": "tone.label",
+    "resolution": "inquiry.resolution",
+}
+
+
+def _facet_choices() -> dict[str, list[str]]:
+    """The values the schema allows for each enum facet, offered as the field's list of
+    suggestions: the search matches values exactly (`chat`, not `Chat`)."""
+    schema = rulesets.current_schema(db_session())
+    out: dict[str, list[str]] = {}
+    for name, path in _FACET_FIELDS.items():
+        spec = schema.lookup(path)
+        values = getattr(spec, "values", None)
+        if values:
+            out[name] = list(values)
+    return out
 
 
 @bp.get("/export.csv")

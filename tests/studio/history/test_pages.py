@@ -251,3 +251,15 @@ def test_a_search_saved_again_under_its_name_is_replaced_and_can_be_removed_afte
     assert "Removed the saved search “Calls”." in page and ">Calls</a>" not in page
     other = sign_in_as(client.application.test_client(), make_user(session, "service_lead"))
     assert other.get(link).status_code == 404
+
+
+def test_the_facet_fields_suggest_the_values_the_schema_allows(
+    session: Session, client: FlaskClient
+) -> None:
+    """The search matches exactly: "Chat" found nothing, with nothing to say why."""
+    sign_in_as(client, make_user(session, "service_lead"))
+    page = client.get("/history/").get_data(as_text=True)
+    assert 'name="channel" type="text" value="" maxlength="200" list="l-channel"' in page
+    channels = page[page.index('<datalist id="l-channel">') :].split("</datalist>", 1)[0]
+    assert '<option value="chat"></option>' in channels
+    assert 'list="l-intent"' not in page  # free text: no list to offer
