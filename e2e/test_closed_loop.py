@@ -146,8 +146,12 @@ def test_complaints_pause_the_offer_and_a_reviewer_undoes_it(
         "button", name=re.compile(f"Offer {OFFER} was paused automatically")
     ).first.click()
     expect(reviewer.get_by_role("heading", name=f"Offer {OFFER}: paused")).to_be_visible()
+    expect(reviewer.get_by_role("heading", name="The complaints before the pause")).to_be_visible()
+    reviewer.get_by_role("link", name="Undo the pause…").click()
+    expect(reviewer.get_by_text("will not pause it again")).to_be_visible()
     reviewer.get_by_role("button", name="Undo the pause").click()
     expect(reviewer.get_by_text(f"Pause undone: {OFFER} is back in bundle")).to_be_visible()
+    expect(reviewer.get_by_text(re.compile(r"^Undone by Rita"))).to_be_visible()
 
     assert OFFER in _bundle_offers(reviewer, token)
     assert [o["offer"] for o in _decide(reviewer, token)["offers"]] == [OFFER]

@@ -316,6 +316,23 @@ def get(session: Session, pause_id: int) -> OfferPause | None:
     return session.get(OfferPause, pause_id)
 
 
+def recent_complaints(session: Session, record: OfferPause, limit: int = 10) -> list[FeedbackEvent]:
+    """The newest complaints about the paused offer received up to the pause: the
+    evidence a reviewer reads before keeping or undoing it."""
+    return list(
+        session.scalars(
+            select(FeedbackEvent)
+            .where(
+                FeedbackEvent.offer_key == record.offer_key,
+                FeedbackEvent.type == "complaint",
+                FeedbackEvent.received_at <= record.created_at,
+            )
+            .order_by(FeedbackEvent.received_at.desc(), FeedbackEvent.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 def listing(session: Session, *, limit: int = 100) -> list[OfferPause]:
     return list(session.scalars(select(OfferPause).order_by(OfferPause.id.desc()).limit(limit)))
 

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from studio import security
 from studio.db import db_session
 from studio.errors import NotAllowed, ValidationFailed
-from studio.models import Artifact
+from studio.models import Artifact, OfferPause, User
 from studio.services import auto_pause, bundles, webhooks
 from studio.web import me
 
@@ -69,7 +69,27 @@ def show(pause_id: int) -> str:
     found = auto_pause.get(db_session(), pause_id)
     if found is None:
         abort(404)
-    return render_template("pauses/show.html", pause=found, errors={})
+    return _show(found, {})
+
+
+def _show(found: OfferPause, errors: dict[str, str]) -> str:
+    session = db_session()
+    return render_template(
+        "pauses/show.html",
+        pause=found,
+        errors=errors,
+        decider=session.get(User, found.decided_by) if found.decided_by else None,
+        complaints=auto_pause.recent_complaints(session, found),
+    )
+
+
+@bp.get("/pauses/<int:pause_id>/undo")
+@security.requires("analytics")
+def confirm_undo(pause_id: int) -> str:
+    found = auto_pause.get(db_session(), pause_id)
+    if found is None:
+        abort(404)
+    return render_template("pauses/confirm_undo.html", pause=found)
 
 
 @bp.post("/pauses/<int:pause_id>/review")
@@ -84,7 +104,7 @@ def review(pause_id: int) -> Response | tuple[str, int]:
     try:
         auto_pause.review(session, pause_id, verdict, actor=me(), ring=ring)
     except ValidationFailed as failed:
-        return render_template("pauses/show.html", pause=found, errors=failed.by_field()), 422
+        return _show(found, failed.by_field()), 422
     except NotAllowed:
         abort(403, description="Only reviewers keep or undo an automatic pause.")
     flash(

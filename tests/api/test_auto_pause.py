@@ -18,7 +18,7 @@ from studio.models import AuditEvent, Bundle, Notification, OfferPause
 from studio.roles import MARKETER, REVIEWER
 from studio.services import auto_pause, bundles, publish, signing
 from tests.api.conftest import CHECKBOOK
-from tests.factories import make_user, sign_in_as
+from tests.factories import make_user, post, sign_in_as
 from tests.factories.offers import make_offer
 
 OFFER = "overdraft_protection"
@@ -203,3 +203,33 @@ def test_the_rollback_page_of_the_current_bundle_says_there_is_nothing_to_roll_b
     page = answer.get_data(as_text=True)
     assert f"v{published.version} is already current: there is nothing to roll back." in page
     assert "<button" not in page.split("<main", 1)[-1].split("</main>", 1)[0]
+
+
+def test_the_pause_page_shows_its_complaints_and_who_undid_it_after_a_confirmation(
+    app: Flask, client, session, published: Bundle, auth, owner
+) -> None:
+    reviewer = make_user(session, REVIEWER, name="Rita Reviewer")
+    answer = client.post("/api/v1/decide", json={"interaction": CHECKBOOK}, headers=auth)
+    decision_id = answer.get_json()["decision_id"]
+    _events(client, auth, "shown", 20)
+    complaint = {
+        "event_id": "c-1",
+        "type": "complaint",
+        "offer_key": OFFER,
+        "decision_id": decision_id,
+    }
+    client.post("/api/v1/events", json={"events": [complaint]}, headers=auth)
+    _events(client, auth, "complaint", 2, start=5)
+    [pause] = session.scalars(select(OfferPause)).all()
+    sign_in_as(client, reviewer)
+    page = client.get(f"/pauses/{pause.id}").get_data(as_text=True)
+    assert "The complaints before the pause" in page
+    assert f'href="/decisions/{decision_id}">decision {decision_id}</a>' in page
+    assert f'href="/bundles/{pause.paused_version}"' in page
+    assert 'value="keep" class="btn btn-primary">Keep paused' in page
+    assert f'href="/pauses/{pause.id}/undo">Undo the pause…</a>' in page
+    asked = client.get(f"/pauses/{pause.id}/undo").get_data(as_text=True)
+    assert "will not pause it again" in asked and 'value="undo"' in asked
+    assert post(client, f"/pauses/{pause.id}/review", {"verdict": "undo"}).status_code == 302
+    page = client.get(f"/pauses/{pause.id}").get_data(as_text=True)
+    assert "Undone by Rita Reviewer on " in page and "Undo the pause…" not in page
