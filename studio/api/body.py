@@ -16,6 +16,7 @@ from flask import Request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from studio.api.errors import ApiError
+from studio.services.json_shape import storable_text
 
 MAX_BODY_BYTES: Final = 1024 * 1024
 MAX_DEPTH: Final = 64
@@ -110,7 +111,7 @@ def _unstorable(value: Any, depth: int, *, strings: bool) -> tuple[str, list[Any
     if depth > MAX_DEPTH:
         return "too_deep", []
     if isinstance(value, str):
-        if strings and ("\x00" in value or not _encodable(value)):
+        if strings and not storable_text(value):
             return "invalid_text", []
     elif isinstance(value, dict):
         # Without text to check, only containers are walked (depth).
@@ -131,14 +132,6 @@ def _unstorable(value: Any, depth: int, *, strings: bool) -> tuple[str, list[Any
                     found[1].append(index)
                     return found
     return None
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 class _NotJSON(ValueError):

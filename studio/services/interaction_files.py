@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from dsl.schema import Schema
 from studio.services.interaction_rows import RowProblem, body_from_cells
+from studio.services.json_shape import storable_text
 
 MAX_ROW: Final = 1024 * 1024
 _SKIP_CHUNK: Final = 256 * 1024
@@ -199,7 +200,7 @@ def _unstorable_at(value: Any) -> str | None:
     """The dotted path of the first text in `value` (keys included) holding a NUL or a
     lone surrogate ("" for the value itself), else None."""
     if isinstance(value, str):
-        return None if _storable(value) else ""
+        return None if storable_text(value) else ""
     items: Any = (
         value.items()
         if isinstance(value, dict)
@@ -209,7 +210,7 @@ def _unstorable_at(value: Any) -> str | None:
     )
     for key, item in items:
         name = _printable(str(key))
-        if isinstance(key, str) and not _storable(key):
+        if isinstance(key, str) and not storable_text(key):
             return name
         inner = _unstorable_at(item)
         if inner is not None:
@@ -220,16 +221,6 @@ def _unstorable_at(value: Any) -> str | None:
 def _printable(name: str) -> str:
     """A field name as text that can be stored and shown (its bad characters escaped)."""
     return name.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\u0000")[:80]
-
-
-def _storable(text: str) -> bool:
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def read_header(lines: Lines) -> tuple[list[str] | None, RowProblem | None]:

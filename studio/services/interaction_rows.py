@@ -13,14 +13,13 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from dsl.schema import FieldSpec, Schema, parse_datetime, validate_interaction
+from studio.services.events import MAX_FUTURE
 
 MAX_PROBLEMS_PER_ROW: Final = 5
-#: How far ahead of the studio's clock an interaction's `at` may be (clocks differ).
-MAX_FUTURE: Final = timedelta(days=1)
 
 
 @dataclass(frozen=True)

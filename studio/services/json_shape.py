@@ -86,3 +86,15 @@ def _describe(kinds: tuple[type, ...]) -> str:
     if int in kinds and float in kinds:  # every number: "a whole number or a number" says less
         kinds = tuple(k for k in kinds if k is not int)
     return " or ".join(dict.fromkeys(words.get(k, k.__name__) for k in kinds))
+
+
+def storable_text(text: str) -> bool:
+    """Whether a database (and a UTF-8 answer) can hold `text`: no NUL character and no
+    lone surrogate, which JSON readers accept through `\\u0000` and `\\ud800` escapes."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
